@@ -1,0 +1,43 @@
+# Two commands on a fresh machine:
+#   make book   create .venv, execute every chapter on the shipped data, render build/html/
+#   make test   the whole test suite (sets up the environment first if needed)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+OUT    ?= build
+
+.PHONY: book test env system-deps clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+env: $(STAMP)
+
+book: env
+	$(BIN)/lcnec build --out $(OUT)
+
+# R's survival package is the reference the numbers are checked against, and
+# Debian's chromium drives the browser tests; both come from Debian's packages.
+system-deps:
+	@missing=""; \
+	command -v Rscript >/dev/null 2>&1 && Rscript -e 'library(survival)' >/dev/null 2>&1 || missing="$$missing r-base-core r-cran-survival"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "please install the Debian packages:$$missing (sudo apt-get install$$missing)"; exit 1; \
+	  fi; \
+	fi
+
+test: env system-deps
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(OUT) $(OUT)-failed .pytest_cache

@@ -1,0 +1,161 @@
+"""``lcnec``: the command line of the book.
+
+Exit status: 0 success; 1 a step of the build failed; 2 wrong usage;
+3 the data break the contract; 4 a parameter is unknown or of the wrong type.
+Messages are plain sentences on standard error; set ``LCNEC_DEBUG=1`` to see
+the traceback of an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BAD_DATA, EXIT_BAD_PARAMETER = 0, 1, 2, 3, 4
+
+
+def parse_parameter_pairs(pairs: Sequence[Sequence[str]] | None) -> dict[str, Any]:
+    """``-p NAME VALUE`` pairs with each value read as YAML (``12``, ``0.1``, ``[age, ecog]``)."""
+    from .params import ParameterError
+
+    values: dict[str, Any] = {}
+    for name, text in pairs or []:
+        try:
+            values[name] = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise ParameterError(f"value of parameter '{name}' is not valid YAML: {text!r}") from None
+        if values[name] is None and text.strip().lower() not in ("null", "~", "none", ""):
+            values[name] = text
+    return values
+
+
+def _print_problems(problems, stream=sys.stderr) -> None:
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity != "error"]
+    for p in warnings:
+        print(f"warning: {p}", file=stream)
+    for p in errors:
+        print(f"error: {p}", file=stream)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .io import load_study
+
+    study = load_study(args.csv, args.ae, args.reference_group, args.treatment_group)
+    _print_problems(study.notes)
+    n = len(study.cohort)
+    groups = study.cohort["group"].value_counts().sort_index()
+    arms = ", ".join(f"{g}: {c}" for g, c in groups.items())
+    msg = f"{args.csv}: {n} patients ({arms}) follow the data contract"
+    if study.adverse_events is not None:
+        msg += f"; {len(study.adverse_events)} adverse events in {args.ae}"
+    if study.ignored_columns:
+        msg += f"; columns outside the contract ignored: {', '.join(study.ignored_columns)}"
+    print(msg)
+    return EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .pipeline import build
+
+    overrides = parse_parameter_pairs(args.param)
+    result = build(args.data, args.ae, overrides, args.out, progress=lambda m: print(m, flush=True))
+    print(f"results: {result.out_dir / 'results.json'}")
+    print(f"the book is at {result.html_index}")
+    return EXIT_OK
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from . import reconstruct
+
+    seed = reconstruct.DEFAULT_SEED if args.seed is None else args.seed
+    if args.ensemble:
+        table = reconstruct.ensemble(args.ensemble, seed=seed, n_jobs=args.jobs)
+        out = Path(args.out) / "ensemble.csv"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out, index=False)
+        print(f"{len(table)} reconstructed cohorts summarised in {out}")
+        return EXIT_OK
+    paths = reconstruct.synthesize(Path(args.out), seed=seed)
+    for path in paths if isinstance(paths, (list, tuple)) else [paths]:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .params import DATA_DIR
+
+    parser = argparse.ArgumentParser(
+        prog="lcnec",
+        description="Build and check the LCNEC first-line immunotherapy analysis book.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_build = sub.add_parser("build", help="validate the data, execute the chapters, render the book")
+    p_build.add_argument("--data", metavar="CSV", help="cohort table (default: the shipped synthetic cohort)")
+    p_build.add_argument("--ae", metavar="CSV", help="adverse-event table (optional)")
+    p_build.add_argument(
+        "-p",
+        "--param",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="set a parameter; VALUE is read as YAML, e.g. -p landmark_months 24 -p covariates '[age, ecog]'",
+    )
+    p_build.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build/)")
+    p_build.set_defaults(func=cmd_build)
+
+    p_val = sub.add_parser("validate", help="check a cohort (and adverse-event) table against the data contract")
+    p_val.add_argument("csv", metavar="CSV")
+    p_val.add_argument("--ae", metavar="CSV")
+    p_val.add_argument("--reference-group", default=None)
+    p_val.add_argument("--treatment-group", default=None)
+    p_val.set_defaults(func=cmd_validate)
+
+    p_syn = sub.add_parser("synth", help="regenerate the synthetic cohort from the published numbers")
+    p_syn.add_argument("--out", default=str(DATA_DIR), metavar="DIR")
+    p_syn.add_argument("--seed", type=int, default=None)
+    p_syn.add_argument("--ensemble", type=int, metavar="N", help="summarise N distinct reconstructions")
+    p_syn.add_argument("--jobs", type=int, default=-1, help="parallel workers (default: all cores)")
+    p_syn.set_defaults(func=cmd_synth)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .params import ParameterError
+    from .pipeline import BuildError
+    from .schema import DataValidationError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except DataValidationError as err:
+        _print_problems(err.problems)
+        print("the data do not follow the contract; nothing was built", file=sys.stderr)
+        return EXIT_BAD_DATA
+    except ParameterError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_PARAMETER
+    except BuildError as err:
+        print(f"error: {err}", file=sys.stderr)
+        print("the previous book, if any, was left in place", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted; the previous book, if any, was left in place", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - the user gets a sentence, not a traceback
+        if os.environ.get("LCNEC_DEBUG"):
+            raise
+        print(f"error: unexpected failure: {type(err).__name__}: {err}", file=sys.stderr)
+        print("rerun with LCNEC_DEBUG=1 to see the traceback", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,429 @@
+"""The data contract as pandera schemas, and the messages a user sees.
+
+The cohort and adverse-event tables are read as text (``lcnec_utils.io``) and
+validated here before anything is computed, so that a value such as ``1.0`` in
+an event column or ``yes`` in a 0/1 column is reported, not silently coerced.
+Every problem becomes one :class:`DataProblem`: file, column, offending rows
+as 1-based data-row numbers (the header is row 0, so a spreadsheet shows the
+same row one line lower), what was expected. Patient ids are never quoted.
+
+Contract: ``shared/spec/data-contract.md``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+BINARY = ("0", "1")
+SEX_LEVELS = ("Male", "Female")
+RESPONSE_LEVELS = ("CR", "PR", "SD", "PD", "NE")
+ICI_CLASSES = ("PD-1", "PD-L1", "PD-1/CTLA-4")
+MET_COLUMNS = (
+    "met_bone",
+    "met_liver",
+    "met_brain",
+    "met_adrenal",
+    "met_pleura",
+    "met_intrapulmonary",
+    "met_other",
+)
+LAB_COLUMNS = ("ldh", "sodium", "cea", "progrp", "nse")
+#: Above this many months an OS or PFS time is taken to be in days (20 years of
+#: follow-up is implausible for stage IV LCNEC; 240 days is an ordinary value).
+DAYS_SUSPECT_MONTHS = 240.0
+#: An arm smaller than this still builds, with a warning.
+MIN_ARM_SIZE = 3
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    kind: str  # "id", "text", "number", "integer", "binary", "category"
+    required: bool = False
+    low: float | None = None
+    high: float | None = None
+    levels: tuple[str, ...] = ()
+    open_levels: bool = False  # other levels allowed (reported as they are)
+
+
+COHORT_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("patient_id", "id", required=True),
+    ColumnSpec("group", "text", required=True),
+    ColumnSpec("os_months", "number", required=True, low=0),
+    ColumnSpec("os_event", "binary", required=True),
+    ColumnSpec("pfs_months", "number", low=0),
+    ColumnSpec("pfs_event", "binary"),
+    ColumnSpec("age", "number", low=18, high=110),
+    ColumnSpec("sex", "category", levels=SEX_LEVELS),
+    ColumnSpec("ecog", "integer", low=0, high=4),
+    ColumnSpec("smoking", "binary"),
+    *(ColumnSpec(c, "binary") for c in MET_COLUMNS),
+    ColumnSpec("chemo_regimen", "category", levels=("EP/EC/EL", "IP", "TP"), open_levels=True),
+    ColumnSpec("thoracic_rt", "binary"),
+    *(ColumnSpec(c, "number", low=0) for c in LAB_COLUMNS),
+    ColumnSpec("best_response", "category", levels=RESPONSE_LEVELS),
+    ColumnSpec("ici_class", "category", levels=ICI_CLASSES),
+    ColumnSpec("ongoing_treatment", "binary"),
+)
+
+AE_COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("patient_id", "text", required=True),
+    ColumnSpec("term", "text", required=True),
+    ColumnSpec("grade", "integer", required=True, low=1, high=5),
+    ColumnSpec("immune_related", "binary", required=True),
+)
+
+COHORT_SPEC = {c.name: c for c in COHORT_COLUMNS}
+AE_SPEC = {c.name: c for c in AE_COLUMNS}
+
+
+@dataclass
+class DataProblem:
+    """One breach of the data contract, phrased for the person who owns the file."""
+
+    file: str
+    column: str | None
+    rows: list[int]
+    message: str
+    severity: str = "error"  # "error" stops the run; "warning" is shown and the run goes on
+
+    def __str__(self) -> str:
+        where = f"{self.file}"
+        if self.column:
+            where += f", column '{self.column}'"
+        if self.rows:
+            shown = ", ".join(str(r) for r in self.rows[:10])
+            more = f" and {len(self.rows) - 10} more" if len(self.rows) > 10 else ""
+            where += f", row{'s' if len(self.rows) > 1 else ''} {shown}{more}"
+        return f"{where}: {self.message}"
+
+
+class DataValidationError(Exception):
+    """The data break the contract; ``problems`` says where and how."""
+
+    def __init__(self, problems: list[DataProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _as_number(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(s, errors="coerce")
+
+
+def _is_integer_text(s: pd.Series) -> pd.Series:
+    return s.str.fullmatch(r"[+-]?\d+")
+
+
+def _expected(spec: ColumnSpec) -> str:
+    if spec.kind == "binary":
+        return "0 or 1"
+    if spec.kind in ("number", "integer"):
+        what = "a whole number" if spec.kind == "integer" else "a number"
+        if spec.low is not None and spec.high is not None:
+            return f"{what} from {spec.low:g} to {spec.high:g}"
+        if spec.low is not None:
+            return f"{what} >= {spec.low:g}"
+        return what
+    if spec.kind == "category":
+        return "one of " + ", ".join(f"'{v}'" for v in spec.levels)
+    return "non-empty text"
+
+
+def _column_checks(spec: ColumnSpec) -> list[pa.Check]:
+    """pandera checks on the text of one column; the error text is the expectation."""
+    expect = _expected(spec)
+    checks: list[pa.Check] = []
+    if spec.kind == "binary":
+        checks.append(pa.Check.isin(list(BINARY), error=expect))
+    elif spec.kind == "number":
+        checks.append(pa.Check(lambda s: _as_number(s).notna(), error=expect))
+    elif spec.kind == "integer":
+        checks.append(pa.Check(lambda s: _is_integer_text(s), error=expect))
+    elif spec.kind == "category" and not spec.open_levels:
+        checks.append(pa.Check.isin(list(spec.levels), error=expect))
+    if spec.kind in ("number", "integer"):
+        low, high = spec.low, spec.high
+        if low is not None:
+            checks.append(
+                pa.Check(lambda s, low=low: ~(_as_number(s) < low), error=expect)
+            )
+        if high is not None:
+            checks.append(
+                pa.Check(lambda s, high=high: ~(_as_number(s) > high), error=expect)
+            )
+    return checks
+
+
+def _frame_schema(specs: Iterable[ColumnSpec], present: set[str]) -> pa.DataFrameSchema:
+    columns = {}
+    for spec in specs:
+        if spec.name not in present:
+            continue
+        columns[spec.name] = pa.Column(
+            str,
+            checks=_column_checks(spec),
+            nullable=not spec.required or spec.kind == "id",
+            unique=spec.kind == "id",
+            coerce=False,
+        )
+    return pa.DataFrameSchema(columns, strict=False)
+
+
+def _problems_from_pandera(err: pa.errors.SchemaErrors, file: str) -> list[DataProblem]:
+    fc = err.failure_cases
+    problems: list[DataProblem] = []
+    for (column, check), cases in fc.groupby(["column", "check"], sort=False, dropna=False):
+        rows = sorted(int(i) + 1 for i in cases["index"].dropna().unique())
+        column = None if pd.isna(column) else str(column)
+        check = str(check)
+        if check == "field_uniqueness":
+            message = "values must be unique; these rows repeat an earlier value"
+        elif check == "not_nullable":
+            message = "empty cells where a value is required"
+        elif check.startswith("column_in_dataframe"):
+            continue  # columns present are the only ones in the schema
+        else:
+            spec = COHORT_SPEC.get(column or "") or AE_SPEC.get(column or "")
+            bad = cases["failure_case"].astype(str).unique().tolist()
+            shown = ", ".join(repr(b) for b in bad[:5]) + (" ..." if len(bad) > 5 else "")
+            message = f"expected {check}; found {shown}"
+            if spec is not None and spec.kind == "binary":
+                message += " (code the column as 0 = no, 1 = yes)"
+        problems.append(DataProblem(file, column, rows, message))
+    return problems
+
+
+def _missing_required(frame: pd.DataFrame, specs: Iterable[ColumnSpec], file: str) -> list[DataProblem]:
+    problems = []
+    present = list(frame.columns)
+    for spec in specs:
+        if spec.required and spec.name not in present:
+            close = difflib.get_close_matches(spec.name, present, n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            problems.append(
+                DataProblem(file, spec.name, [], f"required column is missing{hint}")
+            )
+    return problems
+
+
+def _rows(mask: pd.Series) -> list[int]:
+    return [int(i) + 1 for i in np.flatnonzero(mask.to_numpy())]
+
+
+# --------------------------------------------------------------------------- cohort
+
+
+def validate_cohort_frame(
+    raw: pd.DataFrame,
+    file: str,
+    reference_group: str | None = None,
+    treatment_group: str | None = None,
+) -> list[DataProblem]:
+    """All contract breaches of a cohort table read as text (empty cells as NA)."""
+    problems = _missing_required(raw, COHORT_COLUMNS, file)
+    if len(raw) == 0:
+        problems.append(DataProblem(file, None, [], "the file has a header but no patient rows"))
+        return problems
+    if problems:
+        return problems
+    schema = _frame_schema(COHORT_COLUMNS, set(raw.columns))
+    try:
+        schema.validate(raw, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        problems.extend(_problems_from_pandera(err, file))
+    problems.extend(_cross_column_problems(raw, file))
+    problems.extend(_group_problems(raw, file, reference_group, treatment_group))
+    return problems
+
+
+def _cross_column_problems(raw: pd.DataFrame, file: str) -> list[DataProblem]:
+    problems = []
+    empty_id = raw["patient_id"].isna()
+    if empty_id.any():
+        problems.append(DataProblem(file, "patient_id", _rows(empty_id), "empty patient id"))
+    for endpoint in ("os", "pfs"):
+        col = f"{endpoint}_months"
+        if col in raw:
+            t = _as_number(raw[col])
+            if (t > DAYS_SUSPECT_MONTHS).any():
+                problems.append(
+                    DataProblem(
+                        file,
+                        col,
+                        _rows(t > DAYS_SUSPECT_MONTHS),
+                        f"times up to {t.max():g} look like days, not months; "
+                        "divide by 30.4375 to convert days to months",
+                    )
+                )
+    if "pfs_event" in raw and "pfs_months" not in raw:
+        problems.append(
+            DataProblem(file, "pfs_months", [], "'pfs_event' is given but 'pfs_months' is missing")
+        )
+    if "pfs_months" in raw and "pfs_event" not in raw:
+        problems.append(
+            DataProblem(file, "pfs_event", [], "'pfs_months' is given but 'pfs_event' is missing")
+        )
+    if "pfs_months" in raw and "pfs_event" in raw:
+        half = raw["pfs_months"].isna() != raw["pfs_event"].isna()
+        if half.any():
+            problems.append(
+                DataProblem(
+                    file,
+                    "pfs_months",
+                    _rows(half),
+                    "'pfs_months' and 'pfs_event' must be both given or both empty",
+                )
+            )
+        pfs, os_ = _as_number(raw["pfs_months"]), _as_number(raw["os_months"])
+        longer = pfs > os_ + 1e-9
+        if longer.any():
+            problems.append(
+                DataProblem(
+                    file,
+                    "pfs_months",
+                    _rows(longer),
+                    "pfs_months is longer than os_months; progression-free survival "
+                    "cannot outlast overall survival",
+                )
+            )
+    covariates = [c.name for c in COHORT_COLUMNS if not c.required and c.name in raw]
+    covariates = [c for c in covariates if c not in ("pfs_months", "pfs_event")]
+    if covariates:
+        all_missing = raw[covariates].isna().all(axis=1)
+        if all_missing.any() and len(covariates) > 1:
+            problems.append(
+                DataProblem(
+                    file,
+                    None,
+                    _rows(all_missing),
+                    "every covariate is empty for these patients; they enter the "
+                    "survival analyses only",
+                    severity="warning",
+                )
+            )
+    return problems
+
+
+def _group_problems(
+    raw: pd.DataFrame, file: str, reference_group: str | None, treatment_group: str | None
+) -> list[DataProblem]:
+    problems = []
+    groups = raw["group"].dropna()
+    labels = sorted(groups.unique())
+    if len(labels) != 2:
+        counts = ", ".join(f"'{g}' ({(groups == g).sum()})" for g in labels)
+        problems.append(
+            DataProblem(
+                file,
+                "group",
+                [],
+                f"expected exactly two groups, found {len(labels)}: {counts}",
+            )
+        )
+        return problems
+    for param, label in (("reference_group", reference_group), ("treatment_group", treatment_group)):
+        if label is not None and label not in labels:
+            close = difflib.get_close_matches(label, labels, n=1, cutoff=0.5)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            problems.append(
+                DataProblem(
+                    file,
+                    "group",
+                    [],
+                    f"-p {param} '{label}' is not a group in the data (groups: "
+                    + ", ".join(f"'{g}'" for g in labels)
+                    + f"){hint}",
+                )
+            )
+    for label in labels:
+        in_arm = raw["group"] == label
+        if in_arm.sum() < MIN_ARM_SIZE:
+            problems.append(
+                DataProblem(
+                    file,
+                    "group",
+                    [],
+                    f"group '{label}' has only {int(in_arm.sum())} patients; estimates "
+                    "for it will be unstable",
+                    severity="warning",
+                )
+            )
+        if "os_event" in raw and (raw.loc[in_arm, "os_event"] == "1").sum() == 0:
+            problems.append(
+                DataProblem(
+                    file,
+                    "os_event",
+                    [],
+                    f"group '{label}' has no deaths; its median OS and the hazard ratio "
+                    "cannot be estimated and will be reported as missing",
+                    severity="warning",
+                )
+            )
+    return problems
+
+
+# --------------------------------------------------------------------------- adverse events
+
+
+def validate_ae_frame(raw: pd.DataFrame, file: str, patient_ids: pd.Series | None) -> list[DataProblem]:
+    """All contract breaches of an adverse-event table read as text."""
+    problems = _missing_required(raw, AE_COLUMNS, file)
+    if problems:
+        return problems
+    schema = _frame_schema(AE_COLUMNS, set(raw.columns))
+    try:
+        schema.validate(raw, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        problems.extend(_problems_from_pandera(err, file))
+    if patient_ids is not None:
+        unknown = raw["patient_id"].notna() & ~raw["patient_id"].isin(set(patient_ids.dropna()))
+        if unknown.any():
+            problems.append(
+                DataProblem(
+                    file,
+                    "patient_id",
+                    _rows(unknown),
+                    "adverse events for patients who are not in the cohort table",
+                )
+            )
+    return problems
+
+
+# --------------------------------------------------------------------------- typing
+
+
+def typed_cohort(raw: pd.DataFrame) -> pd.DataFrame:
+    """The validated text table converted to analysis types (numbers, 0/1 integers)."""
+    out = raw.copy()
+    for spec in COHORT_COLUMNS:
+        if spec.name not in out:
+            continue
+        col = out[spec.name]
+        if spec.kind == "number":
+            out[spec.name] = pd.to_numeric(col, errors="raise").astype(float)
+        elif spec.kind in ("binary", "integer"):
+            out[spec.name] = pd.to_numeric(col, errors="raise").astype("Int64")
+    return out
+
+
+def typed_ae(raw: pd.DataFrame) -> pd.DataFrame:
+    out = raw.copy()
+    out["grade"] = pd.to_numeric(out["grade"]).astype(int)
+    out["immune_related"] = pd.to_numeric(out["immune_related"]).astype(int)
+    return out
+
+
+ProblemFilter = Callable[[DataProblem], bool]
+
+
+def errors_only(problems: list[DataProblem]) -> list[DataProblem]:
+    return [p for p in problems if p.severity == "error"]
