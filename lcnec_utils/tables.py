@@ -194,7 +194,7 @@ class HTMLTable:
             for n in self.notes
         )
         return (
-            '<div class="lcnec-table" style="overflow-x:auto;max-width:100%;'
+            '<div class="lcnec-table lcnec-table-wrap" style="overflow-x:auto;max-width:100%;'
             '-webkit-overflow-scrolling:touch">' + body + notes + "</div>"
         )
 
@@ -266,7 +266,8 @@ def _clean(series: pd.Series) -> pd.Series:
 
 
 def _numeric(series: pd.Series) -> pd.Series:
-    return pd.to_numeric(_clean(series), errors="coerce")
+    """Float64 with NaN for missing (nullable Int64/string columns included)."""
+    return pd.to_numeric(_clean(series), errors="coerce").astype(float)
 
 
 def arm_labels(params: Parameters) -> dict[str, str]:

@@ -1,0 +1,183 @@
+"""lcnec_utils.plots: figures have the elements they promise, arms keep their
+colours, and saved PNGs are byte-identical run to run."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.colors as mcolors  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from lifelines import KaplanMeierFitter  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from lcnec_utils import plots as P  # noqa: E402
+from lcnec_utils import tables as T  # noqa: E402
+from lcnec_utils.params import Parameters  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def fitters(n_ref: int = 17, n_trt: int = 14, seed: int = 1) -> dict[str, KaplanMeierFitter]:
+    params = Parameters()
+    rng = np.random.default_rng(seed)
+    out = {}
+    for role, label, n, scale in (("reference", params.reference_group, n_ref, 10.0),
+                                  ("treatment", params.treatment_group, n_trt, 16.0)):
+        t = rng.exponential(scale, n).round(1) + 0.1
+        e = (rng.random(n) < 0.75).astype(int)
+        out[role] = KaplanMeierFitter().fit(t, e, label=label)
+    return out
+
+
+def _hex(colour) -> str:
+    return mcolors.to_hex(colour).upper()
+
+
+def test_arm_colours_are_okabe_ito_by_role():
+    assert P.ARM_COLOURS == {"reference": "#D55E00", "treatment": "#0072B2"}
+    assert set(P.ARM_COLOURS.values()) <= set(P.OKABE_ITO.values())
+    assert not set(P.RESPONSE_COLOURS.values()) & set(P.ARM_COLOURS.values())
+
+
+def test_set_style_applies_rcparams():
+    P.set_style()
+    assert matplotlib.rcParams["axes.spines.top"] is False
+    assert _hex(matplotlib.rcParams["axes.prop_cycle"].by_key()["color"][0]) == "#0072B2"
+
+
+def test_km_plot_elements():
+    kmfs = fitters()
+    fig = P.km_plot(kmfs, "Overall survival", Parameters(), annotation="Log-rank p = 0.036")
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    steps = [ln for ln in ax.lines if ln.get_drawstyle() == "steps-post"]
+    assert len(steps) == 2
+    by_label = {ln.get_label(): _hex(ln.get_color()) for ln in steps}
+    assert by_label == {"Chemo": "#D55E00", "ICIs + Chemo": "#0072B2"}
+    censors = [ln for ln in ax.lines if ln.get_marker() == "|"]
+    assert len(censors) == sum(int((k.event_table["censored"] > 0).any()) for k in kmfs.values())
+    medians = [ln for ln in ax.lines if ln.get_linestyle() == ":"]
+    assert len(medians) == sum(np.isfinite(k.median_survival_time_) for k in kmfs.values())
+    assert P.at_risk_rows(fig) == 2
+    ticks = ax.get_xticks()
+    assert ticks[0] == 0 and np.allclose(np.diff(ticks), 6)
+    assert ax.get_xlabel() == "Months" and ax.get_ylabel() == "Overall survival"
+    assert any(t.get_text() == "Log-rank p = 0.036" for t in ax.texts)
+
+
+def test_km_plot_ci_band_and_no_at_risk():
+    fig = P.km_plot(fitters(), "PFS", ci=True, at_risk=False, median_lines=False)
+    ax = fig.axes[0]
+    assert len(ax.collections) == 2  # one band per arm
+    assert P.at_risk_rows(fig) == 0
+    assert not [ln for ln in ax.lines if ln.get_linestyle() == ":"]
+
+
+def test_km_plot_large_arms_draw_no_censor_marks():
+    kmfs = fitters(n_ref=3000, n_trt=2500)
+    fig = P.km_plot(kmfs, "OS", at_risk=True)
+    ax = fig.axes[0]
+    assert not [ln for ln in ax.lines if ln.get_marker() == "|"]
+    steps = [ln for ln in ax.lines if ln.get_drawstyle() == "steps-post"]
+    assert all(len(ln.get_xdata()) <= 1000 for ln in steps)
+    assert all(ln.get_linewidth() < 1.5 for ln in steps)
+    assert P.at_risk_rows(fig) == 2
+
+
+def test_forest_plot_rows_in_order_on_log_scale():
+    table = pd.DataFrame({
+        "term": ["arm", "age", "ecog", "sex"],
+        "label": ["ICIs + Chemo vs Chemo", "Age, per year", "ECOG, per point", "Male sex"],
+        "hr": [0.51, 1.02, 1.48, np.nan],
+        "ci_low": [0.28, 0.98, 1.01, np.nan],
+        "ci_high": [0.92, 1.06, 2.16, np.nan],
+        "p": [0.026, 0.280, 0.043, None],
+    })
+    fig = P.forest_plot(table)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    ys = list(ax.get_yticks())
+    order = [lab for _, lab in sorted(zip(ys, labels), reverse=True)]
+    assert order == list(table["label"])
+    texts = [t.get_text() for t in ax.texts]
+    assert "0.51 (0.28–0.92)" in texts and "not estimable" in texts and "0.026" in texts
+    assert any(np.allclose(ln.get_xdata(), 1.0) for ln in ax.lines)  # reference line
+    squares = [ln for ln in ax.lines if ln.get_marker() == "s"]
+    assert len(squares[0].get_xdata()) == 3
+
+
+def test_patient_flow_uses_the_numbers_passed_in():
+    fig = P.patient_flow(56, {"Incomplete data": 20}, 31, 17, 14, Parameters())
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    for part in ("n = 56", "Excluded (n = 25)", "Incomplete data (n = 20)",
+                 "reason not reported (n = 5)", "n = 31", "ICIs + Chemo\n(n = 14)",
+                 "Chemo\n(n = 17)"):
+        assert part in texts
+    fig2 = P.patient_flow(120, {"A": 30, "B": 10}, 80, 50, 30, ("Control", "New"))
+    texts2 = " ".join(t.get_text() for t in fig2.axes[0].texts)
+    assert "Excluded (n = 40)" in texts2 and "New\n(n = 30)" in texts2
+    assert "56" not in texts2 and "reason not reported" not in texts2
+
+
+def test_response_bar_stacks_percentages():
+    from test_tables import paper_cohort
+
+    params = Parameters()
+    fig = P.response_bar(T.response_table(paper_cohort(), params))
+    ax = fig.axes[0]
+    bars = [p for p in ax.patches]
+    assert len(bars) == 3 * 2  # PR, SD, PD for two arms
+    widths = {}
+    for b in bars:
+        widths.setdefault(round(b.get_y(), 3), 0.0)
+        widths[round(b.get_y(), 3)] += b.get_width()
+    assert all(w == pytest.approx(100.0) for w in widths.values())
+    # also accepts the cohort directly
+    P.response_bar(paper_cohort(), params)
+
+
+def test_irae_bar_with_and_without_ae():
+    from test_tables import paper_ae, paper_cohort
+
+    params = Parameters()
+    fig = P.irae_bar(T.safety_tables(paper_cohort(), paper_ae(), params))
+    assert len(fig.axes[0].patches) == 2 * 4  # two grade groups, any + three terms
+    fig = P.irae_bar(T.safety_tables(paper_cohort(), None, params))
+    assert "No adverse-event table" in fig.axes[0].texts[0].get_text()
+
+
+def _draw_and_save(path):
+    fig = P.km_plot(fitters(), "Overall survival", ci=True, annotation="HR 0.55")
+    P.save_figure(fig, path)
+    plt.close(fig)
+    return path.read_bytes()
+
+
+def test_save_figure_is_byte_identical_across_runs(tmp_path):
+    first = _draw_and_save(tmp_path / "a.png")
+    second = _draw_and_save(tmp_path / "b.png")
+    assert first[:8] == b"\x89PNG\r\n\x1a\n"
+    assert first == second
+    assert b"Software" not in first and b"matplotlib" not in first.lower()
+
+
+@pytest.mark.parametrize("suffix", ["svg", "pdf"])
+def test_save_figure_vector_formats_are_deterministic(tmp_path, suffix):
+    def once(name):
+        fig = P.forest_plot(pd.DataFrame({"label": ["a"], "hr": [0.5], "ci_low": [0.3],
+                                          "ci_high": [0.9], "p": [0.02]}))
+        P.save_figure(fig, tmp_path / f"{name}.{suffix}")
+        plt.close(fig)
+        return (tmp_path / f"{name}.{suffix}").read_bytes()
+
+    assert once("a") == once("b")
