@@ -337,8 +337,8 @@ def _role_labels(labels: Any) -> dict[str, str]:
 
 
 def patient_flow(
-    screened: int,
-    excluded_reasons: Mapping[str, int],
+    screened: int | None,
+    excluded_reasons: Mapping[str, int] | None,
     included: int,
     n_reference: int,
     n_treatment: int,
@@ -352,35 +352,42 @@ def patient_flow(
     All numbers are arguments; ``labels`` is a ``Parameters`` object, a
     mapping role -> label, or a pair (reference, treatment). When the reasons
     do not add up to ``screened - included`` the remainder is shown as
-    "reason not reported".
+    "reason not reported". ``screened=None`` (screening not known, e.g. a
+    hospital's own export) starts the diagram at the included patients.
     """
     set_style()
     lab = _role_labels(labels)
-    excluded = int(screened) - int(included)
-    reasons = {str(k): int(v) for k, v in excluded_reasons.items()}
-    rest = excluded - sum(reasons.values())
-    if rest > 0:
-        reasons["reason not reported"] = rest
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    with_screening = screened is not None
+    fig, ax = plt.subplots(figsize=(6.4, 4.8 if with_screening else 3.0))
+    top = 1.0 if with_screening else 0.62
     ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, top)
     ax.axis("off")
-    bw, bh = 0.46, 0.11
-    _box(ax, 0.32, 0.9, bw, bh, f"{screened_text}\n(n = {screened})")
-    ex_lines = [f"Excluded (n = {excluded})"] + [f"• {k} (n = {v})" for k, v in reasons.items()]
-    ex_h = 0.05 + 0.035 * len(ex_lines)
-    _box(ax, 0.78, 0.68, 0.4, ex_h, "\n".join(ex_lines), fontsize=8.5)
-    _box(ax, 0.32, 0.46, bw, bh, f"{included_text}\n(n = {included})")
-    _box(ax, 0.2, 0.14, 0.34, bh, f"{lab['treatment']}\n(n = {n_treatment})",
+    bw, bh = 0.46, 0.11 if with_screening else 0.16
+    y_inc = 0.46
+    if with_screening:
+        excluded = int(screened) - int(included)
+        reasons = {str(k): int(v) for k, v in (excluded_reasons or {}).items()}
+        rest = excluded - sum(reasons.values())
+        if rest > 0:
+            reasons["reason not reported"] = rest
+        _box(ax, 0.32, 0.9, bw, bh, f"{screened_text}\n(n = {screened})")
+        ex_lines = [f"Excluded (n = {excluded})"] + [f"• {k} (n = {v})" for k, v in reasons.items()]
+        ex_h = 0.05 + 0.035 * len(ex_lines)
+        _box(ax, 0.78, 0.68, 0.4, ex_h, "\n".join(ex_lines), fontsize=8.5)
+        _arrow(ax, (0.32, 0.9 - bh / 2), (0.32, y_inc + bh / 2))
+        _arrow(ax, (0.32, 0.68), (0.78 - 0.2, 0.68))
+    _box(ax, 0.32, y_inc, bw, bh, f"{included_text}\n(n = {included})")
+    y_arm = 0.14 if with_screening else 0.1
+    _box(ax, 0.2, y_arm, 0.34, bh, f"{lab['treatment']}\n(n = {n_treatment})",
          ec=ARM_COLOURS["treatment"])
-    _box(ax, 0.72, 0.14, 0.34, bh, f"{lab['reference']}\n(n = {n_reference})",
+    _box(ax, 0.72, y_arm, 0.34, bh, f"{lab['reference']}\n(n = {n_reference})",
          ec=ARM_COLOURS["reference"])
-    _arrow(ax, (0.32, 0.9 - bh / 2), (0.32, 0.46 + bh / 2))
-    _arrow(ax, (0.32, 0.68), (0.78 - 0.2, 0.68))
-    ax.plot([0.2, 0.72], [0.3, 0.3], color="#333333", lw=1.0)
-    ax.plot([0.32, 0.32], [0.46 - bh / 2, 0.3], color="#333333", lw=1.0)
-    _arrow(ax, (0.2, 0.3), (0.2, 0.14 + bh / 2))
-    _arrow(ax, (0.72, 0.3), (0.72, 0.14 + bh / 2))
+    y_split = (y_inc - bh / 2 + y_arm + bh / 2) / 2
+    ax.plot([0.2, 0.72], [y_split, y_split], color="#333333", lw=1.0)
+    ax.plot([0.32, 0.32], [y_inc - bh / 2, y_split], color="#333333", lw=1.0)
+    _arrow(ax, (0.2, y_split), (0.2, y_arm + bh / 2))
+    _arrow(ax, (0.72, y_split), (0.72, y_arm + bh / 2))
     return fig
 
 

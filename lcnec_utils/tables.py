@@ -177,29 +177,39 @@ def ici_class_key(cls: str) -> str:
 # --------------------------------------------------------------------------
 
 
-class HTMLTable:
-    """A formatted table for Jupyter Book: a pandas ``Styler`` wrapped in a
-    ``<div style="overflow-x:auto">`` so that wide tables scroll on phones
-    instead of overflowing the page, followed by the table's notes."""
+class HTMLTable(str):
+    """A formatted table for Jupyter Book: the HTML of a pandas ``Styler``
+    wrapped in ``<div class="lcnec-table-wrap" style="overflow-x:auto">`` so
+    that wide tables scroll on phones instead of overflowing the page,
+    followed by the table's notes. It is a ``str`` (so ``IPython.display.HTML``
+    takes it) that Jupyter also renders directly (``_repr_html_``); the
+    ``Styler`` is kept in ``.styler``."""
 
-    def __init__(self, styler: Any, notes: Sequence[str] = ()):
-        self.styler = styler
-        self.notes = list(notes)
+    styler: Any
+    notes: list[str]
 
-    def to_html(self) -> str:
-        body = self.styler.to_html()
-        notes = "".join(
+    def __new__(cls, styler: Any, notes: Sequence[str] = ()) -> "HTMLTable":
+        notes = list(notes)
+        body = styler.to_html()
+        notes_html = "".join(
             f'<p class="lcnec-table-note" style="font-size:0.85em;margin:0.2em 0">'
             f"{html.escape(n)}</p>"
-            for n in self.notes
+            for n in notes
         )
-        return (
+        text = (
             '<div class="lcnec-table lcnec-table-wrap" style="overflow-x:auto;max-width:100%;'
-            '-webkit-overflow-scrolling:touch">' + body + notes + "</div>"
+            '-webkit-overflow-scrolling:touch">' + body + notes_html + "</div>"
         )
+        obj = super().__new__(cls, text)
+        obj.styler = styler
+        obj.notes = notes
+        return obj
+
+    def to_html(self) -> str:
+        return str(self)
 
     def _repr_html_(self) -> str:
-        return self.to_html()
+        return str(self)
 
 
 def style_table(

@@ -181,3 +181,10 @@ def test_save_figure_vector_formats_are_deterministic(tmp_path, suffix):
         return (tmp_path / f"{name}.{suffix}").read_bytes()
 
     assert once("a") == once("b")
+
+
+def test_patient_flow_without_screening_numbers():
+    fig = P.patient_flow(None, {}, 31, 17, 14, {"reference": "Chemo", "treatment": "ICIs + Chemo"})
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    assert "Excluded" not in texts and "assessed" not in texts
+    assert "Included in the analysis\n(n = 31)" in texts

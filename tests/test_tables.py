@@ -522,3 +522,12 @@ def test_tables_are_fast_on_100000_rows(cohort, params):
     T.safety_tables(big, ae, params).results()
     T.missingness_table(big)
     assert time.perf_counter() - start < 15
+
+
+def test_style_table_is_a_string_ipython_html_accepts(cohort, params):
+    from IPython.display import HTML
+
+    styled = T.style_table(T.baseline_table(cohort, params).formatted(), caption="Table 2")
+    assert isinstance(styled, str) and styled._repr_html_() == str(styled)
+    assert HTML(styled).data == str(styled)
+    assert "Table 2" in styled
