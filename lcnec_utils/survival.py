@@ -366,11 +366,11 @@ def landmark_survival(times, events, t: float, alpha: float = 0.05) -> LandmarkS
     if curve.n == 0:
         return LandmarkSurvival(t, None, None, None, 0)
     idx = np.searchsorted(curve.time, t, side="right") - 1
-    if idx < 0:
-        return LandmarkSurvival(t, 1.0, 1.0, 1.0, n_risk)
-    s = float(curve.survival[idx])
+    s = 1.0 if idx < 0 else float(curve.survival[idx])
     if t > curve.last_time and s > 0:
         return LandmarkSurvival(t, None, None, None, 0)
+    if idx < 0:
+        return LandmarkSurvival(t, 1.0, 1.0, 1.0, n_risk)
     lower, upper = pointwise_band(curve, alpha, "log-log")
     lo, hi = float(lower[idx]), float(upper[idx])
     if s == 1.0:
@@ -465,6 +465,19 @@ def reverse_km_followup(times, events, alpha: float = 0.05) -> FollowUp:
     reverse = 1 - e
     ci = median_ci_brookmeyer_crowley(t, reverse, alpha, "log-log")
     return FollowUp(km_median(t, reverse), ci.ci_low, ci.ci_high, len(t))
+
+
+def followup_results(cohort: pd.DataFrame, params) -> dict[str, Any]:
+    """``{"followup.median": ...}``: reverse Kaplan-Meier median follow-up of OS.
+
+    Both arms pooled, complete cases of ``os_months``/``os_event``; see
+    :func:`reverse_km_followup`. None if the OS columns are absent.
+    """
+    if not has_endpoint(cohort, "os"):
+        return {"followup.median": None}
+    data = endpoint_data(cohort, "os", params.reference_group, params.treatment_group)
+    fu = reverse_km_followup(data.frame["time"], data.frame["event"], params.alpha)
+    return {"followup.median": fu.median}
 
 
 def fit_km(cohort: pd.DataFrame, endpoint: str, params) -> dict[str, Any]:
@@ -598,6 +611,8 @@ def results_keys(endpoint: str, params) -> list[str]:
     for stat in ("events", "median", "median_ci_low", "median_ci_high", "median_ci_bc_low",
                  "median_ci_bc_high", lk, f"{lk}_ci_low", f"{lk}_ci_high"):
         keys += [f"{endpoint}.{stat}.{role}" for role in ROLES]
+    # CONVENTIONS.md lists the landmark CI keys for <arm> = total as well
+    keys += [f"{endpoint}.{lk}_ci_low.total", f"{endpoint}.{lk}_ci_high.total"]
     return keys + [f"{endpoint}.logrank.chi2", f"{endpoint}.logrank.p"]
 
 
@@ -605,8 +620,9 @@ def survival_results(cohort: pd.DataFrame, endpoint: str, params) -> dict[str, A
     """Results keys of one endpoint (``results-keys.md`` and CONVENTIONS.md).
 
     ``{endpoint}.events|median|median_ci_low|median_ci_high|median_ci_bc_low|
-    median_ci_bc_high|<landmark_key>|<landmark_key>_ci_low|_ci_high.<role>`` and
-    ``{endpoint}.logrank.chi2|p``. If the endpoint's columns are absent every
+    median_ci_bc_high|<landmark_key>|<landmark_key>_ci_low|_ci_high.<role>``,
+    ``{endpoint}.<landmark_key>_ci_low|_ci_high.total`` (both arms pooled, as
+    CONVENTIONS.md lists them) and ``{endpoint}.logrank.chi2|p``. If the endpoint's columns are absent every
     key is present with value None.
     """
     keys = results_keys(endpoint, params)
@@ -627,6 +643,10 @@ def survival_results(cohort: pd.DataFrame, endpoint: str, params) -> dict[str, A
             value = table.loc[role, col]
             out[f"{endpoint}.{stat}.{role}"] = None if value is None or (
                 isinstance(value, float) and math.isnan(value)) else value
+    pooled = endpoint_data(cohort, endpoint, params.reference_group, params.treatment_group).frame
+    total = landmark_survival(pooled["time"], pooled["event"], params.landmark_months, params.alpha)
+    out[f"{endpoint}.{lk}_ci_low.total"] = total.ci_low
+    out[f"{endpoint}.{lk}_ci_high.total"] = total.ci_high
     out[f"{endpoint}.logrank.chi2"] = lr.chi2
     out[f"{endpoint}.logrank.p"] = lr.p
     assert set(out) == set(keys)

@@ -337,3 +337,27 @@ def test_fast_on_100000_rows():
     elapsed = time.perf_counter() - start
     assert res["os.median.reference"] is not None
     assert elapsed < 10, elapsed
+
+
+def test_followup_results_pools_both_arms():
+    cohort = _two_groups([2, 3, 4, 4], [1, 0, 1, 1], [6, 7, 9, 11], [1, 0, 1, 0])
+    # the same 8 patients as the hand example: reverse KM median 11
+    assert sv.followup_results(cohort, Parameters()) == {"followup.median": 11.0}
+    assert sv.followup_results(cohort.drop(columns="os_event"), Parameters()) == {
+        "followup.median": None}
+
+
+def test_total_landmark_ci_keys_use_pooled_curve():
+    # pooled = hand example; landmark 5 months: R log-log CI 0.1801888910128 0.844068691657
+    cohort = _two_groups([2, 3, 4, 4], [1, 0, 1, 1], [6, 7, 9, 11], [1, 0, 1, 0])
+    res = sv.survival_results(cohort, "os", Parameters(landmark_months=5.0))
+    assert res["os.rate_5m_ci_low.total"] == pytest.approx(0.1801888910128, abs=1e-11)
+    assert res["os.rate_5m_ci_high.total"] == pytest.approx(0.844068691657, abs=1e-11)
+
+
+def test_landmark_beyond_follow_up_without_events_is_none():
+    assert sv.landmark_survival([1, 2, 3], [0, 0, 0], 5).survival is None
+    assert sv.landmark_survival([1, 2, 3], [0, 0, 0], 2).survival == 1.0
+    # the curve reached 0 at 3: S(5) = 0 is known; R gives NA for its CI
+    lm = sv.landmark_survival([1, 2, 3], [1, 1, 1], 5)
+    assert (lm.survival, lm.ci_low, lm.ci_high) == (0.0, None, None)
