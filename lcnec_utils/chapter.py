@@ -39,6 +39,40 @@ def is_synthetic(path: str | os.PathLike) -> bool:
     return "synthetic" in os.path.basename(str(path)).lower()
 
 
+class PlainText(str):
+    """A string whose repr is itself, so ``{glue:text}`` prints it without quotes."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_value(value: Any, fmt: str = "{}", missing: str = "not available") -> str:
+    """Text of a number for the prose; ``missing`` where it cannot be computed."""
+    parts = value if isinstance(value, tuple) else (value,)
+    if any(_missing(v) for v in parts):
+        return missing
+    if fmt == "p":
+        from .tables import format_p
+
+        return format_p(value)
+    if fmt == "pct":
+        return f"{100 * value:.1f}%"
+    if fmt == "pct_ci":
+        return f"{100 * value[0]:.1f}%–{100 * value[1]:.1f}%"
+    if fmt == "hr_ci":
+        return f"{value[0]:.2f} ({value[1]:.2f}–{value[2]:.2f})"
+    return fmt.format(value)
+
+
 class Chapter:
     """One chapter's parameters, data and results recorder."""
 
@@ -124,6 +158,56 @@ class Chapter:
         from myst_nb import glue
 
         glue(name, value, display=display_value)
+
+    def glue_text(self, name: str, value: Any, fmt: str = "{}", missing: str = "not available") -> None:
+        """Glue ``value`` as finished text, so prose never formats a missing number.
+
+        ``fmt`` is a format string or one of ``"p"`` (0.034, <0.001), ``"pct"``
+        (a proportion as 42.9%), ``"pct_ci"`` (a (low, high) pair as
+        26.8%–73.2%), ``"hr_ci"`` (an (hr, low, high) triple as 0.51 (0.28–0.92)).
+        """
+        self.glue(name, PlainText(format_value(value, fmt, missing)))
+
+    def glue_labels(self) -> None:
+        """Glue the arm labels and sizes: ``treatment_label``, ``n_treatment``, ..."""
+        sizes = self.arm_sizes()
+        for role in ("reference", "treatment"):
+            self.glue_text(f"{role}_label", getattr(self.params, f"{role}_group"))
+            self.glue_text(f"n_{role}", sizes[role])
+
+    def arm_sizes(self) -> dict[str, int]:
+        roles = self.roles()
+        return {
+            "total": int(len(self.cohort)),
+            "reference": int((roles == "reference").sum()),
+            "treatment": int((roles == "treatment").sum()),
+        }
+
+    def has_endpoint(self, endpoint: str) -> bool:
+        return {f"{endpoint}_months", f"{endpoint}_event"} <= set(self.cohort.columns)
+
+    def patient_flow(self) -> dict[str, Any]:
+        """Numbers for :func:`lcnec_utils.plots.patient_flow`.
+
+        The screening counts exist only for the published study (its Figure 1);
+        on any other cohort the diagram starts at the patients in the file.
+        """
+        sizes = self.arm_sizes()
+        screened, excluded = None, {}
+        if is_synthetic(self.params.data_path):
+            from .published import published_values
+
+            screened = published_values().get("flow.screened")
+            if screened is not None:
+                excluded = {"not stage IV or not eligible": int(screened) - sizes["total"]}
+        return {
+            "screened": screened,
+            "excluded_reasons": excluded,
+            "included": sizes["total"],
+            "n_reference": sizes["reference"],
+            "n_treatment": sizes["treatment"],
+            "labels": {"reference": self.params.reference_group, "treatment": self.params.treatment_group},
+        }
 
     def record(self, values: dict[str, Any]) -> None:
         self.recorder.record(values)

@@ -34,7 +34,8 @@ def parse_parameter_pairs(pairs: Sequence[Sequence[str]] | None) -> dict[str, An
     return values
 
 
-def _print_problems(problems, stream=sys.stderr) -> None:
+def _print_problems(problems, stream=None) -> None:
+    stream = stream or sys.stderr
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
     for p in warnings:

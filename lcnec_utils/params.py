@@ -15,6 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_COHORT = DATA_DIR / "lcnec_synthetic_cohort.csv"
 DEFAULT_AE = DATA_DIR / "lcnec_synthetic_adverse_events.csv"
+DATA_DICTIONARY = DATA_DIR / "data_dictionary.yaml"
 
 #: Table 4 of the paper: every term of the multivariable Cox model besides the
 #: arm. Age and ECOG enter as numbers (the reported HRs of 1.02 per unit and

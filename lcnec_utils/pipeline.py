@@ -15,6 +15,7 @@ and ``-W -n --keep-going``: any Sphinx warning fails the build.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -124,8 +125,31 @@ def hide_parameter_cells(path: Path) -> None:
     nbformat.write(nb, path)
 
 
+@contextlib.contextmanager
+def _kernel_stderr_to(log_path: Path):
+    """Send what the kernel process writes to stderr (its start-up chatter) to a log.
+
+    The kernel inherits file descriptor 2 when papermill starts it, so the
+    redirection is done at the descriptor level and undone afterwards.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(log_path, "ab") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def execute_chapter(
-    source: Path, target: Path, parameters: dict[str, Any], env: dict[str, str] | None = None
+    source: Path,
+    target: Path,
+    parameters: dict[str, Any],
+    env: dict[str, str] | None = None,
+    kernel_log: Path | None = None,
 ) -> float:
     """Run one chapter with papermill; return the seconds it took."""
     import papermill
@@ -134,16 +158,17 @@ def execute_chapter(
     old_env = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})
     try:
-        papermill.execute_notebook(
-            str(source),
-            str(target),
-            parameters=parameters,
-            kernel_name="python3",
-            cwd=str(target.parent),
-            progress_bar=False,
-            log_output=False,
-            report_mode=False,
-        )
+        with _kernel_stderr_to(kernel_log or Path(os.devnull)):
+            papermill.execute_notebook(
+                str(source),
+                str(target),
+                parameters=parameters,
+                kernel_name="python3",
+                cwd=str(target.parent),
+                progress_bar=False,
+                log_output=False,
+                report_mode=False,
+            )
     except papermill.PapermillExecutionError as err:
         raise BuildError(
             f"chapter {source.name} failed in cell {err.exec_count}: {err.ename}: {err.evalue}"
@@ -218,6 +243,7 @@ def build(
     executed_dir = book / "notebooks"
     executed_dir.mkdir(exist_ok=True)
     fragments = staging / "results-fragments"
+    (staging / "logs").mkdir()
     params.results_dir = str(fragments)
 
     env = {
@@ -235,7 +261,9 @@ def build(
     try:
         for i, source in enumerate(chapters, start=1):
             progress(f"[{i}/{len(chapters)}] executing {source.name} ...")
-            seconds = execute_chapter(source, executed_dir / source.name, injected, env)
+            seconds = execute_chapter(
+                source, executed_dir / source.name, injected, env, staging / "logs" / f"{source.stem}.kernel.log"
+            )
             runs.append(ChapterRun(source.name, seconds, "ok"))
             progress(f"[{i}/{len(chapters)}] {source.name} done in {seconds:.1f} s")
         results = merge_fragments(fragments)

@@ -1,0 +1,109 @@
+"""The whole book builds, on the shipped cohort and on a cohort with only the
+required columns; results.json holds the spec's keys; the pages hold their
+tables and figures and no error output."""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from spec_keys import spec_keys  # noqa: E402
+
+from lcnec_utils.cli import main
+from lcnec_utils.params import DEFAULT_AE, DEFAULT_COHORT
+from lcnec_utils.pipeline import chapter_notebooks
+
+pytestmark = pytest.mark.book
+
+CHAPTER_STEMS = [p.stem for p in chapter_notebooks()]
+
+
+@pytest.fixture(scope="session")
+def default_build(tmp_path_factory):
+    out = tmp_path_factory.mktemp("book") / "build"
+    status = main(["build", "--out", str(out)])
+    assert status == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def minimal_build(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("minimal")
+    cohort = pd.read_csv(DEFAULT_COHORT)[["patient_id", "group", "os_months", "os_event"]]
+    path = folder / "required_only.csv"
+    cohort.to_csv(path, index=False)
+    out = folder / "build"
+    status = main(["build", "--data", str(path), "--out", str(out)])
+    assert status == 0
+    return out
+
+
+def _results(out):
+    return json.loads((out / "results.json").read_text())
+
+
+def test_results_json_holds_every_spec_key(default_build):
+    results = _results(default_build)
+    missing = [k for k in spec_keys() if k not in results]
+    assert not missing, missing
+    baseline_p = [k for k in results if k.startswith("baseline.") and k.endswith(".p")]
+    assert len(baseline_p) >= 15
+
+
+def test_results_json_counts_match_the_paper(default_build):
+    r = _results(default_build)
+    assert (r["n.total"], r["n.reference"], r["n.treatment"]) == (31, 17, 14)
+    assert r["response.orr.treatment"] == pytest.approx(7 / 14)
+    assert r["response.orr.reference"] == pytest.approx(5 / 17)
+    assert r["response.dcr.treatment"] == pytest.approx(12 / 14)
+    assert r["response.dcr.reference"] == pytest.approx(13 / 17)
+    assert r["safety.irae_any.treatment"] == pytest.approx(4 / 14)
+
+
+def test_every_chapter_page_renders_with_tables_and_figures(default_build):
+    html = default_build / "html"
+    assert (html / "index.html").is_file()
+    for stem in CHAPTER_STEMS:
+        page = (html / "notebooks" / f"{stem}.html").read_text()
+        assert "<table" in page, stem
+        assert "Parameters in force" in page, stem
+        assert "SHA-256" in page, stem
+    for stem in ("01_cohort", "03_response", "04_survival", "05_multivariate"):
+        page = (html / "notebooks" / f"{stem}.html").read_text()
+        assert re.search(r"<img [^>]*src=\"[^\"]+\.png\"", page), f"{stem} has no figure"
+
+
+def test_pages_show_no_error_output(default_build):
+    for page in (default_build / "html").rglob("*.html"):
+        text = page.read_text()
+        assert "Traceback (most recent call last)" not in text, page.name
+        assert 'class="output stderr"' not in text, page.name
+        assert "ename" not in text, page.name
+
+
+def test_injected_parameters_cell_is_hidden(default_build):
+    page = (default_build / "html" / "notebooks" / "04_survival.html").read_text()
+    assert "results_dir" not in page
+    assert "injected" not in page.lower()
+
+
+def test_executed_notebooks_are_written(default_build):
+    for stem in CHAPTER_STEMS:
+        assert (default_build / "notebooks" / f"{stem}.ipynb").is_file()
+
+
+def test_required_columns_only_cohort_builds_and_says_what_is_missing(minimal_build):
+    r = _results(minimal_build)
+    missing = [k for k in spec_keys() if k not in r]
+    assert not missing, missing
+    assert r["n.total"] == 31
+    assert r["os.median.reference"] is not None
+    assert r["pfs.median.treatment"] is None
+    assert r["response.orr.treatment"] is None
+    assert r["os.cox_univariable.hr"] is not None
+    page = (minimal_build / "html" / "notebooks" / "04_survival.html").read_text()
+    assert "no <code class=\"docutils literal notranslate\"><span class=\"pre\">pfs_months</span></code>" in page
