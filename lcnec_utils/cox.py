@@ -390,20 +390,50 @@ def cox_table(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataFrame:
     return table
 
 
-def format_hr_ci(hr, lo, hi, digits: int = 2) -> str:
-    """``"0.51 (0.28-0.92)"``; an em dash for a missing value."""
+def format_hr_ci(hr, lo, hi, digits: int = 2, sep: str = "-") -> str:
+    """``"0.51 (0.28-0.92)"``; an em dash if any value is missing or not finite."""
     values = [hr, lo, hi]
-    if any(v is None or (isinstance(v, float) and not math.isfinite(v)) for v in values):
+    if any(v is None or not math.isfinite(float(v)) for v in values):
         return "—"
-    return f"{hr:.{digits}f} ({lo:.{digits}f}-{hi:.{digits}f})"
+    return f"{hr:.{digits}f} ({lo:.{digits}f}{sep}{hi:.{digits}f})"
 
 
 def format_p(p, digits: int = 3) -> str:
-    """p-value as printed in the paper: ``"0.026"``, ``"<0.001"``; em dash if missing."""
-    if p is None or (isinstance(p, float) and not math.isfinite(p)):
-        return "—"
-    threshold = 10 ** (-digits)
-    return f"<{threshold:.{digits}f}" if p < threshold else f"{p:.{digits}f}"
+    """p-value as journals print it (``"0.026"``, ``"<0.001"``): :func:`lcnec_utils.tables.format_p`."""
+    from .tables import format_p as _format_p
+
+    return _format_p(p, digits)
+
+
+def format_cox_table(table: pd.DataFrame, params=None) -> pd.DataFrame:
+    """Text version of :func:`cox_table`: term, univariable and multivariable HR (95% CI) and p.
+
+    En dash in the intervals, as the rest of the book; "—" where a model did
+    not converge or a term was not estimable.
+    """
+    rows = []
+    for _, r in table.iterrows():
+        rows.append({
+            "Term": r["label"],
+            "Univariable HR (95% CI)": format_hr_ci(r["uni_hr"], r["uni_ci_low"], r["uni_ci_high"], sep="–")
+            if r.get("uni_converged", True) else "—",
+            "p (univariable)": format_p(r["uni_p"]) if r.get("uni_converged", True) else "—",
+            "Multivariable HR (95% CI)": format_hr_ci(r["multi_hr"], r["multi_ci_low"], r["multi_ci_high"], sep="–"),
+            "p (multivariable)": format_p(r["multi_p"]),
+        })
+    return pd.DataFrame(rows, columns=["Term", "Univariable HR (95% CI)", "p (univariable)",
+                                       "Multivariable HR (95% CI)", "p (multivariable)"])
+
+
+def forest_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Multivariable rows of :func:`cox_table` as ``plots.forest_plot`` wants them.
+
+    Columns term, label, hr, ci_low, ci_high, p (NaN when the multivariable
+    model did not converge: the plot lists them as not estimable).
+    """
+    out = table[["term", "label", "multi_hr", "multi_ci_low", "multi_ci_high", "multi_p"]].copy()
+    out.columns = ["term", "label", "hr", "ci_low", "ci_high", "p"]
+    return out.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------

@@ -651,3 +651,43 @@ def survival_results(cohort: pd.DataFrame, endpoint: str, params) -> dict[str, A
     out[f"{endpoint}.logrank.p"] = lr.p
     assert set(out) == set(keys)
     return out
+
+
+# --------------------------------------------------------------------------
+# Display (numbers above, text here)
+# --------------------------------------------------------------------------
+
+
+def _num(value, digits: int = 1) -> str:
+    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
+
+def _interval(low, high, digits: int = 1, scale: float = 1.0) -> str:
+    if low is None and high is None:
+        return "—"
+    lo = "—" if low is None else f"{low * scale:.{digits}f}"
+    hi = "not reached" if high is None else f"{high * scale:.{digits}f}"
+    return f"{lo}–{hi}"
+
+
+def format_summary(table: pd.DataFrame, params) -> pd.DataFrame:
+    """Text version of :func:`survival_summary` for the page, one row per arm (treatment first).
+
+    Median "not reached" when None; a CI limit that the curve never reaches
+    is printed "not reached" (upper) or "—"; the rate in percent.
+    """
+    lm = f"{params.landmark_months:g}"
+    rows = []
+    for role in ("treatment", "reference"):
+        r = table.loc[role]
+        rate = "—" if r["rate"] is None else (
+            f"{100 * r['rate']:.1f} ({_interval(r['rate_ci_low'], r['rate_ci_high'], 1, 100.0)})")
+        rows.append({
+            "Arm": r["group"], "n": str(r["n"]), "Events": str(r["events"]),
+            "Median, months": "not reached" if r["median"] is None else _num(r["median"]),
+            "95% CI (SPSS: median ± 1.96 SE)": _interval(r["median_ci_low"], r["median_ci_high"])
+            if r["median"] is not None else "—",
+            "95% CI (Brookmeyer-Crowley)": _interval(r["median_ci_bc_low"], r["median_ci_bc_high"]),
+            f"{lm}-month rate, % (95% CI)": rate,
+        })
+    return pd.DataFrame(rows)

@@ -269,3 +269,14 @@ def test_format_hr_ci_and_p():
     assert cox.format_p(0.0261) == "0.026"
     assert cox.format_p(0.0004) == "<0.001"
     assert cox.format_p(float("nan")) == "—"
+
+
+def test_format_cox_table_and_forest_rows(rossi_cohort, rossi_params):
+    table = cox.cox_table(rossi_cohort, "os", rossi_params)
+    text = cox.format_cox_table(table, rossi_params)
+    # R: exp(coef) 0.684 (0.470-0.996), p 0.0474 for the arm in the multivariable model
+    assert text.loc[0, "Multivariable HR (95% CI)"] == "0.68 (0.47–1.00)"
+    assert text.loc[0, "p (multivariable)"] == "0.047"
+    rows = cox.forest_rows(table)
+    assert list(rows.columns) == ["term", "label", "hr", "ci_low", "ci_high", "p"]
+    assert rows.loc[6, "ci_high"] == pytest.approx(1.159103901, rel=1e-6)

@@ -361,3 +361,13 @@ def test_landmark_beyond_follow_up_without_events_is_none():
     # the curve reached 0 at 3: S(5) = 0 is known; R gives NA for its CI
     lm = sv.landmark_survival([1, 2, 3], [1, 1, 1], 5)
     assert (lm.survival, lm.ci_low, lm.ci_high) == (0.0, None, None)
+
+
+def test_format_summary_text():
+    cohort = _two_groups([1, 3, 5], [1, 1, 0], [2, 4, 6], [0, 0, 0])
+    params = Parameters(landmark_months=3.0)
+    text = sv.format_summary(sv.survival_summary(cohort, "os", params), params)
+    assert list(text["Arm"]) == ["ICIs + Chemo", "Chemo"]
+    assert text.loc[0, "Median, months"] == "not reached"
+    assert text.loc[1, "Median, months"] == "3.0"
+    assert text.loc[0, "3-month rate, % (95% CI)"] == "100.0 (100.0–100.0)"
