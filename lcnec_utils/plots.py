@@ -17,7 +17,7 @@ Survival curves are drawn from fitted ``lifelines.KaplanMeierFitter`` objects
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping
 
 import matplotlib
 
@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
-from matplotlib.ticker import FixedLocator, MultipleLocator, PercentFormatter  # noqa: E402
+from matplotlib.ticker import FixedLocator, PercentFormatter  # noqa: E402
 
 #: Okabe-Ito palette, in the order of Wong (2011).
 OKABE_ITO = {
@@ -151,7 +151,9 @@ def km_plot(
     (``lifelines.plotting.add_at_risk_counts``). ``annotation`` is the
     caller's text (e.g. log-rank p and HR), shown in the upper right. The x
     axis is in months with ticks every ``tick_every`` months (a multiple of
-    it when the follow-up would need more than 12 ticks).
+    it when the follow-up would need more than 12 ticks). ``params`` is
+    accepted for the book's uniform signature; labels, colours and the CI
+    level come from the fitters and their roles.
     """
     set_style()
     if ax is None:

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -329,6 +328,57 @@ def fisher_p(n_treatment: int, d_treatment: int, n_reference: int, d_reference: 
     return float(stats.fisher_exact(table, alternative="two-sided").pvalue)
 
 
+#: Largest number of candidate tables enumerated for the exact
+#: Fisher-Freeman-Halton test; above it the Pearson chi-square test is used.
+FFH_MAX_TABLES = 2_000_000
+
+
+def fisher_freeman_halton_p(counts_treatment: Sequence[int], counts_reference: Sequence[int]) -> tuple[float | None, str]:
+    """Fisher-Freeman-Halton exact test of a 2 x k table (arms x levels):
+    p = sum of the probabilities of all tables with the observed margins that
+    are no more likely than the observed one, P(table) = prod_j C(c_j, x_j) /
+    C(N, n_t) (Freeman & Halton, Biometrika 1951; SPSS's "Fisher's Exact Test"
+    for tables larger than 2 x 2). Returns ``(p, test name)``.
+
+    Written by hand because scipy's r x c ``fisher_exact`` is Monte Carlo only
+    (and unseeded by default). Tables are enumerated level by level with
+    numpy; when there would be more than ``FFH_MAX_TABLES`` of them (large
+    cohorts, where the asymptotics hold) the Pearson chi-square test is used
+    instead and named so. ``None`` when fewer than two levels or an empty arm.
+    """
+    t = np.asarray(counts_treatment, dtype=np.int64)
+    r = np.asarray(counts_reference, dtype=np.int64)
+    cols = t + r
+    keep = cols > 0
+    t, r, cols = t[keep], r[keep], cols[keep]
+    n_t, n_r = int(t.sum()), int(r.sum())
+    if cols.size < 2 or n_t == 0 or n_r == 0:
+        return None, "Fisher-Freeman-Halton"
+    if cols.size == 2:
+        return fisher_p(int(t[0]), n_t, int(r[0]), n_r), "Fisher exact"
+    if float(np.prod((cols + 1).astype(float))) > FFH_MAX_TABLES:
+        chi2 = stats.chi2_contingency(np.vstack([t, r]), correction=False)
+        return float(chi2.pvalue), "Pearson chi-square"
+    from scipy.special import gammaln
+
+    def log_comb(n: np.ndarray | int, k: np.ndarray) -> np.ndarray:
+        return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
+
+    sums = np.zeros(1, dtype=np.int64)
+    logp = np.zeros(1)
+    for c in cols:
+        x = np.arange(c + 1)
+        sums = (sums[:, None] + x[None, :]).ravel()
+        logp = (logp[:, None] + log_comb(int(c), x)[None, :]).ravel()
+        ok = sums <= n_t
+        sums, logp = sums[ok], logp[ok]
+    logp = logp[sums == n_t] - log_comb(int(cols.sum()), np.array(n_t))
+    observed = float(np.sum(log_comb(cols, t))) - float(log_comb(int(cols.sum()), np.array(n_t)))
+    # relative tolerance as in scipy's 2 x 2 test, so ties in probability count as extreme
+    p = float(np.exp(logp[logp <= observed + 1e-7]).sum())
+    return min(p, 1.0), "Fisher-Freeman-Halton"
+
+
 def clopper_pearson(count: int, nobs: int, alpha: float = 0.05) -> tuple[float | None, float | None]:
     """Clopper-Pearson interval of a binomial proportion
     (``statsmodels`` ``proportion_confint(method="beta")``); ``(None, None)``
@@ -533,7 +583,8 @@ def baseline_table(cohort: pd.DataFrame, params: Parameters) -> SummaryTable:
     Rows: age (mean ± SD; Student's pooled-variance t-test), age ≥65, male
     sex, ECOG 0–1 vs ≥2, smoking, each metastatic site, each chemotherapy
     regimen level against the rest (the paper's three levels always, others
-    as they appear), thoracic radiotherapy (n (%) of the patients with a known
+    as they appear; the regimen as a whole by the Fisher-Freeman-Halton test,
+    ``baseline.chemo_regimen.p``), thoracic radiotherapy (n (%) of the patients with a known
     value; Fisher's exact two-sided test), and LDH, sodium, CEA, ProGRP, NSE
     (median (Q1–Q3), SPSS/Hyndman-Fan type 6 quartiles; Mann-Whitney U,
     asymptotic with tie correction, no continuity correction = SPSS "Asymp.
@@ -597,12 +648,29 @@ def baseline_table(cohort: pd.DataFrame, params: Parameters) -> SummaryTable:
         reg = _clean(df["chemo_regimen"]).astype("string")
         counts = reg.value_counts()
         extra = [lvl for lvl in counts.index if lvl not in STANDARD_REGIMENS]
-        for level in [*STANDARD_REGIMENS, *extra]:
+        levels = [*STANDARD_REGIMENS, *extra]
+        known = reg.notna().to_numpy()
+        by_level = {lvl: (reg == lvl).fillna(False).to_numpy(bool) for lvl in levels}
+        p_all, test_all = fisher_freeman_halton_p(
+            [int((by_level[lvl] & arms.masks["treatment"]).sum()) for lvl in levels],
+            [int((by_level[lvl] & arms.masks["reference"]).sum()) for lvl in levels])
+        n_missing = int((~known).sum())
+        results["baseline.chemo_regimen.p"] = p_all
+        data_rows.append({"key": "chemo_regimen", "label": SECTION_REGIMEN, "section": "",
+                          "kind": "section", "total": None, "reference": None, "treatment": None,
+                          "p": p_all, "test": test_all, "n_missing": n_missing,
+                          "note": _missing_note(n_missing)})
+        for level in levels:
             key = f"chemo_regimen_{slug(level)}"
             ind = (reg == level).mask(reg.isna())
             _binary_row(arms, key, level, SECTION_REGIMEN, "chemo_regimen", ind, key,
                         data_rows, stat_rows, results)
     else:
+        results["baseline.chemo_regimen.p"] = None
+        data_rows.append({"key": "chemo_regimen", "label": SECTION_REGIMEN, "section": "",
+                          "kind": "section", "total": None, "reference": None, "treatment": None,
+                          "p": None, "test": "Fisher-Freeman-Halton", "n_missing": None,
+                          "note": NOT_IN_DATA})
         for level in STANDARD_REGIMENS:
             key = f"chemo_regimen_{slug(level)}"
             _binary_row(arms, key, level, SECTION_REGIMEN, "chemo_regimen", None, key,
@@ -671,6 +739,12 @@ def _format_baseline(table: SummaryTable) -> pd.DataFrame:
     out = []
     seen_sections = set()
     for row in table.data.itertuples(index=False):
+        if row.kind == "section":  # a whole-variable test printed on its header row
+            seen_sections.add(row.label)
+            out.append({"Characteristic": row.label, **{headers[a]: "" for a in PRINT_ORDER},
+                        "p": "" if row.note == NOT_IN_DATA else format_p(row.p),
+                        "Test": row.test, "Note": row.note or ""})
+            continue
         if row.section and row.section not in seen_sections:
             seen_sections.add(row.section)
             out.append({"Characteristic": row.section, **{headers[a]: "" for a in PRINT_ORDER},
@@ -728,7 +802,7 @@ def response_table(cohort: pd.DataFrame, params: Parameters) -> SummaryTable:
         for k, label in (("orr", "ORR"), ("dcr", "DCR")):
             for arm in ARMS:
                 stat_rows.append(_empty_stats_row(k, arm))
-                for s in ("", "ci_low.", "ci_high."):
+                for s in ("ci_low.", "ci_high.") + (("",) if arm != "total" else ()):
                     results[f"response.{k}.{s}{arm}"] = None
             results[f"response.{k}.p"] = None
             data_rows.append({"key": k, "label": f"{label}, % ({level} CI)", "kind": "rate",
@@ -772,7 +846,8 @@ def response_table(cohort: pd.DataFrame, params: Parameters) -> SummaryTable:
                 row = _empty_stats_row(k, arm)
                 row.update(n=n_yes[arm], denominator=denom[arm], pct=rate, ci_low=lo, ci_high=hi)
                 stat_rows.append(row)
-                results[f"response.{k}.{arm}"] = rate
+                if arm != "total":  # response.<rate>.<group>: the spec names the arms only
+                    results[f"response.{k}.{arm}"] = rate
                 results[f"response.{k}.ci_low.{arm}"] = lo
                 results[f"response.{k}.ci_high.{arm}"] = hi
             p = fisher_p(n_yes["treatment"], denom["treatment"], n_yes["reference"], denom["reference"])
@@ -969,11 +1044,10 @@ def _irae_table(arms: _Arms, ae: pd.DataFrame | None, params: Parameters) -> Sum
         notes.append(reason)
         for term in PAPER_IRAE_TERMS:
             results[f"safety.irae.{term}.n.treatment"] = None
+            results[f"safety.irae.{term}.pct.treatment"] = None
         results["safety.irae_any.n.treatment"] = None
         results["safety.irae_any.treatment"] = None
         results["safety.grade3plus.n.treatment"] = None
-        results["safety.grade3plus.n.reference"] = None
-        results["safety.irae_grade3plus.n.treatment"] = None
         return SummaryTable(data=pd.DataFrame(columns=cols), stats=_stats_frame([]),
                             labels=arm_labels(params), n=arms.n, notes=notes,
                             title="Immune-related adverse events", _results=results,
@@ -1011,14 +1085,18 @@ def _irae_table(arms: _Arms, ae: pd.DataFrame | None, params: Parameters) -> Sum
     # grade >= 3 of any AE (the paper's "no grade 3 or higher adverse events")
     g3 = events[events["grade"] >= 3].groupby("arm")["patient_id"].nunique()
     results["safety.grade3plus.n.treatment"] = int(g3.get("treatment", 0))
-    results["safety.grade3plus.n.reference"] = int(g3.get("reference", 0))
+    notes.append(
+        "Patients with an adverse event of any kind of grade ≥3: "
+        f"{int(g3.get('treatment', 0))} of {arms.n['treatment']} ({params.treatment_group}), "
+        f"{int(g3.get('reference', 0))} of {arms.n['reference']} ({params.reference_group})."
+    )
 
     if "immune_related" not in ae.columns:
         for term in PAPER_IRAE_TERMS:
             results[f"safety.irae.{term}.n.treatment"] = None
+            results[f"safety.irae.{term}.pct.treatment"] = None
         results["safety.irae_any.n.treatment"] = None
         results["safety.irae_any.treatment"] = None
-        results["safety.irae_grade3plus.n.treatment"] = None
         notes.append("Adverse-event table lacks immune_related: immune-related AEs not identified.")
         return SummaryTable(data=pd.DataFrame(columns=cols), stats=_stats_frame([]),
                             labels=arm_labels(params), n=arms.n, notes=notes,
@@ -1071,8 +1149,6 @@ def _irae_table(arms: _Arms, ae: pd.DataFrame | None, params: Parameters) -> Sum
             pct if pct is not None else (0.0 if n_arm else None))
     results["safety.irae_any.n.treatment"] = get("irae_any", "treatment", "any_grade")
     results["safety.irae_any.treatment"] = get("irae_any", "treatment", "pct_any")
-    results["safety.irae_any.n.reference"] = get("irae_any", "reference", "any_grade")
-    results["safety.irae_grade3plus.n.treatment"] = get("irae_any", "treatment", "grade3plus")
 
     st = []
     for r in rows:
@@ -1092,8 +1168,8 @@ def safety_tables(cohort: pd.DataFrame, ae: pd.DataFrame | None, params: Paramet
       any grade, n (%) of all patients of the arm (all were treated); "any
       immune-related AE" counts each patient once. ``safety.grade3plus.n.*``
       counts patients with a grade ≥3 AE of any kind (the paper's "no grade 3
-      or higher adverse events"); ``safety.irae_grade3plus.n.treatment`` only
-      the immune-related ones.
+      or higher adverse events"; the reference arm's count and the
+      immune-related grade >=3 counts are in ``.irae.data``).
     * ICI class of the treatment arm, n (%) of the patients with a class
       recorded (``ici_class.<pd1|pdl1|pd1_ctla4>.{n,pct}.treatment``).
     * patients still on first-line treatment (``treatment.ongoing.n.<arm>``).

@@ -3,6 +3,7 @@ computation from its textbook formula, or the paper's printed summaries)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 
@@ -87,6 +88,41 @@ def test_fisher_p_matches_enumeration(a, n1, c, n2):
 
 def test_fisher_p_is_none_when_an_arm_has_no_known_value():
     assert T.fisher_p(0, 0, 3, 10) is None
+
+
+def ffh_by_brute_force(t: list[int], r: list[int]) -> float:
+    """Every 2 x k table with the observed margins, P = prod C(c_j, x_j) / C(N, n_t)."""
+    cols = [a + b for a, b in zip(t, r)]
+    n_t, big_n = sum(t), sum(cols)
+
+    def prob(x):
+        return math.prod(math.comb(c, xi) for c, xi in zip(cols, x)) / math.comb(big_n, n_t)
+
+    p_obs = prob(t)
+    tables = [x for x in itertools.product(*(range(c + 1) for c in cols)) if sum(x) == n_t]
+    return sum(prob(x) for x in tables if prob(x) <= p_obs * (1 + 1e-7))
+
+
+@pytest.mark.parametrize("t,r", [([12, 1, 1], [15, 1, 1]), ([10, 1, 3], [5, 8, 4]),
+                                 ([3, 0, 2, 1], [1, 4, 0, 2])])
+def test_fisher_freeman_halton_equals_enumeration(t, r):
+    p, name = T.fisher_freeman_halton_p(t, r)
+    assert name == "Fisher-Freeman-Halton"
+    assert p == pytest.approx(ffh_by_brute_force(t, r), rel=1e-9)
+
+
+def test_fisher_freeman_halton_agrees_with_scipy_monte_carlo():
+    table = np.array([[10, 1, 3], [5, 8, 4]])
+    mc = stats.fisher_exact(table, method=stats.MonteCarloMethod(
+        n_resamples=100_000, rng=np.random.default_rng(7))).pvalue
+    assert T.fisher_freeman_halton_p(table[0], table[1])[0] == pytest.approx(mc, abs=0.003)
+
+
+def test_fisher_freeman_halton_large_table_falls_back_to_chi_square():
+    p, name = T.fisher_freeman_halton_p([4000, 300, 500], [4500, 400, 300])
+    assert name == "Pearson chi-square"
+    expected = stats.chi2_contingency([[4000, 300, 500], [4500, 400, 300]], correction=False).pvalue
+    assert p == pytest.approx(expected)
 
 
 def test_baseline_intrapulmonary_row_uses_fisher(cohort, params):
@@ -233,7 +269,7 @@ ARM_KEYS = ("total", "reference", "treatment")
 
 def expected_baseline_keys() -> set[str]:
     keys = {f"baseline.{r}.{s}.{a}" for r in TABLE2_ROWS for s in ("n", "pct") for a in ARM_KEYS}
-    keys |= {f"baseline.{p}.p" for p in TABLE2_P}
+    keys |= {f"baseline.{p}.p" for p in TABLE2_P + ["met_other", "chemo_regimen"]}
     keys |= {f"baseline.age.{s}.{a}" for s in ("mean", "sd") for a in ARM_KEYS}
     keys |= {f"baseline.{lab}.{s}.{a}" for lab in ("ldh", "sodium", "cea", "progrp", "nse")
              for s in ("median", "q1", "q3") for a in ARM_KEYS}
@@ -257,6 +293,9 @@ def test_baseline_paper_rows_print_as_in_table2(cohort, params):
     assert f.loc["– Intrapulmonary", f"{TRT} (n=14)"] == "5 (35.7)"
     assert f.loc["– Bone", "p"] == "0.664"
     assert f.loc["– Liver", "p"] == "1.000"
+    assert f.loc["Chemotherapy regimen, n (%)", "Test"] == "Fisher-Freeman-Halton"
+    assert f.loc["Chemotherapy regimen, n (%)", "p"] == "1.000"
+    assert list(f.index).count("Chemotherapy regimen, n (%)") == 1
     assert "Metastatic sites, n (%)" in f.index
 
 
@@ -291,6 +330,7 @@ def test_absent_optional_columns_do_not_crash_and_say_so(cohort, params):
     notes = table.data.set_index("key")["note"]
     assert notes["age"] == T.NOT_IN_DATA and notes["ldh"] == T.NOT_IN_DATA
     assert notes["chemo_regimen_tp"] == T.NOT_IN_DATA
+    assert res["baseline.chemo_regimen.p"] is None
     f = table.formatted().set_index("Characteristic")
     assert f.loc["– LDH (IU/L)", "Note"] == "column not in data"
     assert f.loc["– LDH (IU/L)", "p"] == ""
@@ -410,7 +450,7 @@ def test_safety_counts_patients_once_per_term_at_worst_grade(cohort, params):
     assert res["safety.irae_any.n.treatment"] == 4
     assert res["safety.irae_any.treatment"] == pytest.approx(4 / 14)
     assert res["safety.grade3plus.n.treatment"] == 0
-    assert res["safety.grade3plus.n.reference"] == 1
+    assert any("grade ≥3: 0 of 14 (ICIs + Chemo), 1 of 17 (Chemo)" in n for n in s.notes)
     data = s.irae.data.set_index(["key", "arm"])
     assert data.loc[("hypothyroidism", "treatment"), "grade_2"] == 1
     assert data.loc[("hypothyroidism", "treatment"), "grade_1"] == 1
