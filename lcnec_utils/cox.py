@@ -292,6 +292,12 @@ def univariable_cox(cohort: pd.DataFrame, endpoint: str, params) -> CoxResult:
     return fit_cox(cohort, endpoint, [], params)
 
 
+def available_covariates(cohort: pd.DataFrame, covariates: list[str]) -> tuple[list[str], list[str]]:
+    """Split ``covariates`` into (present in the cohort, absent): optional columns may be missing."""
+    present = [c for c in covariates if c in cohort.columns]
+    return present, [c for c in covariates if c not in cohort.columns]
+
+
 def _none_if_nan(value):
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
@@ -306,23 +312,29 @@ def cox_results(cohort: pd.DataFrame, endpoint: str, params) -> dict[str, Any]:
 
     ``{endpoint}.cox_univariable.{hr,ci_low,ci_high,p}`` (arm alone),
     ``{endpoint}.cox_multivariable.{...}`` (arm's term with
-    ``params.covariates``) and ``{endpoint}.cox_multivariable.<term>.{...}``
-    for each covariate: the key is the covariate's name (``sex`` for
-    ``sex_male``); a text covariate gives one key per dummy term. All None
-    when the endpoint's columns are absent or a fit did not converge.
+    the covariates of ``params.covariates`` present in the cohort) and
+    ``{endpoint}.cox_multivariable.<term>.{...}`` for each covariate: the key
+    is the covariate's name (``sex`` for ``sex_male``); a text covariate gives
+    one key per dummy term. An absent covariate column leaves its keys None
+    and the model adjusts for the others (the page must say so: see
+    :func:`available_covariates`). All None when the endpoint's columns are
+    absent or a fit did not converge.
     """
     out: dict[str, Any] = {}
     uni_prefix = f"{endpoint}.cox_univariable"
     multi_prefix = f"{endpoint}.cox_multivariable"
-    absent = [c for c in params.covariates if c not in cohort.columns]
+    present, _absent = available_covariates(cohort, params.covariates)
     try:
         uni = univariable_cox(cohort, endpoint, params)
     except EndpointUnavailable:
         uni = None
     out.update(_term_keys(uni_prefix, uni.term("treatment") if uni and uni.converged else None))
     multi = None
-    if uni is not None and not absent:
-        multi = fit_cox(cohort, endpoint, params.covariates, params)
+    if uni is not None:
+        try:
+            multi = fit_cox(cohort, endpoint, present, params)
+        except ValueError:  # e.g. no complete case left in an arm
+            multi = None
     ok = multi is not None and multi.converged
     out.update(_term_keys(multi_prefix, multi.term("treatment") if ok else None))
     for cov in params.covariates:
@@ -347,16 +359,18 @@ def cox_table(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataFrame:
 
     Univariable: each covariate alone (all dummies of a text covariate
     together; the arm alone for ``treatment``), each on its own complete
-    cases. Multivariable: the arm with ``params.covariates``. Columns
+    cases. Multivariable: the arm with the covariates of ``params.covariates``
+    present in the cohort (absent ones listed in ``.attrs["absent_covariates"]``). Columns
     ``uni_*``/``multi_*`` hold hr, ci_low, ci_high, p and n; numbers only:
     format with :func:`format_hr_ci` and :func:`format_p`.
     """
     ref, trt = _params_labels(params)
-    multi = fit_cox(cohort, endpoint, params.covariates, params)
+    present, absent = available_covariates(cohort, params.covariates)
+    multi = fit_cox(cohort, endpoint, present, params)
     rows = []
     uni_arm = univariable_cox(cohort, endpoint, params)
     per_cov = {None: uni_arm}
-    for cov in params.covariates:
+    for cov in present:
         try:
             dm = design_matrix(cohort, [cov], ref, trt, endpoint=endpoint)
         except ValueError:  # e.g. no complete case in an arm: no univariable row
@@ -387,6 +401,9 @@ def cox_table(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataFrame:
     table.attrs["multivariable_converged"] = multi.converged
     table.attrs["multivariable_warnings"] = multi.warnings
     table.attrs["events_per_variable"] = multi.events_per_variable
+    table.attrs["absent_covariates"] = absent
+    table.attrs["notes"] = multi.notes
+    table.attrs["n_dropped"] = multi.n_dropped
     return table
 
 

@@ -280,3 +280,16 @@ def test_format_cox_table_and_forest_rows(rossi_cohort, rossi_params):
     rows = cox.forest_rows(table)
     assert list(rows.columns) == ["term", "label", "hr", "ci_low", "ci_high", "p"]
     assert rows.loc[6, "ci_high"] == pytest.approx(1.159103901, rel=1e-6)
+
+
+def test_absent_covariate_column_switches_off_only_its_terms(rossi_cohort, rossi_params):
+    cohort = rossi_cohort.drop(columns="mar")
+    res = cox.cox_results(cohort, "os", rossi_params)
+    assert all(res[f"os.cox_multivariable.mar.{s}"] is None for s in ("hr", "ci_low", "ci_high", "p"))
+    present = [c for c in ROSSI_COVARIATES if c != "mar"]
+    fit = cox.fit_cox(cohort, "os", present, rossi_params)
+    assert res["os.cox_multivariable.hr"] == pytest.approx(fit.term("treatment")["hr"])
+    assert res["os.cox_multivariable.hr"] != pytest.approx(math.exp(-0.3794221665), rel=1e-4)
+    table = cox.cox_table(cohort, "os", rossi_params)
+    assert table.attrs["absent_covariates"] == ["mar"]
+    assert "mar" not in set(table["term"])
