@@ -53,6 +53,10 @@ RESPONSE_COLOURS = {
     "NE": OKABE_ITO["grey"],
 }
 RESPONSE_ORDER = ("CR", "PR", "SD", "PD", "NE")
+#: x range of the forest plot; estimates beyond it are drawn at the edge.
+X_LIMITS = (0.01, 100.0)
+#: "S(t) equals 0.5" tolerance, as ``lcnec_utils.survival`` (R's quantile.survfit).
+MEDIAN_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
 #: Above this many patients per arm, censor ticks are dropped and the curve
 #: drawn thinner and resampled (thousands of ticks hide the curve).
 LARGE_ARM = 500
@@ -146,7 +150,7 @@ def km_plot(
     a grid of 1,000 times, which at print resolution is indistinguishable);
     ``ci`` adds the fitter's pointwise band (lifelines: exponential Greenwood,
     i.e. log(-log)); ``median_lines`` draws dotted guides to each median (the
-    first time S(t) <= 0.5, lifelines' definition) when it is reached; the
+    first time S(t) <= 0.5, as ``survival.km_median``) when it is reached; the
     numbers at risk at each tick are printed under the axis
     (``lifelines.plotting.add_at_risk_counts``). ``annotation`` is the
     caller's text (e.g. log-rank p and HR), shown in the upper right. The x
@@ -196,7 +200,11 @@ def km_plot(
                 ax.plot(cens_t, kmf.survival_function_at_times(cens_t).to_numpy(float),
                         ls="none", marker="|", ms=7, mew=1.2, color=colour, zorder=4)
         if median_lines:
-            med = float(kmf.median_survival_time_)
+            # first time S(t) <= 0.5, with the tolerance survival.km_median uses
+            # (lifelines' median misses a step that is 0.5 up to rounding)
+            full = kmf.survival_function_.iloc[:, 0]
+            hit = np.flatnonzero(full.to_numpy(float) <= 0.5 + MEDIAN_TOLERANCE)
+            med = float(full.index[hit[0]]) if hit.size else np.nan
             if np.isfinite(med):
                 ax.plot([0, med, med], [0.5, 0.5, 0.0], ls=":", lw=0.9, color=colour, zorder=2)
     ax.set_xlim(0, xmax)
@@ -245,7 +253,9 @@ def forest_plot(
     ``ci_high``, ``p``. Log-scale x axis (ratios are symmetric on it), a
     reference line at HR = 1, a square and whisker per row, and a text column
     "HR (95% CI)" and p on the right. Rows whose HR is missing or not finite
-    are listed as "not estimable".
+    are listed as "not estimable"; the axis spans at most 0.01-100 and an
+    estimate or limit beyond it is drawn at the edge (open diamond, arrow
+    head) while the text column keeps the number.
     """
     from lcnec_utils.tables import format_p
 
@@ -271,23 +281,41 @@ def forest_plot(
     hi = np.array([num(v) for v in df["ci_high"]])
     ok = ~np.isnan(hr)
     whisk = ok & ~np.isnan(lo) & ~np.isnan(hi)
-    ax.hlines(y[whisk], lo[whisk], hi[whisk], color="#333333", lw=1.2)
-    ax.plot(hr[ok], y[ok], ls="none", marker="s", ms=5.5, color=OKABE_ITO["blue"], zorder=3)
-    ax.axvline(1.0, color="#777777", lw=0.9, ls="--", zorder=0)
-    ax.set_xscale("log")
     finite = np.concatenate([lo[whisk], hi[whisk], hr[ok], [1.0]])
-    left, right = np.nanmin(finite) / 1.25, np.nanmax(finite) * 1.25
+    # separated models give HRs like 1e-9 or CIs to 1e4: the axis stops at
+    # 0.01-100 and what lies beyond is drawn to the edge with an arrow head
+    left = max(float(np.nanmin(finite)) / 1.25, X_LIMITS[0])
+    right = min(float(np.nanmax(finite)) * 1.25, X_LIMITS[1])
+    ax.set_xscale("log")
     ax.set_xlim(left, right)
-    nice = np.array([0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10, 20, 50, 100])
-    shown = nice[(nice >= left) & (nice <= right)]
-    if shown.size > 7:
-        shown = shown[np.isin(shown, [0.01, 0.1, 0.2, 0.5, 1, 2, 5, 10, 100])]
-    ax.xaxis.set_major_locator(FixedLocator(shown))
+    lo_c, hi_c, hr_c = np.clip(lo, left, right), np.clip(hi, left, right), np.clip(hr, left, right)
+    ax.hlines(y[whisk], lo_c[whisk], hi_c[whisk], color="#333333", lw=1.2)
+    for side, cut, marker in ((lo, lo < left, "<"), (hi, hi > right, ">")):
+        sel = whisk & cut
+        if sel.any():
+            ax.plot(np.clip(side[sel], left, right), y[sel], ls="none", marker=marker, ms=5,
+                    color="#333333", clip_on=False)
+    inside = ok & (hr >= left) & (hr <= right)
+    ax.plot(hr_c[inside], y[inside], ls="none", marker="s", ms=5.5, color=OKABE_ITO["blue"],
+            zorder=3)
+    outside = ok & ~inside
+    if outside.any():
+        ax.plot(hr_c[outside], y[outside], ls="none", marker="D", ms=5, mfc="white",
+                color=OKABE_ITO["blue"], zorder=3, clip_on=False)
+    ax.axvline(1.0, color="#777777", lw=0.9, ls="--", zorder=0)
+    ratio = right / left
+    if ratio > 200:
+        nice = np.array([0.01, 0.1, 1, 10, 100])
+    elif ratio > 12:
+        nice = np.array([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100])
+    else:
+        nice = np.array([0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10])
+    ax.xaxis.set_major_locator(FixedLocator(nice[(nice >= left) & (nice <= right)]))
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_locator(plt.NullLocator())
     ax.set_yticks(y)
     ax.set_yticklabels([str(v) for v in df[label_col]])
-    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_ylim(-0.7, n + 0.1)
     ax.set_xlabel(xlabel)
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="y", length=0)
@@ -300,9 +328,9 @@ def forest_plot(
 
     trans = blended_transform_factory(fig.transFigure, ax.transData)
     x_hr, x_p = 0.63, 0.87
-    ax.text(x_hr, n - 0.3, "HR (95% CI)", transform=trans, ha="left", va="bottom",
+    ax.text(x_hr, n - 0.2, "HR (95% CI)", transform=trans, ha="left", va="center",
             fontweight="bold", fontsize=9)
-    ax.text(x_p, n - 0.3, "p", transform=trans, ha="left", va="bottom", fontweight="bold",
+    ax.text(x_p, n - 0.2, "p", transform=trans, ha="left", va="center", fontweight="bold",
             fontsize=9)
     for yi, h, l, u, p in zip(y, hr, lo, hi, df["p"] if "p" in df else [None] * n):
         if np.isnan(h):

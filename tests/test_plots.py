@@ -188,3 +188,25 @@ def test_patient_flow_without_screening_numbers():
     texts = " ".join(t.get_text() for t in fig.axes[0].texts)
     assert "Excluded" not in texts and "assessed" not in texts
     assert "Included in the analysis\n(n = 31)" in texts
+
+
+def test_km_median_line_uses_first_time_at_or_below_half():
+    # 14 patients, one death a month: S(7) = 7/14 = 0.5 exactly in arithmetic,
+    # which floating point may put a hair above 0.5
+    kmf = KaplanMeierFitter().fit(np.arange(1, 15), np.ones(14), label="A")
+    fig = P.km_plot({"treatment": kmf}, "OS", at_risk=False)
+    median = [ln for ln in fig.axes[0].lines if ln.get_linestyle() == ":"][0]
+    assert median.get_xdata()[1] == 7
+
+
+def test_forest_plot_clips_extreme_estimates_to_the_axis():
+    table = pd.DataFrame({"label": ["separated", "ordinary", "huge CI"],
+                          "hr": [1e-9, 1.2, 96.0], "ci_low": [1e-12, 0.8, 7.0],
+                          "ci_high": [0.07, 1.8, 1320.0], "p": [1e-4, 0.4, 1e-4]})
+    fig = P.forest_plot(table)
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim()
+    assert lo >= P.X_LIMITS[0] and hi <= P.X_LIMITS[1]
+    texts = [t.get_text() for t in ax.texts]
+    assert "96.00 (7.00–1320.00)" in texts and "0.00 (0.00–0.07)" in texts
+    assert [ln for ln in ax.lines if ln.get_marker() == "D"]  # beyond-axis estimate
