@@ -78,7 +78,9 @@ def endpoint_data(
 ) -> EndpointData:
     """Complete cases for ``endpoint`` in the two arms, with the count dropped.
 
-    Raises :class:`EndpointUnavailable` if the endpoint's columns are absent
+    Rows of the two arms (and rows with no ``group``) missing any of the
+    endpoint's columns or the group are dropped; ``dropped_reasons`` counts
+    the missing values per column. Raises :class:`EndpointUnavailable` if the endpoint's columns are absent
     and ``ValueError`` if an arm label is not found in ``group``.
     """
     time_col, event_col = endpoint_columns(endpoint)
