@@ -453,6 +453,11 @@ def response_bar(response: Any, params: Any = None, ax: plt.Axes | None = None) 
     else:
         fig = ax.figure
     roles = list(pct.index)
+    if not np.nansum(pct.to_numpy(float)):
+        ax.axis("off")
+        ax.text(0.5, 0.5, "No best-response data.", ha="center", va="center",
+                transform=ax.transAxes)
+        return fig
     y = np.arange(len(roles))[::-1]
     left = np.zeros(len(roles))
     for cat in RESPONSE_ORDER:
@@ -499,6 +504,11 @@ def irae_bar(safety: Any, ax: plt.Axes | None = None) -> Figure:
     trt = trt.reset_index(drop=True)
     y = np.arange(len(trt))[::-1]
     n_arm = trt["n_arm"].astype(float).to_numpy()
+    if not (n_arm > 0).all():
+        ax.axis("off")
+        ax.text(0.5, 0.5, f"No patients in the {safety.irae.labels['treatment']} arm.",
+                ha="center", va="center", transform=ax.transAxes)
+        return fig
     low = 100 * (trt["grade_1"] + trt["grade_2"] + trt["grade_unknown"]).astype(float).to_numpy() / n_arm
     high = 100 * trt["grade3plus"].astype(float).to_numpy() / n_arm
     ax.barh(y, low, color=OKABE_ITO["sky_blue"], height=0.6, label="Grade 1–2")

@@ -1116,6 +1116,7 @@ def _irae_table(arms: _Arms, ae: pd.DataFrame | None, params: Parameters) -> Sum
     worst = pd.concat([worst, anyp], ignore_index=True)
 
     labels = (worst.drop_duplicates("key").set_index("key")["label"].to_dict())
+    labels.setdefault("irae_any", "Any immune-related AE")
     keys = ["irae_any"] + sorted(k for k in labels if k != "irae_any")
     for k in PAPER_IRAE_TERMS:
         if k not in labels:

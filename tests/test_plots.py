@@ -210,3 +210,23 @@ def test_forest_plot_clips_extreme_estimates_to_the_axis():
     texts = [t.get_text() for t in ax.texts]
     assert "96.00 (7.00–1320.00)" in texts and "0.00 (0.00–0.07)" in texts
     assert [ln for ln in ax.lines if ln.get_marker() == "D"]  # beyond-axis estimate
+
+
+def test_figures_emit_no_warnings_even_on_degenerate_cohorts():
+    # a warning is stderr output in a notebook cell, which fails the book build
+    import warnings
+
+    from test_tables import paper_ae, paper_cohort
+
+    params = Parameters()
+    full = paper_cohort()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for cohort in (full, full[full["group"] == "Chemo"], full.iloc[:0],
+                       full.drop(columns=["best_response"])):
+            P.response_bar(T.response_table(cohort, params))
+            P.irae_bar(T.safety_tables(cohort, paper_ae(), params))
+            P.irae_bar(T.safety_tables(cohort, None, params))
+            plt.close("all")
+        P.km_plot(fitters(n_ref=800, n_trt=700), "OS", ci=True, annotation="p")
+        P.patient_flow(None, {}, 31, 17, 14, params)

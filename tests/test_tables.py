@@ -571,3 +571,17 @@ def test_style_table_is_a_string_ipython_html_accepts(cohort, params):
     assert isinstance(styled, str) and styled._repr_html_() == str(styled)
     assert HTML(styled).data == str(styled)
     assert "Table 2" in styled
+
+
+def test_tables_emit_no_warnings_on_degenerate_cohorts(cohort, params):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for data in (cohort, cohort[cohort["group"] == REF], cohort.iloc[:0],
+                     cohort.drop(columns=["age", "ldh", "best_response", "chemo_regimen"])):
+            for table in (T.baseline_table(data, params), T.response_table(data, params)):
+                table.results()
+                table._repr_html_()
+            T.safety_tables(data, paper_ae(), params)._repr_html_()
+            T.missingness_table(data)
