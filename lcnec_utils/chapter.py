@@ -117,7 +117,7 @@ class Chapter:
         if is_synthetic(self.params.data_path):
             display(
                 Markdown(
-                    ":::{warning} Synthetic data\n"
+                    ":::{admonition} Synthetic data\n:class: warning\n"
                     "These rows are a **synthetic cohort reconstructed from the published "
                     "aggregates**, not patients. Numbers that agree with the paper agree by "
                     "construction; see *How the synthetic cohort was built*.\n:::"

@@ -19,15 +19,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
+# No matplotlib.use() here: the notebooks' inline backend must stay in force.
 import matplotlib
-
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import FancyBboxPatch  # noqa: E402
-from matplotlib.ticker import FixedLocator, PercentFormatter  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch
+from matplotlib.ticker import FixedLocator, PercentFormatter
 
 #: Okabe-Ito palette, in the order of Wong (2011).
 OKABE_ITO = {
