@@ -347,7 +347,10 @@ def _box(ax: plt.Axes, x: float, y: float, w: float, h: float, text: str, **kw: 
     ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
                                 boxstyle="round,pad=0.01,rounding_size=0.015",
                                 fc=kw.get("fc", "white"), ec=kw.get("ec", "#333333"), lw=1.0))
-    ax.text(x, y, text, ha="center", va="center", fontsize=kw.get("fontsize", 9), wrap=True)
+    if kw.get("align") == "left":
+        ax.text(x - w / 2 + 0.02, y, text, ha="left", va="center", fontsize=kw.get("fontsize", 9))
+    else:
+        ax.text(x, y, text, ha="center", va="center", fontsize=kw.get("fontsize", 9))
 
 
 def _arrow(ax: plt.Axes, xy_from: tuple[float, float], xy_to: tuple[float, float]) -> None:
@@ -401,11 +404,15 @@ def patient_flow(
         if rest > 0:
             reasons["reason not reported"] = rest
         _box(ax, 0.32, 0.9, bw, bh, f"{screened_text}\n(n = {screened})")
-        ex_lines = [f"Excluded (n = {excluded})"] + [f"• {k} (n = {v})" for k, v in reasons.items()]
-        ex_h = 0.05 + 0.035 * len(ex_lines)
-        _box(ax, 0.78, 0.68, 0.4, ex_h, "\n".join(ex_lines), fontsize=8.5)
+        import textwrap
+
+        ex_lines = [f"Excluded (n = {excluded})"]
+        for k, v in reasons.items():
+            ex_lines += textwrap.wrap(f"• {k} (n = {v})", 30, subsequent_indent="   ")
+        ex_h = 0.05 + 0.034 * len(ex_lines)
+        _box(ax, 0.78, 0.68, 0.42, ex_h, "\n".join(ex_lines), fontsize=8.5, align="left")
         _arrow(ax, (0.32, 0.9 - bh / 2), (0.32, y_inc + bh / 2))
-        _arrow(ax, (0.32, 0.68), (0.78 - 0.2, 0.68))
+        _arrow(ax, (0.32, 0.68), (0.78 - 0.21, 0.68))
     _box(ax, 0.32, y_inc, bw, bh, f"{included_text}\n(n = {included})")
     y_arm = 0.14 if with_screening else 0.1
     _box(ax, 0.2, y_arm, 0.34, bh, f"{lab['treatment']}\n(n = {n_treatment})",
