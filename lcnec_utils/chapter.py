@@ -148,10 +148,11 @@ class Chapter:
         """An admonition on the page (``note``, ``warning``, ``important``)."""
         display(Markdown(f":::{{{kind}}}\n{text}\n:::"))
 
-    def show_table(self, table: pd.DataFrame | Any, caption: str | None = None) -> None:
+    def show_table(self, table: pd.DataFrame | Any, caption: str | None = None, **style: Any) -> None:
+        """Show a formatted table in the book's style (``tables.style_table`` options in ``style``)."""
         from .tables import style_table
 
-        display(HTML(style_table(table, caption=caption) if isinstance(table, pd.DataFrame) else table))
+        display(HTML(style_table(table, caption=caption, **style) if isinstance(table, pd.DataFrame) else table))
 
     def glue(self, name: str, value: Any, display_value: bool = False) -> None:
         """Make ``value`` available to the prose as ``{glue:text}`name```."""
@@ -199,7 +200,7 @@ class Chapter:
 
             screened = published_values().get("flow.screened")
             if screened is not None:
-                excluded = {"not stage IV or not eligible": int(screened) - sizes["total"]}
+                excluded = {"not eligible": int(screened) - sizes["total"]}
         return {
             "screened": screened,
             "excluded_reasons": excluded,
