@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import os
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -148,11 +149,42 @@ class Chapter:
         """An admonition on the page (``note``, ``warning``, ``important``)."""
         display(Markdown(f":::{{{kind}}}\n{text}\n:::"))
 
-    def show_table(self, table: pd.DataFrame | Any, caption: str | None = None, **style: Any) -> None:
-        """Show a formatted table in the book's style (``tables.style_table`` options in ``style``)."""
+    def show_table(
+        self,
+        table: pd.DataFrame | Any,
+        caption: str | None = None,
+        download: str | None = None,
+        **style: Any,
+    ) -> None:
+        """Show a formatted table in the book's style (``tables.style_table`` options in ``style``).
+
+        With ``download="name"`` the table is also written as
+        ``<chapter>-<name>.csv`` to the build's downloads and linked under it.
+        """
         from .tables import style_table
 
-        display(HTML(style_table(table, caption=caption, **style) if isinstance(table, pd.DataFrame) else table))
+        if isinstance(table, pd.DataFrame):
+            shown = style_table(table, caption=caption, **style)
+        elif hasattr(table, "style"):  # a tables.SummaryTable
+            shown = table.style()
+        else:
+            shown = table
+        display(HTML(str(shown)))
+        if download is not None:
+            self.offer_download(table, download)
+
+    @property
+    def downloads_dir(self) -> Path:
+        """Where tables are written for download: set by the pipeline, else beside the results."""
+        return Path(os.environ.get("LCNEC_DOWNLOADS_DIR") or Path(self.params.results_dir).parent / "downloads")
+
+    def offer_download(self, table: Any, name: str) -> None:
+        """Write ``table`` (a DataFrame or anything with ``.formatted()``) as CSV and link it."""
+        frame = table if isinstance(table, pd.DataFrame) else table.formatted()
+        filename = f"{self.name}-{name}.csv"
+        self.downloads_dir.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(self.downloads_dir / filename, index=False, lineterminator="\n")
+        display(Markdown(f"{{download}}`Download this table (CSV) <../downloads/{filename}>`"))
 
     def glue(self, name: str, value: Any, display_value: bool = False) -> None:
         """Make ``value`` available to the prose as ``{glue:text}`name```."""

@@ -69,6 +69,35 @@ def chapter_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
     return sorted(p for p in notebooks_dir.glob("[0-9][0-9]_*.ipynb"))
 
 
+def runs_after_chapters(path: Path) -> bool:
+    """True for a notebook that reads the other chapters' results (metadata ``lcnec.after_chapters``)."""
+    meta = json.loads(path.read_text()).get("metadata", {})
+    return bool(meta.get("lcnec", {}).get("after_chapters"))
+
+
+def execution_order(notebooks: list[Path]) -> list[Path]:
+    """Independent chapters first, then those that summarise the others' results."""
+    return sorted(notebooks, key=lambda p: (runs_after_chapters(p), p.name))
+
+
+def vendor_mathjax(static_dir: Path) -> None:
+    """Copy MathJax 3 (from the ``django-static-mathjax`` wheel) into the book's ``_static``.
+
+    The book must render formulas offline and fetch nothing from other hosts;
+    ``_config.yml`` points ``mathjax_path`` at ``mathjax/tex-mml-chtml.js``.
+    Only the CHTML bundle and what it loads at run time are copied.
+    """
+    import mathjax
+
+    es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    target = static_dir / "mathjax"
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(es5 / "tex-mml-chtml.js", target / "tex-mml-chtml.js")
+    for sub in ("input", "output/chtml", "ui", "a11y", "adaptors", "sre"):
+        if (es5 / sub).exists():
+            shutil.copytree(es5 / sub, target / sub, dirs_exist_ok=True)
+
+
 def sha256_of(path: str | Path | None) -> str | None:
     if not path or not Path(path).is_file():
         return None
@@ -213,6 +242,26 @@ def render_book(book_dir: Path, out_dir: Path, log_path: Path) -> float:
     return time.perf_counter() - start
 
 
+def write_reproducibility_page(
+    book: Path, runs: list[ChapterRun], params: Parameters, out_dir: Path, env: dict[str, str], downloads: Path
+) -> None:
+    """The generated half of ``reproducibility.md`` (included from ``_generated/``)."""
+    from .params import Parameters as _Defaults
+    from .provenance import rebuild_command, reproducibility_markdown
+
+    command = rebuild_command(params, out_dir, _Defaults())
+    provenance = {
+        "data_sha256": env["LCNEC_DATA_SHA256"],
+        "git_commit": env["LCNEC_GIT_COMMIT"],
+        "build_date": env["LCNEC_BUILD_DATE"],
+    }
+    names = sorted(p.name for p in downloads.iterdir())
+    text = reproducibility_markdown([r.__dict__ for r in runs], command, provenance, names)
+    generated = book / "_generated"
+    generated.mkdir(exist_ok=True)
+    (generated / "reproducibility.md").write_text(text)
+
+
 def _swap_into_place(staging: Path, out_dir: Path) -> None:
     """Replace ``out_dir`` by ``staging`` with two renames (the old book survives a crash)."""
     previous = out_dir.with_name(f".{out_dir.name}.previous-{os.getpid()}")
@@ -240,8 +289,11 @@ def build(
     shutil.rmtree(staging, ignore_errors=True)
     book = staging / "book"
     shutil.copytree(BOOK_DIR, book)
+    vendor_mathjax(book / "_static")
     executed_dir = book / "notebooks"
     executed_dir.mkdir(exist_ok=True)
+    downloads = book / "downloads"
+    downloads.mkdir()
     fragments = staging / "results-fragments"
     (staging / "logs").mkdir()
     params.results_dir = str(fragments)
@@ -252,8 +304,9 @@ def build(
         "LCNEC_DATA_SHA256": sha256_of(params.data_path) or "unknown",
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
         "PYTHONHASHSEED": "0",
+        "LCNEC_DOWNLOADS_DIR": str(downloads),
     }
-    chapters = notebooks if notebooks is not None else chapter_notebooks()
+    chapters = execution_order(notebooks if notebooks is not None else chapter_notebooks())
     # papermill cannot tell "no adverse-event file" (None) from "use the default":
     # the empty string says "none" to the notebooks.
     injected = dict(params.as_dict(), ae_path=params.ae_path or "")
@@ -268,9 +321,11 @@ def build(
             progress(f"[{i}/{len(chapters)}] {source.name} done in {seconds:.1f} s")
         results = merge_fragments(fragments)
         write_results(results, staging / "results.json")
+        shutil.copy2(staging / "results.json", downloads / "results.json")
         (staging / "execution.json").write_text(
             json.dumps([r.__dict__ for r in runs], indent=2) + "\n"
         )
+        write_reproducibility_page(book, runs, params, out_dir, env, downloads)
         progress("rendering the book with Jupyter Book ...")
         render_seconds = render_book(book, staging, staging / "build-log.txt")
         shutil.copytree(executed_dir, staging / "notebooks")
