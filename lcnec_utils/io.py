@@ -20,7 +20,38 @@ import pandas as pd
 from . import schema
 from .schema import DataProblem, DataValidationError
 
-_EXCEL_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 .xls
+_SAVE_AS_CSV = "in Excel use File > Save As > 'CSV UTF-8 (comma delimited)'"
+
+
+def _refuse_binary(data: bytes, file: str) -> None:
+    """Raise for the binary formats hospital exports arrive in instead of CSV."""
+
+    def refuse(message: str) -> None:
+        raise DataValidationError([DataProblem(file, None, [], message)])
+
+    if data.startswith(_ZIP_MAGIC):
+        import zipfile
+
+        try:
+            names = zipfile.ZipFile(_io.BytesIO(data)).namelist()
+        except zipfile.BadZipFile:
+            names = []
+        if any(n.startswith("xl/") for n in names):
+            refuse(f"this is an Excel workbook (.xlsx), not a CSV file; {_SAVE_AS_CSV}")
+        if "content.xml" in names:
+            refuse("this is an OpenDocument spreadsheet (.ods), not a CSV file; "
+                   "in LibreOffice use File > Save As > 'Text CSV'")
+        refuse("this is a zip archive, not a CSV file; unpack it and give the CSV inside")
+    if data.startswith(_OLE_MAGIC):
+        refuse(f"this is an Excel 97-2003 workbook (.xls), not a CSV file; {_SAVE_AS_CSV}")
+    if data.startswith(b"\x1f\x8b"):
+        refuse("this file is gzip-compressed; decompress it (gunzip) and give the CSV")
+    if data.startswith(b"%PDF"):
+        refuse("this is a PDF document, not a CSV file; export the table as CSV from its source")
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        refuse("this is a binary file, not CSV text; export the table as CSV (UTF-8)")
 
 
 @dataclass
@@ -33,6 +64,19 @@ class LoadedTable:
 
 
 def _decode(data: bytes, file: str, notes: list[DataProblem]) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode Text" export
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise DataValidationError(
+                [DataProblem(file, None, [], "the file starts like UTF-16 text but cannot be "
+                             "decoded; save it as 'CSV UTF-8 (comma delimited)'")]
+            ) from None
+        notes.append(
+            DataProblem(file, None, [], "read as UTF-16 text (save as 'CSV UTF-8' to silence "
+                        "this note)", severity="warning")
+        )
+        return text
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -86,18 +130,7 @@ def read_table_text(path: str | Path) -> tuple[pd.DataFrame, list[DataProblem]]:
         data = handle.read()
     if not data.strip():
         raise DataValidationError([DataProblem(file, None, [], "the file is empty")])
-    if data.startswith(_EXCEL_MAGIC):
-        raise DataValidationError(
-            [
-                DataProblem(
-                    file,
-                    None,
-                    [],
-                    "this is an Excel workbook, not a CSV file; in Excel use "
-                    "File > Save As > 'CSV UTF-8 (comma delimited)'",
-                )
-            ]
-        )
+    _refuse_binary(data, file)
     notes: list[DataProblem] = []
     text = _decode(data, file, notes)
     if text.lstrip()[:1] in ("{", "["):
@@ -111,7 +144,14 @@ def read_table_text(path: str | Path) -> tuple[pd.DataFrame, list[DataProblem]]:
                 )
             ]
         )
+    if text.lstrip()[:1] == "<":
+        raise DataValidationError(
+            [DataProblem(file, None, [], "this looks like an HTML or XML page, not CSV; "
+                         "export the table as CSV (UTF-8)")]
+        )
+    _refuse_title_lines(text, file)
     delimiter = _sniff_delimiter(text, file, notes)
+    _check_shape(text, delimiter, file)
     try:
         frame = pd.read_csv(
             _io.StringIO(text),
@@ -127,7 +167,81 @@ def read_table_text(path: str | Path) -> tuple[pd.DataFrame, list[DataProblem]]:
         ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.apply(lambda s: s.str.strip()).replace("", pd.NA)
+    if delimiter == ";":
+        frame = _decimal_commas(frame, file, notes)
     return frame, notes
+
+
+def _refuse_title_lines(text: str, file: str) -> None:
+    """Refuse a title or comment line above the header (the header must be line 1)."""
+    lines = text.splitlines()[:20]
+    if not lines or "patient_id" in lines[0]:
+        return
+    for number, line in enumerate(lines[1:], start=2):
+        if "patient_id" in line:
+            raise DataValidationError(
+                [DataProblem(file, None, [], f"the header row (with 'patient_id') is line {number} "
+                             f"of the file; delete the {number - 1} line{'s' if number > 2 else ''} "
+                             "above it so that the header is the first line")]
+            )
+
+
+def _check_shape(text: str, delimiter: str, file: str) -> None:
+    """Refuse repeated column names and rows whose cell count differs from the header's.
+
+    pandas would silently rename a repeated ``os_months`` to ``os_months.1``
+    and pad a short row with empty cells; both hide a broken export.
+    """
+    records = [r for r in csv.reader(_io.StringIO(text), delimiter=delimiter) if r]
+    if not records:
+        return
+    header = [c.strip() for c in records[0]]
+    problems: list[DataProblem] = []
+    repeated = sorted({c for c in header if c and header.count(c) > 1})
+    for name in repeated:
+        positions = [str(i + 1) for i, c in enumerate(header) if c == name]
+        problems.append(
+            DataProblem(file, name, [], f"the header names this column more than once "
+                        f"(positions {', '.join(positions)}); keep one and delete or rename the others")
+        )
+    width = len(header)
+    bad = [i for i, r in enumerate(records[1:], start=1) if len(r) != width]
+    if bad:
+        counts = sorted({len(records[i]) for i in bad})
+        problems.append(
+            DataProblem(
+                file,
+                None,
+                bad,
+                f"these rows have {' or '.join(map(str, counts))} cells but the header has {width}; "
+                f"a cell probably contains the separator '{_DELIMITER_NAMES.get(delimiter, delimiter)}' "
+                "without quotes, or the row was cut off: quote such cells or re-export the table",
+            )
+        )
+    if problems:
+        raise DataValidationError(problems)
+
+
+_DELIMITER_NAMES = {",": ",", ";": ";", "\t": "tab"}
+
+
+def _decimal_commas(frame: pd.DataFrame, file: str, notes: list[DataProblem]) -> pd.DataFrame:
+    """In a semicolon-separated file, read ``12,5`` as 12.5 in number columns (with a note)."""
+    pattern = r"[+-]?\d+,\d+"
+    changed = []
+    for spec in schema.COHORT_COLUMNS:
+        if spec.kind == "number" and spec.name in frame:
+            col = frame[spec.name]
+            hit = col.str.fullmatch(pattern, na=False)
+            if hit.any():
+                frame[spec.name] = col.where(~hit, col.str.replace(",", ".", regex=False))
+                changed.append(spec.name)
+    if changed:
+        notes.append(
+            DataProblem(file, None, [], "decimal commas read as decimal points in "
+                        + ", ".join(f"'{c}'" for c in changed), severity="warning")
+        )
+    return frame
 
 
 def load_cohort(

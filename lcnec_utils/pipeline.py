@@ -281,7 +281,9 @@ def build(
 ) -> BuildResult:
     """Validate, execute every chapter in order, merge ``results.json``, render the book."""
     params = resolve_parameters(data_path, ae_path, overrides)
-    load_study(params.data_path, params.ae_path, params.reference_group, params.treatment_group)
+    study = load_study(params.data_path, params.ae_path, params.reference_group, params.treatment_group)
+    for note in study.notes:  # warnings (small arm, no events, encoding) also on the terminal
+        progress(f"warning: {note}")
 
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ Contract: ``shared/spec/data-contract.md``.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -178,26 +179,108 @@ def _frame_schema(specs: Iterable[ColumnSpec], present: set[str]) -> pa.DataFram
     return pa.DataFrameSchema(columns, strict=False)
 
 
+#: Cells that mean "missing" in other programs' exports; the contract wants them empty.
+NA_TOKENS = {"na", "n/a", "nan", "null", "none", ".", "-", "--", "?", "missing", "unknown", "#n/a"}
+_YES = {"yes", "y", "true", "t", "ja", "oui", "si", "sí", "x"}
+_NO = {"no", "n", "false", "f", "nein", "non"}
+_DECIMAL_ZERO = re.compile(r"[+-]?\d+[.,]0+")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+_DATE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T].*)?")
+
+#: What 1 and 0 mean, per 0/1 column, for the recoding hint.
+_BINARY_MEANING = {
+    "os_event": "1 = died, 0 = alive at last follow-up (censored)",
+    "pfs_event": "1 = progressed or died, 0 = neither at last follow-up (censored)",
+    "immune_related": "1 = immune-related, 0 = not",
+}
+
+
+def _shown(values: list[str]) -> str:
+    """The offending values, quoted; dates (possibly of birth) are never echoed."""
+    safe = [v for v in values if not _DATE.fullmatch(v)]
+    dated = len(values) - len(safe)
+    text = ", ".join(repr(v) for v in safe[:5]) + (" ..." if len(safe) > 5 else "")
+    if dated:
+        text += ("; " if text else "") + f"{dated} date value{'s' if dated > 1 else ''} (not shown)"
+    return text
+
+
+def _hint(spec: ColumnSpec | None, bad: list[str]) -> str:
+    """How to fix the values ``bad`` of a column with contract ``spec``."""
+    if spec is None:
+        return ""
+    low = [b.lower() for b in bad]
+    hints: list[str] = []
+    if any(b in NA_TOKENS for b in low):
+        if spec.required:
+            hints.append("this column is required: every row needs a value")
+        else:
+            hints.append("leave a missing value as an empty cell, e.g. in R write.csv(..., na = \"\")")
+    if spec.kind == "binary":
+        if any(_DECIMAL_ZERO.fullmatch(b) for b in bad):
+            hints.append(
+                "write whole numbers 0 and 1, not 0.0 and 1.0: the export stored the column "
+                "as decimals, so convert it to integer (in Excel, format it with 0 decimal places)"
+            )
+        if any(b in _YES or b in _NO for b in low):
+            hints.append("recode yes/true as 1 and no/false as 0")
+        meaning = _BINARY_MEANING.get(spec.name)
+        hints.append(f"code the column as {meaning}" if meaning else "code the column as 0 = no, 1 = yes")
+    elif spec.kind in ("number", "integer"):
+        if any(_DECIMAL_COMMA.fullmatch(b) for b in bad):
+            hints.append("use a dot as the decimal separator: 12.5, not 12,5")
+        if spec.kind == "integer" and any(_DECIMAL_ZERO.fullmatch(b) for b in bad):
+            hints.append("write whole numbers without decimals (2, not 2.0)")
+        if any(_DATE.fullmatch(b) for b in bad):
+            hints.append("dates are not accepted here; give the value the column asks for")
+        if spec.low is not None and any((_as_number(pd.Series([b])) < spec.low).any() for b in bad):
+            if spec.name == "age" and spec.low == 18:
+                hints.append("the study includes adults only, 18 and over")
+            else:
+                hints.append(f"values below {spec.low:g} are not allowed")
+        if spec.high is not None and any((_as_number(pd.Series([b])) > spec.high).any() for b in bad):
+            hints.append(f"values above {spec.high:g} are not allowed")
+    elif spec.kind == "category":
+        by_case = {v.lower(): v for v in spec.levels}
+        fixes = sorted({f"'{b}' -> '{by_case[b.lower()]}'" for b in bad if b.lower() in by_case})
+        if fixes:
+            hints.append("the values are case-sensitive: " + ", ".join(fixes))
+    return "; ".join(hints)
+
+
 def _problems_from_pandera(err: pa.errors.SchemaErrors, file: str) -> list[DataProblem]:
     fc = err.failure_cases
     problems: list[DataProblem] = []
+    seen: set[tuple[str | None, int]] = set()
     for (column, check), cases in fc.groupby(["column", "check"], sort=False, dropna=False):
-        rows = sorted(int(i) + 1 for i in cases["index"].dropna().unique())
         column = None if pd.isna(column) else str(column)
         check = str(check)
+        # one message per cell: a value that is not a number also fails its range check
+        indices = [int(i) for i in cases["index"].dropna().unique() if (column, int(i)) not in seen]
+        if check.startswith("column_in_dataframe"):
+            continue  # columns present are the only ones in the schema
+        if not indices and check not in ("field_uniqueness", "not_nullable"):
+            continue
+        seen.update((column, i) for i in indices)
+        rows = sorted(i + 1 for i in indices)
         if check == "field_uniqueness":
-            message = "values must be unique; these rows repeat an earlier value"
+            if column == "patient_id":
+                message = (
+                    "each patient must have one row with a unique id; these rows share an id "
+                    "with another row (ids are not shown): remove the repeated rows or correct the ids"
+                )
+            else:
+                message = "values must be unique; these rows share a value with another row"
         elif check == "not_nullable":
             message = "empty cells where a value is required"
-        elif check.startswith("column_in_dataframe"):
-            continue  # columns present are the only ones in the schema
         else:
             spec = COHORT_SPEC.get(column or "") or AE_SPEC.get(column or "")
-            bad = cases["failure_case"].astype(str).unique().tolist()
-            shown = ", ".join(repr(b) for b in bad[:5]) + (" ..." if len(bad) > 5 else "")
-            message = f"expected {check}; found {shown}"
-            if spec is not None and spec.kind == "binary":
-                message += " (code the column as 0 = no, 1 = yes)"
+            mask = cases["index"].isin(indices)
+            bad = cases.loc[mask, "failure_case"].astype(str).unique().tolist()
+            message = f"expected {check}; found {_shown(bad)}"
+            hint = _hint(spec, bad)
+            if hint:
+                message += f"; {hint}"
         problems.append(DataProblem(file, column, rows, message))
     return problems
 
@@ -205,13 +288,18 @@ def _problems_from_pandera(err: pa.errors.SchemaErrors, file: str) -> list[DataP
 def _missing_required(frame: pd.DataFrame, specs: Iterable[ColumnSpec], file: str) -> list[DataProblem]:
     problems = []
     present = list(frame.columns)
+    known = {s.name for s in specs}
+    # a header column that is not in the contract is a candidate for a misspelling
+    candidates = {c.strip().lower().replace(" ", "_"): c for c in present if c not in known}
     for spec in specs:
         if spec.required and spec.name not in present:
-            close = difflib.get_close_matches(spec.name, present, n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            problems.append(
-                DataProblem(file, spec.name, [], f"required column is missing{hint}")
+            close = difflib.get_close_matches(spec.name, list(candidates), n=1, cutoff=0.6)
+            hint = (
+                f"; did you mean '{candidates[close[0]]}'? rename that column to '{spec.name}'"
+                if close
+                else "; add it (see the data contract for its meaning)"
             )
+            problems.append(DataProblem(file, spec.name, [], f"required column is missing{hint}"))
     return problems
 
 
@@ -249,7 +337,7 @@ def _cross_column_problems(raw: pd.DataFrame, file: str) -> list[DataProblem]:
     problems = []
     empty_id = raw["patient_id"].isna()
     if empty_id.any():
-        problems.append(DataProblem(file, "patient_id", _rows(empty_id), "empty patient id"))
+        problems.append(DataProblem(file, "patient_id", _rows(empty_id), "empty patient id; every row needs a pseudonymous id (it is never shown in the book)"))
     for endpoint in ("os", "pfs"):
         col = f"{endpoint}_months"
         if col in raw:
@@ -321,27 +409,36 @@ def _group_problems(
     labels = sorted(groups.unique())
     if len(labels) != 2:
         counts = ", ".join(f"'{g}' ({(groups == g).sum()})" for g in labels)
-        problems.append(
-            DataProblem(
-                file,
-                "group",
-                [],
-                f"expected exactly two groups, found {len(labels)}: {counts}",
-            )
-        )
+        message = f"expected exactly two groups (the two treatment arms), found {len(labels)}: {counts}"
+        folded: dict[str, list[str]] = {}
+        for g in labels:
+            folded.setdefault(" ".join(g.lower().split()), []).append(g)
+        twins = [v for v in folded.values() if len(v) > 1]
+        rows: list[int] = []
+        if twins:
+            message += "; " + "; ".join(
+                " and ".join(f"'{g}'" for g in v) + " differ only in case or spacing" for v in twins
+            ) + ": spell each arm the same way in every row"
+        elif len(labels) > 2:
+            smallest = min(labels, key=lambda g: ((groups == g).sum(), g))
+            rows = _rows(raw["group"] == smallest)
+            message += f"; the rows listed are those of the smallest group, '{smallest}'"
+        elif len(labels) == 1:
+            message += "; the comparison needs both arms in one file"
+        problems.append(DataProblem(file, "group", rows, message))
         return problems
     for param, label in (("reference_group", reference_group), ("treatment_group", treatment_group)):
         if label is not None and label not in labels:
             close = difflib.get_close_matches(label, labels, n=1, cutoff=0.5)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint = f"; did you mean '{close[0]}'?" if close else "."
             problems.append(
                 DataProblem(
                     file,
                     "group",
                     [],
-                    f"-p {param} '{label}' is not a group in the data (groups: "
+                    f"{param} '{label}' is not a group in the data (groups: "
                     + ", ".join(f"'{g}'" for g in labels)
-                    + f"){hint}",
+                    + f"){hint} Set it with -p {param} VALUE.",
                 )
             )
     for label in labels:
@@ -351,23 +448,27 @@ def _group_problems(
                 DataProblem(
                     file,
                     "group",
-                    [],
-                    f"group '{label}' has only {int(in_arm.sum())} patients; estimates "
-                    "for it will be unstable",
+                    _rows(in_arm),
+                    f"group '{label}' has only {int(in_arm.sum())} patient"
+                    f"{'s' if in_arm.sum() != 1 else ''} (fewer than {MIN_ARM_SIZE}); "
+                    "the book is built but estimates for this arm will be unstable",
                     severity="warning",
                 )
             )
-        if "os_event" in raw and (raw.loc[in_arm, "os_event"] == "1").sum() == 0:
-            problems.append(
-                DataProblem(
-                    file,
-                    "os_event",
-                    [],
-                    f"group '{label}' has no deaths; its median OS and the hazard ratio "
-                    "cannot be estimated and will be reported as missing",
-                    severity="warning",
+        for endpoint, what in (("os", "deaths"), ("pfs", "progressions or deaths")):
+            col = f"{endpoint}_event"
+            if col in raw and (raw.loc[in_arm, col] == "1").sum() == 0:
+                problems.append(
+                    DataProblem(
+                        file,
+                        col,
+                        _rows(in_arm),
+                        f"group '{label}' has no {what} ({col} is 0 in all its rows); its median "
+                        f"{endpoint.upper()} and the {endpoint.upper()} hazard ratio cannot be "
+                        "estimated and will be reported as not available",
+                        severity="warning",
+                    )
                 )
-            )
     return problems
 
 
