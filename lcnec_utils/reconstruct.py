@@ -29,6 +29,26 @@ this module (written by hand only because the inner loop needs speed; they are
 tested against lifelines); :func:`evaluate_targets` checks the result with the
 book's own modules (:mod:`lcnec_utils.survival`, :mod:`lcnec_utils.cox`,
 :mod:`lcnec_utils.tables`).
+
+Choices and published numbers that cannot all hold (evidence in
+:func:`evaluate_targets`'s ``note`` column and in ``tests/test_reconstruct.py``):
+
+* 1-year OS: Table 3 (54.5% vs 50.0%) is used, not section 3.3 (78.8% vs
+  47.1%): one curve has one S(12). 54.5% = 6/11 needs one censoring before 12
+  months among 14, 50.0% = 8/16 one among 17; 78.8% on 14 patients exists only
+  as 63/80 and needs five of the 14 censored before 12 months
+  (:func:`reachable_km_rates`).
+* "Ongoing treatment" (3 + 3) is read as alive at the cut-off, so at most 25
+  of 31 patients die; SE(log HR) of a 0/1 term is then >= 2/sqrt(25) = 0.40,
+  and the OS Cox p (0.054 +/- 0.02) cannot hold together with HR 0.55 +/- 0.05.
+  The printed Cox CIs imply SE 0.30 (PFS) and 0.31 (OS), below the 2/sqrt(31)
+  floor of any Cox fit on 31 patients; PFS p and both upper CI bounds are
+  missed (the KM targets leave at most one reference patient at risk after 12
+  months, which keeps the SE near 0.42).
+* PFS median CI of the treatment arm (7.6-12.4 around 10.5) is not symmetric,
+  SPSS's median +/- 1.96 SE is: at least one bound is 0.5 or more away.
+* Table 2: ECOG 0-1 arm counts 13 + 15 = 28 against a printed total of 27; the
+  Fisher p of the printed sex counts is 0.576, not 0.560.
 """
 
 from __future__ import annotations
@@ -60,6 +80,8 @@ MAX_FOLLOW_UP = 71.9
 MAX_PFS, MAX_OS = 40.0, 50.0
 #: The longest observed times the search aims at (within the axes above).
 LONGEST_PFS, LONGEST_OS = 30.0, 40.0
+#: The first event of each arm comes within these months (PFS, OS).
+FIRST_EVENT = {"pfs": 3.0, "os": 6.0}
 #: Shortest PFS: progression is first seen at about one month (clinical or radiological).
 MIN_PFS = 1.0
 
@@ -918,9 +940,12 @@ class _SurvivalSearch:
             m["followup.median"] = fu
             alive = t[e == 0]
             m["realism.same_follow_up"] = float(alive.size - np.unique(alive).size)
-        # more than two events at the same 0.1 month is a sign of a forced fit
+        # events sharing a 0.1-month time: pairs happen, heaps are a sign of a forced fit
         _, counts = np.unique(t[e == 1], return_counts=True)
-        m[f"realism.{ep}_pileup"] = float(np.maximum(counts - 2, 0).sum())
+        m[f"realism.{ep}_pileup"] = float(3.0 * np.maximum(counts - 2, 0).sum() + 0.3 * (counts == 2).sum())
+        # stage IV LCNEC: each arm has early events (first within FIRST_EVENT months)
+        m[f"realism.{ep}_first_event"] = float(sum(
+            max(0.0, t[self.masks[r] & (e == 1)].min() - FIRST_EVENT[ep]) for r in ROLES))
         return m
 
     def _arm_part(self, ep: str, r: str) -> dict[str, float]:
@@ -972,6 +997,7 @@ class _SurvivalSearch:
         c += (max(0.0, LONGEST_PFS - m["realism.pfs_longest"]) / 2.0) ** 2
         c += (max(0.0, LONGEST_OS - m["realism.os_longest"]) / 2.0) ** 2
         c += 0.5 * m["realism.same_follow_up"] + m["realism.pfs_pileup"] + m["realism.os_pileup"]
+        c += (m["realism.pfs_first_event"] ** 2 + m["realism.os_first_event"] ** 2) / 4.0
         if with_cox:
             for ep in ("pfs", "os"):
                 if not m[f"{ep}.cox_converged"]:
@@ -1533,6 +1559,11 @@ def evaluate_targets(cohort: pd.DataFrame, ae: pd.DataFrame | None,
                     note += f"no SE above the floor puts {stat} within {tol} while the HR is within 0.05"
                 else:
                     note += "within tolerance only near the SE floor"
+                lo_, hi_ = res.get(f"{ep}.cox_multivariable.ci_low"), res.get(f"{ep}.cox_multivariable.ci_high")
+                ulo, uhi = res.get(f"{ep}.cox_univariable.ci_low"), res.get(f"{ep}.cox_univariable.ci_high")
+                if None not in (lo_, hi_, ulo, uhi):
+                    note += (f"; this cohort: SE {math.log(hi_ / lo_) / (2 * _Z):.3f} "
+                             f"(arm alone: {math.log(uhi / ulo) / (2 * _Z):.3f})")
             add(key, f"{ep.upper()} multivariable Cox, arm {stat}", t[stat], got, tol, ok, note,
                 impossible and not ok)
 
