@@ -206,8 +206,6 @@ def iptw_cox(cohort: pd.DataFrame, endpoint: str, params, ps: PropensityResult |
     1989), which is what R ``coxph(..., weights = w, robust = TRUE)`` reports.
     Patients missing a propensity covariate are left out (complete cases).
     """
-    from lifelines import CoxPHFitter
-
     ps = propensity_scores(cohort, params) if ps is None else ps
     time_col, event_col = f"{endpoint}_months", f"{endpoint}_event"
     df = pd.DataFrame({
@@ -215,12 +213,27 @@ def iptw_cox(cohort: pd.DataFrame, endpoint: str, params, ps: PropensityResult |
         "event": cohort.loc[ps.frame.index, event_col].astype(float),
         "treatment": ps.frame["treatment"], "weight": ps.frame["weight"],
     }).dropna()
+    return weighted_cox(df, params.alpha)
+
+
+def weighted_cox(df: pd.DataFrame, alpha: float = 0.05) -> WeightedHR:
+    """Cox model of ``duration``/``event`` on ``treatment`` alone, weighted by ``weight``, robust SE.
+
+    lifelines ``CoxPHFitter(alpha).fit(df, weights_col="weight", robust=True)``
+    (Efron ties; the Lin & Wei 1989 sandwich variance, as R
+    ``coxph(Surv(time, event) ~ trt, weights = w, robust = TRUE)``), Wald CI
+    exp(b ± z·SE_robust) and p.
+    """
+    from lifelines import CoxPHFitter
+
+    df = df[["duration", "event", "treatment", "weight"]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # lifelines' note on non-integer weights: robust=True answers it
-        model = CoxPHFitter(alpha=params.alpha).fit(
-            df, "duration", "event", weights_col="weight", robust=True)
+        model = CoxPHFitter(alpha=alpha).fit(
+            df, "duration", "event", weights_col="weight", robust=True,
+            fit_options={"precision": 1e-10})
     s = model.summary.loc["treatment"]
-    z = stats.norm.ppf(1 - params.alpha / 2)
+    z = stats.norm.ppf(1 - alpha / 2)
     b, se = float(s["coef"]), float(s["se(coef)"])
     a = df["treatment"].to_numpy()
     w = df["weight"].to_numpy()

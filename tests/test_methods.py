@@ -1,0 +1,405 @@
+"""The methods chapters' routines against independent numbers.
+
+Hand computations (Schoenfeld's formula, E-values, SMDs, IPT weights), R
+``coxph`` numbers stored below (weighted Cox with robust SE), and lifelines /
+numpy re-derivations (batched Efron fit, RMST, piecewise HR, log-rank z,
+Firth's penalised score).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lcnec_utils import confounding, medians, methodkeys, ph, power, rmst, smallsample, survival
+from lcnec_utils.io import load_study
+from lcnec_utils.params import make_parameters
+
+PARAMS = make_parameters()
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return load_study(PARAMS.data_path, PARAMS.ae_path, PARAMS.reference_group, PARAMS.treatment_group).cohort
+
+
+Z = NormalDist().inv_cdf
+
+
+# --------------------------------------------------------------------------- power
+
+
+def test_schoenfeld_events_by_hand():
+    p = 14 / 31
+    by_hand_80 = (Z(0.975) + Z(0.8)) ** 2 / (p * (1 - p) * math.log(0.51) ** 2)
+    by_hand_90 = (Z(0.975) + Z(0.9)) ** 2 / (p * (1 - p) * math.log(0.51) ** 2)
+    assert power.schoenfeld_events(0.51, 0.8, 0.05, p) == pytest.approx(by_hand_80, rel=1e-12)
+    assert by_hand_80 == pytest.approx(69.90, abs=0.01) and by_hand_90 == pytest.approx(93.58, abs=0.01)
+    assert power.required_events(0.51, 0.8, 0.05, p) == 70
+    assert power.required_events(0.51, 0.9, 0.05, p) == 94
+    # 1:1 allocation, the textbook case: 4 (z_.975 + z_.8)^2 / log(HR)^2
+    assert power.schoenfeld_events(0.51, 0.8, 0.05, 0.5) == pytest.approx(
+        4 * (1.959963984540054 + 0.8416212335729143) ** 2 / math.log(0.51) ** 2, rel=1e-12)
+
+
+def test_schoenfeld_power_inverts_the_events_formula():
+    d = power.schoenfeld_events(0.7, 0.9, 0.05, 0.4)
+    assert power.schoenfeld_power(d, 0.7, 0.05, 0.4) == pytest.approx(0.9, abs=1e-12)
+    assert power.patients_needed(70, 0.8) == 88 and power.patients_needed(70, 1.0) == 70
+    with pytest.raises(ValueError):
+        power.schoenfeld_events(1.0)
+
+
+def test_logrank_z_matches_lifelines():
+    from lifelines.statistics import logrank_test
+
+    rng = np.random.default_rng(7)
+    t = rng.exponential(size=(4, 25))
+    e = rng.integers(0, 2, size=(4, 25))
+    a = np.r_[np.ones(11), np.zeros(14)]
+    z = power.logrank_z(t, e, np.broadcast_to(a, t.shape))
+    for i in range(4):
+        res = logrank_test(t[i][a == 1], t[i][a == 0], e[i][a == 1], e[i][a == 0])
+        assert z[i] ** 2 == pytest.approx(res.test_statistic, rel=1e-10)
+
+
+def test_simulated_power_is_seeded_and_holds_its_level():
+    a = power.simulate_logrank_power(14, 17, 10.5, 6.0, 72, 0, 0.05, 2000, 3)
+    b = power.simulate_logrank_power(14, 17, 10.5, 6.0, 72, 0, 0.05, 2000, 3)
+    assert a == b
+    null = power.simulate_logrank_power(40, 40, 8.0, 8.0, 72, 0, 0.05, 4000, 11)
+    assert abs(null.power - 0.05) < 4 * null.mc_se  # the level under HR = 1
+    big = power.simulate_logrank_power(150, 150, 6 / 0.51, 6.0, 72, 12, 0.05, 2000, 5)
+    assert big.power > 0.95  # far more events than the 66 needed
+
+
+# --------------------------------------------------------------------------- E-value
+
+
+def test_evalue_by_hand_for_hr_051():
+    rare = confounding.evalue(0.51, 0.28, 0.92, rare=True)
+    r = 1 / 0.51
+    assert rare.estimate == pytest.approx(r + math.sqrt(r * (r - 1)), rel=1e-12)
+    assert rare.estimate == pytest.approx(3.3333, abs=1e-4)
+    rc = 1 / 0.92
+    assert rare.ci == pytest.approx(rc + math.sqrt(rc * (rc - 1)), rel=1e-12)
+    common = confounding.evalue(0.51, 0.28, 0.92, rare=False)
+    rr = (1 - 0.5 ** math.sqrt(0.51)) / (1 - 0.5 ** math.sqrt(1 / 0.51))
+    assert common.rr == pytest.approx(rr, rel=1e-12)
+    assert common.estimate == pytest.approx(1 / rr + math.sqrt(1 / rr * (1 / rr - 1)), rel=1e-12)
+    assert common.estimate == pytest.approx(2.5605, abs=1e-4)
+
+
+def test_evalue_of_an_interval_containing_one_and_of_a_harmful_effect():
+    assert confounding.evalue(0.55, 0.30, 1.01, rare=True).ci == 1.0
+    harm = confounding.evalue(2.0, 1.5, 2.7, rare=True)
+    assert harm.estimate == pytest.approx(2 + math.sqrt(2), rel=1e-12)
+    assert harm.ci == pytest.approx(1.5 + math.sqrt(1.5 * 0.5), rel=1e-12)  # lower limit is closer to 1
+
+
+# --------------------------------------------------------------------------- SMD and weights
+
+
+def test_smd_by_hand():
+    x = np.array([1.0, 2.0, 3.0, 2.0, 4.0])
+    a = np.array([1, 1, 1, 0, 0])
+    # treated mean 2, variance 1; reference mean 3, variance 2
+    assert confounding.smd(x, a) == pytest.approx((2 - 3) / math.sqrt((1 + 2) / 2), rel=1e-12)
+    b = np.array([1, 1, 0, 0, 0, 1])
+    g = np.array([1, 1, 1, 0, 0, 0])
+    p1, p0 = 2 / 3, 1 / 3
+    assert confounding.smd(b, g) == pytest.approx(
+        (p1 - p0) / math.sqrt((p1 * (1 - p1) + p0 * (1 - p0)) / 2), rel=1e-12)
+
+
+def test_weighted_smd_by_hand():
+    x = np.array([1.0, 2.0, 3.0, 2.0, 4.0])
+    a = np.array([1, 1, 1, 0, 0])
+    w = np.array([1.0, 2.0, 1.0, 3.0, 1.0])
+    m1 = (1 + 4 + 3) / 4  # 2.0
+    v1 = 4 / (16 - 6) * (1 * 1 + 2 * 0 + 1 * 1)  # Σw/((Σw)²-Σw²) Σw(x-m)²
+    m0 = (6 + 4) / 4  # 2.5
+    v0 = 4 / (16 - 10) * (3 * 0.25 + 1 * 2.25)
+    assert confounding.smd(x, a, w) == pytest.approx((m1 - m0) / math.sqrt((v1 + v0) / 2), rel=1e-12)
+
+
+def test_iptw_weights_by_hand():
+    a = np.array([1, 1, 0, 0, 0])
+    ps = np.array([0.8, 0.5, 0.25, 0.5, 0.2])
+    raw = confounding.iptw_weights(a, ps, stabilised=False)
+    np.testing.assert_allclose(raw, [1.25, 2.0, 4 / 3, 2.0, 1.25], rtol=1e-12)
+    st = confounding.iptw_weights(a, ps)
+    np.testing.assert_allclose(st, [0.4 * 1.25, 0.4 * 2.0, 0.6 * 4 / 3, 0.6 * 2.0, 0.6 * 1.25], rtol=1e-12)
+    assert confounding.effective_sample_size([1, 1, 1, 1]) == 4
+    assert confounding.effective_sample_size([2, 1, 1]) == pytest.approx(16 / 6)
+    with pytest.raises(ValueError):
+        confounding.iptw_weights([1, 0], [1.0, 0.5])
+
+
+def test_propensity_scores_match_a_hand_newton_fit(cohort):
+    ps = confounding.propensity_scores(cohort, PARAMS)
+    f = ps.frame
+    X = np.column_stack([np.ones(len(f)), f[ps.terms].to_numpy(float)])
+    y = f["treatment"].to_numpy(float)
+    b = np.zeros(X.shape[1])
+    for _ in range(50):  # Newton-Raphson for the logistic log-likelihood
+        p = 1 / (1 + np.exp(-X @ b))
+        b += np.linalg.solve(X.T @ (X * (p * (1 - p))[:, None]), X.T @ (y - p))
+    np.testing.assert_allclose(f["ps"], 1 / (1 + np.exp(-X @ b)), atol=1e-8)
+    assert ps.terms == ["age", "ecog", "sex_male"]
+
+
+def test_weighted_cox_matches_r_coxph_robust():
+    # R 4.x, survival 3.5: coxph(Surv(time, event) ~ trt, data = d, weights = w, robust = TRUE)
+    d = pd.DataFrame({
+        "duration": [2.1, 3.4, 4.0, 5.2, 6.3, 7.7, 8.1, 9.4, 10.2, 11.8, 12.5, 13.3, 14.9, 16.0,
+                     17.2, 18.6, 20.1, 22.4, 25.0, 27.3],
+        "event": [1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0, 1],
+        "treatment": [1, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 1, 0],
+        "weight": [0.8, 1.2, 0.6, 1.5, 0.9, 1.1, 0.7, 1.3, 0.95, 1.05, 1.4, 0.5, 2.0, 1.0, 0.85,
+                   1.25, 0.75, 1.6, 0.9, 1.1],
+    })
+    r = confounding.weighted_cox(d)
+    assert math.log(r.hr) == pytest.approx(-0.134901703447, abs=1e-8)
+    assert r.se == pytest.approx(0.518049061355, rel=1e-6)
+    assert r.p == pytest.approx(0.794552670452, rel=1e-5)
+
+
+def test_balance_and_iptw_on_the_cohort(cohort):
+    ps = confounding.propensity_scores(cohort, PARAMS)
+    bal = confounding.balance_table(ps)
+    f = ps.frame
+    age = bal.set_index("term").loc["age"]
+    assert age["smd_before"] == pytest.approx(confounding.smd(f["age"], f["treatment"]))
+    assert age["smd_after"] == pytest.approx(confounding.smd(f["age"], f["treatment"], f["weight"]))
+    # a logistic model with an intercept balances the weighted means of its covariates
+    assert abs(age["smd_after"]) < abs(age["smd_before"])
+    hr = confounding.iptw_cox(cohort, "pfs", PARAMS, ps)
+    assert hr.ci_low < hr.hr < hr.ci_high and hr.n == len(f)
+
+
+# --------------------------------------------------------------------------- small-sample Cox
+
+
+def _model_frame(cohort, endpoint="pfs", covariates=None):
+    from lcnec_utils import cox
+
+    dm = cox.design_matrix(cohort, covariates or PARAMS.covariates, PARAMS.reference_group,
+                           PARAMS.treatment_group, endpoint=endpoint)
+    return dm
+
+
+def test_batch_cox_matches_lifelines_on_the_data_and_on_a_resample(cohort):
+    from lifelines import CoxPHFitter
+
+    dm = _model_frame(cohort, "os")
+    f = dm.frame
+    X = f[dm.terms].to_numpy(float)
+    fit = smallsample.batch_cox_efron(X, f["duration"], f["event"], np.ones((1, len(f))))
+    ref = CoxPHFitter().fit(f, "duration", "event", fit_options={"precision": 1e-12, "max_steps": 500})
+    assert fit.converged[0]
+    np.testing.assert_allclose(fit.coef[0], ref.params_.to_numpy(), atol=1e-6)
+    # resamples of a smaller model (12 terms on a resample are often collinear or separated)
+    dm = _model_frame(cohort, "os", ["age", "ecog", "smoking"])
+    f = dm.frame
+    X = f[dm.terms].to_numpy(float)
+    W = smallsample.resample_weights(f["treatment"].to_numpy(), 8, np.random.default_rng(5))
+    fit = smallsample.batch_cox_efron(X, f["duration"], f["event"], W)
+    checked = 0
+    for b in np.flatnonzero(fit.converged & ~fit.constant_terms.any(axis=1))[:4]:
+        expanded = f.loc[f.index.repeat(W[b])]  # a resample = the rows repeated: tied events for Efron
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = CoxPHFitter().fit(expanded, "duration", "event",
+                                    fit_options={"precision": 1e-12, "max_steps": 500})
+        np.testing.assert_allclose(fit.coef[b], ref.params_.to_numpy(), atol=1e-6)
+        checked += 1
+    assert checked >= 3
+
+
+def test_batch_cox_flags_monotone_likelihood():
+    t = np.arange(1.0, 11.0)
+    e = np.ones(10)
+    x = (t > 5).astype(float)[:, None]  # every early event has x = 0: beta -> -inf
+    fit = smallsample.batch_cox_efron(x, t, e, np.ones((1, 10)))
+    assert not fit.converged[0]
+
+
+def test_bootstrap_is_deterministic_under_a_seed(cohort):
+    a = smallsample.bootstrap_arm_hr(cohort, "pfs", ["age", "ecog"], PARAMS, B=60, seed=1)
+    b = smallsample.bootstrap_arm_hr(cohort, "pfs", ["age", "ecog"], PARAMS, B=60, seed=1)
+    c = smallsample.bootstrap_arm_hr(cohort, "pfs", ["age", "ecog"], PARAMS, B=60, seed=2)
+    np.testing.assert_array_equal(a.hr_samples, b.hr_samples)
+    assert (a.ci_low, a.ci_high) == (b.ci_low, b.ci_high)
+    assert not np.array_equal(a.hr_samples, c.hr_samples)
+    assert a.n_converged + a.n_not_converged == 60
+    assert a.ci_low <= a.median_hr <= a.ci_high
+    W = smallsample.resample_weights(np.array([0, 0, 1, 1, 1]), 20, np.random.default_rng(0))
+    assert (W[:, :2].sum(axis=1) == 2).all() and (W[:, 2:].sum(axis=1) == 3).all()  # arms keep their size
+
+
+def _breslow_penalised(beta, X, t, d):
+    # Breslow log partial likelihood + 0.5 log det(information): Firth's penalised likelihood for Cox.
+    # One term per event, each over the whole risk set at its time: Breslow's rule for ties.
+    eta = X @ beta
+    ll, info = 0.0, np.zeros((X.shape[1], X.shape[1]))
+    for i in np.flatnonzero(d):
+        risk = t >= t[i]
+        w = np.exp(eta[risk])
+        s0, s1 = w.sum(), w @ X[risk]
+        s2 = (X[risk] * w[:, None]).T @ X[risk]
+        ll += eta[i] - math.log(s0)
+        info += s2 / s0 - np.outer(s1, s1) / s0**2
+    return ll + 0.5 * math.log(np.linalg.det(info))
+
+
+def test_firth_estimate_maximises_the_penalised_likelihood(cohort):
+    from lcnec_utils import cox
+
+    res = cox.firth_cox(cohort, "pfs", ["age", "ecog"], PARAMS, ci_method="wald")
+    dm = _model_frame(cohort, "pfs", ["age", "ecog"])
+    f = dm.frame
+    X, t, d = f[dm.terms].to_numpy(float), f["duration"].to_numpy(float), f["event"].to_numpy(int)
+    beta = res.table["coef"].to_numpy()
+    h = 1e-5
+    grad = [(_breslow_penalised(beta + h * np.eye(len(beta))[j], X, t, d)
+             - _breslow_penalised(beta - h * np.eye(len(beta))[j], X, t, d)) / (2 * h) for j in range(len(beta))]
+    np.testing.assert_allclose(grad, 0.0, atol=1e-4)
+
+
+def test_comparison_table_rows_and_epv(cohort):
+    table = smallsample.comparison_table(cohort, "os", PARAMS)
+    assert list(table["model"]) == ["univariable", "full", "firth", "ridge", "reduced"]
+    full = table.set_index("model").loc["full"]
+    assert full["terms"] == 12 and full["epv"] == pytest.approx(full["events"] / 12)
+    assert smallsample.events_per_variable(31, 12) == pytest.approx(31 / 12)
+    keys = smallsample.comparison_results(table, "os")
+    assert set(keys) <= set(methodkeys.expected_keys("methods_small_sample_cox"))
+
+
+# --------------------------------------------------------------------------- RMST
+
+
+def _km_area(times, events, tau):
+    # the Kaplan-Meier step function integrated by hand
+    t = np.asarray(times, float)
+    e = np.asarray(events, int)
+    s, area, last = 1.0, 0.0, 0.0
+    for u in np.unique(t[e == 1]):
+        if u > tau:
+            break
+        area += s * (u - last)
+        s *= 1 - ((t == u) & (e == 1)).sum() / (t >= u).sum()
+        last = u
+    return area + s * (tau - last)
+
+
+def test_rmst_difference_against_lifelines_and_by_hand(cohort):
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import restricted_mean_survival_time
+
+    table = rmst.rmst_table(cohort, "os", PARAMS, (12.0,))
+    row = table.iloc[0]
+    data = survival.endpoint_data(cohort, "os", PARAMS.reference_group, PARAMS.treatment_group)
+    by_hand = {}
+    for role in ("treatment", "reference"):
+        arm = data.arm(role)
+        kmf = KaplanMeierFitter().fit(arm["time"], arm["event"])
+        by_hand[role] = _km_area(arm["time"], arm["event"], 12.0)
+        assert row[f"rmst_{role}"] == pytest.approx(restricted_mean_survival_time(kmf, t=12.0), rel=1e-10)
+        assert row[f"rmst_{role}"] == pytest.approx(by_hand[role], rel=1e-10)
+    assert row["difference"] == pytest.approx(by_hand["treatment"] - by_hand["reference"], rel=1e-10)
+    assert row["ci_low"] < row["difference"] < row["ci_high"]
+
+
+def test_rmst_beyond_follow_up_is_none(cohort):
+    limit = rmst.max_tau(cohort, "pfs", PARAMS)
+    table = rmst.rmst_table(cohort, "pfs", PARAMS, (limit + 1.0,))
+    assert table.iloc[0]["difference"] is None and not table.iloc[0]["admissible"]
+    assert all(v is None for v in rmst.rmst_results(table, "pfs").values())
+
+
+# --------------------------------------------------------------------------- proportional hazards
+
+
+def test_piecewise_hr_equals_a_time_split_cox_model():
+    from lifelines import CoxTimeVaryingFitter
+
+    rng = np.random.default_rng(42)
+    n = 60
+    group = np.where(np.arange(n) < 25, PARAMS.treatment_group, PARAMS.reference_group)
+    time = np.round(rng.exponential(np.where(group == PARAMS.treatment_group, 12.0, 8.0)), 2) + 0.01
+    data_in = pd.DataFrame({"group": group, "os_months": time, "os_event": (rng.uniform(size=n) < 0.8).astype(int)})
+    cut = ph.CUT_MONTHS
+    pieces = ph.piecewise_hr(data_in, "os", PARAMS, cut)
+    data = survival.endpoint_data(data_in, "os", PARAMS.reference_group, PARAMS.treatment_group).frame
+    rows = []
+    for i, r in enumerate(data.itertuples()):
+        trt = int(r.role == "treatment")
+        if r.time < cut:
+            rows.append((i, 0.0, r.time, r.event, trt, 0))
+        else:
+            rows.append((i, 0.0, cut, 0, trt, 0))
+            rows.append((i, cut, r.time, r.event, 0, trt))
+    long = pd.DataFrame(rows, columns=["id", "start", "stop", "event", "trt_early", "trt_late"])
+    assert not pieces["hr"].isna().any()
+    ctv = CoxTimeVaryingFitter().fit(long, id_col="id", event_col="event", start_col="start", stop_col="stop")
+    assert pieces.iloc[0]["hr"] == pytest.approx(math.exp(ctv.params_["trt_early"]), rel=1e-4)
+    assert pieces.iloc[1]["hr"] == pytest.approx(math.exp(ctv.params_["trt_late"]), rel=1e-4)
+
+
+def test_ph_tests_and_beta_t(cohort):
+    from lcnec_utils import cox
+
+    tests = ph.ph_tests(cohort, "os", PARAMS)
+    assert list(tests["model"]) == ["univariable", "univariable", "full", "full"]
+    assert tests["p"].between(0, 1).all()
+    res = cox.univariable_cox(cohort, "os", PARAMS)
+    pts = ph.beta_t(res)
+    assert len(pts) == res.events
+    # Grambsch-Therneau: the mean of the scaled residuals is ~0, so beta(t) averages beta-hat
+    assert pts["beta_t"].mean() == pytest.approx(pts["beta"].iloc[0], abs=0.05 + 1e-9 * len(pts))
+
+
+# --------------------------------------------------------------------------- medians
+
+
+def test_median_conventions_on_a_flat_step():
+    t, e = np.array([1.0, 2.0, 3.0, 4.0]), np.ones(4)
+    assert survival.km_median(t, e) == 2.0  # SPSS/SAS: first time S <= 0.5
+    assert survival.median_ci_brookmeyer_crowley(t, e).median == 2.5  # R: midpoint of the flat step
+
+
+def test_statsmodels_cross_check_agrees_with_brookmeyer_crowley(cohort):
+    table = medians.median_table(cohort, "pfs", PARAMS).set_index(["role", "method"])
+    for role in ("treatment", "reference"):
+        for bc, sm in (("bc_plain", "sm_linear"), ("bc_loglog", "sm_cloglog")):
+            assert table.loc[(role, bc), "ci_low"] == pytest.approx(table.loc[(role, sm), "ci_low"])
+
+
+def test_followup_summary(cohort):
+    fu = medians.followup_summary(cohort, PARAMS)
+    t = cohort["os_months"].to_numpy(float)
+    e = cohort["os_event"].to_numpy(int)
+    assert fu["naive_all"] == pytest.approx(np.median(t))
+    assert fu["censored"] == pytest.approx(np.median(t[e == 0]))
+    assert fu["reverse_km"] == survival.reverse_km_followup(t, e).median
+
+
+# --------------------------------------------------------------------------- results keys
+
+
+def test_methods_keys_are_in_the_dictionary():
+    for chapter in ("methods_medians", "methods_small_sample_cox", "methods_proportional_hazards",
+                    "methods_confounding", "methods_rmst", "methods_power"):
+        keys = methodkeys.expected_keys(chapter)
+        assert keys and all(k.startswith("methods.") for k in keys)
+    filled = methodkeys.complete("methods_power", {"methods.power.events_80": 70})
+    assert filled["methods.power.events_80"] == 70 and filled["methods.power.events_90"] is None
+    with pytest.raises(KeyError):
+        methodkeys.complete("methods_power", {"methods.power.typo": 1})
