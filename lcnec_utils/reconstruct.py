@@ -204,6 +204,19 @@ def fast_median_ci_spss(t, e, eps: float = 0.05) -> tuple[float, float, float]:
 
 def fast_logrank(t, e, g) -> tuple[float, float]:
     """Two-group log-rank (chi2, p); ``g`` = 1 for the treatment arm."""
+    z = fast_logrank_z(t, e, g)
+    chi2 = z * z
+    return float(chi2), math.erfc(abs(z) / math.sqrt(2.0)) if math.isfinite(z) else math.nan
+
+
+def fast_logrank_z(t, e, g) -> float:
+    """Signed log-rank statistic (O - E) / sqrt(V) of the treatment arm (< 0: fewer events than expected)."""
+    oe, v = _logrank_oe_v(t, e, g)
+    return oe / math.sqrt(v) if v > 0 else math.nan
+
+
+def _logrank_oe_v(t, e, g) -> tuple[float, float]:
+    """Observed minus expected events of the treatment arm and the hypergeometric variance."""
     t = np.asarray(t, float)
     e = np.asarray(e, float)
     g = np.asarray(g, float)
@@ -219,11 +232,7 @@ def fast_logrank(t, e, g) -> tuple[float, float]:
     exp1 = d * n1 / n
     with np.errstate(divide="ignore", invalid="ignore"):
         var = np.where(n > 1, d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1), 0.0)
-    v = var.sum()
-    if v <= 0:
-        return math.nan, math.nan
-    chi2 = (d1.sum() - exp1.sum()) ** 2 / v
-    return float(chi2), math.erfc(math.sqrt(chi2 / 2.0))
+    return float(d1.sum() - exp1.sum()), float(var.sum())
 
 
 def fast_followup(t, e) -> float:
@@ -257,19 +266,21 @@ class _EfronSetup:
         self.ev = ev_idx
 
 
-def fast_cox(t, e, X, max_iter: int = 30, tol: float = 1e-9, beta0=None, require_convergence: bool = True):
+def fast_cox(t, e, X, max_iter: int = 30, tol: float = 1e-9, beta0=None, require_convergence: bool = True,
+             setup: "_EfronSetup | None" = None):
     """Cox model, Efron ties, Newton-Raphson with step halving.
 
     Returns (beta, se, converged). Same estimator as lifelines ``CoxPHFitter``
     (penalizer 0); ``X`` is the n x p design matrix. ``beta0`` starts the
     iterations; with ``require_convergence=False`` the fit counts as good after
     ``max_iter`` steps if the estimates are finite and moderate (a warm start).
+    ``setup`` reuses the risk sets of the same (t, e).
     """
     t = np.asarray(t, float)
     e = np.asarray(e, float)
     X = np.asarray(X, float)
     n, p = X.shape
-    setup = _EfronSetup(t, e)
+    setup = setup or _EfronSetup(t, e)
     A = setup.A
     xsum = X[setup.ev].sum(axis=0)
     XX = (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
@@ -921,6 +932,7 @@ class _SurvivalSearch:
         self.masks = {"treatment": self.g == 1, "reference": self.g == 0}
         self.beta = {ep: None for ep in ("pfs", "os")}
         self.follow_up_target = float(tg["followup.median"])
+        self._setup: dict[str, tuple[bytes, _EfronSetup]] = {}
 
     def _te(self, ep: str):
         t = np.concatenate([getattr(self.arms[r], ep) for r in ROLES]) / 10.0
@@ -930,7 +942,11 @@ class _SurvivalSearch:
     def _km_part(self, ep: str) -> dict[str, float]:
         """Pooled Kaplan-Meier side of an endpoint: log-rank, follow-up, longest time."""
         t, e = self._te(ep)
-        m = {f"{ep}.logrank.p": fast_logrank(t, e, self.g)[1], f"realism.{ep}_longest": float(t.max())}
+        oe, v = _logrank_oe_v(t, e, self.g)
+        z = oe / math.sqrt(v)
+        # z: direction of the comparison; oe / v: Peto's one-step log hazard ratio of the arm alone
+        m = {f"{ep}.logrank.p": math.erfc(abs(z) / math.sqrt(2.0)), f"realism.{ep}_longest": float(t.max()),
+             f"{ep}.logrank.z": z, f"{ep}.peto_log_hr": oe / v}
         if ep == "os":
             fu = fast_followup(t, e)
             if not math.isfinite(fu):
@@ -956,12 +972,16 @@ class _SurvivalSearch:
 
     def _cox_part(self, ep: str) -> tuple[dict[str, float], np.ndarray]:
         t, e = self._te(ep)
+        key = t.tobytes() + e.tobytes()
+        if self._setup.get(ep, (None,))[0] != key:  # risk sets change only with the times
+            self._setup[ep] = (key, _EfronSetup(t, e))
+        setup = self._setup[ep][1]
         design = np.column_stack([self.g, np.vstack([self.X["treatment"], self.X["reference"]])])
         # inside the loop a warm start and at most three Newton steps suffice (the moves are small)
         beta, se, ok = fast_cox(t, e, design, beta0=self.beta[ep], max_iter=3 if self.beta[ep] is not None else 30,
-                                require_convergence=False)
+                                require_convergence=False, setup=setup)
         if not ok and self.beta[ep] is not None:
-            beta, se, ok = fast_cox(t, e, design)
+            beta, se, ok = fast_cox(t, e, design, setup=setup)
         ok = ok and bool(np.all(np.isfinite(se)))
         b, s = beta[0], se[0]
         m = {f"{ep}.cox_converged": float(ok), f"{ep}.cox_max_abs_beta": float(np.max(np.abs(beta[1:])))}
@@ -998,10 +1018,16 @@ class _SurvivalSearch:
         c += (max(0.0, LONGEST_OS - m["realism.os_longest"]) / 2.0) ** 2
         c += 0.5 * m["realism.same_follow_up"] + m["realism.pfs_pileup"] + m["realism.os_pileup"]
         c += (m["realism.pfs_first_event"] ** 2 + m["realism.os_first_event"] ** 2) / 4.0
+        # the printed medians favour the treatment arm: so must the log-rank comparison
+        c += 1e3 * (max(0.0, m["pfs.logrank.z"]) + max(0.0, m["os.logrank.z"]))
         if with_cox:
             for ep in ("pfs", "os"):
                 if not m[f"{ep}.cox_converged"]:
                     c += 1e4
+                    continue
+                # adjustment moves the arm's HR, but not wildly (no flip by confounding)
+                shift = abs(math.log(m[f"{ep}.cox_multivariable.hr"]) - m[f"{ep}.peto_log_hr"])
+                c += 10.0 * max(0.0, shift - 0.35) ** 2
                 # no covariate HR beyond 1/8..8 (Table 4's run from 0.78 to 1.84)
                 c += 50.0 * max(0.0, m[f"{ep}.cox_max_abs_beta"] - math.log(8.0)) ** 2
         return c
