@@ -29,7 +29,7 @@ def median_intervals(table: pd.DataFrame, title: str | None = None) -> Figure:
     set_style()
     methods = list(dict.fromkeys(table["method"]))
     labels = list(dict.fromkeys(table["label"]))
-    fig, ax = plt.subplots(figsize=(6.8, 0.6 + 0.42 * len(methods)))
+    fig, ax = plt.subplots(figsize=(6.8, 1.0 + 0.42 * len(methods)))
     finite = pd.to_numeric(table[["ci_low", "ci_high"]].stack(), errors="coerce").dropna()
     right = float(finite.max()) * 1.08 if len(finite) else 1.0
     left = min(0.0, float(finite.min()) * 1.08) if len(finite) else 0.0
@@ -58,7 +58,7 @@ def median_intervals(table: pd.DataFrame, title: str | None = None) -> Figure:
     ax.set_xlabel("Months")
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
     if title:
         ax.set_title(title, loc="left")
     fig.tight_layout()
@@ -80,7 +80,7 @@ def bootstrap_histogram(hr_samples: np.ndarray, hr: float | None, ci: tuple[floa
             ax.axvline(np.log(v), color=GREY, ls="--", lw=1.2,
                        label="percentile 95% CI" if j == 0 else None)
     ax.axvline(0.0, color="black", lw=0.8)
-    ticks = np.array([0.001, 0.01, 0.1, 0.25, 0.5, 1, 2, 4, 10])
+    ticks = np.array([0.001, 0.01, 0.1, 0.5, 1, 2, 10, 100, 1000])
     lo, hi = ax.get_xlim()
     sel = ticks[(np.log(ticks) >= lo) & (np.log(ticks) <= hi)]
     ax.set_xticks(np.log(sel))

@@ -70,7 +70,7 @@ def rmst_results(table: pd.DataFrame, endpoint: str) -> dict[str, Any]:
     return out
 
 
-def rmst_curve(cohort: pd.DataFrame, endpoint: str, params, n_points: int = 25) -> pd.DataFrame:
+def rmst_curve(cohort: pd.DataFrame, endpoint: str, params, n_points: int = 15) -> pd.DataFrame:
     """RMST difference and its CI on a grid of τ from 1 month to :func:`max_tau` (for a figure)."""
     grid = np.linspace(1.0, max_tau(cohort, endpoint, params), n_points)
     rows = []

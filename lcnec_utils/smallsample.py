@@ -327,6 +327,55 @@ def bootstrap_arm_hr(
 
 
 # --------------------------------------------------------------------------
+# Firth's model, the arm's term only
+# --------------------------------------------------------------------------
+
+
+def firth_arm(cohort: pd.DataFrame, endpoint: str, covariates: list[str], params) -> cox.CoxResult:
+    """Firth-penalised Cox model with profile-likelihood inference for the arm's term only.
+
+    The same fit as :func:`lcnec_utils.cox.firth_cox` (``firthmodels.FirthCoxPH``,
+    Heinze & Schemper 2001; Breslow ties; profile penalised-likelihood CI
+    and penalised likelihood-ratio p, as R ``coxphf``), but the profile CI
+    and the LR test are computed for ``treatment`` alone: for 12 terms that
+    is 0.1 s instead of 2.5 s per model. Other terms keep their estimates
+    with CI and p left as NaN.
+    """
+    from firthmodels import FirthCoxPH
+
+    ref, trt = params.reference_group, params.treatment_group
+    dm = cox.design_matrix(cohort, covariates, ref, trt, endpoint=endpoint)
+    X = dm.frame[dm.terms]
+    y = (dm.frame["event"].to_numpy().astype(bool), dm.frame["duration"].to_numpy())
+    arm = dm.terms.index("treatment")
+    import warnings
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model = FirthCoxPH().fit(X, y)
+        ci = model.conf_int(alpha=params.alpha, method="pl", features=[arm])
+        model.lrt(features=[arm])
+    coef = np.asarray(model.coef_)
+    lrt_p = np.asarray(model.lrt_pvalues_, dtype=float)
+    k = len(dm.terms)
+    ci = np.asarray(ci, dtype=float)
+    lo = np.full(k, np.nan)
+    hi = np.full(k, np.nan)
+    lo[arm], hi[arm] = (ci[arm] if ci.shape[0] == k else ci[0])
+    p = np.full(k, np.nan)
+    p[arm] = lrt_p[arm] if lrt_p.shape[0] == k else lrt_p[0]
+    table = pd.DataFrame({
+        "term": dm.terms, "label": [cox.term_label(t) for t in dm.terms], "hr": np.exp(coef),
+        "ci_low": np.exp(lo), "ci_high": np.exp(hi), "p": p, "coef": coef, "se": np.asarray(model.bse_),
+    })[cox.TABLE_COLUMNS]
+    caught = [f"{type(w.message).__name__}: {w.message}" for w in record]
+    return cox.CoxResult(table, len(dm.frame), int(dm.frame["event"].sum()), dm.n_dropped,
+                         dm.dropped_reasons, bool(model.converged_), caught, list(dm.notes), model,
+                         dm.frame, "Firth Cox, Breslow ties, profile-likelihood CI, LR p",
+                         dict(dm.term_of_covariate))
+
+
+# --------------------------------------------------------------------------
 # Comparison of the models
 # --------------------------------------------------------------------------
 
@@ -339,7 +388,7 @@ MODEL_LABELS = {
     "firth": "Firth-penalised, same terms",
     "ridge": "Ridge-penalised, same terms",
     "reduced": "Reduced, pre-specified (arm + age + ECOG)",
-    "bootstrap": "Paper's model, bootstrap percentile CI",
+    "bootstrap": "Paper's model, bootstrap CI",
 }
 
 
@@ -379,7 +428,7 @@ def comparison_table(
     rows = [
         _arm_row("univariable", cox.univariable_cox(cohort, endpoint, params)),
         _arm_row("full", cox.fit_cox(cohort, endpoint, covariates, params)),
-        _arm_row("firth", cox.firth_cox(cohort, endpoint, covariates, params)),
+        _arm_row("firth", firth_arm(cohort, endpoint, covariates, params)),
         _arm_row("ridge", cox.ridge_cox(cohort, endpoint, covariates, params, penalizer=ridge_penalizer)),
         _arm_row("reduced", cox.fit_cox(cohort, endpoint, reduced, params)),
     ]

@@ -403,3 +403,12 @@ def test_methods_keys_are_in_the_dictionary():
     assert filled["methods.power.events_80"] == 70 and filled["methods.power.events_90"] is None
     with pytest.raises(KeyError):
         methodkeys.complete("methods_power", {"methods.power.typo": 1})
+
+
+def test_firth_arm_equals_cox_firth_cox_for_the_arm(cohort):
+    from lcnec_utils import cox
+
+    a = smallsample.firth_arm(cohort, "os", ["age", "ecog", "sex"], PARAMS).term("treatment")
+    b = cox.firth_cox(cohort, "os", ["age", "ecog", "sex"], PARAMS).term("treatment")
+    for k in ("hr", "ci_low", "ci_high", "p"):
+        assert a[k] == pytest.approx(b[k], rel=1e-8)
