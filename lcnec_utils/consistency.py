@@ -80,11 +80,11 @@ def printed_interval(value: float, decimals: int, mode: str = "round") -> tuple[
 def prints_as(x: float | Fraction, value: float, decimals: int, mode: str = "round") -> bool:
     """True if the true value ``x`` prints as ``value`` at ``decimals`` places."""
     lo, hi = printed_interval(value, decimals, mode)
-    x = _frac(x) if not isinstance(x, Fraction) else x
-    return lo <= x < hi or (mode == "round" and x == hi and False)
+    return lo <= _frac(x) < hi
 
 
 def _in_interval(x: float, value: float, decimals: int, mode: str = "round") -> bool:
+    """Like :func:`prints_as` for a float computed in floating point (a hair of slack at the ends)."""
     lo, hi = printed_interval(value, decimals, mode)
     return float(lo) - 1e-12 <= x < float(hi) - 1e-15
 
@@ -576,6 +576,27 @@ def _percent_findings(pub: _Published) -> list[Finding]:
     return out
 
 
+def _precision_findings(pub: _Published) -> list[Finding]:
+    """Percentages printed with more or fewer decimals than the rest of their table."""
+    out = []
+    groups: dict[str, list] = {}
+    for e in pub.entries:
+        if e["unit"] == "percent" and e["value"] is not None and not e.get("variant"):
+            groups.setdefault(e["source"]["where"], []).append(e)
+    for where, entries in groups.items():
+        decs = [int(e["decimals"]) for e in entries]
+        usual = max(set(decs), key=decs.count)
+        odd = [e for e in entries if int(e["decimals"]) != usual]
+        for e in odd:
+            out.append(Finding(
+                "percent", f"precision of {e['value']:g}% ({e['key']})", pub.where(e["key"]),
+                f"{usual} decimal(s), as the other {len(entries) - len(odd)} percentages of {where}",
+                f"{int(e['decimals'])} decimals", "low",
+                f"{where} prints this percentage with {int(e['decimals'])} decimals and its other percentages with "
+                f"{usual}; the value is right, the presentation inconsistent.", [e["key"]], False))
+    return out
+
+
 def _round_str(x: Fraction, dec: int) -> str:
     from .published import round_half_up
 
@@ -603,11 +624,18 @@ def _total_findings(pub: _Published) -> list[Finding]:
                                "The total is the sum of the two arms.", [key]))
         else:
             n = _arm_n(pub, "total")
+            pct_t = pub.value(f"{row}.pct.total")
+            twins = [r for r in rows if r != row and pub.value(f"{r}.n.total") == t
+                     and pub.value(f"{r}.pct.total") == pct_t]
+            twin_note = ""
+            if twins:
+                twin_label = " ".join(str(pub.get(f"{twins[0]}.n.total")["source"].get("row", twins[0])).split())
+                twin_note = f" The same '{t} ({pct_t:g})' is printed for the row '{twin_label}', a likely copying slip."
             out.append(Finding(
                 "total", f"{' '.join(str(label).split())}: total = sum of arms", pub.where(key),
                 f"{a} + {b} = {a + b}", f"{t}", "medium",
                 f"The arms add up to {a + b} ({100 * (a + b) / n:.1f}%), not the printed total {t}; "
-                f"the total and its percentage are wrong, or one arm's count is.",
+                f"the total and its percentage are wrong, or one arm's count is.{twin_note}",
                 [key, f"{row}.pct.total"], True,
                 {key: a + b, f"{row}.pct.total": float(_round_str(Fraction(100 * (a + b), n), 1))}))
     # groups of a partition: response categories, ICI classes, regimens
@@ -805,8 +833,9 @@ def _age_findings(pub: _Published) -> list[Finding]:
         out.append(Finding(
             "age", "age p-value from the printed means and SDs", pub.where(p_e["key"]),
             expected, f"{p_e['value']:.3f}", "none" if fits else "medium",
-            ("The printed p is what " + " and ".join(t["test"] for t in fits) +
-             "'s t-test gives from the printed summaries (the Methods name no test for age).") if fits else
+            ("The printed p is what " + " and ".join(t["test"] + "'s" for t in fits) +
+             (" t-tests give" if len(fits) > 1 else " t-test gives") +
+             " from the printed summaries (the Methods name no test for age).") if fits else
             "Neither Student's nor Welch's t-test gives the printed p from the printed means and SDs.",
             [p_e["key"]], not fits))
     return out
@@ -1071,7 +1100,7 @@ def paper_consistency(published: Sequence[Mapping[str, Any]] | None = None) -> l
         published = load_published()
     pub = _Published(published)
     findings: list[Finding] = []
-    for make in (_percent_findings, _total_findings, _printing_findings, _categorical_p_findings,
+    for make in (_percent_findings, _precision_findings, _total_findings, _printing_findings, _categorical_p_findings,
                  _age_findings, _hr_findings, _survival_findings, _claim_findings, _model_size_findings):
         findings.extend(make(pub))
     order = {c: i for i, c in enumerate(CHECKS)}
