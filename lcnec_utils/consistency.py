@@ -1016,6 +1016,16 @@ TEXT_CLAIMS = [
         "kind": "treatment_higher", "rows": ["met_intrapulmonary", "met_liver", "met_brain"], "severity": "low",
     },
     {
+        "where": "Abstract; Section 3.3",
+        "quote": "the ICIs + Chemo group reduced the risk of progression by 49% (HR = 0.51 ...)",
+        "kind": "reduction_is_one_minus_hr", "key": "pfs.cox_multivariable.hr", "percent": 49, "severity": "low",
+    },
+    {
+        "where": "Abstract; Section 3.3",
+        "quote": "... and death by 45% (HR = 0.55; 95% CI, 0.30-1.01; p=0.054)",
+        "kind": "reduction_is_one_minus_hr", "key": "os.cox_multivariable.hr", "percent": 45, "severity": "low",
+    },
+    {
         "where": "Section 3.3",
         "quote": "Only ECOG PS score (0–1 vs ≥2) was identified as an independent prognostic factor for PFS (HR = 1.48 ...), "
                  "indicating that patients with better performance status had a significantly more favorable prognosis.",
@@ -1053,6 +1063,18 @@ def _claim_findings(pub: _Published) -> list[Finding]:
                     "Table 2 agrees with the text." if ok else
                     f"Table 2 gives {t:g}% in ICIs + Chemo against {r:g}% in Chemo: lower, not higher as the text says.",
                     [f"baseline.{row}.pct.treatment", f"baseline.{row}.pct.reference"], False))
+        elif kind == "reduction_is_one_minus_hr":
+            e = pub.get(claim["key"])
+            if e is None or e["value"] is None:
+                continue
+            implied = 100 * (1 - float(e["value"]))
+            ok = abs(implied - claim["percent"]) <= 0.5 + 100 * 0.5 * 10 ** -int(e["decimals"])
+            out.append(Finding(
+                "text", f'"{quote}"', claim["where"], f"1 - HR = {implied:.0f}%", f"{claim['percent']}%",
+                "none" if ok else claim["severity"],
+                f"The risk reduction in the text is 1 - HR ({implied:.0f}%)." if ok else
+                f"1 - HR is {implied:.0f}%, not the {claim['percent']}% the text states.",
+                [claim["key"]], False))
         elif kind == "hr_below_one":
             e = pub.get(claim["key"])
             if e is None:
