@@ -933,7 +933,7 @@ def _survival_findings(pub: _Published) -> list[Finding]:
                 rate, dec = float(e["value"]), int(e["decimals"])
                 plain = km_rate_attainable(rate, n, dec)
                 where = pub.where(e["key"], variant)
-                what = f"{ep.upper()} 1-year rate {rate:g}% on {n} patients ({arm}{', ' + variant if variant else ''})"
+                what = f"{ep.upper()} 1-year rate {rate:.{dec}f}% on {n} patients ({arm}{', ' + variant if variant else ''})"
                 if plain:
                     v = plain[0][0]
                     out.append(Finding("survival", what, where, f"k/{n} without censoring", f"{rate:g}%", "none",
@@ -946,7 +946,8 @@ def _survival_findings(pub: _Published) -> list[Finding]:
                     out.append(Finding(
                         "survival", what, where, f"k/{n} without censoring; products of (1 - d/n) with censoring",
                         f"{rate:g}%", "low",
-                        f"No k/{n} gives {rate:g}%; a curve with at least {c} patient(s) censored before 12 months can "
+                        f"No k/{n} gives {rate:.{dec}f}%; a curve with at least {c} patient{'s' if c > 1 else ''} "
+                        f"censored before 12 months can "
                         f"({v.numerator}/{v.denominator} = {_pct_of(v)}), so the value is possible but implies early censoring.",
                         [ref(e["key"], variant)]))
                 else:
