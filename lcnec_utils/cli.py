@@ -88,6 +88,12 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from .audit import audit_command
+
+    return audit_command(args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .params import DATA_DIR
 
@@ -117,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_val.add_argument("--reference-group", default=None)
     p_val.add_argument("--treatment-group", default=None)
     p_val.set_defaults(func=cmd_validate)
+
+    p_aud = sub.add_parser(
+        "audit", help="compare a build's numbers with the published ones; fail when one leaves its tolerance"
+    )
+    p_aud.add_argument("--out", default="build", metavar="DIR", help="the build folder (default: build/)")
+    p_aud.set_defaults(func=cmd_audit)
 
     p_syn = sub.add_parser("synth", help="regenerate the synthetic cohort from the published numbers")
     p_syn.add_argument("--out", default=str(DATA_DIR), metavar="DIR")

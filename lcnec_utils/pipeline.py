@@ -30,6 +30,7 @@ from typing import Any, Callable
 
 import nbformat
 
+from .audit import write_audit
 from .io import load_study
 from .params import PROJECT_ROOT, Parameters, make_parameters
 from .results import merge_fragments, write_results
@@ -64,9 +65,16 @@ class BuildResult:
         return self.out_dir / "html" / "index.html"
 
 
-def chapter_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
-    """The chapter sources in book order (their file names start with the chapter number)."""
-    return sorted(p for p in notebooks_dir.glob("[0-9][0-9]_*.ipynb"))
+def chapter_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR, toc: Path = BOOK_DIR / "_toc.yml") -> list[Path]:
+    """The notebooks the book's table of contents lists, in file-name order."""
+    import yaml
+
+    entries = yaml.safe_load(toc.read_text())
+    files = [entries["root"]] + [
+        chapter["file"] for part in entries.get("parts", []) for chapter in part.get("chapters", [])
+    ]
+    listed = {Path(f).name for f in files if f.startswith("notebooks/")}
+    return sorted(p for p in notebooks_dir.glob("*.ipynb") if p.stem in listed)
 
 
 def runs_after_chapters(path: Path) -> bool:
@@ -81,7 +89,7 @@ def execution_order(notebooks: list[Path]) -> list[Path]:
 
 
 def vendor_mathjax(static_dir: Path) -> None:
-    """Copy MathJax 3 (from the ``django-static-mathjax`` wheel) into the book's ``_static``.
+    """Copy MathJax 3 (from the ``django-static-mathjax`` wheel) into ``static_dir/mathjax``.
 
     The book must render formulas offline and fetch nothing from other hosts;
     ``_config.yml`` points ``mathjax_path`` at ``mathjax/tex-mml-chtml.js``.
@@ -267,8 +275,28 @@ def _swap_into_place(staging: Path, out_dir: Path) -> None:
     previous = out_dir.with_name(f".{out_dir.name}.previous-{os.getpid()}")
     if out_dir.exists():
         out_dir.rename(previous)
-    staging.rename(out_dir)
+    try:
+        staging.rename(out_dir)
+    except BaseException:
+        if previous.exists() and not out_dir.exists():
+            previous.rename(out_dir)  # the second rename failed: put the old book back
+        raise
     shutil.rmtree(previous, ignore_errors=True)
+
+
+def _restore_interrupted_swap(out_dir: Path) -> None:
+    """A build killed between the two renames of ``_swap_into_place`` left no ``out_dir``
+    but the last good book as ``.<name>.previous-<pid>``: put it back before building.
+    Other ``previous`` folders are remains of an interrupted clean-up and are removed."""
+    left = list(out_dir.parent.glob(f".{out_dir.name}.previous-*"))
+    if not out_dir.exists():
+        whole = [p for p in left if (p / "results.json").is_file() and (p / "html" / "index.html").is_file()]
+        if whole:
+            last = max(whole, key=lambda p: (p / "results.json").stat().st_mtime)
+            last.rename(out_dir)
+            left.remove(last)
+    for stale in left:
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def build(
@@ -287,11 +315,12 @@ def build(
 
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    _restore_interrupted_swap(out_dir)
     staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     book = staging / "book"
     shutil.copytree(BOOK_DIR, book)
-    vendor_mathjax(book / "_static")
+    vendor_mathjax(book / "_vendor")
     executed_dir = book / "notebooks"
     executed_dir.mkdir(exist_ok=True)
     downloads = book / "downloads"
@@ -323,7 +352,9 @@ def build(
             progress(f"[{i}/{len(chapters)}] {source.name} done in {seconds:.1f} s")
         results = merge_fragments(fragments)
         write_results(results, staging / "results.json")
-        shutil.copy2(staging / "results.json", downloads / "results.json")
+        write_audit(results, staging / "audit.json", data_path=params.data_path, parameters=params.as_dict())
+        for name in ("results.json", "audit.json"):
+            shutil.copy2(staging / name, downloads / name)
         (staging / "execution.json").write_text(
             json.dumps([r.__dict__ for r in runs], indent=2) + "\n"
         )

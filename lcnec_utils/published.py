@@ -118,7 +118,8 @@ def _validate_entry(i: int, entry: Any) -> list[str]:
 
 def _read_yaml(path: Path) -> Any:
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        # the C loader parses the 345 entries ~10x faster than the pure-Python one
+        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def load_published(path: str | Path | None = None) -> list[dict]:
