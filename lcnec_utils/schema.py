@@ -7,6 +7,12 @@ Every problem becomes one :class:`DataProblem`: file, column, offending rows
 as 1-based data-row numbers (the header is row 0, so a spreadsheet shows the
 same row one line lower), what was expected. Patient ids are never quoted.
 
+Every check of a single column (type, range, allowed values, empty and
+repeated cells) and every rule across the cells of one row (pfs_months within
+os_months, times that look like days, known patients in the adverse events)
+is a pandera check; what is left here by hand are the whole-table rules (two
+groups, arm parameters) and the warnings.
+
 Contract: ``shared/spec/data-contract.md``.
 """
 
@@ -164,7 +170,74 @@ def _column_checks(spec: ColumnSpec) -> list[pa.Check]:
     return checks
 
 
-def _frame_schema(specs: Iterable[ColumnSpec], present: set[str]) -> pa.DataFrameSchema:
+@dataclass(frozen=True)
+class RowRule:
+    """A rule across the cells of one row, checked by pandera as a frame-wide check.
+
+    ``passes`` returns True for the rows that keep the rule; the problem is
+    reported on ``column`` with ``message(frame, failing_index)``.
+    """
+
+    key: str
+    column: str
+    needs: tuple[str, ...]
+    passes: Callable[[pd.DataFrame], pd.Series]
+    message: Callable[[pd.DataFrame, pd.Index], str]
+
+
+def _days_rule(column: str) -> RowRule:
+    return RowRule(
+        f"{column} in days",
+        column,
+        (column,),
+        lambda d: ~(_as_number(d[column]) > DAYS_SUSPECT_MONTHS),
+        lambda d, i: f"times up to {_as_number(d.loc[i, column]).max():g} look like days, not "
+        "months; divide by 30.4375 to convert days to months",
+    )
+
+
+COHORT_ROW_RULES: tuple[RowRule, ...] = (
+    RowRule(
+        "patient id present",
+        "patient_id",
+        ("patient_id",),
+        lambda d: d["patient_id"].notna(),
+        lambda d, i: "empty patient id; every row needs a pseudonymous id (it is never shown in the book)",
+    ),
+    _days_rule("os_months"),
+    _days_rule("pfs_months"),
+    RowRule(
+        "pfs pair",
+        "pfs_months",
+        ("pfs_months", "pfs_event"),
+        lambda d: d["pfs_months"].isna() == d["pfs_event"].isna(),
+        lambda d, i: "'pfs_months' and 'pfs_event' must be both given or both empty",
+    ),
+    RowRule(
+        "pfs within os",
+        "pfs_months",
+        ("pfs_months", "os_months"),
+        lambda d: ~(_as_number(d["pfs_months"]) > _as_number(d["os_months"]) + 1e-9),
+        lambda d, i: "pfs_months is longer than os_months; progression-free survival "
+        "cannot outlast overall survival",
+    ),
+)
+
+
+def _known_patient_rule(patient_ids: pd.Series) -> RowRule:
+    known = set(patient_ids.dropna())
+    return RowRule(
+        "known patient",
+        "patient_id",
+        ("patient_id",),
+        lambda d: d["patient_id"].isna() | d["patient_id"].isin(known),
+        lambda d, i: "adverse events for patients who are not in the cohort table",
+    )
+
+
+def _frame_schema(
+    specs: Iterable[ColumnSpec], present: set[str], rules: Iterable[RowRule] = ()
+) -> pa.DataFrameSchema:
     columns = {}
     for spec in specs:
         if spec.name not in present:
@@ -176,7 +249,12 @@ def _frame_schema(specs: Iterable[ColumnSpec], present: set[str]) -> pa.DataFram
             unique=spec.kind == "id",
             coerce=False,
         )
-    return pa.DataFrameSchema(columns, strict=False)
+    checks = [
+        pa.Check(rule.passes, name=rule.key, error=rule.key)
+        for rule in rules
+        if set(rule.needs) <= present
+    ]
+    return pa.DataFrameSchema(columns, checks=checks, strict=False)
 
 
 #: Cells that mean "missing" in other programs' exports; the contract wants them empty.
@@ -248,11 +326,15 @@ def _hint(spec: ColumnSpec | None, bad: list[str]) -> str:
     return "; ".join(hints)
 
 
-def _problems_from_pandera(err: pa.errors.SchemaErrors, file: str) -> list[DataProblem]:
+def _problems_from_pandera(
+    err: pa.errors.SchemaErrors, file: str, raw: pd.DataFrame, rules: Iterable[RowRule] = ()
+) -> list[DataProblem]:
     fc = err.failure_cases
     problems: list[DataProblem] = []
+    by_key = {rule.key: rule for rule in rules}
+    row_rules = fc["check"].isin(list(by_key))
     seen: set[tuple[str | None, int]] = set()
-    for (column, check), cases in fc.groupby(["column", "check"], sort=False, dropna=False):
+    for (column, check), cases in fc[~row_rules].groupby(["column", "check"], sort=False, dropna=False):
         column = None if pd.isna(column) else str(column)
         check = str(check)
         # one message per cell: a value that is not a number also fails its range check
@@ -282,6 +364,10 @@ def _problems_from_pandera(err: pa.errors.SchemaErrors, file: str) -> list[DataP
             if hint:
                 message += f"; {hint}"
         problems.append(DataProblem(file, column, rows, message))
+    for key, cases in fc[row_rules].groupby("check", sort=False):
+        rule = by_key[str(key)]
+        index = pd.Index(sorted(int(i) for i in cases["index"].dropna().unique()))
+        problems.append(DataProblem(file, rule.column, [i + 1 for i in index], rule.message(raw, index)))
     return problems
 
 
@@ -323,35 +409,20 @@ def validate_cohort_frame(
         return problems
     if problems:
         return problems
-    schema = _frame_schema(COHORT_COLUMNS, set(raw.columns))
+    schema = _frame_schema(COHORT_COLUMNS, set(raw.columns), COHORT_ROW_RULES)
     try:
         schema.validate(raw, lazy=True)
     except pa.errors.SchemaErrors as err:
-        problems.extend(_problems_from_pandera(err, file))
+        problems.extend(_problems_from_pandera(err, file, raw, COHORT_ROW_RULES))
     problems.extend(_cross_column_problems(raw, file))
     problems.extend(_group_problems(raw, file, reference_group, treatment_group))
     return problems
 
 
 def _cross_column_problems(raw: pd.DataFrame, file: str) -> list[DataProblem]:
+    """What pandera's column and row checks cannot say: a column of a pair absent, and
+    the warning for patients without any covariate."""
     problems = []
-    empty_id = raw["patient_id"].isna()
-    if empty_id.any():
-        problems.append(DataProblem(file, "patient_id", _rows(empty_id), "empty patient id; every row needs a pseudonymous id (it is never shown in the book)"))
-    for endpoint in ("os", "pfs"):
-        col = f"{endpoint}_months"
-        if col in raw:
-            t = _as_number(raw[col])
-            if (t > DAYS_SUSPECT_MONTHS).any():
-                problems.append(
-                    DataProblem(
-                        file,
-                        col,
-                        _rows(t > DAYS_SUSPECT_MONTHS),
-                        f"times up to {t.max():g} look like days, not months; "
-                        "divide by 30.4375 to convert days to months",
-                    )
-                )
     if "pfs_event" in raw and "pfs_months" not in raw:
         problems.append(
             DataProblem(file, "pfs_months", [], "'pfs_event' is given but 'pfs_months' is missing")
@@ -360,29 +431,6 @@ def _cross_column_problems(raw: pd.DataFrame, file: str) -> list[DataProblem]:
         problems.append(
             DataProblem(file, "pfs_event", [], "'pfs_months' is given but 'pfs_event' is missing")
         )
-    if "pfs_months" in raw and "pfs_event" in raw:
-        half = raw["pfs_months"].isna() != raw["pfs_event"].isna()
-        if half.any():
-            problems.append(
-                DataProblem(
-                    file,
-                    "pfs_months",
-                    _rows(half),
-                    "'pfs_months' and 'pfs_event' must be both given or both empty",
-                )
-            )
-        pfs, os_ = _as_number(raw["pfs_months"]), _as_number(raw["os_months"])
-        longer = pfs > os_ + 1e-9
-        if longer.any():
-            problems.append(
-                DataProblem(
-                    file,
-                    "pfs_months",
-                    _rows(longer),
-                    "pfs_months is longer than os_months; progression-free survival "
-                    "cannot outlast overall survival",
-                )
-            )
     covariates = [c.name for c in COHORT_COLUMNS if not c.required and c.name in raw]
     covariates = [c for c in covariates if c not in ("pfs_months", "pfs_event")]
     if covariates:
@@ -480,22 +528,12 @@ def validate_ae_frame(raw: pd.DataFrame, file: str, patient_ids: pd.Series | Non
     problems = _missing_required(raw, AE_COLUMNS, file)
     if problems:
         return problems
-    schema = _frame_schema(AE_COLUMNS, set(raw.columns))
+    rules = (_known_patient_rule(patient_ids),) if patient_ids is not None else ()
+    schema = _frame_schema(AE_COLUMNS, set(raw.columns), rules)
     try:
         schema.validate(raw, lazy=True)
     except pa.errors.SchemaErrors as err:
-        problems.extend(_problems_from_pandera(err, file))
-    if patient_ids is not None:
-        unknown = raw["patient_id"].notna() & ~raw["patient_id"].isin(set(patient_ids.dropna()))
-        if unknown.any():
-            problems.append(
-                DataProblem(
-                    file,
-                    "patient_id",
-                    _rows(unknown),
-                    "adverse events for patients who are not in the cohort table",
-                )
-            )
+        problems.extend(_problems_from_pandera(err, file, raw, rules))
     return problems
 
 

@@ -15,8 +15,6 @@ out of range (``lcnec_utils.cli``).
 
 from __future__ import annotations
 
-import html
-import json
 import subprocess
 import sys
 import zipfile
@@ -431,42 +429,6 @@ def test_the_shell_sees_the_same_answer(name, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-# --------------------------------------------------------------------------- warned, still built
-
-
-@pytest.fixture(scope="module")
-def warned_builds(tmp_path_factory):
-    """Two cohorts that are accepted with a warning, built in parallel as real processes."""
-    folder = tmp_path_factory.mktemp("warned")
-    cohorts = {"small_arm": _small, "no_deaths": _no_deaths}
-    procs = {}
-    for name, frame in cohorts.items():
-        path = write(frame, folder / f"{name}.csv")
-        procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "lcnec_utils.cli", "build", "--data", str(path), "--out", str(folder / name)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-    done = {}
-    for name, proc in procs.items():
-        out, err = proc.communicate(timeout=600)
-        done[name] = (proc.returncode, out + err, folder / name)
-    return done
-
-
-@pytest.mark.book
-@pytest.mark.parametrize("name,warning", [
-    ("small_arm", "group 'ICIs + Chemo' has only 2 patients"),
-    ("no_deaths", "group 'ICIs + Chemo' has no deaths"),
-])
-def test_a_warned_cohort_still_builds_and_says_why(warned_builds, name, warning):
-    status, output, out = warned_builds[name]
-    assert status == EXIT_OK, output
-    assert warning in output, "the warning is not shown on the terminal"
-    assert "Traceback" not in output
-    page = html.unescape((out / "html" / "notebooks" / "01_cohort.html").read_text())
-    page = page.replace("\u2018", "'").replace("\u2019", "'")  # Sphinx's smart quotes
-    assert warning in page, "the warning is not on the cohort page"
-    results = json.loads((out / "results.json").read_text())
-    assert results["n.treatment"] == (2 if name == "small_arm" else 14)
-    if name == "no_deaths":
-        assert results["os.median.treatment"] is None
+# That the two warned cohorts (small arm, arm without deaths) still build, with the
+# warning on the terminal and on the page, is tested in test_robustness.py, where
+# the slow builds run in parallel.
