@@ -13,16 +13,20 @@ The generator is a deterministic constrained search (same seed, same bytes):
 2. age: integers with the reported mean and SD per arm (and in total) at the
    reported rounding and the reported count aged >= 65, by SPRITE-style
    moves (Heathers et al. 2018) that keep the sum and move the sum of squares;
-3. laboratory values: the order statistics that define SPSS's quartiles
-   (Hyndman-Fan type 6) are set directly, the rest filled in between, then a
-   small annealing on the values meets the pooled quartiles and the
-   Mann-Whitney p-values;
+3. laboratory values: which arm holds each pooled rank is annealed to the U
+   statistic of the printed Mann-Whitney p and to feasibility of the quartile
+   constraints; then the order statistics that define SPSS's quartiles
+   (Hyndman-Fan type 6) per arm and pooled are set directly and the other
+   ranks filled in between;
 4. survival times: events and censorings placed on a 0.1-month grid so that
    the Kaplan-Meier medians and 12-month rates hold exactly; then simulated
-   annealing on the times and on which patient carries which covariates, with
-   the medians and rates as hard constraints and the log-rank p-values, the
+   annealing (times alone, covariate placement alone, then both) with the
+   medians and rates as hard constraints and the log-rank p-values, the
    multivariable Cox hazard ratios, the SPSS median CIs and the reverse
-   Kaplan-Meier follow-up as the objective.
+   Kaplan-Meier follow-up (plus light realism terms) as the objective;
+5. best response (PD to the earliest progressions), ICI class, ongoing
+   treatment (alive patients at the cut-off, recent starts first) and the
+   irAE table (one grade 1-2 event per patient) with the published counts.
 
 The search evaluates candidates with the small vectorised numpy statistics of
 this module (written by hand only because the inner loop needs speed; they are
