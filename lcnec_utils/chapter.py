@@ -40,13 +40,6 @@ def is_synthetic(path: str | os.PathLike) -> bool:
     return "synthetic" in os.path.basename(str(path)).lower()
 
 
-class PlainText(str):
-    """A string whose repr is itself, so ``{glue:text}`` prints it without quotes."""
-
-    def __repr__(self) -> str:
-        return str(self)
-
-
 def _missing(value: Any) -> bool:
     if value is None:
         return True
@@ -199,7 +192,9 @@ class Chapter:
         (a proportion as 42.9%), ``"pct_ci"`` (a (low, high) pair as
         26.8%–73.2%), ``"hr_ci"`` (an (hr, low, high) triple as 0.51 (0.28–0.92)).
         """
-        self.glue(name, PlainText(format_value(value, fmt, missing)))
+        # glued as a str: myst-nb reads text/plain back with literal_eval, which
+        # keeps the quotes' content as written ("0.010", not the number 0.01)
+        self.glue(name, format_value(value, fmt, missing))
 
     def glue_labels(self) -> None:
         """Glue the arm labels and sizes: ``treatment_label``, ``n_treatment``, ..."""
