@@ -385,8 +385,9 @@ def test_figures_carry_no_timestamp(good_books):
     pytest.param(
         "no_deaths", f"group '{TREATMENT}' has no deaths", marks=pytest.mark.xfail(
             strict=True,
-            reason="defect reported to the lead: chapter 12_methods_confounding fails with "
-                   "TypeError: 'NoneType' object is not subscriptable when an arm has no deaths",
+            reason="defect reported to the lead: chapter 12_methods_confounding, cell 5, reads "
+                   "hrs[ep]['crude']['hr'] when the crude HR is None (an arm without deaths): "
+                   "TypeError: 'NoneType' object is not subscriptable",
         ),
     ),
 ])
