@@ -65,7 +65,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .pipeline import build
 
     overrides = parse_parameter_pairs(args.param)
-    result = build(args.data, args.ae, overrides, args.out, progress=lambda m: print(m, flush=True))
+    result = build(
+        args.data, args.ae, overrides, args.out, progress=lambda m: print(m, flush=True),
+        force=args.force, jobs=args.jobs, engine=args.engine,
+    )
     print(f"results: {result.out_dir / 'results.json'}")
     print(f"the book is at {result.html_index}")
     return EXIT_OK
@@ -115,6 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="set a parameter; VALUE is read as YAML, e.g. -p landmark_months 24 -p covariates '[age, ecog]'",
     )
     p_build.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build/)")
+    p_build.add_argument(
+        "--force", action="store_true",
+        help="execute every chapter and render again, ignoring the cache of executed chapters",
+    )
+    p_build.add_argument("--jobs", type=int, default=None, metavar="N",
+                         help="chapters executed at once (default: the available cores)")
+    p_build.add_argument("--engine", choices=("warm", "kernel"), default=None,
+                         help="warm: one in-process kernel per worker, imports paid once (default); "
+                              "kernel: a new kernel process per chapter")
     p_build.set_defaults(func=cmd_build)
 
     p_val = sub.add_parser("validate", help="check a cohort (and adverse-event) table against the data contract")
@@ -142,27 +154,29 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from .params import ParameterError
     from .pipeline import BuildError
-    from .schema import DataValidationError
 
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except DataValidationError as err:
-        _print_problems(err.problems)
-        print("the data do not follow the contract; nothing was built", file=sys.stderr)
-        return EXIT_BAD_DATA
-    except ParameterError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_BAD_PARAMETER
-    except BuildError as err:
-        print(f"error: {err}", file=sys.stderr)
-        print("the previous book, if any, was left in place", file=sys.stderr)
-        return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted; the previous book, if any, was left in place", file=sys.stderr)
         return 130
     except Exception as err:  # noqa: BLE001 - the user gets a sentence, not a traceback
+        # schema (pandera) is imported only when the data are read: an
+        # up-to-date build never pays for it, so its error class is looked up
+        schema = sys.modules.get("lcnec_utils.schema")
+        if schema is not None and isinstance(err, schema.DataValidationError):
+            _print_problems(err.problems)
+            print("the data do not follow the contract; nothing was built", file=sys.stderr)
+            return EXIT_BAD_DATA
+        if isinstance(err, ParameterError):
+            print(f"error: {err}", file=sys.stderr)
+            return EXIT_BAD_PARAMETER
+        if isinstance(err, BuildError):
+            print(f"error: {err}", file=sys.stderr)
+            print("the previous book, if any, was left in place", file=sys.stderr)
+            return EXIT_FAILED
         if os.environ.get("LCNEC_DEBUG"):
             raise
         print(f"error: unexpected failure: {type(err).__name__}: {err}", file=sys.stderr)

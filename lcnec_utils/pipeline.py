@@ -28,12 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import nbformat
-
-from .audit import write_audit
-from .io import load_study
+# Light imports only: an up-to-date ``lcnec build`` must finish in well under
+# 3 s, so pandas, pandera, nbformat and papermill are imported where used.
 from .params import PROJECT_ROOT, Parameters, make_parameters
-from .results import merge_fragments, write_results
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 BOOK_DIR = PROJECT_ROOT / "book"
@@ -50,7 +47,7 @@ class BuildError(RuntimeError):
 class ChapterRun:
     notebook: str
     seconds: float
-    status: str  # "ok" or "failed"
+    status: str  # "ok", "cached" (reused from the cache, with its original seconds) or "failed"
 
 
 @dataclass
@@ -154,6 +151,8 @@ def resolve_parameters(
 
 def hide_parameter_cells(path: Path) -> None:
     """Tag papermill's parameter cells ``remove-cell`` so the rendered page hides them."""
+    import nbformat
+
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         tags = cell.metadata.setdefault("tags", [])
@@ -299,6 +298,249 @@ def _restore_interrupted_swap(out_dir: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
+#: Folder (relative to the executed notebooks' working directory,
+#: ``<staging>/book/notebooks``) where the chapters write their results
+#: fragments: relative, so the injected parameter cell is the same in every
+#: build and a cached notebook names no other build's staging folder.
+FRAGMENTS_REL = "../../results-fragments"
+BUILD_RECORD = "build-record.json"
+
+
+@dataclass
+class ChapterPlan:
+    source: Path
+    after_chapters: bool
+    key: str
+    document: dict[str, Any]
+
+
+def default_jobs() -> int:
+    """Worker processes: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _injected(params: Parameters, results_dir: str) -> dict[str, Any]:
+    # papermill cannot tell "no adverse-event file" (None) from "use the default":
+    # the empty string says "none" to the notebooks.
+    return dict(params.as_dict(), ae_path=params.ae_path or "", results_dir=results_dir)
+
+
+def plan_chapters(chapters: list[Path], params: Parameters, engine: str) -> list[ChapterPlan]:
+    """Cache keys of the chapters in execution order; a summarising chapter's key
+    includes the keys of every chapter it runs after."""
+    from .cache import notebook_key
+
+    plans: list[ChapterPlan] = []
+    independent: dict[str, str] = {}
+    earlier_after: dict[str, str] = {}
+    for source in chapters:
+        after = runs_after_chapters(source)
+        depends = {**independent, **earlier_after} if after else None
+        results_dir = f"{FRAGMENTS_REL}/all" if after else f"{FRAGMENTS_REL}/{source.stem}"
+        key, document = notebook_key(source, _injected(params, results_dir), engine, depends)
+        plans.append(ChapterPlan(source, after, key, document))
+        (earlier_after if after else independent)[source.name] = key
+    return plans
+
+
+def build_key(plans: list[ChapterPlan], params: Parameters, out_dir: Path, book_dir: Path = BOOK_DIR) -> str:
+    """Everything a finished book depends on: the chapters' keys, book/'s files,
+    the parameters and the output folder (named in the rebuild command)."""
+    from .cache import analysis_parameters, canonical_json, environment_fingerprint, sha256_bytes, tree_digest
+
+    document = {
+        "chapters": [[p.source.name, p.key] for p in plans],
+        "book": tree_digest(book_dir),
+        "parameters": analysis_parameters(params.as_dict()),
+        "out_dir": str(out_dir),
+        "environment": environment_fingerprint(),
+        "pipeline": sha256_bytes(Path(__file__).read_bytes()),
+    }
+    return sha256_bytes(canonical_json(document).encode())
+
+
+def _up_to_date(out_dir: Path, key: str) -> dict[str, Any] | None:
+    """The record of the book in ``out_dir`` when it was built with ``key`` and is whole."""
+    try:
+        record = json.loads((out_dir / BUILD_RECORD).read_text())
+    except (OSError, ValueError):
+        return None
+    if record.get("build_key") != key:
+        return None
+    if not ((out_dir / "results.json").is_file() and (out_dir / "html" / "index.html").is_file()):
+        return None
+    return record
+
+
+def _previous_seconds(out_dir: Path) -> dict[str, float]:
+    """Execution seconds of the last build, to start the longest chapters first."""
+    try:
+        runs = json.loads((out_dir / BUILD_RECORD).read_text()).get("runs", [])
+        return {r["notebook"]: float(r["seconds"]) for r in runs}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _progress_line(done: int, total: int, run: dict[str, Any]) -> str:
+    if run["status"] == "cached":
+        return (
+            f"[{done}/{total}] {run['notebook']} done in 0.0 s (cached: executed in "
+            f"{run['seconds']:.1f} s on {run.get('executed', '?')})"
+        )
+    return f"[{done}/{total}] {run['notebook']} done in {run['seconds']:.1f} s"
+
+
+def execute_chapters(
+    plans: list[ChapterPlan],
+    params: Parameters,
+    staging: Path,
+    env: dict[str, str],
+    progress: Callable[[str], None],
+    *,
+    use_cache: bool = True,
+    jobs: int | None = None,
+    engine: str = "warm",
+    previous_seconds: dict[str, float] | None = None,
+) -> list[dict[str, Any]]:
+    """Restore cached chapters, execute the others in a process pool (independent
+    chapters in parallel, then the summarising ones in order); return the runs in
+    execution order. Raises :class:`BuildError` on the first failing chapter."""
+    import concurrent.futures as cf
+    import multiprocessing
+
+    from .cache import NotebookCache, cache_dir
+    from .executor import init_worker, run_notebook
+
+    cache = NotebookCache(cache_dir())
+    executed_dir = staging / "book" / "notebooks"
+    fragments = staging / "results-fragments"
+    all_fragments = fragments / "all"
+    all_fragments.mkdir(parents=True, exist_ok=True)
+    by_notebook = staging / "downloads-by-chapter"
+    total = len(plans)
+    runs: dict[str, dict[str, Any]] = {}
+    done = 0
+
+    def frag_dir(plan: ChapterPlan) -> Path:
+        return all_fragments if plan.after_chapters else fragments / plan.source.stem
+
+    def task(plan: ChapterPlan) -> dict[str, Any]:
+        rel = f"{FRAGMENTS_REL}/all" if plan.after_chapters else f"{FRAGMENTS_REL}/{plan.source.stem}"
+        return {
+            "engine": engine,
+            "source": str(plan.source),
+            "target": str(executed_dir / plan.source.name),
+            "parameters": _injected(params, rel),
+            "env": dict(env, LCNEC_DOWNLOADS_DIR=str(by_notebook / plan.source.stem)),
+        }
+
+    def try_cache(plan: ChapterPlan) -> bool:
+        nonlocal done
+        if not use_cache:
+            return False
+        record = cache.lookup(plan.key)
+        if record is None:
+            return False
+        cache.restore(plan.key, executed_dir / plan.source.name, frag_dir(plan), by_notebook / plan.source.stem)
+        run = {
+            "notebook": plan.source.name,
+            "status": "cached",
+            "seconds": float(record.get("seconds", 0.0)),
+            "executed": record.get("executed"),
+            "git_commit": record.get("git_commit"),
+            "key": plan.key,
+        }
+        runs[plan.source.name] = run
+        done += 1
+        progress(_progress_line(done, total, run))
+        return True
+
+    def finished(plan: ChapterPlan, result: dict[str, Any], before: set[str] | None = None) -> None:
+        nonlocal done
+        if result["status"] != "ok":
+            raise BuildError(result["error"])
+        target = executed_dir / plan.source.name
+        frag_files = sorted(frag_dir(plan).glob("*.json"))
+        if before is not None:  # the shared folder: only what this chapter wrote
+            frag_files = [f for f in frag_files if f.name not in before]
+        downloads = sorted((by_notebook / plan.source.stem).glob("*")) if (by_notebook / plan.source.stem).is_dir() else []
+        record = {
+            "notebook": plan.source.name,
+            "seconds": result["seconds"],
+            "cell_seconds": result.get("cell_seconds"),
+            "engine": engine,
+            "executed": env["LCNEC_BUILD_DATE"],
+            "git_commit": env["LCNEC_GIT_COMMIT"],
+        }
+        cache.store(plan.key, target, frag_files, downloads, record, plan.document)
+        runs[plan.source.name] = {**record, "status": "ok", "key": plan.key,
+                                  "worker_setup_seconds": result.get("worker_setup_seconds"), "pid": result.get("pid")}
+        done += 1
+        progress(_progress_line(done, total, runs[plan.source.name]))
+
+    independent = [p for p in plans if not p.after_chapters]
+    summarising = [p for p in plans if p.after_chapters]
+    to_run = [p for p in independent if not try_cache(p)]
+    # the summarising chapters can only be reused when every chapter before them is known
+    pending_after = list(summarising)
+
+    pool = None
+    workers = 0
+
+    def get_pool(n: int):
+        nonlocal pool, workers
+        if pool is None:
+            workers = max(1, min(jobs or default_jobs(), n))
+            logs = staging / "logs"
+            logs.mkdir(exist_ok=True)
+            # spawned workers with a fixed hash seed (as the kernels had before)
+            saved = os.environ.get("PYTHONHASHSEED")
+            os.environ["PYTHONHASHSEED"] = "0"
+            try:
+                pool = cf.ProcessPoolExecutor(
+                    max_workers=workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=init_worker,
+                    initargs=(engine, str(logs / "workers.kernel.log")),
+                )
+            finally:
+                if saved is None:
+                    os.environ.pop("PYTHONHASHSEED", None)
+                else:
+                    os.environ["PYTHONHASHSEED"] = saved
+            progress(f"executing on {workers} worker process{'es' if workers > 1 else ''} ({engine} engine) ...")
+        return pool
+
+    try:
+        if to_run:
+            order = sorted(to_run, key=lambda p: -(previous_seconds or {}).get(p.source.name, 0.0))
+            ex = get_pool(len(to_run) + len(pending_after))
+            futures = {ex.submit(run_notebook, task(p)): p for p in order}
+            try:
+                for fut in cf.as_completed(futures):
+                    finished(futures[fut], fut.result())
+            except BaseException:
+                for fut in futures:
+                    fut.cancel()
+                raise
+        for plan in independent:  # gather the fragments for the summarising chapters
+            for f in sorted(frag_dir(plan).glob("*.json")):
+                shutil.copyfile(f, all_fragments / f.name)
+        for plan in pending_after:  # in order: each may read the one before
+            if try_cache(plan):
+                continue
+            before = {f.name for f in all_fragments.glob("*.json")}
+            result = get_pool(1).submit(run_notebook, task(plan)).result()
+            finished(plan, result, before)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return [runs[p.source.name] for p in plans]
+
+
 def build(
     data_path: str | None = None,
     ae_path: str | None = None,
@@ -306,16 +548,48 @@ def build(
     out_dir: str | Path = DEFAULT_OUT,
     progress: Callable[[str], None] = print,
     notebooks: list[Path] | None = None,
+    *,
+    force: bool = False,
+    jobs: int | None = None,
+    engine: str | None = None,
 ) -> BuildResult:
-    """Validate, execute every chapter in order, merge ``results.json``, render the book."""
+    """Validate, execute the chapters (cached ones reused, the others in parallel),
+    merge ``results.json``, render the book.
+
+    With nothing changed since the book in ``out_dir`` was built (same build
+    key) nothing is done at all. ``force`` ignores the cache and the up-to-date
+    check; ``jobs`` is the number of worker processes (default: the cores);
+    ``engine`` is ``"warm"`` (default) or ``"kernel"`` (see :mod:`.executor`).
+    """
+    engine = engine or os.environ.get("LCNEC_ENGINE") or "warm"
+    if engine not in ("warm", "kernel"):
+        raise BuildError(f"unknown engine {engine!r}: use 'warm' or 'kernel'")
     params = resolve_parameters(data_path, ae_path, overrides)
+    out_dir = Path(out_dir).resolve()
+    chapters = execution_order(notebooks if notebooks is not None else chapter_notebooks())
+    plans = plan_chapters(chapters, params, engine)
+    key = build_key(plans, params, out_dir)
+    _restore_interrupted_swap(out_dir)
+    if not force:
+        record = _up_to_date(out_dir, key)
+        if record is not None:
+            for note in record.get("notes", []):
+                progress(f"warning: {note}")
+            progress(f"the book in {out_dir} is up to date (nothing changed since it was built); use --force to rebuild")
+            results = json.loads((out_dir / "results.json").read_text())
+            runs = [ChapterRun(r["notebook"], r["seconds"], r["status"]) for r in record.get("runs", [])]
+            return BuildResult(out_dir, results, runs, 0.0)
+
+    from .audit import write_audit
+    from .io import load_study
+    from .results import merge_fragments, write_results
+
     study = load_study(params.data_path, params.ae_path, params.reference_group, params.treatment_group)
-    for note in study.notes:  # warnings (small arm, no events, encoding) also on the terminal
+    notes = [str(note) for note in study.notes]
+    for note in notes:  # warnings (small arm, no events, encoding) also on the terminal
         progress(f"warning: {note}")
 
-    out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _restore_interrupted_swap(out_dir)
     staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     book = staging / "book"
@@ -325,7 +599,7 @@ def build(
     executed_dir.mkdir(exist_ok=True)
     downloads = book / "downloads"
     downloads.mkdir()
-    fragments = staging / "results-fragments"
+    fragments = staging / "results-fragments" / "all"
     (staging / "logs").mkdir()
     params.results_dir = str(fragments)
 
@@ -335,21 +609,19 @@ def build(
         "LCNEC_DATA_SHA256": sha256_of(params.data_path) or "unknown",
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
         "PYTHONHASHSEED": "0",
-        "LCNEC_DOWNLOADS_DIR": str(downloads),
     }
-    chapters = execution_order(notebooks if notebooks is not None else chapter_notebooks())
-    # papermill cannot tell "no adverse-event file" (None) from "use the default":
-    # the empty string says "none" to the notebooks.
-    injected = dict(params.as_dict(), ae_path=params.ae_path or "")
-    runs: list[ChapterRun] = []
     try:
-        for i, source in enumerate(chapters, start=1):
-            progress(f"[{i}/{len(chapters)}] executing {source.name} ...")
-            seconds = execute_chapter(
-                source, executed_dir / source.name, injected, env, staging / "logs" / f"{source.stem}.kernel.log"
-            )
-            runs.append(ChapterRun(source.name, seconds, "ok"))
-            progress(f"[{i}/{len(chapters)}] {source.name} done in {seconds:.1f} s")
+        started = time.perf_counter()
+        run_records = execute_chapters(
+            plans, params, staging, env, progress,
+            use_cache=not force, jobs=jobs, engine=engine, previous_seconds=_previous_seconds(out_dir),
+        )
+        execute_seconds = time.perf_counter() - started
+        runs = [ChapterRun(r["notebook"], r["seconds"], r["status"]) for r in run_records]
+        for folder in sorted((staging / "downloads-by-chapter").glob("*")):
+            for f in sorted(folder.iterdir()):
+                shutil.copyfile(f, downloads / f.name)
+        shutil.rmtree(staging / "downloads-by-chapter", ignore_errors=True)
         results = merge_fragments(fragments)
         write_results(results, staging / "results.json")
         write_audit(results, staging / "audit.json", data_path=params.data_path, parameters=params.as_dict())
@@ -363,7 +635,16 @@ def build(
         render_seconds = render_book(book, staging, staging / "build-log.txt")
         shutil.copytree(executed_dir, staging / "notebooks")
         shutil.rmtree(book)
-        shutil.rmtree(fragments, ignore_errors=True)
+        shutil.rmtree(staging / "results-fragments", ignore_errors=True)
+        (staging / BUILD_RECORD).write_text(json.dumps({
+            "build_key": key,
+            "engine": engine,
+            "jobs": jobs or default_jobs(),
+            "notes": notes,
+            "execute_seconds": execute_seconds,
+            "render_seconds": render_seconds,
+            "runs": run_records,
+        }, indent=2, sort_keys=True) + "\n")
         _swap_into_place(staging, out_dir)
     except BaseException:
         failed = out_dir.with_name(f"{out_dir.name}-failed")
