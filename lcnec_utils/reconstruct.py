@@ -883,9 +883,9 @@ class _Soft:
 def _soft_targets(tg: Mapping[str, Any]) -> list[_Soft]:
     T = TOLERANCES
     out = [
-        _Soft("pfs.logrank.p", tg["pfs.logrank.p"], T["logrank_p"], 2.0, "p"),
-        _Soft("os.logrank.p", tg["os.logrank.p"], T["logrank_p"], 2.0, "p"),
-        _Soft("followup.median", tg["followup.median"], T["followup"], 1.0),
+        _Soft("pfs.logrank.p", tg["pfs.logrank.p"], T["logrank_p"], 4.0, "p"),
+        _Soft("os.logrank.p", tg["os.logrank.p"], T["logrank_p"], 4.0, "p"),
+        _Soft("followup.median", tg["followup.median"], T["followup"], 3.0),
     ]
     for ep in ("pfs", "os"):
         for role in ROLES:
@@ -957,7 +957,7 @@ class _SurvivalSearch:
             if not math.isfinite(fu):
                 # reverse KM never reaches 0.5: a graded stand-in, worse the higher it stays
                 _, _, _, srev = _km_table(t, 1.0 - e)
-                fu = self.follow_up_target + 5.0 + 20.0 * (float(srev[-1]) - 0.5 if srev.size else 1.0)
+                fu = self.follow_up_target + 10.0 + 40.0 * (float(srev[-1]) - 0.5 if srev.size else 1.0)
             m["followup.median"] = fu
             alive = t[e == 0]
             m["realism.same_follow_up"] = float(alive.size - np.unique(alive).size)
@@ -1298,6 +1298,9 @@ class SearchBudget:
     joint: int = 20000
 
 
+#: Stage 1 (times alone) is repeated from a fresh placement, at most RESTARTS times in all,
+#: until its cost is at most RESTART_BELOW (solved runs end near 2-15, stuck ones near 50-100).
+RESTARTS, RESTART_BELOW = 3, 25.0
 #: The committed cohort's budget and an ensemble member's (a few seconds each).
 FULL_BUDGET = SearchBudget()
 ENSEMBLE_BUDGET = SearchBudget(times=6000, covariates=1500, joint=2500)
@@ -1318,16 +1321,33 @@ def reconstruct(seed: int = DEFAULT_SEED, published: Mapping[str, Any] | None = 
     rng = np.random.default_rng(seed)
     n = {r: int(tg[f"n.{r}"]) for r in ROLES}
     ongoing = {r: int(tg[f"treatment.ongoing.n.{r}"]) for r in ROLES}
-    arms = {
-        "treatment": _init_treatment_arm(rng, n["treatment"], _km_targets(tg, "treatment"), ongoing["treatment"]),
-        "reference": _init_reference_arm(rng, n["reference"], _km_targets(tg, "reference"), ongoing["reference"]),
-    }
+
+    def initial_times():
+        return {
+            "treatment": _init_treatment_arm(rng, n["treatment"], _km_targets(tg, "treatment"), ongoing["treatment"]),
+            "reference": _init_reference_arm(rng, n["reference"], _km_targets(tg, "reference"), ongoing["reference"]),
+        }
+
+    arms = initial_times()
     covs = {r: _covariates(rng, tg, r, n[r]) for r in ROLES}
     ages = _ages(rng, tg, n)
     labs = _labs(rng, tg, n)
     info: dict[str, Any] = {}
-    search = _SurvivalSearch(rng, tg, arms, _design(covs, ages))
-    info["cost_times"] = search.run(budget.times, with_cox=False, p_time=1.0)
+    X = _design(covs, ages)
+    # stage 1 from up to RESTARTS placements of the events: some get stuck (e.g. four deaths
+    # squeezed between an early censoring and 12 months), a fresh placement is cheaper than waiting
+    best = None
+    for attempt in range(RESTARTS):
+        if attempt:
+            arms = initial_times()
+        search = _SurvivalSearch(rng, tg, arms, X)
+        cost = search.run(budget.times, with_cox=False, p_time=1.0)
+        if best is None or cost < best[0]:
+            best = (cost, arms, search)
+        if cost <= RESTART_BELOW:
+            break
+    info["cost_times"], arms, search = best
+    info["restarts"] = attempt
     info["cost_covariates"] = search.run(budget.covariates, with_cox=True, p_time=0.0, temp0=0.3)
     info["cost_joint"] = search.run(budget.joint, with_cox=True, p_time=0.5, temp0=0.3)
     for r in ROLES:
