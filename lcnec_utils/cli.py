@@ -75,11 +75,25 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
+    if args.registry:
+        from . import registry
+
+        seed = registry.DEFAULT_SEED if args.seed is None else args.seed
+        out = Path(args.out)
+        for path in registry.write_registry(args.registry, out, seed=seed):
+            print(f"wrote {path}")
+        print(f"a registry-sized synthetic cohort of {args.registry} rows (seed {seed}); its rows are not patients")
+        return EXIT_OK
     from . import reconstruct
 
     seed = reconstruct.DEFAULT_SEED if args.seed is None else args.seed
     if args.ensemble:
-        table = reconstruct.ensemble(args.ensemble, seed=seed, n_jobs=args.jobs)
+        if args.scheduler:
+            from .sweep import ensemble_table
+
+            table = ensemble_table(args.ensemble, seed=seed, n_jobs=args.jobs, scheduler=args.scheduler)
+        else:
+            table = reconstruct.ensemble(args.ensemble, seed=seed, n_jobs=args.jobs)
         out = Path(args.out) / "ensemble.csv"
         out.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(out, index=False)
@@ -88,6 +102,21 @@ def cmd_synth(args: argparse.Namespace) -> int:
     paths = reconstruct.synthesize(Path(args.out), seed=seed)
     for path in paths if isinstance(paths, (list, tuple)) else [paths]:
         print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .params import ParameterError
+    from .sweep import SweepError, read_grid, run_sweep, write_sweep
+
+    try:
+        grid = read_grid(args.grid)
+        rows = run_sweep(grid, args.data, args.ae, scheduler=args.scheduler, n_jobs=args.jobs)
+    except (SweepError, OSError, yaml.YAMLError) as err:
+        raise ParameterError(str(err)) from None
+    paths = write_sweep(rows, args.out)
+    where = f"the Dask cluster at {args.scheduler}" if args.scheduler else "local processes (loky)"
+    print(f"{len(rows)} parameter sets analysed on {where}; table: {paths[0]} and {paths[1]}")
     return EXIT_OK
 
 
@@ -147,7 +176,23 @@ def build_parser() -> argparse.ArgumentParser:
     p_syn.add_argument("--seed", type=int, default=None)
     p_syn.add_argument("--ensemble", type=int, metavar="N", help="summarise N distinct reconstructions")
     p_syn.add_argument("--jobs", type=int, default=-1, help="parallel workers (default: all cores)")
+    p_syn.add_argument("--registry", type=int, metavar="N",
+                       help="draw a registry-sized cohort of N rows from the reconstruction's distributions")
+    p_syn.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run the --ensemble on this Dask scheduler (tcp://host:port)")
     p_syn.set_defaults(func=cmd_synth)
+
+    p_swp = sub.add_parser(
+        "sweep", help="headline numbers for every parameter set of a grid (local processes or a Dask cluster)"
+    )
+    p_swp.add_argument("--grid", required=True, metavar="YAML",
+                       help="parameter names mapped to lists of values, e.g. landmark_months: [6, 12, 24]")
+    p_swp.add_argument("--data", metavar="CSV", help="cohort table (default: the shipped synthetic cohort)")
+    p_swp.add_argument("--ae", metavar="CSV", help="adverse-event table (optional)")
+    p_swp.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (tcp://host:port)")
+    p_swp.add_argument("--jobs", type=int, default=-1, help="local worker processes (default: all cores)")
+    p_swp.add_argument("--out", default="sweep", metavar="DIR", help="folder of sweep.csv and sweep.json")
+    p_swp.set_defaults(func=cmd_sweep)
     return parser
 
 
