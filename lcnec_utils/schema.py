@@ -456,7 +456,16 @@ def _group_problems(
     groups = raw["group"].dropna()
     labels = sorted(groups.unique())
     if len(labels) != 2:
-        counts = ", ".join(f"'{g}' ({(groups == g).sum()})" for g in labels)
+        sizes = {g: int((groups == g).sum()) for g in labels}
+        if len(labels) > 4:
+            # many distinct values: probably not the arm column; a value seen once could
+            # identify a patient, so only repeated values are quoted
+            shown = [g for g in labels if sizes[g] > 1]
+            once = len(labels) - len(shown)
+            counts = ", ".join(f"'{g}' ({sizes[g]})" for g in shown)
+            counts += ("; " if shown else "") + (f"{once} value{'s' if once > 1 else ''} that occur{'' if once > 1 else 's'} once (not shown)" if once else "")
+        else:
+            counts = ", ".join(f"'{g}' ({sizes[g]})" for g in labels)
         message = f"expected exactly two groups (the two treatment arms), found {len(labels)}: {counts}"
         folded: dict[str, list[str]] = {}
         for g in labels:
@@ -467,6 +476,8 @@ def _group_problems(
             message += "; " + "; ".join(
                 " and ".join(f"'{g}'" for g in v) + " differ only in case or spacing" for v in twins
             ) + ": spell each arm the same way in every row"
+        elif len(labels) > 4:
+            message += "; is this the column of the treatment arm?"
         elif len(labels) > 2:
             smallest = min(labels, key=lambda g: ((groups == g).sum(), g))
             rows = _rows(raw["group"] == smallest)

@@ -189,6 +189,8 @@ _ae_unknown.loc[1, "patient_id"] = "SYN-999"
 CASES = [
     # ---- the file itself
     Case("missing file", build_cohort(None, name="nope.csv"), EXIT_BAD_DATA, ["nope.csv: file not found"]),
+    Case("a folder instead of a file", lambda tmp: ["build", "--data", str(tmp), "--out", str(tmp / "out")],
+         EXIT_BAD_DATA, ["this is a folder, not a CSV file"]),
     Case("empty file", build_cohort(b""), EXIT_BAD_DATA, ["cohort.csv: the file is empty"]),
     Case("blank lines only", build_cohort(b"\n \n\n"), EXIT_BAD_DATA, ["cohort.csv: the file is empty"]),
     Case("header only", build_cohort(",".join(COHORT.columns) + "\n"), EXIT_BAD_DATA,
@@ -242,6 +244,8 @@ CASES = [
     Case("empty patient_id", build_cohort(_mut(patient_id=([2, 7], "  "))), EXIT_BAD_DATA,
          ["cohort.csv, column 'patient_id', rows 3, 8: empty patient id"]),
     # ---- groups and the arm parameters
+    Case("names in the group column", build_cohort(cohort().assign(group=[f"Patient Name {i}" for i in range(N)])),
+         EXIT_BAD_DATA, [f"found {N}: {N} values that occur once (not shown)"], absent=["Patient Name"]),
     Case("one group only", build_cohort(_mut(group=(list(range(N)), REFERENCE))), EXIT_BAD_DATA,
          [f"column 'group': expected exactly two groups (the two treatment arms), found 1: 'Chemo' ({N})"]),
     Case("three groups", build_cohort(_mut(group=([4, 5], "Radiotherapy"))), EXIT_BAD_DATA,
@@ -363,6 +367,14 @@ def test_the_catalogue_is_large_and_uses_distinct_statuses():
     assert len(CASES) >= 30
     assert {c.status for c in CASES} == {EXIT_OK, EXIT_BAD_DATA, EXIT_BAD_PARAMETER}
     assert len({EXIT_OK, EXIT_BAD_DATA, EXIT_BAD_PARAMETER, 1, 2}) == 5
+
+
+def test_wrong_usage_exits_2_with_usage_text():
+    proc = subprocess.run([sys.executable, "-m", "lcnec_utils.cli", "build", "--data"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "usage: lcnec build" in proc.stderr and "expected one argument" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_every_problem_of_both_files_is_reported_at_once(tmp_path, capsys):
