@@ -94,7 +94,9 @@ def cmd_synth(args: argparse.Namespace) -> int:
             table = ensemble_table(args.ensemble, seed=seed, n_jobs=args.jobs, scheduler=args.scheduler)
         else:
             table = reconstruct.ensemble(args.ensemble, seed=seed, n_jobs=args.jobs)
-        out = Path(args.out) / "ensemble.csv"
+        from .reconstruction_report import ENSEMBLE_FILE
+
+        out = Path(args.out) / ENSEMBLE_FILE
         out.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(out, index=False)
         print(f"{len(table)} reconstructed cohorts summarised in {out}")

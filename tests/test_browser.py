@@ -179,8 +179,7 @@ def test_every_internal_link_and_anchor_resolves(desktop_visit, server, default_
                 continue
             target = urlparse(urljoin(server + path, href))
             if target.netloc != urlparse(server).netloc:
-                broken.append((path, href, "points outside the book"))
-                continue
+                continue  # a reference out of the book (a DOI): a link, never a request
             file = html_root / unquote(target.path.lstrip("/"))
             if file.is_dir():
                 file = file / "index.html"
