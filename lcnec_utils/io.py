@@ -167,7 +167,7 @@ def read_table_text(path: str | Path) -> tuple[pd.DataFrame, list[DataProblem]]:
         ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.apply(lambda s: s.str.strip()).replace("", pd.NA)
-    if delimiter == ";":
+    if delimiter != ",":  # European exports: semicolons or tabs with decimal commas
         frame = _decimal_commas(frame, file, notes)
     return frame, notes
 
@@ -226,7 +226,7 @@ _DELIMITER_NAMES = {",": ",", ";": ";", "\t": "tab"}
 
 
 def _decimal_commas(frame: pd.DataFrame, file: str, notes: list[DataProblem]) -> pd.DataFrame:
-    """In a semicolon-separated file, read ``12,5`` as 12.5 in number columns (with a note)."""
+    """In a semicolon- or tab-separated file, read ``12,5`` as 12.5 in number columns (with a note)."""
     pattern = r"[+-]?\d+,\d+"
     changed = []
     for spec in schema.COHORT_COLUMNS:

@@ -415,7 +415,39 @@ def validate_cohort_frame(
     except pa.errors.SchemaErrors as err:
         problems.extend(_problems_from_pandera(err, file, raw, COHORT_ROW_RULES))
     problems.extend(_cross_column_problems(raw, file))
+    problems.extend(_near_miss_columns(raw, COHORT_COLUMNS, file))
     problems.extend(_group_problems(raw, file, reference_group, treatment_group))
+    return problems
+
+
+def _near_miss_columns(raw: pd.DataFrame, specs: Iterable[ColumnSpec], file: str) -> list[DataProblem]:
+    """Warn about an extra column that is probably a misspelt optional one ('Age', 'ECOG PS'):
+    it would be ignored and the analyses that need the contract's column switched off."""
+    known = {s.name for s in specs}
+    absent = [s.name for s in specs if s.name not in raw.columns]
+    problems = []
+    for column in raw.columns:
+        if column in known:
+            continue
+        normal = "_".join(str(column).strip().lower().replace("-", " ").split())
+        match = normal if normal in absent else None
+        if match is None:  # 'ecog_ps', 'ldh_iu_l', 'age_at_start': a contract name with a suffix
+            prefixed = [name for name in absent if normal.startswith(f"{name}_")]
+            match = max(prefixed, key=len) if prefixed else None
+        if match is None:
+            close = difflib.get_close_matches(normal, absent, n=1, cutoff=0.85)
+            match = close[0] if close else None
+        if match is not None:
+            problems.append(
+                DataProblem(
+                    file,
+                    str(column),
+                    [],
+                    f"this column is not in the data contract and is ignored; did you mean "
+                    f"'{match}'? rename it, or the analyses that need '{match}' are switched off",
+                    severity="warning",
+                )
+            )
     return problems
 
 

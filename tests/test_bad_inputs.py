@@ -220,6 +220,10 @@ CASES = [
          validate_cohort(cohort().apply(lambda s: s.str.replace(".", ",", regex=False)
                                         if s.name in ("os_months", "pfs_months", "sodium") else s), sep=";"),
          EXIT_OK, ["decimal commas read as decimal points in 'os_months', 'pfs_months', 'sodium'", f"{N} patients"]),
+    Case("tab-separated with decimal commas",
+         validate_cohort(cohort().apply(lambda s: s.str.replace(".", ",", regex=False)
+                                        if s.name in ("os_months", "sodium") else s), sep="\t"),
+         EXIT_OK, ["decimal commas read as decimal points in 'os_months', 'sodium'", f"{N} patients"]),
     Case("tab-separated", validate_cohort(cohort(), sep="\t"), EXIT_OK, ["read as tab-separated values", f"{N} patients"]),
     Case("UTF-8 with byte-order mark", validate_cohort(cohort(), encoding="utf-8-sig"), EXIT_OK,
          [f"{N} patients"], absent=["warning"]),
@@ -236,6 +240,10 @@ CASES = [
     Case("required column misspelled", build_cohort(cohort().rename(columns={"os_months": "OS_Months"})),
          EXIT_BAD_DATA, ["column 'os_months': required column is missing; did you mean 'OS_Months'? "
                          "rename that column to 'os_months'"]),
+    Case("optional column in other case", validate_cohort(cohort().rename(columns={"age": "Age", "ecog": "ECOG"})),
+         EXIT_OK, ["warning: ", "column 'Age': this column is not in the data contract and is ignored; "
+                   "did you mean 'age'? rename it, or the analyses that need 'age' are switched off",
+                   "column 'ECOG': this column is not in the data contract"]),
     Case("patient id column misspelled", build_cohort(cohort().rename(columns={"patient_id": "patientid"})),
          EXIT_BAD_DATA, ["column 'patient_id': required column is missing; did you mean 'patientid'?"]),
     # ---- patient ids
