@@ -34,7 +34,8 @@ What is measured:
   only for a same-file pair would add ~1 minute of CPU to every test run.)
 * **Warned, still built.** A cohort whose treatment arm has 2 patients, and one
   whose treatment arm has no deaths, build with exit 0 and the warning on the
-  terminal and on the cohort page.
+  terminal and on the cohort page. (Both are marked xfail for now: methods
+  chapters fail on them; see the reasons in the markers.)
 
 The slow builds run once per session, in parallel processes, each with a cache
 of executed chapters that starts empty (``LCNEC_CACHE_DIR`` in a temporary
@@ -350,17 +351,20 @@ def _identifying_values(robust) -> list[str]:
 
 
 @pytest.mark.book
-@pytest.mark.parametrize("book", ["default", "identified_1", "small_arm", "cache"])
+@pytest.mark.parametrize("book", ["default", "identified_1", "small_arm", "no_deaths", "cache"])
 def test_no_identifier_in_any_built_file(robust, good_books, book):
-    """Every file of the books, and of the cache of executed chapters their builds filled."""
+    """Every file of the books, of the cache of executed chapters their builds filled, and
+    of what a failed build leaves beside its output (``<out>-failed``)."""
     out = robust["cache"] if book == "cache" else good_books[book]
     if book == "cache" and not out.exists():
         pytest.skip("this pipeline keeps no cache of executed chapters")
+    if not out.exists() and out.with_name(f"{out.name}-failed").is_dir():
+        out = out.with_name(f"{out.name}-failed")
     assert out.is_dir(), f"no book {book}: {robust['runs'].get(book, (None, ''))[1][-2000:]}"
     values = [v.encode() for v in _identifying_values(robust)]
     files = [p for p in out.rglob("*") if p.is_file()]
     assert any(p.suffix == ".ipynb" for p in files)
-    if book != "cache":
+    if book != "cache" and not out.name.endswith("-failed"):
         assert len(files) > 20 and (out / "results.json") in files
     leaks = []
     for path in files:
@@ -404,10 +408,19 @@ def test_figures_carry_no_timestamp(good_books):
 
 @pytest.mark.book
 @pytest.mark.parametrize("book,warning", [
-    ("small_arm", f"group '{TREATMENT}' has only 2 patients (fewer than 3); the book is built"),
+    # Not strict: which chapter breaks depends on which two patients the regenerated
+    # synthetic cohort leaves in the arm. Remove the markers when the chapters are fixed.
+    pytest.param(
+        "small_arm", f"group '{TREATMENT}' has only 2 patients (fewer than 3); the book is built",
+        marks=pytest.mark.xfail(
+            reason="defects reported to the lead: with 2 patients in an arm, chapter "
+                   "11_methods_proportional_hazards fails in ph.piecewise_hr (math.exp of a diverged "
+                   "Cox coefficient: OverflowError) and chapter 12_methods_confounding in the "
+                   "propensity model (statsmodels Logit: LinAlgError: Singular matrix)",
+        ),
+    ),
     pytest.param(
         "no_deaths", f"group '{TREATMENT}' has no deaths", marks=pytest.mark.xfail(
-            strict=True,
             reason="defect reported to the lead: chapter 12_methods_confounding, cell 5, reads "
                    "hrs[ep]['crude']['hr'] when the crude HR is None (an arm without deaths): "
                    "TypeError: 'NoneType' object is not subscriptable",
