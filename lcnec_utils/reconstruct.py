@@ -1416,23 +1416,35 @@ def book_results(cohort: pd.DataFrame, ae: pd.DataFrame | None, params=None) -> 
 
 
 def reachable_km_rates(n: int, max_censored: int | None = None) -> dict[float, list[str]]:
-    """Every Kaplan-Meier S(t) reachable on n patients, with the shortest event (E)/censoring (C)
-    sequences before t that give it; keys are S in percent at one decimal (half up)."""
+    """Every Kaplan-Meier S(t) reachable on n patients, keyed in percent at one decimal (half up),
+    with, per distinct exact value, the event (E) / censoring (C) sequence before t that reaches it
+    with the fewest censorings."""
     from fractions import Fraction
-    from itertools import product
 
-    out: dict[float, list[str]] = {}
-    for length in range(n + 1):
-        for seq in product("EC", repeat=length):
-            if max_censored is not None and seq.count("C") > max_censored:
+    best: dict[tuple[int, Fraction], str] = {(n, Fraction(1)): ""}
+    frontier = dict(best)
+    while frontier:  # one patient leaves the risk set per step: breadth-first over (at risk, S)
+        nxt: dict[tuple[int, Fraction], str] = {}
+        for (r, surv), seq in frontier.items():
+            if r == 0:
                 continue
-            r, s = n, Fraction(1)
-            for x in seq:
-                if x == "E":
-                    s *= Fraction(r - 1, r)
-                r -= 1
-            key = float((Fraction(1000) * s + Fraction(1, 2)) // 1) / 10.0
-            out.setdefault(key, []).append("".join(seq))
+            for x, s2 in (("E", surv * Fraction(r - 1, r)), ("C", surv)):
+                seq2 = seq + x
+                if max_censored is not None and seq2.count("C") > max_censored:
+                    continue
+                key = (r - 1, s2)
+                old = best.get(key)
+                if old is None or seq2.count("C") < old.count("C"):
+                    best[key] = nxt[key] = seq2
+        frontier = nxt
+    by_value: dict[Fraction, str] = {}
+    for (_, surv), seq in best.items():
+        if surv not in by_value or (seq.count("C"), len(seq)) < (by_value[surv].count("C"), len(by_value[surv])):
+            by_value[surv] = seq
+    out: dict[float, list[str]] = {}
+    for surv, seq in by_value.items():
+        key = float((Fraction(1000) * surv + Fraction(1, 2)) // 1) / 10.0
+        out.setdefault(key, []).append(seq)
     return out
 
 
