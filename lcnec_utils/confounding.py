@@ -226,7 +226,10 @@ def weighted_cox(df: pd.DataFrame, alpha: float = 0.05) -> WeightedHR:
     """
     from lifelines import CoxPHFitter
 
-    df = df[["duration", "event", "treatment", "weight"]]
+    from .scale import sample_rows
+
+    df = sample_rows(df[["duration", "event", "treatment", "weight"]], strata="treatment",
+                     what="the weighted (IPTW) Cox model and its robust variance")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # lifelines' note on non-integer weights: robust=True answers it
         model = CoxPHFitter(alpha=alpha).fit(

@@ -86,6 +86,7 @@ def init_worker(engine: str, kernel_log: str | None = None) -> None:
     code = "\n".join(f"try:\n    import {name}\nexcept ImportError:\n    pass" for name in PRELOAD)
     _run_code(kc, code)
     km.kernel.shell.reset(new_session=True)
+    _memoise_load_study()
     _STATE["baseline"] = _snapshot_state()
     _STATE["setup_seconds"] = time.perf_counter() - start
 
@@ -107,6 +108,38 @@ def _warm_kernel():
         _STATE["km"], _STATE["kc"] = km, kc
         _run_code(kc, "pass")  # the first request sets the kernel up
     return _STATE["km"], _STATE["kc"]
+
+
+def _memoise_load_study() -> None:
+    """Read and validate a cohort once per worker, not once per chapter.
+
+    ``Chapter.start`` calls ``load_study``; on 100,000 rows the pandera
+    validation alone takes ~6 s. The worker keeps the last study it loaded,
+    keyed on the files' paths *and* SHA-256 (a changed file is read again),
+    and hands every chapter deep copies, so no chapter sees another's changes.
+    """
+    from lcnec_utils import chapter, io
+
+    from .cache import sha256_file
+
+    original = io.load_study
+    memo: dict[tuple, Any] = {}
+
+    def load_study(data_path, ae_path=None, reference_group=None, treatment_group=None):
+        key = (str(data_path), sha256_file(data_path), str(ae_path), sha256_file(ae_path),
+               reference_group, treatment_group)
+        if key not in memo:
+            memo.clear()
+            memo[key] = original(data_path, ae_path, reference_group, treatment_group)
+        s = memo[key]
+        return io.StudyData(
+            s.cohort.copy(deep=True),
+            None if s.adverse_events is None else s.adverse_events.copy(deep=True),
+            list(s.notes),
+            list(s.ignored_columns),
+        )
+
+    chapter.load_study = load_study
 
 
 def _snapshot_state() -> dict[str, Any]:

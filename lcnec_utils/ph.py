@@ -35,6 +35,9 @@ def ph_tests(cohort: pd.DataFrame, endpoint: str, params,
     Columns model, transform, statistic (chi-square, 1 df), p. A model that
     did not converge gives NaN.
     """
+    from .scale import analysis_sample
+
+    cohort = analysis_sample(cohort, params, "the Schoenfeld-residual tests")
     rows = []
     models = {"univariable": cox.univariable_cox(cohort, endpoint, params),
               "full": cox.fit_cox(cohort, endpoint, params.covariates, params)}
@@ -59,8 +62,17 @@ def beta_t(result: cox.CoxResult, term: str = "treatment") -> pd.DataFrame:
     """
     if result.model is None:
         raise ValueError("the Cox model was not fitted")
+    from .scale import sample_rows
+
     model = result.model
-    res = model.compute_residuals(result.data, kind="scaled_schoenfeld")
+    data = sample_rows(result.data, strata="treatment", what="the β(t) residuals")
+    if len(data) < len(result.data):  # large-N branch: the model refitted on the sample
+        from lifelines import CoxPHFitter
+
+        cols = ["duration", "event", *model.params_.index]
+        model = CoxPHFitter(alpha=model.alpha).fit(data[cols], "duration", "event")
+        data = data[cols]
+    res = model.compute_residuals(data, kind="scaled_schoenfeld")
     b = float(model.params_[term])
     times = result.data.loc[res.index, "duration"].to_numpy(float)
     out = pd.DataFrame({"time": times, "beta_t": res[term].to_numpy(float) + b, "beta": b})
@@ -71,7 +83,10 @@ def smooth(x: np.ndarray, y: np.ndarray, frac: float = 2 / 3) -> tuple[np.ndarra
     """LOWESS trend of y on x (statsmodels ``lowess``, default span 2/3, 3 robustness steps)."""
     from statsmodels.nonparametric.smoothers_lowess import lowess
 
-    fit = lowess(y, x, frac=frac, return_sorted=True)
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    # statsmodels' own speed-up for long series: local fits 1% of the range apart
+    delta = 0.01 * float(np.ptp(x)) if len(x) > 2000 else 0.0
+    fit = lowess(y, x, frac=frac, return_sorted=True, delta=delta)
     return fit[:, 0], fit[:, 1]
 
 
@@ -106,8 +121,11 @@ def piecewise_hr(cohort: pd.DataFrame, endpoint: str, params, cut: float = CUT_M
         if min(n_events.values()) > 0 and frame["treatment"].nunique() == 2:
             m = CoxPHFitter(alpha=params.alpha).fit(frame, "duration", "event")
             b, se = float(m.params_["treatment"]), float(m.standard_errors_["treatment"])
-            row.update(hr=math.exp(b), ci_low=math.exp(b - z * se), ci_high=math.exp(b + z * se),
-                       p=float(m.summary.loc["treatment", "p"]))
+            # |log HR| beyond 20 is separation (one arm's events all before the
+            # other's), not an estimate: the period is reported as not estimable
+            if math.isfinite(b) and math.isfinite(se) and abs(b) + z * se < 20:
+                row.update(hr=math.exp(b), ci_low=math.exp(b - z * se), ci_high=math.exp(b + z * se),
+                           p=float(m.summary.loc["treatment", "p"]))
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -94,6 +94,14 @@ class SimulatedPower:
     seed: int
 
 
+#: Large trials (issue 8): at most MAX_CELLS patient-replicates in all (at least
+#: MIN_LARGE_SIMS replicates), simulated CHUNK_CELLS at a time. A 31-patient
+#: design (4,000 x 31) is far below both and runs as one batch as before.
+MAX_CELLS = 10_000_000
+MIN_LARGE_SIMS = 100
+CHUNK_CELLS = 2_000_000
+
+
 def simulate_logrank_power(
     n_treatment: int,
     n_reference: int,
@@ -118,15 +126,22 @@ def simulate_logrank_power(
     n = n_treatment + n_reference
     arm = np.r_[np.ones(n_treatment), np.zeros(n_reference)]
     rate = np.where(arm == 1, math.log(2) / median_treatment, math.log(2) / median_reference)
-    t_event = rng.exponential(1.0, size=(n_sim, n)) / rate
-    entry = rng.uniform(0.0, accrual_months, size=(n_sim, n))
-    censor = accrual_months + followup_months - entry
-    time = np.minimum(t_event, censor)
-    event = (t_event <= censor).astype(float)
-    z = logrank_z(time, event, np.broadcast_to(arm, (n_sim, n)))
-    reject = np.abs(z) > stats.norm.ppf(1 - alpha / 2)
-    pw = float(reject.mean())
-    return SimulatedPower(pw, math.sqrt(pw * (1 - pw) / n_sim), float(event.sum(axis=1).mean()),
+    if n_sim * n > MAX_CELLS:  # large trials: fewer replicates, in chunks (bounded memory)
+        n_sim = min(n_sim, max(MIN_LARGE_SIMS, MAX_CELLS // n))
+    rejected, events = 0, 0.0
+    chunk = max(1, CHUNK_CELLS // n)
+    for lo in range(0, n_sim, chunk):
+        k = min(chunk, n_sim - lo)
+        t_event = rng.exponential(1.0, size=(k, n)) / rate
+        entry = rng.uniform(0.0, accrual_months, size=(k, n))
+        censor = accrual_months + followup_months - entry
+        time = np.minimum(t_event, censor)
+        event = (t_event <= censor).astype(float)
+        z = logrank_z(time, event, np.broadcast_to(arm, (k, n)))
+        rejected += int((np.abs(z) > stats.norm.ppf(1 - alpha / 2)).sum())
+        events += float(event.sum())
+    pw = rejected / n_sim
+    return SimulatedPower(pw, math.sqrt(pw * (1 - pw) / n_sim), events / n_sim,
                           median_reference / median_treatment, n_treatment, n_reference, n_sim, seed)
 
 

@@ -294,6 +294,9 @@ def bootstrap_arm_hr(
     Reference: Efron & Tibshirani (1993), ch. 13.
     """
     seed = params.seed if seed is None else seed
+    from . import scale
+
+    cohort, B = scale.bootstrap_plan(cohort, B, seed)  # documented large-N branch (lcnec_utils.scale)
     ref, trt = params.reference_group, params.treatment_group
     dm = cox.design_matrix(cohort, covariates, ref, trt, endpoint=endpoint)
     frame = dm.frame
