@@ -1,11 +1,15 @@
 """Reading a cohort export the way hospitals save them, and refusing what it is not.
 
 Files are opened read-only and read as text first: encoding (UTF-8 with or
-without byte-order mark, else Latin-1/cp1252) and delimiter (comma, semicolon
-or tab) are detected and reported, then :mod:`lcnec_utils.schema` validates
-the text before any number is computed. Columns outside the contract are
-dropped on load (their names are reported) so that identifying extras such as
-names or dates of birth can never reach a page.
+without byte-order mark, UTF-16 with one, else Latin-1/cp1252) and delimiter
+(comma, semicolon or tab; decimal commas in number columns of semicolon- and
+tab-separated files) are detected and reported as notes, then
+:mod:`lcnec_utils.schema` validates the text before any number is computed.
+Refused with the fix: Excel/OpenDocument workbooks, zip, gzip, PDF, HTML and
+JSON files, a title line above the header, a column named twice, rows with
+more or fewer cells than the header. Columns outside the contract are dropped
+on load (their names are reported) so that identifying extras such as names
+or dates of birth can never reach a page.
 """
 
 from __future__ import annotations
