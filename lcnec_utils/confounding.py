@@ -108,8 +108,14 @@ def propensity_scores(
     notes = list(dm.notes)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        fit = sm.Logit(frame["treatment"].astype(float), sm.add_constant(frame[terms].astype(float))).fit(
-            disp=0, maxiter=100)
+        try:
+            fit = sm.Logit(frame["treatment"].astype(float), sm.add_constant(frame[terms].astype(float))).fit(
+                disp=0, maxiter=100)
+        except (np.linalg.LinAlgError, ValueError) as exc:
+            # a tiny arm or a covariate that separates the arms: no propensity model
+            notes.append(f"the propensity model cannot be fitted ({type(exc).__name__}: {exc})")
+            frame["ps"] = frame["weight"] = frame["weight_raw"] = math.nan
+            return PropensityResult(frame, terms, pd.Series(dtype=float), dm.n_dropped, False, notes)
     notes += [str(w.message) for w in record if "converge" in str(w.message).lower()
               or "separation" in str(w.message).lower()]
     ps = np.asarray(fit.predict(), dtype=float)
