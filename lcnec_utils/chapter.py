@@ -40,19 +40,12 @@ def is_synthetic(path: str | os.PathLike) -> bool:
     return "synthetic" in os.path.basename(str(path)).lower()
 
 
-def _missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def format_value(value: Any, fmt: str = "{}", missing: str = "not available") -> str:
     """Text of a number for the prose; ``missing`` where it cannot be computed."""
     parts = value if isinstance(value, tuple) else (value,)
-    if any(_missing(v) for v in parts):
+    from .tables import _is_missing
+
+    if any(_is_missing(v) for v in parts):
         return missing
     if fmt == "p":
         from .tables import format_p
