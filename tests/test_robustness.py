@@ -34,8 +34,8 @@ What is measured:
   date, the git commit and the data file's checksum by design.
 * **Warned, still built.** A cohort whose treatment arm has 2 patients, and one
   whose treatment arm has no deaths, build with exit 0 and the warning on the
-  terminal and on the cohort page. (Both are marked xfail for now: methods
-  chapters fail on them; see the reasons in the markers.)
+  terminal and on the cohort page. (The second is marked xfail for now: a
+  methods chapter fails on it; see the reason in the marker.)
 
 The slow builds run once per session, in parallel processes, each with a cache
 of executed chapters that starts empty (``LCNEC_CACHE_DIR`` in a temporary
@@ -420,17 +420,9 @@ def test_figures_carry_no_timestamp(good_books):
 
 @pytest.mark.book
 @pytest.mark.parametrize("book,warning", [
-    # Not strict: which chapter breaks depends on which two patients the regenerated
-    # synthetic cohort leaves in the arm. Remove the markers when the chapters are fixed.
-    pytest.param(
-        "small_arm", f"group '{TREATMENT}' has only 2 patients (fewer than 3); the book is built",
-        marks=pytest.mark.xfail(
-            reason="defects reported to the lead: with 2 patients in an arm, chapter "
-                   "11_methods_proportional_hazards fails in ph.piecewise_hr (math.exp of a diverged "
-                   "Cox coefficient: OverflowError) and chapter 12_methods_confounding in the "
-                   "propensity model (statsmodels Logit: LinAlgError: Singular matrix)",
-        ),
-    ),
+    ("small_arm", f"group '{TREATMENT}' has only 2 patients (fewer than 3); the book is built"),
+    # Not strict: which chapter breaks depends on the cohort the regenerated synthetic data
+    # give; remove the marker when chapter 12 is fixed.
     pytest.param(
         "no_deaths", f"group '{TREATMENT}' has no deaths", marks=pytest.mark.xfail(
             reason="defect reported to the lead: chapter 12_methods_confounding, cell 5, reads "
