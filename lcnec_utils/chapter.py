@@ -112,7 +112,8 @@ class Chapter:
             )
         display(HTML(self.parameter_box_html()))
         for note in self.study.notes:
-            self.note(str(note), kind="note")
+            # the page names the file, never its folder (which may hold a name or a ward)
+            self.note(str(note).replace(note.file, os.path.basename(note.file)), kind="note")
 
     def parameter_box_html(self) -> str:
         p = self.params

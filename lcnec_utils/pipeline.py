@@ -296,6 +296,21 @@ def _restore_interrupted_swap(out_dir: Path) -> None:
             left.remove(last)
     for stale in left:
         shutil.rmtree(stale, ignore_errors=True)
+    # staging folders of builds that were killed (their process is gone)
+    for staging in out_dir.parent.glob(f".{out_dir.name}.staging-*"):
+        pid = staging.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 #: Folder (relative to the executed notebooks' working directory,

@@ -34,8 +34,7 @@ What is measured:
   date, the git commit and the data file's checksum by design.
 * **Warned, still built.** A cohort whose treatment arm has 2 patients, and one
   whose treatment arm has no deaths, build with exit 0 and the warning on the
-  terminal and on the cohort page. (The second is marked xfail for now: a
-  methods chapter fails on it; see the reason in the marker.)
+  terminal and on the cohort page.
 
 The slow builds run once per session, in parallel processes, each with a cache
 of executed chapters that starts empty (``LCNEC_CACHE_DIR`` in a temporary
@@ -421,15 +420,7 @@ def test_figures_carry_no_timestamp(good_books):
 @pytest.mark.book
 @pytest.mark.parametrize("book,warning", [
     ("small_arm", f"group '{TREATMENT}' has only 2 patients (fewer than 3); the book is built"),
-    # Not strict: which chapter breaks depends on the cohort the regenerated synthetic data
-    # give; remove the marker when chapter 12 is fixed.
-    pytest.param(
-        "no_deaths", f"group '{TREATMENT}' has no deaths", marks=pytest.mark.xfail(
-            reason="defect reported to the lead: chapter 12_methods_confounding, cell 5, reads "
-                   "hrs[ep]['crude']['hr'] when the crude HR is None (an arm without deaths): "
-                   "TypeError: 'NoneType' object is not subscriptable",
-        ),
-    ),
+    ("no_deaths", f"group '{TREATMENT}' has no deaths"),
 ])
 def test_a_warned_cohort_still_builds_and_says_why(robust, good_books, book, warning):
     status, output = robust["runs"][book]
