@@ -24,6 +24,15 @@ lives at ``.lcnec-cache/`` in the project (``$LCNEC_CACHE_DIR`` elsewhere;
 ``LCNEC_CACHE_DIR=off`` disables it) and outside any output folder, so the
 atomic swap of a build never touches it. ``rm -rf .lcnec-cache`` empties it.
 
+Provenance stays truthful. A reused notebook is the notebook as it was
+executed: its footer keeps the git commit and the date of the build that
+executed it (the key holds the bytes of every module it imports, so that
+commit's code for this chapter is the code in force now, whatever else has
+been committed since), and the Reproducibility page lists it with status
+``cached`` and its original execution seconds. The page's own "Git commit"
+row is the commit of the build that rendered the book. An up-to-date build
+(see ``pipeline.build_key``) changes no file at all.
+
 This module imports only the standard library: ``lcnec build`` decides that a
 book is up to date without importing pandas, pandera or papermill.
 """
