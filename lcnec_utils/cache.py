@@ -214,9 +214,11 @@ def environment_fingerprint() -> dict[str, str]:
 
 
 def package_data_digest() -> dict[str, str]:
-    """The package's own data files (published numbers, dictionary, tolerances, keys)."""
+    """Every file of the project's ``data/``: published numbers, dictionaries, tolerances,
+    and the shipped cohort and ensemble, which the reconstruction chapter reads whatever
+    the data in force."""
     data = PROJECT_ROOT / "data"
-    return {p.name: sha256_file(p) or "missing" for p in sorted(data.glob("*.yaml"))}
+    return {p.name: sha256_file(p) or "missing" for p in sorted(data.iterdir()) if p.is_file()}
 
 
 def analysis_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:

@@ -162,3 +162,14 @@ def test_a_changed_notebook_re_executes_itself_and_the_summaries_only(cached_bui
     summaries = {p.name for p in chapters if pipeline.runs_after_chapters(p)}
     assert executed == {"03_response.ipynb"} | summaries
     assert (out / "results.json").read_bytes() == (cached_builds["first"] / "results.json").read_bytes()
+
+
+def test_cache_key_covers_every_file_of_the_project_data_folder():
+    # the reconstruction chapter reads the shipped ensemble and cohort whatever the data in
+    # force: a change to any file of data/ must re-execute the chapters
+    from lcnec_utils.cache import package_data_digest
+    from lcnec_utils.params import DATA_DIR
+
+    digest = package_data_digest()
+    assert set(digest) == {p.name for p in DATA_DIR.iterdir() if p.is_file()}
+    assert {"lcnec_synthetic_ensemble.csv", "lcnec_synthetic_cohort.csv", "published.yaml"} <= set(digest)
