@@ -36,8 +36,10 @@ _PARAMETER_LABELS = {
 
 
 def is_synthetic(path: str | os.PathLike) -> bool:
-    """True for the shipped reconstruction (named so in its file name)."""
-    return "synthetic" in os.path.basename(str(path)).lower()
+    """True for the shipped reconstruction and for registry draws from it (``lcnec synth``),
+    both named so in their file names."""
+    name = os.path.basename(str(path)).lower()
+    return "synthetic" in name or name.startswith("registry_n")
 
 
 def format_value(value: Any, fmt: str = "{}", missing: str = "not available") -> str:

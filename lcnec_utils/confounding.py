@@ -119,6 +119,12 @@ def propensity_scores(
     notes += [str(w.message) for w in record if "converge" in str(w.message).lower()
               or "separation" in str(w.message).lower()]
     ps = np.asarray(fit.predict(), dtype=float)
+    if not np.all((ps > 0) & (ps < 1)):
+        # (quasi-)complete separation: some patients' arm is predicted with certainty,
+        # so their inverse-probability weights do not exist
+        notes.append("the propensity model separates the arms (scores of exactly 0 or 1)")
+        frame["ps"] = frame["weight"] = frame["weight_raw"] = math.nan
+        return PropensityResult(frame, terms, fit.params, dm.n_dropped, False, notes)
     frame["ps"] = ps
     frame["weight"] = iptw_weights(frame["treatment"], ps, stabilised=True)
     frame["weight_raw"] = iptw_weights(frame["treatment"], ps, stabilised=False)
