@@ -15,7 +15,6 @@ and ``-W -n --keep-going``: any Sphinx warning fails the build.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -159,64 +158,6 @@ def hide_parameter_cells(path: Path) -> None:
         if PARAMETER_TAGS & set(tags) and "remove-cell" not in tags:
             tags.append("remove-cell")
     nbformat.write(nb, path)
-
-
-@contextlib.contextmanager
-def _kernel_stderr_to(log_path: Path):
-    """Send what the kernel process writes to stderr (its start-up chatter) to a log.
-
-    The kernel inherits file descriptor 2 when papermill starts it, so the
-    redirection is done at the descriptor level and undone afterwards.
-    """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with open(log_path, "ab") as log:
-        os.dup2(log.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
-def execute_chapter(
-    source: Path,
-    target: Path,
-    parameters: dict[str, Any],
-    env: dict[str, str] | None = None,
-    kernel_log: Path | None = None,
-) -> float:
-    """Run one chapter with papermill; return the seconds it took."""
-    import papermill
-
-    start = time.perf_counter()
-    old_env = {k: os.environ.get(k) for k in (env or {})}
-    os.environ.update(env or {})
-    try:
-        with _kernel_stderr_to(kernel_log or Path(os.devnull)):
-            papermill.execute_notebook(
-                str(source),
-                str(target),
-                parameters=parameters,
-                kernel_name="python3",
-                cwd=str(target.parent),
-                progress_bar=False,
-                log_output=False,
-                report_mode=False,
-            )
-    except papermill.PapermillExecutionError as err:
-        raise BuildError(
-            f"chapter {source.name} failed in cell {err.exec_count}: {err.ename}: {err.evalue}"
-        ) from None
-    finally:
-        for key, value in old_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    hide_parameter_cells(target)
-    return time.perf_counter() - start
 
 
 def render_book(book_dir: Path, out_dir: Path, log_path: Path) -> float:

@@ -109,13 +109,6 @@ def announce(what: str, total: int, kept: int, seed: int) -> None:
     The note is shown at the start of the *next* cell: the chapters compute in
     a cell removed from the page (tag ``remove-cell``) and show in the next.
     """
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover
-        return
-    ip = get_ipython()
-    if ip is None:
-        return
     announce_text(_note(what, total, kept, seed), key=what)
 
 
