@@ -20,6 +20,15 @@ from .plots import ARM_COLOURS, OKABE_ITO, set_style
 GREY = "#777777"
 
 
+
+def _label_log_axis(ax, ticks) -> None:
+    """Label an x axis drawn on the log scale (values are log(x)) with the ``ticks`` in view."""
+    ticks = np.asarray(ticks, dtype=float)
+    lo, hi = ax.get_xlim()
+    shown = ticks[(np.log(ticks) >= lo) & (np.log(ticks) <= hi)]
+    ax.set_xticks(np.log(shown))
+    ax.set_xticklabels([f"{t:g}" for t in shown])
+
 def median_intervals(table: pd.DataFrame, title: str | None = None) -> Figure:
     """Each CI method's interval for the median, one row per method, both arms (``medians.median_table``).
 
@@ -80,11 +89,7 @@ def bootstrap_histogram(hr_samples: np.ndarray, hr: float | None, ci: tuple[floa
             ax.axvline(np.log(v), color=GREY, ls="--", lw=1.2,
                        label="percentile 95% CI" if j == 0 else None)
     ax.axvline(0.0, color="black", lw=0.8)
-    ticks = np.array([0.001, 0.01, 0.1, 0.5, 1, 2, 10, 100, 1000])
-    lo, hi = ax.get_xlim()
-    sel = ticks[(np.log(ticks) >= lo) & (np.log(ticks) <= hi)]
-    ax.set_xticks(np.log(sel))
-    ax.set_xticklabels([f"{t:g}" for t in sel])
+    _label_log_axis(ax, [0.001, 0.01, 0.1, 0.5, 1, 2, 10, 100, 1000])
     ax.set_xlabel("Hazard ratio of the arm in the resample (log scale)")
     ax.set_ylabel("Resamples")
     ax.legend(loc="upper left")
@@ -131,11 +136,7 @@ def loglog_plot(kmfs: Mapping[str, Any], title: str | None = None) -> Figure:
         t, s = sf.index[ok].to_numpy(float), sf[ok].to_numpy(float)
         ax.step(np.log(t), np.log(-np.log(s)), where="post", color=ARM_COLOURS[role],
                 label=str(kmf._label))
-    ticks = np.array([1, 2, 3, 6, 12, 24, 48])
-    lo, hi = ax.get_xlim()
-    sel = ticks[(np.log(ticks) >= lo) & (np.log(ticks) <= hi)]
-    ax.set_xticks(np.log(sel))
-    ax.set_xticklabels([f"{t:g}" for t in sel])
+    _label_log_axis(ax, [1, 2, 3, 6, 12, 24, 48])
     ax.set_xlabel("Months (log scale)")
     ax.set_ylabel("log(−log S(t))")
     ax.legend(loc="upper left")
