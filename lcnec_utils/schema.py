@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import numpy as np
@@ -602,9 +602,6 @@ def typed_ae(raw: pd.DataFrame) -> pd.DataFrame:
     out["grade"] = pd.to_numeric(out["grade"]).astype(int)
     out["immune_related"] = pd.to_numeric(out["immune_related"]).astype(int)
     return out
-
-
-ProblemFilter = Callable[[DataProblem], bool]
 
 
 def errors_only(problems: list[DataProblem]) -> list[DataProblem]:
