@@ -65,7 +65,7 @@ import math
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -1104,14 +1104,87 @@ class _SurvivalSearch:
             X[i, j], X[k, j] = X[k, j], X[i, j]
         return undo, r, ()
 
+    def _jump_move(self):
+        """One time set anywhere in its range: crosses the landmark and the medians, which the
+        small steps of :meth:`_time_move` only do through states that break the hard constraints."""
+        rng = self.rng
+        r = ROLES[rng.integers(2)]
+        a = self.arms[r]
+        i = rng.integers(self.n[r])
+        saved = (a.pfs[i], a.os[i])
+        if a.pfs_e[i] == 0:
+            a.pfs[i] = a.os[i] = int(rng.integers(_tenths(MIN_PFS), _tenths(MAX_OS) + 1))
+            changed = ("pfs", "os")
+        elif rng.random() < 0.5:
+            a.pfs[i] = int(rng.integers(_tenths(MIN_PFS), a.os[i] + 1))
+            changed = ("pfs",)
+        else:
+            a.os[i] = int(rng.integers(a.pfs[i], _tenths(MAX_OS) + 1))
+            changed = ("os",)
+        if not _arm_valid(a, self.kt[r], changed):
+            a.pfs[i], a.os[i] = saved
+            return None
+
+        def undo():
+            a.pfs[i], a.os[i] = saved
+        return undo, r, changed
+
+    def _outcome_swap_move(self):
+        """Two patients of one arm exchange their outcomes (PFS and OS, times and events): the arm's
+        Kaplan-Meier curves stay exactly as they are, only who has which covariates changes."""
+        rng = self.rng
+        r = ROLES[rng.integers(2)]
+        a = self.arms[r]
+        i, k = rng.choice(self.n[r], size=2, replace=False)
+        fields = [getattr(a, f) for f in ("pfs", "pfs_e", "os", "os_e")]
+
+        def swap():
+            for v in fields:
+                v[i], v[k] = v[k], v[i]
+        swap()
+        return swap, r, ()
+
+    def _progression_swap_move(self):
+        """Two progressed patients of one arm exchange PFS times (each still <= its OS): the PFS
+        curve stays, the pairing of PFS with OS changes."""
+        rng = self.rng
+        r = ROLES[rng.integers(2)]
+        a = self.arms[r]
+        i, k = rng.choice(self.n[r], size=2, replace=False)
+        if not (a.pfs_e[i] and a.pfs_e[k]) or a.pfs[i] > a.os[k] or a.pfs[k] > a.os[i]:
+            return None
+
+        def swap():
+            a.pfs[i], a.pfs[k] = a.pfs[k], a.pfs[i]
+        swap()
+        return swap, r, ("pfs",)
+
+    def _structural_move(self):
+        u = self.rng.random()
+        if u < 0.4:
+            return self._jump_move()
+        if u < 0.7:
+            return self._outcome_swap_move()
+        return self._progression_swap_move()
+
     def run(self, iterations: int, with_cox: bool, p_time: float, temp0: float = 2.0,
-            temp1: float = 0.01) -> float:
+            temp1: float = 0.01, p_structural: float = 0.0,
+            objective: Callable[[Mapping[str, Mapping[str, float]]], float] | None = None,
+            cox_endpoints: Sequence[str] = ("pfs", "os")) -> float:
+        """Simulated annealing of ``objective`` (default :meth:`cost`); ``p_structural`` is the share
+        of :meth:`_structural_move` (0 in the stages every cohort runs, so that their random
+        streams, and the ensemble, stay as they are); ``cox_endpoints``: the Cox fits refreshed
+        after a move (an objective that reads only the PFS fit need not pay for the OS one)."""
+        objective = objective or self.cost
         parts = self._all_parts(with_cox)
-        cur = best = self.cost(parts)
+        cur = best = objective(parts)
         best_state = self._snapshot()
         for it in range(iterations):
             temp = temp0 * (temp1 / temp0) ** (it / max(iterations - 1, 1))
-            move = self._time_move() if (not with_cox or self.rng.random() < p_time) else self._covariate_move()
+            if p_structural and self.rng.random() < p_structural:
+                move = self._structural_move()
+            else:
+                move = self._time_move() if (not with_cox or self.rng.random() < p_time) else self._covariate_move()
             if move is None:
                 continue
             undo, arm, changed = move
@@ -1122,8 +1195,9 @@ class _SurvivalSearch:
                 new[f"{ep}.{arm}"] = self._arm_part(ep, arm)
             if with_cox:
                 for ep in (changed if changed else ("pfs", "os")):
-                    new[f"{ep}.cox"], betas[ep] = self._cox_part(ep)
-            c = self.cost(new)
+                    if ep in cox_endpoints:
+                        new[f"{ep}.cox"], betas[ep] = self._cox_part(ep)
+            c = objective(new)
             if c <= cur or self.rng.random() < math.exp(-(c - cur) / temp):
                 cur, parts = c, new
                 self.beta.update(betas)
@@ -1135,14 +1209,15 @@ class _SurvivalSearch:
         return best
 
     def _snapshot(self):
-        return ({r: (a.pfs.copy(), a.os.copy()) for r, a in self.arms.items()},
+        fields = ("pfs", "pfs_e", "os", "os_e")  # events too: outcome swaps move them
+        return ({r: tuple(getattr(a, f).copy() for f in fields) for r, a in self.arms.items()},
                 {r: x.copy() for r, x in self.X.items()})
 
     def _restore(self, snap):
         times, X = snap
-        for r, (p, o) in times.items():
-            self.arms[r].pfs[:] = p
-            self.arms[r].os[:] = o
+        for r, values in times.items():
+            for f, v in zip(("pfs", "pfs_e", "os", "os_e"), values):
+                getattr(self.arms[r], f)[:] = v
         for r, x in X.items():
             self.X[r][:] = x
 
@@ -1300,64 +1375,112 @@ class SearchBudget:
     times: int = 12000
     covariates: int = 4000
     joint: int = 20000
-    #: Iterations of the final phase :func:`_polish_pfs_cox` (stage B; stage A runs two thirds
-    #: of it). 0: no polish; the ensemble members run none, so their cohorts are unchanged.
-    polish: int = 0
+    #: Iterations of the committed cohort's final phases (:func:`_final_phases`): the PFS
+    #: structure search, then the restoration of every other target. 0: none; the ensemble
+    #: members run none (they need only the exact targets), so their cohorts are unchanged.
+    structure: int = 0
+    restore: int = 0
 
 
 #: Stage 1 (times alone) is repeated from a fresh placement, at most RESTARTS times in all,
 #: until its cost is at most RESTART_BELOW (solved runs end near 2-15, stuck ones near 50-100).
 RESTARTS, RESTART_BELOW = 3, 25.0
-#: Iterations of the committed cohort's final PFS Cox phase (stage B; stage A two thirds).
-POLISH_ITERATIONS = 60000
+#: Phase A of the committed cohort's search is repeated from a fresh placement at most this often.
+STRUCTURE_RESTARTS = 4
 #: The committed cohort's budget and an ensemble member's (a few seconds each).
-FULL_BUDGET = SearchBudget(polish=POLISH_ITERATIONS)
+FULL_BUDGET = SearchBudget(structure=100000, restore=40000)
 ENSEMBLE_BUDGET = SearchBudget(times=6000, covariates=1500, joint=2500)
 
 
-#: Where the final phase holds the PFS arm HR: the low end of its tolerance (0.51 - 0.05),
-#: where the printed upper CI bound (0.92 + 0.10) asks the least of SE(log HR).
-POLISH_PFS_HR = 0.4625
+#: The PFS arm term's window in the final phases: inside the HR tolerance (0.51 +/- 0.05) by a
+#: margin the cohort's one-decimal times cannot upset.
+PFS_HR_WINDOW = (0.462, 0.555)
+#: |z| of the PFS arm term the final phases hold: p <= 0.042, inside the printed 0.026 + 0.02.
+PFS_Z_FLOOR = 2.03
 
 
-def _polish_pfs_cox(search: "_SurvivalSearch", tg: Mapping[str, Any], iterations: int) -> float:
-    """Final phase of the committed cohort: the PFS arm term's SE (log HR) made as small as the
-    hard constraints allow, so that the printed upper CI bound is met.
+def _pfs_arm_z(parts: Mapping[str, Mapping[str, float]]) -> tuple[float, float] | None:
+    """(HR, |log HR| / SE) of the PFS arm term, or None if the fit failed."""
+    m = parts.get("pfs.cox", {})
+    hr = m.get("pfs.cox_multivariable.hr")
+    if hr is None:
+        return None
+    se = math.log(m["pfs.cox_multivariable.ci_high"] / hr) / _Z
+    return hr, abs(math.log(hr)) / se
 
-    The printed PFS CI (0.28-0.92) implies SE 0.30, below what 31 patients allow; the upper
-    bound within 0.10 (<= 1.02) needs SE <= 0.406 at HR 0.46 and less at any higher HR. Stage A
-    pulls the upper bound and the p-value hard with a loose hold on the HR (the annealer finds
-    the low-SE placements through lower HRs); stage B holds the HR at :data:`POLISH_PFS_HR` and
-    keeps pulling the upper bound and the p-value. Hard constraints (counts, KM medians and
-    12-month rates) are kept by the moves; every other target stays in the cost with its usual
-    weight. With the default seed: HR 0.462, upper bound 1.000 (met), SE 0.394 and p 0.050
-    (missed: p <= 0.046 at HR >= 0.46 needs SE <= 0.389; the search gets no closer).
+
+def _structure_objective(search: "_SurvivalSearch", tg: Mapping[str, Any]):
+    """Phase A of the final search: the largest PFS |z| for the arm (HR inside its window) with
+    only the pooled Kaplan-Meier targets kept (log-rank p of both endpoints, follow-up).
+
+    The printed PFS CI (0.28-0.92) implies SE(log HR) 0.30, below what 31 patients allow; p
+    within 0.02 of 0.026 needs SE <= 0.389 at HR 0.46. That asks for risk sets in which both arms
+    stay (e.g. the one Chemo patient free of progression at 12 months outlasting the last ICI
+    progressions) and covariates that even out the weighted arm shares, structures the main
+    stages' cost does not reach: here the other targets are set aside and restored in phase B.
     """
-    base = search.soft
+    z_target = {ep: _z_of_p(tg[f"{ep}.logrank.p"]) for ep in ("pfs", "os")}
+    lo, hi = PFS_HR_WINDOW
 
-    def targets(hr_target, hr_tol, hr_w, ci_target, ci_w, p_w):
-        out = []
-        for s in base:
-            if s.key == "pfs.cox_multivariable.hr":
-                s = _Soft(s.key, hr_target, hr_tol, hr_w)
-            elif s.key == "pfs.cox_multivariable.ci_high":
-                s = _Soft(s.key, ci_target, TOLERANCES["cox_ci"], ci_w)
-            elif s.key == "pfs.cox_multivariable.p":
-                if not p_w:
-                    continue
-                s = _Soft(s.key, tg[s.key], TOLERANCES["cox_p"], p_w, "p")
-            elif s.key == "os.cox_multivariable.ci_low":  # keep it clear of its tolerance end
-                s = _Soft(s.key, tg[s.key], 0.9 * TOLERANCES["cox_ci"], 3.0)
-            out.append(s)
-        return out
+    def objective(parts):
+        hz = _pfs_arm_z(parts)
+        if hz is None:
+            return 1e9
+        hr, z = hz
+        c = -100.0 * z + 1000.0 * (max(0.0, lo - hr) + max(0.0, hr - hi))
+        c += 5.0 * max(0.0, parts["pfs.cox"]["pfs.cox_max_abs_beta"] - math.log(8.0))
+        for ep in ("pfs", "os"):
+            km = parts[f"{ep}.km"]
+            c += 200.0 * max(0.0, abs(_z_of_p(km[f"{ep}.logrank.p"]) - z_target[ep]) - 0.05)
+            c += 1e3 * max(0.0, km[f"{ep}.logrank.z"])
+        c += 50.0 * max(0.0, abs(parts["os.km"]["followup.median"] - search.follow_up_target) - 0.9)
+        return c
+    return objective
 
-    try:
-        search.soft = targets(POLISH_PFS_HR + 0.0095, 0.012, 10.0, tg["pfs.cox_multivariable.ci_high"], 30.0, 30.0)
-        search.run(2 * iterations // 3, with_cox=True, p_time=0.8, temp0=2.0)
-        search.soft = targets(POLISH_PFS_HR, 0.002, 30.0, 0.90, 50.0, 30.0)
-        return search.run(iterations, with_cox=True, p_time=0.8, temp0=1.0)
-    finally:
-        search.soft = base
+
+def _restore_objective(search: "_SurvivalSearch"):
+    """Phase B: the usual cost with the PFS arm's targets replaced by a barrier that holds its
+    |z| above :data:`PFS_Z_FLOOR` and its HR inside :data:`PFS_HR_WINDOW`."""
+    pfs_arm = {f"pfs.cox_multivariable.{s}" for s in ("hr", "ci_low", "ci_high", "p")}
+    soft = [s for s in search.soft if s.key not in pfs_arm]
+    # the OS arm's reachable targets get a wall at the tolerance as well (phase A ignored them)
+    os_arm = [s for s in soft if s.key in ("os.cox_multivariable.hr", "os.cox_multivariable.ci_low")]
+    lo, hi = PFS_HR_WINDOW
+
+    def objective(parts):
+        saved, search.soft = search.soft, soft
+        try:
+            c = search.cost(parts)
+        finally:
+            search.soft = saved
+        m = parts.get("os.cox", {})
+        c += sum(100.0 * max(0.0, s.scaled(m[s.key]) - 0.9) for s in os_arm if s.key in m)
+        hz = _pfs_arm_z(parts)
+        if hz is None:
+            return c + 1e5
+        hr, z = hz
+        return c + 1e4 * (max(0.0, PFS_Z_FLOOR - z) + max(0.0, lo - hr) + max(0.0, hr - hi))
+    return objective
+
+
+def _final_phases(rng, tg, initial_times, initial_design, budget: "SearchBudget", info: dict) -> "_SurvivalSearch":
+    """The committed cohort's search: phase A (:func:`_structure_objective`) from a fresh
+    placement of the times, repeated (at most STRUCTURE_RESTARTS times) until the PFS arm's |z|
+    reaches :data:`PFS_Z_FLOOR` inside :data:`PFS_HR_WINDOW`; then phase B
+    (:func:`_restore_objective`) brings every other target back. Both use the structural moves
+    (outcome swaps, progression swaps, jumps across the landmark) that keep the hard constraints."""
+    lo, hi = PFS_HR_WINDOW
+    for attempt in range(STRUCTURE_RESTARTS):
+        search = _SurvivalSearch(rng, tg, initial_times(), initial_design())
+        search.run(budget.structure, with_cox=True, p_time=0.35 / 0.65, temp0=3.0, temp1=0.003,
+                   p_structural=0.35, objective=_structure_objective(search, tg), cox_endpoints=("pfs",))
+        hz = _pfs_arm_z(search._all_parts(True))
+        if hz is not None and hz[1] >= PFS_Z_FLOOR and lo <= hz[0] <= hi:
+            break
+    info["structure_restarts"] = attempt
+    info["cost_final"] = search.run(budget.restore, with_cox=True, p_time=0.6, temp0=1.0, p_structural=0.3,
+                                    objective=_restore_objective(search))
+    return search
 
 
 def _write_back(X: np.ndarray, cov: dict[str, np.ndarray]) -> np.ndarray:
@@ -1366,6 +1489,28 @@ def _write_back(X: np.ndarray, cov: dict[str, np.ndarray]) -> np.ndarray:
     for k, term in enumerate(COX_TERMS[3:], start=2):
         cov[term] = X[:, k].astype(int)
     return X[:, 0].astype(int)
+
+
+def _main_stages(rng, tg, arms, X, initial_times, budget: SearchBudget, info: dict) -> "_SurvivalSearch":
+    """An ensemble member's search: Kaplan-Meier targets (times alone), then covariate placement
+    for the Cox targets, then both together."""
+    # stage 1 from up to RESTARTS placements of the events: some get stuck (e.g. four deaths
+    # squeezed between an early censoring and 12 months), a fresh placement is cheaper than waiting
+    best = None
+    for attempt in range(RESTARTS):
+        if attempt:
+            arms = initial_times()
+        search = _SurvivalSearch(rng, tg, arms, X)
+        cost = search.run(budget.times, with_cox=False, p_time=1.0)
+        if best is None or cost < best[0]:
+            best = (cost, arms, search)
+        if cost <= RESTART_BELOW:
+            break
+    info["cost_times"], arms, search = best
+    info["restarts"] = attempt
+    info["cost_covariates"] = search.run(budget.covariates, with_cox=True, p_time=0.0, temp0=0.3)
+    info["cost_joint"] = search.run(budget.joint, with_cox=True, p_time=0.5, temp0=0.3)
+    return search
 
 
 def reconstruct(seed: int = DEFAULT_SEED, published: Mapping[str, Any] | None = None,
@@ -1388,27 +1533,13 @@ def reconstruct(seed: int = DEFAULT_SEED, published: Mapping[str, Any] | None = 
     labs = _labs(rng, tg, n)
     info: dict[str, Any] = {}
     X = _design(covs, ages)
-    # stage 1 from up to RESTARTS placements of the events: some get stuck (e.g. four deaths
-    # squeezed between an early censoring and 12 months), a fresh placement is cheaper than waiting
-    best = None
-    for attempt in range(RESTARTS):
-        if attempt:
-            arms = initial_times()
-        search = _SurvivalSearch(rng, tg, arms, X)
-        cost = search.run(budget.times, with_cox=False, p_time=1.0)
-        if best is None or cost < best[0]:
-            best = (cost, arms, search)
-        if cost <= RESTART_BELOW:
-            break
-    info["cost_times"], arms, search = best
-    info["restarts"] = attempt
-    info["cost_covariates"] = search.run(budget.covariates, with_cox=True, p_time=0.0, temp0=0.3)
-    info["cost_joint"] = search.run(budget.joint, with_cox=True, p_time=0.5, temp0=0.3)
-    if budget.polish:
-        info["cost_polish"] = _polish_pfs_cox(search, tg, budget.polish)
+    if budget.structure:
+        search = _final_phases(rng, tg, initial_times, lambda: _design(covs, ages), budget, info)
+    else:
+        search = _main_stages(rng, tg, arms, X, initial_times, budget, info)
     for r in ROLES:
         ages[r] = _write_back(search.X[r], covs[r])
-    cohort, ae = _assemble(rng, tg, arms, covs, ages, labs)
+    cohort, ae = _assemble(rng, tg, search.arms, covs, ages, labs)
     return Reconstruction(cohort, ae, seed, info)
 
 
