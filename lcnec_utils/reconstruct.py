@@ -62,6 +62,7 @@ Choices and published numbers that cannot all hold (evidence in
 from __future__ import annotations
 
 import math
+import os
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1159,13 +1160,38 @@ class _SurvivalSearch:
         swap()
         return swap, r, ("pfs",)
 
+    def _progression_toggle_move(self):
+        """A patient alive at the cut-off gains or loses a recorded progression: the number of
+        PFS events is otherwise fixed by the starting placement."""
+        rng = self.rng
+        r = ROLES[rng.integers(2)]
+        a = self.arms[r]
+        alive = np.flatnonzero(a.os_e == 0)
+        i = alive[rng.integers(alive.size)]
+        saved = (a.pfs[i], a.pfs_e[i])
+        if a.pfs_e[i]:
+            a.pfs[i], a.pfs_e[i] = a.os[i], 0
+        elif a.os[i] > _tenths(MIN_PFS):
+            a.pfs[i], a.pfs_e[i] = int(rng.integers(_tenths(MIN_PFS), a.os[i])), 1
+        else:
+            return None
+        if not _arm_valid(a, self.kt[r], ("pfs",)):
+            a.pfs[i], a.pfs_e[i] = saved
+            return None
+
+        def undo():
+            a.pfs[i], a.pfs_e[i] = saved
+        return undo, r, ("pfs",)
+
     def _structural_move(self):
         u = self.rng.random()
-        if u < 0.4:
+        if u < 0.35:
             return self._jump_move()
-        if u < 0.7:
+        if u < 0.6:
             return self._outcome_swap_move()
-        return self._progression_swap_move()
+        if u < 0.85:
+            return self._progression_swap_move()
+        return self._progression_toggle_move()
 
     def run(self, iterations: int, with_cox: bool, p_time: float, temp0: float = 2.0,
             temp1: float = 0.01, p_structural: float = 0.0,
@@ -1375,9 +1401,11 @@ class SearchBudget:
     times: int = 12000
     covariates: int = 4000
     joint: int = 20000
-    #: Iterations of the committed cohort's final phases (:func:`_final_phases`): the PFS
-    #: structure search, then the restoration of every other target. 0: none; the ensemble
-    #: members run none (they need only the exact targets), so their cohorts are unchanged.
+    #: Iterations of the committed cohort's search (:func:`_structure_attempt`), which replaces
+    #: the three stages above: the PFS risk-set structure (times alone, then with covariates),
+    #: then the restoration of every other target. 0: none; ensemble members run none (they
+    #: need only the exact targets), so their cohorts are unchanged.
+    structure_times: int = 0
     structure: int = 0
     restore: int = 0
 
@@ -1385,18 +1413,20 @@ class SearchBudget:
 #: Stage 1 (times alone) is repeated from a fresh placement, at most RESTARTS times in all,
 #: until its cost is at most RESTART_BELOW (solved runs end near 2-15, stuck ones near 50-100).
 RESTARTS, RESTART_BELOW = 3, 25.0
-#: Phase A of the committed cohort's search is repeated from a fresh placement at most this often.
-STRUCTURE_RESTARTS = 4
+#: Independent attempts of the committed cohort's search (one per core, in parallel); the one
+#: with the lowest final cost is kept, so the result does not depend on the number of cores.
+STRUCTURE_ATTEMPTS = 2
 #: The committed cohort's budget and an ensemble member's (a few seconds each).
-FULL_BUDGET = SearchBudget(structure=100000, restore=40000)
+FULL_BUDGET = SearchBudget(structure_times=40000, structure=60000, restore=40000)
 ENSEMBLE_BUDGET = SearchBudget(times=6000, covariates=1500, joint=2500)
 
 
-#: The PFS arm term's window in the final phases: inside the HR tolerance (0.51 +/- 0.05) by a
-#: margin the cohort's one-decimal times cannot upset.
-PFS_HR_WINDOW = (0.462, 0.555)
-#: |z| of the PFS arm term the final phases hold: p <= 0.042, inside the printed 0.026 + 0.02.
-PFS_Z_FLOOR = 2.03
+#: The PFS arm term's window in the committed cohort's search: inside the HR tolerance
+#: (0.51 +/- 0.05) with a margin far above the difference between this module's Cox fit and
+#: lifelines' (< 1e-6).
+PFS_HR_WINDOW = (0.4605, 0.555)
+#: |z| of the PFS arm term the search holds: p <= 0.0455, inside the printed 0.026 + 0.02.
+PFS_Z_FLOOR = 2.0
 
 
 def _pfs_arm_z(parts: Mapping[str, Mapping[str, float]]) -> tuple[float, float] | None:
@@ -1409,17 +1439,60 @@ def _pfs_arm_z(parts: Mapping[str, Mapping[str, float]]) -> tuple[float, float] 
     return hr, abs(math.log(hr)) / se
 
 
+def _kaplan_meier_holds(search: "_SurvivalSearch", tg: Mapping[str, Any]):
+    """Penalty keeping the pooled Kaplan-Meier targets (log-rank p of both endpoints, median
+    follow-up, the treatment arm ahead) while the committed cohort's search looks elsewhere."""
+    z_target = {ep: _z_of_p(tg[f"{ep}.logrank.p"]) for ep in ("pfs", "os")}
+
+    def penalty(parts):
+        c = 0.0
+        for ep in ("pfs", "os"):
+            km = parts[f"{ep}.km"]
+            c += 200.0 * max(0.0, abs(_z_of_p(km[f"{ep}.logrank.p"]) - z_target[ep]) - 0.05)
+            c += 1e3 * max(0.0, km[f"{ep}.logrank.z"])
+        c += 50.0 * max(0.0, abs(parts["os.km"]["followup.median"] - search.follow_up_target) - 0.9)
+        return c
+    return penalty
+
+
+def pfs_arm_information(t: np.ndarray, e: np.ndarray, g: np.ndarray, hr: float) -> float:
+    """Fisher information for the log HR of a 0/1 arm ``g`` in a Cox model with no other term,
+    at HR ``hr`` (Breslow): sum over events of p (1 - p), p = the arm's weighted share of the
+    risk set. SE(log HR) is about its inverse square root; any covariate can only lower it."""
+    ev = np.flatnonzero(e > 0)
+    at_risk = t[None, :] >= t[ev][:, None]
+    w1 = hr * (at_risk & (g[None, :] == 1)).sum(axis=1)
+    w0 = (at_risk & (g[None, :] == 0)).sum(axis=1)
+    share = w1 / (w1 + w0)
+    return float((share * (1.0 - share)).sum())
+
+
+def _information_objective(search: "_SurvivalSearch", tg: Mapping[str, Any]):
+    """Phase A1 of the committed cohort's search (times alone, no Cox fit, so ten times the
+    moves per second): the most PFS information for the arm at the low end of its HR window,
+    i.e. risk sets in which both arms stay (the one reference patient free of progression at
+    12 months outlasting the treatment arm's late progressions), with the Kaplan-Meier holds."""
+    hold = _kaplan_meier_holds(search, tg)
+    log_hr = math.log(PFS_HR_WINDOW[0])
+
+    def objective(parts):
+        t, e = search._te("pfs")
+        z = abs(log_hr) * math.sqrt(pfs_arm_information(t, e, search.g, PFS_HR_WINDOW[0]))
+        return -100.0 * z + hold(parts)
+    return objective
+
+
 def _structure_objective(search: "_SurvivalSearch", tg: Mapping[str, Any]):
-    """Phase A of the final search: the largest PFS |z| for the arm (HR inside its window) with
-    only the pooled Kaplan-Meier targets kept (log-rank p of both endpoints, follow-up).
+    """Phase A2 of the committed cohort's search: the largest PFS |z| of the arm in the Cox
+    model (HR inside :data:`PFS_HR_WINDOW`), mostly by covariate placement, with the
+    Kaplan-Meier holds.
 
     The printed PFS CI (0.28-0.92) implies SE(log HR) 0.30, below what 31 patients allow; p
-    within 0.02 of 0.026 needs SE <= 0.389 at HR 0.46. That asks for risk sets in which both arms
-    stay (e.g. the one Chemo patient free of progression at 12 months outlasting the last ICI
-    progressions) and covariates that even out the weighted arm shares, structures the main
-    stages' cost does not reach: here the other targets are set aside and restored in phase B.
+    within 0.02 of 0.026 needs SE <= 0.387 at HR 0.46. That asks for risk sets in which both arms
+    stay and covariates that cost the arm term almost no information, structures the main
+    stages' cost does not reach: here the other targets are set aside, restored in phase B.
     """
-    z_target = {ep: _z_of_p(tg[f"{ep}.logrank.p"]) for ep in ("pfs", "os")}
+    hold = _kaplan_meier_holds(search, tg)
     lo, hi = PFS_HR_WINDOW
 
     def objective(parts):
@@ -1429,12 +1502,7 @@ def _structure_objective(search: "_SurvivalSearch", tg: Mapping[str, Any]):
         hr, z = hz
         c = -100.0 * z + 1000.0 * (max(0.0, lo - hr) + max(0.0, hr - hi))
         c += 5.0 * max(0.0, parts["pfs.cox"]["pfs.cox_max_abs_beta"] - math.log(8.0))
-        for ep in ("pfs", "os"):
-            km = parts[f"{ep}.km"]
-            c += 200.0 * max(0.0, abs(_z_of_p(km[f"{ep}.logrank.p"]) - z_target[ep]) - 0.05)
-            c += 1e3 * max(0.0, km[f"{ep}.logrank.z"])
-        c += 50.0 * max(0.0, abs(parts["os.km"]["followup.median"] - search.follow_up_target) - 0.9)
-        return c
+        return c + hold(parts)
     return objective
 
 
@@ -1463,24 +1531,52 @@ def _restore_objective(search: "_SurvivalSearch"):
     return objective
 
 
-def _final_phases(rng, tg, initial_times, initial_design, budget: "SearchBudget", info: dict) -> "_SurvivalSearch":
-    """The committed cohort's search: phase A (:func:`_structure_objective`) from a fresh
-    placement of the times, repeated (at most STRUCTURE_RESTARTS times) until the PFS arm's |z|
-    reaches :data:`PFS_Z_FLOOR` inside :data:`PFS_HR_WINDOW`; then phase B
-    (:func:`_restore_objective`) brings every other target back. Both use the structural moves
-    (outcome swaps, progression swaps, jumps across the landmark) that keep the hard constraints."""
-    lo, hi = PFS_HR_WINDOW
-    for attempt in range(STRUCTURE_RESTARTS):
-        search = _SurvivalSearch(rng, tg, initial_times(), initial_design())
-        search.run(budget.structure, with_cox=True, p_time=0.35 / 0.65, temp0=3.0, temp1=0.003,
-                   p_structural=0.35, objective=_structure_objective(search, tg), cox_endpoints=("pfs",))
-        hz = _pfs_arm_z(search._all_parts(True))
-        if hz is not None and hz[1] >= PFS_Z_FLOOR and lo <= hz[0] <= hi:
-            break
-    info["structure_restarts"] = attempt
-    info["cost_final"] = search.run(budget.restore, with_cox=True, p_time=0.6, temp0=1.0, p_structural=0.3,
-                                    objective=_restore_objective(search))
-    return search
+def _initial_times(rng, tg: Mapping[str, Any]) -> dict[str, _Arm]:
+    """A fresh placement of both arms' times meeting the hard constraints."""
+    n = {r: int(tg[f"n.{r}"]) for r in ROLES}
+    alive = {r: int(tg[f"treatment.ongoing.n.{r}"]) for r in ROLES}
+    return {
+        "treatment": _init_treatment_arm(rng, n["treatment"], _km_targets(tg, "treatment"), alive["treatment"]),
+        "reference": _init_reference_arm(rng, n["reference"], _km_targets(tg, "reference"), alive["reference"]),
+    }
+
+
+def _structure_attempt(seed: int, tg: Mapping[str, Any], design: Mapping[str, np.ndarray],
+                       budget: "SearchBudget") -> tuple[float, dict[str, _Arm], dict[str, np.ndarray], float]:
+    """One attempt of the committed cohort's search from a fresh placement of the times.
+
+    A1 (times alone, :func:`_information_objective`) and A2 (mostly covariates,
+    :func:`_structure_objective`) build a PFS risk-set structure in which the arm's Cox |z|
+    reaches :data:`PFS_Z_FLOOR`; B (:func:`_restore_objective`) brings every other target back
+    while a barrier holds that |z|. All three use the structural moves (outcome and progression
+    swaps, jumps across the landmark, progressions recorded or not for patients alive at the
+    cut-off), which keep the hard constraints. Returns (final cost, arms, design, PFS |z|).
+    """
+    rng = np.random.default_rng(seed)
+    search = _SurvivalSearch(rng, tg, _initial_times(rng, tg), {r: x.copy() for r, x in design.items()})
+    search.run(budget.structure_times, with_cox=False, p_time=1.0, temp0=3.0, temp1=0.003,
+               p_structural=0.5, objective=_information_objective(search, tg))
+    search.run(budget.structure, with_cox=True, p_time=0.1, temp0=1.0, temp1=0.003,
+               p_structural=0.1, objective=_structure_objective(search, tg), cox_endpoints=("pfs",))
+    cost = search.run(budget.restore, with_cox=True, p_time=0.6, temp0=1.0, p_structural=0.3,
+                      objective=_restore_objective(search))
+    hz = _pfs_arm_z(search._all_parts(True))
+    return cost, search.arms, search.X, (hz[1] if hz else float("nan"))
+
+
+def _structure_search(rng, tg, design, budget: "SearchBudget", info: dict, n_jobs: int = -1):
+    """:data:`STRUCTURE_ATTEMPTS` attempts of :func:`_structure_attempt` in parallel (joblib);
+    the lowest final cost wins (ties: the first), whatever the number of cores."""
+    from joblib import Parallel, delayed
+
+    seeds = [int(x) for x in rng.integers(0, 2**63 - 1, size=STRUCTURE_ATTEMPTS)]
+    jobs = min(STRUCTURE_ATTEMPTS, os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+    results = Parallel(n_jobs=jobs)(delayed(_structure_attempt)(s, tg, design, budget) for s in seeds)
+    best = min(range(len(results)), key=lambda k: results[k][0])
+    info["structure_attempt"] = best
+    info["cost_final"], arms, X, info["pfs_arm_z"] = results[best]
+    info["pfs_arm_z_attempts"] = [round(r[3], 4) for r in results]
+    return arms, X
 
 
 def _write_back(X: np.ndarray, cov: dict[str, np.ndarray]) -> np.ndarray:
@@ -1519,27 +1615,20 @@ def reconstruct(seed: int = DEFAULT_SEED, published: Mapping[str, Any] | None = 
     tg = published_targets(published)
     rng = np.random.default_rng(seed)
     n = {r: int(tg[f"n.{r}"]) for r in ROLES}
-    ongoing = {r: int(tg[f"treatment.ongoing.n.{r}"]) for r in ROLES}
-
-    def initial_times():
-        return {
-            "treatment": _init_treatment_arm(rng, n["treatment"], _km_targets(tg, "treatment"), ongoing["treatment"]),
-            "reference": _init_reference_arm(rng, n["reference"], _km_targets(tg, "reference"), ongoing["reference"]),
-        }
-
-    arms = initial_times()
+    arms = _initial_times(rng, tg)
     covs = {r: _covariates(rng, tg, r, n[r]) for r in ROLES}
     ages = _ages(rng, tg, n)
     labs = _labs(rng, tg, n)
     info: dict[str, Any] = {}
     X = _design(covs, ages)
     if budget.structure:
-        search = _final_phases(rng, tg, initial_times, lambda: _design(covs, ages), budget, info)
+        arms, X = _structure_search(rng, tg, X, budget, info)
     else:
-        search = _main_stages(rng, tg, arms, X, initial_times, budget, info)
+        search = _main_stages(rng, tg, arms, X, lambda: _initial_times(rng, tg), budget, info)
+        arms, X = search.arms, search.X
     for r in ROLES:
-        ages[r] = _write_back(search.X[r], covs[r])
-    cohort, ae = _assemble(rng, tg, search.arms, covs, ages, labs)
+        ages[r] = _write_back(X[r], covs[r])
+    cohort, ae = _assemble(rng, tg, arms, covs, ages, labs)
     return Reconstruction(cohort, ae, seed, info)
 
 
