@@ -46,16 +46,16 @@ Choices and published numbers that cannot all hold (evidence in
   months among 14, 50.0% = 8/16 one among 17; 78.8% on 14 patients exists only
   as 63/80 and needs five of the 14 censored before 12 months
   (:func:`reachable_km_rates`).
-* "Ongoing treatment" (3 + 3) is read as alive at the cut-off, so at most 25
-  of 31 patients die; SE(log HR) of a 0/1 term is then >= 2/sqrt(25) = 0.40,
-  and the OS Cox p (0.054 +/- 0.02) cannot hold together with HR 0.55 +/- 0.05.
-  The printed Cox CIs imply SE 0.30 (PFS) and 0.31 (OS), below the 2/sqrt(31)
-  floor of any Cox fit on 31 patients. Within the tolerances the PFS arm term
-  is met in full (HR 0.46, SE <= 0.387, p <= 0.046): the search holds HR at
-  the low end of its tolerance and |z| >= 2. The OS upper bound is missed, not
-  shown impossible: it needs SE <= 0.407 at HR 0.50, and with 11 + 14 deaths
-  at most the score equation bounds the information by d1 d0 / (d1 + d0), so
-  SE >= 0.403; the searches reach 0.41-0.44.
+* "Ongoing treatment" (3 + 3) is read as alive at the cut-off, so at most
+  11 + 14 of 31 patients die. SE(log HR) of the 0/1 arm term is at least
+  sqrt(1/d1 + 1/d0) (:func:`_cox_reachable`): 0.403 for OS, so the OS Cox p
+  (0.054 +/- 0.02) cannot hold together with HR 0.55 +/- 0.05; 0.361 for PFS.
+  The printed Cox CIs imply SE 0.30 (PFS) and 0.31 (OS), below both floors.
+  Within the tolerances the PFS arm term is met in full (HR 0.46, SE <= 0.387,
+  p <= 0.046): the search holds HR at the low end of its tolerance and
+  |z| >= 2. The OS upper bound is missed, not shown impossible: it needs
+  SE <= 0.407 at HR 0.50, just above the floor, i.e. every death's risk set
+  near the same weighted arm share; the searches reach 0.41-0.45.
 * PFS median CI of the treatment arm (7.6-12.4 around 10.5) is not symmetric,
   SPSS's median +/- 1.96 SE is: at least one bound is 0.5 or more away.
 * Table 2: ECOG 0-1 arm counts 13 + 15 = 28 against a printed total of 27; the
@@ -1727,15 +1727,21 @@ def reachable_km_rates(n: int, max_censored: int | None = None) -> dict[float, l
     return out
 
 
-def _cox_reachable(hr: float, lo: float, hi: float, p: float, d_max: int) -> dict[str, bool]:
+def _cox_reachable(hr: float, lo: float, hi: float, p: float, d_treatment: int,
+                   d_reference: int) -> dict[str, bool]:
     """Can each of (CI low, CI high, p) lie within tolerance together with the HR within tolerance?
 
-    A Wald fit has SE(log HR) >= 2 / sqrt(d): the information of a 0/1 term is a
-    sum over the d events of a (weighted) variance of a 0/1 variable, each <= 1/4,
-    and adjusting for covariates only lowers it. A fine grid over HR in its
-    tolerance and SE from that floor decides each question.
+    A Wald fit with d1 events in the treatment arm and d0 in the reference arm has
+    SE(log HR) >= sqrt(1/d1 + 1/d0) for the 0/1 arm term: adjusting for covariates
+    only lowers its information (the inverse of a Schur complement); without them
+    the information is the sum over events of p_j (1 - p_j), p_j the arm's weighted
+    share of the risk set; at the MLE the score equation makes the p_j sum to d1,
+    and by concavity the sum is at most d1 d0 / (d1 + d0). The floor grows as d1
+    or d0 falls, so the largest possible counts give the bound; it is at least
+    2 / sqrt(d1 + d0). A fine grid over HR in its tolerance and SE from that floor
+    decides each question.
     """
-    se_min = 2.0 / math.sqrt(d_max)
+    se_min = math.sqrt(1.0 / d_treatment + 1.0 / d_reference)
     hrs = np.linspace(hr - TOLERANCES["cox_hr"], hr + TOLERANCES["cox_hr"], 201)[:, None]
     ses = np.linspace(se_min, 4 * se_min, 601)[None, :]
     lows, highs = hrs * np.exp(-_Z * ses), hrs * np.exp(_Z * ses)
@@ -1871,14 +1877,13 @@ def evaluate_targets(cohort: pd.DataFrame, ae: pd.DataFrame | None,
         TOLERANCES["followup"], got is not None and abs(got - tg["followup.median"]) <= TOLERANCES["followup"])
 
     # multivariable Cox, arm term
-    n_total = int(tg["n.total"])
-    alive_min = sum(int(tg.get(f"treatment.ongoing.n.{r}", 0)) for r in ROLES)
+    alive = {r: int(tg.get(f"treatment.ongoing.n.{r}", 0)) for r in ROLES}
     for ep in ("pfs", "os"):
         t = {s: tg[f"{ep}.cox_multivariable.{s}"] for s in ("hr", "ci_low", "ci_high", "p")}
-        d_max = n_total - (alive_min if ep == "os" else 0)
-        reach = _cox_reachable(t["hr"], t["ci_low"], t["ci_high"], t["p"], d_max)
-        why_d = (f"at most {d_max} deaths: the {alive_min} patients on treatment at the cut-off are alive"
-                 if ep == "os" else f"at most {d_max} events")
+        d1, d0 = (int(tg[f"n.{r}"]) - (alive[r] if ep == "os" else 0) for r in ROLES)
+        reach = _cox_reachable(t["hr"], t["ci_low"], t["ci_high"], t["p"], d1, d0)
+        why_d = (f"at most {d1} + {d0} deaths: the {sum(alive.values())} patients on treatment at the "
+                 "cut-off are alive" if ep == "os" else f"at most {d1} + {d0} events")
         for stat, tol in (("hr", TOLERANCES["cox_hr"]), ("ci_low", TOLERANCES["cox_ci"]),
                           ("ci_high", TOLERANCES["cox_ci"]), ("p", TOLERANCES["cox_p"])):
             key = f"{ep}.cox_multivariable.{stat}"
@@ -1888,7 +1893,7 @@ def evaluate_targets(cohort: pd.DataFrame, ae: pd.DataFrame | None,
             if stat != "hr":
                 printed_se = math.log(t["ci_high"] / t["ci_low"]) / (2 * _Z)
                 note = (f"printed CI implies SE(log HR) = {printed_se:.3f} < {reach['se_min']:.3f} = "
-                        f"2/sqrt({d_max}), the floor for a 0/1 term ({why_d}); ")
+                        f"sqrt(1/{d1} + 1/{d0}), the floor for the 0/1 arm term ({why_d}); ")
                 if not reach[stat]:
                     impossible = True
                     note += f"no SE above the floor puts {stat} within {tol} while the HR is within 0.05"
