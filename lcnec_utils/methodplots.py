@@ -20,6 +20,14 @@ from .plots import ARM_COLOURS, OKABE_ITO, set_style
 GREY = "#777777"
 
 
+def _finish(fig: Figure, ax, title: str | None) -> Figure:
+    """Every methods figure ends alike: the optional title flush left, then a tight layout."""
+    if title:
+        ax.set_title(title, loc="left")
+    fig.tight_layout()
+    return fig
+
+
 
 def _label_log_axis(ax, ticks) -> None:
     """Label an x axis drawn on the log scale (values are log(x)) with the ``ticks`` in view."""
@@ -68,10 +76,7 @@ def median_intervals(table: pd.DataFrame, title: str | None = None) -> Figure:
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
-    if title:
-        ax.set_title(title, loc="left")
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title)
 
 
 def bootstrap_histogram(hr_samples: np.ndarray, hr: float | None, ci: tuple[float | None, float | None],
@@ -93,10 +98,7 @@ def bootstrap_histogram(hr_samples: np.ndarray, hr: float | None, ci: tuple[floa
     ax.set_xlabel("Hazard ratio of the arm in the resample (log scale)")
     ax.set_ylabel("Resamples")
     ax.legend(loc="upper left")
-    if title:
-        ax.set_title(title, loc="left")
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title)
 
 
 def beta_t_plot(points: pd.DataFrame, trend: tuple[np.ndarray, np.ndarray], title: str | None = None,
@@ -117,10 +119,7 @@ def beta_t_plot(points: pd.DataFrame, trend: tuple[np.ndarray, np.ndarray], titl
     ax.set_xlabel("Months")
     ax.set_ylabel(f"log hazard ratio of the {label}")
     ax.legend(loc="best", fontsize=8)
-    if title:
-        ax.set_title(title, loc="left")
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title)
 
 
 def loglog_plot(kmfs: Mapping[str, Any], title: str | None = None) -> Figure:
@@ -140,10 +139,7 @@ def loglog_plot(kmfs: Mapping[str, Any], title: str | None = None) -> Figure:
     ax.set_xlabel("Months (log scale)")
     ax.set_ylabel("log(−log S(t))")
     ax.legend(loc="upper left")
-    if title:
-        ax.set_title(title, loc="left")
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title)
 
 
 def propensity_overlap(frame: pd.DataFrame, labels: Mapping[str, str], title: str | None = None) -> Figure:
@@ -161,10 +157,7 @@ def propensity_overlap(frame: pd.DataFrame, labels: Mapping[str, str], title: st
     ax.set_ylim(-0.5, 1.5)
     ax.set_xlabel("Propensity score (probability of the treatment arm); dot area ∝ stabilised weight")
     ax.tick_params(axis="y", length=0)
-    if title:
-        ax.set_title(title, loc="left")
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title)
 
 
 def love_plot(balance: pd.DataFrame, threshold: float = 0.1, title: str | None = None) -> Figure:
@@ -183,10 +176,7 @@ def love_plot(balance: pd.DataFrame, threshold: float = 0.1, title: str | None =
     ax.set_xlim(0, max(0.3, float(np.nanmax(balance[["smd_before", "smd_after"]].abs().to_numpy())) * 1.15))
     ax.legend(loc="lower right")
     ax.tick_params(axis="y", length=0)
-    if title:
-        ax.set_title(title, loc="left")
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title)
 
 
 def rmst_curve_plot(curve: pd.DataFrame, taus=(), title: str | None = None) -> Figure:
@@ -203,10 +193,7 @@ def rmst_curve_plot(curve: pd.DataFrame, taus=(), title: str | None = None) -> F
     ax.set_xlabel("τ, months")
     ax.set_ylabel("RMST difference, months")
     ax.legend(loc="upper left")
-    if title:
-        ax.set_title(title, loc="left")
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title)
 
 
 def power_curve_plot(curve: pd.DataFrame, observed_n: int, title: str | None = None) -> Figure:
@@ -223,7 +210,4 @@ def power_curve_plot(curve: pd.DataFrame, observed_n: int, title: str | None = N
     ax.set_xlabel("Patients in total")
     ax.set_ylabel("Power")
     ax.legend(loc="lower right")
-    if title:
-        ax.set_title(title, loc="left")
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title)
