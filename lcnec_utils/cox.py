@@ -222,6 +222,15 @@ def _empty_table(terms: list[str]) -> pd.DataFrame:
     )[TABLE_COLUMNS]
 
 
+def not_fitted(dm: DesignMatrix, reason: str, method: str) -> CoxResult:
+    """The result of a model that could not be fitted: every estimate NaN, ``converged`` False,
+    ``reason`` among the warnings that the page shows."""
+    frame = dm.frame
+    return CoxResult(_empty_table(dm.terms), len(frame), int(frame["event"].sum()), dm.n_dropped,
+                     dm.dropped_reasons, False, [reason], list(dm.notes), None, frame, method,
+                     dict(dm.term_of_covariate))
+
+
 def _fit_frame(dm: DesignMatrix, alpha: float, method: str = "Cox PH, Efron ties, Wald CI",
                **fitter_kwargs) -> CoxResult:
     from lifelines import CoxPHFitter
@@ -481,13 +490,16 @@ def firth_cox(cohort: pd.DataFrame, endpoint: str, covariates: list[str], params
     caught = []
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        model = FirthCoxPH(penalty_weight=penalty_weight).fit(X, y)
-        ci = model.conf_int(alpha=params.alpha, method=ci_method)
-        if ci_method == "pl":
-            model.lrt()
-            p = np.asarray(model.lrt_pvalues_)
-        else:
-            p = np.asarray(model.pvalues_)
+        try:
+            model = FirthCoxPH(penalty_weight=penalty_weight).fit(X, y)
+            ci = model.conf_int(alpha=params.alpha, method=ci_method)
+            if ci_method == "pl":
+                model.lrt()
+                p = np.asarray(model.lrt_pvalues_)
+            else:
+                p = np.asarray(model.pvalues_)
+        except np.linalg.LinAlgError as exc:  # e.g. a covariate constant or collinear in this cohort
+            return not_fitted(dm, f"the Firth model could not be fitted: {exc}", "Firth Cox, Breslow ties")
     caught += [f"{type(w.message).__name__}: {w.message}" for w in record]
     coef = np.asarray(model.coef_)
     table = pd.DataFrame({

@@ -355,9 +355,13 @@ def firth_arm(cohort: pd.DataFrame, endpoint: str, covariates: list[str], params
 
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        model = FirthCoxPH().fit(X, y)
-        ci = model.conf_int(alpha=params.alpha, method="pl", features=[arm])
-        model.lrt(features=[arm])
+        try:
+            model = FirthCoxPH().fit(X, y)
+            ci = model.conf_int(alpha=params.alpha, method="pl", features=[arm])
+            model.lrt(features=[arm])
+        except np.linalg.LinAlgError as exc:  # e.g. a covariate constant or collinear in this cohort
+            return cox.not_fitted(dm, f"the Firth model could not be fitted: {exc}",
+                                  "Firth Cox, Breslow ties, profile-likelihood CI, LR p")
     coef = np.asarray(model.coef_)
     lrt_p = np.asarray(model.lrt_pvalues_, dtype=float)
     k = len(dm.terms)

@@ -60,7 +60,10 @@ def test_keys_follow_source_parameters_data_and_code(tmp_path, monkeypatch):
     shutil.copyfile(DEFAULT_COHORT, same)
     copy_params = make_parameters({"data_path": str(same)})
     assert base == {p.source.name: p.key for p in pipeline.plan_chapters(chapters, copy_params, "warm")}
-    same.write_text(same.read_text().replace(",74,Female,", ",75,Female,", 1))
+    edited = pd.read_csv(same, dtype=str, keep_default_na=False)
+    edited.loc[0, "age"] = str(int(edited.loc[0, "age"]) + 1)  # one patient a year older
+    edited.to_csv(same, index=False)
+    assert same.read_bytes() != DEFAULT_COHORT.read_bytes()
     changed = {p.source.name: p.key for p in pipeline.plan_chapters(chapters, copy_params, "warm")}
     assert all(changed[n] != base[n] for n in base)
 

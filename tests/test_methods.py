@@ -412,3 +412,21 @@ def test_firth_arm_equals_cox_firth_cox_for_the_arm(cohort):
     b = cox.firth_cox(cohort, "os", ["age", "ecog", "sex"], PARAMS).term("treatment")
     for k in ("hr", "ci_low", "ci_high", "p"):
         assert a[k] == pytest.approx(b[k], rel=1e-8)
+
+
+def test_firth_models_that_cannot_be_fitted_say_so(cohort):
+    # two covariates equal in every row: the Fisher information is singular, firthmodels raises;
+    # the chapter must get a not-converged result with the reason, not an exception
+    from lcnec_utils import cox
+
+    twins = cohort.copy()
+    twins["met_liver"] = twins["met_bone"]
+    for res in (smallsample.firth_arm(twins, "os", ["met_bone", "met_liver"], PARAMS),
+                cox.firth_cox(twins, "os", ["met_bone", "met_liver"], PARAMS)):
+        assert not res.converged
+        assert res.table["hr"].isna().all() and len(res.table) == 3
+        assert any("could not be fitted" in w and "rank deficient" in w for w in res.warnings)
+    table = smallsample.comparison_table(twins, "os", PARAMS, covariates=["met_bone", "met_liver"],
+                                         reduced=["age"], bootstrap=None)
+    firth = table.set_index("model").loc["firth"]
+    assert not firth["converged"] and math.isnan(firth["hr"])
