@@ -51,7 +51,7 @@ Choices and published numbers that cannot all hold (evidence in
   sqrt(1/d1 + 1/d0) (:func:`_cox_reachable`): 0.403 for OS, so the OS Cox p
   (0.054 +/- 0.02) cannot hold together with HR 0.55 +/- 0.05; 0.361 for PFS.
   The printed Cox CIs imply SE 0.30 (PFS) and 0.31 (OS), below both floors.
-  Within the tolerances the PFS arm term is met in full (HR 0.46, SE <= 0.387,
+  Within the tolerances the PFS arm term is met in full (HR 0.46, SE <= 0.389,
   p <= 0.046): the search holds HR at the low end of its tolerance and
   |z| >= 2. The OS upper bound is missed, not shown impossible: it needs
   SE <= 0.407 at HR 0.50, just above the floor, i.e. every death's risk set
@@ -1420,7 +1420,7 @@ RESTARTS, RESTART_BELOW = 3, 25.0
 #: with the lowest final cost is kept, so the result does not depend on the number of cores.
 STRUCTURE_ATTEMPTS = 2
 #: The committed cohort's budget and an ensemble member's (a few seconds each).
-FULL_BUDGET = SearchBudget(structure_times=40000, structure=60000, restore=40000)
+FULL_BUDGET = SearchBudget(times=0, covariates=0, joint=0, structure_times=40000, structure=60000, restore=40000)
 ENSEMBLE_BUDGET = SearchBudget(times=6000, covariates=1500, joint=2500)
 
 
@@ -1461,7 +1461,8 @@ def _kaplan_meier_holds(search: "_SurvivalSearch", tg: Mapping[str, Any]):
 def pfs_arm_information(t: np.ndarray, e: np.ndarray, g: np.ndarray, hr: float) -> float:
     """Fisher information for the log HR of a 0/1 arm ``g`` in a Cox model with no other term,
     at HR ``hr`` (Breslow): sum over events of p (1 - p), p = the arm's weighted share of the
-    risk set. SE(log HR) is about its inverse square root; any covariate can only lower it."""
+    risk set. SE(log HR) is about its inverse square root; adjusting for covariates changes the
+    weights, and the information, either way."""
     ev = np.flatnonzero(e > 0)
     at_risk = t[None, :] >= t[ev][:, None]
     w1 = hr * (at_risk & (g[None, :] == 1)).sum(axis=1)
@@ -1471,8 +1472,8 @@ def pfs_arm_information(t: np.ndarray, e: np.ndarray, g: np.ndarray, hr: float) 
 
 
 def _information_objective(search: "_SurvivalSearch", tg: Mapping[str, Any]):
-    """Phase A1 of the committed cohort's search (times alone, no Cox fit, so ten times the
-    moves per second): the most PFS information for the arm at the low end of its HR window,
+    """Phase A1 of the committed cohort's search (times alone, no Cox fit): the most PFS
+    information for the arm at the low end of its HR window,
     i.e. risk sets in which both arms stay (the one reference patient free of progression at
     12 months outlasting the treatment arm's late progressions), with the Kaplan-Meier holds."""
     hold = _kaplan_meier_holds(search, tg)
@@ -1491,7 +1492,7 @@ def _structure_objective(search: "_SurvivalSearch", tg: Mapping[str, Any]):
     Kaplan-Meier holds.
 
     The printed PFS CI (0.28-0.92) implies SE(log HR) 0.30, below what 31 patients allow; p
-    within 0.02 of 0.026 needs SE <= 0.387 at HR 0.46. That asks for risk sets in which both arms
+    within 0.02 of 0.026 needs SE <= 0.389 at HR 0.46. That asks for risk sets in which both arms
     stay and covariates that cost the arm term almost no information, structures the main
     stages' cost does not reach: here the other targets are set aside, restored in phase B.
     """

@@ -236,6 +236,7 @@ def test_only_the_committed_cohort_runs_the_structure_search():
     e, f = reconstruct.ENSEMBLE_BUDGET, reconstruct.FULL_BUDGET
     assert e.structure_times == e.structure == e.restore == 0
     assert min(f.structure_times, f.structure, f.restore) > 0
+    assert f.times == f.covariates == f.joint == 0  # replaced by the structure search, not run
 
 
 def test_pfs_arm_information_is_the_cox_information_of_the_arm_term():
