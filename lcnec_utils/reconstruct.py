@@ -26,8 +26,8 @@ The generator is a deterministic constrained search (same seed, same bytes):
    Ensemble members run three stages (times alone, covariate placement alone,
    then both). The committed cohort runs two attempts in parallel of a search
    that first builds the PFS risk sets the arm's Cox p needs (both arms at
-   risk until late; :func:`_structure_attempt`) and then restores every other
-   target, and keeps the better one;
+   risk until late; :func:`_structure_search`) and then restores every other
+   target, and keeps the best result;
 5. best response (PD to the earliest progressions), ICI class, ongoing
    treatment (alive patients at the cut-off, recent starts first) and the
    irAE table (one grade 1-2 event per patient) with the published counts.
@@ -1404,7 +1404,7 @@ class SearchBudget:
     times: int = 12000
     covariates: int = 4000
     joint: int = 20000
-    #: Iterations of the committed cohort's search (:func:`_structure_attempt`), which replaces
+    #: Iterations of the committed cohort's search (:func:`_structure_search`), which replaces
     #: the three stages above: the PFS risk-set structure (times alone, then with covariates),
     #: then the restoration of every other target. 0: none; ensemble members run none (they
     #: need only the exact targets), so their cohorts are unchanged.
@@ -1416,11 +1416,11 @@ class SearchBudget:
 #: Stage 1 (times alone) is repeated from a fresh placement, at most RESTARTS times in all,
 #: until its cost is at most RESTART_BELOW (solved runs end near 2-15, stuck ones near 50-100).
 RESTARTS, RESTART_BELOW = 3, 25.0
-#: Independent attempts of the committed cohort's search (one per core, in parallel); the one
-#: with the lowest final cost is kept, so the result does not depend on the number of cores.
-STRUCTURE_ATTEMPTS = 2
+#: The committed cohort's search: independent runs of phase A (the PFS structure), and of
+#: phase B (restoring the other targets) from the best of them (:func:`_structure_search`).
+STRUCTURE_ATTEMPTS, RESTORE_ATTEMPTS = 4, 2
 #: The committed cohort's budget and an ensemble member's (a few seconds each).
-FULL_BUDGET = SearchBudget(times=0, covariates=0, joint=0, structure_times=40000, structure=60000, restore=40000)
+FULL_BUDGET = SearchBudget(times=0, covariates=0, joint=0, structure_times=30000, structure=50000, restore=40000)
 ENSEMBLE_BUDGET = SearchBudget(times=6000, covariates=1500, joint=2500)
 
 
@@ -1443,9 +1443,18 @@ def _pfs_arm_z(parts: Mapping[str, Mapping[str, float]]) -> tuple[float, float] 
 
 
 def _kaplan_meier_holds(search: "_SurvivalSearch", tg: Mapping[str, Any]):
-    """Penalty keeping the pooled Kaplan-Meier targets (log-rank p of both endpoints, median
-    follow-up, the treatment arm ahead) while the committed cohort's search looks elsewhere."""
+    """Penalty keeping the Kaplan-Meier targets (log-rank p of both endpoints, median follow-up,
+    the treatment arm ahead, the SPSS median CIs that a symmetric interval can meet) while the
+    committed cohort's search looks elsewhere."""
     z_target = {ep: _z_of_p(tg[f"{ep}.logrank.p"]) for ep in ("pfs", "os")}
+    tol = TOLERANCES["median_ci"]
+    median_cis = []  # (part, key, target): the printed interval is centred on its median
+    for ep in ("pfs", "os"):
+        for r in ROLES:
+            lo, hi = tg.get(f"{ep}.median_ci_low.{r}"), tg.get(f"{ep}.median_ci_high.{r}")
+            if lo is not None and hi is not None and abs((lo + hi) / 2 - tg[f"{ep}.median.{r}"]) <= tol:
+                median_cis += [(f"{ep}.{r}", f"{ep}.median_ci_low.{r}", lo),
+                               (f"{ep}.{r}", f"{ep}.median_ci_high.{r}", hi)]
 
     def penalty(parts):
         c = 0.0
@@ -1454,6 +1463,9 @@ def _kaplan_meier_holds(search: "_SurvivalSearch", tg: Mapping[str, Any]):
             c += 200.0 * max(0.0, abs(_z_of_p(km[f"{ep}.logrank.p"]) - z_target[ep]) - 0.05)
             c += 1e3 * max(0.0, km[f"{ep}.logrank.z"])
         c += 50.0 * max(0.0, abs(parts["os.km"]["followup.median"] - search.follow_up_target) - 0.9)
+        for part, key, target in median_cis:
+            got = parts[part][key]
+            c += 50.0 * max(0.0, abs(got - target) - 0.9 * tol) if math.isfinite(got) else 100.0
         return c
     return penalty
 
@@ -1504,7 +1516,8 @@ def _structure_objective(search: "_SurvivalSearch", tg: Mapping[str, Any]):
         if hz is None:
             return 1e9
         hr, z = hz
-        c = -100.0 * z + 1000.0 * (max(0.0, lo - hr) + max(0.0, hr - hi))
+        # a wall: |z| grows by about 1 / (HR SE) ~ 6 per unit of HR below the window
+        c = -100.0 * z + 1e5 * (max(0.0, lo - hr) + max(0.0, hr - hi))
         c += 5.0 * max(0.0, parts["pfs.cox"]["pfs.cox_max_abs_beta"] - math.log(8.0))
         return c + hold(parts)
     return objective
@@ -1545,23 +1558,29 @@ def _initial_times(rng, tg: Mapping[str, Any]) -> dict[str, _Arm]:
     }
 
 
-def _structure_attempt(seed: int, tg: Mapping[str, Any], design: Mapping[str, np.ndarray],
-                       budget: "SearchBudget") -> tuple[float, dict[str, _Arm], dict[str, np.ndarray], float]:
-    """One attempt of the committed cohort's search from a fresh placement of the times.
-
-    A1 (times alone, :func:`_information_objective`) and A2 (mostly covariates,
-    :func:`_structure_objective`) build a PFS risk-set structure in which the arm's Cox |z|
-    reaches :data:`PFS_Z_FLOOR`; B (:func:`_restore_objective`) brings every other target back
-    while a barrier holds that |z|. All three use the structural moves (outcome and progression
-    swaps, jumps across the landmark, progressions recorded or not for patients alive at the
-    cut-off), which keep the hard constraints. Returns (final cost, arms, design, PFS |z|).
-    """
+def _structure_phase(seed: int, tg: Mapping[str, Any], design: Mapping[str, np.ndarray],
+                     budget: "SearchBudget") -> tuple[float, dict[str, _Arm], dict[str, np.ndarray]]:
+    """Phase A of the committed cohort's search, from a fresh placement of the times: A1 (times
+    alone, :func:`_information_objective`) then A2 (mostly covariates,
+    :func:`_structure_objective`) build a PFS risk-set structure with a large Cox |z| for the
+    arm. Returns (|z|, or -inf if the HR left its window; arms; design)."""
     rng = np.random.default_rng(seed)
     search = _SurvivalSearch(rng, tg, _initial_times(rng, tg), {r: x.copy() for r, x in design.items()})
     search.run(budget.structure_times, with_cox=False, p_time=1.0, temp0=3.0, temp1=0.003,
                p_structural=0.5, objective=_information_objective(search, tg))
     search.run(budget.structure, with_cox=True, p_time=0.1, temp0=1.0, temp1=0.003,
                p_structural=0.1, objective=_structure_objective(search, tg), cox_endpoints=("pfs",))
+    hz = _pfs_arm_z(search._all_parts(True))
+    lo, hi = PFS_HR_WINDOW
+    z = hz[1] if hz is not None and lo <= hz[0] <= hi else -math.inf
+    return z, search.arms, search.X
+
+
+def _restore_phase(seed: int, tg: Mapping[str, Any], arms: dict[str, _Arm], design: dict[str, np.ndarray],
+                   budget: "SearchBudget") -> tuple[float, dict[str, _Arm], dict[str, np.ndarray], float]:
+    """Phase B: every other target brought back (:func:`_restore_objective`) while a barrier
+    holds the PFS arm's |z| and HR. Returns (final cost, arms, design, PFS |z|)."""
+    search = _SurvivalSearch(np.random.default_rng(seed), tg, arms, design)
     cost = search.run(budget.restore, with_cox=True, p_time=0.6, temp0=1.0, p_structural=0.3,
                       objective=_restore_objective(search))
     hz = _pfs_arm_z(search._all_parts(True))
@@ -1569,17 +1588,27 @@ def _structure_attempt(seed: int, tg: Mapping[str, Any], design: Mapping[str, np
 
 
 def _structure_search(rng, tg, design, budget: "SearchBudget", info: dict, n_jobs: int = -1):
-    """:data:`STRUCTURE_ATTEMPTS` attempts of :func:`_structure_attempt` in parallel (joblib);
-    the lowest final cost wins (ties: the first), whatever the number of cores."""
+    """The committed cohort's search, a small tournament run in parallel (joblib):
+    :data:`STRUCTURE_ATTEMPTS` runs of phase A (:func:`_structure_phase`), phase B
+    (:func:`_restore_phase`) from the :data:`RESTORE_ATTEMPTS` with the largest |z|, and the
+    lowest final cost wins. Ties go to the first, so the result does not depend on the number
+    of cores. All moves (outcome and progression swaps, jumps across the landmark, progressions
+    recorded or not for patients alive at the cut-off) keep the hard constraints."""
     from joblib import Parallel, delayed
 
-    seeds = [int(x) for x in rng.integers(0, 2**63 - 1, size=STRUCTURE_ATTEMPTS)]
+    seeds = [int(x) for x in rng.integers(0, 2**63 - 1, size=STRUCTURE_ATTEMPTS + RESTORE_ATTEMPTS)]
     jobs = min(STRUCTURE_ATTEMPTS, os.cpu_count() or 1) if n_jobs == -1 else n_jobs
-    results = Parallel(n_jobs=jobs)(delayed(_structure_attempt)(s, tg, design, budget) for s in seeds)
-    best = min(range(len(results)), key=lambda k: results[k][0])
-    info["structure_attempt"] = best
-    info["cost_final"], arms, X, info["pfs_arm_z"] = results[best]
-    info["pfs_arm_z_attempts"] = [round(r[3], 4) for r in results]
+    phase_a = Parallel(n_jobs=jobs)(delayed(_structure_phase)(s, tg, design, budget)
+                                    for s in seeds[:STRUCTURE_ATTEMPTS])
+    picked = sorted(range(STRUCTURE_ATTEMPTS), key=lambda k: -phase_a[k][0])[:RESTORE_ATTEMPTS]
+    phase_b = Parallel(n_jobs=min(jobs, RESTORE_ATTEMPTS))(
+        delayed(_restore_phase)(seeds[STRUCTURE_ATTEMPTS + i], tg, phase_a[k][1], phase_a[k][2], budget)
+        for i, k in enumerate(picked))
+    best = min(range(len(phase_b)), key=lambda i: phase_b[i][0])
+    info["structure_z"] = [round(a[0], 4) for a in phase_a]
+    info["restored_from"] = picked
+    info["cost_final"], arms, X, info["pfs_arm_z"] = phase_b[best]
+    info["restore_costs"] = [round(float(b[0]), 2) for b in phase_b]
     return arms, X
 
 
