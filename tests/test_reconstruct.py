@@ -283,3 +283,28 @@ def test_ensemble_members_are_distinct_and_meet_the_exact_targets():
     assert (table["pfs.median.treatment"] == 10.5).all() and (table["os.median.reference"] == 11.0).all()
     assert table["pfs.cox_multivariable.hr"].between(0.1, 2).all()
     assert list(table.columns) == reconstruct.ENSEMBLE_COLUMNS
+
+
+def test_the_structure_search_does_not_depend_on_the_number_of_processes():
+    tg = reconstruct.published_targets()
+    small = reconstruct.SearchBudget(times=0, covariates=0, joint=0, structure_times=300, structure=200, restore=200)
+
+    def run(n_jobs):
+        rng = np.random.default_rng(5)
+        n = {r: int(tg[f"n.{r}"]) for r in reconstruct.ROLES}
+        covs = {r: reconstruct._covariates(rng, tg, r, n[r]) for r in reconstruct.ROLES}
+        design = reconstruct._design(covs, reconstruct._ages(rng, tg, n))
+        info = {}
+        arms, X = reconstruct._structure_search(rng, tg, design, small, info, n_jobs=n_jobs)
+        return arms, X, info
+
+    (a1, x1, i1), (a2, x2, i2) = run(1), run(2)
+    assert i1 == i2 and len(i1["structure_z"]) == reconstruct.STRUCTURE_ATTEMPTS
+    assert len(i1["restored_from"]) == reconstruct.RESTORE_ATTEMPTS
+    # phase B starts from the phase A runs with the largest |z|
+    ranked = sorted(range(len(i1["structure_z"])), key=lambda k: -i1["structure_z"][k])
+    assert i1["restored_from"] == ranked[:reconstruct.RESTORE_ATTEMPTS]
+    for r in reconstruct.ROLES:
+        for f in ("pfs", "pfs_e", "os", "os_e"):
+            np.testing.assert_array_equal(getattr(a1[r], f), getattr(a2[r], f))
+        np.testing.assert_array_equal(x1[r], x2[r])
