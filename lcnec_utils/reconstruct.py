@@ -1068,17 +1068,18 @@ class _SurvivalSearch:
         a = self.arms[r]
         i = rng.integers(self.n[r])
         delta = int(rng.integers(1, 30 if rng.random() < 0.8 else 120)) * (1 if rng.random() < 0.5 else -1)
-        saved = (a.pfs[i], a.os[i])
         if a.pfs_e[i] == 0:
-            a.pfs[i] += delta
-            a.os[i] += delta
-            changed = ("pfs", "os")
-        elif rng.random() < 0.5:
-            a.pfs[i] += delta
-            changed = ("pfs",)
-        else:
-            a.os[i] += delta
-            changed = ("os",)
+            return self._set_times(r, i, a.pfs[i] + delta, a.os[i] + delta, ("pfs", "os"))
+        if rng.random() < 0.5:
+            return self._set_times(r, i, a.pfs[i] + delta, a.os[i], ("pfs",))
+        return self._set_times(r, i, a.pfs[i], a.os[i] + delta, ("os",))
+
+    def _set_times(self, r: str, i: int, pfs, os_, changed: tuple[str, ...]):
+        """Patient ``i`` of arm ``r`` gets these PFS and OS times if the arm's hard constraints
+        still hold: returns (undo, arm, changed endpoints), else None with the times unchanged."""
+        a = self.arms[r]
+        saved = (a.pfs[i], a.os[i])
+        a.pfs[i], a.os[i] = pfs, os_
         if not _arm_valid(a, self.kt[r], changed):
             a.pfs[i], a.os[i] = saved
             return None
@@ -1115,23 +1116,12 @@ class _SurvivalSearch:
         r = ROLES[rng.integers(2)]
         a = self.arms[r]
         i = rng.integers(self.n[r])
-        saved = (a.pfs[i], a.os[i])
         if a.pfs_e[i] == 0:
-            a.pfs[i] = a.os[i] = int(rng.integers(_tenths(MIN_PFS), _tenths(MAX_OS) + 1))
-            changed = ("pfs", "os")
-        elif rng.random() < 0.5:
-            a.pfs[i] = int(rng.integers(_tenths(MIN_PFS), a.os[i] + 1))
-            changed = ("pfs",)
-        else:
-            a.os[i] = int(rng.integers(a.pfs[i], _tenths(MAX_OS) + 1))
-            changed = ("os",)
-        if not _arm_valid(a, self.kt[r], changed):
-            a.pfs[i], a.os[i] = saved
-            return None
-
-        def undo():
-            a.pfs[i], a.os[i] = saved
-        return undo, r, changed
+            t = int(rng.integers(_tenths(MIN_PFS), _tenths(MAX_OS) + 1))
+            return self._set_times(r, i, t, t, ("pfs", "os"))
+        if rng.random() < 0.5:
+            return self._set_times(r, i, int(rng.integers(_tenths(MIN_PFS), a.os[i] + 1)), a.os[i], ("pfs",))
+        return self._set_times(r, i, a.pfs[i], int(rng.integers(a.pfs[i], _tenths(MAX_OS) + 1)), ("os",))
 
     def _outcome_swap_move(self):
         """Two patients of one arm exchange their outcomes (PFS and OS, times and events): the arm's
