@@ -1007,13 +1007,14 @@ class _SurvivalSearch:
                 m[f"{ep}.cox_multivariable.{_COV_OF_TERM.get(term, term)}.hr"] = float(beta[k])
         return m, beta
 
-    def cost(self, parts: Mapping[str, Mapping[str, float]]) -> float:
+    def cost(self, parts: Mapping[str, Mapping[str, float]], soft: Sequence[_Soft] | None = None) -> float:
+        """The search's usual objective; ``soft``: the soft targets to use instead of all of them."""
         m: dict[str, float] = {}
         for part in parts.values():
             m.update(part)
         with_cox = "pfs.cox" in parts
         c = 0.0
-        for s in self.soft:
+        for s in (self.soft if soft is None else soft):
             v = m.get(s.key)
             if v is None:
                 if with_cox and s.is_cox:
@@ -1524,11 +1525,7 @@ def _restore_objective(search: "_SurvivalSearch"):
     lo, hi = PFS_HR_WINDOW
 
     def objective(parts):
-        saved, search.soft = search.soft, soft
-        try:
-            c = search.cost(parts)
-        finally:
-            search.soft = saved
+        c = search.cost(parts, soft)
         m = parts.get("os.cox", {})
         c += sum(100.0 * max(0.0, s.scaled(m[s.key]) - 0.9) for s in os_arm if s.key in m)
         hz = _pfs_arm_z(parts)
