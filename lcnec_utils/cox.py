@@ -237,35 +237,33 @@ def _fit_frame(dm: DesignMatrix, alpha: float, method: str = "Cox PH, Efron ties
 
     frame = dm.frame
     n, events = len(frame), int(frame["event"].sum())
+    if events == 0:
+        return not_fitted(dm, "no events: the Cox model cannot be fitted", method)
     caught: list[str] = []
     model = None
     converged = True
-    if events == 0:
-        caught.append("no events: the Cox model cannot be fitted")
-        converged = False
-    else:
-        with warnings.catch_warnings(record=True) as record:
-            warnings.simplefilter("always")
-            try:
-                # precision 1e-9: lifelines' default 1e-7 stops on a Newton decrement
-                # < 1e-7, leaving the coefficient off by up to ~sqrt(2e-7)·SE (3e-3
-                # relative on a 10-patient example); 1e-9 agrees with R coxph to 1e-6.
-                model = CoxPHFitter(alpha=alpha, **fitter_kwargs).fit(
-                    frame, duration_col="duration", event_col="event",
-                    fit_options={"precision": 1e-9},
-                )
-            except Exception as exc:  # lifelines ConvergenceError, singular matrices
-                converged = False
-                caught.append(f"{type(exc).__name__}: {exc}")
-        for w in record:
-            name = type(w.message).__name__
-            if "Convergence" in name or issubclass(w.category, RuntimeWarning):
-                caught.append(f"{name}: {str(w.message).strip()}")
-        # lifelines also warns on low variance / correlation with duration (possible
-        # separation) without failing: kept in ``warnings``; only a Newton-Raphson
-        # step that did not settle makes the fit "not converged".
-        if any("norm(delta)" in c or "did not converge" in c for c in caught):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        try:
+            # precision 1e-9: lifelines' default 1e-7 stops on a Newton decrement
+            # < 1e-7, leaving the coefficient off by up to ~sqrt(2e-7)·SE (3e-3
+            # relative on a 10-patient example); 1e-9 agrees with R coxph to 1e-6.
+            model = CoxPHFitter(alpha=alpha, **fitter_kwargs).fit(
+                frame, duration_col="duration", event_col="event",
+                fit_options={"precision": 1e-9},
+            )
+        except Exception as exc:  # lifelines ConvergenceError, singular matrices
             converged = False
+            caught.append(f"{type(exc).__name__}: {exc}")
+    for w in record:
+        name = type(w.message).__name__
+        if "Convergence" in name or issubclass(w.category, RuntimeWarning):
+            caught.append(f"{name}: {str(w.message).strip()}")
+    # lifelines also warns on low variance / correlation with duration (possible
+    # separation) without failing: kept in ``warnings``; only a Newton-Raphson
+    # step that did not settle makes the fit "not converged".
+    if any("norm(delta)" in c or "did not converge" in c for c in caught):
+        converged = False
     if model is None:
         table = _empty_table(dm.terms)
     else:
