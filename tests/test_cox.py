@@ -293,3 +293,12 @@ def test_absent_covariate_column_switches_off_only_its_terms(rossi_cohort, rossi
     table = cox.cox_table(cohort, "os", rossi_params)
     assert table.attrs["absent_covariates"] == ["mar"]
     assert "mar" not in set(table["term"])
+
+
+def test_a_cohort_without_events_gives_a_not_converged_model(rossi_cohort, rossi_params):
+    censored = rossi_cohort.assign(os_event=0)
+    res = cox.fit_cox(censored, "os", ROSSI_COVARIATES, rossi_params)
+    assert not res.converged and res.model is None and res.events == 0 and res.n == len(censored)
+    assert res.warnings == ["no events: the Cox model cannot be fitted"]
+    assert list(res.table["term"]) == ["treatment", *ROSSI_COVARIATES]
+    assert res.table["hr"].isna().all()
