@@ -55,7 +55,10 @@ Choices and published numbers that cannot all hold (evidence in
   p <= 0.046): the search holds HR at the low end of its tolerance and
   |z| >= 2. The OS upper bound is missed, not shown impossible: it needs
   SE <= 0.407 at HR 0.50, just above the floor, i.e. every death's risk set
-  near the same weighted arm share; the searches reach 0.41-0.45.
+  near the same weighted arm share. An ideal covariate
+  (:func:`ideal_covariate_se`) gets there on some orders of deaths that keep
+  every Kaplan-Meier target, not on the committed cohort's (0.417); the real
+  covariates have reached 0.41-0.45.
 * PFS median CI of the treatment arm (7.6-12.4 around 10.5) is not symmetric,
   SPSS's median +/- 1.96 SE is: at least one bound is 0.5 or more away.
 * Table 2: ECOG 0-1 arm counts 13 + 15 = 28 against a printed total of 27; the
@@ -1774,6 +1777,100 @@ def _cox_reachable(hr: float, lo: float, hi: float, p: float, d_treatment: int,
             "all": bool((ok_lo & ok_hi & ok_p).any()), "se_min": se_min}
 
 
+@dataclass
+class IdealCovariateBound:
+    """Result of :func:`ideal_covariate_se`: the smallest SE(log HR) of the arm term found,
+    the Wald upper bound it gives at ``hr``, and the ideal covariate (one value per patient)."""
+
+    hr: float
+    se: float
+    ci_high: float
+    score: np.ndarray
+    converged: bool
+
+
+def ideal_covariate_se(time, event, arm, hr: float, starts: int = 8, seed: int = 0) -> IdealCovariateBound:
+    """The smallest standard error of the 0/1 arm's log HR that *any* covariates could give on
+    these survival times, with the arm's fitted HR equal to ``hr``.
+
+    Whatever covariates X a Cox model adjusts for, at its estimate (beta, gamma) their whole
+    contribution is one column, the linear predictor s = X gamma, and the model [arm, s] has
+    its estimate at (beta, 1) (same score equations). By Cauchy-Schwarz in the information's
+    inner product the arm term's information in [arm, X] is at most that in [arm, s]. So the
+    SE any covariates give is at least the minimum, over a free score s (one real value per
+    patient, "the ideal covariate"), of SE(beta) in the model [arm, s], subject to (beta, 1)
+    being its estimate (both score equations zero; the partial likelihood is concave, so that
+    is the maximum).
+
+    That minimum is found by SLSQP (analytic gradients) from ``starts`` starting points
+    (zeros, then seeded normal draws): a non-convex problem, so the result is the best found,
+    not a certificate. Efron's ties, as the book's Cox fits (lifelines ``CoxPHFitter``);
+    Wald SE from the inverse observed information. Written by hand: no library optimises over
+    a covariate.
+    """
+    from scipy.optimize import minimize
+
+    t = np.asarray(time, float)
+    e = np.asarray(event, float)
+    g = np.asarray(arm, float)
+    setup = _EfronSetup(t, e)
+    A, ev = setup.A, setup.ev
+    beta = math.log(hr)
+    deaths_of = np.bincount(ev, minlength=g.size).astype(float)  # events per patient
+    cache: dict[str, Any] = {}
+
+    def pieces(x):
+        # x = log weight of each patient = beta * arm + s (the score s up to the arm term)
+        if cache.get("x") is not None and np.array_equal(cache["x"], x):
+            return cache["val"]
+        s = x - beta * g
+        v = np.exp(x - x.max())
+        W = A * v[None, :] / (A @ v)[:, None]  # each event's risk-set weights, rows sum to 1
+        m_a, m_s, m_ss, m_as = W @ g, W @ s, W @ (s * s), W @ (g * s)
+        U = np.array([g[ev].sum() - m_a.sum(), s[ev].sum() - m_s.sum()])
+        i_aa, i_as, i_ss = (m_a * (1 - m_a)).sum(), (m_as - m_a * m_s).sum(), (m_ss - m_s**2).sum()
+        # derivatives of the weighted means with respect to each x_i
+        d_a = W * (g[None, :] - m_a[:, None])
+        d_s = W * (s[None, :] - m_s[:, None] + 1.0)
+        d_ss = W * (s[None, :] ** 2 - m_ss[:, None] + 2 * s[None, :])
+        d_as = W * ((g * s)[None, :] - m_as[:, None] + g[None, :])
+        dU = np.vstack([-d_a.sum(0), deaths_of - d_s.sum(0)])
+        di_aa = ((1 - 2 * m_a)[:, None] * d_a).sum(0)
+        di_as = (d_as - m_s[:, None] * d_a - m_a[:, None] * d_s).sum(0)
+        di_ss = (d_ss - 2 * m_s[:, None] * d_s).sum(0)
+        det = i_aa * i_ss - i_as**2
+        if det <= 1e-12:
+            val = (1e6, np.zeros_like(x), U, dU)
+        else:
+            var = i_ss / det  # (I^-1) for the arm term
+            ddet = di_aa * i_ss + i_aa * di_ss - 2 * i_as * di_as
+            val = (var, (di_ss * det - i_ss * ddet) / det**2, U, dU)
+        cache["x"], cache["val"] = x.copy(), val
+        return val
+
+    n = g.size
+    first = np.zeros(n)
+    first[0] = 1.0  # the scale of the weights is free: fix x_0 = 0
+    constraints = [{"type": "eq", "fun": lambda x: pieces(x)[2], "jac": lambda x: pieces(x)[3]},
+                   {"type": "eq", "fun": lambda x: x[:1], "jac": lambda x: first[None, :]}]
+    rng = np.random.default_rng(seed)
+    best = None
+    for k in range(starts):
+        x0 = np.zeros(n) if k == 0 else rng.normal(0.0, 1.5, n)
+        x0[0] = 0.0
+        res = minimize(lambda x: pieces(x)[0], x0, jac=lambda x: pieces(x)[1], method="SLSQP",
+                       constraints=constraints, bounds=[(-12.0, 12.0)] * n,
+                       options={"maxiter": 2000, "ftol": 1e-12})
+        var, _, U, _ = pieces(res.x)
+        feasible = bool(np.abs(U).max() < 1e-7) and var < 1e6
+        if feasible and (best is None or var < best[0]):
+            best = (var, res.x.copy())
+    if best is None:
+        return IdealCovariateBound(hr, math.nan, math.nan, np.full(n, np.nan), False)
+    se = math.sqrt(best[0])
+    return IdealCovariateBound(hr, se, hr * math.exp(_Z * se), best[1] - beta * g, True)
+
+
 def _fmt(x: Any) -> Any:
     if x is None:
         return None
@@ -1923,6 +2020,17 @@ def evaluate_targets(cohort: pd.DataFrame, ae: pd.DataFrame | None,
                 if None not in (lo_, hi_, ulo, uhi):
                     note += (f"; this cohort: SE {math.log(hi_ / lo_) / (2 * _Z):.3f} "
                              f"(arm alone: {math.log(uhi / ulo) / (2 * _Z):.3f})")
+                if not ok and reach[stat] and stat in ("ci_low", "ci_high"):
+                    # the HR end that leaves the bound the most room
+                    edge = t["hr"] + (-1 if stat == "ci_high" else 1) * TOLERANCES["cox_hr"]
+                    ideal = ideal_covariate_se(cohort[f"{ep}_months"], cohort[f"{ep}_event"],
+                                               (cohort["group"] == TREATMENT).astype(float), edge)
+                    if ideal.converged:
+                        bound = edge * math.exp((1 if stat == "ci_high" else -1) * _Z * ideal.se)
+                        note += (f"; on this cohort's times the smallest SE found for an ideal covariate "
+                                 f"(one free value per patient, the most any covariates could give: "
+                                 f"ideal_covariate_se) is {ideal.se:.3f} at HR {edge:.2f}, {stat} {bound:.3f}: "
+                                 "the order of the deaths, more than the covariates, keeps it out of reach")
             add(key, f"{ep.upper()} multivariable Cox, arm {stat}", t[stat], got, tol, ok, note,
                 impossible and not ok)
 

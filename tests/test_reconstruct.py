@@ -256,6 +256,46 @@ def test_pfs_arm_information_is_the_cox_information_of_the_arm_term():
     assert small == pytest.approx((1 / 3) * (2 / 3))
 
 
+def test_ideal_covariate_is_a_cox_fit_with_that_covariate(committed):
+    # independent reference: lifelines fits [arm, score] on the committed cohort's OS times; the
+    # optimiser's claim (HR as asked, score coefficient 1, that SE) must be what the fit gives
+    from lifelines import CoxPHFitter
+
+    cohort, _ = committed
+    arm = (cohort["group"] == reconstruct.TREATMENT).astype(float).to_numpy()
+    ideal = reconstruct.ideal_covariate_se(cohort["os_months"], cohort["os_event"], arm, 0.50)
+    assert ideal.converged
+    frame = pd.DataFrame({"T": cohort["os_months"], "E": cohort["os_event"], "arm": arm, "score": ideal.score})
+    fit = CoxPHFitter().fit(frame, "T", "E")
+    assert fit.hazard_ratios_["arm"] == pytest.approx(0.50, abs=1e-4)
+    assert fit.params_["score"] == pytest.approx(1.0, abs=1e-4)
+    assert fit.standard_errors_["arm"] == pytest.approx(ideal.se, abs=1e-4)
+    assert ideal.ci_high == pytest.approx(0.50 * math.exp(1.959964 * ideal.se), rel=1e-6)
+    # these times keep the OS upper bound out of tolerance whatever the covariates (the note says so)
+    assert ideal.ci_high > 1.01 + reconstruct.TOLERANCES["cox_ci"]
+
+
+@pytest.mark.parametrize("seed", [0, 3, 5])
+def test_ideal_covariate_se_lies_between_the_floor_and_any_real_adjustment(seed):
+    # the projection argument: real covariates with arm HR h give an SE no smaller than the ideal
+    # covariate's at h, which is no smaller than sqrt(1/d1 + 1/d0); reference fits by lifelines
+    from lifelines import CoxPHFitter
+
+    rng = np.random.default_rng(seed)
+    n = 40
+    arm = (np.arange(n) < n // 2).astype(float)
+    X = np.column_stack([rng.normal(0, 1, n), rng.random(n) < 0.4, rng.random(n) < 0.3]).astype(float)
+    hazard = np.exp(-0.7 * arm + X @ np.array([0.8, 0.6, -0.5]))
+    death = np.round(rng.exponential(1 / hazard) * 10, 1) + 0.1
+    cut = np.round(rng.uniform(5, 30, n), 1)
+    t, e = np.minimum(death, cut), (death <= cut).astype(float)
+    frame = pd.DataFrame(np.column_stack([t, e, arm, X]), columns=["T", "E", "arm", "x1", "x2", "x3"])
+    fit = CoxPHFitter().fit(frame, "T", "E")
+    ideal = reconstruct.ideal_covariate_se(t, e, arm, float(fit.hazard_ratios_["arm"]))
+    floor = math.sqrt(1 / e[arm == 1].sum() + 1 / e[arm == 0].sum())
+    assert floor - 1e-9 <= ideal.se <= float(fit.standard_errors_["arm"]) + 1e-9
+
+
 def test_structural_moves_keep_the_hard_constraints():
     tg = reconstruct.published_targets()
     rng = np.random.default_rng(11)
