@@ -2027,10 +2027,12 @@ def evaluate_targets(cohort: pd.DataFrame, ae: pd.DataFrame | None,
                                                (cohort["group"] == TREATMENT).astype(float), edge)
                     if ideal.converged:
                         bound = edge * math.exp((1 if stat == "ci_high" else -1) * _Z * ideal.se)
+                        room = abs(bound - t[stat]) <= tol
                         note += (f"; on this cohort's times the smallest SE found for an ideal covariate "
                                  f"(one free value per patient, the most any covariates could give: "
                                  f"ideal_covariate_se) is {ideal.se:.3f} at HR {edge:.2f}, {stat} {bound:.3f}: "
-                                 "the order of the deaths, more than the covariates, keeps it out of reach")
+                                 + ("these times leave room, the covariates fall short" if room else
+                                    "the order of the deaths, more than the covariates, keeps it out of reach"))
             add(key, f"{ep.upper()} multivariable Cox, arm {stat}", t[stat], got, tol, ok, note,
                 impossible and not ok)
 
