@@ -2021,12 +2021,12 @@ def evaluate_targets(cohort: pd.DataFrame, ae: pd.DataFrame | None,
                     note += (f"; this cohort: SE {math.log(hi_ / lo_) / (2 * _Z):.3f} "
                              f"(arm alone: {math.log(uhi / ulo) / (2 * _Z):.3f})")
                 if not ok and reach[stat] and stat in ("ci_low", "ci_high"):
-                    # the HR end that leaves the bound the most room
-                    edge = t["hr"] + (-1 if stat == "ci_high" else 1) * TOLERANCES["cox_hr"]
+                    side = 1 if stat == "ci_high" else -1
+                    edge = t["hr"] - side * TOLERANCES["cox_hr"]  # the HR end leaving the bound most room
                     ideal = ideal_covariate_se(cohort[f"{ep}_months"], cohort[f"{ep}_event"],
                                                (cohort["group"] == TREATMENT).astype(float), edge)
                     if ideal.converged:
-                        bound = edge * math.exp((1 if stat == "ci_high" else -1) * _Z * ideal.se)
+                        bound = edge * math.exp(side * _Z * ideal.se)
                         room = abs(bound - t[stat]) <= tol
                         note += (f"; on this cohort's times the smallest SE found for an ideal covariate "
                                  f"(one free value per patient, the most any covariates could give: "
