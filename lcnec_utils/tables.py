@@ -176,6 +176,9 @@ def ici_class_key(cls: str) -> str:
 # --------------------------------------------------------------------------
 
 
+PROSE_COLUMNS = {"Note", "Notes"}  # text columns that hold sentences
+
+
 class HTMLTable(str):
     """A formatted table for Jupyter Book: the HTML of a pandas ``Styler``
     wrapped in ``<div class="lcnec-table-wrap" style="overflow-x:auto">`` so
@@ -225,7 +228,7 @@ def style_table(
     df = df.reset_index(drop=True)
     if text_columns is None:
         text_columns = [df.columns[0]] if len(df.columns) else []
-        text_columns += [c for c in df.columns if str(c) in {"Test", "Note", "Notes", "Term"}]
+        text_columns += [c for c in df.columns if str(c) in {"Test", "Term"} | PROSE_COLUMNS]
     text_columns = [c for c in text_columns if c in df.columns]
     number_columns = [c for c in df.columns if c not in text_columns]
     uid = hashlib.sha1(
@@ -252,7 +255,10 @@ def style_table(
         col_styles[c] = [{"selector": "td", "props": [("text-align", "right"), ("white-space", "nowrap"),
                                                       ("font-variant-numeric", "tabular-nums")]}]
     for c in text_columns:
-        col_styles[c] = [{"selector": "td", "props": [("text-align", "left")]},
+        td = [("text-align", "left")]
+        if str(c) in PROSE_COLUMNS:  # sentences wrap at a readable width, not squeezed by identifiers
+            td.append(("min-width", "24em"))
+        col_styles[c] = [{"selector": "td", "props": td},
                          {"selector": "th", "props": [("text-align", "left")]}]
     if col_styles:
         styler = styler.set_table_styles(col_styles, overwrite=False)

@@ -548,6 +548,17 @@ def test_style_table_scrolls_escapes_and_is_deterministic(cohort, params):
     assert "&lt;0.001" in T.style_table(df).to_html()
 
 
+def test_style_table_gives_only_sentence_columns_a_readable_width():
+    # a Note column is not squeezed to a few words by long identifiers beside it; others keep auto width
+    import re
+
+    df = pd.DataFrame({"Target": ["os.cox_multivariable.ci_high"], "Achieved": ["1.22"],
+                       "Note": ["a sentence long enough to wrap over several lines of a narrow column"]})
+    rules = dict(re.findall(r"td\.(col\d) \{([^}]*)\}", T.style_table(df).to_html()))
+    assert "min-width: 24em" in rules["col2"]
+    assert "min-width" not in rules["col0"] and "min-width" not in rules["col1"]
+
+
 # ---------------------------------------------------------------- scale
 
 
