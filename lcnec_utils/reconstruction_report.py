@@ -16,6 +16,11 @@ import pandas as pd
 
 #: The ensemble summary shipped beside the cohort (``lcnec synth --ensemble N``).
 ENSEMBLE_FILE = "lcnec_synthetic_ensemble.csv"
+#: A second cohort, found by a longer exploratory search than ``lcnec synth`` runs
+#: (``docs/OPEN-TARGETS.md``): evidence that what the generator misses is reachable.
+#: The book never analyses it.
+WITNESS_COHORT_FILE = "lcnec_witness_cohort.csv"
+WITNESS_AE_FILE = "lcnec_witness_adverse_events.csv"
 
 _STATUS_LABEL = {"met": "met", "missed": "MISSED", "impossible": "impossible (see note)"}
 
@@ -45,6 +50,26 @@ def format_targets(targets: pd.DataFrame) -> pd.DataFrame:
             "Tolerance": targets["tolerance"].map(_text),
             "Status": targets["status"].map(lambda s: _STATUS_LABEL.get(s, s)),
             "Note": targets["note"].fillna(""),
+        }
+    )
+
+
+def witness_comparison(shipped: pd.DataFrame, witness: pd.DataFrame) -> pd.DataFrame:
+    """The targets the shipped cohort misses, beside what the witness cohort achieves on them.
+
+    ``shipped`` and ``witness``: :func:`lcnec_utils.reconstruct.evaluate_targets` tables. An empty
+    frame when the shipped cohort misses nothing.
+    """
+    missed = shipped[shipped["status"] == "missed"].set_index("key")
+    other = witness.set_index("key").reindex(missed.index)
+    return pd.DataFrame(
+        {
+            "Target": missed.index,
+            "Published": missed["published"].map(_text).to_numpy(),
+            "Tolerance": missed["tolerance"].map(_text).to_numpy(),
+            "Shipped cohort": missed["achieved"].map(_text).to_numpy(),
+            "Witness cohort": other["achieved"].map(_text).to_numpy(),
+            "Witness status": other["status"].map(lambda s: _STATUS_LABEL.get(s, _text(s))).to_numpy(),
         }
     )
 
