@@ -30,7 +30,7 @@ KNOWN_IMPOSSIBLE = {
     "pfs.median_ci_low.treatment",  # printed interval is not symmetric
     "pfs.median_ci_high.treatment",
 }
-#: Missed, not provably impossible: the printed CI is narrower than a Cox fit on these data gives.
+#: Missed by the generator, reachable: data/lcnec_witness_cohort.csv meets it (a longer search).
 KNOWN_MISSED = {"os.cox_multivariable.ci_high"}
 
 
