@@ -1802,28 +1802,52 @@ def ideal_covariate_se(time, event, arm, hr: float, starts: int = 8, seed: int =
     being its estimate (both score equations zero; the partial likelihood is concave, so that
     is the maximum).
 
-    That minimum is found by SLSQP (analytic gradients) from ``starts`` starting points
-    (zeros, then seeded normal draws): a non-convex problem, so the result is the best found,
-    not a certificate. Efron's ties, as the book's Cox fits (lifelines ``CoxPHFitter``);
-    Wald SE from the inverse observed information. Written by hand: no library optimises over
+    That minimum is found by SLSQP (analytic gradients, :class:`IdealCovariateSolver`) from
+    ``starts`` starting points (zeros, then seeded normal draws): a non-convex problem, so the
+    result is the best found, not a certificate. Efron's ties, as the book's Cox fits
+    (lifelines ``CoxPHFitter``); Wald SE from the inverse observed information. Written by hand: no library optimises over
     a covariate.
     """
-    from scipy.optimize import minimize
+    solver = IdealCovariateSolver(time, event, arm, hr)
+    n = solver.g.size
+    rng = np.random.default_rng(seed)
+    best = None
+    for k in range(starts):
+        x0 = np.zeros(n) if k == 0 else rng.normal(0.0, 1.5, n)
+        var, x, feasible = solver.solve(x0)
+        if feasible and (best is None or var < best[0]):
+            best = (var, x)
+    if best is None:
+        return IdealCovariateBound(hr, math.nan, math.nan, np.full(n, np.nan), False)
+    se = math.sqrt(best[0])
+    return IdealCovariateBound(hr, se, hr * math.exp(_Z * se), best[1] - solver.beta * solver.g, True)
 
-    t = np.asarray(time, float)
-    e = np.asarray(event, float)
-    g = np.asarray(arm, float)
-    setup = _EfronSetup(t, e)
-    A, ev = setup.A, setup.ev
-    beta = math.log(hr)
-    deaths_of = np.bincount(ev, minlength=g.size).astype(float)  # events per patient
-    cache: dict[str, Any] = {}
 
-    def pieces(x):
-        # x = log weight of each patient = beta * arm + s (the score s up to the arm term)
+class IdealCovariateSolver:
+    """One local solve of :func:`ideal_covariate_se`'s problem on fixed times, from a given start.
+
+    The unknown is x = beta * arm + s, each patient's log weight (x_0 = 0 fixes the free scale);
+    the objective is Var(beta_hat) = (I^-1)_arm,arm of the model [arm, s], subject to both
+    score equations. Analytic gradients of both (Efron's ties). Split out so that a search over
+    the times can warm-start each solve from the previous order's x (a few ms instead of 50).
+    """
+
+    def __init__(self, time, event, arm, hr: float):
+        t = np.asarray(time, float)
+        self.g = np.asarray(arm, float)
+        setup = _EfronSetup(t, np.asarray(event, float))
+        self.A, self.ev = setup.A, setup.ev
+        self.beta = math.log(hr)
+        self.deaths_of = np.bincount(self.ev, minlength=self.g.size).astype(float)  # events per patient
+        self._cache: dict[str, Any] = {}
+
+    def pieces(self, x):
+        """(Var, its gradient, the two scores, their Jacobian) at x."""
+        cache = self._cache
         if cache.get("x") is not None and np.array_equal(cache["x"], x):
             return cache["val"]
-        s = x - beta * g
+        A, g, ev = self.A, self.g, self.ev
+        s = x - self.beta * g
         v = np.exp(x - x.max())
         W = A * v[None, :] / (A @ v)[:, None]  # each event's risk-set weights, rows sum to 1
         m_a, m_s, m_ss, m_as = W @ g, W @ s, W @ (s * s), W @ (g * s)
@@ -1834,7 +1858,7 @@ def ideal_covariate_se(time, event, arm, hr: float, starts: int = 8, seed: int =
         d_s = W * (s[None, :] - m_s[:, None] + 1.0)
         d_ss = W * (s[None, :] ** 2 - m_ss[:, None] + 2 * s[None, :])
         d_as = W * ((g * s)[None, :] - m_as[:, None] + g[None, :])
-        dU = np.vstack([-d_a.sum(0), deaths_of - d_s.sum(0)])
+        dU = np.vstack([-d_a.sum(0), self.deaths_of - d_s.sum(0)])
         di_aa = ((1 - 2 * m_a)[:, None] * d_a).sum(0)
         di_as = (d_as - m_s[:, None] * d_a - m_a[:, None] * d_s).sum(0)
         di_ss = (d_ss - 2 * m_s[:, None] * d_s).sum(0)
@@ -1848,27 +1872,22 @@ def ideal_covariate_se(time, event, arm, hr: float, starts: int = 8, seed: int =
         cache["x"], cache["val"] = x.copy(), val
         return val
 
-    n = g.size
-    first = np.zeros(n)
-    first[0] = 1.0  # the scale of the weights is free: fix x_0 = 0
-    constraints = [{"type": "eq", "fun": lambda x: pieces(x)[2], "jac": lambda x: pieces(x)[3]},
-                   {"type": "eq", "fun": lambda x: x[:1], "jac": lambda x: first[None, :]}]
-    rng = np.random.default_rng(seed)
-    best = None
-    for k in range(starts):
-        x0 = np.zeros(n) if k == 0 else rng.normal(0.0, 1.5, n)
+    def solve(self, x0, maxiter: int = 2000) -> tuple[float, np.ndarray, bool]:
+        """SLSQP from ``x0`` (its first entry is set to 0): (Var, x, feasible: scores below 1e-7)."""
+        from scipy.optimize import minimize
+
+        n = self.g.size
+        x0 = np.array(x0, float)
         x0[0] = 0.0
-        res = minimize(lambda x: pieces(x)[0], x0, jac=lambda x: pieces(x)[1], method="SLSQP",
+        first = np.zeros(n)
+        first[0] = 1.0
+        constraints = [{"type": "eq", "fun": lambda x: self.pieces(x)[2], "jac": lambda x: self.pieces(x)[3]},
+                       {"type": "eq", "fun": lambda x: x[:1], "jac": lambda x: first[None, :]}]
+        res = minimize(lambda x: self.pieces(x)[0], x0, jac=lambda x: self.pieces(x)[1], method="SLSQP",
                        constraints=constraints, bounds=[(-12.0, 12.0)] * n,
-                       options={"maxiter": 2000, "ftol": 1e-12})
-        var, _, U, _ = pieces(res.x)
-        feasible = bool(np.abs(U).max() < 1e-7) and var < 1e6
-        if feasible and (best is None or var < best[0]):
-            best = (var, res.x.copy())
-    if best is None:
-        return IdealCovariateBound(hr, math.nan, math.nan, np.full(n, np.nan), False)
-    se = math.sqrt(best[0])
-    return IdealCovariateBound(hr, se, hr * math.exp(_Z * se), best[1] - beta * g, True)
+                       options={"maxiter": maxiter, "ftol": 1e-12})
+        var, _, U, _ = self.pieces(res.x)
+        return float(var), res.x.copy(), bool(np.abs(U).max() < 1e-7) and var < 1e6
 
 
 def _fmt(x: Any) -> Any:
