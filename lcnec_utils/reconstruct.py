@@ -53,12 +53,14 @@ Choices and published numbers that cannot all hold (evidence in
   The printed Cox CIs imply SE 0.30 (PFS) and 0.31 (OS), below both floors.
   Within the tolerances the PFS arm term is met in full (HR 0.46, SE <= 0.389,
   p <= 0.046): the search holds HR at the low end of its tolerance and
-  |z| >= 2. The OS upper bound is missed, not shown impossible: it needs
-  SE <= 0.407 at HR 0.50, just above the floor, i.e. every death's risk set
-  near the same weighted arm share. An ideal covariate
+  |z| >= 2. The OS upper bound is missed by this generator but reachable: it
+  needs SE <= 0.407 at HR 0.50, just above the floor, i.e. every death's risk
+  set near the same weighted arm share. An ideal covariate
   (:func:`ideal_covariate_se`) gets there on some orders of deaths that keep
-  every Kaplan-Meier target, not on the committed cohort's (0.417); the real
-  covariates have reached 0.41-0.45.
+  every Kaplan-Meier target, not on the committed cohort's (0.417). A longer
+  search (``docs/witness-search``, minutes rather than this generator's
+  seconds) found a cohort meeting it with every other reachable target
+  (``data/lcnec_witness_cohort.csv``, SE 0.406 at HR 0.500).
 * PFS median CI of the treatment arm (7.6-12.4 around 10.5) is not symmetric,
   SPSS's median +/- 1.96 SE is: at least one bound is 0.5 or more away.
 * Table 2: ECOG 0-1 arm counts 13 + 15 = 28 against a printed total of 27; the
@@ -1805,8 +1807,8 @@ def ideal_covariate_se(time, event, arm, hr: float, starts: int = 8, seed: int =
     That minimum is found by SLSQP (analytic gradients, :class:`IdealCovariateSolver`) from
     ``starts`` starting points (zeros, then seeded normal draws): a non-convex problem, so the
     result is the best found, not a certificate. Efron's ties, as the book's Cox fits
-    (lifelines ``CoxPHFitter``); Wald SE from the inverse observed information. Written by hand: no library optimises over
-    a covariate.
+    (lifelines ``CoxPHFitter``); Wald SE from the inverse observed information. Written by
+    hand: no library optimises over a covariate.
     """
     solver = IdealCovariateSolver(time, event, arm, hr)
     n = solver.g.size
