@@ -162,7 +162,7 @@ def write_witness(arms, X, out_dir: Path) -> tuple[Path, Path]:
     n = {r: int(tg[f"n.{r}"]) for r in R.ROLES}
     R._initial_times(rng, tg)  # advance the stream as reconstruct() does
     covs = {r: R._covariates(rng, tg, r, n[r]) for r in R.ROLES}
-    ages = R._ages(rng, tg, n)
+    R._ages(rng, tg, n)  # drawn only to keep the stream: the ages come from X below
     labs = R._labs(rng, tg, n)
     ages = {r: R._write_back(X[r], covs[r]) for r in R.ROLES}
     cohort, ae = R._assemble(np.random.default_rng(1), tg, arms, covs, ages, labs)
