@@ -1636,16 +1636,23 @@ def _main_stages(rng, tg, arms, X, initial_times, budget: SearchBudget, info: di
     return search
 
 
-def reconstruct(seed: int = DEFAULT_SEED, published: Mapping[str, Any] | None = None,
-                budget: SearchBudget = FULL_BUDGET) -> Reconstruction:
-    """One synthetic cohort (and AE table) meeting the published aggregates; deterministic in ``seed``."""
-    tg = published_targets(published)
-    rng = np.random.default_rng(seed)
+def _first_draws(rng, tg: Mapping[str, Any]):
+    """What :func:`reconstruct` draws before its search, in stream order: the starting times,
+    the count placements, the ages and the laboratory values (arms, covs, ages, labs)."""
     n = {r: int(tg[f"n.{r}"]) for r in ROLES}
     arms = _initial_times(rng, tg)
     covs = {r: _covariates(rng, tg, r, n[r]) for r in ROLES}
     ages = _ages(rng, tg, n)
     labs = _labs(rng, tg, n)
+    return arms, covs, ages, labs
+
+
+def reconstruct(seed: int = DEFAULT_SEED, published: Mapping[str, Any] | None = None,
+                budget: SearchBudget = FULL_BUDGET) -> Reconstruction:
+    """One synthetic cohort (and AE table) meeting the published aggregates; deterministic in ``seed``."""
+    tg = published_targets(published)
+    rng = np.random.default_rng(seed)
+    arms, covs, ages, labs = _first_draws(rng, tg)
     info: dict[str, Any] = {}
     X = _design(covs, ages)
     if budget.structure:

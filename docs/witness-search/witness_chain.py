@@ -158,12 +158,7 @@ def stage_both_arms(search, iterations=400000, wall=1.1095, temp0=0.3):
 def write_witness(arms, X, out_dir: Path) -> tuple[Path, Path]:
     """The state as a cohort: the generator's covariate columns, ages and labs (default seed)."""
     tg = R.published_targets()
-    rng = np.random.default_rng(R.DEFAULT_SEED)
-    n = {r: int(tg[f"n.{r}"]) for r in R.ROLES}
-    R._initial_times(rng, tg)  # advance the stream as reconstruct() does
-    covs = {r: R._covariates(rng, tg, r, n[r]) for r in R.ROLES}
-    R._ages(rng, tg, n)  # drawn only to keep the stream: the ages come from X below
-    labs = R._labs(rng, tg, n)
+    _, covs, _, labs = R._first_draws(np.random.default_rng(R.DEFAULT_SEED), tg)  # times, ages: from the state
     ages = {r: R._write_back(X[r], covs[r]) for r in R.ROLES}
     cohort, ae = R._assemble(np.random.default_rng(1), tg, arms, covs, ages, labs)
     paths = out_dir / WITNESS_COHORT_FILE, out_dir / WITNESS_AE_FILE
