@@ -32,10 +32,10 @@ The generator is a deterministic constrained search (same seed, same bytes):
    treatment (alive patients at the cut-off, recent starts first) and the
    irAE table (one grade 1-2 event per patient) with the published counts.
 
-The search evaluates candidates with the small vectorised numpy statistics of
-this module (written by hand only because the inner loop needs speed; they are
-tested against lifelines); :func:`evaluate_targets` checks the result with the
-book's own modules (:mod:`lcnec_utils.survival`, :mod:`lcnec_utils.cox`,
+The search evaluates candidates with the compiled statistics of
+:mod:`lcnec_utils.fastsurv` (written by hand only because the inner loop needs
+speed; they are tested against lifelines); :func:`evaluate_targets` checks the
+result with the book's own modules (:mod:`lcnec_utils.survival`, :mod:`lcnec_utils.cox`,
 :mod:`lcnec_utils.tables`).
 
 Choices and published numbers that cannot all hold (evidence in
@@ -57,7 +57,7 @@ Choices and published numbers that cannot all hold (evidence in
   needs SE <= 0.407 at HR 0.50, just above the floor, i.e. every death's risk
   set near the same weighted arm share. An ideal covariate
   (:func:`ideal_covariate_se`) gets there on some orders of deaths that keep
-  every Kaplan-Meier target, not on the committed cohort's (0.417). A longer
+  every Kaplan-Meier target, not on the committed cohort's (0.444). A longer
   search (``docs/witness-search``, minutes rather than this generator's
   seconds) found a cohort meeting it with every other reachable target
   (``data/lcnec_witness_cohort.csv``, SE 0.406 at HR 0.500).
@@ -79,6 +79,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from . import fastsurv
 from .params import DATA_DIR, PAPER_COVARIATES
 
 DEFAULT_SEED = 20250101
@@ -164,200 +165,6 @@ def _load_published_values() -> dict[str, Any]:
     values.setdefault("response.cr.n.treatment", 0)
     values.setdefault("response.cr.n.reference", 0)
     return values
-
-
-# --------------------------------------------------------------------------
-# Fast statistics for the inner loop (hand-written for speed only; tested against lifelines)
-# --------------------------------------------------------------------------
-
-
-def _km_table(t: np.ndarray, e: np.ndarray):
-    """Distinct event times, at-risk counts, event counts and S after each (cumprod(1 - d/n))."""
-    ut, inv = np.unique(t, return_inverse=True)
-    d = np.bincount(inv, weights=e, minlength=ut.size)
-    c = np.bincount(inv, minlength=ut.size)
-    n = t.size - np.concatenate(([0], np.cumsum(c)[:-1]))
-    keep = d > 0
-    ut, n, d = ut[keep], n[keep].astype(float), d[keep]
-    return ut, n, d, np.cumprod(1.0 - d / n)
-
-
-def fast_km_median(t, e) -> float:
-    """First time S(t) <= 0.5 (NaN if not reached)."""
-    ut, _, _, s = _km_table(np.asarray(t, float), np.asarray(e, float))
-    hit = np.flatnonzero(s <= 0.5 + _TOL)
-    return float(ut[hit[0]]) if hit.size else math.nan
-
-
-def fast_km_at(t, e, when: float) -> float:
-    """Kaplan-Meier S(when)."""
-    ut, _, _, s = _km_table(np.asarray(t, float), np.asarray(e, float))
-    k = np.searchsorted(ut, when, side="right")
-    return float(s[k - 1]) if k else 1.0
-
-
-def fast_median_ci_spss(t, e, eps: float = 0.05) -> tuple[float, float, float]:
-    """(median, low, high): median ± z·SE, SE = Greenwood SE of S at the median / density.
-
-    Same estimator as :func:`lcnec_utils.survival.median_ci_spss`.
-    """
-    ut, n, d, s = _km_table(np.asarray(t, float), np.asarray(e, float))
-    hit = np.flatnonzero(s <= 0.5 + _TOL)
-    if not hit.size:
-        return math.nan, math.nan, math.nan
-    i = hit[0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g = np.cumsum(d / (n * (n - d)))
-    se_s = s[i] * math.sqrt(g[i]) if np.isfinite(g[i]) else math.nan
-    t_all = np.concatenate(([0.0], ut))
-    s_all = np.concatenate(([1.0], s))
-    up = np.flatnonzero(s_all >= 0.5 + eps - _TOL)
-    lo = np.flatnonzero(s_all <= 0.5 - eps + _TOL)
-    med = float(ut[i])
-    if not up.size or not lo.size or not math.isfinite(se_s):
-        return med, math.nan, math.nan
-    dens = (s_all[up[-1]] - s_all[lo[0]]) / (t_all[lo[0]] - t_all[up[-1]])
-    if not dens > 0:
-        return med, math.nan, math.nan
-    half = _Z * se_s / dens
-    return med, med - half, med + half
-
-
-def fast_logrank(t, e, g) -> tuple[float, float]:
-    """Two-group log-rank (chi2, p); ``g`` = 1 for the treatment arm."""
-    z = fast_logrank_z(t, e, g)
-    chi2 = z * z
-    return float(chi2), math.erfc(abs(z) / math.sqrt(2.0)) if math.isfinite(z) else math.nan
-
-
-def fast_logrank_z(t, e, g) -> float:
-    """Signed log-rank statistic (O - E) / sqrt(V) of the treatment arm (< 0: fewer events than expected)."""
-    oe, v = _logrank_oe_v(t, e, g)
-    return oe / math.sqrt(v) if v > 0 else math.nan
-
-
-def _logrank_oe_v(t, e, g) -> tuple[float, float]:
-    """Observed minus expected events of the treatment arm and the hypergeometric variance."""
-    t = np.asarray(t, float)
-    e = np.asarray(e, float)
-    g = np.asarray(g, float)
-    ut, inv = np.unique(t, return_inverse=True)
-    d = np.bincount(inv, weights=e, minlength=ut.size)
-    d1 = np.bincount(inv, weights=e * g, minlength=ut.size)
-    c = np.bincount(inv, minlength=ut.size)
-    c1 = np.bincount(inv, weights=g, minlength=ut.size)
-    n = t.size - np.concatenate(([0], np.cumsum(c)[:-1]))
-    n1 = g.sum() - np.concatenate(([0], np.cumsum(c1)[:-1]))
-    keep = d > 0
-    d, d1, n, n1 = d[keep], d1[keep], n[keep], n1[keep]
-    exp1 = d * n1 / n
-    with np.errstate(divide="ignore", invalid="ignore"):
-        var = np.where(n > 1, d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1), 0.0)
-    return float(d1.sum() - exp1.sum()), float(var.sum())
-
-
-def fast_followup(t, e) -> float:
-    """Median follow-up by reverse Kaplan-Meier (censorings as events)."""
-    return fast_km_median(t, 1.0 - np.asarray(e, float))
-
-
-class _EfronSetup:
-    """Risk-set and tie structure of one (time, event) vector for Efron's partial likelihood."""
-
-    __slots__ = ("A", "ev")
-
-    def __init__(self, t: np.ndarray, e: np.ndarray):
-        ev_idx = np.flatnonzero(e > 0)
-        ev_times = t[ev_idx]
-        # rows: one per event; A[k] = risk set of its time minus (l/d) of the tied events
-        at_risk = (t[None, :] >= ev_times[:, None]).astype(float)
-        tied = ((t[None, :] == ev_times[:, None]) & (e[None, :] > 0)).astype(float)
-        frac = np.zeros(ev_idx.size)
-        order = np.lexsort((ev_idx, ev_times))
-        prev, l = None, 0
-        counts = {}
-        for k in order:
-            tt = ev_times[k]
-            l = l + 1 if tt == prev else 0
-            prev = tt
-            counts[tt] = counts.get(tt, 0) + 1
-            frac[k] = l
-        dsize = np.array([counts[tt] for tt in ev_times], dtype=float)
-        self.A = at_risk - (frac / dsize)[:, None] * tied
-        self.ev = ev_idx
-
-
-def fast_cox(t, e, X, max_iter: int = 30, tol: float = 1e-9, beta0=None, require_convergence: bool = True,
-             setup: "_EfronSetup | None" = None):
-    """Cox model, Efron ties, Newton-Raphson with step halving.
-
-    Returns (beta, se, converged). Same estimator as lifelines ``CoxPHFitter``
-    (penalizer 0); ``X`` is the n x p design matrix. ``beta0`` starts the
-    iterations; with ``require_convergence=False`` the fit counts as good after
-    ``max_iter`` steps if the estimates are finite and moderate (a warm start).
-    ``setup`` reuses the risk sets of the same (t, e).
-    """
-    t = np.asarray(t, float)
-    e = np.asarray(e, float)
-    X = np.asarray(X, float)
-    n, p = X.shape
-    setup = setup or _EfronSetup(t, e)
-    A = setup.A
-    xsum = X[setup.ev].sum(axis=0)
-    XX = (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
-    beta = np.zeros(p) if beta0 is None else np.asarray(beta0, float).copy()
-
-    def pieces(b):
-        eta = X @ b
-        m = eta.max()
-        w = np.exp(eta - m)
-        s0 = A @ w
-        s1 = A @ (w[:, None] * X)
-        if not np.all(s0 > 0):  # weights underflowed: a diverging fit
-            return w, s0, s1, -math.inf
-        ll = float(eta[setup.ev].sum() - np.log(s0).sum() - m * setup.ev.size)
-        return w, s0, s1, ll
-
-    w, s0, s1, ll = pieces(beta)
-    if not math.isfinite(ll):
-        beta = np.zeros(p)
-        w, s0, s1, ll = pieces(beta)
-    converged = False
-    for _ in range(max_iter):
-        s2 = (A @ (w[:, None] * XX)).reshape(-1, p, p)
-        r1 = s1 / s0[:, None]
-        grad = xsum - r1.sum(axis=0)
-        hess = (s2 / s0[:, None, None]).sum(axis=0) - r1.T @ r1
-        try:
-            step = np.linalg.solve(hess, grad)
-        except np.linalg.LinAlgError:
-            return beta, np.full(p, np.nan), False
-        scale = 1.0
-        for _half in range(20):
-            nb = beta + scale * step
-            w2, s02, s12, ll2 = pieces(nb)
-            if ll2 >= ll - 1e-12:
-                break
-            scale /= 2
-        else:
-            return beta, np.full(p, np.nan), False
-        beta, w, s0, s1, delta, ll = nb, w2, s02, s12, ll2 - ll, ll2
-        if abs(delta) < tol and np.max(np.abs(scale * step)) < 1e-6:
-            converged = True
-            break
-    else:
-        converged = not require_convergence
-    s2 = (A @ (w[:, None] * XX)).reshape(-1, p, p)
-    r1 = s1 / s0[:, None]
-    hess = (s2 / s0[:, None, None]).sum(axis=0) - r1.T @ r1
-    try:
-        cov = np.linalg.inv(hess)
-    except np.linalg.LinAlgError:
-        return beta, np.full(p, np.nan), False
-    se = np.sqrt(np.clip(np.diag(cov), 0, None))
-    if not np.all(np.isfinite(beta)) or np.max(np.abs(beta)) > 15:
-        converged = False
-    return beta, se, converged
 
 
 # --------------------------------------------------------------------------
@@ -509,21 +316,12 @@ def _km_targets(tg: Mapping[str, Any], role: str) -> dict[str, float]:
 
 def _arm_valid(a: _Arm, kt: Mapping[str, float], endpoints: Sequence[str] = ("pfs", "os")) -> bool:
     """Hard constraints of one arm: consistency of PFS and OS, exact KM medians and 12-month rates."""
-    if np.any(a.pfs > a.os) or np.any(a.pfs < _tenths(MIN_PFS)):
-        return False
-    if a.pfs.max() > _tenths(MAX_PFS) or a.os.max() > _tenths(MAX_OS):
-        return False
-    # no progression recorded -> alive at last follow-up, PFS censored at that date
-    cens = a.pfs_e == 0
-    if np.any(a.os_e[cens] != 0) or np.any(a.pfs[cens] != a.os[cens]):
+    if not fastsurv.arm_times_consistent(a.pfs, a.pfs_e, a.os, a.os_e, _tenths(MIN_PFS), _tenths(MAX_PFS),
+                                         _tenths(MAX_OS)):
         return False
     for ep in endpoints:
-        ut, _, _, s = _km_table(getattr(a, ep).astype(float), getattr(a, ep + "_e").astype(float))
-        hit = np.flatnonzero(s <= 0.5 + _TOL)
-        if not hit.size or ut[hit[0]] != _tenths(kt[f"{ep}_median"]):
-            return False
-        k = np.searchsorted(ut, _tenths(LANDMARK), side="right")
-        if not _matches(100 * (s[k - 1] if k else 1.0), kt[f"{ep}_rate"], 1):
+        med, at = fastsurv.km_median_and_at(getattr(a, ep), getattr(a, ep + "_e"), _tenths(LANDMARK))
+        if not med == _tenths(kt[f"{ep}_median"]) or not _matches(100 * at, kt[f"{ep}_rate"], 1):
             return False
     return True
 
@@ -950,7 +748,7 @@ class _SurvivalSearch:
         self.masks = {"treatment": self.g == 1, "reference": self.g == 0}
         self.beta = {ep: None for ep in ("pfs", "os")}
         self.follow_up_target = float(tg["followup.median"])
-        self._setup: dict[str, tuple[bytes, _EfronSetup]] = {}
+        self._order: dict[str, tuple[bytes, np.ndarray]] = {}
 
     def _te(self, ep: str):
         t = np.concatenate([getattr(self.arms[r], ep) for r in ROLES]) / 10.0
@@ -960,46 +758,41 @@ class _SurvivalSearch:
     def _km_part(self, ep: str) -> dict[str, float]:
         """Pooled Kaplan-Meier side of an endpoint: log-rank, follow-up, longest time."""
         t, e = self._te(ep)
-        oe, v = _logrank_oe_v(t, e, self.g)
+        oe, v, longest, fu, srev_last, same, heap, pairs, first1, first0 = fastsurv.pooled_km_stats(t, e, self.g)
         z = oe / math.sqrt(v)
         # z: direction of the comparison; oe / v: Peto's one-step log hazard ratio of the arm alone
-        m = {f"{ep}.logrank.p": math.erfc(abs(z) / math.sqrt(2.0)), f"realism.{ep}_longest": float(t.max()),
+        m = {f"{ep}.logrank.p": math.erfc(abs(z) / math.sqrt(2.0)), f"realism.{ep}_longest": float(longest),
              f"{ep}.logrank.z": z, f"{ep}.peto_log_hr": oe / v}
         if ep == "os":
-            fu = fast_followup(t, e)
             if not math.isfinite(fu):
                 # reverse KM never reaches 0.5: a graded stand-in, worse the higher it stays
-                _, _, _, srev = _km_table(t, 1.0 - e)
-                fu = self.follow_up_target + 10.0 + 40.0 * (float(srev[-1]) - 0.5 if srev.size else 1.0)
-            m["followup.median"] = fu
-            alive = t[e == 0]
-            m["realism.same_follow_up"] = float(alive.size - np.unique(alive).size)
+                fu = self.follow_up_target + 10.0 + 40.0 * (srev_last - 0.5 if math.isfinite(srev_last) else 1.0)
+            m["followup.median"] = float(fu)
+            m["realism.same_follow_up"] = float(same)
         # events sharing a 0.1-month time: pairs happen, heaps are a sign of a forced fit
-        _, counts = np.unique(t[e == 1], return_counts=True)
-        m[f"realism.{ep}_pileup"] = float(3.0 * np.maximum(counts - 2, 0).sum() + 0.3 * (counts == 2).sum())
+        m[f"realism.{ep}_pileup"] = 3.0 * heap + 0.3 * pairs
         # stage IV LCNEC: each arm has early events (first within FIRST_EVENT months)
-        m[f"realism.{ep}_first_event"] = float(sum(
-            max(0.0, t[self.masks[r] & (e == 1)].min() - FIRST_EVENT[ep]) for r in ROLES))
+        m[f"realism.{ep}_first_event"] = (max(0.0, first1 - FIRST_EVENT[ep]) + max(0.0, first0 - FIRST_EVENT[ep]))
         return m
 
     def _arm_part(self, ep: str, r: str) -> dict[str, float]:
         """SPSS median CI of one arm."""
         a = self.arms[r]
-        _, lo, hi = fast_median_ci_spss(getattr(a, ep) / 10.0, getattr(a, ep + "_e"))
+        _, lo, hi = fastsurv.median_ci_spss(getattr(a, ep) / 10.0, getattr(a, ep + "_e"))
         return {f"{ep}.median_ci_low.{r}": lo, f"{ep}.median_ci_high.{r}": hi}
 
     def _cox_part(self, ep: str) -> tuple[dict[str, float], np.ndarray]:
         t, e = self._te(ep)
         key = t.tobytes() + e.tobytes()
-        if self._setup.get(ep, (None,))[0] != key:  # risk sets change only with the times
-            self._setup[ep] = (key, _EfronSetup(t, e))
-        setup = self._setup[ep][1]
+        if self._order.get(ep, (None,))[0] != key:  # the time order changes only with the times
+            self._order[ep] = (key, np.argsort(t, kind="stable"))
+        order = self._order[ep][1]
         design = np.column_stack([self.g, np.vstack([self.X["treatment"], self.X["reference"]])])
         # inside the loop a warm start and at most three Newton steps suffice (the moves are small)
-        beta, se, ok = fast_cox(t, e, design, beta0=self.beta[ep], max_iter=3 if self.beta[ep] is not None else 30,
-                                require_convergence=False, setup=setup)
+        beta, se, ok = fastsurv.cox_efron(t, e, design, beta0=self.beta[ep], require_convergence=False,
+                                          max_iter=3 if self.beta[ep] is not None else 30, order=order)
         if not ok and self.beta[ep] is not None:
-            beta, se, ok = fast_cox(t, e, design, setup=setup)
+            beta, se, ok = fastsurv.cox_efron(t, e, design, order=order)
         ok = ok and bool(np.all(np.isfinite(se)))
         b, s = beta[0], se[0]
         m = {f"{ep}.cox_converged": float(ok), f"{ep}.cox_max_abs_beta": float(np.max(np.abs(beta[1:])))}
@@ -1467,19 +1260,6 @@ def _kaplan_meier_holds(search: "_SurvivalSearch", tg: Mapping[str, Any]):
     return penalty
 
 
-def pfs_arm_information(t: np.ndarray, e: np.ndarray, g: np.ndarray, hr: float) -> float:
-    """Fisher information for the log HR of a 0/1 arm ``g`` in a Cox model with no other term,
-    at HR ``hr`` (Breslow): sum over events of p (1 - p), p = the arm's weighted share of the
-    risk set. SE(log HR) is about its inverse square root; adjusting for covariates changes the
-    weights, and the information, either way."""
-    ev = np.flatnonzero(e > 0)
-    at_risk = t[None, :] >= t[ev][:, None]
-    w1 = hr * (at_risk & (g[None, :] == 1)).sum(axis=1)
-    w0 = (at_risk & (g[None, :] == 0)).sum(axis=1)
-    share = w1 / (w1 + w0)
-    return float((share * (1.0 - share)).sum())
-
-
 def _information_objective(search: "_SurvivalSearch", tg: Mapping[str, Any]):
     """Phase A1 of the committed cohort's search (times alone, no Cox fit): the most PFS
     information for the arm at the low end of its HR window,
@@ -1490,7 +1270,7 @@ def _information_objective(search: "_SurvivalSearch", tg: Mapping[str, Any]):
 
     def objective(parts):
         t, e = search._te("pfs")
-        z = abs(log_hr) * math.sqrt(pfs_arm_information(t, e, search.g, PFS_HR_WINDOW[0]))
+        z = abs(log_hr) * math.sqrt(fastsurv.arm_information(t, e, search.g, PFS_HR_WINDOW[0]))
         return -100.0 * z + hold(parts)
     return objective
 
@@ -1832,6 +1612,32 @@ def ideal_covariate_se(time, event, arm, hr: float, starts: int = 8, seed: int =
     return IdealCovariateBound(hr, se, hr * math.exp(_Z * se), best[1] - solver.beta * solver.g, True)
 
 
+class _EfronSetup:
+    """Risk-set and tie structure of one (time, event) vector for Efron's partial likelihood."""
+
+    __slots__ = ("A", "ev")
+
+    def __init__(self, t: np.ndarray, e: np.ndarray):
+        ev_idx = np.flatnonzero(e > 0)
+        ev_times = t[ev_idx]
+        # rows: one per event; A[k] = risk set of its time minus (l/d) of the tied events
+        at_risk = (t[None, :] >= ev_times[:, None]).astype(float)
+        tied = ((t[None, :] == ev_times[:, None]) & (e[None, :] > 0)).astype(float)
+        frac = np.zeros(ev_idx.size)
+        order = np.lexsort((ev_idx, ev_times))
+        prev, l = None, 0
+        counts = {}
+        for k in order:
+            tt = ev_times[k]
+            l = l + 1 if tt == prev else 0
+            prev = tt
+            counts[tt] = counts.get(tt, 0) + 1
+            frac[k] = l
+        dsize = np.array([counts[tt] for tt in ev_times], dtype=float)
+        self.A = at_risk - (frac / dsize)[:, None] * tied
+        self.ev = ev_idx
+
+
 class IdealCovariateSolver:
     """One local solve of :func:`ideal_covariate_se`'s problem on fixed times, from a given start.
 
@@ -2116,8 +1922,8 @@ def exact_targets_met(rec: Reconstruction, published: Mapping[str, Any] | None =
         arm = c[c["group"] == label]
         for ep in ("pfs", "os"):
             t, e = arm[f"{ep}_months"].to_numpy(), arm[f"{ep}_event"].to_numpy()
-            ok &= abs(fast_km_median(t, e) - tg[f"{ep}.median.{r}"]) < 1e-9
-            ok &= _matches(100 * fast_km_at(t, e, LANDMARK), tg[f"{ep}.rate_12m.{r}"], 1)
+            ok &= abs(fastsurv.km_median(t, e) - tg[f"{ep}.median.{r}"]) < 1e-9
+            ok &= _matches(100 * fastsurv.km_at(t, e, LANDMARK), tg[f"{ep}.rate_12m.{r}"], 1)
         ok &= _matches(arm["age"].mean(), tg[f"baseline.age.mean.{r}"], 1)
         ok &= _matches(arm["age"].std(ddof=1), tg[f"baseline.age.sd.{r}"], 2)
         for lab in LABS:

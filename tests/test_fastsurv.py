@@ -1,0 +1,127 @@
+"""The compiled statistics of the reconstruction's inner loop, against independent references.
+
+The Kaplan-Meier, log-rank, median-CI, follow-up and Cox entry points are checked against
+lifelines and the book's modules in ``tests/test_reconstruct.py``; here: the one-pass kernels
+the search reads (hand-computed small examples and plain numpy), Efron's ties against R-style
+hand arithmetic via lifelines, the warm start, and the failure paths.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lcnec_utils import fastsurv
+
+
+def _numpy_pooled(t, e, g):
+    """The same quantities written with numpy set operations (the search's former code)."""
+    oe, v = fastsurv.logrank_oe_v(t, e, g)
+    alive = t[e == 0]
+    _, counts = np.unique(t[e == 1], return_counts=True)
+    first1 = t[(g == 1) & (e == 1)].min()
+    first0 = t[(g == 0) & (e == 1)].min()
+    rev = 1.0 - e
+    ut, _, _, srev = fastsurv.km_table(t, rev)
+    return (oe, v, t.max(), fastsurv.followup(t, e), srev[-1] if srev.size else math.nan,
+            alive.size - np.unique(alive).size, np.maximum(counts - 2, 0).sum(), (counts == 2).sum(),
+            first1, first0)
+
+
+def test_pooled_km_stats_by_hand():
+    # times 1 2 2 2 3 3 4 5 (events 1 1 1 1 0 0 1 0); arm 1 = first four
+    t = np.array([1.0, 2.0, 2.0, 2.0, 3.0, 3.0, 4.0, 5.0])
+    e = np.array([1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 0.0])
+    g = np.array([1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0])
+    oe, v, longest, fu, srev_last, same, heap, pairs, first1, first0 = fastsurv.pooled_km_stats(t, e, g)
+    # log-rank by hand: at 1, 1 of 8 at risk (4 in arm 1) dies; at 2, 3 of 7 (3 in arm 1); at 4, 1 of 2 (0)
+    expected_oe = (1 - 4 / 8) + (2 - 3 * 3 / 7) + (0 - 1 * 0 / 2)
+    expected_v = (1 * 4 / 8 * 4 / 8 * 7 / 7) + (3 * 3 / 7 * 4 / 7 * 4 / 6) + 0.0
+    assert oe == pytest.approx(expected_oe) and v == pytest.approx(expected_v)
+    assert longest == 5.0
+    # reverse KM: "events" are the censorings at 3 (2 of 4 at risk) and 5 (1 of 1): S = 0.5 at 3
+    assert fu == 3.0 and srev_last == 0.0
+    assert same == 1  # two alive patients share 3.0
+    assert heap == 1 and pairs == 0  # three deaths at 2.0: one beyond a pair
+    assert (first1, first0) == (1.0, 2.0)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_pooled_km_stats_equal_numpy(seed):
+    rng = np.random.default_rng(seed)
+    t = rng.integers(10, 80, 31) / 2.0  # many ties
+    e = (rng.random(31) < 0.75).astype(float)
+    g = (np.arange(31) < 14).astype(float)
+    e[0] = e[20] = 1.0
+    got = fastsurv.pooled_km_stats(t, e, g)
+    ref = _numpy_pooled(t, e, g)
+    np.testing.assert_allclose(np.array(got, float), np.array(ref, float), rtol=1e-12, equal_nan=True)
+
+
+def test_km_median_and_at_agree_with_the_single_statistics():
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        t = rng.integers(5, 300, 17)
+        e = (rng.random(17) < 0.8).astype(int)
+        med, at = fastsurv.km_median_and_at(t, e, 120)
+        ref_med = fastsurv.km_median(t, e)
+        assert (math.isnan(med) and math.isnan(ref_med)) or med == ref_med
+        assert at == fastsurv.km_at(t, e, 120)
+
+
+def test_arm_times_consistent():
+    pfs, pfs_e = np.array([50, 120]), np.array([1, 0])
+    os_, os_e = np.array([80, 120]), np.array([1, 0])
+    assert fastsurv.arm_times_consistent(pfs, pfs_e, os_, os_e, 10, 400, 500)
+    assert not fastsurv.arm_times_consistent(np.array([90, 120]), pfs_e, os_, os_e, 10, 400, 500)  # PFS > OS
+    assert not fastsurv.arm_times_consistent(np.array([5, 120]), pfs_e, os_, os_e, 10, 400, 500)  # too early
+    assert not fastsurv.arm_times_consistent(pfs, pfs_e, os_, np.array([1, 1]), 10, 400, 500)  # censored PFS, dead
+    assert not fastsurv.arm_times_consistent(pfs, pfs_e, np.array([80, 130]), os_e, 10, 400, 500)  # PFS != OS
+    assert not fastsurv.arm_times_consistent(pfs, pfs_e, os_, os_e, 10, 400, 100)  # beyond the OS axis
+
+
+def test_arm_information_by_hand_with_ties():
+    # two tied events at 1, risk set {T, C, C, C}: each adds p (1 - p), p = hr / (hr + 3);
+    # the event at 2 has only a C at risk: p = 0
+    t = np.array([1.0, 1.0, 1.0, 2.0])
+    e = np.array([1.0, 1.0, 0.0, 1.0])
+    g = np.array([1.0, 0.0, 0.0, 0.0])
+    p = 0.5 / (0.5 + 3)
+    assert fastsurv.arm_information(t, e, g, 0.5) == pytest.approx(2 * p * (1 - p))
+
+
+def test_cox_efron_with_heavy_ties_equals_lifelines_and_warm_starts():
+    from lifelines import CoxPHFitter
+
+    rng = np.random.default_rng(11)
+    t = rng.integers(1, 8, 40).astype(float)  # 7 distinct times: Efron's correction matters
+    e = (rng.random(40) < 0.8).astype(float)
+    X = np.column_stack([rng.integers(0, 2, 40), rng.normal(0, 1, 40)])
+    beta, se, ok = fastsurv.cox_efron(t, e, X)
+    frame = pd.DataFrame(X, columns=["a", "b"]).assign(T=t, E=e)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = CoxPHFitter().fit(frame, "T", "E")
+    assert ok
+    np.testing.assert_allclose(beta, ref.params_.to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(se, ref.standard_errors_.to_numpy(), atol=1e-6)
+    # a warm start at the estimate stays there, in at most three steps
+    warm, warm_se, warm_ok = fastsurv.cox_efron(t, e, X, beta0=beta, max_iter=3, require_convergence=False)
+    assert warm_ok
+    np.testing.assert_allclose(warm, beta, atol=1e-9)
+    np.testing.assert_allclose(warm_se, se, atol=1e-9)
+
+
+def test_cox_efron_reports_failures():
+    t = np.arange(1.0, 11.0)
+    e = np.ones(10)
+    same = np.column_stack([np.r_[np.ones(5), np.zeros(5)]] * 2)  # two identical columns: singular
+    beta, se, ok = fastsurv.cox_efron(t, e, same)
+    assert not ok and np.isnan(se).all()
+    separated = np.r_[np.ones(5), np.zeros(5)][:, None]  # arm 1 dies first, always: beta diverges
+    beta, se, ok = fastsurv.cox_efron(t, e, separated)
+    assert not ok
