@@ -1,8 +1,11 @@
 """The search that found ``data/lcnec_witness_cohort.csv`` (issue 3), rerunnable.
 
-A contributor's tool, not part of the book: it takes about 5 minutes on one core, far beyond
+A contributor's tool, not part of the book: it took about 5 minutes on one core, far beyond
 the 60 s that ``lcnec synth`` may take, which is why the committed cohort does not come from
-it. Each stage is simulated annealing in ``reconstruct._SurvivalSearch.run`` with its own
+it. The witness's bytes come from this script at commit 4ff74bf (the search's numpy
+statistics); on later code (``lcnec_utils/fastsurv.py``) the fits' last bits, and so the
+annealing paths, differ, and the stages end near the witness rather than on it (runs in
+``docs/OPEN-TARGETS.md``). Each stage is simulated annealing in ``reconstruct._SurvivalSearch.run`` with its own
 objective; every Kaplan-Meier target is held throughout (``_kaplan_meier_holds``, whose floor
 of 5.0 is the printed asymmetric PFS interval of the treated arm).
 
