@@ -36,7 +36,48 @@ import math
 import numpy as np
 from numba import njit
 
-_TOL = math.sqrt(np.finfo(float).eps)
+_TOL = math.sqrt(np.finfo(float).eps)  # as lcnec_utils.survival: "S(t) <= 0.5" up to rounding
+
+
+@njit(cache=True)
+def _risk_table(t, e, g):
+    """One pass over the distinct times, ascending: (time, at risk, at risk in group 1, events,
+    events in group 1, patients leaving), one row per distinct time. Every statistic below
+    reads this table instead of walking the tie groups itself."""
+    n = t.size
+    order = np.argsort(t, kind="mergesort")
+    out = np.empty((n, 6))
+    n1 = 0.0
+    for i in range(n):
+        n1 += g[i]
+    at_risk = float(n)
+    m = 0
+    i = 0
+    while i < n:
+        tt = t[order[i]]
+        d = 0.0
+        d1 = 0.0
+        c = 0.0
+        c1 = 0.0
+        j = i
+        while j < n and t[order[j]] == tt:
+            k = order[j]
+            d += e[k]
+            d1 += e[k] * g[k]
+            c += 1.0
+            c1 += g[k]
+            j += 1
+        out[m, 0] = tt
+        out[m, 1] = at_risk
+        out[m, 2] = n1
+        out[m, 3] = d
+        out[m, 4] = d1
+        out[m, 5] = c
+        m += 1
+        at_risk -= c
+        n1 -= c1
+        i = j
+    return out[:m]
 
 
 @njit(cache=True)
@@ -46,31 +87,24 @@ def _km_table(t, e):
     S is the product-limit estimate ``cumprod(1 - d / n)``; censorings tied with
     an event time count as at risk at it.
     """
-    n = t.size
-    order = np.argsort(t, kind="mergesort")
-    ut = np.empty(n)
-    nr = np.empty(n)
-    dd = np.empty(n)
-    s = np.empty(n)
+    rt = _risk_table(t, e, np.zeros(t.size))
+    m = rt.shape[0]
+    ut = np.empty(m)
+    nr = np.empty(m)
+    dd = np.empty(m)
+    s = np.empty(m)
     k = 0
     surv = 1.0
-    i = 0
-    while i < n:
-        tt = t[order[i]]
-        d = 0.0
-        j = i
-        while j < n and t[order[j]] == tt:
-            d += e[order[j]]
-            j += 1
+    for r in range(m):
+        d = rt[r, 3]
         if d > 0:
-            at_risk = float(n - i)
+            at_risk = rt[r, 1]
             surv *= 1.0 - d / at_risk
-            ut[k] = tt
+            ut[k] = rt[r, 0]
             nr[k] = at_risk
             dd[k] = d
             s[k] = surv
             k += 1
-        i = j
     return ut[:k], nr[:k], dd[:k], s[:k]
 
 
@@ -138,37 +172,21 @@ def _median_ci_spss(t, e, z, eps):
 @njit(cache=True)
 def _logrank_oe_v(t, e, g):
     """Log-rank: (observed - expected events of group 1, hypergeometric variance)."""
-    n = t.size
-    order = np.argsort(t, kind="mergesort")
-    n_all = float(n)
-    n1 = 0.0
-    for i in range(n):
-        n1 += g[i]
+    return _logrank_on(_risk_table(t, e, g))
+
+
+@njit(cache=True)
+def _logrank_on(rt):
+    """Log-rank sums over the event rows of a :func:`_risk_table`."""
     oe = 0.0
     var = 0.0
-    i = 0
-    while i < n:
-        tt = t[order[i]]
-        d = 0.0
-        d1 = 0.0
-        c = 0.0
-        c1 = 0.0
-        j = i
-        while j < n and t[order[j]] == tt:
-            k = order[j]
-            d += e[k]
-            d1 += e[k] * g[k]
-            c += 1.0
-            c1 += g[k]
-            j += 1
+    for r in range(rt.shape[0]):
+        n_all, n1, d, d1 = rt[r, 1], rt[r, 2], rt[r, 3], rt[r, 4]
         if d > 0:
             share = n1 / n_all
             oe += d1 - d * share
             if n_all > 1:
                 var += d * share * (1.0 - share) * (n_all - d) / (n_all - 1.0)
-        n_all -= c
-        n1 -= c1
-        i = j
     return oe, var
 
 
@@ -176,32 +194,15 @@ def _logrank_oe_v(t, e, g):
 def _arm_information(t, e, g, hr):
     """Information of a 0/1 arm's log HR, no other term, at ``hr`` (Breslow): the sum over
     events of p (1 - p), p = the arm's HR-weighted share of the risk set."""
-    n = t.size
-    order = np.argsort(t, kind="mergesort")
-    r1 = 0.0
-    r0 = 0.0
-    for i in range(n):
-        r1 += g[i]
-    r0 = n - r1
+    rt = _risk_table(t, e, g)
     info = 0.0
-    i = 0
-    while i < n:
-        tt = t[order[i]]
-        d = 0.0
-        c1 = 0.0
-        c = 0.0
-        j = i
-        while j < n and t[order[j]] == tt:
-            d += e[order[j]]
-            c1 += g[order[j]]
-            c += 1.0
-            j += 1
+    for r in range(rt.shape[0]):
+        d = rt[r, 3]
         if d > 0:
+            r1 = rt[r, 2]
+            r0 = rt[r, 1] - r1
             p = hr * r1 / (hr * r1 + r0)
             info += d * p * (1.0 - p)
-        r1 -= c1
-        r0 -= c - c1
-        i = j
     return info
 
 
@@ -240,7 +241,8 @@ def _pooled_km_stats(t, e, g):
     max(d - 2, 0)), number of event times with exactly two events, first event time in arm 1,
     in arm 0 (inf if none))."""
     n = t.size
-    oe, var = _logrank_oe_v(t, e, g)
+    rt = _risk_table(t, e, g)
+    oe, var = _logrank_on(rt)
     longest = -np.inf
     first1 = np.inf
     first0 = np.inf
@@ -260,29 +262,18 @@ def _pooled_km_stats(t, e, g):
             fu = ut[k]
             break
     srev_last = srev[srev.size - 1] if srev.size else np.nan
-    order = np.argsort(t, kind="mergesort")
     same = 0
     heap = 0
     pairs = 0
-    i = 0
-    while i < n:
-        tt = t[order[i]]
-        alive = 0
-        dead = 0
-        j = i
-        while j < n and t[order[j]] == tt:
-            if e[order[j]] > 0:
-                dead += 1
-            else:
-                alive += 1
-            j += 1
+    for r in range(rt.shape[0]):
+        dead = int(rt[r, 3])
+        alive = int(rt[r, 5]) - dead
         if alive > 1:
             same += alive - 1
         if dead > 2:
             heap += dead - 2
         if dead == 2:
             pairs += 1
-        i = j
     return oe, var, longest, fu, srev_last, same, heap, pairs, first1, first0
 
 

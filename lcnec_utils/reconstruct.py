@@ -80,7 +80,7 @@ import numpy as np
 import pandas as pd
 
 from . import fastsurv
-from .params import DATA_DIR, PAPER_COVARIATES
+from .params import DATA_DIR
 
 DEFAULT_SEED = 20250101
 COHORT_FILE = "lcnec_synthetic_cohort.csv"
@@ -137,7 +137,6 @@ TOLERANCES = {
     "cox_p": 0.02, "median_ci": 0.5,
 }
 
-_TOL = math.sqrt(np.finfo(float).eps)  # as lcnec_utils.survival: "S(t) <= 0.5" up to rounding
 _Z = 1.959963984540054
 
 

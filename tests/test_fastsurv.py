@@ -1,9 +1,7 @@
-"""The compiled statistics of the reconstruction's inner loop, against independent references.
-
-The Kaplan-Meier, log-rank, median-CI, follow-up and Cox entry points are checked against
-lifelines and the book's modules in ``tests/test_reconstruct.py``; here: the one-pass kernels
-the search reads (hand-computed small examples and plain numpy), Efron's ties against R-style
-hand arithmetic via lifelines, the warm start, and the failure paths.
+"""The compiled statistics of the reconstruction's inner loop, against independent references:
+lifelines and the book's own modules (Kaplan-Meier, log-rank, SPSS median CI, follow-up, Efron
+Cox with heavy ties), hand-computed small examples and plain numpy (the one-pass kernels the
+search reads), the warm start and the failure paths.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lcnec_utils import fastsurv
+from lcnec_utils import fastsurv, survival
 
 
 def _numpy_pooled(t, e, g):
@@ -84,6 +82,23 @@ def test_arm_times_consistent():
     assert not fastsurv.arm_times_consistent(pfs, pfs_e, os_, os_e, 10, 400, 100)  # beyond the OS axis
 
 
+def test_arm_information_is_the_cox_information_of_the_arm_term():
+    # independent reference: minus statsmodels' PHReg Hessian (Breslow), at a fixed HR, no ties
+    from statsmodels.duration.hazard_regression import PHReg
+
+    rng = np.random.default_rng(3)
+    t = rng.permutation(np.arange(1, 41)) / 2.0
+    e = (rng.random(40) < 0.8).astype(float)
+    g = (rng.random(40) < 0.45).astype(float)
+    hr = 0.46
+    model = PHReg(t, g[:, None], status=e, ties="breslow")
+    expected = -model.hessian(np.array([math.log(hr)]))[0, 0]
+    assert fastsurv.arm_information(t, e, g, hr) == pytest.approx(expected, rel=1e-10)
+    # hand-computed: events at 1 (risk set T, C) and 2 (risk set C): p = hr / (hr + 1), then 0
+    small = fastsurv.arm_information(np.array([1.0, 2.0]), np.array([1.0, 1.0]), np.array([1.0, 0.0]), 0.5)
+    assert small == pytest.approx((1 / 3) * (2 / 3))
+
+
 def test_arm_information_by_hand_with_ties():
     # two tied events at 1, risk set {T, C, C, C}: each adds p (1 - p), p = hr / (hr + 3);
     # the event at 2 has only a C at risk: p = 0
@@ -94,18 +109,70 @@ def test_arm_information_by_hand_with_ties():
     assert fastsurv.arm_information(t, e, g, 0.5) == pytest.approx(2 * p * (1 - p))
 
 
-def test_cox_efron_with_heavy_ties_equals_lifelines_and_warm_starts():
+def _lifelines_cox(t, e, X):
+    """The reference fit: lifelines' CoxPHFitter (Efron, no penalty)."""
     from lifelines import CoxPHFitter
 
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])]).assign(T=t, E=e)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return CoxPHFitter().fit(frame, "T", "E")
+
+
+def _random_survival(rng, n=31):
+    t = np.round(rng.exponential(10, n), 1) + 0.1
+    t[rng.choice(n, 4, replace=False)] = t[0]  # ties
+    e = (rng.random(n) < 0.8).astype(float)
+    return t, e
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_cox_efron_equals_lifelines(seed):
+    rng = np.random.default_rng(seed)
+    t, e = _random_survival(rng)
+    X = np.column_stack([rng.integers(0, 2, 31), rng.integers(45, 85, 31),
+                         rng.integers(0, 2, (31, 9)), rng.integers(0, 3, 31)]).astype(float)
+    beta, se, ok = fastsurv.cox_efron(t, e, X)
+    ref = _lifelines_cox(t, e, X)
+    assert ok
+    np.testing.assert_allclose(beta, ref.params_.to_numpy(), atol=1e-4)
+    np.testing.assert_allclose(se, ref.standard_errors_.to_numpy(), atol=1e-4)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_km_logrank_median_ci_followup_equal_lifelines_and_the_books(seed):
+    from lifelines import KaplanMeierFitter
+    from lifelines.statistics import logrank_test
+
+    rng = np.random.default_rng(100 + seed)
+    t, e = _random_survival(rng)
+    g = (rng.random(31) < 0.45).astype(float)
+    km = KaplanMeierFitter().fit(t, e)
+    assert fastsurv.km_median(t, e) == pytest.approx(survival.km_median(t, e))
+    assert fastsurv.km_median(t, e) == pytest.approx(km.median_survival_time_)
+    for when in (6.0, 12.0):
+        assert fastsurv.km_at(t, e, when) == pytest.approx(float(km.predict(when)))
+    lr = logrank_test(t[g == 1], t[g == 0], e[g == 1], e[g == 0])
+    chi2, p = fastsurv.logrank(t, e, g)
+    assert chi2 == pytest.approx(lr.test_statistic) and p == pytest.approx(lr.p_value)
+    med, lo, hi = fastsurv.median_ci_spss(t, e)
+    book = survival.median_ci_spss(t, e)
+    if book.ci_low is None:
+        assert np.isnan(lo)
+    else:
+        assert (med, lo, hi) == pytest.approx((book.median, book.ci_low, book.ci_high))
+    fu = fastsurv.followup(t, e)
+    book_fu = survival.reverse_km_followup(t, e).median
+    assert (np.isnan(fu) and book_fu is None) or fu == pytest.approx(book_fu)
+
+
+def test_cox_efron_with_heavy_ties_equals_lifelines_and_warm_starts():
     rng = np.random.default_rng(11)
     t = rng.integers(1, 8, 40).astype(float)  # 7 distinct times: Efron's correction matters
     e = (rng.random(40) < 0.8).astype(float)
     X = np.column_stack([rng.integers(0, 2, 40), rng.normal(0, 1, 40)])
     beta, se, ok = fastsurv.cox_efron(t, e, X)
-    frame = pd.DataFrame(X, columns=["a", "b"]).assign(T=t, E=e)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref = CoxPHFitter().fit(frame, "T", "E")
+    ref = _lifelines_cox(t, e, X)
     assert ok
     np.testing.assert_allclose(beta, ref.params_.to_numpy(), atol=1e-6)
     np.testing.assert_allclose(se, ref.standard_errors_.to_numpy(), atol=1e-6)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lcnec_utils import fastsurv, io, reconstruct, survival, tables
+from lcnec_utils import io, reconstruct, survival, tables
 from lcnec_utils.params import DATA_DIR
 
 COHORT = DATA_DIR / reconstruct.COHORT_FILE
@@ -189,60 +189,8 @@ def test_cox_se_floor_holds_for_fitted_models(seed):
 
 
 # --------------------------------------------------------------------------
-# the search's fast statistics against lifelines and the book's modules
+# the search's other fast statistics (the survival ones: tests/test_fastsurv.py)
 # --------------------------------------------------------------------------
-
-
-def _random_survival(rng, n=31):
-    t = np.round(rng.exponential(10, n), 1) + 0.1
-    t[rng.choice(n, 4, replace=False)] = t[0]  # ties
-    e = (rng.random(n) < 0.8).astype(float)
-    return t, e
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_fast_cox_equals_lifelines(seed):
-    from lifelines import CoxPHFitter
-
-    rng = np.random.default_rng(seed)
-    t, e = _random_survival(rng)
-    X = np.column_stack([rng.integers(0, 2, 31), rng.integers(45, 85, 31),
-                         rng.integers(0, 2, (31, 9)), rng.integers(0, 3, 31)]).astype(float)
-    beta, se, ok = fastsurv.cox_efron(t, e, X)
-    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])]).assign(T=t, E=e)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref = CoxPHFitter().fit(frame, "T", "E")
-    assert ok
-    np.testing.assert_allclose(beta, ref.params_.to_numpy(), atol=1e-4)
-    np.testing.assert_allclose(se, ref.standard_errors_.to_numpy(), atol=1e-4)
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_fast_km_logrank_followup_equal_the_books(seed):
-    from lifelines import KaplanMeierFitter
-    from lifelines.statistics import logrank_test
-
-    rng = np.random.default_rng(100 + seed)
-    t, e = _random_survival(rng)
-    g = (rng.random(31) < 0.45).astype(float)
-    km = KaplanMeierFitter().fit(t, e)
-    assert fastsurv.km_median(t, e) == pytest.approx(survival.km_median(t, e))
-    assert fastsurv.km_median(t, e) == pytest.approx(km.median_survival_time_)
-    for when in (6.0, 12.0):
-        assert fastsurv.km_at(t, e, when) == pytest.approx(float(km.predict(when)))
-    lr = logrank_test(t[g == 1], t[g == 0], e[g == 1], e[g == 0])
-    chi2, p = fastsurv.logrank(t, e, g)
-    assert chi2 == pytest.approx(lr.test_statistic) and p == pytest.approx(lr.p_value)
-    med, lo, hi = fastsurv.median_ci_spss(t, e)
-    book = survival.median_ci_spss(t, e)
-    if book.ci_low is None:
-        assert np.isnan(lo)
-    else:
-        assert (med, lo, hi) == pytest.approx((book.median, book.ci_low, book.ci_high))
-    fu = fastsurv.followup(t, e)
-    book_fu = survival.reverse_km_followup(t, e).median
-    assert (np.isnan(fu) and book_fu is None) or fu == pytest.approx(book_fu)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -261,23 +209,6 @@ def test_only_the_committed_cohort_runs_the_structure_search():
     assert e.structure_times == e.structure == e.restore == 0
     assert min(f.structure_times, f.structure, f.restore) > 0
     assert f.times == f.covariates == f.joint == 0  # replaced by the structure search, not run
-
-
-def test_pfs_arm_information_is_the_cox_information_of_the_arm_term():
-    # independent reference: minus statsmodels' PHReg Hessian (Breslow), at a fixed HR, no ties
-    from statsmodels.duration.hazard_regression import PHReg
-
-    rng = np.random.default_rng(3)
-    t = rng.permutation(np.arange(1, 41)) / 2.0
-    e = (rng.random(40) < 0.8).astype(float)
-    g = (rng.random(40) < 0.45).astype(float)
-    hr = 0.46
-    model = PHReg(t, g[:, None], status=e, ties="breslow")
-    expected = -model.hessian(np.array([math.log(hr)]))[0, 0]
-    assert fastsurv.arm_information(t, e, g, hr) == pytest.approx(expected, rel=1e-10)
-    # hand-computed: events at 1 (risk set T, C) and 2 (risk set C): p = hr / (hr + 1), then 0
-    small = fastsurv.arm_information(np.array([1.0, 2.0]), np.array([1.0, 1.0]), np.array([1.0, 0.0]), 0.5)
-    assert small == pytest.approx((1 / 3) * (2 / 3))
 
 
 def test_ideal_covariate_is_a_cox_fit_with_that_covariate(committed):
