@@ -5,8 +5,8 @@ hundred thousand candidate cohorts of 31 patients. At that size numpy's
 per-call overhead, not arithmetic, dominates, so the statistics it needs are
 written here as numba-compiled loops over the patients, one pass in time
 order. They are the book's estimators, restated for speed only; each is tested
-against lifelines or the book's own modules (``tests/test_reconstruct.py``),
-and the book's analysis never uses them.
+against lifelines, statsmodels or the book's own modules
+(``tests/test_fastsurv.py``), and the book's analysis never uses them.
 
 * :func:`km_median`, :func:`km_at`: the Kaplan-Meier product-limit estimate
   (median as the first time S <= 0.5; S at a time).

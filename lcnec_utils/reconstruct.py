@@ -35,8 +35,8 @@ The generator is a deterministic constrained search (same seed, same bytes):
 The search evaluates candidates with the compiled statistics of
 :mod:`lcnec_utils.fastsurv` (written by hand only because the inner loop needs
 speed; they are tested against lifelines); :func:`evaluate_targets` checks the
-result with the book's own modules (:mod:`lcnec_utils.survival`, :mod:`lcnec_utils.cox`,
-:mod:`lcnec_utils.tables`).
+result with the book's own modules (:mod:`lcnec_utils.survival`,
+:mod:`lcnec_utils.cox`, :mod:`lcnec_utils.tables`).
 
 Choices and published numbers that cannot all hold (evidence in
 :func:`evaluate_targets`'s ``note`` column and in ``tests/test_reconstruct.py``):
@@ -744,7 +744,6 @@ class _SurvivalSearch:
         self.soft = _soft_targets(tg)
         self.n = {r: arms[r].pfs.size for r in ROLES}
         self.g = np.concatenate([np.ones(self.n["treatment"]), np.zeros(self.n["reference"])])
-        self.masks = {"treatment": self.g == 1, "reference": self.g == 0}
         self.beta = {ep: None for ep in ("pfs", "os")}
         self.follow_up_target = float(tg["followup.median"])
         self._order: dict[str, tuple[bytes, np.ndarray]] = {}
