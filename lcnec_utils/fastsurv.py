@@ -109,24 +109,12 @@ def _km_table(t, e):
 
 
 @njit(cache=True)
-def _km_median(t, e):
-    """First time the Kaplan-Meier curve is at or below 0.5 (NaN if never)."""
-    ut, _, _, s = _km_table(t, e)
+def _median_index(s):
+    """Index of the first survival value at or below 0.5 (up to rounding); -1 if none."""
     for k in range(s.size):
         if s[k] <= 0.5 + _TOL:
-            return ut[k]
-    return np.nan
-
-
-@njit(cache=True)
-def _km_at(t, e, when):
-    """Kaplan-Meier S(when)."""
-    ut, _, _, s = _km_table(t, e)
-    out = 1.0
-    for k in range(ut.size):
-        if ut[k] <= when:
-            out = s[k]
-    return out
+            return k
+    return -1
 
 
 @njit(cache=True)
@@ -136,11 +124,7 @@ def _median_ci_spss(t, e, z, eps):
     S <= 0.5 - eps (Collett's density estimate)."""
     ut, n, d, s = _km_table(t, e)
     m = ut.size
-    i = -1
-    for k in range(m):
-        if s[k] <= 0.5 + _TOL:
-            i = k
-            break
+    i = _median_index(s)
     if i < 0:
         return np.nan, np.nan, np.nan
     med = ut[i]
@@ -222,11 +206,10 @@ def _arm_times_consistent(pfs, pfs_e, os_, os_e, min_pfs, max_pfs, max_os):
 def _km_median_and_at(t, e, when):
     """(Kaplan-Meier median, S(when)) in one pass; the median is NaN if never reached."""
     ut, _, _, s = _km_table(t, e)
-    med = np.nan
+    k = _median_index(s)
+    med = ut[k] if k >= 0 else np.nan
     at = 1.0
     for k in range(ut.size):
-        if np.isnan(med) and s[k] <= 0.5 + _TOL:
-            med = ut[k]
         if ut[k] <= when:
             at = s[k]
     return med, at
@@ -256,11 +239,8 @@ def _pooled_km_stats(t, e, g):
             else:
                 first0 = min(first0, t[i])
     ut, _, _, srev = _km_table(t, rev)
-    fu = np.nan
-    for k in range(ut.size):
-        if srev[k] <= 0.5 + _TOL:
-            fu = ut[k]
-            break
+    k = _median_index(srev)
+    fu = ut[k] if k >= 0 else np.nan
     srev_last = srev[srev.size - 1] if srev.size else np.nan
     same = 0
     heap = 0
@@ -443,12 +423,12 @@ def km_table(t, e):
 
 def km_median(t, e) -> float:
     """First time the Kaplan-Meier curve is at or below 0.5 (NaN if never)."""
-    return float(_km_median(_f(t), _f(e)))
+    return km_median_and_at(t, e, 0.0)[0]
 
 
 def km_at(t, e, when: float) -> float:
     """Kaplan-Meier S(when)."""
-    return float(_km_at(_f(t), _f(e), float(when)))
+    return km_median_and_at(t, e, when)[1]
 
 
 def median_ci_spss(t, e, eps: float = 0.05) -> tuple[float, float, float]:
