@@ -338,6 +338,54 @@ def _efron_pieces(ts, es, Xs, beta, with_info):
 
 
 @njit(cache=True)
+def _spd_solve(a, b):
+    """Solve a x = b for a symmetric positive definite ``a`` by Cholesky; also the diagonal of
+    a^-1. Returns (x, diag(a^-1), ok), ok False if ``a`` is not positive definite. By hand
+    (not np.linalg) so that a singular information matrix is a flag, not an exception, inside
+    compiled loops, and a 13 x 13 system costs no LAPACK call."""
+    p = a.shape[0]
+    low = np.zeros((p, p))
+    for j in range(p):
+        s = a[j, j]
+        for k in range(j):
+            s -= low[j, k] * low[j, k]
+        if not s > 0.0:
+            return b.copy(), np.full(p, np.nan), False
+        low[j, j] = math.sqrt(s)
+        for i in range(j + 1, p):
+            s = a[i, j]
+            for k in range(j):
+                s -= low[i, k] * low[j, k]
+            low[i, j] = s / low[j, j]
+    y = np.empty(p)
+    for i in range(p):  # L y = b
+        s = b[i]
+        for k in range(i):
+            s -= low[i, k] * y[k]
+        y[i] = s / low[i, i]
+    x = np.empty(p)
+    for i in range(p - 1, -1, -1):  # L^T x = y
+        s = y[i]
+        for k in range(i + 1, p):
+            s -= low[k, i] * x[k]
+        x[i] = s / low[i, i]
+    # diag(a^-1) = column sums of squares of L^-1
+    inv_low = np.zeros((p, p))
+    for j in range(p):
+        inv_low[j, j] = 1.0 / low[j, j]
+        for i in range(j + 1, p):
+            s = 0.0
+            for k in range(j, i):
+                s -= low[i, k] * inv_low[k, j]
+            inv_low[i, j] = s / low[i, i]
+    diag = np.zeros(p)
+    for j in range(p):
+        for i in range(j, p):
+            diag[j] += inv_low[i, j] * inv_low[i, j]
+    return x, diag, True
+
+
+@njit(cache=True)
 def _cox_newton(ts, es, Xs, beta0, max_iter, tol, require_convergence):
     """Newton-Raphson with step halving on sorted rows; returns (beta, se, converged)."""
     p = Xs.shape[1]
@@ -351,7 +399,9 @@ def _cox_newton(ts, es, Xs, beta0, max_iter, tol, require_convergence):
             return beta, nan_se, False
     converged = False
     for _ in range(max_iter):
-        step = np.linalg.solve(info, score)
+        step, _d, ok = _spd_solve(info, score)
+        if not ok:
+            return beta, nan_se, False
         scale = 1.0
         accepted = False
         for _half in range(20):
@@ -374,10 +424,12 @@ def _cox_newton(ts, es, Xs, beta0, max_iter, tol, require_convergence):
             break
     else:
         converged = not require_convergence
-    cov = np.linalg.inv(info)
+    _x, var, ok = _spd_solve(info, score)
+    if not ok:
+        return beta, nan_se, False
     se = np.empty(p)
     for a in range(p):
-        se[a] = math.sqrt(max(cov[a, a], 0.0))
+        se[a] = math.sqrt(max(var[a], 0.0))
     for a in range(p):
         if not math.isfinite(beta[a]) or abs(beta[a]) > 15:
             converged = False
@@ -398,11 +450,8 @@ def cox_efron(t, e, X, beta0=None, max_iter: int = 30, tol: float = 1e-9, requir
     order = np.argsort(t, kind="stable") if order is None else order
     X = np.asarray(X, float)
     beta0 = np.zeros(X.shape[1]) if beta0 is None else np.asarray(beta0, float)
-    try:
-        return _cox_newton(t[order], np.asarray(e, float)[order], np.ascontiguousarray(X[order]),
-                           beta0, max_iter, tol, require_convergence)
-    except np.linalg.LinAlgError:
-        return beta0.copy(), np.full(X.shape[1], np.nan), False
+    return _cox_newton(t[order], np.asarray(e, float)[order], np.ascontiguousarray(X[order]),
+                       beta0, max_iter, tol, require_convergence)
 
 
 # --------------------------------------------------------------------------

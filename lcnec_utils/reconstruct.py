@@ -79,7 +79,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from . import fastsurv
+from . import annealing, fastsurv
 from .params import DATA_DIR
 
 DEFAULT_SEED = 20250101
@@ -1997,3 +1997,78 @@ def ensemble(n: int, seed: int = DEFAULT_SEED, n_jobs: int = -1,
                     seen.add(new["cohort_sha1"])
                     break
     return pd.DataFrame(rows)[ENSEMBLE_COLUMNS]
+
+
+# --------------------------------------------------------------------------
+# The compiled search (lcnec_utils.annealing)
+# --------------------------------------------------------------------------
+
+
+def _soft_metric_id(key: str) -> int:
+    """Index of a soft target's statistic in :mod:`lcnec_utils.annealing`'s metric vector."""
+    ep, _, rest = key.partition(".")
+    e = ("pfs", "os").index(ep) if ep in ("pfs", "os") else -1
+    if rest == "logrank.p":
+        return annealing.M_LOGRANK_Z + e
+    if key == "followup.median":
+        return annealing.M_FOLLOWUP
+    if rest.startswith("median_ci_"):
+        bound, role = rest[len("median_ci_"):].split(".")
+        return annealing.M_MEDIAN_CI + 4 * e + 2 * ROLES.index(role) + ("low", "high").index(bound)
+    stat = rest[len("cox_multivariable."):]
+    if stat in ("hr", "ci_low", "ci_high", "p"):
+        return annealing.M_COX + 4 * e + ("hr", "ci_low", "ci_high", "p").index(stat)
+    term = stat[:-len(".hr")]
+    names = [_COV_OF_TERM.get(t, t) for t in COX_TERMS[1:]]
+    return annealing.M_BETA + len(names) * e + names.index(term)
+
+
+def _annealing_setting(tg: Mapping[str, Any], soft: Sequence[_Soft] = (), walls: Sequence[_Soft] = (),
+                       wall_weight: float = 100.0) -> annealing.Setting:
+    """The targets as :mod:`lcnec_utils.annealing` reads them: each arm's hard Kaplan-Meier
+    targets, the holds of :func:`_kaplan_meier_holds`, and soft targets (``walls``: a wall of
+    ``wall_weight`` per unit of scaled distance beyond 0.9 of the tolerance, as phase B's on the
+    OS arm term)."""
+    kt = {r: _km_targets(tg, r) for r in ROLES}
+    holds = []
+    for ep in ("pfs", "os"):
+        for r in ROLES:
+            lo, hi = tg.get(f"{ep}.median_ci_low.{r}"), tg.get(f"{ep}.median_ci_high.{r}")
+            if lo is not None and hi is not None and abs((lo + hi) / 2 - tg[f"{ep}.median.{r}"]) <= TOLERANCES["median_ci"]:
+                holds += [(_soft_metric_id(f"{ep}.median_ci_low.{r}"), lo), (_soft_metric_id(f"{ep}.median_ci_high.{r}"), hi)]
+    terms = [(s, 0) for s in soft] + [(s, 1) for s in walls]
+    return annealing.Setting(
+        n1=int(tg["n.treatment"]),
+        arm_targets=np.array([[_tenths(kt[r]["pfs_median"]), _tenths(kt[r]["os_median"]), kt[r]["pfs_rate"],
+                               kt[r]["os_rate"]] for r in ROLES], float),
+        limits=np.array([_tenths(MIN_PFS), _tenths(MAX_PFS), _tenths(MAX_OS), _tenths(LANDMARK)], np.int64),
+        ecog_column=COX_TERMS.index("ecog"),
+        realism=np.array([LONGEST_PFS, LONGEST_OS, FIRST_EVENT["pfs"], FIRST_EVENT["os"]]),
+        z_target=np.array([_z_of_p(tg[f"{ep}.logrank.p"]) for ep in ("pfs", "os")]),
+        followup_target=float(tg["followup.median"]),
+        median_ci_tol=float(TOLERANCES["median_ci"]),
+        hold_ci_id=np.array([h[0] for h in holds], np.int64),
+        hold_ci_target=np.array([h[1] for h in holds], float),
+        soft_id=np.array([_soft_metric_id(s.key) for s, _ in terms], np.int64),
+        soft_target=np.array([s.target for s, _ in terms], float),
+        soft_tol=np.array([s.tol for s, _ in terms], float),
+        soft_weight=np.array([s.weight if k == 0 else wall_weight for s, k in terms], float),
+        soft_kind=np.array([k for _, k in terms], np.int64),
+    )
+
+
+def _to_state(arms: Mapping[str, _Arm], X: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(T, D) of :mod:`lcnec_utils.annealing`: times and events (treatment arm first), and the
+    Cox design with the arm indicator in front."""
+    T = np.vstack([np.concatenate([np.asarray(getattr(arms[r], f), np.int64) for r in ROLES])
+                   for f in ("pfs", "pfs_e", "os", "os_e")])
+    g = np.concatenate([np.full(len(arms[r].pfs), 1.0 if r == "treatment" else 0.0) for r in ROLES])
+    D = np.ascontiguousarray(np.column_stack([g, np.vstack([X[r] for r in ROLES])]))
+    return np.ascontiguousarray(T), D
+
+
+def _from_state(T: np.ndarray, D: np.ndarray, n1: int) -> tuple[dict[str, _Arm], dict[str, np.ndarray]]:
+    parts = {"treatment": slice(0, n1), "reference": slice(n1, T.shape[1])}
+    arms = {r: _Arm(*(T[k, s].copy() for k in range(4))) for r, s in parts.items()}
+    X = {r: np.ascontiguousarray(D[s, 1:]) for r, s in parts.items()}
+    return arms, X
