@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import astuple, dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -44,50 +45,54 @@ def metric_size(p: int) -> int:
 
 @dataclass(frozen=True)
 class Objective:
-    """Weights and walls of one annealing objective (0 switches a piece off).
+    """Weights of one annealing objective's pieces (0 switches a piece off).
 
-    * ``cost``: the search's usual cost, the soft targets handed to :func:`anneal` plus the
-      realism terms (as ``_SurvivalSearch.cost``).
-    * ``hold``: the Kaplan-Meier holds (log-rank p, follow-up, symmetric median CIs),
-      less ``hold_floor``.
+    * ``cost``: the search's usual cost, the soft targets of the :class:`Setting` plus the
+      realism terms (as ``_SurvivalSearch.cost``; with no soft target, the realism terms alone).
+    * ``hold``: the Kaplan-Meier holds: log-rank p of both endpoints within 0.05 on the z scale
+      of its target, the treatment arm ahead, median follow-up within 0.9 months, the symmetric
+      median CIs within 0.9 of their tolerance.
     * ``info_pfs`` / ``info_os``: reward for the arm's unadjusted |z| at ``info_*_hr``
       (its information, ``fastsurv.arm_information``): times-only structure terms.
-    * ``os_ci``: the OS arm term's upper 95% bound, minimised; ``os_wall``: a steep wall
-      above it; ``os_hr_floor``: a wall below the HR.
-    * ``pfs_below``: a wall below ``pfs_floor`` for the PFS arm term's |z|, ``pfs_reward``:
-      reward for |z| up to ``pfs_cap``; ``pfs_window``: a wall outside [pfs_hr_lo, pfs_hr_hi].
+    * ``os_ci``: the OS arm term's upper 95% bound, minimised; ``os_hr_floor``: a wall
+      (``os_hr_weight`` per unit) below its HR.
+    * ``pfs_below``: a pull per unit of the PFS arm term's |z| below ``pfs_floor``;
+      ``pfs_window``: a pull per unit of its HR outside [pfs_hr_lo, pfs_hr_hi].
     * ``beta_lin``: linear penalty for a covariate's |log HR| beyond log 8 in the fitted models.
+    * ``keep_*``: bounds on the arm terms that decide which visited state a run returns (see
+      :func:`_violation`); they do not enter the objective.
     """
 
     cost: float = 0.0
     hold: float = 0.0
-    hold_floor: float = 0.0
     info_pfs: float = 0.0
     info_pfs_hr: float = 0.5
     info_os: float = 0.0
     info_os_hr: float = 0.5
     os_ci: float = 0.0
-    os_wall: float = math.inf
-    os_wall_weight: float = 1e4
     os_hr_floor: float = 0.0
     os_hr_weight: float = 1e5
     pfs_floor: float = 0.0
     pfs_below: float = 0.0
-    pfs_reward: float = 0.0
-    pfs_cap: float = math.inf
     pfs_hr_lo: float = 0.0
     pfs_hr_hi: float = math.inf
     pfs_window: float = 0.0
     beta_lin: float = 0.0
+    #: the arm terms' targets as bounds: the run returns the best state among those meeting them
+    #: all, or failing that, the one violating them least (OS upper bound, OS HR, PFS |z|, PFS HR)
+    keep_os_ci: float = math.inf
+    keep_os_hr: float = 0.0
+    keep_pfs_z: float = 0.0
+    keep_pfs_hr_lo: float = 0.0
 
     def weights(self) -> np.ndarray:
         return np.array(astuple(self), float)
 
 
 # indices into Objective.weights()
-(_W_COST, _W_HOLD, _HOLD_FLOOR, _W_INFO_PFS, _INFO_PFS_HR, _W_INFO_OS, _INFO_OS_HR, _W_OS_CI, _OS_WALL,
- _W_OS_WALL, _OS_HR_FLOOR, _W_OS_HR, _PFS_FLOOR, _W_PFS_BELOW, _W_PFS_REWARD, _PFS_CAP, _PFS_HR_LO,
- _PFS_HR_HI, _W_PFS_WINDOW, _W_BETA_LIN) = range(20)
+(_W_COST, _W_HOLD, _W_INFO_PFS, _INFO_PFS_HR, _W_INFO_OS, _INFO_OS_HR, _W_OS_CI, _OS_HR_FLOOR, _W_OS_HR,
+ _PFS_FLOOR, _W_PFS_BELOW, _PFS_HR_LO, _PFS_HR_HI, _W_PFS_WINDOW, _W_BETA_LIN, _KEEP_OS_CI, _KEEP_OS_HR,
+ _KEEP_PFS_Z, _KEEP_PFS_HR_LO) = range(19)
 
 # per endpoint Kaplan-Meier side: signed log-rank z, Peto log HR, longest time, follow-up
 # (OS only), alive patients sharing a follow-up time, pile-up, first-event lateness, info |z|
@@ -104,21 +109,22 @@ class Setting:
     arm_targets: np.ndarray  # 2 x 4: PFS median, OS median (tenths), PFS rate, OS rate (%) per arm
     limits: np.ndarray  # min PFS, max PFS, max OS, landmark (tenths)
     ecog_column: int  # column of D holding ECOG (0/1 flips keep Table 2's "ECOG 2" count)
-    realism: np.ndarray  # longest PFS, longest OS (months), first-event limits PFS, OS (months)
+    realism: np.ndarray  # longest PFS, longest OS, first events PFS, OS (months) the realism terms aim at
     z_target: np.ndarray  # |log-rank z| targets, PFS and OS
     followup_target: float
     median_ci_tol: float
     hold_ci_id: np.ndarray  # metric ids of the symmetric median-CI bounds held
     hold_ci_target: np.ndarray
-    soft_id: np.ndarray  # soft targets: metric id, target, tolerance, weight, kind (0 soft, 1 wall)
+    soft_id: np.ndarray  # soft targets (``_SurvivalSearch.soft``): metric id, target, tolerance, weight
     soft_target: np.ndarray
     soft_tol: np.ndarray
     soft_weight: np.ndarray
-    soft_kind: np.ndarray
 
 
 @njit(cache=True)
 def _arm_ok(T, lo, hi, arm_tg, limits, check_pfs, check_os):
+    """One arm's hard constraints after a move: PFS and OS consistent, the Kaplan-Meier medians
+    and 12-month rates exact."""
     if not _arm_times_consistent(T[0, lo:hi], T[1, lo:hi], T[2, lo:hi], T[3, lo:hi],
                                  limits[0], limits[1], limits[2]):
         return False
@@ -211,7 +217,7 @@ def _cox_side(T, D, ep, beta, warm, C, M):
 
 @njit(cache=True)
 def _objective(M, K, C, W, with_cox, cox_use, realism, z_target, fu_target, ci_tol, hold_ci_id, hold_ci_target,
-               soft_id, soft_target, soft_tol, soft_weight, soft_kind, p):
+               soft_id, soft_target, soft_tol, soft_weight, p):
     c = 0.0
     if W[_W_COST] != 0.0:
         s = 0.0
@@ -224,10 +230,8 @@ def _objective(M, K, C, W, with_cox, cox_use, realism, z_target, fu_target, ci_t
                 s += 100.0 * soft_weight[k]
                 continue
             x = abs(v - soft_target[k]) / soft_tol[k]
-            if soft_kind[k] == 1:
-                s += soft_weight[k] * max(0.0, x - 0.9)
-            else:
-                s += soft_weight[k] * (x * x if x <= 1.0 else 4.0 * x - 3.0)
+            # quadratic inside the tolerance, steeper linear growth outside it
+            s += soft_weight[k] * (x * x if x <= 1.0 else 4.0 * x - 3.0)
         # realism, as _SurvivalSearch.cost
         s += (max(0.0, realism[0] - K[0, _K_LONGEST]) / 2.0) ** 2
         s += (max(0.0, realism[1] - K[1, _K_LONGEST]) / 2.0) ** 2
@@ -252,24 +256,23 @@ def _objective(M, K, C, W, with_cox, cox_use, realism, z_target, fu_target, ci_t
         for k in range(hold_ci_id.size):
             got = M[hold_ci_id[k]]
             h += 50.0 * max(0.0, abs(got - hold_ci_target[k]) - 0.9 * ci_tol) if math.isfinite(got) else 100.0
-        c += W[_W_HOLD] * (h - W[_HOLD_FLOOR])
+        c += W[_W_HOLD] * h
     if W[_W_INFO_PFS] != 0.0:
         c -= W[_W_INFO_PFS] * K[0, _K_INFO_Z]
     if W[_W_INFO_OS] != 0.0:
         c -= W[_W_INFO_OS] * K[1, _K_INFO_Z]
     if with_cox:
-        if W[_W_OS_CI] != 0.0 or W[_OS_HR_FLOOR] > 0.0 or math.isfinite(W[_OS_WALL]):
+        if W[_W_OS_CI] != 0.0 or W[_OS_HR_FLOOR] > 0.0:
             if C[1, _C_OK] == 0.0:
                 return 1e9
-            ci = M[M_COX + 4 + 2]
-            c += W[_W_OS_CI] * ci + W[_W_OS_WALL] * max(0.0, ci - W[_OS_WALL])
+            c += W[_W_OS_CI] * M[M_COX + 4 + 2]
             c += W[_W_OS_HR] * max(0.0, W[_OS_HR_FLOOR] - M[M_COX + 4])
-        if W[_W_PFS_BELOW] != 0.0 or W[_W_PFS_REWARD] != 0.0 or W[_W_PFS_WINDOW] != 0.0:
+        if W[_W_PFS_BELOW] != 0.0 or W[_W_PFS_WINDOW] != 0.0:
             if C[0, _C_OK] == 0.0:
                 return 1e9
             z = M[M_COX + 3]
             hr = M[M_COX]
-            c += W[_W_PFS_BELOW] * max(0.0, W[_PFS_FLOOR] - z) - W[_W_PFS_REWARD] * min(z, W[_PFS_CAP])
+            c += W[_W_PFS_BELOW] * max(0.0, W[_PFS_FLOOR] - z)
             c += W[_W_PFS_WINDOW] * (max(0.0, W[_PFS_HR_LO] - hr) + max(0.0, hr - W[_PFS_HR_HI]))
         if W[_W_BETA_LIN] != 0.0:
             for ep in range(2):
@@ -279,8 +282,29 @@ def _objective(M, K, C, W, with_cox, cox_use, realism, z_target, fu_target, ci_t
 
 
 @njit(cache=True)
+def _violation(M, W, with_cox):
+    """How far a state is from the ``keep_*`` bounds (0: meets them all)."""
+    if not with_cox:
+        return 0.0
+    v = 0.0
+    if math.isfinite(W[_KEEP_OS_CI]) or W[_KEEP_OS_HR] > 0.0:
+        ci = M[M_COX + 4 + 2]
+        hr = M[M_COX + 4]
+        if not (math.isfinite(ci) and math.isfinite(hr)):
+            return math.inf
+        v += max(0.0, ci - W[_KEEP_OS_CI]) + max(0.0, W[_KEEP_OS_HR] - hr)
+    if W[_KEEP_PFS_Z] > 0.0 or W[_KEEP_PFS_HR_LO] > 0.0:
+        z = M[M_COX + 3]
+        hr = M[M_COX]
+        if not (math.isfinite(z) and math.isfinite(hr)):
+            return math.inf
+        v += max(0.0, W[_KEEP_PFS_Z] - z) + max(0.0, W[_KEEP_PFS_HR_LO] - hr)
+    return v
+
+
+@njit(cache=True)
 def _anneal(T, D, n1, arm_tg, limits, ecog_col, realism, z_target, fu_target, ci_tol, hold_ci_id, hold_ci_target,
-            soft_id, soft_target, soft_tol, soft_weight, soft_kind, W, with_cox, cox_use, beta,
+            soft_id, soft_target, soft_tol, soft_weight, W, with_cox, cox_use, beta,
             iterations, temp0, temp1, p_time, p_structural, seed):
     np.random.seed(seed)
     n, q = D.shape
@@ -300,9 +324,10 @@ def _anneal(T, D, n1, arm_tg, limits, ecog_col, realism, z_target, fu_target, ci
             _cox_side(T, D, ep, beta[ep], False, C, M)
             warm[ep] = True
     args = (realism, z_target, fu_target, ci_tol, hold_ci_id, hold_ci_target,
-            soft_id, soft_target, soft_tol, soft_weight, soft_kind, p)
+            soft_id, soft_target, soft_tol, soft_weight, p)
     cur = _objective(M, K, C, W, with_cox, cox_use, *args)
     best = cur
+    best_viol = _violation(M, W, with_cox)
     bestT = T.copy()
     bestD = D.copy()
     Tb = T.copy()
@@ -437,8 +462,10 @@ def _anneal(T, D, n1, arm_tg, limits, ecog_col, realism, z_target, fu_target, ci
             C[:, :] = Cn
             M[:] = Mn
             beta[:, :] = bn
-            if c < best:
+            viol = _violation(M, W, with_cox)
+            if viol < best_viol or (viol == best_viol and c < best):
                 best = c
+                best_viol = viol
                 bestT[:, :] = T
                 bestD[:, :] = D
         else:
@@ -448,14 +475,22 @@ def _anneal(T, D, n1, arm_tg, limits, ecog_col, realism, z_target, fu_target, ci
                 D[k, j] = Db[k, j]
     T[:, :] = bestT
     D[:, :] = bestD
-    return best
+    return best, best_viol
+
+
+class Result(NamedTuple):
+    """The state a run returned: its objective, and how far it is from the ``keep_*`` bounds."""
+
+    value: float
+    violation: float
 
 
 def anneal(T: np.ndarray, D: np.ndarray, setting: Setting, objective: Objective, iterations: int, *,
            with_cox: bool, cox_use=(True, True), p_time: float = 0.6, p_structural: float = 0.1,
-           temp0: float = 0.3, temp1: float = 0.003, seed: int = 0) -> float:
-    """Simulated annealing of ``objective`` over the times ``T`` and covariates ``D`` (changed in
-    place to the best state found; returns its objective). Moves: with probability
+           temp0: float = 0.3, temp1: float = 0.003, seed: int = 0) -> Result:
+    """Simulated annealing of ``objective`` over the times ``T`` and covariates ``D``, changed in
+    place to the best state visited: the lowest objective among the states nearest to the
+    objective's ``keep_*`` bounds (all states, if it sets none). Moves: with probability
     ``p_structural`` a jump, outcome swap, progression swap or progression toggle (as
     ``_SurvivalSearch._structural_move``), else a time step with probability ``p_time`` (always
     without Cox fits) and a covariate swap otherwise. ``cox_use``: the fits refreshed after a
@@ -463,14 +498,14 @@ def anneal(T: np.ndarray, D: np.ndarray, setting: Setting, objective: Objective,
     random stream, so a run is reproducible."""
     s = setting
     beta = np.zeros((2, D.shape[1]))
-    return float(_anneal(T, D, s.n1, s.arm_targets, s.limits, s.ecog_column, s.realism, s.z_target,
+    return Result(*_anneal(T, D, s.n1, s.arm_targets, s.limits, s.ecog_column, s.realism, s.z_target,
                          float(s.followup_target), float(s.median_ci_tol), s.hold_ci_id, s.hold_ci_target,
-                         s.soft_id, s.soft_target, s.soft_tol, s.soft_weight, s.soft_kind, objective.weights(),
+                         s.soft_id, s.soft_target, s.soft_tol, s.soft_weight, objective.weights(),
                          bool(with_cox), np.array(cox_use, np.bool_), beta, int(iterations), float(temp0),
                          float(temp1), float(p_time), float(p_structural), int(seed)))
 
 
 def evaluate(T: np.ndarray, D: np.ndarray, setting: Setting, objective: Objective, with_cox: bool = True,
-             cox_use=(True, True)) -> float:
-    """The objective at a state (a zero-iteration run)."""
+             cox_use=(True, True)) -> Result:
+    """The objective (and violation) at a state: a zero-iteration run."""
     return anneal(T.copy(), D.copy(), setting, objective, 0, with_cox=with_cox, cox_use=cox_use)

@@ -86,6 +86,18 @@ def cmd_synth(args: argparse.Namespace) -> int:
         return EXIT_OK
     from . import reconstruct
 
+    if args.scan:
+        from .reconstruction_report import SCAN_FILE
+
+        start = reconstruct.SCAN_START if args.seed is None else args.seed
+        table = reconstruct.scan_seeds(args.scan, start)
+        out = Path(args.out) / SCAN_FILE
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(table.to_csv(index=False, lineterminator="\n"))
+        good = table.loc[table["missed"] == 0, "seed"].tolist()
+        print(f"{len(table)} seeds from {start} scanned into {out}: {len(good)} meet every reachable target"
+              + (f", the first is {good[0]}" if good else ""))
+        return EXIT_OK
     seed = reconstruct.DEFAULT_SEED if args.seed is None else args.seed
     if args.ensemble:
         if args.scheduler:
@@ -177,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_syn.add_argument("--out", default=str(DATA_DIR), metavar="DIR")
     p_syn.add_argument("--seed", type=int, default=None)
     p_syn.add_argument("--ensemble", type=int, metavar="N", help="summarise N distinct reconstructions")
+    p_syn.add_argument("--scan", type=int, metavar="N",
+                       help="reconstruct N seeds from --seed (default the scan's start) and tabulate their targets")
     p_syn.add_argument("--jobs", type=int, default=-1, help="parallel workers (default: all cores)")
     p_syn.add_argument("--registry", type=int, metavar="N",
                        help="draw a registry-sized cohort of N rows from the reconstruction's distributions")

@@ -311,13 +311,16 @@ def _efron_pieces(ts, es, Xs, beta, with_info):
                 D0 += wj
                 ll += eta[j]
                 for a in range(p):
-                    xa = wj * Xs[j, a]
-                    D1[a] += xa
+                    D1[a] += wj * Xs[j, a]
                     score[a] += Xs[j, a]
-                    if with_info:
-                        for b in range(p):
-                            D2[a, b] += xa * Xs[j, b]
             j -= 1
+        if with_info and d > 1:  # the tied deaths' second moments (unused when a death is alone)
+            for k in range(j + 1, i + 1):
+                if es[k] > 0:
+                    for a in range(p):
+                        xa = w[k] * Xs[k, a]
+                        for b in range(p):
+                            D2[a, b] += xa * Xs[k, b]
         for l in range(d):
             f = l / d
             s0 = S0 - f * D0

@@ -24,17 +24,24 @@ The generator is a deterministic constrained search (same seed, same bytes):
    p-values, the multivariable Cox hazard ratios, the SPSS median CIs and the
    reverse Kaplan-Meier follow-up (plus light realism terms) as the objective.
    Ensemble members run three stages (times alone, covariate placement alone,
-   then both). The committed cohort runs a search that first builds the PFS
-   risk sets the arm's Cox p needs (both arms at risk until late), eight
-   times in parallel, and then restores every other target from the four best
-   (:func:`_structure_search`), keeping the best result;
+   then both) in Python (:class:`_SurvivalSearch`). The committed cohort runs a
+   compiled search (:mod:`lcnec_utils.annealing`, :func:`_joint_search`) for
+   the two Cox arm terms, whose printed intervals ask for standard errors near
+   the smallest 31 patients allow: independent chains, one per core, each
+   placing the times for both arms' information, then the covariates, then
+   times and covariates towards the OS upper bound with the PFS arm term pulled
+   into its tolerance, every Kaplan-Meier target held throughout; the chain that
+   meets the arm-term bounds (or comes nearest) is kept. Not every seed's chains
+   get there: :data:`DEFAULT_SEED` is the first seed of :func:`scan_seeds` whose
+   cohort misses no target;
 5. best response (PD to the earliest progressions), ICI class, ongoing
    treatment (alive patients at the cut-off, recent starts first) and the
    irAE table (one grade 1-2 event per patient) with the published counts.
 
 The search evaluates candidates with the compiled statistics of
-:mod:`lcnec_utils.fastsurv` (written by hand only because the inner loop needs
-speed; they are tested against lifelines); :func:`evaluate_targets` checks the
+:mod:`lcnec_utils.fastsurv` and the compiled loop of :mod:`lcnec_utils.annealing`
+(written by hand only because the inner loop needs speed; they are tested
+against lifelines and the Python search); :func:`evaluate_targets` checks the
 result with the book's own modules (:mod:`lcnec_utils.survival`,
 :mod:`lcnec_utils.cox`, :mod:`lcnec_utils.tables`).
 
@@ -53,14 +60,11 @@ Choices and published numbers that cannot all hold (evidence in
   The printed Cox CIs imply SE 0.30 (PFS) and 0.31 (OS), below both floors.
   Within the tolerances the PFS arm term is met in full (HR 0.46, SE <= 0.389,
   p <= 0.046): the search holds HR at the low end of its tolerance and
-  |z| >= 2. The OS upper bound is missed by this generator but reachable: it
-  needs SE <= 0.407 at HR 0.50, just above the floor, i.e. every death's risk
-  set near the same weighted arm share. An ideal covariate
-  (:func:`ideal_covariate_se`) gets there on some orders of deaths that keep
-  every Kaplan-Meier target, not on the committed cohort's (0.444). A longer
-  search (``docs/witness-search``, minutes rather than this generator's
-  seconds) found a cohort meeting it with every other reachable target
-  (``data/lcnec_witness_cohort.csv``, SE 0.406 at HR 0.500).
+  |z| >= 2. The OS upper bound is within reach only just: it needs SE <= 0.407
+  at HR 0.50, less than 1% above the floor, i.e. every death's risk set near the
+  same weighted arm share and covariates that cost the arm almost nothing. An
+  ideal covariate (:func:`ideal_covariate_se`, the most any adjustment could
+  give) measures how much room an order of deaths leaves.
 * PFS median CI of the treatment arm (7.6-12.4 around 10.5) is not symmetric,
   SPSS's median +/- 1.96 SE is: at least one bound is 0.5 or more away.
 * Table 2: ECOG 0-1 arm counts 13 + 15 = 28 against a printed total of 27; the
@@ -82,7 +86,9 @@ import pandas as pd
 from . import annealing, fastsurv
 from .params import DATA_DIR
 
-DEFAULT_SEED = 20250101
+#: The committed cohort's seed: the first seed from SCAN_START whose cohort misses no target
+#: (``lcnec synth --scan``, ``data/lcnec_seed_scan.csv``; a test checks both).
+DEFAULT_SEED = 20250103
 COHORT_FILE = "lcnec_synthetic_cohort.csv"
 AE_FILE = "lcnec_synthetic_adverse_events.csv"
 
@@ -1185,31 +1191,18 @@ def _assemble(rng, tg, arms: Mapping[str, _Arm], covs, ages, labs) -> tuple[pd.D
 
 @dataclass(frozen=True)
 class SearchBudget:
-    """Iterations of the survival search's stages: times alone (Kaplan-Meier targets, no Cox),
-    covariate placement alone (Cox targets), then both together."""
+    """Iterations of an ensemble member's survival search (:func:`_main_stages`): times alone
+    (Kaplan-Meier targets, no Cox), covariate placement alone (Cox targets), then both together."""
 
     times: int = 12000
     covariates: int = 4000
     joint: int = 20000
-    #: Iterations of the committed cohort's search (:func:`_structure_search`), which replaces
-    #: the three stages above: the PFS risk-set structure (times alone, then with covariates),
-    #: then the restoration of every other target. 0: none; ensemble members run none (they
-    #: need only the exact targets), so their cohorts are unchanged.
-    structure_times: int = 0
-    structure: int = 0
-    restore: int = 0
 
 
 #: Stage 1 (times alone) is repeated from a fresh placement, at most RESTARTS times in all,
 #: until its cost is at most RESTART_BELOW (solved runs end near 2-15, stuck ones near 50-100).
 RESTARTS, RESTART_BELOW = 3, 25.0
-#: The committed cohort's search: independent runs of phase A (the PFS structure), and of
-#: phase B (restoring the other targets) from the best of them (:func:`_structure_search`).
-#: 8 and 4 (about 20 s on 2 cores): seeds 20250101-10 then meet every reachable target in 7 of
-#: 10, against 2 of the first 7 with 4 and 2 (12 and 6 gained nothing; docs/OPEN-TARGETS.md).
-STRUCTURE_ATTEMPTS, RESTORE_ATTEMPTS = 8, 4
-#: The committed cohort's budget and an ensemble member's (a few seconds each).
-FULL_BUDGET = SearchBudget(times=0, covariates=0, joint=0, structure_times=30000, structure=50000, restore=40000)
+#: An ensemble member's budget (a second or so each).
 ENSEMBLE_BUDGET = SearchBudget(times=6000, covariates=1500, joint=2500)
 
 
@@ -1220,106 +1213,92 @@ PFS_HR_WINDOW = (0.4605, 0.555)
 #: |z| of the PFS arm term the search holds: p <= 0.0458, inside the printed 0.026 + 0.02
 #: (|z| >= 1.9954) by a margin far above the difference between this module's fit and lifelines'.
 PFS_Z_FLOOR = 1.997
+#: The arm terms' bounds in the committed cohort's search, each inside its tolerance by a margin
+#: far above the difference between the compiled Cox fit and lifelines' (< 1e-6): OS HR >= 0.5001
+#: (0.55 - 0.05) and upper bound <= 1.1099 (1.01 + 0.10); PFS HR >= 0.4605 (:data:`PFS_HR_WINDOW`)
+#: and |z| >= :data:`PFS_Z_FLOOR`.
+OS_HR_FLOOR, OS_CI_CEILING = 0.5001, 1.1099
 
 
-def _pfs_arm_z(parts: Mapping[str, Mapping[str, float]]) -> tuple[float, float] | None:
-    """(HR, |log HR| / SE) of the PFS arm term, or None if the fit failed."""
-    m = parts.get("pfs.cox", {})
-    hr = m.get("pfs.cox_multivariable.hr")
-    if hr is None:
-        return None
-    se = math.log(m["pfs.cox_multivariable.ci_high"] / hr) / _Z
-    return hr, abs(math.log(hr)) / se
+@dataclass(frozen=True)
+class JointSearchBudget:
+    """The committed cohort's compiled search (:func:`_joint_search`): ``chains`` independent
+    chains, each the best of ``information_starts`` runs of the information stage, then the
+    covariates alone, then times and covariates for both arm terms (iterations of each)."""
+
+    information: int = 300_000
+    information_starts: int = 3
+    covariates: int = 200_000
+    arm_terms: int = 2_000_000
+    chains: int = 2
 
 
-def _kaplan_meier_holds(search: "_SurvivalSearch", tg: Mapping[str, Any]):
-    """Penalty keeping the Kaplan-Meier targets (log-rank p of both endpoints, median follow-up,
-    the treatment arm ahead, the SPSS median CIs that a symmetric interval can meet) while the
-    committed cohort's search looks elsewhere."""
-    z_target = {ep: _z_of_p(tg[f"{ep}.logrank.p"]) for ep in ("pfs", "os")}
-    tol = TOLERANCES["median_ci"]
-    median_cis = []  # (part, key, target): the printed interval is centred on its median
-    for ep in ("pfs", "os"):
-        for r in ROLES:
-            lo, hi = tg.get(f"{ep}.median_ci_low.{r}"), tg.get(f"{ep}.median_ci_high.{r}")
-            if lo is not None and hi is not None and abs((lo + hi) / 2 - tg[f"{ep}.median.{r}"]) <= tol:
-                median_cis += [(f"{ep}.{r}", f"{ep}.median_ci_low.{r}", lo),
-                               (f"{ep}.{r}", f"{ep}.median_ci_high.{r}", hi)]
-
-    def penalty(parts):
-        c = 0.0
-        for ep in ("pfs", "os"):
-            km = parts[f"{ep}.km"]
-            c += 200.0 * max(0.0, abs(_z_of_p(km[f"{ep}.logrank.p"]) - z_target[ep]) - 0.05)
-            c += 1e3 * max(0.0, km[f"{ep}.logrank.z"])
-        c += 50.0 * max(0.0, abs(parts["os.km"]["followup.median"] - search.follow_up_target) - 0.9)
-        for part, key, target in median_cis:
-            got = parts[part][key]
-            c += 50.0 * max(0.0, abs(got - target) - 0.9 * tol) if math.isfinite(got) else 100.0
-        return c
-    return penalty
+def _information_stage() -> annealing.Objective:
+    """Times alone: the arms' unadjusted information at the low end of each HR tolerance (PFS
+    at 0.4605, OS at 0.50, ten times heavier), with the Kaplan-Meier holds. Both arm terms need
+    risk sets in which both arms stay to the end; on the orders this stage finds, an ideal
+    covariate (:func:`ideal_covariate_se`) gives OS SE 0.404-0.407, the target needs 0.407. The
+    realism terms (``Objective.cost`` with no soft target) keep the curves plausible."""
+    return annealing.Objective(cost=1.0, hold=1.0, info_pfs=100.0, info_pfs_hr=PFS_HR_WINDOW[0], info_os=1000.0,
+                               info_os_hr=OS_HR_FLOOR)
 
 
-def _information_objective(search: "_SurvivalSearch", tg: Mapping[str, Any]):
-    """Phase A1 of the committed cohort's search (times alone, no Cox fit): the most PFS
-    information for the arm at the low end of its HR window,
-    i.e. risk sets in which both arms stay (the one reference patient free of progression at
-    12 months outlasting the treatment arm's late progressions), with the Kaplan-Meier holds."""
-    hold = _kaplan_meier_holds(search, tg)
-    log_hr = math.log(PFS_HR_WINDOW[0])
-
-    def objective(parts):
-        t, e = search._te("pfs")
-        z = abs(log_hr) * math.sqrt(fastsurv.arm_information(t, e, search.g, PFS_HR_WINDOW[0]))
-        return -100.0 * z + hold(parts)
-    return objective
-
-
-def _structure_objective(search: "_SurvivalSearch", tg: Mapping[str, Any]):
-    """Phase A2 of the committed cohort's search: the largest PFS |z| of the arm in the Cox
-    model (HR inside :data:`PFS_HR_WINDOW`), mostly by covariate placement, with the
-    Kaplan-Meier holds.
-
-    The printed PFS CI (0.28-0.92) implies SE(log HR) 0.30, below what 31 patients allow; p
-    within 0.02 of 0.026 needs SE <= 0.389 at HR 0.46. That asks for risk sets in which both arms
-    stay and covariates that cost the arm term almost no information, structures the main
-    stages' cost does not reach: here the other targets are set aside, restored in phase B.
-    """
-    hold = _kaplan_meier_holds(search, tg)
+def _arm_terms_stage() -> annealing.Objective:
+    """Both arm terms of the multivariable Cox models: the OS upper bound minimised with its HR
+    walled at :data:`OS_HR_FLOOR`; the PFS HR pulled into :data:`PFS_HR_WINDOW` and its |z| up
+    to :data:`PFS_Z_FLOOR` (pulls, not walls: walls on both terms lock the search in the
+    first state that meets them); the Kaplan-Meier holds heavy; 0.1 x the realism terms. A run returns the best state
+    that meets every arm-term bound (``keep_*``), if it visited one."""
     lo, hi = PFS_HR_WINDOW
-
-    def objective(parts):
-        hz = _pfs_arm_z(parts)
-        if hz is None:
-            return 1e9
-        hr, z = hz
-        # a wall: |z| grows by about 1 / (HR SE) ~ 6 per unit of HR below the window
-        c = -100.0 * z + 1e5 * (max(0.0, lo - hr) + max(0.0, hr - hi))
-        c += 5.0 * max(0.0, parts["pfs.cox"]["pfs.cox_max_abs_beta"] - math.log(8.0))
-        return c + hold(parts)
-    return objective
+    return annealing.Objective(cost=0.1, hold=100.0, os_ci=100.0, os_hr_floor=OS_HR_FLOOR, beta_lin=5.0,
+                               pfs_hr_lo=lo, pfs_hr_hi=hi, pfs_window=100.0, pfs_floor=PFS_Z_FLOOR, pfs_below=10.0,
+                               keep_os_ci=OS_CI_CEILING, keep_os_hr=OS_HR_FLOOR, keep_pfs_z=PFS_Z_FLOOR,
+                               keep_pfs_hr_lo=lo)
 
 
-def _restore_objective(search: "_SurvivalSearch"):
-    """Phase B: the usual cost with the PFS arm's targets replaced by a barrier that holds its
-    |z| above :data:`PFS_Z_FLOOR` and its HR inside :data:`PFS_HR_WINDOW`."""
-    pfs_arm = {f"pfs.cox_multivariable.{s}" for s in ("hr", "ci_low", "ci_high", "p")}
-    soft = [s for s in search.soft if s.key not in pfs_arm]
-    # the OS arm's reachable targets get a wall at the tolerance as well (phase A ignored them)
-    os_arm = [s for s in soft if s.key in ("os.cox_multivariable.hr", "os.cox_multivariable.ci_low")]
-    lo, hi = PFS_HR_WINDOW
+def _joint_chain(seed: int, tg: Mapping[str, Any], design: Mapping[str, np.ndarray],
+                 budget: JointSearchBudget) -> tuple[annealing.Result, np.ndarray, np.ndarray]:
+    """One chain of the committed cohort's search: the information stage from
+    ``budget.information_starts`` fresh placements of the times (the lowest objective goes on),
+    the covariates alone, then times and covariates (:func:`_arm_terms_stage`). Returns the
+    last stage's result and state (T, D of :mod:`lcnec_utils.annealing`)."""
+    rng = np.random.default_rng(seed)
+    setting = _annealing_setting(tg)
+    best = None
+    for _ in range(budget.information_starts):
+        T, D = _to_state(_initial_times(rng, tg), design)
+        value = annealing.anneal(T, D, setting, _information_stage(), budget.information, with_cox=False,
+                                 p_time=1.0, p_structural=0.5, temp0=3.0, temp1=0.003,
+                                 seed=int(rng.integers(2**32 - 1))).value
+        if best is None or value < best[0]:
+            best = (value, T, D)
+    _, T, D = best
+    annealing.anneal(T, D, setting, _arm_terms_stage(), budget.covariates, with_cox=True, p_time=0.0,
+                     p_structural=0.0, temp0=0.3, temp1=0.003, seed=int(rng.integers(2**32 - 1)))
+    result = annealing.anneal(T, D, setting, _arm_terms_stage(), budget.arm_terms, with_cox=True, p_time=0.6,
+                              p_structural=0.1, temp0=0.3, temp1=0.002, seed=int(rng.integers(2**32 - 1)))
+    return result, T, D
 
-    def objective(parts):
-        c = search.cost(parts, soft)
-        m = parts.get("os.cox", {})
-        c += sum(100.0 * max(0.0, s.scaled(m[s.key]) - 0.9) for s in os_arm if s.key in m)
-        hz = _pfs_arm_z(parts)
-        if hz is None:
-            return c + 1e5
-        hr, z = hz
-        # both walls: the HR's ten times steeper, since |z| rises as the HR falls below its window
-        return c + 1e4 * max(0.0, PFS_Z_FLOOR - z) + 1e5 * (max(0.0, lo - hr) + max(0.0, hr - hi))
-    return objective
+
+def _joint_search(rng, tg, design, budget: JointSearchBudget, info: dict, n_jobs: int = -1):
+    """The committed cohort's search: ``budget.chains`` chains (:func:`_joint_chain`) run in
+    parallel (joblib), compiled (:mod:`lcnec_utils.annealing`); the chain nearest to the
+    arm-term bounds wins, then the lowest objective. Ties go to the first, so the result does not
+    depend on the number of cores. Every move keeps the hard constraints (Kaplan-Meier medians
+    and 12-month rates), and the holds keep the log-rank, follow-up and median-CI targets."""
+    from joblib import Parallel, delayed
+
+    seeds = [int(x) for x in rng.integers(0, 2**63 - 1, size=budget.chains)]
+    jobs = min(budget.chains, os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+    chains = Parallel(n_jobs=jobs)(delayed(_joint_chain)(s, tg, design, budget) for s in seeds)
+    best = min(range(budget.chains), key=lambda k: (chains[k][0].violation, chains[k][0].value))
+    info["chains"] = [{"value": round(c[0].value, 3), "violation": round(c[0].violation, 5)} for c in chains]
+    info["chosen_chain"] = best
+    return _from_state(chains[best][1], chains[best][2], int(tg["n.treatment"]))
+
+
+#: The committed cohort's budget: about 45 s on 2 cores.
+FULL_BUDGET = JointSearchBudget()
 
 
 def _initial_times(rng, tg: Mapping[str, Any]) -> dict[str, _Arm]:
@@ -1330,60 +1309,6 @@ def _initial_times(rng, tg: Mapping[str, Any]) -> dict[str, _Arm]:
         "treatment": _init_treatment_arm(rng, n["treatment"], _km_targets(tg, "treatment"), alive["treatment"]),
         "reference": _init_reference_arm(rng, n["reference"], _km_targets(tg, "reference"), alive["reference"]),
     }
-
-
-def _structure_phase(seed: int, tg: Mapping[str, Any], design: Mapping[str, np.ndarray],
-                     budget: "SearchBudget") -> tuple[float, dict[str, _Arm], dict[str, np.ndarray]]:
-    """Phase A of the committed cohort's search, from a fresh placement of the times: A1 (times
-    alone, :func:`_information_objective`) then A2 (mostly covariates,
-    :func:`_structure_objective`) build a PFS risk-set structure with a large Cox |z| for the
-    arm. Returns (|z|, or -inf if the HR left its window; arms; design)."""
-    rng = np.random.default_rng(seed)
-    search = _SurvivalSearch(rng, tg, _initial_times(rng, tg), {r: x.copy() for r, x in design.items()})
-    search.run(budget.structure_times, with_cox=False, p_time=1.0, temp0=3.0, temp1=0.003,
-               p_structural=0.5, objective=_information_objective(search, tg))
-    search.run(budget.structure, with_cox=True, p_time=0.1, temp0=1.0, temp1=0.003,
-               p_structural=0.1, objective=_structure_objective(search, tg), cox_endpoints=("pfs",))
-    hz = _pfs_arm_z(search._all_parts(True))
-    lo, hi = PFS_HR_WINDOW
-    z = hz[1] if hz is not None and lo <= hz[0] <= hi else -math.inf
-    return z, search.arms, search.X
-
-
-def _restore_phase(seed: int, tg: Mapping[str, Any], arms: dict[str, _Arm], design: dict[str, np.ndarray],
-                   budget: "SearchBudget") -> tuple[float, dict[str, _Arm], dict[str, np.ndarray], float]:
-    """Phase B: every other target brought back (:func:`_restore_objective`) while a barrier
-    holds the PFS arm's |z| and HR. Returns (final cost, arms, design, PFS |z|)."""
-    search = _SurvivalSearch(np.random.default_rng(seed), tg, arms, design)
-    cost = search.run(budget.restore, with_cox=True, p_time=0.6, temp0=1.0, p_structural=0.3,
-                      objective=_restore_objective(search))
-    hz = _pfs_arm_z(search._all_parts(True))
-    return cost, search.arms, search.X, (hz[1] if hz else float("nan"))
-
-
-def _structure_search(rng, tg, design, budget: "SearchBudget", info: dict, n_jobs: int = -1):
-    """The committed cohort's search, a small tournament run in parallel (joblib):
-    :data:`STRUCTURE_ATTEMPTS` runs of phase A (:func:`_structure_phase`), phase B
-    (:func:`_restore_phase`) from the :data:`RESTORE_ATTEMPTS` with the largest |z|, and the
-    lowest final cost wins. Ties go to the first, so the result does not depend on the number
-    of cores. All moves (outcome and progression swaps, jumps across the landmark, progressions
-    recorded or not for patients alive at the cut-off) keep the hard constraints."""
-    from joblib import Parallel, delayed
-
-    seeds = [int(x) for x in rng.integers(0, 2**63 - 1, size=STRUCTURE_ATTEMPTS + RESTORE_ATTEMPTS)]
-    jobs = min(STRUCTURE_ATTEMPTS, os.cpu_count() or 1) if n_jobs == -1 else n_jobs
-    phase_a = Parallel(n_jobs=jobs)(delayed(_structure_phase)(s, tg, design, budget)
-                                    for s in seeds[:STRUCTURE_ATTEMPTS])
-    picked = sorted(range(STRUCTURE_ATTEMPTS), key=lambda k: -phase_a[k][0])[:RESTORE_ATTEMPTS]
-    phase_b = Parallel(n_jobs=min(jobs, RESTORE_ATTEMPTS))(
-        delayed(_restore_phase)(seeds[STRUCTURE_ATTEMPTS + i], tg, phase_a[k][1], phase_a[k][2], budget)
-        for i, k in enumerate(picked))
-    best = min(range(len(phase_b)), key=lambda i: phase_b[i][0])
-    info["structure_z"] = [round(a[0], 4) for a in phase_a]
-    info["restored_from"] = picked
-    info["cost_final"], arms, X, info["pfs_arm_z"] = phase_b[best]
-    info["restore_costs"] = [round(float(b[0]), 2) for b in phase_b]
-    return arms, X
 
 
 def _write_back(X: np.ndarray, cov: dict[str, np.ndarray]) -> np.ndarray:
@@ -1428,15 +1353,16 @@ def _first_draws(rng, tg: Mapping[str, Any]):
 
 
 def reconstruct(seed: int = DEFAULT_SEED, published: Mapping[str, Any] | None = None,
-                budget: SearchBudget = FULL_BUDGET) -> Reconstruction:
+                budget: "SearchBudget | JointSearchBudget | None" = None) -> Reconstruction:
     """One synthetic cohort (and AE table) meeting the published aggregates; deterministic in ``seed``."""
     tg = published_targets(published)
+    budget = FULL_BUDGET if budget is None else budget
     rng = np.random.default_rng(seed)
     arms, covs, ages, labs = _first_draws(rng, tg)
     info: dict[str, Any] = {}
     X = _design(covs, ages)
-    if budget.structure:
-        arms, X = _structure_search(rng, tg, X, budget, info)
+    if isinstance(budget, JointSearchBudget):
+        arms, X = _joint_search(rng, tg, X, budget, info)
     else:
         search = _main_stages(rng, tg, arms, X, lambda: _initial_times(rng, tg), budget, info)
         arms, X = search.arms, search.X
@@ -2000,6 +1926,39 @@ def ensemble(n: int, seed: int = DEFAULT_SEED, n_jobs: int = -1,
 
 
 # --------------------------------------------------------------------------
+# Which seed: the scan behind DEFAULT_SEED
+# --------------------------------------------------------------------------
+
+#: The first seed of the scan (``lcnec synth --scan N``): seeds SCAN_START, SCAN_START + 1, ...
+SCAN_START = 20250101
+SCAN_COLUMNS = ["seed", "met", "impossible", "missed", "missed_targets", "os.cox_multivariable.ci_high",
+                "pfs.cox_multivariable.p", "chosen_chain", "chain_violations"]
+
+
+def scan_row(seed: int, published: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """One seed's reconstruction, measured by :func:`evaluate_targets`: the counts of targets met,
+    impossible and missed, which were missed, the two hardest arm-term targets, and the search's
+    chains (how far each ended from the arm-term bounds)."""
+    rec = reconstruct(seed, published)
+    ev = evaluate_targets(rec.cohort, rec.adverse_events, published)
+    status = ev["status"].value_counts()
+    achieved = dict(zip(ev["key"], ev["achieved"]))
+    return {"seed": seed, **{k: int(status.get(k, 0)) for k in ("met", "impossible", "missed")},
+            "missed_targets": " ".join(ev.loc[ev["status"] == "missed", "key"]),
+            "os.cox_multivariable.ci_high": round(float(achieved["os.cox_multivariable.ci_high"]), 4),
+            "pfs.cox_multivariable.p": round(float(achieved["pfs.cox_multivariable.p"]), 4),
+            "chosen_chain": rec.info.get("chosen_chain"),
+            "chain_violations": " ".join(f"{c['violation']:.4f}" for c in rec.info.get("chains", []))}
+
+
+def scan_seeds(n: int, start: int = SCAN_START) -> pd.DataFrame:
+    """:func:`scan_row` for seeds ``start`` .. ``start + n - 1``, one after another (each search
+    already uses every core). :data:`DEFAULT_SEED` is the first seed of this scan whose cohort
+    misses no target."""
+    return pd.DataFrame([scan_row(seed) for seed in range(start, start + n)], columns=SCAN_COLUMNS)
+
+
+# --------------------------------------------------------------------------
 # The compiled search (lcnec_utils.annealing)
 # --------------------------------------------------------------------------
 
@@ -2023,12 +1982,10 @@ def _soft_metric_id(key: str) -> int:
     return annealing.M_BETA + len(names) * e + names.index(term)
 
 
-def _annealing_setting(tg: Mapping[str, Any], soft: Sequence[_Soft] = (), walls: Sequence[_Soft] = (),
-                       wall_weight: float = 100.0) -> annealing.Setting:
+def _annealing_setting(tg: Mapping[str, Any], soft: Sequence[_Soft] = ()) -> annealing.Setting:
     """The targets as :mod:`lcnec_utils.annealing` reads them: each arm's hard Kaplan-Meier
-    targets, the holds of :func:`_kaplan_meier_holds`, and soft targets (``walls``: a wall of
-    ``wall_weight`` per unit of scaled distance beyond 0.9 of the tolerance, as phase B's on the
-    OS arm term)."""
+    targets, the Kaplan-Meier holds (log-rank p, follow-up, and the median CIs that a symmetric
+    interval can meet), and the soft targets that ``Objective.cost`` reads."""
     kt = {r: _km_targets(tg, r) for r in ROLES}
     holds = []
     for ep in ("pfs", "os"):
@@ -2036,7 +1993,6 @@ def _annealing_setting(tg: Mapping[str, Any], soft: Sequence[_Soft] = (), walls:
             lo, hi = tg.get(f"{ep}.median_ci_low.{r}"), tg.get(f"{ep}.median_ci_high.{r}")
             if lo is not None and hi is not None and abs((lo + hi) / 2 - tg[f"{ep}.median.{r}"]) <= TOLERANCES["median_ci"]:
                 holds += [(_soft_metric_id(f"{ep}.median_ci_low.{r}"), lo), (_soft_metric_id(f"{ep}.median_ci_high.{r}"), hi)]
-    terms = [(s, 0) for s in soft] + [(s, 1) for s in walls]
     return annealing.Setting(
         n1=int(tg["n.treatment"]),
         arm_targets=np.array([[_tenths(kt[r]["pfs_median"]), _tenths(kt[r]["os_median"]), kt[r]["pfs_rate"],
@@ -2049,11 +2005,10 @@ def _annealing_setting(tg: Mapping[str, Any], soft: Sequence[_Soft] = (), walls:
         median_ci_tol=float(TOLERANCES["median_ci"]),
         hold_ci_id=np.array([h[0] for h in holds], np.int64),
         hold_ci_target=np.array([h[1] for h in holds], float),
-        soft_id=np.array([_soft_metric_id(s.key) for s, _ in terms], np.int64),
-        soft_target=np.array([s.target for s, _ in terms], float),
-        soft_tol=np.array([s.tol for s, _ in terms], float),
-        soft_weight=np.array([s.weight if k == 0 else wall_weight for s, k in terms], float),
-        soft_kind=np.array([k for _, k in terms], np.int64),
+        soft_id=np.array([_soft_metric_id(s.key) for s in soft], np.int64),
+        soft_target=np.array([s.target for s in soft], float),
+        soft_tol=np.array([s.tol for s in soft], float),
+        soft_weight=np.array([s.weight for s in soft], float),
     )
 
 
@@ -2072,3 +2027,5 @@ def _from_state(T: np.ndarray, D: np.ndarray, n1: int) -> tuple[dict[str, _Arm],
     arms = {r: _Arm(*(T[k, s].copy() for k in range(4))) for r, s in parts.items()}
     X = {r: np.ascontiguousarray(D[s, 1:]) for r, s in parts.items()}
     return arms, X
+
+

@@ -1,4 +1,4 @@
-"""How the book shows the reconstruction: the target table and the ensemble's spread.
+"""How the book shows the reconstruction: the target table, the seed scan and the ensemble's spread.
 
 The generator and its checks live in :mod:`lcnec_utils.reconstruct`; this
 module only formats their output for the chapter "How the synthetic cohort
@@ -16,12 +16,8 @@ import pandas as pd
 
 #: The ensemble summary shipped beside the cohort (``lcnec synth --ensemble N``).
 ENSEMBLE_FILE = "lcnec_synthetic_ensemble.csv"
-#: A second cohort, found by a longer exploratory search than ``lcnec synth`` runs
-#: (``docs/OPEN-TARGETS.md``): evidence that what the generator misses is reachable.
-#: The book never analyses it.
-WITNESS_COHORT_FILE = "lcnec_witness_cohort.csv"
-WITNESS_AE_FILE = "lcnec_witness_adverse_events.csv"
-
+#: The scan of seeds behind the default seed (``lcnec synth --scan N``).
+SCAN_FILE = "lcnec_seed_scan.csv"
 _STATUS_LABEL = {"met": "met", "missed": "MISSED", "impossible": "impossible (see note)"}
 
 
@@ -54,24 +50,38 @@ def format_targets(targets: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def witness_comparison(shipped: pd.DataFrame, witness: pd.DataFrame) -> pd.DataFrame:
-    """The targets the shipped cohort misses, beside what the witness cohort achieves on them.
+@dataclass
+class SeedScan:
+    """The scan of seeds behind the default seed: a printable table and the glued numbers."""
 
-    ``shipped`` and ``witness``: :func:`lcnec_utils.reconstruct.evaluate_targets` tables. An empty
-    frame when the shipped cohort misses nothing.
-    """
-    missed = shipped[shipped["status"] == "missed"].set_index("key")
-    other = witness.set_index("key").reindex(missed.index)
-    return pd.DataFrame(
-        {
-            "Target": missed.index,
-            "Published": missed["published"].map(_text).to_numpy(),
-            "Tolerance": missed["tolerance"].map(_text).to_numpy(),
-            "Shipped cohort": missed["achieved"].map(_text).to_numpy(),
-            "Witness cohort": other["achieved"].map(_text).to_numpy(),
-            "Witness status": other["status"].map(lambda s: _STATUS_LABEL.get(s, _text(s))).to_numpy(),
-        }
-    )
+    table: pd.DataFrame
+    glue: dict[str, tuple[Any, str]] = field(default_factory=dict)
+
+
+def seed_scan(scan: pd.DataFrame | None, default_seed: int) -> SeedScan:
+    """What ``lcnec synth --scan N`` found (``reconstruct.scan_seeds``): per seed, the targets
+    met and missed, the OS upper bound and the PFS p of the arm; glued: how many seeds were
+    scanned, from which, how many miss nothing, and whether the default seed is the first of
+    those. With no scan every glued number is missing (the page says so)."""
+    names = ("scan_n", "scan_start", "scan_good", "scan_default_rank")
+    glue: dict[str, tuple[Any, str]] = {name: (None, "{}") for name in names}
+    if scan is None or scan.empty:
+        return SeedScan(pd.DataFrame(), glue)
+    good = scan.loc[scan["missed"] == 0, "seed"].tolist()
+    glue["scan_n"] = (len(scan), "{}")
+    glue["scan_start"] = (int(scan["seed"].min()), "{}")
+    glue["scan_good"] = (len(good), "{}")
+    glue["scan_default_rank"] = ("the first" if good and good[0] == default_seed else
+                                 "not the first" if default_seed in good else "none", "{}")
+    table = pd.DataFrame({
+        "Seed": scan["seed"].astype(str) + np.where(scan["seed"] == default_seed, " (default)", ""),
+        "Targets met": scan["met"],
+        "Missed": scan["missed"],
+        "Missed targets": scan["missed_targets"].fillna(""),
+        "OS HR upper bound": scan["os.cox_multivariable.ci_high"].map("{:.4f}".format),
+        "PFS HR p": scan["pfs.cox_multivariable.p"].map("{:.4f}".format),
+    })
+    return SeedScan(table, glue)
 
 
 @dataclass

@@ -1,4 +1,7 @@
-"""The shipped ensemble is what the generator makes, and its summary is computed right."""
+"""The shipped ensemble and seed scan are what the generator makes, and their summaries are
+computed right."""
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -9,6 +12,15 @@ from lcnec_utils.params import DATA_DIR
 from lcnec_utils.reconstruction_report import ENSEMBLE_FILE, ensemble_spread, format_targets
 
 ENSEMBLE = DATA_DIR / ENSEMBLE_FILE
+
+
+@pytest.fixture(scope="module")
+def targets_of_committed():
+    cohort = pd.read_csv(DATA_DIR / reconstruct.COHORT_FILE)
+    ae = pd.read_csv(DATA_DIR / reconstruct.AE_FILE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return reconstruct.evaluate_targets(cohort, ae)
 
 
 def test_shipped_ensemble_has_200_distinct_members_meeting_the_exact_targets():
@@ -54,3 +66,39 @@ def test_target_table_lists_missed_then_impossible_first():
     printed = format_targets(targets)
     assert list(printed["Target"]) == ["c", "a", "b"]
     assert list(printed["Achieved"]) == ["3.5", "—", "1"]
+
+
+def test_default_seed_is_the_first_of_the_scan_that_misses_nothing(targets_of_committed):
+    """``data/lcnec_seed_scan.csv`` (``lcnec synth --scan N``): the default seed is the first
+    scanned seed whose cohort misses no target, and the scan's row for it is what the book's own
+    code measures on the committed cohort."""
+    from lcnec_utils.reconstruction_report import SCAN_FILE
+
+    scan = pd.read_csv(DATA_DIR / SCAN_FILE)
+    assert list(scan.columns) == reconstruct.SCAN_COLUMNS
+    assert scan["seed"].tolist() == list(range(reconstruct.SCAN_START, reconstruct.SCAN_START + len(scan)))
+    assert (scan["met"] + scan["impossible"] + scan["missed"] == len(targets_of_committed)).all()
+    good = scan.loc[scan["missed"] == 0, "seed"]
+    assert good.iloc[0] == reconstruct.DEFAULT_SEED
+    row = scan.set_index("seed").loc[reconstruct.DEFAULT_SEED]
+    status = targets_of_committed["status"].value_counts()
+    assert (row["met"], row["impossible"], row["missed"]) == (status.get("met", 0), status.get("impossible", 0), 0)
+    achieved = targets_of_committed.set_index("key")["achieved"]
+    for key in ("os.cox_multivariable.ci_high", "pfs.cox_multivariable.p"):
+        assert row[key] == pytest.approx(achieved[key], abs=5e-5)
+
+
+def test_seed_scan_summary_by_hand():
+    from lcnec_utils.reconstruction_report import seed_scan
+
+    scan = pd.DataFrame({"seed": [7, 8, 9, 10], "met": [160, 161, 159, 161], "impossible": [6] * 4,
+                         "missed": [1, 0, 2, 0], "missed_targets": ["a", "", "a b", ""],
+                         "os.cox_multivariable.ci_high": [1.12, 1.109, 1.2, 1.1], "pfs.cox_multivariable.p": [0.04] * 4,
+                         "chosen_chain": [0, 1, 0, 0], "chain_violations": ["0.01 0.02"] * 4})
+    s = seed_scan(scan, default_seed=8)
+    assert s.glue["scan_n"][0] == 4 and s.glue["scan_start"][0] == 7 and s.glue["scan_good"][0] == 2
+    assert s.glue["scan_default_rank"][0] == "the first"
+    assert seed_scan(scan, default_seed=10).glue["scan_default_rank"][0] == "not the first"
+    assert seed_scan(scan, default_seed=9).glue["scan_default_rank"][0] == "none"
+    assert s.table["Seed"].tolist() == ["7", "8 (default)", "9", "10"]
+    assert seed_scan(None, 8).table.empty and seed_scan(None, 8).glue["scan_n"][0] is None
