@@ -1247,8 +1247,8 @@ def _arm_terms_stage() -> annealing.Objective:
     """Both arm terms of the multivariable Cox models: the OS upper bound minimised with its HR
     walled at :data:`OS_HR_FLOOR`; the PFS HR pulled into :data:`PFS_HR_WINDOW` and its |z| up
     to :data:`PFS_Z_FLOOR` (pulls, not walls: walls on both terms lock the search in the
-    first state that meets them); the Kaplan-Meier holds heavy; 0.1 x the realism terms. A run returns the best state
-    that meets every arm-term bound (``keep_*``), if it visited one."""
+    first state that meets them); the Kaplan-Meier holds heavy; 0.1 x the realism terms. A run
+    returns the best state that meets every arm-term bound (``keep_*``), if it visited one."""
     lo, hi = PFS_HR_WINDOW
     return annealing.Objective(cost=0.1, hold=100.0, os_ci=100.0, os_hr_floor=OS_HR_FLOOR, beta_lin=5.0,
                                pfs_hr_lo=lo, pfs_hr_hi=hi, pfs_window=100.0, pfs_floor=PFS_Z_FLOOR, pfs_below=10.0,
@@ -1987,12 +1987,13 @@ def _annealing_setting(tg: Mapping[str, Any], soft: Sequence[_Soft] = ()) -> ann
     targets, the Kaplan-Meier holds (log-rank p, follow-up, and the median CIs that a symmetric
     interval can meet), and the soft targets that ``Objective.cost`` reads."""
     kt = {r: _km_targets(tg, r) for r in ROLES}
-    holds = []
+    holds = []  # (metric id, target) of the median-CI bounds an interval centred on its median can meet
     for ep in ("pfs", "os"):
         for r in ROLES:
             lo, hi = tg.get(f"{ep}.median_ci_low.{r}"), tg.get(f"{ep}.median_ci_high.{r}")
-            if lo is not None and hi is not None and abs((lo + hi) / 2 - tg[f"{ep}.median.{r}"]) <= TOLERANCES["median_ci"]:
-                holds += [(_soft_metric_id(f"{ep}.median_ci_low.{r}"), lo), (_soft_metric_id(f"{ep}.median_ci_high.{r}"), hi)]
+            if lo is None or hi is None or abs((lo + hi) / 2 - tg[f"{ep}.median.{r}"]) > TOLERANCES["median_ci"]:
+                continue
+            holds += [(_soft_metric_id(f"{ep}.median_ci_{b}.{r}"), v) for b, v in (("low", lo), ("high", hi))]
     return annealing.Setting(
         n1=int(tg["n.treatment"]),
         arm_targets=np.array([[_tenths(kt[r]["pfs_median"]), _tenths(kt[r]["os_median"]), kt[r]["pfs_rate"],
