@@ -39,10 +39,6 @@ M_COX = 11  # + 4 * endpoint + (0 HR, 1 CI low, 2 CI high, 3 |z|)
 M_BETA = 19  # + p * endpoint + covariate index (log HR of the covariate)
 
 
-def metric_size(p: int) -> int:
-    return M_BETA + 2 * p
-
-
 @dataclass(frozen=True)
 class Objective:
     """Weights of one annealing objective's pieces (0 switches a piece off).
