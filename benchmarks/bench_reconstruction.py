@@ -3,8 +3,8 @@
 Usage: python benchmarks/bench_reconstruction.py [--members N] [--jobs J]
 
 Prints the wall time of a warm-up (numba compiles the search's kernels on first
-use and caches them beside the package: tens of seconds on a fresh clone, then
-about 1 s), of one reconstruction with the committed cohort's budget
+use and caches them beside the package: 15-25 s on a fresh clone, then about
+3 s to load them), of one reconstruction with the committed cohort's budget
 (``reconstruct.FULL_BUDGET``; the target is < 60 s on 2 cores), the time per
 ensemble member run one after another (search plus the book-module summary;
 ``reconstruct.ENSEMBLE_BUDGET``; target < ~5 s so that 200 members take < 10
