@@ -138,6 +138,8 @@ def _arm_ok(T, lo, hi, arm_tg, limits, check_pfs, check_os):
 
 @njit(cache=True)
 def _km_side(T, g, ep, realism, fu_target, W, K, M):
+    """One endpoint's pooled Kaplan-Meier side into ``K`` and ``M``: log-rank, follow-up (OS),
+    the realism counts, and the arm's information if the objective reads it."""
     t = T[2 * ep].astype(np.float64) / 10.0
     e = T[2 * ep + 1].astype(np.float64)
     oe, v, longest, fu, srev_last, same, heap, pairs, first1, first0 = _pooled_km_stats(t, e, g)
@@ -162,6 +164,7 @@ def _km_side(T, g, ep, realism, fu_target, W, K, M):
 
 @njit(cache=True)
 def _arm_side(T, ep, arm, lo, hi, M):
+    """One arm's SPSS median CI of one endpoint into ``M``."""
     t = T[2 * ep, lo:hi].astype(np.float64) / 10.0
     e = T[2 * ep + 1, lo:hi].astype(np.float64)
     _, low, high = _median_ci_spss(t, e, _Z, 0.05)
@@ -213,7 +216,9 @@ def _cox_side(T, D, ep, beta, warm, C, M):
 
 @njit(cache=True)
 def _objective(M, K, C, W, with_cox, cox_use, realism, z_target, fu_target, ci_tol, hold_ci_id, hold_ci_target,
-               soft_id, soft_target, soft_tol, soft_weight, p):
+               soft_id, soft_target, soft_tol, soft_weight):
+    """The objective of a state from its metrics (``M``), Kaplan-Meier side (``K``) and Cox side
+    (``C``), weighted by ``W`` (:meth:`Objective.weights`)."""
     c = 0.0
     if W[_W_COST] != 0.0:
         s = 0.0
@@ -320,7 +325,7 @@ def _anneal(T, D, n1, arm_tg, limits, ecog_col, realism, z_target, fu_target, ci
             _cox_side(T, D, ep, beta[ep], False, C, M)
             warm[ep] = True
     args = (realism, z_target, fu_target, ci_tol, hold_ci_id, hold_ci_target,
-            soft_id, soft_target, soft_tol, soft_weight, p)
+            soft_id, soft_target, soft_tol, soft_weight)
     cur = _objective(M, K, C, W, with_cox, cox_use, *args)
     best = cur
     best_viol = _violation(M, W, with_cox)
