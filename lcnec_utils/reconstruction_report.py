@@ -18,6 +18,7 @@ import pandas as pd
 ENSEMBLE_FILE = "lcnec_synthetic_ensemble.csv"
 #: The scan of seeds behind the default seed (``lcnec synth --scan N``).
 SCAN_FILE = "lcnec_seed_scan.csv"
+
 _STATUS_LABEL = {"met": "met", "missed": "MISSED", "impossible": "impossible (see note)"}
 
 
