@@ -118,22 +118,30 @@ class Setting:
 
 
 @njit(cache=True)
-def _arm_ok(T, lo, hi, arm_tg, limits, check_pfs, check_os):
-    """One arm's hard constraints after a move: PFS and OS consistent, the Kaplan-Meier medians
-    and 12-month rates exact."""
-    if not _arm_times_consistent(T[0, lo:hi], T[1, lo:hi], T[2, lo:hi], T[3, lo:hi],
-                                 limits[0], limits[1], limits[2]):
+def _arm_ok(pfs, pfs_e, os_, os_e, arm_tg, limits, check_pfs, check_os):
+    """One arm's hard constraints (times in tenths): PFS and OS consistent, and for the endpoints
+    checked the Kaplan-Meier median exact and S(landmark) printing as the target rate (one
+    decimal, clear of the rounding tie, as ``reconstruct._matches``)."""
+    if not _arm_times_consistent(pfs, pfs_e, os_, os_e, limits[0], limits[1], limits[2]):
         return False
     for ep in range(2):
         if (ep == 0 and not check_pfs) or (ep == 1 and not check_os):
             continue
-        med, at = _km_median_and_at(T[2 * ep, lo:hi].astype(np.float64), T[2 * ep + 1, lo:hi].astype(np.float64),
-                                    float(limits[3]))
+        t, e = (pfs, pfs_e) if ep == 0 else (os_, os_e)
+        med, at = _km_median_and_at(t.astype(np.float64), e.astype(np.float64), float(limits[3]))
         if not med == arm_tg[ep]:
             return False
         if not abs(100.0 * at * 10.0 - round(arm_tg[2 + ep] * 10.0)) < 0.5 - 1e-6:
             return False
     return True
+
+
+def arm_constraints_hold(pfs, pfs_e, os_, os_e, arm_targets: np.ndarray, limits: np.ndarray,
+                         check_pfs: bool = True, check_os: bool = True) -> bool:
+    """:func:`_arm_ok` for one arm's integer arrays: ``arm_targets`` a row of
+    ``Setting.arm_targets``, ``limits`` as ``Setting.limits``. The Python search's check too, so
+    both searches keep the same hard constraints."""
+    return bool(_arm_ok(pfs, pfs_e, os_, os_e, arm_targets, limits, check_pfs, check_os))
 
 
 @njit(cache=True)
@@ -441,7 +449,9 @@ def _anneal(T, D, n1, arm_tg, limits, ecog_col, realism, z_target, fu_target, ci
             touched_D = True
             cox_all = True
             validate = False
-        if validate and not _arm_ok(T, lo, lo + size, arm_tg[arm], limits, ch_pfs, ch_os):
+        hi = lo + size
+        if validate and not _arm_ok(T[0, lo:hi], T[1, lo:hi], T[2, lo:hi], T[3, lo:hi], arm_tg[arm], limits,
+                                    ch_pfs, ch_os):
             T[:, lo:lo + size] = Tb[:, lo:lo + size]
             continue
         Kn[:, :] = K

@@ -21,9 +21,9 @@ against lifelines, statsmodels or the book's own modules
   ``CoxPHFitter`` with no penalty), warm-startable.
 * :func:`arm_information`: information of a 0/1 arm's log hazard ratio in a
   Cox model with no other term, at a given hazard ratio (Breslow).
-* :func:`pooled_km_stats`, :func:`arm_times_consistent`,
-  :func:`km_median_and_at`: what the search reads off one endpoint's pooled
-  times, and one arm's hard constraints.
+* :func:`pooled_km_stats`, :func:`km_median_and_at`, ``_arm_times_consistent``:
+  what the search reads off one endpoint's pooled times, and one arm's hard
+  constraints (checked whole by :func:`lcnec_utils.annealing.arm_constraints_hold`).
 
 No fast-math flags: sums run in a fixed order, so results are the same on
 every machine that runs the same numba and LAPACK.
@@ -341,11 +341,10 @@ def _efron_pieces(ts, es, Xs, beta, with_info):
 
 
 @njit(cache=True)
-def _spd_solve(a, b):
-    """Solve a x = b for a symmetric positive definite ``a`` by Cholesky; also the diagonal of
-    a^-1. Returns (x, diag(a^-1), ok), ok False if ``a`` is not positive definite. By hand
-    (not np.linalg) so that a singular information matrix is a flag, not an exception, inside
-    compiled loops, and a 13 x 13 system costs no LAPACK call."""
+def _cholesky(a):
+    """Lower Cholesky factor of a symmetric positive definite ``a``: (L, ok), ok False if ``a``
+    is not positive definite. By hand (not np.linalg) so that a singular information matrix is a
+    flag, not an exception, inside compiled loops, and a 13 x 13 system costs no LAPACK call."""
     p = a.shape[0]
     low = np.zeros((p, p))
     for j in range(p):
@@ -353,13 +352,20 @@ def _spd_solve(a, b):
         for k in range(j):
             s -= low[j, k] * low[j, k]
         if not s > 0.0:
-            return b.copy(), np.full(p, np.nan), False
+            return low, False
         low[j, j] = math.sqrt(s)
         for i in range(j + 1, p):
             s = a[i, j]
             for k in range(j):
                 s -= low[i, k] * low[j, k]
             low[i, j] = s / low[j, j]
+    return low, True
+
+
+@njit(cache=True)
+def _cholesky_solve(low, b):
+    """x with L L^T x = b."""
+    p = low.shape[0]
     y = np.empty(p)
     for i in range(p):  # L y = b
         s = b[i]
@@ -372,7 +378,13 @@ def _spd_solve(a, b):
         for k in range(i + 1, p):
             s -= low[k, i] * x[k]
         x[i] = s / low[i, i]
-    # diag(a^-1) = column sums of squares of L^-1
+    return x
+
+
+@njit(cache=True)
+def _cholesky_inverse_diagonal(low):
+    """diag((L L^T)^-1): the column sums of squares of L^-1."""
+    p = low.shape[0]
     inv_low = np.zeros((p, p))
     for j in range(p):
         inv_low[j, j] = 1.0 / low[j, j]
@@ -385,7 +397,7 @@ def _spd_solve(a, b):
     for j in range(p):
         for i in range(j, p):
             diag[j] += inv_low[i, j] * inv_low[i, j]
-    return x, diag, True
+    return diag
 
 
 @njit(cache=True)
@@ -402,9 +414,10 @@ def _cox_newton(ts, es, Xs, beta0, max_iter, tol, require_convergence):
             return beta, nan_se, False
     converged = False
     for _ in range(max_iter):
-        step, _d, ok = _spd_solve(info, score)
+        low, ok = _cholesky(info)
         if not ok:
             return beta, nan_se, False
+        step = _cholesky_solve(low, score)
         scale = 1.0
         accepted = False
         for _half in range(20):
@@ -427,9 +440,10 @@ def _cox_newton(ts, es, Xs, beta0, max_iter, tol, require_convergence):
             break
     else:
         converged = not require_convergence
-    _x, var, ok = _spd_solve(info, score)
+    low, ok = _cholesky(info)
     if not ok:
         return beta, nan_se, False
+    var = _cholesky_inverse_diagonal(low)
     se = np.empty(p)
     for a in range(p):
         se[a] = math.sqrt(max(var[a], 0.0))
@@ -519,11 +533,6 @@ def arm_information(t, e, g, hr: float) -> float:
 def pooled_km_stats(t, e, g):
     """See :func:`_pooled_km_stats` (one pass over one endpoint's pooled times)."""
     return _pooled_km_stats(_f(t), _f(e), _f(g))
-
-
-def arm_times_consistent(pfs, pfs_e, os_, os_e, min_pfs: int, max_pfs: int, max_os: int) -> bool:
-    """One arm's PFS and OS (integer arrays) agree: see :func:`_arm_times_consistent`."""
-    return bool(_arm_times_consistent(pfs, pfs_e, os_, os_e, min_pfs, max_pfs, max_os))
 
 
 def km_median_and_at(t, e, when: float) -> tuple[float, float]:

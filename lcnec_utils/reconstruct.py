@@ -319,16 +319,22 @@ def _km_targets(tg: Mapping[str, Any], role: str) -> dict[str, float]:
     }
 
 
+#: An arm's hard time limits in tenths (shortest PFS, longest PFS, longest OS, landmark), as the
+#: compiled check reads them.
+_TIME_LIMITS = np.array([_tenths(MIN_PFS), _tenths(MAX_PFS), _tenths(MAX_OS), _tenths(LANDMARK)], np.int64)
+
+
+def _arm_target_row(kt: Mapping[str, float]) -> np.ndarray:
+    """One arm's Kaplan-Meier targets as the compiled check reads them: PFS and OS medians
+    (tenths), PFS and OS 12-month rates (%)."""
+    return np.array([_tenths(kt["pfs_median"]), _tenths(kt["os_median"]), kt["pfs_rate"], kt["os_rate"]], float)
+
+
 def _arm_valid(a: _Arm, kt: Mapping[str, float], endpoints: Sequence[str] = ("pfs", "os")) -> bool:
-    """Hard constraints of one arm: consistency of PFS and OS, exact KM medians and 12-month rates."""
-    if not fastsurv.arm_times_consistent(a.pfs, a.pfs_e, a.os, a.os_e, _tenths(MIN_PFS), _tenths(MAX_PFS),
-                                         _tenths(MAX_OS)):
-        return False
-    for ep in endpoints:
-        med, at = fastsurv.km_median_and_at(getattr(a, ep), getattr(a, ep + "_e"), _tenths(LANDMARK))
-        if not med == _tenths(kt[f"{ep}_median"]) or not _matches(100 * at, kt[f"{ep}_rate"], 1):
-            return False
-    return True
+    """Hard constraints of one arm: consistency of PFS and OS, exact KM medians and 12-month rates
+    (:func:`lcnec_utils.annealing.arm_constraints_hold`, the compiled search's own check)."""
+    return annealing.arm_constraints_hold(a.pfs, a.pfs_e, a.os, a.os_e, _arm_target_row(kt), _TIME_LIMITS,
+                                          "pfs" in endpoints, "os" in endpoints)
 
 
 def _grid(rng, lo: float, hi: float, size: int, distinct: bool = True) -> np.ndarray:
@@ -1996,9 +2002,8 @@ def _annealing_setting(tg: Mapping[str, Any], soft: Sequence[_Soft] = ()) -> ann
             holds += [(_soft_metric_id(f"{ep}.median_ci_{b}.{r}"), v) for b, v in (("low", lo), ("high", hi))]
     return annealing.Setting(
         n1=int(tg["n.treatment"]),
-        arm_targets=np.array([[_tenths(kt[r]["pfs_median"]), _tenths(kt[r]["os_median"]), kt[r]["pfs_rate"],
-                               kt[r]["os_rate"]] for r in ROLES], float),
-        limits=np.array([_tenths(MIN_PFS), _tenths(MAX_PFS), _tenths(MAX_OS), _tenths(LANDMARK)], np.int64),
+        arm_targets=np.array([_arm_target_row(kt[r]) for r in ROLES]),
+        limits=_TIME_LIMITS,
         ecog_column=COX_TERMS.index("ecog"),
         realism=np.array([LONGEST_PFS, LONGEST_OS, FIRST_EVENT["pfs"], FIRST_EVENT["os"]]),
         z_target=np.array([_z_of_p(tg[f"{ep}.logrank.p"]) for ep in ("pfs", "os")]),
