@@ -137,7 +137,7 @@ def jupyter_book_executing(work: Path) -> dict:
     """``jupyter-book build`` on a copy of book/ that executes the source notebooks itself."""
     import yaml
 
-    from lcnec_utils.pipeline import vendor_mathjax
+    from lcnec_utils.build.pipeline import vendor_mathjax
 
     book = work / "book"
     shutil.copytree(ROOT / "book", book)
@@ -159,7 +159,7 @@ def jupyter_book_executing(work: Path) -> dict:
 
 
 def registry_build(n: int, work: Path) -> dict:
-    from lcnec_utils.registry import write_registry
+    from lcnec_utils.reconstruct.registry import write_registry
 
     if n == 31:
         data, ae = None, None  # the shipped cohort is the 31-patient book

@@ -43,7 +43,7 @@ def main() -> None:
     times = []
     for k in range(args.members):
         t0 = time.perf_counter()
-        reconstruct._ensemble_member(k, reconstruct.DEFAULT_SEED, published, reconstruct.ENSEMBLE_BUDGET)
+        reconstruct.ensemble_member(k, reconstruct.DEFAULT_SEED, published, reconstruct.ENSEMBLE_BUDGET)
         times.append(time.perf_counter() - t0)
     per = sum(times) / len(times)
     print(f"ensemble member ({reconstruct.ENSEMBLE_BUDGET}): {per:.2f} s on average over "

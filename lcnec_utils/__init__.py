@@ -1,9 +1,5 @@
-"""Helpers behind the LCNEC first-line immunotherapy analysis book.
+"""Helpers behind the LCNEC first-line immunotherapy analysis book, in layers that import one way down.
 
-One module per concern: ``params`` (analysis parameters), ``schema`` and
-``io`` (the data contract), ``tables``, ``survival``, ``cox``, ``plots``,
-``results`` (``results.json``), ``reconstruct`` (the synthetic cohort),
-``pipeline`` and ``cli``.
+``build`` -> ``chapter`` -> ``audit`` | ``reconstruct`` | ``methods`` -> ``tables`` | ``plots`` -> ``stats`` -> ``contract``
+(declared for import-linter in ``pyproject.toml``); ``cli`` sits on top.
 """
-
-__version__ = "0.1.0"

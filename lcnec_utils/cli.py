@@ -21,7 +21,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BAD_DATA, EXIT_BAD_PARAMETER = 0, 1, 2, 3
 
 def parse_parameter_pairs(pairs: Sequence[Sequence[str]] | None) -> dict[str, Any]:
     """``-p NAME VALUE`` pairs with each value read as YAML (``12``, ``0.1``, ``[age, ecog]``)."""
-    from .params import ParameterError
+    from lcnec_utils.contract.params import ParameterError
 
     values: dict[str, Any] = {}
     for name, text in pairs or []:
@@ -45,7 +45,7 @@ def _print_problems(problems, stream=None) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .io import load_study
+    from lcnec_utils.contract.io import load_study
 
     study = load_study(args.csv, args.ae, args.reference_group, args.treatment_group)
     _print_problems(study.notes)
@@ -62,7 +62,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .pipeline import build
+    from lcnec_utils.build.pipeline import build
 
     overrides = parse_parameter_pairs(args.param)
     result = build(
@@ -76,18 +76,18 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_synth(args: argparse.Namespace) -> int:
     if args.registry:
-        from . import registry
+        from lcnec_utils.reconstruct import registry
 
-        seed = registry.DEFAULT_SEED if args.seed is None else args.seed
+        seed = registry.REGISTRY_SEED if args.seed is None else args.seed
         out = Path(args.out)
         for path in registry.write_registry(args.registry, out, seed=seed):
             print(f"wrote {path}")
         print(f"a registry-sized synthetic cohort of {args.registry} rows (seed {seed}); its rows are not patients")
         return EXIT_OK
-    from . import reconstruct
+    from lcnec_utils import reconstruct
 
     if args.scan:
-        from .reconstruction_report import SCAN_FILE
+        from lcnec_utils.reconstruct.report import SCAN_FILE
 
         start = reconstruct.SCAN_START if args.seed is None else args.seed
         table = reconstruct.scan_seeds(args.scan, start)
@@ -101,12 +101,12 @@ def cmd_synth(args: argparse.Namespace) -> int:
     seed = reconstruct.DEFAULT_SEED if args.seed is None else args.seed
     if args.ensemble:
         if args.scheduler:
-            from .sweep import ensemble_table
+            from lcnec_utils.build.sweep import ensemble_table
 
             table = ensemble_table(args.ensemble, seed=seed, n_jobs=args.jobs, scheduler=args.scheduler)
         else:
             table = reconstruct.ensemble(args.ensemble, seed=seed, n_jobs=args.jobs)
-        from .reconstruction_report import ENSEMBLE_FILE
+        from lcnec_utils.reconstruct.report import ENSEMBLE_FILE
 
         out = Path(args.out) / ENSEMBLE_FILE
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -120,8 +120,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .params import ParameterError
-    from .sweep import SweepError, read_grid, run_sweep, write_sweep
+    from lcnec_utils.build.sweep import SweepError, read_grid, run_sweep, write_sweep
+    from lcnec_utils.contract.params import ParameterError
 
     try:
         grid = read_grid(args.grid)
@@ -135,13 +135,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from .audit import audit_command
+    from lcnec_utils.audit.record import audit_command
 
     return audit_command(args.out)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .params import DATA_DIR
+    from lcnec_utils.contract.params import DATA_DIR
 
     parser = argparse.ArgumentParser(
         prog="lcnec",
@@ -213,8 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .params import ParameterError
-    from .pipeline import BuildError
+    from lcnec_utils.build.pipeline import BuildError
+    from lcnec_utils.contract.params import ParameterError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -226,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # noqa: BLE001 - the user gets a sentence, not a traceback
         # schema (pandera) is imported only when the data are read: an
         # up-to-date build never pays for it, so its error class is looked up
-        schema = sys.modules.get("lcnec_utils.schema")
+        schema = sys.modules.get("lcnec_utils.contract.schema")
         if schema is not None and isinstance(err, schema.DataValidationError):
             _print_problems(err.problems)
             print("the data do not follow the contract; nothing was built", file=sys.stderr)

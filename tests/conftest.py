@@ -1,12 +1,11 @@
 """Shared fixtures: each whole-book build is made once per test session."""
 
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from lcnec_utils.cli import main
-from lcnec_utils.params import DEFAULT_COHORT
+from lcnec_utils.contract.params import DEFAULT_COHORT
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 """The compiled search (:mod:`lcnec_utils.annealing`) against independent references: the
-Python search's objective (``_SurvivalSearch.cost``, every soft target and realism term), the
+Python search's objective (``SurvivalSearch.cost``, every soft target and realism term), the
 Kaplan-Meier holds and the arm-term bounds computed here by hand from the book's own modules, and
 the hard constraints checked after a run with :mod:`lcnec_utils.survival`.
 """
@@ -12,8 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lcnec_utils import annealing, fastsurv, reconstruct, survival
-from lcnec_utils.params import DEFAULT_COHORT
+from lcnec_utils import reconstruct
+from lcnec_utils.contract.params import DEFAULT_COHORT
+from lcnec_utils.reconstruct import annealing, fastsurv
+from lcnec_utils.stats import survival
+from lcnec_utils.stats.normal import Z95, z_of_p
 
 TG = reconstruct.published_targets()
 
@@ -25,7 +28,7 @@ def _committed_state():
     for role, group in (("treatment", reconstruct.TREATMENT), ("reference", reconstruct.REFERENCE)):
         d = cohort[cohort["group"] == group]
         tenths = {c: np.rint(d[f"{c}_months"].to_numpy() * 10).astype(np.int64) for c in ("pfs", "os")}
-        arms[role] = reconstruct._Arm(tenths["pfs"], d["pfs_event"].to_numpy(np.int64), tenths["os"],
+        arms[role] = reconstruct.Arm(tenths["pfs"], d["pfs_event"].to_numpy(np.int64), tenths["os"],
                                       d["os_event"].to_numpy(np.int64))
         cols = [d["age"].to_numpy(float), (d["sex"] == "Male").to_numpy(float)]
         cols += [d[t].to_numpy(float) for t in reconstruct.COX_TERMS[3:]]
@@ -36,16 +39,16 @@ def _committed_state():
 @pytest.fixture(scope="module")
 def state():
     arms, X = _committed_state()
-    search = reconstruct._SurvivalSearch(np.random.default_rng(0), TG, arms, X)
+    search = reconstruct.SurvivalSearch(np.random.default_rng(0), TG, arms, X)
     search.metrics()  # a cold fit, then the warm start the compiled run also begins from
-    parts = search._all_parts(True)
-    T, D = reconstruct._to_state(arms, X)
+    parts = search.cost_parts(True)
+    T, D = reconstruct.to_state(arms, X)
     return search, parts, T, D
 
 
 def test_state_round_trip(state):
     search, _, T, D = state
-    arms, X = reconstruct._from_state(T, D, int(TG["n.treatment"]))
+    arms, X = reconstruct.from_state(T, D, int(TG["n.treatment"]))
     for role in reconstruct.ROLES:
         for f in ("pfs", "pfs_e", "os", "os_e"):
             np.testing.assert_array_equal(getattr(arms[role], f), getattr(search.arms[role], f))
@@ -57,11 +60,11 @@ def test_cost_equals_the_python_search(state):
     """Every soft target (log-rank, follow-up, median CIs, both Cox arm terms, Table 4's other
     terms) and the realism terms, with and without the Cox fits."""
     search, parts, T, D = state
-    setting = reconstruct._annealing_setting(TG, search.soft)
+    setting = reconstruct.annealing_setting(TG, search.soft)
     compiled = annealing.evaluate(T, D, setting, annealing.Objective(cost=1.0))
     assert compiled.value == pytest.approx(search.cost(parts), rel=1e-10)
     no_cox = annealing.evaluate(T, D, setting, annealing.Objective(cost=1.0), with_cox=False)
-    assert no_cox.value == pytest.approx(search.cost(search._all_parts(False)), rel=1e-10)
+    assert no_cox.value == pytest.approx(search.cost(search.cost_parts(False)), rel=1e-10)
 
 
 def test_holds_by_hand(state):
@@ -72,7 +75,7 @@ def test_holds_by_hand(state):
     for ep in ("pfs", "os"):
         lr = survival.logrank(cohort, ep, reconstruct.REFERENCE, reconstruct.TREATMENT)
         z = math.copysign(math.sqrt(lr.chi2), lr.observed["treatment"] - lr.expected["treatment"])
-        expected += 200 * max(0.0, abs(abs(z) - reconstruct._z_of_p(TG[f"{ep}.logrank.p"])) - 0.05) + 1e3 * max(0.0, z)
+        expected += 200 * max(0.0, abs(abs(z) - z_of_p(TG[f"{ep}.logrank.p"])) - 0.05) + 1e3 * max(0.0, z)
         for role, group in (("treatment", reconstruct.TREATMENT), ("reference", reconstruct.REFERENCE)):
             lo, hi = TG[f"{ep}.median_ci_low.{role}"], TG[f"{ep}.median_ci_high.{role}"]
             if abs((lo + hi) / 2 - TG[f"{ep}.median.{role}"]) > reconstruct.TOLERANCES["median_ci"]:
@@ -83,7 +86,7 @@ def test_holds_by_hand(state):
                 expected += 50 * max(0.0, abs(got - target) - 0.9 * reconstruct.TOLERANCES["median_ci"])
     fu = survival.reverse_km_followup(cohort["os_months"], cohort["os_event"]).median
     expected += 50 * max(0.0, abs(fu - TG["followup.median"]) - 0.9)
-    setting = reconstruct._annealing_setting(TG)
+    setting = reconstruct.annealing_setting(TG)
     got = annealing.evaluate(T, D, setting, annealing.Objective(hold=1.0)).value
     assert got == pytest.approx(expected, abs=1e-9)
     # the committed cohort meets every Kaplan-Meier target: only the asymmetric PFS interval of the
@@ -94,10 +97,10 @@ def test_holds_by_hand(state):
 def test_arm_term_bounds_and_the_information_term(state):
     search, parts, T, D = state
     m = {k: v for part in parts.values() for k, v in part.items()}
-    setting = reconstruct._annealing_setting(TG)
+    setting = reconstruct.annealing_setting(TG)
     os_ci, os_hr = m["os.cox_multivariable.ci_high"], m["os.cox_multivariable.hr"]
     pfs_hr = m["pfs.cox_multivariable.hr"]
-    pfs_z = abs(math.log(pfs_hr)) / (math.log(m["pfs.cox_multivariable.ci_high"] / pfs_hr) / reconstruct._Z)
+    pfs_z = abs(math.log(pfs_hr)) / (math.log(m["pfs.cox_multivariable.ci_high"] / pfs_hr) / Z95)
     met = annealing.Objective(keep_os_ci=os_ci + 0.01, keep_os_hr=os_hr - 0.01, keep_pfs_z=pfs_z - 0.01,
                               keep_pfs_hr_lo=pfs_hr - 0.01)
     assert annealing.evaluate(T, D, setting, met).violation == 0.0
@@ -110,7 +113,7 @@ def test_arm_term_bounds_and_the_information_term(state):
     expected = 100 * os_ci + 1e4 * 0.02 + 10 * 0.1 + 100 * 0.05
     assert annealing.evaluate(T, D, setting, ob).value == pytest.approx(expected, rel=1e-6)
     # the information term: |log HR| sqrt(information) of the arm alone at the given HR
-    t, e = search._te("os")
+    t, e = search.times_events("os")
     z = abs(math.log(0.5)) * math.sqrt(fastsurv.arm_information(t, e, search.g, 0.5))
     info = annealing.Objective(info_os=3.0, info_os_hr=0.5)
     assert annealing.evaluate(T, D, setting, info, with_cox=False).value == pytest.approx(-3.0 * z, rel=1e-12)
@@ -118,7 +121,7 @@ def test_arm_term_bounds_and_the_information_term(state):
 
 def _run(T, D, seed, iterations=20000):
     T, D = T.copy(), D.copy()
-    setting = reconstruct._annealing_setting(TG)
+    setting = reconstruct.annealing_setting(TG)
     objective = annealing.Objective(hold=1.0, os_ci=100.0, pfs_floor=3.0, pfs_below=10.0)
     result = annealing.anneal(T, D, setting, objective, iterations, with_cox=True, p_time=0.5, p_structural=0.3,
                               temp0=5.0, temp1=1.0, seed=seed)
@@ -164,7 +167,7 @@ def test_a_run_returns_the_best_state_it_visited(state):
     inside the loop, at most three Newton steps from the last estimate: here 1e-4 of the OS upper
     bound, the margin the search keeps below each tolerance), and no worse than the start."""
     _, _, T0, D0 = state
-    setting = reconstruct._annealing_setting(TG)
+    setting = reconstruct.annealing_setting(TG)
     objective = annealing.Objective(hold=1.0, os_ci=100.0)
     start = annealing.evaluate(T0, D0, setting, objective).value
     T, D = T0.copy(), D0.copy()

@@ -11,10 +11,20 @@ import nbformat
 import pytest
 from scipy import stats
 
-from lcnec_utils import audit, consistency as cs
-from lcnec_utils.params import DEFAULT_COHORT
-from lcnec_utils.published import load_published, load_results_keys
-
+from lcnec_utils import audit
+from lcnec_utils.audit import consistency as cs
+from lcnec_utils.contract.params import DEFAULT_COHORT
+from lcnec_utils.contract.published import load_published
+from lcnec_utils.contract.results_keys import load_results_keys
+from lcnec_utils.stats.attainable import (
+    KM_ENUMERATION_MAX_N,
+    binary_term_min_ci_ratio,
+    binary_term_min_p,
+    binary_term_min_se,
+    events_per_variable,
+    km_rate_attainable,
+    km_reachable_values,
+)
 
 # --------------------------------------------------------------------------
 # consistency routines on cases with known answers
@@ -96,43 +106,43 @@ def test_hr_ci_p_coherence():
 
 
 def test_binary_term_bounds():
-    assert cs.binary_term_min_se(31) == pytest.approx(2 / math.sqrt(31))
-    assert cs.binary_term_min_ci_ratio(31) == pytest.approx(math.exp(2 * 1.959964 * 2 / math.sqrt(31)), rel=1e-6)
-    assert round(cs.binary_term_min_ci_ratio(31), 2) == 4.09
+    assert binary_term_min_se(31) == pytest.approx(2 / math.sqrt(31))
+    assert binary_term_min_ci_ratio(31) == pytest.approx(math.exp(2 * 1.959964 * 2 / math.sqrt(31)), rel=1e-6)
+    assert round(binary_term_min_ci_ratio(31), 2) == 4.09
     # HR 0.51 on 31 events: |log 0.505| / 0.359 = 1.90 -> p >= 0.057
-    assert cs.binary_term_min_p(0.51, 31) == pytest.approx(0.057, abs=0.001)
+    assert binary_term_min_p(0.51, 31) == pytest.approx(0.057, abs=0.001)
     # more events, narrower CIs
-    assert cs.binary_term_min_ci_ratio(100) < cs.binary_term_min_ci_ratio(31)
+    assert binary_term_min_ci_ratio(100) < binary_term_min_ci_ratio(31)
 
 
 def test_events_per_variable():
-    assert cs.events_per_variable(28, 12) == pytest.approx(2.333, abs=1e-3)
-    assert cs.events_per_variable(120, 12) == 10
+    assert events_per_variable(28, 12) == pytest.approx(2.333, abs=1e-3)
+    assert events_per_variable(120, 12) == 10
 
 
 def test_km_rate_attainable_without_censoring_is_k_over_n():
     for k in range(15):
         pct = round(100 * k / 14 + 1e-12, 1)
-        hits = cs.km_rate_attainable(pct, 14, 1)
+        hits = km_rate_attainable(pct, 14, 1)
         assert Fraction(k, 14) in [v for v, _ in hits]
         assert all(c == 0 for _, c in hits)
-    assert cs.km_rate_attainable(54.5, 14, 1) == []
-    assert cs.km_rate_attainable(50.0, 17, 1) == []
+    assert km_rate_attainable(54.5, 14, 1) == []
+    assert km_rate_attainable(50.0, 17, 1) == []
 
 
 def test_km_rate_attainable_with_censoring():
-    v, c = cs.km_rate_attainable(54.5, 14, 1, censoring=True)[0]
+    v, c = km_rate_attainable(54.5, 14, 1, censoring=True)[0]
     assert c == 1 and abs(float(v) - 0.545) < 0.0005        # e.g. 3 censored, 5 events of 11 -> 6/11
-    assert cs.km_rate_attainable(50.0, 17, 1, censoring=True)[0] == (Fraction(1, 2), 1)
+    assert km_rate_attainable(50.0, 17, 1, censoring=True)[0] == (Fraction(1, 2), 1)
     # k/n values need no censoring
-    assert cs.km_rate_attainable(42.9, 14, 1, censoring=True)[0] == (Fraction(3, 7), 0)
+    assert km_rate_attainable(42.9, 14, 1, censoring=True)[0] == (Fraction(3, 7), 0)
     # n = 2: the curve takes only 1, 1/2 and 0 (censoring changes nothing)
-    assert set(cs.km_reachable_values(2)) == {Fraction(1), Fraction(1, 2), Fraction(0)}
+    assert set(km_reachable_values(2)) == {Fraction(1), Fraction(1, 2), Fraction(0)}
     # n = 3: 1, 2/3, 1/3, 0 and, after one censoring, 1/2
-    assert set(cs.km_reachable_values(3)) == {Fraction(1), Fraction(2, 3), Fraction(1, 3), Fraction(0), Fraction(1, 2)}
-    assert cs.km_reachable_values(3)[Fraction(1, 2)] == 1
+    assert set(km_reachable_values(3)) == {Fraction(1), Fraction(2, 3), Fraction(1, 3), Fraction(0), Fraction(1, 2)}
+    assert km_reachable_values(3)[Fraction(1, 2)] == 1
     with pytest.raises(ValueError):
-        cs.km_reachable_values(cs.KM_ENUMERATION_MAX_N + 1)
+        km_reachable_values(KM_ENUMERATION_MAX_N + 1)
 
 
 def test_median_ci_symmetry_and_logrank_bound():

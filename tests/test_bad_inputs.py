@@ -26,8 +26,8 @@ import pandas as pd
 import pytest
 
 from lcnec_utils.cli import EXIT_BAD_DATA, EXIT_BAD_PARAMETER, EXIT_OK, main
-from lcnec_utils.io import load_adverse_events, load_cohort
-from lcnec_utils.params import DEFAULT_AE, DEFAULT_COHORT
+from lcnec_utils.contract.io import load_adverse_events, load_cohort
+from lcnec_utils.contract.params import DEFAULT_AE, DEFAULT_COHORT
 
 COHORT = pd.read_csv(DEFAULT_COHORT, dtype=str, keep_default_na=False)
 AE = pd.read_csv(DEFAULT_AE, dtype=str, keep_default_na=False)

@@ -16,9 +16,9 @@ import nbformat
 import pandas as pd
 import pytest
 
-from lcnec_utils import cache, pipeline
+from lcnec_utils.build import cache, pipeline
 from lcnec_utils.cli import EXIT_OK, main
-from lcnec_utils.params import DEFAULT_AE, DEFAULT_COHORT, make_parameters
+from lcnec_utils.contract.params import DEFAULT_AE, DEFAULT_COHORT, make_parameters
 
 pytestmark = pytest.mark.book
 
@@ -35,9 +35,9 @@ def test_a_notebooks_modules_are_closed_over_the_packages_imports():
     nb = {"cells": [{"cell_type": "code", "source": "from lcnec_utils import rmst, methodplots\n"
                                                     "from lcnec_utils.chapter import Chapter"}]}
     modules = cache.notebook_modules(nb)
-    assert {"lcnec_utils.rmst", "lcnec_utils.methodplots", "lcnec_utils.chapter"} <= set(modules)
+    assert {"lcnec_utils.methods.rmst", "lcnec_utils.methodplots", "lcnec_utils.chapter"} <= set(modules)
     # chapter -> io -> schema and params, found through relative imports
-    assert {"lcnec_utils.io", "lcnec_utils.schema", "lcnec_utils.params"} <= set(modules)
+    assert {"lcnec_utils.contract.io", "lcnec_utils.contract.schema", "lcnec_utils.contract.params"} <= set(modules)
     assert "lcnec_utils.reconstruct" not in modules and "lcnec_utils.cli" not in modules
 
 
@@ -70,10 +70,10 @@ def test_keys_follow_source_parameters_data_and_code(tmp_path, monkeypatch):
     # a module's source changes the chapters that import it (and the summaries), no other
     real = cache.modules_digest
     monkeypatch.setattr(cache, "modules_digest", lambda mods: {
-        m: (d + "-edited" if m == "lcnec_utils.rmst" else d) for m, d in real(mods).items()})
+        m: (d + "-edited" if m == "lcnec_utils.methods.rmst" else d) for m, d in real(mods).items()})
     edited = {p.source.name: p.key for p in pipeline.plan_chapters(chapters, params, "warm")}
     moved_keys = {n for n in base if edited[n] != base[n]}
-    importers = {p.name for p in chapters if "lcnec_utils.rmst" in cache.notebook_modules(json.loads(p.read_text()))}
+    importers = {p.name for p in chapters if "lcnec_utils.methods.rmst" in cache.notebook_modules(json.loads(p.read_text()))}
     summaries = {p.name for p in chapters if pipeline.runs_after_chapters(p)}
     assert "13_methods_rmst.ipynb" in moved_keys
     assert moved_keys == importers | summaries
@@ -170,8 +170,8 @@ def test_a_changed_notebook_re_executes_itself_and_the_summaries_only(cached_bui
 def test_cache_key_covers_every_file_of_the_project_data_folder():
     # the reconstruction chapter reads the shipped ensemble and cohort whatever the data in
     # force: a change to any file of data/ must re-execute the chapters
-    from lcnec_utils.cache import package_data_digest
-    from lcnec_utils.params import DATA_DIR
+    from lcnec_utils.build.cache import package_data_digest
+    from lcnec_utils.contract.params import DATA_DIR
 
     digest = package_data_digest()
     assert set(digest) == {p.name for p in DATA_DIR.iterdir() if p.is_file()}

@@ -5,7 +5,7 @@ import math
 import pytest
 from myst_nb.core.variables import format_plain_text
 
-from lcnec_utils.chapter import format_value
+from lcnec_utils.stats.format import format_value
 
 
 @pytest.mark.parametrize(

@@ -2,13 +2,18 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from lcnec_utils.cli import EXIT_BAD_DATA, EXIT_BAD_PARAMETER, main, parse_parameter_pairs
-from lcnec_utils.params import DEFAULT_AE, DEFAULT_COHORT, PAPER_COVARIATES, ParameterError, make_parameters
+from lcnec_utils.contract.params import (
+    DEFAULT_AE,
+    DEFAULT_COHORT,
+    PAPER_COVARIATES,
+    ParameterError,
+    make_parameters,
+)
 
 
 def test_parameter_values_are_read_as_yaml():
@@ -78,7 +83,8 @@ def test_synth_scan_writes_one_row_per_seed(tmp_path, monkeypatch, capsys):
     replaced by a stand-in here: the shipped scan file's rows are checked against the committed
     cohort in test_reconstruction_report)."""
     from lcnec_utils import reconstruct
-    from lcnec_utils.reconstruction_report import SCAN_FILE
+    from lcnec_utils.reconstruct import ensembles
+    from lcnec_utils.reconstruct.report import SCAN_FILE
 
     def fake_row(seed, published=None):
         return {"seed": seed, "met": 161 - seed % 2, "impossible": 6, "missed": seed % 2,
@@ -86,7 +92,7 @@ def test_synth_scan_writes_one_row_per_seed(tmp_path, monkeypatch, capsys):
                 "os.cox_multivariable.ci_high": 1.1, "pfs.cox_multivariable.p": 0.045, "chosen_chain": 0,
                 "chain_violations": "0.0000 0.0010"}
 
-    monkeypatch.setattr(reconstruct, "scan_row", fake_row)
+    monkeypatch.setattr(ensembles, "scan_row", fake_row)
     assert main(["synth", "--scan", "3", "--seed", "41", "--out", str(tmp_path)]) == 0
     table = pd.read_csv(tmp_path / SCAN_FILE)
     assert table["seed"].tolist() == [41, 42, 43] and list(table.columns) == reconstruct.SCAN_COLUMNS

@@ -14,9 +14,11 @@ import pandas as pd
 import pytest
 from lifelines.datasets import load_rossi
 
-from lcnec_utils import cox
-from lcnec_utils.params import Parameters
-from lcnec_utils.survival import EndpointUnavailable
+from lcnec_utils.contract.params import Parameters
+from lcnec_utils.stats import cox
+from lcnec_utils.stats.format import format_hr_ci, format_p
+from lcnec_utils.stats.survival import EndpointUnavailable
+from lcnec_utils.tables.multivariable import cox_results, cox_table, forest_rows, format_cox_table
 
 ROSSI_COVARIATES = ["age", "race", "wexp", "mar", "paro", "prio"]
 
@@ -81,7 +83,7 @@ def test_univariable_cox_matches_r(rossi_cohort, rossi_params):
 
 
 def test_cox_results_keys(rossi_cohort, rossi_params):
-    res = cox.cox_results(rossi_cohort, "os", rossi_params)
+    res = cox_results(rossi_cohort, "os", rossi_params)
     assert res["os.cox_univariable.hr"] == pytest.approx(math.exp(-0.3690692103), rel=1e-6)
     assert res["os.cox_multivariable.p"] == pytest.approx(0.04741609487, rel=1e-5)
     assert res["os.cox_multivariable.prio.ci_high"] == pytest.approx(1.159103901, rel=1e-6)
@@ -93,7 +95,7 @@ def test_cox_results_keys(rossi_cohort, rossi_params):
 
 
 def test_cox_results_none_without_the_endpoint(rossi_cohort, rossi_params):
-    res = cox.cox_results(rossi_cohort, "pfs", rossi_params)
+    res = cox_results(rossi_cohort, "pfs", rossi_params)
     assert res and all(v is None for v in res.values())
     assert "pfs.cox_multivariable.age.hr" in res
     with pytest.raises(EndpointUnavailable):
@@ -177,7 +179,7 @@ def test_sex_key_is_sex(rossi_cohort):
     cohort = rossi_cohort.copy()
     cohort["sex"] = np.where(np.arange(len(cohort)) % 3 == 0, "Female", "Male")
     params = Parameters(reference_group="No aid", treatment_group="Aid", covariates=["age", "sex"])
-    res = cox.cox_results(cohort, "os", params)
+    res = cox_results(cohort, "os", params)
     assert "os.cox_multivariable.sex.hr" in res and res["os.cox_multivariable.sex.hr"] is not None
     fit = cox.fit_cox(cohort, "os", ["age", "sex"], params)
     assert res["os.cox_multivariable.sex.hr"] == fit.term("sex_male")["hr"]
@@ -199,7 +201,7 @@ def test_separation_is_reported_not_raised():
     res = cox.fit_cox(_separated(), "os", [], Parameters(covariates=[]))
     assert not res.converged
     assert any("separation" in w for w in res.warnings)
-    assert cox.cox_results(_separated(), "os", Parameters(covariates=[]))["os.cox_univariable.hr"] is None
+    assert cox_results(_separated(), "os", Parameters(covariates=[]))["os.cox_univariable.hr"] is None
 
 
 def test_no_events_gives_empty_table_not_a_crash():
@@ -247,7 +249,7 @@ def test_ridge_cox_shrinks_and_vanishes_with_no_penalty(rossi_cohort, rossi_para
 
 
 def test_cox_table_side_by_side(rossi_cohort, rossi_params):
-    table = cox.cox_table(rossi_cohort, "os", rossi_params)
+    table = cox_table(rossi_cohort, "os", rossi_params)
     assert list(table["term"]) == ["treatment"] + ROSSI_COVARIATES
     t = table.set_index("term")
     assert t.loc["treatment", "uni_hr"] == pytest.approx(math.exp(-0.3690692103), rel=1e-6)
@@ -264,33 +266,33 @@ def test_cox_table_side_by_side(rossi_cohort, rossi_params):
 
 
 def test_format_hr_ci_and_p():
-    assert cox.format_hr_ci(0.5123, 0.2765, 0.9249) == "0.51 (0.28-0.92)"
-    assert cox.format_hr_ci(1.0, None, 2.0) == "—"
-    assert cox.format_p(0.0261) == "0.026"
-    assert cox.format_p(0.0004) == "<0.001"
-    assert cox.format_p(float("nan")) == "—"
+    assert format_hr_ci(0.5123, 0.2765, 0.9249) == "0.51 (0.28-0.92)"
+    assert format_hr_ci(1.0, None, 2.0) == "—"
+    assert format_p(0.0261) == "0.026"
+    assert format_p(0.0004) == "<0.001"
+    assert format_p(float("nan")) == "—"
 
 
 def test_format_cox_table_and_forest_rows(rossi_cohort, rossi_params):
-    table = cox.cox_table(rossi_cohort, "os", rossi_params)
-    text = cox.format_cox_table(table, rossi_params)
+    table = cox_table(rossi_cohort, "os", rossi_params)
+    text = format_cox_table(table, rossi_params)
     # R: exp(coef) 0.684 (0.470-0.996), p 0.0474 for the arm in the multivariable model
     assert text.loc[0, "Multivariable HR (95% CI)"] == "0.68 (0.47–1.00)"
     assert text.loc[0, "p (multivariable)"] == "0.047"
-    rows = cox.forest_rows(table)
+    rows = forest_rows(table)
     assert list(rows.columns) == ["term", "label", "hr", "ci_low", "ci_high", "p"]
     assert rows.loc[6, "ci_high"] == pytest.approx(1.159103901, rel=1e-6)
 
 
 def test_absent_covariate_column_switches_off_only_its_terms(rossi_cohort, rossi_params):
     cohort = rossi_cohort.drop(columns="mar")
-    res = cox.cox_results(cohort, "os", rossi_params)
+    res = cox_results(cohort, "os", rossi_params)
     assert all(res[f"os.cox_multivariable.mar.{s}"] is None for s in ("hr", "ci_low", "ci_high", "p"))
     present = [c for c in ROSSI_COVARIATES if c != "mar"]
     fit = cox.fit_cox(cohort, "os", present, rossi_params)
     assert res["os.cox_multivariable.hr"] == pytest.approx(fit.term("treatment")["hr"])
     assert res["os.cox_multivariable.hr"] != pytest.approx(math.exp(-0.3794221665), rel=1e-4)
-    table = cox.cox_table(cohort, "os", rossi_params)
+    table = cox_table(cohort, "os", rossi_params)
     assert table.attrs["absent_covariates"] == ["mar"]
     assert "mar" not in set(table["term"])
 

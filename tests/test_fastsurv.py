@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lcnec_utils import fastsurv, survival
+from lcnec_utils.reconstruct import fastsurv
+from lcnec_utils.stats import survival
 
 
 def _numpy_pooled(t, e, g):
@@ -74,12 +75,12 @@ def test_km_median_and_at_agree_with_the_single_statistics():
 def test_arm_times_consistent():
     pfs, pfs_e = np.array([50, 120]), np.array([1, 0])
     os_, os_e = np.array([80, 120]), np.array([1, 0])
-    assert fastsurv._arm_times_consistent(pfs, pfs_e, os_, os_e, 10, 400, 500)
-    assert not fastsurv._arm_times_consistent(np.array([90, 120]), pfs_e, os_, os_e, 10, 400, 500)  # PFS > OS
-    assert not fastsurv._arm_times_consistent(np.array([5, 120]), pfs_e, os_, os_e, 10, 400, 500)  # too early
-    assert not fastsurv._arm_times_consistent(pfs, pfs_e, os_, np.array([1, 1]), 10, 400, 500)  # censored PFS, dead
-    assert not fastsurv._arm_times_consistent(pfs, pfs_e, np.array([80, 130]), os_e, 10, 400, 500)  # PFS != OS
-    assert not fastsurv._arm_times_consistent(pfs, pfs_e, os_, os_e, 10, 400, 100)  # beyond the OS axis
+    assert fastsurv.arm_times_consistent(pfs, pfs_e, os_, os_e, 10, 400, 500)
+    assert not fastsurv.arm_times_consistent(np.array([90, 120]), pfs_e, os_, os_e, 10, 400, 500)  # PFS > OS
+    assert not fastsurv.arm_times_consistent(np.array([5, 120]), pfs_e, os_, os_e, 10, 400, 500)  # too early
+    assert not fastsurv.arm_times_consistent(pfs, pfs_e, os_, np.array([1, 1]), 10, 400, 500)  # censored PFS, dead
+    assert not fastsurv.arm_times_consistent(pfs, pfs_e, np.array([80, 130]), os_e, 10, 400, 500)  # PFS != OS
+    assert not fastsurv.arm_times_consistent(pfs, pfs_e, os_, os_e, 10, 400, 100)  # beyond the OS axis
 
 
 def test_arm_information_is_the_cox_information_of_the_arm_term():

@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lcnec_utils import confounding, medians, methodkeys, ph, power, rmst, smallsample, survival
-from lcnec_utils.io import load_study
-from lcnec_utils.params import make_parameters
+from lcnec_utils.contract import results_keys
+from lcnec_utils.contract.io import load_study
+from lcnec_utils.contract.params import make_parameters
+from lcnec_utils.methods import confounding, medians, ph, power, rmst, smallsample
+from lcnec_utils.stats import survival
 
 PARAMS = make_parameters()
 
@@ -187,7 +189,7 @@ def test_balance_and_iptw_on_the_cohort(cohort):
 
 
 def _model_frame(cohort, endpoint="pfs", covariates=None):
-    from lcnec_utils import cox
+    from lcnec_utils.stats import cox
 
     dm = cox.design_matrix(cohort, covariates or PARAMS.covariates, PARAMS.reference_group,
                            PARAMS.treatment_group, endpoint=endpoint)
@@ -259,7 +261,7 @@ def _breslow_penalised(beta, X, t, d):
 
 
 def test_firth_estimate_maximises_the_penalised_likelihood(cohort):
-    from lcnec_utils import cox
+    from lcnec_utils.stats import cox
 
     res = cox.firth_cox(cohort, "pfs", ["age", "ecog"], PARAMS, ci_method="wald")
     dm = _model_frame(cohort, "pfs", ["age", "ecog"])
@@ -279,7 +281,7 @@ def test_comparison_table_rows_and_epv(cohort):
     assert full["terms"] == 12 and full["epv"] == pytest.approx(full["events"] / 12)
     assert smallsample.events_per_variable(31, 12) == pytest.approx(31 / 12)
     keys = smallsample.comparison_results(table, "os")
-    assert set(keys) <= set(methodkeys.expected_keys("methods_small_sample_cox"))
+    assert set(keys) <= set(results_keys.expected_keys("methods_small_sample_cox"))
 
 
 # --------------------------------------------------------------------------- RMST
@@ -354,7 +356,7 @@ def test_piecewise_hr_equals_a_time_split_cox_model():
 
 
 def test_ph_tests_and_beta_t(cohort):
-    from lcnec_utils import cox
+    from lcnec_utils.stats import cox
 
     tests = ph.ph_tests(cohort, "os", PARAMS)
     assert list(tests["model"]) == ["univariable", "univariable", "full", "full"]
@@ -397,16 +399,16 @@ def test_followup_summary(cohort):
 def test_methods_keys_are_in_the_dictionary():
     for chapter in ("methods_medians", "methods_small_sample_cox", "methods_proportional_hazards",
                     "methods_confounding", "methods_rmst", "methods_power"):
-        keys = methodkeys.expected_keys(chapter)
+        keys = results_keys.expected_keys(chapter)
         assert keys and all(k.startswith("methods.") for k in keys)
-    filled = methodkeys.complete("methods_power", {"methods.power.events_80": 70})
+    filled = results_keys.complete("methods_power", {"methods.power.events_80": 70})
     assert filled["methods.power.events_80"] == 70 and filled["methods.power.events_90"] is None
     with pytest.raises(KeyError):
-        methodkeys.complete("methods_power", {"methods.power.typo": 1})
+        results_keys.complete("methods_power", {"methods.power.typo": 1})
 
 
 def test_firth_arm_equals_cox_firth_cox_for_the_arm(cohort):
-    from lcnec_utils import cox
+    from lcnec_utils.stats import cox
 
     a = smallsample.firth_arm(cohort, "os", ["age", "ecog", "sex"], PARAMS).term("treatment")
     b = cox.firth_cox(cohort, "os", ["age", "ecog", "sex"], PARAMS).term("treatment")
@@ -417,7 +419,7 @@ def test_firth_arm_equals_cox_firth_cox_for_the_arm(cohort):
 def test_firth_models_that_cannot_be_fitted_say_so(cohort):
     # two covariates equal in every row: the Fisher information is singular, firthmodels raises;
     # the chapter must get a not-converged result with the reason, not an exception
-    from lcnec_utils import cox
+    from lcnec_utils.stats import cox
 
     twins = cohort.copy()
     twins["met_liver"] = twins["met_bone"]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from lcnec_utils import pipeline
+from lcnec_utils.build import pipeline
 from lcnec_utils.cli import EXIT_OK, main
 
 pytestmark = pytest.mark.book

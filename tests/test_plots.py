@@ -15,9 +15,9 @@ import pytest  # noqa: E402
 from lifelines import KaplanMeierFitter  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from lcnec_utils import plots as P  # noqa: E402
-from lcnec_utils import tables as T  # noqa: E402
-from lcnec_utils.params import Parameters  # noqa: E402
+from lcnec_utils import plots as P
+from lcnec_utils import tables as T
+from lcnec_utils.contract.params import Parameters
 
 
 @pytest.fixture(autouse=True)

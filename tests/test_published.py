@@ -10,18 +10,21 @@ import pytest
 import yaml
 from scipy import stats
 
-from lcnec_utils.params import PAPER_COVARIATES, PROJECT_ROOT as ROOT
-from lcnec_utils.published import (
+from lcnec_utils.contract.params import PAPER_COVARIATES
+from lcnec_utils.contract.params import PROJECT_ROOT as ROOT
+from lcnec_utils.contract.published import (
     PUBLISHED_UNITS,
-    RESULTS_KEYS_PATH,
     PublishedDataError,
-    expand_pattern,
     load_published,
-    load_results_keys,
-    load_study,
     published_values,
-    results_unit,
     round_half_up,
+    study_description,
+)
+from lcnec_utils.contract.results_keys import (
+    RESULTS_KEYS_PATH,
+    expand_pattern,
+    load_results_keys,
+    results_unit,
 )
 
 ENTRIES = load_published()
@@ -65,7 +68,7 @@ def test_entries_per_source_are_as_counted():
 
 
 def test_study_block_matches_the_group_sizes():
-    study = load_study()
+    study = study_description()
     assert study["n"] == N == {"total": 31, "treatment": 14, "reference": 17}
     assert study["software"] == "SPSS 27.0"
 

@@ -56,9 +56,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lcnec_utils import cox
-from lcnec_utils import survival as sv
-from lcnec_utils.params import DEFAULT_COHORT, PAPER_COVARIATES, Parameters
+from lcnec_utils.contract.params import DEFAULT_COHORT, PAPER_COVARIATES, Parameters
+from lcnec_utils.stats import cox
+from lcnec_utils.stats import survival as sv
+from lcnec_utils.tables.survival import survival_summary
 
 pytestmark = pytest.mark.r
 
@@ -418,7 +419,7 @@ def test_survival_summary_table(reference, name, endpoint):
     """survival_summary's R-defined columns: BC log-log CI of the median, landmark rate and CI."""
     ds, r = reference(name)
     km = r["endpoints"][endpoint]["km"]
-    table = sv.survival_summary(ds.cohort, endpoint, ds.params)
+    table = survival_summary(ds.cohort, endpoint, ds.params)
     for role in ROLES:
         row, q, lm = table.loc[role], km[role]["quantile"]["log-log"], km[role]["landmark"]
         assert row["n"] == km[role]["n"] and row["events"] == km[role]["events"]
@@ -602,7 +603,8 @@ def test_committed_cohort_meets_the_arm_targets_in_r(reference):
     progression with the p within 0.02, all together: the reconstruction's two hardest targets,
     checked by an implementation the search never used. The printed numbers come from
     ``data/published.yaml``."""
-    from lcnec_utils.reconstruct import TOLERANCES, published_targets
+    from lcnec_utils.reconstruct.settings import TOLERANCES
+    from lcnec_utils.reconstruct.targets import published_targets
 
     printed = published_targets()
     tolerance = {"hr": TOLERANCES["cox_hr"], "ci_low": TOLERANCES["cox_ci"],

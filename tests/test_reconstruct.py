@@ -14,8 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lcnec_utils import io, reconstruct, survival, tables
-from lcnec_utils.params import DATA_DIR
+from lcnec_utils import reconstruct
+from lcnec_utils.reconstruct import evaluation
+from lcnec_utils.contract import io
+from lcnec_utils.contract.params import DATA_DIR
+from lcnec_utils.stats import survival
+from lcnec_utils.stats.classical import fisher_p, mann_whitney_p, spss_quartiles
 
 COHORT = DATA_DIR / reconstruct.COHORT_FILE
 AE = DATA_DIR / reconstruct.AE_FILE
@@ -122,7 +126,7 @@ def test_only_the_known_impossible_targets_fail(targets):
 
 
 def test_fisher_p_of_the_printed_sex_counts():
-    assert tables.fisher_p(12, 14, 16, 17) == pytest.approx(0.5764, abs=1e-4)
+    assert fisher_p(12, 14, 16, 17) == pytest.approx(0.5764, abs=1e-4)
 
 
 def test_section_3_3_os_rate_needs_five_early_censorings():
@@ -135,10 +139,10 @@ def test_section_3_3_os_rate_needs_five_early_censorings():
 
 
 def test_cox_se_floor_makes_the_os_p_unreachable():
-    os_reach = reconstruct._cox_reachable(0.55, 0.30, 1.01, 0.054, 11, 14)
+    os_reach = reconstruct.cox_reachable(0.55, 0.30, 1.01, 0.054, 11, 14)
     assert not os_reach["p"] and os_reach["se_min"] == pytest.approx(0.40291, abs=1e-5)
     assert os_reach["ci_high"]  # 0.50 * exp(1.96 * 0.4029) = 1.102 <= 1.11: not excluded by the floor
-    pfs_reach = reconstruct._cox_reachable(0.51, 0.28, 0.92, 0.026, 14, 17)
+    pfs_reach = reconstruct.cox_reachable(0.51, 0.28, 0.92, 0.026, 14, 17)
     assert pfs_reach["p"] and pfs_reach["ci_high"]
 
 
@@ -172,8 +176,8 @@ def test_fast_mann_whitney_equals_the_books(seed):
     x = np.round(rng.lognormal(5, 0.5, 14))
     y = np.round(rng.lognormal(5.1, 0.6, 17))
     y[:3] = x[:3]  # ties across the arms
-    assert reconstruct.fast_mannwhitney_p(x, y) == pytest.approx(tables.mann_whitney_p(x, y))
-    np.testing.assert_allclose(reconstruct.weibull_quartiles(x), tables.spss_quartiles(x))
+    assert reconstruct.fast_mannwhitney_p(x, y) == pytest.approx(mann_whitney_p(x, y))
+    np.testing.assert_allclose(reconstruct.weibull_quartiles(x), spss_quartiles(x))
 
 
 def test_only_the_committed_cohort_runs_the_joint_search():
@@ -256,7 +260,7 @@ def test_missed_bound_note_says_whether_the_times_leave_room(committed, monkeypa
         assert "these times leave room, the covariates fall short" in row["note"]
         bound = 0.50 * math.exp(1.959964 * 0.45)
         fake = reconstruct.IdealCovariateBound(0.50, 0.45, bound, np.zeros(len(cohort)), True)
-        monkeypatch.setattr(reconstruct, "ideal_covariate_se", lambda *a, **k: fake)
+        monkeypatch.setattr(evaluation, "ideal_covariate_se", lambda *a, **k: fake)
         note = reconstruct.evaluate_targets(shuffled, ae).set_index("key").loc[key, "note"]
     assert "is 0.450 at HR 0.50, ci_high 1.208: the order of the deaths" in note
 
@@ -286,9 +290,9 @@ def test_structural_moves_keep_the_hard_constraints():
     tg = reconstruct.published_targets()
     rng = np.random.default_rng(11)
     n = {r: int(tg[f"n.{r}"]) for r in reconstruct.ROLES}
-    covs = {r: reconstruct._covariates(rng, tg, r, n[r]) for r in reconstruct.ROLES}
-    design = reconstruct._design(covs, reconstruct._ages(rng, tg, n))
-    search = reconstruct._SurvivalSearch(rng, tg, reconstruct._initial_times(rng, tg), design)
+    covs = {r: reconstruct.draw_covariates(rng, tg, r, n[r]) for r in reconstruct.ROLES}
+    design = reconstruct.covariate_design(covs, reconstruct.draw_ages(rng, tg, n))
+    search = reconstruct.SurvivalSearch(rng, tg, reconstruct.initial_times(rng, tg), design)
     deaths = {r: int(a.os_e.sum()) for r, a in search.arms.items()}
     kinds = set()
     names = ["_jump_move", "_outcome_swap_move", "_progression_swap_move", "_progression_toggle_move"]
@@ -300,10 +304,10 @@ def test_structural_moves_keep_the_hard_constraints():
             return made
         setattr(search, name, spy)
     for _ in range(3000):
-        if search._structural_move() is None:
+        if search.structural_move() is None:
             continue
         for r, a in search.arms.items():
-            assert reconstruct._arm_valid(a, search.kt[r]), r
+            assert reconstruct.arm_valid(a, search.kt[r]), r
             assert int(a.os_e.sum()) == deaths[r]  # deaths are never added or removed
     assert kinds == set(names)
 
@@ -325,10 +329,10 @@ def test_the_joint_search_does_not_depend_on_the_number_of_processes():
     def run(n_jobs):
         rng = np.random.default_rng(5)
         n = {r: int(tg[f"n.{r}"]) for r in reconstruct.ROLES}
-        covs = {r: reconstruct._covariates(rng, tg, r, n[r]) for r in reconstruct.ROLES}
-        design = reconstruct._design(covs, reconstruct._ages(rng, tg, n))
+        covs = {r: reconstruct.draw_covariates(rng, tg, r, n[r]) for r in reconstruct.ROLES}
+        design = reconstruct.covariate_design(covs, reconstruct.draw_ages(rng, tg, n))
         info = {}
-        arms, X = reconstruct._joint_search(rng, tg, design, small, info, n_jobs=n_jobs)
+        arms, X = reconstruct.joint_search(rng, tg, design, small, info, n_jobs=n_jobs)
         return arms, X, info
 
     (a1, x1, i1), (a2, x2, i2) = run(1), run(2)

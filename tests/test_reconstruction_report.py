@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from lcnec_utils import reconstruct
-from lcnec_utils.params import DATA_DIR
-from lcnec_utils.reconstruction_report import ENSEMBLE_FILE, ensemble_spread, format_targets
+from lcnec_utils.contract.params import DATA_DIR
+from lcnec_utils.reconstruct.report import ENSEMBLE_FILE, ensemble_spread, format_targets
 
 ENSEMBLE = DATA_DIR / ENSEMBLE_FILE
 
@@ -34,7 +34,7 @@ def test_shipped_ensemble_has_200_distinct_members_meeting_the_exact_targets():
 @pytest.mark.parametrize("member", [0, 137])
 def test_shipped_ensemble_rows_are_what_the_generator_makes(member):
     table = pd.read_csv(ENSEMBLE).set_index("member")
-    row = reconstruct._ensemble_member(
+    row = reconstruct.ensemble_member(
         member, reconstruct.DEFAULT_SEED, reconstruct.published_targets(), reconstruct.ENSEMBLE_BUDGET
     )
     assert row["cohort_sha1"] == table.loc[member, "cohort_sha1"]
@@ -72,7 +72,7 @@ def test_default_seed_is_the_first_of_the_scan_that_misses_nothing(targets_of_co
     """``data/lcnec_seed_scan.csv`` (``lcnec synth --scan N``): the default seed is the first
     scanned seed whose cohort misses no target, and the scan's row for it is what the book's own
     code measures on the committed cohort."""
-    from lcnec_utils.reconstruction_report import SCAN_FILE
+    from lcnec_utils.reconstruct.report import SCAN_FILE
 
     scan = pd.read_csv(DATA_DIR / SCAN_FILE)
     assert list(scan.columns) == reconstruct.SCAN_COLUMNS
@@ -89,7 +89,7 @@ def test_default_seed_is_the_first_of_the_scan_that_misses_nothing(targets_of_co
 
 
 def test_seed_scan_summary_by_hand():
-    from lcnec_utils.reconstruction_report import seed_scan
+    from lcnec_utils.reconstruct.report import seed_scan
 
     scan = pd.DataFrame({"seed": [7, 8, 9, 10], "met": [160, 161, 159, 161], "impossible": [6] * 4,
                          "missed": [1, 0, 2, 0], "missed_targets": ["a", "", "a b", ""],

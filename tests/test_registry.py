@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lcnec_utils import registry, scale
 from lcnec_utils.cli import EXIT_OK, main
-from lcnec_utils.io import load_study
-from lcnec_utils.params import DEFAULT_COHORT
+from lcnec_utils.contract.io import load_study
+from lcnec_utils.contract.params import DEFAULT_COHORT
+from lcnec_utils.methods import sampling as scale
+from lcnec_utils.reconstruct import registry
 
 
 def test_the_draw_is_fixed_by_its_seed(tmp_path):

@@ -62,10 +62,10 @@ import nbformat
 import pandas as pd
 import pytest
 
-from lcnec_utils import pipeline
+from lcnec_utils.build import pipeline
 from lcnec_utils.cli import EXIT_FAILED, EXIT_OK, main
-from lcnec_utils.io import load_study
-from lcnec_utils.params import DEFAULT_AE, DEFAULT_COHORT
+from lcnec_utils.contract.io import load_study
+from lcnec_utils.contract.params import DEFAULT_AE, DEFAULT_COHORT
 
 TREATMENT = "ICIs + Chemo"
 #: The copy keeps "synthetic" in its name so the book treats it as the shipped
@@ -336,7 +336,7 @@ def test_a_failed_second_rename_puts_the_previous_book_back(tmp_path):
     (out / "results.json").write_text("{}")
     before = snapshot(out)
     with pytest.raises(OSError):
-        pipeline._swap_into_place(tmp_path / "missing-staging", out)
+        pipeline.swap_into_place(tmp_path / "missing-staging", out)
     assert snapshot(out) == before
     assert not list(tmp_path.glob(".build.previous-*"))
 

@@ -15,8 +15,15 @@ import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
 
-from lcnec_utils import survival as sv
-from lcnec_utils.params import Parameters
+from lcnec_utils.contract.params import Parameters
+from lcnec_utils.stats import survival as sv
+from lcnec_utils.tables.survival import (
+    followup_results,
+    format_summary,
+    results_keys,
+    survival_results,
+    survival_summary,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -205,7 +212,7 @@ def test_group_with_no_events():
     assert lr.chi2 == pytest.approx(2.0)
     assert lr.observed == {"reference": 2, "treatment": 0}
     params = Parameters(landmark_months=3.0)
-    table = sv.survival_summary(cohort, "os", params)
+    table = survival_summary(cohort, "os", params)
     trt = table.loc["treatment"]
     assert trt["events"] == 0
     assert trt["median"] is None and trt["median_ci_low"] is None and trt["median_ci_bc_low"] is None
@@ -268,8 +275,8 @@ def _cohort():
 def test_survival_results_has_every_key_and_matches_summary():
     params = Parameters()
     cohort = _cohort()
-    res = sv.survival_results(cohort, "pfs", params)
-    assert set(res) == set(sv.results_keys("pfs", params))
+    res = survival_results(cohort, "pfs", params)
+    assert set(res) == set(results_keys("pfs", params))
     for key in ("pfs.median.reference", "pfs.median_ci_low.treatment", "pfs.median_ci_bc_high.reference",
                 "pfs.rate_12m.treatment", "pfs.rate_12m_ci_low.reference", "pfs.logrank.chi2",
                 "pfs.logrank.p", "pfs.events.treatment"):
@@ -283,23 +290,23 @@ def test_survival_results_has_every_key_and_matches_summary():
 
 
 def test_landmark_key_follows_params():
-    res = sv.survival_results(_cohort(), "os", Parameters(landmark_months=6.0))
+    res = survival_results(_cohort(), "os", Parameters(landmark_months=6.0))
     assert "os.rate_6m.reference" in res and "os.rate_12m.reference" not in res
 
 
 def test_missing_endpoint_columns():
     cohort = _cohort().drop(columns=["pfs_months", "pfs_event"])
-    res = sv.survival_results(cohort, "pfs", Parameters())
+    res = survival_results(cohort, "pfs", Parameters())
     assert res and all(v is None for v in res.values())
     with pytest.raises(sv.EndpointUnavailable, match="pfs_months"):
-        sv.survival_summary(cohort, "pfs", Parameters())
+        survival_summary(cohort, "pfs", Parameters())
 
 
 def test_missing_values_are_dropped_and_counted():
     cohort = _cohort()
     cohort.loc[[0, 1], "os_months"] = np.nan
     cohort.loc[25, "os_event"] = np.nan
-    table = sv.survival_summary(cohort, "os", Parameters())
+    table = survival_summary(cohort, "os", Parameters())
     assert table.attrs["n_dropped"] == 3
     assert table.attrs["dropped_reasons"] == {"os_months": 2, "os_event": 1}
     assert table.loc["reference", "n"] == 18 and table.loc["treatment", "n"] == 19
@@ -332,7 +339,7 @@ def test_fast_on_100000_rows():
         "os_event": (rng.random(n) < 0.7).astype(int),
     })
     start = time.perf_counter()
-    res = sv.survival_results(cohort, "os", Parameters())
+    res = survival_results(cohort, "os", Parameters())
     sv.reverse_km_followup(cohort.os_months, cohort.os_event)
     elapsed = time.perf_counter() - start
     assert res["os.median.reference"] is not None
@@ -342,15 +349,15 @@ def test_fast_on_100000_rows():
 def test_followup_results_pools_both_arms():
     cohort = _two_groups([2, 3, 4, 4], [1, 0, 1, 1], [6, 7, 9, 11], [1, 0, 1, 0])
     # the same 8 patients as the hand example: reverse KM median 11
-    assert sv.followup_results(cohort, Parameters()) == {"followup.median": 11.0}
-    assert sv.followup_results(cohort.drop(columns="os_event"), Parameters()) == {
+    assert followup_results(cohort, Parameters()) == {"followup.median": 11.0}
+    assert followup_results(cohort.drop(columns="os_event"), Parameters()) == {
         "followup.median": None}
 
 
 def test_total_landmark_ci_keys_use_pooled_curve():
     # pooled = hand example; landmark 5 months: R log-log CI 0.1801888910128 0.844068691657
     cohort = _two_groups([2, 3, 4, 4], [1, 0, 1, 1], [6, 7, 9, 11], [1, 0, 1, 0])
-    res = sv.survival_results(cohort, "os", Parameters(landmark_months=5.0))
+    res = survival_results(cohort, "os", Parameters(landmark_months=5.0))
     assert res["os.rate_5m_ci_low.total"] == pytest.approx(0.1801888910128, abs=1e-11)
     assert res["os.rate_5m_ci_high.total"] == pytest.approx(0.844068691657, abs=1e-11)
 
@@ -366,7 +373,7 @@ def test_landmark_beyond_follow_up_without_events_is_none():
 def test_format_summary_text():
     cohort = _two_groups([1, 3, 5], [1, 1, 0], [2, 4, 6], [0, 0, 0])
     params = Parameters(landmark_months=3.0)
-    text = sv.format_summary(sv.survival_summary(cohort, "os", params), params)
+    text = format_summary(survival_summary(cohort, "os", params), params)
     assert list(text["Arm"]) == ["ICIs + Chemo", "Chemo"]
     assert text.loc[0, "Median, months"] == "not reached"
     assert text.loc[1, "Median, months"] == "3.0"

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
+from lcnec_utils.build.sweep import SweepError, grid_points, read_grid
 from lcnec_utils.cli import EXIT_OK, main
-from lcnec_utils.sweep import SweepError, grid_points, read_grid
 
 GRID = "landmark_months: [6, 12, 24]\ncovariates: [[age, ecog], default]\n"
 

@@ -13,7 +13,16 @@ import pytest
 from scipy import stats
 
 from lcnec_utils import tables as T
-from lcnec_utils.params import Parameters
+from lcnec_utils.contract.params import Parameters
+from lcnec_utils.contract.results_keys import ici_class_key, slug
+from lcnec_utils.stats.classical import (
+    clopper_pearson,
+    fisher_freeman_halton_p,
+    fisher_p,
+    mann_whitney_p,
+    spss_quartiles,
+)
+from lcnec_utils.stats.format import format_mean_sd, format_median_iqr, format_n_pct, format_p
 
 REF, TRT = "Chemo", "ICIs + Chemo"
 
@@ -76,18 +85,18 @@ def test_fisher_p_intrapulmonary_5_of_14_vs_2_of_17_equals_hypergeometric_sum():
     hand = hypergeometric_two_sided_p(5, 14, 2, 17)
     # the eight tables x = 0..7 with margins 14/17 and 7 positives
     assert hand == pytest.approx(0.197548, abs=1e-6)
-    assert T.fisher_p(5, 14, 2, 17) == pytest.approx(hand, rel=1e-12)
+    assert fisher_p(5, 14, 2, 17) == pytest.approx(hand, rel=1e-12)
 
 
 @pytest.mark.parametrize("a,n1,c,n2", [(12, 14, 10, 17), (12, 14, 16, 17), (7, 14, 5, 17),
                                        (12, 14, 13, 17), (3, 14, 0, 17), (0, 5, 0, 6)])
 def test_fisher_p_matches_enumeration(a, n1, c, n2):
-    assert T.fisher_p(a, n1, c, n2) == pytest.approx(hypergeometric_two_sided_p(a, n1, c, n2),
+    assert fisher_p(a, n1, c, n2) == pytest.approx(hypergeometric_two_sided_p(a, n1, c, n2),
                                                      rel=1e-9)
 
 
 def test_fisher_p_is_none_when_an_arm_has_no_known_value():
-    assert T.fisher_p(0, 0, 3, 10) is None
+    assert fisher_p(0, 0, 3, 10) is None
 
 
 def ffh_by_brute_force(t: list[int], r: list[int]) -> float:
@@ -106,7 +115,7 @@ def ffh_by_brute_force(t: list[int], r: list[int]) -> float:
 @pytest.mark.parametrize("t,r", [([12, 1, 1], [15, 1, 1]), ([10, 1, 3], [5, 8, 4]),
                                  ([3, 0, 2, 1], [1, 4, 0, 2])])
 def test_fisher_freeman_halton_equals_enumeration(t, r):
-    p, name = T.fisher_freeman_halton_p(t, r)
+    p, name = fisher_freeman_halton_p(t, r)
     assert name == "Fisher-Freeman-Halton"
     assert p == pytest.approx(ffh_by_brute_force(t, r), rel=1e-9)
 
@@ -115,11 +124,11 @@ def test_fisher_freeman_halton_agrees_with_scipy_monte_carlo():
     table = np.array([[10, 1, 3], [5, 8, 4]])
     mc = stats.fisher_exact(table, method=stats.MonteCarloMethod(
         n_resamples=100_000, rng=np.random.default_rng(7))).pvalue
-    assert T.fisher_freeman_halton_p(table[0], table[1])[0] == pytest.approx(mc, abs=0.003)
+    assert fisher_freeman_halton_p(table[0], table[1])[0] == pytest.approx(mc, abs=0.003)
 
 
 def test_fisher_freeman_halton_large_table_falls_back_to_chi_square():
-    p, name = T.fisher_freeman_halton_p([4000, 300, 500], [4500, 400, 300])
+    p, name = fisher_freeman_halton_p([4000, 300, 500], [4500, 400, 300])
     assert name == "Pearson chi-square"
     expected = stats.chi2_contingency([[4000, 300, 500], [4500, 400, 300]], correction=False).pvalue
     assert p == pytest.approx(expected)
@@ -145,13 +154,13 @@ def test_clopper_pearson_equals_beta_quantiles(x, n, alpha):
     # exact interval: lower = Beta(a/2; x, n-x+1), upper = Beta(1-a/2; x+1, n-x)
     lo_hand = 0.0 if x == 0 else stats.beta.ppf(alpha / 2, x, n - x + 1)
     hi_hand = 1.0 if x == n else stats.beta.ppf(1 - alpha / 2, x + 1, n - x)
-    lo, hi = T.clopper_pearson(x, n, alpha)
+    lo, hi = clopper_pearson(x, n, alpha)
     assert lo == pytest.approx(lo_hand, abs=1e-10)
     assert hi == pytest.approx(hi_hand, abs=1e-10)
 
 
 def test_clopper_pearson_7_of_14():
-    lo, hi = T.clopper_pearson(7, 14, 0.05)
+    lo, hi = clopper_pearson(7, 14, 0.05)
     assert (round(lo, 4), round(hi, 4)) == (0.2304, 0.7696)
 
 
@@ -164,9 +173,9 @@ def test_weibull_quartiles_by_hand():
     # Q1: h = 1.75 -> 1 + 0.75 * (3 - 1) = 2.5
     # Q2: h = 3.5  -> 4 + 0.5 * (8 - 4) = 6
     # Q3: h = 5.25 -> 9 + 0.25 * (20 - 9) = 11.75
-    assert T.spss_quartiles(np.array(x, float)) == pytest.approx((2.5, 6.0, 11.75))
+    assert spss_quartiles(np.array(x, float)) == pytest.approx((2.5, 6.0, 11.75))
     # n = 7: h = 2, 4, 6 fall on order statistics
-    assert T.spss_quartiles(np.array([2, 4, 7, 8, 11, 15, 20], float)) == (4.0, 8.0, 15.0)
+    assert spss_quartiles(np.array([2, 4, 7, 8, 11, 15, 20], float)) == (4.0, 8.0, 15.0)
     # differs from numpy's default (type 7), which gives Q1 = 3.25 for the first vector
     assert np.percentile(x, 25) == pytest.approx(3.25)
 
@@ -244,14 +253,14 @@ def test_mann_whitney_tied_example_by_hand():
     p_hand = math.erfc(abs(z) / math.sqrt(2))
     assert p_hand == pytest.approx(0.05946, abs=1e-5)
     assert stats.mannwhitneyu(x, y).statistic == 2.5
-    assert T.mann_whitney_p(np.array(x), np.array(y)) == pytest.approx(p_hand, rel=1e-12)
+    assert mann_whitney_p(np.array(x), np.array(y)) == pytest.approx(p_hand, rel=1e-12)
     # the continuity-corrected variant (scipy's default) is a different number
     assert stats.mannwhitneyu(x, y, method="asymptotic").pvalue != pytest.approx(p_hand, rel=1e-3)
 
 
 def test_mann_whitney_none_without_data():
-    assert T.mann_whitney_p(np.array([]), np.array([1.0, 2.0])) is None
-    assert T.mann_whitney_p(np.array([1.0, 1.0]), np.array([1.0, 1.0])) is None
+    assert mann_whitney_p(np.array([]), np.array([1.0, 2.0])) is None
+    assert mann_whitney_p(np.array([1.0, 1.0]), np.array([1.0, 1.0])) is None
 
 
 # ------------------------------------------------------------ baseline table
@@ -523,18 +532,18 @@ def test_data_dictionary_summary_from_yaml(tmp_path, cohort):
                                     (0.99996, "1.000"), (1.0, "1.000"), (None, "—"),
                                     (float("nan"), "—")])
 def test_format_p(p, text):
-    assert T.format_p(p) == text
+    assert format_p(p) == text
 
 
 def test_format_helpers():
-    assert T.format_n_pct(7, 14) == "7 (50.0)"
-    assert T.format_n_pct(0, 17) == "0 (0.0)"
-    assert T.format_n_pct(None, 17) == "—"
-    assert T.format_mean_sd(70.4, 7.01) == "70.4 ± 7.01"
-    assert T.format_median_iqr(278, 234, 458) == "278.00 (234.00–458.00)"
-    assert T.slug("EP/EC/EL") == "ep_ec_el"
-    assert T.slug("Interstitial lung disease") == "interstitial_lung_disease"
-    assert T.ici_class_key("PD-1/CTLA-4") == "pd1_ctla4" and T.ici_class_key("PD-L1") == "pdl1"
+    assert format_n_pct(7, 14) == "7 (50.0)"
+    assert format_n_pct(0, 17) == "0 (0.0)"
+    assert format_n_pct(None, 17) == "—"
+    assert format_mean_sd(70.4, 7.01) == "70.4 ± 7.01"
+    assert format_median_iqr(278, 234, 458) == "278.00 (234.00–458.00)"
+    assert slug("EP/EC/EL") == "ep_ec_el"
+    assert slug("Interstitial lung disease") == "interstitial_lung_disease"
+    assert ici_class_key("PD-1/CTLA-4") == "pd1_ctla4" and ici_class_key("PD-L1") == "pdl1"
 
 
 def test_style_table_scrolls_escapes_and_is_deterministic(cohort, params):
@@ -544,7 +553,7 @@ def test_style_table_scrolls_escapes_and_is_deterministic(cohort, params):
     assert html_1 == html_2
     assert html_1.startswith('<div class="lcnec-table lcnec-table-wrap" style="overflow-x:auto')
     assert "text-align: right" in html_1
-    df = pd.DataFrame({"Row": ["a"], "p": [T.format_p(1e-5)]})
+    df = pd.DataFrame({"Row": ["a"], "p": [format_p(1e-5)]})
     assert "&lt;0.001" in T.style_table(df).to_html()
 
 

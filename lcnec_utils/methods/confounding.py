@@ -1,0 +1,339 @@
+"""Confounding by indication: propensity scores, IPT weights, balance, weighted Cox, E-values.
+
+The arms were chosen by the treating physicians, not by chance. This module
+estimates the arm's hazard ratio two more ways than the paper did and says
+how strong an unmeasured confounder would have to be to explain it away:
+
+* :func:`propensity_scores`: logistic regression of the arm on age, ECOG and
+  sex (statsmodels ``Logit``, maximum likelihood);
+* :func:`iptw_weights`: inverse-probability-of-treatment weights, stabilised
+  by the marginal arm shares (Robins, Hernán & Brumback 2000; Austin 2011);
+* :func:`balance_table`: standardised mean differences before and after
+  weighting (Austin 2009; Austin & Stuart 2015);
+* :func:`iptw_cox`: the marginal hazard ratio from a weighted Cox model with
+  the robust (sandwich) variance, lifelines ``CoxPHFitter(robust=True)``
+  with ``weights_col`` (Lin & Wei 1989); it treats the weights as known,
+  which is conservative for IPTW (Austin 2016);
+* :func:`adjusted_cox`: the conditional hazard ratio from the Cox model with
+  the same three covariates (:func:`lcnec_utils.cox.fit_cox`);
+* :func:`evalue`: the E-value of a hazard ratio (VanderWeele & Ding 2017).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from lcnec_utils.stats import cox
+from lcnec_utils.stats.normal import z_two_sided
+
+#: Covariates of the propensity model: the paper's one clear imbalance (age),
+#: the strongest prognostic factor (ECOG performance status) and sex.
+PS_COVARIATES = ["age", "ecog", "sex"]
+
+#: Outcome share above which an outcome is "common" for the E-value
+#: (VanderWeele & Ding 2017: 15% at the end of follow-up).
+COMMON_OUTCOME = 0.15
+
+
+# --------------------------------------------------------------------------
+# Propensity scores and weights
+# --------------------------------------------------------------------------
+
+
+def iptw_weights(treatment, ps, stabilised: bool = True) -> np.ndarray:
+    """Inverse-probability-of-treatment weights for the average treatment effect.
+
+    Unstabilised: 1/e for treated, 1/(1 - e) for the reference arm, with e
+    the propensity score. Stabilised (default): multiplied by the marginal
+    share of the patient's own arm, P(A = 1) or P(A = 0), so the weights
+    average about 1 and the weighted sample keeps roughly its size
+    (Robins, Hernán & Brumback 2000; Austin & Stuart 2015, §3).
+    """
+    a = np.asarray(treatment, dtype=float)
+    e = np.asarray(ps, dtype=float)
+    if a.shape != e.shape:
+        raise ValueError("treatment and ps must have the same length")
+    if not np.isin(a, (0, 1)).all():
+        raise ValueError("treatment must be 0 or 1")
+    if ((e <= 0) | (e >= 1)).any():
+        raise ValueError("propensity scores must lie strictly between 0 and 1")
+    w = np.where(a == 1, 1.0 / e, 1.0 / (1.0 - e))
+    if stabilised:
+        p1 = a.mean()
+        w = w * np.where(a == 1, p1, 1.0 - p1)
+    return w
+
+
+def effective_sample_size(weights) -> float:
+    """Kish's effective sample size, (Σw)² / Σw²."""
+    w = np.asarray(weights, dtype=float)
+    return float(w.sum() ** 2 / (w**2).sum())
+
+
+@dataclass
+class PropensityResult:
+    """Propensity model, scores and weights on the complete cases of its covariates."""
+
+    frame: pd.DataFrame  # design-matrix terms + ps, weight (stabilised), weight_raw
+    terms: list[str]
+    coef: pd.Series
+    n_dropped: int
+    converged: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def propensity_scores(
+    cohort: pd.DataFrame, params, covariates: list[str] | None = None
+) -> PropensityResult:
+    """Propensity of the treatment arm by logistic regression on ``covariates``.
+
+    statsmodels ``Logit`` (maximum likelihood, Newton), covariates coded as
+    in the Cox models (:func:`lcnec_utils.cox.design_matrix`: age per year,
+    ECOG per point, sex as male = 1), complete cases. Adds the score ``ps``,
+    stabilised weights ``weight`` and unstabilised ``weight_raw``.
+    Reference: Rosenbaum & Rubin (1983); Austin (2011).
+    """
+    import statsmodels.api as sm
+
+    covariates = list(PS_COVARIATES if covariates is None else covariates)
+    dm = cox.design_matrix(cohort, covariates, params.reference_group, params.treatment_group)
+    terms = [t for t in dm.terms if t != "treatment"]
+    frame = dm.frame.copy()
+    notes = list(dm.notes)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        try:
+            fit = sm.Logit(frame["treatment"].astype(float), sm.add_constant(frame[terms].astype(float))).fit(
+                disp=0, maxiter=100)
+        except (np.linalg.LinAlgError, ValueError) as exc:
+            # a tiny arm or a covariate that separates the arms: no propensity model
+            notes.append(f"the propensity model cannot be fitted ({type(exc).__name__}: {exc})")
+            frame["ps"] = frame["weight"] = frame["weight_raw"] = math.nan
+            return PropensityResult(frame, terms, pd.Series(dtype=float), dm.n_dropped, False, notes)
+    notes += [str(w.message) for w in record if "converge" in str(w.message).lower()
+              or "separation" in str(w.message).lower()]
+    ps = np.asarray(fit.predict(), dtype=float)
+    if not np.all((ps > 0) & (ps < 1)):
+        # (quasi-)complete separation: some patients' arm is predicted with certainty,
+        # so their inverse-probability weights do not exist
+        notes.append("the propensity model separates the arms (scores of exactly 0 or 1)")
+        frame["ps"] = frame["weight"] = frame["weight_raw"] = math.nan
+        return PropensityResult(frame, terms, fit.params, dm.n_dropped, False, notes)
+    frame["ps"] = ps
+    frame["weight"] = iptw_weights(frame["treatment"], ps, stabilised=True)
+    frame["weight_raw"] = iptw_weights(frame["treatment"], ps, stabilised=False)
+    converged = bool(fit.mle_retvals.get("converged", True))
+    return PropensityResult(frame, terms, fit.params, dm.n_dropped, converged, notes)
+
+
+# --------------------------------------------------------------------------
+# Balance
+# --------------------------------------------------------------------------
+
+
+def _wmean_var(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    # weighted mean and the unbiased weighted variance of Austin & Stuart (2015, eq. 4):
+    # s² = Σw / ((Σw)² - Σw²) · Σ w (x - x̄w)²  (reduces to the usual n-1 variance for w = 1)
+    sw = w.sum()
+    m = float((w * x).sum() / sw)
+    denom = sw**2 - (w**2).sum()
+    v = float(sw / denom * (w * (x - m) ** 2).sum()) if denom > 0 else math.nan
+    return m, v
+
+
+def smd(x, treatment, weights=None, binary: bool | None = None) -> float:
+    """Standardised mean difference, treatment minus reference (Austin 2009).
+
+    Continuous: (x̄₁ - x̄₀) / sqrt((s₁² + s₀²) / 2); binary (0/1 values):
+    (p̂₁ - p̂₀) / sqrt((p̂₁(1 - p̂₁) + p̂₀(1 - p̂₀)) / 2). With ``weights`` the
+    means, proportions and variances are the weighted ones (Austin & Stuart
+    2015, eq. 4). NaN when both arms have zero variance.
+    """
+    x = np.asarray(x, dtype=float)
+    a = np.asarray(treatment, dtype=float)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    if binary is None:
+        binary = bool(np.isin(x, (0, 1)).all())
+    m1, v1 = _wmean_var(x[a == 1], w[a == 1])
+    m0, v0 = _wmean_var(x[a == 0], w[a == 0])
+    if binary:
+        v1, v0 = m1 * (1 - m1), m0 * (1 - m0)
+    pooled = math.sqrt((v1 + v0) / 2)
+    return (m1 - m0) / pooled if pooled > 0 else math.nan
+
+
+def balance_table(ps: PropensityResult) -> pd.DataFrame:
+    """Per covariate: arm means before and after weighting and the SMDs.
+
+    Columns term, label, mean_treatment, mean_reference, smd_before,
+    wmean_treatment, wmean_reference, smd_after (stabilised weights). An
+    |SMD| below 0.1 is the usual mark of adequate balance (Austin 2009).
+    """
+    f = ps.frame
+    a = f["treatment"].to_numpy()
+    w = f["weight"].to_numpy()
+    rows = []
+    for term in ps.terms:
+        x = f[term].to_numpy(float)
+        rows.append({
+            "term": term, "label": cox.term_label(term),
+            "mean_treatment": float(x[a == 1].mean()), "mean_reference": float(x[a == 0].mean()),
+            "smd_before": smd(x, a),
+            "wmean_treatment": float(np.average(x[a == 1], weights=w[a == 1])),
+            "wmean_reference": float(np.average(x[a == 0], weights=w[a == 0])),
+            "smd_after": smd(x, a, w),
+        })
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------
+# Hazard ratios
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class WeightedHR:
+    hr: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p: float | None
+    se: float | None
+    n: int
+    events: int
+    method: str
+    ess: dict[str, float] = field(default_factory=dict)
+
+
+def iptw_cox(cohort: pd.DataFrame, endpoint: str, params, ps: PropensityResult | None = None) -> WeightedHR:
+    """Marginal HR of the arm from a Cox model weighted by stabilised IPT weights.
+
+    lifelines ``CoxPHFitter(alpha).fit(..., weights_col="weight", robust=True)``:
+    Efron ties, the arm as the only term, robust sandwich variance (Lin & Wei
+    1989), which is what R ``coxph(..., weights = w, robust = TRUE)`` reports.
+    Patients missing a propensity covariate are left out (complete cases).
+    """
+    ps = propensity_scores(cohort, params) if ps is None else ps
+    time_col, event_col = f"{endpoint}_months", f"{endpoint}_event"
+    df = pd.DataFrame({
+        "duration": cohort.loc[ps.frame.index, time_col].astype(float),
+        "event": cohort.loc[ps.frame.index, event_col].astype(float),
+        "treatment": ps.frame["treatment"], "weight": ps.frame["weight"],
+    }).dropna()
+    return weighted_cox(df, params.alpha)
+
+
+def weighted_cox(df: pd.DataFrame, alpha: float = 0.05) -> WeightedHR:
+    """Cox model of ``duration``/``event`` on ``treatment`` alone, weighted by ``weight``, robust SE.
+
+    lifelines ``CoxPHFitter(alpha).fit(df, weights_col="weight", robust=True)``
+    (Efron ties; the Lin & Wei 1989 sandwich variance, as R
+    ``coxph(Surv(time, event) ~ trt, weights = w, robust = TRUE)``), Wald CI
+    exp(b ± z·SE_robust) and p.
+    """
+    from lifelines import CoxPHFitter
+
+    from lcnec_utils.methods.sampling import sample_rows
+
+    df = sample_rows(df[["duration", "event", "treatment", "weight"]], strata="treatment",
+                     what="the weighted (IPTW) Cox model and its robust variance")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lifelines' note on non-integer weights: robust=True answers it
+        model = CoxPHFitter(alpha=alpha).fit(
+            df, "duration", "event", weights_col="weight", robust=True,
+            fit_options={"precision": 1e-10})
+    s = model.summary.loc["treatment"]
+    z = z_two_sided(alpha)
+    b, se = float(s["coef"]), float(s["se(coef)"])
+    a = df["treatment"].to_numpy()
+    w = df["weight"].to_numpy()
+    ess = {"treatment": effective_sample_size(w[a == 1]), "reference": effective_sample_size(w[a == 0])}
+    return WeightedHR(math.exp(b), math.exp(b - z * se), math.exp(b + z * se), float(s["p"]), se,
+                      len(df), int(df["event"].sum()),
+                      "Cox, stabilised IPT weights, Efron ties, robust SE", ess)
+
+
+def adjusted_cox(cohort: pd.DataFrame, endpoint: str, params, covariates: list[str] | None = None) -> WeightedHR:
+    """Conditional HR of the arm adjusted for the propensity covariates (ordinary Cox, Wald CI)."""
+    covariates = list(PS_COVARIATES if covariates is None else covariates)
+    res = cox.fit_cox(cohort, endpoint, covariates, params)
+    if not res.converged:
+        return WeightedHR(None, None, None, None, None, res.n, res.events, res.method)
+    arm = res.term("treatment")
+    return WeightedHR(arm["hr"], arm["ci_low"], arm["ci_high"], arm["p"], arm["se"], res.n,
+                      res.events, res.method)
+
+
+# --------------------------------------------------------------------------
+# E-value
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EValue:
+    hr: float
+    rr: float  # the HR on the risk-ratio scale used
+    estimate: float  # E-value of the point estimate
+    ci: float | None  # E-value of the CI limit closer to 1 (1 if the CI contains 1)
+    rare: bool
+    conversion: str
+
+
+def hr_to_rr(hr: float, rare: bool) -> float:
+    """Risk ratio that a hazard ratio stands for, VanderWeele & Ding (2017), Table 2.
+
+    Rare outcome (< 15% at the end of follow-up): RR ≈ HR. Common outcome:
+    RR ≈ (1 - 0.5^√HR) / (1 - 0.5^√(1/HR)) (VanderWeele 2020, derived for
+    Weibull-type hazards; the R package EValue's ``evalues.HR(rare = FALSE)``).
+    """
+    if hr <= 0:
+        raise ValueError("a hazard ratio must be positive")
+    if rare:
+        return float(hr)
+    return float((1 - 0.5 ** math.sqrt(hr)) / (1 - 0.5 ** math.sqrt(1 / hr)))
+
+
+def evalue_rr(rr: float) -> float:
+    """E-value of a risk ratio: RR + sqrt(RR·(RR - 1)), with RR < 1 inverted first."""
+    r = 1 / rr if rr < 1 else rr
+    return float(r + math.sqrt(r * (r - 1)))
+
+
+def evalue(hr: float, ci_low: float | None = None, ci_high: float | None = None,
+           rare: bool = False) -> EValue:
+    """E-value of a hazard ratio and of its confidence limit closer to 1.
+
+    The minimum strength of association, on the risk-ratio scale, that an
+    unmeasured confounder would need with both the arm and the outcome,
+    beyond the measured covariates, to move the estimate to 1
+    (VanderWeele & Ding 2017). The HR is first put on the risk-ratio scale
+    (:func:`hr_to_rr`); for the CI the limit closer to 1 is used, and the
+    E-value is 1 when the interval contains 1.
+    """
+    rr = hr_to_rr(hr, rare)
+    ci_e = None
+    if ci_low is not None and ci_high is not None:
+        if ci_low <= 1 <= ci_high:
+            ci_e = 1.0
+        else:
+            limit = ci_high if hr < 1 else ci_low
+            ci_e = evalue_rr(hr_to_rr(limit, rare))
+    conversion = "RR = HR (rare outcome)" if rare else "RR = (1 - 0.5^sqrt(HR)) / (1 - 0.5^sqrt(1/HR)) (common outcome)"
+    return EValue(float(hr), rr, evalue_rr(rr), ci_e, rare, conversion)
+
+
+def format_balance(table: pd.DataFrame) -> pd.DataFrame:
+    """Text version of :func:`balance_table` for the page."""
+    return pd.DataFrame({
+        "Covariate": table["label"],
+        "Mean, treatment": table["mean_treatment"].map("{:.2f}".format),
+        "Mean, reference": table["mean_reference"].map("{:.2f}".format),
+        "SMD before": table["smd_before"].map("{:.2f}".format),
+        "Weighted mean, treatment": table["wmean_treatment"].map("{:.2f}".format),
+        "Weighted mean, reference": table["wmean_reference"].map("{:.2f}".format),
+        "SMD after weighting": table["smd_after"].map("{:.2f}".format),
+    })

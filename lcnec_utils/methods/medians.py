@@ -1,0 +1,163 @@
+"""Kaplan-Meier medians under each convention, their confidence intervals side by side, follow-up.
+
+Everything is computed by :mod:`lcnec_utils.survival` (SPSS's interval,
+Brookmeyer-Crowley with three transforms, reverse Kaplan-Meier) and by
+statsmodels' ``SurvfuncRight.quantile_ci`` as an independent cross-check;
+this module only lines the results up.
+
+Conventions (Klein & Moeschberger 2003, §4.5):
+
+* median, "first at or below": the first event time with Ŝ(t) <= 0.5 (SPSS,
+  SAS, statsmodels; :func:`lcnec_utils.survival.km_median`);
+* median, "R midpoint": R's ``survfit`` takes the midpoint between that time
+  and the next event time when Ŝ stays exactly at 0.5 over a flat step;
+* intervals: SPSS's median ± 1.96·SE (SE from Greenwood's variance over a
+  density estimate), and Brookmeyer & Crowley (1982): every time whose
+  pointwise band for S(t) contains 0.5, with the band built on the plain,
+  log or log(-log) scale.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lcnec_utils.stats import survival
+
+#: Interval methods in display order: key -> label.
+CI_METHODS = {
+    "spss": "SPSS: median ± 1.96·SE",
+    "bc_plain": "Brookmeyer-Crowley, plain band",
+    "bc_log": "Brookmeyer-Crowley, log band (R default)",
+    "bc_loglog": "Brookmeyer-Crowley, log-log band (SAS default)",
+    "sm_linear": "statsmodels quantile_ci, linear",
+    "sm_log": "statsmodels quantile_ci, log",
+    "sm_cloglog": "statsmodels quantile_ci, cloglog",
+}
+_BC = {"bc_plain": "plain", "bc_log": "log", "bc_loglog": "log-log"}
+_SM = {"sm_linear": "linear", "sm_log": "log", "sm_cloglog": "cloglog"}
+
+
+def _finite(v) -> float | None:
+    """A float, or None for a missing or non-finite value (pandas turns None into NaN)."""
+    if v is None:
+        return None
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def statsmodels_quantile_ci(times, events, method: str, alpha: float = 0.05) -> tuple[float | None, float | None]:
+    """statsmodels ``SurvfuncRight(times, events).quantile_ci(0.5, alpha, method)``.
+
+    statsmodels inverts a z-test of S(t) = 0.5 on the ``method`` scale at the
+    event times (SAS PROC LIFETEST's rule) and returns observed event times;
+    an unreached limit is None (statsmodels returns inf or nan).
+    """
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    t = np.asarray(times, dtype=float)
+    e = np.asarray(events, dtype=float)
+    if e.sum() == 0:
+        return None, None
+    with np.errstate(all="ignore"):
+        lo, hi = SurvfuncRight(t, e).quantile_ci(0.5, alpha=alpha, method=method)
+    return _finite(lo), _finite(hi)
+
+
+def median_table(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataFrame:
+    """One row per (arm role, CI method): both median conventions and the interval.
+
+    Columns role, group, method, label, median (first at or below 0.5),
+    median_r (R's midpoint convention), ci_low, ci_high, width. None where a
+    limit is not reached. Raises :class:`lcnec_utils.survival.EndpointUnavailable`
+    if the endpoint's columns are absent.
+    """
+    data = survival.endpoint_data(cohort, endpoint, params.reference_group, params.treatment_group)
+    labels = {"reference": params.reference_group, "treatment": params.treatment_group}
+    rows = []
+    for role in ("treatment", "reference"):
+        arm = data.arm(role)
+        t, e = arm["time"].to_numpy(), arm["event"].to_numpy()
+        med = survival.km_median(t, e)
+        med_r = survival.median_ci_brookmeyer_crowley(t, e, params.alpha, "log").median
+        for method, label in CI_METHODS.items():
+            if method == "spss":
+                ci = survival.median_ci_spss(t, e, params.alpha)
+                lo, hi = ci.ci_low, ci.ci_high
+            elif method in _BC:
+                ci = survival.median_ci_brookmeyer_crowley(t, e, params.alpha, _BC[method])
+                lo, hi = ci.ci_low, ci.ci_high
+            else:
+                lo, hi = statsmodels_quantile_ci(t, e, _SM[method], params.alpha)
+            rows.append({
+                "role": role, "group": labels[role], "method": method, "label": label,
+                "median": med, "median_r": med_r, "ci_low": _finite(lo), "ci_high": _finite(hi),
+                "width": None if lo is None or hi is None else float(hi) - float(lo),
+            })
+    return pd.DataFrame(rows)
+
+
+def median_results(table: pd.DataFrame, endpoint: str) -> dict[str, Any]:
+    """Keys ``methods.medians.<endpoint>.{median,median_r}.<group>`` and
+    ``methods.medians.<endpoint>.<method>.{ci_low,ci_high}.<group>``."""
+    out: dict[str, Any] = {}
+    for _, r in table.iterrows():
+        role = r["role"]
+        out[f"methods.medians.{endpoint}.median.{role}"] = _finite(r["median"])
+        out[f"methods.medians.{endpoint}.median_r.{role}"] = _finite(r["median_r"])
+        out[f"methods.medians.{endpoint}.{r['method']}.ci_low.{role}"] = _finite(r["ci_low"])
+        out[f"methods.medians.{endpoint}.{r['method']}.ci_high.{role}"] = _finite(r["ci_high"])
+    return out
+
+
+def format_median_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Wide text table: one row per CI method, one column per arm."""
+    def interval(lo, hi):
+        lo, hi = _finite(lo), _finite(hi)
+        if lo is None and hi is None:
+            return "—"
+        return f"{'—' if lo is None else f'{lo:.1f}'} to {'not reached' if hi is None else f'{hi:.1f}'}"
+
+    out = {}
+    for role in ("treatment", "reference"):
+        sub = table[table["role"] == role]
+        group = sub["group"].iloc[0]
+        out[group] = [interval(lo, hi) for lo, hi in zip(sub["ci_low"], sub["ci_high"])]
+    labels = list(table.loc[table["role"] == "treatment", "label"])
+    return pd.DataFrame({"95% CI of the median (months)": labels, **out})
+
+
+def followup_summary(cohort: pd.DataFrame, params, endpoint: str = "os") -> dict[str, Any]:
+    """Median follow-up three ways, both arms pooled.
+
+    ``reverse_km`` (Schemper & Smith 1996; :func:`lcnec_utils.survival.reverse_km_followup`,
+    with its Brookmeyer-Crowley log-log CI), ``naive_all`` (the median of
+    every observed time, deaths included: too short, because a death ends
+    the observation, not the follow-up) and ``censored`` (the median time of
+    the patients still alive: the "known alive" estimate, which ignores the
+    follow-up the dead would have had).
+    """
+    data = survival.endpoint_data(cohort, endpoint, params.reference_group, params.treatment_group)
+    t, e = data.frame["time"].to_numpy(), data.frame["event"].to_numpy()
+    fu = survival.reverse_km_followup(t, e, params.alpha)
+    censored = t[e == 0]
+    return {
+        "reverse_km": fu.median, "reverse_km_ci_low": fu.ci_low, "reverse_km_ci_high": fu.ci_high,
+        "naive_all": float(np.median(t)) if t.size else None,
+        "censored": float(np.median(censored)) if censored.size else None,
+        "n": int(t.size), "n_censored": int(censored.size),
+    }
+
+
+def followup_results(summary: dict[str, Any]) -> dict[str, Any]:
+    """Keys ``methods.followup.median.{reverse_km,naive_all,censored}`` and the reverse-KM CI."""
+    return {
+        "methods.followup.median.reverse_km": summary["reverse_km"],
+        "methods.followup.median.naive_all": summary["naive_all"],
+        "methods.followup.median.censored": summary["censored"],
+        "methods.followup.ci_low.reverse_km": summary["reverse_km_ci_low"],
+        "methods.followup.ci_high.reverse_km": summary["reverse_km_ci_high"],
+    }

@@ -1,0 +1,115 @@
+"""Bar charts of Table 3: best response by arm and immune-related adverse events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from lcnec_utils.plots.style import ARM_COLOURS, OKABE_ITO, RESPONSE_COLOURS, RESPONSE_ORDER, set_style
+
+
+def _response_percentages(response: Any, params: Any = None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Percent of each best-response category per role, from a
+    :func:`lcnec_utils.tables.response_table` result or a cohort + params."""
+    from lcnec_utils import tables
+
+    if isinstance(response, pd.DataFrame):
+        if params is None:
+            raise ValueError("response_bar on a cohort needs params")
+        response = tables.response_table(response, params)
+    st = response.stats
+    rows = {}
+    for role in ("treatment", "reference"):
+        rows[role] = {}
+        for cat in RESPONSE_ORDER:
+            sel = st[(st["key"] == cat.lower()) & (st["arm"] == role)]
+            pct = None if sel.empty else sel.iloc[0]["pct"]
+            rows[role][cat] = np.nan if pct is None else 100.0 * float(pct)
+    return pd.DataFrame(rows).T, dict(response.labels)
+
+
+def response_bar(response: Any, params: Any = None, ax: plt.Axes | None = None) -> Figure:
+    """Stacked horizontal bars of best response (RECIST 1.1) per arm, in
+    percent of the patients with a recorded response; segments >= 8 % carry
+    their value. ``response`` is a ``response_table`` result or a cohort (then
+    ``params`` is needed)."""
+    set_style()
+    pct, labels = _response_percentages(response, params)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 2.4))
+    else:
+        fig = ax.figure
+    roles = list(pct.index)
+    if not np.nansum(pct.to_numpy(float)):
+        ax.axis("off")
+        ax.text(0.5, 0.5, "No best-response data.", ha="center", va="center",
+                transform=ax.transAxes)
+        return fig
+    y = np.arange(len(roles))[::-1]
+    left = np.zeros(len(roles))
+    for cat in RESPONSE_ORDER:
+        vals = pct[cat].fillna(0).to_numpy(float)
+        if not vals.any():
+            continue
+        ax.barh(y, vals, left=left, color=RESPONSE_COLOURS[cat], edgecolor="white", lw=0.6,
+                label=cat, height=0.6)
+        for yi, l0, v in zip(y, left, vals):
+            if v >= 8:
+                ax.text(l0 + v / 2, yi, f"{v:.0f}", ha="center", va="center", fontsize=8.5,
+                        color="black")
+        left += vals
+    ax.set_yticks(y)
+    ax.set_yticklabels([labels.get(r, r) for r in roles])
+    for tick, r in zip(ax.get_yticklabels(), roles):
+        tick.set_color(ARM_COLOURS.get(r, "black"))
+    ax.set_xlim(0, 100)
+    ax.xaxis.set_major_formatter(PercentFormatter(100, decimals=0))
+    ax.set_xlabel("Patients (%)")
+    ax.legend(ncol=5, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def irae_bar(safety: Any, ax: plt.Axes | None = None) -> Figure:
+    """Horizontal bars of the share of treated patients with each
+    immune-related AE (treatment arm), split into grade 1–2 and grade ≥3.
+    ``safety`` is a :func:`lcnec_utils.tables.safety_tables` result; without
+    an AE table the figure says so instead of failing."""
+    set_style()
+    data = safety.irae.data
+    if ax is None:
+        n_rows = max(1, data["key"].nunique() if len(data) else 1)
+        fig, ax = plt.subplots(figsize=(6.4, 0.8 + 0.35 * n_rows))
+    else:
+        fig = ax.figure
+    trt = data[data["arm"] == "treatment"] if len(data) else data
+    if trt.empty:
+        ax.axis("off")
+        msg = safety.irae.notes[0] if safety.irae.notes else "No immune-related adverse events."
+        ax.text(0.5, 0.5, msg, ha="center", va="center", transform=ax.transAxes)
+        return fig
+    trt = trt.reset_index(drop=True)
+    y = np.arange(len(trt))[::-1]
+    n_arm = trt["n_arm"].astype(float).to_numpy()
+    if not (n_arm > 0).all():
+        ax.axis("off")
+        ax.text(0.5, 0.5, f"No patients in the {safety.irae.labels['treatment']} arm.",
+                ha="center", va="center", transform=ax.transAxes)
+        return fig
+    low = 100 * (trt["grade_1"] + trt["grade_2"] + trt["grade_unknown"]).astype(float).to_numpy() / n_arm
+    high = 100 * trt["grade3plus"].astype(float).to_numpy() / n_arm
+    ax.barh(y, low, color=OKABE_ITO["sky_blue"], height=0.6, label="Grade 1–2")
+    ax.barh(y, high, left=low, color=OKABE_ITO["reddish_purple"], height=0.6, label="Grade ≥3")
+    ax.set_yticks(y)
+    ax.set_yticklabels(trt["label"].astype(str).tolist())
+    ax.xaxis.set_major_formatter(PercentFormatter(100, decimals=0))
+    ax.set_xlabel(f"Patients of the {safety.irae.labels['treatment']} arm (%)")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,121 @@
+"""Forest plots of hazard ratios (log axis, one row per term, the reference level named).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator
+
+from lcnec_utils.plots.style import OKABE_ITO, set_style
+
+#: x range of the forest plot; estimates beyond it are drawn at the edge.
+X_LIMITS = (0.01, 100.0)
+
+
+def forest_plot(
+    table: pd.DataFrame,
+    title: str | None = None,
+    xlabel: str = "Hazard ratio (log scale)",
+    ax: plt.Axes | None = None,
+    digits: int = 2,
+) -> Figure:
+    """Forest plot of hazard ratios, rows top to bottom in the table's order.
+
+    ``table`` has a ``label`` (or ``term``) column and ``hr``, ``ci_low``,
+    ``ci_high``, ``p``. Log-scale x axis (ratios are symmetric on it), a
+    reference line at HR = 1, a square and whisker per row, and a text column
+    "HR (95% CI)" and p on the right. Rows whose HR is missing or not finite
+    are listed as "not estimable"; the axis spans at most 0.01-100 and an
+    estimate or limit beyond it is drawn at the edge (open diamond, arrow
+    head) while the text column keeps the number.
+    """
+    from lcnec_utils.stats.format import format_p
+
+    set_style()
+    label_col = "label" if "label" in table.columns else "term"
+    df = table.reset_index(drop=True)
+    n = len(df)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.2, 0.9 + 0.32 * max(n, 1)))
+    else:
+        fig = ax.figure
+    y = np.arange(n)[::-1]
+
+    def num(v: Any) -> float:
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            return np.nan
+        return v if np.isfinite(v) and v > 0 else np.nan
+
+    hr = np.array([num(v) for v in df["hr"]])
+    lo = np.array([num(v) for v in df["ci_low"]])
+    hi = np.array([num(v) for v in df["ci_high"]])
+    ok = ~np.isnan(hr)
+    whisk = ok & ~np.isnan(lo) & ~np.isnan(hi)
+    finite = np.concatenate([lo[whisk], hi[whisk], hr[ok], [1.0]])
+    # separated models give HRs like 1e-9 or CIs to 1e4: the axis stops at
+    # 0.01-100 and what lies beyond is drawn to the edge with an arrow head
+    left = max(float(np.nanmin(finite)) / 1.25, X_LIMITS[0])
+    right = min(float(np.nanmax(finite)) * 1.25, X_LIMITS[1])
+    ax.set_xscale("log")
+    ax.set_xlim(left, right)
+    lo_c, hi_c, hr_c = np.clip(lo, left, right), np.clip(hi, left, right), np.clip(hr, left, right)
+    ax.hlines(y[whisk], lo_c[whisk], hi_c[whisk], color="#333333", lw=1.2)
+    for side, cut, marker in ((lo, lo < left, "<"), (hi, hi > right, ">")):
+        sel = whisk & cut
+        if sel.any():
+            ax.plot(np.clip(side[sel], left, right), y[sel], ls="none", marker=marker, ms=5,
+                    color="#333333", clip_on=False)
+    inside = ok & (hr >= left) & (hr <= right)
+    ax.plot(hr_c[inside], y[inside], ls="none", marker="s", ms=5.5, color=OKABE_ITO["blue"],
+            zorder=3)
+    outside = ok & ~inside
+    if outside.any():
+        ax.plot(hr_c[outside], y[outside], ls="none", marker="D", ms=5, mfc="white",
+                color=OKABE_ITO["blue"], zorder=3, clip_on=False)
+    ax.axvline(1.0, color="#777777", lw=0.9, ls="--", zorder=0)
+    ratio = right / left
+    if ratio > 200:
+        nice = np.array([0.01, 0.1, 1, 10, 100])
+    elif ratio > 12:
+        nice = np.array([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100])
+    else:
+        nice = np.array([0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10])
+    ax.xaxis.set_major_locator(FixedLocator(nice[(nice >= left) & (nice <= right)]))
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_locator(plt.NullLocator())
+    ax.set_yticks(y)
+    ax.set_yticklabels([str(v) for v in df[label_col]])
+    ax.set_ylim(-0.7, n + 0.1)
+    ax.set_xlabel(xlabel)
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    if title:
+        ax.set_title(title, loc="left")
+    fig.tight_layout()
+    fig.subplots_adjust(right=0.6)
+    # text columns in figure coordinates, rows in data coordinates
+    from matplotlib.transforms import blended_transform_factory
+
+    trans = blended_transform_factory(fig.transFigure, ax.transData)
+    x_hr, x_p = 0.63, 0.87
+    ax.text(x_hr, n - 0.2, "HR (95% CI)", transform=trans, ha="left", va="center",
+            fontweight="bold", fontsize=9)
+    ax.text(x_p, n - 0.2, "p", transform=trans, ha="left", va="center", fontweight="bold",
+            fontsize=9)
+    for yi, h, l, u, p in zip(y, hr, lo, hi, df["p"] if "p" in df else [None] * n):
+        if np.isnan(h):
+            text = "not estimable"
+        elif np.isnan(l) or np.isnan(u):
+            text = f"{h:.{digits}f}"
+        else:
+            text = f"{h:.{digits}f} ({l:.{digits}f}–{u:.{digits}f})"
+        ax.text(x_hr, yi, text, transform=trans, ha="left", va="center", fontsize=9)
+        ax.text(x_p, yi, format_p(p), transform=trans, ha="left", va="center", fontsize=9)
+    return fig

@@ -1,0 +1,180 @@
+"""The committed cohort's compiled search (:mod:`lcnec_utils.reconstruct.annealing`): information, covariates, then both arm terms.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from lcnec_utils.reconstruct import annealing
+from lcnec_utils.reconstruct.settings import FIRST_EVENT, LONGEST_OS, LONGEST_PFS, ROLES, TOLERANCES
+from lcnec_utils.reconstruct.targets import _COV_OF_TERM, COX_TERMS, _Soft
+from lcnec_utils.stats.normal import z_of_p
+from lcnec_utils.reconstruct.times import _TIME_LIMITS, Arm, _arm_target_row, _km_targets, initial_times
+
+#: The PFS arm term's window in the committed cohort's search: inside the HR tolerance
+#: (0.51 +/- 0.05) with a margin far above the difference between this module's Cox fit and
+#: lifelines' (< 1e-6).
+PFS_HR_WINDOW = (0.4605, 0.555)
+
+
+#: |z| of the PFS arm term the search holds: p <= 0.0458, inside the printed 0.026 + 0.02
+#: (|z| >= 1.9954) by a margin far above the difference between this module's fit and lifelines'.
+PFS_Z_FLOOR = 1.997
+
+
+#: The arm terms' bounds in the committed cohort's search, each inside its tolerance by a margin
+#: far above the difference between the compiled Cox fit and lifelines' (< 1e-6): OS HR >= 0.5001
+#: (0.55 - 0.05) and upper bound <= 1.1099 (1.01 + 0.10); PFS HR >= 0.4605 (:data:`PFS_HR_WINDOW`)
+#: and |z| >= :data:`PFS_Z_FLOOR`.
+OS_HR_FLOOR, OS_CI_CEILING = 0.5001, 1.1099
+
+
+@dataclass(frozen=True)
+class JointSearchBudget:
+    """The committed cohort's compiled search (:func:`joint_search`): ``chains`` independent
+    chains, each the best of ``information_starts`` runs of the information stage, then the
+    covariates alone, then times and covariates for both arm terms (iterations of each)."""
+
+    information: int = 300_000
+    information_starts: int = 3
+    covariates: int = 200_000
+    arm_terms: int = 2_000_000
+    chains: int = 2
+
+
+def _information_stage() -> annealing.Objective:
+    """Times alone: the arms' unadjusted information at the low end of each HR tolerance (PFS
+    at 0.4605, OS at 0.50, ten times heavier), with the Kaplan-Meier holds. Both arm terms need
+    risk sets in which both arms stay to the end; on the orders this stage finds, an ideal
+    covariate (:func:`ideal_covariate_se`) gives OS SE 0.404-0.407, the target needs 0.407. The
+    realism terms (``Objective.cost`` with no soft target) keep the curves plausible."""
+    return annealing.Objective(cost=1.0, hold=1.0, info_pfs=100.0, info_pfs_hr=PFS_HR_WINDOW[0], info_os=1000.0,
+                               info_os_hr=OS_HR_FLOOR)
+
+
+def _arm_terms_stage() -> annealing.Objective:
+    """Both arm terms of the multivariable Cox models: the OS upper bound minimised with its HR
+    walled at :data:`OS_HR_FLOOR`; the PFS HR pulled into :data:`PFS_HR_WINDOW` and its |z| up
+    to :data:`PFS_Z_FLOOR` (pulls, not walls: walls on both terms lock the search in the
+    first state that meets them); the Kaplan-Meier holds heavy; 0.1 x the realism terms. A run
+    returns the best state that meets every arm-term bound (``keep_*``), if it visited one."""
+    lo, hi = PFS_HR_WINDOW
+    return annealing.Objective(cost=0.1, hold=100.0, os_ci=100.0, os_hr_floor=OS_HR_FLOOR, beta_lin=5.0,
+                               pfs_hr_lo=lo, pfs_hr_hi=hi, pfs_window=100.0, pfs_floor=PFS_Z_FLOOR, pfs_below=10.0,
+                               keep_os_ci=OS_CI_CEILING, keep_os_hr=OS_HR_FLOOR, keep_pfs_z=PFS_Z_FLOOR,
+                               keep_pfs_hr_lo=lo)
+
+
+def _joint_chain(seed: int, tg: Mapping[str, Any], design: Mapping[str, np.ndarray],
+                 budget: JointSearchBudget) -> tuple[annealing.Result, np.ndarray, np.ndarray]:
+    """One chain of the committed cohort's search: the information stage from
+    ``budget.information_starts`` fresh placements of the times (the lowest objective goes on),
+    the covariates alone, then times and covariates (:func:`_arm_terms_stage`). Returns the
+    last stage's result and state (T, D of :mod:`lcnec_utils.annealing`)."""
+    rng = np.random.default_rng(seed)
+    setting = annealing_setting(tg)
+    best = None
+    for _ in range(budget.information_starts):
+        T, D = to_state(initial_times(rng, tg), design)
+        value = annealing.anneal(T, D, setting, _information_stage(), budget.information, with_cox=False,
+                                 p_time=1.0, p_structural=0.5, temp0=3.0, temp1=0.003,
+                                 seed=int(rng.integers(2**32 - 1))).value
+        if best is None or value < best[0]:
+            best = (value, T, D)
+    _, T, D = best
+    annealing.anneal(T, D, setting, _arm_terms_stage(), budget.covariates, with_cox=True, p_time=0.0,
+                     p_structural=0.0, temp0=0.3, temp1=0.003, seed=int(rng.integers(2**32 - 1)))
+    result = annealing.anneal(T, D, setting, _arm_terms_stage(), budget.arm_terms, with_cox=True, p_time=0.6,
+                              p_structural=0.1, temp0=0.3, temp1=0.002, seed=int(rng.integers(2**32 - 1)))
+    return result, T, D
+
+
+def joint_search(rng, tg, design, budget: JointSearchBudget, info: dict, n_jobs: int = -1):
+    """The committed cohort's search: ``budget.chains`` chains (:func:`_joint_chain`) run in
+    parallel (joblib), compiled (:mod:`lcnec_utils.annealing`); the chain nearest to the
+    arm-term bounds wins, then the lowest objective. Ties go to the first, so the result does not
+    depend on the number of cores. Every move keeps the hard constraints (Kaplan-Meier medians
+    and 12-month rates), and the holds keep the log-rank, follow-up and median-CI targets."""
+    from joblib import Parallel, delayed
+
+    seeds = [int(x) for x in rng.integers(0, 2**63 - 1, size=budget.chains)]
+    jobs = min(budget.chains, os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+    chains = Parallel(n_jobs=jobs)(delayed(_joint_chain)(s, tg, design, budget) for s in seeds)
+    best = min(range(budget.chains), key=lambda k: (chains[k][0].violation, chains[k][0].value))
+    info["chains"] = [{"value": round(c[0].value, 3), "violation": round(c[0].violation, 5)} for c in chains]
+    info["chosen_chain"] = best
+    return from_state(chains[best][1], chains[best][2], int(tg["n.treatment"]))
+
+
+#: The committed cohort's budget: about 45 s on 2 cores.
+FULL_BUDGET = JointSearchBudget()
+
+
+def _soft_metric_id(key: str) -> int:
+    """Index of a soft target's statistic in :mod:`lcnec_utils.annealing`'s metric vector."""
+    ep, _, rest = key.partition(".")
+    e = ("pfs", "os").index(ep) if ep in ("pfs", "os") else -1
+    if rest == "logrank.p":
+        return annealing.M_LOGRANK_Z + e
+    if key == "followup.median":
+        return annealing.M_FOLLOWUP
+    if rest.startswith("median_ci_"):
+        bound, role = rest[len("median_ci_"):].split(".")
+        return annealing.M_MEDIAN_CI + 4 * e + 2 * ROLES.index(role) + ("low", "high").index(bound)
+    stat = rest[len("cox_multivariable."):]
+    if stat in ("hr", "ci_low", "ci_high", "p"):
+        return annealing.M_COX + 4 * e + ("hr", "ci_low", "ci_high", "p").index(stat)
+    term = stat[:-len(".hr")]
+    names = [_COV_OF_TERM.get(t, t) for t in COX_TERMS[1:]]
+    return annealing.M_BETA + len(names) * e + names.index(term)
+
+
+def annealing_setting(tg: Mapping[str, Any], soft: Sequence[_Soft] = ()) -> annealing.Setting:
+    """The targets as :mod:`lcnec_utils.annealing` reads them: each arm's hard Kaplan-Meier
+    targets, the Kaplan-Meier holds (log-rank p, follow-up, and the median CIs that a symmetric
+    interval can meet), and the soft targets that ``Objective.cost`` reads."""
+    kt = {r: _km_targets(tg, r) for r in ROLES}
+    holds = []  # (metric id, target) of the median-CI bounds an interval centred on its median can meet
+    for ep in ("pfs", "os"):
+        for r in ROLES:
+            lo, hi = tg.get(f"{ep}.median_ci_low.{r}"), tg.get(f"{ep}.median_ci_high.{r}")
+            if lo is None or hi is None or abs((lo + hi) / 2 - tg[f"{ep}.median.{r}"]) > TOLERANCES["median_ci"]:
+                continue
+            holds += [(_soft_metric_id(f"{ep}.median_ci_{b}.{r}"), v) for b, v in (("low", lo), ("high", hi))]
+    return annealing.Setting(
+        n1=int(tg["n.treatment"]),
+        arm_targets=np.array([_arm_target_row(kt[r]) for r in ROLES]),
+        limits=_TIME_LIMITS,
+        ecog_column=COX_TERMS.index("ecog"),
+        realism=np.array([LONGEST_PFS, LONGEST_OS, FIRST_EVENT["pfs"], FIRST_EVENT["os"]]),
+        z_target=np.array([z_of_p(tg[f"{ep}.logrank.p"]) for ep in ("pfs", "os")]),
+        followup_target=float(tg["followup.median"]),
+        median_ci_tol=float(TOLERANCES["median_ci"]),
+        hold_ci_id=np.array([h[0] for h in holds], np.int64),
+        hold_ci_target=np.array([h[1] for h in holds], float),
+        soft_id=np.array([_soft_metric_id(s.key) for s in soft], np.int64),
+        soft_target=np.array([s.target for s in soft], float),
+        soft_tol=np.array([s.tol for s in soft], float),
+        soft_weight=np.array([s.weight for s in soft], float),
+    )
+
+
+def to_state(arms: Mapping[str, Arm], X: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(T, D) of :mod:`lcnec_utils.annealing`: times and events (treatment arm first), and the
+    Cox design with the arm indicator in front."""
+    T = np.vstack([np.concatenate([np.asarray(getattr(arms[r], f), np.int64) for r in ROLES])
+                   for f in ("pfs", "pfs_e", "os", "os_e")])
+    g = np.concatenate([np.full(len(arms[r].pfs), 1.0 if r == "treatment" else 0.0) for r in ROLES])
+    D = np.ascontiguousarray(np.column_stack([g, np.vstack([X[r] for r in ROLES])]))
+    return np.ascontiguousarray(T), D
+
+
+def from_state(T: np.ndarray, D: np.ndarray, n1: int) -> tuple[dict[str, Arm], dict[str, np.ndarray]]:
+    parts = {"treatment": slice(0, n1), "reference": slice(n1, T.shape[1])}
+    arms = {r: Arm(*(T[k, s].copy() for k in range(4))) for r, s in parts.items()}
+    X = {r: np.ascontiguousarray(D[s, 1:]) for r, s in parts.items()}
+    return arms, X

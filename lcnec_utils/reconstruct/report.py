@@ -1,0 +1,183 @@
+"""How the book shows the reconstruction: the target table, the seed scan and the ensemble's spread.
+
+The generator and its checks live in :mod:`lcnec_utils.reconstruct`; this
+module only formats their output for the chapter "How the synthetic cohort
+was built" and records the ensemble's summary under ``reconstruction.*``
+results keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: The ensemble summary shipped beside the cohort (``lcnec synth --ensemble N``).
+ENSEMBLE_FILE = "lcnec_synthetic_ensemble.csv"
+#: The scan of seeds behind the default seed (``lcnec synth --scan N``).
+SCAN_FILE = "lcnec_seed_scan.csv"
+
+_STATUS_LABEL = {"met": "met", "missed": "MISSED", "impossible": "impossible (see note)"}
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+_STATUS_ORDER = {"missed": 0, "impossible": 1, "met": 2}
+
+
+def format_targets(targets: pd.DataFrame) -> pd.DataFrame:
+    """The printed target table, missed and impossible targets first, then by key."""
+    targets = targets.assign(_order=targets["status"].map(_STATUS_ORDER).fillna(3)).sort_values(
+        ["_order", "key"], kind="stable"
+    )
+    return pd.DataFrame(
+        {
+            "Target": targets["key"],
+            "What": targets["description"],
+            "Published": targets["published"].map(_text),
+            "Achieved": targets["achieved"].map(_text),
+            "Tolerance": targets["tolerance"].map(_text),
+            "Status": targets["status"].map(lambda s: _STATUS_LABEL.get(s, s)),
+            "Note": targets["note"].fillna(""),
+        }
+    )
+
+
+@dataclass
+class SeedScan:
+    """The scan of seeds behind the default seed: a printable table and the glued numbers."""
+
+    table: pd.DataFrame
+    glue: dict[str, tuple[Any, str]] = field(default_factory=dict)
+
+
+def seed_scan(scan: pd.DataFrame | None, default_seed: int) -> SeedScan:
+    """What ``lcnec synth --scan N`` found (``reconstruct.scan_seeds``): per seed, the targets
+    met and missed, the OS upper bound and the PFS p of the arm; glued: how many seeds were
+    scanned, from which, how many miss nothing, and whether the default seed is the first of
+    those. With no scan every glued number is missing (the page says so)."""
+    names = ("scan_n", "scan_start", "scan_good", "scan_default_rank")
+    glue: dict[str, tuple[Any, str]] = {name: (None, "{}") for name in names}
+    if scan is None or scan.empty:
+        return SeedScan(pd.DataFrame(), glue)
+    good = scan.loc[scan["missed"] == 0, "seed"].tolist()
+    glue["scan_n"] = (len(scan), "{}")
+    glue["scan_start"] = (int(scan["seed"].min()), "{}")
+    glue["scan_good"] = (len(good), "{}")
+    glue["scan_default_rank"] = ("the first" if good and good[0] == default_seed else
+                                 "not the first" if default_seed in good else "none", "{}")
+    table = pd.DataFrame({
+        "Seed": scan["seed"].astype(str) + np.where(scan["seed"] == default_seed, " (default)", ""),
+        "Targets met": scan["met"],
+        "Missed": scan["missed"],
+        "Missed targets": scan["missed_targets"].fillna(""),
+        "OS HR upper bound": scan["os.cox_multivariable.ci_high"].map("{:.4f}".format),
+        "PFS HR p": scan["pfs.cox_multivariable.p"].map("{:.4f}".format),
+    })
+    return SeedScan(table, glue)
+
+
+@dataclass
+class EnsembleSpread:
+    """Summary of an ensemble of reconstructions (one row per member)."""
+
+    table: pd.DataFrame
+    results: dict[str, Any] = field(default_factory=dict)
+    glue: dict[str, tuple[Any, str]] = field(default_factory=dict)
+
+
+_QUANTITIES = (
+    ("pfs.cox_multivariable.hr", "PFS hazard ratio, multivariable", "{:.2f}"),
+    ("pfs.cox_multivariable.p", "PFS hazard ratio p, multivariable", "{:.3f}"),
+    ("pfs.cox_univariable.hr", "PFS hazard ratio, arm alone", "{:.2f}"),
+    ("pfs.logrank.p", "PFS log-rank p", "{:.3f}"),
+    ("os.cox_multivariable.hr", "OS hazard ratio, multivariable", "{:.2f}"),
+    ("os.cox_multivariable.p", "OS hazard ratio p, multivariable", "{:.3f}"),
+    ("os.cox_univariable.hr", "OS hazard ratio, arm alone", "{:.2f}"),
+    ("os.logrank.p", "OS log-rank p", "{:.3f}"),
+    ("pfs.median_difference", "PFS median difference (months)", "{:.1f}"),
+    ("os.median_difference", "OS median difference (months)", "{:.1f}"),
+    ("followup.median", "Median follow-up (months)", "{:.1f}"),
+)
+
+
+GLUE_NAMES = {
+    **{f"{ep}_hr_{s}": "{:.2f}" for ep in ("pfs", "os") for s in ("min", "max", "median")},
+    "pfs_share_sig": "pct",
+    "os_share_sig": "pct",
+}
+
+
+def ensemble_spread(ensemble: pd.DataFrame | None, alpha: float = 0.05) -> EnsembleSpread:
+    """Minimum, quartiles, maximum of each quantity across members; share of p < alpha.
+
+    With no ensemble every glued number is missing (the page says so).
+    """
+    glue: dict[str, tuple[Any, str]] = {name: (None, fmt) for name, fmt in GLUE_NAMES.items()}
+    if ensemble is None:
+        return EnsembleSpread(pd.DataFrame(), {"reconstruction.ensemble.n": 0}, glue)
+    rows, results = [], {"reconstruction.ensemble.n": int(len(ensemble))}
+    for column, label, fmt in _QUANTITIES:
+        if column not in ensemble:
+            continue
+        values = pd.to_numeric(ensemble[column], errors="coerce").dropna().to_numpy(float)
+        if values.size == 0:
+            continue
+        q = np.quantile(values, [0, 0.25, 0.5, 0.75, 1.0])
+        row = {"Quantity": label, **{name: fmt.format(v) for name, v in zip(("min", "Q1", "median", "Q3", "max"), q)}}
+        base = f"reconstruction.ensemble.{column}"
+        results.update({f"{base}.min": q[0], f"{base}.median": q[2], f"{base}.max": q[4]})
+        if column.endswith(".p"):
+            share = float(np.mean(values < alpha))
+            row["share below alpha"] = f"{100 * share:.0f}%"
+            results[f"{base}.share_below_alpha"] = share
+        else:
+            row["share below alpha"] = ""
+        rows.append(row)
+    for ep in ("pfs", "os"):
+        column = f"{ep}.cox_multivariable.hr"
+        if column in ensemble:
+            hr = pd.to_numeric(ensemble[column], errors="coerce").dropna()
+            glue[f"{ep}_hr_min"] = (hr.min(), "{:.2f}")
+            glue[f"{ep}_hr_max"] = (hr.max(), "{:.2f}")
+            glue[f"{ep}_hr_median"] = (hr.median(), "{:.2f}")
+        pcol = f"{ep}.cox_multivariable.p"
+        if pcol in ensemble:
+            p = pd.to_numeric(ensemble[pcol], errors="coerce").dropna()
+            glue[f"{ep}_share_sig"] = (float((p < alpha).mean()) if len(p) else None, "pct")
+    return EnsembleSpread(pd.DataFrame(rows), results, glue)
+
+
+def plot_ensemble(ensemble: pd.DataFrame):
+    """Histograms of the arm's multivariable HR (PFS, OS) across reconstructions, paper's HR marked."""
+    import matplotlib.pyplot as plt
+
+    from lcnec_utils.contract.published import published_values
+    from lcnec_utils.plots.style import ARM_COLOURS, OKABE_ITO, set_style
+
+    set_style()
+    paper = published_values()
+    fig, axes = plt.subplots(1, 2, figsize=(7.2, 2.8), sharey=True)
+    for ax, ep, title in zip(axes, ("pfs", "os"), ("Progression-free survival", "Overall survival")):
+        hr = pd.to_numeric(ensemble[f"{ep}.cox_multivariable.hr"], errors="coerce").dropna()
+        bins = np.exp(np.linspace(np.log(max(hr.min(), 1e-3)) - 0.05, np.log(hr.max()) + 0.05, 25))
+        ax.hist(hr, bins=bins, color=ARM_COLOURS["treatment"], alpha=0.8)
+        ax.set_xscale("log")
+        if paper.get(f"{ep}.cox_multivariable.hr") is not None:
+            ax.axvline(paper[f"{ep}.cox_multivariable.hr"], color=OKABE_ITO["black"], ls="--", lw=1.2,
+                       label="published HR")
+        ax.axvline(1.0, color=OKABE_ITO["grey"], lw=0.8)
+        ax.set_title(title)
+        ax.set_xlabel("Hazard ratio of the arm (log scale)")
+    axes[0].set_ylabel("Reconstructed cohorts")
+    axes[0].legend(loc="upper left")
+    fig.tight_layout()
+    return fig

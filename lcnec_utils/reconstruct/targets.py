@@ -1,0 +1,108 @@
+"""What the reconstruction aims at: the published numbers as targets, and the soft targets' tolerances and weights.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from lcnec_utils.reconstruct.settings import ROLES, TOLERANCES
+from lcnec_utils.stats.normal import z_of_p
+
+
+def published_targets(published: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Published values keyed as in ``docs/CONVENTIONS.md`` (value as printed).
+
+    ``published`` maps key -> value; by default ``data/published.yaml`` through
+    :func:`lcnec_utils.published.published_values`.
+    """
+    if published is None:
+        published = _load_published_values()
+    return dict(published)
+
+
+def _load_published_values() -> dict[str, Any]:
+    from lcnec_utils.contract.published import published_values
+
+    values = published_values()
+    # printed only implicitly: no complete response in either arm, 4 patients with an irAE
+    values.setdefault("response.cr.n.treatment", 0)
+    values.setdefault("response.cr.n.reference", 0)
+    return values
+
+
+def _matches(x: float, target: float, decimals: int) -> bool:
+    """``x`` printed with ``decimals`` decimals reads ``target``, clear of the rounding tie.
+
+    Exact ties (5.295 at 2 decimals) are refused: whether they print up or down
+    depends on the binary representation, so they are no safe target.
+    """
+    q = 10.0 ** decimals
+    return abs(x * q - round(target * q)) < 0.5 - 1e-6
+
+
+#: Cox design terms in the order of lcnec_utils.cox.design_matrix (treatment first).
+COX_TERMS = ["treatment", "age", "sex_male", "smoking", "ecog", "met_bone", "met_liver",
+             "met_brain", "met_pleura", "met_intrapulmonary", "met_adrenal", "thoracic_rt"]
+
+
+_COV_OF_TERM = {"sex_male": "sex"}
+
+
+
+
+
+
+@dataclass
+class _Soft:
+    """One soft target of the search: cost from (value - target) / tol, weighted.
+
+    ``kind="p"`` compares on the z scale: the tolerance becomes the z distance
+    of the nearer tolerance end.
+    """
+
+    key: str
+    target: float
+    tol: float
+    weight: float = 1.0
+    kind: str = "lin"
+
+    def __post_init__(self):
+        self.is_cox = ".cox_" in self.key
+        if self.kind == "p":
+            zt = z_of_p(self.target)
+            ends = [abs(z_of_p(min(max(self.target + d, 1e-12), 1.0)) - zt) for d in (-self.tol, self.tol)]
+            self.target, self.tol = zt, min(ends)
+
+    def scaled(self, value: float) -> float:
+        if self.kind == "p":
+            value = z_of_p(value)
+        return abs(value - self.target) / self.tol
+
+
+def _soft_targets(tg: Mapping[str, Any]) -> list[_Soft]:
+    T = TOLERANCES
+    out = [
+        _Soft("pfs.logrank.p", tg["pfs.logrank.p"], T["logrank_p"], 4.0, "p"),
+        _Soft("os.logrank.p", tg["os.logrank.p"], T["logrank_p"], 4.0, "p"),
+        _Soft("followup.median", tg["followup.median"], T["followup"], 3.0),
+    ]
+    for ep in ("pfs", "os"):
+        for role in ROLES:
+            for b in ("low", "high"):
+                k = f"{ep}.median_ci_{b}.{role}"
+                if k in tg:
+                    out.append(_Soft(k, tg[k], T["median_ci"], 1.0))
+        # the point estimate first: the printed CI and p are narrower than any Cox fit on 31
+        # patients allows (see evaluate_targets), so they only pull where the HR is met
+        for stat, tol, w in (("hr", T["cox_hr"], 10.0), ("ci_low", T["cox_ci"], 1.0),
+                             ("ci_high", T["cox_ci"], 1.0), ("p", T["cox_p"], 1.0)):
+            k = f"{ep}.cox_multivariable.{stat}"
+            out.append(_Soft(k, tg[k], tol, w, "p" if stat == "p" else "lin"))
+        # Table 4's other terms: a light pull towards the printed HRs (log scale)
+        for term in COX_TERMS[1:]:
+            k = f"{ep}.cox_multivariable.{_COV_OF_TERM.get(term, term)}.hr"
+            if tg.get(k):
+                out.append(_Soft(k, math.log(tg[k]), math.log(2.0), 0.2))
+    return out

@@ -1,0 +1,170 @@
+"""Survival times on a 0.1-month grid: the first placements that hold each arm's Kaplan-Meier medians and 12-month rates exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from lcnec_utils.reconstruct import annealing
+from lcnec_utils.reconstruct.settings import LANDMARK, MAX_OS, MAX_PFS, MIN_PFS, ROLES
+
+
+@dataclass
+class Arm:
+    """Survival state of one arm, times in tenths of a month."""
+
+    pfs: np.ndarray
+    pfs_e: np.ndarray
+    os: np.ndarray
+    os_e: np.ndarray
+
+
+def _tenths(months: float) -> int:
+    return int(round(months * 10))
+
+
+def _km_targets(tg: Mapping[str, Any], role: str) -> dict[str, float]:
+    return {
+        "pfs_median": tg[f"pfs.median.{role}"], "os_median": tg[f"os.median.{role}"],
+        "pfs_rate": tg[f"pfs.rate_12m.{role}"], "os_rate": tg[f"os.rate_12m.{role}"],
+        "follow_up": tg["followup.median"],
+    }
+
+
+#: An arm's hard time limits in tenths (shortest PFS, longest PFS, longest OS, landmark), as the
+#: compiled check reads them.
+_TIME_LIMITS = np.array([_tenths(MIN_PFS), _tenths(MAX_PFS), _tenths(MAX_OS), _tenths(LANDMARK)], np.int64)
+
+
+def _arm_target_row(kt: Mapping[str, float]) -> np.ndarray:
+    """One arm's Kaplan-Meier targets as the compiled check reads them: PFS and OS medians
+    (tenths), PFS and OS 12-month rates (%)."""
+    return np.array([_tenths(kt["pfs_median"]), _tenths(kt["os_median"]), kt["pfs_rate"], kt["os_rate"]], float)
+
+
+def arm_valid(a: Arm, kt: Mapping[str, float], endpoints: Sequence[str] = ("pfs", "os")) -> bool:
+    """Hard constraints of one arm: consistency of PFS and OS, exact KM medians and 12-month rates
+    (:func:`lcnec_utils.annealing.arm_constraints_hold`, the compiled search's own check)."""
+    return annealing.arm_constraints_hold(a.pfs, a.pfs_e, a.os, a.os_e, _arm_target_row(kt), _TIME_LIMITS,
+                                          "pfs" in endpoints, "os" in endpoints)
+
+
+def _grid(rng, lo: float, hi: float, size: int, distinct: bool = True) -> np.ndarray:
+    lo_i, hi_i = _tenths(lo), _tenths(hi)
+    pool = np.arange(lo_i, hi_i + 1)
+    return np.sort(rng.choice(pool, size=size, replace=not distinct))
+
+
+def _late_times(rng, start: float, scale: float, end: float, size: int) -> np.ndarray:
+    """Sorted distinct times after ``start``: exponential spacing, one long survivor near ``end``."""
+    for _ in range(100):
+        x = np.sort(_tenths(start) + np.round(rng.exponential(scale * 10, size)).astype(int))
+        x[-1] = rng.integers(_tenths(end - 8), _tenths(end))
+        x = np.sort(np.minimum(x, _tenths(end)))
+        if np.unique(x).size == size:
+            return x
+    return _grid(rng, start, end, size)
+
+
+def _alive_times(rng, follow_up: float, size: int) -> np.ndarray:
+    """Follow-up times of patients alive at the cut-off, around the published median follow-up."""
+    return rng.choice(np.arange(_tenths(follow_up - 6), _tenths(follow_up + 6)), size=size, replace=False)
+
+
+def _init_treatment_arm(rng, n: int, kt, n_alive: int) -> Arm:
+    """Treatment arm: OS 2 deaths, 1 censoring, 4 deaths before 12 months (S(12) = 6/11),
+    first death after 12 at the median; PFS 8 events before 12, the 7th at the median."""
+    med_pfs, med_os = _tenths(kt["pfs_median"]), _tenths(kt["os_median"])
+    for _ in range(2000):
+        early = _grid(rng, 2.5, 11.9, 7)
+        early[-1] = max(early[-1], med_pfs + 1)
+        if len(set(early)) < 7 or np.any(np.diff(early) <= 0):
+            continue
+        os_e = np.ones(n, int)
+        os = np.zeros(n, int)
+        os[:7] = early
+        os_e[2] = 0  # the early censoring: a patient who started in 2024
+        pfs = np.zeros(n, int)
+        pfs_e = np.ones(n, int)
+        gaps = rng.integers(3, 35, size=7)
+        pfs[:7] = np.clip(early - gaps, 10, med_pfs - 1)
+        pfs[6] = med_pfs
+        # late group: one death at the OS median (progressed just before 12 months)
+        os[7] = med_os
+        pfs[7] = rng.integers(med_pfs + 1, _tenths(LANDMARK))
+        n_late = n - 8
+        n_late_alive = n_alive - 1
+        late_os = _late_times(rng, kt["os_median"] + 0.5, 8.0, MAX_OS - 2, n_late)
+        os[8:] = late_os
+        alive = rng.choice(np.arange(8, n), size=n_late_alive, replace=False)
+        os_e[alive] = 0
+        os[alive] = _alive_times(rng, kt["follow_up"], alive.size)
+        for i in range(8, n):
+            if os_e[i] == 0 and rng.random() < 0.6:
+                pfs[i], pfs_e[i] = os[i], 0
+            else:
+                pfs[i] = rng.integers(_tenths(LANDMARK) + 1, max(os[i] - 5, _tenths(LANDMARK) + 2))
+        arm = Arm(pfs, pfs_e, os, os_e)
+        if arm_valid(arm, kt):
+            return arm
+    raise RuntimeError("could not place the treatment arm's times")
+
+
+def _init_reference_arm(rng, n: int, kt, n_alive: int) -> Arm:
+    """Reference arm: OS one early censoring, then deaths with S = 1/2 at the median and none
+    until 12 months; PFS 16 events before 12 months, the 9th at the median."""
+    med_pfs, med_os = _tenths(kt["pfs_median"]), _tenths(kt["os_median"])
+    lm = _tenths(LANDMARK)
+    for _ in range(5000):
+        os = np.zeros(n, int)
+        os_e = np.ones(n, int)
+        early = _grid(rng, 2.0, kt["os_median"] - 0.1, 8)
+        early[-1] = med_os
+        if np.any(np.diff(early) <= 0):
+            continue
+        os[0] = rng.integers(12, early[0])  # censored before the first death
+        os_e[0] = 0
+        os[1:9] = early
+        n_late = n - 9
+        os[9:] = _late_times(rng, LANDMARK + 0.5, 7.0, MAX_OS - 10, n_late)
+        alive = rng.choice(np.arange(9, n), size=n_alive - 1, replace=False)
+        os_e[alive] = 0
+        os[alive] = _alive_times(rng, kt["follow_up"], alive.size)
+        pfs = np.zeros(n, int)
+        pfs_e = np.ones(n, int)
+        pfs[0] = rng.integers(10, os[0]) if os[0] > 10 else os[0]
+        for i in range(1, 9):
+            pfs[i] = max(10, os[i] - rng.integers(3, 40))
+        late_idx = np.arange(9, n)
+        long_one = rng.choice(late_idx)
+        for i in late_idx:
+            if i == long_one:
+                if os_e[i] == 0:
+                    pfs[i], pfs_e[i] = os[i], 0
+                else:
+                    pfs[i] = rng.integers(lm + 1, max(os[i] - 5, lm + 2))
+            else:
+                pfs[i] = rng.integers(20, lm)
+        # the 9th PFS event exactly at the median
+        order = np.argsort(pfs, kind="stable")
+        k = order[8]
+        if pfs[order[7]] >= med_pfs or pfs[order[9]] <= med_pfs or os[k] < med_pfs:
+            continue
+        pfs[k] = med_pfs
+        arm = Arm(pfs, pfs_e, os, os_e)
+        if arm_valid(arm, kt):
+            return arm
+    raise RuntimeError("could not place the reference arm's times")
+
+
+def initial_times(rng, tg: Mapping[str, Any]) -> dict[str, Arm]:
+    """A fresh placement of both arms' times meeting the hard constraints."""
+    n = {r: int(tg[f"n.{r}"]) for r in ROLES}
+    alive = {r: int(tg[f"treatment.ongoing.n.{r}"]) for r in ROLES}
+    return {
+        "treatment": _init_treatment_arm(rng, n["treatment"], _km_targets(tg, "treatment"), alive["treatment"]),
+        "reference": _init_reference_arm(rng, n["reference"], _km_targets(tg, "reference"), alive["reference"]),
+    }

@@ -1,0 +1,102 @@
+"""How numbers are printed in the book: p-values, counts with percentages, intervals, the dash.
+
+One home for the printed form, so a table, a glued sentence and a download
+show a number the same way. ``NA_TEXT`` (an em dash) stands for a number that
+could not be computed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+NA_TEXT = "—"
+
+
+def is_missing(x: Any) -> bool:
+    if x is None:
+        return True
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_n_pct(n: Any, d: Any, digits: int = 1) -> str:
+    """``"n (pct)"`` with the percentage of ``d`` to ``digits`` decimals, e.g.
+    ``format_n_pct(7, 14) == "7 (50.0)"``; ``"—"`` when ``n`` or ``d`` is
+    unknown or ``d`` is 0 (a percentage of nobody is not a number)."""
+    if is_missing(n) or is_missing(d) or d == 0:
+        return NA_TEXT if is_missing(n) else f"{int(n)} ({NA_TEXT})"
+    return f"{int(n)} ({100.0 * n / d:.{digits}f})"
+
+
+def format_pct(p: Any, digits: int = 1) -> str:
+    """A proportion in [0, 1] printed as a percentage without the sign."""
+    return NA_TEXT if is_missing(p) else f"{100.0 * p:.{digits}f}"
+
+
+def format_mean_sd(mean: Any, sd: Any, digits: int = 1, sd_digits: int = 2) -> str:
+    """``"mean ± SD"``, by default as in the paper's Table 2 (``"70.4 ± 7.01"``)."""
+    if is_missing(mean):
+        return NA_TEXT
+    sd_text = NA_TEXT if is_missing(sd) else f"{sd:.{sd_digits}f}"
+    return f"{mean:.{digits}f} ± {sd_text}"
+
+
+def format_median_iqr(median: Any, q1: Any, q3: Any, digits: int = 2) -> str:
+    """``"median (Q1–Q3)"`` as in Table 2, e.g. ``"278.00 (234.00–458.00)"``."""
+    if is_missing(median):
+        return NA_TEXT
+    lo = NA_TEXT if is_missing(q1) else f"{q1:.{digits}f}"
+    hi = NA_TEXT if is_missing(q3) else f"{q3:.{digits}f}"
+    return f"{median:.{digits}f} ({lo}–{hi})"
+
+
+def format_ci(low: Any, high: Any, digits: int = 1, scale: float = 100.0) -> str:
+    """``"low–high"`` of a proportion's CI in percent (``scale=1`` for raw)."""
+    if is_missing(low) or is_missing(high):
+        return NA_TEXT
+    return f"{scale * low:.{digits}f}–{scale * high:.{digits}f}"
+
+
+def format_p(p: Any, digits: int = 3) -> str:
+    """A p-value as journals print it: ``"0.034"``, ``"<0.001"``, ``"1.000"``;
+    ``"—"`` when it could not be computed."""
+    if is_missing(p):
+        return NA_TEXT
+    p = float(p)
+    floor = 10.0 ** (-digits)
+    if p < floor:
+        return f"<{floor:.{digits}f}"
+    return f"{min(p, 1.0):.{digits}f}"
+
+
+def format_hr_ci(hr, lo, hi, digits: int = 2, sep: str = "-") -> str:
+    """``"0.51 (0.28-0.92)"``; an em dash if any value is missing or not finite."""
+    values = [hr, lo, hi]
+    if any(v is None or not math.isfinite(float(v)) for v in values):
+        return "—"
+    return f"{hr:.{digits}f} ({lo:.{digits}f}{sep}{hi:.{digits}f})"
+
+
+def format_value(value: Any, fmt: str = "{}", missing: str = "not available") -> str:
+    """Text of a number for the prose; ``missing`` where it cannot be computed."""
+    parts = value if isinstance(value, tuple) else (value,)
+    from lcnec_utils.stats.format import is_missing
+
+    if any(is_missing(v) for v in parts):
+        return missing
+    if fmt == "p":
+        from lcnec_utils.stats.format import format_p
+
+        return format_p(value)
+    if fmt == "pct":
+        return f"{100 * value:.1f}%"
+    if fmt == "pct_ci":
+        return f"{100 * value[0]:.1f}%–{100 * value[1]:.1f}%"
+    if fmt == "hr_ci":
+        return f"{value[0]:.2f} ({value[1]:.2f}–{value[2]:.2f})"
+    return fmt.format(value)
