@@ -28,6 +28,7 @@ is served by another's cache. Timings are of this machine at this moment.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -50,8 +51,14 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | 
 
     timer = ["/usr/bin/time", "-f", "MAXRSS_KB=%M"] if Path("/usr/bin/time").exists() else []
     start = time.perf_counter()
-    proc = subprocess.Popen(timer + cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, **(env or {})}, cwd=cwd)
+    proc = subprocess.Popen(
+        timer + cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
     peak = 0
     done = threading.Event()
 
@@ -68,10 +75,8 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | 
             except psutil.Error:
                 break
             for p in procs:
-                try:
+                with contextlib.suppress(psutil.Error):
                     total += p.memory_info().rss
-                except psutil.Error:
-                    pass
             peak = max(peak, total)
             time.sleep(0.05)
 
@@ -129,8 +134,14 @@ def split(record: dict, out: Path) -> dict:
     else:
         kernel = sum(r["seconds"] - (r.get("cell_seconds") or 0.0) for r in runs)
         kernel_note = f"{len(runs)} kernels, one per chapter"
-    return {"kernel": kernel, "kernel_note": kernel_note, "compute": cells - first, "first": first,
-            "execute_wall": record["execute_seconds"], "render": record["render_seconds"]}
+    return {
+        "kernel": kernel,
+        "kernel_note": kernel_note,
+        "compute": cells - first,
+        "first": first,
+        "execute_wall": record["execute_seconds"],
+        "render": record["render_seconds"],
+    }
 
 
 def jupyter_book_executing(work: Path) -> dict:
@@ -149,8 +160,10 @@ def jupyter_book_executing(work: Path) -> dict:
     config["execute"] = {"execute_notebooks": "force", "timeout": 600}
     (book / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     jb = str(BIN / "jupyter-book")
-    res = run_measured([jb, "build", str(book), "--path-output", str(work / "out"), "--keep-going"],
-                       env={"MPLBACKEND": "module://matplotlib_inline.backend_inline"})
+    res = run_measured(
+        [jb, "build", str(book), "--path-output", str(work / "out"), "--keep-going"],
+        env={"MPLBACKEND": "module://matplotlib_inline.backend_inline"},
+    )
     executed = [float(x) for x in re.findall(r"Executed notebook in ([0-9.]+) seconds", res["output"])]
     res["notebooks_executed"] = len(executed)
     res["execute_seconds"] = sum(executed)
@@ -190,37 +203,52 @@ def main() -> None:
         kernel_engine = build(work / "kernel" / "build", work / "cache-kernel", "--engine", "kernel")
         k = split(kernel_engine["record"], work / "kernel" / "build")
         print()
-        print(f"cold build (shipped cohort, {len(cold['record']['runs'])} notebooks, warm engine, "
-              f"{cold['record']['jobs']} workers): {cold['seconds']:.1f} s wall, peak {cold['peak_tree_mb']:.0f} MB")
+        print(
+            f"cold build (shipped cohort, {len(cold['record']['runs'])} notebooks, warm engine, "
+            f"{cold['record']['jobs']} workers): {cold['seconds']:.1f} s wall, peak {cold['peak_tree_mb']:.0f} MB"
+        )
         print(f"  executing the notebooks        {s['execute_wall']:6.1f} s wall")
-        print(f"    starting kernels (+ imports) {s['kernel']:6.1f} s ({s['kernel_note']}, in parallel; "
-              "the warm engine imports the book's modules here)")
+        print(
+            f"    starting kernels (+ imports) {s['kernel']:6.1f} s ({s['kernel_note']}, in parallel; "
+            "the warm engine imports the book's modules here)"
+        )
         print(f"    first cell (imports, data)   {s['first']:6.1f} s (summed over the chapters)")
         print(f"    computing (other cells)      {s['compute']:6.1f} s (summed over the chapters)")
         print(f"  rendering (jupyter-book)       {s['render']:6.1f} s")
         print(f"  the rest (validate, stage, merge, MathJax, swap, Python start-up) {rest:.1f} s")
-        print(f"warm rebuild (nothing changed):  {warm['seconds']:.2f} s wall (whole command)"
-              + ("" if warm_noop else " -- NOT a no-op: sources changed during the benchmark; rerun"))
-        print(f"cold build with the kernel engine (a kernel per chapter): {kernel_engine['seconds']:.1f} s wall;"
-              f" starting kernels {k['kernel']:.1f} s ({k['kernel_note']}), first cells (imports, data)"
-              f" {k['first']:.1f} s, computing {k['compute']:.1f} s,"
-              f" rendering {k['render']:.1f} s")
+        print(
+            f"warm rebuild (nothing changed):  {warm['seconds']:.2f} s wall (whole command)"
+            + ("" if warm_noop else " -- NOT a no-op: sources changed during the benchmark; rerun")
+        )
+        print(
+            f"cold build with the kernel engine (a kernel per chapter): {kernel_engine['seconds']:.1f} s wall;"
+            f" starting kernels {k['kernel']:.1f} s ({k['kernel_note']}), first cells (imports, data)"
+            f" {k['first']:.1f} s, computing {k['compute']:.1f} s,"
+            f" rendering {k['render']:.1f} s"
+        )
         if not args.skip_jb:
             jb = jupyter_book_executing(work / "jb")
             ratio = cold["seconds"] / jb["seconds"]
-            print(f"Jupyter Book executing the same notebooks itself (execute_notebooks: force): "
-                  f"{jb['seconds']:.1f} s wall ({jb['notebooks_executed']} notebooks executed in "
-                  f"{jb['execute_seconds']:.1f} s, sequentially; exit status {jb['status']}"
-                  f"{', ' + str(jb['errors']) + ' execution errors' if jb['errors'] else ''})")
+            print(
+                f"Jupyter Book executing the same notebooks itself (execute_notebooks: force): "
+                f"{jb['seconds']:.1f} s wall ({jb['notebooks_executed']} notebooks executed in "
+                f"{jb['execute_seconds']:.1f} s, sequentially; exit status {jb['status']}"
+                f"{', ' + str(jb['errors']) + ' execution errors' if jb['errors'] else ''})"
+            )
             print(f"ratio cold build / Jupyter Book executing build: {ratio:.2f} (target <= 0.50)")
         print()
         print("registry scale (cold builds, empty cache):")
-        print(f"  {'N':>8} {'wall s':>8} {'peak MB (tree)':>15} {'largest process MB':>19}  OS HR (univariable)")
+        print(
+            f"  {'N':>8} {'wall s':>8} {'peak MB (tree)':>15} {'largest process MB':>19}  OS HR (univariable)"
+        )
         for n in args.sizes:
             r = registry_build(n, work)
             hr = r["results"].get("os.cox_univariable.hr")
-            print(f"  {n:>8} {r['seconds']:>8.1f} {r['peak_tree_mb']:>15.0f} {r['largest_process_mb']:>19.0f}  "
-                  f"{hr if hr is None else round(hr, 3)}", flush=True)
+            print(
+                f"  {n:>8} {r['seconds']:>8.1f} {r['peak_tree_mb']:>15.0f} {r['largest_process_mb']:>19.0f}  "
+                f"{hr if hr is None else round(hr, 3)}",
+                flush=True,
+            )
     finally:
         if args.keep:
             print(f"kept {work}")

@@ -24,8 +24,9 @@ from lcnec_utils import reconstruct
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=4, help="ensemble members to time (default 4)")
-    parser.add_argument("--jobs", type=int, default=0,
-                        help="also time ensemble(members, n_jobs=JOBS) (default: skip)")
+    parser.add_argument(
+        "--jobs", type=int, default=0, help="also time ensemble(members, n_jobs=JOBS) (default: skip)"
+    )
     args = parser.parse_args()
     published = reconstruct.published_targets()
     print(f"cores: {os.cpu_count()}")
@@ -46,16 +47,20 @@ def main() -> None:
         reconstruct.ensemble_member(k, reconstruct.DEFAULT_SEED, published, reconstruct.ENSEMBLE_BUDGET)
         times.append(time.perf_counter() - t0)
     per = sum(times) / len(times)
-    print(f"ensemble member ({reconstruct.ENSEMBLE_BUDGET}): {per:.2f} s on average over "
-          f"{len(times)} (min {min(times):.2f}, max {max(times):.2f}); "
-          f"200 members on 2 cores ~ {200 * per / 2 / 60:.1f} min")
+    print(
+        f"ensemble member ({reconstruct.ENSEMBLE_BUDGET}): {per:.2f} s on average over "
+        f"{len(times)} (min {min(times):.2f}, max {max(times):.2f}); "
+        f"200 members on 2 cores ~ {200 * per / 2 / 60:.1f} min"
+    )
 
     if args.jobs:
         t0 = time.perf_counter()
         table = reconstruct.ensemble(args.members, n_jobs=args.jobs)
         wall = time.perf_counter() - t0
-        print(f"ensemble({args.members}, n_jobs={args.jobs}): {wall:.1f} s wall, "
-              f"{wall / len(table):.2f} s per member")
+        print(
+            f"ensemble({args.members}, n_jobs={args.jobs}): {wall:.1f} s wall, "
+            f"{wall / len(table):.2f} s per member"
+        )
     del rec
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
 
@@ -66,8 +67,14 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     overrides = parse_parameter_pairs(args.param)
     result = build(
-        args.data, args.ae, overrides, args.out, progress=lambda m: print(m, flush=True),
-        force=args.force, jobs=args.jobs, engine=args.engine,
+        args.data,
+        args.ae,
+        overrides,
+        args.out,
+        progress=lambda m: print(m, flush=True),
+        force=args.force,
+        jobs=args.jobs,
+        engine=args.engine,
     )
     print(f"results: {result.out_dir / 'results.json'}")
     print(f"the book is at {result.html_index}")
@@ -82,7 +89,9 @@ def cmd_synth(args: argparse.Namespace) -> int:
         out = Path(args.out)
         for path in registry.write_registry(args.registry, out, seed=seed):
             print(f"wrote {path}")
-        print(f"a registry-sized synthetic cohort of {args.registry} rows (seed {seed}); its rows are not patients")
+        print(
+            f"a registry-sized synthetic cohort of {args.registry} rows (seed {seed}); its rows are not patients"
+        )
         return EXIT_OK
     from lcnec_utils import reconstruct
 
@@ -95,8 +104,10 @@ def cmd_synth(args: argparse.Namespace) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(table.to_csv(index=False, lineterminator="\n"))
         good = table.loc[table["missed"] == 0, "seed"].tolist()
-        print(f"{len(table)} seeds from {start} scanned into {out}: {len(good)} meet every reachable target"
-              + (f", the first is {good[0]}" if good else ""))
+        print(
+            f"{len(table)} seeds from {start} scanned into {out}: {len(good)} meet every reachable target"
+            + (f", the first is {good[0]}" if good else "")
+        )
         return EXIT_OK
     seed = reconstruct.DEFAULT_SEED if args.seed is None else args.seed
     if args.ensemble:
@@ -162,17 +173,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_build.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build/)")
     p_build.add_argument(
-        "--force", action="store_true",
+        "--force",
+        action="store_true",
         help="execute every chapter and render again, ignoring the cache of executed chapters",
     )
-    p_build.add_argument("--jobs", type=int, default=None, metavar="N",
-                         help="chapters executed at once (default: the available cores)")
-    p_build.add_argument("--engine", choices=("warm", "kernel"), default=None,
-                         help="warm: one in-process kernel per worker, imports paid once (default); "
-                              "kernel: a new kernel process per chapter")
+    p_build.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="chapters executed at once (default: the available cores)",
+    )
+    p_build.add_argument(
+        "--engine",
+        choices=("warm", "kernel"),
+        default=None,
+        help="warm: one in-process kernel per worker, imports paid once (default); "
+        "kernel: a new kernel process per chapter",
+    )
     p_build.set_defaults(func=cmd_build)
 
-    p_val = sub.add_parser("validate", help="check a cohort (and adverse-event) table against the data contract")
+    p_val = sub.add_parser(
+        "validate", help="check a cohort (and adverse-event) table against the data contract"
+    )
     p_val.add_argument("csv", metavar="CSV")
     p_val.add_argument("--ae", metavar="CSV")
     p_val.add_argument("--reference-group", default=None)
@@ -189,20 +212,33 @@ def build_parser() -> argparse.ArgumentParser:
     p_syn.add_argument("--out", default=str(DATA_DIR), metavar="DIR")
     p_syn.add_argument("--seed", type=int, default=None)
     p_syn.add_argument("--ensemble", type=int, metavar="N", help="summarise N distinct reconstructions")
-    p_syn.add_argument("--scan", type=int, metavar="N",
-                       help="reconstruct N seeds from --seed (default the scan's start) and tabulate their targets")
+    p_syn.add_argument(
+        "--scan",
+        type=int,
+        metavar="N",
+        help="reconstruct N seeds from --seed (default the scan's start) and tabulate their targets",
+    )
     p_syn.add_argument("--jobs", type=int, default=-1, help="parallel workers (default: all cores)")
-    p_syn.add_argument("--registry", type=int, metavar="N",
-                       help="draw a registry-sized cohort of N rows from the reconstruction's distributions")
-    p_syn.add_argument("--scheduler", metavar="ADDRESS",
-                       help="run the --ensemble on this Dask scheduler (tcp://host:port)")
+    p_syn.add_argument(
+        "--registry",
+        type=int,
+        metavar="N",
+        help="draw a registry-sized cohort of N rows from the reconstruction's distributions",
+    )
+    p_syn.add_argument(
+        "--scheduler", metavar="ADDRESS", help="run the --ensemble on this Dask scheduler (tcp://host:port)"
+    )
     p_syn.set_defaults(func=cmd_synth)
 
     p_swp = sub.add_parser(
         "sweep", help="headline numbers for every parameter set of a grid (local processes or a Dask cluster)"
     )
-    p_swp.add_argument("--grid", required=True, metavar="YAML",
-                       help="parameter names mapped to lists of values, e.g. landmark_months: [6, 12, 24]")
+    p_swp.add_argument(
+        "--grid",
+        required=True,
+        metavar="YAML",
+        help="parameter names mapped to lists of values, e.g. landmark_months: [6, 12, 24]",
+    )
     p_swp.add_argument("--data", metavar="CSV", help="cohort table (default: the shipped synthetic cohort)")
     p_swp.add_argument("--ae", metavar="CSV", help="adverse-event table (optional)")
     p_swp.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (tcp://host:port)")
@@ -223,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; the previous book, if any, was left in place", file=sys.stderr)
         return 130
-    except Exception as err:  # noqa: BLE001 - the user gets a sentence, not a traceback
+    except Exception as err:
         # schema (pandera) is imported only when the data are read: an
         # up-to-date build never pays for it, so its error class is looked up
         schema = sys.modules.get("lcnec_utils.contract.schema")

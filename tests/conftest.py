@@ -1,6 +1,5 @@
 """Shared fixtures: each whole-book build is made once per test session."""
 
-
 import pandas as pd
 import pytest
 
@@ -26,5 +25,3 @@ def minimal_build(tmp_path_factory):
     status = main(["build", "--data", str(path), "--out", str(out)])
     assert status == 0
     return out
-
-

@@ -28,8 +28,9 @@ def _committed_state():
     for role, group in (("treatment", reconstruct.TREATMENT), ("reference", reconstruct.REFERENCE)):
         d = cohort[cohort["group"] == group]
         tenths = {c: np.rint(d[f"{c}_months"].to_numpy() * 10).astype(np.int64) for c in ("pfs", "os")}
-        arms[role] = reconstruct.Arm(tenths["pfs"], d["pfs_event"].to_numpy(np.int64), tenths["os"],
-                                      d["os_event"].to_numpy(np.int64))
+        arms[role] = reconstruct.Arm(
+            tenths["pfs"], d["pfs_event"].to_numpy(np.int64), tenths["os"], d["os_event"].to_numpy(np.int64)
+        )
         cols = [d["age"].to_numpy(float), (d["sex"] == "Male").to_numpy(float)]
         cols += [d[t].to_numpy(float) for t in reconstruct.COX_TERMS[3:]]
         X[role] = np.ascontiguousarray(np.column_stack(cols))
@@ -101,15 +102,32 @@ def test_arm_term_bounds_and_the_information_term(state):
     os_ci, os_hr = m["os.cox_multivariable.ci_high"], m["os.cox_multivariable.hr"]
     pfs_hr = m["pfs.cox_multivariable.hr"]
     pfs_z = abs(math.log(pfs_hr)) / (math.log(m["pfs.cox_multivariable.ci_high"] / pfs_hr) / Z95)
-    met = annealing.Objective(keep_os_ci=os_ci + 0.01, keep_os_hr=os_hr - 0.01, keep_pfs_z=pfs_z - 0.01,
-                              keep_pfs_hr_lo=pfs_hr - 0.01)
+    met = annealing.Objective(
+        keep_os_ci=os_ci + 0.01,
+        keep_os_hr=os_hr - 0.01,
+        keep_pfs_z=pfs_z - 0.01,
+        keep_pfs_hr_lo=pfs_hr - 0.01,
+    )
     assert annealing.evaluate(T, D, setting, met).violation == 0.0
-    missed = annealing.Objective(keep_os_ci=os_ci - 0.02, keep_os_hr=os_hr + 0.03, keep_pfs_z=pfs_z + 0.05,
-                                 keep_pfs_hr_lo=pfs_hr + 0.07)
-    assert annealing.evaluate(T, D, setting, missed).violation == pytest.approx(0.02 + 0.03 + 0.05 + 0.07, abs=1e-6)
+    missed = annealing.Objective(
+        keep_os_ci=os_ci - 0.02,
+        keep_os_hr=os_hr + 0.03,
+        keep_pfs_z=pfs_z + 0.05,
+        keep_pfs_hr_lo=pfs_hr + 0.07,
+    )
+    assert annealing.evaluate(T, D, setting, missed).violation == pytest.approx(
+        0.02 + 0.03 + 0.05 + 0.07, abs=1e-6
+    )
     # walls and pulls of the objective, by hand
-    ob = annealing.Objective(os_ci=100.0, os_hr_floor=os_hr + 0.02, os_hr_weight=1e4, pfs_floor=pfs_z + 0.1,
-                             pfs_below=10.0, pfs_hr_lo=pfs_hr + 0.05, pfs_window=100.0)
+    ob = annealing.Objective(
+        os_ci=100.0,
+        os_hr_floor=os_hr + 0.02,
+        os_hr_weight=1e4,
+        pfs_floor=pfs_z + 0.1,
+        pfs_below=10.0,
+        pfs_hr_lo=pfs_hr + 0.05,
+        pfs_window=100.0,
+    )
     expected = 100 * os_ci + 1e4 * 0.02 + 10 * 0.1 + 100 * 0.05
     assert annealing.evaluate(T, D, setting, ob).value == pytest.approx(expected, rel=1e-6)
     # the information term: |log HR| sqrt(information) of the arm alone at the given HR
@@ -123,8 +141,19 @@ def _run(T, D, seed, iterations=20000):
     T, D = T.copy(), D.copy()
     setting = reconstruct.annealing_setting(TG)
     objective = annealing.Objective(hold=1.0, os_ci=100.0, pfs_floor=3.0, pfs_below=10.0)
-    result = annealing.anneal(T, D, setting, objective, iterations, with_cox=True, p_time=0.5, p_structural=0.3,
-                              temp0=5.0, temp1=1.0, seed=seed)
+    result = annealing.anneal(
+        T,
+        D,
+        setting,
+        objective,
+        iterations,
+        with_cox=True,
+        p_time=0.5,
+        p_structural=0.3,
+        temp0=5.0,
+        temp1=1.0,
+        seed=seed,
+    )
     return result, T, D
 
 
@@ -157,7 +186,7 @@ def test_runs_are_reproducible(state):
     _, _, T0, D0 = state
     a, Ta, Da = _run(T0, D0, seed=5, iterations=3000)
     b, Tb, Db = _run(T0, D0, seed=5, iterations=3000)
-    c, Tc, _ = _run(T0, D0, seed=6, iterations=3000)
+    _c, Tc, _ = _run(T0, D0, seed=6, iterations=3000)
     assert a == b and np.array_equal(Ta, Tb) and np.array_equal(Da, Db)
     assert not np.array_equal(Ta, Tc)
 

@@ -33,18 +33,18 @@ from lcnec_utils.stats.attainable import (
 
 def test_percent_attainable():
     assert cs.percent_attainable(28.6, 14, 1) == [4]
-    assert cs.percent_attainable(42.9, 17, 1) == []          # 7/17 = 41.2, 8/17 = 47.1
+    assert cs.percent_attainable(42.9, 17, 1) == []  # 7/17 = 41.2, 8/17 = 47.1
     assert cs.percent_attainable(42.9, 14, 1) == [6]
-    assert cs.percent_attainable(28.56, 14, 2) == []         # 4/14 = 28.571...
-    assert cs.percent_attainable(14.28, 14, 2) == []         # rounds to 14.29
+    assert cs.percent_attainable(28.56, 14, 2) == []  # 4/14 = 28.571...
+    assert cs.percent_attainable(14.28, 14, 2) == []  # rounds to 14.29
     assert cs.percent_attainable(14.28, 14, 2, mode="truncate") == [2]
-    assert cs.percent_attainable(12.5, 8, 0) == [1]          # a tie rounds half-up
+    assert cs.percent_attainable(12.5, 8, 0) == [1]  # a tie rounds half-up
     assert cs.percent_attainable(0.0, 17, 1) == [0]
 
 
 def test_grim_and_totals():
     assert cs.grim_attainable(70.4, 14, 1) == [985, 986]
-    assert cs.grim_attainable(5.19, 28, 2) == []             # Brown and Heathers' kind of example
+    assert cs.grim_attainable(5.19, 28, 2) == []  # Brown and Heathers' kind of example
     assert cs.total_matches_groups(28, [13, 15])
     assert not cs.total_matches_groups(27, [13, 15])
 
@@ -71,7 +71,7 @@ def test_t_test_from_summary_brackets_the_exact_p():
     assert s["p_min"] < exact < s["p_max"]
     assert 0.030 < s["p_min"] < 0.034 < s["p_max"] < 0.040
     w = cs.t_test_from_summary(70.4, 7.01, 14, 64.1, 8.63, 17, equal_var=False)
-    assert w["p"] < s["p"]                                   # Welch's is smaller here
+    assert w["p"] < s["p"]  # Welch's is smaller here
     assert w["p_min"] <= 0.034 <= w["p_max"]
     # identical printed groups: p reaches 1
     same = cs.t_test_from_summary(60.0, 5.0, 10, 60.0, 5.0, 10)
@@ -79,7 +79,7 @@ def test_t_test_from_summary_brackets_the_exact_p():
 
 
 def test_combined_mean_sd():
-    m, s = cs.combined_mean_sd(70.4, 7.01, 14, 64.1, 8.63, 17)
+    m, _s = cs.combined_mean_sd(70.4, 7.01, 14, 64.1, 8.63, 17)
     assert m == pytest.approx((14 * 70.4 + 17 * 64.1) / 31)
     # against the SD of an explicit sample with those group moments
     import numpy as np
@@ -132,14 +132,20 @@ def test_km_rate_attainable_without_censoring_is_k_over_n():
 
 def test_km_rate_attainable_with_censoring():
     v, c = km_rate_attainable(54.5, 14, 1, censoring=True)[0]
-    assert c == 1 and abs(float(v) - 0.545) < 0.0005        # e.g. 3 censored, 5 events of 11 -> 6/11
+    assert c == 1 and abs(float(v) - 0.545) < 0.0005  # e.g. 3 censored, 5 events of 11 -> 6/11
     assert km_rate_attainable(50.0, 17, 1, censoring=True)[0] == (Fraction(1, 2), 1)
     # k/n values need no censoring
     assert km_rate_attainable(42.9, 14, 1, censoring=True)[0] == (Fraction(3, 7), 0)
     # n = 2: the curve takes only 1, 1/2 and 0 (censoring changes nothing)
     assert set(km_reachable_values(2)) == {Fraction(1), Fraction(1, 2), Fraction(0)}
     # n = 3: 1, 2/3, 1/3, 0 and, after one censoring, 1/2
-    assert set(km_reachable_values(3)) == {Fraction(1), Fraction(2, 3), Fraction(1, 3), Fraction(0), Fraction(1, 2)}
+    assert set(km_reachable_values(3)) == {
+        Fraction(1),
+        Fraction(2, 3),
+        Fraction(1, 3),
+        Fraction(0),
+        Fraction(1, 2),
+    }
     assert km_reachable_values(3)[Fraction(1, 2)] == 1
     with pytest.raises(ValueError):
         km_reachable_values(KM_ENUMERATION_MAX_N + 1)
@@ -148,7 +154,7 @@ def test_km_rate_attainable_with_censoring():
 def test_median_ci_symmetry_and_logrank_bound():
     assert cs.median_ci_symmetric(6.0, 4.3, 7.7)["symmetric"]
     assert not cs.median_ci_symmetric(10.5, 7.6, 12.4)["symmetric"]
-    assert cs.median_ci_symmetric(11.0, 9.3, 12.6)["symmetric"]   # midpoint 10.95 at rounding
+    assert cs.median_ci_symmetric(11.0, 9.3, 12.6)["symmetric"]  # midpoint 10.95 at rounding
     # equal medians give no evidence
     assert cs.logrank_p_bound_from_medians(10, 10, 14, 17) == pytest.approx(1.0)
 
@@ -174,15 +180,15 @@ def test_paper_findings_cover_the_known_problems(findings):
     # every check produces rows; ids are unique
     assert len({f.id for f in findings}) == len(findings)
     assert {f.check for f in findings} == set(cs.CHECKS)
-    assert "baseline.ecog_0_1.n.total" in by_key                    # 13 + 15 != 27
+    assert "baseline.ecog_0_1.n.total" in by_key  # 13 + 15 != 27
     for key in ("baseline.sex.p", "baseline.met_intrapulmonary.p", "response.orr.p", "response.dcr.p"):
         assert key in by_key, key
     assert "baseline.smoking.p" not in by_key
-    assert "safety.irae_any.treatment" in by_key                     # 28.56% of 14
-    assert "os.rate_12m.treatment@text-3.3" in by_key                # 78.8 vs 54.5
-    assert "pfs.cox_multivariable.p" in by_key                       # CI too narrow for a 0/1 term
-    assert "pfs.median_ci_low.treatment" in by_key                   # asymmetric SPSS CI
-    age = [f for f in findings if f.what.startswith("age p-value")][0]
+    assert "safety.irae_any.treatment" in by_key  # 28.56% of 14
+    assert "os.rate_12m.treatment@text-3.3" in by_key  # 78.8 vs 54.5
+    assert "pfs.cox_multivariable.p" in by_key  # CI too narrow for a 0/1 term
+    assert "pfs.median_ci_low.treatment" in by_key  # asymmetric SPSS CI
+    age = next(f for f in findings if f.what.startswith("age p-value"))
     assert age.severity == "none"
     ecog = _find(findings, "hazard_ratio", "PS scores")
     assert any("coding" in f.what for f in ecog)
@@ -229,12 +235,12 @@ def _results_from_published():
 
 def test_audit_statuses_on_a_results_dict():
     results = _results_from_published()
-    results["response.orr.p"] = 0.28831              # what Fisher gives on 7/14 vs 5/17
+    results["response.orr.p"] = 0.28831  # what Fisher gives on 7/14 vs 5/17
     results["baseline.ecog_0_1.n.total"] = 28
     results["baseline.ecog_0_1.pct.total"] = 28 / 31
     results["n.treatment"] = 14
-    results["baseline.age.mean.treatment"] = 70.43   # within rounding of 70.4
-    results["pfs.logrank.p"] = 0.038                 # within the 0.005 tolerance
+    results["baseline.age.mean.treatment"] = 70.43  # within rounding of 70.4
+    results["pfs.logrank.p"] = 0.038  # within the 0.005 tolerance
     results["os.cox_multivariable.met_bone.hr"] = 2.5  # untargeted term
     a = audit.build_audit(results, data_path=DEFAULT_COHORT)
     rows = {(r["key"], r["variant"]): r for r in a["published_vs_reproduced"]}
@@ -247,18 +253,18 @@ def test_audit_statuses_on_a_results_dict():
     assert rows[("os.cox_multivariable.met_bone.hr", None)]["status"] == "not targeted"
     assert rows[("flow.screened", None)]["status"] == "not computed"
     assert rows[("os.rate_12m.treatment", "text-3.3")]["status"] == "paper inconsistent"
-    assert rows[("response.orr.p", "text-3.2")]["status"] == "reproduced"     # p > 0.05 holds
+    assert rows[("response.orr.p", "text-3.2")]["status"] == "reproduced"  # p > 0.05 holds
     assert rows[("pfs.median.treatment", None)]["link"] == "04_survival.html"
     assert rows[("baseline.sex.p", None)]["link"] == "02_baseline.html"
     assert a["summary"]["passed"] and a["summary"]["reproduction_build"]
     assert not a["summary"]["out_of_tolerance"]
-    json.dumps(a)                                     # plain JSON
+    json.dumps(a)  # plain JSON
 
 
 def test_audit_flags_a_number_out_of_tolerance():
     results = _results_from_published()
-    results["pfs.logrank.p"] = 0.050                  # 0.015 from 0.035, tolerance 0.005
-    results["response.orr.p"] = 0.35                  # far from Fisher's 0.288 too
+    results["pfs.logrank.p"] = 0.050  # 0.015 from 0.035, tolerance 0.005
+    results["response.orr.p"] = 0.35  # far from Fisher's 0.288 too
     a = audit.build_audit(results, data_path=DEFAULT_COHORT)
     rows = {(r["key"], r["variant"]): r for r in a["published_vs_reproduced"]}
     assert rows[("pfs.logrank.p", None)]["status"] == "differs"
@@ -266,7 +272,9 @@ def test_audit_flags_a_number_out_of_tolerance():
     assert not a["summary"]["passed"]
     # on another cohort, or with other parameters, the same numbers are informative
     assert audit.build_audit(results, data_path="/elsewhere/mine.csv")["summary"]["passed"]
-    assert audit.build_audit(results, data_path=DEFAULT_COHORT, parameters={"landmark_months": 24})["summary"]["passed"]
+    assert audit.build_audit(results, data_path=DEFAULT_COHORT, parameters={"landmark_months": 24})[
+        "summary"
+    ]["passed"]
 
 
 def test_tolerance_rules():
@@ -302,7 +310,7 @@ def test_audit_command_passes_and_fails(tmp_path, capsys):
     assert "reproduction audit" in text and "paper consistency" in text
 
     pushed = copy.deepcopy(results)
-    pushed["os.cox_multivariable.hr"] = 0.55 + 0.08   # tolerance 0.05
+    pushed["os.cox_multivariable.hr"] = 0.55 + 0.08  # tolerance 0.05
     out2 = _fake_build(tmp_path / "b", pushed)
     assert audit.audit_command(out2) == 1
     text = capsys.readouterr().out

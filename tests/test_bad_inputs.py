@@ -18,9 +18,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 import pytest
@@ -33,8 +33,11 @@ COHORT = pd.read_csv(DEFAULT_COHORT, dtype=str, keep_default_na=False)
 AE = pd.read_csv(DEFAULT_AE, dtype=str, keep_default_na=False)
 IDS = list(COHORT["patient_id"])
 TREATMENT, REFERENCE = "ICIs + Chemo", "Chemo"
-COVARIATES = [c for c in COHORT.columns if c not in ("patient_id", "group", "os_months", "os_event",
-                                                     "pfs_months", "pfs_event")]
+COVARIATES = [
+    c
+    for c in COHORT.columns
+    if c not in ("patient_id", "group", "os_months", "os_event", "pfs_months", "pfs_event")
+]
 
 
 def cohort() -> pd.DataFrame:
@@ -92,8 +95,15 @@ def validate_cohort(frame_or_bytes, name="cohort.csv", ae=True, **kw) -> Callabl
             path.write_bytes(frame_or_bytes)
         else:
             write(frame_or_bytes, path, **kw)
-        return ["validate", str(path), *(["--ae", str(DEFAULT_AE)] if ae else []),
-                "--reference-group", REFERENCE, "--treatment-group", TREATMENT]
+        return [
+            "validate",
+            str(path),
+            *(["--ae", str(DEFAULT_AE)] if ae else []),
+            "--reference-group",
+            REFERENCE,
+            "--treatment-group",
+            TREATMENT,
+        ]
 
     return make
 
@@ -166,8 +176,12 @@ def _covariates_empty(index: int) -> pd.DataFrame:
 
 def _ragged() -> str:
     lines = DEFAULT_COHORT.read_text().splitlines()
-    lines[5] = lines[5].replace(",TP,", ",TP,carboplatin,", 1).replace(",IP,", ",IP,cisplatin,", 1).replace(
-        ",EP/EC/EL,", ",EP/EC/EL,etoposide,", 1)
+    lines[5] = (
+        lines[5]
+        .replace(",TP,", ",TP,carboplatin,", 1)
+        .replace(",IP,", ",IP,cisplatin,", 1)
+        .replace(",EP/EC/EL,", ",EP/EC/EL,etoposide,", 1)
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -189,162 +203,458 @@ _ae_unknown.loc[1, "patient_id"] = "SYN-999"
 CASES = [
     # ---- the file itself
     Case("missing file", build_cohort(None, name="nope.csv"), EXIT_BAD_DATA, ["nope.csv: file not found"]),
-    Case("a folder instead of a file", lambda tmp: ["build", "--data", str(tmp), "--out", str(tmp / "out")],
-         EXIT_BAD_DATA, ["this is a folder, not a CSV file"]),
+    Case(
+        "a folder instead of a file",
+        lambda tmp: ["build", "--data", str(tmp), "--out", str(tmp / "out")],
+        EXIT_BAD_DATA,
+        ["this is a folder, not a CSV file"],
+    ),
     Case("empty file", build_cohort(b""), EXIT_BAD_DATA, ["cohort.csv: the file is empty"]),
     Case("blank lines only", build_cohort(b"\n \n\n"), EXIT_BAD_DATA, ["cohort.csv: the file is empty"]),
-    Case("header only", build_cohort(",".join(COHORT.columns) + "\n"), EXIT_BAD_DATA,
-         ["cohort.csv: the file has a header but no patient rows"]),
-    Case("excel xlsx", build_cohort(_xlsx(), name="cohort.xlsx"), EXIT_BAD_DATA,
-         ["cohort.xlsx: this is an Excel workbook (.xlsx), not a CSV file", "CSV UTF-8 (comma delimited)"]),
-    Case("excel xls renamed .csv", build_cohort(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600), EXIT_BAD_DATA,
-         ["cohort.csv: this is an Excel 97-2003 workbook (.xls), not a CSV file"]),
-    Case("json records", build_cohort(COHORT.to_json(orient="records"), name="cohort.json"), EXIT_BAD_DATA,
-         ["cohort.json: this looks like JSON, not CSV"]),
-    Case("html page", build_cohort("<!DOCTYPE html><html><body>login</body></html>"), EXIT_BAD_DATA,
-         ["this looks like an HTML or XML page, not CSV"]),
-    Case("gzip", build_cohort(b"\x1f\x8b\x08\x00" + b"\x00" * 40, name="cohort.csv.gz"), EXIT_BAD_DATA,
-         ["cohort.csv.gz: this file is gzip-compressed; decompress it"]),
-    Case("title line above the header",
-         build_cohort("Export from the hospital information system\n" + DEFAULT_COHORT.read_text()),
-         EXIT_BAD_DATA, ["the header row (with 'patient_id') is line 2 of the file; delete the 1 line above it"]),
-    Case("row with an unquoted separator", build_cohort(_ragged()), EXIT_BAD_DATA,
-         ["cohort.csv, row 5: these rows have 28 cells but the header has 27",
-          "quote such cells or re-export the table"]),
-    Case("column named twice", build_cohort(cohort().rename(columns={"smoking": "age"})), EXIT_BAD_DATA,
-         ["column 'age': the header names this column more than once (positions 7, 10)"]),
+    Case(
+        "header only",
+        build_cohort(",".join(COHORT.columns) + "\n"),
+        EXIT_BAD_DATA,
+        ["cohort.csv: the file has a header but no patient rows"],
+    ),
+    Case(
+        "excel xlsx",
+        build_cohort(_xlsx(), name="cohort.xlsx"),
+        EXIT_BAD_DATA,
+        ["cohort.xlsx: this is an Excel workbook (.xlsx), not a CSV file", "CSV UTF-8 (comma delimited)"],
+    ),
+    Case(
+        "excel xls renamed .csv",
+        build_cohort(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600),
+        EXIT_BAD_DATA,
+        ["cohort.csv: this is an Excel 97-2003 workbook (.xls), not a CSV file"],
+    ),
+    Case(
+        "json records",
+        build_cohort(COHORT.to_json(orient="records"), name="cohort.json"),
+        EXIT_BAD_DATA,
+        ["cohort.json: this looks like JSON, not CSV"],
+    ),
+    Case(
+        "html page",
+        build_cohort("<!DOCTYPE html><html><body>login</body></html>"),
+        EXIT_BAD_DATA,
+        ["this looks like an HTML or XML page, not CSV"],
+    ),
+    Case(
+        "gzip",
+        build_cohort(b"\x1f\x8b\x08\x00" + b"\x00" * 40, name="cohort.csv.gz"),
+        EXIT_BAD_DATA,
+        ["cohort.csv.gz: this file is gzip-compressed; decompress it"],
+    ),
+    Case(
+        "title line above the header",
+        build_cohort("Export from the hospital information system\n" + DEFAULT_COHORT.read_text()),
+        EXIT_BAD_DATA,
+        ["the header row (with 'patient_id') is line 2 of the file; delete the 1 line above it"],
+    ),
+    Case(
+        "row with an unquoted separator",
+        build_cohort(_ragged()),
+        EXIT_BAD_DATA,
+        [
+            "cohort.csv, row 5: these rows have 28 cells but the header has 27",
+            "quote such cells or re-export the table",
+        ],
+    ),
+    Case(
+        "column named twice",
+        build_cohort(cohort().rename(columns={"smoking": "age"})),
+        EXIT_BAD_DATA,
+        ["column 'age': the header names this column more than once (positions 7, 10)"],
+    ),
     # ---- separators and encodings that are read, with a note
-    Case("semicolon-separated", validate_cohort(cohort(), sep=";"), EXIT_OK,
-         ["read as semicolon-separated values", f"{N} patients"]),
-    Case("semicolon with decimal commas",
-         validate_cohort(cohort().apply(lambda s: s.str.replace(".", ",", regex=False)
-                                        if s.name in ("os_months", "pfs_months", "sodium") else s), sep=";"),
-         EXIT_OK, ["decimal commas read as decimal points in 'os_months', 'pfs_months', 'sodium'", f"{N} patients"]),
-    Case("tab-separated with decimal commas",
-         validate_cohort(cohort().apply(lambda s: s.str.replace(".", ",", regex=False)
-                                        if s.name in ("os_months", "sodium") else s), sep="\t"),
-         EXIT_OK, ["decimal commas read as decimal points in 'os_months', 'sodium'", f"{N} patients"]),
-    Case("tab-separated", validate_cohort(cohort(), sep="\t"), EXIT_OK, ["read as tab-separated values", f"{N} patients"]),
-    Case("UTF-8 with byte-order mark", validate_cohort(cohort(), encoding="utf-8-sig"), EXIT_OK,
-         [f"{N} patients"], absent=["warning"]),
-    Case("Latin-1 text", validate_cohort(_latin1()), EXIT_OK,
-         ["the file is not UTF-8; read it as Windows-1252/Latin-1 text", f"{N} patients",
-          "columns outside the contract ignored: comment"]),
-    Case("UTF-16 tab-separated (Excel 'Unicode Text')",
-         validate_cohort(cohort().to_csv(index=False, sep="\t").encode("utf-16")), EXIT_OK,
-         ["read as UTF-16 text", "read as tab-separated values", f"{N} patients"]),
+    Case(
+        "semicolon-separated",
+        validate_cohort(cohort(), sep=";"),
+        EXIT_OK,
+        ["read as semicolon-separated values", f"{N} patients"],
+    ),
+    Case(
+        "semicolon with decimal commas",
+        validate_cohort(
+            cohort().apply(
+                lambda s: (
+                    s.str.replace(".", ",", regex=False)
+                    if s.name in ("os_months", "pfs_months", "sodium")
+                    else s
+                )
+            ),
+            sep=";",
+        ),
+        EXIT_OK,
+        ["decimal commas read as decimal points in 'os_months', 'pfs_months', 'sodium'", f"{N} patients"],
+    ),
+    Case(
+        "tab-separated with decimal commas",
+        validate_cohort(
+            cohort().apply(
+                lambda s: s.str.replace(".", ",", regex=False) if s.name in ("os_months", "sodium") else s
+            ),
+            sep="\t",
+        ),
+        EXIT_OK,
+        ["decimal commas read as decimal points in 'os_months', 'sodium'", f"{N} patients"],
+    ),
+    Case(
+        "tab-separated",
+        validate_cohort(cohort(), sep="\t"),
+        EXIT_OK,
+        ["read as tab-separated values", f"{N} patients"],
+    ),
+    Case(
+        "UTF-8 with byte-order mark",
+        validate_cohort(cohort(), encoding="utf-8-sig"),
+        EXIT_OK,
+        [f"{N} patients"],
+        absent=["warning"],
+    ),
+    Case(
+        "Latin-1 text",
+        validate_cohort(_latin1()),
+        EXIT_OK,
+        [
+            "the file is not UTF-8; read it as Windows-1252/Latin-1 text",
+            f"{N} patients",
+            "columns outside the contract ignored: comment",
+        ],
+    ),
+    Case(
+        "UTF-16 tab-separated (Excel 'Unicode Text')",
+        validate_cohort(cohort().to_csv(index=False, sep="\t").encode("utf-16")),
+        EXIT_OK,
+        ["read as UTF-16 text", "read as tab-separated values", f"{N} patients"],
+    ),
     Case("CRLF line ends", validate_cohort(cohort(), lineterminator="\r\n"), EXIT_OK, [f"{N} patients"]),
     # ---- columns
-    Case("required column missing", build_cohort(cohort().drop(columns="os_event")), EXIT_BAD_DATA,
-         ["cohort.csv, column 'os_event': required column is missing; add it"]),
-    Case("required column misspelled", build_cohort(cohort().rename(columns={"os_months": "OS_Months"})),
-         EXIT_BAD_DATA, ["column 'os_months': required column is missing; did you mean 'OS_Months'? "
-                         "rename that column to 'os_months'"]),
-    Case("optional column in other case", validate_cohort(cohort().rename(columns={"age": "Age", "ecog": "ECOG"})),
-         EXIT_OK, ["warning: ", "column 'Age': this column is not in the data contract and is ignored; "
-                   "did you mean 'age'? rename it, or the analyses that need 'age' are switched off",
-                   "column 'ECOG': this column is not in the data contract"]),
-    Case("patient id column misspelled", build_cohort(cohort().rename(columns={"patient_id": "patientid"})),
-         EXIT_BAD_DATA, ["column 'patient_id': required column is missing; did you mean 'patientid'?"]),
+    Case(
+        "required column missing",
+        build_cohort(cohort().drop(columns="os_event")),
+        EXIT_BAD_DATA,
+        ["cohort.csv, column 'os_event': required column is missing; add it"],
+    ),
+    Case(
+        "required column misspelled",
+        build_cohort(cohort().rename(columns={"os_months": "OS_Months"})),
+        EXIT_BAD_DATA,
+        [
+            "column 'os_months': required column is missing; did you mean 'OS_Months'? "
+            "rename that column to 'os_months'"
+        ],
+    ),
+    Case(
+        "optional column in other case",
+        validate_cohort(cohort().rename(columns={"age": "Age", "ecog": "ECOG"})),
+        EXIT_OK,
+        [
+            "warning: ",
+            "column 'Age': this column is not in the data contract and is ignored; "
+            "did you mean 'age'? rename it, or the analyses that need 'age' are switched off",
+            "column 'ECOG': this column is not in the data contract",
+        ],
+    ),
+    Case(
+        "patient id column misspelled",
+        build_cohort(cohort().rename(columns={"patient_id": "patientid"})),
+        EXIT_BAD_DATA,
+        ["column 'patient_id': required column is missing; did you mean 'patientid'?"],
+    ),
     # ---- patient ids
-    Case("duplicated patient_id", build_cohort(_mut(patient_id=([3], IDS[1]))), EXIT_BAD_DATA,
-         ["cohort.csv, column 'patient_id', rows 2, 4: each patient must have one row with a unique id"]),
-    Case("empty patient_id", build_cohort(_mut(patient_id=([2, 7], "  "))), EXIT_BAD_DATA,
-         ["cohort.csv, column 'patient_id', rows 3, 8: empty patient id"]),
+    Case(
+        "duplicated patient_id",
+        build_cohort(_mut(patient_id=([3], IDS[1]))),
+        EXIT_BAD_DATA,
+        ["cohort.csv, column 'patient_id', rows 2, 4: each patient must have one row with a unique id"],
+    ),
+    Case(
+        "empty patient_id",
+        build_cohort(_mut(patient_id=([2, 7], "  "))),
+        EXIT_BAD_DATA,
+        ["cohort.csv, column 'patient_id', rows 3, 8: empty patient id"],
+    ),
     # ---- groups and the arm parameters
-    Case("names in the group column", build_cohort(cohort().assign(group=[f"Patient Name {i}" for i in range(N)])),
-         EXIT_BAD_DATA, [f"found {N}: {N} values that occur once (not shown)"], absent=["Patient Name"]),
-    Case("one group only", build_cohort(_mut(group=(list(range(N)), REFERENCE))), EXIT_BAD_DATA,
-         [f"column 'group': expected exactly two groups (the two treatment arms), found 1: 'Chemo' ({N})"]),
-    Case("three groups", build_cohort(_mut(group=([4, 5], "Radiotherapy"))), EXIT_BAD_DATA,
-         ["column 'group', rows 5, 6: expected exactly two groups", "found 3",
-          "'Radiotherapy' (2)", "the rows listed are those of the smallest group"]),
-    Case("group spelled two ways", build_cohort(_mut(group=([0], _first_group.lower()))), EXIT_BAD_DATA,
-         [f"'{_first_group}' and '{_first_group.lower()}' differ only in case or spacing"]),
-    Case("empty group cell", build_cohort(_mut(group=([6], ""))), EXIT_BAD_DATA,
-         ["column 'group', row 7: empty cells where a value is required"]),
-    Case("-p reference_group not in the data", build_params("reference_group", "Chemotherapy"), EXIT_BAD_DATA,
-         ["lcnec_synthetic_cohort.csv, column 'group': reference_group 'Chemotherapy' is not a group in the data",
-          "did you mean 'Chemo'? Set it with -p reference_group VALUE."]),
+    Case(
+        "names in the group column",
+        build_cohort(cohort().assign(group=[f"Patient Name {i}" for i in range(N)])),
+        EXIT_BAD_DATA,
+        [f"found {N}: {N} values that occur once (not shown)"],
+        absent=["Patient Name"],
+    ),
+    Case(
+        "one group only",
+        build_cohort(_mut(group=(list(range(N)), REFERENCE))),
+        EXIT_BAD_DATA,
+        [f"column 'group': expected exactly two groups (the two treatment arms), found 1: 'Chemo' ({N})"],
+    ),
+    Case(
+        "three groups",
+        build_cohort(_mut(group=([4, 5], "Radiotherapy"))),
+        EXIT_BAD_DATA,
+        [
+            "column 'group', rows 5, 6: expected exactly two groups",
+            "found 3",
+            "'Radiotherapy' (2)",
+            "the rows listed are those of the smallest group",
+        ],
+    ),
+    Case(
+        "group spelled two ways",
+        build_cohort(_mut(group=([0], _first_group.lower()))),
+        EXIT_BAD_DATA,
+        [f"'{_first_group}' and '{_first_group.lower()}' differ only in case or spacing"],
+    ),
+    Case(
+        "empty group cell",
+        build_cohort(_mut(group=([6], ""))),
+        EXIT_BAD_DATA,
+        ["column 'group', row 7: empty cells where a value is required"],
+    ),
+    Case(
+        "-p reference_group not in the data",
+        build_params("reference_group", "Chemotherapy"),
+        EXIT_BAD_DATA,
+        [
+            "lcnec_synthetic_cohort.csv, column 'group': reference_group 'Chemotherapy' is not a group in the data",
+            "did you mean 'Chemo'? Set it with -p reference_group VALUE.",
+        ],
+    ),
     # ---- times and events
-    Case("negative time", build_cohort(_mut(os_months=([1], "-1.5"))), EXIT_BAD_DATA,
-         ["column 'os_months', row 2: expected a number >= 0; found '-1.5'; values below 0 are not allowed"]),
-    Case("non-numeric time", build_cohort(_mut(os_months=([2, 9], "NA"))), EXIT_BAD_DATA,
-         ["column 'os_months', rows 3, 10: expected a number >= 0; found 'NA'",
-          "this column is required: every row needs a value"]),
-    Case("time with a decimal comma", build_cohort(_mut(pfs_months=([0], "2,5"))), EXIT_BAD_DATA,
-         ["column 'pfs_months', row 1: expected a number >= 0; found '2,5'; use a dot as the decimal separator"]),
-    Case("times in days", build_cohort(_days_frame), EXIT_BAD_DATA,
-         [f"column 'os_months', {rows_of(_big)}: times up to", "look like days, not months",
-          "divide by 30.4375"]),
-    Case("events coded yes/no", build_cohort(_mut(os_event=([2, 5], "yes"))), EXIT_BAD_DATA,
-         ["column 'os_event', rows 3, 6: expected 0 or 1; found 'yes'", "recode yes/true as 1 and no/false as 0"]),
-    Case("events coded 1.0/0.0", build_cohort(cohort().assign(os_event=lambda f: f["os_event"] + ".0")),
-         EXIT_BAD_DATA, [f"column 'os_event', {rows_of([True] * N)}: expected 0 or 1",
-                         "write whole numbers 0 and 1, not 0.0 and 1.0"]),
-    Case("event coded 2", build_cohort(_mut(pfs_event=([11], "2"))), EXIT_BAD_DATA,
-         ["column 'pfs_event', row 12: expected 0 or 1; found '2'",
-          "code the column as 1 = progressed or died, 0 = neither at last follow-up (censored)"]),
-    Case("pfs longer than os", build_cohort(_mut(pfs_months=([2], "99.0"))), EXIT_BAD_DATA,
-         ["column 'pfs_months', row 3: pfs_months is longer than os_months"]),
-    Case("pfs_event without a pfs_months column", build_cohort(cohort().drop(columns="pfs_months")), EXIT_BAD_DATA,
-         ["column 'pfs_months': 'pfs_event' is given but 'pfs_months' is missing"]),
-    Case("pfs_event with an empty pfs_months", build_cohort(_mut(pfs_months=([3], ""))), EXIT_BAD_DATA,
-         ["column 'pfs_months', row 4: 'pfs_months' and 'pfs_event' must be both given or both empty"]),
+    Case(
+        "negative time",
+        build_cohort(_mut(os_months=([1], "-1.5"))),
+        EXIT_BAD_DATA,
+        ["column 'os_months', row 2: expected a number >= 0; found '-1.5'; values below 0 are not allowed"],
+    ),
+    Case(
+        "non-numeric time",
+        build_cohort(_mut(os_months=([2, 9], "NA"))),
+        EXIT_BAD_DATA,
+        [
+            "column 'os_months', rows 3, 10: expected a number >= 0; found 'NA'",
+            "this column is required: every row needs a value",
+        ],
+    ),
+    Case(
+        "time with a decimal comma",
+        build_cohort(_mut(pfs_months=([0], "2,5"))),
+        EXIT_BAD_DATA,
+        [
+            "column 'pfs_months', row 1: expected a number >= 0; found '2,5'; use a dot as the decimal separator"
+        ],
+    ),
+    Case(
+        "times in days",
+        build_cohort(_days_frame),
+        EXIT_BAD_DATA,
+        [
+            f"column 'os_months', {rows_of(_big)}: times up to",
+            "look like days, not months",
+            "divide by 30.4375",
+        ],
+    ),
+    Case(
+        "events coded yes/no",
+        build_cohort(_mut(os_event=([2, 5], "yes"))),
+        EXIT_BAD_DATA,
+        [
+            "column 'os_event', rows 3, 6: expected 0 or 1; found 'yes'",
+            "recode yes/true as 1 and no/false as 0",
+        ],
+    ),
+    Case(
+        "events coded 1.0/0.0",
+        build_cohort(cohort().assign(os_event=lambda f: f["os_event"] + ".0")),
+        EXIT_BAD_DATA,
+        [
+            f"column 'os_event', {rows_of([True] * N)}: expected 0 or 1",
+            "write whole numbers 0 and 1, not 0.0 and 1.0",
+        ],
+    ),
+    Case(
+        "event coded 2",
+        build_cohort(_mut(pfs_event=([11], "2"))),
+        EXIT_BAD_DATA,
+        [
+            "column 'pfs_event', row 12: expected 0 or 1; found '2'",
+            "code the column as 1 = progressed or died, 0 = neither at last follow-up (censored)",
+        ],
+    ),
+    Case(
+        "pfs longer than os",
+        build_cohort(_mut(pfs_months=([2], "99.0"))),
+        EXIT_BAD_DATA,
+        ["column 'pfs_months', row 3: pfs_months is longer than os_months"],
+    ),
+    Case(
+        "pfs_event without a pfs_months column",
+        build_cohort(cohort().drop(columns="pfs_months")),
+        EXIT_BAD_DATA,
+        ["column 'pfs_months': 'pfs_event' is given but 'pfs_months' is missing"],
+    ),
+    Case(
+        "pfs_event with an empty pfs_months",
+        build_cohort(_mut(pfs_months=([3], ""))),
+        EXIT_BAD_DATA,
+        ["column 'pfs_months', row 4: 'pfs_months' and 'pfs_event' must be both given or both empty"],
+    ),
     # ---- covariates
-    Case("ECOG 5", build_cohort(_mut(ecog=([0], "5"))), EXIT_BAD_DATA,
-         ["column 'ecog', row 1: expected a whole number from 0 to 4; found '5'; values above 4 are not allowed"]),
-    Case("ECOG as a range", build_cohort(_mut(ecog=([1], "1-2"))), EXIT_BAD_DATA,
-         ["column 'ecog', row 2: expected a whole number from 0 to 4; found '1-2'"]),
-    Case("age under 18", build_cohort(_mut(age=([4], "16"))), EXIT_BAD_DATA,
-         ["column 'age', row 5: expected a number from 18 to 110; found '16'; the study includes adults only"]),
-    Case("age not a number", build_cohort(_mut(age=([6], "sixty"))), EXIT_BAD_DATA,
-         ["column 'age', row 7: expected a number from 18 to 110; found 'sixty'"]),
-    Case("date of birth in the age column", build_cohort(_mut(age=([7], "1957-03-02"))), EXIT_BAD_DATA,
-         ["column 'age', row 8: expected a number from 18 to 110; found 1 date value (not shown)"],
-         absent=["1957"]),
-    Case("sex in lower case", build_cohort(_mut(sex=([0], "male"))), EXIT_BAD_DATA,
-         ["column 'sex', row 1: expected one of 'Male', 'Female'; found 'male'", "'male' -> 'Male'"]),
-    Case("missing value written as NA", build_cohort(_mut(ldh=([8], "NA"))), EXIT_BAD_DATA,
-         ["column 'ldh', row 9: expected a number >= 0; found 'NA'; leave a missing value as an empty cell"]),
+    Case(
+        "ECOG 5",
+        build_cohort(_mut(ecog=([0], "5"))),
+        EXIT_BAD_DATA,
+        [
+            "column 'ecog', row 1: expected a whole number from 0 to 4; found '5'; values above 4 are not allowed"
+        ],
+    ),
+    Case(
+        "ECOG as a range",
+        build_cohort(_mut(ecog=([1], "1-2"))),
+        EXIT_BAD_DATA,
+        ["column 'ecog', row 2: expected a whole number from 0 to 4; found '1-2'"],
+    ),
+    Case(
+        "age under 18",
+        build_cohort(_mut(age=([4], "16"))),
+        EXIT_BAD_DATA,
+        ["column 'age', row 5: expected a number from 18 to 110; found '16'; the study includes adults only"],
+    ),
+    Case(
+        "age not a number",
+        build_cohort(_mut(age=([6], "sixty"))),
+        EXIT_BAD_DATA,
+        ["column 'age', row 7: expected a number from 18 to 110; found 'sixty'"],
+    ),
+    Case(
+        "date of birth in the age column",
+        build_cohort(_mut(age=([7], "1957-03-02"))),
+        EXIT_BAD_DATA,
+        ["column 'age', row 8: expected a number from 18 to 110; found 1 date value (not shown)"],
+        absent=["1957"],
+    ),
+    Case(
+        "sex in lower case",
+        build_cohort(_mut(sex=([0], "male"))),
+        EXIT_BAD_DATA,
+        ["column 'sex', row 1: expected one of 'Male', 'Female'; found 'male'", "'male' -> 'Male'"],
+    ),
+    Case(
+        "missing value written as NA",
+        build_cohort(_mut(ldh=([8], "NA"))),
+        EXIT_BAD_DATA,
+        ["column 'ldh', row 9: expected a number >= 0; found 'NA'; leave a missing value as an empty cell"],
+    ),
     # ---- warnings: the data are used, the answer says what will be weak
-    Case("an arm with no deaths", validate_cohort(_no_deaths), EXIT_OK,
-         ["warning: ", f"cohort.csv, column 'os_event', {rows_of(_no_deaths['group'] == TREATMENT)}: "
-          "group 'ICIs + Chemo' has no deaths", "will be reported as not available"]),
-    Case("an arm with fewer than 3 patients", validate_cohort(_small, ae=False), EXIT_OK,
-         ["warning: ", f"cohort.csv, column 'group', {rows_of(_small['group'] == TREATMENT)}: "
-          "group 'ICIs + Chemo' has only 2 patients (fewer than 3); the book is built"]),
-    Case("all covariates missing for a patient", validate_cohort(_covariates_empty(5)), EXIT_OK,
-         ["warning: ", "cohort.csv, row 6: every covariate is empty for these patients"]),
-    Case("extra identifying columns", validate_cohort(cohort().assign(name="Jane Roe", mrn="MRN12345")), EXIT_OK,
-         ["columns outside the contract ignored: name, mrn"], absent=["Jane Roe", "MRN12345"]),
+    Case(
+        "an arm with no deaths",
+        validate_cohort(_no_deaths),
+        EXIT_OK,
+        [
+            "warning: ",
+            f"cohort.csv, column 'os_event', {rows_of(_no_deaths['group'] == TREATMENT)}: "
+            "group 'ICIs + Chemo' has no deaths",
+            "will be reported as not available",
+        ],
+    ),
+    Case(
+        "an arm with fewer than 3 patients",
+        validate_cohort(_small, ae=False),
+        EXIT_OK,
+        [
+            "warning: ",
+            f"cohort.csv, column 'group', {rows_of(_small['group'] == TREATMENT)}: "
+            "group 'ICIs + Chemo' has only 2 patients (fewer than 3); the book is built",
+        ],
+    ),
+    Case(
+        "all covariates missing for a patient",
+        validate_cohort(_covariates_empty(5)),
+        EXIT_OK,
+        ["warning: ", "cohort.csv, row 6: every covariate is empty for these patients"],
+    ),
+    Case(
+        "extra identifying columns",
+        validate_cohort(cohort().assign(name="Jane Roe", mrn="MRN12345")),
+        EXIT_OK,
+        ["columns outside the contract ignored: name, mrn"],
+        absent=["Jane Roe", "MRN12345"],
+    ),
     # ---- adverse-event table
-    Case("adverse event of an unknown patient", build_ae(_ae_unknown), EXIT_BAD_DATA,
-         ["ae.csv, column 'patient_id', row 2: adverse events for patients who are not in the cohort table"],
-         absent=["SYN-999"]),
-    Case("grade 6", build_ae(AE.assign(grade=AE["grade"].where(AE.index != 0, "6"))), EXIT_BAD_DATA,
-         ["ae.csv, column 'grade', row 1: expected a whole number from 1 to 5; found '6'"]),
-    Case("grade 0 and 'G3'", build_ae(AE.assign(grade=["0", "G3"] + ["2"] * (len(AE) - 2))), EXIT_BAD_DATA,
-         ["ae.csv, column 'grade', rows 1, 2: expected a whole number from 1 to 5"]),
-    Case("immune_related yes/no", build_ae(AE.assign(immune_related="yes")), EXIT_BAD_DATA,
-         [f"ae.csv, column 'immune_related', {rows_of([True] * len(AE))}: expected 0 or 1; found 'yes'",
-          "recode yes/true as 1"]),
-    Case("adverse-event column missing", build_ae(AE.drop(columns="grade")), EXIT_BAD_DATA,
-         ["ae.csv, column 'grade': required column is missing"]),
-    Case("adverse-event file missing",
-         lambda tmp: ["build", "--ae", str(tmp / "ae_missing.csv"), "--out", str(tmp / "out")],
-         EXIT_BAD_DATA, ["ae_missing.csv: file not found"]),
+    Case(
+        "adverse event of an unknown patient",
+        build_ae(_ae_unknown),
+        EXIT_BAD_DATA,
+        ["ae.csv, column 'patient_id', row 2: adverse events for patients who are not in the cohort table"],
+        absent=["SYN-999"],
+    ),
+    Case(
+        "grade 6",
+        build_ae(AE.assign(grade=AE["grade"].where(AE.index != 0, "6"))),
+        EXIT_BAD_DATA,
+        ["ae.csv, column 'grade', row 1: expected a whole number from 1 to 5; found '6'"],
+    ),
+    Case(
+        "grade 0 and 'G3'",
+        build_ae(AE.assign(grade=["0", "G3"] + ["2"] * (len(AE) - 2))),
+        EXIT_BAD_DATA,
+        ["ae.csv, column 'grade', rows 1, 2: expected a whole number from 1 to 5"],
+    ),
+    Case(
+        "immune_related yes/no",
+        build_ae(AE.assign(immune_related="yes")),
+        EXIT_BAD_DATA,
+        [
+            f"ae.csv, column 'immune_related', {rows_of([True] * len(AE))}: expected 0 or 1; found 'yes'",
+            "recode yes/true as 1",
+        ],
+    ),
+    Case(
+        "adverse-event column missing",
+        build_ae(AE.drop(columns="grade")),
+        EXIT_BAD_DATA,
+        ["ae.csv, column 'grade': required column is missing"],
+    ),
+    Case(
+        "adverse-event file missing",
+        lambda tmp: ["build", "--ae", str(tmp / "ae_missing.csv"), "--out", str(tmp / "out")],
+        EXIT_BAD_DATA,
+        ["ae_missing.csv: file not found"],
+    ),
     # ---- parameters
-    Case("unknown -p name", build_params("landmark_month", "12"), EXIT_BAD_PARAMETER,
-         ["unknown parameter 'landmark_month' (did you mean 'landmark_months'?)"]),
-    Case("-p of the wrong type (text for a number)", build_params("landmark_months", "twelve"), EXIT_BAD_PARAMETER,
-         ["parameter 'landmark_months' must be int or float, got 'twelve' (str)"]),
-    Case("-p of the wrong type (text for a list)", build_params("covariates", "age"), EXIT_BAD_PARAMETER,
-         ["parameter 'covariates' must be list, got 'age' (str)"]),
-    Case("-p alpha out of range", build_params("alpha", "1.5"), EXIT_BAD_PARAMETER,
-         ["parameter 'alpha' must lie between 0 and 1"]),
-    Case("-p the same arm twice", build_params("reference_group", TREATMENT), EXIT_BAD_PARAMETER,
-         ["'reference_group' and 'treatment_group' must differ"]),
+    Case(
+        "unknown -p name",
+        build_params("landmark_month", "12"),
+        EXIT_BAD_PARAMETER,
+        ["unknown parameter 'landmark_month' (did you mean 'landmark_months'?)"],
+    ),
+    Case(
+        "-p of the wrong type (text for a number)",
+        build_params("landmark_months", "twelve"),
+        EXIT_BAD_PARAMETER,
+        ["parameter 'landmark_months' must be int or float, got 'twelve' (str)"],
+    ),
+    Case(
+        "-p of the wrong type (text for a list)",
+        build_params("covariates", "age"),
+        EXIT_BAD_PARAMETER,
+        ["parameter 'covariates' must be list, got 'age' (str)"],
+    ),
+    Case(
+        "-p alpha out of range",
+        build_params("alpha", "1.5"),
+        EXIT_BAD_PARAMETER,
+        ["parameter 'alpha' must lie between 0 and 1"],
+    ),
+    Case(
+        "-p the same arm twice",
+        build_params("reference_group", TREATMENT),
+        EXIT_BAD_PARAMETER,
+        ["'reference_group' and 'treatment_group' must differ"],
+    ),
 ]
 
 
@@ -378,8 +688,9 @@ def test_the_catalogue_is_large_and_uses_distinct_statuses():
 
 
 def test_wrong_usage_exits_2_with_usage_text():
-    proc = subprocess.run([sys.executable, "-m", "lcnec_utils.cli", "build", "--data"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lcnec_utils.cli", "build", "--data"], capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert "usage: lcnec build" in proc.stderr and "expected one argument" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -391,7 +702,9 @@ def test_every_problem_of_both_files_is_reported_at_once(tmp_path, capsys):
     status = main(["build", "--data", str(data), "--ae", str(ae), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert status == EXIT_BAD_DATA
-    assert "column 'os_event', row 1" in err and "column 'ecog', row 2" in err and "column 'grade', row 3" in err
+    assert (
+        "column 'os_event', row 1" in err and "column 'ecog', row 2" in err and "column 'grade', row 3" in err
+    )
     assert err.count("error:") == 3
     assert "the data do not follow the contract; nothing was built" in err
 
@@ -399,9 +712,13 @@ def test_every_problem_of_both_files_is_reported_at_once(tmp_path, capsys):
 def test_lenient_reads_give_the_same_table(tmp_path):
     """Semicolons with decimal commas, tabs, a byte-order mark, UTF-16: the same typed cohort."""
     reference = load_cohort(DEFAULT_COHORT).frame
-    decimal = cohort().apply(lambda s: s.str.replace(".", ",", regex=False)
-                             if s.name in ("os_months", "pfs_months", "age", "sodium", "cea", "progrp", "nse")
-                             else s)
+    decimal = cohort().apply(
+        lambda s: (
+            s.str.replace(".", ",", regex=False)
+            if s.name in ("os_months", "pfs_months", "age", "sodium", "cea", "progrp", "nse")
+            else s
+        )
+    )
     variants = {
         "semicolon.csv": decimal.to_csv(index=False, sep=";").encode(),
         "tab.csv": cohort().to_csv(index=False, sep="\t").encode(),
@@ -416,8 +733,9 @@ def test_lenient_reads_give_the_same_table(tmp_path):
 
 
 def test_extra_columns_never_reach_the_analysis_table(tmp_path):
-    path = write(cohort().assign(name="Jane Roe", date_of_birth="1950-01-01", notes="free text"),
-                 tmp_path / "c.csv")
+    path = write(
+        cohort().assign(name="Jane Roe", date_of_birth="1950-01-01", notes="free text"), tmp_path / "c.csv"
+    )
     loaded = load_cohort(path)
     assert loaded.ignored_columns == ["name", "date_of_birth", "notes"]
     assert not {"name", "date_of_birth", "notes"} & set(loaded.frame.columns)
@@ -431,8 +749,14 @@ def test_adverse_event_table_with_no_events_is_accepted(tmp_path):
 
 # A sample of the catalogue through a real process: exit status and no traceback
 # as the user's shell sees them.
-SUBPROCESS_SAMPLE = ["missing file", "excel xlsx", "events coded 1.0/0.0", "adverse event of an unknown patient",
-                     "-p of the wrong type (text for a number)", "unknown -p name"]
+SUBPROCESS_SAMPLE = [
+    "missing file",
+    "excel xlsx",
+    "events coded 1.0/0.0",
+    "adverse event of an unknown patient",
+    "-p of the wrong type (text for a number)",
+    "unknown -p name",
+]
 
 
 @pytest.mark.parametrize("name", SUBPROCESS_SAMPLE)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from spec_keys import spec_keys  # noqa: E402
+from spec_keys import spec_keys
 
 from lcnec_utils.build.pipeline import chapter_notebooks
 
@@ -83,4 +83,4 @@ def test_required_columns_only_cohort_builds_and_says_what_is_missing(minimal_bu
     assert r["response.orr.treatment"] is None
     assert r["os.cox_univariable.hr"] is not None
     page = (minimal_build / "html" / "notebooks" / "04_survival.html").read_text()
-    assert "no <code class=\"docutils literal notranslate\"><span class=\"pre\">pfs_months</span></code>" in page
+    assert 'no <code class="docutils literal notranslate"><span class="pre">pfs_months</span></code>' in page

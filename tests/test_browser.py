@@ -57,7 +57,7 @@ def toc_pages() -> list[str]:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # noqa: D102 - keep the test output clean
+    def log_message(self, *args):
         pass
 
 
@@ -150,7 +150,10 @@ def test_every_figure_is_displayed(desktop_visit):
         for img in page.query_selector_all("main img"):
             loaded = img.evaluate("i => i.complete && i.naturalWidth > 0")
             box = img.bounding_box()
-            assert loaded and box and box["width"] > 50 and box["height"] > 50, (path, img.get_attribute("src"))
+            assert loaded and box and box["width"] > 50 and box["height"] > 50, (
+                path,
+                img.get_attribute("src"),
+            )
             figures += 1
     assert figures >= 6  # flow, response, two Kaplan-Meier curves, two forest plots, ...
 
@@ -186,9 +189,12 @@ def test_every_internal_link_and_anchor_resolves(desktop_visit, server, default_
             if not file.is_file():
                 broken.append((path, href, "no such file"))
                 continue
-            if target.fragment and file.suffix == ".html":
-                if unquote(target.fragment) not in _ids(file.read_text(encoding="utf-8")):
-                    broken.append((path, href, "no such anchor"))
+            if (
+                target.fragment
+                and file.suffix == ".html"
+                and unquote(target.fragment) not in _ids(file.read_text(encoding="utf-8"))
+            ):
+                broken.append((path, href, "no such anchor"))
             checked += 1
     assert checked > 100
     assert broken == []
@@ -231,9 +237,11 @@ def test_the_book_reads_correctly_opened_from_disk(browser, default_build):
     outside = []
     context.route(
         "**/*",
-        lambda r: (outside.append(r.request.url), r.abort())
-        if urlparse(r.request.url).scheme in ("http", "https")
-        else r.continue_(),
+        lambda r: (
+            (outside.append(r.request.url), r.abort())
+            if urlparse(r.request.url).scheme in ("http", "https")
+            else r.continue_()
+        ),
     )
     try:
         page = context.new_page()

@@ -32,12 +32,21 @@ def runs(out: Path) -> dict[str, str]:
 
 
 def test_a_notebooks_modules_are_closed_over_the_packages_imports():
-    nb = {"cells": [{"cell_type": "code", "source": "from lcnec_utils import rmst, methodplots\n"
-                                                    "from lcnec_utils.chapter import Chapter"}]}
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "source": "from lcnec_utils import rmst, methodplots\n"
+                "from lcnec_utils.chapter import Chapter",
+            }
+        ]
+    }
     modules = cache.notebook_modules(nb)
     assert {"lcnec_utils.methods.rmst", "lcnec_utils.methodplots", "lcnec_utils.chapter"} <= set(modules)
     # chapter -> io -> schema and params, found through relative imports
-    assert {"lcnec_utils.contract.io", "lcnec_utils.contract.schema", "lcnec_utils.contract.params"} <= set(modules)
+    assert {"lcnec_utils.contract.io", "lcnec_utils.contract.schema", "lcnec_utils.contract.params"} <= set(
+        modules
+    )
     assert "lcnec_utils.reconstruct" not in modules and "lcnec_utils.cli" not in modules
 
 
@@ -52,7 +61,10 @@ def test_keys_follow_source_parameters_data_and_code(tmp_path, monkeypatch):
     assert base == {p.source.name: p.key for p in pipeline.plan_chapters(chapters, moved, "warm")}
 
     # a parameter changes every key
-    other = {p.source.name: p.key for p in pipeline.plan_chapters(chapters, make_parameters({"landmark_months": 24}), "warm")}
+    other = {
+        p.source.name: p.key
+        for p in pipeline.plan_chapters(chapters, make_parameters({"landmark_months": 24}), "warm")
+    }
     assert all(other[n] != base[n] for n in base)
 
     # the data's bytes (not their path) change every key
@@ -69,11 +81,20 @@ def test_keys_follow_source_parameters_data_and_code(tmp_path, monkeypatch):
 
     # a module's source changes the chapters that import it (and the summaries), no other
     real = cache.modules_digest
-    monkeypatch.setattr(cache, "modules_digest", lambda mods: {
-        m: (d + "-edited" if m == "lcnec_utils.methods.rmst" else d) for m, d in real(mods).items()})
+    monkeypatch.setattr(
+        cache,
+        "modules_digest",
+        lambda mods: {
+            m: (d + "-edited" if m == "lcnec_utils.methods.rmst" else d) for m, d in real(mods).items()
+        },
+    )
     edited = {p.source.name: p.key for p in pipeline.plan_chapters(chapters, params, "warm")}
     moved_keys = {n for n in base if edited[n] != base[n]}
-    importers = {p.name for p in chapters if "lcnec_utils.methods.rmst" in cache.notebook_modules(json.loads(p.read_text()))}
+    importers = {
+        p.name
+        for p in chapters
+        if "lcnec_utils.methods.rmst" in cache.notebook_modules(json.loads(p.read_text()))
+    }
     summaries = {p.name for p in chapters if pipeline.runs_after_chapters(p)}
     assert "13_methods_rmst.ipynb" in moved_keys
     assert moved_keys == importers | summaries

@@ -17,15 +17,30 @@ from lcnec_utils.contract.params import (
 
 
 def test_parameter_values_are_read_as_yaml():
-    values = parse_parameter_pairs([["landmark_months", "24"], ["alpha", "0.1"],
-                                    ["covariates", "[age, ecog]"], ["reference_group", "Chemo"]])
-    assert values == {"landmark_months": 24, "alpha": 0.1, "covariates": ["age", "ecog"],
-                      "reference_group": "Chemo"}
+    values = parse_parameter_pairs(
+        [
+            ["landmark_months", "24"],
+            ["alpha", "0.1"],
+            ["covariates", "[age, ecog]"],
+            ["reference_group", "Chemo"],
+        ]
+    )
+    assert values == {
+        "landmark_months": 24,
+        "alpha": 0.1,
+        "covariates": ["age", "ecog"],
+        "reference_group": "Chemo",
+    }
 
 
 def test_defaults_are_the_papers_analysis():
     p = make_parameters()
-    assert (p.reference_group, p.treatment_group, p.landmark_months, p.alpha) == ("Chemo", "ICIs + Chemo", 12.0, 0.05)
+    assert (p.reference_group, p.treatment_group, p.landmark_months, p.alpha) == (
+        "Chemo",
+        "ICIs + Chemo",
+        12.0,
+        0.05,
+    )
     assert p.covariates == PAPER_COVARIATES and len(p.covariates) == 11
     assert p.landmark_key == "rate_12m"
 
@@ -69,8 +84,19 @@ def test_bad_rows_are_named_by_row_number_never_by_patient_id(tmp_path, capsys):
 
 def test_build_with_an_unknown_parameter_exits_4_without_traceback(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "lcnec_utils.cli", "build", "-p", "landmark", "12", "--out", str(tmp_path / "b")],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "lcnec_utils.cli",
+            "build",
+            "-p",
+            "landmark",
+            "12",
+            "--out",
+            str(tmp_path / "b"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == EXIT_BAD_PARAMETER
     assert "unknown parameter 'landmark'" in proc.stderr
@@ -87,10 +113,17 @@ def test_synth_scan_writes_one_row_per_seed(tmp_path, monkeypatch, capsys):
     from lcnec_utils.reconstruct.report import SCAN_FILE
 
     def fake_row(seed, published=None):
-        return {"seed": seed, "met": 161 - seed % 2, "impossible": 6, "missed": seed % 2,
-                "missed_targets": "os.cox_multivariable.ci_high" if seed % 2 else "",
-                "os.cox_multivariable.ci_high": 1.1, "pfs.cox_multivariable.p": 0.045, "chosen_chain": 0,
-                "chain_violations": "0.0000 0.0010"}
+        return {
+            "seed": seed,
+            "met": 161 - seed % 2,
+            "impossible": 6,
+            "missed": seed % 2,
+            "missed_targets": "os.cox_multivariable.ci_high" if seed % 2 else "",
+            "os.cox_multivariable.ci_high": 1.1,
+            "pfs.cox_multivariable.p": 0.045,
+            "chosen_chain": 0,
+            "chain_violations": "0.0000 0.0010",
+        }
 
     monkeypatch.setattr(ensembles, "scan_row", fake_row)
     assert main(["synth", "--scan", "3", "--seed", "41", "--out", str(tmp_path)]) == 0

@@ -27,10 +27,13 @@ ROSSI_COVARIATES = ["age", "race", "wexp", "mar", "paro", "prio"]
 def rossi_cohort():
     """Rossi as a cohort: arm = financial aid (fin = 1 is the treatment), OS = weeks to arrest."""
     r = load_rossi()
-    cohort = pd.DataFrame({
-        "group": np.where(r["fin"] == 1, "Aid", "No aid"),
-        "os_months": r["week"].astype(float), "os_event": r["arrest"],
-    })
+    cohort = pd.DataFrame(
+        {
+            "group": np.where(r["fin"] == 1, "Aid", "No aid"),
+            "os_months": r["week"].astype(float),
+            "os_event": r["arrest"],
+        }
+    )
     for c in ROSSI_COVARIATES:
         cohort[c] = r[c]
     return cohort
@@ -87,10 +90,12 @@ def test_cox_results_keys(rossi_cohort, rossi_params):
     assert res["os.cox_univariable.hr"] == pytest.approx(math.exp(-0.3690692103), rel=1e-6)
     assert res["os.cox_multivariable.p"] == pytest.approx(0.04741609487, rel=1e-5)
     assert res["os.cox_multivariable.prio.ci_high"] == pytest.approx(1.159103901, rel=1e-6)
-    expected = {f"os.cox_{m}.{s}" for m in ("univariable", "multivariable")
-                for s in ("hr", "ci_low", "ci_high", "p")}
-    expected |= {f"os.cox_multivariable.{c}.{s}" for c in ROSSI_COVARIATES
-                 for s in ("hr", "ci_low", "ci_high", "p")}
+    expected = {
+        f"os.cox_{m}.{s}" for m in ("univariable", "multivariable") for s in ("hr", "ci_low", "ci_high", "p")
+    }
+    expected |= {
+        f"os.cox_multivariable.{c}.{s}" for c in ROSSI_COVARIATES for s in ("hr", "ci_low", "ci_high", "p")
+    }
     assert set(res) == expected
 
 
@@ -110,12 +115,24 @@ def test_schoenfeld_test_vs_r_grambsch_therneau_formula(rossi_cohort, rossi_para
     #   old(tt)                                          # identity
     #   old(1 - summary(survfit(Surv(week, arrest) ~ 1, data = r), times = tt)$surv)  # km
     # (R survival >= 3 cox.zph gives e.g. age 5.97 (km): a different statistic.)
-    r_identity = {"treatment": 0.05617078343, "age": 12.06138284523, "race": 1.48608785892,
-                  "wexp": 6.93483516669, "mar": 0.75440143728, "paro": 0.12204158056,
-                  "prio": 0.01089171148}
-    r_km = {"treatment": 0.01913002666, "age": 11.03029401002, "race": 1.43745614807,
-            "wexp": 7.47547140152, "mar": 0.60087419597, "paro": 0.11572096923,
-            "prio": 0.02254554016}
+    r_identity = {
+        "treatment": 0.05617078343,
+        "age": 12.06138284523,
+        "race": 1.48608785892,
+        "wexp": 6.93483516669,
+        "mar": 0.75440143728,
+        "paro": 0.12204158056,
+        "prio": 0.01089171148,
+    }
+    r_km = {
+        "treatment": 0.01913002666,
+        "age": 11.03029401002,
+        "race": 1.43745614807,
+        "wexp": 7.47547140152,
+        "mar": 0.60087419597,
+        "paro": 0.11572096923,
+        "prio": 0.02254554016,
+    }
     res = cox.fit_cox(rossi_cohort, "os", ROSSI_COVARIATES, rossi_params)
     for transform, expected in (("identity", r_identity), ("km", r_km)):
         table = cox.schoenfeld_test(res, transform).set_index("term")
@@ -127,29 +144,43 @@ def test_schoenfeld_test_vs_r_grambsch_therneau_formula(rossi_cohort, rossi_para
 
 
 def _small_cohort():
-    return pd.DataFrame({
-        "patient_id": [f"p{i}" for i in range(8)],
-        "group": ["Chemo", "ICIs + Chemo"] * 4,
-        "os_months": [5.0, 8, 12, 3, 20, 7, 9, 15],
-        "os_event": [1, 1, 0, 1, 1, 0, 1, 1],
-        "age": [60, 71, 55, 66, np.nan, 59, 62, 70],
-        "sex": ["Male", "Female", "Male", "Male", "Female", "Male", None, "Female"],
-        "ecog": [0, 1, 2, 1, 0, 2, 1, 1],
-        "met_bone": [0, 1, 0, 0, 1, 1, 0, 0],
-        "chemo_regimen": ["EP/EC/EL", "IP", "EP/EC/EL", "TP", "IP", "EP/EC/EL", "TP", "EP/EC/EL"],
-    })
+    return pd.DataFrame(
+        {
+            "patient_id": [f"p{i}" for i in range(8)],
+            "group": ["Chemo", "ICIs + Chemo"] * 4,
+            "os_months": [5.0, 8, 12, 3, 20, 7, 9, 15],
+            "os_event": [1, 1, 0, 1, 1, 0, 1, 1],
+            "age": [60, 71, 55, 66, np.nan, 59, 62, 70],
+            "sex": ["Male", "Female", "Male", "Male", "Female", "Male", None, "Female"],
+            "ecog": [0, 1, 2, 1, 0, 2, 1, 1],
+            "met_bone": [0, 1, 0, 0, 1, 1, 0, 0],
+            "chemo_regimen": ["EP/EC/EL", "IP", "EP/EC/EL", "TP", "IP", "EP/EC/EL", "TP", "EP/EC/EL"],
+        }
+    )
 
 
 def test_design_matrix_codings():
-    dm = cox.design_matrix(_small_cohort(), ["age", "sex", "ecog", "met_bone", "chemo_regimen"],
-                           "Chemo", "ICIs + Chemo", endpoint="os")
+    dm = cox.design_matrix(
+        _small_cohort(),
+        ["age", "sex", "ecog", "met_bone", "chemo_regimen"],
+        "Chemo",
+        "ICIs + Chemo",
+        endpoint="os",
+    )
     # rows 4 (age) and 6 (sex) are incomplete
     assert dm.n_dropped == 2
     assert dm.dropped_reasons == {"age": 1, "sex": 1}
     f = dm.frame
     assert list(f.index) == [0, 1, 2, 3, 5, 7]
-    assert dm.terms == ["treatment", "age", "sex_male", "ecog", "met_bone",
-                        "chemo_regimen_ip", "chemo_regimen_tp"]
+    assert dm.terms == [
+        "treatment",
+        "age",
+        "sex_male",
+        "ecog",
+        "met_bone",
+        "chemo_regimen_ip",
+        "chemo_regimen_tp",
+    ]
     assert list(f["treatment"]) == [0, 1, 0, 1, 1, 1]
     assert list(f["sex_male"]) == [1, 0, 1, 1, 1, 0]
     assert list(f["ecog"]) == [0, 1, 2, 1, 2, 1]  # per point, not dichotomised
@@ -190,11 +221,13 @@ def test_sex_key_is_sex(rossi_cohort):
 
 def _separated():
     # every reference patient dies before any treated patient is seen: monotone likelihood
-    return pd.DataFrame({
-        "group": ["Chemo"] * 6 + ["ICIs + Chemo"] * 6,
-        "os_months": np.arange(1, 13, dtype=float),
-        "os_event": [1] * 6 + [0] * 6,
-    })
+    return pd.DataFrame(
+        {
+            "group": ["Chemo"] * 6 + ["ICIs + Chemo"] * 6,
+            "os_months": np.arange(1, 13, dtype=float),
+            "os_event": [1] * 6 + [0] * 6,
+        }
+    )
 
 
 def test_separation_is_reported_not_raised():
@@ -223,18 +256,22 @@ def test_firth_cox_vs_r_penalised_likelihood():
     assert res.term("treatment")["coef"] == pytest.approx(-3.482263679, abs=1e-5)
     assert res.term("treatment")["ci_high"] < 1  # profile-likelihood CI, finite
     r = load_rossi()
-    cohort = pd.DataFrame({"group": np.where(r["fin"] == 1, "Aid", "No aid"),
-                           "os_months": r["week"].astype(float), "os_event": r["arrest"],
-                           "age": r["age"], "prio": r["prio"]})
+    cohort = pd.DataFrame(
+        {
+            "group": np.where(r["fin"] == 1, "Aid", "No aid"),
+            "os_months": r["week"].astype(float),
+            "os_event": r["arrest"],
+            "age": r["age"],
+            "prio": r["prio"],
+        }
+    )
     params = Parameters(reference_group="No aid", treatment_group="Aid", covariates=["age", "prio"])
     res = cox.firth_cox(cohort, "os", ["age", "prio"], params, ci_method="wald")
-    np.testing.assert_allclose(res.table["coef"], [-0.3431302248, -0.06505150735, 0.09842612239],
-                               rtol=1e-5)
+    np.testing.assert_allclose(res.table["coef"], [-0.3431302248, -0.06505150735, 0.09842612239], rtol=1e-5)
     # penalty 0 = ordinary Cox with Breslow ties, R coxph(..., ties = "breslow"):
     #   fin -0.34644402405 age -0.06692076930 prio 0.09652827657
     res0 = cox.firth_cox(cohort, "os", ["age", "prio"], params, ci_method="wald", penalty_weight=0)
-    np.testing.assert_allclose(res0.table["coef"], [-0.34644402405, -0.06692076930, 0.09652827657],
-                               rtol=1e-6)
+    np.testing.assert_allclose(res0.table["coef"], [-0.34644402405, -0.06692076930, 0.09652827657], rtol=1e-6)
 
 
 def test_ridge_cox_shrinks_and_vanishes_with_no_penalty(rossi_cohort, rossi_params):

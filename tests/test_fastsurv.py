@@ -25,10 +25,19 @@ def _numpy_pooled(t, e, g):
     first1 = t[(g == 1) & (e == 1)].min()
     first0 = t[(g == 0) & (e == 1)].min()
     rev = 1.0 - e
-    ut, _, _, srev = fastsurv.km_table(t, rev)
-    return (oe, v, t.max(), fastsurv.followup(t, e), srev[-1] if srev.size else math.nan,
-            alive.size - np.unique(alive).size, np.maximum(counts - 2, 0).sum(), (counts == 2).sum(),
-            first1, first0)
+    _ut, _, _, srev = fastsurv.km_table(t, rev)
+    return (
+        oe,
+        v,
+        t.max(),
+        fastsurv.followup(t, e),
+        srev[-1] if srev.size else math.nan,
+        alive.size - np.unique(alive).size,
+        np.maximum(counts - 2, 0).sum(),
+        (counts == 2).sum(),
+        first1,
+        first0,
+    )
 
 
 def test_pooled_km_stats_by_hand():
@@ -78,7 +87,9 @@ def test_arm_times_consistent():
     assert fastsurv.arm_times_consistent(pfs, pfs_e, os_, os_e, 10, 400, 500)
     assert not fastsurv.arm_times_consistent(np.array([90, 120]), pfs_e, os_, os_e, 10, 400, 500)  # PFS > OS
     assert not fastsurv.arm_times_consistent(np.array([5, 120]), pfs_e, os_, os_e, 10, 400, 500)  # too early
-    assert not fastsurv.arm_times_consistent(pfs, pfs_e, os_, np.array([1, 1]), 10, 400, 500)  # censored PFS, dead
+    assert not fastsurv.arm_times_consistent(
+        pfs, pfs_e, os_, np.array([1, 1]), 10, 400, 500
+    )  # censored PFS, dead
     assert not fastsurv.arm_times_consistent(pfs, pfs_e, np.array([80, 130]), os_e, 10, 400, 500)  # PFS != OS
     assert not fastsurv.arm_times_consistent(pfs, pfs_e, os_, os_e, 10, 400, 100)  # beyond the OS axis
 
@@ -131,8 +142,14 @@ def _random_survival(rng, n=31):
 def test_cox_efron_equals_lifelines(seed):
     rng = np.random.default_rng(seed)
     t, e = _random_survival(rng)
-    X = np.column_stack([rng.integers(0, 2, 31), rng.integers(45, 85, 31),
-                         rng.integers(0, 2, (31, 9)), rng.integers(0, 3, 31)]).astype(float)
+    X = np.column_stack(
+        [
+            rng.integers(0, 2, 31),
+            rng.integers(45, 85, 31),
+            rng.integers(0, 2, (31, 9)),
+            rng.integers(0, 3, 31),
+        ]
+    ).astype(float)
     beta, se, ok = fastsurv.cox_efron(t, e, X)
     ref = _lifelines_cox(t, e, X)
     assert ok
@@ -188,8 +205,8 @@ def test_cox_efron_reports_failures():
     t = np.arange(1.0, 11.0)
     e = np.ones(10)
     same = np.column_stack([np.r_[np.ones(5), np.zeros(5)]] * 2)  # two identical columns: singular
-    beta, se, ok = fastsurv.cox_efron(t, e, same)
+    _, se, ok = fastsurv.cox_efron(t, e, same)
     assert not ok and np.isnan(se).all()
     separated = np.r_[np.ones(5), np.zeros(5)][:, None]  # arm 1 dies first, always: beta diverges
-    beta, se, ok = fastsurv.cox_efron(t, e, separated)
+    _beta, se, ok = fastsurv.cox_efron(t, e, separated)
     assert not ok

@@ -46,7 +46,8 @@ def test_schoenfeld_events_by_hand():
     assert power.required_events(0.51, 0.9, 0.05, p) == 94
     # 1:1 allocation, the textbook case: 4 (z_.975 + z_.8)^2 / log(HR)^2
     assert power.schoenfeld_events(0.51, 0.8, 0.05, 0.5) == pytest.approx(
-        4 * (1.959963984540054 + 0.8416212335729143) ** 2 / math.log(0.51) ** 2, rel=1e-12)
+        4 * (1.959963984540054 + 0.8416212335729143) ** 2 / math.log(0.51) ** 2, rel=1e-12
+    )
 
 
 def test_schoenfeld_power_inverts_the_events_formula():
@@ -116,7 +117,8 @@ def test_smd_by_hand():
     g = np.array([1, 1, 1, 0, 0, 0])
     p1, p0 = 2 / 3, 1 / 3
     assert confounding.smd(b, g) == pytest.approx(
-        (p1 - p0) / math.sqrt((p1 * (1 - p1) + p0 * (1 - p0)) / 2), rel=1e-12)
+        (p1 - p0) / math.sqrt((p1 * (1 - p1) + p0 * (1 - p0)) / 2), rel=1e-12
+    )
 
 
 def test_weighted_smd_by_hand():
@@ -158,14 +160,56 @@ def test_propensity_scores_match_a_hand_newton_fit(cohort):
 
 def test_weighted_cox_matches_r_coxph_robust():
     # R 4.x, survival 3.5: coxph(Surv(time, event) ~ trt, data = d, weights = w, robust = TRUE)
-    d = pd.DataFrame({
-        "duration": [2.1, 3.4, 4.0, 5.2, 6.3, 7.7, 8.1, 9.4, 10.2, 11.8, 12.5, 13.3, 14.9, 16.0,
-                     17.2, 18.6, 20.1, 22.4, 25.0, 27.3],
-        "event": [1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0, 1],
-        "treatment": [1, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 1, 0],
-        "weight": [0.8, 1.2, 0.6, 1.5, 0.9, 1.1, 0.7, 1.3, 0.95, 1.05, 1.4, 0.5, 2.0, 1.0, 0.85,
-                   1.25, 0.75, 1.6, 0.9, 1.1],
-    })
+    d = pd.DataFrame(
+        {
+            "duration": [
+                2.1,
+                3.4,
+                4.0,
+                5.2,
+                6.3,
+                7.7,
+                8.1,
+                9.4,
+                10.2,
+                11.8,
+                12.5,
+                13.3,
+                14.9,
+                16.0,
+                17.2,
+                18.6,
+                20.1,
+                22.4,
+                25.0,
+                27.3,
+            ],
+            "event": [1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0, 1],
+            "treatment": [1, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 1, 0],
+            "weight": [
+                0.8,
+                1.2,
+                0.6,
+                1.5,
+                0.9,
+                1.1,
+                0.7,
+                1.3,
+                0.95,
+                1.05,
+                1.4,
+                0.5,
+                2.0,
+                1.0,
+                0.85,
+                1.25,
+                0.75,
+                1.6,
+                0.9,
+                1.1,
+            ],
+        }
+    )
     r = confounding.weighted_cox(d)
     assert math.log(r.hr) == pytest.approx(-0.134901703447, abs=1e-8)
     assert r.se == pytest.approx(0.518049061355, rel=1e-6)
@@ -191,8 +235,13 @@ def test_balance_and_iptw_on_the_cohort(cohort):
 def _model_frame(cohort, endpoint="pfs", covariates=None):
     from lcnec_utils.stats import cox
 
-    dm = cox.design_matrix(cohort, covariates or PARAMS.covariates, PARAMS.reference_group,
-                           PARAMS.treatment_group, endpoint=endpoint)
+    dm = cox.design_matrix(
+        cohort,
+        covariates or PARAMS.covariates,
+        PARAMS.reference_group,
+        PARAMS.treatment_group,
+        endpoint=endpoint,
+    )
     return dm
 
 
@@ -217,8 +266,9 @@ def test_batch_cox_matches_lifelines_on_the_data_and_on_a_resample(cohort):
         expanded = f.loc[f.index.repeat(W[b])]  # a resample = the rows repeated: tied events for Efron
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ref = CoxPHFitter().fit(expanded, "duration", "event",
-                                    fit_options={"precision": 1e-12, "max_steps": 500})
+            ref = CoxPHFitter().fit(
+                expanded, "duration", "event", fit_options={"precision": 1e-12, "max_steps": 500}
+            )
         np.testing.assert_allclose(fit.coef[b], ref.params_.to_numpy(), atol=1e-6)
         checked += 1
     assert checked >= 3
@@ -269,8 +319,14 @@ def test_firth_estimate_maximises_the_penalised_likelihood(cohort):
     X, t, d = f[dm.terms].to_numpy(float), f["duration"].to_numpy(float), f["event"].to_numpy(int)
     beta = res.table["coef"].to_numpy()
     h = 1e-5
-    grad = [(_breslow_penalised(beta + h * np.eye(len(beta))[j], X, t, d)
-             - _breslow_penalised(beta - h * np.eye(len(beta))[j], X, t, d)) / (2 * h) for j in range(len(beta))]
+    grad = [
+        (
+            _breslow_penalised(beta + h * np.eye(len(beta))[j], X, t, d)
+            - _breslow_penalised(beta - h * np.eye(len(beta))[j], X, t, d)
+        )
+        / (2 * h)
+        for j in range(len(beta))
+    ]
     np.testing.assert_allclose(grad, 0.0, atol=1e-4)
 
 
@@ -336,7 +392,9 @@ def test_piecewise_hr_equals_a_time_split_cox_model():
     n = 60
     group = np.where(np.arange(n) < 25, PARAMS.treatment_group, PARAMS.reference_group)
     time = np.round(rng.exponential(np.where(group == PARAMS.treatment_group, 12.0, 8.0)), 2) + 0.01
-    data_in = pd.DataFrame({"group": group, "os_months": time, "os_event": (rng.uniform(size=n) < 0.8).astype(int)})
+    data_in = pd.DataFrame(
+        {"group": group, "os_months": time, "os_event": (rng.uniform(size=n) < 0.8).astype(int)}
+    )
     cut = ph.CUT_MONTHS
     pieces = ph.piecewise_hr(data_in, "os", PARAMS, cut)
     data = survival.endpoint_data(data_in, "os", PARAMS.reference_group, PARAMS.treatment_group).frame
@@ -397,8 +455,14 @@ def test_followup_summary(cohort):
 
 
 def test_methods_keys_are_in_the_dictionary():
-    for chapter in ("methods_medians", "methods_small_sample_cox", "methods_proportional_hazards",
-                    "methods_confounding", "methods_rmst", "methods_power"):
+    for chapter in (
+        "methods_medians",
+        "methods_small_sample_cox",
+        "methods_proportional_hazards",
+        "methods_confounding",
+        "methods_rmst",
+        "methods_power",
+    ):
         keys = results_keys.expected_keys(chapter)
         assert keys and all(k.startswith("methods.") for k in keys)
     filled = results_keys.complete("methods_power", {"methods.power.events_80": 70})
@@ -423,12 +487,15 @@ def test_firth_models_that_cannot_be_fitted_say_so(cohort):
 
     twins = cohort.copy()
     twins["met_liver"] = twins["met_bone"]
-    for res in (smallsample.firth_arm(twins, "os", ["met_bone", "met_liver"], PARAMS),
-                cox.firth_cox(twins, "os", ["met_bone", "met_liver"], PARAMS)):
+    for res in (
+        smallsample.firth_arm(twins, "os", ["met_bone", "met_liver"], PARAMS),
+        cox.firth_cox(twins, "os", ["met_bone", "met_liver"], PARAMS),
+    ):
         assert not res.converged
         assert res.table["hr"].isna().all() and len(res.table) == 3
         assert any("could not be fitted" in w and "rank deficient" in w for w in res.warnings)
-    table = smallsample.comparison_table(twins, "os", PARAMS, covariates=["met_bone", "met_liver"],
-                                         reduced=["age"], bootstrap=None)
+    table = smallsample.comparison_table(
+        twins, "os", PARAMS, covariates=["met_bone", "met_liver"], reduced=["age"], bootstrap=None
+    )
     firth = table.set_index("model").loc["firth"]
     assert not firth["converged"] and math.isnan(firth["hr"])

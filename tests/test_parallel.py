@@ -50,8 +50,10 @@ def books(tmp_path_factory):
         pipeline.build(out_dir=out, jobs=2, progress=made["progress"].append)
         made["parallel"] = out
         # --force: the sequential build executes everything although the cache holds it all
-        for name, extra in (("sequential", ["--jobs", "1", "--force"]),
-                            ("kernel", ["--jobs", "2", "--engine", "kernel"])):
+        for name, extra in (
+            ("sequential", ["--jobs", "1", "--force"]),
+            ("kernel", ["--jobs", "2", "--engine", "kernel"]),
+        ):
             out = root / name / "build"
             assert main(["build", "--out", str(out), *extra]) == EXIT_OK
             made[name] = out

@@ -113,7 +113,8 @@ def test_table2_total_percent_printed_with_two_decimals_carries_a_note():
 def test_table2_arm_counts_add_up_to_the_total_except_noted_rows():
     rows = {k.split(".")[1] for k in TABLE if k.startswith("baseline.") and ".n." in k}
     off = [
-        r for r in sorted(rows)
+        r
+        for r in sorted(rows)
         if TABLE[f"baseline.{r}.n.treatment"] + TABLE[f"baseline.{r}.n.reference"]
         != TABLE[f"baseline.{r}.n.total"]
     ]
@@ -122,11 +123,19 @@ def test_table2_arm_counts_add_up_to_the_total_except_noted_rows():
 
 
 FISHER_ROWS = {  # p name -> Table 2 row
-    "age_ge65": "age_ge65", "sex": "sex_male", "ecog": "ecog_0_1", "smoking": "smoking",
-    "met_bone": "met_bone", "met_liver": "met_liver", "met_brain": "met_brain",
-    "met_adrenal": "met_adrenal", "met_pleura": "met_pleura",
-    "met_intrapulmonary": "met_intrapulmonary", "chemo_regimen_ep_ec_el": "chemo_regimen_ep_ec_el",
-    "chemo_regimen_ip": "chemo_regimen_ip", "chemo_regimen_tp": "chemo_regimen_tp",
+    "age_ge65": "age_ge65",
+    "sex": "sex_male",
+    "ecog": "ecog_0_1",
+    "smoking": "smoking",
+    "met_bone": "met_bone",
+    "met_liver": "met_liver",
+    "met_brain": "met_brain",
+    "met_adrenal": "met_adrenal",
+    "met_pleura": "met_pleura",
+    "met_intrapulmonary": "met_intrapulmonary",
+    "chemo_regimen_ep_ec_el": "chemo_regimen_ep_ec_el",
+    "chemo_regimen_ip": "chemo_regimen_ip",
+    "chemo_regimen_tp": "chemo_regimen_tp",
     "thoracic_rt": "thoracic_rt",
 }
 
@@ -146,8 +155,11 @@ def test_printed_fisher_p_values_that_scipy_does_not_reproduce_carry_a_note():
         if round_half_up(_fisher(a, n1, b, n2), 3) != TABLE[f"response.{rate}.p"]:
             off.append(f"response.{rate}.p")
     assert off == [
-        "baseline.age_ge65.p", "baseline.sex.p", "baseline.met_intrapulmonary.p",
-        "response.orr.p", "response.dcr.p",
+        "baseline.age_ge65.p",
+        "baseline.sex.p",
+        "baseline.met_intrapulmonary.p",
+        "response.orr.p",
+        "response.dcr.p",
     ]
     assert all(has_note(k) for k in off)
 
@@ -197,12 +209,25 @@ def test_binary_arm_ci_is_narrower_than_31_patients_allow():
 
 def test_results_keys_cover_spec_and_conventions():
     for key in (
-        "n.total", "os.events.reference", "pfs.median_ci_bc_high.treatment", "os.rate_12m.reference",
-        "pfs.logrank.chi2", "os.cox_univariable.p", "followup.median", "response.dcr.p",
-        "safety.irae_any.treatment", "baseline.met_other.pct.reference", "baseline.nse.q3.total",
-        "response.ne.n.total", "response.orr.ci_high.treatment", "treatment.ongoing.n.total",
-        "ici_class.pd1_ctla4.pct.treatment", "safety.irae.hepatitis.n.treatment",
-        "safety.grade3plus.n.treatment", "pfs.rate_12m_ci_low.total", "flow.screened",
+        "n.total",
+        "os.events.reference",
+        "pfs.median_ci_bc_high.treatment",
+        "os.rate_12m.reference",
+        "pfs.logrank.chi2",
+        "os.cox_univariable.p",
+        "followup.median",
+        "response.dcr.p",
+        "safety.irae_any.treatment",
+        "baseline.met_other.pct.reference",
+        "baseline.nse.q3.total",
+        "response.ne.n.total",
+        "response.orr.ci_high.treatment",
+        "treatment.ongoing.n.total",
+        "ici_class.pd1_ctla4.pct.treatment",
+        "safety.irae.hepatitis.n.treatment",
+        "safety.grade3plus.n.treatment",
+        "pfs.rate_12m_ci_low.total",
+        "flow.screened",
     ):
         assert key in KEYS, key
     # every chapter a key names is a notebook that records under that name
@@ -229,7 +254,10 @@ def test_expand_pattern():
 
 
 GOOD = {
-    "key": "n.total", "value": 31, "unit": "count", "decimals": 0,
+    "key": "n.total",
+    "value": 31,
+    "unit": "count",
+    "decimals": 0,
     "source": {"where": "Table 2"},
 }
 
@@ -263,6 +291,15 @@ def test_loader_rejects_duplicate_key_variant(tmp_path):
 
 
 def test_unit_vocabulary():
-    assert PUBLISHED_UNITS == {
-        "count", "percent", "years", "months", "IU/L", "mmol/L", "ng/mL", "pg/mL", "ratio", "p"
-    }
+    assert {
+        "count",
+        "percent",
+        "years",
+        "months",
+        "IU/L",
+        "mmol/L",
+        "ng/mL",
+        "pg/mL",
+        "ratio",
+        "p",
+    } == PUBLISHED_UNITS

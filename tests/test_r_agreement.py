@@ -88,8 +88,12 @@ class Dataset:
 
     @property
     def params(self) -> Parameters:
-        return Parameters(reference_group=self.reference, treatment_group=self.treatment,
-                          landmark_months=self.landmark, covariates=list(self.covariates))
+        return Parameters(
+            reference_group=self.reference,
+            treatment_group=self.treatment,
+            landmark_months=self.landmark,
+            covariates=list(self.covariates),
+        )
 
     def rmst_tau(self) -> float:
         if self.tau is not None:
@@ -102,19 +106,29 @@ class Dataset:
 
 
 def _shipped_cohort() -> Dataset:
-    return Dataset("cohort", pd.read_csv(DEFAULT_COHORT), "Chemo", "ICIs + Chemo", ["os", "pfs"],
-                   list(PAPER_COVARIATES), landmark=12.0)
+    return Dataset(
+        "cohort",
+        pd.read_csv(DEFAULT_COHORT),
+        "Chemo",
+        "ICIs + Chemo",
+        ["os", "pfs"],
+        list(PAPER_COVARIATES),
+        landmark=12.0,
+    )
 
 
 def _rossi() -> Dataset:
     from lifelines.datasets import load_rossi
 
     r = load_rossi()
-    cohort = pd.DataFrame({
-        "patient_id": [f"r{i}" for i in range(len(r))],
-        "group": np.where(r["fin"] == 1, "Aid", "No aid"),
-        "os_months": r["week"].astype(float), "os_event": r["arrest"].astype(int),
-    })
+    cohort = pd.DataFrame(
+        {
+            "patient_id": [f"r{i}" for i in range(len(r))],
+            "group": np.where(r["fin"] == 1, "Aid", "No aid"),
+            "os_months": r["week"].astype(float),
+            "os_event": r["arrest"].astype(int),
+        }
+    )
     covs = ["age", "race", "wexp", "mar", "paro", "prio"]
     for c in covs:
         cohort[c] = r[c].to_numpy()
@@ -125,10 +139,14 @@ def _waltons() -> Dataset:
     from lifelines.datasets import load_waltons
 
     w = load_waltons()
-    cohort = pd.DataFrame({
-        "patient_id": [f"w{i}" for i in range(len(w))], "group": w["group"].to_numpy(),
-        "os_months": w["T"].astype(float).to_numpy(), "os_event": w["E"].astype(int).to_numpy(),
-    })
+    cohort = pd.DataFrame(
+        {
+            "patient_id": [f"w{i}" for i in range(len(w))],
+            "group": w["group"].to_numpy(),
+            "os_months": w["T"].astype(float).to_numpy(),
+            "os_event": w["E"].astype(int).to_numpy(),
+        }
+    )
     return Dataset("waltons", cohort, "control", "miR-137", ["os"], [], landmark=30.0)
 
 
@@ -136,16 +154,20 @@ def _lung() -> Dataset:
     from lifelines.datasets import load_lung
 
     lu = load_lung()
-    cohort = pd.DataFrame({
-        "patient_id": [f"l{i}" for i in range(len(lu))],
-        "group": np.where(lu["sex"] == 2, "Female", "Male"),
-        "os_months": lu["time"].astype(float).to_numpy(),  # days, whatever the column name
-        "os_event": lu["status"].astype(int).to_numpy(),
-        "age": lu["age"].to_numpy(), "ecog": lu["ph.ecog"].to_numpy(),
-        "wt_loss": lu["wt.loss"].to_numpy(),  # 14 missing: complete cases
-    })
-    return Dataset("lung", cohort, "Male", "Female", ["os"], ["age", "ecog", "wt_loss"],
-                   landmark=365.0, tau=730.0)
+    cohort = pd.DataFrame(
+        {
+            "patient_id": [f"l{i}" for i in range(len(lu))],
+            "group": np.where(lu["sex"] == 2, "Female", "Male"),
+            "os_months": lu["time"].astype(float).to_numpy(),  # days, whatever the column name
+            "os_event": lu["status"].astype(int).to_numpy(),
+            "age": lu["age"].to_numpy(),
+            "ecog": lu["ph.ecog"].to_numpy(),
+            "wt_loss": lu["wt.loss"].to_numpy(),  # 14 missing: complete cases
+        }
+    )
+    return Dataset(
+        "lung", cohort, "Male", "Female", ["os"], ["age", "ecog", "wt_loss"], landmark=365.0, tau=730.0
+    )
 
 
 def _flat() -> Dataset:
@@ -154,16 +176,27 @@ def _flat() -> Dataset:
     t = [1, 2, 3, 4, 5, 6, 1, 2, 3, 4]
     e = [1, 1, 1, 1, 1, 1, 1, 1, 0, 0]
     g = ["A"] * 6 + ["B"] * 4
-    cohort = pd.DataFrame({"patient_id": [f"f{i}" for i in range(10)], "group": g,
-                           "os_months": np.asarray(t, float), "os_event": e})
+    cohort = pd.DataFrame(
+        {
+            "patient_id": [f"f{i}" for i in range(10)],
+            "group": g,
+            "os_months": np.asarray(t, float),
+            "os_event": e,
+        }
+    )
     return Dataset("flat", cohort, "A", "B", ["os"], [], landmark=2.5)
 
 
-DATASETS = {"cohort": _shipped_cohort, "rossi": _rossi, "waltons": _waltons, "lung": _lung,
-            "flat": _flat}
+DATASETS = {"cohort": _shipped_cohort, "rossi": _rossi, "waltons": _waltons, "lung": _lung, "flat": _flat}
 #: (dataset, endpoint) pairs run by the parametrised tests
-CASES = [("cohort", "os"), ("cohort", "pfs"), ("rossi", "os"), ("waltons", "os"),
-         ("lung", "os"), ("flat", "os")]
+CASES = [
+    ("cohort", "os"),
+    ("cohort", "pfs"),
+    ("rossi", "os"),
+    ("waltons", "os"),
+    ("lung", "os"),
+    ("flat", "os"),
+]
 CASE_IDS = [f"{d}-{e}" for d, e in CASES]
 
 
@@ -181,8 +214,9 @@ def _r_problem() -> str | None:
 def rscript() -> str:
     problem = _r_problem()
     if problem:
-        message = (f"{problem}: run `make test`, which installs the Debian packages "
-                   "r-base-core and r-cran-survival")
+        message = (
+            f"{problem}: run `make test`, which installs the Debian packages r-base-core and r-cran-survival"
+        )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
@@ -202,11 +236,18 @@ def reference(rscript, tmp_path_factory):
         ds = make()
         csv, out = workdir / f"{name}.csv", workdir / f"{name}.json"
         ds.cohort.to_csv(csv, index=False)
-        cmd = [rscript, str(R_SCRIPT), f"--data={csv}", f"--out={out}",
-               f"--reference={ds.reference}", f"--treatment={ds.treatment}",
-               f"--endpoints={','.join(ds.endpoints)}",
-               f"--covariates={','.join(ds.covariates)}",
-               f"--landmark={ds.landmark!r}", f"--tau={ds.rmst_tau()!r}"]
+        cmd = [
+            rscript,
+            str(R_SCRIPT),
+            f"--data={csv}",
+            f"--out={out}",
+            f"--reference={ds.reference}",
+            f"--treatment={ds.treatment}",
+            f"--endpoints={','.join(ds.endpoints)}",
+            f"--covariates={','.join(ds.covariates)}",
+            f"--landmark={ds.landmark!r}",
+            f"--tau={ds.rmst_tau()!r}",
+        ]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         running[name] = (ds, proc, out)
     cache: dict[str, tuple[Dataset, dict]] = {}
@@ -328,8 +369,9 @@ def test_median_and_brookmeyer_crowley_ci(reference, name, endpoint, role):
     r_median = km["quantile"]["log-log"]["median"]
     ours = sv.km_median(t, e)
     ev = np.asarray(km["n_event"], float) > 0
-    flat = _flat_half_step(np.asarray(km["time"], float)[ev], np.asarray(km["surv"], float)[ev],
-                           km["last_time"])
+    flat = _flat_half_step(
+        np.asarray(km["time"], float)[ev], np.asarray(km["surv"], float)[ev], km["last_time"]
+    )
     if flat is None:
         assert_abs(ours, r_median, f"{name}/{endpoint}/{role} median")
     else:  # by design: SPSS/SAS first time S <= 0.5 vs R's midpoint of the flat step
@@ -381,8 +423,11 @@ def test_rmst_per_arm(reference, name, endpoint):
         assert km[role]["rmean"]["tau"] == pytest.approx(tau)
         assert_abs(res.rmst[role], km[role]["rmean"]["rmean"], f"{name}/{endpoint}/{role} rmean")
         assert_rel(res.se[role], km[role]["rmean"]["se"], f"{name}/{endpoint}/{role} se(rmean)")
-    assert_abs(res.difference, km["treatment"]["rmean"]["rmean"] - km["reference"]["rmean"]["rmean"],
-               f"{name}/{endpoint} RMST difference")
+    assert_abs(
+        res.difference,
+        km["treatment"]["rmean"]["rmean"] - km["reference"]["rmean"]["rmean"],
+        f"{name}/{endpoint} RMST difference",
+    )
 
 
 @pytest.mark.parametrize("name,endpoint", CASES, ids=CASE_IDS)
@@ -423,11 +468,17 @@ def test_survival_summary_table(reference, name, endpoint):
     for role in ROLES:
         row, q, lm = table.loc[role], km[role]["quantile"]["log-log"], km[role]["landmark"]
         assert row["n"] == km[role]["n"] and row["events"] == km[role]["events"]
-        assert_abs([row["median_ci_bc_low"], row["median_ci_bc_high"]], [q["lower"], q["upper"]],
-                   f"{name}/{endpoint}/{role} BC CI")
+        assert_abs(
+            [row["median_ci_bc_low"], row["median_ci_bc_high"]],
+            [q["lower"], q["upper"]],
+            f"{name}/{endpoint}/{role} BC CI",
+        )
         if not (row["rate"] == 1.0 and lm["lower"] is None):
-            assert_abs([row["rate"], row["rate_ci_low"], row["rate_ci_high"]],
-                       [lm["surv"], lm["lower"], lm["upper"]], f"{name}/{endpoint}/{role} rate")
+            assert_abs(
+                [row["rate"], row["rate_ci_low"], row["rate_ci_high"]],
+                [lm["surv"], lm["lower"], lm["upper"]],
+                f"{name}/{endpoint}/{role} rate",
+            )
         # the median column is km_median (flat-step convention: see the median test)
         t, e = _arm(ds, endpoint, role)
         assert row["median"] == sv.km_median(t, e)
@@ -437,8 +488,12 @@ def test_survival_summary_table(reference, name, endpoint):
 # Cox
 # --------------------------------------------------------------------------
 
-COX_CASES = [(d, e, m) for d, e in CASES for m in ("arm", "multi")
-             if m == "arm" or DATASETS[d] in (_shipped_cohort, _rossi, _lung)]
+COX_CASES = [
+    (d, e, m)
+    for d, e in CASES
+    for m in ("arm", "multi")
+    if m == "arm" or DATASETS[d] in (_shipped_cohort, _rossi, _lung)
+]
 COX_IDS = [f"{d}-{e}-{m}" for d, e, m in COX_CASES]
 
 
@@ -487,7 +542,7 @@ def gt_pre3(sch: dict, transform: str) -> np.ndarray:
     g = np.asarray(sch["time"] if transform == "identity" else sch["g_km"], float)
     gc = g - g.mean()
     scaled = resid @ var * d
-    return (gc @ scaled) ** 2 / (np.diag(var) * d * np.sum(gc ** 2))
+    return (gc @ scaled) ** 2 / (np.diag(var) * d * np.sum(gc**2))
 
 
 def zph_score_test(design: dict, beta, transform: str) -> np.ndarray:
@@ -526,8 +581,8 @@ def zph_score_test(design: dict, beta, transform: str) -> np.ndarray:
         s0d, s1d = w[dead].sum(), w[dead] @ x[dead]
         s2d = (x[dead] * w[dead, None]).T @ x[dead]
         u_k, s_k = x[dead].sum(axis=0), np.zeros((p, p))
-        for l in range(k):
-            f = l / k
+        for r in range(k):
+            f = r / k
             s0, s1, s2 = s0r - f * s0d, s1r - f * s1d, s2r - f * s2d
             mean = s1 / s0
             u_k = u_k - mean
@@ -566,12 +621,14 @@ def test_proportional_hazards_test_by_design(reference, name, endpoint, model, t
     zph = c["zph"][transform]
     r_new = np.asarray(zph["chisq"][: len(terms)], float)
     assert [_r_term(t) for t in zph["term"][: len(terms)]] == terms
-    assert_rel(zph_score_test(c["design"], c["coef"], transform), r_new,
-               what + " R cox.zph vs score test")
+    assert_rel(zph_score_test(c["design"], c["coef"], transform), r_new, what + " R cox.zph vs score test")
 
 
-@pytest.mark.parametrize("name,endpoint", [("cohort", "os"), ("cohort", "pfs"), ("rossi", "os")],
-                         ids=["cohort-os", "cohort-pfs", "rossi-os"])
+@pytest.mark.parametrize(
+    "name,endpoint",
+    [("cohort", "os"), ("cohort", "pfs"), ("rossi", "os")],
+    ids=["cohort-os", "cohort-pfs", "rossi-os"],
+)
 def test_proportional_hazards_statistics_differ(reference, name, endpoint):
     """The documented difference: in the multivariable models the two statistics are not the same.
 
@@ -582,7 +639,7 @@ def test_proportional_hazards_statistics_differ(reference, name, endpoint):
     cohort, enough to change a p-value's side of 0.05: ours (and lifelines) is
     the survival < 3.0 statistic, not what R prints today.
     """
-    ds, r = reference(name)
+    _ds, r = reference(name)
     c = r["endpoints"][endpoint]["cox"]["multi"]
     for transform in ("km", "identity"):
         old = gt_pre3(c["schoenfeld"], transform)
@@ -607,14 +664,20 @@ def test_committed_cohort_meets_the_arm_targets_in_r(reference):
     from lcnec_utils.reconstruct.targets import published_targets
 
     printed = published_targets()
-    tolerance = {"hr": TOLERANCES["cox_hr"], "ci_low": TOLERANCES["cox_ci"],
-                 "ci_high": TOLERANCES["cox_ci"], "p": TOLERANCES["cox_p"]}
+    tolerance = {
+        "hr": TOLERANCES["cox_hr"],
+        "ci_low": TOLERANCES["cox_ci"],
+        "ci_high": TOLERANCES["cox_ci"],
+        "p": TOLERANCES["cox_p"],
+    }
     _, r = reference("cohort")
     for endpoint in ("os", "pfs"):
         c = r["endpoints"][endpoint]["cox"]["multi"]
         k = c["term"].index("treatment")  # the arm's 0/1 term, as the R script names it
-        got = {stat: float(c[name][k]) for stat, name in
-               (("hr", "hr"), ("ci_low", "lower"), ("ci_high", "upper"), ("p", "p"))}
+        got = {
+            stat: float(c[name][k])
+            for stat, name in (("hr", "hr"), ("ci_low", "lower"), ("ci_high", "upper"), ("p", "p"))
+        }
         # the OS p is impossible for any data set (the SE floor), so it is not asked for
         stats = ("hr", "ci_low", "ci_high") if endpoint == "os" else ("hr", "ci_low", "ci_high", "p")
         for stat in stats:

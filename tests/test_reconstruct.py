@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 from lcnec_utils import reconstruct
-from lcnec_utils.reconstruct import evaluation
 from lcnec_utils.contract import io
 from lcnec_utils.contract.params import DATA_DIR
+from lcnec_utils.reconstruct import evaluation
 from lcnec_utils.stats import survival
 from lcnec_utils.stats.classical import fisher_p, mann_whitney_p, spss_quartiles
 
@@ -78,8 +78,12 @@ def test_every_count_equals_the_papers(targets):
 
 def test_km_medians_are_exact(committed):
     cohort, _ = committed
-    expected = {("pfs", "ICIs + Chemo"): 10.5, ("pfs", "Chemo"): 6.0,
-                ("os", "ICIs + Chemo"): 15.0, ("os", "Chemo"): 11.0}
+    expected = {
+        ("pfs", "ICIs + Chemo"): 10.5,
+        ("pfs", "Chemo"): 6.0,
+        ("os", "ICIs + Chemo"): 15.0,
+        ("os", "Chemo"): 11.0,
+    }
     for (ep, group), median in expected.items():
         arm = cohort[cohort["group"] == group]
         assert survival.km_median(arm[f"{ep}_months"], arm[f"{ep}_event"]) == median
@@ -87,8 +91,12 @@ def test_km_medians_are_exact(committed):
 
 def test_twelve_month_rates_are_table_3s(committed):
     cohort, _ = committed
-    expected = {("pfs", "ICIs + Chemo"): 42.9, ("pfs", "Chemo"): 5.9,
-                ("os", "ICIs + Chemo"): 54.5, ("os", "Chemo"): 50.0}
+    expected = {
+        ("pfs", "ICIs + Chemo"): 42.9,
+        ("pfs", "Chemo"): 5.9,
+        ("os", "ICIs + Chemo"): 54.5,
+        ("os", "Chemo"): 50.0,
+    }
     for (ep, group), rate in expected.items():
         arm = cohort[cohort["group"] == group]
         s = survival.landmark_survival(arm[f"{ep}_months"], arm[f"{ep}_event"], 12.0).survival
@@ -96,17 +104,34 @@ def test_twelve_month_rates_are_table_3s(committed):
 
 
 def test_age_and_lab_summaries_print_as_published(targets):
-    rows = targets[targets.index.str.startswith(("baseline.age.", "baseline.ldh.", "baseline.sodium.",
-                                                 "baseline.cea.", "baseline.progrp.", "baseline.nse."))]
+    rows = targets[
+        targets.index.str.startswith(
+            (
+                "baseline.age.",
+                "baseline.ldh.",
+                "baseline.sodium.",
+                "baseline.cea.",
+                "baseline.progrp.",
+                "baseline.nse.",
+            )
+        )
+    ]
     assert len(rows) >= 6 + 45
     assert (rows["status"] == "met").all(), rows[rows["status"] != "met"]
 
 
 def test_survival_targets_within_tolerance(targets):
-    for key, tol in (("pfs.logrank.p", 0.005), ("os.logrank.p", 0.005), ("followup.median", 1.0),
-                     ("pfs.cox_multivariable.hr", 0.05), ("os.cox_multivariable.hr", 0.05),
-                     ("pfs.cox_multivariable.ci_low", 0.10), ("os.cox_multivariable.ci_low", 0.10),
-                     ("pfs.cox_multivariable.ci_high", 0.10), ("pfs.cox_multivariable.p", 0.02)):
+    for key, tol in (
+        ("pfs.logrank.p", 0.005),
+        ("os.logrank.p", 0.005),
+        ("followup.median", 1.0),
+        ("pfs.cox_multivariable.hr", 0.05),
+        ("os.cox_multivariable.hr", 0.05),
+        ("pfs.cox_multivariable.ci_low", 0.10),
+        ("os.cox_multivariable.ci_low", 0.10),
+        ("pfs.cox_multivariable.ci_high", 0.10),
+        ("pfs.cox_multivariable.p", 0.02),
+    ):
         row = targets.loc[key]
         assert abs(row["achieved"] - row["published"]) <= tol, key
     for ep in ("pfs", "os"):
@@ -155,8 +180,13 @@ def test_cox_se_floor_holds_for_fitted_models(seed):
 
     rng = np.random.default_rng(seed)
     n = 40
-    df = pd.DataFrame({"arm": np.r_[np.ones(n // 2), np.zeros(n // 2)], "x1": rng.normal(size=n),
-                       "x2": rng.integers(0, 2, n).astype(float)})
+    df = pd.DataFrame(
+        {
+            "arm": np.r_[np.ones(n // 2), np.zeros(n // 2)],
+            "x1": rng.normal(size=n),
+            "x2": rng.integers(0, 2, n).astype(float),
+        }
+    )
     df["t"] = rng.exponential(1.0 / np.exp(-0.7 * df["arm"] + 0.5 * df["x1"]))
     df["e"] = (rng.random(n) < 0.8).astype(int)
     se = CoxPHFitter().fit(df, "t", "e").standard_errors_["arm"]
@@ -195,7 +225,9 @@ def test_ideal_covariate_is_a_cox_fit_with_that_covariate(committed):
     arm = (cohort["group"] == reconstruct.TREATMENT).astype(float).to_numpy()
     ideal = reconstruct.ideal_covariate_se(cohort["os_months"], cohort["os_event"], arm, 0.50)
     assert ideal.converged
-    frame = pd.DataFrame({"T": cohort["os_months"], "E": cohort["os_event"], "arm": arm, "score": ideal.score})
+    frame = pd.DataFrame(
+        {"T": cohort["os_months"], "E": cohort["os_event"], "arm": arm, "score": ideal.score}
+    )
     fit = CoxPHFitter().fit(frame, "T", "E")
     assert fit.hazard_ratios_["arm"] == pytest.approx(0.50, abs=1e-4)
     assert fit.params_["score"] == pytest.approx(1.0, abs=1e-4)
@@ -226,14 +258,18 @@ def test_ideal_covariate_solver_gradients_and_warm_start(committed):
     t, e = cohort["os_months"].to_numpy(float), cohort["os_event"].to_numpy(float)
     solver = reconstruct.IdealCovariateSolver(t, e, arm, 0.50)
     x = np.random.default_rng(3).normal(0.0, 0.5, arm.size)
-    var, grad, U, dU = solver.pieces(x)
+    _var, grad, _U, dU = solver.pieces(x)
     h = 1e-6
     for i in (0, 7, 30):
         up, down = x.copy(), x.copy()
         up[i] += h
         down[i] -= h
-        assert grad[i] == pytest.approx((solver.pieces(up)[0] - solver.pieces(down)[0]) / (2 * h), rel=1e-5, abs=1e-9)
-        assert dU[:, i] == pytest.approx((solver.pieces(up)[2] - solver.pieces(down)[2]) / (2 * h), rel=1e-5, abs=1e-9)
+        assert grad[i] == pytest.approx(
+            (solver.pieces(up)[0] - solver.pieces(down)[0]) / (2 * h), rel=1e-5, abs=1e-9
+        )
+        assert dU[:, i] == pytest.approx(
+            (solver.pieces(up)[2] - solver.pieces(down)[2]) / (2 * h), rel=1e-5, abs=1e-9
+        )
     ideal = reconstruct.ideal_covariate_se(t, e, arm, 0.50)
     start = ideal.score + solver.beta * arm  # the solver's unknown: log weight = beta * arm + score
     var_warm, _, feasible = solver.solve(start - start[0], maxiter=40)
@@ -248,7 +284,9 @@ def test_missed_bound_note_says_whether_the_times_leave_room(committed, monkeypa
     cohort, ae = committed
     shuffled = cohort.copy()
     rng = np.random.default_rng(11)
-    covariates = ["age", "sex", "ecog", "smoking", "thoracic_rt"] + [c for c in cohort if c.startswith("met_")]
+    covariates = ["age", "sex", "ecog", "smoking", "thoracic_rt"] + [
+        c for c in cohort if c.startswith("met_")
+    ]
     for group in cohort["group"].unique():
         rows = np.flatnonzero(cohort["group"] == group)
         shuffled.loc[rows, covariates] = cohort.loc[rng.permutation(rows), covariates].to_numpy()
@@ -297,11 +335,14 @@ def test_structural_moves_keep_the_hard_constraints():
     kinds = set()
     names = ["_jump_move", "_outcome_swap_move", "_progression_swap_move", "_progression_toggle_move"]
     for name in names:  # record which kinds of move were made (not rejected)
-        def spy(move=getattr(search, name), name=name):
+        original = getattr(search, name)
+
+        def spy(move=original, name=name):
             made = move()
             if made is not None:
                 kinds.add(name)
             return made
+
         setattr(search, name, spy)
     for _ in range(3000):
         if search.structural_move() is None:
@@ -323,8 +364,9 @@ def test_ensemble_members_are_distinct_and_meet_the_exact_targets():
 
 def test_the_joint_search_does_not_depend_on_the_number_of_processes():
     tg = reconstruct.published_targets()
-    small = reconstruct.JointSearchBudget(information=3000, information_starts=2, covariates=500, arm_terms=3000,
-                                          chains=3)
+    small = reconstruct.JointSearchBudget(
+        information=3000, information_starts=2, covariates=500, arm_terms=3000, chains=3
+    )
 
     def run(n_jobs):
         rng = np.random.default_rng(5)

@@ -59,9 +59,15 @@ def test_ensemble_spread_by_hand():
 
 def test_target_table_lists_missed_then_impossible_first():
     targets = pd.DataFrame(
-        {"key": ["b", "a", "c"], "description": ["B", "A", "C"], "published": [1.0, 2.0, 3.0],
-         "achieved": [1.0, np.nan, 3.5], "tolerance": [0.1, 0.1, 0.1],
-         "status": ["met", "impossible", "missed"], "note": ["", "why", ""]}
+        {
+            "key": ["b", "a", "c"],
+            "description": ["B", "A", "C"],
+            "published": [1.0, 2.0, 3.0],
+            "achieved": [1.0, np.nan, 3.5],
+            "tolerance": [0.1, 0.1, 0.1],
+            "status": ["met", "impossible", "missed"],
+            "note": ["", "why", ""],
+        }
     )
     printed = format_targets(targets)
     assert list(printed["Target"]) == ["c", "a", "b"]
@@ -82,7 +88,11 @@ def test_default_seed_is_the_first_of_the_scan_that_misses_nothing(targets_of_co
     assert good.iloc[0] == reconstruct.DEFAULT_SEED
     row = scan.set_index("seed").loc[reconstruct.DEFAULT_SEED]
     status = targets_of_committed["status"].value_counts()
-    assert (row["met"], row["impossible"], row["missed"]) == (status.get("met", 0), status.get("impossible", 0), 0)
+    assert (row["met"], row["impossible"], row["missed"]) == (
+        status.get("met", 0),
+        status.get("impossible", 0),
+        0,
+    )
     achieved = targets_of_committed.set_index("key")["achieved"]
     for key in ("os.cox_multivariable.ci_high", "pfs.cox_multivariable.p"):
         assert row[key] == pytest.approx(achieved[key], abs=5e-5)
@@ -91,10 +101,19 @@ def test_default_seed_is_the_first_of_the_scan_that_misses_nothing(targets_of_co
 def test_seed_scan_summary_by_hand():
     from lcnec_utils.reconstruct.report import seed_scan
 
-    scan = pd.DataFrame({"seed": [7, 8, 9, 10], "met": [160, 161, 159, 161], "impossible": [6] * 4,
-                         "missed": [1, 0, 2, 0], "missed_targets": ["a", "", "a b", ""],
-                         "os.cox_multivariable.ci_high": [1.12, 1.109, 1.2, 1.1], "pfs.cox_multivariable.p": [0.04] * 4,
-                         "chosen_chain": [0, 1, 0, 0], "chain_violations": ["0.01 0.02"] * 4})
+    scan = pd.DataFrame(
+        {
+            "seed": [7, 8, 9, 10],
+            "met": [160, 161, 159, 161],
+            "impossible": [6] * 4,
+            "missed": [1, 0, 2, 0],
+            "missed_targets": ["a", "", "a b", ""],
+            "os.cox_multivariable.ci_high": [1.12, 1.109, 1.2, 1.1],
+            "pfs.cox_multivariable.p": [0.04] * 4,
+            "chosen_chain": [0, 1, 0, 0],
+            "chain_violations": ["0.01 0.02"] * 4,
+        }
+    )
     s = seed_scan(scan, default_seed=8)
     assert s.glue["scan_n"][0] == 4 and s.glue["scan_start"][0] == 7 and s.glue["scan_good"][0] == 2
     assert s.glue["scan_default_rank"][0] == "the first"

@@ -122,8 +122,14 @@ def start_build(data: Path | None, ae: Path | None, out: Path, cache: Path) -> s
         cmd += ["--data", str(data)]
     if ae is not None:
         cmd += ["--ae", str(ae)]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True, env=dict(os.environ, LCNEC_CACHE_DIR=str(cache)))
+    return subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        env=dict(os.environ, LCNEC_CACHE_DIR=str(cache)),
+    )
 
 
 def tables_of(out: Path, skip_params: bool = False) -> dict[str, list[str]]:
@@ -157,7 +163,10 @@ def failing_chapter(folder: Path) -> Path:
     nb = nbformat.v4.new_notebook()
     parameters = nbformat.v4.new_code_cell("data_path = None\nresults_dir = None")
     parameters.metadata["tags"] = ["parameters"]
-    nb.cells = [parameters, nbformat.v4.new_code_cell("raise RuntimeError('deliberate failure for the robustness test')")]
+    nb.cells = [
+        parameters,
+        nbformat.v4.new_code_cell("raise RuntimeError('deliberate failure for the robustness test')"),
+    ]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     target = folder / "01_broken.ipynb"
     nbformat.write(nb, target)
@@ -265,8 +274,17 @@ def test_a_failed_build_leaves_the_previous_book(robust, good_books, monkeypatch
     before = snapshot(out)
     broken = failing_chapter(robust["root"] / "failed")
     monkeypatch.setattr(pipeline, "chapter_notebooks", lambda *a, **k: [broken])
-    status = main(["build", "--data", str(robust["inputs"]["identified"]), "--ae", str(robust["inputs"]["ae"]),
-                   "--out", str(out)])
+    status = main(
+        [
+            "build",
+            "--data",
+            str(robust["inputs"]["identified"]),
+            "--ae",
+            str(robust["inputs"]["ae"]),
+            "--out",
+            str(out),
+        ]
+    )
     captured = capsys.readouterr()
     assert status == EXIT_FAILED
     assert f"chapter {broken.name} failed in cell" in captured.err
@@ -286,7 +304,9 @@ def test_a_killed_build_leaves_the_previous_book(robust, good_books):
     moment to write what it may, then the whole process group is ended."""
     out = previous_book(robust, good_books, "killed")
     before = snapshot(out)
-    proc = start_build(robust["inputs"]["identified"], robust["inputs"]["ae"], out, robust["root"] / "cache-killed")
+    proc = start_build(
+        robust["inputs"]["identified"], robust["inputs"]["ae"], out, robust["root"] / "cache-killed"
+    )
     seen = []
     deadline = time.monotonic() + 300
     staging = out.with_name(f".build.staging-{proc.pid}")
@@ -313,7 +333,9 @@ def test_a_killed_build_leaves_the_previous_book(robust, good_books):
 
 
 @pytest.mark.book
-def test_a_build_killed_between_its_two_renames_gets_the_previous_book_back(robust, good_books, monkeypatch, capsys):
+def test_a_build_killed_between_its_two_renames_gets_the_previous_book_back(
+    robust, good_books, monkeypatch, capsys
+):
     monkeypatch.setenv("LCNEC_CACHE_DIR", str(robust["root"] / "cache-swap"))
     folder = robust["root"] / "swap"
     folder.mkdir()
@@ -353,7 +375,9 @@ def _identifying_values(robust) -> list[str]:
 
 
 @pytest.mark.book
-@pytest.mark.parametrize("book", ["default", "identified_1", "identified_2", "small_arm", "no_deaths", "cache"])
+@pytest.mark.parametrize(
+    "book", ["default", "identified_1", "identified_2", "small_arm", "no_deaths", "cache"]
+)
 def test_no_identifier_in_any_built_file(robust, good_books, book):
     """Every file of the books, of the cache of executed chapters their builds filled, and
     of what a failed build leaves beside its output (``<out>-failed``)."""
@@ -418,10 +442,13 @@ def test_figures_carry_no_timestamp(good_books):
 
 
 @pytest.mark.book
-@pytest.mark.parametrize("book,warning", [
-    ("small_arm", f"group '{TREATMENT}' has only 2 patients (fewer than 3); the book is built"),
-    ("no_deaths", f"group '{TREATMENT}' has no deaths"),
-])
+@pytest.mark.parametrize(
+    "book,warning",
+    [
+        ("small_arm", f"group '{TREATMENT}' has only 2 patients (fewer than 3); the book is built"),
+        ("no_deaths", f"group '{TREATMENT}' has no deaths"),
+    ],
+)
 def test_a_warned_cohort_still_builds_and_says_why(robust, good_books, book, warning):
     status, output = robust["runs"][book]
     assert status == EXIT_OK, output[-3000:]

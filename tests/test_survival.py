@@ -151,8 +151,11 @@ def test_landmark_survival_vs_r():
     #    1    1.000000000000 1.0000000000000  1.000000000000
     #    5    0.583333333333 0.1801888910128  0.844068691657
     #    10   0.218750000000 0.0120652705672  0.592799039064
-    for t, s, lo, hi in [(1, 1.0, 1.0, 1.0), (5, 0.583333333333, 0.1801888910128, 0.844068691657),
-                         (10, 0.21875, 0.0120652705672, 0.592799039064)]:
+    for t, s, lo, hi in [
+        (1, 1.0, 1.0, 1.0),
+        (5, 0.583333333333, 0.1801888910128, 0.844068691657),
+        (10, 0.21875, 0.0120652705672, 0.592799039064),
+    ]:
         lm = sv.landmark_survival(T8, E8, t)
         assert lm.survival == pytest.approx(s, abs=1e-11)
         assert lm.ci_low == pytest.approx(lo, abs=1e-11)
@@ -170,12 +173,14 @@ def test_landmark_matches_lifelines_exponential_greenwood():
 
 
 def _two_groups(ref_times, ref_events, trt_times, trt_events, endpoint="os"):
-    return pd.DataFrame({
-        "patient_id": [f"p{i}" for i in range(len(ref_times) + len(trt_times))],
-        "group": ["Chemo"] * len(ref_times) + ["ICIs + Chemo"] * len(trt_times),
-        f"{endpoint}_months": list(ref_times) + list(trt_times),
-        f"{endpoint}_event": list(ref_events) + list(trt_events),
-    })
+    return pd.DataFrame(
+        {
+            "patient_id": [f"p{i}" for i in range(len(ref_times) + len(trt_times))],
+            "group": ["Chemo"] * len(ref_times) + ["ICIs + Chemo"] * len(trt_times),
+            f"{endpoint}_months": list(ref_times) + list(trt_times),
+            f"{endpoint}_event": list(ref_events) + list(trt_events),
+        }
+    )
 
 
 def test_logrank_hand_calculation_statsmodels_and_r():
@@ -197,8 +202,9 @@ def test_logrank_hand_calculation_statsmodels_and_r():
     assert lr.expected["treatment"] == pytest.approx(2.6)
     from statsmodels.duration.survfunc import survdiff
 
-    chi2, p = survdiff(np.array([1, 3, 5, 2, 4, 6.]), np.array([1, 1, 0, 1, 0, 1]),
-                       np.array([0, 0, 0, 1, 1, 1]))
+    chi2, p = survdiff(
+        np.array([1, 3, 5, 2, 4, 6.0]), np.array([1, 1, 0, 1, 0, 1]), np.array([0, 0, 0, 1, 1, 1])
+    )
     assert lr.chi2 == pytest.approx(chi2, rel=1e-12)
     assert lr.p == pytest.approx(p, rel=1e-12)
 
@@ -236,8 +242,9 @@ def test_rmst_difference_vs_r_rossi():
     from lifelines.datasets import load_rossi
 
     r = load_rossi()
-    cohort = pd.DataFrame({"group": np.where(r["fin"] == 1, "T", "R"),
-                           "os_months": r["week"], "os_event": r["arrest"]})
+    cohort = pd.DataFrame(
+        {"group": np.where(r["fin"] == 1, "T", "R"), "os_months": r["week"], "os_event": r["arrest"]}
+    )
     params = Parameters(reference_group="R", treatment_group="T")
     res = sv.rmst_difference(cohort, "os", params, tau=40)
     # R: summary(survfit(Surv(week, arrest) ~ 1, data = r[r$fin == g, ]), rmean = 40)$table
@@ -261,12 +268,14 @@ def test_rmst_difference_vs_r_rossi():
 def _cohort():
     rng = np.random.default_rng(7)
     n = 40
-    df = pd.DataFrame({
-        "patient_id": [f"p{i}" for i in range(n)],
-        "group": np.where(np.arange(n) < 20, "Chemo", "ICIs + Chemo"),
-        "os_months": np.round(rng.exponential(12, n), 1) + 0.1,
-        "os_event": (rng.random(n) < 0.8).astype(int),
-    })
+    df = pd.DataFrame(
+        {
+            "patient_id": [f"p{i}" for i in range(n)],
+            "group": np.where(np.arange(n) < 20, "Chemo", "ICIs + Chemo"),
+            "os_months": np.round(rng.exponential(12, n), 1) + 0.1,
+            "os_event": (rng.random(n) < 0.8).astype(int),
+        }
+    )
     df["pfs_months"] = np.round(df["os_months"] * rng.uniform(0.3, 1, n), 1)
     df["pfs_event"] = (rng.random(n) < 0.9).astype(int)
     return df
@@ -277,9 +286,16 @@ def test_survival_results_has_every_key_and_matches_summary():
     cohort = _cohort()
     res = survival_results(cohort, "pfs", params)
     assert set(res) == set(results_keys("pfs", params))
-    for key in ("pfs.median.reference", "pfs.median_ci_low.treatment", "pfs.median_ci_bc_high.reference",
-                "pfs.rate_12m.treatment", "pfs.rate_12m_ci_low.reference", "pfs.logrank.chi2",
-                "pfs.logrank.p", "pfs.events.treatment"):
+    for key in (
+        "pfs.median.reference",
+        "pfs.median_ci_low.treatment",
+        "pfs.median_ci_bc_high.reference",
+        "pfs.rate_12m.treatment",
+        "pfs.rate_12m_ci_low.reference",
+        "pfs.logrank.chi2",
+        "pfs.logrank.p",
+        "pfs.events.treatment",
+    ):
         assert key in res
     ref = cohort[cohort.group == "Chemo"]
     assert res["pfs.median.reference"] == sv.km_median(ref.pfs_months, ref.pfs_event)
@@ -333,11 +349,13 @@ def test_fit_km_per_role_with_group_labels():
 def test_fast_on_100000_rows():
     rng = np.random.default_rng(3)
     n = 100_000
-    cohort = pd.DataFrame({
-        "group": np.where(rng.random(n) < 0.5, "Chemo", "ICIs + Chemo"),
-        "os_months": np.round(rng.exponential(12, n), 2),
-        "os_event": (rng.random(n) < 0.7).astype(int),
-    })
+    cohort = pd.DataFrame(
+        {
+            "group": np.where(rng.random(n) < 0.5, "Chemo", "ICIs + Chemo"),
+            "os_months": np.round(rng.exponential(12, n), 2),
+            "os_event": (rng.random(n) < 0.7).astype(int),
+        }
+    )
     start = time.perf_counter()
     res = survival_results(cohort, "os", Parameters())
     sv.reverse_km_followup(cohort.os_months, cohort.os_event)
@@ -350,8 +368,7 @@ def test_followup_results_pools_both_arms():
     cohort = _two_groups([2, 3, 4, 4], [1, 0, 1, 1], [6, 7, 9, 11], [1, 0, 1, 0])
     # the same 8 patients as the hand example: reverse KM median 11
     assert followup_results(cohort, Parameters()) == {"followup.median": 11.0}
-    assert followup_results(cohort.drop(columns="os_event"), Parameters()) == {
-        "followup.median": None}
+    assert followup_results(cohort.drop(columns="os_event"), Parameters()) == {"followup.median": None}
 
 
 def test_total_landmark_ci_keys_use_pooled_curve():

@@ -29,9 +29,12 @@ def test_grid_points_are_every_combination_with_default(tmp_path):
     path.write_text(GRID)
     points = grid_points(read_grid(path))
     assert points == [
-        {"landmark_months": 6, "covariates": ["age", "ecog"]}, {"landmark_months": 6},
-        {"landmark_months": 12, "covariates": ["age", "ecog"]}, {"landmark_months": 12},
-        {"landmark_months": 24, "covariates": ["age", "ecog"]}, {"landmark_months": 24},
+        {"landmark_months": 6, "covariates": ["age", "ecog"]},
+        {"landmark_months": 6},
+        {"landmark_months": 12, "covariates": ["age", "ecog"]},
+        {"landmark_months": 12},
+        {"landmark_months": 24, "covariates": ["age", "ecog"]},
+        {"landmark_months": 24},
     ]
     with pytest.raises(SweepError):
         grid_points({"results_dir": ["x"]})
@@ -43,10 +46,20 @@ def test_sweep_on_a_local_dask_cluster_equals_the_local_run(tmp_path, capsys):
     grid.write_text(GRID)
     assert main(["sweep", "--grid", str(grid), "--out", str(tmp_path / "local"), "--jobs", "2"]) == EXIT_OK
     local = json.loads((tmp_path / "local" / "sweep.json").read_text())
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
-        status = main(["sweep", "--grid", str(grid), "--out", str(tmp_path / "dask"),
-                       "--scheduler", cluster.scheduler_address])
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        status = main(
+            [
+                "sweep",
+                "--grid",
+                str(grid),
+                "--out",
+                str(tmp_path / "dask"),
+                "--scheduler",
+                cluster.scheduler_address,
+            ]
+        )
         assert status == EXIT_OK
         # the tasks ran on the cluster's workers
         with distributed.Client(cluster.scheduler_address) as client:
@@ -60,9 +73,15 @@ def test_sweep_on_a_local_dask_cluster_equals_the_local_run(tmp_path, capsys):
     by_point = {(r["landmark_months"], r["covariates"]): r for r in local}
     assert by_point[(12, "age,ecog")]["os.landmark_rate.treatment"] is not None
     # the landmark changes the landmark rate, the covariate set the adjusted HR, nothing else
-    assert by_point[(6, "age,ecog")]["os.landmark_rate.treatment"] != by_point[(24, "age,ecog")]["os.landmark_rate.treatment"]
-    assert by_point[(6, "age,ecog")]["os.cox_univariable.hr"] == by_point[(24, "age,ecog")]["os.cox_univariable.hr"]
-    full = [r for r in local if r["covariates"] != "age,ecog"][0]
+    assert (
+        by_point[(6, "age,ecog")]["os.landmark_rate.treatment"]
+        != by_point[(24, "age,ecog")]["os.landmark_rate.treatment"]
+    )
+    assert (
+        by_point[(6, "age,ecog")]["os.cox_univariable.hr"]
+        == by_point[(24, "age,ecog")]["os.cox_univariable.hr"]
+    )
+    full = next(r for r in local if r["covariates"] != "age,ecog")
     assert full["os.cox_multivariable.hr"] != by_point[(6, "age,ecog")]["os.cox_multivariable.hr"]
 
 

@@ -37,9 +37,16 @@ def paper_cohort() -> pd.DataFrame:
 
     d = {"patient_id": [f"P{i:03d}" for i in range(31)], "group": [TRT] * 14 + [REF] * 17}
     for col, (a, b) in {
-        "met_bone": (2, 4), "met_liver": (3, 4), "met_brain": (3, 4), "met_adrenal": (1, 1),
-        "met_pleura": (4, 4), "met_intrapulmonary": (5, 2), "met_other": (3, 0),
-        "smoking": (12, 14), "thoracic_rt": (1, 2), "ongoing_treatment": (3, 3),
+        "met_bone": (2, 4),
+        "met_liver": (3, 4),
+        "met_brain": (3, 4),
+        "met_adrenal": (1, 1),
+        "met_pleura": (4, 4),
+        "met_intrapulmonary": (5, 2),
+        "met_other": (3, 0),
+        "smoking": (12, 14),
+        "thoracic_rt": (1, 2),
+        "ongoing_treatment": (3, 3),
     }.items():
         d[col] = arms(a, b)
     d["sex"] = ["Male"] * 12 + ["Female"] * 2 + ["Male"] * 16 + ["Female"]
@@ -88,11 +95,12 @@ def test_fisher_p_intrapulmonary_5_of_14_vs_2_of_17_equals_hypergeometric_sum():
     assert fisher_p(5, 14, 2, 17) == pytest.approx(hand, rel=1e-12)
 
 
-@pytest.mark.parametrize("a,n1,c,n2", [(12, 14, 10, 17), (12, 14, 16, 17), (7, 14, 5, 17),
-                                       (12, 14, 13, 17), (3, 14, 0, 17), (0, 5, 0, 6)])
+@pytest.mark.parametrize(
+    "a,n1,c,n2",
+    [(12, 14, 10, 17), (12, 14, 16, 17), (7, 14, 5, 17), (12, 14, 13, 17), (3, 14, 0, 17), (0, 5, 0, 6)],
+)
 def test_fisher_p_matches_enumeration(a, n1, c, n2):
-    assert fisher_p(a, n1, c, n2) == pytest.approx(hypergeometric_two_sided_p(a, n1, c, n2),
-                                                     rel=1e-9)
+    assert fisher_p(a, n1, c, n2) == pytest.approx(hypergeometric_two_sided_p(a, n1, c, n2), rel=1e-9)
 
 
 def test_fisher_p_is_none_when_an_arm_has_no_known_value():
@@ -112,8 +120,9 @@ def ffh_by_brute_force(t: list[int], r: list[int]) -> float:
     return sum(prob(x) for x in tables if prob(x) <= p_obs * (1 + 1e-7))
 
 
-@pytest.mark.parametrize("t,r", [([12, 1, 1], [15, 1, 1]), ([10, 1, 3], [5, 8, 4]),
-                                 ([3, 0, 2, 1], [1, 4, 0, 2])])
+@pytest.mark.parametrize(
+    "t,r", [([12, 1, 1], [15, 1, 1]), ([10, 1, 3], [5, 8, 4]), ([3, 0, 2, 1], [1, 4, 0, 2])]
+)
 def test_fisher_freeman_halton_equals_enumeration(t, r):
     p, name = fisher_freeman_halton_p(t, r)
     assert name == "Fisher-Freeman-Halton"
@@ -122,8 +131,9 @@ def test_fisher_freeman_halton_equals_enumeration(t, r):
 
 def test_fisher_freeman_halton_agrees_with_scipy_monte_carlo():
     table = np.array([[10, 1, 3], [5, 8, 4]])
-    mc = stats.fisher_exact(table, method=stats.MonteCarloMethod(
-        n_resamples=100_000, rng=np.random.default_rng(7))).pvalue
+    mc = stats.fisher_exact(
+        table, method=stats.MonteCarloMethod(n_resamples=100_000, rng=np.random.default_rng(7))
+    ).pvalue
     assert fisher_freeman_halton_p(table[0], table[1])[0] == pytest.approx(mc, abs=0.003)
 
 
@@ -137,7 +147,8 @@ def test_fisher_freeman_halton_large_table_falls_back_to_chi_square():
 def test_baseline_intrapulmonary_row_uses_fisher(cohort, params):
     res = T.baseline_table(cohort, params).results()
     assert res["baseline.met_intrapulmonary.p"] == pytest.approx(
-        hypergeometric_two_sided_p(5, 14, 2, 17), rel=1e-12)
+        hypergeometric_two_sided_p(5, 14, 2, 17), rel=1e-12
+    )
     assert res["baseline.met_intrapulmonary.n.treatment"] == 5
     assert res["baseline.met_intrapulmonary.pct.treatment"] == pytest.approx(5 / 14)
     assert res["baseline.met_intrapulmonary.n.total"] == 7
@@ -189,8 +200,11 @@ def test_lab_rows_use_weibull_quartiles(cohort, params):
     cohort.loc[ref_idx, "ldh"] = [2, 4, 7, 8, 11, 15, 20]
     table = T.baseline_table(cohort, params)
     res = table.results()
-    assert (res["baseline.ldh.q1.treatment"], res["baseline.ldh.median.treatment"],
-            res["baseline.ldh.q3.treatment"]) == pytest.approx((2.5, 6.0, 11.75))
+    assert (
+        res["baseline.ldh.q1.treatment"],
+        res["baseline.ldh.median.treatment"],
+        res["baseline.ldh.q3.treatment"],
+    ) == pytest.approx((2.5, 6.0, 11.75))
     assert (res["baseline.ldh.q1.reference"], res["baseline.ldh.q3.reference"]) == (4.0, 15.0)
     row = table.data.set_index("key").loc["ldh"]
     assert row["n_missing"] == 31 - 13 and row["note"] == "18 missing"
@@ -217,7 +231,9 @@ def test_student_t_reproduces_paper_age_p():
     assert round(student, 3) == 0.034
     assert round(welch, 3) == 0.031
     # at the rounded printed means both are ~0.03: 0.036 (Student), 0.033 (Welch)
-    assert stats.ttest_ind_from_stats(70.4, 7.01, 14, 64.1, 8.63, 17).pvalue == pytest.approx(0.0361, abs=1e-4)
+    assert stats.ttest_ind_from_stats(70.4, 7.01, 14, 64.1, 8.63, 17).pvalue == pytest.approx(
+        0.0361, abs=1e-4
+    )
 
 
 def test_age_row_is_pooled_variance_t_by_hand(cohort, params):
@@ -266,13 +282,45 @@ def test_mann_whitney_none_without_data():
 # ------------------------------------------------------------ baseline table
 
 
-TABLE2_ROWS = ["age_ge65", "sex_male", "ecog_0_1", "smoking", "met_bone", "met_liver", "met_brain",
-               "met_adrenal", "met_pleura", "met_intrapulmonary", "met_other",
-               "chemo_regimen_ep_ec_el", "chemo_regimen_ip", "chemo_regimen_tp", "thoracic_rt"]
-TABLE2_P = ["age", "age_ge65", "sex", "ecog", "smoking", "met_bone", "met_liver", "met_brain",
-            "met_adrenal", "met_pleura", "met_intrapulmonary", "chemo_regimen_ep_ec_el",
-            "chemo_regimen_ip", "chemo_regimen_tp", "thoracic_rt", "ldh", "sodium", "cea",
-            "progrp", "nse"]
+TABLE2_ROWS = [
+    "age_ge65",
+    "sex_male",
+    "ecog_0_1",
+    "smoking",
+    "met_bone",
+    "met_liver",
+    "met_brain",
+    "met_adrenal",
+    "met_pleura",
+    "met_intrapulmonary",
+    "met_other",
+    "chemo_regimen_ep_ec_el",
+    "chemo_regimen_ip",
+    "chemo_regimen_tp",
+    "thoracic_rt",
+]
+TABLE2_P = [
+    "age",
+    "age_ge65",
+    "sex",
+    "ecog",
+    "smoking",
+    "met_bone",
+    "met_liver",
+    "met_brain",
+    "met_adrenal",
+    "met_pleura",
+    "met_intrapulmonary",
+    "chemo_regimen_ep_ec_el",
+    "chemo_regimen_ip",
+    "chemo_regimen_tp",
+    "thoracic_rt",
+    "ldh",
+    "sodium",
+    "cea",
+    "progrp",
+    "nse",
+]
 ARM_KEYS = ("total", "reference", "treatment")
 
 
@@ -280,8 +328,12 @@ def expected_baseline_keys() -> set[str]:
     keys = {f"baseline.{r}.{s}.{a}" for r in TABLE2_ROWS for s in ("n", "pct") for a in ARM_KEYS}
     keys |= {f"baseline.{p}.p" for p in TABLE2_P + ["met_other", "chemo_regimen"]}
     keys |= {f"baseline.age.{s}.{a}" for s in ("mean", "sd") for a in ARM_KEYS}
-    keys |= {f"baseline.{lab}.{s}.{a}" for lab in ("ldh", "sodium", "cea", "progrp", "nse")
-             for s in ("median", "q1", "q3") for a in ARM_KEYS}
+    keys |= {
+        f"baseline.{lab}.{s}.{a}"
+        for lab in ("ldh", "sodium", "cea", "progrp", "nse")
+        for s in ("median", "q1", "q3")
+        for a in ARM_KEYS
+    }
     return keys
 
 
@@ -315,8 +367,7 @@ def test_arm_labels_come_from_params(cohort):
     assert table.n == {"total": 31, "reference": 17, "treatment": 14}
     assert "Experimental (n=14)" in table.formatted().columns
     # swapping the roles swaps the arms
-    swapped = T.baseline_table(cohort, Parameters(reference_group="Experimental",
-                                                  treatment_group="Control"))
+    swapped = T.baseline_table(cohort, Parameters(reference_group="Experimental", treatment_group="Control"))
     assert swapped.results()["baseline.met_other.n.reference"] == 3
 
 
@@ -328,8 +379,17 @@ def test_rows_of_other_groups_are_left_out_with_a_note(cohort, params):
 
 
 def test_absent_optional_columns_do_not_crash_and_say_so(cohort, params):
-    slim = cohort.drop(columns=["age", "ldh", "chemo_regimen", "met_other", "best_response",
-                                "ici_class", "ongoing_treatment"])
+    slim = cohort.drop(
+        columns=[
+            "age",
+            "ldh",
+            "chemo_regimen",
+            "met_other",
+            "best_response",
+            "ici_class",
+            "ongoing_treatment",
+        ]
+    )
     table = T.baseline_table(slim, params)
     res = table.results()
     assert expected_baseline_keys() <= set(res)
@@ -392,11 +452,13 @@ def test_other_regimen_levels_appear_as_they_are(cohort, params):
 def small_response_cohort() -> pd.DataFrame:
     trt = ["CR", "PR", "PR", "PR", "SD", "SD", "PD", "PD", "PD", "NE"]
     ref = ["PR", "PR", "SD", "SD", "SD", "PD", "PD", "PD", "PD", "PD", None]
-    return pd.DataFrame({
-        "patient_id": [f"R{i}" for i in range(21)],
-        "group": ["Arm B"] * 10 + ["Arm A"] * 11,
-        "best_response": trt + ref,
-    })
+    return pd.DataFrame(
+        {
+            "patient_id": [f"R{i}" for i in range(21)],
+            "group": ["Arm B"] * 10 + ["Arm A"] * 11,
+            "best_response": trt + ref,
+        }
+    )
 
 
 def test_response_table_known_orr_dcr():
@@ -413,8 +475,9 @@ def test_response_table_known_orr_dcr():
     assert res["response.dcr.p"] == pytest.approx(hypergeometric_two_sided_p(6, 10, 5, 10))
     lo = stats.beta.ppf(0.025, 4, 7)
     hi = stats.beta.ppf(0.975, 5, 6)
-    assert (res["response.orr.ci_low.treatment"], res["response.orr.ci_high.treatment"]) == \
-        pytest.approx((lo, hi))
+    assert (res["response.orr.ci_low.treatment"], res["response.orr.ci_high.treatment"]) == pytest.approx(
+        (lo, hi)
+    )
     assert any("missing for 1" in n for n in table.notes)
     f = table.formatted().set_index("Response")
     assert f.loc["ORR, % (95% CI)", "Arm B (n=10)"].startswith("40.0 (")
@@ -441,13 +504,22 @@ def test_response_paper_numbers(cohort, params):
 
 
 def paper_ae() -> pd.DataFrame:
-    return pd.DataFrame({
-        "patient_id": ["P000", "P001", "P001", "P002", "P003", "P020", "P004"],
-        "term": ["Hypothyroidism", "Hypothyroidism", "Hypothyroidism", "Interstitial lung disease",
-                 "Hepatitis", "Neutrophil count decreased", "Nausea"],
-        "grade": [1, 1, 2, 2, 1, 3, 1],
-        "immune_related": [1, 1, 1, 1, 1, 0, 0],
-    })
+    return pd.DataFrame(
+        {
+            "patient_id": ["P000", "P001", "P001", "P002", "P003", "P020", "P004"],
+            "term": [
+                "Hypothyroidism",
+                "Hypothyroidism",
+                "Hypothyroidism",
+                "Interstitial lung disease",
+                "Hepatitis",
+                "Neutrophil count decreased",
+                "Nausea",
+            ],
+            "grade": [1, 1, 2, 2, 1, 3, 1],
+            "immune_related": [1, 1, 1, 1, 1, 0, 0],
+        }
+    )
 
 
 def test_safety_counts_patients_once_per_term_at_worst_grade(cohort, params):
@@ -470,8 +542,12 @@ def test_safety_counts_patients_once_per_term_at_worst_grade(cohort, params):
 def test_safety_without_ae_table(cohort, params):
     s = T.safety_tables(cohort, None, params)
     res = s.results()
-    for key in ("safety.irae_any.treatment", "safety.irae_any.n.treatment",
-                "safety.grade3plus.n.treatment", "safety.irae.hypothyroidism.n.treatment"):
+    for key in (
+        "safety.irae_any.treatment",
+        "safety.irae_any.n.treatment",
+        "safety.grade3plus.n.treatment",
+        "safety.irae.hypothyroidism.n.treatment",
+    ):
         assert key in res and res[key] is None
     assert any("No adverse-event table" in n for n in s.notes)
     assert "No adverse-event table" in s.formatted()["irae"].iloc[0, 0]
@@ -509,11 +585,13 @@ def test_missingness_table_lists_absent_and_missing(cohort):
 
 def test_data_dictionary_summary_from_yaml(tmp_path, cohort):
     yaml = pytest.importorskip("yaml")
-    doc = {"columns": {
-        "patient_id": {"type": "text", "unit": None, "meaning": "pseudonymous id", "required": True},
-        "age": {"type": "number", "unit": "years", "meaning": "age at start", "required": False},
-        "pfs_months": {"type": "number", "unit": "months", "meaning": "PFS", "required": False},
-    }}
+    doc = {
+        "columns": {
+            "patient_id": {"type": "text", "unit": None, "meaning": "pseudonymous id", "required": True},
+            "age": {"type": "number", "unit": "years", "meaning": "age at start", "required": False},
+            "pfs_months": {"type": "number", "unit": "months", "meaning": "PFS", "required": False},
+        }
+    }
     path = tmp_path / "data_dictionary.yaml"
     path.write_text(yaml.safe_dump(doc))
     out = T.data_dictionary_summary(cohort, path).set_index("column")
@@ -528,9 +606,18 @@ def test_data_dictionary_summary_from_yaml(tmp_path, cohort):
 # ---------------------------------------------------------------- formatting
 
 
-@pytest.mark.parametrize("p,text", [(0.0336, "0.034"), (0.00049, "<0.001"), (0.001, "0.001"),
-                                    (0.99996, "1.000"), (1.0, "1.000"), (None, "—"),
-                                    (float("nan"), "—")])
+@pytest.mark.parametrize(
+    "p,text",
+    [
+        (0.0336, "0.034"),
+        (0.00049, "<0.001"),
+        (0.001, "0.001"),
+        (0.99996, "1.000"),
+        (1.0, "1.000"),
+        (None, "—"),
+        (float("nan"), "—"),
+    ],
+)
 def test_format_p(p, text):
     assert format_p(p) == text
 
@@ -561,8 +648,13 @@ def test_style_table_gives_only_sentence_columns_a_readable_width():
     # a Note column is not squeezed to a few words by long identifiers beside it; others keep auto width
     import re
 
-    df = pd.DataFrame({"Target": ["os.cox_multivariable.ci_high"], "Achieved": ["1.22"],
-                       "Note": ["a sentence long enough to wrap over several lines of a narrow column"]})
+    df = pd.DataFrame(
+        {
+            "Target": ["os.cox_multivariable.ci_high"],
+            "Achieved": ["1.22"],
+            "Note": ["a sentence long enough to wrap over several lines of a narrow column"],
+        }
+    )
     rules = dict(re.findall(r"td\.(col\d) \{([^}]*)\}", T.style_table(df).to_html()))
     assert "min-width: 24em" in rules["col2"]
     assert "min-width" not in rules["col0"] and "min-width" not in rules["col1"]
@@ -574,8 +666,14 @@ def test_style_table_gives_only_sentence_columns_a_readable_width():
 def test_tables_are_fast_on_100000_rows(cohort, params):
     big = pd.concat([cohort] * 3226, ignore_index=True)
     big["patient_id"] = [f"X{i}" for i in range(len(big))]
-    ae = pd.DataFrame({"patient_id": big["patient_id"].iloc[::7].to_numpy(),
-                       "term": "Hypothyroidism", "grade": 2, "immune_related": 1})
+    ae = pd.DataFrame(
+        {
+            "patient_id": big["patient_id"].iloc[::7].to_numpy(),
+            "term": "Hypothyroidism",
+            "grade": 2,
+            "immune_related": 1,
+        }
+    )
     start = time.perf_counter()
     T.baseline_table(big, params).results()
     T.response_table(big, params).results()
@@ -598,8 +696,12 @@ def test_tables_emit_no_warnings_on_degenerate_cohorts(cohort, params):
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for data in (cohort, cohort[cohort["group"] == REF], cohort.iloc[:0],
-                     cohort.drop(columns=["age", "ldh", "best_response", "chemo_regimen"])):
+        for data in (
+            cohort,
+            cohort[cohort["group"] == REF],
+            cohort.iloc[:0],
+            cohort.drop(columns=["age", "ldh", "best_response", "chemo_regimen"]),
+        ):
             for table in (T.baseline_table(data, params), T.response_table(data, params)):
                 table.results()
                 table._repr_html_()

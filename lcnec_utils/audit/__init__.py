@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from lcnec_utils._lazy import exports
 
 if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without pandas)
+    from lcnec_utils.audit import consistency
     from lcnec_utils.audit.compare import (
         FAILING,
         NOTEBOOKS_DIR,
@@ -51,7 +52,6 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         load_tolerances,
         tolerance_for,
     )
-    from lcnec_utils.audit import consistency
 
 __all__, __getattr__, __dir__ = exports(
     __name__,

@@ -1,11 +1,11 @@
-"""Published against reproduced: one row per printed number, with its status.
-"""
+"""Published against reproduced: one row per printed number, with its status."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from lcnec_utils.audit.consistency.findings import (
     Finding,
@@ -90,17 +90,26 @@ def compare_entry(
     limit = tolerance.limit(dec)
     half = 0.5 * 10**-dec
     out: dict[str, Any] = {
-        "book": book, "difference": None, "tolerance": tolerance.text(dec), "tolerance_value": limit,
-        "tolerance_rule": tolerance.pattern, "corrected": None, "reason": "",
+        "book": book,
+        "difference": None,
+        "tolerance": tolerance.text(dec),
+        "tolerance_value": limit,
+        "tolerance_rule": tolerance.pattern,
+        "corrected": None,
+        "reason": "",
     }
     if book is None:
-        why = "no counterpart in results.json" if key not in results else "the book could not compute it (null)"
+        why = (
+            "no counterpart in results.json" if key not in results else "the book could not compute it (null)"
+        )
         out.update(status="not computed", reason=why)
         return out
     if entry["value"] is None:
         holds = _bound_holds(book, entry["bound"])
         if holds:
-            out.update(status="reproduced", reason=f"the book's value satisfies the printed bound {entry['bound']}")
+            out.update(
+                status="reproduced", reason=f"the book's value satisfies the printed bound {entry['bound']}"
+            )
             return out
         published = None
     else:
@@ -117,23 +126,31 @@ def compare_entry(
     wrong = [f for f in findings if f.paper_wrong]
     if wrong:
         ids = ", ".join(f.id for f in wrong)
-        corrected = next((f.corrected[ref(key, variant)] for f in wrong if ref(key, variant) in f.corrected), None)
+        corrected = next(
+            (f.corrected[ref(key, variant)] for f in wrong if ref(key, variant) in f.corrected), None
+        )
         if corrected is not None:
             out["corrected"] = corrected
             c_limit = limit if limit is not None else half
             if abs(book - corrected) <= max(c_limit, half) + 1e-9:
-                out.update(status="paper inconsistent",
-                           reason=f"the paper's own numbers give {corrected:g} ({ids}); the book agrees with that")
+                out.update(
+                    status="paper inconsistent",
+                    reason=f"the paper's own numbers give {corrected:g} ({ids}); the book agrees with that",
+                )
             else:
-                out.update(status="differs" if limit is not None else "not targeted",
-                           reason=f"the paper's own numbers give {corrected:g} ({ids}); the book is "
-                                  f"{book - corrected:+.4g} from that")
+                out.update(
+                    status="differs" if limit is not None else "not targeted",
+                    reason=f"the paper's own numbers give {corrected:g} ({ids}); the book is "
+                    f"{book - corrected:+.4g} from that",
+                )
             return out
         out.update(status="paper inconsistent", reason=f"the printed value cannot be right ({ids})")
         return out
     if published is None:
-        out.update(status="differs" if limit is not None else "not targeted",
-                   reason=f"the book's value does not satisfy the printed bound {entry['bound']}")
+        out.update(
+            status="differs" if limit is not None else "not targeted",
+            reason=f"the book's value does not satisfy the printed bound {entry['bound']}",
+        )
         return out
     if limit is None:
         out.update(status="not targeted", reason="beyond rounding; the key has no tolerance")
@@ -172,20 +189,22 @@ def published_vs_reproduced(
         page = pages.get(chapter) if chapter else None
         related = by_ref.get(ref(key, variant), [])
         cmp = compare_entry(e, results, tolerance_for(key, rules), related)
-        rows.append({
-            "id": f"P{i:03d}",
-            "group": (e.get("source") or {}).get("where", ""),
-            "where": where_text(e),
-            "key": key,
-            "variant": variant,
-            "meaning": meta.get("meaning", ""),
-            "unit": e["unit"],
-            "decimals": int(e["decimals"]),
-            "published": e["value"],
-            "published_text": _printed(e),
-            **cmp,
-            "chapter": chapter,
-            "link": f"{page}.html" if page else None,
-            "findings": [f.id for f in related],
-        })
+        rows.append(
+            {
+                "id": f"P{i:03d}",
+                "group": (e.get("source") or {}).get("where", ""),
+                "where": where_text(e),
+                "key": key,
+                "variant": variant,
+                "meaning": meta.get("meaning", ""),
+                "unit": e["unit"],
+                "decimals": int(e["decimals"]),
+                "published": e["value"],
+                "published_text": _printed(e),
+                **cmp,
+                "chapter": chapter,
+                "link": f"{page}.html" if page else None,
+                "findings": [f.id for f in related],
+            }
+        )
     return rows

@@ -7,7 +7,8 @@ number-by-number comparison is the audit chapter's job.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -40,7 +41,9 @@ def headline_table(results: Mapping[str, Any], published: Mapping[str, Any]) -> 
         rows.append(
             {
                 "Quantity": label,
-                "Published study": format_value(None if paper is None else paper * factor, fmt, "not reported"),
+                "Published study": format_value(
+                    None if paper is None else paper * factor, fmt, "not reported"
+                ),
                 "This book": format_value(results.get(key), fmt, "not available"),
             }
         )

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from lcnec_utils.audit.compare import (
     FAILING,
@@ -138,7 +139,7 @@ def _build_parameters(out_dir: Path) -> dict[str, Any] | None:
     for nb_path in sorted((out_dir / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         try:
             nb = nbformat.read(nb_path, as_version=4)
-        except Exception:  # noqa: BLE001 - an unreadable notebook just leaves it unknown
+        except Exception:
             continue
         params = (nb.metadata.get("papermill") or {}).get("parameters")
         if params:
@@ -184,7 +185,9 @@ def audit_command(out_dir: str | Path = "build", stream=None) -> int:
     out_dir = Path(out_dir)
     results_path = out_dir / "results.json"
     if not results_path.is_file():
-        print(f"error: no results.json in {out_dir}; run `lcnec build --out {out_dir}` first", file=sys.stderr)
+        print(
+            f"error: no results.json in {out_dir}; run `lcnec build --out {out_dir}` first", file=sys.stderr
+        )
         return 2
     results = json.loads(results_path.read_text())
     params = _build_parameters(out_dir)

@@ -1,10 +1,10 @@
-"""The audit's HTML tables for the audit chapter: published vs reproduced, the consistency findings, summaries.
-"""
+"""The audit's HTML tables for the audit chapter: published vs reproduced, the consistency findings, summaries."""
 
 from __future__ import annotations
 
 import html
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from lcnec_utils.audit.compare import STATUSES, _fmt_num
 from lcnec_utils.audit.consistency.findings import (
@@ -13,19 +13,34 @@ from lcnec_utils.audit.consistency.findings import (
 )
 
 #: Order of the groups ("where" in the paper) in the chapter.
-GROUP_ORDER = ("Table 2", "Table 3", "Table 4", "Section 3.1", "Section 3.2", "Section 3.3", "Discussion", "Figure 1")
+GROUP_ORDER = (
+    "Table 2",
+    "Table 3",
+    "Table 4",
+    "Section 3.1",
+    "Section 3.2",
+    "Section 3.3",
+    "Discussion",
+    "Figure 1",
+)
 
 
 def _cell(text: Any) -> str:
     return "" if text is None else html.escape(str(text))
 
 
-def html_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str]], caption: str | None = None,
-               link_column: str | None = None, number_columns: Sequence[str] = (),
-               min_widths: Mapping[str, str] | None = None) -> str:
+def html_table(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    caption: str | None = None,
+    link_column: str | None = None,
+    number_columns: Sequence[str] = (),
+    min_widths: Mapping[str, str] | None = None,
+) -> str:
     """A plain HTML table in the book's table style; ``link_column`` cells link to the row's ``link``."""
     head = "".join(
-        f'<th style="text-align:{"right" if f in number_columns else "left"}">{_cell(label)}</th>' for f, label in columns
+        f'<th style="text-align:{"right" if f in number_columns else "left"}">{_cell(label)}</th>'
+        for f, label in columns
     )
     body = []
     for r in rows:
@@ -34,13 +49,19 @@ def html_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, s
             text = r.get(f)
             align = "right" if f in number_columns else "left"
             width = f";min-width:{min_widths[f]}" if min_widths and f in min_widths else ""
-            style = f' style="text-align:{align}{";white-space:nowrap" if f in number_columns else ""}{width}"'
+            style = (
+                f' style="text-align:{align}{";white-space:nowrap" if f in number_columns else ""}{width}"'
+            )
             if f == link_column and r.get("link"):
                 cells.append(f'<td{style}><a href="{html.escape(r["link"])}">{_cell(text)}</a></td>')
             else:
                 cells.append(f"<td{style}>{_cell(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    cap = f'<caption style="caption-side:top;text-align:left;font-weight:bold">{_cell(caption)}</caption>' if caption else ""
+    cap = (
+        f'<caption style="caption-side:top;text-align:left;font-weight:bold">{_cell(caption)}</caption>'
+        if caption
+        else ""
+    )
     return (
         '<div class="lcnec-table lcnec-table-wrap" style="overflow-x:auto;max-width:100%">'
         f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
@@ -50,7 +71,9 @@ def html_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, s
 def findings_html(rows: Sequence[Mapping[str, Any]], caption: str | None = None) -> str:
     """Findings as a table: id, what (with where), expected, reported, severity; the explanation below, full width."""
     colours = {"high": "#b2182b", "medium": "#d6604d", "low": "#8c6d1f", "none": "#1b7837"}
-    head = "".join(f'<th style="text-align:left">{h}</th>' for h in ("#", "What", "Expected", "Reported", "Severity"))
+    head = "".join(
+        f'<th style="text-align:left">{h}</th>' for h in ("#", "What", "Expected", "Reported", "Severity")
+    )
     body = []
     for f in rows:
         sev = f["severity"]
@@ -66,7 +89,11 @@ def findings_html(rows: Sequence[Mapping[str, Any]], caption: str | None = None)
         )
     if not rows:
         body.append('<tr><td colspan="5">No finding: every check of this kind is consistent.</td></tr>')
-    cap = f'<caption style="caption-side:top;text-align:left;font-weight:bold">{_cell(caption)}</caption>' if caption else ""
+    cap = (
+        f'<caption style="caption-side:top;text-align:left;font-weight:bold">{_cell(caption)}</caption>'
+        if caption
+        else ""
+    )
     return (
         '<div class="lcnec-table lcnec-table-wrap" style="overflow-x:auto;max-width:100%">'
         f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
@@ -79,7 +106,7 @@ def _display_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         d = dict(r)
         where = r["where"]
         if r["group"] and where.startswith(r["group"]):
-            where = where[len(r["group"]):].lstrip(",: ") or where
+            where = where[len(r["group"]) :].lstrip(",: ") or where
         d["where_text"] = where
         d["key_text"] = r["key"] + (f" ({r['variant']})" if r["variant"] else "")
         count = r["unit"] == "count"
@@ -97,21 +124,34 @@ def _display_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             d["difference_text"] = f"{r['difference']:+.{max(r['decimals'] + 2, 2)}f}"
         d["tolerance_short"] = "rounding" if "(rounding)" in r["tolerance"] else r["tolerance"]
         d["chapter_text"] = r["chapter"] or ""
-        d["status_text"] = r["status"] + (f" ({', '.join(r['findings'])})" if r["findings"] and r["status"] == "paper inconsistent" else "")
+        d["status_text"] = r["status"] + (
+            f" ({', '.join(r['findings'])})" if r["findings"] and r["status"] == "paper inconsistent" else ""
+        )
         out.append(d)
     return out
 
 
 PVR_COLUMNS = [
-    ("id", "#"), ("where_text", "Where in the paper"), ("key_text", "Key"), ("published_text", "Published"),
-    ("book_text", "Book"), ("difference_text", "Difference"), ("tolerance", "Tolerance"),
-    ("status_text", "Status"), ("chapter_text", "Chapter"),
+    ("id", "#"),
+    ("where_text", "Where in the paper"),
+    ("key_text", "Key"),
+    ("published_text", "Published"),
+    ("book_text", "Book"),
+    ("difference_text", "Difference"),
+    ("tolerance", "Tolerance"),
+    ("status_text", "Status"),
+    ("chapter_text", "Chapter"),
 ]
 
 
 FINDING_COLUMNS = [
-    ("id", "#"), ("what", "What"), ("where", "Where"), ("expected", "Expected"), ("reported", "Reported"),
-    ("severity", "Severity"), ("explanation", "Why"),
+    ("id", "#"),
+    ("what", "What"),
+    ("where", "Where"),
+    ("expected", "Expected"),
+    ("reported", "Reported"),
+    ("severity", "Severity"),
+    ("explanation", "Why"),
 ]
 
 
@@ -121,8 +161,13 @@ def groups_of(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 STATUS_COLOURS = {
-    "reproduced": "#1b7837", "within rounding": "#1b7837", "within tolerance": "#5aae61",
-    "paper inconsistent": "#8c6d1f", "differs": "#b2182b", "not targeted": "#555", "not computed": "#555",
+    "reproduced": "#1b7837",
+    "within rounding": "#1b7837",
+    "within tolerance": "#5aae61",
+    "paper inconsistent": "#8c6d1f",
+    "differs": "#b2182b",
+    "not targeted": "#555",
+    "not computed": "#555",
 }
 
 
@@ -134,14 +179,25 @@ def published_table_html(audit: Mapping[str, Any], group: str) -> str:
     the chapter that computes the number.
     """
     rows = _display_rows([r for r in audit["published_vs_reproduced"] if r["group"] == group])
-    heads = [("#", "left"), ("Where in the paper", "left"), ("Published", "right"), ("Book", "right"),
-             ("Status", "left"), ("Difference", "right"), ("Tolerance", "left"), ("Chapter", "left")]
+    heads = [
+        ("#", "left"),
+        ("Where in the paper", "left"),
+        ("Published", "right"),
+        ("Book", "right"),
+        ("Status", "left"),
+        ("Difference", "right"),
+        ("Tolerance", "left"),
+        ("Chapter", "left"),
+    ]
     head = "".join(f'<th style="text-align:{a}">{h}</th>' for h, a in heads)
     body = []
     num = 'style="text-align:right;white-space:nowrap"'
     for r in rows:
-        chapter = (f'<a href="{html.escape(r["link"])}">{_cell(r["chapter_text"])}</a>'
-                   if r.get("link") else _cell(r["chapter_text"]))
+        chapter = (
+            f'<a href="{html.escape(r["link"])}">{_cell(r["chapter_text"])}</a>'
+            if r.get("link")
+            else _cell(r["chapter_text"])
+        )
         body.append(
             "<tr>"
             f'<td style="white-space:nowrap">{_cell(r["id"])}</td>'
@@ -150,7 +206,7 @@ def published_table_html(audit: Mapping[str, Any], group: str) -> str:
             f"<td {num}>{_cell(r['published_text'])}</td>"
             f"<td {num}>{_cell(r['book_text'])}</td>"
             f'<td style="min-width:7em;color:{STATUS_COLOURS.get(r["status"], "#333")}" title="{_cell(r["reason"])}">'
-            f'{_cell(r["status_text"])}</td>'
+            f"{_cell(r['status_text'])}</td>"
             f"<td {num}>{_cell(r['difference_text'])}</td>"
             f'<td style="white-space:nowrap" title="{_cell(r["tolerance"])}">{_cell(r["tolerance_short"])}</td>'
             f"<td>{chapter}</td>"
@@ -163,11 +219,16 @@ def published_table_html(audit: Mapping[str, Any], group: str) -> str:
     )
 
 
-def findings_table_html(audit: Mapping[str, Any], check: str | None = None, problems_only: bool = True) -> str:
+def findings_table_html(
+    audit: Mapping[str, Any], check: str | None = None, problems_only: bool = True
+) -> str:
     """Consistency findings (of one ``check`` group), problems first by severity."""
     rank = {s: i for i, s in enumerate(SEVERITIES)}
-    rows = [f for f in audit["consistency"] if (check is None or f["check"] == check)
-            and (not problems_only or f["severity"] != "none")]
+    rows = [
+        f
+        for f in audit["consistency"]
+        if (check is None or f["check"] == check) and (not problems_only or f["severity"] != "none")
+    ]
     rows = sorted(rows, key=lambda f: (rank[f["severity"]], f["id"]))
     caption = CHECKS.get(check, "Consistency findings") if check else "Consistency findings"
     return findings_html(rows, caption=caption)
@@ -179,15 +240,27 @@ def status_summary_table(audit: Mapping[str, Any]) -> list[dict[str, Any]]:
     out = []
     for g in groups_of(rows):
         sub = [r for r in rows if r["group"] == g]
-        out.append({"group": g, **{s: sum(1 for r in sub if r["status"] == s) for s in STATUSES}, "total": len(sub)})
-    out.append({"group": "All", **{s: sum(1 for r in rows if r["status"] == s) for s in STATUSES}, "total": len(rows)})
+        out.append(
+            {"group": g, **{s: sum(1 for r in sub if r["status"] == s) for s in STATUSES}, "total": len(sub)}
+        )
+    out.append(
+        {
+            "group": "All",
+            **{s: sum(1 for r in rows if r["status"] == s) for s in STATUSES},
+            "total": len(rows),
+        }
+    )
     return out
 
 
 def status_summary_html(audit: Mapping[str, Any]) -> str:
     cols = [("group", "Where")] + [(s, s) for s in STATUSES] + [("total", "total")]
-    return html_table(status_summary_table(audit), cols, caption="Published numbers by status",
-                      number_columns=[s for s in STATUSES] + ["total"])
+    return html_table(
+        status_summary_table(audit),
+        cols,
+        caption="Published numbers by status",
+        number_columns=[s for s in STATUSES] + ["total"],
+    )
 
 
 def severity_summary_html(audit: Mapping[str, Any]) -> str:
@@ -195,9 +268,25 @@ def severity_summary_html(audit: Mapping[str, Any]) -> str:
     for check, label in CHECKS.items():
         sub = [f for f in audit["consistency"] if f["check"] == check]
         if sub:
-            rows.append({"check": label, **{s: sum(1 for f in sub if f["severity"] == s) for s in SEVERITIES},
-                         "total": len(sub)})
-    rows.append({"check": "All", **{s: sum(1 for f in audit["consistency"] if f["severity"] == s) for s in SEVERITIES},
-                 "total": len(audit["consistency"])})
-    cols = [("check", "Check")] + [(s, s if s != "none" else "consistent") for s in SEVERITIES] + [("total", "total")]
-    return html_table(rows, cols, caption="Consistency checks by severity", number_columns=list(SEVERITIES) + ["total"])
+            rows.append(
+                {
+                    "check": label,
+                    **{s: sum(1 for f in sub if f["severity"] == s) for s in SEVERITIES},
+                    "total": len(sub),
+                }
+            )
+    rows.append(
+        {
+            "check": "All",
+            **{s: sum(1 for f in audit["consistency"] if f["severity"] == s) for s in SEVERITIES},
+            "total": len(audit["consistency"]),
+        }
+    )
+    cols = (
+        [("check", "Check")]
+        + [(s, s if s != "none" else "consistent") for s in SEVERITIES]
+        + [("total", "total")]
+    )
+    return html_table(
+        rows, cols, caption="Consistency checks by severity", number_columns=list(SEVERITIES) + ["total"]
+    )

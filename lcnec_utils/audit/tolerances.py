@@ -1,12 +1,11 @@
-"""The audit's tolerances (``data/audit_tolerances.yaml``): how far a reproduced number may lie from the printed one.
-"""
+"""The audit's tolerances (``data/audit_tolerances.yaml``): how far a reproduced number may lie from the printed one."""
 
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import yaml
 
@@ -59,7 +58,9 @@ def load_tolerances(path: str | Path | None = None) -> list[Tolerance]:
         elif isinstance(tol, (int, float)) and not isinstance(tol, bool) and tol >= 0:
             kind, value = "absolute", float(tol)
         else:
-            raise ValueError(f"{path or TOLERANCES_PATH}: rules[{i}]: tolerance {tol!r} is not exact, rounding, a number or null")
+            raise ValueError(
+                f"{path or TOLERANCES_PATH}: rules[{i}]: tolerance {tol!r} is not exact, rounding, a number or null"
+            )
         rules.append(Tolerance(kind, value, str(rule["pattern"]), " ".join(str(rule.get("why", "")).split())))
     return rules
 

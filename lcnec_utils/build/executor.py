@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 ENGINES = ("warm", "kernel")
+#: Cell tags that papermill uses for the parameter cells; hidden in the book.
+PARAMETER_TAGS = {"parameters", "injected-parameters"}
 #: Imported once per worker by the warm engine (what the chapters import).
 PRELOAD = (
     "pandas",
@@ -333,11 +335,21 @@ def run_notebook(task: dict[str, Any]) -> dict[str, Any]:
     record["seconds"] = time.perf_counter() - start
     record["worker_setup_seconds"] = _STATE.get("setup_seconds", 0.0)
     if record["status"] == "ok":
-        from lcnec_utils.build.pipeline import hide_parameter_cells
-
         hide_parameter_cells(target)
         record["cell_seconds"] = _cell_seconds(target)
     return record
+
+
+def hide_parameter_cells(path: Path) -> None:
+    """Tag papermill's parameter cells ``remove-cell`` so the rendered page hides them."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if PARAMETER_TAGS & set(tags) and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(nb, path)
 
 
 def _cell_seconds(path: Path) -> float:

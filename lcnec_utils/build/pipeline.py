@@ -35,8 +35,6 @@ from lcnec_utils.contract.provenance import git_commit, sha256_file
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 BOOK_DIR = PROJECT_ROOT / "book"
 DEFAULT_OUT = PROJECT_ROOT / "build"
-#: Cell tags that papermill uses for the parameter cells; hidden in the book.
-PARAMETER_TAGS = {"parameters", "injected-parameters"}
 
 
 class BuildError(RuntimeError):
@@ -125,16 +123,6 @@ def resolve_parameters(
     return params
 
 
-def hide_parameter_cells(path: Path) -> None:
-    """Tag papermill's parameter cells ``remove-cell`` so the rendered page hides them."""
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        tags = cell.metadata.setdefault("tags", [])
-        if PARAMETER_TAGS & set(tags) and "remove-cell" not in tags:
-            tags.append("remove-cell")
-    nbformat.write(nb, path)
 
 
 def render_book(book_dir: Path, out_dir: Path, log_path: Path) -> float:

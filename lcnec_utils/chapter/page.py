@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import os
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -44,8 +44,6 @@ def is_synthetic(path: str | os.PathLike) -> bool:
     return "synthetic" in name or name.startswith("registry_n")
 
 
-
-
 #: How :meth:`Chapter.start` reads the study; the build's workers set a memoising one
 #: (:func:`set_study_loader`), a notebook run by hand reads the files each time.
 _study_loader: Callable[..., StudyData] = load_study
@@ -69,12 +67,8 @@ class Chapter:
 
     # ------------------------------------------------------------------ set-up
     @classmethod
-    def start(cls, name: str, namespace: dict[str, Any], show: bool = True) -> "Chapter":
-        overrides = {
-            key: namespace[key]
-            for key in Parameters.names()
-            if namespace.get(key) is not None
-        }
+    def start(cls, name: str, namespace: dict[str, Any], show: bool = True) -> Chapter:
+        overrides = {key: namespace[key] for key in Parameters.names() if namespace.get(key) is not None}
         if overrides.get("ae_path") == "":
             overrides["ae_path"] = None
         params = make_parameters(overrides)
@@ -122,9 +116,7 @@ class Chapter:
                 value = os.path.basename(value) if value else "none"
             elif key == "covariates":
                 value = ", ".join(value) if value else "none"
-            rows.append(
-                f"<tr><th>{html.escape(label)}</th><td>{html.escape(str(value))}</td></tr>"
-            )
+            rows.append(f"<tr><th>{html.escape(label)}</th><td>{html.escape(str(value))}</td></tr>")
         return (
             '<details class="lcnec-params"><summary>Parameters in force</summary>'
             '<table class="lcnec-params-table">' + "".join(rows) + "</table></details>"
@@ -161,7 +153,9 @@ class Chapter:
     @property
     def downloads_dir(self) -> Path:
         """Where tables are written for download: set by the pipeline, else beside the results."""
-        return Path(os.environ.get("LCNEC_DOWNLOADS_DIR") or Path(self.params.results_dir).parent / "downloads")
+        return Path(
+            os.environ.get("LCNEC_DOWNLOADS_DIR") or Path(self.params.results_dir).parent / "downloads"
+        )
 
     def offer_download(self, table: Any, name: str) -> None:
         """Write ``table`` (a DataFrame or anything with ``.formatted()``) as CSV and link it."""
@@ -198,7 +192,7 @@ class Chapter:
     def arm_sizes(self) -> dict[str, int]:
         roles = self.roles()
         return {
-            "total": int(len(self.cohort)),
+            "total": len(self.cohort),
             "reference": int((roles == "reference").sum()),
             "treatment": int((roles == "treatment").sum()),
         }
@@ -237,7 +231,9 @@ class Chapter:
         from lcnec_utils.contract.provenance import git_commit, sha256_file
 
         return {
-            "data_sha256": os.environ.get("LCNEC_DATA_SHA256") or sha256_file(self.params.data_path) or "unknown",
+            "data_sha256": os.environ.get("LCNEC_DATA_SHA256")
+            or sha256_file(self.params.data_path)
+            or "unknown",
             "git_commit": os.environ.get("LCNEC_GIT_COMMIT") or git_commit() or "unknown",
             "build_date": os.environ.get("LCNEC_BUILD_DATE") or _dt.date.today().isoformat(),
         }

@@ -45,8 +45,10 @@ def _refuse_binary(data: bytes, file: str) -> None:
         if any(n.startswith("xl/") for n in names):
             refuse(f"this is an Excel workbook (.xlsx), not a CSV file; {_SAVE_AS_CSV}")
         if "content.xml" in names:
-            refuse("this is an OpenDocument spreadsheet (.ods), not a CSV file; "
-                   "in LibreOffice use File > Save As > 'Text CSV'")
+            refuse(
+                "this is an OpenDocument spreadsheet (.ods), not a CSV file; "
+                "in LibreOffice use File > Save As > 'Text CSV'"
+            )
         refuse("this is a zip archive, not a CSV file; unpack it and give the CSV inside")
     if data.startswith(_OLE_MAGIC):
         refuse(f"this is an Excel 97-2003 workbook (.xls), not a CSV file; {_SAVE_AS_CSV}")
@@ -73,12 +75,24 @@ def _decode(data: bytes, file: str, notes: list[DataProblem]) -> str:
             text = data.decode("utf-16")
         except UnicodeDecodeError:
             raise DataValidationError(
-                [DataProblem(file, None, [], "the file starts like UTF-16 text but cannot be "
-                             "decoded; save it as 'CSV UTF-8 (comma delimited)'")]
+                [
+                    DataProblem(
+                        file,
+                        None,
+                        [],
+                        "the file starts like UTF-16 text but cannot be "
+                        "decoded; save it as 'CSV UTF-8 (comma delimited)'",
+                    )
+                ]
             ) from None
         notes.append(
-            DataProblem(file, None, [], "read as UTF-16 text (save as 'CSV UTF-8' to silence "
-                        "this note)", severity="warning")
+            DataProblem(
+                file,
+                None,
+                [],
+                "read as UTF-16 text (save as 'CSV UTF-8' to silence this note)",
+                severity="warning",
+            )
         )
         return text
     try:
@@ -113,9 +127,7 @@ def _sniff_delimiter(text: str, file: str, notes: list[DataProblem]) -> str:
         return ","
     if delimiter != ",":
         name = {";": "semicolon", "\t": "tab"}[delimiter]
-        notes.append(
-            DataProblem(file, None, [], f"read as {name}-separated values", severity="warning")
-        )
+        notes.append(DataProblem(file, None, [], f"read as {name}-separated values", severity="warning"))
     return delimiter
 
 
@@ -150,8 +162,14 @@ def read_table_text(path: str | Path) -> tuple[pd.DataFrame, list[DataProblem]]:
         )
     if text.lstrip()[:1] == "<":
         raise DataValidationError(
-            [DataProblem(file, None, [], "this looks like an HTML or XML page, not CSV; "
-                         "export the table as CSV (UTF-8)")]
+            [
+                DataProblem(
+                    file,
+                    None,
+                    [],
+                    "this looks like an HTML or XML page, not CSV; export the table as CSV (UTF-8)",
+                )
+            ]
         )
     _refuse_title_lines(text, file)
     delimiter = _sniff_delimiter(text, file, notes)
@@ -184,9 +202,16 @@ def _refuse_title_lines(text: str, file: str) -> None:
     for number, line in enumerate(lines[1:], start=2):
         if "patient_id" in line:
             raise DataValidationError(
-                [DataProblem(file, None, [], f"the header row (with 'patient_id') is line {number} "
-                             f"of the file; delete the {number - 1} line{'s' if number > 2 else ''} "
-                             "above it so that the header is the first line")]
+                [
+                    DataProblem(
+                        file,
+                        None,
+                        [],
+                        f"the header row (with 'patient_id') is line {number} "
+                        f"of the file; delete the {number - 1} line{'s' if number > 2 else ''} "
+                        "above it so that the header is the first line",
+                    )
+                ]
             )
 
 
@@ -205,8 +230,13 @@ def _check_shape(text: str, delimiter: str, file: str) -> None:
     for name in repeated:
         positions = [str(i + 1) for i, c in enumerate(header) if c == name]
         problems.append(
-            DataProblem(file, name, [], f"the header names this column more than once "
-                        f"(positions {', '.join(positions)}); keep one and delete or rename the others")
+            DataProblem(
+                file,
+                name,
+                [],
+                f"the header names this column more than once "
+                f"(positions {', '.join(positions)}); keep one and delete or rename the others",
+            )
         )
     width = len(header)
     bad = [i for i, r in enumerate(records[1:], start=1) if len(r) != width]
@@ -242,8 +272,13 @@ def _decimal_commas(frame: pd.DataFrame, file: str, notes: list[DataProblem]) ->
                 changed.append(spec.name)
     if changed:
         notes.append(
-            DataProblem(file, None, [], "decimal commas read as decimal points in "
-                        + ", ".join(f"'{c}'" for c in changed), severity="warning")
+            DataProblem(
+                file,
+                None,
+                [],
+                "decimal commas read as decimal points in " + ", ".join(f"'{c}'" for c in changed),
+                severity="warning",
+            )
         )
     return frame
 
@@ -255,9 +290,7 @@ def load_cohort(
 ) -> LoadedTable:
     """Read and validate a cohort table; raise :class:`DataValidationError` on any error."""
     raw, notes = read_table_text(path)
-    problems = notes + schema.validate_cohort_frame(
-        raw, str(path), reference_group, treatment_group
-    )
+    problems = notes + schema.validate_cohort_frame(raw, str(path), reference_group, treatment_group)
     errors = schema.errors_only(problems)
     if errors:
         raise DataValidationError(errors)

@@ -122,9 +122,7 @@ def make_parameters(overrides: dict[str, Any] | None = None) -> Parameters:
     if not 0 < params.alpha < 1:
         raise ParameterError(f"parameter 'alpha' must lie between 0 and 1, got {params.alpha}")
     if params.landmark_months <= 0:
-        raise ParameterError(
-            f"parameter 'landmark_months' must be positive, got {params.landmark_months}"
-        )
+        raise ParameterError(f"parameter 'landmark_months' must be positive, got {params.landmark_months}")
     if params.reference_group == params.treatment_group:
         raise ParameterError("'reference_group' and 'treatment_group' must differ")
     return params

@@ -58,13 +58,9 @@ def _validate_entry(i: int, entry: Any) -> list[str]:
         problems.append(f"{where}: key must be a dotted lower-case name, got {key!r}")
     unit = entry.get("unit")
     if "unit" in entry and unit not in PUBLISHED_UNITS:
-        problems.append(
-            f"{where}: unit {unit!r} is not one of {', '.join(sorted(PUBLISHED_UNITS))}"
-        )
+        problems.append(f"{where}: unit {unit!r} is not one of {', '.join(sorted(PUBLISHED_UNITS))}")
     decimals = entry.get("decimals")
-    if "decimals" in entry and (
-        isinstance(decimals, bool) or not isinstance(decimals, int) or decimals < 0
-    ):
+    if "decimals" in entry and (isinstance(decimals, bool) or not isinstance(decimals, int) or decimals < 0):
         problems.append(f"{where}: decimals must be a non-negative integer, got {decimals!r}")
     value = entry.get("value")
     bound = entry.get("bound")
@@ -77,9 +73,9 @@ def _validate_entry(i: int, entry: Any) -> list[str]:
         else:
             if bound is not None:
                 problems.append(f"{where}: bound is only for entries with value null")
-            if isinstance(decimals, int) and not isinstance(decimals, bool) and decimals >= 0:
-                if round_half_up(float(value), decimals) != float(value):
-                    problems.append(f"{where}: value {value} has more than {decimals} decimals")
+            whole_decimals = isinstance(decimals, int) and not isinstance(decimals, bool) and decimals >= 0
+            if whole_decimals and round_half_up(float(value), decimals) != float(value):
+                problems.append(f"{where}: value {value} has more than {decimals} decimals")
             if unit == "count" and (float(value) != int(value) or value < 0):
                 problems.append(f"{where}: a count must be a non-negative integer, got {value}")
             if unit == "p" and not 0 <= value <= 1:
@@ -92,9 +88,7 @@ def _validate_entry(i: int, entry: Any) -> list[str]:
     if "source" in entry and not (isinstance(source, dict) and isinstance(source.get("where"), str)):
         problems.append(f"{where}: source must be a mapping with 'where'")
     also_in = entry.get("also_in")
-    if also_in is not None and not (
-        isinstance(also_in, list) and all(isinstance(a, str) for a in also_in)
-    ):
+    if also_in is not None and not (isinstance(also_in, list) and all(isinstance(a, str) for a in also_in)):
         problems.append(f"{where}: also_in must be a list of strings")
     for text_field in ("note", "variant"):
         if entry.get(text_field) is not None and not isinstance(entry[text_field], str):
@@ -146,9 +140,7 @@ def study_description(path: str | Path | None = None) -> dict:
     return dict(_read_yaml(path).get("study") or {})
 
 
-def published_values(
-    variant: str | None = None, path: str | Path | None = None
-) -> dict[str, Any]:
+def published_values(variant: str | None = None, path: str | Path | None = None) -> dict[str, Any]:
     """``{key: value}`` of the entries with this ``variant``.
 
     The default (``None``) gives the table values and the values printed only once;

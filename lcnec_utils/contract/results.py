@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -72,9 +73,7 @@ def merge_fragments(results_dir: str | Path) -> dict[str, Any]:
     for path in sorted(Path(results_dir).glob("*.json")):
         for key, value in json.loads(path.read_text()).items():
             if key in merged and merged[key] != value:
-                raise ValueError(
-                    f"results key '{key}' written by both {owner[key]} and {path.stem}"
-                )
+                raise ValueError(f"results key '{key}' written by both {owner[key]} and {path.stem}")
             merged[key] = value
             owner[key] = path.stem
     return dict(sorted(merged.items()))

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from lcnec_utils.contract.published import DATA_DIR, PublishedDataError, _read_yaml
 
@@ -33,13 +34,11 @@ def expand_pattern(pattern: str, placeholders: dict[str, list]) -> list[tuple[st
     names = list(dict.fromkeys(_PLACEHOLDER_RE.findall(pattern)))
     missing = [n for n in names if n not in placeholders]
     if missing:
-        raise PublishedDataError(
-            f"pattern {pattern!r}: no values for placeholder(s) {', '.join(missing)}"
-        )
+        raise PublishedDataError(f"pattern {pattern!r}: no values for placeholder(s) {', '.join(missing)}")
     out = []
     for combo in itertools.product(*(placeholders[n] for n in names)):
         binding = dict(zip(names, (str(v) for v in combo)))
-        key = _PLACEHOLDER_RE.sub(lambda m: binding[m.group(1)], pattern)
+        key = _PLACEHOLDER_RE.sub(lambda m, b=binding: b[m.group(1)], pattern)
         out.append((key, binding))
     return out
 
@@ -73,7 +72,7 @@ def load_results_keys(path: str | Path | None = None) -> dict[str, dict]:
                     f"{path}: key {key!r} comes from both {out[key]['pattern']!r} and {pattern!r}"
                 )
             meaning = " ".join(str(meta["meaning"]).split())
-            meaning = _PLACEHOLDER_RE.sub(lambda m: binding.get(m.group(1), m.group(0)), meaning)
+            meaning = _PLACEHOLDER_RE.sub(lambda m, b=binding: b.get(m.group(1), m.group(0)), meaning)
             out[key] = {
                 "meaning": meaning,
                 "unit": meta["unit"],
@@ -117,6 +116,7 @@ def complete(chapter: str, values: Mapping[str, Any]) -> dict[str, Any]:
     expected = expected_keys(chapter)
     unknown = sorted(set(values) - set(expected))
     if unknown:
-        raise KeyError(f"results key(s) not in data/results_keys.yaml for chapter '{chapter}': "
-                       + ", ".join(unknown))
+        raise KeyError(
+            f"results key(s) not in data/results_keys.yaml for chapter '{chapter}': " + ", ".join(unknown)
+        )
     return {k: values.get(k) for k in expected}

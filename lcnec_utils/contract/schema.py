@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -160,13 +160,9 @@ def _column_checks(spec: ColumnSpec) -> list[pa.Check]:
     if spec.kind in ("number", "integer"):
         low, high = spec.low, spec.high
         if low is not None:
-            checks.append(
-                pa.Check(lambda s, low=low: ~(_as_number(s) < low), error=expect)
-            )
+            checks.append(pa.Check(lambda s, low=low: ~(_as_number(s) < low), error=expect))
         if high is not None:
-            checks.append(
-                pa.Check(lambda s, high=high: ~(_as_number(s) > high), error=expect)
-            )
+            checks.append(pa.Check(lambda s, high=high: ~(_as_number(s) > high), error=expect))
     return checks
 
 
@@ -191,8 +187,10 @@ def _days_rule(column: str) -> RowRule:
         column,
         (column,),
         lambda d: ~(_as_number(d[column]) > DAYS_SUSPECT_MONTHS),
-        lambda d, i: f"times up to {_as_number(d.loc[i, column]).max():g} look like days, not "
-        "months; divide by 30.4375 to convert days to months",
+        lambda d, i: (
+            f"times up to {_as_number(d.loc[i, column]).max():g} look like days, not "
+            "months; divide by 30.4375 to convert days to months"
+        ),
     )
 
 
@@ -218,8 +216,9 @@ COHORT_ROW_RULES: tuple[RowRule, ...] = (
         "pfs_months",
         ("pfs_months", "os_months"),
         lambda d: ~(_as_number(d["pfs_months"]) > _as_number(d["os_months"]) + 1e-9),
-        lambda d, i: "pfs_months is longer than os_months; progression-free survival "
-        "cannot outlast overall survival",
+        lambda d, i: (
+            "pfs_months is longer than os_months; progression-free survival cannot outlast overall survival"
+        ),
     ),
 )
 
@@ -250,9 +249,7 @@ def _frame_schema(
             coerce=False,
         )
     checks = [
-        pa.Check(rule.passes, name=rule.key, error=rule.key)
-        for rule in rules
-        if set(rule.needs) <= present
+        pa.Check(rule.passes, name=rule.key, error=rule.key) for rule in rules if set(rule.needs) <= present
     ]
     return pa.DataFrameSchema(columns, checks=checks, strict=False)
 
@@ -293,7 +290,7 @@ def _hint(spec: ColumnSpec | None, bad: list[str]) -> str:
         if spec.required:
             hints.append("this column is required: every row needs a value")
         else:
-            hints.append("leave a missing value as an empty cell, e.g. in R write.csv(..., na = \"\")")
+            hints.append('leave a missing value as an empty cell, e.g. in R write.csv(..., na = "")')
     if spec.kind == "binary":
         if any(_DECIMAL_ZERO.fullmatch(b) for b in bad):
             hints.append(
@@ -473,8 +470,7 @@ def _cross_column_problems(raw: pd.DataFrame, file: str) -> list[DataProblem]:
                     file,
                     None,
                     _rows(all_missing),
-                    "every covariate is empty for these patients; they enter the "
-                    "survival analyses only",
+                    "every covariate is empty for these patients; they enter the survival analyses only",
                     severity="warning",
                 )
             )
@@ -495,7 +491,11 @@ def _group_problems(
             shown = [g for g in labels if sizes[g] > 1]
             once = len(labels) - len(shown)
             counts = ", ".join(f"'{g}' ({sizes[g]})" for g in shown)
-            counts += ("; " if shown else "") + (f"{once} value{'s' if once > 1 else ''} that occur{'' if once > 1 else 's'} once (not shown)" if once else "")
+            counts += ("; " if shown else "") + (
+                f"{once} value{'s' if once > 1 else ''} that occur{'' if once > 1 else 's'} once (not shown)"
+                if once
+                else ""
+            )
         else:
             counts = ", ".join(f"'{g}' ({sizes[g]})" for g in labels)
         message = f"expected exactly two groups (the two treatment arms), found {len(labels)}: {counts}"
@@ -505,9 +505,13 @@ def _group_problems(
         twins = [v for v in folded.values() if len(v) > 1]
         rows: list[int] = []
         if twins:
-            message += "; " + "; ".join(
-                " and ".join(f"'{g}'" for g in v) + " differ only in case or spacing" for v in twins
-            ) + ": spell each arm the same way in every row"
+            message += (
+                "; "
+                + "; ".join(
+                    " and ".join(f"'{g}'" for g in v) + " differ only in case or spacing" for v in twins
+                )
+                + ": spell each arm the same way in every row"
+            )
         elif len(labels) > 4:
             message += "; is this the column of the treatment arm?"
         elif len(labels) > 2:

@@ -12,8 +12,8 @@ from lcnec_utils._lazy import exports
 if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without pandas)
     from lcnec_utils.methods.confounding import (
         COMMON_OUTCOME,
-        EValue,
         PS_COVARIATES,
+        EValue,
         PropensityResult,
         WeightedHR,
         adjusted_cox,
@@ -80,12 +80,12 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         sample_rows,
     )
     from lcnec_utils.methods.smallsample import (
-        BatchCoxFit,
-        BootstrapResult,
         COMPARISON_COLUMNS,
         MAX_ABS_COEF,
         MODEL_LABELS,
         REDUCED_COVARIATES,
+        BatchCoxFit,
+        BootstrapResult,
         batch_cox_efron,
         bootstrap_arm_hr,
         comparison_results,

@@ -87,9 +87,7 @@ class PropensityResult:
     notes: list[str] = field(default_factory=list)
 
 
-def propensity_scores(
-    cohort: pd.DataFrame, params, covariates: list[str] | None = None
-) -> PropensityResult:
+def propensity_scores(cohort: pd.DataFrame, params, covariates: list[str] | None = None) -> PropensityResult:
     """Propensity of the treatment arm by logistic regression on ``covariates``.
 
     statsmodels ``Logit`` (maximum likelihood, Newton), covariates coded as
@@ -109,14 +107,18 @@ def propensity_scores(
         warnings.simplefilter("always")
         try:
             fit = sm.Logit(frame["treatment"].astype(float), sm.add_constant(frame[terms].astype(float))).fit(
-                disp=0, maxiter=100)
+                disp=0, maxiter=100
+            )
         except (np.linalg.LinAlgError, ValueError) as exc:
             # a tiny arm or a covariate that separates the arms: no propensity model
             notes.append(f"the propensity model cannot be fitted ({type(exc).__name__}: {exc})")
             frame["ps"] = frame["weight"] = frame["weight_raw"] = math.nan
             return PropensityResult(frame, terms, pd.Series(dtype=float), dm.n_dropped, False, notes)
-    notes += [str(w.message) for w in record if "converge" in str(w.message).lower()
-              or "separation" in str(w.message).lower()]
+    notes += [
+        str(w.message)
+        for w in record
+        if "converge" in str(w.message).lower() or "separation" in str(w.message).lower()
+    ]
     ps = np.asarray(fit.predict(), dtype=float)
     if not np.all((ps > 0) & (ps < 1)):
         # (quasi-)complete separation: some patients' arm is predicted with certainty,
@@ -180,14 +182,18 @@ def balance_table(ps: PropensityResult) -> pd.DataFrame:
     rows = []
     for term in ps.terms:
         x = f[term].to_numpy(float)
-        rows.append({
-            "term": term, "label": cox.term_label(term),
-            "mean_treatment": float(x[a == 1].mean()), "mean_reference": float(x[a == 0].mean()),
-            "smd_before": smd(x, a),
-            "wmean_treatment": float(np.average(x[a == 1], weights=w[a == 1])),
-            "wmean_reference": float(np.average(x[a == 0], weights=w[a == 0])),
-            "smd_after": smd(x, a, w),
-        })
+        rows.append(
+            {
+                "term": term,
+                "label": cox.term_label(term),
+                "mean_treatment": float(x[a == 1].mean()),
+                "mean_reference": float(x[a == 0].mean()),
+                "smd_before": smd(x, a),
+                "wmean_treatment": float(np.average(x[a == 1], weights=w[a == 1])),
+                "wmean_reference": float(np.average(x[a == 0], weights=w[a == 0])),
+                "smd_after": smd(x, a, w),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -219,11 +225,14 @@ def iptw_cox(cohort: pd.DataFrame, endpoint: str, params, ps: PropensityResult |
     """
     ps = propensity_scores(cohort, params) if ps is None else ps
     time_col, event_col = f"{endpoint}_months", f"{endpoint}_event"
-    df = pd.DataFrame({
-        "duration": cohort.loc[ps.frame.index, time_col].astype(float),
-        "event": cohort.loc[ps.frame.index, event_col].astype(float),
-        "treatment": ps.frame["treatment"], "weight": ps.frame["weight"],
-    }).dropna()
+    df = pd.DataFrame(
+        {
+            "duration": cohort.loc[ps.frame.index, time_col].astype(float),
+            "event": cohort.loc[ps.frame.index, event_col].astype(float),
+            "treatment": ps.frame["treatment"],
+            "weight": ps.frame["weight"],
+        }
+    ).dropna()
     return weighted_cox(df, params.alpha)
 
 
@@ -239,33 +248,47 @@ def weighted_cox(df: pd.DataFrame, alpha: float = 0.05) -> WeightedHR:
 
     from lcnec_utils.methods.sampling import sample_rows
 
-    df = sample_rows(df[["duration", "event", "treatment", "weight"]], strata="treatment",
-                     what="the weighted (IPTW) Cox model and its robust variance")
+    df = sample_rows(
+        df[["duration", "event", "treatment", "weight"]],
+        strata="treatment",
+        what="the weighted (IPTW) Cox model and its robust variance",
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # lifelines' note on non-integer weights: robust=True answers it
         model = CoxPHFitter(alpha=alpha).fit(
-            df, "duration", "event", weights_col="weight", robust=True,
-            fit_options={"precision": 1e-10})
+            df, "duration", "event", weights_col="weight", robust=True, fit_options={"precision": 1e-10}
+        )
     s = model.summary.loc["treatment"]
     z = z_two_sided(alpha)
     b, se = float(s["coef"]), float(s["se(coef)"])
     a = df["treatment"].to_numpy()
     w = df["weight"].to_numpy()
     ess = {"treatment": effective_sample_size(w[a == 1]), "reference": effective_sample_size(w[a == 0])}
-    return WeightedHR(math.exp(b), math.exp(b - z * se), math.exp(b + z * se), float(s["p"]), se,
-                      len(df), int(df["event"].sum()),
-                      "Cox, stabilised IPT weights, Efron ties, robust SE", ess)
+    return WeightedHR(
+        math.exp(b),
+        math.exp(b - z * se),
+        math.exp(b + z * se),
+        float(s["p"]),
+        se,
+        len(df),
+        int(df["event"].sum()),
+        "Cox, stabilised IPT weights, Efron ties, robust SE",
+        ess,
+    )
 
 
-def adjusted_cox(cohort: pd.DataFrame, endpoint: str, params, covariates: list[str] | None = None) -> WeightedHR:
+def adjusted_cox(
+    cohort: pd.DataFrame, endpoint: str, params, covariates: list[str] | None = None
+) -> WeightedHR:
     """Conditional HR of the arm adjusted for the propensity covariates (ordinary Cox, Wald CI)."""
     covariates = list(PS_COVARIATES if covariates is None else covariates)
     res = cox.fit_cox(cohort, endpoint, covariates, params)
     if not res.converged:
         return WeightedHR(None, None, None, None, None, res.n, res.events, res.method)
     arm = res.term("treatment")
-    return WeightedHR(arm["hr"], arm["ci_low"], arm["ci_high"], arm["p"], arm["se"], res.n,
-                      res.events, res.method)
+    return WeightedHR(
+        arm["hr"], arm["ci_low"], arm["ci_high"], arm["p"], arm["se"], res.n, res.events, res.method
+    )
 
 
 # --------------------------------------------------------------------------
@@ -303,8 +326,9 @@ def evalue_rr(rr: float) -> float:
     return float(r + math.sqrt(r * (r - 1)))
 
 
-def evalue(hr: float, ci_low: float | None = None, ci_high: float | None = None,
-           rare: bool = False) -> EValue:
+def evalue(
+    hr: float, ci_low: float | None = None, ci_high: float | None = None, rare: bool = False
+) -> EValue:
     """E-value of a hazard ratio and of its confidence limit closer to 1.
 
     The minimum strength of association, on the risk-ratio scale, that an
@@ -322,18 +346,24 @@ def evalue(hr: float, ci_low: float | None = None, ci_high: float | None = None,
         else:
             limit = ci_high if hr < 1 else ci_low
             ci_e = evalue_rr(hr_to_rr(limit, rare))
-    conversion = "RR = HR (rare outcome)" if rare else "RR = (1 - 0.5^sqrt(HR)) / (1 - 0.5^sqrt(1/HR)) (common outcome)"
+    conversion = (
+        "RR = HR (rare outcome)"
+        if rare
+        else "RR = (1 - 0.5^sqrt(HR)) / (1 - 0.5^sqrt(1/HR)) (common outcome)"
+    )
     return EValue(float(hr), rr, evalue_rr(rr), ci_e, rare, conversion)
 
 
 def format_balance(table: pd.DataFrame) -> pd.DataFrame:
     """Text version of :func:`balance_table` for the page."""
-    return pd.DataFrame({
-        "Covariate": table["label"],
-        "Mean, treatment": table["mean_treatment"].map("{:.2f}".format),
-        "Mean, reference": table["mean_reference"].map("{:.2f}".format),
-        "SMD before": table["smd_before"].map("{:.2f}".format),
-        "Weighted mean, treatment": table["wmean_treatment"].map("{:.2f}".format),
-        "Weighted mean, reference": table["wmean_reference"].map("{:.2f}".format),
-        "SMD after weighting": table["smd_after"].map("{:.2f}".format),
-    })
+    return pd.DataFrame(
+        {
+            "Covariate": table["label"],
+            "Mean, treatment": table["mean_treatment"].map("{:.2f}".format),
+            "Mean, reference": table["mean_reference"].map("{:.2f}".format),
+            "SMD before": table["smd_before"].map("{:.2f}".format),
+            "Weighted mean, treatment": table["wmean_treatment"].map("{:.2f}".format),
+            "Weighted mean, reference": table["wmean_reference"].map("{:.2f}".format),
+            "SMD after weighting": table["smd_after"].map("{:.2f}".format),
+        }
+    )

@@ -49,7 +49,9 @@ def _finite(v) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def statsmodels_quantile_ci(times, events, method: str, alpha: float = 0.05) -> tuple[float | None, float | None]:
+def statsmodels_quantile_ci(
+    times, events, method: str, alpha: float = 0.05
+) -> tuple[float | None, float | None]:
     """statsmodels ``SurvfuncRight(times, events).quantile_ci(0.5, alpha, method)``.
 
     statsmodels inverts a z-test of S(t) = 0.5 on the ``method`` scale at the
@@ -92,11 +94,19 @@ def median_table(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataFrame:
                 lo, hi = ci.ci_low, ci.ci_high
             else:
                 lo, hi = statsmodels_quantile_ci(t, e, _SM[method], params.alpha)
-            rows.append({
-                "role": role, "group": labels[role], "method": method, "label": label,
-                "median": med, "median_r": med_r, "ci_low": _finite(lo), "ci_high": _finite(hi),
-                "width": None if lo is None or hi is None else float(hi) - float(lo),
-            })
+            rows.append(
+                {
+                    "role": role,
+                    "group": labels[role],
+                    "method": method,
+                    "label": label,
+                    "median": med,
+                    "median_r": med_r,
+                    "ci_low": _finite(lo),
+                    "ci_high": _finite(hi),
+                    "width": None if lo is None or hi is None else float(hi) - float(lo),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -115,6 +125,7 @@ def median_results(table: pd.DataFrame, endpoint: str) -> dict[str, Any]:
 
 def format_median_table(table: pd.DataFrame) -> pd.DataFrame:
     """Wide text table: one row per CI method, one column per arm."""
+
     def interval(lo, hi):
         lo, hi = _finite(lo), _finite(hi)
         if lo is None and hi is None:
@@ -145,10 +156,13 @@ def followup_summary(cohort: pd.DataFrame, params, endpoint: str = "os") -> dict
     fu = survival.reverse_km_followup(t, e, params.alpha)
     censored = t[e == 0]
     return {
-        "reverse_km": fu.median, "reverse_km_ci_low": fu.ci_low, "reverse_km_ci_high": fu.ci_high,
+        "reverse_km": fu.median,
+        "reverse_km_ci_low": fu.ci_low,
+        "reverse_km_ci_high": fu.ci_high,
         "naive_all": float(np.median(t)) if t.size else None,
         "censored": float(np.median(censored)) if censored.size else None,
-        "n": int(t.size), "n_censored": int(censored.size),
+        "n": int(t.size),
+        "n_censored": int(censored.size),
     }
 
 

@@ -28,8 +28,7 @@ from lcnec_utils.stats.normal import z_two_sided
 CUT_MONTHS = 6.0
 
 
-def ph_tests(cohort: pd.DataFrame, endpoint: str, params,
-             transforms=("km", "identity")) -> pd.DataFrame:
+def ph_tests(cohort: pd.DataFrame, endpoint: str, params, transforms=("km", "identity")) -> pd.DataFrame:
     """Schoenfeld-residual test of the arm's term, one row per (model, time transform).
 
     Models: ``univariable`` (arm alone) and ``full`` (``params.covariates``).
@@ -40,8 +39,10 @@ def ph_tests(cohort: pd.DataFrame, endpoint: str, params,
 
     cohort = analysis_sample(cohort, params, "the Schoenfeld-residual tests")
     rows = []
-    models = {"univariable": cox.univariable_cox(cohort, endpoint, params),
-              "full": cox.fit_cox(cohort, endpoint, params.covariates, params)}
+    models = {
+        "univariable": cox.univariable_cox(cohort, endpoint, params),
+        "full": cox.fit_cox(cohort, endpoint, params.covariates, params),
+    }
     for name, res in models.items():
         for tr in transforms:
             if res.model is None or not res.converged:
@@ -49,8 +50,14 @@ def ph_tests(cohort: pd.DataFrame, endpoint: str, params,
                 continue
             t = cox.schoenfeld_test(res, transform=tr)
             arm = t.loc[t["term"] == "treatment"].iloc[0]
-            rows.append({"model": name, "transform": tr, "statistic": float(arm["test_statistic"]),
-                         "p": float(arm["p"])})
+            rows.append(
+                {
+                    "model": name,
+                    "transform": tr,
+                    "statistic": float(arm["test_statistic"]),
+                    "p": float(arm["p"]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -103,29 +110,48 @@ def piecewise_hr(cohort: pd.DataFrame, endpoint: str, params, cut: float = CUT_M
     from lifelines import CoxPHFitter
 
     t_col, e_col = f"{endpoint}_months", f"{endpoint}_event"
-    sub = cohort.loc[cohort["group"].isin([params.reference_group, params.treatment_group]),
-                     [t_col, e_col, "group"]].dropna()
-    df = pd.DataFrame({"duration": sub[t_col].astype(float), "event": sub[e_col].astype(int),
-                       "treatment": (sub["group"] == params.treatment_group).astype(int)})
-    early = df.assign(event=((df["event"] == 1) & (df["duration"] < cut)).astype(int),
-                      duration=df["duration"].clip(upper=cut))
+    sub = cohort.loc[
+        cohort["group"].isin([params.reference_group, params.treatment_group]), [t_col, e_col, "group"]
+    ].dropna()
+    df = pd.DataFrame(
+        {
+            "duration": sub[t_col].astype(float),
+            "event": sub[e_col].astype(int),
+            "treatment": (sub["group"] == params.treatment_group).astype(int),
+        }
+    )
+    early = df.assign(
+        event=((df["event"] == 1) & (df["duration"] < cut)).astype(int),
+        duration=df["duration"].clip(upper=cut),
+    )
     late = df[df["duration"] >= cut]
     z = z_two_sided(params.alpha)
     rows = []
     for period, frame in ((f"before {cut:g} months", early), (f"from {cut:g} months", late)):
         by_arm = frame.groupby("treatment")["event"].sum()
         n_events = {"treatment": int(by_arm.get(1, 0)), "reference": int(by_arm.get(0, 0))}
-        row = {"period": period, "n_at_risk": int(len(frame)), "events_treatment": n_events["treatment"],
-               "events_reference": n_events["reference"], "hr": math.nan, "ci_low": math.nan,
-               "ci_high": math.nan, "p": math.nan}
+        row = {
+            "period": period,
+            "n_at_risk": len(frame),
+            "events_treatment": n_events["treatment"],
+            "events_reference": n_events["reference"],
+            "hr": math.nan,
+            "ci_low": math.nan,
+            "ci_high": math.nan,
+            "p": math.nan,
+        }
         if min(n_events.values()) > 0 and frame["treatment"].nunique() == 2:
             m = CoxPHFitter(alpha=params.alpha).fit(frame, "duration", "event")
             b, se = float(m.params_["treatment"]), float(m.standard_errors_["treatment"])
             # |log HR| beyond 20 is separation (one arm's events all before the
             # other's), not an estimate: the period is reported as not estimable
             if math.isfinite(b) and math.isfinite(se) and abs(b) + z * se < 20:
-                row.update(hr=math.exp(b), ci_low=math.exp(b - z * se), ci_high=math.exp(b + z * se),
-                           p=float(m.summary.loc["treatment", "p"]))
+                row.update(
+                    hr=math.exp(b),
+                    ci_low=math.exp(b - z * se),
+                    ci_high=math.exp(b + z * se),
+                    p=float(m.summary.loc["treatment", "p"]),
+                )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -133,6 +159,7 @@ def piecewise_hr(cohort: pd.DataFrame, endpoint: str, params, cut: float = CUT_M
 def ph_results(tests: pd.DataFrame, pieces: pd.DataFrame, endpoint: str) -> dict[str, Any]:
     """Keys ``methods.ph.<endpoint>.<model>.{chi2,p}`` (KM time scale), ``.p_identity``,
     and ``methods.ph.<endpoint>.<early|late>.{hr,ci_low,ci_high,p}``."""
+
     def val(v):
         return None if v is None or not np.isfinite(v) else float(v)
 

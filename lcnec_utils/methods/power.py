@@ -23,8 +23,7 @@ from scipy import stats
 from lcnec_utils.stats.normal import z_two_sided
 
 
-def schoenfeld_events(hr: float, power: float = 0.8, alpha: float = 0.05,
-                      allocation: float = 0.5) -> float:
+def schoenfeld_events(hr: float, power: float = 0.8, alpha: float = 0.05, allocation: float = 0.5) -> float:
     """Events needed to detect ``hr`` with a two-sided level-``alpha`` log-rank test (unrounded).
 
     Schoenfeld (1983): d = (z_{1-α/2} + z_{power})² / (p (1 - p) (log HR)²) with
@@ -143,18 +142,44 @@ def simulate_logrank_power(
         rejected += int((np.abs(z) > z_two_sided(alpha)).sum())
         events += float(event.sum())
     pw = rejected / n_sim
-    return SimulatedPower(pw, math.sqrt(pw * (1 - pw) / n_sim), events / n_sim,
-                          median_reference / median_treatment, n_treatment, n_reference, n_sim, seed)
+    return SimulatedPower(
+        pw,
+        math.sqrt(pw * (1 - pw) / n_sim),
+        events / n_sim,
+        median_reference / median_treatment,
+        n_treatment,
+        n_reference,
+        n_sim,
+        seed,
+    )
 
 
 def power_curve(
-    totals, hr: float, median_reference: float, allocation: float, accrual_months: float,
-    followup_months: float = 0.0, alpha: float = 0.05, n_sim: int = 2000, seed: int = 0,
+    totals,
+    hr: float,
+    median_reference: float,
+    allocation: float,
+    accrual_months: float,
+    followup_months: float = 0.0,
+    alpha: float = 0.05,
+    n_sim: int = 2000,
+    seed: int = 0,
 ) -> list[SimulatedPower]:
     """:func:`simulate_logrank_power` over total sample sizes at a fixed HR and allocation."""
     out = []
     for i, total in enumerate(totals):
         n1 = int(round(total * allocation))
-        out.append(simulate_logrank_power(n1, int(total) - n1, median_reference / hr, median_reference,
-                                          accrual_months, followup_months, alpha, n_sim, seed + i))
+        out.append(
+            simulate_logrank_power(
+                n1,
+                int(total) - n1,
+                median_reference / hr,
+                median_reference,
+                accrual_months,
+                followup_months,
+                alpha,
+                n_sim,
+                seed + i,
+            )
+        )
     return out

@@ -41,15 +41,36 @@ def rmst_table(cohort: pd.DataFrame, endpoint: str, params, taus=TAUS) -> pd.Dat
     rows = []
     for tau in taus:
         if tau > limit:
-            rows.append({"tau": float(tau), "admissible": False, "rmst_treatment": None,
-                         "rmst_reference": None, "se_treatment": None, "se_reference": None,
-                         "difference": None, "ci_low": None, "ci_high": None, "p": None})
+            rows.append(
+                {
+                    "tau": float(tau),
+                    "admissible": False,
+                    "rmst_treatment": None,
+                    "rmst_reference": None,
+                    "se_treatment": None,
+                    "se_reference": None,
+                    "difference": None,
+                    "ci_low": None,
+                    "ci_high": None,
+                    "p": None,
+                }
+            )
             continue
         r = survival.rmst_difference(cohort, endpoint, params, tau)
-        rows.append({"tau": float(tau), "admissible": True,
-                     "rmst_treatment": r.rmst["treatment"], "rmst_reference": r.rmst["reference"],
-                     "se_treatment": r.se["treatment"], "se_reference": r.se["reference"],
-                     "difference": r.difference, "ci_low": r.ci_low, "ci_high": r.ci_high, "p": r.p})
+        rows.append(
+            {
+                "tau": float(tau),
+                "admissible": True,
+                "rmst_treatment": r.rmst["treatment"],
+                "rmst_reference": r.rmst["reference"],
+                "se_treatment": r.se["treatment"],
+                "se_reference": r.se["reference"],
+                "difference": r.difference,
+                "ci_low": r.ci_low,
+                "ci_high": r.ci_high,
+                "p": r.p,
+            }
+        )
     table = pd.DataFrame(rows).astype(object)
     return table.where(table.notna(), None)  # keep 'not computable' as None, not NaN
 
@@ -82,6 +103,7 @@ def rmst_curve(cohort: pd.DataFrame, endpoint: str, params, n_points: int = 15) 
 
 def format_rmst_table(table: pd.DataFrame, params) -> pd.DataFrame:
     """Text version of :func:`rmst_table`."""
+
     def num(v, d=1):
         return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{d}f}"
 
@@ -89,12 +111,15 @@ def format_rmst_table(table: pd.DataFrame, params) -> pd.DataFrame:
 
     rows = []
     for _, r in table.iterrows():
-        rows.append({
-            "τ (months)": f"{r['tau']:g}",
-            f"RMST, {params.treatment_group}": num(r["rmst_treatment"]),
-            f"RMST, {params.reference_group}": num(r["rmst_reference"]),
-            "Difference (95% CI), months": "beyond follow-up" if not r["admissible"] else
-            f"{num(r['difference'])} ({num(r['ci_low'])} to {num(r['ci_high'])})",
-            "p": "—" if r["p"] is None else format_p(r["p"]),
-        })
+        rows.append(
+            {
+                "τ (months)": f"{r['tau']:g}",
+                f"RMST, {params.treatment_group}": num(r["rmst_treatment"]),
+                f"RMST, {params.reference_group}": num(r["rmst_reference"]),
+                "Difference (95% CI), months": "beyond follow-up"
+                if not r["admissible"]
+                else f"{num(r['difference'])} ({num(r['ci_low'])} to {num(r['ci_high'])})",
+                "p": "—" if r["p"] is None else format_p(r["p"]),
+            }
+        )
     return pd.DataFrame(rows)

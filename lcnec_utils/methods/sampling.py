@@ -85,8 +85,10 @@ def bootstrap_plan(cohort: pd.DataFrame, resamples: int, seed: int) -> tuple[pd.
         cohort_kept = cohort.iloc[np.sort(np.concatenate(rows))]
         announce(what, len(cohort), len(cohort_kept), seed)
         return cohort_kept, resamples
-    announce_text(f"Large cohort ({len(cohort):,} patients): {what} instead of the chapter's "
-                  "usual number, every patient in each; the refits' cost grows with both.")
+    announce_text(
+        f"Large cohort ({len(cohort):,} patients): {what} instead of the chapter's "
+        "usual number, every patient in each; the refits' cost grows with both."
+    )
     return cohort, resamples
 
 

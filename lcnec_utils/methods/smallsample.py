@@ -106,7 +106,7 @@ def batch_cox_efron(
     t = np.asarray(time, dtype=float)
     d = np.asarray(event, dtype=float)
     W = np.atleast_2d(np.asarray(weights, dtype=float))
-    n, p = X.shape
+    _n, p = X.shape
     B = W.shape[0]
     order = np.argsort(t, kind="stable")
     X, t, d, W = X[order], t[order], d[order], W[:, order]
@@ -185,7 +185,7 @@ def batch_cox_efron(
     eye = np.eye(p)
     it = 0
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        for it in range(1, max_iter + 1):
+        for it in range(1, max_iter + 1):  # noqa: B007 - the count of iterations is returned
             s = np.flatnonzero(~settled & ~diverged)
             if s.size == 0:
                 break
@@ -306,8 +306,13 @@ def bootstrap_arm_hr(
     hr0 = original.term("treatment")["hr"] if original.converged else None
     rng = np.random.default_rng(seed)
     W = resample_weights(frame["treatment"].to_numpy(), B, rng)
-    fit = batch_cox_efron(frame[dm.terms].to_numpy(float), frame["duration"].to_numpy(float),
-                          frame["event"].to_numpy(float), W, max_abs_coef=max_abs_coef)
+    fit = batch_cox_efron(
+        frame[dm.terms].to_numpy(float),
+        frame["duration"].to_numpy(float),
+        frame["event"].to_numpy(float),
+        W,
+        max_abs_coef=max_abs_coef,
+    )
     arm = dm.terms.index("treatment")
     ok = fit.converged & ~fit.constant_terms[:, arm]
     hrs = np.exp(fit.coef[ok, arm])
@@ -322,10 +327,21 @@ def bootstrap_arm_hr(
     if not original.converged:
         notes.append("the model on the original data did not converge")
     return BootstrapResult(
-        endpoint, list(covariates), list(dm.terms), B, int(seed),
+        endpoint,
+        list(covariates),
+        list(dm.terms),
+        B,
+        int(seed),
         None if hr0 is None else float(hr0),
-        None if lo is None else float(lo), None if hi is None else float(hi), med, hrs,
-        int(ok.sum()), int(B - ok.sum()), int(fit.constant_terms.any(axis=1).sum()), seconds, a,
+        None if lo is None else float(lo),
+        None if hi is None else float(hi),
+        med,
+        hrs,
+        int(ok.sum()),
+        int(B - ok.sum()),
+        int(fit.constant_terms.any(axis=1).sum()),
+        seconds,
+        a,
         notes,
     )
 
@@ -361,34 +377,66 @@ def firth_arm(cohort: pd.DataFrame, endpoint: str, covariates: list[str], params
             ci = model.conf_int(alpha=params.alpha, method="pl", features=[arm])
             model.lrt(features=[arm])
         except np.linalg.LinAlgError as exc:  # e.g. a covariate constant or collinear in this cohort
-            return cox.not_fitted(dm, f"the Firth model could not be fitted: {exc}",
-                                  "Firth Cox, Breslow ties, profile-likelihood CI, LR p")
+            return cox.not_fitted(
+                dm,
+                f"the Firth model could not be fitted: {exc}",
+                "Firth Cox, Breslow ties, profile-likelihood CI, LR p",
+            )
     coef = np.asarray(model.coef_)
     lrt_p = np.asarray(model.lrt_pvalues_, dtype=float)
     k = len(dm.terms)
     ci = np.asarray(ci, dtype=float)
     lo = np.full(k, np.nan)
     hi = np.full(k, np.nan)
-    lo[arm], hi[arm] = (ci[arm] if ci.shape[0] == k else ci[0])
+    lo[arm], hi[arm] = ci[arm] if ci.shape[0] == k else ci[0]
     p = np.full(k, np.nan)
     p[arm] = lrt_p[arm] if lrt_p.shape[0] == k else lrt_p[0]
-    table = pd.DataFrame({
-        "term": dm.terms, "label": [cox.term_label(t) for t in dm.terms], "hr": np.exp(coef),
-        "ci_low": np.exp(lo), "ci_high": np.exp(hi), "p": p, "coef": coef, "se": np.asarray(model.bse_),
-    })[cox.TABLE_COLUMNS]
+    table = pd.DataFrame(
+        {
+            "term": dm.terms,
+            "label": [cox.term_label(t) for t in dm.terms],
+            "hr": np.exp(coef),
+            "ci_low": np.exp(lo),
+            "ci_high": np.exp(hi),
+            "p": p,
+            "coef": coef,
+            "se": np.asarray(model.bse_),
+        }
+    )[cox.TABLE_COLUMNS]
     caught = [f"{type(w.message).__name__}: {w.message}" for w in record]
-    return cox.CoxResult(table, len(dm.frame), int(dm.frame["event"].sum()), dm.n_dropped,
-                         dm.dropped_reasons, bool(model.converged_), caught, list(dm.notes), model,
-                         dm.frame, "Firth Cox, Breslow ties, profile-likelihood CI, LR p",
-                         dict(dm.term_of_covariate))
+    return cox.CoxResult(
+        table,
+        len(dm.frame),
+        int(dm.frame["event"].sum()),
+        dm.n_dropped,
+        dm.dropped_reasons,
+        bool(model.converged_),
+        caught,
+        list(dm.notes),
+        model,
+        dm.frame,
+        "Firth Cox, Breslow ties, profile-likelihood CI, LR p",
+        dict(dm.term_of_covariate),
+    )
 
 
 # --------------------------------------------------------------------------
 # Comparison of the models
 # --------------------------------------------------------------------------
 
-COMPARISON_COLUMNS = ["model", "label", "terms", "events", "epv", "hr", "ci_low", "ci_high", "p",
-                      "converged", "method"]
+COMPARISON_COLUMNS = [
+    "model",
+    "label",
+    "terms",
+    "events",
+    "epv",
+    "hr",
+    "ci_low",
+    "ci_high",
+    "p",
+    "converged",
+    "method",
+]
 
 MODEL_LABELS = {
     "univariable": "Arm alone",
@@ -403,10 +451,17 @@ MODEL_LABELS = {
 def _arm_row(model: str, res: cox.CoxResult) -> dict[str, Any]:
     arm = res.term("treatment") if res.converged else {k: math.nan for k in ("hr", "ci_low", "ci_high", "p")}
     return {
-        "model": model, "label": MODEL_LABELS[model], "terms": len(res.table), "events": res.events,
-        "epv": events_per_variable(res.events, len(res.table)), "hr": arm["hr"],
-        "ci_low": arm["ci_low"], "ci_high": arm["ci_high"], "p": arm["p"],
-        "converged": res.converged, "method": res.method,
+        "model": model,
+        "label": MODEL_LABELS[model],
+        "terms": len(res.table),
+        "events": res.events,
+        "epv": events_per_variable(res.events, len(res.table)),
+        "hr": arm["hr"],
+        "ci_low": arm["ci_low"],
+        "ci_high": arm["ci_high"],
+        "p": arm["p"],
+        "converged": res.converged,
+        "method": res.method,
     }
 
 
@@ -442,13 +497,18 @@ def comparison_table(
     ]
     if bootstrap is not None:
         full = rows[1]
-        rows.append({
-            **full, "model": "bootstrap", "label": MODEL_LABELS["bootstrap"],
-            "ci_low": math.nan if bootstrap.ci_low is None else bootstrap.ci_low,
-            "ci_high": math.nan if bootstrap.ci_high is None else bootstrap.ci_high,
-            "p": math.nan, "method": f"percentile, B = {bootstrap.B}, "
-            f"{100 * bootstrap.share_not_converged:.1f}% of resamples not converged",
-        })
+        rows.append(
+            {
+                **full,
+                "model": "bootstrap",
+                "label": MODEL_LABELS["bootstrap"],
+                "ci_low": math.nan if bootstrap.ci_low is None else bootstrap.ci_low,
+                "ci_high": math.nan if bootstrap.ci_high is None else bootstrap.ci_high,
+                "p": math.nan,
+                "method": f"percentile, B = {bootstrap.B}, "
+                f"{100 * bootstrap.share_not_converged:.1f}% of resamples not converged",
+            }
+        )
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
@@ -471,13 +531,16 @@ def format_comparison(table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, r in table.iterrows():
         ok = bool(r["converged"])
-        rows.append({
-            "Model": r["label"],
-            "Parameters": str(r["terms"]),
-            "Events per parameter": "—" if r["epv"] is None else f"{r['epv']:.1f}",
-            "HR of the arm (95% CI)": format_hr_ci(r["hr"], r["ci_low"], r["ci_high"], sep="–")
-            if ok else "not converged",
-            "p": format_p(r["p"]) if ok and np.isfinite(r["p"]) else "—",
-            "Method": r["method"],
-        })
+        rows.append(
+            {
+                "Model": r["label"],
+                "Parameters": str(r["terms"]),
+                "Events per parameter": "—" if r["epv"] is None else f"{r['epv']:.1f}",
+                "HR of the arm (95% CI)": format_hr_ci(r["hr"], r["ci_low"], r["ci_high"], sep="–")
+                if ok
+                else "not converged",
+                "p": format_p(r["p"]) if ok and np.isfinite(r["p"]) else "—",
+                "Method": r["method"],
+            }
+        )
     return pd.DataFrame(rows)

@@ -1,5 +1,4 @@
-"""Bar charts of Table 3: best response by arm and immune-related adverse events.
-"""
+"""Bar charts of Table 3: best response by arm and immune-related adverse events."""
 
 from __future__ import annotations
 
@@ -14,15 +13,9 @@ from matplotlib.ticker import PercentFormatter
 from lcnec_utils.plots.style import ARM_COLOURS, OKABE_ITO, RESPONSE_COLOURS, RESPONSE_ORDER, set_style
 
 
-def _response_percentages(response: Any, params: Any = None) -> tuple[pd.DataFrame, dict[str, str]]:
+def _response_percentages(response: Any) -> tuple[pd.DataFrame, dict[str, str]]:
     """Percent of each best-response category per role, from a
-    :func:`lcnec_utils.tables.response_table` result or a cohort + params."""
-    from lcnec_utils import tables
-
-    if isinstance(response, pd.DataFrame):
-        if params is None:
-            raise ValueError("response_bar on a cohort needs params")
-        response = tables.response_table(response, params)
+    :func:`lcnec_utils.tables.response_table` result."""
     st = response.stats
     rows = {}
     for role in ("treatment", "reference"):
@@ -34,13 +27,12 @@ def _response_percentages(response: Any, params: Any = None) -> tuple[pd.DataFra
     return pd.DataFrame(rows).T, dict(response.labels)
 
 
-def response_bar(response: Any, params: Any = None, ax: plt.Axes | None = None) -> Figure:
+def response_bar(response: Any, ax: plt.Axes | None = None) -> Figure:
     """Stacked horizontal bars of best response (RECIST 1.1) per arm, in
     percent of the patients with a recorded response; segments >= 8 % carry
-    their value. ``response`` is a ``response_table`` result or a cohort (then
-    ``params`` is needed)."""
+    their value. ``response`` is a :func:`lcnec_utils.tables.response_table` result."""
     set_style()
-    pct, labels = _response_percentages(response, params)
+    pct, labels = _response_percentages(response)
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.4, 2.4))
     else:
@@ -48,8 +40,7 @@ def response_bar(response: Any, params: Any = None, ax: plt.Axes | None = None) 
     roles = list(pct.index)
     if not np.nansum(pct.to_numpy(float)):
         ax.axis("off")
-        ax.text(0.5, 0.5, "No best-response data.", ha="center", va="center",
-                transform=ax.transAxes)
+        ax.text(0.5, 0.5, "No best-response data.", ha="center", va="center", transform=ax.transAxes)
         return fig
     y = np.arange(len(roles))[::-1]
     left = np.zeros(len(roles))
@@ -57,12 +48,12 @@ def response_bar(response: Any, params: Any = None, ax: plt.Axes | None = None) 
         vals = pct[cat].fillna(0).to_numpy(float)
         if not vals.any():
             continue
-        ax.barh(y, vals, left=left, color=RESPONSE_COLOURS[cat], edgecolor="white", lw=0.6,
-                label=cat, height=0.6)
+        ax.barh(
+            y, vals, left=left, color=RESPONSE_COLOURS[cat], edgecolor="white", lw=0.6, label=cat, height=0.6
+        )
         for yi, l0, v in zip(y, left, vals):
             if v >= 8:
-                ax.text(l0 + v / 2, yi, f"{v:.0f}", ha="center", va="center", fontsize=8.5,
-                        color="black")
+                ax.text(l0 + v / 2, yi, f"{v:.0f}", ha="center", va="center", fontsize=8.5, color="black")
         left += vals
     ax.set_yticks(y)
     ax.set_yticklabels([labels.get(r, r) for r in roles])
@@ -99,8 +90,14 @@ def irae_bar(safety: Any, ax: plt.Axes | None = None) -> Figure:
     n_arm = trt["n_arm"].astype(float).to_numpy()
     if not (n_arm > 0).all():
         ax.axis("off")
-        ax.text(0.5, 0.5, f"No patients in the {safety.irae.labels['treatment']} arm.",
-                ha="center", va="center", transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            f"No patients in the {safety.irae.labels['treatment']} arm.",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
         return fig
     low = 100 * (trt["grade_1"] + trt["grade_2"] + trt["grade_unknown"]).astype(float).to_numpy() / n_arm
     high = 100 * trt["grade3plus"].astype(float).to_numpy() / n_arm

@@ -1,9 +1,9 @@
-"""The patient-flow diagram (the paper's Figure 1), from the counts of the cohort in force.
-"""
+"""The patient-flow diagram (the paper's Figure 1), from the counts of the cohort in force."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
@@ -13,9 +13,17 @@ from lcnec_utils.plots.style import ARM_COLOURS, set_style
 
 
 def _box(ax: plt.Axes, x: float, y: float, w: float, h: float, text: str, **kw: Any) -> None:
-    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
-                                boxstyle="round,pad=0.01,rounding_size=0.015",
-                                fc=kw.get("fc", "white"), ec=kw.get("ec", "#333333"), lw=1.0))
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - w / 2, y - h / 2),
+            w,
+            h,
+            boxstyle="round,pad=0.01,rounding_size=0.015",
+            fc=kw.get("fc", "white"),
+            ec=kw.get("ec", "#333333"),
+            lw=1.0,
+        )
+    )
     if kw.get("align") == "left":
         ax.text(x - w / 2 + 0.02, y, text, ha="left", va="center", fontsize=kw.get("fontsize", 9))
     else:
@@ -23,9 +31,12 @@ def _box(ax: plt.Axes, x: float, y: float, w: float, h: float, text: str, **kw: 
 
 
 def _arrow(ax: plt.Axes, xy_from: tuple[float, float], xy_to: tuple[float, float]) -> None:
-    ax.annotate("", xy=xy_to, xytext=xy_from,
-                arrowprops={"arrowstyle": "-|>", "color": "#333333", "lw": 1.0,
-                            "shrinkA": 0, "shrinkB": 0})
+    ax.annotate(
+        "",
+        xy=xy_to,
+        xytext=xy_from,
+        arrowprops={"arrowstyle": "-|>", "color": "#333333", "lw": 1.0, "shrinkA": 0, "shrinkB": 0},
+    )
 
 
 def _role_labels(labels: Any) -> dict[str, str]:
@@ -84,10 +95,8 @@ def patient_flow(
         _arrow(ax, (0.32, 0.68), (0.78 - 0.21, 0.68))
     _box(ax, 0.32, y_inc, bw, bh, f"{included_text}\n(n = {included})")
     y_arm = 0.14 if with_screening else 0.1
-    _box(ax, 0.2, y_arm, 0.34, bh, f"{lab['treatment']}\n(n = {n_treatment})",
-         ec=ARM_COLOURS["treatment"])
-    _box(ax, 0.72, y_arm, 0.34, bh, f"{lab['reference']}\n(n = {n_reference})",
-         ec=ARM_COLOURS["reference"])
+    _box(ax, 0.2, y_arm, 0.34, bh, f"{lab['treatment']}\n(n = {n_treatment})", ec=ARM_COLOURS["treatment"])
+    _box(ax, 0.72, y_arm, 0.34, bh, f"{lab['reference']}\n(n = {n_reference})", ec=ARM_COLOURS["reference"])
     y_split = (y_inc - bh / 2 + y_arm + bh / 2) / 2
     ax.plot([0.2, 0.72], [y_split, y_split], color="#333333", lw=1.0)
     ax.plot([0.32, 0.32], [y_inc - bh / 2, y_split], color="#333333", lw=1.0)

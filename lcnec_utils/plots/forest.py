@@ -1,5 +1,4 @@
-"""Forest plots of hazard ratios (log axis, one row per term, the reference level named).
-"""
+"""Forest plots of hazard ratios (log axis, one row per term, the reference level named)."""
 
 from __future__ import annotations
 
@@ -70,15 +69,30 @@ def forest_plot(
     for side, cut, marker in ((lo, lo < left, "<"), (hi, hi > right, ">")):
         sel = whisk & cut
         if sel.any():
-            ax.plot(np.clip(side[sel], left, right), y[sel], ls="none", marker=marker, ms=5,
-                    color="#333333", clip_on=False)
+            ax.plot(
+                np.clip(side[sel], left, right),
+                y[sel],
+                ls="none",
+                marker=marker,
+                ms=5,
+                color="#333333",
+                clip_on=False,
+            )
     inside = ok & (hr >= left) & (hr <= right)
-    ax.plot(hr_c[inside], y[inside], ls="none", marker="s", ms=5.5, color=OKABE_ITO["blue"],
-            zorder=3)
+    ax.plot(hr_c[inside], y[inside], ls="none", marker="s", ms=5.5, color=OKABE_ITO["blue"], zorder=3)
     outside = ok & ~inside
     if outside.any():
-        ax.plot(hr_c[outside], y[outside], ls="none", marker="D", ms=5, mfc="white",
-                color=OKABE_ITO["blue"], zorder=3, clip_on=False)
+        ax.plot(
+            hr_c[outside],
+            y[outside],
+            ls="none",
+            marker="D",
+            ms=5,
+            mfc="white",
+            color=OKABE_ITO["blue"],
+            zorder=3,
+            clip_on=False,
+        )
     ax.axvline(1.0, color="#777777", lw=0.9, ls="--", zorder=0)
     ratio = right / left
     if ratio > 200:
@@ -105,17 +119,17 @@ def forest_plot(
 
     trans = blended_transform_factory(fig.transFigure, ax.transData)
     x_hr, x_p = 0.63, 0.87
-    ax.text(x_hr, n - 0.2, "HR (95% CI)", transform=trans, ha="left", va="center",
-            fontweight="bold", fontsize=9)
-    ax.text(x_p, n - 0.2, "p", transform=trans, ha="left", va="center", fontweight="bold",
-            fontsize=9)
-    for yi, h, l, u, p in zip(y, hr, lo, hi, df["p"] if "p" in df else [None] * n):
+    ax.text(
+        x_hr, n - 0.2, "HR (95% CI)", transform=trans, ha="left", va="center", fontweight="bold", fontsize=9
+    )
+    ax.text(x_p, n - 0.2, "p", transform=trans, ha="left", va="center", fontweight="bold", fontsize=9)
+    for yi, h, low, u, p in zip(y, hr, lo, hi, df["p"] if "p" in df else [None] * n):
         if np.isnan(h):
             text = "not estimable"
-        elif np.isnan(l) or np.isnan(u):
+        elif np.isnan(low) or np.isnan(u):
             text = f"{h:.{digits}f}"
         else:
-            text = f"{h:.{digits}f} ({l:.{digits}f}–{u:.{digits}f})"
+            text = f"{h:.{digits}f} ({low:.{digits}f}–{u:.{digits}f})"
         ax.text(x_hr, yi, text, transform=trans, ha="left", va="center", fontsize=9)
         ax.text(x_p, yi, format_p(p), transform=trans, ha="left", va="center", fontsize=9)
     return fig

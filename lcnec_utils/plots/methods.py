@@ -8,7 +8,8 @@ and returns the matplotlib ``Figure``; nothing is saved here (use
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -28,7 +29,6 @@ def _finish(fig: Figure, ax, title: str | None) -> Figure:
     return fig
 
 
-
 def _label_log_axis(ax, ticks) -> None:
     """Label an x axis drawn on the log scale (values are log(x)) with the ``ticks`` in view."""
     ticks = np.asarray(ticks, dtype=float)
@@ -36,6 +36,7 @@ def _label_log_axis(ax, ticks) -> None:
     shown = ticks[(np.log(ticks) >= lo) & (np.log(ticks) <= hi)]
     ax.set_xticks(np.log(shown))
     ax.set_xticklabels([f"{t:g}" for t in shown])
+
 
 def median_intervals(table: pd.DataFrame, title: str | None = None) -> Figure:
     """Each CI method's interval for the median, one row per method, both arms (``medians.median_table``).
@@ -79,8 +80,9 @@ def median_intervals(table: pd.DataFrame, title: str | None = None) -> Figure:
     return _finish(fig, ax, title)
 
 
-def bootstrap_histogram(hr_samples: np.ndarray, hr: float | None, ci: tuple[float | None, float | None],
-                        title: str | None = None) -> Figure:
+def bootstrap_histogram(
+    hr_samples: np.ndarray, hr: float | None, ci: tuple[float | None, float | None], title: str | None = None
+) -> Figure:
     """Histogram of the bootstrap HRs (log scale) with the original HR and the percentile CI."""
     set_style()
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
@@ -91,8 +93,7 @@ def bootstrap_histogram(hr_samples: np.ndarray, hr: float | None, ci: tuple[floa
         ax.axvline(np.log(hr), color=ARM_COLOURS["treatment"], lw=1.8, label=f"HR on the data: {hr:.2f}")
     for j, v in enumerate(ci):
         if v is not None:
-            ax.axvline(np.log(v), color=GREY, ls="--", lw=1.2,
-                       label="percentile 95% CI" if j == 0 else None)
+            ax.axvline(np.log(v), color=GREY, ls="--", lw=1.2, label="percentile 95% CI" if j == 0 else None)
     ax.axvline(0.0, color="black", lw=0.8)
     _label_log_axis(ax, [0.001, 0.01, 0.1, 0.5, 1, 2, 10, 100, 1000])
     ax.set_xlabel("Hazard ratio of the arm in the resample (log scale)")
@@ -101,8 +102,9 @@ def bootstrap_histogram(hr_samples: np.ndarray, hr: float | None, ci: tuple[floa
     return _finish(fig, ax, title)
 
 
-def beta_t_plot(points: pd.DataFrame, trend: tuple[np.ndarray, np.ndarray], title: str | None = None,
-                label: str = "arm") -> Figure:
+def beta_t_plot(
+    points: pd.DataFrame, trend: tuple[np.ndarray, np.ndarray], title: str | None = None, label: str = "arm"
+) -> Figure:
     """β(t) of a term: scaled Schoenfeld residuals + β̂ against time, LOWESS trend, constant β̂.
 
     A flat trend around the dashed line is what proportional hazards predict;
@@ -110,8 +112,14 @@ def beta_t_plot(points: pd.DataFrame, trend: tuple[np.ndarray, np.ndarray], titl
     """
     set_style()
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    ax.scatter(points["time"], points["beta_t"], s=16, color=OKABE_ITO["grey"], zorder=2,
-               label="scaled Schoenfeld residual + β̂")
+    ax.scatter(
+        points["time"],
+        points["beta_t"],
+        s=16,
+        color=OKABE_ITO["grey"],
+        zorder=2,
+        label="scaled Schoenfeld residual + β̂",
+    )
     ax.plot(trend[0], trend[1], color=ARM_COLOURS["treatment"], lw=2, label="LOWESS trend: β(t)")
     b = float(points["beta"].iloc[0]) if len(points) else 0.0
     ax.axhline(b, color=GREY, ls="--", lw=1.2, label=f"Cox model's constant β̂ (HR {np.exp(b):.2f})")
@@ -133,8 +141,7 @@ def loglog_plot(kmfs: Mapping[str, Any], title: str | None = None) -> Figure:
         sf = kmf.survival_function_.iloc[:, 0]
         ok = (sf > 0) & (sf < 1) & (sf.index > 0)
         t, s = sf.index[ok].to_numpy(float), sf[ok].to_numpy(float)
-        ax.step(np.log(t), np.log(-np.log(s)), where="post", color=ARM_COLOURS[role],
-                label=str(kmf._label))
+        ax.step(np.log(t), np.log(-np.log(s)), where="post", color=ARM_COLOURS[role], label=str(kmf._label))
     _label_log_axis(ax, [1, 2, 3, 6, 12, 24, 48])
     ax.set_xlabel("Months (log scale)")
     ax.set_ylabel("log(−log S(t))")
@@ -166,9 +173,18 @@ def love_plot(balance: pd.DataFrame, threshold: float = 0.1, title: str | None =
     n = len(balance)
     fig, ax = plt.subplots(figsize=(6.4, 0.9 + 0.45 * n))
     y = np.arange(n)[::-1]
-    ax.scatter(balance["smd_before"].abs(), y, facecolors="white", edgecolors="black", s=40,
-               label="before weighting", zorder=3)
-    ax.scatter(balance["smd_after"].abs(), y, color=OKABE_ITO["blue"], s=40, label="after weighting", zorder=3)
+    ax.scatter(
+        balance["smd_before"].abs(),
+        y,
+        facecolors="white",
+        edgecolors="black",
+        s=40,
+        label="before weighting",
+        zorder=3,
+    )
+    ax.scatter(
+        balance["smd_after"].abs(), y, color=OKABE_ITO["blue"], s=40, label="after weighting", zorder=3
+    )
     ax.axvline(threshold, color=GREY, ls="--", lw=1)
     ax.set_yticks(y)
     ax.set_yticklabels(balance["label"])
@@ -183,8 +199,15 @@ def rmst_curve_plot(curve: pd.DataFrame, taus=(), title: str | None = None) -> F
     """RMST difference (treatment - reference) against τ with its pointwise 95% CI."""
     set_style()
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
-    ax.fill_between(curve["tau"], curve["ci_low"], curve["ci_high"], color=OKABE_ITO["sky_blue"], alpha=0.35,
-                    lw=0, label="95% CI")
+    ax.fill_between(
+        curve["tau"],
+        curve["ci_low"],
+        curve["ci_high"],
+        color=OKABE_ITO["sky_blue"],
+        alpha=0.35,
+        lw=0,
+        label="95% CI",
+    )
     ax.plot(curve["tau"], curve["difference"], color=ARM_COLOURS["treatment"], lw=2, label="difference")
     ax.axhline(0, color="black", lw=0.8)
     for tau in taus:
@@ -201,11 +224,21 @@ def power_curve_plot(curve: pd.DataFrame, observed_n: int, title: str | None = N
     set_style()
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     ax.plot(curve["n"], curve["analytic"], color=GREY, lw=1.5, label="Schoenfeld formula, expected events")
-    ax.errorbar(curve["n"], curve["simulated"], yerr=2 * curve["mc_se"], fmt="o", color=ARM_COLOURS["treatment"],
-                ms=5, capsize=2, label="simulated log-rank power")
+    ax.errorbar(
+        curve["n"],
+        curve["simulated"],
+        yerr=2 * curve["mc_se"],
+        fmt="o",
+        color=ARM_COLOURS["treatment"],
+        ms=5,
+        capsize=2,
+        label="simulated log-rank power",
+    )
     for level in (0.8, 0.9):
         ax.axhline(level, color=GREY, ls=":", lw=1)
-    ax.axvline(observed_n, color=ARM_COLOURS["reference"], ls="--", lw=1.2, label=f"this study (n = {observed_n})")
+    ax.axvline(
+        observed_n, color=ARM_COLOURS["reference"], ls="--", lw=1.2, label=f"this study (n = {observed_n})"
+    )
     ax.set_ylim(0, 1)
     ax.set_xlabel("Patients in total")
     ax.set_ylabel("Power")

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import matplotlib
 from matplotlib.figure import Figure
@@ -56,9 +57,21 @@ STYLE = {
     "axes.linewidth": 0.8,
     "lines.linewidth": 1.8,
     "axes.grid": False,
-    "axes.prop_cycle": matplotlib.cycler(color=[
-        OKABE_ITO[c] for c in ("blue", "vermillion", "bluish_green", "orange", "sky_blue",
-                               "reddish_purple", "yellow", "black")]),
+    "axes.prop_cycle": matplotlib.cycler(
+        color=[
+            OKABE_ITO[c]
+            for c in (
+                "blue",
+                "vermillion",
+                "bluish_green",
+                "orange",
+                "sky_blue",
+                "reddish_purple",
+                "yellow",
+                "black",
+            )
+        ]
+    ),
     "svg.hashsalt": "lcnec",
     "pdf.fonttype": 42,
     "font.family": "DejaVu Sans",
@@ -89,8 +102,15 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 200) -> Path:
     else:
         metadata = {}
     with matplotlib.rc_context({"svg.hashsalt": "lcnec"}):
-        fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata, bbox_inches="tight",
-                    pad_inches=0.1, facecolor="white")
+        fig.savefig(
+            path,
+            format=fmt,
+            dpi=dpi,
+            metadata=metadata,
+            bbox_inches="tight",
+            pad_inches=0.1,
+            facecolor="white",
+        )
     return path
 
 

@@ -7,7 +7,8 @@ Survival curves are drawn from fitted ``lifelines.KaplanMeierFitter`` objects
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -83,19 +84,34 @@ def km_plot(
             grid = np.linspace(0.0, float(t.max()), 1000)
             idx = np.searchsorted(t, grid, side="right") - 1
             t, s = grid, s[np.clip(idx, 0, None)]
-        ax.step(t, s, where="post", color=colour, lw=1.2 if large else 1.8,
-                label=_label(kmf, role), zorder=3)
+        ax.step(t, s, where="post", color=colour, lw=1.2 if large else 1.8, label=_label(kmf, role), zorder=3)
         if ci:
             band = kmf.confidence_interval_survival_function_
             bt = band.index.to_numpy(float)
-            ax.fill_between(bt, band.iloc[:, 0].to_numpy(float), band.iloc[:, 1].to_numpy(float),
-                            step="post", color=colour, alpha=0.15, lw=0, zorder=1)
+            ax.fill_between(
+                bt,
+                band.iloc[:, 0].to_numpy(float),
+                band.iloc[:, 1].to_numpy(float),
+                step="post",
+                color=colour,
+                alpha=0.15,
+                lw=0,
+                zorder=1,
+            )
         if not large:
             et = kmf.event_table
             cens_t = et.index[(et["censored"] > 0).to_numpy()].to_numpy(float)
             if cens_t.size:
-                ax.plot(cens_t, kmf.survival_function_at_times(cens_t).to_numpy(float),
-                        ls="none", marker="|", ms=7, mew=1.2, color=colour, zorder=4)
+                ax.plot(
+                    cens_t,
+                    kmf.survival_function_at_times(cens_t).to_numpy(float),
+                    ls="none",
+                    marker="|",
+                    ms=7,
+                    mew=1.2,
+                    color=colour,
+                    zorder=4,
+                )
         if median_lines:
             # first time S(t) <= 0.5, with the tolerance survival.km_median uses
             # (lifelines' median misses a step that is 0.5 up to rounding)
@@ -116,14 +132,27 @@ def km_plot(
         ax.set_title(title, loc="left")
     ax.legend(loc="lower left" if annotation else "upper right")
     if annotation:
-        ax.text(0.98, 0.97, annotation, transform=ax.transAxes, ha="right", va="top",
-                fontsize=9, bbox={"boxstyle": "round,pad=0.35", "fc": "white", "ec": "#BBBBBB"})
+        ax.text(
+            0.98,
+            0.97,
+            annotation,
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=9,
+            bbox={"boxstyle": "round,pad=0.35", "fc": "white", "ec": "#BBBBBB"},
+        )
     if at_risk:
         from lifelines.plotting import add_at_risk_counts
 
         fitters = [kmfs[r] for r in roles]
-        add_at_risk_counts(*fitters, ax=ax, rows_to_show=["At risk"],
-                           labels=[_label(kmfs[r], r) for r in roles], fontsize=8.5)
+        add_at_risk_counts(
+            *fitters,
+            ax=ax,
+            rows_to_show=["At risk"],
+            labels=[_label(kmfs[r], r) for r in roles],
+            fontsize=8.5,
+        )
     fig.tight_layout()
     return fig
 

@@ -72,11 +72,11 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     )
     from lcnec_utils.reconstruct.joint import (
         FULL_BUDGET,
-        JointSearchBudget,
         OS_CI_CEILING,
         OS_HR_FLOOR,
         PFS_HR_WINDOW,
         PFS_Z_FLOOR,
+        JointSearchBudget,
         annealing_setting,
         from_state,
         joint_search,
@@ -99,9 +99,9 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     )
     from lcnec_utils.reconstruct.report import (
         ENSEMBLE_FILE,
-        EnsembleSpread,
         GLUE_NAMES,
         SCAN_FILE,
+        EnsembleSpread,
         SeedScan,
         ensemble_spread,
         format_targets,
@@ -110,8 +110,8 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     )
     from lcnec_utils.reconstruct.search import (
         ENSEMBLE_BUDGET,
-        RESTARTS,
         RESTART_BELOW,
+        RESTARTS,
         SearchBudget,
         SurvivalSearch,
         covariate_design,
@@ -126,8 +126,8 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         FIRST_EVENT,
         ICI_CLASSES,
         IRAE_TERMS,
-        LABS,
         LAB_DECIMALS,
+        LABS,
         LANDMARK,
         LONGEST_OS,
         LONGEST_PFS,

@@ -1,10 +1,10 @@
-"""Ages: integers with the reported mean and SD per arm and in total, by SPRITE-style moves (Heathers et al. 2018).
-"""
+"""Ages: integers with the reported mean and SD per arm and in total, by SPRITE-style moves (Heathers et al. 2018)."""
 
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -33,8 +33,9 @@ def _age_moment_options(n: int, mean: float, sd: float, mean_dec: int = 1, sd_de
 def _age_targets(tg: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
     """(sum, sum of squares) per arm meeting the arm and total summaries."""
     n = {r: int(tg[f"n.{r}"]) for r in ROLES}
-    opts = {r: _age_moment_options(n[r], tg[f"baseline.age.mean.{r}"], tg[f"baseline.age.sd.{r}"])
-            for r in ROLES}
+    opts = {
+        r: _age_moment_options(n[r], tg[f"baseline.age.mean.{r}"], tg[f"baseline.age.sd.{r}"]) for r in ROLES
+    }
     N = n["treatment"] + n["reference"]
     best = None
     for st, qt in opts["treatment"]:
@@ -56,8 +57,16 @@ def _age_targets(tg: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
     return best
 
 
-def _sprite_ages(rng: np.random.Generator, n: int, total: int, sumsq: int, n_old: int,
-                 lo: int = 42, hi: int = 86, cut: int = 65) -> np.ndarray:
+def _sprite_ages(
+    rng: np.random.Generator,
+    n: int,
+    total: int,
+    sumsq: int,
+    n_old: int,
+    lo: int = 42,
+    hi: int = 86,
+    cut: int = 65,
+) -> np.ndarray:
     """n integer ages with the given sum and sum of squares, ``n_old`` of them >= ``cut``."""
     for _attempt in range(200):
         x = np.concatenate([rng.integers(cut, hi - 6, n_old), rng.integers(lo + 8, cut, n - n_old)])

@@ -92,9 +92,27 @@ class Objective:
 
 
 # indices into Objective.weights()
-(_W_COST, _W_HOLD, _W_INFO_PFS, _INFO_PFS_HR, _W_INFO_OS, _INFO_OS_HR, _W_OS_CI, _OS_HR_FLOOR, _W_OS_HR,
- _PFS_FLOOR, _W_PFS_BELOW, _PFS_HR_LO, _PFS_HR_HI, _W_PFS_WINDOW, _W_BETA_LIN, _KEEP_OS_CI, _KEEP_OS_HR,
- _KEEP_PFS_Z, _KEEP_PFS_HR_LO) = range(19)
+(
+    _W_COST,
+    _W_HOLD,
+    _W_INFO_PFS,
+    _INFO_PFS_HR,
+    _W_INFO_OS,
+    _INFO_OS_HR,
+    _W_OS_CI,
+    _OS_HR_FLOOR,
+    _W_OS_HR,
+    _PFS_FLOOR,
+    _W_PFS_BELOW,
+    _PFS_HR_LO,
+    _PFS_HR_HI,
+    _W_PFS_WINDOW,
+    _W_BETA_LIN,
+    _KEEP_OS_CI,
+    _KEEP_OS_HR,
+    _KEEP_PFS_Z,
+    _KEEP_PFS_HR_LO,
+) = range(19)
 
 # per endpoint Kaplan-Meier side: signed log-rank z, Peto log HR, longest time, follow-up
 # (OS only), alive patients sharing a follow-up time, pile-up, first-event lateness, info |z|
@@ -135,15 +153,23 @@ def _arm_ok(pfs, pfs_e, os_, os_e, arm_tg, limits, check_pfs, check_os):
             continue
         t, e = (pfs, pfs_e) if ep == 0 else (os_, os_e)
         med, at = _km_median_and_at(t.astype(np.float64), e.astype(np.float64), float(limits[3]))
-        if not med == arm_tg[ep]:
+        if med != arm_tg[ep]:
             return False
         if not abs(100.0 * at * 10.0 - round(arm_tg[2 + ep] * 10.0)) < 0.5 - 1e-6:
             return False
     return True
 
 
-def arm_constraints_hold(pfs, pfs_e, os_, os_e, arm_targets: np.ndarray, limits: np.ndarray,
-                         check_pfs: bool = True, check_os: bool = True) -> bool:
+def arm_constraints_hold(
+    pfs,
+    pfs_e,
+    os_,
+    os_e,
+    arm_targets: np.ndarray,
+    limits: np.ndarray,
+    check_pfs: bool = True,
+    check_os: bool = True,
+) -> bool:
     """:func:`_arm_ok` for one arm's integer arrays: ``arm_targets`` a row of
     ``Setting.arm_targets``, ``limits`` as ``Setting.limits``. The Python search's check too, so
     both searches keep the same hard constraints."""
@@ -229,8 +255,24 @@ def _cox_side(T, D, ep, beta, warm, C, M):
 
 
 @njit(cache=True)
-def _objective(M, K, C, W, with_cox, cox_use, realism, z_target, fu_target, ci_tol, hold_ci_id, hold_ci_target,
-               soft_id, soft_target, soft_tol, soft_weight):
+def _objective(
+    M,
+    K,
+    C,
+    W,
+    with_cox,
+    cox_use,
+    realism,
+    z_target,
+    fu_target,
+    ci_tol,
+    hold_ci_id,
+    hold_ci_target,
+    soft_id,
+    soft_target,
+    soft_tol,
+    soft_weight,
+):
     """The objective of a state from its metrics (``M``), Kaplan-Meier side (``K``) and Cox side
     (``C``), weighted by ``W`` (:meth:`Objective.weights`)."""
     c = 0.0
@@ -318,9 +360,34 @@ def _violation(M, W, with_cox):
 
 
 @njit(cache=True)
-def _anneal(T, D, n1, arm_tg, limits, ecog_col, realism, z_target, fu_target, ci_tol, hold_ci_id, hold_ci_target,
-            soft_id, soft_target, soft_tol, soft_weight, W, with_cox, cox_use, beta,
-            iterations, temp0, temp1, p_time, p_structural, seed):
+def _anneal(
+    T,
+    D,
+    n1,
+    arm_tg,
+    limits,
+    ecog_col,
+    realism,
+    z_target,
+    fu_target,
+    ci_tol,
+    hold_ci_id,
+    hold_ci_target,
+    soft_id,
+    soft_target,
+    soft_tol,
+    soft_weight,
+    W,
+    with_cox,
+    cox_use,
+    beta,
+    iterations,
+    temp0,
+    temp1,
+    p_time,
+    p_structural,
+    seed,
+):
     np.random.seed(seed)
     n, q = D.shape
     p = q - 1
@@ -338,8 +405,18 @@ def _anneal(T, D, n1, arm_tg, limits, ecog_col, realism, z_target, fu_target, ci
         for ep in range(2):
             _cox_side(T, D, ep, beta[ep], False, C, M)
             warm[ep] = True
-    args = (realism, z_target, fu_target, ci_tol, hold_ci_id, hold_ci_target,
-            soft_id, soft_target, soft_tol, soft_weight)
+    args = (
+        realism,
+        z_target,
+        fu_target,
+        ci_tol,
+        hold_ci_id,
+        hold_ci_target,
+        soft_id,
+        soft_target,
+        soft_tol,
+        soft_weight,
+    )
     cur = _objective(M, K, C, W, with_cox, cox_use, *args)
     best = cur
     best_viol = _violation(M, W, with_cox)
@@ -363,7 +440,7 @@ def _anneal(T, D, n1, arm_tg, limits, ecog_col, realism, z_target, fu_target, ci
         cox_all = False  # covariates or outcome pairing changed: both fits, no Kaplan-Meier side
         touched_D = False
         validate = True
-        Tb[:, lo:lo + size] = T[:, lo:lo + size]
+        Tb[:, lo : lo + size] = T[:, lo : lo + size]
         if p_structural > 0.0 and np.random.random() < p_structural:
             u = np.random.random()
             i = lo + np.random.randint(size)
@@ -456,9 +533,10 @@ def _anneal(T, D, n1, arm_tg, limits, ecog_col, realism, z_target, fu_target, ci
             cox_all = True
             validate = False
         hi = lo + size
-        if validate and not _arm_ok(T[0, lo:hi], T[1, lo:hi], T[2, lo:hi], T[3, lo:hi], arm_tg[arm], limits,
-                                    ch_pfs, ch_os):
-            T[:, lo:lo + size] = Tb[:, lo:lo + size]
+        if validate and not _arm_ok(
+            T[0, lo:hi], T[1, lo:hi], T[2, lo:hi], T[3, lo:hi], arm_tg[arm], limits, ch_pfs, ch_os
+        ):
+            T[:, lo : lo + size] = Tb[:, lo : lo + size]
             continue
         Kn[:, :] = K
         Cn[:, :] = C
@@ -486,7 +564,7 @@ def _anneal(T, D, n1, arm_tg, limits, ecog_col, realism, z_target, fu_target, ci
                 bestT[:, :] = T
                 bestD[:, :] = D
         else:
-            T[:, lo:lo + size] = Tb[:, lo:lo + size]
+            T[:, lo : lo + size] = Tb[:, lo : lo + size]
             if touched_D:
                 D[i, j] = Db[i, j]
                 D[k, j] = Db[k, j]
@@ -502,9 +580,21 @@ class Result(NamedTuple):
     violation: float
 
 
-def anneal(T: np.ndarray, D: np.ndarray, setting: Setting, objective: Objective, iterations: int, *,
-           with_cox: bool, cox_use=(True, True), p_time: float = 0.6, p_structural: float = 0.1,
-           temp0: float = 0.3, temp1: float = 0.003, seed: int = 0) -> Result:
+def anneal(
+    T: np.ndarray,
+    D: np.ndarray,
+    setting: Setting,
+    objective: Objective,
+    iterations: int,
+    *,
+    with_cox: bool,
+    cox_use=(True, True),
+    p_time: float = 0.6,
+    p_structural: float = 0.1,
+    temp0: float = 0.3,
+    temp1: float = 0.003,
+    seed: int = 0,
+) -> Result:
     """Simulated annealing of ``objective`` over the times ``T`` and covariates ``D``, changed in
     place to the best state visited: the lowest objective among the states nearest to the
     objective's ``keep_*`` bounds (all states, if it sets none). Moves: with probability
@@ -515,14 +605,45 @@ def anneal(T: np.ndarray, D: np.ndarray, setting: Setting, objective: Objective,
     random stream, so a run is reproducible."""
     s = setting
     beta = np.zeros((2, D.shape[1]))
-    return Result(*_anneal(T, D, s.n1, s.arm_targets, s.limits, s.ecog_column, s.realism, s.z_target,
-                         float(s.followup_target), float(s.median_ci_tol), s.hold_ci_id, s.hold_ci_target,
-                         s.soft_id, s.soft_target, s.soft_tol, s.soft_weight, objective.weights(),
-                         bool(with_cox), np.array(cox_use, np.bool_), beta, int(iterations), float(temp0),
-                         float(temp1), float(p_time), float(p_structural), int(seed)))
+    return Result(
+        *_anneal(
+            T,
+            D,
+            s.n1,
+            s.arm_targets,
+            s.limits,
+            s.ecog_column,
+            s.realism,
+            s.z_target,
+            float(s.followup_target),
+            float(s.median_ci_tol),
+            s.hold_ci_id,
+            s.hold_ci_target,
+            s.soft_id,
+            s.soft_target,
+            s.soft_tol,
+            s.soft_weight,
+            objective.weights(),
+            bool(with_cox),
+            np.array(cox_use, np.bool_),
+            beta,
+            int(iterations),
+            float(temp0),
+            float(temp1),
+            float(p_time),
+            float(p_structural),
+            int(seed),
+        )
+    )
 
 
-def evaluate(T: np.ndarray, D: np.ndarray, setting: Setting, objective: Objective, with_cox: bool = True,
-             cox_use=(True, True)) -> Result:
+def evaluate(
+    T: np.ndarray,
+    D: np.ndarray,
+    setting: Setting,
+    objective: Objective,
+    with_cox: bool = True,
+    cox_use=(True, True),
+) -> Result:
     """The objective (and violation) at a state: a zero-iteration run."""
     return anneal(T.copy(), D.copy(), setting, objective, 0, with_cox=with_cox, cox_use=cox_use)

@@ -1,5 +1,4 @@
-"""Proofs that a target is out of reach, and how much room a cohort's order of events leaves (the ideal covariate).
-"""
+"""Proofs that a target is out of reach, and how much room a cohort's order of events leaves (the ideal covariate)."""
 
 from __future__ import annotations
 
@@ -37,7 +36,10 @@ def reachable_km_rates(n: int, max_censored: int | None = None) -> dict[float, l
         frontier = nxt
     by_value: dict[Fraction, str] = {}
     for (_, surv), seq in best.items():
-        if surv not in by_value or (seq.count("C"), len(seq)) < (by_value[surv].count("C"), len(by_value[surv])):
+        if surv not in by_value or (seq.count("C"), len(seq)) < (
+            by_value[surv].count("C"),
+            len(by_value[surv]),
+        ):
             by_value[surv] = seq
     out: dict[float, list[str]] = {}
     for surv, seq in by_value.items():
@@ -46,8 +48,9 @@ def reachable_km_rates(n: int, max_censored: int | None = None) -> dict[float, l
     return out
 
 
-def cox_reachable(hr: float, lo: float, hi: float, p: float, d_treatment: int,
-                   d_reference: int) -> dict[str, bool]:
+def cox_reachable(
+    hr: float, lo: float, hi: float, p: float, d_treatment: int, d_reference: int
+) -> dict[str, bool]:
     """Can each of (CI low, CI high, p) lie within tolerance together with the HR within tolerance?
 
     A Wald fit with d1 events in the treatment arm and d0 in the reference arm has
@@ -70,8 +73,13 @@ def cox_reachable(hr: float, lo: float, hi: float, p: float, d_treatment: int,
     ok_lo = np.abs(lows - lo) <= TOLERANCES["cox_ci"]
     ok_hi = np.abs(highs - hi) <= TOLERANCES["cox_ci"]
     ok_p = np.abs(ps - p) <= TOLERANCES["cox_p"]
-    return {"ci_low": bool(ok_lo.any()), "ci_high": bool(ok_hi.any()), "p": bool(ok_p.any()),
-            "all": bool((ok_lo & ok_hi & ok_p).any()), "se_min": se_min}
+    return {
+        "ci_low": bool(ok_lo.any()),
+        "ci_high": bool(ok_hi.any()),
+        "p": bool(ok_p.any()),
+        "all": bool((ok_lo & ok_hi & ok_p).any()),
+        "se_min": se_min,
+    }
 
 
 @dataclass
@@ -133,14 +141,14 @@ class _EfronSetup:
         tied = ((t[None, :] == ev_times[:, None]) & (e[None, :] > 0)).astype(float)
         frac = np.zeros(ev_idx.size)
         order = np.lexsort((ev_idx, ev_times))
-        prev, l = None, 0
+        prev, rank = None, 0
         counts = {}
         for k in order:
             tt = ev_times[k]
-            l = l + 1 if tt == prev else 0
+            rank = rank + 1 if tt == prev else 0
             prev = tt
             counts[tt] = counts.get(tt, 0) + 1
-            frac[k] = l
+            frac[k] = rank
         dsize = np.array([counts[tt] for tt in ev_times], dtype=float)
         self.A = at_risk - (frac / dsize)[:, None] * tied
         self.ev = ev_idx
@@ -204,10 +212,18 @@ class IdealCovariateSolver:
         x0[0] = 0.0
         first = np.zeros(n)
         first[0] = 1.0
-        constraints = [{"type": "eq", "fun": lambda x: self.pieces(x)[2], "jac": lambda x: self.pieces(x)[3]},
-                       {"type": "eq", "fun": lambda x: x[:1], "jac": lambda x: first[None, :]}]
-        res = minimize(lambda x: self.pieces(x)[0], x0, jac=lambda x: self.pieces(x)[1], method="SLSQP",
-                       constraints=constraints, bounds=[(-12.0, 12.0)] * n,
-                       options={"maxiter": maxiter, "ftol": 1e-12})
+        constraints = [
+            {"type": "eq", "fun": lambda x: self.pieces(x)[2], "jac": lambda x: self.pieces(x)[3]},
+            {"type": "eq", "fun": lambda x: x[:1], "jac": lambda x: first[None, :]},
+        ]
+        res = minimize(
+            lambda x: self.pieces(x)[0],
+            x0,
+            jac=lambda x: self.pieces(x)[1],
+            method="SLSQP",
+            constraints=constraints,
+            bounds=[(-12.0, 12.0)] * n,
+            options={"maxiter": maxiter, "ftol": 1e-12},
+        )
         var, _, U, _ = self.pieces(res.x)
         return float(var), res.x.copy(), bool(np.abs(U).max() < 1e-7) and var < 1e6

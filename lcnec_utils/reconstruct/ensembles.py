@@ -1,9 +1,9 @@
-"""Reconstruction uncertainty: an ensemble of distinct reconstructions, and the seed scan behind the default seed.
-"""
+"""Reconstruction uncertainty: an ensemble of distinct reconstructions, and the seed scan behind the default seed."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,12 +26,22 @@ from lcnec_utils.reconstruct.targets import _matches, published_targets
 from lcnec_utils.tables.multivariable import cox_results
 
 ENSEMBLE_COLUMNS = [
-    "member", "seed", "cohort_sha1",
-    *[f"{ep}.{model}.{s}" for ep in ("pfs", "os") for model in ("cox_univariable", "cox_multivariable")
-      for s in ("hr", "ci_low", "ci_high", "p")],
-    "pfs.logrank.p", "os.logrank.p",
+    "member",
+    "seed",
+    "cohort_sha1",
+    *[
+        f"{ep}.{model}.{s}"
+        for ep in ("pfs", "os")
+        for model in ("cox_univariable", "cox_multivariable")
+        for s in ("hr", "ci_low", "ci_high", "p")
+    ],
+    "pfs.logrank.p",
+    "os.logrank.p",
     *[f"{ep}.median.{r}" for ep in ("pfs", "os") for r in ROLES],
-    "pfs.median_difference", "os.median_difference", "followup.median", "exact_targets_met",
+    "pfs.median_difference",
+    "os.median_difference",
+    "followup.median",
+    "exact_targets_met",
 ]
 
 
@@ -95,8 +105,9 @@ def ensemble_member(member: int, seed: int, published: Mapping[str, Any], budget
     return {"member": member, **summarize(rec, published)}
 
 
-def ensemble(n: int, seed: int = DEFAULT_SEED, n_jobs: int = -1,
-             budget: SearchBudget = ENSEMBLE_BUDGET) -> pd.DataFrame:
+def ensemble(
+    n: int, seed: int = DEFAULT_SEED, n_jobs: int = -1, budget: SearchBudget = ENSEMBLE_BUDGET
+) -> pd.DataFrame:
     """``n`` distinct reconstructions (member k uses :func:`member_seed` (seed, k)), summarised.
 
     Runs on ``n_jobs`` processes (joblib; -1 = all local cores). Every member
@@ -109,8 +120,7 @@ def ensemble(n: int, seed: int = DEFAULT_SEED, n_jobs: int = -1,
     from joblib import Parallel, delayed
 
     published = published_targets()
-    rows = Parallel(n_jobs=n_jobs)(
-        delayed(ensemble_member)(k, seed, published, budget) for k in range(n))
+    rows = Parallel(n_jobs=n_jobs)(delayed(ensemble_member)(k, seed, published, budget) for k in range(n))
     seen = {r["cohort_sha1"] for r in rows}
     extra = n
     for i, row in enumerate(rows):
@@ -130,8 +140,17 @@ def ensemble(n: int, seed: int = DEFAULT_SEED, n_jobs: int = -1,
 SCAN_START = 20250101
 
 
-SCAN_COLUMNS = ["seed", "met", "impossible", "missed", "missed_targets", "os.cox_multivariable.ci_high",
-                "pfs.cox_multivariable.p", "chosen_chain", "chain_violations"]
+SCAN_COLUMNS = [
+    "seed",
+    "met",
+    "impossible",
+    "missed",
+    "missed_targets",
+    "os.cox_multivariable.ci_high",
+    "pfs.cox_multivariable.p",
+    "chosen_chain",
+    "chain_violations",
+]
 
 
 def scan_row(seed: int, published: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -142,12 +161,15 @@ def scan_row(seed: int, published: Mapping[str, Any] | None = None) -> dict[str,
     ev = evaluate_targets(rec.cohort, rec.adverse_events, published)
     status = ev["status"].value_counts()
     achieved = dict(zip(ev["key"], ev["achieved"]))
-    return {"seed": seed, **{k: int(status.get(k, 0)) for k in ("met", "impossible", "missed")},
-            "missed_targets": " ".join(ev.loc[ev["status"] == "missed", "key"]),
-            "os.cox_multivariable.ci_high": round(float(achieved["os.cox_multivariable.ci_high"]), 4),
-            "pfs.cox_multivariable.p": round(float(achieved["pfs.cox_multivariable.p"]), 4),
-            "chosen_chain": rec.info.get("chosen_chain"),
-            "chain_violations": " ".join(f"{c['violation']:.4f}" for c in rec.info.get("chains", []))}
+    return {
+        "seed": seed,
+        **{k: int(status.get(k, 0)) for k in ("met", "impossible", "missed")},
+        "missed_targets": " ".join(ev.loc[ev["status"] == "missed", "key"]),
+        "os.cox_multivariable.ci_high": round(float(achieved["os.cox_multivariable.ci_high"]), 4),
+        "pfs.cox_multivariable.p": round(float(achieved["pfs.cox_multivariable.p"]), 4),
+        "chosen_chain": rec.info.get("chosen_chain"),
+        "chain_violations": " ".join(f"{c['violation']:.4f}" for c in rec.info.get("chains", [])),
+    }
 
 
 def scan_seeds(n: int, start: int = SCAN_START) -> pd.DataFrame:

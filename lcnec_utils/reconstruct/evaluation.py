@@ -1,10 +1,10 @@
-"""Every target checked on a cohort with the book's own analysis code.
-"""
+"""Every target checked on a cohort with the book's own analysis code."""
 
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,8 @@ def book_results(cohort: pd.DataFrame, ae: pd.DataFrame | None, params=None) -> 
         res.update(survival_results(cohort, ep, params))
         res.update(cox_results(cohort, ep, params))
     res["followup.median"] = survival.reverse_km_followup(
-        cohort["os_months"].to_numpy(float), cohort["os_event"].to_numpy(int)).median
+        cohort["os_months"].to_numpy(float), cohort["os_event"].to_numpy(int)
+    ).median
     for r, label in (("treatment", params.treatment_group), ("reference", params.reference_group)):
         res[f"n.{r}"] = int((cohort["group"] == label).sum())
     res["n.total"] = res["n.treatment"] + res["n.reference"]
@@ -51,8 +52,9 @@ def _fmt(x: Any) -> Any:
     return x
 
 
-def evaluate_targets(cohort: pd.DataFrame, ae: pd.DataFrame | None,
-                     published: Mapping[str, Any] | None = None) -> pd.DataFrame:
+def evaluate_targets(
+    cohort: pd.DataFrame, ae: pd.DataFrame | None, published: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
     """The reconstruction's targets, each measured by the book's own modules on ``cohort``.
 
     One row per target: ``key`` (results key), ``description``, ``published``
@@ -66,8 +68,17 @@ def evaluate_targets(cohort: pd.DataFrame, ae: pd.DataFrame | None,
 
     def add(key, description, published_value, achieved, tolerance, ok, note="", impossible=False):
         status = "met" if ok else ("impossible" if impossible else "missed")
-        rows.append({"key": key, "description": description, "published": _fmt(published_value),
-                     "achieved": _fmt(achieved), "tolerance": tolerance, "status": status, "note": note})
+        rows.append(
+            {
+                "key": key,
+                "description": description,
+                "published": _fmt(published_value),
+                "achieved": _fmt(achieved),
+                "tolerance": tolerance,
+                "status": status,
+                "note": note,
+            }
+        )
 
     # exact counts
     count_keys = sorted(k for k in tg if (".n." in k or k.startswith("n.")) and tg[k] is not None)
@@ -89,8 +100,14 @@ def evaluate_targets(cohort: pd.DataFrame, ae: pd.DataFrame | None,
             key = f"baseline.age.{stat}.{arm}"
             if key in tg:
                 got = res.get(key)
-                add(key, f"age {stat}", tg[key], got, f"rounds to {dec} decimals",
-                    got is not None and _matches(got, tg[key], dec))
+                add(
+                    key,
+                    f"age {stat}",
+                    tg[key],
+                    got,
+                    f"rounds to {dec} decimals",
+                    got is not None and _matches(got, tg[key], dec),
+                )
     # labs
     for lab in LABS:
         for arm in ("treatment", "reference", "total"):
@@ -98,11 +115,19 @@ def evaluate_targets(cohort: pd.DataFrame, ae: pd.DataFrame | None,
                 key = f"baseline.{lab}.{stat}.{arm}"
                 if key in tg:
                     got = res.get(key)
-                    add(key, f"{lab} {stat} (SPSS quartiles)", tg[key], got, "rounds to 2 decimals",
-                        got is not None and _matches(got, tg[key], 2))
+                    add(
+                        key,
+                        f"{lab} {stat} (SPSS quartiles)",
+                        tg[key],
+                        got,
+                        "rounds to 2 decimals",
+                        got is not None and _matches(got, tg[key], 2),
+                    )
     # Table 2 and Table 3 p-values
     p_keys = sorted(k for k in tg if k.startswith("baseline.") and k.endswith(".p")) + [
-        "response.orr.p", "response.dcr.p"]
+        "response.orr.p",
+        "response.dcr.p",
+    ]
     for key in p_keys:
         if tg.get(key) is None:
             continue
@@ -113,27 +138,50 @@ def evaluate_targets(cohort: pd.DataFrame, ae: pd.DataFrame | None,
         note, impossible = "", False
         if not ok and fisher:
             impossible = True
-            note = (f"Fisher's exact p is fixed by the printed counts: {got:.3f} "
-                    f"(printed {tg[key]:.3f}); no cohort with these counts gives the printed p")
-        add(key, "Fisher exact p" if fisher else "test p", tg[key], got, TOLERANCES["p_table"], ok, note, impossible)
+            note = (
+                f"Fisher's exact p is fixed by the printed counts: {got:.3f} "
+                f"(printed {tg[key]:.3f}); no cohort with these counts gives the printed p"
+            )
+        add(
+            key,
+            "Fisher exact p" if fisher else "test p",
+            tg[key],
+            got,
+            TOLERANCES["p_table"],
+            ok,
+            note,
+            impossible,
+        )
 
     # Kaplan-Meier medians and 12-month rates
     for ep in ("pfs", "os"):
         for arm in ROLES:
             key = f"{ep}.median.{arm}"
             got = res.get(key)
-            add(key, f"{ep.upper()} KM median (first S <= 0.5)", tg[key], got, "exact",
-                got is not None and abs(got - tg[key]) < 1e-9)
+            add(
+                key,
+                f"{ep.upper()} KM median (first S <= 0.5)",
+                tg[key],
+                got,
+                "exact",
+                got is not None and abs(got - tg[key]) < 1e-9,
+            )
             key = f"{ep}.rate_12m.{arm}"
             got = res.get(key)
             got_pct = None if got is None else 100 * got
-            add(key, f"{ep.upper()} 12-month KM rate (%)", tg[key], got_pct, "rounds to 1 decimal",
-                got_pct is not None and _matches(got_pct, tg[key], 1))
+            add(
+                key,
+                f"{ep.upper()} 12-month KM rate (%)",
+                tg[key],
+                got_pct,
+                "rounds to 1 decimal",
+                got_pct is not None and _matches(got_pct, tg[key], 1),
+            )
     try:
         from lcnec_utils.contract.published import published_values
 
         text = published_values("text-3.3")
-    except Exception:  # noqa: BLE001 - without the variants there is nothing to add
+    except Exception:
         text = {}
     for arm in ROLES:
         key = f"os.rate_12m.{arm}"
@@ -141,26 +189,50 @@ def evaluate_targets(cohort: pd.DataFrame, ae: pd.DataFrame | None,
             n_arm = int(tg[f"n.{arm}"])
             reach = reachable_km_rates(n_arm).get(text[key], [])
             shortest = min(reach, key=lambda q: (q.count("C"), len(q))) if reach else None
-            note = (f"section 3.3 prints {text[key]} where Table 3 prints {tg[key]} for the same S(12); "
-                    "one curve has one value, the Table's is used. ")
+            note = (
+                f"section 3.3 prints {text[key]} where Table 3 prints {tg[key]} for the same S(12); "
+                "one curve has one value, the Table's is used. "
+            )
             if not reach:
                 note += f"{text[key]}% is not a Kaplan-Meier value on {n_arm} patients at all."
             else:
-                note += (f"{text[key]}% on {n_arm} patients needs at least {shortest.count('C')} censoring(s) "
-                         f"before 12 months (shortest sequence {shortest}; E = event, C = censoring).")
+                note += (
+                    f"{text[key]}% on {n_arm} patients needs at least {shortest.count('C')} censoring(s) "
+                    f"before 12 months (shortest sequence {shortest}; E = event, C = censoring)."
+                )
             got = res.get(key)
-            add(key + " (text-3.3)", "OS 12-month rate, section 3.3's printing", text[key],
-                None if got is None else 100 * got, "rounds to 1 decimal", False, note, impossible=True)
+            add(
+                key + " (text-3.3)",
+                "OS 12-month rate, section 3.3's printing",
+                text[key],
+                None if got is None else 100 * got,
+                "rounds to 1 decimal",
+                False,
+                note,
+                impossible=True,
+            )
 
     # log-rank and follow-up
     for ep in ("pfs", "os"):
         key = f"{ep}.logrank.p"
         got = res.get(key)
-        add(key, f"{ep.upper()} log-rank p", tg[key], got, TOLERANCES["logrank_p"],
-            got is not None and abs(got - tg[key]) <= TOLERANCES["logrank_p"])
+        add(
+            key,
+            f"{ep.upper()} log-rank p",
+            tg[key],
+            got,
+            TOLERANCES["logrank_p"],
+            got is not None and abs(got - tg[key]) <= TOLERANCES["logrank_p"],
+        )
     got = res.get("followup.median")
-    add("followup.median", "median follow-up, reverse KM (OS)", tg["followup.median"], got,
-        TOLERANCES["followup"], got is not None and abs(got - tg["followup.median"]) <= TOLERANCES["followup"])
+    add(
+        "followup.median",
+        "median follow-up, reverse KM (OS)",
+        tg["followup.median"],
+        got,
+        TOLERANCES["followup"],
+        got is not None and abs(got - tg["followup.median"]) <= TOLERANCES["followup"],
+    )
 
     # multivariable Cox, arm term
     alive = {r: int(tg.get(f"treatment.ongoing.n.{r}", 0)) for r in ROLES}
@@ -168,43 +240,75 @@ def evaluate_targets(cohort: pd.DataFrame, ae: pd.DataFrame | None,
         t = {s: tg[f"{ep}.cox_multivariable.{s}"] for s in ("hr", "ci_low", "ci_high", "p")}
         d1, d0 = (int(tg[f"n.{r}"]) - (alive[r] if ep == "os" else 0) for r in ROLES)
         reach = cox_reachable(t["hr"], t["ci_low"], t["ci_high"], t["p"], d1, d0)
-        why_d = (f"at most {d1} + {d0} deaths: the {sum(alive.values())} patients on treatment at the "
-                 "cut-off are alive" if ep == "os" else f"at most {d1} + {d0} events")
-        for stat, tol in (("hr", TOLERANCES["cox_hr"]), ("ci_low", TOLERANCES["cox_ci"]),
-                          ("ci_high", TOLERANCES["cox_ci"]), ("p", TOLERANCES["cox_p"])):
+        why_d = (
+            f"at most {d1} + {d0} deaths: the {sum(alive.values())} patients on treatment at the "
+            "cut-off are alive"
+            if ep == "os"
+            else f"at most {d1} + {d0} events"
+        )
+        for stat, tol in (
+            ("hr", TOLERANCES["cox_hr"]),
+            ("ci_low", TOLERANCES["cox_ci"]),
+            ("ci_high", TOLERANCES["cox_ci"]),
+            ("p", TOLERANCES["cox_p"]),
+        ):
             key = f"{ep}.cox_multivariable.{stat}"
             got = res.get(key)
             ok = got is not None and abs(got - t[stat]) <= tol
             note, impossible = "", False
             if stat != "hr":
                 printed_se = math.log(t["ci_high"] / t["ci_low"]) / (2 * Z95)
-                note = (f"printed CI implies SE(log HR) = {printed_se:.3f} < {reach['se_min']:.3f} = "
-                        f"sqrt(1/{d1} + 1/{d0}), the floor for the 0/1 arm term ({why_d}); ")
+                note = (
+                    f"printed CI implies SE(log HR) = {printed_se:.3f} < {reach['se_min']:.3f} = "
+                    f"sqrt(1/{d1} + 1/{d0}), the floor for the 0/1 arm term ({why_d}); "
+                )
                 if not reach[stat]:
                     impossible = True
                     note += f"no SE above the floor puts {stat} within {tol} while the HR is within 0.05"
                 else:
                     note += "within tolerance only near the SE floor"
-                lo_, hi_ = res.get(f"{ep}.cox_multivariable.ci_low"), res.get(f"{ep}.cox_multivariable.ci_high")
+                lo_, hi_ = (
+                    res.get(f"{ep}.cox_multivariable.ci_low"),
+                    res.get(f"{ep}.cox_multivariable.ci_high"),
+                )
                 ulo, uhi = res.get(f"{ep}.cox_univariable.ci_low"), res.get(f"{ep}.cox_univariable.ci_high")
                 if None not in (lo_, hi_, ulo, uhi):
-                    note += (f"; this cohort: SE {math.log(hi_ / lo_) / (2 * Z95):.3f} "
-                             f"(arm alone: {math.log(uhi / ulo) / (2 * Z95):.3f})")
+                    note += (
+                        f"; this cohort: SE {math.log(hi_ / lo_) / (2 * Z95):.3f} "
+                        f"(arm alone: {math.log(uhi / ulo) / (2 * Z95):.3f})"
+                    )
                 if not ok and reach[stat] and stat in ("ci_low", "ci_high"):
                     side = 1 if stat == "ci_high" else -1
                     edge = t["hr"] - side * TOLERANCES["cox_hr"]  # the HR end leaving the bound most room
-                    ideal = ideal_covariate_se(cohort[f"{ep}_months"], cohort[f"{ep}_event"],
-                                               (cohort["group"] == TREATMENT).astype(float), edge)
+                    ideal = ideal_covariate_se(
+                        cohort[f"{ep}_months"],
+                        cohort[f"{ep}_event"],
+                        (cohort["group"] == TREATMENT).astype(float),
+                        edge,
+                    )
                     if ideal.converged:
                         bound = edge * math.exp(side * Z95 * ideal.se)
                         room = abs(bound - t[stat]) <= tol
-                        note += (f"; on this cohort's times the smallest SE found for an ideal covariate "
-                                 f"(one free value per patient, the most any covariates could give: "
-                                 f"ideal_covariate_se) is {ideal.se:.3f} at HR {edge:.2f}, {stat} {bound:.3f}: "
-                                 + ("these times leave room, the covariates fall short" if room else
-                                    "the order of the deaths, more than the covariates, keeps it out of reach"))
-            add(key, f"{ep.upper()} multivariable Cox, arm {stat}", t[stat], got, tol, ok, note,
-                impossible and not ok)
+                        note += (
+                            f"; on this cohort's times the smallest SE found for an ideal covariate "
+                            f"(one free value per patient, the most any covariates could give: "
+                            f"ideal_covariate_se) is {ideal.se:.3f} at HR {edge:.2f}, {stat} {bound:.3f}: "
+                            + (
+                                "these times leave room, the covariates fall short"
+                                if room
+                                else "the order of the deaths, more than the covariates, keeps it out of reach"
+                            )
+                        )
+            add(
+                key,
+                f"{ep.upper()} multivariable Cox, arm {stat}",
+                t[stat],
+                got,
+                tol,
+                ok,
+                note,
+                impossible and not ok,
+            )
 
     # median CIs (SPSS: median +/- 1.96 SE, symmetric)
     for ep in ("pfs", "os"):
@@ -221,10 +325,20 @@ def evaluate_targets(cohort: pd.DataFrame, ae: pd.DataFrame | None,
                 ok = got is not None and abs(got - target) <= TOLERANCES["median_ci"] + 1e-9
                 note = ""
                 if not symmetric:
-                    note = (f"printed interval {lo}-{hi} around {med} is not symmetric (half-widths "
-                            f"{half_lo:.1f} and {half_hi:.1f}); SPSS's median +/- 1.96 SE is, so "
-                            f"|low - {lo}| + |high - {hi}| >= {abs(half_lo - half_hi):.1f}: both bounds "
-                            f"within 0.5 only at half-width {(half_lo + half_hi) / 2:.2f} exactly")
-                add(key, f"{ep.upper()} median CI {b} (SPSS)", target, got, TOLERANCES["median_ci"], ok,
-                    note, impossible=not symmetric)
+                    note = (
+                        f"printed interval {lo}-{hi} around {med} is not symmetric (half-widths "
+                        f"{half_lo:.1f} and {half_hi:.1f}); SPSS's median +/- 1.96 SE is, so "
+                        f"|low - {lo}| + |high - {hi}| >= {abs(half_lo - half_hi):.1f}: both bounds "
+                        f"within 0.5 only at half-width {(half_lo + half_hi) / 2:.2f} exactly"
+                    )
+                add(
+                    key,
+                    f"{ep.upper()} median CI {b} (SPSS)",
+                    target,
+                    got,
+                    TOLERANCES["median_ci"],
+                    ok,
+                    note,
+                    impossible=not symmetric,
+                )
     return pd.DataFrame(rows, columns=TARGET_COLUMNS)

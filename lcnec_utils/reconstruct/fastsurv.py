@@ -323,8 +323,8 @@ def _efron_pieces(ts, es, Xs, beta, with_info):
                         xa = w[k] * Xs[k, a]
                         for b in range(p):
                             D2[a, b] += xa * Xs[k, b]
-        for l in range(d):
-            f = l / d
+        for r in range(d):
+            f = r / d
             s0 = S0 - f * D0
             if not s0 > 0:
                 return -np.inf, score, info, False
@@ -455,8 +455,9 @@ def _cox_newton(ts, es, Xs, beta0, max_iter, tol, require_convergence):
     return beta, se, converged
 
 
-def cox_efron(t, e, X, beta0=None, max_iter: int = 30, tol: float = 1e-9, require_convergence: bool = True,
-              order=None):
+def cox_efron(
+    t, e, X, beta0=None, max_iter: int = 30, tol: float = 1e-9, require_convergence: bool = True, order=None
+):
     """Cox model with Efron ties: (beta, se, converged); ``X`` the n x p design matrix.
 
     Newton-Raphson with step halving from ``beta0`` (zeros if None). With
@@ -469,14 +470,20 @@ def cox_efron(t, e, X, beta0=None, max_iter: int = 30, tol: float = 1e-9, requir
     order = np.argsort(t, kind="stable") if order is None else order
     X = np.asarray(X, float)
     beta0 = np.zeros(X.shape[1]) if beta0 is None else np.asarray(beta0, float)
-    return _cox_newton(t[order], np.asarray(e, float)[order], np.ascontiguousarray(X[order]),
-                       beta0, max_iter, tol, require_convergence)
+    return _cox_newton(
+        t[order],
+        np.asarray(e, float)[order],
+        np.ascontiguousarray(X[order]),
+        beta0,
+        max_iter,
+        tol,
+        require_convergence,
+    )
 
 
 # --------------------------------------------------------------------------
 # Python entry points: any array-likes in, floats out
 # --------------------------------------------------------------------------
-
 
 
 def _f(x) -> np.ndarray:

@@ -1,11 +1,11 @@
-"""One reconstruction from a seed: counts by construction, ages, labs, times, then responses, ICI classes and adverse events.
-"""
+"""One reconstruction from a seed: counts by construction, ages, labs, times, then responses, ICI classes and adverse events."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -76,7 +76,7 @@ def draw_covariates(rng, tg: Mapping[str, Any], role: str, n: int) -> dict[str, 
     start = 0
     for key, label in REGIMENS.items():
         k = _count(tg, key, role)
-        levels[order[start:start + k]] = label
+        levels[order[start : start + k]] = label
         start += k
     if start != n:
         raise ValueError(f"chemotherapy regimen counts of arm '{role}' do not add up to n")
@@ -99,9 +99,9 @@ def _responses(rng, tg: Mapping[str, Any], role: str, arm: Arm) -> np.ndarray:
     # PFS more often goes with a partial response
     order = np.lexsort((rng.random(n), arm.pfs + np.where(arm.pfs_e == 0, 10_000, 0)))
     out = np.empty(n, dtype=object)
-    out[order[:k["NE"]]] = "NE"
-    out[order[k["NE"]:k["NE"] + k["PD"]]] = "PD"
-    rest = order[k["NE"] + k["PD"]:]
+    out[order[: k["NE"]]] = "NE"
+    out[order[k["NE"] : k["NE"] + k["PD"]]] = "PD"
+    rest = order[k["NE"] + k["PD"] :]
     ranked = rest[np.argsort(arm.pfs[rest] + rng.normal(0, 40, rest.size), kind="stable")]
     cats = ["SD"] * k["SD"] + ["PR"] * k["PR"] + ["CR"] * k["CR"]
     out[ranked] = np.array(cats, dtype=object)
@@ -146,11 +146,16 @@ def _assemble(rng, tg, arms: Mapping[str, Arm], covs, ages, labs) -> tuple[pd.Da
     for role in ROLES:
         a = arms[role]
         n = a.pfs.size
-        f = pd.DataFrame({
-            "group": TREATMENT if role == "treatment" else REFERENCE,
-            "os_months": a.os / 10.0, "os_event": a.os_e, "pfs_months": a.pfs / 10.0,
-            "pfs_event": a.pfs_e, "age": ages[role],
-        })
+        f = pd.DataFrame(
+            {
+                "group": TREATMENT if role == "treatment" else REFERENCE,
+                "os_months": a.os / 10.0,
+                "os_event": a.os_e,
+                "pfs_months": a.pfs / 10.0,
+                "pfs_event": a.pfs_e,
+                "age": ages[role],
+            }
+        )
         for col, v in covs[role].items():
             f[col] = v
         for lab in LABS:
@@ -175,7 +180,7 @@ def _write_back(X: np.ndarray, cov: dict[str, np.ndarray]) -> np.ndarray:
     return X[:, 0].astype(int)
 
 
-def _main_stages(rng, tg, arms, X, initial_times, budget: SearchBudget, info: dict) -> "SurvivalSearch":
+def _main_stages(rng, tg, arms, X, initial_times, budget: SearchBudget, info: dict) -> SurvivalSearch:
     """An ensemble member's search: Kaplan-Meier targets (times alone), then covariate placement
     for the Cox targets, then both together."""
     # stage 1 from up to RESTARTS placements of the events: some get stuck (e.g. four deaths
@@ -208,8 +213,11 @@ def _first_draws(rng, tg: Mapping[str, Any]):
     return arms, covs, ages, labs
 
 
-def reconstruct(seed: int = DEFAULT_SEED, published: Mapping[str, Any] | None = None,
-                budget: "SearchBudget | JointSearchBudget | None" = None) -> Reconstruction:
+def reconstruct(
+    seed: int = DEFAULT_SEED,
+    published: Mapping[str, Any] | None = None,
+    budget: SearchBudget | JointSearchBudget | None = None,
+) -> Reconstruction:
     """One synthetic cohort (and AE table) meeting the published aggregates; deterministic in ``seed``."""
     tg = published_targets(published)
     budget = FULL_BUDGET if budget is None else budget

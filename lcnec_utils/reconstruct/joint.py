@@ -1,19 +1,19 @@
-"""The committed cohort's compiled search (:mod:`lcnec_utils.reconstruct.annealing`): information, covariates, then both arm terms.
-"""
+"""The committed cohort's compiled search (:mod:`lcnec_utils.reconstruct.annealing`): information, covariates, then both arm terms."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from lcnec_utils.reconstruct import annealing
 from lcnec_utils.reconstruct.settings import FIRST_EVENT, LONGEST_OS, LONGEST_PFS, ROLES, TOLERANCES
 from lcnec_utils.reconstruct.targets import _COV_OF_TERM, COX_TERMS, _Soft
-from lcnec_utils.stats.normal import z_of_p
 from lcnec_utils.reconstruct.times import _TIME_LIMITS, Arm, _arm_target_row, _km_targets, initial_times
+from lcnec_utils.stats.normal import z_of_p
 
 #: The PFS arm term's window in the committed cohort's search: inside the HR tolerance
 #: (0.51 +/- 0.05) with a margin far above the difference between this module's Cox fit and
@@ -52,8 +52,14 @@ def _information_stage() -> annealing.Objective:
     risk sets in which both arms stay to the end; on the orders this stage finds, an ideal
     covariate (:func:`ideal_covariate_se`) gives OS SE 0.404-0.407, the target needs 0.407. The
     realism terms (``Objective.cost`` with no soft target) keep the curves plausible."""
-    return annealing.Objective(cost=1.0, hold=1.0, info_pfs=100.0, info_pfs_hr=PFS_HR_WINDOW[0], info_os=1000.0,
-                               info_os_hr=OS_HR_FLOOR)
+    return annealing.Objective(
+        cost=1.0,
+        hold=1.0,
+        info_pfs=100.0,
+        info_pfs_hr=PFS_HR_WINDOW[0],
+        info_os=1000.0,
+        info_os_hr=OS_HR_FLOOR,
+    )
 
 
 def _arm_terms_stage() -> annealing.Objective:
@@ -63,14 +69,27 @@ def _arm_terms_stage() -> annealing.Objective:
     first state that meets them); the Kaplan-Meier holds heavy; 0.1 x the realism terms. A run
     returns the best state that meets every arm-term bound (``keep_*``), if it visited one."""
     lo, hi = PFS_HR_WINDOW
-    return annealing.Objective(cost=0.1, hold=100.0, os_ci=100.0, os_hr_floor=OS_HR_FLOOR, beta_lin=5.0,
-                               pfs_hr_lo=lo, pfs_hr_hi=hi, pfs_window=100.0, pfs_floor=PFS_Z_FLOOR, pfs_below=10.0,
-                               keep_os_ci=OS_CI_CEILING, keep_os_hr=OS_HR_FLOOR, keep_pfs_z=PFS_Z_FLOOR,
-                               keep_pfs_hr_lo=lo)
+    return annealing.Objective(
+        cost=0.1,
+        hold=100.0,
+        os_ci=100.0,
+        os_hr_floor=OS_HR_FLOOR,
+        beta_lin=5.0,
+        pfs_hr_lo=lo,
+        pfs_hr_hi=hi,
+        pfs_window=100.0,
+        pfs_floor=PFS_Z_FLOOR,
+        pfs_below=10.0,
+        keep_os_ci=OS_CI_CEILING,
+        keep_os_hr=OS_HR_FLOOR,
+        keep_pfs_z=PFS_Z_FLOOR,
+        keep_pfs_hr_lo=lo,
+    )
 
 
-def _joint_chain(seed: int, tg: Mapping[str, Any], design: Mapping[str, np.ndarray],
-                 budget: JointSearchBudget) -> tuple[annealing.Result, np.ndarray, np.ndarray]:
+def _joint_chain(
+    seed: int, tg: Mapping[str, Any], design: Mapping[str, np.ndarray], budget: JointSearchBudget
+) -> tuple[annealing.Result, np.ndarray, np.ndarray]:
     """One chain of the committed cohort's search: the information stage from
     ``budget.information_starts`` fresh placements of the times (the lowest objective goes on),
     the covariates alone, then times and covariates (:func:`_arm_terms_stage`). Returns the
@@ -80,16 +99,48 @@ def _joint_chain(seed: int, tg: Mapping[str, Any], design: Mapping[str, np.ndarr
     best = None
     for _ in range(budget.information_starts):
         T, D = to_state(initial_times(rng, tg), design)
-        value = annealing.anneal(T, D, setting, _information_stage(), budget.information, with_cox=False,
-                                 p_time=1.0, p_structural=0.5, temp0=3.0, temp1=0.003,
-                                 seed=int(rng.integers(2**32 - 1))).value
+        value = annealing.anneal(
+            T,
+            D,
+            setting,
+            _information_stage(),
+            budget.information,
+            with_cox=False,
+            p_time=1.0,
+            p_structural=0.5,
+            temp0=3.0,
+            temp1=0.003,
+            seed=int(rng.integers(2**32 - 1)),
+        ).value
         if best is None or value < best[0]:
             best = (value, T, D)
     _, T, D = best
-    annealing.anneal(T, D, setting, _arm_terms_stage(), budget.covariates, with_cox=True, p_time=0.0,
-                     p_structural=0.0, temp0=0.3, temp1=0.003, seed=int(rng.integers(2**32 - 1)))
-    result = annealing.anneal(T, D, setting, _arm_terms_stage(), budget.arm_terms, with_cox=True, p_time=0.6,
-                              p_structural=0.1, temp0=0.3, temp1=0.002, seed=int(rng.integers(2**32 - 1)))
+    annealing.anneal(
+        T,
+        D,
+        setting,
+        _arm_terms_stage(),
+        budget.covariates,
+        with_cox=True,
+        p_time=0.0,
+        p_structural=0.0,
+        temp0=0.3,
+        temp1=0.003,
+        seed=int(rng.integers(2**32 - 1)),
+    )
+    result = annealing.anneal(
+        T,
+        D,
+        setting,
+        _arm_terms_stage(),
+        budget.arm_terms,
+        with_cox=True,
+        p_time=0.6,
+        p_structural=0.1,
+        temp0=0.3,
+        temp1=0.002,
+        seed=int(rng.integers(2**32 - 1)),
+    )
     return result, T, D
 
 
@@ -123,12 +174,12 @@ def _soft_metric_id(key: str) -> int:
     if key == "followup.median":
         return annealing.M_FOLLOWUP
     if rest.startswith("median_ci_"):
-        bound, role = rest[len("median_ci_"):].split(".")
+        bound, role = rest[len("median_ci_") :].split(".")
         return annealing.M_MEDIAN_CI + 4 * e + 2 * ROLES.index(role) + ("low", "high").index(bound)
-    stat = rest[len("cox_multivariable."):]
+    stat = rest[len("cox_multivariable.") :]
     if stat in ("hr", "ci_low", "ci_high", "p"):
         return annealing.M_COX + 4 * e + ("hr", "ci_low", "ci_high", "p").index(stat)
-    term = stat[:-len(".hr")]
+    term = stat[: -len(".hr")]
     names = [_COV_OF_TERM.get(t, t) for t in COX_TERMS[1:]]
     return annealing.M_BETA + len(names) * e + names.index(term)
 
@@ -142,7 +193,11 @@ def annealing_setting(tg: Mapping[str, Any], soft: Sequence[_Soft] = ()) -> anne
     for ep in ("pfs", "os"):
         for r in ROLES:
             lo, hi = tg.get(f"{ep}.median_ci_low.{r}"), tg.get(f"{ep}.median_ci_high.{r}")
-            if lo is None or hi is None or abs((lo + hi) / 2 - tg[f"{ep}.median.{r}"]) > TOLERANCES["median_ci"]:
+            if (
+                lo is None
+                or hi is None
+                or abs((lo + hi) / 2 - tg[f"{ep}.median.{r}"]) > TOLERANCES["median_ci"]
+            ):
                 continue
             holds += [(_soft_metric_id(f"{ep}.median_ci_{b}.{r}"), v) for b, v in (("low", lo), ("high", hi))]
     return annealing.Setting(
@@ -166,8 +221,12 @@ def annealing_setting(tg: Mapping[str, Any], soft: Sequence[_Soft] = ()) -> anne
 def to_state(arms: Mapping[str, Arm], X: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(T, D) of :mod:`lcnec_utils.annealing`: times and events (treatment arm first), and the
     Cox design with the arm indicator in front."""
-    T = np.vstack([np.concatenate([np.asarray(getattr(arms[r], f), np.int64) for r in ROLES])
-                   for f in ("pfs", "pfs_e", "os", "os_e")])
+    T = np.vstack(
+        [
+            np.concatenate([np.asarray(getattr(arms[r], f), np.int64) for r in ROLES])
+            for f in ("pfs", "pfs_e", "os", "os_e")
+        ]
+    )
     g = np.concatenate([np.full(len(arms[r].pfs), 1.0 if r == "treatment" else 0.0) for r in ROLES])
     D = np.ascontiguousarray(np.column_stack([g, np.vstack([X[r] for r in ROLES])]))
     return np.ascontiguousarray(T), D

@@ -1,10 +1,10 @@
-"""Laboratory values: SPSS's quartiles per arm and pooled set through the order statistics, the Mann-Whitney p by the arms' ranks.
-"""
+"""Laboratory values: SPSS's quartiles per arm and pooled set through the order statistics, the Mann-Whitney p by the arms' ranks."""
 
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -82,8 +82,9 @@ def _propagate(cons, lb: np.ndarray, ub: np.ndarray, rounds: int = 3):
     return np.maximum.accumulate(lb), np.minimum.accumulate(ub[::-1])[::-1]
 
 
-def _lab_construct(rng, tg: Mapping[str, Any], lab: str, n: Mapping[str, int],
-                   attempts: int = 400) -> dict[str, np.ndarray]:
+def _lab_construct(
+    rng, tg: Mapping[str, Any], lab: str, n: Mapping[str, int], attempts: int = 400
+) -> dict[str, np.ndarray]:
     """Lab values per arm meeting the per-arm and pooled SPSS quartiles and the Mann-Whitney p.
 
     A membership sequence (which arm holds each pooled rank) is annealed to the
@@ -118,7 +119,7 @@ def _lab_construct(rng, tg: Mapping[str, Any], lab: str, n: Mapping[str, int],
         member = np.zeros(N, int)
         member[rng.choice(N, size=n1, replace=False)] = 1
         cur, cons = seq_cost(member)
-        for it in range(600):
+        for _ in range(600):
             if cur < 0.35:
                 break
             i = int(rng.integers(N - 1))

@@ -31,6 +31,7 @@ Times are rounded to 0.1 month (never below 0.1). Everything is decided by
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ def piecewise_hazards(t: np.ndarray, e: np.ndarray, cuts=CUTS) -> np.ndarray:
     t = np.asarray(t, float)
     e = np.asarray(e, int)
     rates = []
-    for lo, hi in zip(cuts[:-1], cuts[1:]):
+    for lo, hi in itertools.pairwise(cuts):
         exposure = np.clip(t - lo, 0, hi - lo).sum()
         events = ((t > lo) & (t <= hi) & (e == 1)).sum()
         if exposure <= 0:
@@ -120,7 +121,9 @@ def draw_registry(
             pfs_h = piecewise_hazards(rows["pfs_months"], rows["pfs_event"])
             prog = np.minimum(draw_piecewise(rng, pfs_h, m), death)
             part["pfs_event"] = (prog <= follow).astype(int)
-            part["pfs_months"] = np.minimum(np.maximum(np.round(np.minimum(prog, follow), 1), 0.1), part["os_months"])
+            part["pfs_months"] = np.minimum(
+                np.maximum(np.round(np.minimum(prog, follow), 1), 0.1), part["os_months"]
+            )
         parts.append(part)
     cohort = pd.concat(parts, ignore_index=True)
     order = rng.permutation(len(cohort))
@@ -156,7 +159,7 @@ def summary(cohort: pd.DataFrame) -> dict[str, Any]:
     """Arm sizes and event shares, for the command's message."""
     g = cohort.groupby("group")
     return {
-        "n": int(len(cohort)),
+        "n": len(cohort),
         "arms": {k: int(v) for k, v in g.size().items()},
         "os_events": {k: float(v) for k, v in g["os_event"].mean().items()},
     }

@@ -72,16 +72,24 @@ def seed_scan(scan: pd.DataFrame | None, default_seed: int) -> SeedScan:
     glue["scan_n"] = (len(scan), "{}")
     glue["scan_start"] = (int(scan["seed"].min()), "{}")
     glue["scan_good"] = (len(good), "{}")
-    glue["scan_default_rank"] = ("the first" if good and good[0] == default_seed else
-                                 "not the first" if default_seed in good else "none", "{}")
-    table = pd.DataFrame({
-        "Seed": scan["seed"].astype(str) + np.where(scan["seed"] == default_seed, " (default)", ""),
-        "Targets met": scan["met"],
-        "Missed": scan["missed"],
-        "Missed targets": scan["missed_targets"].fillna(""),
-        "OS HR upper bound": scan["os.cox_multivariable.ci_high"].map("{:.4f}".format),
-        "PFS HR p": scan["pfs.cox_multivariable.p"].map("{:.4f}".format),
-    })
+    glue["scan_default_rank"] = (
+        "the first"
+        if good and good[0] == default_seed
+        else "not the first"
+        if default_seed in good
+        else "none",
+        "{}",
+    )
+    table = pd.DataFrame(
+        {
+            "Seed": scan["seed"].astype(str) + np.where(scan["seed"] == default_seed, " (default)", ""),
+            "Targets met": scan["met"],
+            "Missed": scan["missed"],
+            "Missed targets": scan["missed_targets"].fillna(""),
+            "OS HR upper bound": scan["os.cox_multivariable.ci_high"].map("{:.4f}".format),
+            "PFS HR p": scan["pfs.cox_multivariable.p"].map("{:.4f}".format),
+        }
+    )
     return SeedScan(table, glue)
 
 
@@ -124,7 +132,7 @@ def ensemble_spread(ensemble: pd.DataFrame | None, alpha: float = 0.05) -> Ensem
     glue: dict[str, tuple[Any, str]] = {name: (None, fmt) for name, fmt in GLUE_NAMES.items()}
     if ensemble is None:
         return EnsembleSpread(pd.DataFrame(), {"reconstruction.ensemble.n": 0}, glue)
-    rows, results = [], {"reconstruction.ensemble.n": int(len(ensemble))}
+    rows, results = [], {"reconstruction.ensemble.n": len(ensemble)}
     for column, label, fmt in _QUANTITIES:
         if column not in ensemble:
             continue
@@ -132,7 +140,10 @@ def ensemble_spread(ensemble: pd.DataFrame | None, alpha: float = 0.05) -> Ensem
         if values.size == 0:
             continue
         q = np.quantile(values, [0, 0.25, 0.5, 0.75, 1.0])
-        row = {"Quantity": label, **{name: fmt.format(v) for name, v in zip(("min", "Q1", "median", "Q3", "max"), q)}}
+        row = {
+            "Quantity": label,
+            **{name: fmt.format(v) for name, v in zip(("min", "Q1", "median", "Q3", "max"), q)},
+        }
         base = f"reconstruction.ensemble.{column}"
         results.update({f"{base}.min": q[0], f"{base}.median": q[2], f"{base}.max": q[4]})
         if column.endswith(".p"):
@@ -172,8 +183,13 @@ def plot_ensemble(ensemble: pd.DataFrame):
         ax.hist(hr, bins=bins, color=ARM_COLOURS["treatment"], alpha=0.8)
         ax.set_xscale("log")
         if paper.get(f"{ep}.cox_multivariable.hr") is not None:
-            ax.axvline(paper[f"{ep}.cox_multivariable.hr"], color=OKABE_ITO["black"], ls="--", lw=1.2,
-                       label="published HR")
+            ax.axvline(
+                paper[f"{ep}.cox_multivariable.hr"],
+                color=OKABE_ITO["black"],
+                ls="--",
+                lw=1.2,
+                label="published HR",
+            )
         ax.axvline(1.0, color=OKABE_ITO["grey"], lw=0.8)
         ax.set_title(title)
         ax.set_xlabel("Hazard ratio of the arm (log scale)")

@@ -1,11 +1,10 @@
-"""The ensemble members' survival search in Python: simulated annealing of times and covariate placement.
-"""
+"""The ensemble members' survival search in Python: simulated annealing of times and covariate placement."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -16,7 +15,9 @@ from lcnec_utils.reconstruct.times import Arm, _km_targets, _tenths, arm_valid
 from lcnec_utils.stats.normal import Z95
 
 
-def covariate_design(covs: Mapping[str, Mapping[str, np.ndarray]], ages: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def covariate_design(
+    covs: Mapping[str, Mapping[str, np.ndarray]], ages: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Cox covariate matrix per arm (COX_TERMS without treatment)."""
     out = {}
     for r in ROLES:
@@ -55,21 +56,33 @@ class SurvivalSearch:
     def _km_part(self, ep: str) -> dict[str, float]:
         """Pooled Kaplan-Meier side of an endpoint: log-rank, follow-up, longest time."""
         t, e = self.times_events(ep)
-        oe, v, longest, fu, srev_last, same, heap, pairs, first1, first0 = fastsurv.pooled_km_stats(t, e, self.g)
+        oe, v, longest, fu, srev_last, same, heap, pairs, first1, first0 = fastsurv.pooled_km_stats(
+            t, e, self.g
+        )
         z = oe / math.sqrt(v)
         # z: direction of the comparison; oe / v: Peto's one-step log hazard ratio of the arm alone
-        m = {f"{ep}.logrank.p": math.erfc(abs(z) / math.sqrt(2.0)), f"realism.{ep}_longest": float(longest),
-             f"{ep}.logrank.z": z, f"{ep}.peto_log_hr": oe / v}
+        m = {
+            f"{ep}.logrank.p": math.erfc(abs(z) / math.sqrt(2.0)),
+            f"realism.{ep}_longest": float(longest),
+            f"{ep}.logrank.z": z,
+            f"{ep}.peto_log_hr": oe / v,
+        }
         if ep == "os":
             if not math.isfinite(fu):
                 # reverse KM never reaches 0.5: a graded stand-in, worse the higher it stays
-                fu = self.follow_up_target + 10.0 + 40.0 * (srev_last - 0.5 if math.isfinite(srev_last) else 1.0)
+                fu = (
+                    self.follow_up_target
+                    + 10.0
+                    + 40.0 * (srev_last - 0.5 if math.isfinite(srev_last) else 1.0)
+                )
             m["followup.median"] = float(fu)
             m["realism.same_follow_up"] = float(same)
         # events sharing a 0.1-month time: pairs happen, heaps are a sign of a forced fit
         m[f"realism.{ep}_pileup"] = 3.0 * heap + 0.3 * pairs
         # stage IV LCNEC: each arm has early events (first within FIRST_EVENT months)
-        m[f"realism.{ep}_first_event"] = (max(0.0, first1 - FIRST_EVENT[ep]) + max(0.0, first0 - FIRST_EVENT[ep]))
+        m[f"realism.{ep}_first_event"] = max(0.0, first1 - FIRST_EVENT[ep]) + max(
+            0.0, first0 - FIRST_EVENT[ep]
+        )
         return m
 
     def _arm_part(self, ep: str, r: str) -> dict[str, float]:
@@ -86,8 +99,15 @@ class SurvivalSearch:
         order = self._order[ep][1]
         design = np.column_stack([self.g, np.vstack([self.X["treatment"], self.X["reference"]])])
         # inside the loop a warm start and at most three Newton steps suffice (the moves are small)
-        beta, se, ok = fastsurv.cox_efron(t, e, design, beta0=self.beta[ep], require_convergence=False,
-                                          max_iter=3 if self.beta[ep] is not None else 30, order=order)
+        beta, se, ok = fastsurv.cox_efron(
+            t,
+            e,
+            design,
+            beta0=self.beta[ep],
+            require_convergence=False,
+            max_iter=3 if self.beta[ep] is not None else 30,
+            order=order,
+        )
         if not ok and self.beta[ep] is not None:
             beta, se, ok = fastsurv.cox_efron(t, e, design, order=order)
         ok = ok and bool(np.all(np.isfinite(se)))
@@ -109,7 +129,7 @@ class SurvivalSearch:
             m.update(part)
         with_cox = "pfs.cox" in parts
         c = 0.0
-        for s in (self.soft if soft is None else soft):
+        for s in self.soft if soft is None else soft:
             v = m.get(s.key)
             if v is None:
                 if with_cox and s.is_cox:
@@ -182,6 +202,7 @@ class SurvivalSearch:
 
         def undo():
             a.pfs[i], a.os[i] = saved
+
         return undo, r, changed
 
     def _covariate_move(self):
@@ -196,6 +217,7 @@ class SurvivalSearch:
 
             def undo_e():
                 X[i, j] = old
+
             return undo_e, r, ()
         if X[i, j] == X[k, j]:
             return None
@@ -203,6 +225,7 @@ class SurvivalSearch:
 
         def undo():
             X[i, j], X[k, j] = X[k, j], X[i, j]
+
         return undo, r, ()
 
     def _jump_move(self):
@@ -231,6 +254,7 @@ class SurvivalSearch:
         def swap():
             for v in fields:
                 v[i], v[k] = v[k], v[i]
+
         swap()
         return swap, r, ()
 
@@ -246,6 +270,7 @@ class SurvivalSearch:
 
         def swap():
             a.pfs[i], a.pfs[k] = a.pfs[k], a.pfs[i]
+
         swap()
         return swap, r, ("pfs",)
 
@@ -270,6 +295,7 @@ class SurvivalSearch:
 
         def undo():
             a.pfs[i], a.pfs_e[i] = saved
+
         return undo, r, ("pfs",)
 
     def structural_move(self):
@@ -282,10 +308,17 @@ class SurvivalSearch:
             return self._progression_swap_move()
         return self._progression_toggle_move()
 
-    def run(self, iterations: int, with_cox: bool, p_time: float, temp0: float = 2.0,
-            temp1: float = 0.01, p_structural: float = 0.0,
-            objective: Callable[[Mapping[str, Mapping[str, float]]], float] | None = None,
-            cox_endpoints: Sequence[str] = ("pfs", "os")) -> float:
+    def run(
+        self,
+        iterations: int,
+        with_cox: bool,
+        p_time: float,
+        temp0: float = 2.0,
+        temp1: float = 0.01,
+        p_structural: float = 0.0,
+        objective: Callable[[Mapping[str, Mapping[str, float]]], float] | None = None,
+        cox_endpoints: Sequence[str] = ("pfs", "os"),
+    ) -> float:
         """Simulated annealing of ``objective`` (default :meth:`cost`); ``p_structural`` is the share
         of :meth:`structural_move` (0 in the stages every cohort runs, so that their random
         streams, and the ensemble, stay as they are); ``cox_endpoints``: the Cox fits refreshed
@@ -299,7 +332,11 @@ class SurvivalSearch:
             if p_structural and self.rng.random() < p_structural:
                 move = self.structural_move()
             else:
-                move = self._time_move() if (not with_cox or self.rng.random() < p_time) else self._covariate_move()
+                move = (
+                    self._time_move()
+                    if (not with_cox or self.rng.random() < p_time)
+                    else self._covariate_move()
+                )
             if move is None:
                 continue
             undo, arm, changed = move
@@ -309,7 +346,7 @@ class SurvivalSearch:
                 new[f"{ep}.km"] = self._km_part(ep)
                 new[f"{ep}.{arm}"] = self._arm_part(ep, arm)
             if with_cox:
-                for ep in (changed if changed else ("pfs", "os")):
+                for ep in changed if changed else ("pfs", "os"):
                     if ep in cox_endpoints:
                         new[f"{ep}.cox"], betas[ep] = self._cox_part(ep)
             c = objective(new)
@@ -325,8 +362,10 @@ class SurvivalSearch:
 
     def _snapshot(self):
         fields = ("pfs", "pfs_e", "os", "os_e")  # events too: outcome swaps move them
-        return ({r: tuple(getattr(a, f).copy() for f in fields) for r, a in self.arms.items()},
-                {r: x.copy() for r, x in self.X.items()})
+        return (
+            {r: tuple(getattr(a, f).copy() for f in fields) for r, a in self.arms.items()},
+            {r: x.copy() for r, x in self.X.items()},
+        )
 
     def _restore(self, snap):
         times, X = snap

@@ -1,5 +1,4 @@
-"""The study design the reconstruction follows: arms, columns, grids, limits and tolerances.
-"""
+"""The study design the reconstruction follows: arms, columns, grids, limits and tolerances."""
 
 from __future__ import annotations
 
@@ -45,10 +44,33 @@ MIN_PFS = 1.0
 
 
 COHORT_COLUMNS = [
-    "patient_id", "group", "os_months", "os_event", "pfs_months", "pfs_event", "age", "sex",
-    "ecog", "smoking", "met_bone", "met_liver", "met_brain", "met_adrenal", "met_pleura",
-    "met_intrapulmonary", "met_other", "chemo_regimen", "thoracic_rt", "ldh", "sodium", "cea",
-    "progrp", "nse", "best_response", "ici_class", "ongoing_treatment",
+    "patient_id",
+    "group",
+    "os_months",
+    "os_event",
+    "pfs_months",
+    "pfs_event",
+    "age",
+    "sex",
+    "ecog",
+    "smoking",
+    "met_bone",
+    "met_liver",
+    "met_brain",
+    "met_adrenal",
+    "met_pleura",
+    "met_intrapulmonary",
+    "met_other",
+    "chemo_regimen",
+    "thoracic_rt",
+    "ldh",
+    "sodium",
+    "cea",
+    "progrp",
+    "nse",
+    "best_response",
+    "ici_class",
+    "ongoing_treatment",
 ]
 
 
@@ -56,8 +78,15 @@ AE_COLUMNS = ["patient_id", "term", "grade", "immune_related"]
 
 
 BINARY_COLUMNS = [
-    "smoking", "met_bone", "met_liver", "met_brain", "met_adrenal", "met_pleura",
-    "met_intrapulmonary", "met_other", "thoracic_rt",
+    "smoking",
+    "met_bone",
+    "met_liver",
+    "met_brain",
+    "met_adrenal",
+    "met_pleura",
+    "met_intrapulmonary",
+    "met_other",
+    "thoracic_rt",
 ]
 
 
@@ -90,8 +119,11 @@ REGIMENS = {"chemo_regimen_ep_ec_el": "EP/EC/EL", "chemo_regimen_ip": "IP", "che
 
 #: Tolerances of the soft targets (the issue's).
 TOLERANCES = {
-    "p_table": 0.01, "logrank_p": 0.005, "followup": 1.0, "cox_hr": 0.05, "cox_ci": 0.10,
-    "cox_p": 0.02, "median_ci": 0.5,
+    "p_table": 0.01,
+    "logrank_p": 0.005,
+    "followup": 1.0,
+    "cox_hr": 0.05,
+    "cox_ci": 0.10,
+    "cox_p": 0.02,
+    "median_ci": 0.5,
 }
-
-

@@ -1,11 +1,11 @@
-"""What the reconstruction aims at: the published numbers as targets, and the soft targets' tolerances and weights.
-"""
+"""What the reconstruction aims at: the published numbers as targets, and the soft targets' tolerances and weights."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from lcnec_utils.reconstruct.settings import ROLES, TOLERANCES
 from lcnec_utils.stats.normal import z_of_p
@@ -38,20 +38,28 @@ def _matches(x: float, target: float, decimals: int) -> bool:
     Exact ties (5.295 at 2 decimals) are refused: whether they print up or down
     depends on the binary representation, so they are no safe target.
     """
-    q = 10.0 ** decimals
+    q = 10.0**decimals
     return abs(x * q - round(target * q)) < 0.5 - 1e-6
 
 
 #: Cox design terms in the order of lcnec_utils.cox.design_matrix (treatment first).
-COX_TERMS = ["treatment", "age", "sex_male", "smoking", "ecog", "met_bone", "met_liver",
-             "met_brain", "met_pleura", "met_intrapulmonary", "met_adrenal", "thoracic_rt"]
+COX_TERMS = [
+    "treatment",
+    "age",
+    "sex_male",
+    "smoking",
+    "ecog",
+    "met_bone",
+    "met_liver",
+    "met_brain",
+    "met_pleura",
+    "met_intrapulmonary",
+    "met_adrenal",
+    "thoracic_rt",
+]
 
 
 _COV_OF_TERM = {"sex_male": "sex"}
-
-
-
-
 
 
 @dataclass
@@ -96,8 +104,12 @@ def _soft_targets(tg: Mapping[str, Any]) -> list[_Soft]:
                     out.append(_Soft(k, tg[k], T["median_ci"], 1.0))
         # the point estimate first: the printed CI and p are narrower than any Cox fit on 31
         # patients allows (see evaluate_targets), so they only pull where the HR is met
-        for stat, tol, w in (("hr", T["cox_hr"], 10.0), ("ci_low", T["cox_ci"], 1.0),
-                             ("ci_high", T["cox_ci"], 1.0), ("p", T["cox_p"], 1.0)):
+        for stat, tol, w in (
+            ("hr", T["cox_hr"], 10.0),
+            ("ci_low", T["cox_ci"], 1.0),
+            ("ci_high", T["cox_ci"], 1.0),
+            ("p", T["cox_p"], 1.0),
+        ):
             k = f"{ep}.cox_multivariable.{stat}"
             out.append(_Soft(k, tg[k], tol, w, "p" if stat == "p" else "lin"))
         # Table 4's other terms: a light pull towards the printed HRs (log scale)

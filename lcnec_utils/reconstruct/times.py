@@ -1,10 +1,10 @@
-"""Survival times on a 0.1-month grid: the first placements that hold each arm's Kaplan-Meier medians and 12-month rates exactly.
-"""
+"""Survival times on a 0.1-month grid: the first placements that hold each arm's Kaplan-Meier medians and 12-month rates exactly."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -28,8 +28,10 @@ def _tenths(months: float) -> int:
 
 def _km_targets(tg: Mapping[str, Any], role: str) -> dict[str, float]:
     return {
-        "pfs_median": tg[f"pfs.median.{role}"], "os_median": tg[f"os.median.{role}"],
-        "pfs_rate": tg[f"pfs.rate_12m.{role}"], "os_rate": tg[f"os.rate_12m.{role}"],
+        "pfs_median": tg[f"pfs.median.{role}"],
+        "os_median": tg[f"os.median.{role}"],
+        "pfs_rate": tg[f"pfs.rate_12m.{role}"],
+        "os_rate": tg[f"os.rate_12m.{role}"],
         "follow_up": tg["followup.median"],
     }
 
@@ -42,14 +44,17 @@ _TIME_LIMITS = np.array([_tenths(MIN_PFS), _tenths(MAX_PFS), _tenths(MAX_OS), _t
 def _arm_target_row(kt: Mapping[str, float]) -> np.ndarray:
     """One arm's Kaplan-Meier targets as the compiled check reads them: PFS and OS medians
     (tenths), PFS and OS 12-month rates (%)."""
-    return np.array([_tenths(kt["pfs_median"]), _tenths(kt["os_median"]), kt["pfs_rate"], kt["os_rate"]], float)
+    return np.array(
+        [_tenths(kt["pfs_median"]), _tenths(kt["os_median"]), kt["pfs_rate"], kt["os_rate"]], float
+    )
 
 
 def arm_valid(a: Arm, kt: Mapping[str, float], endpoints: Sequence[str] = ("pfs", "os")) -> bool:
     """Hard constraints of one arm: consistency of PFS and OS, exact KM medians and 12-month rates
     (:func:`lcnec_utils.annealing.arm_constraints_hold`, the compiled search's own check)."""
-    return annealing.arm_constraints_hold(a.pfs, a.pfs_e, a.os, a.os_e, _arm_target_row(kt), _TIME_LIMITS,
-                                          "pfs" in endpoints, "os" in endpoints)
+    return annealing.arm_constraints_hold(
+        a.pfs, a.pfs_e, a.os, a.os_e, _arm_target_row(kt), _TIME_LIMITS, "pfs" in endpoints, "os" in endpoints
+    )
 
 
 def _grid(rng, lo: float, hi: float, size: int, distinct: bool = True) -> np.ndarray:
@@ -165,6 +170,10 @@ def initial_times(rng, tg: Mapping[str, Any]) -> dict[str, Arm]:
     n = {r: int(tg[f"n.{r}"]) for r in ROLES}
     alive = {r: int(tg[f"treatment.ongoing.n.{r}"]) for r in ROLES}
     return {
-        "treatment": _init_treatment_arm(rng, n["treatment"], _km_targets(tg, "treatment"), alive["treatment"]),
-        "reference": _init_reference_arm(rng, n["reference"], _km_targets(tg, "reference"), alive["reference"]),
+        "treatment": _init_treatment_arm(
+            rng, n["treatment"], _km_targets(tg, "treatment"), alive["treatment"]
+        ),
+        "reference": _init_reference_arm(
+            rng, n["reference"], _km_targets(tg, "reference"), alive["reference"]
+        ),
     }

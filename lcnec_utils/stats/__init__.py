@@ -29,10 +29,10 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         student_t_p,
     )
     from lcnec_utils.stats.cox import (
-        CoxResult,
-        DesignMatrix,
         TABLE_COLUMNS,
         TERM_LABELS,
+        CoxResult,
+        DesignMatrix,
         available_covariates,
         design_matrix,
         firth_cox,
@@ -68,6 +68,8 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         prints_as,
     )
     from lcnec_utils.stats.survival import (
+        ROLES,
+        TOLERANCE,
         ConfType,
         EndpointData,
         EndpointUnavailable,
@@ -77,8 +79,6 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         LogrankResult,
         MedianCI,
         RMSTDifference,
-        ROLES,
-        TOLERANCE,
         endpoint_columns,
         endpoint_data,
         fit_km,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 from scipy import stats
 
@@ -71,7 +71,7 @@ def events_per_variable(events: float, terms: int) -> float:
 KM_ENUMERATION_MAX_N = 20
 
 
-@lru_cache(maxsize=None)
+@cache
 def km_reachable_values(n: int) -> dict[Fraction, int]:
     """Every value a Kaplan-Meier curve on ``n`` patients can take, with the fewest censorings.
 
@@ -105,7 +105,9 @@ def km_reachable_values(n: int) -> dict[Fraction, int]:
     return reached
 
 
-def km_rate_attainable(rate: float, n: int, decimals: int = 1, censoring: bool = False) -> list[tuple[Fraction, int]]:
+def km_rate_attainable(
+    rate: float, n: int, decimals: int = 1, censoring: bool = False
+) -> list[tuple[Fraction, int]]:
     """Kaplan-Meier values on ``n`` patients that print as ``rate`` (in percent).
 
     Without censoring the curve only takes the values k/n. With censoring it

@@ -20,7 +20,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import stats
@@ -42,7 +42,9 @@ def fisher_p(n_treatment: int, d_treatment: int, n_reference: int, d_reference: 
 FFH_MAX_TABLES = 2_000_000
 
 
-def fisher_freeman_halton_p(counts_treatment: Sequence[int], counts_reference: Sequence[int]) -> tuple[float | None, str]:
+def fisher_freeman_halton_p(
+    counts_treatment: Sequence[int], counts_reference: Sequence[int]
+) -> tuple[float | None, str]:
     """Fisher-Freeman-Halton exact test of a 2 x k table (arms x levels):
     p = sum of the probabilities of all tables with the observed margins that
     are no more likely than the observed one, P(table) = prod_j C(c_j, x_j) /

@@ -62,7 +62,7 @@ def term_label(term: str) -> str:
     if term in TERM_LABELS:
         return TERM_LABELS[term]
     if term.startswith("chemo_regimen_"):
-        return f"Chemotherapy regimen: {term[len('chemo_regimen_'):]}"
+        return f"Chemotherapy regimen: {term[len('chemo_regimen_') :]}"
     return term
 
 
@@ -92,9 +92,7 @@ def design_matrix(
     """
     absent = [c for c in covariates if c not in cohort.columns]
     if absent:
-        raise ValueError(
-            "covariate column(s) absent from the cohort: " + ", ".join(absent)
-        )
+        raise ValueError("covariate column(s) absent from the cohort: " + ", ".join(absent))
     if "group" not in cohort.columns:
         raise ValueError("the cohort has no 'group' column")
     needed = ["group"] + list(covariates)
@@ -155,7 +153,7 @@ def design_matrix(
             notes.append(f"term '{term}' left out: constant in the complete cases")
             out = out.drop(columns=term)
             terms.remove(term)
-            for cov, names in term_of.items():
+            for names in term_of.values():
                 if term in names:
                     names.remove(term)
     return DesignMatrix(out, terms, term_of, n_before - len(out), reasons, notes)
@@ -199,8 +197,11 @@ class CoxResult:
 
 def _empty_table(terms: list[str]) -> pd.DataFrame:
     return pd.DataFrame(
-        {"term": terms, "label": [term_label(t) for t in terms],
-         **{c: [math.nan] * len(terms) for c in TABLE_COLUMNS[2:]}}
+        {
+            "term": terms,
+            "label": [term_label(t) for t in terms],
+            **{c: [math.nan] * len(terms) for c in TABLE_COLUMNS[2:]},
+        }
     )[TABLE_COLUMNS]
 
 
@@ -208,13 +209,25 @@ def not_fitted(dm: DesignMatrix, reason: str, method: str) -> CoxResult:
     """The result of a model that could not be fitted: every estimate NaN, ``converged`` False,
     ``reason`` among the warnings that the page shows."""
     frame = dm.frame
-    return CoxResult(_empty_table(dm.terms), len(frame), int(frame["event"].sum()), dm.n_dropped,
-                     dm.dropped_reasons, False, [reason], list(dm.notes), None, frame, method,
-                     dict(dm.term_of_covariate))
+    return CoxResult(
+        _empty_table(dm.terms),
+        len(frame),
+        int(frame["event"].sum()),
+        dm.n_dropped,
+        dm.dropped_reasons,
+        False,
+        [reason],
+        list(dm.notes),
+        None,
+        frame,
+        method,
+        dict(dm.term_of_covariate),
+    )
 
 
-def _fit_frame(dm: DesignMatrix, alpha: float, method: str = "Cox PH, Efron ties, Wald CI",
-               **fitter_kwargs) -> CoxResult:
+def _fit_frame(
+    dm: DesignMatrix, alpha: float, method: str = "Cox PH, Efron ties, Wald CI", **fitter_kwargs
+) -> CoxResult:
     from lifelines import CoxPHFitter
 
     frame = dm.frame
@@ -231,7 +244,9 @@ def _fit_frame(dm: DesignMatrix, alpha: float, method: str = "Cox PH, Efron ties
             # < 1e-7, leaving the coefficient off by up to ~sqrt(2e-7)·SE (3e-3
             # relative on a 10-patient example); 1e-9 agrees with R coxph to 1e-6.
             model = CoxPHFitter(alpha=alpha, **fitter_kwargs).fit(
-                frame, duration_col="duration", event_col="event",
+                frame,
+                duration_col="duration",
+                event_col="event",
                 fit_options={"precision": 1e-9},
             )
         except Exception as exc:  # lifelines ConvergenceError, singular matrices
@@ -253,13 +268,32 @@ def _fit_frame(dm: DesignMatrix, alpha: float, method: str = "Cox PH, Efron ties
         z = z_two_sided(alpha)
         coef, se = s["coef"].to_numpy(), s["se(coef)"].to_numpy()
         with np.errstate(over="ignore"):
-            table = pd.DataFrame({
-                "term": list(s.index), "label": [term_label(t) for t in s.index],
-                "hr": np.exp(coef), "ci_low": np.exp(coef - z * se),
-                "ci_high": np.exp(coef + z * se), "p": s["p"].to_numpy(), "coef": coef, "se": se,
-            })[TABLE_COLUMNS].reset_index(drop=True)
-    return CoxResult(table, n, events, dm.n_dropped, dm.dropped_reasons, converged, caught,
-                     list(dm.notes), model, frame, method, dict(dm.term_of_covariate))
+            table = pd.DataFrame(
+                {
+                    "term": list(s.index),
+                    "label": [term_label(t) for t in s.index],
+                    "hr": np.exp(coef),
+                    "ci_low": np.exp(coef - z * se),
+                    "ci_high": np.exp(coef + z * se),
+                    "p": s["p"].to_numpy(),
+                    "coef": coef,
+                    "se": se,
+                }
+            )[TABLE_COLUMNS].reset_index(drop=True)
+    return CoxResult(
+        table,
+        n,
+        events,
+        dm.n_dropped,
+        dm.dropped_reasons,
+        converged,
+        caught,
+        list(dm.notes),
+        model,
+        frame,
+        method,
+        dict(dm.term_of_covariate),
+    )
 
 
 def fit_cox(cohort: pd.DataFrame, endpoint: str, covariates: list[str], params) -> CoxResult:
@@ -291,8 +325,14 @@ def available_covariates(cohort: pd.DataFrame, covariates: list[str]) -> tuple[l
     return present, [c for c in covariates if c not in cohort.columns]
 
 
-def firth_cox(cohort: pd.DataFrame, endpoint: str, covariates: list[str], params,
-              ci_method: str = "pl", penalty_weight: float = 0.5) -> CoxResult:
+def firth_cox(
+    cohort: pd.DataFrame,
+    endpoint: str,
+    covariates: list[str],
+    params,
+    ci_method: str = "pl",
+    penalty_weight: float = 0.5,
+) -> CoxResult:
     """Firth-penalised Cox model (Heinze & Schemper 2001) via ``firthmodels.FirthCoxPH``.
 
     Finite estimates under monotone likelihood (separation). CIs by profile
@@ -322,19 +362,37 @@ def firth_cox(cohort: pd.DataFrame, endpoint: str, covariates: list[str], params
             return not_fitted(dm, f"the Firth model could not be fitted: {exc}", "Firth Cox, Breslow ties")
     caught += [f"{type(w.message).__name__}: {w.message}" for w in record]
     coef = np.asarray(model.coef_)
-    table = pd.DataFrame({
-        "term": dm.terms, "label": [term_label(t) for t in dm.terms], "hr": np.exp(coef),
-        "ci_low": np.exp(ci[:, 0]), "ci_high": np.exp(ci[:, 1]), "p": p, "coef": coef,
-        "se": np.asarray(model.bse_),
-    })[TABLE_COLUMNS]
-    return CoxResult(table, len(dm.frame), int(dm.frame["event"].sum()), dm.n_dropped,
-                     dm.dropped_reasons, bool(model.converged_), caught, list(dm.notes), model,
-                     dm.frame, f"Firth Cox, Breslow ties, {ci_method} CI",
-                     dict(dm.term_of_covariate))
+    table = pd.DataFrame(
+        {
+            "term": dm.terms,
+            "label": [term_label(t) for t in dm.terms],
+            "hr": np.exp(coef),
+            "ci_low": np.exp(ci[:, 0]),
+            "ci_high": np.exp(ci[:, 1]),
+            "p": p,
+            "coef": coef,
+            "se": np.asarray(model.bse_),
+        }
+    )[TABLE_COLUMNS]
+    return CoxResult(
+        table,
+        len(dm.frame),
+        int(dm.frame["event"].sum()),
+        dm.n_dropped,
+        dm.dropped_reasons,
+        bool(model.converged_),
+        caught,
+        list(dm.notes),
+        model,
+        dm.frame,
+        f"Firth Cox, Breslow ties, {ci_method} CI",
+        dict(dm.term_of_covariate),
+    )
 
 
-def ridge_cox(cohort: pd.DataFrame, endpoint: str, covariates: list[str], params,
-              penalizer: float = 0.1) -> CoxResult:
+def ridge_cox(
+    cohort: pd.DataFrame, endpoint: str, covariates: list[str], params, penalizer: float = 0.1
+) -> CoxResult:
     """Ridge (L2) penalised Cox model: lifelines ``CoxPHFitter(penalizer, l1_ratio=0)``.
 
     lifelines penalises ``penalizer/2 · ||b||²`` on its internally
@@ -344,8 +402,13 @@ def ridge_cox(cohort: pd.DataFrame, endpoint: str, covariates: list[str], params
     """
     ref, trt = _params_labels(params)
     dm = design_matrix(cohort, covariates, ref, trt, endpoint=endpoint)
-    return _fit_frame(dm, params.alpha, method=f"ridge Cox (penalizer={penalizer}), Efron ties",
-                      penalizer=penalizer, l1_ratio=0.0)
+    return _fit_frame(
+        dm,
+        params.alpha,
+        method=f"ridge Cox (penalizer={penalizer}), Efron ties",
+        penalizer=penalizer,
+        l1_ratio=0.0,
+    )
 
 
 def schoenfeld_test(result: CoxResult, transform: str = "km") -> pd.DataFrame:
@@ -364,8 +427,11 @@ def schoenfeld_test(result: CoxResult, transform: str = "km") -> pd.DataFrame:
         raise ValueError("the Cox model was not fitted; no residuals to test")
     res = proportional_hazard_test(result.model, result.data, time_transform=transform)
     s = res.summary
-    return pd.DataFrame({
-        "term": [i if not isinstance(i, tuple) else i[0] for i in s.index],
-        "test_statistic": s["test_statistic"].to_numpy(), "p": s["p"].to_numpy(),
-        "transform": transform,
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "term": [i if not isinstance(i, tuple) else i[0] for i in s.index],
+            "test_statistic": s["test_statistic"].to_numpy(),
+            "p": s["p"].to_numpy(),
+            "transform": transform,
+        }
+    ).reset_index(drop=True)

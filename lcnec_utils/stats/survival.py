@@ -100,9 +100,7 @@ def _arrays(times, events) -> tuple[np.ndarray, np.ndarray]:
     if t.shape != e.shape:
         raise ValueError("times and events must have the same length")
     if np.isnan(t).any() or np.isnan(e).any():
-        raise ValueError(
-            "times/events contain missing values; use endpoint_data() to take complete cases"
-        )
+        raise ValueError("times/events contain missing values; use endpoint_data() to take complete cases")
     if (t < 0).any():
         raise ValueError("times must be >= 0")
     if not np.isin(e, (0, 1)).all():
@@ -215,8 +213,8 @@ def median_ci_spss(times, events, alpha: float = 0.05, epsilon: float = 0.05) ->
     lower_side = np.flatnonzero(s_all <= 0.5 - epsilon + TOLERANCE)
     if not upper_side.size or not lower_side.size or not math.isfinite(se_s):
         return MedianCI(median, None, None, None, "spss")
-    u, l = upper_side[-1], lower_side[0]
-    density = (s_all[u] - s_all[l]) / (t_all[l] - t_all[u])
+    upper, lower = upper_side[-1], lower_side[0]
+    density = (s_all[upper] - s_all[lower]) / (t_all[lower] - t_all[upper])
     if not density > 0:
         return MedianCI(median, None, None, None, "spss")
     se = se_s / density
@@ -340,7 +338,7 @@ def landmark_survival(times, events, t: float, alpha: float = 0.05) -> LandmarkS
     values agree with R to 1e-10).
     """
     curve = km_curve(times, events)
-    tt, ee = _arrays(times, events)
+    tt, _ee = _arrays(times, events)
     n_risk = int((tt >= t).sum())
     if curve.n == 0:
         return LandmarkSurvival(t, None, None, None, 0)
@@ -354,9 +352,7 @@ def landmark_survival(times, events, t: float, alpha: float = 0.05) -> LandmarkS
     lo, hi = float(lower[idx]), float(upper[idx])
     if s == 1.0:
         lo = hi = 1.0
-    return LandmarkSurvival(
-        t, s, None if math.isnan(lo) else lo, None if math.isnan(hi) else hi, n_risk
-    )
+    return LandmarkSurvival(t, s, None if math.isnan(lo) else lo, None if math.isnan(hi) else hi, n_risk)
 
 
 @dataclass(frozen=True)
@@ -379,7 +375,7 @@ def _observed_expected(time, event, is_treatment) -> tuple[dict, dict]:
     # lifelines' logrank_test does not return O and E per arm: E_k = sum_j d_j n_kj / n_j.
     order = np.argsort(time, kind="stable")
     t, e, g = time[order], event[order], is_treatment[order]
-    uniq, start = np.unique(t, return_index=True)
+    _uniq, start = np.unique(t, return_index=True)
     n_total = len(t) - start  # at risk at each distinct time (sorted ascending)
     n_treat = np.cumsum(g[::-1])[::-1][start]
     d = np.add.reduceat(e, start)
@@ -390,9 +386,7 @@ def _observed_expected(time, event, is_treatment) -> tuple[dict, dict]:
     return observed, {"reference": expected_ref, "treatment": expected_treat}
 
 
-def logrank(
-    cohort: pd.DataFrame, endpoint: str, reference_group: str, treatment_group: str
-) -> LogrankResult:
+def logrank(cohort: pd.DataFrame, endpoint: str, reference_group: str, treatment_group: str) -> LogrankResult:
     """Two-group log-rank test, treatment vs reference, on complete cases.
 
     Statistic from lifelines ``logrank_test`` (chi-square, 1 df, the same as R
@@ -414,8 +408,13 @@ def logrank(
     chi2 = float(res.test_statistic)
     p = float(res.p_value)
     return LogrankResult(
-        chi2 if math.isfinite(chi2) else None, 1, p if math.isfinite(p) else None,
-        observed, expected, n, data.n_dropped,
+        chi2 if math.isfinite(chi2) else None,
+        1,
+        p if math.isfinite(p) else None,
+        observed,
+        expected,
+        n,
+        data.n_dropped,
     )
 
 

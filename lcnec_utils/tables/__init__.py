@@ -51,8 +51,8 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         safety_tables,
     )
     from lcnec_utils.tables.style import (
-        HTMLTable,
         PROSE_COLUMNS,
+        HTMLTable,
         style_table,
     )
     from lcnec_utils.tables.survival import (

@@ -11,7 +11,8 @@ ages the printed summaries (70.4 ± 7.01, n=14; 64.1 ± 8.63, n=17; total
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,17 +46,27 @@ from lcnec_utils.tables.common import (
 #: (row key, label, section, column, indicator on the non-missing values, p key)
 _BINARY_ROWS: list[tuple[str, str, str, str, Callable[[pd.Series], pd.Series], str]] = [
     ("age_ge65", "Age ≥65, n (%)", "", "age", lambda s: _numeric(s) >= 65, "age_ge65"),
-    ("sex_male", "Sex, male, n (%)", "", "sex",
-     lambda s: _clean(s).astype("string").str.lower() == "male", "sex"),
+    (
+        "sex_male",
+        "Sex, male, n (%)",
+        "",
+        "sex",
+        lambda s: _clean(s).astype("string").str.lower() == "male",
+        "sex",
+    ),
     ("ecog_0_1", "ECOG PS 0–1 (vs ≥2), n (%)", "", "ecog", lambda s: _numeric(s) <= 1, "ecog"),
     ("smoking", "Smoking history, n (%)", "", "smoking", lambda s: _numeric(s) == 1, "smoking"),
 ]
 
 
 _MET_ROWS = [
-    ("met_bone", "Bone"), ("met_liver", "Liver"), ("met_brain", "Brain"),
-    ("met_adrenal", "Adrenal"), ("met_pleura", "Pleura"),
-    ("met_intrapulmonary", "Intrapulmonary"), ("met_other", "Other"),
+    ("met_bone", "Bone"),
+    ("met_liver", "Liver"),
+    ("met_brain", "Brain"),
+    ("met_adrenal", "Adrenal"),
+    ("met_pleura", "Pleura"),
+    ("met_intrapulmonary", "Intrapulmonary"),
+    ("met_other", "Other"),
 ]
 
 
@@ -82,9 +93,18 @@ SECTION_REGIMEN = "Chemotherapy regimen, n (%)"
 SECTION_LABS = "Laboratory values, median (Q1–Q3)"
 
 
-def _binary_row(arms: _Arms, key: str, label: str, section: str, column: str | None,
-                indicator: pd.Series | None, p_key: str | None, data_rows: list, stat_rows: list,
-                results: dict) -> None:
+def _binary_row(
+    arms: _Arms,
+    key: str,
+    label: str,
+    section: str,
+    column: str | None,
+    indicator: pd.Series | None,
+    p_key: str | None,
+    data_rows: list,
+    stat_rows: list,
+    results: dict,
+) -> None:
     """Counts per arm of a yes/no indicator (NaN = missing) and Fisher's p."""
     if indicator is None:
         for arm in ARMS:
@@ -93,9 +113,21 @@ def _binary_row(arms: _Arms, key: str, label: str, section: str, column: str | N
             results[f"baseline.{key}.pct.{arm}"] = None
         if p_key:
             results[f"baseline.{p_key}.p"] = None
-        data_rows.append({"key": key, "label": label, "section": section, "kind": "n_pct",
-                          "total": None, "reference": None, "treatment": None, "p": None,
-                          "test": "Fisher exact", "n_missing": None, "note": NOT_IN_DATA})
+        data_rows.append(
+            {
+                "key": key,
+                "label": label,
+                "section": section,
+                "kind": "n_pct",
+                "total": None,
+                "reference": None,
+                "treatment": None,
+                "p": None,
+                "test": "Fisher exact",
+                "n_missing": None,
+                "note": NOT_IN_DATA,
+            }
+        )
         return
     known = indicator.notna().to_numpy()
     yes = indicator.fillna(False).to_numpy(bool) & known
@@ -114,10 +146,21 @@ def _binary_row(arms: _Arms, key: str, label: str, section: str, column: str | N
     if p_key:
         results[f"baseline.{p_key}.p"] = p
     n_missing = int((~known).sum())
-    data_rows.append({"key": key, "label": label, "section": section, "kind": "n_pct",
-                      "total": counts["total"], "reference": counts["reference"],
-                      "treatment": counts["treatment"], "p": p, "test": "Fisher exact",
-                      "n_missing": n_missing, "note": _missing_note(n_missing)})
+    data_rows.append(
+        {
+            "key": key,
+            "label": label,
+            "section": section,
+            "kind": "n_pct",
+            "total": counts["total"],
+            "reference": counts["reference"],
+            "treatment": counts["treatment"],
+            "p": p,
+            "test": "Fisher exact",
+            "n_missing": n_missing,
+            "note": _missing_note(n_missing),
+        }
+    )
 
 
 def baseline_table(cohort: pd.DataFrame, params: Parameters) -> SummaryTable:
@@ -157,18 +200,40 @@ def baseline_table(cohort: pd.DataFrame, params: Parameters) -> SummaryTable:
             results[f"baseline.age.sd.{arm}"] = sd
         p = student_t_p(age[arms.masks["treatment"]], age[arms.masks["reference"]])
         n_missing = int((~known).sum())
-        data_rows.append({"key": "age", "label": "Age (years), mean ± SD", "section": "",
-                          "kind": "mean_sd", **vals, "p": p, "test": "Student t",
-                          "n_missing": n_missing, "note": _missing_note(n_missing)})
+        data_rows.append(
+            {
+                "key": "age",
+                "label": "Age (years), mean ± SD",
+                "section": "",
+                "kind": "mean_sd",
+                **vals,
+                "p": p,
+                "test": "Student t",
+                "n_missing": n_missing,
+                "note": _missing_note(n_missing),
+            }
+        )
     else:
         p = None
         for arm in ARMS:
             stat_rows.append(_empty_stats_row("age", arm))
             results[f"baseline.age.mean.{arm}"] = None
             results[f"baseline.age.sd.{arm}"] = None
-        data_rows.append({"key": "age", "label": "Age (years), mean ± SD", "section": "",
-                          "kind": "mean_sd", "total": None, "reference": None, "treatment": None,
-                          "p": None, "test": "Student t", "n_missing": None, "note": NOT_IN_DATA})
+        data_rows.append(
+            {
+                "key": "age",
+                "label": "Age (years), mean ± SD",
+                "section": "",
+                "kind": "mean_sd",
+                "total": None,
+                "reference": None,
+                "treatment": None,
+                "p": None,
+                "test": "Student t",
+                "n_missing": None,
+                "note": NOT_IN_DATA,
+            }
+        )
     results["baseline.age.p"] = p
 
     def indicator_of(column: str, fn: Callable[[pd.Series], pd.Series]) -> pd.Series | None:
@@ -179,12 +244,22 @@ def baseline_table(cohort: pd.DataFrame, params: Parameters) -> SummaryTable:
         return ind.mask(raw.isna())
 
     for key, label, section, column, fn, p_key in _BINARY_ROWS:
-        _binary_row(arms, key, label, section, column, indicator_of(column, fn), p_key,
-                    data_rows, stat_rows, results)
+        _binary_row(
+            arms, key, label, section, column, indicator_of(column, fn), p_key, data_rows, stat_rows, results
+        )
     for column, label in _MET_ROWS:
-        _binary_row(arms, column, label, SECTION_METS, column,
-                    indicator_of(column, lambda s: _numeric(s) == 1), column,
-                    data_rows, stat_rows, results)
+        _binary_row(
+            arms,
+            column,
+            label,
+            SECTION_METS,
+            column,
+            indicator_of(column, lambda s: _numeric(s) == 1),
+            column,
+            data_rows,
+            stat_rows,
+            results,
+        )
 
     # Chemotherapy regimen: each level against the rest
     if "chemo_regimen" in df.columns:
@@ -196,32 +271,66 @@ def baseline_table(cohort: pd.DataFrame, params: Parameters) -> SummaryTable:
         by_level = {lvl: (reg == lvl).fillna(False).to_numpy(bool) for lvl in levels}
         p_all, test_all = fisher_freeman_halton_p(
             [int((by_level[lvl] & arms.masks["treatment"]).sum()) for lvl in levels],
-            [int((by_level[lvl] & arms.masks["reference"]).sum()) for lvl in levels])
+            [int((by_level[lvl] & arms.masks["reference"]).sum()) for lvl in levels],
+        )
         n_missing = int((~known).sum())
         results["baseline.chemo_regimen.p"] = p_all
-        data_rows.append({"key": "chemo_regimen", "label": SECTION_REGIMEN, "section": "",
-                          "kind": "section", "total": None, "reference": None, "treatment": None,
-                          "p": p_all, "test": test_all, "n_missing": n_missing,
-                          "note": _missing_note(n_missing)})
+        data_rows.append(
+            {
+                "key": "chemo_regimen",
+                "label": SECTION_REGIMEN,
+                "section": "",
+                "kind": "section",
+                "total": None,
+                "reference": None,
+                "treatment": None,
+                "p": p_all,
+                "test": test_all,
+                "n_missing": n_missing,
+                "note": _missing_note(n_missing),
+            }
+        )
         for level in levels:
             key = f"chemo_regimen_{slug(level)}"
             ind = (reg == level).mask(reg.isna())
-            _binary_row(arms, key, level, SECTION_REGIMEN, "chemo_regimen", ind, key,
-                        data_rows, stat_rows, results)
+            _binary_row(
+                arms, key, level, SECTION_REGIMEN, "chemo_regimen", ind, key, data_rows, stat_rows, results
+            )
     else:
         results["baseline.chemo_regimen.p"] = None
-        data_rows.append({"key": "chemo_regimen", "label": SECTION_REGIMEN, "section": "",
-                          "kind": "section", "total": None, "reference": None, "treatment": None,
-                          "p": None, "test": "Fisher-Freeman-Halton", "n_missing": None,
-                          "note": NOT_IN_DATA})
+        data_rows.append(
+            {
+                "key": "chemo_regimen",
+                "label": SECTION_REGIMEN,
+                "section": "",
+                "kind": "section",
+                "total": None,
+                "reference": None,
+                "treatment": None,
+                "p": None,
+                "test": "Fisher-Freeman-Halton",
+                "n_missing": None,
+                "note": NOT_IN_DATA,
+            }
+        )
         for level in STANDARD_REGIMENS:
             key = f"chemo_regimen_{slug(level)}"
-            _binary_row(arms, key, level, SECTION_REGIMEN, "chemo_regimen", None, key,
-                        data_rows, stat_rows, results)
+            _binary_row(
+                arms, key, level, SECTION_REGIMEN, "chemo_regimen", None, key, data_rows, stat_rows, results
+            )
 
-    _binary_row(arms, "thoracic_rt", "Thoracic radiotherapy, n (%)", "", "thoracic_rt",
-                indicator_of("thoracic_rt", lambda s: _numeric(s) == 1), "thoracic_rt",
-                data_rows, stat_rows, results)
+    _binary_row(
+        arms,
+        "thoracic_rt",
+        "Thoracic radiotherapy, n (%)",
+        "",
+        "thoracic_rt",
+        indicator_of("thoracic_rt", lambda s: _numeric(s) == 1),
+        "thoracic_rt",
+        data_rows,
+        stat_rows,
+        results,
+    )
 
     # Laboratory values: median (Q1–Q3), Mann-Whitney U
     for column, label, unit in LAB_ROWS:
@@ -232,10 +341,21 @@ def baseline_table(cohort: pd.DataFrame, params: Parameters) -> SummaryTable:
                 for s in ("median", "q1", "q3"):
                     results[f"baseline.{column}.{s}.{arm}"] = None
             results[f"baseline.{column}.p"] = None
-            data_rows.append({"key": column, "label": text, "section": SECTION_LABS,
-                              "kind": "median_iqr", "total": None, "reference": None,
-                              "treatment": None, "p": None, "test": "Mann-Whitney U",
-                              "n_missing": None, "note": NOT_IN_DATA})
+            data_rows.append(
+                {
+                    "key": column,
+                    "label": text,
+                    "section": SECTION_LABS,
+                    "kind": "median_iqr",
+                    "total": None,
+                    "reference": None,
+                    "treatment": None,
+                    "p": None,
+                    "test": "Mann-Whitney U",
+                    "n_missing": None,
+                    "note": NOT_IN_DATA,
+                }
+            )
             continue
         x = _numeric(df[column]).to_numpy(float)
         known = ~np.isnan(x)
@@ -253,16 +373,30 @@ def baseline_table(cohort: pd.DataFrame, params: Parameters) -> SummaryTable:
         p = mann_whitney_p(x[arms.masks["treatment"]], x[arms.masks["reference"]])
         results[f"baseline.{column}.p"] = p
         n_missing = int((~known).sum())
-        data_rows.append({"key": column, "label": text, "section": SECTION_LABS,
-                          "kind": "median_iqr", **meds, "p": p, "test": "Mann-Whitney U",
-                          "n_missing": n_missing, "note": _missing_note(n_missing)})
+        data_rows.append(
+            {
+                "key": column,
+                "label": text,
+                "section": SECTION_LABS,
+                "kind": "median_iqr",
+                **meds,
+                "p": p,
+                "test": "Mann-Whitney U",
+                "n_missing": n_missing,
+                "note": _missing_note(n_missing),
+            }
+        )
 
-    data = _frame(data_rows, ["key", "label", "section", "kind", *ARMS, "p", "test",
-                              "n_missing", "note"])
+    data = _frame(data_rows, ["key", "label", "section", "kind", *ARMS, "p", "test", "n_missing", "note"])
     return SummaryTable(
-        data=data, stats=_stats_frame(stat_rows), labels=arm_labels(params), n=arms.n,
-        notes=arms.notes, title="Baseline characteristics",
-        _results=results, _formatter=_format_baseline,
+        data=data,
+        stats=_stats_frame(stat_rows),
+        labels=arm_labels(params),
+        n=arms.n,
+        notes=arms.notes,
+        title="Baseline characteristics",
+        _results=results,
+        _formatter=_format_baseline,
     )
 
 
@@ -284,18 +418,29 @@ def _format_baseline(table: SummaryTable) -> pd.DataFrame:
     for row in table.data.itertuples(index=False):
         if row.kind == "section":  # a whole-variable test printed on its header row
             seen_sections.add(row.label)
-            out.append({"Characteristic": row.label, **{headers[a]: "" for a in PRINT_ORDER},
-                        "p": "" if row.note == NOT_IN_DATA else format_p(row.p),
-                        "Test": row.test, "Note": row.note or ""})
+            out.append(
+                {
+                    "Characteristic": row.label,
+                    **{headers[a]: "" for a in PRINT_ORDER},
+                    "p": "" if row.note == NOT_IN_DATA else format_p(row.p),
+                    "Test": row.test,
+                    "Note": row.note or "",
+                }
+            )
             continue
         if row.section and row.section not in seen_sections:
             seen_sections.add(row.section)
-            out.append({"Characteristic": row.section, **{headers[a]: "" for a in PRINT_ORDER},
-                        "p": "", "Test": "", "Note": ""})
+            out.append(
+                {
+                    "Characteristic": row.section,
+                    **{headers[a]: "" for a in PRINT_ORDER},
+                    "p": "",
+                    "Test": "",
+                    "Note": "",
+                }
+            )
         label = f"– {row.label}" if row.section else row.label
-        cells = {headers[a]: _format_cell(table, row.key, row.kind, a, row.note or "")
-                 for a in PRINT_ORDER}
+        cells = {headers[a]: _format_cell(table, row.key, row.kind, a, row.note or "") for a in PRINT_ORDER}
         p_text = "" if row.note == NOT_IN_DATA else format_p(row.p)
-        out.append({"Characteristic": label, **cells, "p": p_text, "Test": row.test,
-                    "Note": row.note or ""})
+        out.append({"Characteristic": label, **cells, "p": p_text, "Test": row.test, "Note": row.note or ""})
     return pd.DataFrame(out)

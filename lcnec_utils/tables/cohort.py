@@ -1,10 +1,10 @@
-"""The cohort chapter's tables: missing values per column and the data dictionary.
-"""
+"""The cohort chapter's tables: missing values per column and the data dictionary."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,9 @@ def _missing_counts(cohort: pd.DataFrame) -> pd.Series:
     return pd.Series(out, dtype="int64")
 
 
-def missingness_table(cohort: pd.DataFrame, expected: Mapping[str, bool] | Iterable[str] | None = None) -> pd.DataFrame:
+def missingness_table(
+    cohort: pd.DataFrame, expected: Mapping[str, bool] | Iterable[str] | None = None
+) -> pd.DataFrame:
     """Per column: ``status`` (``present`` or ``absent``), ``required``,
     ``n_missing``, ``pct_missing`` (proportion in [0, 1]) over all rows.
 
@@ -40,27 +42,31 @@ def missingness_table(cohort: pd.DataFrame, expected: Mapping[str, bool] | Itera
     for c in list(expected) + [c for c in cohort.columns if c not in expected]:
         present = c in cohort.columns
         k = int(counts[c]) if present else None
-        rows.append({
-            "column": c,
-            "status": "present" if present else "absent",
-            "required": bool(expected.get(c, False)),
-            "n_missing": k,
-            "pct_missing": (k / n if n else None) if present else None,
-        })
+        rows.append(
+            {
+                "column": c,
+                "status": "present" if present else "absent",
+                "required": bool(expected.get(c, False)),
+                "n_missing": k,
+                "pct_missing": (k / n if n else None) if present else None,
+            }
+        )
     return _frame(rows, ["column", "status", "required", "n_missing", "pct_missing"])
 
 
 def format_missingness(table: pd.DataFrame) -> pd.DataFrame:
     """Printed form of :func:`missingness_table`."""
-    return pd.DataFrame({
-        "Column": table["column"],
-        "Status": table["status"],
-        "Required": np.where(table["required"].astype(bool), "yes", "no"),
-        "Missing, n (%)": [
-            NOT_IN_DATA if s == "absent" else f"{int(k)} ({100 * p:.1f})" if p is not None else str(k)
-            for s, k, p in zip(table["status"], table["n_missing"], table["pct_missing"])
-        ],
-    })
+    return pd.DataFrame(
+        {
+            "Column": table["column"],
+            "Status": table["status"],
+            "Required": np.where(table["required"].astype(bool), "yes", "no"),
+            "Missing, n (%)": [
+                NOT_IN_DATA if s == "absent" else f"{int(k)} ({100 * p:.1f})" if p is not None else str(k)
+                for s, k, p in zip(table["status"], table["n_missing"], table["pct_missing"])
+            ],
+        }
+    )
 
 
 def load_data_dictionary(path: str | Path) -> dict[str, dict[str, Any]]:
@@ -84,7 +90,7 @@ def _column_summary(name: str, s: pd.Series) -> str:
         uniq = np.unique(num.to_numpy(float))
         if uniq.size <= 5:
             return "values: " + ", ".join(f"{v:g}" for v in uniq)
-        q1, med, q3 = spss_quartiles(num.to_numpy(float))
+        _q1, med, _q3 = spss_quartiles(num.to_numpy(float))
         return f"range {num.min():g}–{num.max():g}; median {med:g}"
     counts = known.astype("string").value_counts()
     if len(counts) <= 10:
@@ -113,15 +119,16 @@ def data_dictionary_summary(cohort: pd.DataFrame, dictionary: Mapping[str, Any] 
     for name in names:
         entry = dictionary.get(name) or {}
         in_data = name in cohort.columns
-        rows.append({
-            "column": name,
-            "type": entry.get("type"),
-            "unit": entry.get("unit"),
-            "meaning": entry.get("meaning", "not in dictionary" if name not in dictionary else None),
-            "required": entry.get("required"),
-            "in_data": in_data,
-            "n_missing": int(counts[name]) if in_data else None,
-            "summary": _column_summary(name, cohort[name]) if in_data else NOT_IN_DATA,
-        })
-    return _frame(rows, ["column", "type", "unit", "meaning", "required", "in_data",
-                         "n_missing", "summary"])
+        rows.append(
+            {
+                "column": name,
+                "type": entry.get("type"),
+                "unit": entry.get("unit"),
+                "meaning": entry.get("meaning", "not in dictionary" if name not in dictionary else None),
+                "required": entry.get("required"),
+                "in_data": in_data,
+                "n_missing": int(counts[name]) if in_data else None,
+                "summary": _column_summary(name, cohort[name]) if in_data else NOT_IN_DATA,
+            }
+        )
+    return _frame(rows, ["column", "type", "unit", "meaning", "required", "in_data", "n_missing", "summary"])

@@ -12,8 +12,9 @@ any number that cannot be computed is ``None``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -157,7 +158,7 @@ class SummaryTable:
     notes: list[str] = field(default_factory=list)
     title: str = ""
     _results: dict[str, Any] = field(default_factory=dict, repr=False)
-    _formatter: Callable[["SummaryTable"], pd.DataFrame] | None = field(default=None, repr=False)
+    _formatter: Callable[[SummaryTable], pd.DataFrame] | None = field(default=None, repr=False)
 
     def results(self) -> dict[str, Any]:
         """The table's results keys (``docs/CONVENTIONS.md``); ``None`` where
@@ -185,12 +186,22 @@ class SummaryTable:
 
 
 def _empty_stats_row(key: str, arm: str) -> dict[str, Any]:
-    return {"key": key, "arm": arm, "n": None, "denominator": None, "pct": None,
-            "mean": None, "sd": None, "median": None, "q1": None, "q3": None,
-            "ci_low": None, "ci_high": None}
+    return {
+        "key": key,
+        "arm": arm,
+        "n": None,
+        "denominator": None,
+        "pct": None,
+        "mean": None,
+        "sd": None,
+        "median": None,
+        "q1": None,
+        "q3": None,
+        "ci_low": None,
+        "ci_high": None,
+    }
 
 
 def _stats_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    cols = ["key", "arm", "n", "denominator", "pct", "mean", "sd", "median", "q1", "q3",
-            "ci_low", "ci_high"]
+    cols = ["key", "arm", "n", "denominator", "pct", "mean", "sd", "median", "q1", "q3", "ci_low", "ci_high"]
     return _frame(rows, cols)

@@ -30,8 +30,10 @@ def _none_if_nan(value):
 
 
 def _term_keys(prefix: str, row: dict | None) -> dict[str, Any]:
-    return {f"{prefix}.{k}": (None if row is None else _none_if_nan(row[k]))
-            for k in ("hr", "ci_low", "ci_high", "p")}
+    return {
+        f"{prefix}.{k}": (None if row is None else _none_if_nan(row[k]))
+        for k in ("hr", "ci_low", "ci_high", "p")
+    }
 
 
 def cox_results(cohort: pd.DataFrame, endpoint: str, params) -> dict[str, Any]:
@@ -109,16 +111,23 @@ def cox_table(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataFrame:
                 continue
             m = multi.table.loc[multi.table["term"] == term]
             m = m.iloc[0] if len(m) and multi.converged else None
-            rows.append({
-                "term": term, "label": term_label(term),
-                "uni_hr": r["hr"], "uni_ci_low": r["ci_low"], "uni_ci_high": r["ci_high"],
-                "uni_p": r["p"], "uni_n": res.n, "uni_converged": res.converged,
-                "multi_hr": math.nan if m is None else m["hr"],
-                "multi_ci_low": math.nan if m is None else m["ci_low"],
-                "multi_ci_high": math.nan if m is None else m["ci_high"],
-                "multi_p": math.nan if m is None else m["p"],
-                "multi_n": multi.n,
-            })
+            rows.append(
+                {
+                    "term": term,
+                    "label": term_label(term),
+                    "uni_hr": r["hr"],
+                    "uni_ci_low": r["ci_low"],
+                    "uni_ci_high": r["ci_high"],
+                    "uni_p": r["p"],
+                    "uni_n": res.n,
+                    "uni_converged": res.converged,
+                    "multi_hr": math.nan if m is None else m["hr"],
+                    "multi_ci_low": math.nan if m is None else m["ci_low"],
+                    "multi_ci_high": math.nan if m is None else m["ci_high"],
+                    "multi_p": math.nan if m is None else m["p"],
+                    "multi_n": multi.n,
+                }
+            )
     table = pd.DataFrame(rows)
     table.attrs["multivariable_converged"] = multi.converged
     table.attrs["multivariable_warnings"] = multi.warnings
@@ -137,16 +146,31 @@ def format_cox_table(table: pd.DataFrame, params=None) -> pd.DataFrame:
     """
     rows = []
     for _, r in table.iterrows():
-        rows.append({
-            "Term": r["label"],
-            "Univariable HR (95% CI)": format_hr_ci(r["uni_hr"], r["uni_ci_low"], r["uni_ci_high"], sep="–")
-            if r.get("uni_converged", True) else "—",
-            "p (univariable)": format_p(r["uni_p"]) if r.get("uni_converged", True) else "—",
-            "Multivariable HR (95% CI)": format_hr_ci(r["multi_hr"], r["multi_ci_low"], r["multi_ci_high"], sep="–"),
-            "p (multivariable)": format_p(r["multi_p"]),
-        })
-    return pd.DataFrame(rows, columns=["Term", "Univariable HR (95% CI)", "p (univariable)",
-                                       "Multivariable HR (95% CI)", "p (multivariable)"])
+        rows.append(
+            {
+                "Term": r["label"],
+                "Univariable HR (95% CI)": format_hr_ci(
+                    r["uni_hr"], r["uni_ci_low"], r["uni_ci_high"], sep="–"
+                )
+                if r.get("uni_converged", True)
+                else "—",
+                "p (univariable)": format_p(r["uni_p"]) if r.get("uni_converged", True) else "—",
+                "Multivariable HR (95% CI)": format_hr_ci(
+                    r["multi_hr"], r["multi_ci_low"], r["multi_ci_high"], sep="–"
+                ),
+                "p (multivariable)": format_p(r["multi_p"]),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "Term",
+            "Univariable HR (95% CI)",
+            "p (univariable)",
+            "Multivariable HR (95% CI)",
+            "p (multivariable)",
+        ],
+    )
 
 
 def forest_rows(table: pd.DataFrame) -> pd.DataFrame:

@@ -1,5 +1,4 @@
-"""Table 3, first part: best response by RECIST category, objective response and disease control.
-"""
+"""Table 3, first part: best response by RECIST category, objective response and disease control."""
 
 from __future__ import annotations
 
@@ -57,36 +56,63 @@ def response_table(cohort: pd.DataFrame, params: Parameters) -> SummaryTable:
                 stat_rows.append(_empty_stats_row(k, arm))
                 results[f"response.{k}.n.{arm}"] = None
                 results[f"response.{k}.pct.{arm}"] = None
-            data_rows.append({"key": k, "label": _RESPONSE_LABELS[cat], "kind": "n_pct",
-                              "total": None, "reference": None, "treatment": None, "p": None,
-                              "test": None, "n_missing": None, "note": NOT_IN_DATA})
+            data_rows.append(
+                {
+                    "key": k,
+                    "label": _RESPONSE_LABELS[cat],
+                    "kind": "n_pct",
+                    "total": None,
+                    "reference": None,
+                    "treatment": None,
+                    "p": None,
+                    "test": None,
+                    "n_missing": None,
+                    "note": NOT_IN_DATA,
+                }
+            )
         for k, label in (("orr", "ORR"), ("dcr", "DCR")):
             for arm in ARMS:
                 stat_rows.append(_empty_stats_row(k, arm))
                 for s in ("ci_low.", "ci_high.") + (("",) if arm != "total" else ()):
                     results[f"response.{k}.{s}{arm}"] = None
             results[f"response.{k}.p"] = None
-            data_rows.append({"key": k, "label": f"{label}, % ({level} CI)", "kind": "rate",
-                              "total": None, "reference": None, "treatment": None, "p": None,
-                              "test": "Fisher exact", "n_missing": None, "note": NOT_IN_DATA})
+            data_rows.append(
+                {
+                    "key": k,
+                    "label": f"{label}, % ({level} CI)",
+                    "kind": "rate",
+                    "total": None,
+                    "reference": None,
+                    "treatment": None,
+                    "p": None,
+                    "test": "Fisher exact",
+                    "n_missing": None,
+                    "note": NOT_IN_DATA,
+                }
+            )
     else:
         resp = _clean(df["best_response"]).astype("string").str.upper()
         invalid = resp.notna() & ~resp.isin(RESPONSE_CATEGORIES)
         n_invalid = int(invalid.sum())
         if n_invalid:
             bad = sorted(resp[invalid].unique().tolist())
-            notes.append(f"{n_invalid} response value(s) not in CR/PR/SD/PD/NE "
-                         f"({', '.join(map(str, bad))}) counted as missing.")
+            notes.append(
+                f"{n_invalid} response value(s) not in CR/PR/SD/PD/NE "
+                f"({', '.join(map(str, bad))}) counted as missing."
+            )
         resp = resp.mask(invalid)
         known = resp.notna().to_numpy()
         n_missing = int((~known).sum())
         if n_missing:
-            notes.append(f"best_response missing for {n_missing} patient(s); "
-                         "rates use the patients with a recorded response.")
+            notes.append(
+                f"best_response missing for {n_missing} patient(s); "
+                "rates use the patients with a recorded response."
+            )
         denom = {arm: int((known & arms.masks[arm]).sum()) for arm in ARMS}
         is_cat = {c: (resp == c).fillna(False).to_numpy(bool) for c in RESPONSE_CATEGORIES}
-        counts = {c: {arm: int((is_cat[c] & arms.masks[arm]).sum()) for arm in ARMS}
-                  for c in RESPONSE_CATEGORIES}
+        counts = {
+            c: {arm: int((is_cat[c] & arms.masks[arm]).sum()) for arm in ARMS} for c in RESPONSE_CATEGORIES
+        }
         for cat in RESPONSE_CATEGORIES:
             k = cat.lower()
             for arm in ARMS:
@@ -96,9 +122,18 @@ def response_table(cohort: pd.DataFrame, params: Parameters) -> SummaryTable:
                 stat_rows.append(row)
                 results[f"response.{k}.n.{arm}"] = counts[cat][arm]
                 results[f"response.{k}.pct.{arm}"] = pct
-            data_rows.append({"key": k, "label": _RESPONSE_LABELS[cat], "kind": "n_pct",
-                              **{a: counts[cat][a] for a in ARMS}, "p": None, "test": None,
-                              "n_missing": n_missing, "note": _missing_note(n_missing)})
+            data_rows.append(
+                {
+                    "key": k,
+                    "label": _RESPONSE_LABELS[cat],
+                    "kind": "n_pct",
+                    **{a: counts[cat][a] for a in ARMS},
+                    "p": None,
+                    "test": None,
+                    "n_missing": n_missing,
+                    "note": _missing_note(n_missing),
+                }
+            )
         for k, label, cats in (("orr", "ORR", ("CR", "PR")), ("dcr", "DCR", ("CR", "PR", "SD"))):
             n_yes = {arm: sum(counts[c][arm] for c in cats) for arm in ARMS}
             for arm in ARMS:
@@ -113,14 +148,28 @@ def response_table(cohort: pd.DataFrame, params: Parameters) -> SummaryTable:
                 results[f"response.{k}.ci_high.{arm}"] = hi
             p = fisher_p(n_yes["treatment"], denom["treatment"], n_yes["reference"], denom["reference"])
             results[f"response.{k}.p"] = p
-            data_rows.append({"key": k, "label": f"{label}, % ({level} CI)", "kind": "rate",
-                              **n_yes, "p": p, "test": "Fisher exact", "n_missing": n_missing,
-                              "note": _missing_note(n_missing)})
+            data_rows.append(
+                {
+                    "key": k,
+                    "label": f"{label}, % ({level} CI)",
+                    "kind": "rate",
+                    **n_yes,
+                    "p": p,
+                    "test": "Fisher exact",
+                    "n_missing": n_missing,
+                    "note": _missing_note(n_missing),
+                }
+            )
     data = _frame(data_rows, ["key", "label", "kind", *ARMS, "p", "test", "n_missing", "note"])
     return SummaryTable(
-        data=data, stats=_stats_frame(stat_rows), labels=arm_labels(params), n=arms.n,
-        notes=notes, title="Response at the first evaluation",
-        _results=results, _formatter=_format_response,
+        data=data,
+        stats=_stats_frame(stat_rows),
+        labels=arm_labels(params),
+        n=arms.n,
+        notes=notes,
+        title="Response at the first evaluation",
+        _results=results,
+        _formatter=_format_response,
     )
 
 

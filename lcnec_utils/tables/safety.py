@@ -1,5 +1,4 @@
-"""Table 3, second part: ICI class, ongoing treatment and immune-related adverse events.
-"""
+"""Table 3, second part: ICI class, ongoing treatment and immune-related adverse events."""
 
 from __future__ import annotations
 
@@ -53,8 +52,11 @@ class SafetyTables:
         return out
 
     def formatted(self) -> dict[str, pd.DataFrame]:
-        return {"irae": self.irae.formatted(), "ici_class": self.ici_class.formatted(),
-                "ongoing": self.ongoing.formatted()}
+        return {
+            "irae": self.irae.formatted(),
+            "ici_class": self.ici_class.formatted(),
+            "ongoing": self.ongoing.formatted(),
+        }
 
     def _repr_html_(self) -> str:
         return "".join(t._repr_html_() for t in (self.ici_class, self.ongoing, self.irae))
@@ -71,22 +73,33 @@ def _ici_table(arms: _Arms, params: Parameters) -> SummaryTable:
             results[f"ici_class.{k}.n.treatment"] = None
             results[f"ici_class.{k}.pct.treatment"] = None
             stat_rows.append(_empty_stats_row(k, "treatment"))
-            data_rows.append({"key": k, "label": cls, "kind": "n_pct", "treatment": None,
-                              "n_missing": None, "note": NOT_IN_DATA})
+            data_rows.append(
+                {
+                    "key": k,
+                    "label": cls,
+                    "kind": "n_pct",
+                    "treatment": None,
+                    "n_missing": None,
+                    "note": NOT_IN_DATA,
+                }
+            )
     else:
         cls_col = _clean(df["ici_class"]).astype("string")
         known = cls_col.notna().to_numpy()
         n_ref_with = int((known & arms.masks["reference"]).sum())
         if n_ref_with:
-            notes.append(f"{n_ref_with} patient(s) of the {params.reference_group} arm have an "
-                         "ICI class recorded; not counted.")
+            notes.append(
+                f"{n_ref_with} patient(s) of the {params.reference_group} arm have an "
+                "ICI class recorded; not counted."
+            )
         n_missing = int((~known & trt).sum())
         if n_missing:
-            notes.append(f"ICI class missing for {n_missing} patient(s) of the "
-                         f"{params.treatment_group} arm; percentages use the others.")
+            notes.append(
+                f"ICI class missing for {n_missing} patient(s) of the "
+                f"{params.treatment_group} arm; percentages use the others."
+            )
         d = int((known & trt).sum())
-        levels = list(ICI_CLASSES) + sorted(
-            set(cls_col[trt & known].unique().tolist()) - set(ICI_CLASSES))
+        levels = list(ICI_CLASSES) + sorted(set(cls_col[trt & known].unique().tolist()) - set(ICI_CLASSES))
         for cls in levels:
             k = ici_class_key(cls)
             n = int(((cls_col == cls).fillna(False).to_numpy(bool) & trt).sum())
@@ -96,9 +109,16 @@ def _ici_table(arms: _Arms, params: Parameters) -> SummaryTable:
             row = _empty_stats_row(k, "treatment")
             row.update(n=n, denominator=d, pct=pct)
             stat_rows.append(row)
-            data_rows.append({"key": k, "label": f"{cls} inhibitor", "kind": "n_pct",
-                              "treatment": n, "n_missing": n_missing,
-                              "note": _missing_note(n_missing)})
+            data_rows.append(
+                {
+                    "key": k,
+                    "label": f"{cls} inhibitor",
+                    "kind": "n_pct",
+                    "treatment": n,
+                    "n_missing": n_missing,
+                    "note": _missing_note(n_missing),
+                }
+            )
     data = _frame(data_rows, ["key", "label", "kind", "treatment", "n_missing", "note"])
 
     def fmt(t: SummaryTable) -> pd.DataFrame:
@@ -108,14 +128,22 @@ def _ici_table(arms: _Arms, params: Parameters) -> SummaryTable:
             if r.note == NOT_IN_DATA:
                 cell = ""
             else:
-                cell = format_n_pct(t.stat(r.key, "treatment", "n"),
-                                    t.stat(r.key, "treatment", "denominator"))
+                cell = format_n_pct(
+                    t.stat(r.key, "treatment", "n"), t.stat(r.key, "treatment", "denominator")
+                )
             rows.append({"ICI class": r.label, header: cell, "Note": r.note or ""})
         return pd.DataFrame(rows)
 
-    return SummaryTable(data=data, stats=_stats_frame(stat_rows), labels=arm_labels(params),
-                        n=arms.n, notes=notes, title="Immune checkpoint inhibitor class",
-                        _results=results, _formatter=fmt)
+    return SummaryTable(
+        data=data,
+        stats=_stats_frame(stat_rows),
+        labels=arm_labels(params),
+        n=arms.n,
+        notes=notes,
+        title="Immune checkpoint inhibitor class",
+        _results=results,
+        _formatter=fmt,
+    )
 
 
 def _ongoing_table(arms: _Arms, params: Parameters) -> SummaryTable:
@@ -142,19 +170,38 @@ def _ongoing_table(arms: _Arms, params: Parameters) -> SummaryTable:
         note = _missing_note(n_missing)
     for arm in ARMS:
         results[f"treatment.ongoing.n.{arm}"] = vals[arm]
-    data = _frame([{"key": "ongoing", "label": "Ongoing treatment, n", "kind": "n_pct",
-                    **vals, "n_missing": n_missing, "note": note}],
-                  ["key", "label", "kind", *ARMS, "n_missing", "note"])
+    data = _frame(
+        [
+            {
+                "key": "ongoing",
+                "label": "Ongoing treatment, n",
+                "kind": "n_pct",
+                **vals,
+                "n_missing": n_missing,
+                "note": note,
+            }
+        ],
+        ["key", "label", "kind", *ARMS, "n_missing", "note"],
+    )
 
     def fmt(t: SummaryTable) -> pd.DataFrame:
         r = t.data.iloc[0]
-        cells = {t.column_header(a): ("" if r["note"] == NOT_IN_DATA else str(r[a]))
-                 for a in ("treatment", "reference")}
+        cells = {
+            t.column_header(a): ("" if r["note"] == NOT_IN_DATA else str(r[a]))
+            for a in ("treatment", "reference")
+        }
         return pd.DataFrame([{"": r["label"], **cells, "Note": r["note"] or ""}])
 
-    return SummaryTable(data=data, stats=_stats_frame(stat_rows), labels=arm_labels(params),
-                        n=arms.n, notes=notes, title="Ongoing first-line treatment",
-                        _results=results, _formatter=fmt)
+    return SummaryTable(
+        data=data,
+        stats=_stats_frame(stat_rows),
+        labels=arm_labels(params),
+        n=arms.n,
+        notes=notes,
+        title="Ongoing first-line treatment",
+        _results=results,
+        _formatter=fmt,
+    )
 
 
 def _irae_table(arms: _Arms, ae: pd.DataFrame | None, params: Parameters) -> SummaryTable:
@@ -163,15 +210,30 @@ def _irae_table(arms: _Arms, ae: pd.DataFrame | None, params: Parameters) -> Sum
     df = arms.frame
     notes: list[str] = []
     results: dict[str, Any] = {}
-    cols = ["key", "label", "arm", "n_arm", "grade_1", "grade_2", "grade_3", "grade_4",
-            "grade_5", "grade_unknown", "any_grade", "grade3plus", "pct_any", "pct_grade3plus"]
+    cols = [
+        "key",
+        "label",
+        "arm",
+        "n_arm",
+        "grade_1",
+        "grade_2",
+        "grade_3",
+        "grade_4",
+        "grade_5",
+        "grade_unknown",
+        "any_grade",
+        "grade3plus",
+        "pct_any",
+        "pct_grade3plus",
+    ]
 
     def fmt(t: SummaryTable) -> pd.DataFrame:
         if t.data.empty:
-            return pd.DataFrame({"Term": ["No adverse-event table" if ae is None
-                                          else "No immune-related adverse events"]})
+            return pd.DataFrame(
+                {"Term": ["No adverse-event table" if ae is None else "No immune-related adverse events"]}
+            )
         rows = []
-        for key, g in t.data.groupby("key", sort=False):
+        for _, g in t.data.groupby("key", sort=False):
             out = {"Term": g["label"].iloc[0]}
             for arm in ("treatment", "reference"):
                 r = g[g["arm"] == arm].iloc[0]
@@ -190,10 +252,16 @@ def _irae_table(arms: _Arms, ae: pd.DataFrame | None, params: Parameters) -> Sum
         results["safety.irae_any.n.treatment"] = None
         results["safety.irae_any.treatment"] = None
         results["safety.grade3plus.n.treatment"] = None
-        return SummaryTable(data=pd.DataFrame(columns=cols), stats=_stats_frame([]),
-                            labels=arm_labels(params), n=arms.n, notes=notes,
-                            title="Immune-related adverse events", _results=results,
-                            _formatter=fmt)
+        return SummaryTable(
+            data=pd.DataFrame(columns=cols),
+            stats=_stats_frame([]),
+            labels=arm_labels(params),
+            n=arms.n,
+            notes=notes,
+            title="Immune-related adverse events",
+            _results=results,
+            _formatter=fmt,
+        )
 
     if ae is None:
         return empty("No adverse-event table given: safety not analysed.")
@@ -206,11 +274,13 @@ def _irae_table(arms: _Arms, ae: pd.DataFrame | None, params: Parameters) -> Sum
     pid = _clean(df["patient_id"]).astype("string").to_numpy(object)
     arm_of = pd.Series(np.where(arms.masks["treatment"], "treatment", "reference"), index=pid)
     arm_of = arm_of[~arm_of.index.duplicated()]
-    events = pd.DataFrame({
-        "patient_id": _clean(ae["patient_id"]).astype("string"),
-        "term": _clean(ae["term"]).astype("string"),
-        "grade": _numeric(ae["grade"]),
-    })
+    events = pd.DataFrame(
+        {
+            "patient_id": _clean(ae["patient_id"]).astype("string"),
+            "term": _clean(ae["term"]).astype("string"),
+            "grade": _numeric(ae["grade"]),
+        }
+    )
     events["arm"] = events["patient_id"].map(arm_of)
     unlinked = int(events["arm"].isna().sum())
     if unlinked:
@@ -240,24 +310,36 @@ def _irae_table(arms: _Arms, ae: pd.DataFrame | None, params: Parameters) -> Sum
         results["safety.irae_any.n.treatment"] = None
         results["safety.irae_any.treatment"] = None
         notes.append("Adverse-event table lacks immune_related: immune-related AEs not identified.")
-        return SummaryTable(data=pd.DataFrame(columns=cols), stats=_stats_frame([]),
-                            labels=arm_labels(params), n=arms.n, notes=notes,
-                            title="Immune-related adverse events", _results=results, _formatter=fmt)
+        return SummaryTable(
+            data=pd.DataFrame(columns=cols),
+            stats=_stats_frame([]),
+            labels=arm_labels(params),
+            n=arms.n,
+            notes=notes,
+            title="Immune-related adverse events",
+            _results=results,
+            _formatter=fmt,
+        )
     imm = _numeric(ae["immune_related"]).reindex(events.index)
     n_imm_missing = int(imm.isna().sum())
     if n_imm_missing:
-        notes.append(f"{n_imm_missing} adverse event(s) with immune_related missing left out of the irAE counts.")
+        notes.append(
+            f"{n_imm_missing} adverse event(s) with immune_related missing left out of the irAE counts."
+        )
     ir = events[(imm == 1).to_numpy()].copy()
     ir["key"] = ir["term"].map(slug)
     # worst grade per patient and term (NaN grade only when no graded event)
-    worst = ir.groupby(["arm", "key", "patient_id"], sort=False).agg(
-        label=("term", "first"), grade=("grade", "max")).reset_index()
+    worst = (
+        ir.groupby(["arm", "key", "patient_id"], sort=False)
+        .agg(label=("term", "first"), grade=("grade", "max"))
+        .reset_index()
+    )
     anyp = ir.groupby(["arm", "patient_id"])["grade"].max().reset_index()
     anyp["key"] = "irae_any"
     anyp["label"] = "Any immune-related AE"
     worst = pd.concat([worst, anyp], ignore_index=True)
 
-    labels = (worst.drop_duplicates("key").set_index("key")["label"].to_dict())
+    labels = worst.drop_duplicates("key").set_index("key")["label"].to_dict()
     labels.setdefault("irae_any", "Any immune-related AE")
     keys = ["irae_any"] + sorted(k for k in labels if k != "irae_any")
     for k in PAPER_IRAE_TERMS:
@@ -288,8 +370,7 @@ def _irae_table(arms: _Arms, ae: pd.DataFrame | None, params: Parameters) -> Sum
         results[f"safety.irae.{term}.n.treatment"] = 0 if n is None else n
         pct = get(term, "treatment", "pct_any")
         n_arm = arms.n["treatment"]
-        results[f"safety.irae.{term}.pct.treatment"] = (
-            pct if pct is not None else (0.0 if n_arm else None))
+        results[f"safety.irae.{term}.pct.treatment"] = pct if pct is not None else (0.0 if n_arm else None)
     results["safety.irae_any.n.treatment"] = get("irae_any", "treatment", "any_grade")
     results["safety.irae_any.treatment"] = get("irae_any", "treatment", "pct_any")
 
@@ -298,9 +379,16 @@ def _irae_table(arms: _Arms, ae: pd.DataFrame | None, params: Parameters) -> Sum
         s = _empty_stats_row(r["key"], r["arm"])
         s.update(n=r["any_grade"], denominator=r["n_arm"], pct=r["pct_any"])
         st.append(s)
-    return SummaryTable(data=data, stats=_stats_frame(st), labels=arm_labels(params), n=arms.n,
-                        notes=notes, title="Immune-related adverse events", _results=results,
-                        _formatter=fmt)
+    return SummaryTable(
+        data=data,
+        stats=_stats_frame(st),
+        labels=arm_labels(params),
+        n=arms.n,
+        notes=notes,
+        title="Immune-related adverse events",
+        _results=results,
+        _formatter=fmt,
+    )
 
 
 def safety_tables(cohort: pd.DataFrame, ae: pd.DataFrame | None, params: Parameters) -> SafetyTables:
@@ -324,5 +412,4 @@ def safety_tables(cohort: pd.DataFrame, ae: pd.DataFrame | None, params: Paramet
     irae = _irae_table(arms, ae, params)
     ici = _ici_table(arms, params)
     ongoing = _ongoing_table(arms, params)
-    return SafetyTables(irae=irae, ici_class=ici, ongoing=ongoing,
-                        notes=arms.notes + irae.notes)
+    return SafetyTables(irae=irae, ici_class=ici, ongoing=ongoing, notes=arms.notes + irae.notes)

@@ -1,11 +1,11 @@
-"""The book's HTML form of a table: right-aligned figures, escaped text, a scrolling wrapper.
-"""
+"""The book's HTML form of a table: right-aligned figures, escaped text, a scrolling wrapper."""
 
 from __future__ import annotations
 
 import hashlib
 import html
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -23,12 +23,11 @@ class HTMLTable(str):
     styler: Any
     notes: list[str]
 
-    def __new__(cls, styler: Any, notes: Sequence[str] = ()) -> "HTMLTable":
+    def __new__(cls, styler: Any, notes: Sequence[str] = ()) -> HTMLTable:
         notes = list(notes)
         body = styler.to_html()
         notes_html = "".join(
-            f'<p class="lcnec-table-note" style="font-size:0.85em;margin:0.2em 0">'
-            f"{html.escape(n)}</p>"
+            f'<p class="lcnec-table-note" style="font-size:0.85em;margin:0.2em 0">{html.escape(n)}</p>'
             for n in notes
         )
         text = (
@@ -64,9 +63,7 @@ def style_table(
         text_columns += [c for c in df.columns if str(c) in {"Test", "Term"} | PROSE_COLUMNS]
     text_columns = [c for c in text_columns if c in df.columns]
     number_columns = [c for c in df.columns if c not in text_columns]
-    uid = hashlib.sha1(
-        (df.to_csv(index=False) + str(caption)).encode("utf-8")
-    ).hexdigest()[:10]
+    uid = hashlib.sha1((df.to_csv(index=False) + str(caption)).encode("utf-8")).hexdigest()[:10]
     from pandas.io.formats.style import Styler
 
     styler = Styler(df, uuid=uid, cell_ids=False)
@@ -75,24 +72,38 @@ def style_table(
     styler = styler.set_table_styles(
         [
             {"selector": "", "props": [("border-collapse", "collapse"), ("font-size", "0.9em")]},
-            {"selector": "th", "props": [("text-align", "right"), ("border-bottom", "1px solid #444"),
-                                          *cell.items()]},
+            {
+                "selector": "th",
+                "props": [("text-align", "right"), ("border-bottom", "1px solid #444"), *cell.items()],
+            },
             {"selector": "td", "props": list(cell.items())},
-            {"selector": "caption", "props": [("caption-side", "top"), ("text-align", "left"),
-                                               ("font-weight", "bold")]},
+            {
+                "selector": "caption",
+                "props": [("caption-side", "top"), ("text-align", "left"), ("font-weight", "bold")],
+            },
         ]
     )
     # per-column class selectors (td.colN) keep the CSS small on 100-row tables
     col_styles: dict[Any, list[dict[str, Any]]] = {}
     for c in number_columns:
-        col_styles[c] = [{"selector": "td", "props": [("text-align", "right"), ("white-space", "nowrap"),
-                                                      ("font-variant-numeric", "tabular-nums")]}]
+        col_styles[c] = [
+            {
+                "selector": "td",
+                "props": [
+                    ("text-align", "right"),
+                    ("white-space", "nowrap"),
+                    ("font-variant-numeric", "tabular-nums"),
+                ],
+            }
+        ]
     for c in text_columns:
         td = [("text-align", "left")]
         if str(c) in PROSE_COLUMNS:  # sentences wrap at a readable width, not squeezed by identifiers
             td.append(("min-width", "24em"))
-        col_styles[c] = [{"selector": "td", "props": td},
-                         {"selector": "th", "props": [("text-align", "left")]}]
+        col_styles[c] = [
+            {"selector": "td", "props": td},
+            {"selector": "th", "props": [("text-align", "left")]},
+        ]
     if col_styles:
         styler = styler.set_table_styles(col_styles, overwrite=False)
     if caption:

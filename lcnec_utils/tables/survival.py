@@ -43,8 +43,18 @@ def _float(value) -> float | None:
 
 
 SUMMARY_COLUMNS = [
-    "group", "n", "events", "median", "median_ci_low", "median_ci_high", "median_se",
-    "median_ci_bc_low", "median_ci_bc_high", "rate", "rate_ci_low", "rate_ci_high",
+    "group",
+    "n",
+    "events",
+    "median",
+    "median_ci_low",
+    "median_ci_high",
+    "median_se",
+    "median_ci_bc_low",
+    "median_ci_bc_high",
+    "rate",
+    "rate_ci_low",
+    "rate_ci_high",
 ]
 
 
@@ -67,17 +77,23 @@ def survival_summary(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataFram
         bc = median_ci_brookmeyer_crowley(t, e, params.alpha, "log-log")
         lm = landmark_survival(t, e, params.landmark_months, params.alpha)
         rows[role] = {
-            "group": labels[role], "n": len(arm), "events": int(e.sum()),
-            "median": km_median(t, e), "median_ci_low": _float(spss.ci_low),
-            "median_ci_high": _float(spss.ci_high), "median_se": _float(spss.se),
-            "median_ci_bc_low": bc.ci_low, "median_ci_bc_high": bc.ci_high,
-            "rate": lm.survival, "rate_ci_low": lm.ci_low, "rate_ci_high": lm.ci_high,
+            "group": labels[role],
+            "n": len(arm),
+            "events": int(e.sum()),
+            "median": km_median(t, e),
+            "median_ci_low": _float(spss.ci_low),
+            "median_ci_high": _float(spss.ci_high),
+            "median_se": _float(spss.se),
+            "median_ci_bc_low": bc.ci_low,
+            "median_ci_bc_high": bc.ci_high,
+            "rate": lm.survival,
+            "rate_ci_low": lm.ci_low,
+            "rate_ci_high": lm.ci_high,
         }
     # object columns so that "not computable" stays None (pandas would turn it into NaN)
-    table = pd.DataFrame({
-        col: pd.Series({role: rows[role][col] for role in ROLES}, dtype=object)
-        for col in SUMMARY_COLUMNS
-    })
+    table = pd.DataFrame(
+        {col: pd.Series({role: rows[role][col] for role in ROLES}, dtype=object) for col in SUMMARY_COLUMNS}
+    )
     table.index.name = "role"
     table.attrs["n_dropped"] = data.n_dropped
     table.attrs["dropped_reasons"] = data.dropped_reasons
@@ -89,8 +105,17 @@ def results_keys(endpoint: str, params) -> list[str]:
     """Every results key :func:`survival_results` fills for ``endpoint``."""
     lk = params.landmark_key
     keys = []
-    for stat in ("events", "median", "median_ci_low", "median_ci_high", "median_ci_bc_low",
-                 "median_ci_bc_high", lk, f"{lk}_ci_low", f"{lk}_ci_high"):
+    for stat in (
+        "events",
+        "median",
+        "median_ci_low",
+        "median_ci_high",
+        "median_ci_bc_low",
+        "median_ci_bc_high",
+        lk,
+        f"{lk}_ci_low",
+        f"{lk}_ci_high",
+    ):
         keys += [f"{endpoint}.{stat}.{role}" for role in ROLES]
     # CONVENTIONS.md lists the landmark CI keys for <arm> = total as well
     keys += [f"{endpoint}.{lk}_ci_low.total", f"{endpoint}.{lk}_ci_high.total"]
@@ -113,17 +138,23 @@ def survival_results(cohort: pd.DataFrame, endpoint: str, params) -> dict[str, A
     lr = logrank(cohort, endpoint, params.reference_group, params.treatment_group)
     lk = params.landmark_key
     column_for = {
-        "events": "events", "median": "median", "median_ci_low": "median_ci_low",
-        "median_ci_high": "median_ci_high", "median_ci_bc_low": "median_ci_bc_low",
-        "median_ci_bc_high": "median_ci_bc_high", lk: "rate", f"{lk}_ci_low": "rate_ci_low",
+        "events": "events",
+        "median": "median",
+        "median_ci_low": "median_ci_low",
+        "median_ci_high": "median_ci_high",
+        "median_ci_bc_low": "median_ci_bc_low",
+        "median_ci_bc_high": "median_ci_bc_high",
+        lk: "rate",
+        f"{lk}_ci_low": "rate_ci_low",
         f"{lk}_ci_high": "rate_ci_high",
     }
     out: dict[str, Any] = {}
     for stat, col in column_for.items():
         for role in ROLES:
             value = table.loc[role, col]
-            out[f"{endpoint}.{stat}.{role}"] = None if value is None or (
-                isinstance(value, float) and math.isnan(value)) else value
+            out[f"{endpoint}.{stat}.{role}"] = (
+                None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+            )
     pooled = endpoint_data(cohort, endpoint, params.reference_group, params.treatment_group).frame
     total = landmark_survival(pooled["time"], pooled["event"], params.landmark_months, params.alpha)
     out[f"{endpoint}.{lk}_ci_low.total"] = total.ci_low
@@ -156,14 +187,22 @@ def format_summary(table: pd.DataFrame, params) -> pd.DataFrame:
     rows = []
     for role in ("treatment", "reference"):
         r = table.loc[role]
-        rate = "—" if r["rate"] is None else (
-            f"{100 * r['rate']:.1f} ({_interval(r['rate_ci_low'], r['rate_ci_high'], 1, 100.0)})")
-        rows.append({
-            "Arm": r["group"], "n": str(r["n"]), "Events": str(r["events"]),
-            "Median, months": "not reached" if r["median"] is None else _num(r["median"]),
-            "95% CI (SPSS: median ± 1.96 SE)": _interval(r["median_ci_low"], r["median_ci_high"])
-            if r["median"] is not None else "—",
-            "95% CI (Brookmeyer-Crowley)": _interval(r["median_ci_bc_low"], r["median_ci_bc_high"]),
-            f"{lm}-month rate, % (95% CI)": rate,
-        })
+        rate = (
+            "—"
+            if r["rate"] is None
+            else (f"{100 * r['rate']:.1f} ({_interval(r['rate_ci_low'], r['rate_ci_high'], 1, 100.0)})")
+        )
+        rows.append(
+            {
+                "Arm": r["group"],
+                "n": str(r["n"]),
+                "Events": str(r["events"]),
+                "Median, months": "not reached" if r["median"] is None else _num(r["median"]),
+                "95% CI (SPSS: median ± 1.96 SE)": _interval(r["median_ci_low"], r["median_ci_high"])
+                if r["median"] is not None
+                else "—",
+                "95% CI (Brookmeyer-Crowley)": _interval(r["median_ci_bc_low"], r["median_ci_bc_high"]),
+                f"{lm}-month rate, % (95% CI)": rate,
+            }
+        )
     return pd.DataFrame(rows)

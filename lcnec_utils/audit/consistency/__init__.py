@@ -23,8 +23,8 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     from lcnec_utils.audit.consistency.findings import (
         ARM_N_KEYS,
         CHECKS,
-        Finding,
         SEVERITIES,
+        Finding,
         ref,
         where_text,
     )

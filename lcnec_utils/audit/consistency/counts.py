@@ -1,12 +1,11 @@
-"""Counts and percentages: which counts a printed percentage allows (GRIM), totals against arms, printed precision.
-"""
+"""Counts and percentages: which counts a printed percentage allows (GRIM), totals against arms, printed precision."""
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from fractions import Fraction
-from typing import Iterable
 
 from lcnec_utils.audit.consistency.findings import (
     _ARM_OF,
@@ -61,24 +60,27 @@ def combined_mean_sd(m1: float, s1: float, n1: int, m2: float, s2: float, n2: in
     return mean, math.sqrt(ss / (n - 1))
 
 
-def combined_mean_sd_range(
-    m1, s1, n1, m2, s2, n2, mean_decimals: int = 1, sd_decimals: int = 2
-) -> dict:
+def combined_mean_sd_range(m1, s1, n1, m2, s2, n2, mean_decimals: int = 1, sd_decimals: int = 2) -> dict:
     """Interval of the pooled mean and SD over the rounding box of the groups' printed values."""
     h_m, h_s = 0.5 * 10**-mean_decimals, 0.5 * 10**-sd_decimals
     corners = [
         combined_mean_sd(a, b, n1, c, e, n2)
-        for a in (m1 - h_m, m1 + h_m) for b in (s1 - h_s, s1 + h_s)
-        for c in (m2 - h_m, m2 + h_m) for e in (s2 - h_s, s2 + h_s)
+        for a in (m1 - h_m, m1 + h_m)
+        for b in (s1 - h_s, s1 + h_s)
+        for c in (m2 - h_m, m2 + h_m)
+        for e in (s2 - h_s, s2 + h_s)
     ]
     means = [c[0] for c in corners]
     sds = [c[1] for c in corners]
     # the SD is not monotone in the means (they enter through the spread); add the centre
     centre = combined_mean_sd(m1, s1, n1, m2, s2, n2)
     return {
-        "mean": centre[0], "sd": centre[1],
-        "mean_min": min(means), "mean_max": max(means),
-        "sd_min": min(sds + [centre[1]]), "sd_max": max(sds + [centre[1]]),
+        "mean": centre[0],
+        "sd": centre[1],
+        "mean_min": min(means),
+        "mean_max": max(means),
+        "sd_min": min(sds + [centre[1]]),
+        "sd_max": max(sds + [centre[1]]),
     }
 
 
@@ -107,30 +109,71 @@ def _percent_findings(pub: _Published) -> list[Finding]:
             exact = Fraction(100 * int(count), n)
             expected = f"{int(count)}/{n} = {float(exact):.{dec + 2}f}%, printed {_round_str(exact, dec)}%"
         else:
-            expected = "k/n for some count k: " + (", ".join(f"{k}/{n} = {100 * k / n:.{dec + 2}f}%" for k in ks) or "none")
+            expected = "k/n for some count k: " + (
+                ", ".join(f"{k}/{n} = {100 * k / n:.{dec + 2}f}%" for k in ks) or "none"
+            )
         if ks and (count is None or int(count) in ks):
-            out.append(Finding("percent", what, where, expected, f"{pct:g}%", "none",
-                               f"{pct:g}% is {ks[0]}/{n} at the printed rounding.", [rk]))
+            out.append(
+                Finding(
+                    "percent",
+                    what,
+                    where,
+                    expected,
+                    f"{pct:g}%",
+                    "none",
+                    f"{pct:g}% is {ks[0]}/{n} at the printed rounding.",
+                    [rk],
+                )
+            )
         elif ks_trunc and (count is None or int(count) in ks_trunc):
             k = int(count) if count is not None else ks_trunc[0]
-            out.append(Finding(
-                "percent", what, where, expected, f"{pct:g}%", "low",
-                f"No count of {n} rounds to {pct:g}%; {k}/{n} = {100 * k / n:.4f}% gives it only when "
-                f"truncated, so the paper cut the digits instead of rounding them.",
-                [rk], True, {rk: float(_round_str(Fraction(100 * k, n), dec))}))
+            out.append(
+                Finding(
+                    "percent",
+                    what,
+                    where,
+                    expected,
+                    f"{pct:g}%",
+                    "low",
+                    f"No count of {n} rounds to {pct:g}%; {k}/{n} = {100 * k / n:.4f}% gives it only when "
+                    f"truncated, so the paper cut the digits instead of rounding them.",
+                    [rk],
+                    True,
+                    {rk: float(_round_str(Fraction(100 * k, n), dec))},
+                )
+            )
         elif ks:
-            out.append(Finding(
-                "percent", what, where, expected, f"{pct:g}%", "medium",
-                f"{pct:g}% is {ks[0]}/{n}, not the printed count {int(count)}/{n}: the count or the percentage is wrong.",
-                [rk, count_key], True))
+            out.append(
+                Finding(
+                    "percent",
+                    what,
+                    where,
+                    expected,
+                    f"{pct:g}%",
+                    "medium",
+                    f"{pct:g}% is {ks[0]}/{n}, not the printed count {int(count)}/{n}: the count or the percentage is wrong.",
+                    [rk, count_key],
+                    True,
+                )
+            )
         else:
             k = int(count) if count is not None else int(round(pct * n / 100))
             corr = {rk: float(_round_str(Fraction(100 * k, n), dec))}
-            out.append(Finding(
-                "percent", what, where, expected, f"{pct:g}%", "medium",
-                f"No count out of {n} gives {pct:g}% at {dec} decimal(s), rounded or truncated; the nearest is "
-                f"{k}/{n} = {corr[rk]:.{dec}f}%.",
-                [rk], True, corr))
+            out.append(
+                Finding(
+                    "percent",
+                    what,
+                    where,
+                    expected,
+                    f"{pct:g}%",
+                    "medium",
+                    f"No count out of {n} gives {pct:g}% at {dec} decimal(s), rounded or truncated; the nearest is "
+                    f"{k}/{n} = {corr[rk]:.{dec}f}%.",
+                    [rk],
+                    True,
+                    corr,
+                )
+            )
     return out
 
 
@@ -146,12 +189,20 @@ def _precision_findings(pub: _Published) -> list[Finding]:
         usual = max(set(decs), key=decs.count)
         odd = [e for e in entries if int(e["decimals"]) != usual]
         for e in odd:
-            out.append(Finding(
-                "percent", f"precision of {e['value']:g}% ({e['key']})", pub.where(e["key"]),
-                f"{usual} decimal(s), as the other {len(entries) - len(odd)} percentages of {where}",
-                f"{int(e['decimals'])} decimals", "low",
-                f"{where} prints this percentage with {int(e['decimals'])} decimals and its other percentages with "
-                f"{usual}; the value is right, the presentation inconsistent.", [e["key"]], False))
+            out.append(
+                Finding(
+                    "percent",
+                    f"precision of {e['value']:g}% ({e['key']})",
+                    pub.where(e["key"]),
+                    f"{usual} decimal(s), as the other {len(entries) - len(odd)} percentages of {where}",
+                    f"{int(e['decimals'])} decimals",
+                    "low",
+                    f"{where} prints this percentage with {int(e['decimals'])} decimals and its other percentages with "
+                    f"{usual}; the value is right, the presentation inconsistent.",
+                    [e["key"]],
+                    False,
+                )
+            )
     return out
 
 
@@ -177,31 +228,64 @@ def _total_findings(pub: _Published) -> list[Finding]:
         key = f"{row}.n.total"
         label = pub.get(key)["source"].get("row", row)
         if ok:
-            out.append(Finding("total", f"{' '.join(str(label).split())}: total = sum of arms",
-                               pub.where(key), f"{a} + {b} = {a + b}", f"{t}", "none",
-                               "The total is the sum of the two arms.", [key]))
+            out.append(
+                Finding(
+                    "total",
+                    f"{' '.join(str(label).split())}: total = sum of arms",
+                    pub.where(key),
+                    f"{a} + {b} = {a + b}",
+                    f"{t}",
+                    "none",
+                    "The total is the sum of the two arms.",
+                    [key],
+                )
+            )
         else:
             n = _arm_n(pub, "total")
             pct_t = pub.value(f"{row}.pct.total")
-            twins = [r for r in rows if r != row and pub.value(f"{r}.n.total") == t
-                     and pub.value(f"{r}.pct.total") == pct_t]
+            twins = [
+                r
+                for r in rows
+                if r != row and pub.value(f"{r}.n.total") == t and pub.value(f"{r}.pct.total") == pct_t
+            ]
             twin_note = ""
             if twins:
-                twin_label = " ".join(str(pub.get(f"{twins[0]}.n.total")["source"].get("row", twins[0])).split())
+                twin_label = " ".join(
+                    str(pub.get(f"{twins[0]}.n.total")["source"].get("row", twins[0])).split()
+                )
                 twin_note = f" The same '{t} ({pct_t:g})' is printed for the row '{twin_label}', a likely copying slip."
-            out.append(Finding(
-                "total", f"{' '.join(str(label).split())}: total = sum of arms", pub.where(key),
-                f"{a} + {b} = {a + b}", f"{t}", "medium",
-                f"The arms add up to {a + b} ({100 * (a + b) / n:.1f}%), not the printed total {t}; "
-                f"the total and its percentage are wrong, or one arm's count is.{twin_note}",
-                [key, f"{row}.pct.total"], True,
-                {key: a + b, f"{row}.pct.total": float(_round_str(Fraction(100 * (a + b), n), 1))}))
+            out.append(
+                Finding(
+                    "total",
+                    f"{' '.join(str(label).split())}: total = sum of arms",
+                    pub.where(key),
+                    f"{a} + {b} = {a + b}",
+                    f"{t}",
+                    "medium",
+                    f"The arms add up to {a + b} ({100 * (a + b) / n:.1f}%), not the printed total {t}; "
+                    f"the total and its percentage are wrong, or one arm's count is.{twin_note}",
+                    [key, f"{row}.pct.total"],
+                    True,
+                    {key: a + b, f"{row}.pct.total": float(_round_str(Fraction(100 * (a + b), n), 1))},
+                )
+            )
     # groups of a partition: response categories, ICI classes, regimens
     partitions = {
-        "Best response (PR + SD + PD, no CR or NE printed)": ["response.pr.n", "response.sd.n", "response.pd.n"],
-        "ICI classes (PD-1 + PD-L1 + PD-1/CTLA-4)": ["ici_class.pd1.n", "ici_class.pdl1.n", "ici_class.pd1_ctla4.n"],
+        "Best response (PR + SD + PD, no CR or NE printed)": [
+            "response.pr.n",
+            "response.sd.n",
+            "response.pd.n",
+        ],
+        "ICI classes (PD-1 + PD-L1 + PD-1/CTLA-4)": [
+            "ici_class.pd1.n",
+            "ici_class.pdl1.n",
+            "ici_class.pd1_ctla4.n",
+        ],
         "Chemotherapy regimens (EP/EC/EL + IP + TP)": [
-            "baseline.chemo_regimen_ep_ec_el.n", "baseline.chemo_regimen_ip.n", "baseline.chemo_regimen_tp.n"],
+            "baseline.chemo_regimen_ep_ec_el.n",
+            "baseline.chemo_regimen_ip.n",
+            "baseline.chemo_regimen_tp.n",
+        ],
     }
     for label, stems in partitions.items():
         for arm in ("treatment", "reference", "total"):
@@ -210,13 +294,21 @@ def _total_findings(pub: _Published) -> list[Finding]:
                 continue
             n = _arm_n(pub, arm)
             ok = total_matches_groups(n, parts)
-            out.append(Finding(
-                "total", f"{label}, {arm} arm" if arm != "total" else f"{label}, all patients",
-                pub.where(f"{stems[0]}.{arm}"), f"{n} patients", " + ".join(str(p) for p in parts) + f" = {sum(parts)}",
-                "none" if ok else "medium",
-                "The categories account for every patient." if ok else
-                f"The categories add up to {sum(parts)}, not the {n} patients of the arm.",
-                [f"{s}.{arm}" for s in stems], not ok))
+            out.append(
+                Finding(
+                    "total",
+                    f"{label}, {arm} arm" if arm != "total" else f"{label}, all patients",
+                    pub.where(f"{stems[0]}.{arm}"),
+                    f"{n} patients",
+                    " + ".join(str(p) for p in parts) + f" = {sum(parts)}",
+                    "none" if ok else "medium",
+                    "The categories account for every patient."
+                    if ok
+                    else f"The categories add up to {sum(parts)}, not the {n} patients of the arm.",
+                    [f"{s}.{arm}" for s in stems],
+                    not ok,
+                )
+            )
     # ORR and DCR from the response categories
     for arm in ("treatment", "reference"):
         n = _arm_n(pub, arm)
@@ -226,13 +318,21 @@ def _total_findings(pub: _Published) -> list[Finding]:
             if v is None or count is None:
                 continue
             ok = in_printed_interval(100 * count / n, v, pub.get(f"response.{rate}.{arm}")["decimals"])
-            out.append(Finding(
-                "total", f"{rate.upper()} from the response rows, {arm} arm", pub.where(f"response.{rate}.{arm}"),
-                f"{'PR' if rate == 'orr' else 'PR + SD'} = {count}/{n} = {100 * count / n:.1f}%", f"{v:g}%",
-                "none" if ok else "medium",
-                "The rate follows from the response rows (no complete response printed)." if ok else
-                "The rate does not follow from the response rows.",
-                [f"response.{rate}.{arm}"], not ok))
+            out.append(
+                Finding(
+                    "total",
+                    f"{rate.upper()} from the response rows, {arm} arm",
+                    pub.where(f"response.{rate}.{arm}"),
+                    f"{'PR' if rate == 'orr' else 'PR + SD'} = {count}/{n} = {100 * count / n:.1f}%",
+                    f"{v:g}%",
+                    "none" if ok else "medium",
+                    "The rate follows from the response rows (no complete response printed)."
+                    if ok
+                    else "The rate does not follow from the response rows.",
+                    [f"response.{rate}.{arm}"],
+                    not ok,
+                )
+            )
     return out
 
 
@@ -247,14 +347,27 @@ def _printing_findings(pub: _Published) -> list[Finding]:
         if e["value"] is None and e.get("bound"):
             op, limit = re.match(r"^(<=|>=|<|>)\s*([0-9.]+)$", e["bound"]).groups()
             v = float(base["value"])
-            ok = {"<": v < float(limit), "<=": v <= float(limit), ">": v > float(limit), ">=": v >= float(limit)}[op]
-            out.append(Finding(
-                "printing", f"{e['key']}: {e['source']['where']} bound against {base['source']['where']}",
-                f"{pub.where(e['key'], variant)}", f"{base['value']:g} (as in {base['source']['where']})",
-                f"p {e['bound']}", "none" if ok else "medium",
-                "The printed bound holds for the table's value." if ok else
-                f"The text's bound p {e['bound']} does not hold for the table's {base['value']:g}.",
-                [ref(e["key"], variant)], not ok))
+            ok = {
+                "<": v < float(limit),
+                "<=": v <= float(limit),
+                ">": v > float(limit),
+                ">=": v >= float(limit),
+            }[op]
+            out.append(
+                Finding(
+                    "printing",
+                    f"{e['key']}: {e['source']['where']} bound against {base['source']['where']}",
+                    f"{pub.where(e['key'], variant)}",
+                    f"{base['value']:g} (as in {base['source']['where']})",
+                    f"p {e['bound']}",
+                    "none" if ok else "medium",
+                    "The printed bound holds for the table's value."
+                    if ok
+                    else f"The text's bound p {e['bound']} does not hold for the table's {base['value']:g}.",
+                    [ref(e["key"], variant)],
+                    not ok,
+                )
+            )
             continue
         if e["value"] is None:
             continue
@@ -274,10 +387,23 @@ def _printing_findings(pub: _Published) -> list[Finding]:
             sev, expl, wrong = "low", f"{b:g} is {a:g} truncated rather than rounded.", False
         else:
             sev = "high" if headline else "medium"
-            expl = (f"The paper prints {a:.{da}f} in {base['source']['where']} and {b:.{db}f} in "
-                    f"{e['source']['where']} for the same quantity; at most one can be right.")
+            expl = (
+                f"The paper prints {a:.{da}f} in {base['source']['where']} and {b:.{db}f} in "
+                f"{e['source']['where']} for the same quantity; at most one can be right."
+            )
             wrong = True
         keys = [ref(e["key"], variant), e["key"]] if wrong else [ref(e["key"], variant)]
-        out.append(Finding("printing", what, where, f"{a:.{da}f} (as in {base['source']['where']})", f"{b:.{db}f}",
-                           sev, expl, keys, wrong))
+        out.append(
+            Finding(
+                "printing",
+                what,
+                where,
+                f"{a:.{da}f} (as in {base['source']['where']})",
+                f"{b:.{db}f}",
+                sev,
+                expl,
+                keys,
+                wrong,
+            )
+        )
     return out

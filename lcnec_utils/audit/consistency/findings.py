@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 #: Severity of a finding, most serious first. ``high``: a headline result or a
 #: conclusion is affected; ``medium``: a printed number cannot be right (or

@@ -1,12 +1,12 @@
-"""Table 4's Cox models: a hazard ratio, its CI and p on one log scale; model size against events.
-"""
+"""Table 4's Cox models: a hazard ratio, its CI and p on one log scale; model size against events."""
 
 from __future__ import annotations
 
 import itertools
 import math
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from scipy import stats
 
@@ -24,8 +24,13 @@ from lcnec_utils.stats.rounding import (
 
 
 def hr_ci_p_coherence(
-    hr: float, ci_low: float, ci_high: float, p: float | None = None,
-    decimals: int = 2, p_decimals: int = 3, level: float = 0.95,
+    hr: float,
+    ci_low: float,
+    ci_high: float,
+    p: float | None = None,
+    decimals: int = 2,
+    p_decimals: int = 3,
+    level: float = 0.95,
 ) -> dict:
     """Does a printed HR (CI) agree with its printed p on the log scale?
 
@@ -47,7 +52,9 @@ def hr_ci_p_coherence(
     se = (math.log(ci_high) - math.log(ci_low)) / (2 * z)
     p_ci = wald_p(math.log(hr), se)
     ps = []
-    for a, lo, hi in itertools.product((hr - h, hr + h), (ci_low - h, ci_low + h), (ci_high - h, ci_high + h)):
+    for a, lo, hi in itertools.product(
+        (hr - h, hr + h), (ci_low - h, ci_low + h), (ci_high - h, ci_high + h)
+    ):
         if lo <= 0 or hi <= lo or a <= 0:
             continue
         ps.append(wald_p(math.log(a), (math.log(hi) - math.log(lo)) / (2 * z)))
@@ -58,8 +65,13 @@ def hr_ci_p_coherence(
     mid_hi = (math.log(ci_low + h) + math.log(ci_high + h)) / 2
     symmetric = math.log(max(hr - h, 1e-12)) <= mid_hi and math.log(hr + h) >= mid_lo
     out = {
-        "se": se, "z": math.log(hr) / se, "p_from_ci": p_ci, "p_min": p_min, "p_max": p_max,
-        "symmetric": symmetric, "log_midpoint": (math.log(ci_low) + math.log(ci_high)) / 2,
+        "se": se,
+        "z": math.log(hr) / se,
+        "p_from_ci": p_ci,
+        "p_min": p_min,
+        "p_max": p_max,
+        "symmetric": symmetric,
+        "log_midpoint": (math.log(ci_low) + math.log(ci_high)) / 2,
         "hr_in_ci": ci_low <= hr <= ci_high,
     }
     if p is not None:
@@ -99,53 +111,93 @@ def _hr_findings(pub: _Published) -> list[Finding]:
         coh = hr_ci_p_coherence(hr, lo, hi, p, dec, pdec)
         shown = f"HR {hr:.2f} ({lo:.2f}-{hi:.2f}), p = {p:.{pdec}f}"
         if coh["coherent"]:
-            out.append(Finding(
-                "hazard_ratio", f"{ep} {label}: HR, CI and p on the log scale", where,
-                f"p from the CI {coh['p_from_ci']:.3f} (range {coh['p_min']:.3f}-{coh['p_max']:.3f}); CI symmetric about log HR",
-                shown, "none",
-                "The p-value is the Wald p implied by the HR and its CI, and the CI is symmetric on the log scale.",
-                [f"{prefix}.p"]))
+            out.append(
+                Finding(
+                    "hazard_ratio",
+                    f"{ep} {label}: HR, CI and p on the log scale",
+                    where,
+                    f"p from the CI {coh['p_from_ci']:.3f} (range {coh['p_min']:.3f}-{coh['p_max']:.3f}); CI symmetric about log HR",
+                    shown,
+                    "none",
+                    "The p-value is the Wald p implied by the HR and its CI, and the CI is symmetric on the log scale.",
+                    [f"{prefix}.p"],
+                )
+            )
         else:
             problems = []
             if not coh["hr_in_ci"]:
                 problems.append("the HR lies outside its CI")
             if not coh["symmetric"]:
-                problems.append(f"the CI is not symmetric about log HR (log midpoint {coh['log_midpoint']:.3f} vs log HR {math.log(hr):.3f})")
+                problems.append(
+                    f"the CI is not symmetric about log HR (log midpoint {coh['log_midpoint']:.3f} vs log HR {math.log(hr):.3f})"
+                )
             if not coh.get("p_coherent", True):
-                problems.append(f"the CI implies p = {coh['p_from_ci']:.3f} (at the printed rounding {coh['p_min']:.3f}-{coh['p_max']:.3f}), not {p:.{pdec}f}")
-            out.append(Finding(
-                "hazard_ratio", f"{ep} {label}: HR, CI and p on the log scale", where,
-                f"p from the CI {coh['p_from_ci']:.3f} (range {coh['p_min']:.3f}-{coh['p_max']:.3f})", shown, "medium",
-                "On the log scale " + "; ".join(problems) + ".",
-                [f"{prefix}.p", f"{prefix}.ci_low", f"{prefix}.ci_high"], True))
+                problems.append(
+                    f"the CI implies p = {coh['p_from_ci']:.3f} (at the printed rounding {coh['p_min']:.3f}-{coh['p_max']:.3f}), not {p:.{pdec}f}"
+                )
+            out.append(
+                Finding(
+                    "hazard_ratio",
+                    f"{ep} {label}: HR, CI and p on the log scale",
+                    where,
+                    f"p from the CI {coh['p_from_ci']:.3f} (range {coh['p_min']:.3f}-{coh['p_max']:.3f})",
+                    shown,
+                    "medium",
+                    "On the log scale " + "; ".join(problems) + ".",
+                    [f"{prefix}.p", f"{prefix}.ci_low", f"{prefix}.ci_high"],
+                    True,
+                )
+            )
         # labelled as a two-level comparison: is the CI wide enough for a 0/1 term?
         is_arm = prefix.count(".") == 1
         if re.search(r"vs\.?", label, re.IGNORECASE) or is_arm:
             h = 0.5 * 10**-dec
             ratio, ratio_max = hi / lo, (hi + h) / (lo - h)
             if ratio_max >= min_ratio:
-                out.append(Finding(
-                    "hazard_ratio", f"{ep} {label}: CI width of a two-level term", where,
-                    f"upper/lower >= {min_ratio:.2f} (0/1 term, <= {max_events} events)", f"{ratio:.2f}", "none",
-                    "The CI is wide enough for a two-level term on this many patients.", [f"{prefix}.ci_low", f"{prefix}.ci_high"]))
+                out.append(
+                    Finding(
+                        "hazard_ratio",
+                        f"{ep} {label}: CI width of a two-level term",
+                        where,
+                        f"upper/lower >= {min_ratio:.2f} (0/1 term, <= {max_events} events)",
+                        f"{ratio:.2f}",
+                        "none",
+                        "The CI is wide enough for a two-level term on this many patients.",
+                        [f"{prefix}.ci_low", f"{prefix}.ci_high"],
+                    )
+                )
             elif is_arm:
                 pmin = binary_term_min_p(hr, max_events, dec)
-                out.append(Finding(
-                    "hazard_ratio", f"{ep} {label}: CI width and p of the arm (a 0/1 term)", where,
-                    f"upper/lower CI ratio >= {min_ratio:.2f}; p >= {pmin:.3f} for HR {hr:.2f}",
-                    f"ratio {ratio:.2f} (at most {ratio_max:.2f} at the printed rounding); p = {p:.{pdec}f}",
-                    "high",
-                    f"A 0/1 term in a Cox model on {n} patients has SE(log HR) >= 2/sqrt({max_events}) = "
-                    f"{binary_term_min_se(max_events):.3f}, so this CI is narrower than any such model can give and "
-                    f"HR {hr:.2f} cannot reach p below {pmin:.3f}: the printed CI and p overstate the precision.",
-                    [f"{prefix}.ci_low", f"{prefix}.ci_high", f"{prefix}.p"], True))
+                out.append(
+                    Finding(
+                        "hazard_ratio",
+                        f"{ep} {label}: CI width and p of the arm (a 0/1 term)",
+                        where,
+                        f"upper/lower CI ratio >= {min_ratio:.2f}; p >= {pmin:.3f} for HR {hr:.2f}",
+                        f"ratio {ratio:.2f} (at most {ratio_max:.2f} at the printed rounding); p = {p:.{pdec}f}",
+                        "high",
+                        f"A 0/1 term in a Cox model on {n} patients has SE(log HR) >= 2/sqrt({max_events}) = "
+                        f"{binary_term_min_se(max_events):.3f}, so this CI is narrower than any such model can give and "
+                        f"HR {hr:.2f} cannot reach p below {pmin:.3f}: the printed CI and p overstate the precision.",
+                        [f"{prefix}.ci_low", f"{prefix}.ci_high", f"{prefix}.p"],
+                        True,
+                    )
+                )
             else:
-                out.append(Finding(
-                    "hazard_ratio", f"{ep} {label}: label against the coding its CI implies", where,
-                    f"upper/lower CI ratio >= {min_ratio:.2f} for a two-level term", f"{ratio:.2f}", "medium",
-                    f"The row is labelled as a two-level comparison, but a 0/1 term on {n} patients cannot have a CI "
-                    f"this narrow; the HR must be per unit (per year, per point), so the label misdescribes the coding.",
-                    [f"{prefix}.hr"], False))
+                out.append(
+                    Finding(
+                        "hazard_ratio",
+                        f"{ep} {label}: label against the coding its CI implies",
+                        where,
+                        f"upper/lower CI ratio >= {min_ratio:.2f} for a two-level term",
+                        f"{ratio:.2f}",
+                        "medium",
+                        f"The row is labelled as a two-level comparison, but a 0/1 term on {n} patients cannot have a CI "
+                        f"this narrow; the HR must be per unit (per year, per point), so the label misdescribes the coding.",
+                        [f"{prefix}.hr"],
+                        False,
+                    )
+                )
     return out
 
 
@@ -157,11 +209,18 @@ def _model_size_findings(pub: _Published) -> list[Finding]:
         if not terms:
             continue
         epv = events_per_variable(n, len(terms))
-        out.append(Finding(
-            "model_size", f"{ep.upper()} multivariable Cox model: events per variable", "Table 4",
-            ">= 10 (Peduzzi et al. 1995); >= 5 at the least (Vittinghoff and McCulloch 2007)",
-            f"{len(terms)} terms, events not printed (<= {n}): EPV <= {epv:.2f}", "high",
-            f"With at most {n} events for {len(terms)} terms (at most {epv:.1f} per term), the model is far beyond what "
-            f"the data support: its estimates are biased away from 1 and its CIs unreliable.",
-            [f"{t}.hr" for t in terms], False))
+        out.append(
+            Finding(
+                "model_size",
+                f"{ep.upper()} multivariable Cox model: events per variable",
+                "Table 4",
+                ">= 10 (Peduzzi et al. 1995); >= 5 at the least (Vittinghoff and McCulloch 2007)",
+                f"{len(terms)} terms, events not printed (<= {n}): EPV <= {epv:.2f}",
+                "high",
+                f"With at most {n} events for {len(terms)} terms (at most {epv:.1f} per term), the model is far beyond what "
+                f"the data support: its estimates are biased away from 1 and its CIs unreliable.",
+                [f"{t}.hr" for t in terms],
+                False,
+            )
+        )
     return out

@@ -1,9 +1,9 @@
-"""Every consistency check of the paper, run on ``data/published.yaml``.
-"""
+"""Every consistency check of the paper, run on ``data/published.yaml``."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from lcnec_utils.audit.consistency.claims import _claim_findings
 from lcnec_utils.audit.consistency.counts import (
@@ -30,8 +30,18 @@ def paper_consistency(published: Sequence[Mapping[str, Any]] | None = None) -> l
         published = load_published()
     pub = _Published(published)
     findings: list[Finding] = []
-    for make in (_percent_findings, _precision_findings, _total_findings, _printing_findings, _categorical_p_findings,
-                 _age_findings, _hr_findings, _survival_findings, _claim_findings, _model_size_findings):
+    for make in (
+        _percent_findings,
+        _precision_findings,
+        _total_findings,
+        _printing_findings,
+        _categorical_p_findings,
+        _age_findings,
+        _hr_findings,
+        _survival_findings,
+        _claim_findings,
+        _model_size_findings,
+    ):
         findings.extend(make(pub))
     order = {c: i for i, c in enumerate(CHECKS)}
     findings.sort(key=lambda f: order.get(f.check, 99))

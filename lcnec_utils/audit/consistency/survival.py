@@ -1,5 +1,4 @@
-"""Survival numbers: Kaplan-Meier rates a small arm can reach, SPSS's symmetric median CI, log-rank p against medians.
-"""
+"""Survival numbers: Kaplan-Meier rates a small arm can reach, SPSS's symmetric median CI, log-rank p against medians."""
 
 from __future__ import annotations
 
@@ -60,25 +59,50 @@ def _survival_findings(pub: _Published) -> list[Finding]:
                 what = f"{ep.upper()} 1-year rate {rate:.{dec}f}% on {n} patients ({arm}{', ' + variant if variant else ''})"
                 if plain:
                     v = plain[0][0]
-                    out.append(Finding("survival", what, where, f"k/{n} without censoring", f"{rate:g}%", "none",
-                                       f"{rate:g}% is {v.numerator}/{v.denominator} ({_pct_of(v)}), a value the curve takes without censoring.",
-                                       [ref(e["key"], variant)]))
+                    out.append(
+                        Finding(
+                            "survival",
+                            what,
+                            where,
+                            f"k/{n} without censoring",
+                            f"{rate:g}%",
+                            "none",
+                            f"{rate:g}% is {v.numerator}/{v.denominator} ({_pct_of(v)}), a value the curve takes without censoring.",
+                            [ref(e["key"], variant)],
+                        )
+                    )
                     continue
                 cens = km_rate_attainable(rate, n, dec, censoring=True)
                 if cens:
                     v, c = cens[0]
-                    out.append(Finding(
-                        "survival", what, where, f"k/{n} without censoring; products of (1 - d/n) with censoring",
-                        f"{rate:g}%", "low",
-                        f"No k/{n} gives {rate:.{dec}f}%; a curve with at least {c} patient{'s' if c > 1 else ''} "
-                        f"censored before 12 months can "
-                        f"({v.numerator}/{v.denominator} = {_pct_of(v)}), so the value is possible but implies early censoring.",
-                        [ref(e["key"], variant)]))
+                    out.append(
+                        Finding(
+                            "survival",
+                            what,
+                            where,
+                            f"k/{n} without censoring; products of (1 - d/n) with censoring",
+                            f"{rate:g}%",
+                            "low",
+                            f"No k/{n} gives {rate:.{dec}f}%; a curve with at least {c} patient{'s' if c > 1 else ''} "
+                            f"censored before 12 months can "
+                            f"({v.numerator}/{v.denominator} = {_pct_of(v)}), so the value is possible but implies early censoring.",
+                            [ref(e["key"], variant)],
+                        )
+                    )
                 else:
-                    out.append(Finding(
-                        "survival", what, where, f"a Kaplan-Meier value on {n} patients", f"{rate:g}%", "medium",
-                        f"No Kaplan-Meier curve on {n} patients, with or without censoring, takes the value {rate:g}%.",
-                        [ref(e["key"], variant)], True))
+                    out.append(
+                        Finding(
+                            "survival",
+                            what,
+                            where,
+                            f"a Kaplan-Meier value on {n} patients",
+                            f"{rate:g}%",
+                            "medium",
+                            f"No Kaplan-Meier curve on {n} patients, with or without censoring, takes the value {rate:g}%.",
+                            [ref(e["key"], variant)],
+                            True,
+                        )
+                    )
             # median against the 1-year rate
             med = pub.value(f"{ep}.median.{arm}")
             for variant in (None, "text-3.3"):
@@ -86,38 +110,66 @@ def _survival_findings(pub: _Published) -> list[Finding]:
                 if med is None or rate is None:
                     continue
                 ok = (rate > 50) if med > 12 else (rate <= 50)
-                out.append(Finding(
-                    "survival", f"{ep.upper()} median {med:g} against the 1-year rate {rate:g}% ({arm}{', ' + variant if variant else ''})",
-                    pub.where(f"{ep}.rate_12m.{arm}", variant),
-                    "S(12) > 50%" if med > 12 else "S(12) <= 50%", f"{rate:g}%", "none" if ok else "medium",
-                    "The 1-year rate lies on the side of 50% the median implies." if ok else
-                    "A median beyond 12 months needs S(12) > 50% (and one before 12 months S(12) <= 50%); the printed pair contradicts this.",
-                    [ref(f"{ep}.rate_12m.{arm}", variant)], not ok))
+                out.append(
+                    Finding(
+                        "survival",
+                        f"{ep.upper()} median {med:g} against the 1-year rate {rate:g}% ({arm}{', ' + variant if variant else ''})",
+                        pub.where(f"{ep}.rate_12m.{arm}", variant),
+                        "S(12) > 50%" if med > 12 else "S(12) <= 50%",
+                        f"{rate:g}%",
+                        "none" if ok else "medium",
+                        "The 1-year rate lies on the side of 50% the median implies."
+                        if ok
+                        else "A median beyond 12 months needs S(12) > 50% (and one before 12 months S(12) <= 50%); the printed pair contradicts this.",
+                        [ref(f"{ep}.rate_12m.{arm}", variant)],
+                        not ok,
+                    )
+                )
             # SPSS median CI symmetric
             lo, hi = pub.get(f"{ep}.median_ci_low.{arm}"), pub.get(f"{ep}.median_ci_high.{arm}")
             if med is not None and lo is not None and hi is not None:
                 s = median_ci_symmetric(med, lo["value"], hi["value"], int(lo["decimals"]))
-                out.append(Finding(
-                    "survival", f"{ep.upper()} median {med:g} ({lo['value']:g}-{hi['value']:g}): symmetric CI ({arm})",
-                    pub.where(lo["key"]), f"midpoint {med:g} (SPSS: median ± 1.96 SE)",
-                    f"midpoint {s['midpoint']:.2f}", "none" if s["symmetric"] else "medium",
-                    "The CI is symmetric about the median, as SPSS computes it." if s["symmetric"] else
-                    f"SPSS (the stated software) gives median ± 1.96 SE, but this CI is centred on {s['midpoint']:.2f}, "
-                    f"not {med:g}: a limit is misprinted or another method was used.",
-                    [lo["key"], hi["key"]], not s["symmetric"]))
+                out.append(
+                    Finding(
+                        "survival",
+                        f"{ep.upper()} median {med:g} ({lo['value']:g}-{hi['value']:g}): symmetric CI ({arm})",
+                        pub.where(lo["key"]),
+                        f"midpoint {med:g} (SPSS: median ± 1.96 SE)",
+                        f"midpoint {s['midpoint']:.2f}",
+                        "none" if s["symmetric"] else "medium",
+                        "The CI is symmetric about the median, as SPSS computes it."
+                        if s["symmetric"]
+                        else f"SPSS (the stated software) gives median ± 1.96 SE, but this CI is centred on {s['midpoint']:.2f}, "
+                        f"not {med:g}: a limit is misprinted or another method was used.",
+                        [lo["key"], hi["key"]],
+                        not s["symmetric"],
+                    )
+                )
         # log-rank p against the medians (approximate)
-        mt, mr, lr = pub.value(f"{ep}.median.treatment"), pub.value(f"{ep}.median.reference"), pub.value(f"{ep}.logrank.p")
+        mt, mr, lr = (
+            pub.value(f"{ep}.median.treatment"),
+            pub.value(f"{ep}.median.reference"),
+            pub.value(f"{ep}.logrank.p"),
+        )
         if None not in (mt, mr, lr):
             nt, nr = _arm_n(pub, "treatment"), _arm_n(pub, "reference")
             bound = logrank_p_bound_from_medians(mt, mr, nt, nr)
             plausible = lr >= bound / 2
-            out.append(Finding(
-                "survival", f"{ep.upper()} log-rank p against the medians {mt:g} vs {mr:g}", pub.where(f"{ep}.logrank.p"),
-                f"p >= {bound:.3f} if both curves were exponential (every patient an event)", f"{lr:.3f}",
-                "none" if plausible else "low",
-                "The p-value is of the size the medians suggest." if plausible else
-                f"Exponential curves with these medians would give p of at least {bound:.2f} even if every patient had an "
-                f"event; {lr:.3f} needs curves that separate far more than their medians do (not decidable from the "
-                f"paper: the event counts are not printed).",
-                [f"{ep}.logrank.p"], False))
+            out.append(
+                Finding(
+                    "survival",
+                    f"{ep.upper()} log-rank p against the medians {mt:g} vs {mr:g}",
+                    pub.where(f"{ep}.logrank.p"),
+                    f"p >= {bound:.3f} if both curves were exponential (every patient an event)",
+                    f"{lr:.3f}",
+                    "none" if plausible else "low",
+                    "The p-value is of the size the medians suggest."
+                    if plausible
+                    else f"Exponential curves with these medians would give p of at least {bound:.2f} even if every patient had an "
+                    f"event; {lr:.3f} needs curves that separate far more than their medians do (not decidable from the "
+                    f"paper: the event counts are not printed).",
+                    [f"{ep}.logrank.p"],
+                    False,
+                )
+            )
     return out

@@ -1,5 +1,4 @@
-"""Table 2's tests recomputed from the printed counts and summaries: Fisher's exact test and its look-alikes, Student's and Welch's t.
-"""
+"""Table 2's tests recomputed from the printed counts and summaries: Fisher's exact test and its look-alikes, Student's and Welch's t."""
 
 from __future__ import annotations
 
@@ -31,14 +30,18 @@ from lcnec_utils.stats.rounding import (
 
 def p_matches(p: float, printed: float, decimals: int) -> str | None:
     """How a computed ``p`` prints as ``printed``: ``"rounded"``, ``"truncated"`` or ``None``."""
-    if in_printed_interval(p, printed, decimals, "round") or (printed == 1.0 and p >= 1 - 0.5 * 10**-decimals):
+    if in_printed_interval(p, printed, decimals, "round") or (
+        printed == 1.0 and p >= 1 - 0.5 * 10**-decimals
+    ):
         return "rounded"
     if in_printed_interval(p, printed, decimals, "truncate"):
         return "truncated"
     return None
 
 
-def fisher_recheck(a: int, n1: int, b: int, n2: int, printed_p: float | None = None, decimals: int = 3) -> dict:
+def fisher_recheck(
+    a: int, n1: int, b: int, n2: int, printed_p: float | None = None, decimals: int = 3
+) -> dict:
     """A 2x2 comparison recomputed from its counts (``a`` of ``n1`` vs ``b`` of ``n2``).
 
     Returns the two-sided p of Fisher's exact test (``scipy.stats.fisher_exact``;
@@ -65,14 +68,20 @@ def fisher_recheck(a: int, n1: int, b: int, n2: int, printed_p: float | None = N
 
 
 def _t_p(m1, s1, n1, m2, s2, n2, equal_var: bool) -> float:
-    return float(
-        stats.ttest_ind_from_stats(m1, s1, n1, m2, s2, n2, equal_var=equal_var).pvalue
-    )
+    return float(stats.ttest_ind_from_stats(m1, s1, n1, m2, s2, n2, equal_var=equal_var).pvalue)
 
 
 def t_test_from_summary(
-    m1: float, s1: float, n1: int, m2: float, s2: float, n2: int,
-    mean_decimals: int = 1, sd_decimals: int = 2, equal_var: bool = True, grid: int = 5,
+    m1: float,
+    s1: float,
+    n1: int,
+    m2: float,
+    s2: float,
+    n2: int,
+    mean_decimals: int = 1,
+    sd_decimals: int = 2,
+    equal_var: bool = True,
+    grid: int = 5,
 ) -> dict:
     """Two-sample t-test from printed means and SDs, honouring their rounding.
 
@@ -85,6 +94,7 @@ def t_test_from_summary(
     argument, so the corners give the exact bounds; for Welch's the degrees of
     freedom move too and the lattice is a close approximation.)
     """
+
     def axis(v, d):
         h = 0.5 * 10**-d
         return [v - h + 2 * h * i / (grid - 1) for i in range(grid)]
@@ -142,28 +152,70 @@ def _categorical_p_findings(pub: _Published) -> list[Finding]:
         printed, dec = float(e["value"]), int(e["decimals"])
         r = fisher_recheck(a, n1, b, n2, printed, dec)
         what = f"{p_key}: {a}/{n1} vs {b}/{n2}"
-        expected = f"Fisher {_fmt(r['fisher'], 4)}; chi-squared {_fmt(r['chi2'], 4)}; Yates {_fmt(r['yates'], 4)}"
+        expected = (
+            f"Fisher {_fmt(r['fisher'], 4)}; chi-squared {_fmt(r['chi2'], 4)}; Yates {_fmt(r['yates'], 4)}"
+        )
         reported = f"{printed:.{dec}f}"
         matches = r["matches"]
         if matches["fisher"] == "rounded":
-            out.append(Finding("categorical_p", what, pub.where(p_key), expected, reported, "none",
-                               "Fisher's exact test on the printed counts gives the printed p.", [p_key]))
+            out.append(
+                Finding(
+                    "categorical_p",
+                    what,
+                    pub.where(p_key),
+                    expected,
+                    reported,
+                    "none",
+                    "Fisher's exact test on the printed counts gives the printed p.",
+                    [p_key],
+                )
+            )
         elif matches["fisher"] == "truncated":
-            out.append(Finding("categorical_p", what, pub.where(p_key), expected, reported, "low",
-                               f"Fisher's exact test gives {r['fisher']:.5f}, which rounds to "
-                               f"{_round_str(as_fraction(r['fisher']), dec)}; the paper truncated it.",
-                               [p_key], True, {p_key: r["fisher"]}))
+            out.append(
+                Finding(
+                    "categorical_p",
+                    what,
+                    pub.where(p_key),
+                    expected,
+                    reported,
+                    "low",
+                    f"Fisher's exact test gives {r['fisher']:.5f}, which rounds to "
+                    f"{_round_str(as_fraction(r['fisher']), dec)}; the paper truncated it.",
+                    [p_key],
+                    True,
+                    {p_key: r["fisher"]},
+                )
+            )
         else:
             alt = [t for t in ("chi2", "yates") if matches[t]]
-            names = {"chi2": "Pearson's chi-squared test", "yates": "the chi-squared test with Yates' correction"}
+            names = {
+                "chi2": "Pearson's chi-squared test",
+                "yates": "the chi-squared test with Yates' correction",
+            }
             if alt:
-                expl = (f"Fisher's exact test (the test the Methods name) gives {r['fisher']:.4f}; the printed "
-                        f"{reported} is what {names[alt[0]]} gives, so the stated test was not the one used.")
+                expl = (
+                    f"Fisher's exact test (the test the Methods name) gives {r['fisher']:.4f}; the printed "
+                    f"{reported} is what {names[alt[0]]} gives, so the stated test was not the one used."
+                )
             else:
-                expl = (f"Fisher's exact test (the test the Methods name) gives {r['fisher']:.4f}, and neither "
-                        f"chi-squared test gives {reported}: the printed p does not follow from the printed counts.")
-            out.append(Finding("categorical_p", what, pub.where(p_key), expected, reported, "medium", expl,
-                               [p_key], True, {p_key: r["fisher"]}))
+                expl = (
+                    f"Fisher's exact test (the test the Methods name) gives {r['fisher']:.4f}, and neither "
+                    f"chi-squared test gives {reported}: the printed p does not follow from the printed counts."
+                )
+            out.append(
+                Finding(
+                    "categorical_p",
+                    what,
+                    pub.where(p_key),
+                    expected,
+                    reported,
+                    "medium",
+                    expl,
+                    [p_key],
+                    True,
+                    {p_key: r["fisher"]},
+                )
+            )
     return out
 
 
@@ -180,26 +232,41 @@ def _age_findings(pub: _Published) -> list[Finding]:
     for arm in ARM_N_KEYS:
         m = g[arm][0]
         sums = grim_attainable(m["value"], n[arm], int(m["decimals"]))
-        out.append(Finding(
-            "age", f"mean age {m['value']} of {n[arm]} whole-year ages ({arm})", pub.where(m["key"]),
-            f"an integer sum S with S/{n[arm]} printing as {m['value']}",
-            ", ".join(f"{s}/{n[arm]}" for s in sums) or "none",
-            "none" if sums else "medium",
-            "A mean of whole-year ages can be this value." if sums else
-            "No sum of whole-year ages gives this mean (GRIM); ages may not be whole years, or the mean is wrong.",
-            [m["key"]], not sums))
+        out.append(
+            Finding(
+                "age",
+                f"mean age {m['value']} of {n[arm]} whole-year ages ({arm})",
+                pub.where(m["key"]),
+                f"an integer sum S with S/{n[arm]} printing as {m['value']}",
+                ", ".join(f"{s}/{n[arm]}" for s in sums) or "none",
+                "none" if sums else "medium",
+                "A mean of whole-year ages can be this value."
+                if sums
+                else "No sum of whole-year ages gives this mean (GRIM); ages may not be whole years, or the mean is wrong.",
+                [m["key"]],
+                not sums,
+            )
+        )
     # total from the arms
     comb = combined_mean_sd_range(*args, md, sd_)
     mtot, stot = g["total"]
     ok_m = comb["mean_min"] - 0.5 * 10**-md <= mtot["value"] <= comb["mean_max"] + 0.5 * 10**-md
     ok_s = comb["sd_min"] - 0.5 * 10**-sd_ <= stot["value"] <= comb["sd_max"] + 0.5 * 10**-sd_
-    out.append(Finding(
-        "age", "total mean ± SD of age from the two arms' means and SDs", pub.where(mtot["key"]),
-        f"mean {comb['mean_min']:.2f}-{comb['mean_max']:.2f}, SD {comb['sd_min']:.2f}-{comb['sd_max']:.2f}",
-        f"{mtot['value']} ± {stot['value']}", "none" if ok_m and ok_s else "medium",
-        "The total column's mean and SD follow from the arms' (pooled with the between-arm spread)."
-        if ok_m and ok_s else "The total column's mean or SD cannot come from the two arms' printed values.",
-        [mtot["key"], stot["key"]], not (ok_m and ok_s)))
+    out.append(
+        Finding(
+            "age",
+            "total mean ± SD of age from the two arms' means and SDs",
+            pub.where(mtot["key"]),
+            f"mean {comb['mean_min']:.2f}-{comb['mean_max']:.2f}, SD {comb['sd_min']:.2f}-{comb['sd_max']:.2f}",
+            f"{mtot['value']} ± {stot['value']}",
+            "none" if ok_m and ok_s else "medium",
+            "The total column's mean and SD follow from the arms' (pooled with the between-arm spread)."
+            if ok_m and ok_s
+            else "The total column's mean or SD cannot come from the two arms' printed values.",
+            [mtot["key"], stot["key"]],
+            not (ok_m and ok_s),
+        )
+    )
     # the p-value
     p_e = pub.get("baseline.age.p")
     if p_e is not None and p_e["value"] is not None:
@@ -207,13 +274,27 @@ def _age_findings(pub: _Published) -> list[Finding]:
         welch = t_test_from_summary(*args, md, sd_, equal_var=False)
         plo, phi = printed_interval(p_e["value"], int(p_e["decimals"]))
         fits = [t for t in (student, welch) if t["p_min"] <= float(phi) and t["p_max"] >= float(plo)]
-        expected = "; ".join(f"{t['test']} {t['p']:.4f} (range {t['p_min']:.3f}-{t['p_max']:.3f})" for t in (student, welch))
-        out.append(Finding(
-            "age", "age p-value from the printed means and SDs", pub.where(p_e["key"]),
-            expected, f"{p_e['value']:.3f}", "none" if fits else "medium",
-            ("The printed p is what " + " and ".join(t["test"] + "'s" for t in fits) +
-             (" t-tests give" if len(fits) > 1 else " t-test gives") +
-             " from the printed summaries (the Methods name no test for age).") if fits else
-            "Neither Student's nor Welch's t-test gives the printed p from the printed means and SDs.",
-            [p_e["key"]], not fits))
+        expected = "; ".join(
+            f"{t['test']} {t['p']:.4f} (range {t['p_min']:.3f}-{t['p_max']:.3f})" for t in (student, welch)
+        )
+        out.append(
+            Finding(
+                "age",
+                "age p-value from the printed means and SDs",
+                pub.where(p_e["key"]),
+                expected,
+                f"{p_e['value']:.3f}",
+                "none" if fits else "medium",
+                (
+                    "The printed p is what "
+                    + " and ".join(t["test"] + "'s" for t in fits)
+                    + (" t-tests give" if len(fits) > 1 else " t-test gives")
+                    + " from the printed summaries (the Methods name no test for age)."
+                )
+                if fits
+                else "Neither Student's nor Welch's t-test gives the printed p from the printed means and SDs.",
+                [p_e["key"]],
+                not fits,
+            )
+        )
     return out
