@@ -2,10 +2,22 @@
 
 import math
 
+import pandas as pd
 import pytest
 from myst_nb.core.variables import format_plain_text
 
-from lcnec_utils.stats.format import format_value
+from lcnec_utils.chapter import (
+    Chapter,
+    download_link,
+    downloads_dir,
+    is_synthetic,
+    page_provenance,
+    parameter_box_html,
+    provenance_html,
+    write_download,
+)
+from lcnec_utils.contract import make_parameters
+from lcnec_utils.stats import format_value
 
 
 @pytest.mark.parametrize(
@@ -31,3 +43,55 @@ def test_glued_text_is_printed_as_formatted(text):
     # glue stores a str's repr as text/plain; {glue:text} reads it back with
     # literal_eval: the quotes keep "0.010" a string, so its trailing zero stays
     assert format_plain_text(repr(text), "") == text
+
+
+# the page around a chapter's analysis: header, downloads, glue, footer
+
+
+def test_is_synthetic_by_file_name():
+    assert is_synthetic("/data/lcnec_synthetic_cohort.csv")
+    assert is_synthetic("registry_n5000.csv")
+    assert not is_synthetic("/ward 7/patients.csv")
+
+
+def test_parameter_box_names_files_never_their_folder():
+    box = parameter_box_html(make_parameters({"data_path": "/home/dr smith/cohort.csv", "covariates": []}))
+    assert "cohort.csv" in box and "dr smith" not in box
+    assert "<th>Cox covariates</th><td>none</td>" in box
+    assert box.startswith('<details class="lcnec-params">')
+
+
+def test_a_download_is_written_with_unix_line_ends_and_linked(tmp_path):
+    write_download(pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}), tmp_path / "downloads", "ch-t.csv")
+    assert (tmp_path / "downloads" / "ch-t.csv").read_bytes() == b"a,b\n1,x\n2,y\n"
+    assert download_link("ch-t.csv") == "{download}`Download this table (CSV) <../downloads/ch-t.csv>`"
+
+
+def test_downloads_go_where_the_pipeline_says(monkeypatch, tmp_path):
+    params = make_parameters({"results_dir": str(tmp_path / "results")})
+    monkeypatch.delenv("LCNEC_DOWNLOADS_DIR", raising=False)
+    assert downloads_dir(params) == tmp_path / "downloads"
+    monkeypatch.setenv("LCNEC_DOWNLOADS_DIR", str(tmp_path / "elsewhere"))
+    assert downloads_dir(params) == tmp_path / "elsewhere"
+
+
+def test_provenance_comes_from_the_build(monkeypatch):
+    monkeypatch.setenv("LCNEC_DATA_SHA256", "abc")
+    monkeypatch.setenv("LCNEC_GIT_COMMIT", "<main>")
+    monkeypatch.setenv("LCNEC_BUILD_DATE", "2025-01-02")
+    prov = page_provenance(make_parameters())
+    assert prov == {"data_sha256": "abc", "git_commit": "<main>", "build_date": "2025-01-02"}
+    assert provenance_html(prov) == (
+        '<div class="lcnec-provenance">Data file SHA-256 <code>abc</code> · '
+        "git commit <code>&lt;main&gt;</code> · built 2025-01-02</div>"
+    )
+
+
+def test_glue_texts_glues_each_value_as_glue_text_would(monkeypatch):
+    glued = {}
+    monkeypatch.setattr(
+        Chapter, "glue", lambda self, name, value, display_value=False: glued.update({name: value})
+    )
+    ch = Chapter.__new__(Chapter)
+    ch.glue_texts({"p": (0.0100, "p"), "n": (7,), "median": (None, "{:.1f}", "not reached")})
+    assert glued == {"p": "0.010", "n": "7", "median": "not reached"}

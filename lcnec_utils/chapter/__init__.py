@@ -10,15 +10,38 @@ from typing import TYPE_CHECKING
 from lcnec_utils._lazy import exports
 
 if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without pandas)
-    from lcnec_utils.chapter.page import (
-        Chapter,
+    from lcnec_utils.chapter.downloads import (
+        download_link,
+        downloads_dir,
+        write_download,
+    )
+    from lcnec_utils.chapter.footer import (
+        page_provenance,
+        provenance_html,
+    )
+    from lcnec_utils.chapter.header import (
+        PARAMETER_LABELS,
+        SYNTHETIC_BANNER,
         is_synthetic,
+        parameter_box_html,
+    )
+    from lcnec_utils.chapter.page import (
+        ENDPOINTS,
+        Chapter,
         set_study_loader,
     )
 
 __all__, __getattr__, __dir__ = exports(
     __name__,
     {
-        "lcnec_utils.chapter.page": ("Chapter", "is_synthetic", "set_study_loader"),
+        "lcnec_utils.chapter.downloads": ("download_link", "downloads_dir", "write_download"),
+        "lcnec_utils.chapter.footer": ("page_provenance", "provenance_html"),
+        "lcnec_utils.chapter.header": (
+            "PARAMETER_LABELS",
+            "SYNTHETIC_BANNER",
+            "is_synthetic",
+            "parameter_box_html",
+        ),
+        "lcnec_utils.chapter.page": ("Chapter", "ENDPOINTS", "set_study_loader"),
     },
 )
