@@ -229,6 +229,41 @@ def test_balance_and_iptw_on_the_cohort(cohort):
     assert hr.ci_low < hr.hr < hr.ci_high and hr.n == len(f)
 
 
+def test_confounding_chapter_records_what_its_parts_compute(cohort):
+    chapter = confounding.confounding_chapter(cohort, PARAMS)
+    ps = confounding.propensity_scores(cohort, PARAMS)
+    r = chapter.results
+    assert list(r) == results_keys.expected_keys("methods_confounding")
+    age = confounding.balance_table(ps).set_index("term").loc["age"]
+    assert r["methods.balance.age.smd_before"] == pytest.approx(age["smd_before"])
+    ipw = confounding.iptw_cox(cohort, "os", PARAMS, ps)
+    assert r["methods.iptw.os.hr"] == pytest.approx(ipw.hr)
+    rare = cohort["os_event"].mean() < confounding.COMMON_OUTCOME
+    e = confounding.evalue(ipw.hr, ipw.ci_low, ipw.ci_high, rare=rare)
+    assert r["methods.evalue.os.iptw.estimate"] == pytest.approx(e.estimate)
+    assert chapter.glue["os_ev_iptw"] == (r["methods.evalue.os.iptw.estimate"], "{:.2f}")
+    assert chapter.glue["direction"][0].startswith("moves the HR for progression-free survival ")
+    assert (
+        chapter.hazard_ratios["Endpoint"].tolist()
+        == ["Progression-free survival"] * 3 + ["Overall survival"] * 3
+    )
+    assert chapter.warnings == []
+
+
+def test_confounding_chapter_without_propensity_covariates(cohort):
+    chapter = confounding.confounding_chapter(
+        cohort.drop(columns=["age", "ecog", "sex"]), PARAMS, published={}
+    )
+    assert chapter.propensity is None and chapter.balance is None and chapter.hazard_ratios is None
+    assert (
+        chapter.results["methods.iptw.pfs.hr"] is None
+        and chapter.results["methods.evalue.pfs.published.ci"] is None
+    )
+    assert chapter.glue["pfs_crude"][0] is not None  # the arm-only model needs no covariate
+    assert chapter.glue["ps_covariates"] == ("none available", "{}")
+    assert chapter.glue["direction"] == (None, "{}", "cannot be assessed (no propensity covariates)")
+
+
 # --------------------------------------------------------------------------- small-sample Cox
 
 

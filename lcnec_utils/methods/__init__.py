@@ -12,12 +12,16 @@ from lcnec_utils._lazy import exports
 if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without pandas)
     from lcnec_utils.methods.confounding import (
         COMMON_OUTCOME,
+        ENDPOINT_NAMES,
+        EXERCISE_HR,
         PS_COVARIATES,
+        ConfoundingChapter,
         EValue,
         PropensityResult,
         WeightedHR,
         adjusted_cox,
         balance_table,
+        confounding_chapter,
         effective_sample_size,
         evalue,
         evalue_rr,
@@ -101,12 +105,16 @@ __all__, __getattr__, __dir__ = exports(
     {
         "lcnec_utils.methods.confounding": (
             "COMMON_OUTCOME",
+            "ConfoundingChapter",
+            "ENDPOINT_NAMES",
             "EValue",
+            "EXERCISE_HR",
             "PS_COVARIATES",
             "PropensityResult",
             "WeightedHR",
             "adjusted_cox",
             "balance_table",
+            "confounding_chapter",
             "effective_sample_size",
             "evalue",
             "evalue_rr",
