@@ -81,6 +81,42 @@ def test_simulated_power_is_seeded_and_holds_its_level():
     assert big.power > 0.95  # far more events than the 66 needed
 
 
+def test_power_chapter_records_what_its_parts_compute(cohort):
+    chapter = power.power_chapter(cohort, PARAMS, published={"pfs.cox_multivariable.hr": 0.51})
+    r = chapter.results
+    assert list(r) == results_keys.expected_keys("methods_power")
+    p = (cohort["group"] == PARAMS.treatment_group).mean()
+    assert r["methods.power.events_80"] == power.required_events(0.51, 0.8, 0.05, p)
+    share = cohort["os_event"].mean()
+    assert r["methods.power.patients_90.os"] == power.patients_needed(r["methods.power.events_90"], share)
+    assert r["methods.power.analytic.os"] == pytest.approx(
+        power.schoenfeld_power(cohort["os_event"].sum(), 0.51, 0.05, p)
+    )
+    assert 0 <= r["methods.power.simulated.pfs.design"] <= 1
+    assert chapter.events_table["Events (Schoenfeld)"].tolist() == [
+        r["methods.power.events_80"],
+        r["methods.power.events_90"],
+    ]
+    assert chapter.curve["n"].iloc[0] == len(cohort) and chapter.curve["n"].is_monotonic_increasing
+    assert chapter.glue["alloc"] == (
+        f"{(cohort['group'] == PARAMS.treatment_group).sum()}:"
+        f"{(cohort['group'] == PARAMS.reference_group).sum()}",
+        "{}",
+    )
+    assert chapter.glue["n_sim"] == (power.CHAPTER_SIMS, "{:,}")
+
+
+def test_power_chapter_without_progression(cohort):
+    chapter = power.power_chapter(cohort.drop(columns=["pfs_months", "pfs_event"]), PARAMS, published={})
+    assert chapter.design_hr == 0.51  # the default design HR without the paper's
+    assert chapter.results["methods.power.analytic.pfs"] is None
+    assert chapter.events_table["Patients, PFS event share"].tolist() == ["—", "—"]
+    assert (
+        chapter.glue["pfs_events"] == (None, "{}")
+        and chapter.glue["os_events"][0] == cohort["os_event"].sum()
+    )
+
+
 # --------------------------------------------------------------------------- E-value
 
 
