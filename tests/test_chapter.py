@@ -11,13 +11,15 @@ from lcnec_utils.chapter import (
     download_link,
     downloads_dir,
     is_synthetic,
+    multivariate_chapter,
     page_provenance,
     parameter_box_html,
     provenance_html,
+    survival_chapter,
     write_download,
 )
-from lcnec_utils.contract import make_parameters
-from lcnec_utils.stats import format_value
+from lcnec_utils.contract import load_study, make_parameters
+from lcnec_utils.stats import format_value, reverse_km_followup
 
 
 @pytest.mark.parametrize(
@@ -95,3 +97,48 @@ def test_glue_texts_glues_each_value_as_glue_text_would(monkeypatch):
     ch = Chapter.__new__(Chapter)
     ch.glue_texts({"p": (0.0100, "p"), "n": (7,), "median": (None, "{:.1f}", "not reached")})
     assert glued == {"p": "0.010", "n": "7", "median": "not reached"}
+
+
+# the chapters' values
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    params = make_parameters()
+    return load_study(params.data_path, params.ae_path, params.reference_group, params.treatment_group).cohort
+
+
+def test_survival_chapter_records_the_endpoints_and_the_follow_up(cohort):
+    params = make_parameters()
+    survival = survival_chapter(cohort, params)
+    assert (
+        survival.results["followup.median"]
+        == reverse_km_followup(cohort["os_months"], cohort["os_event"]).median
+    )
+    assert survival.results["os.median.treatment"] == survival.summaries["os"].loc["treatment", "median"]
+    assert survival.glue["os_logrank_p"] == (survival.logranks["os"].p, "p")
+    n_treated = (cohort["group"] == params.treatment_group).sum()
+    assert survival.glue["step_treatment"] == (1 / n_treated, "pct")
+    without_pfs = survival_chapter(cohort.drop(columns=["pfs_months", "pfs_event"]), params)
+    assert list(without_pfs.summaries) == ["os"]
+    assert without_pfs.glue["pfs_median_treatment"] == (None, "{:.1f}", "not reached")
+
+
+def test_multivariate_chapter_says_what_the_models_leave_out(cohort):
+    params = make_parameters()
+    full = multivariate_chapter(cohort, params)
+    arm = full.fits["pfs"].term("treatment")
+    assert full.glue["pfs_hr"] == ((arm["hr"], arm["ci_low"], arm["ci_high"]), "hr_ci")
+    assert full.notes == []
+    partial = cohort.drop(columns=["thoracic_rt"]).astype({"ecog": "float"})
+    partial.loc[partial.index[0], "ecog"] = float("nan")
+    fewer = multivariate_chapter(partial, params)
+    assert fewer.notes[0] == (
+        "Covariates not in the data, left out of the multivariable model: thoracic_rt.",
+        "note",
+    )
+    assert fewer.notes[1] == (
+        "Progression-free survival: 1 patients with a missing covariate are left out of the multivariable "
+        "model (complete cases).",
+        "note",
+    )

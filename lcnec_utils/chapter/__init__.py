@@ -28,7 +28,14 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     from lcnec_utils.chapter.page import (
         ENDPOINTS,
         Chapter,
+        arm_sizes,
         set_study_loader,
+    )
+    from lcnec_utils.chapter.reanalysis import (
+        MultivariateChapter,
+        SurvivalChapter,
+        multivariate_chapter,
+        survival_chapter,
     )
 
 __all__, __getattr__, __dir__ = exports(
@@ -42,6 +49,12 @@ __all__, __getattr__, __dir__ = exports(
             "is_synthetic",
             "parameter_box_html",
         ),
-        "lcnec_utils.chapter.page": ("Chapter", "ENDPOINTS", "set_study_loader"),
+        "lcnec_utils.chapter.page": ("Chapter", "ENDPOINTS", "arm_sizes", "set_study_loader"),
+        "lcnec_utils.chapter.reanalysis": (
+            "MultivariateChapter",
+            "SurvivalChapter",
+            "multivariate_chapter",
+            "survival_chapter",
+        ),
     },
 )

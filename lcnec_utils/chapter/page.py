@@ -24,6 +24,7 @@ from lcnec_utils.contract.io import StudyData, arm_role, load_study
 from lcnec_utils.contract.params import Parameters, make_parameters
 from lcnec_utils.contract.published import published_values
 from lcnec_utils.contract.results import ResultsRecorder
+from lcnec_utils.contract.results_keys import complete as complete_keys
 from lcnec_utils.stats.format import format_value
 from lcnec_utils.tables.style import style_table
 
@@ -33,6 +34,16 @@ ENDPOINTS = {"pfs": "Progression-free survival", "os": "Overall survival"}
 #: How :meth:`Chapter.start` reads the study; the build's workers set a memoising one
 #: (:func:`set_study_loader`), a notebook run by hand reads the files each time.
 _study_loader: Callable[..., StudyData] = load_study
+
+
+def arm_sizes(cohort: pd.DataFrame, params: Parameters) -> dict[str, int]:
+    """Patients in all (``total``) and in each arm (``reference``, ``treatment``)."""
+    roles = arm_role(cohort, params.reference_group, params.treatment_group)
+    return {
+        "total": len(cohort),
+        "reference": int((roles == "reference").sum()),
+        "treatment": int((roles == "treatment").sum()),
+    }
 
 
 def set_study_loader(loader: Callable[..., StudyData] | None) -> None:
@@ -79,12 +90,7 @@ class Chapter:
         return arm_role(self.cohort, self.params.reference_group, self.params.treatment_group)
 
     def arm_sizes(self) -> dict[str, int]:
-        roles = self.roles()
-        return {
-            "total": len(self.cohort),
-            "reference": int((roles == "reference").sum()),
-            "treatment": int((roles == "treatment").sum()),
-        }
+        return arm_sizes(self.cohort, self.params)
 
     def has_endpoint(self, endpoint: str) -> bool:
         return {f"{endpoint}_months", f"{endpoint}_event"} <= set(self.cohort.columns)
@@ -110,8 +116,10 @@ class Chapter:
             "labels": {"reference": self.params.reference_group, "treatment": self.params.treatment_group},
         }
 
-    def record(self, values: dict[str, Any]) -> None:
-        self.recorder.record(values)
+    def record(self, values: Mapping[str, Any], complete: bool = False) -> None:
+        """Record results keys; with ``complete`` the chapter's keys (data/results_keys.yaml) that
+        ``values`` lacks are recorded as None, and a key the file does not list raises ``KeyError``."""
+        self.recorder.record(complete_keys(self.name, values) if complete else values)
 
     def show_header(self) -> None:
         """The synthetic-data banner (when it applies), the parameters in force and the reading notes."""
