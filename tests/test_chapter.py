@@ -1,20 +1,26 @@
-"""Numbers in the prose: formatted by code, and printed as formatted by myst-nb."""
+"""The chapter layer: the page around an analysis, the chapters' values and the numbers in their prose."""
 
 import math
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 from myst_nb.core.variables import format_plain_text
 
+from lcnec_utils import methods
 from lcnec_utils.chapter import (
     Chapter,
     download_link,
     downloads_dir,
     is_synthetic,
+    medians_glue,
     multivariate_chapter,
     page_provenance,
     parameter_box_html,
+    ph_glue,
     provenance_html,
+    rmst_glue,
+    small_sample_glue,
     survival_chapter,
     write_download,
 )
@@ -142,3 +148,87 @@ def test_multivariate_chapter_says_what_the_models_leave_out(cohort):
         "model (complete cases).",
         "note",
     )
+
+
+def test_medians_glue_on_the_cohort(cohort):
+    params = make_parameters()
+    intervals = {ep: methods.median_table(cohort, ep, params) for ep in ("pfs", "os")}
+    followup = methods.followup_summary(cohort, params)
+    values = methods.followup_results(followup)
+    for ep, table in intervals.items():
+        values.update(methods.median_results(table, ep))
+    paper = {
+        "pfs.median.treatment": 5.0,
+        "pfs.median_ci_low.treatment": 3.0,
+        "pfs.median_ci_high.treatment": 7.0,
+        "os.median.treatment": 10.0,
+        "os.median_ci_low.treatment": 6.0,
+        "os.median_ci_high.treatment": 15.0,
+    }
+    glue = medians_glue(values, intervals, followup, cohort, params, published=paper)
+    median = values["methods.medians.os.median.treatment"]
+    assert glue["os_median_treatment"] == (median, "{:.1f}", "not reached")
+    assert glue["paper_centred"] == ("1 of the 2", "{}")  # only PFS is centred on its median
+    assert glue["paper_off"] == ("OS ICIs + Chemo 6.0 to 15.0 (median 10.0, midpoint 10.50)", "{}")
+    assert glue["paper_pfs_ci_reference"] == ((None, None), "{}")
+    assert glue["sm_agreement"][0].startswith("statsmodels' quantile_ci agrees with the Brookmeyer-Crowley")
+    assert glue["ex_ep"] == ("progression-free survival", "{}")
+
+
+def test_small_sample_glue_says_which_models_cannot_be_estimated():
+    comparison = pd.DataFrame(
+        {
+            "model": ["univariable", "full", "firth", "ridge", "reduced"],
+            "hr": [0.5, 0.4, 0.45, 0.6, None],
+            "ci_low": [0.2, 0.1, 0.15, 0.3, None],
+            "ci_high": [0.9, 1.1, 1.0, 1.2, None],
+            "converged": [True, True, True, True, False],
+            "epv": [20.0, 1.7, 1.7, 1.7, 5.0],
+            "events": [23] * 5,
+            "terms": [1, 12, 12, 12, 4],
+        }
+    )
+    boot = SimpleNamespace(
+        B=1000,
+        ci_low=0.2,
+        ci_high=0.9,
+        median_hr=0.5,
+        share_not_converged=0.1,
+        n_with_constant_term=3,
+        seconds=1.0,
+    )
+    glue = small_sample_glue({"pfs": comparison}, {"pfs": boot}, ["ecog"], make_parameters(), published={})
+    assert glue["n_terms"] == (12, "{}") and glue["reduced_terms"] == ("arm, ecog", "{}")
+    assert glue["pfs_full_hr"] == ((0.4, 0.1, 1.1), "hr_ci", "not estimable")
+    assert glue["pfs_reduced_hr"] == (None, "hr_ci", "not estimable")
+    assert glue["os_full_hr"] == (None, "hr_ci", "not estimable") and glue["os_events"] == (None, "{}")
+    assert glue["pfs_boot_ci"] == ((0.2, 0.9), "{0[0]:.3f} to {0[1]:.2f}") and glue["boot_B"] == (
+        1000,
+        "{:,}",
+    )
+    assert glue["ex_pfs_k10"] == (2, "{}") and glue["ex_pfs_k5"] == (4, "{}")
+
+
+def test_ph_glue_verdict_ignores_the_piecewise_p():
+    params = make_parameters()
+    piecewise_only = {"methods.ph.pfs.full.p": 0.2, "methods.ph.pfs.early.p": 0.001}
+    assert ph_glue(piecewise_only, params, 6.0)["verdict"][0].startswith("none of the tests rejects")
+    rejecting = {**piecewise_only, "methods.ph.os.univariable.p_identity": 0.01}
+    assert ph_glue(rejecting, params, 6.0)["verdict"][0].startswith("at least one test rejects")
+    assert ph_glue(rejecting, params, 6.0)["pfs_late_hr"] == (None, "hr_ci", "not estimable")
+
+
+def test_rmst_glue_beyond_follow_up():
+    values = {
+        "methods.rmst.os.12m.difference": 2.0,
+        "methods.rmst.os.12m.ci_low": -1.0,
+        "methods.rmst.os.12m.ci_high": 5.0,
+    }
+    glue = rmst_glue(values, {"os": 30.5})
+    assert glue["os_12m_diff"][0] == (2.0, -1.0, 5.0)
+    assert glue["os_24m_diff"] == (
+        None,
+        "{0[0]:.1f} months (95% CI {0[1]:.1f} to {0[2]:.1f})",
+        "not estimable (beyond follow-up)",
+    )
+    assert glue["os_max_tau"] == (30.5, "{:.1f}") and glue["pfs_max_tau"] == (None, "{:.1f}")

@@ -25,6 +25,15 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         is_synthetic,
         parameter_box_html,
     )
+    from lcnec_utils.chapter.methods_glue import (
+        MEDIAN_CI_METHODS,
+        SMALL_SAMPLE_MODELS,
+        STATSMODELS_PAIRS,
+        medians_glue,
+        ph_glue,
+        rmst_glue,
+        small_sample_glue,
+    )
     from lcnec_utils.chapter.page import (
         ENDPOINTS,
         Chapter,
@@ -48,6 +57,15 @@ __all__, __getattr__, __dir__ = exports(
             "SYNTHETIC_BANNER",
             "is_synthetic",
             "parameter_box_html",
+        ),
+        "lcnec_utils.chapter.methods_glue": (
+            "MEDIAN_CI_METHODS",
+            "SMALL_SAMPLE_MODELS",
+            "STATSMODELS_PAIRS",
+            "medians_glue",
+            "ph_glue",
+            "rmst_glue",
+            "small_sample_glue",
         ),
         "lcnec_utils.chapter.page": ("Chapter", "ENDPOINTS", "arm_sizes", "set_study_loader"),
         "lcnec_utils.chapter.reanalysis": (
