@@ -10,6 +10,7 @@ from myst_nb.core.variables import format_plain_text
 from lcnec_utils import methods
 from lcnec_utils.chapter import (
     Chapter,
+    audit_glue,
     download_link,
     downloads_dir,
     is_synthetic,
@@ -232,3 +233,26 @@ def test_rmst_glue_beyond_follow_up():
         "not estimable (beyond follow-up)",
     )
     assert glue["os_max_tau"] == (30.5, "{:.1f}") and glue["pfs_max_tau"] == (None, "{:.1f}")
+
+
+def test_audit_glue_counts_and_verdict():
+    statuses = ("reproduced", "within rounding", "within tolerance", "differs", "not computed")
+    report = {
+        "summary": {
+            "published_numbers": 15,
+            "status_counts": dict(zip(statuses, (5, 4, 3, 2, 1))),
+            "consistency_checks": 7,
+            "severity_counts": {"none": 4, "low": 1, "high": 2},
+            "scope": "the shipped cohort",
+            "out_of_tolerance": ["os.median.treatment", "pfs.p"],
+        },
+        "consistency": [{"severity": "high"}, {"severity": "low"}, {"severity": "high"}],
+    }
+    glue = audit_glue(report)
+    assert glue["n_agree"] == (12, "{}") and glue["n_within_rounding"] == (4, "{}")
+    assert glue["n_problems"] == (3, "{}") and glue["n_high"] == (2, "{}")
+    assert glue["verdict"] == (
+        "2 reproduced number(s) are outside their tolerance (os.median.treatment, pfs.p)",
+        "{}",
+    )
+    assert glue["paper_n_total"] == (31, "{}")

@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING
 from lcnec_utils._lazy import exports
 
 if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without pandas)
+    from lcnec_utils.chapter.checking import (
+        audit_glue,
+    )
     from lcnec_utils.chapter.downloads import (
         download_link,
         downloads_dir,
@@ -50,6 +53,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
 __all__, __getattr__, __dir__ = exports(
     __name__,
     {
+        "lcnec_utils.chapter.checking": ("audit_glue",),
         "lcnec_utils.chapter.downloads": ("download_link", "downloads_dir", "write_download"),
         "lcnec_utils.chapter.footer": ("page_provenance", "provenance_html"),
         "lcnec_utils.chapter.header": (
