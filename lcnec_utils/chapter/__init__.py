@@ -1,6 +1,9 @@
 """What a chapter notebook imports at run time: parameters, the study, glue, tables and notes on the page.
 
 ``ch = Chapter.start(name, globals())`` opens a chapter; the build sets the study loader with :func:`set_study_loader`.
+``Chapter`` (page) draws on header, downloads and footer. What a chapter records and glues comes from one call:
+reanalysis (survival, multivariable), checking (audit) and methods_glue (the methods chapters' prose, from
+what their notebook computed with lcnec_utils.methods; confounding and power come whole from that package).
 """
 
 from __future__ import annotations

@@ -86,9 +86,6 @@ class Chapter:
     def adverse_events(self) -> pd.DataFrame | None:
         return self.study.adverse_events
 
-    def roles(self) -> pd.Series:
-        return arm_role(self.cohort, self.params.reference_group, self.params.treatment_group)
-
     def arm_sizes(self) -> dict[str, int]:
         return arm_sizes(self.cohort, self.params)
 
