@@ -1,11 +1,32 @@
-"""Numbers in the prose: formatted by code, and printed as formatted by myst-nb."""
+"""The chapter layer: the page around an analysis, the chapters' values and the numbers in their prose."""
 
 import math
+from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 from myst_nb.core.variables import format_plain_text
 
-from lcnec_utils.stats.format import format_value
+from lcnec_utils import methods
+from lcnec_utils.chapter import (
+    Chapter,
+    audit_glue,
+    download_link,
+    downloads_dir,
+    is_synthetic,
+    medians_glue,
+    multivariate_chapter,
+    page_provenance,
+    parameter_box_html,
+    ph_glue,
+    provenance_html,
+    rmst_glue,
+    small_sample_glue,
+    survival_chapter,
+    write_download,
+)
+from lcnec_utils.contract import load_study, make_parameters
+from lcnec_utils.stats import format_value, reverse_km_followup
 
 
 @pytest.mark.parametrize(
@@ -31,3 +52,207 @@ def test_glued_text_is_printed_as_formatted(text):
     # glue stores a str's repr as text/plain; {glue:text} reads it back with
     # literal_eval: the quotes keep "0.010" a string, so its trailing zero stays
     assert format_plain_text(repr(text), "") == text
+
+
+# the page around a chapter's analysis: header, downloads, glue, footer
+
+
+def test_is_synthetic_by_file_name():
+    assert is_synthetic("/data/lcnec_synthetic_cohort.csv")
+    assert is_synthetic("registry_n5000.csv")
+    assert not is_synthetic("/ward 7/patients.csv")
+
+
+def test_parameter_box_names_files_never_their_folder():
+    box = parameter_box_html(make_parameters({"data_path": "/home/dr smith/cohort.csv", "covariates": []}))
+    assert "cohort.csv" in box and "dr smith" not in box
+    assert "<th>Cox covariates</th><td>none</td>" in box
+    assert box.startswith('<details class="lcnec-params">')
+
+
+def test_a_download_is_written_with_unix_line_ends_and_linked(tmp_path):
+    write_download(pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}), tmp_path / "downloads", "ch-t.csv")
+    assert (tmp_path / "downloads" / "ch-t.csv").read_bytes() == b"a,b\n1,x\n2,y\n"
+    assert download_link("ch-t.csv") == "{download}`Download this table (CSV) <../downloads/ch-t.csv>`"
+
+
+def test_downloads_go_where_the_pipeline_says(monkeypatch, tmp_path):
+    params = make_parameters({"results_dir": str(tmp_path / "results")})
+    monkeypatch.delenv("LCNEC_DOWNLOADS_DIR", raising=False)
+    assert downloads_dir(params) == tmp_path / "downloads"
+    monkeypatch.setenv("LCNEC_DOWNLOADS_DIR", str(tmp_path / "elsewhere"))
+    assert downloads_dir(params) == tmp_path / "elsewhere"
+
+
+def test_provenance_comes_from_the_build(monkeypatch):
+    monkeypatch.setenv("LCNEC_DATA_SHA256", "abc")
+    monkeypatch.setenv("LCNEC_GIT_COMMIT", "<main>")
+    monkeypatch.setenv("LCNEC_BUILD_DATE", "2025-01-02")
+    prov = page_provenance(make_parameters())
+    assert prov == {"data_sha256": "abc", "git_commit": "<main>", "build_date": "2025-01-02"}
+    assert provenance_html(prov) == (
+        '<div class="lcnec-provenance">Data file SHA-256 <code>abc</code> · '
+        "git commit <code>&lt;main&gt;</code> · built 2025-01-02</div>"
+    )
+
+
+def test_glue_texts_glues_each_value_as_glue_text_would(monkeypatch):
+    glued = {}
+    monkeypatch.setattr(
+        Chapter, "glue", lambda self, name, value, display_value=False: glued.update({name: value})
+    )
+    ch = Chapter.__new__(Chapter)
+    ch.glue_texts({"p": (0.0100, "p"), "n": (7,), "median": (None, "{:.1f}", "not reached")})
+    assert glued == {"p": "0.010", "n": "7", "median": "not reached"}
+
+
+# the chapters' values
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    params = make_parameters()
+    return load_study(params.data_path, params.ae_path, params.reference_group, params.treatment_group).cohort
+
+
+def test_survival_chapter_records_the_endpoints_and_the_follow_up(cohort):
+    params = make_parameters()
+    survival = survival_chapter(cohort, params)
+    assert (
+        survival.results["followup.median"]
+        == reverse_km_followup(cohort["os_months"], cohort["os_event"]).median
+    )
+    assert survival.results["os.median.treatment"] == survival.summaries["os"].loc["treatment", "median"]
+    assert survival.glue["os_logrank_p"] == (survival.logranks["os"].p, "p")
+    n_treated = (cohort["group"] == params.treatment_group).sum()
+    assert survival.glue["step_treatment"] == (1 / n_treated, "pct")
+    without_pfs = survival_chapter(cohort.drop(columns=["pfs_months", "pfs_event"]), params)
+    assert list(without_pfs.summaries) == ["os"]
+    assert without_pfs.glue["pfs_median_treatment"] == (None, "{:.1f}", "not reached")
+
+
+def test_multivariate_chapter_says_what_the_models_leave_out(cohort):
+    params = make_parameters()
+    full = multivariate_chapter(cohort, params)
+    arm = full.fits["pfs"].term("treatment")
+    assert full.glue["pfs_hr"] == ((arm["hr"], arm["ci_low"], arm["ci_high"]), "hr_ci")
+    assert full.notes == []
+    partial = cohort.drop(columns=["thoracic_rt"]).astype({"ecog": "float"})
+    partial.loc[partial.index[0], "ecog"] = float("nan")
+    fewer = multivariate_chapter(partial, params)
+    assert fewer.notes[0] == (
+        "Covariates not in the data, left out of the multivariable model: thoracic_rt.",
+        "note",
+    )
+    assert fewer.notes[1] == (
+        "Progression-free survival: 1 patients with a missing covariate are left out of the multivariable "
+        "model (complete cases).",
+        "note",
+    )
+
+
+def test_medians_glue_on_the_cohort(cohort):
+    params = make_parameters()
+    intervals = {ep: methods.median_table(cohort, ep, params) for ep in ("pfs", "os")}
+    followup = methods.followup_summary(cohort, params)
+    values = methods.followup_results(followup)
+    for ep, table in intervals.items():
+        values.update(methods.median_results(table, ep))
+    paper = {
+        "pfs.median.treatment": 5.0,
+        "pfs.median_ci_low.treatment": 3.0,
+        "pfs.median_ci_high.treatment": 7.0,
+        "os.median.treatment": 10.0,
+        "os.median_ci_low.treatment": 6.0,
+        "os.median_ci_high.treatment": 15.0,
+    }
+    glue = medians_glue(values, intervals, followup, cohort, params, published=paper)
+    median = values["methods.medians.os.median.treatment"]
+    assert glue["os_median_treatment"] == (median, "{:.1f}", "not reached")
+    assert glue["paper_centred"] == ("1 of the 2", "{}")  # only PFS is centred on its median
+    assert glue["paper_off"] == ("OS ICIs + Chemo 6.0 to 15.0 (median 10.0, midpoint 10.50)", "{}")
+    assert glue["paper_pfs_ci_reference"] == ((None, None), "{}")
+    assert glue["sm_agreement"][0].startswith("statsmodels' quantile_ci agrees with the Brookmeyer-Crowley")
+    assert glue["ex_ep"] == ("progression-free survival", "{}")
+
+
+def test_small_sample_glue_says_which_models_cannot_be_estimated():
+    comparison = pd.DataFrame(
+        {
+            "model": ["univariable", "full", "firth", "ridge", "reduced"],
+            "hr": [0.5, 0.4, 0.45, 0.6, None],
+            "ci_low": [0.2, 0.1, 0.15, 0.3, None],
+            "ci_high": [0.9, 1.1, 1.0, 1.2, None],
+            "converged": [True, True, True, True, False],
+            "epv": [20.0, 1.7, 1.7, 1.7, 5.0],
+            "events": [23] * 5,
+            "terms": [1, 12, 12, 12, 4],
+        }
+    )
+    boot = SimpleNamespace(
+        B=1000,
+        ci_low=0.2,
+        ci_high=0.9,
+        median_hr=0.5,
+        share_not_converged=0.1,
+        n_with_constant_term=3,
+        seconds=1.0,
+    )
+    glue = small_sample_glue({"pfs": comparison}, {"pfs": boot}, ["ecog"], make_parameters(), published={})
+    assert glue["n_terms"] == (12, "{}") and glue["reduced_terms"] == ("arm, ecog", "{}")
+    assert glue["pfs_full_hr"] == ((0.4, 0.1, 1.1), "hr_ci", "not estimable")
+    assert glue["pfs_reduced_hr"] == (None, "hr_ci", "not estimable")
+    assert glue["os_full_hr"] == (None, "hr_ci", "not estimable") and glue["os_events"] == (None, "{}")
+    assert glue["pfs_boot_ci"] == ((0.2, 0.9), "{0[0]:.3f} to {0[1]:.2f}") and glue["boot_B"] == (
+        1000,
+        "{:,}",
+    )
+    assert glue["ex_pfs_k10"] == (2, "{}") and glue["ex_pfs_k5"] == (4, "{}")
+
+
+def test_ph_glue_verdict_ignores_the_piecewise_p():
+    params = make_parameters()
+    piecewise_only = {"methods.ph.pfs.full.p": 0.2, "methods.ph.pfs.early.p": 0.001}
+    assert ph_glue(piecewise_only, params, 6.0)["verdict"][0].startswith("none of the tests rejects")
+    rejecting = {**piecewise_only, "methods.ph.os.univariable.p_identity": 0.01}
+    assert ph_glue(rejecting, params, 6.0)["verdict"][0].startswith("at least one test rejects")
+    assert ph_glue(rejecting, params, 6.0)["pfs_late_hr"] == (None, "hr_ci", "not estimable")
+
+
+def test_rmst_glue_beyond_follow_up():
+    values = {
+        "methods.rmst.os.12m.difference": 2.0,
+        "methods.rmst.os.12m.ci_low": -1.0,
+        "methods.rmst.os.12m.ci_high": 5.0,
+    }
+    glue = rmst_glue(values, {"os": 30.5})
+    assert glue["os_12m_diff"][0] == (2.0, -1.0, 5.0)
+    assert glue["os_24m_diff"] == (
+        None,
+        "{0[0]:.1f} months (95% CI {0[1]:.1f} to {0[2]:.1f})",
+        "not estimable (beyond follow-up)",
+    )
+    assert glue["os_max_tau"] == (30.5, "{:.1f}") and glue["pfs_max_tau"] == (None, "{:.1f}")
+
+
+def test_audit_glue_counts_and_verdict():
+    statuses = ("reproduced", "within rounding", "within tolerance", "differs", "not computed")
+    report = {
+        "summary": {
+            "published_numbers": 15,
+            "status_counts": dict(zip(statuses, (5, 4, 3, 2, 1))),
+            "consistency_checks": 7,
+            "severity_counts": {"none": 4, "low": 1, "high": 2},
+            "scope": "the shipped cohort",
+            "out_of_tolerance": ["os.median.treatment", "pfs.p"],
+        },
+        "consistency": [{"severity": "high"}, {"severity": "low"}, {"severity": "high"}],
+    }
+    glue = audit_glue(report)
+    assert glue["n_agree"] == (12, "{}") and glue["n_within_rounding"] == (4, "{}")
+    assert glue["n_problems"] == (3, "{}") and glue["n_high"] == (2, "{}")
+    assert glue["verdict"] == (
+        "2 reproduced number(s) are outside their tolerance (os.median.treatment, pfs.p)",
+        "{}",
+    )
+    assert glue["paper_n_total"] == (31, "{}")

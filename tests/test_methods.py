@@ -81,6 +81,42 @@ def test_simulated_power_is_seeded_and_holds_its_level():
     assert big.power > 0.95  # far more events than the 66 needed
 
 
+def test_power_chapter_records_what_its_parts_compute(cohort):
+    chapter = power.power_chapter(cohort, PARAMS, published={"pfs.cox_multivariable.hr": 0.51})
+    r = chapter.results
+    assert list(r) == results_keys.expected_keys("methods_power")
+    p = (cohort["group"] == PARAMS.treatment_group).mean()
+    assert r["methods.power.events_80"] == power.required_events(0.51, 0.8, 0.05, p)
+    share = cohort["os_event"].mean()
+    assert r["methods.power.patients_90.os"] == power.patients_needed(r["methods.power.events_90"], share)
+    assert r["methods.power.analytic.os"] == pytest.approx(
+        power.schoenfeld_power(cohort["os_event"].sum(), 0.51, 0.05, p)
+    )
+    assert 0 <= r["methods.power.simulated.pfs.design"] <= 1
+    assert chapter.events_table["Events (Schoenfeld)"].tolist() == [
+        r["methods.power.events_80"],
+        r["methods.power.events_90"],
+    ]
+    assert chapter.curve["n"].iloc[0] == len(cohort) and chapter.curve["n"].is_monotonic_increasing
+    assert chapter.glue["alloc"] == (
+        f"{(cohort['group'] == PARAMS.treatment_group).sum()}:"
+        f"{(cohort['group'] == PARAMS.reference_group).sum()}",
+        "{}",
+    )
+    assert chapter.glue["n_sim"] == (power.CHAPTER_SIMS, "{:,}")
+
+
+def test_power_chapter_without_progression(cohort):
+    chapter = power.power_chapter(cohort.drop(columns=["pfs_months", "pfs_event"]), PARAMS, published={})
+    assert chapter.design_hr == 0.51  # the default design HR without the paper's
+    assert chapter.results["methods.power.analytic.pfs"] is None
+    assert chapter.events_table["Patients, PFS event share"].tolist() == ["—", "—"]
+    assert (
+        chapter.glue["pfs_events"] == (None, "{}")
+        and chapter.glue["os_events"][0] == cohort["os_event"].sum()
+    )
+
+
 # --------------------------------------------------------------------------- E-value
 
 
@@ -227,6 +263,41 @@ def test_balance_and_iptw_on_the_cohort(cohort):
     assert abs(age["smd_after"]) < abs(age["smd_before"])
     hr = confounding.iptw_cox(cohort, "pfs", PARAMS, ps)
     assert hr.ci_low < hr.hr < hr.ci_high and hr.n == len(f)
+
+
+def test_confounding_chapter_records_what_its_parts_compute(cohort):
+    chapter = confounding.confounding_chapter(cohort, PARAMS)
+    ps = confounding.propensity_scores(cohort, PARAMS)
+    r = chapter.results
+    assert list(r) == results_keys.expected_keys("methods_confounding")
+    age = confounding.balance_table(ps).set_index("term").loc["age"]
+    assert r["methods.balance.age.smd_before"] == pytest.approx(age["smd_before"])
+    ipw = confounding.iptw_cox(cohort, "os", PARAMS, ps)
+    assert r["methods.iptw.os.hr"] == pytest.approx(ipw.hr)
+    rare = cohort["os_event"].mean() < confounding.COMMON_OUTCOME
+    e = confounding.evalue(ipw.hr, ipw.ci_low, ipw.ci_high, rare=rare)
+    assert r["methods.evalue.os.iptw.estimate"] == pytest.approx(e.estimate)
+    assert chapter.glue["os_ev_iptw"] == (r["methods.evalue.os.iptw.estimate"], "{:.2f}")
+    assert chapter.glue["direction"][0].startswith("moves the HR for progression-free survival ")
+    assert (
+        chapter.hazard_ratios["Endpoint"].tolist()
+        == ["Progression-free survival"] * 3 + ["Overall survival"] * 3
+    )
+    assert chapter.warnings == []
+
+
+def test_confounding_chapter_without_propensity_covariates(cohort):
+    chapter = confounding.confounding_chapter(
+        cohort.drop(columns=["age", "ecog", "sex"]), PARAMS, published={}
+    )
+    assert chapter.propensity is None and chapter.balance is None and chapter.hazard_ratios is None
+    assert (
+        chapter.results["methods.iptw.pfs.hr"] is None
+        and chapter.results["methods.evalue.pfs.published.ci"] is None
+    )
+    assert chapter.glue["pfs_crude"][0] is not None  # the arm-only model needs no covariate
+    assert chapter.glue["ps_covariates"] == ("none available", "{}")
+    assert chapter.glue["direction"] == (None, "{}", "cannot be assessed (no propensity covariates)")
 
 
 # --------------------------------------------------------------------------- small-sample Cox

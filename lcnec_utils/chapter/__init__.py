@@ -1,6 +1,9 @@
 """What a chapter notebook imports at run time: parameters, the study, glue, tables and notes on the page.
 
 ``ch = Chapter.start(name, globals())`` opens a chapter; the build sets the study loader with :func:`set_study_loader`.
+``Chapter`` (page) draws on header, downloads and footer. What a chapter records and glues comes from one call:
+reanalysis (survival, multivariable), checking (audit) and methods_glue (the methods chapters' prose, from
+what their notebook computed with lcnec_utils.methods; confounding and power come whole from that package).
 """
 
 from __future__ import annotations
@@ -10,15 +13,73 @@ from typing import TYPE_CHECKING
 from lcnec_utils._lazy import exports
 
 if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without pandas)
-    from lcnec_utils.chapter.page import (
-        Chapter,
+    from lcnec_utils.chapter.checking import (
+        audit_glue,
+    )
+    from lcnec_utils.chapter.downloads import (
+        download_link,
+        downloads_dir,
+        write_download,
+    )
+    from lcnec_utils.chapter.footer import (
+        page_provenance,
+        provenance_html,
+    )
+    from lcnec_utils.chapter.header import (
+        PARAMETER_LABELS,
+        SYNTHETIC_BANNER,
         is_synthetic,
+        parameter_box_html,
+    )
+    from lcnec_utils.chapter.methods_glue import (
+        MEDIAN_CI_METHODS,
+        SMALL_SAMPLE_MODELS,
+        STATSMODELS_PAIRS,
+        medians_glue,
+        ph_glue,
+        rmst_glue,
+        small_sample_glue,
+    )
+    from lcnec_utils.chapter.page import (
+        ENDPOINTS,
+        Chapter,
+        arm_sizes,
         set_study_loader,
+    )
+    from lcnec_utils.chapter.reanalysis import (
+        MultivariateChapter,
+        SurvivalChapter,
+        multivariate_chapter,
+        survival_chapter,
     )
 
 __all__, __getattr__, __dir__ = exports(
     __name__,
     {
-        "lcnec_utils.chapter.page": ("Chapter", "is_synthetic", "set_study_loader"),
+        "lcnec_utils.chapter.checking": ("audit_glue",),
+        "lcnec_utils.chapter.downloads": ("download_link", "downloads_dir", "write_download"),
+        "lcnec_utils.chapter.footer": ("page_provenance", "provenance_html"),
+        "lcnec_utils.chapter.header": (
+            "PARAMETER_LABELS",
+            "SYNTHETIC_BANNER",
+            "is_synthetic",
+            "parameter_box_html",
+        ),
+        "lcnec_utils.chapter.methods_glue": (
+            "MEDIAN_CI_METHODS",
+            "SMALL_SAMPLE_MODELS",
+            "STATSMODELS_PAIRS",
+            "medians_glue",
+            "ph_glue",
+            "rmst_glue",
+            "small_sample_glue",
+        ),
+        "lcnec_utils.chapter.page": ("Chapter", "ENDPOINTS", "arm_sizes", "set_study_loader"),
+        "lcnec_utils.chapter.reanalysis": (
+            "MultivariateChapter",
+            "SurvivalChapter",
+            "multivariate_chapter",
+            "survival_chapter",
+        ),
     },
 )

@@ -1,7 +1,7 @@
-"""What every chapter does around its analysis: parameters, data, notes, provenance.
+"""What every chapter does around its analysis: parameters, data, notes, tables, glue, provenance.
 
 A chapter notebook starts with ``ch = Chapter.start("survival", globals())``:
-the parameters injected by papermill become a :class:`~lcnec_utils.params.Parameters`
+the parameters injected by papermill become a :class:`~lcnec_utils.contract.Parameters`
 object, the data are loaded and validated, and the page shows the parameters
 in force, a banner when the data are the synthetic reconstruction, and any
 note made while reading the files. ``ch.finish()`` closes the page with its
@@ -10,43 +10,40 @@ provenance (data checksum, git commit, build date).
 
 from __future__ import annotations
 
-import datetime as _dt
-import html
 import os
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
+from lcnec_utils.chapter.downloads import download_link, downloads_dir, write_download
+from lcnec_utils.chapter.footer import page_provenance, provenance_html
+from lcnec_utils.chapter.header import SYNTHETIC_BANNER, is_synthetic, parameter_box_html
 from lcnec_utils.contract.io import StudyData, arm_role, load_study
 from lcnec_utils.contract.params import Parameters, make_parameters
+from lcnec_utils.contract.published import published_values
 from lcnec_utils.contract.results import ResultsRecorder
+from lcnec_utils.contract.results_keys import complete as complete_keys
 from lcnec_utils.stats.format import format_value
+from lcnec_utils.tables.style import style_table
 
-_PARAMETER_LABELS = {
-    "data_path": "Cohort file",
-    "ae_path": "Adverse-event file",
-    "reference_group": "Reference arm",
-    "treatment_group": "Treatment arm",
-    "landmark_months": "Landmark (months)",
-    "alpha": "Alpha (two-sided)",
-    "covariates": "Cox covariates",
-    "seed": "Random seed",
-}
-
-
-def is_synthetic(path: str | os.PathLike) -> bool:
-    """True for the shipped reconstruction and for registry draws from it (``lcnec synth``),
-    both named so in their file names."""
-    name = os.path.basename(str(path)).lower()
-    return "synthetic" in name or name.startswith("registry_n")
-
+#: The endpoints a chapter analyses, by column prefix, with their names in the prose.
+ENDPOINTS = {"pfs": "Progression-free survival", "os": "Overall survival"}
 
 #: How :meth:`Chapter.start` reads the study; the build's workers set a memoising one
 #: (:func:`set_study_loader`), a notebook run by hand reads the files each time.
 _study_loader: Callable[..., StudyData] = load_study
+
+
+def arm_sizes(cohort: pd.DataFrame, params: Parameters) -> dict[str, int]:
+    """Patients in all (``total``) and in each arm (``reference``, ``treatment``)."""
+    roles = arm_role(cohort, params.reference_group, params.treatment_group)
+    return {
+        "total": len(cohort),
+        "reference": int((roles == "reference").sum()),
+        "treatment": int((roles == "treatment").sum()),
+    }
 
 
 def set_study_loader(loader: Callable[..., StudyData] | None) -> None:
@@ -57,7 +54,7 @@ def set_study_loader(loader: Callable[..., StudyData] | None) -> None:
 
 
 class Chapter:
-    """One chapter's parameters, data and results recorder."""
+    """One chapter's parameters, data and results recorder, and what it puts on its page."""
 
     def __init__(self, name: str, params: Parameters, study: StudyData):
         self.name = name
@@ -65,9 +62,10 @@ class Chapter:
         self.study = study
         self.recorder = ResultsRecorder(params.results_dir, name)
 
-    # ------------------------------------------------------------------ set-up
     @classmethod
     def start(cls, name: str, namespace: dict[str, Any], show: bool = True) -> Chapter:
+        """The chapter ``name`` with the parameters papermill set in ``namespace`` (``globals()``),
+        the study read and, with ``show``, the page's header shown."""
         overrides = {key: namespace[key] for key in Parameters.names() if namespace.get(key) is not None}
         if overrides.get("ae_path") == "":
             overrides["ae_path"] = None
@@ -88,39 +86,46 @@ class Chapter:
     def adverse_events(self) -> pd.DataFrame | None:
         return self.study.adverse_events
 
-    def roles(self) -> pd.Series:
-        return arm_role(self.cohort, self.params.reference_group, self.params.treatment_group)
+    def arm_sizes(self) -> dict[str, int]:
+        return arm_sizes(self.cohort, self.params)
 
-    # ------------------------------------------------------------------ display
-    def show_header(self) -> None:
+    def has_endpoint(self, endpoint: str) -> bool:
+        return {f"{endpoint}_months", f"{endpoint}_event"} <= set(self.cohort.columns)
+
+    def patient_flow(self) -> dict[str, Any]:
+        """Numbers for :func:`lcnec_utils.plots.patient_flow`.
+
+        The screening counts exist only for the published study (its Figure 1);
+        on any other cohort the diagram starts at the patients in the file.
+        """
+        sizes = self.arm_sizes()
+        screened, excluded = None, {}
         if is_synthetic(self.params.data_path):
-            display(
-                Markdown(
-                    ":::{admonition} Synthetic data\n:class: warning\n"
-                    "These rows are a **synthetic cohort reconstructed from the published "
-                    "aggregates**, not patients. Numbers that agree with the paper agree by "
-                    "construction; see *How the synthetic cohort was built*.\n:::"
-                )
-            )
-        display(HTML(self.parameter_box_html()))
+            screened = published_values().get("flow.screened")
+            if screened is not None:
+                excluded = {"not eligible": int(screened) - sizes["total"]}
+        return {
+            "screened": screened,
+            "excluded_reasons": excluded,
+            "included": sizes["total"],
+            "n_reference": sizes["reference"],
+            "n_treatment": sizes["treatment"],
+            "labels": {"reference": self.params.reference_group, "treatment": self.params.treatment_group},
+        }
+
+    def record(self, values: Mapping[str, Any], complete: bool = False) -> None:
+        """Record results keys; with ``complete`` the chapter's keys (data/results_keys.yaml) that
+        ``values`` lacks are recorded as None, and a key the file does not list raises ``KeyError``."""
+        self.recorder.record(complete_keys(self.name, values) if complete else values)
+
+    def show_header(self) -> None:
+        """The synthetic-data banner (when it applies), the parameters in force and the reading notes."""
+        if is_synthetic(self.params.data_path):
+            display(Markdown(SYNTHETIC_BANNER))
+        display(HTML(parameter_box_html(self.params)))
         for note in self.study.notes:
             # the page names the file, never its folder (which may hold a name or a ward)
             self.note(str(note).replace(note.file, os.path.basename(note.file)), kind="note")
-
-    def parameter_box_html(self) -> str:
-        p = self.params
-        rows = []
-        for key, label in _PARAMETER_LABELS.items():
-            value = getattr(p, key)
-            if key in ("data_path", "ae_path"):
-                value = os.path.basename(value) if value else "none"
-            elif key == "covariates":
-                value = ", ".join(value) if value else "none"
-            rows.append(f"<tr><th>{html.escape(label)}</th><td>{html.escape(str(value))}</td></tr>")
-        return (
-            '<details class="lcnec-params"><summary>Parameters in force</summary>'
-            '<table class="lcnec-params-table">' + "".join(rows) + "</table></details>"
-        )
 
     def note(self, text: str, kind: str = "note") -> None:
         """An admonition on the page (``note``, ``warning``, ``important``)."""
@@ -138,8 +143,6 @@ class Chapter:
         With ``download="name"`` the table is also written as
         ``<chapter>-<name>.csv`` to the build's downloads and linked under it.
         """
-        from lcnec_utils.tables.style import style_table
-
         if isinstance(table, pd.DataFrame):
             shown = style_table(table, caption=caption, **style)
         elif hasattr(table, "style"):  # a tables.SummaryTable
@@ -148,22 +151,9 @@ class Chapter:
             shown = table
         display(HTML(str(shown)))
         if download is not None:
-            self.offer_download(table, download)
-
-    @property
-    def downloads_dir(self) -> Path:
-        """Where tables are written for download: set by the pipeline, else beside the results."""
-        return Path(
-            os.environ.get("LCNEC_DOWNLOADS_DIR") or Path(self.params.results_dir).parent / "downloads"
-        )
-
-    def offer_download(self, table: Any, name: str) -> None:
-        """Write ``table`` (a DataFrame or anything with ``.formatted()``) as CSV and link it."""
-        frame = table if isinstance(table, pd.DataFrame) else table.formatted()
-        filename = f"{self.name}-{name}.csv"
-        self.downloads_dir.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(self.downloads_dir / filename, index=False, lineterminator="\n")
-        display(Markdown(f"{{download}}`Download this table (CSV) <../downloads/{filename}>`"))
+            filename = f"{self.name}-{download}.csv"
+            write_download(table, downloads_dir(self.params), filename)
+            display(Markdown(download_link(filename)))
 
     def glue(self, name: str, value: Any, display_value: bool = False) -> None:
         """Make ``value`` available to the prose as ``{glue:text}`name```."""
@@ -182,6 +172,11 @@ class Chapter:
         # keeps the quotes' content as written ("0.010", not the number 0.01)
         self.glue(name, format_value(value, fmt, missing))
 
+    def glue_texts(self, texts: Mapping[str, tuple]) -> None:
+        """:meth:`glue_text` for each ``name: (value, fmt[, missing])``, as a chapter's values hold them."""
+        for name, spec in texts.items():
+            self.glue_text(name, *spec)
+
     def glue_labels(self) -> None:
         """Glue the arm labels and sizes: ``treatment_label``, ``n_treatment``, ..."""
         sizes = self.arm_sizes()
@@ -189,62 +184,6 @@ class Chapter:
             self.glue_text(f"{role}_label", getattr(self.params, f"{role}_group"))
             self.glue_text(f"n_{role}", sizes[role])
 
-    def arm_sizes(self) -> dict[str, int]:
-        roles = self.roles()
-        return {
-            "total": len(self.cohort),
-            "reference": int((roles == "reference").sum()),
-            "treatment": int((roles == "treatment").sum()),
-        }
-
-    def has_endpoint(self, endpoint: str) -> bool:
-        return {f"{endpoint}_months", f"{endpoint}_event"} <= set(self.cohort.columns)
-
-    def patient_flow(self) -> dict[str, Any]:
-        """Numbers for :func:`lcnec_utils.plots.patient_flow`.
-
-        The screening counts exist only for the published study (its Figure 1);
-        on any other cohort the diagram starts at the patients in the file.
-        """
-        sizes = self.arm_sizes()
-        screened, excluded = None, {}
-        if is_synthetic(self.params.data_path):
-            from lcnec_utils.contract.published import published_values
-
-            screened = published_values().get("flow.screened")
-            if screened is not None:
-                excluded = {"not eligible": int(screened) - sizes["total"]}
-        return {
-            "screened": screened,
-            "excluded_reasons": excluded,
-            "included": sizes["total"],
-            "n_reference": sizes["reference"],
-            "n_treatment": sizes["treatment"],
-            "labels": {"reference": self.params.reference_group, "treatment": self.params.treatment_group},
-        }
-
-    def record(self, values: dict[str, Any]) -> None:
-        self.recorder.record(values)
-
-    # ------------------------------------------------------------------ closing
-    def provenance(self) -> dict[str, str]:
-        from lcnec_utils.contract.provenance import git_commit, sha256_file
-
-        return {
-            "data_sha256": os.environ.get("LCNEC_DATA_SHA256")
-            or sha256_file(self.params.data_path)
-            or "unknown",
-            "git_commit": os.environ.get("LCNEC_GIT_COMMIT") or git_commit() or "unknown",
-            "build_date": os.environ.get("LCNEC_BUILD_DATE") or _dt.date.today().isoformat(),
-        }
-
     def finish(self) -> None:
-        prov = self.provenance()
-        display(
-            HTML(
-                '<div class="lcnec-provenance">'
-                f"Data file SHA-256 <code>{prov['data_sha256']}</code> · "
-                f"git commit <code>{html.escape(prov['git_commit'])}</code> · "
-                f"built {prov['build_date']}</div>"
-            )
-        )
+        """Close the page with the provenance of its numbers."""
+        display(HTML(provenance_html(page_provenance(self.params))))

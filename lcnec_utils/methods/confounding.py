@@ -15,8 +15,10 @@ how strong an unmeasured confounder would have to be to explain it away:
   with ``weights_col`` (Lin & Wei 1989); it treats the weights as known,
   which is conservative for IPTW (Austin 2016);
 * :func:`adjusted_cox`: the conditional hazard ratio from the Cox model with
-  the same three covariates (:func:`lcnec_utils.cox.fit_cox`);
-* :func:`evalue`: the E-value of a hazard ratio (VanderWeele & Ding 2017).
+  the same three covariates (:func:`lcnec_utils.stats.cox.fit_cox`);
+* :func:`evalue`: the E-value of a hazard ratio (VanderWeele & Ding 2017);
+* :func:`confounding_chapter`: all of these on a cohort, as the confounding
+  chapter records, glues and shows them.
 """
 
 from __future__ import annotations
@@ -24,12 +26,18 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from lcnec_utils.contract.io import arm_role
+from lcnec_utils.contract.published import published_values
+from lcnec_utils.contract.results_keys import complete
 from lcnec_utils.stats import cox
+from lcnec_utils.stats.format import format_hr_ci, format_p
 from lcnec_utils.stats.normal import z_two_sided
+from lcnec_utils.stats.survival import has_endpoint
 
 #: Covariates of the propensity model: the paper's one clear imbalance (age),
 #: the strongest prognostic factor (ECOG performance status) and sex.
@@ -38,11 +46,6 @@ PS_COVARIATES = ["age", "ecog", "sex"]
 #: Outcome share above which an outcome is "common" for the E-value
 #: (VanderWeele & Ding 2017: 15% at the end of follow-up).
 COMMON_OUTCOME = 0.15
-
-
-# --------------------------------------------------------------------------
-# Propensity scores and weights
-# --------------------------------------------------------------------------
 
 
 def iptw_weights(treatment, ps, stabilised: bool = True) -> np.ndarray:
@@ -91,7 +94,7 @@ def propensity_scores(cohort: pd.DataFrame, params, covariates: list[str] | None
     """Propensity of the treatment arm by logistic regression on ``covariates``.
 
     statsmodels ``Logit`` (maximum likelihood, Newton), covariates coded as
-    in the Cox models (:func:`lcnec_utils.cox.design_matrix`: age per year,
+    in the Cox models (:func:`lcnec_utils.stats.cox.design_matrix`: age per year,
     ECOG per point, sex as male = 1), complete cases. Adds the score ``ps``,
     stabilised weights ``weight`` and unstabilised ``weight_raw``.
     Reference: Rosenbaum & Rubin (1983); Austin (2011).
@@ -131,11 +134,6 @@ def propensity_scores(cohort: pd.DataFrame, params, covariates: list[str] | None
     frame["weight_raw"] = iptw_weights(frame["treatment"], ps, stabilised=False)
     converged = bool(fit.mle_retvals.get("converged", True))
     return PropensityResult(frame, terms, fit.params, dm.n_dropped, converged, notes)
-
-
-# --------------------------------------------------------------------------
-# Balance
-# --------------------------------------------------------------------------
 
 
 def _wmean_var(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
@@ -195,11 +193,6 @@ def balance_table(ps: PropensityResult) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-# --------------------------------------------------------------------------
-# Hazard ratios
-# --------------------------------------------------------------------------
 
 
 @dataclass
@@ -291,11 +284,6 @@ def adjusted_cox(
     )
 
 
-# --------------------------------------------------------------------------
-# E-value
-# --------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class EValue:
     hr: float
@@ -366,4 +354,208 @@ def format_balance(table: pd.DataFrame) -> pd.DataFrame:
             "Weighted mean, reference": table["wmean_reference"].map("{:.2f}".format),
             "SMD after weighting": table["smd_after"].map("{:.2f}".format),
         }
+    )
+
+
+#: The endpoints of the chapter, with their names in its prose and tables.
+ENDPOINT_NAMES = {"pfs": "Progression-free survival", "os": "Overall survival"}
+
+#: The hazard ratio of the chapter's first exercise (the paper's adjusted PFS HR, rounded as printed).
+EXERCISE_HR = 0.51
+
+
+@dataclass
+class ConfoundingChapter:
+    """What the confounding chapter records, glues and shows (:func:`confounding_chapter`)."""
+
+    covariates: list[str]  # the propensity covariates present in the cohort
+    propensity: PropensityResult | None  # None without covariates or when the model cannot be fitted
+    balance: pd.DataFrame | None  # :func:`balance_table`
+    hazard_ratios: pd.DataFrame | None  # the arm's HR crude, adjusted and weighted, as printed
+    results: dict[str, Any]  # the chapter's results keys, complete
+    glue: dict[str, tuple]  # name: (value, format[, text when missing]) for the prose
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Estimates:
+    """Per endpoint: the arm's HR crude, adjusted and weighted, E-values, event shares."""
+
+    crude: dict[str, dict | None] = field(default_factory=dict)  # CoxResult.term of the arm-only model
+    adjusted: dict[str, WeightedHR] = field(default_factory=dict)
+    iptw: dict[str, WeightedHR] = field(default_factory=dict)
+    evalues: dict[tuple[str, str], EValue] = field(default_factory=dict)  # (endpoint, published|iptw)
+    event_share: dict[str, float] = field(default_factory=dict)
+
+
+def confounding_chapter(
+    cohort: pd.DataFrame, params, published: dict[str, Any] | None = None
+) -> ConfoundingChapter:
+    """The confounding chapter on ``cohort``: propensity model, balance, the arm's HR three ways, E-values.
+
+    The propensity model uses those of :data:`PS_COVARIATES` present. For each
+    endpoint present: the arm-only Cox model, :func:`adjusted_cox`, :func:`iptw_cox`
+    and the E-values of the weighted HR and of the paper's adjusted HR
+    (``published``, by default the paper's values), each treating the outcome as
+    rare when fewer than :data:`COMMON_OUTCOME` of the cohort had the event.
+    """
+    paper = published_values() if published is None else published
+    covariates = [c for c in PS_COVARIATES if c in cohort.columns]
+    ps = propensity_scores(cohort, params, covariates) if covariates else None
+    warnings_ = []
+    if ps is not None and ps.frame["ps"].isna().all():
+        warnings_.append("No propensity-score analysis on these data: " + "; ".join(ps.notes))
+        ps = None
+    balance = balance_table(ps) if ps is not None else None
+    values = _balance_values(ps, balance)
+    est = _estimates(cohort, params, ps, covariates, paper)
+    for ep in est.adjusted:
+        for name, r in (("adjusted", est.adjusted[ep]), ("iptw", est.iptw[ep])):
+            for k in ("hr", "ci_low", "ci_high", "p"):
+                values[f"methods.{name}.{ep}.{k}"] = getattr(r, k)
+    for (ep, src), e in est.evalues.items():
+        values[f"methods.evalue.{ep}.{src}.estimate"] = e.estimate
+        values[f"methods.evalue.{ep}.{src}.ci"] = e.ci
+    return ConfoundingChapter(
+        covariates=covariates,
+        propensity=ps,
+        balance=balance,
+        hazard_ratios=None if ps is None else _hazard_ratio_table(est, covariates),
+        results=complete("methods_confounding", values),
+        glue=_glue(cohort, params, covariates, values, est, paper),
+        warnings=warnings_,
+    )
+
+
+def _balance_values(ps: PropensityResult | None, balance: pd.DataFrame | None) -> dict[str, Any]:
+    """Results keys of the balance table and of the weights."""
+    values: dict[str, Any] = {}
+    if balance is None:
+        return values
+    for _, r in balance.iterrows():
+        values[f"methods.balance.{r['term']}.smd_before"] = r["smd_before"]
+        values[f"methods.balance.{r['term']}.smd_after"] = r["smd_after"]
+    w, a = ps.frame["weight"].to_numpy(), ps.frame["treatment"].to_numpy()
+    values["methods.iptw.ess.treatment"] = effective_sample_size(w[a == 1])
+    values["methods.iptw.ess.reference"] = effective_sample_size(w[a == 0])
+    values["methods.iptw.weight_max"] = float(w.max())
+    return values
+
+
+def _estimates(
+    cohort: pd.DataFrame, params, ps: PropensityResult | None, covariates: list[str], paper: dict[str, Any]
+) -> _Estimates:
+    est = _Estimates()
+    for ep in ENDPOINT_NAMES:
+        if not has_endpoint(cohort, ep):
+            continue
+        est.event_share[ep] = float(cohort[f"{ep}_event"].mean())
+        rare = est.event_share[ep] < COMMON_OUTCOME
+        crude = cox.univariable_cox(cohort, ep, params)
+        est.crude[ep] = crude.term("treatment") if crude.converged else None
+        if ps is not None:
+            est.adjusted[ep] = adjusted_cox(cohort, ep, params, covariates)
+            ipw = est.iptw[ep] = iptw_cox(cohort, ep, params, ps)
+            est.evalues[(ep, "iptw")] = evalue(ipw.hr, ipw.ci_low, ipw.ci_high, rare=rare)
+        hr, low, high = (paper.get(f"{ep}.cox_multivariable.{k}") for k in ("hr", "ci_low", "ci_high"))
+        if hr is not None:
+            est.evalues[(ep, "published")] = evalue(hr, low, high, rare=rare)
+    return est
+
+
+def _hazard_ratio_table(est: _Estimates, covariates: list[str]) -> pd.DataFrame:
+    """The arm's HR per endpoint: alone (as the paper's log-rank), adjusted, weighted."""
+    rows = []
+    for ep, label in ENDPOINT_NAMES.items():
+        if ep not in est.crude:
+            continue
+        c = est.crude[ep]
+        crude = (None,) * 4 if c is None else (c["hr"], c["ci_low"], c["ci_high"], c["p"])
+        adjusted, iptw = est.adjusted[ep], est.iptw[ep]
+        for text, hr in (
+            ("Arm alone (paper's log-rank comparison)", crude),
+            (
+                "Cox adjusted for " + ", ".join(covariates),
+                (adjusted.hr, adjusted.ci_low, adjusted.ci_high, adjusted.p),
+            ),
+            ("Cox weighted by stabilised IPTW, robust SE", (iptw.hr, iptw.ci_low, iptw.ci_high, iptw.p)),
+        ):
+            rows.append(
+                {
+                    "Endpoint": label,
+                    "Estimate": text,
+                    "HR (95% CI)": format_hr_ci(*hr[:3], sep="–"),
+                    "p": format_p(hr[3]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _glue(
+    cohort: pd.DataFrame,
+    params,
+    covariates: list[str],
+    values: dict[str, Any],
+    est: _Estimates,
+    paper: dict[str, Any],
+) -> dict[str, tuple]:
+    """The numbers and phrases of the chapter's prose."""
+    glue: dict[str, tuple] = {
+        "ps_covariates": (", ".join(covariates) if covariates else "none available", "{}"),
+        "smd_age": (values.get("methods.balance.age.smd_before"), "{:.2f}"),
+        "smd_age_after": (values.get("methods.balance.age.smd_after"), "{:.2f}"),
+        "ess_t": (values.get("methods.iptw.ess.treatment"), "{:.1f}"),
+        "ess_r": (values.get("methods.iptw.ess.reference"), "{:.1f}"),
+        "w_max": (values.get("methods.iptw.weight_max"), "{:.2f}"),
+    }
+    roles = arm_role(cohort, params.reference_group, params.treatment_group)
+    age = cohort.groupby(roles)["age"].mean() if "age" in cohort.columns else {}
+    glue["age_t"] = (age.get("treatment") if len(age) else None, "{:.1f}")
+    glue["age_r"] = (age.get("reference") if len(age) else None, "{:.1f}")
+    for ep in ENDPOINT_NAMES:
+        c = est.crude.get(ep)
+        glue[f"{ep}_crude"] = (None if c is None else (c["hr"], c["ci_low"], c["ci_high"]), "hr_ci")
+        for name, r in (("adjusted", est.adjusted.get(ep)), ("iptw", est.iptw.get(ep))):
+            glue[f"{ep}_{name}"] = (
+                None if r is None or r.hr is None else (r.hr, r.ci_low, r.ci_high),
+                "hr_ci",
+            )
+        for src in ("published", "iptw"):
+            e = est.evalues.get((ep, src))
+            glue[f"{ep}_ev_{src}"] = (None if e is None else e.estimate, "{:.2f}")
+            glue[f"{ep}_ev_{src}_ci"] = (None if e is None else e.ci, "{:.2f}")
+        glue[f"{ep}_event_share"] = (est.event_share.get(ep), "pct")
+        glue[f"paper_{ep}_hr"] = (
+            tuple(paper.get(f"{ep}.cox_multivariable.{k}") for k in ("hr", "ci_low", "ci_high")),
+            "hr_ci",
+        )
+    directions = [d for d in (_direction(est, ep) for ep in ENDPOINT_NAMES) if d]
+    glue["direction"] = (
+        "; and ".join(directions) if directions else None,
+        "{}",
+        "cannot be assessed (no propensity covariates)",
+    )
+    any_rare = any(s < COMMON_OUTCOME for s in est.event_share.values())
+    glue["outcome_kind"] = (
+        "rare for at least one endpoint, so the HR is used as it is there"
+        if any_rare
+        else "common for both endpoints (far above 15%), so the common-outcome conversion is used",
+        "{}",
+    )
+    glue["ex_rare"] = (evalue(EXERCISE_HR, rare=True).estimate, "{:.2f}")
+    glue["ex_common"] = (evalue(EXERCISE_HR, rare=False).estimate, "{:.2f}")
+    glue["ex_rr"] = (hr_to_rr(EXERCISE_HR, rare=False), "{:.3f}")
+    return glue
+
+
+def _direction(est: _Estimates, ep: str) -> str | None:
+    """Whether adjusting and weighting move the arm's HR for ``ep`` towards 1 or away from it."""
+    c, a, w = est.crude.get(ep), est.adjusted.get(ep), est.iptw.get(ep)
+    if c is None or a is None or w is None or a.hr is None or w.hr is None:
+        return None
+    towards = [abs(math.log(x)) < abs(math.log(c["hr"])) for x in (a.hr, w.hr)]
+    word = "towards 1" if all(towards) else ("away from 1" if not any(towards) else "in different directions")
+    return (
+        f"moves the HR for {ENDPOINT_NAMES[ep].lower()} {word} "
+        f"(from {c['hr']:.2f} to {a.hr:.2f} adjusted and {w.hr:.2f} weighted)"
     )

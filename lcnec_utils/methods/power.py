@@ -9,18 +9,27 @@
   has the event during the study;
 * :func:`simulate_logrank_power`: Monte Carlo power of the two-sided
   log-rank test under exponential survival, uniform accrual and
-  administrative censoring, vectorised over replicates (:func:`logrank_z`).
+  administrative censoring, vectorised over replicates (:func:`logrank_z`);
+* :func:`power_chapter`: all of these for the cohort, as the power chapter
+  records, glues and shows them.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
+from lcnec_utils.contract.io import arm_role
+from lcnec_utils.contract.published import published_values
+from lcnec_utils.contract.results_keys import complete
 from lcnec_utils.stats.normal import z_two_sided
+from lcnec_utils.stats.survival import endpoint_data, has_endpoint, km_median
 
 
 def schoenfeld_events(hr: float, power: float = 0.8, alpha: float = 0.05, allocation: float = 0.5) -> float:
@@ -95,7 +104,7 @@ class SimulatedPower:
     seed: int
 
 
-#: Large trials (issue 8): at most MAX_CELLS patient-replicates in all (at least
+#: Large trials: at most MAX_CELLS patient-replicates in all (at least
 #: MIN_LARGE_SIMS replicates), simulated CHUNK_CELLS at a time. A 31-patient
 #: design (4,000 x 31) is far below both and runs as one batch as before.
 MAX_CELLS = 10_000_000
@@ -183,3 +192,221 @@ def power_curve(
             )
         )
     return out
+
+
+#: The study's accrual, January 2019 to December 2024, with the analysis at its end
+#: (the paper, sections 2.1 and 2.3): what the simulations assume.
+ACCRUAL_MONTHS, FOLLOWUP_MONTHS = 72.0, 0.0
+
+#: Replicates per simulated scenario, and per point of the power curve.
+CHAPTER_SIMS, CURVE_SIMS = 4000, 2000
+
+#: Study sizes of the power curve beyond the cohort's own.
+CURVE_TOTALS = (50, 75, 100, 150, 200, 250)
+
+#: The endpoints in the order that sets their simulation seeds (seed + index).
+_ENDPOINTS = ("pfs", "os")
+
+
+@dataclass
+class PowerChapter:
+    """What the power chapter records, glues and shows (:func:`power_chapter`)."""
+
+    design_hr: float  # the HR the calculations target: the paper's adjusted PFS HR
+    events_table: pd.DataFrame  # events and patients for 80% and 90% power
+    curve: pd.DataFrame | None  # n, simulated, mc_se, analytic; None without a reference median
+    results: dict[str, Any]  # the chapter's results keys, complete
+    glue: dict[str, tuple]  # name: (value, format) for the prose
+
+
+def power_chapter(cohort: pd.DataFrame, params, published: dict[str, Any] | None = None) -> PowerChapter:
+    """The power chapter on ``cohort``: events and patients needed, the study's power, a power curve.
+
+    The design HR is the paper's adjusted PFS HR (``published``, by default the
+    paper's values; 0.51 when absent), the allocation the cohort's. Per endpoint
+    present: the event share, the patients needed (:func:`patients_needed`), the
+    power by Schoenfeld's formula at the observed number of events, and, when both
+    arms reach their median, the simulated power (:func:`simulate_logrank_power`,
+    :data:`CHAPTER_SIMS` replicates, seeds ``params.seed + i`` and ``+ 10 + i``)
+    with the observed medians and with the design HR. The curve
+    (:func:`power_curve`, seed ``params.seed + 100``) starts from the PFS reference
+    median, else the OS one.
+    """
+    paper = published_values() if published is None else published
+    roles = arm_role(cohort, params.reference_group, params.treatment_group)
+    sizes = {"total": len(cohort), **{r: int((roles == r).sum()) for r in ("treatment", "reference")}}
+    allocation = sizes["treatment"] / sizes["total"]
+    design_hr = paper.get("pfs.cox_multivariable.hr", 0.51)
+    alpha = params.alpha
+    values = {
+        "methods.power.design_hr": design_hr,
+        "methods.power.events_80": required_events(design_hr, 0.8, alpha, allocation),
+        "methods.power.events_90": required_events(design_hr, 0.9, alpha, allocation),
+    }
+    start = time.perf_counter()
+    medians, sims = {}, {}
+    for i, ep in enumerate(_ENDPOINTS):
+        if not has_endpoint(cohort, ep):
+            continue
+        values.update(_event_values(cohort, ep, design_hr, alpha, allocation, values))
+        data = endpoint_data(cohort, ep, params.reference_group, params.treatment_group)
+        medians[ep] = {
+            r: km_median(data.arm(r)["time"], data.arm(r)["event"]) for r in ("treatment", "reference")
+        }
+        if all(m is not None for m in medians[ep].values()):
+            sims[ep] = _simulated(sizes, medians[ep], design_hr, alpha, params.seed + i, params.seed + 10 + i)
+            values[f"methods.power.simulated.{ep}.observed"] = sims[ep][0].power
+            values[f"methods.power.simulated.{ep}.design"] = sims[ep][1].power
+    curve = _curve(sizes, medians, design_hr, allocation, alpha, params.seed + 100)
+    seconds = time.perf_counter() - start
+    return PowerChapter(
+        design_hr=design_hr,
+        events_table=_events_table(values),
+        curve=curve,
+        results=complete("methods_power", values),
+        glue=_glue(cohort, sizes, design_hr, alpha, allocation, values, sims, seconds),
+    )
+
+
+def _event_values(
+    cohort: pd.DataFrame, ep: str, design_hr: float, alpha: float, allocation: float, values: dict[str, Any]
+) -> dict[str, Any]:
+    """Event share, patients needed and Schoenfeld power at the observed events of ``ep``."""
+    share = float(cohort[f"{ep}_event"].mean())
+    events = int(cohort[f"{ep}_event"].sum())
+    out: dict[str, Any] = {f"methods.power.event_fraction.{ep}": share}
+    if share > 0:
+        for level in (80, 90):
+            out[f"methods.power.patients_{level}.{ep}"] = patients_needed(
+                values[f"methods.power.events_{level}"], share
+            )
+    out[f"methods.power.analytic.{ep}"] = schoenfeld_power(events, design_hr, alpha, allocation)
+    return out
+
+
+def _simulated(
+    sizes: dict[str, int],
+    median: dict[str, float],
+    design_hr: float,
+    alpha: float,
+    seed_obs: int,
+    seed_des: int,
+) -> tuple[SimulatedPower, SimulatedPower]:
+    """Simulated power with the observed medians, and with the reference median and the design HR."""
+    n = (sizes["treatment"], sizes["reference"])
+    observed = simulate_logrank_power(
+        *n,
+        median["treatment"],
+        median["reference"],
+        ACCRUAL_MONTHS,
+        FOLLOWUP_MONTHS,
+        alpha,
+        CHAPTER_SIMS,
+        seed_obs,
+    )
+    design = simulate_logrank_power(
+        *n,
+        median["reference"] / design_hr,
+        median["reference"],
+        ACCRUAL_MONTHS,
+        FOLLOWUP_MONTHS,
+        alpha,
+        CHAPTER_SIMS,
+        seed_des,
+    )
+    return observed, design
+
+
+def _curve(
+    sizes: dict[str, int],
+    medians: dict[str, dict[str, float | None]],
+    design_hr: float,
+    allocation: float,
+    alpha: float,
+    seed: int,
+) -> pd.DataFrame | None:
+    """Simulated and analytic power by study size, from the cohort's size up to :data:`CURVE_TOTALS`."""
+    if "pfs" in medians and medians["pfs"]["reference"] is not None:
+        ref_ep = "pfs"
+    elif "os" in medians:
+        ref_ep = "os"
+    else:
+        return None
+    if medians[ref_ep]["reference"] is None:
+        return None
+    totals = [sizes["total"]] + [n for n in CURVE_TOTALS if n > sizes["total"]]
+    points = power_curve(
+        totals,
+        design_hr,
+        medians[ref_ep]["reference"],
+        allocation,
+        ACCRUAL_MONTHS,
+        FOLLOWUP_MONTHS,
+        alpha,
+        CURVE_SIMS,
+        seed,
+    )
+    return pd.DataFrame(
+        {
+            "n": totals,
+            "simulated": [p.power for p in points],
+            "mc_se": [p.mc_se for p in points],
+            "analytic": [schoenfeld_power(p.mean_events, design_hr, alpha, allocation) for p in points],
+        }
+    )
+
+
+def _events_table(values: dict[str, Any]) -> pd.DataFrame:
+    """Events (Schoenfeld) and patients (by each endpoint's event share) for 80% and 90% power."""
+    return pd.DataFrame(
+        [
+            {
+                "Power": f"{level}%",
+                "Events (Schoenfeld)": values[f"methods.power.events_{level}"],
+                "Patients, PFS event share": values.get(f"methods.power.patients_{level}.pfs") or "—",
+                "Patients, OS event share": values.get(f"methods.power.patients_{level}.os") or "—",
+            }
+            for level in (80, 90)
+        ]
+    )
+
+
+def _glue(
+    cohort: pd.DataFrame,
+    sizes: dict[str, int],
+    design_hr: float,
+    alpha: float,
+    allocation: float,
+    values: dict[str, Any],
+    sims: dict[str, tuple[SimulatedPower, SimulatedPower]],
+    seconds: float,
+) -> dict[str, tuple]:
+    """The numbers of the chapter's prose and exercises."""
+    glue: dict[str, tuple] = {
+        "design_hr": (design_hr, "{:.2f}"),
+        "alloc": (f"{sizes['treatment']}:{sizes['reference']}", "{}"),
+        "p_alloc": (allocation, "{:.3f}"),
+        "alpha": (alpha, "{:g}"),
+        "d80_exact": (schoenfeld_events(design_hr, 0.8, alpha, allocation), "{:.1f}"),
+        "d90_exact": (schoenfeld_events(design_hr, 0.9, alpha, allocation), "{:.1f}"),
+        "d80": (values["methods.power.events_80"], "{}"),
+        "d90": (values["methods.power.events_90"], "{}"),
+        "accrual": (ACCRUAL_MONTHS, "{:g}"),
+        "seconds": (seconds, "{:.1f}"),
+        "n_sim": (next((observed.n_sim for observed, _ in sims.values()), None), "{:,}"),
+    }
+    for ep in _ENDPOINTS:
+        glue[f"{ep}_share"] = (values.get(f"methods.power.event_fraction.{ep}"), "pct")
+        glue[f"{ep}_n80"] = (values.get(f"methods.power.patients_80.{ep}"), "{}")
+        glue[f"{ep}_n90"] = (values.get(f"methods.power.patients_90.{ep}"), "{}")
+        glue[f"{ep}_analytic"] = (values.get(f"methods.power.analytic.{ep}"), "pct")
+        glue[f"{ep}_sim_obs"] = (values.get(f"methods.power.simulated.{ep}.observed"), "pct")
+        glue[f"{ep}_sim_des"] = (values.get(f"methods.power.simulated.{ep}.design"), "pct")
+        observed = sims[ep][0] if ep in sims else None
+        glue[f"{ep}_sim_hr"] = (None if observed is None else observed.hr, "{:.2f}")
+        glue[f"{ep}_sim_events"] = (None if observed is None else observed.mean_events, "{:.1f}")
+        glue[f"{ep}_events"] = (int(cohort[f"{ep}_event"].sum()) if has_endpoint(cohort, ep) else None, "{}")
+    glue["ex_equal"] = (required_events(design_hr, 0.8, alpha, 0.5), "{}")
+    glue["ex_hr07"] = (required_events(0.7, 0.8, alpha, allocation), "{}")
+    glue["ex_pw07"] = (schoenfeld_power(int(cohort["os_event"].sum()), 0.7, alpha, allocation), "pct")
+    return glue

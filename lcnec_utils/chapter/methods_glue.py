@@ -1,0 +1,289 @@
+"""The prose's numbers of the methods chapters on medians, small-sample Cox, proportional hazards and RMST.
+
+These chapters compute with :mod:`lcnec_utils.methods` in their notebook; the
+functions here turn what they computed (results keys, tables, bootstrap results)
+into ``{name: (value, format[, text when missing])}`` for
+:meth:`~lcnec_utils.chapter.Chapter.glue_texts`. They never call
+:mod:`lcnec_utils.methods` themselves: every chapter imports this package, and the
+build's cache re-executes a chapter when a module it imports changes, so the
+clinical chapters must not depend on the methods modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from lcnec_utils.chapter.page import ENDPOINTS
+from lcnec_utils.contract.params import Parameters
+from lcnec_utils.contract.published import published_values
+from lcnec_utils.stats.survival import endpoint_data, median_ci_brookmeyer_crowley
+
+_ROLES = ("treatment", "reference")
+
+#: The CI methods of the medians chapter's prose, as in ``methods.medians`` keys.
+MEDIAN_CI_METHODS = ("spss", "bc_loglog", "bc_log", "bc_plain")
+
+#: Brookmeyer-Crowley bands of survival.py and the statsmodels quantile_ci transform that should match them.
+STATSMODELS_PAIRS = {"bc_plain": "sm_linear", "bc_log": "sm_log", "bc_loglog": "sm_cloglog"}
+
+
+def medians_glue(
+    values: Mapping[str, Any],
+    intervals: Mapping[str, pd.DataFrame],
+    followup: Mapping[str, Any],
+    cohort: pd.DataFrame,
+    params: Parameters,
+    published: Mapping[str, Any] | None = None,
+) -> dict[str, tuple]:
+    """The medians chapter: each arm's median and its CI by method, the paper's intervals, follow-up.
+
+    ``values`` are the chapter's results keys, ``intervals`` the ``methods.median_table``
+    of each endpoint present, ``followup`` the ``methods.followup_summary``;
+    ``published`` by default the paper's values.
+    """
+    paper = published_values() if published is None else published
+    glue: dict[str, tuple] = {"level": (100 * params.confidence_level, "{:g}")}
+    for ep in ENDPOINTS:
+        for role in _ROLES:
+            glue.update(_median_texts(values, paper, ep, role))
+    glue["fu_reverse"] = (followup["reverse_km"], "{:.1f}", "not reached")
+    lo, hi = followup["reverse_km_ci_low"], followup["reverse_km_ci_high"]
+    glue["fu_reverse_ci"] = (
+        None if lo is None else f"{lo:.1f} to " + ("not reached" if hi is None else f"{hi:.1f}"),
+        "{}",
+    )
+    glue.update(_published_centring(paper, params))
+    glue["fu_naive"] = (followup["naive_all"], "{:.1f}")
+    glue["fu_censored"] = (followup["censored"], "{:.1f}")
+    glue["n_censored"] = (followup["n_censored"], "{}")
+    glue["paper_followup"] = (paper.get("followup.median"), "{:g}")
+    glue["sm_agreement"] = (_statsmodels_agreement(intervals, params), "{}")
+    glue.update(_median_exercise(values, intervals, cohort, params))
+    return glue
+
+
+def _median_texts(
+    values: Mapping[str, Any], paper: Mapping[str, Any], ep: str, role: str
+) -> dict[str, tuple]:
+    """One arm's medians, its interval by each method and the paper's interval."""
+
+    def get(key: str) -> Any:
+        return values.get(f"methods.medians.{ep}.{key}.{role}")
+
+    glue: dict[str, tuple] = {
+        f"{ep}_median_{role}": (get("median"), "{:.1f}", "not reached"),
+        f"{ep}_median_r_{role}": (get("median_r"), "{:.2f}", "not reached"),
+    }
+    for m in MEDIAN_CI_METHODS:
+        lo, hi = get(f"{m}.ci_low"), get(f"{m}.ci_high")
+        text = (
+            "not computable"
+            if lo is None and hi is None
+            else f"{'—' if lo is None else f'{lo:.1f}'} to {'not reached' if hi is None else f'{hi:.1f}'}"
+        )
+        glue[f"{ep}_{m}_{role}"] = (text, "{}")
+    plo, phi = paper.get(f"{ep}.median_ci_low.{role}"), paper.get(f"{ep}.median_ci_high.{role}")
+    glue[f"paper_{ep}_ci_{role}"] = ((plo, phi), "{0[0]:.1f} to {0[1]:.1f}" if plo is not None else "{}")
+    glue[f"paper_{ep}_mid_{role}"] = (None if plo is None else (plo + phi) / 2, "{:.2f}")
+    glue[f"paper_{ep}_median_{role}"] = (paper.get(f"{ep}.median.{role}"), "{:.1f}")
+    return glue
+
+
+def _published_centring(paper: Mapping[str, Any], params: Parameters) -> dict[str, tuple]:
+    """Which published intervals are centred on their median (SPSS's median ± 1.96·SE is symmetric)."""
+    centred, off = [], []
+    for ep in ENDPOINTS:
+        for role in _ROLES:
+            lo, hi, m = (paper.get(f"{ep}.{k}.{role}") for k in ("median_ci_low", "median_ci_high", "median"))
+            if None in (lo, hi, m):
+                continue
+            name = (
+                f"{ep.upper()} {getattr(params, role + '_group')} {lo:.1f} to {hi:.1f} "
+                f"(median {m:.1f}, midpoint {(lo + hi) / 2:.2f})"
+            )
+            (centred if abs((lo + hi) / 2 - m) <= 0.06 else off).append(name)
+    return {
+        "paper_centred": (f"{len(centred)} of the {len(centred) + len(off)}", "{}"),
+        "paper_off": ("none" if not off else "; ".join(off), "{}"),
+    }
+
+
+def _statsmodels_agreement(intervals: Mapping[str, pd.DataFrame], params: Parameters) -> str:
+    """statsmodels' quantile_ci against the Brookmeyer-Crowley limits of survival.py, limit by limit."""
+    agree, differ = 0, []
+    for ep, table in intervals.items():
+        t = table.set_index(["role", "method"])
+        for role in _ROLES:
+            for bc, sm in STATSMODELS_PAIRS.items():
+                for lim in ("ci_low", "ci_high"):
+                    a, b = (_limit(t.loc[(role, method), lim]) for method in (bc, sm))
+                    if (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-9):
+                        agree += 1
+                    else:
+                        differ.append(
+                            f"{ep.upper()} {getattr(params, role + '_group')}, {bc.replace('bc_', '')} band, "
+                            f"{'upper' if lim == 'ci_high' else 'lower'} limit: "
+                            f"{'not reached' if a is None else f'{a:.1f}'} against "
+                            f"{'not reached' if b is None else f'{b:.1f}'}"
+                        )
+    return (
+        f"statsmodels' quantile_ci agrees with the Brookmeyer-Crowley limits of survival.py on {agree} of "
+        f"{agree + len(differ)} limits."
+        + (
+            ""
+            if not differ
+            else " It differs where the band does not reach 0.5 before the last event time: R and survival.py "
+            "then report the limit as not reached, statsmodels returns the last time at which the test does "
+            "not reject (" + "; ".join(differ) + ")."
+        )
+    )
+
+
+def _limit(x: Any) -> float | None:
+    """A CI limit of a median table, None when not reached (None or NaN)."""
+    return None if x is None or x != x else x
+
+
+def _median_exercise(
+    values: Mapping[str, Any], intervals: Mapping[str, pd.DataFrame], cohort: pd.DataFrame, params: Parameters
+) -> dict[str, tuple]:
+    """Exercise 2: the reference arm's PFS (else OS) median at the 90% level, against its 95% interval."""
+    ep = "pfs" if "pfs" in intervals else "os"
+    data = endpoint_data(cohort, ep, params.reference_group, params.treatment_group).arm("reference")
+    ci90 = median_ci_brookmeyer_crowley(data["time"], data["event"], 0.10, "log-log")
+    return {
+        "ex_ep": (ENDPOINTS[ep].lower(), "{}"),
+        "ex_ci90": (
+            (ci90.ci_low, ci90.ci_high) if ci90.ci_low is not None and ci90.ci_high is not None else None,
+            "{0[0]:.1f} to {0[1]:.1f}",
+        ),
+        "ex_ci95": (
+            (
+                values.get(f"methods.medians.{ep}.bc_loglog.ci_low.reference"),
+                values.get(f"methods.medians.{ep}.bc_loglog.ci_high.reference"),
+            ),
+            "{0[0]:.1f} to {0[1]:.1f}",
+        ),
+    }
+
+
+#: The models of the small-sample chapter's prose, as rows of ``methods.comparison_table``.
+SMALL_SAMPLE_MODELS = ("univariable", "full", "firth", "ridge", "reduced")
+
+
+def small_sample_glue(
+    comparisons: Mapping[str, pd.DataFrame],
+    bootstraps: Mapping[str, Any],
+    reduced: list[str],
+    params: Parameters,
+    published: Mapping[str, Any] | None = None,
+) -> dict[str, tuple]:
+    """The small-sample Cox chapter: the arm's HR and EPV under each model, the bootstrap, the exercises.
+
+    ``comparisons`` are the ``methods.comparison_table`` of each endpoint present,
+    ``bootstraps`` its ``methods.bootstrap_arm_hr`` (a ``BootstrapResult``),
+    ``reduced`` the covariates of the reduced model; ``published`` by default
+    the paper's values.
+    """
+    paper = published_values() if published is None else published
+    first = next(iter(comparisons.values()), None)
+    glue: dict[str, tuple] = {
+        "n_terms": (None if first is None else int(first.set_index("model").loc["full", "terms"]), "{}"),
+        "reduced_terms": (", ".join(["arm"] + reduced), "{}"),
+    }
+    for ep in ENDPOINTS:
+        comparison = None if ep not in comparisons else comparisons[ep].set_index("model")
+        for m in SMALL_SAMPLE_MODELS:
+            r = None if comparison is None else comparison.loc[m]
+            ok = r is not None and bool(r["converged"])
+            glue[f"{ep}_{m}_hr"] = (
+                (r["hr"], r["ci_low"], r["ci_high"]) if ok else None,
+                "hr_ci",
+                "not estimable",
+            )
+            glue[f"{ep}_{m}_epv"] = (None if r is None else r["epv"], "{:.1f}")
+        events = None if ep not in comparisons else int(comparisons[ep].iloc[0]["events"])
+        glue[f"{ep}_events"] = (events, "{}")
+        glue.update(_bootstrap_texts(ep, bootstraps.get(ep)))
+        glue[f"paper_{ep}_hr"] = (
+            tuple(paper.get(f"{ep}.cox_multivariable.{k}") for k in ("hr", "ci_low", "ci_high")),
+            "hr_ci",
+        )
+    glue["seed"] = (params.seed, "{}")
+    glue["boot_B"] = (next((b.B for b in bootstraps.values()), None), "{:,}")
+    for ep in ENDPOINTS:  # exercise 1: parameters each endpoint could support at 10 and 5 events each
+        events = None if ep not in comparisons else int(comparisons[ep].iloc[0]["events"])
+        glue[f"ex_{ep}_k10"] = (None if events is None else events // 10, "{}")
+        glue[f"ex_{ep}_k5"] = (None if events is None else events // 5, "{}")
+    return glue
+
+
+def _bootstrap_texts(ep: str, b: Any) -> dict[str, tuple]:
+    """The bootstrap of the full model's arm HR for ``ep`` (None: the endpoint is absent)."""
+    return {
+        f"{ep}_boot_ci": (
+            None if b is None or b.ci_low is None else (b.ci_low, b.ci_high),
+            "{0[0]:.3f} to {0[1]:.2f}",
+        ),
+        f"{ep}_boot_median": (None if b is None else b.median_hr, "{:.2f}"),
+        f"{ep}_boot_nc": (None if b is None else b.share_not_converged, "pct"),
+        f"{ep}_boot_const": (None if b is None else b.n_with_constant_term, "{}"),
+        f"{ep}_boot_seconds": (None if b is None else b.seconds, "{:.1f}"),
+    }
+
+
+def ph_glue(values: Mapping[str, Any], params: Parameters, cut_months: float) -> dict[str, tuple]:
+    """The proportional-hazards chapter: the Schoenfeld tests' p, the arm's HR before and after
+    ``cut_months``, and whether any test rejects at ``params.alpha`` (``values``: its results keys)."""
+    glue: dict[str, tuple] = {"cut": (cut_months, "{:g}")}
+    for ep in ENDPOINTS:
+        for m in ("univariable", "full"):
+            glue[f"{ep}_{m}_p"] = (values.get(f"methods.ph.{ep}.{m}.p"), "p")
+            glue[f"{ep}_{m}_p_id"] = (values.get(f"methods.ph.{ep}.{m}.p_identity"), "p")
+        for period in ("early", "late"):
+            k = f"methods.ph.{ep}.{period}"
+            hr = values.get(f"{k}.hr")
+            glue[f"{ep}_{period}_hr"] = (
+                None if hr is None else (hr, values[f"{k}.ci_low"], values[f"{k}.ci_high"]),
+                "hr_ci",
+                "not estimable",
+            )
+    alpha_ok = [
+        v is None or v >= params.alpha
+        for ep in ENDPOINTS
+        for k, v in values.items()
+        if k.startswith(f"methods.ph.{ep}.")
+        and (k.endswith(".p") or k.endswith(".p_identity"))
+        and ".early." not in k
+        and ".late." not in k
+    ]
+    glue["verdict"] = (
+        "none of the tests rejects proportional hazards at the two-sided level of " + f"{params.alpha:g}"
+        if all(alpha_ok)
+        else "at least one test rejects proportional hazards at the level of " + f"{params.alpha:g}",
+        "{}",
+    )
+    return glue
+
+
+def rmst_glue(values: Mapping[str, Any], max_taus: Mapping[str, float]) -> dict[str, tuple]:
+    """The RMST chapter: each endpoint's largest usable τ (``max_taus``, per endpoint present) and,
+    at 12 and 24 months, the RMST per arm and their difference (``values``: its results keys)."""
+    glue: dict[str, tuple] = {}
+    for ep in ENDPOINTS:
+        glue[f"{ep}_max_tau"] = (max_taus.get(ep), "{:.1f}")
+        for tau in ("12m", "24m"):
+            k = f"methods.rmst.{ep}.{tau}"
+            d = values.get(f"{k}.difference")
+            glue[f"{ep}_{tau}_diff"] = (
+                None if d is None else (d, values[f"{k}.ci_low"], values[f"{k}.ci_high"]),
+                "{0[0]:.1f} months (95% CI {0[1]:.1f} to {0[2]:.1f})",
+                "not estimable (beyond follow-up)",
+            )
+            glue[f"{ep}_{tau}_p"] = (values.get(f"{k}.p"), "p")
+            glue[f"{ep}_{tau}_t"] = (values.get(f"{k}.rmst.treatment"), "{:.1f}")
+            glue[f"{ep}_{tau}_r"] = (values.get(f"{k}.rmst.reference"), "{:.1f}")
+    return glue
