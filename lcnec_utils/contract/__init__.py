@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         PublishedDataError,
         load_published,
         published_values,
+        read_yaml,
         round_half_up,
         study_description,
     )
@@ -121,6 +122,7 @@ __all__, __getattr__, __dir__ = exports(
             "REQUIRED_FIELDS",
             "load_published",
             "published_values",
+            "read_yaml",
             "round_half_up",
             "study_description",
         ),
