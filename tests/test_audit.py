@@ -118,6 +118,7 @@ def test_binary_term_bounds():
 def test_events_per_variable():
     assert events_per_variable(28, 12) == pytest.approx(2.333, abs=1e-3)
     assert events_per_variable(120, 12) == 10
+    assert events_per_variable(31, 0) is None
 
 
 def test_km_rate_attainable_without_censoring_is_k_over_n():
