@@ -46,6 +46,13 @@ def round_half_up(x: float, decimals: int) -> float:
     return float(Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP))
 
 
+def bound_holds(value: float, bound: str) -> bool:
+    """True if ``value`` satisfies a printed bound such as ``">0.05"`` or ``"<= 0.001"``."""
+    op, limit = re.match(r"^(<=|>=|<|>)\s*([0-9.]+)$", bound.strip()).groups()
+    limit = float(limit)
+    return {"<": value < limit, "<=": value <= limit, ">": value > limit, ">=": value >= limit}[op]
+
+
 def _validate_entry(i: int, entry: Any) -> list[str]:
     where = f"values[{i}]"
     if not isinstance(entry, dict):

@@ -55,6 +55,8 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         format_n_pct,
         format_p,
         format_pct,
+        format_reproduced,
+        format_rounded,
         format_value,
         is_missing,
     )
@@ -144,6 +146,8 @@ __all__, __getattr__, __dir__ = exports(
             "format_n_pct",
             "format_p",
             "format_pct",
+            "format_reproduced",
+            "format_rounded",
             "format_value",
             "is_missing",
         ),

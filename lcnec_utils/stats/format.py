@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from lcnec_utils.contract.published import round_half_up
+
 NA_TEXT = "—"
 
 
@@ -73,6 +75,19 @@ def format_interval(
     lo = NA_TEXT if is_missing(low) else f"{low * scale:.{digits}f}"
     hi = unreached if is_missing(high) else f"{high * scale:.{digits}f}"
     return f"{lo}{sep}{hi}"
+
+
+def format_rounded(x: float, decimals: int) -> str:
+    """``x`` as a journal prints it: rounded half-up (ties away from zero) to ``decimals`` places."""
+    return f"{round_half_up(float(x), decimals):.{decimals}f}"
+
+
+def format_reproduced(x: float | None, decimals: int) -> str:
+    """A reproduced number beside one printed with ``decimals`` places: two places more (one
+    from 10,000 up), so that a reader sees on which side of the rounding it lies."""
+    if is_missing(x):
+        return NA_TEXT
+    return f"{x:.{max(decimals + 2, 2)}f}" if abs(x) < 1e4 else f"{x:.1f}"
 
 
 def format_p(p: Any, digits: int = 3) -> str:
