@@ -33,7 +33,7 @@ import pandas as pd
 
 from lcnec_utils.methods.sampling import bootstrap_plan
 from lcnec_utils.stats import cox
-from lcnec_utils.stats.format import NA_TEXT, format_hr_ci, format_p, format_value
+from lcnec_utils.stats.format import NA_TEXT, format_hr_ci, format_p, format_pct, format_value
 
 #: The reduced model's covariates, fixed before any outcome was looked at:
 #: age, because it is the one clear baseline imbalance between the arms (the
@@ -482,7 +482,7 @@ def comparison_table(
                 "ci_high": math.nan if bootstrap.ci_high is None else bootstrap.ci_high,
                 "p": math.nan,
                 "method": f"percentile, B = {bootstrap.B}, "
-                f"{100 * bootstrap.share_not_converged:.1f}% of resamples not converged",
+                f"{format_pct(bootstrap.share_not_converged)}% of resamples not converged",
             }
         )
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)

@@ -20,7 +20,7 @@ from lcnec_utils.stats.cox import (
     term_label,
     univariable_cox,
 )
-from lcnec_utils.stats.format import format_hr_ci, format_p
+from lcnec_utils.stats.format import NA_TEXT, format_hr_ci, format_p
 from lcnec_utils.stats.survival import EndpointUnavailable
 
 
@@ -152,8 +152,8 @@ def format_cox_table(table: pd.DataFrame, params=None) -> pd.DataFrame:
                     r["uni_hr"], r["uni_ci_low"], r["uni_ci_high"], sep="–"
                 )
                 if r.get("uni_converged", True)
-                else "—",
-                "p (univariable)": format_p(r["uni_p"]) if r.get("uni_converged", True) else "—",
+                else NA_TEXT,
+                "p (univariable)": format_p(r["uni_p"]) if r.get("uni_converged", True) else NA_TEXT,
                 "Multivariable HR (95% CI)": format_hr_ci(
                     r["multi_hr"], r["multi_ci_low"], r["multi_ci_high"], sep="–"
                 ),

@@ -16,6 +16,7 @@ from lcnec_utils.stats.attainable import (
     binary_term_min_se,
     events_per_variable,
 )
+from lcnec_utils.stats.format import format_hr_ci
 from lcnec_utils.stats.normal import wald_p
 from lcnec_utils.stats.rounding import printed_interval
 
@@ -112,7 +113,7 @@ def _coherence_finding(pub: PublishedIndex, prefix: str, parts: dict, label: str
     where = pub.where(parts["hr"]["key"])
     what = f"{prefix.split('.')[0].upper()} {label}: HR, CI and p on the log scale"
     coh = hr_ci_p_coherence(hr, lo, hi, p, dec, pdec)
-    shown = f"HR {hr:.2f} ({lo:.2f}-{hi:.2f}), p = {p:.{pdec}f}"
+    shown = f"HR {format_hr_ci(hr, lo, hi)}, p = {p:.{pdec}f}"
     p_range = f"p from the CI {coh['p_from_ci']:.3f} (range {coh['p_min']:.3f}-{coh['p_max']:.3f})"
     if coh["coherent"]:
         return Finding(
