@@ -128,6 +128,7 @@ class TableRows:
     results: dict[str, Any] = field(default_factory=dict)
 
     def add_stats(self, key: str, arm: str, **values: Any) -> None:
+        """Add the ``stats`` row of ``key`` in ``arm`` (statistics not given are None)."""
         self.stats.append(stats_row(key, arm, **values))
 
     def summary_table(
