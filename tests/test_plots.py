@@ -44,6 +44,16 @@ def _hex(colour) -> str:
     return mcolors.to_hex(colour).upper()
 
 
+def at_risk_rows(fig: Figure) -> int:
+    """Number of arms in the at-risk table of a km_plot figure (0 if none): lifelines writes
+    the table as the tick labels of an extra axis, "At risk" and one line per arm."""
+    for ax in fig.axes:
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        if labels and labels[0].startswith("At risk"):
+            return len([ln for ln in labels[0].strip("\n").split("\n")[1:] if ln.strip()])
+    return 0
+
+
 def test_arm_colours_are_okabe_ito_by_role():
     assert P.ARM_COLOURS == {"reference": "#D55E00", "treatment": "#0072B2"}
     assert set(P.ARM_COLOURS.values()) <= set(P.OKABE_ITO.values())
@@ -69,7 +79,7 @@ def test_km_plot_elements():
     assert len(censors) == sum(int((k.event_table["censored"] > 0).any()) for k in kmfs.values())
     medians = [ln for ln in ax.lines if ln.get_linestyle() == ":"]
     assert len(medians) == sum(np.isfinite(k.median_survival_time_) for k in kmfs.values())
-    assert P.at_risk_rows(fig) == 2
+    assert at_risk_rows(fig) == 2
     ticks = ax.get_xticks()
     assert ticks[0] == 0 and np.allclose(np.diff(ticks), 6)
     assert ax.get_xlabel() == "Months" and ax.get_ylabel() == "Overall survival"
@@ -80,7 +90,7 @@ def test_km_plot_ci_band_and_no_at_risk():
     fig = P.km_plot(fitters(), "PFS", ci=True, at_risk=False, median_lines=False)
     ax = fig.axes[0]
     assert len(ax.collections) == 2  # one band per arm
-    assert P.at_risk_rows(fig) == 0
+    assert at_risk_rows(fig) == 0
     assert not [ln for ln in ax.lines if ln.get_linestyle() == ":"]
 
 
@@ -92,7 +102,7 @@ def test_km_plot_large_arms_draw_no_censor_marks():
     steps = [ln for ln in ax.lines if ln.get_drawstyle() == "steps-post"]
     assert all(len(ln.get_xdata()) <= 1000 for ln in steps)
     assert all(ln.get_linewidth() < 1.5 for ln in steps)
-    assert P.at_risk_rows(fig) == 2
+    assert at_risk_rows(fig) == 2
 
 
 def test_forest_plot_rows_in_order_on_log_scale():
@@ -152,16 +162,6 @@ def test_response_bar_stacks_percentages():
         widths.setdefault(round(b.get_y(), 3), 0.0)
         widths[round(b.get_y(), 3)] += b.get_width()
     assert all(w == pytest.approx(100.0) for w in widths.values())
-
-
-def test_irae_bar_with_and_without_ae():
-    from test_tables import paper_ae, paper_cohort
-
-    params = Parameters()
-    fig = P.irae_bar(T.safety_tables(paper_cohort(), paper_ae(), params))
-    assert len(fig.axes[0].patches) == 2 * 4  # two grade groups, any + three terms
-    fig = P.irae_bar(T.safety_tables(paper_cohort(), None, params))
-    assert "No adverse-event table" in fig.axes[0].texts[0].get_text()
 
 
 def _draw_and_save(path):
@@ -231,7 +231,7 @@ def test_figures_emit_no_warnings_even_on_degenerate_cohorts():
     # a warning is stderr output in a notebook cell, which fails the book build
     import warnings
 
-    from test_tables import paper_ae, paper_cohort
+    from test_tables import paper_cohort
 
     params = Parameters()
     full = paper_cohort()
@@ -244,8 +244,6 @@ def test_figures_emit_no_warnings_even_on_degenerate_cohorts():
             full.drop(columns=["best_response"]),
         ):
             P.response_bar(T.response_table(cohort, params))
-            P.irae_bar(T.safety_tables(cohort, paper_ae(), params))
-            P.irae_bar(T.safety_tables(cohort, None, params))
             plt.close("all")
         P.km_plot(fitters(n_ref=800, n_trt=700), "OS", ci=True, annotation="p")
         P.patient_flow(None, {}, 31, 17, 14, params)

@@ -33,7 +33,7 @@ Differences by design, tested as such:
   * Landmark CI where S(t) = 1 after a censored time: R prints NA, ours [1, 1]
     (documented in ``landmark_survival``); checked if it occurs.
 
-Found with this suite and fixed in ``cox._fit_frame``: lifelines' default
+Found with this suite and fixed in ``cox.fit_design``: lifelines' default
 Newton-Raphson precision (1e-7, a stop on the Newton decrement) left the
 coefficient up to ~5e-4·SE from the maximum (flat/os/arm: -0.077904 vs R
 -0.078146); the helpers now fit with precision 1e-9.

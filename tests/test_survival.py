@@ -342,7 +342,7 @@ def test_fit_km_per_role_with_group_labels():
     fitted = sv.fit_km(_cohort(), "os", Parameters())
     assert set(fitted) == {"reference", "treatment"}
     assert isinstance(fitted["reference"], KaplanMeierFitter)
-    assert fitted["treatment"]._label == "ICIs + Chemo"
+    assert fitted["treatment"].label == "ICIs + Chemo"
     assert fitted["reference"].event_observed.sum() == _cohort().query("group == 'Chemo'").os_event.sum()
 
 

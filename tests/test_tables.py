@@ -403,7 +403,7 @@ def test_absent_optional_columns_do_not_crash_and_say_so(cohort, params):
     f = table.formatted().set_index("Characteristic")
     assert f.loc["– LDH (IU/L)", "Note"] == "column not in data"
     assert f.loc["– LDH (IU/L)", "p"] == ""
-    table._repr_html_()
+    table.to_html()
     resp = T.response_table(slim, params)
     assert resp.results()["response.orr.p"] is None
     assert any("best_response" in n for n in resp.notes)
@@ -411,7 +411,7 @@ def test_absent_optional_columns_do_not_crash_and_say_so(cohort, params):
     safety = T.safety_tables(slim, None, params)
     assert safety.results()["ici_class.pd1.n.treatment"] is None
     assert safety.results()["treatment.ongoing.n.treatment"] is None
-    safety._repr_html_()
+    safety.to_html()
 
 
 def test_partly_missing_values_are_counted_and_left_out(cohort, params):
@@ -683,10 +683,11 @@ def test_tables_are_fast_on_100000_rows(cohort, params):
 
 
 def test_style_table_is_a_string_ipython_html_accepts(cohort, params):
+    from IPython.core.formatters import HTMLFormatter
     from IPython.display import HTML
 
     styled = T.style_table(T.baseline_table(cohort, params).formatted(), caption="Table 2")
-    assert isinstance(styled, str) and styled._repr_html_() == str(styled)
+    assert isinstance(styled, str) and HTMLFormatter()(styled) == str(styled)
     assert HTML(styled).data == str(styled)
     assert "Table 2" in styled
 
@@ -704,6 +705,6 @@ def test_tables_emit_no_warnings_on_degenerate_cohorts(cohort, params):
         ):
             for table in (T.baseline_table(data, params), T.response_table(data, params)):
                 table.results()
-                table._repr_html_()
-            T.safety_tables(data, paper_ae(), params)._repr_html_()
+                table.to_html()
+            T.safety_tables(data, paper_ae(), params).to_html()
             T.missingness_table(data)

@@ -33,9 +33,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         write_audit,
     )
     from lcnec_utils.audit.report import (
-        FINDING_COLUMNS,
         GROUP_ORDER,
-        PVR_COLUMNS,
         STATUS_COLOURS,
         findings_html,
         findings_table_html,
@@ -75,9 +73,7 @@ __all__, __getattr__, __dir__ = exports(
             "write_audit",
         ),
         "lcnec_utils.audit.report": (
-            "FINDING_COLUMNS",
             "GROUP_ORDER",
-            "PVR_COLUMNS",
             "STATUS_COLOURS",
             "findings_html",
             "findings_table_html",

@@ -7,16 +7,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from lcnec_utils.audit.consistency.findings import (
-    Finding,
-    ref,
-    where_text,
-)
+from lcnec_utils.audit.consistency.findings import Finding, ref
 from lcnec_utils.audit.consistency.paper import paper_consistency
+from lcnec_utils.audit.consistency.published_index import where_text
 from lcnec_utils.audit.tolerances import Tolerance, load_tolerances, tolerance_for
-from lcnec_utils.contract.params import (
-    PROJECT_ROOT,
-)
+from lcnec_utils.contract.params import PROJECT_ROOT
+from lcnec_utils.contract.published import bound_holds, load_published
+from lcnec_utils.contract.results_keys import load_results_keys
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 
@@ -58,20 +55,6 @@ def _printed(entry: Mapping[str, Any]) -> str:
     return f"{float(entry['value']):.{int(entry['decimals'])}f}"
 
 
-def _bound_holds(value: float, bound: str) -> bool:
-    import re
-
-    op, limit = re.match(r"^(<=|>=|<|>)\s*([0-9.]+)$", bound.strip()).groups()
-    limit = float(limit)
-    return {"<": value < limit, "<=": value <= limit, ">": value > limit, ">=": value >= limit}[op]
-
-
-def _fmt_num(x: float | None, decimals: int) -> str:
-    if x is None:
-        return ""
-    return f"{x:.{max(decimals + 2, 2)}f}" if abs(x) < 1e4 else f"{x:.1f}"
-
-
 def compare_entry(
     entry: Mapping[str, Any],
     results: Mapping[str, Any],
@@ -84,11 +67,10 @@ def compare_entry(
     right (``paper_wrong``); a finding's ``corrected`` value, where given, is the
     value the paper's own numbers imply.
     """
-    key, variant, unit = entry["key"], entry.get("variant"), entry["unit"]
+    key, unit = entry["key"], entry["unit"]
     dec = int(entry["decimals"])
     book = _book_value(results, key, unit)
     limit = tolerance.limit(dec)
-    half = 0.5 * 10**-dec
     out: dict[str, Any] = {
         "book": book,
         "difference": None,
@@ -104,61 +86,80 @@ def compare_entry(
         )
         out.update(status="not computed", reason=why)
         return out
-    if entry["value"] is None:
-        holds = _bound_holds(book, entry["bound"])
-        if holds:
-            out.update(
-                status="reproduced", reason=f"the book's value satisfies the printed bound {entry['bound']}"
-            )
-            return out
-        published = None
-    else:
-        published = float(entry["value"])
-        diff = book - published
-        out["difference"] = diff
-        eps = 1e-9 * max(1.0, abs(published))
-        if abs(diff) <= eps:
-            out.update(status="reproduced", reason="equal")
-            return out
-        if abs(diff) <= half + eps:
-            out.update(status="within rounding", reason="agrees at the printed rounding")
-            return out
+    published = None if entry["value"] is None else float(entry["value"])
+    if published is not None:
+        out["difference"] = book - published
+    agreement = _agreement(entry, book, published)
+    if agreement:
+        out.update(status=agreement[0], reason=agreement[1])
+        return out
     wrong = [f for f in findings if f.paper_wrong]
     if wrong:
-        ids = ", ".join(f.id for f in wrong)
-        corrected = next(
-            (f.corrected[ref(key, variant)] for f in wrong if ref(key, variant) in f.corrected), None
-        )
-        if corrected is not None:
-            out["corrected"] = corrected
-            c_limit = limit if limit is not None else half
-            if abs(book - corrected) <= max(c_limit, half) + 1e-9:
-                out.update(
-                    status="paper inconsistent",
-                    reason=f"the paper's own numbers give {corrected:g} ({ids}); the book agrees with that",
-                )
-            else:
-                out.update(
-                    status="differs" if limit is not None else "not targeted",
-                    reason=f"the paper's own numbers give {corrected:g} ({ids}); the book is "
-                    f"{book - corrected:+.4g} from that",
-                )
-            return out
-        out.update(status="paper inconsistent", reason=f"the printed value cannot be right ({ids})")
+        corrected, status, reason = _against_the_paper(entry, book, wrong, limit)
+        out["corrected"] = corrected
+        out.update(status=status, reason=reason)
         return out
-    if published is None:
-        out.update(
-            status="differs" if limit is not None else "not targeted",
-            reason=f"the book's value does not satisfy the printed bound {entry['bound']}",
-        )
-        return out
-    if limit is None:
-        out.update(status="not targeted", reason="beyond rounding; the key has no tolerance")
-    elif abs(book - published) <= limit + 1e-9:
-        out.update(status="within tolerance", reason="beyond rounding, within the tolerance")
-    else:
-        out.update(status="differs", reason="beyond the tolerance")
+    status, reason = _beyond_rounding(entry, book, published, limit)
+    out.update(status=status, reason=reason)
     return out
+
+
+def _agreement(entry: Mapping[str, Any], book: float, published: float | None) -> tuple[str, str] | None:
+    """``(status, reason)`` when the book's value is the printed one, at most at its rounding, or
+    satisfies the printed bound; None otherwise."""
+    if published is None:
+        if bound_holds(book, entry["bound"]):
+            return "reproduced", f"the book's value satisfies the printed bound {entry['bound']}"
+        return None
+    diff = book - published
+    eps = 1e-9 * max(1.0, abs(published))
+    if abs(diff) <= eps:
+        return "reproduced", "equal"
+    if abs(diff) <= 0.5 * 10 ** -int(entry["decimals"]) + eps:
+        return "within rounding", "agrees at the printed rounding"
+    return None
+
+
+def _against_the_paper(
+    entry: Mapping[str, Any], book: float, wrong: Sequence[Finding], limit: float | None
+) -> tuple[float | None, str, str]:
+    """``(corrected, status, reason)`` of a printing the paper's own numbers contradict: the book
+    against the value they imply where a finding gives one."""
+    ids = ", ".join(f.id for f in wrong)
+    printing = ref(entry["key"], entry.get("variant"))
+    corrected = next((f.corrected[printing] for f in wrong if printing in f.corrected), None)
+    if corrected is None:
+        return None, "paper inconsistent", f"the printed value cannot be right ({ids})"
+    half = 0.5 * 10 ** -int(entry["decimals"])
+    c_limit = limit if limit is not None else half
+    if abs(book - corrected) <= max(c_limit, half) + 1e-9:
+        return (
+            corrected,
+            "paper inconsistent",
+            f"the paper's own numbers give {corrected:g} ({ids}); the book agrees with that",
+        )
+    return (
+        corrected,
+        "differs" if limit is not None else "not targeted",
+        f"the paper's own numbers give {corrected:g} ({ids}); the book is {book - corrected:+.4g} from that",
+    )
+
+
+def _beyond_rounding(
+    entry: Mapping[str, Any], book: float, published: float | None, limit: float | None
+) -> tuple[str, str]:
+    """``(status, reason)`` of a book value beyond the printed rounding: within the key's
+    tolerance, beyond it, or not targeted (no tolerance)."""
+    if published is None:
+        return (
+            "differs" if limit is not None else "not targeted",
+            f"the book's value does not satisfy the printed bound {entry['bound']}",
+        )
+    if limit is None:
+        return "not targeted", "beyond rounding; the key has no tolerance"
+    if abs(book - published) <= limit + 1e-9:
+        return "within tolerance", "beyond rounding, within the tolerance"
+    return "differs", "beyond the tolerance"
 
 
 def published_vs_reproduced(
@@ -168,9 +169,6 @@ def published_vs_reproduced(
     tolerances: Sequence[Tolerance] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per published number (every printing), in the order of ``published.yaml``."""
-    from lcnec_utils.contract.published import load_published
-    from lcnec_utils.contract.results_keys import load_results_keys
-
     published = load_published() if published is None else published
     findings = paper_consistency(published) if findings is None else findings
     rules = load_tolerances() if tolerances is None else tolerances

@@ -1,3 +1,10 @@
+"""The audit's record, ``audit.json``: both comparisons and their summary for one build, and ``lcnec audit``.
+
+A comparison with the published numbers is a *reproduction* (and a number out
+of tolerance a failure) only on the shipped synthetic cohort with the
+published analysis's parameters; on any other build it is informative.
+"""
+
 from __future__ import annotations
 
 import json
@@ -6,22 +13,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from lcnec_utils.audit.compare import (
-    FAILING,
-    STATUSES,
-    _fmt_num,
-    published_vs_reproduced,
-)
-from lcnec_utils.audit.consistency.findings import (
-    SEVERITIES,
-)
+from lcnec_utils.audit.compare import FAILING, STATUSES, published_vs_reproduced
+from lcnec_utils.audit.consistency.findings import SEVERITIES
 from lcnec_utils.audit.consistency.paper import paper_consistency
 from lcnec_utils.audit.tolerances import Tolerance, load_tolerances
-from lcnec_utils.contract.params import (
-    DEFAULT_COHORT,
-    Parameters,
-)
+from lcnec_utils.contract.params import DEFAULT_COHORT, Parameters
 from lcnec_utils.contract.provenance import sha256_file
+from lcnec_utils.stats.format import format_reproduced
 
 #: Parameters that change what the chapters compute (a build with others is not the reproduction).
 ANALYSIS_PARAMETERS = ("reference_group", "treatment_group", "landmark_months", "alpha", "covariates")
@@ -166,7 +164,7 @@ def summary_text(audit: Mapping[str, Any]) -> str:
         for r in failing:
             lines.append(
                 f"  {r['id']} {r['key']}{' (' + r['variant'] + ')' if r['variant'] else ''}: "
-                f"published {r['published_text']}, book {_fmt_num(r['book'], r['decimals'])}, "
+                f"published {r['published_text']}, book {format_reproduced(r['book'], r['decimals'])}, "
                 f"tolerance {r['tolerance']} [{r['where']}]"
             )
     return "\n".join(lines)

@@ -6,11 +6,9 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lcnec_utils.audit.compare import STATUSES, _fmt_num
-from lcnec_utils.audit.consistency.findings import (
-    CHECKS,
-    SEVERITIES,
-)
+from lcnec_utils.audit.compare import STATUSES
+from lcnec_utils.audit.consistency.findings import CHECKS, SEVERITIES
+from lcnec_utils.stats.format import NA_TEXT, format_reproduced
 
 #: Order of the groups ("where" in the paper) in the chapter.
 GROUP_ORDER = (
@@ -27,6 +25,19 @@ GROUP_ORDER = (
 
 def _cell(text: Any) -> str:
     return "" if text is None else html.escape(str(text))
+
+
+def _wrapped_table(caption: str | None, head: str, body: Sequence[str]) -> str:
+    """An HTML table (caption on top, flush left) in the book's scrolling table wrapper."""
+    cap = (
+        f'<caption style="caption-side:top;text-align:left;font-weight:bold">{_cell(caption)}</caption>'
+        if caption
+        else ""
+    )
+    return (
+        '<div class="lcnec-table lcnec-table-wrap" style="overflow-x:auto;max-width:100%">'
+        f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def html_table(
@@ -57,15 +68,7 @@ def html_table(
             else:
                 cells.append(f"<td{style}>{_cell(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    cap = (
-        f'<caption style="caption-side:top;text-align:left;font-weight:bold">{_cell(caption)}</caption>'
-        if caption
-        else ""
-    )
-    return (
-        '<div class="lcnec-table lcnec-table-wrap" style="overflow-x:auto;max-width:100%">'
-        f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
-    )
+    return _wrapped_table(caption, head, body)
 
 
 def findings_html(rows: Sequence[Mapping[str, Any]], caption: str | None = None) -> str:
@@ -89,15 +92,7 @@ def findings_html(rows: Sequence[Mapping[str, Any]], caption: str | None = None)
         )
     if not rows:
         body.append('<tr><td colspan="5">No finding: every check of this kind is consistent.</td></tr>')
-    cap = (
-        f'<caption style="caption-side:top;text-align:left;font-weight:bold">{_cell(caption)}</caption>'
-        if caption
-        else ""
-    )
-    return (
-        '<div class="lcnec-table lcnec-table-wrap" style="overflow-x:auto;max-width:100%">'
-        f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
-    )
+    return _wrapped_table(caption, head, body)
 
 
 def _display_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -111,11 +106,11 @@ def _display_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         d["key_text"] = r["key"] + (f" ({r['variant']})" if r["variant"] else "")
         count = r["unit"] == "count"
         if r["book"] is None:
-            d["book_text"] = "—"
+            d["book_text"] = NA_TEXT
         elif count and float(r["book"]).is_integer():
             d["book_text"] = str(int(r["book"]))
         else:
-            d["book_text"] = _fmt_num(r["book"], r["decimals"])
+            d["book_text"] = format_reproduced(r["book"], r["decimals"])
         if r["difference"] is None:
             d["difference_text"] = ""
         elif count and float(r["difference"]).is_integer():
@@ -131,31 +126,8 @@ def _display_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-PVR_COLUMNS = [
-    ("id", "#"),
-    ("where_text", "Where in the paper"),
-    ("key_text", "Key"),
-    ("published_text", "Published"),
-    ("book_text", "Book"),
-    ("difference_text", "Difference"),
-    ("tolerance", "Tolerance"),
-    ("status_text", "Status"),
-    ("chapter_text", "Chapter"),
-]
-
-
-FINDING_COLUMNS = [
-    ("id", "#"),
-    ("what", "What"),
-    ("where", "Where"),
-    ("expected", "Expected"),
-    ("reported", "Reported"),
-    ("severity", "Severity"),
-    ("explanation", "Why"),
-]
-
-
 def groups_of(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The groups ("where" in the paper) present in ``rows``, in the chapter's order."""
     present = list(dict.fromkeys(r["group"] for r in rows))
     return sorted(present, key=lambda g: (GROUP_ORDER.index(g) if g in GROUP_ORDER else len(GROUP_ORDER), g))
 
@@ -212,11 +184,7 @@ def published_table_html(audit: Mapping[str, Any], group: str) -> str:
             f"<td>{chapter}</td>"
             "</tr>"
         )
-    cap = f'<caption style="caption-side:top;text-align:left;font-weight:bold">{_cell(group)}: published vs reproduced</caption>'
-    return (
-        '<div class="lcnec-table lcnec-table-wrap" style="overflow-x:auto;max-width:100%">'
-        f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
-    )
+    return _wrapped_table(f"{group}: published vs reproduced", head, body)
 
 
 def findings_table_html(
@@ -254,6 +222,7 @@ def status_summary_table(audit: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def status_summary_html(audit: Mapping[str, Any]) -> str:
+    """The table of :func:`status_summary_table`."""
     cols = [("group", "Where")] + [(s, s) for s in STATUSES] + [("total", "total")]
     return html_table(
         status_summary_table(audit),
@@ -264,6 +233,7 @@ def status_summary_html(audit: Mapping[str, Any]) -> str:
 
 
 def severity_summary_html(audit: Mapping[str, Any]) -> str:
+    """Counts of consistency findings per check and severity, as a table."""
     rows = []
     for check, label in CHECKS.items():
         sub = [f for f in audit["consistency"] if f["check"] == check]

@@ -4,7 +4,7 @@ Files are opened read-only and read as text first: encoding (UTF-8 with or
 without byte-order mark, UTF-16 with one, else Latin-1/cp1252) and delimiter
 (comma, semicolon or tab; decimal commas in number columns of semicolon- and
 tab-separated files) are detected and reported as notes, then
-:mod:`lcnec_utils.schema` validates the text before any number is computed.
+:mod:`lcnec_utils.contract.schema` validates the text before any number is computed.
 Refused with the fix: Excel/OpenDocument workbooks, zip, gzip, PDF, HTML and
 JSON files, a title line above the header, a column named twice, rows with
 more or fewer cells than the header. Columns outside the contract are dropped

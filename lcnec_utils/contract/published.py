@@ -1,3 +1,9 @@
+"""The paper's printed numbers (``data/published.yaml``): loading, validating and looking them up.
+
+Each entry is one printing of one number (key, value, unit, decimals, where in
+the paper); the chapters compare with these values and the audit checks them.
+"""
+
 from __future__ import annotations
 
 import re
@@ -38,6 +44,13 @@ def round_half_up(x: float, decimals: int) -> float:
     """``x`` rounded to ``decimals`` places, ties away from zero (as journals print)."""
     q = Decimal(1).scaleb(-decimals)
     return float(Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP))
+
+
+def bound_holds(value: float, bound: str) -> bool:
+    """True if ``value`` satisfies a printed bound such as ``">0.05"`` or ``"<= 0.001"``."""
+    op, limit = re.match(r"^(<=|>=|<|>)\s*([0-9.]+)$", bound.strip()).groups()
+    limit = float(limit)
+    return {"<": value < limit, "<=": value <= limit, ">": value > limit, ">=": value >= limit}[op]
 
 
 def _validate_entry(i: int, entry: Any) -> list[str]:
@@ -96,7 +109,8 @@ def _validate_entry(i: int, entry: Any) -> list[str]:
     return problems
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
+    """A data file's YAML document, by the safe loader."""
     with open(path, encoding="utf-8") as fh:
         # the C loader parses the 345 entries ~10x faster than the pure-Python one
         return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -112,7 +126,7 @@ def load_published(path: str | Path | None = None) -> list[dict]:
     :class:`PublishedDataError` listing every problem found.
     """
     path = Path(path) if path is not None else PUBLISHED_PATH
-    doc = _read_yaml(path)
+    doc = read_yaml(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("values"), list):
         raise PublishedDataError(f"{path}: expected a mapping with a 'values' list")
     entries = doc["values"]
@@ -137,7 +151,7 @@ def load_published(path: str | Path | None = None) -> list[dict]:
 def study_description(path: str | Path | None = None) -> dict:
     """The ``study`` block of ``published.yaml`` (title, citation, n, arms, notes)."""
     path = Path(path) if path is not None else PUBLISHED_PATH
-    return dict(_read_yaml(path).get("study") or {})
+    return dict(read_yaml(path).get("study") or {})
 
 
 def published_values(variant: str | None = None, path: str | Path | None = None) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from lcnec_utils.contract.published import DATA_DIR, PublishedDataError, _read_yaml
+from lcnec_utils.contract.params import DATA_DIR
+from lcnec_utils.contract.published import PublishedDataError, read_yaml
 
 RESULTS_KEYS_PATH = DATA_DIR / "results_keys.yaml"
 
@@ -51,7 +52,7 @@ def load_results_keys(path: str | Path | None = None) -> dict[str, dict]:
     error.
     """
     path = Path(path) if path is not None else RESULTS_KEYS_PATH
-    doc = _read_yaml(path)
+    doc = read_yaml(path)
     chapters = set(doc.get("chapters") or [])
     units = set(doc.get("units") or {})
     placeholders = doc.get("placeholders") or {}

@@ -1,6 +1,6 @@
 """The data contract as pandera schemas, and the messages a user sees.
 
-The cohort and adverse-event tables are read as text (``lcnec_utils.io``) and
+The cohort and adverse-event tables are read as text (:mod:`lcnec_utils.contract.io`) and
 validated here before anything is computed, so that a value such as ``1.0`` in
 an event column or ``yes`` in a 0/1 column is reported, not silently coerced.
 Every problem becomes one :class:`DataProblem`: file, column, offending rows
@@ -117,9 +117,6 @@ class DataValidationError(Exception):
     def __init__(self, problems: list[DataProblem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
-
-
-# --------------------------------------------------------------------------- checks
 
 
 def _as_number(s: pd.Series) -> pd.Series:
@@ -390,9 +387,6 @@ def _rows(mask: pd.Series) -> list[int]:
     return [int(i) + 1 for i in np.flatnonzero(mask.to_numpy())]
 
 
-# --------------------------------------------------------------------------- cohort
-
-
 def validate_cohort_frame(
     raw: pd.DataFrame,
     file: str,
@@ -480,48 +474,70 @@ def _cross_column_problems(raw: pd.DataFrame, file: str) -> list[DataProblem]:
 def _group_problems(
     raw: pd.DataFrame, file: str, reference_group: str | None, treatment_group: str | None
 ) -> list[DataProblem]:
-    problems = []
+    """The whole-table rules of the arm column: exactly two groups, the arm parameters among
+    them, and warnings for an arm too small or without events."""
     groups = raw["group"].dropna()
     labels = sorted(groups.unique())
     if len(labels) != 2:
-        sizes = {g: int((groups == g).sum()) for g in labels}
-        if len(labels) > 4:
-            # many distinct values: probably not the arm column; a value seen once could
-            # identify a patient, so only repeated values are quoted
-            shown = [g for g in labels if sizes[g] > 1]
-            once = len(labels) - len(shown)
-            counts = ", ".join(f"'{g}' ({sizes[g]})" for g in shown)
-            counts += ("; " if shown else "") + (
-                f"{once} value{'s' if once > 1 else ''} that occur{'' if once > 1 else 's'} once (not shown)"
-                if once
-                else ""
-            )
-        else:
-            counts = ", ".join(f"'{g}' ({sizes[g]})" for g in labels)
-        message = f"expected exactly two groups (the two treatment arms), found {len(labels)}: {counts}"
-        folded: dict[str, list[str]] = {}
-        for g in labels:
-            folded.setdefault(" ".join(g.lower().split()), []).append(g)
-        twins = [v for v in folded.values() if len(v) > 1]
-        rows: list[int] = []
-        if twins:
-            message += (
-                "; "
-                + "; ".join(
-                    " and ".join(f"'{g}'" for g in v) + " differ only in case or spacing" for v in twins
-                )
-                + ": spell each arm the same way in every row"
-            )
-        elif len(labels) > 4:
-            message += "; is this the column of the treatment arm?"
-        elif len(labels) > 2:
-            smallest = min(labels, key=lambda g: ((groups == g).sum(), g))
-            rows = _rows(raw["group"] == smallest)
-            message += f"; the rows listed are those of the smallest group, '{smallest}'"
-        elif len(labels) == 1:
-            message += "; the comparison needs both arms in one file"
-        problems.append(DataProblem(file, "group", rows, message))
-        return problems
+        return [_group_count_problem(raw, file, groups, labels)]
+    return _arm_parameter_problems(file, labels, reference_group, treatment_group) + _small_arm_problems(
+        raw, file, labels
+    )
+
+
+def _group_counts_text(labels: list[str], sizes: dict[str, int]) -> str:
+    """``'A' (12), 'B' (3)``; with many distinct values (probably not the arm column) only the
+    repeated ones are quoted, since a value seen once could identify a patient."""
+    if len(labels) <= 4:
+        return ", ".join(f"'{g}' ({sizes[g]})" for g in labels)
+    shown = [g for g in labels if sizes[g] > 1]
+    once = len(labels) - len(shown)
+    counts = ", ".join(f"'{g}' ({sizes[g]})" for g in shown)
+    return (
+        counts
+        + ("; " if shown else "")
+        + (
+            f"{once} value{'s' if once > 1 else ''} that occur{'' if once > 1 else 's'} once (not shown)"
+            if once
+            else ""
+        )
+    )
+
+
+def _group_count_problem(raw: pd.DataFrame, file: str, groups: pd.Series, labels: list[str]) -> DataProblem:
+    """The error for a group column with other than two values, with the likeliest fix."""
+    sizes = {g: int((groups == g).sum()) for g in labels}
+    message = (
+        f"expected exactly two groups (the two treatment arms), found {len(labels)}: "
+        + _group_counts_text(labels, sizes)
+    )
+    folded: dict[str, list[str]] = {}
+    for g in labels:
+        folded.setdefault(" ".join(g.lower().split()), []).append(g)
+    twins = [v for v in folded.values() if len(v) > 1]
+    rows: list[int] = []
+    if twins:
+        message += (
+            "; "
+            + "; ".join(" and ".join(f"'{g}'" for g in v) + " differ only in case or spacing" for v in twins)
+            + ": spell each arm the same way in every row"
+        )
+    elif len(labels) > 4:
+        message += "; is this the column of the treatment arm?"
+    elif len(labels) > 2:
+        smallest = min(labels, key=lambda g: ((groups == g).sum(), g))
+        rows = _rows(raw["group"] == smallest)
+        message += f"; the rows listed are those of the smallest group, '{smallest}'"
+    elif len(labels) == 1:
+        message += "; the comparison needs both arms in one file"
+    return DataProblem(file, "group", rows, message)
+
+
+def _arm_parameter_problems(
+    file: str, labels: list[str], reference_group: str | None, treatment_group: str | None
+) -> list[DataProblem]:
+    """An arm parameter (``reference_group``, ``treatment_group``) that names no group of the data."""
+    problems = []
     for param, label in (("reference_group", reference_group), ("treatment_group", treatment_group)):
         if label is not None and label not in labels:
             close = difflib.get_close_matches(label, labels, n=1, cutoff=0.5)
@@ -536,6 +552,12 @@ def _group_problems(
                     + f"){hint} Set it with -p {param} VALUE.",
                 )
             )
+    return problems
+
+
+def _small_arm_problems(raw: pd.DataFrame, file: str, labels: list[str]) -> list[DataProblem]:
+    """Warnings for an arm with fewer than ``MIN_ARM_SIZE`` patients or no event of an endpoint."""
+    problems = []
     for label in labels:
         in_arm = raw["group"] == label
         if in_arm.sum() < MIN_ARM_SIZE:
@@ -567,9 +589,6 @@ def _group_problems(
     return problems
 
 
-# --------------------------------------------------------------------------- adverse events
-
-
 def validate_ae_frame(raw: pd.DataFrame, file: str, patient_ids: pd.Series | None) -> list[DataProblem]:
     """All contract breaches of an adverse-event table read as text."""
     problems = _missing_required(raw, AE_COLUMNS, file)
@@ -582,9 +601,6 @@ def validate_ae_frame(raw: pd.DataFrame, file: str, patient_ids: pd.Series | Non
     except pa.errors.SchemaErrors as err:
         problems.extend(_problems_from_pandera(err, file, raw, rules))
     return problems
-
-
-# --------------------------------------------------------------------------- typing
 
 
 def typed_cohort(raw: pd.DataFrame) -> pd.DataFrame:
@@ -602,6 +618,7 @@ def typed_cohort(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 def typed_ae(raw: pd.DataFrame) -> pd.DataFrame:
+    """The validated adverse-event table with ``grade`` and ``immune_related`` as integers."""
     out = raw.copy()
     out["grade"] = pd.to_numeric(out["grade"]).astype(int)
     out["immune_related"] = pd.to_numeric(out["immune_related"]).astype(int)
@@ -609,4 +626,5 @@ def typed_ae(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 def errors_only(problems: list[DataProblem]) -> list[DataProblem]:
+    """The problems that stop a run (warnings left out)."""
     return [p for p in problems if p.severity == "error"]

@@ -1,6 +1,6 @@
 """Kaplan-Meier medians under each convention, their confidence intervals side by side, follow-up.
 
-Everything is computed by :mod:`lcnec_utils.survival` (SPSS's interval,
+Everything is computed by :mod:`lcnec_utils.stats.survival` (SPSS's interval,
 Brookmeyer-Crowley with three transforms, reverse Kaplan-Meier) and by
 statsmodels' ``SurvfuncRight.quantile_ci`` as an independent cross-check;
 this module only lines the results up.
@@ -8,7 +8,7 @@ this module only lines the results up.
 Conventions (Klein & Moeschberger 2003, §4.5):
 
 * median, "first at or below": the first event time with Ŝ(t) <= 0.5 (SPSS,
-  SAS, statsmodels; :func:`lcnec_utils.survival.km_median`);
+  SAS, statsmodels; :func:`lcnec_utils.stats.survival.km_median`);
 * median, "R midpoint": R's ``survfit`` takes the midpoint between that time
   and the next event time when Ŝ stays exactly at 0.5 over a flat step;
 * intervals: SPSS's median ± 1.96·SE (SE from Greenwood's variance over a
@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from lcnec_utils.stats import survival
+from lcnec_utils.stats.format import format_interval
 
 #: Interval methods in display order: key -> label.
 CI_METHODS = {
@@ -74,7 +75,7 @@ def median_table(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataFrame:
 
     Columns role, group, method, label, median (first at or below 0.5),
     median_r (R's midpoint convention), ci_low, ci_high, width. None where a
-    limit is not reached. Raises :class:`lcnec_utils.survival.EndpointUnavailable`
+    limit is not reached. Raises :class:`lcnec_utils.stats.survival.EndpointUnavailable`
     if the endpoint's columns are absent.
     """
     data = survival.endpoint_data(cohort, endpoint, params.reference_group, params.treatment_group)
@@ -127,10 +128,7 @@ def format_median_table(table: pd.DataFrame) -> pd.DataFrame:
     """Wide text table: one row per CI method, one column per arm."""
 
     def interval(lo, hi):
-        lo, hi = _finite(lo), _finite(hi)
-        if lo is None and hi is None:
-            return "—"
-        return f"{'—' if lo is None else f'{lo:.1f}'} to {'not reached' if hi is None else f'{hi:.1f}'}"
+        return format_interval(_finite(lo), _finite(hi), sep=" to ")
 
     out = {}
     for role in ("treatment", "reference"):
@@ -144,7 +142,7 @@ def format_median_table(table: pd.DataFrame) -> pd.DataFrame:
 def followup_summary(cohort: pd.DataFrame, params, endpoint: str = "os") -> dict[str, Any]:
     """Median follow-up three ways, both arms pooled.
 
-    ``reverse_km`` (Schemper & Smith 1996; :func:`lcnec_utils.survival.reverse_km_followup`,
+    ``reverse_km`` (Schemper & Smith 1996; :func:`lcnec_utils.stats.survival.reverse_km_followup`,
     with its Brookmeyer-Crowley log-log CI), ``naive_all`` (the median of
     every observed time, deaths included: too short, because a death ends
     the observation, not the follow-up) and ``censored`` (the median time of

@@ -2,7 +2,7 @@
 
 * :func:`ph_tests`: the Grambsch & Therneau (1994) test for the arm's term,
   in the arm-only model and in the paper's full model, with two time scales
-  (:func:`lcnec_utils.cox.schoenfeld_test`, lifelines);
+  (:func:`lcnec_utils.stats.cox.schoenfeld_test`, lifelines);
 * :func:`beta_t`: scaled Schoenfeld residuals plus the coefficient, whose
   smoothed trend against time estimates the log hazard ratio over time
   (Grambsch & Therneau 1994; R ``plot(cox.zph(fit))``);

@@ -3,20 +3,20 @@
 RMST(τ) is the area under the Kaplan-Meier curve from 0 to τ: the mean
 survival time over the first τ months. The difference between arms is in
 months gained (or lost) over that window (Royston & Parmar 2013; Uno et al.
-2014). The numbers come from :func:`lcnec_utils.survival.rmst_difference`
+2014). The numbers come from :func:`lcnec_utils.stats.survival.rmst_difference`
 (lifelines' area, Greenwood-type variance, normal CI); this module tabulates
 them for several τ and checks that τ lies within both arms' follow-up.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from lcnec_utils.stats import survival
+from lcnec_utils.stats.format import NA_TEXT, format_p, format_value
 
 #: Truncation times of the chapter, in months.
 TAUS = (12.0, 24.0)
@@ -104,10 +104,8 @@ def rmst_curve(cohort: pd.DataFrame, endpoint: str, params, n_points: int = 15) 
 def format_rmst_table(table: pd.DataFrame, params) -> pd.DataFrame:
     """Text version of :func:`rmst_table`."""
 
-    def num(v, d=1):
-        return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{d}f}"
-
-    from lcnec_utils.stats.format import format_p
+    def num(v):
+        return format_value(v, "{:.1f}", NA_TEXT)
 
     rows = []
     for _, r in table.iterrows():
@@ -119,7 +117,7 @@ def format_rmst_table(table: pd.DataFrame, params) -> pd.DataFrame:
                 "Difference (95% CI), months": "beyond follow-up"
                 if not r["admissible"]
                 else f"{num(r['difference'])} ({num(r['ci_low'])} to {num(r['ci_high'])})",
-                "p": "—" if r["p"] is None else format_p(r["p"]),
+                "p": format_p(r["p"]),
             }
         )
     return pd.DataFrame(rows)

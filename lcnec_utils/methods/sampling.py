@@ -1,4 +1,4 @@
-"""Large cohorts: the documented large-N branches of the methods helpers (issue 8, part 4).
+"""Large cohorts: the documented large-N branches of the methods helpers.
 
 The methods chapters were written for 31 patients. A few of their helpers
 cost far more than linearly in the number of patients (lifelines' Schoenfeld
@@ -36,6 +36,7 @@ BOOTSTRAP_RESAMPLES = 200
 
 
 def is_large(frame: pd.DataFrame | int) -> bool:
+    """True above :data:`LARGE_N` rows (``frame`` a table or its number of rows)."""
     n = frame if isinstance(frame, int) else len(frame)
     return n > LARGE_N
 

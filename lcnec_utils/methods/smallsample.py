@@ -1,12 +1,10 @@
 """Small-sample Cox regression: events per variable, bootstrap of the arm's HR, penalised and reduced models.
 
 What a 12-term Cox model on 25-31 events can and cannot say. The point
-estimates come from :mod:`lcnec_utils.cox` (lifelines for the ordinary and
-ridge models, ``firthmodels`` for Firth's model); this module adds
+estimates come from :mod:`lcnec_utils.stats.cox` (lifelines for the ordinary and
+ridge models, ``firthmodels`` for Firth's model), events per variable from
+:func:`lcnec_utils.stats.attainable.events_per_variable`; this module adds
 
-* :func:`events_per_variable`: events divided by model parameters (Peduzzi et
-  al. 1996 ask for about 10; Vittinghoff & McCulloch 2007 find 5-9 often
-  acceptable);
 * :func:`bootstrap_arm_hr`: the bootstrap distribution of the arm's hazard
   ratio under the full model (case resampling within arm, percentile CI,
   Efron & Tibshirani 1993), with the share of resamples whose model did not
@@ -26,14 +24,16 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from lcnec_utils.methods.sampling import bootstrap_plan
 from lcnec_utils.stats import cox
-from lcnec_utils.stats.format import format_hr_ci, format_p
+from lcnec_utils.stats.format import NA_TEXT, format_hr_ci, format_p, format_pct, format_value
 
 #: The reduced model's covariates, fixed before any outcome was looked at:
 #: age, because it is the one clear baseline imbalance between the arms (the
@@ -45,21 +45,6 @@ REDUCED_COVARIATES = ["age", "ecog"]
 #: An estimated |log HR| above this marks a resample as diverging (separation,
 #: monotone likelihood): HR beyond 1/22,000 or 22,000.
 MAX_ABS_COEF = 10.0
-
-
-def events_per_variable(events: int, n_parameters: int) -> float | None:
-    """Events per model parameter (EPV); None for a model without parameters.
-
-    Peduzzi et al. (1995, 1996): below about 10 EPV the Cox coefficients are
-    biased and their Wald intervals too narrow; Vittinghoff & McCulloch
-    (2007): 5-9 EPV is often acceptable, fewer than 5 rarely.
-    """
-    return None if n_parameters <= 0 else events / n_parameters
-
-
-# --------------------------------------------------------------------------
-# Vectorised Cox fits for the bootstrap
-# --------------------------------------------------------------------------
 
 
 @dataclass
@@ -75,6 +60,125 @@ class BatchCoxFit:
 
 def _revcumsum(a: np.ndarray) -> np.ndarray:
     return np.flip(np.cumsum(np.flip(a, axis=1), axis=1), axis=1)
+
+
+class _EfronLikelihood:
+    """Efron's log partial likelihood of the rows under B frequency weightings, and its derivatives.
+
+    The rows are sorted by time once; the "groups" are the distinct times at
+    which the original data have an event. Every method takes the coefficients
+    ``beta`` (b, p) of the weightings ``s`` (indices into the B rows of weights).
+    """
+
+    def __init__(self, X: np.ndarray, time: np.ndarray, event: np.ndarray, weights: np.ndarray):
+        X = np.asarray(X, dtype=float)
+        t = np.asarray(time, dtype=float)
+        d = np.asarray(event, dtype=float)
+        W = np.atleast_2d(np.asarray(weights, dtype=float))
+        order = np.argsort(t, kind="stable")
+        self.X, t, self.d, self.W = X[order], t[order], d[order], W[:, order]
+        _, self.starts = np.unique(t, return_index=True)
+        self.ev_group = np.add.reduceat(self.d, self.starts) > 0
+        self.g_starts = self.starts[self.ev_group]
+        g_times = t[self.g_starts]
+        # row -> last group at or before its time (risk-set membership), row -> its own group
+        self.upto = np.searchsorted(g_times, t, side="right") - 1
+        self.own = np.where(self.d > 0, np.searchsorted(g_times, t), 0)
+        self.Wd = self.W * self.d
+        m = np.add.reduceat(self.Wd, self.starts, axis=1)[:, self.ev_group]  # tied events per group (B, G)
+        self.K = int(m.max()) if m.size else 0
+        self.c_k = [np.where(m > 0, k / np.where(m > 0, m, 1), 0.0) for k in range(self.K)]
+        self.active_k = [(k < m) for k in range(self.K)]
+        self.score_const = self.Wd @ self.X  # (B, p)
+        self.n_events = self.Wd.sum(axis=1)
+        # a term is constant in a weighting if its weighted variance is 0: no information
+        wsum = self.W.sum(axis=1, keepdims=True)
+        mean = (self.W @ self.X) / wsum
+        var = (self.W @ (self.X**2)) / wsum - mean**2
+        self.const = var <= 1e-12 * np.maximum(1.0, mean**2)
+
+    def risk_sums(self, beta: np.ndarray, s: np.ndarray):
+        """Linear predictor, its row-wise shift, weighted risks, and their sums over each
+        group's risk set (S0) and tied events (D0)."""
+        eta = beta @ self.X.T  # (b, n)
+        shift = eta.max(axis=1, keepdims=True)
+        r = self.W[s] * np.exp(eta - shift)
+        S0 = _revcumsum(r)[:, self.g_starts]
+        D0 = np.add.reduceat(r * self.d, self.starts, axis=1)[:, self.ev_group]
+        return eta, shift[:, 0], r, S0, D0
+
+    def loglik(self, beta: np.ndarray, s: np.ndarray) -> np.ndarray:
+        eta, shift, _, S0, D0 = self.risk_sums(beta, s)
+        ll = (self.Wd[s] * eta).sum(axis=1) - shift * self.n_events[s]
+        for k in range(self.K):
+            den = np.where(self.active_k[k][s], S0 - self.c_k[k][s] * D0, 1.0)
+            ll -= np.log(den).sum(axis=1)
+        return ll
+
+    def derivatives(self, beta: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Score (b, p) and information (b, p, p)."""
+        # Efron: sum_g sum_k [(S2 - c D2)/den - mean1 mean1'] with den = S0 - c D0.
+        # The S2/D2 parts are collapsed onto the rows, X' diag(v) X, so no (B, n, p, p) array.
+        X, d, p = self.X, self.d, self.X.shape[1]
+        _, _, r, S0, D0 = self.risk_sums(beta, s)
+        rX = r[:, :, None] * X[None]
+        S1 = _revcumsum(rX)[:, self.g_starts]
+        D1 = np.add.reduceat(rX * d[None, :, None], self.starts, axis=1)[:, self.ev_group]
+        A = np.zeros_like(S0)
+        C = np.zeros_like(S0)
+        outer = np.zeros((len(s), p, p))
+        for k in range(self.K):
+            act, ck = self.active_k[k][s], self.c_k[k][s]
+            den = np.where(act, S0 - ck * D0, 1.0)
+            a = act / den
+            A += a
+            C += a * ck
+            mean1 = (S1 - ck[..., None] * D1) / den[..., None]
+            outer += np.matmul((act[..., None] * mean1).transpose(0, 2, 1), mean1)
+        cumA = np.concatenate([np.zeros((len(s), 1)), np.cumsum(A, axis=1)], axis=1)[:, self.upto + 1]
+        v = r * cumA - r * d * C[:, self.own]
+        grad = self.score_const[s] - v @ X
+        info = np.matmul((v[:, :, None] * X[None]).transpose(0, 2, 1), X) - outer
+        return grad, info
+
+
+def _solve(info: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(info, grad[..., None])[..., 0]
+    except np.linalg.LinAlgError:  # a singular resample: one at a time, least squares
+        return np.stack([np.linalg.lstsq(a, g, rcond=None)[0] for a, g in zip(info, grad)])
+
+
+def _newton_step(
+    lik: _EfronLikelihood, beta: np.ndarray, ll: np.ndarray, s: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One Newton-Raphson step for the weightings ``s``: the step, the new log-likelihood and
+    which fits had a non-finite score or information.
+
+    Constant terms keep a zero step; a step longer than 5 in some coefficient is
+    shortened to 5 (as firthmodels' ``max_step``), then halved (at most 8 times)
+    while the likelihood drops.
+    """
+    eye = np.eye(beta.shape[1])
+    keep = ~lik.const[s]
+    grad, info = lik.derivatives(beta, s)
+    grad = np.where(keep, grad, 0.0)
+    info = info * (keep[:, :, None] & keep[:, None, :]) + eye * lik.const[s][:, :, None]
+    bad = ~(np.isfinite(info).all(axis=(1, 2)) & np.isfinite(grad).all(axis=1))
+    info[bad] = eye
+    grad[bad] = 0.0
+    step = _solve(info, grad)
+    step = np.where(np.isfinite(step), step, 0.0)
+    big = np.abs(step).max(axis=1, keepdims=True)
+    step = np.where(big > 5.0, step * 5.0 / np.maximum(big, 1e-300), step)
+    new_ll = lik.loglik(beta + step, s)
+    for _ in range(8):
+        worse = new_ll < ll - 1e-8 * np.maximum(1.0, np.abs(ll))
+        if not worse.any():
+            break
+        step[worse] *= 0.5
+        new_ll = np.where(worse, lik.loglik(beta + step, s), new_ll)
+    return step, new_ll, bad
 
 
 def batch_cox_efron(
@@ -102,124 +206,26 @@ def batch_cox_efron(
     coefficients are then meaningless). Only the resamples still iterating
     are computed at each step.
     """
-    X = np.asarray(X, dtype=float)
-    t = np.asarray(time, dtype=float)
-    d = np.asarray(event, dtype=float)
-    W = np.atleast_2d(np.asarray(weights, dtype=float))
-    _n, p = X.shape
-    B = W.shape[0]
-    order = np.argsort(t, kind="stable")
-    X, t, d, W = X[order], t[order], d[order], W[:, order]
-    _, starts = np.unique(t, return_index=True)
-    # the distinct times at which the original data have an event ("groups")
-    ev_group = np.add.reduceat(d, starts) > 0
-    g_starts = starts[ev_group]
-    g_times = t[g_starts]
-    # row -> last group at or before its time (risk-set membership), row -> its own group
-    upto = np.searchsorted(g_times, t, side="right") - 1
-    own = np.where(d > 0, np.searchsorted(g_times, t), 0)
-    Wd = W * d
-    m = np.add.reduceat(Wd, starts, axis=1)[:, ev_group]  # tied events per group (B, G)
-    K = int(m.max()) if m.size else 0
-    c_k = [np.where(m > 0, k / np.where(m > 0, m, 1), 0.0) for k in range(K)]
-    active_k = [(k < m) for k in range(K)]
-    score_const = Wd @ X  # (B, p)
-    n_events = Wd.sum(axis=1)
-    # a term is constant in a resample if its weighted variance is 0: no information
-    wsum = W.sum(axis=1, keepdims=True)
-    mean = (W @ X) / wsum
-    var = (W @ (X**2)) / wsum - mean**2
-    const = var <= 1e-12 * np.maximum(1.0, mean**2)
-    keep = ~const
-
-    def risk_sums(beta: np.ndarray, s: np.ndarray):
-        eta = beta @ X.T  # (b, n)
-        shift = eta.max(axis=1, keepdims=True)
-        r = W[s] * np.exp(eta - shift)
-        S0 = _revcumsum(r)[:, g_starts]
-        D0 = np.add.reduceat(r * d, starts, axis=1)[:, ev_group]
-        return eta, shift[:, 0], r, S0, D0
-
-    def loglik(beta: np.ndarray, s: np.ndarray) -> np.ndarray:
-        eta, shift, _, S0, D0 = risk_sums(beta, s)
-        ll = (Wd[s] * eta).sum(axis=1) - shift * n_events[s]
-        for k in range(K):
-            den = np.where(active_k[k][s], S0 - c_k[k][s] * D0, 1.0)
-            ll -= np.log(den).sum(axis=1)
-        return ll
-
-    def derivatives(beta: np.ndarray, s: np.ndarray):
-        # Efron: sum_g sum_k [(S2 - c D2)/den - mean1 mean1'] with den = S0 - c D0.
-        # The S2/D2 parts are collapsed onto the rows, X' diag(v) X, so no (B, n, p, p) array.
-        _, _, r, S0, D0 = risk_sums(beta, s)
-        rX = r[:, :, None] * X[None]
-        S1 = _revcumsum(rX)[:, g_starts]
-        D1 = np.add.reduceat(rX * d[None, :, None], starts, axis=1)[:, ev_group]
-        A = np.zeros_like(S0)
-        C = np.zeros_like(S0)
-        outer = np.zeros((len(s), p, p))
-        for k in range(K):
-            act, ck = active_k[k][s], c_k[k][s]
-            den = np.where(act, S0 - ck * D0, 1.0)
-            a = act / den
-            A += a
-            C += a * ck
-            mean1 = (S1 - ck[..., None] * D1) / den[..., None]
-            outer += np.matmul((act[..., None] * mean1).transpose(0, 2, 1), mean1)
-        cumA = np.concatenate([np.zeros((len(s), 1)), np.cumsum(A, axis=1)], axis=1)[:, upto + 1]
-        v = r * cumA - r * d * C[:, own]
-        grad = score_const[s] - v @ X
-        info = np.matmul((v[:, :, None] * X[None]).transpose(0, 2, 1), X) - outer
-        return grad, info
-
-    def solve(info: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        try:
-            return np.linalg.solve(info, grad[..., None])[..., 0]
-        except np.linalg.LinAlgError:  # a singular resample: one at a time, least squares
-            return np.stack([np.linalg.lstsq(a, g, rcond=None)[0] for a, g in zip(info, grad)])
-
+    lik = _EfronLikelihood(X, time, event, weights)
+    B, p = lik.W.shape[0], lik.X.shape[1]
     beta = np.zeros((B, p))
     settled = np.zeros(B, dtype=bool)
     diverged = np.zeros(B, dtype=bool)
-    ll = loglik(beta, np.arange(B))
-    eye = np.eye(p)
+    ll = lik.loglik(beta, np.arange(B))
     it = 0
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         for it in range(1, max_iter + 1):  # noqa: B007 - the count of iterations is returned
             s = np.flatnonzero(~settled & ~diverged)
             if s.size == 0:
                 break
-            grad, info = derivatives(beta[s], s)
-            ks = keep[s]
-            grad = np.where(ks, grad, 0.0)
-            info = info * (ks[:, :, None] & ks[:, None, :]) + eye * const[s][:, :, None]
-            bad = ~(np.isfinite(info).all(axis=(1, 2)) & np.isfinite(grad).all(axis=1))
-            info[bad] = eye
-            grad[bad] = 0.0
-            step = solve(info, grad)
-            step = np.where(np.isfinite(step), step, 0.0)
-            # cap very long steps (as firthmodels' max_step), then halve while the likelihood drops
-            big = np.abs(step).max(axis=1, keepdims=True)
-            step = np.where(big > 5.0, step * 5.0 / np.maximum(big, 1e-300), step)
-            new_ll = loglik(beta[s] + step, s)
-            for _ in range(8):
-                worse = new_ll < ll[s] - 1e-8 * np.maximum(1.0, np.abs(ll[s]))
-                if not worse.any():
-                    break
-                step[worse] *= 0.5
-                new_ll = np.where(worse, loglik(beta[s] + step, s), new_ll)
+            step, new_ll, bad = _newton_step(lik, beta[s], ll[s], s)
             beta[s] += step
             ll[s] = new_ll
             settled[s] = np.abs(step).max(axis=1) < tol
             # monotone likelihood: a coefficient walking off to infinity; stop it there
             diverged[s] = bad | (np.abs(beta[s]).max(axis=1) > max_abs_coef)
     converged = settled & ~diverged
-    return BatchCoxFit(beta, converged, settled, const, it)
-
-
-# --------------------------------------------------------------------------
-# Bootstrap of the arm's hazard ratio
-# --------------------------------------------------------------------------
+    return BatchCoxFit(beta, converged, settled, lik.const, it)
 
 
 @dataclass
@@ -295,9 +301,7 @@ def bootstrap_arm_hr(
     Reference: Efron & Tibshirani (1993), ch. 13.
     """
     seed = params.seed if seed is None else seed
-    from lcnec_utils.methods import sampling as scale
-
-    cohort, B = scale.bootstrap_plan(cohort, B, seed)  # documented large-N branch (lcnec_utils.scale)
+    cohort, B = bootstrap_plan(cohort, B, seed)
     ref, trt = params.reference_group, params.treatment_group
     dm = cox.design_matrix(cohort, covariates, ref, trt, endpoint=endpoint)
     frame = dm.frame
@@ -346,15 +350,10 @@ def bootstrap_arm_hr(
     )
 
 
-# --------------------------------------------------------------------------
-# Firth's model, the arm's term only
-# --------------------------------------------------------------------------
-
-
 def firth_arm(cohort: pd.DataFrame, endpoint: str, covariates: list[str], params) -> cox.CoxResult:
     """Firth-penalised Cox model with profile-likelihood inference for the arm's term only.
 
-    The same fit as :func:`lcnec_utils.cox.firth_cox` (``firthmodels.FirthCoxPH``,
+    The same fit as :func:`lcnec_utils.stats.cox.firth_cox` (``firthmodels.FirthCoxPH``,
     Heinze & Schemper 2001; Breslow ties; profile penalised-likelihood CI
     and penalised likelihood-ratio p, as R ``coxphf``), but the profile CI
     and the LR test are computed for ``treatment`` alone: for 12 terms that
@@ -368,8 +367,6 @@ def firth_arm(cohort: pd.DataFrame, endpoint: str, covariates: list[str], params
     X = dm.frame[dm.terms]
     y = (dm.frame["event"].to_numpy().astype(bool), dm.frame["duration"].to_numpy())
     arm = dm.terms.index("treatment")
-    import warnings
-
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         try:
@@ -391,38 +388,17 @@ def firth_arm(cohort: pd.DataFrame, endpoint: str, covariates: list[str], params
     lo[arm], hi[arm] = ci[arm] if ci.shape[0] == k else ci[0]
     p = np.full(k, np.nan)
     p[arm] = lrt_p[arm] if lrt_p.shape[0] == k else lrt_p[0]
-    table = pd.DataFrame(
-        {
-            "term": dm.terms,
-            "label": [cox.term_label(t) for t in dm.terms],
-            "hr": np.exp(coef),
-            "ci_low": np.exp(lo),
-            "ci_high": np.exp(hi),
-            "p": p,
-            "coef": coef,
-            "se": np.asarray(model.bse_),
-        }
-    )[cox.TABLE_COLUMNS]
+    table = cox.term_table(dm.terms, coef, np.asarray(model.bse_), lo, hi, p)
     caught = [f"{type(w.message).__name__}: {w.message}" for w in record]
-    return cox.CoxResult(
+    return cox.CoxResult.from_design(
+        dm,
         table,
-        len(dm.frame),
-        int(dm.frame["event"].sum()),
-        dm.n_dropped,
-        dm.dropped_reasons,
         bool(model.converged_),
         caught,
-        list(dm.notes),
         model,
-        dm.frame,
         "Firth Cox, Breslow ties, profile-likelihood CI, LR p",
-        dict(dm.term_of_covariate),
     )
 
-
-# --------------------------------------------------------------------------
-# Comparison of the models
-# --------------------------------------------------------------------------
 
 COMPARISON_COLUMNS = [
     "model",
@@ -455,7 +431,7 @@ def _arm_row(model: str, res: cox.CoxResult) -> dict[str, Any]:
         "label": MODEL_LABELS[model],
         "terms": len(res.table),
         "events": res.events,
-        "epv": events_per_variable(res.events, len(res.table)),
+        "epv": res.events_per_variable,
         "hr": arm["hr"],
         "ci_low": arm["ci_low"],
         "ci_high": arm["ci_high"],
@@ -506,7 +482,7 @@ def comparison_table(
                 "ci_high": math.nan if bootstrap.ci_high is None else bootstrap.ci_high,
                 "p": math.nan,
                 "method": f"percentile, B = {bootstrap.B}, "
-                f"{100 * bootstrap.share_not_converged:.1f}% of resamples not converged",
+                f"{format_pct(bootstrap.share_not_converged)}% of resamples not converged",
             }
         )
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
@@ -535,11 +511,11 @@ def format_comparison(table: pd.DataFrame) -> pd.DataFrame:
             {
                 "Model": r["label"],
                 "Parameters": str(r["terms"]),
-                "Events per parameter": "—" if r["epv"] is None else f"{r['epv']:.1f}",
+                "Events per parameter": format_value(r["epv"], "{:.1f}", NA_TEXT),
                 "HR of the arm (95% CI)": format_hr_ci(r["hr"], r["ci_low"], r["ci_high"], sep="–")
                 if ok
                 else "not converged",
-                "p": format_p(r["p"]) if ok and np.isfinite(r["p"]) else "—",
+                "p": format_p(r["p"]) if ok and np.isfinite(r["p"]) else NA_TEXT,
                 "Method": r["method"],
             }
         )

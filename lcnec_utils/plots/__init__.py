@@ -10,10 +10,6 @@ from typing import TYPE_CHECKING
 from lcnec_utils._lazy import exports
 
 if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without pandas)
-    from lcnec_utils.plots.bars import (
-        irae_bar,
-        response_bar,
-    )
     from lcnec_utils.plots.flow import (
         patient_flow,
     )
@@ -32,11 +28,13 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         propensity_overlap,
         rmst_curve_plot,
     )
+    from lcnec_utils.plots.response import (
+        response_bar,
+    )
     from lcnec_utils.plots.style import (
         ARM_COLOURS,
         OKABE_ITO,
         RESPONSE_COLOURS,
-        RESPONSE_ORDER,
         ROLE_ORDER,
         STYLE,
         save_figure,
@@ -44,15 +42,12 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     )
     from lcnec_utils.plots.survival import (
         LARGE_ARM,
-        MEDIAN_TOLERANCE,
-        at_risk_rows,
         km_plot,
     )
 
 __all__, __getattr__, __dir__ = exports(
     __name__,
     {
-        "lcnec_utils.plots.bars": ("irae_bar", "response_bar"),
         "lcnec_utils.plots.flow": ("patient_flow",),
         "lcnec_utils.plots.forest": ("X_LIMITS", "forest_plot"),
         "lcnec_utils.plots.methods": (
@@ -66,16 +61,16 @@ __all__, __getattr__, __dir__ = exports(
             "propensity_overlap",
             "rmst_curve_plot",
         ),
+        "lcnec_utils.plots.response": ("response_bar",),
         "lcnec_utils.plots.style": (
             "ARM_COLOURS",
             "OKABE_ITO",
             "RESPONSE_COLOURS",
-            "RESPONSE_ORDER",
             "ROLE_ORDER",
             "STYLE",
             "save_figure",
             "set_style",
         ),
-        "lcnec_utils.plots.survival": ("LARGE_ARM", "MEDIAN_TOLERANCE", "at_risk_rows", "km_plot"),
+        "lcnec_utils.plots.survival": ("LARGE_ARM", "km_plot"),
     },
 )

@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator
+from matplotlib.transforms import blended_transform_factory
 
 from lcnec_utils.plots.style import OKABE_ITO, set_style
+from lcnec_utils.stats.format import format_hr_ci, format_p
 
 #: x range of the forest plot; estimates beyond it are drawn at the edge.
 X_LIMITS = (0.01, 100.0)
@@ -33,8 +35,6 @@ def forest_plot(
     estimate or limit beyond it is drawn at the edge (open diamond, arrow
     head) while the text column keeps the number.
     """
-    from lcnec_utils.stats.format import format_p
-
     set_style()
     label_col = "label" if "label" in table.columns else "term"
     df = table.reset_index(drop=True)
@@ -44,27 +44,59 @@ def forest_plot(
     else:
         fig = ax.figure
     y = np.arange(n)[::-1]
-
-    def num(v: Any) -> float:
-        try:
-            v = float(v)
-        except (TypeError, ValueError):
-            return np.nan
-        return v if np.isfinite(v) and v > 0 else np.nan
-
-    hr = np.array([num(v) for v in df["hr"]])
-    lo = np.array([num(v) for v in df["ci_low"]])
-    hi = np.array([num(v) for v in df["ci_high"]])
+    hr = np.array([_positive(v) for v in df["hr"]])
+    lo = np.array([_positive(v) for v in df["ci_low"]])
+    hi = np.array([_positive(v) for v in df["ci_high"]])
     ok = ~np.isnan(hr)
     whisk = ok & ~np.isnan(lo) & ~np.isnan(hi)
-    finite = np.concatenate([lo[whisk], hi[whisk], hr[ok], [1.0]])
-    # separated models give HRs like 1e-9 or CIs to 1e4: the axis stops at
-    # 0.01-100 and what lies beyond is drawn to the edge with an arrow head
-    left = max(float(np.nanmin(finite)) / 1.25, X_LIMITS[0])
-    right = min(float(np.nanmax(finite)) * 1.25, X_LIMITS[1])
+    left, right = _x_range(hr[ok], lo[whisk], hi[whisk])
     ax.set_xscale("log")
     ax.set_xlim(left, right)
-    lo_c, hi_c, hr_c = np.clip(lo, left, right), np.clip(hi, left, right), np.clip(hr, left, right)
+    _draw_whiskers(ax, y, lo, hi, whisk, left, right)
+    _draw_estimates(ax, y, hr, ok, left, right)
+    ax.axvline(1.0, color="#777777", lw=0.9, ls="--", zorder=0)
+    _set_ratio_ticks(ax, left, right)
+    ax.set_yticks(y)
+    ax.set_yticklabels([str(v) for v in df[label_col]])
+    ax.set_ylim(-0.7, n + 0.1)
+    ax.set_xlabel(xlabel)
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    if title:
+        ax.set_title(title, loc="left")
+    fig.tight_layout()
+    fig.subplots_adjust(right=0.6)
+    p = df["p"] if "p" in df else [None] * n
+    _write_text_columns(fig, ax, y, hr, lo, hi, p, n, digits)
+    return fig
+
+
+def _positive(v: Any) -> float:
+    """``v`` as a float if it is a finite positive number (a ratio), else NaN."""
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return np.nan
+    return v if np.isfinite(v) and v > 0 else np.nan
+
+
+def _x_range(hr: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[float, float]:
+    """The x range: the estimates, limits and 1 with a margin, within :data:`X_LIMITS`.
+
+    Separated models give HRs like 1e-9 or CIs to 1e4: the axis stops at
+    0.01-100 and what lies beyond is drawn at the edge.
+    """
+    finite = np.concatenate([lo, hi, hr, [1.0]])
+    left = max(float(np.nanmin(finite)) / 1.25, X_LIMITS[0])
+    right = min(float(np.nanmax(finite)) * 1.25, X_LIMITS[1])
+    return left, right
+
+
+def _draw_whiskers(
+    ax: plt.Axes, y: np.ndarray, lo: np.ndarray, hi: np.ndarray, whisk: np.ndarray, left: float, right: float
+) -> None:
+    """Each row's CI, clipped to the axis, with an arrow head where a limit lies beyond it."""
+    lo_c, hi_c = np.clip(lo, left, right), np.clip(hi, left, right)
     ax.hlines(y[whisk], lo_c[whisk], hi_c[whisk], color="#333333", lw=1.2)
     for side, cut, marker in ((lo, lo < left, "<"), (hi, hi > right, ">")):
         sel = whisk & cut
@@ -78,6 +110,13 @@ def forest_plot(
                 color="#333333",
                 clip_on=False,
             )
+
+
+def _draw_estimates(
+    ax: plt.Axes, y: np.ndarray, hr: np.ndarray, ok: np.ndarray, left: float, right: float
+) -> None:
+    """A square per estimate on the axis; an open diamond at the edge for one beyond it."""
+    hr_c = np.clip(hr, left, right)
     inside = ok & (hr >= left) & (hr <= right)
     ax.plot(hr_c[inside], y[inside], ls="none", marker="s", ms=5.5, color=OKABE_ITO["blue"], zorder=3)
     outside = ok & ~inside
@@ -93,7 +132,10 @@ def forest_plot(
             zorder=3,
             clip_on=False,
         )
-    ax.axvline(1.0, color="#777777", lw=0.9, ls="--", zorder=0)
+
+
+def _set_ratio_ticks(ax: plt.Axes, left: float, right: float) -> None:
+    """Round ratios as ticks, fewer the wider the range."""
     ratio = right / left
     if ratio > 200:
         nice = np.array([0.01, 0.1, 1, 10, 100])
@@ -104,32 +146,33 @@ def forest_plot(
     ax.xaxis.set_major_locator(FixedLocator(nice[(nice >= left) & (nice <= right)]))
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_locator(plt.NullLocator())
-    ax.set_yticks(y)
-    ax.set_yticklabels([str(v) for v in df[label_col]])
-    ax.set_ylim(-0.7, n + 0.1)
-    ax.set_xlabel(xlabel)
-    ax.spines["left"].set_visible(False)
-    ax.tick_params(axis="y", length=0)
-    if title:
-        ax.set_title(title, loc="left")
-    fig.tight_layout()
-    fig.subplots_adjust(right=0.6)
-    # text columns in figure coordinates, rows in data coordinates
-    from matplotlib.transforms import blended_transform_factory
 
+
+def _write_text_columns(
+    fig: Figure,
+    ax: plt.Axes,
+    y: np.ndarray,
+    hr: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    p: Any,
+    n: int,
+    digits: int,
+) -> None:
+    """The "HR (95% CI)" and p columns right of the axis (figure x, row y); the numbers as
+    given, also where the marks are clipped."""
     trans = blended_transform_factory(fig.transFigure, ax.transData)
     x_hr, x_p = 0.63, 0.87
     ax.text(
         x_hr, n - 0.2, "HR (95% CI)", transform=trans, ha="left", va="center", fontweight="bold", fontsize=9
     )
     ax.text(x_p, n - 0.2, "p", transform=trans, ha="left", va="center", fontweight="bold", fontsize=9)
-    for yi, h, low, u, p in zip(y, hr, lo, hi, df["p"] if "p" in df else [None] * n):
+    for yi, h, low, u, pi in zip(y, hr, lo, hi, p):
         if np.isnan(h):
             text = "not estimable"
         elif np.isnan(low) or np.isnan(u):
             text = f"{h:.{digits}f}"
         else:
-            text = f"{h:.{digits}f} ({low:.{digits}f}–{u:.{digits}f})"
+            text = format_hr_ci(h, low, u, digits, sep="–")
         ax.text(x_hr, yi, text, transform=trans, ha="left", va="center", fontsize=9)
-        ax.text(x_p, yi, format_p(p), transform=trans, ha="left", va="center", fontsize=9)
-    return fig
+        ax.text(x_p, yi, format_p(pi), transform=trans, ha="left", va="center", fontsize=9)

@@ -141,7 +141,7 @@ def loglog_plot(kmfs: Mapping[str, Any], title: str | None = None) -> Figure:
         sf = kmf.survival_function_.iloc[:, 0]
         ok = (sf > 0) & (sf < 1) & (sf.index > 0)
         t, s = sf.index[ok].to_numpy(float), sf[ok].to_numpy(float)
-        ax.step(np.log(t), np.log(-np.log(s)), where="post", color=ARM_COLOURS[role], label=str(kmf._label))
+        ax.step(np.log(t), np.log(-np.log(s)), where="post", color=ARM_COLOURS[role], label=str(kmf.label))
     _label_log_axis(ax, [1, 2, 3, 6, 12, 24, 48])
     ax.set_xlabel("Months (log scale)")
     ax.set_ylabel("log(−log S(t))")

@@ -1,6 +1,7 @@
+"""The book's figure style: the Okabe-Ito palette, each arm's colour, matplotlib settings, byte-stable saving."""
+
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,6 @@ RESPONSE_COLOURS = {
     "PD": OKABE_ITO["reddish_purple"],
     "NE": OKABE_ITO["grey"],
 }
-
-
-RESPONSE_ORDER = ("CR", "PR", "SD", "PD", "NE")
 
 
 STYLE = {
@@ -112,16 +110,3 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 200) -> Path:
             facecolor="white",
         )
     return path
-
-
-def _colour(role: str, i: int = 0) -> str:
-    fallback = [OKABE_ITO["bluish_green"], OKABE_ITO["orange"], OKABE_ITO["reddish_purple"]]
-    return ARM_COLOURS.get(role, fallback[i % len(fallback)])
-
-
-def _label(kmf: Any, role: str) -> str:
-    return str(getattr(kmf, "_label", None) or getattr(kmf, "label", None) or role)
-
-
-def _ordered_roles(kmfs: Mapping[str, Any]) -> list[str]:
-    return [r for r in ROLE_ORDER if r in kmfs] + [r for r in kmfs if r not in ROLE_ORDER]

@@ -14,9 +14,7 @@ from functools import cache
 from scipy import stats
 
 from lcnec_utils.stats.normal import wald_p
-from lcnec_utils.stats.rounding import (
-    printed_interval,
-)
+from lcnec_utils.stats.rounding import printed_interval
 
 
 def binary_term_min_se(events: int) -> float:
@@ -53,8 +51,8 @@ def binary_term_min_p(hr: float, events: int, decimals: int = 2) -> float:
     return wald_p(log_hr, binary_term_min_se(events))
 
 
-def events_per_variable(events: float, terms: int) -> float:
-    """Events per model term (EPV).
+def events_per_variable(events: float, terms: int) -> float | None:
+    """Events per model term (EPV); None for a model without terms.
 
     Peduzzi et al. 1995 (J Clin Epidemiol 48:1503) found Cox estimates biased
     and their intervals unreliable below about 10 EPV; Vittinghoff and
@@ -64,7 +62,7 @@ def events_per_variable(events: float, terms: int) -> float:
     >>> round(events_per_variable(28, 12), 2)
     2.33
     """
-    return events / terms
+    return None if terms <= 0 else events / terms
 
 
 #: Largest arm for which the censored enumeration is exact and fast (n = 17 takes < 1 s).

@@ -1,3 +1,12 @@
+"""Cox proportional hazards models of the arm and the covariates: design matrix, fit, penalised fits, PH test.
+
+:func:`design_matrix` codes the cohort as the paper's Table 4 implies;
+:func:`fit_cox` fits it with lifelines (Efron ties, Wald CI, as R ``coxph``);
+:func:`firth_cox` and :func:`ridge_cox` are the penalised variants for small
+samples; :func:`schoenfeld_test` tests proportional hazards. Every fit returns
+a :class:`CoxResult`, with a failed fit reported, never raised.
+"""
+
 from __future__ import annotations
 
 import math
@@ -8,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lcnec_utils.stats.attainable import events_per_variable
 from lcnec_utils.stats.normal import z_two_sided
 from lcnec_utils.stats.survival import EndpointUnavailable, endpoint_columns
 
@@ -35,10 +45,6 @@ TERM_LABELS = {
 
 
 TABLE_COLUMNS = ["term", "label", "hr", "ci_low", "ci_high", "p", "coef", "se"]
-
-
-def _params_labels(params) -> tuple[str, str]:
-    return params.reference_group, params.treatment_group
 
 
 @dataclass
@@ -90,20 +96,7 @@ def design_matrix(
     left out with a note (it has no estimable coefficient).
     Raises ``ValueError`` naming any covariate column absent from the cohort.
     """
-    absent = [c for c in covariates if c not in cohort.columns]
-    if absent:
-        raise ValueError("covariate column(s) absent from the cohort: " + ", ".join(absent))
-    if "group" not in cohort.columns:
-        raise ValueError("the cohort has no 'group' column")
-    needed = ["group"] + list(covariates)
-    if endpoint is not None:
-        time_col, event_col = endpoint_columns(endpoint)
-        missing = [c for c in (time_col, event_col) if c not in cohort.columns]
-        if missing:
-            raise EndpointUnavailable(
-                f"endpoint '{endpoint}' needs column(s) {', '.join(missing)}, absent from the cohort"
-            )
-        needed = [time_col, event_col] + needed
+    needed = _model_columns(cohort, covariates, endpoint)
     sub = cohort.loc[
         cohort["group"].isin([reference_group, treatment_group]) | cohort["group"].isna(), needed
     ]
@@ -116,37 +109,68 @@ def design_matrix(
 
     out = pd.DataFrame(index=sub.index)
     if endpoint is not None:
+        time_col, event_col = endpoint_columns(endpoint)
         out["duration"] = sub[time_col].astype(float)
         out["event"] = sub[event_col].astype(int)
     out["treatment"] = (sub["group"] == treatment_group).astype(int)
     term_of: dict[str, list[str]] = {}
     notes: list[str] = []
     for cov in covariates:
-        col = sub[cov]
-        if cov == "sex":
-            values = set(col.unique())
-            if not values <= {"Male", "Female"}:
-                raise ValueError(f"column 'sex' must be 'Male' or 'Female', found {sorted(values)}")
-            out["sex_male"] = (col == "Male").astype(int)
-            term_of[cov] = ["sex_male"]
-        elif _is_binary(col):
-            out[cov] = col.astype(int)
-            term_of[cov] = [cov]
-        elif pd.api.types.is_numeric_dtype(col):
-            out[cov] = col.astype(float)
-            term_of[cov] = [cov]
-        else:
-            counts = col.astype(str).value_counts()
-            reference_level = sorted(counts[counts == counts.max()].index)[0]
-            names = []
-            for level in sorted(counts.index):
-                if level == reference_level:
-                    continue
-                name = f"{cov}_{_slug(level)}"
-                out[name] = (col.astype(str) == level).astype(int)
-                names.append(name)
-            notes.append(f"{cov}: reference level '{reference_level}' (most frequent)")
-            term_of[cov] = names
+        columns, note = _covariate_terms(cov, sub[cov])
+        for name, values in columns.items():
+            out[name] = values
+        term_of[cov] = list(columns)
+        if note:
+            notes.append(note)
+    out, terms = _without_constant_terms(out, term_of, notes)
+    return DesignMatrix(out, terms, term_of, n_before - len(out), reasons, notes)
+
+
+def _model_columns(cohort: pd.DataFrame, covariates: list[str], endpoint: str | None) -> list[str]:
+    """The cohort columns a model needs (endpoint, group, covariates); raises if one is absent."""
+    absent = [c for c in covariates if c not in cohort.columns]
+    if absent:
+        raise ValueError("covariate column(s) absent from the cohort: " + ", ".join(absent))
+    if "group" not in cohort.columns:
+        raise ValueError("the cohort has no 'group' column")
+    needed = ["group"] + list(covariates)
+    if endpoint is None:
+        return needed
+    time_col, event_col = endpoint_columns(endpoint)
+    missing = [c for c in (time_col, event_col) if c not in cohort.columns]
+    if missing:
+        raise EndpointUnavailable(
+            f"endpoint '{endpoint}' needs column(s) {', '.join(missing)}, absent from the cohort"
+        )
+    return [time_col, event_col] + needed
+
+
+def _covariate_terms(cov: str, col: pd.Series) -> tuple[dict[str, pd.Series], str | None]:
+    """The term column(s) of one covariate in its coding (see :func:`design_matrix`), and a note
+    naming the reference level of a text covariate."""
+    if cov == "sex":
+        values = set(col.unique())
+        if not values <= {"Male", "Female"}:
+            raise ValueError(f"column 'sex' must be 'Male' or 'Female', found {sorted(values)}")
+        return {"sex_male": (col == "Male").astype(int)}, None
+    if _is_binary(col):
+        return {cov: col.astype(int)}, None
+    if pd.api.types.is_numeric_dtype(col):
+        return {cov: col.astype(float)}, None
+    counts = col.astype(str).value_counts()
+    reference_level = sorted(counts[counts == counts.max()].index)[0]
+    dummies = {
+        f"{cov}_{_slug(level)}": (col.astype(str) == level).astype(int)
+        for level in sorted(counts.index)
+        if level != reference_level
+    }
+    return dummies, f"{cov}: reference level '{reference_level}' (most frequent)"
+
+
+def _without_constant_terms(
+    out: pd.DataFrame, term_of: dict[str, list[str]], notes: list[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """The frame without the terms constant in the complete cases (noted), and the terms kept."""
     terms = [c for c in out.columns if c not in ("duration", "event")]
     for term in list(terms):
         if out[term].nunique() < 2:
@@ -156,10 +180,11 @@ def design_matrix(
             for names in term_of.values():
                 if term in names:
                     names.remove(term)
-    return DesignMatrix(out, terms, term_of, n_before - len(out), reasons, notes)
+    return out, terms
 
 
 def _slug(level: str) -> str:
+    """Term-name form of a text level: lower case, runs of other characters as one ``_``."""
     s = "".join(ch.lower() if ch.isalnum() else "_" for ch in str(level))
     while "__" in s:
         s = s.replace("__", "_")
@@ -178,17 +203,45 @@ class CoxResult:
     converged: bool
     warnings: list[str]
     notes: list[str]
-    model: Any = None  # the fitted lifelines CoxPHFitter (None if the fit failed)
+    model: Any = None  # the fitted model (None if the fit failed)
     data: pd.DataFrame | None = None  # the model frame it was fitted on
     method: str = "Cox PH, Efron ties, Wald CI"
     term_of_covariate: dict[str, list[str]] = field(default_factory=dict)
 
+    @classmethod
+    def from_design(
+        cls,
+        dm: DesignMatrix,
+        table: pd.DataFrame,
+        converged: bool,
+        warnings: list[str],
+        model: Any,
+        method: str,
+    ) -> CoxResult:
+        """The result of a model fitted (or not) on the design matrix ``dm``."""
+        frame = dm.frame
+        return cls(
+            table,
+            len(frame),
+            int(frame["event"].sum()),
+            dm.n_dropped,
+            dm.dropped_reasons,
+            converged,
+            warnings,
+            list(dm.notes),
+            model,
+            frame,
+            method,
+            dict(dm.term_of_covariate),
+        )
+
     @property
     def events_per_variable(self) -> float | None:
-        k = len(self.table)
-        return self.events / k if k else None
+        """Events per model term (:func:`lcnec_utils.stats.attainable.events_per_variable`)."""
+        return events_per_variable(self.events, len(self.table))
 
     def term(self, name: str) -> dict[str, Any]:
+        """The row of term ``name`` (hr, ci_low, ci_high, p, coef, se, ...); ``KeyError`` if absent."""
         row = self.table.loc[self.table["term"] == name]
         if row.empty:
             raise KeyError(f"no term '{name}' in the model (terms: {list(self.table['term'])})")
@@ -208,31 +261,21 @@ def _empty_table(terms: list[str]) -> pd.DataFrame:
 def not_fitted(dm: DesignMatrix, reason: str, method: str) -> CoxResult:
     """The result of a model that could not be fitted: every estimate NaN, ``converged`` False,
     ``reason`` among the warnings that the page shows."""
-    frame = dm.frame
-    return CoxResult(
-        _empty_table(dm.terms),
-        len(frame),
-        int(frame["event"].sum()),
-        dm.n_dropped,
-        dm.dropped_reasons,
-        False,
-        [reason],
-        list(dm.notes),
-        None,
-        frame,
-        method,
-        dict(dm.term_of_covariate),
-    )
+    return CoxResult.from_design(dm, _empty_table(dm.terms), False, [reason], None, method)
 
 
-def _fit_frame(
+def fit_design(
     dm: DesignMatrix, alpha: float, method: str = "Cox PH, Efron ties, Wald CI", **fitter_kwargs
 ) -> CoxResult:
+    """Cox model of the design matrix ``dm`` by lifelines ``CoxPHFitter`` (Efron ties, Wald CI and p).
+
+    ``fitter_kwargs`` go to ``CoxPHFitter`` (e.g. a ridge ``penalizer``). The
+    fit's convergence warnings are collected, never raised; see :func:`fit_cox`.
+    """
     from lifelines import CoxPHFitter
 
     frame = dm.frame
-    n, events = len(frame), int(frame["event"].sum())
-    if events == 0:
+    if int(frame["event"].sum()) == 0:
         return not_fitted(dm, "no events: the Cox model cannot be fitted", method)
     caught: list[str] = []
     model = None
@@ -261,39 +304,42 @@ def _fit_frame(
     # step that did not settle makes the fit "not converged".
     if any("norm(delta)" in c or "did not converge" in c for c in caught):
         converged = False
-    if model is None:
-        table = _empty_table(dm.terms)
-    else:
-        s = model.summary
-        z = z_two_sided(alpha)
-        coef, se = s["coef"].to_numpy(), s["se(coef)"].to_numpy()
-        with np.errstate(over="ignore"):
-            table = pd.DataFrame(
-                {
-                    "term": list(s.index),
-                    "label": [term_label(t) for t in s.index],
-                    "hr": np.exp(coef),
-                    "ci_low": np.exp(coef - z * se),
-                    "ci_high": np.exp(coef + z * se),
-                    "p": s["p"].to_numpy(),
-                    "coef": coef,
-                    "se": se,
-                }
-            )[TABLE_COLUMNS].reset_index(drop=True)
-    return CoxResult(
-        table,
-        n,
-        events,
-        dm.n_dropped,
-        dm.dropped_reasons,
-        converged,
-        caught,
-        list(dm.notes),
-        model,
-        frame,
-        method,
-        dict(dm.term_of_covariate),
-    )
+    table = _empty_table(dm.terms) if model is None else _wald_table(model.summary, alpha)
+    return CoxResult.from_design(dm, table, converged, caught, model, method)
+
+
+def _wald_table(summary: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Per-term table from a lifelines summary: Wald CI exp(b ± z·SE) and lifelines' Wald p."""
+    z = z_two_sided(alpha)
+    coef, se = summary["coef"].to_numpy(), summary["se(coef)"].to_numpy()
+    with np.errstate(over="ignore"):
+        return term_table(
+            list(summary.index), coef, se, coef - z * se, coef + z * se, summary["p"].to_numpy()
+        )
+
+
+def term_table(
+    terms: list[str],
+    coef: np.ndarray,
+    se: np.ndarray,
+    log_low: np.ndarray,
+    log_high: np.ndarray,
+    p: np.ndarray,
+) -> pd.DataFrame:
+    """Per-term table of a Cox model (``TABLE_COLUMNS``): HR = exp(coef), CI exp(log_low) to
+    exp(log_high), p, and the coefficient with its SE."""
+    return pd.DataFrame(
+        {
+            "term": terms,
+            "label": [term_label(t) for t in terms],
+            "hr": np.exp(coef),
+            "ci_low": np.exp(log_low),
+            "ci_high": np.exp(log_high),
+            "p": p,
+            "coef": coef,
+            "se": se,
+        }
+    )[TABLE_COLUMNS]
 
 
 def fit_cox(cohort: pd.DataFrame, endpoint: str, covariates: list[str], params) -> CoxResult:
@@ -309,9 +355,8 @@ def fit_cox(cohort: pd.DataFrame, endpoint: str, covariates: list[str], params) 
     covariate column absent from the cohort, :class:`EndpointUnavailable` if
     the endpoint's columns are absent.
     """
-    ref, trt = _params_labels(params)
-    dm = design_matrix(cohort, covariates, ref, trt, endpoint=endpoint)
-    return _fit_frame(dm, params.alpha)
+    dm = design_matrix(cohort, covariates, params.reference_group, params.treatment_group, endpoint=endpoint)
+    return fit_design(dm, params.alpha)
 
 
 def univariable_cox(cohort: pd.DataFrame, endpoint: str, params) -> CoxResult:
@@ -343,11 +388,9 @@ def firth_cox(
     """
     from firthmodels import FirthCoxPH
 
-    ref, trt = _params_labels(params)
-    dm = design_matrix(cohort, covariates, ref, trt, endpoint=endpoint)
+    dm = design_matrix(cohort, covariates, params.reference_group, params.treatment_group, endpoint=endpoint)
     X = dm.frame[dm.terms]
     y = (dm.frame["event"].to_numpy().astype(bool), dm.frame["duration"].to_numpy())
-    caught = []
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         try:
@@ -360,33 +403,11 @@ def firth_cox(
                 p = np.asarray(model.pvalues_)
         except np.linalg.LinAlgError as exc:  # e.g. a covariate constant or collinear in this cohort
             return not_fitted(dm, f"the Firth model could not be fitted: {exc}", "Firth Cox, Breslow ties")
-    caught += [f"{type(w.message).__name__}: {w.message}" for w in record]
+    caught = [f"{type(w.message).__name__}: {w.message}" for w in record]
     coef = np.asarray(model.coef_)
-    table = pd.DataFrame(
-        {
-            "term": dm.terms,
-            "label": [term_label(t) for t in dm.terms],
-            "hr": np.exp(coef),
-            "ci_low": np.exp(ci[:, 0]),
-            "ci_high": np.exp(ci[:, 1]),
-            "p": p,
-            "coef": coef,
-            "se": np.asarray(model.bse_),
-        }
-    )[TABLE_COLUMNS]
-    return CoxResult(
-        table,
-        len(dm.frame),
-        int(dm.frame["event"].sum()),
-        dm.n_dropped,
-        dm.dropped_reasons,
-        bool(model.converged_),
-        caught,
-        list(dm.notes),
-        model,
-        dm.frame,
-        f"Firth Cox, Breslow ties, {ci_method} CI",
-        dict(dm.term_of_covariate),
+    table = term_table(dm.terms, coef, np.asarray(model.bse_), ci[:, 0], ci[:, 1], p)
+    return CoxResult.from_design(
+        dm, table, bool(model.converged_), caught, model, f"Firth Cox, Breslow ties, {ci_method} CI"
     )
 
 
@@ -400,9 +421,8 @@ def ridge_cox(
     penalised information, biased towards 0 and not valid inference:
     shrunken HRs for a sensitivity analysis only (Verweij & van Houwelingen 1994).
     """
-    ref, trt = _params_labels(params)
-    dm = design_matrix(cohort, covariates, ref, trt, endpoint=endpoint)
-    return _fit_frame(
+    dm = design_matrix(cohort, covariates, params.reference_group, params.treatment_group, endpoint=endpoint)
+    return fit_design(
         dm,
         params.alpha,
         method=f"ridge Cox (penalizer={penalizer}), Efron ties",

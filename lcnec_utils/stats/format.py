@@ -12,10 +12,13 @@ from typing import Any
 
 import pandas as pd
 
+from lcnec_utils.contract.published import round_half_up
+
 NA_TEXT = "—"
 
 
 def is_missing(x: Any) -> bool:
+    """True for ``None`` and for what pandas counts as missing (NaN, ``pd.NA``, ``NaT``)."""
     if x is None:
         return True
     try:
@@ -62,6 +65,31 @@ def format_ci(low: Any, high: Any, digits: int = 1, scale: float = 100.0) -> str
     return f"{scale * low:.{digits}f}–{scale * high:.{digits}f}"
 
 
+def format_interval(
+    low: Any, high: Any, digits: int = 1, scale: float = 1.0, sep: str = "–", unreached: str = "not reached"
+) -> str:
+    """``"low–high"`` of an interval whose upper limit may not be reached, as a Kaplan-Meier
+    median's: ``unreached`` for a missing upper limit, ``"—"`` for a missing lower one or both."""
+    if is_missing(low) and is_missing(high):
+        return NA_TEXT
+    lo = NA_TEXT if is_missing(low) else f"{low * scale:.{digits}f}"
+    hi = unreached if is_missing(high) else f"{high * scale:.{digits}f}"
+    return f"{lo}{sep}{hi}"
+
+
+def format_rounded(x: float, decimals: int) -> str:
+    """``x`` as a journal prints it: rounded half-up (ties away from zero) to ``decimals`` places."""
+    return f"{round_half_up(float(x), decimals):.{decimals}f}"
+
+
+def format_reproduced(x: float | None, decimals: int) -> str:
+    """A reproduced number beside one printed with ``decimals`` places: two places more (one
+    from 10,000 up), so that a reader sees on which side of the rounding it lies."""
+    if is_missing(x):
+        return NA_TEXT
+    return f"{x:.{max(decimals + 2, 2)}f}" if abs(x) < 1e4 else f"{x:.1f}"
+
+
 def format_p(p: Any, digits: int = 3) -> str:
     """A p-value as journals print it: ``"0.034"``, ``"<0.001"``, ``"1.000"``;
     ``"—"`` when it could not be computed."""
@@ -78,23 +106,24 @@ def format_hr_ci(hr, lo, hi, digits: int = 2, sep: str = "-") -> str:
     """``"0.51 (0.28-0.92)"``; an em dash if any value is missing or not finite."""
     values = [hr, lo, hi]
     if any(v is None or not math.isfinite(float(v)) for v in values):
-        return "—"
+        return NA_TEXT
     return f"{hr:.{digits}f} ({lo:.{digits}f}{sep}{hi:.{digits}f})"
 
 
 def format_value(value: Any, fmt: str = "{}", missing: str = "not available") -> str:
-    """Text of a number for the prose; ``missing`` where it cannot be computed."""
-    parts = value if isinstance(value, tuple) else (value,)
-    from lcnec_utils.stats.format import is_missing
+    """Text of a number for the prose; ``missing`` where it cannot be computed.
 
+    ``fmt`` is a ``str.format`` pattern or one of ``"p"`` (:func:`format_p`),
+    ``"pct"`` (a proportion as ``42.9%``), ``"pct_ci"`` (a (low, high) pair as
+    ``26.8%–73.2%``) and ``"hr_ci"`` (an (hr, low, high) triple as ``0.51 (0.28–0.92)``).
+    """
+    parts = value if isinstance(value, tuple) else (value,)
     if any(is_missing(v) for v in parts):
         return missing
     if fmt == "p":
-        from lcnec_utils.stats.format import format_p
-
         return format_p(value)
     if fmt == "pct":
-        return f"{100 * value:.1f}%"
+        return f"{format_pct(value)}%"
     if fmt == "pct_ci":
         return f"{100 * value[0]:.1f}%–{100 * value[1]:.1f}%"
     if fmt == "hr_ci":

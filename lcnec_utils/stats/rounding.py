@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-__all__ = ["as_fraction", "in_printed_interval", "printed_interval", "prints_as"]
+__all__ = ["as_fraction", "in_printed_interval", "printed_interval"]
 
 
 def as_fraction(x: float | int | str | Fraction) -> Fraction:
@@ -34,13 +34,11 @@ def printed_interval(value: float, decimals: int, mode: str = "round") -> tuple[
     raise ValueError(f"mode must be 'round' or 'truncate', not {mode!r}")
 
 
-def prints_as(x: float | Fraction, value: float, decimals: int, mode: str = "round") -> bool:
-    """True if the true value ``x`` prints as ``value`` at ``decimals`` places."""
-    lo, hi = printed_interval(value, decimals, mode)
-    return lo <= as_fraction(x) < hi
-
-
 def in_printed_interval(x: float, value: float, decimals: int, mode: str = "round") -> bool:
-    """Like :func:`prints_as` for a float computed in floating point (a hair of slack at the ends)."""
+    """True if ``x``, a float computed in floating point, prints as ``value`` at ``decimals`` places.
+
+    The interval of :func:`printed_interval` with a margin for floating-point error:
+    ``lo - 1e-12 <= x < hi - 1e-15``.
+    """
     lo, hi = printed_interval(value, decimals, mode)
     return float(lo) - 1e-12 <= x < float(hi) - 1e-15

@@ -1,3 +1,11 @@
+"""Kaplan-Meier estimation and the log-rank test by arm, with the conventions of SPSS and R spelled out.
+
+Complete cases of an endpoint (:func:`endpoint_data`); the Kaplan-Meier curve
+with Greenwood's SE (:func:`km_curve`); the median and its intervals (SPSS's
+symmetric one, Brookmeyer-Crowley as R); landmark survival; the log-rank test;
+reverse Kaplan-Meier follow-up; the restricted mean survival time difference.
+"""
+
 from __future__ import annotations
 
 import math
@@ -6,9 +14,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from lcnec_utils.stats.normal import z_two_sided
+from lcnec_utils.stats.normal import wald_p, z_two_sided
 
 #: Tolerance for "S(t) equals 0.5": the one R uses in ``quantile.survfit``
 #: (``sqrt(.Machine$double.eps)``); products like 3/4 * 2/3 are not exactly 0.5.
@@ -177,6 +184,8 @@ def km_median(times, events) -> float | None:
 
 @dataclass(frozen=True)
 class MedianCI:
+    """A Kaplan-Meier median with its interval (None where not reached) and the method's name."""
+
     median: float | None
     ci_low: float | None
     ci_high: float | None
@@ -319,6 +328,8 @@ def median_ci_brookmeyer_crowley(
 
 @dataclass(frozen=True)
 class LandmarkSurvival:
+    """S(t) at a landmark time with its CI and the number still at risk."""
+
     time: float
     survival: float | None
     ci_low: float | None
@@ -420,6 +431,8 @@ def logrank(cohort: pd.DataFrame, endpoint: str, reference_group: str, treatment
 
 @dataclass(frozen=True)
 class FollowUp:
+    """Median follow-up with its CI over ``n`` patients."""
+
     median: float | None
     ci_low: float | None
     ci_high: float | None
@@ -509,5 +522,5 @@ def rmst_difference(cohort: pd.DataFrame, endpoint: str, params, tau: float) -> 
     diff = rmst["treatment"] - rmst["reference"]
     sd = math.sqrt(se["treatment"] ** 2 + se["reference"] ** 2)
     z = z_two_sided(params.alpha)
-    p = float(2 * stats.norm.sf(abs(diff) / sd)) if sd > 0 else math.nan
+    p = wald_p(diff, sd) if sd > 0 else math.nan
     return RMSTDifference(tau, rmst, se, diff, diff - z * sd, diff + z * sd, p)

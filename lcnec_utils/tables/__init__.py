@@ -10,6 +10,13 @@ from typing import TYPE_CHECKING
 from lcnec_utils._lazy import exports
 
 if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without pandas)
+    from lcnec_utils.tables.arms import (
+        ARMS,
+        PRINT_ORDER,
+        Arms,
+        arm_labels,
+        split_arms,
+    )
     from lcnec_utils.tables.baseline import (
         LAB_ROWS,
         SECTION_LABS,
@@ -18,21 +25,18 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         STANDARD_REGIMENS,
         baseline_table,
     )
+    from lcnec_utils.tables.cells import (
+        NOT_IN_DATA,
+        as_float,
+        blank_as_missing,
+        missing_note,
+    )
     from lcnec_utils.tables.cohort import (
+        PRIVATE_COLUMNS,
         data_dictionary_summary,
         format_missingness,
         load_data_dictionary,
         missingness_table,
-    )
-    from lcnec_utils.tables.common import (
-        ARMS,
-        CONTRACT_COLUMNS,
-        NOT_IN_DATA,
-        PRINT_ORDER,
-        PRIVATE_COLUMNS,
-        ROLES,
-        SummaryTable,
-        arm_labels,
     )
     from lcnec_utils.tables.multivariable import (
         cox_results,
@@ -41,11 +45,10 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         format_cox_table,
     )
     from lcnec_utils.tables.response import (
-        RESPONSE_CATEGORIES,
         response_table,
     )
     from lcnec_utils.tables.safety import (
-        ICI_CLASSES,
+        IRAE_COLUMNS,
         PAPER_IRAE_TERMS,
         SafetyTables,
         safety_tables,
@@ -54,6 +57,14 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         PROSE_COLUMNS,
         HTMLTable,
         style_table,
+    )
+    from lcnec_utils.tables.summary import (
+        STATS_COLUMNS,
+        SummaryTable,
+        TableRows,
+        object_frame,
+        stats_frame,
+        stats_row,
     )
     from lcnec_utils.tables.survival import (
         SUMMARY_COLUMNS,
@@ -67,6 +78,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
 __all__, __getattr__, __dir__ = exports(
     __name__,
     {
+        "lcnec_utils.tables.arms": ("ARMS", "Arms", "PRINT_ORDER", "arm_labels", "split_arms"),
         "lcnec_utils.tables.baseline": (
             "LAB_ROWS",
             "SECTION_LABS",
@@ -75,26 +87,26 @@ __all__, __getattr__, __dir__ = exports(
             "STANDARD_REGIMENS",
             "baseline_table",
         ),
+        "lcnec_utils.tables.cells": ("NOT_IN_DATA", "as_float", "blank_as_missing", "missing_note"),
         "lcnec_utils.tables.cohort": (
+            "PRIVATE_COLUMNS",
             "data_dictionary_summary",
             "format_missingness",
             "load_data_dictionary",
             "missingness_table",
         ),
-        "lcnec_utils.tables.common": (
-            "ARMS",
-            "CONTRACT_COLUMNS",
-            "NOT_IN_DATA",
-            "PRINT_ORDER",
-            "PRIVATE_COLUMNS",
-            "ROLES",
-            "SummaryTable",
-            "arm_labels",
-        ),
         "lcnec_utils.tables.multivariable": ("cox_results", "cox_table", "forest_rows", "format_cox_table"),
-        "lcnec_utils.tables.response": ("RESPONSE_CATEGORIES", "response_table"),
-        "lcnec_utils.tables.safety": ("ICI_CLASSES", "PAPER_IRAE_TERMS", "SafetyTables", "safety_tables"),
+        "lcnec_utils.tables.response": ("response_table",),
+        "lcnec_utils.tables.safety": ("IRAE_COLUMNS", "PAPER_IRAE_TERMS", "SafetyTables", "safety_tables"),
         "lcnec_utils.tables.style": ("HTMLTable", "PROSE_COLUMNS", "style_table"),
+        "lcnec_utils.tables.summary": (
+            "STATS_COLUMNS",
+            "SummaryTable",
+            "TableRows",
+            "object_frame",
+            "stats_frame",
+            "stats_row",
+        ),
         "lcnec_utils.tables.survival": (
             "SUMMARY_COLUMNS",
             "followup_results",

@@ -27,35 +27,28 @@ from lcnec_utils.stats.classical import (
     student_t_p,
 )
 from lcnec_utils.stats.format import format_mean_sd, format_median_iqr, format_n_pct, format_p
-from lcnec_utils.tables.common import (
-    ARMS,
-    NOT_IN_DATA,
-    PRINT_ORDER,
-    SummaryTable,
-    _Arms,
-    _clean,
-    _empty_stats_row,
-    _frame,
-    _missing_note,
-    _numeric,
-    _split_arms,
-    _stats_frame,
-    arm_labels,
-)
+from lcnec_utils.tables.arms import ARMS, PRINT_ORDER, Arms, split_arms
+from lcnec_utils.tables.cells import NOT_IN_DATA, as_float, blank_as_missing, missing_note
+from lcnec_utils.tables.summary import SummaryTable, TableRows
+
+
+def _is_one(s: pd.Series) -> pd.Series:
+    return as_float(s) == 1
+
 
 #: (row key, label, section, column, indicator on the non-missing values, p key)
 _BINARY_ROWS: list[tuple[str, str, str, str, Callable[[pd.Series], pd.Series], str]] = [
-    ("age_ge65", "Age ≥65, n (%)", "", "age", lambda s: _numeric(s) >= 65, "age_ge65"),
+    ("age_ge65", "Age ≥65, n (%)", "", "age", lambda s: as_float(s) >= 65, "age_ge65"),
     (
         "sex_male",
         "Sex, male, n (%)",
         "",
         "sex",
-        lambda s: _clean(s).astype("string").str.lower() == "male",
+        lambda s: blank_as_missing(s).astype("string").str.lower() == "male",
         "sex",
     ),
-    ("ecog_0_1", "ECOG PS 0–1 (vs ≥2), n (%)", "", "ecog", lambda s: _numeric(s) <= 1, "ecog"),
-    ("smoking", "Smoking history, n (%)", "", "smoking", lambda s: _numeric(s) == 1, "smoking"),
+    ("ecog_0_1", "ECOG PS 0–1 (vs ≥2), n (%)", "", "ecog", lambda s: as_float(s) <= 1, "ecog"),
+    ("smoking", "Smoking history, n (%)", "", "smoking", _is_one, "smoking"),
 ]
 
 
@@ -93,74 +86,7 @@ SECTION_REGIMEN = "Chemotherapy regimen, n (%)"
 SECTION_LABS = "Laboratory values, median (Q1–Q3)"
 
 
-def _binary_row(
-    arms: _Arms,
-    key: str,
-    label: str,
-    section: str,
-    column: str | None,
-    indicator: pd.Series | None,
-    p_key: str | None,
-    data_rows: list,
-    stat_rows: list,
-    results: dict,
-) -> None:
-    """Counts per arm of a yes/no indicator (NaN = missing) and Fisher's p."""
-    if indicator is None:
-        for arm in ARMS:
-            stat_rows.append(_empty_stats_row(key, arm))
-            results[f"baseline.{key}.n.{arm}"] = None
-            results[f"baseline.{key}.pct.{arm}"] = None
-        if p_key:
-            results[f"baseline.{p_key}.p"] = None
-        data_rows.append(
-            {
-                "key": key,
-                "label": label,
-                "section": section,
-                "kind": "n_pct",
-                "total": None,
-                "reference": None,
-                "treatment": None,
-                "p": None,
-                "test": "Fisher exact",
-                "n_missing": None,
-                "note": NOT_IN_DATA,
-            }
-        )
-        return
-    known = indicator.notna().to_numpy()
-    yes = indicator.fillna(False).to_numpy(bool) & known
-    counts, denoms = {}, {}
-    for arm in ARMS:
-        m = arms.masks[arm]
-        counts[arm] = int((yes & m).sum())
-        denoms[arm] = int((known & m).sum())
-        pct = counts[arm] / denoms[arm] if denoms[arm] else None
-        row = _empty_stats_row(key, arm)
-        row.update(n=counts[arm], denominator=denoms[arm], pct=pct)
-        stat_rows.append(row)
-        results[f"baseline.{key}.n.{arm}"] = counts[arm]
-        results[f"baseline.{key}.pct.{arm}"] = pct
-    p = fisher_p(counts["treatment"], denoms["treatment"], counts["reference"], denoms["reference"])
-    if p_key:
-        results[f"baseline.{p_key}.p"] = p
-    n_missing = int((~known).sum())
-    data_rows.append(
-        {
-            "key": key,
-            "label": label,
-            "section": section,
-            "kind": "n_pct",
-            "total": counts["total"],
-            "reference": counts["reference"],
-            "treatment": counts["treatment"],
-            "p": p,
-            "test": "Fisher exact",
-            "n_missing": n_missing,
-            "note": _missing_note(n_missing),
-        }
-    )
+_COLUMNS = ["key", "label", "section", "kind", *ARMS, "p", "test", "n_missing", "note"]
 
 
 def baseline_table(cohort: pd.DataFrame, params: Parameters) -> SummaryTable:
@@ -177,226 +103,187 @@ def baseline_table(cohort: pd.DataFrame, params: Parameters) -> SummaryTable:
     Sig."). Percentages use the patients with a known value as denominator;
     ``n_missing`` counts the others. See the module docstring for references.
     """
-    arms = _split_arms(cohort, params)
-    df = arms.frame
-    data_rows: list[dict] = []
-    stat_rows: list[dict] = []
-    results: dict[str, Any] = {}
-
-    # Age, mean ± SD
-    if "age" in df.columns:
-        age = _numeric(df["age"]).to_numpy(float)
-        known = ~np.isnan(age)
-        vals = {}
-        for arm in ARMS:
-            x = age[arms.masks[arm] & known]
-            mean = float(x.mean()) if x.size else None
-            sd = float(x.std(ddof=1)) if x.size > 1 else None
-            vals[arm] = mean
-            row = _empty_stats_row("age", arm)
-            row.update(n=int(x.size), mean=mean, sd=sd)
-            stat_rows.append(row)
-            results[f"baseline.age.mean.{arm}"] = mean
-            results[f"baseline.age.sd.{arm}"] = sd
-        p = student_t_p(age[arms.masks["treatment"]], age[arms.masks["reference"]])
-        n_missing = int((~known).sum())
-        data_rows.append(
-            {
-                "key": "age",
-                "label": "Age (years), mean ± SD",
-                "section": "",
-                "kind": "mean_sd",
-                **vals,
-                "p": p,
-                "test": "Student t",
-                "n_missing": n_missing,
-                "note": _missing_note(n_missing),
-            }
-        )
-    else:
-        p = None
-        for arm in ARMS:
-            stat_rows.append(_empty_stats_row("age", arm))
-            results[f"baseline.age.mean.{arm}"] = None
-            results[f"baseline.age.sd.{arm}"] = None
-        data_rows.append(
-            {
-                "key": "age",
-                "label": "Age (years), mean ± SD",
-                "section": "",
-                "kind": "mean_sd",
-                "total": None,
-                "reference": None,
-                "treatment": None,
-                "p": None,
-                "test": "Student t",
-                "n_missing": None,
-                "note": NOT_IN_DATA,
-            }
-        )
-    results["baseline.age.p"] = p
-
-    def indicator_of(column: str, fn: Callable[[pd.Series], pd.Series]) -> pd.Series | None:
-        if column not in df.columns:
-            return None
-        raw = _clean(df[column])
-        ind = fn(raw).astype("boolean")
-        return ind.mask(raw.isna())
-
+    arms = split_arms(cohort, params)
+    rows = TableRows()
+    _age_row(arms, rows)
     for key, label, section, column, fn, p_key in _BINARY_ROWS:
-        _binary_row(
-            arms, key, label, section, column, indicator_of(column, fn), p_key, data_rows, stat_rows, results
-        )
+        _binary_row(arms, rows, key, label, section, _indicator(arms.frame, column, fn), p_key)
     for column, label in _MET_ROWS:
-        _binary_row(
-            arms,
-            column,
-            label,
-            SECTION_METS,
-            column,
-            indicator_of(column, lambda s: _numeric(s) == 1),
-            column,
-            data_rows,
-            stat_rows,
-            results,
-        )
-
-    # Chemotherapy regimen: each level against the rest
-    if "chemo_regimen" in df.columns:
-        reg = _clean(df["chemo_regimen"]).astype("string")
-        counts = reg.value_counts()
-        extra = [lvl for lvl in counts.index if lvl not in STANDARD_REGIMENS]
-        levels = [*STANDARD_REGIMENS, *extra]
-        known = reg.notna().to_numpy()
-        by_level = {lvl: (reg == lvl).fillna(False).to_numpy(bool) for lvl in levels}
-        p_all, test_all = fisher_freeman_halton_p(
-            [int((by_level[lvl] & arms.masks["treatment"]).sum()) for lvl in levels],
-            [int((by_level[lvl] & arms.masks["reference"]).sum()) for lvl in levels],
-        )
-        n_missing = int((~known).sum())
-        results["baseline.chemo_regimen.p"] = p_all
-        data_rows.append(
-            {
-                "key": "chemo_regimen",
-                "label": SECTION_REGIMEN,
-                "section": "",
-                "kind": "section",
-                "total": None,
-                "reference": None,
-                "treatment": None,
-                "p": p_all,
-                "test": test_all,
-                "n_missing": n_missing,
-                "note": _missing_note(n_missing),
-            }
-        )
-        for level in levels:
-            key = f"chemo_regimen_{slug(level)}"
-            ind = (reg == level).mask(reg.isna())
-            _binary_row(
-                arms, key, level, SECTION_REGIMEN, "chemo_regimen", ind, key, data_rows, stat_rows, results
-            )
-    else:
-        results["baseline.chemo_regimen.p"] = None
-        data_rows.append(
-            {
-                "key": "chemo_regimen",
-                "label": SECTION_REGIMEN,
-                "section": "",
-                "kind": "section",
-                "total": None,
-                "reference": None,
-                "treatment": None,
-                "p": None,
-                "test": "Fisher-Freeman-Halton",
-                "n_missing": None,
-                "note": NOT_IN_DATA,
-            }
-        )
-        for level in STANDARD_REGIMENS:
-            key = f"chemo_regimen_{slug(level)}"
-            _binary_row(
-                arms, key, level, SECTION_REGIMEN, "chemo_regimen", None, key, data_rows, stat_rows, results
-            )
-
+        _binary_row(arms, rows, column, label, SECTION_METS, _indicator(arms.frame, column, _is_one), column)
+    _regimen_rows(arms, rows)
     _binary_row(
         arms,
+        rows,
         "thoracic_rt",
         "Thoracic radiotherapy, n (%)",
         "",
+        _indicator(arms.frame, "thoracic_rt", _is_one),
         "thoracic_rt",
-        indicator_of("thoracic_rt", lambda s: _numeric(s) == 1),
-        "thoracic_rt",
-        data_rows,
-        stat_rows,
-        results,
+    )
+    for column, label, unit in LAB_ROWS:
+        _lab_row(arms, rows, column, f"{label} ({unit})")
+    return rows.summary_table(
+        _COLUMNS, arms, params, arms.notes, "Baseline characteristics", _format_baseline
     )
 
-    # Laboratory values: median (Q1–Q3), Mann-Whitney U
-    for column, label, unit in LAB_ROWS:
-        text = f"{label} ({unit})"
-        if column not in df.columns:
-            for arm in ARMS:
-                stat_rows.append(_empty_stats_row(column, arm))
-                for s in ("median", "q1", "q3"):
-                    results[f"baseline.{column}.{s}.{arm}"] = None
-            results[f"baseline.{column}.p"] = None
-            data_rows.append(
-                {
-                    "key": column,
-                    "label": text,
-                    "section": SECTION_LABS,
-                    "kind": "median_iqr",
-                    "total": None,
-                    "reference": None,
-                    "treatment": None,
-                    "p": None,
-                    "test": "Mann-Whitney U",
-                    "n_missing": None,
-                    "note": NOT_IN_DATA,
-                }
-            )
-            continue
-        x = _numeric(df[column]).to_numpy(float)
-        known = ~np.isnan(x)
-        meds = {}
-        for arm in ARMS:
-            v = x[arms.masks[arm] & known]
-            q1, med, q3 = spss_quartiles(v)
-            meds[arm] = med
-            row = _empty_stats_row(column, arm)
-            row.update(n=int(v.size), median=med, q1=q1, q3=q3)
-            stat_rows.append(row)
-            results[f"baseline.{column}.median.{arm}"] = med
-            results[f"baseline.{column}.q1.{arm}"] = q1
-            results[f"baseline.{column}.q3.{arm}"] = q3
-        p = mann_whitney_p(x[arms.masks["treatment"]], x[arms.masks["reference"]])
-        results[f"baseline.{column}.p"] = p
-        n_missing = int((~known).sum())
-        data_rows.append(
-            {
-                "key": column,
-                "label": text,
-                "section": SECTION_LABS,
-                "kind": "median_iqr",
-                **meds,
-                "p": p,
-                "test": "Mann-Whitney U",
-                "n_missing": n_missing,
-                "note": _missing_note(n_missing),
-            }
-        )
 
-    data = _frame(data_rows, ["key", "label", "section", "kind", *ARMS, "p", "test", "n_missing", "note"])
-    return SummaryTable(
-        data=data,
-        stats=_stats_frame(stat_rows),
-        labels=arm_labels(params),
-        n=arms.n,
-        notes=arms.notes,
-        title="Baseline characteristics",
-        _results=results,
-        _formatter=_format_baseline,
+def _data_row(
+    key: str,
+    label: str,
+    section: str,
+    kind: str,
+    values: dict[str, Any] | None,
+    p: float | None,
+    test: str,
+    n_missing: int | None,
+) -> dict[str, Any]:
+    """A ``data`` row: ``values`` per arm (None: no number on this row); ``n_missing`` None for a
+    column absent from the data, which the note says."""
+    return {
+        "key": key,
+        "label": label,
+        "section": section,
+        "kind": kind,
+        **(values or dict.fromkeys(ARMS)),
+        "p": p,
+        "test": test,
+        "n_missing": n_missing,
+        "note": NOT_IN_DATA if n_missing is None else missing_note(n_missing),
+    }
+
+
+def _indicator(df: pd.DataFrame, column: str, fn: Callable[[pd.Series], pd.Series]) -> pd.Series | None:
+    """A yes/no indicator of ``column`` (missing where the cell is), or None if the column is absent."""
+    if column not in df.columns:
+        return None
+    raw = blank_as_missing(df[column])
+    return fn(raw).astype("boolean").mask(raw.isna())
+
+
+def _age_row(arms: Arms, rows: TableRows) -> None:
+    """Age, mean ± SD per arm, and Student's pooled-variance t-test."""
+    label = "Age (years), mean ± SD"
+    if "age" not in arms.frame.columns:
+        for arm in ARMS:
+            rows.add_stats("age", arm)
+            rows.results[f"baseline.age.mean.{arm}"] = None
+            rows.results[f"baseline.age.sd.{arm}"] = None
+        rows.data.append(_data_row("age", label, "", "mean_sd", None, None, "Student t", None))
+        rows.results["baseline.age.p"] = None
+        return
+    age = as_float(arms.frame["age"]).to_numpy(float)
+    known = ~np.isnan(age)
+    means = {}
+    for arm in ARMS:
+        x = age[arms.masks[arm] & known]
+        mean = float(x.mean()) if x.size else None
+        sd = float(x.std(ddof=1)) if x.size > 1 else None
+        means[arm] = mean
+        rows.add_stats("age", arm, n=int(x.size), mean=mean, sd=sd)
+        rows.results[f"baseline.age.mean.{arm}"] = mean
+        rows.results[f"baseline.age.sd.{arm}"] = sd
+    p = student_t_p(age[arms.masks["treatment"]], age[arms.masks["reference"]])
+    rows.data.append(_data_row("age", label, "", "mean_sd", means, p, "Student t", int((~known).sum())))
+    rows.results["baseline.age.p"] = p
+
+
+def _binary_row(
+    arms: Arms,
+    rows: TableRows,
+    key: str,
+    label: str,
+    section: str,
+    indicator: pd.Series | None,
+    p_key: str | None,
+) -> None:
+    """Counts per arm of a yes/no indicator (NaN = missing) and Fisher's p."""
+    if indicator is None:
+        for arm in ARMS:
+            rows.add_stats(key, arm)
+            rows.results[f"baseline.{key}.n.{arm}"] = None
+            rows.results[f"baseline.{key}.pct.{arm}"] = None
+        if p_key:
+            rows.results[f"baseline.{p_key}.p"] = None
+        rows.data.append(_data_row(key, label, section, "n_pct", None, None, "Fisher exact", None))
+        return
+    known = indicator.notna().to_numpy()
+    yes = indicator.fillna(False).to_numpy(bool) & known
+    counts, denoms = {}, {}
+    for arm in ARMS:
+        m = arms.masks[arm]
+        counts[arm] = int((yes & m).sum())
+        denoms[arm] = int((known & m).sum())
+        pct = counts[arm] / denoms[arm] if denoms[arm] else None
+        rows.add_stats(key, arm, n=counts[arm], denominator=denoms[arm], pct=pct)
+        rows.results[f"baseline.{key}.n.{arm}"] = counts[arm]
+        rows.results[f"baseline.{key}.pct.{arm}"] = pct
+    p = fisher_p(counts["treatment"], denoms["treatment"], counts["reference"], denoms["reference"])
+    if p_key:
+        rows.results[f"baseline.{p_key}.p"] = p
+    rows.data.append(_data_row(key, label, section, "n_pct", counts, p, "Fisher exact", int((~known).sum())))
+
+
+def _regimen_rows(arms: Arms, rows: TableRows) -> None:
+    """The regimen's header row with the Fisher-Freeman-Halton test, then each level against the rest."""
+    if "chemo_regimen" not in arms.frame.columns:
+        rows.results["baseline.chemo_regimen.p"] = None
+        rows.data.append(
+            _data_row(
+                "chemo_regimen", SECTION_REGIMEN, "", "section", None, None, "Fisher-Freeman-Halton", None
+            )
+        )
+        for level in STANDARD_REGIMENS:
+            key = f"chemo_regimen_{slug(level)}"
+            _binary_row(arms, rows, key, level, SECTION_REGIMEN, None, key)
+        return
+    reg = blank_as_missing(arms.frame["chemo_regimen"]).astype("string")
+    counts = reg.value_counts()
+    extra = [lvl for lvl in counts.index if lvl not in STANDARD_REGIMENS]
+    levels = [*STANDARD_REGIMENS, *extra]
+    by_level = {lvl: (reg == lvl).fillna(False).to_numpy(bool) for lvl in levels}
+    p_all, test_all = fisher_freeman_halton_p(
+        [int((by_level[lvl] & arms.masks["treatment"]).sum()) for lvl in levels],
+        [int((by_level[lvl] & arms.masks["reference"]).sum()) for lvl in levels],
+    )
+    rows.results["baseline.chemo_regimen.p"] = p_all
+    n_missing = int((~reg.notna().to_numpy()).sum())
+    rows.data.append(
+        _data_row("chemo_regimen", SECTION_REGIMEN, "", "section", None, p_all, test_all, n_missing)
+    )
+    for level in levels:
+        key = f"chemo_regimen_{slug(level)}"
+        _binary_row(arms, rows, key, level, SECTION_REGIMEN, (reg == level).mask(reg.isna()), key)
+
+
+def _lab_row(arms: Arms, rows: TableRows, column: str, label: str) -> None:
+    """A laboratory value: median (Q1–Q3) per arm by SPSS's quartiles, and the Mann-Whitney p."""
+    if column not in arms.frame.columns:
+        for arm in ARMS:
+            rows.add_stats(column, arm)
+            for s in ("median", "q1", "q3"):
+                rows.results[f"baseline.{column}.{s}.{arm}"] = None
+        rows.results[f"baseline.{column}.p"] = None
+        rows.data.append(
+            _data_row(column, label, SECTION_LABS, "median_iqr", None, None, "Mann-Whitney U", None)
+        )
+        return
+    x = as_float(arms.frame[column]).to_numpy(float)
+    known = ~np.isnan(x)
+    medians = {}
+    for arm in ARMS:
+        v = x[arms.masks[arm] & known]
+        q1, med, q3 = spss_quartiles(v)
+        medians[arm] = med
+        rows.add_stats(column, arm, n=int(v.size), median=med, q1=q1, q3=q3)
+        rows.results[f"baseline.{column}.median.{arm}"] = med
+        rows.results[f"baseline.{column}.q1.{arm}"] = q1
+        rows.results[f"baseline.{column}.q3.{arm}"] = q3
+    p = mann_whitney_p(x[arms.masks["treatment"]], x[arms.masks["reference"]])
+    rows.results[f"baseline.{column}.p"] = p
+    rows.data.append(
+        _data_row(
+            column, label, SECTION_LABS, "median_iqr", medians, p, "Mann-Whitney U", int((~known).sum())
+        )
     )
 
 

@@ -9,15 +9,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lcnec_utils.contract.schema import COHORT_COLUMNS
 from lcnec_utils.stats.classical import spss_quartiles
-from lcnec_utils.tables.common import CONTRACT_COLUMNS, NOT_IN_DATA, PRIVATE_COLUMNS, _clean, _frame
+from lcnec_utils.stats.format import format_pct
+from lcnec_utils.tables.cells import NOT_IN_DATA, blank_as_missing
+from lcnec_utils.tables.summary import object_frame
+
+#: Columns whose values are never printed: the contract's identifiers.
+PRIVATE_COLUMNS = frozenset(spec.name for spec in COHORT_COLUMNS if spec.kind == "id")
 
 
 def _missing_counts(cohort: pd.DataFrame) -> pd.Series:
     """Per column, cells that are empty (NaN/None or blank text), vectorised."""
     out = {}
     for c in cohort.columns:
-        out[c] = int(_clean(cohort[c]).isna().sum())
+        out[c] = int(blank_as_missing(cohort[c]).isna().sum())
     return pd.Series(out, dtype="int64")
 
 
@@ -28,12 +34,13 @@ def missingness_table(
     ``n_missing``, ``pct_missing`` (proportion in [0, 1]) over all rows.
 
     ``expected`` are the columns that should be there (a mapping column ->
-    required, or a list); by default the data contract's cohort columns. Absent
+    required, or a list); by default the data contract's cohort columns
+    (:data:`lcnec_utils.contract.schema.COHORT_COLUMNS`). Absent
     columns are listed with ``n_missing`` ``None``; extra columns are listed
     as present and not required. Blank text counts as missing.
     """
     if expected is None:
-        expected = CONTRACT_COLUMNS
+        expected = {spec.name: spec.required for spec in COHORT_COLUMNS}
     if not isinstance(expected, Mapping):
         expected = {c: False for c in expected}
     n = len(cohort)
@@ -51,7 +58,7 @@ def missingness_table(
                 "pct_missing": (k / n if n else None) if present else None,
             }
         )
-    return _frame(rows, ["column", "status", "required", "n_missing", "pct_missing"])
+    return object_frame(rows, ["column", "status", "required", "n_missing", "pct_missing"])
 
 
 def format_missingness(table: pd.DataFrame) -> pd.DataFrame:
@@ -62,7 +69,7 @@ def format_missingness(table: pd.DataFrame) -> pd.DataFrame:
             "Status": table["status"],
             "Required": np.where(table["required"].astype(bool), "yes", "no"),
             "Missing, n (%)": [
-                NOT_IN_DATA if s == "absent" else f"{int(k)} ({100 * p:.1f})" if p is not None else str(k)
+                NOT_IN_DATA if s == "absent" else f"{int(k)} ({format_pct(p)})" if p is not None else str(k)
                 for s, k, p in zip(table["status"], table["n_missing"], table["pct_missing"])
             ],
         }
@@ -79,7 +86,7 @@ def load_data_dictionary(path: str | Path) -> dict[str, dict[str, Any]]:
 
 
 def _column_summary(name: str, s: pd.Series) -> str:
-    s = _clean(s)
+    s = blank_as_missing(s)
     known = s.dropna()
     if name in PRIVATE_COLUMNS:
         return f"{known.nunique()} distinct values (not shown)"
@@ -131,4 +138,6 @@ def data_dictionary_summary(cohort: pd.DataFrame, dictionary: Mapping[str, Any] 
                 "summary": _column_summary(name, cohort[name]) if in_data else NOT_IN_DATA,
             }
         )
-    return _frame(rows, ["column", "type", "unit", "meaning", "required", "in_data", "n_missing", "summary"])
+    return object_frame(
+        rows, ["column", "type", "unit", "meaning", "required", "in_data", "n_missing", "summary"]
+    )

@@ -13,15 +13,14 @@ from typing import Any
 import pandas as pd
 
 from lcnec_utils.stats.cox import (
-    _fit_frame,
-    _params_labels,
     available_covariates,
     design_matrix,
     fit_cox,
+    fit_design,
     term_label,
     univariable_cox,
 )
-from lcnec_utils.stats.format import format_hr_ci, format_p
+from lcnec_utils.stats.format import NA_TEXT, format_hr_ci, format_p
 from lcnec_utils.stats.survival import EndpointUnavailable
 
 
@@ -88,7 +87,7 @@ def cox_table(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataFrame:
     ``uni_*``/``multi_*`` hold hr, ci_low, ci_high, p and n; numbers only:
     format with :func:`format_hr_ci` and :func:`format_p`.
     """
-    ref, trt = _params_labels(params)
+    ref, trt = params.reference_group, params.treatment_group
     present, absent = available_covariates(cohort, params.covariates)
     multi = fit_cox(cohort, endpoint, present, params)
     rows = []
@@ -101,7 +100,7 @@ def cox_table(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataFrame:
             continue
         dm.frame = dm.frame.drop(columns="treatment")
         dm.terms = [t for t in dm.terms if t != "treatment"]
-        per_cov[cov] = _fit_frame(dm, params.alpha) if dm.terms else None
+        per_cov[cov] = fit_design(dm, params.alpha) if dm.terms else None
     for cov, res in per_cov.items():
         if res is None:
             continue
@@ -153,8 +152,8 @@ def format_cox_table(table: pd.DataFrame, params=None) -> pd.DataFrame:
                     r["uni_hr"], r["uni_ci_low"], r["uni_ci_high"], sep="–"
                 )
                 if r.get("uni_converged", True)
-                else "—",
-                "p (univariable)": format_p(r["uni_p"]) if r.get("uni_converged", True) else "—",
+                else NA_TEXT,
+                "p (univariable)": format_p(r["uni_p"]) if r.get("uni_converged", True) else NA_TEXT,
                 "Multivariable HR (95% CI)": format_hr_ci(
                     r["multi_hr"], r["multi_ci_low"], r["multi_ci_high"], sep="–"
                 ),

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from lcnec_utils.contract.params import Parameters
+from lcnec_utils.contract.schema import RESPONSE_LEVELS
 from lcnec_utils.stats.classical import clopper_pearson, fisher_p
 from lcnec_utils.stats.format import format_ci, format_n_pct, format_p, format_pct
-from lcnec_utils.tables.common import (
-    ARMS,
-    NOT_IN_DATA,
-    SummaryTable,
-    _clean,
-    _empty_stats_row,
-    _frame,
-    _missing_note,
-    _split_arms,
-    _stats_frame,
-    arm_labels,
-)
-
-RESPONSE_CATEGORIES = ("CR", "PR", "SD", "PD", "NE")
-
+from lcnec_utils.tables.arms import ARMS, split_arms
+from lcnec_utils.tables.cells import NOT_IN_DATA, blank_as_missing, missing_note
+from lcnec_utils.tables.summary import SummaryTable, TableRows
 
 _RESPONSE_LABELS = {
     "CR": "Complete response (CR)",
@@ -30,6 +21,13 @@ _RESPONSE_LABELS = {
     "PD": "Progressive disease (PD)",
     "NE": "Not evaluable (NE)",
 }
+
+
+#: The rates of the table: key, label, the categories that count as a response.
+_RATES = (("orr", "ORR", ("CR", "PR")), ("dcr", "DCR", ("CR", "PR", "SD")))
+
+
+_COLUMNS = ["key", "label", "kind", *ARMS, "p", "test", "n_missing", "note"]
 
 
 def response_table(cohort: pd.DataFrame, params: Parameters) -> SummaryTable:
@@ -43,134 +41,127 @@ def response_table(cohort: pd.DataFrame, params: Parameters) -> SummaryTable:
     the five RECIST categories count as missing and are reported in a note.
     Reference: Eisenhauer et al., Eur J Cancer 2009;45:228-47 (RECIST 1.1).
     """
-    arms = _split_arms(cohort, params)
-    df = arms.frame
+    arms = split_arms(cohort, params)
     notes = list(arms.notes)
-    data_rows, stat_rows, results = [], [], {}
+    rows = TableRows()
     level = f"{100 * (1 - params.alpha):g}%"
-    if "best_response" not in df.columns:
+    if "best_response" not in arms.frame.columns:
         notes.append("best_response: " + NOT_IN_DATA + "; response rates not computed.")
-        for cat in RESPONSE_CATEGORIES:
-            k = cat.lower()
-            for arm in ARMS:
-                stat_rows.append(_empty_stats_row(k, arm))
-                results[f"response.{k}.n.{arm}"] = None
-                results[f"response.{k}.pct.{arm}"] = None
-            data_rows.append(
-                {
-                    "key": k,
-                    "label": _RESPONSE_LABELS[cat],
-                    "kind": "n_pct",
-                    "total": None,
-                    "reference": None,
-                    "treatment": None,
-                    "p": None,
-                    "test": None,
-                    "n_missing": None,
-                    "note": NOT_IN_DATA,
-                }
-            )
-        for k, label in (("orr", "ORR"), ("dcr", "DCR")):
-            for arm in ARMS:
-                stat_rows.append(_empty_stats_row(k, arm))
-                for s in ("ci_low.", "ci_high.") + (("",) if arm != "total" else ()):
-                    results[f"response.{k}.{s}{arm}"] = None
-            results[f"response.{k}.p"] = None
-            data_rows.append(
-                {
-                    "key": k,
-                    "label": f"{label}, % ({level} CI)",
-                    "kind": "rate",
-                    "total": None,
-                    "reference": None,
-                    "treatment": None,
-                    "p": None,
-                    "test": "Fisher exact",
-                    "n_missing": None,
-                    "note": NOT_IN_DATA,
-                }
-            )
+        _absent_rows(rows, level)
     else:
-        resp = _clean(df["best_response"]).astype("string").str.upper()
-        invalid = resp.notna() & ~resp.isin(RESPONSE_CATEGORIES)
-        n_invalid = int(invalid.sum())
-        if n_invalid:
-            bad = sorted(resp[invalid].unique().tolist())
-            notes.append(
-                f"{n_invalid} response value(s) not in CR/PR/SD/PD/NE "
-                f"({', '.join(map(str, bad))}) counted as missing."
-            )
-        resp = resp.mask(invalid)
+        resp = _recorded_responses(arms.frame["best_response"], notes)
         known = resp.notna().to_numpy()
         n_missing = int((~known).sum())
-        if n_missing:
-            notes.append(
-                f"best_response missing for {n_missing} patient(s); "
-                "rates use the patients with a recorded response."
-            )
         denom = {arm: int((known & arms.masks[arm]).sum()) for arm in ARMS}
-        is_cat = {c: (resp == c).fillna(False).to_numpy(bool) for c in RESPONSE_CATEGORIES}
-        counts = {
-            c: {arm: int((is_cat[c] & arms.masks[arm]).sum()) for arm in ARMS} for c in RESPONSE_CATEGORIES
-        }
-        for cat in RESPONSE_CATEGORIES:
-            k = cat.lower()
-            for arm in ARMS:
-                pct = counts[cat][arm] / denom[arm] if denom[arm] else None
-                row = _empty_stats_row(k, arm)
-                row.update(n=counts[cat][arm], denominator=denom[arm], pct=pct)
-                stat_rows.append(row)
-                results[f"response.{k}.n.{arm}"] = counts[cat][arm]
-                results[f"response.{k}.pct.{arm}"] = pct
-            data_rows.append(
-                {
-                    "key": k,
-                    "label": _RESPONSE_LABELS[cat],
-                    "kind": "n_pct",
-                    **{a: counts[cat][a] for a in ARMS},
-                    "p": None,
-                    "test": None,
-                    "n_missing": n_missing,
-                    "note": _missing_note(n_missing),
-                }
-            )
-        for k, label, cats in (("orr", "ORR", ("CR", "PR")), ("dcr", "DCR", ("CR", "PR", "SD"))):
-            n_yes = {arm: sum(counts[c][arm] for c in cats) for arm in ARMS}
-            for arm in ARMS:
-                rate = n_yes[arm] / denom[arm] if denom[arm] else None
-                lo, hi = clopper_pearson(n_yes[arm], denom[arm], params.alpha)
-                row = _empty_stats_row(k, arm)
-                row.update(n=n_yes[arm], denominator=denom[arm], pct=rate, ci_low=lo, ci_high=hi)
-                stat_rows.append(row)
-                if arm != "total":  # response.<rate>.<group>: the spec names the arms only
-                    results[f"response.{k}.{arm}"] = rate
-                results[f"response.{k}.ci_low.{arm}"] = lo
-                results[f"response.{k}.ci_high.{arm}"] = hi
-            p = fisher_p(n_yes["treatment"], denom["treatment"], n_yes["reference"], denom["reference"])
-            results[f"response.{k}.p"] = p
-            data_rows.append(
-                {
-                    "key": k,
-                    "label": f"{label}, % ({level} CI)",
-                    "kind": "rate",
-                    **n_yes,
-                    "p": p,
-                    "test": "Fisher exact",
-                    "n_missing": n_missing,
-                    "note": _missing_note(n_missing),
-                }
-            )
-    data = _frame(data_rows, ["key", "label", "kind", *ARMS, "p", "test", "n_missing", "note"])
-    return SummaryTable(
-        data=data,
-        stats=_stats_frame(stat_rows),
-        labels=arm_labels(params),
-        n=arms.n,
-        notes=notes,
-        title="Response at the first evaluation",
-        _results=results,
-        _formatter=_format_response,
+        is_cat = {c: (resp == c).fillna(False).to_numpy(bool) for c in RESPONSE_LEVELS}
+        counts = {c: {arm: int((is_cat[c] & arms.masks[arm]).sum()) for arm in ARMS} for c in RESPONSE_LEVELS}
+        _category_rows(rows, counts, denom, n_missing)
+        _rate_rows(rows, counts, denom, n_missing, params.alpha, level)
+    return rows.summary_table(
+        _COLUMNS, arms, params, notes, "Response at the first evaluation", _format_response
     )
+
+
+def _data_row(
+    key: str,
+    label: str,
+    kind: str,
+    values: dict[str, Any] | None,
+    p: float | None,
+    test: str | None,
+    n_missing: int | None,
+) -> dict[str, Any]:
+    """A ``data`` row: ``values`` per arm; all None and ``n_missing`` None when the column is absent."""
+    return {
+        "key": key,
+        "label": label,
+        "kind": kind,
+        **(values or dict.fromkeys(ARMS)),
+        "p": p,
+        "test": test,
+        "n_missing": n_missing,
+        "note": NOT_IN_DATA if n_missing is None else missing_note(n_missing),
+    }
+
+
+def _absent_rows(rows: TableRows, level: str) -> None:
+    """Every row empty, with its results keys None, when the cohort has no ``best_response``."""
+    for cat in RESPONSE_LEVELS:
+        k = cat.lower()
+        for arm in ARMS:
+            rows.add_stats(k, arm)
+            rows.results[f"response.{k}.n.{arm}"] = None
+            rows.results[f"response.{k}.pct.{arm}"] = None
+        rows.data.append(_data_row(k, _RESPONSE_LABELS[cat], "n_pct", None, None, None, None))
+    for k, label, _cats in _RATES:
+        for arm in ARMS:
+            rows.add_stats(k, arm)
+            for s in ("ci_low.", "ci_high.") + (("",) if arm != "total" else ()):
+                rows.results[f"response.{k}.{s}{arm}"] = None
+        rows.results[f"response.{k}.p"] = None
+        rows.data.append(_data_row(k, f"{label}, % ({level} CI)", "rate", None, None, "Fisher exact", None))
+
+
+def _recorded_responses(column: pd.Series, notes: list[str]) -> pd.Series:
+    """Best responses in upper case; values outside the RECIST categories count as missing,
+    and the notes say how many are missing or invalid."""
+    resp = blank_as_missing(column).astype("string").str.upper()
+    invalid = resp.notna() & ~resp.isin(RESPONSE_LEVELS)
+    n_invalid = int(invalid.sum())
+    if n_invalid:
+        bad = sorted(resp[invalid].unique().tolist())
+        notes.append(
+            f"{n_invalid} response value(s) not in CR/PR/SD/PD/NE "
+            f"({', '.join(map(str, bad))}) counted as missing."
+        )
+    resp = resp.mask(invalid)
+    n_missing = int(resp.isna().sum())
+    if n_missing:
+        notes.append(
+            f"best_response missing for {n_missing} patient(s); "
+            "rates use the patients with a recorded response."
+        )
+    return resp
+
+
+def _category_rows(
+    rows: TableRows, counts: dict[str, dict[str, int]], denom: dict[str, int], n_missing: int
+) -> None:
+    """One row per RECIST category: n (%) of the patients with a recorded response."""
+    for cat in RESPONSE_LEVELS:
+        k = cat.lower()
+        for arm in ARMS:
+            pct = counts[cat][arm] / denom[arm] if denom[arm] else None
+            rows.add_stats(k, arm, n=counts[cat][arm], denominator=denom[arm], pct=pct)
+            rows.results[f"response.{k}.n.{arm}"] = counts[cat][arm]
+            rows.results[f"response.{k}.pct.{arm}"] = pct
+        rows.data.append(_data_row(k, _RESPONSE_LABELS[cat], "n_pct", counts[cat], None, None, n_missing))
+
+
+def _rate_rows(
+    rows: TableRows,
+    counts: dict[str, dict[str, int]],
+    denom: dict[str, int],
+    n_missing: int,
+    alpha: float,
+    level: str,
+) -> None:
+    """ORR and DCR per arm with Clopper-Pearson CIs, and Fisher's p between the arms."""
+    for k, label, cats in _RATES:
+        n_yes = {arm: sum(counts[c][arm] for c in cats) for arm in ARMS}
+        for arm in ARMS:
+            rate = n_yes[arm] / denom[arm] if denom[arm] else None
+            lo, hi = clopper_pearson(n_yes[arm], denom[arm], alpha)
+            rows.add_stats(k, arm, n=n_yes[arm], denominator=denom[arm], pct=rate, ci_low=lo, ci_high=hi)
+            if arm != "total":  # response.<rate>.<group>: the spec names the arms only
+                rows.results[f"response.{k}.{arm}"] = rate
+            rows.results[f"response.{k}.ci_low.{arm}"] = lo
+            rows.results[f"response.{k}.ci_high.{arm}"] = hi
+        p = fisher_p(n_yes["treatment"], denom["treatment"], n_yes["reference"], denom["reference"])
+        rows.results[f"response.{k}.p"] = p
+        rows.data.append(
+            _data_row(k, f"{label}, % ({level} CI)", "rate", n_yes, p, "Fisher exact", n_missing)
+        )
 
 
 def _format_response(table: SummaryTable) -> pd.DataFrame:

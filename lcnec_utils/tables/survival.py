@@ -7,11 +7,11 @@ under the results keys and prints them.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
 
+from lcnec_utils.stats.format import NA_TEXT, format_interval, format_pct, format_value, is_missing
 from lcnec_utils.stats.survival import (
     ROLES,
     endpoint_data,
@@ -152,9 +152,7 @@ def survival_results(cohort: pd.DataFrame, endpoint: str, params) -> dict[str, A
     for stat, col in column_for.items():
         for role in ROLES:
             value = table.loc[role, col]
-            out[f"{endpoint}.{stat}.{role}"] = (
-                None if value is None or (isinstance(value, float) and math.isnan(value)) else value
-            )
+            out[f"{endpoint}.{stat}.{role}"] = None if is_missing(value) else value
     pooled = endpoint_data(cohort, endpoint, params.reference_group, params.treatment_group).frame
     total = landmark_survival(pooled["time"], pooled["event"], params.landmark_months, params.alpha)
     out[f"{endpoint}.{lk}_ci_low.total"] = total.ci_low
@@ -163,18 +161,6 @@ def survival_results(cohort: pd.DataFrame, endpoint: str, params) -> dict[str, A
     out[f"{endpoint}.logrank.p"] = lr.p
     assert set(out) == set(keys)
     return out
-
-
-def _num(value, digits: int = 1) -> str:
-    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
-
-
-def _interval(low, high, digits: int = 1, scale: float = 1.0) -> str:
-    if low is None and high is None:
-        return "—"
-    lo = "—" if low is None else f"{low * scale:.{digits}f}"
-    hi = "not reached" if high is None else f"{high * scale:.{digits}f}"
-    return f"{lo}–{hi}"
 
 
 def format_summary(table: pd.DataFrame, params) -> pd.DataFrame:
@@ -188,20 +174,22 @@ def format_summary(table: pd.DataFrame, params) -> pd.DataFrame:
     for role in ("treatment", "reference"):
         r = table.loc[role]
         rate = (
-            "—"
+            NA_TEXT
             if r["rate"] is None
-            else (f"{100 * r['rate']:.1f} ({_interval(r['rate_ci_low'], r['rate_ci_high'], 1, 100.0)})")
+            else f"{format_pct(r['rate'])} ({format_interval(r['rate_ci_low'], r['rate_ci_high'], 1, 100.0)})"
         )
         rows.append(
             {
                 "Arm": r["group"],
                 "n": str(r["n"]),
                 "Events": str(r["events"]),
-                "Median, months": "not reached" if r["median"] is None else _num(r["median"]),
-                "95% CI (SPSS: median ± 1.96 SE)": _interval(r["median_ci_low"], r["median_ci_high"])
+                "Median, months": "not reached"
+                if r["median"] is None
+                else format_value(r["median"], "{:.1f}", NA_TEXT),
+                "95% CI (SPSS: median ± 1.96 SE)": format_interval(r["median_ci_low"], r["median_ci_high"])
                 if r["median"] is not None
-                else "—",
-                "95% CI (Brookmeyer-Crowley)": _interval(r["median_ci_bc_low"], r["median_ci_bc_high"]),
+                else NA_TEXT,
+                "95% CI (Brookmeyer-Crowley)": format_interval(r["median_ci_bc_low"], r["median_ci_bc_high"]),
                 f"{lm}-month rate, % (95% CI)": rate,
             }
         )

@@ -12,61 +12,89 @@ from lcnec_utils._lazy import exports
 if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without pandas)
     from lcnec_utils.audit.consistency.claims import (
         TEXT_CLAIMS,
+        claim_findings,
     )
     from lcnec_utils.audit.consistency.counts import (
         combined_mean_sd,
         combined_mean_sd_range,
         grim_attainable,
         percent_attainable,
+        percent_findings,
+        precision_findings,
+        printing_findings,
+        total_findings,
         total_matches_groups,
     )
     from lcnec_utils.audit.consistency.findings import (
-        ARM_N_KEYS,
         CHECKS,
         SEVERITIES,
         Finding,
         ref,
-        where_text,
+    )
+    from lcnec_utils.audit.consistency.hypothesis_tests import (
+        age_findings,
+        categorical_p_findings,
+        fisher_recheck,
+        p_matches,
+        t_test_from_summary,
     )
     from lcnec_utils.audit.consistency.models import (
         hr_ci_p_coherence,
+        hr_findings,
+        model_size_findings,
     )
     from lcnec_utils.audit.consistency.paper import (
-        impugned_keys,
         paper_consistency,
+    )
+    from lcnec_utils.audit.consistency.published_index import (
+        ARM_N_KEYS,
+        ARM_OF,
+        PublishedIndex,
+        row_label,
+        where_text,
     )
     from lcnec_utils.audit.consistency.survival import (
         logrank_p_bound_from_medians,
         median_ci_symmetric,
-    )
-    from lcnec_utils.audit.consistency.tests import (
-        fisher_recheck,
-        p_matches,
-        t_test_from_summary,
+        survival_findings,
     )
 
 __all__, __getattr__, __dir__ = exports(
     __name__,
     {
-        "lcnec_utils.audit.consistency.claims": ("TEXT_CLAIMS",),
+        "lcnec_utils.audit.consistency.claims": ("TEXT_CLAIMS", "claim_findings"),
         "lcnec_utils.audit.consistency.counts": (
             "combined_mean_sd",
             "combined_mean_sd_range",
             "grim_attainable",
             "percent_attainable",
+            "percent_findings",
+            "precision_findings",
+            "printing_findings",
+            "total_findings",
             "total_matches_groups",
         ),
-        "lcnec_utils.audit.consistency.findings": (
+        "lcnec_utils.audit.consistency.findings": ("CHECKS", "Finding", "SEVERITIES", "ref"),
+        "lcnec_utils.audit.consistency.hypothesis_tests": (
+            "age_findings",
+            "categorical_p_findings",
+            "fisher_recheck",
+            "p_matches",
+            "t_test_from_summary",
+        ),
+        "lcnec_utils.audit.consistency.models": ("hr_ci_p_coherence", "hr_findings", "model_size_findings"),
+        "lcnec_utils.audit.consistency.paper": ("paper_consistency",),
+        "lcnec_utils.audit.consistency.published_index": (
             "ARM_N_KEYS",
-            "CHECKS",
-            "Finding",
-            "SEVERITIES",
-            "ref",
+            "ARM_OF",
+            "PublishedIndex",
+            "row_label",
             "where_text",
         ),
-        "lcnec_utils.audit.consistency.models": ("hr_ci_p_coherence",),
-        "lcnec_utils.audit.consistency.paper": ("impugned_keys", "paper_consistency"),
-        "lcnec_utils.audit.consistency.survival": ("logrank_p_bound_from_medians", "median_ci_symmetric"),
-        "lcnec_utils.audit.consistency.tests": ("fisher_recheck", "p_matches", "t_test_from_summary"),
+        "lcnec_utils.audit.consistency.survival": (
+            "logrank_p_bound_from_medians",
+            "median_ci_symmetric",
+            "survival_findings",
+        ),
     },
 )

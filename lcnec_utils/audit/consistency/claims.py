@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
-from lcnec_utils.audit.consistency.findings import Finding, _Published
-from lcnec_utils.audit.consistency.models import _term_label
+from lcnec_utils.audit.consistency.findings import Finding
+from lcnec_utils.audit.consistency.published_index import PublishedIndex, row_label
 
-#: Statements of the text that the tables can check. ``check`` is evaluated on the published values.
+#: Statements of the text that the tables can check; ``kind`` names the check applied to the published values.
 TEXT_CLAIMS = [
     {
         "where": "Section 3.1",
@@ -58,97 +60,119 @@ TEXT_CLAIMS = [
 ]
 
 
-def _claim_findings(pub: _Published) -> list[Finding]:
+def claim_findings(pub: PublishedIndex) -> list[Finding]:
+    """Each statement of :data:`TEXT_CLAIMS` checked against the printed values."""
     out = []
     for claim in TEXT_CLAIMS:
-        kind = claim["kind"]
-        quote = claim["quote"]
-        if kind == "all_p_at_least":
-            rx = re.compile(claim["keys_pattern"])
-            low = [
-                (e["key"], e["value"])
-                for e in pub.entries
-                if rx.match(e["key"]) and e["value"] is not None and e["value"] < claim["alpha"]
-            ]
-            ok = not low
-            out.append(
-                Finding(
-                    "text",
-                    f'"{quote}"',
-                    claim["where"],
-                    f"every baseline p >= {claim['alpha']:g}",
-                    ", ".join(f"{k} = {v:g}" for k, v in low) or "none below",
-                    "none" if ok else claim["severity"],
-                    "The baseline table has no p below the level."
-                    if ok
-                    else f"Table 2 prints {', '.join(f'p = {v:g}' for _, v in low)} for {', '.join(k.split('.')[1] for k, _ in low)}, "
-                    f"below {claim['alpha']:g}, so the text's claim of no significant difference is contradicted by its own table.",
-                    [k for k, _ in low],
-                    False,
-                )
-            )
-        elif kind == "treatment_higher":
-            for row in claim["rows"]:
-                t, r = pub.value(f"baseline.{row}.pct.treatment"), pub.value(f"baseline.{row}.pct.reference")
-                if t is None or r is None:
-                    continue
-                ok = t > r
-                out.append(
-                    Finding(
-                        "text",
-                        f'"{quote}" ({row})',
-                        claim["where"],
-                        "ICIs + Chemo % > Chemo %",
-                        f"{t:g}% vs {r:g}%",
-                        "none" if ok else claim["severity"],
-                        "Table 2 agrees with the text."
-                        if ok
-                        else f"Table 2 gives {t:g}% in ICIs + Chemo against {r:g}% in Chemo: lower, not higher as the text says.",
-                        [f"baseline.{row}.pct.treatment", f"baseline.{row}.pct.reference"],
-                        False,
-                    )
-                )
-        elif kind == "reduction_is_one_minus_hr":
-            e = pub.get(claim["key"])
-            if e is None or e["value"] is None:
-                continue
-            implied = 100 * (1 - float(e["value"]))
-            ok = abs(implied - claim["percent"]) <= 0.5 + 100 * 0.5 * 10 ** -int(e["decimals"])
-            out.append(
-                Finding(
-                    "text",
-                    f'"{quote}"',
-                    claim["where"],
-                    f"1 - HR = {implied:.0f}%",
-                    f"{claim['percent']}%",
-                    "none" if ok else claim["severity"],
-                    f"The risk reduction in the text is 1 - HR ({implied:.0f}%)."
-                    if ok
-                    else f"1 - HR is {implied:.0f}%, not the {claim['percent']}% the text states.",
-                    [claim["key"]],
-                    False,
-                )
-            )
-        elif kind == "hr_below_one":
-            e = pub.get(claim["key"])
-            if e is None:
-                continue
-            label = _term_label(e)
-            ok = e["value"] < 1
-            out.append(
-                Finding(
-                    "text",
-                    f'"{quote}"',
-                    f"{claim['where']}; {pub.where(claim['key'])}",
-                    f"HR < 1 for '{label}' if better PS means better prognosis",
-                    f"HR {e['value']:.2f}",
-                    "none" if ok else claim["severity"],
-                    "The direction of the HR agrees with the text."
-                    if ok
-                    else f"As labelled ('{label}'), HR {e['value']:.2f} > 1 means the better performance status has the higher "
-                    f"hazard, the opposite of the text; only a per-point coding (higher ECOG = worse) fits both.",
-                    [claim["key"]],
-                    False,
-                )
-            )
+        out.extend(_CLAIM_CHECKS[claim["kind"]](pub, claim))
     return out
+
+
+def _all_p_at_least(pub: PublishedIndex, claim: dict[str, Any]) -> list[Finding]:
+    """ "No significant differences": every p matching ``keys_pattern`` at least ``alpha``."""
+    rx = re.compile(claim["keys_pattern"])
+    low = [
+        (e["key"], e["value"])
+        for e in pub.entries
+        if rx.match(e["key"]) and e["value"] is not None and e["value"] < claim["alpha"]
+    ]
+    ok = not low
+    return [
+        Finding(
+            "text",
+            f'"{claim["quote"]}"',
+            claim["where"],
+            f"every baseline p >= {claim['alpha']:g}",
+            ", ".join(f"{k} = {v:g}" for k, v in low) or "none below",
+            "none" if ok else claim["severity"],
+            "The baseline table has no p below the level."
+            if ok
+            else f"Table 2 prints {', '.join(f'p = {v:g}' for _, v in low)} for {', '.join(k.split('.')[1] for k, _ in low)}, "
+            f"below {claim['alpha']:g}, so the text's claim of no significant difference is contradicted by its own table.",
+            [k for k, _ in low],
+            False,
+        )
+    ]
+
+
+def _treatment_higher(pub: PublishedIndex, claim: dict[str, Any]) -> list[Finding]:
+    """ "A higher proportion in the ICIs + Chemo group": each row's treatment % above the reference %."""
+    out = []
+    for row in claim["rows"]:
+        t, r = pub.value(f"baseline.{row}.pct.treatment"), pub.value(f"baseline.{row}.pct.reference")
+        if t is None or r is None:
+            continue
+        ok = t > r
+        out.append(
+            Finding(
+                "text",
+                f'"{claim["quote"]}" ({row})',
+                claim["where"],
+                "ICIs + Chemo % > Chemo %",
+                f"{t:g}% vs {r:g}%",
+                "none" if ok else claim["severity"],
+                "Table 2 agrees with the text."
+                if ok
+                else f"Table 2 gives {t:g}% in ICIs + Chemo against {r:g}% in Chemo: lower, not higher as the text says.",
+                [f"baseline.{row}.pct.treatment", f"baseline.{row}.pct.reference"],
+                False,
+            )
+        )
+    return out
+
+
+def _reduction_is_one_minus_hr(pub: PublishedIndex, claim: dict[str, Any]) -> list[Finding]:
+    """ "Reduced the risk by X%": X against 1 - HR at the printed rounding."""
+    e = pub.get(claim["key"])
+    if e is None or e["value"] is None:
+        return []
+    implied = 100 * (1 - float(e["value"]))
+    ok = abs(implied - claim["percent"]) <= 0.5 + 100 * 0.5 * 10 ** -int(e["decimals"])
+    return [
+        Finding(
+            "text",
+            f'"{claim["quote"]}"',
+            claim["where"],
+            f"1 - HR = {implied:.0f}%",
+            f"{claim['percent']}%",
+            "none" if ok else claim["severity"],
+            f"The risk reduction in the text is 1 - HR ({implied:.0f}%)."
+            if ok
+            else f"1 - HR is {implied:.0f}%, not the {claim['percent']}% the text states.",
+            [claim["key"]],
+            False,
+        )
+    ]
+
+
+def _hr_below_one(pub: PublishedIndex, claim: dict[str, Any]) -> list[Finding]:
+    """ "Better performance status, better prognosis": the HR of the term as labelled below 1."""
+    e = pub.get(claim["key"])
+    if e is None:
+        return []
+    label = row_label(e)
+    ok = e["value"] < 1
+    return [
+        Finding(
+            "text",
+            f'"{claim["quote"]}"',
+            f"{claim['where']}; {pub.where(claim['key'])}",
+            f"HR < 1 for '{label}' if better PS means better prognosis",
+            f"HR {e['value']:.2f}",
+            "none" if ok else claim["severity"],
+            "The direction of the HR agrees with the text."
+            if ok
+            else f"As labelled ('{label}'), HR {e['value']:.2f} > 1 means the better performance status has the higher "
+            f"hazard, the opposite of the text; only a per-point coding (higher ECOG = worse) fits both.",
+            [claim["key"]],
+            False,
+        )
+    ]
+
+
+_CLAIM_CHECKS: dict[str, Callable[[PublishedIndex, dict[str, Any]], list[Finding]]] = {
+    "all_p_at_least": _all_p_at_least,
+    "treatment_higher": _treatment_higher,
+    "reduction_is_one_minus_hr": _reduction_is_one_minus_hr,
+    "hr_below_one": _hr_below_one,
+}

@@ -7,17 +7,11 @@ import re
 from collections.abc import Iterable
 from fractions import Fraction
 
-from lcnec_utils.audit.consistency.findings import (
-    _ARM_OF,
-    Finding,
-    _arm_n,
-    _Published,
-    ref,
-)
-from lcnec_utils.stats.rounding import (
-    in_printed_interval,
-    printed_interval,
-)
+from lcnec_utils.audit.consistency.findings import Finding, ref
+from lcnec_utils.audit.consistency.published_index import ARM_OF, PublishedIndex
+from lcnec_utils.contract.published import bound_holds
+from lcnec_utils.stats.format import format_rounded
+from lcnec_utils.stats.rounding import in_printed_interval, printed_interval
 
 
 def percent_attainable(pct: float, n: int, decimals: int, mode: str = "round") -> list[int]:
@@ -84,100 +78,85 @@ def combined_mean_sd_range(m1, s1, n1, m2, s2, n2, mean_decimals: int = 1, sd_de
     }
 
 
-def _percent_findings(pub: _Published) -> list[Finding]:
+def percent_findings(pub: PublishedIndex) -> list[Finding]:
+    """Each printed percentage of an arm against the counts of its n that print as it (GRIM)."""
     out = []
     for e in pub.entries:
         key, unit = e["key"], e["unit"]
         if unit != "percent" or e["value"] is None or ".rate_" in key:
             continue
-        m = _ARM_OF.search(key)
-        if not m:
-            continue
-        arm = m.group(1)
-        n = _arm_n(pub, arm)
-        pct, dec = float(e["value"]), int(e["decimals"])
-        count_key = key.replace(".pct.", ".n.") if ".pct." in key else None
-        if key == "safety.irae_any.treatment":
-            count_key = "safety.irae_any.n.treatment"
-        count = pub.value(count_key) if count_key else None
-        ks = percent_attainable(pct, n, dec)
-        ks_trunc = percent_attainable(pct, n, dec, "truncate")
-        where = pub.where(key, e.get("variant"))
-        what = f"{pct:g}% of {n} ({key}{' ' + e['variant'] if e.get('variant') else ''})"
-        rk = ref(key, e.get("variant"))
-        if count is not None:
-            exact = Fraction(100 * int(count), n)
-            expected = f"{int(count)}/{n} = {float(exact):.{dec + 2}f}%, printed {_round_str(exact, dec)}%"
-        else:
-            expected = "k/n for some count k: " + (
-                ", ".join(f"{k}/{n} = {100 * k / n:.{dec + 2}f}%" for k in ks) or "none"
-            )
-        if ks and (count is None or int(count) in ks):
-            out.append(
-                Finding(
-                    "percent",
-                    what,
-                    where,
-                    expected,
-                    f"{pct:g}%",
-                    "none",
-                    f"{pct:g}% is {ks[0]}/{n} at the printed rounding.",
-                    [rk],
-                )
-            )
-        elif ks_trunc and (count is None or int(count) in ks_trunc):
-            k = int(count) if count is not None else ks_trunc[0]
-            out.append(
-                Finding(
-                    "percent",
-                    what,
-                    where,
-                    expected,
-                    f"{pct:g}%",
-                    "low",
-                    f"No count of {n} rounds to {pct:g}%; {k}/{n} = {100 * k / n:.4f}% gives it only when "
-                    f"truncated, so the paper cut the digits instead of rounding them.",
-                    [rk],
-                    True,
-                    {rk: float(_round_str(Fraction(100 * k, n), dec))},
-                )
-            )
-        elif ks:
-            out.append(
-                Finding(
-                    "percent",
-                    what,
-                    where,
-                    expected,
-                    f"{pct:g}%",
-                    "medium",
-                    f"{pct:g}% is {ks[0]}/{n}, not the printed count {int(count)}/{n}: the count or the percentage is wrong.",
-                    [rk, count_key],
-                    True,
-                )
-            )
-        else:
-            k = int(count) if count is not None else int(round(pct * n / 100))
-            corr = {rk: float(_round_str(Fraction(100 * k, n), dec))}
-            out.append(
-                Finding(
-                    "percent",
-                    what,
-                    where,
-                    expected,
-                    f"{pct:g}%",
-                    "medium",
-                    f"No count out of {n} gives {pct:g}% at {dec} decimal(s), rounded or truncated; the nearest is "
-                    f"{k}/{n} = {corr[rk]:.{dec}f}%.",
-                    [rk],
-                    True,
-                    corr,
-                )
-            )
+        m = ARM_OF.search(key)
+        if m:
+            out.append(_percent_finding(pub, e, pub.arm_n(m.group(1))))
     return out
 
 
-def _precision_findings(pub: _Published) -> list[Finding]:
+def _percent_finding(pub: PublishedIndex, e: dict, n: int) -> Finding:
+    """One percentage of ``n`` patients: a count prints as it (rounded, or only truncated), or
+    none does; checked against the printed count where there is one."""
+    key = e["key"]
+    pct, dec = float(e["value"]), int(e["decimals"])
+    count_key = key.replace(".pct.", ".n.") if ".pct." in key else None
+    if key == "safety.irae_any.treatment":
+        count_key = "safety.irae_any.n.treatment"
+    count = pub.value(count_key) if count_key else None
+    ks = percent_attainable(pct, n, dec)
+    ks_trunc = percent_attainable(pct, n, dec, "truncate")
+    rk = ref(key, e.get("variant"))
+    if count is not None:
+        exact = Fraction(100 * int(count), n)
+        expected = f"{int(count)}/{n} = {float(exact):.{dec + 2}f}%, printed {format_rounded(exact, dec)}%"
+    else:
+        expected = "k/n for some count k: " + (
+            ", ".join(f"{k}/{n} = {100 * k / n:.{dec + 2}f}%" for k in ks) or "none"
+        )
+
+    def finding(severity: str, explanation: str, keys: list, wrong: bool = False, corrected=None) -> Finding:
+        return Finding(
+            "percent",
+            f"{pct:g}% of {n} ({key}{' ' + e['variant'] if e.get('variant') else ''})",
+            pub.where(key, e.get("variant")),
+            expected,
+            f"{pct:g}%",
+            severity,
+            explanation,
+            keys,
+            wrong,
+            corrected or {},
+        )
+
+    if ks and (count is None or int(count) in ks):
+        return finding("none", f"{pct:g}% is {ks[0]}/{n} at the printed rounding.", [rk])
+    if ks_trunc and (count is None or int(count) in ks_trunc):
+        k = int(count) if count is not None else ks_trunc[0]
+        return finding(
+            "low",
+            f"No count of {n} rounds to {pct:g}%; {k}/{n} = {100 * k / n:.4f}% gives it only when "
+            f"truncated, so the paper cut the digits instead of rounding them.",
+            [rk],
+            True,
+            {rk: float(format_rounded(Fraction(100 * k, n), dec))},
+        )
+    if ks:
+        return finding(
+            "medium",
+            f"{pct:g}% is {ks[0]}/{n}, not the printed count {int(count)}/{n}: the count or the percentage is wrong.",
+            [rk, count_key],
+            True,
+        )
+    k = int(count) if count is not None else int(round(pct * n / 100))
+    corr = {rk: float(format_rounded(Fraction(100 * k, n), dec))}
+    return finding(
+        "medium",
+        f"No count out of {n} gives {pct:g}% at {dec} decimal(s), rounded or truncated; the nearest is "
+        f"{k}/{n} = {corr[rk]:.{dec}f}%.",
+        [rk],
+        True,
+        corr,
+    )
+
+
+def precision_findings(pub: PublishedIndex) -> list[Finding]:
     """Percentages printed with more or fewer decimals than the rest of their table."""
     out = []
     groups: dict[str, list] = {}
@@ -206,32 +185,52 @@ def _precision_findings(pub: _Published) -> list[Finding]:
     return out
 
 
-def _round_str(x: Fraction, dec: int) -> str:
-    from lcnec_utils.contract.published import round_half_up
-
-    return f"{round_half_up(float(x), dec):.{dec}f}"
-
-
 def _row_of_count_key(key: str) -> tuple[str, str] | None:
     m = re.match(r"^(baseline\.[a-z0-9_]+)\.n\.(total|treatment|reference)$", key)
     return (m.group(1), m.group(2)) if m else None
 
 
-def _total_findings(pub: _Published) -> list[Finding]:
+#: Groups that partition an arm: label -> the count keys' stems (``.<arm>`` appended).
+_PARTITIONS = {
+    "Best response (PR + SD + PD, no CR or NE printed)": [
+        "response.pr.n",
+        "response.sd.n",
+        "response.pd.n",
+    ],
+    "ICI classes (PD-1 + PD-L1 + PD-1/CTLA-4)": [
+        "ici_class.pd1.n",
+        "ici_class.pdl1.n",
+        "ici_class.pd1_ctla4.n",
+    ],
+    "Chemotherapy regimens (EP/EC/EL + IP + TP)": [
+        "baseline.chemo_regimen_ep_ec_el.n",
+        "baseline.chemo_regimen_ip.n",
+        "baseline.chemo_regimen_tp.n",
+    ],
+}
+
+
+def total_findings(pub: PublishedIndex) -> list[Finding]:
+    """Totals against their parts: each Table 2 row's total against its arms, the groups that
+    partition an arm against its n, ORR and DCR against the response rows."""
+    return _row_total_findings(pub) + _partition_findings(pub) + _response_rate_findings(pub)
+
+
+def _row_total_findings(pub: PublishedIndex) -> list[Finding]:
+    """Each baseline row's printed total against the sum of its two arms."""
     out = []
     rows = sorted({_row_of_count_key(e["key"])[0] for e in pub.entries if _row_of_count_key(e["key"])})
     for row in rows:
         t, a, b = (pub.value(f"{row}.n.{arm}") for arm in ("total", "treatment", "reference"))
         if None in (t, a, b):
             continue
-        ok = total_matches_groups(t, (a, b))
         key = f"{row}.n.total"
-        label = pub.get(key)["source"].get("row", row)
-        if ok:
+        what = f"{' '.join(str(pub.get(key)['source'].get('row', row)).split())}: total = sum of arms"
+        if total_matches_groups(t, (a, b)):
             out.append(
                 Finding(
                     "total",
-                    f"{' '.join(str(label).split())}: total = sum of arms",
+                    what,
                     pub.where(key),
                     f"{a} + {b} = {a + b}",
                     f"{t}",
@@ -240,59 +239,49 @@ def _total_findings(pub: _Published) -> list[Finding]:
                     [key],
                 )
             )
-        else:
-            n = _arm_n(pub, "total")
-            pct_t = pub.value(f"{row}.pct.total")
-            twins = [
-                r
-                for r in rows
-                if r != row and pub.value(f"{r}.n.total") == t and pub.value(f"{r}.pct.total") == pct_t
-            ]
-            twin_note = ""
-            if twins:
-                twin_label = " ".join(
-                    str(pub.get(f"{twins[0]}.n.total")["source"].get("row", twins[0])).split()
-                )
-                twin_note = f" The same '{t} ({pct_t:g})' is printed for the row '{twin_label}', a likely copying slip."
-            out.append(
-                Finding(
-                    "total",
-                    f"{' '.join(str(label).split())}: total = sum of arms",
-                    pub.where(key),
-                    f"{a} + {b} = {a + b}",
-                    f"{t}",
-                    "medium",
-                    f"The arms add up to {a + b} ({100 * (a + b) / n:.1f}%), not the printed total {t}; "
-                    f"the total and its percentage are wrong, or one arm's count is.{twin_note}",
-                    [key, f"{row}.pct.total"],
-                    True,
-                    {key: a + b, f"{row}.pct.total": float(_round_str(Fraction(100 * (a + b), n), 1))},
-                )
+            continue
+        n = pub.arm_n("total")
+        out.append(
+            Finding(
+                "total",
+                what,
+                pub.where(key),
+                f"{a} + {b} = {a + b}",
+                f"{t}",
+                "medium",
+                f"The arms add up to {a + b} ({100 * (a + b) / n:.1f}%), not the printed total {t}; "
+                f"the total and its percentage are wrong, or one arm's count is.{_twin_note(pub, rows, row, t)}",
+                [key, f"{row}.pct.total"],
+                True,
+                {key: a + b, f"{row}.pct.total": float(format_rounded(Fraction(100 * (a + b), n), 1))},
             )
-    # groups of a partition: response categories, ICI classes, regimens
-    partitions = {
-        "Best response (PR + SD + PD, no CR or NE printed)": [
-            "response.pr.n",
-            "response.sd.n",
-            "response.pd.n",
-        ],
-        "ICI classes (PD-1 + PD-L1 + PD-1/CTLA-4)": [
-            "ici_class.pd1.n",
-            "ici_class.pdl1.n",
-            "ici_class.pd1_ctla4.n",
-        ],
-        "Chemotherapy regimens (EP/EC/EL + IP + TP)": [
-            "baseline.chemo_regimen_ep_ec_el.n",
-            "baseline.chemo_regimen_ip.n",
-            "baseline.chemo_regimen_tp.n",
-        ],
-    }
-    for label, stems in partitions.items():
+        )
+    return out
+
+
+def _twin_note(pub: PublishedIndex, rows: list[str], row: str, t: int) -> str:
+    """A sentence naming another row printed with the same total and percentage (a likely copying slip)."""
+    pct_t = pub.value(f"{row}.pct.total")
+    twins = [
+        r
+        for r in rows
+        if r != row and pub.value(f"{r}.n.total") == t and pub.value(f"{r}.pct.total") == pct_t
+    ]
+    if not twins:
+        return ""
+    twin_label = " ".join(str(pub.get(f"{twins[0]}.n.total")["source"].get("row", twins[0])).split())
+    return f" The same '{t} ({pct_t:g})' is printed for the row '{twin_label}', a likely copying slip."
+
+
+def _partition_findings(pub: PublishedIndex) -> list[Finding]:
+    """Response categories, ICI classes and regimens against the patients of each arm."""
+    out = []
+    for label, stems in _PARTITIONS.items():
         for arm in ("treatment", "reference", "total"):
             parts = [pub.value(f"{s}.{arm}") for s in stems]
             if any(p is None for p in parts):
                 continue
-            n = _arm_n(pub, arm)
+            n = pub.arm_n(arm)
             ok = total_matches_groups(n, parts)
             out.append(
                 Finding(
@@ -309,9 +298,14 @@ def _total_findings(pub: _Published) -> list[Finding]:
                     not ok,
                 )
             )
-    # ORR and DCR from the response categories
+    return out
+
+
+def _response_rate_findings(pub: PublishedIndex) -> list[Finding]:
+    """ORR (PR) and DCR (PR + SD) recomputed from the response rows (no complete response printed)."""
+    out = []
     for arm in ("treatment", "reference"):
-        n = _arm_n(pub, arm)
+        n = pub.arm_n(arm)
         pr, sd = pub.value(f"response.pr.n.{arm}"), pub.value(f"response.sd.n.{arm}")
         for rate, count in (("orr", pr), ("dcr", None if pr is None or sd is None else pr + sd)):
             v = pub.value(f"response.{rate}.{arm}")
@@ -336,7 +330,7 @@ def _total_findings(pub: _Published) -> list[Finding]:
     return out
 
 
-def _printing_findings(pub: _Published) -> list[Finding]:
+def printing_findings(pub: PublishedIndex) -> list[Finding]:
     """A key printed twice (table and text) with different decimals or values."""
     out = []
     for e in pub.entries:
@@ -345,65 +339,58 @@ def _printing_findings(pub: _Published) -> list[Finding]:
         if not variant or base is None or base["value"] is None:
             continue
         if e["value"] is None and e.get("bound"):
-            op, limit = re.match(r"^(<=|>=|<|>)\s*([0-9.]+)$", e["bound"]).groups()
-            v = float(base["value"])
-            ok = {
-                "<": v < float(limit),
-                "<=": v <= float(limit),
-                ">": v > float(limit),
-                ">=": v >= float(limit),
-            }[op]
-            out.append(
-                Finding(
-                    "printing",
-                    f"{e['key']}: {e['source']['where']} bound against {base['source']['where']}",
-                    f"{pub.where(e['key'], variant)}",
-                    f"{base['value']:g} (as in {base['source']['where']})",
-                    f"p {e['bound']}",
-                    "none" if ok else "medium",
-                    "The printed bound holds for the table's value."
-                    if ok
-                    else f"The text's bound p {e['bound']} does not hold for the table's {base['value']:g}.",
-                    [ref(e["key"], variant)],
-                    not ok,
-                )
-            )
-            continue
-        if e["value"] is None:
-            continue
-        a, da, b, db = float(base["value"]), int(base["decimals"]), float(e["value"]), int(e["decimals"])
-        lo = max(printed_interval(a, da)[0], printed_interval(b, db)[0])
-        hi = min(printed_interval(a, da)[1], printed_interval(b, db)[1])
-        agree_round = lo < hi
-        lo_t = max(printed_interval(a, da)[0], printed_interval(b, db, "truncate")[0])
-        hi_t = min(printed_interval(a, da)[1], printed_interval(b, db, "truncate")[1])
-        agree_trunc = lo_t < hi_t
-        what = f"{e['key']}: {base['source']['where']} vs {e['source']['where']}"
-        where = f"{pub.where(e['key'])}; {pub.where(e['key'], variant)}"
-        headline = e["key"].startswith(("os.", "pfs."))
-        if agree_round:
-            sev, expl, wrong = "none", f"{b:g} and {a:g} are the same number at different precision.", False
-        elif agree_trunc:
-            sev, expl, wrong = "low", f"{b:g} is {a:g} truncated rather than rounded.", False
-        else:
-            sev = "high" if headline else "medium"
-            expl = (
-                f"The paper prints {a:.{da}f} in {base['source']['where']} and {b:.{db}f} in "
-                f"{e['source']['where']} for the same quantity; at most one can be right."
-            )
-            wrong = True
-        keys = [ref(e["key"], variant), e["key"]] if wrong else [ref(e["key"], variant)]
-        out.append(
-            Finding(
-                "printing",
-                what,
-                where,
-                f"{a:.{da}f} (as in {base['source']['where']})",
-                f"{b:.{db}f}",
-                sev,
-                expl,
-                keys,
-                wrong,
-            )
-        )
+            out.append(_bound_printing_finding(pub, e, base))
+        elif e["value"] is not None:
+            out.append(_second_printing_finding(pub, e, base))
     return out
+
+
+def _bound_printing_finding(pub: PublishedIndex, e: dict, base: dict) -> Finding:
+    """A printed bound ("p > 0.05") against the value the table prints for the same key."""
+    ok = bound_holds(float(base["value"]), e["bound"])
+    return Finding(
+        "printing",
+        f"{e['key']}: {e['source']['where']} bound against {base['source']['where']}",
+        f"{pub.where(e['key'], e.get('variant'))}",
+        f"{base['value']:g} (as in {base['source']['where']})",
+        f"p {e['bound']}",
+        "none" if ok else "medium",
+        "The printed bound holds for the table's value."
+        if ok
+        else f"The text's bound p {e['bound']} does not hold for the table's {base['value']:g}.",
+        [ref(e["key"], e.get("variant"))],
+        not ok,
+    )
+
+
+def _second_printing_finding(pub: PublishedIndex, e: dict, base: dict) -> Finding:
+    """A second printing of a value against the table's: the same number at another precision,
+    truncated instead of rounded, or a different number."""
+    variant = e["variant"]
+    a, da, b, db = float(base["value"]), int(base["decimals"]), float(e["value"]), int(e["decimals"])
+    lo = max(printed_interval(a, da)[0], printed_interval(b, db)[0])
+    hi = min(printed_interval(a, da)[1], printed_interval(b, db)[1])
+    lo_t = max(printed_interval(a, da)[0], printed_interval(b, db, "truncate")[0])
+    hi_t = min(printed_interval(a, da)[1], printed_interval(b, db, "truncate")[1])
+    if lo < hi:
+        sev, expl, wrong = "none", f"{b:g} and {a:g} are the same number at different precision.", False
+    elif lo_t < hi_t:
+        sev, expl, wrong = "low", f"{b:g} is {a:g} truncated rather than rounded.", False
+    else:
+        sev = "high" if e["key"].startswith(("os.", "pfs.")) else "medium"
+        expl = (
+            f"The paper prints {a:.{da}f} in {base['source']['where']} and {b:.{db}f} in "
+            f"{e['source']['where']} for the same quantity; at most one can be right."
+        )
+        wrong = True
+    return Finding(
+        "printing",
+        f"{e['key']}: {base['source']['where']} vs {e['source']['where']}",
+        f"{pub.where(e['key'])}; {pub.where(e['key'], variant)}",
+        f"{a:.{da}f} (as in {base['source']['where']})",
+        f"{b:.{db}f}",
+        sev,
+        expl,
+        [ref(e["key"], variant), e["key"]] if wrong else [ref(e["key"], variant)],
+        wrong,
+    )

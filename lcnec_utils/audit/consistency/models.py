@@ -5,22 +5,20 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Mapping
-from typing import Any
 
 from scipy import stats
 
-from lcnec_utils.audit.consistency.findings import Finding, _arm_n, _Published
+from lcnec_utils.audit.consistency.findings import Finding
+from lcnec_utils.audit.consistency.published_index import PublishedIndex, row_label
 from lcnec_utils.stats.attainable import (
     binary_term_min_ci_ratio,
     binary_term_min_p,
     binary_term_min_se,
     events_per_variable,
 )
+from lcnec_utils.stats.format import format_hr_ci
 from lcnec_utils.stats.normal import wald_p
-from lcnec_utils.stats.rounding import (
-    printed_interval,
-)
+from lcnec_utils.stats.rounding import printed_interval
 
 
 def hr_ci_p_coherence(
@@ -81,7 +79,7 @@ def hr_ci_p_coherence(
     return out
 
 
-def _hr_groups(pub: _Published) -> list[tuple[str, dict]]:
+def _hr_groups(pub: PublishedIndex) -> list[tuple[str, dict]]:
     """``(prefix, {hr, ci_low, ci_high, p entries})`` for every printed HR of Table 4 (no variants)."""
     out = []
     for e in pub.entries:
@@ -93,117 +91,123 @@ def _hr_groups(pub: _Published) -> list[tuple[str, dict]]:
     return out
 
 
-def _term_label(entry: Mapping[str, Any]) -> str:
-    return " ".join(str((entry.get("source") or {}).get("row", entry["key"])).split())
-
-
-def _hr_findings(pub: _Published) -> list[Finding]:
+def hr_findings(pub: PublishedIndex) -> list[Finding]:
+    """Each printed HR with its CI and p: coherent on the log scale, and for a two-level term
+    (or the arm) a CI no narrower than a 0/1 term on this many patients allows."""
     out = []
-    n = _arm_n(pub, "total")
-    max_events = n  # events are not printed; at most one per patient
-    min_ratio = binary_term_min_ci_ratio(max_events)
+    n = pub.arm_n("total")
     for prefix, parts in _hr_groups(pub):
-        hr, lo, hi, p = (float(parts[s]["value"]) for s in ("hr", "ci_low", "ci_high", "p"))
-        dec, pdec = int(parts["hr"]["decimals"]), int(parts["p"]["decimals"])
-        label = _term_label(parts["hr"])
-        where = pub.where(parts["hr"]["key"])
-        ep = prefix.split(".")[0].upper()
-        coh = hr_ci_p_coherence(hr, lo, hi, p, dec, pdec)
-        shown = f"HR {hr:.2f} ({lo:.2f}-{hi:.2f}), p = {p:.{pdec}f}"
-        if coh["coherent"]:
-            out.append(
-                Finding(
-                    "hazard_ratio",
-                    f"{ep} {label}: HR, CI and p on the log scale",
-                    where,
-                    f"p from the CI {coh['p_from_ci']:.3f} (range {coh['p_min']:.3f}-{coh['p_max']:.3f}); CI symmetric about log HR",
-                    shown,
-                    "none",
-                    "The p-value is the Wald p implied by the HR and its CI, and the CI is symmetric on the log scale.",
-                    [f"{prefix}.p"],
-                )
-            )
-        else:
-            problems = []
-            if not coh["hr_in_ci"]:
-                problems.append("the HR lies outside its CI")
-            if not coh["symmetric"]:
-                problems.append(
-                    f"the CI is not symmetric about log HR (log midpoint {coh['log_midpoint']:.3f} vs log HR {math.log(hr):.3f})"
-                )
-            if not coh.get("p_coherent", True):
-                problems.append(
-                    f"the CI implies p = {coh['p_from_ci']:.3f} (at the printed rounding {coh['p_min']:.3f}-{coh['p_max']:.3f}), not {p:.{pdec}f}"
-                )
-            out.append(
-                Finding(
-                    "hazard_ratio",
-                    f"{ep} {label}: HR, CI and p on the log scale",
-                    where,
-                    f"p from the CI {coh['p_from_ci']:.3f} (range {coh['p_min']:.3f}-{coh['p_max']:.3f})",
-                    shown,
-                    "medium",
-                    "On the log scale " + "; ".join(problems) + ".",
-                    [f"{prefix}.p", f"{prefix}.ci_low", f"{prefix}.ci_high"],
-                    True,
-                )
-            )
+        label = row_label(parts["hr"])
+        out.append(_coherence_finding(pub, prefix, parts, label))
         # labelled as a two-level comparison: is the CI wide enough for a 0/1 term?
         is_arm = prefix.count(".") == 1
         if re.search(r"vs\.?", label, re.IGNORECASE) or is_arm:
-            h = 0.5 * 10**-dec
-            ratio, ratio_max = hi / lo, (hi + h) / (lo - h)
-            if ratio_max >= min_ratio:
-                out.append(
-                    Finding(
-                        "hazard_ratio",
-                        f"{ep} {label}: CI width of a two-level term",
-                        where,
-                        f"upper/lower >= {min_ratio:.2f} (0/1 term, <= {max_events} events)",
-                        f"{ratio:.2f}",
-                        "none",
-                        "The CI is wide enough for a two-level term on this many patients.",
-                        [f"{prefix}.ci_low", f"{prefix}.ci_high"],
-                    )
-                )
-            elif is_arm:
-                pmin = binary_term_min_p(hr, max_events, dec)
-                out.append(
-                    Finding(
-                        "hazard_ratio",
-                        f"{ep} {label}: CI width and p of the arm (a 0/1 term)",
-                        where,
-                        f"upper/lower CI ratio >= {min_ratio:.2f}; p >= {pmin:.3f} for HR {hr:.2f}",
-                        f"ratio {ratio:.2f} (at most {ratio_max:.2f} at the printed rounding); p = {p:.{pdec}f}",
-                        "high",
-                        f"A 0/1 term in a Cox model on {n} patients has SE(log HR) >= 2/sqrt({max_events}) = "
-                        f"{binary_term_min_se(max_events):.3f}, so this CI is narrower than any such model can give and "
-                        f"HR {hr:.2f} cannot reach p below {pmin:.3f}: the printed CI and p overstate the precision.",
-                        [f"{prefix}.ci_low", f"{prefix}.ci_high", f"{prefix}.p"],
-                        True,
-                    )
-                )
-            else:
-                out.append(
-                    Finding(
-                        "hazard_ratio",
-                        f"{ep} {label}: label against the coding its CI implies",
-                        where,
-                        f"upper/lower CI ratio >= {min_ratio:.2f} for a two-level term",
-                        f"{ratio:.2f}",
-                        "medium",
-                        f"The row is labelled as a two-level comparison, but a 0/1 term on {n} patients cannot have a CI "
-                        f"this narrow; the HR must be per unit (per year, per point), so the label misdescribes the coding.",
-                        [f"{prefix}.hr"],
-                        False,
-                    )
-                )
+            out.append(_two_level_finding(pub, prefix, parts, label, n, is_arm))
     return out
 
 
-def _model_size_findings(pub: _Published) -> list[Finding]:
+def _coherence_finding(pub: PublishedIndex, prefix: str, parts: dict, label: str) -> Finding:
+    """The HR, its CI and p against one another on the log scale (:func:`hr_ci_p_coherence`)."""
+    hr, lo, hi, p = (float(parts[s]["value"]) for s in ("hr", "ci_low", "ci_high", "p"))
+    dec, pdec = int(parts["hr"]["decimals"]), int(parts["p"]["decimals"])
+    where = pub.where(parts["hr"]["key"])
+    what = f"{prefix.split('.')[0].upper()} {label}: HR, CI and p on the log scale"
+    coh = hr_ci_p_coherence(hr, lo, hi, p, dec, pdec)
+    shown = f"HR {format_hr_ci(hr, lo, hi)}, p = {p:.{pdec}f}"
+    p_range = f"p from the CI {coh['p_from_ci']:.3f} (range {coh['p_min']:.3f}-{coh['p_max']:.3f})"
+    if coh["coherent"]:
+        return Finding(
+            "hazard_ratio",
+            what,
+            where,
+            f"{p_range}; CI symmetric about log HR",
+            shown,
+            "none",
+            "The p-value is the Wald p implied by the HR and its CI, and the CI is symmetric on the log scale.",
+            [f"{prefix}.p"],
+        )
+    problems = []
+    if not coh["hr_in_ci"]:
+        problems.append("the HR lies outside its CI")
+    if not coh["symmetric"]:
+        problems.append(
+            f"the CI is not symmetric about log HR (log midpoint {coh['log_midpoint']:.3f} vs log HR {math.log(hr):.3f})"
+        )
+    if not coh.get("p_coherent", True):
+        problems.append(
+            f"the CI implies p = {coh['p_from_ci']:.3f} (at the printed rounding {coh['p_min']:.3f}-{coh['p_max']:.3f}), not {p:.{pdec}f}"
+        )
+    return Finding(
+        "hazard_ratio",
+        what,
+        where,
+        p_range,
+        shown,
+        "medium",
+        "On the log scale " + "; ".join(problems) + ".",
+        [f"{prefix}.p", f"{prefix}.ci_low", f"{prefix}.ci_high"],
+        True,
+    )
+
+
+def _two_level_finding(
+    pub: PublishedIndex, prefix: str, parts: dict, label: str, n: int, is_arm: bool
+) -> Finding:
+    """The CI of a term labelled as a two-level comparison against the narrowest a 0/1 term on
+    ``n`` patients (at most ``n`` events) can have: fine, the arm's overstated precision, or a
+    label that misdescribes a per-unit coding."""
+    hr, lo, hi, p = (float(parts[s]["value"]) for s in ("hr", "ci_low", "ci_high", "p"))
+    dec, pdec = int(parts["hr"]["decimals"]), int(parts["p"]["decimals"])
+    where = pub.where(parts["hr"]["key"])
+    ep = prefix.split(".")[0].upper()
+    max_events = n  # events are not printed; at most one per patient
+    min_ratio = binary_term_min_ci_ratio(max_events)
+    h = 0.5 * 10**-dec
+    ratio, ratio_max = hi / lo, (hi + h) / (lo - h)
+    if ratio_max >= min_ratio:
+        return Finding(
+            "hazard_ratio",
+            f"{ep} {label}: CI width of a two-level term",
+            where,
+            f"upper/lower >= {min_ratio:.2f} (0/1 term, <= {max_events} events)",
+            f"{ratio:.2f}",
+            "none",
+            "The CI is wide enough for a two-level term on this many patients.",
+            [f"{prefix}.ci_low", f"{prefix}.ci_high"],
+        )
+    if is_arm:
+        pmin = binary_term_min_p(hr, max_events, dec)
+        return Finding(
+            "hazard_ratio",
+            f"{ep} {label}: CI width and p of the arm (a 0/1 term)",
+            where,
+            f"upper/lower CI ratio >= {min_ratio:.2f}; p >= {pmin:.3f} for HR {hr:.2f}",
+            f"ratio {ratio:.2f} (at most {ratio_max:.2f} at the printed rounding); p = {p:.{pdec}f}",
+            "high",
+            f"A 0/1 term in a Cox model on {n} patients has SE(log HR) >= 2/sqrt({max_events}) = "
+            f"{binary_term_min_se(max_events):.3f}, so this CI is narrower than any such model can give and "
+            f"HR {hr:.2f} cannot reach p below {pmin:.3f}: the printed CI and p overstate the precision.",
+            [f"{prefix}.ci_low", f"{prefix}.ci_high", f"{prefix}.p"],
+            True,
+        )
+    return Finding(
+        "hazard_ratio",
+        f"{ep} {label}: label against the coding its CI implies",
+        where,
+        f"upper/lower CI ratio >= {min_ratio:.2f} for a two-level term",
+        f"{ratio:.2f}",
+        "medium",
+        f"The row is labelled as a two-level comparison, but a 0/1 term on {n} patients cannot have a CI "
+        f"this narrow; the HR must be per unit (per year, per point), so the label misdescribes the coding.",
+        [f"{prefix}.hr"],
+        False,
+    )
+
+
+def model_size_findings(pub: PublishedIndex) -> list[Finding]:
+    """Events per variable of each multivariable model, with the events bounded by the patients."""
     out = []
-    n = _arm_n(pub, "total")
+    n = pub.arm_n("total")
     for ep in ("pfs", "os"):
         terms = [prefix for prefix, _ in _hr_groups(pub) if prefix.startswith(f"{ep}.cox_multivariable")]
         if not terms:

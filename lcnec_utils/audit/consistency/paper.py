@@ -2,45 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lcnec_utils.audit.consistency.claims import _claim_findings
+from lcnec_utils.audit.consistency.claims import claim_findings
 from lcnec_utils.audit.consistency.counts import (
-    _percent_findings,
-    _precision_findings,
-    _printing_findings,
-    _total_findings,
+    percent_findings,
+    precision_findings,
+    printing_findings,
+    total_findings,
 )
-from lcnec_utils.audit.consistency.findings import CHECKS, Finding, _Published
-from lcnec_utils.audit.consistency.models import _hr_findings, _model_size_findings
-from lcnec_utils.audit.consistency.survival import _survival_findings
-from lcnec_utils.audit.consistency.tests import _age_findings, _categorical_p_findings
+from lcnec_utils.audit.consistency.findings import CHECKS, Finding
+from lcnec_utils.audit.consistency.hypothesis_tests import age_findings, categorical_p_findings
+from lcnec_utils.audit.consistency.models import hr_findings, model_size_findings
+from lcnec_utils.audit.consistency.published_index import PublishedIndex
+from lcnec_utils.audit.consistency.survival import survival_findings
 
 
 def paper_consistency(published: Sequence[Mapping[str, Any]] | None = None) -> list[Finding]:
     """Every consistency check of the paper, one :class:`Finding` each (ids ``C001`` ...).
 
     ``published`` is the list of entries of ``data/published.yaml`` (default:
-    :func:`lcnec_utils.published.load_published`).
+    :func:`lcnec_utils.contract.published.load_published`).
     """
     if published is None:
         from lcnec_utils.contract.published import load_published
 
         published = load_published()
-    pub = _Published(published)
+    pub = PublishedIndex(published)
     findings: list[Finding] = []
     for make in (
-        _percent_findings,
-        _precision_findings,
-        _total_findings,
-        _printing_findings,
-        _categorical_p_findings,
-        _age_findings,
-        _hr_findings,
-        _survival_findings,
-        _claim_findings,
-        _model_size_findings,
+        percent_findings,
+        precision_findings,
+        total_findings,
+        printing_findings,
+        categorical_p_findings,
+        age_findings,
+        hr_findings,
+        survival_findings,
+        claim_findings,
+        model_size_findings,
     ):
         findings.extend(make(pub))
     order = {c: i for i, c in enumerate(CHECKS)}
@@ -48,13 +49,3 @@ def paper_consistency(published: Sequence[Mapping[str, Any]] | None = None) -> l
     for i, f in enumerate(findings, start=1):
         f.id = f"C{i:03d}"
     return findings
-
-
-def impugned_keys(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
-    """Keys whose printed value a finding shows cannot be right: ``{key: [findings]}``."""
-    out: dict[str, list[Finding]] = {}
-    for f in findings:
-        if f.paper_wrong:
-            for k in f.keys:
-                out.setdefault(k, []).append(f)
-    return out

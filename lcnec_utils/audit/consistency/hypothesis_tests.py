@@ -8,24 +8,11 @@ from typing import Any
 
 from scipy import stats
 
-from lcnec_utils.audit.consistency.counts import (
-    _round_str,
-    combined_mean_sd_range,
-    grim_attainable,
-    percent_attainable,
-)
-from lcnec_utils.audit.consistency.findings import (
-    ARM_N_KEYS,
-    Finding,
-    _arm_n,
-    _fmt,
-    _Published,
-)
-from lcnec_utils.stats.rounding import (
-    as_fraction,
-    in_printed_interval,
-    printed_interval,
-)
+from lcnec_utils.audit.consistency.counts import combined_mean_sd_range, grim_attainable, percent_attainable
+from lcnec_utils.audit.consistency.findings import Finding
+from lcnec_utils.audit.consistency.published_index import ARM_N_KEYS, PublishedIndex
+from lcnec_utils.stats.format import format_rounded
+from lcnec_utils.stats.rounding import in_printed_interval, printed_interval
 
 
 def p_matches(p: float, printed: float, decimals: int) -> str | None:
@@ -113,8 +100,8 @@ def t_test_from_summary(
     }
 
 
-#: Table 2/3 p-values and the 2x2 table each comes from: p key -> (count stem, published count keys).
-def _categorical_tests(pub: _Published) -> list[tuple[str, str, str]]:
+def _categorical_tests(pub: PublishedIndex) -> list[tuple[str, str, str]]:
+    """Table 2/3 p-values and the 2x2 table each comes from: (p key, treatment count key, reference count key)."""
     tests = []
     for e in pub.entries:
         key = e["key"]
@@ -131,7 +118,7 @@ def _categorical_tests(pub: _Published) -> list[tuple[str, str, str]]:
     return tests
 
 
-def _count_of(pub: _Published, key: str, n: int) -> int | None:
+def _count_of(pub: PublishedIndex, key: str, n: int) -> int | None:
     e = pub.get(key)
     if e is None or e["value"] is None:
         return None
@@ -141,9 +128,11 @@ def _count_of(pub: _Published, key: str, n: int) -> int | None:
     return ks[0] if len(ks) == 1 else None
 
 
-def _categorical_p_findings(pub: _Published) -> list[Finding]:
+def categorical_p_findings(pub: PublishedIndex) -> list[Finding]:
+    """Each categorical p of Tables 2 and 3 recomputed from the printed counts by Fisher's exact
+    test (the test the Methods name), and by the chi-squared tests where Fisher's does not fit."""
     out = []
-    n1, n2 = _arm_n(pub, "treatment"), _arm_n(pub, "reference")
+    n1, n2 = pub.arm_n("treatment"), pub.arm_n("reference")
     for p_key, k1, k2 in _categorical_tests(pub):
         a, b = _count_of(pub, k1, n1), _count_of(pub, k2, n2)
         if a is None or b is None:
@@ -152,9 +141,7 @@ def _categorical_p_findings(pub: _Published) -> list[Finding]:
         printed, dec = float(e["value"]), int(e["decimals"])
         r = fisher_recheck(a, n1, b, n2, printed, dec)
         what = f"{p_key}: {a}/{n1} vs {b}/{n2}"
-        expected = (
-            f"Fisher {_fmt(r['fisher'], 4)}; chi-squared {_fmt(r['chi2'], 4)}; Yates {_fmt(r['yates'], 4)}"
-        )
+        expected = f"Fisher {r['fisher']:.4f}; chi-squared {r['chi2']:.4f}; Yates {r['yates']:.4f}"
         reported = f"{printed:.{dec}f}"
         matches = r["matches"]
         if matches["fisher"] == "rounded":
@@ -180,7 +167,7 @@ def _categorical_p_findings(pub: _Published) -> list[Finding]:
                     reported,
                     "low",
                     f"Fisher's exact test gives {r['fisher']:.5f}, which rounds to "
-                    f"{_round_str(as_fraction(r['fisher']), dec)}; the paper truncated it.",
+                    f"{format_rounded(r['fisher'], dec)}; the paper truncated it.",
                     [p_key],
                     True,
                     {p_key: r["fisher"]},
@@ -219,82 +206,87 @@ def _categorical_p_findings(pub: _Published) -> list[Finding]:
     return out
 
 
-def _age_findings(pub: _Published) -> list[Finding]:
-    out = []
+def age_findings(pub: PublishedIndex) -> list[Finding]:
+    """Table 2's age: each arm's mean against whole-year ages (GRIM), the total's mean and SD
+    against the arms', and the printed p against Student's and Welch's t-tests."""
     g = {arm: (pub.get(f"baseline.age.mean.{arm}"), pub.get(f"baseline.age.sd.{arm}")) for arm in ARM_N_KEYS}
     if any(m is None or s is None for m, s in g.values()):
-        return out
-    n = {arm: _arm_n(pub, arm) for arm in ARM_N_KEYS}
+        return []
+    n = {arm: pub.arm_n(arm) for arm in ARM_N_KEYS}
     (mt, st), (mr, sr) = g["treatment"], g["reference"]
     md, sd_ = int(mt["decimals"]), int(st["decimals"])
     args = (mt["value"], st["value"], n["treatment"], mr["value"], sr["value"], n["reference"])
-    # GRIM on each arm's mean (whole-year ages)
-    for arm in ARM_N_KEYS:
-        m = g[arm][0]
-        sums = grim_attainable(m["value"], n[arm], int(m["decimals"]))
-        out.append(
-            Finding(
-                "age",
-                f"mean age {m['value']} of {n[arm]} whole-year ages ({arm})",
-                pub.where(m["key"]),
-                f"an integer sum S with S/{n[arm]} printing as {m['value']}",
-                ", ".join(f"{s}/{n[arm]}" for s in sums) or "none",
-                "none" if sums else "medium",
-                "A mean of whole-year ages can be this value."
-                if sums
-                else "No sum of whole-year ages gives this mean (GRIM); ages may not be whole years, or the mean is wrong.",
-                [m["key"]],
-                not sums,
-            )
-        )
-    # total from the arms
-    comb = combined_mean_sd_range(*args, md, sd_)
-    mtot, stot = g["total"]
-    ok_m = comb["mean_min"] - 0.5 * 10**-md <= mtot["value"] <= comb["mean_max"] + 0.5 * 10**-md
-    ok_s = comb["sd_min"] - 0.5 * 10**-sd_ <= stot["value"] <= comb["sd_max"] + 0.5 * 10**-sd_
-    out.append(
-        Finding(
-            "age",
-            "total mean ± SD of age from the two arms' means and SDs",
-            pub.where(mtot["key"]),
-            f"mean {comb['mean_min']:.2f}-{comb['mean_max']:.2f}, SD {comb['sd_min']:.2f}-{comb['sd_max']:.2f}",
-            f"{mtot['value']} ± {stot['value']}",
-            "none" if ok_m and ok_s else "medium",
-            "The total column's mean and SD follow from the arms' (pooled with the between-arm spread)."
-            if ok_m and ok_s
-            else "The total column's mean or SD cannot come from the two arms' printed values.",
-            [mtot["key"], stot["key"]],
-            not (ok_m and ok_s),
-        )
-    )
-    # the p-value
+    out = [_grim_finding(pub, g[arm][0], n[arm], arm) for arm in ARM_N_KEYS]
+    out.append(_pooled_age_finding(pub, g["total"], args, md, sd_))
     p_e = pub.get("baseline.age.p")
     if p_e is not None and p_e["value"] is not None:
-        student = t_test_from_summary(*args, md, sd_, equal_var=True)
-        welch = t_test_from_summary(*args, md, sd_, equal_var=False)
-        plo, phi = printed_interval(p_e["value"], int(p_e["decimals"]))
-        fits = [t for t in (student, welch) if t["p_min"] <= float(phi) and t["p_max"] >= float(plo)]
-        expected = "; ".join(
-            f"{t['test']} {t['p']:.4f} (range {t['p_min']:.3f}-{t['p_max']:.3f})" for t in (student, welch)
-        )
-        out.append(
-            Finding(
-                "age",
-                "age p-value from the printed means and SDs",
-                pub.where(p_e["key"]),
-                expected,
-                f"{p_e['value']:.3f}",
-                "none" if fits else "medium",
-                (
-                    "The printed p is what "
-                    + " and ".join(t["test"] + "'s" for t in fits)
-                    + (" t-tests give" if len(fits) > 1 else " t-test gives")
-                    + " from the printed summaries (the Methods name no test for age)."
-                )
-                if fits
-                else "Neither Student's nor Welch's t-test gives the printed p from the printed means and SDs.",
-                [p_e["key"]],
-                not fits,
-            )
-        )
+        out.append(_age_p_finding(pub, p_e, args, md, sd_))
     return out
+
+
+def _grim_finding(pub: PublishedIndex, m: dict, n: int, arm: str) -> Finding:
+    """An arm's mean age against the means ``n`` whole-year ages can have (GRIM)."""
+    sums = grim_attainable(m["value"], n, int(m["decimals"]))
+    return Finding(
+        "age",
+        f"mean age {m['value']} of {n} whole-year ages ({arm})",
+        pub.where(m["key"]),
+        f"an integer sum S with S/{n} printing as {m['value']}",
+        ", ".join(f"{s}/{n}" for s in sums) or "none",
+        "none" if sums else "medium",
+        "A mean of whole-year ages can be this value."
+        if sums
+        else "No sum of whole-year ages gives this mean (GRIM); ages may not be whole years, or the mean is wrong.",
+        [m["key"]],
+        not sums,
+    )
+
+
+def _pooled_age_finding(pub: PublishedIndex, total: tuple, args: tuple, md: int, sd_: int) -> Finding:
+    """The total column's mean ± SD against the two arms' pooled (over their rounding)."""
+    comb = combined_mean_sd_range(*args, md, sd_)
+    mtot, stot = total
+    ok_m = comb["mean_min"] - 0.5 * 10**-md <= mtot["value"] <= comb["mean_max"] + 0.5 * 10**-md
+    ok_s = comb["sd_min"] - 0.5 * 10**-sd_ <= stot["value"] <= comb["sd_max"] + 0.5 * 10**-sd_
+    return Finding(
+        "age",
+        "total mean ± SD of age from the two arms' means and SDs",
+        pub.where(mtot["key"]),
+        f"mean {comb['mean_min']:.2f}-{comb['mean_max']:.2f}, SD {comb['sd_min']:.2f}-{comb['sd_max']:.2f}",
+        f"{mtot['value']} ± {stot['value']}",
+        "none" if ok_m and ok_s else "medium",
+        "The total column's mean and SD follow from the arms' (pooled with the between-arm spread)."
+        if ok_m and ok_s
+        else "The total column's mean or SD cannot come from the two arms' printed values.",
+        [mtot["key"], stot["key"]],
+        not (ok_m and ok_s),
+    )
+
+
+def _age_p_finding(pub: PublishedIndex, p_e: dict, args: tuple, md: int, sd_: int) -> Finding:
+    """The printed age p against the p-values Student's and Welch's tests allow from the summaries."""
+    student = t_test_from_summary(*args, md, sd_, equal_var=True)
+    welch = t_test_from_summary(*args, md, sd_, equal_var=False)
+    plo, phi = printed_interval(p_e["value"], int(p_e["decimals"]))
+    fits = [t for t in (student, welch) if t["p_min"] <= float(phi) and t["p_max"] >= float(plo)]
+    expected = "; ".join(
+        f"{t['test']} {t['p']:.4f} (range {t['p_min']:.3f}-{t['p_max']:.3f})" for t in (student, welch)
+    )
+    return Finding(
+        "age",
+        "age p-value from the printed means and SDs",
+        pub.where(p_e["key"]),
+        expected,
+        f"{p_e['value']:.3f}",
+        "none" if fits else "medium",
+        (
+            "The printed p is what "
+            + " and ".join(t["test"] + "'s" for t in fits)
+            + (" t-tests give" if len(fits) > 1 else " t-test gives")
+            + " from the printed summaries (the Methods name no test for age)."
+        )
+        if fits
+        else "Neither Student's nor Welch's t-test gives the printed p from the printed means and SDs.",
+        [p_e["key"]],
+        not fits,
+    )

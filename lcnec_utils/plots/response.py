@@ -1,4 +1,4 @@
-"""Bar charts of Table 3: best response by arm and immune-related adverse events."""
+"""Bar chart of Table 3's best response by arm."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from lcnec_utils.plots.style import ARM_COLOURS, OKABE_ITO, RESPONSE_COLOURS, RESPONSE_ORDER, set_style
+from lcnec_utils.contract.schema import RESPONSE_LEVELS
+from lcnec_utils.plots.style import ARM_COLOURS, RESPONSE_COLOURS, set_style
 
 
 def _response_percentages(response: Any) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -20,7 +21,7 @@ def _response_percentages(response: Any) -> tuple[pd.DataFrame, dict[str, str]]:
     rows = {}
     for role in ("treatment", "reference"):
         rows[role] = {}
-        for cat in RESPONSE_ORDER:
+        for cat in RESPONSE_LEVELS:
             sel = st[(st["key"] == cat.lower()) & (st["arm"] == role)]
             pct = None if sel.empty else sel.iloc[0]["pct"]
             rows[role][cat] = np.nan if pct is None else 100.0 * float(pct)
@@ -44,7 +45,7 @@ def response_bar(response: Any, ax: plt.Axes | None = None) -> Figure:
         return fig
     y = np.arange(len(roles))[::-1]
     left = np.zeros(len(roles))
-    for cat in RESPONSE_ORDER:
+    for cat in RESPONSE_LEVELS:
         vals = pct[cat].fillna(0).to_numpy(float)
         if not vals.any():
             continue
@@ -63,50 +64,5 @@ def response_bar(response: Any, ax: plt.Axes | None = None) -> Figure:
     ax.xaxis.set_major_formatter(PercentFormatter(100, decimals=0))
     ax.set_xlabel("Patients (%)")
     ax.legend(ncol=5, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
-    fig.tight_layout()
-    return fig
-
-
-def irae_bar(safety: Any, ax: plt.Axes | None = None) -> Figure:
-    """Horizontal bars of the share of treated patients with each
-    immune-related AE (treatment arm), split into grade 1–2 and grade ≥3.
-    ``safety`` is a :func:`lcnec_utils.tables.safety_tables` result; without
-    an AE table the figure says so instead of failing."""
-    set_style()
-    data = safety.irae.data
-    if ax is None:
-        n_rows = max(1, data["key"].nunique() if len(data) else 1)
-        fig, ax = plt.subplots(figsize=(6.4, 0.8 + 0.35 * n_rows))
-    else:
-        fig = ax.figure
-    trt = data[data["arm"] == "treatment"] if len(data) else data
-    if trt.empty:
-        ax.axis("off")
-        msg = safety.irae.notes[0] if safety.irae.notes else "No immune-related adverse events."
-        ax.text(0.5, 0.5, msg, ha="center", va="center", transform=ax.transAxes)
-        return fig
-    trt = trt.reset_index(drop=True)
-    y = np.arange(len(trt))[::-1]
-    n_arm = trt["n_arm"].astype(float).to_numpy()
-    if not (n_arm > 0).all():
-        ax.axis("off")
-        ax.text(
-            0.5,
-            0.5,
-            f"No patients in the {safety.irae.labels['treatment']} arm.",
-            ha="center",
-            va="center",
-            transform=ax.transAxes,
-        )
-        return fig
-    low = 100 * (trt["grade_1"] + trt["grade_2"] + trt["grade_unknown"]).astype(float).to_numpy() / n_arm
-    high = 100 * trt["grade3plus"].astype(float).to_numpy() / n_arm
-    ax.barh(y, low, color=OKABE_ITO["sky_blue"], height=0.6, label="Grade 1–2")
-    ax.barh(y, high, left=low, color=OKABE_ITO["reddish_purple"], height=0.6, label="Grade ≥3")
-    ax.set_yticks(y)
-    ax.set_yticklabels(trt["label"].astype(str).tolist())
-    ax.xaxis.set_major_formatter(PercentFormatter(100, decimals=0))
-    ax.set_xlabel(f"Patients of the {safety.irae.labels['treatment']} arm (%)")
-    ax.legend(loc="lower right")
     fig.tight_layout()
     return fig
