@@ -505,3 +505,16 @@ def test_required_columns_only_cohort_says_what_it_cannot_do(cohort):
         assert pfs_texts and all(v[0] is None and "no PFS columns" in v[2] for v in pfs_texts.values())
         assert all(v is None for k, v in numbers.values.items() if ".pfs." in k)
         assert any(v is not None for k, v in numbers.values.items() if ".os." in k)
+
+
+def test_survdiff_rho_weight_is_the_kaplan_meier_just_before_each_time(cohort):
+    """R's help says "S(t)^rho, S the Kaplan-Meier estimate": the left-continuous S(t-) reproduces
+    survdiff(rho = 1) (chisq 4.8213435980261714 on OS); the right-continuous S(t) does not."""
+    table = weighted_logrank.event_time_table(*_arrays(cohort, "os"))
+    s_after = table["surv_before"] * (1 - table["d"] / table["n"])
+    u = float((s_after * table["o_minus_e"]).sum())
+    v = float((s_after**2 * table["v"]).sum())
+    assert abs(u * u / v - 4.8213435980261714) > 0.05
+    assert weighted_logrank.fleming_harrington(*_arrays(cohort, "os"), 1, 0).chi2 == pytest.approx(
+        4.8213435980261714, abs=1e-9
+    )
