@@ -518,3 +518,14 @@ def test_survdiff_rho_weight_is_the_kaplan_meier_just_before_each_time(cohort):
     assert weighted_logrank.fleming_harrington(*_arrays(cohort, "os"), 1, 0).chi2 == pytest.approx(
         4.8213435980261714, abs=1e-9
     )
+
+
+def test_large_cohort_branch_curves_whole_months_only(cohort, monkeypatch):
+    from lcnec_utils.methods import sampling
+
+    monkeypatch.setattr(sampling, "LARGE_N", 20)  # the 31 patients count as large; the sample is all of them
+    _, curves = landmark.landmark_page(cohort, PARAMS, published_values())
+    assert curves["os"]["landmark"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    full = landmark.landmark_curve(cohort, "os", PARAMS)
+    at4 = full.loc[full["landmark"] == 4.0, "hr"].iloc[0]
+    assert curves["os"].loc[curves["os"]["landmark"] == 4.0, "hr"].iloc[0] == pytest.approx(at4, rel=1e-12)

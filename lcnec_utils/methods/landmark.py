@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from lcnec_utils.methods.glued import NO_PFS, ChapterNumbers
+from lcnec_utils.methods.sampling import analysis_sample, is_large
 from lcnec_utils.stats import cox
 from lcnec_utils.stats.format import format_p
 from lcnec_utils.stats.survival import ROLES, endpoint_data, has_endpoint
@@ -281,16 +282,24 @@ def _endpoint_texts(numbers, ep: str, curve: pd.DataFrame | None, params, missin
 
 
 def landmark_page(cohort: pd.DataFrame, params, published: dict[str, Any]) -> tuple[Any, dict]:
-    """Everything chapter 15 records and glues, and its curves by endpoint (absent endpoints left out)."""
+    """Everything chapter 15 records and glues, and its curves by endpoint (absent endpoints left out).
 
+    Above ``sampling.LARGE_N`` patients (one Cox fit per distinct set of events left out would mean one
+    per landmark) the chapter works on the stratified sample of :func:`sampling.analysis_sample`, with
+    a note on the page, and its curve on whole months only.
+    """
     numbers = ChapterNumbers(values={"methods.landmark.months": float(params.landmark_analysis_months)})
     L = float(params.landmark_analysis_months)
+    grid = CURVE_LANDMARKS
+    if is_large(cohort):
+        cohort = analysis_sample(cohort, params, "the landmark analyses")
+        grid = tuple(float(x) for x in RECORDED_LANDMARKS)
     curves = {}
     for ep in ("os", "pfs"):
         if not has_endpoint(cohort, ep):
             _endpoint_texts(numbers, ep, None, params, NO_PFS)
             continue
-        curves[ep] = landmark_curve(cohort, ep, params, CURVE_LANDMARKS + (L + 1.0,))
+        curves[ep] = landmark_curve(cohort, ep, params, grid + (L + 1.0,))
         numbers.values.update(landmark_results(curves[ep], ep, params))
         early = early_events(cohort, ep, params, before=0.0)
         for role in ROLES:
