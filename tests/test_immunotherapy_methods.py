@@ -246,14 +246,28 @@ def test_landmark_counts_by_hand(cohort):
     assert early["events_by_reference"] == 8  # 3.2 3.5 3.8 8.8 9.0 9.7 10.9 11.0
 
 
-def test_landmark_cohort_shifts_time_and_keeps_time_above_the_landmark():
+def test_landmark_keeps_time_above_the_landmark():
     c = pd.DataFrame(
-        {"group": ["A", "A", "B", "B"], "os_months": [2.0, 3.0, 3.5, 6.0], "os_event": [1, 0, 1, 0]}
+        {
+            "group": ["A", "A", "A", "B", "B", "B"],
+            "os_months": [2.0, 3.0, 5.0, 3.5, 6.0, 7.0],
+            "os_event": [1, 0, 1, 1, 0, 1],
+        }
     )
     p = make_parameters({"reference_group": "A", "treatment_group": "B"})
-    out = landmark.landmark_cohort(c, "os", p, 3.0)
-    assert out["os_months"].tolist() == [0.5, 3.0] and out["group"].tolist() == ["B", "B"]
-    assert landmark.landmark_cohort(c, "os", p, 0.0)["os_months"].tolist() == [2.0, 3.0, 3.5, 6.0]
+    row = landmark.landmark_hr(c, "os", p, 3.0)  # A keeps 5.0 only (3.0+ is not > 3); B keeps all three
+    assert (row["n_at_risk_reference"], row["events_before_reference"], row["events_after_reference"]) == (
+        1,
+        1,
+        1,
+    )
+    assert (row["n_at_risk_treatment"], row["events_before_treatment"], row["events_after_treatment"]) == (
+        3,
+        0,
+        2,
+    )
+    at0 = landmark.landmark_hr(c, "os", p, 0.0)
+    assert (at0["n_at_risk_reference"], at0["n_at_risk_treatment"]) == (3, 3)
 
 
 def test_landmark_without_events_after_it_is_not_estimable(cohort):

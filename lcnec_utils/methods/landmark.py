@@ -11,9 +11,8 @@ whose treatment would start after L have to be classified by what they had
 received by L; this cohort has no date of the first ICI dose, so the arms
 are taken as recorded (see the chapter).
 
-* :func:`landmark_cohort`: the patients at risk just after L (time > L), their
-  times counted from L;
-* :func:`landmark_hr`: the arm's Cox HR in that cohort (:func:`lcnec_utils.stats.cox.univariable_cox`);
+* :func:`landmark_hr`: the arm's Cox HR among the patients at risk just after L
+  (time > L), their times counted from L (:func:`lcnec_utils.stats.cox.univariable_cox`);
 * :func:`landmark_curve`: the same for a grid of landmarks (the sensitivity curve);
 * :func:`early_events`: each arm's first event and events before a time;
 * :func:`person_time_rates`: Suissa's person-time illustration of the bias.
@@ -50,17 +49,6 @@ def _shifted(data: pd.DataFrame, endpoint: str, landmark: float) -> pd.DataFrame
         },
         index=kept.index,
     )
-
-
-def landmark_cohort(cohort: pd.DataFrame, endpoint: str, params, landmark: float) -> pd.DataFrame:
-    """Patients of the two arms with ``time > landmark``, time counted from the landmark.
-
-    A patient censored or with an event at exactly L leaves (not at risk
-    after L). Columns ``group``, ``<endpoint>_months``, ``<endpoint>_event``.
-    With L = 0 this is every complete case.
-    """
-    data = endpoint_data(cohort, endpoint, params.reference_group, params.treatment_group).frame
-    return _shifted(data, endpoint, landmark)
 
 
 def _after(time: pd.Series, landmark: float) -> pd.Series:
