@@ -5,8 +5,10 @@ in the same run (prints figures, asserts nothing).
     .venv/bin/python benchmarks/bench_chapters_added.py --rounds 3
 
 "Without" is a copy of this working tree whose ``book/_toc.yml`` lacks the part *Questions
-immunotherapy studies raise*, run with ``PYTHONPATH`` pointing at the copy (so its
-``lcnec_utils`` and ``book/`` are the ones built); "with" is the tree itself. The builds
+immunotherapy studies raise* and whose pages that link to it (the landing page, the STROBE
+page) are taken from ``--base`` (default: the merge base with ``main``), run with ``PYTHONPATH``
+pointing at the copy (so its ``lcnec_utils`` and ``book/`` are the ones built); "with" is the
+tree itself. The builds
 alternate (without, with, without, with, ...), each cold with its own empty cache
 (``benchmarks/bench_build.py``'s ``build``), so a change of the machine's load falls on both.
 Printed per build: wall time, executing and rendering seconds (build record), and the new
@@ -30,10 +32,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_build import LCNEC, ROOT, run_measured
 
 PART = "Questions immunotherapy studies raise"
+#: Pages that link the new chapters: in the copy without them, their version at the base commit.
+LINKING_PAGES = ("notebooks/00_overview.ipynb", "book/strobe.md")
 
 
-def tree_without_part(work: Path) -> Path:
-    """A copy of the tracked and new files of the working tree, the new part taken out of the TOC."""
+def tree_without_part(work: Path, base: str) -> Path:
+    """A copy of the tracked and new files of the working tree, the new part taken out of the TOC
+    and the pages linking it as they were at ``base``."""
     copy = work / "without"
     files = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
@@ -52,6 +57,11 @@ def tree_without_part(work: Path) -> Path:
     toc = yaml.safe_load(toc_path.read_text())
     toc["parts"] = [p for p in toc["parts"] if p.get("caption") != PART]
     toc_path.write_text(yaml.safe_dump(toc, sort_keys=False))
+    for rel in LINKING_PAGES:
+        old = subprocess.run(
+            ["git", "show", f"{base}:{rel}"], cwd=ROOT, capture_output=True, check=True
+        ).stdout
+        (copy / rel).write_bytes(old)
     return copy
 
 
@@ -79,13 +89,20 @@ def cold_build(out: Path, cache: Path, pythonpath: Path | None) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--base", default=None, help="commit whose linking pages the copy uses")
     args = parser.parse_args()
+    base = (
+        args.base
+        or subprocess.run(
+            ["git", "merge-base", "HEAD", "main"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
     work = Path(tempfile.mkdtemp(prefix="lcnec-bench-added-"))
     print(
         f"machine: {len(os.sched_getaffinity(0))} cores; load average {os.getloadavg()[0]:.1f}; work {work}"
     )
     try:
-        without_tree = tree_without_part(work)
+        without_tree = tree_without_part(work, base)
         results: dict[str, list[dict]] = {"without": [], "with": []}
         for i in range(args.rounds):
             for kind, path in (("without", without_tree), ("with", None)):
