@@ -12,12 +12,12 @@ treatment arm at t_j,
 
 Z = U / √V and χ² = Z² (1 df). FH(0, 0) is the log-rank test; FH(ρ, 0)
 equals R ``survdiff(rho = ρ)`` (tested to 1e-6). Two statistics of the same
-data have covariance Σ_j w_aj w_bj v_j, v_j the hypergeometric variance term
-above (the same martingale increments; Karrison 2016; Lin et al. 2020), so their correlation is known and the
-max-combo test uses it: p = P(max_k |Z_k| ≥ observed) under the joint
-normal N(0, R) of the standardised statistics, computed by scipy's
-``multivariate_normal.cdf`` (Genz's randomised quasi-Monte Carlo; seeded, so
-deterministic).
+data are sums over the same hypergeometric terms and have covariance
+Σ_j w_aj w_bj v_j, so their correlation is known; the max-combo test
+(Karrison 2016; Lin et al. 2020) uses it: p = P(max_k |Z_k| ≥ observed)
+under the joint normal N(0, R) of the standardised statistics, computed by
+scipy's ``multivariate_normal.cdf`` (Genz's randomised quasi-Monte Carlo;
+seeded, so deterministic).
 """
 
 from __future__ import annotations
