@@ -11,14 +11,17 @@ pointing at the copy (so its ``lcnec_utils`` and ``book/`` are the ones built); 
 tree itself. The builds
 alternate (without, with, without, with, ...), each cold with its own empty cache
 (``benchmarks/bench_build.py``'s ``build``), so a change of the machine's load falls on both.
-Printed per build: wall time, executing and rendering seconds (build record), and the new
-chapters' own execution seconds; then the mean added wall time and rendering time.
+Printed per build: wall time, CPU seconds of the whole process tree (user + system, from the
+children's resource usage: unlike wall time it hardly moves with the machine's load), executing
+and rendering seconds (build record), and the new chapters' own execution seconds; then the
+means and what the new part adds.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -69,7 +72,10 @@ def cold_build(out: Path, cache: Path, pythonpath: Path | None) -> dict:
     env = {"LCNEC_CACHE_DIR": str(cache)}
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     res = run_measured(LCNEC + ["build", "--out", str(out)], env=env, cwd=pythonpath or ROOT)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if res["status"] != 0:
         print(res["output"][-3000:])
         raise SystemExit("build failed")
@@ -79,6 +85,7 @@ def cold_build(out: Path, cache: Path, pythonpath: Path | None) -> dict:
     new = [r for r in record["runs"] if r["notebook"][:3] in ("15_", "16_", "19_")]
     return {
         "wall": res["seconds"],
+        "cpu": cpu,
         "execute": record["execute_seconds"],
         "render": record["render_seconds"],
         "notebooks": len(record["runs"]),
@@ -111,10 +118,11 @@ def main() -> None:
                 extra = "".join(f", {k} {v:.1f} s" for k, v in r["new_chapters"].items())
                 print(
                     f"round {i + 1} {kind:>7}: {r['notebooks']} notebooks, wall {r['wall']:.1f} s, "
+                    f"CPU {r['cpu']:.1f} s, "
                     f"executing {r['execute']:.1f} s, rendering {r['render']:.1f} s{extra}",
                     flush=True,
                 )
-        for what in ("wall", "execute", "render"):
+        for what in ("wall", "cpu", "execute", "render"):
             before = statistics.mean(r[what] for r in results["without"])
             after = statistics.mean(r[what] for r in results["with"])
             print(
