@@ -51,7 +51,15 @@ def rebuild_command(params: Any, out_dir: str | Path, defaults: Any) -> str:
         parts += ["--data", params.data_path]
     if params.ae_path != defaults.ae_path:
         parts += ["--ae", params.ae_path] if params.ae_path else []
-    for name in ("reference_group", "treatment_group", "landmark_months", "alpha", "covariates", "seed"):
+    for name in (
+        "reference_group",
+        "treatment_group",
+        "landmark_months",
+        "landmark_analysis_months",
+        "alpha",
+        "covariates",
+        "seed",
+    ):
         value = getattr(params, name)
         if value != getattr(defaults, name):
             text = "[" + ", ".join(value) + "]" if isinstance(value, list) else str(value)

@@ -14,6 +14,7 @@ PARAMETER_LABELS = {
     "reference_group": "Reference arm",
     "treatment_group": "Treatment arm",
     "landmark_months": "Landmark (months)",
+    "landmark_analysis_months": "Landmark of the landmark analysis (months)",
     "alpha": "Alpha (two-sided)",
     "covariates": "Cox covariates",
     "seed": "Random seed",

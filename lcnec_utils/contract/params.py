@@ -41,6 +41,10 @@ class Parameters:
 
     ``covariates`` are the adjustment terms of the multivariable Cox model;
     the arm (``treatment`` versus ``reference``) is always in the model.
+    ``landmark_months`` is the time of the landmark survival rates (the
+    paper's 12 months); ``landmark_analysis_months`` is the landmark of the
+    landmark analysis against immortal time (chapter 15): only patients alive
+    and under observation at that time are compared, from that time on.
     """
 
     data_path: str = str(DEFAULT_COHORT)
@@ -48,6 +52,7 @@ class Parameters:
     reference_group: str = "Chemo"
     treatment_group: str = "ICIs + Chemo"
     landmark_months: float = 12.0
+    landmark_analysis_months: float = 3.0
     alpha: float = 0.05
     covariates: list[str] = field(default_factory=lambda: list(PAPER_COVARIATES))
     seed: int = 20250101
@@ -81,6 +86,7 @@ _EXPECTED_TYPES: dict[str, tuple[type, ...]] = {
     "reference_group": (str,),
     "treatment_group": (str,),
     "landmark_months": (int, float),
+    "landmark_analysis_months": (int, float),
     "alpha": (float,),
     "covariates": (list,),
     "seed": (int,),
@@ -123,6 +129,10 @@ def make_parameters(overrides: dict[str, Any] | None = None) -> Parameters:
         raise ParameterError(f"parameter 'alpha' must lie between 0 and 1, got {params.alpha}")
     if params.landmark_months <= 0:
         raise ParameterError(f"parameter 'landmark_months' must be positive, got {params.landmark_months}")
+    if params.landmark_analysis_months <= 0:
+        raise ParameterError(
+            f"parameter 'landmark_analysis_months' must be positive, got {params.landmark_analysis_months}"
+        )
     if params.reference_group == params.treatment_group:
         raise ParameterError("'reference_group' and 'treatment_group' must differ")
     return params

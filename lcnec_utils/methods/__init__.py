@@ -1,4 +1,6 @@
-"""The methods chapters' analyses: median conventions, small-sample Cox, proportional hazards, confounding, RMST, power.
+"""The methods chapters' analyses: median conventions, small-sample Cox, proportional hazards, confounding, RMST,
+power; and the questions immunotherapy studies raise: immortal time (landmark analysis), delayed effects
+(weighted log-rank tests), a Bayesian reading.
 
 Each module returns the values its chapter shows and records; :mod:`sampling` is the large-cohort branch.
 """
@@ -10,6 +12,26 @@ from typing import TYPE_CHECKING
 from lcnec_utils._lazy import exports
 
 if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without pandas)
+    from lcnec_utils.methods.bayes import (
+        GAMMA,
+        NEUTRAL_RANGE,
+        PRIOR_NAMES,
+        TRIALS,
+        WORTHWHILE_HR,
+        ArmLikelihood,
+        Prior,
+        arm_likelihood,
+        bayes_page,
+        bayes_results,
+        common_grid,
+        format_posterior_table,
+        format_priors,
+        pooled_design_hr,
+        posterior_table,
+        prior_events,
+        prior_results,
+        spiegelhalter_priors,
+    )
     from lcnec_utils.methods.confounding import (
         COMMON_OUTCOME,
         ENDPOINT_NAMES,
@@ -32,6 +54,37 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         propensity_scores,
         smd,
         weighted_cox,
+    )
+    from lcnec_utils.methods.delayed_effects import (
+        EMPHASIS,
+        WEIGHT_KEYS,
+        fh_results,
+        fh_table,
+        format_fh_table,
+        half_time,
+        strongest,
+        weight_at,
+        weight_curves,
+        weighted_logrank_page,
+        where_it_comes_from,
+    )
+    from lcnec_utils.methods.glued import (
+        NO_PFS,
+        ChapterNumbers,
+    )
+    from lcnec_utils.methods.landmark import (
+        CURVE_LANDMARKS,
+        EXERCISE_DELAY,
+        RECORDED_LANDMARKS,
+        early_events,
+        format_landmark_table,
+        hr_movement,
+        includes_one,
+        landmark_curve,
+        landmark_hr,
+        landmark_page,
+        landmark_results,
+        person_time_rates,
     )
     from lcnec_utils.methods.medians import (
         CI_METHODS,
@@ -109,6 +162,26 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
 __all__, __getattr__, __dir__ = exports(
     __name__,
     {
+        "lcnec_utils.methods.bayes": (
+            "ArmLikelihood",
+            "GAMMA",
+            "NEUTRAL_RANGE",
+            "PRIOR_NAMES",
+            "Prior",
+            "TRIALS",
+            "WORTHWHILE_HR",
+            "arm_likelihood",
+            "bayes_page",
+            "bayes_results",
+            "common_grid",
+            "format_posterior_table",
+            "format_priors",
+            "pooled_design_hr",
+            "posterior_table",
+            "prior_events",
+            "prior_results",
+            "spiegelhalter_priors",
+        ),
         "lcnec_utils.methods.confounding": (
             "COMMON_OUTCOME",
             "ConfoundingChapter",
@@ -131,6 +204,34 @@ __all__, __getattr__, __dir__ = exports(
             "propensity_scores",
             "smd",
             "weighted_cox",
+        ),
+        "lcnec_utils.methods.delayed_effects": (
+            "EMPHASIS",
+            "WEIGHT_KEYS",
+            "fh_results",
+            "fh_table",
+            "format_fh_table",
+            "half_time",
+            "strongest",
+            "weight_at",
+            "weight_curves",
+            "weighted_logrank_page",
+            "where_it_comes_from",
+        ),
+        "lcnec_utils.methods.glued": ("ChapterNumbers", "NO_PFS"),
+        "lcnec_utils.methods.landmark": (
+            "CURVE_LANDMARKS",
+            "EXERCISE_DELAY",
+            "RECORDED_LANDMARKS",
+            "early_events",
+            "format_landmark_table",
+            "hr_movement",
+            "includes_one",
+            "landmark_curve",
+            "landmark_hr",
+            "landmark_page",
+            "landmark_results",
+            "person_time_rates",
         ),
         "lcnec_utils.methods.medians": (
             "CI_METHODS",

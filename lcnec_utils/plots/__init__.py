@@ -17,6 +17,12 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         X_LIMITS,
         forest_plot,
     )
+    from lcnec_utils.plots.immunotherapy import (
+        WEIGHT_STYLES,
+        bayes_plot,
+        fh_weights_plot,
+        landmark_curve_plot,
+    )
     from lcnec_utils.plots.methods import (
         GREY,
         beta_t_plot,
@@ -50,6 +56,12 @@ __all__, __getattr__, __dir__ = exports(
     {
         "lcnec_utils.plots.flow": ("patient_flow",),
         "lcnec_utils.plots.forest": ("X_LIMITS", "forest_plot"),
+        "lcnec_utils.plots.immunotherapy": (
+            "WEIGHT_STYLES",
+            "bayes_plot",
+            "fh_weights_plot",
+            "landmark_curve_plot",
+        ),
         "lcnec_utils.plots.methods": (
             "GREY",
             "beta_t_plot",

@@ -66,6 +66,13 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         z_of_p,
         z_two_sided,
     )
+    from lcnec_utils.stats.posterior import (
+        GridPosterior,
+        NormalPosterior,
+        arm_partial_loglik,
+        grid_posterior,
+        normal_posterior,
+    )
     from lcnec_utils.stats.rounding import (
         as_fraction,
         in_printed_interval,
@@ -96,6 +103,19 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         pointwise_band,
         reverse_km_followup,
         rmst_difference,
+    )
+    from lcnec_utils.stats.weighted_logrank import (
+        MAX_COMBO_WEIGHTS,
+        MVN_ABSEPS,
+        MaxCombo,
+        WeightedLogrank,
+        event_time_table,
+        fh_label,
+        fh_weights,
+        fleming_harrington,
+        max_abs_normal_tail,
+        max_combo,
+        weighted_logrank_covariance,
     )
 
 __all__, __getattr__, __dir__ = exports(
@@ -152,6 +172,13 @@ __all__, __getattr__, __dir__ = exports(
             "is_missing",
         ),
         "lcnec_utils.stats.normal": ("Z95", "wald_p", "z_of_p", "z_two_sided"),
+        "lcnec_utils.stats.posterior": (
+            "GridPosterior",
+            "NormalPosterior",
+            "arm_partial_loglik",
+            "grid_posterior",
+            "normal_posterior",
+        ),
         "lcnec_utils.stats.rounding": ("as_fraction", "in_printed_interval", "printed_interval"),
         "lcnec_utils.stats.survival": (
             "ConfType",
@@ -178,6 +205,19 @@ __all__, __getattr__, __dir__ = exports(
             "pointwise_band",
             "reverse_km_followup",
             "rmst_difference",
+        ),
+        "lcnec_utils.stats.weighted_logrank": (
+            "MAX_COMBO_WEIGHTS",
+            "MVN_ABSEPS",
+            "MaxCombo",
+            "WeightedLogrank",
+            "event_time_table",
+            "fh_label",
+            "fh_weights",
+            "fleming_harrington",
+            "max_abs_normal_tail",
+            "max_combo",
+            "weighted_logrank_covariance",
         ),
     },
 )

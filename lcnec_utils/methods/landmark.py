@@ -1,0 +1,331 @@
+"""Immortal time and the landmark analysis (chapter 15).
+
+In a retrospective cohort whose arms are defined by a treatment received
+after time zero, a patient must live long enough to receive it: the time
+before the first dose is "immortal" for the treated arm, and counting it as
+treated time biases the comparison in the treatment's favour (Suissa 2008;
+Lévesque et al. 2010). A landmark analysis (Anderson, Cain & Gelber 1983;
+Dafni 2011) fixes a time L after time zero, keeps only the patients still
+alive and under observation at L, and compares the arms from L on. Patients
+whose treatment would start after L have to be classified by what they had
+received by L; this cohort has no date of the first ICI dose, so the arms
+are taken as recorded (see the chapter).
+
+* :func:`landmark_hr`: the arm's Cox HR among the patients at risk just after L
+  (time > L), their times counted from L (:func:`lcnec_utils.stats.cox.univariable_cox`);
+* :func:`landmark_curve`: the same for a grid of landmarks (the sensitivity curve);
+* :func:`early_events`: each arm's first event and events before a time;
+* :func:`person_time_rates`: Suissa's person-time illustration of the bias.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lcnec_utils.methods.glued import NO_PFS, ChapterNumbers
+from lcnec_utils.methods.sampling import analysis_sample, is_large
+from lcnec_utils.stats import cox
+from lcnec_utils.stats.format import format_p
+from lcnec_utils.stats.survival import ROLES, endpoint_data, has_endpoint
+
+#: Landmarks of the sensitivity curve, months (0 is the ordinary analysis from time zero).
+CURVE_LANDMARKS = tuple(np.round(np.arange(0.0, 6.0 + 1e-9, 0.25), 2))
+#: Whole-month landmarks recorded in results.json.
+RECORDED_LANDMARKS = (0, 1, 2, 3, 4, 5, 6)
+
+
+def _shifted(data: pd.DataFrame, endpoint: str, landmark: float) -> pd.DataFrame:
+    """Cohort-format rows of ``data`` (an ``EndpointData.frame``) at risk after the landmark, time from it."""
+    kept = data[_after(data["time"], landmark)]
+    return pd.DataFrame(
+        {
+            "group": kept["group"].to_numpy(),
+            f"{endpoint}_months": kept["time"].to_numpy() - landmark,
+            f"{endpoint}_event": kept["event"].to_numpy(),
+        },
+        index=kept.index,
+    )
+
+
+def _after(time: pd.Series, landmark: float) -> pd.Series:
+    """At risk just after the landmark: time > L (everyone at L = 0)."""
+    return time > landmark if landmark > 0 else time == time
+
+
+def _counts(data: pd.DataFrame, landmark: float) -> dict[str, int]:
+    time, event = data["time"].to_numpy(), data["event"].to_numpy() == 1
+    after = time > landmark if landmark > 0 else np.ones(len(time), dtype=bool)
+    out = {}
+    for role in ROLES:
+        arm = data["role"].to_numpy() == role
+        out[f"n_at_risk_{role}"] = int((arm & after).sum())
+        out[f"events_before_{role}"] = int((arm & ~after & event).sum())
+        out[f"events_after_{role}"] = int((arm & after & event).sum())
+    return out
+
+
+def _fit(sub: pd.DataFrame, endpoint: str, params) -> dict[str, float | None]:
+    res = cox.univariable_cox(sub, endpoint, params)
+    row = res.table.iloc[0] if len(res.table) else None
+    if row is None or not res.converged or not np.isfinite(row["coef"]) or abs(row["coef"]) > 20:
+        return {"hr": None, "ci_low": None, "ci_high": None, "p": None}
+    return {k: float(row[k]) for k in ("hr", "ci_low", "ci_high", "p")}
+
+
+def _landmark_row(data: pd.DataFrame, endpoint: str, params, landmark: float, memo: dict) -> dict[str, Any]:
+    row: dict[str, Any] = {"landmark": float(landmark), **_counts(data, landmark)}
+    if not all(row[f"events_after_{r}"] > 0 for r in ROLES):
+        return {**row, "hr": None, "ci_low": None, "ci_high": None, "p": None}
+    # Patients who leave at or before L are in no risk set after L, so the fit
+    # depends only on which events are left out: their number names the set.
+    key = sum(row[f"events_before_{r}"] for r in ROLES)
+    if key not in memo:
+        memo[key] = _fit(_shifted(data, endpoint, landmark), endpoint, params)
+    return {**row, **memo[key]}
+
+
+def landmark_hr(cohort: pd.DataFrame, endpoint: str, params, landmark: float) -> dict[str, Any]:
+    """The arm's Cox HR from the landmark on, with the patients kept and the events left out.
+
+    Keys: landmark, n_at_risk_<role>, events_before_<role> (events at or
+    before L, outside the analysis), events_after_<role>, hr, ci_low,
+    ci_high, p (Efron, Wald, :func:`lcnec_utils.stats.cox.univariable_cox`).
+    HR and CI are None when an arm has no patient or no event after L (the
+    partial likelihood has no finite maximum). The Cox HR does not change
+    when every time is shifted by L, so counting from L or from time zero
+    gives the same number.
+    """
+    data = endpoint_data(cohort, endpoint, params.reference_group, params.treatment_group).frame
+    return _landmark_row(data, endpoint, params, landmark, {})
+
+
+def landmark_curve(cohort: pd.DataFrame, endpoint: str, params, landmarks=CURVE_LANDMARKS) -> pd.DataFrame:
+    """:func:`landmark_hr` for each landmark and the one in force (one Cox fit per distinct set of
+    events left out)."""
+    data = endpoint_data(cohort, endpoint, params.reference_group, params.treatment_group).frame
+    memo: dict = {}
+    grid = sorted({float(x) for x in landmarks} | {float(params.landmark_analysis_months)})
+    return pd.DataFrame([_landmark_row(data, endpoint, params, lm, memo) for lm in grid])
+
+
+def early_events(cohort: pd.DataFrame, endpoint: str, params, before: float) -> dict[str, Any]:
+    """Each arm's first event time and number of events at or before ``before`` months."""
+    data = endpoint_data(cohort, endpoint, params.reference_group, params.treatment_group).frame
+    out: dict[str, Any] = {}
+    for role in ROLES:
+        arm = data[(data["role"] == role) & (data["event"] == 1)]
+        out[f"first_event_{role}"] = float(arm["time"].min()) if len(arm) else None
+        out[f"events_by_{role}"] = int((arm["time"] <= before).sum())
+    return out
+
+
+def person_time_rates(cohort: pd.DataFrame, endpoint: str, params, delay: float) -> dict[str, float]:
+    """Event rates per 100 person-months if every treated patient had waited ``delay`` months for the ICI.
+
+    Suissa (2008): the "ever treated" analysis counts the wait as treated time;
+    the correct one moves it to the untreated experience. Treated patients
+    are assumed to reach the first dose (all lived beyond ``delay``; the
+    function refuses otherwise). Returns the two rates per arm and the rate
+    ratios (treatment / reference) ``naive`` and ``corrected``.
+    """
+    data = endpoint_data(cohort, endpoint, params.reference_group, params.treatment_group).frame
+    trt, ref = data[data["role"] == "treatment"], data[data["role"] == "reference"]
+    if (trt["time"] <= delay).any():
+        raise ValueError(f"a treated patient left observation before the assumed delay of {delay:g} months")
+    immortal = delay * len(trt)
+    pt = {"treatment": float(trt["time"].sum()), "reference": float(ref["time"].sum())}
+    ev = {"treatment": int(trt["event"].sum()), "reference": int(ref["event"].sum())}
+    naive = {r: 100 * ev[r] / pt[r] for r in ROLES}
+    corrected = {
+        "treatment": 100 * ev["treatment"] / (pt["treatment"] - immortal),
+        "reference": 100 * ev["reference"] / (pt["reference"] + immortal),
+    }
+    return {
+        "immortal_person_months": immortal,
+        "rate_naive_treatment": naive["treatment"],
+        "rate_naive_reference": naive["reference"],
+        "rate_corrected_treatment": corrected["treatment"],
+        "rate_corrected_reference": corrected["reference"],
+        "rate_ratio_naive": naive["treatment"] / naive["reference"],
+        "rate_ratio_corrected": corrected["treatment"] / corrected["reference"],
+    }
+
+
+def _key_landmark(lm: float) -> str:
+    return f"{int(lm)}m" if float(lm).is_integer() else f"{lm:g}m".replace(".", "_")
+
+
+def landmark_results(curve: pd.DataFrame, endpoint: str, params) -> dict[str, Any]:
+    """Keys ``methods.landmark.<endpoint>.{hr,ci_low,ci_high,p}`` at the landmark in force,
+    ``.n_at_risk.<group>``, ``.events_before.<group>`` and ``.curve.<L>m.{hr,ci_low,ci_high}``."""
+    out: dict[str, Any] = {}
+    prefix = f"methods.landmark.{endpoint}"
+    at = curve.loc[np.isclose(curve["landmark"], params.landmark_analysis_months)].iloc[0]
+    for k in ("hr", "ci_low", "ci_high", "p"):
+        out[f"{prefix}.{k}"] = _value(at[k])
+    for role in ROLES:
+        out[f"{prefix}.n_at_risk.{role}"] = int(at[f"n_at_risk_{role}"])
+        out[f"{prefix}.events_before.{role}"] = int(at[f"events_before_{role}"])
+    for lm in RECORDED_LANDMARKS:
+        row = curve.loc[np.isclose(curve["landmark"], lm)]
+        for k in ("hr", "ci_low", "ci_high"):
+            out[f"{prefix}.curve.{_key_landmark(lm)}.{k}"] = None if row.empty else _value(row.iloc[0][k])
+    return out
+
+
+def _value(v) -> float | None:
+    return None if v is None or (isinstance(v, float) and not math.isfinite(v)) else float(v)
+
+
+def format_landmark_table(curve: pd.DataFrame, params, landmarks) -> pd.DataFrame:
+    """Text rows of :func:`landmark_curve` at ``landmarks``: patients kept and left out, HR (95% CI), p."""
+    rows = []
+    for lm in landmarks:
+        r = curve.loc[np.isclose(curve["landmark"], lm)].iloc[0]
+        hr = (
+            "not estimable"
+            if r["hr"] is None or pd.isna(r["hr"])
+            else f"{r['hr']:.2f} ({r['ci_low']:.2f}–{r['ci_high']:.2f})"
+        )
+        rows.append(
+            {
+                "Landmark (months)": f"{lm:g}",
+                f"At risk, {params.treatment_group}": str(int(r["n_at_risk_treatment"])),
+                f"At risk, {params.reference_group}": str(int(r["n_at_risk_reference"])),
+                "Events left out (treatment / reference)": (
+                    f"{int(r['events_before_treatment'])} / {int(r['events_before_reference'])}"
+                ),
+                "HR (95% CI)": hr,
+                "p": "—" if r["p"] is None or pd.isna(r["p"]) else format_p(r["p"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+#: Assumed wait for the first ICI dose in the person-time exercise, months (about 1.5 three-week cycles).
+EXERCISE_DELAY = 1.0
+
+
+def includes_one(lo: float | None, hi: float | None) -> str | None:
+    """``"includes"`` or ``"excludes"`` (1 in the CI or not); None without a CI."""
+    if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
+        return None
+    return "includes" if lo <= 1 <= hi else "excludes"
+
+
+def hr_movement(curve: pd.DataFrame) -> str | None:
+    """How the HR moves from landmark 0 to the last estimable landmark of the curve, in words."""
+    ok = curve.dropna(subset=["hr"])
+    if len(ok) < 2:
+        return None
+    first, last = abs(math.log(ok["hr"].iloc[0])), abs(math.log(ok["hr"].iloc[-1]))
+    if math.isclose(first, last, rel_tol=1e-9, abs_tol=1e-12):
+        return "does not move"
+    return "moves towards 1" if last < first else "moves away from 1"
+
+
+def _endpoint_texts(numbers, ep: str, curve: pd.DataFrame | None, params, missing: str) -> None:
+    """The glued numbers of one endpoint (``missing`` for all of them when ``curve`` is None)."""
+    L = float(params.landmark_analysis_months)
+    rows = {}
+    if curve is not None:
+        rows = {lm: curve.loc[np.isclose(curve["landmark"], lm)].iloc[0] for lm in (0.0, L, L + 1.0)}
+
+    def hr_ci(lm):
+        r = rows.get(lm)
+        return (
+            None if r is None or r["hr"] is None or pd.isna(r["hr"]) else (r["hr"], r["ci_low"], r["ci_high"])
+        )
+
+    t = numbers.text
+    t(f"{ep}_hr_0", hr_ci(0.0), "hr_ci", missing)
+    t(f"{ep}_p_0", rows[0.0]["p"] if rows else None, "p", missing)
+    t(
+        f"{ep}_hr_L",
+        hr_ci(L),
+        "hr_ci",
+        missing if not rows else "not estimable (an arm has no event after it)",
+    )
+    t(f"{ep}_p_L", rows[L]["p"] if rows else None, "p", missing if not rows else "not estimable")
+    for role, short in (("treatment", "trt"), ("reference", "ref")):
+        t(f"{ep}_n_L_{short}", int(rows[L][f"n_at_risk_{role}"]) if rows else None, "{:d}", missing)
+        t(f"{ep}_out_{short}", int(rows[L][f"events_before_{role}"]) if rows else None, "{:d}", missing)
+        t(
+            f"ex1_{ep}_out_{short}",
+            int(rows[L + 1.0][f"events_before_{role}"]) if rows else None,
+            "{:d}",
+            missing,
+        )
+    t(f"ex1_{ep}_hr", hr_ci(L + 1.0), "hr_ci", missing if not rows else "not estimable")
+    t(f"{ep}_ci0_word", includes_one(*(hr_ci(0.0) or (None, None, None))[1:]), "{}", missing)
+    t(f"{ep}_ciL_word", includes_one(*(hr_ci(L) or (None, None, None))[1:]), "{}", missing)
+    grid = None if curve is None else curve[curve["landmark"].isin(CURVE_LANDMARKS)].dropna(subset=["hr"])
+    t(f"{ep}_hr_min", None if grid is None or grid.empty else float(grid["hr"].min()), "{:.2f}", missing)
+    t(f"{ep}_hr_max", None if grid is None or grid.empty else float(grid["hr"].max()), "{:.2f}", missing)
+    t(f"{ep}_movement", None if grid is None else hr_movement(grid), "{}", missing)
+
+
+def landmark_page(cohort: pd.DataFrame, params, published: dict[str, Any]) -> tuple[Any, dict]:
+    """Everything chapter 15 records and glues, and its curves by endpoint (absent endpoints left out).
+
+    Above ``sampling.LARGE_N`` patients (one Cox fit per distinct set of events left out would mean one
+    per landmark) the chapter works on the stratified sample of :func:`sampling.analysis_sample`, with
+    a note on the page, and its curve on whole months only.
+    """
+    numbers = ChapterNumbers(values={"methods.landmark.months": float(params.landmark_analysis_months)})
+    L = float(params.landmark_analysis_months)
+    grid = CURVE_LANDMARKS
+    if is_large(cohort):
+        cohort = analysis_sample(cohort, params, "the landmark analyses")
+        grid = tuple(float(x) for x in RECORDED_LANDMARKS)
+    curves = {}
+    for ep in ("os", "pfs"):
+        if not has_endpoint(cohort, ep):
+            _endpoint_texts(numbers, ep, None, params, NO_PFS)
+            continue
+        curves[ep] = landmark_curve(cohort, ep, params, grid + (L + 1.0,))
+        numbers.values.update(landmark_results(curves[ep], ep, params))
+        early = early_events(cohort, ep, params, before=0.0)
+        for role in ROLES:
+            numbers.values[f"methods.landmark.{ep}.first_event.{role}"] = early[f"first_event_{role}"]
+        _endpoint_texts(numbers, ep, curves[ep], params, "not available")
+    t = numbers.text
+    t("landmark", L, "{:g}")
+    t("ex1_landmark", L + 1.0, "{:g}")
+    early = early_events(cohort, "os", params, before=0.0)
+    first_trt = early["first_event_treatment"]
+    t("os_first_trt", first_trt, "{:.1f}", "never (no death in that arm)")
+    t("os_first_ref", early["first_event_reference"], "{:.1f}", "never (no death in that arm)")
+    before = (
+        early_events(cohort, "os", params, before=first_trt)["events_by_reference"] if first_trt else None
+    )
+    t("os_ref_before_first_trt", before, "{:d}")
+    for ep in ("os", "pfs"):
+        t(f"pub_{ep}_logrank_p", published.get(f"{ep}.logrank.p"), "{}")
+    _person_time_texts(numbers, cohort, params)
+    return numbers, curves
+
+
+def _person_time_texts(numbers, cohort: pd.DataFrame, params) -> None:
+    """The person-time exercise's answer (Suissa 2008) with :data:`EXERCISE_DELAY`."""
+    missing = f"not computable: a treated patient left observation within {EXERCISE_DELAY:g} month"
+    try:
+        r = person_time_rates(cohort, "os", params, EXERCISE_DELAY)
+    except ValueError:
+        r = {}
+    t = numbers.text
+    t("ex2_delay", EXERCISE_DELAY, "{:g}")
+    t("ex2_immortal", r.get("immortal_person_months"), "{:.0f}", missing)
+    for k in (
+        "rate_naive_treatment",
+        "rate_naive_reference",
+        "rate_corrected_treatment",
+        "rate_corrected_reference",
+    ):
+        t(f"ex2_{k}", r.get(k), "{:.2f}", missing)
+    t("ex2_rr_naive", r.get("rate_ratio_naive"), "{:.2f}", missing)
+    t("ex2_rr_corrected", r.get("rate_ratio_corrected"), "{:.2f}", missing)

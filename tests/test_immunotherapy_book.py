@@ -1,0 +1,151 @@
+"""Chapters 15, 16 and 19 in the built book: their results keys, their pages, their exercises'
+glued solutions (recomputed here from their definitions), and the cohort with only the
+required columns, on which each chapter says what it cannot do."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lcnec_utils.contract.params import DEFAULT_COHORT, make_parameters
+from lcnec_utils.contract.results_keys import expected_keys
+from lcnec_utils.methods import bayes
+
+pytestmark = pytest.mark.book
+
+PAGES = {
+    "15_immortal_time_landmark": "methods_landmark",
+    "16_weighted_logrank": "methods_weighted_logrank",
+    "19_bayesian_reading": "methods_bayes",
+}
+PARAMS = make_parameters()
+
+
+def _glued(build, stem: str) -> dict[str, str]:
+    """The texts a notebook glued (myst-nb stores them as papermill records)."""
+    nb = json.loads((build / "notebooks" / f"{stem}.ipynb").read_text())
+    out = {}
+    for cell in nb["cells"]:
+        for o in cell.get("outputs", []):
+            meta = o.get("metadata", {}).get("scrapbook")
+            if meta:
+                out[meta["name"]] = o["data"][meta["mime_prefix"] + "text/plain"].strip("'")
+    return out
+
+
+def _arrays(endpoint="os"):
+    c = pd.read_csv(DEFAULT_COHORT)
+    return (
+        c[f"{endpoint}_months"].to_numpy(float),
+        c[f"{endpoint}_event"].to_numpy(int),
+        (c["group"] == PARAMS.treatment_group).to_numpy().astype(int),
+    )
+
+
+def test_results_json_holds_every_key_of_the_new_chapters(default_build):
+    r = json.loads((default_build / "results.json").read_text())
+    for chapter in PAGES.values():
+        keys = expected_keys(chapter)
+        assert keys and all(k in r and r[k] is not None for k in keys), chapter
+
+
+def test_new_keys_agree_with_the_books_other_chapters(default_build):
+    r = json.loads((default_build / "results.json").read_text())
+    for ep in ("os", "pfs"):
+        assert r[f"methods.fh.{ep}.fh00.chi2"] == pytest.approx(r[f"{ep}.logrank.chi2"], rel=1e-10)
+        assert r[f"methods.fh.{ep}.fh00.p"] == pytest.approx(r[f"{ep}.logrank.p"], rel=1e-8)
+        assert r[f"methods.landmark.{ep}.curve.0m.hr"] == pytest.approx(
+            r[f"{ep}.cox_univariable.hr"], rel=1e-9
+        )
+        assert math.exp(r[f"methods.bayes.{ep}.likelihood.log_hr"]) == pytest.approx(
+            r[f"{ep}.cox_univariable.hr"], rel=1e-9
+        )
+    assert r["methods.landmark.months"] == 3.0
+
+
+def test_new_pages_render_tables_figures_and_two_exercises_with_solutions(default_build):
+    for stem in PAGES:
+        page = (default_build / "html" / "notebooks" / f"{stem}.html").read_text()
+        assert page.count("<table") >= 2, stem
+        assert re.search(r"<img [^>]*src=\"[^\"]+\.png\"", page), stem
+        assert page.count('<div class="dropdown admonition"') >= 2, stem
+        assert "Exercises" in page and "References" in page, stem
+        assert "not available" not in page, stem  # every glued number exists on the full cohort
+
+
+def test_landing_page_and_strobe_link_the_new_chapters(default_build):
+    html = default_build / "html"
+    overview = (html / "notebooks" / "00_overview.html").read_text()
+    strobe = (html / "strobe.html").read_text()
+    for stem in PAGES:
+        assert f'href="{stem}.html' in overview, stem
+        assert f'href="notebooks/{stem}.html' in strobe, stem
+    body = strobe[strobe.index("<main") :]
+    assert body.count('href="notebooks/15_immortal_time_landmark.html') >= 3
+
+
+def test_glued_solutions_of_chapter_15(default_build):
+    from lifelines import CoxPHFitter
+
+    g = _glued(default_build, "15_immortal_time_landmark")
+    t, e, a = _arrays()
+    lm = PARAMS.landmark_analysis_months + 1
+    keep = t > lm
+    fit = CoxPHFitter().fit(pd.DataFrame({"t": t[keep], "e": e[keep], "x": a[keep]}), "t", "e")
+    b, se = fit.params_["x"], fit.standard_errors_["x"]
+    assert (
+        g["ex1_os_hr"]
+        == f"{math.exp(b):.2f} ({math.exp(b - 1.959964 * se):.2f}–{math.exp(b + 1.959964 * se):.2f})"
+    )
+    assert g["ex1_os_out_ref"] == str(int(((t <= lm) & (e == 1) & (a == 0)).sum()))
+    immortal = 1.0 * a.sum()
+    rate_t = e[a == 1].sum() / (t[a == 1].sum() - immortal)
+    rate_r = e[a == 0].sum() / (t[a == 0].sum() + immortal)
+    assert g["ex2_rr_corrected"] == f"{rate_t / rate_r:.2f}"
+    assert g["ex2_rate_naive_treatment"] == f"{100 * e[a == 1].sum() / t[a == 1].sum():.2f}"
+
+
+def test_glued_solutions_of_chapter_16(default_build):
+    g = _glued(default_build, "16_weighted_logrank")
+    t, e, a = _arrays()
+    first = t[(a == 1) & (e == 1)].min()
+    s = 1.0
+    for tj in np.unique(t[(e == 1) & (t < first)]):
+        s *= 1 - ((t == tj) & (e == 1)).sum() / (t >= tj).sum()
+    assert g["ex1_time"] == f"{first:.1f}"
+    assert (g["ex1_surv"], g["ex1_w01"], g["ex1_w11"]) == (f"{s:.3f}", f"{1 - s:.3f}", f"{s * (1 - s):.3f}")
+    r = json.loads((default_build / "results.json").read_text())
+    ps = [r[f"methods.fh.os.{k}.p"] for k in ("fh00", "fh10", "fh01", "fh11")]
+    assert g["ex2_min_p"] == f"{min(ps):.3f}"
+    assert g["ex2_bonferroni"] == f"{min(1.0, 4 * min(ps)):.3f}"
+
+
+def test_glued_solutions_of_chapter_19(default_build):
+    g = _glued(default_build, "19_bayesian_reading")
+    r = json.loads((default_build / "results.json").read_text())
+    b, se = r["methods.bayes.os.likelihood.log_hr"], r["methods.bayes.os.likelihood.se"]
+    s0 = r["methods.bayes.prior.sceptical.sd"]
+    w = se**2 / (se**2 + s0**2)
+    assert g["ex1_w_prior"] == f"{w:.2f}"
+    assert g["ex1_post_mean"] == f"{(1 - w) * b:.3f}"
+    assert g["ex1_post_hr"] == f"{math.exp((1 - w) * b):.2f}"
+    p = 14 / 31
+    assert g["ex2_sceptical_events"] == f"{1 / (s0**2 * p * (1 - p)):.0f}"
+    assert g["design_hr"] == f"{bayes.pooled_design_hr()['hr']:.2f}"
+
+
+def test_required_columns_only_cohort_says_what_each_new_chapter_cannot_do(minimal_build):
+    r = json.loads((minimal_build / "results.json").read_text())
+    for chapter in PAGES.values():
+        keys = expected_keys(chapter)
+        assert all(r[k] is None for k in keys if ".pfs." in k), chapter
+        assert any(r[k] is not None for k in keys if ".os." in k), chapter
+    for stem in PAGES:
+        page = (minimal_build / "html" / "notebooks" / f"{stem}.html").read_text()
+        assert "The cohort has no PFS columns" in page, stem
+        assert "not available (the cohort has no PFS columns)" in page, stem

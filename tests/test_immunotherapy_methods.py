@@ -1,0 +1,545 @@
+"""Chapters 15, 16 and 19 (immortal time, weighted log-rank tests, a Bayesian reading) against
+independent numbers: hand computations written out below, lifelines and scipy used directly, a
+seeded simulation, and R values pasted beside the assertions (R 4.2.2, survival 3.5-3; the live
+R runs are in ``tests/test_immunotherapy_r.py``).
+
+The exercises' solutions of the three chapters are recomputed here from their definitions
+(``test_exercise_*``), independently of the functions that glue them.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction as F
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import integrate, stats
+
+from lcnec_utils.contract import results_keys
+from lcnec_utils.contract.io import load_study
+from lcnec_utils.contract.params import ParameterError, make_parameters
+from lcnec_utils.contract.published import published_values
+from lcnec_utils.methods import bayes, delayed_effects, landmark
+from lcnec_utils.stats import posterior, weighted_logrank
+
+PARAMS = make_parameters()
+#: Relative tolerance on Cox estimates, as tests/test_r_agreement.py's TOL.
+COX_TOL = 1e-4
+REQUIRED = ["patient_id", "group", "os_months", "os_event"]
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return load_study(PARAMS.data_path, PARAMS.ae_path, PARAMS.reference_group, PARAMS.treatment_group).cohort
+
+
+def _arrays(cohort, endpoint="os"):
+    t = cohort[f"{endpoint}_months"].to_numpy(float)
+    e = cohort[f"{endpoint}_event"].to_numpy(int)
+    g = (cohort["group"] == PARAMS.treatment_group).to_numpy().astype(int)
+    return t, e, g
+
+
+# ------------------------------------------------------------------ the hand example
+# Reference arm (0): 1, 2, 4, 6+; treatment arm (1): 2, 3+, 5, 7. Written out by hand:
+#
+#   t   n  n1  d  d1  S(t-)   O-E (arm 1)        v = d(n-d)n1 n0 / (n^2 (n-1))
+#   1   8  4   1  0   1       0 - 1*4/8 = -1/2   1*7*4*4/(64*7)   = 1/4
+#   2   7  4   2  1   7/8     1 - 2*4/7 = -1/7   2*5*4*3/(49*6)   = 20/49
+#   4   4  2   1  0   5/8     0 - 1*2/4 = -1/2   1*3*2*2/(16*3)   = 1/4
+#   5   3  2   1  1   15/32   1 - 1*2/3 = 1/3    1*2*2*1/(9*2)    = 2/9
+#   7   1  1   1  1   5/16    1 - 1     = 0      n = 1: 0
+#
+# (S(t-) = 1, 7/8, 7/8 * 5/7 = 5/8, 5/8 * 3/4 = 15/32, 15/32 * 2/3 = 5/16.)
+HAND_TIME = [1, 2, 4, 6, 2, 3, 5, 7]
+HAND_EVENT = [1, 1, 1, 0, 1, 0, 1, 1]
+HAND_ARM = [0, 0, 0, 0, 1, 1, 1, 1]
+HAND_TABLE = [  # (t, S(t-), O - E, v)
+    (1, F(1), F(-1, 2), F(1, 4)),
+    (2, F(7, 8), F(-1, 7), F(20, 49)),
+    (4, F(5, 8), F(-1, 2), F(1, 4)),
+    (5, F(15, 32), F(1, 3), F(2, 9)),
+    (7, F(5, 16), F(0), F(0)),
+]
+
+
+def _hand_fh(rho, gamma):
+    u = sum(s**rho * (1 - s) ** gamma * oe for _, s, oe, _ in HAND_TABLE)
+    v = sum((s**rho * (1 - s) ** gamma) ** 2 * var for _, s, _, var in HAND_TABLE)
+    return u, v
+
+
+def test_event_time_table_is_the_hand_table():
+    table = weighted_logrank.event_time_table(HAND_TIME, HAND_EVENT, HAND_ARM)
+    assert table["time"].tolist() == [t for t, *_ in HAND_TABLE]
+    np.testing.assert_allclose(table["surv_before"], [float(s) for _, s, _, _ in HAND_TABLE], rtol=1e-15)
+    np.testing.assert_allclose(table["o_minus_e"], [float(x) for _, _, x, _ in HAND_TABLE], atol=1e-15)
+    np.testing.assert_allclose(table["v"], [float(v) for *_, v in HAND_TABLE], atol=1e-15)
+
+
+def test_fh01_and_fh11_equal_the_hand_computation():
+    # FH(0,1): U = (1/8)(-1/7) + (3/8)(-1/2) + (17/32)(1/3) = -19/672
+    #          V = (1/8)^2 (20/49) + (3/8)^2 (1/4) + (17/32)^2 (2/9) = 23539/225792
+    # FH(1,1): U = (7/64)(-1/7) + (15/64)(-1/2) + (255/1024)(1/3) = -51/1024, V = 16985/524288
+    assert _hand_fh(0, 1) == (F(-19, 672), F(23539, 225792))
+    assert _hand_fh(1, 1) == (F(-51, 1024), F(16985, 524288))
+    for (rho, gamma), (u, v) in {(0, 1): _hand_fh(0, 1), (1, 1): _hand_fh(1, 1)}.items():
+        res = weighted_logrank.fleming_harrington(HAND_TIME, HAND_EVENT, HAND_ARM, rho, gamma)
+        assert res.u == pytest.approx(float(u), abs=1e-15)
+        assert res.variance == pytest.approx(float(v), abs=1e-15)
+        assert res.z == pytest.approx(float(u) / math.sqrt(float(v)), rel=1e-12)
+        assert res.p == pytest.approx(2 * stats.norm.sf(abs(res.z)), rel=1e-12)
+
+
+def test_fh_rho_0_and_1_on_the_hand_example_equal_r_survdiff():
+    # time <- c(1, 2, 4, 6, 2, 3, 5, 7); event <- c(1, 1, 1, 0, 1, 0, 1, 1); arm <- c(0,0,0,0,1,1,1,1)
+    # s <- survdiff(Surv(time, event) ~ arm, rho = rho); c(s$obs[2] - s$exp[2], s$var[2, 2], s$chisq)
+    #   rho = 0: -0.809523809523809  1.130385487528345  0.579739217652959
+    #   rho = 1: -0.781250000000000  0.708984375000000  0.860881542699725
+    r = {
+        0: (-0.809523809523809, 1.130385487528345, 0.579739217652959),
+        1: (-0.78125, 0.708984375, 0.860881542699725),
+    }
+    for rho, (oe, var, chisq) in r.items():
+        res = weighted_logrank.fleming_harrington(HAND_TIME, HAND_EVENT, HAND_ARM, rho, 0)
+        assert (res.u, res.variance, res.chi2) == pytest.approx((oe, var, chisq), abs=1e-6)
+        assert (F(res.u).limit_denominator(1000), F(res.variance).limit_denominator(1000)) == _hand_fh(rho, 0)
+
+
+def test_fh_rho_on_the_cohort_equals_r_survdiff(cohort):
+    # survdiff(Surv(os_months, os_event) ~ factor(arm), rho = r): chisq, obs - exp, var (treatment arm)
+    r = {
+        ("os", 0): (4.2446980759768715, -4.5615876780434164, 4.9021347978180456),
+        ("os", 1): (4.8213435980261714, -3.3851000049142463, 2.3767030518135308),
+        ("pfs", 0): (4.338433070776, -5.399319882916, 6.719627737125),
+        ("pfs", 1): (5.397161256407, -3.774193548387, 2.639264654873),
+    }
+    for (ep, rho), (chisq, oe, var) in r.items():
+        res = weighted_logrank.fleming_harrington(*_arrays(cohort, ep), rho, 0)
+        assert (res.chi2, res.u, res.variance) == pytest.approx((chisq, oe, var), abs=1e-6)
+
+
+def test_fh00_is_the_books_log_rank_test(cohort):
+    from lcnec_utils.stats.survival import logrank
+
+    for ep in ("os", "pfs"):
+        lr = logrank(cohort, ep, PARAMS.reference_group, PARAMS.treatment_group)
+        fh = weighted_logrank.fleming_harrington(*_arrays(cohort, ep), 0, 0)
+        assert fh.chi2 == pytest.approx(lr.chi2, rel=1e-10)
+        assert fh.u == pytest.approx(lr.observed["treatment"] - lr.expected["treatment"], abs=1e-10)
+
+
+def test_fh_covariance_by_hand_on_the_hand_example():
+    table = weighted_logrank.event_time_table(HAND_TIME, HAND_EVENT, HAND_ARM)
+    cov = weighted_logrank.weighted_logrank_covariance(table)
+    weights = [(0, 0), (1, 0), (0, 1), (1, 1)]
+    for a, (ra, ga) in enumerate(weights):
+        for b, (rb, gb) in enumerate(weights):
+            by_hand = sum(s**ra * (1 - s) ** ga * s**rb * (1 - s) ** gb * v for _, s, _, v in HAND_TABLE)
+            assert cov[a, b] == pytest.approx(float(by_hand), abs=1e-15)
+
+
+def test_first_fh01_weight_is_zero_and_fh00_weight_is_one():
+    assert weighted_logrank.fh_weights([1.0, 0.5], 0, 1).tolist() == [0.0, 0.5]
+    assert weighted_logrank.fh_weights([1.0, 0.0], 0, 0).tolist() == [1.0, 1.0]  # 0^0 = 1
+
+
+def test_max_combo_p_against_a_seeded_simulation(cohort):
+    """2,000,000 draws of N(0, R): the share with max |Z| >= observed, within 4 Monte Carlo SE + 1e-4."""
+    for ep in ("os", "pfs"):
+        combo = weighted_logrank.max_combo(*_arrays(cohort, ep))
+        rng = np.random.default_rng(12345)
+        draws = rng.multivariate_normal(np.zeros(4), combo.correlation, size=2_000_000, method="cholesky")
+        sim = float((np.abs(draws).max(axis=1) >= combo.z_max).mean())
+        se = math.sqrt(sim * (1 - sim) / len(draws))
+        assert abs(combo.p - sim) < 4 * se + weighted_logrank.MVN_ABSEPS, (ep, combo.p, sim)
+
+
+def test_max_combo_p_equals_r_mvtnorm_on_the_cohort(cohort):
+    # corr <- cov2cor(cov_u); m <- max(abs(z)); set.seed(20250101)
+    # 1 - mvtnorm::pmvnorm(-rep(m, 4), rep(m, 4), corr = corr,
+    #                      algorithm = GenzBretz(maxpts = 1e6, abseps = 1e-6, releps = 0))
+    #   os: 0.056892565654713678 (error 3.7e-06)
+    combo = weighted_logrank.max_combo(*_arrays(cohort, "os"))
+    assert combo.p == pytest.approx(0.056892565654713678, abs=2 * weighted_logrank.MVN_ABSEPS)
+    # the R covariances of the four U statistics (fh.cov in tests/r/immunotherapy_reference.R)
+    r_cov_12, r_cov_34 = 3.2338909324119607, 0.35882396417480067
+    table = weighted_logrank.event_time_table(*_arrays(cohort, "os"))
+    cov = weighted_logrank.weighted_logrank_covariance(table)
+    assert (cov[0, 1], cov[2, 3]) == pytest.approx((r_cov_12, r_cov_34), rel=1e-10)
+
+
+def test_max_combo_p_lies_between_the_smallest_p_and_bonferroni(cohort):
+    for ep in ("os", "pfs"):
+        combo = weighted_logrank.max_combo(*_arrays(cohort, ep))
+        p_min = min(t.p for t in combo.tests)
+        assert p_min - 1e-4 <= combo.p <= min(1.0, 4 * p_min)
+        assert combo.z_max == pytest.approx(max(abs(t.z) for t in combo.tests))
+
+
+def test_max_combo_is_deterministic_under_its_seed(cohort):
+    a = weighted_logrank.max_combo(*_arrays(cohort, "os"), seed=7)
+    b = weighted_logrank.max_combo(*_arrays(cohort, "os"), seed=7)
+    assert a.p == b.p
+
+
+def test_max_abs_normal_tail_of_one_and_of_independent_statistics():
+    assert weighted_logrank.max_abs_normal_tail(1.96, np.eye(1)) == pytest.approx(0.04999579, abs=1e-8)
+    # independent: 1 - (1 - 2 Phi(-m))^2
+    m = 2.0
+    exact = 1 - (1 - 2 * stats.norm.sf(m)) ** 2
+    assert weighted_logrank.max_abs_normal_tail(m, np.eye(2)) == pytest.approx(exact, abs=1e-8)
+    assert weighted_logrank.max_abs_normal_tail(m, np.eye(3)) == pytest.approx(
+        1 - (1 - 2 * stats.norm.sf(m)) ** 3, abs=2e-4
+    )
+
+
+# ------------------------------------------------------------------ landmark
+def test_landmark_hr_equals_lifelines_on_the_landmark_subset(cohort):
+    from lifelines import CoxPHFitter
+
+    for ep, lm in (("os", 3.0), ("os", 4.0), ("pfs", 3.0), ("pfs", 5.5)):
+        t, e, g = _arrays(cohort, ep)
+        keep = t > lm
+        frame = pd.DataFrame({"t": t[keep] - lm, "e": e[keep], "x": g[keep]})
+        ref = CoxPHFitter().fit(frame, "t", "e", fit_options={"precision": 1e-12})
+        ours = landmark.landmark_hr(cohort, ep, PARAMS, lm)
+        # COX_TOL: the book's Cox fits stop at lifelines precision 1e-9 (stats.cox), which leaves up to
+        # ~1.3e-5 relative on this HR (PFS from 3 months: 0.5771524 vs R's and lifelines' 0.5771601)
+        assert ours["hr"] == pytest.approx(math.exp(ref.params_["x"]), rel=COX_TOL)
+        assert ours["p"] == pytest.approx(float(ref.summary.loc["x", "p"]), abs=COX_TOL)
+        assert ours["n_at_risk_treatment"] + ours["n_at_risk_reference"] == int(keep.sum())
+
+
+def test_landmark_hr_equals_r_coxph_on_the_landmark_subset(cohort):
+    # coxph(Surv(os_months - L, os_event) ~ arm, subset = os_months > L, ties = "efron"):
+    #   L     hr                   lower                upper               p                    n
+    #   0     0.46428171488534353  0.20746078662518369  1.0390277328231667  0.061927760872439806 31
+    #   3     0.46428171488534353  0.20746078662518369  1.0390277328231667  0.061927760872439806 30
+    #   3.25  0.48829573208469451  0.21549906651425441  1.1064211359651361  0.085862274754467532 29
+    #   4     0.55084529343271882  0.23562622482239201  1.2877621645285664  0.16874148575421868  27
+    r = {
+        0.0: (0.46428171488534353, 0.20746078662518369, 1.0390277328231667, 0.061927760872439806, 31),
+        3.0: (0.46428171488534353, 0.20746078662518369, 1.0390277328231667, 0.061927760872439806, 30),
+        3.25: (0.48829573208469451, 0.21549906651425441, 1.1064211359651361, 0.085862274754467532, 29),
+        4.0: (0.55084529343271882, 0.23562622482239201, 1.2877621645285664, 0.16874148575421868, 27),
+    }
+    curve = landmark.landmark_curve(cohort, "os", PARAMS)
+    for lm, (hr, lo, hi, p, n) in r.items():
+        row = curve.loc[np.isclose(curve["landmark"], lm)].iloc[0]
+        assert (row["hr"], row["ci_low"], row["ci_high"]) == pytest.approx((hr, lo, hi), rel=COX_TOL)
+        assert row["p"] == pytest.approx(p, abs=COX_TOL)
+        assert row["n_at_risk_treatment"] + row["n_at_risk_reference"] == n
+
+
+def test_landmark_counts_by_hand(cohort):
+    # Reference arm OS: 3.0+ (censored), deaths at 3.2, 3.5, 3.8, then 8.8 ...; treatment arm: first death 11.1.
+    at4 = landmark.landmark_hr(cohort, "os", PARAMS, 4.0)
+    assert (at4["n_at_risk_reference"], at4["events_before_reference"]) == (13, 3)
+    assert (at4["n_at_risk_treatment"], at4["events_before_treatment"]) == (14, 0)
+    at3 = landmark.landmark_hr(cohort, "os", PARAMS, 3.0)
+    assert (at3["n_at_risk_reference"], at3["events_before_reference"]) == (16, 0)  # the 3.0+ patient leaves
+    early = landmark.early_events(cohort, "os", PARAMS, before=11.1)
+    assert (early["first_event_treatment"], early["first_event_reference"]) == (11.1, 3.2)
+    assert early["events_by_reference"] == 8  # 3.2 3.5 3.8 8.8 9.0 9.7 10.9 11.0
+
+
+def test_landmark_keeps_time_above_the_landmark():
+    c = pd.DataFrame(
+        {
+            "group": ["A", "A", "A", "B", "B", "B"],
+            "os_months": [2.0, 3.0, 5.0, 3.5, 6.0, 7.0],
+            "os_event": [1, 0, 1, 1, 0, 1],
+        }
+    )
+    p = make_parameters({"reference_group": "A", "treatment_group": "B"})
+    row = landmark.landmark_hr(c, "os", p, 3.0)  # A keeps 5.0 only (3.0+ is not > 3); B keeps all three
+    assert (row["n_at_risk_reference"], row["events_before_reference"], row["events_after_reference"]) == (
+        1,
+        1,
+        1,
+    )
+    assert (row["n_at_risk_treatment"], row["events_before_treatment"], row["events_after_treatment"]) == (
+        3,
+        0,
+        2,
+    )
+    at0 = landmark.landmark_hr(c, "os", p, 0.0)
+    assert (at0["n_at_risk_reference"], at0["n_at_risk_treatment"]) == (3, 3)
+
+
+def test_landmark_without_events_after_it_is_not_estimable(cohort):
+    row = landmark.landmark_hr(cohort, "os", PARAMS, 40.0)
+    assert row["hr"] is None and row["n_at_risk_treatment"] == 0
+
+
+def test_hr_movement_and_includes_one():
+    c = pd.DataFrame({"landmark": [0.0, 1.0], "hr": [0.5, 0.6]})
+    assert landmark.hr_movement(c) == "moves towards 1"
+    assert landmark.hr_movement(c.assign(hr=[0.5, 0.4])) == "moves away from 1"
+    assert landmark.hr_movement(c.assign(hr=[0.5, 0.5])) == "does not move"
+    assert landmark.includes_one(0.2, 1.04) == "includes" and landmark.includes_one(0.2, 0.97) == "excludes"
+
+
+def test_person_time_rates_by_hand():
+    c = pd.DataFrame(
+        {"group": ["A", "A", "B", "B"], "os_months": [2.0, 4.0, 3.0, 5.0], "os_event": [1, 0, 1, 1]}
+    )
+    p = make_parameters({"reference_group": "A", "treatment_group": "B"})
+    r = landmark.person_time_rates(c, "os", p, delay=1.0)
+    # B: 2 deaths / 8 months (naive), 2 / (8 - 2) corrected; A: 1 / 6, 1 / (6 + 2)
+    assert r["rate_naive_treatment"] == pytest.approx(100 * 2 / 8)
+    assert r["rate_corrected_treatment"] == pytest.approx(100 * 2 / 6)
+    assert r["rate_corrected_reference"] == pytest.approx(100 * 1 / 8)
+    assert r["rate_ratio_corrected"] == pytest.approx((2 / 6) / (1 / 8))
+    with pytest.raises(ValueError):
+        landmark.person_time_rates(c, "os", p, delay=3.5)
+
+
+def test_landmark_parameter_default_and_validation():
+    assert make_parameters().landmark_analysis_months == 3.0
+    assert make_parameters({"landmark_analysis_months": 2}).landmark_analysis_months == 2
+    for bad in (0, -1.0):
+        with pytest.raises(ParameterError, match="landmark_analysis_months"):
+            make_parameters({"landmark_analysis_months": bad})
+    with pytest.raises(ParameterError, match="must be int or float"):
+        make_parameters({"landmark_analysis_months": "three"})
+
+
+# ------------------------------------------------------------------ Bayes
+def _hand_efron_loglik(time, event, arm, beta):
+    """Efron partial log-likelihood of one covariate, straight from the definition (a loop per time)."""
+    time, event, arm = map(np.asarray, (time, event, arm))
+    total = 0.0
+    for t in np.unique(time[event == 1]):
+        risk = time >= t
+        dead = (time == t) & (event == 1)
+        r_sum = np.exp(beta * arm[risk]).sum()
+        d_sum = np.exp(beta * arm[dead]).sum()
+        m = int(dead.sum())
+        total += beta * arm[dead].sum() - sum(math.log(r_sum - (k / m) * d_sum) for k in range(m))
+    return total
+
+
+def test_arm_partial_loglik_equals_hand_r_and_lifelines(cohort):
+    t, e, g = _arrays(cohort, "os")
+    betas = np.array([-1.0, 0.0, 0.5])
+    ours = posterior.arm_partial_loglik(t, e, g, betas)
+    # coxph(Surv(os_months, os_event) ~ arm, init = b, control = coxph.control(iter.max = 0))$loglik[1]
+    r = [-61.087600689544011, -62.685357590467703, -65.636729595379279]
+    np.testing.assert_allclose(ours, r, rtol=1e-12)
+    np.testing.assert_allclose(ours, [_hand_efron_loglik(t, e, g, b) for b in betas], rtol=1e-12)
+    lik = bayes.arm_likelihood(cohort, "os", PARAMS)
+    # R: cox.coef -0.76726376684387498, cox.loglik -60.929015325138181
+    assert lik.estimate == pytest.approx(-0.76726376684387498, rel=COX_TOL)
+    assert posterior.arm_partial_loglik(t, e, g, lik.estimate)[0] == pytest.approx(
+        -60.929015325138181, abs=1e-9
+    )
+
+
+def test_arm_partial_loglik_with_heavy_ties_equals_the_hand_definition():
+    from lifelines.datasets import load_waltons
+
+    w = load_waltons()
+    t, e, g = w["T"].to_numpy(), w["E"].to_numpy(), (w["group"] == "miR-137").to_numpy().astype(int)
+    for b in (-0.5, 0.3, 1.2):
+        assert posterior.arm_partial_loglik(t, e, g, b)[0] == pytest.approx(
+            _hand_efron_loglik(t, e, g, b), rel=1e-12
+        )
+
+
+def test_normal_posterior_by_hand():
+    post = posterior.normal_posterior(0.0, 0.2, -0.77, 0.41)
+    precision = 1 / 0.2**2 + 1 / 0.41**2
+    assert post.mean == pytest.approx((-0.77 / 0.41**2) / precision, rel=1e-14)
+    assert post.sd == pytest.approx(precision**-0.5, rel=1e-14)
+    assert post.prob_hr_below(1.0) == pytest.approx(stats.norm.cdf(-post.mean / post.sd), rel=1e-14)
+    assert post.hr_quantile(0.5) == pytest.approx(math.exp(post.mean), rel=1e-14)
+
+
+def test_grid_posterior_of_a_normal_likelihood_is_the_normal_posterior():
+    beta = np.linspace(-4, 3, 20001)
+    loglik = stats.norm.logpdf(beta, -0.7, 0.4)
+    grid = posterior.grid_posterior(beta, loglik, 0.0, 0.3)
+    exact = posterior.normal_posterior(0.0, 0.3, -0.7, 0.4)
+    for hr in (0.5, 0.8, 1.0):
+        assert grid.prob_hr_below(hr) == pytest.approx(exact.prob_hr_below(hr), abs=1e-6)
+    assert grid.hr_quantile(0.975) == pytest.approx(exact.hr_quantile(0.975), rel=1e-4)
+
+
+@pytest.mark.parametrize("ep", ["os", "pfs"])
+def test_grid_posterior_against_quadrature_and_the_normal_approximation(cohort, ep):
+    lik = bayes.arm_likelihood(cohort, ep, PARAMS)
+    priors = bayes.spiegelhalter_priors(bayes.pooled_design_hr()["hr"])
+    table, _ = bayes.posterior_table(lik, priors)
+    t, e, g = lik.time, lik.event, lik.treatment
+    peak = _hand_efron_loglik(t, e, g, lik.estimate)
+    for name, prior in priors.items():
+
+        def density(b, prior=prior):
+            return math.exp(_hand_efron_loglik(t, e, g, b) - peak) * stats.norm.pdf(b, prior.mean, prior.sd)
+
+        lo, hi = -6.0, 4.0
+        total = integrate.quad(density, lo, hi, points=[lik.estimate, prior.mean], limit=200)[0]
+        below_1 = integrate.quad(density, lo, 0.0, limit=200)[0] / total
+        below_08 = integrate.quad(density, lo, math.log(0.8), limit=200)[0] / total
+        grid = table[(table["prior"] == name) & (table["method"] == "grid")].iloc[0]
+        normal = table[(table["prior"] == name) & (table["method"] == "normal")].iloc[0]
+        assert grid["p_benefit"] == pytest.approx(below_1, abs=5e-6)
+        assert grid["p_worthwhile"] == pytest.approx(below_08, abs=5e-6)
+        # the likelihood is near normal here: the approximation is within half a percentage point
+        assert normal["p_benefit"] == pytest.approx(below_1, abs=5e-3)
+        assert normal["p_worthwhile"] == pytest.approx(below_08, abs=5e-3)
+
+
+def test_priors_hold_their_stated_probabilities():
+    design = bayes.pooled_design_hr()
+    priors = bayes.spiegelhalter_priors(design["hr"])
+    sc, ne, en = priors["sceptical"], priors["neutral"], priors["enthusiastic"]
+    assert sc.mean == 0 and sc.normal.prob_hr_below(design["hr"]) == pytest.approx(0.05, abs=1e-12)
+    assert en.mean == pytest.approx(math.log(design["hr"])) and en.sd == sc.sd
+    assert 1 - en.normal.prob_hr_below(1.0) == pytest.approx(0.05, abs=1e-12)
+    assert ne.normal.prob_hr_below(10.0) - ne.normal.prob_hr_below(0.1) == pytest.approx(0.95, abs=1e-12)
+
+
+def test_pooled_design_hr_by_hand():
+    # log HR and SE from each CI: IMpower133 0.70 (0.54-0.91), CASPIAN 0.73 (0.59-0.91)
+    z = stats.norm.ppf(0.975)
+    se1 = (math.log(0.91) - math.log(0.54)) / (2 * z)
+    se2 = (math.log(0.91) - math.log(0.59)) / (2 * z)
+    w1, w2 = 1 / se1**2, 1 / se2**2
+    pooled = (w1 * math.log(0.70) + w2 * math.log(0.73)) / (w1 + w2)
+    design = bayes.pooled_design_hr()
+    assert design["hr"] == pytest.approx(math.exp(pooled), rel=1e-14)
+    assert design["se"] == pytest.approx((w1 + w2) ** -0.5, rel=1e-14)
+    assert round(design["hr"], 2) == 0.72
+
+
+def test_prior_events_by_the_schoenfeld_variance():
+    # Var(log HR) = 1 / (d p (1 - p)); equal arms: 4 / d
+    assert bayes.prior_events(0.5, 0.5) == pytest.approx(16.0)
+    assert bayes.prior_events(0.2, 14 / 31) == pytest.approx(1 / (0.04 * (14 / 31) * (17 / 31)))
+
+
+# ------------------------------------------------------------------ the exercises' solutions
+def _texts(numbers):
+    return {k: v for k, (v, _fmt, _missing) in numbers.texts.items()}
+
+
+def test_exercise_solutions_of_chapter_15(cohort):
+    """Ex. 1: HR from L + 1 month (lifelines directly) and the deaths it leaves out; ex. 2: person-time."""
+    from lifelines import CoxPHFitter
+
+    numbers, _ = landmark.landmark_page(cohort, PARAMS, published_values())
+    texts = _texts(numbers)
+    lm = PARAMS.landmark_analysis_months + 1
+    t, e, g = _arrays(cohort, "os")
+    keep = t > lm
+    fit = CoxPHFitter().fit(pd.DataFrame({"t": t[keep], "e": e[keep], "x": g[keep]}), "t", "e")
+    assert texts["ex1_os_hr"][0] == pytest.approx(math.exp(fit.params_["x"]), rel=COX_TOL)
+    assert texts["ex1_os_out_ref"] == int(((t <= lm) & (e == 1) & (g == 0)).sum()) == 3
+    assert texts["ex1_os_out_trt"] == int(((t <= lm) & (e == 1) & (g == 1)).sum()) == 0
+    delay = landmark.EXERCISE_DELAY
+    pt_t, pt_r = t[g == 1].sum(), t[g == 0].sum()
+    d_t, d_r = e[g == 1].sum(), e[g == 0].sum()
+    assert texts["ex2_immortal"] == pytest.approx(delay * (g == 1).sum())
+    assert texts["ex2_rate_naive_treatment"] == pytest.approx(100 * d_t / pt_t)
+    assert texts["ex2_rr_naive"] == pytest.approx((d_t / pt_t) / (d_r / pt_r))
+    immortal = delay * (g == 1).sum()
+    assert texts["ex2_rr_corrected"] == pytest.approx((d_t / (pt_t - immortal)) / (d_r / (pt_r + immortal)))
+
+
+def test_exercise_solutions_of_chapter_16(cohort):
+    """Ex. 1: pooled S(t-) (lifelines' Kaplan-Meier) and the FH(0,1), FH(1,1) weights at the first
+    treatment-arm death; ex. 2: smallest p, Bonferroni, max-combo p."""
+    from lifelines import KaplanMeierFitter
+
+    numbers, _, _ = delayed_effects.weighted_logrank_page(cohort, PARAMS)
+    texts = _texts(numbers)
+    t, e, g = _arrays(cohort, "os")
+    first = t[(g == 1) & (e == 1)].min()
+    km = KaplanMeierFitter().fit(t, e)
+    s_before = float(km.survival_function_.loc[km.survival_function_.index < first].iloc[-1, 0])
+    assert texts["ex1_time"] == first
+    assert texts["ex1_surv"] == pytest.approx(s_before, rel=1e-12)
+    assert texts["ex1_w01"] == pytest.approx(1 - s_before, rel=1e-12)
+    assert texts["ex1_w11"] == pytest.approx(s_before * (1 - s_before), rel=1e-12)
+    ps = [
+        weighted_logrank.fleming_harrington(t, e, g, r, gm).p for r, gm in weighted_logrank.MAX_COMBO_WEIGHTS
+    ]
+    assert texts["ex2_min_p"] == pytest.approx(min(ps))
+    assert texts["ex2_bonferroni"] == pytest.approx(min(1.0, 4 * min(ps)))
+    assert texts["ex2_min_p"] < texts["ex2_maxcombo_p"] < texts["ex2_bonferroni"]
+
+
+def test_exercise_solutions_of_chapter_19(cohort):
+    """Ex. 1: the sceptical posterior by hand; ex. 2: each prior's worth in events."""
+    numbers, priors, _ = bayes.bayes_page(cohort, PARAMS)
+    texts = _texts(numbers)
+    b, se = texts["ex1_b"], texts["ex1_se"]
+    s0 = priors["sceptical"].sd
+    w_prior = se**2 / (se**2 + s0**2)
+    assert texts["ex1_w_prior"] == pytest.approx(w_prior, rel=1e-12)
+    assert texts["ex1_post_mean"] == pytest.approx((1 - w_prior) * b, rel=1e-12)
+    assert texts["ex1_post_sd"] == pytest.approx((1 / s0**2 + 1 / se**2) ** -0.5, rel=1e-12)
+    p = 14 / 31
+    assert texts["ex2_alloc"] == pytest.approx(p)
+    assert texts["ex2_sceptical_events"] == pytest.approx(1 / (s0**2 * p * (1 - p)), rel=1e-12)
+    assert texts["ex2_neutral_events"] == pytest.approx(
+        1 / (priors["neutral"].sd ** 2 * p * (1 - p)), rel=1e-12
+    )
+    assert texts["ex2_data_events"] == int(cohort["os_event"].sum())
+
+
+# ------------------------------------------------------------------ results keys and the required-only cohort
+def test_new_chapters_record_only_dictionary_keys_and_all_of_them(cohort):
+    pages = {
+        "methods_landmark": landmark.landmark_page(cohort, PARAMS, published_values())[0],
+        "methods_weighted_logrank": delayed_effects.weighted_logrank_page(cohort, PARAMS)[0],
+        "methods_bayes": bayes.bayes_page(cohort, PARAMS)[0],
+    }
+    for chapter, numbers in pages.items():
+        values = results_keys.complete(chapter, numbers.values)
+        assert [k for k, v in values.items() if v is None] == [], chapter
+    fh = pages["methods_weighted_logrank"].values
+    # R: 1 - pchisq(survdiff(Surv(os_months, os_event) ~ arm)$chisq, 1)
+    assert fh["methods.fh.os.fh00.p"] == pytest.approx(0.0393730700590739, abs=1e-9)
+
+
+def test_required_columns_only_cohort_says_what_it_cannot_do(cohort):
+    minimal = cohort[REQUIRED]
+    for numbers in (
+        landmark.landmark_page(minimal, PARAMS, published_values())[0],
+        delayed_effects.weighted_logrank_page(minimal, PARAMS)[0],
+        bayes.bayes_page(minimal, PARAMS)[0],
+    ):
+        pfs_texts = {k: v for k, v in numbers.texts.items() if k.startswith("pfs_")}
+        assert pfs_texts and all(v[0] is None and "no PFS columns" in v[2] for v in pfs_texts.values())
+        assert all(v is None for k, v in numbers.values.items() if ".pfs." in k)
+        assert any(v is not None for k, v in numbers.values.items() if ".os." in k)
+
+
+def test_survdiff_rho_weight_is_the_kaplan_meier_just_before_each_time(cohort):
+    """R's help says "S(t)^rho, S the Kaplan-Meier estimate": the left-continuous S(t-) reproduces
+    survdiff(rho = 1) (chisq 4.8213435980261714 on OS); the right-continuous S(t) does not."""
+    table = weighted_logrank.event_time_table(*_arrays(cohort, "os"))
+    s_after = table["surv_before"] * (1 - table["d"] / table["n"])
+    u = float((s_after * table["o_minus_e"]).sum())
+    v = float((s_after**2 * table["v"]).sum())
+    assert abs(u * u / v - 4.8213435980261714) > 0.05
+    assert weighted_logrank.fleming_harrington(*_arrays(cohort, "os"), 1, 0).chi2 == pytest.approx(
+        4.8213435980261714, abs=1e-9
+    )
+
+
+def test_large_cohort_branch_curves_whole_months_only(cohort, monkeypatch):
+    from lcnec_utils.methods import sampling
+
+    monkeypatch.setattr(sampling, "LARGE_N", 20)  # the 31 patients count as large; the sample is all of them
+    _, curves = landmark.landmark_page(cohort, PARAMS, published_values())
+    assert curves["os"]["landmark"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    full = landmark.landmark_curve(cohort, "os", PARAMS)
+    at4 = full.loc[full["landmark"] == 4.0, "hr"].iloc[0]
+    assert curves["os"].loc[curves["os"]["landmark"] == 4.0, "hr"].iloc[0] == pytest.approx(at4, rel=1e-12)
