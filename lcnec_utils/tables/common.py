@@ -35,7 +35,7 @@ PRINT_ORDER = ("total", "treatment", "reference")
 NOT_IN_DATA = "column not in data"
 
 
-#: The cohort columns of the data contract (``shared/spec/data-contract.md``),
+#: The cohort columns of the data contract (``docs/spec/data-contract.md``),
 #: required flag; used to list absent columns in :func:`missingness_table`.
 CONTRACT_COLUMNS: dict[str, bool] = {
     "patient_id": True,
