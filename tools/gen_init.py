@@ -13,7 +13,7 @@ cache's import analysis, and the same table for :func:`lcnec_utils._lazy.exports
 which imports a home module on first use. The text is written as ``ruff format`` and
 ruff's import sorting leave it, so a fresh ``__init__`` passes ``ruff check`` as is.
 The package's own ``lcnec_utils/__init__.py`` is written by hand and left alone.
-``tests/test_init_exports.py`` fails when an ``__init__`` differs from what this
+``tests/test_architecture.py`` fails when an ``__init__`` differs from what this
 script would write.
 """
 

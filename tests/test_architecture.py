@@ -1,6 +1,7 @@
-"""Every subpackage ``__init__`` is what ``tools/gen_init.py`` writes, and the package is all in git.
+"""The rules of ``docs/architecture.md`` that no linter checks.
 
-A stale ``__init__`` (a public name added, renamed or removed without rerunning the
+No chapter's cache key reaches the build code. Every subpackage ``__init__`` is what
+``tools/gen_init.py`` writes, and the package is all in git. A stale ``__init__`` (a public name added, renamed or removed without rerunning the
 generator) would hide the new name from ``from lcnec_utils.stats import ...`` and from
 the build cache's import analysis; a folder of modules without ``__init__`` would be a
 namespace package by accident, which import-linter cannot see as a layer. A file of the
@@ -10,11 +11,14 @@ package that git ignores is missing from every clone and skipped by ruff.
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from lcnec_utils.build.cache import notebook_modules
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -97,3 +101,11 @@ def test_no_file_of_the_package_is_ignored_by_git():
         + ", ".join(sorted(ignored))
         + " (anchor the pattern in .gitignore, e.g. '/build/' for the book's output folder)"
     )
+
+
+@pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_no_chapter_depends_on_the_build_code(notebook):
+    modules = notebook_modules(json.loads(notebook.read_text(encoding="utf-8")))
+    assert "lcnec_utils.chapter.page" in modules  # the analysis sees the notebook's imports
+    reaching = [m for m in modules if m == "lcnec_utils.cli" or m.startswith("lcnec_utils.build")]
+    assert not reaching, f"{notebook.name}'s cache key holds the build code: {reaching}"
