@@ -256,11 +256,9 @@ BROKEN_CELLS = [
 def test_a_broken_cell_is_refused_with_file_column_and_row(column, value):
     problems = errors(with_cell(column, value))
     assert [(p.file, p.column, p.rows) for p in problems] == [(FILE, column, [3])], problems
+    where = f"{FILE}, column '{column}', row 3: "
     text = str(problems[0])
-    assert (
-        text.startswith(f"{FILE}, column '{column}', row 3: ")
-        and len(text) > len(f"{FILE}, column '{column}', row 3: ") + 10
-    )
+    assert text.startswith(where) and len(text) > len(where) + 10  # and then what was expected
     assert "P3" not in text  # the patient id is never quoted
 
 
