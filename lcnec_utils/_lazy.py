@@ -4,7 +4,7 @@ Each ``__init__`` lists its public names by home module under ``TYPE_CHECKING``
 (what readers, IDEs and the build cache's import analysis see) and hands the same
 table to :func:`exports`, which imports a home module on the first use of one of
 its names. Written by hand: the stdlib has no helper for it and the pattern is ten
-lines (``tests/test_layout.py`` checks that both lists agree).
+lines (``tests/test_architecture.py`` checks each __init__ against ``tools/gen_init.py``).
 """
 
 from __future__ import annotations

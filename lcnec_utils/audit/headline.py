@@ -1,6 +1,6 @@
 """The landing page's headline numbers: the book's value beside the paper's.
 
-A join on the results keys (``shared/spec/results-keys.md``) between the
+A join on the results keys (``docs/spec/results-keys.md``) between the
 build's ``results.json`` and ``data/published.yaml``; the full
 number-by-number comparison is the audit chapter's job.
 """

@@ -4,7 +4,7 @@ A build is staged in a sibling folder of the output and swapped in only when
 every step succeeded, so a failed or interrupted build leaves the last good
 book where it was. Layout of a finished output folder::
 
-    DIR/results.json        flat headline numbers (shared/spec/results-keys.md)
+    DIR/results.json        flat headline numbers (docs/spec/results-keys.md)
     DIR/notebooks/*.ipynb   the executed chapters
     DIR/html/               the rendered Jupyter Book
     DIR/build-log.txt       Sphinx's log of the rendering

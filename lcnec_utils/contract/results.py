@@ -1,7 +1,7 @@
 """``results.json``: the machine-readable headline numbers of a build.
 
 Each chapter records its numbers under the stable dotted keys of the results
-spec (``shared/spec/results-keys.md``, extended in ``data/results_keys.yaml``)
+spec (``docs/spec/results-keys.md``, extended in ``data/results_keys.yaml``)
 into a fragment ``<results_dir>/<chapter>.json``; the pipeline merges the
 fragments into one flat, key-sorted ``results.json``. A number that cannot be
 computed is stored as ``null``, never left out.

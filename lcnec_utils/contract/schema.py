@@ -13,7 +13,7 @@ os_months, times that look like days, known patients in the adverse events)
 is a pandera check; what is left here by hand are the whole-table rules (two
 groups, arm parameters) and the warnings.
 
-Contract: ``shared/spec/data-contract.md``.
+Contract: ``docs/spec/data-contract.md``.
 """
 
 from __future__ import annotations
