@@ -21,7 +21,11 @@ def markdown_table(path: Path, header: tuple[str, ...]) -> list[list[str]]:
     rows: list[list[str]] = []
     inside = False
     for line in path.read_text(encoding="utf-8").splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else None
+        cells = (
+            [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+            if line.startswith("|")
+            else None
+        )
         if cells is None:
             if inside:
                 break

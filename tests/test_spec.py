@@ -488,3 +488,14 @@ def test_every_original_key_is_in_the_dictionary_with_the_spec_meaning_and_its_u
                 meta = RESULTS_KEYS[key]
                 assert meta["origin"] == "spec", f"{key}: origin {meta['origin']}, not the spec's meaning"
                 assert meta["unit"] == original_unit(key, row_unit), f"{key}: unit {meta['unit']}"
+
+
+def test_the_key_tables_are_generated_from_the_dictionary():
+    """docs/spec/results-keys.md's placeholder and key tables are what tools/results_keys_table.py
+    writes from data/results_keys.yaml (a key added to the dictionary shows up in the spec)."""
+    import subprocess
+    import sys
+
+    tool = Path(__file__).resolve().parents[1] / "tools" / "results_keys_table.py"
+    done = subprocess.run([sys.executable, str(tool), "--check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
