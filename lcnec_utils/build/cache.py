@@ -47,9 +47,10 @@ import platform
 import shutil
 import sys
 import tempfile
-from functools import lru_cache
+from collections.abc import Iterable, Mapping
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from lcnec_utils.contract.provenance import sha256_bytes, sha256_file
 
@@ -66,12 +67,6 @@ def cache_dir() -> Path | None:
     if value is not None and value.strip().lower() in ("off", "0", "none", "false", ""):
         return None
     return Path(value) if value else PROJECT_ROOT / ".lcnec-cache"
-
-
-
-
-
-
 
 
 def canonical_json(value: Any) -> str:
@@ -155,7 +150,7 @@ def module_closure(roots: Iterable[str]) -> list[str]:
     return sorted(seen)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _module_imports_cached(path: str, name: str, mtime_ns: int) -> tuple[str, ...]:
     return tuple(sorted(imported_modules(Path(path).read_text(encoding="utf-8"), current=name)))
 
@@ -209,7 +204,9 @@ def analysis_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
         if name == "results_dir":
             continue
         if name in ("data_path", "ae_path"):
-            out[name] = None if not value else {"name": os.path.basename(str(value)), "sha256": sha256_file(value)}
+            out[name] = (
+                None if not value else {"name": os.path.basename(str(value)), "sha256": sha256_file(value)}
+            )
         else:
             out[name] = value
     return out
@@ -236,7 +233,9 @@ def notebook_key(
     return sha256_bytes(canonical_json(document).encode()), document
 
 
-def tree_digest(folder: Path, skip: Iterable[str] = ("_build", "_generated", "_vendor", ".ipynb_checkpoints")) -> str:
+def tree_digest(
+    folder: Path, skip: Iterable[str] = ("_build", "_generated", "_vendor", ".ipynb_checkpoints")
+) -> str:
     """SHA-256 over the relative paths and bytes of every file under ``folder``."""
     skip = set(skip)
     digest = hashlib.sha256()
@@ -274,7 +273,9 @@ class NotebookCache:
             return None
         return record
 
-    def restore(self, key: str, notebook_target: Path, fragments_dir: Path, downloads_dir: Path) -> dict[str, Any]:
+    def restore(
+        self, key: str, notebook_target: Path, fragments_dir: Path, downloads_dir: Path
+    ) -> dict[str, Any]:
         """Copy an entry's notebook, fragments and downloads into a build."""
         entry = self.entry(key)
         assert entry is not None
@@ -312,7 +313,9 @@ class NotebookCache:
                         shutil.copyfile(f, tmp / sub / Path(f).name)
             (tmp / "record.json").write_text(json.dumps(dict(record), indent=2, sort_keys=True) + "\n")
             if document is not None:
-                (tmp / "key.json").write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
+                (tmp / "key.json").write_text(
+                    json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
+                )
             os.rename(tmp, entry)
         except OSError:
             pass  # another build stored the same entry meanwhile, or the disk is full: no cache, no failure

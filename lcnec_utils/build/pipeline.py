@@ -16,16 +16,16 @@ and ``-W -n --keep-going``: any Sphinx warning fails the build.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 # Light imports only: an up-to-date ``lcnec build`` must finish in well under
 # 3 s, so pandas, pandera, nbformat and papermill are imported where used.
@@ -101,10 +101,6 @@ def vendor_mathjax(static_dir: Path) -> None:
             shutil.copytree(es5 / sub, target / sub, dirs_exist_ok=True)
 
 
-
-
-
-
 def resolve_parameters(
     data_path: str | None, ae_path: str | None, overrides: dict[str, Any] | None
 ) -> Parameters:
@@ -121,8 +117,6 @@ def resolve_parameters(
     if params.ae_path:
         params.ae_path = str(Path(params.ae_path).resolve())
     return params
-
-
 
 
 def render_book(book_dir: Path, out_dir: Path, log_path: Path) -> float:
@@ -156,11 +150,16 @@ def render_book(book_dir: Path, out_dir: Path, log_path: Path) -> float:
 
 
 def write_reproducibility_page(
-    book: Path, runs: list[ChapterRun], params: Parameters, out_dir: Path, env: dict[str, str], downloads: Path
+    book: Path,
+    runs: list[ChapterRun],
+    params: Parameters,
+    out_dir: Path,
+    env: dict[str, str],
+    downloads: Path,
 ) -> None:
     """The generated half of ``reproducibility.md`` (included from ``_generated/``)."""
-    from lcnec_utils.contract.params import Parameters as _Defaults
     from lcnec_utils.build.reproducibility import rebuild_command, reproducibility_markdown
+    from lcnec_utils.contract.params import Parameters as _Defaults
 
     command = rebuild_command(params, out_dir, _Defaults())
     provenance = {
@@ -270,7 +269,12 @@ def plan_chapters(chapters: list[Path], params: Parameters, engine: str) -> list
 def build_key(plans: list[ChapterPlan], params: Parameters, out_dir: Path, book_dir: Path = BOOK_DIR) -> str:
     """Everything a finished book depends on: the chapters' keys, book/'s files,
     the parameters and the output folder (named in the rebuild command)."""
-    from lcnec_utils.build.cache import analysis_parameters, canonical_json, environment_fingerprint, tree_digest
+    from lcnec_utils.build.cache import (
+        analysis_parameters,
+        canonical_json,
+        environment_fingerprint,
+        tree_digest,
+    )
     from lcnec_utils.contract.provenance import sha256_bytes
 
     document = {
@@ -344,7 +348,12 @@ def start_pool(workers: int, engine: str, log_path: str | Path):
 
 def validation_key(params: Parameters) -> str:
     """What the validation of the data depends on: the files' bytes, the arm labels, the code."""
-    from lcnec_utils.build.cache import canonical_json, environment_fingerprint, modules_digest, module_closure
+    from lcnec_utils.build.cache import (
+        canonical_json,
+        environment_fingerprint,
+        module_closure,
+        modules_digest,
+    )
     from lcnec_utils.contract.provenance import sha256_bytes, sha256_file
 
     document = {
@@ -439,7 +448,9 @@ def execute_chapters(
         record = cache.lookup(plan.key)
         if record is None:
             return False
-        cache.restore(plan.key, executed_dir / plan.source.name, frag_dir(plan), by_notebook / plan.source.stem)
+        cache.restore(
+            plan.key, executed_dir / plan.source.name, frag_dir(plan), by_notebook / plan.source.stem
+        )
         run = {
             "notebook": plan.source.name,
             "status": "cached",
@@ -461,7 +472,11 @@ def execute_chapters(
         frag_files = sorted(frag_dir(plan).glob("*.json"))
         if before is not None:  # the shared folder: only what this chapter wrote
             frag_files = [f for f in frag_files if f.name not in before]
-        downloads = sorted((by_notebook / plan.source.stem).glob("*")) if (by_notebook / plan.source.stem).is_dir() else []
+        downloads = (
+            sorted((by_notebook / plan.source.stem).glob("*"))
+            if (by_notebook / plan.source.stem).is_dir()
+            else []
+        )
         record = {
             "notebook": plan.source.name,
             "seconds": result["seconds"],
@@ -471,8 +486,13 @@ def execute_chapters(
             "git_commit": env["LCNEC_GIT_COMMIT"],
         }
         cache.store(plan.key, target, frag_files, downloads, record, plan.document)
-        runs[plan.source.name] = {**record, "status": "ok", "key": plan.key,
-                                  "worker_setup_seconds": result.get("worker_setup_seconds"), "pid": result.get("pid")}
+        runs[plan.source.name] = {
+            **record,
+            "status": "ok",
+            "key": plan.key,
+            "worker_setup_seconds": result.get("worker_setup_seconds"),
+            "pid": result.get("pid"),
+        }
         done += 1
         progress(_progress_line(done, total, runs[plan.source.name]))
 
@@ -488,8 +508,10 @@ def execute_chapters(
             workers = max(1, min(jobs or default_jobs(), n))
             (staging / "logs").mkdir(exist_ok=True)
             pool = start_pool(workers, engine, staging / "logs" / "workers.kernel.log")
-        progress(f"executing on {pool._max_workers} worker process{'es' if pool._max_workers > 1 else ''} "
-                 f"({engine} engine) ...")
+        progress(
+            f"executing on {pool._max_workers} worker process{'es' if pool._max_workers > 1 else ''} "
+            f"({engine} engine) ..."
+        )
         return pool
 
     try:
@@ -553,7 +575,9 @@ def build(
         if record is not None:
             for note in record.get("notes", []):
                 progress(f"warning: {note}")
-            progress(f"the book in {out_dir} is up to date (nothing changed since it was built); use --force to rebuild")
+            progress(
+                f"the book in {out_dir} is up to date (nothing changed since it was built); use --force to rebuild"
+            )
             results = json.loads((out_dir / "results.json").read_text())
             runs = [ChapterRun(r["notebook"], r["seconds"], r["status"]) for r in record.get("runs", [])]
             return BuildResult(out_dir, results, runs, 0.0)
@@ -605,8 +629,15 @@ def build(
     try:
         started = time.perf_counter()
         run_records = execute_chapters(
-            plans, params, staging, env, progress,
-            use_cache=not force, jobs=jobs, engine=engine, previous_seconds=_previous_seconds(out_dir),
+            plans,
+            params,
+            staging,
+            env,
+            progress,
+            use_cache=not force,
+            jobs=jobs,
+            engine=engine,
+            previous_seconds=_previous_seconds(out_dir),
             pool=pool,
         )
         if worker_log and os.path.exists(worker_log):
@@ -622,24 +653,29 @@ def build(
         write_audit(results, staging / "audit.json", data_path=params.data_path, parameters=params.as_dict())
         for name in ("results.json", "audit.json"):
             shutil.copy2(staging / name, downloads / name)
-        (staging / "execution.json").write_text(
-            json.dumps([r.__dict__ for r in runs], indent=2) + "\n"
-        )
+        (staging / "execution.json").write_text(json.dumps([r.__dict__ for r in runs], indent=2) + "\n")
         write_reproducibility_page(book, runs, params, out_dir, env, downloads)
         progress("rendering the book with Jupyter Book ...")
         render_seconds = render_book(book, staging, staging / "build-log.txt")
         shutil.copytree(executed_dir, staging / "notebooks")
         shutil.rmtree(book)
         shutil.rmtree(staging / "results-fragments", ignore_errors=True)
-        (staging / BUILD_RECORD).write_text(json.dumps({
-            "build_key": key,
-            "engine": engine,
-            "jobs": jobs or default_jobs(),
-            "notes": notes,
-            "execute_seconds": execute_seconds,
-            "render_seconds": render_seconds,
-            "runs": run_records,
-        }, indent=2, sort_keys=True) + "\n")
+        (staging / BUILD_RECORD).write_text(
+            json.dumps(
+                {
+                    "build_key": key,
+                    "engine": engine,
+                    "jobs": jobs or default_jobs(),
+                    "notes": notes,
+                    "execute_seconds": execute_seconds,
+                    "render_seconds": render_seconds,
+                    "runs": run_records,
+                },
+                indent=2,
+                sort_keys=True,
+            )
+            + "\n"
+        )
         swap_into_place(staging, out_dir)
     except BaseException:
         if pool is not None:  # already shut down when the chapters ran; here for earlier failures
