@@ -12,20 +12,14 @@ from lcnec_utils._lazy import exports
 if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without pandas)
     from lcnec_utils.build.cache import (
         CACHE_FORMAT,
-        PACKAGE,
-        PACKAGE_DIR,
         PROJECT_ROOT,
         NotebookCache,
         analysis_parameters,
         cache_dir,
         canonical_json,
         environment_fingerprint,
-        imported_modules,
-        module_closure,
         modules_digest,
-        notebook_code,
         notebook_key,
-        notebook_modules,
         package_data_digest,
         tree_digest,
     )
@@ -39,6 +33,15 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         init_worker,
         ping,
         run_notebook,
+    )
+    from lcnec_utils.build.imports import (
+        PACKAGE,
+        PACKAGE_DIR,
+        imported_modules,
+        module_closure,
+        module_file,
+        notebook_code,
+        notebook_modules,
     )
     from lcnec_utils.build.pipeline import (
         BOOK_DIR,
@@ -92,19 +95,13 @@ __all__, __getattr__, __dir__ = exports(
         "lcnec_utils.build.cache": (
             "CACHE_FORMAT",
             "NotebookCache",
-            "PACKAGE",
-            "PACKAGE_DIR",
             "PROJECT_ROOT",
             "analysis_parameters",
             "cache_dir",
             "canonical_json",
             "environment_fingerprint",
-            "imported_modules",
-            "module_closure",
             "modules_digest",
-            "notebook_code",
             "notebook_key",
-            "notebook_modules",
             "package_data_digest",
             "tree_digest",
         ),
@@ -118,6 +115,15 @@ __all__, __getattr__, __dir__ = exports(
             "init_worker",
             "ping",
             "run_notebook",
+        ),
+        "lcnec_utils.build.imports": (
+            "PACKAGE",
+            "PACKAGE_DIR",
+            "imported_modules",
+            "module_closure",
+            "module_file",
+            "notebook_code",
+            "notebook_modules",
         ),
         "lcnec_utils.build.pipeline": (
             "BOOK_DIR",

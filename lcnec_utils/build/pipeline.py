@@ -348,12 +348,8 @@ def start_pool(workers: int, engine: str, log_path: str | Path):
 
 def validation_key(params: Parameters) -> str:
     """What the validation of the data depends on: the files' bytes, the arm labels, the code."""
-    from lcnec_utils.build.cache import (
-        canonical_json,
-        environment_fingerprint,
-        module_closure,
-        modules_digest,
-    )
+    from lcnec_utils.build.cache import canonical_json, environment_fingerprint, modules_digest
+    from lcnec_utils.build.imports import module_closure
     from lcnec_utils.contract.provenance import sha256_bytes, sha256_file
 
     document = {
