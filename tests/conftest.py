@@ -1,10 +1,24 @@
-"""Shared fixtures: each whole-book build is made once per test session."""
+"""Shared fixtures: each whole-book build is made once per test session.
+
+A test that asks for one of these builds (directly or through another fixture)
+is a ``book`` test whether or not it is marked, so ``make test-fast`` never
+builds a book by accident.
+"""
 
 import pandas as pd
 import pytest
 
 from lcnec_utils.cli import main
 from lcnec_utils.contract.params import DEFAULT_COHORT
+
+BOOK_FIXTURES = {"default_build", "minimal_build"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if BOOK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.book)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Nothing lost, nothing leaks, the same answer twice (issue 7, parts 2-4).
+"""Nothing lost, nothing leaks, the same answer twice.
 
 What is measured:
 
