@@ -14,10 +14,11 @@ build's staging folder.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,20 +113,43 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def start_pool(workers: int, engine: str, log_path: str | Path):
-    """A pool of ``workers`` spawned processes, warming up (kernel, imports) at once.
+#: The environment the worker processes start with: a fixed hash seed, so the order of sets and
+#: dicts of strings is the same in every build (as in a kernel of its own), and one BLAS thread
+#: each, since the pool already runs one worker per core: more threads only wait for a core
+#: (on a busy 2-core machine the reconstruction chapter took 84 s with OpenBLAS's two threads
+#: per worker, 12 s with one) and change no number.
+WORKER_ENVIRONMENT = {
+    "PYTHONHASHSEED": "0",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
 
-    The workers are spawned with ``PYTHONHASHSEED=0``, so the order of sets and
-    dicts of strings is the same in every build, as in a kernel of its own.
-    """
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``values`` set, put back as it was on leaving."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def start_pool(workers: int, engine: str, log_path: str | Path):
+    """A pool of ``workers`` spawned processes (environment :data:`WORKER_ENVIRONMENT`),
+    warming up (kernel, imports) at once."""
     import concurrent.futures as cf
     import multiprocessing
 
     from lcnec_utils.build.executor import init_worker, ping
 
-    saved = os.environ.get("PYTHONHASHSEED")
-    os.environ["PYTHONHASHSEED"] = "0"
-    try:
+    with _environment(WORKER_ENVIRONMENT):
         pool = cf.ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
@@ -134,11 +158,6 @@ def start_pool(workers: int, engine: str, log_path: str | Path):
         )
         for _ in range(workers):  # start every worker now: they warm up while the data are validated
             pool.submit(ping)
-    finally:
-        if saved is None:
-            os.environ.pop("PYTHONHASHSEED", None)
-        else:
-            os.environ["PYTHONHASHSEED"] = saved
     return pool
 
 

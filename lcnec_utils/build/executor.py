@@ -19,7 +19,8 @@ papermill engines are offered:
     chapter (the classic way, about 3-4 s of start-up and imports each).
 
 Worker processes are *spawned* with ``PYTHONHASHSEED=0`` so set and dict
-orders of strings do not depend on the process, as in the kernels before.
+orders of strings do not depend on the process, as in the kernels before, and
+with one BLAS thread each (``chapters.WORKER_ENVIRONMENT``).
 """
 
 from __future__ import annotations
