@@ -57,7 +57,6 @@ def test_state_round_trip(state):
     assert D[:, 0].sum() == TG["n.treatment"] and D[:14, 0].all()
 
 
-@pytest.mark.slow
 def test_cost_equals_the_python_search(state):
     """Every soft target (log-rank, follow-up, median CIs, both Cox arm terms, Table 4's other
     terms) and the realism terms, with and without the Cox fits."""
