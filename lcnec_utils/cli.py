@@ -152,6 +152,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _add_build(sub) -> None:
+    from lcnec_utils.build.pipeline import ENGINES
+
     p = sub.add_parser("build", help="validate the data, execute the chapters, render the book")
     p.add_argument("--data", metavar="CSV", help="cohort table (default: the shipped synthetic cohort)")
     p.add_argument("--ae", metavar="CSV", help="adverse-event table (optional)")
@@ -178,7 +180,7 @@ def _add_build(sub) -> None:
     )
     p.add_argument(
         "--engine",
-        choices=("warm", "kernel"),
+        choices=ENGINES,
         default=None,
         help="warm: one in-process kernel per worker, imports paid once (default); "
         "kernel: a new kernel process per chapter",

@@ -42,7 +42,6 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         start_pool,
     )
     from lcnec_utils.build.executor import (
-        ENGINES,
         PARAMETER_TAGS,
         PRELOAD,
         CellError,
@@ -64,6 +63,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     from lcnec_utils.build.pipeline import (
         BUILD_RECORD,
         DEFAULT_OUT,
+        ENGINES,
         BuildResult,
         ChapterRun,
         EarlyWorkers,
@@ -133,7 +133,6 @@ __all__, __getattr__, __dir__ = exports(
         ),
         "lcnec_utils.build.executor": (
             "CellError",
-            "ENGINES",
             "PARAMETER_TAGS",
             "PRELOAD",
             "WarmEngine",
@@ -156,6 +155,7 @@ __all__, __getattr__, __dir__ = exports(
             "BuildResult",
             "ChapterRun",
             "DEFAULT_OUT",
+            "ENGINES",
             "EarlyWorkers",
             "build",
             "build_environment",

@@ -33,7 +33,6 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-ENGINES = ("warm", "kernel")
 #: Cell tags that papermill uses for the parameter cells; hidden in the book.
 PARAMETER_TAGS = {"parameters", "injected-parameters"}
 #: Imported once per worker by the warm engine (what the chapters import).

@@ -46,6 +46,8 @@ from lcnec_utils.contract.provenance import git_commit, sha256_file
 
 DEFAULT_OUT = PROJECT_ROOT / "build"
 BUILD_RECORD = "build-record.json"
+#: How a worker executes a chapter (:mod:`.executor`); the first is the default.
+ENGINES = ("warm", "kernel")
 
 
 @dataclass
@@ -448,9 +450,10 @@ def _keep_failed(staging: Path, out_dir: Path, workers: EarlyWorkers) -> None:
 
 
 def _engine(engine: str | None) -> str:
-    engine = engine or os.environ.get("LCNEC_ENGINE") or "warm"
-    if engine not in ("warm", "kernel"):
-        raise BuildError(f"unknown engine {engine!r}: use 'warm' or 'kernel'")
+    """The engine asked for, else ``$LCNEC_ENGINE``, else the default."""
+    engine = engine or os.environ.get("LCNEC_ENGINE") or ENGINES[0]
+    if engine not in ENGINES:
+        raise BuildError(f"unknown engine {engine!r}: use " + " or ".join(repr(e) for e in ENGINES))
     return engine
 
 
