@@ -40,9 +40,6 @@ def summaries() -> set[str]:
     return {p.name for p in chapters.chapter_notebooks() if chapters.runs_after_chapters(p)}
 
 
-# --------------------------------------------------------------------------- keys (no build)
-
-
 def test_a_notebooks_modules_are_the_home_modules_of_the_names_it_imports():
     modules = set(
         imports.notebook_modules(
@@ -137,9 +134,6 @@ def test_cache_key_covers_every_file_of_the_project_data_folder():
     digest = package_data_digest()
     assert set(digest) == {p.name for p in DATA_DIR.iterdir() if p.is_file()}
     assert {"lcnec_synthetic_ensemble.csv", "lcnec_synthetic_cohort.csv", "published.yaml"} <= set(digest)
-
-
-# --------------------------------------------------------------------------- builds
 
 
 @pytest.fixture(scope="module")

@@ -57,9 +57,6 @@ PRELOAD = (
 _STATE: dict[str, Any] = {}
 
 
-# --------------------------------------------------------------------------- worker set-up
-
-
 def init_worker(engine: str, kernel_log: str | None = None) -> None:
     """Pool initializer: quiet kernel chatter; for ``warm`` start the kernel and import."""
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
@@ -197,9 +194,6 @@ def _restore_state(snap: dict[str, Any]) -> None:
                     pd.set_option(key, value)
 
 
-# --------------------------------------------------------------------------- the warm engine
-
-
 def _run_code(kc, code: str, timeout: float = 3600.0):
     """Execute ``code``; return (outputs, reply content) as nbclient would record them."""
     import nbformat
@@ -287,9 +281,6 @@ class WarmEngine(_PapermillEngine):  # type: ignore[misc,valid-type]
             finally:
                 nb_man.cell_complete(nb_man.nb.cells[index], cell_index=index)
         return nb_man.nb
-
-
-# --------------------------------------------------------------------------- one chapter
 
 
 def ping() -> int:
