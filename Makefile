@@ -1,6 +1,10 @@
 # Two commands on a fresh machine:
 #   make book   create .venv, execute every chapter on the shipped data, render build/html/
-#   make test   the whole test suite (sets up the environment first if needed)
+#   make test   the whole test suite, lint included (sets up the environment first if needed)
+# While editing:
+#   make test-fast   every test that builds no whole book, drives no browser, calls no R
+#                    and is not marked slow (pyproject.toml lists the markers)
+#   make lint        ruff (rules and format) and import-linter's layers, as the tests run them
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,7 +12,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= build
 
-.PHONY: book test env system-deps clean
+.PHONY: book test test-fast lint env system-deps clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +42,14 @@ system-deps:
 
 test: env system-deps
 	$(BIN)/python -m pytest
+
+test-fast: env
+	$(BIN)/python -m pytest -m "not book and not browser and not r and not slow"
+
+lint: env
+	$(BIN)/ruff check
+	$(BIN)/ruff format --check
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(OUT) $(OUT)-failed .pytest_cache

@@ -1,4 +1,4 @@
-"""Benchmark of ``lcnec build`` (issue 8, part 3): prints figures, asserts nothing.
+"""Benchmark of ``lcnec build``: prints figures, asserts nothing.
 
     .venv/bin/python benchmarks/bench_build.py            # everything (~5 min on 2 cores)
     .venv/bin/python benchmarks/bench_build.py --sizes 31 10000   # skip the 100,000-row build

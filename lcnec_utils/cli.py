@@ -151,19 +151,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return audit_command(args.out)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from lcnec_utils.contract.params import DATA_DIR
+def _add_build(sub) -> None:
+    from lcnec_utils.build.pipeline import ENGINES
 
-    parser = argparse.ArgumentParser(
-        prog="lcnec",
-        description="Build and check the LCNEC first-line immunotherapy analysis book.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p_build = sub.add_parser("build", help="validate the data, execute the chapters, render the book")
-    p_build.add_argument("--data", metavar="CSV", help="cohort table (default: the shipped synthetic cohort)")
-    p_build.add_argument("--ae", metavar="CSV", help="adverse-event table (optional)")
-    p_build.add_argument(
+    p = sub.add_parser("build", help="validate the data, execute the chapters, render the book")
+    p.add_argument("--data", metavar="CSV", help="cohort table (default: the shipped synthetic cohort)")
+    p.add_argument("--ae", metavar="CSV", help="adverse-event table (optional)")
+    p.add_argument(
         "-p",
         "--param",
         nargs=2,
@@ -171,80 +165,99 @@ def build_parser() -> argparse.ArgumentParser:
         metavar=("NAME", "VALUE"),
         help="set a parameter; VALUE is read as YAML, e.g. -p landmark_months 24 -p covariates '[age, ecog]'",
     )
-    p_build.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build/)")
-    p_build.add_argument(
+    p.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build/)")
+    p.add_argument(
         "--force",
         action="store_true",
         help="execute every chapter and render again, ignoring the cache of executed chapters",
     )
-    p_build.add_argument(
+    p.add_argument(
         "--jobs",
         type=int,
         default=None,
         metavar="N",
         help="chapters executed at once (default: the available cores)",
     )
-    p_build.add_argument(
+    p.add_argument(
         "--engine",
-        choices=("warm", "kernel"),
+        choices=ENGINES,
         default=None,
         help="warm: one in-process kernel per worker, imports paid once (default); "
         "kernel: a new kernel process per chapter",
     )
-    p_build.set_defaults(func=cmd_build)
+    p.set_defaults(func=cmd_build)
 
-    p_val = sub.add_parser(
-        "validate", help="check a cohort (and adverse-event) table against the data contract"
-    )
-    p_val.add_argument("csv", metavar="CSV")
-    p_val.add_argument("--ae", metavar="CSV")
-    p_val.add_argument("--reference-group", default=None)
-    p_val.add_argument("--treatment-group", default=None)
-    p_val.set_defaults(func=cmd_validate)
 
-    p_aud = sub.add_parser(
+def _add_validate(sub) -> None:
+    p = sub.add_parser("validate", help="check a cohort (and adverse-event) table against the data contract")
+    p.add_argument("csv", metavar="CSV")
+    p.add_argument("--ae", metavar="CSV")
+    p.add_argument("--reference-group", default=None)
+    p.add_argument("--treatment-group", default=None)
+    p.set_defaults(func=cmd_validate)
+
+
+def _add_audit(sub) -> None:
+    p = sub.add_parser(
         "audit", help="compare a build's numbers with the published ones; fail when one leaves its tolerance"
     )
-    p_aud.add_argument("--out", default="build", metavar="DIR", help="the build folder (default: build/)")
-    p_aud.set_defaults(func=cmd_audit)
+    p.add_argument("--out", default="build", metavar="DIR", help="the build folder (default: build/)")
+    p.set_defaults(func=cmd_audit)
 
-    p_syn = sub.add_parser("synth", help="regenerate the synthetic cohort from the published numbers")
-    p_syn.add_argument("--out", default=str(DATA_DIR), metavar="DIR")
-    p_syn.add_argument("--seed", type=int, default=None)
-    p_syn.add_argument("--ensemble", type=int, metavar="N", help="summarise N distinct reconstructions")
-    p_syn.add_argument(
+
+def _add_synth(sub) -> None:
+    from lcnec_utils.contract.params import DATA_DIR
+
+    p = sub.add_parser("synth", help="regenerate the synthetic cohort from the published numbers")
+    p.add_argument("--out", default=str(DATA_DIR), metavar="DIR")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--ensemble", type=int, metavar="N", help="summarise N distinct reconstructions")
+    p.add_argument(
         "--scan",
         type=int,
         metavar="N",
         help="reconstruct N seeds from --seed (default the scan's start) and tabulate their targets",
     )
-    p_syn.add_argument("--jobs", type=int, default=-1, help="parallel workers (default: all cores)")
-    p_syn.add_argument(
+    p.add_argument("--jobs", type=int, default=-1, help="parallel workers (default: all cores)")
+    p.add_argument(
         "--registry",
         type=int,
         metavar="N",
         help="draw a registry-sized cohort of N rows from the reconstruction's distributions",
     )
-    p_syn.add_argument(
+    p.add_argument(
         "--scheduler", metavar="ADDRESS", help="run the --ensemble on this Dask scheduler (tcp://host:port)"
     )
-    p_syn.set_defaults(func=cmd_synth)
+    p.set_defaults(func=cmd_synth)
 
-    p_swp = sub.add_parser(
+
+def _add_sweep(sub) -> None:
+    p = sub.add_parser(
         "sweep", help="headline numbers for every parameter set of a grid (local processes or a Dask cluster)"
     )
-    p_swp.add_argument(
+    p.add_argument(
         "--grid",
         required=True,
         metavar="YAML",
         help="parameter names mapped to lists of values, e.g. landmark_months: [6, 12, 24]",
     )
-    p_swp.add_argument("--data", metavar="CSV", help="cohort table (default: the shipped synthetic cohort)")
-    p_swp.add_argument("--ae", metavar="CSV", help="adverse-event table (optional)")
-    p_swp.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (tcp://host:port)")
-    p_swp.add_argument("--jobs", type=int, default=-1, help="local worker processes (default: all cores)")
-    p_swp.add_argument("--out", default="sweep", metavar="DIR", help="folder of sweep.csv and sweep.json")
-    p_swp.set_defaults(func=cmd_sweep)
+    p.add_argument("--data", metavar="CSV", help="cohort table (default: the shipped synthetic cohort)")
+    p.add_argument("--ae", metavar="CSV", help="adverse-event table (optional)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (tcp://host:port)")
+    p.add_argument("--jobs", type=int, default=-1, help="local worker processes (default: all cores)")
+    p.add_argument("--out", default="sweep", metavar="DIR", help="folder of sweep.csv and sweep.json")
+    p.set_defaults(func=cmd_sweep)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``lcnec`` command line: one subcommand per task."""
+    parser = argparse.ArgumentParser(
+        prog="lcnec",
+        description="Build and check the LCNEC first-line immunotherapy analysis book.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_build, _add_validate, _add_audit, _add_synth, _add_sweep):
+        add(sub)
     return parser
 
 

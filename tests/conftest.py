@@ -1,10 +1,33 @@
-"""Shared fixtures: each whole-book build is made once per test session."""
+"""Shared fixtures: each whole-book build is made once per test session.
 
-import pandas as pd
-import pytest
+A test that asks for one of these builds (directly or through another fixture)
+is a ``book`` test whether or not it is marked, so ``make test-fast`` never
+builds a book by accident.
 
-from lcnec_utils.cli import main
-from lcnec_utils.contract.params import DEFAULT_COHORT
+The tests run with one BLAS thread (as the build's workers do): their matrices
+are small, and on a busy 2-core machine OpenBLAS's waiting threads turned 5 s
+of work into 70 s of CPU. Set before numpy is first imported.
+"""
+
+import os
+
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from lcnec_utils.cli import main  # noqa: E402
+from lcnec_utils.contract.params import DEFAULT_COHORT  # noqa: E402
+
+BOOK_FIXTURES = {"default_build", "minimal_build"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if BOOK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.book)
 
 
 @pytest.fixture(scope="session")

@@ -759,6 +759,7 @@ SUBPROCESS_SAMPLE = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SUBPROCESS_SAMPLE)
 def test_the_shell_sees_the_same_answer(name, tmp_path):
     case = next(c for c in CASES if c.name == name)

@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from spec_keys import spec_keys
 
-from lcnec_utils.build.pipeline import chapter_notebooks
+from lcnec_utils.build.chapters import chapter_notebooks
 
 pytestmark = pytest.mark.book
 

@@ -244,6 +244,7 @@ def test_no_events_gives_empty_table_not_a_crash():
     assert res.table["hr"].isna().all()
 
 
+@pytest.mark.slow
 def test_firth_cox_vs_r_penalised_likelihood():
     # Independent reference: Firth's penalised partial likelihood maximised in R,
     #   pl <- function(b, form, d) { fit <- coxph(form, data = d, init = b, ties = "breslow",

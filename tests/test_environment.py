@@ -1,5 +1,5 @@
-"""The project's own files install everything: pyproject, environment.yml and
-constraints.txt agree, and the source notebooks carry no outputs."""
+"""The project's own files install everything: pyproject, environment.yml,
+constraints.txt and the pre-commit hooks agree, and the source notebooks carry no outputs."""
 
 import json
 import re
@@ -29,11 +29,7 @@ def test_environment_yml_lists_exactly_the_pyproject_dependencies():
 def test_constraints_pin_a_version_allowed_by_every_declared_range():
     project = _pyproject()["project"]
     declared = [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]]
-    pins = {}
-    for line in (ROOT / "constraints.txt").read_text().splitlines():
-        if line and not line.startswith("#"):
-            name, version = line.split("==")
-            pins[re.sub(r"[-_.]+", "-", name).lower()] = version
+    pins = _pins()
     for req in declared:
         name = re.sub(r"[-_.]+", "-", req.name).lower()
         assert name in pins, f"{req.name} is not pinned in constraints.txt"
@@ -61,3 +57,24 @@ def test_every_chapter_notebook_is_in_the_table_of_contents():
     toc = (ROOT / "book" / "_toc.yml").read_text()
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         assert f"notebooks/{path.stem}" in toc, f"{path.name} is missing from book/_toc.yml"
+
+
+def _pins() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[re.sub(r"[-_.]+", "-", name).lower()] = version
+    return pins
+
+
+def test_pre_commit_hooks_run_the_pinned_versions():
+    """The hooks' revs are the versions of constraints.txt, so a commit is linted and
+    formatted as `make test` lints it."""
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    revs = {repo["repo"].rstrip("/").rsplit("/", 1)[-1]: repo["rev"] for repo in config["repos"]}
+    pins = _pins()
+    assert revs["ruff-pre-commit"] == f"v{pins['ruff']}"
+    assert revs["nbstripout"] == pins["nbstripout"]
+    hooks = {hook["id"] for repo in config["repos"] for hook in repo["hooks"]}
+    assert {"ruff-check", "ruff-format", "nbstripout"} <= hooks

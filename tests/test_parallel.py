@@ -1,4 +1,4 @@
-"""Parallel execution (issue 8, part 2): chapters executed by a pool of two
+"""Parallel execution: chapters executed by a pool of two
 workers give the same results.json and the same notebook outputs as one worker
 executing them one after the other; the warm engine gives the numbers of a
 kernel process per chapter.

@@ -49,6 +49,7 @@ def targets(committed):
         return reconstruct.evaluate_targets(cohort, ae).set_index("key")
 
 
+@pytest.mark.slow
 def test_committed_files_are_what_the_generator_makes(tmp_path):
     cohort_path, ae_path = reconstruct.synthesize(tmp_path, seed=reconstruct.DEFAULT_SEED)
     assert cohort_path.read_bytes() == COHORT.read_bytes()

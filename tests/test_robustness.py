@@ -1,4 +1,4 @@
-"""Nothing lost, nothing leaks, the same answer twice (issue 7, parts 2-4).
+"""Nothing lost, nothing leaks, the same answer twice.
 
 What is measured:
 
@@ -71,9 +71,6 @@ TREATMENT = "ICIs + Chemo"
 #: The copy keeps "synthetic" in its name so the book treats it as the shipped
 #: reconstruction (banner, screening numbers) and its pages compare with the default build.
 IDENTIFIED_NAME = "lcnec_synthetic_cohort_with_identifiers.csv"
-
-
-# --------------------------------------------------------------------------- helpers
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -173,9 +170,6 @@ def failing_chapter(folder: Path) -> Path:
     return target
 
 
-# --------------------------------------------------------------------------- the builds
-
-
 @pytest.fixture(scope="session")
 def robust(tmp_path_factory, request):
     """Inputs and books: two builds of the cohort with identifiers, one of the warned cohort
@@ -240,9 +234,6 @@ def previous_book(robust, good_books, name: str) -> Path:
     return out
 
 
-# --------------------------------------------------------------------------- nothing lost: inputs
-
-
 def test_inputs_are_opened_read_only(monkeypatch):
     opened = []
     real_open = builtins.open
@@ -262,9 +253,6 @@ def test_inputs_are_opened_read_only(monkeypatch):
 def test_inputs_are_byte_identical_after_the_builds(robust, good_books):
     after = {p.name: file_state(p) for p in robust["inputs"].values()}
     assert after == robust["before"]
-
-
-# --------------------------------------------------------------------------- nothing lost: failures
 
 
 @pytest.mark.book
@@ -363,9 +351,6 @@ def test_a_failed_second_rename_puts_the_previous_book_back(tmp_path):
     assert not list(tmp_path.glob(".build.previous-*"))
 
 
-# --------------------------------------------------------------------------- nothing leaks
-
-
 def _identifying_values(robust) -> list[str]:
     frame = robust["identified_frame"]
     values = list(frame["patient_id"])
@@ -397,9 +382,6 @@ def test_no_identifier_in_any_built_file(robust, good_books, book):
         data = path.read_bytes()
         leaks += [f"{path.relative_to(out)}: {v.decode()}" for v in values if v in data]
     assert not leaks, "identifying values in the built book:\n" + "\n".join(leaks[:20])
-
-
-# --------------------------------------------------------------------------- determinism
 
 
 def assert_same_book_content(a: Path, b: Path, skip_params: bool) -> None:
@@ -436,9 +418,6 @@ def test_figures_carry_no_timestamp(good_books):
     for path in (good_books["identified_1"] / "html" / "_images").glob("*.png"):
         data = path.read_bytes()
         assert b"Creation Time" not in data and b"tIME" not in data, path.name
-
-
-# --------------------------------------------------------------------------- warned, still built
 
 
 @pytest.mark.book

@@ -1,5 +1,5 @@
 """`lcnec sweep` over a grid of parameter sets, locally (loky) and on a Dask
-cluster started by the test (issue 8, part 5): the same rows either way."""
+cluster started by the test: the same rows either way."""
 
 import json
 import math

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 
 import numpy as np
 import pandas as pd
@@ -661,25 +660,6 @@ def test_style_table_gives_only_sentence_columns_a_readable_width():
 
 
 # ---------------------------------------------------------------- scale
-
-
-def test_tables_are_fast_on_100000_rows(cohort, params):
-    big = pd.concat([cohort] * 3226, ignore_index=True)
-    big["patient_id"] = [f"X{i}" for i in range(len(big))]
-    ae = pd.DataFrame(
-        {
-            "patient_id": big["patient_id"].iloc[::7].to_numpy(),
-            "term": "Hypothyroidism",
-            "grade": 2,
-            "immune_related": 1,
-        }
-    )
-    start = time.perf_counter()
-    T.baseline_table(big, params).results()
-    T.response_table(big, params).results()
-    T.safety_tables(big, ae, params).results()
-    T.missingness_table(big)
-    assert time.perf_counter() - start < 15
 
 
 def test_style_table_is_a_string_ipython_html_accepts(cohort, params):

@@ -1,17 +1,19 @@
-"""Content-addressed cache of executed chapters (issue 8, part 1).
+"""Content-addressed cache of executed chapters.
 
-A chapter is re-executed only when something it depends on has changed. Its
-**key** is the SHA-256 of a canonical JSON document holding
+A chapter is re-executed only when something it depends on has changed: its
+notebook, the parameters, the data and the analysis code it uses, never the
+code that builds the book. Its **key** is the SHA-256 of a canonical JSON
+document holding
 
 * the notebook's own bytes;
 * the analysis parameters (``Parameters`` without ``results_dir``, which names
   the build's staging folder; ``data_path``/``ae_path`` enter as the file's
   base name, shown on the page, plus the SHA-256 of its bytes);
-* the bytes of the ``data/*.yaml`` files the package reads (published numbers,
-  data dictionary, tolerances, results keys);
-* the source of every ``lcnec_utils`` module the notebook imports, closed
-  transitively over the package's own imports (static ``ast`` analysis that
-  also sees imports inside functions, so it errs on the side of re-executing);
+* the bytes of every file of the project's ``data/`` (published numbers, data
+  dictionary, tolerances, results keys, the shipped cohort and ensemble);
+* the source of every ``lcnec_utils`` module the notebook can run, closed over
+  the package's own imports (:mod:`.imports`: a static analysis that errs on
+  the side of re-executing; the layers keep ``build`` and ``cli`` out of it);
 * the environment: ``constraints.txt``, the Python version and the engine;
 * for a chapter that reads the others' results (``lcnec.after_chapters``), the
   keys of the chapters it runs after.
@@ -39,7 +41,6 @@ book is up to date without importing pandas, pandera or papermill.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import os
@@ -47,17 +48,17 @@ import platform
 import shutil
 import sys
 import tempfile
-from functools import lru_cache
+from collections.abc import Iterable, Mapping
+from functools import cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
+from lcnec_utils.build.imports import PACKAGE_DIR, module_file, notebook_modules
 from lcnec_utils.contract.provenance import sha256_bytes, sha256_file
 
-PACKAGE = "lcnec_utils"
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
 PROJECT_ROOT = PACKAGE_DIR.parent
 #: Bump when the layout of an entry or the meaning of a key changes.
-CACHE_FORMAT = "lcnec-cache-1"
+CACHE_FORMAT = "lcnec-cache-2"
 
 
 def cache_dir() -> Path | None:
@@ -68,127 +69,26 @@ def cache_dir() -> Path | None:
     return Path(value) if value else PROJECT_ROOT / ".lcnec-cache"
 
 
-
-
-
-
-
-
 def canonical_json(value: Any) -> str:
+    """The JSON text that is hashed: sorted keys, no spaces, ASCII."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
 
 
-# --------------------------------------------------------------------------- imports
-
-
-def _module_file(name: str) -> Path | None:
-    """The source file of ``lcnec_utils.x`` (``None`` for a name that is not a module)."""
-    if name == PACKAGE:
-        return PACKAGE_DIR / "__init__.py"
-    if not name.startswith(PACKAGE + "."):
-        return None
-    rel = name[len(PACKAGE) + 1 :].replace(".", "/")
-    for candidate in (PACKAGE_DIR / f"{rel}.py", PACKAGE_DIR / rel / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def imported_modules(source: str, current: str | None = None) -> set[str]:
-    """``lcnec_utils`` modules named by the imports of ``source`` (anywhere in it).
-
-    ``current`` is the dotted name of the module the source belongs to, for
-    relative imports. ``from lcnec_utils import a`` counts ``a`` when it is a
-    module and the package itself otherwise.
-    """
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        # IPython magics make a cell unparsable: look at its plain lines only
-        lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
-        try:
-            tree = ast.parse("\n".join(lines))
-        except SyntaxError:
-            return {PACKAGE}  # cannot tell: depend on the package's __init__ at least
-    found: set[str] = set()
-    package_of_current = current.rsplit(".", 1)[0] if current and current != PACKAGE else PACKAGE
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name == PACKAGE or alias.name.startswith(PACKAGE + "."):
-                    found.add(alias.name)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                if current is None:
-                    continue
-                base_parts = package_of_current.split(".")
-                base_parts = base_parts[: len(base_parts) - (node.level - 1)]
-                base = ".".join(base_parts + ([node.module] if node.module else []))
-            else:
-                base = node.module or ""
-            if not (base == PACKAGE or base.startswith(PACKAGE + ".")):
-                continue
-            found.add(base)
-            for alias in node.names:
-                sub = f"{base}.{alias.name}"
-                if _module_file(sub) is not None:
-                    found.add(sub)
-    return {m for m in found if _module_file(m) is not None}
-
-
-def module_closure(roots: Iterable[str]) -> list[str]:
-    """The modules reachable from ``roots`` through the package's imports (sorted)."""
-    seen: set[str] = set()
-    todo = list(roots)
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        path = _module_file(name)
-        if path is None:
-            continue
-        todo.extend(_module_imports_cached(str(path), name, path.stat().st_mtime_ns))
-        parent = name.rsplit(".", 1)[0]
-        if parent != name and parent.startswith(PACKAGE):
-            todo.append(parent)  # importing a submodule runs its package's __init__
-    return sorted(seen)
-
-
-@lru_cache(maxsize=None)
-def _module_imports_cached(path: str, name: str, mtime_ns: int) -> tuple[str, ...]:
-    return tuple(sorted(imported_modules(Path(path).read_text(encoding="utf-8"), current=name)))
-
-
-def notebook_code(nb_json: Mapping[str, Any]) -> str:
-    cells = nb_json.get("cells", [])
-    return "\n\n".join(
-        "".join(c.get("source", "")) if isinstance(c.get("source"), list) else str(c.get("source", ""))
-        for c in cells
-        if c.get("cell_type") == "code"
-    )
-
-
-def notebook_modules(nb_json: Mapping[str, Any]) -> list[str]:
-    """The ``lcnec_utils`` modules a notebook needs, closed over the package's imports."""
-    roots = imported_modules(notebook_code(nb_json))
-    return module_closure(roots | {PACKAGE})
-
-
 def modules_digest(modules: Iterable[str]) -> dict[str, str]:
-    return {m: sha256_file(_module_file(m)) or "missing" for m in modules}
+    """SHA-256 of each module's source file, by dotted name."""
+    return {m: sha256_file(module_file(m)) or "missing" for m in modules}
 
 
-# --------------------------------------------------------------------------- keys
-
-
-@lru_cache(maxsize=1)
+@cache
 def environment_fingerprint() -> dict[str, str]:
-    """What decides the numbers besides the code: pinned versions, the interpreter."""
+    """What decides the numbers besides the code: the pinned versions, the interpreter.
+
+    ``pyproject.toml`` is not part of it: its dependency ranges decide nothing that
+    ``constraints.txt`` does not pin, and its tool settings (lint, tests) no number.
+    """
     return {
         "format": CACHE_FORMAT,
         "constraints": sha256_file(PROJECT_ROOT / "constraints.txt") or "none",
-        "pyproject": sha256_file(PROJECT_ROOT / "pyproject.toml") or "none",
         "python": platform.python_version(),
         "implementation": sys.implementation.name,
     }
@@ -209,7 +109,9 @@ def analysis_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
         if name == "results_dir":
             continue
         if name in ("data_path", "ae_path"):
-            out[name] = None if not value else {"name": os.path.basename(str(value)), "sha256": sha256_file(value)}
+            out[name] = (
+                None if not value else {"name": os.path.basename(str(value)), "sha256": sha256_file(value)}
+            )
         else:
             out[name] = value
     return out
@@ -236,7 +138,9 @@ def notebook_key(
     return sha256_bytes(canonical_json(document).encode()), document
 
 
-def tree_digest(folder: Path, skip: Iterable[str] = ("_build", "_generated", "_vendor", ".ipynb_checkpoints")) -> str:
+def tree_digest(
+    folder: Path, skip: Iterable[str] = ("_build", "_generated", "_vendor", ".ipynb_checkpoints")
+) -> str:
     """SHA-256 over the relative paths and bytes of every file under ``folder``."""
     skip = set(skip)
     digest = hashlib.sha256()
@@ -247,9 +151,6 @@ def tree_digest(folder: Path, skip: Iterable[str] = ("_build", "_generated", "_v
             digest.update(str(p.relative_to(folder)).encode() + b"\0")
             digest.update((sha256_file(p) or "").encode() + b"\0")
     return digest.hexdigest()
-
-
-# --------------------------------------------------------------------------- entries
 
 
 class NotebookCache:
@@ -274,7 +175,9 @@ class NotebookCache:
             return None
         return record
 
-    def restore(self, key: str, notebook_target: Path, fragments_dir: Path, downloads_dir: Path) -> dict[str, Any]:
+    def restore(
+        self, key: str, notebook_target: Path, fragments_dir: Path, downloads_dir: Path
+    ) -> dict[str, Any]:
         """Copy an entry's notebook, fragments and downloads into a build."""
         entry = self.entry(key)
         assert entry is not None
@@ -312,7 +215,9 @@ class NotebookCache:
                         shutil.copyfile(f, tmp / sub / Path(f).name)
             (tmp / "record.json").write_text(json.dumps(dict(record), indent=2, sort_keys=True) + "\n")
             if document is not None:
-                (tmp / "key.json").write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
+                (tmp / "key.json").write_text(
+                    json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
+                )
             os.rename(tmp, entry)
         except OSError:
             pass  # another build stored the same entry meanwhile, or the disk is full: no cache, no failure

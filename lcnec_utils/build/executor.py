@@ -1,4 +1,4 @@
-"""Execute chapters with papermill in a pool of worker processes (issue 8, part 2).
+"""Execute chapters with papermill in a pool of worker processes.
 
 Each chapter is one ``papermill.execute_notebook`` call in a worker process
 (``concurrent.futures.ProcessPoolExecutor``, one worker per core). Two
@@ -19,7 +19,8 @@ papermill engines are offered:
     chapter (the classic way, about 3-4 s of start-up and imports each).
 
 Worker processes are *spawned* with ``PYTHONHASHSEED=0`` so set and dict
-orders of strings do not depend on the process, as in the kernels before.
+orders of strings do not depend on the process, as in the kernels before, and
+with one BLAS thread each (``chapters.WORKER_ENVIRONMENT``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-ENGINES = ("warm", "kernel")
 #: Cell tags that papermill uses for the parameter cells; hidden in the book.
 PARAMETER_TAGS = {"parameters", "injected-parameters"}
 #: Imported once per worker by the warm engine (what the chapters import).
@@ -57,9 +57,6 @@ PRELOAD = (
 _STATE: dict[str, Any] = {}
 
 
-# --------------------------------------------------------------------------- worker set-up
-
-
 def init_worker(engine: str, kernel_log: str | None = None) -> None:
     """Pool initializer: quiet kernel chatter; for ``warm`` start the kernel and import."""
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
@@ -68,8 +65,9 @@ def init_worker(engine: str, kernel_log: str | None = None) -> None:
     _STATE["setup_seconds"] = 0.0
     if kernel_log:
         # the worker's own stderr (kernel start-up chatter) goes to a log
-        log = open(kernel_log, "ab")
-        os.dup2(log.fileno(), 2)
+        log = os.open(kernel_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        os.dup2(log, 2)
+        os.close(log)
     if engine != "warm":
         return
     start = time.perf_counter()
@@ -136,8 +134,14 @@ def _memoise_load_study() -> None:
     memo: dict[tuple, Any] = {}
 
     def load_study(data_path, ae_path=None, reference_group=None, treatment_group=None):
-        key = (str(data_path), sha256_file(data_path), str(ae_path), sha256_file(ae_path),
-               reference_group, treatment_group)
+        key = (
+            str(data_path),
+            sha256_file(data_path),
+            str(ae_path),
+            sha256_file(ae_path),
+            reference_group,
+            treatment_group,
+        )
         if key not in memo:
             memo.clear()
             memo[key] = original(data_path, ae_path, reference_group, treatment_group)
@@ -162,7 +166,7 @@ def _snapshot_state() -> dict[str, Any]:
     with contextlib.suppress(ImportError):
         import pandas as pd
 
-        snap["pandas"] = {k: pd.get_option(k) for k in pd._config.config._registered_options}  # noqa: SLF001
+        snap["pandas"] = {k: pd.get_option(k) for k in pd._config.config._registered_options}
     return snap
 
 
@@ -176,7 +180,7 @@ def _restore_state(snap: dict[str, Any]) -> None:
         warnings.simplefilter("ignore")
         matplotlib.rcParams.update(snap["rc"])
     warnings.filters[:] = snap["filters"]
-    warnings._filters_mutated()  # type: ignore[attr-defined]  # noqa: SLF001
+    warnings._filters_mutated()  # type: ignore[attr-defined]
     for module in list(sys.modules.values()):
         registry = getattr(module, "__warningregistry__", None)
         if isinstance(registry, dict):
@@ -188,9 +192,6 @@ def _restore_state(snap: dict[str, Any]) -> None:
             with contextlib.suppress(Exception):
                 if pd.get_option(key) != value:
                     pd.set_option(key, value)
-
-
-# --------------------------------------------------------------------------- the warm engine
 
 
 def _run_code(kc, code: str, timeout: float = 3600.0):
@@ -282,9 +283,6 @@ class WarmEngine(_PapermillEngine):  # type: ignore[misc,valid-type]
         return nb_man.nb
 
 
-# --------------------------------------------------------------------------- one chapter
-
-
 def ping() -> int:
     """A no-op task: submitting it starts a worker (and its warm-up) ahead of the chapters."""
     return os.getpid()
@@ -329,7 +327,7 @@ def run_notebook(task: dict[str, Any]) -> dict[str, Any]:
     except papermill.PapermillExecutionError as err:
         record["status"] = "failed"
         record["error"] = f"chapter {source.name} failed in cell {err.exec_count}: {err.ename}: {err.evalue}"
-    except Exception as err:  # noqa: BLE001 - reported by the pipeline as a build failure
+    except Exception as err:
         record["status"] = "failed"
         record["error"] = f"chapter {source.name} could not be executed: {type(err).__name__}: {err}"
     record["seconds"] = time.perf_counter() - start

@@ -16,33 +16,44 @@ and ``-W -n --keep-going``: any Sphinx warning fails the build.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 # Light imports only: an up-to-date ``lcnec build`` must finish in well under
 # 3 s, so pandas, pandera, nbformat and papermill are imported where used.
+from lcnec_utils.build.chapters import (
+    BOOK_DIR,
+    BuildError,
+    ChapterPlan,
+    chapter_notebooks,
+    default_jobs,
+    execute_chapters,
+    execution_order,
+    plan_chapters,
+    start_pool,
+)
 from lcnec_utils.contract.params import PROJECT_ROOT, Parameters, make_parameters
 from lcnec_utils.contract.provenance import git_commit, sha256_file
 
-NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
-BOOK_DIR = PROJECT_ROOT / "book"
 DEFAULT_OUT = PROJECT_ROOT / "build"
-
-
-class BuildError(RuntimeError):
-    """A step of the build failed; the message is meant for the user as it is."""
+BUILD_RECORD = "build-record.json"
+#: How a worker executes a chapter (:mod:`.executor`); the first is the default.
+ENGINES = ("warm", "kernel")
 
 
 @dataclass
 class ChapterRun:
+    """One chapter of a finished build, as the Reproducibility page lists it."""
+
     notebook: str
     seconds: float
     status: str  # "ok", "cached" (reused from the cache, with its original seconds) or "failed"
@@ -50,6 +61,8 @@ class ChapterRun:
 
 @dataclass
 class BuildResult:
+    """A finished build: its folder, its merged results and its chapters."""
+
     out_dir: Path
     results: dict[str, Any]
     chapters: list[ChapterRun] = field(default_factory=list)
@@ -58,29 +71,6 @@ class BuildResult:
     @property
     def html_index(self) -> Path:
         return self.out_dir / "html" / "index.html"
-
-
-def chapter_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR, toc: Path = BOOK_DIR / "_toc.yml") -> list[Path]:
-    """The notebooks the book's table of contents lists, in file-name order."""
-    import yaml
-
-    entries = yaml.safe_load(toc.read_text())
-    files = [entries["root"]] + [
-        chapter["file"] for part in entries.get("parts", []) for chapter in part.get("chapters", [])
-    ]
-    listed = {Path(f).name for f in files if f.startswith("notebooks/")}
-    return sorted(p for p in notebooks_dir.glob("*.ipynb") if p.stem in listed)
-
-
-def runs_after_chapters(path: Path) -> bool:
-    """True for a notebook that reads the other chapters' results (metadata ``lcnec.after_chapters``)."""
-    meta = json.loads(path.read_text()).get("metadata", {})
-    return bool(meta.get("lcnec", {}).get("after_chapters"))
-
-
-def execution_order(notebooks: list[Path]) -> list[Path]:
-    """Independent chapters first, then those that summarise the others' results."""
-    return sorted(notebooks, key=lambda p: (runs_after_chapters(p), p.name))
 
 
 def vendor_mathjax(static_dir: Path) -> None:
@@ -101,10 +91,6 @@ def vendor_mathjax(static_dir: Path) -> None:
             shutil.copytree(es5 / sub, target / sub, dirs_exist_ok=True)
 
 
-
-
-
-
 def resolve_parameters(
     data_path: str | None, ae_path: str | None, overrides: dict[str, Any] | None
 ) -> Parameters:
@@ -121,8 +107,6 @@ def resolve_parameters(
     if params.ae_path:
         params.ae_path = str(Path(params.ae_path).resolve())
     return params
-
-
 
 
 def render_book(book_dir: Path, out_dir: Path, log_path: Path) -> float:
@@ -156,11 +140,16 @@ def render_book(book_dir: Path, out_dir: Path, log_path: Path) -> float:
 
 
 def write_reproducibility_page(
-    book: Path, runs: list[ChapterRun], params: Parameters, out_dir: Path, env: dict[str, str], downloads: Path
+    book: Path,
+    runs: list[ChapterRun],
+    params: Parameters,
+    out_dir: Path,
+    env: dict[str, str],
+    downloads: Path,
 ) -> None:
     """The generated half of ``reproducibility.md`` (included from ``_generated/``)."""
-    from lcnec_utils.contract.params import Parameters as _Defaults
     from lcnec_utils.build.reproducibility import rebuild_command, reproducibility_markdown
+    from lcnec_utils.contract.params import Parameters as _Defaults
 
     command = rebuild_command(params, out_dir, _Defaults())
     provenance = {
@@ -219,58 +208,16 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-#: Folder (relative to the executed notebooks' working directory,
-#: ``<staging>/book/notebooks``) where the chapters write their results
-#: fragments: relative, so the injected parameter cell is the same in every
-#: build and a cached notebook names no other build's staging folder.
-FRAGMENTS_REL = "../../results-fragments"
-BUILD_RECORD = "build-record.json"
-
-
-@dataclass
-class ChapterPlan:
-    source: Path
-    after_chapters: bool
-    key: str
-    document: dict[str, Any]
-
-
-def default_jobs() -> int:
-    """Worker processes: the cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def _injected(params: Parameters, results_dir: str) -> dict[str, Any]:
-    # papermill cannot tell "no adverse-event file" (None) from "use the default":
-    # the empty string says "none" to the notebooks.
-    return dict(params.as_dict(), ae_path=params.ae_path or "", results_dir=results_dir)
-
-
-def plan_chapters(chapters: list[Path], params: Parameters, engine: str) -> list[ChapterPlan]:
-    """Cache keys of the chapters in execution order; a summarising chapter's key
-    includes the keys of every chapter it runs after."""
-    from lcnec_utils.build.cache import notebook_key
-
-    plans: list[ChapterPlan] = []
-    independent: dict[str, str] = {}
-    earlier_after: dict[str, str] = {}
-    for source in chapters:
-        after = runs_after_chapters(source)
-        depends = {**independent, **earlier_after} if after else None
-        results_dir = f"{FRAGMENTS_REL}/all" if after else f"{FRAGMENTS_REL}/{source.stem}"
-        key, document = notebook_key(source, _injected(params, results_dir), engine, depends)
-        plans.append(ChapterPlan(source, after, key, document))
-        (earlier_after if after else independent)[source.name] = key
-    return plans
-
-
 def build_key(plans: list[ChapterPlan], params: Parameters, out_dir: Path, book_dir: Path = BOOK_DIR) -> str:
-    """Everything a finished book depends on: the chapters' keys, book/'s files,
-    the parameters and the output folder (named in the rebuild command)."""
-    from lcnec_utils.build.cache import analysis_parameters, canonical_json, environment_fingerprint, tree_digest
+    """Everything a finished book depends on: the chapters' keys, book/'s files, the
+    parameters, the output folder (named in the rebuild command) and the code of
+    ``lcnec_utils.build`` (which writes pages, not chapters: a change renders again)."""
+    from lcnec_utils.build.cache import (
+        analysis_parameters,
+        canonical_json,
+        environment_fingerprint,
+        tree_digest,
+    )
     from lcnec_utils.contract.provenance import sha256_bytes
 
     document = {
@@ -279,7 +226,7 @@ def build_key(plans: list[ChapterPlan], params: Parameters, out_dir: Path, book_
         "parameters": analysis_parameters(params.as_dict()),
         "out_dir": str(out_dir),
         "environment": environment_fingerprint(),
-        "pipeline": sha256_bytes(Path(__file__).read_bytes()),
+        "build_code": tree_digest(Path(__file__).parent),
     }
     return sha256_bytes(canonical_json(document).encode())
 
@@ -306,45 +253,10 @@ def _previous_seconds(out_dir: Path) -> dict[str, float]:
         return {}
 
 
-def _progress_line(done: int, total: int, run: dict[str, Any]) -> str:
-    if run["status"] == "cached":
-        return (
-            f"[{done}/{total}] {run['notebook']} done in 0.0 s (cached: executed in "
-            f"{run['seconds']:.1f} s on {run.get('executed', '?')})"
-        )
-    return f"[{done}/{total}] {run['notebook']} done in {run['seconds']:.1f} s"
-
-
-def start_pool(workers: int, engine: str, log_path: str | Path):
-    """A pool of ``workers`` spawned processes, warming up (kernel, imports) at once."""
-    import concurrent.futures as cf
-    import multiprocessing
-
-    from lcnec_utils.build.executor import init_worker, ping
-
-    # spawned workers with a fixed hash seed (as the kernels had before)
-    saved = os.environ.get("PYTHONHASHSEED")
-    os.environ["PYTHONHASHSEED"] = "0"
-    try:
-        pool = cf.ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=init_worker,
-            initargs=(engine, str(log_path)),
-        )
-        for _ in range(workers):  # start every worker now: they warm up while the data are validated
-            pool.submit(ping)
-    finally:
-        if saved is None:
-            os.environ.pop("PYTHONHASHSEED", None)
-        else:
-            os.environ["PYTHONHASHSEED"] = saved
-    return pool
-
-
 def validation_key(params: Parameters) -> str:
     """What the validation of the data depends on: the files' bytes, the arm labels, the code."""
-    from lcnec_utils.build.cache import canonical_json, environment_fingerprint, modules_digest, module_closure
+    from lcnec_utils.build.cache import canonical_json, environment_fingerprint, modules_digest
+    from lcnec_utils.build.imports import module_closure
     from lcnec_utils.contract.provenance import sha256_bytes, sha256_file
 
     document = {
@@ -388,135 +300,161 @@ def validate_data(params: Parameters, use_cache: bool = True) -> list[str]:
     return notes
 
 
-def execute_chapters(
-    plans: list[ChapterPlan],
-    params: Parameters,
+@dataclass
+class EarlyWorkers:
+    """The worker pool a build starts before it validates the data (the workers
+    import and start their kernels meanwhile), and the log of their start-up."""
+
+    pool: Any = None
+    log: str | None = None
+
+    @classmethod
+    def start(cls, chapters: int, engine: str, jobs: int | None) -> EarlyWorkers:
+        """Workers for ``chapters`` chapters to execute (none for none)."""
+        if not chapters:
+            return cls()
+        handle, log = tempfile.mkstemp(prefix="lcnec-workers-", suffix=".log")
+        os.close(handle)
+        return cls(start_pool(max(1, min(jobs or default_jobs(), chapters)), engine, log), log)
+
+    def stop(self) -> None:
+        """End the pool at once, workers still warming up included (a no-op once the
+        chapters' execution has shut it down).
+
+        A worker's warm-up (imports, kernel) runs to its end unless the process is
+        terminated, and the interpreter waits for it at exit: refused data would
+        otherwise cost every worker's warm-up before the command returns.
+        """
+        if self.pool is None:
+            return
+        processes = list((self.pool._processes or {}).values())  # the executor names no public accessor
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+
+    def move_log(self, target: Path) -> None:
+        if self.log and os.path.exists(self.log):
+            shutil.move(self.log, target)
+
+    def discard_log(self) -> None:
+        if self.log and os.path.exists(self.log):
+            os.unlink(self.log)
+
+
+def _report_up_to_date(out_dir: Path, record: dict[str, Any], progress: Callable[[str], None]) -> BuildResult:
+    """The book already in ``out_dir``, its warnings repeated; nothing is written."""
+    for note in record.get("notes", []):
+        progress(f"warning: {note}")
+    progress(
+        f"the book in {out_dir} is up to date (nothing changed since it was built); use --force to rebuild"
+    )
+    results = json.loads((out_dir / "results.json").read_text())
+    runs = [ChapterRun(r["notebook"], r["seconds"], r["status"]) for r in record.get("runs", [])]
+    return BuildResult(out_dir, results, runs, 0.0)
+
+
+def _validate(
+    params: Parameters, force: bool, workers: EarlyWorkers, progress: Callable[[str], None]
+) -> list[str]:
+    """:func:`validate_data`, its notes (small arm, no events, encoding) shown on the terminal."""
+    try:
+        notes = validate_data(params, use_cache=not force)
+    except BaseException:
+        workers.stop()
+        raise
+    for note in notes:
+        progress(f"warning: {note}")
+    return notes
+
+
+def _stage(out_dir: Path) -> Path:
+    """A staging folder beside ``out_dir`` holding a copy of ``book/`` (MathJax vendored),
+    ready for the executed notebooks, the downloads and the logs."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    book = staging / "book"
+    shutil.copytree(BOOK_DIR, book)
+    vendor_mathjax(book / "_vendor")
+    (book / "notebooks").mkdir(exist_ok=True)
+    (book / "downloads").mkdir()
+    (staging / "logs").mkdir()
+    return staging
+
+
+def build_environment(params: Parameters) -> dict[str, str]:
+    """Environment variables of the chapters: provenance for their footers, the figure backend,
+    and a fixed hash seed (the order of sets of strings)."""
+    return {
+        "LCNEC_GIT_COMMIT": git_commit() or "unknown",
+        "LCNEC_BUILD_DATE": _dt.date.today().isoformat(),
+        "LCNEC_DATA_SHA256": sha256_file(params.data_path) or "unknown",
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "PYTHONHASHSEED": "0",
+    }
+
+
+def _merge_results(staging: Path, params: Parameters, runs: list[ChapterRun]) -> dict[str, Any]:
+    """Gather the chapters' downloads, merge their results fragments into ``results.json``,
+    write ``audit.json`` and ``execution.json``; the merged results."""
+    from lcnec_utils.audit.record import write_audit
+    from lcnec_utils.contract.results import merge_fragments, write_results
+
+    downloads = staging / "book" / "downloads"
+    for folder in sorted((staging / "downloads-by-chapter").glob("*")):
+        for f in sorted(folder.iterdir()):
+            shutil.copyfile(f, downloads / f.name)
+    shutil.rmtree(staging / "downloads-by-chapter", ignore_errors=True)
+    results = merge_fragments(staging / "results-fragments" / "all")
+    write_results(results, staging / "results.json")
+    write_audit(results, staging / "audit.json", data_path=params.data_path, parameters=params.as_dict())
+    for name in ("results.json", "audit.json"):
+        shutil.copy2(staging / name, downloads / name)
+    (staging / "execution.json").write_text(json.dumps([r.__dict__ for r in runs], indent=2) + "\n")
+    return results
+
+
+def _render(
     staging: Path,
+    runs: list[ChapterRun],
+    params: Parameters,
+    out_dir: Path,
     env: dict[str, str],
     progress: Callable[[str], None],
-    *,
-    use_cache: bool = True,
-    jobs: int | None = None,
-    engine: str = "warm",
-    previous_seconds: dict[str, float] | None = None,
-    pool: Any = None,
-) -> list[dict[str, Any]]:
-    """Restore cached chapters, execute the others in a process pool (independent
-    chapters in parallel, then the summarising ones in order); return the runs in
-    execution order. Raises :class:`BuildError` on the first failing chapter."""
-    import concurrent.futures as cf
+) -> float:
+    """Write the Reproducibility page, render the book, keep the executed notebooks beside
+    the HTML and drop the sources; the seconds of the rendering."""
+    book = staging / "book"
+    write_reproducibility_page(book, runs, params, out_dir, env, book / "downloads")
+    progress("rendering the book with Jupyter Book ...")
+    seconds = render_book(book, staging, staging / "build-log.txt")
+    shutil.copytree(book / "notebooks", staging / "notebooks")
+    shutil.rmtree(book)
+    shutil.rmtree(staging / "results-fragments", ignore_errors=True)
+    return seconds
 
-    from lcnec_utils.build.cache import NotebookCache, cache_dir
-    from lcnec_utils.build.executor import run_notebook
 
-    cache = NotebookCache(cache_dir())
-    executed_dir = staging / "book" / "notebooks"
-    fragments = staging / "results-fragments"
-    all_fragments = fragments / "all"
-    all_fragments.mkdir(parents=True, exist_ok=True)
-    by_notebook = staging / "downloads-by-chapter"
-    total = len(plans)
-    runs: dict[str, dict[str, Any]] = {}
-    done = 0
+def _write_record(staging: Path, record: dict[str, Any]) -> None:
+    (staging / BUILD_RECORD).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
 
-    def frag_dir(plan: ChapterPlan) -> Path:
-        return all_fragments if plan.after_chapters else fragments / plan.source.stem
 
-    def task(plan: ChapterPlan) -> dict[str, Any]:
-        rel = f"{FRAGMENTS_REL}/all" if plan.after_chapters else f"{FRAGMENTS_REL}/{plan.source.stem}"
-        return {
-            "engine": engine,
-            "source": str(plan.source),
-            "target": str(executed_dir / plan.source.name),
-            "parameters": _injected(params, rel),
-            "env": dict(env, LCNEC_DOWNLOADS_DIR=str(by_notebook / plan.source.stem)),
-        }
+def _keep_failed(staging: Path, out_dir: Path, workers: EarlyWorkers) -> None:
+    """After a failure: stop the workers and keep the half-built output as ``<out>-failed``."""
+    workers.stop()
+    workers.discard_log()
+    failed = out_dir.with_name(f"{out_dir.name}-failed")
+    shutil.rmtree(failed, ignore_errors=True)
+    if staging.exists():
+        staging.rename(failed)
 
-    def try_cache(plan: ChapterPlan) -> bool:
-        nonlocal done
-        if not use_cache:
-            return False
-        record = cache.lookup(plan.key)
-        if record is None:
-            return False
-        cache.restore(plan.key, executed_dir / plan.source.name, frag_dir(plan), by_notebook / plan.source.stem)
-        run = {
-            "notebook": plan.source.name,
-            "status": "cached",
-            "seconds": float(record.get("seconds", 0.0)),
-            "executed": record.get("executed"),
-            "git_commit": record.get("git_commit"),
-            "key": plan.key,
-        }
-        runs[plan.source.name] = run
-        done += 1
-        progress(_progress_line(done, total, run))
-        return True
 
-    def finished(plan: ChapterPlan, result: dict[str, Any], before: set[str] | None = None) -> None:
-        nonlocal done
-        if result["status"] != "ok":
-            raise BuildError(result["error"])
-        target = executed_dir / plan.source.name
-        frag_files = sorted(frag_dir(plan).glob("*.json"))
-        if before is not None:  # the shared folder: only what this chapter wrote
-            frag_files = [f for f in frag_files if f.name not in before]
-        downloads = sorted((by_notebook / plan.source.stem).glob("*")) if (by_notebook / plan.source.stem).is_dir() else []
-        record = {
-            "notebook": plan.source.name,
-            "seconds": result["seconds"],
-            "cell_seconds": result.get("cell_seconds"),
-            "engine": engine,
-            "executed": env["LCNEC_BUILD_DATE"],
-            "git_commit": env["LCNEC_GIT_COMMIT"],
-        }
-        cache.store(plan.key, target, frag_files, downloads, record, plan.document)
-        runs[plan.source.name] = {**record, "status": "ok", "key": plan.key,
-                                  "worker_setup_seconds": result.get("worker_setup_seconds"), "pid": result.get("pid")}
-        done += 1
-        progress(_progress_line(done, total, runs[plan.source.name]))
-
-    independent = [p for p in plans if not p.after_chapters]
-    summarising = [p for p in plans if p.after_chapters]
-    to_run = [p for p in independent if not try_cache(p)]
-    # the summarising chapters can only be reused when every chapter before them is known
-    pending_after = list(summarising)
-
-    def get_pool(n: int):
-        nonlocal pool
-        if pool is None:
-            workers = max(1, min(jobs or default_jobs(), n))
-            (staging / "logs").mkdir(exist_ok=True)
-            pool = start_pool(workers, engine, staging / "logs" / "workers.kernel.log")
-        progress(f"executing on {pool._max_workers} worker process{'es' if pool._max_workers > 1 else ''} "
-                 f"({engine} engine) ...")
-        return pool
-
-    try:
-        if to_run:
-            order = sorted(to_run, key=lambda p: -(previous_seconds or {}).get(p.source.name, 0.0))
-            ex = get_pool(len(to_run) + len(pending_after))
-            futures = {ex.submit(run_notebook, task(p)): p for p in order}
-            try:
-                for fut in cf.as_completed(futures):
-                    finished(futures[fut], fut.result())
-            except BaseException:
-                for fut in futures:
-                    fut.cancel()
-                raise
-        for plan in independent:  # gather the fragments for the summarising chapters
-            for f in sorted(frag_dir(plan).glob("*.json")):
-                shutil.copyfile(f, all_fragments / f.name)
-        for plan in pending_after:  # in order: each may read the one before
-            if try_cache(plan):
-                continue
-            before = {f.name for f in all_fragments.glob("*.json")}
-            result = (pool or get_pool(1)).submit(run_notebook, task(plan)).result()
-            finished(plan, result, before)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-    return [runs[p.source.name] for p in plans]
+def _engine(engine: str | None) -> str:
+    """The engine asked for, else ``$LCNEC_ENGINE``, else the default."""
+    engine = engine or os.environ.get("LCNEC_ENGINE") or ENGINES[0]
+    if engine not in ENGINES:
+        raise BuildError(f"unknown engine {engine!r}: use " + " or ".join(repr(e) for e in ENGINES))
+    return engine
 
 
 def build(
@@ -532,123 +470,65 @@ def build(
     engine: str | None = None,
 ) -> BuildResult:
     """Validate, execute the chapters (cached ones reused, the others in parallel),
-    merge ``results.json``, render the book.
+    merge ``results.json``, render the book, swap it into ``out_dir``.
 
     With nothing changed since the book in ``out_dir`` was built (same build
     key) nothing is done at all. ``force`` ignores the cache and the up-to-date
     check; ``jobs`` is the number of worker processes (default: the cores);
     ``engine`` is ``"warm"`` (default) or ``"kernel"`` (see :mod:`.executor`).
     """
-    engine = engine or os.environ.get("LCNEC_ENGINE") or "warm"
-    if engine not in ("warm", "kernel"):
-        raise BuildError(f"unknown engine {engine!r}: use 'warm' or 'kernel'")
+    engine = _engine(engine)
     params = resolve_parameters(data_path, ae_path, overrides)
     out_dir = Path(out_dir).resolve()
-    chapters = execution_order(notebooks if notebooks is not None else chapter_notebooks())
-    plans = plan_chapters(chapters, params, engine)
+    chapters = notebooks if notebooks is not None else chapter_notebooks()
+    plans = plan_chapters(execution_order(chapters), params, engine)
     key = build_key(plans, params, out_dir)
     _restore_interrupted_swap(out_dir)
-    if not force:
-        record = _up_to_date(out_dir, key)
-        if record is not None:
-            for note in record.get("notes", []):
-                progress(f"warning: {note}")
-            progress(f"the book in {out_dir} is up to date (nothing changed since it was built); use --force to rebuild")
-            results = json.loads((out_dir / "results.json").read_text())
-            runs = [ChapterRun(r["notebook"], r["seconds"], r["status"]) for r in record.get("runs", [])]
-            return BuildResult(out_dir, results, runs, 0.0)
+    record = None if force else _up_to_date(out_dir, key)
+    if record is not None:
+        return _report_up_to_date(out_dir, record, progress)
 
-    import tempfile
-
-    from lcnec_utils.audit.record import write_audit
     from lcnec_utils.build.cache import NotebookCache, cache_dir
-    from lcnec_utils.contract.results import merge_fragments, write_results
 
     cache = NotebookCache(cache_dir())
-    missing = [p for p in plans if force or cache.lookup(p.key) is None]
-    pool = None
-    worker_log = None
-    if missing:  # start the workers first: they import and start kernels while the data are validated
-        handle, worker_log = tempfile.mkstemp(prefix="lcnec-workers-", suffix=".log")
-        os.close(handle)
-        pool = start_pool(max(1, min(jobs or default_jobs(), len(missing))), engine, worker_log)
-    try:
-        notes = validate_data(params, use_cache=not force)
-    except BaseException:
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    for note in notes:  # warnings (small arm, no events, encoding) also on the terminal
-        progress(f"warning: {note}")
-
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    book = staging / "book"
-    shutil.copytree(BOOK_DIR, book)
-    vendor_mathjax(book / "_vendor")
-    executed_dir = book / "notebooks"
-    executed_dir.mkdir(exist_ok=True)
-    downloads = book / "downloads"
-    downloads.mkdir()
-    fragments = staging / "results-fragments" / "all"
-    (staging / "logs").mkdir()
-    params.results_dir = str(fragments)
-
-    env = {
-        "LCNEC_GIT_COMMIT": git_commit() or "unknown",
-        "LCNEC_BUILD_DATE": _dt.date.today().isoformat(),
-        "LCNEC_DATA_SHA256": sha256_file(params.data_path) or "unknown",
-        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-        "PYTHONHASHSEED": "0",
-    }
+    workers = EarlyWorkers.start(sum(force or cache.lookup(p.key) is None for p in plans), engine, jobs)
+    notes = _validate(params, force, workers, progress)
+    staging = _stage(out_dir)
+    params.results_dir = str(staging / "results-fragments" / "all")
+    env = build_environment(params)
     try:
         started = time.perf_counter()
         run_records = execute_chapters(
-            plans, params, staging, env, progress,
-            use_cache=not force, jobs=jobs, engine=engine, previous_seconds=_previous_seconds(out_dir),
-            pool=pool,
+            plans,
+            params,
+            staging,
+            env,
+            progress,
+            use_cache=not force,
+            jobs=jobs,
+            engine=engine,
+            previous_seconds=_previous_seconds(out_dir),
+            pool=workers.pool,
         )
-        if worker_log and os.path.exists(worker_log):
-            shutil.move(worker_log, staging / "logs" / "workers.kernel.log")
+        workers.move_log(staging / "logs" / "workers.kernel.log")
         execute_seconds = time.perf_counter() - started
         runs = [ChapterRun(r["notebook"], r["seconds"], r["status"]) for r in run_records]
-        for folder in sorted((staging / "downloads-by-chapter").glob("*")):
-            for f in sorted(folder.iterdir()):
-                shutil.copyfile(f, downloads / f.name)
-        shutil.rmtree(staging / "downloads-by-chapter", ignore_errors=True)
-        results = merge_fragments(fragments)
-        write_results(results, staging / "results.json")
-        write_audit(results, staging / "audit.json", data_path=params.data_path, parameters=params.as_dict())
-        for name in ("results.json", "audit.json"):
-            shutil.copy2(staging / name, downloads / name)
-        (staging / "execution.json").write_text(
-            json.dumps([r.__dict__ for r in runs], indent=2) + "\n"
+        results = _merge_results(staging, params, runs)
+        render_seconds = _render(staging, runs, params, out_dir, env, progress)
+        _write_record(
+            staging,
+            {
+                "build_key": key,
+                "engine": engine,
+                "jobs": jobs or default_jobs(),
+                "notes": notes,
+                "execute_seconds": execute_seconds,
+                "render_seconds": render_seconds,
+                "runs": run_records,
+            },
         )
-        write_reproducibility_page(book, runs, params, out_dir, env, downloads)
-        progress("rendering the book with Jupyter Book ...")
-        render_seconds = render_book(book, staging, staging / "build-log.txt")
-        shutil.copytree(executed_dir, staging / "notebooks")
-        shutil.rmtree(book)
-        shutil.rmtree(staging / "results-fragments", ignore_errors=True)
-        (staging / BUILD_RECORD).write_text(json.dumps({
-            "build_key": key,
-            "engine": engine,
-            "jobs": jobs or default_jobs(),
-            "notes": notes,
-            "execute_seconds": execute_seconds,
-            "render_seconds": render_seconds,
-            "runs": run_records,
-        }, indent=2, sort_keys=True) + "\n")
         swap_into_place(staging, out_dir)
     except BaseException:
-        if pool is not None:  # already shut down when the chapters ran; here for earlier failures
-            pool.shutdown(wait=False, cancel_futures=True)
-        if worker_log and os.path.exists(worker_log):
-            os.unlink(worker_log)
-        failed = out_dir.with_name(f"{out_dir.name}-failed")
-        shutil.rmtree(failed, ignore_errors=True)
-        if staging.exists():
-            staging.rename(failed)
+        _keep_failed(staging, out_dir, workers)
         raise
     return BuildResult(out_dir, results, runs, render_seconds)

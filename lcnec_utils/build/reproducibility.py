@@ -10,9 +10,10 @@ from __future__ import annotations
 import platform
 import shlex
 import sys
+from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 #: The packages whose versions decide the numbers and the rendering.
 KEY_PACKAGES = (
@@ -90,28 +91,31 @@ def reproducibility_markdown(
     )
     versions = _md_table(["Package", "Version"], package_versions().items())
     files = "\n".join(f"- {{download}}`{name} <downloads/{name}>`" for name in downloads) or "- none"
-    return "\n\n".join(
-        [
-            "## Rebuild this book",
-            f"```bash\n{command}\n```",
-            "## Build",
-            _md_table(
-                ["Item", "Value"],
-                [
-                    ("Data file SHA-256", f"`{provenance.get('data_sha256', 'unknown')}`"),
-                    ("Git commit", f"`{provenance.get('git_commit', 'unknown')}`"),
-                    ("Build date", provenance.get("build_date", "unknown")),
-                    ("Platform", f"{platform.system()} {platform.machine()}"),
-                    ("Python", sys.version.split()[0]),
-                ],
-            ),
-            "## Execution of the notebooks",
-            "Each notebook was executed by papermill with the parameters shown at the top of its page.",
-            execution,
-            "## Package versions",
-            versions,
-            "## Downloads",
-            "The machine-readable results and every table of the book, as the build made them:",
-            files,
-        ]
-    ) + "\n"
+    return (
+        "\n\n".join(
+            [
+                "## Rebuild this book",
+                f"```bash\n{command}\n```",
+                "## Build",
+                _md_table(
+                    ["Item", "Value"],
+                    [
+                        ("Data file SHA-256", f"`{provenance.get('data_sha256', 'unknown')}`"),
+                        ("Git commit", f"`{provenance.get('git_commit', 'unknown')}`"),
+                        ("Build date", provenance.get("build_date", "unknown")),
+                        ("Platform", f"{platform.system()} {platform.machine()}"),
+                        ("Python", sys.version.split()[0]),
+                    ],
+                ),
+                "## Execution of the notebooks",
+                "Each notebook was executed by papermill with the parameters shown at the top of its page.",
+                execution,
+                "## Package versions",
+                versions,
+                "## Downloads",
+                "The machine-readable results and every table of the book, as the build made them:",
+                files,
+            ]
+        )
+        + "\n"
+    )

@@ -1,4 +1,4 @@
-"""Sweeps over parameter sets, locally or on a Dask cluster (issue 8, part 5).
+"""Sweeps over parameter sets, locally or on a Dask cluster.
 
 ``lcnec sweep --grid grid.yaml [--scheduler ADDRESS] [--out DIR]`` runs the
 book's analysis functions once per point of a grid of parameters and writes
@@ -35,24 +35,39 @@ import contextlib
 import itertools
 import json
 import math
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import yaml
+
 from lcnec_utils.tables.multivariable import cox_results
-from lcnec_utils.tables.survival import followup_results, survival_results
+from lcnec_utils.tables.survival import survival_results
 
 #: The headline numbers of a point (besides the parameters), by results key.
 HEADLINE_PATTERNS = (
     "n.total",
-    "os.median.reference", "os.median.treatment",
-    "pfs.median.reference", "pfs.median.treatment",
-    "os.logrank.p", "pfs.logrank.p",
-    "os.cox_univariable.hr", "os.cox_univariable.ci_low", "os.cox_univariable.ci_high", "os.cox_univariable.p",
-    "pfs.cox_univariable.hr", "pfs.cox_univariable.ci_low", "pfs.cox_univariable.ci_high", "pfs.cox_univariable.p",
-    "os.cox_multivariable.hr", "os.cox_multivariable.ci_low", "os.cox_multivariable.ci_high",
+    "os.median.reference",
+    "os.median.treatment",
+    "pfs.median.reference",
+    "pfs.median.treatment",
+    "os.logrank.p",
+    "pfs.logrank.p",
+    "os.cox_univariable.hr",
+    "os.cox_univariable.ci_low",
+    "os.cox_univariable.ci_high",
+    "os.cox_univariable.p",
+    "pfs.cox_univariable.hr",
+    "pfs.cox_univariable.ci_low",
+    "pfs.cox_univariable.ci_high",
+    "pfs.cox_univariable.p",
+    "os.cox_multivariable.hr",
+    "os.cox_multivariable.ci_low",
+    "os.cox_multivariable.ci_high",
     "os.cox_multivariable.p",
-    "pfs.cox_multivariable.hr", "pfs.cox_multivariable.ci_low", "pfs.cox_multivariable.ci_high",
+    "pfs.cox_multivariable.hr",
+    "pfs.cox_multivariable.ci_low",
+    "pfs.cox_multivariable.ci_high",
     "pfs.cox_multivariable.p",
 )
 LANDMARK_HEADLINES = ("os.{lk}.reference", "os.{lk}.treatment", "pfs.{lk}.reference", "pfs.{lk}.treatment")
@@ -77,8 +92,10 @@ def grid_points(grid: Mapping[str, list[Any]]) -> list[dict[str, Any]]:
     names = list(grid)
     unknown = [n for n in names if n not in Parameters.names() or n == "results_dir"]
     if unknown:
-        raise SweepError(f"not sweepable parameters: {', '.join(unknown)}; use: "
-                         + ", ".join(n for n in Parameters.names() if n != "results_dir"))
+        raise SweepError(
+            f"not sweepable parameters: {', '.join(unknown)}; use: "
+            + ", ".join(n for n in Parameters.names() if n != "results_dir")
+        )
     points = []
     for combo in itertools.product(*(grid[n] for n in names)):
         point = {n: v for n, v in zip(names, combo) if v != "default"}
@@ -101,10 +118,9 @@ def analyse_point(cohort, point: Mapping[str, Any]) -> dict[str, Any]:
     """The headline numbers of one parameter set on ``cohort`` (runs on a worker)."""
     import warnings
 
-    from lcnec_utils.stats import cox
-    from lcnec_utils.stats import survival
     from lcnec_utils.contract.io import arm_role
     from lcnec_utils.contract.params import make_parameters
+    from lcnec_utils.stats import survival
 
     params = make_parameters(dict(point))
     values: dict[str, Any] = {}
@@ -132,20 +148,18 @@ def analyse_point(cohort, point: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def joblib_backend(scheduler: str | None, n_jobs: int = -1) -> Iterator[int]:
-    """Local ``loky`` processes, or the Dask cluster at ``scheduler``; yields ``n_jobs``."""
+def joblib_backend(scheduler: str | None, n_jobs: int = -1) -> Iterator[None]:
+    """Run the ``joblib.Parallel`` calls inside on local ``loky`` processes, or on the Dask cluster at ``scheduler``."""
     import joblib
 
     if not scheduler:
         with joblib.parallel_config(backend="loky", n_jobs=n_jobs):
-            yield n_jobs
+            yield
         return
     from distributed import Client
 
-    with Client(scheduler, timeout="30s") as client:
-        workers = max(1, sum(client.nthreads().values()))
-        with joblib.parallel_config(backend="dask", n_jobs=-1):
-            yield workers
+    with Client(scheduler, timeout="30s"), joblib.parallel_config(backend="dask", n_jobs=-1):
+        yield
 
 
 def run_sweep(
@@ -193,5 +207,5 @@ def ensemble_table(n: int, seed: int, n_jobs: int = -1, scheduler: str | None = 
     """``reconstruct.ensemble`` on local processes or on the Dask cluster at ``scheduler``."""
     from lcnec_utils import reconstruct
 
-    with joblib_backend(scheduler, n_jobs) as workers:
+    with joblib_backend(scheduler, n_jobs):
         return reconstruct.ensemble(n, seed=seed, n_jobs=-1 if scheduler else n_jobs)
