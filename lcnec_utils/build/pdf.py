@@ -45,10 +45,11 @@ BOOK_PDF = "lcnec-book.pdf"
 PDF_FOLDER = "pdf"
 PRINT_RECORD = "print-record.json"
 
-#: Offline, headless, as the browser tests run it.
+#: Offline, headless, as the browser tests run it; in a container too (a small /dev/shm).
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
+    "--disable-dev-shm-usage",
     "--disable-quic",
     "--no-first-run",
     "--disable-background-networking",
@@ -87,9 +88,10 @@ def footer_template(facts: PrintFacts) -> str:
     notice = "Synthetic data" if facts.synthetic else _html.escape(facts.data_file)
     return (
         '<div style="box-sizing:border-box;width:100%;padding:0 18mm;font-family:sans-serif;font-size:6.5pt;'
-        'color:#444">'
+        'line-height:1.35;color:#444">'
         '<span style="float:right">page <span class="pageNumber"></span> of <span class="totalPages"></span></span>'
-        f"<span>{notice} · data SHA-256 {facts.data_sha256} · commit {_html.escape(facts.git_commit)}</span></div>"
+        f"<div>{notice} · data SHA-256 {facts.data_sha256}</div>"
+        f"<div>commit {_html.escape(facts.git_commit)} · built {_html.escape(facts.build_date)}</div></div>"
     )
 
 

@@ -150,11 +150,14 @@ def print_facts(out_dir: Path, pages: list[BookPage]) -> PrintFacts:
 
 
 def _drop_screen_only(article: Tag) -> None:
-    """Remove what only works on a screen: heading links, hidden code, download links."""
+    """Remove what only works on a screen: heading links, hidden code, the tables' download links."""
     for element in article.select("a.headerlink, details.hide.above-input, button"):
         element.decompose()
     for link in article.select("a.reference.download"):
-        (link.find_parent("p") or link).decompose()
+        if link.get_text(" ", strip=True).startswith("Download this"):
+            (link.find_parent("p") or link).decompose()  # a chapter's "Download this table (CSV)"
+        else:
+            link.unwrap()  # a file named in the text (the Reproducibility page's list)
     for details in article.find_all("details"):
         details["open"] = ""
 
@@ -371,12 +374,13 @@ def book_document(html_dir: Path, pages: list[BookPage], facts: PrintFacts, mach
     in_document = {p.path: p for p in pages}
     loaded = [load_page(html_dir, page, in_document, None, machine) for page in pages]
     parameters = next((c.parameters for c in loaded if c.parameters is not None), None)
+    title = title_page(facts, parameters)
     for content in loaded:
         if content.parameters is not None:
             content.parameters.decompose()  # shown once, on the title page
     has_solutions = any(c.solutions for c in loaded)
     appendix_anchor = "lcnec-appendix-solutions" if has_solutions else None
-    body = [title_page(facts, parameters), contents(loaded, appendix_anchor)]
+    body = [title, contents(loaded, appendix_anchor)]
     body += [_chapter_html(content) for content in loaded]
     if appendix_anchor:
         body.append(appendix(loaded, appendix_anchor))
@@ -400,7 +404,7 @@ def chapter_document(html_dir: Path, page: BookPage, facts: PrintFacts, machine=
 
 
 def _document(head: str, body: str) -> str:
-    return f'<!DOCTYPE html><html lang="en" data-theme="light" data-mode="light">{head}<body>{body}</body></html>'
+    return f'<!DOCTYPE html><html lang="en" data-theme="light" data-mode="light">{head}<body id="lcnec-print">{body}</body></html>'
 
 
 def page_targets(document: str) -> list[str]:
