@@ -8,8 +8,8 @@ the first printing places every contents entry (the PDF's named
 destinations, read with pypdf), the second prints their page numbers. Each
 page of the HTML book is also printed alone to ``DIR/html/pdf/<page>.pdf``,
 linked from the page's download menu. Works offline: nothing is fetched, the
-formulas come from the book's own MathJax. Route and measurements:
-docs/print-edition.md.
+formulas come from the book's own MathJax, and any request for another
+address is refused. Why Chromium and how: docs/print-edition.md.
 """
 
 from __future__ import annotations
@@ -67,6 +67,8 @@ class PrintError(BuildError):
 
 @dataclass
 class PrintEdition:
+    """What :func:`write_print_edition` made: the book's PDF, its page count, the per-page PDFs."""
+
     book: Path
     pages: int
     chapter_pdfs: list[Path]
@@ -148,6 +150,9 @@ def _print(browser: Any, document: str, target: Path, facts: PrintFacts, work: P
     source.write_text(document, encoding="utf-8")
     page = browser.new_page(viewport={"width": TEXT_BLOCK_PX, "height": 1000})
     try:
+        page.route(
+            "**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort()
+        )
         page.emulate_media(media="print")
         page.goto(source.as_uri(), wait_until="load")
         broken = page.evaluate(_READY)

@@ -32,6 +32,7 @@ from lcnec_utils.chapter.page import is_synthetic
 #: filling in the real number moves nothing.
 PAGE_PLACEHOLDER = "000"
 
+#: Where relative links are resolved from (never fetched): urljoin needs an absolute URL.
 _BASE = "http://book.invalid/"
 
 
