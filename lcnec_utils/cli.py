@@ -78,6 +78,26 @@ def cmd_build(args: argparse.Namespace) -> int:
     )
     print(f"results: {result.out_dir / 'results.json'}")
     print(f"the book is at {result.html_index}")
+    if args.pdf:
+        from lcnec_utils.build.pdf import PrintError, write_print_edition
+
+        try:
+            edition = write_print_edition(result.out_dir, lambda m: print(m, flush=True), force=args.force)
+        except PrintError as err:
+            print(f"error: {err}\nthe HTML book was built; its PDF was not", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"the PDF is at {edition.book}")
+    return EXIT_OK
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from lcnec_utils.build.publish import PublishError, publish
+
+    try:
+        publish(args.out, args.to, progress=lambda m: print(m, flush=True))
+    except PublishError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -185,7 +205,22 @@ def _add_build(sub) -> None:
         help="warm: one in-process kernel per worker, imports paid once (default); "
         "kernel: a new kernel process per chapter",
     )
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print the book to DIR/lcnec-book.pdf and each page to DIR/html/pdf/ (Chromium)",
+    )
     p.set_defaults(func=cmd_build)
+
+
+def _add_publish(sub) -> None:
+    p = sub.add_parser(
+        "publish",
+        help="copy a finished book to a folder any static host serves as it is (relative links only)",
+    )
+    p.add_argument("--out", default="build", metavar="DIR", help="the build folder (default: build/)")
+    p.add_argument("--to", default="public", metavar="DIR", help="the folder to publish (default: public/)")
+    p.set_defaults(func=cmd_publish)
 
 
 def _add_validate(sub) -> None:
@@ -256,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build and check the LCNEC first-line immunotherapy analysis book.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_build, _add_validate, _add_audit, _add_synth, _add_sweep):
+    for add in (_add_build, _add_publish, _add_validate, _add_audit, _add_synth, _add_sweep):
         add(sub)
     return parser
 

@@ -48,3 +48,19 @@ def minimal_build(tmp_path_factory):
     status = main(["build", "--data", str(path), "--out", str(out)])
     assert status == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def default_pdf_build(default_build):
+    """The shipped cohort's book with its print edition (``lcnec build --pdf`` on the
+    up-to-date book adds the PDFs and the download links to the same folder)."""
+    assert main(["build", "--pdf", "--out", str(default_build)]) == 0
+    return default_build
+
+
+@pytest.fixture(scope="session")
+def minimal_pdf_build(minimal_build):
+    """The required-columns-only cohort's book with its print edition."""
+    cohort = minimal_build.parent / "required_only.csv"
+    assert main(["build", "--pdf", "--data", str(cohort), "--out", str(minimal_build)]) == 0
+    return minimal_build

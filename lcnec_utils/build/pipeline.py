@@ -522,6 +522,13 @@ def build(
                 "engine": engine,
                 "jobs": jobs or default_jobs(),
                 "notes": notes,
+                "provenance": {  # what the print edition's title page and footer name
+                    "data_file": os.path.basename(params.data_path),
+                    "ae_file": os.path.basename(params.ae_path) if params.ae_path else None,
+                    "data_sha256": env["LCNEC_DATA_SHA256"],
+                    "git_commit": env["LCNEC_GIT_COMMIT"],
+                    "build_date": env["LCNEC_BUILD_DATE"],
+                },
                 "execute_seconds": execute_seconds,
                 "render_seconds": render_seconds,
                 "runs": run_records,
