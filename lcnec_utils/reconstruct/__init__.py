@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         Setting,
         anneal,
         arm_constraints_hold,
-        evaluate,
     )
     from lcnec_utils.reconstruct.bounds import (
         IdealCovariateBound,
@@ -164,7 +163,6 @@ __all__, __getattr__, __dir__ = exports(
             "Setting",
             "anneal",
             "arm_constraints_hold",
-            "evaluate",
         ),
         "lcnec_utils.reconstruct.bounds": (
             "IdealCovariateBound",
