@@ -98,7 +98,6 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         draw_piecewise,
         draw_registry,
         piecewise_hazards,
-        summary,
         write_registry,
     )
     from lcnec_utils.reconstruct.report import (
@@ -244,7 +243,6 @@ __all__, __getattr__, __dir__ = exports(
             "draw_piecewise",
             "draw_registry",
             "piecewise_hazards",
-            "summary",
             "write_registry",
         ),
         "lcnec_utils.reconstruct.report": (
