@@ -24,8 +24,7 @@ def _numpy_pooled(t, e, g):
     _, counts = np.unique(t[e == 1], return_counts=True)
     first1 = t[(g == 1) & (e == 1)].min()
     first0 = t[(g == 0) & (e == 1)].min()
-    rev = 1.0 - e
-    _ut, _, _, srev = fastsurv.km_table(t, rev)
+    srev = survival.km_curve(t, 1.0 - e).survival  # reverse Kaplan-Meier, the book's estimator
     return (
         oe,
         v,

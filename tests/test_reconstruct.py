@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ from lcnec_utils.contract import io
 from lcnec_utils.contract.params import DATA_DIR
 from lcnec_utils.reconstruct import evaluation
 from lcnec_utils.stats import survival
+from lcnec_utils.stats.attainable import binary_term_min_se, km_rate_attainable, km_rate_path
 from lcnec_utils.stats.classical import fisher_p, mann_whitney_p, spss_quartiles
 
 COHORT = DATA_DIR / reconstruct.COHORT_FILE
@@ -156,12 +158,12 @@ def test_fisher_p_of_the_printed_sex_counts():
 
 
 def test_section_3_3_os_rate_needs_five_early_censorings():
-    reach = reconstruct.reachable_km_rates(14)
-    shortest = min(reach[78.8], key=lambda s: s.count("C"))
-    assert shortest.count("C") == 5
-    assert min(s.count("C") for s in reach[54.5]) == 1
-    assert 78.8 not in reconstruct.reachable_km_rates(14, max_censored=4)
-    assert min(s.count("C") for s in reconstruct.reachable_km_rates(17)[50.0]) == 1
+    # the evidence of the text-3.3 rows' notes: the fewest censorings before 12 months
+    assert km_rate_path(78.8, 14) == "CCCCECE"  # 63/80 = (9/10)(7/8) after four censorings
+    assert km_rate_attainable(78.8, 14, censoring=True)[0] == (Fraction(63, 80), 5)
+    assert km_rate_path(54.5, 14).count("C") == 1
+    assert km_rate_path(50.0, 17).count("C") == 1
+    assert km_rate_path(47.1, 17) == "EEEEEEEEE"  # 8/17 without censoring
 
 
 def test_cox_se_floor_makes_the_os_p_unreachable():
@@ -192,17 +194,14 @@ def test_cox_se_floor_holds_for_fitted_models(seed):
     df["e"] = (rng.random(n) < 0.8).astype(int)
     se = CoxPHFitter().fit(df, "t", "e").standard_errors_["arm"]
     d1, d0 = int(df.loc[df.arm == 1, "e"].sum()), int(df.loc[df.arm == 0, "e"].sum())
-    floor = math.sqrt(1 / d1 + 1 / d0)
+    floor = binary_term_min_se(d1 + d0, d1)
+    assert floor == pytest.approx(math.sqrt(1 / d1 + 1 / d0))
     assert floor <= se < 1.6 * floor
-
-
-# --------------------------------------------------------------------------
-# the search's other fast statistics (the survival ones: tests/test_fastsurv.py)
-# --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("seed", range(5))
 def test_fast_mann_whitney_equals_the_books(seed):
+    # the search's other fast statistics (the survival ones: tests/test_fastsurv.py)
     rng = np.random.default_rng(200 + seed)
     x = np.round(rng.lognormal(5, 0.5, 14))
     y = np.round(rng.lognormal(5.1, 0.6, 17))
@@ -334,7 +333,7 @@ def test_structural_moves_keep_the_hard_constraints():
     search = reconstruct.SurvivalSearch(rng, tg, reconstruct.initial_times(rng, tg), design)
     deaths = {r: int(a.os_e.sum()) for r, a in search.arms.items()}
     kinds = set()
-    names = ["_jump_move", "_outcome_swap_move", "_progression_swap_move", "_progression_toggle_move"]
+    names = ["jump_move", "outcome_swap_move", "progression_swap_move", "progression_toggle_move"]
     for name in names:  # record which kinds of move were made (not rejected)
         original = getattr(search, name)
 

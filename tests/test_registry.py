@@ -1,4 +1,4 @@
-"""Registry-sized synthetic cohorts (issue 8, part 4): the draw follows the
+"""Registry-sized synthetic cohorts: the draw follows the
 data contract and the reconstruction's distributions, is fixed by its seed,
 and the whole book builds on it with pages that stay readable. The
 100,000-row build is in benchmarks/bench_build.py; here N = 2,000."""

@@ -1,6 +1,8 @@
-"""The synthetic cohort: a reconstruction of the study's patients from its published aggregates, and its checks.
+"""The synthetic cohort: the study's patients reconstructed from its published aggregates, and the checks.
 
-Targets, per-variable generators, the survival searches (Python and compiled), evaluation, ensemble, seed scan, registry.
+Study design and targets, the per-variable generators, the survival searches (Python and compiled),
+the evaluation of every target, the ensemble and seed scan, registry-sized draws. The design:
+docs/reconstruction.md.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from typing import TYPE_CHECKING
 from lcnec_utils._lazy import exports
 
 if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without pandas)
+    from lcnec_utils.reconstruct.ages import (
+        draw_ages,
+    )
     from lcnec_utils.reconstruct.annealing import (
         M_BETA,
         M_COX,
@@ -21,14 +26,12 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         Setting,
         anneal,
         arm_constraints_hold,
-        evaluate,
     )
     from lcnec_utils.reconstruct.bounds import (
         IdealCovariateBound,
         IdealCovariateSolver,
         cox_reachable,
         ideal_covariate_se,
-        reachable_km_rates,
     )
     from lcnec_utils.reconstruct.ensembles import (
         ENSEMBLE_COLUMNS,
@@ -55,7 +58,6 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         km_at,
         km_median,
         km_median_and_at,
-        km_table,
         logrank,
         logrank_oe_v,
         median_ci_spss,
@@ -64,7 +66,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     from lcnec_utils.reconstruct.generator import (
         COHORT_DECIMALS,
         Reconstruction,
-        draw_ages,
+        csv_text,
         draw_covariates,
         reconstruct,
         synthesize,
@@ -83,7 +85,9 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         to_state,
     )
     from lcnec_utils.reconstruct.labs import (
+        draw_labs,
         fast_mannwhitney_p,
+        lab_quartile_targets,
         weibull_quartiles,
     )
     from lcnec_utils.reconstruct.registry import (
@@ -94,7 +98,6 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         draw_piecewise,
         draw_registry,
         piecewise_hazards,
-        summary,
         write_registry,
     )
     from lcnec_utils.reconstruct.report import (
@@ -117,10 +120,8 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         covariate_design,
     )
     from lcnec_utils.reconstruct.settings import (
-        AE_COLUMNS,
         AE_FILE,
         BINARY_COLUMNS,
-        COHORT_COLUMNS,
         COHORT_FILE,
         DEFAULT_SEED,
         FIRST_EVENT,
@@ -142,17 +143,27 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     )
     from lcnec_utils.reconstruct.targets import (
         COX_TERMS,
+        SoftTarget,
+        matches_printed,
+        published_count,
         published_targets,
+        soft_targets,
+        term_name,
     )
     from lcnec_utils.reconstruct.times import (
+        TIME_LIMITS,
         Arm,
+        arm_target_row,
         arm_valid,
         initial_times,
+        km_targets,
+        tenths,
     )
 
 __all__, __getattr__, __dir__ = exports(
     __name__,
     {
+        "lcnec_utils.reconstruct.ages": ("draw_ages",),
         "lcnec_utils.reconstruct.annealing": (
             "M_BETA",
             "M_COX",
@@ -164,14 +175,12 @@ __all__, __getattr__, __dir__ = exports(
             "Setting",
             "anneal",
             "arm_constraints_hold",
-            "evaluate",
         ),
         "lcnec_utils.reconstruct.bounds": (
             "IdealCovariateBound",
             "IdealCovariateSolver",
             "cox_reachable",
             "ideal_covariate_se",
-            "reachable_km_rates",
         ),
         "lcnec_utils.reconstruct.ensembles": (
             "ENSEMBLE_COLUMNS",
@@ -194,7 +203,6 @@ __all__, __getattr__, __dir__ = exports(
             "km_at",
             "km_median",
             "km_median_and_at",
-            "km_table",
             "logrank",
             "logrank_oe_v",
             "median_ci_spss",
@@ -203,7 +211,7 @@ __all__, __getattr__, __dir__ = exports(
         "lcnec_utils.reconstruct.generator": (
             "COHORT_DECIMALS",
             "Reconstruction",
-            "draw_ages",
+            "csv_text",
             "draw_covariates",
             "reconstruct",
             "synthesize",
@@ -221,7 +229,12 @@ __all__, __getattr__, __dir__ = exports(
             "joint_search",
             "to_state",
         ),
-        "lcnec_utils.reconstruct.labs": ("fast_mannwhitney_p", "weibull_quartiles"),
+        "lcnec_utils.reconstruct.labs": (
+            "draw_labs",
+            "fast_mannwhitney_p",
+            "lab_quartile_targets",
+            "weibull_quartiles",
+        ),
         "lcnec_utils.reconstruct.registry": (
             "AGE_JITTER",
             "CUTS",
@@ -230,7 +243,6 @@ __all__, __getattr__, __dir__ = exports(
             "draw_piecewise",
             "draw_registry",
             "piecewise_hazards",
-            "summary",
             "write_registry",
         ),
         "lcnec_utils.reconstruct.report": (
@@ -253,10 +265,8 @@ __all__, __getattr__, __dir__ = exports(
             "covariate_design",
         ),
         "lcnec_utils.reconstruct.settings": (
-            "AE_COLUMNS",
             "AE_FILE",
             "BINARY_COLUMNS",
-            "COHORT_COLUMNS",
             "COHORT_FILE",
             "DEFAULT_SEED",
             "FIRST_EVENT",
@@ -276,7 +286,23 @@ __all__, __getattr__, __dir__ = exports(
             "TOLERANCES",
             "TREATMENT",
         ),
-        "lcnec_utils.reconstruct.targets": ("COX_TERMS", "published_targets"),
-        "lcnec_utils.reconstruct.times": ("Arm", "arm_valid", "initial_times"),
+        "lcnec_utils.reconstruct.targets": (
+            "COX_TERMS",
+            "SoftTarget",
+            "matches_printed",
+            "published_count",
+            "published_targets",
+            "soft_targets",
+            "term_name",
+        ),
+        "lcnec_utils.reconstruct.times": (
+            "Arm",
+            "TIME_LIMITS",
+            "arm_target_row",
+            "arm_valid",
+            "initial_times",
+            "km_targets",
+            "tenths",
+        ),
     },
 )

@@ -1,4 +1,8 @@
-"""Ages: integers with the reported mean and SD per arm and in total, by SPRITE-style moves (Heathers et al. 2018)."""
+"""Ages: integers with the printed mean and SD per arm and in total.
+
+The sums and sums of squares that print as the summaries are enumerated, then SPRITE-style moves
+(Heathers et al. 2018) reach them with the printed count aged 65 or more (:func:`draw_ages`).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,14 @@ from typing import Any
 import numpy as np
 
 from lcnec_utils.reconstruct.settings import ROLES
-from lcnec_utils.reconstruct.targets import _matches
+from lcnec_utils.reconstruct.targets import matches_printed, published_count
 
 
 def _age_moment_options(n: int, mean: float, sd: float, mean_dec: int = 1, sd_dec: int = 2):
     """All (sum, sum of squares) of n integers whose mean and SD print as reported."""
     out = []
     for s in range(int(math.floor((mean - 1) * n)), int(math.ceil((mean + 1) * n)) + 1):
-        if not _matches(s / n, mean, mean_dec):
+        if not matches_printed(s / n, mean, mean_dec):
             continue
         base = s * s / n
         lo = base + (n - 1) * (sd - 0.01) ** 2
@@ -25,7 +29,7 @@ def _age_moment_options(n: int, mean: float, sd: float, mean_dec: int = 1, sd_de
             if (q - s) % 2:  # sum of x^2 has the parity of the sum of x
                 continue
             var = (q - base) / (n - 1)
-            if var > 0 and _matches(math.sqrt(var), sd, sd_dec):
+            if var > 0 and matches_printed(math.sqrt(var), sd, sd_dec):
                 out.append((s, q))
     return out
 
@@ -44,9 +48,9 @@ def _age_targets(tg: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
             mean, sd = s / N, math.sqrt((q - s * s / N) / (N - 1))
             ok = True
             if "baseline.age.mean.total" in tg:
-                ok &= _matches(mean, tg["baseline.age.mean.total"], 1)
+                ok &= matches_printed(mean, tg["baseline.age.mean.total"], 1)
             if "baseline.age.sd.total" in tg:
-                ok &= _matches(sd, tg["baseline.age.sd.total"], 2)
+                ok &= matches_printed(sd, tg["baseline.age.sd.total"], 2)
             if ok:
                 best = {"treatment": (st, qt), "reference": (sr, qr)}
                 break
@@ -101,3 +105,10 @@ def _sprite_ages(
             if abs(nq - sumsq) < abs(q - sumsq) or (abs(nq - sumsq) == abs(q - sumsq) and rng.random() < 0.5):
                 x[i], x[j], q = xi, xj, nq
     raise RuntimeError("SPRITE did not reach the age targets")
+
+
+def draw_ages(rng, tg: Mapping[str, Any], n: Mapping[str, int]) -> dict[str, np.ndarray]:
+    """Integer ages of each arm (``n`` patients per role) with the printed mean and SD per arm and
+    in total and the printed count aged 65 or more."""
+    moments = _age_targets(tg)
+    return {r: _sprite_ages(rng, n[r], *moments[r], published_count(tg, "age_ge65", r)) for r in ROLES}

@@ -1,10 +1,10 @@
 """Compiled simulated annealing of the reconstruction's survival search (numba).
 
-:class:`lcnec_utils.reconstruct.SurvivalSearch` anneals the synthetic cohort's
+:class:`lcnec_utils.reconstruct.search.SurvivalSearch` anneals the synthetic cohort's
 times and covariate placement in Python, one statistic call per move. This
 module runs the same kind of search as one compiled loop: the same moves, the
 same hard constraints (each arm's Kaplan-Meier medians and 12-month rates, PFS
-<= OS), the statistics of :mod:`lcnec_utils.fastsurv`, and an objective
+<= OS), the statistics of :mod:`lcnec_utils.reconstruct.fastsurv`, and an objective
 assembled from weighted pieces (:class:`Objective`). Without Python between the
 moves an iteration costs a few microseconds plus its Cox fits, so the search's
 hardest stage, placing both arm terms of the multivariable Cox models at once,
@@ -13,7 +13,8 @@ gets several times the iterations in the same time.
 State: ``T`` (4 x n integers: PFS, PFS event, OS, OS event; times in tenths of
 a month; the treatment arm's n1 patients first) and ``D`` (n x (1 + p): the arm
 indicator, then the Cox covariates). Both are changed in place to the best
-state found.
+state found. :mod:`lcnec_utils.reconstruct.joint` sets it up and runs it for the committed
+cohort.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from lcnec_utils.stats.normal import Z95
 
 _LOG8 = math.log(8.0)
 
-# metric vector M: what soft targets and holds read (index layout shared with reconstruct)
+# metric vector M: what soft targets and holds read (joint maps a target's key to its index)
 M_LOGRANK_Z = 0  # |log-rank z|, + endpoint (0 PFS, 1 OS)
 M_FOLLOWUP = 2
 M_MEDIAN_CI = 3  # + 4 * endpoint + 2 * arm (0 treatment, 1 reference) + (0 low, 1 high)
@@ -145,7 +146,7 @@ class Setting:
 def _arm_ok(pfs, pfs_e, os_, os_e, arm_tg, limits, check_pfs, check_os):
     """One arm's hard constraints (times in tenths): PFS and OS consistent, and for the endpoints
     checked the Kaplan-Meier median exact and S(landmark) printing as the target rate (one
-    decimal, clear of the rounding tie, as ``reconstruct._matches``)."""
+    decimal, clear of the rounding tie, as :func:`lcnec_utils.reconstruct.targets.matches_printed`)."""
     if not arm_times_consistent(pfs, pfs_e, os_, os_e, limits[0], limits[1], limits[2]):
         return False
     for ep in range(2):
@@ -255,6 +256,75 @@ def _cox_side(T, D, ep, beta, warm, C, M):
 
 
 @njit(cache=True)
+def _cost(M, K, C, with_cox, realism, soft_id, soft_target, soft_tol, soft_weight):
+    """``Objective.cost``'s piece: the soft targets (quadratic inside the tolerance, steeper linear
+    growth outside it) and the realism terms, as ``SurvivalSearch.cost``."""
+    s = 0.0
+    for k in range(soft_id.size):
+        mid = soft_id[k]
+        if not with_cox and mid >= M_COX:
+            continue
+        v = M[mid]
+        if not math.isfinite(v):
+            s += 100.0 * soft_weight[k]
+            continue
+        x = abs(v - soft_target[k]) / soft_tol[k]
+        s += soft_weight[k] * (x * x if x <= 1.0 else 4.0 * x - 3.0)
+    s += (max(0.0, realism[0] - K[0, _K_LONGEST]) / 2.0) ** 2
+    s += (max(0.0, realism[1] - K[1, _K_LONGEST]) / 2.0) ** 2
+    s += 0.5 * K[1, _K_SAME] + K[0, _K_PILEUP] + K[1, _K_PILEUP]
+    s += (K[0, _K_FIRST] ** 2 + K[1, _K_FIRST] ** 2) / 4.0
+    s += 1e3 * (max(0.0, K[0, _K_Z]) + max(0.0, K[1, _K_Z]))
+    if with_cox:
+        for ep in range(2):
+            if C[ep, _C_OK] == 0.0:
+                s += 1e4
+                continue
+            shift = abs(math.log(M[M_COX + 4 * ep]) - K[ep, _K_PETO])
+            s += 10.0 * max(0.0, shift - 0.35) ** 2
+            s += 50.0 * max(0.0, C[ep, _C_MAXBETA] - _LOG8) ** 2
+    return s
+
+
+@njit(cache=True)
+def _hold(M, K, z_target, fu_target, ci_tol, hold_ci_id, hold_ci_target):
+    """``Objective.hold``'s piece: log-rank |z| within 0.05 of its target and the treatment arm
+    ahead, follow-up within 0.9 months, the held median-CI bounds within 0.9 of their tolerance."""
+    h = 0.0
+    for ep in range(2):
+        h += 200.0 * max(0.0, abs(abs(K[ep, _K_Z]) - z_target[ep]) - 0.05)
+        h += 1e3 * max(0.0, K[ep, _K_Z])
+    h += 50.0 * max(0.0, abs(K[1, _K_FU] - fu_target) - 0.9)
+    for k in range(hold_ci_id.size):
+        got = M[hold_ci_id[k]]
+        h += 50.0 * max(0.0, abs(got - hold_ci_target[k]) - 0.9 * ci_tol) if math.isfinite(got) else 100.0
+    return h
+
+
+@njit(cache=True)
+def _add_arm_terms(c, M, C, W, cox_use):
+    """``c`` plus the pieces on the Cox fits' arm terms and covariates (``os_ci``, the OS HR wall,
+    the PFS pulls, ``beta_lin``); 1e9 if a fit they read failed."""
+    if W[_W_OS_CI] != 0.0 or W[_OS_HR_FLOOR] > 0.0:
+        if C[1, _C_OK] == 0.0:
+            return 1e9
+        c += W[_W_OS_CI] * M[M_COX + 4 + 2]
+        c += W[_W_OS_HR] * max(0.0, W[_OS_HR_FLOOR] - M[M_COX + 4])
+    if W[_W_PFS_BELOW] != 0.0 or W[_W_PFS_WINDOW] != 0.0:
+        if C[0, _C_OK] == 0.0:
+            return 1e9
+        z = M[M_COX + 3]
+        hr = M[M_COX]
+        c += W[_W_PFS_BELOW] * max(0.0, W[_PFS_FLOOR] - z)
+        c += W[_W_PFS_WINDOW] * (max(0.0, W[_PFS_HR_LO] - hr) + max(0.0, hr - W[_PFS_HR_HI]))
+    if W[_W_BETA_LIN] != 0.0:
+        for ep in range(2):
+            if cox_use[ep]:
+                c += W[_W_BETA_LIN] * max(0.0, C[ep, _C_MAXBETA] - _LOG8)
+    return c
+
+
+@njit(cache=True)
 def _objective(
     M,
     K,
@@ -277,64 +347,15 @@ def _objective(
     (``C``), weighted by ``W`` (:meth:`Objective.weights`)."""
     c = 0.0
     if W[_W_COST] != 0.0:
-        s = 0.0
-        for k in range(soft_id.size):
-            mid = soft_id[k]
-            if not with_cox and mid >= M_COX:
-                continue
-            v = M[mid]
-            if not math.isfinite(v):
-                s += 100.0 * soft_weight[k]
-                continue
-            x = abs(v - soft_target[k]) / soft_tol[k]
-            # quadratic inside the tolerance, steeper linear growth outside it
-            s += soft_weight[k] * (x * x if x <= 1.0 else 4.0 * x - 3.0)
-        # realism, as SurvivalSearch.cost
-        s += (max(0.0, realism[0] - K[0, _K_LONGEST]) / 2.0) ** 2
-        s += (max(0.0, realism[1] - K[1, _K_LONGEST]) / 2.0) ** 2
-        s += 0.5 * K[1, _K_SAME] + K[0, _K_PILEUP] + K[1, _K_PILEUP]
-        s += (K[0, _K_FIRST] ** 2 + K[1, _K_FIRST] ** 2) / 4.0
-        s += 1e3 * (max(0.0, K[0, _K_Z]) + max(0.0, K[1, _K_Z]))
-        if with_cox:
-            for ep in range(2):
-                if C[ep, _C_OK] == 0.0:
-                    s += 1e4
-                    continue
-                shift = abs(math.log(M[M_COX + 4 * ep]) - K[ep, _K_PETO])
-                s += 10.0 * max(0.0, shift - 0.35) ** 2
-                s += 50.0 * max(0.0, C[ep, _C_MAXBETA] - _LOG8) ** 2
-        c += W[_W_COST] * s
+        c += W[_W_COST] * _cost(M, K, C, with_cox, realism, soft_id, soft_target, soft_tol, soft_weight)
     if W[_W_HOLD] != 0.0:
-        h = 0.0
-        for ep in range(2):
-            h += 200.0 * max(0.0, abs(abs(K[ep, _K_Z]) - z_target[ep]) - 0.05)
-            h += 1e3 * max(0.0, K[ep, _K_Z])
-        h += 50.0 * max(0.0, abs(K[1, _K_FU] - fu_target) - 0.9)
-        for k in range(hold_ci_id.size):
-            got = M[hold_ci_id[k]]
-            h += 50.0 * max(0.0, abs(got - hold_ci_target[k]) - 0.9 * ci_tol) if math.isfinite(got) else 100.0
-        c += W[_W_HOLD] * h
+        c += W[_W_HOLD] * _hold(M, K, z_target, fu_target, ci_tol, hold_ci_id, hold_ci_target)
     if W[_W_INFO_PFS] != 0.0:
         c -= W[_W_INFO_PFS] * K[0, _K_INFO_Z]
     if W[_W_INFO_OS] != 0.0:
         c -= W[_W_INFO_OS] * K[1, _K_INFO_Z]
     if with_cox:
-        if W[_W_OS_CI] != 0.0 or W[_OS_HR_FLOOR] > 0.0:
-            if C[1, _C_OK] == 0.0:
-                return 1e9
-            c += W[_W_OS_CI] * M[M_COX + 4 + 2]
-            c += W[_W_OS_HR] * max(0.0, W[_OS_HR_FLOOR] - M[M_COX + 4])
-        if W[_W_PFS_BELOW] != 0.0 or W[_W_PFS_WINDOW] != 0.0:
-            if C[0, _C_OK] == 0.0:
-                return 1e9
-            z = M[M_COX + 3]
-            hr = M[M_COX]
-            c += W[_W_PFS_BELOW] * max(0.0, W[_PFS_FLOOR] - z)
-            c += W[_W_PFS_WINDOW] * (max(0.0, W[_PFS_HR_LO] - hr) + max(0.0, hr - W[_PFS_HR_HI]))
-        if W[_W_BETA_LIN] != 0.0:
-            for ep in range(2):
-                if cox_use[ep]:
-                    c += W[_W_BETA_LIN] * max(0.0, C[ep, _C_MAXBETA] - _LOG8)
+        c = _add_arm_terms(c, M, C, W, cox_use)
     return c
 
 
@@ -360,7 +381,7 @@ def _violation(M, W, with_cox):
 
 
 @njit(cache=True)
-def _anneal(
+def _anneal(  # noqa: C901 (one compiled loop, see the docstring)
     T,
     D,
     n1,
@@ -388,6 +409,10 @@ def _anneal(
     p_structural,
     seed,
 ):
+    """The loop behind :func:`anneal`, on :class:`Setting`'s fields and the run's options: returns
+    (objective, violation) of the state it leaves in ``T`` and ``D``. The one function over 80
+    lines: splitting a numba loop into calls costs speed, and its moves share state (the arm,
+    the saved columns a rejected move restores)."""
     np.random.seed(seed)
     n, q = D.shape
     p = q - 1
@@ -635,15 +660,3 @@ def anneal(
             int(seed),
         )
     )
-
-
-def evaluate(
-    T: np.ndarray,
-    D: np.ndarray,
-    setting: Setting,
-    objective: Objective,
-    with_cox: bool = True,
-    cox_use=(True, True),
-) -> Result:
-    """The objective (and violation) at a state: a zero-iteration run."""
-    return anneal(T.copy(), D.copy(), setting, objective, 0, with_cox=with_cox, cox_use=cox_use)

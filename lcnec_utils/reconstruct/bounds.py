@@ -1,4 +1,8 @@
-"""Proofs that a target is out of reach, and how much room a cohort's order of events leaves (the ideal covariate)."""
+"""Targets out of reach: the Cox arm term's interval and p against the SE floor, and the ideal covariate.
+
+:func:`cox_reachable` decides which printed Cox numbers no cohort can meet within tolerance;
+:func:`ideal_covariate_se` measures how much room a cohort's order of events leaves the arm term.
+"""
 
 from __future__ import annotations
 
@@ -7,68 +11,30 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from lcnec_utils.reconstruct.settings import TOLERANCES
+from lcnec_utils.stats.attainable import binary_term_min_se
 from lcnec_utils.stats.normal import Z95
-
-
-def reachable_km_rates(n: int, max_censored: int | None = None) -> dict[float, list[str]]:
-    """Every Kaplan-Meier S(t) reachable on n patients, keyed in percent at one decimal (half up),
-    with, per distinct exact value, the event (E) / censoring (C) sequence before t that reaches it
-    with the fewest censorings."""
-    from fractions import Fraction
-
-    best: dict[tuple[int, Fraction], str] = {(n, Fraction(1)): ""}
-    frontier = dict(best)
-    while frontier:  # one patient leaves the risk set per step: breadth-first over (at risk, S)
-        nxt: dict[tuple[int, Fraction], str] = {}
-        for (r, surv), seq in frontier.items():
-            if r == 0:
-                continue
-            for x, s2 in (("E", surv * Fraction(r - 1, r)), ("C", surv)):
-                seq2 = seq + x
-                if max_censored is not None and seq2.count("C") > max_censored:
-                    continue
-                key = (r - 1, s2)
-                old = best.get(key)
-                if old is None or seq2.count("C") < old.count("C"):
-                    best[key] = nxt[key] = seq2
-        frontier = nxt
-    by_value: dict[Fraction, str] = {}
-    for (_, surv), seq in best.items():
-        if surv not in by_value or (seq.count("C"), len(seq)) < (
-            by_value[surv].count("C"),
-            len(by_value[surv]),
-        ):
-            by_value[surv] = seq
-    out: dict[float, list[str]] = {}
-    for surv, seq in by_value.items():
-        key = float((Fraction(1000) * surv + Fraction(1, 2)) // 1) / 10.0
-        out.setdefault(key, []).append(seq)
-    return out
 
 
 def cox_reachable(
     hr: float, lo: float, hi: float, p: float, d_treatment: int, d_reference: int
-) -> dict[str, bool]:
-    """Can each of (CI low, CI high, p) lie within tolerance together with the HR within tolerance?
+) -> dict[str, bool | float]:
+    """Can each of (CI low, CI high, p) of the arm's Cox term lie within its tolerance
+    (:data:`TOLERANCES`) together with the HR within its tolerance?
 
-    A Wald fit with d1 events in the treatment arm and d0 in the reference arm has
-    SE(log HR) >= sqrt(1/d1 + 1/d0) for the 0/1 arm term: adjusting for covariates
-    only lowers its information (the inverse of a Schur complement); without them
-    the information is the sum over events of p_j (1 - p_j), p_j the arm's weighted
-    share of the risk set; at the MLE the score equation makes the p_j sum to d1,
-    and by concavity the sum is at most d1 d0 / (d1 + d0). The floor grows as d1
-    or d0 falls, so the largest possible counts give the bound; it is at least
-    2 / sqrt(d1 + d0). A fine grid over HR in its tolerance and SE from that floor
-    decides each question.
+    With ``d_treatment`` events in the treatment arm and ``d_reference`` in the reference arm
+    the arm term's SE(log HR) is at least sqrt(1/d1 + 1/d0) whatever the covariates
+    (:func:`lcnec_utils.stats.attainable.binary_term_min_se`); the floor grows as d1 or d0
+    falls, so the largest possible counts give the bound. A fine grid over the HR in its
+    tolerance and the SE from that floor (to four times it) decides each question; ``se_min``:
+    the floor.
     """
-    se_min = math.sqrt(1.0 / d_treatment + 1.0 / d_reference)
+    se_min = binary_term_min_se(d_treatment + d_reference, d_treatment)
     hrs = np.linspace(hr - TOLERANCES["cox_hr"], hr + TOLERANCES["cox_hr"], 201)[:, None]
     ses = np.linspace(se_min, 4 * se_min, 601)[None, :]
     lows, highs = hrs * np.exp(-Z95 * ses), hrs * np.exp(Z95 * ses)
-    from scipy import stats
-
     ps = 2 * stats.norm.sf(np.abs(np.log(hrs)) / ses)
     ok_lo = np.abs(lows - lo) <= TOLERANCES["cox_ci"]
     ok_hi = np.abs(highs - hi) <= TOLERANCES["cox_ci"]
@@ -77,7 +43,6 @@ def cox_reachable(
         "ci_low": bool(ok_lo.any()),
         "ci_high": bool(ok_hi.any()),
         "p": bool(ok_p.any()),
-        "all": bool((ok_lo & ok_hi & ok_p).any()),
         "se_min": se_min,
     }
 

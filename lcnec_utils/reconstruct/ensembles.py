@@ -1,4 +1,8 @@
-"""Reconstruction uncertainty: an ensemble of distinct reconstructions, and the seed scan behind the default seed."""
+"""Reconstruction uncertainty: an ensemble of distinct reconstructions, and the seed scan.
+
+:func:`ensemble` summarises many reconstructions (their spread is what the shipped cohort could
+have been); :func:`scan_seeds` is the scan behind the default seed.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,8 @@ import pandas as pd
 
 from lcnec_utils.reconstruct import fastsurv
 from lcnec_utils.reconstruct.evaluation import evaluate_targets
-from lcnec_utils.reconstruct.generator import COHORT_DECIMALS, Reconstruction, _count, _csv_text, reconstruct
-from lcnec_utils.reconstruct.labs import _lab_targets, weibull_quartiles
+from lcnec_utils.reconstruct.generator import COHORT_DECIMALS, Reconstruction, csv_text, reconstruct
+from lcnec_utils.reconstruct.labs import lab_quartile_targets, weibull_quartiles
 from lcnec_utils.reconstruct.search import ENSEMBLE_BUDGET, SearchBudget
 from lcnec_utils.reconstruct.settings import (
     BINARY_COLUMNS,
@@ -22,7 +26,7 @@ from lcnec_utils.reconstruct.settings import (
     ROLES,
     TREATMENT,
 )
-from lcnec_utils.reconstruct.targets import _matches, published_targets
+from lcnec_utils.reconstruct.targets import matches_printed, published_count, published_targets
 from lcnec_utils.tables.multivariable import cox_results
 
 ENSEMBLE_COLUMNS = [
@@ -60,16 +64,16 @@ def exact_targets_met(rec: Reconstruction, published: Mapping[str, Any] | None =
         for ep in ("pfs", "os"):
             t, e = arm[f"{ep}_months"].to_numpy(), arm[f"{ep}_event"].to_numpy()
             ok &= abs(fastsurv.km_median(t, e) - tg[f"{ep}.median.{r}"]) < 1e-9
-            ok &= _matches(100 * fastsurv.km_at(t, e, LANDMARK), tg[f"{ep}.rate_12m.{r}"], 1)
-        ok &= _matches(arm["age"].mean(), tg[f"baseline.age.mean.{r}"], 1)
-        ok &= _matches(arm["age"].std(ddof=1), tg[f"baseline.age.sd.{r}"], 2)
+            ok &= matches_printed(100 * fastsurv.km_at(t, e, LANDMARK), tg[f"{ep}.rate_12m.{r}"], 1)
+        ok &= matches_printed(arm["age"].mean(), tg[f"baseline.age.mean.{r}"], 1)
+        ok &= matches_printed(arm["age"].std(ddof=1), tg[f"baseline.age.sd.{r}"], 2)
         for lab in LABS:
             q = weibull_quartiles(arm[lab].to_numpy(float))
-            ok &= all(_matches(a, b, 2) for a, b in zip(q, _lab_targets(tg, lab, r)))
+            ok &= all(matches_printed(a, b, 2) for a, b in zip(q, lab_quartile_targets(tg, lab, r)))
         for col in BINARY_COLUMNS:
-            ok &= int(arm[col].sum()) == _count(tg, col, r)
-        ok &= int((arm["sex"] == "Male").sum()) == _count(tg, "sex_male", r)
-        ok &= int((arm["ecog"] <= 1).sum()) == _count(tg, "ecog_0_1", r)
+            ok &= int(arm[col].sum()) == published_count(tg, col, r)
+        ok &= int((arm["sex"] == "Male").sum()) == published_count(tg, "sex_male", r)
+        ok &= int((arm["ecog"] <= 1).sum()) == published_count(tg, "ecog_0_1", r)
         ok &= int(arm["ongoing_treatment"].sum()) == int(tg[f"treatment.ongoing.n.{r}"])
     return bool(ok)
 
@@ -84,7 +88,7 @@ def summarize(rec: Reconstruction, published: Mapping[str, Any] | None = None) -
     params = Parameters()
     c = rec.cohort
     out: dict[str, Any] = {"seed": rec.seed}
-    out["cohort_sha1"] = hashlib.sha1(_csv_text(c, COHORT_DECIMALS).encode()).hexdigest()
+    out["cohort_sha1"] = hashlib.sha1(csv_text(c, COHORT_DECIMALS).encode()).hexdigest()
     for ep in ("pfs", "os"):
         res = cox_results(c, ep, params)
         for model in ("cox_univariable", "cox_multivariable"):
@@ -101,6 +105,7 @@ def summarize(rec: Reconstruction, published: Mapping[str, Any] | None = None) -
 
 
 def ensemble_member(member: int, seed: int, published: Mapping[str, Any], budget: SearchBudget):
+    """Member ``member`` of the ensemble of ``seed``: its reconstruction, summarised (:func:`summarize`)."""
     rec = reconstruct(member_seed(seed, member), published, budget)
     return {"member": member, **summarize(rec, published)}
 

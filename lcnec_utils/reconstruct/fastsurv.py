@@ -1,17 +1,18 @@
 """Compiled survival statistics for the reconstruction's inner loop (numba).
 
-The synthetic-cohort search (:mod:`lcnec_utils.reconstruct`) evaluates a few
-hundred thousand candidate cohorts of 31 patients. At that size numpy's
-per-call overhead, not arithmetic, dominates, so the statistics it needs are
-written here as numba-compiled loops over the patients, one pass in time
-order. They are the book's estimators, restated for speed only; each is tested
-against lifelines, statsmodels or the book's own modules
-(``tests/test_fastsurv.py``), and the book's analysis never uses them.
+The synthetic-cohort search evaluates a few hundred thousand candidate cohorts
+of 31 patients. At that size numpy's per-call overhead, not arithmetic,
+dominates, so the statistics it needs are written here as numba-compiled loops
+over the patients, one pass in time order. They are the book's estimators,
+restated for speed only; each is tested against lifelines, statsmodels or the
+book's own modules (``tests/test_fastsurv.py``), and the book's analysis never
+uses them.
 
-* :func:`km_median`, :func:`km_at`: the Kaplan-Meier product-limit estimate
-  (median as the first time S <= 0.5; S at a time).
+* :func:`km_median`, :func:`km_at`, :func:`km_median_and_at`: the
+  Kaplan-Meier product-limit estimate (median as the first time S <= 0.5; S
+  at a time).
 * :func:`median_ci_spss`: SPSS's median CI, median +/- z SE (as
-  :func:`lcnec_utils.survival.median_ci_spss`).
+  :func:`lcnec_utils.stats.survival.median_ci_spss`).
 * :func:`followup`: median follow-up by reverse Kaplan-Meier.
 * :func:`logrank`, :func:`logrank_oe_v`: two-group log-rank (Mantel-Haenszel:
   observed minus expected events of the group coded 1, hypergeometric
@@ -21,12 +22,16 @@ against lifelines, statsmodels or the book's own modules
   ``CoxPHFitter`` with no penalty), warm-startable.
 * :func:`arm_information`: information of a 0/1 arm's log hazard ratio in a
   Cox model with no other term, at a given hazard ratio (Breslow).
-* :func:`pooled_km_stats`, :func:`km_median_and_at`, ``arm_times_consistent``:
-  what the search reads off one endpoint's pooled times, and one arm's hard
-  constraints (checked whole by :func:`lcnec_utils.annealing.arm_constraints_hold`).
+* :func:`pooled_km_stats`: what the search reads off one endpoint's pooled
+  times; :func:`arm_times_consistent`: one arm's PFS and OS agree (with the
+  Kaplan-Meier targets, the arm's hard constraints:
+  :func:`lcnec_utils.reconstruct.annealing.arm_constraints_hold`).
 
-No fast-math flags: sums run in a fixed order, so results are the same on
-every machine that runs the same numba and LAPACK.
+The functions above take any array-likes; the compiled kernels behind them
+(``_name``) take float arrays and are what the compiled search
+(:mod:`lcnec_utils.reconstruct.annealing`) calls. No fast-math flags: sums run
+in a fixed order, so results are the same on every machine that runs the same
+numba.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from numba import njit
 
 from lcnec_utils.stats.normal import Z95
 
-_TOL = math.sqrt(np.finfo(float).eps)  # as lcnec_utils.survival: "S(t) <= 0.5" up to rounding
+_TOL = math.sqrt(np.finfo(float).eps)  # as lcnec_utils.stats.survival: "S(t) <= 0.5" up to rounding
 
 
 @njit(cache=True)
@@ -481,18 +486,8 @@ def cox_efron(
     )
 
 
-# --------------------------------------------------------------------------
-# Python entry points: any array-likes in, floats out
-# --------------------------------------------------------------------------
-
-
 def _f(x) -> np.ndarray:
     return np.asarray(x, dtype=float)
-
-
-def km_table(t, e):
-    """Kaplan-Meier table: (distinct event times, at risk, events, S after each time)."""
-    return _km_table(_f(t), _f(e))
 
 
 def km_median(t, e) -> float:
@@ -539,7 +534,11 @@ def arm_information(t, e, g, hr: float) -> float:
 
 
 def pooled_km_stats(t, e, g):
-    """See :func:`_pooled_km_stats` (one pass over one endpoint's pooled times)."""
+    """What the search reads off one endpoint's pooled times in one pass (``g`` = 1 for the
+    treatment arm): log-rank O - E and its variance, the longest time, the reverse-KM median
+    follow-up (NaN if never reached) and S at its last time (NaN if no censoring), alive
+    patients sharing a follow-up time, the pile-up count, event times with exactly two events,
+    and the first event time in each arm (inf if none)."""
     return _pooled_km_stats(_f(t), _f(e), _f(g))
 
 

@@ -1,4 +1,8 @@
-"""One reconstruction from a seed: counts by construction, ages, labs, times, then responses, ICI classes and adverse events."""
+"""One reconstruction from a seed (:func:`reconstruct`) and the committed files (:func:`synthesize`).
+
+Counts by construction, ages, labs and times, the survival search, then responses, ICI classes,
+ongoing treatment and adverse events; the steps: docs/reconstruction.md.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from lcnec_utils.contract.params import DATA_DIR
-from lcnec_utils.reconstruct.ages import _age_targets, _sprite_ages
+from lcnec_utils.contract.schema import COHORT_COLUMNS
+from lcnec_utils.reconstruct.ages import draw_ages
 from lcnec_utils.reconstruct.joint import FULL_BUDGET, JointSearchBudget, joint_search
-from lcnec_utils.reconstruct.labs import _labs
+from lcnec_utils.reconstruct.labs import draw_labs
 from lcnec_utils.reconstruct.search import (
     RESTART_BELOW,
     RESTARTS,
@@ -24,7 +29,6 @@ from lcnec_utils.reconstruct.search import (
 from lcnec_utils.reconstruct.settings import (
     AE_FILE,
     BINARY_COLUMNS,
-    COHORT_COLUMNS,
     COHORT_FILE,
     DEFAULT_SEED,
     ICI_CLASSES,
@@ -36,7 +40,7 @@ from lcnec_utils.reconstruct.settings import (
     ROLES,
     TREATMENT,
 )
-from lcnec_utils.reconstruct.targets import COX_TERMS, published_targets
+from lcnec_utils.reconstruct.targets import COX_TERMS, published_count, published_targets
 from lcnec_utils.reconstruct.times import Arm, initial_times
 
 
@@ -57,36 +61,27 @@ def _placement(rng, n: int, k: int) -> np.ndarray:
     return x
 
 
-def _count(tg: Mapping[str, Any], row: str, role: str) -> int:
-    return int(round(float(tg[f"baseline.{row}.n.{role}"])))
-
-
 def draw_covariates(rng, tg: Mapping[str, Any], role: str, n: int) -> dict[str, np.ndarray]:
     """Categorical baseline columns of one arm with the published counts."""
     cov: dict[str, np.ndarray] = {}
-    cov["sex"] = np.where(_placement(rng, n, _count(tg, "sex_male", role)) == 1, "Male", "Female")
-    poor = 1 - _placement(rng, n, _count(tg, "ecog_0_1", role))
+    cov["sex"] = np.where(_placement(rng, n, published_count(tg, "sex_male", role)) == 1, "Male", "Female")
+    poor = 1 - _placement(rng, n, published_count(tg, "ecog_0_1", role))
     # ECOG 0-1 split about 1:2 (stage IV); >= 2 recorded as 2
     ecog = np.where(rng.random(n) < 0.35, 0, 1)
     cov["ecog"] = np.where(poor == 1, 2, ecog)
     for col in BINARY_COLUMNS:
-        cov[col] = _placement(rng, n, _count(tg, col, role))
+        cov[col] = _placement(rng, n, published_count(tg, col, role))
     levels = np.empty(n, dtype=object)
     order = rng.permutation(n)
     start = 0
     for key, label in REGIMENS.items():
-        k = _count(tg, key, role)
+        k = published_count(tg, key, role)
         levels[order[start : start + k]] = label
         start += k
     if start != n:
         raise ValueError(f"chemotherapy regimen counts of arm '{role}' do not add up to n")
     cov["chemo_regimen"] = levels
     return cov
-
-
-def draw_ages(rng, tg: Mapping[str, Any], n: Mapping[str, int]) -> dict[str, np.ndarray]:
-    moments = _age_targets(tg)
-    return {r: _sprite_ages(rng, n[r], *moments[r], _count(tg, "age_ge65", r)) for r in ROLES}
 
 
 def _responses(rng, tg: Mapping[str, Any], role: str, arm: Arm) -> np.ndarray:
@@ -167,7 +162,7 @@ def _assemble(rng, tg, arms: Mapping[str, Arm], covs, ages, labs) -> tuple[pd.Da
     cohort = pd.concat(frames, ignore_index=True)
     cohort = cohort.iloc[rng.permutation(len(cohort))].reset_index(drop=True)
     cohort.insert(0, "patient_id", [f"SYN-{i + 1:03d}" for i in range(len(cohort))])
-    cohort = cohort[COHORT_COLUMNS]
+    cohort = cohort[[c.name for c in COHORT_COLUMNS]]
     treated = cohort.loc[cohort["group"] == TREATMENT, "patient_id"].to_numpy()
     return cohort, _adverse_events(rng, tg, treated)
 
@@ -209,7 +204,7 @@ def _first_draws(rng, tg: Mapping[str, Any]):
     arms = initial_times(rng, tg)
     covs = {r: draw_covariates(rng, tg, r, n[r]) for r in ROLES}
     ages = draw_ages(rng, tg, n)
-    labs = _labs(rng, tg, n)
+    labs = draw_labs(rng, tg, n)
     return arms, covs, ages, labs
 
 
@@ -236,7 +231,7 @@ def reconstruct(
     return Reconstruction(cohort, ae, seed, info)
 
 
-def _csv_text(frame: pd.DataFrame, decimals: Mapping[str, int]) -> str:
+def csv_text(frame: pd.DataFrame, decimals: Mapping[str, int]) -> str:
     """CSV with fixed number formats (byte-identical across runs and platforms)."""
     out = frame.copy()
     for col, d in decimals.items():
@@ -249,11 +244,12 @@ COHORT_DECIMALS = {"os_months": 1, "pfs_months": 1, **LAB_DECIMALS}
 
 
 def write_reconstruction(rec: Reconstruction, out_dir: str | Path = DATA_DIR) -> list[Path]:
+    """Write the cohort and adverse-event CSVs of ``rec`` to ``out_dir``; returns their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cohort_path, ae_path = out_dir / COHORT_FILE, out_dir / AE_FILE
-    cohort_path.write_text(_csv_text(rec.cohort, COHORT_DECIMALS))
-    ae_path.write_text(_csv_text(rec.adverse_events, {}))
+    cohort_path.write_text(csv_text(rec.cohort, COHORT_DECIMALS))
+    ae_path.write_text(csv_text(rec.adverse_events, {}))
     return [cohort_path, ae_path]
 
 

@@ -1,4 +1,8 @@
-"""The committed cohort's compiled search (:mod:`lcnec_utils.reconstruct.annealing`): information, covariates, then both arm terms."""
+"""The committed cohort's compiled search: information, covariates, then both Cox arm terms.
+
+Sets up :mod:`lcnec_utils.reconstruct.annealing` (targets, state, stage objectives) and runs its
+chains in parallel (:func:`joint_search`).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,8 @@ import numpy as np
 
 from lcnec_utils.reconstruct import annealing
 from lcnec_utils.reconstruct.settings import FIRST_EVENT, LONGEST_OS, LONGEST_PFS, ROLES, TOLERANCES
-from lcnec_utils.reconstruct.targets import _COV_OF_TERM, COX_TERMS, _Soft
-from lcnec_utils.reconstruct.times import _TIME_LIMITS, Arm, _arm_target_row, _km_targets, initial_times
+from lcnec_utils.reconstruct.targets import COX_TERMS, SoftTarget, term_name
+from lcnec_utils.reconstruct.times import TIME_LIMITS, Arm, arm_target_row, initial_times, km_targets
 from lcnec_utils.stats.normal import z_of_p
 
 #: The PFS arm term's window in the committed cohort's search: inside the HR tolerance
@@ -50,8 +54,9 @@ def _information_stage() -> annealing.Objective:
     """Times alone: the arms' unadjusted information at the low end of each HR tolerance (PFS
     at 0.4605, OS at 0.50, ten times heavier), with the Kaplan-Meier holds. Both arm terms need
     risk sets in which both arms stay to the end; on the orders this stage finds, an ideal
-    covariate (:func:`ideal_covariate_se`) gives OS SE 0.404-0.407, the target needs 0.407. The
-    realism terms (``Objective.cost`` with no soft target) keep the curves plausible."""
+    covariate (:func:`lcnec_utils.reconstruct.bounds.ideal_covariate_se`) gives OS SE
+    0.404-0.407, the target needs 0.407. The realism terms (``Objective.cost`` with no soft
+    target) keep the curves plausible."""
     return annealing.Objective(
         cost=1.0,
         hold=1.0,
@@ -93,7 +98,7 @@ def _joint_chain(
     """One chain of the committed cohort's search: the information stage from
     ``budget.information_starts`` fresh placements of the times (the lowest objective goes on),
     the covariates alone, then times and covariates (:func:`_arm_terms_stage`). Returns the
-    last stage's result and state (T, D of :mod:`lcnec_utils.annealing`)."""
+    last stage's result and state (T, D of :mod:`lcnec_utils.reconstruct.annealing`)."""
     rng = np.random.default_rng(seed)
     setting = annealing_setting(tg)
     best = None
@@ -146,7 +151,7 @@ def _joint_chain(
 
 def joint_search(rng, tg, design, budget: JointSearchBudget, info: dict, n_jobs: int = -1):
     """The committed cohort's search: ``budget.chains`` chains (:func:`_joint_chain`) run in
-    parallel (joblib), compiled (:mod:`lcnec_utils.annealing`); the chain nearest to the
+    parallel (joblib), compiled (:mod:`lcnec_utils.reconstruct.annealing`); the chain nearest to the
     arm-term bounds wins, then the lowest objective. Ties go to the first, so the result does not
     depend on the number of cores. Every move keeps the hard constraints (Kaplan-Meier medians
     and 12-month rates), and the holds keep the log-rank, follow-up and median-CI targets."""
@@ -166,7 +171,7 @@ FULL_BUDGET = JointSearchBudget()
 
 
 def _soft_metric_id(key: str) -> int:
-    """Index of a soft target's statistic in :mod:`lcnec_utils.annealing`'s metric vector."""
+    """Index of a soft target's statistic in :mod:`lcnec_utils.reconstruct.annealing`'s metric vector."""
     ep, _, rest = key.partition(".")
     e = ("pfs", "os").index(ep) if ep in ("pfs", "os") else -1
     if rest == "logrank.p":
@@ -180,15 +185,15 @@ def _soft_metric_id(key: str) -> int:
     if stat in ("hr", "ci_low", "ci_high", "p"):
         return annealing.M_COX + 4 * e + ("hr", "ci_low", "ci_high", "p").index(stat)
     term = stat[: -len(".hr")]
-    names = [_COV_OF_TERM.get(t, t) for t in COX_TERMS[1:]]
+    names = [term_name(t) for t in COX_TERMS[1:]]
     return annealing.M_BETA + len(names) * e + names.index(term)
 
 
-def annealing_setting(tg: Mapping[str, Any], soft: Sequence[_Soft] = ()) -> annealing.Setting:
-    """The targets as :mod:`lcnec_utils.annealing` reads them: each arm's hard Kaplan-Meier
+def annealing_setting(tg: Mapping[str, Any], soft: Sequence[SoftTarget] = ()) -> annealing.Setting:
+    """The targets as :mod:`lcnec_utils.reconstruct.annealing` reads them: each arm's hard Kaplan-Meier
     targets, the Kaplan-Meier holds (log-rank p, follow-up, and the median CIs that a symmetric
     interval can meet), and the soft targets that ``Objective.cost`` reads."""
-    kt = {r: _km_targets(tg, r) for r in ROLES}
+    kt = {r: km_targets(tg, r) for r in ROLES}
     holds = []  # (metric id, target) of the median-CI bounds an interval centred on its median can meet
     for ep in ("pfs", "os"):
         for r in ROLES:
@@ -202,8 +207,8 @@ def annealing_setting(tg: Mapping[str, Any], soft: Sequence[_Soft] = ()) -> anne
             holds += [(_soft_metric_id(f"{ep}.median_ci_{b}.{r}"), v) for b, v in (("low", lo), ("high", hi))]
     return annealing.Setting(
         n1=int(tg["n.treatment"]),
-        arm_targets=np.array([_arm_target_row(kt[r]) for r in ROLES]),
-        limits=_TIME_LIMITS,
+        arm_targets=np.array([arm_target_row(kt[r]) for r in ROLES]),
+        limits=TIME_LIMITS,
         ecog_column=COX_TERMS.index("ecog"),
         realism=np.array([LONGEST_PFS, LONGEST_OS, FIRST_EVENT["pfs"], FIRST_EVENT["os"]]),
         z_target=np.array([z_of_p(tg[f"{ep}.logrank.p"]) for ep in ("pfs", "os")]),
@@ -219,7 +224,7 @@ def annealing_setting(tg: Mapping[str, Any], soft: Sequence[_Soft] = ()) -> anne
 
 
 def to_state(arms: Mapping[str, Arm], X: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(T, D) of :mod:`lcnec_utils.annealing`: times and events (treatment arm first), and the
+    """(T, D) of :mod:`lcnec_utils.reconstruct.annealing`: times and events (treatment arm first), and the
     Cox design with the arm indicator in front."""
     T = np.vstack(
         [
@@ -233,6 +238,7 @@ def to_state(arms: Mapping[str, Arm], X: Mapping[str, np.ndarray]) -> tuple[np.n
 
 
 def from_state(T: np.ndarray, D: np.ndarray, n1: int) -> tuple[dict[str, Arm], dict[str, np.ndarray]]:
+    """The arms and per-arm covariate matrices of a state (T, D): :func:`to_state` undone."""
     parts = {"treatment": slice(0, n1), "reference": slice(n1, T.shape[1])}
     arms = {r: Arm(*(T[k, s].copy() for k in range(4))) for r, s in parts.items()}
     X = {r: np.ascontiguousarray(D[s, 1:]) for r, s in parts.items()}

@@ -1,4 +1,8 @@
-"""Laboratory values: SPSS's quartiles per arm and pooled set through the order statistics, the Mann-Whitney p by the arms' ranks."""
+"""Laboratory values meeting SPSS's quartiles per arm and pooled, and the Mann-Whitney p.
+
+The arms' order of ranks is annealed to the printed p, the order statistics behind the quartiles
+are set, and the other ranks filled in between (:func:`draw_labs`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from lcnec_utils.reconstruct.settings import LABS, ROLES
-from lcnec_utils.reconstruct.targets import _matches, z_of_p
+from lcnec_utils.reconstruct.targets import matches_printed
+from lcnec_utils.stats.normal import z_of_p
 
 
 def _weibull_positions(n: int) -> list[tuple[int, int, float]]:
@@ -93,9 +98,9 @@ def _lab_construct(
     """
     step, lo, hi = LABS[lab]
     N = n["treatment"] + n["reference"]
-    qs = {r: _lab_targets(tg, lab, r) for r in ROLES}
+    qs = {r: lab_quartile_targets(tg, lab, r) for r in ROLES}
     if f"baseline.{lab}.median.total" in tg:
-        qs["total"] = _lab_targets(tg, lab, "total")
+        qs["total"] = lab_quartile_targets(tg, lab, "total")
     p_target = tg.get(f"baseline.{lab}.p")
     # realistic range around the printed quartiles
     all_q = [q for v in qs.values() for q in v]
@@ -149,7 +154,7 @@ def _lab_ok(vals, qs, p_target) -> bool:
     if "total" in qs:
         got["total"] = weibull_quartiles(np.concatenate([vals["treatment"], vals["reference"]]))
     for arm, q in qs.items():
-        if not all(_matches(a, b, 2) for a, b in zip(got[arm], q)):
+        if not all(matches_printed(a, b, 2) for a, b in zip(got[arm], q)):
             return False
     if p_target is not None:
         return abs(fast_mannwhitney_p(vals["treatment"], vals["reference"]) - p_target) <= 0.008
@@ -199,7 +204,7 @@ def _fill_lab_values(rng, cons, N: int, floor: float, ceil_: float, step: float)
             for b in bs:
                 if b < a or b < L[j] - 1e-9 or b > U[j] + 1e-9:
                     continue
-                if _matches(a + w * (b - a), q, 2):
+                if matches_printed(a + w * (b - a), q, 2):
                     options.append((a, b))
             if options:
                 break
@@ -237,11 +242,13 @@ def _fill_lab_values(rng, cons, N: int, floor: float, ceil_: float, step: float)
     return np.round(z, 6)
 
 
-def _lab_targets(tg: Mapping[str, Any], lab: str, arm: str) -> list[float]:
+def lab_quartile_targets(tg: Mapping[str, Any], lab: str, arm: str) -> list[float]:
+    """The printed Q1, median and Q3 of ``lab`` in ``arm`` (a role or ``total``)."""
     return [float(tg[f"baseline.{lab}.{s}.{arm}"]) for s in ("q1", "median", "q3")]
 
 
-def _labs(rng, tg: Mapping[str, Any], n: Mapping[str, int]) -> dict[str, dict[str, np.ndarray]]:
+def draw_labs(rng, tg: Mapping[str, Any], n: Mapping[str, int]) -> dict[str, dict[str, np.ndarray]]:
+    """Every lab column of each arm (role -> lab -> values) meeting its printed quartiles and p."""
     out: dict[str, dict[str, np.ndarray]] = {r: {} for r in ROLES}
     for lab in LABS:
         found = _lab_construct(rng, tg, lab, n)

@@ -1,39 +1,14 @@
-"""Registry-sized synthetic cohorts drawn from the reconstruction (issue 8, part 4).
+"""Registry-sized synthetic cohorts drawn from the reconstruction (``lcnec synth --registry N``).
 
-``lcnec synth --registry N`` writes a cohort of ``N`` rows that follows the
-data contract, with its distributions taken from the shipped reconstruction
-(``data/lcnec_synthetic_cohort.csv``), and a matching adverse-event table.
-It exists to test the book at scale; its rows are not patients and its
-numbers mean nothing clinically.
-
-How a row is drawn (per arm, arm shares as in the reconstruction, 14:17):
-
-* **Covariates, labs, response, ICI class, treatment status**: a row of the
-  reconstruction's arm drawn with replacement (so the columns keep their joint
-  distribution), then perturbed: age by a whole number of years in -3..3
-  (kept in 18-110), each lab value multiplied by a log-normal factor
-  (sd 0.10 on the log scale) and rounded as in the reconstruction.
-* **Overall survival**: a piecewise-exponential model per arm, hazards fitted
-  on the reconstruction's deaths and exposure over 0-6, 6-12, 12-24 and 24+
-  months (half an event added to an empty piece), drawn by inversion.
-* **Progression-free survival**: the same model fitted on the reconstruction's
-  PFS events, the draw capped at the death time (progression cannot follow
-  death).
-* **Censoring**: one follow-up time per row, uniform between the shortest and
-  the longest censored follow-up of the reconstruction; OS and PFS are both
-  censored at it, so ``pfs_months <= os_months`` always holds.
-* **Adverse events**: a treatment-arm row copies the adverse events of the
-  reconstruction row it was drawn from.
-
-Times are rounded to 0.1 month (never below 0.1). Everything is decided by
-``seed`` (numpy ``default_rng``): the same ``(n, seed)`` gives the same bytes.
+Rows are resampled from the shipped reconstruction's arms and perturbed; survival times are drawn
+from piecewise-exponential models fitted to it. For testing the book at scale: the rows are not
+patients. How a row is drawn: docs/reconstruction.md, "Registry-sized cohorts".
 """
 
 from __future__ import annotations
 
 import itertools
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,9 +16,13 @@ import pandas as pd
 from lcnec_utils.contract.params import DEFAULT_AE, DEFAULT_COHORT
 from lcnec_utils.reconstruct.settings import LAB_DECIMALS
 
+#: The default seed of ``lcnec synth --registry N``.
 REGISTRY_SEED = 20260101
+#: Ends of the pieces (months) of the piecewise-exponential survival models.
 CUTS = (0.0, 6.0, 12.0, 24.0, np.inf)
+#: A drawn row's age moves by a whole number of years in -AGE_JITTER..AGE_JITTER.
 AGE_JITTER = 3
+#: SD, on the log scale, of the log-normal factor each lab value is multiplied by.
 LAB_LOG_SD = 0.10
 
 
@@ -84,7 +63,7 @@ def draw_registry(
     template: str | Path = DEFAULT_COHORT,
     ae_template: str | Path | None = DEFAULT_AE,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """A registry of ``n`` rows and its adverse events, drawn as the module describes."""
+    """A registry of ``n`` rows and its adverse events, drawn as docs/reconstruction.md describes."""
     if n < 4:
         raise ValueError("a registry needs at least 4 rows (two per arm)")
     rng = np.random.default_rng(seed)
@@ -153,13 +132,3 @@ def write_registry(n: int, out_dir: str | Path, seed: int = REGISTRY_SEED) -> li
         paths.append(out / f"registry_n{n}_adverse_events.csv")
         events.to_csv(paths[1], index=False, lineterminator="\n")
     return paths
-
-
-def summary(cohort: pd.DataFrame) -> dict[str, Any]:
-    """Arm sizes and event shares, for the command's message."""
-    g = cohort.groupby("group")
-    return {
-        "n": len(cohort),
-        "arms": {k: int(v) for k, v in g.size().items()},
-        "os_events": {k: float(v) for k, v in g["os_event"].mean().items()},
-    }

@@ -10,8 +10,8 @@ import numpy as np
 
 from lcnec_utils.reconstruct import fastsurv
 from lcnec_utils.reconstruct.settings import FIRST_EVENT, LONGEST_OS, LONGEST_PFS, MAX_OS, MIN_PFS, ROLES
-from lcnec_utils.reconstruct.targets import _COV_OF_TERM, COX_TERMS, _Soft, _soft_targets
-from lcnec_utils.reconstruct.times import Arm, _km_targets, _tenths, arm_valid
+from lcnec_utils.reconstruct.targets import COX_TERMS, SoftTarget, soft_targets, term_name
+from lcnec_utils.reconstruct.times import Arm, arm_valid, km_targets, tenths
 from lcnec_utils.stats.normal import Z95
 
 
@@ -33,15 +33,16 @@ class SurvivalSearch:
 
     Metrics are cached per part (Kaplan-Meier side and Cox side of each
     endpoint) so that a move recomputes only what it changed; Cox fits start
-    from the last accepted coefficients.
+    from the last accepted coefficients. Each move (``*_move``) changes one arm in place
+    and returns (undo, arm, endpoints whose times changed), or None if it changed nothing.
     """
 
     def __init__(self, rng, tg, arms: dict[str, Arm], X: dict[str, np.ndarray]):
         self.rng = rng
-        self.kt = {r: _km_targets(tg, r) for r in ROLES}
+        self.kt = {r: km_targets(tg, r) for r in ROLES}
         self.arms = arms
         self.X = X
-        self.soft = _soft_targets(tg)
+        self.soft = soft_targets(tg)
         self.n = {r: arms[r].pfs.size for r in ROLES}
         self.g = np.concatenate([np.ones(self.n["treatment"]), np.zeros(self.n["reference"])])
         self.beta = {ep: None for ep in ("pfs", "os")}
@@ -49,6 +50,7 @@ class SurvivalSearch:
         self._order: dict[str, tuple[bytes, np.ndarray]] = {}
 
     def times_events(self, ep: str):
+        """Both arms' times (months, treatment arm first) and events of endpoint ``ep``."""
         t = np.concatenate([getattr(self.arms[r], ep) for r in ROLES]) / 10.0
         e = np.concatenate([getattr(self.arms[r], ep + "_e") for r in ROLES]).astype(float)
         return t, e
@@ -92,6 +94,8 @@ class SurvivalSearch:
         return {f"{ep}.median_ci_low.{r}": lo, f"{ep}.median_ci_high.{r}": hi}
 
     def _cox_part(self, ep: str) -> tuple[dict[str, float], np.ndarray]:
+        """The multivariable Cox fit of an endpoint (Efron), warm-started: arm HR, CI and p, the
+        covariates' log HRs, and the coefficients."""
         t, e = self.times_events(ep)
         key = t.tobytes() + e.tobytes()
         if self._order.get(ep, (None,))[0] != key:  # the time order changes only with the times
@@ -119,10 +123,12 @@ class SurvivalSearch:
             m[f"{ep}.cox_multivariable.ci_high"] = math.exp(b + Z95 * s)
             m[f"{ep}.cox_multivariable.p"] = math.erfc(abs(b / s) / math.sqrt(2))
             for k, term in enumerate(COX_TERMS[1:], start=1):
-                m[f"{ep}.cox_multivariable.{_COV_OF_TERM.get(term, term)}.hr"] = float(beta[k])
+                m[f"{ep}.cox_multivariable.{term_name(term)}.hr"] = float(beta[k])
         return m, beta
 
-    def cost(self, parts: Mapping[str, Mapping[str, float]], soft: Sequence[_Soft] | None = None) -> float:
+    def cost(
+        self, parts: Mapping[str, Mapping[str, float]], soft: Sequence[SoftTarget] | None = None
+    ) -> float:
         """The search's usual objective; ``soft``: the soft targets to use instead of all of them."""
         m: dict[str, float] = {}
         for part in parts.values():
@@ -162,6 +168,8 @@ class SurvivalSearch:
         return c
 
     def cost_parts(self, with_cox: bool) -> dict[str, dict[str, float]]:
+        """Every part of the metrics, computed afresh (the Cox parts if ``with_cox``; their
+        coefficients become the warm start)."""
         parts = {}
         for ep in ("pfs", "os"):
             parts[f"{ep}.km"] = self._km_part(ep)
@@ -171,14 +179,9 @@ class SurvivalSearch:
                 parts[f"{ep}.cox"], self.beta[ep] = self._cox_part(ep)
         return parts
 
-    def metrics(self) -> dict[str, float]:
-        m: dict[str, float] = {}
-        for part in self.cost_parts(True).values():
-            m.update(part)
-        return m
-
-    # -- moves: each returns (undo, endpoints whose times changed) or None ----
-    def _time_move(self):
+    def time_move(self):
+        """A patient's PFS, OS or both (if free of progression) move by 0.1-2.9 months, one move in
+        five by up to 11.9 months."""
         rng = self.rng
         r = ROLES[rng.integers(2)]
         a = self.arms[r]
@@ -205,7 +208,8 @@ class SurvivalSearch:
 
         return undo, r, changed
 
-    def _covariate_move(self):
+    def covariate_move(self):
+        """Two patients of one arm swap one covariate's values, or (ECOG) one flips 0 <-> 1."""
         rng = self.rng
         r = ROLES[rng.integers(2)]
         X = self.X[r]
@@ -228,21 +232,21 @@ class SurvivalSearch:
 
         return undo, r, ()
 
-    def _jump_move(self):
+    def jump_move(self):
         """One time set anywhere in its range: crosses the landmark and the medians, which the
-        small steps of :meth:`_time_move` only do through states that break the hard constraints."""
+        small steps of :meth:`time_move` only do through states that break the hard constraints."""
         rng = self.rng
         r = ROLES[rng.integers(2)]
         a = self.arms[r]
         i = rng.integers(self.n[r])
         if a.pfs_e[i] == 0:
-            t = int(rng.integers(_tenths(MIN_PFS), _tenths(MAX_OS) + 1))
+            t = int(rng.integers(tenths(MIN_PFS), tenths(MAX_OS) + 1))
             return self._set_times(r, i, t, t, ("pfs", "os"))
         if rng.random() < 0.5:
-            return self._set_times(r, i, int(rng.integers(_tenths(MIN_PFS), a.os[i] + 1)), a.os[i], ("pfs",))
-        return self._set_times(r, i, a.pfs[i], int(rng.integers(a.pfs[i], _tenths(MAX_OS) + 1)), ("os",))
+            return self._set_times(r, i, int(rng.integers(tenths(MIN_PFS), a.os[i] + 1)), a.os[i], ("pfs",))
+        return self._set_times(r, i, a.pfs[i], int(rng.integers(a.pfs[i], tenths(MAX_OS) + 1)), ("os",))
 
-    def _outcome_swap_move(self):
+    def outcome_swap_move(self):
         """Two patients of one arm exchange their outcomes (PFS and OS, times and events): the arm's
         Kaplan-Meier curves stay exactly as they are, only who has which covariates changes."""
         rng = self.rng
@@ -258,7 +262,7 @@ class SurvivalSearch:
         swap()
         return swap, r, ()
 
-    def _progression_swap_move(self):
+    def progression_swap_move(self):
         """Two progressed patients of one arm exchange PFS times (each still <= its OS): the PFS
         curve stays, the pairing of PFS with OS changes."""
         rng = self.rng
@@ -274,7 +278,7 @@ class SurvivalSearch:
         swap()
         return swap, r, ("pfs",)
 
-    def _progression_toggle_move(self):
+    def progression_toggle_move(self):
         """A patient alive at the cut-off gains or loses a recorded progression: the number of
         PFS events is otherwise fixed by the starting placement."""
         rng = self.rng
@@ -285,8 +289,8 @@ class SurvivalSearch:
         saved = (a.pfs[i], a.pfs_e[i])
         if a.pfs_e[i]:
             a.pfs[i], a.pfs_e[i] = a.os[i], 0
-        elif a.os[i] > _tenths(MIN_PFS):
-            a.pfs[i], a.pfs_e[i] = int(rng.integers(_tenths(MIN_PFS), a.os[i])), 1
+        elif a.os[i] > tenths(MIN_PFS):
+            a.pfs[i], a.pfs_e[i] = int(rng.integers(tenths(MIN_PFS), a.os[i])), 1
         else:
             return None
         if not arm_valid(a, self.kt[r], ("pfs",)):
@@ -299,14 +303,15 @@ class SurvivalSearch:
         return undo, r, ("pfs",)
 
     def structural_move(self):
+        """One of the larger moves: a jump, an outcome swap, a progression swap or toggle."""
         u = self.rng.random()
         if u < 0.35:
-            return self._jump_move()
+            return self.jump_move()
         if u < 0.6:
-            return self._outcome_swap_move()
+            return self.outcome_swap_move()
         if u < 0.85:
-            return self._progression_swap_move()
-        return self._progression_toggle_move()
+            return self.progression_swap_move()
+        return self.progression_toggle_move()
 
     def run(
         self,
@@ -333,9 +338,9 @@ class SurvivalSearch:
                 move = self.structural_move()
             else:
                 move = (
-                    self._time_move()
+                    self.time_move()
                     if (not with_cox or self.rng.random() < p_time)
-                    else self._covariate_move()
+                    else self.covariate_move()
                 )
             if move is None:
                 continue
@@ -361,6 +366,7 @@ class SurvivalSearch:
         return best
 
     def _snapshot(self):
+        """A copy of the state (times, events, covariates) for :meth:`_restore`."""
         fields = ("pfs", "pfs_e", "os", "os_e")  # events too: outcome swaps move them
         return (
             {r: tuple(getattr(a, f).copy() for f in fields) for r, a in self.arms.items()},
@@ -378,8 +384,9 @@ class SurvivalSearch:
 
 @dataclass(frozen=True)
 class SearchBudget:
-    """Iterations of an ensemble member's survival search (:func:`_main_stages`): times alone
-    (Kaplan-Meier targets, no Cox), covariate placement alone (Cox targets), then both together."""
+    """Iterations of an ensemble member's survival search (its three stages, run by
+    :func:`lcnec_utils.reconstruct.generator.reconstruct`): times alone (Kaplan-Meier targets, no
+    Cox), covariate placement alone (Cox targets), then both together."""
 
     times: int = 12000
     covariates: int = 4000

@@ -1,4 +1,14 @@
-"""The study design the reconstruction follows: arms, columns, grids, limits and tolerances."""
+"""The study design the reconstruction follows, as constants.
+
+* the arms and their labels in the cohort file, the committed files and their seed;
+* the time grid and limits: months with one decimal, the 12-month landmark, the axes of the
+  paper's survival figures, the realism targets of the survival search;
+* the columns it fills and their units: binary columns, laboratory grids and decimals, the
+  labels of the irAE terms, ICI classes and chemotherapy regimens;
+* the tolerances of the soft targets.
+
+The column names and their order are the data contract's (:mod:`lcnec_utils.contract.schema`).
+"""
 
 from __future__ import annotations
 
@@ -6,77 +16,36 @@ from __future__ import annotations
 #: (``lcnec synth --scan``, ``data/lcnec_seed_scan.csv``; a test checks both).
 DEFAULT_SEED = 20250103
 
-
+#: The committed cohort and adverse-event files (in ``data/``).
 COHORT_FILE = "lcnec_synthetic_cohort.csv"
-
-
 AE_FILE = "lcnec_synthetic_adverse_events.csv"
 
-
+#: The arms' labels in the ``group`` column: the treatment arm (ICIs + chemotherapy) and the
+#: reference arm (chemotherapy alone).
 TREATMENT = "ICIs + Chemo"
-
-
 REFERENCE = "Chemo"
 
-
+#: The arms' roles, in the order every per-arm structure uses (results keys end in them).
 ROLES = ("treatment", "reference")
 
-
+#: The landmark of the 12-month Kaplan-Meier rates (months).
 LANDMARK = 12.0
-
 
 #: Times are months with one decimal (held as integer tenths in the search). Axis ends of the
 #: paper's Figures 2 (PFS, 40 months) and 3 (OS, 50 months): no longer times (and well inside
 #: the study window, January 2019 to the last follow-up on 31 December 2024).
 MAX_PFS, MAX_OS = 40.0, 50.0
 
-
 #: The longest observed times the search aims at (within the axes above).
 LONGEST_PFS, LONGEST_OS = 30.0, 40.0
-
 
 #: The first event of each arm comes within these months (PFS, OS).
 FIRST_EVENT = {"pfs": 3.0, "os": 6.0}
 
-
 #: Shortest PFS: progression is first seen at about one month (clinical or radiological).
 MIN_PFS = 1.0
 
-
-COHORT_COLUMNS = [
-    "patient_id",
-    "group",
-    "os_months",
-    "os_event",
-    "pfs_months",
-    "pfs_event",
-    "age",
-    "sex",
-    "ecog",
-    "smoking",
-    "met_bone",
-    "met_liver",
-    "met_brain",
-    "met_adrenal",
-    "met_pleura",
-    "met_intrapulmonary",
-    "met_other",
-    "chemo_regimen",
-    "thoracic_rt",
-    "ldh",
-    "sodium",
-    "cea",
-    "progrp",
-    "nse",
-    "best_response",
-    "ici_class",
-    "ongoing_treatment",
-]
-
-
-AE_COLUMNS = ["patient_id", "term", "grade", "immune_related"]
-
-
+#: Table 2's binary columns, each a placement of the printed count of 1s per arm.
 BINARY_COLUMNS = [
     "smoking",
     "met_bone",
@@ -89,7 +58,6 @@ BINARY_COLUMNS = [
     "thoracic_rt",
 ]
 
-
 #: Lab column -> (grid step of the values, plausible lower bound, plausible upper bound).
 LABS = {
     "ldh": (1.0, 140.0, 3500.0),
@@ -99,9 +67,8 @@ LABS = {
     "nse": (0.01, 6.0, 300.0),
 }
 
-
+#: Decimals of each lab column in the cohort file.
 LAB_DECIMALS = {"ldh": 0, "sodium": 1, "cea": 2, "progrp": 2, "nse": 2}
-
 
 #: CTCAE-v5-style term text of each irAE of Table 3 (the results keys are their snake_case).
 IRAE_TERMS = {
@@ -110,14 +77,15 @@ IRAE_TERMS = {
     "hepatitis": "Hepatitis",
 }
 
-
+#: ICI class results key -> its label in the ``ici_class`` column.
 ICI_CLASSES = {"pd1": "PD-1", "pdl1": "PD-L1", "pd1_ctla4": "PD-1/CTLA-4"}
 
-
+#: Chemotherapy regimen results key -> its label in the ``chemo_regimen`` column.
 REGIMENS = {"chemo_regimen_ep_ec_el": "EP/EC/EL", "chemo_regimen_ip": "IP", "chemo_regimen_tp": "TP"}
 
-
-#: Tolerances of the soft targets (the issue's).
+#: Tolerances of the soft targets: how far the achieved value may be from the printed one and
+#: count as met (p-values of Tables 2-3, log-rank p, median follow-up in months, the Cox arm
+#: term's HR, CI bounds and p, the median CI bounds in months).
 TOLERANCES = {
     "p_table": 0.01,
     "logrank_p": 0.005,

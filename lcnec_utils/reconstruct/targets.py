@@ -1,4 +1,7 @@
-"""What the reconstruction aims at: the published numbers as targets, and the soft targets' tolerances and weights."""
+"""What the reconstruction aims at: the published numbers as targets, and the soft targets.
+
+The soft targets carry the search's tolerances and weights; the exact ones are met by construction.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ def published_targets(published: Mapping[str, Any] | None = None) -> dict[str, A
     """Published values keyed as in ``docs/CONVENTIONS.md`` (value as printed).
 
     ``published`` maps key -> value; by default ``data/published.yaml`` through
-    :func:`lcnec_utils.published.published_values`.
+    :func:`lcnec_utils.contract.published.published_values`.
     """
     if published is None:
         published = _load_published_values()
@@ -32,7 +35,12 @@ def _load_published_values() -> dict[str, Any]:
     return values
 
 
-def _matches(x: float, target: float, decimals: int) -> bool:
+def published_count(tg: Mapping[str, Any], row: str, role: str) -> int:
+    """The printed count of Table 2's row ``row`` in arm ``role`` (``baseline.<row>.n.<role>``)."""
+    return int(round(float(tg[f"baseline.{row}.n.{role}"])))
+
+
+def matches_printed(x: float, target: float, decimals: int) -> bool:
     """``x`` printed with ``decimals`` decimals reads ``target``, clear of the rounding tie.
 
     Exact ties (5.295 at 2 decimals) are refused: whether they print up or down
@@ -42,7 +50,7 @@ def _matches(x: float, target: float, decimals: int) -> bool:
     return abs(x * q - round(target * q)) < 0.5 - 1e-6
 
 
-#: Cox design terms in the order of lcnec_utils.cox.design_matrix (treatment first).
+#: Cox design terms in the order of :func:`lcnec_utils.stats.cox.design_matrix` (treatment first).
 COX_TERMS = [
     "treatment",
     "age",
@@ -59,11 +67,16 @@ COX_TERMS = [
 ]
 
 
-_COV_OF_TERM = {"sex_male": "sex"}
+_TERM_NAMES = {"sex_male": "sex"}
+
+
+def term_name(term: str) -> str:
+    """A Cox design term's name in the results keys: its cohort column (``sex`` for ``sex_male``)."""
+    return _TERM_NAMES.get(term, term)
 
 
 @dataclass
-class _Soft:
+class SoftTarget:
     """One soft target of the search: cost from (value - target) / tol, weighted.
 
     ``kind="p"`` compares on the z scale: the tolerance becomes the z distance
@@ -89,19 +102,19 @@ class _Soft:
         return abs(value - self.target) / self.tol
 
 
-def _soft_targets(tg: Mapping[str, Any]) -> list[_Soft]:
+def soft_targets(tg: Mapping[str, Any]) -> list[SoftTarget]:
     T = TOLERANCES
     out = [
-        _Soft("pfs.logrank.p", tg["pfs.logrank.p"], T["logrank_p"], 4.0, "p"),
-        _Soft("os.logrank.p", tg["os.logrank.p"], T["logrank_p"], 4.0, "p"),
-        _Soft("followup.median", tg["followup.median"], T["followup"], 3.0),
+        SoftTarget("pfs.logrank.p", tg["pfs.logrank.p"], T["logrank_p"], 4.0, "p"),
+        SoftTarget("os.logrank.p", tg["os.logrank.p"], T["logrank_p"], 4.0, "p"),
+        SoftTarget("followup.median", tg["followup.median"], T["followup"], 3.0),
     ]
     for ep in ("pfs", "os"):
         for role in ROLES:
             for b in ("low", "high"):
                 k = f"{ep}.median_ci_{b}.{role}"
                 if k in tg:
-                    out.append(_Soft(k, tg[k], T["median_ci"], 1.0))
+                    out.append(SoftTarget(k, tg[k], T["median_ci"], 1.0))
         # the point estimate first: the printed CI and p are narrower than any Cox fit on 31
         # patients allows (see evaluate_targets), so they only pull where the HR is met
         for stat, tol, w in (
@@ -111,10 +124,10 @@ def _soft_targets(tg: Mapping[str, Any]) -> list[_Soft]:
             ("p", T["cox_p"], 1.0),
         ):
             k = f"{ep}.cox_multivariable.{stat}"
-            out.append(_Soft(k, tg[k], tol, w, "p" if stat == "p" else "lin"))
+            out.append(SoftTarget(k, tg[k], tol, w, "p" if stat == "p" else "lin"))
         # Table 4's other terms: a light pull towards the printed HRs (log scale)
         for term in COX_TERMS[1:]:
-            k = f"{ep}.cox_multivariable.{_COV_OF_TERM.get(term, term)}.hr"
+            k = f"{ep}.cox_multivariable.{term_name(term)}.hr"
             if tg.get(k):
-                out.append(_Soft(k, math.log(tg[k]), math.log(2.0), 0.2))
+                out.append(SoftTarget(k, math.log(tg[k]), math.log(2.0), 0.2))
     return out

@@ -1,4 +1,8 @@
-"""Survival times on a 0.1-month grid: the first placements that hold each arm's Kaplan-Meier medians and 12-month rates exactly."""
+"""Survival times on a 0.1-month grid, held as integer tenths of a month.
+
+Each arm's Kaplan-Meier targets and hard constraints, and the first placements of the times that
+hold its medians and 12-month rates exactly (:func:`initial_times`).
+"""
 
 from __future__ import annotations
 
@@ -22,11 +26,14 @@ class Arm:
     os_e: np.ndarray
 
 
-def _tenths(months: float) -> int:
+def tenths(months: float) -> int:
+    """Months as a whole number of tenths of a month (the time grid of the search)."""
     return int(round(months * 10))
 
 
-def _km_targets(tg: Mapping[str, Any], role: str) -> dict[str, float]:
+def km_targets(tg: Mapping[str, Any], role: str) -> dict[str, float]:
+    """One arm's Kaplan-Meier targets: PFS and OS medians and 12-month rates (%), and the median
+    follow-up (months)."""
     return {
         "pfs_median": tg[f"pfs.median.{role}"],
         "os_median": tg[f"os.median.{role}"],
@@ -38,27 +45,25 @@ def _km_targets(tg: Mapping[str, Any], role: str) -> dict[str, float]:
 
 #: An arm's hard time limits in tenths (shortest PFS, longest PFS, longest OS, landmark), as the
 #: compiled check reads them.
-_TIME_LIMITS = np.array([_tenths(MIN_PFS), _tenths(MAX_PFS), _tenths(MAX_OS), _tenths(LANDMARK)], np.int64)
+TIME_LIMITS = np.array([tenths(MIN_PFS), tenths(MAX_PFS), tenths(MAX_OS), tenths(LANDMARK)], np.int64)
 
 
-def _arm_target_row(kt: Mapping[str, float]) -> np.ndarray:
+def arm_target_row(kt: Mapping[str, float]) -> np.ndarray:
     """One arm's Kaplan-Meier targets as the compiled check reads them: PFS and OS medians
     (tenths), PFS and OS 12-month rates (%)."""
-    return np.array(
-        [_tenths(kt["pfs_median"]), _tenths(kt["os_median"]), kt["pfs_rate"], kt["os_rate"]], float
-    )
+    return np.array([tenths(kt["pfs_median"]), tenths(kt["os_median"]), kt["pfs_rate"], kt["os_rate"]], float)
 
 
 def arm_valid(a: Arm, kt: Mapping[str, float], endpoints: Sequence[str] = ("pfs", "os")) -> bool:
     """Hard constraints of one arm: consistency of PFS and OS, exact KM medians and 12-month rates
-    (:func:`lcnec_utils.annealing.arm_constraints_hold`, the compiled search's own check)."""
+    (:func:`lcnec_utils.reconstruct.annealing.arm_constraints_hold`, the compiled search's own check)."""
     return annealing.arm_constraints_hold(
-        a.pfs, a.pfs_e, a.os, a.os_e, _arm_target_row(kt), _TIME_LIMITS, "pfs" in endpoints, "os" in endpoints
+        a.pfs, a.pfs_e, a.os, a.os_e, arm_target_row(kt), TIME_LIMITS, "pfs" in endpoints, "os" in endpoints
     )
 
 
 def _grid(rng, lo: float, hi: float, size: int, distinct: bool = True) -> np.ndarray:
-    lo_i, hi_i = _tenths(lo), _tenths(hi)
+    lo_i, hi_i = tenths(lo), tenths(hi)
     pool = np.arange(lo_i, hi_i + 1)
     return np.sort(rng.choice(pool, size=size, replace=not distinct))
 
@@ -66,9 +71,9 @@ def _grid(rng, lo: float, hi: float, size: int, distinct: bool = True) -> np.nda
 def _late_times(rng, start: float, scale: float, end: float, size: int) -> np.ndarray:
     """Sorted distinct times after ``start``: exponential spacing, one long survivor near ``end``."""
     for _ in range(100):
-        x = np.sort(_tenths(start) + np.round(rng.exponential(scale * 10, size)).astype(int))
-        x[-1] = rng.integers(_tenths(end - 8), _tenths(end))
-        x = np.sort(np.minimum(x, _tenths(end)))
+        x = np.sort(tenths(start) + np.round(rng.exponential(scale * 10, size)).astype(int))
+        x[-1] = rng.integers(tenths(end - 8), tenths(end))
+        x = np.sort(np.minimum(x, tenths(end)))
         if np.unique(x).size == size:
             return x
     return _grid(rng, start, end, size)
@@ -76,13 +81,13 @@ def _late_times(rng, start: float, scale: float, end: float, size: int) -> np.nd
 
 def _alive_times(rng, follow_up: float, size: int) -> np.ndarray:
     """Follow-up times of patients alive at the cut-off, around the published median follow-up."""
-    return rng.choice(np.arange(_tenths(follow_up - 6), _tenths(follow_up + 6)), size=size, replace=False)
+    return rng.choice(np.arange(tenths(follow_up - 6), tenths(follow_up + 6)), size=size, replace=False)
 
 
 def _init_treatment_arm(rng, n: int, kt, n_alive: int) -> Arm:
     """Treatment arm: OS 2 deaths, 1 censoring, 4 deaths before 12 months (S(12) = 6/11),
     first death after 12 at the median; PFS 8 events before 12, the 7th at the median."""
-    med_pfs, med_os = _tenths(kt["pfs_median"]), _tenths(kt["os_median"])
+    med_pfs, med_os = tenths(kt["pfs_median"]), tenths(kt["os_median"])
     for _ in range(2000):
         early = _grid(rng, 2.5, 11.9, 7)
         early[-1] = max(early[-1], med_pfs + 1)
@@ -99,7 +104,7 @@ def _init_treatment_arm(rng, n: int, kt, n_alive: int) -> Arm:
         pfs[6] = med_pfs
         # late group: one death at the OS median (progressed just before 12 months)
         os[7] = med_os
-        pfs[7] = rng.integers(med_pfs + 1, _tenths(LANDMARK))
+        pfs[7] = rng.integers(med_pfs + 1, tenths(LANDMARK))
         n_late = n - 8
         n_late_alive = n_alive - 1
         late_os = _late_times(rng, kt["os_median"] + 0.5, 8.0, MAX_OS - 2, n_late)
@@ -111,7 +116,7 @@ def _init_treatment_arm(rng, n: int, kt, n_alive: int) -> Arm:
             if os_e[i] == 0 and rng.random() < 0.6:
                 pfs[i], pfs_e[i] = os[i], 0
             else:
-                pfs[i] = rng.integers(_tenths(LANDMARK) + 1, max(os[i] - 5, _tenths(LANDMARK) + 2))
+                pfs[i] = rng.integers(tenths(LANDMARK) + 1, max(os[i] - 5, tenths(LANDMARK) + 2))
         arm = Arm(pfs, pfs_e, os, os_e)
         if arm_valid(arm, kt):
             return arm
@@ -121,8 +126,8 @@ def _init_treatment_arm(rng, n: int, kt, n_alive: int) -> Arm:
 def _init_reference_arm(rng, n: int, kt, n_alive: int) -> Arm:
     """Reference arm: OS one early censoring, then deaths with S = 1/2 at the median and none
     until 12 months; PFS 16 events before 12 months, the 9th at the median."""
-    med_pfs, med_os = _tenths(kt["pfs_median"]), _tenths(kt["os_median"])
-    lm = _tenths(LANDMARK)
+    med_pfs, med_os = tenths(kt["pfs_median"]), tenths(kt["os_median"])
+    lm = tenths(LANDMARK)
     for _ in range(5000):
         os = np.zeros(n, int)
         os_e = np.ones(n, int)
@@ -171,9 +176,9 @@ def initial_times(rng, tg: Mapping[str, Any]) -> dict[str, Arm]:
     alive = {r: int(tg[f"treatment.ongoing.n.{r}"]) for r in ROLES}
     return {
         "treatment": _init_treatment_arm(
-            rng, n["treatment"], _km_targets(tg, "treatment"), alive["treatment"]
+            rng, n["treatment"], km_targets(tg, "treatment"), alive["treatment"]
         ),
         "reference": _init_reference_arm(
-            rng, n["reference"], _km_targets(tg, "reference"), alive["reference"]
+            rng, n["reference"], km_targets(tg, "reference"), alive["reference"]
         ),
     }

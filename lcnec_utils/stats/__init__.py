@@ -17,6 +17,8 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         binary_term_min_se,
         events_per_variable,
         km_rate_attainable,
+        km_rate_path,
+        km_reachable_paths,
         km_reachable_values,
     )
     from lcnec_utils.stats.classical import (
@@ -128,6 +130,8 @@ __all__, __getattr__, __dir__ = exports(
             "binary_term_min_se",
             "events_per_variable",
             "km_rate_attainable",
+            "km_rate_path",
+            "km_reachable_paths",
             "km_reachable_values",
         ),
         "lcnec_utils.stats.classical": (

@@ -17,17 +17,26 @@ from lcnec_utils.stats.normal import wald_p
 from lcnec_utils.stats.rounding import printed_interval
 
 
-def binary_term_min_se(events: int) -> float:
-    """Smallest model-based SE(log HR) of a 0/1 term in a Cox model with ``events`` events.
+def binary_term_min_se(events: int, group_events: int | None = None) -> float:
+    """Smallest model-based SE(log HR) of a 0/1 term in a Cox model with ``events`` events,
+    ``group_events`` of them in the group coded 1 if that split is known.
 
     The information about a 0/1 term is the sum, over event times, of the
-    (weighted) variance of the term in the risk set, at most 1/4 each, so at
-    most ``events`` / 4; adjusting for other terms can only raise the variance
-    of its estimate above 1/information ([I^-1]_11 >= 1/I_11). Hence
-    SE >= 2 / sqrt(events). (Cox 1972; the bound holds for Breslow's and
-    Efron's handling of ties.)
+    (weighted) variance p_j (1 - p_j) of the term in the risk set, at most 1/4
+    each, so at most ``events`` / 4; adjusting for other terms can only raise
+    the variance of its estimate above 1/information ([I^-1]_11 >= 1/I_11).
+    Hence SE >= 2 / sqrt(events). With the split d1 + d0 known the floor is
+    higher: at the estimate the term's score equation makes the p_j sum to d1,
+    and by concavity the sum of p_j (1 - p_j) is then at most d1 d0 / (d1 + d0),
+    so SE >= sqrt(1/d1 + 1/d0) (equal to 2 / sqrt(events) at d1 = d0). (Cox
+    1972; the bounds hold for Breslow's and Efron's handling of ties.)
+
+    >>> round(binary_term_min_se(25, 11), 5)
+    0.40291
     """
-    return 2.0 / math.sqrt(events)
+    if group_events is None:
+        return 2.0 / math.sqrt(events)
+    return math.sqrt(1.0 / group_events + 1.0 / (events - group_events))
 
 
 def binary_term_min_ci_ratio(events: int, level: float = 0.95) -> float:
@@ -70,37 +79,50 @@ KM_ENUMERATION_MAX_N = 20
 
 
 @cache
-def km_reachable_values(n: int) -> dict[Fraction, int]:
-    """Every value a Kaplan-Meier curve on ``n`` patients can take, with the fewest censorings.
+def km_reachable_paths(n: int) -> dict[Fraction, str]:
+    """Every value a Kaplan-Meier curve on ``n`` patients can take, each with an order of events
+    (``E``) and censorings (``C``) that reaches it: the one with the fewest censorings, then the
+    fewest patients, then the earliest events (``E`` before ``C``, letter by letter).
 
     Exact enumeration: a Kaplan-Meier estimate is a product of factors
     (1 - d_i / n_i) over event times (Kaplan and Meier 1958), where n_i falls
-    by the events and censorings before each time. A dynamic programme over
-    (patients at risk, value so far) visits every such product exactly once
-    (as a fraction), recording the fewest censorings needed to reach it.
+    by the events and censorings before each time; tied events give the same
+    product as the same events one after another. A dynamic programme over
+    (patients at risk, value so far), one patient leaving the risk set per
+    step, keeps for each state its best order (as a fraction, exactly).
     Exponential in n in principle; limited to ``n <= KM_ENUMERATION_MAX_N``.
     """
     if n > KM_ENUMERATION_MAX_N:
         raise ValueError(
             f"exact enumeration of Kaplan-Meier values is limited to n <= {KM_ENUMERATION_MAX_N} (got {n})"
         )
-    states: dict[int, dict[Fraction, int]] = {n: {Fraction(1): 0}}
-    reached: dict[Fraction, int] = {}
-    for r in range(n, -1, -1):
-        for value, cens in states.get(r, {}).items():
-            if reached.get(value, n + 1) > cens:
-                reached[value] = cens
-            if r == 0:
-                continue
-            nxt = states.setdefault(r - 1, {})
-            if nxt.get(value, n + 1) > cens + 1:
-                nxt[value] = cens + 1
-            for d in range(1, r + 1):
-                w = value * Fraction(r - d, r)
-                nxt = states.setdefault(r - d, {})
-                if nxt.get(w, n + 1) > cens:
-                    nxt[w] = cens
-    return reached
+    # a state's orders all have n - r letters: (censorings, the order read as a binary number, E = 0)
+    # ranks them by the fewest censorings, then E before C
+    states: dict[Fraction, tuple[int, int, str]] = {Fraction(1): (0, 0, "")}
+    best: dict[Fraction, tuple[int, int, int, str]] = {Fraction(1): (0, 0, 0, "")}
+    for r in range(n, 0, -1):
+        nxt: dict[Fraction, tuple[int, int, str]] = {}
+        for value, (cens, code, path) in states.items():
+            for step in (
+                (value * Fraction(r - 1, r), cens, 2 * code, path + "E"),
+                (value, cens + 1, 2 * code + 1, path + "C"),
+            ):
+                w, rank = step[0], step[1:]
+                if w not in nxt or rank[:2] < nxt[w][:2]:
+                    nxt[w] = rank
+        states = nxt
+        length = n - r + 1
+        for value, (cens, code, path) in states.items():
+            if value not in best or (cens, length, code) < best[value][:3]:
+                best[value] = (cens, length, code, path)
+    return {value: path for value, (*_, path) in best.items()}
+
+
+@cache
+def km_reachable_values(n: int) -> dict[Fraction, int]:
+    """Every value a Kaplan-Meier curve on ``n`` patients can take, with the fewest censorings
+    needed to reach it (the censorings of :func:`km_reachable_paths`' orders; ``n <= 20``)."""
+    return {value: path.count("C") for value, path in km_reachable_paths(n).items()}
 
 
 def km_rate_attainable(
@@ -122,3 +144,19 @@ def km_rate_attainable(
         return [(Fraction(k, n), 0) for k in range(n + 1) if lo <= Fraction(k, n) < hi]
     hits = [(v, c) for v, c in km_reachable_values(n).items() if lo <= v < hi]
     return sorted(hits, key=lambda vc: (vc[1], vc[0]))
+
+
+def km_rate_path(rate: float, n: int, decimals: int = 1) -> str | None:
+    """The shortest order of events (``E``) and censorings (``C``) with the fewest censorings
+    after which a Kaplan-Meier curve on ``n`` patients prints as ``rate`` (in percent); None if
+    no curve on ``n`` patients takes such a value (:func:`km_reachable_paths`, ``n <= 20``).
+
+    >>> km_rate_path(42.9, 14)
+    'EEEEEEEE'
+    """
+    lo, hi = printed_interval(rate, decimals)
+    lo, hi = lo / 100, hi / 100
+    paths = [p for v, p in km_reachable_paths(n).items() if lo <= v < hi]
+    return min(
+        paths, key=lambda p: (p.count("C"), len(p), p.replace("E", "0").replace("C", "1")), default=None
+    )
