@@ -435,6 +435,17 @@ def _render(
     return seconds
 
 
+def _provenance(params: Parameters, env: dict[str, str]) -> dict[str, str | None]:
+    """What the print edition's title page and footer name: the files, their checksum, the code."""
+    return {
+        "data_file": os.path.basename(params.data_path),
+        "ae_file": os.path.basename(params.ae_path) if params.ae_path else None,
+        "data_sha256": env["LCNEC_DATA_SHA256"],
+        "git_commit": env["LCNEC_GIT_COMMIT"],
+        "build_date": env["LCNEC_BUILD_DATE"],
+    }
+
+
 def _write_record(staging: Path, record: dict[str, Any]) -> None:
     (staging / BUILD_RECORD).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
 
@@ -522,13 +533,7 @@ def build(
                 "engine": engine,
                 "jobs": jobs or default_jobs(),
                 "notes": notes,
-                "provenance": {  # what the print edition's title page and footer name
-                    "data_file": os.path.basename(params.data_path),
-                    "ae_file": os.path.basename(params.ae_path) if params.ae_path else None,
-                    "data_sha256": env["LCNEC_DATA_SHA256"],
-                    "git_commit": env["LCNEC_GIT_COMMIT"],
-                    "build_date": env["LCNEC_BUILD_DATE"],
-                },
+                "provenance": _provenance(params, env),
                 "execute_seconds": execute_seconds,
                 "render_seconds": render_seconds,
                 "runs": run_records,
