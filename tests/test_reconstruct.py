@@ -20,7 +20,13 @@ from lcnec_utils.contract import io
 from lcnec_utils.contract.params import DATA_DIR
 from lcnec_utils.reconstruct import evaluation
 from lcnec_utils.stats import survival
-from lcnec_utils.stats.attainable import binary_term_min_se, km_rate_attainable, km_rate_path
+from lcnec_utils.stats.attainable import (
+    binary_term_min_se,
+    binary_term_se_floor,
+    km_rate_attainable,
+    km_rate_path,
+    wald_region,
+)
 from lcnec_utils.stats.classical import fisher_p, mann_whitney_p, spss_quartiles
 
 COHORT = DATA_DIR / reconstruct.COHORT_FILE
@@ -36,6 +42,20 @@ KNOWN_IMPOSSIBLE = {
     "pfs.median_ci_low.treatment",  # printed interval is not symmetric
     "pfs.median_ci_high.treatment",
 }
+
+
+def _table4_impossible() -> set[str]:
+    """Table 4's statistics out of reach (TABLE4_OUT_OF_REACH), as target keys."""
+    keys = set()
+    for (ep, term), out in TABLE4_OUT_OF_REACH.items():
+        stats = ("ci_low", "ci_high", "p") if out == "p" else ("ci_low", "ci_high")
+        keys |= {f"{ep}.cox_multivariable.{term}.{s}" for s in stats}
+    return keys
+
+
+@pytest.fixture(scope="module")
+def published():
+    return reconstruct.published_targets()
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +168,7 @@ def test_survival_targets_within_tolerance(targets):
 
 def test_only_the_known_impossible_targets_fail(targets):
     impossible = set(targets.index[targets["status"] == "impossible"])
-    assert impossible <= KNOWN_IMPOSSIBLE
+    assert impossible <= KNOWN_IMPOSSIBLE | _table4_impossible()
     assert targets.loc[list(impossible), "note"].str.len().gt(20).all()
     assert (targets["status"] != "missed").all(), targets[targets["status"] == "missed"]
 
@@ -166,12 +186,67 @@ def test_section_3_3_os_rate_needs_five_early_censorings():
     assert km_rate_path(47.1, 17) == "EEEEEEEEE"  # 8/17 without censoring
 
 
-def test_cox_se_floor_makes_the_os_p_unreachable():
-    os_reach = reconstruct.cox_reachable(0.55, 0.30, 1.01, 0.054, 11, 14)
-    assert not os_reach["p"] and os_reach["se_min"] == pytest.approx(0.40291, abs=1e-5)
-    assert os_reach["ci_high"]  # 0.50 * exp(1.96 * 0.4029) = 1.102 <= 1.11: not excluded by the floor
-    pfs_reach = reconstruct.cox_reachable(0.51, 0.28, 0.92, 0.026, 14, 17)
-    assert pfs_reach["p"] and pfs_reach["ci_high"]
+def test_cox_se_floor_makes_the_os_p_unreachable(published):
+    # <= 11 + 14 deaths (6 patients on treatment at the cut-off are alive): SE >= 0.4029; with
+    # HR >= 0.50, |z| <= log(2) / 0.4029 = 1.720, p >= 0.085 > 0.054 + 0.02
+    os_plan = reconstruct.term_plan(published, "os", "treatment")
+    assert not os_plan.reachable("p") and os_plan.se_min == pytest.approx(0.40291, abs=1e-5)
+    assert os_plan.reachable("ci")  # 0.50 * exp(1.96 * 0.4029) = 1.102 <= 1.11
+    assert "sqrt(1/11 + 1/14)" in os_plan.why_not("p")
+    pfs_plan = reconstruct.term_plan(published, "pfs", "treatment")
+    assert pfs_plan.reachable("p") and pfs_plan.reachable("ci")
+
+
+def test_binary_term_se_floor_by_hand():
+    # 3 patients coded 1, 28 coded 0, at most 25 events: the floor is lowest with all 3 events on
+    # the small side, sqrt(1/3 + 1/22) = 0.6155
+    se, d1, d0 = binary_term_se_floor(3, 28, 25)
+    assert (d1, d0) == (3, 22) and se == pytest.approx(math.sqrt(1 / 3 + 1 / 22))
+    with pytest.raises(ValueError):
+        binary_term_se_floor(0, 31, 31)
+
+
+def test_wald_region_by_hand():
+    # PFS sex: SE >= sqrt(1/3 + 1/28) = 0.607 and HR <= 1.23 give |z| <= log(1.23) / 0.607 = 0.341,
+    # p >= 0.733, above 0.674 + 0.02
+    se = math.sqrt(1 / 3 + 1 / 28)
+    assert not wald_region(1.18, 0.05, se, p=0.674, p_tol=0.02).feasible
+    assert wald_region(1.18, 0.05, se, p=0.74, p_tol=0.02).feasible
+    # PFS bone: with HR >= 1.47 the upper bound within 0.1 of 3.16 needs 1.47 exp(1.96 SE) <= 3.26,
+    # SE <= log(3.26 / 1.47) / 1.96 = 0.406, below the floor sqrt(1/6 + 1/25) = 0.455
+    floor = math.sqrt(1 / 6 + 1 / 25)
+    assert not wald_region(1.52, 0.05, floor, ci=(0.73, 3.16), ci_tol=0.1).feasible
+    assert wald_region(1.52, 0.05, 0.3, ci=(0.73, 3.16), ci_tol=0.1).se_high == pytest.approx(
+        math.log(3.26 / 1.47) / 1.959964, abs=1e-4
+    )
+    # ECOG on PFS, per point (no floor): the printed numbers hold together
+    ecog = wald_region(1.48, 0.05, ci=(1.01, 2.16), ci_tol=0.1, p=0.043, p_tol=0.02)
+    assert ecog.feasible and 0.15 < ecog.se < 0.25
+
+
+#: Table 4's covariate statistics no cohort can meet (term_plan): "p" (and so the CI), or "ci".
+TABLE4_OUT_OF_REACH = {
+    **{("pfs", t): "p" for t in ("sex", "smoking", "met_bone", "met_liver", "met_brain", "met_adrenal")},
+    **{("pfs", t): "ci" for t in ("met_pleura", "met_intrapulmonary", "thoracic_rt")},
+    **{("os", t): "p" for t in ("met_bone", "met_liver", "met_brain", "thoracic_rt")},
+    **{("os", t): "ci" for t in ("sex", "smoking", "met_pleura", "met_intrapulmonary", "met_adrenal")},
+}
+
+
+def test_table4_plans_by_term(published):
+    plans = {(p.ep, p.term): p for p in reconstruct.term_plans(published) if p.term != "treatment"}
+    assert len(plans) == 22
+    for key, plan in plans.items():
+        assert plan.reachable("hr")
+        out = TABLE4_OUT_OF_REACH.get(key)
+        assert plan.reachable("p") == (out != "p"), key
+        assert plan.reachable("ci") == (out is None), key
+        if out:
+            assert "SE(log HR) >= sqrt(" in plan.why_not("ci")
+    # per-unit age and ECOG: no floor, every printed number reachable
+    for ep in ("pfs", "os"):
+        for term in ("age", "ecog"):
+            assert plans[(ep, term)].se_min == 0.0 and (ep, term) not in TABLE4_OUT_OF_REACH
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -387,3 +462,62 @@ def test_the_joint_search_does_not_depend_on_the_number_of_processes():
         for f in ("pfs", "pfs_e", "os", "os_e"):
             np.testing.assert_array_equal(getattr(a1[r], f), getattr(a2[r], f))
         np.testing.assert_array_equal(x1[r], x2[r])
+
+
+def test_table4_only_ecog_is_significant_for_pfs(targets):
+    # the paper's conclusion: ECOG the one independent prognostic factor (PFS HR 1.48, p = 0.043)
+    ecog = targets.loc["pfs.cox_multivariable.ecog.p"]
+    assert ecog["status"] == "met" and ecog["achieved"] < 0.05
+    for term in reconstruct.COX_TERMS[1:]:
+        name = reconstruct.term_name(term)
+        if name != "ecog":
+            assert targets.loc[f"pfs.cox_multivariable.{name}.p", "achieved"] >= 0.05, name
+
+
+def test_table4_hazard_ratios_are_met(targets):
+    rows = targets[targets.index.str.match(r"(pfs|os)\.cox_multivariable\.\w+\.hr$")]
+    assert len(rows) == 22
+    assert (rows["status"] == "met").all(), rows[rows["status"] != "met"]
+
+
+def test_committed_cohort_is_plausible(committed):
+    checks = reconstruct.plausibility_checks(committed[0])
+    assert checks["ok"].all(), checks[~checks["ok"]]
+    assert {"start within accrual", "arm-only p gap (log-rank, Wald, score)"} <= set(checks["check"])
+
+
+def test_plausibility_checks_catch_the_old_artefacts():
+    # three deaths at the last time at risk: the curve drops to 0, the tie exceeds the limit
+    t = np.array([1.0, 2.0, 36.5, 36.5, 36.5])
+    e = np.ones(5, int)
+    assert reconstruct.most_tied_events(t, e) == 3 and reconstruct.curve_reaches_zero(t, e)
+    assert not reconstruct.curve_reaches_zero(np.r_[t, 40.0], np.r_[e, 0])
+    assert reconstruct.deaths_without_progression([1.0, 2.0, 3.0], [1, 1, 0], [1.0, 5.0, 3.0], [1, 1, 0]) == (
+        1,
+        2,
+    )
+
+
+def test_start_dates_follow_the_calendar():
+    rng = np.random.default_rng(1)
+    os_months = np.array([24.0, 3.5, 60.0, 12.0])
+    os_event = np.array([0, 1, 1, 0])
+    dates = reconstruct.start_dates(rng, os_months, os_event)
+    start = pd.to_datetime(dates["start_date"])
+    end = start + pd.to_timedelta(np.round(os_months * 30.4375), unit="D")
+    assert (start >= "2019-01-01").all() and (end <= "2024-12-31").all()
+    assert (end[os_event == 0] == pd.Timestamp("2024-12-31")).all()
+    assert dates["censor_reason"].tolist() == ["cut-off", "", "", "cut-off"]
+    with pytest.raises(ValueError):
+        reconstruct.start_dates(rng, [80.0], [1])
+
+
+def test_arm_only_p_gap_is_small_without_ties():
+    # untied data: log-rank, Cox Wald and score p-values of the arm alone nearly agree
+    rng = np.random.default_rng(3)
+    g = np.r_[np.ones(14), np.zeros(17)]
+    t = np.round(rng.exponential(10 / np.exp(-0.5 * g)), 1) + rng.permutation(31) * 1e-3
+    e = np.ones(31)
+    z_lr, _, z_score = reconstruct.arm_only_tests(t, e, g)
+    assert z_score == pytest.approx(z_lr, abs=1e-9)  # no ties: the score test is the log-rank test
+    assert reconstruct.arm_only_p_gap(t, e, g) < 0.015

@@ -86,6 +86,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         OS_HR_FLOOR,
         PFS_HR_WINDOW,
         PFS_Z_FLOOR,
+        TABLE4_WEIGHT,
         JointSearchBudget,
         annealing_setting,
         from_state,
@@ -126,7 +127,6 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         M_FOLLOWUP,
         M_LOGRANK_Z,
         M_MEDIAN_CI,
-        OS_HR_FLOOR,
         PFS_FLOOR,
         PFS_HR_HI,
         PFS_HR_LO,
@@ -137,6 +137,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         W_INFO_PFS,
         W_OS_CI,
         W_OS_HR,
+        W_OS_HR_FLOOR,
         W_PFS_BELOW,
         W_PFS_WINDOW,
         W_WINDOWS,
@@ -148,6 +149,14 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         term_metric,
         violation,
         window_misses,
+    )
+    from lcnec_utils.reconstruct.plausibility import (
+        CHECK_COLUMNS,
+        calendar_checks,
+        curve_reaches_zero,
+        deaths_without_progression,
+        most_tied_events,
+        plausibility_checks,
     )
     from lcnec_utils.reconstruct.registry import (
         AGE_JITTER,
@@ -204,6 +213,11 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         TOLERANCES,
         TREATMENT,
         load_reconstruction_targets,
+    )
+    from lcnec_utils.reconstruct.study_calendar import (
+        CALENDAR_COLUMNS,
+        calendar_stream,
+        start_dates,
     )
     from lcnec_utils.reconstruct.targets import (
         COX_TERMS,
@@ -296,6 +310,7 @@ __all__, __getattr__, __dir__ = exports(
             "OS_HR_FLOOR",
             "PFS_HR_WINDOW",
             "PFS_Z_FLOOR",
+            "TABLE4_WEIGHT",
             "annealing_setting",
             "from_state",
             "joint_search",
@@ -335,7 +350,6 @@ __all__, __getattr__, __dir__ = exports(
             "M_FOLLOWUP",
             "M_LOGRANK_Z",
             "M_MEDIAN_CI",
-            "OS_HR_FLOOR",
             "Objective",
             "PFS_FLOOR",
             "PFS_HR_HI",
@@ -348,6 +362,7 @@ __all__, __getattr__, __dir__ = exports(
             "W_INFO_PFS",
             "W_OS_CI",
             "W_OS_HR",
+            "W_OS_HR_FLOOR",
             "W_PFS_BELOW",
             "W_PFS_WINDOW",
             "W_WINDOWS",
@@ -357,6 +372,14 @@ __all__, __getattr__, __dir__ = exports(
             "term_metric",
             "violation",
             "window_misses",
+        ),
+        "lcnec_utils.reconstruct.plausibility": (
+            "CHECK_COLUMNS",
+            "calendar_checks",
+            "curve_reaches_zero",
+            "deaths_without_progression",
+            "most_tied_events",
+            "plausibility_checks",
         ),
         "lcnec_utils.reconstruct.registry": (
             "AGE_JITTER",
@@ -414,6 +437,7 @@ __all__, __getattr__, __dir__ = exports(
             "TREATMENT",
             "load_reconstruction_targets",
         ),
+        "lcnec_utils.reconstruct.study_calendar": ("CALENDAR_COLUMNS", "calendar_stream", "start_dates"),
         "lcnec_utils.reconstruct.targets": (
             "COX_TERMS",
             "SoftTarget",

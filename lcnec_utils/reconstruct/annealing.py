@@ -170,13 +170,17 @@ def _arm_ok(pfs, pfs_e, os_, os_e, arm_tg, limits, check_pfs, check_os):
     """One arm's hard constraints (times in tenths): PFS and OS consistent, the deaths without
     progression within their limits, and for the endpoints checked the Kaplan-Meier targets and
     plausibility limits of :func:`_endpoint_ok`."""
-    if not arm_times_consistent(pfs, pfs_e, os_, os_e, limits[L_MIN_PFS], limits[L_MAX_PFS], limits[L_MAX_OS]):
+    if not arm_times_consistent(
+        pfs, pfs_e, os_, os_e, limits[L_MIN_PFS], limits[L_MAX_PFS], limits[L_MAX_OS]
+    ):
         return False
     if not _deaths_without_progression_ok(pfs, pfs_e, os_, os_e, limits):
         return False
     if check_pfs and not _endpoint_ok(pfs, pfs_e, arm_tg[0], arm_tg[2], limits, limits[L_TAIL_PFS] != 0):
         return False
-    return not (check_os and not _endpoint_ok(os_, os_e, arm_tg[1], arm_tg[3], limits, limits[L_TAIL_OS] != 0))
+    return not (
+        check_os and not _endpoint_ok(os_, os_e, arm_tg[1], arm_tg[3], limits, limits[L_TAIL_OS] != 0)
+    )
 
 
 def arm_constraints_hold(

@@ -8,18 +8,16 @@ measures how much room a cohort's order of events leaves the arm term.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from lcnec_utils.reconstruct.settings import ROLES, TABLE4, TOLERANCES
 from lcnec_utils.reconstruct.targets import COX_TERMS, term_name
 from lcnec_utils.stats.attainable import WaldRegion, binary_term_se_floor, wald_region
 from lcnec_utils.stats.normal import Z95
-
 
 #: Table 2's row of each 0/1 covariate term of the Cox models (its count of patients coded 1).
 _COUNT_ROW = {"sex": "sex_male"}
@@ -90,7 +88,10 @@ def _events_bound(tg: Mapping[str, Any], ep: str) -> tuple[int, str]:
     if ep == "pfs" or TABLE4["events"][ep] == "all":
         return n, f"at most {n} events"
     alive = sum(int(tg.get(f"treatment.ongoing.n.{r}", 0)) for r in ROLES)
-    return n - alive, f"at most {n - alive} deaths: the {alive} patients on treatment at the cut-off are alive"
+    return (
+        n - alive,
+        f"at most {n - alive} deaths: the {alive} patients on treatment at the cut-off are alive",
+    )
 
 
 def _floor(tg: Mapping[str, Any], ep: str, term: str) -> tuple[float, str]:

@@ -54,6 +54,10 @@ PFS_Z_FLOOR = 1.997
 #: and |z| >= :data:`PFS_Z_FLOOR`.
 OS_HR_FLOOR, OS_CI_CEILING = 0.5001, 1.1099
 
+#: Weight of Table 4's window targets (per unit of scaled distance outside a window) in the
+#: arm-terms stage: on the scale of the arm terms' pulls.
+TABLE4_WEIGHT = 20.0
+
 
 @dataclass(frozen=True)
 class JointSearchBudget:
@@ -85,12 +89,14 @@ def _information_stage() -> annealing.Objective:
     )
 
 
-def _arm_terms_stage() -> annealing.Objective:
+def _arm_terms_stage(windows: float = TABLE4_WEIGHT) -> annealing.Objective:
     """Both arm terms of the multivariable Cox models: the OS upper bound minimised with its HR
     walled at :data:`OS_HR_FLOOR`; the PFS HR pulled into :data:`PFS_HR_WINDOW` and its |z| up
     to :data:`PFS_Z_FLOOR` (pulls, not walls: walls on both terms lock the search in the
-    first state that meets them); the Kaplan-Meier holds heavy; 0.1 x the realism terms. A run
-    returns the best state that meets every arm-term bound (``keep_*``), if it visited one."""
+    first state that meets them); Table 4's window targets (:func:`window_targets`) pulled with
+    weight ``windows``; the Kaplan-Meier holds heavy; 0.1 x the realism terms. A run returns the
+    best state that meets every arm-term bound, every window and the arm-only p-value gap's
+    bound (``keep_*``), if it visited one, else the one nearest to them."""
     lo, hi = PFS_HR_WINDOW
     return annealing.Objective(
         cost=0.1,
@@ -107,6 +113,9 @@ def _arm_terms_stage() -> annealing.Objective:
         keep_os_hr=OS_HR_FLOOR,
         keep_pfs_z=PFS_Z_FLOOR,
         keep_pfs_hr_lo=lo,
+        windows=windows,
+        keep_windows=1.0,
+        keep_gap=1.0,
     )
 
 
@@ -118,7 +127,7 @@ def _joint_chain(
     the covariates alone, then times and covariates (:func:`_arm_terms_stage`). Returns the
     last stage's result and state (T, D of :mod:`lcnec_utils.reconstruct.annealing`)."""
     rng = np.random.default_rng(seed)
-    setting = annealing_setting(tg)
+    setting = annealing_setting(tg, windows=window_targets(tg))
     best = None
     for _ in range(budget.information_starts):
         T, D = to_state(initial_times(rng, tg), design)
@@ -230,7 +239,9 @@ def window_targets(tg: Mapping[str, Any]) -> list[tuple[str, float, float, float
         if plan.term == "treatment":
             continue
         t, tol = plan.printed, plan.tol
-        out.append((f"{plan.prefix}.hr", t["hr"] - shrink * tol["hr"], t["hr"] + shrink * tol["hr"], tol["hr"]))
+        out.append(
+            (f"{plan.prefix}.hr", t["hr"] - shrink * tol["hr"], t["hr"] + shrink * tol["hr"], tol["hr"])
+        )
         if plan.reachable("p"):
             width = shrink * tol["p"]
             low = 0.0 if t["p"] + width >= 1.0 else z_of_p(t["p"] + width)

@@ -138,7 +138,7 @@ class Targets(NamedTuple):
     W_INFO_OS,
     INFO_OS_HR,
     W_OS_CI,
-    OS_HR_FLOOR,
+    W_OS_HR_FLOOR,
     W_OS_HR,
     PFS_FLOOR,
     W_PFS_BELOW,
@@ -230,11 +230,11 @@ def window_misses(M, win_id, win_lo, win_hi, win_scale):
 def _add_arm_terms(c, M, C, W, cox_use):
     """``c`` plus the pieces on the Cox fits' arm terms and covariates (``os_ci``, the OS HR wall,
     the PFS pulls, ``beta_lin``); 1e9 if a fit they read failed."""
-    if W[W_OS_CI] != 0.0 or W[OS_HR_FLOOR] > 0.0:
+    if W[W_OS_CI] != 0.0 or W[W_OS_HR_FLOOR] > 0.0:
         if C[1, C_OK] == 0.0:
             return 1e9
         c += W[W_OS_CI] * M[M_COX + 4 + 2]
-        c += W[W_OS_HR] * max(0.0, W[OS_HR_FLOOR] - M[M_COX + 4])
+        c += W[W_OS_HR] * max(0.0, W[W_OS_HR_FLOOR] - M[M_COX + 4])
     if W[W_PFS_BELOW] != 0.0 or W[W_PFS_WINDOW] != 0.0:
         if C[0, C_OK] == 0.0:
             return 1e9
@@ -268,9 +268,7 @@ def objective_value(M, K, C, W, with_cox, cox_use, tg):
             tg.soft_weight,
         )
     if W[W_HOLD] != 0.0:
-        c += W[W_HOLD] * _hold(
-            M, K, tg.z_target, tg.fu_target, tg.ci_tol, tg.hold_ci_id, tg.hold_ci_target
-        )
+        c += W[W_HOLD] * _hold(M, K, tg.z_target, tg.fu_target, tg.ci_tol, tg.hold_ci_id, tg.hold_ci_target)
     if W[W_INFO_PFS] != 0.0:
         c -= W[W_INFO_PFS] * K[0, K_INFO_Z]
     if W[W_INFO_OS] != 0.0:

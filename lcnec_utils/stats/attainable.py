@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from statistics import NormalDist
 from functools import cache
+from statistics import NormalDist
 
 from scipy import stats
 
