@@ -431,7 +431,7 @@ def test_structural_moves_keep_the_hard_constraints():
 def test_ensemble_members_are_distinct_and_meet_the_exact_targets():
     table = reconstruct.ensemble(2, seed=7, n_jobs=1)
     assert len(table) == 2 and table["cohort_sha1"].nunique() == 2
-    assert table["exact_targets_met"].all()
+    assert table["exact_targets_met"].all() and table["plausible"].all()
     assert (table["pfs.median.treatment"] == 10.5).all() and (table["os.median.reference"] == 11.0).all()
     assert table["pfs.cox_multivariable.hr"].between(0.1, 2).all()
     assert list(table.columns) == reconstruct.ENSEMBLE_COLUMNS
@@ -440,7 +440,7 @@ def test_ensemble_members_are_distinct_and_meet_the_exact_targets():
 def test_the_joint_search_does_not_depend_on_the_number_of_processes():
     tg = reconstruct.published_targets()
     small = reconstruct.JointSearchBudget(
-        information=3000, information_starts=2, covariates=500, arm_terms=3000, chains=3
+        information=3000, information_starts=2, covariates=500, arm_terms=3000, table4=3000, chains=3
     )
 
     def run(n_jobs):
@@ -521,3 +521,9 @@ def test_arm_only_p_gap_is_small_without_ties():
     z_lr, _, z_score = reconstruct.arm_only_tests(t, e, g)
     assert z_score == pytest.approx(z_lr, abs=1e-9)  # no ties: the score test is the log-rank test
     assert reconstruct.arm_only_p_gap(t, e, g) < 0.015
+
+
+def test_every_committed_ensemble_member_is_plausible():
+    table = pd.read_csv(DATA_DIR / reconstruct.ENSEMBLE_FILE)
+    assert len(table) == 200 and table["plausible"].all()
+    assert (table[["pfs.p_gap", "os.p_gap"]] <= reconstruct.PLAUSIBILITY["arm_only_p_gap"]).all().all()

@@ -6,6 +6,7 @@ records, glues and shows; the notebook calls it and puts the pieces on the page.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,8 @@ import pandas as pd
 
 from lcnec_utils.chapter.page import ENDPOINTS, arm_sizes
 from lcnec_utils.contract.params import Parameters
+from lcnec_utils.reconstruct.bounds import term_plans
+from lcnec_utils.reconstruct.targets import published_targets
 from lcnec_utils.stats.cox import CoxResult, available_covariates, fit_cox
 from lcnec_utils.stats.survival import LogrankResult, has_endpoint, logrank, reverse_km_followup
 from lcnec_utils.tables.multivariable import cox_results, cox_table
@@ -73,6 +76,36 @@ class MultivariateChapter:
     results: dict[str, Any]
     glue: dict[str, tuple]  # name: (value, format) for the prose
     notes: list[tuple[str, str]] = field(default_factory=list)  # (text, kind) for Chapter.note
+    table4: pd.DataFrame | None = None  # the paper's Table 4 beside this cohort's (table4_comparison)
+
+
+#: Columns of :func:`table4_comparison`.
+TABLE4_COLUMNS = ["endpoint", "term", "statistic", "published", "book", "tolerance", "status", "evidence"]
+
+
+def table4_comparison(results: Mapping[str, Any]) -> pd.DataFrame:
+    """The paper's Table 4 beside this cohort's multivariable models, term by term: each term's HR,
+    CI bounds and p as printed and as the book computes them (``results``: the chapter's results
+    keys), the reconstruction's tolerance (data/reconstruction_targets.yaml) and a status:
+    "within tolerance", "out of reach" (no cohort with the printed counts can give it together
+    with the HR: the SE floor of a 0/1 term, :func:`lcnec_utils.reconstruct.bounds.term_plan`, whose
+    evidence the last column gives) or "differs"."""
+    rows = []
+    for plan in term_plans(published_targets()):
+        for stat in ("hr", "ci_low", "ci_high", "p"):
+            which = "ci" if stat.startswith("ci") else stat
+            book = results.get(f"{plan.prefix}.{stat}")
+            tol = plan.tol[which]
+            if book is not None and abs(book - plan.printed[stat]) <= tol:
+                status, evidence = "within tolerance", ""
+            elif not plan.reachable(which):
+                status, evidence = "out of reach", plan.why_not(which)
+            else:
+                status, evidence = "differs", ""
+            rows.append(
+                [ENDPOINTS[plan.ep], plan.term, stat, plan.printed[stat], book, tol, status, evidence]
+            )
+    return pd.DataFrame(rows, columns=TABLE4_COLUMNS)
 
 
 def multivariate_chapter(cohort: pd.DataFrame, params: Parameters) -> MultivariateChapter:
@@ -120,4 +153,4 @@ def multivariate_chapter(cohort: pd.DataFrame, params: Parameters) -> Multivaria
                     "warning",
                 )
             )
-    return MultivariateChapter(models, fits, results, glue, notes)
+    return MultivariateChapter(models, fits, results, glue, notes, table4_comparison(results))

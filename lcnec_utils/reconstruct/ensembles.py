@@ -16,6 +16,7 @@ from lcnec_utils.reconstruct import fastsurv
 from lcnec_utils.reconstruct.evaluation import evaluate_targets
 from lcnec_utils.reconstruct.generator import COHORT_DECIMALS, Reconstruction, csv_text, reconstruct
 from lcnec_utils.reconstruct.labs import lab_quartile_targets, weibull_quartiles
+from lcnec_utils.reconstruct.plausibility import plausibility_checks
 from lcnec_utils.reconstruct.search import ENSEMBLE_BUDGET, SearchBudget
 from lcnec_utils.reconstruct.settings import (
     BINARY_COLUMNS,
@@ -46,6 +47,9 @@ ENSEMBLE_COLUMNS = [
     "os.median_difference",
     "followup.median",
     "exact_targets_met",
+    "pfs.p_gap",
+    "os.p_gap",
+    "plausible",
 ]
 
 
@@ -79,7 +83,8 @@ def exact_targets_met(rec: Reconstruction, published: Mapping[str, Any] | None =
 
 
 def summarize(rec: Reconstruction, published: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Per-cohort summary of the ensemble: arm HRs, log-rank p, medians (book's modules)."""
+    """Per-cohort summary of the ensemble: arm HRs, log-rank p, medians (book's modules), the
+    arm-only p-value gaps and whether every plausibility check passes (:func:`plausibility_checks`)."""
     import hashlib
 
     from lcnec_utils.contract.params import Parameters
@@ -101,6 +106,14 @@ def summarize(rec: Reconstruction, published: Mapping[str, Any] | None = None) -
         out[f"{ep}.median_difference"] = out[f"{ep}.median.treatment"] - out[f"{ep}.median.reference"]
     out["followup.median"] = survival.reverse_km_followup(c["os_months"], c["os_event"]).median
     out["exact_targets_met"] = exact_targets_met(rec, published)
+    checks = plausibility_checks(c)
+    for ep in ("pfs", "os"):
+        out[f"{ep}.p_gap"] = float(
+            checks.loc[checks["check"].str.startswith("arm-only") & (checks["endpoint"] == ep), "value"].iloc[
+                0
+            ]
+        )
+    out["plausible"] = bool(checks["ok"].all())
     return out
 
 

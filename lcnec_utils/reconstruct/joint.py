@@ -56,19 +56,21 @@ OS_HR_FLOOR, OS_CI_CEILING = 0.5001, 1.1099
 
 #: Weight of Table 4's window targets (per unit of scaled distance outside a window) in the
 #: arm-terms stage: on the scale of the arm terms' pulls.
-TABLE4_WEIGHT = 20.0
+TABLE4_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
 class JointSearchBudget:
     """The committed cohort's compiled search (:func:`joint_search`): ``chains`` independent
     chains, each the best of ``information_starts`` runs of the information stage, then the
-    covariates alone, then times and covariates for both arm terms (iterations of each)."""
+    covariates alone, then times and covariates for both arm terms, then for Table 4's covariate
+    terms with the arm terms kept (iterations of each)."""
 
     information: int = 300_000
     information_starts: int = 3
     covariates: int = 200_000
     arm_terms: int = 2_000_000
+    table4: int = 300_000
     chains: int = 2
 
 
@@ -89,14 +91,13 @@ def _information_stage() -> annealing.Objective:
     )
 
 
-def _arm_terms_stage(windows: float = TABLE4_WEIGHT) -> annealing.Objective:
+def _arm_terms_stage() -> annealing.Objective:
     """Both arm terms of the multivariable Cox models: the OS upper bound minimised with its HR
     walled at :data:`OS_HR_FLOOR`; the PFS HR pulled into :data:`PFS_HR_WINDOW` and its |z| up
     to :data:`PFS_Z_FLOOR` (pulls, not walls: walls on both terms lock the search in the
-    first state that meets them); Table 4's window targets (:func:`window_targets`) pulled with
-    weight ``windows``; the Kaplan-Meier holds heavy; 0.1 x the realism terms. A run returns the
-    best state that meets every arm-term bound, every window and the arm-only p-value gap's
-    bound (``keep_*``), if it visited one, else the one nearest to them."""
+    first state that meets them); the Kaplan-Meier holds heavy; 0.1 x the realism terms. A run
+    returns the best state that meets every arm-term bound and the arm-only p-value gap's bound
+    (``keep_*``), if it visited one, else the one nearest to them."""
     lo, hi = PFS_HR_WINDOW
     return annealing.Objective(
         cost=0.1,
@@ -113,8 +114,27 @@ def _arm_terms_stage(windows: float = TABLE4_WEIGHT) -> annealing.Objective:
         keep_os_hr=OS_HR_FLOOR,
         keep_pfs_z=PFS_Z_FLOOR,
         keep_pfs_hr_lo=lo,
-        windows=windows,
-        keep_windows=1.0,
+        keep_gap=1.0,
+    )
+
+
+def _table4_stage() -> annealing.Objective:
+    """Table 4's covariate terms with the arm terms kept: the window targets
+    (:func:`window_targets`) pulled with weight :data:`TABLE4_WEIGHT`, the arm-term bounds of
+    :func:`_arm_terms_stage` as walls, the Kaplan-Meier holds heavy. A run returns the state
+    nearest to the arm-term bounds and the p-value gap's bound, then to the windows."""
+    lo, _ = PFS_HR_WINDOW
+    return annealing.Objective(
+        cost=0.1,
+        hold=100.0,
+        beta_lin=5.0,
+        windows=TABLE4_WEIGHT,
+        walls=1e4,
+        keep_os_ci=OS_CI_CEILING,
+        keep_os_hr=OS_HR_FLOOR,
+        keep_pfs_z=PFS_Z_FLOOR,
+        keep_pfs_hr_lo=lo,
+        keep_windows=0.01,
         keep_gap=1.0,
     )
 
@@ -160,7 +180,7 @@ def _joint_chain(
         temp1=0.003,
         seed=int(rng.integers(2**32 - 1)),
     )
-    result = annealing.anneal(
+    annealing.anneal(
         T,
         D,
         setting,
@@ -171,6 +191,19 @@ def _joint_chain(
         p_structural=0.1,
         temp0=0.3,
         temp1=0.002,
+        seed=int(rng.integers(2**32 - 1)),
+    )
+    result = annealing.anneal(
+        T,
+        D,
+        setting,
+        _table4_stage(),
+        budget.table4,
+        with_cox=True,
+        p_time=0.5,
+        p_structural=0.1,
+        temp0=1.0,
+        temp1=0.003,
         seed=int(rng.integers(2**32 - 1)),
     )
     return result, T, D

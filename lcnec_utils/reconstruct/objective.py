@@ -7,6 +7,10 @@ counts, the arm's information, the gap between the arm-only tests' p-values) and
 endpoint, whether the Cox fit converged and its largest covariate |log HR|). :class:`Objective`
 weights the pieces built from them; :func:`objective_value` adds them up and :func:`violation`
 says how far a state is from the bounds a run must meet.
+
+numba's on-disk cache of ``annealing._anneal`` holds these functions compiled into it and is
+keyed on annealing.py alone: after editing this module, delete
+``lcnec_utils/reconstruct/__pycache__/*.nbi`` and ``*.nbc`` (or touch annealing.py).
 """
 
 from __future__ import annotations
@@ -74,6 +78,9 @@ class Objective:
     * ``keep_*``: what decides which visited state a run returns (see :func:`violation`); they
       do not enter the objective. ``keep_windows`` and ``keep_gap`` (1 = on) add the window
       misses and the arm-only p-value gaps beyond their bound to the arm-term bounds.
+    * ``walls``: the arm-term bounds (``keep_os_ci``, ``keep_os_hr``, ``keep_pfs_z``,
+      ``keep_pfs_hr_lo``) as walls in the objective, per unit of violation (:func:`arm_violation`):
+      a stage that keeps what an earlier stage reached.
     """
 
     cost: float = 0.0
@@ -100,6 +107,7 @@ class Objective:
     windows: float = 0.0
     keep_windows: float = 0.0
     keep_gap: float = 0.0
+    walls: float = 0.0
 
     def weights(self) -> np.ndarray:
         return np.array(astuple(self), float)
@@ -153,7 +161,8 @@ class Targets(NamedTuple):
     W_WINDOWS,
     KEEP_WINDOWS,
     KEEP_GAP,
-) = range(22)
+    W_WALLS,
+) = range(23)
 
 
 @njit(cache=True)
@@ -277,20 +286,17 @@ def objective_value(M, K, C, W, with_cox, cox_use, tg):
         c = _add_arm_terms(c, M, C, W, cox_use)
         if W[W_WINDOWS] != 0.0:
             c += W[W_WINDOWS] * window_misses(M, tg.win_id, tg.win_lo, tg.win_hi, tg.win_scale)
+        if W[W_WALLS] != 0.0:
+            v = arm_violation(M, W)
+            c += W[W_WALLS] * v if math.isfinite(v) else 1e9
     return c
 
 
 @njit(cache=True)
-def violation(M, K, W, with_cox, tg):
-    """How far a state is from the ``keep_*`` bounds (0: meets them all): the arm terms' bounds,
-    and if switched on the window misses and the arm-only p-value gaps beyond their bound."""
+def arm_violation(M, W):
+    """How far the Cox arm terms are from the ``keep_*`` bounds (0: within them all; inf if a fit
+    they read failed): OS upper bound and HR, PFS |z| and HR."""
     v = 0.0
-    if W[KEEP_GAP] != 0.0:
-        for ep in range(2):
-            gap = K[ep, K_GAP]
-            v += max(0.0, gap - tg.gap_bound) if math.isfinite(gap) else 1.0
-    if not with_cox:
-        return v
     if math.isfinite(W[KEEP_OS_CI]) or W[KEEP_OS_HR] > 0.0:
         ci = M[M_COX + 4 + 2]
         hr = M[M_COX + 4]
@@ -303,6 +309,22 @@ def violation(M, K, W, with_cox, tg):
         if not (math.isfinite(z) and math.isfinite(hr)):
             return math.inf
         v += max(0.0, W[KEEP_PFS_Z] - z) + max(0.0, W[KEEP_PFS_HR_LO] - hr)
+    return v
+
+
+@njit(cache=True)
+def violation(M, K, W, with_cox, tg):
+    """How far a state is from the ``keep_*`` bounds (0: meets them all): the arm terms' bounds
+    (:func:`arm_violation`), and if switched on the window misses (times ``keep_windows``) and
+    the arm-only p-value gaps beyond their bound."""
+    v = 0.0
+    if W[KEEP_GAP] != 0.0:
+        for ep in range(2):
+            gap = K[ep, K_GAP]
+            v += max(0.0, gap - tg.gap_bound) if math.isfinite(gap) else 1.0
+    if not with_cox:
+        return v
+    v += arm_violation(M, W)
     if W[KEEP_WINDOWS] != 0.0:
-        v += window_misses(M, tg.win_id, tg.win_lo, tg.win_hi, tg.win_scale)
+        v += W[KEEP_WINDOWS] * window_misses(M, tg.win_id, tg.win_lo, tg.win_hi, tg.win_scale)
     return v

@@ -20,7 +20,7 @@ import pandas as pd
 
 from lcnec_utils.reconstruct.settings import CALENDAR
 
-#: The optional columns the calendar adds to the cohort file (documented in data/data_dictionary.yaml).
+#: The optional columns the calendar adds to the cohort file (data/data_dictionary.yaml, ``extra_columns``).
 CALENDAR_COLUMNS = ("start_date", "censor_reason")
 
 
