@@ -527,3 +527,20 @@ def test_every_committed_ensemble_member_is_plausible():
     table = pd.read_csv(DATA_DIR / reconstruct.ENSEMBLE_FILE)
     assert len(table) == 200 and table["plausible"].all()
     assert (table[["pfs.p_gap", "os.p_gap"]] <= reconstruct.PLAUSIBILITY["arm_only_p_gap"]).all().all()
+
+
+def test_the_audit_uses_the_reconstructions_tolerances():
+    from lcnec_utils.audit.tolerances import load_tolerances, tolerance_for
+
+    rules = load_tolerances()
+    t = reconstruct.TOLERANCES
+    for key, tol in (
+        ("pfs.logrank.p", t["logrank_p"]),
+        ("followup.median", t["followup"]),
+        ("os.cox_multivariable.hr", t["cox_hr"]),
+        ("os.cox_multivariable.ci_high", t["cox_ci"]),
+        ("pfs.cox_multivariable.p", t["cox_p"]),
+        ("os.median_ci_low.reference", t["median_ci"]),
+        ("baseline.sex.p", t["p_table"]),
+    ):
+        assert tolerance_for(key, rules).limit(3) == pytest.approx(tol), key

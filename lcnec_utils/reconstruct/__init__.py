@@ -224,6 +224,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     from lcnec_utils.reconstruct.targets import (
         COX_TERMS,
         SoftTarget,
+        is_table4_covariate_key,
         matches_printed,
         published_count,
         published_targets,
@@ -445,6 +446,7 @@ __all__, __getattr__, __dir__ = exports(
         "lcnec_utils.reconstruct.targets": (
             "COX_TERMS",
             "SoftTarget",
+            "is_table4_covariate_key",
             "matches_printed",
             "published_count",
             "published_targets",

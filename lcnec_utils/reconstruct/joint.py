@@ -122,7 +122,8 @@ def _table4_stage() -> annealing.Objective:
     """Table 4's covariate terms with the arm terms kept: the window targets
     (:func:`window_targets`) pulled with weight :data:`TABLE4_WEIGHT`, the arm-term bounds of
     :func:`_arm_terms_stage` as walls, the Kaplan-Meier holds heavy. A run returns the state
-    nearest to the arm-term bounds and the p-value gap's bound, then to the windows."""
+    nearest to the arm-term bounds and the p-value gap's bound and, among those, the lowest
+    objective (so the windows come second to the arm terms)."""
     lo, _ = PFS_HR_WINDOW
     return annealing.Objective(
         cost=0.1,
@@ -134,7 +135,6 @@ def _table4_stage() -> annealing.Objective:
         keep_os_hr=OS_HR_FLOOR,
         keep_pfs_z=PFS_Z_FLOOR,
         keep_pfs_hr_lo=lo,
-        keep_windows=0.01,
         keep_gap=1.0,
     )
 

@@ -61,7 +61,8 @@ class SeedScan:
 
 def seed_scan(scan: pd.DataFrame | None, default_seed: int) -> SeedScan:
     """What ``lcnec synth --scan N`` found (``reconstruct.scan_seeds``): per seed, the targets
-    met and missed, the OS upper bound and the PFS p of the arm; glued: how many seeds were
+    met and missed (outside Table 4's covariate terms, and among them), the OS upper bound and
+    the PFS p of the arm; glued: how many seeds were
     scanned, from which, how many miss nothing, and whether the default seed is the first of
     those. With no scan every glued number is missing (the page says so)."""
     names = ("scan_n", "scan_start", "scan_good", "scan_default_rank")
@@ -85,6 +86,7 @@ def seed_scan(scan: pd.DataFrame | None, default_seed: int) -> SeedScan:
             "Seed": scan["seed"].astype(str) + np.where(scan["seed"] == default_seed, " (default)", ""),
             "Targets met": scan["met"],
             "Missed": scan["missed"],
+            "Table 4 missed": scan.get("missed_table4", 0),
             "Missed targets": scan["missed_targets"].fillna(""),
             "OS HR upper bound": scan["os.cox_multivariable.ci_high"].map("{:.4f}".format),
             "PFS HR p": scan["pfs.cox_multivariable.p"].map("{:.4f}".format),

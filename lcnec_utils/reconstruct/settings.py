@@ -32,8 +32,8 @@ def load_reconstruction_targets(path: str | Path = TARGETS_FILE) -> dict[str, An
 
 _SPEC = load_reconstruction_targets()
 
-#: The committed cohort's seed: the first seed from SCAN_START whose cohort misses no target
-#: (``lcnec synth --scan``, ``data/lcnec_seed_scan.csv``; a test checks both).
+#: The committed cohort's seed: the first seed from SCAN_START whose cohort misses no target outside
+#: Table 4's covariate terms (``lcnec synth --scan``, ``data/lcnec_seed_scan.csv``; a test checks both).
 DEFAULT_SEED = 20250103
 
 #: The committed cohort and adverse-event files (in ``data/``).

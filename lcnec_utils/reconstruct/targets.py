@@ -70,6 +70,15 @@ COX_TERMS = [
 _TERM_NAMES = {"sex_male": "sex"}
 
 
+def is_table4_covariate_key(key: str) -> bool:
+    """Whether a target key is a statistic of one of Table 4's covariate terms (HR, CI bound or p of
+    ``<endpoint>.cox_multivariable.<term>``; the arm's own keys have no term)."""
+    parts = key.split(".")
+    return (
+        len(parts) == 4 and parts[1] == "cox_multivariable" and parts[3] in ("hr", "ci_low", "ci_high", "p")
+    )
+
+
 def term_name(term: str) -> str:
     """A Cox design term's name in the results keys: its cohort column (``sex`` for ``sex_male``)."""
     return _TERM_NAMES.get(term, term)
