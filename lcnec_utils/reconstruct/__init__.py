@@ -154,10 +154,12 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     )
     from lcnec_utils.reconstruct.plausibility import (
         CHECK_COLUMNS,
+        P_GAP_CHECK,
         calendar_checks,
         curve_reaches_zero,
         deaths_without_progression,
         most_tied_events,
+        p_gaps,
         plausibility_checks,
     )
     from lcnec_utils.reconstruct.registry import (
@@ -380,10 +382,12 @@ __all__, __getattr__, __dir__ = exports(
         ),
         "lcnec_utils.reconstruct.plausibility": (
             "CHECK_COLUMNS",
+            "P_GAP_CHECK",
             "calendar_checks",
             "curve_reaches_zero",
             "deaths_without_progression",
             "most_tied_events",
+            "p_gaps",
             "plausibility_checks",
         ),
         "lcnec_utils.reconstruct.registry": (

@@ -16,7 +16,7 @@ from lcnec_utils.reconstruct import fastsurv
 from lcnec_utils.reconstruct.evaluation import evaluate_targets
 from lcnec_utils.reconstruct.generator import COHORT_DECIMALS, Reconstruction, csv_text, reconstruct
 from lcnec_utils.reconstruct.labs import lab_quartile_targets, weibull_quartiles
-from lcnec_utils.reconstruct.plausibility import plausibility_checks
+from lcnec_utils.reconstruct.plausibility import p_gaps, plausibility_checks
 from lcnec_utils.reconstruct.search import ENSEMBLE_BUDGET, SearchBudget
 from lcnec_utils.reconstruct.settings import (
     BINARY_COLUMNS,
@@ -112,12 +112,8 @@ def summarize(rec: Reconstruction, published: Mapping[str, Any] | None = None) -
     out["followup.median"] = survival.reverse_km_followup(c["os_months"], c["os_event"]).median
     out["exact_targets_met"] = exact_targets_met(rec, published)
     checks = plausibility_checks(c)
-    for ep in ("pfs", "os"):
-        out[f"{ep}.p_gap"] = float(
-            checks.loc[checks["check"].str.startswith("arm-only") & (checks["endpoint"] == ep), "value"].iloc[
-                0
-            ]
-        )
+    for ep, gap in p_gaps(checks).items():
+        out[f"{ep}.p_gap"] = gap
     out["plausible"] = bool(checks["ok"].all())
     return out
 

@@ -22,6 +22,9 @@ from lcnec_utils.reconstruct.settings import CALENDAR, PLAUSIBILITY, TREATMENT
 
 CHECK_COLUMNS = ["check", "arm", "endpoint", "value", "bound", "ok"]
 
+#: The name of the arm-only p-value gap's check in :func:`plausibility_checks`.
+P_GAP_CHECK = "arm-only p gap (log-rank, Wald, score)"
+
 
 def most_tied_events(t, e) -> int:
     """The largest number of events at one time (times compared at 0.1 month, the cohort's grid)."""
@@ -135,3 +138,9 @@ def plausibility_checks(cohort: pd.DataFrame, treatment: str = TREATMENT) -> pd.
         )
     rows += calendar_checks(cohort)
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+
+
+def p_gaps(checks: pd.DataFrame) -> dict[str, float]:
+    """The arm-only p-value gap of each endpoint from a :func:`plausibility_checks` table."""
+    rows = checks[checks["check"] == P_GAP_CHECK]
+    return {ep: float(v) for ep, v in zip(rows["endpoint"], rows["value"])}
