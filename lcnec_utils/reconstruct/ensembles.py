@@ -124,6 +124,29 @@ def ensemble_member(member: int, seed: int, published: Mapping[str, Any], budget
     return {"member": member, **summarize(rec, published)}
 
 
+def redraw_members(
+    rows: list[dict[str, Any]], n: int, seed: int, published: Mapping[str, Any], budget: SearchBudget
+) -> list[dict[str, Any]]:
+    """``rows`` (members 0..n-1 of :func:`ensemble`) with each member that repeats an earlier cohort
+    or breaks a plausibility limit (``plausible`` false: a rare search that ends on a heap of ties
+    or a p-value gap beyond its bound) replaced, in order, by the next member seeds n, n + 1, ...
+    until the new cohort is distinct and plausible; the replacement keeps the member number."""
+    seen = {r["cohort_sha1"] for r in rows}
+    extra = n
+    for i, row in enumerate(rows):
+        repeated = any(r["cohort_sha1"] == row["cohort_sha1"] for r in rows[:i])
+        if repeated or not row["plausible"]:
+            while True:
+                new = ensemble_member(extra, seed, published, budget)
+                extra += 1
+                if new["cohort_sha1"] not in seen and new["plausible"]:
+                    new["member"] = row["member"]
+                    rows[i] = new
+                    seen.add(new["cohort_sha1"])
+                    break
+    return rows
+
+
 def ensemble(
     n: int, seed: int = DEFAULT_SEED, n_jobs: int = -1, budget: SearchBudget = ENSEMBLE_BUDGET
 ) -> pd.DataFrame:
@@ -133,25 +156,13 @@ def ensemble(
     meets the exact targets by construction (column ``exact_targets_met``);
     the soft targets (HRs, p-values, CIs) vary between members, which is the
     point: their spread is the reconstruction's uncertainty. Members are
-    distinct (different cohort files); a duplicate would be replaced by the
-    next member seed.
+    distinct (different cohort files) and plausible (:func:`redraw_members`).
     """
     from joblib import Parallel, delayed
 
     published = published_targets()
     rows = Parallel(n_jobs=n_jobs)(delayed(ensemble_member)(k, seed, published, budget) for k in range(n))
-    seen = {r["cohort_sha1"] for r in rows}
-    extra = n
-    for i, row in enumerate(rows):
-        if sum(r["cohort_sha1"] == row["cohort_sha1"] for r in rows[:i]):
-            while True:  # a repeated cohort: draw further members until it is new
-                new = ensemble_member(extra, seed, published, budget)
-                extra += 1
-                if new["cohort_sha1"] not in seen:
-                    new["member"] = row["member"]
-                    rows[i] = new
-                    seen.add(new["cohort_sha1"])
-                    break
+    rows = redraw_members(rows, n, seed, published, budget)
     return pd.DataFrame(rows)[ENSEMBLE_COLUMNS]
 
 
