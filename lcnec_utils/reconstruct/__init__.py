@@ -31,7 +31,6 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         arm_constraints_hold,
     )
     from lcnec_utils.reconstruct.bounds import (
-        PLAN_STATS,
         IdealCovariateBound,
         IdealCovariateSolver,
         TermPlan,
@@ -266,7 +265,6 @@ __all__, __getattr__, __dir__ = exports(
         "lcnec_utils.reconstruct.bounds": (
             "IdealCovariateBound",
             "IdealCovariateSolver",
-            "PLAN_STATS",
             "TermPlan",
             "ideal_covariate_se",
             "term_plan",

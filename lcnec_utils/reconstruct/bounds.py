@@ -22,9 +22,6 @@ from lcnec_utils.stats.normal import Z95
 #: Table 2's row of each 0/1 covariate term of the Cox models (its count of patients coded 1).
 _COUNT_ROW = {"sex": "sex_male"}
 
-#: The statistics of a Cox term a plan decides, in their order of priority (HR, p, CI).
-PLAN_STATS = ("hr", "p", "ci")
-
 
 @dataclass(frozen=True)
 class TermPlan:
@@ -46,8 +43,8 @@ class TermPlan:
         return f"{self.ep}.cox_multivariable{name}"
 
     def reachable(self, stat: str) -> bool:
-        """Whether a cohort can meet ``stat`` (hr, p or ci) and every statistic before it in
-        :data:`PLAN_STATS` that can be met at all."""
+        """Whether a cohort can meet ``stat`` (hr, p or ci) together with every statistic of higher
+        priority (HR, then p, then CI) that can be met at all."""
         if stat == "hr":
             return True
         if stat == "p":

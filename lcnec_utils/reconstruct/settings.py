@@ -108,7 +108,7 @@ REGIMENS = {"chemo_regimen_ep_ec_el": "EP/EC/EL", "chemo_regimen_ip": "IP", "che
 #: term's HR, CI bounds and p, the median CI bounds in months).
 TOLERANCES: dict[str, float] = {k: float(v) for k, v in _SPEC["tolerances"].items()}
 
-#: How Table 4's covariate terms are targeted: tolerances (hr, ci, p), priority, the per-unit
+#: How Table 4's covariate terms are targeted: tolerances (hr, ci, p), the per-unit
 #: terms, the largest possible events per endpoint, the search's margin inside each tolerance.
 TABLE4: dict[str, Any] = _SPEC["table4"]
 
