@@ -103,6 +103,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     from lcnec_utils.reconstruct.objective import (
         C_MAXBETA,
         C_OK,
+        GAP_PENALTY_START,
         GAP_WEIGHT,
         INFO_OS_HR,
         INFO_PFS_HR,
@@ -331,6 +332,7 @@ __all__, __getattr__, __dir__ = exports(
         "lcnec_utils.reconstruct.objective": (
             "C_MAXBETA",
             "C_OK",
+            "GAP_PENALTY_START",
             "GAP_WEIGHT",
             "INFO_OS_HR",
             "INFO_PFS_HR",

@@ -53,8 +53,13 @@ K_SIZE = 9
 # per endpoint Cox side: converged, max |covariate log HR|
 (C_OK, C_MAXBETA) = range(2)
 
-#: Weight of the arm-only p-value gap above 0.8 of its bound in ``Objective.cost`` (per unit of p).
+#: Weight of the arm-only p-value gap above :data:`GAP_PENALTY_START` of its bound in
+#: ``Objective.cost`` (per unit of p).
 GAP_WEIGHT = 1e3
+
+#: Share of the arm-only p-value gap's bound from which ``Objective.cost`` penalises the gap (the
+#: keep rule holds the bound itself).
+GAP_PENALTY_START = 0.8
 
 
 @dataclass(frozen=True)
@@ -174,7 +179,7 @@ def needs_gap(W) -> bool:
 @njit(cache=True)
 def _cost(M, K, C, with_cox, realism, gap_bound, soft_id, soft_target, soft_tol, soft_weight):
     """``Objective.cost``'s piece: the soft targets (quadratic inside the tolerance, steeper linear
-    growth outside it), the realism terms and the arm-only p-value gaps above 0.8 of their
+    growth outside it), the realism terms and the arm-only p-value gaps above :data:`GAP_PENALTY_START` of their
     bound, as ``SurvivalSearch.cost``."""
     s = 0.0
     for k in range(soft_id.size):
@@ -194,7 +199,7 @@ def _cost(M, K, C, with_cox, realism, gap_bound, soft_id, soft_target, soft_tol,
     s += 1e3 * (max(0.0, K[0, K_Z]) + max(0.0, K[1, K_Z]))
     for ep in range(2):
         gap = K[ep, K_GAP]
-        s += GAP_WEIGHT * (max(0.0, gap - 0.8 * gap_bound) if math.isfinite(gap) else 1.0)
+        s += GAP_WEIGHT * (max(0.0, gap - GAP_PENALTY_START * gap_bound) if math.isfinite(gap) else 1.0)
     if with_cox:
         for ep in range(2):
             if C[ep, C_OK] == 0.0:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lcnec_utils.reconstruct import fastsurv
-from lcnec_utils.reconstruct.objective import GAP_WEIGHT
+from lcnec_utils.reconstruct.objective import GAP_PENALTY_START, GAP_WEIGHT
 from lcnec_utils.reconstruct.settings import (
     FIRST_EVENT,
     LONGEST_OS,
@@ -171,7 +171,9 @@ class SurvivalSearch:
         # untied data: the arm-only log-rank, Wald and score p-values stay close
         for ep in ("pfs", "os"):
             gap = m[f"plausibility.{ep}_p_gap"]
-            c += GAP_WEIGHT * (max(0.0, gap - 0.8 * self.gap_bound) if math.isfinite(gap) else 1.0)
+            c += GAP_WEIGHT * (
+                max(0.0, gap - GAP_PENALTY_START * self.gap_bound) if math.isfinite(gap) else 1.0
+            )
         if with_cox:
             for ep in ("pfs", "os"):
                 if not m[f"{ep}.cox_converged"]:
