@@ -287,3 +287,132 @@ def rmst_glue(values: Mapping[str, Any], max_taus: Mapping[str, float]) -> dict[
             glue[f"{ep}_{tau}_t"] = (values.get(f"{k}.rmst.treatment"), "{:.1f}")
             glue[f"{ep}_{tau}_r"] = (values.get(f"{k}.rmst.reference"), "{:.1f}")
     return glue
+
+
+def _arm_name(ep: str, role: str, params: Parameters) -> str:
+    return f"{ENDPOINTS[ep].lower()}, {getattr(params, role + '_group')} arm"
+
+
+def _fmt_time(x: float | None) -> str:
+    return "not reached" if x is None or x != x else f"{x:g}"
+
+
+def medians_teaching_glue(
+    details: Mapping[tuple[str, str], Any],
+    conventions: Mapping[str, pd.DataFrame],
+    values: Mapping[str, Any],
+    params: Parameters,
+) -> dict[str, tuple]:
+    """The medians chapter's reading of SPSS's interval, the flat steps and the exercises.
+
+    ``details`` is ``methods.spss_details`` (an ``SPSSMedianDetail`` or None per (endpoint, role)),
+    ``conventions`` the ``methods.median_conventions`` table per endpoint present, ``values`` the
+    chapter's results keys. The steepest and the flattest curve around the median (largest and
+    smallest density f̂) show which way the density moves SPSS's interval.
+    """
+    known = {k: d for k, d in details.items() if d is not None}
+    glue: dict[str, tuple] = {}
+    for name, pick in (("steep", max), ("flat", min)):
+        key = pick(known, key=lambda k: known[k].density) if known else None
+        glue[f"{name}_text"] = (None if key is None else _density_text(known[key], key, values, params), "{}")
+    glue["flat_steps"] = (_flat_steps(conventions, params), "{}")
+    glue["flat_conclusion"] = (_flat_conclusion(conventions), "{}")
+    glue["bc_overlap"] = (_bc_overlap(values), "{}")
+    ex = known.get(("pfs", "treatment")) or next(iter(known.values()), None)
+    fields = ("median", "se_survival", "upper_time", "upper_survival", "lower_time", "lower_survival")
+    fields += ("density", "se", "ci_low", "ci_high")
+    fmts = ("{:g}", "{:.4f}", "{:g}", "{:.4f}", "{:g}", "{:.4f}", "{:.4f}", "{:.3f}", "{:.2f}", "{:.2f}")
+    for f, fmt in zip(fields, fmts):
+        glue[f"ex1_{f}"] = (None if ex is None else getattr(ex, f), fmt)
+    ex1_key = ("pfs", "treatment") if ("pfs", "treatment") in known else next(iter(known), None)
+    glue["ex1_arm"] = (None if ex1_key is None else _arm_name(*ex1_key, params), "{}")
+    glue.update(_conventions_exercise(conventions, params))
+    return glue
+
+
+def _density_text(d: Any, key: tuple[str, str], values: Mapping[str, Any], params: Parameters) -> str:
+    ep, role = key
+    lo, hi = (values.get(f"methods.medians.{ep}.bc_loglog.{k}.{role}") for k in ("ci_low", "ci_high"))
+    return (
+        f"{_arm_name(ep, role, params)}: Ŝ falls from {d.upper_survival:.3f} at {d.upper_time:g} months to "
+        f"{d.lower_survival:.3f} at {d.lower_time:g}, so f̂ = {d.density:.3f} per month, SE(median) = "
+        f"{d.se:.2f} months and SPSS's interval runs from {d.ci_low:.1f} to {d.ci_high:.1f} months "
+        f"(width {d.ci_high - d.ci_low:.1f}), against {_fmt_time(lo)} to {_fmt_time(hi)} for the log-log "
+        "Brookmeyer-Crowley interval"
+    )
+
+
+def _flat_steps(conventions: Mapping[str, pd.DataFrame], params: Parameters) -> str:
+    """The arms whose curve sits exactly at 0.5 over a step, with each program's median."""
+    parts = []
+    for ep, table in conventions.items():
+        t = table.set_index(["software", "role"])["median"]
+        for role in _ROLES:
+            spss, r = t[("SPSS", role)], t[("R", role)]
+            if spss is None or r is None or abs(spss - r) < 1e-9:
+                continue
+            parts.append(
+                f"{_arm_name(ep, role, params)}: {_fmt_time(spss)} months by SPSS's rule, {_fmt_time(r)} by "
+                f"R's and SAS's midpoint, {_fmt_time(t[('lifelines', role)])} by lifelines and "
+                f"{_fmt_time(t[('statsmodels', role)])} by statsmodels"
+            )
+    if not parts:
+        return "no curve of this cohort sits exactly at 0.5 over a step, so here the rules agree"
+    return "; ".join(parts)
+
+
+def _flat_conclusion(conventions: Mapping[str, pd.DataFrame]) -> str:
+    """How many of the cohort's medians lie on a flat step at exactly 0.5 (SPSS's and R's medians differ)."""
+    total = flat = 0
+    for table in conventions.values():
+        t = table.set_index(["software", "role"])["median"]
+        for role in _ROLES:
+            if t[("SPSS", role)] is None:
+                continue
+            total += 1
+            flat += t[("R", role)] is not None and abs(t[("SPSS", role)] - t[("R", role)]) > 1e-9
+    if not flat:
+        return f"None of the cohort's {total} medians lies on a flat step at exactly 0.5, so here the rules agree"
+    return (
+        f"{flat} of the cohort's {total} medians lie on a flat step at exactly 0.5, where R or SAS would "
+        "have printed a different median from SPSS's"
+    )
+
+
+def _bc_overlap(values: Mapping[str, Any]) -> str:
+    """Whether the arms' log-log Brookmeyer-Crowley intervals overlap, per endpoint present."""
+    parts = []
+    for ep in ENDPOINTS:
+        lims = {
+            role: [values.get(f"methods.medians.{ep}.bc_loglog.{k}.{role}") for k in ("ci_low", "ci_high")]
+            for role in _ROLES
+        }
+        if all(v is None for lim in lims.values() for v in lim):
+            continue
+        lo_t, hi_t = lims["treatment"]
+        lo_r, hi_r = lims["reference"]
+        inf = float("inf")
+        overlap = (lo_t or 0) <= (hi_r if hi_r is not None else inf) and (lo_r or 0) <= (
+            hi_t if hi_t is not None else inf
+        )
+        parts.append(f"{'overlap' if overlap else 'do not overlap'} for {ENDPOINTS[ep].lower()}")
+    return "; they ".join(parts) if parts else "cannot be compared"
+
+
+def _conventions_exercise(conventions: Mapping[str, pd.DataFrame], params: Parameters) -> dict[str, tuple]:
+    """Exercise 3: each program's median for one arm, the first with a flat step at 0.5 if any."""
+    pick = None
+    for ep, table in conventions.items():
+        t = table.set_index(["software", "role"])["median"]
+        for role in _ROLES:
+            if pick is None or (t[("SPSS", role)] != t[("R", role)] and pick[2] == "same"):
+                pick = (ep, role, "same" if t[("SPSS", role)] == t[("R", role)] else "differ")
+    glue: dict[str, tuple] = {
+        "ex3_arm": (None if pick is None else _arm_name(pick[0], pick[1], params), "{}")
+    }
+    for software in ("SPSS", "SAS", "R", "lifelines", "statsmodels"):
+        v = None
+        if pick is not None:
+            v = conventions[pick[0]].set_index(["software", "role"])["median"][(software, pick[1])]
+        glue[f"ex3_{software.lower()}"] = (None if v is None else v, "{:g}", "not reached")
+    return glue

@@ -464,7 +464,7 @@ def _estimates(
 
 
 def _hazard_ratio_table(est: _Estimates, covariates: list[str]) -> pd.DataFrame:
-    """The arm's HR per endpoint: alone (as the paper's log-rank), adjusted, weighted."""
+    """The arm's HR per endpoint: alone (unadjusted Cox), adjusted, weighted."""
     rows = []
     for ep, label in ENDPOINT_NAMES.items():
         if ep not in est.crude:
@@ -473,7 +473,7 @@ def _hazard_ratio_table(est: _Estimates, covariates: list[str]) -> pd.DataFrame:
         crude = (None,) * 4 if c is None else (c["hr"], c["ci_low"], c["ci_high"], c["p"])
         adjusted, iptw = est.adjusted[ep], est.iptw[ep]
         for text, hr in (
-            ("Arm alone (paper's log-rank comparison)", crude),
+            ("Arm alone (unadjusted Cox, Wald CI)", crude),
             (
                 "Cox adjusted for " + ", ".join(covariates),
                 (adjusted.hr, adjusted.ci_low, adjusted.ci_high, adjusted.p),
@@ -542,20 +542,100 @@ def _glue(
         else "common for both endpoints (far above 15%), so the common-outcome conversion is used",
         "{}",
     )
+    glue["ex_hr"] = (EXERCISE_HR, "{:.2f}")
+    glue["ex_inv"] = (1 / EXERCISE_HR, "{:.3f}")
+    glue["ex_rr_inv"] = (1 / hr_to_rr(EXERCISE_HR, rare=False), "{:.3f}")
+    glue["common_outcome"] = (COMMON_OUTCOME, "pct")
     glue["ex_rare"] = (evalue(EXERCISE_HR, rare=True).estimate, "{:.2f}")
     glue["ex_common"] = (evalue(EXERCISE_HR, rare=False).estimate, "{:.2f}")
     glue["ex_rr"] = (hr_to_rr(EXERCISE_HR, rare=False), "{:.3f}")
     return glue
 
 
+def _shift(crude: float, other: float) -> str:
+    """How ``other`` stands against ``crude`` at the printed precision (two decimals)."""
+    if f"{other:.2f}" == f"{crude:.2f}":
+        return "unchanged at two decimals"
+    return "closer to 1" if abs(math.log(other)) < abs(math.log(crude)) else "further from 1"
+
+
 def _direction(est: _Estimates, ep: str) -> str | None:
-    """Whether adjusting and weighting move the arm's HR for ``ep`` towards 1 or away from it."""
+    """How adjusting and weighting change the arm's HR for ``ep``, each judged at the printed
+    precision: closer to 1, further from 1, or unchanged at two decimals."""
     c, a, w = est.crude.get(ep), est.adjusted.get(ep), est.iptw.get(ep)
     if c is None or a is None or w is None or a.hr is None or w.hr is None:
         return None
-    towards = [abs(math.log(x)) < abs(math.log(c["hr"])) for x in (a.hr, w.hr)]
-    word = "towards 1" if all(towards) else ("away from 1" if not any(towards) else "in different directions")
     return (
-        f"moves the HR for {ENDPOINT_NAMES[ep].lower()} {word} "
-        f"(from {c['hr']:.2f} to {a.hr:.2f} adjusted and {w.hr:.2f} weighted)"
+        f"takes the HR for {ENDPOINT_NAMES[ep].lower()} from {c['hr']:.2f} crude to {a.hr:.2f} adjusted "
+        f"({_shift(c['hr'], a.hr)}) and {w.hr:.2f} weighted ({_shift(c['hr'], w.hr)})"
+    )
+
+
+#: The variance of the IPTW hazard ratio by program: robust (sandwich) or model-based.
+VARIANCE_SOFTWARE = {
+    True: "robust (Lin & Wei): R coxph with non-integer weights (default since survival 3.x), "
+    "lifelines robust=True, SAS PHREG COVS(AGGREGATE)",
+    False: "model-based (inverse information of the weighted likelihood): lifelines' default, "
+    "SAS PHREG WEIGHT without COVS",
+}
+
+
+def variance_conventions(cohort: pd.DataFrame, endpoint: str, params, ps: PropensityResult) -> pd.DataFrame:
+    """The IPTW hazard ratio of ``endpoint`` with the robust and with the model-based variance.
+
+    Same weights and point estimate (lifelines ``CoxPHFitter`` weighted, Efron ties); columns
+    variance, programs (:data:`VARIANCE_SOFTWARE`), hr, se, ci_low, ci_high, p. The model-based
+    variance treats the weights as frequencies, as if the pseudo-population were real patients.
+    """
+    from lifelines import CoxPHFitter
+
+    df = pd.DataFrame(
+        {
+            "duration": cohort.loc[ps.frame.index, f"{endpoint}_months"].astype(float),
+            "event": cohort.loc[ps.frame.index, f"{endpoint}_event"].astype(float),
+            "treatment": ps.frame["treatment"],
+            "weight": ps.frame["weight"],
+        }
+    ).dropna()
+    z = z_two_sided(params.alpha)
+    rows = []
+    for robust, programs in VARIANCE_SOFTWARE.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = CoxPHFitter(alpha=params.alpha).fit(
+                df, "duration", "event", weights_col="weight", robust=robust, fit_options={"precision": 1e-10}
+            )
+        b, se = float(m.params_["treatment"]), float(m.standard_errors_["treatment"])
+        rows.append(
+            {
+                "variance": "robust" if robust else "model-based",
+                "programs": programs,
+                "hr": math.exp(b),
+                "se": se,
+                "ci_low": math.exp(b - z * se),
+                "ci_high": math.exp(b + z * se),
+                "p": float(m.summary.loc["treatment", "p"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def evalue_conventions(hr: float, ci_low: float, ci_high: float) -> pd.DataFrame:
+    """The E-value of one hazard ratio under the three conversions to a risk ratio one meets.
+
+    Rows: RR = HR (rare outcome; VanderWeele & Ding 2017), RR from the common-outcome
+    conversion (1 − 0.5^√HR)/(1 − 0.5^√(1/HR)) (VanderWeele 2020; R package EValue,
+    ``evalues.HR(rare = FALSE)``), and RR = √HR, the common-outcome conversion of an *odds*
+    ratio wrongly applied to a hazard ratio. Columns conversion, rr, estimate, ci.
+    """
+    rows = [
+        ("RR = HR (rare outcome)", evalue(hr, ci_low, ci_high, rare=True)),
+        ("RR = (1 − 0.5^√HR)/(1 − 0.5^√(1/HR)) (common outcome)", evalue(hr, ci_low, ci_high, rare=False)),
+        (
+            "RR = √HR (the odds-ratio conversion, misapplied)",
+            evalue(math.sqrt(hr), math.sqrt(ci_low), math.sqrt(ci_high), rare=True),
+        ),
+    ]
+    return pd.DataFrame(
+        [{"conversion": name, "rr": e.rr, "estimate": e.estimate, "ci": e.ci} for name, e in rows]
     )

@@ -11,7 +11,10 @@
   log-rank test under exponential survival, uniform accrual and
   administrative censoring, vectorised over replicates (:func:`logrank_z`);
 * :func:`power_chapter`: all of these for the cohort, as the power chapter
-  records, glues and shows them.
+  records, glues and shows them, with the external design of
+  :mod:`lcnec_utils.methods.design` (a hazard ratio from the randomised trials,
+  Freedman's formula beside Schoenfeld's, the event probability from accrual and
+  follow-up) and the "observed power" flagged for what it is.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from lcnec_utils.contract.io import arm_role
 from lcnec_utils.contract.published import published_values
 from lcnec_utils.contract.results_keys import complete
 from lcnec_utils.stats.normal import z_two_sided
-from lcnec_utils.stats.survival import endpoint_data, has_endpoint, km_median
+from lcnec_utils.stats.survival import endpoint_data, has_endpoint, km_median, logrank
 
 
 def schoenfeld_events(hr: float, power: float = 0.8, alpha: float = 0.05, allocation: float = 0.5) -> float:
@@ -212,8 +215,9 @@ _ENDPOINTS = ("pfs", "os")
 class PowerChapter:
     """What the power chapter records, glues and shows (:func:`power_chapter`)."""
 
-    design_hr: float  # the HR the calculations target: the paper's adjusted PFS HR
-    events_table: pd.DataFrame  # events and patients for 80% and 90% power
+    design_hr: float  # the paper's adjusted PFS HR: the results keys' calculations, shown for contrast
+    events_table: pd.DataFrame  # events and patients for 80% and 90% power at design_hr
+    design_table: pd.DataFrame  # methods.design.design_table: the external design HRs and the paper's
     curve: pd.DataFrame | None  # n, simulated, mc_se, analytic; None without a reference median
     results: dict[str, Any]  # the chapter's results keys, complete
     glue: dict[str, tuple]  # name: (value, format) for the prose
@@ -259,13 +263,79 @@ def power_chapter(cohort: pd.DataFrame, params, published: dict[str, Any] | None
             values[f"methods.power.simulated.{ep}.design"] = sims[ep][1].power
     curve = _curve(sizes, medians, design_hr, allocation, alpha, params.seed + 100)
     seconds = time.perf_counter() - start
+    table, design_glue = _external_design(cohort, params, sizes, design_hr, allocation)
+    glue = _glue(cohort, sizes, design_hr, alpha, allocation, values, sims, seconds)
+    glue.update(design_glue)
     return PowerChapter(
         design_hr=design_hr,
         events_table=_events_table(values),
+        design_table=table,
         curve=curve,
         results=complete("methods_power", values),
-        glue=_glue(cohort, sizes, design_hr, alpha, allocation, values, sims, seconds),
+        glue=glue,
     )
+
+
+def _external_design(
+    cohort: pd.DataFrame, params, sizes: dict[str, int], paper_hr: float, allocation: float
+) -> tuple[pd.DataFrame, dict[str, tuple]]:
+    """The design table (the trials' OS hazard ratios with their control medians, and the paper's HR
+    with the cohort's reference OS median for contrast) and its glue, with each endpoint's
+    "observed power" from its log-rank p (:func:`lcnec_utils.methods.design.observed_power`)."""
+    from lcnec_utils.methods.design import (
+        DESIGN_TRIAL,
+        EXTERNAL_TRIALS,
+        design_table,
+        event_probability,
+        freedman_events,
+        observed_power,
+    )
+
+    alpha = params.alpha
+    hrs = {name: (t.hr, t.median_control) for name, t in EXTERNAL_TRIALS.items()}
+    trial = EXTERNAL_TRIALS[DESIGN_TRIAL]
+    data = endpoint_data(cohort, "os", params.reference_group, params.treatment_group).arm("reference")
+    own_median = km_median(data["time"], data["event"])
+    if own_median is not None:
+        hrs["the paper's adjusted PFS HR"] = (paper_hr, own_median)
+    table = design_table(allocation, alpha, ACCRUAL_MONTHS, FOLLOWUP_MONTHS, sizes["total"], hrs)
+    row = table.set_index("design").loc[DESIGN_TRIAL]
+    glue: dict[str, tuple] = {
+        "ext_trial": (trial.name, "{}"),
+        "ext_hr": (trial.hr, "{:.2f}"),
+        "ext_hr_ci": ((trial.hr, trial.ci_low, trial.ci_high), "hr_ci"),
+        "ext_median_control": (trial.median_control, "{:.1f}"),
+        "ext_median_experimental": (trial.median_experimental, "{:.1f}"),
+        "ext_other": (
+            ", ".join(f"{t.name} {t.hr:.2f}" for t in EXTERNAL_TRIALS.values() if t is not trial),
+            "{}",
+        ),
+        "ext_d80": (int(row["schoenfeld_80"]), "{}"),
+        "ext_d80_freedman": (int(row["freedman_80"]), "{}"),
+        "ext_d90": (int(row["schoenfeld_90"]), "{}"),
+        "ext_prob": (row["event_probability"], "pct"),
+        "ext_n80": (int(row["patients_80"]), "{:,}"),
+        "ext_expected": (row["expected_events"], "{:.1f}"),
+        "ext_power": (row["power_schoenfeld"], "pct"),
+        "ext_power_freedman": (row["power_freedman"], "pct"),
+        "paper_d80_freedman": (math.ceil(freedman_events(paper_hr, 0.8, alpha, allocation) - 1e-9), "{}"),
+        "prob_own": (
+            None
+            if own_median is None
+            else event_probability(own_median, paper_hr, ACCRUAL_MONTHS, 0, allocation),
+            "pct",
+        ),
+        "observed_power_at_alpha": (observed_power(alpha, alpha), "pct"),
+    }
+    for ep in _ENDPOINTS:
+        p = (
+            logrank(cohort, ep, params.reference_group, params.treatment_group).p
+            if has_endpoint(cohort, ep)
+            else None
+        )
+        glue[f"{ep}_logrank_p"] = (p, "p")
+        glue[f"{ep}_observed_power"] = (None if p is None else observed_power(p, alpha), "pct")
+    return table, glue
 
 
 def _event_values(
