@@ -286,6 +286,74 @@ def ph_test_conventions(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+def format_ph_test_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Text version of :func:`ph_test_conventions` per endpoint (``tables``: label -> table)."""
+    from lcnec_utils.stats.format import format_p
+
+    rows = []
+    for label, table in tables.items():
+        for _, r in table.iterrows():
+            rows.append(
+                {
+                    "Endpoint": label,
+                    "Model": "Arm alone" if r["model"] == "univariable" else "Paper's model",
+                    "Events per term": f"{r['events'] / r['terms']:.1f}",
+                    "Time scale g(t)": "1 − KM(t)" if r["transform"] == "km" else "t",
+                    "Test (programs)": PH_TEST_CONVENTIONS[r["test"]],
+                    "Chi-square (1 df)": "—" if not np.isfinite(r["chi2"]) else f"{r['chi2']:.2f}",
+                    "p": format_p(r["p"]) if np.isfinite(r["p"]) else "—",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def beta_t_reading(points: pd.DataFrame, trend: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
+    """What the β(t) plot shows, in numbers: the HR of the smoothed trend at the first and the last event
+    time, its smallest and largest value, and the model's constant HR (``points``: :func:`beta_t`;
+    ``trend``: :func:`smooth` of it)."""
+    hr = np.exp(np.asarray(trend[1], float))
+    return {
+        "first_time": float(trend[0][0]),
+        "last_time": float(trend[0][-1]),
+        "hr_first": float(hr[0]),
+        "hr_last": float(hr[-1]),
+        "hr_min": float(hr.min()),
+        "hr_max": float(hr.max()),
+        "hr_model": float(np.exp(points["beta"].iloc[0])),
+    }
+
+
+def loglog_gaps(cohort: pd.DataFrame, endpoint: str, params, times=(3.0, 6.0, 12.0)) -> pd.DataFrame:
+    """The vertical gap between the arms' log(−log Ŝ) curves at ``times``, and the HR it implies.
+
+    Under proportional hazards log(−log S₁(t)) − log(−log S₀(t)) = log HR at every t, so
+    exp(gap) should be about constant. Columns time, surv_treatment, surv_reference, gap, hr
+    (NaN where a curve is at 1 or 0).
+    """
+    from lcnec_utils.stats.survival import endpoint_data, km_curve
+
+    data = endpoint_data(cohort, endpoint, params.reference_group, params.treatment_group)
+    curves = {r: km_curve(data.arm(r)["time"], data.arm(r)["event"]) for r in ("treatment", "reference")}
+    rows = []
+    for t in times:
+        s = {}
+        for role, curve in curves.items():
+            idx = np.flatnonzero(curve.time <= t)
+            s[role] = 1.0 if not idx.size else float(curve.survival[idx[-1]])
+        ok = all(0 < v < 1 for v in s.values())
+        gap = math.log(-math.log(s["treatment"])) - math.log(-math.log(s["reference"])) if ok else math.nan
+        rows.append(
+            {
+                "time": float(t),
+                "surv_treatment": s["treatment"],
+                "surv_reference": s["reference"],
+                "gap": gap,
+                "hr": math.exp(gap) if ok else math.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def ph_results(tests: pd.DataFrame, pieces: pd.DataFrame, endpoint: str) -> dict[str, Any]:
     """Keys ``methods.ph.<endpoint>.<model>.{chi2,p}`` (KM time scale), ``.p_identity``,
     and ``methods.ph.<endpoint>.<early|late>.{hr,ci_low,ci_high,p}``."""

@@ -156,6 +156,22 @@ def cox_exercises(cohort: pd.DataFrame, params, covariates: list[str]) -> dict[s
     return glue
 
 
+def cox_reading(published: Mapping[str, Any]) -> dict[str, tuple]:
+    """Cox chapter, what it means for the paper's conclusion: the paper's adjusted PFS hazard ratio of the
+    arm (its "independent predictive factor") and its ECOG hazard ratio (its "independent prognostic
+    factor")."""
+    return {
+        "paper_pfs_hr": (
+            tuple(published.get(f"pfs.cox_multivariable.{k}") for k in ("hr", "ci_low", "ci_high")),
+            "hr_ci",
+        ),
+        "paper_ecog_hr": (
+            tuple(published.get(f"pfs.cox_multivariable.ecog.{k}") for k in ("hr", "ci_low", "ci_high")),
+            "hr_ci",
+        ),
+    }
+
+
 def clopper_pearson(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
     """Exact (Clopper-Pearson 1934) two-sided interval of a binomial proportion k/n, from the beta quantiles."""
     lo = 0.0 if k == 0 else float(stats.beta.ppf(alpha / 2, k, n - k + 1))
