@@ -639,3 +639,68 @@ def evalue_conventions(hr: float, ci_low: float, ci_high: float) -> pd.DataFrame
     return pd.DataFrame(
         [{"conversion": name, "rr": e.rr, "estimate": e.estimate, "ci": e.ci} for name, e in rows]
     )
+
+
+def format_variance_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Text version of :func:`variance_conventions` per endpoint (``tables``: label -> table)."""
+    return pd.DataFrame(
+        [
+            {
+                "Endpoint": label,
+                "Variance": r["variance"],
+                "Programs": r["programs"],
+                "SE of log HR": f"{r['se']:.3f}",
+                "HR (95% CI)": format_hr_ci(r["hr"], r["ci_low"], r["ci_high"], sep="–"),
+                "p": format_p(r["p"]),
+            }
+            for label, table in tables.items()
+            for _, r in table.iterrows()
+        ]
+    )
+
+
+def confounding_teaching(
+    cohort: pd.DataFrame, params, chapter: ConfoundingChapter, published: dict[str, Any] | None = None
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None, dict[str, tuple]]:
+    """The confounding chapter's conventions and teaching numbers: the IPTW variance both ways per
+    endpoint (:func:`variance_conventions`), the E-value of the paper's adjusted PFS HR under each
+    conversion (:func:`evalue_conventions`), and the glue of the positivity check (the propensity
+    scores' range per arm), of the paper's ECOG HR as a benchmark for the E-value, and of the
+    non-collapsibility exercise."""
+    paper = published_values() if published is None else published
+    ps = chapter.propensity
+    variance: dict[str, pd.DataFrame] = {}
+    glue: dict[str, tuple] = {}
+    if ps is not None:
+        for ep in ENDPOINT_NAMES:
+            if has_endpoint(cohort, ep):
+                variance[ep] = variance_conventions(cohort, ep, params, ps)
+        f = ps.frame
+        for role, flag in (("treatment", 1), ("reference", 0)):
+            sub = f.loc[f["treatment"] == flag, "ps"]
+            glue[f"ps_range_{role}"] = ((float(sub.min()), float(sub.max())), "{0[0]:.2f} to {0[1]:.2f}")
+        glue["w_raw_max"] = (float(f["weight_raw"].max()), "{:.2f}")
+    hr, lo, hi = (paper.get(f"pfs.cox_multivariable.{k}") for k in ("hr", "ci_low", "ci_high"))
+    table = None if hr is None else evalue_conventions(hr, lo, hi)
+    if table is not None:
+        for i, name in enumerate(("rare", "common", "sqrt")):
+            glue[f"ev_{name}"] = (table["estimate"].iloc[i], "{:.2f}")
+    glue["paper_ecog_hr"] = (paper.get("pfs.cox_multivariable.ecog.hr"), "{:.2f}")
+    for ep in ENDPOINT_NAMES:
+        v = variance.get(ep)
+        for kind in ("robust", "model-based"):
+            row = None if v is None else v[v["variance"] == kind].iloc[0]
+            glue[f"{ep}_se_{kind.replace('-', '_')}"] = (None if row is None else row["se"], "{:.3f}")
+    return variance, table, glue
+
+
+def format_evalue_conventions(table: pd.DataFrame) -> pd.DataFrame:
+    """Text version of :func:`evalue_conventions`."""
+    return pd.DataFrame(
+        {
+            "Conversion of the HR to a risk ratio": table["conversion"],
+            "Risk ratio": table["rr"].map("{:.3f}".format),
+            "E-value, estimate": table["estimate"].map("{:.2f}".format),
+            "E-value, CI limit": table["ci"].map(lambda v: "—" if v is None else f"{v:.2f}"),
+        }
+    )

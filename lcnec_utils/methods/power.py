@@ -276,6 +276,20 @@ def power_chapter(cohort: pd.DataFrame, params, published: dict[str, Any] | None
     )
 
 
+def _external_exercises(cohort: pd.DataFrame, alpha: float, allocation: float) -> dict[str, tuple]:
+    """Exercises 1 and 2 with the design trial's HR: events at 1:1 allocation (both formulas) and the
+    power of the deaths the cohort observed."""
+    from lcnec_utils.methods.design import DESIGN_TRIAL, EXTERNAL_TRIALS, freedman_events
+
+    hr = EXTERNAL_TRIALS[DESIGN_TRIAL].hr
+    deaths = int(cohort["os_event"].sum())
+    return {
+        "ex_equal_ext": (required_events(hr, 0.8, alpha, 0.5), "{}"),
+        "ex_equal_ext_freedman": (math.ceil(freedman_events(hr, 0.8, alpha, 0.5) - 1e-9), "{}"),
+        "ex_pw_ext": (schoenfeld_power(deaths, hr, alpha, allocation), "pct"),
+    }
+
+
 def _external_design(
     cohort: pd.DataFrame, params, sizes: dict[str, int], paper_hr: float, allocation: float
 ) -> tuple[pd.DataFrame, dict[str, tuple]]:
@@ -476,7 +490,5 @@ def _glue(
         glue[f"{ep}_sim_hr"] = (None if observed is None else observed.hr, "{:.2f}")
         glue[f"{ep}_sim_events"] = (None if observed is None else observed.mean_events, "{:.1f}")
         glue[f"{ep}_events"] = (int(cohort[f"{ep}_event"].sum()) if has_endpoint(cohort, ep) else None, "{}")
-    glue["ex_equal"] = (required_events(design_hr, 0.8, alpha, 0.5), "{}")
-    glue["ex_hr07"] = (required_events(0.7, 0.8, alpha, allocation), "{}")
-    glue["ex_pw07"] = (schoenfeld_power(int(cohort["os_event"].sum()), 0.7, alpha, allocation), "pct")
+    glue.update(_external_exercises(cohort, alpha, allocation))
     return glue
