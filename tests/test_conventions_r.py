@@ -12,7 +12,8 @@ pasted here. What is checked, per endpoint:
 * ``coxph(ties = "breslow")`` against ``conventions.breslow_cox`` (arm alone and the paper's model);
 * ``cox.zph`` (survival >= 3.0: the exact score test) against ``ph.zph_score_test``, both time scales,
   both models;
-* the weighted ``coxph``'s robust and model-based SE against ``confounding.variance_conventions``.
+* the weighted ``coxph``'s robust and model-based SE against ``confounding.variance_conventions`` and
+  ``confounding.iptw_cox`` (lifelines' ``robust=True`` ignores tied times; the book's sandwich does not).
 
 Tolerance 1e-4, relative for coefficients, SEs and statistics, absolute for times and
 probabilities, as ``tests/test_r_agreement.py``. If Rscript is missing the tests skip, except
@@ -177,3 +178,14 @@ def test_iptw_variances_equal_r_weighted_coxph(reference, endpoint):
     assert table.loc["robust", "se"] == pytest.approx(r["se_robust"], rel=TOL)
     assert table.loc["model-based", "se"] == pytest.approx(r["se_model"], rel=TOL)
     assert np.isfinite(table["se"]).all()
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_iptw_cox_reports_r_robust_se(reference, endpoint):
+    """The results keys' IPTW interval uses R's sandwich (ties by Efron), not lifelines' robust=True."""
+    cohort, params = _cohort(), _params(_cohort())
+    ps = confounding.propensity_scores(cohort, params)
+    fit = confounding.iptw_cox(cohort, endpoint, params, ps)
+    r = reference[endpoint]["iptw"]
+    assert math.log(fit.hr) == pytest.approx(r["coef"], rel=TOL)
+    assert fit.se == pytest.approx(r["se_robust"], rel=TOL)

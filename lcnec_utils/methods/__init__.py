@@ -96,13 +96,11 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         where_it_comes_from,
     )
     from lcnec_utils.methods.design import (
-        DESIGN_TRIAL,
-        EXTERNAL_TRIALS,
+        EXTERNAL_TRIALS_PATH,
         ExternalTrial,
         arm_event_probability,
-        design_table,
         event_probability,
-        format_design_table,
+        external_trials,
         freedman_events,
         freedman_power,
         observed_power,
@@ -162,6 +160,8 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         MIN_LARGE_SIMS,
         PowerChapter,
         SimulatedPower,
+        design_table,
+        format_design_table,
         logrank_z,
         patients_needed,
         power_chapter,
@@ -195,6 +195,10 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         bootstrap_plan,
         is_large,
         sample_rows,
+    )
+    from lcnec_utils.methods.sandwich import (
+        cox_score_residuals,
+        robust_variance,
     )
     from lcnec_utils.methods.smallsample import (
         COMPARISON_COLUMNS,
@@ -314,13 +318,11 @@ __all__, __getattr__, __dir__ = exports(
             "where_it_comes_from",
         ),
         "lcnec_utils.methods.design": (
-            "DESIGN_TRIAL",
-            "EXTERNAL_TRIALS",
+            "EXTERNAL_TRIALS_PATH",
             "ExternalTrial",
             "arm_event_probability",
-            "design_table",
             "event_probability",
-            "format_design_table",
+            "external_trials",
             "freedman_events",
             "freedman_power",
             "observed_power",
@@ -377,6 +379,8 @@ __all__, __getattr__, __dir__ = exports(
             "MIN_LARGE_SIMS",
             "PowerChapter",
             "SimulatedPower",
+            "design_table",
+            "format_design_table",
             "logrank_z",
             "patients_needed",
             "power_chapter",
@@ -411,6 +415,7 @@ __all__, __getattr__, __dir__ = exports(
             "is_large",
             "sample_rows",
         ),
+        "lcnec_utils.methods.sandwich": ("cox_score_residuals", "robust_variance"),
         "lcnec_utils.methods.smallsample": (
             "BatchCoxFit",
             "BootstrapResult",

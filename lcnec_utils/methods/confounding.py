@@ -11,8 +11,8 @@ how strong an unmeasured confounder would have to be to explain it away:
 * :func:`balance_table`: standardised mean differences before and after
   weighting (Austin 2009; Austin & Stuart 2015);
 * :func:`iptw_cox`: the marginal hazard ratio from a weighted Cox model with
-  the robust (sandwich) variance, lifelines ``CoxPHFitter(robust=True)``
-  with ``weights_col`` (Lin & Wei 1989); it treats the weights as known,
+  the robust (sandwich) variance with ties handled as R does
+  (:mod:`lcnec_utils.methods.sandwich`; Lin & Wei 1989); it treats the weights as known,
   which is conservative for IPTW (Austin 2016);
 * :func:`adjusted_cox`: the conditional hazard ratio from the Cox model with
   the same three covariates (:func:`lcnec_utils.stats.cox.fit_cox`);
@@ -34,9 +34,10 @@ import pandas as pd
 from lcnec_utils.contract.io import arm_role
 from lcnec_utils.contract.published import published_values
 from lcnec_utils.contract.results_keys import complete
+from lcnec_utils.methods.sandwich import robust_variance
 from lcnec_utils.stats import cox
 from lcnec_utils.stats.format import format_hr_ci, format_p
-from lcnec_utils.stats.normal import z_two_sided
+from lcnec_utils.stats.normal import wald_p, z_two_sided
 from lcnec_utils.stats.survival import has_endpoint
 
 #: Covariates of the propensity model: the paper's one clear imbalance (age),
@@ -211,8 +212,7 @@ class WeightedHR:
 def iptw_cox(cohort: pd.DataFrame, endpoint: str, params, ps: PropensityResult | None = None) -> WeightedHR:
     """Marginal HR of the arm from a Cox model weighted by stabilised IPT weights.
 
-    lifelines ``CoxPHFitter(alpha).fit(..., weights_col="weight", robust=True)``:
-    Efron ties, the arm as the only term, robust sandwich variance (Lin & Wei
+    :func:`weighted_cox`: Efron ties, the arm as the only term, robust sandwich variance (Lin & Wei
     1989), which is what R ``coxph(..., weights = w, robust = TRUE)`` reports.
     Patients missing a propensity covariate are left out (complete cases).
     """
@@ -232,10 +232,11 @@ def iptw_cox(cohort: pd.DataFrame, endpoint: str, params, ps: PropensityResult |
 def weighted_cox(df: pd.DataFrame, alpha: float = 0.05) -> WeightedHR:
     """Cox model of ``duration``/``event`` on ``treatment`` alone, weighted by ``weight``, robust SE.
 
-    lifelines ``CoxPHFitter(alpha).fit(df, weights_col="weight", robust=True)``
-    (Efron ties; the Lin & Wei 1989 sandwich variance, as R
-    ``coxph(Surv(time, event) ~ trt, weights = w, robust = TRUE)``), Wald CI
-    exp(b ± z·SE_robust) and p.
+    The point estimate from lifelines ``CoxPHFitter(alpha).fit(df, weights_col="weight")`` (Efron
+    ties); the Lin & Wei (1989) sandwich variance with tied event times handled by Efron's rule
+    (:func:`lcnec_utils.methods.sandwich.robust_variance`), which is what R ``coxph(Surv(time,
+    event) ~ trt, weights = w, robust = TRUE)`` reports and lifelines' ``robust=True`` is not when
+    event times are tied; Wald CI exp(b ± z·SE_robust) and p.
     """
     from lifelines import CoxPHFitter
 
@@ -247,13 +248,13 @@ def weighted_cox(df: pd.DataFrame, alpha: float = 0.05) -> WeightedHR:
         what="the weighted (IPTW) Cox model and its robust variance",
     )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # lifelines' note on non-integer weights: robust=True answers it
+        warnings.simplefilter("ignore")  # lifelines' note on non-integer weights: the sandwich answers it
         model = CoxPHFitter(alpha=alpha).fit(
-            df, "duration", "event", weights_col="weight", robust=True, fit_options={"precision": 1e-10}
+            df, "duration", "event", weights_col="weight", fit_options={"precision": 1e-10}
         )
-    s = model.summary.loc["treatment"]
     z = z_two_sided(alpha)
-    b, se = float(s["coef"]), float(s["se(coef)"])
+    b = float(model.params_["treatment"])
+    se = _tied_robust_se(df, model)
     a = df["treatment"].to_numpy()
     w = df["weight"].to_numpy()
     ess = {"treatment": effective_sample_size(w[a == 1]), "reference": effective_sample_size(w[a == 0])}
@@ -261,13 +262,26 @@ def weighted_cox(df: pd.DataFrame, alpha: float = 0.05) -> WeightedHR:
         math.exp(b),
         math.exp(b - z * se),
         math.exp(b + z * se),
-        float(s["p"]),
+        wald_p(b, se),
         se,
         len(df),
         int(df["event"].sum()),
         "Cox, stabilised IPT weights, Efron ties, robust SE",
         ess,
     )
+
+
+def _tied_robust_se(df: pd.DataFrame, model) -> float:
+    """The arm's robust SE of a fitted weighted lifelines model, ties by Efron (R's sandwich)."""
+    v = robust_variance(
+        df["duration"].to_numpy(),
+        df["event"].to_numpy(),
+        df[["treatment"]].to_numpy(),
+        model.params_.to_numpy(),
+        model.variance_matrix_.to_numpy(),
+        df["weight"].to_numpy(),
+    )
+    return float(math.sqrt(v[0, 0]))
 
 
 def adjusted_cox(
@@ -573,19 +587,22 @@ def _direction(est: _Estimates, ep: str) -> str | None:
 
 #: The variance of the IPTW hazard ratio by program: robust (sandwich) or model-based.
 VARIANCE_SOFTWARE = {
-    True: "robust (Lin & Wei): R coxph with non-integer weights (default since survival 3.x), "
-    "lifelines robust=True, SAS PHREG COVS(AGGREGATE)",
-    False: "model-based (inverse information of the weighted likelihood): lifelines' default, "
-    "SAS PHREG WEIGHT without COVS",
+    "robust": "sandwich (Lin & Wei), tied times by Efron's rule: R coxph with non-integer weights "
+    "(robust by default), this book",
+    "robust, ties ignored": "lifelines CoxPHFitter(robust=True): its score residuals treat tied times "
+    "as ordered",
+    "model-based": "inverse information of the weighted likelihood, weights taken as frequencies: "
+    "lifelines' default, R coxph(robust = FALSE)",
 }
 
 
 def variance_conventions(cohort: pd.DataFrame, endpoint: str, params, ps: PropensityResult) -> pd.DataFrame:
-    """The IPTW hazard ratio of ``endpoint`` with the robust and with the model-based variance.
+    """The IPTW hazard ratio of ``endpoint`` under the three variances of :data:`VARIANCE_SOFTWARE`.
 
     Same weights and point estimate (lifelines ``CoxPHFitter`` weighted, Efron ties); columns
-    variance, programs (:data:`VARIANCE_SOFTWARE`), hr, se, ci_low, ci_high, p. The model-based
-    variance treats the weights as frequencies, as if the pseudo-population were real patients.
+    variance, programs, hr, se, ci_low, ci_high, p (Wald). The model-based variance treats the
+    weights as frequencies, as if the pseudo-population were real patients; lifelines'
+    ``robust=True`` differs from R's sandwich only through tied event times.
     """
     from lifelines import CoxPHFitter
 
@@ -598,25 +615,32 @@ def variance_conventions(cohort: pd.DataFrame, endpoint: str, params, ps: Propen
         }
     ).dropna()
     z = z_two_sided(params.alpha)
-    rows = []
-    for robust, programs in VARIANCE_SOFTWARE.items():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            m = CoxPHFitter(alpha=params.alpha).fit(
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fits = {
+            robust: CoxPHFitter(alpha=params.alpha).fit(
                 df, "duration", "event", weights_col="weight", robust=robust, fit_options={"precision": 1e-10}
             )
-        b, se = float(m.params_["treatment"]), float(m.standard_errors_["treatment"])
-        rows.append(
-            {
-                "variance": "robust" if robust else "model-based",
-                "programs": programs,
-                "hr": math.exp(b),
-                "se": se,
-                "ci_low": math.exp(b - z * se),
-                "ci_high": math.exp(b + z * se),
-                "p": float(m.summary.loc["treatment", "p"]),
-            }
-        )
+            for robust in (False, True)
+        }
+    b = float(fits[False].params_["treatment"])
+    ses = {
+        "robust": _tied_robust_se(df, fits[False]),
+        "robust, ties ignored": float(fits[True].standard_errors_["treatment"]),
+        "model-based": float(fits[False].standard_errors_["treatment"]),
+    }
+    rows = [
+        {
+            "variance": kind,
+            "programs": VARIANCE_SOFTWARE[kind],
+            "hr": math.exp(b),
+            "se": se,
+            "ci_low": math.exp(b - z * se),
+            "ci_high": math.exp(b + z * se),
+            "p": wald_p(b, se),
+        }
+        for kind, se in ses.items()
+    ]
     return pd.DataFrame(rows)
 
 
@@ -688,9 +712,12 @@ def confounding_teaching(
     glue["paper_ecog_hr"] = (paper.get("pfs.cox_multivariable.ecog.hr"), "{:.2f}")
     for ep in ENDPOINT_NAMES:
         v = variance.get(ep)
-        for kind in ("robust", "model-based"):
+        for kind in VARIANCE_SOFTWARE:
             row = None if v is None else v[v["variance"] == kind].iloc[0]
-            glue[f"{ep}_se_{kind.replace('-', '_')}"] = (None if row is None else row["se"], "{:.3f}")
+            glue[f"{ep}_se_{kind.replace('-', '_').replace(', ', '_').replace(' ', '_')}"] = (
+                None if row is None else row["se"],
+                "{:.3f}",
+            )
     return variance, table, glue
 
 

@@ -1,10 +1,10 @@
 """Planning a study from outside its data: the design hazard ratio, Freedman's and Schoenfeld's formulas,
 the event probability from accrual and follow-up, and why "observed power" adds nothing to a p-value.
 
-* :data:`EXTERNAL_TRIALS`: the first-line chemo-immunotherapy trials in
+* :func:`external_trials`: the first-line chemo-immunotherapy trials in
   extensive-stage small-cell lung cancer whose overall-survival hazard ratios
   serve as design values (IMpower133, Horn et al. 2018; CASPIAN, Paz-Ares et
-  al. 2019);
+  al. 2019), read from ``data/external_trials.yaml``;
 * :func:`freedman_events`, :func:`freedman_power`: Freedman (1982), on the
   hazard-ratio scale, beside Schoenfeld's (1983) log-hazard-ratio formula of
   :mod:`lcnec_utils.methods.power`;
@@ -13,18 +13,21 @@ the event probability from accrual and follow-up, and why "observed power" adds 
   follow-up after the last entry;
 * :func:`observed_power`: the power "at the observed effect", a function of the
   two-sided p-value alone (Hoenig & Heisey 2001);
-* :func:`design_table`: events and patients for each design hazard ratio by both
-  formulas, and the power 31 patients had.
+
+The table that puts them together is :func:`lcnec_utils.methods.power.design_table`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
-import pandas as pd
+import yaml
 from scipy import stats
 
+from lcnec_utils.contract.params import DATA_DIR
 from lcnec_utils.stats.normal import z_two_sided
 
 
@@ -41,16 +44,22 @@ class ExternalTrial:
     median_experimental: float  # months
 
 
-#: Overall survival in the two first-line chemo-immunotherapy trials of extensive-stage SCLC, as published:
-#: IMpower133 (atezolizumab + carboplatin-etoposide; Horn et al. 2018) and CASPIAN (durvalumab +
-#: platinum-etoposide, planned interim analysis; Paz-Ares et al. 2019).
-EXTERNAL_TRIALS = {
-    "IMpower133": ExternalTrial("IMpower133", "horn2018", 0.70, 0.54, 0.91, 10.3, 12.3),
-    "CASPIAN": ExternalTrial("CASPIAN", "pazares2019", 0.73, 0.59, 0.91, 10.3, 13.0),
-}
+EXTERNAL_TRIALS_PATH = DATA_DIR / "external_trials.yaml"
 
-#: The trial whose hazard ratio is the chapter's design value.
-DESIGN_TRIAL = "IMpower133"
+
+def external_trials(path: Path = EXTERNAL_TRIALS_PATH) -> tuple[dict[str, ExternalTrial], str]:
+    """The trials of ``data/external_trials.yaml`` by name, and the name of the one that sets the design.
+
+    Overall survival in the first-line chemo-immunotherapy trials of extensive-stage SCLC, as
+    published: IMpower133 (atezolizumab + carboplatin-etoposide; Horn et al. 2018) and CASPIAN
+    (durvalumab + platinum-etoposide, planned interim analysis; Paz-Ares et al. 2019).
+    """
+    raw = yaml.safe_load(Path(path).read_text())
+    fields = [f.name for f in dataclasses.fields(ExternalTrial)]
+    trials = {t["name"]: ExternalTrial(**{k: t[k] for k in fields}) for t in raw["trials"]}
+    if raw["design_trial"] not in trials:
+        raise ValueError(f"design_trial {raw['design_trial']!r} is not among the trials")
+    return trials, raw["design_trial"]
 
 
 def _ratio(allocation: float) -> float:
@@ -118,60 +127,3 @@ def observed_power(p_value: float, alpha: float = 0.05) -> float:
     z = stats.norm.isf(p_value / 2)
     c = z_two_sided(alpha)
     return float(stats.norm.cdf(z - c) + stats.norm.cdf(-z - c))
-
-
-def design_table(
-    allocation: float,
-    alpha: float,
-    accrual: float,
-    followup: float,
-    n_total: int,
-    hrs: dict[str, tuple[float, float]],
-) -> pd.DataFrame:
-    """Per design hazard ratio: events for 80% and 90% power by Schoenfeld's and Freedman's formulas,
-    the event probability, the patients needed, and the power ``n_total`` patients give.
-
-    ``hrs`` maps a label to (hazard ratio, reference-arm median in months). Columns design, hr,
-    schoenfeld_80, freedman_80, schoenfeld_90, freedman_90 (events, rounded up), event_probability,
-    patients_80 (Schoenfeld's events / probability, rounded up), expected_events (``n_total`` ×
-    probability), power_schoenfeld, power_freedman (at the expected events).
-    """
-    from lcnec_utils.methods.power import patients_needed, schoenfeld_events, schoenfeld_power
-
-    rows = []
-    for label, (hr, median_reference) in hrs.items():
-        prob = event_probability(median_reference, hr, accrual, followup, allocation)
-        expected = n_total * prob
-        row = {"design": label, "hr": hr, "median_reference": median_reference}
-        for level in (80, 90):
-            row[f"schoenfeld_{level}"] = math.ceil(
-                schoenfeld_events(hr, level / 100, alpha, allocation) - 1e-9
-            )
-            row[f"freedman_{level}"] = math.ceil(freedman_events(hr, level / 100, alpha, allocation) - 1e-9)
-        row["event_probability"] = prob
-        row["patients_80"] = patients_needed(row["schoenfeld_80"], prob)
-        row["expected_events"] = expected
-        row["power_schoenfeld"] = schoenfeld_power(expected, hr, alpha, allocation)
-        row["power_freedman"] = freedman_power(expected, hr, alpha, allocation)
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def format_design_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Text version of :func:`design_table` for the page."""
-    return pd.DataFrame(
-        {
-            "Design hazard ratio": [f"{d}: {h:.2f}" for d, h in zip(table["design"], table["hr"])],
-            "Events, 80% power (Schoenfeld / Freedman)": [
-                f"{s} / {f}" for s, f in zip(table["schoenfeld_80"], table["freedman_80"])
-            ],
-            "Events, 90% power (Schoenfeld / Freedman)": [
-                f"{s} / {f}" for s, f in zip(table["schoenfeld_90"], table["freedman_90"])
-            ],
-            "P(event) by the analysis": table["event_probability"].map("{:.1%}".format),
-            "Patients, 80% power": table["patients_80"],
-            "Power of this study (Schoenfeld / Freedman)": [
-                f"{a:.0%} / {b:.0%}" for a, b in zip(table["power_schoenfeld"], table["power_freedman"])
-            ],
-        }
-    )

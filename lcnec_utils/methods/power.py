@@ -10,6 +10,8 @@
 * :func:`simulate_logrank_power`: Monte Carlo power of the two-sided
   log-rank test under exponential survival, uniform accrual and
   administrative censoring, vectorised over replicates (:func:`logrank_z`);
+* :func:`design_table`: events by Schoenfeld's and Freedman's formulas, the event
+  probability and the patients needed for each design hazard ratio;
 * :func:`power_chapter`: all of these for the cohort, as the power chapter
   records, glues and shows them, with the external design of
   :mod:`lcnec_utils.methods.design` (a hazard ratio from the randomised trials,
@@ -31,6 +33,13 @@ from scipy import stats
 from lcnec_utils.contract.io import arm_role
 from lcnec_utils.contract.published import published_values
 from lcnec_utils.contract.results_keys import complete
+from lcnec_utils.methods.design import (
+    event_probability,
+    external_trials,
+    freedman_events,
+    freedman_power,
+    observed_power,
+)
 from lcnec_utils.stats.normal import z_two_sided
 from lcnec_utils.stats.survival import endpoint_data, has_endpoint, km_median, logrank
 
@@ -217,7 +226,7 @@ class PowerChapter:
 
     design_hr: float  # the paper's adjusted PFS HR: the results keys' calculations, shown for contrast
     events_table: pd.DataFrame  # events and patients for 80% and 90% power at design_hr
-    design_table: pd.DataFrame  # methods.design.design_table: the external design HRs and the paper's
+    design_table: pd.DataFrame  # design_table(): the external design HRs and the paper's
     curve: pd.DataFrame | None  # n, simulated, mc_se, analytic; None without a reference median
     results: dict[str, Any]  # the chapter's results keys, complete
     glue: dict[str, tuple]  # name: (value, format) for the prose
@@ -279,9 +288,8 @@ def power_chapter(cohort: pd.DataFrame, params, published: dict[str, Any] | None
 def _external_exercises(cohort: pd.DataFrame, alpha: float, allocation: float) -> dict[str, tuple]:
     """Exercises 1 and 2 with the design trial's HR: events at 1:1 allocation (both formulas) and the
     power of the deaths the cohort observed."""
-    from lcnec_utils.methods.design import DESIGN_TRIAL, EXTERNAL_TRIALS, freedman_events
-
-    hr = EXTERNAL_TRIALS[DESIGN_TRIAL].hr
+    trials, design = external_trials()
+    hr = trials[design].hr
     deaths = int(cohort["os_event"].sum())
     return {
         "ex_equal_ext": (required_events(hr, 0.8, alpha, 0.5), "{}"),
@@ -296,24 +304,16 @@ def _external_design(
     """The design table (the trials' OS hazard ratios with their control medians, and the paper's HR
     with the cohort's reference OS median for contrast) and its glue, with each endpoint's
     "observed power" from its log-rank p (:func:`lcnec_utils.methods.design.observed_power`)."""
-    from lcnec_utils.methods.design import (
-        DESIGN_TRIAL,
-        EXTERNAL_TRIALS,
-        design_table,
-        event_probability,
-        freedman_events,
-        observed_power,
-    )
-
     alpha = params.alpha
-    hrs = {name: (t.hr, t.median_control) for name, t in EXTERNAL_TRIALS.items()}
-    trial = EXTERNAL_TRIALS[DESIGN_TRIAL]
+    trials, design = external_trials()
+    hrs = {name: (t.hr, t.median_control) for name, t in trials.items()}
+    trial = trials[design]
     data = endpoint_data(cohort, "os", params.reference_group, params.treatment_group).arm("reference")
     own_median = km_median(data["time"], data["event"])
     if own_median is not None:
         hrs["the paper's adjusted PFS HR"] = (paper_hr, own_median)
     table = design_table(allocation, alpha, ACCRUAL_MONTHS, FOLLOWUP_MONTHS, sizes["total"], hrs)
-    row = table.set_index("design").loc[DESIGN_TRIAL]
+    row = table.set_index("design").loc[design]
     glue: dict[str, tuple] = {
         "ext_trial": (trial.name, "{}"),
         "ext_hr": (trial.hr, "{:.2f}"),
@@ -321,7 +321,7 @@ def _external_design(
         "ext_median_control": (trial.median_control, "{:.1f}"),
         "ext_median_experimental": (trial.median_experimental, "{:.1f}"),
         "ext_other": (
-            ", ".join(f"{t.name} {t.hr:.2f}" for t in EXTERNAL_TRIALS.values() if t is not trial),
+            ", ".join(f"{t.name} {t.hr:.2f}" for t in trials.values() if t is not trial),
             "{}",
         ),
         "ext_d80": (int(row["schoenfeld_80"]), "{}"),
@@ -350,6 +350,61 @@ def _external_design(
         glue[f"{ep}_logrank_p"] = (p, "p")
         glue[f"{ep}_observed_power"] = (None if p is None else observed_power(p, alpha), "pct")
     return table, glue
+
+
+def design_table(
+    allocation: float,
+    alpha: float,
+    accrual: float,
+    followup: float,
+    n_total: int,
+    hrs: dict[str, tuple[float, float]],
+) -> pd.DataFrame:
+    """Per design hazard ratio: events for 80% and 90% power by Schoenfeld's and Freedman's formulas,
+    the event probability, the patients needed, and the power ``n_total`` patients give.
+
+    ``hrs`` maps a label to (hazard ratio, reference-arm median in months). Columns design, hr,
+    schoenfeld_80, freedman_80, schoenfeld_90, freedman_90 (events, rounded up), event_probability,
+    patients_80 (Schoenfeld's events / probability, rounded up), expected_events (``n_total`` ×
+    probability), power_schoenfeld, power_freedman (at the expected events).
+    """
+    rows = []
+    for label, (hr, median_reference) in hrs.items():
+        prob = event_probability(median_reference, hr, accrual, followup, allocation)
+        expected = n_total * prob
+        row = {"design": label, "hr": hr, "median_reference": median_reference}
+        for level in (80, 90):
+            row[f"schoenfeld_{level}"] = math.ceil(
+                schoenfeld_events(hr, level / 100, alpha, allocation) - 1e-9
+            )
+            row[f"freedman_{level}"] = math.ceil(freedman_events(hr, level / 100, alpha, allocation) - 1e-9)
+        row["event_probability"] = prob
+        row["patients_80"] = patients_needed(row["schoenfeld_80"], prob)
+        row["expected_events"] = expected
+        row["power_schoenfeld"] = schoenfeld_power(expected, hr, alpha, allocation)
+        row["power_freedman"] = freedman_power(expected, hr, alpha, allocation)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_design_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Text version of :func:`design_table` for the page."""
+    return pd.DataFrame(
+        {
+            "Design hazard ratio": [f"{d}: {h:.2f}" for d, h in zip(table["design"], table["hr"])],
+            "Events, 80% power (Schoenfeld / Freedman)": [
+                f"{s} / {f}" for s, f in zip(table["schoenfeld_80"], table["freedman_80"])
+            ],
+            "Events, 90% power (Schoenfeld / Freedman)": [
+                f"{s} / {f}" for s, f in zip(table["schoenfeld_90"], table["freedman_90"])
+            ],
+            "P(event) by the analysis": table["event_probability"].map("{:.1%}".format),
+            "Patients, 80% power": table["patients_80"],
+            "Power of this study (Schoenfeld / Freedman)": [
+                f"{a:.0%} / {b:.0%}" for a, b in zip(table["power_schoenfeld"], table["power_freedman"])
+            ],
+        }
+    )
 
 
 def _event_values(
