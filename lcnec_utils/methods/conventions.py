@@ -51,7 +51,7 @@ KM_QUANTILE_RULES = {
 
 #: The programs compared, with their documented median rule and default interval of the median.
 MEDIAN_SOFTWARE = {
-    "SPSS": ("at_or_below", "median ± 1.96·SE, SE = SE(Ŝ)/f̂ (Klein & Moeschberger)"),
+    "SPSS": ("at_or_below", "median ± 1.96·SE, SE = SE(Ŝ)/f̂ (Collett 2015, §2.4)"),
     "SAS": ("midpoint", "Brookmeyer-Crowley, log-log band (CONFTYPE=LOGLOG)"),
     "Stata": ("at_or_below", "not checked here"),
     "R": ("midpoint_or_last", 'Brookmeyer-Crowley, log band (conf.type = "log")'),

@@ -198,9 +198,8 @@ class SPSSMedianDetail:
 def spss_median_detail(times, events, alpha: float = 0.05, epsilon: float = 0.05) -> SPSSMedianDetail | None:
     """The quantities behind :func:`lcnec_utils.stats.survival.median_ci_spss`, for teaching.
 
-    The uniform-kernel density estimate of Klein & Moeschberger (2003, §4.5,
-    Practical Note 3): f̂ = [Ŝ(û) − Ŝ(l̂)] / (l̂ − û) with û the last event time
-    at which Ŝ >= 0.5 + ε and l̂ the first at which Ŝ <= 0.5 − ε (time 0 counts,
+    The density estimate of Collett (2015, §2.4; ε = 0.05): f̂ = [Ŝ(û) − Ŝ(l̂)] / (l̂ − û)
+    with û the last event time at which Ŝ >= 0.5 + ε and l̂ the first at which Ŝ <= 0.5 − ε (time 0 counts,
     with Ŝ = 1). A flat curve around the median has a small f̂, so a large
     SE(median) and a wide interval; a steep one a narrow interval. None when
     the interval cannot be computed (median not reached, no Ŝ <= 0.5 − ε).
