@@ -11,7 +11,7 @@ pasted here. What is checked, per endpoint:
 * ``survdiff``'s chi-square against the log-rank column of ``survival_conventions``;
 * ``coxph(ties = "breslow")`` against ``conventions.breslow_cox`` (arm alone and the paper's model);
 * ``cox.zph`` (survival >= 3.0: the exact score test) against ``ph.zph_score_test``, both time scales,
-  both models;
+  both models, and survival 2.x's approximation (by hand in R) against ``ph.ph_test_conventions``;
 * the weighted ``coxph``'s robust and model-based SE against ``confounding.variance_conventions`` and
   ``confounding.iptw_cox`` (lifelines' ``robust=True`` ignores tied times; the book's sandwich does not).
 
@@ -166,6 +166,19 @@ def test_zph_score_test_equals_r_cox_zph(reference, endpoint, model):
     for transform in ("km", "identity"):
         ours = ph.zph_score_test(res, transform).set_index("term").loc["treatment", "chi2"]
         assert ours == pytest.approx(reference[endpoint][model][f"zph_{transform}"], rel=TOL), transform
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_old_approximation_equals_survival_2x_formula(reference, endpoint):
+    """The 'approximation' rows of ph_test_conventions are survival 2.x's cox.zph (1 − KM just before
+    each event), computed in R by hand from the scaled Schoenfeld residuals; lifelines' own km scale
+    (the 'lifelines' rows) is not."""
+    cohort, params = _cohort(), _params(_cohort())
+    table = ph.ph_test_conventions(cohort, endpoint, params).set_index(["model", "test", "transform"])
+    for model, name in (("univariable", "arm"), ("full", "full")):
+        for transform in ("km", "identity"):
+            ours = table.loc[(model, "approximation", transform), "chi2"]
+            assert ours == pytest.approx(reference[endpoint][name][f"zph_old_{transform}"], rel=TOL)
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)

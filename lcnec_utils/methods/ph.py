@@ -3,7 +3,9 @@
 * :func:`ph_tests`: the Grambsch & Therneau (1994) test for the arm's term,
   in the arm-only model and in the paper's full model, with two time scales
   (:func:`lcnec_utils.stats.cox.schoenfeld_test`, lifelines): the fast
-  approximation that R's ``cox.zph`` computed before survival 3.0;
+  approximation that R's ``cox.zph`` computed before survival 3.0, on
+  lifelines' Kaplan-Meier scale (Ŝ at each event; R took Ŝ just before it,
+  :func:`km_before`);
 * :func:`zph_score_test`: the score test that ``cox.zph`` computes since
   survival 3.0 (its help page: "In versions of the package before survival3.0
   the function computed a fast approximation to the score test. Later versions
@@ -240,19 +242,46 @@ def zph_score_test(result: cox.CoxResult, transform: str = "km") -> pd.DataFrame
 #: The programs' proportional-hazards tests compared on the chapter's page.
 PH_TEST_CONVENTIONS = {
     "score": "R survival >= 3.0 cox.zph: exact score test",
-    "approximation": "R survival < 3.0 cox.zph, lifelines proportional_hazard_test: Grambsch-Therneau "
-    "approximation",
+    "approximation": "R survival < 3.0 cox.zph: Grambsch-Therneau approximation "
+    "(its KM scale: 1 − KM just before each event)",
+    "lifelines": "lifelines proportional_hazard_test: the same approximation "
+    "(its KM scale: 1 − KM at each event, right-continuous)",
 }
 
 
+def km_before(durations, events, weights=None) -> pd.Series:
+    """g(t) = 1 − Ŝ(t−), the pooled Kaplan-Meier curve just before each time: the ``km`` scale of R's
+    ``cox.zph`` (survival 2.x: ``rep(c(1, surv), n.event)``; 3.x: ``findInterval(left.open = TRUE)``).
+    lifelines' ``km`` takes Ŝ(t) at the time itself. A time transform for lifelines'
+    ``proportional_hazard_test`` (unweighted: the models here have no case weights)."""
+    from lcnec_utils.stats.survival import km_curve
+
+    t = np.asarray(durations, float)
+    curve = km_curve(t, np.asarray(events, float))
+    i = np.searchsorted(curve.time, t, side="left") - 1
+    before = np.where(i >= 0, curve.survival[np.clip(i, 0, None)], 1.0)
+    return pd.Series(1.0 - before, index=getattr(durations, "index", None))
+
+
+def _approximation(res: cox.CoxResult, transform: str) -> dict[str, float]:
+    """Grambsch-Therneau approximation of the arm's term on R < 3.0's time scale."""
+    from lifelines.statistics import proportional_hazard_test
+
+    scale = km_before if transform == "km" else transform
+    s = proportional_hazard_test(res.model, res.data, time_transform=scale).summary
+    row = s.loc["treatment"] if "treatment" in s.index else s.iloc[0]
+    return {"chi2": float(row["test_statistic"]), "p": float(row["p"])}
+
+
 def ph_test_conventions(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataFrame:
-    """The arm's proportional-hazards test by both formulas, both time scales and both models.
+    """The arm's proportional-hazards test by each program's formula, both time scales and both models.
 
     One row per (model, transform, test): model (``univariable``, ``full``),
     transform (``km``, ``identity``), test (``score``: :func:`zph_score_test`;
-    ``approximation``: :func:`lcnec_utils.stats.cox.schoenfeld_test`), chi2, p,
-    events and terms (for the events per term the test rests on). A model that
-    did not converge gives NaN.
+    ``approximation``: the Grambsch-Therneau approximation on survival 2.x's
+    scale, :func:`km_before`; ``lifelines``: :func:`lcnec_utils.stats.cox.schoenfeld_test`),
+    chi2, p, events and terms (for the events per term the test rests on). On the
+    t scale the last two coincide. A model that did not converge gives NaN.
     """
     from lcnec_utils.methods.sampling import analysis_sample
 
@@ -268,8 +297,9 @@ def ph_test_conventions(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataF
             tests = {}
             if ok:
                 tests["score"] = zph_score_test(res, tr).set_index("term").loc["treatment"]
-                old = cox.schoenfeld_test(res, transform=tr).set_index("term").loc["treatment"]
-                tests["approximation"] = {"chi2": old["test_statistic"], "p": old["p"]}
+                tests["approximation"] = _approximation(res, tr)
+                lib = cox.schoenfeld_test(res, transform=tr).set_index("term").loc["treatment"]
+                tests["lifelines"] = {"chi2": lib["test_statistic"], "p": lib["p"]}
             for test in PH_TEST_CONVENTIONS:
                 r = tests.get(test)
                 rows.append(

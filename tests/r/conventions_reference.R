@@ -10,6 +10,8 @@
 #   logrank    survdiff chisq
 #   breslow    coxph(ties = "breslow") of the arm alone and of the arm with the covariates: coef, se
 #   zph        cox.zph(transform = "km" / "identity", terms = FALSE) chisq of the arm, both models
+#   zph_old    survival 2.x's approximation by hand from residuals(type = "scaledsch"): per term
+#              (Σ g̃ r)² / (var · d · Σ g̃²), g̃ = g − mean(g), g = 1 − KM just before each event or t
 #   iptw       coxph(treatment, weights = weight) with robust = TRUE and robust = FALSE: coef, se
 # JSON by a small base-R serialiser (as tests/r/survival_reference.R).
 suppressPackageStartupMessages(library(survival))
@@ -47,6 +49,18 @@ for (arm in c(0, 1)) {
     rate = r$surv, rate_lower = r$lower, rate_upper = r$upper)
 }
 out$logrank <- survdiff(Surv(time, event) ~ treatment, data = d)$chisq
+old_zph <- function(fit, transform) {
+  r <- as.matrix(residuals(fit, "scaledsch"))
+  times <- sort(fit$y[fit$y[, 2] == 1, 1])
+  if (transform == "km") {
+    km <- survfit(Surv(fit$y[, 1], fit$y[, 2]) ~ 1)
+    g <- 1 - vapply(times, function(u) { s <- km$surv[km$time < u]; if (length(s)) s[length(s)] else 1 }, 0)
+  } else {
+    g <- times
+  }
+  xx <- g - mean(g)
+  unname(drop(xx %*% r)^2 / (diag(fit$var) * fit$nevent * sum(xx^2)))
+}
 models <- list(arm = "treatment", full = paste(c("treatment", sprintf("`%s`", covariates)), collapse = " + "))
 for (name in names(models)) {
   form <- as.formula(paste("Surv(time, event) ~", models[[name]]))
@@ -55,7 +69,8 @@ for (name in names(models)) {
   zk <- cox.zph(e, transform = "km", terms = FALSE)$table
   zi <- cox.zph(e, transform = "identity", terms = FALSE)$table
   out[[name]] <- list(breslow_coef = unname(coef(b)[1]), breslow_se = unname(sqrt(diag(vcov(b)))[1]),
-                      zph_km = unname(zk[1, "chisq"]), zph_identity = unname(zi[1, "chisq"]))
+                      zph_km = unname(zk[1, "chisq"]), zph_identity = unname(zi[1, "chisq"]),
+                      zph_old_km = old_zph(e, "km")[1], zph_old_identity = old_zph(e, "identity")[1])
 }
 w <- d[!is.na(d$weight), ]
 rob <- coxph(Surv(time, event) ~ treatment, data = w, weights = weight, robust = TRUE)
