@@ -35,7 +35,6 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     from lcnec_utils.methods.confounding import (
         COMMON_OUTCOME,
         ENDPOINT_NAMES,
-        EXERCISE_HR,
         PS_COVARIATES,
         VARIANCE_SOFTWARE,
         ConfoundingChapter,
@@ -260,7 +259,6 @@ __all__, __getattr__, __dir__ = exports(
             "ConfoundingChapter",
             "ENDPOINT_NAMES",
             "EValue",
-            "EXERCISE_HR",
             "PS_COVARIATES",
             "PropensityResult",
             "VARIANCE_SOFTWARE",

@@ -374,9 +374,6 @@ def format_balance(table: pd.DataFrame) -> pd.DataFrame:
 #: The endpoints of the chapter, with their names in its prose and tables.
 ENDPOINT_NAMES = {"pfs": "Progression-free survival", "os": "Overall survival"}
 
-#: The hazard ratio of the chapter's first exercise (the paper's adjusted PFS HR, rounded as printed).
-EXERCISE_HR = 0.51
-
 
 @dataclass
 class ConfoundingChapter:
@@ -556,14 +553,23 @@ def _glue(
         else "common for both endpoints (far above 15%), so the common-outcome conversion is used",
         "{}",
     )
-    glue["ex_hr"] = (EXERCISE_HR, "{:.2f}")
-    glue["ex_inv"] = (1 / EXERCISE_HR, "{:.3f}")
-    glue["ex_rr_inv"] = (1 / hr_to_rr(EXERCISE_HR, rare=False), "{:.3f}")
+    glue.update(_evalue_exercise(paper.get("pfs.cox_multivariable.hr")))
     glue["common_outcome"] = (COMMON_OUTCOME, "pct")
-    glue["ex_rare"] = (evalue(EXERCISE_HR, rare=True).estimate, "{:.2f}")
-    glue["ex_common"] = (evalue(EXERCISE_HR, rare=False).estimate, "{:.2f}")
-    glue["ex_rr"] = (hr_to_rr(EXERCISE_HR, rare=False), "{:.3f}")
     return glue
+
+
+def _evalue_exercise(hr: float | None) -> dict[str, tuple]:
+    """Exercise 1: the E-value of the paper's adjusted PFS HR as printed, by each conversion, by hand."""
+    if hr is None:
+        return {k: (None, "{}") for k in ("ex_hr", "ex_inv", "ex_rr_inv", "ex_rare", "ex_common", "ex_rr")}
+    return {
+        "ex_hr": (hr, "{:.2f}"),
+        "ex_inv": (1 / hr, "{:.3f}"),
+        "ex_rr_inv": (1 / hr_to_rr(hr, rare=False), "{:.3f}"),
+        "ex_rare": (evalue(hr, rare=True).estimate, "{:.2f}"),
+        "ex_common": (evalue(hr, rare=False).estimate, "{:.2f}"),
+        "ex_rr": (hr_to_rr(hr, rare=False), "{:.3f}"),
+    }
 
 
 def _shift(crude: float, other: float) -> str:
