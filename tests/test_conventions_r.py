@@ -202,3 +202,32 @@ def test_iptw_cox_reports_r_robust_se(reference, endpoint):
     r = reference[endpoint]["iptw"]
     assert math.log(fit.hr) == pytest.approx(r["coef"], rel=TOL)
     assert fit.se == pytest.approx(r["se_robust"], rel=TOL)
+
+
+def test_lifelines_ridge_equals_r_ridge_with_theta_n_lambda(tmp_path):
+    """lifelines' penalizer λ is R's ``ridge(theta = n·λ)``: both penalise the standardised coefficients."""
+    if shutil.which("Rscript") is None:
+        pytest.skip("Rscript is missing")
+    import warnings
+
+    from lifelines import CoxPHFitter
+
+    cohort, params = _cohort(), _params(_cohort())
+    dm = cox.design_matrix(
+        cohort, ["age", "ecog"], params.reference_group, params.treatment_group, endpoint="os"
+    )
+    df = dm.frame[["duration", "event", *dm.terms]]
+    csv = tmp_path / "ridge.csv"
+    df.to_csv(csv, index=False)
+    lam = 0.1
+    code = (
+        f'suppressPackageStartupMessages(library(survival)); d <- read.csv("{csv}"); '
+        f"f <- coxph(Surv(duration, event) ~ ridge({', '.join(dm.terms)}, theta = nrow(d) * {lam}), data = d); "
+        'cat(sprintf("%.12g", coef(f)), sep = " ")'
+    )
+    run = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = CoxPHFitter(penalizer=lam).fit(df, "duration", "event").params_.to_numpy()
+    np.testing.assert_allclose(ours, [float(v) for v in run.stdout.split()], rtol=1e-4, atol=1e-7)

@@ -471,6 +471,7 @@ def small_sample_teaching_glue(
     glue["ridge_n"] = (n_patients, "{}")
     glue["n_patients"] = (n_patients, "{}")
     glue["ridge_weight"] = (n_patients * ridge_penalizer / 2, "{:g}")
+    glue["ridge_theta"] = (n_patients * ridge_penalizer, "{:g}")
     return glue
 
 
