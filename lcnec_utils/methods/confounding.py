@@ -591,7 +591,7 @@ def _direction(est: _Estimates, ep: str) -> str | None:
     )
 
 
-#: The variance of the IPTW hazard ratio by program: robust (sandwich) or model-based.
+#: The variances of the IPTW hazard ratio: R's sandwich, lifelines' tie-ignoring sandwich, model-based.
 VARIANCE_SOFTWARE = {
     "robust": "sandwich (Lin & Wei), tied times by Efron's rule: R coxph with non-integer weights "
     "(robust by default), this book",
