@@ -426,6 +426,7 @@ def test_ch12_positivity_and_the_two_hazard_ratios(cohort, params):
 # Chapter 13: RMST
 
 
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
 def test_ch13_rmst_by_hand_against_lifelines(cohort, params):
     from lifelines import KaplanMeierFitter
     from lifelines.utils import restricted_mean_survival_time
