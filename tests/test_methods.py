@@ -278,7 +278,7 @@ def test_confounding_chapter_records_what_its_parts_compute(cohort):
     e = confounding.evalue(ipw.hr, ipw.ci_low, ipw.ci_high, rare=rare)
     assert r["methods.evalue.os.iptw.estimate"] == pytest.approx(e.estimate)
     assert chapter.glue["os_ev_iptw"] == (r["methods.evalue.os.iptw.estimate"], "{:.2f}")
-    assert chapter.glue["direction"][0].startswith("moves the HR for progression-free survival ")
+    assert chapter.glue["direction"][0].startswith("takes the HR for progression-free survival from ")
     assert (
         chapter.hazard_ratios["Endpoint"].tolist()
         == ["Progression-free survival"] * 3 + ["Overall survival"] * 3

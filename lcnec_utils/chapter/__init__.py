@@ -32,13 +32,19 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         parameter_box_html,
     )
     from lcnec_utils.chapter.methods_glue import (
+        EPV_FLOOR,
+        EPV_RULE,
         MEDIAN_CI_METHODS,
         SMALL_SAMPLE_MODELS,
         STATSMODELS_PAIRS,
+        epv_verdict,
         medians_glue,
+        medians_teaching_glue,
         ph_glue,
+        ph_teaching_glue,
         rmst_glue,
         small_sample_glue,
+        small_sample_teaching_glue,
     )
     from lcnec_utils.chapter.page import (
         ENDPOINTS,
@@ -66,13 +72,19 @@ __all__, __getattr__, __dir__ = exports(
             "parameter_box_html",
         ),
         "lcnec_utils.chapter.methods_glue": (
+            "EPV_FLOOR",
+            "EPV_RULE",
             "MEDIAN_CI_METHODS",
             "SMALL_SAMPLE_MODELS",
             "STATSMODELS_PAIRS",
+            "epv_verdict",
             "medians_glue",
+            "medians_teaching_glue",
             "ph_glue",
+            "ph_teaching_glue",
             "rmst_glue",
             "small_sample_glue",
+            "small_sample_teaching_glue",
         ),
         "lcnec_utils.chapter.page": ("Chapter", "ENDPOINTS", "arm_sizes", "set_study_loader"),
         "lcnec_utils.chapter.reanalysis": (
