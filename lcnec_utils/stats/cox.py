@@ -435,9 +435,11 @@ def schoenfeld_test(result: CoxResult, transform: str = "km") -> pd.DataFrame:
     """Test of proportional hazards per term from scaled Schoenfeld residuals.
 
     lifelines ``proportional_hazard_test`` (Grambsch & Therneau 1994) with
-    ``time_transform`` "km" (1 - KM of the pooled data, R survival < 3
-    ``cox.zph`` default) or "identity". R survival >= 3 ``cox.zph`` uses a
-    different (exact score) statistic and gives somewhat different numbers.
+    ``time_transform`` "km" (1 - KM of the pooled data at each event time;
+    ``cox.zph``'s default, in every R version, takes 1 - KM just before the
+    event, so the two differ slightly with few events) or "identity". R
+    survival >= 3 ``cox.zph`` also uses a different statistic, the exact score
+    test (see ``methods.ph``), and gives somewhat different numbers.
     Columns: term, test_statistic, p, transform. lifelines builds the
     residuals with ``np.append`` in a loop: about 5 s per term at 100,000 rows.
     """
