@@ -67,11 +67,14 @@ class Chapter:
         """The chapter ``name`` with the parameters papermill set in ``namespace`` (``globals()``),
         the study read and, with ``show``, the page's header shown."""
         overrides = {key: namespace[key] for key in Parameters.names() if namespace.get(key) is not None}
-        if overrides.get("ae_path") == "":
-            overrides["ae_path"] = None
         params = make_parameters(overrides)
         study = _study_loader(
-            params.data_path, params.ae_path, params.reference_group, params.treatment_group
+            params.data_path,
+            params.ae_path,
+            params.reference_group,
+            params.treatment_group,
+            map_path=params.map_path,
+            sheet=params.sheet,
         )
         chapter = cls(name, params, study)
         if show:
