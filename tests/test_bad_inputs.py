@@ -43,7 +43,7 @@ from intake_catalogue import INTAKE_CASES
 from lcnec_utils.build.pipeline import resolve_parameters
 from lcnec_utils.cli import EXIT_BAD_DATA, EXIT_BAD_PARAMETER, EXIT_OK, build_parser, data_overrides, main
 from lcnec_utils.contract.io import load_adverse_events, load_cohort, load_study
-from lcnec_utils.contract.params import DEFAULT_AE, DEFAULT_COHORT
+from lcnec_utils.contract.params import DEFAULT_COHORT
 
 COVARIATES = [
     c
@@ -152,7 +152,10 @@ CASES = [
         "excel xls renamed .csv",
         build_cohort(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600),
         EXIT_BAD_DATA,
-        ["cohort.csv: this is an Excel 97-2003 workbook (.xls), which the book does not read", "save it as .xlsx"],
+        [
+            "cohort.csv: this is an Excel 97-2003 workbook (.xls), which the book does not read",
+            "save it as .xlsx",
+        ],
     ),
     Case(
         "OpenDocument spreadsheet",
@@ -577,7 +580,38 @@ CASES = [
         EXIT_BAD_PARAMETER,
         ["'reference_group' and 'treatment_group' must differ"],
     ),
+    *INTAKE_CASES,
 ]
+
+
+def study_read(argv: list[str]):
+    """The study as ``lcnec validate`` or ``build`` with ``argv`` reads it (same options, same loader)."""
+    args = build_parser().parse_args(argv)
+    data = getattr(args, "file", None) or args.data
+    params = resolve_parameters(data, args.ae, data_overrides(args))
+    return load_study(
+        params.data_path,
+        params.ae_path,
+        params.reference_group,
+        params.treatment_group,
+        map_path=params.map_path,
+        sheet=params.sheet,
+    )
+
+
+def check_values(case: Case, argv: list[str]) -> None:
+    """The cells ``case.values`` names hold the values stated (rows from 1; None for missing)."""
+    study = study_read(argv)
+    for where, cells in case.values.items():
+        table, column = (
+            (study.adverse_events, where.split(".", 1)[1]) if "." in where else (study.cohort, where)
+        )
+        for row, expected in cells.items():
+            got = table[column].iloc[row - 1]
+            if expected is None:
+                assert pd.isna(got), f"{where} row {row}: {got!r}, expected missing"
+            else:
+                assert got == expected, f"{where} row {row}: {got!r}, expected {expected!r}"
 
 
 def run(case: Case, tmp_path: Path, capsys) -> tuple[int, str]:
@@ -601,6 +635,9 @@ def test_bad_input_gets_a_clear_answer(case: Case, tmp_path, capsys):
     if case.status != EXIT_OK:
         assert "error:" in output
         assert not (tmp_path / "out").exists(), "a refused run wrote an output folder"
+    if case.values:
+        assert case.status == EXIT_OK, "values are those of an accepted input"
+        check_values(case, case.make(tmp_path))
 
 
 def test_the_catalogue_is_large_and_uses_distinct_statuses():

@@ -72,12 +72,12 @@ def test_missing_required_column_names_the_nearest_one(tmp_path, capsys):
 
 def test_bad_rows_are_named_by_row_number_never_by_patient_id(tmp_path, capsys):
     frame = pd.read_csv(DEFAULT_COHORT, dtype=str)
-    frame.loc[[2, 5], "os_event"] = "yes"
+    frame.loc[[2, 5], "os_event"] = "2"
     path = tmp_path / "cohort.csv"
     frame.to_csv(path, index=False)
     assert main(["validate", str(path)]) == EXIT_BAD_DATA
     err = capsys.readouterr().err
-    assert "column 'os_event', rows 3, 6: expected 0 or 1; found 'yes'" in err
+    assert "column 'os_event', rows 3, 6: expected 0 or 1; found '2'" in err
     for pid in frame["patient_id"]:
         assert pid not in err
 

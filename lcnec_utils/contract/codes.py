@@ -15,6 +15,8 @@ numbers (ECOG 0 = "fully active"), and 0/1 codes are already the contract's.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from lcnec_utils.contract.problems import Coercion
@@ -25,10 +27,17 @@ from lcnec_utils.contract.schema import ColumnSpec
 LABELLED_KINDS = ("category", "text", "id")
 
 
+_ZERO_DECIMALS = re.compile(r"([+-]?\d+)\.0+")
+
+
 def code_key(value) -> str | None:
-    """How a code or a cell is compared: its text without case and surrounding spaces (1.0 -> '1')."""
+    """How a code or a cell is compared: its text without case and surrounding spaces, a whole number
+    without its zero decimals (the number 1.0 and the text ``'1.0'`` are both ``'1'``)."""
     text = cell_text(value)
-    return None if text is None else " ".join(text.casefold().split())
+    if text is None:
+        return None
+    whole = _ZERO_DECIMALS.fullmatch(text)
+    return whole.group(1) if whole else " ".join(text.casefold().split())
 
 
 def _rows(index) -> tuple[int, ...]:

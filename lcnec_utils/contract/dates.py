@@ -249,11 +249,11 @@ def _order_rules(d: dict[str, pd.Series], rules: DateRules) -> list[tuple[pd.Ser
     return checks
 
 
-def _after_cutoff(d: dict[str, pd.Series], rules: DateRules, file: str, out: Derived) -> pd.Series:
+def _after_cutoff(d: dict[str, pd.Series], rules: DateRules, file: str, out: Derived) -> dict[str, pd.Series]:
     """Events and contacts after the cut-off: errors, or (``after_cutoff: censor``) censored there, each
-    recorded. Returns the rows whose progression was censored at the cut-off."""
+    recorded. Returns the rows whose death and whose progression were censored at the cut-off."""
     cutoff = pd.Timestamp(rules.cutoff)
-    cut_progression = pd.Series(False, index=d["start"].index)
+    censored = {role: pd.Series(False, index=d["start"].index) for role in ("death", "progression")}
     for role, header in _roles(rules).items():
         if role == "start":
             continue
@@ -273,14 +273,14 @@ def _after_cutoff(d: dict[str, pd.Series], rules: DateRules, file: str, out: Der
             continue
         if role == "death":
             d["last_contact"] = d["last_contact"].mask(after, cutoff)
-        if role == "progression":
-            cut_progression |= after
+        if role in censored:
+            censored[role] |= after
         d[role] = d[role].mask(after, pd.NaT if role in ("death", "progression") else cutoff)
         what = "censored at the data cut-off" if role in ("death", "progression") else "taken at the cut-off"
         out.coercions.append(
             Coercion(file, header, f"a date after the data cut-off: {what}", tuple(_rows(after)))
         )
-    return cut_progression
+    return censored
 
 
 def _describe(rules: DateRules) -> list[str]:
@@ -311,15 +311,20 @@ def _describe(rules: DateRules) -> list[str]:
 
 
 def _status_problems(
-    status: dict[str, pd.Series], events: dict[str, pd.Series], rules: DateRules, file: str, failed: pd.Series
+    status: dict[str, pd.Series],
+    events: dict[str, pd.Series],
+    censored: dict[str, pd.Series],
+    file: str,
+    failed: pd.Series,
 ) -> list[DataProblem]:
-    """A mapped os_event (pfs_event) that the dates contradict."""
+    """A mapped os_event (pfs_event) that the dates contradict; an event the mapping censored at the
+    cut-off (``censored``: rows per event) agrees with a status of "dead" or "progressed"."""
     problems = []
     for name, event in events.items():
         given = status.get(name)
         if given is None:
             continue
-        clash = given.notna() & ((given == "1") != event) & ~failed
+        clash = given.notna() & ((given == "1") != event) & ~failed & ~censored[name]
         if clash.any():
             what = "a date of death" if name == "os_event" else "a date of progression or death"
             problems.append(
@@ -346,7 +351,7 @@ def derive_times(
         mask = mask.fillna(False).astype(bool)
         if mask.any():
             out.problems.append(DataProblem(file, header, _rows(mask), message))
-    cut_progression = _after_cutoff(d, rules, file, out)
+    censored = _after_cutoff(d, rules, file, out)
     failed = pd.Series(raw.index.isin([r - 1 for p in out.problems for r in p.rows]), index=raw.index)
     start, death, last = d["start"], d["death"], d["last_contact"]
     os_event = death.notna()
@@ -355,10 +360,11 @@ def derive_times(
     if rules.progression:
         first = pd.concat([d["progression"], death], axis=1).min(axis=1)
         censor = d["last_assessment"].fillna(last) if rules.last_assessment else last
-        censor = censor.mask(cut_progression, pd.Timestamp(rules.cutoff))
+        censor = censor.mask(censored["progression"], pd.Timestamp(rules.cutoff))
         events["pfs_event"] = first.notna()
         out.columns["pfs_months"] = months_text((first.fillna(censor) - start).dt.days, rules.decimals)
-    out.problems += _status_problems(status or {}, events, rules, file, failed)
+    cut = {"os_event": censored["death"], "pfs_event": censored["death"] | censored["progression"]}
+    out.problems += _status_problems(status or {}, events, cut, file, failed)
     for name, event in events.items():
         out.columns[name] = event.map({True: "1", False: "0"}).astype(object)
     out.columns = {name: column.mask(failed, None) for name, column in out.columns.items()}

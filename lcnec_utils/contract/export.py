@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -195,7 +196,9 @@ _MAPPING_HEADER = """\
 
 
 def _fixed_zip(data: bytes) -> bytes:
-    """A zip archive with every member's time set to the cut-off (the same bytes on every run)."""
+    """A zip archive with every member's time, and the workbook's modification stamp (openpyxl sets it
+    to the time of saving), set to the cut-off: the same bytes on every run."""
+    stamp = f"{CUTOFF.isoformat()}T00:00:00Z".encode()
     out = io.BytesIO()
     with (
         zipfile.ZipFile(io.BytesIO(data)) as source,
@@ -207,7 +210,10 @@ def _fixed_zip(data: bytes) -> bytes:
             )
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = member.external_attr
-            target.writestr(info, source.read(member.filename))
+            content = source.read(member.filename)
+            if member.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp, content)
+            target.writestr(info, content)
     return out.getvalue()
 
 

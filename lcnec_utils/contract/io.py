@@ -190,7 +190,9 @@ def load_cohort(
     """Read, map, coerce and validate a cohort table; raise :class:`DataValidationError` on any error."""
     mapping = mapping or Mapping()
     read = contract_text(path, schema.COHORT_SPEC, mapping.cohort, COHORT, sheet, mapping.file)
-    found = schema.validate_cohort_frame(read.frame, str(path), reference_group, treatment_group)
+    found = schema.validate_cohort_frame(
+        read.frame, str(path), reference_group, treatment_group, read.intake.columns_ignored
+    )
     problems = _finish(read, found)
     frame = schema.typed_cohort(read.frame).reset_index(drop=True)
     return LoadedTable(frame, problems, read.intake.columns_ignored, read.intake)
@@ -207,7 +209,9 @@ def load_adverse_events(
     mapping = mapping or Mapping()
     read = contract_text(path, schema.AE_SPEC, mapping.adverse_events, ADVERSE_EVENTS, sheet, mapping.file)
     ids = cohort["patient_id"] if cohort is not None else None
-    problems = _finish(read, schema.validate_ae_frame(read.frame, str(path), ids))
+    problems = _finish(
+        read, schema.validate_ae_frame(read.frame, str(path), ids, read.intake.columns_ignored)
+    )
     known = [c.name for c in schema.AE_COLUMNS]
     frame = schema.typed_ae(read.frame[known]).reset_index(drop=True)
     return LoadedTable(frame, problems, read.intake.columns_ignored, read.intake)

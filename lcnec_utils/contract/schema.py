@@ -348,12 +348,16 @@ def _problems_from_pandera(
     return problems
 
 
-def _missing_required(frame: pd.DataFrame, specs: Iterable[ColumnSpec], file: str) -> list[DataProblem]:
+def _missing_required(
+    frame: pd.DataFrame, specs: Iterable[ColumnSpec], file: str, other_headers: Iterable[str] = ()
+) -> list[DataProblem]:
     problems = []
     present = list(frame.columns)
     known = {s.name for s in specs}
-    # a header column that is not in the contract is a candidate for a misspelling
-    candidates = {c.strip().lower().replace(" ", "_"): c for c in present if c not in known}
+    # a header that is not in the contract (the reading set it aside) is a candidate for a misspelling
+    candidates = {
+        c.strip().lower().replace(" ", "_"): c for c in [*present, *other_headers] if c not in known
+    }
     for spec in specs:
         if spec.required and spec.name not in present:
             close = difflib.get_close_matches(spec.name, list(candidates), n=1, cutoff=0.6)
@@ -377,9 +381,11 @@ def validate_cohort_frame(
     file: str,
     reference_group: str | None = None,
     treatment_group: str | None = None,
+    other_headers: Iterable[str] = (),
 ) -> list[DataProblem]:
-    """All contract breaches of a cohort table read as text (empty cells as NA)."""
-    problems = _missing_required(raw, COHORT_COLUMNS, file)
+    """All contract breaches of a cohort table read as text (empty cells as NA); ``other_headers``
+    are the file's headers outside the contract, suggested for a missing required column."""
+    problems = _missing_required(raw, COHORT_COLUMNS, file, other_headers)
     if len(raw) == 0:
         problems.append(DataProblem(file, None, [], "the file has a header but no patient rows"))
         return problems
@@ -542,9 +548,11 @@ def _small_arm_problems(raw: pd.DataFrame, file: str, labels: list[str]) -> list
     return problems
 
 
-def validate_ae_frame(raw: pd.DataFrame, file: str, patient_ids: pd.Series | None) -> list[DataProblem]:
+def validate_ae_frame(
+    raw: pd.DataFrame, file: str, patient_ids: pd.Series | None, other_headers: Iterable[str] = ()
+) -> list[DataProblem]:
     """All contract breaches of an adverse-event table read as text."""
-    problems = _missing_required(raw, AE_COLUMNS, file)
+    problems = _missing_required(raw, AE_COLUMNS, file, other_headers)
     if problems:
         return problems
     rules = (_known_patient_rule(patient_ids),) if patient_ids is not None else ()
