@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         derive_times,
         months_text,
         parse_date_column,
+        period_text,
         read_dates,
     )
     from lcnec_utils.contract.export import (
@@ -208,6 +209,7 @@ __all__, __getattr__, __dir__ = exports(
             "derive_times",
             "months_text",
             "parse_date_column",
+            "period_text",
             "read_dates",
         ),
         "lcnec_utils.contract.export": (

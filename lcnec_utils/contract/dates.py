@@ -160,6 +160,16 @@ class Derived:
     coercions: list[Coercion] = field(default_factory=list)
     failed: pd.Series | None = None
     description: list[str] = field(default_factory=list)
+    period: str | None = None  # the months of the first and the last treatment start
+
+
+def period_text(starts: pd.Series) -> str | None:
+    """The months of the first and the last date of ``starts``: ``'March 2019 to November 2024'``."""
+    starts = starts.dropna()
+    if starts.empty:
+        return None
+    first, last = (f"{d:%B %Y}" for d in (starts.min(), starts.max()))
+    return first if first == last else f"{first} to {last}"
 
 
 def months_text(days: pd.Series, decimals: int | None) -> pd.Series:
@@ -369,4 +379,5 @@ def derive_times(
         out.columns[name] = event.map({True: "1", False: "0"}).astype(object)
     out.columns = {name: column.mask(failed, None) for name, column in out.columns.items()}
     out.failed = failed
+    out.period = period_text(start[~failed])
     return out

@@ -32,6 +32,20 @@ class TableIntake:
     columns_ignored: list[str] = field(default_factory=list)
     derivations: list[str] = field(default_factory=list)
     coercions: list[Coercion] = field(default_factory=list)
+    period: str | None = None  # months of the first and last treatment start, when derived from dates
+    cutoff: str | None = None  # the data cut-off (ISO date), when derived from dates
+
+    def column_groups(self) -> dict[str, list[str]]:
+        """The contract columns used, by how they were found: ``as named``, ``under another name``
+        (``header -> column``), ``derived from dates``; only the groups that have a column."""
+        groups = {
+            "as named": [c for c, h in self.columns_used.items() if h == c],
+            "under another name": [
+                f"{h} -> {c}" for c, h in self.columns_used.items() if h not in (c, DERIVED)
+            ],
+            "derived from dates": [c for c, h in self.columns_used.items() if h == DERIVED],
+        }
+        return {label: names for label, names in groups.items() if names}
 
     def lines(self) -> list[str]:
         """The report of this file as lines of text, as ``lcnec validate`` prints it."""
@@ -43,19 +57,13 @@ class TableIntake:
             f"  rows: {self.rows_read} read, {self.rows_used} used"
             + (f" ({empty} entirely empty ignored)" if empty else "")
         )
-        same = [c for c, h in self.columns_used.items() if h == c]
-        renamed = [f"{h} -> {c}" for c, h in self.columns_used.items() if h not in (c, DERIVED)]
-        derived = [c for c, h in self.columns_used.items() if h == DERIVED]
-        for label, names in (
-            ("as named", same),
-            ("under another name", renamed),
-            ("derived from dates", derived),
-        ):
-            if names:
-                out.append(f"  columns used {label}: {', '.join(names)}")
+        for label, names in self.column_groups().items():
+            out.append(f"  columns used {label}: {', '.join(names)}")
         if self.columns_ignored:
             out.append(f"  columns ignored: {', '.join(self.columns_ignored)}")
         out += [f"  derived: {d}" for d in self.derivations]
+        if self.period:
+            out.append(f"  treatment started: {self.period}")
         for c in self.coercions:
             where = f"column '{c.column}'" if c.column else "whole rows"
             count = f", {c.count} row{'s' if c.count != 1 else ''}" if c.rows else ""

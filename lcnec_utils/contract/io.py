@@ -31,7 +31,7 @@ import pandas as pd
 from lcnec_utils.contract import schema
 from lcnec_utils.contract.codes import apply_codes
 from lcnec_utils.contract.coerce import coerce_table, missing_cells
-from lcnec_utils.contract.dates import derive_times
+from lcnec_utils.contract.dates import Derived, derive_times
 from lcnec_utils.contract.headers import resolve_headers
 from lcnec_utils.contract.intake import DERIVED, Intake, TableIntake, file_name
 from lcnec_utils.contract.mapping import Mapping, TableMapping, load_mapping
@@ -87,7 +87,7 @@ def _decimal_note(raw: RawTable, records: list[Coercion]) -> list[DataProblem]:
     return [DataProblem(raw.file, None, [], f"decimal commas read as decimal points in {listed}", "warning")]
 
 
-def _derive(frame, text, rules, file, out_records, reported) -> tuple[list[DataProblem], list[str]]:
+def _derive(frame, text, rules, file, out_records, reported) -> Derived:
     """The dates' derivation (:func:`derive_times`) written into ``text``."""
     for header in rules.headers:
         frame[header], records = missing_cells(frame[header], header, file)
@@ -100,7 +100,7 @@ def _derive(frame, text, rules, file, out_records, reported) -> tuple[list[DataP
         text[name] = column
         reported.update((name, int(i)) for i in frame.index[derived.failed])
     out_records += derived.coercions
-    return derived.problems, derived.description
+    return derived
 
 
 def contract_text(
@@ -131,9 +131,11 @@ def contract_text(
     problems += coerced.problems
     text, reported = coerced.frame, set(coerced.reported)
     derivations: list[str] = []
+    period = None
     if mapping.dates is not None and not headers.problems:
-        found, derivations = _derive(frame.copy(), text, mapping.dates, file, records, reported)
-        problems += found
+        derived = _derive(frame.copy(), text, mapping.dates, file, records, reported)
+        problems += derived.problems
+        derivations, period = derived.description, derived.period
     order = [name for name in specs if name in text.columns]
     text = text[order].astype(object).where(text[order].notna(), pd.NA)
     intake = TableIntake(
@@ -147,6 +149,8 @@ def contract_text(
         headers.ignored,
         derivations,
         records,
+        period,
+        mapping.dates.cutoff.isoformat() if mapping.dates and derivations else None,
     )
     return ContractText(text, problems, list(raw.notes) + _decimal_note(raw, records), reported, intake)
 
