@@ -173,10 +173,16 @@ def test_the_starting_mapping_names_the_closest_contract_column_and_parses(tmp_p
     text = starting_mapping(DATA_DIR / f"{STEM}.sav")
     assert "PatientID: patient_id  # same but for case, spaces or punctuation" in text
     assert "AgeAtStart: age  # resembles" in text
-    assert "# VitalStatus: ~  # no contract column is close" in text
+    assert "VitalStatus: os_event  # a usual name for it" in text
+    assert "# TreatmentStart: ~  # no contract column is close" in text
     assert '    "1": Male' in text and "# dates:" in text
     assert "SYN-" not in text  # headers and labels only, never a cell
-    parse_mapping(yaml.safe_load(text), "started.yaml")
+    with pytest.raises(DataValidationError) as err:  # the labels alive/dead wait to be replaced by 0/1
+        parse_mapping(yaml.safe_load(text), "started.yaml")
+    assert {p.message.split(":")[0] for p in err.value.problems} == {
+        "key 'values.os_event.1'",
+        "key 'values.os_event.2'",
+    }
 
 
 def test_the_record_of_the_reading_names_no_patient_and_no_ignored_value(tmp_path):

@@ -15,11 +15,37 @@ import json
 import re
 from pathlib import Path
 
-from lcnec_utils.contract.headers import closest_contract_name
+from lcnec_utils.contract.headers import closest_contract_name, normal_name
 from lcnec_utils.contract.readers.dispatch import read_table
 from lcnec_utils.contract.readers.table import RawTable
 from lcnec_utils.contract.schema import COHORT_SPEC
 
+#: Names hospital exports often give contract columns, by their letters only (``normal_name``): offered
+#: by ``map --init`` as a guess to check, never applied to a file without a mapping.
+USUAL_NAMES = {
+    "arm": "group",
+    "treatmentarm": "group",
+    "treatmentgroup": "group",
+    "cohort": "group",
+    "vitalstatus": "os_event",
+    "status": "os_event",
+    "dead": "os_event",
+    "died": "os_event",
+    "death": "os_event",
+    "gender": "sex",
+    "smoker": "smoking",
+    "smokingstatus": "smoking",
+    "eversmoker": "smoking",
+    "regimen": "chemo_regimen",
+    "chemotherapy": "chemo_regimen",
+    "ecogps": "ecog",
+    "performancestatus": "ecog",
+    "response": "best_response",
+    "bestoverallresponse": "best_response",
+    "id": "patient_id",
+    "patientnumber": "patient_id",
+    "mrn": "patient_id",
+}
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_ ./-]*")
 _YAML_WORDS = {"yes", "no", "on", "off", "true", "false", "null", "y", "n", "~"}
 
@@ -43,6 +69,9 @@ def _columns_section(raw: RawTable) -> tuple[list[str], dict[str, str]]:
     for header in raw.frame.columns:
         taken = set(chosen.values())
         name, why = closest_contract_name(header, [n for n in COHORT_SPEC if n not in taken])
+        usual = USUAL_NAMES.get(normal_name(header))
+        if name is None and usual is not None and usual not in taken:
+            name, why = usual, "a usual name for it: check the meaning and the codes"
         if name is None:
             lines.append(
                 f"  # {yaml_text(header)}: ~  # no contract column is close: map it, or leave it out"
