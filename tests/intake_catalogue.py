@@ -339,6 +339,18 @@ INTAKE_CASES = [
         values={"ldh": {LDH_3010: 3010}, "sex": {1: "Male"}},
     ),
     Case(
+        "Stata .dta with value labels",
+        run_with(
+            lambda p: _spss_coded().to_stata(
+                p, write_index=False, value_labels={"sex": {1: "Male", 2: "Female"}}
+            ),
+            name="cohort.dta",
+        ),
+        EXIT_OK,
+        ["Stata data file (.dta)", "column 'sex', 31 rows: codes read as their value labels"],
+        values={"sex": {1: "Male"}},
+    ),
+    Case(
         "Parquet",
         run_with(lambda p: typed_cohort().to_parquet(p, index=False), name="cohort.parquet"),
         EXIT_OK,
@@ -359,6 +371,20 @@ INTAKE_CASES = [
         EXIT_OK,
         [f"{N} patients"],
         values={"os_event": {1: 1}},
+    ),
+    Case(
+        "a missing-value code listed in the mapping",
+        run_with(mut(ldh=([1], "99999"), sodium=([1], "unknown")), mapping="missing: [99999, unknown]\n"),
+        EXIT_OK,
+        ["column 'ldh', 1 row: '99999' read as missing", "column 'sodium', 1 row: 'unknown' read as missing"],
+        values={"ldh": {2: None, 1: 437}, "sodium": {2: None}},
+    ),
+    Case(
+        "a near-miss header listed under ignore",
+        run_with(cohort().rename(columns={"ecog": "ECOG PS"}), mapping="ignore: [ECOG PS]\n"),
+        EXIT_OK,
+        ["columns ignored: ECOG PS", f"{N} patients"],
+        absent=["resembles"],
     ),
     Case(
         "a mapping file with an unknown key",

@@ -180,6 +180,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         validate_cohort_frame,
     )
     from lcnec_utils.contract.starter import (
+        USUAL_NAMES,
         starting_mapping,
         yaml_text,
     )
@@ -342,7 +343,7 @@ __all__, __getattr__, __dir__ = exports(
             "validate_ae_frame",
             "validate_cohort_frame",
         ),
-        "lcnec_utils.contract.starter": ("starting_mapping", "yaml_text"),
+        "lcnec_utils.contract.starter": ("USUAL_NAMES", "starting_mapping", "yaml_text"),
     },
     subpackages=("readers",),
 )

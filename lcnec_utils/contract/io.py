@@ -34,7 +34,7 @@ from lcnec_utils.contract.coerce import coerce_table, missing_cells
 from lcnec_utils.contract.dates import Derived, derive_times
 from lcnec_utils.contract.headers import resolve_headers
 from lcnec_utils.contract.intake import DERIVED, Intake, TableIntake, file_name
-from lcnec_utils.contract.mapping import Mapping, TableMapping, load_mapping
+from lcnec_utils.contract.mapping import DateRules, Mapping, TableMapping, load_mapping
 from lcnec_utils.contract.problems import Coercion, DataProblem, DataValidationError
 from lcnec_utils.contract.readers.dispatch import read_table
 from lcnec_utils.contract.readers.table import RawTable, is_missing
@@ -87,8 +87,17 @@ def _decimal_note(raw: RawTable, records: list[Coercion]) -> list[DataProblem]:
     return [DataProblem(raw.file, None, [], f"decimal commas read as decimal points in {listed}", "warning")]
 
 
-def _derive(frame, text, rules, file, out_records, reported) -> Derived:
-    """The dates' derivation (:func:`derive_times`) written into ``text``."""
+def _derive(
+    frame: pd.DataFrame,
+    text: pd.DataFrame,
+    rules: DateRules,
+    file: str,
+    out_records: list[Coercion],
+    reported: set[tuple[str, int]],
+) -> Derived:
+    """The dates' derivation (:func:`derive_times`) from the file's columns ``frame``, written into the
+    contract's columns ``text``; its records added to ``out_records``, the rows it could not derive to
+    ``reported``."""
     for header in rules.headers:
         frame[header], records = missing_cells(frame[header], header, file)
         out_records += records
