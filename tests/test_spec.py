@@ -363,7 +363,7 @@ def test_a_broken_adverse_event_is_refused(column, value):
 
 def test_bad_data_stop_the_build_and_leave_the_previous_book_and_the_input_alone(tmp_path, capsys):
     data = tmp_path / FILE
-    with_cell("os_event", "yes").to_csv(data, index=False)
+    with_cell("os_event", "2").to_csv(data, index=False)
     before = data.read_bytes()
     out = tmp_path / "book"
     out.mkdir()

@@ -31,6 +31,12 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         is_synthetic,
         parameter_box_html,
     )
+    from lcnec_utils.chapter.intake import (
+        cohort_in_force,
+        intake_columns,
+        intake_files,
+        intake_steps,
+    )
     from lcnec_utils.chapter.methods_glue import (
         EPV_FLOOR,
         EPV_RULE,
@@ -48,6 +54,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     )
     from lcnec_utils.chapter.page import (
         ENDPOINTS,
+        FILE_TEXT,
         Chapter,
         arm_sizes,
         set_study_loader,
@@ -71,6 +78,7 @@ __all__, __getattr__, __dir__ = exports(
             "is_synthetic",
             "parameter_box_html",
         ),
+        "lcnec_utils.chapter.intake": ("cohort_in_force", "intake_columns", "intake_files", "intake_steps"),
         "lcnec_utils.chapter.methods_glue": (
             "EPV_FLOOR",
             "EPV_RULE",
@@ -86,7 +94,7 @@ __all__, __getattr__, __dir__ = exports(
             "small_sample_glue",
             "small_sample_teaching_glue",
         ),
-        "lcnec_utils.chapter.page": ("Chapter", "ENDPOINTS", "arm_sizes", "set_study_loader"),
+        "lcnec_utils.chapter.page": ("Chapter", "ENDPOINTS", "FILE_TEXT", "arm_sizes", "set_study_loader"),
         "lcnec_utils.chapter.reanalysis": (
             "MultivariateChapter",
             "SurvivalChapter",
