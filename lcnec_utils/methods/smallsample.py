@@ -266,7 +266,7 @@ class BootstrapResult:
 def resample_weights(groups: np.ndarray, B: int, rng: np.random.Generator) -> np.ndarray:
     """(B, n) multinomial counts: each arm resampled with replacement to its own size.
 
-    Stratified case resampling keeps the arms at 14 and 17 patients, as the
+    Stratified case resampling keeps each arm at its own size, as the
     design fixed them (Davison & Hinkley 1997, §3.2).
     """
     groups = np.asarray(groups)
