@@ -273,7 +273,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     try:
         grid = read_grid(args.grid)
-        rows = run_sweep(grid, args.data, args.ae, scheduler=args.scheduler, n_jobs=args.jobs)
+        rows = run_sweep(
+            grid,
+            args.data,
+            args.ae,
+            scheduler=args.scheduler,
+            n_jobs=args.jobs,
+            map_path=args.map,
+            sheet=args.sheet,
+        )
     except (SweepError, OSError, yaml.YAMLError) as err:
         raise ParameterError(str(err)) from None
     paths = write_sweep(rows, args.out)
@@ -400,8 +408,10 @@ def _add_sweep(sub) -> None:
         metavar="YAML",
         help="parameter names mapped to lists of values, e.g. landmark_months: [6, 12, 24]",
     )
-    p.add_argument("--data", metavar="CSV", help="cohort table (default: the shipped synthetic cohort)")
-    p.add_argument("--ae", metavar="CSV", help="adverse-event table (optional)")
+    p.add_argument("--data", metavar="FILE", help="cohort table (default: the shipped synthetic cohort)")
+    p.add_argument("--ae", metavar="FILE", help="adverse-event table (optional)")
+    p.add_argument("--map", metavar="YAML", help="mapping file for the cohort, as for build")
+    p.add_argument("--sheet", metavar="NAME", help="the cohort's sheet in an Excel workbook")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (tcp://host:port)")
     p.add_argument("--jobs", type=int, default=-1, help="local worker processes (default: all cores)")
     p.add_argument("--out", default="sweep", metavar="DIR", help="folder of sweep.csv and sweep.json")
