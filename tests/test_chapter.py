@@ -68,6 +68,12 @@ def test_parameter_box_names_files_never_their_folder():
     assert "cohort.csv" in box and "dr smith" not in box
     assert "<th>Cox covariates</th><td>none</td>" in box
     assert box.startswith('<details class="lcnec-params">')
+    assert "Mapping file" not in box and "Excel sheet" not in box  # shown only when used
+    mapped = parameter_box_html(
+        make_parameters({"data_path": "/ward 7/export.xlsx", "map_path": "/ward 7/map.yaml", "sheet": "OS"})
+    )
+    assert "<th>Mapping file</th><td>map.yaml</td>" in mapped and "ward 7" not in mapped
+    assert "<th>Excel sheet</th><td>OS</td>" in mapped
 
 
 def test_a_download_is_written_with_unix_line_ends_and_linked(tmp_path):
