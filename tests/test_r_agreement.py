@@ -1,8 +1,8 @@
-"""Agreement with R's survival package, computed live (issue 5, "Agreement with R").
+"""Agreement with R's survival package, computed live.
 
 ``tests/r/survival_reference.R`` runs R (Debian r-base-core + r-cran-survival)
-once per dataset on the same CSV the helpers of ``lcnec_utils.survival`` and
-``lcnec_utils.cox`` read, and writes JSON; nothing from R is pasted here.
+once per dataset on the same CSV the helpers of ``lcnec_utils.stats.survival`` and
+``lcnec_utils.stats.cox`` read, and writes JSON; nothing from R is pasted here.
 
 Datasets: the shipped cohort (OS and PFS, arm alone and the paper's
 covariates), and public data shipped inside lifelines: Rossi (recidivism, arm =
