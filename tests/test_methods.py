@@ -300,6 +300,21 @@ def test_confounding_chapter_without_propensity_covariates(cohort):
     assert chapter.glue["direction"] == (None, "{}", "cannot be assessed (no propensity covariates)")
 
 
+def test_every_key_of_the_confounding_and_survival_prose_is_glued_on_the_required_columns_only(cohort):
+    """The prose of chapters 4 and 12 glues these keys whatever the cohort: on one without the optional
+    columns each must still be glued, with a text that says what is missing (a key never glued fails the
+    book's build)."""
+    from lcnec_utils.methods import teaching
+
+    minimal = cohort[["patient_id", "group", "os_months", "os_event"]]
+    chapter = confounding.confounding_chapter(minimal, PARAMS, published={})
+    _, _, glue = confounding.confounding_teaching(minimal, PARAMS, chapter, published={})
+    for key in ("ps_range_treatment", "ps_range_reference", "w_raw_max"):
+        assert glue[key][0] is None and "no propensity model" in glue[key][2]
+    reading = teaching.survival_reading(minimal, PARAMS, {})
+    assert reading["pfs_events"][0] is None and reading["os_events"][0] == minimal["os_event"].sum()
+
+
 # --------------------------------------------------------------------------- small-sample Cox
 
 

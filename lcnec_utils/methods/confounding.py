@@ -701,6 +701,10 @@ def confounding_teaching(
     ps = chapter.propensity
     variance: dict[str, pd.DataFrame] = {}
     glue: dict[str, tuple] = {}
+    no_model = "not available (no propensity model)"
+    for role in ("treatment", "reference"):
+        glue[f"ps_range_{role}"] = (None, "{0[0]:.2f} to {0[1]:.2f}", no_model)
+    glue["w_raw_max"] = (None, "{:.2f}", no_model)
     if ps is not None:
         for ep in ENDPOINT_NAMES:
             if has_endpoint(cohort, ep):

@@ -98,6 +98,7 @@ def survival_reading(cohort: pd.DataFrame, params, published: Mapping[str, Any])
             glue[f"paper_{ep}_median_{role}"] = (published.get(f"{ep}.median.{role}"), "{:g}")
         if not has_endpoint(cohort, ep):
             glue[f"{ep}_rate_diff"] = (None, "pct")
+            glue[f"{ep}_events"] = (None, "{}", "no recorded")
             continue
         data = endpoint_data(cohort, ep, params.reference_group, params.treatment_group)
         rates = {
