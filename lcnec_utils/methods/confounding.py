@@ -550,7 +550,8 @@ def _glue(
     glue["outcome_kind"] = (
         "rare for at least one endpoint, so the HR is used as it is there"
         if any_rare
-        else "common for both endpoints (far above 15%), so the common-outcome conversion is used",
+        else f"common for {'both endpoints' if len(est.event_share) > 1 else 'the endpoint analysed'} (each "
+        f"share above {COMMON_OUTCOME:.0%}), so the common-outcome conversion is used",
         "{}",
     )
     glue.update(_evalue_exercise(paper.get("pfs.cox_multivariable.hr")))
