@@ -729,3 +729,13 @@ def test_statsmodels_upper_limit_is_the_event_time_after_the_last_non_rejecting_
             assert hi == pytest.approx(event_times[inside[-1] + 1])
     if not found:
         pytest.skip("no unreached upper limit on this cohort")
+
+
+def test_power_glues_the_other_trials_interval_and_medians_once(cohort):
+    from lcnec_utils.methods import design
+
+    trials, name = design.external_trials()
+    others = [t for t in trials.values() if t.name != name]
+    glue = power.power_chapter(cohort, PARAMS).glue
+    assert glue["ext_other"][0] == "; ".join(f"{t.hr:.2f} ({t.ci_low:.2f}–{t.ci_high:.2f})" for t in others)
+    assert all(glue["ext_other_detail"][0].count(t.name) == 1 for t in others)

@@ -310,6 +310,7 @@ def _external_design(
     trials, design = external_trials()
     hrs = {name: (t.hr, t.median_control) for name, t in trials.items()}
     trial = trials[design]
+    others = [t for t in trials.values() if t is not trial]
     own_median = None
     if has_endpoint(cohort, "pfs"):
         data = endpoint_data(cohort, "pfs", params.reference_group, params.treatment_group).arm("reference")
@@ -325,15 +326,16 @@ def _external_design(
         "ext_median_control": (trial.median_control, "{:.1f}"),
         "ext_median_experimental": (trial.median_experimental, "{:.1f}"),
         "ext_other": (
+            "; ".join(format_hr_ci(t.hr, t.ci_low, t.ci_high, sep="–") for t in others),
+            "{}",
+        ),
+        "ext_other_detail": (
             "; ".join(
-                f"{format_hr_ci(t.hr, t.ci_low, t.ci_high, sep='–')} ({t.name}, median "
-                f"{t.median_experimental:.1f} against {t.median_control:.1f} months)"
-                for t in trials.values()
-                if t is not trial
+                f"{t.name}, median {t.median_experimental:.1f} against {t.median_control:.1f} months"
+                for t in others
             ),
             "{}",
         ),
-        "ext_other_trials": (", ".join(t.name for t in trials.values() if t is not trial), "{}"),
         "freedman_vs_schoenfeld": (freedman_comparison(trial.hr, alpha, allocation), "{}"),
         "ext_power_verdict": (power_verdict(row["power_schoenfeld"]), "{}"),
         "own_median_reference": (own_median, "{:.1f}"),
