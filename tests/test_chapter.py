@@ -201,6 +201,7 @@ def test_small_sample_glue_says_which_models_cannot_be_estimated():
         ci_high=0.9,
         median_hr=0.5,
         share_not_converged=0.1,
+        share_extreme=0.2,
         n_with_constant_term=3,
         seconds=1.0,
     )

@@ -91,3 +91,39 @@ def test_every_named_test_exists():
         if name not in names:
             missing.append(f"{file}::{name}")
     assert not missing, f"docs/claims.md names tests that do not exist: {sorted(missing)}"
+
+
+#: Verdicts the independent review (2026-12-05) found typed in the prose, true on one cohort only; each is
+#: now glued from code with its condition, so the typed wording must not come back.
+TYPED_VERDICTS = (
+    "far below the ten",
+    "far below any rule",
+    "far too small",
+    "hardly moves between",
+    "two to three events per",
+    "about two events per",
+    "two or three events between",
+    "far above 15%",
+    "the measured imbalance is not the",
+    "likely too narrow",
+    "are too narrow for a model",
+    "strongest measured",
+    "already say the\nsame",
+    "asks for somewhat more events; it is",
+    "two-sided level of",
+)
+
+
+def test_no_cohort_dependent_verdict_is_typed_in_the_reviewed_prose():
+    texts = {nb: _markdown(ROOT / nb) for nb in REVIEWED}
+    texts["book/glossary.md"] = (ROOT / "book" / "glossary.md").read_text(encoding="utf-8")
+    code = (ROOT / "lcnec_utils" / "chapter" / "methods_glue.py").read_text(encoding="utf-8")
+    code += (ROOT / "lcnec_utils" / "methods" / "confounding.py").read_text(encoding="utf-8")
+    texts["glue code"] = code
+    found = [(name, v) for name, text in texts.items() for v in TYPED_VERDICTS if v in text]
+    assert not found, found
+
+
+def _markdown(notebook: Path) -> str:
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")

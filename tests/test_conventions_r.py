@@ -231,3 +231,46 @@ def test_lifelines_ridge_equals_r_ridge_with_theta_n_lambda(tmp_path):
         warnings.simplefilter("ignore")
         ours = CoxPHFitter(penalizer=lam).fit(df, "duration", "event").params_.to_numpy()
     np.testing.assert_allclose(ours, [float(v) for v in run.stdout.split()], rtol=1e-4, atol=1e-7)
+
+
+def _rscript(code: str) -> str:
+    if shutil.which("Rscript") is None:
+        pytest.skip("Rscript is missing")
+    run = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def test_r_prints_the_first_time_of_a_final_flat_step_where_quantile_takes_the_midpoint():
+    """On a curve that ends on a step exactly at 0.5, R's ``quantile(fit)`` takes the midpoint to the last
+    follow-up time (the book's ``midpoint_or_last``), while ``print(fit)``/``summary(fit)$table`` report
+    the step's first time (the ``at_or_below`` rule): the two R medians chapter 9 and the glossary name."""
+    t, e = [1.0, 2.0, 3.0, 4.0], [1, 1, 0, 0]
+    out = _rscript(
+        "suppressPackageStartupMessages(library(survival)); "
+        f"f <- survfit(Surv(c({', '.join(map(str, t))}), c({', '.join(map(str, e))})) ~ 1); "
+        'cat(summary(f)$table[["median"]], quantile(f, 0.5)$quantile, sep = " ")'
+    )
+    printed, quantile = (float(v) for v in out.split())
+    assert printed == conventions.km_quantile(t, e, 0.5, "at_or_below") == 2.0
+    assert quantile == conventions.km_quantile(t, e, 0.5, "midpoint_or_last") == 3.0
+
+
+def test_r_survsplit_puts_an_event_at_the_cut_in_the_earlier_period():
+    """Chapter 11's piecewise HR puts an event at exactly the cut in the later period; R's ``survSplit``
+    (intervals closed on the right) puts it in the earlier one, as the chapter says."""
+    out = _rscript(
+        "suppressPackageStartupMessages(library(survival)); "
+        "d <- survSplit(Surv(time, status) ~ ., data = data.frame(time = 6, status = 1), cut = 6, "
+        'episode = "per"); cat(d$per[d$status == 1])'
+    )
+    assert out.split() == ["1"]
+    cohort = pd.DataFrame(
+        {
+            "group": [PARAMS.treatment_group, PARAMS.reference_group] * 3,
+            "os_months": [2.0, 3.0, 6.0, 6.0, 9.0, 10.0],
+            "os_event": [1, 1, 0, 1, 1, 1],
+        }
+    )
+    pieces = ph.piecewise_hr(cohort, "os", PARAMS, cut=6.0)
+    assert pieces["events_reference"].tolist() == [1, 2]  # the death at 6.0 is in the later period

@@ -487,3 +487,40 @@ def test_ch14_external_trials_are_data():
     assert design in trials
     for t in trials.values():
         assert t.ci_low < t.hr < t.ci_high and t.median_experimental > t.median_control
+
+
+def test_ch09_density_rests_on_the_counted_events(cohort, params):
+    """Chapter 9 counts the events the SPSS density rests on (after û up to l̂) instead of typing a number."""
+    for (ep, role), d in methods.spss_details(cohort, params).items():
+        if d is None:
+            continue
+        t, e = _arm(cohort, ep, role, params)
+        assert d.events_between == int(e[(t > d.upper_time) & (t <= d.lower_time)].sum())
+
+
+def test_ch11_formula_spread_says_whether_the_p_values_straddle_alpha(cohort, params):
+    from lcnec_utils.chapter import ph_teaching_glue
+
+    present, _ = cox.available_covariates(cohort, params.covariates)
+    p2 = dataclasses.replace(params, covariates=present)
+    conv = {ep: methods.ph_test_conventions(cohort, ep, p2) for ep in ("pfs", "os")}
+    text = _value(ph_teaching_glue(conv, {}, {}, params), "formula_spread")
+    for ep, table in conv.items():
+        p = table.loc[table["model"] == "full", "p"]
+        straddles = p.min() < params.alpha <= p.max()
+        label = "progression-free survival" if ep == "pfs" else "overall survival"
+        assert (
+            f"on both sides of {params.alpha:g} for" in text and label in text.split("both sides")[1]
+        ) == (straddles)
+
+
+def test_ch13_rmst_difference_reads_more_or_less_by_its_sign():
+    from lcnec_utils.chapter import rmst_glue
+
+    for d, word in ((1.25, "1.2 months more"), (-1.25, "1.2 months less")):
+        values = {
+            "methods.rmst.pfs.12m.difference": d,
+            "methods.rmst.pfs.12m.ci_low": d - 1,
+            "methods.rmst.pfs.12m.ci_high": d + 1,
+        }
+        assert _value(rmst_glue(values, {}), "pfs_12m_more") == word

@@ -19,6 +19,7 @@ import pandas as pd
 from lcnec_utils.chapter.page import ENDPOINTS
 from lcnec_utils.contract.params import Parameters
 from lcnec_utils.contract.published import published_values
+from lcnec_utils.methods.smallsample import epv_verdict
 from lcnec_utils.stats.format import format_p
 from lcnec_utils.stats.survival import endpoint_data, median_ci_brookmeyer_crowley
 
@@ -137,8 +138,9 @@ def _statsmodels_agreement(intervals: Mapping[str, pd.DataFrame], params: Parame
             ""
             if not differ
             else " It differs where the band does not reach 0.5 before the last event time: R and survival.py "
-            "then report the limit as not reached, statsmodels returns the last time at which the test does "
-            "not reject (" + "; ".join(differ) + ")."
+            "then report the limit as not reached, statsmodels returns the event time after the last one at "
+            "which the test does not reject, even where the curve has reached 0 there and the test is "
+            "undefined (" + "; ".join(differ) + ")."
         )
     )
 
@@ -194,6 +196,7 @@ def small_sample_glue(
     glue: dict[str, tuple] = {
         "n_terms": (None if first is None else int(first.set_index("model").loc["full", "terms"]), "{}"),
         "reduced_terms": (", ".join(["arm"] + reduced), "{}"),
+        "reduced_n": (1 + len(reduced), "{}"),
     }
     for ep in ENDPOINTS:
         comparison = None if ep not in comparisons else comparisons[ep].set_index("model")
@@ -231,6 +234,7 @@ def _bootstrap_texts(ep: str, b: Any) -> dict[str, tuple]:
         ),
         f"{ep}_boot_median": (None if b is None else b.median_hr, "{:.2f}"),
         f"{ep}_boot_nc": (None if b is None else b.share_not_converged, "pct"),
+        f"{ep}_boot_extreme": (None if b is None else b.share_extreme, "pct"),
         f"{ep}_boot_const": (None if b is None else b.n_with_constant_term, "{}"),
         f"{ep}_boot_seconds": (None if b is None else b.seconds, "{:.1f}"),
     }
@@ -262,7 +266,7 @@ def ph_glue(values: Mapping[str, Any], params: Parameters, cut_months: float) ->
         and ".late." not in k
     ]
     glue["verdict"] = (
-        "none of the tests rejects proportional hazards at the two-sided level of " + f"{params.alpha:g}"
+        "none of the tests rejects proportional hazards at the level of " + f"{params.alpha:g}"
         if all(alpha_ok)
         else "at least one test rejects proportional hazards at the level of " + f"{params.alpha:g}",
         "{}",
@@ -272,7 +276,8 @@ def ph_glue(values: Mapping[str, Any], params: Parameters, cut_months: float) ->
 
 def rmst_glue(values: Mapping[str, Any], max_taus: Mapping[str, float]) -> dict[str, tuple]:
     """The RMST chapter: each endpoint's largest usable τ (``max_taus``, per endpoint present) and,
-    at 12 and 24 months, the RMST per arm and their difference (``values``: its results keys)."""
+    at 12 and 24 months, the RMST per arm and their difference, also as "x months more" or "less"
+    (``values``: its results keys)."""
     glue: dict[str, tuple] = {}
     for ep in ENDPOINTS:
         glue[f"{ep}_max_tau"] = (max_taus.get(ep), "{:.1f}")
@@ -283,6 +288,11 @@ def rmst_glue(values: Mapping[str, Any], max_taus: Mapping[str, float]) -> dict[
                 None if d is None else (d, values[f"{k}.ci_low"], values[f"{k}.ci_high"]),
                 "{0[0]:.1f} months (95% CI {0[1]:.1f} to {0[2]:.1f})",
                 "not estimable (beyond follow-up)",
+            )
+            glue[f"{ep}_{tau}_more"] = (
+                None if d is None else f"{abs(d):.1f} months {'more' if d >= 0 else 'less'}",
+                "{}",
+                "an amount this cohort cannot estimate",
             )
             glue[f"{ep}_{tau}_p"] = (values.get(f"{k}.p"), "p")
             glue[f"{ep}_{tau}_t"] = (values.get(f"{k}.rmst.treatment"), "{:.1f}")
@@ -336,7 +346,8 @@ def _density_text(d: Any, key: tuple[str, str], values: Mapping[str, Any], param
     lo, hi = (values.get(f"methods.medians.{ep}.bc_loglog.{k}.{role}") for k in ("ci_low", "ci_high"))
     return (
         f"{_arm_name(ep, role, params)}: Ŝ falls from {d.upper_survival:.3f} at {d.upper_time:g} months to "
-        f"{d.lower_survival:.3f} at {d.lower_time:g}, so f̂ = {d.density:.3f} per month, SE(median) = "
+        f"{d.lower_survival:.3f} at {d.lower_time:g}, so f̂ = {d.density:.3f} per month, resting on the "
+        f"{d.events_between} event{'s' if d.events_between != 1 else ''} after û up to l̂; SE(median) = "
         f"{d.se:.2f} months and SPSS's interval runs from {d.ci_low:.1f} to {d.ci_high:.1f} months "
         f"(width {d.ci_high - d.ci_low:.1f}), against {_fmt_time(lo)} to {_fmt_time(hi)} for the log-log "
         "Brookmeyer-Crowley interval"
@@ -419,19 +430,19 @@ def _conventions_exercise(conventions: Mapping[str, pd.DataFrame], params: Param
     return glue
 
 
-#: EPV thresholds of the small-sample chapter's reading: Peduzzi et al.'s 10, Vittinghoff & McCulloch's 5.
-EPV_RULE, EPV_FLOOR = 10.0, 5.0
+#: How far the arm's HR may move between the small-sample estimators (largest / smallest) to "hardly move".
+ARM_STABLE_RATIO = 1.25
 
 
-def epv_verdict(epv: float | None) -> str:
-    """Where an events-per-variable value stands against the rule of ten and Vittinghoff & McCulloch's 5-9."""
-    if epv is None:
-        return "not computable"
-    if epv >= EPV_RULE:
-        return "meets the rule of ten"
-    if epv >= EPV_FLOOR:
-        return "falls below the rule of ten, within the 5 to 9 events per variable that Vittinghoff and McCulloch found often tolerable"
-    return "falls below five events per variable, where even Vittinghoff and McCulloch's relaxed rule fails"
+def arm_stability(ranges: Mapping[str, tuple[float, float] | None]) -> str | None:
+    """Whether the arm's HR "hardly moves" between the estimators: the largest ratio of the highest to the
+    lowest HR over the endpoints present, against :data:`ARM_STABLE_RATIO`, stated with the ratio."""
+    ratios = [hi / lo for lo, hi in (r for r in ranges.values() if r is not None) if lo > 0]
+    if not ratios:
+        return None
+    worst = max(ratios)
+    verb = "hardly moves" if worst <= ARM_STABLE_RATIO else "moves"
+    return f"{verb} (the largest estimate is at most {worst:.2f} times the smallest)"
 
 
 def small_sample_teaching_glue(
@@ -452,20 +463,22 @@ def small_sample_teaching_glue(
     glue["n_covariates"] = (None if n_terms is None else n_terms - 1, "{}")
     glue["paper_reduction"] = (
         None if paper.get("pfs.cox_multivariable.hr") is None else 1 - paper["pfs.cox_multivariable.hr"],
-        "pct",
+        "{:.0%}",
     )
+    ranges: dict[str, tuple[float, float] | None] = {}
     for ep in ENDPOINTS:
         table = comparisons.get(ep)
         ok = None if table is None else table[table["model"].isin(SMALL_SAMPLE_MODELS) & table["converged"]]
-        glue[f"{ep}_arm_range"] = (
-            None if ok is None or ok.empty else (ok["hr"].min(), ok["hr"].max()),
-            "{0[0]:.2f} to {0[1]:.2f}",
-        )
+        ranges[ep] = None if ok is None or ok.empty else (float(ok["hr"].min()), float(ok["hr"].max()))
+        glue[f"{ep}_arm_range"] = (ranges[ep], "{0[0]:.2f} to {0[1]:.2f}")
+        full_epv = None if table is None else table.set_index("model").loc["full", "epv"]
+        glue[f"{ep}_full_verdict"] = (epv_verdict(full_epv), "{}")
         reduced_epv = None if table is None else table.set_index("model").loc["reduced", "epv"]
         glue[f"{ep}_reduced_verdict"] = (epv_verdict(reduced_epv), "{}")
         events = None if table is None else int(table.iloc[0]["events"])
         glue[f"ex_{ep}_conf10"] = (None if events is None else max(events // 10 - 1, 0), "{}")
         glue[f"ex_{ep}_conf5"] = (None if events is None else max(events // 5 - 1, 0), "{}")
+    glue["arm_stability"] = (arm_stability(ranges), "{}", "cannot be compared (no model converged)")
     glue["unstable_text"] = (_unstable_covariate(full_fits), "{}")
     glue["ridge_lambda"] = (ridge_penalizer, "{:g}")
     glue["ridge_n"] = (n_patients, "{}")
@@ -510,6 +523,28 @@ def _rejections(conventions: Mapping[str, pd.DataFrame], test: str, alpha: float
     return "it rejects proportional hazards at " + f"{alpha:g} for " + "; ".join(hits)
 
 
+def _formula_spread(conventions: Mapping[str, pd.DataFrame], alpha: float) -> str | None:
+    """How far the paper's model's test p-values move with the formula and the time scale, per endpoint,
+    and for which endpoints they fall on both sides of ``alpha`` (the reading of "significant or not")."""
+    parts, straddling = [], []
+    for ep, table in conventions.items():
+        p = table.loc[table["model"] == "full", "p"].dropna()
+        if p.empty:
+            continue
+        if p.min() < alpha <= p.max():
+            straddling.append(ENDPOINTS[ep].lower())
+        parts.append(f"from {format_p(p.min())} to {format_p(p.max())} for {ENDPOINTS[ep].lower()}")
+    if not parts:
+        return None
+    side = (
+        f"on both sides of {alpha:g} for {' and '.join(straddling)}: there the choice of formula and time "
+        'scale decides between "significant" and "not"'
+        if straddling
+        else f"on one side of {alpha:g} for each endpoint: here the choice does not change the verdict"
+    )
+    return "the p-values of the paper's model run " + " and ".join(parts) + ", " + side
+
+
 def ph_teaching_glue(
     conventions: Mapping[str, pd.DataFrame],
     readings: Mapping[str, Mapping[str, float]],
@@ -523,6 +558,7 @@ def ph_teaching_glue(
     glue: dict[str, tuple] = {
         "verdict_score": (_rejections(conventions, "score", params.alpha), "{}"),
         "verdict_approx": (_rejections(conventions, "approximation", params.alpha), "{}"),
+        "formula_spread": (_formula_spread(conventions, params.alpha), "{}", "cannot be compared"),
     }
     for ep in ENDPOINTS:
         table = conventions.get(ep)

@@ -550,7 +550,8 @@ def _glue(
     glue["outcome_kind"] = (
         "rare for at least one endpoint, so the HR is used as it is there"
         if any_rare
-        else "common for both endpoints (far above 15%), so the common-outcome conversion is used",
+        else f"common for {'both endpoints' if len(est.event_share) > 1 else 'the endpoint analysed'} (each "
+        f"share above {COMMON_OUTCOME:.0%}), so the common-outcome conversion is used",
         "{}",
     )
     glue.update(_evalue_exercise(paper.get("pfs.cox_multivariable.hr")))
@@ -701,6 +702,10 @@ def confounding_teaching(
     ps = chapter.propensity
     variance: dict[str, pd.DataFrame] = {}
     glue: dict[str, tuple] = {}
+    no_model = "not available (no propensity model)"
+    for role in ("treatment", "reference"):
+        glue[f"ps_range_{role}"] = (None, "{0[0]:.2f} to {0[1]:.2f}", no_model)
+    glue["w_raw_max"] = (None, "{:.2f}", no_model)
     if ps is not None:
         for ep in ENDPOINT_NAMES:
             if has_endpoint(cohort, ep):

@@ -51,8 +51,11 @@ KM_QUANTILE_RULES = {
 
 #: The programs compared, with their documented median rule and default interval of the median.
 MEDIAN_SOFTWARE = {
-    "SPSS": ("at_or_below", "median ± 1.96·SE, SE = SE(Ŝ)/f̂ (Collett 2015, §2.4)"),
-    "SAS": ("midpoint", "Brookmeyer-Crowley, log-log band (CONFTYPE=LOGLOG)"),
+    "SPSS": ("at_or_below", "median ± 1.96·SE, SE = SE(Ŝ)/f̂ (Collett 2015)"),
+    "SAS": (
+        "midpoint",
+        "Brookmeyer-Crowley, log-log band (CONFTYPE=LOGLOG), by the documented rule; SAS itself not run",
+    ),
     "Stata": ("at_or_below", "not checked here"),
     "R": ("midpoint_or_last", 'Brookmeyer-Crowley, log band (conf.type = "log")'),
     "lifelines": ("library", "median of the band's limits, log-log band"),
@@ -63,7 +66,7 @@ MEDIAN_SOFTWARE = {
 SOFTWARE_NAMES = {
     "SPSS": "SPSS (Kaplan-Meier)",
     "SAS": "SAS (PROC LIFETEST)",
-    "Stata": "Stata (stci)",
+    "Stata": "Stata (stci; rule not verified)",
     "R": "R (survival, survfit)",
     "lifelines": "lifelines (KaplanMeierFitter)",
     "statsmodels": "statsmodels (SurvfuncRight)",
@@ -155,8 +158,9 @@ def statsmodels_median_ci(times, events, alpha: float = 0.05) -> tuple[float | N
     """statsmodels' ``quantile_ci(0.5, alpha)`` with its default ``cloglog`` (log-log) transform.
 
     Its source cites SAS PROC LIFETEST's documentation for the method (the set
-    of event times at which a z-test of S(t) = 0.5 does not reject), so it
-    stands for SAS's default interval here.
+    of event times at which a z-test of S(t) = 0.5 does not reject). Where the band has not reached 0.5
+    at the last event time it returns the event time after the last non-rejecting one (where Ŝ may be 0
+    and the test undefined), not "not reached"; the SAS row therefore uses the book's own inversion.
     """
     from statsmodels.duration.survfunc import SurvfuncRight
 
@@ -183,7 +187,10 @@ def _median_ci(software: str, t, e, alpha: float) -> tuple[float | None, float |
     if software == "SPSS":
         ci = median_ci_spss(t, e, alpha)
         return ci.ci_low, ci.ci_high
-    if software in ("SAS", "statsmodels"):
+    if software == "SAS":
+        ci = median_ci_brookmeyer_crowley(t, e, alpha, "log-log")
+        return ci.ci_low, ci.ci_high
+    if software == "statsmodels":
         return statsmodels_median_ci(t, e, alpha)
     if software == "R":
         ci = median_ci_brookmeyer_crowley(t, e, alpha, "log")

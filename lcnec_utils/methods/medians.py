@@ -193,12 +193,13 @@ class SPSSMedianDetail:
     se: float
     ci_low: float
     ci_high: float
+    events_between: int  # the events at times after û up to l̂: all that f̂ rests on
 
 
 def spss_median_detail(times, events, alpha: float = 0.05, epsilon: float = 0.05) -> SPSSMedianDetail | None:
     """The quantities behind :func:`lcnec_utils.stats.survival.median_ci_spss`, for teaching.
 
-    The density estimate of Collett (2015, §2.4; ε = 0.05): f̂ = [Ŝ(û) − Ŝ(l̂)] / (l̂ − û)
+    The density estimate of Collett (2015; ε = 0.05): f̂ = [Ŝ(û) − Ŝ(l̂)] / (l̂ − û)
     with û the last event time at which Ŝ >= 0.5 + ε and l̂ the first at which Ŝ <= 0.5 − ε (time 0 counts,
     with Ŝ = 1). A flat curve around the median has a small f̂, so a large
     SE(median) and a wide interval; a steep one a narrow interval. None when
@@ -208,6 +209,7 @@ def spss_median_detail(times, events, alpha: float = 0.05, epsilon: float = 0.05
     if ci.se is None:
         return None
     curve = survival.km_curve(times, events)
+    times_arr = np.asarray(times, float)
     t_all = np.concatenate(([0.0], curve.time))
     s_all = np.concatenate(([1.0], curve.survival))
     tol = survival.TOLERANCE
@@ -226,6 +228,7 @@ def spss_median_detail(times, events, alpha: float = 0.05, epsilon: float = 0.05
         float(ci.se),
         float(ci.ci_low),
         float(ci.ci_high),
+        int(np.sum(np.asarray(events)[(times_arr > t_all[upper]) & (times_arr <= t_all[lower])])),
     )
 
 

@@ -107,7 +107,8 @@ def smooth(x: np.ndarray, y: np.ndarray, frac: float = 2 / 3) -> tuple[np.ndarra
 
 
 def piecewise_hr(cohort: pd.DataFrame, endpoint: str, params, cut: float = CUT_MONTHS) -> pd.DataFrame:
-    """The arm's HR on [0, cut) and on [cut, ∞): a Cox model with a time-split arm effect.
+    """The arm's HR on [0, cut) and on [cut, ∞): a Cox model with a time-split arm effect (an event at
+    exactly ``cut`` counts in the later period; R's ``survSplit`` puts it in the earlier one).
 
     With the arm as the only term, the partial likelihood of the split model
     factorises over event times, so the two HRs are two ordinary Cox fits:

@@ -40,6 +40,7 @@ from lcnec_utils.methods.design import (
     freedman_power,
     observed_power,
 )
+from lcnec_utils.stats.format import format_hr_ci
 from lcnec_utils.stats.normal import z_two_sided
 from lcnec_utils.stats.survival import endpoint_data, has_endpoint, km_median, logrank
 
@@ -301,17 +302,21 @@ def _external_exercises(cohort: pd.DataFrame, alpha: float, allocation: float) -
 def _external_design(
     cohort: pd.DataFrame, params, sizes: dict[str, int], paper_hr: float, allocation: float
 ) -> tuple[pd.DataFrame, dict[str, tuple]]:
-    """The design table (the trials' OS hazard ratios with their control medians, and the paper's HR
-    with the cohort's reference OS median for contrast) and its glue, with each endpoint's
-    "observed power" from its log-rank p (:func:`lcnec_utils.methods.design.observed_power`)."""
+    """The design table (the trials' OS hazard ratios with their control medians, and, for contrast, the
+    paper's adjusted PFS HR with the cohort's reference-arm PFS median: one endpoint per row) and its
+    glue, with each endpoint's "observed power" from its log-rank p
+    (:func:`lcnec_utils.methods.design.observed_power`)."""
     alpha = params.alpha
     trials, design = external_trials()
     hrs = {name: (t.hr, t.median_control) for name, t in trials.items()}
     trial = trials[design]
-    data = endpoint_data(cohort, "os", params.reference_group, params.treatment_group).arm("reference")
-    own_median = km_median(data["time"], data["event"])
+    others = [t for t in trials.values() if t is not trial]
+    own_median = None
+    if has_endpoint(cohort, "pfs"):
+        data = endpoint_data(cohort, "pfs", params.reference_group, params.treatment_group).arm("reference")
+        own_median = km_median(data["time"], data["event"])
     if own_median is not None:
-        hrs["the paper's adjusted PFS HR"] = (paper_hr, own_median)
+        hrs["the paper's adjusted PFS HR, with the cohort's reference PFS median"] = (paper_hr, own_median)
     table = design_table(allocation, alpha, ACCRUAL_MONTHS, FOLLOWUP_MONTHS, sizes["total"], hrs)
     row = table.set_index("design").loc[design]
     glue: dict[str, tuple] = {
@@ -321,9 +326,19 @@ def _external_design(
         "ext_median_control": (trial.median_control, "{:.1f}"),
         "ext_median_experimental": (trial.median_experimental, "{:.1f}"),
         "ext_other": (
-            ", ".join(f"{t.name} {t.hr:.2f}" for t in trials.values() if t is not trial),
+            "; ".join(format_hr_ci(t.hr, t.ci_low, t.ci_high, sep="–") for t in others),
             "{}",
         ),
+        "ext_other_detail": (
+            "; ".join(
+                f"{t.name}, median {t.median_experimental:.1f} against {t.median_control:.1f} months"
+                for t in others
+            ),
+            "{}",
+        ),
+        "freedman_vs_schoenfeld": (freedman_comparison(trial.hr, alpha, allocation), "{}"),
+        "ext_power_verdict": (power_verdict(row["power_schoenfeld"]), "{}"),
+        "own_median_reference": (own_median, "{:.1f}"),
         "ext_d80": (int(row["schoenfeld_80"]), "{}"),
         "ext_d80_freedman": (int(row["freedman_80"]), "{}"),
         "ext_d90": (int(row["schoenfeld_90"]), "{}"),
@@ -336,7 +351,7 @@ def _external_design(
         "prob_own": (
             None
             if own_median is None
-            else event_probability(own_median, paper_hr, ACCRUAL_MONTHS, 0, allocation),
+            else event_probability(own_median, paper_hr, ACCRUAL_MONTHS, FOLLOWUP_MONTHS, allocation),
             "pct",
         ),
         "observed_power_at_alpha": (observed_power(alpha, alpha), "pct"),
@@ -350,6 +365,34 @@ def _external_design(
         glue[f"{ep}_logrank_p"] = (p, "p")
         glue[f"{ep}_observed_power"] = (None if p is None else observed_power(p, alpha), "pct")
     return table, glue
+
+
+def freedman_comparison(hr: float, alpha: float, allocation: float) -> str:
+    """Which of Freedman's and Schoenfeld's formulas asks for more events for ``hr`` at 80% power with
+    ``allocation`` (the treatment arm's share), as a clause with both counts (rounded up).
+
+    With 1:1 allocation Freedman's count is never the smaller, since |log HR| ≥ 2(1 − HR)/(1 + HR);
+    with more patients in the experimental arm it can be, so the direction is computed, not assumed.
+    """
+    s = math.ceil(schoenfeld_events(hr, 0.8, alpha, allocation) - 1e-9)
+    f = math.ceil(freedman_events(hr, 0.8, alpha, allocation) - 1e-9)
+    k = allocation / (1 - allocation)
+    relation = "more" if f > s else "fewer" if f < s else "as many"
+    return (
+        f"with this allocation (k = {k:.2f} patients in the experimental arm per patient in the other) "
+        f"Freedman's formula asks for {relation} events than Schoenfeld's for HR {hr:.2f}: "
+        f"{f} against {s}"
+    )
+
+
+def power_verdict(power: float) -> str:
+    """The reading of a study's power against a design effect: below 50% "far too small", below the
+    conventional 80% "too small", else "large enough" (thresholds stated in the clause)."""
+    if power < 0.5:
+        return "far too small to detect a benefit of that size reliably (less than an even chance)"
+    if power < 0.8:
+        return "too small for the conventional 80% power to detect a benefit of that size"
+    return "large enough for the conventional 80% power to detect a benefit of that size"
 
 
 def design_table(

@@ -228,6 +228,10 @@ def batch_cox_efron(
     return BatchCoxFit(beta, converged, settled, lik.const, it)
 
 
+#: An arm HR beyond this factor (below 1/20 or above 20) in a resample marks a fit near non-estimability.
+EXTREME_HR = 20.0
+
+
 @dataclass
 class BootstrapResult:
     """Bootstrap distribution of the arm's HR under one Cox model."""
@@ -252,6 +256,14 @@ class BootstrapResult:
     @property
     def share_not_converged(self) -> float:
         return self.n_not_converged / self.B if self.B else math.nan
+
+    @property
+    def share_extreme(self) -> float:
+        """Share of the converged resamples whose arm HR lies outside [1/:data:`EXTREME_HR`,
+        :data:`EXTREME_HR`]: fits near the edge of estimability, which dominate the percentile interval."""
+        if not self.n_converged:
+            return math.nan
+        return float(np.mean(np.abs(np.log(self.hr_samples)) > math.log(EXTREME_HR)))
 
     def as_dict(self, prefix: str) -> dict[str, Any]:
         return {
@@ -582,3 +594,23 @@ def format_comparison(table: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+#: EPV thresholds of the small-sample chapter's reading: Peduzzi et al.'s 10, Vittinghoff & McCulloch's 5.
+EPV_RULE, EPV_FLOOR = 10.0, 5.0
+
+
+def epv_verdict(epv: float | None) -> str:
+    """Where an events-per-variable value stands against the rule of ten and Vittinghoff & McCulloch's 5-9."""
+    if epv is None:
+        return "not computable"
+    if epv >= EPV_RULE:
+        return "meets the rule of ten"
+    if epv >= EPV_FLOOR:
+        return (
+            "falls below the rule of ten, within the 5 to 9 events per variable at which Vittinghoff and "
+            "McCulloch found problems uncommon"
+        )
+    return (
+        "falls below five events per variable, where Vittinghoff and McCulloch found problems fairly frequent"
+    )

@@ -88,23 +88,28 @@ def survival_exercises(cohort: pd.DataFrame, params) -> dict[str, tuple]:
     }
 
 
+#: A difference of two percentages, printed in percentage points so that it does not read as relative.
+PERCENTAGE_POINTS = "{:.1f} percentage points"
+
+
 def survival_reading(cohort: pd.DataFrame, params, published: Mapping[str, Any]) -> dict[str, tuple]:
     """Survival chapter, what it means for the paper's conclusion: the paper's log-rank p-values and medians
-    beside the cohort's, and the 12-month rates' difference per endpoint present."""
+    beside the cohort's, and the 12-month rates' difference per endpoint present, in percentage points."""
     glue: dict[str, tuple] = {}
     for ep in ("pfs", "os"):
         glue[f"paper_{ep}_p"] = (published.get(f"{ep}.logrank.p"), "{:g}")
         for role in ("treatment", "reference"):
             glue[f"paper_{ep}_median_{role}"] = (published.get(f"{ep}.median.{role}"), "{:g}")
         if not has_endpoint(cohort, ep):
-            glue[f"{ep}_rate_diff"] = (None, "pct")
+            glue[f"{ep}_rate_diff"] = (None, PERCENTAGE_POINTS)
+            glue[f"{ep}_events"] = (None, "{}", "no recorded")
             continue
         data = endpoint_data(cohort, ep, params.reference_group, params.treatment_group)
         rates = {
             r: landmark_survival(data.arm(r)["time"], data.arm(r)["event"], params.landmark_months).survival
             for r in ("treatment", "reference")
         }
-        glue[f"{ep}_rate_diff"] = (rates["treatment"] - rates["reference"], "pct")
+        glue[f"{ep}_rate_diff"] = (100 * (rates["treatment"] - rates["reference"]), PERCENTAGE_POINTS)
         glue[f"{ep}_events"] = (int(data.frame["event"].sum()), "{}")
     return glue
 
@@ -112,13 +117,20 @@ def survival_reading(cohort: pd.DataFrame, params, published: Mapping[str, Any])
 def cox_exercises(cohort: pd.DataFrame, params, covariates: list[str]) -> dict[str, tuple]:
     """Cox chapter. 1: the adjusted arm HR's Wald interval and p by hand from its coefficient and SE.
     2: age's HR per ten years from the per-year coefficient. 3: the adjusted arm HR for death with
-    Breslow's ties (statsmodels ``PHReg``), the default of SPSS, against Efron's."""
+    Breslow's ties (statsmodels ``PHReg``), the default of SPSS, against Efron's. Also the reading of the
+    PFS model's events per variable (:func:`lcnec_utils.methods.smallsample.epv_verdict`)."""
     from lcnec_utils.methods.conventions import breslow_cox
+    from lcnec_utils.methods.smallsample import epv_verdict
 
     ep = _first_endpoint(cohort)
     z = z_two_sided(params.alpha)
     glue: dict[str, tuple] = {"ex_endpoint": (ep.upper(), "{}"), "ex_z": (z, "{:.3f}")}
     res = cox.fit_cox(cohort, ep, covariates, params)
+    glue["pfs_epv_verdict"] = (
+        epv_verdict(res.events_per_variable) if ep == "pfs" else None,
+        "{}",
+        "cannot be judged (no progression-free survival)",
+    )
     arm = res.term("treatment") if res.converged else None
     b = None if arm is None else arm["coef"]
     se = None if arm is None else arm["se"]
