@@ -303,11 +303,12 @@ def load_adverse_events(path: str | Path, cohort: pd.DataFrame | None = None) ->
     """Read and validate an adverse-event table against the cohort's patient ids."""
     raw, notes = read_table_text(path)
     ids = cohort["patient_id"] if cohort is not None else None
-    problems = notes + schema.validate_ae_frame(raw, str(path), ids)
+    os_months = cohort["os_months"] if cohort is not None else None
+    problems = notes + schema.validate_ae_frame(raw, str(path), ids, os_months)
     errors = schema.errors_only(problems)
     if errors:
         raise DataValidationError(errors)
-    known = [c.name for c in schema.AE_COLUMNS]
+    known = [c.name for c in schema.AE_COLUMNS if c.name in raw.columns]
     ignored = [c for c in raw.columns if c not in known]
     return LoadedTable(schema.typed_ae(raw[known]), problems, ignored)
 
