@@ -58,7 +58,6 @@ def _data_sets(cohort):
     return sets
 
 
-# ------------------------------------------------------------------ the Weibull mixture cure model
 def test_our_loglik_at_lifelines_estimates_is_its_log_likelihood(study):
     from lifelines import MixtureCureFitter, WeibullFitter
 
@@ -194,7 +193,6 @@ def test_self_liang_p_is_half_the_chi2_tail():
     assert arm.p_no_cure == pytest.approx(0.5 * stats.chi2.sf(arm.lr_no_cure, 1), rel=1e-12)
 
 
-# ------------------------------------------------------------------ competing risks
 # A hand example, arm A: times 1 (irAE), 2 (death), 2 (irAE), 3 (censored), 4 (irAE), 5 (death),
 # 5 (death), 6 (irAE), 7 (censored), 8 (irAE). At risk n, S(t-) of neither event, CIF step S(t-) d1/n:
 #   t=1  n=10 S=1      +1/10            CIF 1/10      S -> 9/10
@@ -362,7 +360,6 @@ def test_synthetic_onsets_are_deterministic_and_leave_the_global_stream_alone(st
     )
 
 
-# ------------------------------------------------------------------ the exercises' solutions
 def _texts(numbers):
     return {k: v for k, (v, _fmt, _missing) in numbers.texts.items()}
 
@@ -427,7 +424,6 @@ def test_exercise_solutions_of_chapter_18(study):
     assert texts["ex2_naive"] > texts["ex2_cif"]
 
 
-# ------------------------------------------------------------------ results keys, the required-only cohort
 def test_chapters_record_only_dictionary_keys(study):
     cure_values = results_keys.complete("methods_cure", cure_models.cure_page(study.cohort, PARAMS)[0].values)
     assert sorted(k for k, v in cure_values.items() if v is None) == [
