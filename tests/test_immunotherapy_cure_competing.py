@@ -454,3 +454,25 @@ def test_required_columns_only_cohort_says_what_it_cannot_do(study):
     note = irae_incidence.page_notes(data, PARAMS)[0]
     assert "no adverse-event table" in note and "onset_months" in note
     assert all("no adverse-event table" in v[2] for k, v in numbers.texts.items() if v[0] is None)
+
+
+def _glued_in_notebook(stem: str) -> set[str]:
+    """The keys the notebook's text glues, but those its own cells glue (arm labels, published values)."""
+    import json
+    import re
+    from pathlib import Path
+
+    cells = json.loads((Path(__file__).parents[1] / "notebooks" / f"{stem}.ipynb").read_text())["cells"]
+    text = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    own = {"treatment_label", "reference_label", "pub_followup", "pub_irae"}
+    return set(re.findall(r"\{glue:text\}`([A-Za-z0-9_]+)`", text)) - own
+
+
+@pytest.mark.parametrize("columns", [None, REQUIRED], ids=["shipped", "required-only"])
+def test_every_key_the_pages_glue_is_glued_on_either_cohort(study, columns):
+    cohort = study.cohort if columns is None else study.cohort[columns]
+    adverse_events = study.adverse_events if columns is None else None
+    cure_numbers, _ = cure_models.cure_page(cohort, PARAMS)
+    assert _glued_in_notebook("17_cure_models") <= set(cure_numbers.texts)
+    irae_numbers = irae_incidence.irae_page(cohort, adverse_events, PARAMS)[0]
+    assert _glued_in_notebook("18_competing_risks") <= set(irae_numbers.texts)

@@ -202,13 +202,15 @@ def cure_results(table: pd.DataFrame, endpoint: str) -> dict[str, Any]:
     return out
 
 
-def _endpoint_texts(numbers: ChapterNumbers, ep: str, table: pd.DataFrame | None, missing: str) -> None:
+def _endpoint_texts(numbers: ChapterNumbers, ep: str, arms: list[ArmCure] | None, missing: str) -> None:
+    """The glued texts of one endpoint; each says ``missing`` when the cohort lacks the endpoint."""
     t = numbers.text
+    table = None if arms is None else cure_table(arms)
     rows = {} if table is None else {r["role"]: r for r in table.to_dict("records")}
+    evidence = {} if arms is None else {a.role: a.evidence for a in arms}
     for role in _ROLES:
-        r = rows.get(role)
+        r = rows.get(role, {})
         pre = f"{ep}_{role}"
-        r = r or {}
         t(f"{pre}_cure", _val(r.get("cure_fraction")), "pct", missing)
         ci = None if _val(r.get("ci_low")) is None else (r["ci_low"], r["ci_high"])
         t(f"{pre}_cure_ci", ci, "pct_ci", missing)
@@ -216,6 +218,8 @@ def _endpoint_texts(numbers: ChapterNumbers, ep: str, table: pd.DataFrame | None
         after = r.get("censored_after_last_event")
         t(f"{pre}_after", None if after is None else int(after), "{:d}", missing)
         t(f"{pre}_p_no_cure", _val(r.get("p_no_cure")), "p", missing)
+        words = plateau_words(evidence[role], ep) if role in evidence else None
+        t(f"{pre}_plateau", words, "{}", missing)
     plateaus = [] if table is None else list(table["plateau"])
     t(f"{ep}_conclusion", None if table is None else conclusion(plateaus), "{}", missing)
 
@@ -248,11 +252,8 @@ def cure_page(cohort: pd.DataFrame, params) -> tuple[ChapterNumbers, dict[str, l
             _endpoint_texts(numbers, ep, None, NO_PFS)
             continue
         fits[ep] = [arm_cure(cohort, ep, params, role) for role in _ROLES]
-        table = cure_table(fits[ep])
-        numbers.values.update(cure_results(table, ep))
-        _endpoint_texts(numbers, ep, table, "not available")
-        for a in fits[ep]:
-            numbers.text(f"{ep}_{a.role}_plateau", plateau_words(a.evidence, ep))
+        numbers.values.update(cure_results(cure_table(fits[ep]), ep))
+        _endpoint_texts(numbers, ep, fits[ep], "not available")
     numbers.text("min_patients", PLATEAU_MIN_PATIENTS, "{:d}")
     numbers.text("min_months", PLATEAU_MIN_MONTHS, "{:g}")
     _exercise_texts(numbers, fits["os"][0])
