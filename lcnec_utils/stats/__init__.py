@@ -57,8 +57,10 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         univariable_cox,
     )
     from lcnec_utils.stats.cure import (
+        BOUNDARY_STEP,
         EDGE,
         MIN_TIME,
+        START_GRID,
         CureFit,
         CureInterval,
         PlateauEvidence,
@@ -192,11 +194,13 @@ __all__, __getattr__, __dir__ = exports(
             "univariable_cox",
         ),
         "lcnec_utils.stats.cure": (
+            "BOUNDARY_STEP",
             "CureFit",
             "CureInterval",
             "EDGE",
             "MIN_TIME",
             "PlateauEvidence",
+            "START_GRID",
             "cure_fraction_interval",
             "fit_weibull_cure",
             "plateau_evidence",
