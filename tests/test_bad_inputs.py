@@ -538,6 +538,27 @@ CASES = [
         ],
     ),
     Case(
+        "onset_months negative",
+        build_ae(AE.assign(onset_months=AE["onset_months"].where(AE.index != 1, "-2"))),
+        EXIT_BAD_DATA,
+        ["ae.csv, column 'onset_months', row 2: expected a number >= 0; found '-2'"],
+    ),
+    Case(
+        "onset_months after the patient's os_months",
+        build_ae(AE.assign(onset_months=AE["onset_months"].where(AE.index != 0, "40.0"))),
+        EXIT_BAD_DATA,
+        [
+            "ae.csv, column 'onset_months', row 1: onset_months is later than the patient's os_months; "
+            "an adverse event cannot start after death or the last follow-up"
+        ],
+    ),
+    Case(
+        "onset_months not a number",
+        build_ae(AE.assign(onset_months=AE["onset_months"].where(AE.index != 2, "week 6"))),
+        EXIT_BAD_DATA,
+        ["ae.csv, column 'onset_months', row 3: expected a number >= 0; found 'week 6'"],
+    ),
+    Case(
         "adverse-event column missing",
         build_ae(AE.drop(columns="grade")),
         EXIT_BAD_DATA,

@@ -222,10 +222,10 @@ def load_adverse_events(
     mapping = mapping or Mapping()
     read = contract_text(path, schema.AE_SPEC, mapping.adverse_events, ADVERSE_EVENTS, sheet, mapping.file)
     ids = cohort["patient_id"] if cohort is not None else None
-    problems = _finish(
-        read, schema.validate_ae_frame(read.frame, str(path), ids, read.intake.columns_ignored)
-    )
-    known = [c.name for c in schema.AE_COLUMNS]
+    os_months = cohort["os_months"] if cohort is not None else None
+    found = schema.validate_ae_frame(read.frame, str(path), ids, read.intake.columns_ignored, os_months)
+    problems = _finish(read, found)
+    known = [c.name for c in schema.AE_COLUMNS if c.name in read.frame.columns]
     frame = schema.typed_ae(read.frame[known]).reset_index(drop=True)
     return LoadedTable(frame, problems, read.intake.columns_ignored, read.intake)
 

@@ -11,9 +11,10 @@ Patient ids are never quoted.
 
 Every check of a single column (type, range, allowed values, empty and
 repeated cells) and every rule across the cells of one row (pfs_months within
-os_months, times that look like days, known patients in the adverse events)
-is a pandera check; what is left here by hand are the whole-table rules (two
-groups, arm parameters) and the warnings.
+os_months, times that look like days, known patients in the adverse events, an
+adverse event's onset within its patient's follow-up) is a pandera check; what
+is left here by hand are the whole-table rules (two groups, arm parameters) and
+the warnings.
 
 Contract: ``docs/spec/data-contract.md``.
 """
@@ -87,6 +88,7 @@ AE_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("term", "text", required=True),
     ColumnSpec("grade", "integer", required=True, low=1, high=5),
     ColumnSpec("immune_related", "binary", required=True),
+    ColumnSpec("onset_months", "number", low=0),
 )
 
 COHORT_SPEC = {c.name: c for c in COHORT_COLUMNS}
@@ -202,6 +204,20 @@ def _known_patient_rule(patient_ids: pd.Series) -> RowRule:
         ("patient_id",),
         lambda d: d["patient_id"].isna() | d["patient_id"].isin(known),
         lambda d, i: "adverse events for patients who are not in the cohort table",
+    )
+
+
+def _onset_within_follow_up_rule(patient_ids: pd.Series, os_months: pd.Series) -> RowRule:
+    os_of = dict(zip(patient_ids, _as_number(os_months)))
+    return RowRule(
+        "onset within follow-up",
+        "onset_months",
+        ("onset_months", "patient_id"),
+        lambda d: ~(_as_number(d["onset_months"]) > d["patient_id"].map(os_of) + 1e-9),
+        lambda d, i: (
+            "onset_months is later than the patient's os_months; an adverse event cannot start "
+            "after death or the last follow-up"
+        ),
     )
 
 
@@ -549,13 +565,22 @@ def _small_arm_problems(raw: pd.DataFrame, file: str, labels: list[str]) -> list
 
 
 def validate_ae_frame(
-    raw: pd.DataFrame, file: str, patient_ids: pd.Series | None, other_headers: Iterable[str] = ()
+    raw: pd.DataFrame,
+    file: str,
+    patient_ids: pd.Series | None,
+    other_headers: Iterable[str] = (),
+    os_months: pd.Series | None = None,
 ) -> list[DataProblem]:
-    """All contract breaches of an adverse-event table read as text."""
+    """All contract breaches of an adverse-event table read as text; ``os_months`` (the cohort's, in
+    the order of ``patient_ids``) adds the rule that no event starts after death or last follow-up."""
     problems = _missing_required(raw, AE_COLUMNS, file, other_headers)
     if problems:
         return problems
-    rules = (_known_patient_rule(patient_ids),) if patient_ids is not None else ()
+    rules: tuple[RowRule, ...] = ()
+    if patient_ids is not None:
+        rules += (_known_patient_rule(patient_ids),)
+        if os_months is not None:
+            rules += (_onset_within_follow_up_rule(patient_ids, os_months),)
     schema = _frame_schema(AE_COLUMNS, set(raw.columns), rules)
     try:
         schema.validate(raw, lazy=True)
@@ -579,10 +604,13 @@ def typed_cohort(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 def typed_ae(raw: pd.DataFrame) -> pd.DataFrame:
-    """The validated adverse-event table with ``grade`` and ``immune_related`` as integers."""
+    """The validated adverse-event table with ``grade`` and ``immune_related`` as integers and
+    ``onset_months``, when given, as a number."""
     out = raw.copy()
     out["grade"] = pd.to_numeric(out["grade"]).astype(int)
     out["immune_related"] = pd.to_numeric(out["immune_related"]).astype(int)
+    if "onset_months" in out:
+        out["onset_months"] = pd.to_numeric(out["onset_months"]).astype(float)
     return out
 
 

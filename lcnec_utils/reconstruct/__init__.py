@@ -64,6 +64,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         pooled_km_stats,
     )
     from lcnec_utils.reconstruct.generator import (
+        AE_DECIMALS,
         COHORT_DECIMALS,
         Reconstruction,
         csv_text,
@@ -89,6 +90,13 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         fast_mannwhitney_p,
         lab_quartile_targets,
         weibull_quartiles,
+    )
+    from lcnec_utils.reconstruct.onsets import (
+        DAYS_PER_MONTH,
+        ONSET_STREAM,
+        ONSET_WEEKS,
+        OTHER_WEEKS,
+        synthetic_onsets,
     )
     from lcnec_utils.reconstruct.registry import (
         AGE_JITTER,
@@ -209,6 +217,7 @@ __all__, __getattr__, __dir__ = exports(
             "pooled_km_stats",
         ),
         "lcnec_utils.reconstruct.generator": (
+            "AE_DECIMALS",
             "COHORT_DECIMALS",
             "Reconstruction",
             "csv_text",
@@ -234,6 +243,13 @@ __all__, __getattr__, __dir__ = exports(
             "fast_mannwhitney_p",
             "lab_quartile_targets",
             "weibull_quartiles",
+        ),
+        "lcnec_utils.reconstruct.onsets": (
+            "DAYS_PER_MONTH",
+            "ONSET_STREAM",
+            "ONSET_WEEKS",
+            "OTHER_WEEKS",
+            "synthetic_onsets",
         ),
         "lcnec_utils.reconstruct.registry": (
             "AGE_JITTER",
