@@ -263,3 +263,16 @@ def test_audit_glue_counts_and_verdict():
         "{}",
     )
     assert glue["paper_n_total"] == (31, "{}")
+
+
+def test_the_wald_reading_follows_the_events_per_variable():
+    """Below the rule of ten events per variable (Peduzzi et al. 1995) in either model the Wald
+    intervals lose their large-sample guarantee; at ten or more they keep it."""
+    from lcnec_utils.chapter.methods_glue import wald_reading
+
+    def table(epv):
+        return pd.DataFrame({"model": ["arm", "full"], "epv": [epv * 12, epv]})
+
+    assert "lose" in wald_reading({"pfs": table(2.3), "os": table(12.0)})
+    assert "keep" in wald_reading({"pfs": table(10.0), "os": table(14.5)})
+    assert "no Wald intervals" in wald_reading({"pfs": table(float("nan"))})

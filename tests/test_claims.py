@@ -111,6 +111,8 @@ TYPED_VERDICTS = (
     "already say the\nsame",
     "asks for somewhat more events; it is",
     "two-sided level of",
+    "At this EPV",
+    "examined in the next chapters",
 )
 
 

@@ -739,3 +739,16 @@ def test_power_glues_the_other_trials_interval_and_medians_once(cohort):
     glue = power.power_chapter(cohort, PARAMS).glue
     assert glue["ext_other"][0] == "; ".join(f"{t.hr:.2f} ({t.ci_low:.2f}–{t.ci_high:.2f})" for t in others)
     assert all(glue["ext_other_detail"][0].count(t.name) == 1 for t in others)
+
+
+def test_the_program_by_program_median_table_says_not_reached_never_nan(cohort):
+    """An upper limit the curve never reaches is stored as None, read back from the table as NaN,
+    and printed "not reached" (the chapter's text promises it); on the shipped cohort the OS
+    intervals of R and SAS in the ICI arm are open above."""
+    from lcnec_utils.methods import conventions
+
+    tables = {ep: conventions.median_conventions(cohort, ep, PARAMS) for ep in ("os", "pfs")}
+    assert tables["os"]["ci_high"].isna().any()
+    text = conventions.format_median_conventions(tables).to_string()
+    assert "nan" not in text.lower()
+    assert "not reached" in text

@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         rmst_glue,
         small_sample_glue,
         small_sample_teaching_glue,
+        wald_reading,
     )
     from lcnec_utils.chapter.page import (
         ENDPOINTS,
@@ -91,6 +92,7 @@ __all__, __getattr__, __dir__ = exports(
             "rmst_glue",
             "small_sample_glue",
             "small_sample_teaching_glue",
+            "wald_reading",
         ),
         "lcnec_utils.chapter.page": ("Chapter", "ENDPOINTS", "FILE_TEXT", "arm_sizes", "set_study_loader"),
         "lcnec_utils.chapter.reanalysis": (

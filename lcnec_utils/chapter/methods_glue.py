@@ -19,7 +19,7 @@ import pandas as pd
 from lcnec_utils.chapter.page import ENDPOINTS
 from lcnec_utils.contract.params import Parameters
 from lcnec_utils.contract.published import published_values
-from lcnec_utils.methods.smallsample import epv_verdict
+from lcnec_utils.methods.smallsample import EPV_RULE, epv_verdict
 from lcnec_utils.stats.format import format_p
 from lcnec_utils.stats.survival import endpoint_data, median_ci_brookmeyer_crowley
 
@@ -445,6 +445,21 @@ def arm_stability(ranges: Mapping[str, tuple[float, float] | None]) -> str | Non
     return f"{verb} (the largest estimate is at most {worst:.2f} times the smallest)"
 
 
+def wald_reading(comparisons: Mapping[str, pd.DataFrame]) -> str:
+    """What the paper's models' events per variable say of their Wald intervals: below the rule of
+    ten (Peduzzi et al. 1995) the large-sample guarantee is gone."""
+    epvs = [
+        float(t.set_index("model").loc["full", "epv"])
+        for t in comparisons.values()
+        if t is not None and pd.notna(t.set_index("model").loc["full", "epv"])
+    ]
+    if not epvs:
+        return "Without a fitted full model there are no Wald intervals to judge"
+    if min(epvs) >= EPV_RULE:
+        return "At these events per variable the Wald intervals of the ordinary fit keep their large-sample meaning"
+    return "At these events per variable the Wald intervals of the ordinary fit lose their large-sample guarantee"
+
+
 def small_sample_teaching_glue(
     comparisons: Mapping[str, pd.DataFrame],
     full_fits: Mapping[str, Any],
@@ -478,6 +493,7 @@ def small_sample_teaching_glue(
         events = None if table is None else int(table.iloc[0]["events"])
         glue[f"ex_{ep}_conf10"] = (None if events is None else max(events // 10 - 1, 0), "{}")
         glue[f"ex_{ep}_conf5"] = (None if events is None else max(events // 5 - 1, 0), "{}")
+    glue["wald_reading"] = (wald_reading(comparisons), "{}")
     glue["arm_stability"] = (arm_stability(ranges), "{}", "cannot be compared (no model converged)")
     glue["unstable_text"] = (_unstable_covariate(full_fits), "{}")
     glue["ridge_lambda"] = (ridge_penalizer, "{:g}")

@@ -235,7 +235,8 @@ def median_conventions(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataFr
 
 
 def _time(x: float | None) -> str:
-    return "not reached" if x is None else f"{x:.2f}".rstrip("0").rstrip(".")
+    # a None stored in a DataFrame comes back as NaN
+    return "not reached" if x is None or pd.isna(x) else f"{x:.2f}".rstrip("0").rstrip(".")
 
 
 def format_median_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -371,7 +371,7 @@ def freedman_comparison(hr: float, alpha: float, allocation: float) -> str:
     """Which of Freedman's and Schoenfeld's formulas asks for more events for ``hr`` at 80% power with
     ``allocation`` (the treatment arm's share), as a clause with both counts (rounded up).
 
-    With 1:1 allocation Freedman's count is never the smaller, since |log HR| ≥ 2(1 − HR)/(1 + HR);
+    With 1:1 allocation Freedman's count is never the smaller, since |log HR| ≥ 2|1 − HR|/(1 + HR);
     with more patients in the experimental arm it can be, so the direction is computed, not assumed.
     """
     s = math.ceil(schoenfeld_events(hr, 0.8, alpha, allocation) - 1e-9)
