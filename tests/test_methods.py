@@ -315,6 +315,28 @@ def test_every_key_of_the_confounding_and_survival_prose_is_glued_on_the_require
     assert reading["pfs_events"][0] is None and reading["os_events"][0] == minimal["os_event"].sum()
 
 
+def test_the_chapter_says_why_there_is_no_propensity_model(cohort):
+    """Without any of the propensity covariates the note names them; when only some are present the
+    model is fitted on those; a fitted model needs no note."""
+    assert confounding.confounding_chapter(cohort, PARAMS).no_propensity_reason is None
+    minimal = cohort[["patient_id", "group", "os_months", "os_event"]]
+    reason = confounding.confounding_chapter(minimal, PARAMS, published={}).no_propensity_reason
+    assert (
+        reason == "None of the propensity covariates (age, ECOG, sex) is in the cohort: no propensity model."
+    )
+    some = cohort[["patient_id", "group", "os_months", "os_event", "age"]]
+    partial = confounding.confounding_chapter(some, PARAMS, published={})
+    assert partial.covariates == ["age"] and partial.no_propensity_reason is None
+
+
+def test_the_rmst_table_labels_its_interval_with_the_level_in_force(cohort):
+    from lcnec_utils.methods import rmst
+
+    params = make_parameters({"alpha": 0.1})
+    table = rmst.format_rmst_table(rmst.rmst_table(cohort, "os", params), params)
+    assert "Difference (90% CI), months" in table.columns
+
+
 # --------------------------------------------------------------------------- small-sample Cox
 
 

@@ -387,6 +387,17 @@ class ConfoundingChapter:
     glue: dict[str, tuple]  # name: (value, format[, text when missing]) for the prose
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def no_propensity_reason(self) -> str | None:
+        """Why there is no propensity model (None when there is one): no covariate, or a failed fit
+        (whose reason the chapter shows from ``warnings``)."""
+        if self.propensity is not None:
+            return None
+        if not self.covariates:
+            names = ", ".join("ECOG" if c == "ecog" else c for c in PS_COVARIATES)
+            return f"None of the propensity covariates ({names}) is in the cohort: no propensity model."
+        return "The propensity model could not be fitted (see the note above): no balance table and no weighted estimate."
+
 
 @dataclass
 class _Estimates:

@@ -114,7 +114,7 @@ def format_rmst_table(table: pd.DataFrame, params) -> pd.DataFrame:
                 "τ (months)": f"{r['tau']:g}",
                 f"RMST, {params.treatment_group}": num(r["rmst_treatment"]),
                 f"RMST, {params.reference_group}": num(r["rmst_reference"]),
-                "Difference (95% CI), months": "beyond follow-up"
+                f"Difference ({1 - params.alpha:.0%} CI), months": "beyond follow-up"
                 if not r["admissible"]
                 else f"{num(r['difference'])} ({num(r['ci_low'])} to {num(r['ci_high'])})",
                 "p": format_p(r["p"]),

@@ -73,6 +73,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     )
     from lcnec_utils.stats.format import (
         NA_TEXT,
+        ci_label,
         format_ci,
         format_hr_ci,
         format_interval,
@@ -210,6 +211,7 @@ __all__, __getattr__, __dir__ = exports(
         ),
         "lcnec_utils.stats.format": (
             "NA_TEXT",
+            "ci_label",
             "format_ci",
             "format_hr_ci",
             "format_interval",
