@@ -16,7 +16,6 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         GAMMA,
         NEUTRAL_RANGE,
         PRIOR_NAMES,
-        TRIALS,
         WORTHWHILE_HR,
         ArmLikelihood,
         Prior,
@@ -31,6 +30,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         prior_events,
         prior_results,
         spiegelhalter_priors,
+        trial_hrs,
     )
     from lcnec_utils.methods.confounding import (
         COMMON_OUTCOME,
@@ -282,7 +282,6 @@ __all__, __getattr__, __dir__ = exports(
             "NEUTRAL_RANGE",
             "PRIOR_NAMES",
             "Prior",
-            "TRIALS",
             "WORTHWHILE_HR",
             "arm_likelihood",
             "bayes_page",
@@ -295,6 +294,7 @@ __all__, __getattr__, __dir__ = exports(
             "prior_events",
             "prior_results",
             "spiegelhalter_priors",
+            "trial_hrs",
         ),
         "lcnec_utils.methods.confounding": (
             "COMMON_OUTCOME",
