@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lcnec_utils.contract.results_keys import slug
 from lcnec_utils.stats.attainable import events_per_variable
 from lcnec_utils.stats.normal import z_two_sided
 from lcnec_utils.stats.survival import EndpointUnavailable, endpoint_columns
@@ -160,7 +161,7 @@ def _covariate_terms(cov: str, col: pd.Series) -> tuple[dict[str, pd.Series], st
     counts = col.astype(str).value_counts()
     reference_level = sorted(counts[counts == counts.max()].index)[0]
     dummies = {
-        f"{cov}_{_slug(level)}": (col.astype(str) == level).astype(int)
+        f"{cov}_{slug(level)}": (col.astype(str) == level).astype(int)
         for level in sorted(counts.index)
         if level != reference_level
     }
@@ -181,14 +182,6 @@ def _without_constant_terms(
                 if term in names:
                     names.remove(term)
     return out, terms
-
-
-def _slug(level: str) -> str:
-    """Term-name form of a text level: lower case, runs of other characters as one ``_``."""
-    s = "".join(ch.lower() if ch.isalnum() else "_" for ch in str(level))
-    while "__" in s:
-        s = s.replace("__", "_")
-    return s.strip("_")
 
 
 @dataclass
