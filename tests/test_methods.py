@@ -774,3 +774,29 @@ def test_the_program_by_program_median_table_says_not_reached_never_nan(cohort):
     text = conventions.format_median_conventions(tables).to_string()
     assert "nan" not in text.lower()
     assert "not reached" in text
+
+
+def test_the_variance_table_is_left_out_for_an_endpoint_where_an_arm_has_no_events(cohort):
+    """An arm without deaths sends the weighted HR to 0 (its interval overflows): chapter 12 shows no
+    variance table for that endpoint, and glues its standard errors as missing."""
+    no_deaths = cohort.copy()
+    no_deaths.loc[no_deaths["group"] == PARAMS.treatment_group, "os_event"] = 0
+    chapter = confounding.confounding_chapter(no_deaths, PARAMS)
+    variance, _, glue = confounding.confounding_teaching(no_deaths, PARAMS, chapter)
+    assert "os" not in variance and "pfs" in variance
+    assert glue["os_se_robust"][0] is None and glue["pfs_se_robust"][0] > 0
+
+
+def test_lifelines_integration_warnings_never_reach_the_rmst_page(cohort):
+    """lifelines' return_variance integrates the step curve with scipy's quad, which warns (with the
+    build machine's path) at some τ; a warm worker shows a warning once, a fresh kernel every time,
+    so a leaked warning would also make the two engines' pages differ."""
+    import warnings
+
+    from lcnec_utils.methods import rmst
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for ep in ("os", "pfs"):
+            rmst.rmst_conventions(cohort, ep, PARAMS, rmst.TAUS[0])  # the chapter's τ
+    assert not [w for w in caught if "subdivisions" in str(w.message)]

@@ -614,6 +614,13 @@ VARIANCE_SOFTWARE = {
 }
 
 
+def _each_arm_has_events(ps: PropensityResult, cohort: pd.DataFrame, endpoint: str) -> bool:
+    """Whether the arm's weighted HR is finite: an arm without events sends it to 0 or infinity."""
+    events = cohort.loc[ps.frame.index, f"{endpoint}_event"]
+    by_arm = events.groupby(ps.frame["treatment"]).sum()
+    return len(by_arm) == 2 and bool((by_arm > 0).all())
+
+
 def variance_conventions(cohort: pd.DataFrame, endpoint: str, params, ps: PropensityResult) -> pd.DataFrame:
     """The IPTW hazard ratio of ``endpoint`` under the three variances of :data:`VARIANCE_SOFTWARE`.
 
@@ -719,7 +726,7 @@ def confounding_teaching(
     glue["w_raw_max"] = (None, "{:.2f}", no_model)
     if ps is not None:
         for ep in ENDPOINT_NAMES:
-            if has_endpoint(cohort, ep):
+            if has_endpoint(cohort, ep) and _each_arm_has_events(ps, cohort, ep):
                 variance[ep] = variance_conventions(cohort, ep, params, ps)
         f = ps.frame
         for role, flag in (("treatment", 1), ("reference", 0)):

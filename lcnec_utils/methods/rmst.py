@@ -10,6 +10,7 @@ them for several τ and checks that τ lies within both arms' follow-up.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -152,6 +153,7 @@ def rmst_conventions(cohort: pd.DataFrame, endpoint: str, params, tau: float) ->
     """
     from lifelines import KaplanMeierFitter
     from lifelines.utils import restricted_mean_survival_time
+    from scipy.integrate import IntegrationWarning
 
     data = survival.endpoint_data(cohort, endpoint, params.reference_group, params.treatment_group)
     rows = []
@@ -159,7 +161,11 @@ def rmst_conventions(cohort: pd.DataFrame, endpoint: str, params, tau: float) ->
         arm = data.arm(role)
         t, e = arm["time"].to_numpy(float), arm["event"].to_numpy(float)
         km = KaplanMeierFitter().fit(t, e)
-        mean, var = restricted_mean_survival_time(km, t=tau, return_variance=True)
+        with warnings.catch_warnings():
+            # lifelines integrates the step curve with scipy's quad, which warns about the steps
+            # (never on the page: the chapter shows what lifelines returns)
+            warnings.simplefilter("ignore", IntegrationWarning)
+            mean, var = restricted_mean_survival_time(km, t=tau, return_variance=True)
         r = survival.rmst_difference(cohort, endpoint, params, tau)
         ses = {
             "greenwood": r.se[role],
