@@ -125,20 +125,13 @@ def _print_problems(problems, stream=None) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from lcnec_utils.build.pipeline import resolve_parameters
-    from lcnec_utils.contract.io import load_study
+    from lcnec_utils.contract.io import load_study_of
 
     if args.file and args.data and args.file != args.data:
         print("error: give the cohort file once (FILE or --data)", file=sys.stderr)
         return EXIT_USAGE
     params = resolve_parameters(args.file or args.data, args.ae, data_overrides(args))
-    study = load_study(
-        params.data_path,
-        params.ae_path,
-        params.reference_group,
-        params.treatment_group,
-        map_path=params.map_path,
-        sheet=params.sheet,
-    )
+    study = load_study_of(params)
     _print_problems(study.notes)
     for line in study.intake.lines() if study.intake else []:
         print(line)

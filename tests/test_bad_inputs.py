@@ -42,7 +42,7 @@ from intake_catalogue import INTAKE_CASES
 
 from lcnec_utils.build.pipeline import resolve_parameters
 from lcnec_utils.cli import EXIT_BAD_DATA, EXIT_BAD_PARAMETER, EXIT_OK, build_parser, data_overrides, main
-from lcnec_utils.contract.io import load_adverse_events, load_cohort, load_study
+from lcnec_utils.contract.io import load_adverse_events, load_cohort, load_study_of
 from lcnec_utils.contract.params import DEFAULT_COHORT
 
 COVARIATES = [
@@ -610,14 +610,7 @@ def study_read(argv: list[str]):
     args = build_parser().parse_args(argv)
     data = getattr(args, "file", None) or args.data
     params = resolve_parameters(data, args.ae, data_overrides(args))
-    return load_study(
-        params.data_path,
-        params.ae_path,
-        params.reference_group,
-        params.treatment_group,
-        map_path=params.map_path,
-        sheet=params.sheet,
-    )
+    return load_study_of(params)
 
 
 def check_values(case: Case, argv: list[str]) -> None:

@@ -287,16 +287,9 @@ def validate_data(params: Parameters, use_cache: bool = True) -> list[str]:
             return list(json.loads(entry.read_text())["notes"])
         except (OSError, ValueError, KeyError):
             pass
-    from lcnec_utils.contract.io import load_study
+    from lcnec_utils.contract.io import load_study_of
 
-    study = load_study(
-        params.data_path,
-        params.ae_path,
-        params.reference_group,
-        params.treatment_group,
-        map_path=params.map_path,
-        sheet=params.sheet,
-    )
+    study = load_study_of(params)
     notes = [str(note) for note in study.notes]
     if entry is not None:
         try:

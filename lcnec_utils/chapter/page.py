@@ -22,7 +22,7 @@ from lcnec_utils.chapter.footer import page_provenance, provenance_html
 from lcnec_utils.chapter.header import SYNTHETIC_BANNER, is_synthetic, parameter_box_html
 from lcnec_utils.chapter.intake import cohort_in_force, intake_columns, intake_files, intake_steps
 from lcnec_utils.contract.intake import Intake
-from lcnec_utils.contract.io import StudyData, arm_role, load_study
+from lcnec_utils.contract.io import StudyData, arm_role, load_study, load_study_of
 from lcnec_utils.contract.params import Parameters, make_parameters
 from lcnec_utils.contract.published import published_values
 from lcnec_utils.contract.results import ResultsRecorder
@@ -73,14 +73,7 @@ class Chapter:
         the study read and, with ``show``, the page's header shown."""
         overrides = {key: namespace[key] for key in Parameters.names() if namespace.get(key) is not None}
         params = make_parameters(overrides)
-        study = _study_loader(
-            params.data_path,
-            params.ae_path,
-            params.reference_group,
-            params.treatment_group,
-            map_path=params.map_path,
-            sheet=params.sheet,
-        )
+        study = load_study_of(params, _study_loader)
         chapter = cls(name, params, study)
         if show:
             chapter.show_header()

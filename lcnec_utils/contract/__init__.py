@@ -82,6 +82,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         load_adverse_events,
         load_cohort,
         load_study,
+        load_study_of,
     )
     from lcnec_utils.contract.mapping import (
         AFTER_CUTOFF,
@@ -250,6 +251,7 @@ __all__, __getattr__, __dir__ = exports(
             "load_adverse_events",
             "load_cohort",
             "load_study",
+            "load_study_of",
         ),
         "lcnec_utils.contract.mapping": (
             "AFTER_CUTOFF",

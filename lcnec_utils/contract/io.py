@@ -23,8 +23,10 @@ never reach a page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -279,6 +281,20 @@ def load_study(
     if errors:
         raise DataValidationError(errors)
     return StudyData(cohort, ae, notes, ignored, intake)
+
+
+def load_study_of(params: Any, loader: Callable[..., StudyData] | None = None) -> StudyData:
+    """The study a :class:`~lcnec_utils.contract.params.Parameters` names: its cohort and adverse-event
+    files, arm labels, mapping file and sheet, read by :func:`load_study` (or by ``loader``, a function
+    with its signature, such as the build's memoised one)."""
+    return (loader or load_study)(
+        params.data_path,
+        params.ae_path,
+        params.reference_group,
+        params.treatment_group,
+        map_path=params.map_path,
+        sheet=params.sheet,
+    )
 
 
 def arm_role(cohort: pd.DataFrame, reference_group: str, treatment_group: str) -> pd.Series:
