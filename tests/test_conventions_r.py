@@ -25,14 +25,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from r_support import require_r
 
 from lcnec_utils.contract.params import DEFAULT_COHORT, Parameters
 from lcnec_utils.methods import confounding, conventions, ph
@@ -58,10 +57,7 @@ def _params(cohort: pd.DataFrame) -> Parameters:
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    if shutil.which("Rscript") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Rscript is missing: run `make system-deps`")
-        pytest.skip("Rscript is missing")
+    require_r("survival")
     cohort = _cohort()
     params = _params(cohort)
     ps = confounding.propensity_scores(cohort, params)
@@ -206,8 +202,6 @@ def test_iptw_cox_reports_r_robust_se(reference, endpoint):
 
 def test_lifelines_ridge_equals_r_ridge_with_theta_n_lambda(tmp_path):
     """lifelines' penalizer λ is R's ``ridge(theta = n·λ)``: both penalise the standardised coefficients."""
-    if shutil.which("Rscript") is None:
-        pytest.skip("Rscript is missing")
     import warnings
 
     from lifelines import CoxPHFitter
@@ -225,18 +219,15 @@ def test_lifelines_ridge_equals_r_ridge_with_theta_n_lambda(tmp_path):
         f"f <- coxph(Surv(duration, event) ~ ridge({', '.join(dm.terms)}, theta = nrow(d) * {lam}), data = d); "
         'cat(sprintf("%.12g", coef(f)), sep = " ")'
     )
-    run = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
+    out = _rscript(code)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ours = CoxPHFitter(penalizer=lam).fit(df, "duration", "event").params_.to_numpy()
-    np.testing.assert_allclose(ours, [float(v) for v in run.stdout.split()], rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(ours, [float(v) for v in out.split()], rtol=1e-4, atol=1e-7)
 
 
 def _rscript(code: str) -> str:
-    if shutil.which("Rscript") is None:
-        pytest.skip("Rscript is missing")
-    run = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, timeout=120)
+    run = subprocess.run([require_r("survival"), "-e", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     return run.stdout
 

@@ -16,8 +16,6 @@ CI=true where they fail, as in tests/test_r_agreement.py.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from r_support import require_r, skip_or_fail
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_immunotherapy_cure_competing import HAND_GROUP, HAND_STATUS, HAND_TIME, plateau_data
@@ -80,24 +79,17 @@ CURE = _cure_cases()
 COMPETING = _competing_cases()
 
 
-def _skip_or_fail(message: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def r_values(tmp_path_factory):
     """``r_values(mode, name) -> {name: value}``: every Rscript call started at once, read on first use."""
-    if shutil.which("Rscript") is None:
-        _skip_or_fail("Rscript not found: run `make test`, which installs r-base-core")
+    rscript = require_r()
     work = tmp_path_factory.mktemp("r_cure_competing")
     running = {}
     for mode, cases in (("cure", CURE), ("competing", COMPETING)):
         for name, frame in cases.items():
             csv, out = work / f"{mode}-{name}.csv", work / f"{mode}-{name}.txt"
             frame.to_csv(csv, index=False)
-            cmd = [shutil.which("Rscript"), str(R_SCRIPT), f"--mode={mode}", f"--data={csv}", f"--out={out}"]
+            cmd = [rscript, str(R_SCRIPT), f"--mode={mode}", f"--data={csv}", f"--out={out}"]
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             running[(mode, name)] = (proc, out)
     cache: dict = {}
@@ -107,7 +99,7 @@ def r_values(tmp_path_factory):
             proc, out = running[(mode, name)]
             _, stderr = proc.communicate(timeout=180)
             if mode == "competing" and "there is no package called 'cmprsk'" in stderr:
-                _skip_or_fail("R's cmprsk package not found: install Debian's r-cran-cmprsk")
+                skip_or_fail("R's cmprsk package not found: install Debian's r-cran-cmprsk")
             assert proc.returncode == 0, f"R failed on {mode} {name}:\n{stderr}"
             cache[(mode, name)] = {
                 k: float(v) for k, v in (line.split(" ", 1) for line in out.read_text().splitlines())
