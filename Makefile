@@ -37,13 +37,14 @@ publish-ready: pdf
 	$(BIN)/lcnec publish --out $(OUT) --to $(PUBLISH)
 
 # R's survival package is the reference the numbers are checked against (mvtnorm
-# checks the max-combo test's multivariate normal),
+# checks the max-combo test's multivariate normal, cmprsk the cumulative incidences),
 # Debian's chromium drives the browser tests and prints the PDFs, poppler-utils
 # reads the PDFs back in the tests; all come from Debian's packages.
 system-deps:
 	@missing=""; \
 	command -v Rscript >/dev/null 2>&1 && Rscript -e 'library(survival)' >/dev/null 2>&1 || missing="$$missing r-base-core r-cran-survival"; \
 	Rscript -e 'library(mvtnorm)' >/dev/null 2>&1 || missing="$$missing r-cran-mvtnorm"; \
+	Rscript -e 'library(cmprsk)' >/dev/null 2>&1 || missing="$$missing r-cran-cmprsk"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \

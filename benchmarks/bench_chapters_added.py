@@ -1,8 +1,9 @@
-"""What chapters 15, 16 and 19 add to the cold build: the benchmark's cold build with and without them,
-in the same run (prints figures, asserts nothing).
+"""What chapters 15 to 19 (the part *Questions immunotherapy studies raise*) add to the cold build: the
+benchmark's cold build with and without them, in the same run (prints figures, asserts nothing).
 
     .venv/bin/python benchmarks/bench_chapters_added.py            # 2 rounds (~4 cold builds)
     .venv/bin/python benchmarks/bench_chapters_added.py --rounds 3
+    .venv/bin/python benchmarks/bench_chapters_added.py --only 17_ 18_   # what two chapters add
 
 "Without" is a copy of this working tree whose ``book/_toc.yml`` lacks the part *Questions
 immunotherapy studies raise* and whose pages that link to it (the landing page, the STROBE
@@ -35,13 +36,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_build import LCNEC, ROOT, run_measured
 
 PART = "Questions immunotherapy studies raise"
+#: The part's chapters, by the prefix of their notebooks.
+NEW_CHAPTERS = ("15_", "16_", "17_", "18_", "19_")
 #: Pages that link the new chapters: in the copy without them, their version at the base commit.
 LINKING_PAGES = ("notebooks/00_overview.ipynb", "book/strobe.md")
 
 
-def tree_without_part(work: Path, base: str) -> Path:
-    """A copy of the tracked and new files of the working tree, the new part taken out of the TOC
-    and the pages linking it as they were at ``base``."""
+def tree_without_part(work: Path, base: str, only: tuple[str, ...] | None = None) -> Path:
+    """A copy of the tracked and new files of the working tree, the new part (or, with ``only``, its
+    chapters whose notebooks start with those prefixes) taken out of the TOC and the pages linking
+    it as they were at ``base``."""
     copy = work / "without"
     files = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
@@ -58,7 +62,12 @@ def tree_without_part(work: Path, base: str) -> Path:
             shutil.copy2(src, copy / rel)
     toc_path = copy / "book" / "_toc.yml"
     toc = yaml.safe_load(toc_path.read_text())
-    toc["parts"] = [p for p in toc["parts"] if p.get("caption") != PART]
+    if only is None:
+        toc["parts"] = [p for p in toc["parts"] if p.get("caption") != PART]
+    else:
+        for part in toc["parts"]:
+            if part.get("caption") == PART:
+                part["chapters"] = [c for c in part["chapters"] if not Path(c["file"]).name.startswith(only)]
     toc_path.write_text(yaml.safe_dump(toc, sort_keys=False))
     for rel in LINKING_PAGES:
         old = subprocess.run(
@@ -68,7 +77,7 @@ def tree_without_part(work: Path, base: str) -> Path:
     return copy
 
 
-def cold_build(out: Path, cache: Path, pythonpath: Path | None) -> dict:
+def cold_build(out: Path, cache: Path, pythonpath: Path | None, chapters: tuple[str, ...]) -> dict:
     env = {"LCNEC_CACHE_DIR": str(cache)}
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
@@ -82,7 +91,7 @@ def cold_build(out: Path, cache: Path, pythonpath: Path | None) -> dict:
     import json
 
     record = json.loads((out / "build-record.json").read_text())
-    new = [r for r in record["runs"] if r["notebook"][:3] in ("15_", "16_", "19_")]
+    new = [r for r in record["runs"] if r["notebook"].startswith(chapters)]
     return {
         "wall": res["seconds"],
         "cpu": cpu,
@@ -97,6 +106,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--base", default=None, help="commit whose linking pages the copy uses")
+    parser.add_argument(
+        "--only", nargs="+", default=None, help="notebook prefixes to take out (default: the whole part)"
+    )
     args = parser.parse_args()
     base = (
         args.base
@@ -109,11 +121,13 @@ def main() -> None:
         f"machine: {len(os.sched_getaffinity(0))} cores; load average {os.getloadavg()[0]:.1f}; work {work}"
     )
     try:
-        without_tree = tree_without_part(work, base)
+        only = tuple(args.only) if args.only else None
+        chapters = only or NEW_CHAPTERS
+        without_tree = tree_without_part(work, base, only)
         results: dict[str, list[dict]] = {"without": [], "with": []}
         for i in range(args.rounds):
             for kind, path in (("without", without_tree), ("with", None)):
-                r = cold_build(work / f"{kind}{i}" / "build", work / f"cache-{kind}{i}", path)
+                r = cold_build(work / f"{kind}{i}" / "build", work / f"cache-{kind}{i}", path, chapters)
                 results[kind].append(r)
                 extra = "".join(f", {k} {v:.1f} s" for k, v in r["new_chapters"].items())
                 print(
@@ -130,7 +144,8 @@ def main() -> None:
             )
         own = [sum(r["new_chapters"].values()) for r in results["with"]]
         print(
-            f"the new chapters' own execution, summed over the three: {', '.join(f'{s:.1f} s' for s in own)}"
+            f"the new chapters' own execution, summed over the {len(chapters)}: "
+            f"{', '.join(f'{s:.1f} s' for s in own)}"
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)

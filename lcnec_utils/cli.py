@@ -20,12 +20,34 @@ import yaml
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BAD_DATA, EXIT_BAD_PARAMETER = 0, 1, 2, 3, 4
 
 
+def _text_value(name: str, text: str) -> str | None:
+    """The value of a text parameter as written (quotes of a YAML string removed; null for an optional one)."""
+    from lcnec_utils.contract.params import OPTIONAL_PARAMETERS
+
+    stripped = text.strip()
+    if name in OPTIONAL_PARAMETERS and stripped.lower() in ("null", "~", "none", ""):
+        return None
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "'\"":
+        try:
+            loaded = yaml.safe_load(stripped)
+        except yaml.YAMLError:
+            loaded = None
+        if isinstance(loaded, str):
+            return loaded
+    return stripped
+
+
 def parse_parameter_pairs(pairs: Sequence[Sequence[str]] | None) -> dict[str, Any]:
-    """``-p NAME VALUE`` pairs with each value read as YAML (``12``, ``0.1``, ``[age, ecog]``)."""
-    from lcnec_utils.contract.params import ParameterError
+    """``-p NAME VALUE`` pairs, each value typed by its parameter's meaning: text parameters (files, the
+    sheet, the arms' labels) as written, so ``-p reference_group 0`` is the label "0"; the others read
+    as YAML (``12``, ``0.1``, ``[age, ecog]``)."""
+    from lcnec_utils.contract.params import TEXT_PARAMETERS, ParameterError
 
     values: dict[str, Any] = {}
     for name, text in pairs or []:
+        if name in TEXT_PARAMETERS:
+            values[name] = _text_value(name, text)
+            continue
         try:
             values[name] = yaml.safe_load(text)
         except yaml.YAMLError:
@@ -33,6 +55,62 @@ def parse_parameter_pairs(pairs: Sequence[Sequence[str]] | None) -> dict[str, An
         if values[name] is None and text.strip().lower() not in ("null", "~", "none", ""):
             values[name] = text
     return values
+
+
+#: Options of ``validate`` and ``build`` that set a parameter, and the parameter each sets.
+DATA_OPTIONS = {
+    "map": "map_path",
+    "sheet": "sheet",
+    "reference_group": "reference_group",
+    "treatment_group": "treatment_group",
+}
+
+
+def data_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The parameters ``validate`` and ``build`` were given: ``-p`` pairs, then the named options
+    (which win); the mapping file's path made absolute (the chapters run elsewhere)."""
+    overrides = parse_parameter_pairs(args.param)
+    for option, name in DATA_OPTIONS.items():
+        value = getattr(args, option, None)
+        if value is not None:
+            overrides[name] = value
+    if overrides.get("map_path"):
+        overrides["map_path"] = str(Path(overrides["map_path"]).resolve())
+    return overrides
+
+
+def _add_data_options(p: argparse.ArgumentParser) -> None:
+    """The options ``validate`` and ``build`` share: the files, the mapping, the arms, ``-p``."""
+    p.add_argument(
+        "--data",
+        metavar="FILE",
+        help="cohort table: CSV/TSV text, Excel .xlsx, SPSS .sav, Stata .dta or Parquet "
+        "(default: the shipped synthetic cohort)",
+    )
+    p.add_argument("--ae", metavar="FILE", help="adverse-event table (optional), in any of the same formats")
+    p.add_argument(
+        "--map",
+        metavar="YAML",
+        help="mapping file: the export's column names, value codes and dates (lcnec map --init FILE starts one)",
+    )
+    p.add_argument(
+        "--sheet", metavar="NAME", help="the cohort's sheet in an Excel workbook (default: the first)"
+    )
+    p.add_argument(
+        "--reference-group", metavar="LABEL", help="the reference arm's label (-p reference_group)"
+    )
+    p.add_argument(
+        "--treatment-group", metavar="LABEL", help="the treatment arm's label (-p treatment_group)"
+    )
+    p.add_argument(
+        "-p",
+        "--param",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="set a parameter, e.g. -p landmark_months 24 -p covariates '[age, ecog]' "
+        "(labels and file names are read as written, other values as YAML)",
+    )
 
 
 def _print_problems(problems, stream=None) -> None:
@@ -46,14 +124,22 @@ def _print_problems(problems, stream=None) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from lcnec_utils.contract.io import load_study
+    from lcnec_utils.build.pipeline import resolve_parameters
+    from lcnec_utils.contract.io import load_study_of
 
-    study = load_study(args.csv, args.ae, args.reference_group, args.treatment_group)
+    if args.file and args.data and args.file != args.data:
+        print("error: give the cohort file once (FILE or --data)", file=sys.stderr)
+        return EXIT_USAGE
+    params = resolve_parameters(args.file or args.data, args.ae, data_overrides(args))
+    study = load_study_of(params)
     _print_problems(study.notes)
+    for line in study.intake.lines() if study.intake else []:
+        print(line)
     n = len(study.cohort)
     groups = study.cohort["group"].value_counts().sort_index()
     arms = ", ".join(f"{g}: {c}" for g, c in groups.items())
-    msg = f"{args.csv}: {n} patients ({arms}) follow the data contract"
+    shown = args.file or args.data or params.data_path
+    msg = f"{shown}: {n} patients ({arms}) follow the data contract"
     if study.adverse_events is not None:
         msg += f"; {len(study.adverse_events)} adverse events in {args.ae}"
     if study.ignored_columns:
@@ -65,7 +151,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from lcnec_utils.build.pipeline import build
 
-    overrides = parse_parameter_pairs(args.param)
+    overrides = data_overrides(args)
     result = build(
         args.data,
         args.ae,
@@ -102,6 +188,14 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
+    if args.export_dates:
+        from lcnec_utils.contract.export import EXPORT_SEED, write_dates_export
+
+        for path in write_dates_export(
+            out_dir=args.out, seed=EXPORT_SEED if args.seed is None else args.seed
+        ):
+            print(f"wrote {path}")
+        return EXIT_OK
     if args.registry:
         from lcnec_utils.reconstruct import registry
 
@@ -150,13 +244,37 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_map(args: argparse.Namespace) -> int:
+    from lcnec_utils.contract.starter import starting_mapping
+
+    text = starting_mapping(args.init, args.sheet)
+    if args.out is None:
+        print(text, end="")
+        return EXIT_OK
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        print(f"error: {out} exists; give another --out or add --force to replace it", file=sys.stderr)
+        return EXIT_USAGE
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out}: check every line, then give it to validate and build with --map {out}")
+    return EXIT_OK
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from lcnec_utils.build.sweep import SweepError, read_grid, run_sweep, write_sweep
     from lcnec_utils.contract.params import ParameterError
 
     try:
         grid = read_grid(args.grid)
-        rows = run_sweep(grid, args.data, args.ae, scheduler=args.scheduler, n_jobs=args.jobs)
+        rows = run_sweep(
+            grid,
+            args.data,
+            args.ae,
+            scheduler=args.scheduler,
+            n_jobs=args.jobs,
+            map_path=args.map,
+            sheet=args.sheet,
+        )
     except (SweepError, OSError, yaml.YAMLError) as err:
         raise ParameterError(str(err)) from None
     paths = write_sweep(rows, args.out)
@@ -175,16 +293,7 @@ def _add_build(sub) -> None:
     from lcnec_utils.build.pipeline import ENGINES
 
     p = sub.add_parser("build", help="validate the data, execute the chapters, render the book")
-    p.add_argument("--data", metavar="CSV", help="cohort table (default: the shipped synthetic cohort)")
-    p.add_argument("--ae", metavar="CSV", help="adverse-event table (optional)")
-    p.add_argument(
-        "-p",
-        "--param",
-        nargs=2,
-        action="append",
-        metavar=("NAME", "VALUE"),
-        help="set a parameter; VALUE is read as YAML, e.g. -p landmark_months 24 -p covariates '[age, ecog]'",
-    )
+    _add_data_options(p)
     p.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build/)")
     p.add_argument(
         "--force",
@@ -224,11 +333,13 @@ def _add_publish(sub) -> None:
 
 
 def _add_validate(sub) -> None:
-    p = sub.add_parser("validate", help="check a cohort (and adverse-event) table against the data contract")
-    p.add_argument("csv", metavar="CSV")
-    p.add_argument("--ae", metavar="CSV")
-    p.add_argument("--reference-group", default=None)
-    p.add_argument("--treatment-group", default=None)
+    p = sub.add_parser(
+        "validate",
+        help="check a cohort (and adverse-event) table against the data contract, as build would, "
+        "and report how it was read",
+    )
+    p.add_argument("file", nargs="?", metavar="FILE", help="the cohort table (or --data FILE)")
+    _add_data_options(p)
     p.set_defaults(func=cmd_validate)
 
 
@@ -263,7 +374,21 @@ def _add_synth(sub) -> None:
     p.add_argument(
         "--scheduler", metavar="ADDRESS", help="run the --ensemble on this Dask scheduler (tcp://host:port)"
     )
+    p.add_argument(
+        "--export-dates",
+        action="store_true",
+        help="write the cohort as a hospital exports it (dates, SPSS codes): .sav, .xlsx and its mapping file",
+    )
     p.set_defaults(func=cmd_synth)
+
+
+def _add_map(sub) -> None:
+    p = sub.add_parser("map", help="start a mapping file from a data file's headers (lcnec map --init FILE)")
+    p.add_argument("--init", required=True, metavar="FILE", help="the data file whose headers to map")
+    p.add_argument("--sheet", metavar="NAME", help="the sheet of an Excel workbook (default: the first)")
+    p.add_argument("--out", metavar="YAML", help="write the mapping here (default: print it)")
+    p.add_argument("--force", action="store_true", help="replace the --out file if it exists")
+    p.set_defaults(func=cmd_map)
 
 
 def _add_sweep(sub) -> None:
@@ -276,8 +401,10 @@ def _add_sweep(sub) -> None:
         metavar="YAML",
         help="parameter names mapped to lists of values, e.g. landmark_months: [6, 12, 24]",
     )
-    p.add_argument("--data", metavar="CSV", help="cohort table (default: the shipped synthetic cohort)")
-    p.add_argument("--ae", metavar="CSV", help="adverse-event table (optional)")
+    p.add_argument("--data", metavar="FILE", help="cohort table (default: the shipped synthetic cohort)")
+    p.add_argument("--ae", metavar="FILE", help="adverse-event table (optional)")
+    p.add_argument("--map", metavar="YAML", help="mapping file for the cohort, as for build")
+    p.add_argument("--sheet", metavar="NAME", help="the cohort's sheet in an Excel workbook")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (tcp://host:port)")
     p.add_argument("--jobs", type=int, default=-1, help="local worker processes (default: all cores)")
     p.add_argument("--out", default="sweep", metavar="DIR", help="folder of sweep.csv and sweep.json")
@@ -291,7 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build and check the LCNEC first-line immunotherapy analysis book.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_build, _add_publish, _add_validate, _add_audit, _add_synth, _add_sweep):
+    for add in (_add_build, _add_publish, _add_validate, _add_map, _add_audit, _add_synth, _add_sweep):
         add(sub)
     return parser
 
@@ -308,10 +435,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted; the previous book, if any, was left in place", file=sys.stderr)
         return 130
     except Exception as err:
-        # schema (pandera) is imported only when the data are read: an
-        # up-to-date build never pays for it, so its error class is looked up
-        schema = sys.modules.get("lcnec_utils.contract.schema")
-        if schema is not None and isinstance(err, schema.DataValidationError):
+        # the data modules (pandas, pandera) are imported only when the data are read: an
+        # up-to-date build never pays for them, so the error class is looked up
+        problems = sys.modules.get("lcnec_utils.contract.problems")
+        if problems is not None and isinstance(err, problems.DataValidationError):
             _print_problems(err.problems)
             print("the data do not follow the contract; nothing was built", file=sys.stderr)
             return EXIT_BAD_DATA

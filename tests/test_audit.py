@@ -278,6 +278,30 @@ def test_audit_flags_a_number_out_of_tolerance():
     ]["passed"]
 
 
+def test_the_shipped_cohorts_date_based_exports_are_audited_as_the_shipped_cohort(tmp_path):
+    """The .sav and .xlsx exports read with the shipped mapping file are the shipped patients (their
+    results.json equals the CSV build's: tests/test_intake_book.py), so the audit holds them to every
+    tolerance; the same export with an edited mapping, or a copy of the CSV with a changed row, is a
+    user's cohort."""
+    results = _results_from_published()
+    results["pfs.logrank.p"] = 0.050  # out of tolerance: fails only on a reproduction build
+    for export in audit.SHIPPED_EXPORTS:
+        a = audit.build_audit(results, data_path=export, parameters={"map_path": str(audit.SHIPPED_MAP)})
+        assert a["cohort"]["shipped_synthetic"] is True and a["summary"]["reproduction_build"]
+        assert not a["summary"]["passed"]
+    edited = tmp_path / "mine.map.yaml"
+    edited.write_text(audit.SHIPPED_MAP.read_text() + "# edited\n")
+    a = audit.build_audit(results, data_path=audit.SHIPPED_EXPORTS[0], parameters={"map_path": str(edited)})
+    assert a["cohort"]["shipped_synthetic"] is False and a["summary"]["passed"]
+    assert (
+        audit.build_audit(results, data_path=audit.SHIPPED_EXPORTS[0])["cohort"]["shipped_synthetic"] is False
+    )
+    copy = tmp_path / "cohort.csv"
+    lines = DEFAULT_COHORT.read_text().splitlines(keepends=True)
+    copy.write_text("".join(lines[:-1]))
+    assert audit.build_audit(results, data_path=copy)["cohort"]["shipped_synthetic"] is False
+
+
 def test_tolerance_rules():
     rules = audit.load_tolerances()
     assert audit.tolerance_for("pfs.logrank.p", rules).value == 0.005

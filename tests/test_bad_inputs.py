@@ -18,124 +18,38 @@ from __future__ import annotations
 import subprocess
 import sys
 import zipfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from bad_input_helpers import (
+    AE,
+    COHORT,
+    IDS,
+    REFERENCE,
+    TREATMENT,
+    Case,
+    build_ae,
+    build_cohort,
+    build_params,
+    cohort,
+    rows_of,
+    validate_cohort,
+    write,
+)
+from bad_input_helpers import mut as _mut
+from intake_catalogue import INTAKE_CASES
 
-from lcnec_utils.cli import EXIT_BAD_DATA, EXIT_BAD_PARAMETER, EXIT_OK, main
-from lcnec_utils.contract.io import load_adverse_events, load_cohort
-from lcnec_utils.contract.params import DEFAULT_AE, DEFAULT_COHORT
+from lcnec_utils.build.pipeline import resolve_parameters
+from lcnec_utils.cli import EXIT_BAD_DATA, EXIT_BAD_PARAMETER, EXIT_OK, build_parser, data_overrides, main
+from lcnec_utils.contract.io import load_adverse_events, load_cohort, load_study_of
+from lcnec_utils.contract.params import DEFAULT_COHORT
 
-COHORT = pd.read_csv(DEFAULT_COHORT, dtype=str, keep_default_na=False)
-AE = pd.read_csv(DEFAULT_AE, dtype=str, keep_default_na=False)
-IDS = list(COHORT["patient_id"])
-TREATMENT, REFERENCE = "ICIs + Chemo", "Chemo"
 COVARIATES = [
     c
     for c in COHORT.columns
     if c not in ("patient_id", "group", "os_months", "os_event", "pfs_months", "pfs_event")
 ]
-
-
-def cohort() -> pd.DataFrame:
-    return COHORT.copy()
-
-
-def write(frame: pd.DataFrame, path: Path, **kw) -> Path:
-    frame.to_csv(path, index=False, **kw)
-    return path
-
-
-def rows_of(mask) -> str:
-    """The rows part of a message for a boolean mask over the cohort (1-based)."""
-    rows = [i + 1 for i, hit in enumerate(mask) if hit]
-    shown = ", ".join(map(str, rows[:10])) + (f" and {len(rows) - 10} more" if len(rows) > 10 else "")
-    return f"row{'s' if len(rows) > 1 else ''} {shown}"
-
-
-# --------------------------------------------------------------------------- the cases
-
-
-@dataclass
-class Case:
-    """``make(tmp_path)`` writes the input and returns the command line (without ``lcnec``)."""
-
-    name: str
-    make: Callable[[Path], list[str]]
-    status: int
-    expect: list[str]
-    absent: list[str] = field(default_factory=list)  # text that must not appear
-
-
-def build_cohort(frame_or_bytes, name="cohort.csv", extra=(), **kw) -> Callable[[Path], list[str]]:
-    """``lcnec build --data <file> --ae <shipped AE>`` on a mutated cohort."""
-
-    def make(tmp: Path) -> list[str]:
-        path = tmp / name
-        if isinstance(frame_or_bytes, bytes):
-            path.write_bytes(frame_or_bytes)
-        elif isinstance(frame_or_bytes, str):
-            path.write_text(frame_or_bytes)
-        elif frame_or_bytes is not None:
-            write(frame_or_bytes, path, **kw)
-        return ["build", "--data", str(path), "--ae", str(DEFAULT_AE), "--out", str(tmp / "out"), *extra]
-
-    return make
-
-
-def validate_cohort(frame_or_bytes, name="cohort.csv", ae=True, **kw) -> Callable[[Path], list[str]]:
-    """``lcnec validate <file>`` (accepted files; the build of two of them is tested below)."""
-
-    def make(tmp: Path) -> list[str]:
-        path = tmp / name
-        if isinstance(frame_or_bytes, bytes):
-            path.write_bytes(frame_or_bytes)
-        else:
-            write(frame_or_bytes, path, **kw)
-        return [
-            "validate",
-            str(path),
-            *(["--ae", str(DEFAULT_AE)] if ae else []),
-            "--reference-group",
-            REFERENCE,
-            "--treatment-group",
-            TREATMENT,
-        ]
-
-    return make
-
-
-def build_ae(frame_or_text, name="ae.csv") -> Callable[[Path], list[str]]:
-    def make(tmp: Path) -> list[str]:
-        path = tmp / name
-        if isinstance(frame_or_text, str):
-            path.write_text(frame_or_text)
-        else:
-            write(frame_or_text, path)
-        return ["build", "--ae", str(path), "--out", str(tmp / "out")]
-
-    return make
-
-
-def build_params(*pairs: str) -> Callable[[Path], list[str]]:
-    def make(tmp: Path) -> list[str]:
-        args = ["build", "--out", str(tmp / "out")]
-        for name, value in zip(pairs[::2], pairs[1::2]):
-            args += ["-p", name, value]
-        return args
-
-    return make
-
-
-def _mut(**changes) -> pd.DataFrame:
-    """The cohort with ``column=(row indices, value)`` changes."""
-    frame = cohort()
-    for column, (index, value) in changes.items():
-        frame.loc[index, column] = value
-    return frame
 
 
 def _xlsx() -> bytes:
@@ -174,6 +88,16 @@ def _covariates_empty(index: int) -> pd.DataFrame:
     return frame
 
 
+def _ods() -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", "<office:document-content/>")
+    return buf.getvalue()
+
+
 def _ragged() -> str:
     lines = DEFAULT_COHORT.read_text().splitlines()
     lines[5] = (
@@ -196,6 +120,7 @@ _big = _days_frame["os_months"].astype(float) > 240
 _no_deaths = _one_arm_without_deaths()
 _small = _small_treatment_arm()
 N = len(COHORT)
+_ae_2_0 = AE.assign(grade=AE["grade"] + ".0")
 _first_group = COHORT.loc[0, "group"]
 _ae_unknown = AE.copy()
 _ae_unknown.loc[1, "patient_id"] = "SYN-999"
@@ -207,7 +132,7 @@ CASES = [
         "a folder instead of a file",
         lambda tmp: ["build", "--data", str(tmp), "--out", str(tmp / "out")],
         EXIT_BAD_DATA,
-        ["this is a folder, not a CSV file"],
+        ["this is a folder, not a data file"],
     ),
     Case("empty file", build_cohort(b""), EXIT_BAD_DATA, ["cohort.csv: the file is empty"]),
     Case("blank lines only", build_cohort(b"\n \n\n"), EXIT_BAD_DATA, ["cohort.csv: the file is empty"]),
@@ -218,16 +143,25 @@ CASES = [
         ["cohort.csv: the file has a header but no patient rows"],
     ),
     Case(
-        "excel xlsx",
+        "broken excel xlsx",
         build_cohort(_xlsx(), name="cohort.xlsx"),
         EXIT_BAD_DATA,
-        ["cohort.xlsx: this is an Excel workbook (.xlsx), not a CSV file", "CSV UTF-8 (comma delimited)"],
+        ["cohort.xlsx: the file is an Excel workbook (.xlsx) that cannot be read", "save it again"],
     ),
     Case(
         "excel xls renamed .csv",
         build_cohort(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600),
         EXIT_BAD_DATA,
-        ["cohort.csv: this is an Excel 97-2003 workbook (.xls), not a CSV file"],
+        [
+            "cohort.csv: this is an Excel 97-2003 workbook (.xls), which the book does not read",
+            "save it as .xlsx",
+        ],
+    ),
+    Case(
+        "OpenDocument spreadsheet",
+        build_cohort(_ods(), name="cohort.ods"),
+        EXIT_BAD_DATA,
+        ["cohort.ods: this is an OpenDocument spreadsheet (.ods)", "'Excel 2007-365 (.xlsx)'"],
     ),
     Case(
         "json records",
@@ -340,29 +274,18 @@ CASES = [
     ),
     Case(
         "required column misspelled",
-        build_cohort(cohort().rename(columns={"os_months": "OS_Months"})),
+        build_cohort(cohort().rename(columns={"os_months": "os_month"})),
         EXIT_BAD_DATA,
         [
-            "column 'os_months': required column is missing; did you mean 'OS_Months'? "
-            "rename that column to 'os_months'"
+            "column 'os_months': required column is missing; did you mean 'os_month'? "
+            "rename that column to 'os_months' or map it in a mapping file (--map)"
         ],
     ),
     Case(
-        "optional column in other case",
-        validate_cohort(cohort().rename(columns={"age": "Age", "ecog": "ECOG"})),
-        EXIT_OK,
-        [
-            "warning: ",
-            "column 'Age': this column is not in the data contract and is ignored; "
-            "did you mean 'age'? rename it, or the analyses that need 'age' are switched off",
-            "column 'ECOG': this column is not in the data contract",
-        ],
-    ),
-    Case(
-        "patient id column misspelled",
-        build_cohort(cohort().rename(columns={"patient_id": "patientid"})),
+        "patient id column named otherwise",
+        build_cohort(cohort().rename(columns={"patient_id": "patient_no"})),
         EXIT_BAD_DATA,
-        ["column 'patient_id': required column is missing; did you mean 'patientid'?"],
+        ["column 'patient_id': required column is missing; did you mean 'patient_no'?"],
     ),
     # ---- patient ids
     Case(
@@ -431,20 +354,25 @@ CASES = [
         ["column 'os_months', row 2: expected a number >= 0; found '-1.5'; values below 0 are not allowed"],
     ),
     Case(
-        "non-numeric time",
+        "required time written as NA",
         build_cohort(_mut(os_months=([2, 9], "NA"))),
         EXIT_BAD_DATA,
-        [
-            "column 'os_months', rows 3, 10: expected a number >= 0; found 'NA'",
-            "this column is required: every row needs a value",
-        ],
+        ["column 'os_months', rows 3, 10: empty cells where a value is required (missing codes such as NA"],
     ),
     Case(
-        "time with a decimal comma",
+        "non-numeric time",
+        build_cohort(_mut(os_months=([2, 9], "twelve"))),
+        EXIT_BAD_DATA,
+        ["column 'os_months', rows 3, 10: expected a number >= 0; found 'twelve'"],
+    ),
+    Case(
+        "a decimal comma among decimal dots",
         build_cohort(_mut(pfs_months=([0], "2,5"))),
         EXIT_BAD_DATA,
         [
-            "column 'pfs_months', row 1: expected a number >= 0; found '2,5'; use a dot as the decimal separator"
+            "column 'pfs_months', row 1: '2,5': a decimal mark that the column's other numbers contradict "
+            "(they use a decimal dot)",
+            'state it in a mapping file (--map) with `decimal: "."` or `decimal: ","`',
         ],
     ),
     Case(
@@ -458,21 +386,12 @@ CASES = [
         ],
     ),
     Case(
-        "events coded yes/no",
-        build_cohort(_mut(os_event=([2, 5], "yes"))),
+        "events coded in words",
+        build_cohort(_mut(os_event=([2, 5], "ja"))),
         EXIT_BAD_DATA,
         [
-            "column 'os_event', rows 3, 6: expected 0 or 1; found 'yes'",
-            "recode yes/true as 1 and no/false as 0",
-        ],
-    ),
-    Case(
-        "events coded 1.0/0.0",
-        build_cohort(cohort().assign(os_event=lambda f: f["os_event"] + ".0")),
-        EXIT_BAD_DATA,
-        [
-            f"column 'os_event', {rows_of([True] * N)}: expected 0 or 1",
-            "write whole numbers 0 and 1, not 0.0 and 1.0",
+            "column 'os_event', rows 3, 6: expected 0 or 1; found 'ja'",
+            "recode yes/true as 1 and no/false as 0, or map the words in a mapping file (--map)",
         ],
     ),
     Case(
@@ -537,16 +456,22 @@ CASES = [
         absent=["1957"],
     ),
     Case(
-        "sex in lower case",
-        build_cohort(_mut(sex=([0], "male"))),
+        "sex spelt otherwise",
+        build_cohort(_mut(sex=([0], "M"))),
         EXIT_BAD_DATA,
-        ["column 'sex', row 1: expected one of 'Male', 'Female'; found 'male'", "'male' -> 'Male'"],
+        [
+            "column 'sex', row 1: expected one of 'Male', 'Female'; found 'M'",
+            "other spellings or codes are recoded by values: {sex: ...} in a mapping file (--map)",
+        ],
     ),
     Case(
-        "missing value written as NA",
-        build_cohort(_mut(ldh=([8], "NA"))),
+        "missing value written as a placeholder",
+        build_cohort(_mut(ldh=([8], "unknown"))),
         EXIT_BAD_DATA,
-        ["column 'ldh', row 9: expected a number >= 0; found 'NA'; leave a missing value as an empty cell"],
+        [
+            "column 'ldh', row 9: expected a number >= 0; found 'unknown'; leave a missing value as an empty "
+            "cell, or list the placeholder under missing: in a mapping file (--map)"
+        ],
     ),
     # ---- warnings: the data are used, the answer says what will be weak
     Case(
@@ -604,13 +529,34 @@ CASES = [
         ["ae.csv, column 'grade', rows 1, 2: expected a whole number from 1 to 5"],
     ),
     Case(
-        "immune_related yes/no",
-        build_ae(AE.assign(immune_related="yes")),
+        "immune_related coded 2",
+        build_ae(AE.assign(immune_related="2")),
         EXIT_BAD_DATA,
         [
-            f"ae.csv, column 'immune_related', {rows_of([True] * len(AE))}: expected 0 or 1; found 'yes'",
-            "recode yes/true as 1",
+            f"ae.csv, column 'immune_related', {rows_of([True] * len(AE))}: expected 0 or 1; found '2'",
+            "code the column as 1 = immune-related, 0 = not",
         ],
+    ),
+    Case(
+        "onset_months negative",
+        build_ae(AE.assign(onset_months=AE["onset_months"].where(AE.index != 1, "-2"))),
+        EXIT_BAD_DATA,
+        ["ae.csv, column 'onset_months', row 2: expected a number >= 0; found '-2'"],
+    ),
+    Case(
+        "onset_months after the patient's os_months",
+        build_ae(AE.assign(onset_months=AE["onset_months"].where(AE.index != 0, "40.0"))),
+        EXIT_BAD_DATA,
+        [
+            "ae.csv, column 'onset_months', row 1: onset_months is later than the patient's os_months; "
+            "an adverse event cannot start after death or the last follow-up"
+        ],
+    ),
+    Case(
+        "onset_months not a number",
+        build_ae(AE.assign(onset_months=AE["onset_months"].where(AE.index != 2, "week 6"))),
+        EXIT_BAD_DATA,
+        ["ae.csv, column 'onset_months', row 3: expected a number >= 0; found 'week 6'"],
     ),
     Case(
         "adverse-event column missing",
@@ -655,7 +601,31 @@ CASES = [
         EXIT_BAD_PARAMETER,
         ["'reference_group' and 'treatment_group' must differ"],
     ),
+    *INTAKE_CASES,
 ]
+
+
+def study_read(argv: list[str]):
+    """The study as ``lcnec validate`` or ``build`` with ``argv`` reads it (same options, same loader)."""
+    args = build_parser().parse_args(argv)
+    data = getattr(args, "file", None) or args.data
+    params = resolve_parameters(data, args.ae, data_overrides(args))
+    return load_study_of(params)
+
+
+def check_values(case: Case, argv: list[str]) -> None:
+    """The cells ``case.values`` names hold the values stated (rows from 1; None for missing)."""
+    study = study_read(argv)
+    for where, cells in case.values.items():
+        table, column = (
+            (study.adverse_events, where.split(".", 1)[1]) if "." in where else (study.cohort, where)
+        )
+        for row, expected in cells.items():
+            got = table[column].iloc[row - 1]
+            if expected is None:
+                assert pd.isna(got), f"{where} row {row}: {got!r}, expected missing"
+            else:
+                assert got == expected, f"{where} row {row}: {got!r}, expected {expected!r}"
 
 
 def run(case: Case, tmp_path: Path, capsys) -> tuple[int, str]:
@@ -679,6 +649,9 @@ def test_bad_input_gets_a_clear_answer(case: Case, tmp_path, capsys):
     if case.status != EXIT_OK:
         assert "error:" in output
         assert not (tmp_path / "out").exists(), "a refused run wrote an output folder"
+    if case.values:
+        assert case.status == EXIT_OK, "values are those of an accepted input"
+        check_values(case, case.make(tmp_path))
 
 
 def test_the_catalogue_is_large_and_uses_distinct_statuses():
@@ -697,7 +670,7 @@ def test_wrong_usage_exits_2_with_usage_text():
 
 
 def test_every_problem_of_both_files_is_reported_at_once(tmp_path, capsys):
-    data = write(_mut(os_event=([0], "yes"), ecog=([1], "7")), tmp_path / "cohort.csv")
+    data = write(_mut(os_event=([0], "2"), ecog=([1], "7")), tmp_path / "cohort.csv")
     ae = write(AE.assign(grade=AE["grade"].where(AE.index != 2, "9")), tmp_path / "ae.csv")
     status = main(["build", "--data", str(data), "--ae", str(ae), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
@@ -751,8 +724,8 @@ def test_adverse_event_table_with_no_events_is_accepted(tmp_path):
 # as the user's shell sees them.
 SUBPROCESS_SAMPLE = [
     "missing file",
-    "excel xlsx",
-    "events coded 1.0/0.0",
+    "broken excel xlsx",
+    "events coded in words",
     "adverse event of an unknown patient",
     "-p of the wrong type (text for a number)",
     "unknown -p name",

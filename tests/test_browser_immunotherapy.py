@@ -1,4 +1,4 @@
-"""Chapters 15, 16 and 19 in a real browser: the general checks of ``test_browser.py`` (console
+"""Chapters 15 to 19 in a real browser: the general checks of ``test_browser.py`` (console
 errors, other hosts, figures, links) already run on every page of the table of contents; here
 each new page's exercise solutions open and show their glued numbers, and its figures load."""
 
@@ -19,7 +19,13 @@ server = browser_suite.server
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 
-PAGES = ("15_immortal_time_landmark", "16_weighted_logrank", "19_bayesian_reading")
+PAGES = (
+    "15_immortal_time_landmark",
+    "16_weighted_logrank",
+    "17_cure_models",
+    "18_competing_risks",
+    "19_bayesian_reading",
+)
 
 
 @pytest.mark.parametrize("stem", PAGES)

@@ -68,6 +68,12 @@ def test_parameter_box_names_files_never_their_folder():
     assert "cohort.csv" in box and "dr smith" not in box
     assert "<th>Cox covariates</th><td>none</td>" in box
     assert box.startswith('<details class="lcnec-params">')
+    assert "Mapping file" not in box and "Excel sheet" not in box  # shown only when used
+    mapped = parameter_box_html(
+        make_parameters({"data_path": "/ward 7/export.xlsx", "map_path": "/ward 7/map.yaml", "sheet": "OS"})
+    )
+    assert "<th>Mapping file</th><td>map.yaml</td>" in mapped and "ward 7" not in mapped
+    assert "<th>Excel sheet</th><td>OS</td>" in mapped
 
 
 def test_a_download_is_written_with_unix_line_ends_and_linked(tmp_path):
@@ -195,6 +201,7 @@ def test_small_sample_glue_says_which_models_cannot_be_estimated():
         ci_high=0.9,
         median_hr=0.5,
         share_not_converged=0.1,
+        share_extreme=0.2,
         n_with_constant_term=3,
         seconds=1.0,
     )
@@ -256,3 +263,16 @@ def test_audit_glue_counts_and_verdict():
         "{}",
     )
     assert glue["paper_n_total"] == (31, "{}")
+
+
+def test_the_wald_reading_follows_the_events_per_variable():
+    """Below the rule of ten events per variable (Peduzzi et al. 1995) in either model the Wald
+    intervals lose their large-sample guarantee; at ten or more they keep it."""
+    from lcnec_utils.chapter.methods_glue import wald_reading
+
+    def table(epv):
+        return pd.DataFrame({"model": ["arm", "full"], "epv": [epv * 12, epv]})
+
+    assert "lose" in wald_reading({"pfs": table(2.3), "os": table(12.0)})
+    assert "keep" in wald_reading({"pfs": table(10.0), "os": table(14.5)})
+    assert "no Wald intervals" in wald_reading({"pfs": table(float("nan"))})

@@ -6,8 +6,17 @@ import sys
 import pandas as pd
 import pytest
 
-from lcnec_utils.cli import EXIT_BAD_DATA, EXIT_BAD_PARAMETER, main, parse_parameter_pairs
+from lcnec_utils.cli import (
+    EXIT_BAD_DATA,
+    EXIT_BAD_PARAMETER,
+    EXIT_USAGE,
+    build_parser,
+    data_overrides,
+    main,
+    parse_parameter_pairs,
+)
 from lcnec_utils.contract.params import (
+    DATA_DIR,
     DEFAULT_AE,
     DEFAULT_COHORT,
     PAPER_COVARIATES,
@@ -72,12 +81,12 @@ def test_missing_required_column_names_the_nearest_one(tmp_path, capsys):
 
 def test_bad_rows_are_named_by_row_number_never_by_patient_id(tmp_path, capsys):
     frame = pd.read_csv(DEFAULT_COHORT, dtype=str)
-    frame.loc[[2, 5], "os_event"] = "yes"
+    frame.loc[[2, 5], "os_event"] = "2"
     path = tmp_path / "cohort.csv"
     frame.to_csv(path, index=False)
     assert main(["validate", str(path)]) == EXIT_BAD_DATA
     err = capsys.readouterr().err
-    assert "column 'os_event', rows 3, 6: expected 0 or 1; found 'yes'" in err
+    assert "column 'os_event', rows 3, 6: expected 0 or 1; found '2'" in err
     for pid in frame["patient_id"]:
         assert pid not in err
 
@@ -131,3 +140,48 @@ def test_synth_scan_writes_one_row_per_seed(tmp_path, monkeypatch, capsys):
     assert table["seed"].tolist() == [41, 42, 43] and list(table.columns) == reconstruct.SCAN_COLUMNS
     out = capsys.readouterr().out
     assert "3 seeds from 41" in out and "1 meet every reachable target, the first is 42" in out
+
+
+def test_text_parameters_are_read_as_written():
+    values = parse_parameter_pairs(
+        [["reference_group", "0"], ["treatment_group", "'1'"], ["ae_path", "null"], ["alpha", "0.1"]]
+    )
+    assert values == {"reference_group": "0", "treatment_group": "1", "ae_path": None, "alpha": 0.1}
+    assert make_parameters({"reference_group": 0, "treatment_group": 1}).reference_group == "0"
+
+
+def test_validate_and_build_take_the_same_data_options():
+    options = [
+        "--map",
+        "m.yaml",
+        "--sheet",
+        "Patients",
+        "--reference-group",
+        "0",
+        "-p",
+        "treatment_group",
+        "1",
+    ]
+    parser = build_parser()
+    validate = parser.parse_args(["validate", "x.sav", *options])
+    build = parser.parse_args(["build", "--data", "x.sav", *options])
+    assert data_overrides(validate) == data_overrides(build)
+    assert data_overrides(build)["reference_group"] == "0" and data_overrides(build)["sheet"] == "Patients"
+
+
+def test_map_init_writes_a_starting_mapping_and_keeps_an_existing_one(tmp_path, capsys):
+    out = tmp_path / "start.yaml"
+    data = str(DATA_DIR / "lcnec_synthetic_cohort_dates.sav")
+    assert main(["map", "--init", data, "--out", str(out)]) == 0
+    assert "PatientID: patient_id" in out.read_text()
+    out.write_text("mine")
+    assert main(["map", "--init", data, "--out", str(out)]) == EXIT_USAGE
+    assert "exists" in capsys.readouterr().err and out.read_text() == "mine"
+    assert main(["map", "--init", data, "--out", str(out), "--force"]) == 0
+
+
+def test_synth_export_dates_writes_the_export_and_its_mapping(tmp_path, capsys):
+    assert main(["synth", "--export-dates", "--out", str(tmp_path)]) == 0
+    names = {p.name for p in tmp_path.iterdir()}
+    stem = "lcnec_synthetic_cohort_dates"
+    assert names == {f"{stem}.sav", f"{stem}.xlsx", f"{stem}.map.yaml"}

@@ -16,7 +16,7 @@ from lifelines.datasets import load_rossi
 
 from lcnec_utils.contract.params import Parameters
 from lcnec_utils.stats import cox
-from lcnec_utils.stats.format import format_hr_ci, format_p
+from lcnec_utils.stats.format import ci_label, format_hr_ci, format_p
 from lcnec_utils.stats.survival import EndpointUnavailable
 from lcnec_utils.tables.multivariable import cox_results, cox_table, forest_rows, format_cox_table
 
@@ -342,3 +342,15 @@ def test_a_cohort_without_events_gives_a_not_converged_model(rossi_cohort, rossi
     assert res.warnings == ["no events: the Cox model cannot be fitted"]
     assert list(res.table["term"]) == ["treatment", *ROSSI_COVARIATES]
     assert res.table["hr"].isna().all()
+
+
+def test_the_cox_table_labels_and_computes_its_interval_at_the_level_in_force(rossi_cohort):
+    """alpha 0.10: a 90% interval, so labelled. R: exp(confint(f, level = 0.90))["fin", ] from the
+    model above, i.e. exp(-0.379422 ± qnorm(0.95) · 0.191379) = 0.4995 to 0.9374."""
+    params = Parameters(
+        reference_group="No aid", treatment_group="Aid", covariates=ROSSI_COVARIATES, alpha=0.10
+    )
+    text = format_cox_table(cox_table(rossi_cohort, "os", params), params)
+    assert list(text.columns)[1] == "Univariable HR (90% CI)"
+    assert text.loc[0, "Multivariable HR (90% CI)"] == "0.68 (0.50–0.94)"
+    assert ci_label(0.025) == "97.5% CI" and ci_label(0.05, "CrI") == "95% CrI"

@@ -21,8 +21,6 @@ fail, as in tests/test_r_agreement.py.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from r_support import require_r, skip_or_fail
 
 from lcnec_utils.contract.params import DEFAULT_COHORT, make_parameters
 from lcnec_utils.methods import landmark
@@ -101,35 +100,17 @@ def _waltons() -> Case:
 CASES = {c.name: c for c in (_cohort_case("os"), _cohort_case("pfs"), _rossi(), _waltons())}
 
 
-def _r_problem() -> str | None:
-    rscript = shutil.which("Rscript")
-    if rscript is None:
-        return "Rscript not found"
-    proc = subprocess.run([rscript, "-e", "library(survival)"], capture_output=True, text=True)
-    if proc.returncode != 0:
-        return "R's survival package not found"
-    return None
-
-
-def _skip_or_fail(message: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def r_values(tmp_path_factory):
     """``r_values(name) -> {name: value}``: every Rscript call started at once, read on first use."""
-    problem = _r_problem()
-    if problem:
-        _skip_or_fail(f"{problem}: run `make test`, which installs r-base-core and r-cran-survival")
+    rscript = require_r("survival")
     work = tmp_path_factory.mktemp("r_immunotherapy")
     running = {}
     for name, case in CASES.items():
         csv, out = work / f"{name}.csv", work / f"{name}.txt"
         case.cohort.to_csv(csv, index=False)
         cmd = [
-            shutil.which("Rscript"),
+            rscript,
             str(R_SCRIPT),
             f"--data={csv}",
             f"--out={out}",
@@ -191,7 +172,7 @@ def test_fh_statistics_and_covariances_equal_an_independent_r_computation(r_valu
 def test_max_combo_p_equals_mvtnorm(r_values, name):
     r = r_values(name)
     if "maxcombo.p" not in r:
-        _skip_or_fail("R's mvtnorm package not found: install Debian's r-cran-mvtnorm")
+        skip_or_fail("R's mvtnorm package not found: install Debian's r-cran-mvtnorm")
     ours = weighted_logrank.max_combo(*CASES[name].arrays())
     tolerance = 2 * weighted_logrank.MVN_ABSEPS + r["maxcombo.error"]
     assert ours.p == pytest.approx(r["maxcombo.p"], abs=tolerance)

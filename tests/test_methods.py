@@ -278,7 +278,7 @@ def test_confounding_chapter_records_what_its_parts_compute(cohort):
     e = confounding.evalue(ipw.hr, ipw.ci_low, ipw.ci_high, rare=rare)
     assert r["methods.evalue.os.iptw.estimate"] == pytest.approx(e.estimate)
     assert chapter.glue["os_ev_iptw"] == (r["methods.evalue.os.iptw.estimate"], "{:.2f}")
-    assert chapter.glue["direction"][0].startswith("moves the HR for progression-free survival ")
+    assert chapter.glue["direction"][0].startswith("takes the HR for progression-free survival from ")
     assert (
         chapter.hazard_ratios["Endpoint"].tolist()
         == ["Progression-free survival"] * 3 + ["Overall survival"] * 3
@@ -298,6 +298,43 @@ def test_confounding_chapter_without_propensity_covariates(cohort):
     assert chapter.glue["pfs_crude"][0] is not None  # the arm-only model needs no covariate
     assert chapter.glue["ps_covariates"] == ("none available", "{}")
     assert chapter.glue["direction"] == (None, "{}", "cannot be assessed (no propensity covariates)")
+
+
+def test_every_key_of_the_confounding_and_survival_prose_is_glued_on_the_required_columns_only(cohort):
+    """The prose of chapters 4 and 12 glues these keys whatever the cohort: on one without the optional
+    columns each must still be glued, with a text that says what is missing (a key never glued fails the
+    book's build)."""
+    from lcnec_utils.methods import teaching
+
+    minimal = cohort[["patient_id", "group", "os_months", "os_event"]]
+    chapter = confounding.confounding_chapter(minimal, PARAMS, published={})
+    _, _, glue = confounding.confounding_teaching(minimal, PARAMS, chapter, published={})
+    for key in ("ps_range_treatment", "ps_range_reference", "w_raw_max"):
+        assert glue[key][0] is None and "no propensity model" in glue[key][2]
+    reading = teaching.survival_reading(minimal, PARAMS, {})
+    assert reading["pfs_events"][0] is None and reading["os_events"][0] == minimal["os_event"].sum()
+
+
+def test_the_chapter_says_why_there_is_no_propensity_model(cohort):
+    """Without any of the propensity covariates the note names them; when only some are present the
+    model is fitted on those; a fitted model needs no note."""
+    assert confounding.confounding_chapter(cohort, PARAMS).no_propensity_reason is None
+    minimal = cohort[["patient_id", "group", "os_months", "os_event"]]
+    reason = confounding.confounding_chapter(minimal, PARAMS, published={}).no_propensity_reason
+    assert (
+        reason == "None of the propensity covariates (age, ECOG, sex) is in the cohort: no propensity model."
+    )
+    some = cohort[["patient_id", "group", "os_months", "os_event", "age"]]
+    partial = confounding.confounding_chapter(some, PARAMS, published={})
+    assert partial.covariates == ["age"] and partial.no_propensity_reason is None
+
+
+def test_the_rmst_table_labels_its_interval_with_the_level_in_force(cohort):
+    from lcnec_utils.methods import rmst
+
+    params = make_parameters({"alpha": 0.1})
+    table = rmst.format_rmst_table(rmst.rmst_table(cohort, "os", params), params)
+    assert "Difference (90% CI), months" in table.columns
 
 
 # --------------------------------------------------------------------------- small-sample Cox
@@ -569,3 +606,197 @@ def test_firth_models_that_cannot_be_fitted_say_so(cohort):
     )
     firth = table.set_index("model").loc["firth"]
     assert not firth["converged"] and math.isnan(firth["hr"])
+
+
+# --------------------------------------------------------------------------- independent review (issue 18)
+
+
+def test_freedman_asks_for_more_events_at_equal_allocation_and_can_ask_for_fewer():
+    """Freedman's count is never below Schoenfeld's at 1:1 (|log HR| >= 2(1 - HR)/(1 + HR)); with more
+    patients in the experimental arm it can be, so chapter 14 glues the comparison, not its direction."""
+    from lcnec_utils.methods import design
+
+    for hr in (0.3, 0.5, 0.7, 0.9, 1.3, 2.0):
+        assert design.freedman_events(hr, 0.8, 0.05, 0.5) >= power.schoenfeld_events(hr, 0.8, 0.05, 0.5)
+    assert design.freedman_events(0.5, 0.8, 0.05, 2 / 3) < power.schoenfeld_events(0.5, 0.8, 0.05, 2 / 3)
+    for allocation in (14 / 31, 0.5, 2 / 3):
+        s = math.ceil(power.schoenfeld_events(0.7, 0.8, 0.05, allocation) - 1e-9)
+        f = math.ceil(design.freedman_events(0.7, 0.8, 0.05, allocation) - 1e-9)
+        text = power.freedman_comparison(0.7, 0.05, allocation)
+        word = "more" if f > s else "fewer" if f < s else "as many"
+        assert f"asks for {word} events" in text and text.endswith(f"{f} against {s}")
+
+
+def test_power_design_row_of_the_paper_hr_uses_the_pfs_reference_median(cohort):
+    """The paper's adjusted PFS HR is paired with the reference arm's PFS median (not the OS median) in
+    the design table and in the event probability of the prose."""
+    from lcnec_utils.methods import design
+
+    chapter = power.power_chapter(cohort, PARAMS)
+    row = chapter.design_table[chapter.design_table["design"].str.contains("paper")].iloc[0]
+    ref = cohort[cohort["group"] == PARAMS.reference_group]
+    median = survival.km_median(ref["pfs_months"], ref["pfs_event"])
+    assert "PFS" in row["design"] and row["median_reference"] == pytest.approx(median)
+    allocation = (cohort["group"] == PARAMS.treatment_group).mean()
+    prob = design.event_probability(median, chapter.design_hr, power.ACCRUAL_MONTHS, 0.0, allocation)
+    assert row["event_probability"] == pytest.approx(prob) and chapter.glue["prob_own"][0] == pytest.approx(
+        prob
+    )
+    assert row["patients_80"] == power.patients_needed(int(row["schoenfeld_80"]), prob)
+
+
+def test_power_post_hoc_simulation_is_at_the_median_ratio_and_observed_power_at_the_p_value(cohort):
+    """Chapter 14's two post-hoc powers are different things: the simulation's HR is the ratio of the
+    medians; the observed power is Φ(|z| − z_α/2) + Φ(−|z| − z_α/2) with z from the log-rank p."""
+    chapter = power.power_chapter(cohort, PARAMS)
+    for ep in ("pfs", "os"):
+        d = cohort.assign(t=cohort[f"{ep}_months"], e=cohort[f"{ep}_event"])
+        m = {
+            g: survival.km_median(s["t"], s["e"]) for g, s in d.groupby(d["group"] == PARAMS.treatment_group)
+        }
+        assert chapter.glue[f"{ep}_sim_hr"][0] == pytest.approx(m[False] / m[True])
+        p = chapter.glue[f"{ep}_logrank_p"][0]
+        z, za = Z(1 - p / 2), Z(1 - PARAMS.alpha / 2)
+        expected = NormalDist().cdf(z - za) + NormalDist().cdf(-z - za)
+        assert chapter.glue[f"{ep}_observed_power"][0] == pytest.approx(expected, rel=1e-9)
+
+
+def test_power_verdict_follows_the_power():
+    assert power.power_verdict(0.2).startswith("far too small")
+    assert power.power_verdict(0.6).startswith("too small for the conventional 80%")
+    assert power.power_verdict(0.85).startswith("large enough")
+
+
+def test_bootstrap_share_of_extreme_arm_hrs():
+    b = smallsample.BootstrapResult(
+        endpoint="pfs",
+        covariates=[],
+        terms=["treatment"],
+        B=5,
+        seed=1,
+        hr=0.5,
+        ci_low=None,
+        ci_high=None,
+        median_hr=None,
+        hr_samples=np.array([0.01, 0.5, 1.0, 30.0]),
+        n_converged=4,
+        n_not_converged=1,
+        n_with_constant_term=0,
+        seconds=0.0,
+    )
+    assert b.share_extreme == pytest.approx(0.5)
+
+
+def test_epv_verdict_and_arm_stability_follow_their_thresholds():
+    from lcnec_utils.chapter.methods_glue import arm_stability
+
+    assert smallsample.epv_verdict(12).startswith("meets")
+    assert "uncommon" in smallsample.epv_verdict(7) and "fairly frequent" in smallsample.epv_verdict(2.6)
+    assert arm_stability({"pfs": (0.45, 0.50), "os": (0.50, 0.55)}).startswith("hardly moves")
+    assert arm_stability({"pfs": (0.30, 0.50), "os": None}).startswith("moves")
+    assert arm_stability({"pfs": None}) is None
+
+
+def test_rate_difference_is_glued_in_percentage_points(cohort):
+    from lcnec_utils.methods import teaching
+    from lcnec_utils.stats.format import format_value
+
+    glue = teaching.survival_reading(cohort, PARAMS, {})
+    d = cohort.assign(t=cohort["pfs_months"], e=cohort["pfs_event"])
+    rates = {
+        g: survival.landmark_survival(s["t"], s["e"], PARAMS.landmark_months).survival
+        for g, s in d.groupby(d["group"] == PARAMS.treatment_group)
+    }
+    value, fmt = glue["pfs_rate_diff"]
+    assert value == pytest.approx(100 * (rates[True] - rates[False]))
+    assert format_value(value, fmt).endswith(" percentage points")
+
+
+def test_sas_default_median_interval_is_the_survival_chapters_log_log_interval(cohort):
+    """One SAS interval on both pages: chapter 9's SAS row is the book's Brookmeyer-Crowley log-log
+    inversion, as chapter 4 reports it (statsmodels' own row may differ at an unreached upper limit)."""
+    from lcnec_utils.methods import conventions
+
+    for ep in ("pfs", "os"):
+        table = conventions.median_conventions(cohort, ep, PARAMS).set_index(["software", "role"])
+        data = survival.endpoint_data(cohort, ep, PARAMS.reference_group, PARAMS.treatment_group)
+        for role in ("treatment", "reference"):
+            arm = data.arm(role)
+            ci = survival.median_ci_brookmeyer_crowley(arm["time"], arm["event"], PARAMS.alpha, "log-log")
+            row = table.loc[("SAS", role)]
+            table_limits = [None if pd.isna(v) else v for v in (row["ci_low"], row["ci_high"])]
+            assert table_limits == [ci.ci_low, ci.ci_high]
+
+
+def test_statsmodels_upper_limit_is_the_event_time_after_the_last_non_rejecting_one(cohort):
+    """Where statsmodels' upper limit of the median differs from the book's 'not reached', it is the first
+    event time after the last one whose log-log band contains 0.5 (chapter 9's cross-check sentence)."""
+    from lcnec_utils.methods import conventions
+
+    found = 0
+    for ep in ("pfs", "os"):
+        data = survival.endpoint_data(cohort, ep, PARAMS.reference_group, PARAMS.treatment_group)
+        for role in ("treatment", "reference"):
+            arm = data.arm(role)
+            t, e = arm["time"].to_numpy(float), arm["event"].to_numpy(int)
+            ours = survival.median_ci_brookmeyer_crowley(t, e, PARAMS.alpha, "log-log")
+            _, hi = conventions.statsmodels_median_ci(t, e, PARAMS.alpha)
+            if ours.ci_high is not None or hi is None:
+                continue
+            found += 1
+            curve = survival.km_curve(t, e)
+            lower, upper = survival.pointwise_band(curve, PARAMS.alpha, "log-log")
+            inside = np.flatnonzero((np.asarray(lower) <= 0.5) & (np.asarray(upper) >= 0.5))
+            event_times = curve.time
+            assert hi == pytest.approx(event_times[inside[-1] + 1])
+    if not found:
+        pytest.skip("no unreached upper limit on this cohort")
+
+
+def test_power_glues_the_other_trials_interval_and_medians_once(cohort):
+    from lcnec_utils.methods import design
+
+    trials, name = design.external_trials()
+    others = [t for t in trials.values() if t.name != name]
+    glue = power.power_chapter(cohort, PARAMS).glue
+    assert glue["ext_other"][0] == "; ".join(f"{t.hr:.2f} ({t.ci_low:.2f}–{t.ci_high:.2f})" for t in others)
+    assert all(glue["ext_other_detail"][0].count(t.name) == 1 for t in others)
+
+
+def test_the_program_by_program_median_table_says_not_reached_never_nan(cohort):
+    """An upper limit the curve never reaches is stored as None, read back from the table as NaN,
+    and printed "not reached" (the chapter's text promises it); on the shipped cohort the OS
+    intervals of R and SAS in the ICI arm are open above."""
+    from lcnec_utils.methods import conventions
+
+    tables = {ep: conventions.median_conventions(cohort, ep, PARAMS) for ep in ("os", "pfs")}
+    assert tables["os"]["ci_high"].isna().any()
+    text = conventions.format_median_conventions(tables).to_string()
+    assert "nan" not in text.lower()
+    assert "not reached" in text
+
+
+def test_the_variance_table_is_left_out_for_an_endpoint_where_an_arm_has_no_events(cohort):
+    """An arm without deaths sends the weighted HR to 0 (its interval overflows): chapter 12 shows no
+    variance table for that endpoint, and glues its standard errors as missing."""
+    no_deaths = cohort.copy()
+    no_deaths.loc[no_deaths["group"] == PARAMS.treatment_group, "os_event"] = 0
+    chapter = confounding.confounding_chapter(no_deaths, PARAMS)
+    variance, _, glue = confounding.confounding_teaching(no_deaths, PARAMS, chapter)
+    assert "os" not in variance and "pfs" in variance
+    assert glue["os_se_robust"][0] is None and glue["pfs_se_robust"][0] > 0
+
+
+def test_lifelines_integration_warnings_never_reach_the_rmst_page(cohort):
+    """lifelines' return_variance integrates the step curve with scipy's quad, which warns (with the
+    build machine's path) at some τ; a warm worker shows a warning once, a fresh kernel every time,
+    so a leaked warning would also make the two engines' pages differ."""
+    import warnings
+
+    from lcnec_utils.methods import rmst
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for ep in ("os", "pfs"):
+            rmst.rmst_conventions(cohort, ep, PARAMS, rmst.TAUS[0])  # the chapter's τ
+    assert not [w for w in caught if "subdivisions" in str(w.message)]

@@ -51,7 +51,8 @@ def pdf_pages(pdf: Path) -> list[str]:
 
 
 def _flat(text: str) -> str:
-    return re.sub(r"\s+", " ", text)
+    """Text on one line: a hyphenated word broken at its hyphen ("log-" / "rank") joined again."""
+    return re.sub(r"\s+", " ", re.sub(r"-\s*\n\s*", "-", text))
 
 
 @pytest.fixture(scope="module", params=["shipped", "required-only"])
@@ -156,12 +157,13 @@ def test_contents_list_every_chapter_in_order_on_its_page(edition):
 
 
 def test_chapters_and_sections_are_numbered(edition):
-    _, pages = edition
+    out, pages = edition
+    numbered = len([t for t in _chapter_titles(out) if re.match(r"\d+\. ", t)])
     entries = [title for title, _ in _contents(pages)]
     chapters = [t for t in entries if re.match(r"\d+\. ", t)]
-    assert [int(t.split(".")[0]) for t in chapters] == list(range(1, 15))
+    assert [int(t.split(".")[0]) for t in chapters] == list(range(1, numbered + 1))
     sections = [t for t in entries if re.match(r"\d+\.\d+\. ", t)]
-    assert {int(t.split(".")[0]) for t in sections} == set(range(1, 15))
+    assert {int(t.split(".")[0]) for t in sections} == set(range(1, numbered + 1))
     text = _flat(" ".join(pages))
     for title in chapters + sections:
         assert text.count(title) >= 2, title  # in the contents and over its text

@@ -1,8 +1,8 @@
-"""Agreement with R's survival package, computed live (issue 5, "Agreement with R").
+"""Agreement with R's survival package, computed live.
 
 ``tests/r/survival_reference.R`` runs R (Debian r-base-core + r-cran-survival)
-once per dataset on the same CSV the helpers of ``lcnec_utils.survival`` and
-``lcnec_utils.cox`` read, and writes JSON; nothing from R is pasted here.
+once per dataset on the same CSV the helpers of ``lcnec_utils.stats.survival`` and
+``lcnec_utils.stats.cox`` read, and writes JSON; nothing from R is pasted here.
 
 Datasets: the shipped cohort (OS and PFS, arm alone and the paper's
 covariates), and public data shipped inside lifelines: Rossi (recidivism, arm =
@@ -46,8 +46,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +53,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from r_support import require_r
 
 from lcnec_utils.contract.params import DEFAULT_COHORT, PAPER_COVARIATES, Parameters
 from lcnec_utils.stats import cox
@@ -200,27 +199,9 @@ CASES = [
 CASE_IDS = [f"{d}-{e}" for d, e in CASES]
 
 
-def _r_problem() -> str | None:
-    rscript = shutil.which("Rscript")
-    if rscript is None:
-        return "Rscript not found"
-    proc = subprocess.run([rscript, "-e", "library(survival)"], capture_output=True, text=True)
-    if proc.returncode != 0:
-        return "R's survival package not found (" + proc.stderr.strip().splitlines()[-1] + ")"
-    return None
-
-
 @pytest.fixture(scope="session")
 def rscript() -> str:
-    problem = _r_problem()
-    if problem:
-        message = (
-            f"{problem}: run `make test`, which installs the Debian packages r-base-core and r-cran-survival"
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return shutil.which("Rscript")
+    return require_r("survival")
 
 
 @pytest.fixture(scope="session")

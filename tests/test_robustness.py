@@ -130,12 +130,18 @@ def start_build(data: Path | None, ae: Path | None, out: Path, cache: Path) -> s
 
 
 def tables_of(out: Path, skip_params: bool = False) -> dict[str, list[str]]:
-    """Every ``<table>`` element of every chapter page."""
+    """Every ``<table>`` element of every chapter page; with ``skip_params``, not the tables that
+    describe the input files (the parameter boxes and the cohort chapter's "Files read", which name
+    the file and its ignored columns)."""
     found = {}
     for page in sorted((out / "html" / "notebooks").glob("*.html")):
         tables = re.findall(r"<table.*?</table>", page.read_text(), flags=re.S)
         if skip_params:
-            tables = [t for t in tables if "lcnec-params-table" not in t]
+            tables = [
+                t
+                for t in tables
+                if "lcnec-params-table" not in t and "<caption>Files read</caption>" not in t
+            ]
         found[page.name] = tables
     return found
 

@@ -334,8 +334,13 @@ def test_extra_columns_are_allowed_and_never_reach_the_analyses(tmp_path):
 
 
 def valid_adverse_events() -> pd.DataFrame:
-    rows = [("P5", "Hypothyroidism", "2", "1"), ("P6", "Hepatitis", "3", "1"), ("P1", "Anaemia", "1", "0")]
-    return pd.DataFrame(rows, columns=["patient_id", "term", "grade", "immune_related"], dtype=object)
+    rows = [
+        ("P5", "Hypothyroidism", "2", "1", "2.1"),
+        ("P6", "Hepatitis", "3", "1", "11.5"),  # P6's os_months: 11.5, the onset may equal it
+        ("P1", "Anaemia", "1", "0", pd.NA),  # an unknown onset
+    ]
+    columns = ["patient_id", "term", "grade", "immune_related", "onset_months"]
+    return pd.DataFrame(rows, columns=columns, dtype=object)
 
 
 AE_BREAKS = [
@@ -345,25 +350,33 @@ AE_BREAKS = [
     ("grade", "2.5"),
     ("immune_related", "2"),
     ("immune_related", "yes"),
+    ("onset_months", "-0.5"),
+    ("onset_months", "3 weeks"),
+    ("onset_months", "11.6"),  # after P6's os_months of 11.5
 ]
 
 
+def _ae_problems(frame: pd.DataFrame) -> list[schema.DataProblem]:
+    cohort = valid_cohort()
+    return schema.validate_ae_frame(frame, "ae.csv", cohort["patient_id"], os_months=cohort["os_months"])
+
+
 def test_the_valid_adverse_events_are_accepted():
-    ids = valid_cohort()["patient_id"]
-    assert schema.validate_ae_frame(valid_adverse_events(), "ae.csv", ids) == []
+    assert _ae_problems(valid_adverse_events()) == []
+    assert _ae_problems(valid_adverse_events().drop(columns="onset_months")) == []
 
 
 @pytest.mark.parametrize("column, value", AE_BREAKS, ids=[f"{c}={v!r}" for c, v in AE_BREAKS])
 def test_a_broken_adverse_event_is_refused(column, value):
     frame = valid_adverse_events()
     frame.loc[1, column] = value
-    problems = schema.errors_only(schema.validate_ae_frame(frame, "ae.csv", valid_cohort()["patient_id"]))
+    problems = schema.errors_only(_ae_problems(frame))
     assert [(p.file, p.column, p.rows) for p in problems] == [("ae.csv", column, [2])], problems
 
 
 def test_bad_data_stop_the_build_and_leave_the_previous_book_and_the_input_alone(tmp_path, capsys):
     data = tmp_path / FILE
-    with_cell("os_event", "yes").to_csv(data, index=False)
+    with_cell("os_event", "2").to_csv(data, index=False)
     before = data.read_bytes()
     out = tmp_path / "book"
     out.mkdir()

@@ -90,3 +90,19 @@ def test_a_bad_grid_exits_4(tmp_path, capsys):
     grid.write_text("landmark_month: [6]\n")
     assert main(["sweep", "--grid", str(grid), "--out", str(tmp_path / "x")]) == 4
     assert "landmark_months" in capsys.readouterr().err
+
+
+def test_a_sweep_reads_a_hospital_export_through_its_mapping_file_as_build_does(tmp_path):
+    """The shipped cohort's date-based SPSS export, read with its mapping file, gives the same rows
+    as the shipped CSV."""
+    from lcnec_utils.audit.record import SHIPPED_EXPORTS, SHIPPED_MAP
+
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("landmark_months: [6, 12]\n")
+    assert main(["sweep", "--grid", str(grid), "--out", str(tmp_path / "csv"), "--jobs", "1"]) == EXIT_OK
+    sav = next(p for p in SHIPPED_EXPORTS if p.suffix == ".sav")
+    argv = ["sweep", "--grid", str(grid), "--out", str(tmp_path / "sav"), "--jobs", "1"]
+    assert main(argv + ["--data", str(sav), "--map", str(SHIPPED_MAP)]) == EXIT_OK
+    csv_rows = json.loads((tmp_path / "csv" / "sweep.json").read_text())
+    sav_rows = json.loads((tmp_path / "sav" / "sweep.json").read_text())
+    _same(csv_rows, sav_rows)

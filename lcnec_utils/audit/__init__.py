@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     )
     from lcnec_utils.audit.record import (
         ANALYSIS_PARAMETERS,
+        SHIPPED_EXPORTS,
+        SHIPPED_MAP,
         audit_command,
         build_audit,
         is_shipped_cohort,
@@ -65,6 +67,8 @@ __all__, __getattr__, __dir__ = exports(
         "lcnec_utils.audit.headline": ("HEADLINES", "headline_table"),
         "lcnec_utils.audit.record": (
             "ANALYSIS_PARAMETERS",
+            "SHIPPED_EXPORTS",
+            "SHIPPED_MAP",
             "audit_command",
             "build_audit",
             "is_shipped_cohort",

@@ -17,24 +17,39 @@ from lcnec_utils.audit.compare import FAILING, STATUSES, published_vs_reproduced
 from lcnec_utils.audit.consistency.findings import SEVERITIES
 from lcnec_utils.audit.consistency.paper import paper_consistency
 from lcnec_utils.audit.tolerances import Tolerance, load_tolerances
-from lcnec_utils.contract.params import DEFAULT_COHORT, Parameters
+from lcnec_utils.contract.export import EXPORT_STEM
+from lcnec_utils.contract.params import DATA_DIR, DEFAULT_COHORT, Parameters
 from lcnec_utils.contract.provenance import sha256_file
 from lcnec_utils.stats.format import format_reproduced
 
 #: Parameters that change what the chapters compute (a build with others is not the reproduction).
 ANALYSIS_PARAMETERS = ("reference_group", "treatment_group", "landmark_months", "alpha", "covariates")
 
+#: The shipped cohort in its date-based, hospital-style forms (``lcnec synth --export-dates``),
+#: the same patients when read with the shipped mapping file.
+SHIPPED_EXPORTS = tuple(DATA_DIR / f"{EXPORT_STEM}{ext}" for ext in (".sav", ".xlsx"))
+SHIPPED_MAP = DATA_DIR / f"{EXPORT_STEM}.map.yaml"
 
-def is_shipped_cohort(data_path: str | Path | None) -> bool | None:
-    """True if ``data_path`` is the shipped synthetic cohort (same file, or same bytes); None if unknown."""
+
+def _same_file(path: Path, shipped: Path) -> bool:
+    """Same file, or the same bytes."""
+    if path.resolve() == shipped.resolve():
+        return True
+    return path.is_file() and shipped.is_file() and sha256_file(path) == sha256_file(shipped)
+
+
+def is_shipped_cohort(data_path: str | Path | None, map_path: str | Path | None = None) -> bool | None:
+    """True if the build read the shipped synthetic cohort: its CSV (same file or same bytes), or
+    one of its date-based exports read with the shipped mapping file (both the same bytes as the
+    shipped ones); None if unknown."""
     if not data_path:
         return None
     path = Path(data_path)
     try:
-        if path.resolve() == DEFAULT_COHORT.resolve():
+        if _same_file(path, DEFAULT_COHORT):
             return True
-        if path.is_file() and DEFAULT_COHORT.is_file():
-            return sha256_file(path) == sha256_file(DEFAULT_COHORT)
+        if map_path and any(_same_file(path, export) for export in SHIPPED_EXPORTS):
+            return _same_file(Path(map_path), SHIPPED_MAP)
     except OSError:
         return None
     return False
@@ -80,7 +95,7 @@ def build_audit(
     published = load_published() if published is None else list(published)
     findings = paper_consistency(published)
     rows = published_vs_reproduced(results, published, findings, tolerances)
-    shipped = is_shipped_cohort(data_path)
+    shipped = is_shipped_cohort(data_path, (parameters or {}).get("map_path"))
     changed = non_default_parameters(parameters)
     reproduction = (shipped is not False) and not changed
     status_counts = {s: sum(1 for r in rows if r["status"] == s) for s in STATUSES}

@@ -108,7 +108,7 @@ def analysis_parameters(parameters: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in parameters.items():
         if name == "results_dir":
             continue
-        if name in ("data_path", "ae_path"):
+        if name in ("data_path", "ae_path", "map_path"):
             out[name] = (
                 None if not value else {"name": os.path.basename(str(value)), "sha256": sha256_file(value)}
             )

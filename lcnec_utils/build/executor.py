@@ -26,6 +26,8 @@ with one BLAS thread each (``chapters.WORKER_ENVIRONMENT``).
 from __future__ import annotations
 
 import contextlib
+import copy
+import dataclasses
 import os
 import sys
 import time
@@ -133,7 +135,7 @@ def _memoise_load_study() -> None:
     original = io.load_study
     memo: dict[tuple, Any] = {}
 
-    def load_study(data_path, ae_path=None, reference_group=None, treatment_group=None):
+    def load_study(data_path, ae_path=None, reference_group=None, treatment_group=None, **options):
         key = (
             str(data_path),
             sha256_file(data_path),
@@ -141,16 +143,20 @@ def _memoise_load_study() -> None:
             sha256_file(ae_path),
             reference_group,
             treatment_group,
+            tuple(sorted(options.items())),
+            sha256_file(options.get("map_path")),
         )
         if key not in memo:
             memo.clear()
-            memo[key] = original(data_path, ae_path, reference_group, treatment_group)
+            memo[key] = original(data_path, ae_path, reference_group, treatment_group, **options)
         s = memo[key]
-        return io.StudyData(
-            s.cohort.copy(deep=True),
-            None if s.adverse_events is None else s.adverse_events.copy(deep=True),
-            list(s.notes),
-            list(s.ignored_columns),
+        return dataclasses.replace(
+            s,
+            cohort=s.cohort.copy(deep=True),
+            adverse_events=None if s.adverse_events is None else s.adverse_events.copy(deep=True),
+            notes=list(s.notes),
+            ignored_columns=list(s.ignored_columns),
+            intake=copy.deepcopy(s.intake),
         )
 
     set_study_loader(load_study)

@@ -263,6 +263,8 @@ def validation_key(params: Parameters) -> str:
         "data": sha256_file(params.data_path),
         "ae": sha256_file(params.ae_path) if params.ae_path else None,
         "groups": [params.reference_group, params.treatment_group],
+        "map": sha256_file(params.map_path) if params.map_path else None,
+        "sheet": params.sheet,
         "modules": modules_digest(module_closure(["lcnec_utils.contract.io"])),
         "environment": environment_fingerprint(),
     }
@@ -285,9 +287,9 @@ def validate_data(params: Parameters, use_cache: bool = True) -> list[str]:
             return list(json.loads(entry.read_text())["notes"])
         except (OSError, ValueError, KeyError):
             pass
-    from lcnec_utils.contract.io import load_study
+    from lcnec_utils.contract.io import load_study_of
 
-    study = load_study(params.data_path, params.ae_path, params.reference_group, params.treatment_group)
+    study = load_study_of(params)
     notes = [str(note) for note in study.notes]
     if entry is not None:
         try:

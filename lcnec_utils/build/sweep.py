@@ -168,16 +168,21 @@ def run_sweep(
     ae_path: str | None = None,
     scheduler: str | None = None,
     n_jobs: int = -1,
+    *,
+    map_path: str | None = None,
+    sheet: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The rows of the sweep, one per grid point, in grid order."""
+    """The rows of the sweep, one per grid point, in grid order; the cohort is read once, through
+    the mapping file ``map_path`` (and Excel ``sheet``) when given, as ``lcnec build`` reads it."""
     from joblib import Parallel, delayed
 
-    from lcnec_utils.contract.io import load_study
+    from lcnec_utils.contract.io import load_study_of
     from lcnec_utils.contract.params import make_parameters
 
     points = grid_points(grid)
-    base = make_parameters({"data_path": data_path} if data_path else {})
-    study = load_study(data_path or base.data_path, ae_path, base.reference_group, base.treatment_group)
+    read = {"ae_path": ae_path, "map_path": map_path, "sheet": sheet}
+    base = make_parameters({"data_path": data_path, **read} if data_path else read)
+    study = load_study_of(base)
     cohort = study.cohort
     for point in points:
         if data_path:

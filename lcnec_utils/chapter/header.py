@@ -11,6 +11,8 @@ from lcnec_utils.contract.params import Parameters
 PARAMETER_LABELS = {
     "data_path": "Cohort file",
     "ae_path": "Adverse-event file",
+    "map_path": "Mapping file",
+    "sheet": "Excel sheet",
     "reference_group": "Reference arm",
     "treatment_group": "Treatment arm",
     "landmark_months": "Landmark (months)",
@@ -42,7 +44,9 @@ def parameter_box_html(params: Parameters) -> str:
     rows = []
     for key, label in PARAMETER_LABELS.items():
         value = getattr(params, key)
-        if key in ("data_path", "ae_path"):
+        if key in ("map_path", "sheet") and not value:
+            continue  # shown only when the cohort was read through them
+        if key in ("data_path", "ae_path", "map_path"):
             value = os.path.basename(value) if value else "none"
         elif key == "covariates":
             value = ", ".join(value) if value else "none"

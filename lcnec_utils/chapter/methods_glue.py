@@ -19,6 +19,8 @@ import pandas as pd
 from lcnec_utils.chapter.page import ENDPOINTS
 from lcnec_utils.contract.params import Parameters
 from lcnec_utils.contract.published import published_values
+from lcnec_utils.methods.smallsample import EPV_RULE, epv_verdict
+from lcnec_utils.stats.format import format_p
 from lcnec_utils.stats.survival import endpoint_data, median_ci_brookmeyer_crowley
 
 _ROLES = ("treatment", "reference")
@@ -136,8 +138,9 @@ def _statsmodels_agreement(intervals: Mapping[str, pd.DataFrame], params: Parame
             ""
             if not differ
             else " It differs where the band does not reach 0.5 before the last event time: R and survival.py "
-            "then report the limit as not reached, statsmodels returns the last time at which the test does "
-            "not reject (" + "; ".join(differ) + ")."
+            "then report the limit as not reached, statsmodels returns the event time after the last one at "
+            "which the test does not reject, even where the curve has reached 0 there and the test is "
+            "undefined (" + "; ".join(differ) + ")."
         )
     )
 
@@ -193,6 +196,7 @@ def small_sample_glue(
     glue: dict[str, tuple] = {
         "n_terms": (None if first is None else int(first.set_index("model").loc["full", "terms"]), "{}"),
         "reduced_terms": (", ".join(["arm"] + reduced), "{}"),
+        "reduced_n": (1 + len(reduced), "{}"),
     }
     for ep in ENDPOINTS:
         comparison = None if ep not in comparisons else comparisons[ep].set_index("model")
@@ -230,6 +234,7 @@ def _bootstrap_texts(ep: str, b: Any) -> dict[str, tuple]:
         ),
         f"{ep}_boot_median": (None if b is None else b.median_hr, "{:.2f}"),
         f"{ep}_boot_nc": (None if b is None else b.share_not_converged, "pct"),
+        f"{ep}_boot_extreme": (None if b is None else b.share_extreme, "pct"),
         f"{ep}_boot_const": (None if b is None else b.n_with_constant_term, "{}"),
         f"{ep}_boot_seconds": (None if b is None else b.seconds, "{:.1f}"),
     }
@@ -261,7 +266,7 @@ def ph_glue(values: Mapping[str, Any], params: Parameters, cut_months: float) ->
         and ".late." not in k
     ]
     glue["verdict"] = (
-        "none of the tests rejects proportional hazards at the two-sided level of " + f"{params.alpha:g}"
+        "none of the tests rejects proportional hazards at the level of " + f"{params.alpha:g}"
         if all(alpha_ok)
         else "at least one test rejects proportional hazards at the level of " + f"{params.alpha:g}",
         "{}",
@@ -271,7 +276,8 @@ def ph_glue(values: Mapping[str, Any], params: Parameters, cut_months: float) ->
 
 def rmst_glue(values: Mapping[str, Any], max_taus: Mapping[str, float]) -> dict[str, tuple]:
     """The RMST chapter: each endpoint's largest usable τ (``max_taus``, per endpoint present) and,
-    at 12 and 24 months, the RMST per arm and their difference (``values``: its results keys)."""
+    at 12 and 24 months, the RMST per arm and their difference, also as "x months more" or "less"
+    (``values``: its results keys)."""
     glue: dict[str, tuple] = {}
     for ep in ENDPOINTS:
         glue[f"{ep}_max_tau"] = (max_taus.get(ep), "{:.1f}")
@@ -283,7 +289,329 @@ def rmst_glue(values: Mapping[str, Any], max_taus: Mapping[str, float]) -> dict[
                 "{0[0]:.1f} months (95% CI {0[1]:.1f} to {0[2]:.1f})",
                 "not estimable (beyond follow-up)",
             )
+            glue[f"{ep}_{tau}_more"] = (
+                None if d is None else f"{abs(d):.1f} months {'more' if d >= 0 else 'less'}",
+                "{}",
+                "an amount this cohort cannot estimate",
+            )
             glue[f"{ep}_{tau}_p"] = (values.get(f"{k}.p"), "p")
             glue[f"{ep}_{tau}_t"] = (values.get(f"{k}.rmst.treatment"), "{:.1f}")
             glue[f"{ep}_{tau}_r"] = (values.get(f"{k}.rmst.reference"), "{:.1f}")
     return glue
+
+
+def _arm_name(ep: str, role: str, params: Parameters) -> str:
+    return f"{ENDPOINTS[ep].lower()}, {getattr(params, role + '_group')} arm"
+
+
+def _fmt_time(x: float | None) -> str:
+    return "not reached" if x is None or x != x else f"{x:g}"
+
+
+def medians_teaching_glue(
+    details: Mapping[tuple[str, str], Any],
+    conventions: Mapping[str, pd.DataFrame],
+    values: Mapping[str, Any],
+    params: Parameters,
+) -> dict[str, tuple]:
+    """The medians chapter's reading of SPSS's interval, the flat steps and the exercises.
+
+    ``details`` is ``methods.spss_details`` (an ``SPSSMedianDetail`` or None per (endpoint, role)),
+    ``conventions`` the ``methods.median_conventions`` table per endpoint present, ``values`` the
+    chapter's results keys. The steepest and the flattest curve around the median (largest and
+    smallest density f̂) show which way the density moves SPSS's interval.
+    """
+    known = {k: d for k, d in details.items() if d is not None}
+    glue: dict[str, tuple] = {}
+    for name, pick in (("steep", max), ("flat", min)):
+        key = pick(known, key=lambda k: known[k].density) if known else None
+        glue[f"{name}_text"] = (None if key is None else _density_text(known[key], key, values, params), "{}")
+    glue["flat_steps"] = (_flat_steps(conventions, params), "{}")
+    glue["flat_conclusion"] = (_flat_conclusion(conventions), "{}")
+    glue["bc_overlap"] = (_bc_overlap(values), "{}")
+    ex = known.get(("pfs", "treatment")) or next(iter(known.values()), None)
+    fields = ("median", "se_survival", "upper_time", "upper_survival", "lower_time", "lower_survival")
+    fields += ("density", "se", "ci_low", "ci_high")
+    fmts = ("{:g}", "{:.4f}", "{:g}", "{:.4f}", "{:g}", "{:.4f}", "{:.4f}", "{:.3f}", "{:.2f}", "{:.2f}")
+    for f, fmt in zip(fields, fmts):
+        glue[f"ex1_{f}"] = (None if ex is None else getattr(ex, f), fmt)
+    ex1_key = ("pfs", "treatment") if ("pfs", "treatment") in known else next(iter(known), None)
+    glue["ex1_arm"] = (None if ex1_key is None else _arm_name(*ex1_key, params), "{}")
+    glue.update(_conventions_exercise(conventions, params))
+    return glue
+
+
+def _density_text(d: Any, key: tuple[str, str], values: Mapping[str, Any], params: Parameters) -> str:
+    ep, role = key
+    lo, hi = (values.get(f"methods.medians.{ep}.bc_loglog.{k}.{role}") for k in ("ci_low", "ci_high"))
+    return (
+        f"{_arm_name(ep, role, params)}: Ŝ falls from {d.upper_survival:.3f} at {d.upper_time:g} months to "
+        f"{d.lower_survival:.3f} at {d.lower_time:g}, so f̂ = {d.density:.3f} per month, resting on the "
+        f"{d.events_between} event{'s' if d.events_between != 1 else ''} after û up to l̂; SE(median) = "
+        f"{d.se:.2f} months and SPSS's interval runs from {d.ci_low:.1f} to {d.ci_high:.1f} months "
+        f"(width {d.ci_high - d.ci_low:.1f}), against {_fmt_time(lo)} to {_fmt_time(hi)} for the log-log "
+        "Brookmeyer-Crowley interval"
+    )
+
+
+def _flat_steps(conventions: Mapping[str, pd.DataFrame], params: Parameters) -> str:
+    """The arms whose curve sits exactly at 0.5 over a step, with each program's median."""
+    parts = []
+    for ep, table in conventions.items():
+        t = table.set_index(["software", "role"])["median"]
+        for role in _ROLES:
+            spss, r = t[("SPSS", role)], t[("R", role)]
+            if spss is None or r is None or abs(spss - r) < 1e-9:
+                continue
+            parts.append(
+                f"{_arm_name(ep, role, params)}: {_fmt_time(spss)} months by SPSS's rule, {_fmt_time(r)} by "
+                f"R's and SAS's midpoint, {_fmt_time(t[('lifelines', role)])} by lifelines and "
+                f"{_fmt_time(t[('statsmodels', role)])} by statsmodels"
+            )
+    if not parts:
+        return "no curve of this cohort sits exactly at 0.5 over a step, so here the rules agree"
+    return "; ".join(parts)
+
+
+def _flat_conclusion(conventions: Mapping[str, pd.DataFrame]) -> str:
+    """How many of the cohort's medians lie on a flat step at exactly 0.5 (SPSS's and R's medians differ)."""
+    total = flat = 0
+    for table in conventions.values():
+        t = table.set_index(["software", "role"])["median"]
+        for role in _ROLES:
+            if t[("SPSS", role)] is None:
+                continue
+            total += 1
+            flat += t[("R", role)] is not None and abs(t[("SPSS", role)] - t[("R", role)]) > 1e-9
+    if not flat:
+        return f"None of the cohort's {total} medians lies on a flat step at exactly 0.5, so here the rules agree"
+    return (
+        f"{flat} of the cohort's {total} medians lie on a flat step at exactly 0.5, where R or SAS would "
+        "have printed a different median from SPSS's"
+    )
+
+
+def _bc_overlap(values: Mapping[str, Any]) -> str:
+    """Whether the arms' log-log Brookmeyer-Crowley intervals overlap, per endpoint present."""
+    parts = []
+    for ep in ENDPOINTS:
+        lims = {
+            role: [values.get(f"methods.medians.{ep}.bc_loglog.{k}.{role}") for k in ("ci_low", "ci_high")]
+            for role in _ROLES
+        }
+        if all(v is None for lim in lims.values() for v in lim):
+            continue
+        lo_t, hi_t = lims["treatment"]
+        lo_r, hi_r = lims["reference"]
+        inf = float("inf")
+        overlap = (lo_t or 0) <= (hi_r if hi_r is not None else inf) and (lo_r or 0) <= (
+            hi_t if hi_t is not None else inf
+        )
+        parts.append(f"{'overlap' if overlap else 'do not overlap'} for {ENDPOINTS[ep].lower()}")
+    return "; they ".join(parts) if parts else "cannot be compared"
+
+
+def _conventions_exercise(conventions: Mapping[str, pd.DataFrame], params: Parameters) -> dict[str, tuple]:
+    """Exercise 3: each program's median for one arm, the first with a flat step at 0.5 if any."""
+    pick = None
+    for ep, table in conventions.items():
+        t = table.set_index(["software", "role"])["median"]
+        for role in _ROLES:
+            if pick is None or (t[("SPSS", role)] != t[("R", role)] and pick[2] == "same"):
+                pick = (ep, role, "same" if t[("SPSS", role)] == t[("R", role)] else "differ")
+    glue: dict[str, tuple] = {
+        "ex3_arm": (None if pick is None else _arm_name(pick[0], pick[1], params), "{}")
+    }
+    for software in ("SPSS", "SAS", "R", "lifelines", "statsmodels"):
+        v = None
+        if pick is not None:
+            v = conventions[pick[0]].set_index(["software", "role"])["median"][(software, pick[1])]
+        glue[f"ex3_{software.lower()}"] = (None if v is None else v, "{:g}", "not reached")
+    return glue
+
+
+#: How far the arm's HR may move between the small-sample estimators (largest / smallest) to "hardly move".
+ARM_STABLE_RATIO = 1.25
+
+
+def arm_stability(ranges: Mapping[str, tuple[float, float] | None]) -> str | None:
+    """Whether the arm's HR "hardly moves" between the estimators: the largest ratio of the highest to the
+    lowest HR over the endpoints present, against :data:`ARM_STABLE_RATIO`, stated with the ratio."""
+    ratios = [hi / lo for lo, hi in (r for r in ranges.values() if r is not None) if lo > 0]
+    if not ratios:
+        return None
+    worst = max(ratios)
+    verb = "hardly moves" if worst <= ARM_STABLE_RATIO else "moves"
+    return f"{verb} (the largest estimate is at most {worst:.2f} times the smallest)"
+
+
+def wald_reading(comparisons: Mapping[str, pd.DataFrame]) -> str:
+    """What the paper's models' events per variable say of their Wald intervals: below the rule of
+    ten (Peduzzi et al. 1995) the large-sample guarantee is gone."""
+    epvs = [
+        float(t.set_index("model").loc["full", "epv"])
+        for t in comparisons.values()
+        if t is not None and pd.notna(t.set_index("model").loc["full", "epv"])
+    ]
+    if not epvs:
+        return "Without a fitted full model there are no Wald intervals to judge"
+    if min(epvs) >= EPV_RULE:
+        return "At these events per variable the Wald intervals of the ordinary fit keep their large-sample meaning"
+    return "At these events per variable the Wald intervals of the ordinary fit lose their large-sample guarantee"
+
+
+def small_sample_teaching_glue(
+    comparisons: Mapping[str, pd.DataFrame],
+    full_fits: Mapping[str, Any],
+    n_patients: int,
+    ridge_penalizer: float,
+    published: Mapping[str, Any] | None = None,
+) -> dict[str, tuple]:
+    """The small-sample chapter's reading: how far the arm's HR moves between the models, which covariate
+    estimates are unstable, the reduced model's EPV against the rules, the ridge penalty as lifelines
+    applies it, and the exercises' counts. ``full_fits`` are the paper's models (``CoxResult``) per
+    endpoint present."""
+    paper = published_values() if published is None else published
+    glue: dict[str, tuple] = {"paper_pfs_hr_only": (paper.get("pfs.cox_multivariable.hr"), "{:.2f}")}
+    first = next(iter(comparisons.values()), None)
+    n_terms = None if first is None else int(first.set_index("model").loc["full", "terms"])
+    glue["n_covariates"] = (None if n_terms is None else n_terms - 1, "{}")
+    glue["paper_reduction"] = (
+        None if paper.get("pfs.cox_multivariable.hr") is None else 1 - paper["pfs.cox_multivariable.hr"],
+        "{:.0%}",
+    )
+    ranges: dict[str, tuple[float, float] | None] = {}
+    for ep in ENDPOINTS:
+        table = comparisons.get(ep)
+        ok = None if table is None else table[table["model"].isin(SMALL_SAMPLE_MODELS) & table["converged"]]
+        ranges[ep] = None if ok is None or ok.empty else (float(ok["hr"].min()), float(ok["hr"].max()))
+        glue[f"{ep}_arm_range"] = (ranges[ep], "{0[0]:.2f} to {0[1]:.2f}")
+        full_epv = None if table is None else table.set_index("model").loc["full", "epv"]
+        glue[f"{ep}_full_verdict"] = (epv_verdict(full_epv), "{}")
+        reduced_epv = None if table is None else table.set_index("model").loc["reduced", "epv"]
+        glue[f"{ep}_reduced_verdict"] = (epv_verdict(reduced_epv), "{}")
+        events = None if table is None else int(table.iloc[0]["events"])
+        glue[f"ex_{ep}_conf10"] = (None if events is None else max(events // 10 - 1, 0), "{}")
+        glue[f"ex_{ep}_conf5"] = (None if events is None else max(events // 5 - 1, 0), "{}")
+    glue["wald_reading"] = (wald_reading(comparisons), "{}")
+    glue["arm_stability"] = (arm_stability(ranges), "{}", "cannot be compared (no model converged)")
+    glue["unstable_text"] = (_unstable_covariate(full_fits), "{}")
+    glue["ridge_lambda"] = (ridge_penalizer, "{:g}")
+    glue["ridge_n"] = (n_patients, "{}")
+    glue["n_patients"] = (n_patients, "{}")
+    glue["ridge_weight"] = (n_patients * ridge_penalizer / 2, "{:g}")
+    glue["ridge_theta"] = (n_patients * ridge_penalizer, "{:g}")
+    return glue
+
+
+def _unstable_covariate(full_fits: Mapping[str, Any]) -> str | None:
+    """The covariate of the paper's models with the widest interval, its HR for each endpoint."""
+    rows = []
+    for res in full_fits.values():
+        if res is None or not res.converged:
+            continue
+        for _, r in res.table.iterrows():
+            if r["term"] != "treatment" and r["ci_low"] > 0:
+                rows.append((r["ci_high"] / r["ci_low"], r["term"], r["label"]))
+    if not rows:
+        return None
+    _, term, label = max(rows)
+    parts = []
+    for ep, res in full_fits.items():
+        if res is None or not res.converged or term not in list(res.table["term"]):
+            continue
+        r = res.term(term)
+        parts.append(f"{r['hr']:.2f} ({r['ci_low']:.2f} to {r['ci_high']:.2f}) for {ENDPOINTS[ep].lower()}")
+    return f"{label}: HR " + " and ".join(parts)
+
+
+def _rejections(conventions: Mapping[str, pd.DataFrame], test: str, alpha: float) -> str:
+    """Which of ``test``'s p-values (both models, both time scales) fall below ``alpha``, as a phrase."""
+    hits = []
+    for ep, table in conventions.items():
+        t = table[(table["test"] == test) & (table["p"] < alpha)]
+        for _, r in t.iterrows():
+            model = "the arm-only model" if r["model"] == "univariable" else "the paper's model"
+            scale = "1 − KM" if r["transform"] == "km" else "t"
+            hits.append(f"{ENDPOINTS[ep].lower()} in {model} on the {scale} scale (p = {format_p(r['p'])})")
+    if not hits:
+        return f"none of its tests rejects proportional hazards at {alpha:g}"
+    return "it rejects proportional hazards at " + f"{alpha:g} for " + "; ".join(hits)
+
+
+def _formula_spread(conventions: Mapping[str, pd.DataFrame], alpha: float) -> str | None:
+    """How far the paper's model's test p-values move with the formula and the time scale, per endpoint,
+    and for which endpoints they fall on both sides of ``alpha`` (the reading of "significant or not")."""
+    parts, straddling = [], []
+    for ep, table in conventions.items():
+        p = table.loc[table["model"] == "full", "p"].dropna()
+        if p.empty:
+            continue
+        if p.min() < alpha <= p.max():
+            straddling.append(ENDPOINTS[ep].lower())
+        parts.append(f"from {format_p(p.min())} to {format_p(p.max())} for {ENDPOINTS[ep].lower()}")
+    if not parts:
+        return None
+    side = (
+        f"on both sides of {alpha:g} for {' and '.join(straddling)}: there the choice of formula and time "
+        'scale decides between "significant" and "not"'
+        if straddling
+        else f"on one side of {alpha:g} for each endpoint: here the choice does not change the verdict"
+    )
+    return "the p-values of the paper's model run " + " and ".join(parts) + ", " + side
+
+
+def ph_teaching_glue(
+    conventions: Mapping[str, pd.DataFrame],
+    readings: Mapping[str, Mapping[str, float]],
+    gaps: Mapping[str, pd.DataFrame],
+    params: Parameters,
+) -> dict[str, tuple]:
+    """The proportional-hazards chapter's comparison of the two test formulas, the guided reading of the
+    β(t) and log-log plots, and the exercises. ``conventions``: ``methods.ph_test_conventions`` per
+    endpoint; ``readings``: ``methods.beta_t_reading`` of the arm-only model; ``gaps``:
+    ``methods.loglog_gaps``."""
+    glue: dict[str, tuple] = {
+        "verdict_score": (_rejections(conventions, "score", params.alpha), "{}"),
+        "verdict_approx": (_rejections(conventions, "approximation", params.alpha), "{}"),
+        "formula_spread": (_formula_spread(conventions, params.alpha), "{}", "cannot be compared"),
+    }
+    for ep in ENDPOINTS:
+        table = conventions.get(ep)
+        for model in ("univariable", "full"):
+            for tr in ("km", "identity"):
+                for test in ("score", "approximation"):
+                    row = (
+                        None
+                        if table is None
+                        else table[
+                            (table["model"] == model) & (table["transform"] == tr) & (table["test"] == test)
+                        ]
+                    )
+                    p = None if row is None or row.empty else row["p"].iloc[0]
+                    chi2 = None if row is None or row.empty else row["chi2"].iloc[0]
+                    glue[f"{ep}_{model}_{tr}_{test}_p"] = (p, "p")
+                    glue[f"{ep}_{model}_{tr}_{test}_chi2"] = (chi2, "{:.2f}")
+            full = None if table is None else table[table["model"] == model].iloc[0]
+            glue[f"{ep}_{model}_epv"] = (None if full is None else full["events"] / full["terms"], "{:.1f}")
+        r = readings.get(ep)
+        glue[f"{ep}_beta_text"] = (
+            None
+            if r is None
+            else f"the smoothed β(t) corresponds to an HR of {r['hr_first']:.2f} at the first event "
+            f"({r['first_time']:g} months) and {r['hr_last']:.2f} at the last ({r['last_time']:g} months), "
+            f"between {r['hr_min']:.2f} and {r['hr_max']:.2f} in between, against the model's constant "
+            f"{r['hr_model']:.2f}",
+            "{}",
+        )
+        g = gaps.get(ep)
+        glue[f"{ep}_loglog_text"] = (None if g is None else _gap_text(g), "{}")
+    return glue
+
+
+def _gap_text(gaps: pd.DataFrame) -> str:
+    parts = [
+        f"{h:.2f} at {t:g} months" if h == h else f"none at {t:g} months (a curve still at 1)"
+        for t, h in zip(gaps["time"], gaps["hr"])
+    ]
+    return ", ".join(parts)

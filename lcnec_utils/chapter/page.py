@@ -20,7 +20,9 @@ from IPython.display import HTML, Markdown, display
 from lcnec_utils.chapter.downloads import download_link, downloads_dir, write_download
 from lcnec_utils.chapter.footer import page_provenance, provenance_html
 from lcnec_utils.chapter.header import SYNTHETIC_BANNER, is_synthetic, parameter_box_html
-from lcnec_utils.contract.io import StudyData, arm_role, load_study
+from lcnec_utils.chapter.intake import cohort_in_force, intake_columns, intake_files, intake_steps
+from lcnec_utils.contract.intake import Intake
+from lcnec_utils.contract.io import StudyData, arm_role, load_study, load_study_of
 from lcnec_utils.contract.params import Parameters, make_parameters
 from lcnec_utils.contract.published import published_values
 from lcnec_utils.contract.results import ResultsRecorder
@@ -30,6 +32,9 @@ from lcnec_utils.tables.style import style_table
 
 #: The endpoints a chapter analyses, by column prefix, with their names in the prose.
 ENDPOINTS = {"pfs": "Progression-free survival", "os": "Overall survival"}
+
+#: The text columns of the table of files read (:func:`intake_files`).
+FILE_TEXT = ("table", "file", "format", "mapping file", "columns ignored")
 
 #: How :meth:`Chapter.start` reads the study; the build's workers set a memoising one
 #: (:func:`set_study_loader`), a notebook run by hand reads the files each time.
@@ -67,12 +72,8 @@ class Chapter:
         """The chapter ``name`` with the parameters papermill set in ``namespace`` (``globals()``),
         the study read and, with ``show``, the page's header shown."""
         overrides = {key: namespace[key] for key in Parameters.names() if namespace.get(key) is not None}
-        if overrides.get("ae_path") == "":
-            overrides["ae_path"] = None
         params = make_parameters(overrides)
-        study = _study_loader(
-            params.data_path, params.ae_path, params.reference_group, params.treatment_group
-        )
+        study = load_study_of(params, _study_loader)
         chapter = cls(name, params, study)
         if show:
             chapter.show_header()
@@ -178,11 +179,38 @@ class Chapter:
             self.glue_text(name, *spec)
 
     def glue_labels(self) -> None:
-        """Glue the arm labels and sizes: ``treatment_label``, ``n_treatment``, ..."""
+        """Glue the arm labels and sizes: ``treatment_label``, ``n_treatment``, ...; and the cohort in
+        force in a phrase, ``cohort_in_force`` (:func:`~lcnec_utils.chapter.intake.cohort_in_force`)."""
         sizes = self.arm_sizes()
         for role in ("reference", "treatment"):
             self.glue_text(f"{role}_label", getattr(self.params, f"{role}_group"))
             self.glue_text(f"n_{role}", sizes[role])
+        self.glue_text("cohort_in_force", cohort_in_force(self.params, self.study))
+
+    def glue_published_sizes(self) -> None:
+        """Glue the published study's numbers of patients: ``paper_n_total``, ``paper_n_treatment``,
+        ``paper_n_reference`` (``data/published.yaml``), for prose that compares them with the cohort in force."""
+        paper = published_values()
+        for key in ("total", "treatment", "reference"):
+            self.glue_text(f"paper_n_{key}", paper.get(f"n.{key}"), "{:.0f}")
+
+    def show_intake(self) -> None:
+        """How the files were read (:mod:`lcnec_utils.chapter.intake`): the files, the columns used,
+        and the derivations and conversions, or a note that every value was read as written."""
+        intake = self.study.intake or Intake()
+        self.show_table(intake_files(intake), caption="Files read", text_columns=list(FILE_TEXT))
+        self.show_table(
+            intake_columns(intake), caption="Columns used", text_columns=["table", "found", "columns"]
+        )
+        steps = intake_steps(intake)
+        if steps.empty:
+            self.note("Every value was read as written: nothing was converted or derived from dates.")
+        else:
+            self.show_table(
+                steps,
+                caption="Derivations and conversions applied while reading",
+                text_columns=["table", "column", "what was done"],
+            )
 
     def finish(self) -> None:
         """Close the page with the provenance of its numbers."""

@@ -1,325 +1,246 @@
-"""Reading a cohort export the way hospitals save them, and refusing what it is not.
+"""Reading a cohort as hospitals export it, mapped once, and never silently misread.
 
-Files are opened read-only and read as text first: encoding (UTF-8 with or
-without byte-order mark, UTF-16 with one, else Latin-1/cp1252) and delimiter
-(comma, semicolon or tab; decimal commas in number columns of semicolon- and
-tab-separated files) are detected and reported as notes, then
-:mod:`lcnec_utils.contract.schema` validates the text before any number is computed.
-Refused with the fix: Excel/OpenDocument workbooks, zip, gzip, PDF, HTML and
-JSON files, a title line above the header, a column named twice, rows with
-more or fewer cells than the header. Columns outside the contract are dropped
-on load (their names are reported) so that identifying extras such as names
-or dates of birth can never reach a page.
+Each file goes through the same steps, each in its own module:
+
+1. read, read-only, in the format its content shows (:mod:`.readers`: CSV/TSV,
+   Excel, SPSS, Stata, Parquet); rows that are entirely empty are dropped;
+2. its headers matched to the contract's columns (:mod:`.headers`: the
+   mapping file's ``columns:``, the same names, names that differ only in case,
+   spaces or punctuation; a near miss is an error);
+3. value codes recoded (:mod:`.codes`: the mapping's ``values:``, SPSS/Stata
+   value labels);
+4. cells coerced to the contract's notation (:mod:`.coerce`: missing codes,
+   the file's decimal mark, whole numbers, 0/1 words, listed values in any case);
+5. OS and PFS derived from dates when the mapping has ``dates:`` (:mod:`.dates`);
+6. the contract checked on the result (:mod:`.schema`), then typed.
+
+Every conversion is recorded in the file's
+:class:`~lcnec_utils.contract.intake.TableIntake`; every value that cannot be
+read safely is an error naming file, column, rows and the fix. Columns outside
+the contract are dropped so that identifying extras (names, dates of birth)
+never reach a page.
 """
 
 from __future__ import annotations
 
-import csv
-import io as _io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from lcnec_utils.contract import schema
-from lcnec_utils.contract.schema import DataProblem, DataValidationError
+from lcnec_utils.contract.codes import apply_codes
+from lcnec_utils.contract.coerce import coerce_table, missing_cells
+from lcnec_utils.contract.dates import Derived, derive_times
+from lcnec_utils.contract.headers import resolve_headers
+from lcnec_utils.contract.intake import DERIVED, Intake, TableIntake, file_name
+from lcnec_utils.contract.mapping import DateRules, Mapping, TableMapping, load_mapping
+from lcnec_utils.contract.problems import Coercion, DataProblem, DataValidationError
+from lcnec_utils.contract.readers.dispatch import read_table
+from lcnec_utils.contract.readers.table import RawTable, is_missing
 
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 .xls
-_SAVE_AS_CSV = "in Excel use File > Save As > 'CSV UTF-8 (comma delimited)'"
-
-
-def _refuse_binary(data: bytes, file: str) -> None:
-    """Raise for the binary formats hospital exports arrive in instead of CSV."""
-
-    def refuse(message: str) -> None:
-        raise DataValidationError([DataProblem(file, None, [], message)])
-
-    if data.startswith(_ZIP_MAGIC):
-        import zipfile
-
-        try:
-            names = zipfile.ZipFile(_io.BytesIO(data)).namelist()
-        except zipfile.BadZipFile:
-            names = []
-        if any(n.startswith("xl/") for n in names):
-            refuse(f"this is an Excel workbook (.xlsx), not a CSV file; {_SAVE_AS_CSV}")
-        if "content.xml" in names:
-            refuse(
-                "this is an OpenDocument spreadsheet (.ods), not a CSV file; "
-                "in LibreOffice use File > Save As > 'Text CSV'"
-            )
-        refuse("this is a zip archive, not a CSV file; unpack it and give the CSV inside")
-    if data.startswith(_OLE_MAGIC):
-        refuse(f"this is an Excel 97-2003 workbook (.xls), not a CSV file; {_SAVE_AS_CSV}")
-    if data.startswith(b"\x1f\x8b"):
-        refuse("this file is gzip-compressed; decompress it (gunzip) and give the CSV")
-    if data.startswith(b"%PDF"):
-        refuse("this is a PDF document, not a CSV file; export the table as CSV from its source")
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        refuse("this is a binary file, not CSV text; export the table as CSV (UTF-8)")
+COHORT, ADVERSE_EVENTS = "cohort", "adverse events"
 
 
 @dataclass
 class LoadedTable:
-    """A validated table with the notes made while reading it."""
+    """A validated table with the notes made while reading it and how it was read."""
 
     frame: pd.DataFrame
     notes: list[DataProblem] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    intake: TableIntake | None = None
 
 
-def _decode(data: bytes, file: str, notes: list[DataProblem]) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode Text" export
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise DataValidationError(
-                [
-                    DataProblem(
-                        file,
-                        None,
-                        [],
-                        "the file starts like UTF-16 text but cannot be "
-                        "decoded; save it as 'CSV UTF-8 (comma delimited)'",
-                    )
-                ]
-            ) from None
-        notes.append(
-            DataProblem(
-                file,
-                None,
-                [],
-                "read as UTF-16 text (save as 'CSV UTF-8' to silence this note)",
-                severity="warning",
-            )
-        )
-        return text
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        notes.append(
-            DataProblem(
-                file,
-                None,
-                [],
-                "the file is not UTF-8; read it as Windows-1252/Latin-1 text "
-                "(save as 'CSV UTF-8' to silence this note)",
-                severity="warning",
-            )
-        )
-        return data.decode("cp1252", errors="replace") if _is_cp1252(data) else data.decode("latin-1")
+@dataclass
+class ContractText:
+    """A file's contract columns in the contract's notation (text, pd.NA for missing) before the
+    contract is checked: the ``problems`` found so far, the cells already refused (``reported``,
+    as (column, row index)), the warnings (``notes``) and the :class:`TableIntake`."""
+
+    frame: pd.DataFrame
+    problems: list[DataProblem]
+    notes: list[DataProblem]
+    reported: set[tuple[str, int]]
+    intake: TableIntake
 
 
-def _is_cp1252(data: bytes) -> bool:
-    try:
-        data.decode("cp1252")
-        return True
-    except UnicodeDecodeError:
-        return False
+def drop_empty_rows(raw: RawTable) -> tuple[pd.DataFrame, list[Coercion]]:
+    """The rows with at least one value (rows keep their numbers); a record of those dropped
+    (Excel's trailing rows, blank lines of separators only)."""
+    empty = raw.frame.map(is_missing).all(axis=1) if len(raw.frame.columns) else pd.Series(dtype=bool)
+    if not empty.any():
+        return raw.frame, []
+    rows = tuple(int(i) + 1 for i in raw.frame.index[empty])
+    return raw.frame[~empty], [Coercion(raw.file, None, "entirely empty rows ignored", rows)]
 
 
-def _sniff_delimiter(text: str, file: str, notes: list[DataProblem]) -> str:
-    header = text.splitlines()[0] if text else ""
-    counts = {d: header.count(d) for d in (",", ";", "\t")}
-    delimiter = max(counts, key=counts.get)
-    if counts[delimiter] == 0:
-        return ","
-    if delimiter != ",":
-        name = {";": "semicolon", "\t": "tab"}[delimiter]
-        notes.append(DataProblem(file, None, [], f"read as {name}-separated values", severity="warning"))
-    return delimiter
+def _id_headers(mapping: TableMapping) -> tuple[str, ...]:
+    return ("patient_id", *[h for h, name in mapping.columns.items() if name == "patient_id"])
 
 
-def read_table_text(path: str | Path) -> tuple[pd.DataFrame, list[DataProblem]]:
-    """Read a CSV as text: every cell a string, empty cells as missing.
-
-    Raises :class:`DataValidationError` when the file cannot be a CSV table.
-    """
-    path = Path(path)
-    file = str(path)
-    if not path.exists():
-        raise DataValidationError([DataProblem(file, None, [], "file not found")])
-    if path.is_dir():
-        raise DataValidationError([DataProblem(file, None, [], "this is a folder, not a CSV file")])
-    with open(path, "rb") as handle:  # read-only: inputs are never modified
-        data = handle.read()
-    if not data.strip():
-        raise DataValidationError([DataProblem(file, None, [], "the file is empty")])
-    _refuse_binary(data, file)
-    notes: list[DataProblem] = []
-    text = _decode(data, file, notes)
-    if text.lstrip()[:1] in ("{", "["):
-        raise DataValidationError(
-            [
-                DataProblem(
-                    file,
-                    None,
-                    [],
-                    "this looks like JSON, not CSV; export one row per patient with a header row",
-                )
-            ]
-        )
-    if text.lstrip()[:1] == "<":
-        raise DataValidationError(
-            [
-                DataProblem(
-                    file,
-                    None,
-                    [],
-                    "this looks like an HTML or XML page, not CSV; export the table as CSV (UTF-8)",
-                )
-            ]
-        )
-    _refuse_title_lines(text, file)
-    delimiter = _sniff_delimiter(text, file, notes)
-    _check_shape(text, delimiter, file)
-    try:
-        frame = pd.read_csv(
-            _io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            skipinitialspace=True,
-            quoting=csv.QUOTE_MINIMAL,
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise DataValidationError(
-            [DataProblem(file, None, [], f"not a readable CSV table ({str(err).strip()})")]
-        ) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.apply(lambda s: s.str.strip()).replace("", pd.NA)
-    if delimiter != ",":  # European exports: semicolons or tabs with decimal commas
-        frame = _decimal_commas(frame, file, notes)
-    return frame, notes
+def _decimal_note(raw: RawTable, records: list[Coercion]) -> list[DataProblem]:
+    columns = [c.column for c in records if "decimal comma" in c.what]
+    if not columns:
+        return []
+    listed = ", ".join(f"'{c}'" for c in columns)
+    return [DataProblem(raw.file, None, [], f"decimal commas read as decimal points in {listed}", "warning")]
 
 
-def _refuse_title_lines(text: str, file: str) -> None:
-    """Refuse a title or comment line above the header (the header must be line 1)."""
-    lines = text.splitlines()[:20]
-    if not lines or "patient_id" in lines[0]:
-        return
-    for number, line in enumerate(lines[1:], start=2):
-        if "patient_id" in line:
-            raise DataValidationError(
-                [
-                    DataProblem(
-                        file,
-                        None,
-                        [],
-                        f"the header row (with 'patient_id') is line {number} "
-                        f"of the file; delete the {number - 1} line{'s' if number > 2 else ''} "
-                        "above it so that the header is the first line",
-                    )
-                ]
-            )
+def _derive(
+    frame: pd.DataFrame,
+    text: pd.DataFrame,
+    rules: DateRules,
+    file: str,
+    out_records: list[Coercion],
+    reported: set[tuple[str, int]],
+) -> Derived:
+    """The dates' derivation (:func:`derive_times`) from the file's columns ``frame``, written into the
+    contract's columns ``text``; its records added to ``out_records``, the rows it could not derive to
+    ``reported``."""
+    for header in rules.headers:
+        frame[header], records = missing_cells(frame[header], header, file)
+        out_records += records
+    status = {c: text[c] for c in ("os_event", "pfs_event") if c in text}
+    derived = derive_times(frame, rules, file, status)
+    if status:
+        derived.description.append(", ".join(status) + " as the file gives it: checked against the dates")
+    for name, column in derived.columns.items():
+        text[name] = column
+        reported.update((name, int(i)) for i in frame.index[derived.failed])
+    out_records += derived.coercions
+    return derived
 
 
-def _check_shape(text: str, delimiter: str, file: str) -> None:
-    """Refuse repeated column names and rows whose cell count differs from the header's.
+def contract_text(
+    path: str | Path,
+    specs: dict[str, schema.ColumnSpec],
+    mapping: TableMapping,
+    role: str,
+    sheet: str | None = None,
+    map_file: str | None = None,
+) -> ContractText:
+    """Steps 1-5 of the module's docstring for one file: its contract columns in the contract's notation."""
+    raw = read_table(path, sheet or mapping.sheet, _id_headers(mapping))
+    file = raw.file
+    frame, records = drop_empty_rows(raw)
+    derived_names = ["os_months"] + (["pfs_months"] if mapping.dates and mapping.dates.progression else [])
+    headers = resolve_headers(
+        list(frame.columns), specs, file, mapping, derived_names if mapping.dates else ()
+    )
+    problems = list(headers.problems)
+    records += headers.coercions
+    used = frame[list(headers.renames)].rename(columns=headers.renames)
+    labels = {headers.renames[h]: v for h, v in raw.value_labels.items() if h in headers.renames}
+    used, code_records = apply_codes(used, specs, mapping.values, labels, file)
+    coerced = coerce_table(
+        used, specs, file, decimal=mapping.decimal, thousands=mapping.thousands, missing=mapping.missing
+    )
+    records += code_records + coerced.coercions
+    problems += coerced.problems
+    text, reported = coerced.frame, set(coerced.reported)
+    derivations: list[str] = []
+    period = None
+    if mapping.dates is not None and not headers.problems:
+        derived = _derive(frame.copy(), text, mapping.dates, file, records, reported)
+        problems += derived.problems
+        derivations, period = derived.description, derived.period
+    order = [name for name in specs if name in text.columns]
+    text = text[order].astype(object).where(text[order].notna(), pd.NA)
+    intake = TableIntake(
+        role,
+        file_name(file) or file,
+        raw.describe(),
+        file_name(map_file),
+        len(raw.frame),
+        len(frame),
+        _sources(order, headers.renames, derivations),
+        headers.ignored,
+        derivations,
+        records,
+        period,
+        mapping.dates.cutoff.isoformat() if mapping.dates and derivations else None,
+    )
+    return ContractText(text, problems, list(raw.notes) + _decimal_note(raw, records), reported, intake)
 
-    pandas would silently rename a repeated ``os_months`` to ``os_months.1``
-    and pad a short row with empty cells; both hide a broken export.
-    """
-    records = [r for r in csv.reader(_io.StringIO(text), delimiter=delimiter) if r]
-    if not records:
-        return
-    header = [c.strip() for c in records[0]]
-    problems: list[DataProblem] = []
-    repeated = sorted({c for c in header if c and header.count(c) > 1})
-    for name in repeated:
-        positions = [str(i + 1) for i, c in enumerate(header) if c == name]
-        problems.append(
-            DataProblem(
-                file,
-                name,
-                [],
-                f"the header names this column more than once "
-                f"(positions {', '.join(positions)}); keep one and delete or rename the others",
-            )
-        )
-    width = len(header)
-    bad = [i for i, r in enumerate(records[1:], start=1) if len(r) != width]
-    if bad:
-        counts = sorted({len(records[i]) for i in bad})
-        problems.append(
-            DataProblem(
-                file,
-                None,
-                bad,
-                f"these rows have {' or '.join(map(str, counts))} cells but the header has {width}; "
-                f"a cell probably contains the separator '{_DELIMITER_NAMES.get(delimiter, delimiter)}' "
-                "without quotes, or the row was cut off: quote such cells or re-export the table",
-            )
-        )
-    if problems:
-        raise DataValidationError(problems)
+
+def _sources(order: list[str], renames: dict[str, str], derivations: list[str]) -> dict[str, str]:
+    """Each contract column's source: its file header, or ``derived from dates``."""
+    derived = {"os_months", "os_event", "pfs_months", "pfs_event"} if derivations else set()
+    by_name = {name: header for header, name in renames.items()}
+    return {name: DERIVED if name in derived else by_name[name] for name in order}
 
 
-_DELIMITER_NAMES = {",": ",", ";": ";", "\t": "tab"}
+def _unreported(problems: list[DataProblem], reported: set[tuple[str, int]]) -> list[DataProblem]:
+    """The contract's problems without the cells an earlier step already refused."""
+    out = []
+    for p in problems:
+        if p.column is None or not p.rows:
+            out.append(p)
+            continue
+        rows = [r for r in p.rows if (p.column, r - 1) not in reported]
+        if rows:
+            out.append(DataProblem(p.file, p.column, rows, p.message, p.severity) if rows != p.rows else p)
+    return out
 
 
-def _decimal_commas(frame: pd.DataFrame, file: str, notes: list[DataProblem]) -> pd.DataFrame:
-    """In a semicolon- or tab-separated file, read ``12,5`` as 12.5 in number columns (with a note)."""
-    pattern = r"[+-]?\d+,\d+"
-    changed = []
-    for spec in schema.COHORT_COLUMNS:
-        if spec.kind == "number" and spec.name in frame:
-            col = frame[spec.name]
-            hit = col.str.fullmatch(pattern, na=False)
-            if hit.any():
-                frame[spec.name] = col.where(~hit, col.str.replace(",", ".", regex=False))
-                changed.append(spec.name)
-    if changed:
-        notes.append(
-            DataProblem(
-                file,
-                None,
-                [],
-                "decimal commas read as decimal points in " + ", ".join(f"'{c}'" for c in changed),
-                severity="warning",
-            )
-        )
-    return frame
+def _finish(read: ContractText, contract_problems: list[DataProblem]) -> list[DataProblem]:
+    problems = read.notes + read.problems + _unreported(contract_problems, read.reported)
+    errors = schema.errors_only(problems)
+    if errors:
+        raise DataValidationError(errors)
+    return problems
 
 
 def load_cohort(
     path: str | Path,
     reference_group: str | None = None,
     treatment_group: str | None = None,
+    *,
+    mapping: Mapping | None = None,
+    sheet: str | None = None,
 ) -> LoadedTable:
-    """Read and validate a cohort table; raise :class:`DataValidationError` on any error."""
-    raw, notes = read_table_text(path)
-    problems = notes + schema.validate_cohort_frame(raw, str(path), reference_group, treatment_group)
-    errors = schema.errors_only(problems)
-    if errors:
-        raise DataValidationError(errors)
-    known = [c.name for c in schema.COHORT_COLUMNS if c.name in raw.columns]
-    ignored = [c for c in raw.columns if c not in known]
-    return LoadedTable(schema.typed_cohort(raw[known]), problems, ignored)
+    """Read, map, coerce and validate a cohort table; raise :class:`DataValidationError` on any error."""
+    mapping = mapping or Mapping()
+    read = contract_text(path, schema.COHORT_SPEC, mapping.cohort, COHORT, sheet, mapping.file)
+    found = schema.validate_cohort_frame(
+        read.frame, str(path), reference_group, treatment_group, read.intake.columns_ignored
+    )
+    problems = _finish(read, found)
+    frame = schema.typed_cohort(read.frame).reset_index(drop=True)
+    return LoadedTable(frame, problems, read.intake.columns_ignored, read.intake)
 
 
-def load_adverse_events(path: str | Path, cohort: pd.DataFrame | None = None) -> LoadedTable:
-    """Read and validate an adverse-event table against the cohort's patient ids."""
-    raw, notes = read_table_text(path)
+def load_adverse_events(
+    path: str | Path,
+    cohort: pd.DataFrame | None = None,
+    *,
+    mapping: Mapping | None = None,
+    sheet: str | None = None,
+) -> LoadedTable:
+    """Read, map, coerce and validate an adverse-event table against the cohort's patient ids."""
+    mapping = mapping or Mapping()
+    read = contract_text(path, schema.AE_SPEC, mapping.adverse_events, ADVERSE_EVENTS, sheet, mapping.file)
     ids = cohort["patient_id"] if cohort is not None else None
-    problems = notes + schema.validate_ae_frame(raw, str(path), ids)
-    errors = schema.errors_only(problems)
-    if errors:
-        raise DataValidationError(errors)
-    known = [c.name for c in schema.AE_COLUMNS]
-    ignored = [c for c in raw.columns if c not in known]
-    return LoadedTable(schema.typed_ae(raw[known]), problems, ignored)
+    os_months = cohort["os_months"] if cohort is not None else None
+    found = schema.validate_ae_frame(read.frame, str(path), ids, read.intake.columns_ignored, os_months)
+    problems = _finish(read, found)
+    known = [c.name for c in schema.AE_COLUMNS if c.name in read.frame.columns]
+    frame = schema.typed_ae(read.frame[known]).reset_index(drop=True)
+    return LoadedTable(frame, problems, read.intake.columns_ignored, read.intake)
 
 
 @dataclass
 class StudyData:
-    """The cohort and, when given, its adverse events, both validated."""
+    """The cohort and, when given, its adverse events, both validated, and how they were read."""
 
     cohort: pd.DataFrame
     adverse_events: pd.DataFrame | None
     notes: list[DataProblem]
     ignored_columns: list[str]
+    intake: Intake | None = None
 
 
 def load_study(
@@ -327,27 +248,53 @@ def load_study(
     ae_path: str | Path | None = None,
     reference_group: str | None = None,
     treatment_group: str | None = None,
+    *,
+    map_path: str | Path | None = None,
+    sheet: str | None = None,
 ) -> StudyData:
-    """Load both tables, collecting every error of both before raising."""
+    """Load both tables, collecting every error of both before raising.
+
+    ``map_path`` is a mapping file (:mod:`lcnec_utils.contract.mapping`);
+    ``sheet`` the cohort's sheet in an Excel workbook (default: the mapping's,
+    else the first).
+    """
+    mapping = load_mapping(map_path)
     errors: list[DataProblem] = []
     cohort = ae = None
     notes: list[DataProblem] = []
     ignored: list[str] = []
+    intake = Intake()
     try:
-        loaded = load_cohort(data_path, reference_group, treatment_group)
+        loaded = load_cohort(data_path, reference_group, treatment_group, mapping=mapping, sheet=sheet)
         cohort, notes, ignored = loaded.frame, loaded.notes, loaded.ignored_columns
+        intake.tables.append(loaded.intake)
     except DataValidationError as err:
         errors.extend(err.problems)
     if ae_path:
         try:
-            loaded_ae = load_adverse_events(ae_path, cohort)
+            loaded_ae = load_adverse_events(ae_path, cohort, mapping=mapping)
             ae = loaded_ae.frame
             notes += loaded_ae.notes
+            intake.tables.append(loaded_ae.intake)
         except DataValidationError as err:
             errors.extend(err.problems)
     if errors:
         raise DataValidationError(errors)
-    return StudyData(cohort, ae, notes, ignored)
+    return StudyData(cohort, ae, notes, ignored, intake)
+
+
+def load_study_of(params: Any, loader: Callable[..., StudyData] | None = None) -> StudyData:
+    """The study a :class:`~lcnec_utils.contract.params.Parameters` names: its cohort and adverse-event
+    files, arm labels, mapping file and sheet, read by :func:`load_study` (or by ``loader``, a function
+    with its signature, such as the build's memoised one)."""
+    return (loader or load_study)(
+        params.data_path,
+        params.ae_path,
+        params.reference_group,
+        params.treatment_group,
+        map_path=params.map_path,
+        sheet=params.sheet,
+    )
 
 
 def arm_role(cohort: pd.DataFrame, reference_group: str, treatment_group: str) -> pd.Series:

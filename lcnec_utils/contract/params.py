@@ -39,6 +39,8 @@ PAPER_COVARIATES = [
 class Parameters:
     """The parameters in force for one build.
 
+    ``map_path`` is a mapping file (:mod:`lcnec_utils.contract.mapping`) for
+    a hospital's export, ``sheet`` the cohort's sheet of an Excel workbook.
     ``covariates`` are the adjustment terms of the multivariable Cox model;
     the arm (``treatment`` versus ``reference``) is always in the model.
     ``landmark_months`` is the time of the landmark survival rates (the
@@ -51,6 +53,8 @@ class Parameters:
     ae_path: str | None = str(DEFAULT_AE)
     reference_group: str = "Chemo"
     treatment_group: str = "ICIs + Chemo"
+    map_path: str | None = None
+    sheet: str | None = None
     landmark_months: float = 12.0
     landmark_analysis_months: float = 3.0
     alpha: float = 0.05
@@ -85,6 +89,8 @@ _EXPECTED_TYPES: dict[str, tuple[type, ...]] = {
     "ae_path": (str, type(None)),
     "reference_group": (str,),
     "treatment_group": (str,),
+    "map_path": (str, type(None)),
+    "sheet": (str, type(None)),
     "landmark_months": (int, float),
     "landmark_analysis_months": (int, float),
     "alpha": (float,),
@@ -94,11 +100,27 @@ _EXPECTED_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+#: Parameters whose value is text whatever it looks like: file names, a sheet's name and the arms'
+#: labels (``-p reference_group 0`` is the label "0", as a group column of 0 and 1 writes it).
+TEXT_PARAMETERS = tuple(name for name, types in _EXPECTED_TYPES.items() if str in types)
+#: Text parameters that may be unset (``null``).
+OPTIONAL_PARAMETERS = tuple(name for name, types in _EXPECTED_TYPES.items() if type(None) in types)
+
+
+def _as_label(name: str, value: Any) -> Any:
+    """A number given for a text parameter (YAML reads ``0`` as a number) as the text it was written as."""
+    if name in TEXT_PARAMETERS and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 def make_parameters(overrides: dict[str, Any] | None = None) -> Parameters:
-    """Defaults updated by ``overrides``, with names and types checked."""
-    overrides = dict(overrides or {})
-    if overrides.get("ae_path") == "":
-        overrides["ae_path"] = None
+    """Defaults updated by ``overrides``, with names and types checked; a number given for a text
+    parameter (a group label, a sheet) is its text."""
+    overrides = {name: _as_label(name, value) for name, value in (overrides or {}).items()}
+    for name in ("ae_path", "map_path", "sheet"):
+        if overrides.get(name) == "":
+            overrides[name] = None
     known = Parameters.names()
     unknown = [k for k in overrides if k not in known]
     if unknown:

@@ -1,17 +1,20 @@
 """The data contract as pandera schemas, and the messages a user sees.
 
-The cohort and adverse-event tables are read as text (:mod:`lcnec_utils.contract.io`) and
-validated here before anything is computed, so that a value such as ``1.0`` in
-an event column or ``yes`` in a 0/1 column is reported, not silently coerced.
-Every problem becomes one :class:`DataProblem`: file, column, offending rows
-as 1-based data-row numbers (the header is row 0, so a spreadsheet shows the
-same row one line lower), what was expected. Patient ids are never quoted.
+The cohort and adverse-event tables arrive here in the contract's own
+notation (:mod:`lcnec_utils.contract.io` read, mapped and coerced them, each
+conversion recorded) and are validated strictly before anything is computed:
+``1`` not ``1.0``, ``Male`` not ``male``, a dot as the decimal mark. Every
+problem becomes one :class:`~lcnec_utils.contract.problems.DataProblem`:
+file, column, offending rows as 1-based data-row numbers (the header is row
+0, so a spreadsheet shows the same row one line lower), what was expected.
+Patient ids are never quoted.
 
 Every check of a single column (type, range, allowed values, empty and
 repeated cells) and every rule across the cells of one row (pfs_months within
-os_months, times that look like days, known patients in the adverse events)
-is a pandera check; what is left here by hand are the whole-table rules (two
-groups, arm parameters) and the warnings.
+os_months, times that look like days, known patients in the adverse events, an
+adverse event's onset within its patient's follow-up) is a pandera check; what
+is left here by hand are the whole-table rules (two groups, arm parameters) and
+the warnings.
 
 Contract: ``docs/spec/data-contract.md``.
 """
@@ -23,9 +26,10 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+
+from lcnec_utils.contract.problems import DataProblem
 
 BINARY = ("0", "1")
 SEX_LEVELS = ("Male", "Female")
@@ -84,39 +88,11 @@ AE_COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("term", "text", required=True),
     ColumnSpec("grade", "integer", required=True, low=1, high=5),
     ColumnSpec("immune_related", "binary", required=True),
+    ColumnSpec("onset_months", "number", low=0),
 )
 
 COHORT_SPEC = {c.name: c for c in COHORT_COLUMNS}
 AE_SPEC = {c.name: c for c in AE_COLUMNS}
-
-
-@dataclass
-class DataProblem:
-    """One breach of the data contract, phrased for the person who owns the file."""
-
-    file: str
-    column: str | None
-    rows: list[int]
-    message: str
-    severity: str = "error"  # "error" stops the run; "warning" is shown and the run goes on
-
-    def __str__(self) -> str:
-        where = f"{self.file}"
-        if self.column:
-            where += f", column '{self.column}'"
-        if self.rows:
-            shown = ", ".join(str(r) for r in self.rows[:10])
-            more = f" and {len(self.rows) - 10} more" if len(self.rows) > 10 else ""
-            where += f", row{'s' if len(self.rows) > 1 else ''} {shown}{more}"
-        return f"{where}: {self.message}"
-
-
-class DataValidationError(Exception):
-    """The data break the contract; ``problems`` says where and how."""
-
-    def __init__(self, problems: list[DataProblem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
 
 
 def _as_number(s: pd.Series) -> pd.Series:
@@ -231,6 +207,20 @@ def _known_patient_rule(patient_ids: pd.Series) -> RowRule:
     )
 
 
+def _onset_within_follow_up_rule(patient_ids: pd.Series, os_months: pd.Series) -> RowRule:
+    os_of = dict(zip(patient_ids, _as_number(os_months)))
+    return RowRule(
+        "onset within follow-up",
+        "onset_months",
+        ("onset_months", "patient_id"),
+        lambda d: ~(_as_number(d["onset_months"]) > d["patient_id"].map(os_of) + 1e-9),
+        lambda d, i: (
+            "onset_months is later than the patient's os_months; an adverse event cannot start "
+            "after death or the last follow-up"
+        ),
+    )
+
+
 def _frame_schema(
     specs: Iterable[ColumnSpec], present: set[str], rules: Iterable[RowRule] = ()
 ) -> pa.DataFrameSchema:
@@ -251,10 +241,12 @@ def _frame_schema(
     return pa.DataFrameSchema(columns, checks=checks, strict=False)
 
 
-#: Cells that mean "missing" in other programs' exports; the contract wants them empty.
+#: Placeholders for "missing"; the contract wants them empty (the reading empties NA, N/A, NaN, .,
+#: #N/A, NULL and None, and a mapping file's own codes, before the contract is checked).
 NA_TOKENS = {"na", "n/a", "nan", "null", "none", ".", "-", "--", "?", "missing", "unknown", "#n/a"}
 _YES = {"yes", "y", "true", "t", "ja", "oui", "si", "sí", "x"}
 _NO = {"no", "n", "false", "f", "nein", "non"}
+_MAP = "in a mapping file (--map)"
 _DECIMAL_ZERO = re.compile(r"[+-]?\d+[.,]0+")
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 _DATE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T].*)?")
@@ -287,7 +279,9 @@ def _hint(spec: ColumnSpec | None, bad: list[str]) -> str:
         if spec.required:
             hints.append("this column is required: every row needs a value")
         else:
-            hints.append('leave a missing value as an empty cell, e.g. in R write.csv(..., na = "")')
+            hints.append(
+                f"leave a missing value as an empty cell, or list the placeholder under missing: {_MAP}"
+            )
     if spec.kind == "binary":
         if any(_DECIMAL_ZERO.fullmatch(b) for b in bad):
             hints.append(
@@ -295,9 +289,12 @@ def _hint(spec: ColumnSpec | None, bad: list[str]) -> str:
                 "as decimals, so convert it to integer (in Excel, format it with 0 decimal places)"
             )
         if any(b in _YES or b in _NO for b in low):
-            hints.append("recode yes/true as 1 and no/false as 0")
+            hints.append(f"recode yes/true as 1 and no/false as 0, or map the words {_MAP}")
         meaning = _BINARY_MEANING.get(spec.name)
         hints.append(f"code the column as {meaning}" if meaning else "code the column as 0 = no, 1 = yes")
+        hints.append(
+            f"other codes (e.g. 1 = alive, 2 = dead) are recoded by values: {{{spec.name}: ...}} {_MAP}"
+        )
     elif spec.kind in ("number", "integer"):
         if any(_DECIMAL_COMMA.fullmatch(b) for b in bad):
             hints.append("use a dot as the decimal separator: 12.5, not 12,5")
@@ -317,6 +314,8 @@ def _hint(spec: ColumnSpec | None, bad: list[str]) -> str:
         fixes = sorted({f"'{b}' -> '{by_case[b.lower()]}'" for b in bad if b.lower() in by_case})
         if fixes:
             hints.append("the values are case-sensitive: " + ", ".join(fixes))
+        else:
+            hints.append(f"other spellings or codes are recoded by values: {{{spec.name}: ...}} {_MAP}")
     return "; ".join(hints)
 
 
@@ -348,7 +347,7 @@ def _problems_from_pandera(
             else:
                 message = "values must be unique; these rows share a value with another row"
         elif check == "not_nullable":
-            message = "empty cells where a value is required"
+            message = "empty cells where a value is required (missing codes such as NA count as empty)"
         else:
             spec = COHORT_SPEC.get(column or "") or AE_SPEC.get(column or "")
             mask = cases["index"].isin(indices)
@@ -365,17 +364,22 @@ def _problems_from_pandera(
     return problems
 
 
-def _missing_required(frame: pd.DataFrame, specs: Iterable[ColumnSpec], file: str) -> list[DataProblem]:
+def _missing_required(
+    frame: pd.DataFrame, specs: Iterable[ColumnSpec], file: str, other_headers: Iterable[str] = ()
+) -> list[DataProblem]:
     problems = []
     present = list(frame.columns)
     known = {s.name for s in specs}
-    # a header column that is not in the contract is a candidate for a misspelling
-    candidates = {c.strip().lower().replace(" ", "_"): c for c in present if c not in known}
+    # a header that is not in the contract (the reading set it aside) is a candidate for a misspelling
+    candidates = {
+        c.strip().lower().replace(" ", "_"): c for c in [*present, *other_headers] if c not in known
+    }
     for spec in specs:
         if spec.required and spec.name not in present:
             close = difflib.get_close_matches(spec.name, list(candidates), n=1, cutoff=0.6)
             hint = (
-                f"; did you mean '{candidates[close[0]]}'? rename that column to '{spec.name}'"
+                f"; did you mean '{candidates[close[0]]}'? rename that column to '{spec.name}' "
+                f"or map it {_MAP}"
                 if close
                 else "; add it (see the data contract for its meaning)"
             )
@@ -384,7 +388,8 @@ def _missing_required(frame: pd.DataFrame, specs: Iterable[ColumnSpec], file: st
 
 
 def _rows(mask: pd.Series) -> list[int]:
-    return [int(i) + 1 for i in np.flatnonzero(mask.to_numpy())]
+    """The 1-based row numbers of a mask's hits (a table's index is its rows counted from 0)."""
+    return [int(i) + 1 for i in mask.index[mask.to_numpy(dtype=bool)]]
 
 
 def validate_cohort_frame(
@@ -392,9 +397,11 @@ def validate_cohort_frame(
     file: str,
     reference_group: str | None = None,
     treatment_group: str | None = None,
+    other_headers: Iterable[str] = (),
 ) -> list[DataProblem]:
-    """All contract breaches of a cohort table read as text (empty cells as NA)."""
-    problems = _missing_required(raw, COHORT_COLUMNS, file)
+    """All contract breaches of a cohort table read as text (empty cells as NA); ``other_headers``
+    are the file's headers outside the contract, suggested for a missing required column."""
+    problems = _missing_required(raw, COHORT_COLUMNS, file, other_headers)
     if len(raw) == 0:
         problems.append(DataProblem(file, None, [], "the file has a header but no patient rows"))
         return problems
@@ -406,39 +413,7 @@ def validate_cohort_frame(
     except pa.errors.SchemaErrors as err:
         problems.extend(_problems_from_pandera(err, file, raw, COHORT_ROW_RULES))
     problems.extend(_cross_column_problems(raw, file))
-    problems.extend(_near_miss_columns(raw, COHORT_COLUMNS, file))
     problems.extend(_group_problems(raw, file, reference_group, treatment_group))
-    return problems
-
-
-def _near_miss_columns(raw: pd.DataFrame, specs: Iterable[ColumnSpec], file: str) -> list[DataProblem]:
-    """Warn about an extra column that is probably a misspelt optional one ('Age', 'ECOG PS'):
-    it would be ignored and the analyses that need the contract's column switched off."""
-    known = {s.name for s in specs}
-    absent = [s.name for s in specs if s.name not in raw.columns]
-    problems = []
-    for column in raw.columns:
-        if column in known:
-            continue
-        normal = "_".join(str(column).strip().lower().replace("-", " ").split())
-        match = normal if normal in absent else None
-        if match is None:  # 'ecog_ps', 'ldh_iu_l', 'age_at_start': a contract name with a suffix
-            prefixed = [name for name in absent if normal.startswith(f"{name}_")]
-            match = max(prefixed, key=len) if prefixed else None
-        if match is None:
-            close = difflib.get_close_matches(normal, absent, n=1, cutoff=0.85)
-            match = close[0] if close else None
-        if match is not None:
-            problems.append(
-                DataProblem(
-                    file,
-                    str(column),
-                    [],
-                    f"this column is not in the data contract and is ignored; did you mean "
-                    f"'{match}'? rename it, or the analyses that need '{match}' are switched off",
-                    severity="warning",
-                )
-            )
     return problems
 
 
@@ -589,12 +564,23 @@ def _small_arm_problems(raw: pd.DataFrame, file: str, labels: list[str]) -> list
     return problems
 
 
-def validate_ae_frame(raw: pd.DataFrame, file: str, patient_ids: pd.Series | None) -> list[DataProblem]:
-    """All contract breaches of an adverse-event table read as text."""
-    problems = _missing_required(raw, AE_COLUMNS, file)
+def validate_ae_frame(
+    raw: pd.DataFrame,
+    file: str,
+    patient_ids: pd.Series | None,
+    other_headers: Iterable[str] = (),
+    os_months: pd.Series | None = None,
+) -> list[DataProblem]:
+    """All contract breaches of an adverse-event table read as text; ``os_months`` (the cohort's, in
+    the order of ``patient_ids``) adds the rule that no event starts after death or last follow-up."""
+    problems = _missing_required(raw, AE_COLUMNS, file, other_headers)
     if problems:
         return problems
-    rules = (_known_patient_rule(patient_ids),) if patient_ids is not None else ()
+    rules: tuple[RowRule, ...] = ()
+    if patient_ids is not None:
+        rules += (_known_patient_rule(patient_ids),)
+        if os_months is not None:
+            rules += (_onset_within_follow_up_rule(patient_ids, os_months),)
     schema = _frame_schema(AE_COLUMNS, set(raw.columns), rules)
     try:
         schema.validate(raw, lazy=True)
@@ -618,10 +604,13 @@ def typed_cohort(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 def typed_ae(raw: pd.DataFrame) -> pd.DataFrame:
-    """The validated adverse-event table with ``grade`` and ``immune_related`` as integers."""
+    """The validated adverse-event table with ``grade`` and ``immune_related`` as integers and
+    ``onset_months``, when given, as a number."""
     out = raw.copy()
     out["grade"] = pd.to_numeric(out["grade"]).astype(int)
     out["immune_related"] = pd.to_numeric(out["immune_related"]).astype(int)
+    if "onset_months" in out:
+        out["onset_months"] = pd.to_numeric(out["onset_months"]).astype(float)
     return out
 
 

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from lcnec_utils.methods.design import external_trials
 from lcnec_utils.methods.glued import NO_PFS, ChapterNumbers
 from lcnec_utils.stats import cox
 from lcnec_utils.stats.posterior import (
@@ -43,12 +44,19 @@ from lcnec_utils.stats.posterior import (
 )
 from lcnec_utils.stats.survival import endpoint_data, has_endpoint
 
-#: Overall-survival HRs (95% CI) of first-line chemo-immunotherapy against chemotherapy
-#: in extensive-stage SCLC, as the trials' primary publications report them.
-TRIALS = (
-    {"trial": "IMpower133", "hr": 0.70, "ci_low": 0.54, "ci_high": 0.91, "cite": "horn2018"},
-    {"trial": "CASPIAN", "hr": 0.73, "ci_low": 0.59, "ci_high": 0.91, "cite": "pazares2019"},
-)
+
+def trial_hrs() -> tuple[dict[str, Any], ...]:
+    """Overall-survival HRs (95% CI) of first-line chemo-immunotherapy against chemotherapy in
+    extensive-stage SCLC, as the trials' primary publications report them: the trials of
+    ``data/external_trials.yaml`` (:func:`lcnec_utils.methods.design.external_trials`), the same
+    design values the power chapter uses."""
+    trials, _ = external_trials()
+    return tuple(
+        {"trial": t.name, "hr": t.hr, "ci_low": t.ci_low, "ci_high": t.ci_high, "cite": t.citation}
+        for t in trials.values()
+    )
+
+
 #: Prior probability of the sceptical prior's "design effect or better" and of the
 #: enthusiastic prior's "no benefit" (Spiegelhalter et al. 2004 use 5%).
 GAMMA = 0.05
@@ -73,12 +81,13 @@ class Prior:
         return NormalPosterior(self.mean, self.sd)
 
 
-def pooled_design_hr(trials=TRIALS, alpha: float = 0.05) -> dict[str, float]:
-    """Inverse-variance (fixed-effect) pooled HR of ``trials`` on the log scale.
+def pooled_design_hr(trials=None, alpha: float = 0.05) -> dict[str, float]:
+    """Inverse-variance (fixed-effect) pooled HR of ``trials`` (default: :func:`trial_hrs`) on the log scale.
 
     SE of each log HR from its CI: (log high − log low) / (2 z_{1−α/2}).
     Returns hr, ci_low, ci_high, log_hr and se of the pooled estimate.
     """
+    trials = trial_hrs() if trials is None else trials
     z = stats.norm.ppf(1 - alpha / 2)
     logs = np.array([math.log(t["hr"]) for t in trials])
     ses = np.array([(math.log(t["ci_high"]) - math.log(t["ci_low"])) / (2 * z) for t in trials])
@@ -341,7 +350,7 @@ def bayes_page(cohort: pd.DataFrame, params) -> tuple[Any, dict, dict]:
 
 def _prior_texts(numbers, design: dict[str, float], priors: dict[str, Prior]) -> None:
     t = numbers.text
-    for trial in TRIALS:
+    for trial in trial_hrs():
         t(f"{trial['trial'].lower()}_hr", (trial["hr"], trial["ci_low"], trial["ci_high"]), "hr_ci")
     t("design_hr", design["hr"], "{:.2f}")
     t("design_ci", (design["ci_low"], design["ci_high"]), "{0[0]:.2f}–{0[1]:.2f}")

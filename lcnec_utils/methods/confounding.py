@@ -11,8 +11,8 @@ how strong an unmeasured confounder would have to be to explain it away:
 * :func:`balance_table`: standardised mean differences before and after
   weighting (Austin 2009; Austin & Stuart 2015);
 * :func:`iptw_cox`: the marginal hazard ratio from a weighted Cox model with
-  the robust (sandwich) variance, lifelines ``CoxPHFitter(robust=True)``
-  with ``weights_col`` (Lin & Wei 1989); it treats the weights as known,
+  the robust (sandwich) variance with ties handled as R does
+  (:mod:`lcnec_utils.methods.sandwich`; Lin & Wei 1989); it treats the weights as known,
   which is conservative for IPTW (Austin 2016);
 * :func:`adjusted_cox`: the conditional hazard ratio from the Cox model with
   the same three covariates (:func:`lcnec_utils.stats.cox.fit_cox`);
@@ -34,9 +34,10 @@ import pandas as pd
 from lcnec_utils.contract.io import arm_role
 from lcnec_utils.contract.published import published_values
 from lcnec_utils.contract.results_keys import complete
+from lcnec_utils.methods.sandwich import robust_variance
 from lcnec_utils.stats import cox
 from lcnec_utils.stats.format import format_hr_ci, format_p
-from lcnec_utils.stats.normal import z_two_sided
+from lcnec_utils.stats.normal import wald_p, z_two_sided
 from lcnec_utils.stats.survival import has_endpoint
 
 #: Covariates of the propensity model: the paper's one clear imbalance (age),
@@ -211,8 +212,7 @@ class WeightedHR:
 def iptw_cox(cohort: pd.DataFrame, endpoint: str, params, ps: PropensityResult | None = None) -> WeightedHR:
     """Marginal HR of the arm from a Cox model weighted by stabilised IPT weights.
 
-    lifelines ``CoxPHFitter(alpha).fit(..., weights_col="weight", robust=True)``:
-    Efron ties, the arm as the only term, robust sandwich variance (Lin & Wei
+    :func:`weighted_cox`: Efron ties, the arm as the only term, robust sandwich variance (Lin & Wei
     1989), which is what R ``coxph(..., weights = w, robust = TRUE)`` reports.
     Patients missing a propensity covariate are left out (complete cases).
     """
@@ -232,10 +232,11 @@ def iptw_cox(cohort: pd.DataFrame, endpoint: str, params, ps: PropensityResult |
 def weighted_cox(df: pd.DataFrame, alpha: float = 0.05) -> WeightedHR:
     """Cox model of ``duration``/``event`` on ``treatment`` alone, weighted by ``weight``, robust SE.
 
-    lifelines ``CoxPHFitter(alpha).fit(df, weights_col="weight", robust=True)``
-    (Efron ties; the Lin & Wei 1989 sandwich variance, as R
-    ``coxph(Surv(time, event) ~ trt, weights = w, robust = TRUE)``), Wald CI
-    exp(b ± z·SE_robust) and p.
+    The point estimate from lifelines ``CoxPHFitter(alpha).fit(df, weights_col="weight")`` (Efron
+    ties); the Lin & Wei (1989) sandwich variance with tied event times handled by Efron's rule
+    (:func:`lcnec_utils.methods.sandwich.robust_variance`), which is what R ``coxph(Surv(time,
+    event) ~ trt, weights = w, robust = TRUE)`` reports and lifelines' ``robust=True`` is not when
+    event times are tied; Wald CI exp(b ± z·SE_robust) and p.
     """
     from lifelines import CoxPHFitter
 
@@ -247,13 +248,13 @@ def weighted_cox(df: pd.DataFrame, alpha: float = 0.05) -> WeightedHR:
         what="the weighted (IPTW) Cox model and its robust variance",
     )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # lifelines' note on non-integer weights: robust=True answers it
+        warnings.simplefilter("ignore")  # lifelines' note on non-integer weights: the sandwich answers it
         model = CoxPHFitter(alpha=alpha).fit(
-            df, "duration", "event", weights_col="weight", robust=True, fit_options={"precision": 1e-10}
+            df, "duration", "event", weights_col="weight", fit_options={"precision": 1e-10}
         )
-    s = model.summary.loc["treatment"]
     z = z_two_sided(alpha)
-    b, se = float(s["coef"]), float(s["se(coef)"])
+    b = float(model.params_["treatment"])
+    se = _tied_robust_se(df, model)
     a = df["treatment"].to_numpy()
     w = df["weight"].to_numpy()
     ess = {"treatment": effective_sample_size(w[a == 1]), "reference": effective_sample_size(w[a == 0])}
@@ -261,13 +262,26 @@ def weighted_cox(df: pd.DataFrame, alpha: float = 0.05) -> WeightedHR:
         math.exp(b),
         math.exp(b - z * se),
         math.exp(b + z * se),
-        float(s["p"]),
+        wald_p(b, se),
         se,
         len(df),
         int(df["event"].sum()),
         "Cox, stabilised IPT weights, Efron ties, robust SE",
         ess,
     )
+
+
+def _tied_robust_se(df: pd.DataFrame, model) -> float:
+    """The arm's robust SE of a fitted weighted lifelines model, ties by Efron (R's sandwich)."""
+    v = robust_variance(
+        df["duration"].to_numpy(),
+        df["event"].to_numpy(),
+        df[["treatment"]].to_numpy(),
+        model.params_.to_numpy(),
+        model.variance_matrix_.to_numpy(),
+        df["weight"].to_numpy(),
+    )
+    return float(math.sqrt(v[0, 0]))
 
 
 def adjusted_cox(
@@ -360,9 +374,6 @@ def format_balance(table: pd.DataFrame) -> pd.DataFrame:
 #: The endpoints of the chapter, with their names in its prose and tables.
 ENDPOINT_NAMES = {"pfs": "Progression-free survival", "os": "Overall survival"}
 
-#: The hazard ratio of the chapter's first exercise (the paper's adjusted PFS HR, rounded as printed).
-EXERCISE_HR = 0.51
-
 
 @dataclass
 class ConfoundingChapter:
@@ -375,6 +386,17 @@ class ConfoundingChapter:
     results: dict[str, Any]  # the chapter's results keys, complete
     glue: dict[str, tuple]  # name: (value, format[, text when missing]) for the prose
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def no_propensity_reason(self) -> str | None:
+        """Why there is no propensity model (None when there is one): no covariate, or a failed fit
+        (whose reason the chapter shows from ``warnings``)."""
+        if self.propensity is not None:
+            return None
+        if not self.covariates:
+            names = ", ".join("ECOG" if c == "ecog" else c for c in PS_COVARIATES)
+            return f"None of the propensity covariates ({names}) is in the cohort: no propensity model."
+        return "The propensity model could not be fitted (see the note above): no balance table and no weighted estimate."
 
 
 @dataclass
@@ -464,7 +486,7 @@ def _estimates(
 
 
 def _hazard_ratio_table(est: _Estimates, covariates: list[str]) -> pd.DataFrame:
-    """The arm's HR per endpoint: alone (as the paper's log-rank), adjusted, weighted."""
+    """The arm's HR per endpoint: alone (unadjusted Cox), adjusted, weighted."""
     rows = []
     for ep, label in ENDPOINT_NAMES.items():
         if ep not in est.crude:
@@ -473,7 +495,7 @@ def _hazard_ratio_table(est: _Estimates, covariates: list[str]) -> pd.DataFrame:
         crude = (None,) * 4 if c is None else (c["hr"], c["ci_low"], c["ci_high"], c["p"])
         adjusted, iptw = est.adjusted[ep], est.iptw[ep]
         for text, hr in (
-            ("Arm alone (paper's log-rank comparison)", crude),
+            ("Arm alone (unadjusted Cox, Wald CI)", crude),
             (
                 "Cox adjusted for " + ", ".join(covariates),
                 (adjusted.hr, adjusted.ci_low, adjusted.ci_high, adjusted.p),
@@ -539,23 +561,202 @@ def _glue(
     glue["outcome_kind"] = (
         "rare for at least one endpoint, so the HR is used as it is there"
         if any_rare
-        else "common for both endpoints (far above 15%), so the common-outcome conversion is used",
+        else f"common for {'both endpoints' if len(est.event_share) > 1 else 'the endpoint analysed'} (each "
+        f"share above {COMMON_OUTCOME:.0%}), so the common-outcome conversion is used",
         "{}",
     )
-    glue["ex_rare"] = (evalue(EXERCISE_HR, rare=True).estimate, "{:.2f}")
-    glue["ex_common"] = (evalue(EXERCISE_HR, rare=False).estimate, "{:.2f}")
-    glue["ex_rr"] = (hr_to_rr(EXERCISE_HR, rare=False), "{:.3f}")
+    glue.update(_evalue_exercise(paper.get("pfs.cox_multivariable.hr")))
+    glue["common_outcome"] = (COMMON_OUTCOME, "pct")
     return glue
 
 
+def _evalue_exercise(hr: float | None) -> dict[str, tuple]:
+    """Exercise 1: the E-value of the paper's adjusted PFS HR as printed, by each conversion, by hand."""
+    if hr is None:
+        return {k: (None, "{}") for k in ("ex_hr", "ex_inv", "ex_rr_inv", "ex_rare", "ex_common", "ex_rr")}
+    return {
+        "ex_hr": (hr, "{:.2f}"),
+        "ex_inv": (1 / hr, "{:.3f}"),
+        "ex_rr_inv": (1 / hr_to_rr(hr, rare=False), "{:.3f}"),
+        "ex_rare": (evalue(hr, rare=True).estimate, "{:.2f}"),
+        "ex_common": (evalue(hr, rare=False).estimate, "{:.2f}"),
+        "ex_rr": (hr_to_rr(hr, rare=False), "{:.3f}"),
+    }
+
+
+def _shift(crude: float, other: float) -> str:
+    """How ``other`` stands against ``crude`` at the printed precision (two decimals)."""
+    if f"{other:.2f}" == f"{crude:.2f}":
+        return "unchanged at two decimals"
+    return "closer to 1" if abs(math.log(other)) < abs(math.log(crude)) else "further from 1"
+
+
 def _direction(est: _Estimates, ep: str) -> str | None:
-    """Whether adjusting and weighting move the arm's HR for ``ep`` towards 1 or away from it."""
+    """How adjusting and weighting change the arm's HR for ``ep``, each judged at the printed
+    precision: closer to 1, further from 1, or unchanged at two decimals."""
     c, a, w = est.crude.get(ep), est.adjusted.get(ep), est.iptw.get(ep)
     if c is None or a is None or w is None or a.hr is None or w.hr is None:
         return None
-    towards = [abs(math.log(x)) < abs(math.log(c["hr"])) for x in (a.hr, w.hr)]
-    word = "towards 1" if all(towards) else ("away from 1" if not any(towards) else "in different directions")
     return (
-        f"moves the HR for {ENDPOINT_NAMES[ep].lower()} {word} "
-        f"(from {c['hr']:.2f} to {a.hr:.2f} adjusted and {w.hr:.2f} weighted)"
+        f"takes the HR for {ENDPOINT_NAMES[ep].lower()} from {c['hr']:.2f} crude to {a.hr:.2f} adjusted "
+        f"({_shift(c['hr'], a.hr)}) and {w.hr:.2f} weighted ({_shift(c['hr'], w.hr)})"
+    )
+
+
+#: The variances of the IPTW hazard ratio: R's sandwich, lifelines' tie-ignoring sandwich, model-based.
+VARIANCE_SOFTWARE = {
+    "robust": "sandwich (Lin & Wei), tied times by Efron's rule: R coxph with non-integer weights "
+    "(robust by default), this book",
+    "robust, ties ignored": "lifelines CoxPHFitter(robust=True): its score residuals treat tied times "
+    "as ordered",
+    "model-based": "inverse information of the weighted likelihood, weights taken as frequencies: "
+    "lifelines' default, R coxph(robust = FALSE)",
+}
+
+
+def _each_arm_has_events(ps: PropensityResult, cohort: pd.DataFrame, endpoint: str) -> bool:
+    """Whether the arm's weighted HR is finite: an arm without events sends it to 0 or infinity."""
+    events = cohort.loc[ps.frame.index, f"{endpoint}_event"]
+    by_arm = events.groupby(ps.frame["treatment"]).sum()
+    return len(by_arm) == 2 and bool((by_arm > 0).all())
+
+
+def variance_conventions(cohort: pd.DataFrame, endpoint: str, params, ps: PropensityResult) -> pd.DataFrame:
+    """The IPTW hazard ratio of ``endpoint`` under the three variances of :data:`VARIANCE_SOFTWARE`.
+
+    Same weights and point estimate (lifelines ``CoxPHFitter`` weighted, Efron ties); columns
+    variance, programs, hr, se, ci_low, ci_high, p (Wald). The model-based variance treats the
+    weights as frequencies, as if the pseudo-population were real patients; lifelines'
+    ``robust=True`` differs from R's sandwich only through tied event times.
+    """
+    from lifelines import CoxPHFitter
+
+    df = pd.DataFrame(
+        {
+            "duration": cohort.loc[ps.frame.index, f"{endpoint}_months"].astype(float),
+            "event": cohort.loc[ps.frame.index, f"{endpoint}_event"].astype(float),
+            "treatment": ps.frame["treatment"],
+            "weight": ps.frame["weight"],
+        }
+    ).dropna()
+    z = z_two_sided(params.alpha)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fits = {
+            robust: CoxPHFitter(alpha=params.alpha).fit(
+                df, "duration", "event", weights_col="weight", robust=robust, fit_options={"precision": 1e-10}
+            )
+            for robust in (False, True)
+        }
+    b = float(fits[False].params_["treatment"])
+    ses = {
+        "robust": _tied_robust_se(df, fits[False]),
+        "robust, ties ignored": float(fits[True].standard_errors_["treatment"]),
+        "model-based": float(fits[False].standard_errors_["treatment"]),
+    }
+    rows = [
+        {
+            "variance": kind,
+            "programs": VARIANCE_SOFTWARE[kind],
+            "hr": math.exp(b),
+            "se": se,
+            "ci_low": math.exp(b - z * se),
+            "ci_high": math.exp(b + z * se),
+            "p": wald_p(b, se),
+        }
+        for kind, se in ses.items()
+    ]
+    return pd.DataFrame(rows)
+
+
+def evalue_conventions(hr: float, ci_low: float, ci_high: float) -> pd.DataFrame:
+    """The E-value of one hazard ratio under the three conversions to a risk ratio one meets.
+
+    Rows: RR = HR (rare outcome; VanderWeele & Ding 2017), RR from the common-outcome
+    conversion (1 − 0.5^√HR)/(1 − 0.5^√(1/HR)) (VanderWeele 2020; R package EValue,
+    ``evalues.HR(rare = FALSE)``), and RR = √HR, the common-outcome conversion of an *odds*
+    ratio wrongly applied to a hazard ratio. Columns conversion, rr, estimate, ci.
+    """
+    rows = [
+        ("RR = HR (rare outcome)", evalue(hr, ci_low, ci_high, rare=True)),
+        ("RR = (1 − 0.5^√HR)/(1 − 0.5^√(1/HR)) (common outcome)", evalue(hr, ci_low, ci_high, rare=False)),
+        (
+            "RR = √HR (the odds-ratio conversion, misapplied)",
+            evalue(math.sqrt(hr), math.sqrt(ci_low), math.sqrt(ci_high), rare=True),
+        ),
+    ]
+    return pd.DataFrame(
+        [{"conversion": name, "rr": e.rr, "estimate": e.estimate, "ci": e.ci} for name, e in rows]
+    )
+
+
+def format_variance_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Text version of :func:`variance_conventions` per endpoint (``tables``: label -> table)."""
+    return pd.DataFrame(
+        [
+            {
+                "Endpoint": label,
+                "Variance": r["variance"],
+                "Programs": r["programs"],
+                "SE of log HR": f"{r['se']:.3f}",
+                "HR (95% CI)": format_hr_ci(r["hr"], r["ci_low"], r["ci_high"], sep="–"),
+                "p": format_p(r["p"]),
+            }
+            for label, table in tables.items()
+            for _, r in table.iterrows()
+        ]
+    )
+
+
+def confounding_teaching(
+    cohort: pd.DataFrame, params, chapter: ConfoundingChapter, published: dict[str, Any] | None = None
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None, dict[str, tuple]]:
+    """The confounding chapter's conventions and teaching numbers: the IPTW variance both ways per
+    endpoint (:func:`variance_conventions`), the E-value of the paper's adjusted PFS HR under each
+    conversion (:func:`evalue_conventions`), and the glue of the positivity check (the propensity
+    scores' range per arm), of the paper's ECOG HR as a benchmark for the E-value, and of the
+    non-collapsibility exercise."""
+    paper = published_values() if published is None else published
+    ps = chapter.propensity
+    variance: dict[str, pd.DataFrame] = {}
+    glue: dict[str, tuple] = {}
+    no_model = "not available (no propensity model)"
+    for role in ("treatment", "reference"):
+        glue[f"ps_range_{role}"] = (None, "{0[0]:.2f} to {0[1]:.2f}", no_model)
+    glue["w_raw_max"] = (None, "{:.2f}", no_model)
+    if ps is not None:
+        for ep in ENDPOINT_NAMES:
+            if has_endpoint(cohort, ep) and _each_arm_has_events(ps, cohort, ep):
+                variance[ep] = variance_conventions(cohort, ep, params, ps)
+        f = ps.frame
+        for role, flag in (("treatment", 1), ("reference", 0)):
+            sub = f.loc[f["treatment"] == flag, "ps"]
+            glue[f"ps_range_{role}"] = ((float(sub.min()), float(sub.max())), "{0[0]:.2f} to {0[1]:.2f}")
+        glue["w_raw_max"] = (float(f["weight_raw"].max()), "{:.2f}")
+    hr, lo, hi = (paper.get(f"pfs.cox_multivariable.{k}") for k in ("hr", "ci_low", "ci_high"))
+    table = None if hr is None else evalue_conventions(hr, lo, hi)
+    if table is not None:
+        for i, name in enumerate(("rare", "common", "sqrt")):
+            glue[f"ev_{name}"] = (table["estimate"].iloc[i], "{:.2f}")
+    glue["paper_ecog_hr"] = (paper.get("pfs.cox_multivariable.ecog.hr"), "{:.2f}")
+    for ep in ENDPOINT_NAMES:
+        v = variance.get(ep)
+        for kind in VARIANCE_SOFTWARE:
+            row = None if v is None else v[v["variance"] == kind].iloc[0]
+            glue[f"{ep}_se_{kind.replace('-', '_').replace(', ', '_').replace(' ', '_')}"] = (
+                None if row is None else row["se"],
+                "{:.3f}",
+            )
+    return variance, table, glue
+
+
+def format_evalue_conventions(table: pd.DataFrame) -> pd.DataFrame:
+    """Text version of :func:`evalue_conventions`."""
+    return pd.DataFrame(
+        {
+            "Conversion of the HR to a risk ratio": table["conversion"],
+            "Risk ratio": table["rr"].map("{:.3f}".format),
+            "E-value, estimate": table["estimate"].map("{:.2f}".format),
+            "E-value, CI limit": table["ci"].map(lambda v: "—" if v is None else f"{v:.2f}"),
+        }
     )

@@ -29,7 +29,7 @@ import pandas as pd
 from lcnec_utils.methods.glued import NO_PFS, ChapterNumbers
 from lcnec_utils.methods.sampling import analysis_sample, is_large
 from lcnec_utils.stats import cox
-from lcnec_utils.stats.format import format_p
+from lcnec_utils.stats.format import ci_label, format_p
 from lcnec_utils.stats.survival import ROLES, endpoint_data, has_endpoint
 
 #: Landmarks of the sensitivity curve, months (0 is the ordinary analysis from time zero).
@@ -182,7 +182,8 @@ def _value(v) -> float | None:
 
 
 def format_landmark_table(curve: pd.DataFrame, params, landmarks) -> pd.DataFrame:
-    """Text rows of :func:`landmark_curve` at ``landmarks``: patients kept and left out, HR (95% CI), p."""
+    """Text rows of :func:`landmark_curve` at ``landmarks``: patients kept and left out, HR (CI at the
+    level in force), p."""
     rows = []
     for lm in landmarks:
         r = curve.loc[np.isclose(curve["landmark"], lm)].iloc[0]
@@ -199,7 +200,7 @@ def format_landmark_table(curve: pd.DataFrame, params, landmarks) -> pd.DataFram
                 "Events left out (treatment / reference)": (
                     f"{int(r['events_before_treatment'])} / {int(r['events_before_reference'])}"
                 ),
-                "HR (95% CI)": hr,
+                f"HR ({ci_label(params.alpha)})": hr,
                 "p": "—" if r["p"] is None or pd.isna(r["p"]) else format_p(r["p"]),
             }
         )

@@ -5,12 +5,14 @@ Brookmeyer-Crowley with three transforms, reverse Kaplan-Meier) and by
 statsmodels' ``SurvfuncRight.quantile_ci`` as an independent cross-check;
 this module only lines the results up.
 
-Conventions (Klein & Moeschberger 2003, §4.5):
+Conventions (each program's, computed in :mod:`lcnec_utils.methods.conventions`):
 
-* median, "first at or below": the first event time with Ŝ(t) <= 0.5 (SPSS,
-  SAS, statsmodels; :func:`lcnec_utils.stats.survival.km_median`);
-* median, "R midpoint": R's ``survfit`` takes the midpoint between that time
-  and the next event time when Ŝ stays exactly at 0.5 over a flat step;
+* median, "first at or below": the first event time with Ŝ(t) <= 0.5 (SPSS;
+  :func:`lcnec_utils.stats.survival.km_median`);
+* median, "midpoint": R's ``survfit`` and SAS's PROC LIFETEST take the
+  midpoint between that time and the next event time when Ŝ stays exactly at
+  0.5 over a flat step (statsmodels takes the first time Ŝ < 0.5, lifelines the
+  first time its floating-point Ŝ <= 0.5);
 * intervals: SPSS's median ± 1.96·SE (SE from Greenwood's variance over a
   density estimate), and Brookmeyer & Crowley (1982): every time whose
   pointwise band for S(t) contains 0.5, with the band built on the plain,
@@ -20,6 +22,7 @@ Conventions (Klein & Moeschberger 2003, §4.5):
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -56,7 +59,8 @@ def statsmodels_quantile_ci(
     """statsmodels ``SurvfuncRight(times, events).quantile_ci(0.5, alpha, method)``.
 
     statsmodels inverts a z-test of S(t) = 0.5 on the ``method`` scale at the
-    event times (SAS PROC LIFETEST's rule) and returns observed event times;
+    event times (its source cites SAS PROC LIFETEST's documentation for the
+    method) and returns observed event times;
     an unreached limit is None (statsmodels returns inf or nan).
     """
     from statsmodels.duration.survfunc import SurvfuncRight
@@ -173,3 +177,69 @@ def followup_results(summary: dict[str, Any]) -> dict[str, Any]:
         "methods.followup.ci_low.reverse_km": summary["reverse_km_ci_low"],
         "methods.followup.ci_high.reverse_km": summary["reverse_km_ci_high"],
     }
+
+
+@dataclass(frozen=True)
+class SPSSMedianDetail:
+    """The pieces of SPSS's median interval: SE(median) = SE(Ŝ(median)) / f̂, f̂ from the 55%/45% points."""
+
+    median: float
+    se_survival: float  # Greenwood SE of Ŝ at the median
+    upper_time: float  # û: last event time (or 0) with Ŝ >= 0.5 + ε
+    upper_survival: float
+    lower_time: float  # l̂: first event time with Ŝ <= 0.5 - ε
+    lower_survival: float
+    density: float  # f̂ = (Ŝ(û) - Ŝ(l̂)) / (l̂ - û), per month
+    se: float
+    ci_low: float
+    ci_high: float
+    events_between: int  # the events at times after û up to l̂: all that f̂ rests on
+
+
+def spss_median_detail(times, events, alpha: float = 0.05, epsilon: float = 0.05) -> SPSSMedianDetail | None:
+    """The quantities behind :func:`lcnec_utils.stats.survival.median_ci_spss`, for teaching.
+
+    The density estimate of Collett (2015; ε = 0.05): f̂ = [Ŝ(û) − Ŝ(l̂)] / (l̂ − û)
+    with û the last event time at which Ŝ >= 0.5 + ε and l̂ the first at which Ŝ <= 0.5 − ε (time 0 counts,
+    with Ŝ = 1). A flat curve around the median has a small f̂, so a large
+    SE(median) and a wide interval; a steep one a narrow interval. None when
+    the interval cannot be computed (median not reached, no Ŝ <= 0.5 − ε).
+    """
+    ci = survival.median_ci_spss(times, events, alpha, epsilon)
+    if ci.se is None:
+        return None
+    curve = survival.km_curve(times, events)
+    times_arr = np.asarray(times, float)
+    t_all = np.concatenate(([0.0], curve.time))
+    s_all = np.concatenate(([1.0], curve.survival))
+    tol = survival.TOLERANCE
+    upper = np.flatnonzero(s_all >= 0.5 + epsilon - tol)[-1]
+    lower = np.flatnonzero(s_all <= 0.5 - epsilon + tol)[0]
+    i = int(np.flatnonzero(curve.survival <= 0.5 + tol)[0])
+    density = (s_all[upper] - s_all[lower]) / (t_all[lower] - t_all[upper])
+    return SPSSMedianDetail(
+        float(ci.median),
+        float(curve.se[i]),
+        float(t_all[upper]),
+        float(s_all[upper]),
+        float(t_all[lower]),
+        float(s_all[lower]),
+        float(density),
+        float(ci.se),
+        float(ci.ci_low),
+        float(ci.ci_high),
+        int(np.sum(np.asarray(events)[(times_arr > t_all[upper]) & (times_arr <= t_all[lower])])),
+    )
+
+
+def spss_details(cohort: pd.DataFrame, params) -> dict[tuple[str, str], SPSSMedianDetail | None]:
+    """:func:`spss_median_detail` per (endpoint, arm role) present."""
+    out: dict[tuple[str, str], SPSSMedianDetail | None] = {}
+    for ep in ("pfs", "os"):
+        if not survival.has_endpoint(cohort, ep):
+            continue
+        data = survival.endpoint_data(cohort, ep, params.reference_group, params.treatment_group)
+        for role in ("treatment", "reference"):
+            arm = data.arm(role)
+            out[(ep, role)] = spss_median_detail(arm["time"], arm["event"], params.alpha)
+    return out

@@ -2,7 +2,15 @@
 
 * :func:`ph_tests`: the Grambsch & Therneau (1994) test for the arm's term,
   in the arm-only model and in the paper's full model, with two time scales
-  (:func:`lcnec_utils.stats.cox.schoenfeld_test`, lifelines);
+  (:func:`lcnec_utils.stats.cox.schoenfeld_test`, lifelines): the fast
+  approximation that R's ``cox.zph`` computed before survival 3.0, on
+  lifelines' Kaplan-Meier scale (Ŝ at each event; R took Ŝ just before it,
+  :func:`km_before`);
+* :func:`zph_score_test`: the score test that ``cox.zph`` computes since
+  survival 3.0 (its help page: "In versions of the package before survival3.0
+  the function computed a fast approximation to the score test. Later versions
+  compute the actual score test"); :func:`ph_test_conventions` puts the two
+  side by side;
 * :func:`beta_t`: scaled Schoenfeld residuals plus the coefficient, whose
   smoothed trend against time estimates the log hazard ratio over time
   (Grambsch & Therneau 1994; R ``plot(cox.zph(fit))``);
@@ -99,7 +107,8 @@ def smooth(x: np.ndarray, y: np.ndarray, frac: float = 2 / 3) -> tuple[np.ndarra
 
 
 def piecewise_hr(cohort: pd.DataFrame, endpoint: str, params, cut: float = CUT_MONTHS) -> pd.DataFrame:
-    """The arm's HR on [0, cut) and on [cut, ∞): a Cox model with a time-split arm effect.
+    """The arm's HR on [0, cut) and on [cut, ∞): a Cox model with a time-split arm effect (an event at
+    exactly ``cut`` counts in the later period; R's ``survSplit`` puts it in the earlier one).
 
     With the arm as the only term, the partial likelihood of the split model
     factorises over event times, so the two HRs are two ordinary Cox fits:
@@ -153,6 +162,226 @@ def piecewise_hr(cohort: pd.DataFrame, endpoint: str, params, cut: float = CUT_M
                     p=float(m.summary.loc["treatment", "p"]),
                 )
         rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _g_of_time(time: np.ndarray, event: np.ndarray, transform: str) -> dict[float, float]:
+    """g(t) at each distinct event time: t itself ("identity"), or 1 − KM(t−), the pooled Kaplan-Meier
+    estimate just before t ("km", as ``cox.zph`` in survival >= 3.0)."""
+    ev_times = np.unique(time[event])
+    if transform == "identity":
+        return {float(t): float(t) for t in ev_times}
+    if transform != "km":
+        raise ValueError(f"transform must be 'km' or 'identity', got {transform!r}")
+    s, g = 1.0, {}
+    for t in ev_times:
+        g[float(t)] = 1.0 - s
+        s *= 1.0 - np.sum(event & (time == t)) / np.sum(time >= t)
+    return g
+
+
+def _efron_blocks(x: np.ndarray, w: np.ndarray, risk: np.ndarray, dead: np.ndarray):
+    """At one event time: the score contribution U_k and the information S_k with Efron's ties."""
+    k = int(dead.sum())
+    s0r, s1r = w[risk].sum(), w[risk] @ x[risk]
+    s2r = (x[risk] * w[risk, None]).T @ x[risk]
+    s0d, s1d = w[dead].sum(), w[dead] @ x[dead]
+    s2d = (x[dead] * w[dead, None]).T @ x[dead]
+    u_k, s_k = x[dead].sum(axis=0), np.zeros((x.shape[1], x.shape[1]))
+    for r in range(k):
+        f = r / k
+        s0, s1, s2 = s0r - f * s0d, s1r - f * s1d, s2r - f * s2d
+        mean = s1 / s0
+        u_k = u_k - mean
+        s_k += s2 / s0 - np.outer(mean, mean)
+    return u_k, s_k
+
+
+def zph_score_test(result: cox.CoxResult, transform: str = "km") -> pd.DataFrame:
+    """The proportional-hazards test of R's ``cox.zph`` since survival 3.0: a score test per term.
+
+    For term j, the score test of γ_j = 0 in h(t) = h₀(t) exp(x'β + γ_j g(t) x_j)
+    at the fitted β (β free, Efron's ties), as ``cox.zph(fit, transform,
+    terms = FALSE)``: with U_k and S_k the Efron score and information at event
+    time t_k and g centred at its mean over the events, the score of γ_j is
+    Σ g_k U_kj and the information matrix of (β, γ_j) is built from Σ S_k,
+    Σ g_k S_k and Σ g_k² S_k; the statistic is U' I⁻¹ U on 1 df. g is t
+    ("identity") or 1 − KM(t−) ("km", R's default). Columns term, chi2, p.
+    Checked against a live R in ``tests/test_conventions_r.py``.
+    """
+    if result.model is None or result.data is None:
+        raise ValueError("the Cox model was not fitted; no score test")
+    from scipy import stats as sps
+
+    terms = list(result.model.params_.index)
+    time = result.data["duration"].to_numpy(float)
+    event = result.data["event"].to_numpy(int).astype(bool)
+    x = result.data[terms].to_numpy(float)
+    x = x - x.mean(axis=0)
+    w = np.exp(x @ result.model.params_.to_numpy(float))
+    g_of = _g_of_time(time, event, transform)
+    centre = float(np.mean([g_of[float(t)] for t in time[event]]))
+    p = x.shape[1]
+    u_g, i_bb, i_bg, i_gg = np.zeros(p), np.zeros((p, p)), np.zeros((p, p)), np.zeros((p, p))
+    for t in np.unique(time[event]):
+        u_k, s_k = _efron_blocks(x, w, time >= t, event & (time == t))
+        g = g_of[float(t)] - centre
+        u_g += g * u_k
+        i_bb += s_k
+        i_bg += g * s_k
+        i_gg += g * g * s_k
+    full = np.block([[i_bb, i_bg], [i_bg.T, i_gg]])
+    chi2 = []
+    for j in range(p):
+        keep = list(range(p)) + [p + j]
+        u = np.zeros(p + 1)
+        u[p] = u_g[j]
+        chi2.append(float(u @ np.linalg.solve(full[np.ix_(keep, keep)], u)))
+    return pd.DataFrame({"term": terms, "chi2": chi2, "p": [float(sps.chi2.sf(c, 1)) for c in chi2]})
+
+
+#: The programs' proportional-hazards tests compared on the chapter's page.
+PH_TEST_CONVENTIONS = {
+    "score": "R survival >= 3.0 cox.zph: exact score test",
+    "approximation": "R survival < 3.0 cox.zph: Grambsch-Therneau approximation "
+    "(its KM scale: 1 − KM just before each event)",
+    "lifelines": "lifelines proportional_hazard_test: the same approximation "
+    "(its KM scale: 1 − KM at each event, right-continuous)",
+}
+
+
+def km_before(durations, events, weights=None) -> pd.Series:
+    """g(t) = 1 − Ŝ(t−), the pooled Kaplan-Meier curve just before each time: the ``km`` scale of R's
+    ``cox.zph`` (survival 2.x: ``rep(c(1, surv), n.event)``; 3.x: ``findInterval(left.open = TRUE)``).
+    lifelines' ``km`` takes Ŝ(t) at the time itself. A time transform for lifelines'
+    ``proportional_hazard_test`` (unweighted: the models here have no case weights)."""
+    from lcnec_utils.stats.survival import km_curve
+
+    t = np.asarray(durations, float)
+    curve = km_curve(t, np.asarray(events, float))
+    i = np.searchsorted(curve.time, t, side="left") - 1
+    before = np.where(i >= 0, curve.survival[np.clip(i, 0, None)], 1.0)
+    return pd.Series(1.0 - before, index=getattr(durations, "index", None))
+
+
+def _approximation(res: cox.CoxResult, transform: str) -> dict[str, float]:
+    """Grambsch-Therneau approximation of the arm's term on R < 3.0's time scale."""
+    from lifelines.statistics import proportional_hazard_test
+
+    scale = km_before if transform == "km" else transform
+    s = proportional_hazard_test(res.model, res.data, time_transform=scale).summary
+    row = s.loc["treatment"] if "treatment" in s.index else s.iloc[0]
+    return {"chi2": float(row["test_statistic"]), "p": float(row["p"])}
+
+
+def ph_test_conventions(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataFrame:
+    """The arm's proportional-hazards test by each program's formula, both time scales and both models.
+
+    One row per (model, transform, test): model (``univariable``, ``full``),
+    transform (``km``, ``identity``), test (``score``: :func:`zph_score_test`;
+    ``approximation``: the Grambsch-Therneau approximation on survival 2.x's
+    scale, :func:`km_before`; ``lifelines``: :func:`lcnec_utils.stats.cox.schoenfeld_test`),
+    chi2, p, events and terms (for the events per term the test rests on). On the
+    t scale the last two coincide. A model that did not converge gives NaN.
+    """
+    from lcnec_utils.methods.sampling import analysis_sample
+
+    cohort = analysis_sample(cohort, params, "the Schoenfeld-residual tests")
+    models = {
+        "univariable": cox.univariable_cox(cohort, endpoint, params),
+        "full": cox.fit_cox(cohort, endpoint, params.covariates, params),
+    }
+    rows = []
+    for name, res in models.items():
+        ok = res.model is not None and res.converged
+        for tr in ("km", "identity"):
+            tests = {}
+            if ok:
+                tests["score"] = zph_score_test(res, tr).set_index("term").loc["treatment"]
+                tests["approximation"] = _approximation(res, tr)
+                lib = cox.schoenfeld_test(res, transform=tr).set_index("term").loc["treatment"]
+                tests["lifelines"] = {"chi2": lib["test_statistic"], "p": lib["p"]}
+            for test in PH_TEST_CONVENTIONS:
+                r = tests.get(test)
+                rows.append(
+                    {
+                        "model": name,
+                        "transform": tr,
+                        "test": test,
+                        "chi2": math.nan if r is None else float(r["chi2"]),
+                        "p": math.nan if r is None else float(r["p"]),
+                        "events": res.events,
+                        "terms": len(res.table),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def format_ph_test_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Text version of :func:`ph_test_conventions` per endpoint (``tables``: label -> table)."""
+    from lcnec_utils.stats.format import format_p
+
+    rows = []
+    for label, table in tables.items():
+        for _, r in table.iterrows():
+            rows.append(
+                {
+                    "Endpoint": label,
+                    "Model": "Arm alone" if r["model"] == "univariable" else "Paper's model",
+                    "Events per term": f"{r['events'] / r['terms']:.1f}",
+                    "Time scale g(t)": "1 − KM(t)" if r["transform"] == "km" else "t",
+                    "Test (programs)": PH_TEST_CONVENTIONS[r["test"]],
+                    "Chi-square (1 df)": "—" if not np.isfinite(r["chi2"]) else f"{r['chi2']:.2f}",
+                    "p": format_p(r["p"]) if np.isfinite(r["p"]) else "—",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def beta_t_reading(points: pd.DataFrame, trend: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
+    """What the β(t) plot shows, in numbers: the HR of the smoothed trend at the first and the last event
+    time, its smallest and largest value, and the model's constant HR (``points``: :func:`beta_t`;
+    ``trend``: :func:`smooth` of it)."""
+    hr = np.exp(np.asarray(trend[1], float))
+    return {
+        "first_time": float(trend[0][0]),
+        "last_time": float(trend[0][-1]),
+        "hr_first": float(hr[0]),
+        "hr_last": float(hr[-1]),
+        "hr_min": float(hr.min()),
+        "hr_max": float(hr.max()),
+        "hr_model": float(np.exp(points["beta"].iloc[0])),
+    }
+
+
+def loglog_gaps(cohort: pd.DataFrame, endpoint: str, params, times=(3.0, 6.0, 12.0)) -> pd.DataFrame:
+    """The vertical gap between the arms' log(−log Ŝ) curves at ``times``, and the HR it implies.
+
+    Under proportional hazards log(−log S₁(t)) − log(−log S₀(t)) = log HR at every t, so
+    exp(gap) should be about constant. Columns time, surv_treatment, surv_reference, gap, hr
+    (NaN where a curve is at 1 or 0).
+    """
+    from lcnec_utils.stats.survival import endpoint_data, km_curve
+
+    data = endpoint_data(cohort, endpoint, params.reference_group, params.treatment_group)
+    curves = {r: km_curve(data.arm(r)["time"], data.arm(r)["event"]) for r in ("treatment", "reference")}
+    rows = []
+    for t in times:
+        s = {}
+        for role, curve in curves.items():
+            idx = np.flatnonzero(curve.time <= t)
+            s[role] = 1.0 if not idx.size else float(curve.survival[idx[-1]])
+        ok = all(0 < v < 1 for v in s.values())
+        gap = math.log(-math.log(s["treatment"])) - math.log(-math.log(s["reference"])) if ok else math.nan
+        rows.append(
+            {
+                "time": float(t),
+                "surv_treatment": s["treatment"],
+                "surv_reference": s["reference"],
+                "gap": gap,
+                "hr": math.exp(gap) if ok else math.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -10,8 +10,13 @@
 * :func:`simulate_logrank_power`: Monte Carlo power of the two-sided
   log-rank test under exponential survival, uniform accrual and
   administrative censoring, vectorised over replicates (:func:`logrank_z`);
+* :func:`design_table`: events by Schoenfeld's and Freedman's formulas, the event
+  probability and the patients needed for each design hazard ratio;
 * :func:`power_chapter`: all of these for the cohort, as the power chapter
-  records, glues and shows them.
+  records, glues and shows them, with the external design of
+  :mod:`lcnec_utils.methods.design` (a hazard ratio from the randomised trials,
+  Freedman's formula beside Schoenfeld's, the event probability from accrual and
+  follow-up) and the "observed power" flagged for what it is.
 """
 
 from __future__ import annotations
@@ -28,8 +33,16 @@ from scipy import stats
 from lcnec_utils.contract.io import arm_role
 from lcnec_utils.contract.published import published_values
 from lcnec_utils.contract.results_keys import complete
+from lcnec_utils.methods.design import (
+    event_probability,
+    external_trials,
+    freedman_events,
+    freedman_power,
+    observed_power,
+)
+from lcnec_utils.stats.format import format_hr_ci
 from lcnec_utils.stats.normal import z_two_sided
-from lcnec_utils.stats.survival import endpoint_data, has_endpoint, km_median
+from lcnec_utils.stats.survival import endpoint_data, has_endpoint, km_median, logrank
 
 
 def schoenfeld_events(hr: float, power: float = 0.8, alpha: float = 0.05, allocation: float = 0.5) -> float:
@@ -212,8 +225,9 @@ _ENDPOINTS = ("pfs", "os")
 class PowerChapter:
     """What the power chapter records, glues and shows (:func:`power_chapter`)."""
 
-    design_hr: float  # the HR the calculations target: the paper's adjusted PFS HR
-    events_table: pd.DataFrame  # events and patients for 80% and 90% power
+    design_hr: float  # the paper's adjusted PFS HR: the results keys' calculations, shown for contrast
+    events_table: pd.DataFrame  # events and patients for 80% and 90% power at design_hr
+    design_table: pd.DataFrame  # design_table(): the external design HRs and the paper's
     curve: pd.DataFrame | None  # n, simulated, mc_se, analytic; None without a reference median
     results: dict[str, Any]  # the chapter's results keys, complete
     glue: dict[str, tuple]  # name: (value, format) for the prose
@@ -259,12 +273,180 @@ def power_chapter(cohort: pd.DataFrame, params, published: dict[str, Any] | None
             values[f"methods.power.simulated.{ep}.design"] = sims[ep][1].power
     curve = _curve(sizes, medians, design_hr, allocation, alpha, params.seed + 100)
     seconds = time.perf_counter() - start
+    table, design_glue = _external_design(cohort, params, sizes, design_hr, allocation)
+    glue = _glue(cohort, sizes, design_hr, alpha, allocation, values, sims, seconds)
+    glue.update(design_glue)
     return PowerChapter(
         design_hr=design_hr,
         events_table=_events_table(values),
+        design_table=table,
         curve=curve,
         results=complete("methods_power", values),
-        glue=_glue(cohort, sizes, design_hr, alpha, allocation, values, sims, seconds),
+        glue=glue,
+    )
+
+
+def _external_exercises(cohort: pd.DataFrame, alpha: float, allocation: float) -> dict[str, tuple]:
+    """Exercises 1 and 2 with the design trial's HR: events at 1:1 allocation (both formulas) and the
+    power of the deaths the cohort observed."""
+    trials, design = external_trials()
+    hr = trials[design].hr
+    deaths = int(cohort["os_event"].sum())
+    return {
+        "ex_equal_ext": (required_events(hr, 0.8, alpha, 0.5), "{}"),
+        "ex_equal_ext_freedman": (math.ceil(freedman_events(hr, 0.8, alpha, 0.5) - 1e-9), "{}"),
+        "ex_pw_ext": (schoenfeld_power(deaths, hr, alpha, allocation), "pct"),
+    }
+
+
+def _external_design(
+    cohort: pd.DataFrame, params, sizes: dict[str, int], paper_hr: float, allocation: float
+) -> tuple[pd.DataFrame, dict[str, tuple]]:
+    """The design table (the trials' OS hazard ratios with their control medians, and, for contrast, the
+    paper's adjusted PFS HR with the cohort's reference-arm PFS median: one endpoint per row) and its
+    glue, with each endpoint's "observed power" from its log-rank p
+    (:func:`lcnec_utils.methods.design.observed_power`)."""
+    alpha = params.alpha
+    trials, design = external_trials()
+    hrs = {name: (t.hr, t.median_control) for name, t in trials.items()}
+    trial = trials[design]
+    others = [t for t in trials.values() if t is not trial]
+    own_median = None
+    if has_endpoint(cohort, "pfs"):
+        data = endpoint_data(cohort, "pfs", params.reference_group, params.treatment_group).arm("reference")
+        own_median = km_median(data["time"], data["event"])
+    if own_median is not None:
+        hrs["the paper's adjusted PFS HR, with the cohort's reference PFS median"] = (paper_hr, own_median)
+    table = design_table(allocation, alpha, ACCRUAL_MONTHS, FOLLOWUP_MONTHS, sizes["total"], hrs)
+    row = table.set_index("design").loc[design]
+    glue: dict[str, tuple] = {
+        "ext_trial": (trial.name, "{}"),
+        "ext_hr": (trial.hr, "{:.2f}"),
+        "ext_hr_ci": ((trial.hr, trial.ci_low, trial.ci_high), "hr_ci"),
+        "ext_median_control": (trial.median_control, "{:.1f}"),
+        "ext_median_experimental": (trial.median_experimental, "{:.1f}"),
+        "ext_other": (
+            "; ".join(format_hr_ci(t.hr, t.ci_low, t.ci_high, sep="–") for t in others),
+            "{}",
+        ),
+        "ext_other_detail": (
+            "; ".join(
+                f"{t.name}, median {t.median_experimental:.1f} against {t.median_control:.1f} months"
+                for t in others
+            ),
+            "{}",
+        ),
+        "freedman_vs_schoenfeld": (freedman_comparison(trial.hr, alpha, allocation), "{}"),
+        "ext_power_verdict": (power_verdict(row["power_schoenfeld"]), "{}"),
+        "own_median_reference": (own_median, "{:.1f}"),
+        "ext_d80": (int(row["schoenfeld_80"]), "{}"),
+        "ext_d80_freedman": (int(row["freedman_80"]), "{}"),
+        "ext_d90": (int(row["schoenfeld_90"]), "{}"),
+        "ext_prob": (row["event_probability"], "pct"),
+        "ext_n80": (int(row["patients_80"]), "{:,}"),
+        "ext_expected": (row["expected_events"], "{:.1f}"),
+        "ext_power": (row["power_schoenfeld"], "pct"),
+        "ext_power_freedman": (row["power_freedman"], "pct"),
+        "paper_d80_freedman": (math.ceil(freedman_events(paper_hr, 0.8, alpha, allocation) - 1e-9), "{}"),
+        "prob_own": (
+            None
+            if own_median is None
+            else event_probability(own_median, paper_hr, ACCRUAL_MONTHS, FOLLOWUP_MONTHS, allocation),
+            "pct",
+        ),
+        "observed_power_at_alpha": (observed_power(alpha, alpha), "pct"),
+    }
+    for ep in _ENDPOINTS:
+        p = (
+            logrank(cohort, ep, params.reference_group, params.treatment_group).p
+            if has_endpoint(cohort, ep)
+            else None
+        )
+        glue[f"{ep}_logrank_p"] = (p, "p")
+        glue[f"{ep}_observed_power"] = (None if p is None else observed_power(p, alpha), "pct")
+    return table, glue
+
+
+def freedman_comparison(hr: float, alpha: float, allocation: float) -> str:
+    """Which of Freedman's and Schoenfeld's formulas asks for more events for ``hr`` at 80% power with
+    ``allocation`` (the treatment arm's share), as a clause with both counts (rounded up).
+
+    With 1:1 allocation Freedman's count is never the smaller, since |log HR| ≥ 2|1 − HR|/(1 + HR);
+    with more patients in the experimental arm it can be, so the direction is computed, not assumed.
+    """
+    s = math.ceil(schoenfeld_events(hr, 0.8, alpha, allocation) - 1e-9)
+    f = math.ceil(freedman_events(hr, 0.8, alpha, allocation) - 1e-9)
+    k = allocation / (1 - allocation)
+    relation = "more" if f > s else "fewer" if f < s else "as many"
+    return (
+        f"with this allocation (k = {k:.2f} patients in the experimental arm per patient in the other) "
+        f"Freedman's formula asks for {relation} events than Schoenfeld's for HR {hr:.2f}: "
+        f"{f} against {s}"
+    )
+
+
+def power_verdict(power: float) -> str:
+    """The reading of a study's power against a design effect: below 50% "far too small", below the
+    conventional 80% "too small", else "large enough" (thresholds stated in the clause)."""
+    if power < 0.5:
+        return "far too small to detect a benefit of that size reliably (less than an even chance)"
+    if power < 0.8:
+        return "too small for the conventional 80% power to detect a benefit of that size"
+    return "large enough for the conventional 80% power to detect a benefit of that size"
+
+
+def design_table(
+    allocation: float,
+    alpha: float,
+    accrual: float,
+    followup: float,
+    n_total: int,
+    hrs: dict[str, tuple[float, float]],
+) -> pd.DataFrame:
+    """Per design hazard ratio: events for 80% and 90% power by Schoenfeld's and Freedman's formulas,
+    the event probability, the patients needed, and the power ``n_total`` patients give.
+
+    ``hrs`` maps a label to (hazard ratio, reference-arm median in months). Columns design, hr,
+    schoenfeld_80, freedman_80, schoenfeld_90, freedman_90 (events, rounded up), event_probability,
+    patients_80 (Schoenfeld's events / probability, rounded up), expected_events (``n_total`` ×
+    probability), power_schoenfeld, power_freedman (at the expected events).
+    """
+    rows = []
+    for label, (hr, median_reference) in hrs.items():
+        prob = event_probability(median_reference, hr, accrual, followup, allocation)
+        expected = n_total * prob
+        row = {"design": label, "hr": hr, "median_reference": median_reference}
+        for level in (80, 90):
+            row[f"schoenfeld_{level}"] = math.ceil(
+                schoenfeld_events(hr, level / 100, alpha, allocation) - 1e-9
+            )
+            row[f"freedman_{level}"] = math.ceil(freedman_events(hr, level / 100, alpha, allocation) - 1e-9)
+        row["event_probability"] = prob
+        row["patients_80"] = patients_needed(row["schoenfeld_80"], prob)
+        row["expected_events"] = expected
+        row["power_schoenfeld"] = schoenfeld_power(expected, hr, alpha, allocation)
+        row["power_freedman"] = freedman_power(expected, hr, alpha, allocation)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_design_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Text version of :func:`design_table` for the page."""
+    return pd.DataFrame(
+        {
+            "Design hazard ratio": [f"{d}: {h:.2f}" for d, h in zip(table["design"], table["hr"])],
+            "Events, 80% power (Schoenfeld / Freedman)": [
+                f"{s} / {f}" for s, f in zip(table["schoenfeld_80"], table["freedman_80"])
+            ],
+            "Events, 90% power (Schoenfeld / Freedman)": [
+                f"{s} / {f}" for s, f in zip(table["schoenfeld_90"], table["freedman_90"])
+            ],
+            "P(event) by the analysis": table["event_probability"].map("{:.1%}".format),
+            "Patients, 80% power": table["patients_80"],
+            "Power of this study (Schoenfeld / Freedman)": [
+                f"{a:.0%} / {b:.0%}" for a, b in zip(table["power_schoenfeld"], table["power_freedman"])
+            ],
+        }
     )
 
 
@@ -406,7 +588,5 @@ def _glue(
         glue[f"{ep}_sim_hr"] = (None if observed is None else observed.hr, "{:.2f}")
         glue[f"{ep}_sim_events"] = (None if observed is None else observed.mean_events, "{:.1f}")
         glue[f"{ep}_events"] = (int(cohort[f"{ep}_event"].sum()) if has_endpoint(cohort, ep) else None, "{}")
-    glue["ex_equal"] = (required_events(design_hr, 0.8, alpha, 0.5), "{}")
-    glue["ex_hr07"] = (required_events(0.7, 0.8, alpha, allocation), "{}")
-    glue["ex_pw07"] = (schoenfeld_power(int(cohort["os_event"].sum()), 0.7, alpha, allocation), "pct")
+    glue.update(_external_exercises(cohort, alpha, allocation))
     return glue

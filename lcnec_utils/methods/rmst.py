@@ -10,6 +10,7 @@ them for several τ and checks that τ lies within both arms' follow-up.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -114,10 +115,105 @@ def format_rmst_table(table: pd.DataFrame, params) -> pd.DataFrame:
                 "τ (months)": f"{r['tau']:g}",
                 f"RMST, {params.treatment_group}": num(r["rmst_treatment"]),
                 f"RMST, {params.reference_group}": num(r["rmst_reference"]),
-                "Difference (95% CI), months": "beyond follow-up"
+                f"Difference ({1 - params.alpha:.0%} CI), months": "beyond follow-up"
                 if not r["admissible"]
                 else f"{num(r['difference'])} ({num(r['ci_low'])} to {num(r['ci_high'])})",
                 "p": format_p(r["p"]),
             }
         )
     return pd.DataFrame(rows)
+
+
+def rmst_by_hand(times, events, tau: float) -> tuple[float, list[tuple[float, float, float]]]:
+    """RMST(τ) as the sum of the Kaplan-Meier curve's rectangles: (start, width, height) of each step
+    from 0 to τ, and their total area."""
+    curve = survival.km_curve(times, events)
+    keep = curve.time < tau
+    starts = np.concatenate(([0.0], curve.time[keep]))
+    heights = np.concatenate(([1.0], curve.survival[keep]))
+    widths = np.diff(np.append(starts, tau))
+    steps = [(float(a), float(w), float(h)) for a, w, h in zip(starts, widths, heights)]
+    return float(np.sum(widths * heights)), steps
+
+
+#: Where the RMST's standard error comes from in each program.
+RMST_SE_SOFTWARE = {
+    "greenwood": "R print(survfit, rmean = τ), survRM2, this book: Σ A_j² d_j / (n_j (n_j − d_j))",
+    "lifelines": "lifelines restricted_mean_survival_time(return_variance=True): Var[min(T, τ)], "
+    "the spread of the patients' restricted times, not the estimate's sampling variance",
+    "lifelines_n": "the same divided by n: close to the first only when nobody is censored before τ",
+}
+
+
+def rmst_conventions(cohort: pd.DataFrame, endpoint: str, params, tau: float) -> pd.DataFrame:
+    """Each arm's RMST(τ) and the 'standard error' each program or shortcut gives, one row per (arm, source).
+
+    Columns role, group, source (:data:`RMST_SE_SOFTWARE`), rmst, se. The RMST itself is the same
+    area everywhere (lifelines' ``restricted_mean_survival_time`` on the fitted curve).
+    """
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import restricted_mean_survival_time
+    from scipy.integrate import IntegrationWarning
+
+    data = survival.endpoint_data(cohort, endpoint, params.reference_group, params.treatment_group)
+    rows = []
+    for role, group in (("treatment", params.treatment_group), ("reference", params.reference_group)):
+        arm = data.arm(role)
+        t, e = arm["time"].to_numpy(float), arm["event"].to_numpy(float)
+        km = KaplanMeierFitter().fit(t, e)
+        with warnings.catch_warnings():
+            # lifelines integrates the step curve with scipy's quad, which warns about the steps
+            # (never on the page: the chapter shows what lifelines returns)
+            warnings.simplefilter("ignore", IntegrationWarning)
+            mean, var = restricted_mean_survival_time(km, t=tau, return_variance=True)
+        r = survival.rmst_difference(cohort, endpoint, params, tau)
+        ses = {
+            "greenwood": r.se[role],
+            "lifelines": float(np.sqrt(var)),
+            "lifelines_n": float(np.sqrt(var / len(t))),
+        }
+        for source, se in ses.items():
+            rows.append({"role": role, "group": group, "source": source, "rmst": float(mean), "se": se})
+    return pd.DataFrame(rows)
+
+
+def format_rmst_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Text version of :func:`rmst_conventions` (``tables``: label -> table)."""
+    return pd.DataFrame(
+        [
+            {
+                "Endpoint": label,
+                "Arm": r["group"],
+                "RMST (months)": f"{r['rmst']:.2f}",
+                "Standard error (months)": f"{r['se']:.2f}",
+                "Source": RMST_SE_SOFTWARE[r["source"]],
+            }
+            for label, table in tables.items()
+            for _, r in table.iterrows()
+        ]
+    )
+
+
+def rmst_teaching_glue(
+    cohort: pd.DataFrame, params, conventions: dict[str, pd.DataFrame]
+) -> dict[str, tuple]:
+    """The RMST chapter's τ values, the SE comparison and the exercises' numbers (the first endpoint's
+    reference arm's RMST at the first τ as a sum of rectangles)."""
+    glue: dict[str, tuple] = {"tau1": (TAUS[0], "{:g}"), "tau2": (TAUS[1], "{:g}")}
+    ep = "pfs" if "pfs" in conventions else next(iter(conventions), None)
+    if ep is None:
+        return glue
+    table = conventions[ep]
+    row = table[(table["role"] == "reference")].set_index("source")
+    glue["se_endpoint"] = ("progression-free survival" if ep == "pfs" else "overall survival", "{}")
+    for source in RMST_SE_SOFTWARE:
+        glue[f"se_{source}"] = (row.loc[source, "se"], "{:.2f}")
+    data = survival.endpoint_data(cohort, ep, params.reference_group, params.treatment_group).arm("reference")
+    area, steps = rmst_by_hand(data["time"], data["event"], TAUS[0])
+    glue["ex3_area"] = (area, "{:.3f}")
+    glue["ex3_steps"] = (len(steps), "{}")
+    glue["ex3_first"] = (
+        " + ".join(f"{w:.1f}×{h:.3f}" for _, w, h in steps[:3]) + (" + …" if len(steps) > 3 else ""),
+        "{}",
+    )
+    return glue

@@ -35,11 +35,11 @@ from lcnec_utils.methods.sampling import bootstrap_plan
 from lcnec_utils.stats import cox
 from lcnec_utils.stats.format import NA_TEXT, format_hr_ci, format_p, format_pct, format_value
 
-#: The reduced model's covariates, fixed before any outcome was looked at:
-#: age, because it is the one clear baseline imbalance between the arms (the
-#: treatment arm is about 6 years older, Table 2 p = 0.034), and ECOG
-#: performance status, the strongest known prognostic factor in advanced lung
-#: cancer. Three terms keep the events per variable near 10.
+#: The reduced model's covariates, chosen from subject knowledge, not from any test: age and ECOG
+#: performance status are established prognostic factors in advanced lung cancer and plausible
+#: reasons for a physician to offer or withhold an ICI, so each can confound the arm's effect. (A
+#: baseline significance test is no criterion: choosing a confounder by its Table 2 p-value is
+#: choosing by a p-value.) Three terms: about 10 events per term for progression, fewer for death.
 REDUCED_COVARIATES = ["age", "ecog"]
 
 #: An estimated |log HR| above this marks a resample as diverging (separation,
@@ -228,6 +228,10 @@ def batch_cox_efron(
     return BatchCoxFit(beta, converged, settled, lik.const, it)
 
 
+#: An arm HR beyond this factor (below 1/20 or above 20) in a resample marks a fit near non-estimability.
+EXTREME_HR = 20.0
+
+
 @dataclass
 class BootstrapResult:
     """Bootstrap distribution of the arm's HR under one Cox model."""
@@ -253,6 +257,14 @@ class BootstrapResult:
     def share_not_converged(self) -> float:
         return self.n_not_converged / self.B if self.B else math.nan
 
+    @property
+    def share_extreme(self) -> float:
+        """Share of the converged resamples whose arm HR lies outside [1/:data:`EXTREME_HR`,
+        :data:`EXTREME_HR`]: fits near the edge of estimability, which dominate the percentile interval."""
+        if not self.n_converged:
+            return math.nan
+        return float(np.mean(np.abs(np.log(self.hr_samples)) > math.log(EXTREME_HR)))
+
     def as_dict(self, prefix: str) -> dict[str, Any]:
         return {
             f"{prefix}.hr_median": self.median_hr,
@@ -266,7 +278,7 @@ class BootstrapResult:
 def resample_weights(groups: np.ndarray, B: int, rng: np.random.Generator) -> np.ndarray:
     """(B, n) multinomial counts: each arm resampled with replacement to its own size.
 
-    Stratified case resampling keeps the arms at 14 and 17 patients, as the
+    Stratified case resampling keeps each arm at its own size, as the
     design fixed them (Davison & Hinkley 1997, §3.2).
     """
     groups = np.asarray(groups)
@@ -455,9 +467,11 @@ def comparison_table(
     Rows: ``univariable`` (arm alone), ``full`` (``covariates``, default
     ``params.covariates``; lifelines, Efron, Wald), ``firth`` (Firth's
     penalised likelihood, Heinze & Schemper 2001: Breslow ties, profile
-    penalised-likelihood CI and LR p, as R ``coxphf``), ``ridge`` (L2
-    penalty ``ridge_penalizer`` on lifelines' standardised scale; its Wald CI
-    is not valid inference, shown for the shrinkage only), ``reduced``
+    penalised-likelihood CI and LR p, as R ``coxphf``), ``ridge`` (lifelines
+    ``CoxPHFitter(penalizer=ridge_penalizer)``, which maximises
+    log PL − n·λ·½·Σ(s_j·β_j)², n the rows and s_j the standard deviation of
+    covariate j; its Wald CI is not valid inference, shown for the shrinkage
+    only), ``reduced``
     (:data:`REDUCED_COVARIATES`) and, if given, ``bootstrap`` (the full
     model's HR with the percentile CI; p not available). EPV counts every
     model parameter.
@@ -486,6 +500,66 @@ def comparison_table(
             }
         )
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+#: The estimators of the small-sample chapter as the programs define them (method, ties, programs).
+ESTIMATOR_CONVENTIONS = {
+    "full": ("Maximum likelihood, Wald CI", "Efron", "R coxph (default); lifelines"),
+    "breslow": (
+        "Maximum likelihood, Wald CI",
+        "Breslow",
+        "SPSS COXREG; SAS PHREG and Stata stcox (defaults)",
+    ),
+    "firth": ("Firth, profile penalised-likelihood CI", "Breslow", "R coxphf; firthmodels"),
+    "ridge": (
+        "Ridge: log PL − n·λ·½·Σ(s_j·β_j)², s_j the SD of covariate j; naive Wald CI",
+        "Efron",
+        "lifelines CoxPHFitter(penalizer=λ)",
+    ),
+}
+
+
+def estimator_conventions(comparison: pd.DataFrame, ties: pd.DataFrame) -> pd.DataFrame:
+    """The arm's HR under the same terms by each estimator as a program computes it, one row each.
+
+    ``comparison`` is :func:`comparison_table` of one endpoint, ``ties`` the
+    ``methods.ties_conventions`` table of the same endpoint and covariates (its adjusted Breslow
+    row). Columns estimator, ties, programs, hr, ci_low, ci_high.
+    """
+    rows = comparison.set_index("model")
+    breslow = ties[(ties["model"] == "adjusted") & (ties["ties"] == "breslow")].iloc[0]
+    out = []
+    for key, (estimator, tie, programs) in ESTIMATOR_CONVENTIONS.items():
+        r = breslow if key == "breslow" else rows.loc[key]
+        ok = key == "breslow" or bool(r["converged"])
+        out.append(
+            {
+                "estimator": estimator,
+                "ties": tie,
+                "programs": programs,
+                "hr": float(r["hr"]) if ok else math.nan,
+                "ci_low": float(r["ci_low"]) if ok else math.nan,
+                "ci_high": float(r["ci_high"]) if ok else math.nan,
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def format_estimator_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Text version of :func:`estimator_conventions` per endpoint (``tables``: label -> table)."""
+    return pd.DataFrame(
+        [
+            {
+                "Endpoint": label,
+                "Estimator": r["estimator"],
+                "Ties": r["ties"],
+                "Programs": r["programs"],
+                "HR of the arm (95% CI)": format_hr_ci(r["hr"], r["ci_low"], r["ci_high"], sep="–"),
+            }
+            for label, table in tables.items()
+            for _, r in table.iterrows()
+        ]
+    )
 
 
 def comparison_results(table: pd.DataFrame, endpoint: str) -> dict[str, Any]:
@@ -520,3 +594,23 @@ def format_comparison(table: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+#: EPV thresholds of the small-sample chapter's reading: Peduzzi et al.'s 10, Vittinghoff & McCulloch's 5.
+EPV_RULE, EPV_FLOOR = 10.0, 5.0
+
+
+def epv_verdict(epv: float | None) -> str:
+    """Where an events-per-variable value stands against the rule of ten and Vittinghoff & McCulloch's 5-9."""
+    if epv is None:
+        return "not computable"
+    if epv >= EPV_RULE:
+        return "meets the rule of ten"
+    if epv >= EPV_FLOOR:
+        return (
+            "falls below the rule of ten, within the 5 to 9 events per variable at which Vittinghoff and "
+            "McCulloch found problems uncommon"
+        )
+    return (
+        "falls below five events per variable, where Vittinghoff and McCulloch found problems fairly frequent"
+    )

@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     from lcnec_utils.plots.immunotherapy import (
         WEIGHT_STYLES,
         bayes_plot,
+        cumulative_incidence_plot,
+        cure_fit_plot,
         fh_weights_plot,
         landmark_curve_plot,
     )
@@ -59,6 +61,8 @@ __all__, __getattr__, __dir__ = exports(
         "lcnec_utils.plots.immunotherapy": (
             "WEIGHT_STYLES",
             "bayes_plot",
+            "cumulative_incidence_plot",
+            "cure_fit_plot",
             "fh_weights_plot",
             "landmark_curve_plot",
         ),

@@ -1,4 +1,4 @@
-"""Figures of the chapters on questions immunotherapy studies raise (15, 16, 19), in the book's style.
+"""Figures of the chapters on questions immunotherapy studies raise (15 to 19), in the book's style.
 
 Every function applies :func:`lcnec_utils.plots.style.set_style` and returns
 the matplotlib ``Figure``; the treatment arm keeps its colour
@@ -15,10 +15,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MultipleLocator, PercentFormatter
 from scipy import stats
 
 from lcnec_utils.plots.methods import GREY
 from lcnec_utils.plots.style import ARM_COLOURS, OKABE_ITO, set_style
+from lcnec_utils.plots.survival import km_plot
 from lcnec_utils.stats.posterior import normal_posterior
 
 #: One colour and dash pattern per FH weight, in the order of the max-combo set; no arm colour among
@@ -149,4 +151,63 @@ def bayes_plot(
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontsize=10.5)
     fig.tight_layout(rect=(0, 0.14, 1, 1))
+    return fig
+
+
+def cure_fit_plot(
+    kmfs: Mapping[str, Any],
+    fits: Mapping[str, Any],
+    endpoint_label: str,
+    title: str | None = None,
+) -> Figure:
+    """Kaplan-Meier curves of the arms (:func:`lcnec_utils.plots.survival.km_plot`, numbers at risk
+    below) with each arm's fitted mixture cure model, c + (1 − c) exp(−(t/λ)^ρ), dashed in the arm's
+    colour to the end of the axis, and its cure fraction c as a dotted level.
+
+    ``fits`` maps a role to an object with ``cure_fraction`` and ``survival(times)`` (None when
+    the arm could not be fitted).
+    """
+    fig = km_plot(kmfs, endpoint_label, median_lines=False, title=title)
+    ax = fig.axes[0]
+    grid = np.linspace(0.0, ax.get_xlim()[1], 400)
+    for role, fit in fits.items():
+        if fit is None:
+            continue
+        colour = ARM_COLOURS.get(role, OKABE_ITO["black"])
+        label = f"{kmfs[role].label}: cure model"
+        ax.plot(grid, fit.survival(grid), color=colour, ls="--", lw=1.4, label=label, zorder=2)
+        ax.axhline(fit.cure_fraction, color=colour, ls=":", lw=1.0, zorder=1)
+    ax.legend(loc="upper right", fontsize=8)
+    return fig
+
+
+def cumulative_incidence_plot(
+    arms: Sequence[Any], labels: Mapping[str, str], title: str | None = None
+) -> Figure:
+    """Cumulative incidence of the first irAE per arm: the Aalen-Johansen estimate (solid) and the
+    naive 1 − Kaplan-Meier that censors deaths (dashed), in the arm's colour.
+
+    ``arms`` are objects with ``role`` and ``cif``, ``naive`` frames (``time``, ``cif``; step
+    functions from time 0).
+    """
+    set_style()
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    top = 0.0
+    for arm in arms:
+        colour = ARM_COLOURS.get(arm.role, OKABE_ITO["black"])
+        for curve, dash, what in ((arm.cif, "-", "Aalen-Johansen"), (arm.naive, "--", "1 − KM")):
+            t = curve["time"].to_numpy(float)
+            v = curve["cif"].to_numpy(float)
+            ax.step(t, v, where="post", color=colour, ls=dash, lw=1.8, label=f"{labels[arm.role]}: {what}")
+            top = max(top, float(v.max()) if v.size else 0.0)
+    ax.set_ylim(0, min(1.0, max(0.2, 1.25 * top + 0.05)))
+    ax.set_xlim(left=0)
+    ax.xaxis.set_major_locator(MultipleLocator(6))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel("Months after the start of treatment")
+    ax.set_ylabel("Cumulative incidence of the first irAE")
+    ax.legend(loc="upper left", fontsize=8)
+    if title:
+        ax.set_title(title, loc="left")
+    fig.tight_layout()
     return fig

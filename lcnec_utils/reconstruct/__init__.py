@@ -72,6 +72,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         pooled_km_stats,
     )
     from lcnec_utils.reconstruct.generator import (
+        AE_DECIMALS,
         COHORT_DECIMALS,
         Reconstruction,
         csv_text,
@@ -152,6 +153,13 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         term_metric,
         violation,
         window_misses,
+    )
+    from lcnec_utils.reconstruct.onsets import (
+        DAYS_PER_MONTH,
+        ONSET_STREAM,
+        ONSET_WEEKS,
+        OTHER_WEEKS,
+        synthetic_onsets,
     )
     from lcnec_utils.reconstruct.plausibility import (
         CHECK_COLUMNS,
@@ -301,6 +309,7 @@ __all__, __getattr__, __dir__ = exports(
             "pooled_km_stats",
         ),
         "lcnec_utils.reconstruct.generator": (
+            "AE_DECIMALS",
             "COHORT_DECIMALS",
             "Reconstruction",
             "csv_text",
@@ -381,6 +390,13 @@ __all__, __getattr__, __dir__ = exports(
             "term_metric",
             "violation",
             "window_misses",
+        ),
+        "lcnec_utils.reconstruct.onsets": (
+            "DAYS_PER_MONTH",
+            "ONSET_STREAM",
+            "ONSET_WEEKS",
+            "OTHER_WEEKS",
+            "synthetic_onsets",
         ),
         "lcnec_utils.reconstruct.plausibility": (
             "CHECK_COLUMNS",

@@ -1,8 +1,8 @@
 """One reconstruction from a seed (:func:`reconstruct`) and the committed files (:func:`synthesize`).
 
 Counts by construction, ages, labs and times, the survival search, then responses, ICI classes,
-ongoing treatment, adverse events and the calendar (start dates, optional columns after the data
-contract's); the steps: docs/reconstruction.md.
+ongoing treatment, adverse events (their onsets: :mod:`lcnec_utils.reconstruct.onsets`) and the
+calendar (start dates, optional columns after the data contract's); the steps: docs/reconstruction.md.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from lcnec_utils.contract.schema import COHORT_COLUMNS
 from lcnec_utils.reconstruct.ages import draw_ages
 from lcnec_utils.reconstruct.joint import FULL_BUDGET, JointSearchBudget, joint_search
 from lcnec_utils.reconstruct.labs import draw_labs
+from lcnec_utils.reconstruct.onsets import synthetic_onsets
 from lcnec_utils.reconstruct.search import (
     RESTART_BELOW,
     RESTARTS,
@@ -231,7 +232,8 @@ def reconstruct(
         ages[r] = _write_back(X[r], covs[r])
     cohort, ae = _assemble(rng, tg, arms, covs, ages, labs)
     dates = start_dates(calendar_stream(seed), cohort["os_months"], cohort["os_event"])
-    return Reconstruction(pd.concat([cohort, dates], axis=1), ae, seed, info)
+    # onsets from a stream of their own: the draws above, and so the cohort, stay as they were
+    return Reconstruction(pd.concat([cohort, dates], axis=1), synthetic_onsets(ae, cohort, seed), seed, info)
 
 
 def csv_text(frame: pd.DataFrame, decimals: Mapping[str, int]) -> str:
@@ -244,6 +246,7 @@ def csv_text(frame: pd.DataFrame, decimals: Mapping[str, int]) -> str:
 
 
 COHORT_DECIMALS = {"os_months": 1, "pfs_months": 1, **LAB_DECIMALS}
+AE_DECIMALS = {"onset_months": 1}
 
 
 def write_reconstruction(rec: Reconstruction, out_dir: str | Path = DATA_DIR) -> list[Path]:
@@ -252,7 +255,7 @@ def write_reconstruction(rec: Reconstruction, out_dir: str | Path = DATA_DIR) ->
     out_dir.mkdir(parents=True, exist_ok=True)
     cohort_path, ae_path = out_dir / COHORT_FILE, out_dir / AE_FILE
     cohort_path.write_text(csv_text(rec.cohort, COHORT_DECIMALS))
-    ae_path.write_text(csv_text(rec.adverse_events, {}))
+    ae_path.write_text(csv_text(rec.adverse_events, AE_DECIMALS))
     return [cohort_path, ae_path]
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from lcnec_utils.contract.params import DEFAULT_AE, DEFAULT_COHORT
+from lcnec_utils.reconstruct.onsets import synthetic_onsets
 from lcnec_utils.reconstruct.settings import LAB_DECIMALS
 
 #: The default seed of ``lcnec synth --registry N``.
@@ -117,6 +118,8 @@ def draw_registry(
             .sort_values(["patient_id", "term"], kind="stable")
             .reset_index(drop=True)
         )
+        if "onset_months" in events:  # the template's onsets may fall after the drawn row's follow-up
+            events = synthetic_onsets(events, cohort, seed)
     cohort = cohort.drop(columns="_template_id")[list(base.columns)]
     return cohort, events
 

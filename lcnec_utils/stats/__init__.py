@@ -33,6 +33,15 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         spss_quartiles,
         student_t_p,
     )
+    from lcnec_utils.stats.competing_risks import (
+        UNTIE_STEP,
+        GrayTest,
+        aalen_johansen,
+        gray_test,
+        naive_incidence,
+        untie_event_times,
+        value_at,
+    )
     from lcnec_utils.stats.cox import (
         TABLE_COLUMNS,
         TERM_LABELS,
@@ -50,8 +59,24 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         term_table,
         univariable_cox,
     )
+    from lcnec_utils.stats.cure import (
+        BOUNDARY_STEP,
+        EDGE,
+        MIN_TIME,
+        START_GRID,
+        CureFit,
+        CureInterval,
+        PlateauEvidence,
+        cure_fraction_interval,
+        fit_weibull_cure,
+        plateau_evidence,
+        population_survival,
+        profile_loglik,
+        weibull_cure_loglik,
+    )
     from lcnec_utils.stats.format import (
         NA_TEXT,
+        ci_label,
         format_ci,
         format_hr_ci,
         format_interval,
@@ -149,6 +174,15 @@ __all__, __getattr__, __dir__ = exports(
             "spss_quartiles",
             "student_t_p",
         ),
+        "lcnec_utils.stats.competing_risks": (
+            "GrayTest",
+            "UNTIE_STEP",
+            "aalen_johansen",
+            "gray_test",
+            "naive_incidence",
+            "untie_event_times",
+            "value_at",
+        ),
         "lcnec_utils.stats.cox": (
             "CoxResult",
             "DesignMatrix",
@@ -166,8 +200,24 @@ __all__, __getattr__, __dir__ = exports(
             "term_table",
             "univariable_cox",
         ),
+        "lcnec_utils.stats.cure": (
+            "BOUNDARY_STEP",
+            "CureFit",
+            "CureInterval",
+            "EDGE",
+            "MIN_TIME",
+            "PlateauEvidence",
+            "START_GRID",
+            "cure_fraction_interval",
+            "fit_weibull_cure",
+            "plateau_evidence",
+            "population_survival",
+            "profile_loglik",
+            "weibull_cure_loglik",
+        ),
         "lcnec_utils.stats.format": (
             "NA_TEXT",
+            "ci_label",
             "format_ci",
             "format_hr_ci",
             "format_interval",

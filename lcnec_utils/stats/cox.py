@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lcnec_utils.contract.results_keys import slug
 from lcnec_utils.stats.attainable import events_per_variable
 from lcnec_utils.stats.normal import z_two_sided
 from lcnec_utils.stats.survival import EndpointUnavailable, endpoint_columns
@@ -160,7 +161,7 @@ def _covariate_terms(cov: str, col: pd.Series) -> tuple[dict[str, pd.Series], st
     counts = col.astype(str).value_counts()
     reference_level = sorted(counts[counts == counts.max()].index)[0]
     dummies = {
-        f"{cov}_{_slug(level)}": (col.astype(str) == level).astype(int)
+        f"{cov}_{slug(level)}": (col.astype(str) == level).astype(int)
         for level in sorted(counts.index)
         if level != reference_level
     }
@@ -181,14 +182,6 @@ def _without_constant_terms(
                 if term in names:
                     names.remove(term)
     return out, terms
-
-
-def _slug(level: str) -> str:
-    """Term-name form of a text level: lower case, runs of other characters as one ``_``."""
-    s = "".join(ch.lower() if ch.isalnum() else "_" for ch in str(level))
-    while "__" in s:
-        s = s.replace("__", "_")
-    return s.strip("_")
 
 
 @dataclass
@@ -435,9 +428,11 @@ def schoenfeld_test(result: CoxResult, transform: str = "km") -> pd.DataFrame:
     """Test of proportional hazards per term from scaled Schoenfeld residuals.
 
     lifelines ``proportional_hazard_test`` (Grambsch & Therneau 1994) with
-    ``time_transform`` "km" (1 - KM of the pooled data, R survival < 3
-    ``cox.zph`` default) or "identity". R survival >= 3 ``cox.zph`` uses a
-    different (exact score) statistic and gives somewhat different numbers.
+    ``time_transform`` "km" (1 - KM of the pooled data at each event time;
+    ``cox.zph``'s default, in every R version, takes 1 - KM just before the
+    event, so the two differ slightly with few events) or "identity". R
+    survival >= 3 ``cox.zph`` also uses a different statistic, the exact score
+    test (see ``methods.ph``), and gives somewhat different numbers.
     Columns: term, test_statistic, p, transform. lifelines builds the
     residuals with ``np.append`` in a loop: about 5 s per term at 100,000 rows.
     """

@@ -110,6 +110,12 @@ def format_hr_ci(hr, lo, hi, digits: int = 2, sep: str = "-") -> str:
     return f"{hr:.{digits}f} ({lo:.{digits}f}{sep}{hi:.{digits}f})"
 
 
+def ci_label(alpha: float = 0.05, kind: str = "CI") -> str:
+    """A two-sided interval's level as a table header says it: ``"95% CI"`` at alpha 0.05,
+    ``"90% CI"`` at 0.10, ``"97.5% CI"`` at 0.025."""
+    return f"{100 * (1 - alpha):.10g}% {kind}"
+
+
 def format_value(value: Any, fmt: str = "{}", missing: str = "not available") -> str:
     """Text of a number for the prose; ``missing`` where it cannot be computed.
 

@@ -197,8 +197,8 @@ def median_ci_spss(times, events, alpha: float = 0.05, epsilon: float = 0.05) ->
     """SPSS's "95% CI" of the Kaplan-Meier median: median ± z·SE (symmetric).
 
     SE(t̂50) = SE_Greenwood(Ŝ(t̂50)) / f̂(t̂50), with the uniform-kernel density
-    estimate of Klein & Moeschberger (2003, §4.5, Practical Note 3, p. 122)
-    that the SPSS Statistics Algorithms ("KM" chapter, percentiles) use:
+    estimate of Collett (2015, ch. 2, confidence intervals for the median and
+    percentiles) that the SPSS Statistics Algorithms ("KM" chapter, percentiles) use:
 
         f̂ = [Ŝ(û) − Ŝ(l̂)] / (l̂ − û),
         û = max{t_j : Ŝ(t_j) >= 0.5 + ε},  l̂ = min{t_j : Ŝ(t_j) <= 0.5 − ε},  ε = 0.05

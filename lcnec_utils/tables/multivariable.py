@@ -20,7 +20,7 @@ from lcnec_utils.stats.cox import (
     term_label,
     univariable_cox,
 )
-from lcnec_utils.stats.format import NA_TEXT, format_hr_ci, format_p
+from lcnec_utils.stats.format import NA_TEXT, ci_label, format_hr_ci, format_p
 from lcnec_utils.stats.survival import EndpointUnavailable
 
 
@@ -138,23 +138,25 @@ def cox_table(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataFrame:
 
 
 def format_cox_table(table: pd.DataFrame, params=None) -> pd.DataFrame:
-    """Text version of :func:`cox_table`: term, univariable and multivariable HR (95% CI) and p.
+    """Text version of :func:`cox_table`: term, univariable and multivariable HR (CI at the level in
+    force: ``params.alpha``, 95% without ``params``) and p.
 
     En dash in the intervals, as the rest of the book; "—" where a model did
     not converge or a term was not estimable.
     """
+    ci = ci_label(0.05 if params is None else params.alpha)
     rows = []
     for _, r in table.iterrows():
         rows.append(
             {
                 "Term": r["label"],
-                "Univariable HR (95% CI)": format_hr_ci(
+                f"Univariable HR ({ci})": format_hr_ci(
                     r["uni_hr"], r["uni_ci_low"], r["uni_ci_high"], sep="–"
                 )
                 if r.get("uni_converged", True)
                 else NA_TEXT,
                 "p (univariable)": format_p(r["uni_p"]) if r.get("uni_converged", True) else NA_TEXT,
-                "Multivariable HR (95% CI)": format_hr_ci(
+                f"Multivariable HR ({ci})": format_hr_ci(
                     r["multi_hr"], r["multi_ci_low"], r["multi_ci_high"], sep="–"
                 ),
                 "p (multivariable)": format_p(r["multi_p"]),
@@ -164,9 +166,9 @@ def format_cox_table(table: pd.DataFrame, params=None) -> pd.DataFrame:
         rows,
         columns=[
             "Term",
-            "Univariable HR (95% CI)",
+            f"Univariable HR ({ci})",
             "p (univariable)",
-            "Multivariable HR (95% CI)",
+            f"Multivariable HR ({ci})",
             "p (multivariable)",
         ],
     )

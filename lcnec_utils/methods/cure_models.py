@@ -1,0 +1,281 @@
+"""Long-term survivors and plateaus: a Weibull mixture cure model per arm (chapter 17).
+
+Per arm and endpoint: the cure fraction with its profile-likelihood interval
+(:mod:`lcnec_utils.stats.cure`), the likelihood-ratio test of no cure, and the follow-up beyond
+the last event that decides whether the data can show a plateau at all. A plateau is taken as
+seen when at least :data:`PLATEAU_MIN_PATIENTS` patients are followed for at least
+:data:`PLATEAU_MIN_MONTHS` months beyond the arm's last event: a working rule of this book, not a
+test; the chapter prints the numbers it reads, so that the reader can apply another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from lcnec_utils.methods.glued import NO_PFS, ChapterNumbers
+from lcnec_utils.stats.cure import (
+    CureFit,
+    CureInterval,
+    PlateauEvidence,
+    cure_fraction_interval,
+    fit_weibull_cure,
+    plateau_evidence,
+    profile_loglik,
+)
+from lcnec_utils.stats.survival import endpoint_data, has_endpoint, km_curve
+
+#: The working rule for "a plateau can be seen" (module docstring).
+PLATEAU_MIN_PATIENTS = 5
+PLATEAU_MIN_MONTHS = 6.0
+#: What an event is, per endpoint, in the prose.
+EVENT_WORD = {"os": "death", "pfs": "progression or death"}
+_ROLES = ("treatment", "reference")
+#: Exercise 1 reads the fitted population survival at this many months.
+_EXERCISE_MONTHS = 24.0
+
+
+@dataclass(frozen=True)
+class ArmCure:
+    """One arm's cure model, its interval, the LR test of no cure and the follow-up beyond the last event."""
+
+    role: str
+    label: str
+    time: np.ndarray
+    event: np.ndarray
+    fit: CureFit | None
+    interval: CureInterval | None
+    no_cure_loglik: float | None
+    evidence: PlateauEvidence
+
+    @property
+    def lr_no_cure(self) -> float | None:
+        """2(ℓ̂ − ℓ(c = 0)), 0 when ĉ = 0 (rounding below 1e-6 set to 0)."""
+        if self.fit is None or self.no_cure_loglik is None:
+            return None
+        lr = 2 * (self.fit.loglik - self.no_cure_loglik)
+        return 0.0 if lr < 1e-6 else float(lr)
+
+    @property
+    def p_no_cure(self) -> float | None:
+        """p of LR under the 50:50 mixture of χ²₀ and χ²₁ (Self & Liang 1987): ½ P(χ²₁ ≥ LR), 1 if LR = 0."""
+        lr = self.lr_no_cure
+        if lr is None:
+            return None
+        return 1.0 if lr == 0 else float(0.5 * stats.chi2.sf(lr, 1))
+
+
+def arm_cure(cohort: pd.DataFrame, endpoint: str, params, role: str) -> ArmCure:
+    """The Weibull mixture cure model of one arm (complete cases of ``endpoint``)."""
+    data = endpoint_data(cohort, endpoint, params.reference_group, params.treatment_group).arm(role)
+    t, e = data["time"].to_numpy(float), data["event"].to_numpy(int)
+    label = params.treatment_group if role == "treatment" else params.reference_group
+    fit = fit_weibull_cure(t, e) if len(t) else None
+    interval = cure_fraction_interval(t, e, fit, params.alpha) if fit is not None else None
+    no_cure = profile_loglik(0.0, t, e, (fit.scale, fit.shape))[0] if fit is not None else None
+    return ArmCure(role, label, t, e, fit, interval, no_cure, plateau_evidence(t, e))
+
+
+def plateau_verdict(evidence: PlateauEvidence) -> str:
+    """``"none"`` (no patient followed beyond the last event, or no event), ``"short"`` (fewer than the
+    working rule's patients or months) or ``"seen"``."""
+    if evidence.last_event is None or evidence.censored_after_last_event == 0:
+        return "none"
+    if (
+        evidence.censored_after_last_event < PLATEAU_MIN_PATIENTS
+        or evidence.followup_after_last_event < PLATEAU_MIN_MONTHS
+    ):
+        return "short"
+    return "seen"
+
+
+def plateau_words(evidence: PlateauEvidence, endpoint: str) -> str:
+    """What the follow-up beyond the last event says about a plateau, in a sentence's words."""
+    event = EVENT_WORD[endpoint]
+    verdict = plateau_verdict(evidence)
+    if evidence.last_event is None:
+        return f"no {event} at all: the cure fraction is not estimable"
+    n, gap = evidence.censored_after_last_event, evidence.followup_after_last_event
+    if verdict == "none":
+        return (
+            f"no patient is followed beyond the last {event}, so the Kaplan-Meier curve ends at its "
+            f"last step ({100 * evidence.km_at_last_event:.0f}%) and the data cannot identify a plateau"
+        )
+    patients = f"{n} patient{'s' if n != 1 else ''}"
+    if verdict == "short":
+        return (
+            f"only {patients} {'is' if n == 1 else 'are'} followed beyond the last {event}, for at most "
+            f"{gap:.1f} months: too little to identify a plateau"
+        )
+    return (
+        f"{patients} are followed for up to {gap:.1f} months beyond the last {event}, the curve flat at "
+        f"{100 * evidence.km_at_last_event:.0f}%: a plateau can be seen"
+    )
+
+
+def cure_table(arms: list[ArmCure]) -> pd.DataFrame:
+    """One row per arm: patients, events, cure fraction with its interval, LR test of no cure, and the
+    follow-up beyond the last event."""
+    rows = []
+    for a in arms:
+        ev = a.evidence
+        rows.append(
+            {
+                "role": a.role,
+                "arm": a.label,
+                "n": len(a.time),
+                "events": int(a.event.sum()),
+                "cure_fraction": None if a.fit is None else a.fit.cure_fraction,
+                "ci_low": None if a.interval is None else a.interval.low,
+                "ci_high": None if a.interval is None else a.interval.high,
+                "lr_no_cure": a.lr_no_cure,
+                "p_no_cure": a.p_no_cure,
+                "last_event": ev.last_event,
+                "last_followup": ev.last_followup,
+                "followup_after_last_event": ev.followup_after_last_event,
+                "censored_after_last_event": ev.censored_after_last_event,
+                "km_at_last_event": ev.km_at_last_event,
+                "median_followup": ev.median_followup,
+                "plateau": plateau_verdict(ev),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _val(v) -> float | None:
+    """A table cell as a float, None when missing (None or NaN)."""
+    return None if v is None or pd.isna(v) else float(v)
+
+
+def _num(v, fmt: str, missing: str = "—") -> str:
+    return missing if _val(v) is None else format(v, fmt)
+
+
+def format_cure_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Text rows of :func:`cure_table`."""
+    return pd.DataFrame(
+        {
+            "Arm": table["arm"],
+            "Patients (events)": [f"{r.n} ({r.events})" for r in table.itertuples()],
+            "Cure fraction (95% profile CI)": [
+                "—"
+                if _val(r.cure_fraction) is None
+                else f"{100 * r.cure_fraction:.1f}% ({100 * r.ci_low:.1f}%–{100 * r.ci_high:.1f}%)"
+                for r in table.itertuples()
+            ],
+            "LR test of no cure, p": [_num(r.p_no_cure, ".3f") for r in table.itertuples()],
+            "Last event (months)": [_num(r.last_event, ".1f") for r in table.itertuples()],
+            "Last follow-up (months)": [_num(r.last_followup, ".1f") for r in table.itertuples()],
+            "Censored after the last event": table["censored_after_last_event"].astype(int),
+            "Follow-up beyond the last event (months)": [
+                _num(r.followup_after_last_event, ".1f") for r in table.itertuples()
+            ],
+            "Median follow-up, reverse KM (months)": [
+                _num(r.median_followup, ".1f", "not reached") for r in table.itertuples()
+            ],
+        }
+    )
+
+
+def cure_results(table: pd.DataFrame, endpoint: str) -> dict[str, Any]:
+    """Keys ``methods.cure.<endpoint>.<group>.<stat>``."""
+    stats_recorded = (
+        "cure_fraction",
+        "ci_low",
+        "ci_high",
+        "lr_no_cure",
+        "last_event",
+        "last_followup",
+        "followup_after_last_event",
+        "censored_after_last_event",
+        "km_at_last_event",
+        "median_followup",
+    )
+    out: dict[str, Any] = {}
+    for r in table.to_dict("records"):
+        for k in stats_recorded:
+            out[f"methods.cure.{endpoint}.{r['role']}.{k}"] = _val(r[k])
+    return out
+
+
+def _endpoint_texts(numbers: ChapterNumbers, ep: str, arms: list[ArmCure] | None, missing: str) -> None:
+    """The glued texts of one endpoint; each says ``missing`` when the cohort lacks the endpoint."""
+    t = numbers.text
+    table = None if arms is None else cure_table(arms)
+    rows = {} if table is None else {r["role"]: r for r in table.to_dict("records")}
+    evidence = {} if arms is None else {a.role: a.evidence for a in arms}
+    for role in _ROLES:
+        r = rows.get(role, {})
+        pre = f"{ep}_{role}"
+        t(f"{pre}_cure", _val(r.get("cure_fraction")), "pct", missing)
+        ci = None if _val(r.get("ci_low")) is None else (r["ci_low"], r["ci_high"])
+        t(f"{pre}_cure_ci", ci, "pct_ci", missing)
+        t(f"{pre}_last_event", _val(r.get("last_event")), "{:.1f}", missing)
+        after = r.get("censored_after_last_event")
+        t(f"{pre}_after", None if after is None else int(after), "{:d}", missing)
+        t(f"{pre}_p_no_cure", _val(r.get("p_no_cure")), "p", missing)
+        words = plateau_words(evidence[role], ep) if role in evidence else None
+        t(f"{pre}_plateau", words, "{}", missing)
+    plateaus = [] if table is None else list(table["plateau"])
+    t(f"{ep}_conclusion", None if table is None else conclusion(plateaus), "{}", missing)
+
+
+def conclusion(plateaus: list[str]) -> str:
+    """The chapter's reading from the arms' plateau verdicts."""
+    if all(p != "seen" for p in plateaus):
+        return (
+            "in neither arm can the data identify a plateau: the cure fractions are what the Weibull "
+            "curve's shape extrapolates, not an observed share of long-term survivors, and the upper "
+            "limits of their intervals say how large a cure fraction these data cannot rule out"
+        )
+    if all(p == "seen" for p in plateaus):
+        return (
+            "in both arms enough patients are followed beyond the last event for a plateau to be seen, "
+            "and the cure fractions estimate the share of long-term survivors, under the model"
+        )
+    return (
+        "a plateau can be seen in one arm only: a difference in cure fractions cannot be read, since "
+        "the other arm's follow-up cannot show its plateau"
+    )
+
+
+def cure_page(cohort: pd.DataFrame, params) -> tuple[ChapterNumbers, dict[str, list[ArmCure]]]:
+    """Everything chapter 17 records and glues; the arms' fits by endpoint."""
+    numbers = ChapterNumbers()
+    fits: dict[str, list[ArmCure]] = {}
+    for ep in ("os", "pfs"):
+        if not has_endpoint(cohort, ep):
+            _endpoint_texts(numbers, ep, None, NO_PFS)
+            continue
+        fits[ep] = [arm_cure(cohort, ep, params, role) for role in _ROLES]
+        numbers.values.update(cure_results(cure_table(fits[ep]), ep))
+        _endpoint_texts(numbers, ep, fits[ep], "not available")
+    numbers.text("min_patients", PLATEAU_MIN_PATIENTS, "{:d}")
+    numbers.text("min_months", PLATEAU_MIN_MONTHS, "{:g}")
+    _exercise_texts(numbers, fits["os"][0])
+    return numbers, fits
+
+
+def _exercise_texts(numbers: ChapterNumbers, arm: ArmCure) -> None:
+    """Exercise 1: the population survival at :data:`_EXERCISE_MONTHS` by hand, beside the Kaplan-Meier
+    estimate; exercise 2: the likelihood-ratio test of no cure."""
+    t = numbers.text
+    missing = "not available (no event in the arm)"
+    fit = arm.fit
+    t("ex1_months", _EXERCISE_MONTHS, "{:g}")
+    t("ex1_c", None if fit is None else fit.cure_fraction, "{:.3f}", missing)
+    t("ex1_scale", None if fit is None else fit.scale, "{:.2f}", missing)
+    t("ex1_shape", None if fit is None else fit.shape, "{:.3f}", missing)
+    s_fit = None if fit is None else float(fit.survival(_EXERCISE_MONTHS))
+    t("ex1_s_fit", s_fit, "pct", missing)
+    curve = km_curve(arm.time, arm.event)
+    before = curve.time <= _EXERCISE_MONTHS
+    t("ex1_s_km", float(curve.survival[before][-1]) if before.any() else 1.0, "pct")
+    t("ex2_loglik", None if fit is None else fit.loglik, "{:.3f}", missing)
+    t("ex2_loglik0", arm.no_cure_loglik, "{:.3f}", missing)
+    t("ex2_lr", arm.lr_no_cure, "{:.2f}", missing)
+    t("ex2_p", arm.p_no_cure, "p", missing)

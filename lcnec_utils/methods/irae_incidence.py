@@ -1,0 +1,331 @@
+"""Immune-related adverse events over time, with death as a competing risk (chapter 18).
+
+Each patient's time to the first irAE: the ``onset_months`` of the earliest immune-related row
+of the adverse-event table (status 1); a patient without an irAE who died has the competing
+event at ``os_months`` (status 2); the others are censored at their last follow-up
+(``os_months``, status 0). A patient with an irAE whose onset is unknown (an empty cell) is left
+out, since the first irAE could be the unknown one. The cumulative incidence is the
+Aalen-Johansen estimate, against the naive 1 − Kaplan-Meier that censors the deaths
+(:mod:`lcnec_utils.stats.competing_risks`); Gray's test compares the arms only when both have
+an irAE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lcnec_utils.contract.io import arm_role
+from lcnec_utils.contract.params import DEFAULT_AE
+from lcnec_utils.methods.glued import ChapterNumbers
+from lcnec_utils.stats.competing_risks import (
+    GrayTest,
+    aalen_johansen,
+    gray_test,
+    naive_incidence,
+    value_at,
+)
+
+#: Times (months) at which the incidences are recorded and tabulated.
+HORIZONS = (3.0, 6.0, 12.0)
+_ROLES = ("treatment", "reference")
+STATUS_WORDS = {0: "censored", 1: "first irAE", 2: "death without irAE"}
+#: Exercise 2 moves every irAE onset this many months later.
+ONSET_DELAY = 9.0
+#: ... and reads the incidences at this time.
+DELAYED_HORIZON = 24.0
+
+
+@dataclass(frozen=True)
+class FirstIrae:
+    """Competing-risks data of the first irAE (``frame``: role, time, status, and the patient's
+    os_months, os_event), the patients left out
+    for an unknown onset, or why the analysis cannot be done (``unavailable``)."""
+
+    frame: pd.DataFrame | None
+    unknown_onset: int = 0
+    unavailable: str | None = None
+
+
+@dataclass(frozen=True)
+class ArmIncidence:
+    """One arm's counts, its Aalen-Johansen and naive curves (``time``, ``cif``)."""
+
+    role: str
+    counts: dict[str, int]
+    cif: pd.DataFrame
+    naive: pd.DataFrame
+
+    def at(self, t: float) -> tuple[float, float]:
+        return value_at(self.cif, t), value_at(self.naive, t)
+
+
+def first_irae_data(cohort: pd.DataFrame, adverse_events: pd.DataFrame | None, params) -> FirstIrae:
+    """The time to the first irAE with death as the competing event (module docstring)."""
+    if adverse_events is None:
+        return FirstIrae(None, unavailable="the study has no adverse-event table")
+    if "onset_months" not in adverse_events.columns:
+        return FirstIrae(None, unavailable="the adverse-event table has no onset_months column")
+    role = arm_role(cohort, params.reference_group, params.treatment_group)
+    keep = role.notna() & cohort["os_months"].notna() & cohort["os_event"].notna()
+    ids = cohort.loc[keep, "patient_id"]
+    irae = adverse_events[adverse_events["immune_related"] == 1]
+    unknown = set(irae.loc[irae["onset_months"].isna(), "patient_id"]) & set(ids)
+    first = irae.dropna(subset=["onset_months"]).groupby("patient_id")["onset_months"].min()
+    frame = pd.DataFrame(
+        {
+            "patient_id": ids.to_numpy(),
+            "role": role[keep].to_numpy(),
+            "os_months": cohort.loc[keep, "os_months"].to_numpy(float),
+            "os_event": cohort.loc[keep, "os_event"].to_numpy(int),
+        }
+    )
+    frame = frame[~frame["patient_id"].isin(unknown)]
+    onset = frame["patient_id"].map(first)
+    frame["time"] = onset.fillna(frame["os_months"]).to_numpy(float)
+    frame["status"] = np.where(onset.notna(), 1, np.where(frame["os_event"] == 1, 2, 0))
+    columns = ["role", "time", "status", "os_months", "os_event"]
+    return FirstIrae(frame[columns].reset_index(drop=True), len(unknown))
+
+
+def arm_incidence(data: pd.DataFrame, role: str) -> ArmIncidence:
+    """Counts by status, the Aalen-Johansen cumulative incidence of the first irAE and 1 − KM, each
+    drawn on to the arm's last follow-up."""
+    arm = data[data["role"] == role]
+    t, s = arm["time"].to_numpy(float), arm["status"].to_numpy(int)
+    counts = {word: int((s == code).sum()) for code, word in STATUS_WORDS.items()}
+    cif, naive = aalen_johansen(t, s, 1), naive_incidence(t, s, 1)
+    if t.size and t.max() > cif["time"].iloc[-1]:  # the curves run on to the arm's last follow-up
+        cif, naive = (
+            pd.concat([c, c.iloc[[-1]].assign(time=t.max())], ignore_index=True) for c in (cif, naive)
+        )
+    return ArmIncidence(role, counts, cif, naive)
+
+
+def arms_gray_test(data: pd.DataFrame) -> GrayTest | None:
+    """Gray's test of the first irAE between the arms; None unless both arms have an irAE."""
+    if any(((data["role"] == r) & (data["status"] == 1)).sum() == 0 for r in _ROLES):
+        return None
+    return gray_test(data["time"], data["status"], data["role"], cause=1)
+
+
+def incidence_table(arms: list[ArmIncidence], labels: dict[str, str]) -> pd.DataFrame:
+    """Text rows: per arm, the counts and the two estimates at each horizon."""
+    rows = []
+    for a in arms:
+        row = {
+            "Arm": labels[a.role],
+            "First irAE": a.counts["first irAE"],
+            "Death without irAE": a.counts["death without irAE"],
+            "Censored": a.counts["censored"],
+        }
+        for h in HORIZONS:
+            cif, naive = a.at(h)
+            row[f"{h:g} months: Aalen-Johansen"] = f"{100 * cif:.1f}%"
+            row[f"{h:g} months: 1 − KM"] = f"{100 * naive:.1f}%"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def largest_overstatement(arm: ArmIncidence) -> tuple[float, float | None]:
+    """The largest excess of 1 − KM over the Aalen-Johansen estimate, and the first time it is reached."""
+    diff = arm.naive["cif"].to_numpy(float) - arm.cif["cif"].to_numpy(float)
+    if diff.size == 0 or diff.max() <= 1e-12:
+        return 0.0, None
+    return float(diff.max()), float(arm.cif["time"].iloc[int(np.argmax(diff))])
+
+
+def deaths_before_last_irae(data: pd.DataFrame, role: str) -> int:
+    """Deaths without an irAE, in the arm, before its last first-irAE onset."""
+    arm = data[data["role"] == role]
+    onsets = arm.loc[arm["status"] == 1, "time"]
+    if onsets.empty:
+        return 0
+    return int(((arm["status"] == 2) & (arm["time"] < onsets.max())).sum())
+
+
+def incidence_results(arms: list[ArmIncidence], gray: GrayTest | None, unknown: int) -> dict[str, Any]:
+    """Keys ``methods.competing.irae.*``."""
+    out: dict[str, Any] = {}
+    for a in arms:
+        pre = f"methods.competing.irae.{a.role}"
+        out[f"{pre}.first_irae"] = a.counts["first irAE"]
+        out[f"{pre}.death_without_irae"] = a.counts["death without irAE"]
+        out[f"{pre}.censored"] = a.counts["censored"]
+        for h in HORIZONS:
+            cif, naive = a.at(h)
+            out[f"{pre}.cif.{h:g}m"] = cif
+            out[f"{pre}.naive.{h:g}m"] = naive
+    out["methods.competing.irae.unknown_onset"] = unknown
+    out["methods.competing.irae.gray.chi2"] = None if gray is None else gray.chi2
+    out["methods.competing.irae.gray.p"] = None if gray is None else gray.p
+    return out
+
+
+def gray_words(arms: list[ArmIncidence], gray: GrayTest | None, labels: dict[str, str]) -> str:
+    """Gray's test's result, or why it is not run."""
+    if gray is not None:
+        return f"Gray's test gives χ² = {gray.chi2:.2f} on {gray.df} degree of freedom (p = {gray.p:.3f})"
+    with_irae = [labels[a.role] for a in arms if a.counts["first irAE"] > 0]
+    if not with_irae:
+        return "Gray's test is not run: no patient has an irAE"
+    return f"Gray's test is not run: only the {with_irae[0]} arm has irAEs, so there is nothing to compare"
+
+
+def agreement_words(arm: ArmIncidence, deaths_before: int) -> str:
+    """How far 1 − KM overstates the incidence in one arm, and why."""
+    excess, when = largest_overstatement(arm)
+    if when is None:
+        if arm.counts["first irAE"] == 0:
+            return "both estimates stay at 0"
+        return (
+            "the two estimates agree at every time, because no patient of the arm died without an irAE "
+            "before its last irAE onset"
+        )
+    return (
+        f"1 − KM overstates the incidence by up to {100 * excess:.1f} percentage points (from {when:.1f} "
+        f"months on), because {deaths_before} patient{'s' if deaths_before != 1 else ''} of the arm died "
+        "without an irAE before its last irAE onset"
+    )
+
+
+def delayed_onsets(data: pd.DataFrame, delay: float) -> pd.DataFrame:
+    """Exercise 2's data: every first-irAE onset moved ``delay`` months later; an onset that would
+    fall after the patient's ``os_months`` is lost, and the patient's death (competing) or censoring
+    at ``os_months`` takes its place."""
+    out = data.copy()
+    irae = out["status"] == 1
+    later = out["time"] + delay
+    lost = irae & (later > out["os_months"])
+    out.loc[irae & ~lost, "time"] = later[irae & ~lost]
+    out.loc[lost, "time"] = out.loc[lost, "os_months"]
+    out.loc[lost, "status"] = np.where(out.loc[lost, "os_event"] == 1, 2, 0)
+    return out
+
+
+def aalen_johansen_step(data: pd.DataFrame, role: str) -> dict[str, float] | None:
+    """Exercise 1: the Aalen-Johansen step at the arm's last first-irAE onset t, written out: n at
+    risk (time >= t), Ŝ(t−) the Kaplan-Meier estimate of being free of both events just before t,
+    d irAEs at t, the step Ŝ(t−) d / n and the incidence after it. None without an irAE."""
+    arm = data[data["role"] == role]
+    t_all, s_all = arm["time"].to_numpy(float), arm["status"].to_numpy(int)
+    if not (s_all == 1).any():
+        return None
+    t = float(t_all[s_all == 1].max())
+    surv = 1.0
+    for u in np.unique(t_all[(s_all > 0) & (t_all < t)]):
+        surv *= 1 - ((t_all == u) & (s_all > 0)).sum() / (t_all >= u).sum()
+    n = int((t_all >= t).sum())
+    d = int(((t_all == t) & (s_all == 1)).sum())
+    after = value_at(aalen_johansen(t_all, s_all, 1), t)
+    return {"time": t, "n": n, "surv_before": surv, "d": d, "step": surv * d / n, "cif_after": after}
+
+
+def _arm_texts(numbers: ChapterNumbers, arm: ArmIncidence | None, data, missing: str) -> None:
+    t = numbers.text
+    role = "treatment" if arm is None else arm.role
+    for key, word in (
+        ("first_irae", "first irAE"),
+        ("deaths", "death without irAE"),
+        ("censored", "censored"),
+    ):
+        t(f"{role}_{key}", None if arm is None else arm.counts[word], "{:d}", missing)
+    for h in HORIZONS:
+        cif, naive = (None, None) if arm is None else arm.at(h)
+        t(f"{role}_cif_{h:g}m", cif, "pct", missing)
+        t(f"{role}_naive_{h:g}m", naive, "pct", missing)
+    words = None if arm is None else agreement_words(arm, deaths_before_last_irae(data, arm.role))
+    t(f"{role}_agreement", words, "{}", missing)
+
+
+def irae_page(
+    cohort: pd.DataFrame, adverse_events: pd.DataFrame | None, params
+) -> tuple[ChapterNumbers, FirstIrae, list[ArmIncidence], GrayTest | None]:
+    """Everything chapter 18 records and glues; the data, the arms' curves and Gray's test (or None)."""
+    numbers = ChapterNumbers()
+    labels = {"treatment": params.treatment_group, "reference": params.reference_group}
+    data = first_irae_data(cohort, adverse_events, params)
+    numbers.text("horizon_last", HORIZONS[-1], "{:g}")
+    numbers.text("unavailable", data.unavailable or "", "{}")
+    if data.frame is None:
+        missing = f"not available ({data.unavailable})"
+        for role in _ROLES:
+            numbers.texts.update(
+                {k.replace("treatment", role): v for k, v in _missing_texts(missing).items()}
+            )
+        numbers.text("gray", None, "{}", missing)
+        numbers.text("unknown_onset", None, "{:d}", missing)
+        _exercise_texts(numbers, None, missing)
+        return numbers, data, [], None
+    arms = [arm_incidence(data.frame, r) for r in _ROLES]
+    gray = arms_gray_test(data.frame)
+    numbers.values.update(incidence_results(arms, gray, data.unknown_onset))
+    for arm in arms:
+        _arm_texts(numbers, arm, data.frame, "not available")
+    numbers.text("gray", gray_words(arms, gray, labels))
+    numbers.text("unknown_onset", data.unknown_onset, "{:d}")
+    _exercise_texts(numbers, data.frame, "not available (no irAE in the treatment arm)")
+    return numbers, data, arms, gray
+
+
+def _missing_texts(missing: str) -> dict[str, tuple]:
+    scratch = ChapterNumbers()
+    _arm_texts(scratch, None, None, missing)
+    return scratch.texts
+
+
+def _exercise_texts(numbers: ChapterNumbers, data: pd.DataFrame | None, missing: str) -> None:
+    """Exercise 1: the last Aalen-Johansen step of the treatment arm by hand; exercise 2: the two
+    estimates at :data:`DELAYED_HORIZON` had every irAE come :data:`ONSET_DELAY` months later."""
+    t = numbers.text
+    step = None if data is None else aalen_johansen_step(data, "treatment")
+    for key, fmt in (("time", "{:.1f}"), ("n", "{:d}"), ("surv_before", "{:.3f}"), ("d", "{:d}")):
+        t(f"ex1_{key}", None if step is None else step[key], fmt, missing)
+    t("ex1_step", None if step is None else step["step"], "{:.3f}", missing)
+    t("ex1_cif_after", None if step is None else step["cif_after"], "{:.3f}", missing)
+    t("ex2_delay", ONSET_DELAY, "{:g}")
+    t("ex2_months", DELAYED_HORIZON, "{:g}")
+    arm = None
+    if data is not None and step is not None:
+        delayed = delayed_onsets(data, ONSET_DELAY)
+        arm = arm_incidence(delayed, "treatment")
+        lost = int(((data["status"] == 1) & (delayed["status"] != 1)).sum())
+    cif, naive = (None, None) if arm is None else arm.at(DELAYED_HORIZON)
+    t("ex2_lost", None if arm is None else lost, "{:d}", missing)
+    t("ex2_cif", cif, "pct", missing)
+    t("ex2_naive", naive, "pct", missing)
+    t(
+        "ex2_deaths_before",
+        None if arm is None else deaths_before_last_irae(delayed, "treatment"),
+        "{:d}",
+        missing,
+    )
+
+
+def page_notes(data: FirstIrae, params) -> list[str]:
+    """What the chapter says above its results: why it cannot run, the patients it leaves out, and
+    that the shipped onsets are synthetic."""
+    if data.frame is None:
+        return [
+            f"No cumulative incidence of irAEs: {data.unavailable}. The analysis needs the adverse-event "
+            "table with its optional column onset_months (months from treatment start to the event's "
+            "onset; see the data contract). Its results keys are recorded as missing."
+        ]
+    notes = []
+    if data.unknown_onset:
+        n = data.unknown_onset
+        notes.append(
+            f"{n} patient{'s' if n != 1 else ''} with an irAE of unknown onset (an empty onset_months) "
+            f"{'are' if n != 1 else 'is'} left out: the first irAE could be the undated one."
+        )
+    if params.ae_path and Path(params.ae_path).resolve() == DEFAULT_AE.resolve():
+        notes.append(
+            "The onsets of the shipped adverse events are synthetic: the paper gives none, so each was "
+            "drawn within the usual onset window of its kind of irAE (docs/reconstruction.md). The "
+            "timing below illustrates the method; it is not the study's."
+        )
+    return notes

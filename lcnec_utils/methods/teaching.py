@@ -1,0 +1,261 @@
+"""The numbers of the re-analysis chapters' teaching sections (survival, Cox, safety, reconstruction, audit):
+the exercises' solutions and the reading of the paper's conclusion, as ``{name: (value, format[, text when
+missing])}`` for :meth:`lcnec_utils.chapter.Chapter.glue_texts`.
+
+Each function computes what the text states, from the cohort in force or the
+paper's printed numbers; ``tests/test_exercises.py`` recomputes every number
+independently (lifelines, statsmodels, scipy, or by hand).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from lcnec_utils.stats import cox
+from lcnec_utils.stats.normal import wald_p, z_two_sided
+from lcnec_utils.stats.survival import endpoint_data, has_endpoint, km_curve, landmark_survival
+
+
+def _first_endpoint(cohort: pd.DataFrame) -> str:
+    return "pfs" if has_endpoint(cohort, "pfs") else "os"
+
+
+def km_factors(times, events, t: float) -> list[tuple[float, int, int]]:
+    """The Kaplan-Meier factors up to ``t``: (event time, number at risk, events) per event time <= t."""
+    curve = km_curve(times, events)
+    keep = curve.time <= t
+    return [
+        (float(a), int(n), int(d))
+        for a, n, d in zip(curve.time[keep], curve.n_risk[keep], curve.n_events[keep])
+    ]
+
+
+def logrank_by_hand(times, events, treatment) -> dict[str, float]:
+    """The log-rank statistic written out: O and E of the treatment arm and the hypergeometric variance V.
+
+    At each distinct event time, E adds d·n₁/n and V adds d·(n₁/n)·(1 − n₁/n)·(n − d)/(n − 1);
+    chi-square (O − E)²/V on 1 df (Mantel 1966). Returns observed, expected, variance, chi2, p.
+    """
+    t = np.asarray(times, float)
+    e = np.asarray(events, int)
+    g = np.asarray(treatment, int)
+    observed = expected = variance = 0.0
+    for u in np.unique(t[e == 1]):
+        at_risk = t >= u
+        n, n1 = at_risk.sum(), (at_risk & (g == 1)).sum()
+        d = ((t == u) & (e == 1)).sum()
+        observed += ((t == u) & (e == 1) & (g == 1)).sum()
+        expected += d * n1 / n
+        if n > 1:
+            variance += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1)
+    chi2 = (observed - expected) ** 2 / variance
+    return {
+        "observed": float(observed),
+        "expected": float(expected),
+        "variance": float(variance),
+        "chi2": float(chi2),
+        "p": float(stats.chi2.sf(chi2, 1)),
+    }
+
+
+def survival_exercises(cohort: pd.DataFrame, params) -> dict[str, tuple]:
+    """Survival chapter. 1: the treatment arm's landmark rate of the first endpoint as a product of
+    Kaplan-Meier factors. 2: the overall-survival log-rank test by hand."""
+    ep = _first_endpoint(cohort)
+    data = endpoint_data(cohort, ep, params.reference_group, params.treatment_group)
+    arm = data.arm("treatment")
+    factors = km_factors(arm["time"], arm["event"], params.landmark_months)
+    rate = landmark_survival(arm["time"], arm["event"], params.landmark_months, params.alpha).survival
+    text = " × ".join(f"(1 − {d}/{n})" for _, n, d in factors) if factors else "1 (no event before it)"
+    os_data = endpoint_data(cohort, "os", params.reference_group, params.treatment_group).frame
+    lr = logrank_by_hand(os_data["time"], os_data["event"], (os_data["role"] == "treatment").astype(int))
+    return {
+        "ex1_endpoint": (ep.upper(), "{}"),
+        "ex1_factors": (text, "{}"),
+        "ex1_n_factors": (len(factors), "{}"),
+        "ex1_rate": (rate, "{:.4f}"),
+        "ex2_observed": (lr["observed"], "{:g}"),
+        "ex2_expected": (lr["expected"], "{:.2f}"),
+        "ex2_variance": (lr["variance"], "{:.2f}"),
+        "ex2_chi2": (lr["chi2"], "{:.2f}"),
+        "ex2_p": (lr["p"], "p"),
+    }
+
+
+#: A difference of two percentages, printed in percentage points so that it does not read as relative.
+PERCENTAGE_POINTS = "{:.1f} percentage points"
+
+
+def survival_reading(cohort: pd.DataFrame, params, published: Mapping[str, Any]) -> dict[str, tuple]:
+    """Survival chapter, what it means for the paper's conclusion: the paper's log-rank p-values and medians
+    beside the cohort's, and the 12-month rates' difference per endpoint present, in percentage points."""
+    glue: dict[str, tuple] = {}
+    for ep in ("pfs", "os"):
+        glue[f"paper_{ep}_p"] = (published.get(f"{ep}.logrank.p"), "{:g}")
+        for role in ("treatment", "reference"):
+            glue[f"paper_{ep}_median_{role}"] = (published.get(f"{ep}.median.{role}"), "{:g}")
+        if not has_endpoint(cohort, ep):
+            glue[f"{ep}_rate_diff"] = (None, PERCENTAGE_POINTS)
+            glue[f"{ep}_events"] = (None, "{}", "no recorded")
+            continue
+        data = endpoint_data(cohort, ep, params.reference_group, params.treatment_group)
+        rates = {
+            r: landmark_survival(data.arm(r)["time"], data.arm(r)["event"], params.landmark_months).survival
+            for r in ("treatment", "reference")
+        }
+        glue[f"{ep}_rate_diff"] = (100 * (rates["treatment"] - rates["reference"]), PERCENTAGE_POINTS)
+        glue[f"{ep}_events"] = (int(data.frame["event"].sum()), "{}")
+    return glue
+
+
+def cox_exercises(cohort: pd.DataFrame, params, covariates: list[str]) -> dict[str, tuple]:
+    """Cox chapter. 1: the adjusted arm HR's Wald interval and p by hand from its coefficient and SE.
+    2: age's HR per ten years from the per-year coefficient. 3: the adjusted arm HR for death with
+    Breslow's ties (statsmodels ``PHReg``), the default of SPSS, against Efron's. Also the reading of the
+    PFS model's events per variable (:func:`lcnec_utils.methods.smallsample.epv_verdict`)."""
+    from lcnec_utils.methods.conventions import breslow_cox
+    from lcnec_utils.methods.smallsample import epv_verdict
+
+    ep = _first_endpoint(cohort)
+    z = z_two_sided(params.alpha)
+    glue: dict[str, tuple] = {"ex_endpoint": (ep.upper(), "{}"), "ex_z": (z, "{:.3f}")}
+    res = cox.fit_cox(cohort, ep, covariates, params)
+    glue["pfs_epv_verdict"] = (
+        epv_verdict(res.events_per_variable) if ep == "pfs" else None,
+        "{}",
+        "cannot be judged (no progression-free survival)",
+    )
+    arm = res.term("treatment") if res.converged else None
+    b = None if arm is None else arm["coef"]
+    se = None if arm is None else arm["se"]
+    glue["ex1_coef"] = (b, "{:.4f}")
+    glue["ex1_se"] = (se, "{:.4f}")
+    glue["ex1_ci"] = (
+        None if b is None else (math.exp(b), math.exp(b - z * se), math.exp(b + z * se)),
+        "hr_ci",
+    )
+    glue["ex1_z"] = (None if b is None else b / se, "{:.3f}")
+    glue["ex1_p"] = (None if b is None else wald_p(b, se), "p")
+    age = res.term("age") if res.converged and "age" in list(res.table["term"]) else None
+    glue["ex2_hr_year"] = (None if age is None else age["hr"], "{:.3f}")
+    glue["ex2_hr_decade"] = (
+        None
+        if age is None
+        else (
+            math.exp(10 * age["coef"]),
+            math.exp(10 * (age["coef"] - z * age["se"])),
+            math.exp(10 * (age["coef"] + z * age["se"])),
+        ),
+        "hr_ci",
+    )
+    dm = cox.design_matrix(cohort, covariates, params.reference_group, params.treatment_group, endpoint="os")
+    efron = cox.fit_design(dm, params.alpha).term("treatment")
+    breslow = breslow_cox(dm, params.alpha).set_index("term").loc["treatment"]
+    three = "{0[0]:.3f} ({0[1]:.3f}–{0[2]:.3f})"
+    glue["ex3_efron"] = ((efron["hr"], efron["ci_low"], efron["ci_high"]), three)
+    glue["ex3_breslow"] = ((breslow["hr"], breslow["ci_low"], breslow["ci_high"]), three)
+    glue["ex3_efron_p"] = (efron["p"], "{:.4f}")
+    glue["ex3_breslow_p"] = (float(breslow["p"]), "{:.4f}")
+    event_times = dm.frame.loc[dm.frame["event"] == 1, "duration"]
+    glue["ex3_tied"] = (int(event_times.duplicated(keep=False).sum()), "{}")
+    glue["ex3_events"] = (int(dm.frame["event"].sum()), "{}")
+    return glue
+
+
+def cox_reading(published: Mapping[str, Any]) -> dict[str, tuple]:
+    """Cox chapter, what it means for the paper's conclusion: the paper's adjusted PFS hazard ratio of the
+    arm (its "independent predictive factor") and its ECOG hazard ratio (its "independent prognostic
+    factor")."""
+    return {
+        "paper_pfs_hr": (
+            tuple(published.get(f"pfs.cox_multivariable.{k}") for k in ("hr", "ci_low", "ci_high")),
+            "hr_ci",
+        ),
+        "paper_ecog_hr": (
+            tuple(published.get(f"pfs.cox_multivariable.ecog.{k}") for k in ("hr", "ci_low", "ci_high")),
+            "hr_ci",
+        ),
+    }
+
+
+def clopper_pearson(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
+    """Exact (Clopper-Pearson 1934) two-sided interval of a binomial proportion k/n, from the beta quantiles."""
+    lo = 0.0 if k == 0 else float(stats.beta.ppf(alpha / 2, k, n - k + 1))
+    hi = 1.0 if k == n else float(stats.beta.ppf(1 - alpha / 2, k + 1, n - k))
+    return lo, hi
+
+
+def safety_exercises(results: Mapping[str, Any], n_treated: int, alpha: float = 0.05) -> dict[str, tuple]:
+    """Safety chapter. 1: the exact interval of the share with any irAE. 2: the one-sided upper bound on the
+    rate of grade >= 3 events when none was seen, exactly 1 − alpha^(1/n), and the rule of three, 3/n."""
+    k = results.get("safety.irae_any.n.treatment")
+    glue: dict[str, tuple] = {"ex_n": (n_treated, "{}"), "ex_level": (1 - alpha, "pct")}
+    glue["ex1_k"] = (k, "{}")
+    glue["ex1_ci"] = (
+        None if k is None or not n_treated else clopper_pearson(int(k), n_treated, alpha),
+        "pct_ci",
+    )
+    zero = results.get("safety.grade3plus.n.treatment")
+    glue["ex2_zero"] = (zero, "{}")
+    glue["ex2_exact"] = (None if not n_treated else 1 - alpha ** (1 / n_treated), "pct")
+    glue["ex2_rule3"] = (None if not n_treated else 3 / n_treated, "pct")
+    return glue
+
+
+def reconstruction_exercises(
+    published: Mapping[str, Any], pfs_events: int, alpha: float = 0.05
+) -> dict[str, tuple]:
+    """Reconstruction chapter. 1: the SE that the paper's treatment-arm PFS interval implies if it is
+    SPSS's median ± z·SE, and its centre. 2: the smallest standard error a 0/1 arm term can have with
+    d events (2/√d: its information is at most d/4) and the narrowest interval ratio it allows, against
+    the paper's adjusted PFS interval."""
+    z = z_two_sided(alpha)
+    lo, hi = published.get("pfs.median_ci_low.treatment"), published.get("pfs.median_ci_high.treatment")
+    med = published.get("pfs.median.treatment")
+    glue: dict[str, tuple] = {"ex_z": (z, "{:.2f}")}
+    glue["ex1_interval"] = (None if lo is None else (lo, hi), "{0[0]:g} to {0[1]:g}")
+    glue["ex1_median"] = (med, "{:g}")
+    glue["ex1_centre"] = (None if lo is None else (lo + hi) / 2, "{:.2f}")
+    glue["ex1_se"] = (None if lo is None else (hi - lo) / (2 * z), "{:.3f}")
+    floor = 2 / math.sqrt(pfs_events)
+    glue["ex2_events"] = (pfs_events, "{}")
+    glue["ex2_se_floor"] = (floor, "{:.3f}")
+    glue["ex2_ratio_floor"] = (math.exp(2 * z * floor), "{:.2f}")
+    plo, phi = published.get("pfs.cox_multivariable.ci_low"), published.get("pfs.cox_multivariable.ci_high")
+    glue["ex2_paper_ci"] = (None if plo is None else (plo, phi), "{0[0]:g} to {0[1]:g}")
+    glue["ex2_paper_ratio"] = (None if plo is None else phi / plo, "{:.2f}")
+    glue["ex2_paper_se"] = (None if plo is None else math.log(phi / plo) / (2 * z), "{:.3f}")
+    return glue
+
+
+def audit_exercises(published: Mapping[str, Any], n_treated: int, alpha: float = 0.05) -> dict[str, tuple]:
+    """Audit chapter. 1: the k/n nearest the text's 1-year OS rate of the treatment arm (a Kaplan-Meier
+    rate without censoring is some k/n). 2: the p-value and the centre that the paper's adjusted OS
+    hazard ratio and interval imply (SE from the interval's width on the log scale)."""
+    from lcnec_utils.contract.published import published_values
+
+    rate = published_values(variant="text-3.3").get("os.rate_12m.treatment")
+    glue: dict[str, tuple] = {"ex_n": (n_treated, "{}")}
+    glue["ex1_rate"] = (rate, "{:g}%")
+    if rate is not None and n_treated:
+        k = round(rate / 100 * n_treated)
+        glue["ex1_k"] = (k, "{}")
+        glue["ex1_kn"] = (100 * k / n_treated, "{:.2f}%")
+        glue["ex1_next"] = (100 * (k + 1) / n_treated, "{:.2f}%")
+    hr, lo, hi = (published.get(f"os.cox_multivariable.{k}") for k in ("hr", "ci_low", "ci_high"))
+    z = z_two_sided(alpha)
+    ok = None not in (hr, lo, hi)
+    se = math.log(hi / lo) / (2 * z) if ok else None
+    glue["ex2_hr"] = ((hr, lo, hi) if ok else None, "hr_ci")
+    glue["ex2_se"] = (se, "{:.4f}")
+    glue["ex2_z"] = (None if not ok else math.log(hr) / se, "{:.3f}")
+    glue["ex2_p"] = (None if not ok else wald_p(math.log(hr), se), "{:.4f}")
+    glue["ex2_paper_p"] = (published.get("os.cox_multivariable.p"), "{:g}")
+    glue["ex2_centre"] = (None if not ok else math.sqrt(lo * hi), "{:.3f}")
+    return glue

@@ -1,0 +1,267 @@
+"""The software conventions and the methods chapters' new numbers against R, computed live.
+
+``tests/r/conventions_reference.R`` runs R's survival package on the cohort in force (the
+book's design matrix written to CSV, IPT weights included) and writes JSON; nothing from R is
+pasted here. What is checked, per endpoint:
+
+* R's quartiles, median and log-band limits (``quantile(survfit(conf.type = "log"))``) against
+  :func:`lcnec_utils.methods.conventions.km_quantile` with the ``midpoint_or_last`` rule and
+  :func:`lcnec_utils.stats.survival.median_ci_brookmeyer_crowley`;
+* R's landmark rate and log-band interval against ``conventions.rate_interval(..., "log")``;
+* ``survdiff``'s chi-square against the log-rank column of ``survival_conventions``;
+* ``coxph(ties = "breslow")`` against ``conventions.breslow_cox`` (arm alone and the paper's model);
+* ``cox.zph`` (survival >= 3.0: the exact score test) against ``ph.zph_score_test``, both time scales,
+  both models, and survival 2.x's approximation (by hand in R) against ``ph.ph_test_conventions``;
+* the weighted ``coxph``'s robust and model-based SE against ``confounding.variance_conventions`` and
+  ``confounding.iptw_cox`` (lifelines' ``robust=True`` ignores tied times; the book's sandwich does not).
+
+Tolerance 1e-4, relative for coefficients, SEs and statistics, absolute for times and
+probabilities, as ``tests/test_r_agreement.py``. If Rscript is missing the tests skip, except
+with CI=true.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from r_support import require_r
+
+from lcnec_utils.contract.params import DEFAULT_COHORT, Parameters
+from lcnec_utils.methods import confounding, conventions, ph
+from lcnec_utils.stats import cox
+from lcnec_utils.stats.survival import endpoint_data, median_ci_brookmeyer_crowley
+
+pytestmark = pytest.mark.r
+
+R_SCRIPT = Path(__file__).parent / "r" / "conventions_reference.R"
+TOL = 1e-4
+PARAMS = Parameters()
+ENDPOINTS = ("os", "pfs")
+
+
+def _cohort() -> pd.DataFrame:
+    return pd.read_csv(DEFAULT_COHORT)
+
+
+def _params(cohort: pd.DataFrame) -> Parameters:
+    present, _ = cox.available_covariates(cohort, PARAMS.covariates)
+    return dataclasses.replace(PARAMS, covariates=present)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    require_r("survival")
+    cohort = _cohort()
+    params = _params(cohort)
+    ps = confounding.propensity_scores(cohort, params)
+    out = {}
+    for ep in ENDPOINTS:
+        dm = cox.design_matrix(
+            cohort, params.covariates, params.reference_group, params.treatment_group, endpoint=ep
+        )
+        frame = dm.frame.rename(columns={"duration": "time"})
+        frame["weight"] = ps.frame["weight"].reindex(frame.index)
+        folder = tmp_path_factory.mktemp(f"conv-{ep}")
+        csv, js = folder / "data.csv", folder / "out.json"
+        frame.to_csv(csv, index=False)
+        covs = [t for t in dm.terms if t != "treatment"]
+        run = subprocess.run(
+            [
+                "Rscript",
+                str(R_SCRIPT),
+                f"--data={csv}",
+                f"--out={js}",
+                f"--covariates={','.join(covs)}",
+                f"--landmark={params.landmark_months}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert run.returncode == 0, run.stderr
+        out[ep] = json.loads(js.read_text())
+    return out
+
+
+def _close(a, b, rel=TOL, what=""):
+    if b is None:
+        assert a is None or (isinstance(a, float) and math.isnan(a)), (what, a, b)
+        return
+    assert a is not None, (what, a, b)
+    assert a == pytest.approx(b, rel=rel, abs=1e-8), what
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_r_quartiles_are_the_midpoint_rule_and_its_limits(reference, endpoint):
+    cohort, params = _cohort(), _params(_cohort())
+    data = endpoint_data(cohort, endpoint, params.reference_group, params.treatment_group)
+    for flag, role in ((0, "reference"), (1, "treatment")):
+        r = reference[endpoint][f"arm{flag}"]
+        arm = data.arm(role)
+        for p, q in zip((0.25, 0.5, 0.75), r["quantile"]):
+            ours = conventions.km_quantile(arm["time"], arm["event"], p, "midpoint_or_last")
+            assert (ours is None and q is None) or ours == pytest.approx(q, abs=TOL), (role, p, ours, q)
+        ci = median_ci_brookmeyer_crowley(arm["time"], arm["event"], params.alpha, "log")
+        _close(ci.ci_low, r["lower"][1], what=f"{role} lower")
+        _close(ci.ci_high, r["upper"][1], what=f"{role} upper")
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_r_landmark_rate_with_the_log_band(reference, endpoint):
+    cohort, params = _cohort(), _params(_cohort())
+    data = endpoint_data(cohort, endpoint, params.reference_group, params.treatment_group)
+    for flag, role in ((0, "reference"), (1, "treatment")):
+        r = reference[endpoint][f"arm{flag}"]
+        arm = data.arm(role)
+        s, lo, hi = conventions.rate_interval(
+            arm["time"], arm["event"], params.landmark_months, params.alpha, "log"
+        )
+        assert s == pytest.approx(r["rate"], abs=TOL)
+        _close(lo, r["rate_lower"], what="lower")
+        _close(hi, r["rate_upper"], what="upper")
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_every_programs_log_rank_chi_square_is_survdiffs(reference, endpoint):
+    cohort, params = _cohort(), _params(_cohort())
+    table = conventions.survival_conventions(cohort, endpoint, params)
+    for chi2 in table["logrank_chi2"]:
+        assert chi2 == pytest.approx(reference[endpoint]["logrank"], rel=TOL)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("model", ["arm", "full"])
+def test_breslow_cox_equals_r_coxph_breslow(reference, endpoint, model):
+    cohort, params = _cohort(), _params(_cohort())
+    covs = [] if model == "arm" else params.covariates
+    dm = cox.design_matrix(cohort, covs, params.reference_group, params.treatment_group, endpoint=endpoint)
+    arm = conventions.breslow_cox(dm, params.alpha).set_index("term").loc["treatment"]
+    r = reference[endpoint][model]
+    assert arm["coef"] == pytest.approx(r["breslow_coef"], rel=TOL)
+    assert arm["se"] == pytest.approx(r["breslow_se"], rel=TOL)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("model", ["arm", "full"])
+def test_zph_score_test_equals_r_cox_zph(reference, endpoint, model):
+    """survival >= 3.0's cox.zph (exact score test) is what ph.zph_score_test computes."""
+    assert reference[endpoint]["survival"] >= 3
+    cohort, params = _cohort(), _params(_cohort())
+    res = (
+        cox.univariable_cox(cohort, endpoint, params)
+        if model == "arm"
+        else cox.fit_cox(cohort, endpoint, params.covariates, params)
+    )
+    for transform in ("km", "identity"):
+        ours = ph.zph_score_test(res, transform).set_index("term").loc["treatment", "chi2"]
+        assert ours == pytest.approx(reference[endpoint][model][f"zph_{transform}"], rel=TOL), transform
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_old_approximation_equals_survival_2x_formula(reference, endpoint):
+    """The 'approximation' rows of ph_test_conventions are survival 2.x's cox.zph (1 − KM just before
+    each event), computed in R by hand from the scaled Schoenfeld residuals; lifelines' own km scale
+    (the 'lifelines' rows) is not."""
+    cohort, params = _cohort(), _params(_cohort())
+    table = ph.ph_test_conventions(cohort, endpoint, params).set_index(["model", "test", "transform"])
+    for model, name in (("univariable", "arm"), ("full", "full")):
+        for transform in ("km", "identity"):
+            ours = table.loc[(model, "approximation", transform), "chi2"]
+            assert ours == pytest.approx(reference[endpoint][name][f"zph_old_{transform}"], rel=TOL)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_iptw_variances_equal_r_weighted_coxph(reference, endpoint):
+    cohort, params = _cohort(), _params(_cohort())
+    ps = confounding.propensity_scores(cohort, params)
+    table = confounding.variance_conventions(cohort, endpoint, params, ps).set_index("variance")
+    r = reference[endpoint]["iptw"]
+    assert math.log(table.loc["robust", "hr"]) == pytest.approx(r["coef"], rel=TOL)
+    assert table.loc["robust", "se"] == pytest.approx(r["se_robust"], rel=TOL)
+    assert table.loc["model-based", "se"] == pytest.approx(r["se_model"], rel=TOL)
+    assert np.isfinite(table["se"]).all()
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_iptw_cox_reports_r_robust_se(reference, endpoint):
+    """The results keys' IPTW interval uses R's sandwich (ties by Efron), not lifelines' robust=True."""
+    cohort, params = _cohort(), _params(_cohort())
+    ps = confounding.propensity_scores(cohort, params)
+    fit = confounding.iptw_cox(cohort, endpoint, params, ps)
+    r = reference[endpoint]["iptw"]
+    assert math.log(fit.hr) == pytest.approx(r["coef"], rel=TOL)
+    assert fit.se == pytest.approx(r["se_robust"], rel=TOL)
+
+
+def test_lifelines_ridge_equals_r_ridge_with_theta_n_lambda(tmp_path):
+    """lifelines' penalizer λ is R's ``ridge(theta = n·λ)``: both penalise the standardised coefficients."""
+    import warnings
+
+    from lifelines import CoxPHFitter
+
+    cohort, params = _cohort(), _params(_cohort())
+    dm = cox.design_matrix(
+        cohort, ["age", "ecog"], params.reference_group, params.treatment_group, endpoint="os"
+    )
+    df = dm.frame[["duration", "event", *dm.terms]]
+    csv = tmp_path / "ridge.csv"
+    df.to_csv(csv, index=False)
+    lam = 0.1
+    code = (
+        f'suppressPackageStartupMessages(library(survival)); d <- read.csv("{csv}"); '
+        f"f <- coxph(Surv(duration, event) ~ ridge({', '.join(dm.terms)}, theta = nrow(d) * {lam}), data = d); "
+        'cat(sprintf("%.12g", coef(f)), sep = " ")'
+    )
+    out = _rscript(code)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = CoxPHFitter(penalizer=lam).fit(df, "duration", "event").params_.to_numpy()
+    np.testing.assert_allclose(ours, [float(v) for v in out.split()], rtol=1e-4, atol=1e-7)
+
+
+def _rscript(code: str) -> str:
+    run = subprocess.run([require_r("survival"), "-e", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def test_r_prints_the_first_time_of_a_final_flat_step_where_quantile_takes_the_midpoint():
+    """On a curve that ends on a step exactly at 0.5, R's ``quantile(fit)`` takes the midpoint to the last
+    follow-up time (the book's ``midpoint_or_last``), while ``print(fit)``/``summary(fit)$table`` report
+    the step's first time (the ``at_or_below`` rule): the two R medians chapter 9 and the glossary name."""
+    t, e = [1.0, 2.0, 3.0, 4.0], [1, 1, 0, 0]
+    out = _rscript(
+        "suppressPackageStartupMessages(library(survival)); "
+        f"f <- survfit(Surv(c({', '.join(map(str, t))}), c({', '.join(map(str, e))})) ~ 1); "
+        'cat(summary(f)$table[["median"]], quantile(f, 0.5)$quantile, sep = " ")'
+    )
+    printed, quantile = (float(v) for v in out.split())
+    assert printed == conventions.km_quantile(t, e, 0.5, "at_or_below") == 2.0
+    assert quantile == conventions.km_quantile(t, e, 0.5, "midpoint_or_last") == 3.0
+
+
+def test_r_survsplit_puts_an_event_at_the_cut_in_the_earlier_period():
+    """Chapter 11's piecewise HR puts an event at exactly the cut in the later period; R's ``survSplit``
+    (intervals closed on the right) puts it in the earlier one, as the chapter says."""
+    out = _rscript(
+        "suppressPackageStartupMessages(library(survival)); "
+        "d <- survSplit(Surv(time, status) ~ ., data = data.frame(time = 6, status = 1), cut = 6, "
+        'episode = "per"); cat(d$per[d$status == 1])'
+    )
+    assert out.split() == ["1"]
+    cohort = pd.DataFrame(
+        {
+            "group": [PARAMS.treatment_group, PARAMS.reference_group] * 3,
+            "os_months": [2.0, 3.0, 6.0, 6.0, 9.0, 10.0],
+            "os_event": [1, 1, 0, 1, 1, 1],
+        }
+    )
+    pieces = ph.piecewise_hr(cohort, "os", PARAMS, cut=6.0)
+    assert pieces["events_reference"].tolist() == [1, 2]  # the death at 6.0 is in the later period

@@ -1,0 +1,494 @@
+"""Chapters 17 (cure models) and 18 (irAEs with death as a competing risk) against independent
+numbers: hand computations written out below, lifelines and scipy used directly, and R values
+pasted beside the assertions (R 4.2.2; cmprsk 2.2-11; the Weibull mixture cure likelihood written
+out in R and maximised with optim, since no R cure-model package is in Debian). The live R runs
+are in ``tests/test_immunotherapy_cure_competing_r.py``.
+
+The exercises' solutions of the two chapters are recomputed here from their definitions
+(``test_exercise_*``), independently of the functions that glue them.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from fractions import Fraction as F
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize, stats
+
+from lcnec_utils.contract import results_keys
+from lcnec_utils.contract.io import load_study
+from lcnec_utils.contract.params import make_parameters
+from lcnec_utils.methods import cure_models, irae_incidence
+from lcnec_utils.reconstruct import onsets
+from lcnec_utils.stats import competing_risks, cure
+
+PARAMS = make_parameters()
+REQUIRED = ["patient_id", "group", "os_months", "os_event"]
+
+
+@pytest.fixture(scope="module")
+def study():
+    return load_study(PARAMS.data_path, PARAMS.ae_path, PARAMS.reference_group, PARAMS.treatment_group)
+
+
+def _arm(cohort, group, endpoint="os"):
+    arm = cohort[cohort["group"] == group]
+    return arm[f"{endpoint}_months"].to_numpy(float), arm[f"{endpoint}_event"].to_numpy(int)
+
+
+def plateau_data() -> tuple[np.ndarray, np.ndarray]:
+    """120 patients, 30% cured, the others Weibull (scale 10, shape 1.5), censored uniformly between 24
+    and 60 months (seeded): a plateau the data can see. The same numbers went to R below."""
+    rng = np.random.default_rng(20250105)
+    cured = rng.random(120) < 0.3
+    event_time = 10 * rng.weibull(1.5, 120)
+    censor = rng.uniform(24, 60, 120)
+    time = np.where(cured, censor, np.minimum(event_time, censor))
+    event = np.where(cured, 0, (event_time <= censor).astype(int))
+    return np.round(time, 1), event
+
+
+def _data_sets(cohort):
+    sets = {f"{ep}-{g}": _arm(cohort, g, ep) for ep in ("os", "pfs") for g in ("Chemo", "ICIs + Chemo")}
+    sets["plateau"] = plateau_data()
+    return sets
+
+
+def test_our_loglik_at_lifelines_estimates_is_its_log_likelihood(study):
+    from lifelines import MixtureCureFitter, WeibullFitter
+
+    for name, (t, e) in _data_sets(study.cohort).items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            f = MixtureCureFitter(base_fitter=WeibullFitter()).fit(t, e)
+        ours = cure.weibull_cure_loglik(f.cured_fraction_, f.lambda_, f.rho_, t, e)
+        assert ours == pytest.approx(f.log_likelihood_, rel=1e-12), name
+
+
+def test_our_fit_reaches_lifelines_mixture_cure_fitter_maximum(study):
+    """The book's profile-likelihood search against lifelines' MixtureCureFitter (Weibull base), the
+    reference implementation of the model: the same maximum, the same estimates."""
+    from lifelines import MixtureCureFitter, WeibullFitter
+
+    for name, (t, e) in _data_sets(study.cohort).items():
+        fit = cure.fit_weibull_cure(t, e)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            f = MixtureCureFitter(base_fitter=WeibullFitter()).fit(np.maximum(t, cure.MIN_TIME), e)
+        assert fit.loglik >= f.log_likelihood_ - 1e-9, name
+        assert fit.loglik == pytest.approx(f.log_likelihood_, abs=1e-6), name
+        assert fit.cure_fraction == pytest.approx(f.cured_fraction_, abs=1e-5), name
+        assert (fit.scale, fit.shape) == pytest.approx((f.lambda_, f.rho_), rel=1e-4), name
+
+
+def test_scipy_on_the_full_likelihood_finds_our_optimum(study):
+    """L-BFGS-B on (c, log λ, log ρ), c in [0, 1), from three starting cure fractions."""
+    for name, (t, e) in _data_sets(study.cohort).items():
+        fit = cure.fit_weibull_cure(t, e)
+
+        def nll(x, t=t, e=e):
+            return -cure.weibull_cure_loglik(x[0], math.exp(x[1]), math.exp(x[2]), t, e)
+
+        best = min(
+            (
+                optimize.minimize(
+                    nll,
+                    [c0, math.log(np.median(t)), 0.0],
+                    method="L-BFGS-B",
+                    bounds=[(0, 1 - 1e-9)] + [(None, None)] * 2,
+                )
+                for c0 in (0.01, 0.2, 0.5)
+            ),
+            key=lambda r: r.fun,
+        )
+        assert -best.fun == pytest.approx(fit.loglik, abs=1e-5), name
+        assert best.x[0] == pytest.approx(fit.cure_fraction, abs=2e-3), name
+        assert math.exp(best.x[1]) == pytest.approx(fit.scale, rel=2e-3), name
+        assert math.exp(best.x[2]) == pytest.approx(fit.shape, rel=2e-3), name
+
+
+def test_profile_and_interval_equal_r_optim():
+    # Rscript tests/r/cure_competing_reference.R --mode=cure (R 4.2.2): the likelihood written out in R,
+    # optim BFGS over (log lambda, log rho) at fixed c, uniroot for the limits
+    #   ICIs + Chemo, OS: profile at c = 0, 0.05, 0.1, 0.2, 0.3, 0.5:
+    #     -41.823985519563287 -42.161177073101889 -42.540039506805826 -43.437528493304583
+    #     -44.550459442839241 -47.645491447321383;  interval 0 to 0.22978874428345775
+    #   plateau_data(): c 0.31642325259938353, lambda 8.4274490483473983, rho 1.5764319651209719,
+    #     loglik -311.83279225999559; interval 0.23765368645878068 to 0.4029423280142751
+    cohort = pd.read_csv(PARAMS.data_path)
+    t, e = _arm(cohort, "ICIs + Chemo")
+    r_profile = [
+        -41.823985519563287,
+        -42.161177073101889,
+        -42.540039506805826,
+        -43.437528493304583,
+        -44.550459442839241,
+        -47.645491447321383,
+    ]
+    for c, r in zip((0, 0.05, 0.1, 0.2, 0.3, 0.5), r_profile):
+        assert cure.profile_loglik(c, t, e)[0] == pytest.approx(r, abs=1e-8)
+    fit = cure.fit_weibull_cure(t, e)
+    ci = cure.cure_fraction_interval(t, e, fit)
+    assert (ci.low, ci.high) == pytest.approx((0.0, 0.22978874428345775), abs=1e-8)
+    t, e = plateau_data()
+    fit = cure.fit_weibull_cure(t, e)
+    assert fit.loglik == pytest.approx(-311.83279225999559, abs=1e-6)
+    assert (fit.cure_fraction, fit.scale, fit.shape) == pytest.approx(
+        (0.31642325259938353, 8.4274490483473983, 1.5764319651209719), rel=1e-4
+    )
+    ci = cure.cure_fraction_interval(t, e, fit)
+    assert (ci.low, ci.high) == pytest.approx((0.23765368645878068, 0.4029423280142751), abs=1e-8)
+
+
+def test_profile_limits_are_where_the_likelihood_ratio_reaches_the_cutoff():
+    t, e = plateau_data()
+    fit = cure.fit_weibull_cure(t, e)
+    ci = cure.cure_fraction_interval(t, e, fit)
+    for limit in (ci.low, ci.high):
+        lr = 2 * (fit.loglik - cure.profile_loglik(limit, t, e)[0])
+        assert lr == pytest.approx(stats.chi2.ppf(0.95, 1), abs=1e-5)
+    assert 0 < ci.low < fit.cure_fraction < ci.high < 1
+
+
+def test_lifelines_wald_interval_leaves_zero_one_where_the_profile_does_not(study):
+    """The chapter's reason for the profile interval: lifelines' c ± 1.96 SE on the shipped arms."""
+    from lifelines import MixtureCureFitter, WeibullFitter
+
+    t, e = _arm(study.cohort, "ICIs + Chemo")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = MixtureCureFitter(base_fitter=WeibullFitter()).fit(t, e)
+    assert f.summary.loc["cured_fraction_", "coef lower 95%"] < 0
+    ci = cure.cure_fraction_interval(t, e, cure.fit_weibull_cure(t, e))
+    assert 0 <= ci.low <= ci.high <= 1
+
+
+def test_population_survival_is_the_mixture():
+    s = cure.population_survival([0.0, 10.0, 1e6], 0.25, 10.0, 2.0)
+    assert s.tolist() == pytest.approx([1.0, 0.25 + 0.75 * math.exp(-1), 0.25])
+
+
+def test_no_event_means_no_cure_fraction():
+    assert cure.fit_weibull_cure([1.0, 2.0, 3.0], [0, 0, 0]) is None
+
+
+def test_plateau_evidence_by_hand():
+    # events at 2, 5; censored at 1, 6, 9 and 12: the last event 5, three patients followed beyond it
+    # for up to 7 months; KM: 5/5 * (1 - 1/5) at 2 = 4/5, then 4/5 * (1 - 1/4) = 3/5 at 5
+    ev = cure.plateau_evidence([1, 2, 5, 6, 9, 12], [0, 1, 1, 0, 0, 0])
+    assert (ev.last_event, ev.last_followup, ev.followup_after_last_event) == (5.0, 12.0, 7.0)
+    assert ev.censored_after_last_event == 3
+    assert ev.km_at_last_event == pytest.approx(3 / 5)
+    assert cure_models.plateau_verdict(ev) == "short"  # three patients, fewer than five
+    many = cure.plateau_evidence([1, 2, 5] + [12.0] * 5, [0, 1, 1] + [0] * 5)
+    assert cure_models.plateau_verdict(many) == "seen"
+    none = cure.plateau_evidence([1, 2, 5], [0, 1, 1])
+    assert cure_models.plateau_verdict(none) == "none" and none.censored_after_last_event == 0
+
+
+def test_shipped_arms_cannot_show_a_plateau(study):
+    _, fits = cure_models.cure_page(study.cohort, PARAMS)
+    for ep, arms in fits.items():
+        for a in arms:
+            assert a.evidence.censored_after_last_event == 0, (ep, a.role)
+            assert a.evidence.last_event == a.evidence.last_followup
+            assert cure_models.plateau_verdict(a.evidence) == "none"
+            assert a.fit.cure_fraction < 1e-6 and a.lr_no_cure == 0.0 and a.p_no_cure == 1.0
+
+
+def test_self_liang_p_is_half_the_chi2_tail():
+    t, e = plateau_data()
+    arm = cure_models.ArmCure(
+        "treatment", "x", t, e, cure.fit_weibull_cure(t, e), None, cure.profile_loglik(0.0, t, e)[0], None
+    )
+    assert arm.lr_no_cure > 10
+    assert arm.p_no_cure == pytest.approx(0.5 * stats.chi2.sf(arm.lr_no_cure, 1), rel=1e-12)
+
+
+# A hand example, arm A: times 1 (irAE), 2 (death), 2 (irAE), 3 (censored), 4 (irAE), 5 (death),
+# 5 (death), 6 (irAE), 7 (censored), 8 (irAE). At risk n, S(t-) of neither event, CIF step S(t-) d1/n:
+#   t=1  n=10 S=1      +1/10            CIF 1/10      S -> 9/10
+#   t=2  n=9  S=9/10   +9/10 * 1/9      CIF 2/10      S -> 9/10 * 7/9 = 7/10
+#   t=4  n=6  S=7/10   +7/10 * 1/6      CIF 19/60     S -> 7/12
+#   t=5  n=5  (2 deaths)                              S -> 7/12 * 3/5 = 7/20
+#   t=6  n=3  S=7/20   +7/20 * 1/3      CIF 13/30     S -> 7/30
+#   t=8  n=1  S=7/30   +7/30            CIF 2/3
+HAND_TIME = [1, 2, 2, 3, 4, 5, 5, 6, 7, 8, 1, 2, 3, 3, 4, 6, 6, 7, 9, 10]
+HAND_STATUS = [1, 2, 1, 0, 1, 2, 2, 1, 0, 1, 2, 1, 1, 2, 0, 1, 0, 2, 1, 0]
+HAND_GROUP = ["A"] * 10 + ["B"] * 10
+
+
+def test_aalen_johansen_equals_the_hand_computation():
+    curve = competing_risks.aalen_johansen(HAND_TIME[:10], HAND_STATUS[:10])
+    expected = {1: F(1, 10), 2: F(2, 10), 4: F(19, 60), 5: F(19, 60), 6: F(13, 30), 8: F(2, 3)}
+    assert curve["time"].tolist() == [0.0, *expected]
+    np.testing.assert_allclose(curve["cif"].to_numpy()[1:], [float(v) for v in expected.values()], atol=1e-15)
+
+
+def test_hand_example_equals_r_cuminc():
+    # library(cmprsk) (2.2-11); cuminc(time, status, group): Tests, cause 1
+    #   stat 0.897992940962066277, pv 0.34332044807307505, df 1
+    # ci[["A 1"]]$est after each time: 1: 0.1, 2: 0.2, 4: 0.31666666666666665, 6: 0.43333333333333329,
+    #   8: 0.66666666666666663; ci[["B 1"]]: 2: 0.1, 3: 0.2, 6: 0.32000000000000006, 9: 0.48000000000000009
+    gray = competing_risks.gray_test(HAND_TIME, HAND_STATUS, HAND_GROUP)
+    assert (gray.chi2, gray.p, gray.df) == (
+        pytest.approx(0.897992940962066277, abs=1e-12),
+        pytest.approx(0.34332044807307505, abs=1e-12),
+        1,
+    )
+    b = competing_risks.aalen_johansen(HAND_TIME[10:], HAND_STATUS[10:])
+    r_b = {2: 0.1, 3: 0.2, 6: 0.32000000000000006, 9: 0.48000000000000009}
+    for t, est in r_b.items():
+        assert competing_risks.value_at(b, t) == pytest.approx(est, abs=1e-12)
+
+
+def test_gray_statistic_does_not_depend_on_the_group_left_out():
+    relabelled = ["Z" if g == "A" else "A" for g in HAND_GROUP]
+    a = competing_risks.gray_test(HAND_TIME, HAND_STATUS, HAND_GROUP)
+    b = competing_risks.gray_test(HAND_TIME, HAND_STATUS, relabelled)
+    assert a.chi2 == pytest.approx(b.chi2, rel=1e-12)
+    assert a.score[0] == pytest.approx(-b.score[0], rel=1e-12)
+
+
+def test_lifelines_random_jitter_changes_the_estimate_our_untying_does_not():
+    """An irAE, a death and a censoring tied at 2: by hand, CIF(3) = 1/7 + 4/7 * 1/3 = 1/3."""
+    from lifelines import AalenJohansenFitter
+
+    t = np.array([1, 2, 2, 2, 3, 4, 5.0])
+    s = np.array([2, 1, 2, 0, 1, 1, 0])
+    assert competing_risks.value_at(competing_risks.aalen_johansen(t, s), 3.5) == pytest.approx(
+        1 / 3, abs=1e-14
+    )
+    jittered = set()
+    for seed in range(20):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            f = AalenJohansenFitter(seed=seed, calculate_variance=False).fit(t, s, event_of_interest=1)
+        cd = f.cumulative_density_.iloc[:, 0]
+        jittered.add(round(float(cd[cd.index <= 3.5].iloc[-1]), 12))
+    assert len(jittered) > 1 and any(abs(v - 1 / 3) > 1e-3 for v in jittered)
+
+
+def test_untie_moves_only_tied_events_and_keeps_them_before_censorings():
+    t = np.array([2.0, 2.0, 2.0, 3.0, 3.0])
+    s = np.array([1, 2, 0, 1, 0])
+    u = competing_risks.untie_event_times(t, s)
+    assert u[2] == 2.0 and u[3] == 3.0 and u[4] == 3.0  # censorings and a lone event keep their time
+    assert u[0] != u[1] and max(u[0], u[1]) < 2.0 and min(u[0], u[1]) > 2.0 - 1e-5
+
+
+def test_naive_incidence_is_never_below_aalen_johansen():
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        t = np.round(rng.exponential(5, 40), 0) + 1
+        s = rng.choice([0, 1, 2], 40)
+        aj = competing_risks.aalen_johansen(t, s)
+        naive = competing_risks.naive_incidence(t, s)
+        assert (naive["cif"].to_numpy() >= aj["cif"].to_numpy() - 1e-12).all()
+
+
+def _hand_study():
+    cohort = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P2", "P3", "P4", "P5", "P6"],
+            "group": ["B", "B", "B", "A", "A", "B"],
+            "os_months": [10.0, 8.0, 5.0, 7.0, 3.0, 9.0],
+            "os_event": [1, 1, 0, 1, 0, 1],
+        }
+    )
+    ae = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P1", "P2", "P4", "P6"],
+            "term": ["Hepatitis", "Hypothyroidism", "Rash", "Hepatitis", "Colitis"],
+            "grade": [2, 1, 1, 2, 2],
+            "immune_related": [1, 1, 0, 1, 1],
+            "onset_months": [4.0, 2.5, 1.0, 6.0, np.nan],
+        }
+    )
+    return cohort, ae, make_parameters({"reference_group": "A", "treatment_group": "B"})
+
+
+def test_first_irae_data_by_hand():
+    cohort, ae, params = _hand_study()
+    data = irae_incidence.first_irae_data(cohort, ae, params)
+    # P1: first irAE at 2.5 (the earlier of two); P2: a non-immune AE only, died at 8 (competing);
+    # P3: censored at 5; P4: irAE at 6; P5: censored at 3; P6: irAE of unknown onset, left out
+    assert data.unknown_onset == 1
+    got = data.frame[["role", "time", "status"]].values.tolist()
+    assert got == [
+        ["treatment", 2.5, 1],
+        ["treatment", 8.0, 2],
+        ["treatment", 5.0, 0],
+        ["reference", 6.0, 1],
+        ["reference", 3.0, 0],
+    ]
+    assert (
+        irae_incidence.first_irae_data(cohort, None, params).unavailable
+        == "the study has no adverse-event table"
+    )
+    no_onset = irae_incidence.first_irae_data(cohort, ae.drop(columns="onset_months"), params)
+    assert no_onset.frame is None and "no onset_months column" in no_onset.unavailable
+
+
+def test_delayed_onsets_lose_the_irae_after_death_or_censoring():
+    cohort, ae, params = _hand_study()
+    data = irae_incidence.first_irae_data(cohort, ae, params).frame
+    delayed = irae_incidence.delayed_onsets(data, 3.0)
+    # P1: 2.5 + 3 = 5.5 <= 10 kept; P4: 6 + 3 = 9 > 7: lost, P4 died at 7 (competing)
+    assert delayed[["time", "status"]].values.tolist() == [[5.5, 1], [8.0, 2], [5.0, 0], [7.0, 2], [3.0, 0]]
+
+
+def test_gray_test_runs_only_when_both_arms_have_an_irae(study):
+    numbers, _, _, gray = irae_incidence.irae_page(study.cohort, study.adverse_events, PARAMS)
+    assert gray is None and numbers.values["methods.competing.irae.gray.p"] is None
+    assert "only the ICIs + Chemo arm has irAEs" in numbers.texts["gray"][0]
+    cohort, ae, params = _hand_study()
+    data = irae_incidence.first_irae_data(cohort, ae, params)
+    assert irae_incidence.arms_gray_test(data.frame) is not None
+
+
+def test_shipped_onsets_are_synthetic_windows_within_follow_up(study):
+    ae = study.adverse_events.merge(study.cohort[["patient_id", "os_months"]], on="patient_id")
+    assert (ae["onset_months"] <= ae["os_months"]).all()
+    for _, row in ae.iterrows():
+        low, high = onsets.ONSET_WEEKS.get(row["term"], onsets.OTHER_WEEKS)
+        weeks = row["onset_months"] * onsets.DAYS_PER_MONTH / 7
+        assert low - 0.25 <= weeks <= high + 0.25, row["term"]  # 0.05 month of rounding is 0.22 weeks
+
+
+def test_synthetic_onsets_are_deterministic_and_leave_the_global_stream_alone(study):
+    ae = study.adverse_events.drop(columns="onset_months")
+    np.random.seed(1)
+    before = np.random.random()
+    np.random.seed(1)
+    a = onsets.synthetic_onsets(ae, study.cohort, 20250103)
+    after = np.random.random()
+    b = onsets.synthetic_onsets(ae, study.cohort, 20250103)
+    assert before == after
+    assert (
+        a["onset_months"].tolist()
+        == b["onset_months"].tolist()
+        == study.adverse_events["onset_months"].tolist()
+    )
+
+
+def _texts(numbers):
+    return {k: v for k, (v, _fmt, _missing) in numbers.texts.items()}
+
+
+def test_exercise_solutions_of_chapter_17(study):
+    """Ex. 1: the population survival at 24 months from the fitted parameters, and lifelines'
+    Kaplan-Meier there; ex. 2: the Weibull model's log-likelihood by lifelines' WeibullFitter."""
+    from lifelines import KaplanMeierFitter, WeibullFitter
+
+    numbers, _ = cure_models.cure_page(study.cohort, PARAMS)
+    texts = _texts(numbers)
+    c, lam, rho, months = texts["ex1_c"], texts["ex1_scale"], texts["ex1_shape"], texts["ex1_months"]
+    assert texts["ex1_s_fit"] == pytest.approx(c + (1 - c) * math.exp(-((months / lam) ** rho)), rel=1e-12)
+    t, e = _arm(study.cohort, "ICIs + Chemo")
+    km = KaplanMeierFitter().fit(t, e)
+    assert texts["ex1_s_km"] == pytest.approx(float(km.survival_function_at_times(months).iloc[0]), rel=1e-12)
+    weibull = WeibullFitter().fit(t, e)
+    assert texts["ex2_loglik0"] == pytest.approx(weibull.log_likelihood_, abs=1e-6)
+    lr = max(0.0, 2 * (texts["ex2_loglik"] - weibull.log_likelihood_))
+    assert texts["ex2_lr"] == pytest.approx(lr, abs=1e-5)
+    assert texts["ex2_p"] == (1.0 if texts["ex2_lr"] == 0 else pytest.approx(0.5 * stats.chi2.sf(lr, 1)))
+
+
+def _km_free_of_both_before(t, s, when):
+    surv = 1.0
+    for u in sorted(set(t[(s > 0) & (t < when)])):
+        surv *= 1 - ((t == u) & (s > 0)).sum() / (t >= u).sum()
+    return surv
+
+
+def test_exercise_solutions_of_chapter_18(study):
+    """Ex. 1: the last Aalen-Johansen step of the treatment arm by hand; ex. 2: the delayed onsets'
+    estimates from lifelines' AalenJohansenFitter and KaplanMeierFitter directly."""
+    from lifelines import AalenJohansenFitter, KaplanMeierFitter
+
+    numbers, data, _, _ = irae_incidence.irae_page(study.cohort, study.adverse_events, PARAMS)
+    texts = _texts(numbers)
+    arm = data.frame[data.frame["role"] == "treatment"]
+    t, s = arm["time"].to_numpy(float), arm["status"].to_numpy(int)
+    last = t[s == 1].max()
+    surv = _km_free_of_both_before(t, s, last)
+    n, d = int((t >= last).sum()), int(((t == last) & (s == 1)).sum())
+    assert (texts["ex1_time"], texts["ex1_n"], texts["ex1_d"]) == (last, n, d)
+    assert texts["ex1_surv_before"] == pytest.approx(surv, rel=1e-12)
+    assert texts["ex1_step"] == pytest.approx(surv * d / n, rel=1e-12)
+    # no competing death before the last onset here: the incidence after it is the crude share
+    assert texts["ex1_cif_after"] == pytest.approx((s == 1).sum() / len(s), rel=1e-12)
+    delay, months = texts["ex2_delay"], texts["ex2_months"]
+    later = np.where(s == 1, t + delay, t)
+    lost = (s == 1) & (later > arm["os_months"].to_numpy())
+    t2 = np.where(lost, arm["os_months"], later)
+    s2 = np.where(lost, np.where(arm["os_event"] == 1, 2, 0), s)
+    assert texts["ex2_lost"] == int(lost.sum())
+    if len(set(t2[s2 > 0])) == (s2 > 0).sum():  # untied: lifelines does not jitter
+        aj = AalenJohansenFitter(calculate_variance=False).fit(t2, s2, event_of_interest=1)
+        cd = aj.cumulative_density_.iloc[:, 0]
+        assert texts["ex2_cif"] == pytest.approx(float(cd[cd.index <= months].iloc[-1]), rel=1e-12)
+    km = KaplanMeierFitter().fit(t2, (s2 == 1).astype(int))
+    assert texts["ex2_naive"] == pytest.approx(
+        1 - float(km.survival_function_at_times(months).iloc[0]), rel=1e-12
+    )
+    assert texts["ex2_naive"] > texts["ex2_cif"]
+
+
+def test_chapters_record_only_dictionary_keys(study):
+    cure_values = results_keys.complete("methods_cure", cure_models.cure_page(study.cohort, PARAMS)[0].values)
+    assert sorted(k for k, v in cure_values.items() if v is None) == [
+        "methods.cure.os.reference.median_followup",
+        "methods.cure.pfs.reference.median_followup",
+        "methods.cure.pfs.treatment.median_followup",
+    ]  # the reverse Kaplan-Meier median is not reached: too few patients censored
+    page = irae_incidence.irae_page(study.cohort, study.adverse_events, PARAMS)[0]
+    values = results_keys.complete("methods_competing_risks", page.values)
+    assert [k for k, v in values.items() if v is None] == [
+        "methods.competing.irae.gray.chi2",
+        "methods.competing.irae.gray.p",
+    ]
+    assert values["methods.competing.irae.treatment.cif.12m"] == pytest.approx(4 / 14)
+
+
+def test_required_columns_only_cohort_says_what_it_cannot_do(study):
+    minimal = study.cohort[REQUIRED]
+    numbers, fits = cure_models.cure_page(minimal, PARAMS)
+    assert set(fits) == {"os"}
+    assert all(v is None for k, v in numbers.values.items() if ".pfs." in k)
+    pfs_texts = {k: v for k, v in numbers.texts.items() if k.startswith("pfs_")}
+    assert pfs_texts and all(v[0] is None and "no PFS columns" in v[2] for v in pfs_texts.values())
+    numbers, data, arms, gray = irae_incidence.irae_page(minimal, None, PARAMS)
+    assert numbers.values == {} and arms == [] and gray is None
+    values = results_keys.complete("methods_competing_risks", numbers.values)
+    assert all(v is None for v in values.values())
+    note = irae_incidence.page_notes(data, PARAMS)[0]
+    assert "no adverse-event table" in note and "onset_months" in note
+    assert all("no adverse-event table" in v[2] for k, v in numbers.texts.items() if v[0] is None)
+
+
+def _glued_in_notebook(stem: str) -> set[str]:
+    """The keys the notebook's text glues, but those its own cells glue (arm labels, published values)."""
+    import json
+    import re
+    from pathlib import Path
+
+    cells = json.loads((Path(__file__).parents[1] / "notebooks" / f"{stem}.ipynb").read_text())["cells"]
+    text = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    own = {"treatment_label", "reference_label", "pub_followup", "pub_irae"}
+    return set(re.findall(r"\{glue:text\}`([A-Za-z0-9_]+)`", text)) - own
+
+
+@pytest.mark.parametrize("columns", [None, REQUIRED], ids=["shipped", "required-only"])
+def test_every_key_the_pages_glue_is_glued_on_either_cohort(study, columns):
+    cohort = study.cohort if columns is None else study.cohort[columns]
+    adverse_events = study.adverse_events if columns is None else None
+    cure_numbers, _ = cure_models.cure_page(cohort, PARAMS)
+    assert _glued_in_notebook("17_cure_models") <= set(cure_numbers.texts)
+    irae_numbers = irae_incidence.irae_page(cohort, adverse_events, PARAMS)[0]
+    assert _glued_in_notebook("18_competing_risks") <= set(irae_numbers.texts)
