@@ -66,6 +66,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         multivariate_chapter,
         survival_chapter,
         table4_comparison,
+        table4_glue,
     )
 
 __all__, __getattr__, __dir__ = exports(
@@ -104,6 +105,7 @@ __all__, __getattr__, __dir__ = exports(
             "multivariate_chapter",
             "survival_chapter",
             "table4_comparison",
+            "table4_glue",
         ),
     },
 )

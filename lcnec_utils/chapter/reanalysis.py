@@ -15,6 +15,7 @@ import pandas as pd
 from lcnec_utils.chapter.page import ENDPOINTS, arm_sizes
 from lcnec_utils.contract.params import Parameters
 from lcnec_utils.reconstruct.bounds import term_plans
+from lcnec_utils.reconstruct.settings import TABLE4
 from lcnec_utils.reconstruct.targets import published_targets
 from lcnec_utils.stats.cox import CoxResult, available_covariates, fit_cox
 from lcnec_utils.stats.survival import LogrankResult, has_endpoint, logrank, reverse_km_followup
@@ -108,6 +109,27 @@ def table4_comparison(results: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TABLE4_COLUMNS)
 
 
+def table4_glue(published: Mapping[str, Any] | None = None) -> dict[str, tuple]:
+    """What the page says about Table 4 from data, not typed: the reconstruction's tolerances for its
+    terms (``t4_tolerances``, data/reconstruction_targets.yaml) and the paper's printed ECOG term
+    for progression (``paper_ecog_pfs``, data/published.yaml)."""
+    tol = TABLE4["tolerances"]
+    tg = published_targets(published)
+    ecog = {s: tg.get(f"pfs.cox_multivariable.ecog.{s}") for s in ("hr", "ci_low", "ci_high", "p")}
+    return {
+        "t4_tolerances": (
+            f"HR within {tol['hr']:g}, each interval bound within {tol['ci']:g}, p within {tol['p']:g}",
+            "{}",
+        ),
+        "paper_ecog_pfs": (
+            None
+            if None in ecog.values()
+            else f"HR {ecog['hr']:.2f}, {ecog['ci_low']:.2f}-{ecog['ci_high']:.2f}, p = {ecog['p']:.3f}",
+            "{}",
+        ),
+    }
+
+
 def multivariate_chapter(cohort: pd.DataFrame, params: Parameters) -> MultivariateChapter:
     """The Cox models of each endpoint with the covariates present, and what the page must say about them:
     covariates absent from the data, patients left out (complete cases), models that did not converge."""
@@ -119,7 +141,7 @@ def multivariate_chapter(cohort: pd.DataFrame, params: Parameters) -> Multivaria
         if has_endpoint(cohort, ep):
             models[ep] = cox_table(cohort, ep, params)
             fits[ep] = fit_cox(cohort, ep, covariates, params)
-    glue: dict[str, tuple] = {}
+    glue: dict[str, tuple] = table4_glue()
     for ep in ENDPOINTS:
         res = fits.get(ep)
         arm = None if res is None or not res.converged else res.term("treatment")

@@ -184,6 +184,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     from lcnec_utils.reconstruct.report import (
         ENSEMBLE_FILE,
         GLUE_NAMES,
+        OS_BOUND_KEY,
         SCAN_FILE,
         EnsembleSpread,
         SeedScan,
@@ -235,6 +236,8 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     from lcnec_utils.reconstruct.targets import (
         COX_TERMS,
         SoftTarget,
+        default_seed_eligible,
+        is_arm_ci_key,
         is_table4_covariate_key,
         matches_printed,
         published_count,
@@ -422,6 +425,7 @@ __all__, __getattr__, __dir__ = exports(
             "ENSEMBLE_FILE",
             "EnsembleSpread",
             "GLUE_NAMES",
+            "OS_BOUND_KEY",
             "SCAN_FILE",
             "SeedScan",
             "ensemble_spread",
@@ -468,6 +472,8 @@ __all__, __getattr__, __dir__ = exports(
         "lcnec_utils.reconstruct.targets": (
             "COX_TERMS",
             "SoftTarget",
+            "default_seed_eligible",
+            "is_arm_ci_key",
             "is_table4_covariate_key",
             "matches_printed",
             "published_count",
