@@ -572,3 +572,31 @@ def test_the_audit_uses_the_reconstructions_tolerances():
         ("baseline.sex.p", t["p_table"]),
     ):
         assert tolerance_for(key, rules).limit(3) == pytest.approx(tol), key
+
+
+def test_p_gap_bound_rests_on_the_recorded_simulation():
+    # the bound of the arm-only p-value gap and the summary the targets file records: rerun the
+    # seeded simulation of untied cohorts of the study's design and get the same summary
+    sim = reconstruct.PLAUSIBILITY["p_gap_simulation"]
+    gaps = reconstruct.simulate_p_gaps()
+    assert gaps.size == sim["kept"] and (gaps >= 0).all()
+    assert reconstruct.p_gap_summary(gaps) == sim["summary"]
+    assert sim["summary"]["q999"] < reconstruct.PLAUSIBILITY["arm_only_p_gap"]
+
+
+def test_p_gap_of_a_three_way_tie_at_the_end_by_hand():
+    # the artefact the bound is for: untied, the three tests agree within the bound; three deaths
+    # tied at the last time at risk widen the gap (log-rank variance 0 at that time)
+    t = np.array([2.0, 3.5, 5.0, 6.1, 7.4, 8.0, 9.9, 12.0, 14.2, 20.0, 36.4, 36.5, 36.6])
+    e = np.ones(t.size)
+    g = np.array([0, 0, 1, 0, 0, 1, 0, 1, 0, 1, 1, 0, 1], float)
+    untied = reconstruct.arm_only_p_gap(t, e, g)
+    tied = t.copy()
+    tied[-3:] = 36.5
+    # R 4 survival 3.5: for (tt in list(t, replace(t, 11:13, 36.5))) {
+    #   lr <- survdiff(Surv(tt, e) ~ g); s <- summary(coxph(Surv(tt, e) ~ g, ties = "efron"))
+    #   print(c(1 - pchisq(lr$chisq, 1), s$waldtest["pvalue"], s$sctest["pvalue"])) }
+    # untied: 0.249477 0.257654 0.249477; tied: 0.248980 0.314366 0.308410
+    assert untied == pytest.approx(0.257654 - 0.249477, abs=2e-6)
+    assert reconstruct.arm_only_p_gap(tied, e, g) == pytest.approx(0.314366 - 0.248980, abs=2e-6)
+    assert untied < reconstruct.PLAUSIBILITY["arm_only_p_gap"] < reconstruct.arm_only_p_gap(tied, e, g)

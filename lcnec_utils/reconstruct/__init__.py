@@ -161,6 +161,10 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         OTHER_WEEKS,
         synthetic_onsets,
     )
+    from lcnec_utils.reconstruct.p_gap_reference import (
+        p_gap_summary,
+        simulate_p_gaps,
+    )
     from lcnec_utils.reconstruct.plausibility import (
         CHECK_COLUMNS,
         P_GAP_CHECK,
@@ -401,6 +405,7 @@ __all__, __getattr__, __dir__ = exports(
             "OTHER_WEEKS",
             "synthetic_onsets",
         ),
+        "lcnec_utils.reconstruct.p_gap_reference": ("p_gap_summary", "simulate_p_gaps"),
         "lcnec_utils.reconstruct.plausibility": (
             "CHECK_COLUMNS",
             "P_GAP_CHECK",
