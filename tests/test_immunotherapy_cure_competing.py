@@ -70,6 +70,34 @@ def test_our_loglik_at_lifelines_estimates_is_its_log_likelihood(study):
         assert ours == pytest.approx(f.log_likelihood_, rel=1e-12), name
 
 
+def _naive_loglik(c, scale, shape, t, e):
+    """ℓ(c, λ, ρ) as the module docstring writes it, log(c + (1 − c) S_u(t)) taken literally."""
+    u = (t / scale) ** shape
+    log_f = np.log(shape / scale) + (shape - 1) * np.log(t / scale) - u
+    with np.errstate(divide="ignore"):
+        return float(np.sum(np.log1p(-c) + log_f[e == 1]) + np.sum(np.log(c + (1 - c) * np.exp(-u[e == 0]))))
+
+
+def test_loglik_is_finite_where_the_survival_of_a_long_censoring_underflows(study):
+    """The ICI arm's OS: at c = 0 and a steep shape (ρ = 8, λ = 16.1) the 39.1-month censoring has
+    u = (39.1 / 16.1)^8 ≈ 1200, exp(−u) is 0 in double precision and the literal log(c + (1 − c)
+    exp(−u)) is −∞ (what stopped R's L-BFGS-B before the R script took the log-sum-exp form). The
+    exact term is −u, so ℓ is the Weibull log-likelihood; where the literal form is finite the two agree."""
+    t, e = _arm(study.cohort, "ICIs + Chemo")
+    with np.errstate(under="ignore"):
+        assert _naive_loglik(0.0, 16.1, 8.0, t, e) == -math.inf
+    ours = cure.weibull_cure_loglik(0.0, 16.1, 8.0, t, e)
+    u = (t / 16.1) ** 8.0
+    weibull = np.sum(np.log(8.0 / 16.1) + 7.0 * np.log(t[e == 1] / 16.1) - u[e == 1]) - np.sum(u[e == 0])
+    assert math.isfinite(ours) and ours == pytest.approx(weibull, rel=1e-13)
+    for c, scale, shape in ((0.0, 16.1, 2.1), (0.15, 16.1, 3.97), (0.5, 10.0, 1.0), (0.9, 30.0, 0.7)):
+        naive = _naive_loglik(c, scale, shape, t, e)
+        assert math.isfinite(naive)
+        assert cure.weibull_cure_loglik(c, scale, shape, t, e) == pytest.approx(naive, rel=1e-13), (c, shape)
+    at_large = cure.log_mixture_survival(0.3, np.array([0.0, 1.0, 800.0, np.inf]))
+    assert at_large == pytest.approx([0.0, math.log(0.3 + 0.7 * math.exp(-1)), math.log(0.3), math.log(0.3)])
+
+
 def test_our_fit_reaches_lifelines_mixture_cure_fitter_maximum(study):
     """The book's profile-likelihood search against lifelines' MixtureCureFitter (Weibull base), the
     reference implementation of the model: the same maximum, the same estimates."""
