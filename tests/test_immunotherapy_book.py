@@ -103,7 +103,7 @@ def test_glued_solutions_of_chapter_15(default_build):
 
     g = _glued(default_build, "15_immortal_time_landmark")
     t, e, a = _arrays()
-    lm = PARAMS.landmark_analysis_months + 1
+    lm = float(g["ex1_landmark"])  # the rule's choice, checked in test_exercise_solutions_of_chapter_15
     keep = t > lm
     fit = CoxPHFitter().fit(pd.DataFrame({"t": t[keep], "e": e[keep], "x": a[keep]}), "t", "e")
     b, se = fit.params_["x"], fit.standard_errors_["x"]
@@ -111,7 +111,9 @@ def test_glued_solutions_of_chapter_15(default_build):
         g["ex1_os_hr"]
         == f"{math.exp(b):.2f} ({math.exp(b - 1.959964 * se):.2f}–{math.exp(b + 1.959964 * se):.2f})"
     )
-    assert g["ex1_os_out_ref"] == str(int(((t <= lm) & (e == 1) & (a == 0)).sum()))
+    out_trt, out_ref = (int(((t <= lm) & (e == 1) & (a == arm)).sum()) for arm in (1, 0))
+    assert g["ex1_os_left_out"] == f"none in the treatment arm and {out_ref} deaths in the reference arm"
+    assert (out_trt, out_ref) == (0, 3)
     immortal = 1.0 * a.sum()
     rate_t = e[a == 1].sum() / (t[a == 1].sum() - immortal)
     rate_r = e[a == 0].sum() / (t[a == 0].sum() + immortal)

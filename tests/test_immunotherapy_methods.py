@@ -439,19 +439,44 @@ def _texts(numbers):
 
 
 def test_exercise_solutions_of_chapter_15(cohort):
-    """Ex. 1: HR from L + 1 month (lifelines directly) and the deaths it leaves out; ex. 2: person-time."""
+    """Ex. 1: the landmark chosen by its rule (counted here from the data), its HR (lifelines directly),
+    the deaths it leaves out and the direction of the move; the landmark in force, which leaves nobody
+    out; ex. 2: person-time."""
     from lifelines import CoxPHFitter
 
     numbers, _ = landmark.landmark_page(cohort, PARAMS, published_values())
     texts = _texts(numbers)
-    lm = PARAMS.landmark_analysis_months + 1
+    L = PARAMS.landmark_analysis_months
     t, e, g = _arrays(cohort, "os")
+
+    def left_out(lm):
+        return int(((t <= lm) & (e == 1) & (g == 1)).sum()), int(((t <= lm) & (e == 1) & (g == 0)).sum())
+
+    def estimable(lm):
+        return all(((t > lm) & (e == 1) & (g == arm)).any() for arm in (0, 1))
+
+    lm = next(
+        x
+        for x in landmark.RECORDED_LANDMARKS
+        if x > L and sum(left_out(x)) > sum(left_out(L)) and estimable(x)
+    )
+    # no death before 4.7 months: 4 leaves none out, 5 the reference arm's 4.7, 4.9 and 5.0
+    assert (lm, left_out(4.0), left_out(lm)) == (5, (0, 0), (0, 3))
+    assert texts["ex1_landmark"] == lm
+    assert texts["ex1_os_left_out"] == "none in the treatment arm and 3 deaths in the reference arm"
     keep = t > lm
     fit = CoxPHFitter().fit(pd.DataFrame({"t": t[keep], "e": e[keep], "x": g[keep]}), "t", "e")
-    assert texts["ex1_os_hr"][0] == pytest.approx(math.exp(fit.params_["x"]), rel=COX_TOL)
-    # no death by 4 months in either arm (the first at 4.7): the landmark leaves no death out
-    assert texts["ex1_os_out_ref"] == int(((t <= lm) & (e == 1) & (g == 0)).sum()) == 0
-    assert texts["ex1_os_out_trt"] == int(((t <= lm) & (e == 1) & (g == 1)).sum()) == 0
+    hr = math.exp(fit.params_["x"])
+    assert texts["ex1_os_hr"][0] == pytest.approx(hr, rel=COX_TOL)
+    assert texts["ex1_question"] == f"why does the estimate differ from the one at {L:g} months?"
+    # only reference-arm deaths leave: the score rises at every beta, so the estimate rises
+    assert (
+        f"3 reference-arm deaths and no treatment-arm death, and the hazard ratio rises from 0.44 to {hr:.2f}"
+        in (texts["ex1_os_why"])
+    )
+    # at the landmark in force every patient is still under observation: the fit from time zero
+    assert (t > L).all() and texts["os_left_out"].startswith("The landmark leaves nobody out")
+    assert texts["os_hr_L"] == texts["os_hr_0"]
     delay = landmark.EXERCISE_DELAY
     pt_t, pt_r = t[g == 1].sum(), t[g == 0].sum()
     d_t, d_r = e[g == 1].sum(), e[g == 0].sum()
@@ -460,6 +485,41 @@ def test_exercise_solutions_of_chapter_15(cohort):
     assert texts["ex2_rr_naive"] == pytest.approx((d_t / pt_t) / (d_r / pt_r))
     immortal = delay * (g == 1).sum()
     assert texts["ex2_rr_corrected"] == pytest.approx((d_t / (pt_t - immortal)) / (d_r / (pt_r + immortal)))
+
+
+def test_exercise_landmark_rule_and_words_at_other_landmarks(cohort):
+    """The texts are right for any landmark in force: at 4 months no death is left out (one censored
+    patient leaves); at 5 months no later landmark of the table leaves out more deaths, so the exercise
+    takes 6 months, where the estimate does not move; at 30 months there is no estimate."""
+    at4 = landmark.landmark_curve(cohort, "os", make_parameters({"landmark_analysis_months": 4.0}))
+    row4 = at4.loc[at4["landmark"] == 4.0].iloc[0]
+    assert landmark.landmark_effect_words(row4, 31, "os").startswith(
+        "The landmark leaves out no death: no patient of either arm died by 4 months"
+    )
+    assert landmark.exercise_landmark(at4, 4.0) == 5.0
+    texts = _texts(
+        landmark.landmark_page(
+            cohort, make_parameters({"landmark_analysis_months": 5.0}), published_values()
+        )[0]
+    )
+    assert texts["ex1_landmark"] == 6.0 and texts["ex1_rule"].startswith(
+        "one month after the landmark in force"
+    )
+    assert texts["ex1_question"] == "why does the estimate not differ from the one at 5 months?"
+    assert texts["ex1_os_why"].startswith(
+        "The estimate does not move: there is no death between 5 and 6 months"
+    )
+    assert texts["ex1_os_hr"] == texts["os_hr_L"]
+    assert (
+        texts["os_left_out"]
+        == "The landmark leaves out none in the treatment arm and 3 deaths in the reference arm."
+    )
+    late = _texts(
+        landmark.landmark_page(
+            cohort, make_parameters({"landmark_analysis_months": 30.0}), published_values()
+        )[0]
+    )
+    assert late["ex1_os_hr"] is None and late["ex1_question"] == "why is there no estimate?"
 
 
 def test_exercise_solutions_of_chapter_16(cohort):

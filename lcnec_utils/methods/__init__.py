@@ -145,16 +145,21 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     )
     from lcnec_utils.methods.landmark import (
         CURVE_LANDMARKS,
+        EVENT_WORDS,
         EXERCISE_DELAY,
         RECORDED_LANDMARKS,
         early_events,
+        exercise_answer_words,
+        exercise_landmark,
         format_landmark_table,
         hr_movement,
         includes_one,
         landmark_curve,
+        landmark_effect_words,
         landmark_hr,
         landmark_page,
         landmark_results,
+        left_out_words,
         person_time_rates,
     )
     from lcnec_utils.methods.medians import (
@@ -406,16 +411,21 @@ __all__, __getattr__, __dir__ = exports(
         ),
         "lcnec_utils.methods.landmark": (
             "CURVE_LANDMARKS",
+            "EVENT_WORDS",
             "EXERCISE_DELAY",
             "RECORDED_LANDMARKS",
             "early_events",
+            "exercise_answer_words",
+            "exercise_landmark",
             "format_landmark_table",
             "hr_movement",
             "includes_one",
             "landmark_curve",
+            "landmark_effect_words",
             "landmark_hr",
             "landmark_page",
             "landmark_results",
+            "left_out_words",
             "person_time_rates",
         ),
         "lcnec_utils.methods.medians": (
