@@ -211,3 +211,7 @@ def test_glued_solutions_of_chapter_18(default_build):
     r = json.loads((default_build / "results.json").read_text())
     assert g["treatment_cif_12m"] == f"{100 * r['methods.competing.irae.treatment.cif.12m']:.1f}%"
     assert r["methods.competing.irae.treatment.first_irae"] == int(irae.sum())
+    censored = int((~irae & ~died).sum())
+    assert g["treatment_counts"].endswith(f"{censored} {'was' if censored == 1 else 'were'} censored")
+    # exercise 2's delay by its rule (recomputed in test_exercise_solutions_of_chapter_18): the estimates part
+    assert g["ex2_delay"] == "10" and g["ex2_why"].startswith("They differ")

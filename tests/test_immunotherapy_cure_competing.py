@@ -497,27 +497,76 @@ def test_exercise_solutions_of_chapter_18(study):
     assert texts["ex1_step"] == pytest.approx(surv * d / n, rel=1e-12)
     # no competing death before the last onset here: the incidence after it is the crude share
     assert texts["ex1_cif_after"] == pytest.approx((s == 1).sum() / len(s), rel=1e-12)
-    delay, months = texts["ex2_delay"], texts["ex2_months"]
-    later = np.where(s == 1, t + delay, t)
-    lost = (s == 1) & (later > arm["os_months"].to_numpy())
-    t2 = np.where(lost, arm["os_months"], later)
-    s2 = np.where(lost, np.where(arm["os_event"] == 1, 2, 0), s)
-    assert texts["ex2_lost"] == int(lost.sum())
+    months = texts["ex2_months"]
+
+    def delayed(delay):
+        later = np.where(s == 1, t + delay, t)
+        lost = (s == 1) & (later > arm["os_months"].to_numpy())
+        return (
+            np.where(lost, arm["os_months"], later),
+            np.where(lost, np.where(arm["os_event"] == 1, 2, 0), s),
+            int(lost.sum()),
+        )
+
+    def naive_at(t2, s2):
+        km = KaplanMeierFitter().fit(t2, (s2 == 1).astype(int))
+        return 1 - float(km.survival_function_at_times(months).iloc[0])
+
+    # the rule: the smallest whole number of months after which the two estimates differ by 0.1 point
+    gaps = {k: naive_at(*delayed(k)[:2]) - _aalen_johansen_at(*delayed(k)[:2], months) for k in range(1, 41)}
+    delay = min(k for k, gap in gaps.items() if gap >= 1e-3)
+    # onsets 1.4, 1.4, 2.0, 2.0 and the arm's first deaths at 11.1: 9 months moves the last onset to 11.0,
+    # still before them; 10 moves it to 12.0, past six deaths (and loses the irAE at 2.0 of the patient
+    # censored at 11.1)
+    assert delay == 10 and max(gaps[k] for k in range(1, 10)) < 1e-12
+    assert texts["ex2_delay"] == delay and texts["ex2_delay_rule"].startswith("the smallest whole number")
+    t2, s2, lost = delayed(delay)
+    assert texts["ex2_lost"] == lost == 1 and texts["ex2_lost_words"] == "1 irAE lost"
     assert texts["ex2_cif"] == pytest.approx(_aalen_johansen_at(t2, s2, months), rel=1e-12)
     if len(set(t2[s2 > 0])) == (s2 > 0).sum():  # untied: lifelines does not jitter
         aj = AalenJohansenFitter(calculate_variance=False).fit(t2, s2, event_of_interest=1)
         cd = aj.cumulative_density_.iloc[:, 0]
         assert texts["ex2_cif"] == pytest.approx(float(cd[cd.index <= months].iloc[-1]), rel=1e-12)
-    km = KaplanMeierFitter().fit(t2, (s2 == 1).astype(int))
-    assert texts["ex2_naive"] == pytest.approx(
-        1 - float(km.survival_function_at_times(months).iloc[0]), rel=1e-12
+    assert texts["ex2_naive"] == pytest.approx(naive_at(t2, s2), rel=1e-12)
+    deaths_before = int(((s2 == 2) & (t2 < t2[(s2 == 1) & (t2 <= months)].max())).sum())
+    assert texts["ex2_deaths_before"] == deaths_before == 6
+    # 1 - KM spreads the share of those deaths over the later irAEs
+    assert texts["ex2_naive"] > texts["ex2_cif"] + 1e-3
+    assert texts["ex2_why"].startswith(
+        "They differ: with the later onsets, 6 patients of the arm die without an irAE before the last "
+        "onset (at 12.0 months)"
     )
-    deaths_before = int(((s2 == 2) & (t2 < t2[s2 == 1].max())).sum())
-    assert texts["ex2_deaths_before"] == deaths_before
-    if deaths_before:  # 1 - KM spreads the share of those deaths over the later irAEs
-        assert texts["ex2_naive"] > texts["ex2_cif"]
-    else:  # the shipped cohort: the delayed onsets end at 11.0 months, the arm's first death is at 11.1
-        assert texts["ex2_naive"] == pytest.approx(texts["ex2_cif"], rel=1e-12)
+    assert texts["treatment_counts"] == (
+        "4 patients had an irAE as their first event, 9 died without one and 1 was censored"
+    )
+    assert texts["ex1_at_risk"] == f"{n} patients were at risk"
+
+
+def test_exercise_delay_by_hand_and_when_no_delay_separates_the_estimates():
+    """Hand study, arm B: irAE at 2.5 (death at 10), death without irAE at 8, censored at 5. A delay d
+    puts the onset after the death at 8 and before the patient's own death at 10 for 5.5 < d <= 7.5:
+    the smallest whole month is 6, and then the Aalen-Johansen estimate at 24 months is 1/2 (S = 1/2
+    just before 8.5, one irAE of one at risk) against 1 − KM = 1. Arm A has no death without an irAE:
+    no delay separates the two, and the words say why."""
+    cohort, ae, params = _hand_study()
+    data = irae_incidence.first_irae_data(cohort, ae, params).frame
+    assert irae_incidence.exercise_delay(data, "treatment") == 6.0
+    arm = irae_incidence.arm_incidence(irae_incidence.delayed_onsets(data, 6.0), "treatment")
+    assert arm.at(24.0) == pytest.approx((0.5, 1.0), rel=1e-12)
+    assert irae_incidence.exercise_delay(data, "reference") is None
+    assert irae_incidence.delayed_difference_words(0.25, 0.25, 0, 9.0, 24.0).startswith(
+        "They agree: even with"
+    )
+    assert irae_incidence.delayed_difference_words(0.0, 0.0, 0, None, 24.0).startswith("They agree at 0")
+    swapped = make_parameters({"reference_group": "B", "treatment_group": "A"})
+    texts = _texts(irae_incidence.irae_page(cohort, ae, swapped)[0])
+    assert texts["ex2_delay"] == irae_incidence.FALLBACK_DELAY
+    assert texts["ex2_delay_rule"].startswith(f"a fixed {irae_incidence.FALLBACK_DELAY:g} months")
+    assert (
+        texts["treatment_counts"]
+        == "1 patient had an irAE as their first event, none died without one and 1 was censored"
+    )
+    assert texts["ex1_at_risk"] == "1 patient was at risk"
 
 
 def test_chapters_record_only_dictionary_keys(study):
