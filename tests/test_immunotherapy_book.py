@@ -180,6 +180,9 @@ def test_glued_solutions_of_chapter_17(default_build):
     km = KaplanMeierFitter().fit(t[a == 1], e[a == 1])
     assert g["ex1_s_km"] == f"{100 * float(km.survival_function_at_times(months).iloc[0]):.1f}%"
     assert g["ex2_loglik0"] == f"{WeibullFitter().fit(t[a == 1], e[a == 1]).log_likelihood_:.3f}"
+    # the positive statistic read beside the two patients followed beyond the last death
+    assert g["ex2_reading"].startswith(f"A statistic of {g['ex2_lr']} says the cure model fits better")
+    assert f"and without them the statistic is 0.00 instead of {g['ex2_lr']}" in g["os_tests"]
     r = json.loads((default_build / "results.json").read_text())
     assert g["os_treatment_cure_ci"] == (
         f"{100 * r['methods.cure.os.treatment.ci_low']:.1f}%–{100 * r['methods.cure.os.treatment.ci_high']:.1f}%"

@@ -463,6 +463,85 @@ def test_exercise_solutions_of_chapter_17(study):
     lr = max(0.0, 2 * (texts["ex2_loglik"] - weibull.log_likelihood_))
     assert texts["ex2_lr"] == pytest.approx(lr, abs=1e-5)
     assert texts["ex2_p"] == (1.0 if texts["ex2_lr"] == 0 else pytest.approx(0.5 * stats.chi2.sf(lr, 1)))
+    # a positive statistic on two patients followed beyond the last death: read as the Weibull shape's
+    assert texts["ex2_reading"].startswith(f"A statistic of {lr:.2f} says the cure model fits better")
+    assert "only 2 patients are followed beyond the last death" in texts["ex2_reading"]
+
+
+def test_the_test_of_no_cure_rests_on_the_patients_followed_beyond_the_last_event(study):
+    """Each arm's LR statistic once more without the patients censored after its last event, by
+    lifelines (MixtureCureFitter against WeibullFitter, the no-cure model): 0 in all four arms, since
+    the Kaplan-Meier curve then ends at 0 and nothing is left for a cure fraction; with them it is 4 to
+    10 (p 0.001 to 0.023). The page says so, arm by arm, and reads the small p as the Weibull shape's.
+    A heavier tail without any cure (log-logistic) also fits each arm better than the Weibull curve does,
+    as the chapter says."""
+    from lifelines import LogLogisticFitter, MixtureCureFitter, WeibullFitter
+
+    numbers, fits = cure_models.cure_page(study.cohort, PARAMS)
+    texts = _texts(numbers)
+    for ep, arms in fits.items():
+        for a in arms:
+            t, e = _arm(study.cohort, a.label, ep)
+            keep = t <= t[e == 1].max()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                mixture = MixtureCureFitter(base_fitter=WeibullFitter()).fit(t[keep], e[keep])
+            weibull = WeibullFitter().fit(t[keep], e[keep])
+            lr = max(0.0, 2 * (mixture.log_likelihood_ - weibull.log_likelihood_))
+            assert a.lr_without_late == pytest.approx(lr, abs=1e-4) and a.lr_without_late == 0.0, (ep, a.role)
+            assert a.lr_no_cure > 3.9 and a.p_no_cure < PARAMS.alpha, (ep, a.role)
+            assert a.no_cure_loglik == pytest.approx(WeibullFitter().fit(t, e).log_likelihood_, abs=1e-6)
+            assert LogLogisticFitter().fit(t, e).log_likelihood_ > a.no_cure_loglik + 0.8, (ep, a.role)
+            n = a.evidence.censored_after_last_event
+            assert f"statistic is 0.00 instead of {a.lr_no_cure:.2f}" in texts[f"{ep}_tests"]
+            assert f"only {n} patient{'s are' if n > 1 else ' is'} followed" in texts[f"{ep}_tests"]
+    assert "Such small p-values say that, in each arm, a single Weibull curve" in texts["os_tests"]
+    assert "the one or two long survivals" in texts["os_tests"]
+    assert "the one long survival beyond them" in texts["pfs_tests"]
+    for ep in ("os", "pfs"):
+        assert (
+            "extrapolates, however small the p-value of the test of no cure, not an observed"
+            in (texts[f"{ep}_conclusion"])
+        )
+    assert texts["reader_advice"].startswith("a reader who sees the last patients of the ICIs + Chemo arm")
+
+
+def test_readings_of_the_test_of_no_cure_on_a_plateau_and_at_zero():
+    """On plateau_data (a plateau the follow-up can show) a small p is read as the plateau's; an arm
+    whose cure fraction is 0 gets the statistic-of-0 reading; p above alpha, no rejection."""
+    t, e = plateau_data()
+    fit = cure.fit_weibull_cure(t, e)
+    ev = cure.plateau_evidence(t, e)
+    seen = cure_models.ArmCure("treatment", "X", t, e, fit, None, cure.profile_loglik(0.0, t, e)[0], ev)
+    assert cure_models.plateau_verdict(ev) == "seen"
+    assert "let the data show the plateau the model describes" in cure_models.lr_test_reading(
+        seen, "os", 0.05
+    )
+    assert cure_models.exercise_reading(seen, "os").startswith(
+        f"A statistic of {seen.lr_no_cure:.2f} says the cure"
+    )
+    assert cure_models.reader_advice(seen).startswith("on the cohort in force the X arm's follow-up")
+    early = t <= t[e == 1].max()
+    t0, e0 = t[early], e[early]
+    fit0 = cure.fit_weibull_cure(t0, e0)
+    none = cure_models.ArmCure(
+        "reference",
+        "Y",
+        t0,
+        e0,
+        fit0,
+        None,
+        cure.profile_loglik(0.0, t0, e0)[0],
+        cure.plateau_evidence(t0, e0),
+    )
+    assert none.lr_no_cure == 0.0 and none.p_no_cure == 1.0
+    assert (
+        cure_models.lr_test_reading(none, "os", 0.05)
+        == "in the Y arm the likelihood-ratio test does not reject “no cure” (p = 1.000)"
+    )
+    assert cure_models.exercise_reading(none, "os").startswith("A statistic of 0 means")
+    assert cure_models.lr_test_readings([seen, none], "os", 0.05).startswith("In the X arm")
+    assert "Such" not in cure_models.lr_test_readings([seen, none], "os", 0.05)
 
 
 def _km_free_of_both_before(t, s, when):

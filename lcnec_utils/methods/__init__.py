@@ -82,6 +82,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         ties_conventions,
     )
     from lcnec_utils.methods.cure_models import (
+        EVENT_PLURAL,
         EVENT_WORD,
         PLATEAU_MIN_MONTHS,
         PLATEAU_MIN_PATIENTS,
@@ -91,9 +92,14 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         cure_page,
         cure_results,
         cure_table,
+        exercise_reading,
         format_cure_table,
+        lr_statistic,
+        lr_test_reading,
+        lr_test_readings,
         plateau_verdict,
         plateau_words,
+        reader_advice,
     )
     from lcnec_utils.methods.delayed_effects import (
         EMPHASIS,
@@ -356,6 +362,7 @@ __all__, __getattr__, __dir__ = exports(
         ),
         "lcnec_utils.methods.cure_models": (
             "ArmCure",
+            "EVENT_PLURAL",
             "EVENT_WORD",
             "PLATEAU_MIN_MONTHS",
             "PLATEAU_MIN_PATIENTS",
@@ -364,9 +371,14 @@ __all__, __getattr__, __dir__ = exports(
             "cure_page",
             "cure_results",
             "cure_table",
+            "exercise_reading",
             "format_cure_table",
+            "lr_statistic",
+            "lr_test_reading",
+            "lr_test_readings",
             "plateau_verdict",
             "plateau_words",
+            "reader_advice",
         ),
         "lcnec_utils.methods.delayed_effects": (
             "EMPHASIS",
