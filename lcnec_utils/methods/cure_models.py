@@ -356,7 +356,8 @@ def _endpoint_texts(
         t(f"{pre}_p_no_cure", _val(r.get("p_no_cure")), "p", missing)
         words = plateau_words(evidence[role], ep) if role in evidence else None
         t(f"{pre}_plateau", words, "{}", missing)
-    t(f"{ep}_tests", None if arms is None else lr_test_readings(arms, ep, alpha), "{}", missing)
+    tests = None if arms is None else lr_test_readings(arms, ep, alpha)
+    t(f"{ep}_tests", tests, "{}", f"The tests of no cure are {missing}.")
     plateaus = [] if table is None else list(table["plateau"])
     rejected = arms is not None and any(a.p_no_cure is not None and a.p_no_cure < alpha for a in arms)
     t(f"{ep}_conclusion", None if table is None else conclusion(plateaus, rejected), "{}", missing)
