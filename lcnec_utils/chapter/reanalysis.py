@@ -87,17 +87,21 @@ TABLE4_COLUMNS = ["endpoint", "term", "statistic", "published", "book", "toleran
 def table4_comparison(results: Mapping[str, Any]) -> pd.DataFrame:
     """The paper's Table 4 beside this cohort's multivariable models, term by term: each term's HR,
     CI bounds and p as printed and as the book computes them (``results``: the chapter's results
-    keys), the reconstruction's tolerance (data/reconstruction_targets.yaml) and a status:
-    "within tolerance", "out of reach" (no cohort with the printed counts can give it together
-    with the HR: the SE floor of a 0/1 term, :func:`lcnec_utils.reconstruct.bounds.term_plan`, whose
-    evidence the last column gives) or "differs"."""
+    keys), the reconstruction's tolerance (data/reconstruction_targets.yaml) and a status, per
+    statistic: "within tolerance", "not estimated" (the model gave no value), "out of reach" (no
+    cohort with the printed counts can give it together with the HR: for an interval, both bounds
+    together, and with the p where the p can be met, which comes first; the SE floor of a 0/1 term,
+    :func:`lcnec_utils.reconstruct.bounds.term_plan`, whose evidence the last column gives) or
+    "differs"."""
     rows = []
     for plan in term_plans(published_targets()):
         for stat in ("hr", "ci_low", "ci_high", "p"):
             which = "ci" if stat.startswith("ci") else stat
             book = results.get(f"{plan.prefix}.{stat}")
             tol = plan.tol[which]
-            if book is not None and abs(book - plan.printed[stat]) <= tol:
+            if book is None or book != book:  # no value, or NaN
+                status, evidence = "not estimated", plan.why_not(which)
+            elif abs(book - plan.printed[stat]) <= tol:
                 status, evidence = "within tolerance", ""
             elif not plan.reachable(which):
                 status, evidence = "out of reach", plan.why_not(which)

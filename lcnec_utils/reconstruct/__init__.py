@@ -164,6 +164,8 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     from lcnec_utils.reconstruct.p_gap_reference import (
         p_gap_summary,
         simulate_p_gaps,
+        simulate_reference,
+        tied_event_times,
     )
     from lcnec_utils.reconstruct.plausibility import (
         CHECK_COLUMNS,
@@ -405,7 +407,12 @@ __all__, __getattr__, __dir__ = exports(
             "OTHER_WEEKS",
             "synthetic_onsets",
         ),
-        "lcnec_utils.reconstruct.p_gap_reference": ("p_gap_summary", "simulate_p_gaps"),
+        "lcnec_utils.reconstruct.p_gap_reference": (
+            "p_gap_summary",
+            "simulate_p_gaps",
+            "simulate_reference",
+            "tied_event_times",
+        ),
         "lcnec_utils.reconstruct.plausibility": (
             "CHECK_COLUMNS",
             "P_GAP_CHECK",

@@ -219,7 +219,8 @@ class _EfronSetup:
 class IdealCovariateSolver:
     """One local solve of :func:`ideal_covariate_se`'s problem on fixed times, from a given start.
 
-    The unknown is x = beta * arm + s, each patient's log weight (x_0 = 0 fixes the free scale);
+    The unknown is x = beta * arm + s, each patient's log weight (x_0 = 0 fixes the free
+    location: the partial likelihood is unchanged by adding a constant to every x);
     the objective is Var(beta_hat) = (I^-1)_arm,arm of the model [arm, s], subject to both
     score equations. Analytic gradients of both (Efron's ties). Split out so that a search over
     the times can warm-start each solve from the previous order's x (a few ms instead of 50).

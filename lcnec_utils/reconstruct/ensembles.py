@@ -211,6 +211,6 @@ def scan_row(seed: int, published: Mapping[str, Any] | None = None) -> dict[str,
 
 def scan_seeds(n: int, start: int = SCAN_START) -> pd.DataFrame:
     """:func:`scan_row` for seeds ``start`` .. ``start + n - 1``, one after another (each search
-    already uses every core). :data:`DEFAULT_SEED` is the first seed of this scan whose cohort
-    misses no target."""
+    already uses every core). :data:`DEFAULT_SEED` is the first seed of this scan that
+    :func:`~lcnec_utils.reconstruct.targets.default_seed_eligible` accepts."""
     return pd.DataFrame([scan_row(seed) for seed in range(start, start + n)], columns=SCAN_COLUMNS)

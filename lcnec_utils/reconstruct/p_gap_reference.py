@@ -4,7 +4,8 @@ In untied data the log-rank test is the Cox model's score test, and the Wald tes
 model differs from it by little in a cohort of this size; heaps of tied events (three deaths at the
 last time at risk) pull the log-rank p away from the Cox p-values. :func:`simulate_p_gaps` draws
 cohorts of the study's design with the recorded seed and returns the largest gap between the three
-p-values of each (:func:`~lcnec_utils.reconstruct.fastsurv.arm_only_tests`); the bound of
+p-values of each (:func:`~lcnec_utils.reconstruct.fastsurv.arm_only_tests`) on the cohort's
+0.1-month grid, which ties some events (as a real cohort's rounded times do); the bound of
 ``data/reconstruction_targets.yaml`` (``plausibility.arm_only_p_gap``) and the summary it records
 (``plausibility.p_gap_simulation``) come from it (a test reruns it).
 """
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from lcnec_utils.reconstruct.fastsurv import arm_only_p_gap, arm_only_tests
 from lcnec_utils.reconstruct.settings import PLAUSIBILITY
@@ -35,25 +37,39 @@ def _cohort(rng, design: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.
     return t, (event_time <= censor).astype(float), g
 
 
-def simulate_p_gaps(simulation: Mapping[str, Any] | None = None) -> np.ndarray:
-    """The arm-only p-value gaps of ``simulation["kept"]`` simulated cohorts of the design in
-    ``simulation`` (default: ``plausibility.p_gap_simulation`` of the targets file): cohorts are
-    drawn with its seed and kept when they have at least ``min_events`` events and a log-rank p
-    within ``logrank_p_range`` (the range in which the paper's p-values lie)."""
+def simulate_reference(simulation: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """The reference cohorts of the arm-only p-value gap: ``simulation["kept"]`` simulated cohorts
+    of the design in ``simulation`` (default: ``plausibility.p_gap_simulation`` of the targets
+    file), drawn with its seed and kept when they have at least ``min_events`` events and a
+    log-rank p within ``logrank_p_range`` (the range in which the paper's p-values lie). One row
+    per kept cohort: ``gap`` (the largest difference between the log-rank, Cox Wald and Cox score
+    p-values) and ``tied_times`` (event times shared by two or more events: the grid makes some)."""
     sim = PLAUSIBILITY["p_gap_simulation"] if simulation is None else simulation
     design = sim["design"]
     rng = np.random.default_rng(int(sim["seed"]))
     lo, hi = sim["logrank_p_range"]
-    gaps: list[float] = []
-    while len(gaps) < int(sim["kept"]):
+    rows: list[tuple[float, int]] = []
+    while len(rows) < int(sim["kept"]):
         t, e, g = _cohort(rng, design)
         if e.sum() < int(sim["min_events"]):
             continue
         z_lr = arm_only_tests(t, e, g)[0]
         if not math.isfinite(z_lr) or not lo <= math.erfc(abs(z_lr) / math.sqrt(2.0)) <= hi:
             continue
-        gaps.append(arm_only_p_gap(t, e, g))
-    return np.asarray(gaps)
+        rows.append((arm_only_p_gap(t, e, g), tied_event_times(t, e)))
+    return pd.DataFrame(rows, columns=["gap", "tied_times"])
+
+
+def simulate_p_gaps(simulation: Mapping[str, Any] | None = None) -> np.ndarray:
+    """The ``gap`` column of :func:`simulate_reference`."""
+    return simulate_reference(simulation)["gap"].to_numpy()
+
+
+def tied_event_times(t, e) -> int:
+    """How many event times are shared by two or more events (times compared on the 0.1-month grid)."""
+    times = np.round(np.asarray(t, float)[np.asarray(e, float) == 1], 1)
+    _, counts = np.unique(times, return_counts=True)
+    return int((counts >= 2).sum())
 
 
 def p_gap_summary(gaps: np.ndarray, bound: float | None = None) -> dict[str, float]:

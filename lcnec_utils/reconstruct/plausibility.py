@@ -1,4 +1,4 @@
-"""Limits no real cohort breaks, checked on a cohort: heaps of tied events, curves that drop to 0,
+"""Limits a real cohort of this size rarely breaks, checked on a cohort: heaps of tied events, curves that drop to 0,
 arm-only tests that disagree, PFS without deaths, follow-up beyond the calendar.
 
 The limits are data (``plausibility`` and ``calendar`` of ``data/reconstruction_targets.yaml``,

@@ -96,7 +96,7 @@ def seed_scan(scan: pd.DataFrame | None, default_seed: int) -> SeedScan:
             "Seed": scan["seed"].astype(str) + np.where(scan["seed"] == default_seed, " (default)", ""),
             "Targets met": scan["met"],
             "Missed": scan["missed"],
-            "Table 4 missed": scan.get("missed_table4", 0),
+            "Table 4 missed": scan.get("missed_table4", pd.NA),
             "Missed targets": scan["missed_targets"].fillna(""),
             "OS HR upper bound": scan["os.cox_multivariable.ci_high"].map("{:.4f}".format),
             "PFS HR p": scan["pfs.cox_multivariable.p"].map("{:.4f}".format),

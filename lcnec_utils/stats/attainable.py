@@ -25,15 +25,17 @@ def binary_term_min_se(events: int, group_events: int | None = None) -> float:
     """Smallest model-based SE(log HR) of a 0/1 term in a Cox model with ``events`` events,
     ``group_events`` of them in the group coded 1 if that split is known.
 
-    The information about a 0/1 term is the sum, over event times, of the
+    The information about a 0/1 term is the sum, over events (tied events one
+    by one, with Efron's or Breslow's risk-set weights), of the
     (weighted) variance p_j (1 - p_j) of the term in the risk set, at most 1/4
     each, so at most ``events`` / 4; adjusting for other terms can only raise
     the variance of its estimate above 1/information ([I^-1]_11 >= 1/I_11).
     Hence SE >= 2 / sqrt(events). With the split d1 + d0 known the floor is
     higher: at the estimate the term's score equation makes the p_j sum to d1,
     and by concavity the sum of p_j (1 - p_j) is then at most d1 d0 / (d1 + d0),
-    so SE >= sqrt(1/d1 + 1/d0) (equal to 2 / sqrt(events) at d1 = d0). (Cox
-    1972; the bounds hold for Breslow's and Efron's handling of ties.)
+    so SE >= sqrt(1/d1 + 1/d0) (equal to 2 / sqrt(events) at d1 = d0). (The
+    partial likelihood of Cox 1972; the bounds hold for Breslow's and Efron's
+    handling of ties.)
 
     >>> round(binary_term_min_se(25, 11), 5)
     0.40291
