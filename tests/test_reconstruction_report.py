@@ -134,12 +134,12 @@ def test_seed_scan_summary_by_hand():
     assert s.glue["scan_eligible"][0] == 2 and s.glue["scan_default_rank"][0] == "the first"
     assert seed_scan(scan, default_seed=10).glue["scan_default_rank"][0] == "not the first"
     assert seed_scan(scan, default_seed=9).glue["scan_default_rank"][0] == "none"
+    assert s.table["Seed"].tolist() == ["7", "8 (default)", "9", "10"]
     # a seed that misses only an arm term's CI bound may be the default; one missing an HR may not
     scan.loc[0, "missed_targets"] = "os.cox_multivariable.ci_high"
     scan.loc[2, "missed_targets"] = "os.cox_multivariable.hr os.cox_multivariable.ci_high"
-    s = seed_scan(scan, default_seed=7)
-    assert s.glue["scan_eligible"][0] == 3 and s.glue["scan_default_rank"][0] == "the first"
-    assert s.glue["scan_os_bound_met"][0] == 2  # seeds 8 and 10
+    ci_only = seed_scan(scan, default_seed=7)
+    assert ci_only.glue["scan_eligible"][0] == 3 and ci_only.glue["scan_default_rank"][0] == "the first"
+    assert ci_only.glue["scan_os_bound_met"][0] == 2  # seeds 8 and 10
     assert seed_scan(scan, default_seed=8).glue["scan_default_rank"][0] == "not the first"
-    assert s.table["Seed"].tolist() == ["7", "8 (default)", "9", "10"]
     assert seed_scan(None, 8).table.empty and seed_scan(None, 8).glue["scan_n"][0] is None
