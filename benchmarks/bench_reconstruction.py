@@ -32,7 +32,9 @@ def main() -> None:
     print(f"cores: {os.cpu_count()}")
 
     t0 = time.perf_counter()
-    tiny = reconstruct.JointSearchBudget(information=100, information_starts=1, covariates=10, arm_terms=100)
+    tiny = reconstruct.JointSearchBudget(
+        information=100, information_starts=1, covariates=10, arm_terms=100, table4=100
+    )
     reconstruct.reconstruct(reconstruct.DEFAULT_SEED, published, tiny)
     print(f"warm-up (kernels compiled or loaded, worker processes started): {time.perf_counter() - t0:.1f} s")
 

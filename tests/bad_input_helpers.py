@@ -15,14 +15,23 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
-from lcnec_utils.contract.params import DEFAULT_AE, DEFAULT_COHORT
+from lcnec_utils.contract.params import DATA_DICTIONARY, DEFAULT_AE, DEFAULT_COHORT
 
 COHORT = pd.read_csv(DEFAULT_COHORT, dtype=str, keep_default_na=False)
 AE = pd.read_csv(DEFAULT_AE, dtype=str, keep_default_na=False)
 IDS = list(COHORT["patient_id"])
 TREATMENT, REFERENCE = "ICIs + Chemo", "Chemo"
 N = len(COHORT)
+#: The shipped tables as a statistics program reads them (numbers as numbers, empty cells missing):
+#: what the book must read from every cell a case leaves untouched (:func:`expected_cells`).
+SHIPPED = {"cohort": pd.read_csv(DEFAULT_COHORT), "adverse_events": pd.read_csv(DEFAULT_AE)}
+#: The shipped cohort's columns outside the contract, in file order: each is documented under
+#: ``extra_columns`` in data/data_dictionary.yaml, kept in the file and ignored like any extra column.
+DOCUMENTED_EXTRAS = [
+    c for c in COHORT.columns if c in yaml.safe_load(DATA_DICTIONARY.read_text())["extra_columns"]
+]
 
 
 @dataclass
@@ -45,6 +54,22 @@ class Case:
 
 def cohort() -> pd.DataFrame:
     return COHORT.copy()
+
+
+def expected_cells(where: str, written: dict[int, Any] | None = None) -> dict[int, Any]:
+    """Every cell of column ``where`` (``adverse_events.<column>`` for the adverse-event table) as
+    ``Case.values`` states it, ``{row: value}`` with rows from 1: the shipped file's value (None when
+    empty), except the cells the case wrote, whose values ``written`` gives. Read with pandas, not
+    the book's loader, so that the loader is checked against a reading of its own."""
+    table, column = where.split(".", 1) if "." in where else ("cohort", where)
+    cells = {i + 1: None if pd.isna(v) else v for i, v in enumerate(SHIPPED[table][column])}
+    return cells | (written or {})
+
+
+def ignored(*added: str) -> str:
+    """The ignored columns as an answer lists them for the shipped cohort with columns ``added`` at
+    its end (or listed under ``ignore:`` in a mapping file): the documented extra columns, then those."""
+    return ", ".join([*DOCUMENTED_EXTRAS, *added])
 
 
 def write(frame: pd.DataFrame, path: Path, **kw) -> Path:

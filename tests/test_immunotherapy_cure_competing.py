@@ -1,8 +1,8 @@
 """Chapters 17 (cure models) and 18 (irAEs with death as a competing risk) against independent
 numbers: hand computations written out below, lifelines and scipy used directly, and R values
 pasted beside the assertions (R 4.2.2; cmprsk 2.2-11; the Weibull mixture cure likelihood written
-out in R and maximised with optim, since no R cure-model package is in Debian). The live R runs
-are in ``tests/test_immunotherapy_cure_competing_r.py``.
+out in R and maximised with optim, since no R cure-model package is in Debian; on the shipped cohort
+of seed 20250129). The live R runs are in ``tests/test_immunotherapy_cure_competing_r.py``.
 
 The exercises' solutions of the two chapters are recomputed here from their definitions
 (``test_exercise_*``), independently of the functions that glue them.
@@ -24,6 +24,7 @@ from lcnec_utils.contract.io import load_study
 from lcnec_utils.contract.params import make_parameters
 from lcnec_utils.methods import cure_models, irae_incidence
 from lcnec_utils.reconstruct import onsets
+from lcnec_utils.reconstruct.settings import DEFAULT_SEED
 from lcnec_utils.stats import competing_risks, cure
 
 PARAMS = make_parameters()
@@ -67,6 +68,34 @@ def test_our_loglik_at_lifelines_estimates_is_its_log_likelihood(study):
             f = MixtureCureFitter(base_fitter=WeibullFitter()).fit(t, e)
         ours = cure.weibull_cure_loglik(f.cured_fraction_, f.lambda_, f.rho_, t, e)
         assert ours == pytest.approx(f.log_likelihood_, rel=1e-12), name
+
+
+def _naive_loglik(c, scale, shape, t, e):
+    """ℓ(c, λ, ρ) as the module docstring writes it, log(c + (1 − c) S_u(t)) taken literally."""
+    u = (t / scale) ** shape
+    log_f = np.log(shape / scale) + (shape - 1) * np.log(t / scale) - u
+    with np.errstate(divide="ignore"):
+        return float(np.sum(np.log1p(-c) + log_f[e == 1]) + np.sum(np.log(c + (1 - c) * np.exp(-u[e == 0]))))
+
+
+def test_loglik_is_finite_where_the_survival_of_a_long_censoring_underflows(study):
+    """The ICI arm's OS: at c = 0 and a steep shape (ρ = 8, λ = 16.1) the 39.1-month censoring has
+    u = (39.1 / 16.1)^8 ≈ 1200, exp(−u) is 0 in double precision and the literal log(c + (1 − c)
+    exp(−u)) is −∞ (what stopped R's L-BFGS-B before the R script took the log-sum-exp form). The
+    exact term is −u, so ℓ is the Weibull log-likelihood; where the literal form is finite the two agree."""
+    t, e = _arm(study.cohort, "ICIs + Chemo")
+    with np.errstate(under="ignore"):
+        assert _naive_loglik(0.0, 16.1, 8.0, t, e) == -math.inf
+    ours = cure.weibull_cure_loglik(0.0, 16.1, 8.0, t, e)
+    u = (t / 16.1) ** 8.0
+    weibull = np.sum(np.log(8.0 / 16.1) + 7.0 * np.log(t[e == 1] / 16.1) - u[e == 1]) - np.sum(u[e == 0])
+    assert math.isfinite(ours) and ours == pytest.approx(weibull, rel=1e-13)
+    for c, scale, shape in ((0.0, 16.1, 2.1), (0.15, 16.1, 3.97), (0.5, 10.0, 1.0), (0.9, 30.0, 0.7)):
+        naive = _naive_loglik(c, scale, shape, t, e)
+        assert math.isfinite(naive)
+        assert cure.weibull_cure_loglik(c, scale, shape, t, e) == pytest.approx(naive, rel=1e-13), (c, shape)
+    at_large = cure.log_mixture_survival(0.3, np.array([0.0, 1.0, 800.0, np.inf]))
+    assert at_large == pytest.approx([0.0, math.log(0.3 + 0.7 * math.exp(-1)), math.log(0.3), math.log(0.3)])
 
 
 def test_our_fit_reaches_lifelines_mixture_cure_fitter_maximum(study):
@@ -113,35 +142,41 @@ def test_scipy_on_the_full_likelihood_finds_our_optimum(study):
 
 def test_profile_and_interval_equal_r_optim():
     # Rscript tests/r/cure_competing_reference.R --mode=cure (R 4.2.2): the likelihood written out in R,
-    # optim BFGS over (log lambda, log rho) at fixed c, uniroot for the limits
-    #   ICIs + Chemo, OS: profile at c = 0, 0.05, 0.1, 0.2, 0.3, 0.5:
-    #     -41.823985519563287 -42.161177073101889 -42.540039506805826 -43.437528493304583
-    #     -44.550459442839241 -47.645491447321383;  interval 0 to 0.22978874428345775
-    #   plateau_data(): c 0.31642325259938353, lambda 8.4274490483473983, rho 1.5764319651209719,
-    #     loglik -311.83279225999559; interval 0.23765368645878068 to 0.4029423280142751
+    # L-BFGS-B over (c, log lambda, log rho) for the maximum, optim BFGS over (log lambda, log rho) at
+    # fixed c for the profile, uniroot for the limits
+    #   ICIs + Chemo, OS: c 0.15004275688625388, lambda 16.12212044486013, rho 3.9673144362513839,
+    #     loglik -36.223617616429422; profile at c = 0, 0.05, 0.1, 0.2, 0.3, 0.5:
+    #     -40.819683986152285 -37.008013336144138 -36.36892374062154 -36.32624621926194
+    #     -36.982536804333336 -39.63243061281166;  interval 0.017859815479562152 to 0.40409302649444784
+    #   plateau_data(): c 0.31642325284013517, lambda 8.4274490502610604, rho 1.5764319651905958,
+    #     loglik -311.83279225999559; interval 0.23765368645878199 to 0.4029423280142751
     cohort = pd.read_csv(PARAMS.data_path)
     t, e = _arm(cohort, "ICIs + Chemo")
     r_profile = [
-        -41.823985519563287,
-        -42.161177073101889,
-        -42.540039506805826,
-        -43.437528493304583,
-        -44.550459442839241,
-        -47.645491447321383,
+        -40.819683986152285,
+        -37.008013336144138,
+        -36.36892374062154,
+        -36.32624621926194,
+        -36.982536804333336,
+        -39.63243061281166,
     ]
     for c, r in zip((0, 0.05, 0.1, 0.2, 0.3, 0.5), r_profile):
         assert cure.profile_loglik(c, t, e)[0] == pytest.approx(r, abs=1e-8)
     fit = cure.fit_weibull_cure(t, e)
+    assert fit.loglik == pytest.approx(-36.223617616429422, abs=1e-6)
+    assert (fit.cure_fraction, fit.scale, fit.shape) == pytest.approx(
+        (0.15004275688625388, 16.12212044486013, 3.9673144362513839), rel=1e-4
+    )
     ci = cure.cure_fraction_interval(t, e, fit)
-    assert (ci.low, ci.high) == pytest.approx((0.0, 0.22978874428345775), abs=1e-8)
+    assert (ci.low, ci.high) == pytest.approx((0.017859815479562152, 0.40409302649444784), abs=1e-8)
     t, e = plateau_data()
     fit = cure.fit_weibull_cure(t, e)
     assert fit.loglik == pytest.approx(-311.83279225999559, abs=1e-6)
     assert (fit.cure_fraction, fit.scale, fit.shape) == pytest.approx(
-        (0.31642325259938353, 8.4274490483473983, 1.5764319651209719), rel=1e-4
+        (0.31642325284013517, 8.4274490502610604, 1.5764319651905958), rel=1e-4
     )
     ci = cure.cure_fraction_interval(t, e, fit)
-    assert (ci.low, ci.high) == pytest.approx((0.23765368645878068, 0.4029423280142751), abs=1e-8)
+    assert (ci.low, ci.high) == pytest.approx((0.23765368645878199, 0.4029423280142751), abs=1e-8)
 
 
 def test_profile_limits_are_where_the_likelihood_ratio_reaches_the_cutoff():
@@ -190,14 +225,45 @@ def test_plateau_evidence_by_hand():
     assert cure_models.plateau_verdict(none) == "none" and none.censored_after_last_event == 0
 
 
-def test_shipped_arms_cannot_show_a_plateau(study):
+def _km_at(t, e, when):
+    """Kaplan-Meier estimate at ``when``, the product of (1 - d/n) over the event times up to it."""
+    surv = 1.0
+    for u in sorted(set(t[(e == 1) & (t <= when)])):
+        surv *= 1 - ((t == u) & (e == 1)).sum() / (t >= u).sum()
+    return surv
+
+
+def test_shipped_arms_follow_too_few_patients_beyond_the_last_event_for_a_plateau(study):
+    # By hand from the cohort (patients alive at the cut-off are censored):
+    #   endpoint  arm           last event  censored beyond it  months beyond  KM at the last event
+    #   OS        ICIs + Chemo  21.3        2 (23.1+, 39.1+)    17.8           12/77
+    #   OS        Chemo         15.0        1 (23.4+)            8.4            1/14
+    #   PFS       ICIs + Chemo  17.7        1 (39.1+)           21.4            1/14
+    #   PFS       Chemo         11.5        1 (23.4+)           11.9            1/17
+    # Some follow-up beyond the last event in every arm, but fewer patients than the working rule's
+    # five: the verdict is "short" in all four.
+    by_hand = {
+        ("os", "ICIs + Chemo"): (21.3, 2, 17.8, F(12, 77)),
+        ("os", "Chemo"): (15.0, 1, 8.4, F(1, 14)),
+        ("pfs", "ICIs + Chemo"): (17.7, 1, 21.4, F(1, 14)),
+        ("pfs", "Chemo"): (11.5, 1, 11.9, F(1, 17)),
+    }
     _, fits = cure_models.cure_page(study.cohort, PARAMS)
     for ep, arms in fits.items():
         for a in arms:
-            assert a.evidence.censored_after_last_event == 0, (ep, a.role)
-            assert a.evidence.last_event == a.evidence.last_followup
-            assert cure_models.plateau_verdict(a.evidence) == "none"
-            assert a.fit.cure_fraction < 1e-6 and a.lr_no_cure == 0.0 and a.p_no_cure == 1.0
+            t, e = _arm(study.cohort, a.label, ep)
+            last = t[e == 1].max()
+            after = int(((t > last) & (e == 0)).sum())
+            gap = t.max() - last
+            expected = by_hand[(ep, a.label)]
+            assert (last, after) == expected[:2] and gap == pytest.approx(expected[2], abs=1e-12)
+            assert _km_at(t, e, last) == pytest.approx(float(expected[3]), rel=1e-12)
+            ev = a.evidence
+            assert (ev.last_event, ev.censored_after_last_event) == (last, after), (ep, a.role)
+            assert ev.followup_after_last_event == pytest.approx(gap, abs=1e-12)
+            assert ev.km_at_last_event == pytest.approx(float(expected[3]), rel=1e-12)
+            assert 0 < after < cure_models.PLATEAU_MIN_PATIENTS
+            assert cure_models.plateau_verdict(ev) == "short", (ep, a.role)
 
 
 def test_self_liang_p_is_half_the_chi2_tail():
@@ -365,9 +431,9 @@ def test_synthetic_onsets_are_deterministic_and_leave_the_global_stream_alone(st
     np.random.seed(1)
     before = np.random.random()
     np.random.seed(1)
-    a = onsets.synthetic_onsets(ae, study.cohort, 20250103)
+    a = onsets.synthetic_onsets(ae, study.cohort, DEFAULT_SEED)
     after = np.random.random()
-    b = onsets.synthetic_onsets(ae, study.cohort, 20250103)
+    b = onsets.synthetic_onsets(ae, study.cohort, DEFAULT_SEED)
     assert before == after
     assert (
         a["onset_months"].tolist()
@@ -397,6 +463,85 @@ def test_exercise_solutions_of_chapter_17(study):
     lr = max(0.0, 2 * (texts["ex2_loglik"] - weibull.log_likelihood_))
     assert texts["ex2_lr"] == pytest.approx(lr, abs=1e-5)
     assert texts["ex2_p"] == (1.0 if texts["ex2_lr"] == 0 else pytest.approx(0.5 * stats.chi2.sf(lr, 1)))
+    # a positive statistic on two patients followed beyond the last death: read as the Weibull shape's
+    assert texts["ex2_reading"].startswith(f"A statistic of {lr:.2f} says the cure model fits better")
+    assert "only 2 patients are followed beyond the last death" in texts["ex2_reading"]
+
+
+def test_the_test_of_no_cure_rests_on_the_patients_followed_beyond_the_last_event(study):
+    """Each arm's LR statistic once more without the patients censored after its last event, by
+    lifelines (MixtureCureFitter against WeibullFitter, the no-cure model): 0 in all four arms, since
+    the Kaplan-Meier curve then ends at 0 and nothing is left for a cure fraction; with them it is 4 to
+    10 (p 0.001 to 0.023). The page says so, arm by arm, and reads the small p as the Weibull shape's.
+    A heavier tail without any cure (log-logistic) also fits each arm better than the Weibull curve does,
+    as the chapter says."""
+    from lifelines import LogLogisticFitter, MixtureCureFitter, WeibullFitter
+
+    numbers, fits = cure_models.cure_page(study.cohort, PARAMS)
+    texts = _texts(numbers)
+    for ep, arms in fits.items():
+        for a in arms:
+            t, e = _arm(study.cohort, a.label, ep)
+            keep = t <= t[e == 1].max()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                mixture = MixtureCureFitter(base_fitter=WeibullFitter()).fit(t[keep], e[keep])
+            weibull = WeibullFitter().fit(t[keep], e[keep])
+            lr = max(0.0, 2 * (mixture.log_likelihood_ - weibull.log_likelihood_))
+            assert a.lr_without_late == pytest.approx(lr, abs=1e-4) and a.lr_without_late == 0.0, (ep, a.role)
+            assert a.lr_no_cure > 3.9 and a.p_no_cure < PARAMS.alpha, (ep, a.role)
+            assert a.no_cure_loglik == pytest.approx(WeibullFitter().fit(t, e).log_likelihood_, abs=1e-6)
+            assert LogLogisticFitter().fit(t, e).log_likelihood_ > a.no_cure_loglik + 0.8, (ep, a.role)
+            n = a.evidence.censored_after_last_event
+            assert f"statistic is 0.00 instead of {a.lr_no_cure:.2f}" in texts[f"{ep}_tests"]
+            assert f"only {n} patient{'s are' if n > 1 else ' is'} followed" in texts[f"{ep}_tests"]
+    assert "Such small p-values say that, in each arm, a single Weibull curve" in texts["os_tests"]
+    assert "the one or two long survivals" in texts["os_tests"]
+    assert "the one long survival beyond them" in texts["pfs_tests"]
+    for ep in ("os", "pfs"):
+        assert (
+            "extrapolates, however small the p-value of the test of no cure, not an observed"
+            in (texts[f"{ep}_conclusion"])
+        )
+    assert texts["reader_advice"].startswith("a reader who sees the last patients of the ICIs + Chemo arm")
+
+
+def test_readings_of_the_test_of_no_cure_on_a_plateau_and_at_zero():
+    """On plateau_data (a plateau the follow-up can show) a small p is read as the plateau's; an arm
+    whose cure fraction is 0 gets the statistic-of-0 reading; p above alpha, no rejection."""
+    t, e = plateau_data()
+    fit = cure.fit_weibull_cure(t, e)
+    ev = cure.plateau_evidence(t, e)
+    seen = cure_models.ArmCure("treatment", "X", t, e, fit, None, cure.profile_loglik(0.0, t, e)[0], ev)
+    assert cure_models.plateau_verdict(ev) == "seen"
+    assert "let the data show the plateau the model describes" in cure_models.lr_test_reading(
+        seen, "os", 0.05
+    )
+    assert cure_models.exercise_reading(seen, "os").startswith(
+        f"A statistic of {seen.lr_no_cure:.2f} says the cure"
+    )
+    assert cure_models.reader_advice(seen).startswith("on the cohort in force the X arm's follow-up")
+    early = t <= t[e == 1].max()
+    t0, e0 = t[early], e[early]
+    fit0 = cure.fit_weibull_cure(t0, e0)
+    none = cure_models.ArmCure(
+        "reference",
+        "Y",
+        t0,
+        e0,
+        fit0,
+        None,
+        cure.profile_loglik(0.0, t0, e0)[0],
+        cure.plateau_evidence(t0, e0),
+    )
+    assert none.lr_no_cure == 0.0 and none.p_no_cure == 1.0
+    assert (
+        cure_models.lr_test_reading(none, "os", 0.05)
+        == "in the Y arm the likelihood-ratio test does not reject “no cure” (p = 1.000)"
+    )
+    assert cure_models.exercise_reading(none, "os").startswith("A statistic of 0 means")
+    assert cure_models.lr_test_readings([seen, none], "os", 0.05).startswith("In the X arm")
+    assert "Such" not in cure_models.lr_test_readings([seen, none], "os", 0.05)
 
 
 def _km_free_of_both_before(t, s, when):
@@ -404,6 +549,14 @@ def _km_free_of_both_before(t, s, when):
     for u in sorted(set(t[(s > 0) & (t < when)])):
         surv *= 1 - ((t == u) & (s > 0)).sum() / (t >= u).sum()
     return surv
+
+
+def _aalen_johansen_at(t, s, when):
+    """The cumulative incidence of cause 1 at ``when``: the sum of S(u-) d1(u) / n(u) over the times u."""
+    return sum(
+        _km_free_of_both_before(t, s, u) * ((t == u) & (s == 1)).sum() / (t >= u).sum()
+        for u in sorted(set(t[(s == 1) & (t <= when)]))
+    )
 
 
 def test_exercise_solutions_of_chapter_18(study):
@@ -423,30 +576,90 @@ def test_exercise_solutions_of_chapter_18(study):
     assert texts["ex1_step"] == pytest.approx(surv * d / n, rel=1e-12)
     # no competing death before the last onset here: the incidence after it is the crude share
     assert texts["ex1_cif_after"] == pytest.approx((s == 1).sum() / len(s), rel=1e-12)
-    delay, months = texts["ex2_delay"], texts["ex2_months"]
-    later = np.where(s == 1, t + delay, t)
-    lost = (s == 1) & (later > arm["os_months"].to_numpy())
-    t2 = np.where(lost, arm["os_months"], later)
-    s2 = np.where(lost, np.where(arm["os_event"] == 1, 2, 0), s)
-    assert texts["ex2_lost"] == int(lost.sum())
+    months = texts["ex2_months"]
+
+    def delayed(delay):
+        later = np.where(s == 1, t + delay, t)
+        lost = (s == 1) & (later > arm["os_months"].to_numpy())
+        return (
+            np.where(lost, arm["os_months"], later),
+            np.where(lost, np.where(arm["os_event"] == 1, 2, 0), s),
+            int(lost.sum()),
+        )
+
+    def naive_at(t2, s2):
+        km = KaplanMeierFitter().fit(t2, (s2 == 1).astype(int))
+        return 1 - float(km.survival_function_at_times(months).iloc[0])
+
+    # the rule: the smallest whole number of months after which the two estimates differ by 0.1 point
+    gaps = {k: naive_at(*delayed(k)[:2]) - _aalen_johansen_at(*delayed(k)[:2], months) for k in range(1, 41)}
+    delay = min(k for k, gap in gaps.items() if gap >= 1e-3)
+    # onsets 1.4, 1.4, 2.0, 2.0 and the arm's first deaths at 11.1: 9 months moves the last onset to 11.0,
+    # still before them; 10 moves it to 12.0, past six deaths (and loses the irAE at 2.0 of the patient
+    # censored at 11.1)
+    assert delay == 10 and max(gaps[k] for k in range(1, 10)) < 1e-12
+    assert texts["ex2_delay"] == delay and texts["ex2_delay_rule"].startswith("the smallest whole number")
+    t2, s2, lost = delayed(delay)
+    assert texts["ex2_lost"] == lost == 1 and texts["ex2_lost_words"] == "1 irAE lost"
+    assert texts["ex2_cif"] == pytest.approx(_aalen_johansen_at(t2, s2, months), rel=1e-12)
     if len(set(t2[s2 > 0])) == (s2 > 0).sum():  # untied: lifelines does not jitter
         aj = AalenJohansenFitter(calculate_variance=False).fit(t2, s2, event_of_interest=1)
         cd = aj.cumulative_density_.iloc[:, 0]
         assert texts["ex2_cif"] == pytest.approx(float(cd[cd.index <= months].iloc[-1]), rel=1e-12)
-    km = KaplanMeierFitter().fit(t2, (s2 == 1).astype(int))
-    assert texts["ex2_naive"] == pytest.approx(
-        1 - float(km.survival_function_at_times(months).iloc[0]), rel=1e-12
+    assert texts["ex2_naive"] == pytest.approx(naive_at(t2, s2), rel=1e-12)
+    deaths_before = int(((s2 == 2) & (t2 < t2[(s2 == 1) & (t2 <= months)].max())).sum())
+    assert texts["ex2_deaths_before"] == deaths_before == 6
+    # 1 - KM spreads the share of those deaths over the later irAEs
+    assert texts["ex2_naive"] > texts["ex2_cif"] + 1e-3
+    assert texts["ex2_why"].startswith(
+        "They differ: with the later onsets, 6 patients of the arm die without an irAE before the last "
+        "onset (at 12.0 months)"
     )
-    assert texts["ex2_naive"] > texts["ex2_cif"]
+    assert texts["treatment_counts"] == (
+        "4 patients had an irAE as their first event, 9 died without one and 1 was censored"
+    )
+    assert texts["ex1_at_risk"] == f"{n} patients were at risk"
+
+
+def test_exercise_delay_by_hand_and_when_no_delay_separates_the_estimates():
+    """Hand study, arm B: irAE at 2.5 (death at 10), death without irAE at 8, censored at 5. A delay d
+    puts the onset after the death at 8 and before the patient's own death at 10 for 5.5 < d <= 7.5:
+    the smallest whole month is 6, and then the Aalen-Johansen estimate at 24 months is 1/2 (S = 1/2
+    just before 8.5, one irAE of one at risk) against 1 − KM = 1. Arm A has no death without an irAE:
+    no delay separates the two, and the words say why."""
+    cohort, ae, params = _hand_study()
+    data = irae_incidence.first_irae_data(cohort, ae, params).frame
+    assert irae_incidence.exercise_delay(data, "treatment") == 6.0
+    arm = irae_incidence.arm_incidence(irae_incidence.delayed_onsets(data, 6.0), "treatment")
+    assert arm.at(24.0) == pytest.approx((0.5, 1.0), rel=1e-12)
+    assert irae_incidence.exercise_delay(data, "reference") is None
+    assert irae_incidence.delayed_difference_words(0.25, 0.25, 0, 9.0, 24.0).startswith(
+        "They agree: even with"
+    )
+    assert irae_incidence.delayed_difference_words(0.0, 0.0, 0, None, 24.0).startswith("They agree at 0")
+    swapped = make_parameters({"reference_group": "B", "treatment_group": "A"})
+    texts = _texts(irae_incidence.irae_page(cohort, ae, swapped)[0])
+    assert texts["ex2_delay"] == irae_incidence.FALLBACK_DELAY
+    assert texts["ex2_delay_rule"].startswith(f"a fixed {irae_incidence.FALLBACK_DELAY:g} months")
+    assert (
+        texts["treatment_counts"]
+        == "1 patient had an irAE as their first event, none died without one and 1 was censored"
+    )
+    assert texts["ex1_at_risk"] == "1 patient was at risk"
 
 
 def test_chapters_record_only_dictionary_keys(study):
+    from lifelines import KaplanMeierFitter
+
     cure_values = results_keys.complete("methods_cure", cure_models.cure_page(study.cohort, PARAMS)[0].values)
-    assert sorted(k for k, v in cure_values.items() if v is None) == [
-        "methods.cure.os.reference.median_followup",
-        "methods.cure.pfs.reference.median_followup",
-        "methods.cure.pfs.treatment.median_followup",
-    ]  # the reverse Kaplan-Meier median is not reached: too few patients censored
+    assert [k for k, v in cure_values.items() if v is None] == []
+    # every arm has a patient censored at its last follow-up, so the reverse Kaplan-Meier median
+    # follow-up is reached in all four (a key that is None on a cohort with too few censorings)
+    for ep in ("os", "pfs"):
+        for role, group in (("treatment", PARAMS.treatment_group), ("reference", PARAMS.reference_group)):
+            t, e = _arm(study.cohort, group, ep)
+            reverse = KaplanMeierFitter().fit(t, 1 - e).median_survival_time_
+            assert cure_values[f"methods.cure.{ep}.{role}.median_followup"] == pytest.approx(reverse)
     page = irae_incidence.irae_page(study.cohort, study.adverse_events, PARAMS)[0]
     values = results_keys.complete("methods_competing_risks", page.values)
     assert [k for k, v in values.items() if v is None] == [

@@ -1,7 +1,7 @@
 """Chapters 15, 16 and 19 (immortal time, weighted log-rank tests, a Bayesian reading) against
 independent numbers: hand computations written out below, lifelines and scipy used directly, a
-seeded simulation, and R values pasted beside the assertions (R 4.2.2, survival 3.5-3; the live
-R runs are in ``tests/test_immunotherapy_r.py``).
+seeded simulation, and R values pasted beside the assertions (R 4.2.2, survival 3.5-3, mvtnorm 1.1-3,
+on the shipped cohort of seed 20250129; the live R runs are in ``tests/test_immunotherapy_r.py``).
 
 The exercises' solutions of the three chapters are recomputed here from their definitions
 (``test_exercise_*``), independently of the functions that glue them.
@@ -111,10 +111,10 @@ def test_fh_rho_0_and_1_on_the_hand_example_equal_r_survdiff():
 def test_fh_rho_on_the_cohort_equals_r_survdiff(cohort):
     # survdiff(Surv(os_months, os_event) ~ factor(arm), rho = r): chisq, obs - exp, var (treatment arm)
     r = {
-        ("os", 0): (4.2446980759768715, -4.5615876780434164, 4.9021347978180456),
-        ("os", 1): (4.8213435980261714, -3.3851000049142463, 2.3767030518135308),
-        ("pfs", 0): (4.338433070776, -5.399319882916, 6.719627737125),
-        ("pfs", 1): (5.397161256407, -3.774193548387, 2.639264654873),
+        ("os", 0): (4.2135335015784845, -4.7047186011278974, 5.2531627213849861),
+        ("os", 1): (5.1492292005087776, -3.5393298059964726, 2.4327632326751534),
+        ("pfs", 0): (4.3040822238988445, -5.2638037016946555, 6.4375232555096158),
+        ("pfs", 1): (6.6325229174970088, -4.1612903225806459, 2.6108220603537999),
     }
     for (ep, rho), (chisq, oe, var) in r.items():
         res = weighted_logrank.fleming_harrington(*_arrays(cohort, ep), rho, 0)
@@ -147,11 +147,15 @@ def test_first_fh01_weight_is_zero_and_fh00_weight_is_one():
 
 
 def test_max_combo_p_against_a_seeded_simulation(cohort):
-    """2,000,000 draws of N(0, R): the share with max |Z| >= observed, within 4 Monte Carlo SE + 1e-4."""
+    """2,000,000 draws of N(0, R): the share with max |Z| >= observed, within 4 Monte Carlo SE + 1e-4.
+
+    R has rank 3, since the weights 1 = S + (1 - S) make U(0,0) = U(1,0) + U(0,1): the draws use
+    numpy's eigendecomposition, which takes a singular R, where a Cholesky factor exists or not by
+    rounding alone."""
     for ep in ("os", "pfs"):
         combo = weighted_logrank.max_combo(*_arrays(cohort, ep))
         rng = np.random.default_rng(12345)
-        draws = rng.multivariate_normal(np.zeros(4), combo.correlation, size=2_000_000, method="cholesky")
+        draws = rng.multivariate_normal(np.zeros(4), combo.correlation, size=2_000_000, method="eigh")
         sim = float((np.abs(draws).max(axis=1) >= combo.z_max).mean())
         se = math.sqrt(sim * (1 - sim) / len(draws))
         assert abs(combo.p - sim) < 4 * se + weighted_logrank.MVN_ABSEPS, (ep, combo.p, sim)
@@ -161,11 +165,11 @@ def test_max_combo_p_equals_r_mvtnorm_on_the_cohort(cohort):
     # corr <- cov2cor(cov_u); m <- max(abs(z)); set.seed(20250101)
     # 1 - mvtnorm::pmvnorm(-rep(m, 4), rep(m, 4), corr = corr,
     #                      algorithm = GenzBretz(maxpts = 1e6, abseps = 1e-6, releps = 0))
-    #   os: 0.056892565654713678 (error 3.7e-06)
+    #   os: 0.049410330555796689 (error 3.2e-06)
     combo = weighted_logrank.max_combo(*_arrays(cohort, "os"))
-    assert combo.p == pytest.approx(0.056892565654713678, abs=2 * weighted_logrank.MVN_ABSEPS)
+    assert combo.p == pytest.approx(0.049410330555796689, abs=2 * weighted_logrank.MVN_ABSEPS)
     # the R covariances of the four U statistics (fh.cov in tests/r/immunotherapy_reference.R)
-    r_cov_12, r_cov_34 = 3.2338909324119607, 0.35882396417480067
+    r_cov_12, r_cov_34 = 3.3472415710507533, 0.39553595107648842
     table = weighted_logrank.event_time_table(*_arrays(cohort, "os"))
     cov = weighted_logrank.weighted_logrank_covariance(table)
     assert (cov[0, 1], cov[2, 3]) == pytest.approx((r_cov_12, r_cov_34), rel=1e-10)
@@ -214,17 +218,20 @@ def test_landmark_hr_equals_lifelines_on_the_landmark_subset(cohort):
 
 
 def test_landmark_hr_equals_r_coxph_on_the_landmark_subset(cohort):
-    # coxph(Surv(os_months - L, os_event) ~ arm, subset = os_months > L, ties = "efron"):
+    # coxph(Surv(os_months - L, os_event) ~ arm, subset = os_months > L, ties = "efron"); no death
+    # before 4.7 months, so the HR moves only at 5.5, past the reference arm's deaths at 4.7, 4.9, 5.0:
     #   L     hr                   lower                upper               p                    n
-    #   0     0.46428171488534353  0.20746078662518369  1.0390277328231667  0.061927760872439806 31
-    #   3     0.46428171488534353  0.20746078662518369  1.0390277328231667  0.061927760872439806 30
-    #   3.25  0.48829573208469451  0.21549906651425441  1.1064211359651361  0.085862274754467532 29
-    #   4     0.55084529343271882  0.23562622482239201  1.2877621645285664  0.16874148575421868  27
+    #   0     0.44467317845004944  0.19604814261322984  1.0086004029273874  0.05244417225875847  31
+    #   3     0.44467317845004944  0.19604814261322984  1.0086004029273874  0.05244417225875847  31
+    #   3.25  0.44467317845004944  0.19604814261322984  1.0086004029273874  0.05244417225875847  31
+    #   4     0.44467317845004944  0.19604814261322984  1.0086004029273874  0.05244417225875847  30
+    #   5.5   0.52798436246333447  0.2225558916908468   1.2525729374671     0.14732711273494242  27
     r = {
-        0.0: (0.46428171488534353, 0.20746078662518369, 1.0390277328231667, 0.061927760872439806, 31),
-        3.0: (0.46428171488534353, 0.20746078662518369, 1.0390277328231667, 0.061927760872439806, 30),
-        3.25: (0.48829573208469451, 0.21549906651425441, 1.1064211359651361, 0.085862274754467532, 29),
-        4.0: (0.55084529343271882, 0.23562622482239201, 1.2877621645285664, 0.16874148575421868, 27),
+        0.0: (0.44467317845004944, 0.19604814261322984, 1.0086004029273874, 0.05244417225875847, 31),
+        3.0: (0.44467317845004944, 0.19604814261322984, 1.0086004029273874, 0.05244417225875847, 31),
+        3.25: (0.44467317845004944, 0.19604814261322984, 1.0086004029273874, 0.05244417225875847, 31),
+        4.0: (0.44467317845004944, 0.19604814261322984, 1.0086004029273874, 0.05244417225875847, 30),
+        5.5: (0.52798436246333447, 0.2225558916908468, 1.2525729374671, 0.14732711273494242, 27),
     }
     curve = landmark.landmark_curve(cohort, "os", PARAMS)
     for lm, (hr, lo, hi, p, n) in r.items():
@@ -235,15 +242,18 @@ def test_landmark_hr_equals_r_coxph_on_the_landmark_subset(cohort):
 
 
 def test_landmark_counts_by_hand(cohort):
-    # Reference arm OS: 3.0+ (censored), deaths at 3.2, 3.5, 3.8, then 8.8 ...; treatment arm: first death 11.1.
-    at4 = landmark.landmark_hr(cohort, "os", PARAMS, 4.0)
-    assert (at4["n_at_risk_reference"], at4["events_before_reference"]) == (13, 3)
-    assert (at4["n_at_risk_treatment"], at4["events_before_treatment"]) == (14, 0)
+    # Reference arm OS (17 patients): 4.0+ (censored), deaths at 4.7, 4.9, 5.0, 6.1, 6.4, 6.7, 10.6, 11.0,
+    # then 11.0+ ...; treatment arm (14): first deaths 11.1, 11.1 (and 11.1+).
     at3 = landmark.landmark_hr(cohort, "os", PARAMS, 3.0)
-    assert (at3["n_at_risk_reference"], at3["events_before_reference"]) == (16, 0)  # the 3.0+ patient leaves
+    assert (at3["n_at_risk_reference"], at3["events_before_reference"]) == (17, 0)
+    at4 = landmark.landmark_hr(cohort, "os", PARAMS, 4.0)
+    assert (at4["n_at_risk_reference"], at4["events_before_reference"]) == (16, 0)  # the 4.0+ patient leaves
+    at55 = landmark.landmark_hr(cohort, "os", PARAMS, 5.5)
+    assert (at55["n_at_risk_reference"], at55["events_before_reference"]) == (13, 3)
+    assert (at55["n_at_risk_treatment"], at55["events_before_treatment"]) == (14, 0)
     early = landmark.early_events(cohort, "os", PARAMS, before=11.1)
-    assert (early["first_event_treatment"], early["first_event_reference"]) == (11.1, 3.2)
-    assert early["events_by_reference"] == 8  # 3.2 3.5 3.8 8.8 9.0 9.7 10.9 11.0
+    assert (early["first_event_treatment"], early["first_event_reference"]) == (11.1, 4.7)
+    assert early["events_by_reference"] == 8  # 4.7 4.9 5.0 6.1 6.4 6.7 10.6 11.0
 
 
 def test_landmark_keeps_time_above_the_landmark():
@@ -328,14 +338,14 @@ def test_arm_partial_loglik_equals_hand_r_and_lifelines(cohort):
     betas = np.array([-1.0, 0.0, 0.5])
     ours = posterior.arm_partial_loglik(t, e, g, betas)
     # coxph(Surv(os_months, os_event) ~ arm, init = b, control = coxph.control(iter.max = 0))$loglik[1]
-    r = [-61.087600689544011, -62.685357590467703, -65.636729595379279]
+    r = [-65.033435071639175, -66.830995447077356, -69.820769411416975]
     np.testing.assert_allclose(ours, r, rtol=1e-12)
     np.testing.assert_allclose(ours, [_hand_efron_loglik(t, e, g, b) for b in betas], rtol=1e-12)
     lik = bayes.arm_likelihood(cohort, "os", PARAMS)
-    # R: cox.coef -0.76726376684387498, cox.loglik -60.929015325138181
-    assert lik.estimate == pytest.approx(-0.76726376684387498, rel=COX_TOL)
+    # R: cox.coef -0.81041569709138683, cox.loglik -64.93139372720897
+    assert lik.estimate == pytest.approx(-0.81041569709138683, rel=COX_TOL)
     assert posterior.arm_partial_loglik(t, e, g, lik.estimate)[0] == pytest.approx(
-        -60.929015325138181, abs=1e-9
+        -64.93139372720897, abs=1e-9
     )
 
 
@@ -429,18 +439,44 @@ def _texts(numbers):
 
 
 def test_exercise_solutions_of_chapter_15(cohort):
-    """Ex. 1: HR from L + 1 month (lifelines directly) and the deaths it leaves out; ex. 2: person-time."""
+    """Ex. 1: the landmark chosen by its rule (counted here from the data), its HR (lifelines directly),
+    the deaths it leaves out and the direction of the move; the landmark in force, which leaves nobody
+    out; ex. 2: person-time."""
     from lifelines import CoxPHFitter
 
     numbers, _ = landmark.landmark_page(cohort, PARAMS, published_values())
     texts = _texts(numbers)
-    lm = PARAMS.landmark_analysis_months + 1
+    L = PARAMS.landmark_analysis_months
     t, e, g = _arrays(cohort, "os")
+
+    def left_out(lm):
+        return int(((t <= lm) & (e == 1) & (g == 1)).sum()), int(((t <= lm) & (e == 1) & (g == 0)).sum())
+
+    def estimable(lm):
+        return all(((t > lm) & (e == 1) & (g == arm)).any() for arm in (0, 1))
+
+    lm = next(
+        x
+        for x in landmark.RECORDED_LANDMARKS
+        if x > L and sum(left_out(x)) > sum(left_out(L)) and estimable(x)
+    )
+    # no death before 4.7 months: 4 leaves none out, 5 the reference arm's 4.7, 4.9 and 5.0
+    assert (lm, left_out(4.0), left_out(lm)) == (5, (0, 0), (0, 3))
+    assert texts["ex1_landmark"] == lm
+    assert texts["ex1_os_left_out"] == "none in the treatment arm and 3 deaths in the reference arm"
     keep = t > lm
     fit = CoxPHFitter().fit(pd.DataFrame({"t": t[keep], "e": e[keep], "x": g[keep]}), "t", "e")
-    assert texts["ex1_os_hr"][0] == pytest.approx(math.exp(fit.params_["x"]), rel=COX_TOL)
-    assert texts["ex1_os_out_ref"] == int(((t <= lm) & (e == 1) & (g == 0)).sum()) == 3
-    assert texts["ex1_os_out_trt"] == int(((t <= lm) & (e == 1) & (g == 1)).sum()) == 0
+    hr = math.exp(fit.params_["x"])
+    assert texts["ex1_os_hr"][0] == pytest.approx(hr, rel=COX_TOL)
+    assert texts["ex1_question"] == f"why does the estimate differ from the one at {L:g} months?"
+    # only reference-arm deaths leave: the score rises at every beta, so the estimate rises
+    assert (
+        f"3 reference-arm deaths and no treatment-arm death, and the hazard ratio rises from 0.44 to {hr:.2f}"
+        in (texts["ex1_os_why"])
+    )
+    # at the landmark in force every patient is still under observation: the fit from time zero
+    assert (t > L).all() and texts["os_left_out"].startswith("The landmark leaves nobody out")
+    assert texts["os_hr_L"] == texts["os_hr_0"]
     delay = landmark.EXERCISE_DELAY
     pt_t, pt_r = t[g == 1].sum(), t[g == 0].sum()
     d_t, d_r = e[g == 1].sum(), e[g == 0].sum()
@@ -449,6 +485,41 @@ def test_exercise_solutions_of_chapter_15(cohort):
     assert texts["ex2_rr_naive"] == pytest.approx((d_t / pt_t) / (d_r / pt_r))
     immortal = delay * (g == 1).sum()
     assert texts["ex2_rr_corrected"] == pytest.approx((d_t / (pt_t - immortal)) / (d_r / (pt_r + immortal)))
+
+
+def test_exercise_landmark_rule_and_words_at_other_landmarks(cohort):
+    """The texts are right for any landmark in force: at 4 months no death is left out (one censored
+    patient leaves); at 5 months no later landmark of the table leaves out more deaths, so the exercise
+    takes 6 months, where the estimate does not move; at 30 months there is no estimate."""
+    at4 = landmark.landmark_curve(cohort, "os", make_parameters({"landmark_analysis_months": 4.0}))
+    row4 = at4.loc[at4["landmark"] == 4.0].iloc[0]
+    assert landmark.landmark_effect_words(row4, 31, "os").startswith(
+        "The landmark leaves out no death: no patient of either arm died by 4 months"
+    )
+    assert landmark.exercise_landmark(at4, 4.0) == 5.0
+    texts = _texts(
+        landmark.landmark_page(
+            cohort, make_parameters({"landmark_analysis_months": 5.0}), published_values()
+        )[0]
+    )
+    assert texts["ex1_landmark"] == 6.0 and texts["ex1_rule"].startswith(
+        "one month after the landmark in force"
+    )
+    assert texts["ex1_question"] == "why does the estimate not differ from the one at 5 months?"
+    assert texts["ex1_os_why"].startswith(
+        "The estimate does not move: there is no death between 5 and 6 months"
+    )
+    assert texts["ex1_os_hr"] == texts["os_hr_L"]
+    assert (
+        texts["os_left_out"]
+        == "The landmark leaves out none in the treatment arm and 3 deaths in the reference arm."
+    )
+    late = _texts(
+        landmark.landmark_page(
+            cohort, make_parameters({"landmark_analysis_months": 30.0}), published_values()
+        )[0]
+    )
+    assert late["ex1_os_hr"] is None and late["ex1_question"] == "why is there no estimate?"
 
 
 def test_exercise_solutions_of_chapter_16(cohort):
@@ -505,7 +576,7 @@ def test_new_chapters_record_only_dictionary_keys_and_all_of_them(cohort):
         assert [k for k, v in values.items() if v is None] == [], chapter
     fh = pages["methods_weighted_logrank"].values
     # R: 1 - pchisq(survdiff(Surv(os_months, os_event) ~ arm)$chisq, 1)
-    assert fh["methods.fh.os.fh00.p"] == pytest.approx(0.0393730700590739, abs=1e-9)
+    assert fh["methods.fh.os.fh00.p"] == pytest.approx(0.040102717160559798, abs=1e-9)
 
 
 def test_required_columns_only_cohort_says_what_it_cannot_do(cohort):
@@ -523,14 +594,14 @@ def test_required_columns_only_cohort_says_what_it_cannot_do(cohort):
 
 def test_survdiff_rho_weight_is_the_kaplan_meier_just_before_each_time(cohort):
     """R's help says "S(t)^rho, S the Kaplan-Meier estimate": the left-continuous S(t-) reproduces
-    survdiff(rho = 1) (chisq 4.8213435980261714 on OS); the right-continuous S(t) does not."""
+    survdiff(rho = 1) (chisq 5.1492292005087776 on OS); the right-continuous S(t) does not."""
     table = weighted_logrank.event_time_table(*_arrays(cohort, "os"))
     s_after = table["surv_before"] * (1 - table["d"] / table["n"])
     u = float((s_after * table["o_minus_e"]).sum())
     v = float((s_after**2 * table["v"]).sum())
-    assert abs(u * u / v - 4.8213435980261714) > 0.05
+    assert abs(u * u / v - 5.1492292005087776) > 0.05
     assert weighted_logrank.fleming_harrington(*_arrays(cohort, "os"), 1, 0).chi2 == pytest.approx(
-        4.8213435980261714, abs=1e-9
+        5.1492292005087776, abs=1e-9
     )
 
 

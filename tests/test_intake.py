@@ -126,6 +126,13 @@ def test_the_export_takes_the_cohorts_own_start_dates():
     assert set(assign_start_dates(cohort)) == {dt.date(2020, 2, 3)}
 
 
+def test_the_export_refuses_months_its_whole_days_cannot_give_back():
+    cohort = pd.read_csv(DEFAULT_COHORT)
+    cohort.loc[3, "os_months"] = 12.149  # 370 days, read back as 12.2
+    with pytest.raises(ValueError, match="rows 4: whole days read back as months"):
+        hospital_table(cohort)
+
+
 def test_the_shipped_export_is_what_the_generator_writes(tmp_path):
     for path in write_dates_export(out_dir=tmp_path):
         assert path.read_bytes() == (DATA_DIR / path.name).read_bytes(), path.name

@@ -74,28 +74,43 @@ def test_target_table_lists_missed_then_impossible_first():
     assert list(printed["Achieved"]) == ["3.5", "—", "1"]
 
 
-def test_default_seed_is_the_first_of_the_scan_that_misses_nothing(targets_of_committed):
+def test_default_seed_is_the_first_eligible_seed_of_the_scan(targets_of_committed):
     """``data/lcnec_seed_scan.csv`` (``lcnec synth --scan N``): the default seed is the first
-    scanned seed whose cohort misses no target, and the scan's row for it is what the book's own
-    code measures on the committed cohort."""
+    scanned seed whose cohort misses no target outside Table 4's covariate terms but, at most, a
+    CI bound of a Cox arm term (``default_seed_eligible``), and the scan's row for it is what the
+    book's own code measures on the committed cohort."""
     from lcnec_utils.reconstruct.report import SCAN_FILE
 
-    scan = pd.read_csv(DATA_DIR / SCAN_FILE)
+    scan = pd.read_csv(DATA_DIR / SCAN_FILE, keep_default_na=False)
     assert list(scan.columns) == reconstruct.SCAN_COLUMNS
     assert scan["seed"].tolist() == list(range(reconstruct.SCAN_START, reconstruct.SCAN_START + len(scan)))
-    assert (scan["met"] + scan["impossible"] + scan["missed"] == len(targets_of_committed)).all()
-    good = scan.loc[scan["missed"] == 0, "seed"]
-    assert good.iloc[0] == reconstruct.DEFAULT_SEED
+    total = scan["met"] + scan["impossible"] + scan["missed"] + scan["missed_table4"]
+    assert (total == len(targets_of_committed)).all()
+    eligible = scan.loc[scan["missed_targets"].map(reconstruct.default_seed_eligible), "seed"]
+    assert eligible.iloc[0] == reconstruct.DEFAULT_SEED
     row = scan.set_index("seed").loc[reconstruct.DEFAULT_SEED]
-    status = targets_of_committed["status"].value_counts()
-    assert (row["met"], row["impossible"], row["missed"]) == (
+    t = targets_of_committed.set_index("key")
+    table4 = t.index.map(reconstruct.is_table4_covariate_key)
+    missed = t.index[(t["status"] == "missed") & ~table4]
+    status = t["status"].value_counts()
+    assert (row["met"], row["impossible"], row["missed"], row["missed_table4"]) == (
         status.get("met", 0),
         status.get("impossible", 0),
-        0,
+        len(missed),
+        int(((t["status"] == "missed") & table4).sum()),
     )
-    achieved = targets_of_committed.set_index("key")["achieved"]
+    assert row["missed_targets"].split() == list(missed)
     for key in ("os.cox_multivariable.ci_high", "pfs.cox_multivariable.p"):
-        assert row[key] == pytest.approx(achieved[key], abs=5e-5)
+        assert row[key] == pytest.approx(t.loc[key, "achieved"], abs=5e-5)
+
+
+def test_default_seed_rule_by_hand():
+    assert reconstruct.default_seed_eligible("") and reconstruct.default_seed_eligible(float("nan"))
+    assert reconstruct.default_seed_eligible("os.cox_multivariable.ci_high")
+    assert reconstruct.default_seed_eligible("pfs.cox_multivariable.ci_low os.cox_multivariable.ci_high")
+    assert not reconstruct.default_seed_eligible("os.cox_multivariable.hr")
+    assert not reconstruct.default_seed_eligible("os.cox_multivariable.ci_high os.logrank.p")
+    assert not reconstruct.default_seed_eligible("os.cox_multivariable.age.ci_high")  # a Table 4 term
 
 
 def test_seed_scan_summary_by_hand():
@@ -116,8 +131,15 @@ def test_seed_scan_summary_by_hand():
     )
     s = seed_scan(scan, default_seed=8)
     assert s.glue["scan_n"][0] == 4 and s.glue["scan_start"][0] == 7 and s.glue["scan_good"][0] == 2
-    assert s.glue["scan_default_rank"][0] == "the first"
+    assert s.glue["scan_eligible"][0] == 2 and s.glue["scan_default_rank"][0] == "the first"
     assert seed_scan(scan, default_seed=10).glue["scan_default_rank"][0] == "not the first"
     assert seed_scan(scan, default_seed=9).glue["scan_default_rank"][0] == "none"
     assert s.table["Seed"].tolist() == ["7", "8 (default)", "9", "10"]
+    # a seed that misses only an arm term's CI bound may be the default; one missing an HR may not
+    scan.loc[0, "missed_targets"] = "os.cox_multivariable.ci_high"
+    scan.loc[2, "missed_targets"] = "os.cox_multivariable.hr os.cox_multivariable.ci_high"
+    ci_only = seed_scan(scan, default_seed=7)
+    assert ci_only.glue["scan_eligible"][0] == 3 and ci_only.glue["scan_default_rank"][0] == "the first"
+    assert ci_only.glue["scan_os_bound_met"][0] == 2  # seeds 8 and 10
+    assert seed_scan(scan, default_seed=8).glue["scan_default_rank"][0] == "not the first"
     assert seed_scan(None, 8).table.empty and seed_scan(None, 8).glue["scan_n"][0] is None

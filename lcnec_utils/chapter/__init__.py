@@ -60,10 +60,13 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         set_study_loader,
     )
     from lcnec_utils.chapter.reanalysis import (
+        TABLE4_COLUMNS,
         MultivariateChapter,
         SurvivalChapter,
         multivariate_chapter,
         survival_chapter,
+        table4_comparison,
+        table4_glue,
     )
 
 __all__, __getattr__, __dir__ = exports(
@@ -98,8 +101,11 @@ __all__, __getattr__, __dir__ = exports(
         "lcnec_utils.chapter.reanalysis": (
             "MultivariateChapter",
             "SurvivalChapter",
+            "TABLE4_COLUMNS",
             "multivariate_chapter",
             "survival_chapter",
+            "table4_comparison",
+            "table4_glue",
         ),
     },
 )

@@ -6,6 +6,7 @@ records, glues and shows; the notebook calls it and puts the pieces on the page.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,9 @@ import pandas as pd
 
 from lcnec_utils.chapter.page import ENDPOINTS, arm_sizes
 from lcnec_utils.contract.params import Parameters
+from lcnec_utils.reconstruct.bounds import term_plans
+from lcnec_utils.reconstruct.settings import TABLE4
+from lcnec_utils.reconstruct.targets import published_targets
 from lcnec_utils.stats.cox import CoxResult, available_covariates, fit_cox
 from lcnec_utils.stats.survival import LogrankResult, has_endpoint, logrank, reverse_km_followup
 from lcnec_utils.tables.multivariable import cox_results, cox_table
@@ -73,6 +77,61 @@ class MultivariateChapter:
     results: dict[str, Any]
     glue: dict[str, tuple]  # name: (value, format) for the prose
     notes: list[tuple[str, str]] = field(default_factory=list)  # (text, kind) for Chapter.note
+    table4: pd.DataFrame | None = None  # the paper's Table 4 beside this cohort's (table4_comparison)
+
+
+#: Columns of :func:`table4_comparison`.
+TABLE4_COLUMNS = ["endpoint", "term", "statistic", "published", "book", "tolerance", "status", "evidence"]
+
+
+def table4_comparison(results: Mapping[str, Any]) -> pd.DataFrame:
+    """The paper's Table 4 beside this cohort's multivariable models, term by term: each term's HR,
+    CI bounds and p as printed and as the book computes them (``results``: the chapter's results
+    keys), the reconstruction's tolerance (data/reconstruction_targets.yaml) and a status, per
+    statistic: "within tolerance", "not estimated" (the model gave no value), "out of reach" (no
+    cohort with the printed counts can give it together with the HR: for an interval, both bounds
+    together, and with the p where the p can be met, which comes first; the SE floor of a 0/1 term,
+    :func:`lcnec_utils.reconstruct.bounds.term_plan`, whose evidence the last column gives) or
+    "differs"."""
+    rows = []
+    for plan in term_plans(published_targets()):
+        for stat in ("hr", "ci_low", "ci_high", "p"):
+            which = "ci" if stat.startswith("ci") else stat
+            book = results.get(f"{plan.prefix}.{stat}")
+            tol = plan.tol[which]
+            if book is None or book != book:  # no value, or NaN
+                status, evidence = "not estimated", plan.why_not(which)
+            elif abs(book - plan.printed[stat]) <= tol:
+                status, evidence = "within tolerance", ""
+            elif not plan.reachable(which):
+                status, evidence = "out of reach", plan.why_not(which)
+            else:
+                status, evidence = "differs", ""
+            rows.append(
+                [ENDPOINTS[plan.ep], plan.term, stat, plan.printed[stat], book, tol, status, evidence]
+            )
+    return pd.DataFrame(rows, columns=TABLE4_COLUMNS)
+
+
+def table4_glue(published: Mapping[str, Any] | None = None) -> dict[str, tuple]:
+    """What the page says about Table 4 from data, not typed: the reconstruction's tolerances for its
+    terms (``t4_tolerances``, data/reconstruction_targets.yaml) and the paper's printed ECOG term
+    for progression (``paper_ecog_pfs``, data/published.yaml)."""
+    tol = TABLE4["tolerances"]
+    tg = published_targets(published)
+    ecog = {s: tg.get(f"pfs.cox_multivariable.ecog.{s}") for s in ("hr", "ci_low", "ci_high", "p")}
+    return {
+        "t4_tolerances": (
+            f"HR within {tol['hr']:g}, each interval bound within {tol['ci']:g}, p within {tol['p']:g}",
+            "{}",
+        ),
+        "paper_ecog_pfs": (
+            None
+            if None in ecog.values()
+            else f"HR {ecog['hr']:.2f}, {ecog['ci_low']:.2f}-{ecog['ci_high']:.2f}, p = {ecog['p']:.3f}",
+            "{}",
+        ),
+    }
 
 
 def multivariate_chapter(cohort: pd.DataFrame, params: Parameters) -> MultivariateChapter:
@@ -86,7 +145,7 @@ def multivariate_chapter(cohort: pd.DataFrame, params: Parameters) -> Multivaria
         if has_endpoint(cohort, ep):
             models[ep] = cox_table(cohort, ep, params)
             fits[ep] = fit_cox(cohort, ep, covariates, params)
-    glue: dict[str, tuple] = {}
+    glue: dict[str, tuple] = table4_glue()
     for ep in ENDPOINTS:
         res = fits.get(ep)
         arm = None if res is None or not res.converged else res.term("treatment")
@@ -120,4 +179,4 @@ def multivariate_chapter(cohort: pd.DataFrame, params: Parameters) -> Multivaria
                     "warning",
                 )
             )
-    return MultivariateChapter(models, fits, results, glue, notes)
+    return MultivariateChapter(models, fits, results, glue, notes, table4_comparison(results))

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from lcnec_utils.contract.dates import DAYS_PER_MONTH
+from lcnec_utils.contract.dates import DAYS_PER_MONTH, months_text
 from lcnec_utils.contract.params import DATA_DIR, DEFAULT_COHORT
 from lcnec_utils.contract.schema import ICI_CLASSES, MET_COLUMNS, RESPONSE_LEVELS, SEX_LEVELS
 
@@ -114,10 +114,23 @@ def _check_expressible(cohort: pd.DataFrame) -> None:
         raise ValueError(f"rows {rows}: no PFS, or PFS censored before a death; dates cannot express them")
 
 
+def _check_read_back(cohort: pd.DataFrame, os_days: pd.Series, pfs_days: pd.Series) -> None:
+    """Rows whose whole days, read back as the mapping file reads them (days / 30.4375, rounded to
+    ``DATE_RULES["decimals"]``), are not the cohort's months: their dates would change the cohort."""
+    decimals = DATE_RULES["decimals"]
+    bad = pd.Series(False, index=cohort.index)
+    for column, days in (("os_months", os_days), ("pfs_months", pfs_days)):
+        bad |= months_text(days, decimals) != cohort[column].map(lambda m: f"{m:.{decimals}f}")
+    if bad.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad))
+        raise ValueError(f"rows {rows}: whole days read back as months do not give the cohort's months")
+
+
 def export_dates(cohort: pd.DataFrame, starts: pd.Series) -> pd.DataFrame:
     """The date columns of the export (datetime.date, None when not applicable)."""
     _check_expressible(cohort)
     os_days, pfs_days = _days(cohort["os_months"]), _days(cohort["pfs_months"])
+    _check_read_back(cohort, os_days, pfs_days)
     died, progressed = cohort["os_event"] == 1, cohort["pfs_event"] == 1
     death_only = died & progressed & (pfs_days == os_days)  # the death is the PFS event
     out = pd.DataFrame(index=cohort.index, columns=list(_DATES), dtype=object)

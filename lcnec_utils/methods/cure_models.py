@@ -27,6 +27,7 @@ from lcnec_utils.stats.cure import (
     plateau_evidence,
     profile_loglik,
 )
+from lcnec_utils.stats.format import format_p
 from lcnec_utils.stats.survival import endpoint_data, has_endpoint, km_curve
 
 #: The working rule for "a plateau can be seen" (module docstring).
@@ -34,6 +35,7 @@ PLATEAU_MIN_PATIENTS = 5
 PLATEAU_MIN_MONTHS = 6.0
 #: What an event is, per endpoint, in the prose.
 EVENT_WORD = {"os": "death", "pfs": "progression or death"}
+EVENT_PLURAL = {"os": "deaths", "pfs": "progressions and deaths"}
 _ROLES = ("treatment", "reference")
 #: Exercise 1 reads the fitted population survival at this many months.
 _EXERCISE_MONTHS = 24.0
@@ -51,14 +53,12 @@ class ArmCure:
     interval: CureInterval | None
     no_cure_loglik: float | None
     evidence: PlateauEvidence
+    lr_without_late: float | None = None
 
     @property
     def lr_no_cure(self) -> float | None:
-        """2(ℓ̂ − ℓ(c = 0)), 0 when ĉ = 0 (rounding below 1e-6 set to 0)."""
-        if self.fit is None or self.no_cure_loglik is None:
-            return None
-        lr = 2 * (self.fit.loglik - self.no_cure_loglik)
-        return 0.0 if lr < 1e-6 else float(lr)
+        """2(ℓ̂ − ℓ(c = 0)) (:func:`lr_statistic`)."""
+        return lr_statistic(self.fit, self.no_cure_loglik)
 
     @property
     def p_no_cure(self) -> float | None:
@@ -69,15 +69,35 @@ class ArmCure:
         return 1.0 if lr == 0 else float(0.5 * stats.chi2.sf(lr, 1))
 
 
+def lr_statistic(fit: CureFit | None, no_cure_loglik: float | None) -> float | None:
+    """2(ℓ̂ − ℓ(c = 0)), 0 when ĉ = 0 (rounding below 1e-6 set to 0); None without a fit."""
+    if fit is None or no_cure_loglik is None:
+        return None
+    lr = 2 * (fit.loglik - no_cure_loglik)
+    return 0.0 if lr < 1e-6 else float(lr)
+
+
+def _no_cure_test(t: np.ndarray, e: np.ndarray) -> tuple[CureFit | None, float | None]:
+    """The cure fit and the log-likelihood at c = 0 (the Weibull model), None without an event."""
+    fit = fit_weibull_cure(t, e) if len(t) else None
+    return fit, (profile_loglik(0.0, t, e, (fit.scale, fit.shape))[0] if fit is not None else None)
+
+
 def arm_cure(cohort: pd.DataFrame, endpoint: str, params, role: str) -> ArmCure:
-    """The Weibull mixture cure model of one arm (complete cases of ``endpoint``)."""
+    """The Weibull mixture cure model of one arm (complete cases of ``endpoint``), and the LR statistic
+    of no cure once more without the patients censored after the arm's last event (``lr_without_late``;
+    None when there are none), to show how much of the test rests on them."""
     data = endpoint_data(cohort, endpoint, params.reference_group, params.treatment_group).arm(role)
     t, e = data["time"].to_numpy(float), data["event"].to_numpy(int)
     label = params.treatment_group if role == "treatment" else params.reference_group
-    fit = fit_weibull_cure(t, e) if len(t) else None
+    fit, no_cure = _no_cure_test(t, e)
     interval = cure_fraction_interval(t, e, fit, params.alpha) if fit is not None else None
-    no_cure = profile_loglik(0.0, t, e, (fit.scale, fit.shape))[0] if fit is not None else None
-    return ArmCure(role, label, t, e, fit, interval, no_cure, plateau_evidence(t, e))
+    evidence = plateau_evidence(t, e)
+    without = None
+    if fit is not None and evidence.censored_after_last_event:
+        early = t <= evidence.last_event
+        without = lr_statistic(*_no_cure_test(t[early], e[early]))
+    return ArmCure(role, label, t, e, fit, interval, no_cure, evidence, without)
 
 
 def plateau_verdict(evidence: PlateauEvidence) -> str:
@@ -114,6 +134,120 @@ def plateau_words(evidence: PlateauEvidence, endpoint: str) -> str:
     return (
         f"{patients} are followed for up to {gap:.1f} months beyond the last {event}, the curve flat at "
         f"{100 * evidence.km_at_last_event:.0f}%: a plateau can be seen"
+    )
+
+
+def _patients(n: int) -> str:
+    return f"{n} patient{'s' if n != 1 else ''}"
+
+
+_SMALL = {1: "one", 2: "two", 3: "three", 4: "four"}
+
+
+def _late_survivors(counts: list[int]) -> str:
+    """The patients followed beyond the last event in the arms ``counts`` counts, as the prose names
+    them: "that one long survival", "those two long survivals" (one arm), "the one long survival",
+    "the one or two long survivals" (several arms, each)."""
+    ns = sorted(set(counts))
+    words = " or ".join(_SMALL.get(n, str(n)) for n in ns)
+    noun = "long survival" if ns == [1] else "long survivals"
+    if len(counts) > 1:
+        return f"the {words} {noun}"
+    return f"{'that' if ns == [1] else 'those'} {words} {noun}"
+
+
+def _extrapolated(arm: ArmCure, alpha: float) -> bool:
+    """The test rejects no cure although the follow-up beyond the last event cannot show a plateau and
+    some patients are followed beyond it."""
+    p = arm.p_no_cure
+    ev = arm.evidence
+    return p is not None and p < alpha and plateau_verdict(ev) != "seen" and ev.censored_after_last_event > 0
+
+
+def lr_test_reading(arm: ArmCure, endpoint: str, alpha: float) -> str | None:
+    """What the likelihood-ratio test of no cure of one arm says, beside the follow-up beyond the last
+    event: a clause ("in the ... arm the test ..."), with the statistic once more without the patients
+    followed beyond the last event when the test rejects no cure on a plateau the data cannot show;
+    None without a fit."""
+    p, lr = arm.p_no_cure, arm.lr_no_cure
+    if p is None:
+        return None
+    event, ev = EVENT_WORD[endpoint], arm.evidence
+    n = ev.censored_after_last_event
+    head = f"in the {arm.label} arm the likelihood-ratio test"
+    if p >= alpha:
+        return f"{head} does not reject “no cure” (p = {format_p(p)})"
+    if plateau_verdict(ev) == "seen":
+        return (
+            f"{head} rejects “no cure” (p = {format_p(p)}), and {_patients(n)} followed for up to "
+            f"{ev.followup_after_last_event:.1f} months beyond the last {event} let the data show the "
+            "plateau the model describes"
+        )
+    if n == 0:
+        return (
+            f"{head} rejects “no cure” (p = {format_p(p)}), yet no patient is followed beyond the last {event}: "
+            "the small p comes from the Weibull shape alone, not from a plateau in the data"
+        )
+    return (
+        f"{head} rejects “no cure” (p = {format_p(p)}), but only {_patients(n)} {'is' if n == 1 else 'are'} "
+        f"followed beyond the last {event}, and without {'that patient' if n == 1 else 'them'} the "
+        f"statistic is {arm.lr_without_late:.2f} instead of {lr:.2f}"
+    )
+
+
+def lr_test_readings(arms: list[ArmCure], endpoint: str, alpha: float) -> str:
+    """:func:`lr_test_reading` of each arm in one sentence and, when a test rejects no cure on a plateau
+    the follow-up cannot show, what its small p means: the test compares two parametric curves, and
+    with one or two patients followed beyond the last event it measures how badly one Weibull curve
+    fits the events and those few long survivals together (Maller & Zhou 1996)."""
+    clauses = [c for c in (lr_test_reading(a, endpoint, alpha) for a in arms) if c]
+    if not clauses:
+        return f"No test of no cure: neither arm has a {EVENT_WORD[endpoint]}."
+    text = "; ".join(clauses) + "."
+    text = text[0].upper() + text[1:]
+    late = [a.evidence.censored_after_last_event for a in arms if _extrapolated(a, alpha)]
+    if late:
+        text += (
+            f" {'Such a small p says that' if len(late) == 1 else 'Such small p-values say that, in each arm,'}"
+            f" a single Weibull curve cannot fit both the {EVENT_PLURAL[endpoint]} and "
+            f"{_late_survivors(late)} beyond them, which a cure fraction is one way to mend: it is the "
+            "Weibull shape's extrapolation, not evidence that the data show a plateau."
+        )
+    return text
+
+
+def exercise_reading(arm: ArmCure, endpoint: str) -> str | None:
+    """Exercise 2's last word: what the likelihood-ratio statistic of the arm means, whether it is 0
+    or positive, read beside the follow-up beyond the last event."""
+    lr, ev = arm.lr_no_cure, arm.evidence
+    if lr is None:
+        return None
+    event = EVENT_WORD[endpoint]
+    if lr == 0:
+        return (
+            "A statistic of 0 means the cure fraction adds nothing to the fit: the data give no sign of a "
+            "plateau, which is not the same as evidence that there is none."
+        )
+    n = ev.censored_after_last_event
+    if plateau_verdict(ev) == "seen":
+        return (
+            f"A statistic of {lr:.2f} says the cure fraction improves the fit, and with {_patients(n)} "
+            f"followed for up to {ev.followup_after_last_event:.1f} months beyond the last {event} the "
+            "data can show the plateau it describes, under the model's assumptions."
+        )
+    if n == 0:
+        return (
+            f"A statistic of {lr:.2f} says the cure model fits better than one Weibull curve, not that a "
+            f"plateau exists: no patient is followed beyond the last {event}, so the cure fraction comes "
+            "from the Weibull shape alone."
+        )
+    return (
+        f"A statistic of {lr:.2f} says the cure model fits better than one Weibull curve, not that a "
+        f"plateau exists: only {_patients(n)} {'is' if n == 1 else 'are'} followed beyond the last "
+        f"{event}, and without {'that patient' if n == 1 else 'them'} the statistic is "
+        f"{arm.lr_without_late:.2f}. It measures how badly one Weibull curve fits both the "
+        f"{EVENT_PLURAL[endpoint]} and {_late_survivors([n])}; a cure fraction is one way to mend that, a curve with a heavier tail "
+        f"another, and follow-up that ends so soon after the last {event} cannot tell them apart."
     )
 
 
@@ -202,7 +336,9 @@ def cure_results(table: pd.DataFrame, endpoint: str) -> dict[str, Any]:
     return out
 
 
-def _endpoint_texts(numbers: ChapterNumbers, ep: str, arms: list[ArmCure] | None, missing: str) -> None:
+def _endpoint_texts(
+    numbers: ChapterNumbers, ep: str, arms: list[ArmCure] | None, missing: str, alpha: float
+) -> None:
     """The glued texts of one endpoint; each says ``missing`` when the cohort lacks the endpoint."""
     t = numbers.text
     table = None if arms is None else cure_table(arms)
@@ -220,17 +356,22 @@ def _endpoint_texts(numbers: ChapterNumbers, ep: str, arms: list[ArmCure] | None
         t(f"{pre}_p_no_cure", _val(r.get("p_no_cure")), "p", missing)
         words = plateau_words(evidence[role], ep) if role in evidence else None
         t(f"{pre}_plateau", words, "{}", missing)
+    tests = None if arms is None else lr_test_readings(arms, ep, alpha)
+    t(f"{ep}_tests", tests, "{}", f"The tests of no cure are {missing}.")
     plateaus = [] if table is None else list(table["plateau"])
-    t(f"{ep}_conclusion", None if table is None else conclusion(plateaus), "{}", missing)
+    rejected = arms is not None and any(a.p_no_cure is not None and a.p_no_cure < alpha for a in arms)
+    t(f"{ep}_conclusion", None if table is None else conclusion(plateaus, rejected), "{}", missing)
 
 
-def conclusion(plateaus: list[str]) -> str:
-    """The chapter's reading from the arms' plateau verdicts."""
+def conclusion(plateaus: list[str], rejected: bool = False) -> str:
+    """The chapter's reading from the arms' plateau verdicts (``rejected``: a test of no cure rejects
+    it in some arm)."""
     if all(p != "seen" for p in plateaus):
+        tests = ", however small the p-value of the test of no cure," if rejected else ","
         return (
             "in neither arm can the data identify a plateau: the cure fractions are what the Weibull "
-            "curve's shape extrapolates, not an observed share of long-term survivors, and the upper "
-            "limits of their intervals say how large a cure fraction these data cannot rule out"
+            f"curve's shape extrapolates{tests} not an observed share of long-term survivors, and the "
+            "upper limits of their intervals say how large a cure fraction these data cannot rule out"
         )
     if all(p == "seen" for p in plateaus):
         return (
@@ -249,15 +390,30 @@ def cure_page(cohort: pd.DataFrame, params) -> tuple[ChapterNumbers, dict[str, l
     fits: dict[str, list[ArmCure]] = {}
     for ep in ("os", "pfs"):
         if not has_endpoint(cohort, ep):
-            _endpoint_texts(numbers, ep, None, NO_PFS)
+            _endpoint_texts(numbers, ep, None, NO_PFS, params.alpha)
             continue
         fits[ep] = [arm_cure(cohort, ep, params, role) for role in _ROLES]
         numbers.values.update(cure_results(cure_table(fits[ep]), ep))
-        _endpoint_texts(numbers, ep, fits[ep], "not available")
+        _endpoint_texts(numbers, ep, fits[ep], "not available", params.alpha)
     numbers.text("min_patients", PLATEAU_MIN_PATIENTS, "{:d}")
     numbers.text("min_months", PLATEAU_MIN_MONTHS, "{:g}")
+    numbers.text("reader_advice", reader_advice(fits["os"][0]))
     _exercise_texts(numbers, fits["os"][0])
     return numbers, fits
+
+
+def reader_advice(arm: ArmCure) -> str:
+    """What a reader of the paper's Kaplan-Meier figure may take from the last patients of the
+    treatment arm still alive, by the arm's plateau verdict for overall survival."""
+    if plateau_verdict(arm.evidence) == "seen":
+        return (
+            f"on the cohort in force the {arm.label} arm's follow-up beyond its last death is long enough "
+            "for the flat end of its Kaplan-Meier curve to be read as a plateau, under the model"
+        )
+    return (
+        f"a reader who sees the last patients of the {arm.label} arm still alive in the Kaplan-Meier "
+        "figure should not read a plateau into it, nor into a small p of a cure model's test of no cure"
+    )
 
 
 def _exercise_texts(numbers: ChapterNumbers, arm: ArmCure) -> None:
@@ -279,3 +435,4 @@ def _exercise_texts(numbers: ChapterNumbers, arm: ArmCure) -> None:
     t("ex2_loglik0", arm.no_cure_loglik, "{:.3f}", missing)
     t("ex2_lr", arm.lr_no_cure, "{:.2f}", missing)
     t("ex2_p", arm.p_no_cure, "p", missing)
+    t("ex2_reading", exercise_reading(arm, "os"), "{}", missing)

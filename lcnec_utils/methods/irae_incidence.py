@@ -34,10 +34,13 @@ from lcnec_utils.stats.competing_risks import (
 HORIZONS = (3.0, 6.0, 12.0)
 _ROLES = ("treatment", "reference")
 STATUS_WORDS = {0: "censored", 1: "first irAE", 2: "death without irAE"}
-#: Exercise 2 moves every irAE onset this many months later.
-ONSET_DELAY = 9.0
-#: ... and reads the incidences at this time.
+#: Exercise 2 reads the incidences at this time, after moving every irAE onset later by the delay of
+#: :func:`exercise_delay` ...
 DELAYED_HORIZON = 24.0
+#: ... or by this many months when no delay makes the two estimates differ (then they agree for any).
+FALLBACK_DELAY = 6.0
+#: Two incidences are taken to differ from this gap on (0.1 percentage point: they print differently).
+VISIBLE_GAP = 1e-3
 
 
 @dataclass(frozen=True)
@@ -139,10 +142,13 @@ def largest_overstatement(arm: ArmIncidence) -> tuple[float, float | None]:
     return float(diff.max()), float(arm.cif["time"].iloc[int(np.argmax(diff))])
 
 
-def deaths_before_last_irae(data: pd.DataFrame, role: str) -> int:
-    """Deaths without an irAE, in the arm, before its last first-irAE onset."""
+def deaths_before_last_irae(data: pd.DataFrame, role: str, by: float | None = None) -> int:
+    """Deaths without an irAE, in the arm, before its last first-irAE onset (the last by ``by`` months
+    when given)."""
     arm = data[data["role"] == role]
     onsets = arm.loc[arm["status"] == 1, "time"]
+    if by is not None:
+        onsets = onsets[onsets <= by]
     if onsets.empty:
         return 0
     return int(((arm["status"] == 2) & (arm["time"] < onsets.max())).sum())
@@ -207,6 +213,61 @@ def delayed_onsets(data: pd.DataFrame, delay: float) -> pd.DataFrame:
     return out
 
 
+def exercise_delay(data: pd.DataFrame, role: str, horizon: float = DELAYED_HORIZON) -> float | None:
+    """Exercise 2's delay: the smallest whole number of months that, added to every first-irAE onset
+    (:func:`delayed_onsets`), makes 1 − KM and the Aalen-Johansen estimate of the arm at ``horizon``
+    differ by at least :data:`VISIBLE_GAP`; None when no delay up to the arm's last follow-up does
+    (every onset is lost beyond it), which happens when no patient of the arm dies without an irAE
+    while an irAE patient is still under observation."""
+    arm = data[data["role"] == role]
+    if not (arm["status"] == 1).any():
+        return None
+    for delay in np.arange(1.0, np.ceil(arm["os_months"].max()) + 1.0):
+        cif, naive = arm_incidence(delayed_onsets(data, float(delay)), role).at(horizon)
+        if naive - cif >= VISIBLE_GAP:
+            return float(delay)
+    return None
+
+
+def _count(n: int, noun: str) -> str:
+    """ "no patient", "1 patient", "4 patients"."""
+    return f"no {noun}" if n == 0 else f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+def counts_words(arm: ArmIncidence) -> str:
+    """Who had which first event in the arm, in words ("4 patients had an irAE as their first event,
+    9 died without one and 1 was censored")."""
+    c = arm.counts
+    deaths, censored = c["death without irAE"], c["censored"]
+    return (
+        f"{_count(c['first irAE'], 'patient')} had an irAE as their first event, "
+        f"{deaths or 'none'} died without one and {censored or 'none'} "
+        f"{'was' if censored <= 1 else 'were'} censored"
+    )
+
+
+def delayed_difference_words(
+    cif: float, naive: float, deaths_before: int, last_onset: float | None, horizon: float
+) -> str:
+    """Exercise 2's answer to "do they differ, and why?", from the two estimates at ``horizon``, the last
+    delayed onset by then and the deaths without an irAE before it."""
+    if naive <= 0 or last_onset is None:
+        return f"They agree at 0: with the later onsets no irAE of the arm comes by {horizon:g} months."
+    if naive - cif >= VISIBLE_GAP:
+        return (
+            f"They differ: with the later onsets, {_count(deaths_before, 'patient')} of the arm "
+            f"{'dies' if deaths_before == 1 else 'die'} without an irAE before the last onset (at "
+            f"{last_onset:.1f} months). 1 − Kaplan-Meier treats them as censored, as if each could still "
+            "have had an irAE afterwards, and so spreads their share over the irAEs that follow; the "
+            "Aalen-Johansen estimate counts them as what they are, patients who will never have one."
+        )
+    return (
+        "They agree: even with the later onsets no patient of the arm dies without an irAE before the "
+        f"last onset (at {last_onset:.1f} months), so 1 − Kaplan-Meier has no death to treat as a "
+        "censoring before an irAE. The two estimates part only when deaths come before irAEs still to come."
+    )
+
+
 def aalen_johansen_step(data: pd.DataFrame, role: str) -> dict[str, float] | None:
     """Exercise 1: the Aalen-Johansen step at the arm's last first-irAE onset t, written out: n at
     risk (time >= t), Ŝ(t−) the Kaplan-Meier estimate of being free of both events just before t,
@@ -234,6 +295,7 @@ def _arm_texts(numbers: ChapterNumbers, arm: ArmIncidence | None, data, missing:
         ("censored", "censored"),
     ):
         t(f"{role}_{key}", None if arm is None else arm.counts[word], "{:d}", missing)
+    t(f"{role}_counts", None if arm is None else counts_words(arm), "{}", missing)
     for h in HORIZONS:
         cif, naive = (None, None) if arm is None else arm.at(h)
         t(f"{role}_cif_{h:g}m", cif, "pct", missing)
@@ -279,31 +341,54 @@ def _missing_texts(missing: str) -> dict[str, tuple]:
 
 
 def _exercise_texts(numbers: ChapterNumbers, data: pd.DataFrame | None, missing: str) -> None:
-    """Exercise 1: the last Aalen-Johansen step of the treatment arm by hand; exercise 2: the two
-    estimates at :data:`DELAYED_HORIZON` had every irAE come :data:`ONSET_DELAY` months later."""
+    """Exercise 1: the last Aalen-Johansen step of the treatment arm by hand; exercise 2
+    (:func:`_delayed_exercise_texts`) when the arm has an irAE."""
     t = numbers.text
     step = None if data is None else aalen_johansen_step(data, "treatment")
     for key, fmt in (("time", "{:.1f}"), ("n", "{:d}"), ("surv_before", "{:.3f}"), ("d", "{:d}")):
         t(f"ex1_{key}", None if step is None else step[key], fmt, missing)
+    n = None if step is None else step["n"]
+    at_risk = None if n is None else f"{_count(n, 'patient')} {'was' if n == 1 else 'were'} at risk"
+    t("ex1_at_risk", at_risk, "{}", missing)
     t("ex1_step", None if step is None else step["step"], "{:.3f}", missing)
     t("ex1_cif_after", None if step is None else step["cif_after"], "{:.3f}", missing)
-    t("ex2_delay", ONSET_DELAY, "{:g}")
+    _delayed_exercise_texts(numbers, None if step is None else data, missing)
+
+
+def _delayed_exercise_texts(numbers: ChapterNumbers, data: pd.DataFrame | None, missing: str) -> None:
+    """Exercise 2: the two estimates of the treatment arm at :data:`DELAYED_HORIZON` had every irAE come
+    later, by :func:`exercise_delay` (or :data:`FALLBACK_DELAY`), and whether they differ; ``missing``
+    for all of them when ``data`` is None."""
+    t = numbers.text
     t("ex2_months", DELAYED_HORIZON, "{:g}")
-    arm = None
-    if data is not None and step is not None:
-        delayed = delayed_onsets(data, ONSET_DELAY)
-        arm = arm_incidence(delayed, "treatment")
-        lost = int(((data["status"] == 1) & (delayed["status"] != 1)).sum())
-    cif, naive = (None, None) if arm is None else arm.at(DELAYED_HORIZON)
-    t("ex2_lost", None if arm is None else lost, "{:d}", missing)
-    t("ex2_cif", cif, "pct", missing)
-    t("ex2_naive", naive, "pct", missing)
-    t(
-        "ex2_deaths_before",
-        None if arm is None else deaths_before_last_irae(delayed, "treatment"),
-        "{:d}",
-        missing,
+    delay = None if data is None else exercise_delay(data, "treatment")
+    rule = (
+        f"a fixed {FALLBACK_DELAY:g} months: no whole number of months makes the two estimates at "
+        f"{DELAYED_HORIZON:g} months differ on the cohort in force"
+        if delay is None
+        else f"the smallest whole number of months that makes the two estimates at {DELAYED_HORIZON:g} "
+        "months differ by at least 0.1 percentage point on the cohort in force"
     )
+    t("ex2_delay_rule", None if data is None else rule, "{}", missing)
+    delay = FALLBACK_DELAY if delay is None else delay
+    t("ex2_delay", delay, "{:g}")
+    if data is None:
+        for key in ("lost", "lost_words", "cif", "naive", "deaths_before", "why"):
+            t(f"ex2_{key}", None, "{}", missing)
+        return
+    delayed = delayed_onsets(data, delay)
+    cif, naive = arm_incidence(delayed, "treatment").at(DELAYED_HORIZON)
+    lost = int(((data["status"] == 1) & (delayed["status"] != 1)).sum())
+    deaths = deaths_before_last_irae(delayed, "treatment", by=DELAYED_HORIZON)
+    onsets = delayed.loc[(delayed["role"] == "treatment") & (delayed["status"] == 1), "time"]
+    onsets = onsets[onsets <= DELAYED_HORIZON]
+    last_onset = float(onsets.max()) if len(onsets) else None
+    t("ex2_lost", lost, "{:d}")
+    t("ex2_lost_words", f"{_count(lost, 'irAE')} lost")
+    t("ex2_cif", cif, "pct")
+    t("ex2_naive", naive, "pct")
+    t("ex2_deaths_before", deaths, "{:d}")
+    t("ex2_why", delayed_difference_words(cif, naive, deaths, last_onset, DELAYED_HORIZON))
 
 
 def page_notes(data: FirstIrae, params) -> list[str]:

@@ -229,18 +229,119 @@ def hr_movement(curve: pd.DataFrame) -> str | None:
     return "moves towards 1" if last < first else "moves away from 1"
 
 
+#: What an event is, per endpoint, in the prose: the noun, and what a patient did who had one.
+EVENT_WORDS = {"os": ("death", "died"), "pfs": ("event", "had an event")}
+
+
+def _row_at(curve: pd.DataFrame, lm: float) -> pd.Series:
+    return curve.loc[np.isclose(curve["landmark"], lm)].iloc[0]
+
+
+def _left_out(row: pd.Series) -> int:
+    return int(row["events_before_treatment"]) + int(row["events_before_reference"])
+
+
+def exercise_landmark(curve: pd.DataFrame, landmark: float, tabulated=RECORDED_LANDMARKS) -> float | None:
+    """Exercise 1's landmark: the earliest of the ``tabulated`` landmarks after ``landmark`` that
+    leaves out more events than it (so that the estimate can move) and still gives a hazard ratio
+    (an event in each arm after it, and a fit); None when no tabulated landmark does both."""
+    before = _left_out(_row_at(curve, landmark))
+    for lm in sorted(float(x) for x in tabulated if x > landmark):
+        row = curve.loc[np.isclose(curve["landmark"], lm)]
+        if not row.empty and _left_out(row.iloc[0]) > before and not _missing_hr(row.iloc[0]):
+            return lm
+    return None
+
+
+def _missing_hr(row: pd.Series) -> bool:
+    return row["hr"] is None or pd.isna(row["hr"])
+
+
+def _counted(n: int, noun: str) -> str:
+    """ "no death", "1 death", "3 deaths"."""
+    return f"no {noun}" if n == 0 else f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+def _extra_events(row_l: pd.Series, row_x: pd.Series) -> tuple[int, int]:
+    """Events (treatment, reference) that the later landmark ``row_x`` leaves out beyond ``row_l``."""
+    return tuple(
+        int(row_x[f"events_before_{role}"]) - int(row_l[f"events_before_{role}"])
+        for role in ("treatment", "reference")
+    )
+
+
+def left_out_words(row: pd.Series, noun: str) -> str:
+    """The events a landmark leaves out, by arm, in words: "no death in either arm", "none in the
+    treatment arm and 3 deaths in the reference arm", "1 death in the treatment arm and 2 in the
+    reference arm"."""
+    trt, ref = int(row["events_before_treatment"]), int(row["events_before_reference"])
+    if trt == 0 and ref == 0:
+        return f"no {noun} in either arm"
+    if trt == 0:
+        return f"none in the treatment arm and {_counted(ref, noun)} in the reference arm"
+    if ref == 0:
+        return f"{_counted(trt, noun)} in the treatment arm and none in the reference arm"
+    return f"{_counted(trt, noun)} in the treatment arm and {ref} in the reference arm"
+
+
+def landmark_effect_words(row: pd.Series, n_total: int, endpoint: str) -> str:
+    """What a landmark (``row`` of the curve) does to the estimate, in a sentence: the events it leaves
+    out or, when it leaves none out, why the hazard ratio is the one from time zero (``n_total``
+    patients)."""
+    noun, verb = EVENT_WORDS[endpoint]
+    kept = int(row["n_at_risk_treatment"]) + int(row["n_at_risk_reference"])
+    lm = f"{row['landmark']:g}"
+    if _left_out(row):
+        return f"The landmark leaves out {left_out_words(row, noun)}."
+    if kept == n_total:
+        return (
+            f"The landmark leaves nobody out: every patient was still alive and under observation at {lm} "
+            "months, "
+            "so the hazard ratio, its CI and p are those from time zero."
+        )
+    return (
+        f"The landmark leaves out no {noun}: no patient of either arm {verb} by {lm} months, so the "
+        f"patients it drops were censored before the first {noun}, at risk at no {noun} time, and the "
+        "hazard ratio, its CI and p are those from time zero."
+    )
+
+
+def exercise_answer_words(row_l: pd.Series, row_x: pd.Series, noun: str) -> str:
+    """Why the hazard ratio from exercise 1's landmark moves from the one at the landmark in force, or
+    why it does not (the Cox score: a reference-arm event adds a negative term, a treatment-arm event
+    a positive one; leaving out only terms of one sign moves the root one way)."""
+    lm_l, lm_x = f"{row_l['landmark']:g}", f"{row_x['landmark']:g}"
+    if _missing_hr(row_x):
+        return (
+            f"From {lm_x} months on the hazard ratio cannot be estimated: an arm has no {noun} left, or "
+            "the partial likelihood has no finite maximum."
+        )
+    extra_trt, extra_ref = _extra_events(row_l, row_x)
+    if extra_trt == 0 and extra_ref == 0:
+        return (
+            f"The estimate does not move: there is no {noun} between {lm_l} and {lm_x} months, so the "
+            f"patients the later landmark drops were censored before any {noun} it keeps, at risk at no "
+            f"{noun} time, and the partial likelihood is the same."
+        )
+    direction = "rises" if row_x["hr"] > row_l["hr"] else "falls"
+    return (
+        f"Each {noun} before the landmark leaves the analysis. A reference-arm {noun} contributes a "
+        "negative term to the Cox score of the arm, so leaving it out raises the estimate (towards 1 "
+        f"while the HR is below 1); leaving out a treatment-arm {noun} lowers it. Between {lm_l} and "
+        f"{lm_x} months the analysis loses {_counted(extra_ref, 'reference-arm ' + noun)} and "
+        f"{_counted(extra_trt, 'treatment-arm ' + noun)}, and the hazard ratio {direction} from "
+        f"{row_l['hr']:.2f} to {row_x['hr']:.2f}."
+    )
+
+
 def _endpoint_texts(numbers, ep: str, curve: pd.DataFrame | None, params, missing: str) -> None:
     """The glued numbers of one endpoint (``missing`` for all of them when ``curve`` is None)."""
     L = float(params.landmark_analysis_months)
-    rows = {}
-    if curve is not None:
-        rows = {lm: curve.loc[np.isclose(curve["landmark"], lm)].iloc[0] for lm in (0.0, L, L + 1.0)}
+    rows = {} if curve is None else {lm: _row_at(curve, lm) for lm in (0.0, L)}
 
     def hr_ci(lm):
         r = rows.get(lm)
-        return (
-            None if r is None or r["hr"] is None or pd.isna(r["hr"]) else (r["hr"], r["ci_low"], r["ci_high"])
-        )
+        return None if r is None or _missing_hr(r) else (r["hr"], r["ci_low"], r["ci_high"])
 
     t = numbers.text
     t(f"{ep}_hr_0", hr_ci(0.0), "hr_ci", missing)
@@ -254,20 +355,48 @@ def _endpoint_texts(numbers, ep: str, curve: pd.DataFrame | None, params, missin
     t(f"{ep}_p_L", rows[L]["p"] if rows else None, "p", missing if not rows else "not estimable")
     for role, short in (("treatment", "trt"), ("reference", "ref")):
         t(f"{ep}_n_L_{short}", int(rows[L][f"n_at_risk_{role}"]) if rows else None, "{:d}", missing)
-        t(f"{ep}_out_{short}", int(rows[L][f"events_before_{role}"]) if rows else None, "{:d}", missing)
-        t(
-            f"ex1_{ep}_out_{short}",
-            int(rows[L + 1.0][f"events_before_{role}"]) if rows else None,
-            "{:d}",
-            missing,
-        )
-    t(f"ex1_{ep}_hr", hr_ci(L + 1.0), "hr_ci", missing if not rows else "not estimable")
+    n_total = None if not rows else int(rows[0.0]["n_at_risk_treatment"] + rows[0.0]["n_at_risk_reference"])
+    effect = None if not rows else landmark_effect_words(rows[L], n_total, ep)
+    t(f"{ep}_left_out", effect, "{}", f"The events it leaves out are {missing}.")
     t(f"{ep}_ci0_word", includes_one(*(hr_ci(0.0) or (None, None, None))[1:]), "{}", missing)
     t(f"{ep}_ciL_word", includes_one(*(hr_ci(L) or (None, None, None))[1:]), "{}", missing)
     grid = None if curve is None else curve[curve["landmark"].isin(CURVE_LANDMARKS)].dropna(subset=["hr"])
     t(f"{ep}_hr_min", None if grid is None or grid.empty else float(grid["hr"].min()), "{:.2f}", missing)
     t(f"{ep}_hr_max", None if grid is None or grid.empty else float(grid["hr"].max()), "{:.2f}", missing)
     t(f"{ep}_movement", None if grid is None else hr_movement(grid), "{}", missing)
+
+
+def _exercise_texts(numbers, curve: pd.DataFrame, params) -> None:
+    """Exercise 1 on overall survival: the landmark of :func:`exercise_landmark` (one month after the
+    landmark in force when no tabulated landmark qualifies), its HR, the deaths it leaves out and why
+    the estimate moves or not."""
+    L = float(params.landmark_analysis_months)
+    chosen = exercise_landmark(curve, L)
+    x = L + 1.0 if chosen is None else chosen
+    row_l, row_x = _row_at(curve, L), _row_at(curve, x)
+    t = numbers.text
+    t("ex1_landmark", x, "{:g}")
+    t(
+        "ex1_rule",
+        f"the earliest landmark of the table after the {L:g}-month one that leaves out more deaths than "
+        "it and still gives a hazard ratio"
+        if chosen is not None
+        else "one month after the landmark in force, since no landmark of the table after it leaves out "
+        "more deaths than it and still gives a hazard ratio",
+    )
+    moves = any(_extra_events(row_l, row_x)) and not _missing_hr(row_x)
+    t(
+        "ex1_question",
+        f"why does the estimate differ from the one at {L:g} months?"
+        if moves
+        else f"why does the estimate not differ from the one at {L:g} months?"
+        if not _missing_hr(row_x)
+        else "why is there no estimate?",
+    )
+    hr = None if _missing_hr(row_x) else (row_x["hr"], row_x["ci_low"], row_x["ci_high"])
+    t("ex1_os_hr", hr, "hr_ci", "not estimable")
+    t("ex1_os_left_out", left_out_words(row_x, "death"))
+    t("ex1_os_why", exercise_answer_words(row_l, row_x, "death"))
 
 
 def landmark_page(cohort: pd.DataFrame, params, published: dict[str, Any]) -> tuple[Any, dict]:
@@ -296,7 +425,7 @@ def landmark_page(cohort: pd.DataFrame, params, published: dict[str, Any]) -> tu
         _endpoint_texts(numbers, ep, curves[ep], params, "not available")
     t = numbers.text
     t("landmark", L, "{:g}")
-    t("ex1_landmark", L + 1.0, "{:g}")
+    _exercise_texts(numbers, curves["os"], params)
     early = early_events(cohort, "os", params, before=0.0)
     first_trt = early["first_event_treatment"]
     t("os_first_trt", first_trt, "{:.1f}", "never (no death in that arm)")

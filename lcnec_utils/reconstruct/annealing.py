@@ -4,11 +4,12 @@
 times and covariate placement in Python, one statistic call per move. This
 module runs the same kind of search as one compiled loop: the same moves, the
 same hard constraints (each arm's Kaplan-Meier medians and 12-month rates, PFS
-<= OS), the statistics of :mod:`lcnec_utils.reconstruct.fastsurv`, and an objective
-assembled from weighted pieces (:class:`Objective`). Without Python between the
-moves an iteration costs a few microseconds plus its Cox fits, so the search's
-hardest stage, placing both arm terms of the multivariable Cox models at once,
-gets several times the iterations in the same time.
+<= OS, the plausibility limits), the statistics of
+:mod:`lcnec_utils.reconstruct.fastsurv`, and an objective assembled from weighted
+pieces (:mod:`lcnec_utils.reconstruct.objective`). Without Python between the moves an
+iteration costs a few microseconds plus its Cox fits, so the search's hardest
+stages, the arm terms and Table 4's terms of the multivariable Cox models at once,
+get several times the iterations in the same time.
 
 State: ``T`` (4 x n integers: PFS, PFS event, OS, OS event; times in tenths of
 a month; the treatment arm's n1 patients first) and ``D`` (n x (1 + p): the arm
@@ -20,7 +21,7 @@ cohort.
 from __future__ import annotations
 
 import math
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -28,98 +29,59 @@ from numba import njit
 
 from lcnec_utils.reconstruct.fastsurv import (
     _arm_information,
+    _arm_only_tests,
     _cox_newton,
-    _km_median_and_at,
+    _km_table,
     _median_ci_spss,
+    _median_index,
+    _p_gap,
     _pooled_km_stats,
     arm_times_consistent,
 )
+from lcnec_utils.reconstruct.objective import (
+    C_MAXBETA,
+    C_OK,
+    INFO_OS_HR,
+    INFO_PFS_HR,
+    K_FIRST,
+    K_FU,
+    K_GAP,
+    K_INFO_Z,
+    K_LONGEST,
+    K_PETO,
+    K_PILEUP,
+    K_SAME,
+    K_SIZE,
+    K_Z,
+    M_BETA,
+    M_COX,
+    M_FOLLOWUP,
+    M_LOGRANK_Z,
+    M_MEDIAN_CI,
+    W_INFO_OS,
+    W_INFO_PFS,
+    Objective,
+    Targets,
+    metric_size,
+    needs_gap,
+    objective_value,
+    term_metric,
+    violation,
+)
 from lcnec_utils.stats.normal import Z95
 
-_LOG8 = math.log(8.0)
-
-# metric vector M: what soft targets and holds read (joint maps a target's key to its index)
-M_LOGRANK_Z = 0  # |log-rank z|, + endpoint (0 PFS, 1 OS)
-M_FOLLOWUP = 2
-M_MEDIAN_CI = 3  # + 4 * endpoint + 2 * arm (0 treatment, 1 reference) + (0 low, 1 high)
-M_COX = 11  # + 4 * endpoint + (0 HR, 1 CI low, 2 CI high, 3 |z|)
-M_BETA = 19  # + p * endpoint + covariate index (log HR of the covariate)
-
-
-@dataclass(frozen=True)
-class Objective:
-    """Weights of one annealing objective's pieces (0 switches a piece off).
-
-    * ``cost``: the search's usual cost, the soft targets of the :class:`Setting` plus the
-      realism terms (as ``SurvivalSearch.cost``; with no soft target, the realism terms alone).
-    * ``hold``: the Kaplan-Meier holds: log-rank p of both endpoints within 0.05 on the z scale
-      of its target, the treatment arm ahead, median follow-up within 0.9 months, the symmetric
-      median CIs within 0.9 of their tolerance.
-    * ``info_pfs`` / ``info_os``: reward for the arm's unadjusted |z| at ``info_*_hr``
-      (its information, ``fastsurv.arm_information``): times-only structure terms.
-    * ``os_ci``: the OS arm term's upper 95% bound, minimised; ``os_hr_floor``: a wall
-      (``os_hr_weight`` per unit) below its HR.
-    * ``pfs_below``: a pull per unit of the PFS arm term's |z| below ``pfs_floor``;
-      ``pfs_window``: a pull per unit of its HR outside [pfs_hr_lo, pfs_hr_hi].
-    * ``beta_lin``: linear penalty for a covariate's |log HR| beyond log 8 in the fitted models.
-    * ``keep_*``: bounds on the arm terms that decide which visited state a run returns (see
-      :func:`_violation`); they do not enter the objective.
-    """
-
-    cost: float = 0.0
-    hold: float = 0.0
-    info_pfs: float = 0.0
-    info_pfs_hr: float = 0.5
-    info_os: float = 0.0
-    info_os_hr: float = 0.5
-    os_ci: float = 0.0
-    os_hr_floor: float = 0.0
-    os_hr_weight: float = 1e5
-    pfs_floor: float = 0.0
-    pfs_below: float = 0.0
-    pfs_hr_lo: float = 0.0
-    pfs_hr_hi: float = math.inf
-    pfs_window: float = 0.0
-    beta_lin: float = 0.0
-    #: the arm terms' targets as bounds: the run returns the best state among those meeting them
-    #: all, or failing that, the one violating them least (OS upper bound, OS HR, PFS |z|, PFS HR)
-    keep_os_ci: float = math.inf
-    keep_os_hr: float = 0.0
-    keep_pfs_z: float = 0.0
-    keep_pfs_hr_lo: float = 0.0
-
-    def weights(self) -> np.ndarray:
-        return np.array(astuple(self), float)
-
-
-# indices into Objective.weights()
+# the arm's hard limits as the compiled check reads them (``Setting.limits``), in this order
 (
-    _W_COST,
-    _W_HOLD,
-    _W_INFO_PFS,
-    _INFO_PFS_HR,
-    _W_INFO_OS,
-    _INFO_OS_HR,
-    _W_OS_CI,
-    _OS_HR_FLOOR,
-    _W_OS_HR,
-    _PFS_FLOOR,
-    _W_PFS_BELOW,
-    _PFS_HR_LO,
-    _PFS_HR_HI,
-    _W_PFS_WINDOW,
-    _W_BETA_LIN,
-    _KEEP_OS_CI,
-    _KEEP_OS_HR,
-    _KEEP_PFS_Z,
-    _KEEP_PFS_HR_LO,
-) = range(19)
-
-# per endpoint Kaplan-Meier side: signed log-rank z, Peto log HR, longest time, follow-up
-# (OS only), alive patients sharing a follow-up time, pile-up, first-event lateness, info |z|
-(_K_Z, _K_PETO, _K_LONGEST, _K_FU, _K_SAME, _K_PILEUP, _K_FIRST, _K_INFO_Z) = range(8)
-# per endpoint Cox side: converged, max |covariate log HR|
-(_C_OK, _C_MAXBETA) = range(2)
+    L_MIN_PFS,
+    L_MAX_PFS,
+    L_MAX_OS,
+    L_LANDMARK,
+    L_MAX_TIED,
+    L_DWP_MIN,
+    L_DWP_MAX_PERMILLE,
+    L_TAIL_PFS,
+    L_TAIL_OS,
+) = range(9)
 
 
 @dataclass(frozen=True)
@@ -128,8 +90,9 @@ class Setting:
 
     n1: int  # patients of the treatment arm (rows 0..n1-1)
     arm_targets: np.ndarray  # 2 x 4: PFS median, OS median (tenths), PFS rate, OS rate (%) per arm
-    limits: np.ndarray  # min PFS, max PFS, max OS, landmark (tenths)
-    ecog_column: int  # column of D holding ECOG (0/1 flips keep Table 2's "ECOG 2" count)
+    limits: np.ndarray  # an arm's hard limits, indexed by the L_* constants
+    ecog_column: int  # column of D holding ECOG (0/1 flips keep Table 2's "ECOG >= 2" count)
+    ecog_max: int  # the highest score of the "ECOG >= 2" class (2: all are 2; 3: 2 <-> 3 flips)
     realism: np.ndarray  # longest PFS, longest OS, first events PFS, OS (months) the realism terms aim at
     z_target: np.ndarray  # |log-rank z| targets, PFS and OS
     followup_target: float
@@ -140,25 +103,84 @@ class Setting:
     soft_target: np.ndarray
     soft_tol: np.ndarray
     soft_weight: np.ndarray
+    win_id: np.ndarray  # window targets (Table 4's terms): metric id, low, high, scale
+    win_lo: np.ndarray
+    win_hi: np.ndarray
+    win_scale: np.ndarray
+    gap_bound: float  # the largest gap between the arm-only log-rank, Wald and score p-values
+
+    def targets(self) -> Targets:
+        return Targets(
+            self.realism,
+            self.z_target,
+            float(self.followup_target),
+            float(self.median_ci_tol),
+            self.hold_ci_id,
+            self.hold_ci_target,
+            self.soft_id,
+            self.soft_target,
+            self.soft_tol,
+            self.soft_weight,
+            self.win_id,
+            self.win_lo,
+            self.win_hi,
+            self.win_scale,
+            float(self.gap_bound),
+        )
+
+
+@njit(cache=True)
+def _endpoint_ok(t, e, median, rate, limits, tail_censored):
+    """One arm's endpoint against its targets and plausibility limits (times in tenths): the
+    Kaplan-Meier median exact, S(landmark) printing as ``rate`` (one decimal, clear of the
+    rounding tie, as :func:`lcnec_utils.reconstruct.targets.matches_printed`), at most
+    ``limits[L_MAX_TIED]`` events at one time, and (if ``tail_censored``) a curve that ends
+    above 0."""
+    ut, _, dd, s = _km_table(t.astype(np.float64), e.astype(np.float64))
+    k = _median_index(s)
+    if k < 0 or ut[k] != median:
+        return False
+    at = 1.0
+    for r in range(ut.size):
+        if ut[r] <= limits[L_LANDMARK]:
+            at = s[r]
+        if dd[r] > limits[L_MAX_TIED]:
+            return False
+    if not abs(100.0 * at * 10.0 - round(rate * 10.0)) < 0.5 - 1e-6:
+        return False
+    return not (tail_censored and s.size > 0 and s[s.size - 1] <= 0.0)
+
+
+@njit(cache=True)
+def _deaths_without_progression_ok(pfs, pfs_e, os_, os_e, limits):
+    """At least ``limits[L_DWP_MIN]`` deaths without progression (a PFS event at the death) in the
+    arm, and at most ``limits[L_DWP_MAX_PERMILLE]`` per mille of its PFS events."""
+    events = 0
+    deaths = 0
+    for i in range(pfs.size):
+        if pfs_e[i]:
+            events += 1
+            if os_e[i] and pfs[i] == os_[i]:
+                deaths += 1
+    return deaths >= limits[L_DWP_MIN] and 1000 * deaths <= limits[L_DWP_MAX_PERMILLE] * events
 
 
 @njit(cache=True)
 def _arm_ok(pfs, pfs_e, os_, os_e, arm_tg, limits, check_pfs, check_os):
-    """One arm's hard constraints (times in tenths): PFS and OS consistent, and for the endpoints
-    checked the Kaplan-Meier median exact and S(landmark) printing as the target rate (one
-    decimal, clear of the rounding tie, as :func:`lcnec_utils.reconstruct.targets.matches_printed`)."""
-    if not arm_times_consistent(pfs, pfs_e, os_, os_e, limits[0], limits[1], limits[2]):
+    """One arm's hard constraints (times in tenths): PFS and OS consistent, the deaths without
+    progression within their limits, and for the endpoints checked the Kaplan-Meier targets and
+    plausibility limits of :func:`_endpoint_ok`."""
+    if not arm_times_consistent(
+        pfs, pfs_e, os_, os_e, limits[L_MIN_PFS], limits[L_MAX_PFS], limits[L_MAX_OS]
+    ):
         return False
-    for ep in range(2):
-        if (ep == 0 and not check_pfs) or (ep == 1 and not check_os):
-            continue
-        t, e = (pfs, pfs_e) if ep == 0 else (os_, os_e)
-        med, at = _km_median_and_at(t.astype(np.float64), e.astype(np.float64), float(limits[3]))
-        if med != arm_tg[ep]:
-            return False
-        if not abs(100.0 * at * 10.0 - round(arm_tg[2 + ep] * 10.0)) < 0.5 - 1e-6:
-            return False
-    return True
+    if not _deaths_without_progression_ok(pfs, pfs_e, os_, os_e, limits):
+        return False
+    if check_pfs and not _endpoint_ok(pfs, pfs_e, arm_tg[0], arm_tg[2], limits, limits[L_TAIL_PFS] != 0):
+        return False
+    return not (
+        check_os and not _endpoint_ok(os_, os_e, arm_tg[1], arm_tg[3], limits, limits[L_TAIL_OS] != 0)
+    )
 
 
 def arm_constraints_hold(
@@ -180,27 +202,31 @@ def arm_constraints_hold(
 @njit(cache=True)
 def _km_side(T, g, ep, realism, fu_target, W, K, M):
     """One endpoint's pooled Kaplan-Meier side into ``K`` and ``M``: log-rank, follow-up (OS),
-    the realism counts, and the arm's information if the objective reads it."""
+    the realism counts, the arm's information if the objective reads it, and the gap between
+    the arm-only tests' p-values if it reads that."""
     t = T[2 * ep].astype(np.float64) / 10.0
     e = T[2 * ep + 1].astype(np.float64)
     oe, v, longest, fu, srev_last, same, heap, pairs, first1, first0 = _pooled_km_stats(t, e, g)
     z = oe / math.sqrt(v)
-    K[ep, _K_Z] = z
-    K[ep, _K_PETO] = oe / v
-    K[ep, _K_LONGEST] = longest
+    K[ep, K_Z] = z
+    K[ep, K_PETO] = oe / v
+    K[ep, K_LONGEST] = longest
     M[M_LOGRANK_Z + ep] = abs(z)
     if ep == 1:
         if not math.isfinite(fu):
             fu = fu_target + 10.0 + 40.0 * ((srev_last - 0.5) if math.isfinite(srev_last) else 1.0)
-        K[ep, _K_FU] = fu
-        K[ep, _K_SAME] = same
+        K[ep, K_FU] = fu
+        K[ep, K_SAME] = same
         M[M_FOLLOWUP] = fu
-    K[ep, _K_PILEUP] = 3.0 * heap + 0.3 * pairs
+    K[ep, K_PILEUP] = 3.0 * heap + 0.3 * pairs
     fe = realism[2 + ep]
-    K[ep, _K_FIRST] = max(0.0, first1 - fe) + max(0.0, first0 - fe)
-    w, hr = (W[_W_INFO_PFS], W[_INFO_PFS_HR]) if ep == 0 else (W[_W_INFO_OS], W[_INFO_OS_HR])
+    K[ep, K_FIRST] = max(0.0, first1 - fe) + max(0.0, first0 - fe)
+    w, hr = (W[W_INFO_PFS], W[INFO_PFS_HR]) if ep == 0 else (W[W_INFO_OS], W[INFO_OS_HR])
     if w != 0.0:
-        K[ep, _K_INFO_Z] = abs(math.log(hr)) * math.sqrt(_arm_information(t, e, g, hr))
+        K[ep, K_INFO_Z] = abs(math.log(hr)) * math.sqrt(_arm_information(t, e, g, hr))
+    if needs_gap(W):
+        z_wald, z_score = _arm_only_tests(t, e, g)
+        K[ep, K_GAP] = _p_gap(z, z_wald, z_score)
 
 
 @njit(cache=True)
@@ -215,7 +241,8 @@ def _arm_side(T, ep, arm, lo, hi, M):
 
 @njit(cache=True)
 def _cox_side(T, D, ep, beta, warm, C, M):
-    """Cox fit of one endpoint (Efron), warm-started from ``beta`` (updated in place)."""
+    """Cox fit of one endpoint (Efron), warm-started from ``beta`` (updated in place): every
+    term's HR, Wald CI and |z| into ``M``."""
     n, q = D.shape
     t = T[2 * ep].astype(np.float64) / 10.0
     order = np.argsort(t, kind="mergesort")
@@ -232,152 +259,54 @@ def _cox_side(T, D, ep, beta, warm, C, M):
             b, se, ok = _cox_newton(ts, es, Ds, np.zeros(q), 30, 1e-9, True)
     else:
         b, se, ok = _cox_newton(ts, es, Ds, np.zeros(q), 30, 1e-9, True)
-    ok = ok and np.all(np.isfinite(se)) and se[0] > 0
+    ok = ok and np.all(np.isfinite(se)) and np.all(se > 0)
     p = q - 1
     big = 0.0
     for k in range(1, q):
         big = max(big, abs(b[k]))
-    C[ep, _C_OK] = 1.0 if ok else 0.0
-    C[ep, _C_MAXBETA] = big
-    base = M_COX + 4 * ep
-    if ok:
-        M[base] = math.exp(b[0])
-        M[base + 1] = math.exp(b[0] - Z95 * se[0])
-        M[base + 2] = math.exp(b[0] + Z95 * se[0])
-        M[base + 3] = abs(b[0] / se[0])
-        for k in range(p):
-            M[M_BETA + p * ep + k] = b[k + 1]
-    else:
-        for k in range(4):
-            M[base + k] = np.nan
-        for k in range(p):
-            M[M_BETA + p * ep + k] = np.nan
+    C[ep, C_OK] = 1.0 if ok else 0.0
+    C[ep, C_MAXBETA] = big
+    for k in range(q):
+        base = M_COX + 4 * ep if k == 0 else term_metric(ep, k - 1, 0, p)
+        if ok:
+            M[base] = math.exp(b[k])
+            M[base + 1] = math.exp(b[k] - Z95 * se[k])
+            M[base + 2] = math.exp(b[k] + Z95 * se[k])
+            M[base + 3] = abs(b[k] / se[k])
+        else:
+            for s in range(4):
+                M[base + s] = np.nan
+        if k > 0:
+            M[M_BETA + p * ep + k - 1] = b[k] if ok else np.nan
     beta[:] = b
 
 
 @njit(cache=True)
-def _cost(M, K, C, with_cox, realism, soft_id, soft_target, soft_tol, soft_weight):
-    """``Objective.cost``'s piece: the soft targets (quadratic inside the tolerance, steeper linear
-    growth outside it) and the realism terms, as ``SurvivalSearch.cost``."""
-    s = 0.0
-    for k in range(soft_id.size):
-        mid = soft_id[k]
-        if not with_cox and mid >= M_COX:
-            continue
-        v = M[mid]
-        if not math.isfinite(v):
-            s += 100.0 * soft_weight[k]
-            continue
-        x = abs(v - soft_target[k]) / soft_tol[k]
-        s += soft_weight[k] * (x * x if x <= 1.0 else 4.0 * x - 3.0)
-    s += (max(0.0, realism[0] - K[0, _K_LONGEST]) / 2.0) ** 2
-    s += (max(0.0, realism[1] - K[1, _K_LONGEST]) / 2.0) ** 2
-    s += 0.5 * K[1, _K_SAME] + K[0, _K_PILEUP] + K[1, _K_PILEUP]
-    s += (K[0, _K_FIRST] ** 2 + K[1, _K_FIRST] ** 2) / 4.0
-    s += 1e3 * (max(0.0, K[0, _K_Z]) + max(0.0, K[1, _K_Z]))
-    if with_cox:
-        for ep in range(2):
-            if C[ep, _C_OK] == 0.0:
-                s += 1e4
-                continue
-            shift = abs(math.log(M[M_COX + 4 * ep]) - K[ep, _K_PETO])
-            s += 10.0 * max(0.0, shift - 0.35) ** 2
-            s += 50.0 * max(0.0, C[ep, _C_MAXBETA] - _LOG8) ** 2
-    return s
+def _moves_together(T, i):
+    """Whether patient ``i``'s PFS is their OS time (alive without progression, or a death
+    without progression): a time move shifts both."""
+    return T[1, i] == 0 or (T[3, i] == 1 and T[0, i] == T[2, i])
 
 
 @njit(cache=True)
-def _hold(M, K, z_target, fu_target, ci_tol, hold_ci_id, hold_ci_target):
-    """``Objective.hold``'s piece: log-rank |z| within 0.05 of its target and the treatment arm
-    ahead, follow-up within 0.9 months, the held median-CI bounds within 0.9 of their tolerance."""
-    h = 0.0
-    for ep in range(2):
-        h += 200.0 * max(0.0, abs(abs(K[ep, _K_Z]) - z_target[ep]) - 0.05)
-        h += 1e3 * max(0.0, K[ep, _K_Z])
-    h += 50.0 * max(0.0, abs(K[1, _K_FU] - fu_target) - 0.9)
-    for k in range(hold_ci_id.size):
-        got = M[hold_ci_id[k]]
-        h += 50.0 * max(0.0, abs(got - hold_ci_target[k]) - 0.9 * ci_tol) if math.isfinite(got) else 100.0
-    return h
-
-
-@njit(cache=True)
-def _add_arm_terms(c, M, C, W, cox_use):
-    """``c`` plus the pieces on the Cox fits' arm terms and covariates (``os_ci``, the OS HR wall,
-    the PFS pulls, ``beta_lin``); 1e9 if a fit they read failed."""
-    if W[_W_OS_CI] != 0.0 or W[_OS_HR_FLOOR] > 0.0:
-        if C[1, _C_OK] == 0.0:
-            return 1e9
-        c += W[_W_OS_CI] * M[M_COX + 4 + 2]
-        c += W[_W_OS_HR] * max(0.0, W[_OS_HR_FLOOR] - M[M_COX + 4])
-    if W[_W_PFS_BELOW] != 0.0 or W[_W_PFS_WINDOW] != 0.0:
-        if C[0, _C_OK] == 0.0:
-            return 1e9
-        z = M[M_COX + 3]
-        hr = M[M_COX]
-        c += W[_W_PFS_BELOW] * max(0.0, W[_PFS_FLOOR] - z)
-        c += W[_W_PFS_WINDOW] * (max(0.0, W[_PFS_HR_LO] - hr) + max(0.0, hr - W[_PFS_HR_HI]))
-    if W[_W_BETA_LIN] != 0.0:
-        for ep in range(2):
-            if cox_use[ep]:
-                c += W[_W_BETA_LIN] * max(0.0, C[ep, _C_MAXBETA] - _LOG8)
-    return c
-
-
-@njit(cache=True)
-def _objective(
-    M,
-    K,
-    C,
-    W,
-    with_cox,
-    cox_use,
-    realism,
-    z_target,
-    fu_target,
-    ci_tol,
-    hold_ci_id,
-    hold_ci_target,
-    soft_id,
-    soft_target,
-    soft_tol,
-    soft_weight,
-):
-    """The objective of a state from its metrics (``M``), Kaplan-Meier side (``K``) and Cox side
-    (``C``), weighted by ``W`` (:meth:`Objective.weights`)."""
-    c = 0.0
-    if W[_W_COST] != 0.0:
-        c += W[_W_COST] * _cost(M, K, C, with_cox, realism, soft_id, soft_target, soft_tol, soft_weight)
-    if W[_W_HOLD] != 0.0:
-        c += W[_W_HOLD] * _hold(M, K, z_target, fu_target, ci_tol, hold_ci_id, hold_ci_target)
-    if W[_W_INFO_PFS] != 0.0:
-        c -= W[_W_INFO_PFS] * K[0, _K_INFO_Z]
-    if W[_W_INFO_OS] != 0.0:
-        c -= W[_W_INFO_OS] * K[1, _K_INFO_Z]
-    if with_cox:
-        c = _add_arm_terms(c, M, C, W, cox_use)
-    return c
-
-
-@njit(cache=True)
-def _violation(M, W, with_cox):
-    """How far a state is from the ``keep_*`` bounds (0: meets them all)."""
-    if not with_cox:
-        return 0.0
-    v = 0.0
-    if math.isfinite(W[_KEEP_OS_CI]) or W[_KEEP_OS_HR] > 0.0:
-        ci = M[M_COX + 4 + 2]
-        hr = M[M_COX + 4]
-        if not (math.isfinite(ci) and math.isfinite(hr)):
-            return math.inf
-        v += max(0.0, ci - W[_KEEP_OS_CI]) + max(0.0, W[_KEEP_OS_HR] - hr)
-    if W[_KEEP_PFS_Z] > 0.0 or W[_KEEP_PFS_HR_LO] > 0.0:
-        z = M[M_COX + 3]
-        hr = M[M_COX]
-        if not (math.isfinite(z) and math.isfinite(hr)):
-            return math.inf
-        v += max(0.0, W[_KEEP_PFS_Z] - z) + max(0.0, W[_KEEP_PFS_HR_LO] - hr)
-    return v
+def _toggle(T, lo, size, min_pfs):
+    """A patient's progression toggled: an alive patient gains or loses a recorded progression,
+    a dead one's PFS event becomes the death (no progression) or a progression before it.
+    Returns False if the drawn patient allows neither."""
+    i = lo + np.random.randint(size)
+    if T[3, i] == 0:
+        if T[1, i]:
+            T[0, i] = T[2, i]
+            T[1, i] = 0
+            return True
+    elif T[0, i] != T[2, i]:
+        T[0, i] = T[2, i]
+        return True
+    if T[2, i] > min_pfs:
+        T[0, i] = np.random.randint(min_pfs, T[2, i])
+        T[1, i] = 1
+        return True
+    return False
 
 
 @njit(cache=True)
@@ -388,16 +317,8 @@ def _anneal(  # noqa: C901 (one compiled loop, see the docstring)
     arm_tg,
     limits,
     ecog_col,
-    realism,
-    z_target,
-    fu_target,
-    ci_tol,
-    hold_ci_id,
-    hold_ci_target,
-    soft_id,
-    soft_target,
-    soft_tol,
-    soft_weight,
+    ecog_max,
+    tg,
     W,
     with_cox,
     cox_use,
@@ -409,7 +330,8 @@ def _anneal(  # noqa: C901 (one compiled loop, see the docstring)
     p_structural,
     seed,
 ):
-    """The loop behind :func:`anneal`, on :class:`Setting`'s fields and the run's options: returns
+    """The loop behind :func:`anneal`, on :class:`Setting`'s fields (``tg`` its
+    :class:`~lcnec_utils.reconstruct.objective.Targets`) and the run's options: returns
     (objective, violation) of the state it leaves in ``T`` and ``D``. The one function over 80
     lines: splitting a numba loop into calls costs speed, and its moves share state (the arm,
     the saved columns a rejected move restores)."""
@@ -418,11 +340,11 @@ def _anneal(  # noqa: C901 (one compiled loop, see the docstring)
     p = q - 1
     g = D[:, 0].copy()
     bounds = np.array([0, n1, n])
-    K = np.zeros((2, 8))
+    K = np.zeros((2, K_SIZE))
     C = np.zeros((2, 2))
-    M = np.full(M_BETA + 2 * p, np.nan)
+    M = np.full(metric_size(p), np.nan)
     for ep in range(2):
-        _km_side(T, g, ep, realism, fu_target, W, K, M)
+        _km_side(T, g, ep, tg.realism, tg.fu_target, W, K, M)
         for arm in range(2):
             _arm_side(T, ep, arm, bounds[arm], bounds[arm + 1], M)
     warm = np.zeros(2, np.bool_)
@@ -430,21 +352,9 @@ def _anneal(  # noqa: C901 (one compiled loop, see the docstring)
         for ep in range(2):
             _cox_side(T, D, ep, beta[ep], False, C, M)
             warm[ep] = True
-    args = (
-        realism,
-        z_target,
-        fu_target,
-        ci_tol,
-        hold_ci_id,
-        hold_ci_target,
-        soft_id,
-        soft_target,
-        soft_tol,
-        soft_weight,
-    )
-    cur = _objective(M, K, C, W, with_cox, cox_use, *args)
+    cur = objective_value(M, K, C, W, with_cox, cox_use, tg)
     best = cur
-    best_viol = _violation(M, W, with_cox)
+    best_viol = violation(M, K, W, with_cox, tg)
     bestT = T.copy()
     bestD = D.copy()
     Tb = T.copy()
@@ -453,8 +363,8 @@ def _anneal(  # noqa: C901 (one compiled loop, see the docstring)
     Cn = C.copy()
     Mn = M.copy()
     bn = beta.copy()
-    tenth_min_pfs = limits[0]
-    max_os = limits[2]
+    tenth_min_pfs = limits[L_MIN_PFS]
+    max_os = limits[L_MAX_OS]
     for it in range(iterations):
         temp = temp0 * (temp1 / temp0) ** (it / max(iterations - 1, 1))
         arm = np.random.randint(2)
@@ -470,16 +380,20 @@ def _anneal(  # noqa: C901 (one compiled loop, see the docstring)
             u = np.random.random()
             i = lo + np.random.randint(size)
             if u < 0.35:  # jump: one time anywhere in its range
-                if T[1, i] == 0:
+                if _moves_together(T, i):
                     t = np.random.randint(tenth_min_pfs, max_os + 1)
                     T[0, i] = t
                     T[2, i] = t
                     ch_pfs = ch_os = True
                 elif np.random.random() < 0.5:
-                    T[0, i] = np.random.randint(tenth_min_pfs, T[2, i] + 1)
+                    if T[2, i] <= tenth_min_pfs:
+                        continue
+                    T[0, i] = np.random.randint(tenth_min_pfs, T[2, i])
                     ch_pfs = True
                 else:
-                    T[2, i] = np.random.randint(T[0, i], max_os + 1)
+                    if T[0, i] >= max_os:
+                        continue
+                    T[2, i] = np.random.randint(T[0, i] + 1, max_os + 1)
                     ch_os = True
             elif u < 0.85:
                 k = lo + np.random.randint(size - 1)
@@ -493,42 +407,28 @@ def _anneal(  # noqa: C901 (one compiled loop, see the docstring)
                     cox_all = True
                     validate = False
                 else:  # progression swap between two progressed patients
-                    if not (T[1, i] and T[1, k]) or T[0, i] > T[2, k] or T[0, k] > T[2, i]:
+                    if (
+                        not (T[1, i] and T[1, k])
+                        or _moves_together(T, i)
+                        or _moves_together(T, k)
+                        or T[0, i] >= T[2, k]
+                        or T[0, k] >= T[2, i]
+                    ):
                         continue
                     x = T[0, i]
                     T[0, i] = T[0, k]
                     T[0, k] = x
                     ch_pfs = True
                     validate = False
-            else:  # a patient alive at the cut-off gains or loses a recorded progression
-                n_alive = 0
-                for j in range(lo, lo + size):
-                    if T[3, j] == 0:
-                        n_alive += 1
-                if n_alive == 0:
-                    continue
-                pick = np.random.randint(n_alive)
-                i = -1
-                for j in range(lo, lo + size):
-                    if T[3, j] == 0:
-                        if pick == 0:
-                            i = j
-                            break
-                        pick -= 1
-                if T[1, i]:
-                    T[0, i] = T[2, i]
-                    T[1, i] = 0
-                elif T[2, i] > tenth_min_pfs:
-                    T[0, i] = np.random.randint(tenth_min_pfs, T[2, i])
-                    T[1, i] = 1
-                else:
+            else:  # a progression toggled (alive: recorded or not; dead: before or at the death)
+                if not _toggle(T, lo, size, tenth_min_pfs):
                     continue
                 ch_pfs = True
         elif not with_cox or np.random.random() < p_time:
             i = lo + np.random.randint(size)
             step = np.random.randint(1, 30 if np.random.random() < 0.8 else 120)
             delta = step if np.random.random() < 0.5 else -step
-            if T[1, i] == 0:
+            if _moves_together(T, i):
                 T[0, i] += delta
                 T[2, i] += delta
                 ch_pfs = ch_os = True
@@ -538,6 +438,9 @@ def _anneal(  # noqa: C901 (one compiled loop, see the docstring)
             else:
                 T[2, i] += delta
                 ch_os = True
+            if T[3, i] and T[1, i] and T[0, i] == T[2, i] and not (ch_pfs and ch_os):
+                T[:, lo : lo + size] = Tb[:, lo : lo + size]  # a progression may not land on the death
+                continue
         else:  # covariate move: a swap within the arm, or ECOG 0 <-> 1
             j = 1 + np.random.randint(p)
             i = lo + np.random.randint(size)
@@ -546,8 +449,13 @@ def _anneal(  # noqa: C901 (one compiled loop, see the docstring)
                 k += 1
             Db[i, j] = D[i, j]
             Db[k, j] = D[k, j]
-            if j == ecog_col and np.random.random() < 0.3 and D[i, j] < 2:
-                D[i, j] = 1.0 - D[i, j]
+            if j == ecog_col and np.random.random() < 0.3:  # ECOG within its Table 2 class
+                if D[i, j] < 2:
+                    D[i, j] = 1.0 - D[i, j]
+                elif ecog_max > 2:
+                    D[i, j] = 2.0 + ecog_max - D[i, j]
+                else:
+                    continue
             else:
                 if D[i, j] == D[k, j]:
                     continue
@@ -569,20 +477,20 @@ def _anneal(  # noqa: C901 (one compiled loop, see the docstring)
         bn[:, :] = beta
         for ep in range(2):
             if (ep == 0 and ch_pfs) or (ep == 1 and ch_os):
-                _km_side(T, g, ep, realism, fu_target, W, Kn, Mn)
+                _km_side(T, g, ep, tg.realism, tg.fu_target, W, Kn, Mn)
                 _arm_side(T, ep, arm, lo, lo + size, Mn)
                 if with_cox and cox_use[ep]:
                     _cox_side(T, D, ep, bn[ep], warm[ep], Cn, Mn)
             elif cox_all and with_cox and cox_use[ep]:
                 _cox_side(T, D, ep, bn[ep], warm[ep], Cn, Mn)
-        c = _objective(Mn, Kn, Cn, W, with_cox, cox_use, *args)
+        c = objective_value(Mn, Kn, Cn, W, with_cox, cox_use, tg)
         if c <= cur or np.random.random() < math.exp(-(c - cur) / temp):
             cur = c
             K[:, :] = Kn
             C[:, :] = Cn
             M[:] = Mn
             beta[:, :] = bn
-            viol = _violation(M, W, with_cox)
+            viol = violation(M, K, W, with_cox, tg)
             if viol < best_viol or (viol == best_viol and c < best):
                 best = c
                 best_viol = viol
@@ -625,7 +533,8 @@ def anneal(
     objective's ``keep_*`` bounds (all states, if it sets none). Moves: with probability
     ``p_structural`` a jump, outcome swap, progression swap or progression toggle (as
     ``SurvivalSearch.structural_move``), else a time step with probability ``p_time`` (always
-    without Cox fits) and a covariate swap otherwise. ``cox_use``: the fits refreshed after a
+    without Cox fits) and a covariate swap (or an ECOG score changed within its Table 2 class)
+    otherwise. ``cox_use``: the fits refreshed after a
     move (PFS, OS). Geometric cooling from ``temp0`` to ``temp1``; ``seed`` fixes numba's
     random stream, so a run is reproducible."""
     s = setting
@@ -638,16 +547,8 @@ def anneal(
             s.arm_targets,
             s.limits,
             s.ecog_column,
-            s.realism,
-            s.z_target,
-            float(s.followup_target),
-            float(s.median_ci_tol),
-            s.hold_ci_id,
-            s.hold_ci_target,
-            s.soft_id,
-            s.soft_target,
-            s.soft_tol,
-            s.soft_weight,
+            s.ecog_max,
+            s.targets(),
             objective.weights(),
             bool(with_cox),
             np.array(cox_use, np.bool_),

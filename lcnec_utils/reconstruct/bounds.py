@@ -1,50 +1,147 @@
-"""Targets out of reach: the Cox arm term's interval and p against the SE floor, and the ideal covariate.
+"""Targets out of reach: each Cox term's HR, interval and p against the SE floor, and the ideal covariate.
 
-:func:`cox_reachable` decides which printed Cox numbers no cohort can meet within tolerance;
-:func:`ideal_covariate_se` measures how much room a cohort's order of events leaves the arm term.
+:func:`term_plan` decides which printed numbers of a Cox term (the arm or a Table 4 covariate) no
+cohort can meet within tolerance, and where the reachable ones lie; :func:`ideal_covariate_se`
+measures how much room a cohort's order of events leaves the arm term.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
-from lcnec_utils.reconstruct.settings import TOLERANCES
-from lcnec_utils.stats.attainable import binary_term_min_se
+from lcnec_utils.reconstruct.settings import ROLES, TABLE4, TOLERANCES
+from lcnec_utils.reconstruct.targets import COX_TERMS, term_name
+from lcnec_utils.stats.attainable import WaldRegion, binary_term_se_floor, wald_region
 from lcnec_utils.stats.normal import Z95
 
+#: Table 2's row of each 0/1 covariate term of the Cox models (its count of patients coded 1).
+_COUNT_ROW = {"sex": "sex_male"}
 
-def cox_reachable(
-    hr: float, lo: float, hi: float, p: float, d_treatment: int, d_reference: int
-) -> dict[str, bool | float]:
-    """Can each of (CI low, CI high, p) of the arm's Cox term lie within its tolerance
-    (:data:`TOLERANCES`) together with the HR within its tolerance?
 
-    With ``d_treatment`` events in the treatment arm and ``d_reference`` in the reference arm
-    the arm term's SE(log HR) is at least sqrt(1/d1 + 1/d0) whatever the covariates
-    (:func:`lcnec_utils.stats.attainable.binary_term_min_se`); the floor grows as d1 or d0
-    falls, so the largest possible counts give the bound. A fine grid over the HR in its
-    tolerance and the SE from that floor (to four times it) decides each question; ``se_min``:
-    the floor.
-    """
-    se_min = binary_term_min_se(d_treatment + d_reference, d_treatment)
-    hrs = np.linspace(hr - TOLERANCES["cox_hr"], hr + TOLERANCES["cox_hr"], 201)[:, None]
-    ses = np.linspace(se_min, 4 * se_min, 601)[None, :]
-    lows, highs = hrs * np.exp(-Z95 * ses), hrs * np.exp(Z95 * ses)
-    ps = 2 * stats.norm.sf(np.abs(np.log(hrs)) / ses)
-    ok_lo = np.abs(lows - lo) <= TOLERANCES["cox_ci"]
-    ok_hi = np.abs(highs - hi) <= TOLERANCES["cox_ci"]
-    ok_p = np.abs(ps - p) <= TOLERANCES["cox_p"]
-    return {
-        "ci_low": bool(ok_lo.any()),
-        "ci_high": bool(ok_hi.any()),
-        "p": bool(ok_p.any()),
-        "se_min": se_min,
+@dataclass(frozen=True)
+class TermPlan:
+    """What a Cox term's printed HR, CI and p allow (:func:`term_plan`): the SE floor and where it
+    comes from, and the regions (:class:`~lcnec_utils.stats.attainable.WaldRegion`) of the HR
+    alone, with the p, with the CI, and with both, within the tolerances ``tol`` (hr, ci, p)."""
+
+    ep: str
+    term: str
+    printed: dict[str, float]
+    tol: dict[str, float]
+    se_min: float
+    floor_note: str
+    regions: dict[str, WaldRegion]
+
+    @property
+    def prefix(self) -> str:
+        name = "" if self.term == "treatment" else f".{self.term}"
+        return f"{self.ep}.cox_multivariable{name}"
+
+    def reachable(self, stat: str) -> bool:
+        """Whether a cohort can meet ``stat`` (hr, p or ci) together with every statistic of higher
+        priority (HR, then p, then CI) that can be met at all."""
+        if stat == "hr":
+            return True
+        if stat == "p":
+            return self.regions["p"].feasible
+        if self.regions["p"].feasible:
+            return self.regions["both"].feasible
+        return self.regions["ci"].feasible
+
+    def why_not(self, stat: str) -> str:
+        """The evidence that ``stat`` is out of reach (empty if it is not)."""
+        if self.reachable(stat):
+            return ""
+        t, tol = self.printed, self.tol
+        printed_se = math.log(t["ci_high"] / t["ci_low"]) / (2 * Z95)
+        head = f"{self.floor_note}; the printed CI implies SE {printed_se:.3f}. "
+        if stat == "p":
+            return head + (
+                f"With HR within {tol['hr']} of {t['hr']} and SE >= {self.se_min:.3f}, no Wald p lies "
+                f"within {tol['p']} of {t['p']} (wald_region)."
+            )
+        if self.regions["ci"].feasible:
+            r = self.regions
+            return head + (
+                f"The CI within {tol['ci']} needs SE {r['ci'].se_low:.3f}-{r['ci'].se_high:.3f}, the p "
+                f"within {tol['p']} needs SE {r['p'].se_low:.3f}-{r['p'].se_high:.3f}: no HR within "
+                f"{tol['hr']} has both (wald_region); the p is kept."
+            )
+        return head + (
+            f"With HR within {tol['hr']} of {t['hr']} and SE >= {self.se_min:.3f}, no CI has both "
+            f"bounds within {tol['ci']} of {t['ci_low']}-{t['ci_high']} (wald_region)."
+        )
+
+
+def _events_bound(tg: Mapping[str, Any], ep: str) -> tuple[int, str]:
+    """The most events an endpoint can have: one per patient (PFS); for OS one per patient not on
+    treatment at the cut-off (those are alive)."""
+    n = int(tg["n.total"])
+    if ep == "pfs" or TABLE4["events"][ep] == "all":
+        return n, f"at most {n} events"
+    alive = sum(int(tg.get(f"treatment.ongoing.n.{r}", 0)) for r in ROLES)
+    return (
+        n - alive,
+        f"at most {n - alive} deaths: the {alive} patients on treatment at the cut-off are alive",
+    )
+
+
+def _floor(tg: Mapping[str, Any], ep: str, term: str) -> tuple[float, str]:
+    """The SE floor of a term (0 for a per-unit term) and the sentence that says where it comes from."""
+    max_events, why = _events_bound(tg, ep)
+    if term in TABLE4["per_unit_terms"]:
+        return 0.0, f"{term} is entered per unit ({why}); a per-unit term has no SE floor from counts"
+    if term == "treatment":
+        alive = {r: int(tg.get(f"treatment.ongoing.n.{r}", 0)) if ep == "os" else 0 for r in ROLES}
+        n_with, n_without = (int(tg[f"n.{r}"]) - alive[r] for r in ROLES)
+        label = "the arm"
+    else:
+        row = _COUNT_ROW.get(term, term)
+        n_with = int(round(float(tg[f"baseline.{row}.n.total"])))
+        n_without = int(tg["n.total"]) - n_with
+        label = f"{n_with} patients coded 1, {n_without} coded 0 (Table 2)"
+    se, d1, d0 = binary_term_se_floor(n_with, n_without, max_events)
+    return se, f"0/1 term, {label}; {why}: SE(log HR) >= sqrt(1/{d1} + 1/{d0}) = {se:.3f}"
+
+
+def term_plan(tg: Mapping[str, Any], ep: str, term: str) -> TermPlan:
+    """The plan of one Cox term of the multivariable model of ``ep`` (``term`` as in the results
+    keys: ``treatment`` for the arm, ``sex``, ``age``, ...): its printed numbers, SE floor and
+    the regions where its HR, p and CI can hold (tolerances: the arm's for the arm, Table 4's for
+    the covariates, ``data/reconstruction_targets.yaml``)."""
+    prefix = f"{ep}.cox_multivariable" + ("" if term == "treatment" else f".{term}")
+    printed = {s: float(tg[f"{prefix}.{s}"]) for s in ("hr", "ci_low", "ci_high", "p")}
+    if term == "treatment":
+        tol = {"hr": TOLERANCES["cox_hr"], "ci": TOLERANCES["cox_ci"], "p": TOLERANCES["cox_p"]}
+    else:
+        tol = {k: float(v) for k, v in TABLE4["tolerances"].items()}
+    se_min, note = _floor(tg, ep, term)
+    ci = (printed["ci_low"], printed["ci_high"])
+    base = {"hr": printed["hr"], "hr_tol": tol["hr"], "se_min": se_min}
+    regions = {
+        "hr": wald_region(**base),
+        "p": wald_region(**base, p=printed["p"], p_tol=tol["p"]),
+        "ci": wald_region(**base, ci=ci, ci_tol=tol["ci"]),
+        "both": wald_region(**base, ci=ci, ci_tol=tol["ci"], p=printed["p"], p_tol=tol["p"]),
     }
+    return TermPlan(ep, term, printed, tol, se_min, note, regions)
+
+
+def term_plans(tg: Mapping[str, Any]) -> list[TermPlan]:
+    """:func:`term_plan` of every term of Table 4 with printed numbers, both endpoints (arm first)."""
+    plans = []
+    for ep in ("pfs", "os"):
+        for term in COX_TERMS:
+            name = term_name(term)
+            prefix = f"{ep}.cox_multivariable" + ("" if term == "treatment" else f".{name}")
+            if all(tg.get(f"{prefix}.{s}") is not None for s in ("hr", "ci_low", "ci_high", "p")):
+                plans.append(term_plan(tg, ep, name))
+    return plans
 
 
 @dataclass
@@ -122,7 +219,8 @@ class _EfronSetup:
 class IdealCovariateSolver:
     """One local solve of :func:`ideal_covariate_se`'s problem on fixed times, from a given start.
 
-    The unknown is x = beta * arm + s, each patient's log weight (x_0 = 0 fixes the free scale);
+    The unknown is x = beta * arm + s, each patient's log weight (x_0 = 0 fixes the free
+    location: the partial likelihood is unchanged by adding a constant to every x);
     the objective is Var(beta_hat) = (I^-1)_arm,arm of the model [arm, s], subject to both
     score equations. Analytic gradients of both (Efron's ties). Split out so that a search over
     the times can warm-start each solve from the previous order's x (a few ms instead of 50).

@@ -2,7 +2,7 @@
 
 :func:`evaluate_targets` assembles one row per target from one function per kind of check
 (counts, ages, labs, table p-values, Kaplan-Meier medians and rates, section 3.3's rates,
-log-rank and follow-up, the Cox arm terms, the median CIs); a target the printed numbers
+log-rank and follow-up, every term of the multivariable Cox models (Table 4), the median CIs); a target the printed numbers
 cannot meet is marked "impossible" with its evidence in the row's note.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lcnec_utils.reconstruct.bounds import cox_reachable, ideal_covariate_se
+from lcnec_utils.reconstruct.bounds import TermPlan, ideal_covariate_se, term_plans
 from lcnec_utils.reconstruct.settings import LABS, ROLES, TOLERANCES, TREATMENT
 from lcnec_utils.reconstruct.targets import matches_printed, published_targets
 from lcnec_utils.stats.attainable import km_rate_path
@@ -231,59 +231,42 @@ def _logrank_followup_rows(tg: Mapping[str, Any], res: Mapping[str, Any]) -> lis
     return rows
 
 
-def _cox_arm_rows(
+def _cox_term_rows(
     tg: Mapping[str, Any], res: Mapping[str, Any], cohort: pd.DataFrame
 ) -> list[dict[str, Any]]:
-    """The multivariable Cox arm term of both endpoints (HR, CI, p). The interval and p carry the
-    SE floor of a 0/1 term on the arms' largest possible event counts (:func:`cox_reachable`);
-    one that no SE above the floor can meet is impossible."""
+    """Every term of the multivariable Cox models of both endpoints (Table 4: the arm and the
+    covariates; HR, CI bounds, p). Each term's plan (:func:`term_plan`: the SE floor of a 0/1
+    term on its largest possible event counts, the regions where its printed numbers can hold)
+    says which statistics no cohort can meet within tolerance: those are impossible, with the
+    plan's evidence in the note."""
     rows = []
-    alive = {r: int(tg.get(f"treatment.ongoing.n.{r}", 0)) for r in ROLES}
-    tolerance = {
-        "hr": TOLERANCES["cox_hr"],
-        "ci_low": TOLERANCES["cox_ci"],
-        "ci_high": TOLERANCES["cox_ci"],
-        "p": TOLERANCES["cox_p"],
-    }
-    for ep in ("pfs", "os"):
-        t = {s: tg[f"{ep}.cox_multivariable.{s}"] for s in ("hr", "ci_low", "ci_high", "p")}
-        d1, d0 = (int(tg[f"n.{r}"]) - (alive[r] if ep == "os" else 0) for r in ROLES)
-        reach = cox_reachable(t["hr"], t["ci_low"], t["ci_high"], t["p"], d1, d0)
-        why_d = (
-            f"at most {d1} + {d0} deaths: the {sum(alive.values())} patients on treatment at the "
-            "cut-off are alive"
-            if ep == "os"
-            else f"at most {d1} + {d0} events"
-        )
-        for stat, tol in tolerance.items():
-            key = f"{ep}.cox_multivariable.{stat}"
+    for plan in term_plans(tg):
+        t, tol = plan.printed, plan.tol
+        for stat in ("hr", "ci_low", "ci_high", "p"):
+            key = f"{plan.prefix}.{stat}"
             got = res.get(key)
-            ok = got is not None and abs(got - t[stat]) <= tol
-            note, impossible = "", False
-            if stat != "hr":
-                note, impossible = _se_floor_note(ep, stat, tol, t, res, reach, (d1, d0), why_d)
-                if not ok and reach[stat] and stat in ("ci_low", "ci_high"):
-                    note += _ideal_covariate_note(cohort, ep, stat, t)
-            description = f"{ep.upper()} multivariable Cox, arm {stat}"
-            rows.append(_row(key, description, t[stat], got, tol, ok, note, impossible and not ok))
+            tolerance = tol["ci" if stat.startswith("ci") else stat]
+            ok = got is not None and abs(got - t[stat]) <= tolerance
+            which = "ci" if stat.startswith("ci") else stat
+            impossible = not plan.reachable(which)
+            note = plan.why_not(which)
+            if plan.term == "treatment" and stat != "hr":
+                note = note or _cohort_se_note(plan, res)
+                if not ok and not impossible and which == "ci":
+                    note += _ideal_covariate_note(cohort, plan.ep, stat, t)
+            description = f"{plan.ep.upper()} multivariable Cox, {plan.term} {stat}"
+            rows.append(_row(key, description, t[stat], got, tolerance, ok, note, impossible and not ok))
     return rows
 
 
-def _se_floor_note(ep, stat, tol, t, res, reach, deaths, why_d) -> tuple[str, bool]:
-    """The note of a Cox CI bound or p: the SE the printed CI implies against the floor (``reach``,
-    :func:`cox_reachable` on the arms' event counts ``deaths``; ``why_d`` says where they come
-    from), whether any SE above the floor meets ``stat`` (else: impossible), and this cohort's SE."""
-    d1, d0 = deaths
+def _cohort_se_note(plan: TermPlan, res: Mapping[str, Any]) -> str:
+    """The arm term's SE floor against the printed CI, and this cohort's SE (adjusted and alone)."""
+    t = plan.printed
     printed_se = math.log(t["ci_high"] / t["ci_low"]) / (2 * Z95)
     note = (
-        f"printed CI implies SE(log HR) = {printed_se:.3f} < {reach['se_min']:.3f} = "
-        f"sqrt(1/{d1} + 1/{d0}), the floor for the 0/1 arm term ({why_d}); "
+        f"{plan.floor_note}; the printed CI implies SE {printed_se:.3f}: within tolerance only near the floor"
     )
-    impossible = not reach[stat]
-    if impossible:
-        note += f"no SE above the floor puts {stat} within {tol} while the HR is within 0.05"
-    else:
-        note += "within tolerance only near the SE floor"
+    ep = plan.ep
     lo, hi = res.get(f"{ep}.cox_multivariable.ci_low"), res.get(f"{ep}.cox_multivariable.ci_high")
     ulo, uhi = res.get(f"{ep}.cox_univariable.ci_low"), res.get(f"{ep}.cox_univariable.ci_high")
     if None not in (lo, hi, ulo, uhi):
@@ -291,7 +274,7 @@ def _se_floor_note(ep, stat, tol, t, res, reach, deaths, why_d) -> tuple[str, bo
             f"; this cohort: SE {math.log(hi / lo) / (2 * Z95):.3f} "
             f"(arm alone: {math.log(uhi / ulo) / (2 * Z95):.3f})"
         )
-    return note, impossible
+    return note
 
 
 def _ideal_covariate_note(cohort: pd.DataFrame, ep: str, stat: str, t: Mapping[str, float]) -> str:
@@ -373,7 +356,7 @@ def evaluate_targets(
         *_km_rows(tg, res),
         *_text_rate_rows(tg, res),
         *_logrank_followup_rows(tg, res),
-        *_cox_arm_rows(tg, res, cohort),
+        *_cox_term_rows(tg, res, cohort),
         *_median_ci_rows(tg, res),
     ]
     return pd.DataFrame(rows, columns=TARGET_COLUMNS)

@@ -1,8 +1,8 @@
 """One reconstruction from a seed (:func:`reconstruct`) and the committed files (:func:`synthesize`).
 
 Counts by construction, ages, labs and times, the survival search, then responses, ICI classes,
-ongoing treatment and adverse events (their onsets: :mod:`lcnec_utils.reconstruct.onsets`); the steps:
-docs/reconstruction.md.
+ongoing treatment, adverse events (their onsets: :mod:`lcnec_utils.reconstruct.onsets`) and the
+calendar (start dates, optional columns after the data contract's); the steps: docs/reconstruction.md.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from lcnec_utils.reconstruct.settings import (
     ROLES,
     TREATMENT,
 )
+from lcnec_utils.reconstruct.study_calendar import calendar_stream, start_dates
 from lcnec_utils.reconstruct.targets import COX_TERMS, published_count, published_targets
 from lcnec_utils.reconstruct.times import Arm, initial_times
 
@@ -230,8 +231,9 @@ def reconstruct(
     for r in ROLES:
         ages[r] = _write_back(X[r], covs[r])
     cohort, ae = _assemble(rng, tg, arms, covs, ages, labs)
+    dates = start_dates(calendar_stream(seed), cohort["os_months"], cohort["os_event"])
     # onsets from a stream of their own: the draws above, and so the cohort, stay as they were
-    return Reconstruction(cohort, synthetic_onsets(ae, cohort, seed), seed, info)
+    return Reconstruction(pd.concat([cohort, dates], axis=1), synthetic_onsets(ae, cohort, seed), seed, info)
 
 
 def csv_text(frame: pd.DataFrame, decimals: Mapping[str, int]) -> str:

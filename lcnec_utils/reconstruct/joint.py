@@ -6,6 +6,7 @@ chains in parallel (:func:`joint_search`).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,7 +15,24 @@ from typing import Any
 import numpy as np
 
 from lcnec_utils.reconstruct import annealing
-from lcnec_utils.reconstruct.settings import FIRST_EVENT, LONGEST_OS, LONGEST_PFS, ROLES, TOLERANCES
+from lcnec_utils.reconstruct.bounds import term_plans
+from lcnec_utils.reconstruct.objective import (
+    M_BETA,
+    M_COX,
+    M_FOLLOWUP,
+    M_LOGRANK_Z,
+    M_MEDIAN_CI,
+    term_metric,
+)
+from lcnec_utils.reconstruct.settings import (
+    FIRST_EVENT,
+    LONGEST_OS,
+    LONGEST_PFS,
+    PLAUSIBILITY,
+    ROLES,
+    TABLE4,
+    TOLERANCES,
+)
 from lcnec_utils.reconstruct.targets import COX_TERMS, SoftTarget, term_name
 from lcnec_utils.reconstruct.times import TIME_LIMITS, Arm, arm_target_row, initial_times, km_targets
 from lcnec_utils.stats.normal import z_of_p
@@ -36,17 +54,23 @@ PFS_Z_FLOOR = 1.997
 #: and |z| >= :data:`PFS_Z_FLOOR`.
 OS_HR_FLOOR, OS_CI_CEILING = 0.5001, 1.1099
 
+#: Weight of Table 4's window targets (per unit of scaled distance outside a window) in the
+#: arm-terms stage: on the scale of the arm terms' pulls.
+TABLE4_WEIGHT = 1.0
+
 
 @dataclass(frozen=True)
 class JointSearchBudget:
     """The committed cohort's compiled search (:func:`joint_search`): ``chains`` independent
     chains, each the best of ``information_starts`` runs of the information stage, then the
-    covariates alone, then times and covariates for both arm terms (iterations of each)."""
+    covariates alone, then times and covariates for both arm terms, then for Table 4's covariate
+    terms with the arm terms kept (iterations of each)."""
 
     information: int = 300_000
     information_starts: int = 3
     covariates: int = 200_000
     arm_terms: int = 2_000_000
+    table4: int = 300_000
     chains: int = 2
 
 
@@ -72,7 +96,8 @@ def _arm_terms_stage() -> annealing.Objective:
     walled at :data:`OS_HR_FLOOR`; the PFS HR pulled into :data:`PFS_HR_WINDOW` and its |z| up
     to :data:`PFS_Z_FLOOR` (pulls, not walls: walls on both terms lock the search in the
     first state that meets them); the Kaplan-Meier holds heavy; 0.1 x the realism terms. A run
-    returns the best state that meets every arm-term bound (``keep_*``), if it visited one."""
+    returns the best state that meets every arm-term bound and the arm-only p-value gap's bound
+    (``keep_*``), if it visited one, else the one nearest to them."""
     lo, hi = PFS_HR_WINDOW
     return annealing.Objective(
         cost=0.1,
@@ -89,6 +114,28 @@ def _arm_terms_stage() -> annealing.Objective:
         keep_os_hr=OS_HR_FLOOR,
         keep_pfs_z=PFS_Z_FLOOR,
         keep_pfs_hr_lo=lo,
+        keep_gap=1.0,
+    )
+
+
+def _table4_stage() -> annealing.Objective:
+    """Table 4's covariate terms with the arm terms kept: the window targets
+    (:func:`window_targets`) pulled with weight :data:`TABLE4_WEIGHT`, the arm-term bounds of
+    :func:`_arm_terms_stage` as walls, the Kaplan-Meier holds heavy. A run returns the state
+    nearest to the arm-term bounds and the p-value gap's bound and, among those, the lowest
+    objective (so the windows come second to the arm terms)."""
+    lo, _ = PFS_HR_WINDOW
+    return annealing.Objective(
+        cost=0.1,
+        hold=100.0,
+        beta_lin=5.0,
+        windows=TABLE4_WEIGHT,
+        walls=1e4,
+        keep_os_ci=OS_CI_CEILING,
+        keep_os_hr=OS_HR_FLOOR,
+        keep_pfs_z=PFS_Z_FLOOR,
+        keep_pfs_hr_lo=lo,
+        keep_gap=1.0,
     )
 
 
@@ -100,7 +147,7 @@ def _joint_chain(
     the covariates alone, then times and covariates (:func:`_arm_terms_stage`). Returns the
     last stage's result and state (T, D of :mod:`lcnec_utils.reconstruct.annealing`)."""
     rng = np.random.default_rng(seed)
-    setting = annealing_setting(tg)
+    setting = annealing_setting(tg, windows=window_targets(tg))
     best = None
     for _ in range(budget.information_starts):
         T, D = to_state(initial_times(rng, tg), design)
@@ -133,7 +180,7 @@ def _joint_chain(
         temp1=0.003,
         seed=int(rng.integers(2**32 - 1)),
     )
-    result = annealing.anneal(
+    annealing.anneal(
         T,
         D,
         setting,
@@ -144,6 +191,19 @@ def _joint_chain(
         p_structural=0.1,
         temp0=0.3,
         temp1=0.002,
+        seed=int(rng.integers(2**32 - 1)),
+    )
+    result = annealing.anneal(
+        T,
+        D,
+        setting,
+        _table4_stage(),
+        budget.table4,
+        with_cox=True,
+        p_time=0.5,
+        p_structural=0.1,
+        temp0=1.0,
+        temp1=0.003,
         seed=int(rng.integers(2**32 - 1)),
     )
     return result, T, D
@@ -170,29 +230,73 @@ def joint_search(rng, tg, design, budget: JointSearchBudget, info: dict, n_jobs:
 FULL_BUDGET = JointSearchBudget()
 
 
+_STATS = ("hr", "ci_low", "ci_high", "p")
+
+
 def _soft_metric_id(key: str) -> int:
-    """Index of a soft target's statistic in :mod:`lcnec_utils.reconstruct.annealing`'s metric vector."""
+    """Index of a soft target's statistic in :mod:`lcnec_utils.reconstruct.objective`'s metric vector
+    (a covariate's ``.hr``: its log HR)."""
     ep, _, rest = key.partition(".")
     e = ("pfs", "os").index(ep) if ep in ("pfs", "os") else -1
     if rest == "logrank.p":
-        return annealing.M_LOGRANK_Z + e
+        return M_LOGRANK_Z + e
     if key == "followup.median":
-        return annealing.M_FOLLOWUP
+        return M_FOLLOWUP
     if rest.startswith("median_ci_"):
         bound, role = rest[len("median_ci_") :].split(".")
-        return annealing.M_MEDIAN_CI + 4 * e + 2 * ROLES.index(role) + ("low", "high").index(bound)
+        return M_MEDIAN_CI + 4 * e + 2 * ROLES.index(role) + ("low", "high").index(bound)
     stat = rest[len("cox_multivariable.") :]
-    if stat in ("hr", "ci_low", "ci_high", "p"):
-        return annealing.M_COX + 4 * e + ("hr", "ci_low", "ci_high", "p").index(stat)
+    if stat in _STATS:
+        return M_COX + 4 * e + _STATS.index(stat)
     term = stat[: -len(".hr")]
     names = [term_name(t) for t in COX_TERMS[1:]]
-    return annealing.M_BETA + len(names) * e + names.index(term)
+    return M_BETA + len(names) * e + names.index(term)
 
 
-def annealing_setting(tg: Mapping[str, Any], soft: Sequence[SoftTarget] = ()) -> annealing.Setting:
+def _window_metric_id(key: str) -> int:
+    """Index in the metric vector of a window target's statistic: a Cox term's HR, CI bound or
+    |z| (for its p)."""
+    ep, _, rest = key.partition(".")
+    term, stat = rest[len("cox_multivariable.") :].rsplit(".", 1)
+    names = [term_name(t) for t in COX_TERMS[1:]]
+    return int(term_metric(("pfs", "os").index(ep), names.index(term), _STATS.index(stat), len(names)))
+
+
+def window_targets(tg: Mapping[str, Any]) -> list[tuple[str, float, float, float]]:
+    """The window targets of Table 4's covariate terms: (key, low, high, scale) of every statistic
+    a cohort can meet (:func:`lcnec_utils.reconstruct.bounds.term_plan`), each window the
+    tolerance narrowed by ``TABLE4["search_margin"]`` of it; a p's window is on the |z| scale."""
+    shrink = 1.0 - float(TABLE4["search_margin"])
+    out = []
+    for plan in term_plans(tg):
+        if plan.term == "treatment":
+            continue
+        t, tol = plan.printed, plan.tol
+        out.append(
+            (f"{plan.prefix}.hr", t["hr"] - shrink * tol["hr"], t["hr"] + shrink * tol["hr"], tol["hr"])
+        )
+        if plan.reachable("p"):
+            width = shrink * tol["p"]
+            low = 0.0 if t["p"] + width >= 1.0 else z_of_p(t["p"] + width)
+            high = math.inf if t["p"] - width <= 0.0 else z_of_p(t["p"] - width)
+            scale = 0.5 * (z_of_p(max(t["p"] - tol["p"], 1e-6)) - z_of_p(min(t["p"] + tol["p"], 1.0)))
+            out.append((f"{plan.prefix}.p", low, high, scale))
+        if plan.reachable("ci"):
+            for bound in ("ci_low", "ci_high"):
+                width = shrink * tol["ci"]
+                out.append((f"{plan.prefix}.{bound}", t[bound] - width, t[bound] + width, tol["ci"]))
+    return out
+
+
+def annealing_setting(
+    tg: Mapping[str, Any],
+    soft: Sequence[SoftTarget] = (),
+    windows: Sequence[tuple[str, float, float, float]] = (),
+) -> annealing.Setting:
     """The targets as :mod:`lcnec_utils.reconstruct.annealing` reads them: each arm's hard Kaplan-Meier
-    targets, the Kaplan-Meier holds (log-rank p, follow-up, and the median CIs that a symmetric
-    interval can meet), and the soft targets that ``Objective.cost`` reads."""
+    targets and plausibility limits, the Kaplan-Meier holds (log-rank p, follow-up, and the
+    median CIs that a symmetric interval can meet), the soft targets that ``Objective.cost``
+    reads, the window targets (:func:`window_targets`) and the arm-only p-value gap's bound."""
     kt = {r: km_targets(tg, r) for r in ROLES}
     holds = []  # (metric id, target) of the median-CI bounds an interval centred on its median can meet
     for ep in ("pfs", "os"):
@@ -210,6 +314,7 @@ def annealing_setting(tg: Mapping[str, Any], soft: Sequence[SoftTarget] = ()) ->
         arm_targets=np.array([arm_target_row(kt[r]) for r in ROLES]),
         limits=TIME_LIMITS,
         ecog_column=COX_TERMS.index("ecog"),
+        ecog_max=max(TABLE4["ecog_poor_scores"]),
         realism=np.array([LONGEST_PFS, LONGEST_OS, FIRST_EVENT["pfs"], FIRST_EVENT["os"]]),
         z_target=np.array([z_of_p(tg[f"{ep}.logrank.p"]) for ep in ("pfs", "os")]),
         followup_target=float(tg["followup.median"]),
@@ -220,6 +325,11 @@ def annealing_setting(tg: Mapping[str, Any], soft: Sequence[SoftTarget] = ()) ->
         soft_target=np.array([s.target for s in soft], float),
         soft_tol=np.array([s.tol for s in soft], float),
         soft_weight=np.array([s.weight for s in soft], float),
+        win_id=np.array([_window_metric_id(w[0]) for w in windows], np.int64),
+        win_lo=np.array([w[1] for w in windows], float),
+        win_hi=np.array([w[2] for w in windows], float),
+        win_scale=np.array([w[3] for w in windows], float),
+        gap_bound=float(PLAUSIBILITY["arm_only_p_gap"]),
     )
 
 

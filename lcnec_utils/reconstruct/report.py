@@ -14,10 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lcnec_utils.reconstruct.targets import default_seed_eligible
+
 #: The ensemble summary shipped beside the cohort (``lcnec synth --ensemble N``).
 ENSEMBLE_FILE = "lcnec_synthetic_ensemble.csv"
 #: The scan of seeds behind the default seed (``lcnec synth --scan N``).
 SCAN_FILE = "lcnec_seed_scan.csv"
+#: The hardest target of the reconstruction, counted in the scan (the OS arm term's upper bound).
+OS_BOUND_KEY = "os.cox_multivariable.ci_high"
 
 _STATUS_LABEL = {"met": "met", "missed": "MISSED", "impossible": "impossible (see note)"}
 
@@ -61,22 +65,29 @@ class SeedScan:
 
 def seed_scan(scan: pd.DataFrame | None, default_seed: int) -> SeedScan:
     """What ``lcnec synth --scan N`` found (``reconstruct.scan_seeds``): per seed, the targets
-    met and missed, the OS upper bound and the PFS p of the arm; glued: how many seeds were
-    scanned, from which, how many miss nothing, and whether the default seed is the first of
-    those. With no scan every glued number is missing (the page says so)."""
-    names = ("scan_n", "scan_start", "scan_good", "scan_default_rank")
+    met and missed (outside Table 4's covariate terms, and among them), the OS upper bound and
+    the PFS p of the arm; glued: how many seeds were scanned, from which, how many miss nothing,
+    how many may be the default (:func:`~lcnec_utils.reconstruct.targets.default_seed_eligible`:
+    at most an arm term's CI bound missed), whether the default seed is the first of those, and
+    how many met the OS upper bound (:data:`OS_BOUND_KEY`).
+    With no scan every glued number is missing (the page says so)."""
+    names = ("scan_n", "scan_start", "scan_good", "scan_eligible", "scan_default_rank", "scan_os_bound_met")
     glue: dict[str, tuple[Any, str]] = {name: (None, "{}") for name in names}
     if scan is None or scan.empty:
         return SeedScan(pd.DataFrame(), glue)
     good = scan.loc[scan["missed"] == 0, "seed"].tolist()
+    eligible = scan.loc[scan["missed_targets"].map(default_seed_eligible), "seed"].tolist()
     glue["scan_n"] = (len(scan), "{}")
     glue["scan_start"] = (int(scan["seed"].min()), "{}")
     glue["scan_good"] = (len(good), "{}")
+    glue["scan_eligible"] = (len(eligible), "{}")
+    missed_lists = scan["missed_targets"].map(lambda m: m.split() if isinstance(m, str) else [])
+    glue["scan_os_bound_met"] = (int((~missed_lists.map(lambda m: OS_BOUND_KEY in m)).sum()), "{}")
     glue["scan_default_rank"] = (
         "the first"
-        if good and good[0] == default_seed
+        if eligible and eligible[0] == default_seed
         else "not the first"
-        if default_seed in good
+        if default_seed in eligible
         else "none",
         "{}",
     )
@@ -85,6 +96,7 @@ def seed_scan(scan: pd.DataFrame | None, default_seed: int) -> SeedScan:
             "Seed": scan["seed"].astype(str) + np.where(scan["seed"] == default_seed, " (default)", ""),
             "Targets met": scan["met"],
             "Missed": scan["missed"],
+            "Table 4 missed": scan.get("missed_table4", pd.NA),
             "Missed targets": scan["missed_targets"].fillna(""),
             "OS HR upper bound": scan["os.cox_multivariable.ci_high"].map("{:.4f}".format),
             "PFS HR p": scan["pfs.cox_multivariable.p"].map("{:.4f}".format),

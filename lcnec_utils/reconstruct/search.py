@@ -9,7 +9,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from lcnec_utils.reconstruct import fastsurv
-from lcnec_utils.reconstruct.settings import FIRST_EVENT, LONGEST_OS, LONGEST_PFS, MAX_OS, MIN_PFS, ROLES
+from lcnec_utils.reconstruct.objective import GAP_PENALTY_START, GAP_WEIGHT
+from lcnec_utils.reconstruct.settings import (
+    FIRST_EVENT,
+    LONGEST_OS,
+    LONGEST_PFS,
+    MAX_OS,
+    MIN_PFS,
+    PLAUSIBILITY,
+    ROLES,
+    TABLE4,
+)
 from lcnec_utils.reconstruct.targets import COX_TERMS, SoftTarget, soft_targets, term_name
 from lcnec_utils.reconstruct.times import Arm, arm_valid, km_targets, tenths
 from lcnec_utils.stats.normal import Z95
@@ -47,6 +57,7 @@ class SurvivalSearch:
         self.g = np.concatenate([np.ones(self.n["treatment"]), np.zeros(self.n["reference"])])
         self.beta = {ep: None for ep in ("pfs", "os")}
         self.follow_up_target = float(tg["followup.median"])
+        self.gap_bound = float(PLAUSIBILITY["arm_only_p_gap"])
         self._order: dict[str, tuple[bytes, np.ndarray]] = {}
 
     def times_events(self, ep: str):
@@ -62,12 +73,14 @@ class SurvivalSearch:
             t, e, self.g
         )
         z = oe / math.sqrt(v)
+        z_wald, z_score = fastsurv._arm_only_tests(t, e, self.g)
         # z: direction of the comparison; oe / v: Peto's one-step log hazard ratio of the arm alone
         m = {
             f"{ep}.logrank.p": math.erfc(abs(z) / math.sqrt(2.0)),
             f"realism.{ep}_longest": float(longest),
             f"{ep}.logrank.z": z,
             f"{ep}.peto_log_hr": oe / v,
+            f"plausibility.{ep}_p_gap": float(fastsurv._p_gap(z, z_wald, z_score)),
         }
         if ep == "os":
             if not math.isfinite(fu):
@@ -155,6 +168,12 @@ class SurvivalSearch:
         c += (m["realism.pfs_first_event"] ** 2 + m["realism.os_first_event"] ** 2) / 4.0
         # the printed medians favour the treatment arm: so must the log-rank comparison
         c += 1e3 * (max(0.0, m["pfs.logrank.z"]) + max(0.0, m["os.logrank.z"]))
+        # untied data: the arm-only log-rank, Wald and score p-values stay close
+        for ep in ("pfs", "os"):
+            gap = m[f"plausibility.{ep}_p_gap"]
+            c += GAP_WEIGHT * (
+                max(0.0, gap - GAP_PENALTY_START * self.gap_bound) if math.isfinite(gap) else 1.0
+            )
         if with_cox:
             for ep in ("pfs", "os"):
                 if not m[f"{ep}.cox_converged"]:
@@ -180,14 +199,14 @@ class SurvivalSearch:
         return parts
 
     def time_move(self):
-        """A patient's PFS, OS or both (if free of progression) move by 0.1-2.9 months, one move in
-        five by up to 11.9 months."""
+        """A patient's PFS, OS or both (if their PFS ends at their OS time: free of progression,
+        or dead without one) move by 0.1-2.9 months, one move in five by up to 11.9 months."""
         rng = self.rng
         r = ROLES[rng.integers(2)]
         a = self.arms[r]
         i = rng.integers(self.n[r])
         delta = int(rng.integers(1, 30 if rng.random() < 0.8 else 120)) * (1 if rng.random() < 0.5 else -1)
-        if a.pfs_e[i] == 0:
+        if _moves_together(a, i):
             return self._set_times(r, i, a.pfs[i] + delta, a.os[i] + delta, ("pfs", "os"))
         if rng.random() < 0.5:
             return self._set_times(r, i, a.pfs[i] + delta, a.os[i], ("pfs",))
@@ -195,9 +214,12 @@ class SurvivalSearch:
 
     def _set_times(self, r: str, i: int, pfs, os_, changed: tuple[str, ...]):
         """Patient ``i`` of arm ``r`` gets these PFS and OS times if the arm's hard constraints
-        still hold: returns (undo, arm, changed endpoints), else None with the times unchanged."""
+        still hold and a progression does not land on the death: returns (undo, arm, changed
+        endpoints), else None with the times unchanged."""
         a = self.arms[r]
         saved = (a.pfs[i], a.os[i])
+        if len(changed) == 1 and a.pfs_e[i] and a.os_e[i] and pfs == os_:
+            return None
         a.pfs[i], a.os[i] = pfs, os_
         if not arm_valid(a, self.kt[r], changed):
             a.pfs[i], a.os[i] = saved
@@ -209,15 +231,19 @@ class SurvivalSearch:
         return undo, r, changed
 
     def covariate_move(self):
-        """Two patients of one arm swap one covariate's values, or (ECOG) one flips 0 <-> 1."""
+        """Two patients of one arm swap one covariate's values, or (ECOG) one's score changes
+        within its Table 2 class (0 <-> 1, or 2 <-> 3 where 3 is allowed)."""
         rng = self.rng
         r = ROLES[rng.integers(2)]
         X = self.X[r]
         j = int(rng.integers(X.shape[1]))
         i, k = rng.choice(self.n[r], size=2, replace=False)
-        if j == COX_TERMS.index("ecog") - 1 and rng.random() < 0.3 and X[i, j] < 2:
+        if j == COX_TERMS.index("ecog") - 1 and rng.random() < 0.3:
             old = X[i, j]
-            X[i, j] = 1 - old
+            top = max(TABLE4["ecog_poor_scores"])
+            if old >= 2 and top == 2:
+                return None
+            X[i, j] = 1 - old if old < 2 else 2 + top - old
 
             def undo_e():
                 X[i, j] = old
@@ -239,12 +265,16 @@ class SurvivalSearch:
         r = ROLES[rng.integers(2)]
         a = self.arms[r]
         i = rng.integers(self.n[r])
-        if a.pfs_e[i] == 0:
+        if _moves_together(a, i):
             t = int(rng.integers(tenths(MIN_PFS), tenths(MAX_OS) + 1))
             return self._set_times(r, i, t, t, ("pfs", "os"))
         if rng.random() < 0.5:
-            return self._set_times(r, i, int(rng.integers(tenths(MIN_PFS), a.os[i] + 1)), a.os[i], ("pfs",))
-        return self._set_times(r, i, a.pfs[i], int(rng.integers(a.pfs[i], tenths(MAX_OS) + 1)), ("os",))
+            if a.os[i] <= tenths(MIN_PFS):
+                return None
+            return self._set_times(r, i, int(rng.integers(tenths(MIN_PFS), a.os[i])), a.os[i], ("pfs",))
+        if a.pfs[i] >= tenths(MAX_OS):
+            return None
+        return self._set_times(r, i, a.pfs[i], int(rng.integers(a.pfs[i] + 1, tenths(MAX_OS) + 1)), ("os",))
 
     def outcome_swap_move(self):
         """Two patients of one arm exchange their outcomes (PFS and OS, times and events): the arm's
@@ -269,7 +299,13 @@ class SurvivalSearch:
         r = ROLES[rng.integers(2)]
         a = self.arms[r]
         i, k = rng.choice(self.n[r], size=2, replace=False)
-        if not (a.pfs_e[i] and a.pfs_e[k]) or a.pfs[i] > a.os[k] or a.pfs[k] > a.os[i]:
+        if (
+            not (a.pfs_e[i] and a.pfs_e[k])
+            or _moves_together(a, i)
+            or _moves_together(a, k)
+            or a.pfs[i] >= a.os[k]
+            or a.pfs[k] >= a.os[i]
+        ):
             return None
 
         def swap():
@@ -279,16 +315,19 @@ class SurvivalSearch:
         return swap, r, ("pfs",)
 
     def progression_toggle_move(self):
-        """A patient alive at the cut-off gains or loses a recorded progression: the number of
-        PFS events is otherwise fixed by the starting placement."""
+        """A patient's progression toggled: one alive at the cut-off gains or loses a recorded
+        progression, a dead one's PFS event becomes the death (no progression) or a progression
+        before it; the number of PFS events and of deaths without progression otherwise stay as
+        placed."""
         rng = self.rng
         r = ROLES[rng.integers(2)]
         a = self.arms[r]
-        alive = np.flatnonzero(a.os_e == 0)
-        i = alive[rng.integers(alive.size)]
+        i = rng.integers(self.n[r])
         saved = (a.pfs[i], a.pfs_e[i])
-        if a.pfs_e[i]:
+        if a.os_e[i] == 0 and a.pfs_e[i]:
             a.pfs[i], a.pfs_e[i] = a.os[i], 0
+        elif a.os_e[i] and a.pfs[i] != a.os[i]:
+            a.pfs[i] = a.os[i]
         elif a.os[i] > tenths(MIN_PFS):
             a.pfs[i], a.pfs_e[i] = int(rng.integers(tenths(MIN_PFS), a.os[i])), 1
         else:
@@ -380,6 +419,12 @@ class SurvivalSearch:
                 getattr(self.arms[r], f)[:] = v
         for r, x in X.items():
             self.X[r][:] = x
+
+
+def _moves_together(a: Arm, i: int) -> bool:
+    """Whether patient ``i``'s PFS is their OS time (alive without progression, or a death without
+    progression): a time move shifts both."""
+    return a.pfs_e[i] == 0 or (a.os_e[i] == 1 and a.pfs[i] == a.os[i])
 
 
 @dataclass(frozen=True)

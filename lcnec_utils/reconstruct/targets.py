@@ -70,6 +70,32 @@ COX_TERMS = [
 _TERM_NAMES = {"sex_male": "sex"}
 
 
+def is_arm_ci_key(key: str) -> bool:
+    """Whether a target key is a CI bound of a Cox arm term (``<endpoint>.cox_multivariable.ci_low``
+    or ``.ci_high``): the statistic the priority rule of ``data/reconstruction_targets.yaml`` (HR,
+    then p, then the CI) gives up first."""
+    parts = key.split(".")
+    return len(parts) == 3 and parts[1] == "cox_multivariable" and parts[2] in ("ci_low", "ci_high")
+
+
+def default_seed_eligible(missed_targets: str) -> bool:
+    """Whether a scanned seed may be the default (:data:`~lcnec_utils.reconstruct.settings.DEFAULT_SEED`):
+    its cohort misses no target outside Table 4's covariate terms but, at most, CI bounds of the Cox
+    arm terms (``missed_targets``: the scan's space-separated keys; empty, or missing as a CSV
+    reader gives an empty cell, when nothing is missed)."""
+    keys = missed_targets.split() if isinstance(missed_targets, str) else []
+    return all(is_arm_ci_key(key) for key in keys)
+
+
+def is_table4_covariate_key(key: str) -> bool:
+    """Whether a target key is a statistic of one of Table 4's covariate terms (HR, CI bound or p of
+    ``<endpoint>.cox_multivariable.<term>``; the arm's own keys have no term)."""
+    parts = key.split(".")
+    return (
+        len(parts) == 4 and parts[1] == "cox_multivariable" and parts[3] in ("hr", "ci_low", "ci_high", "p")
+    )
+
+
 def term_name(term: str) -> str:
     """A Cox design term's name in the results keys: its cohort column (``sex`` for ``sex_male``)."""
     return _TERM_NAMES.get(term, term)

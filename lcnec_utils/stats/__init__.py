@@ -12,14 +12,17 @@ from lcnec_utils._lazy import exports
 if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without pandas)
     from lcnec_utils.stats.attainable import (
         KM_ENUMERATION_MAX_N,
+        WaldRegion,
         binary_term_min_ci_ratio,
         binary_term_min_p,
         binary_term_min_se,
+        binary_term_se_floor,
         events_per_variable,
         km_rate_attainable,
         km_rate_path,
         km_reachable_paths,
         km_reachable_values,
+        wald_region,
     )
     from lcnec_utils.stats.classical import (
         FFH_MAX_TABLES,
@@ -66,6 +69,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         PlateauEvidence,
         cure_fraction_interval,
         fit_weibull_cure,
+        log_mixture_survival,
         plateau_evidence,
         population_survival,
         profile_loglik,
@@ -150,14 +154,17 @@ __all__, __getattr__, __dir__ = exports(
     {
         "lcnec_utils.stats.attainable": (
             "KM_ENUMERATION_MAX_N",
+            "WaldRegion",
             "binary_term_min_ci_ratio",
             "binary_term_min_p",
             "binary_term_min_se",
+            "binary_term_se_floor",
             "events_per_variable",
             "km_rate_attainable",
             "km_rate_path",
             "km_reachable_paths",
             "km_reachable_values",
+            "wald_region",
         ),
         "lcnec_utils.stats.classical": (
             "FFH_MAX_TABLES",
@@ -204,6 +211,7 @@ __all__, __getattr__, __dir__ = exports(
             "START_GRID",
             "cure_fraction_interval",
             "fit_weibull_cure",
+            "log_mixture_survival",
             "plateau_evidence",
             "population_survival",
             "profile_loglik",

@@ -8,28 +8,34 @@ that a target is out of reach (:mod:`lcnec_utils.reconstruct`).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
+from statistics import NormalDist
 
 from scipy import stats
 
-from lcnec_utils.stats.normal import wald_p
+from lcnec_utils.stats.normal import Z95, wald_p
 from lcnec_utils.stats.rounding import printed_interval
+
+_NORMAL = NormalDist()
 
 
 def binary_term_min_se(events: int, group_events: int | None = None) -> float:
     """Smallest model-based SE(log HR) of a 0/1 term in a Cox model with ``events`` events,
     ``group_events`` of them in the group coded 1 if that split is known.
 
-    The information about a 0/1 term is the sum, over event times, of the
+    The information about a 0/1 term is the sum, over events (tied events one
+    by one, with Efron's or Breslow's risk-set weights), of the
     (weighted) variance p_j (1 - p_j) of the term in the risk set, at most 1/4
     each, so at most ``events`` / 4; adjusting for other terms can only raise
     the variance of its estimate above 1/information ([I^-1]_11 >= 1/I_11).
     Hence SE >= 2 / sqrt(events). With the split d1 + d0 known the floor is
     higher: at the estimate the term's score equation makes the p_j sum to d1,
     and by concavity the sum of p_j (1 - p_j) is then at most d1 d0 / (d1 + d0),
-    so SE >= sqrt(1/d1 + 1/d0) (equal to 2 / sqrt(events) at d1 = d0). (Cox
-    1972; the bounds hold for Breslow's and Efron's handling of ties.)
+    so SE >= sqrt(1/d1 + 1/d0) (equal to 2 / sqrt(events) at d1 = d0). (The
+    partial likelihood of Cox 1972; the bounds hold for Breslow's and Efron's
+    handling of ties.)
 
     >>> round(binary_term_min_se(25, 11), 5)
     0.40291
@@ -160,3 +166,112 @@ def km_rate_path(rate: float, n: int, decimals: int = 1) -> str | None:
     return min(
         paths, key=lambda p: (p.count("C"), len(p), p.replace("E", "0").replace("C", "1")), default=None
     )
+
+
+def binary_term_se_floor(n_with: int, n_without: int, max_events: int) -> tuple[float, int, int]:
+    """Smallest SE(log HR) a 0/1 term can have in a Cox model on ``n_with`` patients coded 1 and
+    ``n_without`` coded 0 with at most ``max_events`` events in all: the floor of
+    :func:`binary_term_min_se` at the split of events (d1 <= n_with, d0 <= n_without,
+    d1 + d0 <= max_events) that makes it lowest. Returns (floor, d1, d0).
+
+    A term with no event on one side has no finite estimate, so both sides need one.
+
+    >>> [round(x, 4) if isinstance(x, float) else x for x in binary_term_se_floor(3, 28, 25)]
+    [0.6155, 3, 22]
+    """
+    best = None
+    for d1 in range(1, min(n_with, max_events - 1) + 1):
+        d0 = min(n_without, max_events - d1)
+        if d0 < 1:
+            continue
+        se = binary_term_min_se(d1 + d0, d1)
+        if best is None or se < best[0]:
+            best = (se, d1, d0)
+    if best is None:
+        raise ValueError("a 0/1 term needs an event on each side")
+    return best
+
+
+@dataclass(frozen=True)
+class WaldRegion:
+    """Where a Cox term's printed HR, CI bounds and p can hold together within tolerances
+    (:func:`wald_region`): whether they can, the smallest and largest SE(log HR) that does it
+    (``se_high`` may be infinite), and one (HR, SE) that does (the one with the smallest SE)."""
+
+    feasible: bool
+    se_low: float = math.nan
+    se_high: float = math.nan
+    hr: float = math.nan
+    se: float = math.nan
+
+
+def wald_region(
+    hr: float,
+    hr_tol: float,
+    se_min: float = 0.0,
+    *,
+    ci: tuple[float, float] | None = None,
+    ci_tol: float = 0.0,
+    p: float | None = None,
+    p_tol: float = 0.0,
+    z: float = Z95,
+) -> WaldRegion:
+    """Can a Wald summary of a Cox term, log HR +- z SE with SE >= ``se_min``, have its HR within
+    ``hr_tol`` of ``hr`` and, if given, both CI bounds within ``ci_tol`` of ``ci`` and its two-sided
+    p within ``p_tol`` of ``p``?
+
+    In u = log HR and s = SE every condition is linear: the HR bounds u; a CI bound
+    exp(u -+ z s) within [c - tol, c + tol] bounds u -+ z s by the logs of those ends; p within
+    [p - tol, p + tol] puts |u| / s between the normal quantiles z(p + tol) and z(p - tol), which
+    for one sign of u is two linear inequalities. So the question is the feasibility of two linear
+    programmes (u >= 0 and u <= 0), decided exactly by ``scipy.optimize.linprog``, which also gives
+    the smallest and largest feasible s. The tolerances are inclusive, as the reconstruction's
+    checks (``|achieved - printed| <= tolerance``).
+
+    >>> r = wald_region(0.51, 0.05, 0.361, ci=(0.28, 0.92), ci_tol=0.10, p=0.026, p_tol=0.02)
+    >>> r.feasible, round(r.se_low, 3)
+    (True, 0.361)
+    >>> wald_region(0.55, 0.05, 0.403, p=0.054, p_tol=0.02).feasible
+    False
+    """
+    from scipy.optimize import linprog
+
+    rows, rhs = [], []  # A @ (u, s) <= b
+
+    def at_most(a_u: float, a_s: float, b: float) -> None:
+        rows.append((a_u, a_s))
+        rhs.append(b)
+
+    lo_hr = max(hr - hr_tol, 1e-12)
+    at_most(-1.0, 0.0, -math.log(lo_hr))
+    at_most(1.0, 0.0, math.log(hr + hr_tol))
+    if ci is not None:
+        for c, sign in ((ci[0], -1.0), (ci[1], 1.0)):  # u + sign z s within log [c - tol, c + tol]
+            at_most(1.0, sign * z, math.log(c + ci_tol))
+            if c - ci_tol > 0:
+                at_most(-1.0, -sign * z, -math.log(c - ci_tol))
+    z_low = 0.0 if p is None or p + p_tol >= 1.0 else -_NORMAL.inv_cdf((p + p_tol) / 2.0)
+    z_high = math.inf if p is None or p - p_tol <= 0.0 else -_NORMAL.inv_cdf((p - p_tol) / 2.0)
+    best: WaldRegion | None = None
+    for side in (1.0, -1.0):  # sign of u
+        A, b = [*rows, (-side, 0.0), (-side, z_low)], [*rhs, 0.0, 0.0]
+        if math.isfinite(z_high):
+            A.append((side, -z_high))
+            b.append(0.0)
+        bounds = [(None, None), (max(se_min, 1e-12), None)]
+        low = linprog((0.0, 1.0), A_ub=A, b_ub=b, bounds=bounds, method="highs")
+        if low.status != 0:
+            continue
+        high = linprog((0.0, -1.0), A_ub=A, b_ub=b, bounds=bounds, method="highs")
+        se_high = math.inf if high.status == 3 else float(high.x[1])
+        region = WaldRegion(True, float(low.x[1]), se_high, math.exp(low.x[0]), float(low.x[1]))
+        if best is None:
+            best = region
+        else:
+            best = WaldRegion(
+                True,
+                min(best.se_low, region.se_low),
+                max(best.se_high, region.se_high),
+                *((best.hr, best.se) if best.se_low <= region.se_low else (region.hr, region.se)),
+            )
+    return best if best is not None else WaldRegion(False)

@@ -94,14 +94,34 @@ def _clean(time, event) -> tuple[np.ndarray, np.ndarray]:
     return t, np.asarray(event, dtype=int)
 
 
+def log_mixture_survival(cure_fraction: float, u) -> np.ndarray:
+    """log(c + (1 − c) e^(−u)), a censored patient's term of the log-likelihood, as a log-sum-exp of
+    log c and log(1 − c) − u.
+
+    Written out naively, e^(−u) underflows to 0 once u exceeds about 745 (a censoring far beyond
+    the Weibull scale under a steep shape), and at c = 0 the log of 0 is −∞ where the exact value
+    is −u; the log-sum-exp is finite wherever the value is, and equal to the naive form where that
+    is finite. It is the form of ``log_mix`` in ``tests/r/cure_competing_reference.R``.
+    """
+    c = float(cure_fraction)
+    with np.errstate(divide="ignore"):  # c = 1: log(1 − c) = −∞, the uncured term vanishes
+        log_uncured = np.log1p(-c) - np.asarray(u, dtype=float)
+    if c <= 0:
+        return log_uncured
+    log_cured = math.log(c)
+    top = np.maximum(log_cured, log_uncured)
+    return top + np.log1p(np.exp(-np.abs(log_cured - log_uncured)))
+
+
 def weibull_cure_loglik(cure_fraction: float, scale: float, shape: float, time, event) -> float:
-    """ℓ(c, λ, ρ) of the module docstring, written out (times below :data:`MIN_TIME` raised to it)."""
+    """ℓ(c, λ, ρ) of the module docstring, written out (times below :data:`MIN_TIME` raised to it;
+    the censored terms by :func:`log_mixture_survival`, finite where e^(−u) underflows)."""
     t, e = _clean(time, event)
     u = (t / scale) ** shape
     log_f = math.log(shape) - shape * math.log(scale) + (shape - 1) * np.log(t) - u
     with np.errstate(divide="ignore"):
         died = math.log1p(-cure_fraction) + log_f[e == 1]
-        alive = np.log(cure_fraction + (1 - cure_fraction) * np.exp(-u[e == 0]))
+    alive = log_mixture_survival(cure_fraction, u[e == 0])
     return float(died.sum() + alive.sum())
 
 
@@ -113,10 +133,10 @@ def _negloglik_and_gradient(theta: np.ndarray, c: float, t: np.ndarray, e: np.nd
     u = np.exp(rho * z)
     dead, cens = e == 1, e == 0
     ll = dead.sum() * math.log1p(-c) + np.sum(b - rho * a + (rho - 1) * log_t[dead] - u[dead])
-    s_cens = np.exp(-u[cens])
-    mix = c + (1 - c) * s_cens
-    ll += np.sum(np.log(mix))
-    w = (1 - c) * s_cens / mix
+    log_mix = log_mixture_survival(c, u[cens])
+    ll += np.sum(log_mix)
+    # the share of a censored patient's likelihood that is the uncured's, (1 − c) S_u / (c + (1 − c) S_u)
+    w = np.exp(math.log1p(-c) - u[cens] - log_mix)
     grad_a = np.sum(-rho + rho * u[dead]) + np.sum(w * rho * u[cens])
     grad_b = np.sum(1 + rho * z[dead] * (1 - u[dead])) - np.sum(w * u[cens] * rho * z[cens])
     return -ll, -np.array([grad_a, grad_b])

@@ -27,11 +27,19 @@ d <- read.csv(opt$data, check.names = FALSE)
 out <- character(0)
 put <- function(name, value) out <<- c(out, paste(name, sprintf("%.17g", value)))
 
+# log(c + (1 - c) exp(-u)) as a log-sum-exp: exp(-u) underflows to 0 for a censored time far
+# beyond the Weibull scale, and log(0) stops L-BFGS-B ("needs finite values of 'fn'") at c = 0
+log_mix <- function(c, u) {
+  lb <- log1p(-c) - u
+  if (c <= 0) return(lb)
+  la <- log(c)
+  pmax(la, lb) + log1p(exp(-abs(la - lb)))
+}
 loglik <- function(c, a, b, t, e) {
   lam <- exp(a); rho <- exp(b)
   u <- (t / lam)^rho
   logf <- log(rho) - rho * log(lam) + (rho - 1) * log(t) - u
-  sum(log1p(-c) + logf[e == 1]) + sum(log(c + (1 - c) * exp(-u[e == 0])))
+  sum(log1p(-c) + logf[e == 1]) + sum(log_mix(c, u[e == 0]))
 }
 
 if (opt$mode == "cure") {
