@@ -600,3 +600,31 @@ def test_p_gap_of_a_three_way_tie_at_the_end_by_hand():
     assert untied == pytest.approx(0.257654 - 0.249477, abs=2e-6)
     assert reconstruct.arm_only_p_gap(tied, e, g) == pytest.approx(0.314366 - 0.248980, abs=2e-6)
     assert untied < reconstruct.PLAUSIBILITY["arm_only_p_gap"] < reconstruct.arm_only_p_gap(tied, e, g)
+
+
+@pytest.mark.parametrize(
+    "hr, se_min, ci",
+    [(0.95, 0.410, (0.47, 1.92)), (1.48, 0.0, (1.01, 2.16)), (0.51, 0.361, (0.28, 0.92))],
+)
+def test_ci_z_range_against_a_grid(hr, se_min, ci):
+    # |log HR| / SE over the CI region, from its vertices, against a fine grid of the same region
+    from lcnec_utils.stats.attainable import ci_z_range
+
+    got = ci_z_range(hr, 0.05, se_min, ci, 0.10)
+    u, s = np.meshgrid(
+        np.linspace(math.log(hr - 0.05), math.log(hr + 0.05), 801), np.linspace(se_min, 3, 3001)
+    )
+    ok = np.ones_like(u, bool)
+    for c, sign in ((ci[0], -1.0), (ci[1], 1.0)):
+        bound = u + sign * 1.959964 * s
+        ok &= (bound <= math.log(c + 0.10)) & (bound >= math.log(c - 0.10))
+    ratio = np.abs(u[ok] / s[ok])
+    assert got[0] == pytest.approx(ratio.min(), abs=2e-3) and got[1] == pytest.approx(ratio.max(), abs=2e-3)
+    assert ci_z_range(0.85, 0.05, 0.430, (0.42, 1.71), 0.10) is None  # no CI within tolerance at all
+
+
+def test_pleura_note_shows_why_its_interval_and_p_cannot_hold_together(published):
+    plan = reconstruct.term_plan(published, "pfs", "met_pleura")
+    assert plan.regions["ci"].feasible and plan.regions["p"].feasible and not plan.reachable("ci")
+    note = plan.why_not("ci")
+    assert "lies between 0.247 and 0.257" in note and "needs it between 0.116 and 0.166" in note

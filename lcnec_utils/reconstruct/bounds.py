@@ -16,8 +16,8 @@ import numpy as np
 
 from lcnec_utils.reconstruct.settings import ROLES, TABLE4, TOLERANCES
 from lcnec_utils.reconstruct.targets import COX_TERMS, term_name
-from lcnec_utils.stats.attainable import WaldRegion, binary_term_se_floor, wald_region
-from lcnec_utils.stats.normal import Z95
+from lcnec_utils.stats.attainable import WaldRegion, binary_term_se_floor, ci_z_range, wald_region
+from lcnec_utils.stats.normal import Z95, z_of_p
 
 #: Table 2's row of each 0/1 covariate term of the Cox models (its count of patients coded 1).
 _COUNT_ROW = {"sex": "sex_male"}
@@ -66,11 +66,15 @@ class TermPlan:
                 f"within {tol['p']} of {t['p']} (wald_region)."
             )
         if self.regions["ci"].feasible:
-            r = self.regions
+            z_lo, z_hi = ci_z_range(t["hr"], tol["hr"], self.se_min, (t["ci_low"], t["ci_high"]), tol["ci"])
+            p_lo, p_hi = max(t["p"] - tol["p"], 0.0), min(t["p"] + tol["p"], 1.0)
+            need_lo = 0.0 if p_hi >= 1.0 else z_of_p(p_hi)
+            need_hi = math.inf if p_lo <= 0.0 else z_of_p(p_lo)
             return head + (
-                f"The CI within {tol['ci']} needs SE {r['ci'].se_low:.3f}-{r['ci'].se_high:.3f}, the p "
-                f"within {tol['p']} needs SE {r['p'].se_low:.3f}-{r['p'].se_high:.3f}: no HR within "
-                f"{tol['hr']} has both (wald_region); the p is kept."
+                f"Where both CI bounds are within {tol['ci']} (HR within {tol['hr']}, SE >= "
+                f"{self.se_min:.3f}), |log HR|/SE lies between {z_lo:.3f} and {z_hi:.3f}; the p within "
+                f"{tol['p']} of {t['p']} needs it between {need_lo:.3f} and {need_hi:.3f} (ci_z_range, "
+                "wald_region): they cannot hold together, and the p is kept."
             )
         return head + (
             f"With HR within {tol['hr']} of {t['hr']} and SE >= {self.se_min:.3f}, no CI has both "

@@ -275,3 +275,47 @@ def wald_region(
                 *((best.hr, best.se) if best.se_low <= region.se_low else (region.hr, region.se)),
             )
     return best if best is not None else WaldRegion(False)
+
+
+def ci_z_range(
+    hr: float,
+    hr_tol: float,
+    se_min: float,
+    ci: tuple[float, float],
+    ci_tol: float,
+    z: float = Z95,
+) -> tuple[float, float] | None:
+    """The range of |z| = |log HR| / SE over the Wald summaries whose HR is within ``hr_tol`` of
+    ``hr``, whose SE is at least ``se_min`` and whose two CI bounds are within ``ci_tol`` of ``ci``
+    (the CI region of :func:`wald_region`); None if there are none.
+
+    The region is a convex polygon in (u, s) = (log HR, SE) and u / s is linear-fractional, so its
+    extremes lie at the polygon's vertices, found by intersecting every pair of its boundary
+    lines; where the polygon straddles u = 0 the range of |z| starts at 0. Compared with the
+    |z| a printed p asks for, it shows why an interval and a p cannot hold together.
+
+    >>> [round(x, 3) for x in ci_z_range(0.95, 0.05, 0.410, (0.47, 1.92), 0.10)]
+    [0.245, 0.257]
+    """
+    lines = [(-1.0, 0.0, -math.log(max(hr - hr_tol, 1e-12))), (1.0, 0.0, math.log(hr + hr_tol))]
+    lines.append((0.0, -1.0, -max(se_min, 1e-12)))  # s >= se_min
+    for c, sign in ((ci[0], -1.0), (ci[1], 1.0)):
+        lines.append((1.0, sign * z, math.log(c + ci_tol)))
+        if c - ci_tol > 0:
+            lines.append((-1.0, -sign * z, -math.log(c - ci_tol)))
+    vertices = []
+    for i, (a1, b1, c1) in enumerate(lines):
+        for a2, b2, c2 in lines[i + 1 :]:
+            det = a1 * b2 - a2 * b1
+            if abs(det) < 1e-15:
+                continue
+            u, s = (c1 * b2 - c2 * b1) / det, (a1 * c2 - a2 * c1) / det
+            if s > 0 and all(a * u + b * s <= c + 1e-12 for a, b, c in lines):
+                vertices.append((u, s))
+    if not vertices:
+        return None
+    ratios = [u / s for u, s in vertices]
+    if min(ratios) < 0.0 < max(ratios):
+        return 0.0, max(abs(r) for r in ratios)
+    absolute = [abs(r) for r in ratios]
+    return min(absolute), max(absolute)
