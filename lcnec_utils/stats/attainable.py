@@ -205,6 +205,20 @@ class WaldRegion:
     se: float = math.nan
 
 
+def _hr_ci_half_planes(
+    hr: float, hr_tol: float, ci: tuple[float, float] | None, ci_tol: float, z: float
+) -> list[tuple[float, float, float]]:
+    """The HR window and, if given, both CI bounds within tolerance as half-planes a_u u + a_s s <= b
+    in (u, s) = (log HR, SE): the constraints :func:`wald_region` and :func:`ci_z_range` share."""
+    planes = [(-1.0, 0.0, -math.log(max(hr - hr_tol, 1e-12))), (1.0, 0.0, math.log(hr + hr_tol))]
+    if ci is not None:
+        for c, sign in ((ci[0], -1.0), (ci[1], 1.0)):  # u + sign z s within log [c - tol, c + tol]
+            planes.append((1.0, sign * z, math.log(c + ci_tol)))
+            if c - ci_tol > 0:
+                planes.append((-1.0, -sign * z, -math.log(c - ci_tol)))
+    return planes
+
+
 def wald_region(
     hr: float,
     hr_tol: float,
@@ -236,20 +250,9 @@ def wald_region(
     """
     from scipy.optimize import linprog
 
-    rows, rhs = [], []  # A @ (u, s) <= b
-
-    def at_most(a_u: float, a_s: float, b: float) -> None:
-        rows.append((a_u, a_s))
-        rhs.append(b)
-
-    lo_hr = max(hr - hr_tol, 1e-12)
-    at_most(-1.0, 0.0, -math.log(lo_hr))
-    at_most(1.0, 0.0, math.log(hr + hr_tol))
-    if ci is not None:
-        for c, sign in ((ci[0], -1.0), (ci[1], 1.0)):  # u + sign z s within log [c - tol, c + tol]
-            at_most(1.0, sign * z, math.log(c + ci_tol))
-            if c - ci_tol > 0:
-                at_most(-1.0, -sign * z, -math.log(c - ci_tol))
+    half_planes = _hr_ci_half_planes(hr, hr_tol, ci, ci_tol, z)
+    rows = [(a_u, a_s) for a_u, a_s, _ in half_planes]  # A @ (u, s) <= b
+    rhs = [b for _, _, b in half_planes]
     z_low = 0.0 if p is None or p + p_tol >= 1.0 else -_NORMAL.inv_cdf((p + p_tol) / 2.0)
     z_high = math.inf if p is None or p - p_tol <= 0.0 else -_NORMAL.inv_cdf((p - p_tol) / 2.0)
     best: WaldRegion | None = None
@@ -297,12 +300,7 @@ def ci_z_range(
     >>> [round(x, 3) for x in ci_z_range(0.95, 0.05, 0.410, (0.47, 1.92), 0.10)]
     [0.245, 0.257]
     """
-    lines = [(-1.0, 0.0, -math.log(max(hr - hr_tol, 1e-12))), (1.0, 0.0, math.log(hr + hr_tol))]
-    lines.append((0.0, -1.0, -max(se_min, 1e-12)))  # s >= se_min
-    for c, sign in ((ci[0], -1.0), (ci[1], 1.0)):
-        lines.append((1.0, sign * z, math.log(c + ci_tol)))
-        if c - ci_tol > 0:
-            lines.append((-1.0, -sign * z, -math.log(c - ci_tol)))
+    lines = [*_hr_ci_half_planes(hr, hr_tol, ci, ci_tol, z), (0.0, -1.0, -max(se_min, 1e-12))]  # s >= se_min
     vertices = []
     for i, (a1, b1, c1) in enumerate(lines):
         for a2, b2, c2 in lines[i + 1 :]:
