@@ -165,7 +165,6 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         p_gap_summary,
         simulate_p_gaps,
         simulate_reference,
-        tied_event_times,
     )
     from lcnec_utils.reconstruct.plausibility import (
         CHECK_COLUMNS,
@@ -176,6 +175,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         most_tied_events,
         p_gaps,
         plausibility_checks,
+        tied_event_times,
     )
     from lcnec_utils.reconstruct.registry import (
         AGE_JITTER,
@@ -246,6 +246,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         is_arm_ci_key,
         is_table4_covariate_key,
         matches_printed,
+        missed_keys,
         published_count,
         published_targets,
         soft_targets,
@@ -407,12 +408,7 @@ __all__, __getattr__, __dir__ = exports(
             "OTHER_WEEKS",
             "synthetic_onsets",
         ),
-        "lcnec_utils.reconstruct.p_gap_reference": (
-            "p_gap_summary",
-            "simulate_p_gaps",
-            "simulate_reference",
-            "tied_event_times",
-        ),
+        "lcnec_utils.reconstruct.p_gap_reference": ("p_gap_summary", "simulate_p_gaps", "simulate_reference"),
         "lcnec_utils.reconstruct.plausibility": (
             "CHECK_COLUMNS",
             "P_GAP_CHECK",
@@ -422,6 +418,7 @@ __all__, __getattr__, __dir__ = exports(
             "most_tied_events",
             "p_gaps",
             "plausibility_checks",
+            "tied_event_times",
         ),
         "lcnec_utils.reconstruct.registry": (
             "AGE_JITTER",
@@ -488,6 +485,7 @@ __all__, __getattr__, __dir__ = exports(
             "is_arm_ci_key",
             "is_table4_covariate_key",
             "matches_printed",
+            "missed_keys",
             "published_count",
             "published_targets",
             "soft_targets",

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from lcnec_utils.reconstruct.fastsurv import arm_only_p_gap, arm_only_tests
+from lcnec_utils.reconstruct.plausibility import tied_event_times
 from lcnec_utils.reconstruct.settings import PLAUSIBILITY
 
 
@@ -63,13 +64,6 @@ def simulate_reference(simulation: Mapping[str, Any] | None = None) -> pd.DataFr
 def simulate_p_gaps(simulation: Mapping[str, Any] | None = None) -> np.ndarray:
     """The ``gap`` column of :func:`simulate_reference`."""
     return simulate_reference(simulation)["gap"].to_numpy()
-
-
-def tied_event_times(t, e) -> int:
-    """How many event times are shared by two or more events (times compared on the 0.1-month grid)."""
-    times = np.round(np.asarray(t, float)[np.asarray(e, float) == 1], 1)
-    _, counts = np.unique(times, return_counts=True)
-    return int((counts >= 2).sum())
 
 
 def p_gap_summary(gaps: np.ndarray, bound: float | None = None) -> dict[str, float]:

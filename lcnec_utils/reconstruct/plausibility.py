@@ -26,14 +26,21 @@ CHECK_COLUMNS = ["check", "arm", "endpoint", "value", "bound", "ok"]
 P_GAP_CHECK = "arm-only p gap (log-rank, Wald, score)"
 
 
+def _events_per_time(t, e) -> np.ndarray:
+    """How many events share each event time (times compared at 0.1 month, the cohort's grid)."""
+    times = np.round(np.asarray(t, float), 1)[np.asarray(e, int) == 1]
+    return np.unique(times, return_counts=True)[1]
+
+
 def most_tied_events(t, e) -> int:
     """The largest number of events at one time (times compared at 0.1 month, the cohort's grid)."""
-    t = np.round(np.asarray(t, float), 1)
-    e = np.asarray(e, int)
-    if not e.any():
-        return 0
-    _, counts = np.unique(t[e == 1], return_counts=True)
-    return int(counts.max())
+    counts = _events_per_time(t, e)
+    return int(counts.max()) if counts.size else 0
+
+
+def tied_event_times(t, e) -> int:
+    """How many event times are shared by two or more events (times compared at 0.1 month)."""
+    return int((_events_per_time(t, e) >= 2).sum())
 
 
 def curve_reaches_zero(t, e) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lcnec_utils.reconstruct.targets import default_seed_eligible
+from lcnec_utils.reconstruct.targets import default_seed_eligible, missed_keys
 
 #: The ensemble summary shipped beside the cohort (``lcnec synth --ensemble N``).
 ENSEMBLE_FILE = "lcnec_synthetic_ensemble.csv"
@@ -81,8 +81,8 @@ def seed_scan(scan: pd.DataFrame | None, default_seed: int) -> SeedScan:
     glue["scan_start"] = (int(scan["seed"].min()), "{}")
     glue["scan_good"] = (len(good), "{}")
     glue["scan_eligible"] = (len(eligible), "{}")
-    missed_lists = scan["missed_targets"].map(lambda m: m.split() if isinstance(m, str) else [])
-    glue["scan_os_bound_met"] = (int((~missed_lists.map(lambda m: OS_BOUND_KEY in m)).sum()), "{}")
+    bound_missed = scan["missed_targets"].map(lambda m: OS_BOUND_KEY in missed_keys(m))
+    glue["scan_os_bound_met"] = (int((~bound_missed).sum()), "{}")
     glue["scan_default_rank"] = (
         "the first"
         if eligible and eligible[0] == default_seed

@@ -78,13 +78,18 @@ def is_arm_ci_key(key: str) -> bool:
     return len(parts) == 3 and parts[1] == "cox_multivariable" and parts[2] in ("ci_low", "ci_high")
 
 
+def missed_keys(missed_targets) -> list[str]:
+    """The target keys of a seed scan's ``missed_targets`` cell (space-separated; an empty cell,
+    or the missing value a CSV reader gives it, is none)."""
+    return missed_targets.split() if isinstance(missed_targets, str) else []
+
+
 def default_seed_eligible(missed_targets: str) -> bool:
     """Whether a scanned seed may be the default (:data:`~lcnec_utils.reconstruct.settings.DEFAULT_SEED`):
     its cohort misses no target outside Table 4's covariate terms but, at most, CI bounds of the Cox
     arm terms (``missed_targets``: the scan's space-separated keys; empty, or missing as a CSV
     reader gives an empty cell, when nothing is missed)."""
-    keys = missed_targets.split() if isinstance(missed_targets, str) else []
-    return all(is_arm_ci_key(key) for key in keys)
+    return all(is_arm_ci_key(key) for key in missed_keys(missed_targets))
 
 
 def is_table4_covariate_key(key: str) -> bool:
