@@ -141,5 +141,7 @@ def test_seed_scan_summary_by_hand():
     ci_only = seed_scan(scan, default_seed=7)
     assert ci_only.glue["scan_eligible"][0] == 3 and ci_only.glue["scan_default_rank"][0] == "the first"
     assert ci_only.glue["scan_os_bound_met"][0] == 2  # seeds 8 and 10
+    scan.loc[3, "missed_targets"] = "os.cox_multivariable.hr"  # the bound met, the HR below its tolerance
+    assert seed_scan(scan, default_seed=7).glue["scan_os_bound_met"][0] == 1
     assert seed_scan(scan, default_seed=8).glue["scan_default_rank"][0] == "not the first"
     assert seed_scan(None, 8).table.empty and seed_scan(None, 8).glue["scan_n"][0] is None

@@ -190,7 +190,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     from lcnec_utils.reconstruct.report import (
         ENSEMBLE_FILE,
         GLUE_NAMES,
-        OS_BOUND_KEY,
+        OS_BOUND_KEYS,
         SCAN_FILE,
         EnsembleSpread,
         SeedScan,
@@ -434,7 +434,7 @@ __all__, __getattr__, __dir__ = exports(
             "ENSEMBLE_FILE",
             "EnsembleSpread",
             "GLUE_NAMES",
-            "OS_BOUND_KEY",
+            "OS_BOUND_KEYS",
             "SCAN_FILE",
             "SeedScan",
             "ensemble_spread",

@@ -20,8 +20,9 @@ from lcnec_utils.reconstruct.targets import default_seed_eligible, missed_keys
 ENSEMBLE_FILE = "lcnec_synthetic_ensemble.csv"
 #: The scan of seeds behind the default seed (``lcnec synth --scan N``).
 SCAN_FILE = "lcnec_seed_scan.csv"
-#: The hardest target of the reconstruction, counted in the scan (the OS arm term's upper bound).
-OS_BOUND_KEY = "os.cox_multivariable.ci_high"
+#: The OS arm term's HR and upper bound: the hardest pair of targets, counted together in the scan
+#: (a seed can meet the bound alone by letting the HR fall below its tolerance).
+OS_BOUND_KEYS = ("os.cox_multivariable.hr", "os.cox_multivariable.ci_high")
 
 _STATUS_LABEL = {"met": "met", "missed": "MISSED", "impossible": "impossible (see note)"}
 
@@ -69,7 +70,7 @@ def seed_scan(scan: pd.DataFrame | None, default_seed: int) -> SeedScan:
     the PFS p of the arm; glued: how many seeds were scanned, from which, how many miss nothing,
     how many may be the default (:func:`~lcnec_utils.reconstruct.targets.default_seed_eligible`:
     at most an arm term's CI bound missed), whether the default seed is the first of those, and
-    how many met the OS upper bound (:data:`OS_BOUND_KEY`).
+    how many met the OS HR and upper bound together (:data:`OS_BOUND_KEYS`).
     With no scan every glued number is missing (the page says so)."""
     names = ("scan_n", "scan_start", "scan_good", "scan_eligible", "scan_default_rank", "scan_os_bound_met")
     glue: dict[str, tuple[Any, str]] = {name: (None, "{}") for name in names}
@@ -81,8 +82,8 @@ def seed_scan(scan: pd.DataFrame | None, default_seed: int) -> SeedScan:
     glue["scan_start"] = (int(scan["seed"].min()), "{}")
     glue["scan_good"] = (len(good), "{}")
     glue["scan_eligible"] = (len(eligible), "{}")
-    bound_missed = scan["missed_targets"].map(lambda m: OS_BOUND_KEY in missed_keys(m))
-    glue["scan_os_bound_met"] = (int((~bound_missed).sum()), "{}")
+    os_missed = scan["missed_targets"].map(lambda m: any(k in missed_keys(m) for k in OS_BOUND_KEYS))
+    glue["scan_os_bound_met"] = (int((~os_missed).sum()), "{}")
     glue["scan_default_rank"] = (
         "the first"
         if eligible and eligible[0] == default_seed
