@@ -270,7 +270,9 @@ def _efron_pieces(ts, es, Xs, beta, with_info):
 
     Risk-set sums S0, S1, S2 are accumulated from the longest time down; at a time with d
     tied deaths the l-th (l = 0..d-1) uses S - (l/d) * (the tied deaths' sums).
-    Returns (loglik, score, information, ok); ok is False if the weights underflow.
+    Returns (loglik, score, information, ok); ok is False if the weights underflow. Only the
+    information's lower triangle (b <= a) is filled: its one reader, :func:`_cholesky`, reads no
+    more, and the upper half would double the costliest loop of the search.
     """
     n, p = Xs.shape
     eta = np.empty(n)
@@ -311,7 +313,7 @@ def _efron_pieces(ts, es, Xs, beta, with_info):
                 xa = wj * Xs[j, a]
                 S1[a] += xa
                 if with_info:
-                    for b in range(p):
+                    for b in range(a + 1):
                         S2[a, b] += xa * Xs[j, b]
             if es[j] > 0:
                 d += 1
@@ -326,7 +328,7 @@ def _efron_pieces(ts, es, Xs, beta, with_info):
                 if es[k] > 0:
                     for a in range(p):
                         xa = w[k] * Xs[k, a]
-                        for b in range(p):
+                        for b in range(a + 1):
                             D2[a, b] += xa * Xs[k, b]
         for r in range(d):
             f = r / d
@@ -339,7 +341,7 @@ def _efron_pieces(ts, es, Xs, beta, with_info):
                 score[a] -= s1[a]
             if with_info:
                 for a in range(p):
-                    for b in range(p):
+                    for b in range(a + 1):
                         info[a, b] += (S2[a, b] - f * D2[a, b]) / s0 - s1[a] * s1[b]
         n_ev += d
         i = j
@@ -427,9 +429,11 @@ def _cox_newton(ts, es, Xs, beta0, max_iter, tol, require_convergence):
         step = _cholesky_solve(low, score)
         scale = 1.0
         accepted = False
-        for _half in range(20):
+        for half in range(20):
             nb = beta + scale * step
-            ll2, _s, _i, ok2 = _efron_pieces(ts, es, Xs, nb, False)
+            # the full step usually holds: its pass carries the information, which the next
+            # iteration needs (the same numbers as a second pass at the accepted estimate)
+            ll2, s2, i2, ok2 = _efron_pieces(ts, es, Xs, nb, half == 0)
             if ok2 and ll2 >= ll - 1e-12:
                 accepted = True
                 break
@@ -438,7 +442,10 @@ def _cox_newton(ts, es, Xs, beta0, max_iter, tol, require_convergence):
             return beta, nan_se, False
         delta = ll2 - ll
         beta = nb
-        ll, score, info, ok = _efron_pieces(ts, es, Xs, beta, True)
+        if half == 0:
+            ll, score, info = ll2, s2, i2
+        else:
+            ll, score, info, ok = _efron_pieces(ts, es, Xs, beta, True)
         big = 0.0
         for a in range(p):
             big = max(big, abs(scale * step[a]))
