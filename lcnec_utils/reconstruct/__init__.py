@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         L_MAX_OS,
         L_MAX_PFS,
         L_MAX_TIED,
+        L_MAX_TIED_TIMES,
+        L_MAX_TIED_TIMES_POOLED,
         L_MIN_PFS,
         L_TAIL_OS,
         L_TAIL_PFS,
@@ -29,6 +31,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         Setting,
         anneal,
         arm_constraints_hold,
+        tied_times_pooled,
     )
     from lcnec_utils.reconstruct.bounds import (
         IdealCovariateBound,
@@ -165,10 +168,12 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         p_gap_summary,
         simulate_p_gaps,
         simulate_reference,
+        tied_times_summary,
     )
     from lcnec_utils.reconstruct.plausibility import (
         CHECK_COLUMNS,
         P_GAP_CHECK,
+        TIED_TIMES_CHECK,
         calendar_checks,
         curve_reaches_zero,
         deaths_without_progression,
@@ -273,6 +278,8 @@ __all__, __getattr__, __dir__ = exports(
             "L_MAX_OS",
             "L_MAX_PFS",
             "L_MAX_TIED",
+            "L_MAX_TIED_TIMES",
+            "L_MAX_TIED_TIMES_POOLED",
             "L_MIN_PFS",
             "L_TAIL_OS",
             "L_TAIL_PFS",
@@ -280,6 +287,7 @@ __all__, __getattr__, __dir__ = exports(
             "Setting",
             "anneal",
             "arm_constraints_hold",
+            "tied_times_pooled",
         ),
         "lcnec_utils.reconstruct.bounds": (
             "IdealCovariateBound",
@@ -408,10 +416,16 @@ __all__, __getattr__, __dir__ = exports(
             "OTHER_WEEKS",
             "synthetic_onsets",
         ),
-        "lcnec_utils.reconstruct.p_gap_reference": ("p_gap_summary", "simulate_p_gaps", "simulate_reference"),
+        "lcnec_utils.reconstruct.p_gap_reference": (
+            "p_gap_summary",
+            "simulate_p_gaps",
+            "simulate_reference",
+            "tied_times_summary",
+        ),
         "lcnec_utils.reconstruct.plausibility": (
             "CHECK_COLUMNS",
             "P_GAP_CHECK",
+            "TIED_TIMES_CHECK",
             "calendar_checks",
             "curve_reaches_zero",
             "deaths_without_progression",

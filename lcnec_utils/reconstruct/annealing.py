@@ -81,7 +81,9 @@ from lcnec_utils.stats.normal import Z95
     L_DWP_MAX_PERMILLE,
     L_TAIL_PFS,
     L_TAIL_OS,
-) = range(9)
+    L_MAX_TIED_TIMES,
+    L_MAX_TIED_TIMES_POOLED,
+) = range(11)
 
 
 @dataclass(frozen=True)
@@ -134,18 +136,23 @@ def _endpoint_ok(t, e, median, rate, limits, tail_censored):
     """One arm's endpoint against its targets and plausibility limits (times in tenths): the
     Kaplan-Meier median exact, S(landmark) printing as ``rate`` (one decimal, clear of the
     rounding tie, as :func:`lcnec_utils.reconstruct.targets.matches_printed`), at most
-    ``limits[L_MAX_TIED]`` events at one time, and (if ``tail_censored``) a curve that ends
-    above 0."""
+    ``limits[L_MAX_TIED]`` events at one time, at most ``limits[L_MAX_TIED_TIMES]`` times shared
+    by two or more events, and (if ``tail_censored``) a curve that ends above 0."""
     ut, _, dd, s = _km_table(t.astype(np.float64), e.astype(np.float64))
     k = _median_index(s)
     if k < 0 or ut[k] != median:
         return False
     at = 1.0
+    shared = 0
     for r in range(ut.size):
         if ut[r] <= limits[L_LANDMARK]:
             at = s[r]
         if dd[r] > limits[L_MAX_TIED]:
             return False
+        if dd[r] >= 2:
+            shared += 1
+    if shared > limits[L_MAX_TIED_TIMES]:
+        return False
     if not abs(100.0 * at * 10.0 - round(rate * 10.0)) < 0.5 - 1e-6:
         return False
     return not (tail_censored and s.size > 0 and s[s.size - 1] <= 0.0)
@@ -181,6 +188,34 @@ def _arm_ok(pfs, pfs_e, os_, os_e, arm_tg, limits, check_pfs, check_os):
     return not (
         check_os and not _endpoint_ok(os_, os_e, arm_tg[1], arm_tg[3], limits, limits[L_TAIL_OS] != 0)
     )
+
+
+@njit(cache=True)
+def tied_times_pooled(t, e):
+    """How many times (tenths) are shared by two or more events of both arms together."""
+    times = np.sort(t[e > 0])
+    shared = 0
+    r = 0
+    while r < times.size:
+        k = r
+        while k + 1 < times.size and times[k + 1] == times[r]:
+            k += 1
+        if k > r:
+            shared += 1
+        r = k + 1
+    return shared
+
+
+@njit(cache=True)
+def _pooled_ok(T, ch_pfs, ch_os, before, after, limit):
+    """Both arms' events of each changed endpoint (PFS, OS) share at most ``limit`` times, or
+    (a start that breaks the limit) no more than ``before`` did; the counts go to ``after``."""
+    for ep in range(2):
+        if (ep == 0 and ch_pfs) or (ep == 1 and ch_os):
+            after[ep] = tied_times_pooled(T[2 * ep], T[2 * ep + 1])
+            if after[ep] > limit and after[ep] > before[ep]:
+                return False
+    return True
 
 
 def arm_constraints_hold(
@@ -365,6 +400,8 @@ def _anneal(  # noqa: C901 (one compiled loop, see the docstring)
     bn = beta.copy()
     tenth_min_pfs = limits[L_MIN_PFS]
     max_os = limits[L_MAX_OS]
+    pooled = np.array([tied_times_pooled(T[0], T[1]), tied_times_pooled(T[2], T[3])])
+    pooled_new = pooled.copy()
     for it in range(iterations):
         temp = temp0 * (temp1 / temp0) ** (it / max(iterations - 1, 1))
         arm = np.random.randint(2)
@@ -466,8 +503,10 @@ def _anneal(  # noqa: C901 (one compiled loop, see the docstring)
             cox_all = True
             validate = False
         hi = lo + size
-        if validate and not _arm_ok(
-            T[0, lo:hi], T[1, lo:hi], T[2, lo:hi], T[3, lo:hi], arm_tg[arm], limits, ch_pfs, ch_os
+        pooled_new[:] = pooled
+        if validate and not (
+            _arm_ok(T[0, lo:hi], T[1, lo:hi], T[2, lo:hi], T[3, lo:hi], arm_tg[arm], limits, ch_pfs, ch_os)
+            and _pooled_ok(T, ch_pfs, ch_os, pooled, pooled_new, limits[L_MAX_TIED_TIMES_POOLED])
         ):
             T[:, lo : lo + size] = Tb[:, lo : lo + size]
             continue
@@ -490,6 +529,7 @@ def _anneal(  # noqa: C901 (one compiled loop, see the docstring)
             C[:, :] = Cn
             M[:] = Mn
             beta[:, :] = bn
+            pooled[:] = pooled_new
             viol = violation(M, K, W, with_cox, tg)
             if viol < best_viol or (viol == best_viol and c < best):
                 best = c

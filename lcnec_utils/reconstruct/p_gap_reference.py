@@ -44,7 +44,8 @@ def simulate_reference(simulation: Mapping[str, Any] | None = None) -> pd.DataFr
     file), drawn with its seed and kept when they have at least ``min_events`` events and a
     log-rank p within ``logrank_p_range`` (the range in which the paper's p-values lie). One row
     per kept cohort: ``gap`` (the largest difference between the log-rank, Cox Wald and Cox score
-    p-values) and ``tied_times`` (event times shared by two or more events: the grid makes some)."""
+    p-values), ``tied_times`` (event times shared by two or more events: the grid makes some) and
+    ``tied_times_arm`` (the same in the arm with more of them)."""
     sim = PLAUSIBILITY["p_gap_simulation"] if simulation is None else simulation
     design = sim["design"]
     rng = np.random.default_rng(int(sim["seed"]))
@@ -57,8 +58,9 @@ def simulate_reference(simulation: Mapping[str, Any] | None = None) -> pd.DataFr
         z_lr = arm_only_tests(t, e, g)[0]
         if not math.isfinite(z_lr) or not lo <= math.erfc(abs(z_lr) / math.sqrt(2.0)) <= hi:
             continue
-        rows.append((arm_only_p_gap(t, e, g), tied_event_times(t, e)))
-    return pd.DataFrame(rows, columns=["gap", "tied_times"])
+        per_arm = max(tied_event_times(t[g == k], e[g == k]) for k in (0, 1))
+        rows.append((arm_only_p_gap(t, e, g), tied_event_times(t, e), per_arm))
+    return pd.DataFrame(rows, columns=["gap", "tied_times", "tied_times_arm"])
 
 
 def simulate_p_gaps(simulation: Mapping[str, Any] | None = None) -> np.ndarray:
@@ -75,4 +77,16 @@ def p_gap_summary(gaps: np.ndarray, bound: float | None = None) -> dict[str, flo
         "q99": round(float(np.quantile(gaps, 0.99)), 4),
         "q999": round(float(np.quantile(gaps, 0.999)), 4),
         "share_within_bound": round(float(np.mean(gaps <= b)), 4),
+    }
+
+
+def tied_times_summary(reference: pd.DataFrame) -> dict[str, float]:
+    """The reference cohorts' tied event times against ``plausibility.max_tied_times``: the mean
+    number in both arms together, and the shares of cohorts beyond the limit per arm (the arm with
+    more) and in both arms, rounded as the targets file records them."""
+    limit = PLAUSIBILITY["max_tied_times"]
+    return {
+        "mean_both_arms": round(float(reference["tied_times"].mean()), 2),
+        "share_beyond_per_arm": round(float((reference["tied_times_arm"] > int(limit["per_arm"])).mean()), 4),
+        "share_beyond_both_arms": round(float((reference["tied_times"] > int(limit["both_arms"])).mean()), 4),
     }

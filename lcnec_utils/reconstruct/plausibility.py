@@ -1,4 +1,4 @@
-"""Limits a real cohort of this size rarely breaks, checked on a cohort: heaps of tied events, curves that drop to 0,
+"""Limits a real cohort of this size rarely breaks, checked on a cohort: heaps and pairs of tied events, curves that drop to 0,
 arm-only tests that disagree, PFS without deaths, follow-up beyond the calendar.
 
 The limits are data (``plausibility`` and ``calendar`` of ``data/reconstruction_targets.yaml``,
@@ -24,6 +24,9 @@ CHECK_COLUMNS = ["check", "arm", "endpoint", "value", "bound", "ok"]
 
 #: The name of the arm-only p-value gap's check in :func:`plausibility_checks`.
 P_GAP_CHECK = "arm-only p gap (log-rank, Wald, score)"
+
+#: The name of the check on the number of times shared by two or more events.
+TIED_TIMES_CHECK = "event times shared by two or more events"
 
 
 def _events_per_time(t, e) -> np.ndarray:
@@ -64,6 +67,8 @@ def deaths_without_progression(pfs, pfs_e, os_, os_e) -> tuple[int, int]:
 def _endpoint_checks(arm: str, ep: str, t, e) -> list[dict[str, Any]]:
     zero_allowed = bool(PLAUSIBILITY["curves_reach_zero"][ep])
     tied = most_tied_events(t, e)
+    shared = tied_event_times(t, e)
+    limit = int(PLAUSIBILITY["max_tied_times"]["per_arm"])
     zero = curve_reaches_zero(t, e)
     return [
         _check(
@@ -74,6 +79,7 @@ def _endpoint_checks(arm: str, ep: str, t, e) -> list[dict[str, Any]]:
             PLAUSIBILITY["max_tied_events"],
             tied <= PLAUSIBILITY["max_tied_events"],
         ),
+        _check(TIED_TIMES_CHECK, arm, ep, shared, limit, shared <= limit),
         _check("curve reaches 0", arm, ep, zero, zero_allowed, zero_allowed or not zero),
     ]
 
@@ -124,8 +130,9 @@ def calendar_checks(cohort: pd.DataFrame, calendar: Mapping[str, Any] = CALENDAR
 def plausibility_checks(cohort: pd.DataFrame, treatment: str = TREATMENT) -> pd.DataFrame:
     """Every plausibility limit measured on ``cohort`` (one row per check: ``check``, ``arm``,
     ``endpoint``, ``value``, ``bound``, ``ok``): per arm and endpoint the most events tied at
-    one time and whether the curve reaches 0, per arm the deaths without progression, per
-    endpoint the most events tied at one time in both arms together and the largest gap between the arm-only log-rank, Cox Wald and Cox score p-values
+    one time, the times shared by two or more events and whether the curve reaches 0, per arm the
+    deaths without progression, per endpoint the same two tie counts in both arms together and
+    the largest gap between the arm-only log-rank, Cox Wald and Cox score p-values
     (:func:`~lcnec_utils.reconstruct.fastsurv.arm_only_p_gap`, Efron ties), and the calendar
     (:func:`calendar_checks`)."""
     rows = []
@@ -136,9 +143,12 @@ def plausibility_checks(cohort: pd.DataFrame, treatment: str = TREATMENT) -> pd.
         rows.append(_dwp_check(arm, f))
     bound = float(PLAUSIBILITY["arm_only_p_gap"])
     most = int(PLAUSIBILITY["max_tied_events"])
+    limit = int(PLAUSIBILITY["max_tied_times"]["both_arms"])
     for ep in ("pfs", "os"):
         tied = most_tied_events(cohort[f"{ep}_months"], cohort[f"{ep}_event"])
         rows.append(_check("events tied at one time", "both", ep, tied, most, tied <= most))
+        shared = tied_event_times(cohort[f"{ep}_months"], cohort[f"{ep}_event"])
+        rows.append(_check(TIED_TIMES_CHECK, "both", ep, shared, limit, shared <= limit))
         gap = arm_only_p_gap(cohort[f"{ep}_months"], cohort[f"{ep}_event"], g)
         rows.append(
             _check("arm-only p gap (log-rank, Wald, score)", "both", ep, round(gap, 4), bound, gap <= bound)

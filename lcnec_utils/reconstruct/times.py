@@ -56,9 +56,10 @@ def _limits() -> np.ndarray:
     :mod:`lcnec_utils.reconstruct.annealing`'s ``L_*``): shortest PFS, longest PFS, longest OS,
     landmark (tenths); the plausibility limits: events at one time, deaths without progression
     (fewest, largest share in per mille of the PFS events), whether each endpoint's curve must
-    end above 0 (PFS, OS)."""
+    end above 0 (PFS, OS), times shared by two or more events (in the arm, in both arms)."""
     dwp = PLAUSIBILITY["deaths_without_progression"]
     zero = PLAUSIBILITY["curves_reach_zero"]
+    tied = PLAUSIBILITY["max_tied_times"]
     return np.array(
         [
             tenths(MIN_PFS),
@@ -70,6 +71,8 @@ def _limits() -> np.ndarray:
             int(round(1000 * float(dwp["max_share"]))),
             int(not zero["pfs"]),
             int(not zero["os"]),
+            int(tied["per_arm"]),
+            int(tied["both_arms"]),
         ],
         np.int64,
     )
