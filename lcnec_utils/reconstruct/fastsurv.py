@@ -265,6 +265,20 @@ def _pooled_km_stats(t, e, g):
 
 
 @njit(cache=True)
+def _tied_second_moments(w, Xs, es, lo, hi, D2):
+    """Add the weighted second moments of the events among rows ``lo``..``hi - 1`` (one tied
+    time) to the lower triangle of ``D2``."""
+    p = Xs.shape[1]
+    for k in range(lo, hi):
+        if es[k] > 0:
+            for a in range(p):
+                xa = w[k] * Xs[k, a]
+                if xa != 0.0:
+                    for b in range(a + 1):
+                        D2[a, b] += xa * Xs[k, b]
+
+
+@njit(cache=True)
 def _efron_pieces(ts, es, Xs, beta, with_info):
     """Log partial likelihood (Efron), score and information at ``beta``; rows sorted by time.
 
@@ -312,7 +326,7 @@ def _efron_pieces(ts, es, Xs, beta, with_info):
             for a in range(p):
                 xa = wj * Xs[j, a]
                 S1[a] += xa
-                if with_info:
+                if with_info and xa != 0.0:  # a 0/1 covariate at 0 adds nothing
                     for b in range(a + 1):
                         S2[a, b] += xa * Xs[j, b]
             if es[j] > 0:
@@ -324,12 +338,7 @@ def _efron_pieces(ts, es, Xs, beta, with_info):
                     score[a] += Xs[j, a]
             j -= 1
         if with_info and d > 1:  # the tied deaths' second moments (unused when a death is alone)
-            for k in range(j + 1, i + 1):
-                if es[k] > 0:
-                    for a in range(p):
-                        xa = w[k] * Xs[k, a]
-                        for b in range(a + 1):
-                            D2[a, b] += xa * Xs[k, b]
+            _tied_second_moments(w, Xs, es, j + 1, i + 1, D2)
         for r in range(d):
             f = r / d
             s0 = S0 - f * D0
@@ -339,7 +348,11 @@ def _efron_pieces(ts, es, Xs, beta, with_info):
             for a in range(p):
                 s1[a] = (S1[a] - f * D1[a]) / s0
                 score[a] -= s1[a]
-            if with_info:
+            if with_info and r == 0:  # f = 0: the risk set's own second moments
+                for a in range(p):
+                    for b in range(a + 1):
+                        info[a, b] += S2[a, b] / s0 - s1[a] * s1[b]
+            elif with_info:
                 for a in range(p):
                     for b in range(a + 1):
                         info[a, b] += (S2[a, b] - f * D2[a, b]) / s0 - s1[a] * s1[b]
