@@ -165,6 +165,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         synthetic_onsets,
     )
     from lcnec_utils.reconstruct.p_gap_reference import (
+        endpoint_simulation,
         p_gap_summary,
         simulate_p_gaps,
         simulate_reference,
@@ -417,6 +418,7 @@ __all__, __getattr__, __dir__ = exports(
             "synthetic_onsets",
         ),
         "lcnec_utils.reconstruct.p_gap_reference": (
+            "endpoint_simulation",
             "p_gap_summary",
             "simulate_p_gaps",
             "simulate_reference",

@@ -230,7 +230,8 @@ def arm_constraints_hold(
 ) -> bool:
     """:func:`_arm_ok` for one arm's integer arrays: ``arm_targets`` a row of
     ``Setting.arm_targets``, ``limits`` as ``Setting.limits``. The Python search's check too, so
-    both searches keep the same hard constraints."""
+    both searches keep the same per-arm constraints (and each holds the limit on times both arms'
+    events share: :func:`tied_times_pooled`)."""
     return bool(_arm_ok(pfs, pfs_e, os_, os_e, arm_targets, limits, check_pfs, check_os))
 
 

@@ -301,7 +301,8 @@ def _ideal_covariate_note(cohort: pd.DataFrame, ep: str, stat: str, t: Mapping[s
         + (
             "these times leave room, the covariates fall short"
             if room
-            else "the order of the deaths, more than the covariates, keeps it out of reach"
+            else "the order of the deaths limits it before any covariates do: not even the best "
+            "covariate found reaches it on these times"
         )
     )
 

@@ -50,7 +50,7 @@ def simulate_reference(simulation: Mapping[str, Any] | None = None) -> pd.DataFr
     design = sim["design"]
     rng = np.random.default_rng(int(sim["seed"]))
     lo, hi = sim["logrank_p_range"]
-    rows: list[tuple[float, int]] = []
+    rows: list[tuple[float, int, int]] = []
     while len(rows) < int(sim["kept"]):
         t, e, g = _cohort(rng, design)
         if e.sum() < int(sim["min_events"]):
@@ -90,3 +90,11 @@ def tied_times_summary(reference: pd.DataFrame) -> dict[str, float]:
         "share_beyond_per_arm": round(float((reference["tied_times_arm"] > int(limit["per_arm"])).mean()), 4),
         "share_beyond_both_arms": round(float((reference["tied_times"] > int(limit["both_arms"])).mean()), 4),
     }
+
+
+def endpoint_simulation(median_months: float, simulation: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``simulation`` (default ``plausibility.p_gap_simulation``) with the reference arm's median set
+    to ``median_months``: the same design for another endpoint (PFS: the Chemo PFS median)."""
+    sim = dict(PLAUSIBILITY["p_gap_simulation"] if simulation is None else simulation)
+    sim["design"] = {**sim["design"], "reference_median_months": float(median_months)}
+    return sim

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lcnec_utils.reconstruct import fastsurv
+from lcnec_utils.reconstruct.annealing import tied_times_pooled
 from lcnec_utils.reconstruct.objective import GAP_PENALTY_START, GAP_WEIGHT
 from lcnec_utils.reconstruct.settings import (
     FIRST_EVENT,
@@ -58,6 +59,7 @@ class SurvivalSearch:
         self.beta = {ep: None for ep in ("pfs", "os")}
         self.follow_up_target = float(tg["followup.median"])
         self.gap_bound = float(PLAUSIBILITY["arm_only_p_gap"])
+        self.pooled_ties = int(PLAUSIBILITY["max_tied_times"]["both_arms"])
         self._order: dict[str, tuple[bytes, np.ndarray]] = {}
 
     def times_events(self, ep: str):
@@ -220,8 +222,9 @@ class SurvivalSearch:
         saved = (a.pfs[i], a.os[i])
         if len(changed) == 1 and a.pfs_e[i] and a.os_e[i] and pfs == os_:
             return None
+        before = self._pooled_tied_times(changed)
         a.pfs[i], a.os[i] = pfs, os_
-        if not arm_valid(a, self.kt[r], changed):
+        if not (arm_valid(a, self.kt[r], changed) and self._pooled_ties_ok(changed, before)):
             a.pfs[i], a.os[i] = saved
             return None
 
@@ -229,6 +232,26 @@ class SurvivalSearch:
             a.pfs[i], a.os[i] = saved
 
         return undo, r, changed
+
+    def _pooled_tied_times(self, changed: Sequence[str]) -> dict[str, int]:
+        """Per endpoint in ``changed``: the times both arms' events share (``tied_times_pooled``)."""
+        out = {}
+        for ep in changed:
+            e = "pfs_e" if ep == "pfs" else "os_e"
+            t = np.concatenate([getattr(self.arms[r], ep) for r in ROLES])
+            out[ep] = int(
+                tied_times_pooled(
+                    t.astype(np.int64),
+                    np.concatenate([getattr(self.arms[r], e) for r in ROLES]).astype(np.int64),
+                )
+            )
+        return out
+
+    def _pooled_ties_ok(self, changed: Sequence[str], before: Mapping[str, int]) -> bool:
+        """The limit on times shared by both arms' events, as the compiled search holds it: at most
+        ``max_tied_times.both_arms`` per endpoint, or (a start above it) no more than ``before``."""
+        after = self._pooled_tied_times(changed)
+        return all(after[ep] <= self.pooled_ties or after[ep] <= before[ep] for ep in changed)
 
     def covariate_move(self):
         """Two patients of one arm swap one covariate's values, or (ECOG) one's score changes
@@ -324,6 +347,7 @@ class SurvivalSearch:
         a = self.arms[r]
         i = rng.integers(self.n[r])
         saved = (a.pfs[i], a.pfs_e[i])
+        before = self._pooled_tied_times(("pfs",))
         if a.os_e[i] == 0 and a.pfs_e[i]:
             a.pfs[i], a.pfs_e[i] = a.os[i], 0
         elif a.os_e[i] and a.pfs[i] != a.os[i]:
@@ -332,7 +356,7 @@ class SurvivalSearch:
             a.pfs[i], a.pfs_e[i] = int(rng.integers(tenths(MIN_PFS), a.os[i])), 1
         else:
             return None
-        if not arm_valid(a, self.kt[r], ("pfs",)):
+        if not (arm_valid(a, self.kt[r], ("pfs",)) and self._pooled_ties_ok(("pfs",), before)):
             a.pfs[i], a.pfs_e[i] = saved
             return None
 
