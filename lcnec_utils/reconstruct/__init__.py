@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         Setting,
         anneal,
         arm_constraints_hold,
+        pooled_ties_ok,
         tied_times_pooled,
     )
     from lcnec_utils.reconstruct.bounds import (
@@ -288,6 +289,7 @@ __all__, __getattr__, __dir__ = exports(
             "Setting",
             "anneal",
             "arm_constraints_hold",
+            "pooled_ties_ok",
             "tied_times_pooled",
         ),
         "lcnec_utils.reconstruct.bounds": (

@@ -207,7 +207,7 @@ def tied_times_pooled(t, e):
 
 
 @njit(cache=True)
-def _pooled_ok(T, ch_pfs, ch_os, before, after, limit):
+def pooled_ties_ok(T, ch_pfs, ch_os, before, after, limit):
     """Both arms' events of each changed endpoint (PFS, OS) share at most ``limit`` times, or
     (a start that breaks the limit) no more than ``before`` did; the counts go to ``after``."""
     for ep in range(2):
@@ -507,7 +507,7 @@ def _anneal(  # noqa: C901 (one compiled loop, see the docstring)
         pooled_new[:] = pooled
         if validate and not (
             _arm_ok(T[0, lo:hi], T[1, lo:hi], T[2, lo:hi], T[3, lo:hi], arm_tg[arm], limits, ch_pfs, ch_os)
-            and _pooled_ok(T, ch_pfs, ch_os, pooled, pooled_new, limits[L_MAX_TIED_TIMES_POOLED])
+            and pooled_ties_ok(T, ch_pfs, ch_os, pooled, pooled_new, limits[L_MAX_TIED_TIMES_POOLED])
         ):
             T[:, lo : lo + size] = Tb[:, lo : lo + size]
             continue

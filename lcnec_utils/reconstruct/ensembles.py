@@ -128,8 +128,9 @@ def redraw_members(
     rows: list[dict[str, Any]], n: int, seed: int, published: Mapping[str, Any], budget: SearchBudget
 ) -> list[dict[str, Any]]:
     """``rows`` (members 0..n-1 of :func:`ensemble`) with each member that repeats an earlier cohort
-    or breaks a plausibility limit (``plausible`` false: a search that ends on a heap of ties, on
-    more tied times than a start already had, or on a p-value gap beyond its bound) replaced, in order, by the next member seeds n, n + 1, ...
+    or breaks a plausibility limit (``plausible`` false: a search that ends on a heap of ties, on a
+    start's tied times above their limit that it could not bring down, or on a p-value gap beyond
+    its bound) replaced, in order, by the next member seeds n, n + 1, ...
     until the new cohort is distinct and plausible; the replacement keeps the member number."""
     seen = {r["cohort_sha1"] for r in rows}
     extra = n

@@ -301,8 +301,8 @@ def _ideal_covariate_note(cohort: pd.DataFrame, ep: str, stat: str, t: Mapping[s
         + (
             "these times leave room, the covariates fall short"
             if room
-            else "the order of the deaths limits it before any covariates do: not even the best "
-            "covariate found reaches it on these times"
+            else "no covariate found reaches it on these times: the timing of the deaths appears "
+            "to be what prevents it"
         )
     )
 
