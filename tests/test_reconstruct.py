@@ -587,6 +587,23 @@ def test_search_rejects_an_arm_with_more_tied_times_than_the_limit():
         assert reconstruct.arm_valid(paired, kt, ("os",)) == (pairs <= limit)
 
 
+def test_state_from_cohort_reads_the_committed_file_back(committed):
+    # the compiled search's state of the committed file: treated rows first, times in tenths, the
+    # Cox design of COX_TERMS (age, male, then the 0/1 and ECOG columns as written)
+    from lcnec_utils.reconstruct import joint
+
+    cohort, _ = committed
+    T, D = joint.state_from_cohort(cohort)
+    treated = cohort[cohort["group"] == reconstruct.TREATMENT]
+    n1 = len(treated)
+    assert D[:n1, 0].all() and not D[n1:, 0].any()
+    assert T[2, :n1].tolist() == [round(10 * x) for x in treated["os_months"]]
+    assert T[1, :n1].tolist() == treated["pfs_event"].tolist()
+    assert D[:n1, 1].tolist() == treated["age"].tolist()
+    assert D[:n1, 2].tolist() == (treated["sex"] == "Male").astype(float).tolist()
+    assert D[:n1, reconstruct.COX_TERMS.index("ecog")].tolist() == treated["ecog"].tolist()
+
+
 def test_pooled_ties_rule_by_hand():
     # the compiled search's rule for the times both arms' events share, on a changed endpoint: above
     # the limit a move is refused unless the count does not rise (a start above it only comes down)
@@ -629,7 +646,7 @@ def test_compiled_search_holds_the_pooled_tied_times_limit():
             T,
             D,
             setting,
-            joint._information_stage(),
+            joint.information_stage(),
             20_000,
             with_cox=False,
             p_time=1.0,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from lcnec_utils.reconstruct import annealing
 from lcnec_utils.reconstruct.bounds import term_plans
@@ -32,6 +33,7 @@ from lcnec_utils.reconstruct.settings import (
     ROLES,
     TABLE4,
     TOLERANCES,
+    TREATMENT,
 )
 from lcnec_utils.reconstruct.targets import COX_TERMS, SoftTarget, term_name
 from lcnec_utils.reconstruct.times import TIME_LIMITS, Arm, arm_target_row, initial_times, km_targets
@@ -74,7 +76,7 @@ class JointSearchBudget:
     chains: int = 2
 
 
-def _information_stage() -> annealing.Objective:
+def information_stage() -> annealing.Objective:
     """Times alone: the arms' unadjusted information at the low end of each HR tolerance (PFS
     at 0.4605, OS at 0.50, ten times heavier), with the Kaplan-Meier holds. Both arm terms need
     risk sets in which both arms stay to the end; on the orders this stage finds, an ideal
@@ -91,7 +93,7 @@ def _information_stage() -> annealing.Objective:
     )
 
 
-def _arm_terms_stage() -> annealing.Objective:
+def arm_terms_stage() -> annealing.Objective:
     """Both arm terms of the multivariable Cox models: the OS upper bound minimised with its HR
     walled at :data:`OS_HR_FLOOR`; the PFS HR pulled into :data:`PFS_HR_WINDOW` and its |z| up
     to :data:`PFS_Z_FLOOR` (pulls, not walls: walls on both terms lock the search in the
@@ -118,10 +120,10 @@ def _arm_terms_stage() -> annealing.Objective:
     )
 
 
-def _table4_stage() -> annealing.Objective:
+def table4_stage() -> annealing.Objective:
     """Table 4's covariate terms with the arm terms kept: the window targets
     (:func:`window_targets`) pulled with weight :data:`TABLE4_WEIGHT`, the arm-term bounds of
-    :func:`_arm_terms_stage` as walls, the Kaplan-Meier holds heavy. A run returns the state
+    :func:`arm_terms_stage` as walls, the Kaplan-Meier holds heavy. A run returns the state
     nearest to the arm-term bounds and the p-value gap's bound and, among those, the lowest
     objective (so the windows come second to the arm terms)."""
     lo, _ = PFS_HR_WINDOW
@@ -144,7 +146,7 @@ def _joint_chain(
 ) -> tuple[annealing.Result, np.ndarray, np.ndarray]:
     """One chain of the committed cohort's search: the information stage from
     ``budget.information_starts`` fresh placements of the times (the lowest objective goes on),
-    the covariates alone, then times and covariates (:func:`_arm_terms_stage`). Returns the
+    the covariates alone, then times and covariates (:func:`arm_terms_stage`). Returns the
     last stage's result and state (T, D of :mod:`lcnec_utils.reconstruct.annealing`)."""
     rng = np.random.default_rng(seed)
     setting = annealing_setting(tg, windows=window_targets(tg))
@@ -155,7 +157,7 @@ def _joint_chain(
             T,
             D,
             setting,
-            _information_stage(),
+            information_stage(),
             budget.information,
             with_cox=False,
             p_time=1.0,
@@ -171,7 +173,7 @@ def _joint_chain(
         T,
         D,
         setting,
-        _arm_terms_stage(),
+        arm_terms_stage(),
         budget.covariates,
         with_cox=True,
         p_time=0.0,
@@ -184,7 +186,7 @@ def _joint_chain(
         T,
         D,
         setting,
-        _arm_terms_stage(),
+        arm_terms_stage(),
         budget.arm_terms,
         with_cox=True,
         p_time=0.6,
@@ -197,7 +199,7 @@ def _joint_chain(
         T,
         D,
         setting,
-        _table4_stage(),
+        table4_stage(),
         budget.table4,
         with_cox=True,
         p_time=0.5,
@@ -345,6 +347,24 @@ def to_state(arms: Mapping[str, Arm], X: Mapping[str, np.ndarray]) -> tuple[np.n
     g = np.concatenate([np.full(len(arms[r].pfs), 1.0 if r == "treatment" else 0.0) for r in ROLES])
     D = np.ascontiguousarray(np.column_stack([g, np.vstack([X[r] for r in ROLES])]))
     return np.ascontiguousarray(T), D
+
+
+def state_from_cohort(cohort: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(T, D) of a cohort file's rows (times in tenths of a month, the Cox design of
+    :data:`~lcnec_utils.reconstruct.targets.COX_TERMS`): a committed cohort back in the compiled
+    search's state, to rerun a stage from it."""
+    arms, X = {}, {}
+    for role in ROLES:
+        f = cohort[(cohort["group"] == TREATMENT) == (role == "treatment")]
+        arms[role] = Arm(
+            *(
+                np.rint(f[col].to_numpy(float) * (10.0 if col.endswith("months") else 1.0)).astype(np.int64)
+                for col in ("pfs_months", "pfs_event", "os_months", "os_event")
+            )
+        )
+        cols = [f["age"].to_numpy(float), (f["sex"] == "Male").to_numpy(float)]
+        X[role] = np.column_stack(cols + [f[t].to_numpy(float) for t in COX_TERMS[3:]])
+    return to_state(arms, X)
 
 
 def from_state(T: np.ndarray, D: np.ndarray, n1: int) -> tuple[dict[str, Arm], dict[str, np.ndarray]]:

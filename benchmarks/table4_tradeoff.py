@@ -1,0 +1,103 @@
+"""How much of Table 4 the compiled search reaches from the committed cohort, against the arm terms.
+
+    .venv/bin/python benchmarks/table4_tradeoff.py                      # the default runs
+    .venv/bin/python benchmarks/table4_tradeoff.py --ceilings 1.12 1.3 --only ecog --iterations 500000
+
+Reruns the Table 4 stage (``reconstruct.joint.table4_stage``: Table 4's window targets pulled,
+the arm-term bounds as walls) from the committed cohort's state, once per OS upper-bound ceiling
+(``own``: the cohort's own upper bound, so nothing may get worse; a number: the bound allowed up
+to it; ``free``: no arm-term walls and no keep bounds at all), and prints for each run how many
+of the reachable Table 4 statistics (``joint.window_targets``, read with lifelines) end inside
+their windows and where the arm terms end. ``--only`` keeps the windows whose key contains the
+text (``pfs.cox_multivariable.ecog``: the term the paper calls prognostic). Prints figures, asserts
+nothing; docs/OPEN-TARGETS.md records what it gave.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+from lifelines import CoxPHFitter
+
+from lcnec_utils.contract.params import DEFAULT_COHORT
+from lcnec_utils.reconstruct import annealing, joint
+from lcnec_utils.reconstruct.targets import COX_TERMS, published_targets, term_name
+
+_STAT = {"hr": "exp(coef)", "ci_low": "exp(coef) lower 95%", "ci_high": "exp(coef) upper 95%"}
+
+
+def _fits(T: np.ndarray, D: np.ndarray) -> dict[str, pd.DataFrame]:
+    """Both multivariable Cox fits (lifelines, Efron ties) of a state."""
+    names = [term_name(t) for t in COX_TERMS]
+    out = {}
+    for ep, (ti, ei) in {"pfs": (0, 1), "os": (2, 3)}.items():
+        frame = pd.DataFrame(D, columns=names).assign(T=T[ti] / 10.0, E=T[ei])
+        out[ep] = CoxPHFitter().fit(frame, "T", "E").summary
+    return out
+
+
+def _inside(windows, fits) -> int:
+    """How many window targets the fits meet (a p's window is on the |z| scale)."""
+    met = 0
+    for key, lo, hi, _ in windows:
+        ep, _, rest = key.partition(".cox_multivariable.")
+        term, stat = rest.rsplit(".", 1)
+        row = fits[ep].loc[term]
+        value = abs(row["z"]) if stat == "p" else row[_STAT[stat]]
+        met += lo <= value <= hi
+    return met
+
+
+def _arm(fits) -> str:
+    pfs, os_ = fits["pfs"].loc["treatment"], fits["os"].loc["treatment"]
+    return (
+        f"PFS HR {pfs['exp(coef)']:.4f} p {pfs['p']:.4f} | "
+        f"OS HR {os_['exp(coef)']:.4f} upper {os_['exp(coef) upper 95%']:.4f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ceilings", nargs="+", default=["own", "1.15", "1.2", "free"])
+    parser.add_argument("--iterations", type=int, default=1_000_000)
+    parser.add_argument("--only", default="", help="keep the windows whose key contains this text")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    tg = published_targets()
+    windows = [w for w in joint.window_targets(tg) if args.only in w[0]]
+    setting = joint.annealing_setting(tg, windows=windows)
+    T0, D0 = joint.state_from_cohort(pd.read_csv(DEFAULT_COHORT))
+    start = _fits(T0, D0)
+    own = float(start["os"].loc["treatment", "exp(coef) upper 95%"])
+    print(f"committed cohort: {_inside(windows, start)} of {len(windows)} windows; {_arm(start)}")
+    for ceiling in args.ceilings:
+        stage = joint.table4_stage()
+        if ceiling == "free":
+            stage = dataclasses.replace(
+                stage, walls=0.0, keep_os_ci=np.inf, keep_os_hr=0.0, keep_pfs_z=0.0, keep_pfs_hr_lo=0.0,
+                keep_windows=1.0,
+            )  # fmt: skip
+        else:
+            bound = own + 1e-4 if ceiling == "own" else float(ceiling)
+            stage = dataclasses.replace(stage, keep_os_ci=max(bound, joint.OS_CI_CEILING))
+        T, D = T0.copy(), D0.copy()
+        t0 = time.perf_counter()
+        result = annealing.anneal(
+            T, D, setting, stage, args.iterations, with_cox=True, p_time=0.5, p_structural=0.1,
+            temp0=1.0, temp1=0.003, seed=args.seed,
+        )  # fmt: skip
+        fits = _fits(T, D)
+        print(
+            f"OS ceiling {ceiling}: {_inside(windows, fits)} of {len(windows)} windows; {_arm(fits)}; "
+            f"keep-rule violation {result.violation:.4f}; {time.perf_counter() - t0:.0f} s"
+        )
+
+
+if __name__ == "__main__":
+    main()
