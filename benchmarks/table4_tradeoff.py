@@ -89,9 +89,8 @@ def main() -> None:
         T, D = T0.copy(), D0.copy()
         t0 = time.perf_counter()
         result = annealing.anneal(
-            T, D, setting, stage, args.iterations, with_cox=True, p_time=0.5, p_structural=0.1,
-            temp0=1.0, temp1=0.003, seed=args.seed,
-        )  # fmt: skip
+            T, D, setting, stage, args.iterations, seed=args.seed, **joint.STAGE_MOVES["table4"]
+        )
         fits = _fits(T, D)
         print(
             f"OS ceiling {ceiling}: {_inside(windows, fits)} of {len(windows)} windows; {_arm(fits)}; "

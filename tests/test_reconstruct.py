@@ -643,17 +643,7 @@ def test_compiled_search_holds_the_pooled_tied_times_limit():
         else:
             continue
         annealing.anneal(
-            T,
-            D,
-            setting,
-            joint.information_stage(),
-            20_000,
-            with_cox=False,
-            p_time=1.0,
-            p_structural=0.5,
-            temp0=3.0,
-            temp1=0.003,
-            seed=seed,
+            T, D, setting, joint.information_stage(), 20_000, seed=seed, **joint.STAGE_MOVES["information"]
         )
         for ep in (0, 1):
             end = tied_times_pooled(T[2 * ep], T[2 * ep + 1])

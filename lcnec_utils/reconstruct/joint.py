@@ -25,6 +25,7 @@ from lcnec_utils.reconstruct.objective import (
     M_MEDIAN_CI,
     term_metric,
 )
+from lcnec_utils.reconstruct.search import covariate_design
 from lcnec_utils.reconstruct.settings import (
     FIRST_EVENT,
     LONGEST_OS,
@@ -141,6 +142,17 @@ def table4_stage() -> annealing.Objective:
     )
 
 
+#: Each stage's moves and cooling in :func:`_joint_chain` (keywords of ``annealing.anneal``): the
+#: information stage moves times alone, hot; the covariates stage swaps covariates alone; the
+#: arm-terms and Table 4 stages move both. Reruns of a stage (tests, benchmarks) use the same.
+STAGE_MOVES: dict[str, dict[str, Any]] = {
+    "information": {"with_cox": False, "p_time": 1.0, "p_structural": 0.5, "temp0": 3.0, "temp1": 0.003},
+    "covariates": {"with_cox": True, "p_time": 0.0, "p_structural": 0.0, "temp0": 0.3, "temp1": 0.003},
+    "arm_terms": {"with_cox": True, "p_time": 0.6, "p_structural": 0.1, "temp0": 0.3, "temp1": 0.002},
+    "table4": {"with_cox": True, "p_time": 0.5, "p_structural": 0.1, "temp0": 1.0, "temp1": 0.003},
+}
+
+
 def _joint_chain(
     seed: int, tg: Mapping[str, Any], design: Mapping[str, np.ndarray], budget: JointSearchBudget
 ) -> tuple[annealing.Result, np.ndarray, np.ndarray]:
@@ -154,60 +166,24 @@ def _joint_chain(
     for _ in range(budget.information_starts):
         T, D = to_state(initial_times(rng, tg), design)
         value = annealing.anneal(
-            T,
-            D,
-            setting,
-            information_stage(),
-            budget.information,
-            with_cox=False,
-            p_time=1.0,
-            p_structural=0.5,
-            temp0=3.0,
-            temp1=0.003,
-            seed=int(rng.integers(2**32 - 1)),
-        ).value
+            T, D, setting, information_stage(), budget.information, seed=int(rng.integers(2**32 - 1)),
+            **STAGE_MOVES["information"],
+        ).value  # fmt: skip
         if best is None or value < best[0]:
             best = (value, T, D)
     _, T, D = best
     annealing.anneal(
-        T,
-        D,
-        setting,
-        arm_terms_stage(),
-        budget.covariates,
-        with_cox=True,
-        p_time=0.0,
-        p_structural=0.0,
-        temp0=0.3,
-        temp1=0.003,
-        seed=int(rng.integers(2**32 - 1)),
-    )
+        T, D, setting, arm_terms_stage(), budget.covariates, seed=int(rng.integers(2**32 - 1)),
+        **STAGE_MOVES["covariates"],
+    )  # fmt: skip
     annealing.anneal(
-        T,
-        D,
-        setting,
-        arm_terms_stage(),
-        budget.arm_terms,
-        with_cox=True,
-        p_time=0.6,
-        p_structural=0.1,
-        temp0=0.3,
-        temp1=0.002,
-        seed=int(rng.integers(2**32 - 1)),
-    )
+        T, D, setting, arm_terms_stage(), budget.arm_terms, seed=int(rng.integers(2**32 - 1)),
+        **STAGE_MOVES["arm_terms"],
+    )  # fmt: skip
     result = annealing.anneal(
-        T,
-        D,
-        setting,
-        table4_stage(),
-        budget.table4,
-        with_cox=True,
-        p_time=0.5,
-        p_structural=0.1,
-        temp0=1.0,
-        temp1=0.003,
-        seed=int(rng.integers(2**32 - 1)),
-    )
+        T, D, setting, table4_stage(), budget.table4, seed=int(rng.integers(2**32 - 1)),
+        **STAGE_MOVES["table4"],
+    )  # fmt: skip
     return result, T, D
 
 
@@ -351,20 +327,19 @@ def to_state(arms: Mapping[str, Arm], X: Mapping[str, np.ndarray]) -> tuple[np.n
 
 def state_from_cohort(cohort: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(T, D) of a cohort file's rows (times in tenths of a month, the Cox design of
-    :data:`~lcnec_utils.reconstruct.targets.COX_TERMS`): a committed cohort back in the compiled
-    search's state, to rerun a stage from it."""
-    arms, X = {}, {}
-    for role in ROLES:
-        f = cohort[(cohort["group"] == TREATMENT) == (role == "treatment")]
-        arms[role] = Arm(
+    :func:`~lcnec_utils.reconstruct.search.covariate_design`): a committed cohort back in the
+    compiled search's state, to rerun a stage from it."""
+    parts = {r: cohort[(cohort["group"] == TREATMENT) == (r == "treatment")] for r in ROLES}
+    arms = {
+        r: Arm(
             *(
                 np.rint(f[col].to_numpy(float) * (10.0 if col.endswith("months") else 1.0)).astype(np.int64)
                 for col in ("pfs_months", "pfs_event", "os_months", "os_event")
             )
         )
-        cols = [f["age"].to_numpy(float), (f["sex"] == "Male").to_numpy(float)]
-        X[role] = np.column_stack(cols + [f[t].to_numpy(float) for t in COX_TERMS[3:]])
-    return to_state(arms, X)
+        for r, f in parts.items()
+    }
+    return to_state(arms, covariate_design(parts, {r: f["age"].to_numpy(float) for r, f in parts.items()}))
 
 
 def from_state(T: np.ndarray, D: np.ndarray, n1: int) -> tuple[dict[str, Arm], dict[str, np.ndarray]]:
