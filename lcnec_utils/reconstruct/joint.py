@@ -266,6 +266,12 @@ def _window_metric_id(key: str) -> int:
     return int(term_metric(("pfs", "os").index(ep), names.index(term), _STATS.index(stat), len(names)))
 
 
+def _p_scale(p: float, tol: float) -> float:
+    """The |z| distance that counts as one unit outside a p's window: half the |z| width of its
+    tolerance."""
+    return 0.5 * (z_of_p(max(p - tol, 1e-6)) - z_of_p(min(p + tol, 1.0)))
+
+
 def window_targets(tg: Mapping[str, Any]) -> list[tuple[str, float, float, float]]:
     """The window targets of Table 4's covariate terms: (key, low, high, scale) of every statistic
     a cohort can meet (:func:`lcnec_utils.reconstruct.bounds.term_plan`), each window the
@@ -291,8 +297,7 @@ def window_targets(tg: Mapping[str, Any]) -> list[tuple[str, float, float, float
                 p_low = max(p_low, level + margin)
             low = 0.0 if p_high >= 1.0 else z_of_p(p_high)
             high = math.inf if p_low <= 0.0 else z_of_p(p_low)
-            scale = 0.5 * (z_of_p(max(t["p"] - tol["p"], 1e-6)) - z_of_p(min(t["p"] + tol["p"], 1.0)))
-            out.append((f"{plan.prefix}.p", low, high, scale))
+            out.append((f"{plan.prefix}.p", low, high, _p_scale(t["p"], tol["p"])))
         if plan.reachable("ci"):
             for bound in ("ci_low", "ci_high"):
                 width = shrink * tol["ci"]
@@ -319,11 +324,8 @@ def side_windows(tg: Mapping[str, Any]) -> list[tuple[str, float, float, float]]
     for plan in term_plans(tg):
         if plan.term == "treatment" or plan.reachable("p"):
             continue
-        scale = 0.5 * (
-            z_of_p(max(plan.printed["p"] - plan.tol["p"], 1e-6))
-            - z_of_p(min(plan.printed["p"] + plan.tol["p"], 1.0))
-        )
-        scale /= float(TABLE4["first_weight"])  # a conclusion: pulled as hard as the first terms
+        # a conclusion: pulled as hard as the first terms
+        scale = _p_scale(plan.printed["p"], plan.tol["p"]) / float(TABLE4["first_weight"])
         if plan.printed["p"] < level:
             out.append((f"{plan.prefix}.p", z_of_p(level - margin), math.inf, scale))
         else:

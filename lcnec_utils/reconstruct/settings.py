@@ -37,7 +37,7 @@ _SPEC = load_reconstruction_targets()
 #: ``data/reconstruction_targets.yaml``: HR, then p, then the CI; under the plausibility limits no
 #: scanned seed has met the OS upper bound together with the OS HR, docs/OPEN-TARGETS.md) (``lcnec synth --scan``,
 #: ``data/lcnec_seed_scan.csv``; a test checks both).
-DEFAULT_SEED = 20250106
+DEFAULT_SEED = 20250103
 
 #: The committed cohort and adverse-event files (in ``data/``).
 COHORT_FILE = "lcnec_synthetic_cohort.csv"
