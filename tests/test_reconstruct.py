@@ -821,9 +821,12 @@ def test_table4_conclusions_by_hand():
     assert not table4_conclusions_hold(rows.assign(achieved=[0.058, 0.30, 0.20]))  # ECOG not significant
     assert not table4_conclusions_hold(rows.assign(achieved=[0.047, 0.04, 0.20]))  # sex significant
     assert not table4_conclusions_hold(rows.iloc[2:])  # no covariate term: nothing holds
+    assert not table4_conclusions_hold(rows.assign(achieved=[0.047, float("nan"), 0.20]))  # a failed fit
 
 
 def test_default_seed_needs_table4_conclusions():
+    with pytest.raises(TypeError):  # the conclusions are not optional
+        reconstruct.default_seed_eligible("os.cox_multivariable.ci_high")
     assert reconstruct.default_seed_eligible("os.cox_multivariable.ci_high", True)
     assert not reconstruct.default_seed_eligible("os.cox_multivariable.ci_high", False)
     assert not reconstruct.default_seed_eligible("", False)
@@ -836,3 +839,15 @@ def test_table4_ceiling_of_the_os_upper_bound_keeps_the_lower_bound():
     low_limit = tg["os.cox_multivariable.ci_low"] - reconstruct.TOLERANCES["cox_ci"]
     assert low_limit <= joint.OS_HR_FLOOR**2 / joint.OS_CI_TABLE4_CEILING
     assert joint.OS_CI_TABLE4_CEILING > joint.OS_CI_CEILING  # the upper bound is what is given up
+    # the stages that let it rise keep it there; the arm-terms stage before them does not
+    assert (
+        joint.table4_stage().keep_os_ci == joint.conclusions_stage().keep_os_ci == joint.OS_CI_TABLE4_CEILING
+    )
+    assert joint.arm_terms_stage().keep_os_ci == joint.OS_CI_CEILING
+    # the identity on the committed cohort's fit (lifelines): ci_low * ci_high = HR^2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = reconstruct.evaluate_targets(pd.read_csv(COHORT), pd.read_csv(AE)).set_index("key")["achieved"]
+    low, high, hr = (t[f"os.cox_multivariable.{s}"] for s in ("ci_low", "ci_high", "hr"))
+    assert low * high == pytest.approx(hr**2, rel=1e-9)
+    assert high <= joint.OS_CI_TABLE4_CEILING + 1e-6 and low >= low_limit

@@ -112,12 +112,16 @@ def test_default_seed_is_the_first_eligible_seed_of_the_scan(targets_of_committe
 
 
 def test_default_seed_rule_by_hand():
-    assert reconstruct.default_seed_eligible("") and reconstruct.default_seed_eligible(float("nan"))
-    assert reconstruct.default_seed_eligible("os.cox_multivariable.ci_high")
-    assert reconstruct.default_seed_eligible("pfs.cox_multivariable.ci_low os.cox_multivariable.ci_high")
-    assert not reconstruct.default_seed_eligible("os.cox_multivariable.hr")
-    assert not reconstruct.default_seed_eligible("os.cox_multivariable.ci_high os.logrank.p")
-    assert not reconstruct.default_seed_eligible("os.cox_multivariable.age.ci_high")  # a Table 4 term
+    assert reconstruct.default_seed_eligible("", True) and reconstruct.default_seed_eligible(
+        float("nan"), True
+    )
+    assert reconstruct.default_seed_eligible("os.cox_multivariable.ci_high", True)
+    assert reconstruct.default_seed_eligible(
+        "pfs.cox_multivariable.ci_low os.cox_multivariable.ci_high", True
+    )
+    assert not reconstruct.default_seed_eligible("os.cox_multivariable.hr", True)
+    assert not reconstruct.default_seed_eligible("os.cox_multivariable.ci_high os.logrank.p", True)
+    assert not reconstruct.default_seed_eligible("os.cox_multivariable.age.ci_high", True)  # a Table 4 term
 
 
 def test_seed_scan_summary_by_hand():

@@ -367,8 +367,11 @@ def table4_conclusions_hold(targets: pd.DataFrame) -> bool:
     """Whether a cohort keeps Table 4's conclusions: every covariate term's p (both models) on the
     printed p's side of ``significance_level`` (data/reconstruction_targets.yaml: the paper's "only
     ECOG", PFS p 0.043, is significant, every other term not), whether or not the p itself is
-    within its tolerance or reachable. ``targets``: :func:`evaluate_targets`' rows."""
+    within its tolerance or reachable; a p the fit did not give (missing, or NaN) keeps nothing.
+    ``targets``: :func:`evaluate_targets`' rows."""
     level = float(TABLE4["significance_level"])
     rows = targets[targets["key"].map(is_table4_covariate_key) & targets["key"].str.endswith(".p")]
     achieved, printed = rows["achieved"].astype(float), rows["published"].astype(float)
-    return bool(len(rows)) and bool(((achieved < level) == (printed < level)).all())
+    if rows.empty or not np.isfinite(achieved).all():
+        return False
+    return bool(((achieved < level) == (printed < level)).all())

@@ -157,8 +157,8 @@ def conclusions_stage() -> annealing.Objective:
     data/reconstruction_targets.yaml, the ECOG PFS term: :func:`first_windows`), before the rest
     of Table 4: :func:`table4_stage` with soft walls (weight 30, so the chain can cross states just
     outside the arm-term bounds on its way; the keep rule still returns the nearest to them). From
-    the arm-terms stage's state, with walls as hard as the Table 4 stage's, the ECOG term's
-    windows were not reached (docs/OPEN-TARGETS.md, session 12)."""
+    session 11's committed cohort, with walls as hard as the Table 4 stage's, single runs did not
+    reach the ECOG term's windows (docs/OPEN-TARGETS.md, session 12)."""
     return dataclasses.replace(table4_stage(), walls=30.0)
 
 

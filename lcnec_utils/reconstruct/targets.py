@@ -84,7 +84,7 @@ def missed_keys(missed_targets) -> list[str]:
     return missed_targets.split() if isinstance(missed_targets, str) else []
 
 
-def default_seed_eligible(missed_targets: str, table4_conclusions: bool = True) -> bool:
+def default_seed_eligible(missed_targets: str, table4_conclusions: bool) -> bool:
     """Whether a scanned seed may be the default (:data:`~lcnec_utils.reconstruct.settings.DEFAULT_SEED`):
     its cohort misses no target outside Table 4's covariate terms but, at most, CI bounds of the Cox
     arm terms (``missed_targets``: the scan's space-separated keys; empty, or missing as a CSV
