@@ -21,6 +21,7 @@ from lcnec_utils.chapter import (
     ph_glue,
     provenance_html,
     rmst_glue,
+    significant_covariates,
     small_sample_glue,
     survival_chapter,
     write_download,
@@ -155,6 +156,27 @@ def test_multivariate_chapter_says_what_the_models_leave_out(cohort):
         "model (complete cases).",
         "note",
     )
+
+
+def test_significant_covariates_by_hand(cohort):
+    # Table 4's covariate terms only (the arm's own p is left out), in Table 4's order, both models
+    results = {
+        "pfs.cox_multivariable.p": 0.01,
+        "pfs.cox_multivariable.ecog.p": 0.047,
+        "pfs.cox_multivariable.age.p": 0.30,
+        "os.cox_multivariable.met_bone.p": 0.049,
+        "os.cox_multivariable.sex.p": float("nan"),  # not estimated
+    }
+    assert significant_covariates(results, 0.05) == (
+        "ecog (progression-free survival), met_bone (overall survival)"
+    )
+    assert significant_covariates(results, 0.01) == "none"
+    # on the cohort in force: the chapter's glue is the same phrase from the fitted models
+    chapter = multivariate_chapter(cohort, make_parameters())
+    p = {k: v for k, v in chapter.results.items() if k.endswith(".p")}
+    assert chapter.glue["significant_covariates"] == (significant_covariates(p, 0.05), "{}")
+    expected = [k.split(".")[2] for k, v in p.items() if k.count(".") == 3 and v == v and v < 0.05]
+    assert chapter.glue["significant_covariates"][0].count("(") == len(expected)
 
 
 def test_medians_glue_on_the_cohort(cohort):

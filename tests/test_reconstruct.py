@@ -18,7 +18,7 @@ import pytest
 from lcnec_utils import reconstruct
 from lcnec_utils.contract import io
 from lcnec_utils.contract.params import DATA_DIR
-from lcnec_utils.reconstruct import evaluation
+from lcnec_utils.reconstruct import evaluation, joint
 from lcnec_utils.stats import survival
 from lcnec_utils.stats.attainable import (
     binary_term_min_se,
@@ -470,7 +470,13 @@ def test_ensemble_members_are_distinct_and_meet_the_exact_targets():
 def test_the_joint_search_does_not_depend_on_the_number_of_processes():
     tg = reconstruct.published_targets()
     small = reconstruct.JointSearchBudget(
-        information=3000, information_starts=2, covariates=500, arm_terms=3000, table4=3000, chains=3
+        information=3000,
+        information_starts=2,
+        covariates=500,
+        arm_terms=3000,
+        conclusions=2000,
+        table4=3000,
+        chains=3,
     )
 
     def run(n_jobs):
@@ -494,17 +500,18 @@ def test_the_joint_search_does_not_depend_on_the_number_of_processes():
         np.testing.assert_array_equal(x1[r], x2[r])
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the search for Table 4's covariate terms is open (docs/OPEN-TARGETS.md)"
-)
-def test_table4_only_ecog_is_significant_for_pfs(targets):
-    # the paper's conclusion: ECOG the one independent prognostic factor (PFS HR 1.48, p = 0.043)
-    ecog = targets.loc["pfs.cox_multivariable.ecog.p"]
-    assert ecog["status"] == "met" and ecog["achieved"] < 0.05
-    for term in reconstruct.COX_TERMS[1:]:
-        name = reconstruct.term_name(term)
-        if name != "ecog":
-            assert targets.loc[f"pfs.cox_multivariable.{name}.p", "achieved"] >= 0.05, name
+def test_table4_only_ecog_is_significant(targets):
+    # the paper's conclusion: ECOG the one independent prognostic factor (PFS HR 1.48, 1.01-2.16,
+    # p = 0.043), no other covariate significant in either model; all four ECOG PFS statistics met
+    for stat in ("hr", "ci_low", "ci_high", "p"):
+        assert targets.loc[f"pfs.cox_multivariable.ecog.{stat}", "status"] == "met", stat
+    assert targets.loc["pfs.cox_multivariable.ecog.p", "achieved"] < 0.05
+    for ep in ("pfs", "os"):
+        for term in reconstruct.COX_TERMS[1:]:
+            name = reconstruct.term_name(term)
+            if (ep, name) != ("pfs", "ecog"):
+                assert targets.loc[f"{ep}.cox_multivariable.{name}.p", "achieved"] >= 0.05, (ep, name)
+    assert reconstruct.table4_conclusions_hold(targets.reset_index())
 
 
 @pytest.mark.xfail(
@@ -773,3 +780,74 @@ def test_pleura_note_shows_why_its_interval_and_p_cannot_hold_together(published
     assert plan.regions["ci"].feasible and plan.regions["p"].feasible and not plan.reachable("ci")
     note = plan.why_not("ci")
     assert "lies between 0.247 and 0.257" in note and "needs it between 0.116 and 0.166" in note
+
+
+def test_table4_p_windows_keep_the_printed_side_of_the_significance_level():
+    # ECOG's PFS p (printed 0.043, tolerance 0.02, narrowed by 10%: 0.025-0.061) stops at 0.0495:
+    # within its tolerance, a p of 0.058 would reverse the paper's one prognostic claim
+    from lcnec_utils.stats.normal import z_of_p
+
+    tg = reconstruct.published_targets()
+    windows = {w[0]: w for w in joint.window_targets(tg)}
+    _, low, high, _ = windows["pfs.cox_multivariable.ecog.p"]
+    assert low == pytest.approx(z_of_p(0.0495), abs=1e-12)
+    assert high == pytest.approx(z_of_p(0.043 - 0.9 * 0.02), abs=1e-12)
+    # OS ECOG (printed 0.086): 0.068-0.104, above 0.05 already, so the window is the tolerance's
+    _, low, high, _ = windows["os.cox_multivariable.ecog.p"]
+    assert (low, high) == pytest.approx((z_of_p(0.086 + 0.018), z_of_p(0.086 - 0.018)), abs=1e-12)
+    # the terms whose printed p no cohort can give keep its side of 0.05 (all of them: p > 0.05)
+    sides = joint.side_windows(tg)
+    assert sides and all(lo == 0.0 and hi == pytest.approx(z_of_p(0.0505)) for _, lo, hi, _ in sides)
+    reachable = {k for k in windows if k.endswith(".p")}
+    assert not reachable & {k for k, *_ in sides}
+    # the Table 4 stage pulls the first terms' windows and the sides 30 times harder
+    t4 = joint.table4_windows(tg)
+    assert len(t4) == len(windows) + len(sides)
+    first = [w for w in t4 if w[0].startswith("pfs.cox_multivariable.ecog.")]
+    assert len(first) == 4 and first == [(k, lo, hi, sc / 30.0) for k, lo, hi, sc in joint.first_windows(tg)]
+
+
+def test_table4_conclusions_by_hand():
+    from lcnec_utils.reconstruct.evaluation import table4_conclusions_hold
+
+    rows = pd.DataFrame(
+        {
+            "key": ["pfs.cox_multivariable.ecog.p", "os.cox_multivariable.sex.p", "pfs.cox_multivariable.p"],
+            "published": [0.043, 0.945, 0.026],
+            "achieved": [0.047, 0.30, 0.20],  # the arm's own p is not Table 4's covariate terms'
+        }
+    )
+    assert table4_conclusions_hold(rows)
+    assert not table4_conclusions_hold(rows.assign(achieved=[0.058, 0.30, 0.20]))  # ECOG not significant
+    assert not table4_conclusions_hold(rows.assign(achieved=[0.047, 0.04, 0.20]))  # sex significant
+    assert not table4_conclusions_hold(rows.iloc[2:])  # no covariate term: nothing holds
+    assert not table4_conclusions_hold(rows.assign(achieved=[0.047, float("nan"), 0.20]))  # a failed fit
+
+
+def test_default_seed_needs_table4_conclusions():
+    with pytest.raises(TypeError):  # the conclusions are not optional
+        reconstruct.default_seed_eligible("os.cox_multivariable.ci_high")
+    assert reconstruct.default_seed_eligible("os.cox_multivariable.ci_high", True)
+    assert not reconstruct.default_seed_eligible("os.cox_multivariable.ci_high", False)
+    assert not reconstruct.default_seed_eligible("", False)
+
+
+def test_table4_ceiling_of_the_os_upper_bound_keeps_the_lower_bound():
+    # a Wald interval's bounds multiply to HR^2: at the search's HR floor an upper bound at the
+    # ceiling leaves the lower bound within its tolerance (0.30 - 0.10)
+    tg = reconstruct.published_targets()
+    low_limit = tg["os.cox_multivariable.ci_low"] - reconstruct.TOLERANCES["cox_ci"]
+    assert low_limit <= joint.OS_HR_FLOOR**2 / joint.OS_CI_TABLE4_CEILING
+    assert joint.OS_CI_TABLE4_CEILING > joint.OS_CI_CEILING  # the upper bound is what is given up
+    # the stages that let it rise keep it there; the arm-terms stage before them does not
+    assert (
+        joint.table4_stage().keep_os_ci == joint.conclusions_stage().keep_os_ci == joint.OS_CI_TABLE4_CEILING
+    )
+    assert joint.arm_terms_stage().keep_os_ci == joint.OS_CI_CEILING
+    # the identity on the committed cohort's fit (lifelines): ci_low * ci_high = HR^2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = reconstruct.evaluate_targets(pd.read_csv(COHORT), pd.read_csv(AE)).set_index("key")["achieved"]
+    low, high, hr = (t[f"os.cox_multivariable.{s}"] for s in ("ci_low", "ci_high", "hr"))
+    assert low * high == pytest.approx(hr**2, rel=1e-9)
+    assert high <= joint.OS_CI_TABLE4_CEILING + 1e-6 and low >= low_limit

@@ -77,7 +77,7 @@ def test_target_table_lists_missed_then_impossible_first():
 def test_default_seed_is_the_first_eligible_seed_of_the_scan(targets_of_committed):
     """``data/lcnec_seed_scan.csv`` (``lcnec synth --scan N``): the default seed is the first
     scanned seed whose cohort misses no target outside Table 4's covariate terms but, at most, a
-    CI bound of a Cox arm term (``default_seed_eligible``), and the scan's row for it is what the
+    CI bound of a Cox arm term, and keeps Table 4's conclusions (``default_seed_eligible``), and the scan's row for it is what the
     book's own code measures on the committed cohort."""
     from lcnec_utils.reconstruct.report import SCAN_FILE
 
@@ -86,7 +86,13 @@ def test_default_seed_is_the_first_eligible_seed_of_the_scan(targets_of_committe
     assert scan["seed"].tolist() == list(range(reconstruct.SCAN_START, reconstruct.SCAN_START + len(scan)))
     total = scan["met"] + scan["impossible"] + scan["missed"] + scan["missed_table4"]
     assert (total == len(targets_of_committed)).all()
-    eligible = scan.loc[scan["missed_targets"].map(reconstruct.default_seed_eligible), "seed"]
+    eligible = scan.loc[
+        [
+            reconstruct.default_seed_eligible(m, c)
+            for m, c in zip(scan["missed_targets"], scan["table4_conclusions"])
+        ],
+        "seed",
+    ]
     assert eligible.iloc[0] == reconstruct.DEFAULT_SEED
     row = scan.set_index("seed").loc[reconstruct.DEFAULT_SEED]
     t = targets_of_committed.set_index("key")
@@ -102,15 +108,20 @@ def test_default_seed_is_the_first_eligible_seed_of_the_scan(targets_of_committe
     assert row["missed_targets"].split() == list(missed)
     for key in ("os.cox_multivariable.ci_high", "pfs.cox_multivariable.p"):
         assert row[key] == pytest.approx(t.loc[key, "achieved"], abs=5e-5)
+    assert row["table4_conclusions"] == reconstruct.table4_conclusions_hold(targets_of_committed)
 
 
 def test_default_seed_rule_by_hand():
-    assert reconstruct.default_seed_eligible("") and reconstruct.default_seed_eligible(float("nan"))
-    assert reconstruct.default_seed_eligible("os.cox_multivariable.ci_high")
-    assert reconstruct.default_seed_eligible("pfs.cox_multivariable.ci_low os.cox_multivariable.ci_high")
-    assert not reconstruct.default_seed_eligible("os.cox_multivariable.hr")
-    assert not reconstruct.default_seed_eligible("os.cox_multivariable.ci_high os.logrank.p")
-    assert not reconstruct.default_seed_eligible("os.cox_multivariable.age.ci_high")  # a Table 4 term
+    assert reconstruct.default_seed_eligible("", True) and reconstruct.default_seed_eligible(
+        float("nan"), True
+    )
+    assert reconstruct.default_seed_eligible("os.cox_multivariable.ci_high", True)
+    assert reconstruct.default_seed_eligible(
+        "pfs.cox_multivariable.ci_low os.cox_multivariable.ci_high", True
+    )
+    assert not reconstruct.default_seed_eligible("os.cox_multivariable.hr", True)
+    assert not reconstruct.default_seed_eligible("os.cox_multivariable.ci_high os.logrank.p", True)
+    assert not reconstruct.default_seed_eligible("os.cox_multivariable.age.ci_high", True)  # a Table 4 term
 
 
 def test_seed_scan_summary_by_hand():
@@ -125,6 +136,7 @@ def test_seed_scan_summary_by_hand():
             "missed_targets": ["a", "", "a b", ""],
             "os.cox_multivariable.ci_high": [1.12, 1.109, 1.2, 1.1],
             "pfs.cox_multivariable.p": [0.04] * 4,
+            "table4_conclusions": [True] * 4,
             "chosen_chain": [0, 1, 0, 0],
             "chain_violations": ["0.01 0.02"] * 4,
         }
@@ -144,4 +156,9 @@ def test_seed_scan_summary_by_hand():
     scan.loc[3, "missed_targets"] = "os.cox_multivariable.hr"  # the bound met, the HR below its tolerance
     assert seed_scan(scan, default_seed=7).glue["scan_os_bound_met"][0] == 1
     assert seed_scan(scan, default_seed=8).glue["scan_default_rank"][0] == "not the first"
+    # a seed whose cohort reverses one of Table 4's conclusions may not be the default
+    scan["table4_conclusions"] = [False, True, True, True]
+    s = seed_scan(scan, default_seed=8)
+    assert s.glue["scan_conclusions"][0] == 3 and s.glue["scan_default_rank"][0] == "the first"
+    assert s.table["Table 4 conclusions"].tolist() == ["not kept", "kept", "kept", "kept"]
     assert seed_scan(None, 8).table.empty and seed_scan(None, 8).glue["scan_n"][0] is None

@@ -134,6 +134,22 @@ def table4_glue(published: Mapping[str, Any] | None = None) -> dict[str, tuple]:
     }
 
 
+def significant_covariates(results: Mapping[str, Any], level: float) -> str:
+    """The covariate terms of both multivariable models (Table 4's rows, the arm left out) whose
+    Wald p is below ``level`` on the data in force, as a phrase ("ecog (progression-free
+    survival)"; "none"): the page sets the paper's "only ECOG" beside it (on the shipped cohort
+    they agree by construction: the reconstruction's default seed keeps the paper's conclusions)."""
+    found = [
+        f"{plan.term} ({ENDPOINTS[plan.ep].lower()})"
+        for plan in term_plans(published_targets())
+        if plan.term != "treatment"
+        and (p := results.get(f"{plan.prefix}.p")) is not None
+        and p == p
+        and p < level
+    ]
+    return ", ".join(found) if found else "none"
+
+
 def multivariate_chapter(cohort: pd.DataFrame, params: Parameters) -> MultivariateChapter:
     """The Cox models of each endpoint with the covariates present, and what the page must say about them:
     covariates absent from the data, patients left out (complete cases), models that did not converge."""
@@ -146,6 +162,8 @@ def multivariate_chapter(cohort: pd.DataFrame, params: Parameters) -> Multivaria
             models[ep] = cox_table(cohort, ep, params)
             fits[ep] = fit_cox(cohort, ep, covariates, params)
     glue: dict[str, tuple] = table4_glue()
+    glue["significant_covariates"] = (significant_covariates(results, params.alpha), "{}")
+    glue["sig_level"] = (params.alpha, "{:g}")
     for ep in ENDPOINTS:
         res = fits.get(ep)
         arm = None if res is None or not res.converged else res.term("treatment")

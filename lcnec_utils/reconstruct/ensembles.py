@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from lcnec_utils.reconstruct import fastsurv
-from lcnec_utils.reconstruct.evaluation import evaluate_targets
+from lcnec_utils.reconstruct.evaluation import evaluate_targets, table4_conclusions_hold
 from lcnec_utils.reconstruct.generator import COHORT_DECIMALS, Reconstruction, csv_text, reconstruct
 from lcnec_utils.reconstruct.labs import lab_quartile_targets, weibull_quartiles
 from lcnec_utils.reconstruct.plausibility import p_gaps, plausibility_checks
@@ -180,6 +180,7 @@ SCAN_COLUMNS = [
     "missed_targets",
     "os.cox_multivariable.ci_high",
     "pfs.cox_multivariable.p",
+    "table4_conclusions",
     "chosen_chain",
     "chain_violations",
 ]
@@ -189,7 +190,8 @@ def scan_row(seed: int, published: Mapping[str, Any] | None = None) -> dict[str,
     """One seed's reconstruction, measured by :func:`evaluate_targets`: the counts of targets met,
     impossible and missed (``missed``: outside Table 4's covariate terms, the targets a default
     seed must meet; ``missed_table4``: those terms' statistics, the open search), which were
-    missed outside Table 4, the two hardest arm-term targets, and the search's chains (how far
+    missed outside Table 4, the two hardest arm-term targets, whether Table 4's conclusions hold
+    (:func:`~lcnec_utils.reconstruct.evaluation.table4_conclusions_hold`), and the search's chains (how far
     each ended from the arm-term bounds)."""
     rec = reconstruct(seed, published)
     ev = evaluate_targets(rec.cohort, rec.adverse_events, published)
@@ -205,6 +207,7 @@ def scan_row(seed: int, published: Mapping[str, Any] | None = None) -> dict[str,
         "missed_targets": " ".join(ev.loc[missed & ~table4, "key"]),
         "os.cox_multivariable.ci_high": round(float(achieved["os.cox_multivariable.ci_high"]), 4),
         "pfs.cox_multivariable.p": round(float(achieved["pfs.cox_multivariable.p"]), 4),
+        "table4_conclusions": table4_conclusions_hold(ev),
         "chosen_chain": rec.info.get("chosen_chain"),
         "chain_violations": " ".join(f"{c['violation']:.4f}" for c in rec.info.get("chains", [])),
     }

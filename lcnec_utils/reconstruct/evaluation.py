@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from lcnec_utils.reconstruct.bounds import TermPlan, ideal_covariate_se, term_plans
-from lcnec_utils.reconstruct.settings import LABS, ROLES, TOLERANCES, TREATMENT
-from lcnec_utils.reconstruct.targets import matches_printed, published_targets
+from lcnec_utils.reconstruct.settings import LABS, ROLES, TABLE4, TOLERANCES, TREATMENT
+from lcnec_utils.reconstruct.targets import is_table4_covariate_key, matches_printed, published_targets
 from lcnec_utils.stats.attainable import km_rate_path
 from lcnec_utils.stats.normal import Z95
 from lcnec_utils.tables.multivariable import cox_results
@@ -361,3 +361,17 @@ def evaluate_targets(
         *_median_ci_rows(tg, res),
     ]
     return pd.DataFrame(rows, columns=TARGET_COLUMNS)
+
+
+def table4_conclusions_hold(targets: pd.DataFrame) -> bool:
+    """Whether a cohort keeps Table 4's conclusions: every covariate term's p (both models) on the
+    printed p's side of ``significance_level`` (data/reconstruction_targets.yaml: the paper's "only
+    ECOG", PFS p 0.043, is significant, every other term not), whether or not the p itself is
+    within its tolerance or reachable; a p the fit did not give (missing, or NaN) keeps nothing.
+    ``targets``: :func:`evaluate_targets`' rows."""
+    level = float(TABLE4["significance_level"])
+    rows = targets[targets["key"].map(is_table4_covariate_key) & targets["key"].str.endswith(".p")]
+    achieved, printed = rows["achieved"].astype(float), rows["published"].astype(float)
+    if rows.empty or not np.isfinite(achieved).all():
+        return False
+    return bool(((achieved < level) == (printed < level)).all())

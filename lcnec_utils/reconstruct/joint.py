@@ -6,6 +6,7 @@ chains in parallel (:func:`joint_search`).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -66,14 +67,16 @@ TABLE4_WEIGHT = 1.0
 class JointSearchBudget:
     """The committed cohort's compiled search (:func:`joint_search`): ``chains`` independent
     chains, each the best of ``information_starts`` runs of the information stage, then the
-    covariates alone, then times and covariates for both arm terms, then for Table 4's covariate
-    terms with the arm terms kept (iterations of each)."""
+    covariates alone, then times and covariates for both arm terms, then for the terms Table 4's
+    conclusions rest on (:func:`conclusions_stage`), then for all of Table 4's covariate terms
+    with the arm terms kept (iterations of each)."""
 
     information: int = 300_000
     information_starts: int = 3
-    covariates: int = 200_000
-    arm_terms: int = 2_000_000
-    table4: int = 300_000
+    covariates: int = 100_000
+    arm_terms: int = 1_000_000
+    conclusions: int = 1_300_000
+    table4: int = 600_000
     chains: int = 2
 
 
@@ -121,12 +124,19 @@ def arm_terms_stage() -> annealing.Objective:
     )
 
 
+#: The OS arm term's upper bound may rise to this while the search pulls Table 4 in
+#: (``os_ci_high_ceiling`` of data/reconstruction_targets.yaml: the intervals are given up before
+#: the conclusions).
+OS_CI_TABLE4_CEILING = float(TABLE4["os_ci_high_ceiling"])
+
+
 def table4_stage() -> annealing.Objective:
     """Table 4's covariate terms with the arm terms kept: the window targets
-    (:func:`window_targets`) pulled with weight :data:`TABLE4_WEIGHT`, the arm-term bounds of
-    :func:`arm_terms_stage` as walls, the Kaplan-Meier holds heavy. A run returns the state
-    nearest to the arm-term bounds and the p-value gap's bound and, among those, the lowest
-    objective (so the windows come second to the arm terms)."""
+    (:func:`window_targets`, the first terms' pulled harder: :func:`table4_windows`) pulled with
+    weight :data:`TABLE4_WEIGHT`, the arm-term bounds of :func:`arm_terms_stage` as walls but the
+    OS upper bound's at :data:`OS_CI_TABLE4_CEILING`, the Kaplan-Meier holds heavy. A run returns
+    the state nearest to the arm-term bounds and the p-value gap's bound and, among those, the
+    lowest objective (so the windows come second to the arm terms)."""
     lo, _ = PFS_HR_WINDOW
     return annealing.Objective(
         cost=0.1,
@@ -134,12 +144,22 @@ def table4_stage() -> annealing.Objective:
         beta_lin=5.0,
         windows=TABLE4_WEIGHT,
         walls=1e4,
-        keep_os_ci=OS_CI_CEILING,
+        keep_os_ci=OS_CI_TABLE4_CEILING,
         keep_os_hr=OS_HR_FLOOR,
         keep_pfs_z=PFS_Z_FLOOR,
         keep_pfs_hr_lo=lo,
         keep_gap=1.0,
     )
+
+
+def conclusions_stage() -> annealing.Objective:
+    """The terms Table 4's conclusions rest on first (``first_terms`` of
+    data/reconstruction_targets.yaml, the ECOG PFS term: :func:`first_windows`), before the rest
+    of Table 4: :func:`table4_stage` with soft walls (weight 30, so the chain can cross states just
+    outside the arm-term bounds on its way; the keep rule still returns the nearest to them). From
+    session 11's committed cohort, with walls as hard as the Table 4 stage's, single runs did not
+    reach the ECOG term's windows (docs/OPEN-TARGETS.md, session 12)."""
+    return dataclasses.replace(table4_stage(), walls=30.0)
 
 
 #: Each stage's moves and cooling in :func:`_joint_chain` (keywords of ``annealing.anneal``): the
@@ -149,6 +169,7 @@ STAGE_MOVES: dict[str, dict[str, Any]] = {
     "information": {"with_cox": False, "p_time": 1.0, "p_structural": 0.5, "temp0": 3.0, "temp1": 0.003},
     "covariates": {"with_cox": True, "p_time": 0.0, "p_structural": 0.0, "temp0": 0.3, "temp1": 0.003},
     "arm_terms": {"with_cox": True, "p_time": 0.6, "p_structural": 0.1, "temp0": 0.3, "temp1": 0.002},
+    "conclusions": {"with_cox": True, "p_time": 0.5, "p_structural": 0.1, "temp0": 1.0, "temp1": 0.003},
     "table4": {"with_cox": True, "p_time": 0.5, "p_structural": 0.1, "temp0": 1.0, "temp1": 0.003},
 }
 
@@ -158,8 +179,9 @@ def _joint_chain(
 ) -> tuple[annealing.Result, np.ndarray, np.ndarray]:
     """One chain of the committed cohort's search: the information stage from
     ``budget.information_starts`` fresh placements of the times (the lowest objective goes on),
-    the covariates alone, then times and covariates (:func:`arm_terms_stage`). Returns the
-    last stage's result and state (T, D of :mod:`lcnec_utils.reconstruct.annealing`)."""
+    the covariates alone, then times and covariates (:func:`arm_terms_stage`), then the first
+    terms of Table 4 (:func:`conclusions_stage`), then all of them (:func:`table4_stage`). Returns
+    the last stage's result and state (T, D of :mod:`lcnec_utils.reconstruct.annealing`)."""
     rng = np.random.default_rng(seed)
     setting = annealing_setting(tg, windows=window_targets(tg))
     best = None
@@ -180,9 +202,13 @@ def _joint_chain(
         T, D, setting, arm_terms_stage(), budget.arm_terms, seed=int(rng.integers(2**32 - 1)),
         **STAGE_MOVES["arm_terms"],
     )  # fmt: skip
+    annealing.anneal(
+        T, D, annealing_setting(tg, windows=first_windows(tg)), conclusions_stage(), budget.conclusions,
+        seed=int(rng.integers(2**32 - 1)), **STAGE_MOVES["conclusions"],
+    )  # fmt: skip
     result = annealing.anneal(
-        T, D, setting, table4_stage(), budget.table4, seed=int(rng.integers(2**32 - 1)),
-        **STAGE_MOVES["table4"],
+        T, D, annealing_setting(tg, windows=table4_windows(tg)), table4_stage(), budget.table4,
+        seed=int(rng.integers(2**32 - 1)), **STAGE_MOVES["table4"],
     )  # fmt: skip
     return result, T, D
 
@@ -240,11 +266,20 @@ def _window_metric_id(key: str) -> int:
     return int(term_metric(("pfs", "os").index(ep), names.index(term), _STATS.index(stat), len(names)))
 
 
+def _p_scale(p: float, tol: float) -> float:
+    """The |z| distance that counts as one unit outside a p's window: half the |z| width of its
+    tolerance."""
+    return 0.5 * (z_of_p(max(p - tol, 1e-6)) - z_of_p(min(p + tol, 1.0)))
+
+
 def window_targets(tg: Mapping[str, Any]) -> list[tuple[str, float, float, float]]:
     """The window targets of Table 4's covariate terms: (key, low, high, scale) of every statistic
     a cohort can meet (:func:`lcnec_utils.reconstruct.bounds.term_plan`), each window the
-    tolerance narrowed by ``TABLE4["search_margin"]`` of it; a p's window is on the |z| scale."""
+    tolerance narrowed by ``TABLE4["search_margin"]`` of it; a p's window is on the |z| scale and
+    stops on the printed p's side of ``TABLE4["significance_level"]`` (less
+    ``significance_margin``), so that no p in its window reverses the paper's conclusion."""
     shrink = 1.0 - float(TABLE4["search_margin"])
+    level, margin = float(TABLE4["significance_level"]), float(TABLE4["significance_margin"])
     out = []
     for plan in term_plans(tg):
         if plan.term == "treatment":
@@ -255,15 +290,56 @@ def window_targets(tg: Mapping[str, Any]) -> list[tuple[str, float, float, float
         )
         if plan.reachable("p"):
             width = shrink * tol["p"]
-            low = 0.0 if t["p"] + width >= 1.0 else z_of_p(t["p"] + width)
-            high = math.inf if t["p"] - width <= 0.0 else z_of_p(t["p"] - width)
-            scale = 0.5 * (z_of_p(max(t["p"] - tol["p"], 1e-6)) - z_of_p(min(t["p"] + tol["p"], 1.0)))
-            out.append((f"{plan.prefix}.p", low, high, scale))
+            p_low, p_high = max(t["p"] - width, 0.0), min(t["p"] + width, 1.0)
+            if t["p"] < level:  # the printed side of the significance level is kept
+                p_high = min(p_high, level - margin)
+            else:
+                p_low = max(p_low, level + margin)
+            low = 0.0 if p_high >= 1.0 else z_of_p(p_high)
+            high = math.inf if p_low <= 0.0 else z_of_p(p_low)
+            out.append((f"{plan.prefix}.p", low, high, _p_scale(t["p"], tol["p"])))
         if plan.reachable("ci"):
             for bound in ("ci_low", "ci_high"):
                 width = shrink * tol["ci"]
                 out.append((f"{plan.prefix}.{bound}", t[bound] - width, t[bound] + width, tol["ci"]))
     return out
+
+
+def _is_first(key: str) -> bool:
+    return any(key.startswith(term + ".") for term in TABLE4["first_terms"])
+
+
+def first_windows(tg: Mapping[str, Any]) -> list[tuple[str, float, float, float]]:
+    """The window targets of the terms Table 4's conclusions rest on (``first_terms`` of
+    data/reconstruction_targets.yaml): what :func:`conclusions_stage` pulls."""
+    return [w for w in window_targets(tg) if _is_first(w[0])]
+
+
+def side_windows(tg: Mapping[str, Any]) -> list[tuple[str, float, float, float]]:
+    """For each covariate term whose printed p no cohort can give (:func:`~lcnec_utils.reconstruct.bounds.term_plan`),
+    a window that keeps its side of ``TABLE4["significance_level"]`` (a |z| below or above the
+    level's, with ``significance_margin``): the paper's conclusion survives where its number cannot."""
+    level, margin = float(TABLE4["significance_level"]), float(TABLE4["significance_margin"])
+    out = []
+    for plan in term_plans(tg):
+        if plan.term == "treatment" or plan.reachable("p"):
+            continue
+        # a conclusion: pulled as hard as the first terms
+        scale = _p_scale(plan.printed["p"], plan.tol["p"]) / float(TABLE4["first_weight"])
+        if plan.printed["p"] < level:
+            out.append((f"{plan.prefix}.p", z_of_p(level - margin), math.inf, scale))
+        else:
+            out.append((f"{plan.prefix}.p", 0.0, z_of_p(level + margin), scale))
+    return out
+
+
+def table4_windows(tg: Mapping[str, Any]) -> list[tuple[str, float, float, float]]:
+    """All of Table 4's window targets (:func:`window_targets`), the first terms' scales divided
+    by ``first_weight`` (so they pull that much harder), and the significance sides of the p's no
+    cohort can give (:func:`side_windows`): what :func:`table4_stage` pulls."""
+    weight = float(TABLE4["first_weight"])
+    windows = [(k, lo, hi, sc / weight if _is_first(k) else sc) for k, lo, hi, sc in window_targets(tg)]
+    return windows + side_windows(tg)
 
 
 def annealing_setting(

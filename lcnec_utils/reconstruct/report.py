@@ -68,16 +68,24 @@ def seed_scan(scan: pd.DataFrame | None, default_seed: int) -> SeedScan:
     """What ``lcnec synth --scan N`` found (``reconstruct.scan_seeds``): per seed, the targets
     met and missed (outside Table 4's covariate terms, and among them), the OS upper bound and
     the PFS p of the arm; glued: how many seeds were scanned, from which, how many miss nothing,
-    how many may be the default (:func:`~lcnec_utils.reconstruct.targets.default_seed_eligible`:
-    at most an arm term's CI bound missed), whether the default seed is the first of those, and
+    how many keep Table 4's conclusions, how many may be the default
+    (:func:`~lcnec_utils.reconstruct.targets.default_seed_eligible`: at most an arm term's CI bound
+    missed, and the conclusions kept), whether the default seed is the first of those, and
     how many met the OS HR and upper bound together (:data:`OS_BOUND_KEYS`).
     With no scan every glued number is missing (the page says so)."""
-    names = ("scan_n", "scan_start", "scan_good", "scan_eligible", "scan_default_rank", "scan_os_bound_met")
+    names = (
+        "scan_n", "scan_start", "scan_good", "scan_eligible", "scan_default_rank", "scan_os_bound_met",
+        "scan_conclusions",
+    )  # fmt: skip
     glue: dict[str, tuple[Any, str]] = {name: (None, "{}") for name in names}
     if scan is None or scan.empty:
         return SeedScan(pd.DataFrame(), glue)
     good = scan.loc[scan["missed"] == 0, "seed"].tolist()
-    eligible = scan.loc[scan["missed_targets"].map(default_seed_eligible), "seed"].tolist()
+    conclusions = scan["table4_conclusions"].astype(bool)
+    eligible = scan.loc[
+        [default_seed_eligible(m, c) for m, c in zip(scan["missed_targets"], conclusions)], "seed"
+    ].tolist()
+    glue["scan_conclusions"] = (int(conclusions.sum()), "{}")
     glue["scan_n"] = (len(scan), "{}")
     glue["scan_start"] = (int(scan["seed"].min()), "{}")
     glue["scan_good"] = (len(good), "{}")
@@ -101,6 +109,7 @@ def seed_scan(scan: pd.DataFrame | None, default_seed: int) -> SeedScan:
             "Missed targets": scan["missed_targets"].fillna(""),
             "OS HR upper bound": scan["os.cox_multivariable.ci_high"].map("{:.4f}".format),
             "PFS HR p": scan["pfs.cox_multivariable.p"].map("{:.4f}".format),
+            "Table 4 conclusions": np.where(conclusions, "kept", "not kept"),
         }
     )
     return SeedScan(table, glue)

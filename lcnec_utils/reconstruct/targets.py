@@ -84,12 +84,13 @@ def missed_keys(missed_targets) -> list[str]:
     return missed_targets.split() if isinstance(missed_targets, str) else []
 
 
-def default_seed_eligible(missed_targets: str) -> bool:
+def default_seed_eligible(missed_targets: str, table4_conclusions: bool) -> bool:
     """Whether a scanned seed may be the default (:data:`~lcnec_utils.reconstruct.settings.DEFAULT_SEED`):
     its cohort misses no target outside Table 4's covariate terms but, at most, CI bounds of the Cox
     arm terms (``missed_targets``: the scan's space-separated keys; empty, or missing as a CSV
-    reader gives an empty cell, when nothing is missed)."""
-    return all(is_arm_ci_key(key) for key in missed_keys(missed_targets))
+    reader gives an empty cell, when nothing is missed), and keeps Table 4's conclusions
+    (``table4_conclusions``: the scan's column of that name)."""
+    return bool(table4_conclusions) and all(is_arm_ci_key(key) for key in missed_keys(missed_targets))
 
 
 def is_table4_covariate_key(key: str) -> bool:
