@@ -830,6 +830,8 @@ def test_default_seed_needs_table4_conclusions():
     assert reconstruct.default_seed_eligible("os.cox_multivariable.ci_high", True)
     assert not reconstruct.default_seed_eligible("os.cox_multivariable.ci_high", False)
     assert not reconstruct.default_seed_eligible("", False)
+    assert not reconstruct.default_seed_eligible("", float("nan"))  # a blank cell of the scan
+    assert reconstruct.default_seed_eligible("", np.bool_(True))  # as pandas reads the column
 
 
 def test_table4_ceiling_of_the_os_upper_bound_keeps_the_lower_bound():

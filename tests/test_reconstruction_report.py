@@ -161,4 +161,6 @@ def test_seed_scan_summary_by_hand():
     s = seed_scan(scan, default_seed=8)
     assert s.glue["scan_conclusions"][0] == 3 and s.glue["scan_default_rank"][0] == "the first"
     assert s.table["Table 4 conclusions"].tolist() == ["not kept", "kept", "kept", "kept"]
+    scan["table4_conclusions"] = [float("nan"), True, True, True]  # a blank cell keeps nothing
+    assert seed_scan(scan, default_seed=8).glue["scan_conclusions"][0] == 3
     assert seed_scan(None, 8).table.empty and seed_scan(None, 8).glue["scan_n"][0] is None

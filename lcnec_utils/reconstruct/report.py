@@ -81,7 +81,7 @@ def seed_scan(scan: pd.DataFrame | None, default_seed: int) -> SeedScan:
     if scan is None or scan.empty:
         return SeedScan(pd.DataFrame(), glue)
     good = scan.loc[scan["missed"] == 0, "seed"].tolist()
-    conclusions = scan["table4_conclusions"].astype(bool)
+    conclusions = scan["table4_conclusions"].map(lambda v: default_seed_eligible("", v))  # blank: not kept
     eligible = scan.loc[
         [default_seed_eligible(m, c) for m, c in zip(scan["missed_targets"], conclusions)], "seed"
     ].tolist()

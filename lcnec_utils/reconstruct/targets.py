@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from lcnec_utils.reconstruct.settings import ROLES, TOLERANCES
 from lcnec_utils.stats.normal import z_of_p
 
@@ -89,8 +91,12 @@ def default_seed_eligible(missed_targets: str, table4_conclusions: bool) -> bool
     its cohort misses no target outside Table 4's covariate terms but, at most, CI bounds of the Cox
     arm terms (``missed_targets``: the scan's space-separated keys; empty, or missing as a CSV
     reader gives an empty cell, when nothing is missed), and keeps Table 4's conclusions
-    (``table4_conclusions``: the scan's column of that name)."""
-    return bool(table4_conclusions) and all(is_arm_ci_key(key) for key in missed_keys(missed_targets))
+    (``table4_conclusions``: the scan's column of that name; a missing value, as a CSV reader
+    gives an empty cell, keeps nothing)."""
+    kept = table4_conclusions is True or (
+        isinstance(table4_conclusions, (bool, np.bool_)) and bool(table4_conclusions)
+    )
+    return kept and all(is_arm_ci_key(key) for key in missed_keys(missed_targets))
 
 
 def is_table4_covariate_key(key: str) -> bool:
