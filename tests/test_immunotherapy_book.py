@@ -112,8 +112,9 @@ def test_glued_solutions_of_chapter_15(default_build):
         == f"{math.exp(b):.2f} ({math.exp(b - 1.959964 * se):.2f}–{math.exp(b + 1.959964 * se):.2f})"
     )
     out_trt, out_ref = (int(((t <= lm) & (e == 1) & (a == arm)).sum()) for arm in (1, 0))
-    assert g["ex1_os_left_out"] == f"none in the treatment arm and {out_ref} deaths in the reference arm"
-    assert (out_trt, out_ref) == (0, 3)
+    deaths = f"{out_ref} death{'' if out_ref == 1 else 's'}"
+    assert g["ex1_os_left_out"] == f"none in the treatment arm and {deaths} in the reference arm"
+    assert (out_trt, out_ref) == (0, 1)  # seed 20250103: the reference arm's first death at 4.9 months
     immortal = 1.0 * a.sum()
     rate_t = e[a == 1].sum() / (t[a == 1].sum() - immortal)
     rate_r = e[a == 0].sum() / (t[a == 0].sum() + immortal)
@@ -203,7 +204,7 @@ def test_glued_solutions_of_chapter_18(default_build):
     for u in np.unique(time[(irae | died) & (time < last)]):
         surv *= 1 - ((time == u) & (irae | died)).sum() / (time >= u).sum()
     n = int((time >= last).sum())
-    d = int(((time == last) & irae).sum())  # two irAEs at the last onset on the shipped cohort
+    d = int(((time == last) & irae).sum())  # one irAE at the last onset on the shipped cohort (seed 20250103)
     assert (g["ex1_time"], g["ex1_n"], g["ex1_d"], g["ex1_surv_before"]) == (
         f"{last:.1f}",
         str(n),
@@ -217,4 +218,4 @@ def test_glued_solutions_of_chapter_18(default_build):
     censored = int((~irae & ~died).sum())
     assert g["treatment_counts"].endswith(f"{censored} {'was' if censored == 1 else 'were'} censored")
     # exercise 2's delay by its rule (recomputed in test_exercise_solutions_of_chapter_18): the estimates part
-    assert g["ex2_delay"] == "10" and g["ex2_why"].startswith("They differ")
+    assert g["ex2_delay"] == "9" and g["ex2_why"].startswith("They differ")
