@@ -260,6 +260,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     from lcnec_utils.reconstruct.targets import (
         COX_TERMS,
         SoftTarget,
+        conclusions_kept,
         default_seed_eligible,
         is_arm_ci_key,
         is_table4_covariate_key,
@@ -525,6 +526,7 @@ __all__, __getattr__, __dir__ = exports(
         "lcnec_utils.reconstruct.targets": (
             "COX_TERMS",
             "SoftTarget",
+            "conclusions_kept",
             "default_seed_eligible",
             "is_arm_ci_key",
             "is_table4_covariate_key",

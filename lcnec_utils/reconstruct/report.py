@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lcnec_utils.reconstruct.targets import default_seed_eligible, missed_keys
+from lcnec_utils.reconstruct.targets import conclusions_kept, default_seed_eligible, missed_keys
 
 #: The ensemble summary shipped beside the cohort (``lcnec synth --ensemble N``).
 ENSEMBLE_FILE = "lcnec_synthetic_ensemble.csv"
@@ -81,7 +81,7 @@ def seed_scan(scan: pd.DataFrame | None, default_seed: int) -> SeedScan:
     if scan is None or scan.empty:
         return SeedScan(pd.DataFrame(), glue)
     good = scan.loc[scan["missed"] == 0, "seed"].tolist()
-    conclusions = scan["table4_conclusions"].map(lambda v: default_seed_eligible("", v))  # blank: not kept
+    conclusions = scan["table4_conclusions"].map(conclusions_kept)
     eligible = scan.loc[
         [default_seed_eligible(m, c) for m, c in zip(scan["missed_targets"], conclusions)], "seed"
     ].tolist()

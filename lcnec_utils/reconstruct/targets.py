@@ -86,17 +86,21 @@ def missed_keys(missed_targets) -> list[str]:
     return missed_targets.split() if isinstance(missed_targets, str) else []
 
 
+def conclusions_kept(table4_conclusions: Any) -> bool:
+    """A seed scan's ``table4_conclusions`` cell as a truth value: True only for a true boolean
+    (Python's or numpy's); a missing value, as a CSV reader gives an empty cell, keeps nothing."""
+    return isinstance(table4_conclusions, (bool, np.bool_)) and bool(table4_conclusions)
+
+
 def default_seed_eligible(missed_targets: str, table4_conclusions: bool) -> bool:
     """Whether a scanned seed may be the default (:data:`~lcnec_utils.reconstruct.settings.DEFAULT_SEED`):
     its cohort misses no target outside Table 4's covariate terms but, at most, CI bounds of the Cox
     arm terms (``missed_targets``: the scan's space-separated keys; empty, or missing as a CSV
     reader gives an empty cell, when nothing is missed), and keeps Table 4's conclusions
-    (``table4_conclusions``: the scan's column of that name; a missing value, as a CSV reader
-    gives an empty cell, keeps nothing)."""
-    kept = table4_conclusions is True or (
-        isinstance(table4_conclusions, (bool, np.bool_)) and bool(table4_conclusions)
+    (``table4_conclusions``: the scan's column of that name, read by :func:`conclusions_kept`)."""
+    return conclusions_kept(table4_conclusions) and all(
+        is_arm_ci_key(key) for key in missed_keys(missed_targets)
     )
-    return kept and all(is_arm_ci_key(key) for key in missed_keys(missed_targets))
 
 
 def is_table4_covariate_key(key: str) -> bool:
