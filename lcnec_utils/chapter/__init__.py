@@ -68,6 +68,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         survival_chapter,
         table4_comparison,
         table4_glue,
+        term_phrase,
     )
 
 __all__, __getattr__, __dir__ = exports(
@@ -108,6 +109,7 @@ __all__, __getattr__, __dir__ = exports(
             "survival_chapter",
             "table4_comparison",
             "table4_glue",
+            "term_phrase",
         ),
     },
 )

@@ -113,6 +113,12 @@ def table4_comparison(results: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TABLE4_COLUMNS)
 
 
+def term_phrase(values: Mapping[str, float]) -> str:
+    """A Cox term's HR, interval and p as the pages quote them ("HR 1.48, 1.01-2.16, p = 0.043"),
+    from a mapping with keys hr, ci_low, ci_high, p."""
+    return f"HR {values['hr']:.2f}, {values['ci_low']:.2f}-{values['ci_high']:.2f}, p = {values['p']:.3f}"
+
+
 def table4_glue(published: Mapping[str, Any] | None = None) -> dict[str, tuple]:
     """What the page says about Table 4 from data, not typed: the reconstruction's tolerances for its
     terms (``t4_tolerances``, data/reconstruction_targets.yaml) and the paper's printed ECOG term
@@ -125,12 +131,7 @@ def table4_glue(published: Mapping[str, Any] | None = None) -> dict[str, tuple]:
             f"HR within {tol['hr']:g}, each interval bound within {tol['ci']:g}, p within {tol['p']:g}",
             "{}",
         ),
-        "paper_ecog_pfs": (
-            None
-            if None in ecog.values()
-            else f"HR {ecog['hr']:.2f}, {ecog['ci_low']:.2f}-{ecog['ci_high']:.2f}, p = {ecog['p']:.3f}",
-            "{}",
-        ),
+        "paper_ecog_pfs": (None if None in ecog.values() else term_phrase(ecog), "{}"),
     }
 
 

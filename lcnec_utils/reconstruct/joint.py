@@ -266,6 +266,18 @@ def _window_metric_id(key: str) -> int:
     return int(term_metric(("pfs", "os").index(ep), names.index(term), _STATS.index(stat), len(names)))
 
 
+def _printed_side(p: float) -> tuple[float, float]:
+    """The p-values on a printed p's side of ``TABLE4["significance_level"]``, short of the level
+    by ``significance_margin``."""
+    level, margin = float(TABLE4["significance_level"]), float(TABLE4["significance_margin"])
+    return (0.0, level - margin) if p < level else (level + margin, 1.0)
+
+
+def _z_window(p_low: float, p_high: float) -> tuple[float, float]:
+    """A window of p-values as a window of |z| (a smaller p, a larger |z|)."""
+    return (0.0 if p_high >= 1.0 else z_of_p(p_high)), (math.inf if p_low <= 0.0 else z_of_p(p_low))
+
+
 def _p_scale(p: float, tol: float) -> float:
     """The |z| distance that counts as one unit outside a p's window: half the |z| width of its
     tolerance."""
@@ -279,7 +291,6 @@ def window_targets(tg: Mapping[str, Any]) -> list[tuple[str, float, float, float
     stops on the printed p's side of ``TABLE4["significance_level"]`` (less
     ``significance_margin``), so that no p in its window reverses the paper's conclusion."""
     shrink = 1.0 - float(TABLE4["search_margin"])
-    level, margin = float(TABLE4["significance_level"]), float(TABLE4["significance_margin"])
     out = []
     for plan in term_plans(tg):
         if plan.term == "treatment":
@@ -290,13 +301,8 @@ def window_targets(tg: Mapping[str, Any]) -> list[tuple[str, float, float, float
         )
         if plan.reachable("p"):
             width = shrink * tol["p"]
-            p_low, p_high = max(t["p"] - width, 0.0), min(t["p"] + width, 1.0)
-            if t["p"] < level:  # the printed side of the significance level is kept
-                p_high = min(p_high, level - margin)
-            else:
-                p_low = max(p_low, level + margin)
-            low = 0.0 if p_high >= 1.0 else z_of_p(p_high)
-            high = math.inf if p_low <= 0.0 else z_of_p(p_low)
+            side_low, side_high = _printed_side(t["p"])  # the printed side of the significance level
+            low, high = _z_window(max(t["p"] - width, side_low), min(t["p"] + width, side_high))
             out.append((f"{plan.prefix}.p", low, high, _p_scale(t["p"], tol["p"])))
         if plan.reachable("ci"):
             for bound in ("ci_low", "ci_high"):
@@ -319,17 +325,13 @@ def side_windows(tg: Mapping[str, Any]) -> list[tuple[str, float, float, float]]
     """For each covariate term whose printed p no cohort can give (:func:`~lcnec_utils.reconstruct.bounds.term_plan`),
     a window that keeps its side of ``TABLE4["significance_level"]`` (a |z| below or above the
     level's, with ``significance_margin``): the paper's conclusion survives where its number cannot."""
-    level, margin = float(TABLE4["significance_level"]), float(TABLE4["significance_margin"])
     out = []
     for plan in term_plans(tg):
         if plan.term == "treatment" or plan.reachable("p"):
             continue
         # a conclusion: pulled as hard as the first terms
         scale = _p_scale(plan.printed["p"], plan.tol["p"]) / float(TABLE4["first_weight"])
-        if plan.printed["p"] < level:
-            out.append((f"{plan.prefix}.p", z_of_p(level - margin), math.inf, scale))
-        else:
-            out.append((f"{plan.prefix}.p", 0.0, z_of_p(level + margin), scale))
+        out.append((f"{plan.prefix}.p", *_z_window(*_printed_side(plan.printed["p"])), scale))
     return out
 
 
