@@ -82,6 +82,8 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         Reconstruction,
         csv_text,
         draw_covariates,
+        draw_ongoing,
+        draw_responses,
         reconstruct,
         synthesize,
         write_reconstruction,
@@ -98,6 +100,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         JointSearchBudget,
         annealing_setting,
         arm_terms_stage,
+        cohort_from_state,
         conclusions_stage,
         first_windows,
         from_state,
@@ -195,6 +198,18 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         plausibility_checks,
         tied_event_times,
     )
+    from lcnec_utils.reconstruct.reach import (
+        BOTH_ARMS,
+        SCHEDULES,
+        WITNESS_STREAM,
+        Run,
+        arm_windows,
+        hr_windows,
+        run_schedule,
+        schedule_iterations,
+        with_windows,
+        witness_cohort,
+    )
     from lcnec_utils.reconstruct.registry import (
         AGE_JITTER,
         CUTS,
@@ -206,16 +221,19 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         write_registry,
     )
     from lcnec_utils.reconstruct.report import (
+        ARM_TERM_KEYS,
         ENSEMBLE_FILE,
         GLUE_NAMES,
         OS_BOUND_KEYS,
         SCAN_FILE,
+        WITNESS_FILE,
         EnsembleSpread,
         SeedScan,
         ensemble_spread,
         format_targets,
         plot_ensemble,
         seed_scan,
+        table4_witness,
     )
     from lcnec_utils.reconstruct.search import (
         ENSEMBLE_BUDGET,
@@ -223,6 +241,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         RESTARTS,
         SearchBudget,
         SurvivalSearch,
+        covariate_columns,
         covariate_design,
     )
     from lcnec_utils.reconstruct.settings import (
@@ -352,6 +371,8 @@ __all__, __getattr__, __dir__ = exports(
             "Reconstruction",
             "csv_text",
             "draw_covariates",
+            "draw_ongoing",
+            "draw_responses",
             "reconstruct",
             "synthesize",
             "write_reconstruction",
@@ -368,6 +389,7 @@ __all__, __getattr__, __dir__ = exports(
             "TABLE4_WEIGHT",
             "annealing_setting",
             "arm_terms_stage",
+            "cohort_from_state",
             "conclusions_stage",
             "first_windows",
             "from_state",
@@ -465,6 +487,18 @@ __all__, __getattr__, __dir__ = exports(
             "plausibility_checks",
             "tied_event_times",
         ),
+        "lcnec_utils.reconstruct.reach": (
+            "BOTH_ARMS",
+            "Run",
+            "SCHEDULES",
+            "WITNESS_STREAM",
+            "arm_windows",
+            "hr_windows",
+            "run_schedule",
+            "schedule_iterations",
+            "with_windows",
+            "witness_cohort",
+        ),
         "lcnec_utils.reconstruct.registry": (
             "AGE_JITTER",
             "CUTS",
@@ -476,16 +510,19 @@ __all__, __getattr__, __dir__ = exports(
             "write_registry",
         ),
         "lcnec_utils.reconstruct.report": (
+            "ARM_TERM_KEYS",
             "ENSEMBLE_FILE",
             "EnsembleSpread",
             "GLUE_NAMES",
             "OS_BOUND_KEYS",
             "SCAN_FILE",
             "SeedScan",
+            "WITNESS_FILE",
             "ensemble_spread",
             "format_targets",
             "plot_ensemble",
             "seed_scan",
+            "table4_witness",
         ),
         "lcnec_utils.reconstruct.search": (
             "ENSEMBLE_BUDGET",
@@ -493,6 +530,7 @@ __all__, __getattr__, __dir__ = exports(
             "RESTART_BELOW",
             "SearchBudget",
             "SurvivalSearch",
+            "covariate_columns",
             "covariate_design",
         ),
         "lcnec_utils.reconstruct.settings": (

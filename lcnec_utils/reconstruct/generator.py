@@ -26,6 +26,7 @@ from lcnec_utils.reconstruct.search import (
     RESTARTS,
     SearchBudget,
     SurvivalSearch,
+    covariate_columns,
     covariate_design,
 )
 from lcnec_utils.reconstruct.settings import (
@@ -43,7 +44,7 @@ from lcnec_utils.reconstruct.settings import (
     TREATMENT,
 )
 from lcnec_utils.reconstruct.study_calendar import calendar_stream, start_dates
-from lcnec_utils.reconstruct.targets import COX_TERMS, published_count, published_targets
+from lcnec_utils.reconstruct.targets import published_count, published_targets
 from lcnec_utils.reconstruct.times import Arm, initial_times
 
 
@@ -87,7 +88,7 @@ def draw_covariates(rng, tg: Mapping[str, Any], role: str, n: int) -> dict[str, 
     return cov
 
 
-def _responses(rng, tg: Mapping[str, Any], role: str, arm: Arm) -> np.ndarray:
+def draw_responses(rng, tg: Mapping[str, Any], role: str, arm: Arm) -> np.ndarray:
     """Best response with the published counts; PD goes to the earliest progressions."""
     n = arm.pfs.size
     k = {c: int(tg.get(f"response.{c.lower()}.n.{role}", 0)) for c in ("CR", "PR", "SD", "PD", "NE")}
@@ -106,7 +107,7 @@ def _responses(rng, tg: Mapping[str, Any], role: str, arm: Arm) -> np.ndarray:
     return out
 
 
-def _ongoing(rng, tg: Mapping[str, Any], role: str, arm: Arm) -> np.ndarray:
+def draw_ongoing(rng, tg: Mapping[str, Any], role: str, arm: Arm) -> np.ndarray:
     """Still on first-line treatment at the cut-off: alive patients, recent starts first."""
     k = int(tg[f"treatment.ongoing.n.{role}"])
     alive = np.flatnonzero(arm.os_e == 0)
@@ -158,9 +159,9 @@ def _assemble(rng, tg, arms: Mapping[str, Arm], covs, ages, labs) -> tuple[pd.Da
             f[col] = v
         for lab in LABS:
             f[lab] = labs[role][lab]
-        f["best_response"] = _responses(rng, tg, role, a)
+        f["best_response"] = draw_responses(rng, tg, role, a)
         f["ici_class"] = _ici_classes(rng, tg, n) if role == "treatment" else None
-        f["ongoing_treatment"] = _ongoing(rng, tg, role, a)
+        f["ongoing_treatment"] = draw_ongoing(rng, tg, role, a)
         frames.append(f)
     cohort = pd.concat(frames, ignore_index=True)
     cohort = cohort.iloc[rng.permutation(len(cohort))].reset_index(drop=True)
@@ -172,10 +173,9 @@ def _assemble(rng, tg, arms: Mapping[str, Arm], covs, ages, labs) -> tuple[pd.Da
 
 def _write_back(X: np.ndarray, cov: dict[str, np.ndarray]) -> np.ndarray:
     """Covariates from the search's design matrix back into the cohort columns; returns ages."""
-    cov["sex"] = np.where(X[:, 1] == 1, "Male", "Female")
-    for k, term in enumerate(COX_TERMS[3:], start=2):
-        cov[term] = X[:, k].astype(int)
-    return X[:, 0].astype(int)
+    columns = covariate_columns(X)
+    cov.update({k: v for k, v in columns.items() if k != "age"})
+    return columns["age"]
 
 
 def _main_stages(rng, tg, arms, X, initial_times, budget: SearchBudget, info: dict) -> SurvivalSearch:

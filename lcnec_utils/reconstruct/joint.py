@@ -26,7 +26,7 @@ from lcnec_utils.reconstruct.objective import (
     M_MEDIAN_CI,
     term_metric,
 )
-from lcnec_utils.reconstruct.search import covariate_design
+from lcnec_utils.reconstruct.search import covariate_columns, covariate_design
 from lcnec_utils.reconstruct.settings import (
     FIRST_EVENT,
     LONGEST_OS,
@@ -37,6 +37,7 @@ from lcnec_utils.reconstruct.settings import (
     TOLERANCES,
     TREATMENT,
 )
+from lcnec_utils.reconstruct.study_calendar import CALENDAR_COLUMNS
 from lcnec_utils.reconstruct.targets import COX_TERMS, SoftTarget, term_name
 from lcnec_utils.reconstruct.times import TIME_LIMITS, Arm, arm_target_row, initial_times, km_targets
 from lcnec_utils.stats.normal import z_of_p
@@ -78,6 +79,17 @@ class JointSearchBudget:
     conclusions: int = 1_300_000
     table4: int = 600_000
     chains: int = 2
+
+    @property
+    def chain_iterations(self) -> int:
+        """Iterations of one chain, every stage's."""
+        return (
+            self.information * self.information_starts
+            + self.covariates
+            + self.arm_terms
+            + self.conclusions
+            + self.table4
+        )
 
 
 def information_stage() -> annealing.Objective:
@@ -418,6 +430,25 @@ def state_from_cohort(cohort: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         for r, f in parts.items()
     }
     return to_state(arms, covariate_design(parts, {r: f["age"].to_numpy(float) for r, f in parts.items()}))
+
+
+def cohort_from_state(cohort: pd.DataFrame, T: np.ndarray, D: np.ndarray) -> pd.DataFrame:
+    """:func:`state_from_cohort` undone onto ``cohort``: its rows (each arm's in file order, as
+    that function reads them) with the state's survival times and Cox covariates; every other
+    column kept, except the calendar's (``study_calendar.CALENDAR_COLUMNS``), which follow from
+    the times and are dropped."""
+    out = cohort.drop(columns=[c for c in CALENDAR_COLUMNS if c in cohort.columns])
+    arms, X = from_state(T, D, int((cohort["group"] == TREATMENT).sum()))
+    for r in ROLES:
+        rows = (cohort["group"] == TREATMENT) == (r == "treatment")
+        arm = arms[r]
+        out.loc[rows, "pfs_months"] = arm.pfs / 10.0
+        out.loc[rows, "pfs_event"] = arm.pfs_e
+        out.loc[rows, "os_months"] = arm.os / 10.0
+        out.loc[rows, "os_event"] = arm.os_e
+        for column, values in covariate_columns(X[r]).items():
+            out.loc[rows, column] = values
+    return out
 
 
 def from_state(T: np.ndarray, D: np.ndarray, n1: int) -> tuple[dict[str, Arm], dict[str, np.ndarray]]:

@@ -14,12 +14,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lcnec_utils.reconstruct.targets import conclusions_kept, default_seed_eligible, missed_keys
+from lcnec_utils.reconstruct.evaluation import table4_conclusions_hold
+from lcnec_utils.reconstruct.joint import FULL_BUDGET
+from lcnec_utils.reconstruct.reach import schedule_iterations
+from lcnec_utils.reconstruct.targets import (
+    conclusions_kept,
+    default_seed_eligible,
+    is_table4_covariate_key,
+    missed_keys,
+)
 
 #: The ensemble summary shipped beside the cohort (``lcnec synth --ensemble N``).
 ENSEMBLE_FILE = "lcnec_synthetic_ensemble.csv"
 #: The scan of seeds behind the default seed (``lcnec synth --scan N``).
 SCAN_FILE = "lcnec_seed_scan.csv"
+#: The state a longer search than a reconstruction's ends in (``benchmarks/table4_reach.py --schedule
+#: long --write``): which of Table 4's hazard ratios can hold with the arm terms.
+WITNESS_FILE = "lcnec_table4_witness.csv"
+#: The arm terms' results keys (HR, interval, p of both models).
+ARM_TERM_KEYS = tuple(
+    f"{ep}.cox_multivariable.{s}" for ep in ("pfs", "os") for s in ("hr", "ci_low", "ci_high", "p")
+)
 #: The OS arm term's HR and upper bound: the hardest pair of targets, counted together in the scan
 #: (a seed can meet the bound alone by letting the HR fall below its tolerance).
 OS_BOUND_KEYS = ("os.cox_multivariable.hr", "os.cox_multivariable.ci_high")
@@ -219,3 +234,45 @@ def plot_ensemble(ensemble: pd.DataFrame):
     axes[0].legend(loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def table4_witness(targets: pd.DataFrame | None, schedule: str = "long") -> dict[str, tuple[Any, str]]:
+    """Chapter 7's numbers on the witness (:data:`WITNESS_FILE`), ``targets`` its
+    :func:`~lcnec_utils.reconstruct.evaluation.evaluate_targets` rows: how many of Table 4's 22
+    covariate HRs are within tolerance, Table 4's statistics met / impossible / missed, the
+    targets met, the missed targets outside Table 4 (the arm terms' first, each with
+    its value), whether Table 4's conclusions hold, and what the search took: the iterations of
+    ``reach.SCHEDULES[schedule]`` and their ratio to one chain of a reconstruction's search
+    (:data:`~lcnec_utils.reconstruct.joint.FULL_BUDGET`). With no witness every number is missing."""
+    names = (
+        "witness_hr_met", "witness_t4_met", "witness_t4_impossible", "witness_t4_missed", "witness_n_met",
+        "witness_missed_arm", "witness_missed_other", "witness_conclusions", "witness_iterations",
+        "witness_budget_ratio",
+    )  # fmt: skip
+    glue: dict[str, tuple[Any, str]] = {name: (None, "{}") for name in names}
+    if targets is None or targets.empty:
+        return glue
+    in_t4 = targets["key"].map(is_table4_covariate_key)
+    t4, outside = targets[in_t4], targets[~in_t4]
+    hr = t4[t4["key"].str.endswith(".hr")]
+    glue["witness_hr_met"] = (int((hr["status"] == "met").sum()), "{}")
+    for status in ("met", "impossible", "missed"):
+        glue[f"witness_t4_{status}"] = (int((t4["status"] == status).sum()), "{}")
+    glue["witness_n_met"] = (int((targets["status"] == "met").sum()), "{}")
+    missed = outside[outside["status"] == "missed"]
+    arm = missed["key"].isin(ARM_TERM_KEYS)
+
+    def listing(rows: pd.DataFrame) -> str:
+        items = [
+            f"{d} {a:.4g} (printed {p:g})"
+            for d, a, p in zip(rows["description"], rows["achieved"], rows["published"])
+        ]
+        return "; ".join(items) if items else "none"
+
+    glue["witness_missed_arm"] = (listing(missed[arm]), "{}")
+    glue["witness_missed_other"] = (listing(missed[~arm]), "{}")
+    glue["witness_conclusions"] = ("kept" if table4_conclusions_hold(targets) else "not kept", "{}")
+    iterations = schedule_iterations(schedule)
+    glue["witness_iterations"] = (iterations / 1e6, "{:.0f} million")
+    glue["witness_budget_ratio"] = (iterations / FULL_BUDGET.chain_iterations, "{:.1f}")
+    return glue

@@ -39,6 +39,15 @@ def covariate_design(
     return out
 
 
+def covariate_columns(X: np.ndarray) -> dict[str, np.ndarray]:
+    """One arm's Cox covariate matrix (:func:`covariate_design`) back as cohort columns: ``age``
+    (whole years), ``sex`` ("Male"/"Female") and the 0/1 or score columns."""
+    out = {"age": X[:, 0].astype(int), "sex": np.where(X[:, 1] == 1, "Male", "Female")}
+    for k, term in enumerate(COX_TERMS[3:], start=2):
+        out[term] = X[:, k].astype(int)
+    return out
+
+
 class SurvivalSearch:
     """Simulated annealing over times (hard KM constraints kept) and covariate placement.
 

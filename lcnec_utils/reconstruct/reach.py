@@ -1,0 +1,201 @@
+"""Whether Table 4's covariate hazard ratios can hold together, and with the arm terms: longer runs
+of the compiled search than one reconstruction may take, from the committed cohort.
+
+A *schedule* is a chain of runs (:class:`Run`) of :func:`lcnec_utils.reconstruct.annealing.anneal`.
+Every run pulls the 22 covariate HR windows of both models (:func:`hr_windows`); a run may add
+the arm terms' targets as windows too (:func:`arm_windows`), pulled harder by a weight. The moves
+keep every hard constraint of the committed search (Kaplan-Meier medians and 12-month rates, the
+plausibility limits) and the Kaplan-Meier holds are pulled as in it; each run returns the visited
+state with the fewest misses. The state a schedule ends in is a *witness*: a data set on the
+published counts that shows which targets can hold together (``benchmarks/table4_reach.py`` writes
+``data/lcnec_table4_witness.csv``; chapter 7 measures it with the book's own modules).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lcnec_utils.reconstruct import annealing, joint
+from lcnec_utils.reconstruct.generator import draw_ongoing, draw_responses
+from lcnec_utils.reconstruct.objective import M_COX
+from lcnec_utils.reconstruct.settings import ROLES, TOLERANCES, TREATMENT
+from lcnec_utils.reconstruct.study_calendar import calendar_stream, start_dates
+from lcnec_utils.reconstruct.targets import published_targets
+
+__all__ = [
+    "BOTH_ARMS",
+    "SCHEDULES",
+    "WITNESS_STREAM",
+    "Run",
+    "arm_windows",
+    "hr_windows",
+    "run_schedule",
+    "schedule_iterations",
+    "with_windows",
+    "witness_cohort",
+]
+
+
+def hr_windows(tg: Mapping[str, Any]) -> list[tuple[str, float, float, float]]:
+    """The 22 covariate HR windows of both models (:func:`joint.window_targets`' ``.hr`` rows)."""
+    return [w for w in joint.window_targets(tg) if w[0].endswith(".hr")]
+
+
+def arm_windows(
+    tg: Mapping[str, Any], weight: float, endpoints: tuple[str, ...], os_ceiling: float
+) -> list[tuple[int, float, float, float]]:
+    """The arm terms' targets as window targets of the compiled objective: (metric id, low, high,
+    scale), each scale its tolerance divided by ``weight`` (so a miss pulls that much harder than a
+    covariate's). PFS: HR in :data:`joint.PFS_HR_WINDOW`, interval bounds within tolerance, |z| at
+    least :data:`joint.PFS_Z_FLOOR`; OS: HR from :data:`joint.OS_HR_FLOOR` to the tolerance's
+    top, lower bound within tolerance, upper bound at most ``os_ceiling``."""
+    hr_tol, ci_tol = TOLERANCES["cox_hr"], TOLERANCES["cox_ci"]
+    out = []
+    for ep in endpoints:
+        base, key = M_COX + 4 * ("pfs", "os").index(ep), f"{ep}.cox_multivariable"
+        low, high = tg[f"{key}.ci_low"], tg[f"{key}.ci_high"]
+        if ep == "pfs":
+            out += [
+                (base, *joint.PFS_HR_WINDOW, hr_tol / weight),
+                (base + 1, low - ci_tol, low + ci_tol, ci_tol / weight),
+                (base + 2, high - ci_tol, high + ci_tol, ci_tol / weight),
+                (base + 3, joint.PFS_Z_FLOOR, math.inf, 0.2 / weight),
+            ]
+        else:
+            out += [
+                (base, joint.OS_HR_FLOOR, tg[f"{key}.hr"] + hr_tol, hr_tol / weight),
+                (base + 1, low - ci_tol, low + ci_tol, ci_tol / weight),
+                (base + 2, 0.0, os_ceiling, ci_tol / weight),
+            ]
+    return out
+
+
+def with_windows(setting: annealing.Setting, extra) -> annealing.Setting:
+    """``setting`` with window targets added by metric id ((id, low, high, scale) rows)."""
+    if not extra:
+        return setting
+    ids, lo, hi, scale = (np.array(c) for c in zip(*extra, strict=True))
+    return dataclasses.replace(
+        setting,
+        win_id=np.concatenate([setting.win_id, ids]).astype(np.int64),
+        win_lo=np.concatenate([setting.win_lo, lo]),
+        win_hi=np.concatenate([setting.win_hi, hi]),
+        win_scale=np.concatenate([setting.win_scale, scale]),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One run of a schedule: which arm terms join the HR windows and how hard they pull, the OS
+    upper bound's ceiling, the first temperature, iterations, seed, whether the arm-only p-value
+    gap's bound enters the keep rule, and where it starts (``committed``: the state it is given;
+    ``first``: the first run's state; ``previous``: the run before's)."""
+
+    name: str
+    endpoints: tuple[str, ...] = ()
+    weight: float = 100.0
+    os_ceiling: float = joint.OS_CI_TABLE4_CEILING
+    temp0: float = 0.3
+    iterations: int = 3_000_000
+    seed: int = 1
+    keep_gap: float = 1.0
+    start: str = "first"
+
+
+BOTH_ARMS = ("pfs", "os")
+
+_LONG = (
+    Run("hr", temp0=1.0, keep_gap=0.0, start="committed"),
+    Run(
+        "+both arms x10, OS bound 1.1099", BOTH_ARMS, 10.0, joint.OS_CI_CEILING, 1.0, seed=2, start="previous"
+    ),
+    Run("x30", BOTH_ARMS, 30.0, seed=4, start="previous"),
+    Run("x100", BOTH_ARMS, 100.0, seed=8, start="previous"),
+)
+
+#: ``short``: the HR windows alone, then from that state with the PFS arm term, then from the same
+#: state with both (3M iterations each). ``long``: the HR windows alone, then both arm terms
+#: pulled 10 times harder (OS upper bound to :data:`joint.OS_CI_CEILING`), 30 and 100 times, each
+#: from the run before's state: the witness. ``longer``: ``long`` and then 30 times for 10M
+#: iterations and 300 times, colder, for 1M.
+SCHEDULES: dict[str, tuple[Run, ...]] = {
+    "short": (
+        Run("hr", temp0=1.0, start="committed"),
+        Run("+pfs arm", ("pfs",), seed=2),
+        Run("+both arms", BOTH_ARMS, seed=3),
+    ),
+    "long": _LONG,
+    "longer": (
+        *_LONG,
+        Run("x30, 10M", BOTH_ARMS, 30.0, iterations=10_000_000, seed=22, start="previous"),
+        Run("x300, cold", BOTH_ARMS, 300.0, temp0=0.1, iterations=1_000_000, seed=23, start="previous"),
+    ),
+}
+
+
+def schedule_iterations(schedule: str) -> int:
+    """Iterations of a schedule's runs, in all."""
+    return sum(run.iterations for run in SCHEDULES[schedule])
+
+
+def run_schedule(
+    tg: Mapping[str, Any],
+    T: np.ndarray,
+    D: np.ndarray,
+    runs: tuple[Run, ...],
+    seed_offset: int = 0,
+    report: Callable[[Run, np.ndarray, np.ndarray], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run ``runs`` (a schedule) from the state (T, D) (``joint.state_from_cohort``), which is left
+    as it is; calls ``report(run, T, D)`` after each run and returns the last run's state."""
+    hr = hr_windows(tg)
+    stage = dict(cost=0.1, hold=100.0, beta_lin=5.0, windows=1.0, keep_windows=1.0)
+    states: dict[str, tuple[np.ndarray, np.ndarray]] = {"committed": (T, D)}
+    for run in runs:
+        T1, D1 = (a.copy() for a in states[run.start])
+        setting = with_windows(
+            joint.annealing_setting(tg, windows=hr),
+            arm_windows(tg, run.weight, run.endpoints, run.os_ceiling),
+        )
+        moves = {**joint.STAGE_MOVES["table4"], "temp0": run.temp0}
+        objective = annealing.Objective(**stage, keep_gap=run.keep_gap)
+        annealing.anneal(T1, D1, setting, objective, run.iterations, seed=run.seed + seed_offset, **moves)
+        if report is not None:
+            report(run, T1, D1)
+        states.setdefault("first", (T1, D1))
+        states["previous"] = (T1, D1)
+    return states["previous"]
+
+
+#: The random stream of a witness's responses and ongoing treatment (with the cohort's seed).
+WITNESS_STREAM = 0x3177
+
+
+def witness_cohort(
+    cohort: pd.DataFrame, T: np.ndarray, D: np.ndarray, seed: int, published: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
+    """A state of ``cohort`` (``joint.state_from_cohort``, then moved) as a cohort file: its rows
+    with the state's survival times and covariates (``joint.cohort_from_state``); what the
+    generator derives from the times derived again by its rules, so that they agree with the new
+    times (best response: :func:`~lcnec_utils.reconstruct.generator.draw_responses`; still on
+    treatment at the cut-off: :func:`~lcnec_utils.reconstruct.generator.draw_ongoing`, from a
+    stream of their own, ``(seed, WITNESS_STREAM)``); and a calendar drawn for the times as the
+    generator draws one (``study_calendar``, the stream of ``seed``). Every other column is the
+    cohort's; the adverse events stay the cohort's file."""
+    tg = published_targets(published)
+    out = joint.cohort_from_state(cohort, T, D)
+    treated = (out["group"] == TREATMENT).to_numpy()
+    arms, _ = joint.from_state(T, D, int(treated.sum()))
+    rng = np.random.default_rng([seed, WITNESS_STREAM])
+    for role in ROLES:
+        rows = treated if role == "treatment" else ~treated
+        out.loc[rows, "best_response"] = draw_responses(rng, tg, role, arms[role])
+        out.loc[rows, "ongoing_treatment"] = draw_ongoing(rng, tg, role, arms[role])
+    dates = start_dates(calendar_stream(seed), out["os_months"], out["os_event"])
+    return pd.concat([out, dates], axis=1)
