@@ -153,11 +153,14 @@ def run_schedule(
     report: Callable[[Run, np.ndarray, np.ndarray], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run ``runs`` (a schedule) from the state (T, D) (``joint.state_from_cohort``), which is left
-    as it is; calls ``report(run, T, D)`` after each run and returns the last run's state."""
+    as it is; calls ``report(run, T, D)`` after each run and returns the last run's state. A first
+    run may start from ``committed`` or ``previous`` (both the given state), not from ``first``."""
     hr = hr_windows(tg)
     stage = dict(cost=0.1, hold=100.0, beta_lin=5.0, windows=1.0, keep_windows=1.0)
-    states: dict[str, tuple[np.ndarray, np.ndarray]] = {"committed": (T, D)}
+    states: dict[str, tuple[np.ndarray, np.ndarray]] = {"committed": (T, D), "previous": (T, D)}
     for run in runs:
+        if run.start not in states:
+            raise ValueError(f"run {run.name!r} starts from {run.start!r}, which no run before it made")
         T1, D1 = (a.copy() for a in states[run.start])
         setting = with_windows(
             joint.annealing_setting(tg, windows=hr),
@@ -198,4 +201,4 @@ def witness_cohort(
         out.loc[rows, "best_response"] = draw_responses(rng, tg, role, arms[role])
         out.loc[rows, "ongoing_treatment"] = draw_ongoing(rng, tg, role, arms[role])
     dates = start_dates(calendar_stream(seed), out["os_months"], out["os_event"])
-    return pd.concat([out, dates], axis=1)
+    return pd.concat([out, dates.set_axis(out.index)], axis=1)

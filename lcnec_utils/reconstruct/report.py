@@ -8,6 +8,8 @@ results keys.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,14 +17,16 @@ import numpy as np
 import pandas as pd
 
 from lcnec_utils.reconstruct.evaluation import table4_conclusions_hold
-from lcnec_utils.reconstruct.joint import FULL_BUDGET
+from lcnec_utils.reconstruct.joint import FULL_BUDGET, PFS_HR_WINDOW, PFS_Z_FLOOR
 from lcnec_utils.reconstruct.reach import schedule_iterations
+from lcnec_utils.reconstruct.settings import TREATMENT
 from lcnec_utils.reconstruct.targets import (
     conclusions_kept,
     default_seed_eligible,
     is_table4_covariate_key,
     missed_keys,
 )
+from lcnec_utils.stats.normal import Z95, z_of_p
 
 #: The ensemble summary shipped beside the cohort (``lcnec synth --ensemble N``).
 ENSEMBLE_FILE = "lcnec_synthetic_ensemble.csv"
@@ -236,6 +240,41 @@ def plot_ensemble(ensemble: pd.DataFrame):
     return fig
 
 
+_ARM_STATISTIC = {"hr": "hazard ratio", "ci_low": "lower bound", "ci_high": "upper bound", "p": "p-value"}
+
+
+def _target_label(key: str, description: str) -> str:
+    """A target as the text names it: an arm term's statistic in words, any other by its description."""
+    if key not in ARM_TERM_KEYS:
+        return description
+    return f"the {key.split('.')[0].upper()} arm term's {_ARM_STATISTIC[key.rsplit('.', 1)[1]]}"
+
+
+def pfs_arm_room(cohort: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> dict[str, tuple[Any, str]]:
+    """How close the progression model's arm term must come to its standard-error floor: the
+    largest SE that its HR and p allow, HR >= printed - tolerance and p <= printed + tolerance
+    (``pfs_se_room_tol``), and within the search's narrower windows (``joint.PFS_HR_WINDOW``'s low
+    end, ``joint.PFS_Z_FLOOR``: ``pfs_se_room``), each as a share above the 0/1 floor
+    sqrt(1/d1 + 1/d0) of ``cohort``'s progression events per arm; and for each named target table
+    (``evaluate_targets`` rows) the arm term's SE from its 95% Wald interval, (ln upper - ln
+    lower) / (2 z), as a share above that floor (``pfs_se_over_<name>``)."""
+    events = cohort.groupby(cohort["group"] == TREATMENT)["pfs_event"].sum()
+    floor = math.sqrt(float((1.0 / events).sum()))
+    first = next(iter(tables.values())).set_index("key")
+    hr, p = first.loc["pfs.cox_multivariable.hr"], first.loc["pfs.cox_multivariable.p"]
+    tol_se = math.log(1.0 / (hr["published"] - hr["tolerance"])) / z_of_p(p["published"] + p["tolerance"])
+    search_se = math.log(1.0 / PFS_HR_WINDOW[0]) / PFS_Z_FLOOR
+    glue: dict[str, tuple[Any, str]] = {
+        "pfs_se_room_tol": (tol_se / floor - 1.0, "{:.2%}"),
+        "pfs_se_room": (search_se / floor - 1.0, "{:.2%}"),
+    }
+    for name, table in tables.items():
+        got = table.set_index("key")["achieved"]
+        se = math.log(got["pfs.cox_multivariable.ci_high"] / got["pfs.cox_multivariable.ci_low"]) / (2 * Z95)
+        glue[f"pfs_se_over_{name}"] = (se / floor - 1.0, "{:.2%}")
+    return glue
+
+
 def table4_witness(targets: pd.DataFrame | None, schedule: str = "long") -> dict[str, tuple[Any, str]]:
     """Chapter 7's numbers on the witness (:data:`WITNESS_FILE`), ``targets`` its
     :func:`~lcnec_utils.reconstruct.evaluation.evaluate_targets` rows: how many of Table 4's 22
@@ -264,8 +303,8 @@ def table4_witness(targets: pd.DataFrame | None, schedule: str = "long") -> dict
 
     def listing(rows: pd.DataFrame) -> str:
         items = [
-            f"{d} {a:.4g} (printed {p:g})"
-            for d, a, p in zip(rows["description"], rows["achieved"], rows["published"])
+            f"{_target_label(k, d)}, {a:.4g} (printed {p:g})"
+            for k, d, a, p in zip(rows["key"], rows["description"], rows["achieved"], rows["published"])
         ]
         return "; ".join(items) if items else "none"
 
