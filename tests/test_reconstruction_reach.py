@@ -169,15 +169,15 @@ def test_run_schedule_starts_where_each_run_says():
         reach.run_schedule(TG, T0, D0, (reach.Run("x", iterations=0, start="first"),))
 
 
-def test_pfs_arm_room_by_hand(targets_of_committed):
+def test_pfs_arm_room_by_hand(targets_of_committed, witness_targets):
     """The PFS arm term within tolerance (HR >= 0.51 - 0.05, p <= 0.026 + 0.02) allows SE
     ln(1/0.46)/z(0.046) = 0.38917; the search's windows ln(1/0.4605)/1.997 = 0.38830; the floor
     sqrt(1/13 + 1/16) = 0.37339 (13 treated and 16 Chemo progression events): 4.22% and 3.99%
-    above it. The committed cohort's SE from its interval: (ln 0.9858 - ln 0.2157) / (2 x 1.96)."""
+    above it. The committed cohort's SE from its interval, (ln upper - ln lower) / (2 x 1.96); the
+    witness's at the windows' edge; a missing table gives a missing number."""
     cohort = pd.read_csv(DEFAULT_COHORT)
-    glue = {
-        k: v for k, (v, _) in reconstruct.pfs_arm_room(cohort, {"committed": targets_of_committed}).items()
-    }
+    tables = {"committed": targets_of_committed, "witness": witness_targets, "absent": None}
+    glue = {k: v for k, (v, _) in reconstruct.pfs_arm_room(cohort, tables).items()}
     floor = math.sqrt(1 / 13 + 1 / 16)
     assert glue["pfs_se_room_tol"] == pytest.approx(math.log(1 / 0.46) / 1.99539 / floor - 1, abs=1e-5)
     assert glue["pfs_se_room"] == pytest.approx(math.log(1 / 0.4605) / 1.997 / floor - 1, abs=1e-9)
@@ -186,6 +186,9 @@ def test_pfs_arm_room_by_hand(targets_of_committed):
     se = math.log(got["pfs.cox_multivariable.ci_high"] / got["pfs.cox_multivariable.ci_low"]) / (2 * 1.959964)
     assert glue["pfs_se_over_committed"] == pytest.approx(se / floor - 1, abs=1e-6)
     assert 0 < glue["pfs_se_over_committed"] < glue["pfs_se_room"]  # the committed cohort meets the term
+    # the witness: at the search windows' edge (3.98% against 3.99%)
+    assert glue["pfs_se_room"] - 0.0002 < glue["pfs_se_over_witness"] <= glue["pfs_se_room"]
+    assert glue["pfs_se_over_absent"] is None
 
 
 def test_cohort_from_state_undoes_state_from_cohort_and_follows_a_move():

@@ -250,17 +250,20 @@ def _target_label(key: str, description: str) -> str:
     return f"the {key.split('.')[0].upper()} arm term's {_ARM_STATISTIC[key.rsplit('.', 1)[1]]}"
 
 
-def pfs_arm_room(cohort: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> dict[str, tuple[Any, str]]:
+def pfs_arm_room(
+    cohort: pd.DataFrame, tables: Mapping[str, pd.DataFrame | None]
+) -> dict[str, tuple[Any, str]]:
     """How close the progression model's arm term must come to its standard-error floor: the
     largest SE that its HR and p allow, HR >= printed - tolerance and p <= printed + tolerance
     (``pfs_se_room_tol``), and within the search's narrower windows (``joint.PFS_HR_WINDOW``'s low
     end, ``joint.PFS_Z_FLOOR``: ``pfs_se_room``), each as a share above the 0/1 floor
     sqrt(1/d1 + 1/d0) of ``cohort``'s progression events per arm; and for each named target table
     (``evaluate_targets`` rows) the arm term's SE from its 95% Wald interval, (ln upper - ln
-    lower) / (2 z), as a share above that floor (``pfs_se_over_<name>``)."""
+    lower) / (2 z), as a share above that floor (``pfs_se_over_<name>``; missing for a table that
+    is None). The tolerances are read from the first table given."""
     events = cohort.groupby(cohort["group"] == TREATMENT)["pfs_event"].sum()
     floor = math.sqrt(float((1.0 / events).sum()))
-    first = next(iter(tables.values())).set_index("key")
+    first = next(t for t in tables.values() if t is not None).set_index("key")
     hr, p = first.loc["pfs.cox_multivariable.hr"], first.loc["pfs.cox_multivariable.p"]
     tol_se = math.log(1.0 / (hr["published"] - hr["tolerance"])) / z_of_p(p["published"] + p["tolerance"])
     search_se = math.log(1.0 / PFS_HR_WINDOW[0]) / PFS_Z_FLOOR
@@ -269,6 +272,9 @@ def pfs_arm_room(cohort: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> di
         "pfs_se_room": (search_se / floor - 1.0, "{:.2%}"),
     }
     for name, table in tables.items():
+        if table is None:  # no such cohort: the number is missing (the page says n/a)
+            glue[f"pfs_se_over_{name}"] = (None, "{:.2%}")
+            continue
         got = table.set_index("key")["achieved"]
         se = math.log(got["pfs.cox_multivariable.ci_high"] / got["pfs.cox_multivariable.ci_low"]) / (2 * Z95)
         glue[f"pfs_se_over_{name}"] = (se / floor - 1.0, "{:.2%}")
