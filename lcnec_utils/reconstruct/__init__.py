@@ -200,6 +200,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     )
     from lcnec_utils.reconstruct.reach import (
         BOTH_ARMS,
+        PFS_Z_SCALE,
         SCHEDULES,
         WITNESS_STREAM,
         Run,
@@ -490,6 +491,7 @@ __all__, __getattr__, __dir__ = exports(
         ),
         "lcnec_utils.reconstruct.reach": (
             "BOTH_ARMS",
+            "PFS_Z_SCALE",
             "Run",
             "SCHEDULES",
             "WITNESS_STREAM",

@@ -30,6 +30,7 @@ from lcnec_utils.reconstruct.targets import published_targets
 
 __all__ = [
     "BOTH_ARMS",
+    "PFS_Z_SCALE",
     "SCHEDULES",
     "WITNESS_STREAM",
     "Run",
@@ -45,6 +46,11 @@ __all__ = [
 def hr_windows(tg: Mapping[str, Any]) -> list[tuple[str, float, float, float]]:
     """The 22 covariate HR windows of both models (:func:`joint.window_targets`' ``.hr`` rows)."""
     return [w for w in joint.window_targets(tg) if w[0].endswith(".hr")]
+
+
+#: One unit outside the PFS arm term's |z| window (:func:`arm_windows`): about the distance from
+#: the window's floor (``joint.PFS_Z_FLOOR``, 1.997) to the printed p's |z| (0.026: 2.23).
+PFS_Z_SCALE = 0.2
 
 
 def arm_windows(
@@ -65,7 +71,7 @@ def arm_windows(
                 (base, *joint.PFS_HR_WINDOW, hr_tol / weight),
                 (base + 1, low - ci_tol, low + ci_tol, ci_tol / weight),
                 (base + 2, high - ci_tol, high + ci_tol, ci_tol / weight),
-                (base + 3, joint.PFS_Z_FLOOR, math.inf, 0.2 / weight),
+                (base + 3, joint.PFS_Z_FLOOR, math.inf, PFS_Z_SCALE / weight),
             ]
         else:
             out += [
