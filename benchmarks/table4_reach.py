@@ -22,7 +22,7 @@ import time
 import warnings
 
 import pandas as pd
-from table4_tradeoff import _arm, _fits, _inside  # same folder: run as a script
+from table4_tradeoff import _arm, _inside  # same folder: run as a script
 
 from lcnec_utils.contract.params import DEFAULT_COHORT
 from lcnec_utils.reconstruct import joint, reach
@@ -53,6 +53,15 @@ def se_ratios(T, D, fits) -> str:
     return ", ".join(parts)
 
 
+def summary(tg, T, D) -> str:
+    """A state's line: HR windows held, HRs within tolerance, the arm terms, their SEs over the floor."""
+    fits, hr = reach.state_fits(T, D), reach.hr_windows(tg)
+    return (
+        f"{_inside(hr, fits)} of {len(hr)} HR windows, {met_hrs(tg, fits)} within tolerance; "
+        f"{_arm(fits)}; {se_ratios(T, D, fits)}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schedule", choices=sorted(reach.SCHEDULES), default="short")
@@ -61,22 +70,13 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     tg = published_targets()
-    hr = reach.hr_windows(tg)
     cohort = pd.read_csv(DEFAULT_COHORT)
     T0, D0 = joint.state_from_cohort(cohort)
-    fits = _fits(T0, D0)
-    print(
-        f"committed cohort: {_inside(hr, fits)} of {len(hr)} HR windows; {_arm(fits)}; {se_ratios(T0, D0, fits)}"
-    )
+    print(f"committed cohort: {summary(tg, T0, D0)}")
     clock = [time.perf_counter()]
 
     def report(run, T, D):
-        fits = _fits(T, D)
-        print(
-            f"{run.name}: {_inside(hr, fits)} of {len(hr)} HR windows, {met_hrs(tg, fits)} within tolerance; "
-            f"{_arm(fits)}; {se_ratios(T, D, fits)}; {time.perf_counter() - clock[0]:.0f} s",
-            flush=True,
-        )
+        print(f"{run.name}: {summary(tg, T, D)}; {time.perf_counter() - clock[0]:.0f} s", flush=True)
         clock[0] = time.perf_counter()
 
     T, D = reach.run_schedule(tg, T0, D0, reach.SCHEDULES[args.schedule], args.seed, report)

@@ -23,35 +23,15 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxPHFitter
 
 from lcnec_utils.contract.params import DEFAULT_COHORT
-from lcnec_utils.reconstruct import annealing, joint
-from lcnec_utils.reconstruct.targets import COX_TERMS, published_targets, term_name
-
-_STAT = {"hr": "exp(coef)", "ci_low": "exp(coef) lower 95%", "ci_high": "exp(coef) upper 95%"}
-
-
-def _fits(T: np.ndarray, D: np.ndarray) -> dict[str, pd.DataFrame]:
-    """Both multivariable Cox fits (lifelines, Efron ties) of a state."""
-    names = [term_name(t) for t in COX_TERMS]
-    out = {}
-    for ep, (ti, ei) in {"pfs": (0, 1), "os": (2, 3)}.items():
-        frame = pd.DataFrame(D, columns=names).assign(T=T[ti] / 10.0, E=T[ei])
-        out[ep] = CoxPHFitter().fit(frame, "T", "E").summary
-    return out
+from lcnec_utils.reconstruct import annealing, joint, reach
+from lcnec_utils.reconstruct.targets import published_targets
 
 
 def _inside(windows, fits) -> int:
     """How many window targets the fits meet (a p's window is on the |z| scale)."""
-    met = 0
-    for key, lo, hi, _ in windows:
-        ep, _, rest = key.partition(".cox_multivariable.")
-        term, stat = rest.rsplit(".", 1)
-        row = fits[ep].loc[term]
-        value = abs(row["z"]) if stat == "p" else row[_STAT[stat]]
-        met += lo <= value <= hi
-    return met
+    return sum(lo <= reach.window_value(fits, key) <= hi for key, lo, hi, _ in windows)
 
 
 def _arm(fits) -> str:
@@ -75,7 +55,7 @@ def main() -> None:
     pulled = [w for w in joint.table4_windows(tg) if args.only in w[0]]  # as the chain's Table 4 stage
     setting = joint.annealing_setting(tg, windows=pulled)
     T0, D0 = joint.state_from_cohort(pd.read_csv(DEFAULT_COHORT))
-    start = _fits(T0, D0)
+    start = reach.state_fits(T0, D0)
     own = float(start["os"].loc["treatment", "exp(coef) upper 95%"])
     print(f"committed cohort: {_inside(windows, start)} of {len(windows)} windows; {_arm(start)}")
     for ceiling in args.ceilings:
@@ -93,7 +73,7 @@ def main() -> None:
         result = annealing.anneal(
             T, D, setting, stage, args.iterations, seed=args.seed, **joint.STAGE_MOVES["table4"]
         )
-        fits = _fits(T, D)
+        fits = reach.state_fits(T, D)
         print(
             f"OS ceiling {ceiling}: {_inside(windows, fits)} of {len(windows)} windows; {_arm(fits)}; "
             f"keep-rule violation {result.violation:.4f}; {time.perf_counter() - t0:.0f} s"

@@ -11,7 +11,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from lifelines import CoxPHFitter
 
 from lcnec_utils import reconstruct
 from lcnec_utils.contract.params import DATA_DIR, DEFAULT_COHORT
@@ -23,29 +22,18 @@ from lcnec_utils.stats import survival
 TG = reconstruct.published_targets()
 WITNESS = DATA_DIR / reconstruct.WITNESS_FILE
 NAMES = [reconstruct.term_name(t) for t in reconstruct.COX_TERMS]
-_STAT = {"hr": "exp(coef)", "ci_low": "exp(coef) lower 95%", "ci_high": "exp(coef) upper 95%"}
 
 
 def _fits(cohort: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Both multivariable Cox fits by lifelines (Efron ties), on the design the search uses."""
-    T, D = joint.state_from_cohort(cohort)
-    out = {}
-    for ep, (ti, ei) in {"pfs": (0, 1), "os": (2, 3)}.items():
-        frame = pd.DataFrame(D, columns=NAMES).assign(T=T[ti] / 10.0, E=T[ei])
-        out[ep] = CoxPHFitter().fit(frame, "T", "E").summary
-    return out
+    return reach.state_fits(*joint.state_from_cohort(cohort))
 
 
 def _misses(windows, fits) -> float:
     """Scaled distance outside the windows ((key, low, high, scale); a p's window on |z|), by lifelines."""
-    total = 0.0
-    for key, lo, hi, scale in windows:
-        ep, _, rest = key.partition(".cox_multivariable.")
-        term, stat = rest.rsplit(".", 1)
-        row = fits[ep].loc[term]
-        value = abs(row["z"]) if stat == "p" else row[_STAT[stat]]
-        total += max(0.0, lo - value, value - hi) / scale
-    return total
+    return sum(
+        max(0.0, lo - (v := reach.window_value(fits, key)), v - hi) / scale for key, lo, hi, scale in windows
+    )
 
 
 def test_arm_windows_by_hand():
@@ -68,6 +56,16 @@ def test_arm_windows_by_hand():
     assert [r[0] for r in reach.arm_windows(TG, 1.0, ("os",), 1.25)] == [M_COX + 4, M_COX + 5, M_COX + 6]
 
 
+def test_window_value_reads_the_lifelines_summary():
+    """A covariate's and the arm's statistics by key: HR and bounds as printed, a p's window as |z|."""
+    fits = _fits(pd.read_csv(DEFAULT_COHORT))
+    ecog, arm = fits["pfs"].loc["ecog"], fits["os"].loc["treatment"]
+    assert reach.window_value(fits, "pfs.cox_multivariable.ecog.hr") == ecog["exp(coef)"]
+    assert reach.window_value(fits, "pfs.cox_multivariable.ecog.p") == abs(ecog["z"])
+    assert reach.window_value(fits, "os.cox_multivariable.ci_high") == arm["exp(coef) upper 95%"]
+    assert reach.window_value(fits, "os.cox_multivariable.p") == abs(arm["z"]) and arm["z"] < 0
+
+
 def test_with_windows_appends_by_metric_id():
     setting = joint.annealing_setting(TG, windows=reach.hr_windows(TG))
     extra = reach.arm_windows(TG, 1.0, ("pfs",), 1.25)
@@ -86,13 +84,13 @@ def test_schedule_iterations():
 
 def _arm_misses(rows, fits) -> float:
     """Scaled distance outside :func:`reach.arm_windows`' rows (metric id, low, high, scale), by lifelines."""
-    total = 0.0
+    keys = []
     for metric, lo, hi, scale in rows:
         ep, k = divmod(metric - M_COX, 4)
-        row = fits[("pfs", "os")[ep]].loc["treatment"]
-        value = abs(row["z"]) if k == 3 else row[_STAT[("hr", "ci_low", "ci_high")[k]]]
-        total += max(0.0, lo - value, value - hi) / scale
-    return total
+        keys.append(
+            (f"{('pfs', 'os')[ep]}.cox_multivariable.{('hr', 'ci_low', 'ci_high', 'p')[k]}", lo, hi, scale)
+        )
+    return _misses(keys, fits)
 
 
 def _gap_excess(cohort: pd.DataFrame) -> float:

@@ -208,6 +208,8 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         hr_windows,
         run_schedule,
         schedule_iterations,
+        state_fits,
+        window_value,
         with_windows,
         witness_cohort,
     )
@@ -499,6 +501,8 @@ __all__, __getattr__, __dir__ = exports(
             "hr_windows",
             "run_schedule",
             "schedule_iterations",
+            "state_fits",
+            "window_value",
             "with_windows",
             "witness_cohort",
         ),

@@ -26,7 +26,7 @@ from lcnec_utils.reconstruct.generator import draw_ongoing, draw_responses
 from lcnec_utils.reconstruct.objective import M_COX
 from lcnec_utils.reconstruct.settings import ROLES, TOLERANCES, TREATMENT
 from lcnec_utils.reconstruct.study_calendar import calendar_stream, start_dates
-from lcnec_utils.reconstruct.targets import published_targets
+from lcnec_utils.reconstruct.targets import COX_TERMS, published_targets, term_name
 
 __all__ = [
     "BOTH_ARMS",
@@ -38,6 +38,8 @@ __all__ = [
     "hr_windows",
     "run_schedule",
     "schedule_iterations",
+    "state_fits",
+    "window_value",
     "with_windows",
     "witness_cohort",
 ]
@@ -46,6 +48,39 @@ __all__ = [
 def hr_windows(tg: Mapping[str, Any]) -> list[tuple[str, float, float, float]]:
     """The 22 covariate HR windows of both models (:func:`joint.window_targets`' ``.hr`` rows)."""
     return [w for w in joint.window_targets(tg) if w[0].endswith(".hr")]
+
+
+#: The column of a lifelines summary that holds each statistic of a window target (a p's window
+#: is on the |z| scale).
+_SUMMARY_COLUMN = {
+    "hr": "exp(coef)",
+    "ci_low": "exp(coef) lower 95%",
+    "ci_high": "exp(coef) upper 95%",
+    "p": "z",
+}
+
+
+def state_fits(T: np.ndarray, D: np.ndarray) -> dict[str, pd.DataFrame]:
+    """Both multivariable Cox fits of a state (T, D of ``annealing``; times in tenths of a month)
+    by lifelines (Efron ties), on the search's design: the summaries, per endpoint, that check the
+    compiled fits from outside."""
+    from lifelines import CoxPHFitter  # at first use, as the book's estimators import it
+
+    names = [term_name(t) for t in COX_TERMS]
+    out = {}
+    for ep, (ti, ei) in {"pfs": (0, 1), "os": (2, 3)}.items():
+        frame = pd.DataFrame(D, columns=names).assign(T=T[ti] / 10.0, E=T[ei])
+        out[ep] = CoxPHFitter().fit(frame, "T", "E").summary
+    return out
+
+
+def window_value(fits: Mapping[str, pd.DataFrame], key: str) -> float:
+    """A window target's statistic in :func:`state_fits`' summaries: ``<ep>.cox_multivariable.<term>.<stat>``
+    for a covariate, ``<ep>.cox_multivariable.<stat>`` for the arm; HR, CI bound, or |z| for a p."""
+    parts = key.split(".")
+    term = parts[2] if len(parts) == 4 else "treatment"
+    value = float(fits[parts[0]].loc[term, _SUMMARY_COLUMN[parts[-1]]])
+    return abs(value) if parts[-1] == "p" else value
 
 
 #: One unit outside the PFS arm term's |z| window (:func:`arm_windows`): about the distance from
