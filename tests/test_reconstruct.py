@@ -224,6 +224,69 @@ def test_cox_se_floor_makes_the_os_p_unreachable(published):
     assert pfs_plan.reachable("p") and pfs_plan.reachable("ci")
 
 
+def test_on_treatment_progression_free_splits_by_hand(published):
+    # Table 3: 3 + 3 patients on treatment at the cut-off. k1 + k0 of them free of progression (PFS
+    # censored) leave at most 14 - k1 and 17 - k0 PFS events, SE >= sqrt(1/(14 - k1) + 1/(17 - k0)).
+    # The PFS arm term's HR >= 0.51 - 0.05 and p <= 0.026 + 0.02 need
+    # SE <= log(1/0.46) / z(0.046) = 0.77653 / 1.99539 = 0.38916.
+    from scipy import stats
+
+    se_max = math.log(1 / 0.46) / stats.norm.isf(0.046 / 2)
+    assert se_max == pytest.approx(0.38916, abs=1e-5)
+    rows = {
+        (r["k_treatment"], r["k_reference"]): r for r in reconstruct.on_treatment_progression_free(published)
+    }
+    assert set(rows) == {(k1, k0) for k1 in range(4) for k0 in range(4)}
+    for (k1, k0), r in rows.items():
+        floor = math.sqrt(1 / (14 - k1) + 1 / (17 - k0))
+        assert r["se_floor"] == pytest.approx(floor, abs=1e-12)
+        assert r["p_min"] == pytest.approx(2 * stats.norm.sf(math.log(1 / 0.46) / floor), abs=1e-12)
+        assert r["room"] == pytest.approx(se_max / floor - 1, abs=1e-9)
+        assert r["reachable"] == (floor <= se_max)
+    # all six free: SE >= sqrt(1/11 + 1/14) = 0.40291, p >= 0.0539 > 0.046
+    assert rows[(3, 3)]["se_floor"] == pytest.approx(0.40291, abs=1e-5)
+    assert rows[(3, 3)]["p_min"] == pytest.approx(0.05394, abs=1e-5) and not rows[(3, 3)]["reachable"]
+    # at most four: (1, 3) SE >= 0.38516 and (2, 2) SE >= 0.38730; (3, 1) needs 0.39168, (2, 3) 0.39340
+    most = max(k1 + k0 for (k1, k0), r in rows.items() if r["reachable"])
+    assert most == 4
+    assert {k for k, r in rows.items() if r["reachable"] and sum(k) == 4} == {(1, 3), (2, 2)}
+
+
+def test_on_treatment_progression_glue_on_the_committed_cohort(published, committed):
+    cohort, _ = committed
+    on = cohort[cohort["ongoing_treatment"] == 1]
+    assert len(on) == 6 and (on["os_event"] == 0).all()  # Table 3's 3 + 3, all alive
+    free = on[on["pfs_event"] == 0]
+    k1 = int((free["group"] == reconstruct.TREATMENT).sum())
+    k0 = len(free) - k1
+    beyond_chemo = int(((on["pfs_event"] == 1) & (on["group"] != reconstruct.TREATMENT)).sum())
+    glue = {k: v for k, (v, _) in reconstruct.on_treatment_progression(cohort, published).items()}
+    assert glue["on_treatment"] == 6 and glue["on_treatment_printed"] == 6
+    assert (glue["on_treatment_pf"], glue["on_treatment_pd"]) == (k1 + k0, 6 - k1 - k0)
+    assert glue["on_treatment_pd_reference"] == beyond_chemo
+    assert (glue["on_treatment_pf_max"], glue["on_treatment_pd_min"]) == (4, 2)
+    assert glue["on_treatment_all_pf_p"] == pytest.approx(0.05394, abs=1e-5)
+    se_max = 0.38916
+    one_more = min(math.sqrt(1 / (13 - k1) + 1 / (17 - k0)), math.sqrt(1 / (14 - k1) + 1 / (16 - k0)))
+    assert glue["on_treatment_next_room"] == pytest.approx(se_max / one_more - 1, abs=1e-4)
+    # the committed cohort: 1 + 1 free (the treated arm's 38.5-month and the Chemo arm's 22.4-month
+    # survivors), 4 treated beyond progression, 2 of them on Chemo; one more leaves 2.7%
+    assert (k1, k0, beyond_chemo) == (1, 1, 2)
+    assert glue["on_treatment_next_room"] == pytest.approx(0.0270, abs=1e-4)
+    # a cohort without the column: the counts are missing, the bound stays
+    bare = {
+        k: v
+        for k, (v, _) in reconstruct.on_treatment_progression(
+            cohort.drop(columns="ongoing_treatment"), published
+        ).items()
+    }
+    assert (
+        bare["on_treatment"] is None
+        and bare["on_treatment_next_room"] is None
+        and bare["on_treatment_pf_max"] == 4
+    )
+
+
 def test_binary_term_se_floor_by_hand():
     # 3 patients coded 1, 28 coded 0, at most 25 events: the floor is lowest with all 3 events on
     # the small side, sqrt(1/3 + 1/22) = 0.6155

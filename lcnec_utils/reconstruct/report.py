@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lcnec_utils.reconstruct.bounds import on_treatment_progression_free
 from lcnec_utils.reconstruct.evaluation import table4_conclusions_hold
 from lcnec_utils.reconstruct.joint import FULL_BUDGET, PFS_HR_WINDOW, PFS_Z_FLOOR
 from lcnec_utils.reconstruct.reach import schedule_iterations
@@ -278,6 +279,51 @@ def pfs_arm_room(
         got = table.set_index("key")["achieved"]
         se = math.log(got["pfs.cox_multivariable.ci_high"] / got["pfs.cox_multivariable.ci_low"]) / (2 * Z95)
         glue[f"pfs_se_over_{name}"] = (se / floor - 1.0, "{:.2%}")
+    return glue
+
+
+def on_treatment_progression(cohort: pd.DataFrame, tg: Mapping[str, Any]) -> dict[str, tuple[Any, str]]:
+    """Chapter 7's numbers on the patients still on first-line treatment at the cut-off: how many
+    the cohort flags (``on_treatment``) and how many of them are free of progression
+    (``on_treatment_pf``; the rest, ``on_treatment_pd``, are treated beyond progression,
+    ``on_treatment_pd_reference`` of them in the reference arm), and what the
+    PFS arm term's printed p allows (:func:`~lcnec_utils.reconstruct.bounds.on_treatment_progression_free`
+    on Table 3's counts ``tg``): at most ``on_treatment_pf_max`` of the printed ones free of progression, so at
+    least ``on_treatment_pd_min`` beyond it, and the smallest p with all of them free
+    (``on_treatment_all_pf_p``); and, from the cohort's split, the most room one more patient free of
+    progression would leave the arm term's SE above its floor (``on_treatment_next_room``; the
+    ``room`` of :func:`~lcnec_utils.reconstruct.bounds.on_treatment_progression_free`). A cohort
+    without the column gets missing counts."""
+    splits = on_treatment_progression_free(tg)
+    printed = max(r["k_treatment"] + r["k_reference"] for r in splits)
+    most = max(r["k_treatment"] + r["k_reference"] for r in splits if r["reachable"])
+    all_pf = next(r for r in splits if r["k_treatment"] + r["k_reference"] == printed)
+    glue: dict[str, tuple[Any, str]] = {
+        "on_treatment_printed": (printed, "{}"),
+        "on_treatment_pf_max": (most, "{}"),
+        "on_treatment_pd_min": (printed - most, "{}"),
+        "on_treatment_all_pf_se": (all_pf["se_floor"], "{:.3f}"),
+        "on_treatment_all_pf_p": (all_pf["p_min"], "{:.3f}"),
+    }
+    flagged = None
+    if "ongoing_treatment" in cohort.columns:
+        flagged = cohort[pd.to_numeric(cohort["ongoing_treatment"], errors="coerce") == 1]
+    if flagged is None:
+        for name in ("on_treatment", "on_treatment_pf", "on_treatment_pd", "on_treatment_pd_reference"):
+            glue[name] = (None, "{}")
+        glue["on_treatment_next_room"] = (None, "{:.1%}")
+        return glue
+    free = flagged[flagged["pfs_event"] == 0]
+    k1 = int((free["group"] == TREATMENT).sum())
+    k0 = len(free) - k1
+    glue["on_treatment"] = (len(flagged), "{}")
+    glue["on_treatment_pf"] = (len(free), "{}")
+    glue["on_treatment_pd"] = (len(flagged) - len(free), "{}")
+    beyond = flagged[flagged["pfs_event"] == 1]
+    glue["on_treatment_pd_reference"] = (int((beyond["group"] != TREATMENT).sum()), "{}")
+    # one more patient free of progression, in either arm: the most room it leaves
+    more = [r["room"] for r in splits if (r["k_treatment"], r["k_reference"]) in ((k1 + 1, k0), (k1, k0 + 1))]
+    glue["on_treatment_next_room"] = (max(more) if more else None, "{:.1%}")
     return glue
 
 
