@@ -1,7 +1,8 @@
-"""The longer search of :mod:`lcnec_utils.reconstruct.reach` and the witness it wrote
-(``data/lcnec_table4_witness.csv``, ``benchmarks/table4_reach.py --schedule long --write``):
-its windows by hand, a short run's keep rule against lifelines, the state written back as a
-cohort, and the witness checked with the book's own estimators and against R ``survival``."""
+"""The longer search of :mod:`lcnec_utils.reconstruct.reach` and the witnesses it wrote
+(``data/lcnec_table4_witness.csv``, ``benchmarks/table4_reach.py --schedule long --write``;
+``data/lcnec_table4_witness_kept.csv``, ``--schedule table4_stage --write``): its windows by
+hand, a short run's keep rule against lifelines, the state written back as a cohort, and each
+witness checked with the book's own estimators and against R ``survival``."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ from lcnec_utils.stats import survival
 
 TG = reconstruct.published_targets()
 WITNESS = DATA_DIR / reconstruct.WITNESS_FILE
+KEPT = DATA_DIR / reconstruct.KEPT_WITNESS_FILE
+#: Each committed witness and the schedule that writes it from the committed cohort.
+WITNESSES = {WITNESS: "long", KEPT: "table4_stage"}
 NAMES = [reconstruct.term_name(t) for t in reconstruct.COX_TERMS]
 
 
@@ -167,6 +171,24 @@ def test_run_schedule_starts_where_each_run_says():
         reach.run_schedule(TG, T0, D0, (reach.Run("x", iterations=0, start="first"),))
 
 
+def test_a_table4_stage_run_keeps_the_arm_term_bounds():
+    """A ``stage="table4"`` run is the committed search's last stage: from the committed cohort,
+    which meets the stage's arm-term bounds, it returns a state that still meets them (checked by
+    lifelines: PFS HR >= 0.4605 and |z| >= 1.997, OS HR >= 0.5001, OS upper bound <= the 1.25
+    ceiling) and that has moved; an unknown stage is an error."""
+    T0, D0 = joint.state_from_cohort(pd.read_csv(DEFAULT_COHORT))
+    run = reach.Run("t4", temp0=1.0, iterations=20_000, seed=5, start="committed", stage="table4")
+    T, D = reach.run_schedule(TG, T0, D0, (run,))
+    assert not (np.array_equal(T, T0) and np.array_equal(D, D0))
+    fits = reach.state_fits(T, D)
+    assert reach.window_value(fits, "pfs.cox_multivariable.hr") >= joint.PFS_HR_WINDOW[0]
+    assert reach.window_value(fits, "pfs.cox_multivariable.p") >= joint.PFS_Z_FLOOR
+    assert reach.window_value(fits, "os.cox_multivariable.hr") >= joint.OS_HR_FLOOR
+    assert reach.window_value(fits, "os.cox_multivariable.ci_high") <= joint.OS_CI_TABLE4_CEILING
+    with pytest.raises(ValueError, match="stage 'other'"):
+        reach.run_schedule(TG, T0, D0, (reach.Run("x", iterations=0, start="committed", stage="other"),))
+
+
 def test_pfs_arm_room_by_hand(targets_of_committed, witness_targets):
     """The PFS arm term within tolerance (HR >= 0.51 - 0.05, p <= 0.026 + 0.02) allows SE
     ln(1/0.46)/z(0.046) = 0.38917; the search's windows ln(1/0.4605)/1.997 = 0.38830; the floor
@@ -237,26 +259,32 @@ def witness() -> pd.DataFrame:
     return pd.read_csv(WITNESS)
 
 
-def test_witness_is_a_state_of_the_committed_cohort_with_its_calendar(witness):
+@pytest.mark.parametrize("path", list(WITNESSES), ids=lambda p: p.name)
+def test_witness_is_a_state_of_the_committed_cohort_with_its_calendar(path):
     """The file is what ``reach.witness_cohort`` writes for its own state: the committed cohort's
     rows with the witness's times and covariates, and the calendar the default seed's stream draws
     for those times (byte for byte, as ``csv_text`` formats it)."""
     cohort = pd.read_csv(DEFAULT_COHORT)
-    again = reach.witness_cohort(cohort, *joint.state_from_cohort(witness), reconstruct.DEFAULT_SEED)
-    assert csv_text(again, COHORT_DECIMALS) == WITNESS.read_text(encoding="utf-8")
+    again = reach.witness_cohort(
+        cohort, *joint.state_from_cohort(pd.read_csv(path)), reconstruct.DEFAULT_SEED
+    )
+    assert csv_text(again, COHORT_DECIMALS) == path.read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
-def test_witness_is_what_the_long_schedule_makes():
-    """``benchmarks/table4_reach.py --schedule long --write`` from the committed cohort writes the
-    committed witness, byte for byte (about 4 minutes on one core)."""
+@pytest.mark.parametrize("path", list(WITNESSES), ids=lambda p: p.name)
+def test_witness_is_what_its_schedule_makes(path):
+    """``benchmarks/table4_reach.py --schedule <schedule> --write`` from the committed cohort writes
+    the committed witness, byte for byte (``long``: 12M iterations, ``table4_stage``: 10M; about 4
+    minutes each on one core)."""
     cohort = pd.read_csv(DEFAULT_COHORT)
-    T, D = reach.run_schedule(TG, *joint.state_from_cohort(cohort), reach.SCHEDULES["long"])
+    T, D = reach.run_schedule(TG, *joint.state_from_cohort(cohort), reach.SCHEDULES[WITNESSES[path]])
     made = reach.witness_cohort(cohort, T, D, reconstruct.DEFAULT_SEED)
-    assert csv_text(made, COHORT_DECIMALS) == WITNESS.read_text(encoding="utf-8")
+    assert csv_text(made, COHORT_DECIMALS) == path.read_text(encoding="utf-8")
 
 
-def test_witness_keeps_the_published_counts_and_curves(witness):
+@pytest.mark.parametrize("path", list(WITNESSES), ids=lambda p: p.name)
+def test_witness_keeps_the_published_counts_and_curves(path):
     """Per arm: the Kaplan-Meier medians and 12-month rates (the book's estimator), PFS <= OS,
     the deaths and the progressions, each 0/1 covariate's count, the ages and ECOG's Table 2
     classes, the best responses and the count still on treatment are the committed cohort's;
@@ -264,7 +292,7 @@ def test_witness_keeps_the_published_counts_and_curves(witness):
     rules); every column outside the survival times, the model's covariates and what is derived
     from the times is the committed cohort's, row by row; and every plausibility check passes,
     the calendar's included."""
-    cohort = pd.read_csv(DEFAULT_COHORT)
+    cohort, witness = pd.read_csv(DEFAULT_COHORT), pd.read_csv(path)
     checks = reconstruct.plausibility_checks(witness)
     assert checks["ok"].all() and "start within accrual" in set(checks["check"])
     model = {"pfs_months", "pfs_event", "os_months", "os_event", "age", "sex", *reconstruct.COX_TERMS[3:]}
@@ -350,6 +378,58 @@ def test_witness_against_r(witness_targets):
     assert t4 == (25, 46, 17) and glue["witness_n_met"] == 185
 
 
+# R 4.2.2, survival 3.5-3, the same code on data/lcnec_table4_witness_kept.csv (the kept witness as
+# committed).
+R_KEPT = {
+    "pfs": {
+        "hr": [0.4605507973, 1.061238832, 1.138436212, 1.034103261, 1.490814263, 1.487515295,
+               1.580867385, 1.495660952, 1.126227836, 0.3167586371, 1.375671579, 0.7992945661],
+        "p": [0.04562398124, 0.1038243473, 0.9174143807, 0.9605863051, 0.04914277284, 0.566734582,
+              0.5132063365, 0.5550469732, 0.8898026731, 0.2697271662, 0.8057735309, 0.7529893308],
+    },
+    "os": {
+        "hr": [0.5116770699, 1.015977026, 1.07701415, 1.076406751, 1.373556365, 0.8148238604,
+               1.220752968, 1.737771199, 0.7880576131, 0.472416705, 0.8902100978, 1.020867273],
+        "p": [0.1410464671, 0.6812743418, 0.9601296755, 0.9224817972, 0.1813615952, 0.803794,
+              0.7737574894, 0.4678629085, 0.7984349087, 0.5109309642, 0.9423834275, 0.9794770242],
+    },
+}  # fmt: skip
+
+
+def test_kept_witness_against_r():
+    """The book's target table on the kept witness gives R's hazard ratios and p-values for both
+    models, and chapter 7's glued counts follow from R's values: Table 4's conclusions kept (ECOG's
+    PFS p 0.049 the only covariate p below 0.05 in either model), 9 of the 22 covariate HRs within
+    0.05 of the paper's, and of the arm terms' HR and p nothing missed (PFS HR 0.4606 within
+    0.51 +/- 0.05 and p 0.0456 within 0.026 + 0.02; OS HR 0.512 within 0.55 +/- 0.05): only the
+    OS interval's upper bound, as in the committed cohort."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        targets = reconstruct.evaluate_targets(pd.read_csv(KEPT), pd.read_csv(DATA_DIR / reconstruct.AE_FILE))
+    got = targets.set_index("key")["achieved"]
+    printed = targets.set_index("key")["published"]
+    within, significant = 0, []
+    for ep, values in R_KEPT.items():
+        for name, hr, p in zip(NAMES, values["hr"], values["p"], strict=True):
+            key = f"{ep}.cox_multivariable" if name == "treatment" else f"{ep}.cox_multivariable.{name}"
+            assert got[f"{key}.hr"] == pytest.approx(hr, rel=1e-5), key
+            assert got[f"{key}.p"] == pytest.approx(p, rel=1e-4, abs=1e-8), key
+            within += name != "treatment" and abs(hr - printed[f"{key}.hr"]) <= 0.05
+            if name != "treatment" and p < 0.05:
+                significant.append(key)
+    assert significant == ["pfs.cox_multivariable.ecog"]
+    assert abs(R_KEPT["pfs"]["hr"][0] - 0.51) <= 0.05 and R_KEPT["pfs"]["p"][0] <= 0.026 + 0.02
+    assert abs(R_KEPT["os"]["hr"][0] - 0.55) <= 0.05
+    glue = {k: v for k, (v, _) in reconstruct.table4_witness(targets, "table4_stage", "kept").items()}
+    assert glue["kept_hr_met"] == within == 9
+    assert glue["kept_conclusions"] == "kept"
+    assert glue["kept_missed_arm"] == "the OS arm term's upper bound, 1.249 (printed 1.01)"
+    assert glue["kept_missed_other"] == "none"
+    assert (glue["kept_t4_met"], glue["kept_t4_impossible"], glue["kept_t4_missed"]) == (25, 46, 17)
+    assert glue["kept_n_met"] == 185
+    assert glue["kept_iterations"] == 10.0 and glue["kept_budget_ratio"] == pytest.approx(10e6 / 3.9e6)
+
+
 def test_witness_glue_by_hand():
     """:func:`reconstruct.table4_witness` on a hand-made target table."""
     rows = [
@@ -376,3 +456,6 @@ def test_witness_glue_by_hand():
         reach.schedule_iterations("long") / joint.FULL_BUDGET.chain_iterations
     )
     assert all(v is None for v, _ in reconstruct.table4_witness(None).values())
+    kept = reconstruct.table4_witness(targets, "table4_stage", prefix="kept")
+    assert {k.removeprefix("kept_") for k in kept} == {k.removeprefix("witness_") for k in glue}
+    assert kept["kept_t4_missed"][0] == 2 and kept["kept_iterations"][0] == 10.0

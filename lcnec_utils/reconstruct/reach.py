@@ -135,8 +135,14 @@ def with_windows(setting: annealing.Setting, extra) -> annealing.Setting:
 class Run:
     """One run of a schedule: which arm terms join the HR windows and how hard they pull, the OS
     upper bound's ceiling, the first temperature, iterations, seed, whether the arm-only p-value
-    gap's bound enters the keep rule, and where it starts (``committed``: the state it is given;
-    ``first``: the first run's state; ``previous``: the run before's)."""
+    gap's bound enters the keep rule, where it starts (``committed``: the state it is given;
+    ``first``: the first run's state; ``previous``: the run before's), and its objective
+    (``stage``).
+
+    ``stage="windows"`` pulls the HR windows and the arm windows of ``endpoints``; ``stage="table4"``
+    is the committed search's own last stage (:func:`joint.table4_stage`: every Table 4 window, the
+    conclusions' terms pulled harder, the arm-term bounds as walls, the gap's bound kept), run
+    longer, so ``endpoints``, ``weight``, ``os_ceiling`` and ``keep_gap`` do not apply to it."""
 
     name: str
     endpoints: tuple[str, ...] = ()
@@ -147,6 +153,7 @@ class Run:
     seed: int = 1
     keep_gap: float = 1.0
     start: str = "first"
+    stage: str = "windows"
 
 
 BOTH_ARMS = ("pfs", "os")
@@ -160,11 +167,19 @@ _LONG = (
     Run("x100", BOTH_ARMS, 100.0, seed=8, start="previous"),
 )
 
+#: The committed search's own last stage (``stage="table4"``), from the committed cohort, run
+#: twice for 5M iterations (the second from the first's state): the witness that keeps what the
+#: committed cohort keeps. A third such run (seed 44) returned the second's state.
+_TABLE4_STAGE = (
+    Run("table4 stage", stage="table4", temp0=1.0, iterations=5_000_000, seed=41, start="committed"),
+    Run("table4 stage again", stage="table4", temp0=1.0, iterations=5_000_000, seed=42, start="previous"),
+)
+
 #: ``short``: the HR windows alone, then from that state with the PFS arm term, then from the same
 #: state with both (3M iterations each). ``long``: the HR windows alone, then both arm terms
 #: pulled 10 times harder (OS upper bound to :data:`joint.OS_CI_CEILING`), 30 and 100 times, each
 #: from the run before's state: the witness. ``longer``: ``long`` and then 30 times for 10M
-#: iterations and 300 times, colder, for 1M.
+#: iterations and 300 times, colder, for 1M. ``table4_stage``: :data:`_TABLE4_STAGE`.
 SCHEDULES: dict[str, tuple[Run, ...]] = {
     "short": (
         Run("hr", temp0=1.0, start="committed"),
@@ -177,6 +192,7 @@ SCHEDULES: dict[str, tuple[Run, ...]] = {
         Run("x30, 10M", BOTH_ARMS, 30.0, iterations=10_000_000, seed=22, start="previous"),
         Run("x300, cold", BOTH_ARMS, 300.0, temp0=0.1, iterations=1_000_000, seed=23, start="previous"),
     ),
+    "table4_stage": _TABLE4_STAGE,
 }
 
 
@@ -197,18 +213,24 @@ def run_schedule(
     as it is; calls ``report(run, T, D)`` after each run and returns the last run's state. A first
     run may start from ``committed`` or ``previous`` (both the given state), not from ``first``."""
     hr = hr_windows(tg)
-    stage = dict(cost=0.1, hold=100.0, beta_lin=5.0, windows=1.0, keep_windows=1.0)
+    pull = dict(cost=0.1, hold=100.0, beta_lin=5.0, windows=1.0, keep_windows=1.0)
     states: dict[str, tuple[np.ndarray, np.ndarray]] = {"committed": (T, D), "previous": (T, D)}
     for run in runs:
         if run.start not in states:
             raise ValueError(f"run {run.name!r} starts from {run.start!r}, which no run before it made")
         T1, D1 = (a.copy() for a in states[run.start])
-        setting = with_windows(
-            joint.annealing_setting(tg, windows=hr),
-            arm_windows(tg, run.weight, run.endpoints, run.os_ceiling),
-        )
+        if run.stage == "table4":
+            setting = joint.annealing_setting(tg, windows=joint.table4_windows(tg))
+            objective = joint.table4_stage()
+        elif run.stage == "windows":
+            setting = with_windows(
+                joint.annealing_setting(tg, windows=hr),
+                arm_windows(tg, run.weight, run.endpoints, run.os_ceiling),
+            )
+            objective = annealing.Objective(**pull, keep_gap=run.keep_gap)
+        else:
+            raise ValueError(f"run {run.name!r} has stage {run.stage!r}: 'windows' or 'table4'")
         moves = {**joint.STAGE_MOVES["table4"], "temp0": run.temp0}
-        objective = annealing.Objective(**stage, keep_gap=run.keep_gap)
         annealing.anneal(T1, D1, setting, objective, run.iterations, seed=run.seed + seed_offset, **moves)
         if report is not None:
             report(run, T1, D1)

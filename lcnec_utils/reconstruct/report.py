@@ -36,6 +36,9 @@ SCAN_FILE = "lcnec_seed_scan.csv"
 #: The state a longer search than a reconstruction's ends in (``benchmarks/table4_reach.py --schedule
 #: long --write``): which of Table 4's hazard ratios can hold with the arm terms.
 WITNESS_FILE = "lcnec_table4_witness.csv"
+#: The witness that keeps what the committed cohort keeps: the committed search's own last stage
+#: run longer (``benchmarks/table4_reach.py --schedule table4_stage --write``).
+KEPT_WITNESS_FILE = "lcnec_table4_witness_kept.csv"
 #: The arm terms' results keys (HR, interval, p of both models).
 ARM_TERM_KEYS = tuple(
     f"{ep}.cox_multivariable.{s}" for ep in ("pfs", "os") for s in ("hr", "ci_low", "ci_high", "p")
@@ -327,29 +330,33 @@ def on_treatment_progression(cohort: pd.DataFrame, tg: Mapping[str, Any]) -> dic
     return glue
 
 
-def table4_witness(targets: pd.DataFrame | None, schedule: str = "long") -> dict[str, tuple[Any, str]]:
-    """Chapter 7's numbers on the witness (:data:`WITNESS_FILE`), ``targets`` its
+def table4_witness(
+    targets: pd.DataFrame | None, schedule: str = "long", prefix: str = "witness"
+) -> dict[str, tuple[Any, str]]:
+    """Chapter 7's numbers on a witness (:data:`WITNESS_FILE`, or :data:`KEPT_WITNESS_FILE` with
+    ``schedule="table4_stage"``), ``targets`` its
     :func:`~lcnec_utils.reconstruct.evaluation.evaluate_targets` rows: how many of Table 4's 22
     covariate HRs are within tolerance, Table 4's statistics met / impossible / missed, the
     targets met, the missed targets outside Table 4 (the arm terms' first, each with
     its value), whether Table 4's conclusions hold, and what the search took: the iterations of
     ``reach.SCHEDULES[schedule]`` and their ratio to one chain of a reconstruction's search
-    (:data:`~lcnec_utils.reconstruct.joint.FULL_BUDGET`). With no witness every number is missing."""
-    names = (
-        "witness_hr_met", "witness_t4_met", "witness_t4_impossible", "witness_t4_missed", "witness_n_met",
-        "witness_missed_arm", "witness_missed_other", "witness_conclusions", "witness_iterations",
-        "witness_budget_ratio",
+    (:data:`~lcnec_utils.reconstruct.joint.FULL_BUDGET`). Each name starts with ``prefix``; with no
+    witness every number is missing."""
+    stems = (
+        "hr_met", "t4_met", "t4_impossible", "t4_missed", "n_met", "missed_arm", "missed_other", "conclusions",
+        "iterations", "budget_ratio",
     )  # fmt: skip
+    names = tuple(f"{prefix}_{stem}" for stem in stems)
     glue: dict[str, tuple[Any, str]] = {name: (None, "{}") for name in names}
     if targets is None or targets.empty:
         return glue
     in_t4 = targets["key"].map(is_table4_covariate_key)
     t4, outside = targets[in_t4], targets[~in_t4]
     hr = t4[t4["key"].str.endswith(".hr")]
-    glue["witness_hr_met"] = (int((hr["status"] == "met").sum()), "{}")
+    glue[f"{prefix}_hr_met"] = (int((hr["status"] == "met").sum()), "{}")
     for status in ("met", "impossible", "missed"):
-        glue[f"witness_t4_{status}"] = (int((t4["status"] == status).sum()), "{}")
-    glue["witness_n_met"] = (int((targets["status"] == "met").sum()), "{}")
+        glue[f"{prefix}_t4_{status}"] = (int((t4["status"] == status).sum()), "{}")
+    glue[f"{prefix}_n_met"] = (int((targets["status"] == "met").sum()), "{}")
     missed = outside[outside["status"] == "missed"]
     arm = missed["key"].isin(ARM_TERM_KEYS)
 
@@ -360,10 +367,10 @@ def table4_witness(targets: pd.DataFrame | None, schedule: str = "long") -> dict
         ]
         return "; ".join(items) if items else "none"
 
-    glue["witness_missed_arm"] = (listing(missed[arm]), "{}")
-    glue["witness_missed_other"] = (listing(missed[~arm]), "{}")
-    glue["witness_conclusions"] = ("kept" if table4_conclusions_hold(targets) else "not kept", "{}")
+    glue[f"{prefix}_missed_arm"] = (listing(missed[arm]), "{}")
+    glue[f"{prefix}_missed_other"] = (listing(missed[~arm]), "{}")
+    glue[f"{prefix}_conclusions"] = ("kept" if table4_conclusions_hold(targets) else "not kept", "{}")
     iterations = schedule_iterations(schedule)
-    glue["witness_iterations"] = (iterations / 1e6, "{:.0f} million")
-    glue["witness_budget_ratio"] = (iterations / FULL_BUDGET.chain_iterations, "{:.1f}")
+    glue[f"{prefix}_iterations"] = (iterations / 1e6, "{:.0f} million")
+    glue[f"{prefix}_budget_ratio"] = (iterations / FULL_BUDGET.chain_iterations, "{:.1f}")
     return glue
