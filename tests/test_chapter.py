@@ -204,6 +204,20 @@ def test_medians_glue_on_the_cohort(cohort):
     assert glue["ex_ep"] == ("progression-free survival", "{}")
 
 
+def test_medians_glue_names_the_level_and_spss_multiplier_in_force(cohort):
+    """The chapter's intervals are computed at ``params.alpha``; its prose reads the level and SPSS's
+    z from ``level`` and ``z``: 90 and 1.645 at alpha 0.10, 95 and 1.96 at 0.05."""
+    for alpha, level, z in ((0.10, "90", "1.645"), (0.05, "95", "1.96")):
+        params = make_parameters({"alpha": alpha})
+        intervals = {ep: methods.median_table(cohort, ep, params) for ep in ("pfs", "os")}
+        followup = methods.followup_summary(cohort, params)
+        values = methods.followup_results(followup)
+        for ep, table in intervals.items():
+            values.update(methods.median_results(table, ep))
+        glue = medians_glue(values, intervals, followup, cohort, params)
+        assert (format_value(*glue["level"]), format_value(*glue["z"])) == (level, z)
+
+
 def test_small_sample_glue_says_which_models_cannot_be_estimated():
     comparison = pd.DataFrame(
         {
@@ -262,6 +276,21 @@ def test_rmst_glue_beyond_follow_up():
         "not estimable (beyond follow-up)",
     )
     assert glue["os_max_tau"] == (30.5, "{:.1f}") and glue["pfs_max_tau"] == (None, "{:.1f}")
+
+
+def test_rmst_glue_names_the_level_of_its_intervals():
+    """The RMST difference's interval is computed at ``params.alpha``: its sentence and ``level`` say
+    90% at alpha 0.10, 95% by default."""
+    values = {
+        "methods.rmst.os.12m.difference": 2.0,
+        "methods.rmst.os.12m.ci_low": -1.0,
+        "methods.rmst.os.12m.ci_high": 5.0,
+    }
+    for alpha, level in ((0.10, "90"), (0.05, "95")):
+        glue = rmst_glue(values, {"os": 30.5}, alpha)
+        assert format_value(*glue["os_12m_diff"][:2]) == f"2.0 months ({level}% CI -1.0 to 5.0)"
+        assert format_value(*glue["level"]) == level
+    assert rmst_glue(values, {})["level"] == rmst_glue(values, {}, 0.05)["level"]
 
 
 def test_audit_glue_counts_and_verdict():

@@ -16,7 +16,7 @@ from lifelines.datasets import load_rossi
 
 from lcnec_utils.contract.params import Parameters
 from lcnec_utils.stats import cox
-from lcnec_utils.stats.format import ci_label, format_hr_ci, format_p
+from lcnec_utils.stats.format import ci_label, format_hr_ci, format_p, z_label
 from lcnec_utils.stats.survival import EndpointUnavailable
 from lcnec_utils.tables.multivariable import cox_results, cox_table, forest_rows, format_cox_table
 
@@ -354,3 +354,9 @@ def test_the_cox_table_labels_and_computes_its_interval_at_the_level_in_force(ro
     assert list(text.columns)[1] == "Univariable HR (90% CI)"
     assert text.loc[0, "Multivariable HR (90% CI)"] == "0.68 (0.50–0.94)"
     assert ci_label(0.025) == "97.5% CI" and ci_label(0.05, "CrI") == "95% CrI"
+
+
+def test_z_label_prints_the_two_sided_multiplier_of_the_level():
+    """z_{1-alpha/2} to four significant digits, trailing zeros dropped: the "1.96" of the book's
+    95% headers, scipy's norm.ppf(0.95) = 1.64485 as "1.645", norm.ppf(0.995) = 2.57583 as "2.576"."""
+    assert (z_label(), z_label(0.05), z_label(0.10), z_label(0.01)) == ("1.96", "1.96", "1.645", "2.576")

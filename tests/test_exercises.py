@@ -114,6 +114,14 @@ def _phreg(dm, ties):
         ).fit(gtol=1e-10)
 
 
+def test_ch05_exercise_names_the_level_of_its_wald_interval(cohort, params):
+    """Exercise 1 asks for the interval at the level in force: 90% with z_0.95 at alpha 0.10."""
+    p90 = dataclasses.replace(params, alpha=0.10)
+    glue = methods.cox_exercises(cohort, p90, p90.covariates)
+    assert glue["ex_level"][1].format(_value(glue, "ex_level")) == "90"
+    assert _value(glue, "ex_z") == pytest.approx(_z(0.10), rel=REL)
+
+
 def test_ch05_wald_interval_and_ten_year_age_hr_against_statsmodels(cohort, params):
     glue = methods.cox_exercises(cohort, params, params.covariates)
     ep = _value(glue, "ex_endpoint").lower()
@@ -124,6 +132,7 @@ def test_ch05_wald_interval_and_ten_year_age_hr_against_statsmodels(cohort, para
     b, se = dict(zip(dm.terms, fit.params)), dict(zip(dm.terms, fit.bse))
     z = _z(params.alpha)
     assert _value(glue, "ex_z") == pytest.approx(z, rel=REL)
+    assert glue["ex_level"][1].format(_value(glue, "ex_level")) == "95"  # the interval's level, named
     assert _value(glue, "ex1_coef") == pytest.approx(b["treatment"], rel=1e-4)
     assert _value(glue, "ex1_se") == pytest.approx(se["treatment"], rel=1e-4)
     hr, lo, hi = _value(glue, "ex1_ci")

@@ -202,6 +202,20 @@ def test_lifelines_wald_interval_leaves_zero_one_where_the_profile_does_not(stud
     assert 0 <= ci.low <= ci.high <= 1
 
 
+def test_cure_table_and_prose_name_the_level_of_the_profile_interval(study):
+    """The profile interval is computed at ``params.alpha`` (χ²₁(0.90) = 2.7055 at 0.10); the table's
+    header and the prose's ``level`` and ``alpha`` name it; without an alpha the header reads 95%."""
+    p90 = make_parameters({"alpha": 0.10})
+    numbers, fits = cure_models.cure_page(study.cohort, p90)
+    arm = fits["os"][0]
+    assert arm.interval.alpha == 0.10 and arm.interval.cutoff == pytest.approx(stats.chi2.ppf(0.90, 1))
+    table = cure_models.cure_table(fits["os"])
+    assert "Cure fraction (90% profile CI)" in cure_models.format_cure_table(table, p90.alpha).columns
+    assert "Cure fraction (95% profile CI)" in cure_models.format_cure_table(table).columns
+    texts = {k: fmt.format(v) for k, (v, fmt, _) in numbers.texts.items() if k in ("level", "alpha")}
+    assert texts == {"level": "90", "alpha": "0.1"}
+
+
 def test_population_survival_is_the_mixture():
     s = cure.population_survival([0.0, 10.0, 1e6], 0.25, 10.0, 2.0)
     assert s.tolist() == pytest.approx([1.0, 0.25 + 0.75 * math.exp(-1), 0.25])

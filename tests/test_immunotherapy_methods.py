@@ -451,6 +451,15 @@ def _texts(numbers):
     return {k: v for k, (v, _fmt, _missing) in numbers.texts.items()}
 
 
+def test_chapter_15_names_the_level_of_its_intervals(cohort):
+    """The landmark HRs' intervals are computed at ``params.alpha``; the prose reads their level from
+    ``level``: 90 at alpha 0.10, 95 by default."""
+    for alpha, level in ((0.10, "90"), (0.05, "95")):
+        params = make_parameters({"alpha": alpha})
+        value, fmt, _ = landmark.landmark_page(cohort, params, published_values())[0].texts["level"]
+        assert fmt.format(value) == level
+
+
 def test_exercise_solutions_of_chapter_15(cohort):
     """Ex. 1: the landmark chosen by its rule (counted here from the data), its HR (lifelines directly),
     the deaths it leaves out and the direction of the move; the landmark in force, which leaves out no

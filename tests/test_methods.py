@@ -335,6 +335,11 @@ def test_the_rmst_table_labels_its_interval_with_the_level_in_force(cohort):
     params = make_parameters({"alpha": 0.1})
     table = rmst.format_rmst_table(rmst.rmst_table(cohort, "os", params), params)
     assert "Difference (90% CI), months" in table.columns
+    params = make_parameters({"alpha": 0.025})
+    table = rmst.format_rmst_table(rmst.rmst_table(cohort, "os", params), params)
+    assert "Difference (97.5% CI), months" in table.columns  # not a rounded "98%"
+    table = rmst.format_rmst_table(rmst.rmst_table(cohort, "os", PARAMS), PARAMS)
+    assert "Difference (95% CI), months" in table.columns
 
 
 # --------------------------------------------------------------------------- small-sample Cox
@@ -547,6 +552,62 @@ def test_statsmodels_cross_check_agrees_with_brookmeyer_crowley(cohort):
     for role in ("treatment", "reference"):
         for bc, sm in (("bc_plain", "sm_linear"), ("bc_loglog", "sm_cloglog")):
             assert table.loc[(role, bc), "ci_low"] == pytest.approx(table.loc[(role, sm), "ci_low"])
+
+
+def test_median_tables_name_the_level_and_spss_multiplier_they_are_computed_at(cohort):
+    """At alpha 0.10 SPSS's interval is the median ± 1.645·SE (z_0.95) and the header says 90%; at
+    0.05 the labels are the usual ones. The program-by-program table names SPSS's rule alike."""
+    from lcnec_utils.methods import conventions
+
+    p90 = make_parameters({"alpha": 0.1})
+    for params, level, z in ((PARAMS, "95", "1.96"), (p90, "90", "1.645")):
+        table = medians.median_table(cohort, "pfs", params)
+        text = medians.format_median_table(table, params.alpha)
+        assert text.columns[0] == f"{level}% CI of the median (months)"
+        assert text.iloc[0, 0] == f"SPSS: median ± {z}·SE"
+        programs = conventions.median_conventions(cohort, "pfs", params)
+        spss = set(programs.loc[programs["software"] == "SPSS", "ci_method"])
+        assert spss == {f"median ± {z}·SE, SE = SE(Ŝ)/f̂ (Collett 2015)"}
+    arm = survival.endpoint_data(cohort, "pfs", PARAMS.reference_group, PARAMS.treatment_group).arm(
+        "reference"
+    )
+    at90 = survival.median_ci_spss(arm["time"], arm["event"], 0.10)
+    row = table[(table["role"] == "reference") & (table["method"] == "spss")].iloc[0]
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((at90.ci_low, at90.ci_high))
+    assert medians.format_median_table(table).columns[0] == "95% CI of the median (months)"
+
+
+def test_cox_comparison_tables_name_the_level_they_are_computed_at(cohort):
+    """The small-sample, ties and IPTW tables compute their intervals at ``params.alpha``; their
+    "HR (… CI)" headers follow it, and read 95% without an alpha."""
+    from lcnec_utils.methods import conventions
+    from lcnec_utils.stats import cox
+    from lcnec_utils.stats.format import format_hr_ci
+
+    p90 = make_parameters({"alpha": 0.1})
+    row = {"hr": 0.5, "ci_low": 0.3, "ci_high": 0.9}
+    full = {"model": "full", "label": "Paper's model", "terms": 12, "events": 29, "epv": 2.4, "p": 0.02}
+    comparison = pd.DataFrame(
+        [{**row, **full, "converged": True, "method": "Cox"}], columns=smallsample.COMPARISON_COLUMNS
+    )
+    estimators = {"OS": pd.DataFrame([{**row, "estimator": "ML", "ties": "Efron", "programs": "R"}])}
+    variance = {"OS": pd.DataFrame([{**row, "variance": "robust", "programs": "R", "se": 0.3, "p": 0.02}])}
+    for alpha, header in ((0.1, "90% CI"), (0.05, "95% CI")):
+        assert f"HR of the arm ({header})" in smallsample.format_comparison(comparison, alpha).columns
+        assert f"HR of the arm ({header})" in smallsample.format_estimator_conventions(estimators, alpha)
+        assert f"HR ({header})" in confounding.format_variance_conventions(variance, alpha).columns
+    assert "HR of the arm (95% CI)" in smallsample.format_comparison(comparison).columns
+    ties = {"OS": conventions.ties_conventions(cohort, "os", p90, ["age"])}
+    text = conventions.format_ties_conventions(ties, p90.alpha)
+    efron = cox.fit_cox(cohort, "os", ["age"], p90).term("treatment")
+    assert text.loc[2, "HR of the arm (90% CI)"] == format_hr_ci(
+        efron["hr"], efron["ci_low"], efron["ci_high"], sep="–"
+    )
+    assert "HR of the arm (95% CI)" in conventions.format_ties_conventions(ties).columns
+    hazard_ratios = confounding.confounding_chapter(cohort, p90).hazard_ratios
+    crude = cox.univariable_cox(cohort, "os", p90).term("treatment")
+    arm_alone = hazard_ratios[(hazard_ratios["Endpoint"] == "Overall survival")].iloc[0]
+    assert arm_alone["HR (90% CI)"] == format_hr_ci(crude["hr"], crude["ci_low"], crude["ci_high"], sep="–")
 
 
 def test_followup_summary(cohort):

@@ -227,6 +227,32 @@ def test_forest_plot_clips_extreme_estimates_to_the_axis():
     assert [ln for ln in ax.lines if ln.get_marker() == "D"]  # beyond-axis estimate
 
 
+def _legend_texts(fig: Figure) -> list[str]:
+    return [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+
+
+def test_interval_labels_of_the_figures_follow_the_level_they_were_computed_at():
+    """A figure whose interval was computed at alpha 0.10 labels it 90%; without an alpha, 95% as
+    before (the forest plot's column header, the bootstrap, RMST and landmark legends)."""
+    from lcnec_utils.plots import immunotherapy
+
+    table = pd.DataFrame({"label": ["arm"], "hr": [0.5], "ci_low": [0.3], "ci_high": [0.9], "p": [0.02]})
+    curve = pd.DataFrame(
+        {"tau": [1.0, 2.0], "difference": [0.1, 0.3], "ci_low": [-0.1, 0.0], "ci_high": [0.3, 0.6]}
+    )
+    landmarks = pd.DataFrame(
+        {"landmark": [0.0, 1.0], "hr": [0.5, 0.6], "ci_low": [0.3, 0.3], "ci_high": [0.9, 1.2]}
+    )
+    samples = np.exp(np.linspace(-1, 0.2, 50))
+    for kwargs, level in (({"alpha": 0.10}, "90% CI"), ({}, "95% CI")):
+        texts = [t.get_text() for t in P.forest_plot(table, **kwargs).axes[0].texts]
+        assert f"HR ({level})" in texts
+        boot = P.bootstrap_histogram(samples, 0.5, (0.4, 0.9), **kwargs)
+        assert f"percentile {level}" in _legend_texts(boot)
+        assert level in _legend_texts(P.rmst_curve_plot(curve, (1.0,), **kwargs))
+        assert level in _legend_texts(immunotherapy.landmark_curve_plot(landmarks, 1.0, **kwargs))
+
+
 def test_figures_emit_no_warnings_even_on_degenerate_cohorts():
     # a warning is stderr output in a notebook cell, which fails the book build
     import warnings

@@ -368,6 +368,34 @@ def test_landmark_beyond_follow_up_without_events_is_none():
     assert (lm.survival, lm.ci_low, lm.ci_high) == (0.0, None, None)
 
 
+def test_format_summary_headers_name_the_level_the_intervals_are_computed_at():
+    """At alpha 0.10 the intervals are 90% ones (SPSS: 6 ± z_0.95 · 2.5774 = 1.8 to 10.2 months on
+    the hand example, z_0.95 = scipy's norm.ppf(0.95) = 1.645 to three decimals), and the headers
+    say so; at 0.05 they are the book's usual headers."""
+    from scipy.stats import norm
+
+    cohort = _two_groups(T8, E8, [t + 1 for t in T8], E8)
+    headers = {}
+    for alpha in (0.05, 0.10):
+        params = Parameters(alpha=alpha, landmark_months=6.0)
+        text = format_summary(survival_summary(cohort, "os", params), params)
+        headers[alpha] = list(text.columns)[4:]
+    assert headers[0.05] == [
+        "95% CI (SPSS: median ± 1.96 SE)",
+        "95% CI (Brookmeyer-Crowley)",
+        "6-month rate, % (95% CI)",
+    ]
+    assert f"{norm.ppf(0.95):.3f}" == "1.645"
+    assert headers[0.10] == [
+        "90% CI (SPSS: median ± 1.645 SE)",
+        "90% CI (Brookmeyer-Crowley)",
+        "6-month rate, % (90% CI)",
+    ]
+    spss = sv.median_ci_spss(T8, E8, 0.10)
+    assert spss.ci_low == pytest.approx(6 - norm.ppf(0.95) * spss.se)
+    assert text.loc[1, "90% CI (SPSS: median ± 1.645 SE)"] == "1.8–10.2"
+
+
 def test_format_summary_text():
     cohort = _two_groups([1, 3, 5], [1, 1, 0], [2, 4, 6], [0, 0, 0])
     params = Parameters(landmark_months=3.0)

@@ -20,7 +20,7 @@ from lcnec_utils.chapter.page import ENDPOINTS
 from lcnec_utils.contract.params import Parameters
 from lcnec_utils.contract.published import published_values
 from lcnec_utils.methods.smallsample import EPV_RULE, epv_verdict
-from lcnec_utils.stats.format import format_p
+from lcnec_utils.stats.format import ci_label, format_p, z_label
 from lcnec_utils.stats.survival import endpoint_data, median_ci_brookmeyer_crowley
 
 _ROLES = ("treatment", "reference")
@@ -44,10 +44,14 @@ def medians_glue(
 
     ``values`` are the chapter's results keys, ``intervals`` the ``methods.median_table``
     of each endpoint present, ``followup`` the ``methods.followup_summary``;
-    ``published`` by default the paper's values.
+    ``published`` by default the paper's values. ``level`` and ``z`` name the intervals' level and
+    SPSS's multiplier at ``params.alpha`` ("95" and "1.96" at 0.05).
     """
     paper = published_values() if published is None else published
-    glue: dict[str, tuple] = {"level": (100 * params.confidence_level, "{:g}")}
+    glue: dict[str, tuple] = {
+        "level": (100 * params.confidence_level, "{:g}"),
+        "z": (z_label(params.alpha), "{}"),
+    }
     for ep in ENDPOINTS:
         for role in _ROLES:
             glue.update(_median_texts(values, paper, ep, role))
@@ -153,7 +157,8 @@ def _limit(x: Any) -> float | None:
 def _median_exercise(
     values: Mapping[str, Any], intervals: Mapping[str, pd.DataFrame], cohort: pd.DataFrame, params: Parameters
 ) -> dict[str, tuple]:
-    """Exercise 2: the reference arm's PFS (else OS) median at the 90% level, against its 95% interval."""
+    """Exercise 2: the reference arm's PFS (else OS) median at the 90% level, against its interval at
+    the level in force (``params.alpha``)."""
     ep = "pfs" if "pfs" in intervals else "os"
     data = endpoint_data(cohort, ep, params.reference_group, params.treatment_group).arm("reference")
     ci90 = median_ci_brookmeyer_crowley(data["time"], data["event"], 0.10, "log-log")
@@ -274,11 +279,14 @@ def ph_glue(values: Mapping[str, Any], params: Parameters, cut_months: float) ->
     return glue
 
 
-def rmst_glue(values: Mapping[str, Any], max_taus: Mapping[str, float]) -> dict[str, tuple]:
+def rmst_glue(
+    values: Mapping[str, Any], max_taus: Mapping[str, float], alpha: float = 0.05
+) -> dict[str, tuple]:
     """The RMST chapter: each endpoint's largest usable τ (``max_taus``, per endpoint present) and,
-    at 12 and 24 months, the RMST per arm and their difference, also as "x months more" or "less"
-    (``values``: its results keys)."""
-    glue: dict[str, tuple] = {}
+    at 12 and 24 months, the RMST per arm and their difference with its CI, also as "x months more"
+    or "less" (``values``: its results keys, their intervals at ``alpha``, named in the text, as is
+    ``level``)."""
+    glue: dict[str, tuple] = {"level": (100 * (1 - alpha), "{:g}")}
     for ep in ENDPOINTS:
         glue[f"{ep}_max_tau"] = (max_taus.get(ep), "{:.1f}")
         for tau in ("12m", "24m"):
@@ -286,7 +294,7 @@ def rmst_glue(values: Mapping[str, Any], max_taus: Mapping[str, float]) -> dict[
             d = values.get(f"{k}.difference")
             glue[f"{ep}_{tau}_diff"] = (
                 None if d is None else (d, values[f"{k}.ci_low"], values[f"{k}.ci_high"]),
-                "{0[0]:.1f} months (95% CI {0[1]:.1f} to {0[2]:.1f})",
+                "{0[0]:.1f} months (" + ci_label(alpha) + " {0[1]:.1f} to {0[2]:.1f})",
                 "not estimable (beyond follow-up)",
             )
             glue[f"{ep}_{tau}_more"] = (

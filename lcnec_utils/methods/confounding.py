@@ -36,7 +36,7 @@ from lcnec_utils.contract.published import published_values
 from lcnec_utils.contract.results_keys import complete
 from lcnec_utils.methods.sandwich import robust_variance
 from lcnec_utils.stats import cox
-from lcnec_utils.stats.format import format_hr_ci, format_p
+from lcnec_utils.stats.format import ci_label, format_hr_ci, format_p
 from lcnec_utils.stats.normal import wald_p, z_two_sided
 from lcnec_utils.stats.survival import has_endpoint
 
@@ -442,7 +442,7 @@ def confounding_chapter(
         covariates=covariates,
         propensity=ps,
         balance=balance,
-        hazard_ratios=None if ps is None else _hazard_ratio_table(est, covariates),
+        hazard_ratios=None if ps is None else _hazard_ratio_table(est, covariates, params.alpha),
         results=complete("methods_confounding", values),
         glue=_glue(cohort, params, covariates, values, est, paper),
         warnings=warnings_,
@@ -485,8 +485,8 @@ def _estimates(
     return est
 
 
-def _hazard_ratio_table(est: _Estimates, covariates: list[str]) -> pd.DataFrame:
-    """The arm's HR per endpoint: alone (unadjusted Cox), adjusted, weighted."""
+def _hazard_ratio_table(est: _Estimates, covariates: list[str], alpha: float) -> pd.DataFrame:
+    """The arm's HR per endpoint: alone (unadjusted Cox), adjusted, weighted; intervals at ``alpha``."""
     rows = []
     for ep, label in ENDPOINT_NAMES.items():
         if ep not in est.crude:
@@ -506,7 +506,7 @@ def _hazard_ratio_table(est: _Estimates, covariates: list[str]) -> pd.DataFrame:
                 {
                     "Endpoint": label,
                     "Estimate": text,
-                    "HR (95% CI)": format_hr_ci(*hr[:3], sep="–"),
+                    f"HR ({ci_label(alpha)})": format_hr_ci(*hr[:3], sep="–"),
                     "p": format_p(hr[3]),
                 }
             )
@@ -690,8 +690,9 @@ def evalue_conventions(hr: float, ci_low: float, ci_high: float) -> pd.DataFrame
     )
 
 
-def format_variance_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Text version of :func:`variance_conventions` per endpoint (``tables``: label -> table)."""
+def format_variance_conventions(tables: dict[str, pd.DataFrame], alpha: float = 0.05) -> pd.DataFrame:
+    """Text version of :func:`variance_conventions` per endpoint (``tables``: label -> table); ``alpha``
+    is the level the intervals were computed at (``params.alpha``), named in the header."""
     return pd.DataFrame(
         [
             {
@@ -699,7 +700,7 @@ def format_variance_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame
                 "Variance": r["variance"],
                 "Programs": r["programs"],
                 "SE of log HR": f"{r['se']:.3f}",
-                "HR (95% CI)": format_hr_ci(r["hr"], r["ci_low"], r["ci_high"], sep="–"),
+                f"HR ({ci_label(alpha)})": format_hr_ci(r["hr"], r["ci_low"], r["ci_high"], sep="–"),
                 "p": format_p(r["p"]),
             }
             for label, table in tables.items()

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from lcnec_utils.stats import cox
+from lcnec_utils.stats.format import ci_label, format_hr_ci, format_p, z_label
 from lcnec_utils.stats.normal import wald_p, z_two_sided
 from lcnec_utils.stats.survival import (
     TOLERANCE,
@@ -49,9 +50,10 @@ KM_QUANTILE_RULES = {
     "last follow-up time",
 }
 
-#: The programs compared, with their documented median rule and default interval of the median.
+#: The programs compared, with their documented median rule and default interval of the median
+#: (``{z}``: the multiplier at the level in force, 1.96 at SPSS's default 95%).
 MEDIAN_SOFTWARE = {
-    "SPSS": ("at_or_below", "median ± 1.96·SE, SE = SE(Ŝ)/f̂ (Collett 2015)"),
+    "SPSS": ("at_or_below", "median ± {z}·SE, SE = SE(Ŝ)/f̂ (Collett 2015)"),
     "SAS": (
         "midpoint",
         "Brookmeyer-Crowley, log-log band (CONFTYPE=LOGLOG), by the documented rule; SAS itself not run",
@@ -204,7 +206,8 @@ def median_conventions(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataFr
     """Each program's quartiles and default interval of the median, one row per (program, arm role).
 
     Columns software, rule, ci_method, role, group, q1, median, q3, ci_low,
-    ci_high (None where not reached or not checked). Programs and rules:
+    ci_high (None where not reached or not checked); the intervals at ``params.alpha``, SPSS's
+    ci_method with its z at that level. Programs and rules:
     :data:`MEDIAN_SOFTWARE`; lifelines and statsmodels are called, the others
     computed by their rule (:func:`km_quantile`).
     """
@@ -221,7 +224,7 @@ def median_conventions(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataFr
                 {
                     "software": software,
                     "rule": KM_QUANTILE_RULES.get(rule, rule),
-                    "ci_method": ci_method,
+                    "ci_method": ci_method.format(z=z_label(params.alpha)),
                     "role": role,
                     "group": group,
                     "q1": q1,
@@ -426,9 +429,9 @@ def ties_conventions(cohort: pd.DataFrame, endpoint: str, params, covariates: li
     return pd.DataFrame(rows)
 
 
-def format_ties_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Text version of :func:`ties_conventions` per endpoint (``tables``: label -> table)."""
-    from lcnec_utils.stats.format import format_hr_ci, format_p
+def format_ties_conventions(tables: dict[str, pd.DataFrame], alpha: float = 0.05) -> pd.DataFrame:
+    """Text version of :func:`ties_conventions` per endpoint (``tables``: label -> table); ``alpha``
+    is the level the tables' intervals were computed at (``params.alpha``), named in the header."""
 
     rows = []
     for endpoint_label, table in tables.items():
@@ -439,7 +442,9 @@ def format_ties_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                     "Model": r["model"],
                     "Ties": "Efron" if r["ties"] == "efron" else "Breslow",
                     "Programs using it by default": r["programs"],
-                    "HR of the arm (95% CI)": format_hr_ci(r["hr"], r["ci_low"], r["ci_high"], sep="–"),
+                    f"HR of the arm ({ci_label(alpha)})": format_hr_ci(
+                        r["hr"], r["ci_low"], r["ci_high"], sep="–"
+                    ),
                     "p": format_p(r["p"]),
                     "Events (tied)": f"{r['events']} ({r['tied_events']})",
                 }

@@ -27,7 +27,7 @@ from lcnec_utils.stats.cure import (
     plateau_evidence,
     profile_loglik,
 )
-from lcnec_utils.stats.format import format_p
+from lcnec_utils.stats.format import ci_label, format_p
 from lcnec_utils.stats.survival import endpoint_data, has_endpoint, km_curve
 
 #: The working rule for "a plateau can be seen" (module docstring).
@@ -289,13 +289,14 @@ def _num(v, fmt: str, missing: str = "—") -> str:
     return missing if _val(v) is None else format(v, fmt)
 
 
-def format_cure_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Text rows of :func:`cure_table`."""
+def format_cure_table(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Text rows of :func:`cure_table`; ``alpha`` is the level of the profile intervals
+    (``params.alpha``, as :func:`arm_cure` computes them), named in the header."""
     return pd.DataFrame(
         {
             "Arm": table["arm"],
             "Patients (events)": [f"{r.n} ({r.events})" for r in table.itertuples()],
-            "Cure fraction (95% profile CI)": [
+            f"Cure fraction ({ci_label(alpha, 'profile CI')})": [
                 "—"
                 if _val(r.cure_fraction) is None
                 else f"{100 * r.cure_fraction:.1f}% ({100 * r.ci_low:.1f}%–{100 * r.ci_high:.1f}%)"
@@ -395,6 +396,8 @@ def cure_page(cohort: pd.DataFrame, params) -> tuple[ChapterNumbers, dict[str, l
         fits[ep] = [arm_cure(cohort, ep, params, role) for role in _ROLES]
         numbers.values.update(cure_results(cure_table(fits[ep]), ep))
         _endpoint_texts(numbers, ep, fits[ep], "not available", params.alpha)
+    numbers.text("level", 100 * params.confidence_level, "{:g}")
+    numbers.text("alpha", params.alpha, "{:g}")
     numbers.text("min_patients", PLATEAU_MIN_PATIENTS, "{:d}")
     numbers.text("min_months", PLATEAU_MIN_MONTHS, "{:g}")
     numbers.text("reader_advice", reader_advice(fits["os"][0]))

@@ -425,6 +425,7 @@ def landmark_page(cohort: pd.DataFrame, params, published: dict[str, Any]) -> tu
         _endpoint_texts(numbers, ep, curves[ep], params, "not available")
     t = numbers.text
     t("landmark", L, "{:g}")
+    t("level", 100 * params.confidence_level, "{:g}")
     _exercise_texts(numbers, curves["os"], params)
     early = early_events(cohort, "os", params, before=0.0)
     first_trt = early["first_event_treatment"]

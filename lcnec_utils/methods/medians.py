@@ -13,7 +13,7 @@ Conventions (each program's, computed in :mod:`lcnec_utils.methods.conventions`)
   midpoint between that time and the next event time when Ŝ stays exactly at
   0.5 over a flat step (statsmodels takes the first time Ŝ < 0.5, lifelines the
   first time its floating-point Ŝ <= 0.5);
-* intervals: SPSS's median ± 1.96·SE (SE from Greenwood's variance over a
+* intervals: SPSS's median ± z·SE (SE from Greenwood's variance over a
   density estimate), and Brookmeyer & Crowley (1982): every time whose
   pointwise band for S(t) contains 0.5, with the band built on the plain,
   log or log(-log) scale.
@@ -29,11 +29,11 @@ import numpy as np
 import pandas as pd
 
 from lcnec_utils.stats import survival
-from lcnec_utils.stats.format import format_interval
+from lcnec_utils.stats.format import ci_label, format_interval, z_label
 
-#: Interval methods in display order: key -> label.
+#: Interval methods in display order: key -> label; ``{z}`` is the multiplier at the level in force.
 CI_METHODS = {
-    "spss": "SPSS: median ± 1.96·SE",
+    "spss": "SPSS: median ± {z}·SE",
     "bc_plain": "Brookmeyer-Crowley, plain band",
     "bc_log": "Brookmeyer-Crowley, log band (R default)",
     "bc_loglog": "Brookmeyer-Crowley, log-log band (SAS default)",
@@ -77,8 +77,8 @@ def statsmodels_quantile_ci(
 def median_table(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataFrame:
     """One row per (arm role, CI method): both median conventions and the interval.
 
-    Columns role, group, method, label, median (first at or below 0.5),
-    median_r (R's midpoint convention), ci_low, ci_high, width. None where a
+    Columns role, group, method, label (:data:`CI_METHODS`, SPSS's z at ``params.alpha``), median
+    (first at or below 0.5), median_r (R's midpoint convention), ci_low, ci_high, width. None where a
     limit is not reached. Raises :class:`lcnec_utils.stats.survival.EndpointUnavailable`
     if the endpoint's columns are absent.
     """
@@ -104,7 +104,7 @@ def median_table(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataFrame:
                     "role": role,
                     "group": labels[role],
                     "method": method,
-                    "label": label,
+                    "label": label.format(z=z_label(params.alpha)),
                     "median": med,
                     "median_r": med_r,
                     "ci_low": _finite(lo),
@@ -128,8 +128,9 @@ def median_results(table: pd.DataFrame, endpoint: str) -> dict[str, Any]:
     return out
 
 
-def format_median_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Wide text table: one row per CI method, one column per arm."""
+def format_median_table(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Wide text table: one row per CI method, one column per arm; ``alpha`` is the level
+    :func:`median_table` computed the intervals at (``params.alpha``), named in the header."""
 
     def interval(lo, hi):
         return format_interval(_finite(lo), _finite(hi), sep=" to ")
@@ -140,7 +141,7 @@ def format_median_table(table: pd.DataFrame) -> pd.DataFrame:
         group = sub["group"].iloc[0]
         out[group] = [interval(lo, hi) for lo, hi in zip(sub["ci_low"], sub["ci_high"])]
     labels = list(table.loc[table["role"] == "treatment", "label"])
-    return pd.DataFrame({"95% CI of the median (months)": labels, **out})
+    return pd.DataFrame({f"{ci_label(alpha)} of the median (months)": labels, **out})
 
 
 def followup_summary(cohort: pd.DataFrame, params, endpoint: str = "os") -> dict[str, Any]:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lcnec_utils.stats import survival
-from lcnec_utils.stats.format import NA_TEXT, format_p, format_value
+from lcnec_utils.stats.format import NA_TEXT, ci_label, format_p, format_value
 
 #: Truncation times of the chapter, in months.
 TAUS = (12.0, 24.0)
@@ -115,7 +115,7 @@ def format_rmst_table(table: pd.DataFrame, params) -> pd.DataFrame:
                 "τ (months)": f"{r['tau']:g}",
                 f"RMST, {params.treatment_group}": num(r["rmst_treatment"]),
                 f"RMST, {params.reference_group}": num(r["rmst_reference"]),
-                f"Difference ({1 - params.alpha:.0%} CI), months": "beyond follow-up"
+                f"Difference ({ci_label(params.alpha)}), months": "beyond follow-up"
                 if not r["admissible"]
                 else f"{num(r['difference'])} ({num(r['ci_low'])} to {num(r['ci_high'])})",
                 "p": format_p(r["p"]),

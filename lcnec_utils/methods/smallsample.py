@@ -33,7 +33,7 @@ import pandas as pd
 
 from lcnec_utils.methods.sampling import bootstrap_plan
 from lcnec_utils.stats import cox
-from lcnec_utils.stats.format import NA_TEXT, format_hr_ci, format_p, format_pct, format_value
+from lcnec_utils.stats.format import NA_TEXT, ci_label, format_hr_ci, format_p, format_pct, format_value
 
 #: The reduced model's covariates, chosen from subject knowledge, not from any test: age and ECOG
 #: performance status are established prognostic factors in advanced lung cancer and plausible
@@ -545,8 +545,9 @@ def estimator_conventions(comparison: pd.DataFrame, ties: pd.DataFrame) -> pd.Da
     return pd.DataFrame(out)
 
 
-def format_estimator_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Text version of :func:`estimator_conventions` per endpoint (``tables``: label -> table)."""
+def format_estimator_conventions(tables: dict[str, pd.DataFrame], alpha: float = 0.05) -> pd.DataFrame:
+    """Text version of :func:`estimator_conventions` per endpoint (``tables``: label -> table); ``alpha``
+    is the level the intervals were computed at (``params.alpha``), named in the header."""
     return pd.DataFrame(
         [
             {
@@ -554,7 +555,9 @@ def format_estimator_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFram
                 "Estimator": r["estimator"],
                 "Ties": r["ties"],
                 "Programs": r["programs"],
-                "HR of the arm (95% CI)": format_hr_ci(r["hr"], r["ci_low"], r["ci_high"], sep="–"),
+                f"HR of the arm ({ci_label(alpha)})": format_hr_ci(
+                    r["hr"], r["ci_low"], r["ci_high"], sep="–"
+                ),
             }
             for label, table in tables.items()
             for _, r in table.iterrows()
@@ -576,8 +579,9 @@ def comparison_results(table: pd.DataFrame, endpoint: str) -> dict[str, Any]:
     return out
 
 
-def format_comparison(table: pd.DataFrame) -> pd.DataFrame:
-    """Text version of :func:`comparison_table` for the page."""
+def format_comparison(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Text version of :func:`comparison_table` for the page; ``alpha`` is the level the intervals were
+    computed at (``params.alpha``: Wald, profile and percentile alike), named in the header."""
     rows = []
     for _, r in table.iterrows():
         ok = bool(r["converged"])
@@ -586,7 +590,9 @@ def format_comparison(table: pd.DataFrame) -> pd.DataFrame:
                 "Model": r["label"],
                 "Parameters": str(r["terms"]),
                 "Events per parameter": format_value(r["epv"], "{:.1f}", NA_TEXT),
-                "HR of the arm (95% CI)": format_hr_ci(r["hr"], r["ci_low"], r["ci_high"], sep="–")
+                f"HR of the arm ({ci_label(alpha)})": format_hr_ci(
+                    r["hr"], r["ci_low"], r["ci_high"], sep="–"
+                )
                 if ok
                 else "not converged",
                 "p": format_p(r["p"]) if ok and np.isfinite(r["p"]) else NA_TEXT,

@@ -124,7 +124,11 @@ def cox_exercises(cohort: pd.DataFrame, params, covariates: list[str]) -> dict[s
 
     ep = _first_endpoint(cohort)
     z = z_two_sided(params.alpha)
-    glue: dict[str, tuple] = {"ex_endpoint": (ep.upper(), "{}"), "ex_z": (z, "{:.3f}")}
+    glue: dict[str, tuple] = {
+        "ex_endpoint": (ep.upper(), "{}"),
+        "ex_z": (z, "{:.3f}"),
+        "ex_level": (100 * (1 - params.alpha), "{:g}"),
+    }
     res = cox.fit_cox(cohort, ep, covariates, params)
     glue["pfs_epv_verdict"] = (
         epv_verdict(res.events_per_variable) if ep == "pfs" else None,

@@ -12,7 +12,7 @@ from matplotlib.ticker import FixedLocator
 from matplotlib.transforms import blended_transform_factory
 
 from lcnec_utils.plots.style import OKABE_ITO, set_style
-from lcnec_utils.stats.format import format_hr_ci, format_p
+from lcnec_utils.stats.format import ci_label, format_hr_ci, format_p
 
 #: x range of the forest plot; estimates beyond it are drawn at the edge.
 X_LIMITS = (0.01, 100.0)
@@ -24,13 +24,15 @@ def forest_plot(
     xlabel: str = "Hazard ratio (log scale)",
     ax: plt.Axes | None = None,
     digits: int = 2,
+    alpha: float = 0.05,
 ) -> Figure:
     """Forest plot of hazard ratios, rows top to bottom in the table's order.
 
     ``table`` has a ``label`` (or ``term``) column and ``hr``, ``ci_low``,
     ``ci_high``, ``p``. Log-scale x axis (ratios are symmetric on it), a
     reference line at HR = 1, a square and whisker per row, and a text column
-    "HR (95% CI)" and p on the right. Rows whose HR is missing or not finite
+    "HR (95% CI)" and p on the right, the level that of ``alpha``, at which the table's
+    intervals were computed (``params.alpha``). Rows whose HR is missing or not finite
     are listed as "not estimable"; the axis spans at most 0.01-100 and an
     estimate or limit beyond it is drawn at the edge (open diamond, arrow
     head) while the text column keeps the number.
@@ -67,7 +69,7 @@ def forest_plot(
     fig.tight_layout()
     fig.subplots_adjust(right=0.6)
     p = df["p"] if "p" in df else [None] * n
-    _write_text_columns(fig, ax, y, hr, lo, hi, p, n, digits)
+    _write_text_columns(fig, ax, y, hr, lo, hi, p, n, digits, alpha)
     return fig
 
 
@@ -158,13 +160,21 @@ def _write_text_columns(
     p: Any,
     n: int,
     digits: int,
+    alpha: float,
 ) -> None:
-    """The "HR (95% CI)" and p columns right of the axis (figure x, row y); the numbers as
-    given, also where the marks are clipped."""
+    """The "HR (95% CI)" (level of ``alpha``) and p columns right of the axis (figure x, row y);
+    the numbers as given, also where the marks are clipped."""
     trans = blended_transform_factory(fig.transFigure, ax.transData)
     x_hr, x_p = 0.63, 0.87
     ax.text(
-        x_hr, n - 0.2, "HR (95% CI)", transform=trans, ha="left", va="center", fontweight="bold", fontsize=9
+        x_hr,
+        n - 0.2,
+        f"HR ({ci_label(alpha)})",
+        transform=trans,
+        ha="left",
+        va="center",
+        fontweight="bold",
+        fontsize=9,
     )
     ax.text(x_p, n - 0.2, "p", transform=trans, ha="left", va="center", fontweight="bold", fontsize=9)
     for yi, h, low, u, pi in zip(y, hr, lo, hi, p):

@@ -21,6 +21,7 @@ from scipy import stats
 from lcnec_utils.plots.methods import GREY
 from lcnec_utils.plots.style import ARM_COLOURS, OKABE_ITO, set_style
 from lcnec_utils.plots.survival import km_plot
+from lcnec_utils.stats.format import ci_label
 from lcnec_utils.stats.posterior import normal_posterior
 
 #: One colour and dash pattern per FH weight, in the order of the max-combo set; no arm colour among
@@ -44,8 +45,11 @@ def _hr_axis(ax, ticks=(0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3), axis: str = "y")
         ax.set_xticks(np.log(shown), [f"{v:g}" for v in shown])
 
 
-def landmark_curve_plot(curve: pd.DataFrame, landmark: float, title: str | None = None) -> Figure:
-    """The arm's HR from the landmark on (log scale) with its 95% CI, against the landmark.
+def landmark_curve_plot(
+    curve: pd.DataFrame, landmark: float, title: str | None = None, alpha: float = 0.05
+) -> Figure:
+    """The arm's HR from the landmark on (log scale) with its CI (level of ``alpha``, the one the
+    curve was computed at: ``params.alpha``), against the landmark.
 
     The dashed vertical marks the landmark in force; landmark 0 is the
     ordinary analysis from time zero. Steps change only where an event is
@@ -63,7 +67,7 @@ def landmark_curve_plot(curve: pd.DataFrame, landmark: float, title: str | None 
         color=OKABE_ITO["sky_blue"],
         alpha=0.35,
         lw=0,
-        label="95% CI",
+        label=ci_label(alpha),
     )
     ax.step(x, np.log(ok["hr"].astype(float)), where="post", color=ARM_COLOURS["treatment"], lw=2, label="HR")
     ax.axhline(0.0, color="black", lw=0.8)

@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from lcnec_utils.plots.style import ARM_COLOURS, OKABE_ITO, set_style
+from lcnec_utils.stats.format import ci_label
 
 GREY = "#777777"
 
@@ -81,9 +82,14 @@ def median_intervals(table: pd.DataFrame, title: str | None = None) -> Figure:
 
 
 def bootstrap_histogram(
-    hr_samples: np.ndarray, hr: float | None, ci: tuple[float | None, float | None], title: str | None = None
+    hr_samples: np.ndarray,
+    hr: float | None,
+    ci: tuple[float | None, float | None],
+    title: str | None = None,
+    alpha: float = 0.05,
 ) -> Figure:
-    """Histogram of the bootstrap HRs (log scale) with the original HR and the percentile CI."""
+    """Histogram of the bootstrap HRs (log scale) with the original HR and the percentile CI
+    (its level that of ``alpha``, the one it was computed at)."""
     set_style()
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
     x = np.log(np.asarray(hr_samples, dtype=float))
@@ -93,7 +99,13 @@ def bootstrap_histogram(
         ax.axvline(np.log(hr), color=ARM_COLOURS["treatment"], lw=1.8, label=f"HR on the data: {hr:.2f}")
     for j, v in enumerate(ci):
         if v is not None:
-            ax.axvline(np.log(v), color=GREY, ls="--", lw=1.2, label="percentile 95% CI" if j == 0 else None)
+            ax.axvline(
+                np.log(v),
+                color=GREY,
+                ls="--",
+                lw=1.2,
+                label=f"percentile {ci_label(alpha)}" if j == 0 else None,
+            )
     ax.axvline(0.0, color="black", lw=0.8)
     _label_log_axis(ax, [0.001, 0.01, 0.1, 0.5, 1, 2, 10, 100, 1000])
     ax.set_xlabel("Hazard ratio of the arm in the resample (log scale)")
@@ -195,8 +207,9 @@ def love_plot(balance: pd.DataFrame, threshold: float = 0.1, title: str | None =
     return _finish(fig, ax, title)
 
 
-def rmst_curve_plot(curve: pd.DataFrame, taus=(), title: str | None = None) -> Figure:
-    """RMST difference (treatment - reference) against τ with its pointwise 95% CI."""
+def rmst_curve_plot(curve: pd.DataFrame, taus=(), title: str | None = None, alpha: float = 0.05) -> Figure:
+    """RMST difference (treatment - reference) against τ with its pointwise CI (level of ``alpha``,
+    the one ``methods.rmst_curve`` computed it at: ``params.alpha``)."""
     set_style()
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     ax.fill_between(
@@ -206,7 +219,7 @@ def rmst_curve_plot(curve: pd.DataFrame, taus=(), title: str | None = None) -> F
         color=OKABE_ITO["sky_blue"],
         alpha=0.35,
         lw=0,
-        label="95% CI",
+        label=ci_label(alpha),
     )
     ax.plot(curve["tau"], curve["difference"], color=ARM_COLOURS["treatment"], lw=2, label="difference")
     ax.axhline(0, color="black", lw=0.8)

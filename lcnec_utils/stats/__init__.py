@@ -91,6 +91,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         format_rounded,
         format_value,
         is_missing,
+        z_label,
     )
     from lcnec_utils.stats.normal import (
         Z95,
@@ -234,6 +235,7 @@ __all__, __getattr__, __dir__ = exports(
             "format_rounded",
             "format_value",
             "is_missing",
+            "z_label",
         ),
         "lcnec_utils.stats.normal": ("Z95", "wald_p", "z_of_p", "z_two_sided"),
         "lcnec_utils.stats.posterior": (

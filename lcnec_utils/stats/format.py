@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from lcnec_utils.contract.published import round_half_up
+from lcnec_utils.stats.normal import z_two_sided
 
 NA_TEXT = "—"
 
@@ -114,6 +115,13 @@ def ci_label(alpha: float = 0.05, kind: str = "CI") -> str:
     """A two-sided interval's level as a table header says it: ``"95% CI"`` at alpha 0.05,
     ``"90% CI"`` at 0.10, ``"97.5% CI"`` at 0.025."""
     return f"{100 * (1 - alpha):.10g}% {kind}"
+
+
+def z_label(alpha: float = 0.05) -> str:
+    """The multiplier z_{1-alpha/2} of a two-sided (1 - alpha) Wald interval as a label prints it,
+    four significant digits without trailing zeros: ``"1.96"`` at alpha 0.05, ``"1.645"`` at 0.10,
+    ``"2.576"`` at 0.01 (:func:`lcnec_utils.stats.normal.z_two_sided`)."""
+    return f"{z_two_sided(alpha):.4g}"
 
 
 def format_value(value: Any, fmt: str = "{}", missing: str = "not available") -> str:

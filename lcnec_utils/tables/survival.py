@@ -11,7 +11,15 @@ from typing import Any
 
 import pandas as pd
 
-from lcnec_utils.stats.format import NA_TEXT, format_interval, format_pct, format_value, is_missing
+from lcnec_utils.stats.format import (
+    NA_TEXT,
+    ci_label,
+    format_interval,
+    format_pct,
+    format_value,
+    is_missing,
+    z_label,
+)
 from lcnec_utils.stats.survival import (
     ROLES,
     endpoint_data,
@@ -167,9 +175,12 @@ def format_summary(table: pd.DataFrame, params) -> pd.DataFrame:
     """Text version of :func:`survival_summary` for the page, one row per arm (treatment first).
 
     Median "not reached" when None; a CI limit that the curve never reaches
-    is printed "not reached" (upper) or "—"; the rate in percent.
+    is printed "not reached" (upper) or "—"; the rate in percent. The headers give the
+    intervals' level, ``params.alpha`` as :func:`survival_summary` computes them
+    ("95% CI (SPSS: median ± 1.96 SE)" at 0.05, "90% CI (SPSS: median ± 1.645 SE)" at 0.10).
     """
     lm = f"{params.landmark_months:g}"
+    ci = ci_label(params.alpha)
     rows = []
     for role in ("treatment", "reference"):
         r = table.loc[role]
@@ -186,11 +197,13 @@ def format_summary(table: pd.DataFrame, params) -> pd.DataFrame:
                 "Median, months": "not reached"
                 if r["median"] is None
                 else format_value(r["median"], "{:.1f}", NA_TEXT),
-                "95% CI (SPSS: median ± 1.96 SE)": format_interval(r["median_ci_low"], r["median_ci_high"])
+                f"{ci} (SPSS: median ± {z_label(params.alpha)} SE)": format_interval(
+                    r["median_ci_low"], r["median_ci_high"]
+                )
                 if r["median"] is not None
                 else NA_TEXT,
-                "95% CI (Brookmeyer-Crowley)": format_interval(r["median_ci_bc_low"], r["median_ci_bc_high"]),
-                f"{lm}-month rate, % (95% CI)": rate,
+                f"{ci} (Brookmeyer-Crowley)": format_interval(r["median_ci_bc_low"], r["median_ci_bc_high"]),
+                f"{lm}-month rate, % ({ci})": rate,
             }
         )
     return pd.DataFrame(rows)
