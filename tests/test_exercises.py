@@ -204,7 +204,7 @@ def test_ch06_exact_intervals(cohort, params):
 
 def test_ch07_interval_arithmetic():
     paper = published_values()
-    glue = methods.reconstruction_exercises(paper, 20, 0.05)
+    glue = methods.reconstruction_exercises(paper, 20)
     lo, hi = paper["pfs.median_ci_low.treatment"], paper["pfs.median_ci_high.treatment"]
     assert _value(glue, "ex1_se") == pytest.approx((hi - lo) / (2 * 1.959963984540054))
     assert _value(glue, "ex1_centre") == pytest.approx((lo + hi) / 2)
@@ -222,7 +222,7 @@ def test_ch07_interval_arithmetic():
 def test_ch08_rate_as_k_over_n_and_p_from_interval():
     paper = published_values()
     n = paper["n.treatment"]
-    glue = methods.audit_exercises(paper, n, 0.05)
+    glue = methods.audit_exercises(paper, n)
     rate = published_values(variant="text-3.3")["os.rate_12m.treatment"]
     k = _value(glue, "ex1_k")
     assert abs(100 * k / n - rate) == min(abs(100 * j / n - rate) for j in range(n + 1))

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from lcnec_utils.stats import cox
-from lcnec_utils.stats.normal import wald_p, z_two_sided
+from lcnec_utils.stats.normal import Z95, wald_p, z_two_sided
 from lcnec_utils.stats.survival import endpoint_data, has_endpoint, km_curve, landmark_survival
 
 
@@ -212,14 +212,13 @@ def safety_exercises(results: Mapping[str, Any], n_treated: int, alpha: float = 
     return glue
 
 
-def reconstruction_exercises(
-    published: Mapping[str, Any], pfs_events: int, alpha: float = 0.05
-) -> dict[str, tuple]:
+def reconstruction_exercises(published: Mapping[str, Any], pfs_events: int) -> dict[str, tuple]:
     """Reconstruction chapter. 1: the SE that the paper's treatment-arm PFS interval implies if it is
     SPSS's median ± z·SE, and its centre. 2: the smallest standard error a 0/1 arm term can have with
     d events (2/√d: its information is at most d/4) and the narrowest interval ratio it allows, against
-    the paper's adjusted PFS interval."""
-    z = z_two_sided(alpha)
+    the paper's adjusted PFS interval. Both read the paper's printed 95% intervals, so z is the 95%
+    one whatever level the book is built at."""
+    z = Z95
     lo, hi = published.get("pfs.median_ci_low.treatment"), published.get("pfs.median_ci_high.treatment")
     med = published.get("pfs.median.treatment")
     glue: dict[str, tuple] = {"ex_z": (z, "{:.2f}")}
@@ -238,10 +237,11 @@ def reconstruction_exercises(
     return glue
 
 
-def audit_exercises(published: Mapping[str, Any], n_treated: int, alpha: float = 0.05) -> dict[str, tuple]:
+def audit_exercises(published: Mapping[str, Any], n_treated: int) -> dict[str, tuple]:
     """Audit chapter. 1: the k/n nearest the text's 1-year OS rate of the treatment arm (a Kaplan-Meier
     rate without censoring is some k/n). 2: the p-value and the centre that the paper's adjusted OS
-    hazard ratio and interval imply (SE from the interval's width on the log scale)."""
+    hazard ratio and interval imply (SE from the printed 95% interval's width on the log scale, so the
+    95% z whatever level the book is built at)."""
     from lcnec_utils.contract.published import published_values
 
     rate = published_values(variant="text-3.3").get("os.rate_12m.treatment")
@@ -253,7 +253,7 @@ def audit_exercises(published: Mapping[str, Any], n_treated: int, alpha: float =
         glue["ex1_kn"] = (100 * k / n_treated, "{:.2f}%")
         glue["ex1_next"] = (100 * (k + 1) / n_treated, "{:.2f}%")
     hr, lo, hi = (published.get(f"os.cox_multivariable.{k}") for k in ("hr", "ci_low", "ci_high"))
-    z = z_two_sided(alpha)
+    z = Z95
     ok = None not in (hr, lo, hi)
     se = math.log(hi / lo) / (2 * z) if ok else None
     glue["ex2_hr"] = ((hr, lo, hi) if ok else None, "hr_ci")
