@@ -3,15 +3,17 @@
     .venv/bin/python benchmarks/table4_reach.py                     # about 3 min on one core
     .venv/bin/python benchmarks/table4_reach.py --schedule long     # about 4 min (longer: 7 min)
     .venv/bin/python benchmarks/table4_reach.py --schedule long --write data/lcnec_table4_witness.csv
+    .venv/bin/python benchmarks/table4_reach.py --schedule table4_stage --write data/lcnec_table4_witness_kept.csv
 
-Runs a schedule of ``lcnec_utils.reconstruct.reach`` (``short`` or ``long``, its docstring says
-what each run pulls) from the committed cohort and prints, per run, how many of the 22 covariate
-HR windows hold and how many HRs are within tolerance, where the arm terms end, and each arm
-term's standard error over its 0/1 floor sqrt(1/d1 + 1/d0) (chapter 7: no Cox model's 0/1 term
-goes below it). ``--write`` saves the last state as a cohort file (``reach.witness_cohort``: the
-committed cohort's rows with the state's times and covariates, and a calendar drawn for them):
-the witness that chapter 7 measures. Prints figures, asserts nothing; docs/OPEN-TARGETS.md (session 13) records
-what it gave.
+Runs a schedule of ``lcnec_utils.reconstruct.reach`` (``reach.SCHEDULES``: ``short``, ``long``,
+``longer`` or ``table4_stage``; its docstring says what each run pulls) from the committed cohort
+and prints, per run, how many of the 22 covariate HR windows hold and how many HRs are within
+tolerance, where the arm terms end, and each arm term's standard error over its 0/1 floor
+sqrt(1/d1 + 1/d0) (chapter 7: no Cox model's 0/1 term goes below it). ``--write`` saves the last
+state as a cohort file (``reach.witness_cohort``: the committed cohort's rows with the state's
+times and covariates, and a calendar drawn for them): the witnesses that chapter 7 measures
+(``long``: the Table 4 witness; ``table4_stage``: the kept witness). Prints figures, asserts
+nothing; docs/OPEN-TARGETS.md (sessions 13 and 14) records what it gave.
 """
 
 from __future__ import annotations

@@ -158,6 +158,20 @@ def test_multivariate_chapter_says_what_the_models_leave_out(cohort):
     )
 
 
+def test_multivariate_chapter_sets_the_paper_beside_the_book_at_the_papers_level(cohort):
+    """At another level (alpha 0.10) the models' own intervals are 90%, but the Table 4 comparison
+    reads the book's intervals at the paper's 95% and the "only ECOG" sentence its 0.05 (session
+    14's review: a 90% build compared 90% intervals with the paper's 95% ones)."""
+    at95 = multivariate_chapter(cohort, make_parameters())
+    at90 = multivariate_chapter(cohort, make_parameters({"alpha": 0.10}))
+    key = "pfs.cox_multivariable.ecog.ci_low"
+    assert at90.results[key] > at95.results[key]  # the chapter's own interval is narrower at 90%
+    pd.testing.assert_frame_equal(at90.table4, at95.table4)
+    assert at90.glue["sig_level"] == (0.05, "{:g}")
+    assert at90.glue["paper_ci_level"][1].format(at90.glue["paper_ci_level"][0]) == "95%"
+    assert at90.glue["significant_covariates"] == at95.glue["significant_covariates"]
+
+
 def test_significant_covariates_by_hand(cohort):
     # Table 4's covariate terms only (the arm's own p is left out), in Table 4's order, both models
     results = {
@@ -327,3 +341,56 @@ def test_the_wald_reading_follows_the_events_per_variable():
     assert "lose" in wald_reading({"pfs": table(2.3), "os": table(12.0)})
     assert "keep" in wald_reading({"pfs": table(10.0), "os": table(14.5)})
     assert "no Wald intervals" in wald_reading({"pfs": table(float("nan"))})
+
+
+def _functions_with_alpha() -> dict[str, set[int]]:
+    """Every public function of the package with an ``alpha`` parameter, by name: its position(s)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import lcnec_utils
+
+    out: dict[str, set[int]] = {}
+    for info in pkgutil.walk_packages(lcnec_utils.__path__, "lcnec_utils."):
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if (
+                inspect.isfunction(obj)
+                and obj.__module__.startswith("lcnec_utils")
+                and not name.startswith("_")
+            ):
+                params = list(inspect.signature(obj).parameters)
+                if "alpha" in params:
+                    out.setdefault(name, set()).add(params.index("alpha"))
+    return out
+
+
+def test_notebooks_pass_the_level_to_every_function_that_takes_one():
+    """A package function with an ``alpha`` parameter defaults to 0.05; a chapter that forgets to
+    pass it labels and computes at 95% in a build at another level (session 14's review found a
+    forest plot headed "HR (95% CI)" over 90% intervals). Every call in a notebook names the level,
+    ``ch.params.alpha`` or a fixed one on purpose (a keyword or the positional slot)."""
+    import ast
+    import json
+
+    from lcnec_utils.contract.params import PROJECT_ROOT
+
+    with_alpha = _functions_with_alpha()
+    assert {"forest_plot", "format_median_table", "rmst_glue", "landmark_survival"} <= set(with_alpha)
+    missing = []
+    for path in sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            for node in ast.walk(ast.parse("".join(cell["source"]))):
+                if not isinstance(node, ast.Call):
+                    continue
+                f = node.func
+                name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", None)
+                if name not in with_alpha:
+                    continue
+                named = any(k.arg in ("alpha", None) for k in node.keywords)
+                if not named and not any(len(node.args) > i for i in with_alpha[name]):
+                    missing.append(f"{path.name}: {ast.unparse(node)[:80]}")
+    assert missing == []

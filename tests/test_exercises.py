@@ -193,6 +193,12 @@ def test_ch06_exact_intervals(cohort, params):
     results = tables.safety_tables(study.cohort, study.adverse_events, params).results()
     n = int((cohort["group"] == params.treatment_group).sum())
     glue = methods.safety_exercises(results, n, params.alpha)
+    assert _value(glue, "ex_alpha") == params.alpha  # the printed formula's alpha is the level in force
+    assert glue["ex_level"][1].format(_value(glue, "ex_level")) == f"{100 * (1 - params.alpha):g}%"
+    at90 = methods.safety_exercises(results, n, 0.10)
+    assert _value(at90, "ex_alpha") == 0.10 and _value(at90, "ex2_exact") == pytest.approx(
+        1 - 0.10 ** (1 / n)
+    )
     k = _value(glue, "ex1_k")
     assert _value(glue, "ex1_ci") == pytest.approx(
         proportion_confint(k, n, params.alpha, method="beta"), rel=1e-9
@@ -284,7 +290,7 @@ def test_ch09_ninety_percent_interval_against_lifelines(cohort, params, medians_
 
     ep = "pfs" if _value(medians_chapter, "ex_ep") == "progression-free survival" else "os"
     t, e = _arm(cohort, ep, "reference", params)
-    for level, name in ((0.10, "ex_ci90"), (params.alpha, "ex_ci95")):
+    for level, name in ((0.10, "ex_ci90"), (0.05, "ex_ci95")):  # fixed levels, whatever params.alpha
         km = KaplanMeierFitter(alpha=level).fit(t, e)
         lo, hi = np.asarray(median_survival_times(km.confidence_interval_), float).ravel()[:2]
         ours = _value(medians_chapter, name)

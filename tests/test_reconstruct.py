@@ -24,6 +24,7 @@ from lcnec_utils.stats.attainable import (
     binary_term_min_se,
     binary_term_se_floor,
     km_rate_attainable,
+    km_rate_most_censored,
     km_rate_path,
     wald_region,
 )
@@ -224,11 +225,24 @@ def test_cox_se_floor_makes_the_os_p_unreachable(published):
     assert pfs_plan.reachable("p") and pfs_plan.reachable("ci")
 
 
+def test_km_rate_most_censored_by_hand():
+    # 3 patients, 2/3 at the landmark: "E" leaves 2 at risk, "EC" 1 censored + 1 at risk, "ECC" 2
+    # censored: at most 2 censored times; 1/2 on 3 needs a censoring first ("CE": 1 + 1 at risk)
+    assert km_rate_most_censored(66.7, 3) == 2 and km_rate_most_censored(50.0, 3) == 2
+    # 2 patients, 1/2: "E" (1 at risk) or "EC" (1 censored): 1; 2 patients cannot print 33.3
+    assert km_rate_most_censored(50.0, 2) == 1 and km_rate_most_censored(33.3, 2) is None
+    # the Chemo arm's 12-month PFS 5.9% on 17: only 1/17, by no censoring and 1 at risk, or one
+    # censoring before 12 months and none at risk (the reviewer's enumeration): 1
+    assert km_rate_most_censored(5.9, 17) == 1
+    assert km_rate_most_censored(100.0, 4) == 4  # no event: everyone at risk
+
+
 def test_on_treatment_progression_free_splits_by_hand(published):
     # Table 3: 3 + 3 patients on treatment at the cut-off. k1 + k0 of them free of progression (PFS
     # censored) leave at most 14 - k1 and 17 - k0 PFS events, SE >= sqrt(1/(14 - k1) + 1/(17 - k0)).
     # The PFS arm term's HR >= 0.51 - 0.05 and p <= 0.026 + 0.02 need
-    # SE <= log(1/0.46) / z(0.046) = 0.77653 / 1.99539 = 0.38916.
+    # SE <= log(1/0.46) / z(0.046) = 0.77653 / 1.99539 = 0.38916. The Chemo arm's 12-month PFS
+    # (5.9% of 17) allows 1 censored PFS time; the treated arm's (42.9% of 14) more than 3.
     from scipy import stats
 
     se_max = math.log(1 / 0.46) / stats.norm.isf(0.046 / 2)
@@ -242,14 +256,17 @@ def test_on_treatment_progression_free_splits_by_hand(published):
         assert r["se_floor"] == pytest.approx(floor, abs=1e-12)
         assert r["p_min"] == pytest.approx(2 * stats.norm.sf(math.log(1 / 0.46) / floor), abs=1e-12)
         assert r["room"] == pytest.approx(se_max / floor - 1, abs=1e-9)
-        assert r["reachable"] == (floor <= se_max)
+        assert r["se_allows"] == (floor <= se_max)
+        assert r["rate_allows"] == (k0 <= 1)
+        assert r["reachable"] == (floor <= se_max and k0 <= 1)
     # all six free: SE >= sqrt(1/11 + 1/14) = 0.40291, p >= 0.0539 > 0.046
     assert rows[(3, 3)]["se_floor"] == pytest.approx(0.40291, abs=1e-5)
-    assert rows[(3, 3)]["p_min"] == pytest.approx(0.05394, abs=1e-5) and not rows[(3, 3)]["reachable"]
-    # at most four: (1, 3) SE >= 0.38516 and (2, 2) SE >= 0.38730; (3, 1) needs 0.39168, (2, 3) 0.39340
-    most = max(k1 + k0 for (k1, k0), r in rows.items() if r["reachable"])
-    assert most == 4
-    assert {k for k, r in rows.items() if r["reachable"] and sum(k) == 4} == {(1, 3), (2, 2)}
+    assert rows[(3, 3)]["p_min"] == pytest.approx(0.05394, abs=1e-5) and not rows[(3, 3)]["se_allows"]
+    # the SE alone allows four ((1, 3): 0.38516, (2, 2): 0.38730); with the rate at most three:
+    # (2, 1) SE >= 0.38188 and (3, 0) 0.38695; (3, 1) needs 0.39168
+    assert max(sum(k) for k, r in rows.items() if r["se_allows"]) == 4
+    assert {k for k, r in rows.items() if r["reachable"] and sum(k) == 3} == {(2, 1), (3, 0)}
+    assert max(sum(k) for k, r in rows.items() if r["reachable"]) == 3
 
 
 def test_on_treatment_progression_glue_on_the_committed_cohort(published, committed):
@@ -264,27 +281,20 @@ def test_on_treatment_progression_glue_on_the_committed_cohort(published, commit
     assert glue["on_treatment"] == 6 and glue["on_treatment_printed"] == 6
     assert (glue["on_treatment_pf"], glue["on_treatment_pd"]) == (k1 + k0, 6 - k1 - k0)
     assert glue["on_treatment_pd_reference"] == beyond_chemo
-    assert (glue["on_treatment_pf_max"], glue["on_treatment_pd_min"]) == (4, 2)
+    assert (glue["on_treatment_pf_max"], glue["on_treatment_pd_min"]) == (3, 3)
+    assert (glue["on_treatment_rate_cap_reference"], glue["on_treatment_pd_min_reference"]) == (1, 2)
     assert glue["on_treatment_all_pf_p"] == pytest.approx(0.05394, abs=1e-5)
-    se_max = 0.38916
-    one_more = min(math.sqrt(1 / (13 - k1) + 1 / (17 - k0)), math.sqrt(1 / (14 - k1) + 1 / (16 - k0)))
-    assert glue["on_treatment_next_room"] == pytest.approx(se_max / one_more - 1, abs=1e-4)
     # the committed cohort: 1 + 1 free (the treated arm's 38.5-month and the Chemo arm's 22.4-month
-    # survivors), 4 treated beyond progression, 2 of them on Chemo; one more leaves 2.7%
+    # survivors), 4 beyond progression, 2 of them on Chemo (the fewest the rate allows); one more
+    # free can only be a treated patient, (2, 1): SE <= 0.38916 over sqrt(1/12 + 1/16) = 0.38188
     assert (k1, k0, beyond_chemo) == (1, 1, 2)
-    assert glue["on_treatment_next_room"] == pytest.approx(0.0270, abs=1e-4)
-    # a cohort without the column: the counts are missing, the bound stays
-    bare = {
-        k: v
-        for k, (v, _) in reconstruct.on_treatment_progression(
-            cohort.drop(columns="ongoing_treatment"), published
-        ).items()
-    }
-    assert (
-        bare["on_treatment"] is None
-        and bare["on_treatment_next_room"] is None
-        and bare["on_treatment_pf_max"] == 4
-    )
+    assert glue["on_treatment_next_room"] == pytest.approx(0.38916 / math.sqrt(1 / 12 + 1 / 16) - 1, abs=1e-4)
+    assert glue["on_treatment_next_room"] == pytest.approx(0.0191, abs=1e-4)
+    # a cohort without the column: the cohort's numbers are missing, the bound stays
+    bare = reconstruct.on_treatment_progression(cohort.drop(columns="ongoing_treatment"), published)
+    bare = {k: v for k, (v, _) in bare.items()}
+    assert bare["on_treatment"] is None and bare["on_treatment_next_room"] is None
+    assert bare["on_treatment_pf_max"] == 3
 
 
 def test_binary_term_se_floor_by_hand():

@@ -60,6 +60,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         set_study_loader,
     )
     from lcnec_utils.chapter.reanalysis import (
+        PAPER_ALPHA,
         TABLE4_COLUMNS,
         MultivariateChapter,
         SurvivalChapter,
@@ -102,6 +103,7 @@ __all__, __getattr__, __dir__ = exports(
         "lcnec_utils.chapter.page": ("Chapter", "ENDPOINTS", "FILE_TEXT", "arm_sizes", "set_study_loader"),
         "lcnec_utils.chapter.reanalysis": (
             "MultivariateChapter",
+            "PAPER_ALPHA",
             "SurvivalChapter",
             "TABLE4_COLUMNS",
             "multivariate_chapter",

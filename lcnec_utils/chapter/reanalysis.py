@@ -7,7 +7,7 @@ records, glues and shows; the notebook calls it and puts the pieces on the page.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -79,6 +79,9 @@ class MultivariateChapter:
     notes: list[tuple[str, str]] = field(default_factory=list)  # (text, kind) for Chapter.note
     table4: pd.DataFrame | None = None  # the paper's Table 4 beside this cohort's (table4_comparison)
 
+
+#: The alpha of the paper's printed intervals (``table4.ci_level`` of data/reconstruction_targets.yaml).
+PAPER_ALPHA = round(1.0 - float(TABLE4["ci_level"]), 10)
 
 #: Columns of :func:`table4_comparison`.
 TABLE4_COLUMNS = ["endpoint", "term", "statistic", "published", "book", "tolerance", "status", "evidence"]
@@ -163,8 +166,11 @@ def multivariate_chapter(cohort: pd.DataFrame, params: Parameters) -> Multivaria
             models[ep] = cox_table(cohort, ep, params)
             fits[ep] = fit_cox(cohort, ep, covariates, params)
     glue: dict[str, tuple] = table4_glue()
-    glue["significant_covariates"] = (significant_covariates(results, params.alpha), "{}")
-    glue["sig_level"] = (params.alpha, "{:g}")
+    # the paper's claim ("only ECOG") is at its own level, whatever level the book is built at
+    paper_level = float(TABLE4["significance_level"])
+    glue["significant_covariates"] = (significant_covariates(results, paper_level), "{}")
+    glue["sig_level"] = (paper_level, "{:g}")
+    glue["paper_ci_level"] = (100 * (1 - PAPER_ALPHA), "{:g}%")
     for ep in ENDPOINTS:
         res = fits.get(ep)
         arm = None if res is None or not res.converged else res.term("treatment")
@@ -198,4 +204,11 @@ def multivariate_chapter(cohort: pd.DataFrame, params: Parameters) -> Multivaria
                     "warning",
                 )
             )
-    return MultivariateChapter(models, fits, results, glue, notes, table4_comparison(results))
+    # the paper prints 95% intervals: the comparison reads the book's at the same level
+    paper_params = params if params.alpha == PAPER_ALPHA else replace(params, alpha=PAPER_ALPHA)
+    at_paper_level = (
+        results
+        if paper_params is params
+        else {k: v for ep in ENDPOINTS for k, v in cox_results(cohort, ep, paper_params).items()}
+    )
+    return MultivariateChapter(models, fits, results, glue, notes, table4_comparison(at_paper_level))

@@ -199,7 +199,11 @@ def safety_exercises(results: Mapping[str, Any], n_treated: int, alpha: float = 
     """Safety chapter. 1: the exact interval of the share with any irAE. 2: the one-sided upper bound on the
     rate of grade >= 3 events when none was seen, exactly 1 − alpha^(1/n), and the rule of three, 3/n."""
     k = results.get("safety.irae_any.n.treatment")
-    glue: dict[str, tuple] = {"ex_n": (n_treated, "{}"), "ex_level": (1 - alpha, "pct")}
+    glue: dict[str, tuple] = {
+        "ex_n": (n_treated, "{}"),
+        "ex_level": (100 * (1 - alpha), "{:g}%"),
+        "ex_alpha": (alpha, "{:g}"),
+    }
     glue["ex1_k"] = (k, "{}")
     glue["ex1_ci"] = (
         None if k is None or not n_treated else clopper_pearson(int(k), n_treated, alpha),

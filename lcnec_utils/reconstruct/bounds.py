@@ -16,7 +16,13 @@ import numpy as np
 
 from lcnec_utils.reconstruct.settings import ROLES, TABLE4, TOLERANCES
 from lcnec_utils.reconstruct.targets import COX_TERMS, term_name
-from lcnec_utils.stats.attainable import WaldRegion, binary_term_se_floor, ci_z_range, wald_region
+from lcnec_utils.stats.attainable import (
+    WaldRegion,
+    binary_term_se_floor,
+    ci_z_range,
+    km_rate_most_censored,
+    wald_region,
+)
 from lcnec_utils.stats.normal import Z95, wald_p, z_of_p
 
 #: Table 2's row of each 0/1 covariate term of the Cox models (its count of patients coded 1).
@@ -150,29 +156,42 @@ def term_plans(tg: Mapping[str, Any]) -> list[TermPlan]:
 
 def on_treatment_progression_free(tg: Mapping[str, Any]) -> list[dict[str, Any]]:
     """How many of the patients on treatment at the cut-off (Table 3's ``treatment.ongoing.n``) can
-    also be free of progression, with the PFS arm term's printed HR and p still within tolerance.
+    also be free of progression, with every arm's 12-month PFS rate as printed and the PFS arm
+    term's HR and p within tolerance.
 
-    A patient free of progression at the cut-off has a censored PFS time, so with ``k1`` of the
-    treated arm's and ``k0`` of the reference arm's such patients the PFS model has at most
-    n1 - k1 and n0 - k0 events in the arms, and the arm term's SE at least the 0/1 floor
-    :func:`~lcnec_utils.stats.attainable.binary_term_se_floor` on those counts. One row per split
-    (k1, k0): the floor (``se_floor``); the smallest Wald p with the HR within tolerance, from the
-    HR's end farthest from 1 over the floor (``p_min``); the room, the largest SE that HR end and
-    the p's far end allow as a share above the floor (``room``, negative where there is none); and
-    whether the printed p is reachable (:func:`wald_region`)."""
+    A patient free of progression at the cut-off has a censored PFS time. Two printed numbers
+    limit how many an arm can have, ``k1`` in the treated arm and ``k0`` in the reference arm:
+
+    * its 12-month PFS rate: at most the censorings before 12 months plus the patients still at
+      risk at 12 months, over every Kaplan-Meier path that prints as the rate
+      (:func:`~lcnec_utils.stats.attainable.km_rate_most_censored`; ``rate_allows``);
+    * the arm term: with at most n1 - k1 and n0 - k0 PFS events its SE is at least the 0/1 floor
+      :func:`~lcnec_utils.stats.attainable.binary_term_se_floor` on those counts (``se_floor``),
+      and the printed p must stay reachable with the HR within tolerance (:func:`wald_region`;
+      ``se_allows``).
+
+    One row per split (k1, k0) up to the printed counts: the floor; the smallest Wald p with the HR
+    within tolerance, from the HR's end farthest from 1 over the floor (``p_min``); the room, the
+    largest SE that HR end and the p's far end allow as a share above the floor (``room``,
+    negative where there is none); both limits, and ``reachable`` when both allow the split.
+    Necessary conditions only: a split they allow may still be out of reach."""
     plan = term_plan(tg, "pfs", "treatment")
     hr, p, tol = plan.printed["hr"], plan.printed["p"], plan.tol
     log_far = max(abs(math.log(hr - tol["hr"])), abs(math.log(hr + tol["hr"])))
     se_max = log_far / z_of_p(min(p + tol["p"], 1.0))
     n = {r: int(tg[f"n.{r}"]) for r in ROLES}
     on = {r: int(tg[f"treatment.ongoing.n.{r}"]) for r in ROLES}
+    most = {r: km_rate_most_censored(float(tg[f"pfs.rate_12m.{r}"]), n[r]) for r in ROLES}
     rows = []
     for k1 in range(on["treatment"] + 1):
         for k0 in range(on["reference"] + 1):
             se, _, _ = binary_term_se_floor(
                 n["treatment"] - k1, n["reference"] - k0, sum(n.values()) - k1 - k0
             )
-            region = wald_region(hr, tol["hr"], se, p=p, p_tol=tol["p"])
+            rate_ok = all(
+                m is not None and k <= m for k, m in ((k1, most["treatment"]), (k0, most["reference"]))
+            )
+            se_ok = wald_region(hr, tol["hr"], se, p=p, p_tol=tol["p"]).feasible
             rows.append(
                 {
                     "k_treatment": k1,
@@ -180,7 +199,9 @@ def on_treatment_progression_free(tg: Mapping[str, Any]) -> list[dict[str, Any]]
                     "se_floor": se,
                     "p_min": wald_p(log_far, se),
                     "room": se_max / se - 1.0,
-                    "reachable": region.feasible,
+                    "rate_allows": rate_ok,
+                    "se_allows": se_ok,
+                    "reachable": rate_ok and se_ok,
                 }
             )
     return rows

@@ -286,47 +286,54 @@ def pfs_arm_room(
 
 
 def on_treatment_progression(cohort: pd.DataFrame, tg: Mapping[str, Any]) -> dict[str, tuple[Any, str]]:
-    """Chapter 7's numbers on the patients still on first-line treatment at the cut-off: how many
-    the cohort flags (``on_treatment``) and how many of them are free of progression
-    (``on_treatment_pf``; the rest, ``on_treatment_pd``, are treated beyond progression,
-    ``on_treatment_pd_reference`` of them in the reference arm), and what the
-    PFS arm term's printed p allows (:func:`~lcnec_utils.reconstruct.bounds.on_treatment_progression_free`
-    on Table 3's counts ``tg``): at most ``on_treatment_pf_max`` of the printed ones free of progression, so at
-    least ``on_treatment_pd_min`` beyond it, and the smallest p with all of them free
-    (``on_treatment_all_pf_p``); and, from the cohort's split, the most room one more patient free of
-    progression would leave the arm term's SE above its floor (``on_treatment_next_room``; the
-    ``room`` of :func:`~lcnec_utils.reconstruct.bounds.on_treatment_progression_free`). A cohort
-    without the column gets missing counts."""
+    """Chapter 7's numbers on the patients on treatment at the cut-off (Table 3's counts ``tg``).
+
+    From the printed numbers (:func:`~lcnec_utils.reconstruct.bounds.on_treatment_progression_free`):
+    how many Table 3 counts (``on_treatment_printed``); the most of the reference arm's that its
+    12-month PFS rate lets be free of progression (``on_treatment_rate_cap_reference``); the SE
+    floor and smallest p with all of them free (``on_treatment_all_pf_se``, ``on_treatment_all_pf_p``);
+    the most that can be free with both limits (``on_treatment_pf_max``), so the fewest treated
+    beyond progression, in all and in the reference arm (``on_treatment_pd_min``,
+    ``on_treatment_pd_min_reference``). From ``cohort``: how many it flags (``on_treatment``), how
+    many of them are free of progression (``on_treatment_pf``) or beyond it (``on_treatment_pd``,
+    ``on_treatment_pd_reference`` in the reference arm), and the most room one more patient free of
+    progression, in a split both limits allow, would leave the arm term's SE above its floor
+    (``on_treatment_next_room``; missing if no such split). A cohort without the flag or the PFS
+    columns gets missing cohort numbers."""
     splits = on_treatment_progression_free(tg)
-    printed = max(r["k_treatment"] + r["k_reference"] for r in splits)
-    most = max(r["k_treatment"] + r["k_reference"] for r in splits if r["reachable"])
-    all_pf = next(r for r in splits if r["k_treatment"] + r["k_reference"] == printed)
+    on = {r: int(tg[f"treatment.ongoing.n.{r}"]) for r in ("treatment", "reference")}
+    allowed = [r for r in splits if r["reachable"]]
+    most = max((r["k_treatment"] + r["k_reference"] for r in allowed), default=0)
+    most_reference = max((r["k_reference"] for r in splits if r["rate_allows"]), default=0)
+    all_pf = next(
+        r for r in splits if (r["k_treatment"], r["k_reference"]) == (on["treatment"], on["reference"])
+    )
     glue: dict[str, tuple[Any, str]] = {
-        "on_treatment_printed": (printed, "{}"),
-        "on_treatment_pf_max": (most, "{}"),
-        "on_treatment_pd_min": (printed - most, "{}"),
+        "on_treatment_printed": (sum(on.values()), "{}"),
+        "on_treatment_rate_cap_reference": (most_reference, "{}"),
         "on_treatment_all_pf_se": (all_pf["se_floor"], "{:.3f}"),
-        "on_treatment_all_pf_p": (all_pf["p_min"], "{:.3f}"),
+        "on_treatment_all_pf_p": (all_pf["p_min"], "{:.4f}"),
+        "on_treatment_pf_max": (most, "{}"),
+        "on_treatment_pd_min": (sum(on.values()) - most, "{}"),
+        "on_treatment_pd_min_reference": (on["reference"] - most_reference, "{}"),
     }
-    flagged = None
-    if "ongoing_treatment" in cohort.columns:
-        flagged = cohort[pd.to_numeric(cohort["ongoing_treatment"], errors="coerce") == 1]
-    if flagged is None:
-        for name in ("on_treatment", "on_treatment_pf", "on_treatment_pd", "on_treatment_pd_reference"):
-            glue[name] = (None, "{}")
+    cohort_names = ("on_treatment", "on_treatment_pf", "on_treatment_pd", "on_treatment_pd_reference")
+    if not {"ongoing_treatment", "pfs_event", "group"} <= set(cohort.columns):
+        glue.update({name: (None, "{}") for name in cohort_names})
         glue["on_treatment_next_room"] = (None, "{:.1%}")
         return glue
-    free = flagged[flagged["pfs_event"] == 0]
-    k1 = int((free["group"] == TREATMENT).sum())
-    k0 = len(free) - k1
+    flagged = cohort[pd.to_numeric(cohort["ongoing_treatment"], errors="coerce") == 1]
+    free = flagged["pfs_event"] == 0
+    treated = flagged["group"] == TREATMENT
+    k1, k0 = int((free & treated).sum()), int((free & ~treated).sum())
     glue["on_treatment"] = (len(flagged), "{}")
-    glue["on_treatment_pf"] = (len(free), "{}")
-    glue["on_treatment_pd"] = (len(flagged) - len(free), "{}")
-    beyond = flagged[flagged["pfs_event"] == 1]
-    glue["on_treatment_pd_reference"] = (int((beyond["group"] != TREATMENT).sum()), "{}")
-    # one more patient free of progression, in either arm: the most room it leaves
-    more = [r["room"] for r in splits if (r["k_treatment"], r["k_reference"]) in ((k1 + 1, k0), (k1, k0 + 1))]
-    glue["on_treatment_next_room"] = (max(more) if more else None, "{:.1%}")
+    glue["on_treatment_pf"] = (k1 + k0, "{}")
+    glue["on_treatment_pd"] = (len(flagged) - k1 - k0, "{}")
+    glue["on_treatment_pd_reference"] = (int((~free & ~treated).sum()), "{}")
+    more = [
+        r["room"] for r in allowed if (r["k_treatment"], r["k_reference"]) in ((k1 + 1, k0), (k1, k0 + 1))
+    ]
+    glue["on_treatment_next_room"] = (max(more, default=None), "{:.1%}")
     return glue
 
 

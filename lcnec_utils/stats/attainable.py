@@ -168,6 +168,45 @@ def km_rate_path(rate: float, n: int, decimals: int = 1) -> str | None:
     )
 
 
+@cache
+def _km_most_censored(n: int) -> dict[tuple[int, Fraction], int]:
+    """For each (patients still at risk r, Kaplan-Meier value v) that an order of events and
+    censorings on ``n`` patients reaches, the most censorings among such orders (the dynamic
+    programme of :func:`km_reachable_paths`, keeping the maximum instead of the best order)."""
+    if n > KM_ENUMERATION_MAX_N:
+        raise ValueError(
+            f"exact enumeration of Kaplan-Meier values is limited to n <= {KM_ENUMERATION_MAX_N} (got {n})"
+        )
+    states = {(n, Fraction(1)): 0}
+    out = dict(states)
+    for r in range(n, 0, -1):
+        nxt: dict[tuple[int, Fraction], int] = {}
+        for (_, value), cens in ((k, c) for k, c in states.items() if k[0] == r):
+            for key, c in (((r - 1, value * Fraction(r - 1, r)), cens), ((r - 1, value), cens + 1)):
+                if c > nxt.get(key, -1):
+                    nxt[key] = c
+        states = nxt
+        for key, c in nxt.items():
+            out[key] = max(out.get(key, -1), c)
+    return out
+
+
+def km_rate_most_censored(rate: float, n: int, decimals: int = 1) -> int | None:
+    """The most patients of an arm of ``n`` whose time can be censored when its Kaplan-Meier rate at
+    a landmark prints as ``rate`` (in percent): over every order of events and censorings before
+    the landmark whose value prints so (:func:`_km_most_censored`, exact, ``n <= 20``), the
+    censorings before it plus the patients still at risk at it (each of whom may be censored
+    later). None if no curve on ``n`` patients prints as ``rate``.
+
+    >>> km_rate_most_censored(5.9, 17), km_rate_most_censored(50.0, 3)
+    (1, 2)
+    """
+    lo, hi = printed_interval(rate, decimals)
+    lo, hi = lo / 100, hi / 100
+    counts = [c + r for (r, v), c in _km_most_censored(n).items() if lo <= v < hi]
+    return max(counts, default=None)
+
+
 def binary_term_se_floor(n_with: int, n_without: int, max_events: int) -> tuple[float, int, int]:
     """Smallest SE(log HR) a 0/1 term can have in a Cox model on ``n_with`` patients coded 1 and
     ``n_without`` coded 0 with at most ``max_events`` events in all: the floor of
