@@ -26,6 +26,7 @@ from lcnec_utils.chapter import (
     survival_chapter,
     write_download,
 )
+from lcnec_utils.chapter.reanalysis import term_phrase
 from lcnec_utils.contract import load_study, make_parameters
 from lcnec_utils.stats import format_value, reverse_km_followup
 
@@ -170,6 +171,21 @@ def test_multivariate_chapter_sets_the_paper_beside_the_book_at_the_papers_level
     assert at90.glue["sig_level"] == (0.05, "{:g}")
     assert at90.glue["paper_ci_level"][1].format(at90.glue["paper_ci_level"][0]) == "95%"
     assert at90.glue["significant_covariates"] == at95.glue["significant_covariates"]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"hr": 1.4908, "ci_low": 1.0015, "ci_high": 2.2192, "p": 0.0491}, "HR 1.49, 1.002-2.22, p = 0.049"),
+        ({"hr": 0.80, "ci_low": 0.4, "ci_high": 0.9967, "p": 0.047}, "HR 0.80, 0.40-0.997, p = 0.047"),
+        ({"hr": 1.48, "ci_low": 1.01, "ci_high": 2.16, "p": 0.043}, "HR 1.48, 1.01-2.16, p = 0.043"),
+        ({"hr": 1.2, "ci_low": 1.0, "ci_high": 1.44, "p": 0.05}, "HR 1.20, 1.00-1.44, p = 0.050"),
+    ],
+)
+def test_term_phrase_shows_which_side_of_one_a_bound_lies(values, expected):
+    """A bound that prints as 1.00 but is not 1 gets a third decimal (the kept witness's ECOG
+    term, p 0.049, printed "1.00-2.22" before)."""
+    assert term_phrase(values) == expected
 
 
 def test_significant_covariates_by_hand(cohort):
@@ -370,7 +386,8 @@ def test_notebooks_pass_the_level_to_every_function_that_takes_one():
     """A package function with an ``alpha`` parameter defaults to 0.05; a chapter that forgets to
     pass it labels and computes at 95% in a build at another level (session 14's review found a
     forest plot headed "HR (95% CI)" over 90% intervals). Every call in a notebook names the level,
-    ``ch.params.alpha`` or a fixed one on purpose (a keyword or the positional slot)."""
+    ``ch.params.alpha`` or a fixed one on purpose (a keyword or the positional slot). Not scanned:
+    level arguments under other names (``level``, ``z``) and calls into other libraries."""
     import ast
     import json
 
@@ -393,4 +410,4 @@ def test_notebooks_pass_the_level_to_every_function_that_takes_one():
                 named = any(k.arg in ("alpha", None) for k in node.keywords)
                 if not named and not any(len(node.args) > i for i in with_alpha[name]):
                     missing.append(f"{path.name}: {ast.unparse(node)[:80]}")
-    assert missing == []
+    assert missing == [], "calls that do not pass the level: " + "; ".join(missing)

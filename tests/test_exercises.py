@@ -194,8 +194,13 @@ def test_ch06_exact_intervals(cohort, params):
     n = int((cohort["group"] == params.treatment_group).sum())
     glue = methods.safety_exercises(results, n, params.alpha)
     assert _value(glue, "ex_alpha") == params.alpha  # the printed formula's alpha is the level in force
-    assert glue["ex_level"][1].format(_value(glue, "ex_level")) == f"{100 * (1 - params.alpha):g}%"
+    assert glue["ex_level"][1].format(_value(glue, "ex_level")) == "95%"  # the default level, as printed
     at90 = methods.safety_exercises(results, n, 0.10)
+    assert at90["ex_level"][1].format(_value(at90, "ex_level")) == "90%"
+    # the rule of three is set beside the exact 95% bound at any level, and lies above it:
+    # n = 14: 3/14 = 21.43% > 1 - 0.05^(1/14) = 19.26%
+    assert _value(at90, "ex2_exact95") == pytest.approx(1 - 0.05 ** (1 / n))
+    assert _value(at90, "ex2_rule3") > _value(at90, "ex2_exact95")
     assert _value(at90, "ex_alpha") == 0.10 and _value(at90, "ex2_exact") == pytest.approx(
         1 - 0.10 ** (1 / n)
     )

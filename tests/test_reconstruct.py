@@ -14,6 +14,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import norm
 
 from lcnec_utils import reconstruct
 from lcnec_utils.contract import io
@@ -254,7 +255,7 @@ def test_on_treatment_progression_free_splits_by_hand(published):
     for (k1, k0), r in rows.items():
         floor = math.sqrt(1 / (14 - k1) + 1 / (17 - k0))
         assert r["se_floor"] == pytest.approx(floor, abs=1e-12)
-        assert r["p_min"] == pytest.approx(2 * stats.norm.sf(math.log(1 / 0.46) / floor), abs=1e-12)
+        assert r["p_min"] == pytest.approx(2 * norm.sf(math.log(1 / 0.46) / floor), abs=1e-12)
         assert r["room"] == pytest.approx(se_max / floor - 1, abs=1e-9)
         assert r["se_allows"] == (floor <= se_max)
         assert r["rate_allows"] == (k0 <= 1)
@@ -284,6 +285,17 @@ def test_on_treatment_progression_glue_on_the_committed_cohort(published, commit
     assert (glue["on_treatment_pf_max"], glue["on_treatment_pd_min"]) == (3, 3)
     assert (glue["on_treatment_rate_cap_reference"], glue["on_treatment_pd_min_reference"]) == (1, 2)
     assert glue["on_treatment_all_pf_p"] == pytest.approx(0.05394, abs=1e-5)
+    # one more free than the most, (3, 1): floor sqrt(1/11 + 1/16) = 0.39167, and the HR end 0.46
+    # gives p = 2 (1 - Phi(ln(1/0.46) / 0.39167)) = 0.0474, above the printed 0.026 + 0.02
+    assert glue["on_treatment_one_more_p"] == pytest.approx(
+        2 * norm.sf(math.log(1 / 0.46) / math.sqrt(1 / 11 + 1 / 16)), rel=1e-9
+    )
+    assert glue["on_treatment_one_more_p"] == pytest.approx(0.0474, abs=1e-4)
+    # the printed pair HR 0.51, p 0.026 as a Wald pair: SE = ln(1/0.51) / z_0.987 = 0.3035, below
+    # the floor with all 31 patients an event, sqrt(1/14 + 1/17) = 0.3609
+    assert glue["on_treatment_printed_se"] == pytest.approx(math.log(1 / 0.51) / norm.isf(0.013), rel=1e-9)
+    assert glue["on_treatment_all_events_se"] == pytest.approx(math.sqrt(1 / 14 + 1 / 17), rel=1e-12)
+    assert glue["on_treatment_printed_se"] < glue["on_treatment_all_events_se"]
     # the committed cohort: 1 + 1 free (the treated arm's 38.5-month and the Chemo arm's 22.4-month
     # survivors), 4 beyond progression, 2 of them on Chemo (the fewest the rate allows); one more
     # free can only be a treated patient, (2, 1): SE <= 0.38916 over sqrt(1/12 + 1/16) = 0.38188

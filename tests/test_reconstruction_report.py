@@ -53,6 +53,10 @@ def test_ensemble_spread_by_hand():
     assert spread.results["reconstruction.ensemble.pfs.cox_multivariable.p.share_below_alpha"] == 0.5
     assert spread.glue["pfs_hr_min"] == (0.4, "{:.2f}") and spread.glue["pfs_share_sig"] == (0.5, "pct")
     assert spread.glue["os_hr_min"] == (None, "{:.2f}")  # OS not in this ensemble
+    # the column names the level it counts at (a 90% build's chapter still counts p < 0.05)
+    p_row = spread.table.set_index("Quantity").filter(like="share below").dropna()
+    assert list(p_row.columns) == ["share below 0.05"] and "50%" in set(p_row["share below 0.05"])
+    assert "share below 0.1" in ensemble_spread(ensemble, alpha=0.1).table.columns
     empty = ensemble_spread(None)
     assert empty.results == {"reconstruction.ensemble.n": 0} and empty.table.empty
 

@@ -118,8 +118,17 @@ def table4_comparison(results: Mapping[str, Any]) -> pd.DataFrame:
 
 def term_phrase(values: Mapping[str, float]) -> str:
     """A Cox term's HR, interval and p as the pages quote them ("HR 1.48, 1.01-2.16, p = 0.043"),
-    from a mapping with keys hr, ci_low, ci_high, p."""
-    return f"HR {values['hr']:.2f}, {values['ci_low']:.2f}-{values['ci_high']:.2f}, p = {values['p']:.3f}"
+    from a mapping with keys hr, ci_low, ci_high, p. An interval bound that two decimals would
+    print as 1.00 gets a third, so that the reader sees on which side of no effect it lies
+    ("1.49, 1.002-2.22" beside p = 0.049)."""
+
+    def bound(x: float) -> str:
+        text = f"{x:.2f}"
+        return f"{x:.3f}" if text == "1.00" and x != 1.0 else text
+
+    return (
+        f"HR {values['hr']:.2f}, {bound(values['ci_low'])}-{bound(values['ci_high'])}, p = {values['p']:.3f}"
+    )
 
 
 def table4_glue(published: Mapping[str, Any] | None = None) -> dict[str, tuple]:

@@ -197,7 +197,8 @@ def clopper_pearson(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
 
 def safety_exercises(results: Mapping[str, Any], n_treated: int, alpha: float = 0.05) -> dict[str, tuple]:
     """Safety chapter. 1: the exact interval of the share with any irAE. 2: the one-sided upper bound on the
-    rate of grade >= 3 events when none was seen, exactly 1 − alpha^(1/n), and the rule of three, 3/n."""
+    rate of grade >= 3 events when none was seen, exactly 1 − alpha^(1/n), and the rule of three, 3/n,
+    beside the exact 95% bound it approximates (1 − 0.05^(1/n))."""
     k = results.get("safety.irae_any.n.treatment")
     glue: dict[str, tuple] = {
         "ex_n": (n_treated, "{}"),
@@ -213,6 +214,8 @@ def safety_exercises(results: Mapping[str, Any], n_treated: int, alpha: float = 
     glue["ex2_zero"] = (zero, "{}")
     glue["ex2_exact"] = (None if not n_treated else 1 - alpha ** (1 / n_treated), "pct")
     glue["ex2_rule3"] = (None if not n_treated else 3 / n_treated, "pct")
+    # the rule of three approximates the 95% bound whatever the level in force (3 ~ -ln 0.05)
+    glue["ex2_exact95"] = (None if not n_treated else 1 - 0.05 ** (1 / n_treated), "pct")
     return glue
 
 

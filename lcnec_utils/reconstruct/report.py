@@ -27,6 +27,7 @@ from lcnec_utils.reconstruct.targets import (
     is_table4_covariate_key,
     missed_keys,
 )
+from lcnec_utils.stats.attainable import km_rate_most_censored
 from lcnec_utils.stats.normal import Z95, z_of_p
 
 #: The ensemble summary shipped beside the cohort (``lcnec synth --ensemble N``).
@@ -193,10 +194,10 @@ def ensemble_spread(ensemble: pd.DataFrame | None, alpha: float = 0.05) -> Ensem
         results.update({f"{base}.min": q[0], f"{base}.median": q[2], f"{base}.max": q[4]})
         if column.endswith(".p"):
             share = float(np.mean(values < alpha))
-            row["share below alpha"] = f"{100 * share:.0f}%"
+            row[f"share below {alpha:g}"] = f"{100 * share:.0f}%"
             results[f"{base}.share_below_alpha"] = share
         else:
-            row["share below alpha"] = ""
+            row[f"share below {alpha:g}"] = ""
         rows.append(row)
     for ep in ("pfs", "os"):
         column = f"{ep}.cox_multivariable.hr"
@@ -289,12 +290,17 @@ def on_treatment_progression(cohort: pd.DataFrame, tg: Mapping[str, Any]) -> dic
     """Chapter 7's numbers on the patients on treatment at the cut-off (Table 3's counts ``tg``).
 
     From the printed numbers (:func:`~lcnec_utils.reconstruct.bounds.on_treatment_progression_free`):
-    how many Table 3 counts (``on_treatment_printed``); the most of the reference arm's that its
-    12-month PFS rate lets be free of progression (``on_treatment_rate_cap_reference``); the SE
-    floor and smallest p with all of them free (``on_treatment_all_pf_se``, ``on_treatment_all_pf_p``);
-    the most that can be free with both limits (``on_treatment_pf_max``), so the fewest treated
-    beyond progression, in all and in the reference arm (``on_treatment_pd_min``,
-    ``on_treatment_pd_min_reference``). From ``cohort``: how many it flags (``on_treatment``), how
+    how many Table 3 counts (``on_treatment_printed``); the most censored PFS times the reference
+    arm's 12-month PFS rate allows (``on_treatment_rate_cap_reference``, missing if the rate prints
+    as no Kaplan-Meier value of its arm); the SE floor and smallest p with all of them free
+    (``on_treatment_all_pf_se``, ``on_treatment_all_pf_p``); the most that can be free with both
+    limits (``on_treatment_pf_max``), so the fewest that have progressed, in all and, from the rate
+    alone, among the reference arm's printed count (``on_treatment_pd_min``,
+    ``on_treatment_pd_min_reference``); the smallest p with one more free, in a split the rates
+    allow (``on_treatment_one_more_p``: how thin the SE limit's margin is; missing if none); the SE
+    the printed HR and p need as a Wald pair (``on_treatment_printed_se``) beside the floor with
+    every patient an event (``on_treatment_all_events_se``). From
+    ``cohort``: how many it flags (``on_treatment``), how
     many of them are free of progression (``on_treatment_pf``) or beyond it (``on_treatment_pd``,
     ``on_treatment_pd_reference`` in the reference arm), and the most room one more patient free of
     progression, in a split both limits allow, would leave the arm term's SE above its floor
@@ -304,18 +310,33 @@ def on_treatment_progression(cohort: pd.DataFrame, tg: Mapping[str, Any]) -> dic
     on = {r: int(tg[f"treatment.ongoing.n.{r}"]) for r in ("treatment", "reference")}
     allowed = [r for r in splits if r["reachable"]]
     most = max((r["k_treatment"] + r["k_reference"] for r in allowed), default=0)
-    most_reference = max((r["k_reference"] for r in splits if r["rate_allows"]), default=0)
+    # the reference arm's own rate cap (not the splits', which also need the treated arm's rate)
+    n_reference = int(tg["n.reference"])
+    cap_reference = km_rate_most_censored(float(tg["pfs.rate_12m.reference"]), n_reference)
+    one_more = [
+        r["p_min"] for r in splits if r["rate_allows"] and r["k_treatment"] + r["k_reference"] == most + 1
+    ]
     all_pf = next(
         r for r in splits if (r["k_treatment"], r["k_reference"]) == (on["treatment"], on["reference"])
     )
     glue: dict[str, tuple[Any, str]] = {
         "on_treatment_printed": (sum(on.values()), "{}"),
-        "on_treatment_rate_cap_reference": (most_reference, "{}"),
+        "on_treatment_rate_cap_reference": (cap_reference, "{}"),
         "on_treatment_all_pf_se": (all_pf["se_floor"], "{:.3f}"),
         "on_treatment_all_pf_p": (all_pf["p_min"], "{:.4f}"),
         "on_treatment_pf_max": (most, "{}"),
         "on_treatment_pd_min": (sum(on.values()) - most, "{}"),
-        "on_treatment_pd_min_reference": (on["reference"] - most_reference, "{}"),
+        "on_treatment_pd_min_reference": (
+            None if cap_reference is None else max(on["reference"] - cap_reference, 0),
+            "{}",
+        ),
+        "on_treatment_one_more_p": (min(one_more, default=None), "{:.4f}"),
+        # the printed HR and p as a Wald pair need this SE; no cohort goes below the all-events floor
+        "on_treatment_printed_se": (
+            abs(math.log(tg["pfs.cox_multivariable.hr"])) / z_of_p(tg["pfs.cox_multivariable.p"]),
+            "{:.3f}",
+        ),
+        "on_treatment_all_events_se": (splits[0]["se_floor"], "{:.3f}"),
     }
     cohort_names = ("on_treatment", "on_treatment_pf", "on_treatment_pd", "on_treatment_pd_reference")
     if not {"ongoing_treatment", "pfs_event", "group"} <= set(cohort.columns):

@@ -196,7 +196,10 @@ def km_rate_most_censored(rate: float, n: int, decimals: int = 1) -> int | None:
     a landmark prints as ``rate`` (in percent): over every order of events and censorings before
     the landmark whose value prints so (:func:`_km_most_censored`, exact, ``n <= 20``), the
     censorings before it plus the patients still at risk at it (each of whom may be censored
-    later). None if no curve on ``n`` patients prints as ``rate``.
+    later). None if no curve on ``n`` patients prints as ``rate``. The rate is read as a
+    Kaplan-Meier estimate (not a crude share k/n); orders that leave nobody at risk before the
+    landmark, where R and SPSS print no value, are counted too: a censoring moves a patient from
+    at risk to censored, so they never raise the count.
 
     >>> km_rate_most_censored(5.9, 17), km_rate_most_censored(50.0, 3)
     (1, 2)
