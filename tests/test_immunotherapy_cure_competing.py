@@ -483,7 +483,7 @@ def test_exercise_solutions_of_chapter_17(study):
     lr = max(0.0, 2 * (texts["ex2_loglik"] - weibull.log_likelihood_))
     assert texts["ex2_lr"] == pytest.approx(lr, abs=1e-5)
     assert texts["ex2_p"] == (1.0 if texts["ex2_lr"] == 0 else pytest.approx(0.5 * stats.chi2.sf(lr, 1)))
-    # a positive statistic on two patients followed beyond the last death: read as the Weibull shape's
+    # a positive statistic on two patients followed beyond the last death: a fit, not a plateau
     assert texts["ex2_reading"].startswith(f"A statistic of {lr:.2f} says the cure model fits better")
     assert "only 2 patients are followed beyond the last death" in texts["ex2_reading"]
 
@@ -492,7 +492,8 @@ def test_the_test_of_no_cure_rests_on_the_patients_followed_beyond_the_last_even
     """Each arm's LR statistic once more without the patients censored after its last event, by
     lifelines (MixtureCureFitter against WeibullFitter, the no-cure model): 0 in all four arms, since
     the Kaplan-Meier curve then ends at 0 and nothing is left for a cure fraction; with them it is 4.8
-    to 11.2 (p 0.0004 to 0.014). The page says so, arm by arm, and reads the small p as the Weibull shape's.
+    to 11.2 (p 0.0004 to 0.014). The page says so, arm by arm, and says the refit is no test of a
+    plateau (it falls to 0 under a real one too).
     A heavier tail without any cure (log-logistic, as many parameters) also fits each arm better than
     the Weibull curve does: the chapter's "a curve with a heavier tail is another" way to mend it."""
     from lifelines import LogLogisticFitter, MixtureCureFitter, WeibullFitter
@@ -522,7 +523,7 @@ def test_the_test_of_no_cure_rests_on_the_patients_followed_beyond_the_last_even
     assert "the one long survival beyond them" in texts["pfs_tests"]
     for ep in ("os", "pfs"):
         assert (
-            "extrapolates, however small the p-value of the test of no cure, not an observed"
+            "not an observed share of long-term survivors, however small the p-value of the test of no cure"
             in (texts[f"{ep}_conclusion"])
         )
     assert texts["reader_advice"].startswith("a reader who sees the last patients of the ICIs + Chemo arm")
@@ -734,3 +735,54 @@ def test_every_key_the_pages_glue_is_glued_on_either_cohort(study, columns):
     assert _glued_in_notebook("17_cure_models") <= set(cure_numbers.texts)
     irae_numbers = irae_incidence.irae_page(cohort, adverse_events, PARAMS)[0]
     assert _glued_in_notebook("18_competing_risks") <= set(irae_numbers.texts)
+
+
+def test_the_plateau_rule_counts_each_patients_follow_up():
+    """The working rule as the chapter states it: at least 5 patients, each followed at least 6
+    months beyond the last event (session 15's review: the rule had counted every patient censored
+    after the last event and read the months from the longest alone)."""
+    # last event at 5; four patients censored 0.1 months after it and one 10 months after it
+    ev = cure.plateau_evidence([1, 2, 5, 5.1, 5.1, 5.1, 5.1, 15], [0, 1, 1, 0, 0, 0, 0, 0])
+    assert ev.censored_after_last_event == 5 and ev.followup_after_last_event == pytest.approx(10.0)
+    assert ev.beyond_last_event == pytest.approx((10.0, 0.1, 0.1, 0.1, 0.1))
+    assert ev.followed_beyond(6.0) == 1 and ev.followed_beyond(0.1) == 5
+    assert cure_models.plateau_verdict(ev) == "short"  # the earlier rule said "seen"
+    five = cure.plateau_evidence([1, 2, 5, 11, 12, 13, 14, 15], [0, 1, 1, 0, 0, 0, 0, 0])
+    assert five.followed_beyond(6.0) == 5 and cure_models.plateau_verdict(five) == "seen"
+
+
+def test_the_cure_fraction_beside_the_curves_last_level(study):
+    """On the shipped cohort each cure fraction lies within 0.05 percentage points of the Kaplan-Meier
+    estimate after the arm's last event (lifelines' KaplanMeierFitter; the fits' cure fractions are
+    checked against lifelines' MixtureCureFitter above): the session-15 reviewer found in R 0.1562
+    vs 0.1558 (OS, ICIs + Chemo), 0.0713 vs 0.0714, 0.0714 vs 0.0714 (1/14), 0.0588 vs 0.0588 (1/17).
+    On exponential times with no cure (seed 0 below) the fraction is 0 and the curve ends at 22.6%:
+    the other wording."""
+    from lifelines import KaplanMeierFitter
+
+    numbers, fits = cure_models.cure_page(study.cohort, PARAMS)
+    gaps = []
+    for ep, arms in fits.items():
+        for a in arms:
+            t, e = _arm(study.cohort, a.label, ep)
+            km = KaplanMeierFitter().fit(t, e)
+            end = float(km.survival_function_.iloc[-1, 0])
+            gaps.append(abs(a.fit.cure_fraction - end))
+    points = 100 * max(gaps)
+    assert points < 0.05
+    text = _texts(numbers)["cure_vs_km"]
+    assert text == (
+        f"on the cohort in force each cure fraction is within {points:.2f} percentage points of it: "
+        "the model reads the curve's last level as the plateau"
+    )
+    rng = np.random.default_rng(0)
+    event_time, censor = rng.exponential(20, 40), rng.uniform(1, 40, 40)
+    t, e = np.round(np.minimum(event_time, censor), 1), (event_time <= censor).astype(int)
+    fit = cure.fit_weibull_cure(t, e)
+    ev = cure.plateau_evidence(t, e)
+    arm = cure_models.ArmCure("treatment", "X", t, e, fit, None, None, ev)
+    assert fit.cure_fraction == 0.0 and ev.km_at_last_event == pytest.approx(0.2257, abs=1e-4)
+    assert cure_models.cure_against_km({"os": [arm]}).startswith(
+        "on the cohort in force they differ by up to 22.6 percentage points"
+    )
+    assert cure_models.cure_against_km({}) is None

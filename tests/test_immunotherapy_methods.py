@@ -645,3 +645,26 @@ def test_large_cohort_branch_curves_whole_months_only(cohort, monkeypatch):
     full = landmark.landmark_curve(cohort, "os", PARAMS)
     at4 = full.loc[full["landmark"] == 4.0, "hr"].iloc[0]
     assert curves["os"].loc[curves["os"]["landmark"] == 4.0, "hr"].iloc[0] == pytest.approx(at4, rel=1e-12)
+
+
+def test_where_the_difference_comes_from_compares_the_weights_as_r_does(cohort):
+    """Chapter 16's comparison of the weights: |Z| of FH(1,0), FH(0,1) and FH(1,1) on the shipped
+    cohort, against the session-15 reviewer's hand-coded R (U = sum w (d1 - d n1/n), V = sum w^2 v,
+    w from the pooled Kaplan-Meier just before each time; FH(0,0) and FH(1,0) equal survdiff's):
+    OS Z -2.04, -2.29, -1.12, -1.49; PFS -2.12, -2.36, -1.22, -2.31 (FH(0,0), (1,0), (0,1), (1,1)).
+    The clause names FH(1,1) too, since on PFS it comes within 0.05 of FH(1,0)."""
+    numbers, _, _ = delayed_effects.weighted_logrank_page(cohort, PARAMS)
+    texts = _texts(numbers)
+    assert texts["os_where"] == (
+        "the early-weighted FH(1,0) test has the larger |Z|, 2.29 against 1.12 for the late-weighted "
+        "FH(0,1); the middle-weighted FH(1,1) gives 1.49"
+    )
+    assert texts["pfs_where"] == (
+        "the early-weighted FH(1,0) test has the larger |Z|, 2.36 against 1.22 for the late-weighted "
+        "FH(0,1); the middle-weighted FH(1,1) gives 2.31"
+    )
+    late = pd.DataFrame({"rho": [1.0, 0.0, 1.0], "gamma": [0.0, 1.0, 1.0], "z": [-1.0, -2.5, 0.4]})
+    assert delayed_effects.where_it_comes_from(late).startswith(
+        "the late-weighted FH(0,1) test has the larger |Z|, 2.50 against 1.00 for the early-weighted FH(1,0)"
+    )
+    assert delayed_effects.where_it_comes_from(late.iloc[:2]) is None

@@ -621,6 +621,19 @@ def test_format_p(p, text):
     assert format_p(p) == text
 
 
+@pytest.mark.parametrize(
+    "p,text",
+    [(0.0336, "p = 0.034"), (0.00040897, "p < 0.001"), (0.001, "p = 0.001"), (None, "p = —")],
+)
+def test_format_p_clause_states_a_p_below_the_printed_floor_as_an_inequality(p, text):
+    """A sentence says "p < 0.001", not "p = <0.001" (chapter 17 printed the latter)."""
+    from lcnec_utils.stats.format import format_p_clause, format_value
+
+    assert format_p_clause(p) == text
+    if p is not None:
+        assert format_value(p, "p_clause") == text
+
+
 def test_format_helpers():
     assert format_n_pct(7, 14) == "7 (50.0)"
     assert format_n_pct(0, 17) == "0 (0.0)"

@@ -20,7 +20,7 @@ from lcnec_utils.chapter.page import ENDPOINTS
 from lcnec_utils.contract.params import Parameters
 from lcnec_utils.contract.published import published_values
 from lcnec_utils.methods.smallsample import EPV_RULE, epv_verdict
-from lcnec_utils.stats.format import ci_label, format_p, z_label
+from lcnec_utils.stats.format import ci_label, format_p, format_p_clause, z_label
 from lcnec_utils.stats.survival import endpoint_data, median_ci_brookmeyer_crowley
 
 _ROLES = ("treatment", "reference")
@@ -534,7 +534,9 @@ def _rejections(conventions: Mapping[str, pd.DataFrame], test: str, alpha: float
         for _, r in t.iterrows():
             model = "the arm-only model" if r["model"] == "univariable" else "the paper's model"
             scale = "1 − KM" if r["transform"] == "km" else "t"
-            hits.append(f"{ENDPOINTS[ep].lower()} in {model} on the {scale} scale (p = {format_p(r['p'])})")
+            hits.append(
+                f"{ENDPOINTS[ep].lower()} in {model} on the {scale} scale ({format_p_clause(r['p'])})"
+            )
     if not hits:
         return f"none of its tests rejects proportional hazards at {alpha:g}"
     return "it rejects proportional hazards at " + f"{alpha:g} for " + "; ".join(hits)

@@ -82,6 +82,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         ties_conventions,
     )
     from lcnec_utils.methods.cure_models import (
+        CURE_KM_CLOSE_POINTS,
         EVENT_PLURAL,
         EVENT_WORD,
         PLATEAU_MIN_MONTHS,
@@ -89,6 +90,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         ArmCure,
         arm_cure,
         conclusion,
+        cure_against_km,
         cure_page,
         cure_results,
         cure_table,
@@ -362,12 +364,14 @@ __all__, __getattr__, __dir__ = exports(
         ),
         "lcnec_utils.methods.cure_models": (
             "ArmCure",
+            "CURE_KM_CLOSE_POINTS",
             "EVENT_PLURAL",
             "EVENT_WORD",
             "PLATEAU_MIN_MONTHS",
             "PLATEAU_MIN_PATIENTS",
             "arm_cure",
             "conclusion",
+            "cure_against_km",
             "cure_page",
             "cure_results",
             "cure_table",

@@ -27,7 +27,7 @@ from lcnec_utils.stats.cure import (
     plateau_evidence,
     profile_loglik,
 )
-from lcnec_utils.stats.format import ci_label, format_p
+from lcnec_utils.stats.format import ci_label, format_p, format_p_clause
 from lcnec_utils.stats.survival import endpoint_data, has_endpoint, km_curve
 
 #: The working rule for "a plateau can be seen" (module docstring).
@@ -101,14 +101,12 @@ def arm_cure(cohort: pd.DataFrame, endpoint: str, params, role: str) -> ArmCure:
 
 
 def plateau_verdict(evidence: PlateauEvidence) -> str:
-    """``"none"`` (no patient followed beyond the last event, or no event), ``"short"`` (fewer than the
-    working rule's patients or months) or ``"seen"``."""
+    """``"none"`` (no patient followed beyond the last event, or no event), ``"short"`` (fewer than
+    :data:`PLATEAU_MIN_PATIENTS` patients followed at least :data:`PLATEAU_MIN_MONTHS` months beyond
+    it) or ``"seen"``: the working rule as the chapter states it, each patient's follow-up counted."""
     if evidence.last_event is None or evidence.censored_after_last_event == 0:
         return "none"
-    if (
-        evidence.censored_after_last_event < PLATEAU_MIN_PATIENTS
-        or evidence.followup_after_last_event < PLATEAU_MIN_MONTHS
-    ):
+    if evidence.followed_beyond(PLATEAU_MIN_MONTHS) < PLATEAU_MIN_PATIENTS:
         return "short"
     return "seen"
 
@@ -176,20 +174,20 @@ def lr_test_reading(arm: ArmCure, endpoint: str, alpha: float) -> str | None:
     n = ev.censored_after_last_event
     head = f"in the {arm.label} arm the likelihood-ratio test"
     if p >= alpha:
-        return f"{head} does not reject “no cure” (p = {format_p(p)})"
+        return f"{head} does not reject “no cure” ({format_p_clause(p)})"
     if plateau_verdict(ev) == "seen":
         return (
-            f"{head} rejects “no cure” (p = {format_p(p)}), and {_patients(n)} followed for up to "
+            f"{head} rejects “no cure” ({format_p_clause(p)}), and {_patients(n)} followed for up to "
             f"{ev.followup_after_last_event:.1f} months beyond the last {event} let the data show the "
             "plateau the model describes"
         )
     if n == 0:
         return (
-            f"{head} rejects “no cure” (p = {format_p(p)}), yet no patient is followed beyond the last {event}: "
+            f"{head} rejects “no cure” ({format_p_clause(p)}), yet no patient is followed beyond the last {event}: "
             "the small p comes from the Weibull shape alone, not from a plateau in the data"
         )
     return (
-        f"{head} rejects “no cure” (p = {format_p(p)}), but only {_patients(n)} {'is' if n == 1 else 'are'} "
+        f"{head} rejects “no cure” ({format_p_clause(p)}), but only {_patients(n)} {'is' if n == 1 else 'are'} "
         f"followed beyond the last {event}, and without {'that patient' if n == 1 else 'them'} the "
         f"statistic is {arm.lr_without_late:.2f} instead of {lr:.2f}"
     )
@@ -210,8 +208,12 @@ def lr_test_readings(arms: list[ArmCure], endpoint: str, alpha: float) -> str:
         text += (
             f" {'Such a small p says that' if len(late) == 1 else 'Such small p-values say that, in each arm,'}"
             f" a single Weibull curve cannot fit both the {EVENT_PLURAL[endpoint]} and "
-            f"{_late_survivors(late)} beyond them, which a cure fraction is one way to mend: it is the "
-            "Weibull shape's extrapolation, not evidence that the data show a plateau."
+            f"{_late_survivors(late)} beyond them, which a cure fraction is one way to mend. It shows "
+            "that the curve's last level lies above where one Weibull curve would take it, not that the "
+            "curve stays there. Its fall without the patients followed beyond the last event is no "
+            "test either: without them the Kaplan-Meier curve ends at 0, and the statistic falls to 0 "
+            "or near it under a real plateau too. What tells a plateau apart is how many patients are "
+            "followed beyond the last event, and for how long."
         )
     return text
 
@@ -246,8 +248,9 @@ def exercise_reading(arm: ArmCure, endpoint: str) -> str | None:
         f"plateau exists: only {_patients(n)} {'is' if n == 1 else 'are'} followed beyond the last "
         f"{event}, and without {'that patient' if n == 1 else 'them'} the statistic is "
         f"{arm.lr_without_late:.2f}. It measures how badly one Weibull curve fits both the "
-        f"{EVENT_PLURAL[endpoint]} and {_late_survivors([n])}; a cure fraction is one way to mend that, a curve with a heavier tail "
-        f"another, and follow-up that ends so soon after the last {event} cannot tell them apart."
+        f"{EVENT_PLURAL[endpoint]} and {_late_survivors([n])}; a cure fraction is one way to mend that, "
+        f"a curve with a heavier tail another, and follow-up that ends so soon after the last {event} "
+        "gives little to choose between them."
     )
 
 
@@ -302,7 +305,9 @@ def format_cure_table(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
                 else f"{100 * r.cure_fraction:.1f}% ({100 * r.ci_low:.1f}%–{100 * r.ci_high:.1f}%)"
                 for r in table.itertuples()
             ],
-            "LR test of no cure, p": [_num(r.p_no_cure, ".3f") for r in table.itertuples()],
+            "LR test of no cure, p": [
+                "—" if _val(r.p_no_cure) is None else format_p(r.p_no_cure) for r in table.itertuples()
+            ],
             "Last event (months)": [_num(r.last_event, ".1f") for r in table.itertuples()],
             "Last follow-up (months)": [_num(r.last_followup, ".1f") for r in table.itertuples()],
             "Censored after the last event": table["censored_after_last_event"].astype(int),
@@ -364,15 +369,46 @@ def _endpoint_texts(
     t(f"{ep}_conclusion", None if table is None else conclusion(plateaus, rejected), "{}", missing)
 
 
+#: A cure fraction within this many percentage points of the Kaplan-Meier level after the arm's
+#: last event is read as that level (:func:`cure_against_km`); a wording threshold, not a test.
+CURE_KM_CLOSE_POINTS = 1.0
+
+
+def cure_against_km(fits: dict[str, list[ArmCure]]) -> str | None:
+    """How far each arm's cure fraction lies from the Kaplan-Meier estimate after its last event (the
+    nonparametric estimate of the cure fraction, Maller & Zhou 1996), at most, over the arms and
+    endpoints fitted: within :data:`CURE_KM_CLOSE_POINTS` percentage points the fraction restates the
+    curve's last level, beyond it the Weibull shape sets part of it. None without a fit."""
+    gaps = [
+        abs(a.fit.cure_fraction - a.evidence.km_at_last_event)
+        for arms in fits.values()
+        for a in arms
+        if a.fit is not None and a.evidence.km_at_last_event is not None
+    ]
+    if not gaps:
+        return None
+    points = 100 * max(gaps)
+    if points < CURE_KM_CLOSE_POINTS:
+        return (
+            f"on the cohort in force each cure fraction is within {points:.2f} percentage points of it: "
+            "the model reads the curve's last level as the plateau"
+        )
+    return (
+        f"on the cohort in force they differ by up to {points:.1f} percentage points: there the Weibull "
+        "shape, not only the curve's last level, sets the estimate"
+    )
+
+
 def conclusion(plateaus: list[str], rejected: bool = False) -> str:
     """The chapter's reading from the arms' plateau verdicts (``rejected``: a test of no cure rejects
     it in some arm)."""
     if all(p != "seen" for p in plateaus):
-        tests = ", however small the p-value of the test of no cure," if rejected else ","
+        tests = ", however small the p-value of the test of no cure" if rejected else ""
         return (
-            "in neither arm can the data identify a plateau: the cure fractions are what the Weibull "
-            f"curve's shape extrapolates{tests} not an observed share of long-term survivors, and the "
-            "upper limits of their intervals say how large a cure fraction these data cannot rule out"
+            "in neither arm can the data identify a plateau: the cure fractions assume that each curve "
+            "stays flat beyond a follow-up that cannot show it, so they are not an observed share of "
+            f"long-term survivors{tests}, and the upper limits of their intervals say how large a cure "
+            "fraction these data cannot rule out"
         )
     if all(p == "seen" for p in plateaus):
         return (
@@ -401,6 +437,7 @@ def cure_page(cohort: pd.DataFrame, params) -> tuple[ChapterNumbers, dict[str, l
     numbers.text("min_patients", PLATEAU_MIN_PATIENTS, "{:d}")
     numbers.text("min_months", PLATEAU_MIN_MONTHS, "{:g}")
     numbers.text("reader_advice", reader_advice(fits["os"][0]))
+    numbers.text("cure_vs_km", cure_against_km(fits), "{}", "not available")
     _exercise_texts(numbers, fits["os"][0])
     return numbers, fits
 
@@ -437,5 +474,5 @@ def _exercise_texts(numbers: ChapterNumbers, arm: ArmCure) -> None:
     t("ex2_loglik", None if fit is None else fit.loglik, "{:.3f}", missing)
     t("ex2_loglik0", arm.no_cure_loglik, "{:.3f}", missing)
     t("ex2_lr", arm.lr_no_cure, "{:.2f}", missing)
-    t("ex2_p", arm.p_no_cure, "p", missing)
+    t("ex2_p", arm.p_no_cure, "p_clause", missing)
     t("ex2_reading", exercise_reading(arm, "os"), "{}", missing)

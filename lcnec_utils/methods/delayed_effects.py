@@ -158,13 +158,23 @@ def weight_at(curves: pd.DataFrame, time: float, rho: float, gamma: float) -> di
 
 
 def where_it_comes_from(table: pd.DataFrame) -> str | None:
-    """``"early"`` when the early-weighted FH(1,0) has a larger |Z| than the late-weighted FH(0,1),
-    ``"late"`` when smaller; None if either is missing or they are equal."""
+    """Which of the early-weighted FH(1,0) and the late-weighted FH(0,1) has the larger |Z|, with
+    both and the middle-weighted FH(1,1)'s, as a clause; None if one of the three is missing. Only a
+    comparison of the weights' fits: a part the smaller |Z| weighs most may still add to the
+    difference (session 15's review: PFS's FH(1,1) came within 0.05 of FH(1,0), and OS's running
+    O − E moves back and forth)."""
     z = {(r["rho"], r["gamma"]): r["z"] for _, r in table.iterrows()}
-    early, late = abs(z.get((1.0, 0.0), math.nan)), abs(z.get((0.0, 1.0), math.nan))
-    if not (math.isfinite(early) and math.isfinite(late)) or early == late:
+    early, late, middle = (abs(z.get(k, math.nan)) for k in ((1.0, 0.0), (0.0, 1.0), (1.0, 1.0)))
+    if not all(math.isfinite(v) for v in (early, late, middle)):
         return None
-    return "early" if early > late else "late"
+    tail = f"; the middle-weighted FH(1,1) gives {middle:.2f}"
+    if early == late:
+        return (
+            f"the early-weighted FH(1,0) and the late-weighted FH(0,1) have the same |Z|, {early:.2f}{tail}"
+        )
+    first, second = ("early-weighted FH(1,0)", "late-weighted FH(0,1)")[:: 1 if early > late else -1]
+    big, small = max(early, late), min(early, late)
+    return f"the {first} test has the larger |Z|, {big:.2f} against {small:.2f} for the {second}{tail}"
 
 
 def _endpoint_texts(numbers, ep: str, table, combo, curves, missing: str) -> None:

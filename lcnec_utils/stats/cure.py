@@ -81,6 +81,12 @@ class PlateauEvidence:
     censored_after_last_event: int
     km_at_last_event: float | None
     median_followup: float | None  # reverse Kaplan-Meier (Schemper & Smith 1996)
+    #: months beyond the last event of each patient censored after it, longest first
+    beyond_last_event: tuple[float, ...] = ()
+
+    def followed_beyond(self, months: float) -> int:
+        """Patients censored at least ``months`` beyond the last event."""
+        return sum(1 for gap in self.beyond_last_event if gap >= months - 1e-9)
 
 
 def population_survival(times, cure_fraction: float, scale: float, shape: float) -> np.ndarray:
@@ -216,18 +222,21 @@ def cure_fraction_interval(time, event, fit: CureFit, alpha: float = 0.05) -> Cu
 
 def plateau_evidence(time, event) -> PlateauEvidence:
     """The last event, the last follow-up, the months and patients (censored) beyond the last event,
-    the Kaplan-Meier estimate at the last event and the reverse Kaplan-Meier median follow-up."""
+    the Kaplan-Meier estimate at the last event, the reverse Kaplan-Meier median follow-up and each
+    censored patient's months beyond the last event."""
     t = np.asarray(time, dtype=float)
     e = np.asarray(event, dtype=int)
     if e.sum() == 0:
         return PlateauEvidence(None, float(t.max()), None, int((e == 0).sum()), None, None)
     last = float(t[e == 1].max())
     curve = km_curve(t, e)
+    after = (e == 0) & (t > last)
     return PlateauEvidence(
         last,
         float(t.max()),
         float(t.max() - last),
-        int(((e == 0) & (t > last)).sum()),
+        int(after.sum()),
         float(curve.survival[-1]),
         reverse_km_followup(t, e).median,
+        tuple(sorted((float(x - last) for x in t[after]), reverse=True)),
     )

@@ -103,6 +103,13 @@ def format_p(p: Any, digits: int = 3) -> str:
     return f"{min(p, 1.0):.{digits}f}"
 
 
+def format_p_clause(p: Any, digits: int = 3) -> str:
+    """A p-value as a sentence states it: ``"p = 0.034"``, ``"p < 0.001"`` (not ``"p = <0.001"``);
+    ``"p = —"`` when it could not be computed."""
+    text = format_p(p, digits)
+    return f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
+
+
 def format_hr_ci(hr, lo, hi, digits: int = 2, sep: str = "-") -> str:
     """``"0.51 (0.28-0.92)"``; an em dash if any value is missing or not finite."""
     values = [hr, lo, hi]
@@ -127,7 +134,8 @@ def z_label(alpha: float = 0.05) -> str:
 def format_value(value: Any, fmt: str = "{}", missing: str = "not available") -> str:
     """Text of a number for the prose; ``missing`` where it cannot be computed.
 
-    ``fmt`` is a ``str.format`` pattern or one of ``"p"`` (:func:`format_p`),
+    ``fmt`` is a ``str.format`` pattern or one of ``"p"`` (:func:`format_p`), ``"p_clause"``
+    (:func:`format_p_clause`),
     ``"pct"`` (a proportion as ``42.9%``), ``"pct_ci"`` (a (low, high) pair as
     ``26.8%–73.2%``) and ``"hr_ci"`` (an (hr, low, high) triple as ``0.51 (0.28–0.92)``).
     """
@@ -136,6 +144,8 @@ def format_value(value: Any, fmt: str = "{}", missing: str = "not available") ->
         return missing
     if fmt == "p":
         return format_p(value)
+    if fmt == "p_clause":
+        return format_p_clause(value)
     if fmt == "pct":
         return f"{format_pct(value)}%"
     if fmt == "pct_ci":
