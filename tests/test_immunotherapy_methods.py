@@ -300,9 +300,13 @@ def test_landmark_without_events_after_it_is_not_estimable(cohort):
 
 def test_hr_movement_and_includes_one():
     c = pd.DataFrame({"landmark": [0.0, 1.0], "hr": [0.5, 0.6]})
-    assert landmark.hr_movement(c) == "moves towards 1"
-    assert landmark.hr_movement(c.assign(hr=[0.5, 0.4])) == "moves away from 1"
+    assert landmark.hr_movement(c) == "moves steadily towards 1"
+    assert landmark.hr_movement(c.assign(hr=[0.5, 0.4])) == "moves steadily away from 1"
     assert landmark.hr_movement(c.assign(hr=[0.5, 0.5])) == "does not move"
+    # first and last alone say "towards 1"; the curve falls below its start on the way (the shipped
+    # PFS curve: 0.442, 0.461, 0.509, 0.453, 0.420, 0.411, 0.520 on the way from 0 to 6 months)
+    wavy = pd.DataFrame({"landmark": [0.0, 1.0, 2.0, 3.0], "hr": [0.44, 0.51, 0.41, 0.52]})
+    assert landmark.hr_movement(wavy) == "moves back and forth, with no steady direction"
     assert landmark.includes_one(0.2, 1.04) == "includes" and landmark.includes_one(0.2, 0.97) == "excludes"
 
 
@@ -668,3 +672,78 @@ def test_where_the_difference_comes_from_compares_the_weights_as_r_does(cohort):
         "the late-weighted FH(0,1) test has the larger |Z|, 2.50 against 1.00 for the early-weighted FH(1,0)"
     )
     assert delayed_effects.where_it_comes_from(late.iloc[:2]) is None
+
+
+def test_landmark_reading_by_hand():
+    """The reading of the estimate and its interval (session 15's review: an interval that comes to
+    include 1 while the estimate hardly moves is lost precision, not a benefit resting on early events)."""
+
+    def row(hr, lo, hi, trt=0, ref=0):
+        return pd.Series(
+            {
+                "hr": hr,
+                "ci_low": lo,
+                "ci_high": hi,
+                "events_before_treatment": trt,
+                "events_before_reference": ref,
+            }
+        )
+
+    zero = row(0.442, 0.205, 0.952)
+    # |log 0.453| / |log 0.442| = 0.972: a shift of 2.8% of the distance from 1, below SMALL_SHIFT
+    assert landmark.landmark_reading(zero, row(0.453, 0.199, 1.029, 1, 3)) == (
+        "the estimate hardly moves (0.44 from time zero, 0.45 from the landmark) and its interval widens as "
+        "4 events leave the analysis: a change of precision, not a benefit that rested on the early events"
+    )
+    assert landmark.landmark_reading(zero, row(0.60, 0.25, 1.44, 0, 3)).startswith(
+        "the estimate moves towards 1 (0.44 from time zero, 0.60 from the landmark): part of the difference"
+    )
+    assert landmark.landmark_reading(zero, row(0.35, 0.15, 0.82, 2, 0)).startswith(
+        "the estimate moves away from 1"
+    )
+    assert (
+        landmark.landmark_reading(zero, zero) == "the landmark changes neither the estimate nor its interval"
+    )
+    assert landmark.landmark_reading(zero, row(None, None, None)) is None
+
+
+def test_a_time_dependent_ici_with_a_uniform_delay_is_the_landmark_analysis(cohort):
+    """The page's bound on immortal time: with the ICI as a time-dependent covariate started d months
+    after time zero in every treated patient (lifelines' CoxTimeVaryingFitter), the hazard ratio is
+    the landmark one at d (PFS, d = 3: 0.4529) and, for a d before the cohort's first death (OS,
+    d = 4 < 4.9), the one from time zero (0.4370). The session-15 reviewer found the same with R
+    coxph(Surv(start, stop, event) ~ z): 0.437 (0.192-0.995) for OS at delays 1, 2, 3 and 4.5."""
+    import warnings
+
+    from lifelines import CoxTimeVaryingFitter
+
+    def time_dependent_hr(endpoint: str, delay: float) -> float:
+        rows = []
+        for i, r in enumerate(cohort.itertuples()):
+            t, e = getattr(r, f"{endpoint}_months"), getattr(r, f"{endpoint}_event")
+            treated = r.group == PARAMS.treatment_group
+            if treated and t > delay:
+                rows += [(i, 0.0, delay, 0, 0), (i, delay, t, 1, e)]
+            else:  # the reference arm, and treated patients who left before the ICI: never exposed
+                rows.append((i, 0.0, t, 0, e))
+        frame = pd.DataFrame(rows, columns=["id", "start", "stop", "z", "event"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = CoxTimeVaryingFitter().fit(
+                frame, id_col="id", start_col="start", stop_col="stop", event_col="event"
+            )
+        return float(np.exp(fit.params_["z"]))
+
+    pfs_landmark = landmark.landmark_hr(cohort, "pfs", PARAMS, 3.0)["hr"]
+    assert time_dependent_hr("pfs", 3.0) == pytest.approx(pfs_landmark, rel=1e-6)
+    assert pfs_landmark == pytest.approx(0.4529, abs=1e-4)
+    os_zero = landmark.landmark_hr(cohort, "os", PARAMS, 0.0)["hr"]
+    assert time_dependent_hr("os", 4.0) == pytest.approx(os_zero, rel=1e-6)
+    assert os_zero == pytest.approx(0.4370, abs=1e-4)
+    numbers, _ = landmark.landmark_page(cohort, PARAMS, {})
+    texts = _texts(numbers)
+    assert (texts["os_first_event"], texts["pfs_first_event"]) == (4.9, 1.0)
+    assert texts["ex2_cox_note"].startswith(
+        "The Cox hazard ratio does not move with the same delay: no patient died within 1 month "
+        "(the first death at 4.9 months)"
+    )

@@ -15,7 +15,7 @@ PARAMETER_LABELS = {
     "sheet": "Excel sheet",
     "reference_group": "Reference arm",
     "treatment_group": "Treatment arm",
-    "landmark_months": "Landmark (months)",
+    "landmark_months": "Landmark of the milestone rates (months)",
     "landmark_analysis_months": "Landmark of the landmark analysis (months)",
     "alpha": "Alpha (two-sided)",
     "covariates": "Cox covariates",

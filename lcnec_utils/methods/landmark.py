@@ -219,14 +219,23 @@ def includes_one(lo: float | None, hi: float | None) -> str | None:
 
 
 def hr_movement(curve: pd.DataFrame) -> str | None:
-    """How the HR moves from landmark 0 to the last estimable landmark of the curve, in words."""
+    """How the HR moves along the curve's estimable landmarks, in words: steadily towards 1 or away
+    from it (each step |log HR| not larger, or not smaller, than the one before), not at all, or back
+    and forth (session 15's review: comparing the first and the last landmark alone called a curve
+    that falls and rises "towards 1")."""
     ok = curve.dropna(subset=["hr"])
     if len(ok) < 2:
         return None
-    first, last = abs(math.log(ok["hr"].iloc[0])), abs(math.log(ok["hr"].iloc[-1]))
-    if math.isclose(first, last, rel_tol=1e-9, abs_tol=1e-12):
+    dist = np.abs(np.log(ok["hr"].to_numpy(float)))
+    steps = np.diff(dist)
+    tol = 1e-9 * max(1.0, float(dist.max()))
+    if np.all(np.abs(steps) <= tol):
         return "does not move"
-    return "moves towards 1" if last < first else "moves away from 1"
+    if np.all(steps <= tol):
+        return "moves steadily towards 1"
+    if np.all(steps >= -tol):
+        return "moves steadily away from 1"
+    return "moves back and forth, with no steady direction"
 
 
 #: What an event is, per endpoint, in the prose: the noun, and what a patient did who had one.
@@ -255,6 +264,11 @@ def exercise_landmark(curve: pd.DataFrame, landmark: float, tabulated=RECORDED_L
 
 def _missing_hr(row: pd.Series) -> bool:
     return row["hr"] is None or pd.isna(row["hr"])
+
+
+def _months(x: float) -> str:
+    """ "1 month", "2.5 months"."""
+    return f"{x:g} month{'' if x == 1 else 's'}"
 
 
 def _counted(n: int, noun: str) -> str:
@@ -334,6 +348,45 @@ def exercise_answer_words(row_l: pd.Series, row_x: pd.Series, noun: str) -> str:
     )
 
 
+#: An estimate whose |log HR| changes by less than this share between time zero and the landmark
+#: "hardly moves" (:func:`landmark_reading`): a wording threshold, not a test.
+SMALL_SHIFT = 0.10
+
+
+def landmark_reading(row_0: pd.Series, row_l: pd.Series) -> str | None:
+    """What the landmark does to the estimate and its interval, read from both: an interval that comes
+    to include 1 while the estimate hardly moves (|log HR| within :data:`SMALL_SHIFT` of its share)
+    has lost precision with the events left out, not a benefit that rested on them; an estimate that
+    moves towards 1 shows a part of the difference carried by the early events (session 15's review:
+    the page had read any interval that came to include 1 as the latter). None without both fits."""
+    if _missing_hr(row_0) or _missing_hr(row_l):
+        return None
+    hr0, hrl = float(row_0["hr"]), float(row_l["hr"])
+    pair = f"{hr0:.2f} from time zero, {hrl:.2f} from the landmark"
+    d0, dl = abs(math.log(hr0)), abs(math.log(hrl))
+    if math.isclose(hr0, hrl, rel_tol=1e-9) and math.isclose(
+        float(row_0["ci_high"]), float(row_l["ci_high"]), rel_tol=1e-9
+    ):
+        return "the landmark changes neither the estimate nor its interval"
+    shift = (d0 - dl) / d0 if d0 > 0 else 0.0
+    lost = _left_out(row_l)
+    width0 = math.log(float(row_0["ci_high"]) / float(row_0["ci_low"]))
+    widthl = math.log(float(row_l["ci_high"]) / float(row_l["ci_low"]))
+    if abs(shift) < SMALL_SHIFT:
+        change = "widens" if widthl > width0 else "narrows"
+        return (
+            f"the estimate hardly moves ({pair}) and its interval {change} as {_counted(lost, 'event')} "
+            f"{'leaves' if lost == 1 else 'leave'} the analysis: a change of precision, not a benefit that "
+            "rested on the early events"
+        )
+    if shift > 0:
+        return (
+            f"the estimate moves towards 1 ({pair}): part of the difference came from the events before "
+            "the landmark, the ones most exposed to immortal time and to the selection of fitter patients"
+        )
+    return f"the estimate moves away from 1 ({pair}): the events before the landmark did not carry the difference"
+
+
 def _endpoint_texts(numbers, ep: str, curve: pd.DataFrame | None, params, missing: str) -> None:
     """The glued numbers of one endpoint (``missing`` for all of them when ``curve`` is None)."""
     L = float(params.landmark_analysis_months)
@@ -364,6 +417,8 @@ def _endpoint_texts(numbers, ep: str, curve: pd.DataFrame | None, params, missin
     t(f"{ep}_hr_min", None if grid is None or grid.empty else float(grid["hr"].min()), "{:.2f}", missing)
     t(f"{ep}_hr_max", None if grid is None or grid.empty else float(grid["hr"].max()), "{:.2f}", missing)
     t(f"{ep}_movement", None if grid is None else hr_movement(grid), "{}", missing)
+    reading = None if not rows else landmark_reading(rows[0.0], rows[L])
+    t(f"{ep}_reading", reading, "{}", missing)
 
 
 def _exercise_texts(numbers, curve: pd.DataFrame, params) -> None:
@@ -423,8 +478,12 @@ def landmark_page(cohort: pd.DataFrame, params, published: dict[str, Any]) -> tu
         for role in ROLES:
             numbers.values[f"methods.landmark.{ep}.first_event.{role}"] = early[f"first_event_{role}"]
         _endpoint_texts(numbers, ep, curves[ep], params, "not available")
+        firsts = [early[f"first_event_{role}"] for role in ROLES if early[f"first_event_{role}"] is not None]
+        # an ICI started before the cohort's first event changes no risk set of a time-dependent Cox model
+        numbers.text(f"{ep}_first_event", min(firsts) if firsts else None, "{:.1f}", "never (no event)")
     t = numbers.text
     t("landmark", L, "{:g}")
+    t("curve_step", float(np.diff(grid).min()), "{:g}")
     t("level", 100 * params.confidence_level, "{:g}")
     _exercise_texts(numbers, curves["os"], params)
     early = early_events(cohort, "os", params, before=0.0)
@@ -460,3 +519,22 @@ def _person_time_texts(numbers, cohort: pd.DataFrame, params) -> None:
         t(f"ex2_{k}", r.get(k), "{:.2f}", missing)
     t("ex2_rr_naive", r.get("rate_ratio_naive"), "{:.2f}", missing)
     t("ex2_rr_corrected", r.get("rate_ratio_corrected"), "{:.2f}", missing)
+    early = early_events(cohort, "os", params, before=EXERCISE_DELAY)
+    firsts = [early[f"first_event_{role}"] for role in ROLES if early[f"first_event_{role}"] is not None]
+    deaths_within = sum(early[f"events_by_{role}"] for role in ROLES)
+    if not firsts:
+        cox_note = None
+    elif deaths_within == 0:
+        cox_note = (
+            f"The Cox hazard ratio does not move with the same delay: no patient died within "
+            f"{_months(EXERCISE_DELAY)} (the first death at {min(firsts):.1f} months), so in a "
+            "time-dependent analysis no risk set at a death changes. The rate ratio moves because it "
+            "counts person-time as if the hazard were constant."
+        )
+    else:
+        cox_note = (
+            f"A time-dependent Cox analysis would move too: {_counted(deaths_within, 'death')} within "
+            f"{_months(EXERCISE_DELAY)} would leave the comparison, as from a landmark at "
+            f"{_months(EXERCISE_DELAY)}."
+        )
+    t("ex2_cox_note", cox_note, "{}", missing)
