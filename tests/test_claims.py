@@ -93,6 +93,24 @@ def test_every_named_test_exists():
     assert not missing, f"docs/claims.md names tests that do not exist: {sorted(missing)}"
 
 
+#: The ledger of chapters 15 to 19, whose rows name bare test functions (`test_name`).
+IMMUNOTHERAPY_CLAIMS = ROOT / "docs" / "claims" / "immunotherapy.md"
+
+
+def test_every_test_the_immunotherapy_ledger_names_exists():
+    named = set(re.findall(r"`(test_[a-z0-9_]+)`", IMMUNOTHERAPY_CLAIMS.read_text(encoding="utf-8")))
+    defined = {
+        n.name
+        for path in (ROOT / "tests").glob("test_*.py")
+        for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(n, ast.FunctionDef)
+    }
+    assert named, "the ledger names no test"
+    assert not named - defined, (
+        f"docs/claims/immunotherapy.md names tests that do not exist: {sorted(named - defined)}"
+    )
+
+
 #: Verdicts the independent review (2026-12-05) found typed in the prose, true on one cohort only; each is
 #: now glued from code with its condition, so the typed wording must not come back.
 TYPED_VERDICTS = (

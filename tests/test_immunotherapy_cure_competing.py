@@ -22,6 +22,7 @@ from scipy import optimize, stats
 from lcnec_utils.contract import results_keys
 from lcnec_utils.contract.io import load_study
 from lcnec_utils.contract.params import make_parameters
+from lcnec_utils.contract.published import published_values, round_half_up
 from lcnec_utils.methods import cure_models, irae_incidence
 from lcnec_utils.reconstruct import onsets
 from lcnec_utils.reconstruct.settings import DEFAULT_SEED
@@ -359,6 +360,33 @@ def test_lifelines_random_jitter_changes_the_estimate_our_untying_does_not():
     assert len(jittered) > 1 and any(abs(v - 1 / 3) > 1e-3 for v in jittered)
 
 
+def test_lifelines_jitters_only_ties_across_causes_and_then_moves_every_event_time():
+    """lifelines 0.30.3 (``AalenJohansenFitter.fit``, ``_jitter``, ``_check_for_duplicates``): jitter when an
+    event's time recurs among the events while its (time, cause) pair does not; then every event time moves
+    by its own U(-1e-4, 1e-4) draw, censorings stay."""
+    from lifelines import AalenJohansenFitter
+
+    def fit(t, s):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            f = AalenJohansenFitter(seed=0, calculate_variance=False).fit(
+                np.array(t, float), np.array(s), event_of_interest=1
+            )
+        jittered = any("Tied event times were detected" in str(w.message) for w in caught)
+        return jittered, np.asarray(f.durations, float)
+
+    assert AalenJohansenFitter()._jitter_level == 1e-4 and AalenJohansenFitter()._seed is None
+    t, s = [1, 2, 2, 2, 3, 4, 5], [2, 1, 2, 0, 1, 1, 0]
+    jittered, moved = fit(t, s)
+    shift = moved - np.array(t, float)
+    events = np.array(s) > 0
+    assert jittered and (shift[~events] == 0).all()  # the censorings at 2 and 5 stay
+    assert (shift[events] != 0).all() and (np.abs(shift) <= 1e-4).all()  # also the untied 1, 3 and 4
+    assert fit([1, 2, 2, 3], [1, 1, 1, 0]) == (False, pytest.approx([1, 2, 2, 3]))  # one cause only
+    # two irAEs and two deaths at 2: every (time, cause) pair recurs, so lifelines does not jitter
+    assert fit([1, 2, 2, 2, 2, 3], [1, 1, 1, 2, 2, 0])[0] is False
+
+
 def test_untie_moves_only_tied_events_and_keeps_them_before_censorings():
     t = np.array([2.0, 2.0, 2.0, 3.0, 3.0])
     s = np.array([1, 2, 0, 1, 0])
@@ -428,13 +456,143 @@ def test_delayed_onsets_lose_the_irae_after_death_or_censoring():
     assert delayed[["time", "status"]].values.tolist() == [[5.5, 1], [8.0, 2], [5.0, 0], [7.0, 2], [3.0, 0]]
 
 
-def test_gray_test_runs_only_when_both_arms_have_an_irae(study):
-    numbers, _, _, gray = irae_incidence.irae_page(study.cohort, study.adverse_events, PARAMS)
-    assert gray is None and numbers.values["methods.competing.irae.gray.p"] is None
-    assert "only the ICIs + Chemo arm has irAEs" in numbers.texts["gray"][0]
+def test_gray_test_on_the_shipped_cohort_equals_cuminc_and_fisher_test(study):
+    """Only the treatment arm has irAEs (4 of 14 against 0 of 17): Gray's test is run all the same.
+    R 4.2.2, cmprsk 2.2-11, on the chapter's data (time, status, role of first_irae_data):
+      ci <- cuminc(d$time, d$status, d$role, cencode = 0); print(ci$Tests, digits = 17)
+        1 5.3147538443369493 0.0211455809568505959 1
+      fisher.test(matrix(c(4, 10, 0, 17), 2, byrow = TRUE))$p.value   # 0.031813125695216875"""
+    numbers, data, arms, gray = irae_incidence.irae_page(study.cohort, study.adverse_events, PARAMS)
+    counts = {a.role: (a.counts["first irAE"], sum(a.counts.values())) for a in arms}
+    assert counts == {"treatment": (4, 14), "reference": (0, 17)}
+    texts = _texts(numbers)
+    assert (
+        texts["reference_counts"]
+        == "no patient had an irAE as their first event, 14 died without one and 3 were censored"
+    )
+    # the treatment arm's onsets 1.5, 2.3, 2.6, 2.7 all come before its first death without an irAE (11.1)
+    arm = data.frame[data.frame["role"] == "treatment"]
+    assert sorted(arm.loc[arm["status"] == 1, "time"]) == [1.5, 2.3, 2.6, 2.7]
+    assert arm.loc[arm["status"] == 2, "time"].min() == 11.1
+    for h in ("3m", "6m", "12m"):
+        assert (texts[f"treatment_cif_{h}"], texts[f"treatment_naive_{h}"]) == pytest.approx(
+            (4 / 14, 4 / 14), rel=1e-12
+        )
+    assert texts["treatment_agreement"] == (
+        "the two estimates agree at every time, because no patient of the arm died without an irAE before its "
+        "last irAE onset"
+    )
+    assert (gray.chi2, gray.p, gray.df) == (
+        pytest.approx(5.3147538443369493, abs=1e-12),
+        pytest.approx(0.0211455809568505959, abs=1e-12),
+        1,
+    )
+    fisher_p = 0.031813125695216875
+    assert numbers.values["methods.competing.irae.gray.chi2"] == gray.chi2
+    assert numbers.values["methods.competing.irae.gray.p"] == gray.p
+    assert numbers.values["methods.competing.irae.fisher.p"] == pytest.approx(fisher_p, abs=1e-12)
+    assert texts["gray"] == (
+        "Gray's test of the arms' cumulative incidences gives χ² = 5.31 on 1 degree of freedom (p = 0.021). "
+        "That p is a large-sample (χ²) approximation, which needs many events; here there are 4 irAEs (4 in "
+        "the ICIs + Chemo arm and none in the Chemo arm). Fisher's exact test of the crude counts (4 of 14 "
+        "against 0 of 17), exact at any size but blind to when the irAEs came and to censoring, gives "
+        "p = 0.032"
+    )
+
+
+# The hand example with group B's irAEs turned into deaths: no event of cause 1 in B.
+ONE_ARM_STATUS = HAND_STATUS[:10] + [2 if s == 1 else s for s in HAND_STATUS[10:]]
+
+
+def test_gray_test_with_no_event_in_one_group_equals_cuminc():
+    # time <- c(1, 2, 2, 3, 4, 5, 5, 6, 7, 8, 1, 2, 3, 3, 4, 6, 6, 7, 9, 10)
+    # status <- c(1, 2, 1, 0, 1, 2, 2, 1, 0, 1, 2, 2, 2, 2, 0, 2, 0, 2, 2, 0)
+    # ci <- cuminc(time, status, rep(c("A", "B"), each = 10), cencode = 0); print(ci$Tests, digits = 17)
+    #   1 6.7640823393549487 0.0093010739786034691 1
+    #   2 1.9213567556886464 0.1657071695633604014 1
+    assert ONE_ARM_STATUS[10:] == [2, 2, 2, 2, 0, 2, 0, 2, 2, 0]
+    one = competing_risks.gray_test(HAND_TIME, ONE_ARM_STATUS, HAND_GROUP)
+    assert (one.chi2, one.p, one.df) == (
+        pytest.approx(6.7640823393549487, abs=1e-12),
+        pytest.approx(0.0093010739786034691, abs=1e-12),
+        1,
+    )
+    two = competing_risks.gray_test(HAND_TIME, ONE_ARM_STATUS, HAND_GROUP, cause=2)
+    assert (two.chi2, two.p) == pytest.approx((1.9213567556886464, 0.1657071695633604014), abs=1e-12)
+    b = competing_risks.aalen_johansen(HAND_TIME[10:], ONE_ARM_STATUS[10:])
+    assert (b["cif"] == 0).all()
+
+
+def test_gray_test_is_not_run_without_any_event_of_the_cause():
+    """No irAE in either group: score and variance are 0, and R's cuminc reports no test for the cause
+    (status all 2 or 0: print(cuminc(time, status, group, cencode = 0)$Tests) has only the row "2",
+    0.80047336150658221 0.37095187989687017 1). The chapter says why instead."""
+    status = [2 if s == 1 else s for s in HAND_STATUS]
+    with pytest.raises(ValueError, match="needs an event of cause 1"):
+        competing_risks.gray_test(HAND_TIME, status, HAND_GROUP)
+    assert competing_risks.gray_test(HAND_TIME, status, HAND_GROUP, cause=2).chi2 == pytest.approx(
+        0.80047336150658221, abs=1e-12
+    )
     cohort, ae, params = _hand_study()
-    data = irae_incidence.first_irae_data(cohort, ae, params)
-    assert irae_incidence.arms_gray_test(data.frame) is not None
+    no_irae = ae.assign(immune_related=0)
+    numbers, _, arms, gray = irae_incidence.irae_page(cohort, no_irae, params)
+    assert gray is None and irae_incidence.arms_fisher_test(arms) is None
+    assert numbers.values["methods.competing.irae.gray.p"] is None
+    assert numbers.values["methods.competing.irae.fisher.p"] is None
+    assert _texts(numbers)["gray"].startswith("Gray's test is not run: no patient has an irAE")
+    # one irAE in one arm only (the hand study's arm A has none once P4's is dropped): run
+    one_arm = ae[ae["patient_id"] != "P4"]
+    frame = irae_incidence.first_irae_data(cohort, one_arm, params).frame
+    assert irae_incidence.arms_gray_test(frame) is not None
+
+
+def test_naive_equals_aalen_johansen_up_to_the_first_irae_after_a_competing_death():
+    """By hand, in fractions; status 1 irAE, 2 death without one, 0 censored.
+    A: death 1, irAE 2, irAE 3, censored 4. AJ: 2: S(2-) = 3/4, n = 3: 1/4; 3: S(3-) = 1/2, n = 2: 1/2.
+       1 - KM (the death censored): 2: 1 - 2/3 = 1/3; 3: 1 - 1/3 = 2/3. Apart from 2 on.
+    B: irAE 1, death 2, censored 3, irAE 4, irAE 5. AJ: 1/5; 4: S(4-) = 3/5, n = 2: 1/5 + 3/10 = 1/2;
+       5: S(5-) = 3/10, n = 1: 4/5. 1 - KM: 1/5; 4: KM 4/5 * 1/2: 3/5; 5: 1. Equal at 1, 2, 3.
+    C: irAE 1, irAE and death tied at 2, irAE 3, censored 4. AJ: 1/5; 2: S(2-) = 4/5, n = 4: 2/5; S -> 2/5;
+       3: n = 2: 2/5 + 1/5 = 3/5. 1 - KM: 1/5; 2: KM 4/5 * 3/4: 2/5 (the tied death does not count);
+       3: KM 3/5 * 1/2: 7/10."""
+    cases = {
+        "A": ([1, 2, 3, 4], [2, 1, 1, 0], {2: (F(1, 4), F(1, 3)), 3: (F(1, 2), F(2, 3))}, 2),
+        "B": (
+            [1, 2, 3, 4, 5],
+            [1, 2, 0, 1, 1],
+            {1: (F(1, 5), F(1, 5)), 2: (F(1, 5), F(1, 5)), 4: (F(1, 2), F(3, 5)), 5: (F(4, 5), F(1))},
+            4,
+        ),
+        "C": (
+            [1, 2, 2, 3, 4],
+            [1, 1, 2, 1, 0],
+            {1: (F(1, 5), F(1, 5)), 2: (F(2, 5), F(2, 5)), 3: (F(3, 5), F(7, 10))},
+            3,
+        ),
+    }
+    for name, (t, s, expected, first_apart) in cases.items():
+        aj, naive = competing_risks.aalen_johansen(t, s), competing_risks.naive_incidence(t, s)
+        for when, (a, b) in expected.items():
+            got = (competing_risks.value_at(aj, when), competing_risks.value_at(naive, when))
+            assert got == pytest.approx((float(a), float(b)), abs=1e-14), (name, when)
+        assert _first_apart(aj, naive) == first_apart, name
+    # the rule on seeded data: apart from the first irAE strictly after the first death, by a gap that
+    # never shrinks; equal throughout without one
+    rng = np.random.default_rng(18)
+    for _ in range(30):
+        t = np.round(rng.exponential(5, 25), 0) + 1
+        s = rng.choice([0, 1, 2], 25)
+        aj, naive = competing_risks.aalen_johansen(t, s), competing_risks.naive_incidence(t, s)
+        deaths = t[s == 2]
+        later = t[(s == 1) & (t > deaths.min())] if deaths.size else np.array([])
+        assert _first_apart(aj, naive) == (later.min() if later.size else None)
+        gap = naive["cif"].to_numpy() - aj["cif"].to_numpy()
+        assert (np.diff(gap) >= -1e-12).all()
+
+
+def _first_apart(aj, naive):
+    apart = naive["cif"].to_numpy() - aj["cif"].to_numpy() > 1e-12
+    return float(aj["time"].to_numpy()[apart][0]) if apart.any() else None
 
 
 def test_shipped_onsets_are_synthetic_windows_within_follow_up(study):
@@ -651,6 +809,50 @@ def test_exercise_solutions_of_chapter_18(study):
     assert texts["ex1_at_risk"] == f"{n} patients were at risk"
 
 
+def test_the_papers_share_and_the_cumulative_incidence_are_one_count(study):
+    """The paper prints 28.56% of the 14 patients of the ICI arm: 4/14 = 28.571% (28.57 rounded or cut
+    short), 3/14 and 5/14 are far off, and 28.56 is the sum of section 3.2's shares by kind as printed.
+    On the shipped cohort the arm's 4 irAEs come by 2.7 months and its censorings at 11.4, 24.7 and 38.5:
+    nobody is censored before the last irAE, so the Aalen-Johansen estimate is the crude 4/14."""
+    published, printed = published_values(), published_values("text-3.2")
+    assert (published["safety.irae_any.treatment"], published["n.treatment"]) == (28.56, 14)
+    assert round_half_up(100 * 4 / 14, 2) == math.floor(100 * 100 * 4 / 14) / 100 == 28.57
+    assert [round(100 * k / 14, 2) for k in (3, 5)] == [21.43, 35.71]
+    kinds = [
+        printed[f"safety.irae.{k}.pct.treatment"]
+        for k in ("hypothyroidism", "interstitial_lung_disease", "hepatitis")
+    ]
+    assert kinds == [14.28, 7.14, 7.14] and sum(kinds) == pytest.approx(28.56, abs=1e-9)
+    numbers, data, _, _ = irae_incidence.irae_page(study.cohort, study.adverse_events, PARAMS)
+    texts = _texts(numbers)
+    assert texts["pub_irae_count"] == (
+        "4 of the arm's 14 patients (the only count of 14 that comes near: 4/14 = 28.571%), printed as the "
+        "sum of the same section's percentages by kind of irAE (14.28 + 7.14 + 7.14)"
+    )
+    arm = data.frame[data.frame["role"] == "treatment"]
+    assert arm.loc[arm["status"] == 1, "time"].max() == 2.7
+    assert sorted(arm.loc[arm["status"] == 0, "time"]) == [11.4, 24.7, 38.5]
+    assert texts["treatment_cif_12m"] == pytest.approx(4 / 14, rel=1e-12)
+    assert texts["treatment_crude"] == (
+        "the cumulative incidence by 12 months is 28.6%: 4 of 14 patients again, the same count as the "
+        "paper's, since no patient of the arm was censored before its last irAE (2.7 months) and the "
+        "estimate is then the crude share"
+    )
+    # hand study, arm B: irAE at 2.5, death at 8, censored at 5 (1 of 3, not the paper's count); with the
+    # censoring moved to 1.0 the irAE at 2.5 has 2 at risk: 1/2 against the crude 1/3
+    cohort, ae, params = _hand_study()
+    texts = _texts(irae_incidence.irae_page(cohort, ae, params)[0])
+    assert texts["treatment_crude"] == (
+        "the cumulative incidence by 12 months is 33.3%: 1 of 3 patients again, since no patient of the arm "
+        "was censored before its last irAE (2.5 months) and the estimate is then the crude share"
+    )
+    early = cohort.assign(os_months=cohort["os_months"].where(cohort["patient_id"] != "P3", 1.0))
+    texts = _texts(irae_incidence.irae_page(early, ae, params)[0])
+    assert texts["treatment_crude"] == (
+        "the cumulative incidence by 12 months is 50.0%, against a crude share of 1 of 3 (33.3%)"
+    )
+
+
 def test_exercise_delay_by_hand_and_when_no_delay_separates_the_estimates():
     """Hand study, arm B: irAE at 2.5 (death at 10), death without irAE at 8, censored at 5. A delay d
     puts the onset after the death at 8 and before the patient's own death at 10 for 5.5 < d <= 7.5:
@@ -692,10 +894,7 @@ def test_chapters_record_only_dictionary_keys(study):
             assert cure_values[f"methods.cure.{ep}.{role}.median_followup"] == pytest.approx(reverse)
     page = irae_incidence.irae_page(study.cohort, study.adverse_events, PARAMS)[0]
     values = results_keys.complete("methods_competing_risks", page.values)
-    assert [k for k, v in values.items() if v is None] == [
-        "methods.competing.irae.gray.chi2",
-        "methods.competing.irae.gray.p",
-    ]
+    assert [k for k, v in values.items() if v is None] == []  # Gray's test runs with irAEs in one arm
     assert values["methods.competing.irae.treatment.cif.12m"] == pytest.approx(4 / 14)
 
 

@@ -7,7 +7,8 @@
   shipped arms (OS, PFS) and on a seeded data set with a plateau.
 * The cumulative incidence against ``cmprsk::cuminc`` (Debian's r-cran-cmprsk) at every point of
   cuminc's curves to 1e-6, and Gray's test (statistic and p to 1e-6): on the shipped cohort's
-  first irAEs, a hand example, and seeded data sets with heavy ties and with irAEs in both arms
+  first irAEs (irAEs in one arm only, as the chapter runs it), a hand example, the hand example
+  with no irAE in one group, and seeded data sets with heavy ties and with irAEs in both arms
   (two and three groups).
 
 If Rscript, or cmprsk for the competing-risks cases, is missing the tests skip, except with
@@ -26,7 +27,7 @@ import pytest
 from r_support import require_r, skip_or_fail
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_immunotherapy_cure_competing import HAND_GROUP, HAND_STATUS, HAND_TIME, plateau_data
+from test_immunotherapy_cure_competing import HAND_GROUP, HAND_STATUS, HAND_TIME, ONE_ARM_STATUS, plateau_data
 
 from lcnec_utils.contract.io import load_study
 from lcnec_utils.contract.params import make_parameters
@@ -70,6 +71,7 @@ def _competing_cases() -> dict[str, pd.DataFrame]:
     return {
         "cohort": data[["time", "status", "role"]].rename(columns={"role": "group"}),
         "hand": pd.DataFrame({"time": HAND_TIME, "status": HAND_STATUS, "group": HAND_GROUP}),
+        "hand-one-arm": pd.DataFrame({"time": HAND_TIME, "status": ONE_ARM_STATUS, "group": HAND_GROUP}),
         "two-arms": _both_arms(11, ("reference", "treatment")),
         "three-groups": _both_arms(12, ("a", "b", "c")),
     }
@@ -151,7 +153,7 @@ def test_cumulative_incidence_equals_cuminc_at_every_point(r_values, name):
             assert competing_risks.value_at(ours, t) == pytest.approx(est, abs=1e-6), (name, group, t)
 
 
-@pytest.mark.parametrize("name", [n for n in COMPETING if n != "cohort"])
+@pytest.mark.parametrize("name", list(COMPETING))
 def test_gray_test_equals_cuminc(r_values, name):
     r = r_values("competing", name)
     frame = COMPETING[name]
@@ -161,7 +163,14 @@ def test_gray_test_equals_cuminc(r_values, name):
     assert ours.df == r["gray.df"]
 
 
-def test_cohort_has_irae_in_one_arm_only_so_the_chapter_runs_no_gray_test(r_values):
-    r = r_values("competing", "cohort")
-    assert max(est for _, est in _r_curve(r, "reference")) == 0
-    assert irae_incidence.arms_gray_test(COMPETING["cohort"].rename(columns={"group": "role"})) is None
+@pytest.mark.parametrize("name", ["cohort", "hand-one-arm"])
+def test_gray_test_runs_with_irae_in_one_arm_only_as_cuminc_does(r_values, name):
+    r = r_values("competing", name)
+    empty = "reference" if name == "cohort" else "B"
+    assert max(est for _, est in _r_curve(r, empty)) == 0
+    frame = COMPETING[name].rename(columns={"group": "role"})
+    if name == "cohort":  # the chapter's own call
+        ours = irae_incidence.arms_gray_test(frame)
+        assert ours.chi2 == pytest.approx(r["gray.stat"], abs=1e-6) and ours.p == pytest.approx(
+            r["gray.p"], abs=1e-6
+        )

@@ -6,8 +6,10 @@ event at ``os_months`` (status 2); the others are censored at their last follow-
 (``os_months``, status 0). A patient with an irAE whose onset is unknown (an empty cell) is left
 out, since the first irAE could be the unknown one. The cumulative incidence is the
 Aalen-Johansen estimate, against the naive 1 − Kaplan-Meier that censors the deaths
-(:mod:`lcnec_utils.stats.competing_risks`); Gray's test compares the arms only when both have
-an irAE.
+(:mod:`lcnec_utils.stats.competing_risks`). Gray's test compares the arms whenever a patient has
+an irAE, one arm without any included (its incidence is 0); with no irAE at all there is nothing to
+test. Beside it, Fisher's exact test of the crude counts, a check that needs no large-sample
+approximation (the irAEs may be few).
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from lcnec_utils.contract.io import arm_role
 from lcnec_utils.contract.params import DEFAULT_AE
+from lcnec_utils.contract.published import published_values
 from lcnec_utils.methods.glued import ChapterNumbers
 from lcnec_utils.stats.competing_risks import (
     GrayTest,
@@ -29,6 +33,7 @@ from lcnec_utils.stats.competing_risks import (
     naive_incidence,
     value_at,
 )
+from lcnec_utils.stats.format import format_p
 
 #: Times (months) at which the incidences are recorded and tabulated.
 HORIZONS = (3.0, 6.0, 12.0)
@@ -110,10 +115,26 @@ def arm_incidence(data: pd.DataFrame, role: str) -> ArmIncidence:
 
 
 def arms_gray_test(data: pd.DataFrame) -> GrayTest | None:
-    """Gray's test of the first irAE between the arms; None unless both arms have an irAE."""
-    if any(((data["role"] == r) & (data["status"] == 1)).sum() == 0 for r in _ROLES):
+    """Gray's test of the first irAE between the arms, run when at least one patient has an irAE (an
+    arm without any has incidence 0, which the test compares like any other); None when nobody has
+    one (the score and its variance are both 0: there is nothing to test) or an arm is empty."""
+    if data["role"].nunique() < 2 or not (data["status"] == 1).any():
         return None
     return gray_test(data["time"], data["status"], data["role"], cause=1)
+
+
+def arms_fisher_test(arms: list[ArmIncidence]) -> float | None:
+    """Two-sided p of Fisher's exact test of the crude counts, patients with a first irAE against the
+    others, between the arms; None when nobody has an irAE (as Gray's test). It ignores when the
+    irAEs came and who was censored before one could be seen."""
+    if len(arms) != 2 or not any(a.counts["first irAE"] for a in arms):
+        return None
+    table = [[a.counts["first irAE"], _arm_size(a) - a.counts["first irAE"]] for a in arms]
+    return float(stats.fisher_exact(table).pvalue)
+
+
+def _arm_size(arm: ArmIncidence) -> int:
+    return sum(arm.counts.values())
 
 
 def incidence_table(arms: list[ArmIncidence], labels: dict[str, str]) -> pd.DataFrame:
@@ -154,7 +175,9 @@ def deaths_before_last_irae(data: pd.DataFrame, role: str, by: float | None = No
     return int(((arm["status"] == 2) & (arm["time"] < onsets.max())).sum())
 
 
-def incidence_results(arms: list[ArmIncidence], gray: GrayTest | None, unknown: int) -> dict[str, Any]:
+def incidence_results(
+    arms: list[ArmIncidence], gray: GrayTest | None, fisher_p: float | None, unknown: int
+) -> dict[str, Any]:
     """Keys ``methods.competing.irae.*``."""
     out: dict[str, Any] = {}
     for a in arms:
@@ -169,17 +192,110 @@ def incidence_results(arms: list[ArmIncidence], gray: GrayTest | None, unknown: 
     out["methods.competing.irae.unknown_onset"] = unknown
     out["methods.competing.irae.gray.chi2"] = None if gray is None else gray.chi2
     out["methods.competing.irae.gray.p"] = None if gray is None else gray.p
+    out["methods.competing.irae.fisher.p"] = fisher_p
     return out
 
 
-def gray_words(arms: list[ArmIncidence], gray: GrayTest | None, labels: dict[str, str]) -> str:
-    """Gray's test's result, or why it is not run."""
-    if gray is not None:
-        return f"Gray's test gives χ² = {gray.chi2:.2f} on {gray.df} degree of freedom (p = {gray.p:.3f})"
-    with_irae = [labels[a.role] for a in arms if a.counts["first irAE"] > 0]
-    if not with_irae:
-        return "Gray's test is not run: no patient has an irAE"
-    return f"Gray's test is not run: only the {with_irae[0]} arm has irAEs, so there is nothing to compare"
+def _p_words(p: float) -> str:
+    """ "p = 0.021", "p < 0.001"."""
+    text = format_p(p)
+    return f"p < {text[1:]}" if text.startswith("<") else f"p = {text}"
+
+
+def gray_words(
+    arms: list[ArmIncidence], gray: GrayTest | None, fisher_p: float | None, labels: dict[str, str]
+) -> str:
+    """Gray's test's result with how many irAEs it rests on and Fisher's exact test beside it, or why
+    it is not run (no irAE in either arm)."""
+    if gray is None and any(a.counts["first irAE"] for a in arms):
+        return "Gray's test is not run: an arm has no patient"
+    if gray is None:
+        return (
+            "Gray's test is not run: no patient has an irAE, so both cumulative incidences are 0 and "
+            "there is nothing to test"
+        )
+    total = sum(a.counts["first irAE"] for a in arms)
+    by_arm = " and ".join(f"{a.counts['first irAE'] or 'none'} in the {labels[a.role]} arm" for a in arms)
+    crude = " against ".join(f"{a.counts['first irAE']} of {_arm_size(a)}" for a in arms)
+    df = f"{gray.df} degree{'s' if gray.df != 1 else ''} of freedom"
+    words = (
+        f"Gray's test of the arms' cumulative incidences gives χ² = {gray.chi2:.2f} on {df} "
+        f"({_p_words(gray.p)}). That p is a large-sample (χ²) approximation, which needs many events; "
+        f"here there are {_count(total, 'irAE')} ({by_arm})"
+    )
+    if fisher_p is None:
+        return words
+    return (
+        f"{words}. Fisher's exact test of the crude counts ({crude}), exact at any size but blind to "
+        f"when the irAEs came and to censoring, gives {_p_words(fisher_p)}"
+    )
+
+
+#: The paper's section whose percentages by kind of irAE add up to its share with any irAE.
+PRINTED_BY_KIND = "text-3.2"
+
+
+def published_irae_count(published: dict[str, Any] | None = None) -> tuple[int, int] | None:
+    """The paper's share of the treatment arm with an irAE as a count: (k, n) with n the arm's size and k
+    the whole number of its patients whose share is nearest the printed percentage; None without them."""
+    published = published_values() if published is None else published
+    pct, n = published.get("safety.irae_any.treatment"), published.get("n.treatment")
+    if pct is None or not n:
+        return None
+    return round(pct * n / 100), int(n)
+
+
+def published_share_words(
+    published: dict[str, Any] | None = None, printed: dict[str, Any] | None = None
+) -> str:
+    """The paper's share with an irAE as the count it is, and how the printed figure comes about when it
+    is the sum of the same section's percentages by kind ("4 of the arm's 14 patients (the only count of
+    14 that comes near: 4/14 = 28.571%), printed as the sum ...")."""
+    published = published_values() if published is None else published
+    printed = published_values(PRINTED_BY_KIND) if printed is None else printed
+    count = published_irae_count(published)
+    if count is None:
+        return "a count the paper does not give"
+    k, n = count
+    if abs(100 * k / n - published["safety.irae_any.treatment"]) > 0.5:  # no whole count prints as it
+        return f"not a share of whole patients of the arm's {n} (the nearest, {k}/{n}, is {100 * k / n:.3f}%)"
+    words = (
+        f"{k} of the arm's {n} patients (the only count of {n} that comes near: {k}/{n} = {100 * k / n:.3f}%)"
+    )
+    kinds = [
+        v for key, v in printed.items() if key.startswith("safety.irae.") and key.endswith(".pct.treatment")
+    ]
+    if kinds and abs(sum(kinds) - published["safety.irae_any.treatment"]) < 1e-6:
+        words += (
+            ", printed as the sum of the same section's percentages by kind of irAE ("
+            + " + ".join(f"{v:g}" for v in kinds)
+            + ")"
+        )
+    return words
+
+
+def crude_share_words(
+    data: pd.DataFrame, arm: ArmIncidence, horizon: float, paper: tuple[int, int] | None
+) -> str:
+    """The arm's cumulative incidence at ``horizon`` set against its crude share (patients with an irAE
+    over the arm's size) and the paper's count: the same count when no patient of the arm was
+    censored before its last irAE and that came by ``horizon``."""
+    k, n = arm.counts["first irAE"], _arm_size(arm)
+    cif = arm.at(horizon)[0]
+    head = f"the cumulative incidence by {horizon:g} months is {100 * cif:.1f}%"
+    rows = data[data["role"] == arm.role]
+    onsets = rows.loc[rows["status"] == 1, "time"]
+    if onsets.empty:
+        return f"{head}, as is the crude share: no patient of the arm had an irAE"
+    last = float(onsets.max())
+    censored_before = int(((rows["status"] == 0) & (rows["time"] < last)).sum())
+    if censored_before == 0 and last <= horizon:
+        same = ", the same count as the paper's" if paper == (k, n) else ""
+        return (
+            f"{head}: {k} of {n} patients again{same}, since no patient of the arm was censored before its "
+            f"last irAE ({last:.1f} months) and the estimate is then the crude share"
+        )
+    return f"{head}, against a crude share of {k} of {n} ({100 * k / n:.1f}%)"
 
 
 def agreement_words(arm: ArmIncidence, deaths_before: int) -> str:
@@ -313,6 +429,7 @@ def irae_page(
     data = first_irae_data(cohort, adverse_events, params)
     numbers.text("horizon_last", HORIZONS[-1], "{:g}")
     numbers.text("unavailable", data.unavailable or "", "{}")
+    numbers.text("pub_irae_count", published_share_words())
     if data.frame is None:
         missing = f"not available ({data.unavailable})"
         for role in _ROLES:
@@ -320,15 +437,20 @@ def irae_page(
                 {k.replace("treatment", role): v for k, v in _missing_texts(missing).items()}
             )
         numbers.text("gray", None, "{}", missing)
+        numbers.text("treatment_crude", None, "{}", f"the cumulative incidence is {missing}")
         numbers.text("unknown_onset", None, "{:d}", missing)
         _exercise_texts(numbers, None, missing)
         return numbers, data, [], None
     arms = [arm_incidence(data.frame, r) for r in _ROLES]
     gray = arms_gray_test(data.frame)
-    numbers.values.update(incidence_results(arms, gray, data.unknown_onset))
+    fisher_p = arms_fisher_test(arms)
+    numbers.values.update(incidence_results(arms, gray, fisher_p, data.unknown_onset))
     for arm in arms:
         _arm_texts(numbers, arm, data.frame, "not available")
-    numbers.text("gray", gray_words(arms, gray, labels))
+    numbers.text("gray", gray_words(arms, gray, fisher_p, labels))
+    treated = next(a for a in arms if a.role == "treatment")
+    crude = crude_share_words(data.frame, treated, HORIZONS[-1], published_irae_count())
+    numbers.text("treatment_crude", crude)
     numbers.text("unknown_onset", data.unknown_onset, "{:d}")
     _exercise_texts(numbers, data.frame, "not available (no irAE in the treatment arm)")
     return numbers, data, arms, gray

@@ -9,14 +9,24 @@ F_k(t) = P(T ≤ t, cause k); its Aalen-Johansen estimate (Aalen & Johansen 1978
 
 Ŝ the Kaplan-Meier estimate of being free of every event, d_kj the cause-k events at t_j, n_j
 at risk; events of every cause at a tied time count together, censorings after them. The naive
-1 − KM treats the competing event as censoring: it estimates the incidence in a world where
-the competing event could not happen, and overstates the real one once competing events occur
-(Putter, Fiocco & Geskus 2007).
+1 − KM treats the competing event as censoring. It would be the incidence in a world where the
+competing event could not happen only if the times to the two events were independent, which
+competing-risks data cannot check (Tsiatis 1975; Putter, Fiocco & Geskus 2007). It is never below
+the Aalen-Johansen estimate and equals it up to the first event of interest that comes after a
+competing event (strictly after: a competing event tied with it does not count); from that
+event on it is higher, by a gap that never closes. Before it, Ŝ(t−) equals the Kaplan-Meier
+estimate that censors the competing events, so the two steps are the same; after it Ŝ(t−) is
+smaller, so each later step of the Aalen-Johansen estimate is the smaller one.
 
-The estimate is lifelines' ``AalenJohansenFitter``. That fitter resolves tied times of different
-causes by moving every event time by a random amount up to its ``jitter_level``; a random move
-can put an event after a censoring at the same time and change the risk set. So the times are
-untied here first, deterministically (:func:`untie_event_times`): within a tied time the events
+The estimate is lifelines' ``AalenJohansenFitter``. That fitter (0.30.3, ``fit``, ``_jitter`` and
+``_check_for_duplicates``) jitters when events of different causes share a time (exactly: when an
+event's time recurs among the events while its pair of time and cause does not; ties within one
+cause alone are left as they are). It then moves every event time, tied or not (censorings stay),
+by its own draw from U(−``jitter_level``, ``jitter_level``), 1e-4 by default, after
+``numpy.random.seed(seed)`` with ``seed`` None by default (a new draw at each fit), and draws
+again until no such tie is left. A move can put an event after a censoring at the same time and
+change the risk set. So the times are untied here first, deterministically
+(:func:`untie_event_times`): within a tied time the events
 are moved earlier by distinct tiny steps, keeping them before the censorings as the estimator's
 convention wants. The estimator's value after all the tied events is the same whatever their
 order (each of m events at a time with n at risk adds Ŝ(t−)/n), so the estimate read at the
@@ -25,8 +35,12 @@ original times is the exact Aalen-Johansen estimate and lifelines never jitters.
 Gray's test (Gray 1988) compares the cumulative incidence of one cause across K groups through
 the groups' subdistribution hazards: score Σ_t w(t) [d_1k(t) − d_1(t) R_k(t)/Σ_l R_l(t)], R_k =
 n_k (1 − F̂_1k(t−)) / Ŝ_k(t−), weight w = (1 − F̂_1(t−))^ρ, and the variance estimator of the
-paper's section 2; χ² on K − 1 degrees of freedom. No Python library offers it, so it is written
-out here (:func:`gray_test`) and checked against R ``cmprsk::cuminc``'s ``Tests``.
+paper's section 2; χ² on K − 1 degrees of freedom, a large-sample approximation. It is defined when
+a group has no event of the cause (its incidence is 0), not when no group has one (score and
+variance are then 0; ``cuminc`` then reports no test for the cause). lifelines (0.30.3) and
+scikit-survival (0.28) offer no such test; PyPI has small packages that do (pycmprsk, comprisk,
+and cmprsk, a wrapper of R's), but rather than depend on one little used, the book writes the
+test out here (:func:`gray_test`) and checks it against R ``cmprsk::cuminc``'s ``Tests``.
 """
 
 from __future__ import annotations
@@ -149,6 +163,8 @@ def gray_test(time, status, group, cause: int = 1, rho: float = 0.0) -> GrayTest
     groups = np.unique(g)
     if groups.size < 2:
         raise ValueError("Gray's test needs at least two groups")
+    if not (m == 1).any():
+        raise ValueError(f"Gray's test needs an event of cause {cause} in some group; there is none")
     n, d1, d2 = _group_state(y, m, g, groups)
     score, variance = _gray_score_variance(n, d1, d2, rho)
     k1 = groups.size - 1
