@@ -43,6 +43,13 @@ from lcnec_utils.stats import format_value, reverse_km_followup
         (None, "{:.1f}", "not available"),
         (math.nan, "p", "not available"),
         ((0.5, None, 0.9), "hr_ci", "not available"),
+        # chapter 19's OS likelihood: R exp(coef + qnorm(0.975) * se) = 0.99501977074861669
+        ((0.43703, 0.19195, 0.99501977074861669), "hr_ci_side", "0.44 (0.19–0.995)"),
+        ((0.43703, 0.19195, 0.99501977074861669), "hr_ci", "0.44 (0.19–1.00)"),
+        ((0.8, 0.4, 0.9949), "hr_ci_side", "0.80 (0.40–0.99)"),
+        ((1.2, 1.0, 1.44), "hr_ci_side", "1.20 (1.00–1.44)"),
+        ((1.49, 1.0015, 2.2192), "hr_ci_side", "1.49 (1.002–2.22)"),
+        ((0.5, None, 0.9), "hr_ci_side", "not available"),
     ],
 )
 def test_format_value(value, fmt, expected):

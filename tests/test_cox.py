@@ -306,6 +306,11 @@ def test_cox_table_side_by_side(rossi_cohort, rossi_params):
 def test_format_hr_ci_and_p():
     assert format_hr_ci(0.5123, 0.2765, 0.9249) == "0.51 (0.28-0.92)"
     assert format_hr_ci(1.0, None, 2.0) == "—"
+    # a bound that rounds to 1.00 keeps the side of one only when asked (term_phrase's rule)
+    assert format_hr_ci(0.437, 0.192, 0.99502) == "0.44 (0.19-1.00)"
+    assert format_hr_ci(0.437, 0.192, 0.99502, side_of_one=True) == "0.44 (0.19-0.995)"
+    assert format_hr_ci(1.49, 1.0015, 2.22, sep="–", side_of_one=True) == "1.49 (1.002–2.22)"
+    assert format_hr_ci(1.2, 1.0, 1.44, side_of_one=True) == "1.20 (1.00-1.44)"
     assert format_p(0.0261) == "0.026"
     assert format_p(0.0004) == "<0.001"
     assert format_p(float("nan")) == "—"

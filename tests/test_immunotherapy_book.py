@@ -5,6 +5,7 @@ required columns, on which each chapter says what it cannot do."""
 from __future__ import annotations
 
 import ast
+import html
 import json
 import math
 import re
@@ -148,14 +149,38 @@ def test_glued_solutions_of_chapter_19(default_build):
     g = _glued(default_build, "19_bayesian_reading")
     r = json.loads((default_build / "results.json").read_text())
     b, se = r["methods.bayes.os.likelihood.log_hr"], r["methods.bayes.os.likelihood.se"]
-    s0 = r["methods.bayes.prior.sceptical.sd"]
+    s0 = r["methods.bayes.os.prior.sceptical.sd"]
     w = se**2 / (se**2 + s0**2)
-    assert g["ex1_w_prior"] == f"{w:.2f}"
-    assert g["ex1_post_mean"] == f"{(1 - w) * b:.3f}"
+    # printed with the decimals the hand computation needs: (1 - 0.8124) x (-0.828) = -0.155
+    assert g["ex1_w_prior"] == f"{w:.4f}" == "0.8124"
+    assert (
+        g["ex1_post_mean"]
+        == f"{(1 - w) * b:.3f}"
+        == f"{(1 - float(g['ex1_w_prior'])) * float(g['ex1_b']):.3f}"
+    )
     assert g["ex1_post_hr"] == f"{math.exp((1 - w) * b):.2f}"
     p = 14 / 31
     assert g["ex2_sceptical_events"] == f"{1 / (s0**2 * p * (1 - p)):.0f}"
-    assert g["design_hr"] == f"{bayes.pooled_design_hr()['hr']:.2f}"
+    # the trials' pooled effects: OS 0.72, PFS 0.78 (tests/test_immunotherapy_methods.py, by hand and R)
+    assert (g["trials_hr_os"], g["trials_hr_pfs"]) == ("0.72", "0.78")
+    assert r["methods.bayes.pfs.trials_hr"] == pytest.approx(bayes.pooled_trial_hr("pfs")["hr"], rel=1e-12)
+    # R: exp(coef + qnorm(0.975) * se) = 0.99501977074861669: the bound keeps its side of 1
+    assert g["os_lik_hr"] == "0.44 (0.19–0.995)"
+
+
+def test_chapter_19_reading_is_the_one_its_posteriors_give(default_build):
+    """The page's reading of "promising" is the sentence the posteriors of results.json give, and on
+    the shipped cohort it is the one checked against R (test_promising_reading_follows_the_posteriors)."""
+    g = _glued(default_build, "19_bayesian_reading")
+    page = re.sub(
+        r"<[^>]+>", "", (default_build / "html" / "notebooks" / "19_bayesian_reading.html").read_text()
+    )
+    page = " ".join(html.unescape(page).split()).replace("’", "'").replace("“", '"').replace("”", '"')
+    assert "only the sceptical prior separates the readings" in g["promising_reading"]
+    assert "may be a promising treatment option" in page
+    for name in ("promising_reading", "enthusiast_reading", "gap_reading"):
+        assert g[name] in page, name
+    assert g["gap_reading"].startswith("for both endpoints")
 
 
 def test_required_columns_only_cohort_says_what_each_new_chapter_cannot_do(minimal_build):

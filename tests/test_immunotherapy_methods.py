@@ -399,7 +399,7 @@ def test_grid_posterior_of_a_normal_likelihood_is_the_normal_posterior():
 @pytest.mark.parametrize("ep", ["os", "pfs"])
 def test_grid_posterior_against_quadrature_and_the_normal_approximation(cohort, ep):
     lik = bayes.arm_likelihood(cohort, ep, PARAMS)
-    priors = bayes.spiegelhalter_priors(bayes.pooled_design_hr()["hr"])
+    priors = bayes.spiegelhalter_priors(bayes.pooled_trial_hr(ep)["hr"])
     table, _ = bayes.posterior_table(lik, priors)
     t, e, g = lik.time, lik.event, lik.treatment
     peak = _hand_efron_loglik(t, e, g, lik.estimate)
@@ -421,27 +421,210 @@ def test_grid_posterior_against_quadrature_and_the_normal_approximation(cohort, 
         assert normal["p_worthwhile"] == pytest.approx(below_08, abs=5e-3)
 
 
-def test_priors_hold_their_stated_probabilities():
-    design = bayes.pooled_design_hr()
-    priors = bayes.spiegelhalter_priors(design["hr"])
+@pytest.mark.parametrize("ep", ["os", "pfs"])
+def test_priors_hold_their_stated_probabilities(ep):
+    pooled = bayes.pooled_trial_hr(ep)
+    priors = bayes.spiegelhalter_priors(pooled["hr"])
     sc, ne, en = priors["sceptical"], priors["neutral"], priors["enthusiastic"]
-    assert sc.mean == 0 and sc.normal.prob_hr_below(design["hr"]) == pytest.approx(0.05, abs=1e-12)
-    assert en.mean == pytest.approx(math.log(design["hr"])) and en.sd == sc.sd
+    assert sc.mean == 0 and sc.normal.prob_hr_below(pooled["hr"]) == pytest.approx(0.05, abs=1e-12)
+    assert en.mean == pytest.approx(math.log(pooled["hr"])) and en.sd == sc.sd
     assert 1 - en.normal.prob_hr_below(1.0) == pytest.approx(0.05, abs=1e-12)
     assert ne.normal.prob_hr_below(10.0) - ne.normal.prob_hr_below(0.1) == pytest.approx(0.95, abs=1e-12)
 
 
-def test_pooled_design_hr_by_hand():
-    # log HR and SE from each CI: IMpower133 0.70 (0.54-0.91), CASPIAN 0.73 (0.59-0.91)
+def test_the_trials_hazard_ratios_are_the_published_ones():
+    """data/external_trials.yaml against the publications (checked in this session, sources in
+    docs/claims/immunotherapy.md): IMpower133 (Horn et al. 2018) OS 0.70 (0.54-0.91), PFS 0.77
+    (0.62-0.96); CASPIAN (Paz-Ares et al. 2019, planned interim analysis) OS 0.73 (0.59-0.91),
+    PFS 0.78 (0.65-0.94)."""
+    published = {
+        "os": {"IMpower133": (0.70, 0.54, 0.91), "CASPIAN": (0.73, 0.59, 0.91)},
+        "pfs": {"IMpower133": (0.77, 0.62, 0.96), "CASPIAN": (0.78, 0.65, 0.94)},
+    }
+    for ep, trials in published.items():
+        assert {t["trial"]: (t["hr"], t["ci_low"], t["ci_high"]) for t in bayes.trial_hrs(ep)} == trials
+
+
+@pytest.mark.parametrize(
+    ("ep", "trials", "hr_2dp", "sceptical_sd"),
+    [
+        # R: pooled exp(est) 0.71760526960775139, s0 = -est / qnorm(0.95) 0.2017417352217222
+        ("os", [(0.70, 0.54, 0.91), (0.73, 0.59, 0.91)], 0.72, 0.2017417352217222),
+        # R: pooled exp(est) 0.77582562634779062, s0 0.15431615810991917
+        ("pfs", [(0.77, 0.62, 0.96), (0.78, 0.65, 0.94)], 0.78, 0.15431615810991917),
+    ],
+)
+def test_pooled_trial_hr_by_hand(ep, trials, hr_2dp, sceptical_sd):
+    # log HR and SE from each CI; inverse-variance weights
     z = stats.norm.ppf(0.975)
-    se1 = (math.log(0.91) - math.log(0.54)) / (2 * z)
-    se2 = (math.log(0.91) - math.log(0.59)) / (2 * z)
+    (h1, l1, u1), (h2, l2, u2) = trials
+    se1 = (math.log(u1) - math.log(l1)) / (2 * z)
+    se2 = (math.log(u2) - math.log(l2)) / (2 * z)
     w1, w2 = 1 / se1**2, 1 / se2**2
-    pooled = (w1 * math.log(0.70) + w2 * math.log(0.73)) / (w1 + w2)
-    design = bayes.pooled_design_hr()
-    assert design["hr"] == pytest.approx(math.exp(pooled), rel=1e-14)
-    assert design["se"] == pytest.approx((w1 + w2) ** -0.5, rel=1e-14)
-    assert round(design["hr"], 2) == 0.72
+    pooled = (w1 * math.log(h1) + w2 * math.log(h2)) / (w1 + w2)
+    got = bayes.pooled_trial_hr(ep)
+    assert got["hr"] == pytest.approx(math.exp(pooled), rel=1e-14)
+    assert got["se"] == pytest.approx((w1 + w2) ** -0.5, rel=1e-14)
+    assert round(got["hr"], 2) == hr_2dp
+    assert bayes.spiegelhalter_priors(got["hr"])["sceptical"].sd == pytest.approx(sceptical_sd, rel=1e-12)
+
+
+#: (posterior median HR, P(HR < 1), P(HR < 0.8)) of the normal approximation, from R:
+#:   d <- read.csv("data/lcnec_synthetic_cohort.csv"); d$arm <- as.integer(d$group == "ICIs + Chemo")
+#:   pool <- function(hr, lo, hi) { se <- (log(hi) - log(lo)) / (2 * qnorm(0.975)); w <- 1 / se^2
+#:                                  sum(w * log(hr)) / sum(w) }
+#:   pe <- pool(c(0.70, 0.73), c(0.54, 0.59), c(0.91, 0.91))   # PFS: c(0.77, 0.78), c(0.62, 0.65), c(0.96, 0.94)
+#:   f <- coxph(Surv(os_months, os_event) ~ arm, data = d); b <- coef(f); se <- sqrt(vcov(f)[1, 1])
+#:   s0 <- -pe / qnorm(0.95); sn <- log(10) / qnorm(0.975)
+#:   for each prior (m0, v0) in (0, s0^2), (0, sn^2), (pe, s0^2):
+#:     prec <- 1 / v0 + 1 / se^2; m <- (m0 / v0 + b / se^2) / prec; s <- sqrt(1 / prec)
+#:     exp(m); pnorm(0, m, s); pnorm(log(0.8), m, s)
+R_POSTERIORS = {
+    "os": {
+        "sceptical": (0.85615084200502101, 0.80348245994854128, 0.35455175664167216),
+        "neutral": (0.47996801148378804, 0.96833555946851657, 0.90188958701770316),
+        "enthusiastic": (0.65384606601057649, 0.99027162269400348, 0.86638748228476736),
+    },
+    "pfs": {
+        "sceptical": (0.89613319856638074, 0.77749149885898572, 0.21467907294715968),
+        "neutral": (0.47932626691917274, 0.97602070285647213, 0.91583759702621848),
+        "enthusiastic": (0.71933200693810906, 0.98911238668293611, 0.77041879422420256),
+    },
+}
+
+
+@pytest.mark.parametrize("ep", ["os", "pfs"])
+def test_normal_posteriors_equal_r_with_each_endpoints_own_priors(cohort, ep):
+    """The PFS priors come from the trials' PFS HRs (0.78), not their OS HRs (0.72): with the OS
+    priors the PFS sceptical P(HR < 0.8) would be 38.6%, not 21.5%."""
+    _, _, fits = bayes.bayes_page(cohort, PARAMS)
+    rows = bayes.quoted_rows(fits[ep][1])
+    for prior, (median, p1, p08) in R_POSTERIORS[ep].items():
+        assert rows[prior]["method"] == "normal"
+        assert rows[prior]["hr_median"] == pytest.approx(median, rel=COX_TOL)
+        assert rows[prior]["p_benefit"] == pytest.approx(p1, abs=1e-5)
+        assert rows[prior]["p_worthwhile"] == pytest.approx(p08, abs=1e-5)
+    if ep == "pfs":
+        os_priors = bayes.spiegelhalter_priors(bayes.pooled_trial_hr("os")["hr"])
+        sc = os_priors["sceptical"]
+        lik = fits["pfs"][0]
+        borrowed = posterior.normal_posterior(sc.mean, sc.sd, lik.estimate, lik.se)
+        assert round(100 * borrowed.prob_hr_below(0.8), 1) == 38.6  # the page before this fix
+        assert round(100 * rows["sceptical"]["p_worthwhile"], 1) == 21.5
+
+
+def _posterior_rows(probs: dict[str, tuple[float, float, float]]) -> pd.DataFrame:
+    """A posterior table of normal rows from {prior: (median, P(HR < 1), P(HR < 0.8))}."""
+    return pd.DataFrame(
+        [
+            {
+                "prior": k,
+                "method": "normal",
+                "hr_median": m,
+                "cri_low": m / 2,
+                "cri_high": m * 2,
+                "p_benefit": p1,
+                "p_worthwhile": p08,
+            }
+            for k, (m, p1, p08) in probs.items()
+        ]
+    )
+
+
+def test_promising_reading_follows_the_posteriors(cohort):
+    """Which priors make a worthwhile benefit more likely than not, and what that says of
+    "promising": on the shipped cohort (R values above: OS 35.5%, 90.2%, 86.6%; PFS 21.5%, 91.6%,
+    77.0%), and on made-up tables for the other cases, the sentence changes with the numbers."""
+    _, _, fits = bayes.bayes_page(cohort, PARAMS)
+    text = bayes.promising_reading({ep: fit[1] for ep, fit in fits.items()})
+    assert text == (
+        "For overall survival, P(HR < 0.8) is above 50% under the neutral and enthusiastic priors "
+        "(90.2% and 86.6%) and not under the sceptical prior (35.5%); for progression-free survival, "
+        "under the neutral and enthusiastic priors (91.6% and 77.0%) and not under the sceptical prior "
+        "(21.5%). For both endpoints, a reader who lets the data speak finds the combination as "
+        "promising as the enthusiast does: only the sceptical prior separates the readings."
+    )
+    only_trials = _posterior_rows(
+        {"sceptical": (0.95, 0.6, 0.1), "neutral": (0.9, 0.7, 0.3), "enthusiastic": (0.78, 0.9, 0.55)}
+    )
+    nobody = _posterior_rows(
+        {"sceptical": (0.99, 0.5, 0.05), "neutral": (1.0, 0.5, 0.2), "enthusiastic": (0.85, 0.8, 0.4)}
+    )
+    everyone = _posterior_rows(
+        {"sceptical": (0.7, 0.99, 0.6), "neutral": (0.4, 0.99, 0.9), "enthusiastic": (0.6, 0.99, 0.8)}
+    )
+    assert bayes.promising_reading({"os": only_trials}) == (
+        "For overall survival, P(HR < 0.8) is above 50% under the enthusiastic prior (55.0%) and not "
+        "under the sceptical and neutral priors (10.0% and 30.0%). For overall survival, only the "
+        "enthusiast's reading makes it promising, and that reading borrows its confidence from the trials in "
+        "small-cell lung cancer rather than from the study."
+    )
+    assert bayes.promising_reading({"os": nobody, "pfs": everyone}) == (
+        "For overall survival, P(HR < 0.8) is above 50% under none of the three priors (5.0%, 20.0% "
+        "and 40.0%); for progression-free survival, under all three priors (60.0%, 90.0% and 80.0%). "
+        "For overall survival, no reading makes the combination promising, not even the enthusiast's; "
+        "for progression-free survival, every reading makes the combination promising, the sceptic's "
+        "included."
+    )
+    # trials' pooled HR above the worthwhile one: the data alone can be more promising
+    data_only = _posterior_rows(
+        {"sceptical": (0.95, 0.6, 0.1), "neutral": (0.7, 0.9, 0.6), "enthusiastic": (0.82, 0.95, 0.45)}
+    )
+    assert bayes.promising_reading({"os": data_only}).endswith(
+        "For overall survival, the data alone make the combination promising; the enthusiastic prior, "
+        "which pulls the estimate toward the trials' smaller effect, does not."
+    )
+    odd = _posterior_rows({"sceptical": (0.7, 0.9, 0.6), "neutral": (0.9, 0.7, 0.4)})  # a grid's oddity
+    assert bayes.promising_reading({"os": odd}).endswith(
+        "For overall survival, the combination is promising only under the sceptical prior."
+    )
+    # exactly one half is not above one half: the sceptic's verdict uses the same boundary
+    assert bayes.promising_split(_posterior_rows({"sceptical": (0.8, 0.9, 0.5)}))[0] == []
+
+
+def test_enthusiast_reading_says_what_the_trials_prior_adds(cohort):
+    """Against the neutral prior, the enthusiastic one raises P(HR < 1) and lowers P(HR < 0.8) on
+    the shipped cohort (R values above; the study's HRs exp(-0.8278) = 0.437 and exp(-0.8172) =
+    0.442, the trials' 0.72 and 0.78, the enthusiastic medians 0.654 and 0.719)."""
+    _, _, fits = bayes.bayes_page(cohort, PARAMS)
+    texts = {
+        ep: bayes.enthusiast_reading(ep, lik, table, bayes.pooled_trial_hr(ep)["hr"])
+        for ep, (lik, table, _) in fits.items()
+    }
+    assert texts["os"] == (
+        "For overall survival the enthusiastic prior pulls the study's hazard ratio of 0.44 toward the "
+        "trials' 0.72 (posterior median 0.65); against the neutral prior it raises P(HR < 1) from 96.8% "
+        "to 99.0% and lowers P(HR < 0.8) from 90.2% to 86.6%."
+    )
+    assert texts["pfs"] == (
+        "For progression-free survival the enthusiastic prior pulls the study's hazard ratio of 0.44 "
+        "toward the trials' 0.78 (posterior median 0.72); against the neutral prior it raises P(HR < 1) "
+        "from 97.6% to 98.9% and lowers P(HR < 0.8) from 91.6% to 77.0%."
+    )
+
+
+def test_gap_reading_covers_every_endpoint_the_gaps_show():
+    # the shipped cohort's gaps: 0.24 (OS) and 0.12 (PFS) percentage points
+    assert bayes.gap_reading({"os": 0.0024, "pfs": 0.0012}) == (
+        "for both endpoints the Cox likelihood of the arm is close to normal on the log scale"
+    )
+    assert bayes.gap_reading({"os": 0.0024, "pfs": 0.02}) == (
+        "for OS the Cox likelihood of the arm is close to normal on the log scale; for PFS the normal "
+        "approximation is not to be trusted: read the exact grid"
+    )
+    assert (
+        bayes.gap_reading({"os": 0.0024})
+        == "for OS the Cox likelihood of the arm is close to normal on the log scale"
+    )
+    assert bayes.gap_reading({"os": None, "pfs": None}) is None
+
+
+def test_hand_decimals_make_the_exercise_reproduce():
+    # shipped cohort: weight 0.812369, estimate -0.827757, posterior mean -0.155308 (printed -0.155);
+    # (1 - 0.812) * -0.828 = -0.155664 -> -0.156, (1 - 0.8124) * -0.828 = -0.155333 -> -0.155
+    assert bayes.hand_decimals(0.812369, -0.827757, -0.155308) == 4
+    assert bayes.hand_decimals(0.5, -0.8, -0.4) == 3
+    assert bayes.hand_decimals(0.5, -0.8, 0.3) == 5  # nothing reproduces: the most decimals
 
 
 def test_prior_events_by_the_schoenfeld_variance():
@@ -583,12 +766,17 @@ def test_exercise_solutions_of_chapter_16(cohort):
 def test_exercise_solutions_of_chapter_19(cohort):
     """Ex. 1: the sceptical posterior by hand; ex. 2: each prior's worth in events."""
     numbers, priors, _ = bayes.bayes_page(cohort, PARAMS)
+    priors = priors["os"]
     texts = _texts(numbers)
     b, se = texts["ex1_b"], texts["ex1_se"]
     s0 = priors["sceptical"].sd
     w_prior = se**2 / (se**2 + s0**2)
     assert texts["ex1_w_prior"] == pytest.approx(w_prior, rel=1e-12)
     assert texts["ex1_post_mean"] == pytest.approx((1 - w_prior) * b, rel=1e-12)
+    # the solution as printed: (1 - 0.8124) x (-0.828) = -0.1553 rounds to the printed -0.155
+    value, fmt, _ = numbers.texts["ex1_w_prior"]
+    assert fmt.format(value) == "0.8124" and f"{texts['ex1_post_mean']:.3f}" == "-0.155"
+    assert f"{(1 - 0.8124) * -0.828:.3f}" == "-0.155"
     assert texts["ex1_post_sd"] == pytest.approx((1 / s0**2 + 1 / se**2) ** -0.5, rel=1e-12)
     p = 14 / 31
     assert texts["ex2_alloc"] == pytest.approx(p)
@@ -625,6 +813,21 @@ def test_required_columns_only_cohort_says_what_it_cannot_do(cohort):
         assert pfs_texts and all(v[0] is None and "no PFS columns" in v[2] for v in pfs_texts.values())
         assert all(v is None for k, v in numbers.values.items() if ".pfs." in k)
         assert any(v is not None for k, v in numbers.values.items() if ".os." in k)
+
+
+def test_every_name_chapter_19_glues_is_glued_on_either_cohort(cohort):
+    """Each {glue:text} name of the notebook comes from bayes_page (n_total from the page itself), on
+    the full cohort and on the required columns only."""
+    import json
+    import re
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).parents[1] / "notebooks" / "19_bayesian_reading.ipynb").read_text())
+    text = "".join("".join(c["source"]) for c in nb["cells"])
+    names = set(re.findall(r"\{glue:text\}`([^`]+)`", text)) - {"n_total"}
+    assert {"promising_reading", "enthusiast_reading", "gap_reading", "trials_hr_pfs"} <= names
+    for data in (cohort, cohort[REQUIRED]):
+        assert names <= set(bayes.bayes_page(data, PARAMS)[0].texts)
 
 
 def test_survdiff_rho_weight_is_the_kaplan_meier_just_before_each_time(cohort):

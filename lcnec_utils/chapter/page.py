@@ -167,7 +167,9 @@ class Chapter:
 
         ``fmt`` is a format string or one of ``"p"`` (0.034, <0.001), ``"pct"``
         (a proportion as 42.9%), ``"pct_ci"`` (a (low, high) pair as
-        26.8%–73.2%), ``"hr_ci"`` (an (hr, low, high) triple as 0.51 (0.28–0.92)).
+        26.8%–73.2%), ``"hr_ci"`` (an (hr, low, high) triple as 0.51 (0.28–0.92)),
+        ``"hr_ci_side"`` (the same, a bound that would print as 1.00 with a third decimal:
+        0.44 (0.19–0.995)).
         """
         # glued as a str: myst-nb reads text/plain back with literal_eval, which
         # keeps the quotes' content as written ("0.010", not the number 0.01)

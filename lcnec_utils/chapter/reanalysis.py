@@ -18,6 +18,7 @@ from lcnec_utils.reconstruct.bounds import term_plans
 from lcnec_utils.reconstruct.settings import TABLE4
 from lcnec_utils.reconstruct.targets import published_targets
 from lcnec_utils.stats.cox import CoxResult, available_covariates, fit_cox
+from lcnec_utils.stats.format import format_hr_bound
 from lcnec_utils.stats.survival import LogrankResult, has_endpoint, logrank, reverse_km_followup
 from lcnec_utils.tables.multivariable import cox_results, cox_table
 from lcnec_utils.tables.survival import survival_results, survival_summary
@@ -121,14 +122,8 @@ def term_phrase(values: Mapping[str, float]) -> str:
     from a mapping with keys hr, ci_low, ci_high, p. An interval bound that two decimals would
     print as 1.00 gets a third, so that the reader sees on which side of no effect it lies
     ("1.49, 1.002-2.22" beside p = 0.049)."""
-
-    def bound(x: float) -> str:
-        text = f"{x:.2f}"
-        return f"{x:.3f}" if text == "1.00" and x != 1.0 else text
-
-    return (
-        f"HR {values['hr']:.2f}, {bound(values['ci_low'])}-{bound(values['ci_high'])}, p = {values['p']:.3f}"
-    )
+    low, high = format_hr_bound(values["ci_low"]), format_hr_bound(values["ci_high"])
+    return f"HR {values['hr']:.2f}, {low}-{high}, p = {values['p']:.3f}"
 
 
 def table4_glue(published: Mapping[str, Any] | None = None) -> dict[str, tuple]:

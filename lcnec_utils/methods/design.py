@@ -4,7 +4,8 @@ the event probability from accrual and follow-up, and why "observed power" adds 
 * :func:`external_trials`: the first-line chemo-immunotherapy trials in
   extensive-stage small-cell lung cancer whose overall-survival hazard ratios
   serve as design values (IMpower133, Horn et al. 2018; CASPIAN, Paz-Ares et
-  al. 2019), read from ``data/external_trials.yaml``;
+  al. 2019), read from ``data/external_trials.yaml`` with their
+  progression-free-survival hazard ratios (chapter 19's priors);
 * :func:`freedman_events`, :func:`freedman_power`: Freedman (1982), on the
   hazard-ratio scale, beside Schoenfeld's (1983) log-hazard-ratio formula of
   :mod:`lcnec_utils.methods.power`;
@@ -33,15 +34,18 @@ from lcnec_utils.stats.normal import z_two_sided
 
 @dataclass(frozen=True)
 class ExternalTrial:
-    """A randomised trial's overall-survival result used as a design value."""
+    """A randomised trial's survival results used as design values."""
 
     name: str
     citation: str  # key in book/references.bib
     hr: float  # overall survival, experimental vs control
     ci_low: float
     ci_high: float
-    median_control: float  # months
-    median_experimental: float  # months
+    pfs_hr: float  # progression-free survival, experimental vs control
+    pfs_ci_low: float
+    pfs_ci_high: float
+    median_control: float  # overall survival, months
+    median_experimental: float  # overall survival, months
 
 
 EXTERNAL_TRIALS_PATH = DATA_DIR / "external_trials.yaml"
@@ -50,8 +54,8 @@ EXTERNAL_TRIALS_PATH = DATA_DIR / "external_trials.yaml"
 def external_trials(path: Path = EXTERNAL_TRIALS_PATH) -> tuple[dict[str, ExternalTrial], str]:
     """The trials of ``data/external_trials.yaml`` by name, and the name of the one that sets the design.
 
-    Overall survival in the first-line chemo-immunotherapy trials of extensive-stage SCLC, as
-    published: IMpower133 (atezolizumab + carboplatin-etoposide; Horn et al. 2018) and CASPIAN
+    Overall and progression-free survival in the first-line chemo-immunotherapy trials of
+    extensive-stage SCLC, as published: IMpower133 (atezolizumab + carboplatin-etoposide; Horn et al. 2018) and CASPIAN
     (durvalumab + platinum-etoposide, planned interim analysis; Paz-Ares et al. 2019).
     """
     raw = yaml.safe_load(Path(path).read_text())

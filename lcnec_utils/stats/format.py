@@ -110,11 +110,24 @@ def format_p_clause(p: Any, digits: int = 3) -> str:
     return f"p {text[0]} {text[1:]}" if text.startswith("<") else f"p = {text}"
 
 
-def format_hr_ci(hr, lo, hi, digits: int = 2, sep: str = "-") -> str:
-    """``"0.51 (0.28-0.92)"``; an em dash if any value is missing or not finite."""
+def format_hr_bound(x: float, digits: int = 2) -> str:
+    """An interval bound of a hazard ratio to ``digits`` decimals, with one more when ``digits``
+    decimals would print it as 1 (``1.00``) and it is not 1, so that the reader sees on which side
+    of no effect it lies: ``format_hr_bound(0.99502) == "0.995"`` (beside a Wald p of 0.049),
+    ``format_hr_bound(0.9949) == "0.99"``, ``format_hr_bound(1.0) == "1.00"``."""
+    text = f"{x:.{digits}f}"
+    return f"{x:.{digits + 1}f}" if text == f"{1:.{digits}f}" and x != 1.0 else text
+
+
+def format_hr_ci(hr, lo, hi, digits: int = 2, sep: str = "-", side_of_one: bool = False) -> str:
+    """``"0.51 (0.28-0.92)"``; an em dash if any value is missing or not finite. With
+    ``side_of_one``, a bound that would print as 1.00 gets a third decimal
+    (:func:`format_hr_bound`): ``"0.44 (0.19-0.995)"``."""
     values = [hr, lo, hi]
     if any(v is None or not math.isfinite(float(v)) for v in values):
         return NA_TEXT
+    if side_of_one:
+        return f"{hr:.{digits}f} ({format_hr_bound(lo, digits)}{sep}{format_hr_bound(hi, digits)})"
     return f"{hr:.{digits}f} ({lo:.{digits}f}{sep}{hi:.{digits}f})"
 
 
@@ -137,7 +150,9 @@ def format_value(value: Any, fmt: str = "{}", missing: str = "not available") ->
     ``fmt`` is a ``str.format`` pattern or one of ``"p"`` (:func:`format_p`), ``"p_clause"``
     (:func:`format_p_clause`),
     ``"pct"`` (a proportion as ``42.9%``), ``"pct_ci"`` (a (low, high) pair as
-    ``26.8%–73.2%``) and ``"hr_ci"`` (an (hr, low, high) triple as ``0.51 (0.28–0.92)``).
+    ``26.8%–73.2%``), ``"hr_ci"`` (an (hr, low, high) triple as ``0.51 (0.28–0.92)``) and
+    ``"hr_ci_side"`` (the same, a bound that would print as 1.00 with a third decimal, as
+    ``0.44 (0.19–0.995)``: :func:`format_hr_bound`).
     """
     parts = value if isinstance(value, tuple) else (value,)
     if any(is_missing(v) for v in parts):
@@ -152,4 +167,6 @@ def format_value(value: Any, fmt: str = "{}", missing: str = "not available") ->
         return f"{100 * value[0]:.1f}%–{100 * value[1]:.1f}%"
     if fmt == "hr_ci":
         return f"{value[0]:.2f} ({value[1]:.2f}–{value[2]:.2f})"
+    if fmt == "hr_ci_side":
+        return format_hr_ci(*value, sep="–", side_of_one=True)
     return fmt.format(value)
