@@ -950,3 +950,15 @@ def test_a_time_dependent_ici_with_a_uniform_delay_is_the_landmark_analysis(coho
         "The Cox hazard ratio does not move with the same delay: no patient died within 1 month "
         "(the first death at 4.9 months)"
     )
+
+
+def test_released_bayes_keys_are_kept_with_the_os_values(cohort):
+    """methods.bayes.design_hr and methods.bayes.prior.* of earlier releases stay in results.json,
+    equal to the per-endpoint OS keys that replaced them (session 15); the PFS priors differ."""
+    numbers, _, _ = bayes.bayes_page(cohort, PARAMS)
+    v = numbers.values
+    assert v["methods.bayes.design_hr"] == v["methods.bayes.os.trials_hr"] == pytest.approx(0.7176, abs=1e-4)
+    for prior in ("sceptical", "neutral", "enthusiastic"):
+        for stat in ("mean", "sd"):
+            assert v[f"methods.bayes.prior.{prior}.{stat}"] == v[f"methods.bayes.os.prior.{prior}.{stat}"]
+    assert v["methods.bayes.pfs.trials_hr"] == pytest.approx(0.7758, abs=1e-4)

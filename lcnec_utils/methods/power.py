@@ -386,7 +386,7 @@ def freedman_comparison(hr: float, alpha: float, allocation: float) -> str:
 
 
 def power_verdict(power: float) -> str:
-    """The reading of a study's power against a design effect: below 50% "far too small", below the
+    """The reading of a study's power against a design hazard ratio: below 50% "far too small", below the
     conventional 80% "too small", else "large enough" (thresholds stated in the clause)."""
     if power < 0.5:
         return "far too small to detect a benefit of that size reliably (less than an even chance)"
