@@ -29,7 +29,7 @@ import pandas as pd
 from lcnec_utils.methods.glued import NO_PFS, ChapterNumbers
 from lcnec_utils.methods.sampling import analysis_sample, is_large
 from lcnec_utils.stats import cox
-from lcnec_utils.stats.format import ci_label, format_p
+from lcnec_utils.stats.format import ci_label, format_hr_bound, format_p
 from lcnec_utils.stats.survival import ROLES, endpoint_data, has_endpoint
 
 #: Landmarks of the sensitivity curve, months (0 is the ordinary analysis from time zero).
@@ -190,7 +190,7 @@ def format_landmark_table(curve: pd.DataFrame, params, landmarks) -> pd.DataFram
         hr = (
             "not estimable"
             if r["hr"] is None or pd.isna(r["hr"])
-            else f"{r['hr']:.2f} ({r['ci_low']:.2f}–{r['ci_high']:.2f})"
+            else f"{r['hr']:.2f} ({format_hr_bound(r['ci_low'])}–{format_hr_bound(r['ci_high'])})"
         )
         rows.append(
             {
@@ -397,12 +397,12 @@ def _endpoint_texts(numbers, ep: str, curve: pd.DataFrame | None, params, missin
         return None if r is None or _missing_hr(r) else (r["hr"], r["ci_low"], r["ci_high"])
 
     t = numbers.text
-    t(f"{ep}_hr_0", hr_ci(0.0), "hr_ci", missing)
+    t(f"{ep}_hr_0", hr_ci(0.0), "hr_ci_side", missing)
     t(f"{ep}_p_0", rows[0.0]["p"] if rows else None, "p", missing)
     t(
         f"{ep}_hr_L",
         hr_ci(L),
-        "hr_ci",
+        "hr_ci_side",
         missing if not rows else "not estimable (an arm has no event after it)",
     )
     t(f"{ep}_p_L", rows[L]["p"] if rows else None, "p", missing if not rows else "not estimable")
@@ -449,7 +449,7 @@ def _exercise_texts(numbers, curve: pd.DataFrame, params) -> None:
         else "why is there no estimate?",
     )
     hr = None if _missing_hr(row_x) else (row_x["hr"], row_x["ci_low"], row_x["ci_high"])
-    t("ex1_os_hr", hr, "hr_ci", "not estimable")
+    t("ex1_os_hr", hr, "hr_ci_side", "not estimable")
     t("ex1_os_left_out", left_out_words(row_x, "death"))
     t("ex1_os_why", exercise_answer_words(row_l, row_x, "death"))
 
