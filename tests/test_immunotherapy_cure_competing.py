@@ -985,3 +985,21 @@ def test_the_cure_fraction_beside_the_curves_last_level(study):
         "on the cohort in force they differ by up to 22.6 percentage points"
     )
     assert cure_models.cure_against_km({}) is None
+    # and above it (the session-15 verifier's example; S_u at the last event 0.14): 0.314 against 0.25
+    t = np.array([*np.arange(1.0, 5.51, 0.5), *[6.0] * 8, 7.0, 30.0])
+    e = np.array([1] * 10 + [0] * 8 + [1, 0])
+    fit, ev = cure.fit_weibull_cure(t, e), cure.plateau_evidence(t, e)
+    assert ev.km_at_last_event == pytest.approx(0.25) and fit.cure_fraction == pytest.approx(0.3138, abs=1e-3)
+
+
+def test_a_short_plateau_with_enough_patients_names_how_few_are_followed_long_enough():
+    """Seven patients censored after the last event, only two of them 6 months or more: the words
+    count those two, not all seven (the session-15 verifier)."""
+    t = [1, 2, 5, 5.5, 6, 7, 8, 9, 12, 20]
+    e = [0, 1, 1, 0, 0, 0, 0, 0, 0, 0]
+    ev = cure.plateau_evidence(t, e)
+    assert ev.censored_after_last_event == 7 and ev.followed_beyond(6.0) == 2
+    assert cure_models.plateau_words(ev, "os") == (
+        "7 patients are followed beyond the last death, but only 2 of them for 6 months or more: too "
+        "little to identify a plateau"
+    )

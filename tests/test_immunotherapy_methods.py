@@ -307,6 +307,7 @@ def test_hr_movement_and_includes_one():
     # PFS curve: 0.442, 0.461, 0.509, 0.453, 0.420, 0.411, 0.520 on the way from 0 to 6 months)
     wavy = pd.DataFrame({"landmark": [0.0, 1.0, 2.0, 3.0], "hr": [0.44, 0.51, 0.41, 0.52]})
     assert landmark.hr_movement(wavy) == "moves back and forth, with no steady direction"
+    assert landmark.hr_movement(c.assign(hr=[0.8, 1.25])) == "crosses 1"  # |log HR| equal on both sides
     assert landmark.includes_one(0.2, 1.04) == "includes" and landmark.includes_one(0.2, 0.97) == "excludes"
 
 
@@ -896,10 +897,17 @@ def test_landmark_reading_by_hand():
     # |log 0.453| / |log 0.442| = 0.972: a shift of 2.8% of the distance from 1, below SMALL_SHIFT
     assert landmark.landmark_reading(zero, row(0.453, 0.199, 1.029, 1, 3)) == (
         "the estimate hardly moves (0.44 from time zero, 0.45 from the landmark) and its interval widens as "
-        "4 events leave the analysis: a change of precision, not a benefit that rested on the early events"
+        "4 events leave the analysis (1 in the treatment arm and 3 in the reference arm, which pull the "
+        "estimate in opposite directions): at this landmark a change of precision, not a benefit that "
+        "rested on the early events (the curve shows the other landmarks)"
     )
-    assert landmark.landmark_reading(zero, row(0.60, 0.25, 1.44, 0, 3)).startswith(
-        "the estimate moves towards 1 (0.44 from time zero, 0.60 from the landmark): part of the difference"
+    assert landmark.landmark_reading(zero, row(0.60, 0.25, 1.44, 0, 3)) == (
+        "the estimate moves towards 1 (0.44 from time zero, 0.60 from the landmark) as 3 events leave the "
+        "analysis: part of the difference came from the events before the landmark"
+    )
+    # across 1 (the session-15 verifier: 0.8 to 1.5 had read as "away from 1")
+    assert landmark.landmark_reading(row(0.8, 0.5, 1.3), row(1.5, 0.7, 3.2, 0, 4)).startswith(
+        "the estimate crosses 1 (0.80 from time zero, 1.50 from the landmark)"
     )
     assert landmark.landmark_reading(zero, row(0.35, 0.15, 0.82, 2, 0)).startswith(
         "the estimate moves away from 1"
@@ -920,10 +928,11 @@ def test_a_time_dependent_ici_with_a_uniform_delay_is_the_landmark_analysis(coho
 
     from lifelines import CoxTimeVaryingFitter
 
-    def time_dependent_hr(endpoint: str, delay: float) -> float:
+    def time_dependent_hr(endpoint: str, delays) -> float:
         rows = []
         for i, r in enumerate(cohort.itertuples()):
             t, e = getattr(r, f"{endpoint}_months"), getattr(r, f"{endpoint}_event")
+            delay = float(np.broadcast_to(delays, len(cohort))[i])
             treated = r.group == PARAMS.treatment_group
             if treated and t > delay:
                 rows += [(i, 0.0, delay, 0, 0), (i, delay, t, 1, e)]
@@ -943,6 +952,15 @@ def test_a_time_dependent_ici_with_a_uniform_delay_is_the_landmark_analysis(coho
     os_zero = landmark.landmark_hr(cohort, "os", PARAMS, 0.0)["hr"]
     assert time_dependent_hr("os", 4.0) == pytest.approx(os_zero, rel=1e-6)
     assert os_zero == pytest.approx(0.4370, abs=1e-4)
+    # waits that differ, each within D = 6 months (before the ICI arm's first death, 11.1): the OS
+    # HR lies between the one from time zero and the landmark one at D (every death before D is in
+    # the chemotherapy arm; fewer exposed ICI patients at it, a score term nearer 0, a higher root)
+    rng = np.random.default_rng(20251206)
+    landmark_6 = landmark.landmark_hr(cohort, "os", PARAMS, 6.0)["hr"]
+    for _ in range(3):
+        waits = rng.uniform(0.0, 6.0, len(cohort))
+        hr = time_dependent_hr("os", waits)
+        assert os_zero * (1 - 1e-6) <= hr <= landmark_6 * (1 + 1e-6), (hr, os_zero, landmark_6)
     numbers, _ = landmark.landmark_page(cohort, PARAMS, {})
     texts = _texts(numbers)
     assert (texts["os_first_event"], texts["pfs_first_event"]) == (4.9, 1.0)

@@ -125,6 +125,12 @@ def plateau_words(evidence: PlateauEvidence, endpoint: str) -> str:
         )
     patients = f"{n} patient{'s' if n != 1 else ''}"
     if verdict == "short":
+        if n >= PLATEAU_MIN_PATIENTS:  # enough patients, too few of them followed long enough
+            long = evidence.followed_beyond(PLATEAU_MIN_MONTHS)
+            return (
+                f"{patients} are followed beyond the last {event}, but only {long} of them for "
+                f"{PLATEAU_MIN_MONTHS:g} months or more: too little to identify a plateau"
+            )
         return (
             f"only {patients} {'is' if n == 1 else 'are'} followed beyond the last {event}, for at most "
             f"{gap:.1f} months: too little to identify a plateau"
@@ -378,7 +384,8 @@ def cure_against_km(fits: dict[str, list[ArmCure]]) -> str | None:
     """How far each arm's cure fraction lies from the Kaplan-Meier estimate after its last event (the
     nonparametric estimate of the cure fraction, Maller & Zhou 1996), at most, over the arms and
     endpoints fitted: within :data:`CURE_KM_CLOSE_POINTS` percentage points the fraction restates the
-    curve's last level, beyond it the Weibull shape sets part of it. None without a fit."""
+    curve's last level, beyond it the Weibull shape sets part of it (on either side: session 15's
+    reviewer found 0.314 against a level of 0.25 on a small example). None without a fit."""
     gaps = [
         abs(a.fit.cure_fraction - a.evidence.km_at_last_event)
         for arms in fits.values()

@@ -219,14 +219,17 @@ def includes_one(lo: float | None, hi: float | None) -> str | None:
 
 
 def hr_movement(curve: pd.DataFrame) -> str | None:
-    """How the HR moves along the curve's estimable landmarks, in words: steadily towards 1 or away
-    from it (each step |log HR| not larger, or not smaller, than the one before), not at all, or back
-    and forth (session 15's review: comparing the first and the last landmark alone called a curve
-    that falls and rises "towards 1")."""
+    """How the HR moves along the curve's estimable landmarks, in words: across 1, steadily towards 1
+    or away from it (each step |log HR| not larger, or not smaller, than the one before), not at all,
+    or back and forth (session 15's review: comparing the first and the last landmark alone called a
+    curve that falls and rises "towards 1")."""
     ok = curve.dropna(subset=["hr"])
     if len(ok) < 2:
         return None
-    dist = np.abs(np.log(ok["hr"].to_numpy(float)))
+    log_hr = np.log(ok["hr"].to_numpy(float))
+    if log_hr.min() < 0 < log_hr.max():
+        return "crosses 1"
+    dist = np.abs(log_hr)
     steps = np.diff(dist)
     tol = 1e-9 * max(1.0, float(dist.max()))
     if np.all(np.abs(steps) <= tol):
@@ -354,37 +357,52 @@ SMALL_SHIFT = 0.10
 
 
 def landmark_reading(row_0: pd.Series, row_l: pd.Series) -> str | None:
-    """What the landmark does to the estimate and its interval, read from both: an interval that comes
-    to include 1 while the estimate hardly moves (|log HR| within :data:`SMALL_SHIFT` of its share)
-    has lost precision with the events left out, not a benefit that rested on them; an estimate that
-    moves towards 1 shows a part of the difference carried by the early events (session 15's review:
-    the page had read any interval that came to include 1 as the latter). None without both fits."""
+    """What the landmark does to the estimate and its interval, read from both: an interval that
+    changes while the estimate hardly moves (|log HR| within :data:`SMALL_SHIFT` of its share) is a
+    change of precision; an estimate that moves towards 1, away from it or across it is named so,
+    with the events left out in each arm (they pull in opposite directions: a reference-arm event
+    left out raises the estimate, a treatment-arm one lowers it). Session 15's reviews: the page had
+    read any interval that came to include 1 as a benefit resting on the early events. None without
+    both fits."""
     if _missing_hr(row_0) or _missing_hr(row_l):
         return None
     hr0, hrl = float(row_0["hr"]), float(row_l["hr"])
     pair = f"{hr0:.2f} from time zero, {hrl:.2f} from the landmark"
-    d0, dl = abs(math.log(hr0)), abs(math.log(hrl))
     if math.isclose(hr0, hrl, rel_tol=1e-9) and math.isclose(
         float(row_0["ci_high"]), float(row_l["ci_high"]), rel_tol=1e-9
     ):
         return "the landmark changes neither the estimate nor its interval"
-    shift = (d0 - dl) / d0 if d0 > 0 else 0.0
-    lost = _left_out(row_l)
+    trt, ref = int(row_l["events_before_treatment"]), int(row_l["events_before_reference"])
+    lost = trt + ref
+    both = (
+        f" ({trt} in the treatment arm and {ref} in the reference arm, which pull the estimate in "
+        "opposite directions)"
+        if trt and ref
+        else ""
+    )
+    leave = f"as {_counted(lost, 'event')} {'leaves' if lost == 1 else 'leave'} the analysis{both}"
+    l0, ll = math.log(hr0), math.log(hrl)
+    if l0 * ll < 0:
+        return f"the estimate crosses 1 ({pair}) {leave}"
+    d0, dl = abs(l0), abs(ll)
+    if d0 == 0.0:
+        return f"the estimate moves away from 1 ({pair}) {leave}"
+    shift = (d0 - dl) / d0
     width0 = math.log(float(row_0["ci_high"]) / float(row_0["ci_low"]))
     widthl = math.log(float(row_l["ci_high"]) / float(row_l["ci_low"]))
     if abs(shift) < SMALL_SHIFT:
         change = "widens" if widthl > width0 else "narrows"
         return (
-            f"the estimate hardly moves ({pair}) and its interval {change} as {_counted(lost, 'event')} "
-            f"{'leaves' if lost == 1 else 'leave'} the analysis: a change of precision, not a benefit that "
-            "rested on the early events"
+            f"the estimate hardly moves ({pair}) and its interval {change} {leave}: at this landmark a "
+            "change of precision, not a benefit that rested on the early events (the curve shows the "
+            "other landmarks)"
         )
     if shift > 0:
         return (
-            f"the estimate moves towards 1 ({pair}): part of the difference came from the events before "
-            "the landmark, the ones most exposed to immortal time and to the selection of fitter patients"
+            f"the estimate moves towards 1 ({pair}) {leave}: part of the difference came from the events "
+            "before the landmark"
         )
-    return f"the estimate moves away from 1 ({pair}): the events before the landmark did not carry the difference"
+    return f"the estimate moves away from 1 ({pair}) {leave}: the events before the landmark did not carry the difference"
 
 
 def _endpoint_texts(numbers, ep: str, curve: pd.DataFrame | None, params, missing: str) -> None:
