@@ -418,3 +418,22 @@ def test_notebooks_pass_the_level_to_every_function_that_takes_one():
                 if not named and not any(len(node.args) > i for i in with_alpha[name]):
                     missing.append(f"{path.name}: {ast.unparse(node)[:80]}")
     assert missing == [], "calls that do not pass the level: " + "; ".join(missing)
+
+
+def test_every_notebook_declares_every_parameter_the_build_passes():
+    """papermill warns "Passed unknown parameter" for a name the parameters cell does not declare;
+    map_path and sheet were missing from every chapter (session 15, found in the worker log)."""
+    import ast
+    import dataclasses
+    import json
+
+    from lcnec_utils.contract.params import PROJECT_ROOT, Parameters
+
+    fields = {f.name for f in dataclasses.fields(Parameters)}
+    for path in sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+        assert len(tagged) == 1, path.name
+        tree = ast.parse("".join(tagged[0]["source"]))
+        declared = {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets}
+        assert declared == fields, (path.name, sorted(fields ^ declared))

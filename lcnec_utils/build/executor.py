@@ -172,7 +172,11 @@ def _snapshot_state() -> dict[str, Any]:
     with contextlib.suppress(ImportError):
         import pandas as pd
 
-        snap["pandas"] = {k: pd.get_option(k) for k in pd._config.config._registered_options}
+        # deprecated options warn when read (pandas 2.2: use_inf_as_na, data_manager) and no chapter sets them
+        deprecated = getattr(pd._config.config, "_deprecated_options", {})
+        snap["pandas"] = {
+            k: pd.get_option(k) for k in pd._config.config._registered_options if k not in deprecated
+        }
     return snap
 
 
