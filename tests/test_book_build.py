@@ -62,6 +62,16 @@ def test_pages_show_no_error_output(default_build):
         assert "ipythontb" not in text, page.name  # myst-nb's error-output block
 
 
+def test_the_workers_log_of_the_default_build_has_no_warning(default_build):
+    """The chapters' worker processes write nothing to their log on the shipped cohort: no papermill
+    "Passed unknown parameter" (every parameters cell declares every parameter) and no pandas
+    FutureWarning from the warm engine's option snapshot (session 15 found 40 and 12 of them)."""
+    log = default_build / "logs" / "workers.kernel.log"
+    text = log.read_text(encoding="utf-8") if log.is_file() else ""
+    assert "Passed unknown parameter" not in text
+    assert "Warning" not in text, text[:2000]
+
+
 def test_injected_parameters_cell_is_hidden(default_build):
     page = (default_build / "html" / "notebooks" / "04_survival.html").read_text()
     assert "results_dir" not in page
