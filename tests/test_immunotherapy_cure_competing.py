@@ -495,7 +495,7 @@ def test_gray_test_on_the_shipped_cohort_equals_cuminc_and_fisher_test(study):
         "Gray's test of the arms' cumulative incidences gives χ² = 5.31 on 1 degree of freedom (p = 0.021). "
         "That p is a large-sample (χ²) approximation, which needs many events; here there are 4 irAEs (4 in "
         "the ICIs + Chemo arm and none in the Chemo arm). Fisher's exact test of the crude counts (4 of 14 "
-        "against 0 of 17), exact at any size but blind to when the irAEs came and to censoring, gives "
+        "against 0 of 17), free of large-sample approximation (conservative in small samples) but blind to when the irAEs came and to censoring, gives "
         "p = 0.032"
     )
 
@@ -826,7 +826,7 @@ def test_the_papers_share_and_the_cumulative_incidence_are_one_count(study):
     numbers, data, _, _ = irae_incidence.irae_page(study.cohort, study.adverse_events, PARAMS)
     texts = _texts(numbers)
     assert texts["pub_irae_count"] == (
-        "4 of the arm's 14 patients (the only count of 14 that comes near: 4/14 = 28.571%), printed as the "
+        "4 of the arm's 14 patients (the only count of 14 that comes near: 4/14 = 28.571%), which equals the "
         "sum of the same section's percentages by kind of irAE (14.28 + 7.14 + 7.14)"
     )
     arm = data.frame[data.frame["role"] == "treatment"]

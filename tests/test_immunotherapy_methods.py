@@ -786,6 +786,10 @@ def test_exercise_solutions_of_chapter_19(cohort):
         1 / (priors["neutral"].sd ** 2 * p * (1 - p)), rel=1e-12
     )
     assert texts["ex2_data_events"] == int(cohort["os_event"].sum())
+    # the grid against the normal approximation, printed with two decimals (session 15's verifier,
+    # R grid over coxph's Efron log-likelihood: 0.239 points for OS, 0.116 for PFS)
+    assert (f"{texts['os_max_gap']:.2f}", f"{texts['pfs_max_gap']:.2f}") == ("0.24", "0.12")
+    assert numbers.texts["os_max_gap"][1] == "{:.2f}"
 
 
 # ------------------------------------------------------------------ results keys and the required-only cohort

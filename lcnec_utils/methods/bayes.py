@@ -510,7 +510,8 @@ def _endpoint_texts(numbers, ep: str, lik: ArmLikelihood | None, table: pd.DataF
             hr = None if r is None else (r["hr_median"], r["cri_low"], r["cri_high"])
             t(f"{ep}_{prior}_hr{suffix}", hr, "hr_ci_side", missing)
     gap = None if table is None else max_gap(table)
-    t(f"{ep}_max_gap", None if gap is None else 100 * gap, "{:.1f}", missing)
+    # two decimals: one rounded 0.239 down to 0.2 beside a table showing 77.0% against 77.2%
+    t(f"{ep}_max_gap", None if gap is None else 100 * gap, "{:.2f}", missing)
     sceptic = None if table is None else quoted_rows(table).get("sceptical")
     verdict = None
     if sceptic is not None:

@@ -226,7 +226,7 @@ def gray_words(
     if fisher_p is None:
         return words
     return (
-        f"{words}. Fisher's exact test of the crude counts ({crude}), exact at any size but blind to "
+        f"{words}. Fisher's exact test of the crude counts ({crude}), free of large-sample approximation (conservative in small samples) but blind to "
         f"when the irAEs came and to censoring, gives {_p_words(fisher_p)}"
     )
 
@@ -267,7 +267,7 @@ def published_share_words(
     ]
     if kinds and abs(sum(kinds) - published["safety.irae_any.treatment"]) < 1e-6:
         words += (
-            ", printed as the sum of the same section's percentages by kind of irAE ("
+            ", which equals the sum of the same section's percentages by kind of irAE ("
             + " + ".join(f"{v:g}" for v in kinds)
             + ")"
         )

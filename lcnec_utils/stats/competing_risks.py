@@ -9,19 +9,22 @@ F_k(t) = P(T ≤ t, cause k); its Aalen-Johansen estimate (Aalen & Johansen 1978
 
 Ŝ the Kaplan-Meier estimate of being free of every event, d_kj the cause-k events at t_j, n_j
 at risk; events of every cause at a tied time count together, censorings after them. The naive
-1 − KM treats the competing event as censoring. It would be the incidence in a world where the
-competing event could not happen only if the times to the two events were independent, which
-competing-risks data cannot check (Tsiatis 1975; Putter, Fiocco & Geskus 2007). It is never below
+1 − KM treats the competing event as censoring. It is the incidence in a world where the competing
+event could not happen if the times to the two events were independent and removing the competing
+event changed nothing else (independence is enough, not necessary: what is needed is that the
+cause-specific hazard equal the marginal one), which competing-risks data cannot check (Tsiatis
+1975; Putter, Fiocco & Geskus 2007). It is never below
 the Aalen-Johansen estimate and equals it up to the first event of interest that comes after a
 competing event (strictly after: a competing event tied with it does not count); from that
-event on it is higher, by a gap that never closes. Before it, Ŝ(t−) equals the Kaplan-Meier
-estimate that censors the competing events, so the two steps are the same; after it Ŝ(t−) is
+event on it is higher, by a gap that never closes. At each event of interest before it, Ŝ(t−)
+equals the Kaplan-Meier estimate that censors the competing events, so the two steps are the same; after it Ŝ(t−) is
 smaller, so each later step of the Aalen-Johansen estimate is the smaller one.
 
 The estimate is lifelines' ``AalenJohansenFitter``. That fitter (0.30.3, ``fit``, ``_jitter`` and
 ``_check_for_duplicates``) jitters when events of different causes share a time (exactly: when an
 event's time recurs among the events while its pair of time and cause does not; ties within one
-cause alone are left as they are). It then moves every event time, tied or not (censorings stay),
+cause alone are left as they are, as are ties where every cause has two or more events). It then
+moves every event time, tied or not (censorings stay),
 by its own draw from U(−``jitter_level``, ``jitter_level``), 1e-4 by default, after
 ``numpy.random.seed(seed)`` with ``seed`` None by default (a new draw at each fit), and draws
 again until no such tie is left. A move can put an event after a censoring at the same time and
