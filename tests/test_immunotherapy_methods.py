@@ -967,7 +967,23 @@ def test_a_time_dependent_ici_with_a_uniform_delay_is_the_landmark_analysis(coho
         assert os_zero * (1 - 1e-6) <= hr <= landmark_6 * (1 + 1e-6), (hr, os_zero, landmark_6)
     numbers, _ = landmark.landmark_page(cohort, PARAMS, {})
     texts = _texts(numbers)
-    assert (texts["os_first_event"], texts["pfs_first_event"]) == (4.9, 1.0)
+    # PFS: every event before 2.6 months (the ICI arm's first) is a chemotherapy-arm event, so waits
+    # within 2.5 months put the HR between the time-zero one and the landmark one at 2.5
+    pfs_zero = landmark.landmark_hr(cohort, "pfs", PARAMS, 0.0)["hr"]
+    pfs_25 = landmark.landmark_hr(cohort, "pfs", PARAMS, 2.5)["hr"]
+    for _ in range(3):
+        hr = time_dependent_hr("pfs", rng.uniform(0.0, 2.5, len(cohort)))
+        assert pfs_zero * (1 - 1e-6) <= hr <= pfs_25 * (1 + 1e-6), (hr, pfs_zero, pfs_25)
+    assert texts["os_bound"].startswith(
+        "if every ICI started before the cohort's first death (4.9 months), the hazard ratio is exactly the "
+        "one from time zero; if every ICI started within D months, with D before the first death in the ICI "
+        "arm (11.1 months), it lies between"
+    )
+    assert "first event (1.0 months)" in texts["pfs_bound"] and "ICI arm (2.6 months)" in texts["pfs_bound"]
+    # the ICI arm's event first: no interval bound, only the common-delay statement
+    early = {"first_event_treatment": 1.0, "first_event_reference": 2.0}
+    assert "within D months" not in landmark.bound_words(early, "pfs")
+    assert landmark.bound_words({"first_event_treatment": None, "first_event_reference": None}, "os") is None
     assert texts["ex2_cox_note"].startswith(
         "The Cox hazard ratio does not move with the same delay: no patient died within 1 month "
         "(the first death at 4.9 months)"
