@@ -168,32 +168,53 @@ def smd(x, treatment, weights=None, binary: bool | None = None) -> float:
     return (m1 - m0) / pooled if pooled > 0 else math.nan
 
 
-def balance_table(ps: PropensityResult) -> pd.DataFrame:
-    """Per covariate: arm means before and after weighting and the SMDs.
+def balance_table(ps: PropensityResult, others: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per covariate: arm means before and after weighting and the SMDs, the propensity model's terms
+    first (``in_model`` True), then the terms of ``others`` (a design frame of covariates outside the
+    model, on the cohort's index; each on the patients it has in common with the model's frame):
+    weighting balances what the model holds, and the others show whether it balanced anything else
+    (session 15's review: the table had shown the three modelled covariates only).
 
-    Columns term, label, mean_treatment, mean_reference, smd_before,
+    Columns term, label, in_model, mean_treatment, mean_reference, smd_before,
     wmean_treatment, wmean_reference, smd_after (stabilised weights). An
     |SMD| below 0.1 is the usual mark of adequate balance (Austin 2009).
     """
     f = ps.frame
-    a = f["treatment"].to_numpy()
-    w = f["weight"].to_numpy()
     rows = []
-    for term in ps.terms:
-        x = f[term].to_numpy(float)
-        rows.append(
-            {
-                "term": term,
-                "label": cox.term_label(term),
-                "mean_treatment": float(x[a == 1].mean()),
-                "mean_reference": float(x[a == 0].mean()),
-                "smd_before": smd(x, a),
-                "wmean_treatment": float(np.average(x[a == 1], weights=w[a == 1])),
-                "wmean_reference": float(np.average(x[a == 0], weights=w[a == 0])),
-                "smd_after": smd(x, a, w),
-            }
-        )
+    sources = [(f, ps.terms, True)]
+    if others is not None and len(others.columns):
+        sources.append((others.join(f[["treatment", "weight"]], how="inner"), list(others.columns), False))
+    for frame, terms, in_model in sources:
+        a = frame["treatment"].to_numpy()
+        w = frame["weight"].to_numpy()
+        for term in terms:
+            x = frame[term].to_numpy(float)
+            rows.append(
+                {
+                    "term": term,
+                    "label": cox.term_label(term),
+                    "in_model": in_model,
+                    "mean_treatment": float(x[a == 1].mean()),
+                    "mean_reference": float(x[a == 0].mean()),
+                    "smd_before": smd(x, a),
+                    "wmean_treatment": float(np.average(x[a == 1], weights=w[a == 1])),
+                    "wmean_reference": float(np.average(x[a == 0], weights=w[a == 0])),
+                    "smd_after": smd(x, a, w),
+                }
+            )
     return pd.DataFrame(rows)
+
+
+def other_covariates(cohort: pd.DataFrame, params, modelled: list[str]) -> pd.DataFrame | None:
+    """The design terms (coded as in the Cox models) of the analysis covariates (``params.covariates``)
+    present in ``cohort`` and not in the propensity model, on the cohort's index; None if there are
+    none."""
+    rest = [c for c in params.covariates if c in cohort.columns and c not in modelled]
+    if not rest:
+        return None
+    dm = cox.design_matrix(cohort, rest, params.reference_group, params.treatment_group)
+    terms = [t for t in dm.terms if t != "treatment"]
+    return dm.frame[terms] if terms else None
 
 
 @dataclass
@@ -361,6 +382,7 @@ def format_balance(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Covariate": table["label"],
+            "In the propensity model": table["in_model"].map({True: "yes", False: "no"}),
             "Mean, treatment": table["mean_treatment"].map("{:.2f}".format),
             "Mean, reference": table["mean_reference"].map("{:.2f}".format),
             "SMD before": table["smd_before"].map("{:.2f}".format),
@@ -428,7 +450,7 @@ def confounding_chapter(
     if ps is not None and ps.frame["ps"].isna().all():
         warnings_.append("No propensity-score analysis on these data: " + "; ".join(ps.notes))
         ps = None
-    balance = balance_table(ps) if ps is not None else None
+    balance = balance_table(ps, other_covariates(cohort, params, covariates)) if ps is not None else None
     values = _balance_values(ps, balance)
     est = _estimates(cohort, params, ps, covariates, paper)
     for ep in est.adjusted:
@@ -444,9 +466,35 @@ def confounding_chapter(
         balance=balance,
         hazard_ratios=None if ps is None else _hazard_ratio_table(est, covariates, params.alpha),
         results=complete("methods_confounding", values),
-        glue=_glue(cohort, params, covariates, values, est, paper),
+        glue={**_glue(cohort, params, covariates, values, est, paper), **_other_balance_glue(balance)},
         warnings=warnings_,
     )
+
+
+#: The usual mark of adequate balance, |SMD| below it (Austin 2009).
+SMD_TARGET = 0.1
+
+
+def _other_balance_glue(balance: pd.DataFrame | None) -> dict[str, tuple]:
+    """How the covariates outside the propensity model fare after weighting, in a phrase."""
+    missing = "cannot be assessed (no propensity model, or no other covariate)"
+    if balance is None or balance["in_model"].all():
+        return {"other_balance": (None, "{}", missing)}
+    rest = balance[~balance["in_model"]]
+    off = rest[rest["smd_after"].abs() >= SMD_TARGET]
+    worse = rest[rest["smd_after"].abs() > rest["smd_before"].abs()]
+    words = (
+        f"{len(off)} of the {len(rest)} other covariates of the Cox models have an |SMD| of "
+        f"{SMD_TARGET:g} or more after weighting"
+    )
+    if len(off):
+        words += (
+            " ("
+            + ", ".join(f"{r.label} {r.smd_before:.2f} → {r.smd_after:.2f}" for r in off.itertuples())
+            + ")"
+        )
+    words += f", and {len(worse)} {'is' if len(worse) == 1 else 'are'} less balanced than before"
+    return {"other_balance": (words, "{}", missing)}
 
 
 def _balance_values(ps: PropensityResult | None, balance: pd.DataFrame | None) -> dict[str, Any]:
@@ -454,7 +502,7 @@ def _balance_values(ps: PropensityResult | None, balance: pd.DataFrame | None) -
     values: dict[str, Any] = {}
     if balance is None:
         return values
-    for _, r in balance.iterrows():
+    for _, r in balance[balance["in_model"]].iterrows():
         values[f"methods.balance.{r['term']}.smd_before"] = r["smd_before"]
         values[f"methods.balance.{r['term']}.smd_after"] = r["smd_after"]
     w, a = ps.frame["weight"].to_numpy(), ps.frame["treatment"].to_numpy()
