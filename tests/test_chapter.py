@@ -218,11 +218,9 @@ def test_significant_covariates_by_hand(cohort):
 
 def test_medians_glue_on_the_cohort(cohort):
     params = make_parameters()
-    intervals = {ep: methods.median_table(cohort, ep, params) for ep in ("pfs", "os")}
-    followup = methods.followup_summary(cohort, params)
-    values = methods.followup_results(followup)
-    for ep, table in intervals.items():
-        values.update(methods.median_results(table, ep))
+    numbers = methods.median_numbers(cohort, params)
+    intervals, followup, values = numbers.intervals, numbers.followup, numbers.values
+    assert list(intervals) == ["pfs", "os"]
     paper = {
         "pfs.median.treatment": 5.0,
         "pfs.median_ci_low.treatment": 3.0,
@@ -246,12 +244,8 @@ def test_medians_glue_names_the_level_and_spss_multiplier_in_force(cohort):
     z from ``level`` and ``z``: 90 and 1.645 at alpha 0.10, 95 and 1.96 at 0.05."""
     for alpha, level, z in ((0.10, "90", "1.645"), (0.05, "95", "1.96")):
         params = make_parameters({"alpha": alpha})
-        intervals = {ep: methods.median_table(cohort, ep, params) for ep in ("pfs", "os")}
-        followup = methods.followup_summary(cohort, params)
-        values = methods.followup_results(followup)
-        for ep, table in intervals.items():
-            values.update(methods.median_results(table, ep))
-        glue = medians_glue(values, intervals, followup, cohort, params)
+        n = methods.median_numbers(cohort, params)
+        glue = medians_glue(n.values, n.intervals, n.followup, cohort, params)
         assert (format_value(*glue["level"]), format_value(*glue["z"])) == (level, z)
 
 

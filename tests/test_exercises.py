@@ -250,12 +250,9 @@ def test_ch08_rate_as_k_over_n_and_p_from_interval():
 
 @pytest.fixture(scope="module")
 def medians_chapter(cohort, params):
-    intervals = {ep: methods.median_table(cohort, ep, params) for ep in ("pfs", "os")}
-    followup = methods.followup_summary(cohort, params)
-    values = methods.followup_results(followup)
-    for ep, table in intervals.items():
-        values.update(methods.median_results(table, ep))
-    glue = medians_glue(values, intervals, followup, cohort, params)
+    numbers = methods.median_numbers(cohort, params)
+    intervals, values = numbers.intervals, numbers.values
+    glue = medians_glue(values, intervals, numbers.followup, cohort, params)
     conventions = {ep: methods.median_conventions(cohort, ep, params) for ep in intervals}
     glue.update(medians_teaching_glue(methods.spss_details(cohort, params), conventions, values, params))
     return glue

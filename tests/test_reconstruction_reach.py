@@ -346,6 +346,24 @@ R_WITNESS = {
 }  # fmt: skip
 
 
+def _against_r(targets: pd.DataFrame, r_values: dict) -> tuple[int, list[str]]:
+    """Assert the target table's hazard ratios and p-values of both models equal R's (``r_values``:
+    per endpoint, the arm's then the covariates' values in NAMES order); return how many covariate
+    HRs lie within 0.05 of the paper's and which covariate terms R finds below p 0.05."""
+    got = targets.set_index("key")["achieved"]
+    printed = targets.set_index("key")["published"]
+    within, significant = 0, []
+    for ep, values in r_values.items():
+        for name, hr, p in zip(NAMES, values["hr"], values["p"], strict=True):
+            key = f"{ep}.cox_multivariable" if name == "treatment" else f"{ep}.cox_multivariable.{name}"
+            assert got[f"{key}.hr"] == pytest.approx(hr, rel=1e-5), key
+            assert got[f"{key}.p"] == pytest.approx(p, rel=1e-4, abs=1e-8), key
+            within += name != "treatment" and abs(hr - printed[f"{key}.hr"]) <= 0.05
+            if name != "treatment" and p < 0.05:
+                significant.append(key)
+    return within, significant
+
+
 @pytest.fixture(scope="module")
 def witness_targets(witness) -> pd.DataFrame:
     with warnings.catch_warnings():
@@ -360,15 +378,7 @@ def test_witness_against_r(witness_targets):
     not), ECOG's PFS p not below 0.05 (so the conclusions are not kept), and of the arm terms' HR
     and p only the OS interval's upper bound missed (its HR 0.512 within 0.55 +/- 0.05, the PFS HR
     0.4605 within 0.51 +/- 0.05 and p 0.0458 within 0.026 + 0.02)."""
-    got = witness_targets.set_index("key")["achieved"]
-    printed = witness_targets.set_index("key")["published"]
-    within = 0
-    for ep, values in R_WITNESS.items():
-        for name, hr, p in zip(NAMES, values["hr"], values["p"], strict=True):
-            key = f"{ep}.cox_multivariable" if name == "treatment" else f"{ep}.cox_multivariable.{name}"
-            assert got[f"{key}.hr"] == pytest.approx(hr, rel=1e-5), key
-            assert got[f"{key}.p"] == pytest.approx(p, rel=1e-4, abs=1e-8), key
-            within += name != "treatment" and abs(hr - printed[f"{key}.hr"]) <= 0.05
+    within, _ = _against_r(witness_targets, R_WITNESS)
     glue = {k: v for k, (v, _) in reconstruct.table4_witness(witness_targets).items()}
     assert glue["witness_hr_met"] == within == 20
     assert glue["witness_conclusions"] == "not kept" and R_WITNESS["pfs"]["p"][4] >= 0.05
@@ -406,17 +416,7 @@ def test_kept_witness_against_r():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         targets = reconstruct.evaluate_targets(pd.read_csv(KEPT), pd.read_csv(DATA_DIR / reconstruct.AE_FILE))
-    got = targets.set_index("key")["achieved"]
-    printed = targets.set_index("key")["published"]
-    within, significant = 0, []
-    for ep, values in R_KEPT.items():
-        for name, hr, p in zip(NAMES, values["hr"], values["p"], strict=True):
-            key = f"{ep}.cox_multivariable" if name == "treatment" else f"{ep}.cox_multivariable.{name}"
-            assert got[f"{key}.hr"] == pytest.approx(hr, rel=1e-5), key
-            assert got[f"{key}.p"] == pytest.approx(p, rel=1e-4, abs=1e-8), key
-            within += name != "treatment" and abs(hr - printed[f"{key}.hr"]) <= 0.05
-            if name != "treatment" and p < 0.05:
-                significant.append(key)
+    within, significant = _against_r(targets, R_KEPT)
     assert significant == ["pfs.cox_multivariable.ecog"]
     assert abs(R_KEPT["pfs"]["hr"][0] - 0.51) <= 0.05 and R_KEPT["pfs"]["p"][0] <= 0.026 + 0.02
     assert abs(R_KEPT["os"]["hr"][0] - 0.55) <= 0.05

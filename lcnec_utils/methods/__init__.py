@@ -198,10 +198,12 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     )
     from lcnec_utils.methods.medians import (
         CI_METHODS,
+        MedianNumbers,
         SPSSMedianDetail,
         followup_results,
         followup_summary,
         format_median_table,
+        median_numbers,
         median_results,
         median_table,
         spss_details,
@@ -502,10 +504,12 @@ __all__, __getattr__, __dir__ = exports(
         ),
         "lcnec_utils.methods.medians": (
             "CI_METHODS",
+            "MedianNumbers",
             "SPSSMedianDetail",
             "followup_results",
             "followup_summary",
             "format_median_table",
+            "median_numbers",
             "median_results",
             "median_table",
             "spss_details",

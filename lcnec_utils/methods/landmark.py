@@ -29,7 +29,7 @@ import pandas as pd
 from lcnec_utils.methods.glued import NO_PFS, ChapterNumbers
 from lcnec_utils.methods.sampling import analysis_sample, is_large
 from lcnec_utils.stats import cox
-from lcnec_utils.stats.format import ci_label, format_hr_bound, format_p
+from lcnec_utils.stats.format import ci_label, format_hr_ci, format_p
 from lcnec_utils.stats.survival import ROLES, endpoint_data, has_endpoint
 
 #: Landmarks of the sensitivity curve, months (0 is the ordinary analysis from time zero).
@@ -190,7 +190,7 @@ def format_landmark_table(curve: pd.DataFrame, params, landmarks) -> pd.DataFram
         hr = (
             "not estimable"
             if r["hr"] is None or pd.isna(r["hr"])
-            else f"{r['hr']:.2f} ({format_hr_bound(r['ci_low'])}–{format_hr_bound(r['ci_high'])})"
+            else format_hr_ci(r["hr"], r["ci_low"], r["ci_high"], sep="–", side_of_one=True)
         )
         rows.append(
             {

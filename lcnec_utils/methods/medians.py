@@ -181,6 +181,29 @@ def followup_results(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class MedianNumbers:
+    """What chapter 9 computes before it glues: each present endpoint's interval table
+    (:func:`median_table`), the follow-up summary (:func:`followup_summary`) and the chapter's results
+    keys from both (:func:`followup_results`, :func:`median_results`)."""
+
+    intervals: dict[str, pd.DataFrame]
+    followup: dict[str, Any]
+    values: dict[str, Any]
+
+
+def median_numbers(cohort: pd.DataFrame, params) -> MedianNumbers:
+    """:class:`MedianNumbers` of ``cohort`` at ``params`` (the endpoints it has, PFS first)."""
+    intervals = {
+        ep: median_table(cohort, ep, params) for ep in ("pfs", "os") if survival.has_endpoint(cohort, ep)
+    }
+    followup = followup_summary(cohort, params)
+    values = followup_results(followup)
+    for ep, table in intervals.items():
+        values.update(median_results(table, ep))
+    return MedianNumbers(intervals, followup, values)
+
+
+@dataclass(frozen=True)
 class SPSSMedianDetail:
     """The pieces of SPSS's median interval: SE(median) = SE(Ŝ(median)) / f̂, f̂ from the 55%/45% points."""
 

@@ -154,6 +154,13 @@ def term_plans(tg: Mapping[str, Any]) -> list[TermPlan]:
     return plans
 
 
+def censored_pfs_caps(tg: Mapping[str, Any]) -> dict[str, int | None]:
+    """Per arm, the most censored PFS times its printed 12-month PFS rate allows
+    (:func:`~lcnec_utils.stats.attainable.km_rate_most_censored` on ``pfs.rate_12m.<role>`` and
+    ``n.<role>``); None where the rate prints as no Kaplan-Meier value of the arm."""
+    return {r: km_rate_most_censored(float(tg[f"pfs.rate_12m.{r}"]), int(tg[f"n.{r}"])) for r in ROLES}
+
+
 def on_treatment_progression_free(tg: Mapping[str, Any]) -> list[dict[str, Any]]:
     """How many of the patients on treatment at the cut-off (Table 3's ``treatment.ongoing.n``) can
     also be free of progression, with every arm's 12-month PFS rate as printed and the PFS arm
@@ -164,7 +171,7 @@ def on_treatment_progression_free(tg: Mapping[str, Any]) -> list[dict[str, Any]]
 
     * its 12-month PFS rate: at most the censorings before 12 months plus the patients still at
       risk at 12 months, over every Kaplan-Meier path that prints as the rate
-      (:func:`~lcnec_utils.stats.attainable.km_rate_most_censored`; ``rate_allows``);
+      (:func:`censored_pfs_caps`; ``rate_allows``);
     * the arm term: with at most n1 - k1 and n0 - k0 PFS events its SE is at least the 0/1 floor
       :func:`~lcnec_utils.stats.attainable.binary_term_se_floor` on those counts (``se_floor``),
       and the printed p must stay reachable with the HR within tolerance (:func:`wald_region`;
@@ -181,7 +188,7 @@ def on_treatment_progression_free(tg: Mapping[str, Any]) -> list[dict[str, Any]]
     se_max = log_far / z_of_p(min(p + tol["p"], 1.0))
     n = {r: int(tg[f"n.{r}"]) for r in ROLES}
     on = {r: int(tg[f"treatment.ongoing.n.{r}"]) for r in ROLES}
-    most = {r: km_rate_most_censored(float(tg[f"pfs.rate_12m.{r}"]), n[r]) for r in ROLES}
+    most = censored_pfs_caps(tg)
     rows = []
     for k1 in range(on["treatment"] + 1):
         for k0 in range(on["reference"] + 1):

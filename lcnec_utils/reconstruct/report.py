@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lcnec_utils.reconstruct.bounds import on_treatment_progression_free
+from lcnec_utils.reconstruct.bounds import censored_pfs_caps, on_treatment_progression_free
 from lcnec_utils.reconstruct.evaluation import table4_conclusions_hold
 from lcnec_utils.reconstruct.joint import FULL_BUDGET, PFS_HR_WINDOW, PFS_Z_FLOOR
 from lcnec_utils.reconstruct.reach import schedule_iterations
@@ -27,7 +27,6 @@ from lcnec_utils.reconstruct.targets import (
     is_table4_covariate_key,
     missed_keys,
 )
-from lcnec_utils.stats.attainable import km_rate_most_censored
 from lcnec_utils.stats.normal import Z95, z_of_p
 
 #: The ensemble summary shipped beside the cohort (``lcnec synth --ensemble N``).
@@ -311,8 +310,7 @@ def on_treatment_progression(cohort: pd.DataFrame, tg: Mapping[str, Any]) -> dic
     allowed = [r for r in splits if r["reachable"]]
     most = max((r["k_treatment"] + r["k_reference"] for r in allowed), default=0)
     # the reference arm's own rate cap (not the splits', which also need the treated arm's rate)
-    n_reference = int(tg["n.reference"])
-    cap_reference = km_rate_most_censored(float(tg["pfs.rate_12m.reference"]), n_reference)
+    cap_reference = censored_pfs_caps(tg)["reference"]
     one_more = [
         r["p_min"] for r in splits if r["rate_allows"] and r["k_treatment"] + r["k_reference"] == most + 1
     ]
