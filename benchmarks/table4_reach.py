@@ -30,7 +30,6 @@ from lcnec_utils.contract.params import DEFAULT_COHORT
 from lcnec_utils.reconstruct import joint, reach
 from lcnec_utils.reconstruct.bounds import term_plans
 from lcnec_utils.reconstruct.generator import COHORT_DECIMALS, csv_text
-from lcnec_utils.reconstruct.settings import DEFAULT_SEED
 from lcnec_utils.reconstruct.targets import published_targets
 
 
@@ -73,17 +72,15 @@ def main() -> None:
     warnings.simplefilter("ignore")
     tg = published_targets()
     cohort = pd.read_csv(DEFAULT_COHORT)
-    T0, D0 = joint.state_from_cohort(cohort)
-    print(f"committed cohort: {summary(tg, T0, D0)}")
+    print(f"committed cohort: {summary(tg, *joint.state_from_cohort(cohort))}")
     clock = [time.perf_counter()]
 
     def report(run, T, D):
         print(f"{run.name}: {summary(tg, T, D)}; {time.perf_counter() - clock[0]:.0f} s", flush=True)
         clock[0] = time.perf_counter()
 
-    T, D = reach.run_schedule(tg, T0, D0, reach.SCHEDULES[args.schedule], args.seed, report)
+    witness = reach.schedule_witness(cohort, args.schedule, args.seed, report, tg)
     if args.write:
-        witness = reach.witness_cohort(cohort, T, D, DEFAULT_SEED)
         with open(args.write, "w", encoding="utf-8", newline="") as f:
             f.write(csv_text(witness, COHORT_DECIMALS))
         print(f"wrote {args.write}")

@@ -24,7 +24,7 @@ import pandas as pd
 from lcnec_utils.reconstruct import annealing, joint
 from lcnec_utils.reconstruct.generator import draw_ongoing, draw_responses
 from lcnec_utils.reconstruct.objective import M_COX
-from lcnec_utils.reconstruct.settings import ROLES, TOLERANCES, TREATMENT
+from lcnec_utils.reconstruct.settings import DEFAULT_SEED, ROLES, TOLERANCES, TREATMENT
 from lcnec_utils.reconstruct.study_calendar import calendar_stream, start_dates
 from lcnec_utils.reconstruct.targets import COX_TERMS, published_targets, term_name
 
@@ -38,6 +38,7 @@ __all__ = [
     "hr_windows",
     "run_schedule",
     "schedule_iterations",
+    "schedule_witness",
     "state_fits",
     "window_value",
     "with_windows",
@@ -266,3 +267,20 @@ def witness_cohort(
         out.loc[rows, "ongoing_treatment"] = draw_ongoing(rng, tg, role, arms[role])
     dates = start_dates(calendar_stream(seed), out["os_months"], out["os_event"])
     return pd.concat([out, dates.set_axis(out.index)], axis=1)
+
+
+def schedule_witness(
+    cohort: pd.DataFrame,
+    schedule: str,
+    seed_offset: int = 0,
+    report: Callable[[Run, np.ndarray, np.ndarray], None] | None = None,
+    tg: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """The witness a schedule (a key of :data:`SCHEDULES`) makes from ``cohort``: its state
+    (``joint.state_from_cohort``) run through the schedule (:func:`run_schedule`, every run's seed
+    plus ``seed_offset``) and written back with the default seed's calendar
+    (:func:`witness_cohort`). What ``benchmarks/table4_reach.py --write`` saves; a module-level
+    function, so that a process pool can make two witnesses at once."""
+    tg = published_targets() if tg is None else tg
+    T, D = run_schedule(tg, *joint.state_from_cohort(cohort), SCHEDULES[schedule], seed_offset, report)
+    return witness_cohort(cohort, T, D, DEFAULT_SEED)
