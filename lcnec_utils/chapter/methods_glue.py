@@ -705,8 +705,8 @@ def _cut_text(ep: str, at: Mapping[str, int], left: pd.DataFrame, right: pd.Data
     )
     text = (
         f"for {ENDPOINTS[ep].lower()} {n} {noun}{'s' if n > 1 else ''} ({arms}) fall{'' if n > 1 else 's'} "
-        f"exactly at {cut:g} months: counted in the later period, as here, the HRs before and after are "
-        f"{hrs(left)}; counted in the earlier one, as R's survSplit does, {hrs(right)}"
+        f"exactly at {cut:g} months: counted in the earlier period, as R's survSplit does, instead of "
+        f"the later one, the HRs before and after move from {hrs(left)} to {hrs(right)}"
     )
     data = endpoint_data(cohort, ep, params.reference_group, params.treatment_group)
     medians = [
