@@ -284,6 +284,87 @@ def test_small_sample_glue_says_which_models_cannot_be_estimated():
     assert glue["ex_pfs_k10"] == (2, "{}") and glue["ex_pfs_k5"] == (4, "{}")
 
 
+def test_ph_cut_glue_says_whether_an_event_falls_at_the_cut_and_both_conventions_hrs():
+    """Chapter 11 says from code whether an event falls exactly at the cut (and then gives the HRs by
+    [0, cut) and by survSplit's (0, cut]) and whether the cut is an arm's median."""
+    from lcnec_utils.chapter import ph_cut_glue
+
+    params = make_parameters()
+    t, r = params.treatment_group, params.reference_group
+    base = pd.DataFrame(
+        {
+            "group": [t, r] * 6,
+            "os_months": [2.0, 3.0, 4.0, 2.5, 8.0, 6.0, 9.0, 3.5, 11.0, 9.5, 13.0, 12.0],
+            "os_event": [1] * 12,
+        }
+    )
+
+    def text(cohort):
+        pieces = {"os": methods.piecewise_hr(cohort, "os", params)}
+        right = {"os": methods.piecewise_hr(cohort, "os", params, closed="right")}
+        at = {"os": methods.events_at(cohort, "os", params, 6.0)}
+        return ph_cut_glue(at, pieces, right, cohort, params, 6.0)["cut_events"][0]
+
+    on_cut = text(base)
+    assert f"1 death (in the {r} arm) falls exactly at 6 months" in on_cut
+    assert "median" not in on_cut  # the reference arm's median here is 3.5
+    left = methods.piecewise_hr(base, "os", params)
+    right = methods.piecewise_hr(base, "os", params, closed="right")
+    assert f"{left['hr'][0]:.2f}" in on_cut and f"{right['hr'][0]:.2f}" in on_cut
+    assert left["hr"][0] != pytest.approx(right["hr"][0])
+    off_cut = text(base.assign(os_months=base["os_months"].replace(6.0, 6.5)))
+    assert "no death falls exactly at 6 months, so both conventions give the same HRs" in off_cut
+    median = base.assign(os_months=[2.0, 3.0, 4.0, 5.0, 8.0, 6.0, 9.0, 7.0, 11.0, 9.5, 13.0, 12.0])
+    assert f"6 months is also the median of the {r} arm" in text(median)
+
+
+def test_ph_global_glue_names_the_terms_and_the_formulas():
+    from lcnec_utils.chapter import ph_global_glue
+
+    params = make_parameters()
+    table = pd.DataFrame(
+        {
+            "test": ["score", "score", "score", "approximation", "approximation"],
+            "transform": ["km", "rank", "identity", "km", "identity"],
+            "chi2": [33.1, 35.2, 19.7, 16.5, 13.2],
+            "df": 12,
+            "p": [0.0009, 0.0004, 0.07, 0.17, 0.36],
+            "events": 25,
+        }
+    )
+    glue = ph_global_glue({"os": table}, {}, {"time_transform": "rank", "p_value_threshold": 0.01}, params)
+    assert glue["os_global_what"][0] == "all 12 terms of the paper's model at once (12 df, on 25 events)"
+    assert glue["os_global_score_km_p"] == (0.0009, "p_clause")
+    assert glue["pfs_global_score_km_p"] == (None, "p_clause")
+    assert "on both sides of 0.05 for overall survival" in glue["global_spread"][0]
+    one = table.assign(df=1, p=[0.2, 0.3, 0.1, 0.25, 0.4])
+    glue = ph_global_glue({"os": one}, {}, {}, params)
+    assert "the model's one term" in glue["os_global_what"][0]
+    assert "does not change the global verdict" in glue["global_spread"][0]
+
+
+def test_ph_beta_text_prints_no_end_value_of_the_smoother():
+    """The β(t) sentence says on how many events each end of the LOWESS trend rests, not its value."""
+    from lcnec_utils.chapter import ph_teaching_glue
+
+    reading = {
+        "first_time": 1.0,
+        "last_time": 20.3,
+        "hr_first": 0.13,
+        "hr_last": 5.27,
+        "hr_min": 0.08,
+        "hr_max": 5.27,
+        "hr_model": 0.44,
+        "n_points": 29,
+        "span_points": 19,
+        "first_window_end": 9.0,
+        "last_window_start": 5.4,
+    }
+    text = ph_teaching_glue({}, {"pfs": reading}, {}, make_parameters())["pfs_beta_text"][0]
+    assert "5.27" not in text and "0.13" not in text
+    assert "first 19 of the 29 events only (up to 9 months)" in text and "(1 month)" in text
+
+
 def test_ph_glue_verdict_ignores_the_piecewise_p():
     params = make_parameters()
     piecewise_only = {"methods.ph.pfs.full.p": 0.2, "methods.ph.pfs.early.p": 0.001}

@@ -178,6 +178,18 @@ def test_old_approximation_equals_survival_2x_formula(reference, endpoint):
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_global_ph_test_equals_r_cox_zph_global(reference, endpoint):
+    """ph_global_tests is cox.zph's GLOBAL row (survival >= 3.0) on the three time scales and survival
+    2.x's global approximation (by hand in R), for the paper's model on the cohort in force."""
+    cohort, params = _cohort(), _params(_cohort())
+    table = ph.ph_global_tests(cohort, endpoint, params).set_index(["test", "transform"])
+    r = reference[endpoint]["full"]["global"]
+    for (test, transform), row in table.iterrows():
+        name = transform if test == "score" else f"old_{transform}"
+        _close(float(row["chi2"]), r[name], what=f"{test} {transform}")
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_iptw_variances_equal_r_weighted_coxph(reference, endpoint):
     cohort, params = _cohort(), _params(_cohort())
     ps = confounding.propensity_scores(cohort, params)

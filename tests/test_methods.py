@@ -538,6 +538,142 @@ def test_ph_tests_and_beta_t(cohort):
     assert pts["beta_t"].mean() == pytest.approx(pts["beta"].iloc[0], abs=0.05 + 1e-9 * len(pts))
 
 
+def _paper_model(cohort, endpoint):
+    import dataclasses
+
+    from lcnec_utils.stats import cox
+
+    present, _ = cox.available_covariates(cohort, PARAMS.covariates)
+    return cox.fit_cox(cohort, endpoint, present, dataclasses.replace(PARAMS, covariates=present))
+
+
+# R 4.x, survival 3.5-3, on the shipped cohort's design matrix (cox.design_matrix of the paper's 11
+# covariates, 12 terms, written to pfs.csv / os.csv with the time column named `time`):
+#   f <- coxph(Surv(time, event) ~ ., data = read.csv("pfs.csv"), ties = "efron")
+#   cox.zph(f, transform = "km")$table["GLOBAL", ]      # and "rank", "identity"
+#   survival 2.x's GLOBAL by hand: s <- residuals(f, "schoenfeld"); g = 1 - KM just before each event
+#   (or t); xx <- g - mean(g); u <- drop(xx %*% s); sum(u * (f$var %*% u)) * f$nevent / sum(xx^2)
+# printed (chisq, 12 df):
+#   pfs  km 22.151344 (p 0.0358582)  rank 21.991221  identity 24.841767  old km 18.498580 (p 0.101369)
+#        old identity 20.999543
+#   os   km 33.094460 (p 0.000935698)  rank 35.211829  identity 19.744677  old km 16.450508 (p 0.171462)
+#        old identity 13.161833
+#   the arm's term, rank scale: pfs p 0.0324649, os p 0.0510984
+R_GLOBAL_ZPH = {
+    "pfs": {("score", "km"): 22.151344, ("score", "rank"): 21.991221, ("score", "identity"): 24.841767,
+            ("approximation", "km"): 18.498580, ("approximation", "identity"): 20.999543},
+    "os": {("score", "km"): 33.094460, ("score", "rank"): 35.211829, ("score", "identity"): 19.744677,
+           ("approximation", "km"): 16.450508, ("approximation", "identity"): 13.161833},
+}  # fmt: skip
+R_GLOBAL_P_KM = {"pfs": (0.0358582, 0.101369), "os": (0.000935698, 0.171462)}
+R_ARM_RANK_P = {"pfs": 0.0324649, "os": 0.0510984}
+
+
+@pytest.mark.parametrize("endpoint", ["pfs", "os"])
+def test_global_ph_test_of_the_paper_model_matches_r_cox_zph(cohort, endpoint):
+    """ph_global_tests is cox.zph's GLOBAL row (survival >= 3.0, exact) and survival 2.x's global
+    approximation, on the three time scales; the arm's term on R's rank scale too."""
+    import dataclasses
+
+    from lcnec_utils.stats import cox
+
+    present, _ = cox.available_covariates(cohort, PARAMS.covariates)
+    params = dataclasses.replace(PARAMS, covariates=present)
+    table = ph.ph_global_tests(cohort, endpoint, params).set_index(["test", "transform"])
+    assert (table["df"] == 12).all()
+    for key, chi2 in R_GLOBAL_ZPH[endpoint].items():
+        assert table.loc[key, "chi2"] == pytest.approx(chi2, rel=1e-5), key
+    score_p, approx_p = R_GLOBAL_P_KM[endpoint]
+    assert table.loc[("score", "km"), "p"] == pytest.approx(score_p, rel=1e-4)
+    assert table.loc[("approximation", "km"), "p"] == pytest.approx(approx_p, rel=1e-4)
+    keys = ph.ph_global_results(table.reset_index(), endpoint)
+    assert keys[f"methods.ph.{endpoint}.global.score.p"] == pytest.approx(score_p, rel=1e-4)
+    rank = ph.arm_test_on_rank_scale(cohort, endpoint, params)
+    assert rank["score"] == pytest.approx(R_ARM_RANK_P[endpoint], rel=1e-4)
+
+
+def test_global_ph_test_of_a_one_term_model_is_its_term_test(cohort):
+    """With one coefficient the global test is the term's own: the exact one equals zph_score_test,
+    the approximation equals lifelines' per-term statistic on R's 1 − KM(t−) scale (by hand)."""
+    from lifelines.statistics import proportional_hazard_test
+
+    from lcnec_utils.stats import cox
+
+    res = cox.univariable_cox(cohort, "pfs", PARAMS)
+    for tr in ("km", "rank", "identity"):
+        exact = ph.zph_global_test(res, tr)
+        assert exact["df"] == 1
+        assert exact["chi2"] == pytest.approx(ph.zph_score_test(res, tr)["chi2"].iloc[0], rel=1e-10)
+    lib = proportional_hazard_test(res.model, res.data, time_transform=ph.km_before).summary
+    approx = ph.approximation_global_test(res, "km")
+    assert approx["chi2"] == pytest.approx(float(lib["test_statistic"].iloc[0]), rel=1e-8)
+
+
+def test_the_global_test_uses_the_whole_information_not_the_sum_of_the_terms(cohort):
+    """The global exact test is not the sum of the per-term tests (they share β's information)."""
+    res = _paper_model(cohort, "os")
+    total = ph.zph_score_test(res, "km")["chi2"].sum()
+    assert abs(ph.zph_global_test(res, "km")["chi2"] - total) > 1.0
+
+
+def test_piecewise_hr_closed_on_the_right_matches_r_survsplit(cohort):
+    """closed="right" is survSplit's (0, cut]: the shipped cohort's PFS progression at 6.0 (Chemo arm)
+    moves from the later period to the earlier one. R 4.x, survival 3.5-3, the same pfs.csv as above:
+      s <- survSplit(Surv(time, event) ~ ., data = d[, c("time", "event", "treatment")], cut = 6,
+                     episode = "per")
+      s$trt1 <- s$treatment * (s$per == 1); s$trt2 <- s$treatment * (s$per == 2)
+      exp(coef(coxph(Surv(tstart, time, event) ~ trt1 + trt2, data = s)))   # 0.337141 0.520294
+      exp(confint(...))   # lower 0.091153 0.192827, upper 1.246950 1.403877
+    """
+    assert ph.events_at(cohort, "pfs", PARAMS, 6.0) == {"reference": 1, "treatment": 0}
+    assert ph.events_at(cohort, "os", PARAMS, 6.0) == {"reference": 0, "treatment": 0}
+    right = ph.piecewise_hr(cohort, "pfs", PARAMS, 6.0, closed="right")
+    left = ph.piecewise_hr(cohort, "pfs", PARAMS, 6.0)
+    np.testing.assert_allclose(right["hr"], [0.337141, 0.520294], rtol=1e-4)
+    np.testing.assert_allclose(right["ci_low"], [0.091153, 0.192827], rtol=1e-4)
+    np.testing.assert_allclose(right["ci_high"], [1.246950, 1.403877], rtol=1e-4)
+    assert right["events_reference"].tolist() == [
+        left["events_reference"][0] + 1,
+        left["events_reference"][1] - 1,
+    ]
+    assert right["n_at_risk"][1] == left["n_at_risk"][1] - 1
+    os_left, os_right = (ph.piecewise_hr(cohort, "os", PARAMS, 6.0, closed=c) for c in ("left", "right"))
+    np.testing.assert_allclose(os_left["hr"], os_right["hr"])
+
+
+def test_lifelines_ph_defaults_are_the_ones_its_source_says():
+    """The chapter names lifelines' defaults: proportional_hazard_test's time_transform "rank";
+    check_assumptions tests on "rank" and "km" and flags a term when round(min p, 2) is not above
+    p_value_threshold, 0.01 (lifelines 0.30.3, fitters/mixins.py)."""
+    import inspect
+
+    from lifelines import CoxPHFitter
+
+    assert ph.lifelines_ph_defaults() == {"time_transform": "rank", "p_value_threshold": 0.01}
+    source = inspect.getsource(CoxPHFitter.check_assumptions)
+    assert 'time_transform=["rank", "km"]' in source
+    assert "np.round(minimum_observed_p_value, 2) > p_value_threshold" in source
+
+
+def test_beta_t_reading_names_the_points_each_end_of_the_smoother_rests_on(cohort):
+    """statsmodels' LOWESS fits each point on its k = int(frac·n) nearest neighbours: without the
+    robustness passes, the trend's first value does not move when the points beyond the first k do."""
+    from statsmodels.nonparametric.smoothers_lowess import lowess
+
+    from lcnec_utils.stats import cox
+
+    pts = ph.beta_t(cox.univariable_cox(cohort, "pfs", PARAMS))
+    r = ph.beta_t_reading(pts, ph.smooth(pts["time"].to_numpy(), pts["beta_t"].to_numpy()))
+    n, k = len(pts), r["span_points"]
+    assert (n, k) == (r["n_points"], int(2 / 3 * n + 1e-10))
+    x, y = pts["time"].to_numpy(float), pts["beta_t"].to_numpy(float)
+    assert (r["first_window_end"], r["last_window_start"]) == (x[k - 1], x[n - k])
+    moved = y.copy()
+    moved[x > r["first_window_end"]] += 10.0
+    first = lowess(y, x, frac=2 / 3, it=0)[0, 1]
+    assert lowess(moved, x, frac=2 / 3, it=0)[0, 1] == pytest.approx(first)
+
+
 # --------------------------------------------------------------------------- medians
 
 

@@ -601,15 +601,20 @@ def ph_teaching_glue(
         glue[f"{ep}_beta_text"] = (
             None
             if r is None
-            else f"the smoothed β(t) corresponds to an HR of {r['hr_first']:.2f} at the first event "
-            f"({r['first_time']:g} months) and {r['hr_last']:.2f} at the last ({r['last_time']:g} months), "
-            f"between {r['hr_min']:.2f} and {r['hr_max']:.2f} in between, against the model's constant "
-            f"{r['hr_model']:.2f}",
+            else f"the trend's value at the first event ({_months(r['first_time'])}) is a line through "
+            f"the first {r['span_points']} of the {r['n_points']} events only (up to "
+            f"{_months(r['first_window_end'])}), and at the last ({_months(r['last_time'])}) a line "
+            f"through the last {r['span_points']} (from {_months(r['last_window_start'])}): one-sided "
+            "extrapolations, not estimates of the HR at those times",
             "{}",
         )
         g = gaps.get(ep)
         glue[f"{ep}_loglog_text"] = (None if g is None else _gap_text(g), "{}")
     return glue
+
+
+def _months(x: float) -> str:
+    return "1 month" if x == 1 else f"{x:g} months"
 
 
 def _gap_text(gaps: pd.DataFrame) -> str:
@@ -618,3 +623,116 @@ def _gap_text(gaps: pd.DataFrame) -> str:
         for t, h in zip(gaps["time"], gaps["hr"])
     ]
     return ", ".join(parts)
+
+
+def _global_phrase(table: pd.DataFrame) -> str:
+    terms, events = int(table["df"].iloc[0]), int(table["events"].iloc[0])
+    if terms == 1:
+        return f"the model's one term (the cohort has none of the paper's covariates), on {events} events"
+    return f"all {terms} terms of the paper's model at once ({terms} df, on {events} events)"
+
+
+def _global_spread(tables: Mapping[str, pd.DataFrame], alpha: float) -> str | None:
+    """How far the global test's p moves with the formula and the time scale, per endpoint, and where
+    it falls on both sides of ``alpha``."""
+    parts, straddling = [], []
+    for ep, table in tables.items():
+        p = table["p"].dropna()
+        if p.empty:
+            continue
+        if p.min() < alpha <= p.max():
+            straddling.append(ENDPOINTS[ep].lower())
+        parts.append(f"from {format_p(p.min())} to {format_p(p.max())} for {ENDPOINTS[ep].lower()}")
+    if not parts:
+        return None
+    side = (
+        f"on both sides of {alpha:g} for {' and '.join(straddling)}: the formula and the time scale "
+        "decide the global verdict too"
+        if straddling
+        else f"on one side of {alpha:g} for each endpoint: here the choice does not change the global verdict"
+    )
+    return "its p-values run " + " and ".join(parts) + ", " + side
+
+
+def ph_global_glue(
+    global_tests: Mapping[str, pd.DataFrame],
+    rank_tests: Mapping[str, Mapping[str, float]],
+    lifelines_defaults: Mapping[str, Any],
+    params: Parameters,
+) -> dict[str, tuple]:
+    """The proportional-hazards chapter's global test and lifelines' defaults. ``global_tests``:
+    ``methods.ph_global_tests`` per endpoint present; ``rank_tests``: ``methods.arm_test_on_rank_scale``
+    per endpoint present; ``lifelines_defaults``: ``methods.lifelines_ph_defaults()``."""
+    glue: dict[str, tuple] = {
+        "global_spread": (_global_spread(global_tests, params.alpha), "{}", "cannot be computed"),
+        "lifelines_transform": (lifelines_defaults.get("time_transform"), "{}"),
+        "lifelines_threshold": (lifelines_defaults.get("p_value_threshold"), "{:g}"),
+    }
+    for ep in ENDPOINTS:
+        table = global_tests.get(ep)
+        glue[f"{ep}_global_what"] = (None if table is None else _global_phrase(table), "{}")
+        for test, tr in (("score", "km"), ("score", "rank"), ("score", "identity"), ("approximation", "km")):
+            row = None if table is None else table[(table["test"] == test) & (table["transform"] == tr)]
+            ok = row is not None and not row.empty
+            glue[f"{ep}_global_{test}_{tr}_p"] = (row["p"].iloc[0] if ok else None, "p_clause")
+            glue[f"{ep}_global_{test}_{tr}_chi2"] = (row["chi2"].iloc[0] if ok else None, "{:.2f}")
+        r = rank_tests.get(ep)
+        glue[f"{ep}_full_rank_score_p"] = (None if r is None else r["score"], "p_clause")
+        glue[f"{ep}_full_lifelines_default_p"] = (None if r is None else r["lifelines"], "p_clause")
+    return glue
+
+
+def _cut_text(ep: str, at: Mapping[str, int], left: pd.DataFrame, right: pd.DataFrame, cohort, params, cut):
+    from lcnec_utils.stats.format import format_hr_ci
+    from lcnec_utils.stats.survival import km_median
+
+    noun = "progression" if ep == "pfs" else "death"
+    n = sum(at.values())
+    if n == 0:
+        return f"for {ENDPOINTS[ep].lower()} no {noun} falls exactly at {cut:g} months, so both conventions give the same HRs"
+
+    def hrs(t):
+        return " and ".join(
+            format_hr_ci(h, lo, hi, sep="–") if h == h else "not estimable"
+            for h, lo, hi in zip(t["hr"], t["ci_low"], t["ci_high"])
+        )
+
+    hit = [r for r in _ROLES if at[r]]
+    arms = (
+        f"in the {getattr(params, hit[0] + '_group')} arm"
+        if len(hit) == 1
+        else ", ".join(f"{at[r]} in the {getattr(params, r + '_group')} arm" for r in hit)
+    )
+    text = (
+        f"for {ENDPOINTS[ep].lower()} {n} {noun}{'s' if n > 1 else ''} ({arms}) fall{'' if n > 1 else 's'} "
+        f"exactly at {cut:g} months: counted in the earlier period, as R's survSplit does, instead of "
+        f"the later one, the HRs before and after move from {hrs(left)} to {hrs(right)}"
+    )
+    data = endpoint_data(cohort, ep, params.reference_group, params.treatment_group)
+    medians = [
+        getattr(params, r + "_group")
+        for r in _ROLES
+        if km_median(data.arm(r)["time"], data.arm(r)["event"]) == cut
+    ]
+    if medians:
+        text += f" ({cut:g} months is also the median of the {' and the '.join(medians)} arm)"
+    return text
+
+
+def ph_cut_glue(
+    at_cut: Mapping[str, Mapping[str, int]],
+    pieces: Mapping[str, pd.DataFrame],
+    pieces_right: Mapping[str, pd.DataFrame],
+    cohort: pd.DataFrame,
+    params: Parameters,
+    cut: float,
+) -> dict[str, tuple]:
+    """Whether the piecewise cut falls on an event, per endpoint present, and the HRs by either
+    convention (``at_cut``: ``methods.events_at``; ``pieces`` and ``pieces_right``:
+    ``methods.piecewise_hr`` with ``closed="left"`` and ``"right"``)."""
+    texts = [
+        _cut_text(ep, at_cut[ep], pieces[ep], pieces_right[ep], cohort, params, cut)
+        for ep in ENDPOINTS
+        if ep in at_cut
+    ]
+    return {"cut_events": ("; ".join(texts) if texts else None, "{}", "no endpoint can be checked")}

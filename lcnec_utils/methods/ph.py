@@ -106,9 +106,13 @@ def smooth(x: np.ndarray, y: np.ndarray, frac: float = 2 / 3) -> tuple[np.ndarra
     return fit[:, 0], fit[:, 1]
 
 
-def piecewise_hr(cohort: pd.DataFrame, endpoint: str, params, cut: float = CUT_MONTHS) -> pd.DataFrame:
+def piecewise_hr(
+    cohort: pd.DataFrame, endpoint: str, params, cut: float = CUT_MONTHS, closed: str = "left"
+) -> pd.DataFrame:
     """The arm's HR on [0, cut) and on [cut, ∞): a Cox model with a time-split arm effect (an event at
-    exactly ``cut`` counts in the later period; R's ``survSplit`` puts it in the earlier one).
+    exactly ``cut`` counts in the later period). ``closed="right"`` splits as R's ``survSplit`` does,
+    (0, cut] and (cut, ∞): an event at the cut counts in the earlier period, and its patient is not
+    at risk in the later one.
 
     With the arm as the only term, the partial likelihood of the split model
     factorises over event times, so the two HRs are two ordinary Cox fits:
@@ -129,14 +133,18 @@ def piecewise_hr(cohort: pd.DataFrame, endpoint: str, params, cut: float = CUT_M
             "treatment": (sub["group"] == params.treatment_group).astype(int),
         }
     )
+    if closed not in ("left", "right"):
+        raise ValueError(f"closed must be 'left' or 'right', got {closed!r}")
+    in_early = df["duration"] < cut if closed == "left" else df["duration"] <= cut
     early = df.assign(
-        event=((df["event"] == 1) & (df["duration"] < cut)).astype(int),
+        event=((df["event"] == 1) & in_early).astype(int),
         duration=df["duration"].clip(upper=cut),
     )
-    late = df[df["duration"] >= cut]
+    late = df[~in_early]
     z = z_two_sided(params.alpha)
     rows = []
-    for period, frame in ((f"before {cut:g} months", early), (f"from {cut:g} months", late)):
+    names = ("before", "from") if closed == "left" else ("up to", "after")
+    for period, frame in ((f"{names[0]} {cut:g} months", early), (f"{names[1]} {cut:g} months", late)):
         by_arm = frame.groupby("treatment")["event"].sum()
         n_events = {"treatment": int(by_arm.get(1, 0)), "reference": int(by_arm.get(0, 0))}
         row = {
@@ -165,14 +173,31 @@ def piecewise_hr(cohort: pd.DataFrame, endpoint: str, params, cut: float = CUT_M
     return pd.DataFrame(rows)
 
 
+def events_at(cohort: pd.DataFrame, endpoint: str, params, time: float = CUT_MONTHS) -> dict[str, int]:
+    """Events at exactly ``time`` per arm (``reference``, ``treatment``): where a piecewise cut falls
+    on an event, whether that event counts before or after the cut changes both periods' HRs."""
+    t_col, e_col = f"{endpoint}_months", f"{endpoint}_event"
+    out = {}
+    for role in ("reference", "treatment"):
+        arm = cohort.loc[cohort["group"] == getattr(params, f"{role}_group"), [t_col, e_col]].dropna()
+        out[role] = int(((arm[t_col].astype(float) == time) & (arm[e_col].astype(int) == 1)).sum())
+    return out
+
+
 def _g_of_time(time: np.ndarray, event: np.ndarray, transform: str) -> dict[float, float]:
-    """g(t) at each distinct event time: t itself ("identity"), or 1 − KM(t−), the pooled Kaplan-Meier
-    estimate just before t ("km", as ``cox.zph`` in survival >= 3.0)."""
+    """g(t) at each distinct event time, as ``cox.zph`` in survival >= 3.0: t itself ("identity"), the
+    rank of t among all the observed times, censored ones included, ties averaged ("rank", R's
+    ``rank(times)``), or 1 − KM(t−), the pooled Kaplan-Meier estimate just before t ("km")."""
     ev_times = np.unique(time[event])
     if transform == "identity":
         return {float(t): float(t) for t in ev_times}
+    if transform == "rank":
+        from scipy.stats import rankdata
+
+        ranks = rankdata(time)
+        return {float(t): float(ranks[time == t][0]) for t in ev_times}
     if transform != "km":
-        raise ValueError(f"transform must be 'km' or 'identity', got {transform!r}")
+        raise ValueError(f"transform must be 'km', 'rank' or 'identity', got {transform!r}")
     s, g = 1.0, {}
     for t in ev_times:
         g[float(t)] = 1.0 - s
@@ -197,22 +222,11 @@ def _efron_blocks(x: np.ndarray, w: np.ndarray, risk: np.ndarray, dead: np.ndarr
     return u_k, s_k
 
 
-def zph_score_test(result: cox.CoxResult, transform: str = "km") -> pd.DataFrame:
-    """The proportional-hazards test of R's ``cox.zph`` since survival 3.0: a score test per term.
-
-    For term j, the score test of γ_j = 0 in h(t) = h₀(t) exp(x'β + γ_j g(t) x_j)
-    at the fitted β (β free, Efron's ties), as ``cox.zph(fit, transform,
-    terms = FALSE)``: with U_k and S_k the Efron score and information at event
-    time t_k and g centred at its mean over the events, the score of γ_j is
-    Σ g_k U_kj and the information matrix of (β, γ_j) is built from Σ S_k,
-    Σ g_k S_k and Σ g_k² S_k; the statistic is U' I⁻¹ U on 1 df. g is t
-    ("identity") or 1 − KM(t−) ("km", R's default). Columns term, chi2, p.
-    Checked against a live R in ``tests/test_conventions_r.py``.
-    """
+def _zph_score(result: cox.CoxResult, transform: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The terms, the score u of (β, γ) at (β̂, 0) (zero for β) and the information matrix of (β, γ)
+    of the model h₀(t) exp(x'β + g(t) x'γ), as ``cox.zph`` builds them (survival >= 3.0)."""
     if result.model is None or result.data is None:
         raise ValueError("the Cox model was not fitted; no score test")
-    from scipy import stats as sps
-
     terms = list(result.model.params_.index)
     time = result.data["duration"].to_numpy(float)
     event = result.data["event"].to_numpy(int).astype(bool)
@@ -230,14 +244,68 @@ def zph_score_test(result: cox.CoxResult, transform: str = "km") -> pd.DataFrame
         i_bb += s_k
         i_bg += g * s_k
         i_gg += g * g * s_k
-    full = np.block([[i_bb, i_bg], [i_bg.T, i_gg]])
+    return terms, np.concatenate([np.zeros(p), u_g]), np.block([[i_bb, i_bg], [i_bg.T, i_gg]])
+
+
+def zph_score_test(result: cox.CoxResult, transform: str = "km") -> pd.DataFrame:
+    """The proportional-hazards test of R's ``cox.zph`` since survival 3.0: a score test per term.
+
+    For term j, the score test of γ_j = 0 in h(t) = h₀(t) exp(x'β + γ_j g(t) x_j)
+    at the fitted β (β free, Efron's ties), as ``cox.zph(fit, transform,
+    terms = FALSE)``: with U_k and S_k the Efron score and information at event
+    time t_k and g centred at its mean over the events, the score of γ_j is
+    Σ g_k U_kj and the information matrix of (β, γ_j) is built from Σ S_k,
+    Σ g_k S_k and Σ g_k² S_k; the statistic is U' I⁻¹ U on 1 df. g is t
+    ("identity"), the rank of t ("rank") or 1 − KM(t−) ("km", R's default).
+    Columns term, chi2, p. Checked against a live R in ``tests/test_conventions_r.py``.
+    """
+    from scipy import stats as sps
+
+    terms, u, full = _zph_score(result, transform)
+    p = len(terms)
     chi2 = []
     for j in range(p):
         keep = list(range(p)) + [p + j]
-        u = np.zeros(p + 1)
-        u[p] = u_g[j]
-        chi2.append(float(u @ np.linalg.solve(full[np.ix_(keep, keep)], u)))
+        chi2.append(float(u[keep] @ np.linalg.solve(full[np.ix_(keep, keep)], u[keep])))
     return pd.DataFrame({"term": terms, "chi2": chi2, "p": [float(sps.chi2.sf(c, 1)) for c in chi2]})
+
+
+def zph_global_test(result: cox.CoxResult, transform: str = "km") -> dict[str, float]:
+    """The GLOBAL row of R's ``cox.zph`` (survival >= 3.0): the score test of γ = 0 for every term at
+    once in h₀(t) exp(x'β + g(t) x'γ), u' I⁻¹ u with the whole information matrix of (β, γ), on as
+    many df as the model has coefficients. Keys chi2, df, p."""
+    from scipy import stats as sps
+
+    terms, u, full = _zph_score(result, transform)
+    chi2 = float(u @ np.linalg.solve(full, u))
+    return {"chi2": chi2, "df": len(terms), "p": float(sps.chi2.sf(chi2, len(terms)))}
+
+
+def approximation_global_test(result: cox.CoxResult, transform: str = "km") -> dict[str, float]:
+    """The GLOBAL row of ``cox.zph`` before survival 3.0 (Grambsch & Therneau 1994): with S the
+    Schoenfeld residuals (one row per event), V the model's variance, d the events and g̃ = g − mean
+    g over the events, (g̃'S) V (g̃'S)' · d / Σ g̃² on as many df as coefficients; g is 1 − KM just
+    before each event ("km", :func:`km_before`) or t ("identity"). lifelines'
+    ``proportional_hazard_test`` has no global row (one 1-df statistic per term); this one is built
+    from its scaled residuals R = d · S V. Keys chi2, df, p."""
+    from scipy import stats as sps
+
+    if result.model is None or result.data is None:
+        raise ValueError("the Cox model was not fitted; no residuals to test")
+    if transform not in ("km", "identity"):
+        raise ValueError(f"transform must be 'km' or 'identity', got {transform!r}")
+    model = result.model
+    data = result.data[["duration", "event", *model.params_.index]]
+    scaled = model.compute_residuals(data, kind="scaled_schoenfeld")
+    times = data.loc[scaled.index, "duration"]
+    g = km_before(data["duration"], data["event"]).loc[scaled.index] if transform == "km" else times
+    g = g.to_numpy(float) - float(np.mean(g))
+    d = len(scaled)
+    v = model.variance_matrix_.to_numpy(float)
+    gr = g @ scaled[model.params_.index].to_numpy(float)  # g̃'R = d · (g̃'S) V
+    chi2 = float(gr @ np.linalg.solve(v, gr)) / (d * float(g @ g))
+    df = len(model.params_)
+    return {"chi2": chi2, "df": df, "p": float(sps.chi2.sf(chi2, df))}
 
 
 #: The programs' proportional-hazards tests compared on the chapter's page.
@@ -317,6 +385,97 @@ def ph_test_conventions(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+#: The global tests of the paper's model shown beside the per-term ones: (formula, time scale).
+PH_GLOBAL_TESTS = (
+    ("score", "km"),
+    ("score", "rank"),
+    ("score", "identity"),
+    ("approximation", "km"),
+    ("approximation", "identity"),
+)
+
+
+def ph_global_tests(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataFrame:
+    """The global proportional-hazards test of the model with ``params.covariates`` (every term at
+    once), by both formulas: one row per (test, transform) of :data:`PH_GLOBAL_TESTS` (``score``:
+    :func:`zph_global_test`, R >= 3.0; ``approximation``: :func:`approximation_global_test`, R < 3.0),
+    columns test, transform, chi2, df, p, events. A model that did not converge gives NaN."""
+    from lcnec_utils.methods.sampling import analysis_sample
+
+    cohort = analysis_sample(cohort, params, "the Schoenfeld-residual tests")
+    res = cox.fit_cox(cohort, endpoint, params.covariates, params)
+    ok = res.model is not None and res.converged
+    rows = []
+    for test, tr in PH_GLOBAL_TESTS:
+        r = {"chi2": math.nan, "df": len(res.table), "p": math.nan}
+        if ok:
+            r = zph_global_test(res, tr) if test == "score" else approximation_global_test(res, tr)
+        rows.append({"test": test, "transform": tr, **r, "events": res.events})
+    return pd.DataFrame(rows)
+
+
+def ph_global_results(table: pd.DataFrame, endpoint: str) -> dict[str, Any]:
+    """Keys ``methods.ph.<endpoint>.global.<score|approximation>.{chi2,p}`` (1 − KM time scale) of
+    :func:`ph_global_tests`."""
+    out: dict[str, Any] = {}
+    for _, r in table[table["transform"] == "km"].iterrows():
+        for k in ("chi2", "p"):
+            out[f"methods.ph.{endpoint}.global.{r['test']}.{k}"] = float(r[k]) if np.isfinite(r[k]) else None
+    return out
+
+
+def lifelines_ph_defaults() -> dict[str, Any]:
+    """lifelines' own defaults, read from the installed functions' signatures: ``time_transform`` of
+    ``statistics.proportional_hazard_test`` and ``p_value_threshold`` of
+    ``CoxPHFitter.check_assumptions`` (which tests every term on the "rank" and the "km" scales and
+    flags it when the smaller p is below the threshold; lifelines 0.30, ``fitters/mixins.py``)."""
+    import inspect
+
+    from lifelines import CoxPHFitter
+    from lifelines.statistics import proportional_hazard_test
+
+    test = inspect.signature(proportional_hazard_test).parameters
+    check = inspect.signature(CoxPHFitter.check_assumptions).parameters
+    return {
+        "time_transform": test["time_transform"].default,
+        "p_value_threshold": check["p_value_threshold"].default,
+    }
+
+
+def arm_test_on_rank_scale(cohort: pd.DataFrame, endpoint: str, params) -> dict[str, float]:
+    """The arm's proportional-hazards p in the model with ``params.covariates`` on the rank scale:
+    ``score``, R >= 3.0's exact test (:func:`zph_score_test`, R's ``rank(times)``), and
+    ``lifelines``, ``proportional_hazard_test`` with its default ``time_transform="rank"`` (its rank
+    is the running count of events, ties not averaged). NaN if the model did not converge."""
+    from lcnec_utils.methods.sampling import analysis_sample
+
+    cohort = analysis_sample(cohort, params, "the Schoenfeld-residual tests")
+    res = cox.fit_cox(cohort, endpoint, params.covariates, params)
+    if res.model is None or not res.converged:
+        return {"score": math.nan, "lifelines": math.nan}
+    lib = cox.schoenfeld_test(res, transform="rank").set_index("term")
+    return {
+        "score": float(zph_score_test(res, "rank").set_index("term").loc["treatment", "p"]),
+        "lifelines": float(lib.loc["treatment", "p"]),
+    }
+
+
+def format_ph_global_tests(table: pd.DataFrame) -> pd.DataFrame:
+    """Text version of :func:`ph_global_tests`."""
+    from lcnec_utils.stats.format import format_p
+
+    scales = {"km": "1 − KM(t−)", "rank": "rank of t", "identity": "t"}
+    return pd.DataFrame(
+        {
+            "Test (programs)": [PH_TEST_CONVENTIONS[t] for t in table["test"]],
+            "Time scale g(t)": [scales[t] for t in table["transform"]],
+            "Chi-square": ["—" if not np.isfinite(c) else f"{c:.2f}" for c in table["chi2"]],
+            "df": table["df"].astype(int).astype(str),
+            "p": [format_p(p) if np.isfinite(p) else "—" for p in table["p"]],
+        }
+    )
+
+
 def format_ph_test_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Text version of :func:`ph_test_conventions` per endpoint (``tables``: label -> table)."""
     from lcnec_utils.stats.format import format_p
@@ -338,11 +497,20 @@ def format_ph_test_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def beta_t_reading(points: pd.DataFrame, trend: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
+def beta_t_reading(
+    points: pd.DataFrame, trend: tuple[np.ndarray, np.ndarray], frac: float = 2 / 3
+) -> dict[str, float]:
     """What the β(t) plot shows, in numbers: the HR of the smoothed trend at the first and the last event
-    time, its smallest and largest value, and the model's constant HR (``points``: :func:`beta_t`;
-    ``trend``: :func:`smooth` of it)."""
+    time, its smallest and largest value, the model's constant HR (``points``: :func:`beta_t`;
+    ``trend``: :func:`smooth` of it with span ``frac``), and how little the trend's ends rest on:
+    LOWESS fits a local line through the k = int(frac·n) points nearest each time (statsmodels,
+    2 ≤ k ≤ n), so at the first event its value is a line through the first k events only, all at or
+    after it (up to ``first_window_end``), and at the last a line through the last k (from
+    ``last_window_start``): one-sided extrapolations, not estimates of the HR at those times."""
     hr = np.exp(np.asarray(trend[1], float))
+    times = np.sort(points["time"].to_numpy(float))
+    n = len(times)
+    k = min(max(int(frac * n + 1e-10), 2), n)
     return {
         "first_time": float(trend[0][0]),
         "last_time": float(trend[0][-1]),
@@ -351,6 +519,10 @@ def beta_t_reading(points: pd.DataFrame, trend: tuple[np.ndarray, np.ndarray]) -
         "hr_min": float(hr.min()),
         "hr_max": float(hr.max()),
         "hr_model": float(np.exp(points["beta"].iloc[0])),
+        "n_points": n,
+        "span_points": k,
+        "first_window_end": float(times[k - 1]),
+        "last_window_start": float(times[n - k]),
     }
 
 

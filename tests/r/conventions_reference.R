@@ -12,6 +12,9 @@
 #   zph        cox.zph(transform = "km" / "identity", terms = FALSE) chisq of the arm, both models
 #   zph_old    survival 2.x's approximation by hand from residuals(type = "scaledsch"): per term
 #              (Σ g̃ r)² / (var · d · Σ g̃²), g̃ = g − mean(g), g = 1 − KM just before each event or t
+#   global     cox.zph(transform = "km" / "rank" / "identity")$table["GLOBAL", "chisq"] of each model,
+#              and survival 2.x's GLOBAL by hand from residuals(type = "schoenfeld") S:
+#              (g̃'S) V (g̃'S)' · d / Σ g̃² ("old_km", "old_identity")
 #   iptw       coxph(treatment, weights = weight) with robust = TRUE and robust = FALSE: coef, se
 # JSON by a small base-R serialiser (as tests/r/survival_reference.R).
 suppressPackageStartupMessages(library(survival))
@@ -61,6 +64,19 @@ old_zph <- function(fit, transform) {
   xx <- g - mean(g)
   unname(drop(xx %*% r)^2 / (diag(fit$var) * fit$nevent * sum(xx^2)))
 }
+old_global <- function(fit, transform) {
+  s <- as.matrix(residuals(fit, "schoenfeld"))
+  times <- sort(fit$y[fit$y[, 2] == 1, 1])
+  if (transform == "km") {
+    km <- survfit(Surv(fit$y[, 1], fit$y[, 2]) ~ 1)
+    g <- 1 - vapply(times, function(u) { s <- km$surv[km$time < u]; if (length(s)) s[length(s)] else 1 }, 0)
+  } else {
+    g <- times
+  }
+  xx <- g - mean(g)
+  u <- drop(xx %*% s)
+  sum(u * (fit$var %*% u)) * fit$nevent / sum(xx^2)
+}
 models <- list(arm = "treatment", full = paste(c("treatment", sprintf("`%s`", covariates)), collapse = " + "))
 for (name in names(models)) {
   form <- as.formula(paste("Surv(time, event) ~", models[[name]]))
@@ -70,7 +86,12 @@ for (name in names(models)) {
   zi <- cox.zph(e, transform = "identity", terms = FALSE)$table
   out[[name]] <- list(breslow_coef = unname(coef(b)[1]), breslow_se = unname(sqrt(diag(vcov(b)))[1]),
                       zph_km = unname(zk[1, "chisq"]), zph_identity = unname(zi[1, "chisq"]),
-                      zph_old_km = old_zph(e, "km")[1], zph_old_identity = old_zph(e, "identity")[1])
+                      zph_old_km = old_zph(e, "km")[1], zph_old_identity = old_zph(e, "identity")[1],
+                      global = list(
+                        km = unname(cox.zph(e, transform = "km")$table["GLOBAL", "chisq"]),
+                        rank = unname(cox.zph(e, transform = "rank")$table["GLOBAL", "chisq"]),
+                        identity = unname(cox.zph(e, transform = "identity")$table["GLOBAL", "chisq"]),
+                        old_km = old_global(e, "km"), old_identity = old_global(e, "identity")))
 }
 w <- d[!is.na(d$weight), ]
 rob <- coxph(Surv(time, event) ~ treatment, data = w, weights = weight, robust = TRUE)
