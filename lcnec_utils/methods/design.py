@@ -2,8 +2,8 @@
 the event probability from accrual and follow-up, and why "observed power" adds nothing to a p-value.
 
 * :func:`external_trials`: the first-line chemo-immunotherapy trials in
-  extensive-stage small-cell lung cancer whose overall-survival hazard ratios
-  serve as design values (IMpower133, Horn et al. 2018; CASPIAN, Paz-Ares et
+  extensive-stage small-cell lung cancer whose hazard ratios and control
+  medians serve as design values (IMpower133, Horn et al. 2018; CASPIAN, Paz-Ares et
   al. 2019), read from ``data/external_trials.yaml`` with their
   progression-free-survival hazard ratios and medians (chapter 14's design for
   that endpoint, chapter 19's priors); :meth:`ExternalTrial.endpoint` gives one
