@@ -1,6 +1,9 @@
 """The chapter layer: the page around an analysis, the chapters' values and the numbers in their prose."""
 
+import json
 import math
+import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
@@ -29,6 +32,8 @@ from lcnec_utils.chapter import (
 from lcnec_utils.chapter.reanalysis import term_phrase
 from lcnec_utils.contract import load_study, make_parameters
 from lcnec_utils.stats import format_value, reverse_km_followup
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize(
@@ -138,7 +143,7 @@ def test_survival_chapter_records_the_endpoints_and_the_follow_up(cohort):
         == reverse_km_followup(cohort["os_months"], cohort["os_event"]).median
     )
     assert survival.results["os.median.treatment"] == survival.summaries["os"].loc["treatment", "median"]
-    assert survival.glue["os_logrank_p"] == (survival.logranks["os"].p, "p")
+    assert survival.glue["os_logrank_p"] == (survival.logranks["os"].p, "p_clause")
     n_treated = (cohort["group"] == params.treatment_group).sum()
     assert survival.glue["step_treatment"] == (1 / n_treated, "pct")
     without_pfs = survival_chapter(cohort.drop(columns=["pfs_months", "pfs_event"]), params)
@@ -512,3 +517,48 @@ def test_every_notebook_declares_every_parameter_the_build_passes():
         tree = ast.parse("".join(tagged[0]["source"]))
         declared = {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets}
         assert declared == fields, (path.name, sorted(fields ^ declared))
+
+
+# A sentence that reads a p-value glues the whole clause ("p = 0.034", "p < 0.001": format
+# "p_clause"), never "p = " typed before a glued p, which prints "p = <0.001" (session 15, finding 6).
+_P_READING = re.compile(
+    r"\b[pP](?:-values?)?\s*(?:=|is|of|:)?\s*\{glue:text\}`([^`]+)`"
+    r"((?:\s*(?:,|and|or)\s*\{glue:text\}`[^`]+`)*)"
+)
+#: Keys a typed "p" may precede: the paper's printed p-values (data/published.yaml, not computed on
+#: the cohort in force), which keep the paper's own printed form.
+_PRINTED_P = {"paper_pfs_p", "paper_os_p", "pub_pfs_logrank_p", "pub_os_logrank_p"}
+
+
+def _typed_p_readings(text: str) -> list[str]:
+    """The glue keys that follow a typed "p", "p =", "p is", "p of" (and the keys listed after them)."""
+    keys = []
+    for m in _P_READING.finditer(text):
+        keys += [m.group(1), *re.findall(r"`([^`]+)`", m.group(2))]
+    return [k for k in keys if k not in _PRINTED_P]
+
+
+def test_the_typed_p_pattern_is_found_where_it_was():
+    """The check below finds the old sentences (chapters 4, 14 and 16 before session 15's fix)."""
+    assert _typed_p_readings("(log-rank p =\n{glue:text}`pfs_logrank_p`). At") == ["pfs_logrank_p"]
+    old_14 = "estimates: p = {glue:text}`pfs_logrank_p` and {glue:text}`os_logrank_p` give"
+    assert _typed_p_readings(old_14) == ["pfs_logrank_p", "os_logrank_p"]
+    assert _typed_p_readings("the max-combo p is\n{glue:text}`os_maxcombo_p`.") == ["os_maxcombo_p"]
+    assert _typed_p_readings("(p {glue:text}`x_p`)") == ["x_p"]
+    assert _typed_p_readings("the paper's log-rank\np of {glue:text}`pub_os_logrank_p`") == []
+    assert _typed_p_readings("the test gives {glue:text}`pfs_logrank_p`") == []
+
+
+def test_no_sentence_types_p_before_a_glued_p_value():
+    """Every notebook and book page: a p-value computed on the cohort in force is glued with its
+    clause (format "p_clause"), so that p < 0.001 reads "p < 0.001", not "p = <0.001"."""
+    found = {}
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "book").glob("*.md")):
+        if path.suffix == ".ipynb":
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        else:
+            text = path.read_text(encoding="utf-8")
+        if keys := _typed_p_readings(text):
+            found[path.name] = keys
+    assert found == {}

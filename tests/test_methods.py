@@ -864,6 +864,105 @@ def test_power_verdict_follows_the_power():
     assert power.power_verdict(0.85).startswith("large enough")
 
 
+# Chapter 14 (session 15, finding 5): one design per endpoint, the two patient counts, the median rule.
+
+
+def test_power_plans_each_endpoint_with_the_design_trials_hr_and_control_median_of_that_endpoint(cohort):
+    """IMpower133's PFS design (HR 0.77, control median 4.3 months) and OS design (0.70, 10.3) by hand:
+    Schoenfeld's events at the cohort's allocation, the event probability of uniform entry over 72
+    months with the analysis at its end (1 − (1 − e^{−λA})/(λA) per arm), the patients, and the power
+    of 31 patients at the expected events. A PFS HR with the OS median (or the reverse) fails."""
+    chapter = power.power_chapter(cohort, PARAMS)
+    p = (cohort["group"] == PARAMS.treatment_group).mean()
+    za, zb, a = Z(0.975), Z(0.8), power.ACCRUAL_MONTHS
+
+    def arm(rate):
+        return 1 - (1 - math.exp(-rate * a)) / (rate * a)
+
+    for ep, hr, median, prefix in (("pfs", 0.77, 4.3, "ext_pfs_"), ("os", 0.70, 10.3, "ext_")):
+        lam = math.log(2) / median
+        d = math.ceil((za + zb) ** 2 / (p * (1 - p) * math.log(hr) ** 2))
+        prob = p * arm(hr * lam) + (1 - p) * arm(lam)
+        n = math.ceil(d / prob)
+        pw = NormalDist().cdf(math.sqrt(len(cohort) * prob * p * (1 - p)) * abs(math.log(hr)) - za)
+        r = chapter.results
+        k = f"methods.power.trial.{ep}"
+        assert (r[f"{k}.hr"], r[f"{k}.median_reference"]) == (hr, median)
+        assert r[f"{k}.events_80"] == d and chapter.glue[f"{prefix}d80"][0] == d
+        assert r[f"{k}.event_probability"] == pytest.approx(prob, rel=1e-12)
+        assert r[f"{k}.patients_80"] == n and chapter.glue[f"{prefix}n80"][0] == n
+        assert r[f"{k}.power"] == pytest.approx(pw, rel=1e-12)
+        assert chapter.glue[f"{prefix}hr"][0] == hr and chapter.glue[f"{prefix}median_control"][0] == median
+    # on the shipped cohort: 464 progressions / 515 patients for PFS, 250 deaths / 330 patients for OS
+    assert (r["methods.power.trial.pfs.events_80"], r["methods.power.trial.pfs.patients_80"]) == (464, 515)
+    assert (r["methods.power.trial.os.events_80"], r["methods.power.trial.os.patients_80"]) == (250, 330)
+    labels = chapter.design_table.set_index("design")["median_reference"]
+    assert labels["IMpower133, PFS"] == 4.3 and labels["CASPIAN, PFS"] == 5.4
+    assert labels["IMpower133, OS"] == 10.3 and labels["CASPIAN, OS"] == 10.3
+
+
+def test_the_trials_pfs_medians_are_the_published_ones():
+    """data/external_trials.yaml's PFS medians (months, experimental vs control) against the
+    publications, read with the `search` tool in session 15: IMpower133 5.2 vs 4.3 (csilab.net's
+    summary citing PMID 30280641, and a slide adapted from Horn et al. 2018: "Median PFS 5.2 (4.4, 5.6)
+    4.3 (4.2, 4.5) HR 0.77"); CASPIAN 5.1 vs 5.4 (Springer review "Durvalumab: A Review in
+    Extensive-Stage SCLC", Table 1, planned interim analysis)."""
+    from lcnec_utils.methods import design
+
+    trials, _ = design.external_trials()
+    got = {
+        n: (t.endpoint("pfs").median_experimental, t.endpoint("pfs").median_control)
+        for n, t in trials.items()
+    }
+    assert got == {"IMpower133": (5.2, 4.3), "CASPIAN": (5.1, 5.4)}
+    assert trials["IMpower133"].endpoint("os").median_control == 10.3
+    with pytest.raises(ValueError):
+        trials["IMpower133"].endpoint("dfs")
+
+
+def test_the_two_patient_counts_of_one_design_differ_only_by_the_event_probability(cohort):
+    """Chapter 14's 75 and 85 patients for the paper's HR 0.51 at 80%: the same 70 events (Schoenfeld),
+    divided by the cohort's PFS event share 29/31 = 93.5% (ceil(70 / (29/31)) = ceil(74.83) = 75) or by
+    the accrual model's 82.9% (ceil(84.42) = 85). The sentence says which share is higher and that
+    the higher one asks for fewer patients; on another cohort the direction is computed."""
+    chapter = power.power_chapter(cohort, PARAMS)
+    r, glue = chapter.results, chapter.glue
+    assert r["methods.power.events_80"] == 70 and r["methods.power.event_fraction.pfs"] == pytest.approx(
+        29 / 31
+    )
+    assert r["methods.power.patients_80.pfs"] == math.ceil(70 / (29 / 31)) == 75
+    assert glue["own_n80"][0] == math.ceil(70 / glue["prob_own"][0]) == 85
+    text = glue["patients_reconciled"][0]
+    assert "the same 70 events" in text and "93.5%, is higher than the accrual model's 82.9%" in text
+    assert text.endswith("fewer patients (75 against 85)")
+    low = power.reconcile_patient_counts(70, 0.75, 0.829)
+    assert "lower than" in low and low.endswith("more patients (94 against 85)")
+    assert power.reconcile_patient_counts(70, None, 0.829) is None
+    without = power.power_chapter(cohort.drop(columns=["pfs_months", "pfs_event"]), PARAMS)
+    assert without.glue["patients_reconciled"][0] is None and without.glue["own_n80"][0] is None
+
+
+def test_the_ratio_of_the_medians_by_r_survfits_rule_against_r(cohort):
+    """The post-hoc simulations' HRs are ratios of medians read as the first time Ŝ(t) ≤ 0.5; R's
+    survfit takes the midpoint of a step at exactly 0.5. R 4 / survival 3.5-3 on the shipped cohort:
+
+        d <- read.csv("data/lcnec_synthetic_cohort.csv")
+        summary(survfit(Surv(pfs_months, pfs_event) ~ group, data = d))$table[, "median"]
+        #  group=Chemo group=ICIs + Chemo
+        #         6.00              10.95
+        summary(survfit(Surv(os_months, os_event) ~ group, data = d))$table[, "median"]
+        #  group=Chemo group=ICIs + Chemo
+        #        11.55              15.00
+
+    The book's rule gives 6.0 / 10.5 and 11.0 / 15.0 (ratios 0.571 and 0.733)."""
+    glue = power.power_chapter(cohort, PARAMS).glue
+    assert glue["pfs_sim_hr"][0] == pytest.approx(6.0 / 10.5) and glue["os_sim_hr"][0] == pytest.approx(
+        11.0 / 15.0
+    )
+    assert glue["pfs_sim_hr_r"][0] == pytest.approx(6.00 / 10.95)
+    assert glue["os_sim_hr_r"][0] == pytest.approx(11.55 / 15.00)
+
+
 def test_bootstrap_share_of_extreme_arm_hrs():
     b = smallsample.BootstrapResult(
         endpoint="pfs",

@@ -634,6 +634,15 @@ def test_format_p_clause_states_a_p_below_the_printed_floor_as_an_inequality(p, 
         assert format_value(p, "p_clause") == text
 
 
+def test_format_p_clause_with_four_decimals():
+    """The exercises that print a p with four decimals (chapters 5 and 8) use "p_clause:4"."""
+    from lcnec_utils.stats.format import format_value
+
+    assert format_value(0.04567, "p_clause:4") == "p = 0.0457"
+    assert format_value(0.00004, "p_clause:4") == "p < 0.0001"
+    assert format_value(0.00004, "p_clause") == "p < 0.001"
+
+
 def test_format_helpers():
     assert format_n_pct(7, 14) == "7 (50.0)"
     assert format_n_pct(0, 17) == "0 (0.0)"

@@ -244,8 +244,8 @@ def ph_glue(values: Mapping[str, Any], params: Parameters, cut_months: float) ->
     glue: dict[str, tuple] = {"cut": (cut_months, "{:g}")}
     for ep in ENDPOINTS:
         for m in ("univariable", "full"):
-            glue[f"{ep}_{m}_p"] = (values.get(f"methods.ph.{ep}.{m}.p"), "p")
-            glue[f"{ep}_{m}_p_id"] = (values.get(f"methods.ph.{ep}.{m}.p_identity"), "p")
+            glue[f"{ep}_{m}_p"] = (values.get(f"methods.ph.{ep}.{m}.p"), "p_clause")
+            glue[f"{ep}_{m}_p_id"] = (values.get(f"methods.ph.{ep}.{m}.p_identity"), "p_clause")
         for period in ("early", "late"):
             k = f"methods.ph.{ep}.{period}"
             hr = values.get(f"{k}.hr")
@@ -295,7 +295,7 @@ def rmst_glue(
                 "{}",
                 "an amount this cohort cannot estimate",
             )
-            glue[f"{ep}_{tau}_p"] = (values.get(f"{k}.p"), "p")
+            glue[f"{ep}_{tau}_p"] = (values.get(f"{k}.p"), "p_clause")
             glue[f"{ep}_{tau}_t"] = (values.get(f"{k}.rmst.treatment"), "{:.1f}")
             glue[f"{ep}_{tau}_r"] = (values.get(f"{k}.rmst.reference"), "{:.1f}")
     return glue
@@ -593,7 +593,7 @@ def ph_teaching_glue(
                     )
                     p = None if row is None or row.empty else row["p"].iloc[0]
                     chi2 = None if row is None or row.empty else row["chi2"].iloc[0]
-                    glue[f"{ep}_{model}_{tr}_{test}_p"] = (p, "p")
+                    glue[f"{ep}_{model}_{tr}_{test}_p"] = (p, "p_clause")
                     glue[f"{ep}_{model}_{tr}_{test}_chi2"] = (chi2, "{:.2f}")
             full = None if table is None else table[table["model"] == model].iloc[0]
             glue[f"{ep}_{model}_epv"] = (None if full is None else full["events"] / full["terms"], "{:.1f}")

@@ -165,7 +165,8 @@ class Chapter:
     def glue_text(self, name: str, value: Any, fmt: str = "{}", missing: str = "not available") -> None:
         """Glue ``value`` as finished text, so prose never formats a missing number.
 
-        ``fmt`` is a format string or one of ``"p"`` (0.034, <0.001), ``"pct"``
+        ``fmt`` is a format string or one of ``"p"`` (0.034, <0.001), ``"p_clause"`` (p = 0.034,
+        p < 0.001: for a sentence that reads the p-value; ``"p_clause:4"`` four decimals), ``"pct"``
         (a proportion as 42.9%), ``"pct_ci"`` (a (low, high) pair as
         26.8%–73.2%), ``"hr_ci"`` (an (hr, low, high) triple as 0.51 (0.28–0.92)),
         ``"hr_ci_side"`` (the same, a bound that would print as 1.00 with a third decimal:

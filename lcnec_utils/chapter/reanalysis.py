@@ -18,7 +18,7 @@ from lcnec_utils.reconstruct.bounds import term_plans
 from lcnec_utils.reconstruct.settings import TABLE4
 from lcnec_utils.reconstruct.targets import published_targets
 from lcnec_utils.stats.cox import CoxResult, available_covariates, fit_cox
-from lcnec_utils.stats.format import format_hr_bound
+from lcnec_utils.stats.format import format_hr_bound, format_p_clause
 from lcnec_utils.stats.survival import LogrankResult, has_endpoint, logrank, reverse_km_followup
 from lcnec_utils.tables.multivariable import cox_results, cox_table
 from lcnec_utils.tables.survival import survival_results, survival_summary
@@ -65,7 +65,7 @@ def survival_chapter(cohort: pd.DataFrame, params: Parameters) -> SurvivalChapte
                 "not reached",
             )
             glue[f"{ep}_rate_{role}"] = (None if s is None else s.loc[role, "rate"], "pct")
-        glue[f"{ep}_logrank_p"] = (None if lr is None else lr.p, "p")
+        glue[f"{ep}_logrank_p"] = (None if lr is None else lr.p, "p_clause")
     return SurvivalChapter(summaries, logranks, results, glue)
 
 
@@ -123,7 +123,7 @@ def term_phrase(values: Mapping[str, float]) -> str:
     print as 1.00 gets a third, so that the reader sees on which side of no effect it lies
     ("1.49, 1.002-2.22" beside p = 0.049)."""
     low, high = format_hr_bound(values["ci_low"]), format_hr_bound(values["ci_high"])
-    return f"HR {values['hr']:.2f}, {low}-{high}, p = {values['p']:.3f}"
+    return f"HR {values['hr']:.2f}, {low}-{high}, {format_p_clause(values['p'])}"
 
 
 def table4_glue(published: Mapping[str, Any] | None = None) -> dict[str, tuple]:
@@ -179,7 +179,7 @@ def multivariate_chapter(cohort: pd.DataFrame, params: Parameters) -> Multivaria
         res = fits.get(ep)
         arm = None if res is None or not res.converged else res.term("treatment")
         glue[f"{ep}_hr"] = (None if arm is None else (arm["hr"], arm["ci_low"], arm["ci_high"]), "hr_ci")
-        glue[f"{ep}_p"] = (None if arm is None else arm["p"], "p")
+        glue[f"{ep}_p"] = (None if arm is None else arm["p"], "p_clause")
         glue[f"{ep}_epv"] = (None if res is None else res.events_per_variable, "{:.1f}")
         glue[f"{ep}_events"] = (None if res is None else res.events, "{}")
         glue[f"{ep}_terms"] = (None if res is None else len(res.table), "{}")

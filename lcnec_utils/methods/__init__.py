@@ -131,7 +131,9 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         where_it_comes_from,
     )
     from lcnec_utils.methods.design import (
+        ENDPOINT_FIELDS,
         EXTERNAL_TRIALS_PATH,
+        EndpointResult,
         ExternalTrial,
         arm_event_probability,
         event_probability,
@@ -243,6 +245,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         FOLLOWUP_MONTHS,
         MAX_CELLS,
         MIN_LARGE_SIMS,
+        PAPER_ROW,
         PowerChapter,
         SimulatedPower,
         design_table,
@@ -253,10 +256,12 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         power_chapter,
         power_curve,
         power_verdict,
+        reconcile_patient_counts,
         required_events,
         schoenfeld_events,
         schoenfeld_power,
         simulate_logrank_power,
+        trial_designs,
     )
     from lcnec_utils.methods.rmst import (
         PERMUTATION_SEED,
@@ -449,7 +454,9 @@ __all__, __getattr__, __dir__ = exports(
             "where_it_comes_from",
         ),
         "lcnec_utils.methods.design": (
+            "ENDPOINT_FIELDS",
             "EXTERNAL_TRIALS_PATH",
+            "EndpointResult",
             "ExternalTrial",
             "arm_event_probability",
             "event_probability",
@@ -558,6 +565,7 @@ __all__, __getattr__, __dir__ = exports(
             "FOLLOWUP_MONTHS",
             "MAX_CELLS",
             "MIN_LARGE_SIMS",
+            "PAPER_ROW",
             "PowerChapter",
             "SimulatedPower",
             "design_table",
@@ -568,10 +576,12 @@ __all__, __getattr__, __dir__ = exports(
             "power_chapter",
             "power_curve",
             "power_verdict",
+            "reconcile_patient_counts",
             "required_events",
             "schoenfeld_events",
             "schoenfeld_power",
             "simulate_logrank_power",
+            "trial_designs",
         ),
         "lcnec_utils.methods.rmst": (
             "PERMUTATIONS",

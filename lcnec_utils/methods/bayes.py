@@ -18,9 +18,9 @@ HR_A is the inverse-variance pooled HR, for the endpoint being read (overall or
 progression-free survival), of the two phase III trials of first-line
 chemo-immunotherapy in extensive-stage small cell lung cancer, IMpower133 (Horn
 et al. 2018) and CASPIAN (Paz-Ares et al. 2019), whose treatment paradigm this
-study borrows (``data/external_trials.yaml``). Chapter 14 plans the study with
-one trial's overall-survival HR (the file's ``design_trial``), not this pooled
-one. Each posterior is computed twice: by the normal approximation to the Cox
+study borrows (``data/external_trials.yaml``). Chapter 14 plans each endpoint
+with one trial's HR for that endpoint (the file's ``design_trial``), not this
+pooled one. Each posterior is computed twice: by the normal approximation to the Cox
 likelihood (:func:`lcnec_utils.stats.posterior.normal_posterior`) and on an
 exact grid over the Efron partial likelihood
 (:func:`lcnec_utils.stats.posterior.grid_posterior`).
@@ -58,7 +58,7 @@ def trial_hrs(endpoint: str = "os") -> tuple[dict[str, Any], ...]:
     """The HRs (95% CI) of first-line chemo-immunotherapy against chemotherapy in extensive-stage SCLC
     for ``endpoint`` (``"os"`` or ``"pfs"``), as the trials' primary publications report them: the
     trials of ``data/external_trials.yaml`` (:func:`lcnec_utils.methods.design.external_trials`), whose
-    overall-survival HRs the power chapter uses too."""
+    design trial's HRs the power chapter plans with."""
     trials, _ = external_trials()
     fields = TRIAL_FIELDS[endpoint]
     return tuple(
@@ -573,6 +573,7 @@ def _prior_texts(numbers, pooled: dict[str, dict[str, float]], priors: dict[str,
     trials, design = external_trials()
     t("design_trial", design)
     t("design_trial_hr", trials[design].hr, "{:.2f}")
+    t("design_trial_pfs_hr", trials[design].endpoint("pfs").hr, "{:.2f}")
     t("gamma_pct", GAMMA, "pct")
     t("neutral_r", NEUTRAL_RANGE, "{:g}")
     t("worthwhile", WORTHWHILE_HR, "{:g}")

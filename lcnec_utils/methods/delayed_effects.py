@@ -183,9 +183,9 @@ def _endpoint_texts(numbers, ep: str, table, combo, curves, missing: str) -> Non
     for key in WEIGHT_KEYS.values():
         r = rows.get(key)
         t(f"{ep}_z_{key}", None if r is None else r["z"], "{:.2f}", missing)
-        t(f"{ep}_p_{key}", None if r is None else r["p"], "p", missing)
+        t(f"{ep}_p_{key}", None if r is None else r["p"], "p_clause", missing)
     t(f"{ep}_zmax", None if combo is None else combo.z_max, "{:.2f}", missing)
-    t(f"{ep}_maxcombo_p", None if combo is None else combo.p, "p", missing)
+    t(f"{ep}_maxcombo_p", None if combo is None else combo.p, "p_clause", missing)
     best = strongest(table) if table is not None else {}
     t(f"{ep}_strongest", best.get("test"), "{}", missing)
     t(f"{ep}_strongest_emphasis", best.get("emphasis"), "{}", missing)

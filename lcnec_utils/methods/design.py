@@ -2,10 +2,12 @@
 the event probability from accrual and follow-up, and why "observed power" adds nothing to a p-value.
 
 * :func:`external_trials`: the first-line chemo-immunotherapy trials in
-  extensive-stage small-cell lung cancer whose overall-survival hazard ratios
-  serve as design values (IMpower133, Horn et al. 2018; CASPIAN, Paz-Ares et
+  extensive-stage small-cell lung cancer whose hazard ratios and control
+  medians serve as design values (IMpower133, Horn et al. 2018; CASPIAN, Paz-Ares et
   al. 2019), read from ``data/external_trials.yaml`` with their
-  progression-free-survival hazard ratios (chapter 19's priors);
+  progression-free-survival hazard ratios and medians (chapter 14's design for
+  that endpoint, chapter 19's priors); :meth:`ExternalTrial.endpoint` gives one
+  endpoint's values;
 * :func:`freedman_events`, :func:`freedman_power`: Freedman (1982), on the
   hazard-ratio scale, beside Schoenfeld's (1983) log-hazard-ratio formula of
   :mod:`lcnec_utils.methods.power`;
@@ -46,6 +48,34 @@ class ExternalTrial:
     pfs_ci_high: float
     median_control: float  # overall survival, months
     median_experimental: float  # overall survival, months
+    pfs_median_control: float  # progression-free survival, months
+    pfs_median_experimental: float  # progression-free survival, months
+
+    def endpoint(self, endpoint: str) -> EndpointResult:
+        """The trial's result for ``endpoint`` (``"os"`` or ``"pfs"``): HR, 95% CI and medians."""
+        if endpoint not in ENDPOINT_FIELDS:
+            raise ValueError(f"endpoint must be one of {sorted(ENDPOINT_FIELDS)}, got {endpoint!r}")
+        return EndpointResult(endpoint, *(getattr(self, f) for f in ENDPOINT_FIELDS[endpoint]))
+
+
+@dataclass(frozen=True)
+class EndpointResult:
+    """One endpoint of an :class:`ExternalTrial`: the design values a study of that endpoint plans with."""
+
+    endpoint: str  # "os" or "pfs"
+    hr: float  # experimental vs control
+    ci_low: float
+    ci_high: float
+    median_control: float  # months
+    median_experimental: float  # months
+
+
+#: The fields of :class:`ExternalTrial` that hold each endpoint's HR, 95% CI and medians
+#: (control, experimental), in the order of :class:`EndpointResult`.
+ENDPOINT_FIELDS = {
+    "os": ("hr", "ci_low", "ci_high", "median_control", "median_experimental"),
+    "pfs": ("pfs_hr", "pfs_ci_low", "pfs_ci_high", "pfs_median_control", "pfs_median_experimental"),
+}
 
 
 EXTERNAL_TRIALS_PATH = DATA_DIR / "external_trials.yaml"

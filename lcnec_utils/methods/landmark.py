@@ -448,14 +448,14 @@ def _endpoint_texts(numbers, ep: str, curve: pd.DataFrame | None, params, missin
 
     t = numbers.text
     t(f"{ep}_hr_0", hr_ci(0.0), "hr_ci_side", missing)
-    t(f"{ep}_p_0", rows[0.0]["p"] if rows else None, "p", missing)
+    t(f"{ep}_p_0", rows[0.0]["p"] if rows else None, "p_clause", missing)
     t(
         f"{ep}_hr_L",
         hr_ci(L),
         "hr_ci_side",
         missing if not rows else "not estimable (an arm has no event after it)",
     )
-    t(f"{ep}_p_L", rows[L]["p"] if rows else None, "p", missing if not rows else "not estimable")
+    t(f"{ep}_p_L", rows[L]["p"] if rows else None, "p_clause", missing if not rows else "not estimable")
     for role, short in (("treatment", "trt"), ("reference", "ref")):
         t(f"{ep}_n_L_{short}", int(rows[L][f"n_at_risk_{role}"]) if rows else None, "{:d}", missing)
     n_total = None if not rows else int(rows[0.0]["n_at_risk_treatment"] + rows[0.0]["n_at_risk_reference"])

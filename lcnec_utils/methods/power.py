@@ -33,6 +33,7 @@ from scipy import stats
 from lcnec_utils.contract.io import arm_role
 from lcnec_utils.contract.published import published_values
 from lcnec_utils.contract.results_keys import complete
+from lcnec_utils.methods.conventions import km_quantile
 from lcnec_utils.methods.design import (
     event_probability,
     external_trials,
@@ -273,9 +274,21 @@ def power_chapter(cohort: pd.DataFrame, params, published: dict[str, Any] | None
             values[f"methods.power.simulated.{ep}.design"] = sims[ep][1].power
     curve = _curve(sizes, medians, design_hr, allocation, alpha, params.seed + 100)
     seconds = time.perf_counter() - start
-    table, design_glue = _external_design(cohort, params, sizes, design_hr, allocation)
+    table, design_glue, trial_values = _external_design(cohort, params, sizes, design_hr, allocation)
+    values.update(trial_values)
     glue = _glue(cohort, sizes, design_hr, alpha, allocation, values, sims, seconds)
     glue.update(design_glue)
+    glue["patients_reconciled"] = (
+        reconcile_patient_counts(
+            values["methods.power.events_80"],
+            values.get("methods.power.event_fraction.pfs"),
+            glue["prob_own"][0],
+        ),
+        "{}",
+        "The cohort gives no second count to set beside the first: that needs its progression-free "
+        "survival and a reference-arm PFS median",
+    )
+    glue.update(_median_rule_glue(cohort, params, medians))
     return PowerChapter(
         design_hr=design_hr,
         events_table=_events_table(values),
@@ -284,6 +297,24 @@ def power_chapter(cohort: pd.DataFrame, params, published: dict[str, Any] | None
         results=complete("methods_power", values),
         glue=glue,
     )
+
+
+def _median_rule_glue(cohort: pd.DataFrame, params, medians: dict[str, dict[str, float | None]]) -> dict:
+    """Per endpoint, the ratio of the medians (reference over treatment) by R's ``survfit`` rule, the
+    midpoint of a step at exactly 0.5 (:func:`lcnec_utils.methods.conventions.km_quantile`,
+    ``midpoint_or_last``), beside the book's first time Ŝ(t) ≤ 0.5 that the simulations use."""
+    glue: dict[str, tuple] = {}
+    for ep in _ENDPOINTS:
+        ratio = None
+        if ep in medians and all(m is not None for m in medians[ep].values()):
+            data = endpoint_data(cohort, ep, params.reference_group, params.treatment_group)
+            r = {
+                role: km_quantile(data.arm(role)["time"], data.arm(role)["event"], 0.5, "midpoint_or_last")
+                for role in ("treatment", "reference")
+            }
+            ratio = None if None in r.values() else r["reference"] / r["treatment"]
+        glue[f"{ep}_sim_hr_r"] = (ratio, "{:.2f}")
+    return glue
 
 
 def _external_exercises(cohort: pd.DataFrame, alpha: float, allocation: float) -> dict[str, tuple]:
@@ -299,16 +330,35 @@ def _external_exercises(cohort: pd.DataFrame, alpha: float, allocation: float) -
     }
 
 
+#: Short names of the endpoints in the design table's labels.
+_ENDPOINT_SHORT = {"os": "OS", "pfs": "PFS"}
+#: The label of the design table's row for the paper's own HR, shown for contrast.
+PAPER_ROW = "the paper's adjusted PFS HR, with the cohort's reference PFS median"
+
+
+def trial_designs(trials) -> dict[str, tuple[float, float]]:
+    """The design table's rows from the external trials: per trial and endpoint, ``"<trial>, <OS|PFS>"``:
+    (that endpoint's HR, that endpoint's control median), so that a design never pairs one endpoint's
+    HR with the other's median (:meth:`lcnec_utils.methods.design.ExternalTrial.endpoint`)."""
+    rows = {}
+    for name, t in trials.items():
+        for ep in _ENDPOINTS[::-1]:
+            r = t.endpoint(ep)
+            rows[f"{name}, {_ENDPOINT_SHORT[ep]}"] = (r.hr, r.median_control)
+    return rows
+
+
 def _external_design(
     cohort: pd.DataFrame, params, sizes: dict[str, int], paper_hr: float, allocation: float
-) -> tuple[pd.DataFrame, dict[str, tuple]]:
-    """The design table (the trials' OS hazard ratios with their control medians, and, for contrast, the
-    paper's adjusted PFS HR with the cohort's reference-arm PFS median: one endpoint per row) and its
-    glue, with each endpoint's "observed power" from its log-rank p
-    (:func:`lcnec_utils.methods.design.observed_power`)."""
+) -> tuple[pd.DataFrame, dict[str, tuple], dict[str, Any]]:
+    """The design table (each trial's OS and PFS hazard ratios with that endpoint's control median, and,
+    for contrast, the paper's adjusted PFS HR with the cohort's reference-arm PFS median: one endpoint
+    per row), its glue (``ext_*`` the design trial's OS design, ``ext_pfs_*`` its PFS design), the
+    results keys ``methods.power.trial.<endpoint>.*``, and each endpoint's "observed power" from its
+    log-rank p (:func:`lcnec_utils.methods.design.observed_power`)."""
     alpha = params.alpha
     trials, design = external_trials()
-    hrs = {name: (t.hr, t.median_control) for name, t in trials.items()}
+    hrs = trial_designs(trials)
     trial = trials[design]
     others = [t for t in trials.values() if t is not trial]
     own_median = None
@@ -316,55 +366,99 @@ def _external_design(
         data = endpoint_data(cohort, "pfs", params.reference_group, params.treatment_group).arm("reference")
         own_median = km_median(data["time"], data["event"])
     if own_median is not None:
-        hrs["the paper's adjusted PFS HR, with the cohort's reference PFS median"] = (paper_hr, own_median)
+        hrs[PAPER_ROW] = (paper_hr, own_median)
     table = design_table(allocation, alpha, ACCRUAL_MONTHS, FOLLOWUP_MONTHS, sizes["total"], hrs)
-    row = table.set_index("design").loc[design]
-    glue: dict[str, tuple] = {
-        "ext_trial": (trial.name, "{}"),
-        "ext_hr": (trial.hr, "{:.2f}"),
-        "ext_hr_ci": ((trial.hr, trial.ci_low, trial.ci_high), "hr_ci"),
-        "ext_median_control": (trial.median_control, "{:.1f}"),
-        "ext_median_experimental": (trial.median_experimental, "{:.1f}"),
-        "ext_other": (
-            "; ".join(format_hr_ci(t.hr, t.ci_low, t.ci_high, sep="–") for t in others),
-            "{}",
-        ),
-        "ext_other_detail": (
+    rows = table.set_index("design")
+    glue: dict[str, tuple] = {"ext_trial": (trial.name, "{}")}
+    values: dict[str, Any] = {}
+    for ep in _ENDPOINTS:
+        res = trial.endpoint(ep)
+        row = rows.loc[f"{design}, {_ENDPOINT_SHORT[ep]}"]
+        glue.update(
+            _trial_glue("ext_" if ep == "os" else "ext_pfs_", res, row, [t.endpoint(ep) for t in others])
+        )
+        glue["ext_pfs_other_detail" if ep == "pfs" else "ext_other_detail"] = (
             "; ".join(
-                f"{t.name}, median {t.median_experimental:.1f} against {t.median_control:.1f} months"
+                f"{t.name}, median {t.endpoint(ep).median_experimental:.1f} against "
+                f"{t.endpoint(ep).median_control:.1f} months"
                 for t in others
             ),
             "{}",
-        ),
-        "freedman_vs_schoenfeld": (freedman_comparison(trial.hr, alpha, allocation), "{}"),
-        "ext_power_verdict": (power_verdict(row["power_schoenfeld"]), "{}"),
-        "own_median_reference": (own_median, "{:.1f}"),
-        "ext_d80": (int(row["schoenfeld_80"]), "{}"),
-        "ext_d80_freedman": (int(row["freedman_80"]), "{}"),
-        "ext_d90": (int(row["schoenfeld_90"]), "{}"),
-        "ext_prob": (row["event_probability"], "pct"),
-        "ext_n80": (int(row["patients_80"]), "{:,}"),
-        "ext_expected": (row["expected_events"], "{:.1f}"),
-        "ext_power": (row["power_schoenfeld"], "pct"),
-        "ext_power_freedman": (row["power_freedman"], "pct"),
-        "paper_d80_freedman": (math.ceil(freedman_events(paper_hr, 0.8, alpha, allocation) - 1e-9), "{}"),
-        "prob_own": (
-            None
-            if own_median is None
-            else event_probability(own_median, paper_hr, ACCRUAL_MONTHS, FOLLOWUP_MONTHS, allocation),
-            "pct",
-        ),
-        "observed_power_at_alpha": (observed_power(alpha, alpha), "pct"),
-    }
+        )
+        k = f"methods.power.trial.{ep}"
+        values.update(
+            {
+                f"{k}.hr": res.hr,
+                f"{k}.median_reference": res.median_control,
+                f"{k}.events_80": int(row["schoenfeld_80"]),
+                f"{k}.event_probability": float(row["event_probability"]),
+                f"{k}.patients_80": int(row["patients_80"]),
+                f"{k}.power": float(row["power_schoenfeld"]),
+            }
+        )
+    own = rows.loc[PAPER_ROW] if own_median is not None else None
+    glue.update(
+        {
+            "freedman_vs_schoenfeld": (freedman_comparison(trial.hr, alpha, allocation), "{}"),
+            "own_median_reference": (own_median, "{:.1f}"),
+            "paper_d80_freedman": (math.ceil(freedman_events(paper_hr, 0.8, alpha, allocation) - 1e-9), "{}"),
+            "prob_own": (None if own is None else float(own["event_probability"]), "pct"),
+            "own_n80": (None if own is None else int(own["patients_80"]), "{}"),
+            "observed_power_at_alpha": (observed_power(alpha, alpha), "pct"),
+        }
+    )
     for ep in _ENDPOINTS:
         p = (
             logrank(cohort, ep, params.reference_group, params.treatment_group).p
             if has_endpoint(cohort, ep)
             else None
         )
-        glue[f"{ep}_logrank_p"] = (p, "p")
+        glue[f"{ep}_logrank_p"] = (p, "p_clause")
         glue[f"{ep}_observed_power"] = (None if p is None else observed_power(p, alpha), "pct")
-    return table, glue
+    return table, glue, values
+
+
+def _trial_glue(prefix: str, res, row: pd.Series, others: list) -> dict[str, tuple]:
+    """The design trial's numbers for one endpoint (``res``, its design-table ``row``) and the other
+    trials' HRs (``others``, :class:`lcnec_utils.methods.design.EndpointResult`)."""
+    return {
+        f"{prefix}hr": (res.hr, "{:.2f}"),
+        f"{prefix}hr_ci": ((res.hr, res.ci_low, res.ci_high), "hr_ci"),
+        f"{prefix}median_control": (res.median_control, "{:.1f}"),
+        f"{prefix}median_experimental": (res.median_experimental, "{:.1f}"),
+        f"{prefix}other": ("; ".join(format_hr_ci(t.hr, t.ci_low, t.ci_high, sep="–") for t in others), "{}"),
+        f"{prefix}power_verdict": (power_verdict(row["power_schoenfeld"]), "{}"),
+        f"{prefix}d80": (int(row["schoenfeld_80"]), "{}"),
+        f"{prefix}d80_freedman": (int(row["freedman_80"]), "{}"),
+        f"{prefix}d90": (int(row["schoenfeld_90"]), "{}"),
+        f"{prefix}prob": (row["event_probability"], "pct"),
+        f"{prefix}n80": (int(row["patients_80"]), "{:,}"),
+        f"{prefix}expected": (row["expected_events"], "{:.1f}"),
+        f"{prefix}power": (row["power_schoenfeld"], "pct"),
+        f"{prefix}power_freedman": (row["power_freedman"], "pct"),
+    }
+
+
+def reconcile_patient_counts(events: int, share: float | None, probability: float | None) -> str | None:
+    """Why two patient counts for one design differ, as a sentence: both divide the same ``events``
+    (Schoenfeld's formula, which the HR, α, power and allocation set) by a probability that a patient
+    has the event by the analysis, ``share`` (the cohort's observed share) or ``probability`` (the
+    accrual model's, :func:`lcnec_utils.methods.design.event_probability`). None without either."""
+    if share is None or probability is None or share <= 0:
+        return None
+    n_share, n_model = patients_needed(events, share), patients_needed(events, probability)
+    if math.isclose(share, probability):
+        relation, count = "equal to", "as many patients"
+    elif share > probability:
+        relation, count = "higher than", "fewer patients"
+    else:
+        relation, count = "lower than", "more patients"
+    return (
+        f"Both counts divide the same {events} events by the probability that a patient has the event "
+        f"by the analysis, and differ only in that probability: the share of this cohort that progressed, "
+        f"{100 * share:.1f}%, is {relation} the accrual model's {100 * probability:.1f}%, so it asks for "
+        f"{count} ({n_share} against {n_model})"
+    )
 
 
 def freedman_comparison(hr: float, alpha: float, allocation: float) -> str:

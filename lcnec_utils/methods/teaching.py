@@ -84,7 +84,7 @@ def survival_exercises(cohort: pd.DataFrame, params) -> dict[str, tuple]:
         "ex2_expected": (lr["expected"], "{:.2f}"),
         "ex2_variance": (lr["variance"], "{:.2f}"),
         "ex2_chi2": (lr["chi2"], "{:.2f}"),
-        "ex2_p": (lr["p"], "p"),
+        "ex2_p": (lr["p"], "p_clause"),
     }
 
 
@@ -145,7 +145,7 @@ def cox_exercises(cohort: pd.DataFrame, params, covariates: list[str]) -> dict[s
         "hr_ci",
     )
     glue["ex1_z"] = (None if b is None else b / se, "{:.3f}")
-    glue["ex1_p"] = (None if b is None else wald_p(b, se), "p")
+    glue["ex1_p"] = (None if b is None else wald_p(b, se), "p_clause")
     age = res.term("age") if res.converged and "age" in list(res.table["term"]) else None
     glue["ex2_hr_year"] = (None if age is None else age["hr"], "{:.3f}")
     glue["ex2_hr_decade"] = (
@@ -164,8 +164,8 @@ def cox_exercises(cohort: pd.DataFrame, params, covariates: list[str]) -> dict[s
     three = "{0[0]:.3f} ({0[1]:.3f}–{0[2]:.3f})"
     glue["ex3_efron"] = ((efron["hr"], efron["ci_low"], efron["ci_high"]), three)
     glue["ex3_breslow"] = ((breslow["hr"], breslow["ci_low"], breslow["ci_high"]), three)
-    glue["ex3_efron_p"] = (efron["p"], "{:.4f}")
-    glue["ex3_breslow_p"] = (float(breslow["p"]), "{:.4f}")
+    glue["ex3_efron_p"] = (efron["p"], "p_clause:4")
+    glue["ex3_breslow_p"] = (float(breslow["p"]), "p_clause:4")
     event_times = dm.frame.loc[dm.frame["event"] == 1, "duration"]
     glue["ex3_tied"] = (int(event_times.duplicated(keep=False).sum()), "{}")
     glue["ex3_events"] = (int(dm.frame["event"].sum()), "{}")
@@ -266,7 +266,7 @@ def audit_exercises(published: Mapping[str, Any], n_treated: int) -> dict[str, t
     glue["ex2_hr"] = ((hr, lo, hi) if ok else None, "hr_ci")
     glue["ex2_se"] = (se, "{:.4f}")
     glue["ex2_z"] = (None if not ok else math.log(hr) / se, "{:.3f}")
-    glue["ex2_p"] = (None if not ok else wald_p(math.log(hr), se), "{:.4f}")
+    glue["ex2_p"] = (None if not ok else wald_p(math.log(hr), se), "p_clause:4")
     glue["ex2_paper_p"] = (published.get("os.cox_multivariable.p"), "{:g}")
     glue["ex2_centre"] = (None if not ok else math.sqrt(lo * hi), "{:.3f}")
     return glue

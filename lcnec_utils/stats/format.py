@@ -148,7 +148,8 @@ def format_value(value: Any, fmt: str = "{}", missing: str = "not available") ->
     """Text of a number for the prose; ``missing`` where it cannot be computed.
 
     ``fmt`` is a ``str.format`` pattern or one of ``"p"`` (:func:`format_p`), ``"p_clause"``
-    (:func:`format_p_clause`),
+    (:func:`format_p_clause`, for a sentence that reads the p-value: ``p = 0.034``, ``p < 0.001``;
+    ``"p_clause:4"`` with four decimals),
     ``"pct"`` (a proportion as ``42.9%``), ``"pct_ci"`` (a (low, high) pair as
     ``26.8%–73.2%``), ``"hr_ci"`` (an (hr, low, high) triple as ``0.51 (0.28–0.92)``) and
     ``"hr_ci_side"`` (the same, a bound that would print as 1.00 with a third decimal, as
@@ -159,8 +160,8 @@ def format_value(value: Any, fmt: str = "{}", missing: str = "not available") ->
         return missing
     if fmt == "p":
         return format_p(value)
-    if fmt == "p_clause":
-        return format_p_clause(value)
+    if fmt == "p_clause" or fmt.startswith("p_clause:"):
+        return format_p_clause(value, int(fmt.partition(":")[2] or 3))
     if fmt == "pct":
         return f"{format_pct(value)}%"
     if fmt == "pct_ci":
