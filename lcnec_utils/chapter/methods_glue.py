@@ -11,6 +11,7 @@ clinical chapters must not depend on the methods modules.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -601,11 +602,12 @@ def ph_teaching_glue(
         glue[f"{ep}_beta_text"] = (
             None
             if r is None
-            else f"the trend's value at the first event ({_months(r['first_time'])}) is a line through "
-            f"the first {r['span_points']} of the {r['n_points']} events only (up to "
-            f"{_months(r['first_window_end'])}), and at the last ({_months(r['last_time'])}) a line "
-            f"through the last {r['span_points']} (from {_months(r['last_window_start'])}): one-sided "
-            "extrapolations, not estimates of the HR at those times",
+            else f"its value at each time is a weighted line through the {r['span_points']} of the "
+            f"{r['n_points']} events nearest it, with weights that fall to zero at the farthest of them, "
+            f"so at the first event ({_months(r['first_time'])}) only the first "
+            f"{r['first_window_points']} events (up to {_months(r['first_window_end'])}) carry weight, "
+            f"and at the last ({_months(r['last_time'])}) only the last {r['last_window_points']} (from "
+            f"{_months(r['last_window_start'])}), all on one side of it",
             "{}",
         )
         g = gaps.get(ep)
@@ -634,7 +636,7 @@ def _global_phrase(table: pd.DataFrame) -> str:
 
 def _global_spread(tables: Mapping[str, pd.DataFrame], alpha: float) -> str | None:
     """How far the global test's p moves with the formula and the time scale, per endpoint, and where
-    it falls on both sides of ``alpha``."""
+    it falls on both sides of ``alpha`` (which of those p-values to read: :func:`_null_size`)."""
     parts, straddling = [], []
     for ep, table in tables.items():
         p = table["p"].dropna()
@@ -646,12 +648,96 @@ def _global_spread(tables: Mapping[str, pd.DataFrame], alpha: float) -> str | No
     if not parts:
         return None
     side = (
-        f"on both sides of {alpha:g} for {' and '.join(straddling)}: the formula and the time scale "
-        "decide the global verdict too"
+        f"on both sides of {alpha:g} for {' and '.join(straddling)}"
         if straddling
-        else f"on one side of {alpha:g} for each endpoint: here the choice does not change the global verdict"
+        else f"on one side of {alpha:g} for each endpoint"
     )
     return "its p-values run " + " and ".join(parts) + ", " + side
+
+
+_NULL_TESTS = {
+    "score_global": "the exact global test",
+    "approximation_global": "the old approximation's global test",
+    "score_term": "the exact test of the arm's term",
+}
+
+
+def _size_judgement(rate: float, kept: int, alpha: float) -> str:
+    """``above``, ``below`` or ``nominal``: a simulated rejection rate against ``alpha``, beyond two
+    binomial standard errors of ``kept`` replicates or not."""
+    se = math.sqrt(alpha * (1 - alpha) / kept)
+    return "above" if rate > alpha + 2 * se else "below" if rate < alpha - 2 * se else "nominal"
+
+
+def _null_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: float) -> str | None:
+    """What the simulation under proportional hazards says of the tests' size in this design (``null_rates``:
+    ``methods.ph_null_rates`` per endpoint, None where it was not run), as sentences."""
+    rates = {ep: r for ep, r in null_rates.items() if r is not None and r["kept"] > 0}
+    if not rates:
+        return None
+    eps = list(rates)
+    names = [ENDPOINTS[ep].lower() for ep in eps]
+    kept = " and ".join(f"{rates[ep]['kept']} of {rates[ep]['reps']}" for ep in eps)
+    parts = [
+        f"{what} in " + " and ".join(f"{rates[ep][key]:.0%}" for ep in eps)
+        for key, what in _NULL_TESTS.items()
+    ]
+    text = (
+        f"Simulated under proportional hazards in this very design (for {' and '.join(names)}: the "
+        "model's own covariates and fitted coefficients, an exponential baseline hazard, censoring "
+        f"matching the share of events; {kept} samples kept, the fits that did not converge dropped), "
+        f"the tests reject at {alpha:g} with these rates: " + "; ".join(parts) + ". "
+    )
+    judge = {
+        key: {_size_judgement(rates[ep][key], rates[ep]["kept"], alpha) for ep in eps} for key in _NULL_TESTS
+    }
+    if judge["score_global"] == {"above"}:
+        most = all(rates[ep]["score_global"] > 0.5 for ep in eps)
+        text += (
+            "So the exact global test's small p-values are not evidence against proportional hazards "
+            f"here: it would give p < {alpha:g} "
+            + ("in most samples" if most else f"far more often than in {alpha:.0%} of samples")
+            + " even if the hazards were proportional, because it estimates a second set of as many "
+            "coefficients on the same few events. "
+        )
+    elif judge["score_global"] == {"nominal"}:
+        text += "The exact global test keeps about its nominal size here. "
+    else:
+        text += "The exact global test's size differs from the nominal one between the endpoints. "
+    approx = judge["approximation_global"]
+    far_less = all(rates[ep]["approximation_global"] < rates[ep]["score_global"] / 2 for ep in eps)
+    if approx == {"nominal"}:
+        text += (
+            f"The old approximation keeps about its nominal size (its rates are within two simulation "
+            f"standard errors of {alpha:g})"
+        )
+    elif approx <= {"nominal", "above"}:
+        text += f"The old approximation rejects more often than in {alpha:.0%} of samples too" + (
+            ", but far less often than the exact test: of the two, its p-values are the less misleading here"
+            if far_less
+            else ""
+        )
+    else:
+        text += f"The old approximation rejects less often than in {alpha:.0%} of samples for some endpoint"
+    return text + "."
+
+
+def _term_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: float) -> str | None:
+    """The simulated size of the exact test of the arm's term in the paper's model, as a clause."""
+    rates = {ep: r for ep, r in null_rates.items() if r is not None and r["kept"] > 0}
+    if not rates:
+        return None
+    eps = list(rates)
+    shares = " and ".join(f"{rates[ep]['score_term']:.0%} for {ENDPOINTS[ep].lower()}" for ep in eps)
+    above = all(_size_judgement(rates[ep]["score_term"], rates[ep]["kept"], alpha) == "above" for ep in eps)
+    return (
+        f"simulated under proportional hazards in the paper's model, it rejects at {alpha:g} in {shares}"
+        + (
+            f", more often than {alpha:.0%}, so its p-values just below {alpha:g} are weaker evidence than they look"
+            if above
+            else ", about its nominal rate or not clearly above it"
+        )
+    )
 
 
 def ph_global_glue(
@@ -659,12 +745,25 @@ def ph_global_glue(
     rank_tests: Mapping[str, Mapping[str, float]],
     lifelines_defaults: Mapping[str, Any],
     params: Parameters,
+    null_rates: Mapping[str, Mapping[str, float] | None] | None = None,
 ) -> dict[str, tuple]:
     """The proportional-hazards chapter's global test and lifelines' defaults. ``global_tests``:
     ``methods.ph_global_tests`` per endpoint present; ``rank_tests``: ``methods.arm_test_on_rank_scale``
-    per endpoint present; ``lifelines_defaults``: ``methods.lifelines_ph_defaults()``."""
+    per endpoint present; ``lifelines_defaults``: ``methods.lifelines_ph_defaults()``; ``null_rates``:
+    ``methods.ph_null_rates`` per endpoint present (None where not run)."""
+    null_rates = null_rates or {}
     glue: dict[str, tuple] = {
         "global_spread": (_global_spread(global_tests, params.alpha), "{}", "cannot be computed"),
+        "global_size": (
+            _null_size(null_rates, params.alpha),
+            "{}",
+            "The tests' size under proportional hazards was not simulated on this cohort.",
+        ),
+        "term_size": (
+            _term_size(null_rates, params.alpha),
+            "{}",
+            "its size in this design was not simulated",
+        ),
         "lifelines_transform": (lifelines_defaults.get("time_transform"), "{}"),
         "lifelines_threshold": (lifelines_defaults.get("p_value_threshold"), "{:g}"),
     }
@@ -677,8 +776,9 @@ def ph_global_glue(
             glue[f"{ep}_global_{test}_{tr}_p"] = (row["p"].iloc[0] if ok else None, "p_clause")
             glue[f"{ep}_global_{test}_{tr}_chi2"] = (row["chi2"].iloc[0] if ok else None, "{:.2f}")
         r = rank_tests.get(ep)
-        glue[f"{ep}_full_rank_score_p"] = (None if r is None else r["score"], "p_clause")
-        glue[f"{ep}_full_lifelines_default_p"] = (None if r is None else r["lifelines"], "p_clause")
+        for key in ("r_default", "lifelines", "score", "score_event_count", "approximation_rank"):
+            name = {"score": "rank_score", "lifelines": "lifelines_default"}.get(key, key)
+            glue[f"{ep}_full_{name}_p"] = (None if r is None else r[key], "p_clause")
     return glue
 
 

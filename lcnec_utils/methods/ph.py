@@ -30,9 +30,9 @@ import pandas as pd
 from lcnec_utils.stats import cox
 from lcnec_utils.stats.normal import z_two_sided
 
-#: Cut of the piecewise model, months. Fixed (half the 12-month landmark),
-#: not chosen from the curves: a cut placed where the curves cross
-#: manufactures the effect it then reports.
+#: Cut of the piecewise model, months: a round number typed here, the same on every cohort the book
+#: runs on (it does not follow ``params.landmark_months``). It was not pre-specified before these
+#: curves were seen; a cut placed where the curves cross manufactures the effect it then reports.
 CUT_MONTHS = 6.0
 
 
@@ -95,14 +95,21 @@ def beta_t(result: cox.CoxResult, term: str = "treatment") -> pd.DataFrame:
     return out.sort_values("time", kind="stable").reset_index(drop=True)
 
 
-def smooth(x: np.ndarray, y: np.ndarray, frac: float = 2 / 3) -> tuple[np.ndarray, np.ndarray]:
-    """LOWESS trend of y on x (statsmodels ``lowess``, default span 2/3, 3 robustness steps)."""
+#: Robustness iterations of :func:`smooth` (statsmodels' default ``it``).
+LOWESS_IT = 3
+
+
+def smooth(
+    x: np.ndarray, y: np.ndarray, frac: float = 2 / 3, it: int = LOWESS_IT
+) -> tuple[np.ndarray, np.ndarray]:
+    """LOWESS trend of y on x (statsmodels ``lowess``, span ``frac`` 2/3 and ``it`` robustness
+    iterations as statsmodels' defaults)."""
     from statsmodels.nonparametric.smoothers_lowess import lowess
 
     x, y = np.asarray(x, float), np.asarray(y, float)
     # statsmodels' own speed-up for long series: local fits 1% of the range apart
     delta = 0.01 * float(np.ptp(x)) if len(x) > 2000 else 0.0
-    fit = lowess(y, x, frac=frac, return_sorted=True, delta=delta)
+    fit = lowess(y, x, frac=frac, it=it, return_sorted=True, delta=delta)
     return fit[:, 0], fit[:, 1]
 
 
@@ -187,17 +194,21 @@ def events_at(cohort: pd.DataFrame, endpoint: str, params, time: float = CUT_MON
 def _g_of_time(time: np.ndarray, event: np.ndarray, transform: str) -> dict[float, float]:
     """g(t) at each distinct event time, as ``cox.zph`` in survival >= 3.0: t itself ("identity"), the
     rank of t among all the observed times, censored ones included, ties averaged ("rank", R's
-    ``rank(times)``), or 1 − KM(t−), the pooled Kaplan-Meier estimate just before t ("km")."""
+    ``rank(times)``), the number of events up to and including t ("event_count", lifelines' rank, a
+    running count of events, with tied events given the count after the last of them), or 1 − KM(t−),
+    the pooled Kaplan-Meier estimate just before t ("km")."""
     ev_times = np.unique(time[event])
     if transform == "identity":
         return {float(t): float(t) for t in ev_times}
+    if transform == "event_count":  # lifelines' rank: the events up to and including t
+        return {float(t): float(np.sum(event & (time <= t))) for t in ev_times}
     if transform == "rank":
         from scipy.stats import rankdata
 
         ranks = rankdata(time)
         return {float(t): float(ranks[time == t][0]) for t in ev_times}
     if transform != "km":
-        raise ValueError(f"transform must be 'km', 'rank' or 'identity', got {transform!r}")
+        raise ValueError(f"transform must be 'km', 'rank', 'event_count' or 'identity', got {transform!r}")
     s, g = 1.0, {}
     for t in ev_times:
         g[float(t)] = 1.0 - s
@@ -285,21 +296,29 @@ def approximation_global_test(result: cox.CoxResult, transform: str = "km") -> d
     """The GLOBAL row of ``cox.zph`` before survival 3.0 (Grambsch & Therneau 1994): with S the
     Schoenfeld residuals (one row per event), V the model's variance, d the events and g̃ = g − mean
     g over the events, (g̃'S) V (g̃'S)' · d / Σ g̃² on as many df as coefficients; g is 1 − KM just
-    before each event ("km", :func:`km_before`) or t ("identity"). lifelines'
+    before each event ("km", :func:`km_before`), the rank of the event times among the events, ties
+    averaged ("rank", survival 2.x's ``rank(times)`` of the residuals' times) or t ("identity"). lifelines'
     ``proportional_hazard_test`` has no global row (one 1-df statistic per term); this one is built
     from its scaled residuals R = d · S V. Keys chi2, df, p."""
     from scipy import stats as sps
 
     if result.model is None or result.data is None:
         raise ValueError("the Cox model was not fitted; no residuals to test")
-    if transform not in ("km", "identity"):
-        raise ValueError(f"transform must be 'km' or 'identity', got {transform!r}")
+    if transform not in ("km", "rank", "identity"):
+        raise ValueError(f"transform must be 'km', 'rank' or 'identity', got {transform!r}")
     model = result.model
     data = result.data[["duration", "event", *model.params_.index]]
     scaled = model.compute_residuals(data, kind="scaled_schoenfeld")
     times = data.loc[scaled.index, "duration"]
-    g = km_before(data["duration"], data["event"]).loc[scaled.index] if transform == "km" else times
-    g = g.to_numpy(float) - float(np.mean(g))
+    if transform == "km":
+        g = km_before(data["duration"], data["event"]).loc[scaled.index].to_numpy(float)
+    elif transform == "rank":
+        from scipy.stats import rankdata
+
+        g = rankdata(times.to_numpy(float))
+    else:
+        g = times.to_numpy(float)
+    g = g - float(np.mean(g))
     d = len(scaled)
     v = model.variance_matrix_.to_numpy(float)
     gr = g @ scaled[model.params_.index].to_numpy(float)  # g̃'R = d · (g̃'S) V
@@ -332,11 +351,23 @@ def km_before(durations, events, weights=None) -> pd.Series:
     return pd.Series(1.0 - before, index=getattr(durations, "index", None))
 
 
+def _rank_of_events(durations, events, weights=None) -> pd.Series:
+    """Survival 2.x's rank scale: the rank of each event time among the event times, ties averaged
+    (``rank(times)`` of the Schoenfeld residuals' times); 0 for censored rows. A time transform for
+    lifelines' ``proportional_hazard_test``."""
+    from scipy.stats import rankdata
+
+    t, e = np.asarray(durations, float), np.asarray(events).astype(bool)
+    out = np.zeros(len(t))
+    out[e] = rankdata(t[e])
+    return pd.Series(out, index=getattr(durations, "index", None))
+
+
 def _approximation(res: cox.CoxResult, transform: str) -> dict[str, float]:
     """Grambsch-Therneau approximation of the arm's term on R < 3.0's time scale."""
     from lifelines.statistics import proportional_hazard_test
 
-    scale = km_before if transform == "km" else transform
+    scale = {"km": km_before, "rank": _rank_of_events}.get(transform, transform)
     s = proportional_hazard_test(res.model, res.data, time_transform=scale).summary
     row = s.loc["treatment"] if "treatment" in s.index else s.iloc[0]
     return {"chi2": float(row["test_statistic"]), "p": float(row["p"])}
@@ -391,6 +422,7 @@ PH_GLOBAL_TESTS = (
     ("score", "rank"),
     ("score", "identity"),
     ("approximation", "km"),
+    ("approximation", "rank"),
     ("approximation", "identity"),
 )
 
@@ -443,20 +475,32 @@ def lifelines_ph_defaults() -> dict[str, Any]:
 
 
 def arm_test_on_rank_scale(cohort: pd.DataFrame, endpoint: str, params) -> dict[str, float]:
-    """The arm's proportional-hazards p in the model with ``params.covariates`` on the rank scale:
-    ``score``, R >= 3.0's exact test (:func:`zph_score_test`, R's ``rank(times)``), and
-    ``lifelines``, ``proportional_hazard_test`` with its default ``time_transform="rank"`` (its rank
-    is the running count of events, ties not averaged). NaN if the model did not converge."""
+    """The arm's proportional-hazards p in the model with ``params.covariates``, each program's default
+    against the other's and the two differences between them taken one at a time. Keys:
+    ``r_default``, R >= 3.0's default (exact score test, 1 − KM(t−), :func:`zph_score_test`);
+    ``lifelines``, lifelines' default (``proportional_hazard_test``, ``time_transform="rank"``: the
+    approximation on the running count of events); ``score``, the exact test on R's ``rank(times)``;
+    ``score_event_count``, the exact test on lifelines' event count; ``approximation_rank``, survival
+    2.x's approximation on its rank of the event times (:func:`_rank_of_events`). NaN if the model
+    did not converge."""
     from lcnec_utils.methods.sampling import analysis_sample
 
+    keys = ("r_default", "lifelines", "score", "score_event_count", "approximation_rank")
     cohort = analysis_sample(cohort, params, "the Schoenfeld-residual tests")
     res = cox.fit_cox(cohort, endpoint, params.covariates, params)
     if res.model is None or not res.converged:
-        return {"score": math.nan, "lifelines": math.nan}
+        return dict.fromkeys(keys, math.nan)
     lib = cox.schoenfeld_test(res, transform="rank").set_index("term")
+
+    def exact(tr: str) -> float:
+        return float(zph_score_test(res, tr).set_index("term").loc["treatment", "p"])
+
     return {
-        "score": float(zph_score_test(res, "rank").set_index("term").loc["treatment", "p"]),
+        "r_default": exact("km"),
         "lifelines": float(lib.loc["treatment", "p"]),
+        "score": exact("rank"),
+        "score_event_count": exact("event_count"),
+        "approximation_rank": float(_approximation(res, "rank")["p"]),
     }
 
 
@@ -467,7 +511,7 @@ def format_ph_global_tests(table: pd.DataFrame) -> pd.DataFrame:
     scales = {"km": "1 − KM(t−)", "rank": "rank of t", "identity": "t"}
     return pd.DataFrame(
         {
-            "Test (programs)": [PH_TEST_CONVENTIONS[t] for t in table["test"]],
+            "Test (programs)": [PH_TEST_CONVENTIONS[t].split(" (")[0] for t in table["test"]],
             "Time scale g(t)": [scales[t] for t in table["transform"]],
             "Chi-square": ["—" if not np.isfinite(c) else f"{c:.2f}" for c in table["chi2"]],
             "df": table["df"].astype(int).astype(str),
@@ -488,7 +532,13 @@ def format_ph_test_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                     "Endpoint": label,
                     "Model": "Arm alone" if r["model"] == "univariable" else "Paper's model",
                     "Events per term": f"{r['events'] / r['terms']:.1f}",
-                    "Time scale g(t)": "1 − KM(t)" if r["transform"] == "km" else "t",
+                    "Time scale g(t)": (
+                        "t"
+                        if r["transform"] != "km"
+                        else "1 − KM(t)"
+                        if r["test"] == "lifelines"
+                        else "1 − KM(t−)"
+                    ),
                     "Test (programs)": PH_TEST_CONVENTIONS[r["test"]],
                     "Chi-square (1 df)": "—" if not np.isfinite(r["chi2"]) else f"{r['chi2']:.2f}",
                     "p": format_p(r["p"]) if np.isfinite(r["p"]) else "—",
@@ -502,15 +552,21 @@ def beta_t_reading(
 ) -> dict[str, float]:
     """What the β(t) plot shows, in numbers: the HR of the smoothed trend at the first and the last event
     time, its smallest and largest value, the model's constant HR (``points``: :func:`beta_t`;
-    ``trend``: :func:`smooth` of it with span ``frac``), and how little the trend's ends rest on:
-    LOWESS fits a local line through the k = int(frac·n) points nearest each time (statsmodels,
-    2 ≤ k ≤ n), so at the first event its value is a line through the first k events only, all at or
-    after it (up to ``first_window_end``), and at the last a line through the last k (from
-    ``last_window_start``): one-sided extrapolations, not estimates of the HR at those times."""
+    ``trend``: :func:`smooth` of it with span ``frac``), and the local windows of the trend's ends.
+    statsmodels' LOWESS (``_smoothers_lowess.pyx``) fits at each time a weighted line through the
+    k = int(frac·n) points nearest it (2 ≤ k ≤ n), with tricube weights of the distance over the
+    distance to the farthest of the k, which therefore gets weight 0: at the first event the points
+    with weight are those before the k-th time (``first_window_points``, up to
+    ``first_window_end``), at the last those after the k-th from the end (``last_window_points``,
+    from ``last_window_start``). With ``it`` > 0 robustness iterations (:func:`smooth`: 3) each pass
+    multiplies these weights by bisquare weights of every point's residual over 6 times the median
+    absolute residual of all points, so the ends also move with points outside their windows."""
     hr = np.exp(np.asarray(trend[1], float))
     times = np.sort(points["time"].to_numpy(float))
     n = len(times)
     k = min(max(int(frac * n + 1e-10), 2), n)
+    first = times[times < times[k - 1]]
+    last = times[times > times[n - k]]
     return {
         "first_time": float(trend[0][0]),
         "last_time": float(trend[0][-1]),
@@ -521,8 +577,10 @@ def beta_t_reading(
         "hr_model": float(np.exp(points["beta"].iloc[0])),
         "n_points": n,
         "span_points": k,
-        "first_window_end": float(times[k - 1]),
-        "last_window_start": float(times[n - k]),
+        "first_window_points": len(first),
+        "first_window_end": float(first[-1]) if len(first) else float(times[0]),
+        "last_window_points": len(last),
+        "last_window_start": float(last[0]) if len(last) else float(times[-1]),
     }
 
 
@@ -575,4 +633,88 @@ def ph_results(tests: pd.DataFrame, pieces: pd.DataFrame, endpoint: str) -> dict
     for name, (_, r) in zip(("early", "late"), pieces.iterrows()):
         for k in ("hr", "ci_low", "ci_high", "p"):
             out[f"methods.ph.{endpoint}.{name}.{k}"] = val(r[k])
+    return out
+
+
+def null_rejection_rates(
+    result: cox.CoxResult, alpha: float, reps: int = 200, seed: int = 20240611, term: str = "treatment"
+) -> dict[str, float]:
+    """How often the proportional-hazards tests reject at ``alpha`` when hazards *are* proportional, in
+    the design of ``result`` (a fitted :class:`~lcnec_utils.stats.cox.CoxResult`): its own design
+    matrix and fitted β̂, an exponential baseline hazard (the tests on the 1 − KM scale do not depend
+    on the time unit), and independent exponential censoring whose rate makes the expected share of
+    events equal the model's. Each replicate draws new times, refits the model with lifelines
+    (:func:`~lcnec_utils.stats.cox.fit_design`) and applies :func:`zph_global_test`,
+    :func:`approximation_global_test` (both on the 1 − KM scale) and :func:`zph_score_test` of
+    ``term``; a replicate whose fit did not converge, or with no events, is dropped.
+
+    Keys ``score_global``, ``approximation_global``, ``score_term`` (share of kept replicates with
+    p < ``alpha``), ``kept``, ``reps``, ``mean_events``. Seeded: the same call gives the same numbers.
+    """
+    from scipy.optimize import brentq
+
+    if result.model is None or result.data is None or not result.converged:
+        raise ValueError("the Cox model was not fitted; no design to simulate from")
+    terms = list(result.model.params_.index)
+    frame = result.data[["duration", "event", *terms]].reset_index(drop=True)
+    x = frame[terms].to_numpy(float)
+    lp = x @ result.model.params_.to_numpy(float)
+    rate = np.exp(lp - lp.mean())
+    share = float(frame["event"].mean())
+    if not 0 < share < 1:
+        censor = 0.0 if share >= 1 else math.inf
+    else:
+        censor = brentq(lambda c: float(np.mean(rate / (rate + c))) - share, 1e-12, 1e12)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(reps):
+        t = rng.exponential(1 / rate)
+        c = rng.exponential(1 / censor, size=len(t)) if censor > 0 else np.full(len(t), np.inf)
+        sim = frame.assign(duration=np.minimum(t, c), event=(t <= c).astype(int))
+        if sim["event"].sum() == 0:
+            continue
+        dm = cox.DesignMatrix(sim, terms, {}, 0, {})
+        fit = cox.fit_design(dm, alpha)
+        if fit.model is None or not fit.converged:
+            continue
+        rows.append(
+            {
+                "score_global": zph_global_test(fit, "km")["p"],
+                "approximation_global": approximation_global_test(fit, "km")["p"],
+                "score_term": float(zph_score_test(fit, "km").set_index("term").loc[term, "p"]),
+                "events": int(sim["event"].sum()),
+            }
+        )
+    p = pd.DataFrame(rows, columns=["score_global", "approximation_global", "score_term", "events"])
+    kept = len(p)
+    out = {k: (float((p[k] < alpha).mean()) if kept else math.nan) for k in p.columns[:3]}
+    return {**out, "kept": kept, "reps": reps, "mean_events": float(p["events"].mean()) if kept else math.nan}
+
+
+#: Replicates of :func:`ph_null_rates` per endpoint (about 7 s each on one core for the paper's model
+#: of 31 patients), and the largest analysed cohort it is run on.
+NULL_REPS = 200
+NULL_MAX_N = 500
+
+
+def ph_null_rates(
+    cohort: pd.DataFrame, endpoint: str, params, reps: int = NULL_REPS
+) -> dict[str, float] | None:
+    """:func:`null_rejection_rates` of the model with ``params.covariates`` at ``params.alpha``, seeded
+    with ``params.seed``; None if the model did not converge or the cohort has more than
+    :data:`NULL_MAX_N` patients (where every replicate would cost seconds)."""
+    res = cox.fit_cox(cohort, endpoint, params.covariates, params)
+    if res.model is None or not res.converged or res.n > NULL_MAX_N:
+        return None
+    return null_rejection_rates(res, params.alpha, reps=reps, seed=int(params.seed))
+
+
+def ph_null_results(rates: dict[str, float] | None, endpoint: str) -> dict[str, Any]:
+    """Keys ``methods.ph.<endpoint>.null.<score_global|approximation_global|score_term>`` and
+    ``methods.ph.<endpoint>.null.kept`` of :func:`ph_null_rates` (None where it was not run)."""
+    out: dict[str, Any] = {}
+    for k in ("score_global", "approximation_global", "score_term"):
+        v = None if rates is None else rates[k]
+        out[f"methods.ph.{endpoint}.null.{k}"] = None if v is None or not np.isfinite(v) else float(v)
+    out[f"methods.ph.{endpoint}.null.kept"] = None if rates is None else int(rates["kept"])
     return out
