@@ -345,7 +345,51 @@ def test_ph_global_glue_names_the_terms_and_the_formulas():
     one = table.assign(df=1, p=[0.2, 0.3, 0.1, 0.25, 0.4])
     glue = ph_global_glue({"os": one}, {}, {}, params)
     assert "the model's one term" in glue["os_global_what"][0]
-    assert "does not change the global verdict" in glue["global_spread"][0]
+    assert glue["global_spread"][0].endswith("on one side of 0.05 for each endpoint")
+    assert glue["global_size"][0] is None and glue["term_size"][0] is None  # not simulated
+
+
+def _null(score_global, approximation_global, score_term, kept=190):
+    return {
+        "score_global": score_global,
+        "approximation_global": approximation_global,
+        "score_term": score_term,
+        "kept": kept,
+        "reps": 200,
+        "mean_events": 29.0,
+    }
+
+
+def test_ph_global_glue_reads_the_simulated_size_at_the_builds_alpha():
+    """The global test's reading comes from the simulation under proportional hazards: an exact test
+    rejecting in most samples is "not evidence"; an approximation within two simulation SEs of alpha
+    "keeps about its nominal size", one above it is said to reject more often; alpha is the build's."""
+    from lcnec_utils.chapter import ph_global_glue
+
+    params = make_parameters()
+    rates = {"pfs": _null(0.69, 0.06, 0.12), "os": _null(0.68, 0.05, 0.15, kept=170)}
+    glue = ph_global_glue({}, {}, {}, params, rates)
+    size = glue["global_size"][0]
+    assert "190 of 200 and 170 of 200 samples kept" in size
+    assert "the exact global test in 69% and 68%" in size
+    assert "not evidence against proportional hazards" in size and "in most samples" in size
+    assert "The old approximation keeps about its nominal size" in size
+    assert (
+        "in 12% for progression-free survival and 15% for overall survival, more often than 5%"
+        in (glue["term_size"][0])
+    )
+    glue = ph_global_glue({}, {}, {}, params, {"pfs": _null(0.69, 0.15, 0.12), "os": None})
+    size = glue["global_size"][0]
+    assert "rejects more often than in 5% of samples too, but far less often than the exact test" in size
+    assert "overall survival" not in size
+    honest = ph_global_glue({}, {}, {}, params, {"pfs": _null(0.05, 0.05, 0.05)})
+    assert "keeps about its nominal size here" in honest["global_size"][0]
+    assert "not evidence" not in honest["global_size"][0]
+    assert "about its nominal rate" in honest["term_size"][0]
+    p10 = make_parameters({"alpha": 0.1})
+    size10 = ph_global_glue({}, {}, {}, p10, {"pfs": _null(0.69, 0.1, 0.12)})["global_size"][0]
+    assert "reject at 0.1 with these rates" in size10 and "p < 0.1" in size10
+    assert "keeps about its nominal size" in size10
 
 
 def test_ph_beta_text_prints_no_end_value_of_the_smoother():
@@ -362,12 +406,19 @@ def test_ph_beta_text_prints_no_end_value_of_the_smoother():
         "hr_model": 0.44,
         "n_points": 29,
         "span_points": 19,
-        "first_window_end": 9.0,
-        "last_window_start": 5.4,
+        "first_window_points": 18,
+        "first_window_end": 8.9,
+        "last_window_points": 18,
+        "last_window_start": 6.0,
     }
     text = ph_teaching_glue({}, {"pfs": reading}, {}, make_parameters())["pfs_beta_text"][0]
     assert "5.27" not in text and "0.13" not in text
-    assert "first 19 of the 29 events only (up to 9 months)" in text and "(1 month)" in text
+    assert "through the 19 of the 29 events nearest it" in text
+    assert "only the first 18 events (up to 8.9 months) carry weight" in text and "(1 month)" in text
+    assert "only the last 18 (from 6 months)" in text
+    assert "extrapolation" not in text
+    glue = ph_teaching_glue({}, {}, {}, make_parameters())
+    assert glue["lowess_settings"][0] == "a span of 2/3 of the points and 3 robustness iterations"
 
 
 def test_ph_glue_verdict_ignores_the_piecewise_p():

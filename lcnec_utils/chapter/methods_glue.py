@@ -579,6 +579,7 @@ def ph_teaching_glue(
         "verdict_score": (_rejections(conventions, "score", params.alpha), "{}"),
         "verdict_approx": (_rejections(conventions, "approximation", params.alpha), "{}"),
         "formula_spread": (_formula_spread(conventions, params.alpha), "{}", "cannot be compared"),
+        "lowess_settings": (_lowess_settings(), "{}"),
     }
     for ep in ENDPOINTS:
         table = conventions.get(ep)
@@ -613,6 +614,18 @@ def ph_teaching_glue(
         g = gaps.get(ep)
         glue[f"{ep}_loglog_text"] = (None if g is None else _gap_text(g), "{}")
     return glue
+
+
+def _lowess_settings() -> str:
+    """The span and the robustness iterations of the plotted smoother (``methods.smooth``'s defaults)."""
+    import inspect
+    from fractions import Fraction
+
+    from lcnec_utils.methods.ph import smooth
+
+    args = inspect.signature(smooth).parameters
+    span = Fraction(args["frac"].default).limit_denominator(20)
+    return f"a span of {span} of the points and {args['it'].default} robustness iterations"
 
 
 def _months(x: float) -> str:
