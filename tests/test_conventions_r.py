@@ -190,6 +190,16 @@ def test_global_ph_test_equals_r_cox_zph_global(reference, endpoint):
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_each_programs_default_arm_test_equals_r(reference, endpoint):
+    """The arm's test in the paper's model by R's default (cox.zph(fit): exact, 1 − KM), the exact test
+    on lifelines' event-count rank, and survival 2.x's approximation on its rank (by hand in R)."""
+    cohort, params = _cohort(), _params(_cohort())
+    ours = ph.arm_test_on_rank_scale(cohort, endpoint, params)
+    for key, p in reference[endpoint]["full"]["defaults"].items():
+        _close(ours[key], p, what=key)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_iptw_variances_equal_r_weighted_coxph(reference, endpoint):
     cohort, params = _cohort(), _params(_cohort())
     ps = confounding.propensity_scores(cohort, params)

@@ -14,7 +14,10 @@
 #              (Σ g̃ r)² / (var · d · Σ g̃²), g̃ = g − mean(g), g = 1 − KM just before each event or t
 #   global     cox.zph(transform = "km" / "rank" / "identity")$table["GLOBAL", "chisq"] of each model,
 #              and survival 2.x's GLOBAL by hand from residuals(type = "schoenfeld") S:
-#              (g̃'S) V (g̃'S)' · d / Σ g̃² ("old_km", "old_identity")
+#              (g̃'S) V (g̃'S)' · d / Σ g̃² ("old_km", "old_rank", "old_identity"; 2.x's rank is
+#              rank() of the event times)
+#   defaults   the arm's p: cox.zph(fit)'s default (exact, km, terms = TRUE), the exact test on
+#              lifelines' rank (events up to and including t), and 2.x's approximation on its rank
 #   iptw       coxph(treatment, weights = weight) with robust = TRUE and robust = FALSE: coef, se
 # JSON by a small base-R serialiser (as tests/r/survival_reference.R).
 suppressPackageStartupMessages(library(survival))
@@ -58,6 +61,8 @@ old_zph <- function(fit, transform) {
   if (transform == "km") {
     km <- survfit(Surv(fit$y[, 1], fit$y[, 2]) ~ 1)
     g <- 1 - vapply(times, function(u) { s <- km$surv[km$time < u]; if (length(s)) s[length(s)] else 1 }, 0)
+  } else if (transform == "rank") {
+    g <- rank(times)
   } else {
     g <- times
   }
@@ -70,6 +75,8 @@ old_global <- function(fit, transform) {
   if (transform == "km") {
     km <- survfit(Surv(fit$y[, 1], fit$y[, 2]) ~ 1)
     g <- 1 - vapply(times, function(u) { s <- km$surv[km$time < u]; if (length(s)) s[length(s)] else 1 }, 0)
+  } else if (transform == "rank") {
+    g <- rank(times)
   } else {
     g <- times
   }
@@ -91,7 +98,13 @@ for (name in names(models)) {
                         km = unname(cox.zph(e, transform = "km")$table["GLOBAL", "chisq"]),
                         rank = unname(cox.zph(e, transform = "rank")$table["GLOBAL", "chisq"]),
                         identity = unname(cox.zph(e, transform = "identity")$table["GLOBAL", "chisq"]),
-                        old_km = old_global(e, "km"), old_identity = old_global(e, "identity")))
+                        old_km = old_global(e, "km"), old_rank = old_global(e, "rank"),
+                        old_identity = old_global(e, "identity")),
+                      defaults = list(
+                        r_default = unname(cox.zph(e)$table[1, "p"]),
+                        score_event_count = unname(cox.zph(e, transform = function(t)
+                          vapply(t, function(u) sum(e$y[e$y[, 2] == 1, 1] <= u), 0), terms = FALSE)$table[1, "p"]),
+                        approximation_rank = pchisq(old_zph(e, "rank")[1], 1, lower.tail = FALSE)))
 }
 w <- d[!is.na(d$weight), ]
 rob <- coxph(Surv(time, event) ~ treatment, data = w, weights = weight, robust = TRUE)
