@@ -375,9 +375,10 @@ def test_ph_global_glue_reads_the_simulated_size_at_the_builds_alpha():
     assert "not evidence against proportional hazards" in size and "in most samples" in size
     assert "The old approximation keeps about its nominal size" in size
     assert (
-        "in 12% for progression-free survival and 15% for overall survival, more often than 5%"
-        in (glue["term_size"][0])
+        "on the 1 − KM scale, it rejects at 0.05 in 12% of samples for progression-free survival and 15% "
+        "for overall survival, more than 5%" in glue["term_size"][0]
     )
+    assert "uncertain by up to ±7 percentage points" in size  # 2·√(0.68·0.32/170)
     glue = ph_global_glue({}, {}, {}, params, {"pfs": _null(0.69, 0.15, 0.12), "os": None})
     size = glue["global_size"][0]
     assert "rejects more often than in 5% of samples too, but far less often than the exact test" in size
@@ -388,7 +389,7 @@ def test_ph_global_glue_reads_the_simulated_size_at_the_builds_alpha():
     assert "about its nominal rate" in honest["term_size"][0]
     p10 = make_parameters({"alpha": 0.1})
     size10 = ph_global_glue({}, {}, {}, p10, {"pfs": _null(0.69, 0.1, 0.12)})["global_size"][0]
-    assert "reject at 0.1 with these rates" in size10 and "p < 0.1" in size10
+    assert "reject at 0.1 on the 1 − KM scale with these rates" in size10 and "p < 0.1" in size10
     assert "keeps about its nominal size" in size10
 
 

@@ -691,6 +691,7 @@ def _null_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: floa
     eps = list(rates)
     names = [ENDPOINTS[ep].lower() for ep in eps]
     kept = " and ".join(f"{rates[ep]['kept']} of {rates[ep]['reps']}" for ep in eps)
+    err = max(2 * math.sqrt(r[k] * (1 - r[k]) / r["kept"]) for r in rates.values() for k in _NULL_TESTS)
     parts = [
         f"{what} in " + " and ".join(f"{rates[ep][key]:.0%}" for ep in eps)
         for key, what in _NULL_TESTS.items()
@@ -699,7 +700,9 @@ def _null_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: floa
         f"Simulated under proportional hazards in this very design (for {' and '.join(names)}: the "
         "model's own covariates and fitted coefficients, an exponential baseline hazard, censoring "
         f"matching the share of events; {kept} samples kept, the fits that did not converge dropped), "
-        f"the tests reject at {alpha:g} with these rates: " + "; ".join(parts) + ". "
+        f"the tests reject at {alpha:g} on the 1 − KM scale with these rates: " + "; ".join(parts) + " "
+        f"(with this many samples, each rate is uncertain by up to ±{100 * err:.0f} percentage points, "
+        "two simulation standard errors). "
     )
     judge = {
         key: {_size_judgement(rates[ep][key], rates[ep]["kept"], alpha) for ep in eps} for key in _NULL_TESTS
@@ -741,12 +744,16 @@ def _term_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: floa
     if not rates:
         return None
     eps = list(rates)
-    shares = " and ".join(f"{rates[ep]['score_term']:.0%} for {ENDPOINTS[ep].lower()}" for ep in eps)
+    shares = " and ".join(
+        f"{rates[ep]['score_term']:.0%}{' of samples' if i == 0 else ''} for {ENDPOINTS[ep].lower()}"
+        for i, ep in enumerate(eps)
+    )
     above = all(_size_judgement(rates[ep]["score_term"], rates[ep]["kept"], alpha) == "above" for ep in eps)
     return (
-        f"simulated under proportional hazards in the paper's model, it rejects at {alpha:g} in {shares}"
+        f"simulated under proportional hazards in the paper's model, on the 1 − KM scale, it rejects at "
+        f"{alpha:g} in {shares}"
         + (
-            f", more often than {alpha:.0%}, so its p-values just below {alpha:g} are weaker evidence than they look"
+            f", more than {alpha:.0%}, so its p-values just below {alpha:g} are weaker evidence than they look"
             if above
             else ", about its nominal rate or not clearly above it"
         )
