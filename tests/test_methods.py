@@ -1338,3 +1338,21 @@ def test_ph_tables_label_each_programs_km_scale():
     )
     labels = ph.format_ph_global_tests(glob)["Test (programs)"]
     assert not labels.str.contains("KM").any() and labels.nunique() == 2
+
+
+def test_ph_null_rates_run_on_the_required_columns_only_and_stop_on_a_large_cohort(cohort):
+    """Chapter 11's simulation on a cohort with only the required columns (the arm-only model: its
+    global test is the arm's own) and none above NULL_MAX_N patients, where the page says it was not
+    simulated."""
+    import dataclasses
+
+    from lcnec_utils.chapter import ph_global_glue
+
+    minimal = cohort[["patient_id", "group", "os_months", "os_event"]]
+    r = ph.ph_null_rates(minimal, "os", dataclasses.replace(PARAMS, covariates=[]), reps=8)
+    assert r["reps"] == 8 and r["kept"] == 8 and r["score_global"] == r["score_term"]
+    copies = -(-(ph.NULL_MAX_N + 1) // len(cohort))
+    big = pd.concat([cohort] * copies, ignore_index=True).assign(patient_id=lambda d: range(len(d)))
+    assert ph.ph_null_rates(big[minimal.columns], "os", dataclasses.replace(PARAMS, covariates=[])) is None
+    glue = ph_global_glue({}, {}, {}, PARAMS, {"os": None})
+    assert glue["global_size"][0] is None and "not simulated" in glue["global_size"][2]

@@ -11,6 +11,8 @@
   the function computed a fast approximation to the score test. Later versions
   compute the actual score test"); :func:`ph_test_conventions` puts the two
   side by side;
+* :func:`null_rejection_rates`: how often these tests reject when hazards *are* proportional, by a
+  seeded simulation in the model's own design (:func:`ph_null_rates` in the chapter);
 * :func:`beta_t`: scaled Schoenfeld residuals plus the coefficient, whose
   smoothed trend against time estimates the log hazard ratio over time
   (Grambsch & Therneau 1994; R ``plot(cox.zph(fit))``);
