@@ -614,3 +614,140 @@ def test_no_sentence_types_p_before_a_glued_p_value():
         if keys := _typed_p_readings(text):
             found[path.name] = keys
     assert found == {}
+
+
+# The other direction (session 15 review of chapter 14, finding 2): a p-value glued with format "p"
+# prints the bare number ("0.034"), so the sentence must name it a p ("Student's t-test 0.034" did
+# not); one glued with "p_clause" brings its own "p =", so no typed "p" may precede it.
+def _p_pattern(node) -> tuple[str, int] | None:
+    """A glue key in the code as a regex and its number of literal characters: a string constant exactly,
+    an f-string with each replacement field as ``[A-Za-z0-9_]+``; None for any other expression."""
+    import ast
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return re.escape(node.value), len(node.value)
+    if isinstance(node, ast.JoinedStr):
+        parts = [re.escape(v.value) if isinstance(v, ast.Constant) else "[A-Za-z0-9_]+" for v in node.values]
+        return "".join(parts), sum(len(v.value) for v in node.values if isinstance(v, ast.Constant))
+    return None
+
+
+#: The named formats of ``format_value`` besides "p" and "p_clause[:n]" (any other is a "{...}" pattern).
+_NAMED_FORMATS = {"pct", "pct_ci", "hr_ci", "hr_ci_side"}
+
+
+def _glue_format(node) -> str | None:
+    """A glue format in the code: "p", "p_clause" (with its digits or not), or "other" for a format that
+    prints no p clause ("{:.3f}", "pct", ...); None for what is not a format."""
+    import ast
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        if node.value == "p":
+            return "p"
+        if node.value == "p_clause" or node.value.startswith("p_clause:"):
+            return "p_clause"
+        if "{" in node.value or node.value in _NAMED_FORMATS:
+            return "other"
+    return None
+
+
+def _glued_p_formats(source: str) -> list[tuple[str, int, str]]:
+    """(key regex, literal characters, "p", "p_clause" or "other") for each glue declaration in
+    ``source`` (:func:`_glue_format`): ``name: (value, fmt[, missing])`` in a dict or dict comprehension,
+    ``glue[name] = (value, fmt, ...)``, and a call ``f(name, value, fmt)`` (``ch.glue_text``, the
+    chapters' local helpers). Not resolved: a key or format held in a variable."""
+    import ast
+
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        pairs = []
+        if isinstance(node, ast.Dict):
+            pairs = list(zip(node.keys, node.values))
+        elif isinstance(node, ast.DictComp):
+            pairs = [(node.key, node.value)]
+        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript):
+            pairs = [(node.targets[0].slice, node.value)]
+        elif isinstance(node, ast.Call) and len(node.args) >= 3:
+            pairs = [(node.args[0], ast.Tuple(elts=node.args[1:3]))]
+        for key, value in pairs:
+            if key is None or not isinstance(value, ast.Tuple) or len(value.elts) < 2:
+                continue
+            fmt, pattern = _glue_format(value.elts[1]), _p_pattern(key)
+            if fmt and pattern:
+                out.append((*pattern, fmt))
+    return out
+
+
+def _p_formats_of_the_book() -> list[tuple[str, int, str]]:
+    sources = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "lcnec_utils").rglob("*.py"))]
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        sources.append("\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code"))
+    return [d for s in sources for d in _glued_p_formats(s)]
+
+
+def _format_of(key: str, declarations: list[tuple[str, int, str]]) -> set[str]:
+    """The formats ``key`` is glued with: those of its most specific matching declarations (an exact
+    string beats ``f"{ep}_p"``, so the paper's printed ``paper_pfs_p``, glued "{}", is no p clause)."""
+    matches = [(n, fmt) for pattern, n, fmt in declarations if re.fullmatch(pattern, key)]
+    best = max((n for n, _ in matches), default=None)
+    return {fmt for n, fmt in matches if n == best}
+
+
+#: Text just before a glued bare p that names it a p: "p =", "p of", "the max-combo p (", "the four
+#: p-values for OS is": a "p" or "p-value(s)" within the clause (no sentence end, no other glue between).
+_NAMES_A_P = re.compile(r"\b[pP](?:-values?)?\b[^.;{}`]{0,40}$")
+#: A typed "p" right before a glued clause: "p = {p_clause}" prints "p = p = 0.034".
+_TYPED_P_BEFORE = re.compile(r"\b[pP]\s*(?:=|<|is|of|:)?\s*$")
+
+
+def _p_format_misreadings(text: str, declarations) -> list[str]:
+    """The glued keys of ``text`` read against their p format: "bare:<key>" for a key glued with "p" that
+    the text does not name as a p, "doubled:<key>" for a key glued with "p_clause" after a typed p."""
+    found = []
+    for m in re.finditer(r"\{glue:text\}`([^`]+)`", text):
+        formats, before = _format_of(m.group(1), declarations), text[max(0, m.start() - 80) : m.start()]
+        if "p" in formats and not _NAMES_A_P.search(before):
+            found.append(f"bare:{m.group(1)}")
+        if "p_clause" in formats and _TYPED_P_BEFORE.search(before):
+            found.append(f"doubled:{m.group(1)}")
+    return found
+
+
+def test_the_p_format_check_finds_both_misreadings():
+    """The check below on hand-made code and prose: chapter 2's sentence with age_p glued "p" (as before
+    commit c2c4021) and glued "p_clause" after a typed "p =", an f-string key, and the readings it
+    accepts."""
+    code = 'ch.glue_text("age_p", x, "p")\nglue[f"{ep}_logrank_p"] = (p, "p_clause")\nt("ex2_min_p", v, "p")'
+    decl = _glued_p_formats(code)
+    assert _format_of("age_p", decl) == {"p"} and _format_of("os_logrank_p", decl) == {"p_clause"}
+    assert _p_format_misreadings("years; Student's t-test {glue:text}`age_p`). In", decl) == ["bare:age_p"]
+    assert _p_format_misreadings("(log-rank p =\n{glue:text}`pfs_logrank_p`)", decl) == [
+        "doubled:pfs_logrank_p"
+    ]
+    assert _p_format_misreadings("(log-rank {glue:text}`pfs_logrank_p`)", decl) == []
+    assert _p_format_misreadings("the four p-values for OS is {glue:text}`ex2_min_p`. Why", decl) == []
+    assert _p_format_misreadings("Student's t-test p = {glue:text}`age_p`", decl) == []
+    specific = _glued_p_formats(
+        'g[f"{ep}_12m_perm_p"] = (v, "p")\ng[f"{ep}_p"] = (v, "p_clause")\nd = {"paper_pfs_p": (v, "{}")}'
+    )
+    assert _format_of("os_12m_perm_p", specific) == {"p"} and _format_of("os_p", specific) == {"p_clause"}
+    assert _format_of("paper_pfs_p", specific) == {"other"}
+
+
+def test_every_glued_p_value_is_read_as_its_format_says():
+    """Every notebook and book page against the glue formats declared in the package and the notebooks'
+    code (:func:`_glued_p_formats`; keys held in variables are not resolved, f-string keys are matched
+    with their fields as wildcards, the most specific declaration winning)."""
+    declarations = _p_formats_of_the_book()
+    assert len(declarations) > 20  # the scan sees the book's p-value glue
+    found = {}
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "book").glob("*.md")):
+        if path.suffix == ".ipynb":
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        else:
+            text = path.read_text(encoding="utf-8")
+        if keys := _p_format_misreadings(text, declarations):
+            found[path.name] = keys
+    assert found == {}

@@ -1060,6 +1060,67 @@ def test_the_two_patient_counts_of_one_design_differ_only_by_the_event_probabili
     assert without.glue["patients_reconciled"][0] is None and without.glue["own_n80"][0] is None
 
 
+REQUIRED_COLUMNS = ["patient_id", "group", "os_months", "os_event"]  # the minimal_build fixture's cohort
+
+
+def _contrast_paragraph(cohort) -> str:
+    """Chapter 14's paragraph on the paper's own HR with its glue filled in as the build renders it
+    (:meth:`lcnec_utils.chapter.page.Chapter.glue_text`: ``format_value``, "not available" for None)."""
+    import json
+    import re
+
+    from lcnec_utils.contract.params import PROJECT_ROOT
+    from lcnec_utils.stats.format import format_value
+
+    cells = json.loads((PROJECT_ROOT / "notebooks" / "14_methods_power.ipynb").read_text(encoding="utf-8"))
+    md = "\n".join("".join(c["source"]) for c in cells["cells"] if c["cell_type"] == "markdown")
+    para = md[md.index("**For contrast, the paper's own PFS HR.**") : md.index("## What it means")]
+    glue = {k: format_value(*v) for k, v in power.power_chapter(cohort, PARAMS).glue.items()}
+    glue["n_total"] = str(len(cohort))
+    return " ".join(re.sub(r"\{glue:text\}`([^`]+)`", lambda m: glue[m.group(1)], para).split())
+
+
+def test_the_paper_hr_paragraph_says_once_that_a_cohort_has_no_pfs(cohort):
+    """Session 15 review of chapter 14, finding 1: on the required-columns cohort the paragraph on the
+    paper's HR printed "not available" for every PFS number, "the count of the table above" (the table
+    has no such row) and a check of the model that checked nothing. Without PFS columns one glued
+    sentence says so and the overall-survival parts read alone; with them, no value is missing, the
+    PFS share is named as progression or death, and the model check's direction is computed (82.9%
+    against 93.5%: under-predicts, so its 85 patients are conservative)."""
+    minimal = _contrast_paragraph(cohort[REQUIRED_COLUMNS])
+    assert "not available" not in minimal
+    assert minimal.count("The cohort has no progression-free-survival columns") == 1
+    assert "table above" not in minimal and "check of the model" not in minimal
+    assert "With the 25 deaths the study saw, the formula gives 38.8%;" in minimal
+    assert "progression" not in minimal.split("what follows is for overall survival.")[1]
+    full = _contrast_paragraph(cohort)
+    assert "not available" not in full and "no progression-free-survival columns" not in full
+    assert "93.5% had a PFS event, progression or death" in full
+    assert "had a PFS event (progression or death), 93.5%, is higher than the accrual model's 82.9%" in full
+    assert "here this study's own: entry over 72 months and the analysis at its end, F = 0" in full
+    assert (
+        "the model gives 82.9% of patients a PFS event by the analysis where the cohort had 93.5%: it "
+        "under-predicts the events this study had, so its count of 85 patients errs on the conservative"
+        in full
+    )
+    assert "With the 29 progressions and 25 deaths the study saw, the formula gives 43.8% and 38.8%;" in full
+    assert "over-predicts" in power.model_check(0.75, 0.829, 85) and "85 patients may be too small" in (
+        power.model_check(0.75, 0.829, 85)
+    )
+    # PFS present but no second endpoint value: the one there is says whose it is
+    assert power._pair({"pfs": None, "os": "0.73"}, True) == "0.73 (overall survival)"
+    assert power._pair({"pfs": "0.57", "os": "0.73"}, True) == "0.57 and 0.73"
+
+
+def test_the_power_curve_title_names_the_endpoint_and_median_it_was_simulated_with(cohort):
+    """Finding 7: the curve is simulated with the PFS reference median, or the OS one when the cohort has
+    no PFS; the title says which (6.0 and 11.0 months, the book's median rule)."""
+    full = power.power_chapter(cohort, PARAMS).curve_title
+    assert "paper's adjusted PFS HR 0.51, by" in full and "reference-arm PFS median, 6.0 months" in full
+    minimal = power.power_chapter(cohort[REQUIRED_COLUMNS], PARAMS).curve_title
+    assert "applied to overall survival" in minimal and "reference-arm OS median, 11.0 months" in minimal
+
+
 def test_the_ratio_of_the_medians_by_r_survfits_rule_against_r(cohort):
     """The post-hoc simulations' HRs are ratios of medians read as the first time Ŝ(t) ≤ 0.5; R's
     survfit takes the midpoint of a step at exactly 0.5. R 4 / survival 3.5-3 on the shipped cohort:

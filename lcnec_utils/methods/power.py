@@ -41,7 +41,7 @@ from lcnec_utils.methods.design import (
     freedman_power,
     observed_power,
 )
-from lcnec_utils.stats.format import format_hr_ci
+from lcnec_utils.stats.format import format_hr_ci, format_value
 from lcnec_utils.stats.normal import z_two_sided
 from lcnec_utils.stats.survival import endpoint_data, has_endpoint, km_median, logrank
 
@@ -230,6 +230,7 @@ class PowerChapter:
     events_table: pd.DataFrame  # events and patients for 80% and 90% power at design_hr
     design_table: pd.DataFrame  # design_table(): the external design HRs and the paper's
     curve: pd.DataFrame | None  # n, simulated, mc_se, analytic; None without a reference median
+    curve_title: str | None  # the curve's HR, and the endpoint and reference median it was simulated with
     results: dict[str, Any]  # the chapter's results keys, complete
     glue: dict[str, tuple]  # name: (value, format) for the prose
 
@@ -273,6 +274,7 @@ def power_chapter(cohort: pd.DataFrame, params, published: dict[str, Any] | None
             values[f"methods.power.simulated.{ep}.observed"] = sims[ep][0].power
             values[f"methods.power.simulated.{ep}.design"] = sims[ep][1].power
     curve = _curve(sizes, medians, design_hr, allocation, alpha, params.seed + 100)
+    curve_ep = _curve_endpoint(medians)
     seconds = time.perf_counter() - start
     table, design_glue, trial_values = _external_design(cohort, params, sizes, design_hr, allocation)
     values.update(trial_values)
@@ -285,15 +287,17 @@ def power_chapter(cohort: pd.DataFrame, params, published: dict[str, Any] | None
             glue["prob_own"][0],
         ),
         "{}",
-        "The cohort gives no second count to set beside the first: that needs its progression-free "
-        "survival and a reference-arm PFS median",
     )
     glue.update(_median_rule_glue(cohort, params, medians))
+    glue.update(contrast_glue(glue, values))
     return PowerChapter(
         design_hr=design_hr,
         events_table=_events_table(values),
         design_table=table,
         curve=curve,
+        curve_title=None
+        if curve is None
+        else curve_title(design_hr, curve_ep, medians[curve_ep]["reference"]),
         results=complete("methods_power", values),
         glue=glue,
     )
@@ -455,8 +459,8 @@ def reconcile_patient_counts(events: int, share: float | None, probability: floa
         relation, count = "lower than", "more patients"
     return (
         f"Both counts divide the same {events} events by the probability that a patient has the event "
-        f"by the analysis, and differ only in that probability: the share of this cohort that progressed, "
-        f"{100 * share:.1f}%, is {relation} the accrual model's {100 * probability:.1f}%, so it asks for "
+        f"by the analysis, and differ only in that probability: the share of this cohort that had a PFS "
+        f"event (progression or death), {100 * share:.1f}%, is {relation} the accrual model's {100 * probability:.1f}%, so it asks for "
         f"{count} ({n_share} against {n_model})"
     )
 
@@ -601,14 +605,10 @@ def _curve(
     alpha: float,
     seed: int,
 ) -> pd.DataFrame | None:
-    """Simulated and analytic power by study size, from the cohort's size up to :data:`CURVE_TOTALS`."""
-    if "pfs" in medians and medians["pfs"]["reference"] is not None:
-        ref_ep = "pfs"
-    elif "os" in medians:
-        ref_ep = "os"
-    else:
-        return None
-    if medians[ref_ep]["reference"] is None:
+    """Simulated and analytic power by study size, from the cohort's size up to :data:`CURVE_TOTALS`, with
+    the reference median of :func:`_curve_endpoint`'s endpoint."""
+    ref_ep = _curve_endpoint(medians)
+    if ref_ep is None:
         return None
     totals = [sizes["total"]] + [n for n in CURVE_TOTALS if n > sizes["total"]]
     points = power_curve(
@@ -630,6 +630,135 @@ def _curve(
             "analytic": [schoenfeld_power(p.mean_events, design_hr, alpha, allocation) for p in points],
         }
     )
+
+
+def _curve_endpoint(medians: dict[str, dict[str, float | None]]) -> str | None:
+    """The endpoint whose reference-arm median the power curve uses: PFS when its reference arm reaches
+    its median, else OS when it does, else None (no curve)."""
+    for ep in _ENDPOINTS:
+        if ep in medians and medians[ep]["reference"] is not None:
+            return ep
+    return None
+
+
+def curve_title(hr: float, endpoint: str, median_reference: float) -> str:
+    """The power curve's title: the HR it is drawn for (the paper's adjusted PFS HR) and the endpoint and
+    reference-arm median it was simulated with, which is overall survival's when the cohort has no
+    PFS median to use."""
+    name = _ENDPOINT_NAMES[endpoint]
+    applied = "" if endpoint == "pfs" else f", applied to {name}"
+    return (
+        f"Power to detect the paper's adjusted PFS HR {hr:.2f}{applied}, by study size\n"
+        f"(simulated with the cohort's reference-arm {_ENDPOINT_SHORT[endpoint]} median, "
+        f"{median_reference:.1f} months)"
+    )
+
+
+#: The endpoints' names in the prose.
+_ENDPOINT_NAMES = {"pfs": "progression-free survival", "os": "overall survival"}
+
+
+def _pair(texts: dict[str, str | None], label: bool) -> str | None:
+    """The endpoints' values in the chapter's order (PFS, then OS) joined by "and", or the one there is
+    (with its endpoint in brackets when ``label``, so that it is not read as the other's); None if none."""
+    have = [(ep, t) for ep, t in texts.items() if t is not None]
+    if len(have) == 2:
+        return f"{have[0][1]} and {have[1][1]}"
+    if len(have) == 1:
+        ep, t = have[0]
+        return f"{t} ({_ENDPOINT_NAMES[ep]})" if label else t
+    return None
+
+
+def model_check(share: float, probability: float, n_model: int) -> str:
+    """What setting the accrual model beside the cohort shows: the model's event probability for the
+    paper's HR against the cohort's PFS event share, and the direction this gives its patient count
+    (a model that under-predicts events asks for more patients than needed: conservative)."""
+    if math.isclose(share, probability, abs_tol=5e-4):
+        verdict = f"it predicts the events this study had, so its {n_model} patients are neither too many nor too few"
+    elif probability < share:
+        verdict = (
+            f"it under-predicts the events this study had, so its count of {n_model} patients errs on the "
+            "conservative side"
+        )
+    else:
+        verdict = (
+            f"it over-predicts the events this study had, so its count of {n_model} patients may be too small"
+        )
+    return (
+        f"Set beside the cohort as a check, the model gives {100 * probability:.1f}% of patients a PFS event "
+        f"by the analysis where the cohort had {100 * share:.1f}%: {verdict}"
+    )
+
+
+def contrast_glue(glue: dict[str, tuple], values: dict[str, Any]) -> dict[str, tuple]:
+    """The sentences of the paragraph on the paper's own HR that depend on the cohort's endpoints, as
+    finished text: with progression-free survival, its event share, the accrual model's count, why the
+    two differ (:func:`reconcile_patient_counts`) and the model's check (:func:`model_check`); without it,
+    one sentence that says so, and the overall-survival parts alone (:func:`_pair`)."""
+
+    def text(key: str) -> str | None:
+        value, fmt = glue[key][:2]
+        return None if value is None else format_value(value, fmt)
+
+    has_pfs = glue["pfs_events"][0] is not None
+    out: dict[str, tuple] = {}
+    if has_pfs:
+        out["contrast_shares"] = (
+            f"with the cohort's own event shares ({text('pfs_share')} had a PFS event, progression or death; "
+            f"{text('os_share')} died) that is {text('pfs_n80')} patients for progression-free survival and "
+            f"{text('os_n80')} for overall survival at 80% ({text('pfs_n90')} and {text('os_n90')} at 90%), "
+            "if that HR held for either endpoint (the paper's own OS HR is a different number)",
+            "{}",
+        )
+    else:
+        out["contrast_shares"] = (
+            f"with the cohort's share of deaths ({text('os_share')}) that is {text('os_n80')} patients for "
+            f"overall survival at 80% ({text('os_n90')} at 90%), if that HR held for overall survival "
+            "(the paper's own OS HR is a different number)",
+            "{}",
+        )
+    share = values.get("methods.power.event_fraction.pfs")
+    prob = glue["prob_own"][0]
+    if not has_pfs:
+        model = (
+            "The cohort has no progression-free-survival columns, so the counts for progression-free survival "
+            "(from its PFS event share, or from the accrual model with its reference-arm PFS median) and their "
+            "check against each other cannot be computed; what follows is for overall survival."
+        )
+    elif prob is None:
+        model = (
+            "The cohort's reference arm does not reach its PFS median, so the accrual model has no median to "
+            "give a second count for progression-free survival, and no check of the model can be made."
+        )
+    else:
+        n_model = glue["own_n80"][0]
+        model = (
+            f"The event probability that the accrual implies for that design, with the cohort's reference-arm "
+            f"PFS median of {text('own_median_reference')} months, is {text('prob_own')}, that is {n_model} "
+            f"patients for progression-free survival at 80%, the count of the design table above. "
+            f"{glue['patients_reconciled'][0]}. The chapter plans with the accrual model's probability, as in "
+            "the designs above: it follows from the design's assumptions (the hazard ratio, the control "
+            f"median, and the accrual and follow-up, here this study's own: entry over {ACCRUAL_MONTHS:g} "
+            f"months and the analysis at its end, F = {FOLLOWUP_MONTHS:g}) and changes with them, whereas the "
+            "cohort's share is what this study's follow-up and its observed effect happened to give, and "
+            f"carries over to no other study. {model_check(share, prob, n_model)}."
+        )
+    out["contrast_model"] = (model, "{}")
+    names = {"pfs": "progressions", "os": "deaths"}
+    out["contrast_events"] = (
+        _pair(
+            {
+                ep: None if glue[f"{ep}_events"][0] is None else f"{glue[f'{ep}_events'][0]} {names[ep]}"
+                for ep in _ENDPOINTS
+            },
+            False,
+        ),
+        "{}",
+    )
+    for key in ("analytic", "sim_des", "sim_hr", "sim_hr_r", "sim_obs", "logrank_p", "observed_power"):
+        out[f"contrast_{key}"] = (_pair({ep: text(f"{ep}_{key}") for ep in _ENDPOINTS}, has_pfs), "{}")
+    return out
 
 
 def _events_table(values: dict[str, Any]) -> pd.DataFrame:

@@ -277,7 +277,7 @@ def rmst_teaching_glue(
     for endpoint in ("pfs", "os"):
         present = survival.has_endpoint(cohort, endpoint)
         perm = rmst_permutation_p(cohort, endpoint, params, TAUS[0]) if present else None
-        glue[f"{endpoint}_12m_perm_p"] = (perm, "p", "not computable")
+        glue[f"{endpoint}_12m_perm_p"] = (perm, "p_clause", "not computable")
         glue[f"{endpoint}_12m_cluster"] = (
             events_before_tau(cohort, endpoint, params, TAUS[0]) if present else "",
             "{}",
