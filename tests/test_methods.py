@@ -771,14 +771,16 @@ def test_null_rejection_rates_approach_alpha_with_many_events():
         assert abs(r[key] - 0.2) < 3 * se, (key, r[key])
 
 
+@pytest.mark.slow
 def test_null_rejection_rates_in_the_paper_model_match_r(cohort):
-    """Chapter 11's simulation in the paper's model for PFS (200 replicates, the book's seed) against
-    R's: survival 3.5-3, 1000 replicates of the same design (fitted β, exponential baseline,
-    exponential censoring at the baseline rate times (1 − share)/share of events, non-converged
-    fits dropped; review 46's sim2.R): cox.zph's GLOBAL rejects at 0.05 in 0.688, survival 2.x's in 0.078, the arm's term in 0.122.
-    Within 4 simulation SEs (the book's first 200 draws put the approximation 3.2 SEs high: 0.146;
-    1000 of them give 0.085); the exact global test rejects in most samples, the approximation in
-    less than half as many."""
+    """Chapter 11's simulation in the paper's model for PFS (``ph.NULL_REPS`` = 1000 replicates, the
+    book's seed; about 30 s) against R's: survival 3.5-3, 1000 replicates of the same design (fitted
+    β, exponential baseline, exponential censoring at the baseline rate times (1 − share)/share of
+    events, non-converged fits dropped; review 46's sim2.R): cox.zph's GLOBAL rejects at 0.05 in
+    0.688, survival 2.x's in 0.078, the arm's term in 0.122. Within 3 simulation SEs (the book gives
+    0.672, 0.085 and 0.111; its first 200 draws alone put the approximation 3.2 SEs high, 0.146,
+    which is why the chapter runs 1000); the exact global test rejects in most samples, the
+    approximation in less than half as many."""
     import dataclasses
 
     from lcnec_utils.stats import cox
@@ -788,7 +790,7 @@ def test_null_rejection_rates_in_the_paper_model_match_r(cohort):
     assert r["reps"] == ph.NULL_REPS and r["kept"] > 0.9 * r["reps"]
     for key, p_r in (("score_global", 0.688), ("approximation_global", 0.078), ("score_term", 0.122)):
         se = (p_r * (1 - p_r) / r["kept"] + p_r * (1 - p_r) / 982) ** 0.5
-        assert abs(r[key] - p_r) < 4 * se, (key, r[key])
+        assert abs(r[key] - p_r) < 3 * se, (key, r[key])
     assert r["score_global"] > 0.5 and r["approximation_global"] < r["score_global"] / 2
 
 

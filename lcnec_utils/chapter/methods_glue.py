@@ -713,7 +713,7 @@ def _null_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: floa
             "So the exact global test's small p-values are not evidence against proportional hazards "
             f"here: it would give p < {alpha:g} "
             + ("in most samples" if most else f"far more often than in {alpha:.0%} of samples")
-            + " even if the hazards were proportional, because it estimates a second set of as many "
+            + " even if the hazards were proportional, because it tests a second set of as many "
             "coefficients on the same few events. "
         )
     elif judge["score_global"] == {"nominal"}:
