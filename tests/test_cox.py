@@ -72,6 +72,22 @@ def test_multivariable_cox_matches_r_coxph_efron(rossi_cohort, rossi_params):
         assert row["ci_high"] == pytest.approx(hi, rel=1e-6), term
 
 
+def test_fit_design_without_the_wald_table_keeps_the_model(rossi_cohort, rossi_params):
+    """``wald_table=False`` (chapter 11's simulation): the same lifelines model, an empty table."""
+    dm = cox.design_matrix(
+        rossi_cohort,
+        ROSSI_COVARIATES,
+        rossi_params.reference_group,
+        rossi_params.treatment_group,
+        endpoint="os",
+    )
+    full, lean = cox.fit_design(dm, 0.05), cox.fit_design(dm, 0.05, wald_table=False)
+    assert lean.converged and lean.model is not None
+    pd.testing.assert_series_equal(lean.model.params_, full.model.params_)
+    assert lean.table["hr"].isna().all() and not full.table["hr"].isna().any()
+    assert list(lean.table["term"]) == list(full.table["term"])
+
+
 def test_univariable_cox_matches_r(rossi_cohort, rossi_params):
     # R: summary(coxph(Surv(week, arrest) ~ fin, data = r))
     #    coef -0.3690692103 se 0.1897224368 p 0.0517375165 CI 0.4766759574 1.0027838

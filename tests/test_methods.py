@@ -1403,6 +1403,25 @@ def test_ph_tables_label_each_programs_km_scale():
     assert not labels.str.contains("KM").any() and labels.nunique() == 2
 
 
+def test_ph_null_rates_drop_a_replicate_with_a_singular_information_matrix(cohort):
+    """An arm of 2 patients (the robustness build's small_arm cohort): some replicates' information
+    matrix of (β, γ) is singular (numpy's LinAlgError in the term test); the simulation drops them
+    instead of failing the chapter, as it drops the fits that did not converge (CI found chapter 11
+    failing there with 100 replicates on OS)."""
+    import dataclasses
+
+    from lcnec_utils.stats import cox
+
+    treated = cohort["group"] == PARAMS.treatment_group
+    small = cohort[~treated | cohort.index.isin(cohort.index[treated][:2])].reset_index(drop=True)
+    present, _ = cox.available_covariates(small, PARAMS.covariates)
+    res = cox.fit_cox(small, "os", present, PARAMS)
+    assert res.converged
+    r = ph.ph_null_rates(small, "os", dataclasses.replace(PARAMS, covariates=present), reps=100)
+    assert 0 < r["kept"] < r["reps"] == 100
+    assert all(0.0 <= r[k] <= 1.0 for k in ("score_global", "approximation_global", "score_term"))
+
+
 def test_ph_null_rates_run_on_the_required_columns_only_and_stop_on_a_large_cohort(cohort):
     """Chapter 11's simulation on a cohort with only the required columns (the arm-only model: its
     global test is the arm's own) and none above NULL_MAX_N patients, where the page says it was not
