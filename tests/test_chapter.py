@@ -381,7 +381,10 @@ def test_ph_global_glue_reads_the_simulated_size_at_the_builds_alpha():
     assert "uncertain by up to ±7 percentage points" in size  # 2·√(0.68·0.32/170)
     glue = ph_global_glue({}, {}, {}, params, {"pfs": _null(0.69, 0.15, 0.12), "os": None})
     size = glue["global_size"][0]
-    assert "rejects more often than in 5% of samples too, but far less often than the exact test" in size
+    assert (
+        "rejects more often than in 5% of the samples kept too, but far less often than the exact test"
+        in size
+    )
     assert "overall survival" not in size
     honest = ph_global_glue({}, {}, {}, params, {"pfs": _null(0.05, 0.05, 0.05)})
     assert "keeps about its nominal size here" in honest["global_size"][0]

@@ -699,7 +699,8 @@ def _null_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: floa
     text = (
         f"Simulated under proportional hazards in this very design (for {' and '.join(names)}: the "
         "model's own covariates and fitted coefficients, an exponential baseline hazard, censoring "
-        f"matching the share of events; {kept} samples kept, the fits that did not converge dropped), "
+        f"matching the share of events; {kept} samples kept, those whose fit did not converge or whose "
+        "information matrix was singular dropped), "
         f"the tests reject at {alpha:g} on the 1 − KM scale with these rates: " + "; ".join(parts) + " "
         f"(with this many samples, each rate is uncertain by up to ±{100 * err:.0f} percentage points, "
         "two simulation standard errors). "
@@ -728,7 +729,7 @@ def _null_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: floa
             f"standard errors of {alpha:g})"
         )
     elif approx <= {"nominal", "above"}:
-        text += f"The old approximation rejects more often than in {alpha:.0%} of samples too" + (
+        text += f"The old approximation rejects more often than in {alpha:.0%} of the samples kept too" + (
             ", but far less often than the exact test: of the two, its p-values are the less misleading here"
             if far_less
             else ""
