@@ -604,16 +604,21 @@ def test_the_typed_p_pattern_is_found_where_it_was():
     assert _typed_p_readings("the test gives {glue:text}`pfs_logrank_p`") == []
 
 
+def _book_prose():
+    """(path, prose) of every notebook (its markdown cells) and book page, in order."""
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "book").glob("*.md")):
+        if path.suffix == ".ipynb":
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            yield path, "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        else:
+            yield path, path.read_text(encoding="utf-8")
+
+
 def test_no_sentence_types_p_before_a_glued_p_value():
     """Every notebook and book page: a p-value computed on the cohort in force is glued with its
     clause (format "p_clause"), so that p < 0.001 reads "p < 0.001", not "p = <0.001"."""
     found = {}
-    for path in sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "book").glob("*.md")):
-        if path.suffix == ".ipynb":
-            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-            text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-        else:
-            text = path.read_text(encoding="utf-8")
+    for path, text in _book_prose():
         if keys := _typed_p_readings(text):
             found[path.name] = keys
     assert found == {}
@@ -745,12 +750,7 @@ def test_every_glued_p_value_is_read_as_its_format_says():
     declarations = _p_formats_of_the_book()
     assert len(declarations) > 20  # the scan sees the book's p-value glue
     found = {}
-    for path in sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "book").glob("*.md")):
-        if path.suffix == ".ipynb":
-            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-            text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-        else:
-            text = path.read_text(encoding="utf-8")
+    for path, text in _book_prose():
         if keys := _p_format_misreadings(text, declarations):
             found[path.name] = keys
     assert found == {}

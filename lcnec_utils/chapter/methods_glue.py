@@ -543,17 +543,26 @@ def _rejections(conventions: Mapping[str, pd.DataFrame], test: str, alpha: float
     return "it rejects proportional hazards at " + f"{alpha:g} for " + "; ".join(hits)
 
 
-def _formula_spread(conventions: Mapping[str, pd.DataFrame], alpha: float) -> str | None:
-    """How far the paper's model's test p-values move with the formula and the time scale, per endpoint,
-    and for which endpoints they fall on both sides of ``alpha`` (the reading of "significant or not")."""
+def _p_ranges(p_values: Mapping[str, pd.Series], alpha: float) -> tuple[list[str], list[str]]:
+    """Per endpoint with any p-value: "from <min> to <max> for <endpoint>", and the endpoints whose
+    p-values fall on both sides of ``alpha``."""
     parts, straddling = [], []
-    for ep, table in conventions.items():
-        p = table.loc[table["model"] == "full", "p"].dropna()
+    for ep, p in p_values.items():
+        p = p.dropna()
         if p.empty:
             continue
         if p.min() < alpha <= p.max():
             straddling.append(ENDPOINTS[ep].lower())
         parts.append(f"from {format_p(p.min())} to {format_p(p.max())} for {ENDPOINTS[ep].lower()}")
+    return parts, straddling
+
+
+def _formula_spread(conventions: Mapping[str, pd.DataFrame], alpha: float) -> str | None:
+    """How far the paper's model's test p-values move with the formula and the time scale, per endpoint,
+    and for which endpoints they fall on both sides of ``alpha`` (the reading of "significant or not")."""
+    parts, straddling = _p_ranges(
+        {ep: t.loc[t["model"] == "full", "p"] for ep, t in conventions.items()}, alpha
+    )
     if not parts:
         return None
     side = (
@@ -650,14 +659,7 @@ def _global_phrase(table: pd.DataFrame) -> str:
 def _global_spread(tables: Mapping[str, pd.DataFrame], alpha: float) -> str | None:
     """How far the global test's p moves with the formula and the time scale, per endpoint, and where
     it falls on both sides of ``alpha`` (which of those p-values to read: :func:`_null_size`)."""
-    parts, straddling = [], []
-    for ep, table in tables.items():
-        p = table["p"].dropna()
-        if p.empty:
-            continue
-        if p.min() < alpha <= p.max():
-            straddling.append(ENDPOINTS[ep].lower())
-        parts.append(f"from {format_p(p.min())} to {format_p(p.max())} for {ENDPOINTS[ep].lower()}")
+    parts, straddling = _p_ranges({ep: t["p"] for ep, t in tables.items()}, alpha)
     if not parts:
         return None
     side = (

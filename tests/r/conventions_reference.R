@@ -55,8 +55,8 @@ for (arm in c(0, 1)) {
     rate = r$surv, rate_lower = r$lower, rate_upper = r$upper)
 }
 out$logrank <- survdiff(Surv(time, event) ~ treatment, data = d)$chisq
-old_zph <- function(fit, transform) {
-  r <- as.matrix(residuals(fit, "scaledsch"))
+# survival 2.x's g(t) at the sorted event times, centred: 1 - KM just before t, the rank of t, or t
+old_g <- function(fit, transform) {
   times <- sort(fit$y[fit$y[, 2] == 1, 1])
   if (transform == "km") {
     km <- survfit(Surv(fit$y[, 1], fit$y[, 2]) ~ 1)
@@ -66,21 +66,16 @@ old_zph <- function(fit, transform) {
   } else {
     g <- times
   }
-  xx <- g - mean(g)
+  g - mean(g)
+}
+old_zph <- function(fit, transform) {
+  r <- as.matrix(residuals(fit, "scaledsch"))
+  xx <- old_g(fit, transform)
   unname(drop(xx %*% r)^2 / (diag(fit$var) * fit$nevent * sum(xx^2)))
 }
 old_global <- function(fit, transform) {
   s <- as.matrix(residuals(fit, "schoenfeld"))
-  times <- sort(fit$y[fit$y[, 2] == 1, 1])
-  if (transform == "km") {
-    km <- survfit(Surv(fit$y[, 1], fit$y[, 2]) ~ 1)
-    g <- 1 - vapply(times, function(u) { s <- km$surv[km$time < u]; if (length(s)) s[length(s)] else 1 }, 0)
-  } else if (transform == "rank") {
-    g <- rank(times)
-  } else {
-    g <- times
-  }
-  xx <- g - mean(g)
+  xx <- old_g(fit, transform)
   u <- drop(xx %*% s)
   sum(u * (fit$var %*% u)) * fit$nevent / sum(xx^2)
 }
