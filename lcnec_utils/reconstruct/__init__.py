@@ -110,6 +110,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         joint_search,
         side_windows,
         state_from_cohort,
+        table4_priority,
         table4_stage,
         table4_windows,
         to_state,
@@ -199,6 +200,12 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         p_gaps,
         plausibility_checks,
         tied_event_times,
+    )
+    from lcnec_utils.reconstruct.polish import (
+        PolishResult,
+        covariate_moves,
+        moves_within_bounds,
+        polish_covariates,
     )
     from lcnec_utils.reconstruct.reach import (
         BOTH_ARMS,
@@ -408,6 +415,7 @@ __all__, __getattr__, __dir__ = exports(
             "joint_search",
             "side_windows",
             "state_from_cohort",
+            "table4_priority",
             "table4_stage",
             "table4_windows",
             "to_state",
@@ -497,6 +505,12 @@ __all__, __getattr__, __dir__ = exports(
             "p_gaps",
             "plausibility_checks",
             "tied_event_times",
+        ),
+        "lcnec_utils.reconstruct.polish": (
+            "PolishResult",
+            "covariate_moves",
+            "moves_within_bounds",
+            "polish_covariates",
         ),
         "lcnec_utils.reconstruct.reach": (
             "BOTH_ARMS",

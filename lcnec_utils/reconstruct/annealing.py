@@ -276,9 +276,9 @@ def _arm_side(T, ep, arm, lo, hi, M):
 
 
 @njit(cache=True)
-def _cox_side(T, D, ep, beta, warm, C, M):
-    """Cox fit of one endpoint (Efron), warm-started from ``beta`` (updated in place): every
-    term's HR, Wald CI and |z| into ``M``."""
+def _cox_side(T, D, ep, beta, warm, C, M, warm_iterations=3):
+    """Cox fit of one endpoint (Efron), warm-started from ``beta`` (updated in place; at most
+    ``warm_iterations`` Newton-Raphson steps from it): every term's HR, Wald CI and |z| into ``M``."""
     n, q = D.shape
     t = T[2 * ep].astype(np.float64) / 10.0
     order = np.argsort(t, kind="mergesort")
@@ -290,7 +290,7 @@ def _cox_side(T, D, ep, beta, warm, C, M):
         es[k] = T[2 * ep + 1, order[k]]
         Ds[k] = D[order[k]]
     if warm:
-        b, se, ok = _cox_newton(ts, es, Ds, beta, 3, 1e-9, False)
+        b, se, ok = _cox_newton(ts, es, Ds, beta, warm_iterations, 1e-9, False)
         if not ok:
             b, se, ok = _cox_newton(ts, es, Ds, np.zeros(q), 30, 1e-9, True)
     else:

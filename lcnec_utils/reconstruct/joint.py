@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lcnec_utils.reconstruct import annealing
+from lcnec_utils.reconstruct import annealing, polish
 from lcnec_utils.reconstruct.bounds import term_plans
 from lcnec_utils.reconstruct.objective import (
     M_BETA,
@@ -70,7 +70,8 @@ class JointSearchBudget:
     chains, each the best of ``information_starts`` runs of the information stage, then the
     covariates alone, then times and covariates for both arm terms, then for the terms Table 4's
     conclusions rest on (:func:`conclusions_stage`), then for all of Table 4's covariate terms
-    with the arm terms kept (iterations of each)."""
+    with the arm terms kept (iterations of each), then Table 4's windows counted with the times
+    fixed (:mod:`lcnec_utils.reconstruct.polish`, ``polish_rounds`` rounds)."""
 
     information: int = 300_000
     information_starts: int = 3
@@ -79,6 +80,10 @@ class JointSearchBudget:
     conclusions: int = 1_300_000
     table4: int = 600_000
     chains: int = 2
+    #: rounds of :func:`lcnec_utils.reconstruct.polish.polish_covariates` after the Table 4 stage (0: none),
+    #: with second moves after that many single moves
+    polish_rounds: int = 12
+    polish_pairs: int = 40
 
     @property
     def chain_iterations(self) -> int:
@@ -192,8 +197,10 @@ def _joint_chain(
     """One chain of the committed cohort's search: the information stage from
     ``budget.information_starts`` fresh placements of the times (the lowest objective goes on),
     the covariates alone, then times and covariates (:func:`arm_terms_stage`), then the first
-    terms of Table 4 (:func:`conclusions_stage`), then all of them (:func:`table4_stage`). Returns
-    the last stage's result and state (T, D of :mod:`lcnec_utils.reconstruct.annealing`)."""
+    terms of Table 4 (:func:`conclusions_stage`), then all of them (:func:`table4_stage`), then
+    their windows counted with the times fixed (:func:`lcnec_utils.reconstruct.polish.polish_covariates`).
+    Returns the end state's result (its objective and distance from the bounds) and the state
+    (T, D of :mod:`lcnec_utils.reconstruct.annealing`)."""
     rng = np.random.default_rng(seed)
     setting = annealing_setting(tg, windows=window_targets(tg))
     best = None
@@ -218,10 +225,17 @@ def _joint_chain(
         T, D, annealing_setting(tg, windows=first_windows(tg)), conclusions_stage(), budget.conclusions,
         seed=int(rng.integers(2**32 - 1)), **STAGE_MOVES["conclusions"],
     )  # fmt: skip
+    setting = annealing_setting(tg, windows=table4_windows(tg))
     result = annealing.anneal(
-        T, D, annealing_setting(tg, windows=table4_windows(tg)), table4_stage(), budget.table4,
-        seed=int(rng.integers(2**32 - 1)), **STAGE_MOVES["table4"],
+        T, D, setting, table4_stage(), budget.table4, seed=int(rng.integers(2**32 - 1)),
+        **STAGE_MOVES["table4"],
     )  # fmt: skip
+    if budget.polish_rounds > 0:
+        polish.polish_covariates(
+            T, D, setting, table4_stage(), table4_priority(tg), budget.polish_rounds, budget.polish_pairs
+        )
+        # the polished state's objective and distance from the bounds (no move: 0 iterations)
+        result = annealing.anneal(T, D, setting, table4_stage(), 0, **STAGE_MOVES["table4"])
     return result, T, D
 
 
@@ -354,6 +368,14 @@ def table4_windows(tg: Mapping[str, Any]) -> list[tuple[str, float, float, float
     weight = float(TABLE4["first_weight"])
     windows = [(k, lo, hi, sc / weight if _is_first(k) else sc) for k, lo, hi, sc in window_targets(tg)]
     return windows + side_windows(tg)
+
+
+def table4_priority(tg: Mapping[str, Any]) -> np.ndarray:
+    """For each of :func:`table4_windows`' windows, whether it carries a conclusion (a first term's
+    window, or a significance side): what :func:`lcnec_utils.reconstruct.polish.polish_covariates` counts
+    first."""
+    first = [_is_first(w[0]) for w in window_targets(tg)]
+    return np.array(first + [True] * len(side_windows(tg)), np.bool_)
 
 
 def annealing_setting(

@@ -1,0 +1,286 @@
+"""Table 4's window targets counted, not pulled: a best-improvement local search over covariate
+swaps with every survival time fixed (the committed search's last step).
+
+The annealing stages (:mod:`lcnec_utils.reconstruct.joint`) pull Table 4's window targets by their
+summed distance outside the windows, and the arm-term bounds leave them a thin set of states: from
+the kept witness, 3 of its 950 covariate swaps keep those bounds (docs/OPEN-TARGETS.md, session 17).
+This step counts instead. With the times fixed, a swap of one covariate's values between two
+patients of the same arm, or an ECOG score changed within its Table 2 class (as the annealing's
+covariate moves), keeps every Kaplan-Meier target, the log-rank tests, the plausibility limits and
+Table 2's counts; only the two multivariable Cox fits move. Each round fits every such move
+(Efron, Newton-Raphson to convergence from the current estimate) and, from the ``pairs`` single
+moves nearest to the arm-term bounds, every second move after each; it takes the best single move
+or pair that keeps the arm-term bounds (no further from the ``keep_*`` bounds than the state) and
+lowers, in this order, the priority windows missed (the conclusions' windows), the other windows
+missed, and the summed distance outside them. It stops when no move does, or after ``rounds``
+rounds. Deterministic (moves in a fixed order, ties to the first).
+
+Written by hand: the targets are the book's own windows on Cox fits, which no optimisation
+library states; the moves and fits are those of :mod:`lcnec_utils.reconstruct.annealing`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from lcnec_utils.reconstruct.annealing import Setting, _cox_side
+from lcnec_utils.reconstruct.objective import Objective, arm_violation, metric_size
+
+__all__ = ["PolishResult", "covariate_moves", "moves_within_bounds", "polish_covariates"]
+
+#: Newton-Raphson iterations a move's fit may take from the current estimate (it stops at
+#: convergence, usually after 3-5): the counts compare states, so the fits must be converged.
+_FIT_ITERATIONS = 30
+
+#: How far beyond the bounds a move screened by one Newton-Raphson step may be and still be
+#: confirmed by converged fits (one step from a converged estimate errs by far less).
+_SCREEN_SLACK = 0.005
+
+#: Screened candidates confirmed per round, best first, until one holds.
+_CANDIDATES = 64
+
+#: A distance must fall by more than this to count as lower (below it, two fits of one state
+#: differ only by their convergence).
+_DISTANCE_STEP = 1e-4
+
+
+@dataclass(frozen=True)
+class PolishResult:
+    """What :func:`polish_covariates` did: rounds run, moves applied, and (priority windows missed, other
+    windows missed, distance) before and after."""
+
+    rounds: int
+    moves: int
+    before: tuple[float, float, float]
+    after: tuple[float, float, float]
+
+
+@njit(cache=True)
+def covariate_moves(D, n1, ecog_col, ecog_max):
+    """Every covariate move of a state, one row each: (patient i, patient k, column j, new value
+    of i, new value of k). A swap of column j between two patients of the same arm whose values
+    differ, and, for ECOG, patient i's score changed within its Table 2 class (then k = i): 0 <->
+    1, and 2 <-> ``ecog_max`` if the class holds more than one score (as the annealing's moves)."""
+    n, q = D.shape
+    count = 0
+    for pass_ in range(2):
+        if pass_ == 1:
+            out = np.empty((count, 5))
+        m = 0
+        for arm in range(2):
+            lo = 0 if arm == 0 else n1
+            hi = n1 if arm == 0 else n
+            for j in range(1, q):
+                for i in range(lo, hi):
+                    for k in range(i + 1, hi):
+                        if D[i, j] != D[k, j]:
+                            if pass_ == 1:
+                                out[m, 0] = i
+                                out[m, 1] = k
+                                out[m, 2] = j
+                                out[m, 3] = D[k, j]
+                                out[m, 4] = D[i, j]
+                            m += 1
+                    if j == ecog_col and (D[i, j] < 2 or ecog_max > 2):
+                        if pass_ == 1:
+                            value = 1.0 - D[i, j] if D[i, j] < 2 else 2.0 + ecog_max - D[i, j]
+                            out[m, 0] = i
+                            out[m, 1] = i
+                            out[m, 2] = j
+                            out[m, 3] = value
+                            out[m, 4] = value
+                        m += 1
+        count = m
+    return out
+
+
+@njit(cache=True)
+def _apply(D, move):
+    """Apply a move (a row of :func:`covariate_moves`); returns the row that undoes it."""
+    i, k, j = int(move[0]), int(move[1]), int(move[2])
+    undo = np.array([move[0], move[1], move[2], D[i, j], D[k, j]])
+    D[i, j] = move[3]
+    D[k, j] = move[4]
+    return undo
+
+
+@njit(cache=True)
+def _measure(T, D, beta, W, win_id, win_lo, win_hi, win_scale, priority, M, C, warm, iterations):
+    """(arm-term violation, priority windows missed, other windows missed, distance) of a state,
+    from both Cox fits (``beta`` the warm starts, updated; at most ``iterations`` Newton-Raphson
+    steps from them); violation inf if a fit failed."""
+    for ep in range(2):
+        _cox_side(T, D, ep, beta[ep], warm, C, M, iterations)
+    out = np.zeros(4)
+    if C[0, 0] == 0.0 or C[1, 0] == 0.0:
+        out[0] = math.inf
+        return out
+    out[0] = arm_violation(M, W)
+    for k in range(win_id.size):
+        v = M[win_id[k]]
+        d = 100.0 if not math.isfinite(v) else max(0.0, win_lo[k] - v, v - win_hi[k]) / win_scale[k]
+        if d > 0.0:
+            out[1 if priority[k] else 2] += 1.0
+            out[3] += d
+    return out
+
+
+@njit(cache=True)
+def _measure_moves(T, D, moves, beta0, W, win_id, win_lo, win_hi, win_scale, priority, M, C):
+    """:func:`_measure` of the state after each move (one row per move), screened by one
+    Newton-Raphson step from ``beta0``; ``D`` restored."""
+    out = np.empty((moves.shape[0], 4))
+    beta = beta0.copy()
+    for a in range(moves.shape[0]):
+        undo = _apply(D, moves[a])
+        beta[:] = beta0
+        out[a] = _measure(T, D, beta, W, win_id, win_lo, win_hi, win_scale, priority, M, C, True, 1)
+        _apply(D, undo)
+    return out
+
+
+@njit(cache=True)
+def _better(x, best, viol_cap):
+    """Whether measures ``x`` keep the arm-term bounds (violation within ``viol_cap``) and are
+    lexicographically lower than ``best`` (priority misses, other misses, distance)."""
+    if not x[0] <= viol_cap:
+        return False
+    if x[1] != best[1]:
+        return x[1] < best[1]
+    if x[2] != best[2]:
+        return x[2] < best[2]
+    return x[3] < best[3] - _DISTANCE_STEP
+
+
+@njit(cache=True)
+def _rank(x, viol_cap):
+    """A screened candidate's rank (lower first): within the bounds by the screening first, then
+    priority misses, other misses, distance."""
+    return (0.0 if x[0] <= viol_cap else 1e12) + x[1] * 1e8 + x[2] * 1e4 + min(x[3], 1e4 - 1.0)
+
+
+@njit(cache=True)
+def _keep(cand, cand_rank, x, viol_cap, first, second):
+    """Keep a screened candidate (single move ``first``, or ``first`` then ``second``) among the
+    best ``cand_rank.size`` so far (the worst replaced)."""
+    worst = np.argmax(cand_rank)
+    r = _rank(x, viol_cap)
+    if r < cand_rank[worst]:
+        cand_rank[worst] = r
+        cand[worst, :5] = first
+        cand[worst, 5:] = second
+
+
+@njit(cache=True)
+def _polish(T, D, n1, ecog_col, ecog_max, W, win_id, win_lo, win_hi, win_scale, priority, rounds, pairs):
+    q = D.shape[1]
+    M = np.full(metric_size(q - 1), np.nan)
+    C = np.zeros((2, 2))
+    args = (W, win_id, win_lo, win_hi, win_scale, priority, M, C)
+    beta = np.zeros((2, q))
+    start = _measure(T, D, beta, *args, False, _FIT_ITERATIONS)
+    cur = start.copy()
+    viol_cap = cur[0] + 1e-12
+    # a screened move within this of the bounds is confirmed by converged fits
+    screen_cap = viol_cap + _SCREEN_SLACK
+    applied = 0
+    done = 0
+    none = np.full(5, -1.0)
+    for _ in range(rounds):
+        done += 1
+        cand = np.zeros((_CANDIDATES, 10))
+        cand_rank = np.full(_CANDIDATES, np.inf)
+        moves = covariate_moves(D, n1, ecog_col, ecog_max)
+        first = _measure_moves(T, D, moves, beta, *args)
+        for a in range(moves.shape[0]):
+            if _better(first[a], cur, screen_cap):
+                _keep(cand, cand_rank, first[a], viol_cap, moves[a], none)
+        # second moves after the single moves nearest to the arm-term bounds (then fewest misses)
+        key = first[:, 0] * 1e6 + first[:, 1] * 1e3 + first[:, 2]
+        order = np.argsort(key, kind="mergesort")
+        for r in range(min(pairs, order.size)):
+            a = order[r]
+            if not math.isfinite(first[a, 0]):
+                break
+            undo = _apply(D, moves[a])
+            b1 = beta.copy()
+            _measure(T, D, b1, *args, True, _FIT_ITERATIONS)
+            second_moves = covariate_moves(D, n1, ecog_col, ecog_max)
+            second = _measure_moves(T, D, second_moves, b1, *args)
+            _apply(D, undo)
+            for b in range(second_moves.shape[0]):
+                if _better(second[b], cur, screen_cap):
+                    _keep(cand, cand_rank, second[b], viol_cap, moves[a], second_moves[b])
+        # the best screened candidate that converged fits confirm
+        moved = False
+        for c in np.argsort(cand_rank, kind="mergesort"):
+            if not math.isfinite(cand_rank[c]):
+                break
+            undo1 = _apply(D, cand[c, :5])
+            pair = cand[c, 5] >= 0.0
+            undo2 = _apply(D, cand[c, 5:]) if pair else none
+            b1 = beta.copy()
+            x = _measure(T, D, b1, *args, True, _FIT_ITERATIONS)
+            if _better(x, cur, viol_cap):
+                cur = x
+                beta[:] = b1
+                applied += 2 if pair else 1
+                moved = True
+                break
+            if pair:
+                _apply(D, undo2)
+            _apply(D, undo1)
+        if not moved:
+            break
+    return done, applied, start, cur
+
+
+def polish_covariates(
+    T: np.ndarray,
+    D: np.ndarray,
+    setting: Setting,
+    objective: Objective,
+    priority: np.ndarray,
+    rounds: int,
+    pairs: int,
+) -> PolishResult:
+    """The local search of this module on the state (T, D) (``D`` changed in place; ``T`` is only
+    read): ``setting``'s window targets (``priority[k]`` true for the windows counted first), the
+    arm-term bounds of ``objective`` (its ``keep_*``), at most ``rounds`` rounds with second moves
+    after the ``pairs`` single moves nearest to those bounds."""
+    done, applied, before, after = _polish(
+        T, D, setting.n1, setting.ecog_column, setting.ecog_max, objective.weights(),
+        setting.win_id, setting.win_lo, setting.win_hi, setting.win_scale,
+        np.asarray(priority, np.bool_), int(rounds), int(pairs),
+    )  # fmt: skip
+    return PolishResult(int(done), int(applied), tuple(map(float, before[1:])), tuple(map(float, after[1:])))
+
+
+@njit(cache=True)
+def _within(T, D, moves, W):
+    """For each move, whether the state after it keeps the arm-term bounds of ``W`` (converged
+    fits); ``D`` restored."""
+    q = D.shape[1]
+    M = np.full(metric_size(q - 1), np.nan)
+    C = np.zeros((2, 2))
+    out = np.zeros(moves.shape[0], np.bool_)
+    for a in range(moves.shape[0]):
+        undo = _apply(D, moves[a])
+        beta = np.zeros((2, q))
+        for ep in range(2):
+            _cox_side(T, D, ep, beta[ep], False, C, M)
+        out[a] = C[0, 0] != 0.0 and C[1, 0] != 0.0 and arm_violation(M, W) == 0.0
+        _apply(D, undo)
+    return out
+
+
+def moves_within_bounds(T: np.ndarray, D: np.ndarray, setting: Setting, objective: Objective) -> np.ndarray:
+    """Which of a state's single covariate moves (:func:`covariate_moves`, one entry each) keep the
+    arm-term bounds of ``objective`` (its ``keep_*``): how thin the set of states the searches
+    move in is around it."""
+    moves = covariate_moves(D, setting.n1, setting.ecog_column, setting.ecog_max)
+    return _within(T, D.copy(), moves, objective.weights())

@@ -1,0 +1,188 @@
+"""The committed search's last step (:mod:`lcnec_utils.reconstruct.polish`): Table 4's windows
+counted with the times fixed. Checked from outside: the moves enumerated by hand, the counts it
+reports recomputed from lifelines' fits (``reach.state_fits``), what it must keep (the times, each
+arm's covariate values, the arm-term bounds) compared before and after."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lcnec_utils.contract.params import DEFAULT_COHORT
+from lcnec_utils.reconstruct import joint, polish, reach
+from lcnec_utils.reconstruct.targets import published_targets
+
+TG = published_targets()
+ROUNDS, PAIRS = joint.FULL_BUDGET.polish_rounds, joint.FULL_BUDGET.polish_pairs
+
+
+def _lifelines_measures(T, D, windows, priority):
+    """(priority windows missed, other windows missed, distance) from lifelines' fits."""
+    fits = reach.state_fits(T, D)
+    missed = [0, 0]
+    distance = 0.0
+    for (key, lo, hi, scale), first in zip(windows, priority, strict=True):
+        v = reach.window_value(fits, key)
+        d = max(0.0, lo - v, v - hi) / scale
+        if d > 0:
+            missed[0 if first else 1] += 1
+            distance += d
+    return missed[0], missed[1], distance
+
+
+def _arm_terms(T, D):
+    fits = reach.state_fits(T, D)
+    pfs, os_ = fits["pfs"].loc["treatment"], fits["os"].loc["treatment"]
+    return {
+        "pfs_hr": pfs["exp(coef)"],
+        "pfs_z": abs(pfs["z"]),
+        "os_hr": os_["exp(coef)"],
+        "os_ci_high": os_["exp(coef) upper 95%"],
+    }
+
+
+#: Covariate moves applied to the committed cohort (already polished) before the step is tested on
+#: it: drawn from every move by this seed.
+SCRAMBLE_SEED, SCRAMBLE_MOVES = 0, 4
+
+
+def _scrambled():
+    T, D = joint.state_from_cohort(pd.read_csv(DEFAULT_COHORT))
+    setting = joint.annealing_setting(TG)
+    rng = np.random.default_rng(SCRAMBLE_SEED)
+    for _ in range(SCRAMBLE_MOVES):
+        moves = polish.covariate_moves(D, setting.n1, setting.ecog_column, setting.ecog_max)
+        i, k, j, vi, vk = moves[rng.integers(len(moves))]
+        D[int(i), int(j)], D[int(k), int(j)] = vi, vk
+    return T, D
+
+
+@pytest.fixture(scope="module")
+def polished():
+    T, D = _scrambled()
+    T0, D0 = T.copy(), D.copy()
+    setting = joint.annealing_setting(TG, windows=joint.table4_windows(TG))
+    result = polish.polish_covariates(
+        T, D, setting, joint.table4_stage(), joint.table4_priority(TG), ROUNDS, PAIRS
+    )
+    return T0, D0, T, D, result
+
+
+def test_moves_are_every_within_arm_swap_and_ecog_change():
+    # 2 treated patients (rows 0-1), 3 reference (rows 2-4); columns: arm, x, ECOG
+    D = np.array(
+        [[1, 0, 0], [1, 1, 1], [0, 1, 2], [0, 1, 3], [0, 0, 1]],
+        float,
+    )
+    moves = polish.covariate_moves(D, 2, 2, 3)
+    swaps = {(int(i), int(k), int(j)) for i, k, j, *_ in moves if i != k}
+    # by hand: x differs in (0,1), (2,4), (3,4); ECOG differs in (0,1), (2,3), (2,4), (3,4)
+    assert swaps == {(0, 1, 1), (2, 4, 1), (3, 4, 1), (0, 1, 2), (2, 3, 2), (2, 4, 2), (3, 4, 2)}
+    changes = {int(i): float(v) for i, k, j, v, _ in moves if i == k}
+    assert changes == {0: 1.0, 1: 0.0, 2: 3.0, 3: 2.0, 4: 0.0}  # within 0-1 and within 2-3
+    # a "2 or more" class of one score (ecog_max 2): no change within it
+    only_two = {(int(i), float(v)) for i, k, j, v, _ in polish.covariate_moves(D, 2, 2, 2) if i == k}
+    assert only_two == {(0, 1.0), (1, 0.0), (4, 0.0)}
+    for i, k, j, vi, vk in moves:  # a swap's new values are each other's old ones
+        if i != k:
+            assert (vi, vk) == (D[int(k), int(j)], D[int(i), int(j)])
+
+
+def test_polish_keeps_the_times_and_each_arms_covariates(polished):
+    T0, D0, T, D, _ = polished
+    np.testing.assert_array_equal(T, T0)
+    np.testing.assert_array_equal(D[:, 0], D0[:, 0])
+    n1 = int(TG["n.treatment"])
+    for rows in (slice(0, n1), slice(n1, None)):
+        for j in range(1, D.shape[1]):
+            if j == joint.annealing_setting(TG).ecog_column:  # ECOG: its Table 2 class per arm
+                assert Counter(D[rows, j] >= 2) == Counter(D0[rows, j] >= 2)
+            else:
+                assert Counter(D[rows, j]) == Counter(D0[rows, j])
+
+
+def test_polish_counts_what_lifelines_counts_and_lowers_it(polished):
+    T0, D0, T, D, result = polished
+    windows, priority = joint.table4_windows(TG), joint.table4_priority(TG)
+    before = _lifelines_measures(T0, D0, windows, priority)
+    after = _lifelines_measures(T, D, windows, priority)
+    assert result.before[:2] == before[:2]
+    assert result.after[:2] == after[:2]
+    assert math.isclose(result.before[2], before[2], rel_tol=1e-5)
+    assert math.isclose(result.after[2], after[2], rel_tol=1e-5)
+    assert after[:2] < before[:2]
+    assert result.moves > 0
+
+
+def _arm_violation(T, D):
+    """How far lifelines' arm terms are from the Table 4 stage's keep bounds (as ``arm_violation``)."""
+    stage, arm = joint.table4_stage(), _arm_terms(T, D)
+    return (
+        max(0.0, arm["os_ci_high"] - stage.keep_os_ci)
+        + max(0.0, stage.keep_os_hr - arm["os_hr"])
+        + max(0.0, stage.keep_pfs_z - arm["pfs_z"])
+        + max(0.0, stage.keep_pfs_hr_lo - arm["pfs_hr"])
+    )
+
+
+def test_polish_keeps_the_arm_term_bounds(polished):
+    T0, D0, T, D, _ = polished
+    assert _arm_violation(T, D) <= _arm_violation(T0, D0) + 1e-9
+    committed = joint.state_from_cohort(pd.read_csv(DEFAULT_COHORT))
+    assert _arm_violation(*committed) == 0.0  # the committed cohort, polished by the search, keeps them
+
+
+def test_polish_is_deterministic(polished):
+    T0, D0, _, D, _ = polished
+    T1, D1 = T0.copy(), D0.copy()
+    setting = joint.annealing_setting(TG, windows=joint.table4_windows(TG))
+    polish.polish_covariates(T1, D1, setting, joint.table4_stage(), joint.table4_priority(TG), ROUNDS, PAIRS)
+    np.testing.assert_array_equal(D1, D)
+
+
+def test_priority_windows_are_the_conclusions():
+    windows, priority = joint.table4_windows(TG), joint.table4_priority(TG)
+    assert len(windows) == len(priority)
+    first = {w[0] for w, p in zip(windows, priority, strict=True) if p}
+    # ECOG's PFS windows (the paper's one prognostic factor) and a side of 0.05 for each p out of reach
+    assert {"pfs.cox_multivariable.ecog.hr", "pfs.cox_multivariable.ecog.p"} <= first
+    sides = joint.side_windows(TG)
+    assert len(first) == len(joint.first_windows(TG)) + len(sides)
+    assert not any(
+        p
+        for w, p in zip(windows, priority, strict=True)
+        if w[0].startswith("os.") and not w[0].endswith(".p")
+    )
+
+
+def test_a_pair_is_lexicographic():
+    cap = 0.0
+    better = polish._better
+    assert better(np.array([0.0, 0.0, 9.0, 50.0]), np.array([0.0, 1.0, 0.0, 0.0]), cap)  # priority first
+    assert not better(np.array([0.0, 1.0, 0.0, 0.0]), np.array([0.0, 0.0, 9.0, 50.0]), cap)
+    assert better(np.array([0.0, 1.0, 3.0, 99.0]), np.array([0.0, 1.0, 4.0, 0.0]), cap)  # then other misses
+    assert better(np.array([0.0, 1.0, 3.0, 1.0]), np.array([0.0, 1.0, 3.0, 2.0]), cap)  # then distance
+    assert not better(
+        np.array([0.0, 1.0, 3.0, 2.0 - 1e-6]), np.array([0.0, 1.0, 3.0, 2.0]), cap
+    )  # not by noise
+    assert not better(np.array([1e-3, 0.0, 0.0, 0.0]), np.array([0.0, 5.0, 5.0, 5.0]), cap)  # bounds kept
+
+
+def test_moves_within_bounds_agree_with_lifelines():
+    T, D = joint.state_from_cohort(pd.read_csv(DEFAULT_COHORT))
+    setting = joint.annealing_setting(TG)
+    within = polish.moves_within_bounds(T, D, setting, joint.table4_stage())
+    moves = polish.covariate_moves(D, setting.n1, setting.ecog_column, setting.ecog_max)
+    assert within.shape == (len(moves),)
+    assert 0 < within.sum() < within.size
+    outside = np.flatnonzero(~within)
+    checked = [*np.flatnonzero(within), *np.random.default_rng(1).choice(outside, 10, replace=False)]
+    for a in checked:
+        D1 = D.copy()
+        i, k, j, vi, vk = moves[a]
+        D1[int(i), int(j)], D1[int(k), int(j)] = vi, vk
+        assert (_arm_violation(T, D1) == 0.0) == within[a], moves[a]
