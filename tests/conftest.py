@@ -1,4 +1,5 @@
-"""Shared fixtures: each whole-book build is made once per test session.
+"""Shared fixtures: each whole-book build, and the default seed's reconstruction, is made once
+per test session.
 
 A test that asks for one of these builds (directly or through another fixture)
 is a ``book`` test whether or not it is marked, so ``make test-fast`` never
@@ -28,6 +29,15 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if BOOK_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.book)
+
+
+@pytest.fixture(scope="session")
+def default_reconstruction():
+    """``reconstruct(DEFAULT_SEED)`` (about a minute on 2 cores): the committed files are what it
+    writes, and the witnesses' schedules start from its state before the search's last step."""
+    from lcnec_utils import reconstruct
+
+    return reconstruct.reconstruct(reconstruct.DEFAULT_SEED)
 
 
 @pytest.fixture(scope="session")

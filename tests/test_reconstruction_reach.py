@@ -17,7 +17,7 @@ import pytest
 
 from lcnec_utils import reconstruct
 from lcnec_utils.contract.params import DATA_DIR, DEFAULT_COHORT
-from lcnec_utils.reconstruct import joint, reach
+from lcnec_utils.reconstruct import joint, polish, reach
 from lcnec_utils.reconstruct.generator import COHORT_DECIMALS, csv_text
 from lcnec_utils.reconstruct.objective import M_COX
 from lcnec_utils.stats import survival
@@ -274,14 +274,41 @@ def test_witness_is_a_state_of_the_committed_cohort_with_its_calendar(path):
 
 
 @pytest.fixture(scope="module")
-def made_by_schedules() -> dict:
-    """Each witness's schedule run from the committed cohort (``reach.schedule_witness``, what
+def made_by_schedules(default_reconstruction) -> dict:
+    """Each witness's schedule run from the committed search's state before its last step
+    (``reach.witness_start``) onto the committed cohort's rows (``reach.schedule_witness``, what
     ``benchmarks/table4_reach.py --write`` saves), both at once in a pool of two processes: about
     4 minutes each on one core, so the pair takes one core's 4 minutes of wall time on two."""
-    cohort = pd.read_csv(DEFAULT_COHORT)
+    cohort, start = pd.read_csv(DEFAULT_COHORT), reach.witness_start(default_reconstruction)
     with cf.ProcessPoolExecutor(max_workers=len(WITNESSES), mp_context=mp.get_context("spawn")) as pool:
-        jobs = {path: pool.submit(reach.schedule_witness, cohort, WITNESSES[path]) for path in WITNESSES}
+        jobs = {
+            path: pool.submit(reach.schedule_witness, cohort, WITNESSES[path], start=start)
+            for path in WITNESSES
+        }
         return {path: job.result() for path, job in jobs.items()}
+
+
+@pytest.mark.slow
+def test_the_witnesses_start_is_the_committed_cohort_before_its_last_step(default_reconstruction):
+    """The last step (``polish.polish_covariates`` with the committed budget) from the witnesses'
+    start gives the committed cohort's state: the start is that cohort with only its covariates
+    as the annealing left them (the same times, in the file's row order)."""
+    T, D = reach.witness_start(default_reconstruction)
+    Tc, Dc = joint.state_from_cohort(pd.read_csv(DEFAULT_COHORT))
+    np.testing.assert_array_equal(T, Tc)
+    assert not np.array_equal(D, Dc)
+    setting = joint.annealing_setting(TG, windows=joint.table4_windows(TG))
+    budget = joint.FULL_BUDGET
+    polish.polish_covariates(
+        T,
+        D,
+        setting,
+        joint.table4_stage(),
+        joint.table4_priority(TG),
+        budget.polish_rounds,
+        budget.polish_pairs,
+    )
+    np.testing.assert_array_equal(D, Dc)
 
 
 @pytest.mark.slow

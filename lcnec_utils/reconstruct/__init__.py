@@ -222,6 +222,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         window_value,
         with_windows,
         witness_cohort,
+        witness_start,
     )
     from lcnec_utils.reconstruct.registry import (
         AGE_JITTER,
@@ -527,6 +528,7 @@ __all__, __getattr__, __dir__ = exports(
             "window_value",
             "with_windows",
             "witness_cohort",
+            "witness_start",
         ),
         "lcnec_utils.reconstruct.registry": (
             "AGE_JITTER",

@@ -140,7 +140,12 @@ def _adverse_events(rng, tg: Mapping[str, Any], ids: np.ndarray) -> pd.DataFrame
     return ae.sort_values(["patient_id", "term"], kind="stable").reset_index(drop=True)
 
 
-def _assemble(rng, tg, arms: Mapping[str, Arm], covs, ages, labs) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _assemble(
+    rng, tg, arms: Mapping[str, Arm], covs, ages, labs
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """The cohort and adverse-event tables from the search's arms (treatment rows first, then
+    reference) and the drawn columns, the rows shuffled; also the shuffle (the arms' row of each
+    cohort row)."""
     frames = []
     for role in ROLES:
         a = arms[role]
@@ -164,11 +169,12 @@ def _assemble(rng, tg, arms: Mapping[str, Arm], covs, ages, labs) -> tuple[pd.Da
         f["ongoing_treatment"] = draw_ongoing(rng, tg, role, a)
         frames.append(f)
     cohort = pd.concat(frames, ignore_index=True)
-    cohort = cohort.iloc[rng.permutation(len(cohort))].reset_index(drop=True)
+    order = rng.permutation(len(cohort))
+    cohort = cohort.iloc[order].reset_index(drop=True)
     cohort.insert(0, "patient_id", [f"SYN-{i + 1:03d}" for i in range(len(cohort))])
     cohort = cohort[[c.name for c in COHORT_COLUMNS]]
     treated = cohort.loc[cohort["group"] == TREATMENT, "patient_id"].to_numpy()
-    return cohort, _adverse_events(rng, tg, treated)
+    return cohort, _adverse_events(rng, tg, treated), order
 
 
 def _write_back(X: np.ndarray, cov: dict[str, np.ndarray]) -> np.ndarray:
@@ -230,7 +236,7 @@ def reconstruct(
         arms, X = search.arms, search.X
     for r in ROLES:
         ages[r] = _write_back(X[r], covs[r])
-    cohort, ae = _assemble(rng, tg, arms, covs, ages, labs)
+    cohort, ae, info["row_order"] = _assemble(rng, tg, arms, covs, ages, labs)
     dates = start_dates(calendar_stream(seed), cohort["os_months"], cohort["os_event"])
     # onsets from a stream of their own: the draws above, and so the cohort, stay as they were
     return Reconstruction(pd.concat([cohort, dates], axis=1), synthetic_onsets(ae, cohort, seed), seed, info)

@@ -193,14 +193,14 @@ STAGE_MOVES: dict[str, dict[str, Any]] = {
 
 def _joint_chain(
     seed: int, tg: Mapping[str, Any], design: Mapping[str, np.ndarray], budget: JointSearchBudget
-) -> tuple[annealing.Result, np.ndarray, np.ndarray]:
+) -> tuple[annealing.Result, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """One chain of the committed cohort's search: the information stage from
     ``budget.information_starts`` fresh placements of the times (the lowest objective goes on),
     the covariates alone, then times and covariates (:func:`arm_terms_stage`), then the first
     terms of Table 4 (:func:`conclusions_stage`), then all of them (:func:`table4_stage`), then
     their windows counted with the times fixed (:func:`lcnec_utils.reconstruct.polish.polish_covariates`).
-    Returns the end state's result (its objective and distance from the bounds) and the state
-    (T, D of :mod:`lcnec_utils.reconstruct.annealing`)."""
+    Returns the end state's result (its objective and distance from the bounds), the state (T, D
+    of :mod:`lcnec_utils.reconstruct.annealing`) and the state before that last step."""
     rng = np.random.default_rng(seed)
     setting = annealing_setting(tg, windows=window_targets(tg))
     best = None
@@ -230,13 +230,14 @@ def _joint_chain(
         T, D, setting, table4_stage(), budget.table4, seed=int(rng.integers(2**32 - 1)),
         **STAGE_MOVES["table4"],
     )  # fmt: skip
+    before = (T.copy(), D.copy())
     if budget.polish_rounds > 0:
         polish.polish_covariates(
             T, D, setting, table4_stage(), table4_priority(tg), budget.polish_rounds, budget.polish_pairs
         )
         # the polished state's objective and distance from the bounds (no move: 0 iterations)
         result = annealing.anneal(T, D, setting, table4_stage(), 0, **STAGE_MOVES["table4"])
-    return result, T, D
+    return result, T, D, before
 
 
 def joint_search(rng, tg, design, budget: JointSearchBudget, info: dict, n_jobs: int = -1):
@@ -244,7 +245,9 @@ def joint_search(rng, tg, design, budget: JointSearchBudget, info: dict, n_jobs:
     parallel (joblib), compiled (:mod:`lcnec_utils.reconstruct.annealing`); the chain nearest to the
     arm-term bounds wins, then the lowest objective. Ties go to the first, so the result does not
     depend on the number of cores. Every move keeps the hard constraints (Kaplan-Meier medians
-    and 12-month rates), and the holds keep the log-rank, follow-up and median-CI targets."""
+    and 12-month rates), and the holds keep the log-rank, follow-up and median-CI targets.
+    ``info`` gets the chains' ends, the chosen chain and its state before the last step
+    (``before_polish``: T, D)."""
     from joblib import Parallel, delayed
 
     seeds = [int(x) for x in rng.integers(0, 2**63 - 1, size=budget.chains)]
@@ -253,6 +256,8 @@ def joint_search(rng, tg, design, budget: JointSearchBudget, info: dict, n_jobs:
     best = min(range(budget.chains), key=lambda k: (chains[k][0].violation, chains[k][0].value))
     info["chains"] = [{"value": round(c[0].value, 3), "violation": round(c[0].violation, 5)} for c in chains]
     info["chosen_chain"] = best
+    # the chosen chain's state before its last step, where the witnesses' schedules start (reach)
+    info["before_polish"] = chains[best][3]
     return from_state(chains[best][1], chains[best][2], int(tg["n.treatment"]))
 
 

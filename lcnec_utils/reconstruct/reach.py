@@ -43,6 +43,7 @@ __all__ = [
     "window_value",
     "with_windows",
     "witness_cohort",
+    "witness_start",
 ]
 
 
@@ -275,12 +276,29 @@ def schedule_witness(
     seed_offset: int = 0,
     report: Callable[[Run, np.ndarray, np.ndarray], None] | None = None,
     tg: Mapping[str, Any] | None = None,
+    start: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """The witness a schedule (a key of :data:`SCHEDULES`) makes from ``cohort``: its state
-    (``joint.state_from_cohort``) run through the schedule (:func:`run_schedule`, every run's seed
-    plus ``seed_offset``) and written back with the default seed's calendar
-    (:func:`witness_cohort`). What ``benchmarks/table4_reach.py --write`` saves; a module-level
+    """The witness a schedule (a key of :data:`SCHEDULES`) makes from ``start`` (a state; by
+    default ``cohort``'s, ``joint.state_from_cohort``): run through the schedule
+    (:func:`run_schedule`, every run's seed plus ``seed_offset``) and written back onto ``cohort``'s
+    rows with the default seed's calendar (:func:`witness_cohort`). What
+    ``benchmarks/table4_reach.py --write`` saves, from :func:`witness_start`; a module-level
     function, so that a process pool can make two witnesses at once."""
     tg = published_targets() if tg is None else tg
-    T, D = run_schedule(tg, *joint.state_from_cohort(cohort), SCHEDULES[schedule], seed_offset, report)
+    start = joint.state_from_cohort(cohort) if start is None else start
+    T, D = run_schedule(tg, *start, SCHEDULES[schedule], seed_offset, report)
     return witness_cohort(cohort, T, D, DEFAULT_SEED)
+
+
+def witness_start(rec) -> tuple[np.ndarray, np.ndarray]:
+    """Where the witnesses' schedules start: the committed search's state before its last step
+    (``info["before_polish"]`` of the default seed's reconstruction, ``rec``), the committed cohort
+    with the covariates as the annealing left them, its rows in the file's order (as
+    ``joint.state_from_cohort`` reads a cohort). The witnesses were made from it before that
+    step existed (it was then the committed cohort), and the step moves only covariates, which
+    the schedules move again."""
+    T, D = rec.info["before_polish"]  # the search's rows: treatment first, then reference
+    order = np.asarray(rec.info["row_order"])  # the search's row of each cohort file row
+    treated = (rec.cohort["group"] == TREATMENT).to_numpy()
+    rows = np.concatenate([order[treated], order[~treated]])  # as joint.state_from_cohort reads the file
+    return np.ascontiguousarray(T[:, rows]), np.ascontiguousarray(D[rows])
