@@ -50,7 +50,10 @@ from lcnec_utils.reconstruct.times import Arm, initial_times
 
 @dataclass
 class Reconstruction:
-    """A reconstructed cohort, its adverse-event table and the search's bookkeeping."""
+    """A reconstructed cohort, its adverse-event table and the search's bookkeeping (``info``: the
+    committed search's chains, the chosen one and its state before the last step,
+    ``before_polish``; ``row_order``, the search's row of each cohort row; an ensemble member's
+    stage costs)."""
 
     cohort: pd.DataFrame
     adverse_events: pd.DataFrame
