@@ -774,7 +774,9 @@ def test_null_rejection_rates_approach_alpha_with_many_events():
 
 
 # R 4.x, survival 3.5-3, on the shipped cohort (session 17): chapter 11's simulation rebuilt in R from
-# methods.ph.null_rejection_rates, not run through it, 2000 replicates per endpoint, set.seed(20250101):
+# methods.ph.null_rejection_rates, not run through it (tests/r/ph_null_sim.R, a reference script no test
+# runs: `Rscript tests/r/ph_null_sim.R data/lcnec_synthetic_cohort.csv 2000 20250101`), 2000 replicates
+# per endpoint, set.seed(20250101):
 #   d: cox.design_matrix of the paper's 11 covariates built in R (12 terms; equal to the book's frame)
 #   f <- coxph(Surv(time, event) ~ ., data = d, ties = "efron"); X <- as.matrix(d[, -(1:2)])
 #   lp <- drop(X %*% coef(f)); rate <- exp(lp - mean(lp)); share <- mean(d$event)
