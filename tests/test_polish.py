@@ -134,11 +134,29 @@ def _arm_violation(T, D):
     )
 
 
-def test_polish_keeps_the_arm_term_bounds(polished):
+def test_polish_moves_no_further_from_the_bounds_than_its_start(polished):
+    """From the scrambled start (outside the bounds) the step may not move further from them."""
     T0, D0, T, D, _ = polished
+    assert _arm_violation(T0, D0) > 0.0
     assert _arm_violation(T, D) <= _arm_violation(T0, D0) + 1e-9
-    committed = joint.state_from_cohort(pd.read_csv(DEFAULT_COHORT))
-    assert _arm_violation(*committed) == 0.0  # the committed cohort, polished by the search, keeps them
+
+
+def test_polish_keeps_the_arm_term_bounds_from_inside_them():
+    """From a state within the bounds (the committed cohort moved by the first two single moves that
+    keep them, with windows missed to gain), every state the step applies keeps them (lifelines)."""
+    T, D = joint.state_from_cohort(pd.read_csv(DEFAULT_COHORT))
+    setting = joint.annealing_setting(TG, windows=joint.table4_windows(TG))
+    stage = joint.table4_stage()
+    for _ in range(2):
+        within = polish.moves_within_bounds(T, D, setting, stage)
+        moves = polish.covariate_moves(D, setting.n1, setting.ecog_column, setting.ecog_max)
+        i, k, j, vi, vk = moves[np.flatnonzero(within)[0]]
+        D[int(i), int(j)], D[int(k), int(j)] = vi, vk
+    assert _arm_violation(T, D) == 0.0
+    D0 = D.copy()
+    result = polish.polish_covariates(T, D, setting, stage, joint.table4_priority(TG), ROUNDS, PAIRS)
+    assert result.moves > 0 and not np.array_equal(D, D0)
+    assert _arm_violation(T, D) == 0.0
 
 
 def test_priority_windows_are_the_conclusions():

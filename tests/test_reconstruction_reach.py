@@ -290,25 +290,29 @@ def made_by_schedules(default_reconstruction) -> dict:
 
 @pytest.mark.slow
 def test_the_witnesses_start_is_the_committed_cohort_before_its_last_step(default_reconstruction):
-    """The last step (``polish.polish_covariates`` with the committed budget) from the witnesses'
-    start gives the committed cohort's state: the start is that cohort with only its covariates
-    as the annealing left them (the same times, in the file's row order)."""
+    """The witnesses' start (``reach.witness_start``) is the committed cohort's times in the file's
+    row order with other covariates, and the search's last step (``polish.polish_covariates`` with
+    the committed budget), run as the search runs it (its own row order, from
+    ``info["before_polish"]``), turns it into the committed cohort's state, row for row."""
     T, D = reach.witness_start(default_reconstruction)
     Tc, Dc = joint.state_from_cohort(pd.read_csv(DEFAULT_COHORT))
     np.testing.assert_array_equal(T, Tc)
     assert not np.array_equal(D, Dc)
+    Ts, Ds = (a.copy() for a in default_reconstruction.info["before_polish"])
     setting = joint.annealing_setting(TG, windows=joint.table4_windows(TG))
     budget = joint.FULL_BUDGET
     polish.polish_covariates(
-        T,
-        D,
+        Ts,
+        Ds,
         setting,
         joint.table4_stage(),
         joint.table4_priority(TG),
         budget.polish_rounds,
         budget.polish_pairs,
     )
-    np.testing.assert_array_equal(D, Dc)
+    rows = reach.file_rows(default_reconstruction)
+    np.testing.assert_array_equal(Ts[:, rows], Tc)
+    np.testing.assert_array_equal(Ds[rows], Dc)
 
 
 @pytest.mark.slow

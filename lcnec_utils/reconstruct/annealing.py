@@ -276,9 +276,10 @@ def _arm_side(T, ep, arm, lo, hi, M):
 
 
 @njit(cache=True)
-def _cox_side(T, D, ep, beta, warm, C, M, warm_iterations=3):
+def _cox_side(T, D, ep, beta, warm, C, M, warm_iterations=3, warm_converged=False):
     """Cox fit of one endpoint (Efron), warm-started from ``beta`` (updated in place; at most
-    ``warm_iterations`` Newton-Raphson steps from it): every term's HR, Wald CI and |z| into ``M``."""
+    ``warm_iterations`` Newton-Raphson steps from it, converged within them if ``warm_converged``,
+    else a fit from 0 that must converge): every term's HR, Wald CI and |z| into ``M``."""
     n, q = D.shape
     t = T[2 * ep].astype(np.float64) / 10.0
     order = np.argsort(t, kind="mergesort")
@@ -290,7 +291,7 @@ def _cox_side(T, D, ep, beta, warm, C, M, warm_iterations=3):
         es[k] = T[2 * ep + 1, order[k]]
         Ds[k] = D[order[k]]
     if warm:
-        b, se, ok = _cox_newton(ts, es, Ds, beta, warm_iterations, 1e-9, False)
+        b, se, ok = _cox_newton(ts, es, Ds, beta, warm_iterations, 1e-9, warm_converged)
         if not ok:
             b, se, ok = _cox_newton(ts, es, Ds, np.zeros(q), 30, 1e-9, True)
     else:

@@ -261,7 +261,7 @@ def joint_search(rng, tg, design, budget: JointSearchBudget, info: dict, n_jobs:
     return from_state(chains[best][1], chains[best][2], int(tg["n.treatment"]))
 
 
-#: The committed cohort's budget: about 45 s on 2 cores.
+#: The committed cohort's budget: 54 s on 2 free cores (benchmarks/bench_reconstruction.py, session 17).
 FULL_BUDGET = JointSearchBudget()
 
 

@@ -1,19 +1,25 @@
 """Table 4's window targets counted, not pulled: a best-improvement local search over covariate
-swaps with every survival time fixed (the committed search's last step).
+moves with every survival time fixed (the committed search's last step).
 
 The annealing stages (:mod:`lcnec_utils.reconstruct.joint`) pull Table 4's window targets by their
-summed distance outside the windows, and the arm-term bounds leave them a thin set of states: from
-the kept witness, 3 of its 950 covariate swaps keep those bounds (docs/OPEN-TARGETS.md, session 17).
-This step counts instead. With the times fixed, a swap of one covariate's values between two
+summed distance outside the windows, and the arm-term bounds leave them a thin set of states: of
+the kept witness's 981 single covariate moves, 5 keep those bounds (docs/OPEN-TARGETS.md, session
+17). This step counts instead. With the times fixed, a swap of one covariate's values between two
 patients of the same arm, or an ECOG score changed within its Table 2 class (as the annealing's
 covariate moves), keeps every Kaplan-Meier target, the log-rank tests, the plausibility limits and
-Table 2's counts; only the two multivariable Cox fits move. Each round fits every such move
-(Efron, Newton-Raphson to convergence from the current estimate) and, from the ``pairs`` single
-moves nearest to the arm-term bounds, every second move after each; it takes the best single move
-or pair that keeps the arm-term bounds (no further from the ``keep_*`` bounds than the state) and
-lowers, in this order, the priority windows missed (the conclusions' windows), the other windows
-missed, and the summed distance outside them. It stops when no move does, or after ``rounds``
-rounds. Deterministic (moves in a fixed order, ties to the first).
+Table 2's counts (for ECOG, its class: 0-1 or 2 and above); only the two multivariable Cox fits
+move. Each round screens every such move, and every second move after each of the ``pairs`` single
+moves nearest to the arm-term bounds, by one Newton-Raphson step from the current fit (Efron); of
+the screened moves and pairs that lower, in this order, the priority windows missed, the other
+windows missed and the summed distance outside the windows, the best :data:`_CANDIDATES` are
+refitted to convergence, best first, and the first that still lowers them and keeps the arm-term
+bounds (no further from the ``keep_*`` bounds than the state the step started from) is applied.
+It stops when no candidate is confirmed (a move the screen misjudges can be passed over), or after
+``rounds`` rounds. Deterministic (moves in a fixed order, ties to the first). The priority windows
+(``priority``, :func:`lcnec_utils.reconstruct.joint.table4_priority`) are ECOG's progression term's
+and, for each p no data set can give, its side of 0.05; the other p windows also stop on their
+printed side of 0.05 but count with the rest, so the step does not itself guarantee Table 4's
+conclusions (the default seed's rule checks them on the cohort).
 
 Written by hand: the targets are the book's own windows on Cox fits, which no optimisation
 library states; the moves and fits are those of :mod:`lcnec_utils.reconstruct.annealing`.
@@ -32,12 +38,15 @@ from lcnec_utils.reconstruct.objective import Objective, arm_violation, metric_s
 
 __all__ = ["PolishResult", "covariate_moves", "moves_within_bounds", "polish_covariates"]
 
-#: Newton-Raphson iterations a move's fit may take from the current estimate (it stops at
-#: convergence, usually after 3-5): the counts compare states, so the fits must be converged.
+#: Newton-Raphson iterations a confirming fit may take from the current estimate (it stops at
+#: convergence, usually after 3-5; one that has not converged by then is refitted from 0 and must
+#: converge): the counts compare states, so the fits must be converged.
 _FIT_ITERATIONS = 30
 
 #: How far beyond the bounds a move screened by one Newton-Raphson step may be and still be
-#: confirmed by converged fits (one step from a converged estimate errs by far less).
+#: refitted: a screen, not a bound on its error (at the committed cohort the screened violation
+#: errs by a median 0.003, at most 0.24: session 17's review), so a move it misjudges can be passed
+#: over.
 _SCREEN_SLACK = 0.005
 
 #: Screened candidates confirmed per round, best first, until one holds.
@@ -112,9 +121,9 @@ def _apply(D, move):
 def _measure(T, D, beta, W, win_id, win_lo, win_hi, win_scale, priority, M, C, warm, iterations):
     """(arm-term violation, priority windows missed, other windows missed, distance) of a state,
     from both Cox fits (``beta`` the warm starts, updated; at most ``iterations`` Newton-Raphson
-    steps from them); violation inf if a fit failed."""
+    steps from them: one is a screen, more must converge); violation inf if a fit failed."""
     for ep in range(2):
-        _cox_side(T, D, ep, beta[ep], warm, C, M, iterations)
+        _cox_side(T, D, ep, beta[ep], warm, C, M, iterations, iterations > 1)
     out = np.zeros(4)
     if C[0, 0] == 0.0 or C[1, 0] == 0.0:
         out[0] = math.inf

@@ -1,5 +1,6 @@
 """Whether Table 4's covariate hazard ratios can hold together, and with the arm terms: longer runs
-of the compiled search than one reconstruction may take, from the committed cohort.
+of the compiled search than one reconstruction may take, from the committed search's state before
+its last step (:func:`witness_start`; the witnesses were made from it) or from any state given.
 
 A *schedule* is a chain of runs (:class:`Run`) of :func:`lcnec_utils.reconstruct.annealing.anneal`.
 Every run pulls the 22 covariate HR windows of both models (:func:`hr_windows`); a run may add
@@ -35,6 +36,7 @@ __all__ = [
     "WITNESS_STREAM",
     "Run",
     "arm_windows",
+    "file_rows",
     "hr_windows",
     "run_schedule",
     "schedule_iterations",
@@ -137,7 +139,8 @@ def with_windows(setting: annealing.Setting, extra) -> annealing.Setting:
 class Run:
     """One run of a schedule: which arm terms join the HR windows and how hard they pull, the OS
     upper bound's ceiling, the first temperature, iterations, seed, whether the arm-only p-value
-    gap's bound enters the keep rule, where it starts (``committed``: the state it is given;
+    gap's bound enters the keep rule, where it starts (``committed``: the state the schedule is
+    given, :func:`witness_start` for the witnesses;
     ``first``: the first run's state; ``previous``: the run before's), and its objective
     (``stage``).
 
@@ -169,9 +172,9 @@ _LONG = (
     Run("x100", BOTH_ARMS, 100.0, seed=8, start="previous"),
 )
 
-#: The committed search's own last stage (``stage="table4"``), from the committed cohort, run
+#: The committed search's own last stage (``stage="table4"``), from the state it is given, run
 #: twice for 5M iterations (the second from the first's state): the witness that keeps what the
-#: committed cohort keeps. A third such run (seed 44) found nothing better (docs/OPEN-TARGETS.md).
+#: committed cohort keeps (from :func:`witness_start`). A third such run (seed 44) found nothing better (docs/OPEN-TARGETS.md).
 _TABLE4_STAGE = (
     Run("table4 stage", stage="table4", temp0=1.0, iterations=5_000_000, seed=41, start="committed"),
     Run("table4 stage again", stage="table4", temp0=1.0, iterations=5_000_000, seed=42, start="previous"),
@@ -182,7 +185,7 @@ _TABLE4_STAGE = (
 #: pulled 10 times harder (OS upper bound to :data:`joint.OS_CI_CEILING`), 30 and 100 times, each
 #: from the run before's state: the witness. ``longer``: ``long`` and then 30 times for 10M
 #: iterations and 300 times, colder, for 1M. ``table4_stage``: the committed search's own last stage
-#: from the committed cohort, 5M and 5M more iterations: the kept witness.
+#: from the state given, 5M and 5M more iterations: the kept witness (from :func:`witness_start`).
 SCHEDULES: dict[str, tuple[Run, ...]] = {
     "short": (
         Run("hr", temp0=1.0, start="committed"),
@@ -279,7 +282,8 @@ def schedule_witness(
     start: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """The witness a schedule (a key of :data:`SCHEDULES`) makes from ``start`` (a state; by
-    default ``cohort``'s, ``joint.state_from_cohort``): run through the schedule
+    default ``cohort``'s, ``joint.state_from_cohort``, which for the committed cohort is not where
+    the committed witnesses start: they need :func:`witness_start`): run through the schedule
     (:func:`run_schedule`, every run's seed plus ``seed_offset``) and written back onto ``cohort``'s
     rows with the default seed's calendar (:func:`witness_cohort`). What
     ``benchmarks/table4_reach.py --write`` saves, from :func:`witness_start`; a module-level
@@ -290,15 +294,22 @@ def schedule_witness(
     return witness_cohort(cohort, T, D, DEFAULT_SEED)
 
 
+def file_rows(rec) -> np.ndarray:
+    """The search's row (treatment first, then reference: ``info["before_polish"]``) of each row
+    of a reconstruction's cohort as ``joint.state_from_cohort`` reads it (each arm's rows in file
+    order): from the shuffle the generator recorded (``info["row_order"]``)."""
+    order = np.asarray(rec.info["row_order"])  # the search's row of each cohort file row
+    treated = (rec.cohort["group"] == TREATMENT).to_numpy()
+    return np.concatenate([order[treated], order[~treated]])
+
+
 def witness_start(rec) -> tuple[np.ndarray, np.ndarray]:
     """Where the witnesses' schedules start: the committed search's state before its last step
     (``info["before_polish"]`` of the default seed's reconstruction, ``rec``), the committed cohort
-    with the covariates as the annealing left them, its rows in the file's order (as
-    ``joint.state_from_cohort`` reads a cohort). The witnesses were made from it before that
+    with the covariates as the annealing left them, its rows in the file's order (:func:`file_rows`,
+    as ``joint.state_from_cohort`` reads a cohort). The witnesses were made from it before that
     step existed (it was then the committed cohort), and the step moves only covariates, which
     the schedules move again."""
-    T, D = rec.info["before_polish"]  # the search's rows: treatment first, then reference
-    order = np.asarray(rec.info["row_order"])  # the search's row of each cohort file row
-    treated = (rec.cohort["group"] == TREATMENT).to_numpy()
-    rows = np.concatenate([order[treated], order[~treated]])  # as joint.state_from_cohort reads the file
+    T, D = rec.info["before_polish"]
+    rows = file_rows(rec)
     return np.ascontiguousarray(T[:, rows]), np.ascontiguousarray(D[rows])
