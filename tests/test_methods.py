@@ -1488,3 +1488,36 @@ def test_ph_null_rates_run_on_the_required_columns_only_and_stop_on_a_large_coho
     assert ph.ph_null_rates(big[minimal.columns], "os", dataclasses.replace(PARAMS, covariates=[])) is None
     glue = ph_global_glue({}, {}, {}, PARAMS, {"os": None})
     assert glue["global_size"][0] is None and "not simulated" in glue["global_size"][2]
+
+
+def _whr(hr):
+    return confounding.WeightedHR(hr, None, None, None, None, 31, 25, "test")
+
+
+def test_exercise_2_reads_which_hr_is_further_from_1_at_three_decimals(cohort):
+    """Chapter 12's exercise 2 (review 55: at two decimals the shipped cohort's PFS HRs both print
+    0.43): the weighted HR against the adjusted one at three decimals, and whether that is
+    non-collapsibility's direction (the marginal HR closer to 1); each branch by hand."""
+    est = confounding._Estimates(
+        adjusted={"pfs": _whr(0.4334), "os": _whr(0.474)}, iptw={"pfs": _whr(0.4296), "os": _whr(0.495)}
+    )
+    assert confounding._marginal_reading(est, "pfs") == (
+        "for progression-free survival the weighted HR is the further from 1 (0.430 weighted against "
+        "0.433 adjusted), which non-collapsibility alone would not produce"
+    )
+    assert confounding._marginal_reading(est, "os") == (
+        "for overall survival the weighted HR is the closer to 1 (0.495 weighted against 0.474 adjusted), "
+        "as non-collapsibility would make it"
+    )
+    same = confounding._Estimates(adjusted={"pfs": _whr(0.5001)}, iptw={"pfs": _whr(0.4999)})
+    assert confounding._marginal_reading(same, "pfs").startswith(
+        "for progression-free survival the two are equal"
+    )
+    assert confounding._marginal_reading(confounding._Estimates(), "pfs") is None
+    # on the shipped cohort, from the chapter's own estimates
+    glue = confounding.confounding_chapter(cohort, PARAMS).glue
+    text = glue["marginal_reading"][0]
+    for ep, name in (("pfs", "progression-free survival"), ("os", "overall survival")):
+        w, a = glue[f"{ep}_iptw"][0][0], glue[f"{ep}_adjusted"][0][0]
+        side = "closer to 1" if abs(math.log(w)) < abs(math.log(a)) else "further from 1"
+        assert f"for {name} the weighted HR is the {side} ({w:.3f} weighted against {a:.3f} adjusted)" in text

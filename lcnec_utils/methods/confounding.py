@@ -605,6 +605,12 @@ def _glue(
         "{}",
         "cannot be assessed (no propensity covariates)",
     )
+    readings = [r for r in (_marginal_reading(est, ep) for ep in ENDPOINT_NAMES) if r]
+    glue["marginal_reading"] = (
+        "; ".join(readings) if readings else None,
+        "{}",
+        "cannot be compared (no propensity covariates)",
+    )
     any_rare = any(s < COMMON_OUTCOME for s in est.event_share.values())
     glue["outcome_kind"] = (
         "rare for at least one endpoint, so the HR is used as it is there"
@@ -648,6 +654,25 @@ def _direction(est: _Estimates, ep: str) -> str | None:
     return (
         f"takes the HR for {ENDPOINT_NAMES[ep].lower()} from {c['hr']:.2f} crude to {a.hr:.2f} adjusted "
         f"({_shift(c['hr'], a.hr)}) and {w.hr:.2f} weighted ({_shift(c['hr'], w.hr)})"
+    )
+
+
+def _marginal_reading(est: _Estimates, ep: str) -> str | None:
+    """Exercise 2: whether the weighted (marginal) HR for ``ep`` is further from 1 than the adjusted
+    (conditional) one, at three decimals, and whether that is the direction non-collapsibility alone
+    would give (the marginal HR closer to 1)."""
+    a, w = est.adjusted.get(ep), est.iptw.get(ep)
+    if a is None or w is None or a.hr is None or w.hr is None:
+        return None
+    name = ENDPOINT_NAMES[ep].lower()
+    pair = f"{w.hr:.3f} weighted against {a.hr:.3f} adjusted"
+    if f"{w.hr:.3f}" == f"{a.hr:.3f}":
+        return f"for {name} the two are equal at three decimals ({pair})"
+    if abs(math.log(w.hr)) < abs(math.log(a.hr)):
+        return f"for {name} the weighted HR is the closer to 1 ({pair}), as non-collapsibility would make it"
+    return (
+        f"for {name} the weighted HR is the further from 1 ({pair}), which non-collapsibility alone "
+        "would not produce"
     )
 
 

@@ -226,7 +226,7 @@ def _exercise_texts(numbers, os_tests, os_curves: pd.DataFrame) -> None:
     t("ex1_w11", w11["weight"] if len(first) else None, "{:.3f}", missing)
     table, combo = os_tests
     p_min = float(np.nanmin(table["p"].to_numpy(float))) if np.isfinite(table["p"]).any() else None
-    t("ex2_min_p", p_min, "p")
+    t("ex2_min_p", p_min, "p_clause")
     t("ex2_bonferroni", None if p_min is None else min(1.0, 4 * p_min), "p")
     t("ex2_maxcombo_p", combo.p, "p")
     off_diagonal = combo.correlation[~np.eye(len(combo.correlation), dtype=bool)]
