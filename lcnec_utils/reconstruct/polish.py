@@ -75,36 +75,22 @@ def covariate_moves(D, n1, ecog_col, ecog_max):
     differ, and, for ECOG, patient i's score changed within its Table 2 class (then k = i): 0 <->
     1, and 2 <-> ``ecog_max`` if the class holds more than one score (as the annealing's moves)."""
     n, q = D.shape
-    count = 0
-    for pass_ in range(2):
-        if pass_ == 1:
-            out = np.empty((count, 5))
-        m = 0
-        for arm in range(2):
-            lo = 0 if arm == 0 else n1
-            hi = n1 if arm == 0 else n
-            for j in range(1, q):
-                for i in range(lo, hi):
-                    for k in range(i + 1, hi):
-                        if D[i, j] != D[k, j]:
-                            if pass_ == 1:
-                                out[m, 0] = i
-                                out[m, 1] = k
-                                out[m, 2] = j
-                                out[m, 3] = D[k, j]
-                                out[m, 4] = D[i, j]
-                            m += 1
-                    if j == ecog_col and (D[i, j] < 2 or ecog_max > 2):
-                        if pass_ == 1:
-                            value = 1.0 - D[i, j] if D[i, j] < 2 else 2.0 + ecog_max - D[i, j]
-                            out[m, 0] = i
-                            out[m, 1] = i
-                            out[m, 2] = j
-                            out[m, 3] = value
-                            out[m, 4] = value
+    out = np.empty((n * n * q, 5))  # more rows than any state has moves; the filled ones returned
+    m = 0
+    for arm in range(2):
+        lo = 0 if arm == 0 else n1
+        hi = n1 if arm == 0 else n
+        for j in range(1, q):
+            for i in range(lo, hi):
+                for k in range(i + 1, hi):
+                    if D[i, j] != D[k, j]:
+                        out[m] = (float(i), float(k), float(j), D[k, j], D[i, j])
                         m += 1
-        count = m
-    return out
+                if j == ecog_col and (D[i, j] < 2 or ecog_max > 2):
+                    value = 1.0 - D[i, j] if D[i, j] < 2 else 2.0 + ecog_max - D[i, j]
+                    out[m] = (float(i), float(i), float(j), value, value)
+                    m += 1
+    return out[:m]
 
 
 @njit(cache=True)
@@ -271,18 +257,20 @@ def polish_covariates(
 
 @njit(cache=True)
 def _within(T, D, moves, W):
-    """For each move, whether the state after it keeps the arm-term bounds of ``W`` (converged
-    fits); ``D`` restored."""
+    """For each move, whether the state after it keeps the arm-term bounds of ``W`` (:func:`_measure`
+    with fits from 0, which must converge, and no windows); ``D`` restored."""
     q = D.shape[1]
     M = np.full(metric_size(q - 1), np.nan)
     C = np.zeros((2, 2))
+    none_id, none_bound = np.zeros(0, np.int64), np.zeros(0)
     out = np.zeros(moves.shape[0], np.bool_)
     for a in range(moves.shape[0]):
         undo = _apply(D, moves[a])
-        beta = np.zeros((2, q))
-        for ep in range(2):
-            _cox_side(T, D, ep, beta[ep], False, C, M)
-        out[a] = C[0, 0] != 0.0 and C[1, 0] != 0.0 and arm_violation(M, W) == 0.0
+        x = _measure(
+            T, D, np.zeros((2, q)), W, none_id, none_bound, none_bound, none_bound, np.zeros(0, np.bool_),
+            M, C, False, _FIT_ITERATIONS,
+        )  # fmt: skip
+        out[a] = x[0] == 0.0
         _apply(D, undo)
     return out
 
