@@ -701,7 +701,8 @@ def _null_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: floa
     text = (
         f"Simulated under proportional hazards in this very design (for {' and '.join(names)}: the "
         "model's own covariates and fitted coefficients, an exponential baseline hazard, censoring "
-        f"matching the share of events; {kept} samples kept, those whose fit did not converge or whose "
+        f"matching the share of events; each sample refitted as R's coxph fits it; {kept} samples kept, "
+        "those R would warn about (no convergence, or a coefficient that may be infinite) or whose "
         "information matrix was singular dropped), "
         f"the tests reject at {alpha:g} on the 1 − KM scale with these rates: " + "; ".join(parts) + " "
         f"(with this many samples, each rate is uncertain by up to ±{100 * err:.0f} percentage points, "
