@@ -386,6 +386,12 @@ def test_ph_global_glue_reads_the_simulated_size_at_the_builds_alpha():
         in size
     )
     assert "overall survival" not in size
+    mixed = {"pfs": _null(0.67, 0.082, 0.13, kept=988), "os": _null(0.61, 0.064, 0.11, kept=830)}
+    size = ph_global_glue({}, {}, {}, params, mixed)["global_size"][0]
+    assert (  # PFS above 5% + 2·√(0.0475/988) = 6.39%, OS within 5% + 2·√(0.0475/830) = 6.51%
+        "rejects more often than in 5% of the samples kept too for progression-free survival (for "
+        "overall survival it is within two simulation standard errors of 0.05), but far less often" in size
+    )
     honest = ph_global_glue({}, {}, {}, params, {"pfs": _null(0.05, 0.05, 0.05)})
     assert "keeps about its nominal size here" in honest["global_size"][0]
     assert "not evidence" not in honest["global_size"][0]

@@ -732,10 +732,24 @@ def _null_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: floa
             f"standard errors of {alpha:g})"
         )
     elif approx <= {"nominal", "above"}:
-        text += f"The old approximation rejects more often than in {alpha:.0%} of the samples kept too" + (
-            ", but far less often than the exact test: of the two, its p-values are the less misleading here"
-            if far_less
-            else ""
+        by_ep = {
+            ep: _size_judgement(rates[ep]["approximation_global"], rates[ep]["kept"], alpha) for ep in eps
+        }
+        above = [ENDPOINTS[ep].lower() for ep in eps if by_ep[ep] == "above"]
+        nominal = [ENDPOINTS[ep].lower() for ep in eps if by_ep[ep] == "nominal"]
+        text += (
+            f"The old approximation rejects more often than in {alpha:.0%} of the samples kept too"
+            + (
+                f" for {' and '.join(above)} (for {' and '.join(nominal)} it is within two simulation standard "
+                f"errors of {alpha:g})"
+                if nominal
+                else ""
+            )
+            + (
+                ", but far less often than the exact test: of the two, its p-values are the less misleading here"
+                if far_less
+                else ""
+            )
         )
     else:
         text += f"The old approximation rejects less often than in {alpha:.0%} of samples for some endpoint"
