@@ -201,3 +201,66 @@ def test_moves_within_bounds_agree_with_lifelines():
         i, k, j, vi, vk = moves[a]
         D1[int(i), int(j)], D1[int(k), int(j)] = vi, vk
         assert (_arm_violation(T, D1) == 0.0) == within[a], moves[a]
+
+
+def test_outcome_swaps_by_hand():
+    """Rows of T: PFS, PFS event, OS, OS event (tenths); 3 treated patients (0-2), 3 reference (3-5)."""
+    T = np.array(
+        [
+            [50, 60, 80, 40, 40, 90],  # PFS
+            [1, 1, 1, 1, 0, 1],  # progressed (4: alive without progression, PFS = OS)
+            [100, 70, 80, 120, 40, 150],  # OS
+            [1, 1, 1, 1, 0, 0],  # dead (2: a death without progression, PFS = OS; 5 alive)
+        ],
+        np.int64,
+    )
+    swaps = {(int(i), int(k), float(j)) for i, k, j, *_ in polish.outcome_swaps(T, 3)}
+    # by hand: treated 0 and 1 progressed before death, each progression before the other's death
+    # (50 < 70, 60 < 100): PFS and OS swaps; 2 is a death without progression: none with it.
+    # Reference: 3 and 5 progressed (40 < 150, 90 < 120): PFS swap; 5 alive, so no OS swap; 4 is
+    # alive without progression: none with it.
+    assert swaps == {(0, 1, polish.PFS_SWAP), (0, 1, polish.OS_SWAP), (3, 5, polish.PFS_SWAP)}
+    T[0, 1] = 100  # patient 1's progression no longer before patient 0's death: no swap of 0 and 1
+    T[2, 1] = 110
+    assert {(int(i), int(k)) for i, k, *_ in polish.outcome_swaps(T, 3)} == {(3, 5)}
+
+
+@pytest.fixture(scope="module")
+def swapped():
+    """The committed search's two last steps from the scrambled committed cohort: covariates only,
+    then with outcome swaps (``joint.FULL_BUDGET``'s rounds, fewer pairs, for time)."""
+    T, D = _scrambled()
+    setting = joint.annealing_setting(TG, windows=joint.table4_windows(TG))
+    args = (setting, joint.table4_stage(), joint.table4_priority(TG))
+    polish.polish_covariates(T, D, *args, ROUNDS, PAIRS)
+    T0, D0 = T.copy(), D.copy()
+    result = polish.polish_covariates(T, D, *args, ROUNDS, PAIRS, swaps=True)
+    return T0, D0, T, D, result
+
+
+def test_outcome_swaps_keep_each_arms_curves_and_constraints(swapped):
+    """With outcome swaps the step changes which patient carries which time, never an arm's times:
+    each arm's (PFS, event) and (OS, event) pairs are the same multisets before and after (so its
+    Kaplan-Meier curves, log-rank tests and tie limits), every patient's PFS stays within their OS
+    and each arm's hard constraints hold (``annealing.arm_constraints_hold``); the counts it
+    reports are lifelines' and lower than its start's."""
+    from lcnec_utils.reconstruct import annealing
+
+    T0, D0, T, D, result = swapped
+    assert not np.array_equal(T, T0)  # on this start the swaps are used
+    setting = joint.annealing_setting(TG)
+    n1 = setting.n1
+    for arm, rows in enumerate((slice(0, n1), slice(n1, None))):
+        for t, e in ((0, 1), (2, 3)):
+            assert Counter(zip(T[t, rows], T[e, rows], strict=True)) == Counter(
+                zip(T0[t, rows], T0[e, rows], strict=True)
+            )
+        assert annealing.arm_constraints_hold(*T[:, rows], setting.arm_targets[arm], setting.limits)
+    assert (T[0] <= T[2]).all()
+    windows, priority = joint.table4_windows(TG), joint.table4_priority(TG)
+    before, after = (
+        _lifelines_measures(T0, D0, windows, priority),
+        _lifelines_measures(T, D, windows, priority),
+    )
+    assert result.before[:2] == before[:2] and result.after[:2] == after[:2] and after[:2] < before[:2]
+    assert _arm_violation(T, D) <= _arm_violation(T0, D0) + 1e-9

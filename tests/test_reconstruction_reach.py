@@ -10,6 +10,7 @@ import concurrent.futures as cf
 import math
 import multiprocessing as mp
 import warnings
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -290,26 +291,26 @@ def made_by_schedules(default_reconstruction) -> dict:
 
 @pytest.mark.slow
 def test_the_witnesses_start_is_the_committed_cohort_before_its_last_step(default_reconstruction):
-    """The witnesses' start (``reach.witness_start``) is the committed cohort's times in the file's
-    row order with other covariates, and the search's last step (``polish.polish_covariates`` with
-    the committed budget), run as the search runs it (its own row order, from
-    ``info["before_polish"]``), turns it into the committed cohort's state, row for row."""
+    """The witnesses' start (``reach.witness_start``) holds each arm's times of the committed cohort
+    (the outcome swaps of the last steps re-pair them within arms) in the file's row order, with
+    other covariates, and the search's last steps (``polish.polish_covariates`` with the committed
+    budget: covariate moves, then with outcome swaps), run as the search runs them (its own row
+    order, from ``info["before_polish"]``), turn it into the committed cohort's state, row for row."""
     T, D = reach.witness_start(default_reconstruction)
     Tc, Dc = joint.state_from_cohort(pd.read_csv(DEFAULT_COHORT))
-    np.testing.assert_array_equal(T, Tc)
+    n1 = int(TG["n.treatment"])
+    for rows in (slice(0, n1), slice(n1, None)):
+        for t, e in ((0, 1), (2, 3)):
+            assert Counter(zip(T[t, rows], T[e, rows], strict=True)) == Counter(
+                zip(Tc[t, rows], Tc[e, rows], strict=True)
+            )
     assert not np.array_equal(D, Dc)
     Ts, Ds = (a.copy() for a in default_reconstruction.info["before_polish"])
     setting = joint.annealing_setting(TG, windows=joint.table4_windows(TG))
     budget = joint.FULL_BUDGET
-    polish.polish_covariates(
-        Ts,
-        Ds,
-        setting,
-        joint.table4_stage(),
-        joint.table4_priority(TG),
-        budget.polish_rounds,
-        budget.polish_pairs,
-    )
+    args = (setting, joint.table4_stage(), joint.table4_priority(TG))
+    polish.polish_covariates(Ts, Ds, *args, budget.polish_rounds, budget.polish_pairs)
+    polish.polish_covariates(Ts, Ds, *args, budget.swap_rounds, budget.swap_pairs, swaps=True)
     rows = reach.file_rows(default_reconstruction)
     np.testing.assert_array_equal(Ts[:, rows], Tc)
     np.testing.assert_array_equal(Ds[rows], Dc)

@@ -70,8 +70,9 @@ class JointSearchBudget:
     chains, each the best of ``information_starts`` runs of the information stage, then the
     covariates alone, then times and covariates for both arm terms, then for the terms Table 4's
     conclusions rest on (:func:`conclusions_stage`), then for all of Table 4's covariate terms
-    with the arm terms kept (iterations of each), then Table 4's windows counted with the times
-    fixed (:mod:`lcnec_utils.reconstruct.polish`, ``polish_rounds`` rounds)."""
+    with the arm terms kept (iterations of each), then Table 4's windows counted with each arm's
+    times fixed (:mod:`lcnec_utils.reconstruct.polish`: ``polish_rounds`` rounds of covariate
+    moves, then ``swap_rounds`` with outcome swaps too)."""
 
     information: int = 300_000
     information_starts: int = 3
@@ -84,6 +85,10 @@ class JointSearchBudget:
     #: with second moves after that many single moves
     polish_rounds: int = 12
     polish_pairs: int = 40
+    #: rounds of the same step with outcome swaps among its moves (:func:`lcnec_utils.reconstruct.polish.outcome_swaps`),
+    #: after it (0: none), with second moves after that many single moves
+    swap_rounds: int = 12
+    swap_pairs: int = 20
 
     @property
     def chain_iterations(self) -> int:
@@ -198,7 +203,8 @@ def _joint_chain(
     ``budget.information_starts`` fresh placements of the times (the lowest objective goes on),
     the covariates alone, then times and covariates (:func:`arm_terms_stage`), then the first
     terms of Table 4 (:func:`conclusions_stage`), then all of them (:func:`table4_stage`), then
-    their windows counted with the times fixed (:func:`lcnec_utils.reconstruct.polish.polish_covariates`).
+    their windows counted with each arm's times fixed (:func:`lcnec_utils.reconstruct.polish.polish_covariates`:
+    covariate moves, then with outcome swaps).
     Returns the end state's result (its objective and distance from the bounds), the state (T, D
     of :mod:`lcnec_utils.reconstruct.annealing`) and the state before that last step."""
     rng = np.random.default_rng(seed)
@@ -235,6 +241,18 @@ def _joint_chain(
         polish.polish_covariates(
             T, D, setting, table4_stage(), table4_priority(tg), budget.polish_rounds, budget.polish_pairs
         )
+    if budget.swap_rounds > 0:
+        polish.polish_covariates(
+            T,
+            D,
+            setting,
+            table4_stage(),
+            table4_priority(tg),
+            budget.swap_rounds,
+            budget.swap_pairs,
+            swaps=True,
+        )
+    if budget.polish_rounds > 0 or budget.swap_rounds > 0:
         # the polished state's objective and distance from the bounds (no move: 0 iterations)
         result = annealing.anneal(T, D, setting, table4_stage(), 0, **STAGE_MOVES["table4"])
     return result, T, D, before
@@ -261,7 +279,7 @@ def joint_search(rng, tg, design, budget: JointSearchBudget, info: dict, n_jobs:
     return from_state(chains[best][1], chains[best][2], int(tg["n.treatment"]))
 
 
-#: The committed cohort's budget: 54 s on 2 free cores (benchmarks/bench_reconstruction.py, session 17).
+#: The committed cohort's budget: 58.5 s on 2 free cores (benchmarks/bench_reconstruction.py, session 18).
 FULL_BUDGET = JointSearchBudget()
 
 

@@ -1,21 +1,25 @@
 """Table 4's window targets counted, not pulled: a best-improvement local search over covariate
-moves with every survival time fixed (the committed search's last step).
+moves and outcome swaps, each arm's survival times fixed (the committed search's last steps).
 
 The annealing stages (:mod:`lcnec_utils.reconstruct.joint`) pull Table 4's window targets by their
 summed distance outside the windows, and the arm-term bounds leave them a thin set of states: of
 the kept witness's 981 single covariate moves, 5 keep those bounds (docs/OPEN-TARGETS.md, session
-17). This step counts instead. With the times fixed, a swap of one covariate's values between two
-patients of the same arm, or an ECOG score changed within its Table 2 class (as the annealing's
-covariate moves), keeps every Kaplan-Meier target, the log-rank tests, the plausibility limits and
-Table 2's counts (for ECOG, its class: 0-1 or 2 and above); only the two multivariable Cox fits
-move. Each round screens every such move, and every second move after each of the ``pairs`` single
-moves nearest to the arm-term bounds, by one Newton-Raphson step from the current fit (Efron); of
-the screened moves and pairs that lower, in this order, the priority windows missed, the other
-windows missed and the summed distance outside the windows, the best :data:`_CANDIDATES` are
-refitted to convergence, best first, and the first that still lowers them and keeps the arm-term
-bounds (no further from the ``keep_*`` bounds than the state the step started from) is applied.
-It stops when no candidate is confirmed (a move the screen misjudges can be passed over), or after
-``rounds`` rounds. Deterministic (moves in a fixed order, ties to the first). The priority windows
+17). This step counts instead. Its moves keep each arm's survival times: a swap of one covariate's
+values between two patients of the same arm, or an ECOG score changed within its Table 2 class (as
+the annealing's covariate moves), and, with ``swaps``, an outcome swap (:func:`outcome_swaps`: two
+patients of the same arm who both progressed exchange their progression times, or, if both died,
+their death times). Each arm's PFS and OS times and events stay, so every Kaplan-Meier target, the
+log-rank tests, the plausibility limits and Table 2's counts (for ECOG, its class: 0-1 or 2 and
+above) hold; only the two multivariable Cox fits move. Each round screens every move, and every
+second move after each of the ``pairs`` single moves nearest to the arm-term bounds, by one
+Newton-Raphson step from the current fit (Efron); of the screened moves and pairs that lower, in
+this order, the priority windows missed, the other windows missed and the summed distance outside
+the windows, the best :data:`_CANDIDATES` are refitted to convergence, best first, and the first
+that still lowers them and keeps the arm-term bounds (no further from the ``keep_*`` bounds than
+the state the step started from) is applied. It stops when no candidate is confirmed (a move the
+screen misjudges can be passed over), or after ``rounds`` rounds. Deterministic (moves in a fixed
+order, ties to the first). The committed search runs it twice: covariate moves only, then with
+outcome swaps (``JointSearchBudget.swap_rounds``; session 18). The priority windows
 (``priority``, :func:`lcnec_utils.reconstruct.joint.table4_priority`) are ECOG's progression term's
 and, for each p no data set can give, its side of 0.05; the other p windows also stop on their
 printed side of 0.05 but count with the rest, so the step does not itself guarantee Table 4's
@@ -93,10 +97,65 @@ def covariate_moves(D, n1, ecog_col, ecog_max):
     return out[:m]
 
 
+#: Column codes of :func:`outcome_swaps`' rows: a swap of two patients' progression times, or of
+#: their death times (the rows of T they swap: 0 and 2).
+PFS_SWAP, OS_SWAP = -1.0, -2.0
+
+
 @njit(cache=True)
-def _apply(D, move):
-    """Apply a move (a row of :func:`covariate_moves`); returns the row that undoes it."""
+def outcome_swaps(T, n1):
+    """Every outcome swap of a state, one row each, as :func:`covariate_moves`' rows: (patient i,
+    patient k, ``PFS_SWAP`` or ``OS_SWAP``, 0, 0). Two patients of the same arm who both progressed
+    before their death or last follow-up (neither a death without progression) may swap their
+    progression times (as the annealing's progression swap) or, if both died, their death times,
+    where each progression stays before the other's death or follow-up: each arm's PFS and OS
+    times and events stay (so every Kaplan-Meier target, log-rank test and tie limit), only which
+    patient, with which covariates and which other time, carries them changes."""
+    n = T.shape[1]
+    out = np.empty((n * n, 5))
+    m = 0
+    for arm in range(2):
+        lo = 0 if arm == 0 else n1
+        hi = n1 if arm == 0 else n
+        for i in range(lo, hi):
+            for k in range(i + 1, hi):
+                if not (T[1, i] == 1 and T[1, k] == 1 and T[0, i] < T[2, k] and T[0, k] < T[2, i]):
+                    continue
+                if T[0, i] == T[2, i] or T[0, k] == T[2, k]:
+                    continue
+                if T[0, i] != T[0, k]:
+                    out[m] = (float(i), float(k), PFS_SWAP, 0.0, 0.0)
+                    m += 1
+                if T[3, i] == 1 and T[3, k] == 1 and T[2, i] != T[2, k]:
+                    out[m] = (float(i), float(k), OS_SWAP, 0.0, 0.0)
+                    m += 1
+    return out[:m]
+
+
+@njit(cache=True)
+def _moves(T, D, n1, ecog_col, ecog_max, swaps):
+    """A state's moves: :func:`covariate_moves`, then (``swaps``) :func:`outcome_swaps`."""
+    cov = covariate_moves(D, n1, ecog_col, ecog_max)
+    if not swaps:
+        return cov
+    out_ = outcome_swaps(T, n1)
+    both = np.empty((cov.shape[0] + out_.shape[0], 5))
+    both[: cov.shape[0]] = cov
+    both[cov.shape[0] :] = out_
+    return both
+
+
+@njit(cache=True)
+def _apply(T, D, move):
+    """Apply a move (a row of :func:`covariate_moves` or :func:`outcome_swaps`); returns the row
+    that undoes it."""
     i, k, j = int(move[0]), int(move[1]), int(move[2])
+    if j < 0:  # an outcome swap is its own undo
+        r = 0 if move[2] == PFS_SWAP else 2
+        x = T[r, i]
+        T[r, i] = T[r, k]
+        T[r, k] = x
+        return move.copy()
     undo = np.array([move[0], move[1], move[2], D[i, j], D[k, j]])
     D[i, j] = move[3]
     D[k, j] = move[4]
@@ -131,10 +190,10 @@ def _measure_moves(T, D, moves, beta0, W, win_id, win_lo, win_hi, win_scale, pri
     out = np.empty((moves.shape[0], 4))
     beta = beta0.copy()
     for a in range(moves.shape[0]):
-        undo = _apply(D, moves[a])
+        undo = _apply(T, D, moves[a])
         beta[:] = beta0
         out[a] = _measure(T, D, beta, W, win_id, win_lo, win_hi, win_scale, priority, M, C, True, 1)
-        _apply(D, undo)
+        _apply(T, D, undo)
     return out
 
 
@@ -171,7 +230,9 @@ def _keep(cand, cand_rank, x, viol_cap, first, second):
 
 
 @njit(cache=True)
-def _polish(T, D, n1, ecog_col, ecog_max, W, win_id, win_lo, win_hi, win_scale, priority, rounds, pairs):
+def _polish(
+    T, D, n1, ecog_col, ecog_max, W, win_id, win_lo, win_hi, win_scale, priority, rounds, pairs, swaps
+):
     q = D.shape[1]
     M = np.full(metric_size(q - 1), np.nan)
     C = np.zeros((2, 2))
@@ -189,7 +250,7 @@ def _polish(T, D, n1, ecog_col, ecog_max, W, win_id, win_lo, win_hi, win_scale, 
         done += 1
         cand = np.zeros((_CANDIDATES, 10))
         cand_rank = np.full(_CANDIDATES, np.inf)
-        moves = covariate_moves(D, n1, ecog_col, ecog_max)
+        moves = _moves(T, D, n1, ecog_col, ecog_max, swaps)
         first = _measure_moves(T, D, moves, beta, *args)
         for a in range(moves.shape[0]):
             if _better(first[a], cur, screen_cap):
@@ -201,12 +262,12 @@ def _polish(T, D, n1, ecog_col, ecog_max, W, win_id, win_lo, win_hi, win_scale, 
             a = order[r]
             if not math.isfinite(first[a, 0]):
                 break
-            undo = _apply(D, moves[a])
+            undo = _apply(T, D, moves[a])
             b1 = beta.copy()
             _measure(T, D, b1, *args, True, _FIT_ITERATIONS)
-            second_moves = covariate_moves(D, n1, ecog_col, ecog_max)
+            second_moves = _moves(T, D, n1, ecog_col, ecog_max, swaps)
             second = _measure_moves(T, D, second_moves, b1, *args)
-            _apply(D, undo)
+            _apply(T, D, undo)
             for b in range(second_moves.shape[0]):
                 if _better(second[b], cur, screen_cap):
                     _keep(cand, cand_rank, second[b], viol_cap, moves[a], second_moves[b])
@@ -215,9 +276,9 @@ def _polish(T, D, n1, ecog_col, ecog_max, W, win_id, win_lo, win_hi, win_scale, 
         for c in np.argsort(cand_rank, kind="mergesort"):
             if not math.isfinite(cand_rank[c]):
                 break
-            undo1 = _apply(D, cand[c, :5])
+            undo1 = _apply(T, D, cand[c, :5])
             pair = cand[c, 5] >= 0.0
-            undo2 = _apply(D, cand[c, 5:]) if pair else none
+            undo2 = _apply(T, D, cand[c, 5:]) if pair else none
             b1 = beta.copy()
             x = _measure(T, D, b1, *args, True, _FIT_ITERATIONS)
             if _better(x, cur, viol_cap):
@@ -227,8 +288,8 @@ def _polish(T, D, n1, ecog_col, ecog_max, W, win_id, win_lo, win_hi, win_scale, 
                 moved = True
                 break
             if pair:
-                _apply(D, undo2)
-            _apply(D, undo1)
+                _apply(T, D, undo2)
+            _apply(T, D, undo1)
         if not moved:
             break
     return done, applied, start, cur
@@ -242,15 +303,17 @@ def polish_covariates(
     priority: np.ndarray,
     rounds: int,
     pairs: int,
+    swaps: bool = False,
 ) -> PolishResult:
-    """The local search of this module on the state (T, D) (``D`` changed in place; ``T`` is only
-    read): ``setting``'s window targets (``priority[k]`` true for the windows counted first), the
-    arm-term bounds of ``objective`` (its ``keep_*``), at most ``rounds`` rounds with second moves
-    after the ``pairs`` single moves nearest to those bounds."""
+    """The local search of this module on the state (T, D) (``D`` changed in place, and ``T`` with
+    ``swaps``): ``setting``'s window targets (``priority[k]`` true for the windows counted first),
+    the arm-term bounds of ``objective`` (its ``keep_*``), at most ``rounds`` rounds with second
+    moves after the ``pairs`` single moves nearest to those bounds; the moves are
+    :func:`covariate_moves`, and with ``swaps`` :func:`outcome_swaps` too."""
     done, applied, before, after = _polish(
         T, D, setting.n1, setting.ecog_column, setting.ecog_max, objective.weights(),
         setting.win_id, setting.win_lo, setting.win_hi, setting.win_scale,
-        np.asarray(priority, np.bool_), int(rounds), int(pairs),
+        np.asarray(priority, np.bool_), int(rounds), int(pairs), bool(swaps),
     )  # fmt: skip
     return PolishResult(int(done), int(applied), tuple(map(float, before[1:])), tuple(map(float, after[1:])))
 
@@ -265,13 +328,13 @@ def _within(T, D, moves, W):
     none_id, none_bound = np.zeros(0, np.int64), np.zeros(0)
     out = np.zeros(moves.shape[0], np.bool_)
     for a in range(moves.shape[0]):
-        undo = _apply(D, moves[a])
+        undo = _apply(T, D, moves[a])
         x = _measure(
             T, D, np.zeros((2, q)), W, none_id, none_bound, none_bound, none_bound, np.zeros(0, np.bool_),
             M, C, False, _FIT_ITERATIONS,
         )  # fmt: skip
         out[a] = x[0] == 0.0
-        _apply(D, undo)
+        _apply(T, D, undo)
     return out
 
 

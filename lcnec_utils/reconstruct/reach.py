@@ -305,11 +305,12 @@ def file_rows(rec) -> np.ndarray:
 
 def witness_start(rec) -> tuple[np.ndarray, np.ndarray]:
     """Where the witnesses' schedules start: the committed search's state before its last step
-    (``info["before_polish"]`` of the default seed's reconstruction, ``rec``), the committed cohort
-    with the covariates as the annealing left them, its rows in the file's order (:func:`file_rows`,
-    as ``joint.state_from_cohort`` reads a cohort). The witnesses were made from it before that
-    step existed (it was then the committed cohort), and the step moves only covariates, which
-    the schedules move again."""
+    (``info["before_polish"]`` of the default seed's reconstruction, ``rec``): each arm's times of
+    the committed cohort, paired with its patients as the annealing left them, and the covariates
+    as it left them, its rows in the file's order (:func:`file_rows`, as
+    ``joint.state_from_cohort`` reads a cohort). The witnesses were made from it before the last
+    steps existed (it was then the committed cohort); those steps move covariates and re-pair
+    times within arms, which the schedules move again."""
     T, D = rec.info["before_polish"]
     rows = file_rows(rec)
     return np.ascontiguousarray(T[:, rows]), np.ascontiguousarray(D[rows])

@@ -3,8 +3,9 @@
 # Efron fit's beta, an exponential baseline (rate exp(lp - mean lp)), independent exponential
 # censoring at the constant c that makes mean(rate / (rate + c)) equal the observed share of events
 # (methods.ph.null_rejection_rates), 2000 replicates per endpoint. A replicate is dropped when it
-# has no event, when coxph warns (no convergence / "Loglik converged before variable": the book
-# drops fits lifelines flags as not converged) or when cox.zph fails (singular information).
+# has no event, when coxph warns (no convergence / "Loglik converged before variable": since
+# session 18 the book refits as coxph does and drops the same, ph.efron_newton; before, it dropped
+# the fits lifelines flagged) or when cox.zph fails (singular information).
 # Reported per endpoint: the share of kept replicates with p < 0.05 for (a) cox.zph's exact GLOBAL
 # test (1 - KM), (b) survival 2.x's global approximation (1 - KM(t-)), (c) cox.zph's exact test of
 # the arm's term (treatment); the same over every fit that ran (warnings kept), as review 51 did.
