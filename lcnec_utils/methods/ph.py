@@ -238,18 +238,18 @@ def _efron_blocks(x: np.ndarray, w: np.ndarray, risk: np.ndarray, dead: np.ndarr
 
 
 def _efron_pass(time: np.ndarray, event: np.ndarray, x: np.ndarray, beta: np.ndarray):
-    """Efron's partial log-likelihood at β, its score and information, and each event time's
-    (U_k, S_k) (:func:`_efron_blocks`), in the order of the distinct event times."""
-    w = np.exp(x @ beta)
+    """Efron's partial log-likelihood at β, its score and information, with the linear predictor
+    clamped to [-200, 22] as survival's ``coxsafe`` clamps it."""
+    z = np.clip(x @ beta, -200.0, 22.0)
+    w = np.exp(z)
     p = x.shape[1]
-    loglik, score, info, blocks = float(x[event].sum(axis=0) @ beta), np.zeros(p), np.zeros((p, p)), []
+    loglik, score, info = float(z[event].sum()), np.zeros(p), np.zeros((p, p))
     for t in np.unique(time[event]):
         u_k, s_k, log_den = _efron_blocks(x, w, time >= t, event & (time == t))
         loglik -= log_den
         score += u_k
         info += s_k
-        blocks.append((u_k, s_k))
-    return loglik, score, info, blocks
+    return loglik, score, info
 
 
 #: R's ``coxph.control()`` defaults, which :func:`efron_newton` follows: ``eps`` (relative change of the
@@ -259,33 +259,39 @@ R_COXPH_EPS, R_COXPH_ITER_MAX = 1e-9, 20
 
 
 def efron_newton(time: np.ndarray, event: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, bool]:
-    """β̂ of the Cox model with Efron's ties, found as R's ``coxph`` finds it (survival's
-    ``coxfit6.c``): Newton-Raphson from β = 0; a step that lowers the log-likelihood is halved back
-    toward the last accepted β; converged when, after a full step, |1 − ℓ_old/ℓ_new| ≤ ``eps``
-    (1e-9), within ``iter.max`` (20) iterations. Returns (β̂, warned): warned, as ``coxph.fit``
-    warns, when it ran out of iterations ("did not converge") or when the next Newton step
-    |U'I⁻¹|_j of some coefficient exceeds both ``eps`` and sqrt(``eps``)·|β̂_j| ("Loglik converged
-    before variable j; coefficient may be infinite"). A singular information matrix raises numpy's
-    ``LinAlgError``. Written by hand for :func:`null_rejection_rates`: a thousand refits at a
-    sixth of lifelines' cost each; checked against lifelines and R in the tests."""
+    """β̂ of the Cox model with Efron's ties, found as R's ``coxph`` finds it (survival 3.5-3's
+    ``coxfit6.c``, ``x`` centred): Newton-Raphson from β = 0, the linear predictor clamped to
+    [-200, 22] (``coxsafe``); converged when the log-likelihood is finite and |1 − ℓ_old/ℓ_new| ≤
+    ``eps`` (1e-9), tested at every iteration, within ``iter.max`` (20); a step that lowers the
+    log-likelihood or makes it not finite is pulled back toward the last accepted β, harder each
+    time it fails again (the h-th time in a row to (new + h·β)/(h + 1)). Returns (β̂, warned):
+    warned, as ``coxph.fit`` warns, when it ran out of iterations ("did not converge") or when the
+    next Newton step |U'I⁻¹|_j of some coefficient exceeds both ``eps`` and sqrt(``eps``)·|β̂_j|
+    ("Loglik converged before variable j; coefficient may be infinite"). A singular information
+    matrix raises numpy's ``LinAlgError``. Written by hand for :func:`null_rejection_rates`: a
+    thousand refits at a sixth of lifelines' cost each; checked against lifelines and a live R in
+    the tests (review 56 matched R's warnings and iteration counts on 4,000 samples)."""
     beta = np.zeros(x.shape[1])
-    loglik, score, info, _ = _efron_pass(time, event, x, beta)
+    loglik, score, info = _efron_pass(time, event, x, beta)
     new = beta + np.linalg.solve(info, score)
-    halving = False
-    for _ in range(R_COXPH_ITER_MAX):
-        new_ll, new_score, new_info, _ = _efron_pass(time, event, x, new)
-        if not halving and abs(1.0 - loglik / new_ll) <= R_COXPH_EPS:
+    halvings = 0
+    for iteration in range(1, R_COXPH_ITER_MAX + 1):
+        new_ll, new_score, new_info = _efron_pass(time, event, x, new)
+        finite = np.isfinite(new_ll) and np.isfinite(new_score).all() and np.isfinite(new_info).all()
+        if finite and abs(1.0 - loglik / new_ll) <= R_COXPH_EPS:
             step = np.abs(np.linalg.solve(new_info, new_score))
             infinite = (step > R_COXPH_EPS) & (step > math.sqrt(R_COXPH_EPS) * np.abs(new))
             return new, bool(infinite.any())
-        if not new_ll >= loglik:  # lower, or not finite: halve the step
-            halving = True
-            new = (new + beta) / 2
+        if iteration == R_COXPH_ITER_MAX:
+            break
+        if not finite or new_ll < loglik:
+            halvings += 1
+            new = (new + halvings * beta) / (halvings + 1)
         else:
-            halving = False
+            halvings = 0
             loglik, beta = new_ll, new
             new = new + np.linalg.solve(new_info, new_score)
-    return new, True
+    return beta, True
 
 
 def _zph_arrays(time: np.ndarray, event: np.ndarray, x: np.ndarray, beta: np.ndarray, transform: str):
