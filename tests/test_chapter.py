@@ -760,3 +760,26 @@ def test_every_glued_p_value_is_read_as_its_format_says():
         if keys := _p_format_misreadings(text, declarations):
             found[path.name] = keys
     assert found == {}
+
+
+def test_age_sentence_reads_the_printed_means_and_says_when_there_are_no_ages():
+    """Chapter 2's sentence on the arms' ages is built from the numbers, never typed: older, younger
+    or the same at the printed decimal (session 16's open finding 5: the page read "older on
+    average" whatever the cohort, and "Student's t-test not available" without ages)."""
+    from lcnec_utils.chapter import age_comparison
+
+    base = {
+        "baseline.age.mean.treatment": 66.94,
+        "baseline.age.mean.reference": 63.9,
+        "baseline.age.p": 0.0312,
+    }
+    assert age_comparison(base, "ICIs + Chemo") == (
+        "Patients in the ICIs + Chemo arm were older on average (66.9 against 63.9 years; "
+        "Student's t-test p = 0.031)."
+    )
+    younger = {**base, "baseline.age.mean.treatment": 61.04}
+    assert "were younger on average (61.0 against 63.9 years" in age_comparison(younger, "A")
+    same = {**base, "baseline.age.mean.treatment": 63.94}  # 63.94 > 63.9 but both print 63.9
+    assert "were of the same mean age (63.9 against 63.9 years" in age_comparison(same, "A")
+    assert age_comparison({**base, "baseline.age.p": None}, "A").endswith("(66.9 against 63.9 years).")
+    assert age_comparison({"baseline.age.p": None}, "A") is None

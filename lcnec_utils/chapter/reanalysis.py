@@ -88,6 +88,24 @@ PAPER_ALPHA = round(1.0 - float(TABLE4["ci_level"]), 10)
 TABLE4_COLUMNS = ["endpoint", "term", "statistic", "published", "book", "tolerance", "status", "evidence"]
 
 
+def age_comparison(results: Mapping[str, Any], treatment_label: str) -> str | None:
+    """The baseline chapter's sentence on the arms' mean ages (``results``: the baseline table's
+    keys ``baseline.age.mean.<role>`` and ``baseline.age.p``): whether the ``treatment_label`` arm
+    was older or younger on average, read at the one decimal printed (the same there: "of the same
+    mean age"), both means and Student's p as a clause; None where the cohort has no ages."""
+    t, r = results.get("baseline.age.mean.treatment"), results.get("baseline.age.mean.reference")
+    if t is None or r is None:
+        return None
+    shown_t, shown_r = f"{t:.1f}", f"{r:.1f}"
+    if shown_t == shown_r:
+        which = "were of the same mean age"
+    else:
+        which = "were older on average" if t > r else "were younger on average"
+    p = results.get("baseline.age.p")
+    test = "" if p is None else f"; Student's t-test {format_p_clause(p)}"
+    return f"Patients in the {treatment_label} arm {which} ({shown_t} against {shown_r} years{test})."
+
+
 def table4_comparison(results: Mapping[str, Any]) -> pd.DataFrame:
     """The paper's Table 4 beside this cohort's multivariable models, term by term: each term's HR,
     CI bounds and p as printed and as the book computes them (``results``: the chapter's results
