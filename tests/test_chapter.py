@@ -783,3 +783,24 @@ def test_age_sentence_reads_the_printed_means_and_says_when_there_are_no_ages():
     assert "were of the same mean age (63.9 against 63.9 years" in age_comparison(same, "A")
     assert age_comparison({**base, "baseline.age.p": None}, "A").endswith("(66.9 against 63.9 years).")
     assert age_comparison({"baseline.age.p": None}, "A") is None
+
+
+def test_baseline_significance_counts_the_computed_comparisons_and_agrees_in_number():
+    """Chapter 2's count of comparisons below alpha: only the p-values computed count (None is no
+    comparison), and the verb agrees with the count (the page had read "1 of the baseline
+    comparisons fall")."""
+    from lcnec_utils.chapter import baseline_significance
+
+    results = {
+        "baseline.age.p": 0.034,
+        "baseline.sex.p": 0.7,
+        "baseline.ecog.p": None,
+        "baseline.age.mean": 66.0,
+    }
+    assert baseline_significance(results, 0.05) == (
+        "In all, 1 of the 2 baseline comparisons falls below the two-sided level of 0.05."
+    )
+    assert baseline_significance(results, 0.8) == (
+        "In all, 2 of the 2 baseline comparisons fall below the two-sided level of 0.8."
+    )
+    assert baseline_significance(results, 0.01).startswith("In all, none of the 2 baseline comparisons falls")

@@ -106,6 +106,18 @@ def age_comparison(results: Mapping[str, Any], treatment_label: str) -> str | No
     return f"Patients in the {treatment_label} arm {which} ({shown_t} against {shown_r} years{test})."
 
 
+def baseline_significance(results: Mapping[str, Any], alpha: float) -> str:
+    """The baseline chapter's count of comparisons below ``alpha`` (``results``: the baseline table's
+    keys; each ``*.p`` that was computed is one comparison), as a sentence whose verb agrees with
+    its count."""
+    ps = [v for k, v in results.items() if k.endswith(".p") and v is not None]
+    n = sum(1 for v in ps if v < alpha)
+    if n == 0:
+        return f"In all, none of the {len(ps)} baseline comparisons falls below the two-sided level of {alpha:g}."
+    verb = "falls" if n == 1 else "fall"
+    return f"In all, {n} of the {len(ps)} baseline comparisons {verb} below the two-sided level of {alpha:g}."
+
+
 def table4_comparison(results: Mapping[str, Any]) -> pd.DataFrame:
     """The paper's Table 4 beside this cohort's multivariable models, term by term: each term's HR,
     CI bounds and p as printed and as the book computes them (``results``: the chapter's results
