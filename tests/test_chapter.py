@@ -786,9 +786,9 @@ def test_age_sentence_reads_the_printed_means_and_says_when_there_are_no_ages():
 
 
 def test_baseline_significance_counts_the_computed_comparisons_and_agrees_in_number():
-    """Chapter 2's count of comparisons below alpha: only the p-values computed count (None is no
-    comparison), and the verb agrees with the count (the page had read "1 of the baseline
-    comparisons fall")."""
+    """Chapter 2's count of tests with p below alpha: only the p-values computed count (None is no
+    test), and the verb agrees with the count (the page had read "1 of the baseline comparisons
+    fall")."""
     from lcnec_utils.chapter import baseline_significance
 
     results = {
@@ -798,9 +798,11 @@ def test_baseline_significance_counts_the_computed_comparisons_and_agrees_in_num
         "baseline.age.mean": 66.0,
     }
     assert baseline_significance(results, 0.05) == (
-        "In all, 1 of the 2 baseline comparisons falls below the two-sided level of 0.05."
+        "In all, 1 of the 2 baseline tests has a p-value below the two-sided level of 0.05."
     )
     assert baseline_significance(results, 0.8) == (
-        "In all, 2 of the 2 baseline comparisons fall below the two-sided level of 0.8."
+        "In all, 2 of the 2 baseline tests have a p-value below the two-sided level of 0.8."
     )
-    assert baseline_significance(results, 0.01).startswith("In all, none of the 2 baseline comparisons falls")
+    assert baseline_significance(results, 0.01) == (
+        "In all, none of the 2 baseline tests has a p-value below the two-sided level of 0.01."
+    )

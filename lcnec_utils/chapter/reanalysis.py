@@ -107,15 +107,16 @@ def age_comparison(results: Mapping[str, Any], treatment_label: str) -> str | No
 
 
 def baseline_significance(results: Mapping[str, Any], alpha: float) -> str:
-    """The baseline chapter's count of comparisons below ``alpha`` (``results``: the baseline table's
-    keys; each ``*.p`` that was computed is one comparison), as a sentence whose verb agrees with
-    its count."""
+    """The baseline chapter's count of tests with p below ``alpha`` (``results``: the baseline table's
+    keys; each ``*.p`` that was computed is one test), as a sentence whose verb agrees with its count
+    (review 57: a test's p-value, not a comparison, falls below a level)."""
     ps = [v for k, v in results.items() if k.endswith(".p") and v is not None]
     n = sum(1 for v in ps if v < alpha)
+    level = f"the two-sided level of {alpha:g}"
     if n == 0:
-        return f"In all, none of the {len(ps)} baseline comparisons falls below the two-sided level of {alpha:g}."
-    verb = "falls" if n == 1 else "fall"
-    return f"In all, {n} of the {len(ps)} baseline comparisons {verb} below the two-sided level of {alpha:g}."
+        return f"In all, none of the {len(ps)} baseline tests has a p-value below {level}."
+    verb = "has" if n == 1 else "have"
+    return f"In all, {n} of the {len(ps)} baseline tests {verb} a p-value below {level}."
 
 
 def table4_comparison(results: Mapping[str, Any]) -> pd.DataFrame:
