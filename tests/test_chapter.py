@@ -402,33 +402,37 @@ def test_ph_global_glue_reads_the_simulated_size_at_the_builds_alpha():
     assert "keeps about its nominal size" in size10
 
 
-def test_ph_beta_text_prints_no_end_value_of_the_smoother():
-    """The β(t) sentence says on how many events each end of the LOWESS trend rests, not its value."""
+def test_ph_band_text_is_built_from_the_bands_numbers():
+    """The β(t) sentence prints the band's limits at both ends, its widths there against its narrowest
+    and whether the constant HR leaves it, each branch from the numbers; no band, no numbers."""
     from lcnec_utils.chapter import ph_teaching_glue
 
     reading = {
         "first_time": 1.0,
         "last_time": 20.3,
-        "hr_first": 0.13,
-        "hr_last": 5.27,
-        "hr_min": 0.08,
-        "hr_max": 5.27,
+        "hr_first_low": 0.0041,
+        "hr_first_high": 3.2,
+        "hr_last_low": 0.21,
+        "hr_last_high": 250.4,
+        "width_first": 3.14,
+        "width_last": 2.71,
+        "narrowest_time": 5.46,
         "hr_model": 0.44,
         "n_points": 29,
-        "span_points": 19,
-        "first_window_points": 18,
-        "first_window_end": 8.9,
-        "last_window_points": 18,
-        "last_window_start": 6.0,
+        "n_grid": 40,
+        "grid_outside": 0,
     }
-    text = ph_teaching_glue({}, {"pfs": reading}, {}, make_parameters())["pfs_beta_text"][0]
-    assert "5.27" not in text and "0.13" not in text
-    assert "through the 19 of the 29 events nearest it" in text
-    assert "only the first 18 events (up to 8.9 months) carry weight" in text and "(1 month)" in text
-    assert "only the last 18 (from 6 months)" in text
-    assert "extrapolation" not in text
+    text = ph_teaching_glue({}, {"pfs": reading}, {}, make_parameters())["pfs_band_text"][0]
+    assert "at the first event (1 month) the band runs from an HR of 0.0041 to 3.20" in text
+    assert "at the last (20.3 months) from 0.21 to 250" in text
+    assert "3.1 and 2.7 times as wide there as at its narrowest (near 5.5 months)" in text
+    assert text.endswith("the model's constant HR, 0.44, lies inside it at all 40 points where it is drawn")
+    outside = ph_teaching_glue({}, {"pfs": {**reading, "grid_outside": 7}}, {}, make_parameters())
+    assert outside["pfs_band_text"][0].endswith("lies outside it at 7 of the 40 points where it is drawn")
     glue = ph_teaching_glue({}, {}, {}, make_parameters())
-    assert glue["lowess_settings"][0] == "a span of 2/3 of the points and 3 robustness iterations"
+    assert glue["pfs_band_text"] == (None, "{}", "no band (too few events)")
+    assert glue["zph_settings"][0] == "a natural cubic spline with 4 degrees of freedom, drawn at 40 points"
+    assert glue["zph_multiplier"] == (2.0, "{:g}")
 
 
 def test_ph_glue_verdict_ignores_the_piecewise_p():

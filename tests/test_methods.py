@@ -538,6 +538,39 @@ def test_ph_tests_and_beta_t(cohort):
     assert pts["beta_t"].mean() == pytest.approx(pts["beta"].iloc[0], abs=0.05 + 1e-9 * len(pts))
 
 
+def test_zph_band_by_hand(cohort):
+    """plot.cox.zph's band, checked without R: (1) it is ±2·sqrt(var · p'(X'X)⁻¹p), so passing four
+    times the variance doubles its half-width and leaves the fit alone; (2) p'(X'X)⁻¹p is what
+    statsmodels' OLS on the same basis gives as the squared SE of its mean prediction over its
+    residual variance (σ̂², which R's band does not use); (3) a natural cubic spline with an
+    intercept spans every straight line, so points on a line in g are fitted exactly, and the
+    line's points give the same band (the band does not depend on y)."""
+    import statsmodels.api as sm
+
+    from lcnec_utils.stats import cox
+
+    pts = ph.beta_t(cox.univariable_cox(cohort, "pfs", PARAMS))
+    band = ph.zph_band(pts)
+    v = float(pts["var"].iloc[0])
+    quad = ph.zph_band(pts, var=4 * v)
+    assert np.allclose(quad["fit"], band["fit"], atol=1e-14)
+    assert np.allclose(quad["high"] - quad["fit"], 2 * (band["high"] - band["fit"]), rtol=1e-12)
+    assert np.allclose(band["high"] - band["fit"], band["fit"] - band["low"], rtol=1e-12)
+
+    basis = ph._ns_basis(np.r_[band["g"], pts["g"]], ph.ZPH_DF)
+    grid, design = basis[: len(band)], basis[len(band) :]
+    ols = sm.OLS(pts["beta_t"].to_numpy(float), design).fit()
+    pred = ols.get_prediction(grid)
+    assert np.allclose(pred.predicted_mean, band["fit"], atol=1e-10)
+    assert np.allclose(2 * pred.se_mean * np.sqrt(v / ols.scale), band["high"] - band["fit"], rtol=1e-9)
+
+    line = pts.assign(beta_t=0.3 - 1.7 * pts["g"])
+    fitted = ph.zph_band(line)
+    assert np.allclose(fitted["fit"], 0.3 - 1.7 * fitted["g"], atol=1e-10)
+    assert np.allclose(fitted["se"], band["se"], rtol=1e-12)
+    assert ph.zph_band(pts.head(3)) is None  # 3 events cannot fit 4 df: R skips the term too
+
+
 def _paper_model(cohort, endpoint):
     import dataclasses
 
@@ -703,42 +736,24 @@ def test_lifelines_ph_defaults_are_the_ones_its_source_says():
     assert "np.round(minimum_observed_p_value, 2) > p_value_threshold" in source
 
 
-def test_beta_t_reading_names_the_points_each_end_of_the_smoother_rests_on(cohort):
-    """statsmodels' LOWESS fits each point on its k = int(frac·n) nearest neighbours with tricube
-    weights of the distance over the distance to the farthest of them, which gets weight 0: without
-    robustness passes, the trend's first value moves with the (k−1)-th point and not with the k-th
-    or any later one. The plotted smoother (ph.smooth, statsmodels' default it = 3) is not local:
-    its robustness weights use every residual, so moving the points outside the window moves its
-    first value too (what the chapter says)."""
-    import inspect
-
-    from statsmodels.nonparametric.smoothers_lowess import lowess
-
+def test_zph_band_reading_is_the_bands_own_numbers(cohort):
+    """The numbers the chapter's β(t) sentence prints are read off the band: its limits at the first and
+    the last grid point (the first and the last event's g) as HRs, its half-widths there over the
+    smallest, the constant β̂'s position against it at each grid point."""
     from lcnec_utils.stats import cox
 
-    assert ph.LOWESS_IT == 3 == inspect.signature(lowess).parameters["it"].default
-    assert inspect.signature(ph.smooth).parameters["it"].default == ph.LOWESS_IT
     pts = ph.beta_t(cox.univariable_cox(cohort, "pfs", PARAMS))
-    x, y = pts["time"].to_numpy(float), pts["beta_t"].to_numpy(float)
-    plotted = ph.smooth(x, y)
-    r = ph.beta_t_reading(pts, plotted)
-    n, k = len(pts), r["span_points"]
-    assert (n, k) == (r["n_points"], int(2 / 3 * n + 1e-10))
-    assert x[k - 2] < x[k - 1] and x[n - k] < x[n - k + 1]  # no ties at the radius on this cohort
-    assert (r["first_window_points"], r["first_window_end"]) == (k - 1, x[k - 2])
-    assert (r["last_window_points"], r["last_window_start"]) == (k - 1, x[n - k + 1])
-
-    def first(values, it):
-        return ph.smooth(x, values, it=it)[1][0]
-
-    outside = y.copy()
-    outside[x > r["first_window_end"]] += 10.0  # the k-th point and beyond
-    inside = y.copy()
-    inside[k - 2] += 1.0  # the last point with weight
-    assert first(outside, 0) == pytest.approx(first(y, 0), abs=1e-12)
-    assert abs(first(inside, 0) - first(y, 0)) > 1e-9  # a small weight, but not 0
-    assert plotted[1][0] == pytest.approx(first(y, ph.LOWESS_IT))
-    assert abs(first(outside, ph.LOWESS_IT) - plotted[1][0]) > 0.1
+    band = ph.zph_band(pts)
+    r = ph.zph_band_reading(pts, band)
+    assert band["g"].iloc[0] == pts["g"].min() and band["g"].iloc[-1] == pts["g"].max()
+    assert (r["first_time"], r["last_time"]) == (pts["time"].min(), pts["time"].max())
+    assert r["hr_first_low"] == pytest.approx(math.exp(band["low"].iloc[0]))
+    assert r["hr_last_high"] == pytest.approx(math.exp(band["high"].iloc[-1]))
+    half = band["high"] - band["fit"]
+    assert r["width_first"] == pytest.approx(half.iloc[0] / half.min()) and r["width_first"] >= 1
+    assert r["n_grid"] == ph.ZPH_NSMO and r["n_points"] == len(pts)
+    moved = pts.assign(beta=band["high"].max() + 1.0)  # a constant above the whole band
+    assert ph.zph_band_reading(moved, band)["grid_outside"] == ph.ZPH_NSMO
 
 
 def _one_term_design(n, seed=3):

@@ -273,3 +273,33 @@ def test_figures_emit_no_warnings_even_on_degenerate_cohorts():
             plt.close("all")
         P.km_plot(fitters(n_ref=800, n_trt=700), "OS", ci=True, annotation="p")
         P.patient_flow(None, {}, 31, 17, 14, params)
+
+
+def test_beta_t_plot_draws_rs_fit_its_band_and_rs_axis_labels():
+    """The β(t) figure: the points on cox.zph's g scale, the spline fit as a line, the band as one shaded
+    area between its limits, the x axis labelled in months where R labels it; no band, no area."""
+    from matplotlib.collections import PolyCollection
+
+    from lcnec_utils.methods import ph
+    from lcnec_utils.stats import cox
+
+    rng = np.random.default_rng(2)
+    arm = np.arange(30) % 2
+    t = rng.exponential(1 / np.exp(-0.5 * arm)).round(2) + 0.01
+    frame = pd.DataFrame({"duration": t, "event": (rng.random(30) < 0.8).astype(int), "treatment": arm})
+    pts = ph.beta_t(cox.fit_design(cox.DesignMatrix(frame, ["treatment"], {}, 0, {}), 0.05))
+    band = ph.zph_band(pts)
+    ticks = ph.zph_axis_ticks(pts)
+    ax = P.beta_t_plot(pts, band, ticks).axes[0]
+    areas = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(areas) == 1
+    outline = areas[0].get_paths()[0].vertices
+    assert outline[:, 1].min() == pytest.approx(band["low"].min())
+    assert outline[:, 1].max() == pytest.approx(band["high"].max())
+    fit = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == len(band)]
+    assert len(fit) == 1 and np.allclose(fit[0].get_ydata(), band["fit"])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ticks[1]
+    assert "± 2 SE" in " ".join(t.get_text() for t in ax.get_legend().get_texts())
+    plt.close("all")
+    bare = P.beta_t_plot(pts, None).axes[0]
+    assert not [c for c in bare.collections if isinstance(c, PolyCollection)]

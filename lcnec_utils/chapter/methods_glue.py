@@ -582,13 +582,14 @@ def ph_teaching_glue(
 ) -> dict[str, tuple]:
     """The proportional-hazards chapter's comparison of the two test formulas, the guided reading of the
     β(t) and log-log plots, and the exercises. ``conventions``: ``methods.ph_test_conventions`` per
-    endpoint; ``readings``: ``methods.beta_t_reading`` of the arm-only model; ``gaps``:
-    ``methods.loglog_gaps``."""
+    endpoint; ``readings``: ``methods.zph_band_reading`` of the arm-only model's β(t) band (None
+    where R's spline fit would be singular); ``gaps``: ``methods.loglog_gaps``."""
     glue: dict[str, tuple] = {
         "verdict_score": (_rejections(conventions, "score", params.alpha), "{}"),
         "verdict_approx": (_rejections(conventions, "approximation", params.alpha), "{}"),
         "formula_spread": (_formula_spread(conventions, params.alpha), "{}", "cannot be compared"),
-        "lowess_settings": (_lowess_settings(), "{}"),
+        "zph_settings": (_zph_settings(), "{}"),
+        "zph_multiplier": (_zph_multiplier(), "{:g}"),
     }
     for ep in ENDPOINTS:
         table = conventions.get(ep)
@@ -609,32 +610,55 @@ def ph_teaching_glue(
             full = None if table is None else table[table["model"] == model].iloc[0]
             glue[f"{ep}_{model}_epv"] = (None if full is None else full["events"] / full["terms"], "{:.1f}")
         r = readings.get(ep)
-        glue[f"{ep}_beta_text"] = (
-            None
-            if r is None
-            else f"its value at each time is a weighted line through the {r['span_points']} of the "
-            f"{r['n_points']} events nearest it, with weights that fall to zero at the farthest of them, "
-            f"so at the first event ({_months(r['first_time'])}) only the first "
-            f"{r['first_window_points']} events (up to {_months(r['first_window_end'])}) carry weight, "
-            f"and at the last ({_months(r['last_time'])}) only the last {r['last_window_points']} (from "
-            f"{_months(r['last_window_start'])}), all on one side of it",
-            "{}",
-        )
+        glue[f"{ep}_band_text"] = (None if r is None else _band_text(r), "{}", "no band (too few events)")
         g = gaps.get(ep)
         glue[f"{ep}_loglog_text"] = (None if g is None else _gap_text(g), "{}")
     return glue
 
 
-def _lowess_settings() -> str:
-    """The span and the robustness iterations of the plotted smoother (``methods.smooth``'s defaults)."""
-    import inspect
-    from fractions import Fraction
+def _zph_settings() -> str:
+    """The spline's degrees of freedom and the points it is drawn at (``plot.cox.zph``'s defaults, as
+    ``methods.zph_band`` takes them)."""
+    from lcnec_utils.methods.ph import ZPH_DF, ZPH_NSMO
 
-    from lcnec_utils.methods.ph import smooth
+    return f"a natural cubic spline with {ZPH_DF} degrees of freedom, drawn at {ZPH_NSMO} points"
 
-    args = inspect.signature(smooth).parameters
-    span = Fraction(args["frac"].default).limit_denominator(20)
-    return f"a span of {span} of the points and {args['it'].default} robustness iterations"
+
+def _zph_multiplier() -> float:
+    """The band's half-width in standard errors (``plot.cox.zph``'s 2)."""
+    from lcnec_utils.methods.ph import ZPH_SE_MULTIPLIER
+
+    return ZPH_SE_MULTIPLIER
+
+
+def _hr_text(x: float) -> str:
+    """An HR of the band's limits: two decimals, two significant digits below 0.01, none from 100."""
+    import numpy as np
+
+    if x >= 100:
+        return f"{x:.0f}"
+    if x < 0.01:
+        return np.format_float_positional(x, precision=2, unique=False, fractional=False)
+    return f"{x:.2f}"
+
+
+def _band_text(r: Mapping[str, float]) -> str:
+    """The band's reading (``methods.zph_band_reading``): its HR limits at the first and the last event,
+    its width there against its narrowest, and whether the constant HR leaves it."""
+    outside = int(r["grid_outside"])
+    where = (
+        f"inside it at all {r['n_grid']} points where it is drawn"
+        if outside == 0
+        else f"outside it at {outside} of the {r['n_grid']} points where it is drawn"
+    )
+    return (
+        f"at the first event ({_months(r['first_time'])}) the band runs from an HR of "
+        f"{_hr_text(r['hr_first_low'])} to {_hr_text(r['hr_first_high'])}, at the last "
+        f"({_months(r['last_time'])}) from {_hr_text(r['hr_last_low'])} to {_hr_text(r['hr_last_high'])}; "
+        f"on the log scale it is {r['width_first']:.1f} and {r['width_last']:.1f} times as wide there "
+        f"as at its narrowest (near {_months(round(r['narrowest_time'], 1))}), and the model's constant "
+        f"HR, {r['hr_model']:.2f}, lies {where}"
+    )
 
 
 def _months(x: float) -> str:

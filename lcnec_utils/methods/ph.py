@@ -16,6 +16,8 @@
 * :func:`beta_t`: scaled Schoenfeld residuals plus the coefficient, whose
   smoothed trend against time estimates the log hazard ratio over time
   (Grambsch & Therneau 1994; R ``plot(cox.zph(fit))``);
+* :func:`zph_band`: the trend and pointwise band that R's ``plot.cox.zph`` draws through those
+  points: a natural cubic spline on cox.zph's 1 − KM(t−) scale, ±2 SE;
 * :func:`piecewise_hr`: the arm's HR before and after a cut time, a
   time-split Cox model (Therneau & Grambsch 2000, §6.2), one of the honest
   summaries when hazards are not proportional.
@@ -76,7 +78,10 @@ def beta_t(result: cox.CoxResult, term: str = "treatment") -> pd.DataFrame:
 
     lifelines ``compute_residuals(kind="scaled_schoenfeld")`` (which, unlike
     R's ``residuals(fit, "scaledsch")``, does not add β̂: it is added here).
-    Columns time, beta_t, and ``beta``, the model's constant β̂.
+    Columns time, beta_t, and ``beta``, the model's constant β̂; ``g``, cox.zph's default time
+    scale 1 − KM(t−) of the patients the residuals come from (:func:`km_before`: ``cox.zph``'s
+    ``x``), and ``var``, d · Var(β̂) of ``term`` with d the events (``cox.zph``'s ``var``: the inverse
+    of the mean information per event), which :func:`zph_band` uses.
     """
     if result.model is None:
         raise ValueError("the Cox model was not fitted")
@@ -93,26 +98,119 @@ def beta_t(result: cox.CoxResult, term: str = "treatment") -> pd.DataFrame:
     res = model.compute_residuals(data, kind="scaled_schoenfeld")
     b = float(model.params_[term])
     times = result.data.loc[res.index, "duration"].to_numpy(float)
-    out = pd.DataFrame({"time": times, "beta_t": res[term].to_numpy(float) + b, "beta": b})
+    g = km_before(data["duration"], data["event"]).loc[res.index].to_numpy(float)
+    var = len(res) * float(model.variance_matrix_.loc[term, term])
+    out = pd.DataFrame(
+        {"time": times, "beta_t": res[term].to_numpy(float) + b, "beta": b, "g": g, "var": var}
+    )
     return out.sort_values("time", kind="stable").reset_index(drop=True)
 
 
-#: Robustness iterations of :func:`smooth` (statsmodels' default ``it``).
-LOWESS_IT = 3
+#: ``plot.cox.zph``'s defaults (survival 3.5-3): the natural spline's degrees of freedom, the points
+#: its fit is drawn at, and the band's half-width in SEs (``temp <- 2 * sqrt(x$var[i, i] * seval)``).
+ZPH_DF, ZPH_NSMO, ZPH_SE_MULTIPLIER = 4, 40, 2.0
 
 
-def smooth(
-    x: np.ndarray, y: np.ndarray, frac: float = 2 / 3, it: int = LOWESS_IT
-) -> tuple[np.ndarray, np.ndarray]:
-    """LOWESS trend of y on x (statsmodels ``lowess``, span ``frac`` 2/3 and ``it`` robustness
-    iterations as statsmodels' defaults)."""
-    from statsmodels.nonparametric.smoothers_lowess import lowess
+def _ns_basis(x: np.ndarray, df: int) -> np.ndarray:
+    """R's ``splines::ns(x, df = df, intercept = TRUE)``: the cubic B-splines (scipy) on the boundary
+    knots range(x) and df − 2 interior knots at x's quantiles (R's type 7, numpy's default),
+    projected as ``ns`` projects them, onto the null space of their second derivatives at the
+    boundary knots (the complete Q of a Householder QR, whose reflectors LINPACK's ``dqrdc2`` and
+    LAPACK choose alike, columns 3 on). Written here because patsy 1.0.3 has no ``ns`` (its ``cr``
+    spans the same space in another basis) and statsmodels has none; the basis itself is R's to
+    rounding (tests/test_zph_band_r.py)."""
+    from scipy.interpolate import BSpline
 
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    # statsmodels' own speed-up for long series: local fits 1% of the range apart
-    delta = 0.01 * float(np.ptp(x)) if len(x) > 2000 else 0.0
-    fit = lowess(y, x, frac=frac, it=it, return_sorted=True, delta=delta)
-    return fit[:, 0], fit[:, 1]
+    x = np.asarray(x, float)
+    lo, hi = float(x.min()), float(x.max())
+    inner = np.quantile(x, np.linspace(0.0, 1.0, df)[1:-1])
+    knots = np.r_[[lo] * 4, inner, [hi] * 4]
+    basis = BSpline.design_matrix(x, knots, 3).toarray()
+    n = len(knots) - 4
+    second = np.array([BSpline(knots, np.eye(n)[j], 3).derivative(2)([lo, hi]) for j in range(n)]).T
+    q, _ = np.linalg.qr(second.T, mode="complete")
+    return basis @ q[:, 2:]
+
+
+def zph_band(
+    points: pd.DataFrame, df: int = ZPH_DF, nsmo: int = ZPH_NSMO, var: float | None = None
+) -> pd.DataFrame | None:
+    """The spline fit of β(t) and its pointwise band, as R's ``plot.cox.zph`` computes them for one term
+    with its defaults (survival 3.5-3: ``resid = TRUE, se = TRUE, df = 4, nsmo = 40``, ``hr = FALSE``).
+
+    ``points``: :func:`beta_t` (columns ``g``, cox.zph's 1 − KM(t−) scale, ``beta_t`` and ``var``).
+    The estimator: least squares of the β(t) points on a natural cubic spline basis in g
+    (``ns(c(grid, g), df, intercept = TRUE)``: df − 2 interior knots at the quantiles of the g's
+    *and* the grid together, as R computes them), evaluated on ``nsmo`` equally spaced g from the
+    first event's to the last's; the band is fit ± 2·sqrt(var · pᵢ'(X'X)⁻¹pᵢ), pᵢ the basis at grid
+    point i, with var cox.zph's coefficient variance ``x$var[i, i]`` (d · Var(β̂), by default
+    ``points["var"]``), not the residual variance of the regression. Returns a frame with columns
+    g (the grid, on cox.zph's time scale), fit, se, low and high, on the **log-HR** scale (exp them
+    for R's ``hr = TRUE``); None where the basis has rank below df on the events (R then warns "spline
+    fit is singular" and skips the term). Checked against a live R (tests/test_zph_band_r.py)."""
+    keep = points["beta_t"].notna().to_numpy()
+    g = points["g"].to_numpy(float)
+    y = points["beta_t"].to_numpy(float)[keep]
+    v = float(points["var"].iloc[0]) if var is None else float(var)
+    grid = np.linspace(g.min(), g.max(), nsmo)
+    basis = _ns_basis(np.r_[grid, g], df)
+    pmat, xmat = basis[:nsmo], basis[nsmo:][keep]
+    if np.linalg.matrix_rank(xmat) < df:
+        return None
+    q, r = np.linalg.qr(xmat)
+    fit = pmat @ np.linalg.solve(r, q.T @ y)
+    pr = pmat @ np.linalg.inv(r)  # rows pᵢ'R⁻¹: pᵢ'(X'X)⁻¹pᵢ = |pᵢ'R⁻¹|², R's seval
+    se = np.sqrt(v * np.sum(pr**2, axis=1))
+    half = ZPH_SE_MULTIPLIER * se
+    return pd.DataFrame({"g": grid, "fit": fit, "se": se, "low": fit - half, "high": fit + half})
+
+
+def _r_approx(x: np.ndarray, y: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """R's ``approx(x, y, v)`` for sorted distinct x (linear, ``rule = 1``: NaN outside the range), with
+    its own arithmetic, y_i + (y_j − y_i)·((v − x_i)/(x_j − x_i)) (``approx1`` in R's ``approx.c``),
+    whose last bits numpy's ``interp`` does not share (and :func:`_r_signif` can round either way)."""
+    out = np.full(len(v), np.nan)
+    for k, u in enumerate(np.asarray(v, float)):
+        if not x[0] <= u <= x[-1]:
+            continue
+        j = min(int(np.searchsorted(x, u, side="right")), len(x) - 1)
+        i = max(j - 1, 0)
+        if u == x[j] or u == x[i]:
+            out[k] = y[j] if u == x[j] else y[i]
+        else:
+            out[k] = y[i] + (y[j] - y[i]) * ((u - x[i]) / (x[j] - x[i]))
+    return out
+
+
+def _r_signif(x: float, digits: int) -> float:
+    """R's ``signif(x, digits)`` (``fprec`` in R's nmath): x scaled by a power of ten, rounded half to
+    even and scaled back, which is not always the correctly rounded decimal Python's format gives."""
+    if x == 0 or not math.isfinite(x):
+        return x
+    e10 = digits - 1 - math.floor(math.log10(abs(x)))
+    if e10 > 0:
+        p10 = 10.0**e10
+        return float(np.rint(x * p10) / p10)
+    p10 = 10.0**-e10
+    return float(np.rint(x / p10) * p10)
+
+
+def zph_axis_ticks(points: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Where ``plot.cox.zph`` puts its x axis labels on a transformed scale, and the times it prints:
+    8 g's evenly inside the range of the points' g (``seq(min, max, length = 17)[2 * (1:8)]``),
+    their times by linear interpolation, rounded to 2 significant digits, and those times put back
+    on the g scale by interpolation (R's two ``approx`` calls over the first point of each distinct
+    g, :func:`_r_approx`; ``signif``, :func:`_r_signif`). A time printed twice after rounding is kept
+    once (R prints it twice at the same place); one outside the events' times is dropped (R's NA)."""
+    g = points["g"].to_numpy(float)
+    t = points["time"].to_numpy(float)
+    first = np.unique(g, return_index=True)[1]
+    gu, tu = g[first], t[first]
+    at = np.linspace(g.min(), g.max(), 17)[1::2]
+    shown = np.unique([_r_signif(float(v), 2) for v in _r_approx(gu, tu, at)])
+    where = _r_approx(tu, gu, shown)
+    ok = np.isfinite(where)
+    return where[ok], [f"{v:g}" for v in shown[ok]]
 
 
 def piecewise_hr(
@@ -623,40 +721,35 @@ def format_ph_test_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def beta_t_reading(
-    points: pd.DataFrame, trend: tuple[np.ndarray, np.ndarray], frac: float = 2 / 3
-) -> dict[str, float]:
-    """What the β(t) plot shows, in numbers: the HR of the smoothed trend at the first and the last event
-    time, its smallest and largest value, the model's constant HR (``points``: :func:`beta_t`;
-    ``trend``: :func:`smooth` of it with span ``frac``), and the local windows of the trend's ends.
-    statsmodels' LOWESS (``_smoothers_lowess.pyx``) fits at each time a weighted line through the
-    k = int(frac·n) points nearest it (2 ≤ k ≤ n), with tricube weights of the distance over the
-    distance to the farthest of the k, which therefore gets weight 0: at the first event the points
-    with weight are those before the k-th time (``first_window_points``, up to
-    ``first_window_end``), at the last those after the k-th from the end (``last_window_points``,
-    from ``last_window_start``). With ``it`` > 0 robustness iterations (:func:`smooth`: 3) each pass
-    multiplies these weights by bisquare weights of every point's residual over 6 times the median
-    absolute residual of all points, so the ends also move with points outside their windows."""
-    hr = np.exp(np.asarray(trend[1], float))
-    times = np.sort(points["time"].to_numpy(float))
-    n = len(times)
-    k = min(max(int(frac * n + 1e-10), 2), n)
-    first = times[times < times[k - 1]]
-    last = times[times > times[n - k]]
+def zph_band_reading(points: pd.DataFrame, band: pd.DataFrame) -> dict[str, float]:
+    """What the β(t) figure's band shows, in numbers (``points``: :func:`beta_t`; ``band``:
+    :func:`zph_band` of them): the first and the last event time, the band's limits there as HRs
+    (its first and last grid points are those events' g), how many times as wide as at its
+    narrowest the band is at each end (half-widths on the log scale) and the time, interpolated
+    over the events' (g, time) as ``plot.cox.zph`` labels its axis, of the narrowest point; the
+    model's constant HR and at how many of the band's points it lies outside the band (pointwise:
+    no test, which is the score test's job)."""
+    g = points["g"].to_numpy(float)
+    t = points["time"].to_numpy(float)
+    first = np.unique(g, return_index=True)[1]
+    half = (band["high"] - band["fit"]).to_numpy(float)
+    narrow = int(np.argmin(half))
+    beta = float(points["beta"].iloc[0])
+    outside = (beta < band["low"]) | (beta > band["high"])
     return {
-        "first_time": float(trend[0][0]),
-        "last_time": float(trend[0][-1]),
-        "hr_first": float(hr[0]),
-        "hr_last": float(hr[-1]),
-        "hr_min": float(hr.min()),
-        "hr_max": float(hr.max()),
-        "hr_model": float(np.exp(points["beta"].iloc[0])),
-        "n_points": n,
-        "span_points": k,
-        "first_window_points": len(first),
-        "first_window_end": float(first[-1]) if len(first) else float(times[0]),
-        "last_window_points": len(last),
-        "last_window_start": float(last[0]) if len(last) else float(times[-1]),
+        "first_time": float(t.min()),
+        "last_time": float(t.max()),
+        "hr_first_low": float(np.exp(band["low"].iloc[0])),
+        "hr_first_high": float(np.exp(band["high"].iloc[0])),
+        "hr_last_low": float(np.exp(band["low"].iloc[-1])),
+        "hr_last_high": float(np.exp(band["high"].iloc[-1])),
+        "width_first": float(half[0] / half[narrow]),
+        "width_last": float(half[-1] / half[narrow]),
+        "narrowest_time": float(np.interp(band["g"].iloc[narrow], g[first], t[first])),
+        "hr_model": float(np.exp(beta)),
+        "n_points": len(points),
+        "n_grid": len(band),
+        "grid_outside": int(outside.sum()),
     }
 
 

@@ -2,8 +2,8 @@
 
 The methods chapters were written for 31 patients. A few of their helpers
 cost far more than linearly in the number of patients (lifelines' Schoenfeld
-residuals and robust sandwich variance loop over event times, LOWESS is
-quadratic, a bootstrap refits the model per resample). Above
+residuals and robust sandwich variance loop over event times, a bootstrap
+refits the model per resample). Above
 :data:`LARGE_N` patients those helpers work on a **stratified random sample**
 of the patients (each arm sampled in proportion, without replacement,
 ``numpy.random.default_rng(seed)``), and say so on the page with a note. At

@@ -115,28 +115,51 @@ def bootstrap_histogram(
 
 
 def beta_t_plot(
-    points: pd.DataFrame, trend: tuple[np.ndarray, np.ndarray], title: str | None = None, label: str = "arm"
+    points: pd.DataFrame,
+    band: pd.DataFrame | None,
+    ticks: tuple[np.ndarray, list[str]] | None = None,
+    title: str | None = None,
+    label: str = "arm",
 ) -> Figure:
-    """β(t) of a term: scaled Schoenfeld residuals + β̂ against time, LOWESS trend, constant β̂.
-
-    A flat trend around the dashed line is what proportional hazards predict;
-    the y axis is the log hazard ratio (right axis labels give the HR).
+    """β(t) of a term as R's ``plot(cox.zph(fit))`` draws it: scaled Schoenfeld residuals + β̂ against
+    cox.zph's time scale g = 1 − KM(t−) (``points``: ``methods.beta_t``), the natural-spline fit and
+    its pointwise ±2 SE band shaded (``band``: ``methods.zph_band``; None draws the points alone, as
+    R skips a singular fit), and the constant β̂. The x axis is g, labelled in months at ``ticks``
+    (``methods.zph_axis_ticks``: R's labels). A flat fit around the dashed line is what proportional
+    hazards predict; the y axis is the log hazard ratio.
     """
     set_style()
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     ax.scatter(
-        points["time"],
+        points["g"],
         points["beta_t"],
         s=16,
         color=OKABE_ITO["grey"],
         zorder=2,
         label="scaled Schoenfeld residual + β̂",
     )
-    ax.plot(trend[0], trend[1], color=ARM_COLOURS["treatment"], lw=2, label="LOWESS trend: β(t)")
+    if band is not None:
+        k = float(np.median((band["high"] - band["fit"]) / band["se"]))  # the band's own multiplier
+        ax.fill_between(
+            band["g"],
+            band["low"],
+            band["high"],
+            color=OKABE_ITO["sky_blue"],
+            alpha=0.35,
+            lw=0,
+            zorder=1,
+            label=f"pointwise band, fit ± {k:.3g} SE",
+        )
+        ax.plot(
+            band["g"], band["fit"], color=ARM_COLOURS["treatment"], lw=2, zorder=3, label="spline fit: β(t)"
+        )
     b = float(points["beta"].iloc[0]) if len(points) else 0.0
     ax.axhline(b, color=GREY, ls="--", lw=1.2, label=f"Cox model's constant β̂ (HR {np.exp(b):.2f})")
     ax.axhline(0.0, color="black", lw=0.8)
-    ax.set_xlabel("Months")
+    if ticks is not None:
+        ax.set_xticks(ticks[0])
+        ax.set_xticklabels(ticks[1])
+    ax.set_xlabel("Months, on the test's time scale (1 − Kaplan-Meier)")
     ax.set_ylabel(f"log hazard ratio of the {label}")
     ax.legend(loc="best", fontsize=8)
     return _finish(fig, ax, title)
