@@ -202,8 +202,10 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         tied_event_times,
     )
     from lcnec_utils.reconstruct.polish import (
+        IteratedResult,
         PolishResult,
         covariate_moves,
+        iterated_search,
         moves_within_bounds,
         polish_covariates,
     )
@@ -509,8 +511,10 @@ __all__, __getattr__, __dir__ = exports(
             "tied_event_times",
         ),
         "lcnec_utils.reconstruct.polish": (
+            "IteratedResult",
             "PolishResult",
             "covariate_moves",
+            "iterated_search",
             "moves_within_bounds",
             "polish_covariates",
         ),

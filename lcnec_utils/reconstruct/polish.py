@@ -40,7 +40,14 @@ from numba import njit
 from lcnec_utils.reconstruct.annealing import Setting, _cox_side
 from lcnec_utils.reconstruct.objective import Objective, arm_violation, metric_size
 
-__all__ = ["PolishResult", "covariate_moves", "moves_within_bounds", "polish_covariates"]
+__all__ = [
+    "IteratedResult",
+    "PolishResult",
+    "covariate_moves",
+    "iterated_search",
+    "moves_within_bounds",
+    "polish_covariates",
+]
 
 #: Newton-Raphson iterations a confirming fit may take from the current estimate (it stops at
 #: convergence, usually after 3-5; one that has not converged by then is refitted from 0 and must
@@ -344,3 +351,82 @@ def moves_within_bounds(T: np.ndarray, D: np.ndarray, setting: Setting, objectiv
     move in is around it."""
     moves = covariate_moves(D, setting.n1, setting.ecog_column, setting.ecog_max)
     return _within(T, D.copy(), moves, objective.weights())
+
+
+@dataclass(frozen=True)
+class IteratedResult:
+    """What :func:`iterated_search` did: iterations run, kicks accepted, and (priority windows
+    missed, other windows missed, distance) at the start and of the best state (returned)."""
+
+    iterations: int
+    accepted: int
+    before: tuple[float, float, float]
+    after: tuple[float, float, float]
+
+
+def _counts(T, D, setting: Setting, W, priority) -> np.ndarray:
+    """:func:`_measure` of a state from fits started at 0 (converged)."""
+    q = D.shape[1]
+    M = np.full(metric_size(q - 1), np.nan)
+    C = np.zeros((2, 2))
+    return _measure(
+        T, D, np.zeros((2, q)), W, setting.win_id, setting.win_lo, setting.win_hi, setting.win_scale,
+        priority, M, C, False, _FIT_ITERATIONS,
+    )  # fmt: skip
+
+
+def iterated_search(
+    T: np.ndarray,
+    D: np.ndarray,
+    setting: Setting,
+    objective: Objective,
+    priority: np.ndarray,
+    iterations: int,
+    *,
+    kick: int = 6,
+    rounds: tuple[int, int] = (12, 12),
+    pairs: tuple[int, int] = (40, 20),
+    seed: int = 0,
+) -> IteratedResult:
+    """An iterated local search (Lourenço, Martin and Stützle 2003) around :func:`polish_covariates`:
+    each iteration kicks the current state by 1 to ``kick`` moves (uniformly many), each drawn
+    uniformly from the moves of :func:`covariate_moves` and :func:`outcome_swaps` that keep the
+    arm-term bounds of ``objective`` (checked by converged fits, as :func:`moves_within_bounds`),
+    then runs both counted steps (``rounds[0]`` rounds of covariate moves with ``pairs[0]`` pairs,
+    then ``rounds[1]`` with the swaps too and ``pairs[1]``) and keeps the result if it is within
+    the bounds and misses no more windows (priority first, then the others) than the current state:
+    equal counts are accepted, so the search walks the plateaus the counted steps stop on. ``T``
+    and ``D`` end as the best state visited (fewest misses, then least distance). Deterministic for
+    a given ``seed`` and ``iterations``; each arm's times and covariate values are kept, as by the
+    counted steps. Minutes, not seconds, per gain: a tool for longer searches than one
+    reconstruction may take (docs/OPEN-TARGETS.md, session 19)."""
+    W = objective.weights()
+    pri = np.asarray(priority, np.bool_)
+    rng = np.random.default_rng(seed)
+    cur = _counts(T, D, setting, W, pri)
+    start = cur.copy()
+    if not cur[0] == 0.0:
+        raise ValueError("the start state is outside the arm-term bounds; the search keeps them")
+    state = (T.copy(), D.copy())
+    best = (T.copy(), D.copy(), cur.copy())
+    accepted = 0
+    for _ in range(int(iterations)):
+        T2, D2 = state[0].copy(), state[1].copy()
+        for _k in range(int(rng.integers(1, kick + 1))):
+            moves = _moves(T2, D2, setting.n1, setting.ecog_column, setting.ecog_max, True)
+            inside = np.flatnonzero(_within(T2, D2, moves, W))
+            if inside.size == 0:
+                break
+            _apply(T2, D2, moves[inside[rng.integers(inside.size)]])
+        polish_covariates(T2, D2, setting, objective, pri, rounds[0], pairs[0])
+        polish_covariates(T2, D2, setting, objective, pri, rounds[1], pairs[1], swaps=True)
+        x = _counts(T2, D2, setting, W, pri)
+        if x[0] == 0.0 and (x[1], x[2]) <= (cur[1], cur[2]):
+            accepted += 1
+            state, cur = (T2, D2), x
+            if (x[1], x[2], x[3]) < (best[2][1], best[2][2], best[2][3] - _DISTANCE_STEP):
+                best = (T2.copy(), D2.copy(), x.copy())
+    T[:], D[:] = best[0], best[1]
+    return IteratedResult(
+        int(iterations), accepted, tuple(map(float, start[1:])), tuple(map(float, best[2][1:]))
+    )
