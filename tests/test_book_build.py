@@ -94,3 +94,7 @@ def test_required_columns_only_cohort_builds_and_says_what_is_missing(minimal_bu
     assert r["os.cox_univariable.hr"] is not None
     page = (minimal_build / "html" / "notebooks" / "04_survival.html").read_text()
     assert 'no <code class="docutils literal notranslate"><span class="pre">pfs_months</span></code>' in page
+    response = (minimal_build / "html" / "notebooks" / "03_response.html").read_text()
+    sentence = "The cohort file has no best_response column, so this chapter has no response rates"
+    assert response.count(sentence) == 1
+    assert "not available" not in response and "Response at the first evaluation" not in response

@@ -810,3 +810,252 @@ def test_baseline_significance_counts_the_computed_comparisons_and_agrees_in_num
     assert baseline_significance(results, 0.01) == (
         "In all, none of the 2 baseline tests has a p-value below the two-sided level of 0.01."
     )
+
+
+# ------------------------------------------------------------------ chapter 3's reading, from the numbers
+# The paragraphs were typed ("each arm holds fewer than twenty patients: they overlap almost entirely,
+# and the study could not have detected a difference of this size"), true of one cohort only, and read
+# "The ORR was not available (95% CI not available) ..." without a response column (review of chapter 3).
+# Every number below is checked by hand: Clopper-Pearson limits as Beta quantiles (test_tables.py),
+# Newcombe's limits against R 4.2.2 (tests/test_tables.py::test_newcombe_difference_matches_r_wilson_limits),
+# widths as the difference of the printed limits, Fisher's p as test_tables.py computes it.
+
+
+def _response_results(treatment: dict, reference: dict, alpha: float = 0.05) -> dict:
+    """The response table's results keys of a hand-made cohort: ``{category: patients}`` per arm
+    (a ``None`` category is a missing response)."""
+    from lcnec_utils import tables
+    from lcnec_utils.contract.params import Parameters
+
+    rows = [
+        {"group": label, "best_response": cat}
+        for label, counts in (("ICIs + Chemo", treatment), ("Chemo", reference))
+        for cat, n in counts.items()
+        for _ in range(n)
+    ]
+    cohort = pd.DataFrame(rows).assign(patient_id=lambda d: [f"P{i}" for i in range(len(d))])
+    params = Parameters(reference_group="Chemo", treatment_group="ICIs + Chemo", alpha=alpha)
+    return tables.response_table(cohort, params).results()
+
+
+def _response_params(alpha: float = 0.05):
+    from lcnec_utils.contract.params import Parameters
+
+    return Parameters(reference_group="Chemo", treatment_group="ICIs + Chemo", alpha=alpha)
+
+
+#: The paper's Table 3 counts: ORR 7/14 against 5/17, DCR 12/14 against 13/17.
+_PAPER_TREATMENT = {"PR": 7, "SD": 5, "PD": 2}
+_PAPER_REFERENCE = {"PR": 5, "SD": 8, "PD": 4}
+_CLOSING = (
+    "Whatever its size, a difference in response is not by itself evidence of longer survival: the next "
+    "chapter compares survival itself."
+)
+
+
+def test_response_reading_of_overlapping_intervals_on_the_papers_counts():
+    """7/14 (Clopper-Pearson 23.0%-77.0%) against 5/17 (10.3%-56.0%): the intervals overlap from 23.0%
+    to 56.0%, each rate inside the other's interval; R: ORR difference 0.2059 (-0.1259, 0.4885), DCR
+    0.0924 (-0.1997, 0.3511)."""
+    from lcnec_utils.chapter import response_glue
+
+    glue = response_glue(_response_results(_PAPER_TREATMENT, _PAPER_REFERENCE), _response_params())
+    assert glue["response_rates"] == (
+        "The ORR was 50.0% (95% CI 23.0%–77.0%) with ICIs + Chemo against 29.4% (10.3%–56.0%) with Chemo "
+        "(Fisher p = 0.288); the DCR was 85.7% (57.2%–98.2%) against 76.5% (50.1%–93.2%), p = 0.664.",
+        "{}",
+    )
+    assert glue["response_reading"] == (
+        "The ORR rests on 14 patients with a recorded best response in the ICIs + Chemo arm and 17 in the "
+        "Chemo arm, and its 95% CIs span 54.0 and 45.7 percentage points. The two intervals overlap from "
+        "23.0% to 56.0%, and each arm's ORR lies inside the other arm's interval. Overlapping intervals "
+        "are no test of a difference: the interval of the difference itself is the one to read. The ORR "
+        "is 20.6 percentage points higher with ICIs + Chemo; the 95% CI of the difference (Newcombe's "
+        "hybrid score interval) runs from 12.6 points lower to 48.8 points higher. The interval holds zero "
+        "as well as differences in both directions, so these data do not tell which arm has the higher "
+        "ORR. The DCR is 9.2 percentage points higher with ICIs + Chemo (95% CI from 20.0 points lower to "
+        "35.1 points higher), an interval that holds zero. " + _CLOSING,
+        "{}",
+    )
+
+
+def test_response_reading_of_intervals_that_do_not_overlap():
+    """9/10 (55.5%-99.7%) against 1/10 (0.3%-44.5%): no overlap; R: difference 0.8 (0.3699, 0.9161),
+    Fisher p = 0.0011 agrees with the interval, so no sentence on a disagreement."""
+    from lcnec_utils.chapter import response_reading
+
+    text = response_reading(_response_results({"PR": 9, "PD": 1}, {"PR": 1, "PD": 9}), _response_params())
+    assert text == (
+        "The ORR rests on 10 patients with a recorded best response in the ICIs + Chemo arm and 10 in the "
+        "Chemo arm, and its 95% CIs span 44.2 and 44.2 percentage points. The two intervals do not "
+        "overlap: the ICIs + Chemo arm's lower limit (55.5%) lies above the Chemo arm's upper limit "
+        "(44.5%). The ORR is 80.0 percentage points higher with ICIs + Chemo; the 95% CI of the "
+        "difference (Newcombe's hybrid score interval) runs from 37.0 points higher to 91.6 points higher. "
+        "The interval excludes zero: at the 95% level the data are compatible only with a higher ORR with "
+        "ICIs + Chemo, by at least 37.0 points. The DCR is 80.0 percentage points higher with ICIs + Chemo "
+        "(95% CI from 37.0 points higher to 91.6 points higher), an interval that excludes zero. " + _CLOSING
+    )
+    assert "Overlapping intervals" not in text and "Fisher" not in text
+
+
+def test_response_reading_in_the_reversed_direction():
+    """The paper's ORR counts with the arms swapped: the difference and its interval change sign and are
+    said from the treatment arm's side ("lower"), the reference arm's limit above the treatment arm's."""
+    from lcnec_utils.chapter import interval_overlap, response_reading
+
+    params = _response_params()
+    text = response_reading(_response_results({"PR": 5, "PD": 12}, {"PR": 7, "PD": 7}), params)
+    assert (
+        "The ORR is 20.6 percentage points lower with ICIs + Chemo; the 95% CI of the difference "
+        "(Newcombe's hybrid score interval) runs from 48.8 points lower to 12.6 points higher." in text
+    )
+    assert "do not tell which arm has the higher ORR" in text
+    assert "higher with ICIs + Chemo" not in text
+    apart = _response_results({"PR": 1, "PD": 9}, {"PR": 9, "PD": 1})
+    assert interval_overlap(apart, "orr", params) == (
+        "The two intervals do not overlap: the Chemo arm's lower limit (55.5%) lies above the "
+        "ICIs + Chemo arm's upper limit (44.5%)."
+    )
+    assert (
+        "excludes zero: at the 95% level the data are compatible only with a lower ORR with ICIs + "
+        "Chemo, by at least 37.0 points." in response_reading(apart, params)
+    )
+
+
+def test_response_reading_with_no_responder_in_either_arm():
+    """0/10 (0.0%-30.8%: 1 - 0.025^(1/10)) against 0/20 (0.0%-16.8%): the same ORR, each 0.0% inside
+    the other interval; R: difference 0 (-0.1611, 0.2775), said with the treatment arm named."""
+    from lcnec_utils.chapter import response_glue
+
+    glue = response_glue(_response_results({"SD": 2, "PD": 8}, {"PD": 20}), _response_params())
+    assert glue["response_rates"][0].startswith(
+        "The ORR was 0.0% (95% CI 0.0%–30.8%) with ICIs + Chemo against 0.0% (0.0%–16.8%) with Chemo "
+        "(Fisher p = 1.000)"
+    )
+    text = glue["response_reading"][0]
+    assert (
+        "The two intervals overlap from 0.0% to 16.8%, and each arm's ORR lies inside the other arm's "
+        "interval." in text
+    )
+    assert (
+        "The ORR is the same in both arms; the 95% CI of the difference (Newcombe's hybrid score "
+        "interval) runs from 16.1 points lower to 27.8 points higher with ICIs + Chemo." in text
+    )
+    assert "The DCR is 20.0 percentage points higher with ICIs + Chemo" in text
+
+
+def test_response_reading_without_a_response_column_says_so_once():
+    """A cohort of the required columns only: one sentence naming the column, no "not available", and
+    an empty second paragraph (the page then shows neither table nor figure)."""
+    from lcnec_utils import tables
+    from lcnec_utils.chapter import response_glue
+
+    cohort = pd.DataFrame({"patient_id": ["a", "b", "c"], "group": ["ICIs + Chemo", "Chemo", "Chemo"]})
+    results = tables.response_table(cohort, _response_params()).results()
+    glue = response_glue(results, _response_params())
+    assert glue == {
+        "response_rates": (
+            "The cohort file has no best_response column, so this chapter has no response rates to "
+            "compute or compare.",
+            "{}",
+        ),
+        "response_reading": ("", "{}"),
+    }
+    assert format_value(*glue["response_reading"]) == ""
+
+
+def test_response_reading_when_an_arm_or_both_have_no_recorded_response():
+    """A response column with no recorded value in one arm (or in both): the rates of the arm that has
+    them, or one sentence, and no comparison."""
+    from lcnec_utils.chapter import response_glue
+
+    params = _response_params()
+    one = response_glue(_response_results({"PR": 3, "PD": 7}, {None: 4}), params)
+    assert one["response_rates"][0] == (
+        "No patient of the Chemo arm has a recorded best response, so the arms' rates are not compared; "
+        "with ICIs + Chemo the ORR was 30.0% (95% CI 6.7%–65.2%) and the DCR 30.0% (6.7%–65.2%)."
+    )
+    assert one["response_reading"][0] == ""
+    both = response_glue(_response_results({None: 2}, {None: 3}), params)
+    assert both["response_rates"][0] == (
+        "No patient has a recorded best response (CR, PR, SD, PD or NE in the best_response column), so "
+        "this chapter has no response rates to compare."
+    )
+    assert both["response_reading"][0] == ""
+
+
+def test_interval_overlap_says_which_rate_lies_in_which_interval():
+    """3/5 (14.7%-94.7%) against 30/100 (21.2%-40.0%): only the reference rate lies inside the other
+    interval; 6/10 (26.2%-87.8%) against 2/20 (1.2%-31.7%): neither; two intervals that meet at a
+    printed limit (hand-made keys) meet "only"."""
+    from lcnec_utils.chapter import interval_overlap, response_reading
+
+    params = _response_params()
+    assert interval_overlap(_response_results({"PR": 3, "PD": 2}, {"PR": 30, "PD": 70}), "orr", params) == (
+        "The two intervals overlap from 21.2% to 40.0%; the Chemo arm's ORR (30.0%) lies inside the "
+        "ICIs + Chemo arm's interval, but the ICIs + Chemo arm's (60.0%) lies outside the Chemo arm's."
+    )
+    assert interval_overlap(_response_results({"PR": 6, "PD": 4}, {"PR": 2, "PD": 18}), "orr", params) == (
+        "The two intervals overlap from 26.2% to 31.7%, but neither arm's ORR lies inside the other arm's "
+        "interval."
+    )
+    # overlapping intervals are no test: here the difference's interval excludes zero (R: 0.1493, 0.7428)
+    assert "runs from 14.9 points higher to 74.3 points higher. The interval excludes zero" in (
+        response_reading(_response_results({"PR": 6, "PD": 4}, {"PR": 2, "PD": 18}), params)
+    )
+    meet = {
+        "response.orr.treatment": 0.5,
+        "response.orr.ci_low.treatment": 0.30004,  # prints 30.0%
+        "response.orr.ci_high.treatment": 0.7,
+        "response.orr.reference": 0.1,
+        "response.orr.ci_low.reference": 0.01,
+        "response.orr.ci_high.reference": 0.29996,  # prints 30.0%
+    }
+    assert interval_overlap(meet, "orr", params) == (
+        "The two intervals meet at 30.0% only, but neither arm's ORR lies inside the other arm's interval."
+    )
+
+
+def test_response_reading_says_where_fisher_and_the_interval_disagree():
+    """6/10 against 1/10: Newcombe's interval (0.0816, 0.7459) excludes zero, Fisher's p = 0.0573 (the
+    hypergeometric tail: (C(7,6)C(13,4) + C(7,7)C(13,3)) * 2 / C(20,10)) does not reject; an interval
+    that reaches zero at a printed limit gets its own sentence and none on Fisher."""
+    from lcnec_utils.chapter import fisher_disagreement, response_reading
+
+    params = _response_params()
+    results = _response_results({"PR": 6, "PD": 4}, {"PR": 1, "PD": 9})
+    assert math.comb(7, 6) * math.comb(13, 4) + math.comb(7, 7) * math.comb(13, 3) == 5291
+    assert results["response.orr.p"] == pytest.approx(2 * 5291 / math.comb(20, 10))
+    sentence = (
+        "Fisher's exact test of the ORR (p = 0.057) does not reject equal rates at alpha = 0.05: near the "
+        "threshold the two methods can disagree, Fisher's test being conservative in small samples."
+    )
+    assert fisher_disagreement(results, "orr", 0.05) == sentence
+    text = response_reading(results, params)
+    assert "runs from 8.2 points higher to 74.6 points higher. The interval excludes zero" in text
+    assert sentence in text
+    paper = _response_results(_PAPER_TREATMENT, _PAPER_REFERENCE)
+    assert fisher_disagreement(paper, "orr", 0.05) is None
+    edge = {**results, "response.orr.difference_ci_low": 0.00004}  # prints 0.0
+    text = response_reading(edge, params)
+    assert "runs from zero to 74.6 points higher." in text
+    assert (
+        "The interval reaches zero at its lower limit: the data are at the edge of excluding no "
+        "difference." in text
+    )
+    assert fisher_disagreement(edge, "orr", 0.05) is None
+
+
+def test_response_reading_names_the_level_in_force():
+    """At alpha 0.10 every interval is a 90% one; R: prop.test(correct = FALSE, conf.level = 0.90)
+    limits combined give (-0.0774, 0.4527) for the paper's ORR counts."""
+    from lcnec_utils.chapter import response_glue
+
+    glue = response_glue(_response_results(_PAPER_TREATMENT, _PAPER_REFERENCE, 0.1), _response_params(0.1))
+    assert glue["response_rates"][0].startswith("The ORR was 50.0% (90% CI ")
+    assert "its 90% CIs span" in glue["response_reading"][0]
+    assert (
+        "the 90% CI of the difference (Newcombe's hybrid score interval) runs from 7.7 points lower to "
+        "45.3 points higher." in glue["response_reading"][0]
+    )
+    assert "95%" not in glue["response_rates"][0] + glue["response_reading"][0]

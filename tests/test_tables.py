@@ -19,6 +19,7 @@ from lcnec_utils.stats.classical import (
     fisher_freeman_halton_p,
     fisher_p,
     mann_whitney_p,
+    newcombe_difference,
     spss_quartiles,
 )
 from lcnec_utils.stats.format import format_mean_sd, format_median_iqr, format_n_pct, format_p
@@ -486,6 +487,52 @@ def test_response_ci_level_follows_alpha():
     params = Parameters(reference_group="Arm A", treatment_group="Arm B", alpha=0.1)
     res = T.response_table(small_response_cohort(), params).results()
     assert res["response.orr.ci_low.treatment"] == pytest.approx(stats.beta.ppf(0.05, 4, 7))
+
+
+# R 4.2.2: each arm's Wilson score limits from prop.test(correct = FALSE), combined by hand as Newcombe
+# (Stat Med 1998;17:873-90) writes method 10:
+#   newcombe <- function(x1, n1, x2, n2, level = 0.95) {
+#     w1 <- prop.test(x1, n1, conf.level = level, correct = FALSE)$conf.int
+#     w2 <- prop.test(x2, n2, conf.level = level, correct = FALSE)$conf.int
+#     p1 <- x1 / n1; p2 <- x2 / n2; d <- p1 - p2
+#     c(d, d - sqrt((p1 - w1[1])^2 + (w2[2] - p2)^2), d + sqrt((w1[2] - p1)^2 + (p2 - w2[1])^2))
+#   }
+_NEWCOMBE_R = [
+    # (x1, n1, x2, n2, level), R's print(newcombe(...), digits = 10)
+    ((7, 14, 5, 17, 0.95), (0.2058823529, -0.1259277181, 0.4884617532)),
+    ((7, 14, 5, 17, 0.90), (0.20588235294, -0.07743642356, 0.45268968238)),
+    ((12, 14, 13, 17, 0.95), (0.09243697479, -0.19970958139, 0.35105425171)),
+    ((0, 10, 0, 20, 0.95), (0.0, -0.1611251581, 0.2775327999)),
+    ((10, 10, 0, 20, 0.95), (1.0, 0.6790860371, 1.0)),
+    ((9, 10, 1, 10, 0.95), (0.8, 0.3698669071, 0.9161405732)),
+]
+
+
+@pytest.mark.parametrize("counts,expected", _NEWCOMBE_R)
+def test_newcombe_difference_matches_r_wilson_limits(counts, expected):
+    """The response chapter's interval of a difference of rates is Newcombe's hybrid score interval
+    (statsmodels' "newcomb"), recomputed from R's Wilson limits: zero responders in both arms and a
+    limit at 1 included."""
+    x1, n1, x2, n2, level = counts
+    assert newcombe_difference(x1, n1, x2, n2, 1 - level) == pytest.approx(expected, abs=1e-9)
+
+
+def test_newcombe_difference_of_an_empty_arm_is_not_computed():
+    assert newcombe_difference(3, 10, 0, 0) == (None, None, None)
+
+
+def test_response_table_records_the_difference_with_its_interval(cohort, params):
+    """Treatment minus reference, with Newcombe's limits (R above), and None without a response column."""
+    res = T.response_table(cohort, params).results()
+    assert res["response.orr.difference"] == pytest.approx(7 / 14 - 5 / 17)
+    got = (res["response.orr.difference_ci_low"], res["response.orr.difference_ci_high"])
+    assert got == pytest.approx((-0.1259277181, 0.4884617532), abs=1e-9)
+    got = (res["response.dcr.difference_ci_low"], res["response.dcr.difference_ci_high"])
+    assert got == pytest.approx((-0.19970958139, 0.35105425171), abs=1e-9)
+    slim = T.response_table(cohort.drop(columns=["best_response"]), params).results()
+    assert [
+        slim[f"response.{r}.{s}"] for r in ("orr", "dcr") for s in ("difference", "difference_ci_low")
+    ] == [None] * 4
 
 
 def test_response_paper_numbers(cohort, params):

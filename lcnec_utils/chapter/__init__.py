@@ -2,8 +2,9 @@
 
 ``ch = Chapter.start(name, globals())`` opens a chapter; the build sets the study loader with :func:`set_study_loader`.
 ``Chapter`` (page) draws on header, downloads and footer. What a chapter records and glues comes from one call:
-reanalysis (survival, multivariable), checking (audit) and methods_glue (the methods chapters' prose, from
-what their notebook computed with lcnec_utils.methods; confounding and power come whole from that package).
+reanalysis (survival, multivariable), response_text (the response chapter's reading), checking (audit) and
+methods_glue (the methods chapters' prose, from what their notebook computed with lcnec_utils.methods;
+confounding and power come whole from that package).
 """
 
 from __future__ import annotations
@@ -75,6 +76,17 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         table4_glue,
         term_phrase,
     )
+    from lcnec_utils.chapter.response_text import (
+        RATE_NAMES,
+        RESPONSE_COLUMN,
+        difference_phrase,
+        fisher_disagreement,
+        interval_overlap,
+        response_glue,
+        response_rates_sentence,
+        response_reading,
+        response_sizes,
+    )
 
 __all__, __getattr__, __dir__ = exports(
     __name__,
@@ -120,6 +132,17 @@ __all__, __getattr__, __dir__ = exports(
             "table4_comparison",
             "table4_glue",
             "term_phrase",
+        ),
+        "lcnec_utils.chapter.response_text": (
+            "RATE_NAMES",
+            "RESPONSE_COLUMN",
+            "difference_phrase",
+            "fisher_disagreement",
+            "interval_overlap",
+            "response_glue",
+            "response_rates_sentence",
+            "response_reading",
+            "response_sizes",
         ),
     },
 )

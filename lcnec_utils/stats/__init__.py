@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         fisher_freeman_halton_p,
         fisher_p,
         mann_whitney_p,
+        newcombe_difference,
         spss_quartiles,
         student_t_p,
     )
@@ -179,6 +180,7 @@ __all__, __getattr__, __dir__ = exports(
             "fisher_freeman_halton_p",
             "fisher_p",
             "mann_whitney_p",
+            "newcombe_difference",
             "spss_quartiles",
             "student_t_p",
         ),

@@ -8,7 +8,7 @@ import pandas as pd
 
 from lcnec_utils.contract.params import Parameters
 from lcnec_utils.contract.schema import RESPONSE_LEVELS
-from lcnec_utils.stats.classical import clopper_pearson, fisher_p
+from lcnec_utils.stats.classical import clopper_pearson, fisher_p, newcombe_difference
 from lcnec_utils.stats.format import format_ci, format_n_pct, format_p, format_pct
 from lcnec_utils.tables.arms import ARMS, split_arms
 from lcnec_utils.tables.cells import NOT_IN_DATA, blank_as_missing, missing_note
@@ -27,6 +27,9 @@ _RESPONSE_LABELS = {
 _RATES = (("orr", "ORR", ("CR", "PR")), ("dcr", "DCR", ("CR", "PR", "SD")))
 
 
+#: The results keys of a rate's difference between the arms (treatment minus reference), after ``response.<rate>.``.
+_DIFFERENCE = ("difference", "difference_ci_low", "difference_ci_high")
+
 _COLUMNS = ["key", "label", "kind", *ARMS, "p", "test", "n_missing", "note"]
 
 
@@ -37,7 +40,10 @@ def response_table(cohort: pd.DataFrame, params: Parameters) -> SummaryTable:
     (CR + PR + SD) / n, where n is the arm's patients with a recorded
     response (NE counts in n as a non-responder, as RECIST's intention-to-treat
     reading does); Clopper-Pearson (exact) CIs at level ``1 - params.alpha``;
-    ORR and DCR compared by Fisher's exact test, two-sided. Values other than
+    ORR and DCR compared by Fisher's exact test, two-sided, and their difference
+    (treatment minus reference) given with Newcombe's hybrid score interval
+    (:func:`lcnec_utils.stats.classical.newcombe_difference`; results keys
+    ``response.<rate>.difference`` and its ``_ci_low``/``_ci_high``). Values other than
     the five RECIST categories count as missing and are reported in a note.
     Reference: Eisenhauer et al., Eur J Cancer 2009;45:228-47 (RECIST 1.1).
     """
@@ -99,6 +105,8 @@ def _absent_rows(rows: TableRows, level: str) -> None:
             for s in ("ci_low.", "ci_high.") + (("",) if arm != "total" else ()):
                 rows.results[f"response.{k}.{s}{arm}"] = None
         rows.results[f"response.{k}.p"] = None
+        for stat in _DIFFERENCE:
+            rows.results[f"response.{k}.{stat}"] = None
         rows.data.append(_data_row(k, f"{label}, % ({level} CI)", "rate", None, None, "Fisher exact", None))
 
 
@@ -146,7 +154,8 @@ def _rate_rows(
     alpha: float,
     level: str,
 ) -> None:
-    """ORR and DCR per arm with Clopper-Pearson CIs, and Fisher's p between the arms."""
+    """ORR and DCR per arm with Clopper-Pearson CIs, Fisher's p between the arms and the
+    difference with Newcombe's interval."""
     for k, label, cats in _RATES:
         n_yes = {arm: sum(counts[c][arm] for c in cats) for arm in ARMS}
         for arm in ARMS:
@@ -159,6 +168,10 @@ def _rate_rows(
             rows.results[f"response.{k}.ci_high.{arm}"] = hi
         p = fisher_p(n_yes["treatment"], denom["treatment"], n_yes["reference"], denom["reference"])
         rows.results[f"response.{k}.p"] = p
+        difference = newcombe_difference(
+            n_yes["treatment"], denom["treatment"], n_yes["reference"], denom["reference"], alpha
+        )
+        rows.results.update({f"response.{k}.{stat}": v for stat, v in zip(_DIFFERENCE, difference)})
         rows.data.append(
             _data_row(k, f"{label}, % ({level} CI)", "rate", n_yes, p, "Fisher exact", n_missing)
         )
