@@ -1080,3 +1080,28 @@ def test_fishers_test_is_conservative_at_these_arm_sizes(n1, n2, largest):
     ]
     assert max(sizes) < 0.05
     assert max(sizes) == pytest.approx(largest, abs=5e-4)
+
+
+def test_fisher_power_caution_reads_the_exact_power_range():
+    """Chapter 2's caution on power, from the numbers: the paper's arms give 13% to 30% (R's
+    enumeration of fisher.test: 0.131 at 70% against 50%, the grid's lowest, and 0.302 at 20%
+    against 0%, its highest: ``test_tables.py::test_fisher_power_matches_r_enumeration``), large
+    arms the other verdict, and a level at which the range straddles one half the third."""
+    from lcnec_utils.chapter import fisher_power_caution
+
+    assert fisher_power_caution(14, 17, 0.05) == (
+        "With 14 and 17 patients, Fisher's test at 0.05 detects a difference of 20 percentage points in a "
+        "characteristic (say 40% against 60%) in 13% to 30% of samples, depending on how common the "
+        "characteristic is and which arm has more of it (exact binomial power): most such differences "
+        'come out "not significant" at 0.05.'
+    )
+    assert fisher_power_caution(60, 60, 0.05).endswith(
+        "in 54% to 99% of samples, depending on how common the characteristic is and which arm has more "
+        "of it (exact binomial power): most such differences come out significant at 0.05."
+    )
+    assert fisher_power_caution(14, 17, 0.1).endswith(
+        "in 24% to 55% of samples, depending on how common the characteristic is and which arm has more "
+        "of it (exact binomial power): whether most such differences come out significant at 0.1 depends "
+        "on how common the characteristic is."
+    )
+    assert fisher_power_caution(0, 17, 0.05) == "With an empty arm, Fisher's test compares nothing."

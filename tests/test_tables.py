@@ -14,6 +14,7 @@ from scipy import stats
 from lcnec_utils import tables as T
 from lcnec_utils.contract.params import Parameters
 from lcnec_utils.contract.results_keys import ici_class_key, slug
+from lcnec_utils.stats import classical
 from lcnec_utils.stats.classical import (
     clopper_pearson,
     fisher_freeman_halton_p,
@@ -757,3 +758,44 @@ def test_tables_emit_no_warnings_on_degenerate_cohorts(cohort, params):
                 table.to_html()
             T.safety_tables(data, paper_ae(), params).to_html()
             T.missingness_table(data)
+
+
+# R 4.2.2, the exact power of fisher.test by enumerating every table:
+#   pw <- function(n1, n2, p1, p2, alpha = 0.05) {
+#     rej <- outer(0:n1, 0:n2, Vectorize(function(a, b)
+#       fisher.test(matrix(c(a, n1 - a, b, n2 - b), 2))$p.value <= alpha))
+#     sum(outer(dbinom(0:n1, n1, p1), dbinom(0:n2, n2, p2)) * rej)
+#   }
+#   sprintf("%.10f", c(pw(14, 17, 0.7, 0.5), pw(14, 17, 0.6, 0.4), pw(14, 17, 0.2, 0.0), pw(14, 17, 0.5, 0.3),
+#                      pw(10, 10, 0.6, 0.1), pw(40, 60, 0.5, 0.3)))
+R_FISHER_POWER = [
+    ((14, 17, 0.7, 0.5), 0.1311639510),
+    ((14, 17, 0.6, 0.4), 0.1451463563),
+    ((14, 17, 0.2, 0.0), 0.3018101164),
+    ((14, 17, 0.5, 0.3), 0.1646703827),
+    ((10, 10, 0.6, 0.1), 0.4739610767),
+    ((40, 60, 0.5, 0.3), 0.4624516336),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), R_FISHER_POWER)
+def test_fisher_power_matches_r_enumeration(args, expected):
+    assert classical.fisher_power(*args) == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize(("n1", "n2", "alpha"), [(14, 17, 0.05), (9, 4, 0.05), (14, 17, 0.1), (0, 5, 0.05)])
+def test_fisher_rejection_region_is_scipys_test_table_by_table(n1, n2, alpha):
+    region = classical.fisher_rejection_region(n1, n2, alpha)
+    for a in range(n1 + 1):
+        for b in range(n2 + 1):
+            p = stats.fisher_exact([[a, n1 - a], [b, n2 - b]]).pvalue
+            assert region[a, b] == (p <= alpha), (a, b, p)
+
+
+def test_fisher_power_at_equal_rates_is_the_size_below_alpha():
+    """With one probability in both arms the power is the test's size, which a conditional exact
+    test keeps at or below alpha; at 0 or 1 every table is [[0, n], [0, m]] or [[n, 0], [m, 0]]."""
+    for p in (0.1, 0.3, 0.5):
+        assert 0.0 < classical.fisher_power(14, 17, p, p) < 0.05
+    assert classical.fisher_power(14, 17, 0.0, 0.0) == 0.0
+    assert classical.fisher_power(14, 17, 1.0, 0.0) == pytest.approx(1.0)

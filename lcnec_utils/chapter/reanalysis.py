@@ -17,6 +17,7 @@ from lcnec_utils.contract.params import Parameters
 from lcnec_utils.reconstruct.bounds import term_plans
 from lcnec_utils.reconstruct.settings import TABLE4
 from lcnec_utils.reconstruct.targets import published_targets
+from lcnec_utils.stats.classical import fisher_power
 from lcnec_utils.stats.cox import CoxResult, available_covariates, fit_cox
 from lcnec_utils.stats.format import format_hr_bound, format_p_clause
 from lcnec_utils.stats.survival import LogrankResult, has_endpoint, logrank, reverse_km_followup
@@ -117,6 +118,42 @@ def baseline_significance(results: Mapping[str, Any], alpha: float) -> str:
         return f"In all, none of the {len(ps)} baseline tests has a p-value below {level}."
     verb = "has" if n == 1 else "have"
     return f"In all, {n} of the {len(ps)} baseline tests {verb} a p-value below {level}."
+
+
+#: The difference in a characteristic's share between the arms that chapter 2's caution on power
+#: reads (percentage points as a proportion), and the lower arm's shares it is computed at.
+CAUTION_DIFFERENCE = 0.2
+CAUTION_BASE_RATES = tuple(round(0.1 * k, 1) for k in range(9))
+
+
+def fisher_power_caution(n_treatment: int, n_reference: int, alpha: float) -> str:
+    """Chapter 2's first caution, from the numbers: the exact power of Fisher's test at ``alpha``
+    (:func:`lcnec_utils.stats.classical.fisher_power`) for a difference of
+    :data:`CAUTION_DIFFERENCE` in a characteristic's share, with either arm the higher and the
+    lower share at each of :data:`CAUTION_BASE_RATES`, as its smallest and largest value over
+    those, and what that range means for a "not significant" row."""
+    if not n_treatment or not n_reference:
+        return "With an empty arm, Fisher's test compares nothing."
+    points = round(100 * CAUTION_DIFFERENCE)
+    powers = [
+        fisher_power(n_treatment, n_reference, *pair, alpha)
+        for base in CAUTION_BASE_RATES
+        for pair in ((base + CAUTION_DIFFERENCE, base), (base, base + CAUTION_DIFFERENCE))
+    ]
+    low, high = min(powers), max(powers)
+    if high < 0.5:
+        verdict = f'most such differences come out "not significant" at {alpha:g}'
+    elif low > 0.5:
+        verdict = f"most such differences come out significant at {alpha:g}"
+    else:
+        verdict = f"whether most such differences come out significant at {alpha:g} depends on how common the characteristic is"
+    return (
+        f"With {n_treatment} and {n_reference} patients, Fisher's test at {alpha:g} detects a "
+        f"difference of {points} percentage points in a characteristic (say "
+        f"{round(100 * (0.5 - CAUTION_DIFFERENCE / 2))}% against {round(100 * (0.5 + CAUTION_DIFFERENCE / 2))}%) "
+        f"in {100 * low:.0f}% to {100 * high:.0f}% of samples, depending on how common the "
+        f"characteristic is and which arm has more of it (exact binomial power): {verdict}."
+    )
 
 
 def table4_comparison(results: Mapping[str, Any]) -> pd.DataFrame:

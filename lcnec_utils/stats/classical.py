@@ -41,6 +41,37 @@ def fisher_p(n_treatment: int, d_treatment: int, n_reference: int, d_reference: 
     return float(stats.fisher_exact(table, alternative="two-sided").pvalue)
 
 
+def fisher_rejection_region(n_treatment: int, n_reference: int, alpha: float = 0.05) -> np.ndarray:
+    """Which 2x2 tables two-sided Fisher's exact test (:func:`fisher_p`) rejects at ``alpha``:
+    entry [a, b] for a of ``n_treatment`` and b of ``n_reference`` patients with the characteristic.
+    For each total k = a + b the test conditions on the margins: a is hypergeometric, and its
+    p-value sums the probabilities of the values no more likely than a (with scipy's and R's
+    relative tolerance of 1e-7). Written with ``scipy.stats.hypergeom`` over all a at once for each
+    k, since calling ``fisher_exact`` per table takes seconds on arms of a few hundred."""
+    n1, n2 = int(n_treatment), int(n_reference)
+    out = np.zeros((n1 + 1, n2 + 1), dtype=bool)
+    for k in range(n1 + n2 + 1):
+        a = np.arange(max(0, k - n2), min(n1, k) + 1)
+        pmf = stats.hypergeom.pmf(a, n1 + n2, n1, k)
+        p = np.array([pmf[pmf <= x * (1 + 1e-7)].sum() for x in pmf])
+        out[a, k - a] = np.minimum(p, 1.0) <= alpha
+    return out
+
+
+def fisher_power(
+    n_treatment: int, n_reference: int, p_treatment: float, p_reference: float, alpha: float = 0.05
+) -> float:
+    """Exact power of two-sided Fisher's exact test at ``alpha`` when a characteristic has
+    probability ``p_treatment`` in one arm and ``p_reference`` in the other (independent binomial
+    counts): the binomial probability of the tables it rejects (:func:`fisher_rejection_region`),
+    summed over every table. With equal probabilities it is the test's size, below ``alpha`` (the
+    test is conservative)."""
+    rej = fisher_rejection_region(n_treatment, n_reference, alpha)
+    p1 = stats.binom.pmf(np.arange(n_treatment + 1), n_treatment, p_treatment)
+    p2 = stats.binom.pmf(np.arange(n_reference + 1), n_reference, p_reference)
+    return float(p1 @ rej @ p2)
+
+
 #: Largest number of candidate tables enumerated for the exact
 #: Fisher-Freeman-Halton test; above it the Pearson chi-square test is used.
 FFH_MAX_TABLES = 2_000_000
