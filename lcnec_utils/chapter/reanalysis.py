@@ -6,6 +6,7 @@ records, glues and shows; the notebook calls it and puts the pieces on the page.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -14,12 +15,13 @@ import pandas as pd
 
 from lcnec_utils.chapter.page import ENDPOINTS, arm_sizes
 from lcnec_utils.contract.params import Parameters
+from lcnec_utils.methods.smallsample import EPV_FLOOR, EPV_RULE
 from lcnec_utils.reconstruct.bounds import term_plans
 from lcnec_utils.reconstruct.settings import TABLE4
 from lcnec_utils.reconstruct.targets import published_targets
 from lcnec_utils.stats.classical import fisher_power
 from lcnec_utils.stats.cox import CoxResult, available_covariates, fit_cox
-from lcnec_utils.stats.format import format_hr_bound, format_p_clause
+from lcnec_utils.stats.format import ci_label, format_hr_bound, format_hr_ci, format_p_clause
 from lcnec_utils.stats.survival import LogrankResult, has_endpoint, logrank, reverse_km_followup
 from lcnec_utils.tables.multivariable import cox_results, cox_table
 from lcnec_utils.tables.survival import survival_results, survival_summary
@@ -226,6 +228,52 @@ def significant_covariates(results: Mapping[str, Any], level: float) -> str:
     return ", ".join(found) if found else "none"
 
 
+def adjusted_pfs_reading(arm: Mapping[str, float] | None, epv: float | None, alpha: float) -> str:
+    """The Cox chapter's last reading of the paper's "independent predictive factor", from the PFS
+    model's arm term (``arm``: keys hr, ci_low, ci_high, p at ``alpha``; None when there is no model or
+    it did not converge) and its events per parameter: how fragile the conditional estimates are
+    (below :data:`~lcnec_utils.methods.smallsample.EPV_FLOOR`, below the rule of ten, or meeting it),
+    and which adjusted association, if any, the interval supports (longer or shorter progression-free
+    survival, or none when it includes 1). Before the review the page typed "fragile" and "longer"
+    whatever the cohort."""
+    independent = '"Independent" only says that each coefficient is conditional on the others'
+    if epv is None:
+        first = f"{independent}."
+    elif epv < EPV_FLOOR:
+        first = (
+            f"{independent}, and with {epv:.1f} events per parameter, below {EPV_FLOOR:g}, those "
+            "conditional estimates are fragile (the small-sample chapter)."
+        )
+    elif epv < EPV_RULE:
+        first = (
+            f"{independent}, and with {epv:.1f} events per parameter, below the rule of {EPV_RULE:g}, "
+            "those conditional estimates call for caution (the small-sample chapter)."
+        )
+    else:
+        first = (
+            f"{independent}; with {epv:.1f} events per parameter the model meets the rule of "
+            f"{EPV_RULE:g}, which speaks to the estimates' small-sample behaviour, not to confounding."
+        )
+    if arm is None or not all(math.isfinite(float(arm[k])) for k in ("hr", "ci_low", "ci_high")):
+        return (
+            f"{first} The model gives no adjusted hazard ratio of the arm for progression-free "
+            "survival on the data in force, so there is no adjusted association to read."
+        )
+    hr, lo, hi = arm["hr"], arm["ci_low"], arm["ci_high"]
+    estimate = f"HR {format_hr_ci(hr, lo, hi, sep='–', side_of_one=True)}, {format_p_clause(arm['p'])}"
+    if hi < 1 or lo > 1:
+        which = "longer" if hi < 1 else "shorter"
+        return (
+            f"{first} The defensible reading is an adjusted association of the ICI with {which} "
+            f"progression-free survival ({estimate}), from a non-randomised comparison."
+        )
+    return (
+        f"{first} The defensible reading is that the adjusted model leaves the direction open: the "
+        f"{ci_label(alpha)} of the arm's hazard ratio includes 1 ({estimate}), in a non-randomised "
+        "comparison."
+    )
+
+
 def multivariate_chapter(cohort: pd.DataFrame, params: Parameters) -> MultivariateChapter:
     """The Cox models of each endpoint with the covariates present, and what the page must say about them:
     covariates absent from the data, patients left out (complete cases), models that did not converge."""
@@ -251,6 +299,12 @@ def multivariate_chapter(cohort: pd.DataFrame, params: Parameters) -> Multivaria
         glue[f"{ep}_epv"] = (None if res is None else res.events_per_variable, "{:.1f}")
         glue[f"{ep}_events"] = (None if res is None else res.events, "{}")
         glue[f"{ep}_terms"] = (None if res is None else len(res.table), "{}")
+    pfs_fit = fits.get("pfs")
+    pfs_arm = pfs_fit.term("treatment") if pfs_fit is not None and pfs_fit.converged else None
+    glue["pfs_adjusted_reading"] = (
+        adjusted_pfs_reading(pfs_arm, None if pfs_fit is None else pfs_fit.events_per_variable, params.alpha),
+        "{}",
+    )
     notes = []
     if absent:
         notes.append(

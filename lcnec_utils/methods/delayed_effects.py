@@ -207,11 +207,38 @@ def weighted_logrank_page(cohort: pd.DataFrame, params) -> tuple[Any, dict, dict
         curves[ep] = weight_curves(cohort, ep, params)
         numbers.values.update(fh_results(table, combo, ep))
         _endpoint_texts(numbers, ep, table, combo, curves[ep], "not available")
-    _exercise_texts(numbers, tables.get("os"), curves.get("os"))
+    _exercise_texts(numbers, tables.get("os"), curves.get("os"), str(params.reference_group))
     return numbers, tables, curves
 
 
-def _exercise_texts(numbers, os_tests, os_curves: pd.DataFrame) -> None:
+def earlier_deaths_reading(curves: pd.DataFrame, time: float, reference_label: str) -> str:
+    """Exercise 1 of chapter 16 on the deaths before ``time``, the treatment arm's first death (so
+    every earlier death is the reference arm's): how many, and the FH(0,1) weights 1 − S(t−) they get
+    (0 at the cohort's first death time, smaller than at ``time``), from the pooled ``curves`` of
+    :func:`weight_curves`. The page typed "the earlier deaths ... hardly sees them" whatever the
+    cohort, also where no death came earlier."""
+    earlier = curves.loc[curves["time"] < time - 1e-9]
+    n = int(earlier["d"].sum())
+    if n == 0:
+        return (
+            f"No death of the {reference_label} arm comes earlier: this is the cohort's first death "
+            "time, where S(t−) = 1 and both FH(0,1) and FH(1,1) give weight 0."
+        )
+    weights = 1.0 - earlier["surv_before"].to_numpy(float)
+    if len(earlier) == 1:
+        whole = "The one earlier death" if n == 1 else f"The {n} earlier deaths"
+        verb = "comes" if n == 1 else "all come"
+        return (
+            f"{whole} of the {reference_label} arm {verb} at the cohort's first death time, where "
+            "FH(0,1) gives weight 0."
+        )
+    return (
+        f"The {n} earlier deaths of the {reference_label} arm get smaller FH(0,1) weights, from 0 at "
+        f"the cohort's first death time to {weights.max():.3f} at the last before this one."
+    )
+
+
+def _exercise_texts(numbers, os_tests, os_curves: pd.DataFrame, reference_label: str) -> None:
     """Exercise 1: S(t−) and the FH(0,1), FH(1,1) weights at the treatment arm's first death;
     exercise 2: the smallest single p, Bonferroni's bound for four tests and the max-combo p."""
     t = numbers.text
@@ -224,6 +251,12 @@ def _exercise_texts(numbers, os_tests, os_curves: pd.DataFrame) -> None:
     t("ex1_surv", w01["surv_before"] if len(first) else None, "{:.3f}", missing)
     t("ex1_w01", w01["weight"] if len(first) else None, "{:.3f}", missing)
     t("ex1_w11", w11["weight"] if len(first) else None, "{:.3f}", missing)
+    t(
+        "ex1_earlier",
+        earlier_deaths_reading(os_curves, float(first.iloc[0]), reference_label) if len(first) else None,
+        "{}",
+        "",
+    )
     table, combo = os_tests
     p_min = float(np.nanmin(table["p"].to_numpy(float))) if np.isfinite(table["p"]).any() else None
     t("ex2_min_p", p_min, "p_clause")

@@ -504,6 +504,44 @@ def _exercise_texts(numbers, curve: pd.DataFrame, params) -> None:
     t("ex1_os_why", exercise_answer_words(row_l, row_x, "death"))
 
 
+def first_deaths_sentence(
+    first_treatment: float | None,
+    first_reference: float | None,
+    reference_by_then: int | None,
+    treatment_label: str,
+    reference_label: str,
+) -> str:
+    """Chapter 15's opening sentence on the first deaths: each arm's first death time (None: no death
+    in that arm) and the reference arm's deaths at or before the treatment arm's first
+    (``reference_by_then``), in whichever order they came. The page typed "by then the reference arm
+    has had N deaths, the first at ..." whatever the order, and a missing time as "never ... months"."""
+    lead = "On the cohort in force"
+    if first_treatment is None and first_reference is None:
+        return f"{lead} neither arm has a death."
+    if first_treatment is None:
+        return (
+            f"{lead} the {treatment_label} arm has no death; the first in the {reference_label} arm "
+            f"comes at {first_reference:.1f} months."
+        )
+    if first_reference is None:
+        return (
+            f"{lead} the {reference_label} arm has no death; the first in the {treatment_label} arm "
+            f"comes at {first_treatment:.1f} months."
+        )
+    if first_reference == first_treatment:
+        return f"{lead} the first deaths of the two arms come at the same time, {first_treatment:.1f} months."
+    if first_reference > first_treatment:
+        return (
+            f"{lead} the first death in the {treatment_label} arm comes at {first_treatment:.1f} months, "
+            f"before any in the {reference_label} arm, whose first comes at {first_reference:.1f} months."
+        )
+    deaths = "1 death" if reference_by_then == 1 else f"{reference_by_then} deaths"
+    return (
+        f"{lead} the first death in the {treatment_label} arm comes at {first_treatment:.1f} months; by "
+        f"then the {reference_label} arm has had {deaths}, the first at {first_reference:.1f} months."
+    )
+
+
 def landmark_page(cohort: pd.DataFrame, params, published: dict[str, Any]) -> tuple[Any, dict]:
     """Everything chapter 15 records and glues, and its curves by endpoint (absent endpoints left out).
 
@@ -543,6 +581,16 @@ def landmark_page(cohort: pd.DataFrame, params, published: dict[str, Any]) -> tu
         early_events(cohort, "os", params, before=first_trt)["events_by_reference"] if first_trt else None
     )
     t("os_ref_before_first_trt", before, "{:d}")
+    t(
+        "os_first_deaths",
+        first_deaths_sentence(
+            first_trt,
+            early["first_event_reference"],
+            before,
+            str(params.treatment_group),
+            str(params.reference_group),
+        ),
+    )
     for ep in ("os", "pfs"):
         t(f"pub_{ep}_logrank_p", published.get(f"{ep}.logrank.p"), "{}")
     _person_time_texts(numbers, cohort, params)

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from lcnec_utils.stats import cox
+from lcnec_utils.stats.format import format_pct
 from lcnec_utils.stats.normal import Z95, wald_p, z_two_sided
 from lcnec_utils.stats.survival import endpoint_data, has_endpoint, km_curve, landmark_survival
 
@@ -169,7 +170,31 @@ def cox_exercises(cohort: pd.DataFrame, params, covariates: list[str]) -> dict[s
     event_times = dm.frame.loc[dm.frame["event"] == 1, "duration"]
     glue["ex3_tied"] = (int(event_times.duplicated(keep=False).sum()), "{}")
     glue["ex3_events"] = (int(dm.frame["event"].sum()), "{}")
+    glue["ex3_ties_reading"] = (ties_reading(glue["ex3_events"][0], glue["ex3_tied"][0]), "{}")
     return glue
+
+
+def ties_reading(events: int, tied: int) -> str:
+    """The Cox chapter's exercise 3: how many of the model's ``events`` deaths share their time with
+    another (``tied``), and what that allows: Breslow's and Efron's partial likelihoods differ only at
+    tied event times, so without a tie they give the same estimate (the page typed "can differ"
+    whatever the count)."""
+    if events == 0:
+        return "There are no deaths, so there is no tie for the two approximations to handle."
+    if tied == 0:
+        whole = (
+            "The one death shares its time with no other"
+            if events == 1
+            else (f"None of the {events} deaths shares its time with another")
+        )
+        return (
+            f"{whole}, so the two approximations give the same partial likelihood and the same "
+            "estimate: they differ only at tied times."
+        )
+    return (
+        f"Of the {events} deaths, {tied} share their time with another, so the two approximations "
+        "can differ; the size of the difference grows with the share of tied events."
+    )
 
 
 def cox_reading(published: Mapping[str, Any]) -> dict[str, tuple]:
@@ -216,7 +241,68 @@ def safety_exercises(results: Mapping[str, Any], n_treated: int, alpha: float = 
     glue["ex2_rule3"] = (None if not n_treated else 3 / n_treated, "pct")
     # the rule of three approximates the 95% bound whatever the level in force (3 ~ -ln 0.05)
     glue["ex2_exact95"] = (None if not n_treated else 1 - 0.05 ** (1 / n_treated), "pct")
+    glue["ex1_precision"] = (share_precision(glue["ex1_ci"][0], n_treated), "{}")
+    glue["ex2_premise"] = (grade3_premise(zero, n_treated), "{}")
+    glue["missed_event"] = (missed_event_caution(n_treated), "{}")
     return glue
+
+
+def missed_event_caution(n_treated: int) -> str:
+    """The safety chapter's sentence on rare events: the chance 0.9^n that an event affecting one
+    treated patient in ten is seen in none of the ``n_treated`` patients, and what it means (more
+    likely missed than seen from 50%, easily missed from 20%, still possibly from 5%; below that,
+    the same chance for an event affecting one patient in a hundred, 0.99^n). The page typed "can
+    easily be missed" for any arm size."""
+    if not n_treated:
+        return "With no treated patient, no adverse event could be seen at all."
+    p = 0.9**n_treated
+    chance = f"the chance of seeing none is {format_pct(p)}%, that is 0.9 to the power {n_treated}"
+    lead = f"With {n_treated} treated patients, an event that affects one patient in ten"
+    if p >= 0.5:
+        return f"{lead} is more likely to be missed altogether than seen: {chance}."
+    if p >= 0.2:
+        return f"{lead} can easily be missed altogether: {chance}."
+    if p >= 0.05:
+        return f"{lead} can still be missed altogether: {chance}."
+    rarer = 0.99**n_treated
+    return (
+        f"{lead} is unlikely to be missed altogether ({chance}), but one that affects one patient in "
+        f"a hundred goes unseen with probability {format_pct(rarer)}% (0.99 to the power {n_treated})."
+    )
+
+
+def share_precision(interval: tuple[float, float] | None, n: int) -> str:
+    """The safety chapter's exercise 1: the width of the share's exact interval (``interval``, as
+    proportions) in percentage points and what it means for ``n`` patients ("known only to within
+    tens of percentage points" from a width of 20 points); the page typed that verdict for any arm."""
+    if interval is None or not n:
+        return "Without treated patients there is no share to estimate."
+    width = 100 * (interval[1] - interval[0])
+    if width >= 20:
+        return (
+            f"The interval is {width:.1f} percentage points wide: with {n} patients the share is known "
+            "only to within tens of percentage points."
+        )
+    return f"The interval is {width:.1f} percentage points wide, the precision that {n} patients give."
+
+
+def grade3_premise(k: int | None, n: int) -> str:
+    """The safety chapter's exercise 2 starts from no grade >= 3 irAE among the ``n`` treated
+    patients; with ``k`` such patients on the cohort in force it says so and asks the reader to
+    suppose none (the page typed "{k} treated patients had ..." and then read it as none)."""
+    if k is None:
+        return (
+            "The cohort in force records no grades of immune-related adverse events; suppose that "
+            f"none of the {n} treated patients had one of grade 3 or higher."
+        )
+    k = int(k)
+    if k == 0:
+        return f"None of the {n} treated patients had an irAE of grade 3 or higher."
+    verb = "was" if k == 1 else "were"
+    return (
+        f"On the cohort in force {k} of the {n} treated patients {verb} recorded with an irAE of grade 3 "
+        "or higher; suppose instead that none had been."
+    )
 
 
 def reconstruction_exercises(published: Mapping[str, Any], pfs_events: int) -> dict[str, tuple]:
