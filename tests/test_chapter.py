@@ -1029,7 +1029,9 @@ def test_response_reading_says_where_fisher_and_the_interval_disagree():
     assert results["response.orr.p"] == pytest.approx(2 * 5291 / math.comb(20, 10))
     sentence = (
         "Fisher's exact test of the ORR (p = 0.057) does not reject equal rates at alpha = 0.05: near the "
-        "threshold the two methods can disagree, Fisher's test being conservative in small samples."
+        "threshold the two methods can disagree, since Fisher's test conditions on the margins and keeps "
+        "its size below alpha (most of all in small arms), while the interval aims at its level only on "
+        "average."
     )
     assert fisher_disagreement(results, "orr", 0.05) == sentence
     text = response_reading(results, params)
@@ -1045,6 +1047,23 @@ def test_response_reading_says_where_fisher_and_the_interval_disagree():
         "difference." in text
     )
     assert fisher_disagreement(edge, "orr", 0.05) is None
+
+
+def test_response_reading_says_where_fisher_rejects_and_the_interval_holds_zero():
+    """The other disagreement: 4/30 against 0/32, Fisher's p = 0.0491 (the tables no more likely
+    than the observed one: the observed alone, C(30,4) / C(62,4), since all 4 responders in the other
+    arm, C(32,4) / C(62,4) = 0.064, is more likely; R's fisher.test 0.04912655) rejects, while
+    Newcombe's interval, -0.055 to 29.7 points, holds zero (it prints as -0.1)."""
+    from lcnec_utils.chapter import fisher_disagreement
+
+    results = _response_results({"PR": 4, "PD": 26}, {"PD": 32})
+    assert math.comb(32, 4) / math.comb(62, 4) > math.comb(30, 4) / math.comb(62, 4)
+    assert results["response.orr.p"] == pytest.approx(math.comb(30, 4) / math.comb(62, 4))
+    assert results["response.orr.difference_ci_low"] == pytest.approx(-0.000552144, abs=1e-8)
+    assert fisher_disagreement(results, "orr", 0.05) == (
+        "Fisher's exact test of the ORR (p = 0.049) rejects equal rates at alpha = 0.05 although the "
+        "interval holds zero: near the threshold the two methods can disagree."
+    )
 
 
 def test_response_reading_names_the_level_in_force():
@@ -1096,12 +1115,26 @@ def test_fisher_power_caution_reads_the_exact_power_range():
         'come out "not significant" at 0.05.'
     )
     assert fisher_power_caution(60, 60, 0.05).endswith(
-        "in 54% to 99% of samples, depending on how common the characteristic is and which arm has more "
-        "of it (exact binomial power): most such differences come out significant at 0.05."
+        "in 54% to 99% of samples, depending on how common the characteristic is (exact binomial power): "
+        "most such differences come out significant at 0.05."
     )
     assert fisher_power_caution(14, 17, 0.1).endswith(
         "in 24% to 55% of samples, depending on how common the characteristic is and which arm has more "
         "of it (exact binomial power): whether most such differences come out significant at 0.1 depends "
-        "on how common the characteristic is."
+        "on how common the characteristic is and which arm has more of it."
+    )
+    # equal arms: the power is symmetric in which arm has more (review 60)
+    assert fisher_power_caution(20, 20, 0.1).endswith(
+        "in 22% to 37% of samples, depending on how common the characteristic is (exact binomial power): "
+        'most such differences come out "not significant" at 0.1.'
+    )
+    # a range that rounds to one value at either end
+    assert fisher_power_caution(400, 400, 0.05).endswith(
+        "in >99% of samples at every share tested (exact binomial power): most such differences come out "
+        "significant at 0.05."
+    )
+    assert fisher_power_caution(3, 2, 0.05).endswith(
+        "in <1% of samples at every share tested (exact binomial power): most such differences come out "
+        '"not significant" at 0.05.'
     )
     assert fisher_power_caution(0, 17, 0.05) == "With an empty arm, Fisher's test compares nothing."

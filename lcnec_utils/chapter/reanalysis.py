@@ -19,7 +19,7 @@ from lcnec_utils.methods.smallsample import EPV_FLOOR, EPV_RULE
 from lcnec_utils.reconstruct.bounds import term_plans
 from lcnec_utils.reconstruct.settings import TABLE4
 from lcnec_utils.reconstruct.targets import published_targets
-from lcnec_utils.stats.classical import fisher_power
+from lcnec_utils.stats.classical import fisher_power, fisher_rejection_region
 from lcnec_utils.stats.cox import CoxResult, available_covariates, fit_cox
 from lcnec_utils.stats.format import ci_label, format_hr_bound, format_hr_ci, format_p_clause
 from lcnec_utils.stats.survival import LogrankResult, has_endpoint, logrank, reverse_km_followup
@@ -128,33 +128,46 @@ CAUTION_DIFFERENCE = 0.2
 CAUTION_BASE_RATES = tuple(round(0.1 * k, 1) for k in range(9))
 
 
+def _pct_bound(p: float) -> str:
+    """A probability as a whole percentage, "<1%" and ">99%" where it would round to 0 or 100."""
+    return "<1%" if p < 0.005 else ">99%" if p >= 0.995 else f"{100 * p:.0f}%"
+
+
 def fisher_power_caution(n_treatment: int, n_reference: int, alpha: float) -> str:
     """Chapter 2's first caution, from the numbers: the exact power of Fisher's test at ``alpha``
     (:func:`lcnec_utils.stats.classical.fisher_power`) for a difference of
     :data:`CAUTION_DIFFERENCE` in a characteristic's share, with either arm the higher and the
     lower share at each of :data:`CAUTION_BASE_RATES`, as its smallest and largest value over
-    those, and what that range means for a "not significant" row."""
+    those, and what that range means for a "not significant" row. With equal arms the power does
+    not depend on which arm has more, and the sentence does not say it does."""
     if not n_treatment or not n_reference:
         return "With an empty arm, Fisher's test compares nothing."
     points = round(100 * CAUTION_DIFFERENCE)
+    region = fisher_rejection_region(n_treatment, n_reference, alpha)
     powers = [
-        fisher_power(n_treatment, n_reference, *pair, alpha)
+        fisher_power(n_treatment, n_reference, *pair, alpha, region=region)
         for base in CAUTION_BASE_RATES
         for pair in ((base + CAUTION_DIFFERENCE, base), (base, base + CAUTION_DIFFERENCE))
     ]
     low, high = min(powers), max(powers)
+    depends = "how common the characteristic is" + (
+        "" if n_treatment == n_reference else " and which arm has more of it"
+    )
     if high < 0.5:
         verdict = f'most such differences come out "not significant" at {alpha:g}'
     elif low > 0.5:
         verdict = f"most such differences come out significant at {alpha:g}"
     else:
-        verdict = f"whether most such differences come out significant at {alpha:g} depends on how common the characteristic is"
+        verdict = f"whether most such differences come out significant at {alpha:g} depends on {depends}"
+    if _pct_bound(low) == _pct_bound(high):
+        where = f"in {_pct_bound(low)} of samples at every share tested"
+    else:
+        where = f"in {_pct_bound(low)} to {_pct_bound(high)} of samples, depending on {depends}"
     return (
         f"With {n_treatment} and {n_reference} patients, Fisher's test at {alpha:g} detects a "
         f"difference of {points} percentage points in a characteristic (say "
         f"{round(100 * (0.5 - CAUTION_DIFFERENCE / 2))}% against {round(100 * (0.5 + CAUTION_DIFFERENCE / 2))}%) "
-        f"in {100 * low:.0f}% to {100 * high:.0f}% of samples, depending on how common the "
-        f"characteristic is and which arm has more of it (exact binomial power): {verdict}."
+        f"{where} (exact binomial power): {verdict}."
     )
 
 

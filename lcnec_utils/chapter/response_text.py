@@ -184,8 +184,9 @@ def _what_the_interval_holds(low: float, high: float, name: str, params: Paramet
 
 def fisher_disagreement(results: Mapping[str, Any], rate: str, alpha: float) -> str | None:
     """A sentence where Fisher's exact test of ``rate`` and the difference's interval read the arms
-    differently at ``alpha`` (the interval excludes zero but p >= alpha, which small arms often give:
-    Fisher's test is conservative; or p < alpha while the interval holds zero); None where they agree,
+    differently at ``alpha`` (the interval excludes zero but p >= alpha: Fisher's test keeps its size
+    below alpha, Newcombe's interval its coverage only on average; or p < alpha while the interval
+    holds zero, as 4 of 30 against 0 of 32 gives); None where they agree,
     or where the interval reaches zero at a printed limit (its own sentence says so)."""
     p = results.get(f"response.{rate}.p")
     _, low, high = _difference(results, rate)
@@ -196,8 +197,9 @@ def fisher_disagreement(results: Mapping[str, Any], rate: str, alpha: float) -> 
     if holds == "excludes":
         return (
             f"Fisher's exact test of the {name} ({format_p_clause(p)}) does not reject equal rates at "
-            f"alpha = {alpha:g}: near the threshold the two methods can disagree, Fisher's test being "
-            "conservative in small samples."
+            f"alpha = {alpha:g}: near the threshold the two methods can disagree, since Fisher's test "
+            "conditions on the margins and keeps its size below alpha (most of all in small arms), while "
+            "the interval aims at its level only on average."
         )
     return (
         f"Fisher's exact test of the {name} ({format_p_clause(p)}) rejects equal rates at alpha = "
