@@ -799,3 +799,31 @@ def test_fisher_power_at_equal_rates_is_the_size_below_alpha():
         assert 0.0 < classical.fisher_power(14, 17, p, p) < 0.05
     assert classical.fisher_power(14, 17, 0.0, 0.0) == 0.0
     assert classical.fisher_power(14, 17, 1.0, 0.0) == pytest.approx(1.0)
+
+
+def test_safety_counts_immune_related_grade3_apart_from_any_grade3(cohort, params):
+    """Grade >= 3 adverse events of any kind and immune-related ones are separate counts (review 61:
+    chapter 6's exercise read the first as the second): two non-immune grade-3 events in the treated
+    arm raise the first to 2 and leave the second at 0; a grade-3 irAE raises both; without the
+    immune_related column or without an AE table the second is unknown."""
+    from lcnec_utils.methods import safety_exercises
+
+    treated = cohort.loc[cohort["group"] == TRT, "patient_id"].tolist()
+    extra = pd.DataFrame(
+        {"patient_id": treated[:2], "term": ["Neutrophil count decreased", "Anemia"], "grade": [3, 3],
+         "immune_related": [0, 0]}
+    )  # fmt: skip
+    res = T.safety_tables(cohort, pd.concat([paper_ae(), extra], ignore_index=True), params).results()
+    assert res["safety.grade3plus.n.treatment"] == 2
+    assert res["safety.irae_any.grade3plus.n.treatment"] == 0
+    glue = safety_exercises(res, 14)
+    assert glue["ex2_premise"][0] == "None of the 14 treated patients had an irAE of grade 3 or higher."
+    irae3 = pd.DataFrame(
+        {"patient_id": [treated[0]], "term": ["Hepatitis"], "grade": [3], "immune_related": [1]}
+    )
+    res = T.safety_tables(cohort, pd.concat([paper_ae(), irae3], ignore_index=True), params).results()
+    assert res["safety.grade3plus.n.treatment"] == 1 and res["safety.irae_any.grade3plus.n.treatment"] == 1
+    res = T.safety_tables(cohort, paper_ae().drop(columns="immune_related"), params).results()
+    assert res["safety.irae_any.grade3plus.n.treatment"] is None
+    assert res["safety.grade3plus.n.treatment"] == 0
+    assert T.safety_tables(cohort, None, params).results()["safety.irae_any.grade3plus.n.treatment"] is None

@@ -19,21 +19,23 @@ INDEPENDENT = '"Independent" only says that each coefficient is conditional on t
 
 
 def test_adjusted_pfs_reading_follows_the_events_per_parameter_and_the_interval():
-    """Chapter 5's last reading: fragile below 5 events per parameter, caution below 10, the rule met
-    from 10; an association with longer or shorter PFS only where the interval excludes 1."""
+    """Chapter 5's last reading: fragile below 5 events per parameter (and then the association only
+    suggested, its Wald interval not at face value: review 61), between the rules below 10, the rule
+    met from 10; an association with longer or shorter PFS only where the interval excludes 1."""
     longer = {"hr": 0.5, "ci_low": 0.28, "ci_high": 0.9, "p": 0.021}
     assert adjusted_pfs_reading(longer, 3.3, 0.05) == (
         f"{INDEPENDENT}, and with 3.3 events per parameter, below 5, those conditional estimates are "
-        "fragile (the small-sample chapter). The defensible reading is an adjusted association of the "
-        "ICI with longer progression-free survival (HR 0.50 (0.28–0.90), p = 0.021), from a "
-        "non-randomised comparison."
+        "fragile (the small-sample chapter). At most, the model suggests an adjusted association of the "
+        "ICI with longer progression-free survival (HR 0.50 (0.28–0.90), p = 0.021; its 95% CI is "
+        "Wald's, not to be taken at face value with so few events per parameter: the small-sample "
+        "chapter gives Firth's), from a non-randomised comparison."
     )
     shorter = {"hr": 1.8, "ci_low": 1.1, "ci_high": 2.95, "p": 0.0004}
     assert adjusted_pfs_reading(shorter, 7.5, 0.05) == (
-        f"{INDEPENDENT}, and with 7.5 events per parameter, below the rule of 10, those conditional "
-        "estimates call for caution (the small-sample chapter). The defensible reading is an adjusted "
-        "association of the ICI with shorter progression-free survival (HR 1.80 (1.10–2.95), "
-        "p < 0.001), from a non-randomised comparison."
+        f"{INDEPENDENT}, and with 7.5 events per parameter, between 5 and the rule of 10, those "
+        "conditional estimates sit where the small-sample chapter's two rules disagree. The defensible "
+        "reading is an adjusted association of the ICI with shorter progression-free survival "
+        "(HR 1.80 (1.10–2.95), p < 0.001; 95% CI in brackets), from a non-randomised comparison."
     )
     open_ = {"hr": 0.8, "ci_low": 0.5, "ci_high": 1.28, "p": 0.35}
     assert adjusted_pfs_reading(open_, 12.0, 0.1) == (
@@ -44,7 +46,7 @@ def test_adjusted_pfs_reading_follows_the_events_per_parameter_and_the_interval(
     )
     # a bound that prints as 1.00 gets its third decimal, on the side of 1 the verdict reads
     edge = {"hr": 0.6, "ci_low": 0.36, "ci_high": 0.9951, "p": 0.048}
-    assert "longer progression-free survival (HR 0.60 (0.36–0.995), p = 0.048)" in adjusted_pfs_reading(
+    assert "longer progression-free survival (HR 0.60 (0.36–0.995), p = 0.048;" in adjusted_pfs_reading(
         edge, 4.0, 0.05
     )
     assert adjusted_pfs_reading(None, None, 0.05) == (
@@ -105,6 +107,11 @@ def test_share_precision_reads_the_interval_width():
         "The interval is 10.0 percentage points wide, the precision that 400 patients give."
     )
     assert share_precision(None, 0) == "Without treated patients there is no share to estimate."
+    # treated patients but no immune-related events identified (review 61)
+    assert share_precision(None, 14) == (
+        "The cohort in force records no immune-related adverse events to count, so there is no share to "
+        "estimate."
+    )
 
 
 def test_grade3_premise_supposes_none_only_where_some_were_seen():
@@ -114,6 +121,11 @@ def test_grade3_premise_supposes_none_only_where_some_were_seen():
         "higher; suppose instead that none had been."
     )
     assert grade3_premise(3, 14).startswith("On the cohort in force 3 of the 14 treated patients were")
+    assert (
+        grade3_premise(0, 0)
+        == grade3_premise(None, 0)
+        == ("Suppose an arm of n treated patients in which none had an irAE of grade 3 or higher.")
+    )
     assert grade3_premise(None, 14) == (
         "The cohort in force records no grades of immune-related adverse events; suppose that none of "
         "the 14 treated patients had one of grade 3 or higher."
@@ -143,23 +155,30 @@ def test_earlier_deaths_reading_counts_and_weighs_the_deaths_before():
 
 
 def test_first_deaths_sentence_in_every_order():
+    """Each order of the arms' first deaths; what early deaths in one arm can come from only where
+    the reference arm's come first or alone (immortal time in the ICI arm explains no other order:
+    review 61)."""
+    from lcnec_utils.methods.landmark import EARLY_DEATHS_CAUSES
+
     def s(*args):
         return first_deaths_sentence(*args, "ICI", "Chemo")
 
     lead = "On the cohort in force"
+    assert EARLY_DEATHS_CAUSES.startswith("Early deaths in one arm only can come from immortal time")
     assert s(4.0, 1.5, 3) == (
         f"{lead} the first death in the ICI arm comes at 4.0 months; by then the Chemo arm has had 3 "
-        "deaths, the first at 1.5 months."
+        f"deaths, the first at 1.5 months. {EARLY_DEATHS_CAUSES}"
     )
-    assert s(4.0, 1.5, 1).endswith("by then the Chemo arm has had 1 death, the first at 1.5 months.")
+    assert s(4.0, 1.5, 1).endswith(
+        f"by then the Chemo arm has had 1 death, the first at 1.5 months. {EARLY_DEATHS_CAUSES}"
+    )
     assert s(2.0, 3.5, 0) == (
         f"{lead} the first death in the ICI arm comes at 2.0 months, before any in the Chemo arm, whose "
         "first comes at 3.5 months."
     )
     assert s(2.0, 2.0, 1) == f"{lead} the first deaths of the two arms come at the same time, 2.0 months."
-    assert (
-        s(None, 3.0, None)
-        == f"{lead} the ICI arm has no death; the first in the Chemo arm comes at 3.0 months."
+    assert s(None, 3.0, None) == (
+        f"{lead} the ICI arm has no death; the first in the Chemo arm comes at 3.0 months. {EARLY_DEATHS_CAUSES}"
     )
     assert (
         s(2.0, None, 0) == f"{lead} the Chemo arm has no death; the first in the ICI arm comes at 2.0 months."

@@ -259,8 +259,9 @@ def adjusted_pfs_reading(arm: Mapping[str, float] | None, epv: float | None, alp
         )
     elif epv < EPV_RULE:
         first = (
-            f"{independent}, and with {epv:.1f} events per parameter, below the rule of {EPV_RULE:g}, "
-            "those conditional estimates call for caution (the small-sample chapter)."
+            f"{independent}, and with {epv:.1f} events per parameter, between {EPV_FLOOR:g} and the rule of "
+            f"{EPV_RULE:g}, those conditional estimates sit where the small-sample chapter's two rules "
+            "disagree."
         )
     else:
         first = (
@@ -276,9 +277,18 @@ def adjusted_pfs_reading(arm: Mapping[str, float] | None, epv: float | None, alp
     estimate = f"HR {format_hr_ci(hr, lo, hi, sep='–', side_of_one=True)}, {format_p_clause(arm['p'])}"
     if hi < 1 or lo > 1:
         which = "longer" if hi < 1 else "shorter"
+        if epv is not None and epv < EPV_FLOOR:
+            # review 61: at this EPV the Wald interval itself is not to be taken at face value
+            return (
+                f"{first} At most, the model suggests an adjusted association of the ICI with {which} "
+                f"progression-free survival ({estimate}; its {ci_label(alpha)} is Wald's, not to be taken "
+                "at face value with so few events per parameter: the small-sample chapter gives "
+                "Firth's), from a non-randomised comparison."
+            )
         return (
             f"{first} The defensible reading is an adjusted association of the ICI with {which} "
-            f"progression-free survival ({estimate}), from a non-randomised comparison."
+            f"progression-free survival ({estimate}; {ci_label(alpha)} in brackets), from a non-randomised "
+            "comparison."
         )
     return (
         f"{first} The defensible reading is that the adjusted model leaves the direction open: the "

@@ -179,6 +179,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     )
     from lcnec_utils.methods.landmark import (
         CURVE_LANDMARKS,
+        EARLY_DEATHS_CAUSES,
         EVENT_WORDS,
         EXERCISE_DELAY,
         RECORDED_LANDMARKS,
@@ -522,6 +523,7 @@ __all__, __getattr__, __dir__ = exports(
         ),
         "lcnec_utils.methods.landmark": (
             "CURVE_LANDMARKS",
+            "EARLY_DEATHS_CAUSES",
             "EVENT_WORDS",
             "EXERCISE_DELAY",
             "RECORDED_LANDMARKS",

@@ -504,6 +504,15 @@ def _exercise_texts(numbers, curve: pd.DataFrame, params) -> None:
     t("ex1_os_why", exercise_answer_words(row_l, row_x, "death"))
 
 
+#: What early deaths in the reference arm only can come from (chapter 15, after
+#: :func:`first_deaths_sentence` where the reference arm's deaths come first).
+EARLY_DEATHS_CAUSES = (
+    "Early deaths in one arm only can come from immortal time (if ICIs started late: immortal time "
+    "lasts only until the first dose), from the selection of fitter patients for the ICI, from a real "
+    "early effect, or from chance; the pattern alone does not tell them apart."
+)
+
+
 def first_deaths_sentence(
     first_treatment: float | None,
     first_reference: float | None,
@@ -514,14 +523,17 @@ def first_deaths_sentence(
     """Chapter 15's opening sentence on the first deaths: each arm's first death time (None: no death
     in that arm) and the reference arm's deaths at or before the treatment arm's first
     (``reference_by_then``), in whichever order they came. The page typed "by then the reference arm
-    has had N deaths, the first at ..." whatever the order, and a missing time as "never ... months"."""
+    has had N deaths, the first at ..." whatever the order, and a missing time as "never ... months".
+    Where the reference arm's deaths come first (or only there), the sentence adds what such early
+    deaths in one arm can come from (:data:`EARLY_DEATHS_CAUSES`); immortal time in the ICI arm can
+    explain no other order (review 61)."""
     lead = "On the cohort in force"
     if first_treatment is None and first_reference is None:
         return f"{lead} neither arm has a death."
     if first_treatment is None:
         return (
             f"{lead} the {treatment_label} arm has no death; the first in the {reference_label} arm "
-            f"comes at {first_reference:.1f} months."
+            f"comes at {first_reference:.1f} months. {EARLY_DEATHS_CAUSES}"
         )
     if first_reference is None:
         return (
@@ -538,7 +550,8 @@ def first_deaths_sentence(
     deaths = "1 death" if reference_by_then == 1 else f"{reference_by_then} deaths"
     return (
         f"{lead} the first death in the {treatment_label} arm comes at {first_treatment:.1f} months; by "
-        f"then the {reference_label} arm has had {deaths}, the first at {first_reference:.1f} months."
+        f"then the {reference_label} arm has had {deaths}, the first at {first_reference:.1f} months. "
+        f"{EARLY_DEATHS_CAUSES}"
     )
 
 

@@ -235,7 +235,8 @@ def safety_exercises(results: Mapping[str, Any], n_treated: int, alpha: float = 
         None if k is None or not n_treated else clopper_pearson(int(k), n_treated, alpha),
         "pct_ci",
     )
-    zero = results.get("safety.grade3plus.n.treatment")
+    # the exercise is about immune-related events of grade >= 3, not adverse events of any kind
+    zero = results.get("safety.irae_any.grade3plus.n.treatment")
     glue["ex2_zero"] = (zero, "{}")
     glue["ex2_exact"] = (None if not n_treated else 1 - alpha ** (1 / n_treated), "pct")
     glue["ex2_rule3"] = (None if not n_treated else 3 / n_treated, "pct")
@@ -274,9 +275,12 @@ def missed_event_caution(n_treated: int) -> str:
 def share_precision(interval: tuple[float, float] | None, n: int) -> str:
     """The safety chapter's exercise 1: the width of the share's exact interval (``interval``, as
     proportions) in percentage points and what it means for ``n`` patients ("known only to within
-    tens of percentage points" from a width of 20 points); the page typed that verdict for any arm."""
-    if interval is None or not n:
+    tens of percentage points" from a width of 20 points); the page typed that verdict for any arm.
+    No interval with treated patients: the cohort records no immune-related events to count."""
+    if not n:
         return "Without treated patients there is no share to estimate."
+    if interval is None:
+        return "The cohort in force records no immune-related adverse events to count, so there is no share to estimate."
     width = 100 * (interval[1] - interval[0])
     if width >= 20:
         return (
@@ -288,8 +292,12 @@ def share_precision(interval: tuple[float, float] | None, n: int) -> str:
 
 def grade3_premise(k: int | None, n: int) -> str:
     """The safety chapter's exercise 2 starts from no grade >= 3 irAE among the ``n`` treated
-    patients; with ``k`` such patients on the cohort in force it says so and asks the reader to
-    suppose none (the page typed "{k} treated patients had ..." and then read it as none)."""
+    patients; with ``k`` (``safety.irae_any.grade3plus.n.treatment``: patients with an
+    immune-related adverse event of grade >= 3, not an adverse event of any kind) such patients on
+    the cohort in force it says so and asks the reader to suppose none (the page typed "{k} treated
+    patients had ..." and then read it as none)."""
+    if not n:
+        return "Suppose an arm of n treated patients in which none had an irAE of grade 3 or higher."
     if k is None:
         return (
             "The cohort in force records no grades of immune-related adverse events; suppose that "

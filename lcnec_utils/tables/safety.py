@@ -262,6 +262,7 @@ def _no_irae_results(results: dict[str, Any]) -> None:
         results[f"safety.irae.{term}.pct.treatment"] = None
     results["safety.irae_any.n.treatment"] = None
     results["safety.irae_any.treatment"] = None
+    results["safety.irae_any.grade3plus.n.treatment"] = None
 
 
 def _linked_events(arms: Arms, ae: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
@@ -359,6 +360,9 @@ def _irae_results(data: pd.DataFrame, keys: list[str], n_treatment: int, results
         )
     results["safety.irae_any.n.treatment"] = get("irae_any", "any_grade")
     results["safety.irae_any.treatment"] = get("irae_any", "pct_any")
+    # immune-related events identified, none in the arm: no patient had one of grade >= 3
+    g3 = get("irae_any", "grade3plus")
+    results["safety.irae_any.grade3plus.n.treatment"] = g3 if g3 is not None else (0 if n_treatment else None)
 
 
 def _irae_formatter(ae_given: bool):
@@ -390,7 +394,8 @@ def safety_tables(cohort: pd.DataFrame, ae: pd.DataFrame | None, params: Paramet
     * irAEs (``ae`` rows with ``immune_related == 1``) by CTCAE v5.0 term:
       patients counted once per term at their worst grade, grade 1–2, ≥3 and
       any grade, n (%) of all patients of the arm (all were treated); "any
-      immune-related AE" counts each patient once. ``safety.grade3plus.n.*``
+      immune-related AE" counts each patient once (``safety.irae_any.grade3plus.n.treatment``:
+      those with one of grade >=3). ``safety.grade3plus.n.*``
       counts patients with a grade ≥3 AE of any kind (the paper's "no grade 3
       or higher adverse events"; the reference arm's count and the
       immune-related grade >=3 counts are in ``.irae.data``).
