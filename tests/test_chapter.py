@@ -404,34 +404,50 @@ def test_ph_global_glue_reads_the_simulated_size_at_the_builds_alpha():
 
 
 def test_ph_band_text_is_built_from_the_bands_numbers():
-    """The β(t) sentence prints the band's limits at both ends, its widths there against its narrowest
-    and whether the constant HR leaves it, each branch from the numbers; no band, no numbers."""
+    """The β(t) sentence prints the band's limits at both ends to two significant digits, its widths
+    there against its narrowest and where the constant HR leaves it, as spans of months: inside
+    throughout, one span, two spans (the side named where it changes, a span rounding to one time
+    "near" it); no band, no numbers."""
     from lcnec_utils.chapter import ph_teaching_glue
 
     reading = {
         "first_time": 1.0,
         "last_time": 20.3,
-        "hr_first_low": 0.0041,
+        "hr_first_low": 0.02449,
         "hr_first_high": 3.2,
-        "hr_last_low": 0.21,
-        "hr_last_high": 250.4,
+        "hr_last_low": 0.00163,
+        "hr_last_high": 69.39,
         "width_first": 3.14,
         "width_last": 2.71,
         "narrowest_time": 5.46,
         "hr_model": 0.44,
         "n_points": 29,
-        "n_grid": 40,
-        "grid_outside": 0,
+        "outside": [],
     }
-    text = ph_teaching_glue({}, {"pfs": reading}, {}, make_parameters())["pfs_band_text"][0]
-    assert "at the first event (1 month) the band runs from an HR of 0.0041 to 3.20" in text
-    assert "at the last (20.3 months) from 0.21 to 250" in text
-    assert "3.1 and 2.7 times as wide there as at its narrowest (near 5.5 months)" in text
-    assert text.endswith("the model's constant HR, 0.44, lies inside it at all 40 points where it is drawn")
-    outside = ph_teaching_glue({}, {"pfs": {**reading, "grid_outside": 7}}, {}, make_parameters())
-    assert outside["pfs_band_text"][0].endswith("lies outside it at 7 of the 40 points where it is drawn")
+
+    def text(**changes):
+        return ph_teaching_glue({}, {"pfs": {**reading, **changes}}, {}, make_parameters())["pfs_band_text"][
+            0
+        ]
+
+    inside = text()
+    assert "at the first event (1 month) the band runs from an HR of 0.024 to 3.2" in inside
+    assert "at the last (20.3 months) from 0.0016 to 69" in inside
+    assert "3.1 and 2.7 times as wide there as at its narrowest (near 5.5 months)" in inside
+    assert inside.endswith("the model's constant HR, 0.44, lies inside it throughout")
+    assert "from 0.50 to 250" in text(hr_last_low=0.4996, hr_last_high=250.4)
+    one = text(outside=[{"side": "below", "start": 19.53, "end": 20.3}])
+    assert one.endswith("the model's constant HR, 0.44, lies below it from 19.5 to 20.3 months")
+    two = text(
+        outside=[{"side": "above", "start": 1.0, "end": 2.34}, {"side": "below", "start": 15.0, "end": 20.3}]
+    )
+    assert two.endswith("lies above it from 1 to 2.3 months and below it from 15 to 20.3 months")
+    same_side = text(
+        outside=[{"side": "above", "start": 1.0, "end": 2.34}, {"side": "above", "start": 7.96, "end": 8.04}]
+    )
+    assert same_side.endswith("lies above it from 1 to 2.3 months and near 8 months")
     glue = ph_teaching_glue({}, {}, {}, make_parameters())
-    assert glue["pfs_band_text"] == (None, "{}", "no band (too few events)")
+    assert glue["pfs_band_text"] == (None, "{}", "no band (too few distinct event times for the spline)")
     assert glue["zph_settings"][0] == "a natural cubic spline with 4 degrees of freedom, drawn at 40 points"
     assert glue["zph_multiplier"] == (2.0, "{:g}")
 

@@ -739,7 +739,7 @@ def test_lifelines_ph_defaults_are_the_ones_its_source_says():
 def test_zph_band_reading_is_the_bands_own_numbers(cohort):
     """The numbers the chapter's β(t) sentence prints are read off the band: its limits at the first and
     the last grid point (the first and the last event's g) as HRs, its half-widths there over the
-    smallest, the constant β̂'s position against it at each grid point."""
+    smallest, the time of the smallest read off the events' (g, time), and the constant β̂ against it."""
     from lcnec_utils.stats import cox
 
     pts = ph.beta_t(cox.univariable_cox(cohort, "pfs", PARAMS))
@@ -748,12 +748,81 @@ def test_zph_band_reading_is_the_bands_own_numbers(cohort):
     assert band["g"].iloc[0] == pts["g"].min() and band["g"].iloc[-1] == pts["g"].max()
     assert (r["first_time"], r["last_time"]) == (pts["time"].min(), pts["time"].max())
     assert r["hr_first_low"] == pytest.approx(math.exp(band["low"].iloc[0]))
+    assert r["hr_first_high"] == pytest.approx(math.exp(band["high"].iloc[0]))
+    assert r["hr_last_low"] == pytest.approx(math.exp(band["low"].iloc[-1]))
     assert r["hr_last_high"] == pytest.approx(math.exp(band["high"].iloc[-1]))
     half = band["high"] - band["fit"]
     assert r["width_first"] == pytest.approx(half.iloc[0] / half.min()) and r["width_first"] >= 1
-    assert r["n_grid"] == ph.ZPH_NSMO and r["n_points"] == len(pts)
+    assert r["width_last"] == pytest.approx(half.iloc[-1] / half.min()) and r["width_last"] >= 1
+    g_narrow = band["g"].iloc[int(half.idxmin())]
+    # between the events whose g bracket the narrowest grid point, by linear interpolation
+    below, above = pts[pts["g"] <= g_narrow].iloc[-1], pts[pts["g"] >= g_narrow].iloc[0]
+    assert below["time"] <= r["narrowest_time"] <= above["time"]
+    if above["g"] > below["g"]:
+        share = (g_narrow - below["g"]) / (above["g"] - below["g"])
+        assert r["narrowest_time"] == pytest.approx(below["time"] + share * (above["time"] - below["time"]))
+    assert r["hr_model"] == pytest.approx(math.exp(pts["beta"].iloc[0]))
+    assert r["n_points"] == len(pts)
     moved = pts.assign(beta=band["high"].max() + 1.0)  # a constant above the whole band
-    assert ph.zph_band_reading(moved, band)["grid_outside"] == ph.ZPH_NSMO
+    assert ph.zph_band_reading(moved, band)["outside"] == [
+        {"side": "above", "start": r["first_time"], "end": r["last_time"]}
+    ]
+
+
+def _straight_band(fit, half):
+    """Points and a band on g in [0, 0.9] whose events' times are 1 + 10·g (1 to 10 months), the band
+    fit(g) ± half on a grid with a point at 0.45: a piecewise-linear band, so the crossings of a
+    constant with its limits are known exactly."""
+    pts = pd.DataFrame({"g": np.linspace(0.0, 0.9, 10), "time": np.arange(1.0, 11.0), "beta": 0.0})
+    g = np.linspace(0.0, 0.9, 19)
+    f = fit(g)
+    return pts, pd.DataFrame({"g": g, "fit": f, "low": f - half, "high": f + half})
+
+
+def test_zph_band_reading_gives_the_spans_where_the_constant_leaves_the_band():
+    """The constant β̂ (0 here) against a band drawn as straight lines between its grid points: inside
+    throughout; one span in the middle, both ends where a limit crosses it; two spans, one from the
+    first event on each side; and a grid of another size gives the same spans (they do not count
+    grid points)."""
+    pts, band = _straight_band(lambda g: g - 0.45, 1.0)  # -0.45 to 0.45 ± 1: holds 0 throughout
+    assert ph.zph_band_reading(pts, band)["outside"] == []
+
+    pts, band = _straight_band(lambda g: 0.3 - np.abs(g - 0.45), 0.2)  # low > 0 for |g − 0.45| < 0.1
+    (span,) = ph.zph_band_reading(pts, band)["outside"]
+    assert span["side"] == "below"
+    assert (span["start"], span["end"]) == (pytest.approx(4.5), pytest.approx(6.5))  # g 0.35 and 0.55
+
+    pts, band = _straight_band(lambda g: g - 0.45, 0.2)  # 0 above the band for g < 0.25, below past 0.65
+    spans = ph.zph_band_reading(pts, band)["outside"]
+    assert [s["side"] for s in spans] == ["above", "below"]
+    assert [(s["start"], s["end"]) for s in spans] == [
+        (1.0, pytest.approx(3.5)),
+        (pytest.approx(7.5), 10.0),
+    ]
+    finer = band.set_index("g").reindex(np.linspace(0.0, 0.9, 91)).interpolate("index").reset_index()
+    again = ph.zph_band_reading(pts, finer)["outside"]
+    assert [s["side"] for s in again] == ["above", "below"]
+    assert [(s["start"], s["end"]) for s in again] == [
+        (1.0, pytest.approx(3.5)),
+        (pytest.approx(7.5), 10.0),
+    ]
+
+
+def test_r_qr_rank_uses_rs_relative_tolerance():
+    """ph._r_qr_rank (R's qr: a column negligible once its norm falls below 1e-7 of its original norm,
+    whatever the others' scale) against numpy's SVD rank (a tolerance relative to the largest
+    singular value): a column equal to another's multiple up to 1e-9 is dropped by R's rule and kept
+    by numpy's; a column a million times smaller than the others, but independent, is kept by R's."""
+    rng = np.random.default_rng(5)
+    m = rng.normal(size=(8, 3))
+    near = m.copy()
+    near[:, 2] = 3 * near[:, 0] + 1e-9 * rng.normal(size=8)
+    assert ph._r_qr_rank(m) == 3 and ph._r_qr_rank(near) == 2 and np.linalg.matrix_rank(near) == 3
+    small = m.copy()
+    small[:, 1] *= 1e-6
+    assert ph._r_qr_rank(small) == 3
+    pts = pd.DataFrame({"g": [0.0, 0.0, 0.3, 0.3, 0.6, 0.6], "beta_t": 0.2, "var": 1.0})
+    assert ph.zph_band(pts) is None  # 3 distinct event times for 4 df: singular, no band
 
 
 def _one_term_design(n, seed=3):

@@ -14,7 +14,6 @@ CI=true.
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 from pathlib import Path
 
@@ -116,12 +115,16 @@ def _r_points(r: dict) -> pd.DataFrame:
 
 @pytest.mark.parametrize("case", CASES)
 def test_the_points_are_what_plot_cox_zph_draws(drawn, case):
-    """beta_t's g, β(t) and var are cox.zph's x, y and var (the points R plots), up to lifelines' β̂."""
+    """beta_t's g, β(t) and var are cox.zph's x, y and var (the points R plots), up to lifelines' β̂;
+    g, which does not depend on β̂, is cox.zph's x to the last bit (ph.km_before: survfitKM's
+    arithmetic) and the times are cox.zph's."""
     res, term, r = drawn[case]
     assert r["survival"][0] >= 3 and r["transform"] == 1  # cox.zph's default scale, "km"
     assert r["points"]["x"] == r["zph_x"] and r["points"]["y"] == r["zph_y"]
     pts = ph.beta_t(res, term)
     assert len(pts) == r["events"] == len(r["zph_x"])
+    assert pts["time"].tolist() == r["zph_time"]  # both in time order
+    assert pts["g"].tolist() == r["zph_x"]
     ours = pts.sort_values(["g", "beta_t"])[["g", "beta_t"]].to_numpy()
     theirs = _r_points(r).sort_values(["g", "beta_t"])[["g", "beta_t"]].to_numpy()
     assert np.max(np.abs(ours - theirs)) < TOL
@@ -166,22 +169,56 @@ def _ticks_as_r(r: dict) -> dict[float, float]:
 
 @pytest.mark.parametrize("case", CASES)
 def test_the_axis_is_labelled_in_time_where_r_labels_it(drawn, case):
-    """zph_axis_ticks of cox.zph's own x and time gives the times R prints under its transformed axis
-    and where it prints them (R's approx and signif arithmetic, to the last bit). From the book's
-    points, whose g differs from R's x in the last bits, the same, except that a time falling on a
-    rounding tie (PFS: 6.55 months, 6.5 in R) may round to the other neighbour, placed where that
-    time lies."""
+    """zph_axis_ticks gives the times R prints under its transformed axis and where it prints them,
+    to the last bit: from cox.zph's own x and time, and from the book's points, whose g is cox.zph's
+    x to the last bit, so that a time falling on a rounding tie (PFS: 6.55 months) rounds as R
+    rounds it (6.5). R prints a time twice after rounding at the same place (OS: 12); it is kept once."""
     res, term, r = drawn[case]
     theirs = _ticks_as_r(r)
-    at, labels = ph.zph_axis_ticks(pd.DataFrame({"g": r["zph_x"], "time": r["zph_time"]}))
-    assert [float(v) for v in labels] == sorted(theirs)
-    assert np.max(np.abs(at - np.array([theirs[v] for v in sorted(theirs)]))) < 1e-12
-    pts = ph.beta_t(res, term)
-    at, labels = ph.zph_axis_ticks(pts)
-    assert len(labels) == len(theirs)
-    for a, ours, (r_label, r_at) in zip(at, map(float, labels), sorted(theirs.items()), strict=True):
-        if ours != r_label:  # a tie: both are the unrounded time's neighbours at 2 digits
-            assert abs(ours - r_label) == pytest.approx(10 ** (math.floor(math.log10(r_label)) - 1))
-            assert a == pytest.approx(np.interp(ours, pts["time"], pts["g"]), abs=TOL)
-        else:
-            assert a == pytest.approx(r_at, abs=TOL)
+    for pts in (pd.DataFrame({"g": r["zph_x"], "time": r["zph_time"]}), ph.beta_t(res, term)):
+        at, labels = ph.zph_axis_ticks(pts)
+        assert [float(v) for v in labels] == sorted(theirs)
+        assert at.tolist() == [theirs[v] for v in sorted(theirs)]
+
+
+#: Matrices for R's ``qr()$rank``: a random full-rank one, one with a column a multiple of another up
+#: to noise at the scales below (R's tol 1e-7 relative to the column's norm decides), a zero column.
+QR_NOISE = (1e-3, 1e-6, 1e-8, 1e-10, 1e-13)
+
+
+def _qr_cases() -> list[np.ndarray]:
+    rng = np.random.default_rng(11)
+    out = [rng.normal(size=(9, 4))]
+    for noise in QR_NOISE:
+        m = rng.normal(size=(9, 4))
+        m[:, 2] = 2 * m[:, 0] - m[:, 1] + noise * rng.normal(size=9)
+        out.append(m)
+    zero = rng.normal(size=(6, 3))
+    zero[:, 0] = 0.0
+    out.append(zero)
+    pts = pd.DataFrame({"g": [0.0, 0.0, 0.2, 0.2, 0.5, 0.5], "beta_t": 0.1, "var": 1.0})
+    grid = np.linspace(0.0, 0.5, ph.ZPH_NSMO)  # 3 distinct event times for 4 df
+    out.append(ph._ns_basis(np.r_[grid, pts["g"]], ph.ZPH_DF)[ph.ZPH_NSMO :])
+    return out
+
+
+def test_the_spline_fit_is_singular_where_rs_qr_says_so(tmp_path):
+    """ph._r_qr_rank is R's ``qr(x)$rank`` (LINPACK dqrdc2, tol 1e-7), by which plot.cox.zph skips a
+    term: on near-collinear columns at several noise levels, where numpy's SVD rank can disagree, a
+    zero column, and the spline basis of 3 distinct event times (4 df: singular, no band)."""
+    require_r()
+    cases = _qr_cases()
+    text = "\n".join(
+        f"{m.shape[0]} {m.shape[1]} " + " ".join(f"{v:.17g}" for v in m.flatten(order="F")) for m in cases
+    )
+    (tmp_path / "m.txt").write_text(text + "\n")
+    code = (
+        f'for (l in readLines("{tmp_path / "m.txt"}")) {{ v <- as.numeric(strsplit(l, " ")[[1]]); '
+        'cat(qr(matrix(v[-(1:2)], v[1], v[2]))$rank, "\\n") }'
+    )
+    run = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    theirs = [int(v) for v in run.stdout.split()]
+    assert [ph._r_qr_rank(m) for m in cases] == theirs
+    assert theirs[0] == 4 and theirs[-1] < ph.ZPH_DF and 3 in theirs[1:-2] and 4 in theirs[1:-2]
+    assert any(np.linalg.matrix_rank(m) != r for m, r in zip(cases, theirs, strict=True))  # not numpy's

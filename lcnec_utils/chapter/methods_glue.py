@@ -610,7 +610,11 @@ def ph_teaching_glue(
             full = None if table is None else table[table["model"] == model].iloc[0]
             glue[f"{ep}_{model}_epv"] = (None if full is None else full["events"] / full["terms"], "{:.1f}")
         r = readings.get(ep)
-        glue[f"{ep}_band_text"] = (None if r is None else _band_text(r), "{}", "no band (too few events)")
+        glue[f"{ep}_band_text"] = (
+            None if r is None else _band_text(r),
+            "{}",
+            "no band (too few distinct event times for the spline)",
+        )
         g = gaps.get(ep)
         glue[f"{ep}_loglog_text"] = (None if g is None else _gap_text(g), "{}")
     return glue
@@ -632,33 +636,41 @@ def _zph_multiplier() -> float:
 
 
 def _hr_text(x: float) -> str:
-    """An HR of the band's limits: two decimals, two significant digits below 0.01, none from 100."""
-    import numpy as np
-
-    if x >= 100:
-        return f"{x:.0f}"
-    if x < 0.01:
-        return np.format_float_positional(x, precision=2, unique=False, fractional=False)
-    return f"{x:.2f}"
+    """An HR of the band's limits to two significant digits, trailing zeros kept (0.024, 0.0016, 0.50,
+    3.2, 69, 250)."""
+    if x == 0 or not math.isfinite(x):
+        return f"{x:g}"
+    r = float(f"{x:.2g}")
+    return f"{r:.{max(0, 1 - math.floor(math.log10(abs(r))))}f}"
 
 
-def _band_text(r: Mapping[str, float]) -> str:
+def _band_text(r: Mapping[str, Any]) -> str:
     """The band's reading (``methods.zph_band_reading``): its HR limits at the first and the last event,
-    its width there against its narrowest, and whether the constant HR leaves it."""
-    outside = int(r["grid_outside"])
-    where = (
-        f"inside it at all {r['n_grid']} points where it is drawn"
-        if outside == 0
-        else f"outside it at {outside} of the {r['n_grid']} points where it is drawn"
-    )
+    its width there against its narrowest, and the spans of time over which the constant HR lies
+    outside it (or that it lies inside throughout)."""
     return (
         f"at the first event ({_months(r['first_time'])}) the band runs from an HR of "
         f"{_hr_text(r['hr_first_low'])} to {_hr_text(r['hr_first_high'])}, at the last "
         f"({_months(r['last_time'])}) from {_hr_text(r['hr_last_low'])} to {_hr_text(r['hr_last_high'])}; "
         f"on the log scale it is {r['width_first']:.1f} and {r['width_last']:.1f} times as wide there "
         f"as at its narrowest (near {_months(round(r['narrowest_time'], 1))}), and the model's constant "
-        f"HR, {r['hr_model']:.2f}, lies {where}"
+        f"HR, {r['hr_model']:.2f}, lies {_outside_text(r['outside'])}"
     )
+
+
+def _outside_text(spans) -> str:
+    """Where the constant HR leaves the band (``zph_band_reading``'s ``outside``), in months to one
+    decimal: "inside it throughout" or, per span, "above it from 1 to 2.3 months" (the side named
+    where it changes), a span that rounds to one time given as "near" it."""
+    if not spans:
+        return "inside it throughout"
+    parts, side = [], None
+    for s in spans:
+        a, b = round(s["start"], 1), round(s["end"], 1)
+        when = f"near {_months(a)}" if a == b else f"from {a:g} to {_months(b)}"
+        parts.append(when if s["side"] == side else f"{s['side']} it {when}")
+        side = s["side"]
+    return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
 
 
 def _months(x: float) -> str:

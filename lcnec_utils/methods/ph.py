@@ -146,8 +146,9 @@ def zph_band(
     point i, with var cox.zph's coefficient variance ``x$var[i, i]`` (d · Var(β̂), by default
     ``points["var"]``), not the residual variance of the regression. Returns a frame with columns
     g (the grid, on cox.zph's time scale), fit, se, low and high, on the **log-HR** scale (exp them
-    for R's ``hr = TRUE``); None where the basis has rank below df on the events (R then warns "spline
-    fit is singular" and skips the term). Checked against a live R (tests/test_zph_band_r.py)."""
+    for R's ``hr = TRUE``); None where the basis has rank below df on the events by R's ``qr`` (its
+    tolerance, :func:`_r_qr_rank`: with fewer distinct event times than df, for one), where R warns
+    "spline fit is singular" and skips the term. Checked against a live R (tests/test_zph_band_r.py)."""
     keep = points["beta_t"].notna().to_numpy()
     g = points["g"].to_numpy(float)
     y = points["beta_t"].to_numpy(float)[keep]
@@ -155,7 +156,7 @@ def zph_band(
     grid = np.linspace(g.min(), g.max(), nsmo)
     basis = _ns_basis(np.r_[grid, g], df)
     pmat, xmat = basis[:nsmo], basis[nsmo:][keep]
-    if np.linalg.matrix_rank(xmat) < df:
+    if _r_qr_rank(xmat) < df:
         return None
     q, r = np.linalg.qr(xmat)
     fit = pmat @ np.linalg.solve(r, q.T @ y)
@@ -163,6 +164,49 @@ def zph_band(
     se = np.sqrt(v * np.sum(pr**2, axis=1))
     half = ZPH_SE_MULTIPLIER * se
     return pd.DataFrame({"g": grid, "fit": fit, "se": se, "low": fit - half, "high": fit + half})
+
+
+#: R's ``qr()`` default tolerance (LINPACK ``dqrdc2``), by which ``plot.cox.zph`` calls a fit singular.
+_R_QR_TOL = 1e-7
+
+
+def _r_qr_rank(x: np.ndarray, tol: float = _R_QR_TOL) -> int:
+    """The rank R's ``qr(x)$rank`` reports (LINPACK ``dqrdc2``, R's src/appl/dqrdc2.f): Householder
+    reduction with limited pivoting, where a column whose norm, updated as the reduction proceeds, has
+    fallen below ``tol`` times its original norm is moved to the right-hand edge and not counted. Not
+    numpy's SVD rank, whose tolerance scales with the largest singular value and the matrix's size."""
+    a = np.array(x, float, copy=True)
+    n, p = a.shape
+    norms = np.linalg.norm(a, axis=0)
+    work1 = norms.copy()  # dqrdc2's work(, 1): kept as in R, although only work(, 2) is tested
+    orig = np.where(norms == 0.0, 1.0, norms)  # work(, 2)
+    k = p  # columns not (yet) found negligible
+    for col in range(min(n, p)):
+        while col < k and norms[col] < orig[col] * tol:
+            order = [*range(col), *range(col + 1, p), col]
+            a, norms, work1, orig = a[:, order], norms[order], work1[order], orig[order]
+            k -= 1
+        if col == n - 1:
+            continue
+        v = a[col:, col]
+        nrm = float(np.linalg.norm(v))
+        if nrm == 0.0:
+            continue
+        if v[0] != 0.0:
+            nrm = math.copysign(nrm, v[0])
+        v = v / nrm
+        v[0] += 1.0
+        a[col:, col] = v
+        for j in range(col + 1, p):
+            a[col:, j] += -float(v @ a[col:, j]) / v[0] * v
+            if norms[j] != 0.0:
+                t = max(1.0 - (abs(a[col, j]) / norms[j]) ** 2, 0.0)
+                if abs(t) >= 1e-6:
+                    norms[j] *= math.sqrt(t)
+                else:
+                    norms[j] = work1[j] = float(np.linalg.norm(a[col + 1 :, j]))
+        a[col, col] = -nrm
+    return min(k, n)
 
 
 def _r_approx(x: np.ndarray, y: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -201,7 +245,9 @@ def zph_axis_ticks(points: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     their times by linear interpolation, rounded to 2 significant digits, and those times put back
     on the g scale by interpolation (R's two ``approx`` calls over the first point of each distinct
     g, :func:`_r_approx`; ``signif``, :func:`_r_signif`). A time printed twice after rounding is kept
-    once (R prints it twice at the same place); one outside the events' times is dropped (R's NA)."""
+    once (R prints it twice at the same place); one outside the events' times is dropped (R's NA).
+    With :func:`beta_t`'s g, which is cox.zph's x to the last bit (:func:`km_before`), the labels are
+    R's even where a time falls on a rounding tie."""
     g = points["g"].to_numpy(float)
     t = points["time"].to_numpy(float)
     first = np.unique(g, return_index=True)[1]
@@ -515,13 +561,16 @@ def km_before(durations, events, weights=None) -> pd.Series:
     """g(t) = 1 − Ŝ(t−), the pooled Kaplan-Meier curve just before each time: the ``km`` scale of R's
     ``cox.zph`` (survival 2.x: ``rep(c(1, surv), n.event)``; 3.x: ``findInterval(left.open = TRUE)``).
     lifelines' ``km`` takes Ŝ(t) at the time itself. A time transform for lifelines'
-    ``proportional_hazard_test`` (unweighted: the models here have no case weights)."""
-    from lcnec_utils.stats.survival import km_curve
-
+    ``proportional_hazard_test`` (unweighted: the models here have no case weights). Computed with
+    R's arithmetic (``survfitKM``'s C code, survival 3.5-3: ``km *= (nrisk - d) / nrisk`` at each
+    event time in turn), so that g is cox.zph's ``x`` to the last bit and :func:`zph_axis_ticks`
+    rounds a tie as R does; a product of 1 − d/n differs from it in the last bits."""
     t = np.asarray(durations, float)
-    curve = km_curve(t, np.asarray(events, float))
-    i = np.searchsorted(curve.time, t, side="left") - 1
-    before = np.where(i >= 0, curve.survival[np.clip(i, 0, None)], 1.0)
+    dead = np.asarray(events, float) > 0
+    times, deaths = np.unique(t[dead], return_counts=True)
+    at_risk = (len(t) - np.searchsorted(np.sort(t), times, side="left")).astype(float)
+    surv = np.cumprod((at_risk - deaths) / at_risk)  # sequential, as the C loop multiplies
+    before = np.r_[1.0, surv][np.searchsorted(times, t, side="left")]
     return pd.Series(1.0 - before, index=getattr(durations, "index", None))
 
 
@@ -721,21 +770,36 @@ def format_ph_test_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def zph_band_reading(points: pd.DataFrame, band: pd.DataFrame) -> dict[str, float]:
+def zph_band_reading(points: pd.DataFrame, band: pd.DataFrame) -> dict[str, Any]:
     """What the β(t) figure's band shows, in numbers (``points``: :func:`beta_t`; ``band``:
     :func:`zph_band` of them): the first and the last event time, the band's limits there as HRs
     (its first and last grid points are those events' g), how many times as wide as at its
-    narrowest the band is at each end (half-widths on the log scale) and the time, interpolated
-    over the events' (g, time) as ``plot.cox.zph`` labels its axis, of the narrowest point; the
-    model's constant HR and at how many of the band's points it lies outside the band (pointwise:
-    no test, which is the score test's job)."""
+    narrowest the band is at each end (half-widths on the log scale) and the time of the narrowest
+    point; the model's constant HR and, under ``outside``, the spans of time over which it lies
+    outside the band as drawn (its limits joined by straight lines between the grid points, as R
+    draws them), each a dict with ``side`` ("above" or "below" the band) and ``start`` and ``end``
+    times, in time order (empty where it lies inside throughout). Times are read off the events'
+    (g, time) by interpolation, as ``plot.cox.zph`` labels its axis. Pointwise: no test, which is
+    the score test's job."""
     g = points["g"].to_numpy(float)
     t = points["time"].to_numpy(float)
     first = np.unique(g, return_index=True)[1]
+
+    def time_of(v):
+        return float(np.interp(v, g[first], t[first]))
+
     half = (band["high"] - band["fit"]).to_numpy(float)
     narrow = int(np.argmin(half))
     beta = float(points["beta"].iloc[0])
-    outside = (beta < band["low"]) | (beta > band["high"])
+    grid = band["g"].to_numpy(float)
+    spans = [
+        {"side": side, "start": time_of(a), "end": time_of(b)}
+        for side, gap in (
+            ("above", beta - band["high"].to_numpy(float)),
+            ("below", band["low"].to_numpy(float) - beta),
+        )
+        for a, b in _positive_spans(grid, gap)
+    ]
     return {
         "first_time": float(t.min()),
         "last_time": float(t.max()),
@@ -745,12 +809,30 @@ def zph_band_reading(points: pd.DataFrame, band: pd.DataFrame) -> dict[str, floa
         "hr_last_high": float(np.exp(band["high"].iloc[-1])),
         "width_first": float(half[0] / half[narrow]),
         "width_last": float(half[-1] / half[narrow]),
-        "narrowest_time": float(np.interp(band["g"].iloc[narrow], g[first], t[first])),
+        "narrowest_time": time_of(band["g"].iloc[narrow]),
         "hr_model": float(np.exp(beta)),
         "n_points": len(points),
-        "n_grid": len(band),
-        "grid_outside": int(outside.sum()),
+        "outside": sorted(spans, key=lambda s: s["start"]),
     }
+
+
+def _positive_spans(x: np.ndarray, y: np.ndarray) -> list[tuple[float, float]]:
+    """The intervals of x where y, given at the sorted x and joined by straight lines, is above 0:
+    each end a point of x's range or where a segment crosses 0, found by linear interpolation."""
+    spans, start = [], (float(x[0]) if y[0] > 0 else None)
+    for i in range(len(x) - 1):
+        a, b = float(y[i]), float(y[i + 1])
+        if (a > 0) == (b > 0):
+            continue
+        cross = float(x[i] + (x[i + 1] - x[i]) * a / (a - b))
+        if b > 0:
+            start = cross
+        else:
+            spans.append((start, cross))
+            start = None
+    if start is not None:
+        spans.append((start, float(x[-1])))
+    return spans
 
 
 def loglog_gaps(cohort: pd.DataFrame, endpoint: str, params, times=(3.0, 6.0, 12.0)) -> pd.DataFrame:
