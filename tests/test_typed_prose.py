@@ -95,6 +95,11 @@ def test_missed_event_caution_reads_the_chance_of_seeing_none():
         "0.9 to the power 40), but one that affects one patient in a hundred goes unseen with "
         "probability 66.9% (0.99 to the power 40)."
     )
+    # 0.9^80 = 0.00022: one decimal would print 0.0% (review 61)
+    assert missed_event_caution(80).startswith(
+        "With 80 treated patients, an event that affects one patient in ten is unlikely to be missed "
+        "altogether (the chance of seeing none is below 0.1%, that is 0.9 to the power 80)"
+    )
     assert missed_event_caution(0) == "With no treated patient, no adverse event could be seen at all."
 
 

@@ -257,7 +257,9 @@ def missed_event_caution(n_treated: int) -> str:
     if not n_treated:
         return "With no treated patient, no adverse event could be seen at all."
     p = 0.9**n_treated
-    chance = f"the chance of seeing none is {format_pct(p)}%, that is 0.9 to the power {n_treated}"
+    # below 0.05% one decimal would print 0.0% (review 61)
+    shown = "below 0.1%" if p < 0.0005 else f"{format_pct(p)}%"
+    chance = f"the chance of seeing none is {shown}, that is 0.9 to the power {n_treated}"
     lead = f"With {n_treated} treated patients, an event that affects one patient in ten"
     if p >= 0.5:
         return f"{lead} is more likely to be missed altogether than seen: {chance}."
