@@ -613,7 +613,7 @@ def ph_teaching_glue(
         glue[f"{ep}_band_text"] = (
             None if r is None else _band_text(r),
             "{}",
-            "no band (too few distinct event times for the spline)",
+            "no band (the spline fit is singular, as with too few distinct event times; R skips it)",
         )
         g = gaps.get(ep)
         glue[f"{ep}_loglog_text"] = (None if g is None else _gap_text(g), "{}")
