@@ -1,4 +1,5 @@
-"""The one check every live-R reference test makes before calling Rscript.
+"""The one check every live-R reference test makes before calling Rscript, and the call itself
+for the scripts that read a CSV and write JSON (:func:`run_r_json`).
 
 Without Rscript or an R package a test needs, it skips, except with ``CI=true``, where it fails:
 ``make test`` installs them (``make system-deps``), so in CI a missing R is a defect, not a skip.
@@ -7,10 +8,13 @@ Without Rscript or an R package a test needs, it skips, except with ``CI=true``,
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 #: The Debian package of each R package the reference scripts load.
@@ -45,3 +49,20 @@ def require_r(*packages: str) -> str:
         debs = ["r-base-core", *(DEBIAN_PACKAGES.get(p, f"r-cran-{p}") for p in packages)]
         skip_or_fail(f"{problem}: run `make test`, which installs the Debian packages {' '.join(debs)}")
     return shutil.which("Rscript")
+
+
+def run_r_json(script: Path, data: pd.DataFrame, folder: Path, **options: object) -> dict:
+    """Run a reference script that reads ``--data=<csv>`` and writes ``--out=<json>``
+    (``tests/r/cli_json.R``'s arguments): ``data`` written to ``folder``/data.csv, each of
+    ``options`` passed as ``--key=value``; the script must succeed, and its JSON is returned."""
+    csv, out = folder / "data.csv", folder / "out.json"
+    data.to_csv(csv, index=False)
+    args = [f"--{key}={value}" for key, value in options.items()]
+    run = subprocess.run(
+        ["Rscript", str(script), f"--data={csv}", f"--out={out}", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(out.read_text())

@@ -23,7 +23,6 @@ with CI=true.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import subprocess
 from pathlib import Path
@@ -31,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from r_support import require_r
+from r_support import require_r, run_r_json
 
 from lcnec_utils.contract.params import DEFAULT_COHORT, Parameters
 from lcnec_utils.methods import confounding, conventions, ph
@@ -68,25 +67,14 @@ def reference(tmp_path_factory):
         )
         frame = dm.frame.rename(columns={"duration": "time"})
         frame["weight"] = ps.frame["weight"].reindex(frame.index)
-        folder = tmp_path_factory.mktemp(f"conv-{ep}")
-        csv, js = folder / "data.csv", folder / "out.json"
-        frame.to_csv(csv, index=False)
         covs = [t for t in dm.terms if t != "treatment"]
-        run = subprocess.run(
-            [
-                "Rscript",
-                str(R_SCRIPT),
-                f"--data={csv}",
-                f"--out={js}",
-                f"--covariates={','.join(covs)}",
-                f"--landmark={params.landmark_months}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
+        out[ep] = run_r_json(
+            R_SCRIPT,
+            frame,
+            tmp_path_factory.mktemp(f"conv-{ep}"),
+            covariates=",".join(covs),
+            landmark=params.landmark_months,
         )
-        assert run.returncode == 0, run.stderr
-        out[ep] = json.loads(js.read_text())
     return out
 
 

@@ -13,14 +13,13 @@ CI=true.
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from r_support import require_r
+from r_support import require_r, run_r_json
 
 from lcnec_utils.contract.params import DEFAULT_COHORT, Parameters
 from lcnec_utils.methods import ph
@@ -88,24 +87,12 @@ def drawn(tmp_path_factory):
     for name, (make, term) in CASES.items():
         res = make()
         terms = list(res.model.params_.index)
-        folder = tmp_path_factory.mktemp(f"zph-{name}")
-        csv, js = folder / "data.csv", folder / "out.json"
-        res.data[["duration", "event", *terms]].rename(columns={"duration": "time"}).to_csv(csv, index=False)
-        run = subprocess.run(
-            [
-                "Rscript",
-                str(R_SCRIPT),
-                f"--data={csv}",
-                f"--out={js}",
-                f"--terms={','.join(terms)}",
-                f"--term={terms.index(term) + 1}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert run.returncode == 0, run.stderr
-        out[name] = (res, term, json.loads(js.read_text()))
+        data = res.data[["duration", "event", *terms]].rename(columns={"duration": "time"})
+        r = run_r_json(
+            R_SCRIPT, data, tmp_path_factory.mktemp(f"zph-{name}"), terms=",".join(terms),
+            term=terms.index(term) + 1,
+        )  # fmt: skip
+        out[name] = (res, term, r)
     return out
 
 

@@ -19,29 +19,13 @@
 #   defaults   the arm's p: cox.zph(fit)'s default (exact, km, terms = TRUE), the exact test on
 #              lifelines' rank (events up to and including t), and 2.x's approximation on its rank
 #   iptw       coxph(treatment, weights = weight) with robust = TRUE and robust = FALSE: coef, se
-# JSON by a small base-R serialiser (as tests/r/survival_reference.R).
+# Arguments and JSON by tests/r/cli_json.R (a small base-R serialiser).
 suppressPackageStartupMessages(library(survival))
 
-args <- commandArgs(trailingOnly = TRUE)
-opt <- list(covariates = "", landmark = "12")
-for (a in args) {
-  m <- regmatches(a, regexec("^--([a-z_]+)=(.*)$", a))[[1]]
-  if (length(m) != 3) stop("bad argument: ", a)
-  opt[[m[2]]] <- m[3]
-}
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)[1])), "cli_json.R"))
+opt <- parse_args(list(covariates = "", landmark = "12"))
 covariates <- if (opt$covariates == "") character(0) else strsplit(opt$covariates, ",", fixed = TRUE)[[1]]
 landmark <- as.numeric(opt$landmark)
-
-json_num <- function(x) ifelse(is.na(x) | !is.finite(x), "null", sprintf("%.17g", x))
-to_json <- function(x) {
-  if (is.list(x)) {
-    items <- vapply(x, to_json, "")
-    if (!is.null(names(x))) return(paste0("{", paste0("\"", names(x), "\":", items, collapse = ","), "}"))
-    return(paste0("[", paste(items, collapse = ","), "]"))
-  }
-  v <- json_num(as.numeric(x))
-  if (length(v) == 1) v else paste0("[", paste(v, collapse = ","), "]")
-}
 
 d <- read.csv(opt$data, check.names = FALSE)
 out <- list(survival = as.numeric(strsplit(as.character(packageVersion("survival")), ".", fixed = TRUE)[[1]][1]))

@@ -14,29 +14,13 @@
 # and, to compare the inputs, z$x, z$time, z$y[, term], z$var[term, term], coef and the events; and
 #   ns       splines::ns(c(grid, z$x), df = 4, intercept = TRUE), the basis plot.cox.zph regresses
 #            on (grid: nsmo points from min(z$x) to max(z$x)), column by column.
-# JSON by a small base-R serialiser (as tests/r/conventions_reference.R).
+# Arguments and JSON by tests/r/cli_json.R (a small base-R serialiser).
 suppressPackageStartupMessages(library(survival))
 
-args <- commandArgs(trailingOnly = TRUE)
-opt <- list(term = "1")
-for (a in args) {
-  m <- regmatches(a, regexec("^--([a-z_]+)=(.*)$", a))[[1]]
-  if (length(m) != 3) stop("bad argument: ", a)
-  opt[[m[2]]] <- m[3]
-}
+source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)[1])), "cli_json.R"))
+opt <- parse_args(list(term = "1"))
 terms <- strsplit(opt$terms, ",", fixed = TRUE)[[1]]
 term <- as.integer(opt$term)
-
-json_num <- function(x) ifelse(is.na(x) | !is.finite(x), "null", sprintf("%.17g", x))
-to_json <- function(x) {
-  if (is.list(x)) {
-    items <- vapply(x, to_json, "")
-    if (!is.null(names(x))) return(paste0("{", paste0("\"", names(x), "\":", items, collapse = ","), "}"))
-    return(paste0("[", paste(items, collapse = ","), "]"))
-  }
-  v <- json_num(as.numeric(x))
-  if (length(v) == 1) v else paste0("[", paste(v, collapse = ","), "]")
-}
 
 d <- read.csv(opt$data, check.names = FALSE)
 form <- as.formula(paste("Surv(time, event) ~", paste(sprintf("`%s`", terms), collapse = " + ")))
