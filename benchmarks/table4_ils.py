@@ -25,6 +25,7 @@ from lcnec_utils.reconstruct.evaluation import (
     is_table4_covariate_key,
     table4_conclusions_hold,
 )
+from lcnec_utils.reconstruct.generator import COHORT_DECIMALS, csv_text
 from lcnec_utils.reconstruct.settings import DEFAULT_SEED
 from lcnec_utils.reconstruct.targets import published_targets
 
@@ -68,7 +69,8 @@ def main() -> None:
     out = reach.witness_cohort(cohort, T, D, DEFAULT_SEED)
     print("after: ", summary(out))
     if args.write:
-        out.to_csv(args.write, index=False)
+        with open(args.write, "w", encoding="utf-8", newline="") as f:
+            f.write(csv_text(out, COHORT_DECIMALS))
         print("written:", args.write)
 
 

@@ -1103,20 +1103,17 @@ def test_response_reading_names_the_level_in_force():
 
 @pytest.mark.parametrize(("n1", "n2", "largest"), [(14, 17, 0.0325), (10, 10, 0.0128)])
 def test_fishers_test_is_conservative_at_these_arm_sizes(n1, n2, largest):
-    """The claim behind chapter 3's "Fisher's test being conservative in small samples": the
-    unconditional size of the two-sided exact test at 0.05 (the probability, under equal response
-    probabilities pi in both arms, of the tables with p <= 0.05, summed exactly over every table),
-    for the paper's arms (14, 17) and the 6/10 against 1/10 example, is below 0.05 at every pi of
-    a grid from 0.01 to 0.99; its largest value is about 0.032 and 0.013 (computed here)."""
-    from scipy.stats import binom, fisher_exact
+    """The claim behind chapter 3's "Fisher's test being conservative": the unconditional size of
+    the two-sided exact test at 0.05 (``classical.fisher_power`` at equal response probabilities
+    pi in both arms: the probability of the tables it rejects, summed exactly over every table; its
+    rejection region is scipy's test table by table,
+    ``test_tables.py::test_fisher_rejection_region_is_scipys_test_table_by_table``), for the
+    paper's arms (14, 17) and 10 against 10, is below 0.05 at every pi of a grid from 0.01 to 0.99;
+    its largest value is about 0.032 and 0.013."""
+    from lcnec_utils.stats.classical import fisher_power, fisher_rejection_region
 
-    reject = np.array(
-        [[fisher_exact([[a, n1 - a], [b, n2 - b]])[1] <= 0.05 for b in range(n2 + 1)] for a in range(n1 + 1)]
-    )
-    sizes = [
-        float((np.outer(binom.pmf(range(n1 + 1), n1, pi), binom.pmf(range(n2 + 1), n2, pi)) * reject).sum())
-        for pi in np.linspace(0.01, 0.99, 99)
-    ]
+    region = fisher_rejection_region(n1, n2, 0.05)
+    sizes = [fisher_power(n1, n2, pi, pi, 0.05, region=region) for pi in np.linspace(0.01, 0.99, 99)]
     assert max(sizes) < 0.05
     assert max(sizes) == pytest.approx(largest, abs=5e-4)
 

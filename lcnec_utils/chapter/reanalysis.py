@@ -21,7 +21,7 @@ from lcnec_utils.reconstruct.settings import TABLE4
 from lcnec_utils.reconstruct.targets import published_targets
 from lcnec_utils.stats.classical import fisher_power, fisher_rejection_region
 from lcnec_utils.stats.cox import CoxResult, available_covariates, fit_cox
-from lcnec_utils.stats.format import ci_label, format_hr_bound, format_hr_ci, format_p_clause
+from lcnec_utils.stats.format import ci_label, format_hr_bound, format_hr_ci, format_p_clause, format_pct
 from lcnec_utils.stats.survival import LogrankResult, has_endpoint, logrank, reverse_km_followup
 from lcnec_utils.tables.multivariable import cox_results, cox_table
 from lcnec_utils.tables.survival import survival_results, survival_summary
@@ -130,7 +130,7 @@ CAUTION_BASE_RATES = tuple(round(0.1 * k, 1) for k in range(9))
 
 def _pct_bound(p: float) -> str:
     """A probability as a whole percentage, "<1%" and ">99%" where it would round to 0 or 100."""
-    return "<1%" if p < 0.005 else ">99%" if p >= 0.995 else f"{100 * p:.0f}%"
+    return "<1%" if p < 0.005 else ">99%" if p >= 0.995 else f"{format_pct(p, 0)}%"
 
 
 def fisher_power_caution(n_treatment: int, n_reference: int, alpha: float) -> str:
