@@ -56,10 +56,26 @@ ROOT = Path(__file__).resolve().parents[1]
         ((1.2, 1.0, 1.44), "hr_ci_side", "1.20 (1.00–1.44)"),
         ((1.49, 1.0015, 2.2192), "hr_ci_side", "1.49 (1.002–2.22)"),
         ((0.5, None, 0.9), "hr_ci_side", "not available"),
+        # a count with its noun in the number it takes (format_count)
+        (1, "count:treated patient", "1 treated patient"),
+        (3, "count:treated patient", "3 treated patients"),
+        (0, "count:death", "0 deaths"),
+        (14.0, "count:patient", "14 patients"),
+        (1, "count:is a number|are numbers", "1 is a number"),
+        (2, "count:is a number|are numbers", "2 are numbers"),
+        (None, "count:patient", "not available"),
     ],
 )
 def test_format_value(value, fmt, expected):
     assert format_value(value, fmt) == expected
+
+
+def test_a_count_must_be_whole():
+    from lcnec_utils.stats import format_count
+
+    assert format_count(2, "finding is", "findings are") == "2 findings are"
+    with pytest.raises(ValueError, match="whole number"):
+        format_count(2.5, "event")
 
 
 @pytest.mark.parametrize("text", ["0.010", "24.0", "1.00", "not reached", "42.9%"])
@@ -166,7 +182,13 @@ def test_multivariate_chapter_says_what_the_models_leave_out(cohort):
         "note",
     )
     assert fewer.notes[1] == (
-        "Progression-free survival: 1 patients with a missing covariate are left out of the multivariable "
+        "Progression-free survival: 1 patient with a missing covariate is left out of the multivariable "
+        "model (complete cases).",
+        "note",
+    )
+    partial.loc[partial.index[1], "ecog"] = float("nan")
+    assert multivariate_chapter(partial, params).notes[1] == (
+        "Progression-free survival: 2 patients with a missing covariate are left out of the multivariable "
         "model (complete cases).",
         "note",
     )
@@ -513,10 +535,16 @@ def test_audit_glue_counts_and_verdict():
     assert glue["n_agree"] == (12, "{}") and glue["n_within_rounding"] == (4, "{}")
     assert glue["n_problems"] == (3, "{}") and glue["n_high"] == (2, "{}")
     assert glue["verdict"] == (
-        "2 reproduced number(s) are outside their tolerance (os.median.treatment, pfs.p)",
+        "2 reproduced numbers are outside their tolerance (os.median.treatment, pfs.p)",
         "{}",
     )
     assert glue["paper_n_total"] == (31, "{}")
+    assert glue["n_published_numbers"] == (15, "count:number")
+    assert glue["n_checks_counted"] == (7, "count:check")
+    report["summary"]["out_of_tolerance"] = ["pfs.p"]
+    assert audit_glue(report)["verdict"] == ("1 reproduced number is outside its tolerance (pfs.p)", "{}")
+    report["summary"]["out_of_tolerance"] = []
+    assert audit_glue(report)["verdict"] == ("no reproduced number is outside its tolerance", "{}")
 
 
 def test_the_wald_reading_follows_the_events_per_variable():

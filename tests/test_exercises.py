@@ -372,7 +372,7 @@ def test_ch10_lifelines_ridge_penalty_is_n_lambda_half_sum_of_standardised_squar
 # Chapter 11: proportional hazards
 
 
-def test_ch11_tests_and_events_per_parameter(cohort, params):
+def test_ch11_tests_and_events_per_variable(cohort, params):
     table = methods.ph_test_conventions(cohort, "os", params)
     full = table[table["model"] == "full"].iloc[0]
     res = cox.fit_cox(cohort, "os", params.covariates, params)

@@ -850,7 +850,7 @@ def test_null_rejection_rates_are_seeded_and_one_term_tests_coincide():
 
 
 def test_null_rejection_rates_approach_alpha_with_many_events():
-    """Under proportional hazards with many events per coefficient the tests keep their size: at
+    """Under proportional hazards with many events per variable the tests keep their size: at
     alpha 0.2, 300 patients (about 112 events), 300 replicates, each rate within 3 binomial SEs of
     0.2 (0.131 to 0.269; 60 replicates allowed 0.045 to 0.355). The samples are drawn from the
     fitted β̂ (-0.426), not from 0: the kept fits' mean coefficient is within 3 simulation SEs of it

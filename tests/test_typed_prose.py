@@ -3,43 +3,47 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from lcnec_utils.chapter import adjusted_pfs_reading
 from lcnec_utils.methods import (
+    correlation_range,
+    correlation_reading,
     earlier_deaths_reading,
     first_deaths_sentence,
     grade3_premise,
     missed_event_caution,
     share_precision,
     ties_reading,
+    union_reading,
 )
 
 INDEPENDENT = '"Independent" only says that each coefficient is conditional on the others'
 
 
-def test_adjusted_pfs_reading_follows_the_events_per_parameter_and_the_interval():
-    """Chapter 5's last reading: fragile below 5 events per parameter (and then the association only
+def test_adjusted_pfs_reading_follows_the_events_per_variable_and_the_interval():
+    """Chapter 5's last reading: fragile below 5 events per variable (and then the association only
     suggested, its Wald interval not at face value: review 61), between the rules below 10, the rule
     met from 10; an association with longer or shorter PFS only where the interval excludes 1."""
     longer = {"hr": 0.5, "ci_low": 0.28, "ci_high": 0.9, "p": 0.021}
     assert adjusted_pfs_reading(longer, 3.3, 0.05) == (
-        f"{INDEPENDENT}, and with 3.3 events per parameter, below 5, those conditional estimates are "
+        f"{INDEPENDENT}, and with 3.3 events per variable, below 5, those conditional estimates are "
         "fragile (the small-sample chapter). At most, the model suggests an adjusted association of the "
         "ICI with longer progression-free survival (HR 0.50 (0.28–0.90), p = 0.021; its 95% CI is "
-        "Wald's, not to be taken at face value with so few events per parameter: the small-sample "
+        "Wald's, not to be taken at face value with so few events per variable: the small-sample "
         "chapter gives Firth's), from a non-randomised comparison."
     )
     shorter = {"hr": 1.8, "ci_low": 1.1, "ci_high": 2.95, "p": 0.0004}
     assert adjusted_pfs_reading(shorter, 7.5, 0.05) == (
-        f"{INDEPENDENT}, and with 7.5 events per parameter, between 5 and the rule of 10, those "
+        f"{INDEPENDENT}, and with 7.5 events per variable, between 5 and the rule of 10, those "
         "conditional estimates sit where the small-sample chapter's two rules disagree. The defensible "
         "reading is an adjusted association of the ICI with shorter progression-free survival "
         "(HR 1.80 (1.10–2.95), p < 0.001; 95% CI in brackets), from a non-randomised comparison."
     )
     open_ = {"hr": 0.8, "ci_low": 0.5, "ci_high": 1.28, "p": 0.35}
     assert adjusted_pfs_reading(open_, 12.0, 0.1) == (
-        f"{INDEPENDENT}; with 12.0 events per parameter the model meets the rule of 10, which speaks to "
+        f"{INDEPENDENT}; with 12.0 events per variable the model meets the rule of 10, which speaks to "
         "the estimates' small-sample behaviour, not to confounding. The defensible reading is that the "
         "adjusted model leaves the direction open: the 90% CI of the arm's hazard ratio includes 1 "
         "(HR 0.80 (0.50–1.28), p = 0.350), in a non-randomised comparison."
@@ -101,6 +105,37 @@ def test_missed_event_caution_reads_the_chance_of_seeing_none():
         "altogether (the chance of seeing none is below 0.1%, that is 0.9 to the power 80)"
     )
     assert missed_event_caution(0) == "With no treated patient, no adverse event could be seen at all."
+
+
+def test_missed_event_caution_agrees_with_one_patient():
+    """0.9^1 = 90.0%: "1 treated patient", not "1 treated patients"."""
+    assert missed_event_caution(1) == (
+        "With 1 treated patient, an event that affects one patient in ten is more likely to be missed "
+        "altogether than seen: the chance of seeing none is 90.0%, that is 0.9 to the power 1."
+    )
+
+
+def test_missed_event_caution_says_when_neither_rare_event_is_likely_missed():
+    """From n = 299 on 0.99^n is below 5% too (0.99^298 = 0.05004, 0.99^299 = 0.04954), so the
+    contrast "but one that affects one patient in a hundred goes unseen" no longer holds (the page
+    said it, and printed 0.0% for large n). 0.9^300 = 1.9e-14, 0.99^300 = 0.04904 (4.9%);
+    0.9^1000 = 1.7e-46, 0.99^1000 = 0.0000432 (below 0.05%, printed "below 0.1%")."""
+    assert 0.99**298 >= 0.05 > 0.99**299
+    assert missed_event_caution(298).endswith(
+        "but one that affects one patient in a hundred goes unseen with probability 5.0% (0.99 to the "
+        "power 298)."
+    )
+    assert missed_event_caution(300) == (
+        "With 300 treated patients, neither an event that affects one patient in ten nor one that affects "
+        "one patient in a hundred is likely to be missed altogether: the chance of seeing none is below "
+        "0.1% for the first (0.9 to the power 300) and 4.9% for the second (0.99 to the power 300)."
+    )
+    assert missed_event_caution(1000) == (
+        "With 1000 treated patients, neither an event that affects one patient in ten nor one that "
+        "affects one patient in a hundred is likely to be missed altogether: the chance of seeing none is "
+        "below 0.1% for the first (0.9 to the power 1000) and below 0.1% for the second (0.99 to the "
+        "power 1000)."
+    )
 
 
 def test_share_precision_reads_the_interval_width():
@@ -189,3 +224,49 @@ def test_first_deaths_sentence_in_every_order():
         s(2.0, None, 0) == f"{lead} the Chemo arm has no death; the first in the ICI arm comes at 2.0 months."
     )
     assert s(None, None, None) == f"{lead} neither arm has a death."
+
+
+def test_correlation_reading_gives_each_endpoints_range():
+    """Chapter 16's method section: the range of the four statistics' pairwise correlations per
+    endpoint present (the page typed "some pairs strongly" whatever the cohort); on the shipped cohort
+    0.57 to 0.93 (OS) and 0.55 to 0.92 (PFS)."""
+    both = {"overall survival": (0.5737, 0.9302), "progression-free survival": (0.551, 0.92)}
+    assert correlation_reading(both) == (
+        "On the cohort in force their pairwise correlations run from 0.57 to 0.93 for overall survival "
+        "and from 0.55 to 0.92 for progression-free survival."
+    )
+    assert correlation_reading({"overall survival": (0.2, 0.45)}) == (
+        "On the cohort in force their pairwise correlations run from 0.20 to 0.45 for overall survival."
+    )
+    assert correlation_reading({"overall survival": (0.2, 0.45), "progression-free survival": None}) == (
+        "On the cohort in force their pairwise correlations run from 0.20 to 0.45 for overall survival; "
+        "for progression-free survival none can be computed (the statistics have no variance)."
+    )
+    assert correlation_reading({"overall survival": None}) == (
+        "On the cohort in force no correlation between them can be computed: the statistics have no variance."
+    )
+
+    class Combo:  # a statistic without variance leaves NaN in its row and column
+        correlation = np.array([[1.0, 0.9, np.nan], [0.9, 1.0, np.nan], [np.nan, np.nan, np.nan]])
+
+    assert correlation_range(Combo()) == (0.9, 0.9)
+    Combo.correlation = np.full((2, 2), np.nan)
+    assert correlation_range(Combo()) is None
+
+
+def test_union_reading_says_how_much_of_bonferronis_sum_the_max_combo_p_is():
+    """Chapter 16's exercise 2 (the page typed "overlap a great deal and their union is much smaller
+    than the sum" whatever the cohort): the max-combo p over 4 × the smallest p, rounded to a whole
+    percentage. Shipped cohort's OS: 0.047522 / (4 × 0.021859) = 0.5435, 54%; 0.03 / (4 × 0.02) = 37.5%,
+    printed 38%; 0.0199 / (4 × 0.01) = 49.75% rounds to 50%, so not "less than half"."""
+    lead = "so the regions overlap"
+    assert union_reading(0.047522, 0.021859) == f"{lead}: their union, the max-combo p, is 54% of the sum."
+    assert union_reading(0.03, 0.02) == (
+        f"{lead} a great deal: their union, the max-combo p, is 38% of the sum, less than half."
+    )
+    assert union_reading(0.0199, 0.01) == f"{lead}: their union, the max-combo p, is 50% of the sum."
+    assert (
+        union_reading(float("nan"), 0.02)
+        == union_reading(0.03, None)
+        == (f"{lead} and their union is smaller than the sum.")
+    )

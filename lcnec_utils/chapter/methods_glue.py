@@ -66,6 +66,7 @@ def medians_glue(
     glue["fu_naive"] = (followup["naive_all"], "{:.1f}")
     glue["fu_censored"] = (followup["censored"], "{:.1f}")
     glue["n_censored"] = (followup["n_censored"], "{}")
+    glue["n_censored_patients"] = (followup["n_censored"], "count:patient")
     glue["paper_followup"] = (paper.get("followup.median"), "{:g}")
     glue["sm_agreement"] = (_statsmodels_agreement(intervals, params), "{}")
     glue.update(_median_exercise(intervals, cohort, params))
@@ -175,6 +176,9 @@ def _median_exercise(
 #: The models of the small-sample chapter's prose, as rows of ``methods.comparison_table``.
 SMALL_SAMPLE_MODELS = ("univariable", "full", "firth", "ridge", "reduced")
 
+#: The small-sample chapter's noun for each endpoint's events, glued with the count (``pfs_progressions``).
+_EVENT_NOUN = {"pfs": "progression", "os": "death"}
+
 
 def small_sample_glue(
     comparisons: Mapping[str, pd.DataFrame],
@@ -192,10 +196,16 @@ def small_sample_glue(
     """
     paper = published_values() if published is None else published
     first = next(iter(comparisons.values()), None)
+    n_terms = None if first is None else int(first.set_index("model").loc["full", "terms"])
     glue: dict[str, tuple] = {
-        "n_terms": (None if first is None else int(first.set_index("model").loc["full", "terms"]), "{}"),
+        "n_terms": (n_terms, "{}"),
         "reduced_terms": (", ".join(["arm"] + reduced), "{}"),
         "reduced_n": (1 + len(reduced), "{}"),
+        # the counts with their nouns, in the number each takes ("1 term", "12 terms")
+        "n_terms_counted": (n_terms, "count:term"),
+        "n_coefficients": (n_terms, "count:coefficient"),
+        "reduced_terms_counted": (1 + len(reduced), "count:term"),
+        "reduced_parameters": (1 + len(reduced), "count:parameter"),
     }
     for ep in ENDPOINTS:
         comparison = None if ep not in comparisons else comparisons[ep].set_index("model")
@@ -210,6 +220,9 @@ def small_sample_glue(
             glue[f"{ep}_{m}_epv"] = (None if r is None else r["epv"], "{:.1f}")
         events = None if ep not in comparisons else int(comparisons[ep].iloc[0]["events"])
         glue[f"{ep}_events"] = (events, "{}")
+        glue[f"{ep}_events_counted"] = (events, "count:event", "no recorded events")
+        noun = _EVENT_NOUN[ep]
+        glue[f"{ep}_{noun}s"] = (events, f"count:{noun}", f"no recorded {noun}s")
         glue.update(_bootstrap_texts(ep, bootstraps.get(ep)))
         glue[f"paper_{ep}_hr"] = (
             tuple(paper.get(f"{ep}.cox_multivariable.{k}") for k in ("hr", "ci_low", "ci_high")),
@@ -220,6 +233,7 @@ def small_sample_glue(
     for ep in ENDPOINTS:  # exercise 1: parameters each endpoint could support at 10 and 5 events each
         events = None if ep not in comparisons else int(comparisons[ep].iloc[0]["events"])
         glue[f"ex_{ep}_k10"] = (None if events is None else events // 10, "{}")
+        glue[f"ex_{ep}_k10_coefficients"] = (None if events is None else events // 10, "count:coefficient")
         glue[f"ex_{ep}_k5"] = (None if events is None else events // 5, "{}")
     return glue
 
@@ -478,6 +492,8 @@ def small_sample_teaching_glue(
     first = next(iter(comparisons.values()), None)
     n_terms = None if first is None else int(first.set_index("model").loc["full", "terms"])
     glue["n_covariates"] = (None if n_terms is None else n_terms - 1, "{}")
+    glue["n_covariates_counted"] = (glue["n_covariates"][0], "count:covariate")
+    glue["n_factors"] = (glue["n_covariates"][0], "count:factor")
     glue["paper_reduction"] = (
         None if paper.get("pfs.cox_multivariable.hr") is None else 1 - paper["pfs.cox_multivariable.hr"],
         "{:.0%}",
@@ -494,6 +510,7 @@ def small_sample_teaching_glue(
         glue[f"{ep}_reduced_verdict"] = (epv_verdict(reduced_epv), "{}")
         events = None if table is None else int(table.iloc[0]["events"])
         glue[f"ex_{ep}_conf10"] = (None if events is None else max(events // 10 - 1, 0), "{}")
+        glue[f"ex_{ep}_conf10_confounders"] = (glue[f"ex_{ep}_conf10"][0], "count:confounder")
         glue[f"ex_{ep}_conf5"] = (None if events is None else max(events // 5 - 1, 0), "{}")
     glue["wald_reading"] = (wald_reading(comparisons), "{}")
     glue["arm_stability"] = (arm_stability(ranges), "{}", "cannot be compared (no model converged)")
@@ -501,6 +518,7 @@ def small_sample_teaching_glue(
     glue["ridge_lambda"] = (ridge_penalizer, "{:g}")
     glue["ridge_n"] = (n_patients, "{}")
     glue["n_patients"] = (n_patients, "{}")
+    glue["n_patients_counted"] = (n_patients, "count:patient")
     glue["ridge_weight"] = (n_patients * ridge_penalizer / 2, "{:g}")
     glue["ridge_theta"] = (n_patients * ridge_penalizer, "{:g}")
     return glue

@@ -170,7 +170,9 @@ class Chapter:
         (a proportion as 42.9%), ``"pct_ci"`` (a (low, high) pair as
         26.8%–73.2%), ``"hr_ci"`` (an (hr, low, high) triple as 0.51 (0.28–0.92)),
         ``"hr_ci_side"`` (the same, a bound that would print as 1.00 with a third decimal:
-        0.44 (0.19–0.995)).
+        0.44 (0.19–0.995)), ``"count:<noun>"`` (a count with its noun in the right number: with
+        ``"count:treated patient"``, 1 treated patient, 3 treated patients; ``"count:<singular>|<plural>"``
+        where the plural is not the singular with an "s").
         """
         # glued as a str: myst-nb reads text/plain back with literal_eval, which
         # keeps the quotes' content as written ("0.010", not the number 0.01)
@@ -182,12 +184,14 @@ class Chapter:
             self.glue_text(name, *spec)
 
     def glue_labels(self) -> None:
-        """Glue the arm labels and sizes: ``treatment_label``, ``n_treatment``, ...; and the cohort in
-        force in a phrase, ``cohort_in_force`` (:func:`~lcnec_utils.chapter.intake.cohort_in_force`)."""
+        """Glue the arm labels and sizes: ``treatment_label``, ``n_treatment``, the size with its noun
+        ``n_treatment_patients`` ("1 patient", "14 patients"), ...; and the cohort in force in a
+        phrase, ``cohort_in_force`` (:func:`~lcnec_utils.chapter.intake.cohort_in_force`)."""
         sizes = self.arm_sizes()
         for role in ("reference", "treatment"):
             self.glue_text(f"{role}_label", getattr(self.params, f"{role}_group"))
             self.glue_text(f"n_{role}", sizes[role])
+            self.glue_text(f"n_{role}_patients", sizes[role], "count:patient")
         self.glue_text("cohort_in_force", cohort_in_force(self.params, self.study))
 
     def glue_published_sizes(self) -> None:

@@ -21,7 +21,14 @@ from lcnec_utils.reconstruct.settings import TABLE4
 from lcnec_utils.reconstruct.targets import published_targets
 from lcnec_utils.stats.classical import fisher_power, fisher_rejection_region
 from lcnec_utils.stats.cox import CoxResult, available_covariates, fit_cox
-from lcnec_utils.stats.format import ci_label, format_hr_bound, format_hr_ci, format_p_clause, format_pct
+from lcnec_utils.stats.format import (
+    ci_label,
+    format_count,
+    format_hr_bound,
+    format_hr_ci,
+    format_p_clause,
+    format_pct,
+)
 from lcnec_utils.stats.survival import LogrankResult, has_endpoint, logrank, reverse_km_followup
 from lcnec_utils.tables.multivariable import cox_results, cox_table
 from lcnec_utils.tables.survival import survival_results, survival_summary
@@ -244,8 +251,10 @@ def significant_covariates(results: Mapping[str, Any], level: float) -> str:
 def adjusted_pfs_reading(arm: Mapping[str, float] | None, epv: float | None, alpha: float) -> str:
     """The Cox chapter's last reading of the paper's "independent predictive factor", from the PFS
     model's arm term (``arm``: keys hr, ci_low, ci_high, p at ``alpha``; None when there is no model or
-    it did not converge) and its events per parameter: how fragile the conditional estimates are
-    (below :data:`~lcnec_utils.methods.smallsample.EPV_FLOOR`, below the rule of ten, or meeting it),
+    it did not converge) and its events per variable (``epv``, the events divided by the number of the
+    model's coefficients: :func:`lcnec_utils.stats.attainable.events_per_variable`): how fragile the
+    conditional estimates are (below :data:`~lcnec_utils.methods.smallsample.EPV_FLOOR`, below the
+    rule of ten, or meeting it),
     and which adjusted association, if any, the interval supports (longer or shorter progression-free
     survival, or none when it includes 1). Before the review the page typed "fragile" and "longer"
     whatever the cohort."""
@@ -254,18 +263,18 @@ def adjusted_pfs_reading(arm: Mapping[str, float] | None, epv: float | None, alp
         first = f"{independent}."
     elif epv < EPV_FLOOR:
         first = (
-            f"{independent}, and with {epv:.1f} events per parameter, below {EPV_FLOOR:g}, those "
+            f"{independent}, and with {epv:.1f} events per variable, below {EPV_FLOOR:g}, those "
             "conditional estimates are fragile (the small-sample chapter)."
         )
     elif epv < EPV_RULE:
         first = (
-            f"{independent}, and with {epv:.1f} events per parameter, between {EPV_FLOOR:g} and the rule of "
+            f"{independent}, and with {epv:.1f} events per variable, between {EPV_FLOOR:g} and the rule of "
             f"{EPV_RULE:g}, those conditional estimates sit where the small-sample chapter's two rules "
             "disagree."
         )
     else:
         first = (
-            f"{independent}; with {epv:.1f} events per parameter the model meets the rule of "
+            f"{independent}; with {epv:.1f} events per variable the model meets the rule of "
             f"{EPV_RULE:g}, which speaks to the estimates' small-sample behaviour, not to confounding."
         )
     if arm is None or not all(math.isfinite(float(arm[k])) for k in ("hr", "ci_low", "ci_high")):
@@ -282,7 +291,7 @@ def adjusted_pfs_reading(arm: Mapping[str, float] | None, epv: float | None, alp
             return (
                 f"{first} At most, the model suggests an adjusted association of the ICI with {which} "
                 f"progression-free survival ({estimate}; its {ci_label(alpha)} is Wald's, not to be taken "
-                "at face value with so few events per parameter: the small-sample chapter gives "
+                "at face value with so few events per variable: the small-sample chapter gives "
                 "Firth's), from a non-randomised comparison."
             )
         return (
@@ -322,6 +331,10 @@ def multivariate_chapter(cohort: pd.DataFrame, params: Parameters) -> Multivaria
         glue[f"{ep}_epv"] = (None if res is None else res.events_per_variable, "{:.1f}")
         glue[f"{ep}_events"] = (None if res is None else res.events, "{}")
         glue[f"{ep}_terms"] = (None if res is None else len(res.table), "{}")
+        # the same counts with their nouns, in the number each takes ("1 event", "29 events"; without
+        # the model, as the plain counts print)
+        glue[f"{ep}_events_counted"] = (glue[f"{ep}_events"][0], "count:event", "not available events")
+        glue[f"{ep}_parameters"] = (glue[f"{ep}_terms"][0], "count:parameter", "not available parameters")
     pfs_fit = fits.get("pfs")
     pfs_arm = pfs_fit.term("treatment") if pfs_fit is not None and pfs_fit.converged else None
     glue["pfs_adjusted_reading"] = (
@@ -340,8 +353,13 @@ def multivariate_chapter(cohort: pd.DataFrame, params: Parameters) -> Multivaria
         if res.n_dropped:
             notes.append(
                 (
-                    f"{ENDPOINTS[ep]}: {res.n_dropped} patients with a missing covariate are left out of the "
-                    "multivariable model (complete cases).",
+                    f"{ENDPOINTS[ep]}: "
+                    + format_count(
+                        res.n_dropped,
+                        "patient with a missing covariate is",
+                        "patients with a missing covariate are",
+                    )
+                    + " left out of the multivariable model (complete cases).",
                     "note",
                 )
             )

@@ -501,6 +501,9 @@ def _endpoint_texts(numbers, ep: str, lik: ArmLikelihood | None, table: pd.DataF
     hr_ci = None if est is None else (math.exp(est), math.exp(est - z * lik.se), math.exp(est + z * lik.se))
     t(f"{ep}_lik_hr", hr_ci, "hr_ci_side", missing if lik is None else "not estimable (an arm has no event)")
     t(f"{ep}_events", None if lik is None else lik.events, "{:d}", missing)
+    # the same with its noun, in the number it takes: os_deaths ("1 death"), pfs_events_counted ("29 events")
+    counted, noun = ("os_deaths", "death") if ep == "os" else (f"{ep}_events_counted", "event")
+    t(counted, None if lik is None else lik.events, f"count:{noun}", missing)
     rows = {} if table is None else {(r["prior"], r["method"]): r for _, r in table.iterrows()}
     for prior in PRIOR_NAMES:
         for method, suffix in (("normal", ""), ("grid", "_grid")):
@@ -598,6 +601,7 @@ def _exercise_texts(numbers, priors: dict[str, Prior], lik: ArmLikelihood) -> No
     t("ex2_sceptical_events", prior_events(sc.sd, lik.allocation), "{:.0f}")
     t("ex2_neutral_events", prior_events(priors["neutral"].sd, lik.allocation), "{:.1f}")
     t("ex2_data_events", lik.events, "{:d}")
+    t("ex2_data_deaths", lik.events, "count:death")
     more = prior_events(sc.sd, lik.allocation) > lik.events
     t(
         "ex2_compare",

@@ -15,6 +15,7 @@ chapter, says where the difference comes from, and records them.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -193,6 +194,58 @@ def _endpoint_texts(numbers, ep: str, table, combo, curves, missing: str) -> Non
     t(f"{ep}_half_time", None if curves is None else half_time(curves), "{:.1f}", missing)
 
 
+#: The endpoints as the chapter's sentences name them.
+_ENDPOINT_WORDS = {"os": "overall survival", "pfs": "progression-free survival"}
+
+
+def correlation_range(combo) -> tuple[float, float] | None:
+    """The smallest and the largest correlation between two of the max-combo's statistics (the
+    off-diagonal of ``combo.correlation``, those that are finite); None when none is (every
+    statistic without variance)."""
+    corr = np.asarray(combo.correlation, float)
+    off = corr[~np.eye(len(corr), dtype=bool)]
+    off = off[np.isfinite(off)]
+    return None if off.size == 0 else (float(off.min()), float(off.max()))
+
+
+def correlation_reading(ranges: Mapping[str, tuple[float, float] | None]) -> str:
+    """Chapter 16's method section on the cohort in force: the range of the pairwise correlations of
+    the four statistics for each endpoint present (``ranges``: the endpoint in words, as
+    ``_ENDPOINT_WORDS``, to :func:`correlation_range`), in the page's order. Their covariances
+    Σ w_a w_b v cannot be negative, but how strongly they are correlated depends on the cohort: the
+    page typed "some pairs strongly" whatever it was."""
+    shown = [f"from {r[0]:.2f} to {r[1]:.2f} for {name}" for name, r in ranges.items() if r is not None]
+    undefined = [name for name, r in ranges.items() if r is None]
+    if not shown:
+        return (
+            "On the cohort in force no correlation between them can be computed: the statistics have no "
+            "variance."
+        )
+    text = "On the cohort in force their pairwise correlations run " + " and ".join(shown)
+    if undefined:
+        text += f"; for {' and '.join(undefined)} none can be computed (the statistics have no variance)"
+    return text + "."
+
+
+def union_reading(maxcombo_p: float | None, min_p: float | None) -> str:
+    """Exercise 2 of chapter 16, the end of a sentence on Bonferroni's bound: each of the four
+    statistics reaches the observed largest |Z| with the smallest single p, so the four rejection
+    regions' probabilities sum to 4 × ``min_p``, and the max-combo p, ``maxcombo_p``, is the
+    probability of their union. How much of the sum the union is, rounded to a whole percentage;
+    "overlap a great deal" below 50% (the union at most twice one region's probability). The page
+    typed "overlap a great deal and their union is much smaller than the sum" whatever the cohort."""
+    ok = all(v is not None and math.isfinite(v) for v in (maxcombo_p, min_p)) and min_p > 0
+    if not ok:
+        return "so the regions overlap and their union is smaller than the sum."
+    share = round(100 * maxcombo_p / (4 * min_p))
+    if share < 50:
+        return (
+            f"so the regions overlap a great deal: their union, the max-combo p, is {share}% of the sum, "
+            "less than half."
+        )
+    return f"so the regions overlap: their union, the max-combo p, is {share}% of the sum."
+
+
 def weighted_logrank_page(cohort: pd.DataFrame, params) -> tuple[Any, dict, dict]:
     """Everything chapter 16 records and glues; the tables (with max-combo) and weight curves by endpoint."""
 
@@ -207,6 +260,8 @@ def weighted_logrank_page(cohort: pd.DataFrame, params) -> tuple[Any, dict, dict
         curves[ep] = weight_curves(cohort, ep, params)
         numbers.values.update(fh_results(table, combo, ep))
         _endpoint_texts(numbers, ep, table, combo, curves[ep], "not available")
+    ranges = {_ENDPOINT_WORDS[ep]: correlation_range(combo) for ep, (_, combo) in tables.items()}
+    numbers.text("fh_correlations", correlation_reading(ranges), "{}")
     _exercise_texts(numbers, tables.get("os"), curves.get("os"), str(params.reference_group))
     return numbers, tables, curves
 
@@ -265,3 +320,4 @@ def _exercise_texts(numbers, os_tests, os_curves: pd.DataFrame, reference_label:
     off_diagonal = combo.correlation[~np.eye(len(combo.correlation), dtype=bool)]
     t("ex2_corr_min", float(np.nanmin(off_diagonal)), "{:.2f}")
     t("ex2_corr_max", float(np.nanmax(off_diagonal)), "{:.2f}")
+    t("ex2_union", union_reading(combo.p, p_min), "{}")

@@ -458,6 +458,13 @@ def _endpoint_texts(numbers, ep: str, curve: pd.DataFrame | None, params, missin
     t(f"{ep}_p_L", rows[L]["p"] if rows else None, "p_clause", missing if not rows else "not estimable")
     for role, short in (("treatment", "trt"), ("reference", "ref")):
         t(f"{ep}_n_L_{short}", int(rows[L][f"n_at_risk_{role}"]) if rows else None, "{:d}", missing)
+        # the same with its noun, in the number it takes ("1 patient", "14 patients")
+        t(
+            f"{ep}_n_L_{short}_patients",
+            int(rows[L][f"n_at_risk_{role}"]) if rows else None,
+            "count:patient",
+            missing,
+        )
     n_total = None if not rows else int(rows[0.0]["n_at_risk_treatment"] + rows[0.0]["n_at_risk_reference"])
     effect = None if not rows else landmark_effect_words(rows[L], n_total, ep)
     t(f"{ep}_left_out", effect, "{}", f"The events it leaves out are {missing}.")

@@ -603,7 +603,7 @@ def ph_test_conventions(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataF
     transform (``km``, ``identity``), test (``score``: :func:`zph_score_test`;
     ``approximation``: the Grambsch-Therneau approximation on survival 2.x's
     scale, :func:`km_before`; ``lifelines``: :func:`lcnec_utils.stats.cox.schoenfeld_test`),
-    chi2, p, events and terms (for the events per term the test rests on). On the
+    chi2, p, events and terms (for the events per variable the test rests on). On the
     t scale the last two coincide. A model that did not converge gives NaN.
     """
     from lcnec_utils.methods.sampling import analysis_sample
@@ -754,7 +754,7 @@ def format_ph_test_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 {
                     "Endpoint": label,
                     "Model": "Arm alone" if r["model"] == "univariable" else "Paper's model",
-                    "Events per term": f"{r['events'] / r['terms']:.1f}",
+                    "Events per variable": f"{r['events'] / r['terms']:.1f}",
                     "Time scale g(t)": (
                         "t"
                         if r["transform"] != "km"

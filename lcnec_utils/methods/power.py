@@ -41,7 +41,7 @@ from lcnec_utils.methods.design import (
     freedman_power,
     observed_power,
 )
-from lcnec_utils.stats.format import format_hr_ci, format_value
+from lcnec_utils.stats.format import format_count, format_hr_ci, format_value
 from lcnec_utils.stats.normal import z_two_sided
 from lcnec_utils.stats.survival import endpoint_data, has_endpoint, km_median, logrank
 
@@ -745,13 +745,11 @@ def contrast_glue(glue: dict[str, tuple], values: dict[str, Any]) -> dict[str, t
             f"carries over to no other study. {model_check(share, prob, n_model)}."
         )
     out["contrast_model"] = (model, "{}")
-    names = {"pfs": "progressions", "os": "deaths"}
+    names = {"pfs": "progression", "os": "death"}
+    events = {ep: glue[f"{ep}_events"][0] for ep in _ENDPOINTS}
     out["contrast_events"] = (
         _pair(
-            {
-                ep: None if glue[f"{ep}_events"][0] is None else f"{glue[f'{ep}_events'][0]} {names[ep]}"
-                for ep in _ENDPOINTS
-            },
+            {ep: None if events[ep] is None else format_count(events[ep], names[ep]) for ep in _ENDPOINTS},
             False,
         ),
         "{}",
@@ -811,5 +809,6 @@ def _glue(
         glue[f"{ep}_sim_hr"] = (None if observed is None else observed.hr, "{:.2f}")
         glue[f"{ep}_sim_events"] = (None if observed is None else observed.mean_events, "{:.1f}")
         glue[f"{ep}_events"] = (int(cohort[f"{ep}_event"].sum()) if has_endpoint(cohort, ep) else None, "{}")
+    glue["os_deaths"] = (glue["os_events"][0], "count:death")  # "1 death", "25 deaths"
     glue.update(_external_exercises(cohort, alpha, allocation))
     return glue

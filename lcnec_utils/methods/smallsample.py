@@ -39,7 +39,7 @@ from lcnec_utils.stats.format import NA_TEXT, ci_label, format_hr_ci, format_p, 
 #: performance status are established prognostic factors in advanced lung cancer and plausible
 #: reasons for a physician to offer or withhold an ICI, so each can confound the arm's effect. (A
 #: baseline significance test is no criterion: choosing a confounder by its Table 2 p-value is
-#: choosing by a p-value.) Three terms: about 10 events per term for progression, fewer for death.
+#: choosing by a p-value.) Three terms: about 10 events per variable for progression, fewer for death.
 REDUCED_COVARIATES = ["age", "ecog"]
 
 #: An estimated |log HR| above this marks a resample as diverging (separation,
@@ -589,7 +589,7 @@ def format_comparison(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
             {
                 "Model": r["label"],
                 "Parameters": str(r["terms"]),
-                "Events per parameter": format_value(r["epv"], "{:.1f}", NA_TEXT),
+                "Events per variable": format_value(r["epv"], "{:.1f}", NA_TEXT),
                 f"HR of the arm ({ci_label(alpha)})": format_hr_ci(
                     r["hr"], r["ci_low"], r["ci_high"], sep="–"
                 )

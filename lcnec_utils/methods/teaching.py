@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from lcnec_utils.stats import cox
-from lcnec_utils.stats.format import format_pct
+from lcnec_utils.stats.format import format_count, format_pct
 from lcnec_utils.stats.normal import Z95, wald_p, z_two_sided
 from lcnec_utils.stats.survival import endpoint_data, has_endpoint, km_curve, landmark_survival
 
@@ -93,17 +93,25 @@ def survival_exercises(cohort: pd.DataFrame, params) -> dict[str, tuple]:
 PERCENTAGE_POINTS = "{:.1f} percentage points"
 
 
+#: The survival chapter's noun for each endpoint's events, glued with the count (``pfs_progressions``).
+_EVENT_NOUN = {"pfs": "progression", "os": "death"}
+
+
 def survival_reading(cohort: pd.DataFrame, params, published: Mapping[str, Any]) -> dict[str, tuple]:
     """Survival chapter, what it means for the paper's conclusion: the paper's log-rank p-values and medians
-    beside the cohort's, and the 12-month rates' difference per endpoint present, in percentage points."""
+    beside the cohort's, the 12-month rates' difference per endpoint present, in percentage points, and
+    the events with their noun in the number the count takes (``pfs_progressions``, ``os_deaths``: "1
+    death", "25 deaths")."""
     glue: dict[str, tuple] = {}
     for ep in ("pfs", "os"):
         glue[f"paper_{ep}_p"] = (published.get(f"{ep}.logrank.p"), "{:g}")
         for role in ("treatment", "reference"):
             glue[f"paper_{ep}_median_{role}"] = (published.get(f"{ep}.median.{role}"), "{:g}")
+        counted = f"{ep}_{_EVENT_NOUN[ep]}s"
         if not has_endpoint(cohort, ep):
             glue[f"{ep}_rate_diff"] = (None, PERCENTAGE_POINTS)
             glue[f"{ep}_events"] = (None, "{}", "no recorded")
+            glue[counted] = (None, f"count:{_EVENT_NOUN[ep]}", f"no recorded {_EVENT_NOUN[ep]}s")
             continue
         data = endpoint_data(cohort, ep, params.reference_group, params.treatment_group)
         rates = {
@@ -112,6 +120,7 @@ def survival_reading(cohort: pd.DataFrame, params, published: Mapping[str, Any])
         }
         glue[f"{ep}_rate_diff"] = (100 * (rates["treatment"] - rates["reference"]), PERCENTAGE_POINTS)
         glue[f"{ep}_events"] = (int(data.frame["event"].sum()), "{}")
+        glue[counted] = (glue[f"{ep}_events"][0], f"count:{_EVENT_NOUN[ep]}")
     return glue
 
 
@@ -227,6 +236,7 @@ def safety_exercises(results: Mapping[str, Any], n_treated: int, alpha: float = 
     k = results.get("safety.irae_any.n.treatment")
     glue: dict[str, tuple] = {
         "ex_n": (n_treated, "{}"),
+        "ex_n_patients": (n_treated, "count:patient"),
         "ex_level": (100 * (1 - alpha), "{:g}%"),
         "ex_alpha": (alpha, "{:g}"),
     }
@@ -252,25 +262,36 @@ def missed_event_caution(n_treated: int) -> str:
     """The safety chapter's sentence on rare events: the chance 0.9^n that an event affecting one
     treated patient in ten is seen in none of the ``n_treated`` patients, and what it means (more
     likely missed than seen from 50%, easily missed from 20%, still possibly from 5%; below that,
-    the same chance for an event affecting one patient in a hundred, 0.99^n). The page typed "can
-    easily be missed" for any arm size."""
+    the same chance for an event affecting one patient in a hundred, 0.99^n, which is itself below
+    5% from n = 299 on: then neither is likely to be missed). A chance below 0.05% prints as "below
+    0.1%". The page typed "can easily be missed" for any arm size."""
     if not n_treated:
         return "With no treated patient, no adverse event could be seen at all."
-    p = 0.9**n_treated
-    # below 0.05% one decimal would print 0.0% (review 61)
-    shown = "below 0.1%" if p < 0.0005 else f"{format_pct(p)}%"
-    chance = f"the chance of seeing none is {shown}, that is 0.9 to the power {n_treated}"
-    lead = f"With {n_treated} treated patients, an event that affects one patient in ten"
+
+    def shown(chance: float) -> str:
+        # below 0.05% one decimal would print 0.0% (review 61)
+        return "below 0.1%" if chance < 0.0005 else f"{format_pct(chance)}%"
+
+    p, rarer = 0.9**n_treated, 0.99**n_treated
+    with_n = f"With {format_count(n_treated, 'treated patient')}"
+    chance = f"the chance of seeing none is {shown(p)}, that is 0.9 to the power {n_treated}"
+    lead = f"{with_n}, an event that affects one patient in ten"
     if p >= 0.5:
         return f"{lead} is more likely to be missed altogether than seen: {chance}."
     if p >= 0.2:
         return f"{lead} can easily be missed altogether: {chance}."
     if p >= 0.05:
         return f"{lead} can still be missed altogether: {chance}."
-    rarer = 0.99**n_treated
+    if rarer >= 0.05:
+        return (
+            f"{lead} is unlikely to be missed altogether ({chance}), but one that affects one patient in "
+            f"a hundred goes unseen with probability {shown(rarer)} (0.99 to the power {n_treated})."
+        )
     return (
-        f"{lead} is unlikely to be missed altogether ({chance}), but one that affects one patient in "
-        f"a hundred goes unseen with probability {format_pct(rarer)}% (0.99 to the power {n_treated})."
+        f"{with_n}, neither an event that affects one patient in ten nor one that affects one patient in "
+        f"a hundred is likely to be missed altogether: the chance of seeing none is {shown(p)} for the "
+        f"first (0.9 to the power {n_treated}) and {shown(rarer)} for the second (0.99 to the power "
+        f"{n_treated})."
     )
 
 
@@ -348,7 +369,7 @@ def audit_exercises(published: Mapping[str, Any], n_treated: int) -> dict[str, t
     from lcnec_utils.contract.published import published_values
 
     rate = published_values(variant="text-3.3").get("os.rate_12m.treatment")
-    glue: dict[str, tuple] = {"ex_n": (n_treated, "{}")}
+    glue: dict[str, tuple] = {"ex_n": (n_treated, "{}"), "ex_n_patients": (n_treated, "count:patient")}
     glue["ex1_rate"] = (rate, "{:g}%")
     if rate is not None and n_treated:
         k = round(rate / 100 * n_treated)

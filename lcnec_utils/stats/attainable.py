@@ -67,7 +67,8 @@ def binary_term_min_p(hr: float, events: int, decimals: int = 2) -> float:
 
 
 def events_per_variable(events: float, terms: int) -> float | None:
-    """Events per model term (EPV); None for a model without terms.
+    """Events per variable (EPV): the events divided by the number of the model's coefficients
+    (``terms``, one per estimated parameter); None for a model without terms.
 
     Peduzzi et al. 1995 (J Clin Epidemiol 48:1503) found Cox estimates biased
     and their intervals unreliable below about 10 EPV; Vittinghoff and

@@ -230,7 +230,8 @@ class CoxResult:
 
     @property
     def events_per_variable(self) -> float | None:
-        """Events per model term (:func:`lcnec_utils.stats.attainable.events_per_variable`)."""
+        """Events per variable, the events divided by the model's coefficients
+        (:func:`lcnec_utils.stats.attainable.events_per_variable`)."""
         return events_per_variable(self.events, len(self.table))
 
     def term(self, name: str) -> dict[str, Any]:

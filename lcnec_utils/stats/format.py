@@ -42,6 +42,18 @@ def format_pct(p: Any, digits: int = 1) -> str:
     return NA_TEXT if is_missing(p) else f"{100.0 * p:.{digits}f}"
 
 
+def format_count(n: Any, singular: str, plural: str | None = None) -> str:
+    """A count with its noun in the number the count takes, so that a glued count never reads
+    "1 treated patients": ``format_count(1, "treated patient") == "1 treated patient"``,
+    ``format_count(3, "treated patient") == "3 treated patients"``, ``format_count(0, "death") ==
+    "0 deaths"``. ``plural`` where adding an "s" is wrong, e.g. a phrase with its verb:
+    ``format_count(2, "finding is", "findings are") == "2 findings are"``. ``n`` must be a whole number."""
+    if float(n) != int(n):
+        raise ValueError(f"a count must be a whole number, not {n!r}")
+    n = int(n)
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
 def format_mean_sd(mean: Any, sd: Any, digits: int = 1, sd_digits: int = 2) -> str:
     """``"mean ± SD"``, by default as in the paper's Table 2 (``"70.4 ± 7.01"``)."""
     if is_missing(mean):
@@ -151,9 +163,11 @@ def format_value(value: Any, fmt: str = "{}", missing: str = "not available") ->
     (:func:`format_p_clause`, for a sentence that reads the p-value: ``p = 0.034``, ``p < 0.001``;
     ``"p_clause:4"`` with four decimals),
     ``"pct"`` (a proportion as ``42.9%``), ``"pct_ci"`` (a (low, high) pair as
-    ``26.8%–73.2%``), ``"hr_ci"`` (an (hr, low, high) triple as ``0.51 (0.28–0.92)``) and
+    ``26.8%–73.2%``), ``"hr_ci"`` (an (hr, low, high) triple as ``0.51 (0.28–0.92)``),
     ``"hr_ci_side"`` (the same, a bound that would print as 1.00 with a third decimal, as
-    ``0.44 (0.19–0.995)``: :func:`format_hr_bound`).
+    ``0.44 (0.19–0.995)``: :func:`format_hr_bound`) and ``"count:<noun>"`` or
+    ``"count:<singular>|<plural>"`` (a count with its noun in the right number, ``1 treated patient``,
+    ``3 treated patients``: :func:`format_count`).
     """
     parts = value if isinstance(value, tuple) else (value,)
     if any(is_missing(v) for v in parts):
@@ -170,4 +184,7 @@ def format_value(value: Any, fmt: str = "{}", missing: str = "not available") ->
         return f"{value[0]:.2f} ({value[1]:.2f}–{value[2]:.2f})"
     if fmt == "hr_ci_side":
         return format_hr_ci(*value, sep="–", side_of_one=True)
+    if fmt.startswith("count:"):
+        singular, _, plural = fmt.removeprefix("count:").partition("|")
+        return format_count(value, singular, plural or None)
     return fmt.format(value)

@@ -221,7 +221,7 @@ def model_size_findings(pub: PublishedIndex) -> list[Finding]:
                 ">= 10 (Peduzzi et al. 1995); >= 5 at the least (Vittinghoff and McCulloch 2007)",
                 f"{len(terms)} terms, events not printed (<= {n}): EPV <= {epv:.2f}",
                 "high",
-                f"With at most {n} events for {len(terms)} terms (at most {epv:.1f} per term), the model is far beyond what "
+                f"With at most {n} events for {len(terms)} terms (at most {epv:.1f} events per variable), the model is far beyond what "
                 f"the data support: its estimates are biased away from 1 and its CIs unreliable.",
                 [f"{t}.hr" for t in terms],
                 False,
