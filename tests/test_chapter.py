@@ -14,14 +14,18 @@ from myst_nb.core.variables import format_plain_text
 from lcnec_utils import methods
 from lcnec_utils.chapter import (
     Chapter,
+    arm_sizes,
     audit_glue,
     download_link,
     downloads_dir,
     is_synthetic,
+    km_steps_reading,
+    largest_km_step,
     medians_glue,
     multivariate_chapter,
     page_provenance,
     parameter_box_html,
+    pfs_epv_caution,
     ph_glue,
     provenance_html,
     rmst_glue,
@@ -64,6 +68,14 @@ ROOT = Path(__file__).resolve().parents[1]
         (1, "count:is a number|are numbers", "1 is a number"),
         (2, "count:is a number|are numbers", "2 are numbers"),
         (None, "count:patient", "not available"),
+        (1.0, "count:month", "1 month"),
+        # a time in months that may be fractional, with its unit (format_months): never "1 months"
+        (1.0, "months", "1 month"),
+        (1, "months", "1 month"),
+        (12.0, "months", "12 months"),
+        (1.5, "months", "1.5 months"),
+        (0.25, "months", "0.25 months"),
+        (None, "months", "not available"),
     ],
 )
 def test_format_value(value, fmt, expected):
@@ -162,7 +174,20 @@ def test_survival_chapter_records_the_endpoints_and_the_follow_up(cohort):
     assert survival.results["os.median.treatment"] == survival.summaries["os"].loc["treatment", "median"]
     assert survival.glue["os_logrank_p"] == (survival.logranks["os"].p, "p_clause")
     n_treated = (cohort["group"] == params.treatment_group).sum()
-    assert survival.glue["step_treatment"] == (1 / n_treated, "pct")
+    steps = survival.glue["km_steps"][0]
+    assert steps == km_steps_reading(arm_sizes(cohort, params), largest_km_step(cohort, params), params)
+    assert f"one patient moves a curve by {100 / n_treated:.1f} or " in steps
+    # the largest step by hand: S(t-) x d / n(t) over every event time of the four curves
+    largest = 0.0
+    for ep in ("pfs", "os"):
+        for _, arm in cohort.groupby("group"):
+            s_before, t, e = 1.0, arm[f"{ep}_months"].to_numpy(), arm[f"{ep}_event"].to_numpy()
+            for u in np.unique(t[e == 1]):
+                d, n = int(((t == u) & (e == 1)).sum()), int((t >= u).sum())
+                largest = max(largest, s_before * d / n)
+                s_before *= 1 - d / n
+    assert f"the largest single step of the curves is {100 * largest:.1f} percentage points" in steps
+    assert survival.glue["landmark_months"] == (params.landmark_months, "months")
     without_pfs = survival_chapter(cohort.drop(columns=["pfs_months", "pfs_event"]), params)
     assert list(without_pfs.summaries) == ["os"]
     assert without_pfs.glue["pfs_median_treatment"] == (None, "{:.1f}", "not reached")
@@ -191,6 +216,39 @@ def test_multivariate_chapter_says_what_the_models_leave_out(cohort):
         "Progression-free survival: 2 patients with a missing covariate are left out of the multivariable "
         "model (complete cases).",
         "note",
+    )
+
+
+REQUIRED_COLUMNS = ["patient_id", "group", "os_months", "os_event"]  # the minimal_build fixture's cohort
+
+
+def _chapter5_caution(glue: dict) -> str:
+    """Chapter 5's paragraph on the models' size with its glue filled in as the build renders it."""
+    cells = json.loads((ROOT / "notebooks" / "05_multivariate.ipynb").read_text(encoding="utf-8"))["cells"]
+    md = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    para = md[md.index("The models deserve caution.") : md.index("In\n{cite:t}`peduzzi1995`")]
+    filled = re.sub(r"\{glue:text\}`([^`]+)`", lambda m: format_value(*glue[m.group(1)]), para)
+    return " ".join(filled.split())
+
+
+def test_multivariate_chapter_counts_the_pfs_models_size_or_says_there_is_none(cohort):
+    """Chapter 5's caution: the PFS model's parameters, events and events per variable from its fit; on
+    the required columns only (no PFS columns) one plain sentence, where the page printed "spends not
+    available parameters on not available events"."""
+    params = make_parameters()
+    full = multivariate_chapter(cohort, params)
+    fit = full.fits["pfs"]
+    assert fit.events == int(cohort["pfs_event"].sum()) and len(fit.table) == 1 + len(params.covariates)
+    assert full.glue["pfs_epv_caution"] == (pfs_epv_caution(fit.events, len(fit.table)), "{}")
+    text = _chapter5_caution(full.glue)
+    assert f"The PFS model spends {len(fit.table)} parameters on {fit.events} events:" in text
+    assert "not available" not in text
+    minimal = multivariate_chapter(cohort[REQUIRED_COLUMNS], params)
+    assert _chapter5_caution(minimal.glue) == (
+        "The models deserve caution. A model's size is read in events per variable ({term}`EPV`, the "
+        "number of events divided by the number of coefficients the model estimates). The cohort has no "
+        "progression-free survival columns, so there is no PFS model whose events per variable could be "
+        "counted."
     )
 
 
@@ -423,6 +481,33 @@ def test_ph_global_glue_reads_the_simulated_size_at_the_builds_alpha():
     size10 = ph_global_glue({}, {}, {}, p10, {"pfs": _null(0.69, 0.1, 0.12)})["global_size"][0]
     assert "reject at 0.1 on the 1 − KM scale with these rates" in size10 and "p < 0.1" in size10
     assert "keeps about its nominal size" in size10
+
+
+def test_ph_epv_texts_are_glued_from_the_paper_models_events_per_variable(cohort):
+    """Chapter 11's readings of the paper's model's events per variable come from the test table's own
+    events and terms (:func:`ph_epv_texts`, every branch in test_typed_prose); on the required columns
+    only the paper's model is the arm alone on the 25 deaths of the shipped cohort: 25.0, the rule met."""
+    import dataclasses
+
+    from lcnec_utils.chapter import ph_epv_texts, ph_teaching_glue
+    from lcnec_utils.stats import available_covariates
+
+    params = make_parameters()
+    present, _ = available_covariates(cohort, params.covariates)
+    p2 = dataclasses.replace(params, covariates=present)
+    conv = {ep: methods.ph_test_conventions(cohort, ep, p2) for ep in ("pfs", "os")}
+    glue = ph_teaching_glue(conv, {}, {}, params)
+    epvs = {ep: int(cohort[f"{ep}_event"].sum()) / (1 + len(present)) for ep in conv}
+    for name, text in ph_epv_texts(epvs).items():
+        assert glue[name] == (text, "{}")
+    minimal = cohort[REQUIRED_COLUMNS]
+    p0 = dataclasses.replace(params, covariates=[])
+    glue = ph_teaching_glue({"os": methods.ph_test_conventions(minimal, "os", p0)}, {}, {}, params)
+    assert int(minimal["os_event"].sum()) == 25
+    assert glue["ph_epv_check"][0] == (
+        "The paper's model has 25.0 events per variable for death, at or above the rule of ten (the "
+        "small-sample chapter); that does not make a large-sample test exact."
+    )
 
 
 def test_ph_band_text_is_built_from_the_bands_numbers():

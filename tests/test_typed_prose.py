@@ -5,8 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from lcnec_utils.chapter import adjusted_pfs_reading
+from lcnec_utils.chapter import (
+    KMStep,
+    adjusted_pfs_reading,
+    km_steps_reading,
+    largest_km_step,
+    pfs_epv_caution,
+    ph_epv_texts,
+)
+from lcnec_utils.contract import make_parameters
 from lcnec_utils.methods import (
     correlation_range,
     correlation_reading,
@@ -270,3 +279,155 @@ def test_union_reading_says_how_much_of_bonferronis_sum_the_max_combo_p_is():
         == union_reading(0.03, None)
         == (f"{lead} and their union is smaller than the sum.")
     )
+
+
+def test_pfs_epv_caution_counts_the_pfs_model_or_says_there_is_none():
+    """Chapter 5's caution on the PFS model's size: its parameters and events with their nouns, the
+    events per variable (events / parameters) and epv_verdict's branch; without PFS columns one plain
+    sentence (the page printed "spends not available parameters on not available events"). Shipped
+    cohort: 12 parameters, 29 events, 29 / 12 = 2.42."""
+    assert pfs_epv_caution(29, 12) == (
+        "The PFS model spends 12 parameters on 29 events: 2.4 events per variable, which falls below five "
+        "events per variable (Vittinghoff and McCulloch found problems fairly frequent at 2 to 4)."
+    )
+    assert pfs_epv_caution(29, 3) == (  # 9.67
+        "The PFS model spends 3 parameters on 29 events: 9.7 events per variable, which falls below the "
+        "rule of ten, between 5 and 10 events per variable, the range in which Vittinghoff and McCulloch "
+        "found problems uncommon."
+    )
+    assert pfs_epv_caution(120, 12) == (
+        "The PFS model spends 12 parameters on 120 events: 10.0 events per variable, which meets the rule "
+        "of ten."
+    )
+    assert pfs_epv_caution(1, 1).startswith("The PFS model spends 1 parameter on 1 event: 1.0 events per")
+    assert (
+        pfs_epv_caution(None, None)
+        == pfs_epv_caution(None, 12)
+        == (
+            "The cohort has no progression-free survival columns, so there is no PFS model whose events "
+            "per variable could be counted."
+        )
+    )
+
+
+def _arms(times: dict[str, list[float]], events: dict[str, list[int]], endpoints=("os",)) -> pd.DataFrame:
+    """A cohort of the two default arms with the given times and events for each endpoint."""
+    params = make_parameters()
+    label = {"treatment": params.treatment_group, "reference": params.reference_group}
+    rows = [
+        (label[role], t, e) for role in ("treatment", "reference") for t, e in zip(times[role], events[role])
+    ]
+    frame = pd.DataFrame(rows, columns=["group", "months", "event"])
+    cohort = frame[["group"]].copy()
+    for ep in endpoints:
+        cohort[f"{ep}_months"], cohort[f"{ep}_event"] = frame["months"], frame["event"]
+    return cohort
+
+
+def test_largest_km_step_by_hand():
+    """Treatment times 1, 2+, 3, 4 (+ censored): steps 1/4 at 1 (1 to 0.75), then 0.75 x 1/2 = 0.375 at 3
+    and 0.375 x 1/1 = 0.375 at 4 (after the censoring at 2 the risk set is 2, then 1). Reference 1, 1, 5+:
+    2 of 3 at 1, 1 to 1/3, the largest step (0.667). Without the reference's tie the treatment arm's
+    largest is the first of its two equal steps, at 3; with PFS columns equal to OS's the PFS curve
+    comes first."""
+    params = make_parameters()
+    times = {"treatment": [1, 2, 3, 4], "reference": [1, 1, 5]}
+    cohort = _arms(times, {"treatment": [1, 0, 1, 1], "reference": [1, 1, 0]})
+    step = largest_km_step(cohort, params)
+    assert step == KMStep("os", "reference", 1.0, 2, 3, 1.0, pytest.approx(1 / 3, rel=1e-12))
+    cohort = _arms(times, {"treatment": [1, 0, 1, 1], "reference": [0, 0, 0]})
+    step = largest_km_step(cohort, params)
+    assert (step.role, step.time, step.events, step.at_risk, step.before, step.after) == (
+        "treatment",
+        3.0,
+        1,
+        2,
+        0.75,
+        0.375,
+    )
+    both = _arms(times, {"treatment": [1, 0, 1, 1], "reference": [1, 1, 0]}, endpoints=("pfs", "os"))
+    assert largest_km_step(both, params).endpoint == "pfs"
+    assert largest_km_step(_arms(times, {"treatment": [0] * 4, "reference": [0] * 3}), params) is None
+
+
+def test_km_steps_reading_gives_the_first_and_the_largest_step():
+    """Chapter 4's sentence on the curves' steps (the page typed "large steps" whatever the arms' sizes).
+    Shipped cohort: 14 and 17 patients (1/14 = 7.1, 1/17 = 5.9 points); the largest step is the ICI arm's
+    OS at 11.5 months, 2 deaths among 11 at risk, from 12/14 = 85.7% to 12/14 x 9/11 = 70.1% (15.6
+    points)."""
+    params = make_parameters()
+    step = KMStep("os", "treatment", 11.5, 2, 11, 12 / 14, 12 / 14 * 9 / 11)
+    lead = "Two arms of 14 patients and 17 patients give step curves: before any censoring, one patient"
+    assert km_steps_reading({"treatment": 14, "reference": 17}, step, params) == (
+        f"{lead} moves a curve by 7.1 or 5.9 percentage points, and the largest single step of the curves is "
+        "15.6 percentage points (overall survival, ICIs + Chemo arm, 2 events at 11.5 months among 11 "
+        "patients at risk: from 85.7% to 70.1%)."
+    )
+    one = KMStep("pfs", "reference", 1.0, 1, 1, 1.0, 0.0)
+    assert km_steps_reading({"treatment": 200, "reference": 1}, one, params) == (
+        "Two arms of 200 patients and 1 patient give step curves: before any censoring, one patient moves a "
+        "curve by 0.5 or 100.0 percentage points, and the largest single step of the curves is 100.0 "
+        "percentage points (progression-free survival, Chemo arm, 1 event at 1.0 months among 1 patient "
+        "at risk: from 100.0% to 0.0%)."
+    )
+    assert km_steps_reading({"treatment": 14, "reference": 17}, None, params) == (
+        f"{lead} moves a curve by 7.1 or 5.9 percentage points; with no event recorded, no curve has a step "
+        "yet."
+    )
+
+
+def test_ph_epv_texts_read_each_endpoint_against_the_rule_of_ten():
+    """Chapter 11's three readings of the paper's model's events per variable (the page typed "so few
+    events per variable", "these few events" and "no answer is reliable" whatever the cohort). Shipped
+    cohort: 29 / 12 = 2.4 (progression), 25 / 12 = 2.1 (death); the required columns only: the arm alone
+    on 25 deaths, 25.0; a mixed cohort with exactly 10.0 (the rule met) and 8.3."""
+    choice = "a choice among tests made after seeing their p-values would"
+    rule = "the rule of ten (the small-sample chapter)"
+    assert ph_epv_texts({"pfs": 29 / 12, "os": 25 / 12}) == {
+        "ph_epv_check": (
+            f"The paper's model has 2.4 events per variable for progression and 2.1 for death, below {rule}, "
+            "so here the tests are themselves unreliable."
+        ),
+        "ph_lesson": (
+            "Below the rule of ten, as the paper's model is for progression and death, a proportional-hazards "
+            f"test is too unstable to certify or to refute proportionality, and {choice} be a choice of "
+            "conclusion."
+        ),
+        "ph_epv_conclusion": (
+            "With the paper's model below the rule of ten for progression and death, no answer is reliable."
+        ),
+    }
+    assert ph_epv_texts({"os": 25.0}) == {
+        "ph_epv_check": (
+            f"The paper's model has 25.0 events per variable for death, at or above {rule}; that does not "
+            "make a large-sample test exact."
+        ),
+        "ph_lesson": (
+            "Even with the paper's model at or above the rule of ten, a proportional-hazards test cannot "
+            "certify proportionality (a large p-value is weak evidence, not proof), and "
+            f"{choice} still be a choice of conclusion."
+        ),
+        "ph_epv_conclusion": (
+            "With the paper's model at or above the rule of ten, the tests' answer is still no proof of "
+            "proportionality."
+        ),
+    }
+    assert ph_epv_texts({"pfs": 10.0, "os": 8.3}) == {
+        "ph_epv_check": (
+            f"The paper's model has 8.3 events per variable for death, below {rule}, and 10.0 events per "
+            "variable for progression, at or above it: for death the tests are themselves unreliable."
+        ),
+        "ph_lesson": (
+            "Below the rule of ten, as the paper's model is for death, a proportional-hazards test is too "
+            f"unstable to certify or to refute proportionality, and {choice} be a choice of conclusion."
+        ),
+        "ph_epv_conclusion": (
+            "With the paper's model below the rule of ten for death, that answer is not reliable; for "
+            "progression, at or above the rule, the test's answer is still no proof of proportionality."
+        ),
+    }
+    assert ph_epv_texts({}) == {
+        "ph_epv_check": "No model was fitted, so there are no events per variable to read.",
+        "ph_lesson": "",
+        "ph_epv_conclusion": "",
+    }

@@ -348,7 +348,8 @@ def medians_teaching_glue(
     ex = known.get(("pfs", "treatment")) or next(iter(known.values()), None)
     fields = ("median", "se_survival", "upper_time", "upper_survival", "lower_time", "lower_survival")
     fields += ("density", "se", "ci_low", "ci_high")
-    fmts = ("{:g}", "{:.4f}", "{:g}", "{:.4f}", "{:g}", "{:.4f}", "{:.4f}", "{:.3f}", "{:.2f}", "{:.2f}")
+    # the median with its unit ("1 month", "5.2 months"): the prose reads "The median is ..."
+    fmts = ("months", "{:.4f}", "{:g}", "{:.4f}", "{:g}", "{:.4f}", "{:.4f}", "{:.3f}", "{:.2f}", "{:.2f}")
     for f, fmt in zip(fields, fmts):
         glue[f"ex1_{f}"] = (None if ex is None else getattr(ex, f), fmt)
     ex1_key = ("pfs", "treatment") if ("pfs", "treatment") in known else next(iter(known), None)
@@ -442,7 +443,9 @@ def _conventions_exercise(conventions: Mapping[str, pd.DataFrame], params: Param
         v = None
         if pick is not None:
             v = conventions[pick[0]].set_index(["software", "role"])["median"][(software, pick[1])]
-        glue[f"ex3_{software.lower()}"] = (None if v is None else v, "{:g}", "not reached")
+        # SPSS's comes first in the prose and carries the unit ("1 month", "5.2 months")
+        fmt = "months" if software == "SPSS" else "{:g}"
+        glue[f"ex3_{software.lower()}"] = (None if v is None else v, fmt, "not reached")
     return glue
 
 
@@ -592,6 +595,78 @@ def _formula_spread(conventions: Mapping[str, pd.DataFrame], alpha: float) -> st
     return "the p-values of the paper's model run " + " and ".join(parts) + ", " + side
 
 
+#: How the proportional-hazards chapter names each endpoint's events in its prose ("for progression").
+_PH_EVENT_WORD = {"pfs": "progression", "os": "death"}
+
+
+def ph_epv_texts(epvs: Mapping[str, float]) -> dict[str, str]:
+    """The proportional-hazards chapter's three readings of the paper's model's events per variable
+    (``epvs``: the full model's events over its coefficients, per endpoint present), each against the
+    rule of ten (:data:`~lcnec_utils.methods.smallsample.EPV_RULE`) endpoint by endpoint:
+    ``ph_epv_check`` (the method section: whether the tests are themselves unreliable here),
+    ``ph_lesson`` (after the formulas' spread) and ``ph_epv_conclusion`` (what it means for the
+    paper). The page typed "so few events per variable", "these few events" and "no answer is
+    reliable" whatever the cohort."""
+    if not epvs:
+        none = "No model was fitted, so there are no events per variable to read."
+        return {"ph_epv_check": none, "ph_lesson": "", "ph_epv_conclusion": ""}
+
+    def listing(eps: list[str]) -> str:
+        return " and ".join(
+            f"{epvs[ep]:.1f}{' events per variable' if i == 0 else ''} for {_PH_EVENT_WORD[ep]}"
+            for i, ep in enumerate(eps)
+        )
+
+    def names(eps: list[str]) -> str:
+        return " and ".join(_PH_EVENT_WORD[ep] for ep in eps)
+
+    low = [ep for ep in epvs if epvs[ep] < EPV_RULE]
+    met = [ep for ep in epvs if ep not in low]
+    rule = "the rule of ten (the small-sample chapter)"
+    choice = "a choice among tests made after seeing their p-values would"
+    if not met:
+        check = (
+            f"The paper's model has {listing(low)}, below {rule}, so here the tests are themselves "
+            "unreliable."
+        )
+    elif not low:
+        check = (
+            f"The paper's model has {listing(met)}, at or above {rule}; that does not make a large-sample "
+            "test exact."
+        )
+    else:
+        check = (
+            f"The paper's model has {listing(low)}, below {rule}, and {listing(met)}, at or above it: for "
+            f"{names(low)} the tests are themselves unreliable."
+        )
+    if low:
+        lesson = (
+            f"Below the rule of ten, as the paper's model is for {names(low)}, a proportional-hazards test "
+            f"is too unstable to certify or to refute proportionality, and {choice} be a choice of "
+            "conclusion."
+        )
+    else:
+        lesson = (
+            "Even with the paper's model at or above the rule of ten, a proportional-hazards test cannot "
+            f"certify proportionality (a large p-value is weak evidence, not proof), and {choice} still be "
+            "a choice of conclusion."
+        )
+    if not met:
+        conclusion = f"With the paper's model below the rule of ten for {names(low)}, no answer is reliable."
+    elif not low:
+        conclusion = (
+            "With the paper's model at or above the rule of ten, the tests' answer is still no proof of "
+            "proportionality."
+        )
+    else:
+        conclusion = (
+            f"With the paper's model below the rule of ten for {names(low)}, that answer is not reliable; "
+            f"for {names(met)}, at or above the rule, the test's answer is still no proof of "
+            "proportionality."
+        )
+    return {"ph_epv_check": check, "ph_lesson": lesson, "ph_epv_conclusion": conclusion}
+
+
 def ph_teaching_glue(
     conventions: Mapping[str, pd.DataFrame],
     readings: Mapping[str, Mapping[str, float]],
@@ -635,6 +710,8 @@ def ph_teaching_glue(
         )
         g = gaps.get(ep)
         glue[f"{ep}_loglog_text"] = (None if g is None else _gap_text(g), "{}")
+    epvs = {ep: glue[f"{ep}_full_epv"][0] for ep in ENDPOINTS if glue[f"{ep}_full_epv"][0] is not None}
+    glue.update({name: (text, "{}") for name, text in ph_epv_texts(epvs).items()})
     return glue
 
 

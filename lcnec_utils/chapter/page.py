@@ -172,7 +172,8 @@ class Chapter:
         ``"hr_ci_side"`` (the same, a bound that would print as 1.00 with a third decimal:
         0.44 (0.19–0.995)), ``"count:<noun>"`` (a count with its noun in the right number: with
         ``"count:treated patient"``, 1 treated patient, 3 treated patients; ``"count:<singular>|<plural>"``
-        where the plural is not the singular with an "s").
+        where the plural is not the singular with an "s"), ``"months"`` (a time that may be fractional,
+        with its unit: 1 month, 1.5 months, 12 months).
         """
         # glued as a str: myst-nb reads text/plain back with literal_eval, which
         # keeps the quotes' content as written ("0.010", not the number 0.01)

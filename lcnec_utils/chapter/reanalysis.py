@@ -15,10 +15,11 @@ import pandas as pd
 
 from lcnec_utils.chapter.page import ENDPOINTS, arm_sizes
 from lcnec_utils.contract.params import Parameters
-from lcnec_utils.methods.smallsample import EPV_FLOOR, EPV_RULE
+from lcnec_utils.methods.smallsample import EPV_FLOOR, EPV_RULE, epv_verdict
 from lcnec_utils.reconstruct.bounds import term_plans
 from lcnec_utils.reconstruct.settings import TABLE4
 from lcnec_utils.reconstruct.targets import published_targets
+from lcnec_utils.stats.attainable import events_per_variable
 from lcnec_utils.stats.classical import fisher_power, fisher_rejection_region
 from lcnec_utils.stats.cox import CoxResult, available_covariates, fit_cox
 from lcnec_utils.stats.format import (
@@ -29,7 +30,14 @@ from lcnec_utils.stats.format import (
     format_p_clause,
     format_pct,
 )
-from lcnec_utils.stats.survival import LogrankResult, has_endpoint, logrank, reverse_km_followup
+from lcnec_utils.stats.survival import (
+    LogrankResult,
+    endpoint_data,
+    has_endpoint,
+    km_curve,
+    logrank,
+    reverse_km_followup,
+)
 from lcnec_utils.tables.multivariable import cox_results, cox_table
 from lcnec_utils.tables.survival import survival_results, survival_summary
 
@@ -62,10 +70,10 @@ def survival_chapter(cohort: pd.DataFrame, params: Parameters) -> SurvivalChapte
     results["followup.median"] = followup.median
     sizes = arm_sizes(cohort, params)
     glue: dict[str, tuple] = {"followup": (followup.median, "{:.1f}")}
-    for role in ("treatment", "reference"):
-        # the height of one step of the Kaplan-Meier curve at the start
-        glue[f"step_{role}"] = (1 / sizes[role] if sizes[role] else None, "pct")
+    glue["km_steps"] = (km_steps_reading(sizes, largest_km_step(cohort, params), params), "{}")
     glue["landmark"] = (params.landmark_months, "{:g}")
+    # the landmark with its unit, "12 months" ("1 month" for a landmark of 1)
+    glue["landmark_months"] = (params.landmark_months, "months")
     for ep in ENDPOINTS:
         s, lr = summaries.get(ep), logranks.get(ep)
         for role in ("treatment", "reference"):
@@ -77,6 +85,70 @@ def survival_chapter(cohort: pd.DataFrame, params: Parameters) -> SurvivalChapte
             glue[f"{ep}_rate_{role}"] = (None if s is None else s.loc[role, "rate"], "pct")
         glue[f"{ep}_logrank_p"] = (None if lr is None else lr.p, "p_clause")
     return SurvivalChapter(summaries, logranks, results, glue)
+
+
+@dataclass(frozen=True)
+class KMStep:
+    """One step of a Kaplan-Meier curve: the curve (``endpoint``, arm ``role``), its ``time``, the
+    ``events`` there among ``at_risk`` patients, and the survival just ``before`` and ``after`` it."""
+
+    endpoint: str
+    role: str
+    time: float
+    events: int
+    at_risk: int
+    before: float
+    after: float
+
+    @property
+    def size(self) -> float:
+        return self.before - self.after
+
+
+def largest_km_step(cohort: pd.DataFrame, params: Parameters) -> KMStep | None:
+    """The largest single step of the Kaplan-Meier curves of each endpoint present and each arm: a
+    step is S(t−)·d/n(t), the survival just before the event time t times the events there over the
+    patients at risk, so without censoring d/n of the arm, and larger once censoring has thinned the
+    risk set. The first of equal steps (endpoints in :data:`ENDPOINTS` order, treatment arm first,
+    earlier times first); None where no curve has an event."""
+    best: KMStep | None = None
+    for ep in ENDPOINTS:
+        if not has_endpoint(cohort, ep):
+            continue
+        data = endpoint_data(cohort, ep, params.reference_group, params.treatment_group)
+        for role in ("treatment", "reference"):
+            arm = data.arm(role)
+            curve = km_curve(arm["time"], arm["event"])
+            before = 1.0
+            for t, d, n, after in zip(curve.time, curve.n_events, curve.n_risk, curve.survival):
+                if d > 0 and (best is None or before - after > best.size + 1e-12):
+                    best = KMStep(ep, role, float(t), int(d), int(n), float(before), float(after))
+                before = after
+    return best
+
+
+def km_steps_reading(sizes: Mapping[str, int], largest: KMStep | None, params: Parameters) -> str:
+    """The survival chapter's sentence on the curves' steps: how far one patient moves each arm's curve
+    before any censoring (1/n of the arm, ``sizes`` from :func:`~lcnec_utils.chapter.page.arm_sizes`)
+    and the largest single step of any curve (``largest``, :func:`largest_km_step`), with where it is.
+    The page typed "large steps" whatever the arms' sizes."""
+    roles = ("treatment", "reference")
+    arms = " and ".join(format_count(sizes[role], "patient") for role in roles)
+    first = " or ".join(format_pct(1 / sizes[role]) for role in roles)
+    lead = (
+        f"Two arms of {arms} give step curves: before any censoring, one patient moves a curve by "
+        f"{first} percentage points"
+    )
+    if largest is None:
+        return f"{lead}; with no event recorded, no curve has a step yet."
+    label = getattr(params, f"{largest.role}_group")
+    return (
+        f"{lead}, and the largest single step of the curves is {format_pct(largest.size)} percentage "
+        f"points ({ENDPOINTS[largest.endpoint].lower()}, {label} arm, "
+        f"{format_count(largest.events, 'event')} at {largest.time:.1f} months among "
+        f"{format_count(largest.at_risk, 'patient')} at risk: from {format_pct(largest.before)}% to "
+        f"{format_pct(largest.after)}%)."
+    )
 
 
 @dataclass
@@ -306,6 +378,24 @@ def adjusted_pfs_reading(arm: Mapping[str, float] | None, epv: float | None, alp
     )
 
 
+def pfs_epv_caution(events: int | None, terms: int | None) -> str:
+    """The Cox chapter's caution on the size of the PFS model: its coefficients (``terms``) and events,
+    their ratio (the events per variable) and where that stands
+    (:func:`~lcnec_utils.methods.smallsample.epv_verdict`); ``events`` None where the cohort has no PFS
+    model. On a cohort without PFS columns the page printed "spends not available parameters on not
+    available events"."""
+    if events is None or terms is None:
+        return (
+            "The cohort has no progression-free survival columns, so there is no PFS model whose "
+            "events per variable could be counted."
+        )
+    epv = events_per_variable(events, terms)
+    return (
+        f"The PFS model spends {format_count(terms, 'parameter')} on {format_count(events, 'event')}: "
+        f"{epv:.1f} events per variable, which {epv_verdict(epv)}."
+    )
+
+
 def multivariate_chapter(cohort: pd.DataFrame, params: Parameters) -> MultivariateChapter:
     """The Cox models of each endpoint with the covariates present, and what the page must say about them:
     covariates absent from the data, patients left out (complete cases), models that did not converge."""
@@ -331,11 +421,11 @@ def multivariate_chapter(cohort: pd.DataFrame, params: Parameters) -> Multivaria
         glue[f"{ep}_epv"] = (None if res is None else res.events_per_variable, "{:.1f}")
         glue[f"{ep}_events"] = (None if res is None else res.events, "{}")
         glue[f"{ep}_terms"] = (None if res is None else len(res.table), "{}")
-        # the same counts with their nouns, in the number each takes ("1 event", "29 events"; without
-        # the model, as the plain counts print)
-        glue[f"{ep}_events_counted"] = (glue[f"{ep}_events"][0], "count:event", "not available events")
-        glue[f"{ep}_parameters"] = (glue[f"{ep}_terms"][0], "count:parameter", "not available parameters")
     pfs_fit = fits.get("pfs")
+    glue["pfs_epv_caution"] = (
+        pfs_epv_caution(*((None, None) if pfs_fit is None else (pfs_fit.events, len(pfs_fit.table)))),
+        "{}",
+    )
     pfs_arm = pfs_fit.term("treatment") if pfs_fit is not None and pfs_fit.converged else None
     glue["pfs_adjusted_reading"] = (
         adjusted_pfs_reading(pfs_arm, None if pfs_fit is None else pfs_fit.events_per_variable, params.alpha),

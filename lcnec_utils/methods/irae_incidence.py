@@ -494,6 +494,7 @@ def _delayed_exercise_texts(numbers: ChapterNumbers, data: pd.DataFrame | None, 
     t("ex2_delay_rule", None if data is None else rule, "{}", missing)
     delay = FALLBACK_DELAY if delay is None else delay
     t("ex2_delay", delay, "{:g}")
+    t("ex2_delay_months", delay, "count:month")  # a whole number of months: "1 month", "9 months"
     if data is None:
         for key in ("lost", "lost_words", "cif", "naive", "deaths_before", "why"):
             t(f"ex2_{key}", None, "{}", missing)

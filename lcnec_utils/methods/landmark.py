@@ -488,6 +488,7 @@ def _exercise_texts(numbers, curve: pd.DataFrame, params) -> None:
     row_l, row_x = _row_at(curve, L), _row_at(curve, x)
     t = numbers.text
     t("ex1_landmark", x, "{:g}")
+    t("ex1_landmark_months", x, "months")  # with its unit: "1 month", "3.25 months"
     t(
         "ex1_rule",
         f"the earliest landmark of the table after the {L:g}-month one that leaves out more deaths than "
@@ -590,6 +591,7 @@ def landmark_page(cohort: pd.DataFrame, params, published: dict[str, Any]) -> tu
         numbers.text(f"{ep}_bound", bound_words(early, ep), "{}", "no event, so nothing to bound")
     t = numbers.text
     t("landmark", L, "{:g}")
+    t("landmark_months", L, "months")  # with its unit: "1 month", "3 months"
     t("curve_step", float(np.diff(grid).min()), "{:g}")
     t("level", 100 * params.confidence_level, "{:g}")
     _exercise_texts(numbers, curves["os"], params)

@@ -607,16 +607,20 @@ EPV_RULE, EPV_FLOOR = 10.0, 5.0
 
 
 def epv_verdict(epv: float | None) -> str:
-    """Where an events-per-variable value stands against the rule of ten and Vittinghoff & McCulloch's 5-9."""
+    """Where an events-per-variable value stands against the rule of ten (Peduzzi et al. 1995) and what
+    Vittinghoff & McCulloch (2007, Am J Epidemiol 165:710-718) found: they simulated whole EPV values and
+    found problems fairly frequent at 2-4 and uncommon at 5-9, so a value such as 9.7 is said to lie
+    between 5 and 10, not "within 5 to 9", and one below 5 is not placed inside their 2-4."""
     if epv is None:
         return "not computable"
     if epv >= EPV_RULE:
         return "meets the rule of ten"
     if epv >= EPV_FLOOR:
         return (
-            "falls below the rule of ten, within the 5 to 9 events per variable at which Vittinghoff and "
-            "McCulloch found problems uncommon"
+            "falls below the rule of ten, between 5 and 10 events per variable, the range in which "
+            "Vittinghoff and McCulloch found problems uncommon"
         )
     return (
-        "falls below five events per variable, where Vittinghoff and McCulloch found problems fairly frequent"
+        "falls below five events per variable (Vittinghoff and McCulloch found problems fairly frequent "
+        "at 2 to 4)"
     )

@@ -127,10 +127,8 @@ def survival_reading(cohort: pd.DataFrame, params, published: Mapping[str, Any])
 def cox_exercises(cohort: pd.DataFrame, params, covariates: list[str]) -> dict[str, tuple]:
     """Cox chapter. 1: the adjusted arm HR's Wald interval and p by hand from its coefficient and SE.
     2: age's HR per ten years from the per-year coefficient. 3: the adjusted arm HR for death with
-    Breslow's ties (statsmodels ``PHReg``), the default of SPSS, against Efron's. Also the reading of the
-    PFS model's events per variable (:func:`lcnec_utils.methods.smallsample.epv_verdict`)."""
+    Breslow's ties (statsmodels ``PHReg``), the default of SPSS, against Efron's."""
     from lcnec_utils.methods.conventions import breslow_cox
-    from lcnec_utils.methods.smallsample import epv_verdict
 
     ep = _first_endpoint(cohort)
     z = z_two_sided(params.alpha)
@@ -140,11 +138,6 @@ def cox_exercises(cohort: pd.DataFrame, params, covariates: list[str]) -> dict[s
         "ex_level": (100 * (1 - params.alpha), "{:g}"),
     }
     res = cox.fit_cox(cohort, ep, covariates, params)
-    glue["pfs_epv_verdict"] = (
-        epv_verdict(res.events_per_variable) if ep == "pfs" else None,
-        "{}",
-        "cannot be judged (no progression-free survival)",
-    )
     arm = res.term("treatment") if res.converged else None
     b = None if arm is None else arm["coef"]
     se = None if arm is None else arm["se"]

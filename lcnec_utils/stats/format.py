@@ -54,6 +54,14 @@ def format_count(n: Any, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
+def format_months(months: Any) -> str:
+    """A time in months with its unit in the number it takes, the value as ``{:g}`` prints it, so that
+    a glued time that may be whole or fractional never reads "1 months": ``format_months(1.0) ==
+    "1 month"``, ``format_months(12.0) == "12 months"``, ``format_months(1.5) == "1.5 months"``."""
+    shown = f"{months:g}"
+    return f"{shown} month" if shown == "1" else f"{shown} months"
+
+
 def format_mean_sd(mean: Any, sd: Any, digits: int = 1, sd_digits: int = 2) -> str:
     """``"mean ± SD"``, by default as in the paper's Table 2 (``"70.4 ± 7.01"``)."""
     if is_missing(mean):
@@ -167,7 +175,8 @@ def format_value(value: Any, fmt: str = "{}", missing: str = "not available") ->
     ``"hr_ci_side"`` (the same, a bound that would print as 1.00 with a third decimal, as
     ``0.44 (0.19–0.995)``: :func:`format_hr_bound`) and ``"count:<noun>"`` or
     ``"count:<singular>|<plural>"`` (a count with its noun in the right number, ``1 treated patient``,
-    ``3 treated patients``: :func:`format_count`).
+    ``3 treated patients``: :func:`format_count`); ``"months"`` (a time that may be fractional with
+    its unit, ``1 month``, ``1.5 months``, ``12 months``: :func:`format_months`).
     """
     parts = value if isinstance(value, tuple) else (value,)
     if any(is_missing(v) for v in parts):
@@ -184,6 +193,8 @@ def format_value(value: Any, fmt: str = "{}", missing: str = "not available") ->
         return f"{value[0]:.2f} ({value[1]:.2f}–{value[2]:.2f})"
     if fmt == "hr_ci_side":
         return format_hr_ci(*value, sep="–", side_of_one=True)
+    if fmt == "months":
+        return format_months(value)
     if fmt.startswith("count:"):
         singular, _, plural = fmt.removeprefix("count:").partition("|")
         return format_count(value, singular, plural or None)
