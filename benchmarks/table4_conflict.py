@@ -12,7 +12,8 @@ and then both counted steps (``polish.polish_covariates``, covariate moves then 
 prints the endpoint's windows met (read with lifelines, ``joint.window_targets``), the missed ones,
 and both arm terms with the PFS arm's standard error. The runs (``--runs``): ``all`` (the Table 4
 stage's bounds), ``no-pfs`` (without the PFS arm term's: its HR floor and |z| floor), ``no-os``
-(without the OS arm term's), ``none``; each may end in ``+no-ecog``. Session 20 ran it
+(without the OS arm term's), ``none``; each may end in ``+no-ecog``. ``--pfs-hr-floor`` lowers
+the PFS arm HR's floor where a run keeps it (how far it must fall for the windows to hold). Session 20 ran it
 (docs/OPEN-TARGETS.md): a search, so evidence where a conflict lies, not a proof. Prints figures,
 asserts nothing.
 """
@@ -61,6 +62,12 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=5_000_000)
     parser.add_argument("--temp0", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--pfs-hr-floor",
+        type=float,
+        default=None,
+        help="the PFS arm HR's floor in runs that keep it (default: the search's)",
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     tg = published_targets()
@@ -81,6 +88,8 @@ def main() -> None:
         priority = joint.table4_priority(tg)[keep]
         setting = joint.annealing_setting(tg, windows=windows)
         stage = dataclasses.replace(joint.table4_stage(), **DROPPED[bounds])
+        if args.pfs_hr_floor is not None and stage.keep_pfs_hr_lo > 0:
+            stage = dataclasses.replace(stage, keep_pfs_hr_lo=args.pfs_hr_floor)
         moves = dict(joint.STAGE_MOVES["table4"], temp0=args.temp0)
         T, D = T0.copy(), D0.copy()
         t0 = time.perf_counter()
