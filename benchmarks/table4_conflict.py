@@ -5,17 +5,18 @@ counted steps on that endpoint's windows alone, with the arm-term bounds all kep
     .venv/bin/python benchmarks/table4_conflict.py --endpoint os --runs all none
 
 Each run starts from the cohort's state (default: the shipped cohort), keeps the windows of
-``--endpoint`` only (``joint.table4_windows``, its priority as ``joint.table4_priority``; with
-``no-ecog`` in the run's name, without the ECOG term's), reruns the Table 4 annealing
-(``joint.table4_stage`` with the run's bounds, ``joint.STAGE_MOVES["table4"]`` with ``--temp0``)
-and then both counted steps (``polish.polish_covariates``, covariate moves then outcome swaps), and
-prints the endpoint's windows met (read with lifelines, ``joint.window_targets``), the missed ones,
-and both arm terms with the PFS arm's standard error. The runs (``--runs``): ``all`` (the Table 4
-stage's bounds), ``no-pfs`` (without the PFS arm term's: its HR floor and |z| floor), ``no-os``
-(without the OS arm term's), ``none``; each may end in ``+no-ecog``. ``--pfs-hr-floor`` lowers
-the PFS arm HR's floor where a run keeps it (how far it must fall for the windows to hold). Session 20 ran it
-(docs/OPEN-TARGETS.md): a search, so evidence where a conflict lies, not a proof. Prints figures,
-asserts nothing.
+``--endpoint`` only (``both``: all of Table 4's) as ``joint.table4_windows`` and
+``joint.table4_priority`` give them (with ``no-ecog`` in the run's name, without the ECOG term's),
+reruns the Table 4 annealing (``joint.table4_stage`` with the run's bounds,
+``joint.STAGE_MOVES["table4"]`` with ``--temp0``) and then both counted steps
+(``polish.polish_covariates``, covariate moves then outcome swaps), and prints the windows met
+(read with lifelines, ``joint.window_targets``), the missed ones, and both arm terms with the PFS
+arm's standard error. The runs (``--runs``): ``all`` (the Table 4 stage's bounds), ``no-pfs``
+(without the PFS arm term's: its HR floor and |z| floor), ``no-os`` (without the OS arm term's),
+``none``; each may end in ``+no-ecog``. ``--pfs-hr-floor`` lowers the PFS arm HR's floor where a
+run keeps it (how far it must fall for the windows to hold). Session 20 ran it
+(docs/OPEN-TARGETS.md): a search, so evidence of where a conflict lies, not a proof. Prints
+figures, asserts nothing.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def _pfs_se(fits) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cohort", default=str(DEFAULT_COHORT))
-    parser.add_argument("--endpoint", choices=("pfs", "os"), default="pfs")
+    parser.add_argument("--endpoint", choices=("pfs", "os", "both"), default="pfs")
     parser.add_argument("--runs", nargs="+", default=["all", "all+no-ecog", "no-os", "no-pfs", "none"])
     parser.add_argument("--iterations", type=int, default=5_000_000)
     parser.add_argument("--temp0", type=float, default=0.3)
@@ -72,9 +73,9 @@ def main() -> None:
     warnings.simplefilter("ignore")
     tg = published_targets()
     T0, D0 = joint.state_from_cohort(pd.read_csv(args.cohort))
-    prefix = f"{args.endpoint}."
+    prefixes = ("pfs.", "os.") if args.endpoint == "both" else (f"{args.endpoint}.",)
     start = reach.state_fits(T0, D0)
-    reachable = [w for w in joint.window_targets(tg) if w[0].startswith(prefix)]
+    reachable = [w for w in joint.window_targets(tg) if w[0].startswith(prefixes)]
     print(
         f"start: {_inside(reachable, start)} of {len(reachable)} {args.endpoint} windows; {_arm(start)}; {_pfs_se(start)}"
     )
@@ -82,7 +83,7 @@ def main() -> None:
         bounds, _, ecog = run.partition("+")
         keep = [
             i for i, w in enumerate(joint.table4_windows(tg))
-            if w[0].startswith(prefix) and not (ecog == "no-ecog" and ".ecog." in w[0])
+            if w[0].startswith(prefixes) and not (ecog == "no-ecog" and ".ecog." in w[0])
         ]  # fmt: skip
         windows = [joint.table4_windows(tg)[i] for i in keep]
         priority = joint.table4_priority(tg)[keep]
@@ -98,7 +99,7 @@ def main() -> None:
         polish.polish_covariates(T, D, setting, stage, priority, 12, 20, swaps=True)
         fits = reach.state_fits(T, D)
         counted = [w for w in reachable if ecog != "no-ecog" or ".ecog." not in w[0]]
-        missed = [w[0].removeprefix(prefix + "cox_multivariable.") for w in counted if not _inside([w], fits)]
+        missed = [w[0].replace("cox_multivariable.", "") for w in counted if not _inside([w], fits)]
         print(
             f"{run}: {_inside(counted, fits)} of {len(counted)} {args.endpoint} windows; {_arm(fits)}; "
             f"{_pfs_se(fits)}; {time.perf_counter() - t0:.0f} s\n  missed: {' '.join(missed) or '-'}"
