@@ -483,31 +483,130 @@ def test_ph_global_glue_reads_the_simulated_size_at_the_builds_alpha():
     assert "keeps about its nominal size" in size10
 
 
-def test_ph_epv_texts_are_glued_from_the_paper_models_events_per_variable(cohort):
-    """Chapter 11's readings of the paper's model's events per variable come from the test table's own
-    events and terms (:func:`ph_epv_texts`, every branch in test_typed_prose); on the required columns
-    only the paper's model is the arm alone on the 25 deaths of the shipped cohort: 25.0, the rule met."""
+def test_ph_epv_texts_are_glued_from_the_models_events_per_variable_and_name(cohort):
+    """Chapter 11's readings of its model's events per variable come from the test table's own events and
+    terms (:func:`ph_epv_texts`, every branch in test_typed_prose), the model named from its covariates;
+    on the required columns only the model is the arm alone on the 25 deaths of the shipped cohort, 25.0,
+    the rule met, and is not called "the paper's model" (the page said "The paper's model has 25.0 events
+    per variable for death")."""
     import dataclasses
 
-    from lcnec_utils.chapter import ph_epv_texts, ph_teaching_glue
+    from lcnec_utils.chapter import fitted_model, ph_epv_texts, ph_teaching_glue
     from lcnec_utils.stats import available_covariates
 
     params = make_parameters()
     present, _ = available_covariates(cohort, params.covariates)
     p2 = dataclasses.replace(params, covariates=present)
     conv = {ep: methods.ph_test_conventions(cohort, ep, p2) for ep in ("pfs", "os")}
-    glue = ph_teaching_glue(conv, {}, {}, params)
+    model = fitted_model(present, cohort.columns)
+    assert model.short == "the paper's model"
+    glue = ph_teaching_glue(conv, {}, {}, params, model=model)
     epvs = {ep: int(cohort[f"{ep}_event"].sum()) / (1 + len(present)) for ep in conv}
-    for name, text in ph_epv_texts(epvs).items():
+    for name, text in ph_epv_texts(epvs, model).items():
         assert glue[name] == (text, "{}")
+    assert glue["ph_epv_check"][0].startswith("The paper's model has 2.4 events per variable for progression")
+    assert glue["formula_spread"][0].startswith("the p-values of the paper's model run from ")
     minimal = cohort[REQUIRED_COLUMNS]
     p0 = dataclasses.replace(params, covariates=[])
-    glue = ph_teaching_glue({"os": methods.ph_test_conventions(minimal, "os", p0)}, {}, {}, params)
+    conv = {"os": methods.ph_test_conventions(minimal, "os", p0)}
+    glue = ph_teaching_glue(conv, {}, {}, params, model=fitted_model([], minimal.columns))
     assert int(minimal["os_event"].sum()) == 25
     assert glue["ph_epv_check"][0] == (
-        "The paper's model has 25.0 events per variable for death, at or above the rule of ten (the "
-        "small-sample chapter); that does not make a large-sample test exact."
+        "The model fitted here (the arm alone: the cohort has none of the paper's covariates) has 25.0 events "
+        "per variable for death, at or above the rule of ten (the small-sample chapter); that does not make a "
+        "large-sample test exact."
     )
+    assert "paper's model" not in glue["ph_lesson"][0] + glue["ph_epv_conclusion"][0]
+    # the sentence before ph_lesson names the same model (it said "the p-values of the paper's model")
+    assert glue["formula_spread"][0].startswith("the p-values of the model fitted here run from ")
+    # without a name the model is "the model fitted here", true of any cohort
+    assert ph_teaching_glue(conv, {}, {}, params)["ph_epv_check"][0].startswith(
+        "The model fitted here has 25.0 events per variable for death"
+    )
+
+
+def _chapter10_prose(glue: dict) -> dict[str, str]:
+    """Chapter 10's question and its summary warning with the glue filled in as the build renders them."""
+    cells = json.loads((ROOT / "notebooks" / "10_methods_small_sample_cox.ipynb").read_text(encoding="utf-8"))
+    md = "\n".join("".join(c["source"]) for c in cells["cells"] if c["cell_type"] == "markdown")
+
+    def fill(text: str) -> str:
+        filled = re.sub(r"\{glue:text\}`([^`]+)`", lambda m: format_value(*glue[m.group(1)]), text)
+        return " ".join(filled.split())
+
+    question = md[md.index("**The question.**") : md.index("## The method")]
+    result = md[md.index("## The result") + len("## The result") : md.index("On this cohort the full model")]
+    warning = md[md.index("death, to be set beside") : md.index("## Exercises")]
+    return {"question": fill(question), "result": fill(result), "warning": fill(warning)}
+
+
+def _chapter10_glue(cohort):
+    """What chapter 10's notebook glues for its question, its model's size and its summary warning."""
+    from lcnec_utils.chapter import fitted_model, small_sample_glue, small_sample_teaching_glue
+    from lcnec_utils.stats import available_covariates, has_endpoint
+
+    params = make_parameters()
+    present, _ = available_covariates(cohort, params.covariates)
+    reduced = [c for c in methods.REDUCED_COVARIATES if c in cohort.columns]
+    comparisons = {
+        ep: methods.comparison_table(cohort, ep, params, covariates=present, reduced=reduced)
+        for ep in ("pfs", "os")
+        if has_endpoint(cohort, ep)
+    }
+    model = fitted_model(present, cohort.columns)
+    glue = small_sample_glue(comparisons, {}, reduced, params)
+    glue.update(small_sample_teaching_glue(comparisons, {}, len(cohort), 0.1, model=model))
+    return glue
+
+
+def test_small_sample_chapter_names_its_model_and_warns_from_its_events(cohort):
+    """Chapter 10's question, its model's size and its summary warning, filled in from the glue the notebook
+    makes, on the shipped cohort (the paper's model, 12 coefficients on 29 progressions and 25 deaths) and
+    on the required columns only, where the page said "The paper's ... model puts 1 term (the arm and 0
+    covariates)" and "31 patients cannot adjust for 0 factors"."""
+    vm = "(Vittinghoff and McCulloch found problems fairly frequent at 2 to 4)"
+    paper = (
+        "The paper's own model put 12 coefficients on at most 31 events (the paper does not print its events; "
+        f"there is at most one per patient), at most 2.6 events per variable, which falls below five events per "
+        f'variable {vm}: its "only ECOG was an independent prognostic factor" finding, and with it the claim '
+        'that the other factors "did not demonstrate significant effects", rest on that model and fall under '
+        "the same caution."
+    )
+    lead = (
+        'The question.** The paper\'s "multivariate" {term}`Cox model` has 12 terms (the arm and 11 '
+        "covariates), and its headline, {term}`HR` 0.51 for progression, comes from that model."
+    )
+    shipped = _chapter10_prose(_chapter10_glue(cohort))
+    assert shipped["question"] == (
+        f"**{lead} On the cohort in force it puts 12 terms on each endpoint's events: 29 progressions and 25 "
+        "deaths. Are there enough events for a model that size, and what do estimators built for small "
+        "samples say?"
+    )
+    assert shipped["result"] == (
+        "The paper's model has 12 coefficients: 2.4 events per variable for progression (29 progressions) and "
+        f"2.1 for death (25 deaths), each of which falls below five events per variable {vm}."
+    )
+    assert shipped["warning"].endswith(
+        ". The defensible summary is a model the data can carry, the arm alone or the arm with a few "
+        "pre-specified confounders, reported with the warning that the paper's model spends 12 coefficients "
+        f"on 29 progressions and on 25 deaths: 2.4 and 2.1 events per variable, below the rule of ten. {paper}"
+    )
+    minimal = _chapter10_prose(_chapter10_glue(cohort[REQUIRED_COLUMNS]))
+    assert minimal["question"] == (
+        f"**{lead} The cohort has none of the paper's covariates, so the model fitted here is the arm alone: "
+        "1 term on 25 deaths. Are there enough events for a model that size, and what do estimators built for "
+        "small samples say?"
+    )
+    assert minimal["result"] == (
+        "The model fitted here (the arm alone: the cohort has none of the paper's covariates) has 1 "
+        "coefficient: 25.0 events per variable for death (25 deaths), which meets the rule of ten."
+    )
+    assert minimal["warning"].endswith(
+        ". The cohort has none of the paper's covariates, so the model fitted here is the arm alone: it adjusts "
+        "for nothing, and the hazard ratio it gives is the crude comparison of the arms, open to whatever "
+        f"confounding separates them. {paper}"
+    )
+    assert "paper's model" not in minimal["question"] + minimal["result"] + minimal["warning"]
 
 
 def test_ph_band_text_is_built_from_the_bands_numbers():

@@ -1323,25 +1323,31 @@ def test_bootstrap_share_of_extreme_arm_hrs():
 
 
 def test_epv_verdict_and_arm_stability_follow_their_thresholds():
-    """epv_verdict's three branches, boundaries included. Vittinghoff & McCulloch (2007) simulated whole
-    EPV values (problems fairly frequent at 2-4, uncommon at 5-9), so 9.7 is "between 5 and 10", not
-    "within the 5 to 9" (the text before), and a value below 5 is not placed inside their 2-4."""
+    """epv_verdict's three branches, boundaries included, compared as printed to one decimal (4.96
+    prints 5.0, 9.96 prints 10.0). Vittinghoff & McCulloch (2007) simulated whole EPV values (problems
+    fairly frequent at 2-4, uncommon at 5-9), so 9.7 is "between 5 and 10", not "within the 5 to 9"
+    (the text before), their 5-9 is given as theirs, not as the range between 5 and 10, and a value below
+    5 is not placed inside their 2-4."""
     from lcnec_utils.chapter.methods_glue import arm_stability
 
     assert smallsample.epv_verdict(12) == smallsample.epv_verdict(10) == "meets the rule of ten"
+    assert smallsample.epv_verdict(9.96) == "meets the rule of ten"  # printed 10.0
     between = (
-        "falls below the rule of ten, between 5 and 10 events per variable, the range in which Vittinghoff "
-        "and McCulloch found problems uncommon"
+        "falls below the rule of ten, between 5 and 10 events per variable (Vittinghoff and McCulloch found "
+        "problems uncommon at 5 to 9)"
     )
     assert smallsample.epv_verdict(29 / 3) == smallsample.epv_verdict(5) == between  # 9.7: chapter 10's
+    assert smallsample.epv_verdict(9.94) == smallsample.epv_verdict(4.96) == between  # 9.9 and 5.0
     below = (
         "falls below five events per variable (Vittinghoff and McCulloch found problems fairly frequent at "
         "2 to 4)"
     )
     assert (
-        smallsample.epv_verdict(4.99) == smallsample.epv_verdict(2.6) == smallsample.epv_verdict(1) == below
+        smallsample.epv_verdict(4.94) == smallsample.epv_verdict(2.6) == smallsample.epv_verdict(1) == below
     )
     assert smallsample.epv_verdict(None) == "not computable"
+    assert [smallsample.epv_as_printed(x) for x in (4.96, 9.96, 4.94, 0.25)] == [5.0, 10.0, 4.9, 0.2]
+    assert [f"{x:.1f}" for x in (4.96, 9.96, 4.94, 0.25)] == ["5.0", "10.0", "4.9", "0.2"]
     assert arm_stability({"pfs": (0.45, 0.50), "os": (0.50, 0.55)}).startswith("hardly moves")
     assert arm_stability({"pfs": (0.30, 0.50), "os": None}).startswith("moves")
     assert arm_stability({"pfs": None}) is None

@@ -8,15 +8,24 @@ import pandas as pd
 import pytest
 
 from lcnec_utils.chapter import (
+    MODEL_FITTED_HERE,
     KMStep,
     adjusted_pfs_reading,
+    adjustment_warning,
+    fitted_model,
+    full_epv_reading,
     km_steps_reading,
     largest_km_step,
+    model_question,
+    paper_model_caution,
     pfs_epv_caution,
     ph_epv_texts,
+    small_sample_teaching_glue,
 )
 from lcnec_utils.contract import make_parameters
+from lcnec_utils.contract.params import PAPER_COVARIATES
 from lcnec_utils.methods import (
+    CorrelationRange,
     correlation_range,
     correlation_reading,
     earlier_deaths_reading,
@@ -68,6 +77,22 @@ def test_adjusted_pfs_reading_follows_the_events_per_variable_and_the_interval()
     )
     nan = {"hr": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "p": float("nan")}
     assert adjusted_pfs_reading(nan, 2.0, 0.05).endswith("so there is no adjusted association to read.")
+
+
+def test_adjusted_pfs_reading_compares_the_events_per_variable_as_printed():
+    """4.96 prints 5.0 and 9.96 prints 10.0: the verdict beside them is the printed value's (it said
+    "5.0 events per variable, below 5" and "10.0 ..., between 5 and the rule of 10")."""
+    open_ = {"hr": 0.8, "ci_low": 0.5, "ci_high": 1.28, "p": 0.35}
+    assert adjusted_pfs_reading(open_, 124 / 25, 0.05).startswith(
+        f"{INDEPENDENT}, and with 5.0 events per variable, between 5 and the rule of 10, those conditional "
+        "estimates sit where the small-sample chapter's two rules disagree."
+    )
+    assert adjusted_pfs_reading(open_, 249 / 25, 0.05).startswith(
+        f"{INDEPENDENT}; with 10.0 events per variable the model meets the rule of 10, which speaks"
+    )
+    assert adjusted_pfs_reading(open_, 4.94, 0.05).startswith(
+        f"{INDEPENDENT}, and with 4.9 events per variable, below 5, those conditional estimates are fragile"
+    )
 
 
 def test_ties_reading_says_the_approximations_coincide_without_ties():
@@ -127,12 +152,19 @@ def test_missed_event_caution_agrees_with_one_patient():
 def test_missed_event_caution_says_when_neither_rare_event_is_likely_missed():
     """From n = 299 on 0.99^n is below 5% too (0.99^298 = 0.05004, 0.99^299 = 0.04954), so the
     contrast "but one that affects one patient in a hundred goes unseen" no longer holds (the page
-    said it, and printed 0.0% for large n). 0.9^300 = 1.9e-14, 0.99^300 = 0.04904 (4.9%);
-    0.9^1000 = 1.7e-46, 0.99^1000 = 0.0000432 (below 0.05%, printed "below 0.1%")."""
-    assert 0.99**298 >= 0.05 > 0.99**299
-    assert missed_event_caution(298).endswith(
-        "but one that affects one patient in a hundred goes unseen with probability 5.0% (0.99 to the "
-        "power 298)."
+    said it, and printed 0.0% for large n). One decimal prints both as 5.0%, so each gets two (5.00%
+    and 4.95%): the two branches must not print the same chance. 0.9^298 = 2.3e-14 and 0.9^299 =
+    2.1e-14 print "below 0.1%". 0.9^300 = 1.9e-14, 0.99^300 = 0.04904 (4.9%); 0.9^1000 = 1.7e-46,
+    0.99^1000 = 0.0000432 (below 0.05%, printed "below 0.1%")."""
+    assert missed_event_caution(298) == (
+        "With 298 treated patients, an event that affects one patient in ten is unlikely to be missed "
+        "altogether (the chance of seeing none is below 0.1%, that is 0.9 to the power 298), but one that "
+        "affects one patient in a hundred goes unseen with probability 5.00% (0.99 to the power 298)."
+    )
+    assert missed_event_caution(299) == (
+        "With 299 treated patients, neither an event that affects one patient in ten nor one that affects "
+        "one patient in a hundred is likely to be missed altogether: the chance of seeing none is below "
+        "0.1% for the first (0.9 to the power 299) and 4.95% for the second (0.99 to the power 299)."
     )
     assert missed_event_caution(300) == (
         "With 300 treated patients, neither an event that affects one patient in ten nor one that affects "
@@ -239,26 +271,58 @@ def test_correlation_reading_gives_each_endpoints_range():
     """Chapter 16's method section: the range of the four statistics' pairwise correlations per
     endpoint present (the page typed "some pairs strongly" whatever the cohort); on the shipped cohort
     0.57 to 0.93 (OS) and 0.55 to 0.92 (PFS)."""
-    both = {"overall survival": (0.5737, 0.9302), "progression-free survival": (0.551, 0.92)}
+    both = {
+        "overall survival": CorrelationRange(0.5737, 0.9302, 6, 6),
+        "progression-free survival": CorrelationRange(0.551, 0.92, 6, 6),
+    }
     assert correlation_reading(both) == (
         "On the cohort in force their pairwise correlations run from 0.57 to 0.93 for overall survival "
         "and from 0.55 to 0.92 for progression-free survival."
     )
-    assert correlation_reading({"overall survival": (0.2, 0.45)}) == (
+    os_only = {"overall survival": CorrelationRange(0.2, 0.45, 6, 6)}
+    assert correlation_reading(os_only) == (
         "On the cohort in force their pairwise correlations run from 0.20 to 0.45 for overall survival."
     )
-    assert correlation_reading({"overall survival": (0.2, 0.45), "progression-free survival": None}) == (
+    assert correlation_reading({**os_only, "progression-free survival": None}) == (
         "On the cohort in force their pairwise correlations run from 0.20 to 0.45 for overall survival; "
-        "for progression-free survival none can be computed (the statistics have no variance)."
+        "for progression-free survival none can be computed (no two of its statistics both have variance)."
     )
     assert correlation_reading({"overall survival": None}) == (
-        "On the cohort in force no correlation between them can be computed: the statistics have no variance."
+        "On the cohort in force no correlation between them can be computed: no two of the statistics both "
+        "have variance."
     )
 
-    class Combo:  # a statistic without variance leaves NaN in its row and column
-        correlation = np.array([[1.0, 0.9, np.nan], [0.9, 1.0, np.nan], [np.nan, np.nan, np.nan]])
 
-    assert correlation_range(Combo()) == (0.9, 0.9)
+def test_correlation_reading_says_when_only_some_pairs_can_be_computed():
+    """A statistic without variance leaves NaN in its row and column: with four statistics and one
+    without variance, 3 of the 6 pairs can be computed (the sentence said nothing of the other 3); with
+    only one statistic with variance none can, although that one has variance (the sentence said "the
+    statistics have no variance")."""
+
+    class Combo:
+        correlation = np.array(
+            [
+                [1.0, 0.9, 0.7, np.nan],
+                [0.9, 1.0, 0.8, np.nan],
+                [0.7, 0.8, 1.0, np.nan],
+                [np.nan, np.nan, np.nan, np.nan],
+            ]
+        )
+
+    r = correlation_range(Combo())
+    assert r == CorrelationRange(0.7, 0.9, 3, 6)
+    assert correlation_reading({"overall survival": r}) == (
+        "On the cohort in force their pairwise correlations run from 0.70 to 0.90 for overall survival "
+        "(3 pairs of 6; the others cannot be computed, one of their statistics having no variance)."
+    )
+    Combo.correlation = np.array([[1.0, 0.9, np.nan], [0.9, 1.0, np.nan], [np.nan, np.nan, np.nan]])
+    assert correlation_range(Combo()) == CorrelationRange(0.9, 0.9, 1, 3)
+    assert correlation_reading({"overall survival": correlation_range(Combo())}) == (
+        "On the cohort in force their pairwise correlations run from 0.90 to 0.90 for overall survival "
+        "(1 pair of 3; the others cannot be computed, one of their statistics having no variance)."
+    )
+    Combo.correlation = np.array([[1.0, np.nan], [np.nan, np.nan]])  # one statistic with variance
+    assert correlation_range(Combo()) is None
     Combo.correlation = np.full((2, 2), np.nan)
     assert correlation_range(Combo()) is None
 
@@ -274,6 +338,14 @@ def test_union_reading_says_how_much_of_bonferronis_sum_the_max_combo_p_is():
         f"{lead} a great deal: their union, the max-combo p, is 38% of the sum, less than half."
     )
     assert union_reading(0.0199, 0.01) == f"{lead}: their union, the max-combo p, is 50% of the sum."
+    # half up, not Python's half to even: 0.025 / (4 x 0.05) = 12.5% exactly, printed 13% (round gave 12)
+    assert union_reading(0.025, 0.05) == (
+        f"{lead} a great deal: their union, the max-combo p, is 13% of the sum, less than half."
+    )
+    # 99.75% prints 100%: the regions of correlated statistics still overlap, if only slightly
+    assert union_reading(0.0399, 0.01) == (
+        f"{lead} only slightly: their union, the max-combo p, rounds to 100% of the sum."
+    )
     assert (
         union_reading(float("nan"), 0.02)
         == union_reading(0.03, None)
@@ -292,8 +364,19 @@ def test_pfs_epv_caution_counts_the_pfs_model_or_says_there_is_none():
     )
     assert pfs_epv_caution(29, 3) == (  # 9.67
         "The PFS model spends 3 parameters on 29 events: 9.7 events per variable, which falls below the "
-        "rule of ten, between 5 and 10 events per variable, the range in which Vittinghoff and McCulloch "
-        "found problems uncommon."
+        "rule of ten, between 5 and 10 events per variable (Vittinghoff and McCulloch found problems "
+        "uncommon at 5 to 9)."
+    )
+    # as printed: 124 / 25 = 4.96 prints 5.0, 249 / 25 = 9.96 prints 10.0 (the verdicts were below five
+    # and below the rule of ten)
+    assert pfs_epv_caution(124, 25) == (
+        "The PFS model spends 25 parameters on 124 events: 5.0 events per variable, which falls below the "
+        "rule of ten, between 5 and 10 events per variable (Vittinghoff and McCulloch found problems "
+        "uncommon at 5 to 9)."
+    )
+    assert pfs_epv_caution(249, 25) == (
+        "The PFS model spends 25 parameters on 249 events: 10.0 events per variable, which meets the rule "
+        "of ten."
     )
     assert pfs_epv_caution(120, 12) == (
         "The PFS model spends 12 parameters on 120 events: 10.0 events per variable, which meets the rule "
@@ -345,6 +428,7 @@ def test_largest_km_step_by_hand():
         0.75,
         0.375,
     )
+    assert step.equal == (KMStep("os", "treatment", 4.0, 1, 1, 0.375, 0.0),)
     both = _arms(times, {"treatment": [1, 0, 1, 1], "reference": [1, 1, 0]}, endpoints=("pfs", "os"))
     assert largest_km_step(both, params).endpoint == "pfs"
     assert largest_km_step(_arms(times, {"treatment": [0] * 4, "reference": [0] * 3}), params) is None
@@ -376,58 +460,327 @@ def test_km_steps_reading_gives_the_first_and_the_largest_step():
     )
 
 
+def test_largest_km_step_counts_the_steps_as_large_as_it():
+    """Equal largest steps: treatment 1 and 2+ against reference 3 and 4+ gives two steps of 1/2 on two
+    curves (the treatment arm's at 1 month named, the other given); deaths at 1 and 2 in both arms give
+    four (1/2 at the first, then 1/2 x 1/1). The shipped cohort's ICI arm takes two equal steps on its
+    OS curve: at 11.5 months 2 deaths of 11 at risk, 12/14 x 2/11, and at 11.8 months 2 of 9,
+    12/14 x 9/11 x 2/9, both 24/154 = 15.6 points (the sentence named the first only, as if it were the
+    one largest step)."""
+    params = make_parameters()
+    two = _arms({"treatment": [1, 2], "reference": [3, 4]}, {"treatment": [1, 0], "reference": [1, 0]})
+    step = largest_km_step(two, params)
+    assert (step.role, step.time) == ("treatment", 1.0)
+    assert step.equal == (KMStep("os", "reference", 3.0, 1, 2, 1.0, 0.5),)
+    assert km_steps_reading({"treatment": 2, "reference": 2}, step, params) == (
+        "Two arms of 2 patients and 2 patients give step curves: before any censoring, one patient moves a "
+        "curve by 50.0 or 50.0 percentage points, and the largest single step of the curves is 50.0 "
+        "percentage points (overall survival, ICIs + Chemo arm, 1 event at 1.0 months among 2 patients at "
+        "risk: from 100.0% to 50.0%; the first of 2 equal largest steps, the other on the overall survival "
+        "curve of the Chemo arm, 1 event at 3.0 months among 2 patients at risk: from 100.0% to 50.0%)."
+    )
+    four = _arms({"treatment": [1, 2], "reference": [1, 2]}, {"treatment": [1, 1], "reference": [1, 1]})
+    step = largest_km_step(four, params)
+    assert len(step.equal) == 3
+    assert km_steps_reading({"treatment": 2, "reference": 2}, step, params).endswith(
+        "(overall survival, ICIs + Chemo arm, 1 event at 1.0 months among 2 patients at risk: from 100.0% "
+        "to 50.0%; the first of 4 equal largest steps)."
+    )
+    from lcnec_utils.contract import load_study
+
+    shipped = load_study(params.data_path, params.ae_path, params.reference_group, params.treatment_group)
+    step = largest_km_step(shipped.cohort, params)
+    assert (step.endpoint, step.role, step.time, step.events, step.at_risk) == (
+        "os",
+        "treatment",
+        11.5,
+        2,
+        11,
+    )
+    assert step.size == pytest.approx(24 / 154, rel=1e-12)
+    (other,) = step.equal
+    assert (other.endpoint, other.role, other.time, other.events, other.at_risk) == (
+        "os",
+        "treatment",
+        11.8,
+        2,
+        9,
+    )
+    assert other.size == pytest.approx(24 / 154, rel=1e-12)
+    assert km_steps_reading({"treatment": 14, "reference": 17}, step, params) == (
+        "Two arms of 14 patients and 17 patients give step curves: before any censoring, one patient moves "
+        "a curve by 7.1 or 5.9 percentage points, and the largest single step of the curves is 15.6 "
+        "percentage points (overall survival, ICIs + Chemo arm, 2 events at 11.5 months among 11 patients "
+        "at risk: from 85.7% to 70.1%; the first of 2 equal largest steps, the other on the same curve, 2 "
+        "events at 11.8 months among 9 patients at risk: from 70.1% to 54.5%)."
+    )
+
+
 def test_ph_epv_texts_read_each_endpoint_against_the_rule_of_ten():
-    """Chapter 11's three readings of the paper's model's events per variable (the page typed "so few
-    events per variable", "these few events" and "no answer is reliable" whatever the cohort). Shipped
-    cohort: 29 / 12 = 2.4 (progression), 25 / 12 = 2.1 (death); the required columns only: the arm alone
-    on 25 deaths, 25.0; a mixed cohort with exactly 10.0 (the rule met) and 8.3."""
+    """Chapter 11's three readings of its model's events per variable (the page typed "so few events
+    per variable", "these few events" and "no answer is reliable" whatever the cohort). Shipped cohort:
+    the paper's model, 29 / 12 = 2.4 (progression), 25 / 12 = 2.1 (death); a mixed cohort with exactly
+    10.0 (the rule met) and 8.3. Below the rule, the fit the tests are computed from is unstable (the rule
+    of ten concerns the model's coefficients, intervals and Wald tests, not the Grambsch-Therneau test)."""
     choice = "a choice among tests made after seeing their p-values would"
     rule = "the rule of ten (the small-sample chapter)"
-    assert ph_epv_texts({"pfs": 29 / 12, "os": 25 / 12}) == {
+    papers = fitted_model(PAPER_COVARIATES)
+    assert ph_epv_texts({"pfs": 29 / 12, "os": 25 / 12}, papers) == {
         "ph_epv_check": (
             f"The paper's model has 2.4 events per variable for progression and 2.1 for death, below {rule}, "
-            "so here the tests are themselves unreliable."
+            "so its fit, and the tests built on it, are unstable."
         ),
         "ph_lesson": (
-            "Below the rule of ten, as the paper's model is for progression and death, a proportional-hazards "
-            f"test is too unstable to certify or to refute proportionality, and {choice} be a choice of "
-            "conclusion."
+            "Below the rule of ten, as the paper's model is for progression and death, the fit a "
+            "proportional-hazards test is built on is too unstable for the test to certify or to refute "
+            f"proportionality, and {choice} be a choice of conclusion."
         ),
         "ph_epv_conclusion": (
             "With the paper's model below the rule of ten for progression and death, no answer is reliable."
         ),
     }
-    assert ph_epv_texts({"os": 25.0}) == {
-        "ph_epv_check": (
-            f"The paper's model has 25.0 events per variable for death, at or above {rule}; that does not "
-            "make a large-sample test exact."
-        ),
-        "ph_lesson": (
-            "Even with the paper's model at or above the rule of ten, a proportional-hazards test cannot "
-            "certify proportionality (a large p-value is weak evidence, not proof), and "
-            f"{choice} still be a choice of conclusion."
-        ),
-        "ph_epv_conclusion": (
-            "With the paper's model at or above the rule of ten, the tests' answer is still no proof of "
-            "proportionality."
-        ),
-    }
-    assert ph_epv_texts({"pfs": 10.0, "os": 8.3}) == {
+    assert ph_epv_texts({"pfs": 10.0, "os": 8.3}, papers) == {
         "ph_epv_check": (
             f"The paper's model has 8.3 events per variable for death, below {rule}, and 10.0 events per "
-            "variable for progression, at or above it: for death the tests are themselves unreliable."
+            "variable for progression, at or above it: for death its fit, and the tests built on it, are "
+            "unstable."
         ),
         "ph_lesson": (
-            "Below the rule of ten, as the paper's model is for death, a proportional-hazards test is too "
-            f"unstable to certify or to refute proportionality, and {choice} be a choice of conclusion."
+            "Below the rule of ten, as the paper's model is for death, the fit a proportional-hazards test is "
+            f"built on is too unstable for the test to certify or to refute proportionality, and {choice} be "
+            "a choice of conclusion."
         ),
         "ph_epv_conclusion": (
             "With the paper's model below the rule of ten for death, that answer is not reliable; for "
-            "progression, at or above the rule, the test's answer is still no proof of proportionality."
+            "progression, at or above the rule, the tests' answer is still no proof of proportionality."
         ),
     }
-    assert ph_epv_texts({}) == {
+    assert ph_epv_texts({}, papers) == {
         "ph_epv_check": "No model was fitted, so there are no events per variable to read.",
         "ph_lesson": "",
         "ph_epv_conclusion": "",
     }
+
+
+def test_ph_epv_texts_name_the_model_from_its_terms():
+    """The model is "the paper's" only with all of the paper's covariates and no other. On the required
+    columns it is the arm alone on the 25 deaths of the shipped cohort, 25.0 events per variable (the
+    page said "The paper's model has 25.0 events per variable"); with 4 of the 11 covariates it is named
+    so; without a name, "the model fitted here". 9.96 prints 10.0 and meets the rule."""
+    choice = "a choice among tests made after seeing their p-values would"
+    rule = "the rule of ten (the small-sample chapter)"
+    alone = fitted_model([], ["patient_id", "group", "os_months", "os_event"])
+    assert ph_epv_texts({"os": 25.0}, alone) == {
+        "ph_epv_check": (
+            "The model fitted here (the arm alone: the cohort has none of the paper's covariates) has 25.0 "
+            f"events per variable for death, at or above {rule}; that does not make a large-sample test "
+            "exact."
+        ),
+        "ph_lesson": (
+            "Even with the model fitted here at or above the rule of ten, a proportional-hazards test cannot "
+            "certify proportionality (a large p-value is weak evidence, not proof), and "
+            f"{choice} still be a choice of conclusion."
+        ),
+        "ph_epv_conclusion": (
+            "With the model fitted here at or above the rule of ten, the tests' answer is still no proof of "
+            "proportionality."
+        ),
+    }
+    four = fitted_model(["age", "sex", "ecog", "smoking"])
+    assert ph_epv_texts({"os": 25 / 5}, four)["ph_epv_check"] == (
+        "The model fitted here (the arm and 4 of the paper's 11 covariates) has 5.0 events per variable for "
+        f"death, below {rule}, so its fit, and the tests built on it, are unstable."
+    )
+    assert ph_epv_texts({"os": 249 / 25})["ph_epv_check"] == (
+        f"The model fitted here has 10.0 events per variable for death, at or above {rule}; that does not "
+        "make a large-sample test exact."
+    )
+    assert ph_epv_texts({"os": 9.94})["ph_epv_conclusion"] == (
+        "With the model fitted here below the rule of ten for death, no answer is reliable."
+    )
+
+
+REQUIRED = ["patient_id", "group", "os_months", "os_event"]
+VM_BELOW_FIVE = "falls below five events per variable (Vittinghoff and McCulloch found problems fairly frequent at 2 to 4)"
+
+
+def test_fitted_model_is_the_papers_only_with_all_of_its_covariates():
+    """Chapters 10 and 11 name the model with covariates from its terms: the paper's with all 11 of the
+    paper's covariates and no other; otherwise "the model fitted here" with what it holds."""
+    papers = fitted_model(PAPER_COVARIATES)
+    assert (papers.short, papers.long, papers.is_papers, papers.arm_alone) == (
+        "the paper's model",
+        "the paper's model",
+        True,
+        False,
+    )
+    assert fitted_model([], REQUIRED).long == (
+        "the model fitted here (the arm alone: the cohort has none of the paper's covariates)"
+    )
+    # the cohort has covariates, but none is in force (the build's covariates parameter)
+    assert (
+        fitted_model([], [*REQUIRED, "age"]).long
+        == "the model fitted here (the arm alone: no covariate is in force)"
+    )
+    assert fitted_model([]).long == "the model fitted here (the arm alone: no covariate is in force)"
+    assert (
+        fitted_model(["age", "ecog"]).long
+        == "the model fitted here (the arm and 2 of the paper's 11 covariates)"
+    )
+    assert fitted_model(["age", "ldh"]).long == (
+        "the model fitted here (the arm and 1 of the paper's 11 covariates and 1 other covariate)"
+    )
+    assert (
+        fitted_model(["ldh", "nse"]).long
+        == "the model fitted here (the arm and 2 covariates, none of them the paper's)"
+    )
+    assert fitted_model([*PAPER_COVARIATES, "ldh"]).long == (
+        "the model fitted here (the arm, the paper's 11 covariates and 1 other covariate)"
+    )
+    assert MODEL_FITTED_HERE.long == "the model fitted here"
+
+
+def test_model_question_says_which_model_is_fitted_on_which_events():
+    """Chapter 10's question (it printed "The paper's ... model puts 1 term (the arm and 0 covariates)"
+    on the required columns): shipped cohort 12 terms on 29 progressions and 25 deaths."""
+    events = {"pfs": 29, "os": 25}
+    assert model_question(fitted_model(PAPER_COVARIATES), 12, events) == (
+        "On the cohort in force it puts 12 terms on each endpoint's events: 29 progressions and 25 deaths."
+    )
+    assert model_question(fitted_model([], REQUIRED), 1, {"os": 25}) == (
+        "The cohort has none of the paper's covariates, so the model fitted here is the arm alone: 1 term on "
+        "25 deaths."
+    )
+    assert model_question(fitted_model(["age", "ecog"]), 3, {"os": 1}) == (
+        "On the cohort in force the model fitted here is the arm and 2 of the paper's 11 covariates: 3 terms "
+        "on 1 death."
+    )
+    assert (
+        model_question(fitted_model([]), None, {}) == "The cohort in force has no endpoint to fit a model to."
+    )
+
+
+def test_full_epv_reading_names_the_model_and_reads_each_endpoint():
+    """Chapter 10's reading of the full model's size, endpoints with the same verdict together; the
+    verdicts compare the value as printed (124 / 25 = 4.96 prints 5.0)."""
+    papers = fitted_model(PAPER_COVARIATES)
+    assert full_epv_reading(papers, 12, {"pfs": 29, "os": 25}, {"pfs": 29 / 12, "os": 25 / 12}) == (
+        "The paper's model has 12 coefficients: 2.4 events per variable for progression (29 progressions) "
+        f"and 2.1 for death (25 deaths), each of which {VM_BELOW_FIVE}."
+    )
+    assert full_epv_reading(fitted_model([], REQUIRED), 1, {"os": 25}, {"os": 25.0}) == (
+        "The model fitted here (the arm alone: the cohort has none of the paper's covariates) has 1 "
+        "coefficient: 25.0 events per variable for death (25 deaths), which meets the rule of ten."
+    )
+    assert full_epv_reading(papers, 25, {"pfs": 249, "os": 124}, {"pfs": 249 / 25, "os": 124 / 25}) == (
+        "The paper's model has 25 coefficients: 10.0 events per variable for progression (249 progressions), "
+        "which meets the rule of ten; 5.0 for death (124 deaths), which falls below the rule of ten, between "
+        "5 and 10 events per variable (Vittinghoff and McCulloch found problems uncommon at 5 to 9)."
+    )
+    assert (
+        full_epv_reading(papers, None, {}, {})
+        == "No model was fitted, so there are no events per variable to read."
+    )
+
+
+def test_adjustment_warning_follows_the_models_terms_and_events_per_variable():
+    """Chapter 10's summary warning (it typed "31 patients cannot adjust for 11 factors" whatever the
+    cohort, and "cannot adjust for 0 factors" on the required columns): below the rule of ten for every
+    endpoint, for one, for none, and the arm alone. 9.96 prints 10.0 and meets the rule."""
+    papers = fitted_model(PAPER_COVARIATES)
+    carry = (
+        "the defensible summary is a model the data can carry, the arm alone or the arm with a few "
+        "pre-specified confounders, reported with the warning that"
+    )
+    assert adjustment_warning(papers, 12, {"pfs": 29, "os": 25}, {"pfs": 29 / 12, "os": 25 / 12}) == (
+        f"T{carry[1:]} the paper's model spends 12 coefficients on 29 progressions and on 25 deaths: 2.4 and "
+        "2.1 events per variable, below the rule of ten."
+    )
+    assert adjustment_warning(papers, 12, {"pfs": 120, "os": 100}, {"pfs": 10.0, "os": 100 / 12}) == (
+        f"For death, {carry} the paper's model spends 12 coefficients on 100 deaths: 8.3 events per "
+        "variable, below the rule of ten; for progression, with 10.0 events per variable, it meets the rule."
+    )
+    four = fitted_model(["age", "sex", "ecog", "smoking"])
+    assert adjustment_warning(four, 5, {"os": 249 // 5 * 1}, {"os": 249 / 25}) == (
+        "The model fitted here spends 5 coefficients on 49 deaths: 10.0 events per variable for death, at or "
+        "above the rule of ten, so by that rule the data can carry it; its adjustment removes only the "
+        "confounding that its covariates measure."
+    )
+    assert adjustment_warning(fitted_model([], REQUIRED), 1, {"os": 25}, {"os": 25.0}) == (
+        "The cohort has none of the paper's covariates, so the model fitted here is the arm alone: it adjusts "
+        "for nothing, and the hazard ratio it gives is the crude comparison of the arms, open to whatever "
+        "confounding separates them."
+    )
+    assert (
+        adjustment_warning(papers, None, {}, {})
+        == "No model was fitted, so there is no adjusted summary to qualify."
+    )
+
+
+def test_paper_model_caution_reads_the_papers_own_model():
+    """The paper's "only ECOG" finding is read against the paper's own model, whatever the cohort: 12
+    coefficients (the arm and Table 4's 11 covariates) on at most 31 events, 31 / 12 = 2.58."""
+    from lcnec_utils.contract.published import published_values
+
+    tail = (
+        ': its "only ECOG was an independent prognostic factor" finding, and with it the claim that the '
+        'other factors "did not demonstrate significant effects", rest on that model'
+    )
+    assert paper_model_caution(published_values()) == (
+        "The paper's own model put 12 coefficients on at most 31 events (the paper does not print its "
+        "events; there is at most one per patient), at most 2.6 events per variable, which "
+        f"{VM_BELOW_FIVE}{tail} and fall under the same caution."
+    )
+    table4 = {f"pfs.cox_multivariable.{c}.hr": 1.0 for c in PAPER_COVARIATES}
+    assert paper_model_caution({"n.total": 96, **table4}).endswith(  # 8.0: below ten, not "between"
+        "at most 8.0 events per variable, below the rule of ten" + tail + " and fall under the same caution."
+    )
+    assert paper_model_caution({"n.total": 600, **table4}).endswith(
+        "at most 50.0 events per variable" + tail + "."
+    )
+    assert paper_model_caution({}).endswith(
+        "rest on its own model, whose size the printed numbers do not give."
+    )
+
+
+def test_small_sample_teaching_glue_reads_the_epv_as_printed():
+    """Chapter 10's verdicts beside EPVs printed to one decimal: 4.96 prints 5.0 (not "below five"),
+    9.96 prints 10.0 (the rule met), in the full and reduced rows, the summary warning and the Wald
+    reading."""
+
+    def table(events, terms, reduced_terms):
+        return pd.DataFrame(
+            {
+                "model": ["univariable", "full", "firth", "ridge", "reduced"],
+                "hr": [0.5] * 5,
+                "ci_low": [0.3] * 5,
+                "ci_high": [0.9] * 5,
+                "converged": [True] * 5,
+                "epv": [events, events / terms, events / terms, events / terms, events / reduced_terms],
+                "events": [events] * 5,
+                "terms": [1, terms, terms, terms, reduced_terms],
+            }
+        )
+
+    model = fitted_model(PAPER_COVARIATES)
+    glue = small_sample_teaching_glue({"os": table(124, 25, 25)}, {}, 200, 0.1, published={}, model=model)
+    between = (
+        "falls below the rule of ten, between 5 and 10 events per variable (Vittinghoff and McCulloch found "
+        "problems uncommon at 5 to 9)"
+    )
+    assert glue["os_full_verdict"] == (between, "{}") and glue["os_reduced_verdict"] == (between, "{}")
+    assert glue["adjust_warning"][0].endswith(
+        "on 124 deaths: 5.0 events per variable, below the rule of ten."
+    )
+    glue = small_sample_teaching_glue({"os": table(249, 25, 3)}, {}, 300, 0.1, published={}, model=model)
+    assert glue["os_full_verdict"] == ("meets the rule of ten", "{}")
+    assert glue["full_epv_text"][0] == (
+        "The paper's model has 25 coefficients: 10.0 events per variable for death (249 deaths), which meets "
+        "the rule of ten."
+    )
+    assert glue["wald_reading"][0].endswith("keep their large-sample meaning")
+    # without a name, a one-term full model is the arm alone, for a reason true of any cohort
+    glue = small_sample_teaching_glue({"os": table(25, 1, 1)}, {}, 31, 0.1, published={})
+    assert glue["model_question"][0] == (
+        "No covariate is in force, so the model fitted here is the arm alone: 1 term on 25 deaths."
+    )

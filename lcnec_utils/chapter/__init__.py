@@ -4,7 +4,8 @@
 ``Chapter`` (page) draws on header, downloads and footer. What a chapter records and glues comes from one call:
 reanalysis (survival, multivariable), response_text (the response chapter's reading), checking (audit) and
 methods_glue (the methods chapters' prose, from what their notebook computed with lcnec_utils.methods;
-confounding and power come whole from that package).
+confounding and power come whole from that package), with model_size naming and sizing the model with
+covariates they fit (the paper's only when it has all of the paper's covariates).
 """
 
 from __future__ import annotations
@@ -56,6 +57,16 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         small_sample_teaching_glue,
         wald_reading,
     )
+    from lcnec_utils.chapter.model_size import (
+        EVENT_NOUNS,
+        MODEL_FITTED_HERE,
+        FittedModel,
+        adjustment_warning,
+        fitted_model,
+        full_epv_reading,
+        model_question,
+        paper_model_caution,
+    )
     from lcnec_utils.chapter.page import (
         ENDPOINTS,
         FILE_TEXT,
@@ -66,6 +77,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     from lcnec_utils.chapter.reanalysis import (
         CAUTION_BASE_RATES,
         CAUTION_DIFFERENCE,
+        KM_STEP_RTOL,
         PAPER_ALPHA,
         TABLE4_COLUMNS,
         KMStep,
@@ -128,11 +140,22 @@ __all__, __getattr__, __dir__ = exports(
             "small_sample_teaching_glue",
             "wald_reading",
         ),
+        "lcnec_utils.chapter.model_size": (
+            "EVENT_NOUNS",
+            "FittedModel",
+            "MODEL_FITTED_HERE",
+            "adjustment_warning",
+            "fitted_model",
+            "full_epv_reading",
+            "model_question",
+            "paper_model_caution",
+        ),
         "lcnec_utils.chapter.page": ("Chapter", "ENDPOINTS", "FILE_TEXT", "arm_sizes", "set_study_loader"),
         "lcnec_utils.chapter.reanalysis": (
             "CAUTION_BASE_RATES",
             "CAUTION_DIFFERENCE",
             "KMStep",
+            "KM_STEP_RTOL",
             "MultivariateChapter",
             "PAPER_ALPHA",
             "SurvivalChapter",

@@ -17,10 +17,20 @@ from typing import Any
 
 import pandas as pd
 
+from lcnec_utils.chapter.model_size import (
+    EVENT_NOUNS,
+    MODEL_FITTED_HERE,
+    FittedModel,
+    adjustment_warning,
+    fitted_model,
+    full_epv_reading,
+    model_question,
+    paper_model_caution,
+)
 from lcnec_utils.chapter.page import ENDPOINTS
-from lcnec_utils.contract.params import Parameters
+from lcnec_utils.contract.params import PAPER_COVARIATES, Parameters
 from lcnec_utils.contract.published import published_values
-from lcnec_utils.methods.smallsample import EPV_RULE, epv_verdict
+from lcnec_utils.methods.smallsample import EPV_RULE, epv_as_printed, epv_verdict
 from lcnec_utils.stats.format import ci_label, format_p, format_p_clause, z_label
 from lcnec_utils.stats.survival import endpoint_data, median_ci_brookmeyer_crowley
 
@@ -176,9 +186,6 @@ def _median_exercise(
 #: The models of the small-sample chapter's prose, as rows of ``methods.comparison_table``.
 SMALL_SAMPLE_MODELS = ("univariable", "full", "firth", "ridge", "reduced")
 
-#: The small-sample chapter's noun for each endpoint's events, glued with the count (``pfs_progressions``).
-_EVENT_NOUN = {"pfs": "progression", "os": "death"}
-
 
 def small_sample_glue(
     comparisons: Mapping[str, pd.DataFrame],
@@ -201,9 +208,10 @@ def small_sample_glue(
         "n_terms": (n_terms, "{}"),
         "reduced_terms": (", ".join(["arm"] + reduced), "{}"),
         "reduced_n": (1 + len(reduced), "{}"),
-        # the counts with their nouns, in the number each takes ("1 term", "12 terms")
-        "n_terms_counted": (n_terms, "count:term"),
-        "n_coefficients": (n_terms, "count:coefficient"),
+        # the counts with their nouns, in the number each takes ("1 term", "12 terms"); the paper's
+        # model's size is the paper's (the arm and PAPER_COVARIATES), the fitted one's is model_question's
+        "paper_terms_counted": (1 + len(PAPER_COVARIATES), "count:term"),
+        "paper_covariates_counted": (len(PAPER_COVARIATES), "count:covariate"),
         "reduced_terms_counted": (1 + len(reduced), "count:term"),
         "reduced_parameters": (1 + len(reduced), "count:parameter"),
     }
@@ -221,7 +229,7 @@ def small_sample_glue(
         events = None if ep not in comparisons else int(comparisons[ep].iloc[0]["events"])
         glue[f"{ep}_events"] = (events, "{}")
         glue[f"{ep}_events_counted"] = (events, "count:event", "no recorded events")
-        noun = _EVENT_NOUN[ep]
+        noun = EVENT_NOUNS[ep]
         glue[f"{ep}_{noun}s"] = (events, f"count:{noun}", f"no recorded {noun}s")
         glue.update(_bootstrap_texts(ep, bootstraps.get(ep)))
         glue[f"paper_{ep}_hr"] = (
@@ -474,7 +482,7 @@ def wald_reading(comparisons: Mapping[str, pd.DataFrame]) -> str:
     ]
     if not epvs:
         return "Without a fitted full model there are no Wald intervals to judge"
-    if min(epvs) >= EPV_RULE:
+    if min(epv_as_printed(e) for e in epvs) >= EPV_RULE:
         return "At these events per variable the Wald intervals of the ordinary fit keep their large-sample meaning"
     return "At these events per variable the Wald intervals of the ordinary fit lose their large-sample guarantee"
 
@@ -485,23 +493,28 @@ def small_sample_teaching_glue(
     n_patients: int,
     ridge_penalizer: float,
     published: Mapping[str, Any] | None = None,
+    model: FittedModel | None = None,
 ) -> dict[str, tuple]:
-    """The small-sample chapter's reading: how far the arm's HR moves between the models, which covariate
-    estimates are unstable, the reduced model's EPV against the rules, the ridge penalty as lifelines
-    applies it, and the exercises' counts. ``full_fits`` are the paper's models (``CoxResult``) per
+    """The small-sample chapter's reading: the model fitted and its size (``model``, named by
+    :func:`~lcnec_utils.chapter.model_size.fitted_model`; by default "the model fitted here", or the
+    arm alone where the full model has one term), how far the arm's HR moves between the models, which
+    covariate estimates are unstable, the full and reduced models' EPV against the rules, the warning
+    that goes with the defensible summary, the paper's own model's size, the ridge penalty as lifelines
+    applies it, and the exercises' counts. ``full_fits`` are the full models (``CoxResult``) per
     endpoint present."""
     paper = published_values() if published is None else published
     glue: dict[str, tuple] = {"paper_pfs_hr_only": (paper.get("pfs.cox_multivariable.hr"), "{:.2f}")}
     first = next(iter(comparisons.values()), None)
     n_terms = None if first is None else int(first.set_index("model").loc["full", "terms"])
-    glue["n_covariates"] = (None if n_terms is None else n_terms - 1, "{}")
-    glue["n_covariates_counted"] = (glue["n_covariates"][0], "count:covariate")
-    glue["n_factors"] = (glue["n_covariates"][0], "count:factor")
+    if model is None:
+        model = fitted_model([]) if n_terms == 1 else MODEL_FITTED_HERE
     glue["paper_reduction"] = (
         None if paper.get("pfs.cox_multivariable.hr") is None else 1 - paper["pfs.cox_multivariable.hr"],
         "{:.0%}",
     )
     ranges: dict[str, tuple[float, float] | None] = {}
+    events_by_ep: dict[str, int] = {}
+    full_epvs: dict[str, float] = {}
     for ep in ENDPOINTS:
         table = comparisons.get(ep)
         ok = None if table is None else table[table["model"].isin(SMALL_SAMPLE_MODELS) & table["converged"]]
@@ -512,16 +525,21 @@ def small_sample_teaching_glue(
         reduced_epv = None if table is None else table.set_index("model").loc["reduced", "epv"]
         glue[f"{ep}_reduced_verdict"] = (epv_verdict(reduced_epv), "{}")
         events = None if table is None else int(table.iloc[0]["events"])
+        if events is not None and full_epv is not None and pd.notna(full_epv):
+            events_by_ep[ep], full_epvs[ep] = events, float(full_epv)
         glue[f"ex_{ep}_conf10"] = (None if events is None else max(events // 10 - 1, 0), "{}")
         glue[f"ex_{ep}_conf10_confounders"] = (glue[f"ex_{ep}_conf10"][0], "count:confounder")
         glue[f"ex_{ep}_conf5"] = (None if events is None else max(events // 5 - 1, 0), "{}")
+    glue["model_question"] = (model_question(model, n_terms, events_by_ep), "{}")
+    glue["full_epv_text"] = (full_epv_reading(model, n_terms, events_by_ep, full_epvs), "{}")
+    glue["adjust_warning"] = (adjustment_warning(model, n_terms, events_by_ep, full_epvs), "{}")
+    glue["paper_model_caution"] = (paper_model_caution(paper), "{}")
     glue["wald_reading"] = (wald_reading(comparisons), "{}")
     glue["arm_stability"] = (arm_stability(ranges), "{}", "cannot be compared (no model converged)")
     glue["unstable_text"] = (_unstable_covariate(full_fits), "{}")
     glue["ridge_lambda"] = (ridge_penalizer, "{:g}")
     glue["ridge_n"] = (n_patients, "{}")
     glue["n_patients"] = (n_patients, "{}")
-    glue["n_patients_counted"] = (n_patients, "count:patient")
     glue["ridge_weight"] = (n_patients * ridge_penalizer / 2, "{:g}")
     glue["ridge_theta"] = (n_patients * ridge_penalizer, "{:g}")
     return glue
@@ -578,9 +596,12 @@ def _p_ranges(p_values: Mapping[str, pd.Series], alpha: float) -> tuple[list[str
     return parts, straddling
 
 
-def _formula_spread(conventions: Mapping[str, pd.DataFrame], alpha: float) -> str | None:
-    """How far the paper's model's test p-values move with the formula and the time scale, per endpoint,
-    and for which endpoints they fall on both sides of ``alpha`` (the reading of "significant or not")."""
+def _formula_spread(
+    conventions: Mapping[str, pd.DataFrame], alpha: float, model: FittedModel = MODEL_FITTED_HERE
+) -> str | None:
+    """How far the test p-values of the model with covariates (named by ``model``) move with the formula
+    and the time scale, per endpoint, and for which endpoints they fall on both sides of ``alpha`` (the
+    reading of "significant or not")."""
     parts, straddling = _p_ranges(
         {ep: t.loc[t["model"] == "full", "p"] for ep, t in conventions.items()}, alpha
     )
@@ -592,77 +613,71 @@ def _formula_spread(conventions: Mapping[str, pd.DataFrame], alpha: float) -> st
         if straddling
         else f"on one side of {alpha:g} for each endpoint: here the choice does not change the verdict"
     )
-    return "the p-values of the paper's model run " + " and ".join(parts) + ", " + side
+    return f"the p-values of {model.short} run " + " and ".join(parts) + ", " + side
 
 
-#: How the proportional-hazards chapter names each endpoint's events in its prose ("for progression").
-_PH_EVENT_WORD = {"pfs": "progression", "os": "death"}
-
-
-def ph_epv_texts(epvs: Mapping[str, float]) -> dict[str, str]:
-    """The proportional-hazards chapter's three readings of the paper's model's events per variable
-    (``epvs``: the full model's events over its coefficients, per endpoint present), each against the
-    rule of ten (:data:`~lcnec_utils.methods.smallsample.EPV_RULE`) endpoint by endpoint:
-    ``ph_epv_check`` (the method section: whether the tests are themselves unreliable here),
-    ``ph_lesson`` (after the formulas' spread) and ``ph_epv_conclusion`` (what it means for the
-    paper). The page typed "so few events per variable", "these few events" and "no answer is
-    reliable" whatever the cohort."""
+def ph_epv_texts(epvs: Mapping[str, float], model: FittedModel = MODEL_FITTED_HERE) -> dict[str, str]:
+    """The proportional-hazards chapter's three readings of the events per variable of its model with
+    covariates (``epvs``: that model's events over its coefficients, per endpoint present; ``model``:
+    its name, :func:`~lcnec_utils.chapter.model_size.fitted_model`, "the paper's model" only when all
+    the paper's covariates and no other are in it), each against the rule of ten
+    (:data:`~lcnec_utils.methods.smallsample.EPV_RULE`, compared as printed, to one decimal) endpoint by
+    endpoint: ``ph_epv_check`` (the method section: below the rule, the model's fit, and the tests built
+    on it, are unstable), ``ph_lesson`` (after the formulas' spread) and ``ph_epv_conclusion`` (what it
+    means for the paper). The page typed "so few events per variable", "these few events" and "no answer
+    is reliable" whatever the cohort, and called the arm alone "the paper's model" on a cohort with
+    none of its covariates. The rule of ten (Peduzzi et al. 1995) concerns the model's coefficients,
+    intervals and Wald tests, so it is said of the fit the tests are computed from, not of the tests."""
     if not epvs:
         none = "No model was fitted, so there are no events per variable to read."
         return {"ph_epv_check": none, "ph_lesson": "", "ph_epv_conclusion": ""}
 
     def listing(eps: list[str]) -> str:
         return " and ".join(
-            f"{epvs[ep]:.1f}{' events per variable' if i == 0 else ''} for {_PH_EVENT_WORD[ep]}"
+            f"{epvs[ep]:.1f}{' events per variable' if i == 0 else ''} for {EVENT_NOUNS[ep]}"
             for i, ep in enumerate(eps)
         )
 
     def names(eps: list[str]) -> str:
-        return " and ".join(_PH_EVENT_WORD[ep] for ep in eps)
+        return " and ".join(EVENT_NOUNS[ep] for ep in eps)
 
-    low = [ep for ep in epvs if epvs[ep] < EPV_RULE]
+    low = [ep for ep in epvs if epv_as_printed(epvs[ep]) < EPV_RULE]
     met = [ep for ep in epvs if ep not in low]
     rule = "the rule of ten (the small-sample chapter)"
     choice = "a choice among tests made after seeing their p-values would"
+    name, short = model.long[0].upper() + model.long[1:], model.short
+    unstable = "its fit, and the tests built on it, are unstable"
     if not met:
-        check = (
-            f"The paper's model has {listing(low)}, below {rule}, so here the tests are themselves "
-            "unreliable."
-        )
+        check = f"{name} has {listing(low)}, below {rule}, so {unstable}."
     elif not low:
         check = (
-            f"The paper's model has {listing(met)}, at or above {rule}; that does not make a large-sample "
-            "test exact."
+            f"{name} has {listing(met)}, at or above {rule}; that does not make a large-sample test exact."
         )
     else:
         check = (
-            f"The paper's model has {listing(low)}, below {rule}, and {listing(met)}, at or above it: for "
-            f"{names(low)} the tests are themselves unreliable."
+            f"{name} has {listing(low)}, below {rule}, and {listing(met)}, at or above it: for {names(low)} "
+            f"{unstable}."
         )
     if low:
         lesson = (
-            f"Below the rule of ten, as the paper's model is for {names(low)}, a proportional-hazards test "
-            f"is too unstable to certify or to refute proportionality, and {choice} be a choice of "
-            "conclusion."
+            f"Below the rule of ten, as {short} is for {names(low)}, the fit a proportional-hazards test is "
+            "built on is too unstable for the test to certify or to refute proportionality, and "
+            f"{choice} be a choice of conclusion."
         )
     else:
         lesson = (
-            "Even with the paper's model at or above the rule of ten, a proportional-hazards test cannot "
-            f"certify proportionality (a large p-value is weak evidence, not proof), and {choice} still be "
-            "a choice of conclusion."
+            f"Even with {short} at or above the rule of ten, a proportional-hazards test cannot certify "
+            f"proportionality (a large p-value is weak evidence, not proof), and {choice} still be a choice "
+            "of conclusion."
         )
     if not met:
-        conclusion = f"With the paper's model below the rule of ten for {names(low)}, no answer is reliable."
+        conclusion = f"With {short} below the rule of ten for {names(low)}, no answer is reliable."
     elif not low:
-        conclusion = (
-            "With the paper's model at or above the rule of ten, the tests' answer is still no proof of "
-            "proportionality."
-        )
+        conclusion = f"With {short} at or above the rule of ten, the tests' answer is still no proof of proportionality."
     else:
         conclusion = (
-            f"With the paper's model below the rule of ten for {names(low)}, that answer is not reliable; "
-            f"for {names(met)}, at or above the rule, the test's answer is still no proof of "
-            "proportionality."
+            f"With {short} below the rule of ten for {names(low)}, that answer is not reliable; for "
+            f"{names(met)}, at or above the rule, the tests' answer is still no proof of proportionality."
         )
     return {"ph_epv_check": check, "ph_lesson": lesson, "ph_epv_conclusion": conclusion}
 
@@ -672,15 +687,19 @@ def ph_teaching_glue(
     readings: Mapping[str, Mapping[str, float]],
     gaps: Mapping[str, pd.DataFrame],
     params: Parameters,
+    model: FittedModel | None = None,
 ) -> dict[str, tuple]:
     """The proportional-hazards chapter's comparison of the two test formulas, the guided reading of the
     β(t) and log-log plots, and the exercises. ``conventions``: ``methods.ph_test_conventions`` per
     endpoint; ``readings``: ``methods.zph_band_reading`` of the arm-only model's β(t) band (None
-    where R's spline fit would be singular); ``gaps``: ``methods.loglog_gaps``."""
+    where R's spline fit would be singular); ``gaps``: ``methods.loglog_gaps``; ``model``: the name of
+    the model with covariates (:func:`~lcnec_utils.chapter.model_size.fitted_model`), by default "the
+    model fitted here"."""
+    named = model or MODEL_FITTED_HERE  # the loop below reuses the name model for the table's rows
     glue: dict[str, tuple] = {
         "verdict_score": (_rejections(conventions, "score", params.alpha), "{}"),
         "verdict_approx": (_rejections(conventions, "approximation", params.alpha), "{}"),
-        "formula_spread": (_formula_spread(conventions, params.alpha), "{}", "cannot be compared"),
+        "formula_spread": (_formula_spread(conventions, params.alpha, named), "{}", "cannot be compared"),
         "zph_settings": (_zph_settings(), "{}"),
         "zph_multiplier": (_zph_multiplier(), "{:g}"),
     }
@@ -711,7 +730,7 @@ def ph_teaching_glue(
         g = gaps.get(ep)
         glue[f"{ep}_loglog_text"] = (None if g is None else _gap_text(g), "{}")
     epvs = {ep: glue[f"{ep}_full_epv"][0] for ep in ENDPOINTS if glue[f"{ep}_full_epv"][0] is not None}
-    glue.update({name: (text, "{}") for name, text in ph_epv_texts(epvs).items()})
+    glue.update({name: (text, "{}") for name, text in ph_epv_texts(epvs, named).items()})
     return glue
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from lcnec_utils.chapter.page import ENDPOINTS, arm_sizes
 from lcnec_utils.contract.params import Parameters
-from lcnec_utils.methods.smallsample import EPV_FLOOR, EPV_RULE, epv_verdict
+from lcnec_utils.methods.smallsample import EPV_FLOOR, EPV_RULE, epv_as_printed, epv_verdict
 from lcnec_utils.reconstruct.bounds import term_plans
 from lcnec_utils.reconstruct.settings import TABLE4
 from lcnec_utils.reconstruct.targets import published_targets
@@ -90,7 +90,8 @@ def survival_chapter(cohort: pd.DataFrame, params: Parameters) -> SurvivalChapte
 @dataclass(frozen=True)
 class KMStep:
     """One step of a Kaplan-Meier curve: the curve (``endpoint``, arm ``role``), its ``time``, the
-    ``events`` there among ``at_risk`` patients, and the survival just ``before`` and ``after`` it."""
+    ``events`` there among ``at_risk`` patients, and the survival just ``before`` and ``after`` it.
+    For the largest step (:func:`largest_km_step`), ``equal`` holds the other steps of the same size."""
 
     endpoint: str
     role: str
@@ -99,10 +100,16 @@ class KMStep:
     at_risk: int
     before: float
     after: float
+    equal: tuple[KMStep, ...] = ()
 
     @property
     def size(self) -> float:
         return self.before - self.after
+
+
+#: Relative tolerance under which two Kaplan-Meier steps count as equal (S(t−)·d/n(t) computed along
+#: two curves differs in the last bits: 12/14·2/11 and 12/14·9/11·2/9 are both 24/154).
+KM_STEP_RTOL = 1e-9
 
 
 def largest_km_step(cohort: pd.DataFrame, params: Parameters) -> KMStep | None:
@@ -110,8 +117,9 @@ def largest_km_step(cohort: pd.DataFrame, params: Parameters) -> KMStep | None:
     step is S(t−)·d/n(t), the survival just before the event time t times the events there over the
     patients at risk, so without censoring d/n of the arm, and larger once censoring has thinned the
     risk set. The first of equal steps (endpoints in :data:`ENDPOINTS` order, treatment arm first,
-    earlier times first); None where no curve has an event."""
-    best: KMStep | None = None
+    earlier times first), with the others of the same size (within :data:`KM_STEP_RTOL`) in its
+    ``equal``; None where no curve has an event."""
+    steps: list[KMStep] = []
     for ep in ENDPOINTS:
         if not has_endpoint(cohort, ep):
             continue
@@ -121,17 +129,55 @@ def largest_km_step(cohort: pd.DataFrame, params: Parameters) -> KMStep | None:
             curve = km_curve(arm["time"], arm["event"])
             before = 1.0
             for t, d, n, after in zip(curve.time, curve.n_events, curve.n_risk, curve.survival):
-                if d > 0 and (best is None or before - after > best.size + 1e-12):
-                    best = KMStep(ep, role, float(t), int(d), int(n), float(before), float(after))
+                if d > 0:
+                    steps.append(KMStep(ep, role, float(t), int(d), int(n), float(before), float(after)))
                 before = after
-    return best
+    if not steps:
+        return None
+    top = max(step.size for step in steps)
+    tied = [step for step in steps if math.isclose(step.size, top, rel_tol=KM_STEP_RTOL, abs_tol=0.0)]
+    return replace(tied[0], equal=tuple(tied[1:]))
+
+
+def _km_step_when(step: KMStep) -> str:
+    """A step's events, time and risk set: "2 events at 11.5 months among 11 patients at risk"."""
+    return (
+        f"{format_count(step.events, 'event')} at {step.time:.1f} months among "
+        f"{format_count(step.at_risk, 'patient')} at risk"
+    )
+
+
+def _km_step_curve(step: KMStep, params: Parameters) -> tuple[str, str]:
+    """A step's endpoint in words and its arm's label."""
+    return ENDPOINTS[step.endpoint].lower(), str(getattr(params, f"{step.role}_group"))
+
+
+def _km_step_equals(largest: KMStep, params: Parameters) -> str:
+    """The steps as large as the largest, after its own description: none, the one other (on which
+    curve, when, and the survival before and after it), or how many there are."""
+    if not largest.equal:
+        return ""
+    if len(largest.equal) > 1:
+        return f"; the first of {len(largest.equal) + 1} equal largest steps"
+    other = largest.equal[0]
+    endpoint, label = _km_step_curve(other, params)
+    curve = (
+        "the same curve"
+        if (other.endpoint, other.role) == (largest.endpoint, largest.role)
+        else f"the {endpoint} curve of the {label} arm"
+    )
+    return (
+        f"; the first of 2 equal largest steps, the other on {curve}, {_km_step_when(other)}: from "
+        f"{format_pct(other.before)}% to {format_pct(other.after)}%"
+    )
 
 
 def km_steps_reading(sizes: Mapping[str, int], largest: KMStep | None, params: Parameters) -> str:
     """The survival chapter's sentence on the curves' steps: how far one patient moves each arm's curve
     before any censoring (1/n of the arm, ``sizes`` from :func:`~lcnec_utils.chapter.page.arm_sizes`)
-    and the largest single step of any curve (``largest``, :func:`largest_km_step`), with where it is.
-    The page typed "large steps" whatever the arms' sizes."""
+    and the largest single step of any curve (``largest``, :func:`largest_km_step`), with where it is
+    and, where other steps are as large, the other one or how many there are. The page typed "large
+    steps" whatever the arms' sizes."""
     roles = ("treatment", "reference")
     arms = " and ".join(format_count(sizes[role], "patient") for role in roles)
     first = " or ".join(format_pct(1 / sizes[role]) for role in roles)
@@ -141,13 +187,11 @@ def km_steps_reading(sizes: Mapping[str, int], largest: KMStep | None, params: P
     )
     if largest is None:
         return f"{lead}; with no event recorded, no curve has a step yet."
-    label = getattr(params, f"{largest.role}_group")
     return (
         f"{lead}, and the largest single step of the curves is {format_pct(largest.size)} percentage "
-        f"points ({ENDPOINTS[largest.endpoint].lower()}, {label} arm, "
-        f"{format_count(largest.events, 'event')} at {largest.time:.1f} months among "
-        f"{format_count(largest.at_risk, 'patient')} at risk: from {format_pct(largest.before)}% to "
-        f"{format_pct(largest.after)}%)."
+        f"points ({', '.join(_km_step_curve(largest, params))} arm, {_km_step_when(largest)}: from "
+        f"{format_pct(largest.before)}% to "
+        f"{format_pct(largest.after)}%{_km_step_equals(largest, params)})."
     )
 
 
@@ -329,8 +373,10 @@ def adjusted_pfs_reading(arm: Mapping[str, float] | None, epv: float | None, alp
     rule of ten, or meeting it),
     and which adjusted association, if any, the interval supports (longer or shorter progression-free
     survival, or none when it includes 1). Before the review the page typed "fragile" and "longer"
-    whatever the cohort."""
+    whatever the cohort. ``epv`` is compared as printed, to one decimal
+    (:func:`~lcnec_utils.methods.smallsample.epv_as_printed`): 4.96 prints 5.0 and is not "below 5"."""
     independent = '"Independent" only says that each coefficient is conditional on the others'
+    epv = None if epv is None else epv_as_printed(epv)
     if epv is None:
         first = f"{independent}."
     elif epv < EPV_FLOOR:

@@ -120,6 +120,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     from lcnec_utils.methods.delayed_effects import (
         EMPHASIS,
         WEIGHT_KEYS,
+        CorrelationRange,
         correlation_range,
         correlation_reading,
         earlier_deaths_reading,
@@ -334,6 +335,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         bootstrap_arm_hr,
         comparison_results,
         comparison_table,
+        epv_as_printed,
         epv_verdict,
         estimator_conventions,
         firth_arm,
@@ -468,6 +470,7 @@ __all__, __getattr__, __dir__ = exports(
             "reader_advice",
         ),
         "lcnec_utils.methods.delayed_effects": (
+            "CorrelationRange",
             "EMPHASIS",
             "WEIGHT_KEYS",
             "correlation_range",
@@ -678,6 +681,7 @@ __all__, __getattr__, __dir__ = exports(
             "bootstrap_arm_hr",
             "comparison_results",
             "comparison_table",
+            "epv_as_printed",
             "epv_verdict",
             "estimator_conventions",
             "firth_arm",

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from lcnec_utils.methods.glued import NO_PFS, ChapterNumbers
-from lcnec_utils.stats.format import format_p
+from lcnec_utils.stats.format import format_count, format_p
 from lcnec_utils.stats.survival import endpoint_data, has_endpoint
 from lcnec_utils.stats.weighted_logrank import (
     MAX_COMBO_WEIGHTS,
@@ -198,32 +198,56 @@ def _endpoint_texts(numbers, ep: str, table, combo, curves, missing: str) -> Non
 _ENDPOINT_WORDS = {"os": "overall survival", "pfs": "progression-free survival"}
 
 
-def correlation_range(combo) -> tuple[float, float] | None:
+class CorrelationRange(NamedTuple):
+    """The smallest and the largest of the pairwise correlations that can be computed (``low``,
+    ``high``), over ``pairs`` of the ``of`` pairs of statistics (a pair's correlation cannot be
+    computed where either statistic has no variance)."""
+
+    low: float
+    high: float
+    pairs: int
+    of: int
+
+
+def correlation_range(combo) -> CorrelationRange | None:
     """The smallest and the largest correlation between two of the max-combo's statistics (the
-    off-diagonal of ``combo.correlation``, those that are finite); None when none is (every
-    statistic without variance)."""
+    off-diagonal of ``combo.correlation``, those that are finite), with how many of the pairs they
+    cover; None when none is finite (no two statistics both have variance)."""
     corr = np.asarray(combo.correlation, float)
-    off = corr[~np.eye(len(corr), dtype=bool)]
-    off = off[np.isfinite(off)]
-    return None if off.size == 0 else (float(off.min()), float(off.max()))
+    upper = corr[np.triu_indices(len(corr), k=1)]
+    finite = upper[np.isfinite(upper)]
+    if finite.size == 0:
+        return None
+    return CorrelationRange(float(finite.min()), float(finite.max()), int(finite.size), int(upper.size))
 
 
-def correlation_reading(ranges: Mapping[str, tuple[float, float] | None]) -> str:
+def correlation_reading(ranges: Mapping[str, CorrelationRange | None]) -> str:
     """Chapter 16's method section on the cohort in force: the range of the pairwise correlations of
     the four statistics for each endpoint present (``ranges``: the endpoint in words, as
-    ``_ENDPOINT_WORDS``, to :func:`correlation_range`), in the page's order. Their covariances
-    Σ w_a w_b v cannot be negative, but how strongly they are correlated depends on the cohort: the
-    page typed "some pairs strongly" whatever it was."""
-    shown = [f"from {r[0]:.2f} to {r[1]:.2f} for {name}" for name, r in ranges.items() if r is not None]
+    ``_ENDPOINT_WORDS``, to :func:`correlation_range`), in the page's order, with how many pairs it
+    covers where some cannot be computed. Their covariances Σ w_a w_b v cannot be negative, but how
+    strongly they are correlated depends on the cohort: the page typed "some pairs strongly" whatever
+    it was. A pair's correlation cannot be computed where either of its statistics has no variance."""
+
+    def span(name: str, r: CorrelationRange) -> str:
+        text = f"from {r.low:.2f} to {r.high:.2f} for {name}"
+        if r.pairs < r.of:
+            text += (
+                f" ({format_count(r.pairs, 'pair')} of {r.of}; the others cannot be computed, one of their "
+                "statistics having no variance)"
+            )
+        return text
+
+    shown = [span(name, r) for name, r in ranges.items() if r is not None]
     undefined = [name for name, r in ranges.items() if r is None]
     if not shown:
         return (
-            "On the cohort in force no correlation between them can be computed: the statistics have no "
-            "variance."
+            "On the cohort in force no correlation between them can be computed: no two of the statistics "
+            "both have variance."
         )
     text = "On the cohort in force their pairwise correlations run " + " and ".join(shown)
     if undefined:
-        text += f"; for {' and '.join(undefined)} none can be computed (the statistics have no variance)"
+        text += f"; for {' and '.join(undefined)} none can be computed (no two of its statistics both have variance)"
     return text + "."
 
 
@@ -231,17 +255,24 @@ def union_reading(maxcombo_p: float | None, min_p: float | None) -> str:
     """Exercise 2 of chapter 16, the end of a sentence on Bonferroni's bound: each of the four
     statistics reaches the observed largest |Z| with the smallest single p, so the four rejection
     regions' probabilities sum to 4 × ``min_p``, and the max-combo p, ``maxcombo_p``, is the
-    probability of their union. How much of the sum the union is, rounded to a whole percentage;
-    "overlap a great deal" below 50% (the union at most twice one region's probability). The page
+    probability of their union. How much of the sum the union is, rounded half up to a whole
+    percentage; "overlap a great deal" below 50% (the union at most twice one region's probability).
+    Regions of correlated normal statistics always overlap, so the union is below the sum; where it
+    rounds to 100% the overlap is said to be slight (were the regions to coincide, the union would be
+    a quarter of the sum, the least it can be). The page
     typed "overlap a great deal and their union is much smaller than the sum" whatever the cohort."""
     ok = all(v is not None and math.isfinite(v) for v in (maxcombo_p, min_p)) and min_p > 0
     if not ok:
         return "so the regions overlap and their union is smaller than the sum."
-    share = round(100 * maxcombo_p / (4 * min_p))
+    share = math.floor(100 * maxcombo_p / (4 * min_p) + 0.5)
     if share < 50:
         return (
             f"so the regions overlap a great deal: their union, the max-combo p, is {share}% of the sum, "
             "less than half."
+        )
+    if share >= 100:
+        return (
+            "so the regions overlap only slightly: their union, the max-combo p, rounds to 100% of the sum."
         )
     return f"so the regions overlap: their union, the max-combo p, is {share}% of the sum."
 

@@ -606,19 +606,28 @@ def format_comparison(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
 EPV_RULE, EPV_FLOOR = 10.0, 5.0
 
 
+def epv_as_printed(epv: float) -> float:
+    """An events-per-variable value as the book prints it, to one decimal (``f"{epv:.1f}"`` and
+    ``round(epv, 1)`` round alike), so that a verdict compared on it agrees with the number beside it:
+    4.96 prints 5.0 and is not said to fall below five, 9.96 prints 10.0 and meets the rule of ten."""
+    return round(float(epv), 1)
+
+
 def epv_verdict(epv: float | None) -> str:
     """Where an events-per-variable value stands against the rule of ten (Peduzzi et al. 1995) and what
     Vittinghoff & McCulloch (2007, Am J Epidemiol 165:710-718) found: they simulated whole EPV values and
     found problems fairly frequent at 2-4 and uncommon at 5-9, so a value such as 9.7 is said to lie
-    between 5 and 10, not "within 5 to 9", and one below 5 is not placed inside their 2-4."""
+    between 5 and 10, not "within 5 to 9", and one below 5 is not placed inside their 2-4. The value is
+    compared as printed, to one decimal (:func:`epv_as_printed`)."""
     if epv is None:
         return "not computable"
-    if epv >= EPV_RULE:
+    shown = epv_as_printed(epv)
+    if shown >= EPV_RULE:
         return "meets the rule of ten"
-    if epv >= EPV_FLOOR:
+    if shown >= EPV_FLOOR:
         return (
-            "falls below the rule of ten, between 5 and 10 events per variable, the range in which "
-            "Vittinghoff and McCulloch found problems uncommon"
+            "falls below the rule of ten, between 5 and 10 events per variable (Vittinghoff and McCulloch "
+            "found problems uncommon at 5 to 9)"
         )
     return (
         "falls below five events per variable (Vittinghoff and McCulloch found problems fairly frequent "

@@ -257,13 +257,18 @@ def missed_event_caution(n_treated: int) -> str:
     likely missed than seen from 50%, easily missed from 20%, still possibly from 5%; below that,
     the same chance for an event affecting one patient in a hundred, 0.99^n, which is itself below
     5% from n = 299 on: then neither is likely to be missed). A chance below 0.05% prints as "below
-    0.1%". The page typed "can easily be missed" for any arm size."""
+    0.1%", and one that one decimal would print as a threshold of the branches (50.0%, 20.0%, 5.0%)
+    gets two, so that a chance on either side of it reads so: 0.99^298 = 0.05004 prints 5.00%,
+    0.99^299 = 0.04954 prints 4.95%. The page typed "can easily be missed" for any arm size."""
     if not n_treated:
         return "With no treated patient, no adverse event could be seen at all."
 
     def shown(chance: float) -> str:
         # below 0.05% one decimal would print 0.0% (review 61)
-        return "below 0.1%" if chance < 0.0005 else f"{format_pct(chance)}%"
+        if chance < 0.0005:
+            return "below 0.1%"
+        one = format_pct(chance)
+        return f"{format_pct(chance, 2) if one in ('50.0', '20.0', '5.0') else one}%"
 
     p, rarer = 0.9**n_treated, 0.99**n_treated
     with_n = f"With {format_count(n_treated, 'treated patient')}"
