@@ -418,14 +418,28 @@ def test_ph_global_glue_names_the_terms_and_the_formulas():
             "events": 25,
         }
     )
-    glue = ph_global_glue({"os": table}, {}, {"time_transform": "rank", "p_value_threshold": 0.01}, params)
+    from lcnec_utils.chapter import fitted_model
+    from lcnec_utils.contract.params import PAPER_COVARIATES
+
+    defaults = {"time_transform": "rank", "p_value_threshold": 0.01}
+    papers = fitted_model(PAPER_COVARIATES)
+    glue = ph_global_glue({"os": table}, {}, defaults, params, model=papers)
     assert glue["os_global_what"][0] == "all 12 terms of the paper's model at once (12 df, on 25 events)"
+    # named from the model, not typed: without a name "the model fitted here"; one term, the arm alone
+    unnamed = ph_global_glue({"os": table}, {}, defaults, params)["os_global_what"][0]
+    assert unnamed == "all 12 terms of the model fitted here at once (12 df, on 25 events)"
+    one = table.assign(df=1)
+    alone = fitted_model([], ["patient_id", "group", "os_months", "os_event"])
+    assert ph_global_glue({"os": one}, {}, defaults, params, model=alone)["os_global_what"][0] == (
+        "the one term of the model fitted here (the arm alone: the cohort has none of the paper's "
+        "covariates), on 25 events"
+    )
     assert glue["os_global_score_km_p"] == (0.0009, "p_clause")
     assert glue["pfs_global_score_km_p"] == (None, "p_clause")
     assert "on both sides of 0.05 for overall survival" in glue["global_spread"][0]
     one = table.assign(df=1, p=[0.2, 0.3, 0.1, 0.25, 0.4])
     glue = ph_global_glue({"os": one}, {}, {}, params)
-    assert "the model's one term" in glue["os_global_what"][0]
+    assert glue["os_global_what"][0] == "the one term of the model fitted here, on 25 events"
     assert glue["global_spread"][0].endswith("on one side of 0.05 for each endpoint")
     assert glue["global_size"][0] is None and glue["term_size"][0] is None  # not simulated
 
@@ -491,14 +505,14 @@ def test_ph_epv_texts_are_glued_from_the_models_events_per_variable_and_name(coh
     per variable for death")."""
     import dataclasses
 
-    from lcnec_utils.chapter import fitted_model, ph_epv_texts, ph_teaching_glue
+    from lcnec_utils.chapter import model_in_force, ph_epv_texts, ph_teaching_glue
     from lcnec_utils.stats import available_covariates
 
     params = make_parameters()
     present, _ = available_covariates(cohort, params.covariates)
     p2 = dataclasses.replace(params, covariates=present)
     conv = {ep: methods.ph_test_conventions(cohort, ep, p2) for ep in ("pfs", "os")}
-    model = fitted_model(present, cohort.columns)
+    model = model_in_force(cohort, params)
     assert model.short == "the paper's model"
     glue = ph_teaching_glue(conv, {}, {}, params, model=model)
     epvs = {ep: int(cohort[f"{ep}_event"].sum()) / (1 + len(present)) for ep in conv}
@@ -509,7 +523,7 @@ def test_ph_epv_texts_are_glued_from_the_models_events_per_variable_and_name(coh
     minimal = cohort[REQUIRED_COLUMNS]
     p0 = dataclasses.replace(params, covariates=[])
     conv = {"os": methods.ph_test_conventions(minimal, "os", p0)}
-    glue = ph_teaching_glue(conv, {}, {}, params, model=fitted_model([], minimal.columns))
+    glue = ph_teaching_glue(conv, {}, {}, params, model=model_in_force(minimal, params))
     assert int(minimal["os_event"].sum()) == 25
     assert glue["ph_epv_check"][0] == (
         "The model fitted here (the arm alone: the cohort has none of the paper's covariates) has 25.0 events "
@@ -519,6 +533,27 @@ def test_ph_epv_texts_are_glued_from_the_models_events_per_variable_and_name(coh
     assert "paper's model" not in glue["ph_lesson"][0] + glue["ph_epv_conclusion"][0]
     # the sentence before ph_lesson names the same model (it said "the p-values of the paper's model")
     assert glue["formula_spread"][0].startswith("the p-values of the model fitted here run from ")
+    # the page names the model from the glue where it typed "the paper's model" / "(paper's model)", and
+    # its tables label the full model and caption the global test by the same name
+    nb = json.loads(
+        (ROOT / "notebooks" / "11_methods_proportional_hazards.ipynb").read_text(encoding="utf-8")
+    )
+    source = "\n".join("".join(c["source"]) for c in nb["cells"])
+    assert "paper's model" not in source.replace("the paper's model", "").lower()
+    assert "paper's model" not in source
+    assert '"full": model.short.capitalize()' in source and "global test of {model.short}" in source
+    md = " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
+    sentence = md[md.index("Each program called with its defaults") : md.index("R's `cox.zph(fit)`")]
+    filled = re.sub(r"\{glue:text\}`([^`]+)`", lambda m: format_value(*glue[m.group(1)]), sentence)
+    assert (
+        filled
+        == "Each program called with its defaults tests the arm's term of the model fitted here differently. "
+    )
+    assert glue["ph_model_long"][0] == (
+        "the model fitted here (the arm alone: the cohort has none of the paper's covariates)"
+    )
+    assert "{glue:text}`pfs_full_p` in {glue:text}`ph_model_long`" in md
+    assert "{glue:text}`pfs_full_km_score_p` ({glue:text}`ph_model`)" in md
     # without a name the model is "the model fitted here", true of any cohort
     assert ph_teaching_glue(conv, {}, {}, params)["ph_epv_check"][0].startswith(
         "The model fitted here has 25.0 events per variable for death"
@@ -537,25 +572,39 @@ def _chapter10_prose(glue: dict) -> dict[str, str]:
     question = md[md.index("**The question.**") : md.index("## The method")]
     result = md[md.index("## The result") + len("## The result") : md.index("On this cohort the full model")]
     warning = md[md.index("death, to be set beside") : md.index("## Exercises")]
-    return {"question": fill(question), "result": fill(result), "warning": fill(warning)}
+    refit = md[md.index("refit {glue:text}") : md.index("It\n   assumes the patients")]
+    unstable = md[md.index("Firth, ridge and the reduced model.") : md.index("Firth's profile-likelihood")]
+    return {
+        "question": fill(question),
+        "result": fill(result),
+        "warning": fill(warning),
+        "refit": fill(refit),
+        "instability": fill(unstable),
+    }
 
 
 def _chapter10_glue(cohort):
     """What chapter 10's notebook glues for its question, its model's size and its summary warning."""
-    from lcnec_utils.chapter import fitted_model, small_sample_glue, small_sample_teaching_glue
-    from lcnec_utils.stats import available_covariates, has_endpoint
+    from lcnec_utils.chapter import model_in_force, small_sample_glue, small_sample_teaching_glue
+    from lcnec_utils.stats import available_covariates, fit_cox, has_endpoint
 
     params = make_parameters()
     present, _ = available_covariates(cohort, params.covariates)
     reduced = [c for c in methods.REDUCED_COVARIATES if c in cohort.columns]
+    eps = [ep for ep in ("pfs", "os") if has_endpoint(cohort, ep)]
+    boots = {ep: methods.bootstrap_arm_hr(cohort, ep, present, params, B=1000) for ep in eps}
     comparisons = {
-        ep: methods.comparison_table(cohort, ep, params, covariates=present, reduced=reduced)
-        for ep in ("pfs", "os")
-        if has_endpoint(cohort, ep)
+        ep: methods.comparison_table(
+            cohort, ep, params, covariates=present, reduced=reduced, bootstrap=boots[ep]
+        )
+        for ep in eps
     }
-    model = fitted_model(present, cohort.columns)
-    glue = small_sample_glue(comparisons, {}, reduced, params)
-    glue.update(small_sample_teaching_glue(comparisons, {}, len(cohort), 0.1, model=model))
+    fits = {ep: fit_cox(cohort, ep, present, params) for ep in eps}
+    model = model_in_force(cohort, params)
+    glue = small_sample_glue(comparisons, boots, reduced, params)
+    glue.update(
+        small_sample_teaching_glue(comparisons, fits, len(cohort), 0.1, model=model, bootstraps=boots)
+    )
     return glue
 
 
@@ -586,9 +635,11 @@ def test_small_sample_chapter_names_its_model_and_warns_from_its_events(cohort):
         "The paper's model has 12 coefficients: 2.4 events per variable for progression (29 progressions) and "
         f"2.1 for death (25 deaths), each of which falls below five events per variable {vm}."
     )
+    assert shipped["refit"].startswith("refit the paper's model 1,000 times and read")
     assert shipped["warning"].endswith(
-        ". The defensible summary is a model the data can carry, the arm alone or the arm with a few "
-        "pre-specified confounders, reported with the warning that the paper's model spends 12 coefficients "
+        ". The defensible summary is a model the data can carry, the arm alone or the arm with at most 1 "
+        "pre-specified confounder (ten events per variable), reported with the warning that the paper's "
+        "model spends 12 coefficients "
         f"on 29 progressions and on 25 deaths: 2.4 and 2.1 events per variable, below the rule of ten. {paper}"
     )
     minimal = _chapter10_prose(_chapter10_glue(cohort[REQUIRED_COLUMNS]))
@@ -606,7 +657,57 @@ def test_small_sample_chapter_names_its_model_and_warns_from_its_events(cohort):
         "for nothing, and the hazard ratio it gives is the crude comparison of the arms, open to whatever "
         f"confounding separates them. {paper}"
     )
-    assert "paper's model" not in minimal["question"] + minimal["result"] + minimal["warning"]
+    assert minimal["refit"].startswith(
+        "refit the model fitted here (the arm alone: the cohort has none of the paper's covariates) 1,000 times "
+        "and read"
+    )
+    # it printed "the covariates' estimates rest on not available ... cannot be estimated on many bootstrap
+    # resamples: ... 0.1% did not converge" and said the Wald intervals "keep their large-sample meaning"
+    assert minimal["instability"] == (
+        "Firth, ridge and the reduced model. The model fitted here could be estimated on nearly every "
+        "bootstrap resample: 0.1% did not converge (at most the 10% this page calls many), and 0.1% of the "
+        "rest put the arm's HR below 0.05 or above 20. At these events per variable the model meets the rule "
+        "of ten, the level Peduzzi and colleagues found the most prudent; it is a rule of thumb, not a "
+        "guarantee that the Wald intervals of the ordinary fit have their nominal coverage {cite:p}`peduzzi1995`."
+    )
+    text = " ".join(minimal.values())
+    assert "paper's model" not in text and "not available" not in text and "covariates' estimates" not in text
+    assert shipped["instability"].startswith(
+        "Firth, ridge and the reduced model. Beyond the arm, first, the covariates' estimates rest on 2.4 "
+        "events per variable for progression and 2.1 for death, and the least precise"
+    )
+    assert (
+        "the paper's model as a whole cannot be estimated on many bootstrap resamples: "
+        in shipped["instability"]
+    )
+    assert shipped["instability"].endswith(
+        "At these events per variable the Wald intervals of the ordinary fit lose their large-sample guarantee "
+        "{cite:p}`peduzzi1995`."
+    )
+
+
+def test_small_sample_chapter_reads_the_full_models_own_events(cohort):
+    """With a covariate missing, the full model is fitted on its complete cases: ECOG blanked for 5
+    patients who had both events leaves it 24 progressions and 20 deaths, and the page printed "2.0 events
+    per variable for progression (29 progressions)" (29 were the arm-only model's, on every patient). The
+    events printed are the full model's, and its events per variable are those over its 12 terms."""
+    broken = cohort.copy()
+    both = broken.index[(broken["pfs_event"] == 1) & (broken["os_event"] == 1)][:5]
+    broken.loc[both, "ecog"] = np.nan
+    glue = _chapter10_glue(broken)
+    full = {ep: methods.comparison_table(broken, ep, make_parameters()) for ep in ("pfs", "os")}
+    events = {ep: int(t.set_index("model").loc["full", "events"]) for ep, t in full.items()}
+    assert events == {"pfs": 24, "os": 20}
+    prose = _chapter10_prose(glue)
+    assert "on each endpoint's events: 24 progressions and 20 deaths." in prose["question"]
+    assert prose["result"].startswith(
+        "The paper's model has 12 coefficients: 2.0 events per variable for progression (24 progressions) and "
+        "1.7 for death (20 deaths)"
+    )
+    assert (
+        "spends 12 coefficients on 24 progressions and on 20 deaths: 2.0 and 1.7 events per variable"
+        in (prose["warning"])
+    )
 
 
 def test_ph_band_text_is_built_from_the_bands_numbers():
@@ -733,14 +834,17 @@ def test_audit_glue_counts_and_verdict():
 
 def test_the_wald_reading_follows_the_events_per_variable():
     """Below the rule of ten events per variable (Peduzzi et al. 1995) in either model the Wald
-    intervals lose their large-sample guarantee; at ten or more they keep it."""
+    intervals lose their large-sample guarantee; at ten or more the rule is met, which Peduzzi et al.
+    call the most prudent level, not a guarantee (the page said they "keep their large-sample
+    meaning")."""
     from lcnec_utils.chapter.methods_glue import wald_reading
 
     def table(epv):
         return pd.DataFrame({"model": ["arm", "full"], "epv": [epv * 12, epv]})
 
     assert "lose" in wald_reading({"pfs": table(2.3), "os": table(12.0)})
-    assert "keep" in wald_reading({"pfs": table(10.0), "os": table(14.5)})
+    met = wald_reading({"pfs": table(10.0), "os": table(14.5)})
+    assert "meets the rule of ten" in met and "not a guarantee" in met and "keep" not in met
     assert "no Wald intervals" in wald_reading({"pfs": table(float("nan"))})
 
 

@@ -166,6 +166,18 @@ TYPED_VERDICTS = (
     "tests are themselves unreliable",
     # the audit: Peduzzi et al. report bias, not its direction
     "biased away from 1",
+    # third typed-prose review: the confounders the data can carry are counted (model_size._carried),
+    # the rule of ten is no guarantee (wald_reading), the PH tests' answers are read with caution
+    # (ph_epv_texts), the model is named from its terms (chapters 10 and 11), the audit cannot know bias
+    "a few pre-specified confounders",
+    "keep their large-sample meaning",
+    "too unstable for the test to certify",
+    "no answer is reliable",
+    "in the paper's\nmodel",
+    "(paper's model)",
+    "refit the paper's model",
+    "its estimates are biased",
+    "at least five (Vittinghoff",
 )
 
 

@@ -9,13 +9,16 @@ import pytest
 
 from lcnec_utils.chapter import (
     MODEL_FITTED_HERE,
+    BootstrapShares,
     KMStep,
     adjusted_pfs_reading,
     adjustment_warning,
     fitted_model,
     full_epv_reading,
+    instability_reading,
     km_steps_reading,
     largest_km_step,
+    model_in_force,
     model_question,
     paper_model_caution,
     pfs_epv_caution,
@@ -329,23 +332,45 @@ def test_correlation_reading_says_when_only_some_pairs_can_be_computed():
 
 def test_union_reading_says_how_much_of_bonferronis_sum_the_max_combo_p_is():
     """Chapter 16's exercise 2 (the page typed "overlap a great deal and their union is much smaller
-    than the sum" whatever the cohort): the max-combo p over 4 × the smallest p, rounded to a whole
-    percentage. Shipped cohort's OS: 0.047522 / (4 × 0.021859) = 0.5435, 54%; 0.03 / (4 × 0.02) = 37.5%,
-    printed 38%; 0.0199 / (4 × 0.01) = 49.75% rounds to 50%, so not "less than half"."""
+    than the sum" whatever the cohort): the max-combo p over K × the smallest p, K the statistics with
+    variance, rounded half up to a whole percentage. Shipped cohort's OS: 0.047522 / (4 × 0.021859) =
+    0.5435, 54%; 0.03 / (4 × 0.02) = 37.5%, printed 38%; 0.0199 / (4 × 0.01) = 49.75% rounds to 50%, so
+    not "less than half". The share lies in [100/K, 100]%: outside it, or with the max-combo p below ten
+    times the integration's absolute error, the integration cannot resolve it."""
+    from lcnec_utils.stats import MVN_ABSEPS
+
+    assert MVN_ABSEPS == 1e-4
     lead = "so the regions overlap"
     assert union_reading(0.047522, 0.021859) == f"{lead}: their union, the max-combo p, is 54% of the sum."
     assert union_reading(0.03, 0.02) == (
         f"{lead} a great deal: their union, the max-combo p, is 38% of the sum, less than half."
     )
     assert union_reading(0.0199, 0.01) == f"{lead}: their union, the max-combo p, is 50% of the sum."
-    # half up, not Python's half to even: 0.025 / (4 x 0.05) = 12.5% exactly, printed 13% (round gave 12)
-    assert union_reading(0.025, 0.05) == (
-        f"{lead} a great deal: their union, the max-combo p, is 13% of the sum, less than half."
-    )
-    # 99.75% prints 100%: the regions of correlated statistics still overlap, if only slightly
+    # half up, not Python's half to even: 0.05 / (4 x 0.02) = 62.5% exactly, printed 63% (round gave 62)
+    assert round(100 * 0.05 / 0.08) == 62
+    assert union_reading(0.05, 0.02) == f"{lead}: their union, the max-combo p, is 63% of the sum."
+    # 99.75% prints 100%: the regions of correlated statistics still overlap, if only slightly; not "so"
+    # after "positively correlated"
     assert union_reading(0.0399, 0.01) == (
-        f"{lead} only slightly: their union, the max-combo p, rounds to 100% of the sum."
+        "but the regions overlap only slightly: their union, the max-combo p, rounds to 100% of the sum."
     )
+    # K = 2 statistics with variance: the sum is 2 × 0.02; 0.03 is 75% of it (of 4 × 0.02 it would be 38%)
+    assert union_reading(0.03, 0.02, k=2) == f"{lead}: their union, the max-combo p, is 75% of the sum."
+    outside = (
+        "but the max-combo p, computed by numerical integration to an absolute error of 0.0001, falls outside "
+        "the range it must lie in (from the smallest p to {k} times it), so the integration cannot resolve how "
+        "much of the sum it is."
+    )
+    assert union_reading(0.025, 0.05) == outside.format(k=4)  # below the smallest p: impossible
+    assert union_reading(0.0801, 0.02) == outside.format(k=4)  # above the sum
+    assert union_reading(0.03, 0.02, k=1) == (
+        "but only one statistic has variance: the max-combo p is its p, and the sum has one term."
+    )
+    assert union_reading(0.0009, 0.0003) == (
+        "but the max-combo p is below ten times the absolute error (0.0001) of the numerical integration that "
+        "computes it, so the integration cannot resolve how much of the sum it is."
+    )
+    assert union_reading(0.001, 0.0003).endswith("is 83% of the sum.")  # 10 x 1e-4 itself is resolved
     assert (
         union_reading(float("nan"), 0.02)
         == union_reading(0.03, None)
@@ -476,7 +501,7 @@ def test_largest_km_step_counts_the_steps_as_large_as_it():
         "Two arms of 2 patients and 2 patients give step curves: before any censoring, one patient moves a "
         "curve by 50.0 or 50.0 percentage points, and the largest single step of the curves is 50.0 "
         "percentage points (overall survival, ICIs + Chemo arm, 1 event at 1.0 months among 2 patients at "
-        "risk: from 100.0% to 50.0%; the first of 2 equal largest steps, the other on the overall survival "
+        "risk: from 100.0% to 50.0%; one of 2 equal largest steps, the other on the overall survival "
         "curve of the Chemo arm, 1 event at 3.0 months among 2 patients at risk: from 100.0% to 50.0%)."
     )
     four = _arms({"treatment": [1, 2], "reference": [1, 2]}, {"treatment": [1, 1], "reference": [1, 1]})
@@ -484,7 +509,7 @@ def test_largest_km_step_counts_the_steps_as_large_as_it():
     assert len(step.equal) == 3
     assert km_steps_reading({"treatment": 2, "reference": 2}, step, params).endswith(
         "(overall survival, ICIs + Chemo arm, 1 event at 1.0 months among 2 patients at risk: from 100.0% "
-        "to 50.0%; the first of 4 equal largest steps)."
+        "to 50.0%; one of 4 equal largest steps)."
     )
     from lcnec_utils.contract import load_study
 
@@ -511,7 +536,7 @@ def test_largest_km_step_counts_the_steps_as_large_as_it():
         "Two arms of 14 patients and 17 patients give step curves: before any censoring, one patient moves "
         "a curve by 7.1 or 5.9 percentage points, and the largest single step of the curves is 15.6 "
         "percentage points (overall survival, ICIs + Chemo arm, 2 events at 11.5 months among 11 patients "
-        "at risk: from 85.7% to 70.1%; the first of 2 equal largest steps, the other on the same curve, 2 "
+        "at risk: from 85.7% to 70.1%; one of 2 equal largest steps, the other on the same curve, 2 "
         "events at 11.8 months among 9 patients at risk: from 70.1% to 54.5%)."
     )
 
@@ -524,6 +549,12 @@ def test_ph_epv_texts_read_each_endpoint_against_the_rule_of_ten():
     of ten concerns the model's coefficients, intervals and Wald tests, not the Grambsch-Therneau test)."""
     choice = "a choice among tests made after seeing their p-values would"
     rule = "the rule of ten (the small-sample chapter)"
+    # the rule concerns coefficients and Wald tests: the PH test's answer is read with caution, not
+    # declared unable to certify or refute proportionality
+    caution = (
+        "(it concerns the coefficients and their Wald tests, not this test directly), so the test's answer, "
+        "either way, is to be read with that caution"
+    )
     papers = fitted_model(PAPER_COVARIATES)
     assert ph_epv_texts({"pfs": 29 / 12, "os": 25 / 12}, papers) == {
         "ph_epv_check": (
@@ -532,11 +563,12 @@ def test_ph_epv_texts_read_each_endpoint_against_the_rule_of_ten():
         ),
         "ph_lesson": (
             "Below the rule of ten, as the paper's model is for progression and death, the fit a "
-            "proportional-hazards test is built on is too unstable for the test to certify or to refute "
-            f"proportionality, and {choice} be a choice of conclusion."
+            f"proportional-hazards test is built on is one that rule warns about {caution}, and {choice} be "
+            "a choice of conclusion."
         ),
         "ph_epv_conclusion": (
-            "With the paper's model below the rule of ten for progression and death, no answer is reliable."
+            "With the paper's model below the rule of ten for progression and death, the tests rest on a fit "
+            "that rule warns about, and their answer is to be read with that caution."
         ),
     }
     assert ph_epv_texts({"pfs": 10.0, "os": 8.3}, papers) == {
@@ -547,12 +579,12 @@ def test_ph_epv_texts_read_each_endpoint_against_the_rule_of_ten():
         ),
         "ph_lesson": (
             "Below the rule of ten, as the paper's model is for death, the fit a proportional-hazards test is "
-            f"built on is too unstable for the test to certify or to refute proportionality, and {choice} be "
-            "a choice of conclusion."
+            f"built on is one that rule warns about {caution}, and {choice} be a choice of conclusion."
         ),
         "ph_epv_conclusion": (
-            "With the paper's model below the rule of ten for death, that answer is not reliable; for "
-            "progression, at or above the rule, the tests' answer is still no proof of proportionality."
+            "With the paper's model below the rule of ten for death, that answer rests on a fit that rule "
+            "warns about and is to be read with that caution; for progression, at or above the rule, the "
+            "tests' answer is still no proof of proportionality."
         ),
     }
     assert ph_epv_texts({}, papers) == {
@@ -596,7 +628,8 @@ def test_ph_epv_texts_name_the_model_from_its_terms():
         "make a large-sample test exact."
     )
     assert ph_epv_texts({"os": 9.94})["ph_epv_conclusion"] == (
-        "With the model fitted here below the rule of ten for death, no answer is reliable."
+        "With the model fitted here below the rule of ten for death, the tests rest on a fit that rule warns "
+        "about, and their answer is to be read with that caution."
     )
 
 
@@ -640,6 +673,81 @@ def test_fitted_model_is_the_papers_only_with_all_of_its_covariates():
     assert MODEL_FITTED_HERE.long == "the model fitted here"
 
 
+def _shipped():
+    from lcnec_utils.contract.params import DEFAULT_COHORT
+
+    return pd.read_csv(DEFAULT_COHORT)
+
+
+def test_fitted_model_is_named_from_the_designs_terms():
+    """The model is named from its design's terms, not from the covariates asked for: met_adrenal set to
+    0 for every patient is left out of the design (the page said "The paper's model has 11
+    coefficients"), a three-level text smoking gives two terms (13 in all); the paper's model only with
+    exactly its 12 terms. Without covariates the reason is what is true: the cohort lacks the covariates
+    in force, which need not be the paper's."""
+    params = make_parameters()
+    cohort = _shipped()
+    assert model_in_force(cohort, params).long == "the paper's model"
+    flat = cohort.assign(met_adrenal=0)
+    assert model_in_force(flat, params).long == (
+        "the model fitted here (the arm and 10 of the paper's 11 covariates: met_adrenal is constant in the "
+        "complete cases)"
+    )
+    three = cohort.assign(smoking=np.resize(["never", "former", "current"], len(cohort)))
+    named = model_in_force(three, params)
+    assert not named.is_papers
+    assert (
+        named.long == "the model fitted here (the arm and 12 covariate terms from the paper's 11 covariates)"
+    )
+    minimal = cohort[REQUIRED]
+    assert model_in_force(minimal, params).long == (
+        "the model fitted here (the arm alone: the cohort has none of the paper's covariates)"
+    )
+    others = make_parameters({"covariates": ["ldh", "nse"]})
+    assert model_in_force(minimal, others).long == (
+        "the model fitted here (the arm alone: the cohort has none of the covariates in force)"
+    )
+    assert model_in_force(minimal, make_parameters({"covariates": []})).long == (
+        "the model fitted here (the arm alone: no covariate is in force)"
+    )
+    alone = model_in_force(cohort.assign(age=60.0), make_parameters({"covariates": ["age"]}))
+    assert alone.arm_alone and alone.reason == "its covariate (age) is constant in the complete cases"
+
+
+def test_instability_reading_follows_the_bootstrap_and_the_model():
+    """Chapter 10's reading of the instability beyond the arm (it printed "the covariates' estimates rest
+    on not available ... cannot be estimated on many bootstrap resamples: ... 0.1% did not converge" on the
+    required columns): "many" only above 10% not converged; no covariate clause for the arm alone."""
+    papers = fitted_model(PAPER_COVARIATES)
+    boot = {
+        "pfs": BootstrapShares(0.254, 0.279, (0.0004, 2.89)),
+        "os": BootstrapShares(0.476, 0.187, (0.0011, 5.83)),
+    }
+    sex = "Sex (male vs female): HR 1.21 (0.15 to 9.64) for progression-free survival"
+    assert instability_reading(papers, {"pfs": 29, "os": 25}, 12, boot, sex) == (
+        "Beyond the arm, first, the covariates' estimates rest on 2.4 events per variable for progression and "
+        f"2.1 for death, and the least precise, by the widest interval in either model, is {sex}; second, "
+        "the paper's model as a whole cannot be estimated on many bootstrap resamples: 25.4% and 47.6% (for "
+        "progression and for death) did not converge, more than the 10% this page calls many, and 27.9% and "
+        "18.7% of the rest put the arm's HR below 0.05 or above 20, which is what drives the percentile "
+        "intervals (0.000 to 2.89 and 0.001 to 5.83); the bootstrap cannot say in which direction the "
+        "intervals err, because it mostly shows that resampled data cannot carry the model."
+    )
+    alone = fitted_model([], REQUIRED)
+    assert instability_reading(alone, {"os": 25}, 1, {"os": BootstrapShares(0.001, 0.001, (0.2, 0.9))}) == (
+        "The model fitted here could be estimated on nearly every bootstrap resample: 0.1% did not converge "
+        "(at most the 10% this page calls many), and 0.1% of the rest put the arm's HR below 0.05 or above 20."
+    )
+    # exactly 10% is not "many"; without a bootstrap only the covariates are read
+    assert "nearly every" in instability_reading(papers, {"os": 25}, 12, {"os": BootstrapShares(0.1, 0.0)})
+    assert instability_reading(papers, {"os": 25}, 12, {}) == (
+        "Beyond the arm, the covariates' estimates rest on 2.1 events per variable for death."
+    )
+    assert instability_reading(alone, {}, None, {}) == (
+        "Without a fitted model there is no instability beyond the arm to read."
+    )
+
+
 def test_model_question_says_which_model_is_fitted_on_which_events():
     """Chapter 10's question (it printed "The paper's ... model puts 1 term (the arm and 0 covariates)"
     on the required columns): shipped cohort 12 terms on 29 progressions and 25 deaths."""
@@ -664,21 +772,21 @@ def test_full_epv_reading_names_the_model_and_reads_each_endpoint():
     """Chapter 10's reading of the full model's size, endpoints with the same verdict together; the
     verdicts compare the value as printed (124 / 25 = 4.96 prints 5.0)."""
     papers = fitted_model(PAPER_COVARIATES)
-    assert full_epv_reading(papers, 12, {"pfs": 29, "os": 25}, {"pfs": 29 / 12, "os": 25 / 12}) == (
+    assert full_epv_reading(papers, 12, {"pfs": 29, "os": 25}) == (
         "The paper's model has 12 coefficients: 2.4 events per variable for progression (29 progressions) "
         f"and 2.1 for death (25 deaths), each of which {VM_BELOW_FIVE}."
     )
-    assert full_epv_reading(fitted_model([], REQUIRED), 1, {"os": 25}, {"os": 25.0}) == (
+    assert full_epv_reading(fitted_model([], REQUIRED), 1, {"os": 25}) == (
         "The model fitted here (the arm alone: the cohort has none of the paper's covariates) has 1 "
         "coefficient: 25.0 events per variable for death (25 deaths), which meets the rule of ten."
     )
-    assert full_epv_reading(papers, 25, {"pfs": 249, "os": 124}, {"pfs": 249 / 25, "os": 124 / 25}) == (
+    assert full_epv_reading(papers, 25, {"pfs": 249, "os": 124}) == (
         "The paper's model has 25 coefficients: 10.0 events per variable for progression (249 progressions), "
         "which meets the rule of ten; 5.0 for death (124 deaths), which falls below the rule of ten, between "
         "5 and 10 events per variable (Vittinghoff and McCulloch found problems uncommon at 5 to 9)."
     )
     assert (
-        full_epv_reading(papers, None, {}, {})
+        full_epv_reading(papers, None, {})
         == "No model was fitted, so there are no events per variable to read."
     )
 
@@ -686,33 +794,59 @@ def test_full_epv_reading_names_the_model_and_reads_each_endpoint():
 def test_adjustment_warning_follows_the_models_terms_and_events_per_variable():
     """Chapter 10's summary warning (it typed "31 patients cannot adjust for 11 factors" whatever the
     cohort, and "cannot adjust for 0 factors" on the required columns): below the rule of ten for every
-    endpoint, for one, for none, and the arm alone. 9.96 prints 10.0 and meets the rule."""
+    endpoint, for one, for none, and the arm alone. The events per variable are the events over the
+    terms, computed inside (125 / 12 = 10.4 meets the rule, 100 / 12 = 8.3 does not). The model the data
+    can carry is the arm with at most events // 10 - 1 confounders (the chapter's exercise 1): 1 on the
+    shipped cohort (29 and 25 events), none below 20 events ("the arm alone"), per endpoint when the
+    counts differ."""
     papers = fitted_model(PAPER_COVARIATES)
-    carry = (
-        "the defensible summary is a model the data can carry, the arm alone or the arm with a few "
-        "pre-specified confounders, reported with the warning that"
-    )
-    assert adjustment_warning(papers, 12, {"pfs": 29, "os": 25}, {"pfs": 29 / 12, "os": 25 / 12}) == (
-        f"T{carry[1:]} the paper's model spends 12 coefficients on 29 progressions and on 25 deaths: 2.4 and "
+
+    def carry(models):
+        return (
+            f"the defensible summary is a model the data can carry, {models}, reported with the warning that"
+        )
+
+    one = carry("the arm alone or the arm with at most 1 pre-specified confounder (ten events per variable)")
+    assert adjustment_warning(papers, 12, {"pfs": 29, "os": 25}) == (
+        f"T{one[1:]} the paper's model spends 12 coefficients on 29 progressions and on 25 deaths: 2.4 and "
         "2.1 events per variable, below the rule of ten."
     )
-    assert adjustment_warning(papers, 12, {"pfs": 120, "os": 100}, {"pfs": 10.0, "os": 100 / 12}) == (
-        f"For death, {carry} the paper's model spends 12 coefficients on 100 deaths: 8.3 events per "
-        "variable, below the rule of ten; for progression, with 10.0 events per variable, it meets the rule."
+    # the chapter passes its exercise's counts, which agree with the default here
+    assert adjustment_warning(papers, 12, {"pfs": 29, "os": 25}, {"pfs": 1, "os": 1}) == adjustment_warning(
+        papers, 12, {"pfs": 29, "os": 25}
+    )
+    nine = carry(
+        "the arm alone or the arm with at most 9 pre-specified confounders (ten events per variable)"
+    )
+    assert adjustment_warning(papers, 12, {"pfs": 125, "os": 100}) == (
+        f"For death, {nine} the paper's model spends 12 coefficients on 100 deaths: 8.3 events per "
+        "variable, below the rule of ten; for progression, with 10.4 events per variable, it meets the rule."
+    )
+    assert adjustment_warning(papers, 12, {"os": 19}) == (
+        f"T{carry('the arm alone')[1:]} the paper's model spends 12 coefficients on 19 deaths: 1.6 events per "
+        "variable, below the rule of ten."
+    )
+    differ = carry(
+        "the arm alone or the arm with at most 4 pre-specified confounders for progression and 2 for death "
+        "(ten events per variable)"
+    )
+    assert adjustment_warning(papers, 12, {"pfs": 50, "os": 30}) == (
+        f"T{differ[1:]} the paper's model spends 12 coefficients on 50 progressions and on 30 deaths: 4.2 and "
+        "2.5 events per variable, below the rule of ten."
     )
     four = fitted_model(["age", "sex", "ecog", "smoking"])
-    assert adjustment_warning(four, 5, {"os": 249 // 5 * 1}, {"os": 249 / 25}) == (
-        "The model fitted here spends 5 coefficients on 49 deaths: 10.0 events per variable for death, at or "
+    assert adjustment_warning(four, 5, {"os": 50}) == (
+        "The model fitted here spends 5 coefficients on 50 deaths: 10.0 events per variable for death, at or "
         "above the rule of ten, so by that rule the data can carry it; its adjustment removes only the "
         "confounding that its covariates measure."
     )
-    assert adjustment_warning(fitted_model([], REQUIRED), 1, {"os": 25}, {"os": 25.0}) == (
+    assert adjustment_warning(fitted_model([], REQUIRED), 1, {"os": 25}) == (
         "The cohort has none of the paper's covariates, so the model fitted here is the arm alone: it adjusts "
         "for nothing, and the hazard ratio it gives is the crude comparison of the arms, open to whatever "
         "confounding separates them."
     )
     assert (
-        adjustment_warning(papers, None, {}, {})
+        adjustment_warning(papers, None, {})
         == "No model was fitted, so there is no adjusted summary to qualify."
     )
 
@@ -778,7 +912,11 @@ def test_small_sample_teaching_glue_reads_the_epv_as_printed():
         "The paper's model has 25 coefficients: 10.0 events per variable for death (249 deaths), which meets "
         "the rule of ten."
     )
-    assert glue["wald_reading"][0].endswith("keep their large-sample meaning")
+    assert glue["wald_reading"][0] == (  # Peduzzi et al. call ten the most prudent, not a guarantee
+        "At these events per variable the model meets the rule of ten, the level Peduzzi and colleagues "
+        "found the most prudent; it is a rule of thumb, not a guarantee that the Wald intervals of the "
+        "ordinary fit have their nominal coverage"
+    )
     # without a name, a one-term full model is the arm alone, for a reason true of any cohort
     glue = small_sample_teaching_glue({"os": table(25, 1, 1)}, {}, 31, 0.1, published={})
     assert glue["model_question"][0] == (

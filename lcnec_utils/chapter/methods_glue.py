@@ -20,10 +20,13 @@ import pandas as pd
 from lcnec_utils.chapter.model_size import (
     EVENT_NOUNS,
     MODEL_FITTED_HERE,
+    BootstrapShares,
     FittedModel,
     adjustment_warning,
+    confounders_at_rule,
     fitted_model,
     full_epv_reading,
+    instability_reading,
     model_question,
     paper_model_caution,
 )
@@ -483,7 +486,12 @@ def wald_reading(comparisons: Mapping[str, pd.DataFrame]) -> str:
     if not epvs:
         return "Without a fitted full model there are no Wald intervals to judge"
     if min(epv_as_printed(e) for e in epvs) >= EPV_RULE:
-        return "At these events per variable the Wald intervals of the ordinary fit keep their large-sample meaning"
+        # Peduzzi et al. call ten the most prudent level, not one above which Wald intervals are exact
+        return (
+            "At these events per variable the model meets the rule of ten, the level Peduzzi and "
+            "colleagues found the most prudent; it is a rule of thumb, not a guarantee that the Wald "
+            "intervals of the ordinary fit have their nominal coverage"
+        )
     return "At these events per variable the Wald intervals of the ordinary fit lose their large-sample guarantee"
 
 
@@ -494,6 +502,7 @@ def small_sample_teaching_glue(
     ridge_penalizer: float,
     published: Mapping[str, Any] | None = None,
     model: FittedModel | None = None,
+    bootstraps: Mapping[str, Any] | None = None,
 ) -> dict[str, tuple]:
     """The small-sample chapter's reading: the model fitted and its size (``model``, named by
     :func:`~lcnec_utils.chapter.model_size.fitted_model`; by default "the model fitted here", or the
@@ -501,7 +510,8 @@ def small_sample_teaching_glue(
     covariate estimates are unstable, the full and reduced models' EPV against the rules, the warning
     that goes with the defensible summary, the paper's own model's size, the ridge penalty as lifelines
     applies it, and the exercises' counts. ``full_fits`` are the full models (``CoxResult``) per
-    endpoint present."""
+    endpoint present, ``bootstraps`` their ``methods.bootstrap_arm_hr`` (``BootstrapResult``), read
+    by :func:`~lcnec_utils.chapter.model_size.instability_reading`."""
     paper = published_values() if published is None else published
     glue: dict[str, tuple] = {"paper_pfs_hr_only": (paper.get("pfs.cox_multivariable.hr"), "{:.2f}")}
     first = next(iter(comparisons.values()), None)
@@ -514,29 +524,46 @@ def small_sample_teaching_glue(
     )
     ranges: dict[str, tuple[float, float] | None] = {}
     events_by_ep: dict[str, int] = {}
-    full_epvs: dict[str, float] = {}
+    conf10: dict[str, int] = {}
     for ep in ENDPOINTS:
         table = comparisons.get(ep)
         ok = None if table is None else table[table["model"].isin(SMALL_SAMPLE_MODELS) & table["converged"]]
         ranges[ep] = None if ok is None or ok.empty else (float(ok["hr"].min()), float(ok["hr"].max()))
         glue[f"{ep}_arm_range"] = (ranges[ep], "{0[0]:.2f} to {0[1]:.2f}")
-        full_epv = None if table is None else table.set_index("model").loc["full", "epv"]
+        rows = None if table is None else table.set_index("model")
+        full_epv = None if rows is None else rows.loc["full", "epv"]
         glue[f"{ep}_full_verdict"] = (epv_verdict(full_epv), "{}")
-        reduced_epv = None if table is None else table.set_index("model").loc["reduced", "epv"]
+        reduced_epv = None if rows is None else rows.loc["reduced", "epv"]
         glue[f"{ep}_reduced_verdict"] = (epv_verdict(reduced_epv), "{}")
+        # the full model's own events (its complete cases), not the arm-only row's (all patients):
+        # the EPV readings take events and terms from the same row (model_size.model_epvs)
+        if rows is not None and pd.notna(rows.loc["full", "events"]) and pd.notna(full_epv):
+            events_by_ep[ep] = int(rows.loc["full", "events"])
         events = None if table is None else int(table.iloc[0]["events"])
-        if events is not None and full_epv is not None and pd.notna(full_epv):
-            events_by_ep[ep], full_epvs[ep] = events, float(full_epv)
-        glue[f"ex_{ep}_conf10"] = (None if events is None else max(events // 10 - 1, 0), "{}")
+        glue[f"ex_{ep}_conf10"] = (None if events is None else confounders_at_rule(events), "{}")
+        if events is not None:
+            conf10[ep] = confounders_at_rule(events)
         glue[f"ex_{ep}_conf10_confounders"] = (glue[f"ex_{ep}_conf10"][0], "count:confounder")
         glue[f"ex_{ep}_conf5"] = (None if events is None else max(events // 5 - 1, 0), "{}")
     glue["model_question"] = (model_question(model, n_terms, events_by_ep), "{}")
-    glue["full_epv_text"] = (full_epv_reading(model, n_terms, events_by_ep, full_epvs), "{}")
-    glue["adjust_warning"] = (adjustment_warning(model, n_terms, events_by_ep, full_epvs), "{}")
+    glue["full_epv_text"] = (full_epv_reading(model, n_terms, events_by_ep), "{}")
+    glue["adjust_warning"] = (adjustment_warning(model, n_terms, events_by_ep, conf10), "{}")
     glue["paper_model_caution"] = (paper_model_caution(paper), "{}")
     glue["wald_reading"] = (wald_reading(comparisons), "{}")
     glue["arm_stability"] = (arm_stability(ranges), "{}", "cannot be compared (no model converged)")
     glue["unstable_text"] = (_unstable_covariate(full_fits), "{}")
+    glue["model_long"] = (model.long, "{}")
+    shares = {
+        ep: BootstrapShares(
+            b.share_not_converged, b.share_extreme, None if b.ci_low is None else (b.ci_low, b.ci_high)
+        )
+        for ep, b in (bootstraps or {}).items()
+        if b is not None
+    }
+    glue["instability_text"] = (
+        instability_reading(model, events_by_ep, n_terms, shares, _unstable_covariate(full_fits)),
+        "{}",
+    )
     glue["ridge_lambda"] = (ridge_penalizer, "{:g}")
     glue["ridge_n"] = (n_patients, "{}")
     glue["n_patients"] = (n_patients, "{}")
@@ -566,13 +593,19 @@ def _unstable_covariate(full_fits: Mapping[str, Any]) -> str | None:
     return f"{label}: HR " + " and ".join(parts)
 
 
-def _rejections(conventions: Mapping[str, pd.DataFrame], test: str, alpha: float) -> str:
-    """Which of ``test``'s p-values (both models, both time scales) fall below ``alpha``, as a phrase."""
+def _rejections(
+    conventions: Mapping[str, pd.DataFrame],
+    test: str,
+    alpha: float,
+    named: FittedModel = MODEL_FITTED_HERE,
+) -> str:
+    """Which of ``test``'s p-values (both models, both time scales) fall below ``alpha``, as a phrase;
+    the model with covariates by its name ``named``."""
     hits = []
     for ep, table in conventions.items():
         t = table[(table["test"] == test) & (table["p"] < alpha)]
         for _, r in t.iterrows():
-            model = "the arm-only model" if r["model"] == "univariable" else "the paper's model"
+            model = "the arm-only model" if r["model"] == "univariable" else named.short
             scale = "1 − KM" if r["transform"] == "km" else "t"
             hits.append(
                 f"{ENDPOINTS[ep].lower()} in {model} on the {scale} scale ({format_p_clause(r['p'])})"
@@ -661,7 +694,8 @@ def ph_epv_texts(epvs: Mapping[str, float], model: FittedModel = MODEL_FITTED_HE
     if low:
         lesson = (
             f"Below the rule of ten, as {short} is for {names(low)}, the fit a proportional-hazards test is "
-            "built on is too unstable for the test to certify or to refute proportionality, and "
+            "built on is one that rule warns about (it concerns the coefficients and their Wald tests, not "
+            "this test directly), so the test's answer, either way, is to be read with that caution, and "
             f"{choice} be a choice of conclusion."
         )
     else:
@@ -671,12 +705,16 @@ def ph_epv_texts(epvs: Mapping[str, float], model: FittedModel = MODEL_FITTED_HE
             "of conclusion."
         )
     if not met:
-        conclusion = f"With {short} below the rule of ten for {names(low)}, no answer is reliable."
+        conclusion = (
+            f"With {short} below the rule of ten for {names(low)}, the tests rest on a fit that rule warns "
+            "about, and their answer is to be read with that caution."
+        )
     elif not low:
         conclusion = f"With {short} at or above the rule of ten, the tests' answer is still no proof of proportionality."
     else:
         conclusion = (
-            f"With {short} below the rule of ten for {names(low)}, that answer is not reliable; for "
+            f"With {short} below the rule of ten for {names(low)}, that answer rests on a fit that rule warns "
+            f"about and is to be read with that caution; for "
             f"{names(met)}, at or above the rule, the tests' answer is still no proof of proportionality."
         )
     return {"ph_epv_check": check, "ph_lesson": lesson, "ph_epv_conclusion": conclusion}
@@ -697,8 +735,11 @@ def ph_teaching_glue(
     model fitted here"."""
     named = model or MODEL_FITTED_HERE  # the loop below reuses the name model for the table's rows
     glue: dict[str, tuple] = {
-        "verdict_score": (_rejections(conventions, "score", params.alpha), "{}"),
-        "verdict_approx": (_rejections(conventions, "approximation", params.alpha), "{}"),
+        "verdict_score": (_rejections(conventions, "score", params.alpha, named), "{}"),
+        "verdict_approx": (_rejections(conventions, "approximation", params.alpha, named), "{}"),
+        # the model with covariates by name, for the page's sentences and its tables
+        "ph_model": (named.short, "{}"),
+        "ph_model_long": (named.long, "{}"),
         "formula_spread": (_formula_spread(conventions, params.alpha, named), "{}", "cannot be compared"),
         "zph_settings": (_zph_settings(), "{}"),
         "zph_multiplier": (_zph_multiplier(), "{:g}"),
@@ -799,11 +840,11 @@ def _gap_text(gaps: pd.DataFrame) -> str:
     return ", ".join(parts)
 
 
-def _global_phrase(table: pd.DataFrame) -> str:
+def _global_phrase(table: pd.DataFrame, model: FittedModel = MODEL_FITTED_HERE) -> str:
     terms, events = int(table["df"].iloc[0]), int(table["events"].iloc[0])
     if terms == 1:
-        return f"the model's one term (the cohort has none of the paper's covariates), on {events} events"
-    return f"all {terms} terms of the paper's model at once ({terms} df, on {events} events)"
+        return f"the one term of {model.long}, on {events} events"
+    return f"all {terms} terms of {model.short} at once ({terms} df, on {events} events)"
 
 
 def _global_spread(tables: Mapping[str, pd.DataFrame], alpha: float) -> str | None:
@@ -906,8 +947,13 @@ def _null_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: floa
     return text + "."
 
 
-def _term_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: float) -> str | None:
-    """The simulated size of the exact test of the arm's term in the paper's model, as a clause."""
+def _term_size(
+    null_rates: Mapping[str, Mapping[str, float] | None],
+    alpha: float,
+    model: FittedModel = MODEL_FITTED_HERE,
+) -> str | None:
+    """The simulated size of the exact test of the arm's term in the model with covariates (``model``),
+    as a clause."""
     rates = {ep: r for ep, r in null_rates.items() if r is not None and r["kept"] > 0}
     if not rates:
         return None
@@ -918,7 +964,7 @@ def _term_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: floa
     )
     above = all(_size_judgement(rates[ep]["score_term"], rates[ep]["kept"], alpha) == "above" for ep in eps)
     return (
-        f"simulated under proportional hazards in the paper's model, on the 1 − KM scale, it rejects at "
+        f"simulated under proportional hazards in {model.short}, on the 1 − KM scale, it rejects at "
         f"{alpha:g} in {shares}"
         + (
             f", more than {alpha:.0%}, so its p-values just below {alpha:g} are weaker evidence than they look"
@@ -934,12 +980,15 @@ def ph_global_glue(
     lifelines_defaults: Mapping[str, Any],
     params: Parameters,
     null_rates: Mapping[str, Mapping[str, float] | None] | None = None,
+    model: FittedModel | None = None,
 ) -> dict[str, tuple]:
     """The proportional-hazards chapter's global test and lifelines' defaults. ``global_tests``:
     ``methods.ph_global_tests`` per endpoint present; ``rank_tests``: ``methods.arm_test_on_rank_scale``
     per endpoint present; ``lifelines_defaults``: ``methods.lifelines_ph_defaults()``; ``null_rates``:
-    ``methods.ph_null_rates`` per endpoint present (None where not run)."""
+    ``methods.ph_null_rates`` per endpoint present (None where not run); ``model``: the name of the
+    model with covariates (:func:`~lcnec_utils.chapter.model_size.fitted_model`)."""
     null_rates = null_rates or {}
+    named = model or MODEL_FITTED_HERE
     glue: dict[str, tuple] = {
         "global_spread": (_global_spread(global_tests, params.alpha), "{}", "cannot be computed"),
         "global_size": (
@@ -948,7 +997,7 @@ def ph_global_glue(
             "The tests' size under proportional hazards was not simulated on this cohort.",
         ),
         "term_size": (
-            _term_size(null_rates, params.alpha),
+            _term_size(null_rates, params.alpha, named),
             "{}",
             "its size in this design was not simulated",
         ),
@@ -957,7 +1006,7 @@ def ph_global_glue(
     }
     for ep in ENDPOINTS:
         table = global_tests.get(ep)
-        glue[f"{ep}_global_what"] = (None if table is None else _global_phrase(table), "{}")
+        glue[f"{ep}_global_what"] = (None if table is None else _global_phrase(table, named), "{}")
         for test, tr in (("score", "km"), ("score", "rank"), ("score", "identity"), ("approximation", "km")):
             row = None if table is None else table[(table["test"] == test) & (table["transform"] == tr)]
             ok = row is not None and not row.empty

@@ -13,11 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import pandas as pd
+
 from lcnec_utils.chapter.page import ENDPOINTS
 from lcnec_utils.contract.params import PAPER_COVARIATES
 from lcnec_utils.methods.smallsample import EPV_FLOOR, EPV_RULE, epv_as_printed, epv_verdict
 from lcnec_utils.stats.attainable import events_per_variable
-from lcnec_utils.stats.format import format_count
+from lcnec_utils.stats.cox import DesignMatrix, design_matrix
+from lcnec_utils.stats.format import format_count, format_pct
 
 #: Each endpoint's events as the methods chapters name them ("29 progressions", "25 deaths").
 EVENT_NOUNS = {"pfs": "progression", "os": "death"}
@@ -55,29 +58,93 @@ class FittedModel:
 MODEL_FITTED_HERE = FittedModel("the model fitted here")
 
 
-def fitted_model(covariates: Sequence[str], cohort_columns: Iterable[str] | None = None) -> FittedModel:
-    """Name the model of the arm and ``covariates`` (those in force and in the cohort). Without
-    covariates it is the arm alone, because the cohort has none of the paper's covariates (where
-    ``cohort_columns`` show it) or because no covariate is in force."""
+def fitted_model(
+    covariates: Sequence[str],
+    cohort_columns: Iterable[str] | None = None,
+    *,
+    in_force: Sequence[str] | None = None,
+    design: DesignMatrix | None = None,
+) -> FittedModel:
+    """Name the model of the arm and ``covariates`` (those in force and in the cohort).
+
+    With ``design`` (:func:`~lcnec_utils.stats.cox.design_matrix` of those covariates) the name
+    follows the design's terms: a covariate constant in the complete cases has no term and is not in
+    the model, and a text covariate may give several; "the paper's model" only when the terms are the
+    arm and one term for each of the paper's covariates. Without covariates it is the arm alone,
+    because no covariate is in force, because the cohort has none of the covariates in force (where
+    ``in_force`` and ``cohort_columns`` show it: "the paper's" when they are the paper's), or because
+    every covariate is constant in the complete cases."""
     paper = list(PAPER_COVARIATES)
+    covariates = list(covariates)
+    constant: list[str] = []
+    n_terms = None
+    if design is not None:
+        constant = [c for c in covariates if not design.term_of_covariate.get(c)]
+        covariates = [c for c in covariates if design.term_of_covariate.get(c)]
+        n_terms = sum(len(design.term_of_covariate[c]) for c in covariates)
     ours = [c for c in covariates if c in paper]
     others = [c for c in covariates if c not in paper]
-    if len(ours) == len(paper) and not others:
+    one_term_each = n_terms is None or n_terms == len(covariates)
+    if len(ours) == len(paper) and not others and one_term_each:
         return FittedModel("the paper's model")
     short = "the model fitted here"
+    left_out = (
+        None
+        if not constant
+        else f"{_listed(constant)} {'is' if len(constant) == 1 else 'are'} constant in the complete cases"
+    )
     if not covariates:
-        lacking = cohort_columns is not None and not set(paper) & set(cohort_columns)
-        reason = "the cohort has none of the paper's covariates" if lacking else "no covariate is in force"
+        if constant:
+            reason = (
+                f"its covariate{'s' if len(constant) > 1 else ''} ({_listed(constant)}) "
+                f"{'are' if len(constant) > 1 else 'is'} constant in the complete cases"
+            )
+        elif in_force is not None and not list(in_force):
+            reason = "no covariate is in force"
+        elif cohort_columns is not None and not set(paper if in_force is None else in_force) & set(
+            cohort_columns
+        ):
+            papers = in_force is None or set(in_force) == set(paper)
+            reason = (
+                "the cohort has none of the paper's covariates"
+                if papers
+                else ("the cohort has none of the covariates in force")
+            )
+        else:
+            reason = "no covariate is in force"
         return FittedModel(short, "the arm alone", reason)
     extra = format_count(len(others), "other covariate")
     if not ours:
-        return FittedModel(
-            short, f"the arm and {format_count(len(others), 'covariate')}, none of them the paper's"
-        )
-    if len(ours) == len(paper):
-        return FittedModel(short, f"the arm, the paper's {len(paper)} covariates and {extra}")
-    terms = f"the arm and {len(ours)} of the paper's {len(paper)} covariates"
-    return FittedModel(short, terms + (f" and {extra}" if others else ""))
+        which = f"{format_count(len(others), 'covariate')}, none of them the paper's"
+    elif len(ours) == len(paper):
+        which = f"the paper's {len(paper)} covariates" + (f" and {extra}" if others else "")
+    else:
+        which = f"{len(ours)} of the paper's {len(paper)} covariates" + (f" and {extra}" if others else "")
+    if not one_term_each:
+        terms = f"the arm and {format_count(n_terms, 'covariate term')} from {which}"
+    elif len(ours) == len(paper):
+        terms = f"the arm, the paper's {len(paper)} covariates and {extra}"
+    else:
+        terms = f"the arm and {which}"
+    return FittedModel(short, terms, left_out)
+
+
+def model_in_force(cohort: pd.DataFrame, params) -> FittedModel:
+    """The name of the model with covariates that the methods chapters fit on ``cohort``: the arm and
+    the covariates of ``params`` present in it, named from the terms of their design matrix
+    (:func:`fitted_model`)."""
+    present = [c for c in params.covariates if c in cohort.columns]
+    try:
+        design = design_matrix(cohort, present, params.reference_group, params.treatment_group)
+    except ValueError:  # no complete case in an arm: no design to name the terms from
+        design = None
+    return fitted_model(present, cohort.columns, in_force=params.covariates, design=design)
+
+
+def _listed(names: Sequence[str]) -> str:
+    """Names joined as a list is read: "a", "a and b", "a, b and c"."""
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _events_text(events: Mapping[str, int]) -> str:
@@ -98,10 +165,24 @@ def _epv_values(epvs: Mapping[str, float], eps: Sequence[str]) -> str:
     )
 
 
+def model_epvs(terms: int | None, events: Mapping[str, int]) -> dict[str, float]:
+    """Each endpoint's events per variable of a model with ``terms`` coefficients fitted on ``events``
+    (the model's own events: its complete cases): the one place chapter 10's readings take them from."""
+    if terms is None or terms <= 0:
+        return {}
+    return {ep: events_per_variable(n, terms) for ep, n in events.items()}
+
+
+def confounders_at_rule(events: int) -> int:
+    """How many confounders a model of the arm and confounders can take at ten events per variable:
+    ``events // 10`` coefficients, one of them the arm's (never below 0)."""
+    return max(int(events) // int(EPV_RULE) - 1, 0)
+
+
 def model_question(model: FittedModel, terms: int | None, events: Mapping[str, int]) -> str:
     """Chapter 10's question, after the paper's model is described: the model fitted on the cohort in
     force and the events it is fitted on. ``terms`` is its number of coefficients, ``events`` each
-    endpoint's events (endpoints present)."""
+    endpoint's events in the model's complete cases (endpoints present)."""
     if terms is None or not events:
         return "The cohort in force has no endpoint to fit a model to."
     each = "each endpoint's events: " if len(events) > 1 else ""
@@ -115,13 +196,12 @@ def model_question(model: FittedModel, terms: int | None, events: Mapping[str, i
     return f"On the cohort in force the model fitted here is {model.terms}: {on}."
 
 
-def full_epv_reading(
-    model: FittedModel, terms: int | None, events: Mapping[str, int], epvs: Mapping[str, float]
-) -> str:
+def full_epv_reading(model: FittedModel, terms: int | None, events: Mapping[str, int]) -> str:
     """Chapter 10's reading of its model's size: the model by name, its coefficients, and per endpoint
-    present its events per variable (with its events) and :func:`epv_verdict`, endpoints with the same
-    verdict together ("each of which ...")."""
-    if terms is None or not epvs:
+    present its events per variable (``events`` over ``terms``, with its events) and
+    :func:`epv_verdict`, endpoints with the same verdict together ("each of which ...")."""
+    epvs = model_epvs(terms, events)
+    if not epvs:
         return "No model was fitted, so there are no events per variable to read."
     eps = [ep for ep in ENDPOINTS if ep in epvs]
     groups: dict[str, list[str]] = {}
@@ -140,15 +220,38 @@ def full_epv_reading(
     return f"{name} has {format_count(terms, 'coefficient')}: " + "; ".join(parts) + "."
 
 
+def _carried(confounders: Mapping[str, int], eps: Sequence[str]) -> str:
+    """The models the data can carry at ten events per variable: "the arm alone" or "the arm alone or
+    the arm with at most 1 pre-specified confounder (ten events per variable)", per endpoint when the
+    counts differ."""
+    counts = [confounders[ep] for ep in eps]
+    if max(counts) == 0:
+        return "the arm alone"
+    if len(set(counts)) == 1:
+        most = format_count(counts[0], "pre-specified confounder")
+    else:
+        most = (
+            f"{counts[0]} pre-specified confounder{'s' if counts[0] != 1 else ''} for {EVENT_NOUNS[eps[0]]}"
+            + "".join(f" and {n} for {EVENT_NOUNS[ep]}" for n, ep in zip(counts[1:], eps[1:], strict=True))
+        )
+    return f"the arm alone or the arm with at most {most} (ten events per variable)"
+
+
 def adjustment_warning(
-    model: FittedModel, terms: int | None, events: Mapping[str, int], epvs: Mapping[str, float]
+    model: FittedModel,
+    terms: int | None,
+    events: Mapping[str, int],
+    confounders: Mapping[str, int] | None = None,
 ) -> str:
     """Chapter 10's defensible summary: the warning that goes with it, from the model's coefficients,
-    each endpoint's events and the events per variable against the rule of ten (compared as printed).
-    The page typed that 31 patients could not adjust for 11 factors whatever the cohort, counted in
-    patients although the information is in the events, and printed 0 factors on a cohort with the
-    required columns only."""
-    if terms is None or not epvs:
+    each endpoint's events in its complete cases and the events per variable they give against the
+    rule of ten (compared as printed). The model the data can carry is the arm with at most
+    ``confounders`` confounders per endpoint (by default :func:`confounders_at_rule` of the events;
+    chapter 10 passes its exercise's counts). The page typed that 31 patients could not adjust for 11
+    factors whatever the cohort, counted in patients although the information is in the events, and
+    printed 0 factors on a cohort with the required columns only."""
+    epvs = model_epvs(terms, events)
+    if not epvs:
         return "No model was fitted, so there is no adjusted summary to qualify."
     if model.arm_alone:
         return (
@@ -156,15 +259,14 @@ def adjustment_warning(
             "adjusts for nothing, and the hazard ratio it gives is the crude comparison of the arms, open to "
             "whatever confounding separates them."
         )
+    conf = {ep: confounders_at_rule(n) for ep, n in events.items()}
+    conf.update(confounders or {})
     eps = [ep for ep in ENDPOINTS if ep in epvs]
     low = [ep for ep in eps if epv_as_printed(epvs[ep]) < EPV_RULE]
     met = [ep for ep in eps if ep not in low]
     spends = f"{model.short} spends {format_count(terms, 'coefficient')} on "
-    carry = (
-        "the defensible summary is a model the data can carry, the arm alone or the arm with a few "
-        "pre-specified confounders, reported with the warning that "
-    )
     if low:
+        carry = f"the defensible summary is a model the data can carry, {_carried(conf, low)}, reported with the warning that "
         on = " and on ".join(format_count(events[ep], EVENT_NOUNS[ep]) for ep in low)
         values = " and ".join(f"{epvs[ep]:.1f}" for ep in low)
         warning = f"{spends}{on}: {values} events per variable, below the rule of ten"
@@ -180,6 +282,78 @@ def adjustment_warning(
         f"{_epv_values(epvs, met)}, at or above the rule of ten, so by that rule the data can carry it; "
         "its adjustment removes only the confounding that its covariates measure."
     )
+
+
+#: The share of bootstrap resamples that do not converge above which chapter 10 says "many".
+MANY_NOT_CONVERGED = 0.10
+
+
+@dataclass(frozen=True)
+class BootstrapShares:
+    """What chapter 10 reads of one endpoint's bootstrap of the model: the shares of resamples that
+    did not converge and, of the others, that put the arm's HR below 0.05 or above 20, and the
+    percentile interval (None when no resample converged)."""
+
+    not_converged: float
+    extreme: float
+    ci: tuple[float, float] | None = None
+
+
+def instability_reading(
+    model: FittedModel,
+    events: Mapping[str, int],
+    terms: int | None,
+    boot: Mapping[str, BootstrapShares],
+    unstable: str | None = None,
+) -> str:
+    """Chapter 10's reading of the instability beyond the arm, from the numbers: the covariates'
+    events per variable and least precise estimate (none when the model is the arm alone), and how
+    often the bootstrap resamples could not carry the model ("many" only above
+    :data:`MANY_NOT_CONVERGED`)."""
+    epvs = model_epvs(terms, events)
+    eps = [ep for ep in ENDPOINTS if ep in boot]
+    parts = []
+    if epvs and not model.arm_alone:
+        covs = (
+            f"the covariates' estimates rest on {_epv_values(epvs, [ep for ep in ENDPOINTS if ep in epvs])}"
+        )
+        if unstable is not None:
+            covs += f", and the least precise, by the widest interval in either model, is {unstable}"
+        parts.append(covs)
+    if eps:
+        nc = " and ".join(f"{format_pct(boot[ep].not_converged)}%" for ep in eps)
+        ext = " and ".join(f"{format_pct(boot[ep].extreme)}%" for ep in eps)
+        which = f" ({' and '.join(f'for {EVENT_NOUNS[ep]}' for ep in eps)})" if len(eps) > 1 else ""
+        tail = f"{ext} of the rest put the arm's HR below 0.05 or above 20"
+        cis = [boot[ep].ci for ep in eps if boot[ep].ci is not None]
+        many = max(boot[ep].not_converged for ep in eps) > MANY_NOT_CONVERGED
+        limit = f"{MANY_NOT_CONVERGED:.0%}"
+        if many:
+            drives = (
+                f", which is what drives the percentile interval{'s' if len(cis) > 1 else ''} "
+                f"({' and '.join(f'{lo:.3f} to {hi:.2f}' for lo, hi in cis)})"
+                if cis
+                else ""
+            )
+            boots = (
+                f"{model.short} as a whole cannot be estimated on many bootstrap resamples: {nc}{which} "
+                f"did not converge, more than the {limit} this page calls many, and {tail}{drives}; the "
+                "bootstrap cannot say in which direction the intervals err, because it mostly shows that "
+                "resampled data cannot carry the model"
+            )
+        else:
+            boots = (
+                f"{model.short} could be estimated on nearly every bootstrap resample: {nc}{which} did not "
+                f"converge (at most the {limit} this page calls many), and {tail}"
+            )
+        parts.append(boots)
+    if not parts:
+        return "Without a fitted model there is no instability beyond the arm to read."
+    if len(parts) == 2:
+        text = f"Beyond the arm, first, {parts[0]}; second, {parts[1]}."
+    else:
+        text = f"Beyond the arm, {parts[0]}." if parts[0].startswith("the covariates") else parts[0] + "."
+    return text[0].upper() + text[1:]
 
 
 def paper_model_caution(published: Mapping[str, float]) -> str:

@@ -158,7 +158,7 @@ def _km_step_equals(largest: KMStep, params: Parameters) -> str:
     if not largest.equal:
         return ""
     if len(largest.equal) > 1:
-        return f"; the first of {len(largest.equal) + 1} equal largest steps"
+        return f"; one of {len(largest.equal) + 1} equal largest steps"
     other = largest.equal[0]
     endpoint, label = _km_step_curve(other, params)
     curve = (
@@ -167,7 +167,7 @@ def _km_step_equals(largest: KMStep, params: Parameters) -> str:
         else f"the {endpoint} curve of the {label} arm"
     )
     return (
-        f"; the first of 2 equal largest steps, the other on {curve}, {_km_step_when(other)}: from "
+        f"; one of 2 equal largest steps, the other on {curve}, {_km_step_when(other)}: from "
         f"{format_pct(other.before)}% to {format_pct(other.after)}%"
     )
 

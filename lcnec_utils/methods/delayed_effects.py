@@ -26,6 +26,7 @@ from lcnec_utils.stats.format import format_count, format_p
 from lcnec_utils.stats.survival import endpoint_data, has_endpoint
 from lcnec_utils.stats.weighted_logrank import (
     MAX_COMBO_WEIGHTS,
+    MVN_ABSEPS,
     event_time_table,
     fh_label,
     fh_weights,
@@ -251,20 +252,39 @@ def correlation_reading(ranges: Mapping[str, CorrelationRange | None]) -> str:
     return text + "."
 
 
-def union_reading(maxcombo_p: float | None, min_p: float | None) -> str:
-    """Exercise 2 of chapter 16, the end of a sentence on Bonferroni's bound: each of the four
-    statistics reaches the observed largest |Z| with the smallest single p, so the four rejection
-    regions' probabilities sum to 4 × ``min_p``, and the max-combo p, ``maxcombo_p``, is the
-    probability of their union. How much of the sum the union is, rounded half up to a whole
-    percentage; "overlap a great deal" below 50% (the union at most twice one region's probability).
-    Regions of correlated normal statistics always overlap, so the union is below the sum; where it
-    rounds to 100% the overlap is said to be slight (were the regions to coincide, the union would be
-    a quarter of the sum, the least it can be). The page
-    typed "overlap a great deal and their union is much smaller than the sum" whatever the cohort."""
-    ok = all(v is not None and math.isfinite(v) for v in (maxcombo_p, min_p)) and min_p > 0
+def union_reading(maxcombo_p: float | None, min_p: float | None, k: int = 4) -> str:
+    """Exercise 2 of chapter 16, the end of a sentence on Bonferroni's bound (after "the statistics
+    are positively correlated (...),"): each of the ``k`` usable statistics (those with variance, as
+    :func:`~lcnec_utils.stats.weighted_logrank.max_combo` combines them) reaches the observed largest
+    |Z| with the smallest single p, so their rejection regions' probabilities sum to ``k`` × ``min_p``,
+    and the max-combo p, ``maxcombo_p``, is the probability of their union. How much of the sum the
+    union is, rounded half up to a whole percentage; "overlap a great deal" below 50% (the union at
+    most twice one region's probability). The union lies between one region's probability and the sum,
+    so the share lies between 100/``k``% (were the regions to coincide) and 100%; where the integrated
+    max-combo p puts it outside that range, or the p is below ten times the integration's absolute
+    error (:data:`~lcnec_utils.stats.weighted_logrank.MVN_ABSEPS`), the integration cannot resolve the
+    share and no number is printed. Regions of correlated normal statistics always overlap, so where
+    the share rounds to 100% the overlap is said to be slight. The page typed "overlap a great deal and
+    their union is much smaller than the sum" whatever the cohort."""
+    ok = all(v is not None and math.isfinite(v) for v in (maxcombo_p, min_p)) and min_p > 0 and k >= 1
     if not ok:
         return "so the regions overlap and their union is smaller than the sum."
-    share = math.floor(100 * maxcombo_p / (4 * min_p) + 0.5)
+    if k == 1:
+        return "but only one statistic has variance: the max-combo p is its p, and the sum has one term."
+    abseps = f"{MVN_ABSEPS:g}"
+    if maxcombo_p < 10 * MVN_ABSEPS:
+        return (
+            f"but the max-combo p is below ten times the absolute error ({abseps}) of the numerical "
+            "integration that computes it, so the integration cannot resolve how much of the sum it is."
+        )
+    exact = maxcombo_p / (k * min_p)
+    if not 1 / k <= exact <= 1:
+        return (
+            f"but the max-combo p, computed by numerical integration to an absolute error of {abseps}, falls "
+            f"outside the range it must lie in (from the smallest p to {k} times it), so the integration "
+            "cannot resolve how much of the sum it is."
+        )
+    share = math.floor(100 * exact + 0.5)
     if share < 50:
         return (
             f"so the regions overlap a great deal: their union, the max-combo p, is {share}% of the sum, "
@@ -272,7 +292,7 @@ def union_reading(maxcombo_p: float | None, min_p: float | None) -> str:
         )
     if share >= 100:
         return (
-            "so the regions overlap only slightly: their union, the max-combo p, rounds to 100% of the sum."
+            "but the regions overlap only slightly: their union, the max-combo p, rounds to 100% of the sum."
         )
     return f"so the regions overlap: their union, the max-combo p, is {share}% of the sum."
 
@@ -326,7 +346,7 @@ def earlier_deaths_reading(curves: pd.DataFrame, time: float, reference_label: s
 
 def _exercise_texts(numbers, os_tests, os_curves: pd.DataFrame, reference_label: str) -> None:
     """Exercise 1: S(t−) and the FH(0,1), FH(1,1) weights at the treatment arm's first death;
-    exercise 2: the smallest single p, Bonferroni's bound for four tests and the max-combo p."""
+    exercise 2: the smallest single p, Bonferroni's bound for the K statistics with variance and the max-combo p."""
     t = numbers.text
     first = os_curves.loc[os_curves["d1"] > 0, "time"]
     missing = "not available (no death in the treatment arm)"
@@ -346,9 +366,12 @@ def _exercise_texts(numbers, os_tests, os_curves: pd.DataFrame, reference_label:
     table, combo = os_tests
     p_min = float(np.nanmin(table["p"].to_numpy(float))) if np.isfinite(table["p"]).any() else None
     t("ex2_min_p", p_min, "p_clause")
-    t("ex2_bonferroni", None if p_min is None else min(1.0, 4 * p_min), "p")
+    # Bonferroni's sum over the statistics max_combo combines: those with variance
+    k = sum(1 for test in combo.tests if test.variance > 0)
+    t("ex2_k", k, "{}")
+    t("ex2_bonferroni", None if p_min is None else min(1.0, k * p_min), "p")
     t("ex2_maxcombo_p", combo.p, "p")
     off_diagonal = combo.correlation[~np.eye(len(combo.correlation), dtype=bool)]
     t("ex2_corr_min", float(np.nanmin(off_diagonal)), "{:.2f}")
     t("ex2_corr_max", float(np.nanmax(off_diagonal)), "{:.2f}")
-    t("ex2_union", union_reading(combo.p, p_min), "{}")
+    t("ex2_union", union_reading(combo.p, p_min, k), "{}")

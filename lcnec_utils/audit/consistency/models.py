@@ -218,11 +218,11 @@ def model_size_findings(pub: PublishedIndex) -> list[Finding]:
                 "model_size",
                 f"{ep.upper()} multivariable Cox model: events per variable",
                 "Table 4",
-                ">= 10 (Peduzzi et al. 1995); >= 5 (Vittinghoff and McCulloch 2007 found problems uncommon at 5-9)",
+                ">= 10 (Peduzzi et al. 1995); >= 5 (the book's reading of Vittinghoff and McCulloch 2007, who found problems uncommon at 5-9)",
                 f"{len(terms)} terms, events not printed (<= {n}): EPV <= {epv:.2f}",
                 "high",
                 f"With at most {n} events for {len(terms)} terms (at most {epv:.1f} events per variable), the model is far beyond what "
-                f"the data support: its estimates are biased and its CIs unreliable.",
+                f"the data support: its estimates may be biased and its CIs unreliable.",
                 [f"{t}.hr" for t in terms],
                 False,
             )
