@@ -342,16 +342,24 @@ def test_union_reading_says_how_much_of_bonferronis_sum_the_max_combo_p_is():
     assert MVN_ABSEPS == 1e-4
     lead = "so the regions overlap"
     assert union_reading(0.047522, 0.021859) == f"{lead}: their union, the max-combo p, is 54% of the sum."
+    assert union_reading(0.031, 0.02) == (  # 38.75% +/- 0.125%: 39% either way
+        f"{lead} a great deal: their union, the max-combo p, is 39% of the sum, less than half."
+    )
+    between = "(the integration's absolute error of 0.0001 allows no closer figure)"
+    # 37.5% +/- 0.125% straddles 37.5: the integration cannot say 37% or 38%
     assert union_reading(0.03, 0.02) == (
-        f"{lead} a great deal: their union, the max-combo p, is 38% of the sum, less than half."
+        f"{lead} a great deal: their union, the max-combo p, is between 37% and 38% of the sum {between}, "
+        "less than half."
     )
     assert union_reading(0.0199, 0.01) == f"{lead}: their union, the max-combo p, is 50% of the sum."
-    # half up, not Python's half to even: 0.05 / (4 x 0.02) = 62.5% exactly, printed 63% (round gave 62)
-    assert round(100 * 0.05 / 0.08) == 62
-    assert union_reading(0.05, 0.02) == f"{lead}: their union, the max-combo p, is 63% of the sum."
-    # 99.75% prints 100%: the regions of correlated statistics still overlap, if only slightly; not "so"
-    # after "positively correlated"
-    assert union_reading(0.0399, 0.01) == (
+    # 0.05 / (4 x 0.02) = 62.5% exactly, +/- 0.125%: not resolved to a whole percentage
+    assert (
+        union_reading(0.05, 0.02)
+        == f"{lead}: their union, the max-combo p, is between 62% and 63% of the sum {between}."
+    )
+    # 99.875% +/- 0.25% prints 100%: the regions of correlated statistics still overlap, if only slightly;
+    # not "so" after "positively correlated"
+    assert union_reading(0.03995, 0.01) == (
         "but the regions overlap only slightly: their union, the max-combo p, rounds to 100% of the sum."
     )
     # K = 2 statistics with variance: the sum is 2 × 0.02; 0.03 is 75% of it (of 4 × 0.02 it would be 38%)
@@ -370,7 +378,10 @@ def test_union_reading_says_how_much_of_bonferronis_sum_the_max_combo_p_is():
         "but the max-combo p is below ten times the absolute error (0.0001) of the numerical integration that "
         "computes it, so the integration cannot resolve how much of the sum it is."
     )
-    assert union_reading(0.001, 0.0003).endswith("is 83% of the sum.")  # 10 x 1e-4 itself is resolved
+    # 10 x 1e-4 itself is computed, but 0.001 +/- 0.0001 over 0.0012 is 75% to 91.7%: the range is printed
+    assert union_reading(0.001, 0.0003) == (
+        f"{lead}: their union, the max-combo p, is between 75% and 92% of the sum {between}."
+    )
     assert (
         union_reading(float("nan"), 0.02)
         == union_reading(0.03, None)
@@ -545,7 +556,7 @@ def test_ph_epv_texts_read_each_endpoint_against_the_rule_of_ten():
     """Chapter 11's three readings of its model's events per variable (the page typed "so few events
     per variable", "these few events" and "no answer is reliable" whatever the cohort). Shipped cohort:
     the paper's model, 29 / 12 = 2.4 (progression), 25 / 12 = 2.1 (death); a mixed cohort with exactly
-    10.0 (the rule met) and 8.3. Below the rule, the fit the tests are computed from is unstable (the rule
+    10.0 (the rule met) and 8.3. Below the rule, the fit the tests are computed from is one the rule warns about (the rule
     of ten concerns the model's coefficients, intervals and Wald tests, not the Grambsch-Therneau test)."""
     choice = "a choice among tests made after seeing their p-values would"
     rule = "the rule of ten (the small-sample chapter)"
@@ -558,8 +569,8 @@ def test_ph_epv_texts_read_each_endpoint_against_the_rule_of_ten():
     papers = fitted_model(PAPER_COVARIATES)
     assert ph_epv_texts({"pfs": 29 / 12, "os": 25 / 12}, papers) == {
         "ph_epv_check": (
-            f"The paper's model has 2.4 events per variable for progression and 2.1 for death, below {rule}, "
-            "so its fit, and the tests built on it, are unstable."
+            f"The paper's model has 2.4 events per variable for progression and 2.1 for death, below {rule}: "
+            "its fit is one the rule of ten warns about, so the tests built on it are to be read with caution."
         ),
         "ph_lesson": (
             "Below the rule of ten, as the paper's model is for progression and death, the fit a "
@@ -574,8 +585,8 @@ def test_ph_epv_texts_read_each_endpoint_against_the_rule_of_ten():
     assert ph_epv_texts({"pfs": 10.0, "os": 8.3}, papers) == {
         "ph_epv_check": (
             f"The paper's model has 8.3 events per variable for death, below {rule}, and 10.0 events per "
-            "variable for progression, at or above it: for death its fit, and the tests built on it, are "
-            "unstable."
+            "variable for progression, at or above it: for death its fit is one the rule of ten "
+            "warns about, so the tests built on it are to be read with caution."
         ),
         "ph_lesson": (
             "Below the rule of ten, as the paper's model is for death, the fit a proportional-hazards test is "
@@ -621,7 +632,8 @@ def test_ph_epv_texts_name_the_model_from_its_terms():
     four = fitted_model(["age", "sex", "ecog", "smoking"])
     assert ph_epv_texts({"os": 25 / 5}, four)["ph_epv_check"] == (
         "The model fitted here (the arm and 4 of the paper's 11 covariates) has 5.0 events per variable for "
-        f"death, below {rule}, so its fit, and the tests built on it, are unstable."
+        f"death, below {rule}: its fit is one the rule of ten warns about, so the tests built on it are to be "
+        "read with caution."
     )
     assert ph_epv_texts({"os": 249 / 25})["ph_epv_check"] == (
         f"The model fitted here has 10.0 events per variable for death, at or above {rule}; that does not "
@@ -717,29 +729,71 @@ def test_fitted_model_is_named_from_the_designs_terms():
 def test_instability_reading_follows_the_bootstrap_and_the_model():
     """Chapter 10's reading of the instability beyond the arm (it printed "the covariates' estimates rest
     on not available ... cannot be estimated on many bootstrap resamples: ... 0.1% did not converge" on the
-    required columns): "many" only above 10% not converged; no covariate clause for the arm alone."""
+    required columns): "many" judged per endpoint above 10% not converged; no covariate clause for the arm
+    alone; the extreme fits "drive" an interval only where more than alpha/2 of the converged resamples are
+    extreme on a side whose bound lies beyond 0.05 or 20; bounds to 3 significant figures, "below 0.001"."""
     papers = fitted_model(PAPER_COVARIATES)
     boot = {
-        "pfs": BootstrapShares(0.254, 0.279, (0.0004, 2.89)),
-        "os": BootstrapShares(0.476, 0.187, (0.0011, 5.83)),
+        "pfs": BootstrapShares(0.254, 0.279, (0.0004, 2.89), 0.279, 0.0),
+        "os": BootstrapShares(0.476, 0.187, (0.0011, 5.83), 0.187, 0.0),
     }
     sex = "Sex (male vs female): HR 1.21 (0.15 to 9.64) for progression-free survival"
+    wald = (
+        "; the bootstrap cannot say in which direction the Wald intervals err, because it mostly shows that "
+        "resampled data cannot carry the model."
+    )
     assert instability_reading(papers, {"pfs": 29, "os": 25}, 12, boot, sex) == (
         "Beyond the arm, first, the covariates' estimates rest on 2.4 events per variable for progression and "
         f"2.1 for death, and the least precise, by the widest interval in either model, is {sex}; second, "
-        "the paper's model as a whole cannot be estimated on many bootstrap resamples: 25.4% and 47.6% (for "
-        "progression and for death) did not converge, more than the 10% this page calls many, and 27.9% and "
-        "18.7% of the rest put the arm's HR below 0.05 or above 20, which is what drives the percentile "
-        "intervals (0.000 to 2.89 and 0.001 to 5.83); the bootstrap cannot say in which direction the "
-        "intervals err, because it mostly shows that resampled data cannot carry the model."
+        "the paper's model as a whole cannot be estimated on many bootstrap resamples: 25.4% for progression "
+        "and 47.6% for death did not converge, both more than the 10% this page calls many, and of the rest "
+        "27.9% for progression and 18.7% for death put the arm's HR below 0.05 or above 20, which is what "
+        "drives the percentile intervals (below 0.001 to 2.89 for progression and 0.0011 to 5.83 for death)"
+        + wald
+    )
+    # one endpoint on each side of 10%: each judged on its own; 3.0% and 1.0% extreme, at most alpha/2 on
+    # the one side (3.0% split 2.0% below, 1.0% above): no "drives"
+    mixed = {
+        "pfs": BootstrapShares(0.05, 0.01, (0.2, 2.89), 0.01, 0.0),
+        "os": BootstrapShares(0.40, 0.03, (0.01, 30.0), 0.02, 0.01),
+    }
+    assert instability_reading(papers, {"pfs": 29, "os": 25}, 12, mixed) == (
+        "Beyond the arm, first, the covariates' estimates rest on 2.4 events per variable for progression and "
+        "2.1 for death; second, the paper's model as a whole cannot be estimated on many bootstrap resamples: "
+        "40.0% for death did not converge, more than the 10% this page calls many, and 5.0% for progression, "
+        "and of the rest 3.0% for death and 1.0% for progression put the arm's HR below 0.05 or above 20"
+        + wald
+    )
+    # more than 2.5% extreme but the bound is not beyond 0.05: no "drives"; above 20 with the bound beyond
+    assert "drives" not in instability_reading(
+        papers, {"os": 25}, 12, {"os": BootstrapShares(0.2, 0.04, (0.06, 5.0), 0.04, 0.0)}
+    )
+    assert instability_reading(
+        papers, {"os": 25}, 12, {"os": BootstrapShares(0.2, 0.04, (0.2, 123.4), 0.0, 0.04)}
+    ).endswith("which is what drives the percentile interval (0.2 to 123)" + wald)
+    # nothing converged: no "of the rest", no interval
+    assert instability_reading(papers, {"os": 25}, 12, {"os": BootstrapShares(1.0, float("nan"))}) == (
+        "Beyond the arm, first, the covariates' estimates rest on 2.1 events per variable for death; second, "
+        "the paper's model as a whole cannot be estimated on many bootstrap resamples: 100.0% did not "
+        "converge, more than the 10% this page calls many" + wald
     )
     alone = fitted_model([], REQUIRED)
-    assert instability_reading(alone, {"os": 25}, 1, {"os": BootstrapShares(0.001, 0.001, (0.2, 0.9))}) == (
-        "The model fitted here could be estimated on nearly every bootstrap resample: 0.1% did not converge "
-        "(at most the 10% this page calls many), and 0.1% of the rest put the arm's HR below 0.05 or above 20."
+    assert instability_reading(
+        alone, {"os": 25}, 1, {"os": BootstrapShares(0.001, 0.001, (0.2, 0.9), 0.001, 0.0)}
+    ) == (
+        "The model fitted here could be estimated on all but 0.1% of the bootstrap resamples (at most the 10% "
+        "this page calls many), and of the rest 0.1% put the arm's HR below 0.05 or above 20."
+    )
+    assert instability_reading(
+        alone, {"os": 25}, 1, {"os": BootstrapShares(0.0, 0.04, (0.2, 25.0), 0.0, 0.04)}
+    ) == (
+        "The model fitted here could be estimated on every bootstrap resample, and of them 4.0% put the arm's "
+        "HR below 0.05 or above 20, which is what drives the percentile interval (0.2 to 25)."
     )
     # exactly 10% is not "many"; without a bootstrap only the covariates are read
-    assert "nearly every" in instability_reading(papers, {"os": 25}, 12, {"os": BootstrapShares(0.1, 0.0)})
+    assert "all but 10.0% of" in instability_reading(
+        papers, {"os": 25}, 12, {"os": BootstrapShares(0.1, 0.0)}
+    )
     assert instability_reading(papers, {"os": 25}, 12, {}) == (
         "Beyond the arm, the covariates' estimates rest on 2.1 events per variable for death."
     )
@@ -825,6 +879,19 @@ def test_adjustment_warning_follows_the_models_terms_and_events_per_variable():
     assert adjustment_warning(papers, 12, {"os": 19}) == (
         f"T{carry('the arm alone')[1:]} the paper's model spends 12 coefficients on 19 deaths: 1.6 events per "
         "variable, below the rule of ten."
+    )
+    # fewer than ten events: even the arm alone is below the rule of ten, and the page says so
+    below = ", though on 9 deaths even the arm alone is below the rule of ten (fewer than ten events for its one coefficient)"
+    assert adjustment_warning(papers, 12, {"os": 9}) == (
+        f"T{carry('the arm alone' + below)[1:]} the paper's model spends 12 coefficients on 9 deaths: 0.8 "
+        "events per variable, below the rule of ten."
+    )
+    assert adjustment_warning(papers, 12, {"pfs": 9, "os": 25}) == (
+        "The defensible summary is a model the data can carry, the arm alone or the arm with at most 0 "
+        "pre-specified confounders for progression and 1 for death (ten events per variable), though on 9 "
+        "progressions even the arm alone is below the rule of ten (fewer than ten events for its one "
+        "coefficient), reported with the warning that the paper's model spends 12 coefficients on 9 "
+        "progressions and on 25 deaths: 0.8 and 2.1 events per variable, below the rule of ten."
     )
     differ = carry(
         "the arm alone or the arm with at most 4 pre-specified confounders for progression and 2 for death "

@@ -477,7 +477,8 @@ def arm_stability(ranges: Mapping[str, tuple[float, float] | None]) -> str | Non
 
 def wald_reading(comparisons: Mapping[str, pd.DataFrame]) -> str:
     """What the paper's models' events per variable say of their Wald intervals: below the rule of
-    ten (Peduzzi et al. 1995) the large-sample guarantee is gone."""
+    ten (Peduzzi et al. 1995), where they found the intervals' coverage and the Wald tests degrade; at or
+    above it the rule is met, a rule of thumb and not a guarantee."""
     epvs = [
         float(t.set_index("model").loc["full", "epv"])
         for t in comparisons.values()
@@ -492,7 +493,10 @@ def wald_reading(comparisons: Mapping[str, pd.DataFrame]) -> str:
             "colleagues found the most prudent; it is a rule of thumb, not a guarantee that the Wald "
             "intervals of the ordinary fit have their nominal coverage"
         )
-    return "At these events per variable the Wald intervals of the ordinary fit lose their large-sample guarantee"
+    return (
+        "At these events per variable the model is below the rule of ten, where Peduzzi and colleagues found "
+        "the intervals' coverage and the Wald tests degrade"
+    )
 
 
 def small_sample_teaching_glue(
@@ -555,7 +559,12 @@ def small_sample_teaching_glue(
     glue["model_long"] = (model.long, "{}")
     shares = {
         ep: BootstrapShares(
-            b.share_not_converged, b.share_extreme, None if b.ci_low is None else (b.ci_low, b.ci_high)
+            b.share_not_converged,
+            b.share_extreme,
+            None if b.ci_low is None else (b.ci_low, b.ci_high),
+            b.share_below,
+            b.share_above,
+            b.alpha,
         )
         for ep, b in (bootstraps or {}).items()
         if b is not None
@@ -656,7 +665,7 @@ def ph_epv_texts(epvs: Mapping[str, float], model: FittedModel = MODEL_FITTED_HE
     the paper's covariates and no other are in it), each against the rule of ten
     (:data:`~lcnec_utils.methods.smallsample.EPV_RULE`, compared as printed, to one decimal) endpoint by
     endpoint: ``ph_epv_check`` (the method section: below the rule, the model's fit, and the tests built
-    on it, are unstable), ``ph_lesson`` (after the formulas' spread) and ``ph_epv_conclusion`` (what it
+    on it, are to be read with caution), ``ph_lesson`` (after the formulas' spread) and ``ph_epv_conclusion`` (what it
     means for the paper). The page typed "so few events per variable", "these few events" and "no answer
     is reliable" whatever the cohort, and called the arm alone "the paper's model" on a cohort with
     none of its covariates. The rule of ten (Peduzzi et al. 1995) concerns the model's coefficients,
@@ -679,9 +688,11 @@ def ph_epv_texts(epvs: Mapping[str, float], model: FittedModel = MODEL_FITTED_HE
     rule = "the rule of ten (the small-sample chapter)"
     choice = "a choice among tests made after seeing their p-values would"
     name, short = model.long[0].upper() + model.long[1:], model.short
-    unstable = "its fit, and the tests built on it, are unstable"
+    unstable = (
+        "its fit is one the rule of ten warns about, so the tests built on it are to be read with caution"
+    )
     if not met:
-        check = f"{name} has {listing(low)}, below {rule}, so {unstable}."
+        check = f"{name} has {listing(low)}, below {rule}: {unstable}."
     elif not low:
         check = (
             f"{name} has {listing(met)}, at or above {rule}; that does not make a large-sample test exact."

@@ -17,7 +17,7 @@ import pandas as pd
 
 from lcnec_utils.chapter.page import ENDPOINTS
 from lcnec_utils.contract.params import PAPER_COVARIATES
-from lcnec_utils.methods.smallsample import EPV_FLOOR, EPV_RULE, epv_as_printed, epv_verdict
+from lcnec_utils.methods.smallsample import EPV_FLOOR, EPV_RULE, EXTREME_HR, epv_as_printed, epv_verdict
 from lcnec_utils.stats.attainable import events_per_variable
 from lcnec_utils.stats.cox import DesignMatrix, design_matrix
 from lcnec_utils.stats.format import format_count, format_pct
@@ -220,13 +220,24 @@ def full_epv_reading(model: FittedModel, terms: int | None, events: Mapping[str,
     return f"{name} has {format_count(terms, 'coefficient')}: " + "; ".join(parts) + "."
 
 
-def _carried(confounders: Mapping[str, int], eps: Sequence[str]) -> str:
+def _carried(
+    confounders: Mapping[str, int], eps: Sequence[str], events: Mapping[str, int] | None = None
+) -> str:
     """The models the data can carry at ten events per variable: "the arm alone" or "the arm alone or
     the arm with at most 1 pre-specified confounder (ten events per variable)", per endpoint when the
-    counts differ."""
+    counts differ. Where an endpoint has fewer than ten events even the arm alone is below the rule,
+    and that is said."""
     counts = [confounders[ep] for ep in eps]
+    few = [ep for ep in eps if events is not None and ep in events and events[ep] < EPV_RULE]
+    though = ""
+    if few:
+        on = " and ".join(format_count(events[ep], EVENT_NOUNS[ep]) for ep in few)
+        though = (
+            f", though on {on} even the arm alone is below the rule of ten (fewer than ten events for its "
+            "one coefficient)"
+        )
     if max(counts) == 0:
-        return "the arm alone"
+        return "the arm alone" + though
     if len(set(counts)) == 1:
         most = format_count(counts[0], "pre-specified confounder")
     else:
@@ -234,7 +245,7 @@ def _carried(confounders: Mapping[str, int], eps: Sequence[str]) -> str:
             f"{counts[0]} pre-specified confounder{'s' if counts[0] != 1 else ''} for {EVENT_NOUNS[eps[0]]}"
             + "".join(f" and {n} for {EVENT_NOUNS[ep]}" for n, ep in zip(counts[1:], eps[1:], strict=True))
         )
-    return f"the arm alone or the arm with at most {most} (ten events per variable)"
+    return f"the arm alone or the arm with at most {most} (ten events per variable){though}"
 
 
 def adjustment_warning(
@@ -266,7 +277,7 @@ def adjustment_warning(
     met = [ep for ep in eps if ep not in low]
     spends = f"{model.short} spends {format_count(terms, 'coefficient')} on "
     if low:
-        carry = f"the defensible summary is a model the data can carry, {_carried(conf, low)}, reported with the warning that "
+        carry = f"the defensible summary is a model the data can carry, {_carried(conf, low, events)}, reported with the warning that "
         on = " and on ".join(format_count(events[ep], EVENT_NOUNS[ep]) for ep in low)
         values = " and ".join(f"{epvs[ep]:.1f}" for ep in low)
         warning = f"{spends}{on}: {values} events per variable, below the rule of ten"
@@ -291,12 +302,38 @@ MANY_NOT_CONVERGED = 0.10
 @dataclass(frozen=True)
 class BootstrapShares:
     """What chapter 10 reads of one endpoint's bootstrap of the model: the shares of resamples that
-    did not converge and, of the others, that put the arm's HR below 0.05 or above 20, and the
-    percentile interval (None when no resample converged)."""
+    did not converge and, of the others, that put the arm's HR below 0.05 or above 20 (``extreme``;
+    ``below`` and ``above`` each side, None when not known), the percentile interval (None when no
+    resample converged) and its ``alpha``."""
 
     not_converged: float
     extreme: float
     ci: tuple[float, float] | None = None
+    below: float | None = None
+    above: float | None = None
+    alpha: float = 0.05
+
+    @property
+    def extremes_drive_interval(self) -> bool:
+        """Whether the extreme fits set the percentile interval: on some side more than ``alpha``/2 of
+        the converged resamples are extreme and the interval's bound on that side lies beyond 0.05 or
+        20."""
+        if self.ci is None:
+            return False
+        lo, hi = self.ci
+        tail = self.alpha / 2
+        low = self.below is not None and self.below > tail and lo < 1 / EXTREME_HR
+        high = self.above is not None and self.above > tail and hi > EXTREME_HR
+        return low or high
+
+
+def format_hr_bound(value: float) -> str:
+    """An HR bound to three significant figures, "below 0.001" under 0.001 (the page printed "0.000")."""
+    if value < 0.001:
+        return "below 0.001"
+    if value >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
 
 
 def instability_reading(
@@ -308,8 +345,10 @@ def instability_reading(
 ) -> str:
     """Chapter 10's reading of the instability beyond the arm, from the numbers: the covariates'
     events per variable and least precise estimate (none when the model is the arm alone), and how
-    often the bootstrap resamples could not carry the model ("many" only above
-    :data:`MANY_NOT_CONVERGED`)."""
+    often the bootstrap resamples could not carry the model, each endpoint judged against
+    :data:`MANY_NOT_CONVERGED` ("many" only above it). The extreme fits are said to drive a percentile
+    interval only where :attr:`BootstrapShares.extremes_drive_interval`; an endpoint on which no
+    resample converged has no "of the rest"."""
     epvs = model_epvs(terms, events)
     eps = [ep for ep in ENDPOINTS if ep in boot]
     parts = []
@@ -321,31 +360,56 @@ def instability_reading(
             covs += f", and the least precise, by the widest interval in either model, is {unstable}"
         parts.append(covs)
     if eps:
-        nc = " and ".join(f"{format_pct(boot[ep].not_converged)}%" for ep in eps)
-        ext = " and ".join(f"{format_pct(boot[ep].extreme)}%" for ep in eps)
-        which = f" ({' and '.join(f'for {EVENT_NOUNS[ep]}' for ep in eps)})" if len(eps) > 1 else ""
-        tail = f"{ext} of the rest put the arm's HR below 0.05 or above 20"
-        cis = [boot[ep].ci for ep in eps if boot[ep].ci is not None]
-        many = max(boot[ep].not_converged for ep in eps) > MANY_NOT_CONVERGED
+        multi = len(eps) > 1
         limit = f"{MANY_NOT_CONVERGED:.0%}"
+        many = [ep for ep in eps if boot[ep].not_converged > MANY_NOT_CONVERGED]
+        few = [ep for ep in eps if ep not in many]
+        order = many + few
+
+        def pct(v: float) -> str:
+            return f"{format_pct(v)}%"
+
+        def for_(ep: str) -> str:
+            return f" for {EVENT_NOUNS[ep]}" if multi else ""
+
+        rest = [ep for ep in order if boot[ep].not_converged < 1]
+        tail = ""
+        if rest:
+            shares = " and ".join(f"{pct(boot[ep].extreme)}{for_(ep)}" for ep in rest)
+            of = "of the rest" if any(boot[ep].not_converged > 0 for ep in rest) else "of them"
+            tail = f", and {of} {shares} put the arm's HR below 0.05 or above 20"
+            driven = [ep for ep in rest if boot[ep].extremes_drive_interval]
+            if driven:
+                cis = " and ".join(
+                    f"{format_hr_bound(boot[ep].ci[0])} to {format_hr_bound(boot[ep].ci[1])}{for_(ep)}"
+                    for ep in driven
+                )
+                tail += (
+                    f", which is what drives the percentile interval{'s' if len(driven) > 1 else ''} ({cis})"
+                )
         if many:
-            drives = (
-                f", which is what drives the percentile interval{'s' if len(cis) > 1 else ''} "
-                f"({' and '.join(f'{lo:.3f} to {hi:.2f}' for lo, hi in cis)})"
-                if cis
-                else ""
-            )
+            if len(many) == 1:
+                nc = f"{pct(boot[many[0]].not_converged)}{for_(many[0])} did not converge, more than the {limit} this page calls many"
+            else:
+                nc = (
+                    f"{' and '.join(pct(boot[ep].not_converged) + for_(ep) for ep in many)} did not converge, "
+                    f"both more than the {limit} this page calls many"
+                )
+            if few:
+                nc += f", and {' and '.join(pct(boot[ep].not_converged) + for_(ep) for ep in few)}"
             boots = (
-                f"{model.short} as a whole cannot be estimated on many bootstrap resamples: {nc}{which} "
-                f"did not converge, more than the {limit} this page calls many, and {tail}{drives}; the "
-                "bootstrap cannot say in which direction the intervals err, because it mostly shows that "
-                "resampled data cannot carry the model"
+                f"{model.short} as a whole cannot be estimated on many bootstrap resamples: {nc}{tail}; "
+                "the bootstrap cannot say in which direction the Wald intervals err, because it mostly shows "
+                "that resampled data cannot carry the model"
             )
         else:
-            boots = (
-                f"{model.short} could be estimated on nearly every bootstrap resample: {nc}{which} did not "
-                f"converge (at most the {limit} this page calls many), and {tail}"
+            nc = " and ".join(pct(boot[ep].not_converged) + for_(ep) for ep in few)
+            on = (
+                "every bootstrap resample"
+                if all(boot[ep].not_converged == 0 for ep in few)
+                else f"all but {nc} of the bootstrap resamples (at most the {limit} this page calls many)"
             )
+            boots = f"{model.short} could be estimated on {on}{tail}"
         parts.append(boots)
     if not parts:
         return "Without a fitted model there is no instability beyond the arm to read."

@@ -259,7 +259,10 @@ def union_reading(maxcombo_p: float | None, min_p: float | None, k: int = 4) -> 
     |Z| with the smallest single p, so their rejection regions' probabilities sum to ``k`` × ``min_p``,
     and the max-combo p, ``maxcombo_p``, is the probability of their union. How much of the sum the
     union is, rounded half up to a whole percentage; "overlap a great deal" below 50% (the union at
-    most twice one region's probability). The union lies between one region's probability and the sum,
+    most ``k``/2 times one region's probability). The integration's absolute error on p
+    (:data:`~lcnec_utils.stats.weighted_logrank.MVN_ABSEPS`) is an error of MVN_ABSEPS / (``k`` ×
+    ``min_p``) on the share: the share is printed only where both ends of that range round to the same
+    whole percentage, else the range is printed, rounded outward ("between 75% and 92%"). The union lies between one region's probability and the sum,
     so the share lies between 100/``k``% (were the regions to coincide) and 100%; where the integrated
     max-combo p puts it outside that range, or the p is below ten times the integration's absolute
     error (:data:`~lcnec_utils.stats.weighted_logrank.MVN_ABSEPS`), the integration cannot resolve the
@@ -284,7 +287,19 @@ def union_reading(maxcombo_p: float | None, min_p: float | None, k: int = 4) -> 
             f"outside the range it must lie in (from the smallest p to {k} times it), so the integration "
             "cannot resolve how much of the sum it is."
         )
-    share = math.floor(100 * exact + 0.5)
+    # the integration's absolute error on p is an error of MVN_ABSEPS / (k x min p) on the share
+    low, high = (maxcombo_p - MVN_ABSEPS) / (k * min_p), (maxcombo_p + MVN_ABSEPS) / (k * min_p)
+    share = _half_up_pct(exact)
+    if _half_up_pct(low) != _half_up_pct(high):
+        lo_pct = max(math.floor(100 * low), math.floor(100 / k))
+        hi_pct = min(math.ceil(100 * high), 100)
+        within = (
+            f"their union, the max-combo p, is between {lo_pct}% and {hi_pct}% of the sum (the integration's "
+            f"absolute error of {abseps} allows no closer figure)"
+        )
+        if hi_pct < 50:
+            return f"so the regions overlap a great deal: {within}, less than half."
+        return f"so the regions overlap: {within}."
     if share < 50:
         return (
             f"so the regions overlap a great deal: their union, the max-combo p, is {share}% of the sum, "
@@ -295,6 +310,11 @@ def union_reading(maxcombo_p: float | None, min_p: float | None, k: int = 4) -> 
             "but the regions overlap only slightly: their union, the max-combo p, rounds to 100% of the sum."
         )
     return f"so the regions overlap: their union, the max-combo p, is {share}% of the sum."
+
+
+def _half_up_pct(share: float) -> int:
+    """A share as a whole percentage rounded half up (Python's round goes half to even)."""
+    return math.floor(100 * share + 0.5)
 
 
 def weighted_logrank_page(cohort: pd.DataFrame, params) -> tuple[Any, dict, dict]:

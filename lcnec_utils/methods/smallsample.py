@@ -265,6 +265,20 @@ class BootstrapResult:
             return math.nan
         return float(np.mean(np.abs(np.log(self.hr_samples)) > math.log(EXTREME_HR)))
 
+    @property
+    def share_below(self) -> float:
+        """Share of the converged resamples whose arm HR lies below 1/:data:`EXTREME_HR`."""
+        if not self.n_converged:
+            return math.nan
+        return float(np.mean(np.log(self.hr_samples) < -math.log(EXTREME_HR)))
+
+    @property
+    def share_above(self) -> float:
+        """Share of the converged resamples whose arm HR lies above :data:`EXTREME_HR`."""
+        if not self.n_converged:
+            return math.nan
+        return float(np.mean(np.log(self.hr_samples) > math.log(EXTREME_HR)))
+
     def as_dict(self, prefix: str) -> dict[str, Any]:
         return {
             f"{prefix}.hr_median": self.median_hr,
