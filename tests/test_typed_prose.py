@@ -333,9 +333,10 @@ def test_correlation_reading_says_when_only_some_pairs_can_be_computed():
 def test_union_reading_says_how_much_of_bonferronis_sum_the_max_combo_p_is():
     """Chapter 16's exercise 2 (the page typed "overlap a great deal and their union is much smaller
     than the sum" whatever the cohort): the max-combo p over K × the smallest p, K the statistics with
-    variance, rounded half up to a whole percentage. Shipped cohort's OS: 0.047522 / (4 × 0.021859) =
-    0.5435, 54%; 0.03 / (4 × 0.02) = 37.5%, printed 38%; 0.0199 / (4 × 0.01) = 49.75% rounds to 50%, so
-    not "less than half". The share lies in [100/K, 100]%: outside it, or with the max-combo p below ten
+    variance, rounded half up to a whole percentage where the integration's absolute error (1e-4 on p,
+    1e-4 / (K × min p) on the share) leaves one whole percentage, else the range rounded outward. Shipped
+    cohort's OS: 0.047522 / (4 × 0.021859) = 0.5435 +/- 0.0011, 54%; 0.0199 / (4 × 0.01) = 49.75% +/-
+    0.25% rounds to 50% either way, so not "less than half". The share lies in [100/K, 100]%: outside it, or with the max-combo p below ten
     times the integration's absolute error, the integration cannot resolve it."""
     from lcnec_utils.stats import MVN_ABSEPS
 
