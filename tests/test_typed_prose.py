@@ -990,3 +990,14 @@ def test_small_sample_teaching_glue_reads_the_epv_as_printed():
     assert glue["model_question"][0] == (
         "No covariate is in force, so the model fitted here is the arm alone: 1 term on 25 deaths."
     )
+
+
+def test_format_bootstrap_bound_never_prints_zero():
+    # a percentile bound the resamples push towards 0 printed as "0.000" before (review 71)
+    from lcnec_utils.chapter.model_size import format_bootstrap_bound
+
+    assert format_bootstrap_bound(0.0004) == "below 0.001"
+    assert format_bootstrap_bound(0.001) == "0.001"
+    assert format_bootstrap_bound(0.2) == "0.2"
+    assert format_bootstrap_bound(2.891) == "2.89"
+    assert format_bootstrap_bound(1234.6) == "1,235"

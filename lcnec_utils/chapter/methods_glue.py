@@ -25,6 +25,7 @@ from lcnec_utils.chapter.model_size import (
     adjustment_warning,
     confounders_at_rule,
     fitted_model,
+    format_bootstrap_bound,
     full_epv_reading,
     instability_reading,
     model_question,
@@ -252,9 +253,12 @@ def small_sample_glue(
 def _bootstrap_texts(ep: str, b: Any) -> dict[str, tuple]:
     """The bootstrap of the full model's arm HR for ``ep`` (None: the endpoint is absent)."""
     return {
+        # "below 0.001" rather than "0.000" for a bound the resamples push to 0
         f"{ep}_boot_ci": (
-            None if b is None or b.ci_low is None else (b.ci_low, b.ci_high),
-            "{0[0]:.3f} to {0[1]:.2f}",
+            None
+            if b is None or b.ci_low is None
+            else f"{format_bootstrap_bound(b.ci_low)} to {format_bootstrap_bound(b.ci_high)}",
+            "{}",
         ),
         f"{ep}_boot_median": (None if b is None else b.median_hr, "{:.2f}"),
         f"{ep}_boot_nc": (None if b is None else b.share_not_converged, "pct"),

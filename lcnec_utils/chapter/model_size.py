@@ -327,7 +327,7 @@ class BootstrapShares:
         return low or high
 
 
-def format_hr_bound(value: float) -> str:
+def format_bootstrap_bound(value: float) -> str:
     """An HR bound to three significant figures, "below 0.001" under 0.001 (the page printed "0.000")."""
     if value < 0.001:
         return "below 0.001"
@@ -381,7 +381,7 @@ def instability_reading(
             driven = [ep for ep in rest if boot[ep].extremes_drive_interval]
             if driven:
                 cis = " and ".join(
-                    f"{format_hr_bound(boot[ep].ci[0])} to {format_hr_bound(boot[ep].ci[1])}{for_(ep)}"
+                    f"{format_bootstrap_bound(boot[ep].ci[0])} to {format_bootstrap_bound(boot[ep].ci[1])}{for_(ep)}"
                     for ep in driven
                 )
                 tail += (
