@@ -8,9 +8,22 @@ builds a book by accident.
 The tests run with one BLAS thread (as the build's workers do): their matrices
 are small, and on a busy 2-core machine OpenBLAS's waiting threads turned 5 s
 of work into 70 s of CPU. Set before numpy is first imported.
+
+The default seed's reconstruction and the witnesses' schedules (about 5 minutes of both cores)
+run in a process of their own from the moment the session knows it needs them
+(``background_search.py``), beside the tests that leave a core idle; their fixtures wait for
+its files.
 """
 
 import os
+import pickle
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
@@ -31,10 +44,58 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.book)
 
 
+#: The background process (``background_search.py``) and its folder, once started.
+_BACKGROUND: dict = {}
+
+
+def pytest_collection_finish(session):
+    """Start ``background_search.py`` when a selected test needs the default reconstruction."""
+    if not any("default_reconstruction" in getattr(item, "fixturenames", ()) for item in session.items):
+        return
+    out = Path(tempfile.mkdtemp(prefix="lcnec-background-"))
+    log = (out / "log.txt").open("wb")
+    script = Path(__file__).with_name("background_search.py")
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(out)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    _BACKGROUND.update(proc=proc, out=out, log=log)
+
+
+def pytest_sessionfinish(session):
+    proc = _BACKGROUND.get("proc")
+    if proc is None:
+        return
+    if proc.poll() is None:  # a run that stopped before needing it all: stop its pool too
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait()
+    _BACKGROUND["log"].close()
+    shutil.rmtree(_BACKGROUND["out"], ignore_errors=True)
+
+
+def background_result(name: str):
+    """What ``background_search.py`` wrote as ``name`` (waiting for it), or None if it was not
+    started (the fixture then computes it in this process). A failed run raises with its log."""
+    proc = _BACKGROUND.get("proc")
+    if proc is None:
+        return None
+    path = _BACKGROUND["out"] / name
+    while not path.exists():
+        if proc.poll() is not None and not path.exists():
+            log = (_BACKGROUND["out"] / "log.txt").read_text(errors="replace")
+            raise RuntimeError(f"background_search.py exited with {proc.returncode} before {name}:\n{log}")
+        time.sleep(0.5)
+    with path.open("rb") as f:
+        return pickle.load(f)
+
+
 @pytest.fixture(scope="session")
 def default_reconstruction():
-    """``reconstruct(DEFAULT_SEED)`` (about a minute on 2 cores): the committed files are what it
-    writes, and the witnesses' schedules start from its state before the search's last step."""
+    """``reconstruct(DEFAULT_SEED)`` (about a minute on 2 cores, made by ``background_search.py``
+    when the session started it): the committed files are what it writes, and the witnesses'
+    schedules start from its state before the search's last step."""
+    made = background_result("reconstruction.pkl")
+    if made is not None:
+        return made
     from lcnec_utils import reconstruct
 
     return reconstruct.reconstruct(reconstruct.DEFAULT_SEED)
