@@ -994,10 +994,81 @@ def test_small_sample_teaching_glue_reads_the_epv_as_printed():
 
 def test_format_bootstrap_bound_never_prints_zero():
     # a percentile bound the resamples push towards 0 printed as "0.000" before (review 71)
-    from lcnec_utils.chapter.model_size import format_bootstrap_bound
+    from lcnec_utils.stats.format import format_bootstrap_bound
 
     assert format_bootstrap_bound(0.0004) == "below 0.001"
     assert format_bootstrap_bound(0.001) == "0.001"
     assert format_bootstrap_bound(0.2) == "0.2"
     assert format_bootstrap_bound(2.891) == "2.89"
     assert format_bootstrap_bound(1234.6) == "1,235"
+
+
+def test_comparison_table_prints_bootstrap_bounds_as_the_prose_does():
+    # chapter 10's table printed the percentile interval to two decimals, "0.53 (0.00–5.83)", where
+    # its paragraph read "below 0.001 to 5.83"; the Wald and profile rows keep two decimals
+    import pandas as pd
+
+    from lcnec_utils.methods import smallsample
+
+    common = {"terms": 12, "events": 25, "epv": 25 / 12, "converged": True}
+    rows = [
+        {
+            **common,
+            "model": "full",
+            "label": "Full",
+            "hr": 0.53,
+            "ci_low": 0.2249,
+            "ci_high": 1.2351,
+            "p": 0.143,
+            "method": "Cox PH, Efron ties, Wald CI",
+        },
+        {
+            **common,
+            "model": "firth",
+            "label": "Firth",
+            "hr": 0.5512,
+            "ci_low": 0.0004,
+            "ci_high": 1.2249,
+            "p": 0.143,
+            "method": "Firth",
+        },
+        {
+            **common,
+            "model": "bootstrap",
+            "label": "Bootstrap",
+            "hr": 0.53,
+            "ci_low": 0.0004,
+            "ci_high": 5.8312,
+            "p": float("nan"),
+            "method": "percentile",
+        },
+        {
+            **common,
+            "model": "bootstrap",
+            "label": "Bootstrap, wide",
+            "hr": 0.53,
+            "ci_low": 0.01234,
+            "ci_high": 1234.6,
+            "p": float("nan"),
+            "method": "percentile",
+        },
+        {
+            **common,
+            "model": "bootstrap",
+            "label": "Bootstrap, none converged",
+            "hr": 0.53,
+            "ci_low": float("nan"),
+            "ci_high": float("nan"),
+            "p": float("nan"),
+            "method": "percentile",
+        },
+    ]
+    table = pd.DataFrame(rows, columns=smallsample.COMPARISON_COLUMNS)
+    cells = list(smallsample.format_comparison(table)["HR of the arm (95% CI)"])
+    assert cells == [
+        "0.53 (0.22–1.24)",
+        "0.55 (0.00–1.22)",  # a profile bound keeps the two decimals of every non-bootstrap interval
+        "0.53 (below 0.001 to 5.83)",
+        "0.53 (0.0123 to 1,235)",
+        "—",
+    ]

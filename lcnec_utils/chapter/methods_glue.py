@@ -25,7 +25,6 @@ from lcnec_utils.chapter.model_size import (
     adjustment_warning,
     confounders_at_rule,
     fitted_model,
-    format_bootstrap_bound,
     full_epv_reading,
     instability_reading,
     model_question,
@@ -35,7 +34,7 @@ from lcnec_utils.chapter.page import ENDPOINTS
 from lcnec_utils.contract.params import PAPER_COVARIATES, Parameters
 from lcnec_utils.contract.published import published_values
 from lcnec_utils.methods.smallsample import EPV_RULE, epv_as_printed, epv_verdict
-from lcnec_utils.stats.format import ci_label, format_p, format_p_clause, z_label
+from lcnec_utils.stats.format import ci_label, format_bootstrap_bound, format_p, format_p_clause, z_label
 from lcnec_utils.stats.survival import endpoint_data, median_ci_brookmeyer_crowley
 
 _ROLES = ("treatment", "reference")

@@ -20,7 +20,7 @@ from lcnec_utils.contract.params import PAPER_COVARIATES
 from lcnec_utils.methods.smallsample import EPV_FLOOR, EPV_RULE, EXTREME_HR, epv_as_printed, epv_verdict
 from lcnec_utils.stats.attainable import events_per_variable
 from lcnec_utils.stats.cox import DesignMatrix, design_matrix
-from lcnec_utils.stats.format import format_count, format_pct
+from lcnec_utils.stats.format import format_bootstrap_bound, format_count, format_pct
 
 #: Each endpoint's events as the methods chapters name them ("29 progressions", "25 deaths").
 EVENT_NOUNS = {"pfs": "progression", "os": "death"}
@@ -325,15 +325,6 @@ class BootstrapShares:
         low = self.below is not None and self.below > tail and lo < 1 / EXTREME_HR
         high = self.above is not None and self.above > tail and hi > EXTREME_HR
         return low or high
-
-
-def format_bootstrap_bound(value: float) -> str:
-    """An HR bound to three significant figures, "below 0.001" under 0.001 (the page printed "0.000")."""
-    if value < 0.001:
-        return "below 0.001"
-    if value >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
 
 
 def instability_reading(

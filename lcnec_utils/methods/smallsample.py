@@ -33,7 +33,15 @@ import pandas as pd
 
 from lcnec_utils.methods.sampling import bootstrap_plan
 from lcnec_utils.stats import cox
-from lcnec_utils.stats.format import NA_TEXT, ci_label, format_hr_ci, format_p, format_pct, format_value
+from lcnec_utils.stats.format import (
+    NA_TEXT,
+    ci_label,
+    format_bootstrap_ci,
+    format_hr_ci,
+    format_p,
+    format_pct,
+    format_value,
+)
 
 #: The reduced model's covariates, chosen from subject knowledge, not from any test: age and ECOG
 #: performance status are established prognostic factors in advanced lung cancer and plausible
@@ -593,20 +601,27 @@ def comparison_results(table: pd.DataFrame, endpoint: str) -> dict[str, Any]:
     return out
 
 
+def _two_decimals(hr, lo, hi) -> str:
+    """An HR and its (Wald, profile or naive ridge) interval to two decimals: ``"0.51 (0.28–0.92)"``."""
+    return format_hr_ci(hr, lo, hi, sep="–")
+
+
 def format_comparison(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """Text version of :func:`comparison_table` for the page; ``alpha`` is the level the intervals were
-    computed at (``params.alpha``: Wald, profile and percentile alike), named in the header."""
+    computed at (``params.alpha``: Wald, profile and percentile alike), named in the header. The
+    bootstrap row's percentile bounds are printed by :func:`~lcnec_utils.stats.format.format_bootstrap_bound`
+    ("0.46 (below 0.001 to 2.89)", as the chapter's prose prints them), not to two decimals, where a bound
+    the resamples push towards 0 read "0.00"; the Wald, profile and ridge intervals keep two decimals."""
     rows = []
     for _, r in table.iterrows():
         ok = bool(r["converged"])
+        cell = format_bootstrap_ci if r["model"] == "bootstrap" else _two_decimals
         rows.append(
             {
                 "Model": r["label"],
                 "Parameters": str(r["terms"]),
                 "Events per variable": format_value(r["epv"], "{:.1f}", NA_TEXT),
-                f"HR of the arm ({ci_label(alpha)})": format_hr_ci(
-                    r["hr"], r["ci_low"], r["ci_high"], sep="–"
-                )
+                f"HR of the arm ({ci_label(alpha)})": cell(r["hr"], r["ci_low"], r["ci_high"])
                 if ok
                 else "not converged",
                 "p": format_p(r["p"]) if ok and np.isfinite(r["p"]) else NA_TEXT,

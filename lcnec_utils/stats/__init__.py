@@ -83,6 +83,8 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     from lcnec_utils.stats.format import (
         NA_TEXT,
         ci_label,
+        format_bootstrap_bound,
+        format_bootstrap_ci,
         format_ci,
         format_count,
         format_hr_bound,
@@ -235,6 +237,8 @@ __all__, __getattr__, __dir__ = exports(
         "lcnec_utils.stats.format": (
             "NA_TEXT",
             "ci_label",
+            "format_bootstrap_bound",
+            "format_bootstrap_ci",
             "format_ci",
             "format_count",
             "format_hr_bound",
