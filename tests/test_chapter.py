@@ -523,6 +523,14 @@ def test_ph_epv_texts_are_glued_from_the_models_events_per_variable_and_name(coh
         assert glue[name] == (text, "{}")
     assert glue["ph_epv_check"][0].startswith("The paper's model has 2.4 events per variable for progression")
     assert glue["formula_spread"][0].startswith("the p-values of the paper's model run from ")
+    # the lesson cites the simulated size the chapter passes (its rates in test_typed_prose)
+    rates = {"pfs": _null(0.69, 0.06, 0.12), "os": _null(0.68, 0.05, 0.15, kept=170)}
+    lesson = ph_teaching_glue(conv, {}, {}, params, model=model, null_rates=rates)["ph_lesson"][0]
+    assert (
+        "the exact test of the arm's term on the 1 − KM scale rejects at 0.05 in 12% of the samples for "
+        "progression and 15% for death, more than 5% by over two simulation standard errors" in lesson
+    )
+    assert "did not simulate" in glue["ph_lesson"][0]  # none passed: none cited
     minimal = cohort[REQUIRED_COLUMNS]
     p0 = dataclasses.replace(params, covariates=[])
     conv = {"os": methods.ph_test_conventions(minimal, "os", p0)}
@@ -545,6 +553,10 @@ def test_ph_epv_texts_are_glued_from_the_models_events_per_variable_and_name(coh
     assert "paper's model" not in source.replace("the paper's model", "").lower()
     assert "paper's model" not in source
     assert '"full": model.short.capitalize()' in source and "global test of {model.short}" in source
+    assert (
+        "ph_teaching_glue(conventions, readings, gaps, ch.params, model=model, null_rates=null_rates)"
+        in source
+    )
     md = " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
     sentence = md[md.index("Each program called with its defaults") : md.index("R's `cox.zph(fit)`")]
     filled = re.sub(r"\{glue:text\}`([^`]+)`", lambda m: format_value(*glue[m.group(1)]), sentence)

@@ -567,6 +567,11 @@ def test_ph_epv_texts_read_each_endpoint_against_the_rule_of_ten():
         "(it concerns the coefficients and their Wald tests, not this test directly), so the test's answer, "
         "either way, is to be read with that caution"
     )
+    # without null_rates the lesson says that neither the size nor the power was simulated
+    unmeasured = (
+        " This page did not simulate the tests' size or power in this design, so how often they reject when "
+        "the hazards are proportional, and how often they detect a departure, is not measured here."
+    )
     papers = fitted_model(PAPER_COVARIATES)
     assert ph_epv_texts({"pfs": 29 / 12, "os": 25 / 12}, papers) == {
         "ph_epv_check": (
@@ -576,7 +581,7 @@ def test_ph_epv_texts_read_each_endpoint_against_the_rule_of_ten():
         "ph_lesson": (
             "Below the rule of ten, as the paper's model is for progression and death, the fit a "
             f"proportional-hazards test is built on is one that rule warns about {caution}, and {choice} be "
-            "a choice of conclusion."
+            "a choice of conclusion." + unmeasured
         ),
         "ph_epv_conclusion": (
             "With the paper's model below the rule of ten for progression and death, the tests rest on a fit "
@@ -592,6 +597,7 @@ def test_ph_epv_texts_read_each_endpoint_against_the_rule_of_ten():
         "ph_lesson": (
             "Below the rule of ten, as the paper's model is for death, the fit a proportional-hazards test is "
             f"built on is one that rule warns about {caution}, and {choice} be a choice of conclusion."
+            + unmeasured
         ),
         "ph_epv_conclusion": (
             "With the paper's model below the rule of ten for death, that answer rests on a fit that rule "
@@ -604,6 +610,72 @@ def test_ph_epv_texts_read_each_endpoint_against_the_rule_of_ten():
         "ph_lesson": "",
         "ph_epv_conclusion": "",
     }
+
+
+def test_ph_lesson_cites_the_simulated_size_of_the_arms_term_test():
+    """Chapter 11's lesson on the tests' answer cites what the chapter measured of them: the simulated
+    rejection rate under proportional hazards of the exact test of the arm's term (1 − KM scale) in the
+    model with covariates, each endpoint judged against alpha ± two binomial SEs of its kept samples,
+    and says that the power was not simulated. Shipped cohort (seed 20250101, 1,000 replicates):
+    118/988 = 11.94% for progression, 96/738 = 13.01% for death, both above 5% + 2·√(0.0475/n) (6.39%
+    and 6.60%)."""
+    papers = fitted_model(PAPER_COVARIATES)
+
+    def rates(term, kept):
+        return {
+            "score_global": 0.65,
+            "approximation_global": 0.07,
+            "score_term": term,
+            "kept": kept,
+            "reps": 1000,
+        }
+
+    head = (
+        " What this chapter measured of the tests themselves is their size: simulated under proportional "
+        "hazards in the paper's model (the simulation described with the global test above), the exact test "
+        "of the arm's term on the 1 − KM scale rejects at 0.05 in "
+    )
+    power = (
+        ". Their power, how often they would detect a given departure from proportional hazards, was not "
+        "simulated, so the weight of a large p-value is not measured here."
+    )
+    shipped = {"pfs": rates(118 / 988, 988), "os": rates(96 / 738, 738)}
+    lesson = ph_epv_texts({"pfs": 29 / 12, "os": 25 / 12}, papers, shipped)["ph_lesson"]
+    assert lesson.endswith(
+        head + "12% of the samples for progression and 13% for death, more than 5% by over two simulation "
+        "standard errors; so for progression and death its p-values just below 0.05 are weaker evidence "
+        "against proportional hazards than they look" + power
+    )
+    assert lesson.startswith("Below the rule of ten, as the paper's model is for progression and death")
+    # each endpoint judged on its own: 6.0% of 988 is within 5% + 1.39 points, 2.0% below 5% − 1.39
+    mixed = {"pfs": rates(0.12, 988), "os": rates(0.06, 988)}
+    assert ph_epv_texts({"pfs": 10.0, "os": 10.0}, papers, mixed)["ph_lesson"].endswith(
+        head + "12% of the samples for progression, more than 5% by over two simulation standard errors; 6% "
+        "for death, within two simulation standard errors of 5%; so for progression its p-values just "
+        "below 0.05 are weaker evidence against proportional hazards than they look" + power
+    )
+    low = {"os": rates(0.02, 988)}
+    assert ph_epv_texts({"os": 2.0}, papers, low)["ph_lesson"].endswith(
+        head + "2% of the samples for death, less than 5% by over two simulation standard errors; so for "
+        "death it rejects less often than 0.05 says" + power
+    )
+    # 5.4% of 100,000 is above 5% + 0.14 points but prints "5%" whole: one decimal there
+    many = {"pfs": rates(0.054, 100_000)}
+    assert (
+        "in 5.4% of the samples for progression, more than 5%"
+        in ph_epv_texts({"pfs": 2.0}, papers, many)["ph_lesson"]
+    )
+    # at the build's alpha, and a run that kept no sample or was not run is not cited
+    p10 = ph_epv_texts({"pfs": 2.0}, papers, {"pfs": rates(0.11, 988)}, alpha=0.1)["ph_lesson"]
+    assert (  # 11% of 988 is within 10% + 2·√(0.09/988) = 11.91%
+        "rejects at 0.1 in 11% of the samples for progression, within two simulation standard errors of 10%"
+        in p10
+    )
+    for none in ({"pfs": None}, {"pfs": rates(float("nan"), 0)}, {}):
+        assert ph_epv_texts({"pfs": 2.0}, papers, none)["ph_lesson"].endswith(
+            "so how often they reject when the hazards are proportional, and how often they detect a "
+            "departure, is not measured here."
+        )
 
 
 def test_ph_epv_texts_name_the_model_from_its_terms():
@@ -620,10 +692,12 @@ def test_ph_epv_texts_name_the_model_from_its_terms():
             f"events per variable for death, at or above {rule}; that does not make a large-sample test "
             "exact."
         ),
-        "ph_lesson": (
+        "ph_lesson": (  # power is not simulated: "weak evidence" was a reading of it
             "Even with the model fitted here at or above the rule of ten, a proportional-hazards test cannot "
-            "certify proportionality (a large p-value is weak evidence, not proof), and "
-            f"{choice} still be a choice of conclusion."
+            "certify proportionality (a large p-value is not proof of it), and "
+            f"{choice} still be a choice of conclusion. This page did not simulate the tests' size or power "
+            "in this design, so how often they reject when the hazards are proportional, and how often they "
+            "detect a departure, is not measured here."
         ),
         "ph_epv_conclusion": (
             "With the model fitted here at or above the rule of ten, the tests' answer is still no proof of "

@@ -661,7 +661,12 @@ def _formula_spread(
     return f"the p-values of {model.short} run " + " and ".join(parts) + ", " + side
 
 
-def ph_epv_texts(epvs: Mapping[str, float], model: FittedModel = MODEL_FITTED_HERE) -> dict[str, str]:
+def ph_epv_texts(
+    epvs: Mapping[str, float],
+    model: FittedModel = MODEL_FITTED_HERE,
+    null_rates: Mapping[str, Mapping[str, float] | None] | None = None,
+    alpha: float = 0.05,
+) -> dict[str, str]:
     """The proportional-hazards chapter's three readings of the events per variable of its model with
     covariates (``epvs``: that model's events over its coefficients, per endpoint present; ``model``:
     its name, :func:`~lcnec_utils.chapter.model_size.fitted_model`, "the paper's model" only when all
@@ -672,7 +677,12 @@ def ph_epv_texts(epvs: Mapping[str, float], model: FittedModel = MODEL_FITTED_HE
     means for the paper). The page typed "so few events per variable", "these few events" and "no answer
     is reliable" whatever the cohort, and called the arm alone "the paper's model" on a cohort with
     none of its covariates. The rule of ten (Peduzzi et al. 1995) concerns the model's coefficients,
-    intervals and Wald tests, so it is said of the fit the tests are computed from, not of the tests."""
+    intervals and Wald tests, so it is said of the fit the tests are computed from, not of the tests.
+
+    The lesson ends with what the chapter measured of the tests themselves (:func:`_lesson_size`): the
+    simulated size at ``alpha`` of the exact test of the arm's term in ``model`` (``null_rates``:
+    ``methods.ph_null_rates`` per endpoint, None where it was not run), and that their power was not
+    simulated; without ``null_rates`` it says that neither was."""
     if not epvs:
         none = "No model was fitted, so there are no events per variable to read."
         return {"ph_epv_check": none, "ph_lesson": "", "ph_epv_conclusion": ""}
@@ -705,18 +715,19 @@ def ph_epv_texts(epvs: Mapping[str, float], model: FittedModel = MODEL_FITTED_HE
             f"{name} has {listing(low)}, below {rule}, and {listing(met)}, at or above it: for {names(low)} "
             f"{unstable}."
         )
+    measured = _lesson_size(null_rates, alpha, model)
     if low:
         lesson = (
             f"Below the rule of ten, as {short} is for {names(low)}, the fit a proportional-hazards test is "
             "built on is one that rule warns about (it concerns the coefficients and their Wald tests, not "
             "this test directly), so the test's answer, either way, is to be read with that caution, and "
-            f"{choice} be a choice of conclusion."
+            f"{choice} be a choice of conclusion. {measured}"
         )
     else:
         lesson = (
             f"Even with {short} at or above the rule of ten, a proportional-hazards test cannot certify "
-            f"proportionality (a large p-value is weak evidence, not proof), and {choice} still be a choice "
-            "of conclusion."
+            f"proportionality (a large p-value is not proof of it), and {choice} still be a choice "
+            f"of conclusion. {measured}"
         )
     if not met:
         conclusion = (
@@ -740,13 +751,15 @@ def ph_teaching_glue(
     gaps: Mapping[str, pd.DataFrame],
     params: Parameters,
     model: FittedModel | None = None,
+    null_rates: Mapping[str, Mapping[str, float] | None] | None = None,
 ) -> dict[str, tuple]:
     """The proportional-hazards chapter's comparison of the two test formulas, the guided reading of the
     β(t) and log-log plots, and the exercises. ``conventions``: ``methods.ph_test_conventions`` per
     endpoint; ``readings``: ``methods.zph_band_reading`` of the arm-only model's β(t) band (None
     where R's spline fit would be singular); ``gaps``: ``methods.loglog_gaps``; ``model``: the name of
     the model with covariates (:func:`~lcnec_utils.chapter.model_size.fitted_model`), by default "the
-    model fitted here"."""
+    model fitted here"; ``null_rates``: ``methods.ph_null_rates`` per endpoint (None where not run), the
+    simulated size the lesson cites (:func:`ph_epv_texts`)."""
     named = model or MODEL_FITTED_HERE  # the loop below reuses the name model for the table's rows
     glue: dict[str, tuple] = {
         "verdict_score": (_rejections(conventions, "score", params.alpha, named), "{}"),
@@ -785,7 +798,8 @@ def ph_teaching_glue(
         g = gaps.get(ep)
         glue[f"{ep}_loglog_text"] = (None if g is None else _gap_text(g), "{}")
     epvs = {ep: glue[f"{ep}_full_epv"][0] for ep in ENDPOINTS if glue[f"{ep}_full_epv"][0] is not None}
-    glue.update({name: (text, "{}") for name, text in ph_epv_texts(epvs, named).items()})
+    texts = ph_epv_texts(epvs, named, null_rates, params.alpha)
+    glue.update({name: (text, "{}") for name, text in texts.items()})
     return glue
 
 
@@ -985,6 +999,71 @@ def _term_size(
             if above
             else ", about its nominal rate or not clearly above it"
         )
+    )
+
+
+def _rate_text(rate: float, alpha: float, judged: str) -> str:
+    """A simulated rejection rate as a whole percentage, as :func:`_term_size` prints it, with one
+    decimal where the whole percentage would print as ``alpha``'s but the rate is judged off it."""
+    text = f"{rate:.0%}"
+    return f"{100 * rate:.1f}%" if judged != "nominal" and text == f"{alpha:.0%}" else text
+
+
+def _lesson_size(
+    null_rates: Mapping[str, Mapping[str, float] | None] | None,
+    alpha: float,
+    model: FittedModel = MODEL_FITTED_HERE,
+) -> str:
+    """The end of chapter 11's lesson: what the chapter measured of the proportional-hazards tests
+    themselves. That is the simulated size at ``alpha`` of the exact test of the arm's term in ``model``
+    on the 1 − KM scale (``null_rates``: ``methods.ph_null_rates`` per endpoint, None where it was not
+    run), each endpoint judged by :func:`_size_judgement` (two binomial standard errors of its kept
+    samples); the other formula, the other scale and the arm-only model's test were not simulated, nor
+    was any test's power. The page drew the lesson about few events without citing the rates."""
+    rates = {
+        ep: r
+        for ep, r in (null_rates or {}).items()
+        if r is not None and r["kept"] > 0 and math.isfinite(r["score_term"])
+    }
+    if not rates:
+        return (
+            "This page did not simulate the tests' size or power in this design, so how often they reject "
+            "when the hazards are proportional, and how often they detect a departure, is not measured here."
+        )
+    eps = [ep for ep in ENDPOINTS if ep in rates]
+    judged = {ep: _size_judgement(rates[ep]["score_term"], rates[ep]["kept"], alpha) for ep in eps}
+    reading = {
+        "above": f"more than {alpha:.0%} by over two simulation standard errors",
+        "nominal": f"within two simulation standard errors of {alpha:.0%}",
+        "below": f"less than {alpha:.0%} by over two simulation standard errors",
+    }
+    groups: dict[str, list[str]] = {}
+    for ep in eps:
+        groups.setdefault(judged[ep], []).append(ep)
+    parts, first = [], True
+    for j, group in groups.items():
+        shares = []
+        for ep in group:
+            unit = " of the samples" if first else ""
+            shares.append(f"{_rate_text(rates[ep]['score_term'], alpha, j)}{unit} for {EVENT_NOUNS[ep]}")
+            first = False
+        parts.append(f"{' and '.join(shares)}, {reading[j]}")
+    above = [EVENT_NOUNS[ep] for ep in eps if judged[ep] == "above"]
+    below = [EVENT_NOUNS[ep] for ep in eps if judged[ep] == "below"]
+    so = ""
+    if above:
+        so += (
+            f"; so for {' and '.join(above)} its p-values just below {alpha:g} are weaker evidence against "
+            "proportional hazards than they look"
+        )
+    if below:
+        so += f"; {'and ' if above else 'so '}for {' and '.join(below)} it rejects less often than {alpha:g} says"
+    return (
+        "What this chapter measured of the tests themselves is their size: simulated under proportional "
+        f"hazards in {model.short} (the simulation described with the global test above), the exact test of "
+        f"the arm's term on the 1 − KM scale rejects at {alpha:g} in " + "; ".join(parts) + so + ". Their "
+        "power, how often they would detect a given departure from proportional hazards, was not simulated, "
+        "so the weight of a large p-value is not measured here."
     )
 
 
