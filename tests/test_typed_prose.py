@@ -920,12 +920,72 @@ def test_full_epv_reading_names_the_model_and_reads_each_endpoint():
     )
 
 
+def test_confounders_at_rule_count_the_events_per_variable_as_printed():
+    """The model the data can carry at ten events per variable is counted with the events per variable
+    as the page prints and judges them, to one decimal: 249 / 25 = 9.96 prints "10.0" and meets the rule,
+    so 249 events carry 25 coefficients, the arm and 24 confounders (``249 // 10 - 1`` said 23, calling a
+    printed 10.0 below ten); 248 / 25 = 9.92 prints 9.9; 199 / 20 is 9.9499... in floating point and
+    prints 9.9; at five, 99 / 20 = 4.95 prints 5.0."""
+    from lcnec_utils.chapter.model_size import coefficients_at_epv, confounders_at_rule
+    from lcnec_utils.methods.smallsample import epv_verdict
+
+    assert [coefficients_at_epv(e) for e in (0, 9, 10, 29, 199, 248, 249)] == [0, 0, 1, 2, 19, 24, 25]
+    assert [confounders_at_rule(e) for e in (0, 9, 19, 20, 29, 248, 249)] == [0, 0, 0, 1, 1, 23, 24]
+    assert coefficients_at_epv(99, 5.0) == 20 and coefficients_at_epv(98, 5.0) == 19
+    # the count agrees with the verdict the page prints beside it, at every number of events
+    for events in range(1, 700):
+        k = coefficients_at_epv(events)
+        assert k == 0 or epv_verdict(events / k) == "meets the rule of ten"
+        assert epv_verdict(events / (k + 1)) != "meets the rule of ten"
+    # the warning: a model of 26 coefficients on 249 deaths (9.6) is below the rule, and the model the
+    # data can carry is the one of 25 (24 confounders), which the same function says meets it
+    papers = fitted_model(PAPER_COVARIATES)
+    assert "at most 24 pre-specified confounders (ten events per variable)" in adjustment_warning(
+        papers, 26, {"os": 249}
+    )
+    assert "10.0 events per variable for death, at or above the rule of ten" in adjustment_warning(
+        papers, 25, {"os": 249}
+    )
+
+
+def test_chapter_10_readings_take_the_terms_per_endpoint():
+    """Each endpoint's model has its own complete cases and so its own terms: the readings count them
+    per endpoint where they differ (the page applied the first endpoint's to both)."""
+    from lcnec_utils.chapter.model_size import model_epvs, model_question
+
+    named = fitted_model(["age", "sex", "ecog", "smoking"])
+    terms, events = {"pfs": 5, "os": 4}, {"pfs": 50, "os": 40}
+    assert model_epvs(terms, events) == {"pfs": 10.0, "os": 10.0}
+    assert model_question(named, terms, events) == (
+        "On the cohort in force the model fitted here is the arm and 4 of the paper's 11 covariates: 5 terms "
+        "on 50 progressions and 4 on 40 deaths."
+    )
+    assert full_epv_reading(named, terms, events).startswith(
+        "The model fitted here (the arm and 4 of the paper's 11 covariates) has 5 coefficients for "
+        "progression and 4 for death: 10.0 events per variable for progression (50 progressions) and 10.0 "
+        "for death (40 deaths), each of which meets the rule of ten."
+    )
+    assert adjustment_warning(named, terms, events).startswith(
+        "The model fitted here spends 5 coefficients on 50 progressions and 4 on 40 deaths: 10.0 events per "
+        "variable for progression and 10.0 for death, at or above the rule of ten"
+    )
+    assert adjustment_warning(named, {"pfs": 5, "os": 12}, {"pfs": 50, "os": 25}).endswith(
+        "the model fitted here spends 12 coefficients on 25 deaths: 2.1 events per variable, below the rule "
+        "of ten; for progression, with 10.0 events per variable, it meets the rule."
+    )
+    # equal counts read as one, as before
+    assert model_question(named, {"pfs": 5, "os": 5}, events).endswith(
+        "5 terms on each endpoint's events: 50 progressions and 40 deaths."
+    )
+
+
 def test_adjustment_warning_follows_the_models_terms_and_events_per_variable():
     """Chapter 10's summary warning (it typed "31 patients cannot adjust for 11 factors" whatever the
     cohort, and "cannot adjust for 0 factors" on the required columns): below the rule of ten for every
     endpoint, for one, for none, and the arm alone. The events per variable are the events over the
     terms, computed inside (125 / 12 = 10.4 meets the rule, 100 / 12 = 8.3 does not). The model the data
-    can carry is the arm with at most events // 10 - 1 confounders (the chapter's exercise 1): 1 on the
+    can carry is the arm with at most confounders_at_rule(events) confounders (the chapter's exercise 1;
+    events // 10 - 1 away from the printing boundary): 1 on the
     shipped cohort (29 and 25 events), none below 20 events ("the arm alone"), per endpoint when the
     counts differ."""
     papers = fitted_model(PAPER_COVARIATES)

@@ -23,6 +23,7 @@ from lcnec_utils.chapter.model_size import (
     BootstrapShares,
     FittedModel,
     adjustment_warning,
+    coefficients_at_epv,
     confounders_at_rule,
     fitted_model,
     full_epv_reading,
@@ -33,7 +34,7 @@ from lcnec_utils.chapter.model_size import (
 from lcnec_utils.chapter.page import ENDPOINTS
 from lcnec_utils.contract.params import PAPER_COVARIATES, Parameters
 from lcnec_utils.contract.published import published_values
-from lcnec_utils.methods.smallsample import EPV_RULE, epv_as_printed, epv_verdict
+from lcnec_utils.methods.smallsample import EPV_FLOOR, EPV_RULE, epv_as_printed, epv_verdict
 from lcnec_utils.stats.format import ci_label, format_bootstrap_bound, format_p, format_p_clause, z_label
 from lcnec_utils.stats.survival import endpoint_data, median_ci_brookmeyer_crowley
 
@@ -243,9 +244,11 @@ def small_sample_glue(
     glue["boot_B"] = (next((b.B for b in bootstraps.values()), None), "{:,}")
     for ep in ENDPOINTS:  # exercise 1: parameters each endpoint could support at 10 and 5 events each
         events = None if ep not in comparisons else int(comparisons[ep].iloc[0]["events"])
-        glue[f"ex_{ep}_k10"] = (None if events is None else events // 10, "{}")
-        glue[f"ex_{ep}_k10_coefficients"] = (None if events is None else events // 10, "count:coefficient")
-        glue[f"ex_{ep}_k5"] = (None if events is None else events // 5, "{}")
+        # compared as printed, as the verdicts are: 249 events carry 25 coefficients at ten (9.96, "10.0")
+        k10 = None if events is None else coefficients_at_epv(events, EPV_RULE)
+        glue[f"ex_{ep}_k10"] = (k10, "{}")
+        glue[f"ex_{ep}_k10_coefficients"] = (k10, "count:coefficient")
+        glue[f"ex_{ep}_k5"] = (None if events is None else coefficients_at_epv(events, EPV_FLOOR), "{}")
     return glue
 
 
@@ -531,6 +534,9 @@ def small_sample_teaching_glue(
     )
     ranges: dict[str, tuple[float, float] | None] = {}
     events_by_ep: dict[str, int] = {}
+    # each endpoint's full model has its own complete cases, so its own terms (a covariate constant in
+    # one endpoint's complete cases has no term there): the readings take both per endpoint
+    terms_by_ep: dict[str, int] = {}
     conf10: dict[str, int] = {}
     for ep in ENDPOINTS:
         table = comparisons.get(ep)
@@ -546,15 +552,19 @@ def small_sample_teaching_glue(
         # the EPV readings take events and terms from the same row (model_size.model_epvs)
         if rows is not None and pd.notna(rows.loc["full", "events"]) and pd.notna(full_epv):
             events_by_ep[ep] = int(rows.loc["full", "events"])
+            terms_by_ep[ep] = int(rows.loc["full", "terms"])
         events = None if table is None else int(table.iloc[0]["events"])
         glue[f"ex_{ep}_conf10"] = (None if events is None else confounders_at_rule(events), "{}")
         if events is not None:
             conf10[ep] = confounders_at_rule(events)
         glue[f"ex_{ep}_conf10_confounders"] = (glue[f"ex_{ep}_conf10"][0], "count:confounder")
-        glue[f"ex_{ep}_conf5"] = (None if events is None else max(events // 5 - 1, 0), "{}")
-    glue["model_question"] = (model_question(model, n_terms, events_by_ep), "{}")
-    glue["full_epv_text"] = (full_epv_reading(model, n_terms, events_by_ep), "{}")
-    glue["adjust_warning"] = (adjustment_warning(model, n_terms, events_by_ep, conf10), "{}")
+        glue[f"ex_{ep}_conf5"] = (
+            None if events is None else max(coefficients_at_epv(events, EPV_FLOOR) - 1, 0),
+            "{}",
+        )
+    glue["model_question"] = (model_question(model, terms_by_ep, events_by_ep), "{}")
+    glue["full_epv_text"] = (full_epv_reading(model, terms_by_ep, events_by_ep), "{}")
+    glue["adjust_warning"] = (adjustment_warning(model, terms_by_ep, events_by_ep, conf10), "{}")
     glue["paper_model_caution"] = (paper_model_caution(paper), "{}")
     glue["wald_reading"] = (wald_reading(comparisons), "{}")
     glue["arm_stability"] = (arm_stability(ranges), "{}", "cannot be compared (no model converged)")
@@ -573,7 +583,7 @@ def small_sample_teaching_glue(
         if b is not None
     }
     glue["instability_text"] = (
-        instability_reading(model, events_by_ep, n_terms, shares, _unstable_covariate(full_fits)),
+        instability_reading(model, events_by_ep, terms_by_ep, shares, _unstable_covariate(full_fits)),
         "{}",
     )
     glue["ridge_lambda"] = (ridge_penalizer, "{:g}")

@@ -21,6 +21,7 @@ from lcnec_utils.methods.smallsample import EPV_FLOOR, EPV_RULE, EXTREME_HR, epv
 from lcnec_utils.stats.attainable import events_per_variable
 from lcnec_utils.stats.cox import DesignMatrix, design_matrix
 from lcnec_utils.stats.format import format_bootstrap_bound, format_count, format_pct
+from lcnec_utils.stats.survival import EndpointUnavailable
 
 #: Each endpoint's events as the methods chapters name them ("29 progressions", "25 deaths").
 EVENT_NOUNS = {"pfs": "progression", "os": "death"}
@@ -129,16 +130,48 @@ def fitted_model(
     return FittedModel(short, terms, left_out)
 
 
-def model_in_force(cohort: pd.DataFrame, params) -> FittedModel:
+def model_in_force(cohort: pd.DataFrame, params, endpoint: str | None = None) -> FittedModel:
     """The name of the model with covariates that the methods chapters fit on ``cohort``: the arm and
     the covariates of ``params`` present in it, named from the terms of their design matrix
-    (:func:`fitted_model`)."""
+    (:func:`fitted_model`).
+
+    Each endpoint is fitted on its own complete cases, its time and event included (a blank PFS drops
+    the patient from the PFS model only), so a covariate can be constant, or a level absent, in one
+    endpoint's complete cases and not in the other's: the terms, and the name, are per endpoint. With
+    ``endpoint`` the name is that endpoint's model's; without, it is the name every endpoint present
+    gives, or, where they differ, "the model fitted here" with each endpoint's terms ("for progression
+    the arm and 10 of the paper's 11 covariates, since met_adrenal is constant in the complete cases; for
+    death the arm and the paper's 11 covariates"). A cohort with no endpoint falls back on the complete cases
+    of the covariates alone."""
     present = [c for c in params.covariates if c in cohort.columns]
-    try:
-        design = design_matrix(cohort, present, params.reference_group, params.treatment_group)
+    if endpoint is None:
+        names = {}
+        for ep in ENDPOINTS:
+            try:
+                names[ep] = model_in_force(cohort, params, ep)
+            except EndpointUnavailable:
+                continue
+        distinct = set(names.values())
+        if len(distinct) == 1:
+            return next(iter(distinct))
+        if names:
+            return FittedModel(
+                "the model fitted here",
+                "; ".join(f"for {EVENT_NOUNS[ep]} {_terms_named(name)}" for ep, name in names.items()),
+            )
+    try:  # an absent endpoint's EndpointUnavailable (a LookupError) goes to the caller
+        design = design_matrix(cohort, present, params.reference_group, params.treatment_group, endpoint)
     except ValueError:  # no complete case in an arm: no design to name the terms from
         design = None
     return fitted_model(present, cohort.columns, in_force=params.covariates, design=design)
+
+
+def _terms_named(model: FittedModel) -> str:
+    """A model's terms as a phrase, its name's terms with their reason: "the arm and the paper's 11
+    covariates" for the paper's model."""
+    if model.terms is None:
+        return f"the arm and the paper's {len(PAPER_COVARIATES)} covariates"
+    return model.terms + ("" if model.reason is None else f", since {model.reason}")
 
 
 def _listed(names: Sequence[str]) -> str:
@@ -165,28 +198,89 @@ def _epv_values(epvs: Mapping[str, float], eps: Sequence[str]) -> str:
     )
 
 
-def model_epvs(terms: int | None, events: Mapping[str, int]) -> dict[str, float]:
-    """Each endpoint's events per variable of a model with ``terms`` coefficients fitted on ``events``
-    (the model's own events: its complete cases): the one place chapter 10's readings take them from."""
-    if terms is None or terms <= 0:
-        return {}
-    return {ep: events_per_variable(n, terms) for ep, n in events.items()}
+#: A model's number of coefficients: one for every endpoint, or per endpoint (each endpoint's model is
+#: fitted on its own complete cases, so a covariate constant in one endpoint's has no term there).
+_Terms = int | Mapping[str, int] | None
+
+
+def _terms_of(terms: _Terms, ep: str) -> int | None:
+    """The coefficients of ``ep``'s model (None where not known)."""
+    if isinstance(terms, Mapping):
+        return terms.get(ep)
+    return terms
+
+
+def _coefficients(terms: _Terms, eps: Sequence[str], noun: str = "coefficient") -> str:
+    """The models' coefficients as a count: "12 coefficients", or per endpoint where they differ, "11
+    coefficients for progression and 12 for death"."""
+    counts = [_terms_of(terms, ep) for ep in eps]
+    if len(set(counts)) <= 1:
+        return format_count(counts[0], noun)
+    return f"{format_count(counts[0], noun)} for {EVENT_NOUNS[eps[0]]}" + "".join(
+        f" and {n} for {EVENT_NOUNS[ep]}" for n, ep in zip(counts[1:], eps[1:], strict=True)
+    )
+
+
+def _uniform(terms: _Terms, eps: Sequence[str]) -> bool:
+    return len({_terms_of(terms, ep) for ep in eps}) <= 1
+
+
+def _terms_on_events(terms: _Terms, events: Mapping[str, int], eps: Sequence[str], noun: str) -> str:
+    """Each endpoint's coefficients on its events: "11 coefficients on 27 progressions and 12 on 25
+    deaths"."""
+    return " and ".join(
+        f"{format_count(_terms_of(terms, ep), noun) if i == 0 else _terms_of(terms, ep)} on "
+        f"{format_count(events[ep], EVENT_NOUNS[ep])}"
+        for i, ep in enumerate(eps)
+    )
+
+
+def model_epvs(terms: _Terms, events: Mapping[str, int]) -> dict[str, float]:
+    """Each endpoint's events per variable of a model with ``terms`` coefficients (one count, or per
+    endpoint) fitted on ``events`` (the model's own events: its complete cases): the one place chapter
+    10's readings take them from."""
+    out = {}
+    for ep, n in events.items():
+        k = _terms_of(terms, ep)
+        if k is not None and k > 0:
+            out[ep] = events_per_variable(n, k)
+    return out
+
+
+def coefficients_at_epv(events: int, epv: float = EPV_RULE) -> int:
+    """The most coefficients a model fitted on ``events`` events can have at ``epv`` events per variable,
+    the events per variable compared as the book prints them, to one decimal (:func:`epv_as_printed`),
+    so that a model whose events per variable print as ``epv`` is counted as reaching it, as
+    :func:`adjustment_warning` and :func:`epv_verdict` read it: 249 events carry 25 coefficients at ten
+    (249 / 25 = 9.96 prints 10.0), 248 carry 24 (248 / 25 = 9.92 prints 9.9); 0 where even one
+    coefficient falls short."""
+    events = int(events)
+    k = int(events // epv)
+    while epv_as_printed(events / (k + 1)) >= epv:
+        k += 1
+    return k
 
 
 def confounders_at_rule(events: int) -> int:
-    """How many confounders a model of the arm and confounders can take at ten events per variable:
-    ``events // 10`` coefficients, one of them the arm's (never below 0)."""
-    return max(int(events) // int(EPV_RULE) - 1, 0)
+    """How many confounders a model of the arm and confounders can take at ten events per variable,
+    compared as printed: :func:`coefficients_at_epv` at the rule of ten, one of them the arm's (never
+    below 0). The page prints a model's events per variable to one decimal and reads 9.96 ("10.0") as
+    meeting the rule, so 249 events take 24 confounders, not the 23 of ``249 // 10 - 1``."""
+    return max(coefficients_at_epv(events, EPV_RULE) - 1, 0)
 
 
-def model_question(model: FittedModel, terms: int | None, events: Mapping[str, int]) -> str:
+def model_question(model: FittedModel, terms: _Terms, events: Mapping[str, int]) -> str:
     """Chapter 10's question, after the paper's model is described: the model fitted on the cohort in
-    force and the events it is fitted on. ``terms`` is its number of coefficients, ``events`` each
-    endpoint's events in the model's complete cases (endpoints present)."""
-    if terms is None or not events:
+    force and the events it is fitted on. ``terms`` is its number of coefficients (per endpoint where
+    they differ), ``events`` each endpoint's events in the model's complete cases (endpoints present)."""
+    eps = [ep for ep in ENDPOINTS if ep in events]
+    if not eps or any(_terms_of(terms, ep) is None for ep in eps):
         return "The cohort in force has no endpoint to fit a model to."
-    each = "each endpoint's events: " if len(events) > 1 else ""
-    on = f"{format_count(terms, 'term')} on {each}{_events_text(events)}"
+    if _uniform(terms, eps):
+        each = "each endpoint's events: " if len(events) > 1 else ""
+        on = f"{format_count(_terms_of(terms, eps[0]), 'term')} on {each}{_events_text(events)}"
+    else:
+        on = _terms_on_events(terms, events, eps, "term")
     if model.is_papers:
         return f"On the cohort in force it puts {on}."
     if model.arm_alone:
@@ -196,7 +290,7 @@ def model_question(model: FittedModel, terms: int | None, events: Mapping[str, i
     return f"On the cohort in force the model fitted here is {model.terms}: {on}."
 
 
-def full_epv_reading(model: FittedModel, terms: int | None, events: Mapping[str, int]) -> str:
+def full_epv_reading(model: FittedModel, terms: _Terms, events: Mapping[str, int]) -> str:
     """Chapter 10's reading of its model's size: the model by name, its coefficients, and per endpoint
     present its events per variable (``events`` over ``terms``, with its events) and
     :func:`epv_verdict`, endpoints with the same verdict together ("each of which ...")."""
@@ -217,7 +311,7 @@ def full_epv_reading(model: FittedModel, terms: int | None, events: Mapping[str,
         first = False
         parts.append(f"{values}, {'which' if len(group) == 1 else 'each of which'} {verdict}")
     name = model.long[0].upper() + model.long[1:]
-    return f"{name} has {format_count(terms, 'coefficient')}: " + "; ".join(parts) + "."
+    return f"{name} has {_coefficients(terms, eps)}: " + "; ".join(parts) + "."
 
 
 def _carried(
@@ -250,7 +344,7 @@ def _carried(
 
 def adjustment_warning(
     model: FittedModel,
-    terms: int | None,
+    terms: _Terms,
     events: Mapping[str, int],
     confounders: Mapping[str, int] | None = None,
 ) -> str:
@@ -275,12 +369,16 @@ def adjustment_warning(
     eps = [ep for ep in ENDPOINTS if ep in epvs]
     low = [ep for ep in eps if epv_as_printed(epvs[ep]) < EPV_RULE]
     met = [ep for ep in eps if ep not in low]
-    spends = f"{model.short} spends {format_count(terms, 'coefficient')} on "
     if low:
         carry = f"the defensible summary is a model the data can carry, {_carried(conf, low, events)}, reported with the warning that "
-        on = " and on ".join(format_count(events[ep], EVENT_NOUNS[ep]) for ep in low)
+        if _uniform(terms, eps):
+            on = f"{format_count(_terms_of(terms, low[0]), 'coefficient')} on " + " and on ".join(
+                format_count(events[ep], EVENT_NOUNS[ep]) for ep in low
+            )
+        else:
+            on = _terms_on_events(terms, events, low, "coefficient")
         values = " and ".join(f"{epvs[ep]:.1f}" for ep in low)
-        warning = f"{spends}{on}: {values} events per variable, below the rule of ten"
+        warning = f"{model.short} spends {on}: {values} events per variable, below the rule of ten"
         if not met:
             return f"{carry[0].upper()}{carry[1:]}{warning}."
         return (
@@ -288,8 +386,13 @@ def adjustment_warning(
             f"{' and '.join(f'{epvs[ep]:.1f}' for ep in met)} events per variable, it meets the rule."
         )
     name = model.short[0].upper() + model.short[1:]
+    spent = (
+        f"{format_count(_terms_of(terms, met[0]), 'coefficient')} on {_events_text(events)}"
+        if _uniform(terms, met)
+        else _terms_on_events(terms, events, met, "coefficient")
+    )
     return (
-        f"{name} spends {format_count(terms, 'coefficient')} on {_events_text(events)}: "
+        f"{name} spends {spent}: "
         f"{_epv_values(epvs, met)}, at or above the rule of ten, so by that rule the data can carry it; "
         "its adjustment removes only the confounding that its covariates measure."
     )
@@ -330,7 +433,7 @@ class BootstrapShares:
 def instability_reading(
     model: FittedModel,
     events: Mapping[str, int],
-    terms: int | None,
+    terms: _Terms,
     boot: Mapping[str, BootstrapShares],
     unstable: str | None = None,
 ) -> str:
