@@ -421,8 +421,8 @@ def test_ph_global_glue_names_the_terms_and_the_formulas():
             "events": 25,
         }
     )
-    from lcnec_utils.chapter import fitted_model
     from lcnec_utils.contract.params import PAPER_COVARIATES
+    from lcnec_utils.methods import fitted_model
 
     defaults = {"time_transform": "rank", "p_value_threshold": 0.01}
     papers = fitted_model(PAPER_COVARIATES)
@@ -549,6 +549,69 @@ def test_the_model_in_force_is_named_and_counted_per_endpoint(cohort):
     )
     # without PFS columns the one endpoint names the model
     assert model_in_force(cohort.drop(columns=["pfs_months", "pfs_event"]), params).is_papers
+
+
+def test_chapter10_comparison_rows_name_the_model_fitted_on_each_endpoint(cohort):
+    """Chapter 10's comparison table labels each model by the terms it was fitted with on that endpoint's
+    complete cases, as model_in_force names it: the labels were typed ("Paper's model (arm + 11
+    covariates)", "Reduced, pre-specified (arm + age + ECOG)", "Paper's model, bootstrap CI") and said so
+    of the arm alone on the required columns and of the 11-term progression model with PFS blank for the 2
+    patients with adrenal metastases."""
+    import warnings
+
+    from lcnec_utils.chapter import model_in_force
+
+    params = make_parameters()
+    blank = cohort.copy()
+    blank.loc[blank["met_adrenal"] == 1, ["pfs_months", "pfs_event"]] = np.nan
+
+    def labels(c, ep):
+        present = [v for v in params.covariates if v in c.columns]
+        reduced = [v for v in methods.REDUCED_COVARIATES if v in c.columns]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            boot = methods.bootstrap_arm_hr(c, ep, present, params, B=20)
+            table = methods.comparison_table(
+                c, ep, params, covariates=present, reduced=reduced, bootstrap=boot
+            )
+        shown = methods.format_comparison(table, params.alpha)
+        assert list(shown["Model"]) == list(table["label"])
+        rows = table.set_index("model")
+        assert rows.loc["full", "label"] == model_in_force(c, params, ep).label
+        return [(m, int(rows.loc[m, "terms"]), rows.loc[m, "label"]) for m in rows.index]
+
+    papers, arm_reduced = (
+        "The paper's model (the arm and the paper's 11 covariates)",
+        ("Reduced, pre-specified (the arm, age and ecog)"),
+    )
+    fixed = [("univariable", 1, "Arm alone")]
+    assert (
+        labels(cohort, "pfs")
+        == labels(cohort, "os")
+        == [
+            *fixed,
+            ("full", 12, papers),
+            ("firth", 12, "Firth-penalised, same terms"),
+            ("ridge", 12, "Ridge-penalised, same terms"),
+            ("reduced", 3, arm_reduced),
+            ("bootstrap", 12, "The paper's model, bootstrap CI"),
+        ]
+    )
+    assert labels(cohort[REQUIRED_COLUMNS], "os") == [
+        *fixed,
+        ("full", 1, "The model fitted here (the arm alone)"),
+        ("firth", 1, "Firth-penalised, same terms"),
+        ("ridge", 1, "Ridge-penalised, same terms"),
+        ("reduced", 1, "Reduced, pre-specified (the arm alone)"),
+        ("bootstrap", 1, "The model fitted here, bootstrap CI"),
+    ]
+    pfs = labels(blank, "pfs")
+    assert [r for r in pfs if r[0] in ("full", "reduced", "bootstrap")] == [
+        ("full", 11, "The model fitted here (the arm and 10 of the paper's 11 covariates)"),
+        ("reduced", 3, arm_reduced),
+        ("bootstrap", 11, "The model fitted here, bootstrap CI"),
+    ]
+    assert [r for r in labels(blank, "os") if r[0] == "full"] == [("full", 12, papers)]
 
 
 def test_ph_epv_texts_are_glued_from_the_models_events_per_variable_and_name(cohort):

@@ -130,6 +130,29 @@ def test_forest_plot_rows_in_order_on_log_scale():
     assert len(squares[0].get_xdata()) == 3
 
 
+def test_forest_plot_wraps_long_labels_and_keeps_its_axis():
+    """Chapter 10 labels its rows with the model fitted ("The model fitted here (the arm and 10 of the
+    paper's 11 covariates)"): on one line such a label pushed the axis's left edge past the text columns,
+    and matplotlib raised "left cannot be >= right"; wrapped at 40 characters, the axis keeps a fifth of
+    the figure."""
+    long = "The model fitted here (the arm and 10 of the paper's 11 covariates)"
+    table = pd.DataFrame(
+        {
+            "label": ["Arm alone", long],
+            "hr": [0.5, 0.48],
+            "ci_low": [0.2, 0.22],
+            "ci_high": [1.0, 1.06],
+            "p": [0.06, 0.07],
+        }
+    )
+    ax = P.forest_plot(table).axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "Arm alone",
+        "The model fitted here (the arm and 10 of\nthe paper's 11 covariates)",
+    ]
+    assert ax.get_position().width > 0.2
+
+
 def test_patient_flow_uses_the_numbers_passed_in():
     fig = P.patient_flow(56, {"Incomplete data": 20}, 31, 17, 14, Parameters())
     texts = " ".join(t.get_text() for t in fig.axes[0].texts)

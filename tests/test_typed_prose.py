@@ -8,12 +8,10 @@ import pandas as pd
 import pytest
 
 from lcnec_utils.chapter import (
-    MODEL_FITTED_HERE,
     BootstrapShares,
     KMStep,
     adjusted_pfs_reading,
     adjustment_warning,
-    fitted_model,
     full_epv_reading,
     instability_reading,
     km_steps_reading,
@@ -28,11 +26,13 @@ from lcnec_utils.chapter import (
 from lcnec_utils.contract import make_parameters
 from lcnec_utils.contract.params import PAPER_COVARIATES
 from lcnec_utils.methods import (
+    MODEL_FITTED_HERE,
     CorrelationRange,
     correlation_range,
     correlation_reading,
     earlier_deaths_reading,
     first_deaths_sentence,
+    fitted_model,
     grade3_premise,
     missed_event_caution,
     share_precision,
@@ -758,6 +758,14 @@ def test_fitted_model_is_the_papers_only_with_all_of_its_covariates():
         "the model fitted here (the arm, the paper's 11 covariates and 1 other covariate)"
     )
     assert MODEL_FITTED_HERE.long == "the model fitted here"
+    # as a table's row label (chapter 10's comparison table): capitalised, its terms, not the reason
+    assert papers.label == "The paper's model (the arm and the paper's 11 covariates)"
+    assert fitted_model([], REQUIRED).label == "The model fitted here (the arm alone)"
+    assert (
+        fitted_model(["age", "ecog"]).label
+        == "The model fitted here (the arm and 2 of the paper's 11 covariates)"
+    )
+    assert MODEL_FITTED_HERE.label == "The model fitted here"
 
 
 def _shipped():

@@ -19,13 +19,10 @@ import pandas as pd
 
 from lcnec_utils.chapter.model_size import (
     EVENT_NOUNS,
-    MODEL_FITTED_HERE,
     BootstrapShares,
-    FittedModel,
     adjustment_warning,
     coefficients_at_epv,
     confounders_at_rule,
-    fitted_model,
     full_epv_reading,
     instability_reading,
     model_question,
@@ -34,6 +31,7 @@ from lcnec_utils.chapter.model_size import (
 from lcnec_utils.chapter.page import ENDPOINTS
 from lcnec_utils.contract.params import PAPER_COVARIATES, Parameters
 from lcnec_utils.contract.published import published_values
+from lcnec_utils.methods.model_name import MODEL_FITTED_HERE, FittedModel, fitted_model
 from lcnec_utils.methods.smallsample import EPV_FLOOR, EPV_RULE, epv_as_printed, epv_verdict
 from lcnec_utils.stats.format import ci_label, format_bootstrap_bound, format_p, format_p_clause, z_label
 from lcnec_utils.stats.survival import endpoint_data, median_ci_brookmeyer_crowley
@@ -515,7 +513,7 @@ def small_sample_teaching_glue(
     bootstraps: Mapping[str, Any] | None = None,
 ) -> dict[str, tuple]:
     """The small-sample chapter's reading: the model fitted and its size (``model``, named by
-    :func:`~lcnec_utils.chapter.model_size.fitted_model`; by default "the model fitted here", or the
+    :func:`~lcnec_utils.methods.model_name.fitted_model`; by default "the model fitted here", or the
     arm alone where the full model has one term), how far the arm's HR moves between the models, which
     covariate estimates are unstable, the full and reduced models' EPV against the rules, the warning
     that goes with the defensible summary, the paper's own model's size, the ridge penalty as lifelines
@@ -679,7 +677,7 @@ def ph_epv_texts(
 ) -> dict[str, str]:
     """The proportional-hazards chapter's three readings of the events per variable of its model with
     covariates (``epvs``: that model's events over its coefficients, per endpoint present; ``model``:
-    its name, :func:`~lcnec_utils.chapter.model_size.fitted_model`, "the paper's model" only when all
+    its name, :func:`~lcnec_utils.methods.model_name.fitted_model`, "the paper's model" only when all
     the paper's covariates and no other are in it), each against the rule of ten
     (:data:`~lcnec_utils.methods.smallsample.EPV_RULE`, compared as printed, to one decimal) endpoint by
     endpoint: ``ph_epv_check`` (the method section: below the rule, the model's fit, and the tests built
@@ -767,7 +765,7 @@ def ph_teaching_glue(
     β(t) and log-log plots, and the exercises. ``conventions``: ``methods.ph_test_conventions`` per
     endpoint; ``readings``: ``methods.zph_band_reading`` of the arm-only model's β(t) band (None
     where R's spline fit would be singular); ``gaps``: ``methods.loglog_gaps``; ``model``: the name of
-    the model with covariates (:func:`~lcnec_utils.chapter.model_size.fitted_model`), by default "the
+    the model with covariates (:func:`~lcnec_utils.methods.model_name.fitted_model`), by default "the
     model fitted here"; ``null_rates``: ``methods.ph_null_rates`` per endpoint (None where not run), the
     simulated size the lesson cites (:func:`ph_epv_texts`)."""
     named = model or MODEL_FITTED_HERE  # the loop below reuses the name model for the table's rows
@@ -1089,7 +1087,7 @@ def ph_global_glue(
     ``methods.ph_global_tests`` per endpoint present; ``rank_tests``: ``methods.arm_test_on_rank_scale``
     per endpoint present; ``lifelines_defaults``: ``methods.lifelines_ph_defaults()``; ``null_rates``:
     ``methods.ph_null_rates`` per endpoint present (None where not run); ``model``: the name of the
-    model with covariates (:func:`~lcnec_utils.chapter.model_size.fitted_model`)."""
+    model with covariates (:func:`~lcnec_utils.methods.model_name.fitted_model`)."""
     null_rates = null_rates or {}
     named = model or MODEL_FITTED_HERE
     glue: dict[str, tuple] = {

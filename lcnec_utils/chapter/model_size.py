@@ -4,22 +4,24 @@ coefficients and events, and its events per variable against the rules.
 The paper's model is the arm and the paper's covariates (:data:`~lcnec_utils.contract.params.PAPER_COVARIATES`).
 A cohort in force may hold only some of them, or none (a hospital export with the required columns
 only), and the build's ``covariates`` parameter may name others; the model fitted is then not the
-paper's and is never called so (:func:`fitted_model`). The events per variable are read with
-:func:`~lcnec_utils.methods.smallsample.epv_verdict` as printed, to one decimal.
+paper's and is never called so (:func:`~lcnec_utils.methods.model_name.fitted_model`, in the methods
+layer, so that chapter 10's comparison table names its rows the same way). The events per variable are
+read with :func:`~lcnec_utils.methods.smallsample.epv_verdict` as printed, to one decimal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
 from lcnec_utils.chapter.page import ENDPOINTS
 from lcnec_utils.contract.params import PAPER_COVARIATES
+from lcnec_utils.methods.model_name import FittedModel, fitted_model
 from lcnec_utils.methods.smallsample import EPV_FLOOR, EPV_RULE, EXTREME_HR, epv_as_printed, epv_verdict
 from lcnec_utils.stats.attainable import events_per_variable
-from lcnec_utils.stats.cox import DesignMatrix, design_matrix
+from lcnec_utils.stats.cox import design_matrix
 from lcnec_utils.stats.format import format_bootstrap_bound, format_count, format_pct
 from lcnec_utils.stats.survival import EndpointUnavailable
 
@@ -27,113 +29,10 @@ from lcnec_utils.stats.survival import EndpointUnavailable
 EVENT_NOUNS = {"pfs": "progression", "os": "death"}
 
 
-@dataclass(frozen=True)
-class FittedModel:
-    """The name of a chapter's model with covariates. ``short`` is "the paper's model" when its
-    covariates are the paper's, all of them and no other, else "the model fitted here"; ``terms``
-    says which terms it has ("the arm alone", "the arm and 4 of the paper's 11 covariates"; None for
-    the paper's model) and ``reason`` why it has no covariate (None when it has some)."""
-
-    short: str
-    terms: str | None = None
-    reason: str | None = None
-
-    @property
-    def is_papers(self) -> bool:
-        return self.terms is None
-
-    @property
-    def arm_alone(self) -> bool:
-        return self.terms == "the arm alone"
-
-    @property
-    def long(self) -> str:
-        """The name with its terms: "the model fitted here (the arm alone: the cohort has none of the
-        paper's covariates)"."""
-        if self.terms is None:
-            return self.short
-        return f"{self.short} ({self.terms}{'' if self.reason is None else ': ' + self.reason})"
-
-
-#: The name when the model's covariates are not known: true of any model.
-MODEL_FITTED_HERE = FittedModel("the model fitted here")
-
-
-def fitted_model(
-    covariates: Sequence[str],
-    cohort_columns: Iterable[str] | None = None,
-    *,
-    in_force: Sequence[str] | None = None,
-    design: DesignMatrix | None = None,
-) -> FittedModel:
-    """Name the model of the arm and ``covariates`` (those in force and in the cohort).
-
-    With ``design`` (:func:`~lcnec_utils.stats.cox.design_matrix` of those covariates) the name
-    follows the design's terms: a covariate constant in the complete cases has no term and is not in
-    the model, and a text covariate may give several; "the paper's model" only when the terms are the
-    arm and one term for each of the paper's covariates. Without covariates it is the arm alone,
-    because no covariate is in force, because the cohort has none of the covariates in force (where
-    ``in_force`` and ``cohort_columns`` show it: "the paper's" when they are the paper's), or because
-    every covariate is constant in the complete cases."""
-    paper = list(PAPER_COVARIATES)
-    covariates = list(covariates)
-    constant: list[str] = []
-    n_terms = None
-    if design is not None:
-        constant = [c for c in covariates if not design.term_of_covariate.get(c)]
-        covariates = [c for c in covariates if design.term_of_covariate.get(c)]
-        n_terms = sum(len(design.term_of_covariate[c]) for c in covariates)
-    ours = [c for c in covariates if c in paper]
-    others = [c for c in covariates if c not in paper]
-    one_term_each = n_terms is None or n_terms == len(covariates)
-    if len(ours) == len(paper) and not others and one_term_each:
-        return FittedModel("the paper's model")
-    short = "the model fitted here"
-    left_out = (
-        None
-        if not constant
-        else f"{_listed(constant)} {'is' if len(constant) == 1 else 'are'} constant in the complete cases"
-    )
-    if not covariates:
-        if constant:
-            reason = (
-                f"its covariate{'s' if len(constant) > 1 else ''} ({_listed(constant)}) "
-                f"{'are' if len(constant) > 1 else 'is'} constant in the complete cases"
-            )
-        elif in_force is not None and not list(in_force):
-            reason = "no covariate is in force"
-        elif cohort_columns is not None and not set(paper if in_force is None else in_force) & set(
-            cohort_columns
-        ):
-            papers = in_force is None or set(in_force) == set(paper)
-            reason = (
-                "the cohort has none of the paper's covariates"
-                if papers
-                else ("the cohort has none of the covariates in force")
-            )
-        else:
-            reason = "no covariate is in force"
-        return FittedModel(short, "the arm alone", reason)
-    extra = format_count(len(others), "other covariate")
-    if not ours:
-        which = f"{format_count(len(others), 'covariate')}, none of them the paper's"
-    elif len(ours) == len(paper):
-        which = f"the paper's {len(paper)} covariates" + (f" and {extra}" if others else "")
-    else:
-        which = f"{len(ours)} of the paper's {len(paper)} covariates" + (f" and {extra}" if others else "")
-    if not one_term_each:
-        terms = f"the arm and {format_count(n_terms, 'covariate term')} from {which}"
-    elif len(ours) == len(paper):
-        terms = f"the arm, the paper's {len(paper)} covariates and {extra}"
-    else:
-        terms = f"the arm and {which}"
-    return FittedModel(short, terms, left_out)
-
-
 def model_in_force(cohort: pd.DataFrame, params, endpoint: str | None = None) -> FittedModel:
     """The name of the model with covariates that the methods chapters fit on ``cohort``: the arm and
     the covariates of ``params`` present in it, named from the terms of their design matrix
-    (:func:`fitted_model`).
+    (:func:`~lcnec_utils.methods.model_name.fitted_model`).
 
     Each endpoint is fitted on its own complete cases, its time and event included (a blank PFS drops
     the patient from the PFS model only), so a covariate can be constant, or a level absent, in one
@@ -169,15 +68,7 @@ def model_in_force(cohort: pd.DataFrame, params, endpoint: str | None = None) ->
 def _terms_named(model: FittedModel) -> str:
     """A model's terms as a phrase, its name's terms with their reason: "the arm and the paper's 11
     covariates" for the paper's model."""
-    if model.terms is None:
-        return f"the arm and the paper's {len(PAPER_COVARIATES)} covariates"
-    return model.terms + ("" if model.reason is None else f", since {model.reason}")
-
-
-def _listed(names: Sequence[str]) -> str:
-    """Names joined as a list is read: "a", "a and b", "a, b and c"."""
-    names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return (model.terms_named or model.short) + ("" if model.reason is None else f", since {model.reason}")
 
 
 def _events_text(events: Mapping[str, int]) -> str:

@@ -219,6 +219,11 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         spss_median_detail,
         statsmodels_quantile_ci,
     )
+    from lcnec_utils.methods.model_name import (
+        MODEL_FITTED_HERE,
+        FittedModel,
+        fitted_model,
+    )
     from lcnec_utils.methods.ph import (
         CUT_MONTHS,
         NULL_MAX_N,
@@ -333,6 +338,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         BootstrapResult,
         batch_cox_efron,
         bootstrap_arm_hr,
+        comparison_labels,
         comparison_results,
         comparison_table,
         epv_as_printed,
@@ -568,6 +574,7 @@ __all__, __getattr__, __dir__ = exports(
             "spss_median_detail",
             "statsmodels_quantile_ci",
         ),
+        "lcnec_utils.methods.model_name": ("FittedModel", "MODEL_FITTED_HERE", "fitted_model"),
         "lcnec_utils.methods.ph": (
             "CUT_MONTHS",
             "NULL_MAX_N",
@@ -679,6 +686,7 @@ __all__, __getattr__, __dir__ = exports(
             "REDUCED_COVARIATES",
             "batch_cox_efron",
             "bootstrap_arm_hr",
+            "comparison_labels",
             "comparison_results",
             "comparison_table",
             "epv_as_printed",

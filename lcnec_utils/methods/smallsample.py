@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lcnec_utils.methods.model_name import _listed, fitted_model
 from lcnec_utils.methods.sampling import bootstrap_plan
 from lcnec_utils.stats import cox
 from lcnec_utils.stats.format import (
@@ -448,21 +449,43 @@ COMPARISON_COLUMNS = [
     "method",
 ]
 
+#: The row labels that hold whatever the cohort: the arm alone, and the penalised fits of the terms of
+#: the row above them. The model with covariates and the reduced model are named from their fitted
+#: terms (:func:`comparison_labels`).
 MODEL_LABELS = {
     "univariable": "Arm alone",
-    "full": "Paper's model (arm + 11 covariates)",
     "firth": "Firth-penalised, same terms",
     "ridge": "Ridge-penalised, same terms",
-    "reduced": "Reduced, pre-specified (arm + age + ECOG)",
-    "bootstrap": "Paper's model, bootstrap CI",
 }
 
 
-def _arm_row(model: str, res: cox.CoxResult) -> dict[str, Any]:
+def comparison_labels(
+    cohort: pd.DataFrame, params, covariates: list[str], full: cox.CoxResult, reduced: cox.CoxResult
+) -> dict[str, str]:
+    """The labels of :func:`comparison_table`'s rows, each model's from the terms it was fitted with on
+    this endpoint's complete cases (``full`` and ``reduced``, the fits of ``covariates`` and of the
+    reduced covariates): the model with covariates by :func:`~lcnec_utils.methods.model_name.fitted_model`
+    ("The paper's model (the arm and the paper's 11 covariates)" only with exactly those terms; "The
+    model fitted here (the arm alone)" on a cohort with the required columns only; "... (the arm and 10
+    of the paper's 11 covariates)" where one is constant in the complete cases), its bootstrap row by
+    the same name, and the reduced model by the covariates that have a term ("Reduced, pre-specified
+    (the arm, age and ecog)", "... (the arm alone)")."""
+    model = fitted_model(covariates, cohort.columns, in_force=params.covariates, design=full)
+    kept = [c for c, terms in reduced.term_of_covariate.items() if terms]
+    reduced_terms = "the arm alone" if not kept else _listed(["the arm", *kept])
+    return {
+        **MODEL_LABELS,
+        "full": model.label,
+        "reduced": f"Reduced, pre-specified ({reduced_terms})",
+        "bootstrap": f"{model.short[0].upper()}{model.short[1:]}, bootstrap CI",
+    }
+
+
+def _arm_row(model: str, res: cox.CoxResult, labels: dict[str, str]) -> dict[str, Any]:
     arm = res.term("treatment") if res.converged else {k: math.nan for k in ("hr", "ci_low", "ci_high", "p")}
     return {
         "model": model,
-        "label": MODEL_LABELS[model],
+        "label": labels[model],
         "terms": len(res.table),
         "events": res.events,
         "epv": res.events_per_variable,
@@ -496,24 +519,27 @@ def comparison_table(
     only), ``reduced``
     (:data:`REDUCED_COVARIATES`) and, if given, ``bootstrap`` (the full
     model's HR with the percentile CI; p not available). EPV counts every
-    model parameter.
+    model parameter. The rows' labels name each model by the terms it was fitted with on this
+    endpoint's complete cases (:func:`comparison_labels`), not by the paper's model's.
     """
     covariates = list(params.covariates if covariates is None else covariates)
     reduced = list(REDUCED_COVARIATES if reduced is None else reduced)
-    rows = [
-        _arm_row("univariable", cox.univariable_cox(cohort, endpoint, params)),
-        _arm_row("full", cox.fit_cox(cohort, endpoint, covariates, params)),
-        _arm_row("firth", firth_arm(cohort, endpoint, covariates, params)),
-        _arm_row("ridge", cox.ridge_cox(cohort, endpoint, covariates, params, penalizer=ridge_penalizer)),
-        _arm_row("reduced", cox.fit_cox(cohort, endpoint, reduced, params)),
-    ]
+    fits = {
+        "univariable": cox.univariable_cox(cohort, endpoint, params),
+        "full": cox.fit_cox(cohort, endpoint, covariates, params),
+        "firth": firth_arm(cohort, endpoint, covariates, params),
+        "ridge": cox.ridge_cox(cohort, endpoint, covariates, params, penalizer=ridge_penalizer),
+        "reduced": cox.fit_cox(cohort, endpoint, reduced, params),
+    }
+    labels = comparison_labels(cohort, params, covariates, fits["full"], fits["reduced"])
+    rows = [_arm_row(model, res, labels) for model, res in fits.items()]
     if bootstrap is not None:
         full = rows[1]
         rows.append(
             {
                 **full,
                 "model": "bootstrap",
-                "label": MODEL_LABELS["bootstrap"],
+                "label": labels["bootstrap"],
                 "ci_low": math.nan if bootstrap.ci_low is None else bootstrap.ci_low,
                 "ci_high": math.nan if bootstrap.ci_high is None else bootstrap.ci_high,
                 "p": math.nan,

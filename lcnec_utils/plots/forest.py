@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -16,6 +17,10 @@ from lcnec_utils.stats.format import ci_label, format_hr_ci, format_p
 
 #: x range of the forest plot; estimates beyond it are drawn at the edge.
 X_LIMITS = (0.01, 100.0)
+
+#: Row labels longer than this many characters are wrapped onto further lines, so that a long model
+#: name ("The model fitted here (the arm and 10 of the paper's 11 covariates)") leaves the axis its width.
+LABEL_WIDTH = 40
 
 
 def forest_plot(
@@ -35,14 +40,17 @@ def forest_plot(
     intervals were computed (``params.alpha``). Rows whose HR is missing or not finite
     are listed as "not estimable"; the axis spans at most 0.01-100 and an
     estimate or limit beyond it is drawn at the edge (open diamond, arrow
-    head) while the text column keeps the number.
+    head) while the text column keeps the number. A label longer than :data:`LABEL_WIDTH`
+    characters is wrapped at spaces, the figure taller by the lines it adds.
     """
     set_style()
     label_col = "label" if "label" in table.columns else "term"
     df = table.reset_index(drop=True)
     n = len(df)
+    labels = [textwrap.fill(str(v), LABEL_WIDTH) for v in df[label_col]]
+    extra_lines = sum(label.count("\n") for label in labels)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7.2, 0.9 + 0.32 * max(n, 1)))
+        fig, ax = plt.subplots(figsize=(7.2, 0.9 + 0.32 * max(n, 1) + 0.16 * extra_lines))
     else:
         fig = ax.figure
     y = np.arange(n)[::-1]
@@ -59,7 +67,7 @@ def forest_plot(
     ax.axvline(1.0, color="#777777", lw=0.9, ls="--", zorder=0)
     _set_ratio_ticks(ax, left, right)
     ax.set_yticks(y)
-    ax.set_yticklabels([str(v) for v in df[label_col]])
+    ax.set_yticklabels(labels)
     ax.set_ylim(-0.7, n + 0.1)
     ax.set_xlabel(xlabel)
     ax.spines["left"].set_visible(False)
