@@ -362,7 +362,7 @@ def test_small_sample_glue_says_which_models_cannot_be_estimated():
         seconds=1.0,
     )
     glue = small_sample_glue({"pfs": comparison}, {"pfs": boot}, ["ecog"], make_parameters(), published={})
-    assert glue["n_terms"] == (12, "{}") and glue["reduced_terms"] == ("arm, ecog", "{}")
+    assert glue["n_terms"] == (12, "{}") and glue["reduced_terms"] == ("the arm and ECOG PS", "{}")
     assert glue["pfs_full_hr"] == ((0.4, 0.1, 1.1), "hr_ci", "not estimable")
     assert glue["pfs_reduced_hr"] == (None, "hr_ci", "not estimable")
     assert glue["os_full_hr"] == (None, "hr_ci", "not estimable") and glue["os_events"] == (None, "{}")
@@ -522,13 +522,13 @@ def test_the_model_in_force_is_named_and_counted_per_endpoint(cohort):
     assert (pfs.short, pfs.terms, pfs.reason) == (
         "the model fitted here",
         "the arm and 10 of the paper's 11 covariates",
-        "met_adrenal is constant in the complete cases",
+        "adrenal metastasis is constant in the complete cases",
     )
     assert os_.is_papers
     model = model_in_force(blank, params)
     assert model.long == (
         "the model fitted here (for progression the arm and 10 of the paper's 11 covariates, since "
-        "met_adrenal is constant in the complete cases; for death the arm and the paper's 11 covariates)"
+        "adrenal metastasis is constant in the complete cases; for death the arm and the paper's 11 covariates)"
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -582,7 +582,7 @@ def test_chapter10_comparison_rows_name_the_model_fitted_on_each_endpoint(cohort
 
     papers, arm_reduced = (
         "The paper's model (the arm and the paper's 11 covariates)",
-        ("Reduced, pre-specified (the arm, age and ecog)"),
+        ("Reduced, pre-specified (the arm, age and ECOG PS)"),
     )
     fixed = [("univariable", 1, "Arm alone")]
     assert (
@@ -612,6 +612,71 @@ def test_chapter10_comparison_rows_name_the_model_fitted_on_each_endpoint(cohort
         ("bootstrap", 11, "The model fitted here, bootstrap CI"),
     ]
     assert [r for r in labels(blank, "os") if r[0] == "full"] == [("full", 12, papers)]
+
+
+def test_chapter11_convention_rows_name_the_model_fitted_on_each_endpoint(cohort):
+    """Chapter 11's table of the arm's proportional-hazards test by each program labels the model with
+    covariates by the terms it was fitted with on that endpoint's complete cases, as chapter 10's table
+    does: it printed "Paper's model" for every row but the arm alone's, also of the arm alone on the
+    required columns and of the 11-term progression model with PFS blank for the 2 patients with adrenal
+    metastases."""
+    import dataclasses
+
+    from lcnec_utils.chapter import model_in_force
+    from lcnec_utils.stats import available_covariates
+
+    params = make_parameters()
+    blank = cohort.copy()
+    blank.loc[blank["met_adrenal"] == 1, ["pfs_months", "pfs_event"]] = np.nan
+
+    def models(c, ep):
+        # as the chapter calls it: the covariates in force that the cohort has
+        present, _ = available_covariates(c, params.covariates)
+        table = methods.ph_test_conventions(c, ep, dataclasses.replace(params, covariates=present))
+        shown = methods.format_ph_test_conventions({"Endpoint": table})
+        assert list(shown["Model"]) == list(table["label"]) and "Paper's model" not in set(shown["Model"])
+        full = table.loc[table["model"] == "full"]
+        assert set(full["label"]) == {model_in_force(c, params, ep).label}
+        pairs = shown[["Model", "Events per variable"]].drop_duplicates()
+        return [tuple(r) for r in pairs.itertuples(index=False)]
+
+    papers = "The paper's model (the arm and the paper's 11 covariates)"
+    assert models(cohort, "os") == [("Arm alone", "25.0"), (papers, "2.1")]
+    assert models(cohort[REQUIRED_COLUMNS], "os") == [
+        ("Arm alone", "25.0"),
+        ("The model fitted here (the arm alone)", "25.0"),
+    ]
+    assert models(blank, "pfs") == [
+        ("Arm alone", "27.0"),
+        ("The model fitted here (the arm and 10 of the paper's 11 covariates)", "2.5"),
+    ]
+    assert models(blank, "os") == [("Arm alone", "25.0"), (papers, "2.1")]
+
+
+def test_chapter10_forest_plot_prints_the_bootstrap_interval_as_its_table(cohort):
+    """The forest plot's number column printed the bootstrap percentile interval to two decimals
+    ("0.46 (0.00–2.89)") where the table beside it prints "0.46 (below 0.001 to 2.89)": the bootstrap
+    row's text is now the table's cell, the other rows' stay at two decimals with an en dash."""
+    import warnings
+
+    from lcnec_utils import plots
+
+    params = make_parameters()
+    present = [v for v in params.covariates if v in cohort.columns]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        boot = methods.bootstrap_arm_hr(cohort, "pfs", present, params, B=1000)  # as the chapter
+        table = methods.comparison_table(cohort, "pfs", params, covariates=present, bootstrap=boot)
+    rows = methods.comparison_forest_rows(table)
+    assert list(rows["bootstrap"]) == [False] * 5 + [True]
+    shown = methods.format_comparison(table, params.alpha)
+    cells = list(shown[shown.columns[3]])
+    texts = [t.get_text() for t in plots.forest_plot(rows, alpha=params.alpha).axes[0].texts]
+    # the plot's HR column, top row first, is the table's column cell for cell
+    hr_texts = texts[2::2]
+    assert hr_texts == cells
+    assert boot.ci_low < 0.001 and cells[-1].startswith(f"{boot.hr:.2f} (below 0.001 to ")
+    assert "–" in cells[1] and " to " not in cells[1]
 
 
 def test_ph_epv_texts_are_glued_from_the_models_events_per_variable_and_name(cohort):

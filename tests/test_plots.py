@@ -231,6 +231,27 @@ def test_km_median_line_uses_first_time_at_or_below_half():
     assert median.get_xdata()[1] == 7
 
 
+def test_forest_plot_prints_a_bootstrap_rows_interval_as_the_tables_do():
+    """A row marked ``bootstrap`` prints its percentile interval by format_bootstrap_ci ("0.46 (below
+    0.001 to 2.89)"; it printed "0.46 (0.00–2.89)"), a row not marked keeps two decimals and an en dash
+    whatever its bounds, and a bootstrap row without bounds its HR alone, as before."""
+    table = pd.DataFrame(
+        {
+            "label": ["Wald", "bootstrap", "bootstrap, no interval"],
+            "hr": [0.46, 0.46, 0.46],
+            "ci_low": [0.0004, 0.0004, np.nan],
+            "ci_high": [2.891, 2.891, np.nan],
+            "p": [0.3, np.nan, np.nan],
+            "bootstrap": [False, True, True],
+        }
+    )
+    texts = [t.get_text() for t in P.forest_plot(table).axes[0].texts]
+    assert texts[2::2] == ["0.46 (0.00–2.89)", "0.46 (below 0.001 to 2.89)", "0.46"]
+    assert [t.get_text() for t in P.forest_plot(table.drop(columns="bootstrap")).axes[0].texts][4] == (
+        "0.46 (0.00–2.89)"
+    )
+
+
 def test_forest_plot_clips_extreme_estimates_to_the_axis():
     table = pd.DataFrame(
         {

@@ -768,6 +768,42 @@ def test_fitted_model_is_the_papers_only_with_all_of_its_covariates():
     assert MODEL_FITTED_HERE.label == "The model fitted here"
 
 
+def test_a_model_whose_terms_are_not_known_is_not_the_papers():
+    """MODEL_FITTED_HERE, the name when a model's covariates are not known, has no terms, and is_papers
+    read "no terms" as "the paper's": it was True, and model_question put it as the paper's model ("On the
+    cohort in force it puts ..."). Only fitted_model's paper's model is the paper's."""
+    assert not MODEL_FITTED_HERE.is_papers and not MODEL_FITTED_HERE.arm_alone
+    assert fitted_model(PAPER_COVARIATES).is_papers
+    assert not fitted_model([], REQUIRED).is_papers
+    assert model_question(MODEL_FITTED_HERE, 12, {"pfs": 29, "os": 25}) == (
+        "On the cohort in force the model fitted here puts 12 terms on each endpoint's events: 29 "
+        "progressions and 25 deaths."
+    )
+
+
+def test_covariates_are_listed_by_their_names_not_their_columns():
+    """The models' names list covariates as the book names them (stats.covariate_name, from the Cox
+    tables' term labels), not by column: "Reduced, pre-specified (the arm, age and ecog)" and "met_adrenal
+    is constant in the complete cases" printed the columns."""
+    from lcnec_utils.methods import arm_and
+    from lcnec_utils.stats import covariate_name
+
+    assert arm_and(["age", "ecog"]) == "the arm, age and ECOG PS"
+    assert arm_and([]) == "the arm alone"
+    assert arm_and(["ecog"]) == "the arm and ECOG PS"
+    assert [
+        covariate_name(c) for c in ("sex", "smoking", "met_adrenal", "ldh", "progrp", "chemo_regimen")
+    ] == [
+        "sex",
+        "smoking history",
+        "adrenal metastasis",
+        "LDH",
+        "ProGRP",
+        "chemotherapy regimen",
+    ]
+    assert covariate_name("not_a_column") == "not_a_column"
+
+
 def _shipped():
     from lcnec_utils.contract.params import DEFAULT_COHORT
 
@@ -785,8 +821,8 @@ def test_fitted_model_is_named_from_the_designs_terms():
     assert model_in_force(cohort, params).long == "the paper's model"
     flat = cohort.assign(met_adrenal=0)
     assert model_in_force(flat, params).long == (
-        "the model fitted here (the arm and 10 of the paper's 11 covariates: met_adrenal is constant in the "
-        "complete cases)"
+        "the model fitted here (the arm and 10 of the paper's 11 covariates: adrenal metastasis is constant in "
+        "the complete cases)"
     )
     three = cohort.assign(smoking=np.resize(["never", "former", "current"], len(cohort)))
     named = model_in_force(three, params)

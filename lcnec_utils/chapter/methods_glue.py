@@ -31,7 +31,7 @@ from lcnec_utils.chapter.model_size import (
 from lcnec_utils.chapter.page import ENDPOINTS
 from lcnec_utils.contract.params import PAPER_COVARIATES, Parameters
 from lcnec_utils.contract.published import published_values
-from lcnec_utils.methods.model_name import MODEL_FITTED_HERE, FittedModel, fitted_model
+from lcnec_utils.methods.model_name import MODEL_FITTED_HERE, FittedModel, arm_and, fitted_model
 from lcnec_utils.methods.smallsample import EPV_FLOOR, EPV_RULE, epv_as_printed, epv_verdict
 from lcnec_utils.stats.format import ci_label, format_bootstrap_bound, format_p, format_p_clause, z_label
 from lcnec_utils.stats.survival import endpoint_data, median_ci_brookmeyer_crowley
@@ -200,15 +200,15 @@ def small_sample_glue(
 
     ``comparisons`` are the ``methods.comparison_table`` of each endpoint present,
     ``bootstraps`` its ``methods.bootstrap_arm_hr`` (a ``BootstrapResult``),
-    ``reduced`` the covariates of the reduced model; ``published`` by default
-    the paper's values.
+    ``reduced`` the covariates of the reduced model (``reduced_terms`` lists them by name: "the arm, age
+    and ECOG PS"); ``published`` by default the paper's values.
     """
     paper = published_values() if published is None else published
     first = next(iter(comparisons.values()), None)
     n_terms = None if first is None else int(first.set_index("model").loc["full", "terms"])
     glue: dict[str, tuple] = {
         "n_terms": (n_terms, "{}"),
-        "reduced_terms": (", ".join(["arm"] + reduced), "{}"),
+        "reduced_terms": (arm_and(reduced), "{}"),
         "reduced_n": (1 + len(reduced), "{}"),
         # the counts with their nouns, in the number each takes ("1 term", "12 terms"); the paper's
         # model's size is the paper's (the arm and PAPER_COVARIATES), the fitted one's is model_question's

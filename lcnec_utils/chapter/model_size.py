@@ -39,9 +39,9 @@ def model_in_force(cohort: pd.DataFrame, params, endpoint: str | None = None) ->
     endpoint's complete cases and not in the other's: the terms, and the name, are per endpoint. With
     ``endpoint`` the name is that endpoint's model's; without, it is the name every endpoint present
     gives, or, where they differ, "the model fitted here" with each endpoint's terms ("for progression
-    the arm and 10 of the paper's 11 covariates, since met_adrenal is constant in the complete cases; for
-    death the arm and the paper's 11 covariates"). A cohort with no endpoint falls back on the complete cases
-    of the covariates alone."""
+    the arm and 10 of the paper's 11 covariates, since adrenal metastasis is constant in the complete
+    cases; for death the arm and the paper's 11 covariates"). A cohort with no endpoint falls back on the
+    complete cases of the covariates alone."""
     present = [c for c in params.covariates if c in cohort.columns]
     if endpoint is None:
         names = {}
@@ -174,6 +174,8 @@ def model_question(model: FittedModel, terms: _Terms, events: Mapping[str, int])
         on = _terms_on_events(terms, events, eps, "term")
     if model.is_papers:
         return f"On the cohort in force it puts {on}."
+    if model.terms is None:  # a model whose terms are not known (MODEL_FITTED_HERE) is not the paper's
+        return f"On the cohort in force {model.short} puts {on}."
     if model.arm_alone:
         return (
             f"{model.reason[0].upper()}{model.reason[1:]}, so the model fitted here is the arm alone: {on}."

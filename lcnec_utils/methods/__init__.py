@@ -221,7 +221,9 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     )
     from lcnec_utils.methods.model_name import (
         MODEL_FITTED_HERE,
+        PAPERS_MODEL,
         FittedModel,
+        arm_and,
         fitted_model,
     )
     from lcnec_utils.methods.ph import (
@@ -338,6 +340,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         BootstrapResult,
         batch_cox_efron,
         bootstrap_arm_hr,
+        comparison_forest_rows,
         comparison_labels,
         comparison_results,
         comparison_table,
@@ -574,7 +577,13 @@ __all__, __getattr__, __dir__ = exports(
             "spss_median_detail",
             "statsmodels_quantile_ci",
         ),
-        "lcnec_utils.methods.model_name": ("FittedModel", "MODEL_FITTED_HERE", "fitted_model"),
+        "lcnec_utils.methods.model_name": (
+            "FittedModel",
+            "MODEL_FITTED_HERE",
+            "PAPERS_MODEL",
+            "arm_and",
+            "fitted_model",
+        ),
         "lcnec_utils.methods.ph": (
             "CUT_MONTHS",
             "NULL_MAX_N",
@@ -686,6 +695,7 @@ __all__, __getattr__, __dir__ = exports(
             "REDUCED_COVARIATES",
             "batch_cox_efron",
             "bootstrap_arm_hr",
+            "comparison_forest_rows",
             "comparison_labels",
             "comparison_results",
             "comparison_table",

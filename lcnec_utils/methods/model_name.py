@@ -14,8 +14,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from lcnec_utils.contract.params import PAPER_COVARIATES
-from lcnec_utils.stats.cox import CoxResult, DesignMatrix
+from lcnec_utils.stats.cox import CoxResult, DesignMatrix, covariate_name
 from lcnec_utils.stats.format import format_count
+
+#: The paper's model's name: :func:`fitted_model` gives it only to the arm and one term for each of the
+#: paper's covariates.
+PAPERS_MODEL = "the paper's model"
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,9 @@ class FittedModel:
 
     @property
     def is_papers(self) -> bool:
-        return self.terms is None
+        """Whether it is the paper's model: named so (:func:`fitted_model` names it so only from its
+        terms), not a model whose terms are not known (:data:`MODEL_FITTED_HERE`)."""
+        return self.short == PAPERS_MODEL and self.terms is None
 
     @property
     def arm_alone(self) -> bool:
@@ -51,7 +57,7 @@ class FittedModel:
         "the arm alone"; None when they are not known (:data:`MODEL_FITTED_HERE`)."""
         if self.terms is not None:
             return self.terms
-        if self.short == "the paper's model":
+        if self.is_papers:
             return f"the arm and the paper's {len(PAPER_COVARIATES)} covariates"
         return None
 
@@ -98,17 +104,17 @@ def fitted_model(
     others = [c for c in covariates if c not in paper]
     one_term_each = n_terms is None or n_terms == len(covariates)
     if len(ours) == len(paper) and not others and one_term_each:
-        return FittedModel("the paper's model")
+        return FittedModel(PAPERS_MODEL)
     short = "the model fitted here"
     left_out = (
         None
         if not constant
-        else f"{_listed(constant)} {'is' if len(constant) == 1 else 'are'} constant in the complete cases"
+        else f"{_named(constant)} {'is' if len(constant) == 1 else 'are'} constant in the complete cases"
     )
     if not covariates:
         if constant:
             reason = (
-                f"its covariate{'s' if len(constant) > 1 else ''} ({_listed(constant)}) "
+                f"its covariate{'s' if len(constant) > 1 else ''} ({_named(constant)}) "
                 f"{'are' if len(constant) > 1 else 'is'} constant in the complete cases"
             )
         elif in_force is not None and not list(in_force):
@@ -139,6 +145,17 @@ def fitted_model(
     else:
         terms = f"the arm and {which}"
     return FittedModel(short, terms, left_out)
+
+
+def arm_and(covariates: Sequence[str]) -> str:
+    """A model's terms listed by its covariates' names (:func:`~lcnec_utils.stats.cox.covariate_name`):
+    ``arm_and(["age", "ecog"]) == "the arm, age and ECOG PS"``, ``arm_and([]) == "the arm alone"``."""
+    return "the arm alone" if not covariates else _listed(["the arm", *map(covariate_name, covariates)])
+
+
+def _named(covariates: Sequence[str]) -> str:
+    """Covariate columns by their names, listed: "adrenal metastasis", "age and ECOG PS"."""
+    return _listed([covariate_name(c) for c in covariates])
 
 
 def _listed(names: Sequence[str]) -> str:

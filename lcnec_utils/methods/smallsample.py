@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lcnec_utils.methods.model_name import _listed, fitted_model
+from lcnec_utils.methods.model_name import arm_and, fitted_model
 from lcnec_utils.methods.sampling import bootstrap_plan
 from lcnec_utils.stats import cox
 from lcnec_utils.stats.format import (
@@ -468,15 +468,15 @@ def comparison_labels(
     ("The paper's model (the arm and the paper's 11 covariates)" only with exactly those terms; "The
     model fitted here (the arm alone)" on a cohort with the required columns only; "... (the arm and 10
     of the paper's 11 covariates)" where one is constant in the complete cases), its bootstrap row by
-    the same name, and the reduced model by the covariates that have a term ("Reduced, pre-specified
-    (the arm, age and ecog)", "... (the arm alone)")."""
+    the same name, and the reduced model by the covariates that have a term, each by its name
+    (:func:`~lcnec_utils.methods.model_name.arm_and`: "Reduced, pre-specified (the arm, age and ECOG PS)",
+    "... (the arm alone)")."""
     model = fitted_model(covariates, cohort.columns, in_force=params.covariates, design=full)
     kept = [c for c, terms in reduced.term_of_covariate.items() if terms]
-    reduced_terms = "the arm alone" if not kept else _listed(["the arm", *kept])
     return {
         **MODEL_LABELS,
         "full": model.label,
-        "reduced": f"Reduced, pre-specified ({reduced_terms})",
+        "reduced": f"Reduced, pre-specified ({arm_and(kept)})",
         "bootstrap": f"{model.short[0].upper()}{model.short[1:]}, bootstrap CI",
     }
 
@@ -655,6 +655,14 @@ def format_comparison(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def comparison_forest_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`comparison_table`'s rows as :func:`~lcnec_utils.plots.forest.forest_plot` wants them: label,
+    hr, ci_low, ci_high, p, and ``bootstrap`` true on the bootstrap row, so that the plot prints its
+    percentile interval as :func:`format_comparison` does ("0.46 (below 0.001 to 2.89)") and the other
+    rows to two decimals."""
+    return table[["label", "hr", "ci_low", "ci_high", "p"]].assign(bootstrap=table["model"].eq("bootstrap"))
 
 
 #: EPV thresholds of the small-sample chapter's reading: Peduzzi et al.'s 10, Vittinghoff & McCulloch's 5.

@@ -13,7 +13,7 @@ from matplotlib.ticker import FixedLocator
 from matplotlib.transforms import blended_transform_factory
 
 from lcnec_utils.plots.style import OKABE_ITO, set_style
-from lcnec_utils.stats.format import ci_label, format_hr_ci, format_p
+from lcnec_utils.stats.format import ci_label, format_bootstrap_ci, format_hr_ci, format_p
 
 #: x range of the forest plot; estimates beyond it are drawn at the edge.
 X_LIMITS = (0.01, 100.0)
@@ -41,7 +41,10 @@ def forest_plot(
     are listed as "not estimable"; the axis spans at most 0.01-100 and an
     estimate or limit beyond it is drawn at the edge (open diamond, arrow
     head) while the text column keeps the number. A label longer than :data:`LABEL_WIDTH`
-    characters is wrapped at spaces, the figure taller by the lines it adds.
+    characters is wrapped at spaces, the figure taller by the lines it adds. A row whose optional
+    ``bootstrap`` column is true has a bootstrap percentile interval, whose bounds the resamples can push
+    towards 0: its text is :func:`~lcnec_utils.stats.format.format_bootstrap_ci`'s, as the tables print
+    it ("0.46 (below 0.001 to 2.89)", not "0.46 (0.00–2.89)"); the other rows keep ``digits`` decimals.
     """
     set_style()
     label_col = "label" if "label" in table.columns else "term"
@@ -77,7 +80,14 @@ def forest_plot(
     fig.tight_layout()
     fig.subplots_adjust(right=0.6)
     p = df["p"] if "p" in df else [None] * n
-    _write_text_columns(fig, ax, y, hr, lo, hi, p, n, digits, alpha)
+    boot = df["bootstrap"].eq(True).tolist() if "bootstrap" in df else [False] * n
+    texts = [
+        format_bootstrap_ci(h, low, u)
+        if b and not np.isnan(h) and not (np.isnan(low) or np.isnan(u))
+        else None
+        for h, low, u, b in zip(hr, lo, hi, boot)
+    ]
+    _write_text_columns(fig, ax, y, hr, lo, hi, p, n, digits, alpha, texts)
     return fig
 
 
@@ -169,9 +179,11 @@ def _write_text_columns(
     n: int,
     digits: int,
     alpha: float,
+    texts: list[str | None],
 ) -> None:
     """The "HR (95% CI)" (level of ``alpha``) and p columns right of the axis (figure x, row y);
-    the numbers as given, also where the marks are clipped."""
+    the numbers as given, also where the marks are clipped; a row's text in ``texts`` where it is not
+    None (a bootstrap row's)."""
     trans = blended_transform_factory(fig.transFigure, ax.transData)
     x_hr, x_p = 0.63, 0.87
     ax.text(
@@ -185,8 +197,10 @@ def _write_text_columns(
         fontsize=9,
     )
     ax.text(x_p, n - 0.2, "p", transform=trans, ha="left", va="center", fontweight="bold", fontsize=9)
-    for yi, h, low, u, pi in zip(y, hr, lo, hi, p):
-        if np.isnan(h):
+    for yi, h, low, u, pi, given in zip(y, hr, lo, hi, p, texts):
+        if given is not None:
+            text = given
+        elif np.isnan(h):
             text = "not estimable"
         elif np.isnan(low) or np.isnan(u):
             text = f"{h:.{digits}f}"
