@@ -473,8 +473,8 @@ def test_ph_global_glue_reads_the_simulated_size_at_the_builds_alpha():
     assert "not evidence against proportional hazards" in size and "in most samples" in size
     assert "The old approximation keeps about its nominal size" in size
     assert (
-        "on the 1 − KM scale, it rejects at 0.05 in 12% of samples for progression-free survival and 15% "
-        "for overall survival, more than 5%" in glue["term_size"][0]
+        "on the 1 − KM scale, it rejects at 0.05 in 12% of the 190 samples kept for progression and 15% of "
+        "the 170 kept for death, more than 5% by over two simulation standard errors" in glue["term_size"][0]
     )
     assert "uncertain by up to ±7 percentage points" in size  # 2·√(0.68·0.32/170)
     glue = ph_global_glue({}, {}, {}, params, {"pfs": _null(0.69, 0.15, 0.12), "os": None})
@@ -483,17 +483,20 @@ def test_ph_global_glue_reads_the_simulated_size_at_the_builds_alpha():
         "rejects more often than in 5% of the samples kept too, but far less often than the exact test"
         in size
     )
-    assert "overall survival" not in size
+    assert "death" not in size
     mixed = {"pfs": _null(0.67, 0.082, 0.13, kept=988), "os": _null(0.61, 0.064, 0.11, kept=830)}
     size = ph_global_glue({}, {}, {}, params, mixed)["global_size"][0]
     assert (  # PFS above 5% + 2·√(0.0475/988) = 6.39%, OS within 5% + 2·√(0.0475/830) = 6.51%
-        "rejects more often than in 5% of the samples kept too for progression-free survival (for "
-        "overall survival it is within two simulation standard errors of 0.05), but far less often" in size
+        "rejects more often than in 5% of the samples kept too for progression (for "
+        "death it is within two simulation standard errors of 0.05), but far less often" in size
     )
     honest = ph_global_glue({}, {}, {}, params, {"pfs": _null(0.05, 0.05, 0.05)})
     assert "keeps about its nominal size here" in honest["global_size"][0]
     assert "not evidence" not in honest["global_size"][0]
-    assert "about its nominal rate" in honest["term_size"][0]
+    assert (
+        "in 5% of the 190 samples kept for progression, within two simulation standard errors of 5%"
+        in (honest["term_size"][0])
+    )
     p10 = make_parameters({"alpha": 0.1})
     size10 = ph_global_glue({}, {}, {}, p10, {"pfs": _null(0.69, 0.1, 0.12)})["global_size"][0]
     assert "reject at 0.1 on the 1 − KM scale with these rates" in size10 and "p < 0.1" in size10
@@ -575,10 +578,10 @@ def test_chapter10_comparison_rows_name_the_model_fitted_on_each_endpoint(cohort
                 c, ep, params, covariates=present, reduced=reduced, bootstrap=boot
             )
         shown = methods.format_comparison(table, params.alpha)
-        assert list(shown["Model"]) == list(table["label"])
         rows = table.set_index("model")
         assert rows.loc["full", "label"] == model_in_force(c, params, ep).label
-        return [(m, int(rows.loc[m, "terms"]), rows.loc[m, "label"]) for m in rows.index]
+        # the labels as the page prints them, in the table's order, against the strings below
+        return [(m, int(n), label) for m, n, label in zip(table["model"], table["terms"], shown["Model"])]
 
     papers, arm_reduced = (
         "The paper's model (the arm and the paper's 11 covariates)",
@@ -706,8 +709,9 @@ def test_ph_epv_texts_are_glued_from_the_models_events_per_variable_and_name(coh
     rates = {"pfs": _null(0.69, 0.06, 0.12), "os": _null(0.68, 0.05, 0.15, kept=170)}
     lesson = ph_teaching_glue(conv, {}, {}, params, model=model, null_rates=rates)["ph_lesson"][0]
     assert (
-        "the exact test of the arm's term on the 1 − KM scale rejects at 0.05 in 12% of the samples for "
-        "progression and 15% for death, more than 5% by over two simulation standard errors" in lesson
+        "time scales and the arm-only model's test were not simulated) rejects at 0.05 in 12% of the 190 "
+        "samples kept for progression and 15% of the 170 kept for death, more than 5% by over two "
+        "simulation standard errors" in lesson
     )
     assert "did not simulate" in glue["ph_lesson"][0]  # none passed: none cited
     minimal = cohort[REQUIRED_COLUMNS]
@@ -868,6 +872,12 @@ def test_small_sample_chapter_names_its_model_and_warns_from_its_events(cohort):
     assert shipped["instability"].startswith(
         "Firth, ridge and the reduced model. Beyond the arm, first, the covariates' estimates rest on 2.4 "
         "events per variable for progression and 2.1 for death, and the least precise"
+    )
+    # the term named mid-sentence as prose names covariates, lower-cased (it printed "is Sex (male vs
+    # female)")
+    assert (
+        "the least precise, by the widest interval in either model, is sex (male vs female): HR 1.21"
+        in (shipped["instability"])
     )
     assert (
         "the paper's model as a whole cannot be estimated on many bootstrap resamples: "

@@ -234,7 +234,8 @@ def test_km_median_line_uses_first_time_at_or_below_half():
 def test_forest_plot_prints_a_bootstrap_rows_interval_as_the_tables_do():
     """A row marked ``bootstrap`` prints its percentile interval by format_bootstrap_ci ("0.46 (below
     0.001 to 2.89)"; it printed "0.46 (0.00–2.89)"), a row not marked keeps two decimals and an en dash
-    whatever its bounds, and a bootstrap row without bounds its HR alone, as before."""
+    whatever its bounds, and a bootstrap row without bounds prints "—" as the table's cell
+    (``methods.format_comparison``) does (it printed its HR alone, "0.46")."""
     table = pd.DataFrame(
         {
             "label": ["Wald", "bootstrap", "bootstrap, no interval"],
@@ -246,7 +247,20 @@ def test_forest_plot_prints_a_bootstrap_rows_interval_as_the_tables_do():
         }
     )
     texts = [t.get_text() for t in P.forest_plot(table).axes[0].texts]
-    assert texts[2::2] == ["0.46 (0.00–2.89)", "0.46 (below 0.001 to 2.89)", "0.46"]
+    assert texts[2::2] == ["0.46 (0.00–2.89)", "0.46 (below 0.001 to 2.89)", "—"]
+    # the table's cells of the same rows, bootstrap and not, are the plot's
+    from lcnec_utils.methods.smallsample import format_comparison
+
+    cells = format_comparison(
+        table.assign(
+            model=["full", "bootstrap", "bootstrap"],
+            terms=1,
+            epv=np.nan,
+            converged=True,
+            method="",
+        )
+    )["HR of the arm (95% CI)"]
+    assert list(cells) == texts[2::2]
     assert [t.get_text() for t in P.forest_plot(table.drop(columns="bootstrap")).axes[0].texts][4] == (
         "0.46 (0.00–2.89)"
     )

@@ -614,11 +614,17 @@ def test_ph_epv_texts_read_each_endpoint_against_the_rule_of_ten():
 
 def test_ph_lesson_cites_the_simulated_size_of_the_arms_term_test():
     """Chapter 11's lesson on the tests' answer cites what the chapter measured of them: the simulated
-    rejection rate under proportional hazards of the exact test of the arm's term (1 − KM scale) in the
-    model with covariates, each endpoint judged against alpha ± two binomial SEs of its kept samples,
-    and says that the power was not simulated. Shipped cohort (seed 20250101, 1,000 replicates):
-    118/988 = 11.94% for progression, 96/738 = 13.01% for death, both above 5% + 2·√(0.0475/n) (6.39%
-    and 6.60%)."""
+    rejection rate under proportional hazards of one test, the exact test of the arm's term (1 − KM
+    scale) in the model with covariates, says that the approximation, the other time scales and the
+    arm-only model's test were not simulated (it said "What this chapter measured of the tests themselves
+    is their size"), gives the samples kept (it did not), judges each endpoint against alpha ± two
+    binomial SEs of its kept samples, and none below MIN_KEPT_SAMPLES (it judged 1 kept sample against
+    ±2·√(0.0475/1) = ±44 points), and says that the power was not simulated. Shipped cohort (seed
+    20250101, 1,000 replicates): 118/988 = 11.94% for progression, 96/738 = 13.01% for death, both above
+    5% + 2·√(0.0475/n) (6.39% and 6.60%)."""
+    from lcnec_utils.chapter.methods_glue import MIN_KEPT_SAMPLES
+
+    assert MIN_KEPT_SAMPLES == 100
     papers = fitted_model(PAPER_COVARIATES)
 
     def rates(term, kept):
@@ -631,51 +637,112 @@ def test_ph_lesson_cites_the_simulated_size_of_the_arms_term_test():
         }
 
     head = (
-        " What this chapter measured of the tests themselves is their size: simulated under proportional "
-        "hazards in the paper's model (the simulation described with the global test above), the exact test "
-        "of the arm's term on the 1 − KM scale rejects at 0.05 in "
+        " Of the tests of the arm's term, this chapter simulated the size of one: under proportional hazards "
+        "in the paper's model (the simulation described with the global test above), the exact test on the "
+        "1 − KM scale (the approximation, the other time scales and the arm-only model's test were not "
+        "simulated) "
     )
     power = (
-        ". Their power, how often they would detect a given departure from proportional hazards, was not "
-        "simulated, so the weight of a large p-value is not measured here."
+        ". The tests' power, how often they would detect a given departure from proportional hazards, was "
+        "not simulated either, so the weight of a large p-value is not measured here."
     )
     shipped = {"pfs": rates(118 / 988, 988), "os": rates(96 / 738, 738)}
     lesson = ph_epv_texts({"pfs": 29 / 12, "os": 25 / 12}, papers, shipped)["ph_lesson"]
     assert lesson.endswith(
-        head + "12% of the samples for progression and 13% for death, more than 5% by over two simulation "
-        "standard errors; so for progression and death its p-values just below 0.05 are weaker evidence "
-        "against proportional hazards than they look" + power
+        head + "rejects at 0.05 in 12% of the 988 samples kept for progression and 13% of the 738 kept for "
+        "death, more than 5% by over two simulation standard errors; so for progression and death its "
+        "p-values just below 0.05 are weaker evidence against proportional hazards than they look" + power
     )
     assert lesson.startswith("Below the rule of ten, as the paper's model is for progression and death")
     # each endpoint judged on its own: 6.0% of 988 is within 5% + 1.39 points, 2.0% below 5% − 1.39
     mixed = {"pfs": rates(0.12, 988), "os": rates(0.06, 988)}
     assert ph_epv_texts({"pfs": 10.0, "os": 10.0}, papers, mixed)["ph_lesson"].endswith(
-        head + "12% of the samples for progression, more than 5% by over two simulation standard errors; 6% "
-        "for death, within two simulation standard errors of 5%; so for progression its p-values just "
-        "below 0.05 are weaker evidence against proportional hazards than they look" + power
+        head + "rejects at 0.05 in 12% of the 988 samples kept for progression, more than 5% by over two "
+        "simulation standard errors; 6% of the 988 kept for death, within two simulation standard errors "
+        "of 5%; so for progression its p-values just below 0.05 are weaker evidence against proportional "
+        "hazards than they look" + power
     )
     low = {"os": rates(0.02, 988)}
     assert ph_epv_texts({"os": 2.0}, papers, low)["ph_lesson"].endswith(
-        head + "2% of the samples for death, less than 5% by over two simulation standard errors; so for "
-        "death it rejects less often than 0.05 says" + power
+        head + "rejects at 0.05 in 2% of the 988 samples kept for death, less than 5% by over two simulation "
+        "standard errors; so for death it rejects less often than 0.05 says" + power
+    )
+    # too few kept samples to judge: 1 and 5 (both), 30 (beside 988 judged); 20% of 5 was "above"
+    few = {"pfs": rates(1.0, 1), "os": rates(0.2, 5)}
+    assert ph_epv_texts({"pfs": 2.0, "os": 2.0}, papers, few)["ph_lesson"].endswith(
+        head + "could not be judged: the simulation kept only 1 sample for progression and 5 samples for "
+        "death, too few (fewer than 100) to judge the test's size" + power
+    )
+    thirty = {"pfs": rates(0.12, 988), "os": rates(0.1, 30)}
+    assert ph_epv_texts({"pfs": 2.0, "os": 2.0}, papers, thirty)["ph_lesson"].endswith(
+        head + "rejects at 0.05 in 12% of the 988 samples kept for progression, more than 5% by over two "
+        "simulation standard errors; the simulation kept only 30 samples for death, too few (fewer than "
+        "100) to judge it; so for progression its p-values just below 0.05 are weaker evidence against "
+        "proportional hazards than they look" + power
     )
     # 5.4% of 100,000 is above 5% + 0.14 points but prints "5%" whole: one decimal there
     many = {"pfs": rates(0.054, 100_000)}
     assert (
-        "in 5.4% of the samples for progression, more than 5%"
+        "in 5.4% of the 100,000 samples kept for progression, more than 5%"
         in ph_epv_texts({"pfs": 2.0}, papers, many)["ph_lesson"]
     )
     # at the build's alpha, and a run that kept no sample or was not run is not cited
     p10 = ph_epv_texts({"pfs": 2.0}, papers, {"pfs": rates(0.11, 988)}, alpha=0.1)["ph_lesson"]
     assert (  # 11% of 988 is within 10% + 2·√(0.09/988) = 11.91%
-        "rejects at 0.1 in 11% of the samples for progression, within two simulation standard errors of 10%"
-        in p10
+        "rejects at 0.1 in 11% of the 988 samples kept for progression, within two simulation standard "
+        "errors of 10%" in p10
     )
     for none in ({"pfs": None}, {"pfs": rates(float("nan"), 0)}, {}):
         assert ph_epv_texts({"pfs": 2.0}, papers, none)["ph_lesson"].endswith(
             "so how often they reject when the hazards are proportional, and how often they detect a "
             "departure, is not measured here."
         )
+
+
+def test_the_arms_term_size_reads_the_same_in_the_results_the_lesson_and_the_conclusion():
+    """The results section (``term_size``), the lesson (``ph_lesson``) and the conclusion
+    (``term_size_recalled``) read the simulated size of the exact test of the arm's term from one
+    per-endpoint judgement, with the same endpoint names: ``term_size`` said "more than 5%" only when
+    every endpoint was above and named them "overall survival", the lesson judged each and said "death".
+    Mixed rates, 12% and 6% of 988: above for progression, within for death, in all three; the
+    conclusion refers back without the numbers, so the page gives them twice, not three times."""
+    from lcnec_utils.chapter import ph_global_glue
+
+    params = make_parameters()
+    papers = fitted_model(PAPER_COVARIATES)
+
+    def rates(term, kept):
+        return {
+            "score_global": 0.65,
+            "approximation_global": 0.07,
+            "score_term": term,
+            "kept": kept,
+            "reps": 1000,
+        }
+
+    mixed = {"pfs": rates(0.12, 988), "os": rates(0.06, 988)}
+    reading = (
+        "rejects at 0.05 in 12% of the 988 samples kept for progression, more than 5% by over two simulation "
+        "standard errors; 6% of the 988 kept for death, within two simulation standard errors of 5%; so for "
+        "progression its p-values just below 0.05 are weaker evidence against proportional hazards than "
+        "they look"
+    )
+    glue = ph_global_glue({}, {}, {}, params, mixed, papers)
+    assert glue["term_size"][0] == (
+        "simulated under proportional hazards in the paper's model, on the 1 − KM scale, it " + reading
+    )
+    assert reading + "." in ph_epv_texts({"pfs": 2.0, "os": 2.0}, papers, mixed)["ph_lesson"]
+    assert glue["term_size_recalled"][0] == (
+        "its simulated size, given above, is more than 5% for progression and within two simulation "
+        "standard errors of 5% for death"
+    )
+    assert "overall survival" not in glue["term_size"][0] + glue["term_size_recalled"][0]
+    # the global tests' paragraph no longer repeats the arm's term's rates
+    assert "arm's term" not in glue["global_size"][0]
+    shipped = {"pfs": rates(118 / 988, 988), "os": rates(96 / 738, 738)}
+    assert ph_global_glue({}, {}, {}, params, shipped)["term_size_recalled"][0] == (
+        "its simulated size, given above, is more than 5% for progression and death"
+    )
 
 
 def test_ph_epv_texts_name_the_model_from_its_terms():
@@ -856,7 +923,7 @@ def test_instability_reading_follows_the_bootstrap_and_the_model():
         "pfs": BootstrapShares(0.254, 0.279, (0.0004, 2.89), 0.279, 0.0),
         "os": BootstrapShares(0.476, 0.187, (0.0011, 5.83), 0.187, 0.0),
     }
-    sex = "Sex (male vs female): HR 1.21 (0.15 to 9.64) for progression-free survival"
+    sex = "sex (male vs female): HR 1.21 (0.15 to 9.64) for progression-free survival"
     wald = (
         "; the bootstrap cannot say in which direction the Wald intervals err, because it mostly shows that "
         "resampled data cannot carry the model."
@@ -1250,3 +1317,75 @@ def test_comparison_table_prints_bootstrap_bounds_as_the_prose_does():
         "0.53 (0.0123 to 1,235)",
         "—",
     ]
+
+
+def test_the_least_precise_term_is_named_mid_sentence_as_prose_names_covariates():
+    """Chapter 10's instability paragraph names the least precise term inside a sentence: lower-cased
+    unless its first word is an abbreviation (stats.covariate_name's rule), its coding kept. It printed
+    the table's label, "is Sex (male vs female)"."""
+    from types import SimpleNamespace
+
+    from lcnec_utils.chapter.methods_glue import _unstable_covariate
+    from lcnec_utils.stats.cox import term_in_prose, term_label
+
+    assert [term_in_prose(t) for t in ("sex_male", "ecog", "met_adrenal", "chemo_regimen_EP")] == [
+        "sex (male vs female)",
+        "ECOG PS (per point)",
+        "adrenal metastasis (yes vs no)",
+        "chemotherapy regimen: EP",
+    ]
+
+    def fit(widest):
+        table = pd.DataFrame(
+            {
+                "term": ["treatment", "age", widest],
+                "label": [term_label(t) for t in ("treatment", "age", widest)],
+                "hr": [0.5, 1.02, 1.48],
+                "ci_low": [0.2, 0.98, 0.1],
+                "ci_high": [1.1, 1.06, 21.0],
+            }
+        )
+        return SimpleNamespace(
+            converged=True, table=table, term=lambda t: table.set_index("term").loc[t].to_dict()
+        )
+
+    assert _unstable_covariate({"os": fit("sex_male")}) == (
+        "sex (male vs female): HR 1.48 (0.10 to 21.00) for overall survival"
+    )
+    assert _unstable_covariate({"os": fit("ecog")}).startswith("ECOG PS (per point): HR 1.48")
+
+
+def test_alpha_prints_exactly_as_a_percentage():
+    """The size sentences print alpha as a percentage with the decimals it needs: f"{alpha:.0%}" printed
+    2.5% as "2%" and 0.1% as "0%"."""
+    from lcnec_utils.chapter.methods_glue import _lesson_size, _term_size
+    from lcnec_utils.stats.format import format_alpha_pct
+
+    assert [format_alpha_pct(a) for a in (0.05, 0.025, 0.001, 0.1, 0.07)] == [
+        "5%",
+        "2.5%",
+        "0.1%",
+        "10%",
+        "7%",
+    ]
+    papers = fitted_model(PAPER_COVARIATES)
+
+    def rates(term, kept):
+        return {
+            "score_global": 0.6,
+            "approximation_global": 0.07,
+            "score_term": term,
+            "kept": kept,
+            "reps": 1000,
+        }
+
+    # 3.0% of 988 at 0.025: within 2.5% ± 2·√(0.024375/988) = 0.99 points; the rate to alpha's one decimal
+    assert (
+        "rejects at 0.025 in 3.0% of the 988 samples kept for progression, within two simulation standard "
+        "errors of 2.5%" in _lesson_size({"pfs": rates(0.03, 988)}, 0.025, papers)
+    )
+    # 0.15% of 100,000 at 0.001: above 0.1% + 0.02 points; "0.1%" would print alpha's, so one more decimal
+    assert (
+        "rejects at 0.001 in 0.15% of the 100,000 samples kept for death, more than 0.1% by over two "
+        "simulation standard errors" in _term_size({"os": rates(0.0015, 100_000)}, 0.001, papers)
+    )

@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     from lcnec_utils.chapter.methods_glue import (
         ARM_STABLE_RATIO,
         MEDIAN_CI_METHODS,
+        MIN_KEPT_SAMPLES,
         SMALL_SAMPLE_MODELS,
         STATSMODELS_PAIRS,
         arm_stability,
@@ -129,6 +130,7 @@ __all__, __getattr__, __dir__ = exports(
         "lcnec_utils.chapter.methods_glue": (
             "ARM_STABLE_RATIO",
             "MEDIAN_CI_METHODS",
+            "MIN_KEPT_SAMPLES",
             "SMALL_SAMPLE_MODELS",
             "STATSMODELS_PAIRS",
             "arm_stability",

@@ -56,19 +56,13 @@ def model_in_force(cohort: pd.DataFrame, params, endpoint: str | None = None) ->
         if names:
             return FittedModel(
                 "the model fitted here",
-                "; ".join(f"for {EVENT_NOUNS[ep]} {_terms_named(name)}" for ep, name in names.items()),
+                "; ".join(f"for {EVENT_NOUNS[ep]} {name.terms_with_reason}" for ep, name in names.items()),
             )
     try:  # an absent endpoint's EndpointUnavailable (a LookupError) goes to the caller
         design = design_matrix(cohort, present, params.reference_group, params.treatment_group, endpoint)
     except ValueError:  # no complete case in an arm: no design to name the terms from
         design = None
     return fitted_model(present, cohort.columns, in_force=params.covariates, design=design)
-
-
-def _terms_named(model: FittedModel) -> str:
-    """A model's terms as a phrase, its name's terms with their reason: "the arm and the paper's 11
-    covariates" for the paper's model."""
-    return (model.terms_named or model.short) + ("" if model.reason is None else f", since {model.reason}")
 
 
 def _events_text(events: Mapping[str, int]) -> str:
@@ -278,7 +272,7 @@ def adjustment_warning(
             f"For {_names(low)}, {carry}{warning}; for {_names(met)}, with "
             f"{' and '.join(f'{epvs[ep]:.1f}' for ep in met)} events per variable, it meets the rule."
         )
-    name = model.short[0].upper() + model.short[1:]
+    name = model.capitalised
     spent = (
         f"{format_count(_terms_of(terms, met[0]), 'coefficient')} on {_events_text(events)}"
         if _uniform(terms, met)

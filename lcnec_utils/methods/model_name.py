@@ -62,12 +62,25 @@ class FittedModel:
         return None
 
     @property
+    def terms_with_reason(self) -> str:
+        """Its terms as a phrase with the reason it has no covariate, or its name when the terms are not
+        known: "the arm alone, since the cohort has none of the paper's covariates", "the arm and the
+        paper's 11 covariates"."""
+        return (self.terms_named or self.short) + ("" if self.reason is None else f", since {self.reason}")
+
+    @property
+    def capitalised(self) -> str:
+        """The short name as a sentence or a table's row starts it: "The paper's model", "The model
+        fitted here"."""
+        return f"{self.short[0].upper()}{self.short[1:]}"
+
+    @property
     def label(self) -> str:
         """The name as a table's row label, capitalised, with its terms and without the reason: "The
         paper's model (the arm and the paper's 11 covariates)", "The model fitted here (the arm alone)",
         "The model fitted here (the arm and 10 of the paper's 11 covariates)"; "The model fitted here"
         when the terms are not known."""
-        name = f"{self.short[0].upper()}{self.short[1:]}"
+        name = self.capitalised
         return name if self.terms_named is None else f"{name} ({self.terms_named})"
 
 

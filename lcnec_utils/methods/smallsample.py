@@ -477,7 +477,7 @@ def comparison_labels(
         **MODEL_LABELS,
         "full": model.label,
         "reduced": f"Reduced, pre-specified ({arm_and(kept)})",
-        "bootstrap": f"{model.short[0].upper()}{model.short[1:]}, bootstrap CI",
+        "bootstrap": f"{model.capitalised}, bootstrap CI",
     }
 
 

@@ -44,7 +44,8 @@ def forest_plot(
     characters is wrapped at spaces, the figure taller by the lines it adds. A row whose optional
     ``bootstrap`` column is true has a bootstrap percentile interval, whose bounds the resamples can push
     towards 0: its text is :func:`~lcnec_utils.stats.format.format_bootstrap_ci`'s, as the tables print
-    it ("0.46 (below 0.001 to 2.89)", not "0.46 (0.00–2.89)"); the other rows keep ``digits`` decimals.
+    it ("0.46 (below 0.001 to 2.89)", not "0.46 (0.00–2.89)"), and "—" where a bound or the HR is
+    missing, as the table's cell (it printed the HR alone); the other rows keep ``digits`` decimals.
     """
     set_style()
     label_col = "label" if "label" in table.columns else "term"
@@ -81,12 +82,7 @@ def forest_plot(
     fig.subplots_adjust(right=0.6)
     p = df["p"] if "p" in df else [None] * n
     boot = df["bootstrap"].eq(True).tolist() if "bootstrap" in df else [False] * n
-    texts = [
-        format_bootstrap_ci(h, low, u)
-        if b and not np.isnan(h) and not (np.isnan(low) or np.isnan(u))
-        else None
-        for h, low, u, b in zip(hr, lo, hi, boot)
-    ]
+    texts = [format_bootstrap_ci(h, low, u) if b else None for h, low, u, b in zip(hr, lo, hi, boot)]
     _write_text_columns(fig, ax, y, hr, lo, hi, p, n, digits, alpha, texts)
     return fig
 

@@ -61,6 +61,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         not_fitted,
         ridge_cox,
         schoenfeld_test,
+        term_in_prose,
         term_label,
         term_table,
         univariable_cox,
@@ -84,6 +85,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     from lcnec_utils.stats.format import (
         NA_TEXT,
         ci_label,
+        format_alpha_pct,
         format_bootstrap_bound,
         format_bootstrap_ci,
         format_ci,
@@ -216,6 +218,7 @@ __all__, __getattr__, __dir__ = exports(
             "not_fitted",
             "ridge_cox",
             "schoenfeld_test",
+            "term_in_prose",
             "term_label",
             "term_table",
             "univariable_cox",
@@ -239,6 +242,7 @@ __all__, __getattr__, __dir__ = exports(
         "lcnec_utils.stats.format": (
             "NA_TEXT",
             "ci_label",
+            "format_alpha_pct",
             "format_bootstrap_bound",
             "format_bootstrap_ci",
             "format_ci",

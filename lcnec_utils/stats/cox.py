@@ -87,7 +87,19 @@ def covariate_name(column: str) -> str:
     label = term_label(_TERM_OF_COLUMN.get(column, column)).split(" (")[0].split(":")[0].strip()
     if not label:
         return column
-    first = label.split()[0]
+    return _in_prose(label)
+
+
+def term_in_prose(term: str) -> str:
+    """A design-matrix term's label (:func:`term_label`) as a sentence names it mid-way, by
+    :func:`covariate_name`'s rule: lower-cased unless its first word is an abbreviation, its coding
+    kept: ``"sex (male vs female)"`` for ``sex_male``, ``"ECOG PS (per point)"`` for ``ecog``."""
+    return _in_prose(term_label(term))
+
+
+def _in_prose(label: str) -> str:
+    """``label`` lower-cased at its start unless its first word is an abbreviation ("ECOG PS", "LDH")."""
+    first = label.split()[0] if label.split() else ""
     return label[0].lower() + label[1:] if first[1:].islower() else label
 
 

@@ -178,6 +178,12 @@ def ci_label(alpha: float = 0.05, kind: str = "CI") -> str:
     return f"{100 * (1 - alpha):.10g}% {kind}"
 
 
+def format_alpha_pct(alpha: float) -> str:
+    """A significance level as a percentage, exactly, with the decimals it needs: ``"5%"`` at 0.05,
+    ``"2.5%"`` at 0.025, ``"0.1%"`` at 0.001 (``f"{alpha:.0%}"`` printed "2%" and "0%")."""
+    return f"{round(100 * alpha, 10):g}%"
+
+
 def z_label(alpha: float = 0.05) -> str:
     """The multiplier z_{1-alpha/2} of a two-sided (1 - alpha) Wald interval as a label prints it,
     four significant digits without trailing zeros: ``"1.96"`` at alpha 0.05, ``"1.645"`` at 0.10,
