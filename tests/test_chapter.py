@@ -362,7 +362,7 @@ def test_small_sample_glue_says_which_models_cannot_be_estimated():
         seconds=1.0,
     )
     glue = small_sample_glue({"pfs": comparison}, {"pfs": boot}, ["ecog"], make_parameters(), published={})
-    assert glue["n_terms"] == (12, "{}") and glue["reduced_terms"] == ("arm, ecog", "{}")
+    assert glue["n_terms"] == (12, "{}") and glue["reduced_terms"] == ("the arm and ECOG PS", "{}")
     assert glue["pfs_full_hr"] == ((0.4, 0.1, 1.1), "hr_ci", "not estimable")
     assert glue["pfs_reduced_hr"] == (None, "hr_ci", "not estimable")
     assert glue["os_full_hr"] == (None, "hr_ci", "not estimable") and glue["os_events"] == (None, "{}")
@@ -421,8 +421,8 @@ def test_ph_global_glue_names_the_terms_and_the_formulas():
             "events": 25,
         }
     )
-    from lcnec_utils.chapter import fitted_model
     from lcnec_utils.contract.params import PAPER_COVARIATES
+    from lcnec_utils.methods import fitted_model
 
     defaults = {"time_transform": "rank", "p_value_threshold": 0.01}
     papers = fitted_model(PAPER_COVARIATES)
@@ -473,8 +473,8 @@ def test_ph_global_glue_reads_the_simulated_size_at_the_builds_alpha():
     assert "not evidence against proportional hazards" in size and "in most samples" in size
     assert "The old approximation keeps about its nominal size" in size
     assert (
-        "on the 1 − KM scale, it rejects at 0.05 in 12% of samples for progression-free survival and 15% "
-        "for overall survival, more than 5%" in glue["term_size"][0]
+        "on the 1 − KM scale, it rejects at 0.05 in 12% of the 190 samples kept for progression and 15% of "
+        "the 170 kept for death, more than 5% by over two simulation standard errors" in glue["term_size"][0]
     )
     assert "uncertain by up to ±7 percentage points" in size  # 2·√(0.68·0.32/170)
     glue = ph_global_glue({}, {}, {}, params, {"pfs": _null(0.69, 0.15, 0.12), "os": None})
@@ -483,21 +483,203 @@ def test_ph_global_glue_reads_the_simulated_size_at_the_builds_alpha():
         "rejects more often than in 5% of the samples kept too, but far less often than the exact test"
         in size
     )
-    assert "overall survival" not in size
+    assert "death" not in size
     mixed = {"pfs": _null(0.67, 0.082, 0.13, kept=988), "os": _null(0.61, 0.064, 0.11, kept=830)}
     size = ph_global_glue({}, {}, {}, params, mixed)["global_size"][0]
     assert (  # PFS above 5% + 2·√(0.0475/988) = 6.39%, OS within 5% + 2·√(0.0475/830) = 6.51%
-        "rejects more often than in 5% of the samples kept too for progression-free survival (for "
-        "overall survival it is within two simulation standard errors of 0.05), but far less often" in size
+        "rejects more often than in 5% of the samples kept too for progression (for "
+        "death it is within two simulation standard errors of 0.05), but far less often" in size
     )
     honest = ph_global_glue({}, {}, {}, params, {"pfs": _null(0.05, 0.05, 0.05)})
     assert "keeps about its nominal size here" in honest["global_size"][0]
     assert "not evidence" not in honest["global_size"][0]
-    assert "about its nominal rate" in honest["term_size"][0]
+    assert (
+        "in 5% of the 190 samples kept for progression, within two simulation standard errors of 5%"
+        in (honest["term_size"][0])
+    )
     p10 = make_parameters({"alpha": 0.1})
     size10 = ph_global_glue({}, {}, {}, p10, {"pfs": _null(0.69, 0.1, 0.12)})["global_size"][0]
     assert "reject at 0.1 on the 1 − KM scale with these rates" in size10 and "p < 0.1" in size10
     assert "keeps about its nominal size" in size10
+
+
+def test_the_model_in_force_is_named_and_counted_per_endpoint(cohort):
+    """Each endpoint's model is fitted on its own complete cases, its time and event included: with PFS
+    blank for the 2 patients with adrenal metastases (both progressed), met_adrenal is constant in the
+    PFS complete cases, so the PFS model has 11 terms on 27 progressions and the OS model 12 on 25
+    deaths. model_in_force named both "the paper's model" from one design on the covariates alone, and
+    chapter 10 read both endpoints with the first endpoint's 11 terms ("The paper's model has 11
+    coefficients: ... 2.3 for death", where the OS model has 25 / 12 = 2.1)."""
+    import warnings
+
+    from lcnec_utils.chapter import model_in_force, small_sample_teaching_glue
+    from lcnec_utils.stats import fit_cox
+
+    params = make_parameters()
+    assert model_in_force(cohort, params).is_papers  # the shipped cohort: one model for both
+    blank = cohort.copy()
+    adrenal = blank["met_adrenal"] == 1
+    assert adrenal.sum() == 2 and blank.loc[adrenal, "pfs_event"].sum() == 2
+    blank.loc[adrenal, ["pfs_months", "pfs_event"]] = np.nan
+    pfs, os_ = model_in_force(blank, params, "pfs"), model_in_force(blank, params, "os")
+    assert (pfs.short, pfs.terms, pfs.reason) == (
+        "the model fitted here",
+        "the arm and 10 of the paper's 11 covariates",
+        "adrenal metastasis is constant in the complete cases",
+    )
+    assert os_.is_papers
+    model = model_in_force(blank, params)
+    assert model.long == (
+        "the model fitted here (for progression the arm and 10 of the paper's 11 covariates, since "
+        "adrenal metastasis is constant in the complete cases; for death the arm and the paper's 11 covariates)"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        comparisons = {ep: methods.comparison_table(blank, ep, params) for ep in ("pfs", "os")}
+        fits = {ep: fit_cox(blank, ep, params.covariates, params) for ep in ("pfs", "os")}
+    assert [int(comparisons[ep].set_index("model").loc["full", "terms"]) for ep in ("pfs", "os")] == [11, 12]
+    glue = small_sample_teaching_glue(comparisons, fits, len(blank), 0.1, model=model, published={})
+    assert glue["model_question"][0].endswith(": 11 terms on 27 progressions and 12 on 25 deaths.")
+    assert glue["full_epv_text"][0] == (
+        f"{model.long[0].upper()}{model.long[1:]} has 11 coefficients for progression and 12 for death: 2.5 "
+        "events per variable for progression (27 progressions) and 2.1 for death (25 deaths), each of which "
+        "falls below five events per variable (Vittinghoff and McCulloch found problems fairly frequent at 2 "
+        "to 4)."
+    )
+    assert glue["adjust_warning"][0].endswith(
+        "the model fitted here spends 11 coefficients on 27 progressions and 12 on 25 deaths: 2.5 and 2.1 "
+        "events per variable, below the rule of ten."
+    )
+    # without PFS columns the one endpoint names the model
+    assert model_in_force(cohort.drop(columns=["pfs_months", "pfs_event"]), params).is_papers
+
+
+def test_chapter10_comparison_rows_name_the_model_fitted_on_each_endpoint(cohort):
+    """Chapter 10's comparison table labels each model by the terms it was fitted with on that endpoint's
+    complete cases, as model_in_force names it: the labels were typed ("Paper's model (arm + 11
+    covariates)", "Reduced, pre-specified (arm + age + ECOG)", "Paper's model, bootstrap CI") and said so
+    of the arm alone on the required columns and of the 11-term progression model with PFS blank for the 2
+    patients with adrenal metastases."""
+    import warnings
+
+    from lcnec_utils.chapter import model_in_force
+
+    params = make_parameters()
+    blank = cohort.copy()
+    blank.loc[blank["met_adrenal"] == 1, ["pfs_months", "pfs_event"]] = np.nan
+
+    def labels(c, ep):
+        present = [v for v in params.covariates if v in c.columns]
+        reduced = [v for v in methods.REDUCED_COVARIATES if v in c.columns]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            boot = methods.bootstrap_arm_hr(c, ep, present, params, B=20)
+            table = methods.comparison_table(
+                c, ep, params, covariates=present, reduced=reduced, bootstrap=boot
+            )
+        shown = methods.format_comparison(table, params.alpha)
+        rows = table.set_index("model")
+        assert rows.loc["full", "label"] == model_in_force(c, params, ep).label
+        # the labels as the page prints them, in the table's order, against the strings below
+        return [(m, int(n), label) for m, n, label in zip(table["model"], table["terms"], shown["Model"])]
+
+    papers, arm_reduced = (
+        "The paper's model (the arm and the paper's 11 covariates)",
+        ("Reduced, pre-specified (the arm, age and ECOG PS)"),
+    )
+    fixed = [("univariable", 1, "Arm alone")]
+    assert (
+        labels(cohort, "pfs")
+        == labels(cohort, "os")
+        == [
+            *fixed,
+            ("full", 12, papers),
+            ("firth", 12, "Firth-penalised, same terms"),
+            ("ridge", 12, "Ridge-penalised, same terms"),
+            ("reduced", 3, arm_reduced),
+            ("bootstrap", 12, "The paper's model, bootstrap CI"),
+        ]
+    )
+    assert labels(cohort[REQUIRED_COLUMNS], "os") == [
+        *fixed,
+        ("full", 1, "The model fitted here (the arm alone)"),
+        ("firth", 1, "Firth-penalised, same terms"),
+        ("ridge", 1, "Ridge-penalised, same terms"),
+        ("reduced", 1, "Reduced, pre-specified (the arm alone)"),
+        ("bootstrap", 1, "The model fitted here, bootstrap CI"),
+    ]
+    pfs = labels(blank, "pfs")
+    assert [r for r in pfs if r[0] in ("full", "reduced", "bootstrap")] == [
+        ("full", 11, "The model fitted here (the arm and 10 of the paper's 11 covariates)"),
+        ("reduced", 3, arm_reduced),
+        ("bootstrap", 11, "The model fitted here, bootstrap CI"),
+    ]
+    assert [r for r in labels(blank, "os") if r[0] == "full"] == [("full", 12, papers)]
+
+
+def test_chapter11_convention_rows_name_the_model_fitted_on_each_endpoint(cohort):
+    """Chapter 11's table of the arm's proportional-hazards test by each program labels the model with
+    covariates by the terms it was fitted with on that endpoint's complete cases, as chapter 10's table
+    does: it printed "Paper's model" for every row but the arm alone's, also of the arm alone on the
+    required columns and of the 11-term progression model with PFS blank for the 2 patients with adrenal
+    metastases."""
+    import dataclasses
+
+    from lcnec_utils.chapter import model_in_force
+    from lcnec_utils.stats import available_covariates
+
+    params = make_parameters()
+    blank = cohort.copy()
+    blank.loc[blank["met_adrenal"] == 1, ["pfs_months", "pfs_event"]] = np.nan
+
+    def models(c, ep):
+        # as the chapter calls it: the covariates in force that the cohort has
+        present, _ = available_covariates(c, params.covariates)
+        table = methods.ph_test_conventions(c, ep, dataclasses.replace(params, covariates=present))
+        shown = methods.format_ph_test_conventions({"Endpoint": table})
+        assert list(shown["Model"]) == list(table["label"]) and "Paper's model" not in set(shown["Model"])
+        full = table.loc[table["model"] == "full"]
+        assert set(full["label"]) == {model_in_force(c, params, ep).label}
+        pairs = shown[["Model", "Events per variable"]].drop_duplicates()
+        return [tuple(r) for r in pairs.itertuples(index=False)]
+
+    papers = "The paper's model (the arm and the paper's 11 covariates)"
+    assert models(cohort, "os") == [("Arm alone", "25.0"), (papers, "2.1")]
+    assert models(cohort[REQUIRED_COLUMNS], "os") == [
+        ("Arm alone", "25.0"),
+        ("The model fitted here (the arm alone)", "25.0"),
+    ]
+    assert models(blank, "pfs") == [
+        ("Arm alone", "27.0"),
+        ("The model fitted here (the arm and 10 of the paper's 11 covariates)", "2.5"),
+    ]
+    assert models(blank, "os") == [("Arm alone", "25.0"), (papers, "2.1")]
+
+
+def test_chapter10_forest_plot_prints_the_bootstrap_interval_as_its_table(cohort):
+    """The forest plot's number column printed the bootstrap percentile interval to two decimals
+    ("0.46 (0.00–2.89)") where the table beside it prints "0.46 (below 0.001 to 2.89)": the bootstrap
+    row's text is now the table's cell, the other rows' stay at two decimals with an en dash."""
+    import warnings
+
+    from lcnec_utils import plots
+
+    params = make_parameters()
+    present = [v for v in params.covariates if v in cohort.columns]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        boot = methods.bootstrap_arm_hr(cohort, "pfs", present, params, B=1000)  # as the chapter
+        table = methods.comparison_table(cohort, "pfs", params, covariates=present, bootstrap=boot)
+    rows = methods.comparison_forest_rows(table)
+    assert list(rows["bootstrap"]) == [False] * 5 + [True]
+    shown = methods.format_comparison(table, params.alpha)
+    cells = list(shown[shown.columns[3]])
+    texts = [t.get_text() for t in plots.forest_plot(rows, alpha=params.alpha).axes[0].texts]
+    # the plot's HR column, top row first, is the table's column cell for cell
+    hr_texts = texts[2::2]
+    assert hr_texts == cells
+    assert boot.ci_low < 0.001 and cells[-1].startswith(f"{boot.hr:.2f} (below 0.001 to ")
+    assert "–" in cells[1] and " to " not in cells[1]
 
 
 def test_ph_epv_texts_are_glued_from_the_models_events_per_variable_and_name(cohort):
@@ -523,6 +705,15 @@ def test_ph_epv_texts_are_glued_from_the_models_events_per_variable_and_name(coh
         assert glue[name] == (text, "{}")
     assert glue["ph_epv_check"][0].startswith("The paper's model has 2.4 events per variable for progression")
     assert glue["formula_spread"][0].startswith("the p-values of the paper's model run from ")
+    # the lesson cites the simulated size the chapter passes (its rates in test_typed_prose)
+    rates = {"pfs": _null(0.69, 0.06, 0.12), "os": _null(0.68, 0.05, 0.15, kept=170)}
+    lesson = ph_teaching_glue(conv, {}, {}, params, model=model, null_rates=rates)["ph_lesson"][0]
+    assert (
+        "time scales and the arm-only model's test were not simulated) rejects at 0.05 in 12% of the 190 "
+        "samples kept for progression and 15% of the 170 kept for death, more than 5% by over two "
+        "simulation standard errors" in lesson
+    )
+    assert "did not simulate" in glue["ph_lesson"][0]  # none passed: none cited
     minimal = cohort[REQUIRED_COLUMNS]
     p0 = dataclasses.replace(params, covariates=[])
     conv = {"os": methods.ph_test_conventions(minimal, "os", p0)}
@@ -542,9 +733,12 @@ def test_ph_epv_texts_are_glued_from_the_models_events_per_variable_and_name(coh
         (ROOT / "notebooks" / "11_methods_proportional_hazards.ipynb").read_text(encoding="utf-8")
     )
     source = "\n".join("".join(c["source"]) for c in nb["cells"])
-    assert "paper's model" not in source.replace("the paper's model", "").lower()
-    assert "paper's model" not in source
+    assert "paper's model" not in source.lower()  # in any case, "the paper's model" included
     assert '"full": model.short.capitalize()' in source and "global test of {model.short}" in source
+    assert (
+        "ph_teaching_glue(conventions, readings, gaps, ch.params, model=model, null_rates=null_rates)"
+        in source
+    )
     md = " ".join(" ".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown").split())
     sentence = md[md.index("Each program called with its defaults") : md.index("R's `cox.zph(fit)`")]
     filled = re.sub(r"\{glue:text\}`([^`]+)`", lambda m: format_value(*glue[m.group(1)]), sentence)
@@ -678,6 +872,12 @@ def test_small_sample_chapter_names_its_model_and_warns_from_its_events(cohort):
     assert shipped["instability"].startswith(
         "Firth, ridge and the reduced model. Beyond the arm, first, the covariates' estimates rest on 2.4 "
         "events per variable for progression and 2.1 for death, and the least precise"
+    )
+    # the term named mid-sentence as prose names covariates, lower-cased (it printed "is Sex (male vs
+    # female)")
+    assert (
+        "the least precise, by the widest interval in either model, is sex (male vs female): HR 1.21"
+        in (shipped["instability"])
     )
     assert (
         "the paper's model as a whole cannot be estimated on many bootstrap resamples: "

@@ -331,13 +331,23 @@ def test_ch10_epv_counts_and_ridge_weight(cohort, params):
     glue = small_sample_teaching_glue(comparisons, {}, len(cohort), 0.1)
     for ep in ("pfs", "os"):
         events = int(cohort[f"{ep}_event"].sum())
-        assert _value(glue, f"ex_{ep}_conf10") == max(math.floor(events / 10) - 1, 0)
-        assert _value(glue, f"ex_{ep}_conf5") == max(math.floor(events / 5) - 1, 0)
+
+        def most(epv, events=events):  # the most coefficients whose EPV, printed to one decimal, reach epv
+            return max((k for k in range(1, events + 1) if float(f"{events / k:.1f}") >= epv), default=0)
+
+        assert _value(glue, f"ex_{ep}_conf10") == max(most(10) - 1, 0)
+        assert _value(glue, f"ex_{ep}_conf5") == max(most(5) - 1, 0)
         epv = events / 3
         verdict = _value(glue, f"{ep}_reduced_verdict")
         assert verdict.startswith("meets") == (epv >= 10)
         assert ("below five" in verdict) == (epv < 5)
     assert _value(glue, "ridge_weight") == pytest.approx(len(cohort) * 0.1 / 2)
+    # the solution's counts follow the events per variable as printed, where floor(events / EPV) - 1 does
+    # not: 249 events carry 25 coefficients at ten (249 / 25 = 9.96 prints 10.0), 24 confounders (the floor
+    # said 23), and 50 at five (249 / 50 = 4.98 prints 5.0), 49 confounders (the floor said 48)
+    many = {ep: table.assign(events=249) for ep, table in comparisons.items()}
+    glue = small_sample_teaching_glue(many, {}, len(cohort), 0.1)
+    assert [_value(glue, f"ex_{ep}_conf{epv}") for ep in ("pfs", "os") for epv in (10, 5)] == [24, 49, 24, 49]
 
 
 def test_ch10_lifelines_ridge_penalty_is_n_lambda_half_sum_of_standardised_squares(cohort, params):

@@ -1577,7 +1577,16 @@ def test_ph_tables_label_each_programs_km_scale():
     """R's rows (score, approximation) are on 1 − KM(t−), lifelines' on 1 − KM(t); the global table's
     approximation rows carry no KM note on the rank and t scales (review 46, item 8)."""
     rows = [
-        {"model": "full", "transform": tr, "test": t, "chi2": 1.0, "p": 0.3, "events": 29, "terms": 12}
+        {
+            "model": "full",
+            "label": "M",
+            "transform": tr,
+            "test": t,
+            "chi2": 1.0,
+            "p": 0.3,
+            "events": 29,
+            "terms": 12,
+        }
         for tr in ("km", "identity")
         for t in ph.PH_TEST_CONVENTIONS
     ]

@@ -130,6 +130,29 @@ def test_forest_plot_rows_in_order_on_log_scale():
     assert len(squares[0].get_xdata()) == 3
 
 
+def test_forest_plot_wraps_long_labels_and_keeps_its_axis():
+    """Chapter 10 labels its rows with the model fitted ("The model fitted here (the arm and 10 of the
+    paper's 11 covariates)"): on one line such a label pushed the axis's left edge past the text columns,
+    and matplotlib raised "left cannot be >= right"; wrapped at 40 characters, the axis keeps a fifth of
+    the figure."""
+    long = "The model fitted here (the arm and 10 of the paper's 11 covariates)"
+    table = pd.DataFrame(
+        {
+            "label": ["Arm alone", long],
+            "hr": [0.5, 0.48],
+            "ci_low": [0.2, 0.22],
+            "ci_high": [1.0, 1.06],
+            "p": [0.06, 0.07],
+        }
+    )
+    ax = P.forest_plot(table).axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "Arm alone",
+        "The model fitted here (the arm and 10 of\nthe paper's 11 covariates)",
+    ]
+    assert ax.get_position().width > 0.2
+
+
 def test_patient_flow_uses_the_numbers_passed_in():
     fig = P.patient_flow(56, {"Incomplete data": 20}, 31, 17, 14, Parameters())
     texts = " ".join(t.get_text() for t in fig.axes[0].texts)
@@ -206,6 +229,41 @@ def test_km_median_line_uses_first_time_at_or_below_half():
     fig = P.km_plot({"treatment": kmf}, "OS", at_risk=False)
     median = next(ln for ln in fig.axes[0].lines if ln.get_linestyle() == ":")
     assert median.get_xdata()[1] == 7
+
+
+def test_forest_plot_prints_a_bootstrap_rows_interval_as_the_tables_do():
+    """A row marked ``bootstrap`` prints its percentile interval by format_bootstrap_ci ("0.46 (below
+    0.001 to 2.89)"; it printed "0.46 (0.00–2.89)"), a row not marked keeps two decimals and an en dash
+    whatever its bounds, and a bootstrap row without bounds prints "—" as the table's cell
+    (``methods.format_comparison``) does (it printed its HR alone, "0.46")."""
+    table = pd.DataFrame(
+        {
+            "label": ["Wald", "bootstrap", "bootstrap, no interval"],
+            "hr": [0.46, 0.46, 0.46],
+            "ci_low": [0.0004, 0.0004, np.nan],
+            "ci_high": [2.891, 2.891, np.nan],
+            "p": [0.3, np.nan, np.nan],
+            "bootstrap": [False, True, True],
+        }
+    )
+    texts = [t.get_text() for t in P.forest_plot(table).axes[0].texts]
+    assert texts[2::2] == ["0.46 (0.00–2.89)", "0.46 (below 0.001 to 2.89)", "—"]
+    # the table's cells of the same rows, bootstrap and not, are the plot's
+    from lcnec_utils.methods.smallsample import format_comparison
+
+    cells = format_comparison(
+        table.assign(
+            model=["full", "bootstrap", "bootstrap"],
+            terms=1,
+            epv=np.nan,
+            converged=True,
+            method="",
+        )
+    )["HR of the arm (95% CI)"]
+    assert list(cells) == texts[2::2]
+    assert [t.get_text() for t in P.forest_plot(table.drop(columns="bootstrap")).axes[0].texts][4] == (
+        "0.46 (0.00–2.89)"
+    )
 
 
 def test_forest_plot_clips_extreme_estimates_to_the_axis():

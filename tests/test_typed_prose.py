@@ -8,12 +8,10 @@ import pandas as pd
 import pytest
 
 from lcnec_utils.chapter import (
-    MODEL_FITTED_HERE,
     BootstrapShares,
     KMStep,
     adjusted_pfs_reading,
     adjustment_warning,
-    fitted_model,
     full_epv_reading,
     instability_reading,
     km_steps_reading,
@@ -28,11 +26,13 @@ from lcnec_utils.chapter import (
 from lcnec_utils.contract import make_parameters
 from lcnec_utils.contract.params import PAPER_COVARIATES
 from lcnec_utils.methods import (
+    MODEL_FITTED_HERE,
     CorrelationRange,
     correlation_range,
     correlation_reading,
     earlier_deaths_reading,
     first_deaths_sentence,
+    fitted_model,
     grade3_premise,
     missed_event_caution,
     share_precision,
@@ -567,6 +567,11 @@ def test_ph_epv_texts_read_each_endpoint_against_the_rule_of_ten():
         "(it concerns the coefficients and their Wald tests, not this test directly), so the test's answer, "
         "either way, is to be read with that caution"
     )
+    # without null_rates the lesson says that neither the size nor the power was simulated
+    unmeasured = (
+        " This page did not simulate the tests' size or power in this design, so how often they reject when "
+        "the hazards are proportional, and how often they detect a departure, is not measured here."
+    )
     papers = fitted_model(PAPER_COVARIATES)
     assert ph_epv_texts({"pfs": 29 / 12, "os": 25 / 12}, papers) == {
         "ph_epv_check": (
@@ -576,7 +581,7 @@ def test_ph_epv_texts_read_each_endpoint_against_the_rule_of_ten():
         "ph_lesson": (
             "Below the rule of ten, as the paper's model is for progression and death, the fit a "
             f"proportional-hazards test is built on is one that rule warns about {caution}, and {choice} be "
-            "a choice of conclusion."
+            "a choice of conclusion." + unmeasured
         ),
         "ph_epv_conclusion": (
             "With the paper's model below the rule of ten for progression and death, the tests rest on a fit "
@@ -592,6 +597,7 @@ def test_ph_epv_texts_read_each_endpoint_against_the_rule_of_ten():
         "ph_lesson": (
             "Below the rule of ten, as the paper's model is for death, the fit a proportional-hazards test is "
             f"built on is one that rule warns about {caution}, and {choice} be a choice of conclusion."
+            + unmeasured
         ),
         "ph_epv_conclusion": (
             "With the paper's model below the rule of ten for death, that answer rests on a fit that rule "
@@ -604,6 +610,139 @@ def test_ph_epv_texts_read_each_endpoint_against_the_rule_of_ten():
         "ph_lesson": "",
         "ph_epv_conclusion": "",
     }
+
+
+def test_ph_lesson_cites_the_simulated_size_of_the_arms_term_test():
+    """Chapter 11's lesson on the tests' answer cites what the chapter measured of them: the simulated
+    rejection rate under proportional hazards of one test, the exact test of the arm's term (1 − KM
+    scale) in the model with covariates, says that the approximation, the other time scales and the
+    arm-only model's test were not simulated (it said "What this chapter measured of the tests themselves
+    is their size"), gives the samples kept (it did not), judges each endpoint against alpha ± two
+    binomial SEs of its kept samples, and none below MIN_KEPT_SAMPLES (it judged 1 kept sample against
+    ±2·√(0.0475/1) = ±44 points), and says that the power was not simulated. Shipped cohort (seed
+    20250101, 1,000 replicates): 118/988 = 11.94% for progression, 96/738 = 13.01% for death, both above
+    5% + 2·√(0.0475/n) (6.39% and 6.60%)."""
+    from lcnec_utils.chapter.methods_glue import MIN_KEPT_SAMPLES
+
+    assert MIN_KEPT_SAMPLES == 100
+    papers = fitted_model(PAPER_COVARIATES)
+
+    def rates(term, kept):
+        return {
+            "score_global": 0.65,
+            "approximation_global": 0.07,
+            "score_term": term,
+            "kept": kept,
+            "reps": 1000,
+        }
+
+    head = (
+        " Of the tests of the arm's term, this chapter simulated the size of one: under proportional hazards "
+        "in the paper's model (the simulation described with the global test above), the exact test on the "
+        "1 − KM scale (the approximation, the other time scales and the arm-only model's test were not "
+        "simulated) "
+    )
+    power = (
+        ". The tests' power, how often they would detect a given departure from proportional hazards, was "
+        "not simulated either, so the weight of a large p-value is not measured here."
+    )
+    shipped = {"pfs": rates(118 / 988, 988), "os": rates(96 / 738, 738)}
+    lesson = ph_epv_texts({"pfs": 29 / 12, "os": 25 / 12}, papers, shipped)["ph_lesson"]
+    assert lesson.endswith(
+        head + "rejects at 0.05 in 12% of the 988 samples kept for progression and 13% of the 738 kept for "
+        "death, more than 5% by over two simulation standard errors; so for progression and death its "
+        "p-values just below 0.05 are weaker evidence against proportional hazards than they look" + power
+    )
+    assert lesson.startswith("Below the rule of ten, as the paper's model is for progression and death")
+    # each endpoint judged on its own: 6.0% of 988 is within 5% + 1.39 points, 2.0% below 5% − 1.39
+    mixed = {"pfs": rates(0.12, 988), "os": rates(0.06, 988)}
+    assert ph_epv_texts({"pfs": 10.0, "os": 10.0}, papers, mixed)["ph_lesson"].endswith(
+        head + "rejects at 0.05 in 12% of the 988 samples kept for progression, more than 5% by over two "
+        "simulation standard errors; 6% of the 988 kept for death, within two simulation standard errors "
+        "of 5%; so for progression its p-values just below 0.05 are weaker evidence against proportional "
+        "hazards than they look" + power
+    )
+    low = {"os": rates(0.02, 988)}
+    assert ph_epv_texts({"os": 2.0}, papers, low)["ph_lesson"].endswith(
+        head + "rejects at 0.05 in 2% of the 988 samples kept for death, less than 5% by over two simulation "
+        "standard errors; so for death it rejects less often than 0.05 says" + power
+    )
+    # too few kept samples to judge: 1 and 5 (both), 30 (beside 988 judged); 20% of 5 was "above"
+    few = {"pfs": rates(1.0, 1), "os": rates(0.2, 5)}
+    assert ph_epv_texts({"pfs": 2.0, "os": 2.0}, papers, few)["ph_lesson"].endswith(
+        head + "could not be judged: the simulation kept only 1 sample for progression and 5 samples for "
+        "death, too few (fewer than 100) to judge the test's size" + power
+    )
+    thirty = {"pfs": rates(0.12, 988), "os": rates(0.1, 30)}
+    assert ph_epv_texts({"pfs": 2.0, "os": 2.0}, papers, thirty)["ph_lesson"].endswith(
+        head + "rejects at 0.05 in 12% of the 988 samples kept for progression, more than 5% by over two "
+        "simulation standard errors; the simulation kept only 30 samples for death, too few (fewer than "
+        "100) to judge it; so for progression its p-values just below 0.05 are weaker evidence against "
+        "proportional hazards than they look" + power
+    )
+    # 5.4% of 100,000 is above 5% + 0.14 points but prints "5%" whole: one decimal there
+    many = {"pfs": rates(0.054, 100_000)}
+    assert (
+        "in 5.4% of the 100,000 samples kept for progression, more than 5%"
+        in ph_epv_texts({"pfs": 2.0}, papers, many)["ph_lesson"]
+    )
+    # at the build's alpha, and a run that kept no sample or was not run is not cited
+    p10 = ph_epv_texts({"pfs": 2.0}, papers, {"pfs": rates(0.11, 988)}, alpha=0.1)["ph_lesson"]
+    assert (  # 11% of 988 is within 10% + 2·√(0.09/988) = 11.91%
+        "rejects at 0.1 in 11% of the 988 samples kept for progression, within two simulation standard "
+        "errors of 10%" in p10
+    )
+    for none in ({"pfs": None}, {"pfs": rates(float("nan"), 0)}, {}):
+        assert ph_epv_texts({"pfs": 2.0}, papers, none)["ph_lesson"].endswith(
+            "so how often they reject when the hazards are proportional, and how often they detect a "
+            "departure, is not measured here."
+        )
+
+
+def test_the_arms_term_size_reads_the_same_in_the_results_the_lesson_and_the_conclusion():
+    """The results section (``term_size``), the lesson (``ph_lesson``) and the conclusion
+    (``term_size_recalled``) read the simulated size of the exact test of the arm's term from one
+    per-endpoint judgement, with the same endpoint names: ``term_size`` said "more than 5%" only when
+    every endpoint was above and named them "overall survival", the lesson judged each and said "death".
+    Mixed rates, 12% and 6% of 988: above for progression, within for death, in all three; the
+    conclusion refers back without the numbers, so the page gives them twice, not three times."""
+    from lcnec_utils.chapter import ph_global_glue
+
+    params = make_parameters()
+    papers = fitted_model(PAPER_COVARIATES)
+
+    def rates(term, kept):
+        return {
+            "score_global": 0.65,
+            "approximation_global": 0.07,
+            "score_term": term,
+            "kept": kept,
+            "reps": 1000,
+        }
+
+    mixed = {"pfs": rates(0.12, 988), "os": rates(0.06, 988)}
+    reading = (
+        "rejects at 0.05 in 12% of the 988 samples kept for progression, more than 5% by over two simulation "
+        "standard errors; 6% of the 988 kept for death, within two simulation standard errors of 5%; so for "
+        "progression its p-values just below 0.05 are weaker evidence against proportional hazards than "
+        "they look"
+    )
+    glue = ph_global_glue({}, {}, {}, params, mixed, papers)
+    assert glue["term_size"][0] == (
+        "simulated under proportional hazards in the paper's model, on the 1 − KM scale, it " + reading
+    )
+    assert reading + "." in ph_epv_texts({"pfs": 2.0, "os": 2.0}, papers, mixed)["ph_lesson"]
+    assert glue["term_size_recalled"][0] == (
+        "its simulated size, given above, is more than 5% for progression and within two simulation "
+        "standard errors of 5% for death"
+    )
+    assert "overall survival" not in glue["term_size"][0] + glue["term_size_recalled"][0]
+    # the global tests' paragraph no longer repeats the arm's term's rates
+    assert "arm's term" not in glue["global_size"][0]
+    shipped = {"pfs": rates(118 / 988, 988), "os": rates(96 / 738, 738)}
+    assert ph_global_glue({}, {}, {}, params, shipped)["term_size_recalled"][0] == (
+        "its simulated size, given above, is more than 5% for progression and death"
+    )
 
 
 def test_ph_epv_texts_name_the_model_from_its_terms():
@@ -620,10 +759,12 @@ def test_ph_epv_texts_name_the_model_from_its_terms():
             f"events per variable for death, at or above {rule}; that does not make a large-sample test "
             "exact."
         ),
-        "ph_lesson": (
+        "ph_lesson": (  # power is not simulated: "weak evidence" was a reading of it
             "Even with the model fitted here at or above the rule of ten, a proportional-hazards test cannot "
-            "certify proportionality (a large p-value is weak evidence, not proof), and "
-            f"{choice} still be a choice of conclusion."
+            "certify proportionality (a large p-value is not proof of it), and "
+            f"{choice} still be a choice of conclusion. This page did not simulate the tests' size or power "
+            "in this design, so how often they reject when the hazards are proportional, and how often they "
+            "detect a departure, is not measured here."
         ),
         "ph_epv_conclusion": (
             "With the model fitted here at or above the rule of ten, the tests' answer is still no proof of "
@@ -684,6 +825,50 @@ def test_fitted_model_is_the_papers_only_with_all_of_its_covariates():
         "the model fitted here (the arm, the paper's 11 covariates and 1 other covariate)"
     )
     assert MODEL_FITTED_HERE.long == "the model fitted here"
+    # as a table's row label (chapter 10's comparison table): capitalised, its terms, not the reason
+    assert papers.label == "The paper's model (the arm and the paper's 11 covariates)"
+    assert fitted_model([], REQUIRED).label == "The model fitted here (the arm alone)"
+    assert (
+        fitted_model(["age", "ecog"]).label
+        == "The model fitted here (the arm and 2 of the paper's 11 covariates)"
+    )
+    assert MODEL_FITTED_HERE.label == "The model fitted here"
+
+
+def test_a_model_whose_terms_are_not_known_is_not_the_papers():
+    """MODEL_FITTED_HERE, the name when a model's covariates are not known, has no terms, and is_papers
+    read "no terms" as "the paper's": it was True, and model_question put it as the paper's model ("On the
+    cohort in force it puts ..."). Only fitted_model's paper's model is the paper's."""
+    assert not MODEL_FITTED_HERE.is_papers and not MODEL_FITTED_HERE.arm_alone
+    assert fitted_model(PAPER_COVARIATES).is_papers
+    assert not fitted_model([], REQUIRED).is_papers
+    assert model_question(MODEL_FITTED_HERE, 12, {"pfs": 29, "os": 25}) == (
+        "On the cohort in force the model fitted here puts 12 terms on each endpoint's events: 29 "
+        "progressions and 25 deaths."
+    )
+
+
+def test_covariates_are_listed_by_their_names_not_their_columns():
+    """The models' names list covariates as the book names them (stats.covariate_name, from the Cox
+    tables' term labels), not by column: "Reduced, pre-specified (the arm, age and ecog)" and "met_adrenal
+    is constant in the complete cases" printed the columns."""
+    from lcnec_utils.methods import arm_and
+    from lcnec_utils.stats import covariate_name
+
+    assert arm_and(["age", "ecog"]) == "the arm, age and ECOG PS"
+    assert arm_and([]) == "the arm alone"
+    assert arm_and(["ecog"]) == "the arm and ECOG PS"
+    assert [
+        covariate_name(c) for c in ("sex", "smoking", "met_adrenal", "ldh", "progrp", "chemo_regimen")
+    ] == [
+        "sex",
+        "smoking history",
+        "adrenal metastasis",
+        "LDH",
+        "ProGRP",
+        "chemotherapy regimen",
+    ]
+    assert covariate_name("not_a_column") == "not_a_column"
 
 
 def _shipped():
@@ -703,8 +888,8 @@ def test_fitted_model_is_named_from_the_designs_terms():
     assert model_in_force(cohort, params).long == "the paper's model"
     flat = cohort.assign(met_adrenal=0)
     assert model_in_force(flat, params).long == (
-        "the model fitted here (the arm and 10 of the paper's 11 covariates: met_adrenal is constant in the "
-        "complete cases)"
+        "the model fitted here (the arm and 10 of the paper's 11 covariates: adrenal metastasis is constant in "
+        "the complete cases)"
     )
     three = cohort.assign(smoking=np.resize(["never", "former", "current"], len(cohort)))
     named = model_in_force(three, params)
@@ -738,7 +923,7 @@ def test_instability_reading_follows_the_bootstrap_and_the_model():
         "pfs": BootstrapShares(0.254, 0.279, (0.0004, 2.89), 0.279, 0.0),
         "os": BootstrapShares(0.476, 0.187, (0.0011, 5.83), 0.187, 0.0),
     }
-    sex = "Sex (male vs female): HR 1.21 (0.15 to 9.64) for progression-free survival"
+    sex = "sex (male vs female): HR 1.21 (0.15 to 9.64) for progression-free survival"
     wald = (
         "; the bootstrap cannot say in which direction the Wald intervals err, because it mostly shows that "
         "resampled data cannot carry the model."
@@ -846,12 +1031,72 @@ def test_full_epv_reading_names_the_model_and_reads_each_endpoint():
     )
 
 
+def test_confounders_at_rule_count_the_events_per_variable_as_printed():
+    """The model the data can carry at ten events per variable is counted with the events per variable
+    as the page prints and judges them, to one decimal: 249 / 25 = 9.96 prints "10.0" and meets the rule,
+    so 249 events carry 25 coefficients, the arm and 24 confounders (``249 // 10 - 1`` said 23, calling a
+    printed 10.0 below ten); 248 / 25 = 9.92 prints 9.9; 199 / 20 is 9.9499... in floating point and
+    prints 9.9; at five, 99 / 20 = 4.95 prints 5.0."""
+    from lcnec_utils.chapter.model_size import coefficients_at_epv, confounders_at_rule
+    from lcnec_utils.methods.smallsample import epv_verdict
+
+    assert [coefficients_at_epv(e) for e in (0, 9, 10, 29, 199, 248, 249)] == [0, 0, 1, 2, 19, 24, 25]
+    assert [confounders_at_rule(e) for e in (0, 9, 19, 20, 29, 248, 249)] == [0, 0, 0, 1, 1, 23, 24]
+    assert coefficients_at_epv(99, 5.0) == 20 and coefficients_at_epv(98, 5.0) == 19
+    # the count agrees with the verdict the page prints beside it, at every number of events
+    for events in range(1, 700):
+        k = coefficients_at_epv(events)
+        assert k == 0 or epv_verdict(events / k) == "meets the rule of ten"
+        assert epv_verdict(events / (k + 1)) != "meets the rule of ten"
+    # the warning: a model of 26 coefficients on 249 deaths (9.6) is below the rule, and the model the
+    # data can carry is the one of 25 (24 confounders), which the same function says meets it
+    papers = fitted_model(PAPER_COVARIATES)
+    assert "at most 24 pre-specified confounders (ten events per variable)" in adjustment_warning(
+        papers, 26, {"os": 249}
+    )
+    assert "10.0 events per variable for death, at or above the rule of ten" in adjustment_warning(
+        papers, 25, {"os": 249}
+    )
+
+
+def test_chapter_10_readings_take_the_terms_per_endpoint():
+    """Each endpoint's model has its own complete cases and so its own terms: the readings count them
+    per endpoint where they differ (the page applied the first endpoint's to both)."""
+    from lcnec_utils.chapter.model_size import model_epvs, model_question
+
+    named = fitted_model(["age", "sex", "ecog", "smoking"])
+    terms, events = {"pfs": 5, "os": 4}, {"pfs": 50, "os": 40}
+    assert model_epvs(terms, events) == {"pfs": 10.0, "os": 10.0}
+    assert model_question(named, terms, events) == (
+        "On the cohort in force the model fitted here is the arm and 4 of the paper's 11 covariates: 5 terms "
+        "on 50 progressions and 4 on 40 deaths."
+    )
+    assert full_epv_reading(named, terms, events).startswith(
+        "The model fitted here (the arm and 4 of the paper's 11 covariates) has 5 coefficients for "
+        "progression and 4 for death: 10.0 events per variable for progression (50 progressions) and 10.0 "
+        "for death (40 deaths), each of which meets the rule of ten."
+    )
+    assert adjustment_warning(named, terms, events).startswith(
+        "The model fitted here spends 5 coefficients on 50 progressions and 4 on 40 deaths: 10.0 events per "
+        "variable for progression and 10.0 for death, at or above the rule of ten"
+    )
+    assert adjustment_warning(named, {"pfs": 5, "os": 12}, {"pfs": 50, "os": 25}).endswith(
+        "the model fitted here spends 12 coefficients on 25 deaths: 2.1 events per variable, below the rule "
+        "of ten; for progression, with 10.0 events per variable, it meets the rule."
+    )
+    # equal counts read as one, as before
+    assert model_question(named, {"pfs": 5, "os": 5}, events).endswith(
+        "5 terms on each endpoint's events: 50 progressions and 40 deaths."
+    )
+
+
 def test_adjustment_warning_follows_the_models_terms_and_events_per_variable():
     """Chapter 10's summary warning (it typed "31 patients cannot adjust for 11 factors" whatever the
     cohort, and "cannot adjust for 0 factors" on the required columns): below the rule of ten for every
     endpoint, for one, for none, and the arm alone. The events per variable are the events over the
     terms, computed inside (125 / 12 = 10.4 meets the rule, 100 / 12 = 8.3 does not). The model the data
-    can carry is the arm with at most events // 10 - 1 confounders (the chapter's exercise 1): 1 on the
+    can carry is the arm with at most confounders_at_rule(events) confounders (the chapter's exercise 1;
+    events // 10 - 1 away from the printing boundary): 1 on the
     shipped cohort (29 and 25 events), none below 20 events ("the arm alone"), per endpoint when the
     counts differ."""
     papers = fitted_model(PAPER_COVARIATES)
@@ -994,10 +1239,153 @@ def test_small_sample_teaching_glue_reads_the_epv_as_printed():
 
 def test_format_bootstrap_bound_never_prints_zero():
     # a percentile bound the resamples push towards 0 printed as "0.000" before (review 71)
-    from lcnec_utils.chapter.model_size import format_bootstrap_bound
+    from lcnec_utils.stats.format import format_bootstrap_bound
 
     assert format_bootstrap_bound(0.0004) == "below 0.001"
     assert format_bootstrap_bound(0.001) == "0.001"
     assert format_bootstrap_bound(0.2) == "0.2"
     assert format_bootstrap_bound(2.891) == "2.89"
     assert format_bootstrap_bound(1234.6) == "1,235"
+
+
+def test_comparison_table_prints_bootstrap_bounds_as_the_prose_does():
+    # chapter 10's table printed the percentile interval to two decimals, "0.53 (0.00–5.83)", where
+    # its paragraph read "below 0.001 to 5.83"; the Wald and profile rows keep two decimals
+    import pandas as pd
+
+    from lcnec_utils.methods import smallsample
+
+    common = {"terms": 12, "events": 25, "epv": 25 / 12, "converged": True}
+    rows = [
+        {
+            **common,
+            "model": "full",
+            "label": "Full",
+            "hr": 0.53,
+            "ci_low": 0.2249,
+            "ci_high": 1.2351,
+            "p": 0.143,
+            "method": "Cox PH, Efron ties, Wald CI",
+        },
+        {
+            **common,
+            "model": "firth",
+            "label": "Firth",
+            "hr": 0.5512,
+            "ci_low": 0.0004,
+            "ci_high": 1.2249,
+            "p": 0.143,
+            "method": "Firth",
+        },
+        {
+            **common,
+            "model": "bootstrap",
+            "label": "Bootstrap",
+            "hr": 0.53,
+            "ci_low": 0.0004,
+            "ci_high": 5.8312,
+            "p": float("nan"),
+            "method": "percentile",
+        },
+        {
+            **common,
+            "model": "bootstrap",
+            "label": "Bootstrap, wide",
+            "hr": 0.53,
+            "ci_low": 0.01234,
+            "ci_high": 1234.6,
+            "p": float("nan"),
+            "method": "percentile",
+        },
+        {
+            **common,
+            "model": "bootstrap",
+            "label": "Bootstrap, none converged",
+            "hr": 0.53,
+            "ci_low": float("nan"),
+            "ci_high": float("nan"),
+            "p": float("nan"),
+            "method": "percentile",
+        },
+    ]
+    table = pd.DataFrame(rows, columns=smallsample.COMPARISON_COLUMNS)
+    cells = list(smallsample.format_comparison(table)["HR of the arm (95% CI)"])
+    assert cells == [
+        "0.53 (0.22–1.24)",
+        "0.55 (0.00–1.22)",  # a profile bound keeps the two decimals of every non-bootstrap interval
+        "0.53 (below 0.001 to 5.83)",
+        "0.53 (0.0123 to 1,235)",
+        "—",
+    ]
+
+
+def test_the_least_precise_term_is_named_mid_sentence_as_prose_names_covariates():
+    """Chapter 10's instability paragraph names the least precise term inside a sentence: lower-cased
+    unless its first word is an abbreviation (stats.covariate_name's rule), its coding kept. It printed
+    the table's label, "is Sex (male vs female)"."""
+    from types import SimpleNamespace
+
+    from lcnec_utils.chapter.methods_glue import _unstable_covariate
+    from lcnec_utils.stats.cox import term_in_prose, term_label
+
+    assert [term_in_prose(t) for t in ("sex_male", "ecog", "met_adrenal", "chemo_regimen_EP")] == [
+        "sex (male vs female)",
+        "ECOG PS (per point)",
+        "adrenal metastasis (yes vs no)",
+        "chemotherapy regimen: EP",
+    ]
+
+    def fit(widest):
+        table = pd.DataFrame(
+            {
+                "term": ["treatment", "age", widest],
+                "label": [term_label(t) for t in ("treatment", "age", widest)],
+                "hr": [0.5, 1.02, 1.48],
+                "ci_low": [0.2, 0.98, 0.1],
+                "ci_high": [1.1, 1.06, 21.0],
+            }
+        )
+        return SimpleNamespace(
+            converged=True, table=table, term=lambda t: table.set_index("term").loc[t].to_dict()
+        )
+
+    assert _unstable_covariate({"os": fit("sex_male")}) == (
+        "sex (male vs female): HR 1.48 (0.10 to 21.00) for overall survival"
+    )
+    assert _unstable_covariate({"os": fit("ecog")}).startswith("ECOG PS (per point): HR 1.48")
+
+
+def test_alpha_prints_exactly_as_a_percentage():
+    """The size sentences print alpha as a percentage with the decimals it needs: f"{alpha:.0%}" printed
+    2.5% as "2%" and 0.1% as "0%"."""
+    from lcnec_utils.chapter.methods_glue import _lesson_size, _term_size
+    from lcnec_utils.stats.format import format_alpha_pct
+
+    assert [format_alpha_pct(a) for a in (0.05, 0.025, 0.001, 0.1, 0.07)] == [
+        "5%",
+        "2.5%",
+        "0.1%",
+        "10%",
+        "7%",
+    ]
+    papers = fitted_model(PAPER_COVARIATES)
+
+    def rates(term, kept):
+        return {
+            "score_global": 0.6,
+            "approximation_global": 0.07,
+            "score_term": term,
+            "kept": kept,
+            "reps": 1000,
+        }
+
+    # 3.0% of 988 at 0.025: within 2.5% ± 2·√(0.024375/988) = 0.99 points; the rate to alpha's one decimal
+    assert (
+        "rejects at 0.025 in 3.0% of the 988 samples kept for progression, within two simulation standard "
+        "errors of 2.5%" in _lesson_size({"pfs": rates(0.03, 988)}, 0.025, papers)
+    )
+    # 0.15% of 100,000 at 0.001: above 0.1% + 0.02 points; "0.1%" would print alpha's, so one more decimal
+    assert (
+        "rejects at 0.001 in 0.15% of the 100,000 samples kept for death, more than 0.1% by over two "
+        "simulation standard errors" in _term_size({"os": rates(0.0015, 100_000)}, 0.001, papers)
+    )

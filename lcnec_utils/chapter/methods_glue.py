@@ -19,13 +19,10 @@ import pandas as pd
 
 from lcnec_utils.chapter.model_size import (
     EVENT_NOUNS,
-    MODEL_FITTED_HERE,
     BootstrapShares,
-    FittedModel,
     adjustment_warning,
+    coefficients_at_epv,
     confounders_at_rule,
-    fitted_model,
-    format_bootstrap_bound,
     full_epv_reading,
     instability_reading,
     model_question,
@@ -34,8 +31,18 @@ from lcnec_utils.chapter.model_size import (
 from lcnec_utils.chapter.page import ENDPOINTS
 from lcnec_utils.contract.params import PAPER_COVARIATES, Parameters
 from lcnec_utils.contract.published import published_values
-from lcnec_utils.methods.smallsample import EPV_RULE, epv_as_printed, epv_verdict
-from lcnec_utils.stats.format import ci_label, format_p, format_p_clause, z_label
+from lcnec_utils.methods.model_name import MODEL_FITTED_HERE, FittedModel, arm_and, fitted_model
+from lcnec_utils.methods.smallsample import EPV_FLOOR, EPV_RULE, epv_as_printed, epv_verdict
+from lcnec_utils.stats.cox import term_in_prose
+from lcnec_utils.stats.format import (
+    ci_label,
+    format_alpha_pct,
+    format_bootstrap_bound,
+    format_count,
+    format_p,
+    format_p_clause,
+    z_label,
+)
 from lcnec_utils.stats.survival import endpoint_data, median_ci_brookmeyer_crowley
 
 _ROLES = ("treatment", "reference")
@@ -202,15 +209,15 @@ def small_sample_glue(
 
     ``comparisons`` are the ``methods.comparison_table`` of each endpoint present,
     ``bootstraps`` its ``methods.bootstrap_arm_hr`` (a ``BootstrapResult``),
-    ``reduced`` the covariates of the reduced model; ``published`` by default
-    the paper's values.
+    ``reduced`` the covariates of the reduced model (``reduced_terms`` lists them by name: "the arm, age
+    and ECOG PS"); ``published`` by default the paper's values.
     """
     paper = published_values() if published is None else published
     first = next(iter(comparisons.values()), None)
     n_terms = None if first is None else int(first.set_index("model").loc["full", "terms"])
     glue: dict[str, tuple] = {
         "n_terms": (n_terms, "{}"),
-        "reduced_terms": (", ".join(["arm"] + reduced), "{}"),
+        "reduced_terms": (arm_and(reduced), "{}"),
         "reduced_n": (1 + len(reduced), "{}"),
         # the counts with their nouns, in the number each takes ("1 term", "12 terms"); the paper's
         # model's size is the paper's (the arm and PAPER_COVARIATES), the fitted one's is model_question's
@@ -244,9 +251,11 @@ def small_sample_glue(
     glue["boot_B"] = (next((b.B for b in bootstraps.values()), None), "{:,}")
     for ep in ENDPOINTS:  # exercise 1: parameters each endpoint could support at 10 and 5 events each
         events = None if ep not in comparisons else int(comparisons[ep].iloc[0]["events"])
-        glue[f"ex_{ep}_k10"] = (None if events is None else events // 10, "{}")
-        glue[f"ex_{ep}_k10_coefficients"] = (None if events is None else events // 10, "count:coefficient")
-        glue[f"ex_{ep}_k5"] = (None if events is None else events // 5, "{}")
+        # compared as printed, as the verdicts are: 249 events carry 25 coefficients at ten (9.96, "10.0")
+        k10 = None if events is None else coefficients_at_epv(events, EPV_RULE)
+        glue[f"ex_{ep}_k10"] = (k10, "{}")
+        glue[f"ex_{ep}_k10_coefficients"] = (k10, "count:coefficient")
+        glue[f"ex_{ep}_k5"] = (None if events is None else coefficients_at_epv(events, EPV_FLOOR), "{}")
     return glue
 
 
@@ -513,7 +522,7 @@ def small_sample_teaching_glue(
     bootstraps: Mapping[str, Any] | None = None,
 ) -> dict[str, tuple]:
     """The small-sample chapter's reading: the model fitted and its size (``model``, named by
-    :func:`~lcnec_utils.chapter.model_size.fitted_model`; by default "the model fitted here", or the
+    :func:`~lcnec_utils.methods.model_name.fitted_model`; by default "the model fitted here", or the
     arm alone where the full model has one term), how far the arm's HR moves between the models, which
     covariate estimates are unstable, the full and reduced models' EPV against the rules, the warning
     that goes with the defensible summary, the paper's own model's size, the ridge penalty as lifelines
@@ -532,6 +541,9 @@ def small_sample_teaching_glue(
     )
     ranges: dict[str, tuple[float, float] | None] = {}
     events_by_ep: dict[str, int] = {}
+    # each endpoint's full model has its own complete cases, so its own terms (a covariate constant in
+    # one endpoint's complete cases has no term there): the readings take both per endpoint
+    terms_by_ep: dict[str, int] = {}
     conf10: dict[str, int] = {}
     for ep in ENDPOINTS:
         table = comparisons.get(ep)
@@ -547,15 +559,19 @@ def small_sample_teaching_glue(
         # the EPV readings take events and terms from the same row (model_size.model_epvs)
         if rows is not None and pd.notna(rows.loc["full", "events"]) and pd.notna(full_epv):
             events_by_ep[ep] = int(rows.loc["full", "events"])
+            terms_by_ep[ep] = int(rows.loc["full", "terms"])
         events = None if table is None else int(table.iloc[0]["events"])
         glue[f"ex_{ep}_conf10"] = (None if events is None else confounders_at_rule(events), "{}")
         if events is not None:
             conf10[ep] = confounders_at_rule(events)
         glue[f"ex_{ep}_conf10_confounders"] = (glue[f"ex_{ep}_conf10"][0], "count:confounder")
-        glue[f"ex_{ep}_conf5"] = (None if events is None else max(events // 5 - 1, 0), "{}")
-    glue["model_question"] = (model_question(model, n_terms, events_by_ep), "{}")
-    glue["full_epv_text"] = (full_epv_reading(model, n_terms, events_by_ep), "{}")
-    glue["adjust_warning"] = (adjustment_warning(model, n_terms, events_by_ep, conf10), "{}")
+        glue[f"ex_{ep}_conf5"] = (
+            None if events is None else max(coefficients_at_epv(events, EPV_FLOOR) - 1, 0),
+            "{}",
+        )
+    glue["model_question"] = (model_question(model, terms_by_ep, events_by_ep), "{}")
+    glue["full_epv_text"] = (full_epv_reading(model, terms_by_ep, events_by_ep), "{}")
+    glue["adjust_warning"] = (adjustment_warning(model, terms_by_ep, events_by_ep, conf10), "{}")
     glue["paper_model_caution"] = (paper_model_caution(paper), "{}")
     glue["wald_reading"] = (wald_reading(comparisons), "{}")
     glue["arm_stability"] = (arm_stability(ranges), "{}", "cannot be compared (no model converged)")
@@ -574,7 +590,7 @@ def small_sample_teaching_glue(
         if b is not None
     }
     glue["instability_text"] = (
-        instability_reading(model, events_by_ep, n_terms, shares, _unstable_covariate(full_fits)),
+        instability_reading(model, events_by_ep, terms_by_ep, shares, _unstable_covariate(full_fits)),
         "{}",
     )
     glue["ridge_lambda"] = (ridge_penalizer, "{:g}")
@@ -596,14 +612,14 @@ def _unstable_covariate(full_fits: Mapping[str, Any]) -> str | None:
                 rows.append((r["ci_high"] / r["ci_low"], r["term"], r["label"]))
     if not rows:
         return None
-    _, term, label = max(rows)
+    _, term, _label = max(rows)
     parts = []
     for ep, res in full_fits.items():
         if res is None or not res.converged or term not in list(res.table["term"]):
             continue
         r = res.term(term)
         parts.append(f"{r['hr']:.2f} ({r['ci_low']:.2f} to {r['ci_high']:.2f}) for {ENDPOINTS[ep].lower()}")
-    return f"{label}: HR " + " and ".join(parts)
+    return f"{term_in_prose(term)}: HR " + " and ".join(parts)
 
 
 def _rejections(
@@ -662,10 +678,15 @@ def _formula_spread(
     return f"the p-values of {model.short} run " + " and ".join(parts) + ", " + side
 
 
-def ph_epv_texts(epvs: Mapping[str, float], model: FittedModel = MODEL_FITTED_HERE) -> dict[str, str]:
+def ph_epv_texts(
+    epvs: Mapping[str, float],
+    model: FittedModel = MODEL_FITTED_HERE,
+    null_rates: Mapping[str, Mapping[str, float] | None] | None = None,
+    alpha: float = 0.05,
+) -> dict[str, str]:
     """The proportional-hazards chapter's three readings of the events per variable of its model with
     covariates (``epvs``: that model's events over its coefficients, per endpoint present; ``model``:
-    its name, :func:`~lcnec_utils.chapter.model_size.fitted_model`, "the paper's model" only when all
+    its name, :func:`~lcnec_utils.methods.model_name.fitted_model`, "the paper's model" only when all
     the paper's covariates and no other are in it), each against the rule of ten
     (:data:`~lcnec_utils.methods.smallsample.EPV_RULE`, compared as printed, to one decimal) endpoint by
     endpoint: ``ph_epv_check`` (the method section: below the rule, the model's fit, and the tests built
@@ -673,7 +694,12 @@ def ph_epv_texts(epvs: Mapping[str, float], model: FittedModel = MODEL_FITTED_HE
     means for the paper). The page typed "so few events per variable", "these few events" and "no answer
     is reliable" whatever the cohort, and called the arm alone "the paper's model" on a cohort with
     none of its covariates. The rule of ten (Peduzzi et al. 1995) concerns the model's coefficients,
-    intervals and Wald tests, so it is said of the fit the tests are computed from, not of the tests."""
+    intervals and Wald tests, so it is said of the fit the tests are computed from, not of the tests.
+
+    The lesson ends with what the chapter measured of the tests themselves (:func:`_lesson_size`): the
+    simulated size at ``alpha`` of the exact test of the arm's term in ``model`` (``null_rates``:
+    ``methods.ph_null_rates`` per endpoint, None where it was not run), and that their power was not
+    simulated; without ``null_rates`` it says that neither was."""
     if not epvs:
         none = "No model was fitted, so there are no events per variable to read."
         return {"ph_epv_check": none, "ph_lesson": "", "ph_epv_conclusion": ""}
@@ -706,18 +732,19 @@ def ph_epv_texts(epvs: Mapping[str, float], model: FittedModel = MODEL_FITTED_HE
             f"{name} has {listing(low)}, below {rule}, and {listing(met)}, at or above it: for {names(low)} "
             f"{unstable}."
         )
+    measured = _lesson_size(null_rates, alpha, model)
     if low:
         lesson = (
             f"Below the rule of ten, as {short} is for {names(low)}, the fit a proportional-hazards test is "
             "built on is one that rule warns about (it concerns the coefficients and their Wald tests, not "
             "this test directly), so the test's answer, either way, is to be read with that caution, and "
-            f"{choice} be a choice of conclusion."
+            f"{choice} be a choice of conclusion. {measured}"
         )
     else:
         lesson = (
             f"Even with {short} at or above the rule of ten, a proportional-hazards test cannot certify "
-            f"proportionality (a large p-value is weak evidence, not proof), and {choice} still be a choice "
-            "of conclusion."
+            f"proportionality (a large p-value is not proof of it), and {choice} still be a choice "
+            f"of conclusion. {measured}"
         )
     if not met:
         conclusion = (
@@ -741,13 +768,15 @@ def ph_teaching_glue(
     gaps: Mapping[str, pd.DataFrame],
     params: Parameters,
     model: FittedModel | None = None,
+    null_rates: Mapping[str, Mapping[str, float] | None] | None = None,
 ) -> dict[str, tuple]:
     """The proportional-hazards chapter's comparison of the two test formulas, the guided reading of the
     β(t) and log-log plots, and the exercises. ``conventions``: ``methods.ph_test_conventions`` per
     endpoint; ``readings``: ``methods.zph_band_reading`` of the arm-only model's β(t) band (None
     where R's spline fit would be singular); ``gaps``: ``methods.loglog_gaps``; ``model``: the name of
-    the model with covariates (:func:`~lcnec_utils.chapter.model_size.fitted_model`), by default "the
-    model fitted here"."""
+    the model with covariates (:func:`~lcnec_utils.methods.model_name.fitted_model`), by default "the
+    model fitted here"; ``null_rates``: ``methods.ph_null_rates`` per endpoint (None where not run), the
+    simulated size the lesson cites (:func:`ph_epv_texts`)."""
     named = model or MODEL_FITTED_HERE  # the loop below reuses the name model for the table's rows
     glue: dict[str, tuple] = {
         "verdict_score": (_rejections(conventions, "score", params.alpha, named), "{}"),
@@ -786,7 +815,8 @@ def ph_teaching_glue(
         g = gaps.get(ep)
         glue[f"{ep}_loglog_text"] = (None if g is None else _gap_text(g), "{}")
     epvs = {ep: glue[f"{ep}_full_epv"][0] for ep in ENDPOINTS if glue[f"{ep}_full_epv"][0] is not None}
-    glue.update({name: (text, "{}") for name, text in ph_epv_texts(epvs, named).items()})
+    texts = ph_epv_texts(epvs, named, null_rates, params.alpha)
+    glue.update({name: (text, "{}") for name, text in texts.items()})
     return glue
 
 
@@ -879,27 +909,46 @@ def _global_spread(tables: Mapping[str, pd.DataFrame], alpha: float) -> str | No
 _NULL_TESTS = {
     "score_global": "the exact global test",
     "approximation_global": "the old approximation's global test",
-    "score_term": "the exact test of the arm's term",
 }
+
+#: The fewest samples kept by the simulation under proportional hazards whose rejection rate the page
+#: judges against alpha: with fewer, two simulation standard errors at 0.05 exceed 4.4 percentage points.
+MIN_KEPT_SAMPLES = 100
 
 
 def _size_judgement(rate: float, kept: int, alpha: float) -> str:
     """``above``, ``below`` or ``nominal``: a simulated rejection rate against ``alpha``, beyond two
-    binomial standard errors of ``kept`` replicates or not."""
+    binomial standard errors of ``kept`` replicates or not; ``too few`` below :data:`MIN_KEPT_SAMPLES`
+    kept replicates, where it is not judged."""
+    if kept < MIN_KEPT_SAMPLES:
+        return "too few"
     se = math.sqrt(alpha * (1 - alpha) / kept)
     return "above" if rate > alpha + 2 * se else "below" if rate < alpha - 2 * se else "nominal"
 
 
+def _too_few_text(rates: Mapping[str, Mapping[str, float]], eps: list[str], what: str) -> str:
+    """ "the simulation kept only 30 samples for death, too few (fewer than 100) to judge ``what``"."""
+    kept = " and ".join(
+        f"{format_count(int(rates[ep]['kept']), 'sample')} for {EVENT_NOUNS[ep]}" for ep in eps
+    )
+    return f"the simulation kept only {kept}, too few (fewer than {MIN_KEPT_SAMPLES}) to judge {what}"
+
+
 def _null_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: float) -> str | None:
-    """What the simulation under proportional hazards says of the tests' size in this design (``null_rates``:
-    ``methods.ph_null_rates`` per endpoint, None where it was not run), as sentences."""
+    """What the simulation under proportional hazards says of the global tests' size in this design
+    (``null_rates``: ``methods.ph_null_rates`` per endpoint, None where it was not run), as sentences.
+    The exact test of the arm's term, simulated in the same samples, is said with the arm's term
+    (:func:`_term_size`), not again here; an endpoint with fewer than :data:`MIN_KEPT_SAMPLES` kept
+    samples is not judged."""
     rates = {ep: r for ep, r in null_rates.items() if r is not None and r["kept"] > 0}
     if not rates:
         return None
-    eps = list(rates)
-    names = [ENDPOINTS[ep].lower() for ep in eps]
+    eps = [ep for ep in ENDPOINTS if ep in rates]
+    names = [EVENT_NOUNS[ep] for ep in eps]
     kept = " and ".join(f"{rates[ep]['kept']} of {rates[ep]['reps']}" for ep in eps)
-    err = max(2 * math.sqrt(r[k] * (1 - r[k]) / r["kept"]) for r in rates.values() for k in _NULL_TESTS)
+    pct = format_alpha_pct(alpha)
+    judged_eps = [ep for ep in eps if rates[ep]["kept"] >= MIN_KEPT_SAMPLES]
+    few = [ep for ep in eps if ep not in judged_eps]
     parts = [
         f"{what} in " + " and ".join(f"{rates[ep][key]:.0%}" for ep in eps)
         for key, what in _NULL_TESTS.items()
@@ -910,10 +959,25 @@ def _null_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: floa
         f"matching the share of events; each sample refitted as R's coxph fits it; {kept} samples kept, "
         "those R would warn about (no convergence, or a coefficient that may be infinite) or whose "
         "information matrix was singular dropped), "
-        f"the tests reject at {alpha:g} on the 1 − KM scale with these rates: " + "; ".join(parts) + " "
-        f"(with this many samples, each rate is uncertain by up to ±{100 * err:.0f} percentage points, "
-        "two simulation standard errors). "
+        f"the global tests reject at {alpha:g} on the 1 − KM scale with these rates: " + "; ".join(parts)
     )
+    if judged_eps:
+        err = max(
+            2 * math.sqrt(rates[ep][k] * (1 - rates[ep][k]) / rates[ep]["kept"])
+            for ep in judged_eps
+            for k in _NULL_TESTS
+        )
+        text += (
+            f" (with this many samples, each rate is uncertain by up to ±{100 * err:.0f} percentage points, "
+            "two simulation standard errors)"
+        )
+    text += ". "
+    if few:
+        too_few = _too_few_text(rates, few, "the tests' size")
+        text += too_few[0].upper() + too_few[1:] + ". "
+    if not judged_eps:
+        return text.rstrip()
+    eps = judged_eps
     judge = {
         key: {_size_judgement(rates[ep][key], rates[ep]["kept"], alpha) for ep in eps} for key in _NULL_TESTS
     }
@@ -922,7 +986,7 @@ def _null_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: floa
         text += (
             "So the exact global test's small p-values are not evidence against proportional hazards "
             f"here: it would give p < {alpha:g} "
-            + ("in most samples" if most else f"far more often than in {alpha:.0%} of samples")
+            + ("in most samples" if most else f"far more often than in {pct} of samples")
             + " even if the hazards were proportional, because it tests a second set of as many "
             "coefficients on the same few events. "
         )
@@ -941,10 +1005,10 @@ def _null_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: floa
         by_ep = {
             ep: _size_judgement(rates[ep]["approximation_global"], rates[ep]["kept"], alpha) for ep in eps
         }
-        above = [ENDPOINTS[ep].lower() for ep in eps if by_ep[ep] == "above"]
-        nominal = [ENDPOINTS[ep].lower() for ep in eps if by_ep[ep] == "nominal"]
+        above = [EVENT_NOUNS[ep] for ep in eps if by_ep[ep] == "above"]
+        nominal = [EVENT_NOUNS[ep] for ep in eps if by_ep[ep] == "nominal"]
         text += (
-            f"The old approximation rejects more often than in {alpha:.0%} of the samples kept too"
+            f"The old approximation rejects more often than in {pct} of the samples kept too"
             + (
                 f" for {' and '.join(above)} (for {' and '.join(nominal)} it is within two simulation standard "
                 f"errors of {alpha:g})"
@@ -958,8 +1022,67 @@ def _null_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: floa
             )
         )
     else:
-        text += f"The old approximation rejects less often than in {alpha:.0%} of samples for some endpoint"
+        text += f"The old approximation rejects less often than in {pct} of samples for some endpoint"
     return text + "."
+
+
+def _term_rates(
+    null_rates: Mapping[str, Mapping[str, float] | None] | None,
+) -> dict[str, Mapping[str, float]]:
+    """The endpoints whose simulation of the exact test of the arm's term kept a sample, in page order."""
+    rates = {
+        ep: r
+        for ep, r in (null_rates or {}).items()
+        if r is not None and r["kept"] > 0 and math.isfinite(r["score_term"])
+    }
+    return {ep: rates[ep] for ep in ENDPOINTS if ep in rates}
+
+
+def _term_size_reading(rates: Mapping[str, Mapping[str, float]], alpha: float) -> str:
+    """The one per-endpoint reading of the simulated size of the exact test of the arm's term
+    (``rates``: :func:`_term_rates`), which :func:`_term_size` and :func:`_lesson_size` both print, so
+    that the page says it one way: each endpoint by :func:`_size_judgement`, with its kept samples,
+    and, below :data:`MIN_KEPT_SAMPLES`, that too few were kept. It continues "the test ...": "rejects
+    at 0.05 in 12% of the 988 samples kept for progression and 13% of the 738 kept for death, more than
+    5% by over two simulation standard errors; so for progression and death its p-values just below
+    0.05 are weaker evidence against proportional hazards than they look"."""
+    eps = list(rates)
+    pct = format_alpha_pct(alpha)
+    judged = {ep: _size_judgement(rates[ep]["score_term"], rates[ep]["kept"], alpha) for ep in eps}
+    few = [ep for ep in eps if judged[ep] == "too few"]
+    if len(few) == len(eps):
+        return "could not be judged: " + _too_few_text(rates, few, "the test's size")
+    reading = {
+        "above": f"more than {pct} by over two simulation standard errors",
+        "nominal": f"within two simulation standard errors of {pct}",
+        "below": f"less than {pct} by over two simulation standard errors",
+    }
+    groups: dict[str, list[str]] = {}
+    for ep in eps:
+        if ep not in few:
+            groups.setdefault(judged[ep], []).append(ep)
+    parts, first = [], True
+    for j, group in groups.items():
+        shares = []
+        for ep in group:
+            unit = " samples" if first else ""
+            rate = _rate_text(rates[ep]["score_term"], alpha, j)
+            shares.append(f"{rate} of the {int(rates[ep]['kept']):,}{unit} kept for {EVENT_NOUNS[ep]}")
+            first = False
+        parts.append(f"{' and '.join(shares)}, {reading[j]}")
+    text = f"rejects at {alpha:g} in " + "; ".join(parts)
+    if few:
+        text += "; " + _too_few_text(rates, few, "it")
+    above = [EVENT_NOUNS[ep] for ep in eps if judged[ep] == "above"]
+    below = [EVENT_NOUNS[ep] for ep in eps if judged[ep] == "below"]
+    if above:
+        text += (
+            f"; so for {' and '.join(above)} its p-values just below {alpha:g} are weaker evidence against "
+            "proportional hazards than they look"
+        )
+    if below:
+        text += f"; {'and ' if above else 'so '}for {' and '.join(below)} it rejects less often than {alpha:g} says"
+    return text
 
 
 def _term_size(
@@ -968,24 +1091,71 @@ def _term_size(
     model: FittedModel = MODEL_FITTED_HERE,
 ) -> str | None:
     """The simulated size of the exact test of the arm's term in the model with covariates (``model``),
-    as a clause."""
-    rates = {ep: r for ep, r in null_rates.items() if r is not None and r["kept"] > 0}
+    as a clause (:func:`_term_size_reading`)."""
+    rates = _term_rates(null_rates)
     if not rates:
         return None
-    eps = list(rates)
-    shares = " and ".join(
-        f"{rates[ep]['score_term']:.0%}{' of samples' if i == 0 else ''} for {ENDPOINTS[ep].lower()}"
-        for i, ep in enumerate(eps)
-    )
-    above = all(_size_judgement(rates[ep]["score_term"], rates[ep]["kept"], alpha) == "above" for ep in eps)
     return (
-        f"simulated under proportional hazards in {model.short}, on the 1 − KM scale, it rejects at "
-        f"{alpha:g} in {shares}"
-        + (
-            f", more than {alpha:.0%}, so its p-values just below {alpha:g} are weaker evidence than they look"
-            if above
-            else ", about its nominal rate or not clearly above it"
+        f"simulated under proportional hazards in {model.short}, on the 1 − KM scale, it "
+        + _term_size_reading(rates, alpha)
+    )
+
+
+def _term_size_recalled(null_rates: Mapping[str, Mapping[str, float] | None], alpha: float) -> str | None:
+    """The same reading recalled without its numbers, for the page's conclusion: "its simulated size,
+    given above, is more than 5% for progression and death"."""
+    rates = _term_rates(null_rates)
+    if not rates:
+        return None
+    pct = format_alpha_pct(alpha)
+    reading = {
+        "above": f"more than {pct}",
+        "nominal": f"within two simulation standard errors of {pct}",
+        "below": f"less than {pct}",
+        "too few": "not judged (too few samples kept)",
+    }
+    groups: dict[str, list[str]] = {}
+    for ep in rates:
+        groups.setdefault(_size_judgement(rates[ep]["score_term"], rates[ep]["kept"], alpha), []).append(ep)
+    said = [f"{reading[j]} for {' and '.join(EVENT_NOUNS[ep] for ep in eps)}" for j, eps in groups.items()]
+    return "its simulated size, given above, is " + " and ".join(said)
+
+
+def _rate_text(rate: float, alpha: float, judged: str) -> str:
+    """A simulated rejection rate as a percentage with as many decimals as ``alpha``'s
+    (:func:`~lcnec_utils.stats.format.format_alpha_pct`: none at 5%, one at 2.5%), and one more where
+    it would print as ``alpha``'s but is judged off it."""
+    shown = format_alpha_pct(alpha)
+    decimals = len(shown[:-1].split(".")[1]) if "." in shown else 0
+    text = f"{100 * rate:.{decimals}f}%"
+    return f"{100 * rate:.{decimals + 1}f}%" if judged != "nominal" and text == shown else text
+
+
+def _lesson_size(
+    null_rates: Mapping[str, Mapping[str, float] | None] | None,
+    alpha: float,
+    model: FittedModel = MODEL_FITTED_HERE,
+) -> str:
+    """The end of chapter 11's lesson: what the chapter measured of the tests of the arm's term. That
+    is the simulated size at ``alpha`` of one of them, the exact test in ``model`` on the 1 − KM scale
+    (``null_rates``: ``methods.ph_null_rates`` per endpoint, None where it was not run), read by
+    :func:`_term_size_reading` as the results section reads it; the approximation, the other time
+    scales and the arm-only model's test were not simulated, nor was any test's power. The page drew
+    the lesson about few events without citing the rates, and said "the tests themselves" of the one
+    test simulated."""
+    rates = _term_rates(null_rates)
+    if not rates:
+        return (
+            "This page did not simulate the tests' size or power in this design, so how often they reject "
+            "when the hazards are proportional, and how often they detect a departure, is not measured here."
         )
+    return (
+        "Of the tests of the arm's term, this chapter simulated the size of one: under proportional hazards "
+        f"in {model.short} (the simulation described with the global test above), the exact test on the "
+        "1 − KM scale (the approximation, the other time scales and the arm-only model's test were not "
+        f"simulated) {_term_size_reading(rates, alpha)}. The tests' power, how often they would detect a "
+        "given departure from proportional hazards, was not simulated either, so the weight of a large "
+        "p-value is not measured here."
     )
 
 
@@ -1001,7 +1171,7 @@ def ph_global_glue(
     ``methods.ph_global_tests`` per endpoint present; ``rank_tests``: ``methods.arm_test_on_rank_scale``
     per endpoint present; ``lifelines_defaults``: ``methods.lifelines_ph_defaults()``; ``null_rates``:
     ``methods.ph_null_rates`` per endpoint present (None where not run); ``model``: the name of the
-    model with covariates (:func:`~lcnec_utils.chapter.model_size.fitted_model`)."""
+    model with covariates (:func:`~lcnec_utils.methods.model_name.fitted_model`)."""
     null_rates = null_rates or {}
     named = model or MODEL_FITTED_HERE
     glue: dict[str, tuple] = {
@@ -1013,6 +1183,11 @@ def ph_global_glue(
         ),
         "term_size": (
             _term_size(null_rates, params.alpha, named),
+            "{}",
+            "its size in this design was not simulated",
+        ),
+        "term_size_recalled": (
+            _term_size_recalled(null_rates, params.alpha),
             "{}",
             "its size in this design was not simulated",
         ),

@@ -4,147 +4,65 @@ coefficients and events, and its events per variable against the rules.
 The paper's model is the arm and the paper's covariates (:data:`~lcnec_utils.contract.params.PAPER_COVARIATES`).
 A cohort in force may hold only some of them, or none (a hospital export with the required columns
 only), and the build's ``covariates`` parameter may name others; the model fitted is then not the
-paper's and is never called so (:func:`fitted_model`). The events per variable are read with
-:func:`~lcnec_utils.methods.smallsample.epv_verdict` as printed, to one decimal.
+paper's and is never called so (:func:`~lcnec_utils.methods.model_name.fitted_model`, in the methods
+layer, so that chapter 10's comparison table names its rows the same way). The events per variable are
+read with :func:`~lcnec_utils.methods.smallsample.epv_verdict` as printed, to one decimal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
 from lcnec_utils.chapter.page import ENDPOINTS
 from lcnec_utils.contract.params import PAPER_COVARIATES
+from lcnec_utils.methods.model_name import FittedModel, fitted_model
 from lcnec_utils.methods.smallsample import EPV_FLOOR, EPV_RULE, EXTREME_HR, epv_as_printed, epv_verdict
 from lcnec_utils.stats.attainable import events_per_variable
-from lcnec_utils.stats.cox import DesignMatrix, design_matrix
-from lcnec_utils.stats.format import format_count, format_pct
+from lcnec_utils.stats.cox import design_matrix
+from lcnec_utils.stats.format import format_bootstrap_bound, format_count, format_pct
+from lcnec_utils.stats.survival import EndpointUnavailable
 
 #: Each endpoint's events as the methods chapters name them ("29 progressions", "25 deaths").
 EVENT_NOUNS = {"pfs": "progression", "os": "death"}
 
 
-@dataclass(frozen=True)
-class FittedModel:
-    """The name of a chapter's model with covariates. ``short`` is "the paper's model" when its
-    covariates are the paper's, all of them and no other, else "the model fitted here"; ``terms``
-    says which terms it has ("the arm alone", "the arm and 4 of the paper's 11 covariates"; None for
-    the paper's model) and ``reason`` why it has no covariate (None when it has some)."""
-
-    short: str
-    terms: str | None = None
-    reason: str | None = None
-
-    @property
-    def is_papers(self) -> bool:
-        return self.terms is None
-
-    @property
-    def arm_alone(self) -> bool:
-        return self.terms == "the arm alone"
-
-    @property
-    def long(self) -> str:
-        """The name with its terms: "the model fitted here (the arm alone: the cohort has none of the
-        paper's covariates)"."""
-        if self.terms is None:
-            return self.short
-        return f"{self.short} ({self.terms}{'' if self.reason is None else ': ' + self.reason})"
-
-
-#: The name when the model's covariates are not known: true of any model.
-MODEL_FITTED_HERE = FittedModel("the model fitted here")
-
-
-def fitted_model(
-    covariates: Sequence[str],
-    cohort_columns: Iterable[str] | None = None,
-    *,
-    in_force: Sequence[str] | None = None,
-    design: DesignMatrix | None = None,
-) -> FittedModel:
-    """Name the model of the arm and ``covariates`` (those in force and in the cohort).
-
-    With ``design`` (:func:`~lcnec_utils.stats.cox.design_matrix` of those covariates) the name
-    follows the design's terms: a covariate constant in the complete cases has no term and is not in
-    the model, and a text covariate may give several; "the paper's model" only when the terms are the
-    arm and one term for each of the paper's covariates. Without covariates it is the arm alone,
-    because no covariate is in force, because the cohort has none of the covariates in force (where
-    ``in_force`` and ``cohort_columns`` show it: "the paper's" when they are the paper's), or because
-    every covariate is constant in the complete cases."""
-    paper = list(PAPER_COVARIATES)
-    covariates = list(covariates)
-    constant: list[str] = []
-    n_terms = None
-    if design is not None:
-        constant = [c for c in covariates if not design.term_of_covariate.get(c)]
-        covariates = [c for c in covariates if design.term_of_covariate.get(c)]
-        n_terms = sum(len(design.term_of_covariate[c]) for c in covariates)
-    ours = [c for c in covariates if c in paper]
-    others = [c for c in covariates if c not in paper]
-    one_term_each = n_terms is None or n_terms == len(covariates)
-    if len(ours) == len(paper) and not others and one_term_each:
-        return FittedModel("the paper's model")
-    short = "the model fitted here"
-    left_out = (
-        None
-        if not constant
-        else f"{_listed(constant)} {'is' if len(constant) == 1 else 'are'} constant in the complete cases"
-    )
-    if not covariates:
-        if constant:
-            reason = (
-                f"its covariate{'s' if len(constant) > 1 else ''} ({_listed(constant)}) "
-                f"{'are' if len(constant) > 1 else 'is'} constant in the complete cases"
-            )
-        elif in_force is not None and not list(in_force):
-            reason = "no covariate is in force"
-        elif cohort_columns is not None and not set(paper if in_force is None else in_force) & set(
-            cohort_columns
-        ):
-            papers = in_force is None or set(in_force) == set(paper)
-            reason = (
-                "the cohort has none of the paper's covariates"
-                if papers
-                else ("the cohort has none of the covariates in force")
-            )
-        else:
-            reason = "no covariate is in force"
-        return FittedModel(short, "the arm alone", reason)
-    extra = format_count(len(others), "other covariate")
-    if not ours:
-        which = f"{format_count(len(others), 'covariate')}, none of them the paper's"
-    elif len(ours) == len(paper):
-        which = f"the paper's {len(paper)} covariates" + (f" and {extra}" if others else "")
-    else:
-        which = f"{len(ours)} of the paper's {len(paper)} covariates" + (f" and {extra}" if others else "")
-    if not one_term_each:
-        terms = f"the arm and {format_count(n_terms, 'covariate term')} from {which}"
-    elif len(ours) == len(paper):
-        terms = f"the arm, the paper's {len(paper)} covariates and {extra}"
-    else:
-        terms = f"the arm and {which}"
-    return FittedModel(short, terms, left_out)
-
-
-def model_in_force(cohort: pd.DataFrame, params) -> FittedModel:
+def model_in_force(cohort: pd.DataFrame, params, endpoint: str | None = None) -> FittedModel:
     """The name of the model with covariates that the methods chapters fit on ``cohort``: the arm and
     the covariates of ``params`` present in it, named from the terms of their design matrix
-    (:func:`fitted_model`)."""
+    (:func:`~lcnec_utils.methods.model_name.fitted_model`).
+
+    Each endpoint is fitted on its own complete cases, its time and event included (a blank PFS drops
+    the patient from the PFS model only), so a covariate can be constant, or a level absent, in one
+    endpoint's complete cases and not in the other's: the terms, and the name, are per endpoint. With
+    ``endpoint`` the name is that endpoint's model's; without, it is the name every endpoint present
+    gives, or, where they differ, "the model fitted here" with each endpoint's terms ("for progression
+    the arm and 10 of the paper's 11 covariates, since adrenal metastasis is constant in the complete
+    cases; for death the arm and the paper's 11 covariates"). A cohort with no endpoint falls back on the
+    complete cases of the covariates alone."""
     present = [c for c in params.covariates if c in cohort.columns]
-    try:
-        design = design_matrix(cohort, present, params.reference_group, params.treatment_group)
+    if endpoint is None:
+        names = {}
+        for ep in ENDPOINTS:
+            try:
+                names[ep] = model_in_force(cohort, params, ep)
+            except EndpointUnavailable:
+                continue
+        distinct = set(names.values())
+        if len(distinct) == 1:
+            return next(iter(distinct))
+        if names:
+            return FittedModel(
+                "the model fitted here",
+                "; ".join(f"for {EVENT_NOUNS[ep]} {name.terms_with_reason}" for ep, name in names.items()),
+            )
+    try:  # an absent endpoint's EndpointUnavailable (a LookupError) goes to the caller
+        design = design_matrix(cohort, present, params.reference_group, params.treatment_group, endpoint)
     except ValueError:  # no complete case in an arm: no design to name the terms from
         design = None
     return fitted_model(present, cohort.columns, in_force=params.covariates, design=design)
-
-
-def _listed(names: Sequence[str]) -> str:
-    """Names joined as a list is read: "a", "a and b", "a, b and c"."""
-    names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _events_text(events: Mapping[str, int]) -> str:
@@ -165,30 +83,93 @@ def _epv_values(epvs: Mapping[str, float], eps: Sequence[str]) -> str:
     )
 
 
-def model_epvs(terms: int | None, events: Mapping[str, int]) -> dict[str, float]:
-    """Each endpoint's events per variable of a model with ``terms`` coefficients fitted on ``events``
-    (the model's own events: its complete cases): the one place chapter 10's readings take them from."""
-    if terms is None or terms <= 0:
-        return {}
-    return {ep: events_per_variable(n, terms) for ep, n in events.items()}
+#: A model's number of coefficients: one for every endpoint, or per endpoint (each endpoint's model is
+#: fitted on its own complete cases, so a covariate constant in one endpoint's has no term there).
+_Terms = int | Mapping[str, int] | None
+
+
+def _terms_of(terms: _Terms, ep: str) -> int | None:
+    """The coefficients of ``ep``'s model (None where not known)."""
+    if isinstance(terms, Mapping):
+        return terms.get(ep)
+    return terms
+
+
+def _coefficients(terms: _Terms, eps: Sequence[str], noun: str = "coefficient") -> str:
+    """The models' coefficients as a count: "12 coefficients", or per endpoint where they differ, "11
+    coefficients for progression and 12 for death"."""
+    counts = [_terms_of(terms, ep) for ep in eps]
+    if len(set(counts)) <= 1:
+        return format_count(counts[0], noun)
+    return f"{format_count(counts[0], noun)} for {EVENT_NOUNS[eps[0]]}" + "".join(
+        f" and {n} for {EVENT_NOUNS[ep]}" for n, ep in zip(counts[1:], eps[1:], strict=True)
+    )
+
+
+def _uniform(terms: _Terms, eps: Sequence[str]) -> bool:
+    return len({_terms_of(terms, ep) for ep in eps}) <= 1
+
+
+def _terms_on_events(terms: _Terms, events: Mapping[str, int], eps: Sequence[str], noun: str) -> str:
+    """Each endpoint's coefficients on its events: "11 coefficients on 27 progressions and 12 on 25
+    deaths"."""
+    return " and ".join(
+        f"{format_count(_terms_of(terms, ep), noun) if i == 0 else _terms_of(terms, ep)} on "
+        f"{format_count(events[ep], EVENT_NOUNS[ep])}"
+        for i, ep in enumerate(eps)
+    )
+
+
+def model_epvs(terms: _Terms, events: Mapping[str, int]) -> dict[str, float]:
+    """Each endpoint's events per variable of a model with ``terms`` coefficients (one count, or per
+    endpoint) fitted on ``events`` (the model's own events: its complete cases): the one place chapter
+    10's readings take them from."""
+    out = {}
+    for ep, n in events.items():
+        k = _terms_of(terms, ep)
+        if k is not None and k > 0:
+            out[ep] = events_per_variable(n, k)
+    return out
+
+
+def coefficients_at_epv(events: int, epv: float = EPV_RULE) -> int:
+    """The most coefficients a model fitted on ``events`` events can have at ``epv`` events per variable,
+    the events per variable compared as the book prints them, to one decimal (:func:`epv_as_printed`),
+    so that a model whose events per variable print as ``epv`` is counted as reaching it, as
+    :func:`adjustment_warning` and :func:`epv_verdict` read it: 249 events carry 25 coefficients at ten
+    (249 / 25 = 9.96 prints 10.0), 248 carry 24 (248 / 25 = 9.92 prints 9.9); 0 where even one
+    coefficient falls short."""
+    events = int(events)
+    k = int(events // epv)
+    while epv_as_printed(events / (k + 1)) >= epv:
+        k += 1
+    return k
 
 
 def confounders_at_rule(events: int) -> int:
-    """How many confounders a model of the arm and confounders can take at ten events per variable:
-    ``events // 10`` coefficients, one of them the arm's (never below 0)."""
-    return max(int(events) // int(EPV_RULE) - 1, 0)
+    """How many confounders a model of the arm and confounders can take at ten events per variable,
+    compared as printed: :func:`coefficients_at_epv` at the rule of ten, one of them the arm's (never
+    below 0). The page prints a model's events per variable to one decimal and reads 9.96 ("10.0") as
+    meeting the rule, so 249 events take 24 confounders, not the 23 of ``249 // 10 - 1``."""
+    return max(coefficients_at_epv(events, EPV_RULE) - 1, 0)
 
 
-def model_question(model: FittedModel, terms: int | None, events: Mapping[str, int]) -> str:
+def model_question(model: FittedModel, terms: _Terms, events: Mapping[str, int]) -> str:
     """Chapter 10's question, after the paper's model is described: the model fitted on the cohort in
-    force and the events it is fitted on. ``terms`` is its number of coefficients, ``events`` each
-    endpoint's events in the model's complete cases (endpoints present)."""
-    if terms is None or not events:
+    force and the events it is fitted on. ``terms`` is its number of coefficients (per endpoint where
+    they differ), ``events`` each endpoint's events in the model's complete cases (endpoints present)."""
+    eps = [ep for ep in ENDPOINTS if ep in events]
+    if not eps or any(_terms_of(terms, ep) is None for ep in eps):
         return "The cohort in force has no endpoint to fit a model to."
-    each = "each endpoint's events: " if len(events) > 1 else ""
-    on = f"{format_count(terms, 'term')} on {each}{_events_text(events)}"
+    if _uniform(terms, eps):
+        each = "each endpoint's events: " if len(events) > 1 else ""
+        on = f"{format_count(_terms_of(terms, eps[0]), 'term')} on {each}{_events_text(events)}"
+    else:
+        on = _terms_on_events(terms, events, eps, "term")
     if model.is_papers:
         return f"On the cohort in force it puts {on}."
+    if model.terms is None:  # a model whose terms are not known (MODEL_FITTED_HERE) is not the paper's
+        return f"On the cohort in force {model.short} puts {on}."
     if model.arm_alone:
         return (
             f"{model.reason[0].upper()}{model.reason[1:]}, so the model fitted here is the arm alone: {on}."
@@ -196,7 +177,7 @@ def model_question(model: FittedModel, terms: int | None, events: Mapping[str, i
     return f"On the cohort in force the model fitted here is {model.terms}: {on}."
 
 
-def full_epv_reading(model: FittedModel, terms: int | None, events: Mapping[str, int]) -> str:
+def full_epv_reading(model: FittedModel, terms: _Terms, events: Mapping[str, int]) -> str:
     """Chapter 10's reading of its model's size: the model by name, its coefficients, and per endpoint
     present its events per variable (``events`` over ``terms``, with its events) and
     :func:`epv_verdict`, endpoints with the same verdict together ("each of which ...")."""
@@ -217,7 +198,7 @@ def full_epv_reading(model: FittedModel, terms: int | None, events: Mapping[str,
         first = False
         parts.append(f"{values}, {'which' if len(group) == 1 else 'each of which'} {verdict}")
     name = model.long[0].upper() + model.long[1:]
-    return f"{name} has {format_count(terms, 'coefficient')}: " + "; ".join(parts) + "."
+    return f"{name} has {_coefficients(terms, eps)}: " + "; ".join(parts) + "."
 
 
 def _carried(
@@ -250,7 +231,7 @@ def _carried(
 
 def adjustment_warning(
     model: FittedModel,
-    terms: int | None,
+    terms: _Terms,
     events: Mapping[str, int],
     confounders: Mapping[str, int] | None = None,
 ) -> str:
@@ -275,21 +256,30 @@ def adjustment_warning(
     eps = [ep for ep in ENDPOINTS if ep in epvs]
     low = [ep for ep in eps if epv_as_printed(epvs[ep]) < EPV_RULE]
     met = [ep for ep in eps if ep not in low]
-    spends = f"{model.short} spends {format_count(terms, 'coefficient')} on "
     if low:
         carry = f"the defensible summary is a model the data can carry, {_carried(conf, low, events)}, reported with the warning that "
-        on = " and on ".join(format_count(events[ep], EVENT_NOUNS[ep]) for ep in low)
+        if _uniform(terms, eps):
+            on = f"{format_count(_terms_of(terms, low[0]), 'coefficient')} on " + " and on ".join(
+                format_count(events[ep], EVENT_NOUNS[ep]) for ep in low
+            )
+        else:
+            on = _terms_on_events(terms, events, low, "coefficient")
         values = " and ".join(f"{epvs[ep]:.1f}" for ep in low)
-        warning = f"{spends}{on}: {values} events per variable, below the rule of ten"
+        warning = f"{model.short} spends {on}: {values} events per variable, below the rule of ten"
         if not met:
             return f"{carry[0].upper()}{carry[1:]}{warning}."
         return (
             f"For {_names(low)}, {carry}{warning}; for {_names(met)}, with "
             f"{' and '.join(f'{epvs[ep]:.1f}' for ep in met)} events per variable, it meets the rule."
         )
-    name = model.short[0].upper() + model.short[1:]
+    name = model.capitalised
+    spent = (
+        f"{format_count(_terms_of(terms, met[0]), 'coefficient')} on {_events_text(events)}"
+        if _uniform(terms, met)
+        else _terms_on_events(terms, events, met, "coefficient")
+    )
     return (
-        f"{name} spends {format_count(terms, 'coefficient')} on {_events_text(events)}: "
+        f"{name} spends {spent}: "
         f"{_epv_values(epvs, met)}, at or above the rule of ten, so by that rule the data can carry it; "
         "its adjustment removes only the confounding that its covariates measure."
     )
@@ -327,19 +317,10 @@ class BootstrapShares:
         return low or high
 
 
-def format_bootstrap_bound(value: float) -> str:
-    """An HR bound to three significant figures, "below 0.001" under 0.001 (the page printed "0.000")."""
-    if value < 0.001:
-        return "below 0.001"
-    if value >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
-
-
 def instability_reading(
     model: FittedModel,
     events: Mapping[str, int],
-    terms: int | None,
+    terms: _Terms,
     boot: Mapping[str, BootstrapShares],
     unstable: str | None = None,
 ) -> str:

@@ -219,6 +219,13 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         spss_median_detail,
         statsmodels_quantile_ci,
     )
+    from lcnec_utils.methods.model_name import (
+        MODEL_FITTED_HERE,
+        PAPERS_MODEL,
+        FittedModel,
+        arm_and,
+        fitted_model,
+    )
     from lcnec_utils.methods.ph import (
         CUT_MONTHS,
         NULL_MAX_N,
@@ -333,6 +340,8 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
         BootstrapResult,
         batch_cox_efron,
         bootstrap_arm_hr,
+        comparison_forest_rows,
+        comparison_labels,
         comparison_results,
         comparison_table,
         epv_as_printed,
@@ -568,6 +577,13 @@ __all__, __getattr__, __dir__ = exports(
             "spss_median_detail",
             "statsmodels_quantile_ci",
         ),
+        "lcnec_utils.methods.model_name": (
+            "FittedModel",
+            "MODEL_FITTED_HERE",
+            "PAPERS_MODEL",
+            "arm_and",
+            "fitted_model",
+        ),
         "lcnec_utils.methods.ph": (
             "CUT_MONTHS",
             "NULL_MAX_N",
@@ -679,6 +695,8 @@ __all__, __getattr__, __dir__ = exports(
             "REDUCED_COVARIATES",
             "batch_cox_efron",
             "bootstrap_arm_hr",
+            "comparison_forest_rows",
+            "comparison_labels",
             "comparison_results",
             "comparison_table",
             "epv_as_printed",

@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lcnec_utils.methods.model_name import fitted_model
+from lcnec_utils.methods.smallsample import MODEL_LABELS
 from lcnec_utils.stats import cox
 from lcnec_utils.stats.normal import z_two_sided
 
@@ -603,8 +605,12 @@ def ph_test_conventions(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataF
     transform (``km``, ``identity``), test (``score``: :func:`zph_score_test`;
     ``approximation``: the Grambsch-Therneau approximation on survival 2.x's
     scale, :func:`km_before`; ``lifelines``: :func:`lcnec_utils.stats.cox.schoenfeld_test`),
-    chi2, p, events and terms (for the events per variable the test rests on). On the
-    t scale the last two coincide. A model that did not converge gives NaN.
+    chi2, p, events and terms (for the events per variable the test rests on) and label, the model
+    named from the terms it was fitted with on this endpoint's complete cases, as chapter 10's table
+    names it (:func:`~lcnec_utils.methods.smallsample.comparison_labels`: "Arm alone", "The paper's model
+    (the arm and the paper's 11 covariates)" only with exactly those terms, "The model fitted here (the
+    arm alone)" on the required columns). On the t scale the last two coincide. A model that did not
+    converge gives NaN.
     """
     from lcnec_utils.methods.sampling import analysis_sample
 
@@ -613,6 +619,8 @@ def ph_test_conventions(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataF
         "univariable": cox.univariable_cox(cohort, endpoint, params),
         "full": cox.fit_cox(cohort, endpoint, params.covariates, params),
     }
+    full = fitted_model(params.covariates, cohort.columns, in_force=params.covariates, design=models["full"])
+    labels = {"univariable": MODEL_LABELS["univariable"], "full": full.label}
     rows = []
     for name, res in models.items():
         ok = res.model is not None and res.converged
@@ -628,6 +636,7 @@ def ph_test_conventions(cohort: pd.DataFrame, endpoint: str, params) -> pd.DataF
                 rows.append(
                     {
                         "model": name,
+                        "label": labels[name],
                         "transform": tr,
                         "test": test,
                         "chi2": math.nan if r is None else float(r["chi2"]),
@@ -744,7 +753,8 @@ def format_ph_global_tests(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def format_ph_test_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Text version of :func:`ph_test_conventions` per endpoint (``tables``: label -> table)."""
+    """Text version of :func:`ph_test_conventions` per endpoint (``tables``: label -> table), each model
+    by its table's label (named from the terms fitted on that endpoint)."""
     from lcnec_utils.stats.format import format_p
 
     rows = []
@@ -753,7 +763,7 @@ def format_ph_test_conventions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
             rows.append(
                 {
                     "Endpoint": label,
-                    "Model": "Arm alone" if r["model"] == "univariable" else "Paper's model",
+                    "Model": r["label"],
                     "Events per variable": f"{r['events'] / r['terms']:.1f}",
                     "Time scale g(t)": (
                         "t"

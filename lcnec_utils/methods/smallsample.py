@@ -31,9 +31,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lcnec_utils.methods.model_name import arm_and, fitted_model
 from lcnec_utils.methods.sampling import bootstrap_plan
 from lcnec_utils.stats import cox
-from lcnec_utils.stats.format import NA_TEXT, ci_label, format_hr_ci, format_p, format_pct, format_value
+from lcnec_utils.stats.format import (
+    NA_TEXT,
+    ci_label,
+    format_bootstrap_ci,
+    format_hr_ci,
+    format_p,
+    format_pct,
+    format_value,
+)
 
 #: The reduced model's covariates, chosen from subject knowledge, not from any test: age and ECOG
 #: performance status are established prognostic factors in advanced lung cancer and plausible
@@ -440,21 +449,43 @@ COMPARISON_COLUMNS = [
     "method",
 ]
 
+#: The row labels that hold whatever the cohort: the arm alone, and the penalised fits of the terms of
+#: the row above them. The model with covariates and the reduced model are named from their fitted
+#: terms (:func:`comparison_labels`).
 MODEL_LABELS = {
     "univariable": "Arm alone",
-    "full": "Paper's model (arm + 11 covariates)",
     "firth": "Firth-penalised, same terms",
     "ridge": "Ridge-penalised, same terms",
-    "reduced": "Reduced, pre-specified (arm + age + ECOG)",
-    "bootstrap": "Paper's model, bootstrap CI",
 }
 
 
-def _arm_row(model: str, res: cox.CoxResult) -> dict[str, Any]:
+def comparison_labels(
+    cohort: pd.DataFrame, params, covariates: list[str], full: cox.CoxResult, reduced: cox.CoxResult
+) -> dict[str, str]:
+    """The labels of :func:`comparison_table`'s rows, each model's from the terms it was fitted with on
+    this endpoint's complete cases (``full`` and ``reduced``, the fits of ``covariates`` and of the
+    reduced covariates): the model with covariates by :func:`~lcnec_utils.methods.model_name.fitted_model`
+    ("The paper's model (the arm and the paper's 11 covariates)" only with exactly those terms; "The
+    model fitted here (the arm alone)" on a cohort with the required columns only; "... (the arm and 10
+    of the paper's 11 covariates)" where one is constant in the complete cases), its bootstrap row by
+    the same name, and the reduced model by the covariates that have a term, each by its name
+    (:func:`~lcnec_utils.methods.model_name.arm_and`: "Reduced, pre-specified (the arm, age and ECOG PS)",
+    "... (the arm alone)")."""
+    model = fitted_model(covariates, cohort.columns, in_force=params.covariates, design=full)
+    kept = [c for c, terms in reduced.term_of_covariate.items() if terms]
+    return {
+        **MODEL_LABELS,
+        "full": model.label,
+        "reduced": f"Reduced, pre-specified ({arm_and(kept)})",
+        "bootstrap": f"{model.capitalised}, bootstrap CI",
+    }
+
+
+def _arm_row(model: str, res: cox.CoxResult, labels: dict[str, str]) -> dict[str, Any]:
     arm = res.term("treatment") if res.converged else {k: math.nan for k in ("hr", "ci_low", "ci_high", "p")}
     return {
         "model": model,
-        "label": MODEL_LABELS[model],
+        "label": labels[model],
         "terms": len(res.table),
         "events": res.events,
         "epv": res.events_per_variable,
@@ -488,24 +519,27 @@ def comparison_table(
     only), ``reduced``
     (:data:`REDUCED_COVARIATES`) and, if given, ``bootstrap`` (the full
     model's HR with the percentile CI; p not available). EPV counts every
-    model parameter.
+    model parameter. The rows' labels name each model by the terms it was fitted with on this
+    endpoint's complete cases (:func:`comparison_labels`), not by the paper's model's.
     """
     covariates = list(params.covariates if covariates is None else covariates)
     reduced = list(REDUCED_COVARIATES if reduced is None else reduced)
-    rows = [
-        _arm_row("univariable", cox.univariable_cox(cohort, endpoint, params)),
-        _arm_row("full", cox.fit_cox(cohort, endpoint, covariates, params)),
-        _arm_row("firth", firth_arm(cohort, endpoint, covariates, params)),
-        _arm_row("ridge", cox.ridge_cox(cohort, endpoint, covariates, params, penalizer=ridge_penalizer)),
-        _arm_row("reduced", cox.fit_cox(cohort, endpoint, reduced, params)),
-    ]
+    fits = {
+        "univariable": cox.univariable_cox(cohort, endpoint, params),
+        "full": cox.fit_cox(cohort, endpoint, covariates, params),
+        "firth": firth_arm(cohort, endpoint, covariates, params),
+        "ridge": cox.ridge_cox(cohort, endpoint, covariates, params, penalizer=ridge_penalizer),
+        "reduced": cox.fit_cox(cohort, endpoint, reduced, params),
+    }
+    labels = comparison_labels(cohort, params, covariates, fits["full"], fits["reduced"])
+    rows = [_arm_row(model, res, labels) for model, res in fits.items()]
     if bootstrap is not None:
         full = rows[1]
         rows.append(
             {
                 **full,
                 "model": "bootstrap",
-                "label": MODEL_LABELS["bootstrap"],
+                "label": labels["bootstrap"],
                 "ci_low": math.nan if bootstrap.ci_low is None else bootstrap.ci_low,
                 "ci_high": math.nan if bootstrap.ci_high is None else bootstrap.ci_high,
                 "p": math.nan,
@@ -593,20 +627,27 @@ def comparison_results(table: pd.DataFrame, endpoint: str) -> dict[str, Any]:
     return out
 
 
+def _two_decimals(hr, lo, hi) -> str:
+    """An HR and its (Wald, profile or naive ridge) interval to two decimals: ``"0.51 (0.28–0.92)"``."""
+    return format_hr_ci(hr, lo, hi, sep="–")
+
+
 def format_comparison(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """Text version of :func:`comparison_table` for the page; ``alpha`` is the level the intervals were
-    computed at (``params.alpha``: Wald, profile and percentile alike), named in the header."""
+    computed at (``params.alpha``: Wald, profile and percentile alike), named in the header. The
+    bootstrap row's percentile bounds are printed by :func:`~lcnec_utils.stats.format.format_bootstrap_bound`
+    ("0.46 (below 0.001 to 2.89)", as the chapter's prose prints them), not to two decimals, where a bound
+    the resamples push towards 0 read "0.00"; the Wald, profile and ridge intervals keep two decimals."""
     rows = []
     for _, r in table.iterrows():
         ok = bool(r["converged"])
+        cell = format_bootstrap_ci if r["model"] == "bootstrap" else _two_decimals
         rows.append(
             {
                 "Model": r["label"],
                 "Parameters": str(r["terms"]),
                 "Events per variable": format_value(r["epv"], "{:.1f}", NA_TEXT),
-                f"HR of the arm ({ci_label(alpha)})": format_hr_ci(
-                    r["hr"], r["ci_low"], r["ci_high"], sep="–"
-                )
+                f"HR of the arm ({ci_label(alpha)})": cell(r["hr"], r["ci_low"], r["ci_high"])
                 if ok
                 else "not converged",
                 "p": format_p(r["p"]) if ok and np.isfinite(r["p"]) else NA_TEXT,
@@ -614,6 +655,14 @@ def format_comparison(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def comparison_forest_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`comparison_table`'s rows as :func:`~lcnec_utils.plots.forest.forest_plot` wants them: label,
+    hr, ci_low, ci_high, p, and ``bootstrap`` true on the bootstrap row, so that the plot prints its
+    percentile interval as :func:`format_comparison` does ("0.46 (below 0.001 to 2.89)") and the other
+    rows to two decimals."""
+    return table[["label", "hr", "ci_low", "ci_high", "p"]].assign(bootstrap=table["model"].eq("bootstrap"))
 
 
 #: EPV thresholds of the small-sample chapter's reading: Peduzzi et al.'s 10, Vittinghoff & McCulloch's 5.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -12,10 +13,14 @@ from matplotlib.ticker import FixedLocator
 from matplotlib.transforms import blended_transform_factory
 
 from lcnec_utils.plots.style import OKABE_ITO, set_style
-from lcnec_utils.stats.format import ci_label, format_hr_ci, format_p
+from lcnec_utils.stats.format import ci_label, format_bootstrap_ci, format_hr_ci, format_p
 
 #: x range of the forest plot; estimates beyond it are drawn at the edge.
 X_LIMITS = (0.01, 100.0)
+
+#: Row labels longer than this many characters are wrapped onto further lines, so that a long model
+#: name ("The model fitted here (the arm and 10 of the paper's 11 covariates)") leaves the axis its width.
+LABEL_WIDTH = 40
 
 
 def forest_plot(
@@ -35,14 +40,21 @@ def forest_plot(
     intervals were computed (``params.alpha``). Rows whose HR is missing or not finite
     are listed as "not estimable"; the axis spans at most 0.01-100 and an
     estimate or limit beyond it is drawn at the edge (open diamond, arrow
-    head) while the text column keeps the number.
+    head) while the text column keeps the number. A label longer than :data:`LABEL_WIDTH`
+    characters is wrapped at spaces, the figure taller by the lines it adds. A row whose optional
+    ``bootstrap`` column is true has a bootstrap percentile interval, whose bounds the resamples can push
+    towards 0: its text is :func:`~lcnec_utils.stats.format.format_bootstrap_ci`'s, as the tables print
+    it ("0.46 (below 0.001 to 2.89)", not "0.46 (0.00–2.89)"), and "—" where a bound or the HR is
+    missing, as the table's cell (it printed the HR alone); the other rows keep ``digits`` decimals.
     """
     set_style()
     label_col = "label" if "label" in table.columns else "term"
     df = table.reset_index(drop=True)
     n = len(df)
+    labels = [textwrap.fill(str(v), LABEL_WIDTH) for v in df[label_col]]
+    extra_lines = sum(label.count("\n") for label in labels)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7.2, 0.9 + 0.32 * max(n, 1)))
+        fig, ax = plt.subplots(figsize=(7.2, 0.9 + 0.32 * max(n, 1) + 0.16 * extra_lines))
     else:
         fig = ax.figure
     y = np.arange(n)[::-1]
@@ -59,7 +71,7 @@ def forest_plot(
     ax.axvline(1.0, color="#777777", lw=0.9, ls="--", zorder=0)
     _set_ratio_ticks(ax, left, right)
     ax.set_yticks(y)
-    ax.set_yticklabels([str(v) for v in df[label_col]])
+    ax.set_yticklabels(labels)
     ax.set_ylim(-0.7, n + 0.1)
     ax.set_xlabel(xlabel)
     ax.spines["left"].set_visible(False)
@@ -69,7 +81,9 @@ def forest_plot(
     fig.tight_layout()
     fig.subplots_adjust(right=0.6)
     p = df["p"] if "p" in df else [None] * n
-    _write_text_columns(fig, ax, y, hr, lo, hi, p, n, digits, alpha)
+    boot = df["bootstrap"].eq(True).tolist() if "bootstrap" in df else [False] * n
+    texts = [format_bootstrap_ci(h, low, u) if b else None for h, low, u, b in zip(hr, lo, hi, boot)]
+    _write_text_columns(fig, ax, y, hr, lo, hi, p, n, digits, alpha, texts)
     return fig
 
 
@@ -161,9 +175,11 @@ def _write_text_columns(
     n: int,
     digits: int,
     alpha: float,
+    texts: list[str | None],
 ) -> None:
     """The "HR (95% CI)" (level of ``alpha``) and p columns right of the axis (figure x, row y);
-    the numbers as given, also where the marks are clipped."""
+    the numbers as given, also where the marks are clipped; a row's text in ``texts`` where it is not
+    None (a bootstrap row's)."""
     trans = blended_transform_factory(fig.transFigure, ax.transData)
     x_hr, x_p = 0.63, 0.87
     ax.text(
@@ -177,8 +193,10 @@ def _write_text_columns(
         fontsize=9,
     )
     ax.text(x_p, n - 0.2, "p", transform=trans, ha="left", va="center", fontweight="bold", fontsize=9)
-    for yi, h, low, u, pi in zip(y, hr, lo, hi, p):
-        if np.isnan(h):
+    for yi, h, low, u, pi, given in zip(y, hr, lo, hi, p, texts):
+        if given is not None:
+            text = given
+        elif np.isnan(h):
             text = "not estimable"
         elif np.isnan(low) or np.isnan(u):
             text = f"{h:.{digits}f}"

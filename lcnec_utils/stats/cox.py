@@ -73,6 +73,36 @@ def term_label(term: str) -> str:
     return term
 
 
+#: The term whose label names a covariate column other than by its own name: ``sex`` is coded as
+#: ``sex_male``, ``chemo_regimen`` as one term per level (``chemo_regimen_<level>``).
+_TERM_OF_COLUMN = {"sex": "sex_male", "chemo_regimen": "chemo_regimen_"}
+
+
+def covariate_name(column: str) -> str:
+    """A covariate column's name as prose lists it: its term's label (:data:`TERM_LABELS`) without the
+    coding ("per year", "yes vs no") or level, lower-cased unless its first word is an abbreviation:
+    ``covariate_name("age") == "age"``, ``"ECOG PS"`` for ``ecog``, ``"adrenal metastasis"`` for
+    ``met_adrenal``, ``"sex"``, ``"LDH"``, ``"ProGRP"``, ``"chemotherapy regimen"``; a column without a
+    label by its own name."""
+    label = term_label(_TERM_OF_COLUMN.get(column, column)).split(" (")[0].split(":")[0].strip()
+    if not label:
+        return column
+    return _in_prose(label)
+
+
+def term_in_prose(term: str) -> str:
+    """A design-matrix term's label (:func:`term_label`) as a sentence names it mid-way, by
+    :func:`covariate_name`'s rule: lower-cased unless its first word is an abbreviation, its coding
+    kept: ``"sex (male vs female)"`` for ``sex_male``, ``"ECOG PS (per point)"`` for ``ecog``."""
+    return _in_prose(term_label(term))
+
+
+def _in_prose(label: str) -> str:
+    """``label`` lower-cased at its start unless its first word is an abbreviation ("ECOG PS", "LDH")."""
+    first = label.split()[0] if label.split() else ""
+    return label[0].lower() + label[1:] if first[1:].islower() else label
+
+
 def _is_binary(col: pd.Series) -> bool:
     values = set(pd.unique(col.dropna()))
     return values <= {0, 1} or values <= {True, False}

@@ -139,6 +139,27 @@ def format_hr_bound(x: float, digits: int = 2) -> str:
     return f"{x:.{digits + 1}f}" if text == f"{1:.{digits}f}" and x != 1.0 else text
 
 
+def format_bootstrap_bound(value: float) -> str:
+    """A bound of a bootstrap percentile interval of an HR, which the resamples can push towards 0 or
+    far above 1: three significant figures, "below 0.001" under 0.001 (two decimals printed it
+    "0.00", three "0.000"), thousands with a separator: ``format_bootstrap_bound(0.0004) == "below
+    0.001"``, ``format_bootstrap_bound(2.891) == "2.89"``, ``format_bootstrap_bound(1234.6) == "1,235"``."""
+    if value < 0.001:
+        return "below 0.001"
+    if value >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def format_bootstrap_ci(hr, lo, hi) -> str:
+    """An HR to two decimals with its bootstrap percentile interval, the bounds by
+    :func:`format_bootstrap_bound` and joined by "to" (a bound may be words): ``"0.53 (below 0.001 to
+    5.83)"``; an em dash if any value is missing or not finite."""
+    if any(v is None or not math.isfinite(float(v)) for v in (hr, lo, hi)):
+        return NA_TEXT
+    return f"{hr:.2f} ({format_bootstrap_bound(lo)} to {format_bootstrap_bound(hi)})"
+
+
 def format_hr_ci(hr, lo, hi, digits: int = 2, sep: str = "-", side_of_one: bool = False) -> str:
     """``"0.51 (0.28-0.92)"``; an em dash if any value is missing or not finite. With
     ``side_of_one``, a bound that would print as 1.00 gets a third decimal
@@ -155,6 +176,12 @@ def ci_label(alpha: float = 0.05, kind: str = "CI") -> str:
     """A two-sided interval's level as a table header says it: ``"95% CI"`` at alpha 0.05,
     ``"90% CI"`` at 0.10, ``"97.5% CI"`` at 0.025."""
     return f"{100 * (1 - alpha):.10g}% {kind}"
+
+
+def format_alpha_pct(alpha: float) -> str:
+    """A significance level as a percentage, exactly, with the decimals it needs: ``"5%"`` at 0.05,
+    ``"2.5%"`` at 0.025, ``"0.1%"`` at 0.001 (``f"{alpha:.0%}"`` printed "2%" and "0%")."""
+    return f"{round(100 * alpha, 10):g}%"
 
 
 def z_label(alpha: float = 0.05) -> str:
