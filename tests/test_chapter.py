@@ -439,11 +439,11 @@ def test_ph_global_glue_names_the_terms_and_the_formulas():
     )
     assert glue["os_global_score_km_p"] == (0.0009, "p_clause")
     assert glue["pfs_global_score_km_p"] == (None, "p_clause")
-    assert "on both sides of 0.05 for overall survival" in glue["global_spread"][0]
+    assert "on both sides of the 5% level for death" in glue["global_spread"][0]
     one = table.assign(df=1, p=[0.2, 0.3, 0.1, 0.25, 0.4])
     glue = ph_global_glue({"os": one}, {}, {}, params)
     assert glue["os_global_what"][0] == "the one term of the model fitted here, on 25 events"
-    assert glue["global_spread"][0].endswith("on one side of 0.05 for each endpoint")
+    assert glue["global_spread"][0].endswith("on one side of the 5% level for each endpoint")
     assert glue["global_size"][0] is None and glue["term_size"][0] is None  # not simulated
 
 
@@ -461,7 +461,10 @@ def _null(score_global, approximation_global, score_term, kept=190):
 def test_ph_global_glue_reads_the_simulated_size_at_the_builds_alpha():
     """The global test's reading comes from the simulation under proportional hazards: an exact test
     rejecting in most samples is "not evidence"; an approximation within two simulation SEs of alpha
-    "keeps about its nominal size", one above it is said to reject more often; alpha is the build's."""
+    "keeps about its nominal size", one above it is said to reject more often; alpha is the build's,
+    printed as a percentage (review 78: "reject at 0.05", "p < 0.05" and "within two simulation standard
+    errors of 0.05" beside "5%"), the rates as the arm's term's are, and each judgement names its
+    endpoints."""
     from lcnec_utils.chapter import ph_global_glue
 
     params = make_parameters()
@@ -469,29 +472,43 @@ def test_ph_global_glue_reads_the_simulated_size_at_the_builds_alpha():
     glue = ph_global_glue({}, {}, {}, params, rates)
     size = glue["global_size"][0]
     assert "190 of 200 and 170 of 200 samples kept" in size
+    assert "the global tests reject at the 5% level on the 1 − KM scale with these rates" in size
     assert "the exact global test in 69% and 68%" in size
-    assert "not evidence against proportional hazards" in size and "in most samples" in size
-    assert "The old approximation keeps about its nominal size" in size
     assert (
-        "on the 1 − KM scale, it rejects at 0.05 in 12% of the 190 samples kept for progression and 15% of "
-        "the 170 kept for death, more than 5% by over two simulation standard errors" in glue["term_size"][0]
+        "So for progression and death the exact global test's small p-values are not evidence against "
+        "proportional hazards: it would reject at the 5% level in most samples even if" in size
     )
-    assert "uncertain by up to ±7 percentage points" in size  # 2·√(0.68·0.32/170)
+    assert (
+        "For progression and death the old approximation keeps about its nominal size (within two "
+        "simulation standard errors of 5%)." in size
+    )
+    assert "0.05" not in size
+    assert (
+        "the exact test on the 1 − KM scale rejects at the 5% level in 12% of the 190 samples kept for "
+        "progression and 15% of the 170 kept for death, more than 5% by over two simulation standard errors"
+        in glue["term_size"][0]
+    )
+    # 2·√(0.69·0.31/190) = 6.7, 2·√(0.68·0.32/170) = 7.2 points
+    assert (
+        "two simulation standard errors are up to ±7 percentage points for progression and ±7 for death"
+        in size
+    )
     glue = ph_global_glue({}, {}, {}, params, {"pfs": _null(0.69, 0.15, 0.12), "os": None})
     size = glue["global_size"][0]
-    assert (
-        "rejects more often than in 5% of the samples kept too, but far less often than the exact test"
-        in size
+    assert size.endswith(
+        "For progression the old approximation rejects more often than in 5% of the samples kept, but far less "
+        "often than the exact test: of the two, its p-values are the less misleading there."
     )
     assert "death" not in size
     mixed = {"pfs": _null(0.67, 0.082, 0.13, kept=988), "os": _null(0.61, 0.064, 0.11, kept=830)}
     size = ph_global_glue({}, {}, {}, params, mixed)["global_size"][0]
-    assert (  # PFS above 5% + 2·√(0.0475/988) = 6.39%, OS within 5% + 2·√(0.0475/830) = 6.51%
-        "rejects more often than in 5% of the samples kept too for progression (for "
-        "death it is within two simulation standard errors of 0.05), but far less often" in size
+    assert size.endswith(  # PFS above 5% + 2·√(0.0475/988) = 6.39%, OS within 5% + 2·√(0.0475/830) = 6.51%
+        "For death the old approximation keeps about its nominal size (within two simulation standard errors "
+        "of 5%). For progression the old approximation rejects more often than in 5% of the samples kept, but "
+        "far less often than the exact test: of the two, its p-values are the less misleading there."
     )
     honest = ph_global_glue({}, {}, {}, params, {"pfs": _null(0.05, 0.05, 0.05)})
-    assert "keeps about its nominal size here" in honest["global_size"][0]
+    assert "For progression the exact global test keeps about its nominal size" in honest["global_size"][0]
     assert "not evidence" not in honest["global_size"][0]
     assert (
         "in 5% of the 190 samples kept for progression, within two simulation standard errors of 5%"
@@ -499,8 +516,48 @@ def test_ph_global_glue_reads_the_simulated_size_at_the_builds_alpha():
     )
     p10 = make_parameters({"alpha": 0.1})
     size10 = ph_global_glue({}, {}, {}, p10, {"pfs": _null(0.69, 0.1, 0.12)})["global_size"][0]
-    assert "reject at 0.1 on the 1 − KM scale with these rates" in size10 and "p < 0.1" in size10
-    assert "keeps about its nominal size" in size10
+    assert "reject at the 10% level on the 1 − KM scale with these rates" in size10
+    assert "it would reject at the 10% level in most samples" in size10
+    assert "keeps about its nominal size (within two simulation standard errors of 10%)" in size10
+    # review 78, at 0.001 and 0.05: the rates with alpha's decimals (0.15% above 0.1% needs two), the
+    # errors too, and "±1 percentage point" singular
+    tiny = {"pfs": _null(0.0015, 0.001, 0.0015, kept=100_000)}
+    size = ph_global_glue({}, {}, {}, make_parameters({"alpha": 0.001}), tiny)["global_size"][0]
+    assert (
+        "100,000 of 200 samples kept" in size
+        and "reject at the 0.1% level on the 1 − KM scale with these rates: the exact global test in 0.15%; "
+        "the old approximation's global test in 0.1% (with the samples kept, two simulation standard errors "
+        "are up to ±0.02 percentage points for progression)"
+        in size
+    )
+    one = {"pfs": _null(0.05, 0.05, 0.05, kept=1900)}
+    assert (
+        "up to ±1 percentage point for progression)"
+        in ph_global_glue({}, {}, {}, params, one)["global_size"][0]
+    )
+
+
+def test_ph_global_size_judges_only_the_endpoints_with_enough_samples():
+    """Review 78: with 988 samples kept for progression and 30 for death the global paragraph said "each
+    rate is uncertain by up to ±3 percentage points" of death's rates too (2·√(0.6·0.4/30) = 18 points),
+    and "So the exact global test's small p-values are not evidence ... here" of no endpoint. The
+    uncertainty and the judgements now name progression only, and death's rates are said not judged."""
+    from lcnec_utils.chapter import ph_global_glue
+
+    rates = {"pfs": _null(0.65, 0.08, 0.12, kept=988), "os": _null(0.6, 0.1, 0.1, kept=30)}
+    size = ph_global_glue({}, {}, {}, make_parameters(), rates)["global_size"][0]
+    assert size.endswith(
+        "the global tests reject at the 5% level on the 1 − KM scale with these rates: the exact global test in "
+        "65% and 60%; the old approximation's global test in 8% and 10% (with the samples kept, two simulation "
+        "standard errors are up to ±3 percentage points for progression). The simulation kept only 30 samples "
+        "for death, fewer than the 100 needed to judge a rate, so its rates are not judged. So for progression "
+        "the exact global test's small p-values are not evidence against proportional hazards: it would reject "
+        "at the 5% level in most samples even if the hazards were proportional, because it tests a second set "
+        "of as many coefficients on the same few events. For progression the old approximation rejects more "
+        "often than in 5% of the samples kept, but far less often than the exact test: of the two, its "
+        "p-values are the less misleading there."
+    )
+    assert "±18" not in size and "for death)" not in size
 
 
 def test_the_model_in_force_is_named_and_counted_per_endpoint(cohort):
@@ -709,9 +766,8 @@ def test_ph_epv_texts_are_glued_from_the_models_events_per_variable_and_name(coh
     rates = {"pfs": _null(0.69, 0.06, 0.12), "os": _null(0.68, 0.05, 0.15, kept=170)}
     lesson = ph_teaching_glue(conv, {}, {}, params, model=model, null_rates=rates)["ph_lesson"][0]
     assert (
-        "time scales and the arm-only model's test were not simulated) rejects at 0.05 in 12% of the 190 "
-        "samples kept for progression and 15% of the 170 kept for death, more than 5% by over two "
-        "simulation standard errors" in lesson
+        "The exact test's simulated size, given with the results above, is more than 5% for progression and "
+        "death." in lesson
     )
     assert "did not simulate" in glue["ph_lesson"][0]  # none passed: none cited
     minimal = cohort[REQUIRED_COLUMNS]
@@ -973,6 +1029,53 @@ def test_ph_glue_verdict_ignores_the_piecewise_p():
     rejecting = {**piecewise_only, "methods.ph.os.univariable.p_identity": 0.01}
     assert ph_glue(rejecting, params, 6.0)["verdict"][0].startswith("at least one test rejects")
     assert ph_glue(rejecting, params, 6.0)["pfs_late_hr"] == (None, "hr_ci", "not estimable")
+    # review 78: alpha written one way on the page, "the 5% level" (it said "at the level of 0.05")
+    assert ph_glue(rejecting, params, 6.0)["verdict"][0] == (
+        "at least one test rejects proportional hazards at the 5% level"
+    )
+
+
+def test_ph_results_sentence_names_endpoints_by_event_and_alpha_as_a_percentage():
+    """Review 78: chapter 11's results sentence says "for progression ... for death" and then read "it
+    rejects proportional hazards at 0.05 for progression-free survival in the paper's model"; the
+    formulas' spread said "for progression-free survival and overall survival" beside "for progression"
+    in the same paragraph. Both now name the events and write alpha as "the 5% level"."""
+    from lcnec_utils.chapter.methods_glue import _formula_spread, _rejections
+    from lcnec_utils.contract.params import PAPER_COVARIATES
+    from lcnec_utils.methods import fitted_model
+
+    papers = fitted_model(PAPER_COVARIATES)
+    conv = {
+        "pfs": pd.DataFrame(
+            {
+                "test": ["score", "score"],
+                "model": ["full", "full"],
+                "transform": ["km", "identity"],
+                "p": [0.037, 0.007],
+            }
+        ),
+        "os": pd.DataFrame(
+            {
+                "test": ["score", "score"],
+                "model": ["full", "full"],
+                "transform": ["km", "identity"],
+                "p": [0.032, 0.122],
+            }
+        ),
+    }
+    assert _rejections(conv, "score", 0.05, papers) == (
+        "it rejects proportional hazards at the 5% level for progression in the paper's model on the 1 − KM "
+        "scale (p = 0.037); progression in the paper's model on the t scale (p = 0.007); death in the "
+        "paper's model on the 1 − KM scale (p = 0.032)"
+    )
+    assert _formula_spread(conv, 0.05, papers) == (
+        "the p-values of the paper's model run from 0.007 to 0.037 for progression and from 0.032 to 0.122 "
+        "for death, on both sides of the 5% level for death: there the choice of formula and time scale "
+        'decides between "significant" and "not"'
+    )
+    assert _rejections(conv, "score", 0.001, papers) == (
+        "none of its tests rejects proportional hazards at the 0.1% level"
+    )
 
 
 def test_rmst_glue_beyond_follow_up():

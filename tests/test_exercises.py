@@ -527,6 +527,7 @@ def test_ch09_density_rests_on_the_counted_events(cohort, params):
 
 def test_ch11_formula_spread_says_whether_the_p_values_straddle_alpha(cohort, params):
     from lcnec_utils.chapter import ph_teaching_glue
+    from lcnec_utils.stats.format import format_alpha_pct
 
     present, _ = cox.available_covariates(cohort, params.covariates)
     p2 = dataclasses.replace(params, covariates=present)
@@ -535,10 +536,11 @@ def test_ch11_formula_spread_says_whether_the_p_values_straddle_alpha(cohort, pa
     for ep, table in conv.items():
         p = table.loc[table["model"] == "full", "p"]
         straddles = p.min() < params.alpha <= p.max()
-        label = "progression-free survival" if ep == "pfs" else "overall survival"
-        assert (
-            f"on both sides of {params.alpha:g} for" in text and label in text.split("both sides")[1]
-        ) == (straddles)
+        label = "progression" if ep == "pfs" else "death"  # review 78: the events, as the page names them
+        level = f"the {format_alpha_pct(params.alpha)} level"
+        assert (f"on both sides of {level} for" in text and label in text.split("both sides")[1]) == (
+            straddles
+        )
 
 
 def test_ch13_rmst_difference_reads_more_or_less_by_its_sign():

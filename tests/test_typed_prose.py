@@ -613,18 +613,17 @@ def test_ph_epv_texts_read_each_endpoint_against_the_rule_of_ten():
 
 
 def test_ph_lesson_cites_the_simulated_size_of_the_arms_term_test():
-    """Chapter 11's lesson on the tests' answer cites what the chapter measured of them: the simulated
-    rejection rate under proportional hazards of one test, the exact test of the arm's term (1 − KM
-    scale) in the model with covariates, says that the approximation, the other time scales and the
-    arm-only model's test were not simulated (it said "What this chapter measured of the tests themselves
-    is their size"), gives the samples kept (it did not), judges each endpoint against alpha ± two
-    binomial SEs of its kept samples, and none below MIN_KEPT_SAMPLES (it judged 1 kept sample against
-    ±2·√(0.0475/1) = ±44 points), and says that the power was not simulated. Shipped cohort (seed
-    20250101, 1,000 replicates): 118/988 = 11.94% for progression, 96/738 = 13.01% for death, both above
-    5% + 2·√(0.0475/n) (6.39% and 6.60%)."""
-    from lcnec_utils.chapter.methods_glue import MIN_KEPT_SAMPLES
+    """Chapter 11 reads the simulated rejection rate under proportional hazards of one test of the arm's
+    term, the exact test (1 − KM scale) in the model with covariates: the results section
+    (``term_size``) with its rates, the samples kept and each endpoint judged against alpha ± two
+    binomial SEs of its kept samples, none below ``min_kept_samples`` (it judged 1 kept sample against
+    ±2·√(0.0475/1) = ±44 points); the lesson recalls that reading without its numbers (review 78: it
+    repeated the same ~60 words) and keeps what was and was not simulated, power included. Shipped
+    cohort (seed 20250101, 1,000 replicates): 118/988 = 11.94% for progression, 96/738 = 13.01% for
+    death, both above 5% + 2·√(0.0475/n) (6.39% and 6.60%)."""
+    from lcnec_utils.chapter.methods_glue import MIN_EXPECTED_REJECTIONS, MIN_KEPT_SAMPLES, _term_size
 
-    assert MIN_KEPT_SAMPLES == 100
+    assert (MIN_KEPT_SAMPLES, MIN_EXPECTED_REJECTIONS) == (100, 5)
     papers = fitted_model(PAPER_COVARIATES)
 
     def rates(term, kept):
@@ -637,66 +636,115 @@ def test_ph_lesson_cites_the_simulated_size_of_the_arms_term_test():
         }
 
     head = (
-        " Of the tests of the arm's term, this chapter simulated the size of one: under proportional hazards "
-        "in the paper's model (the simulation described with the global test above), the exact test on the "
-        "1 − KM scale (the approximation, the other time scales and the arm-only model's test were not "
-        "simulated) "
+        "Of these tests only one had its size simulated: under proportional hazards in the paper's model, "
+        "the exact test on the 1 − KM scale "
+    )
+    lesson_head = (
+        " Of the tests of the arm's term, this chapter simulated the size of one, under proportional hazards "
+        "in the paper's model: the exact test on the 1 − KM scale. The approximation, the other time scales "
+        "and the arm-only model's test were not simulated. The exact test's simulated size, given with the "
+        "results above, is "
     )
     power = (
         ". The tests' power, how often they would detect a given departure from proportional hazards, was "
         "not simulated either, so the weight of a large p-value is not measured here."
     )
     shipped = {"pfs": rates(118 / 988, 988), "os": rates(96 / 738, 738)}
-    lesson = ph_epv_texts({"pfs": 29 / 12, "os": 25 / 12}, papers, shipped)["ph_lesson"]
-    assert lesson.endswith(
-        head + "rejects at 0.05 in 12% of the 988 samples kept for progression and 13% of the 738 kept for "
-        "death, more than 5% by over two simulation standard errors; so for progression and death its "
-        "p-values just below 0.05 are weaker evidence against proportional hazards than they look" + power
+    assert _term_size(shipped, 0.05, papers) == (
+        head + "rejects at the 5% level in 12% of the 988 samples kept for progression and 13% of the 738 "
+        "kept for death, more than 5% by over two simulation standard errors. So for progression and death "
+        "its p-values just below the 5% level are weaker evidence against proportional hazards than they look."
     )
+    lesson = ph_epv_texts({"pfs": 29 / 12, "os": 25 / 12}, papers, shipped)["ph_lesson"]
+    assert lesson.endswith(lesson_head + "more than 5% for progression and death" + power)
+    assert "988" not in lesson and "12%" not in lesson  # recalled, not repeated
     assert lesson.startswith("Below the rule of ten, as the paper's model is for progression and death")
     # each endpoint judged on its own: 6.0% of 988 is within 5% + 1.39 points, 2.0% below 5% − 1.39
     mixed = {"pfs": rates(0.12, 988), "os": rates(0.06, 988)}
+    assert _term_size(mixed, 0.05, papers) == (
+        head + "rejects at the 5% level in 12% of the 988 samples kept for progression, more than 5% by over "
+        "two simulation standard errors; 6% of the 988 kept for death, within two simulation standard errors "
+        "of 5%. So for progression its p-values just below the 5% level are weaker evidence against "
+        "proportional hazards than they look."
+    )
     assert ph_epv_texts({"pfs": 10.0, "os": 10.0}, papers, mixed)["ph_lesson"].endswith(
-        head + "rejects at 0.05 in 12% of the 988 samples kept for progression, more than 5% by over two "
-        "simulation standard errors; 6% of the 988 kept for death, within two simulation standard errors "
-        "of 5%; so for progression its p-values just below 0.05 are weaker evidence against proportional "
-        "hazards than they look" + power
+        lesson_head
+        + "more than 5% for progression and within two simulation standard errors of 5% for death"
+        + power
     )
     low = {"os": rates(0.02, 988)}
-    assert ph_epv_texts({"os": 2.0}, papers, low)["ph_lesson"].endswith(
-        head + "rejects at 0.05 in 2% of the 988 samples kept for death, less than 5% by over two simulation "
-        "standard errors; so for death it rejects less often than 0.05 says" + power
+    assert _term_size(low, 0.05, papers) == (
+        head + "rejects at the 5% level in 2% of the 988 samples kept for death, less than 5% by over two "
+        "simulation standard errors. So for death it rejects less often than its 5% level says."
     )
     # too few kept samples to judge: 1 and 5 (both), 30 (beside 988 judged); 20% of 5 was "above"
     few = {"pfs": rates(1.0, 1), "os": rates(0.2, 5)}
+    assert _term_size(few, 0.05, papers) == (
+        head + "has a size this page does not judge: the simulation kept only 1 sample for progression and "
+        "5 samples for death, fewer than the 100 needed."
+    )
     assert ph_epv_texts({"pfs": 2.0, "os": 2.0}, papers, few)["ph_lesson"].endswith(
-        head + "could not be judged: the simulation kept only 1 sample for progression and 5 samples for "
-        "death, too few (fewer than 100) to judge the test's size" + power
+        lesson_head + "not judged (too few samples kept) for progression and death" + power
     )
     thirty = {"pfs": rates(0.12, 988), "os": rates(0.1, 30)}
-    assert ph_epv_texts({"pfs": 2.0, "os": 2.0}, papers, thirty)["ph_lesson"].endswith(
-        head + "rejects at 0.05 in 12% of the 988 samples kept for progression, more than 5% by over two "
-        "simulation standard errors; the simulation kept only 30 samples for death, too few (fewer than "
-        "100) to judge it; so for progression its p-values just below 0.05 are weaker evidence against "
-        "proportional hazards than they look" + power
+    assert _term_size(thirty, 0.05, papers) == (
+        head + "rejects at the 5% level in 12% of the 988 samples kept for progression, more than 5% by over "
+        "two simulation standard errors. The simulation kept only 30 samples for death, fewer than the 100 "
+        "needed to judge a rate. So for progression its p-values just below the 5% level are weaker "
+        "evidence against proportional hazards than they look."
     )
     # 5.4% of 100,000 is above 5% + 0.14 points but prints "5%" whole: one decimal there
     many = {"pfs": rates(0.054, 100_000)}
-    assert (
-        "in 5.4% of the 100,000 samples kept for progression, more than 5%"
-        in ph_epv_texts({"pfs": 2.0}, papers, many)["ph_lesson"]
+    assert "in 5.4% of the 100,000 samples kept for progression, more than 5%" in _term_size(
+        many, 0.05, papers
     )
     # at the build's alpha, and a run that kept no sample or was not run is not cited
-    p10 = ph_epv_texts({"pfs": 2.0}, papers, {"pfs": rates(0.11, 988)}, alpha=0.1)["ph_lesson"]
+    p10 = _term_size({"pfs": rates(0.11, 988)}, 0.1, papers)
     assert (  # 11% of 988 is within 10% + 2·√(0.09/988) = 11.91%
-        "rejects at 0.1 in 11% of the 988 samples kept for progression, within two simulation standard "
-        "errors of 10%" in p10
+        "rejects at the 10% level in 11% of the 988 samples kept for progression, within two simulation "
+        "standard errors of 10%." in p10
     )
     for none in ({"pfs": None}, {"pfs": rates(float("nan"), 0)}, {}):
         assert ph_epv_texts({"pfs": 2.0}, papers, none)["ph_lesson"].endswith(
             "so how often they reject when the hazards are proportional, and how often they detect a "
             "departure, is not measured here."
         )
+
+
+def test_the_minimum_of_kept_samples_scales_with_alpha():
+    """Review 78: ``MIN_KEPT_SAMPLES`` = 100 alone let 100 samples judge a size of 0.1%, where they
+    expect 0.1 rejections. The minimum is now also ``MIN_EXPECTED_REJECTIONS`` / alpha: 100 at 0.05 and
+    0.1 (the shipped data's 988 and 738 still judged), 200 at 0.025, 5,000 at 0.001."""
+    from lcnec_utils.chapter.methods_glue import _null_size, _size_judgement, _term_size, min_kept_samples
+
+    assert [min_kept_samples(a) for a in (0.1, 0.05, 0.025, 0.001)] == [100, 100, 200, 5000]
+    assert _size_judgement(0.12, 988, 0.05) == "above" and _size_judgement(0.13, 738, 0.05) == "above"
+    assert _size_judgement(0.12, 99, 0.05) == "too few"
+    # at 0.001, 988 kept samples expect about 1 rejection: not judged (the old rule judged 0.3% "above")
+    assert _size_judgement(0.003, 988, 0.001) == "too few"
+    assert _size_judgement(0.003, 5000, 0.001) == "above"
+    papers = fitted_model(PAPER_COVARIATES)
+    r = {
+        "pfs": {
+            "score_global": 0.6,
+            "approximation_global": 0.002,
+            "score_term": 0.003,
+            "kept": 988,
+            "reps": 1000,
+        }
+    }
+    assert _term_size(r, 0.001, papers) == (
+        "Of these tests only one had its size simulated: under proportional hazards in the paper's model, "
+        "the exact test on the 1 − KM scale has a size this page does not judge: the simulation kept only 988 "
+        "samples for progression, fewer than the 5,000 needed at 0.1%, where 5,000 samples expect 5 "
+        "rejections under proportional hazards."
+    )
+    assert _null_size(r, 0.001).endswith(
+        "the global tests reject at the 0.1% level on the 1 − KM scale with these rates: the exact global test "
+        "in 60.0%; the old approximation's global test in 0.2%. The simulation kept only 988 samples for "
+        "progression, fewer than the 5,000 needed to judge a rate at 0.1%, where 5,000 samples expect 5 "
+        "rejections under proportional hazards, so its rates are not judged."
+    )
 
 
 def test_the_arms_term_size_reads_the_same_in_the_results_the_lesson_and_the_conclusion():
@@ -722,26 +770,32 @@ def test_the_arms_term_size_reads_the_same_in_the_results_the_lesson_and_the_con
 
     mixed = {"pfs": rates(0.12, 988), "os": rates(0.06, 988)}
     reading = (
-        "rejects at 0.05 in 12% of the 988 samples kept for progression, more than 5% by over two simulation "
-        "standard errors; 6% of the 988 kept for death, within two simulation standard errors of 5%; so for "
-        "progression its p-values just below 0.05 are weaker evidence against proportional hazards than "
-        "they look"
+        "rejects at the 5% level in 12% of the 988 samples kept for progression, more than 5% by over two "
+        "simulation standard errors; 6% of the 988 kept for death, within two simulation standard errors of "
+        "5%. So for progression its p-values just below the 5% level are weaker evidence against "
+        "proportional hazards than they look."
     )
+    recalled = "more than 5% for progression and within two simulation standard errors of 5% for death"
     glue = ph_global_glue({}, {}, {}, params, mixed, papers)
     assert glue["term_size"][0] == (
-        "simulated under proportional hazards in the paper's model, on the 1 − KM scale, it " + reading
+        "Of these tests only one had its size simulated: under proportional hazards in the paper's model, "
+        "the exact test on the 1 − KM scale " + reading
     )
-    assert reading + "." in ph_epv_texts({"pfs": 2.0, "os": 2.0}, papers, mixed)["ph_lesson"]
+    assert (
+        "given with the results above, is " + recalled + ". "
+        in (ph_epv_texts({"pfs": 2.0, "os": 2.0}, papers, mixed)["ph_lesson"])
+    )
+    # review 78: "its simulated size" after "R's current test" read as covering all its tests
     assert glue["term_size_recalled"][0] == (
-        "its simulated size, given above, is more than 5% for progression and within two simulation "
-        "standard errors of 5% for death"
+        "the simulated size of its exact test on the 1 − KM scale, given above, is " + recalled
     )
     assert "overall survival" not in glue["term_size"][0] + glue["term_size_recalled"][0]
     # the global tests' paragraph no longer repeats the arm's term's rates
     assert "arm's term" not in glue["global_size"][0]
     shipped = {"pfs": rates(118 / 988, 988), "os": rates(96 / 738, 738)}
     assert ph_global_glue({}, {}, {}, params, shipped)["term_size_recalled"][0] == (
-        "its simulated size, given above, is more than 5% for progression and death"
+        "the simulated size of its exact test on the 1 − KM scale, given above, is more than 5% for "
+        "progression and death"
     )
 
 
@@ -923,7 +977,7 @@ def test_instability_reading_follows_the_bootstrap_and_the_model():
         "pfs": BootstrapShares(0.254, 0.279, (0.0004, 2.89), 0.279, 0.0),
         "os": BootstrapShares(0.476, 0.187, (0.0011, 5.83), 0.187, 0.0),
     }
-    sex = "sex (male vs female): HR 1.21 (0.15 to 9.64) for progression-free survival"
+    sex = "sex (male vs female): HR 1.21 (0.15 to 9.64) for progression"
     wald = (
         "; the bootstrap cannot say in which direction the Wald intervals err, because it mostly shows that "
         "resampled data cannot carry the model."
@@ -1349,8 +1403,13 @@ def test_the_least_precise_term_is_named_mid_sentence_as_prose_names_covariates(
             converged=True, table=table, term=lambda t: table.set_index("term").loc[t].to_dict()
         )
 
+    # review 78: named by event, as the rest of chapter 10's instability sentence names the endpoints
+    # ("2.4 events per variable for progression"); it said "for overall survival" there
     assert _unstable_covariate({"os": fit("sex_male")}) == (
-        "sex (male vs female): HR 1.48 (0.10 to 21.00) for overall survival"
+        "sex (male vs female): HR 1.48 (0.10 to 21.00) for death"
+    )
+    assert _unstable_covariate({"pfs": fit("sex_male"), "os": fit("sex_male")}) == (
+        "sex (male vs female): HR 1.48 (0.10 to 21.00) for progression and 1.48 (0.10 to 21.00) for death"
     )
     assert _unstable_covariate({"os": fit("ecog")}).startswith("ECOG PS (per point): HR 1.48")
 
@@ -1358,7 +1417,7 @@ def test_the_least_precise_term_is_named_mid_sentence_as_prose_names_covariates(
 def test_alpha_prints_exactly_as_a_percentage():
     """The size sentences print alpha as a percentage with the decimals it needs: f"{alpha:.0%}" printed
     2.5% as "2%" and 0.1% as "0%"."""
-    from lcnec_utils.chapter.methods_glue import _lesson_size, _term_size
+    from lcnec_utils.chapter.methods_glue import _term_size
     from lcnec_utils.stats.format import format_alpha_pct
 
     assert [format_alpha_pct(a) for a in (0.05, 0.025, 0.001, 0.1, 0.07)] == [
@@ -1381,11 +1440,11 @@ def test_alpha_prints_exactly_as_a_percentage():
 
     # 3.0% of 988 at 0.025: within 2.5% ± 2·√(0.024375/988) = 0.99 points; the rate to alpha's one decimal
     assert (
-        "rejects at 0.025 in 3.0% of the 988 samples kept for progression, within two simulation standard "
-        "errors of 2.5%" in _lesson_size({"pfs": rates(0.03, 988)}, 0.025, papers)
+        "rejects at the 2.5% level in 3.0% of the 988 samples kept for progression, within two simulation "
+        "standard errors of 2.5%" in _term_size({"pfs": rates(0.03, 988)}, 0.025, papers)
     )
     # 0.15% of 100,000 at 0.001: above 0.1% + 0.02 points; "0.1%" would print alpha's, so one more decimal
     assert (
-        "rejects at 0.001 in 0.15% of the 100,000 samples kept for death, more than 0.1% by over two "
+        "rejects at the 0.1% level in 0.15% of the 100,000 samples kept for death, more than 0.1% by over two "
         "simulation standard errors" in _term_size({"os": rates(0.0015, 100_000)}, 0.001, papers)
     )

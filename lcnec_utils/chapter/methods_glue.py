@@ -303,9 +303,9 @@ def ph_glue(values: Mapping[str, Any], params: Parameters, cut_months: float) ->
         and ".late." not in k
     ]
     glue["verdict"] = (
-        "none of the tests rejects proportional hazards at the level of " + f"{params.alpha:g}"
+        f"none of the tests rejects proportional hazards at the {format_alpha_pct(params.alpha)} level"
         if all(alpha_ok)
-        else "at least one test rejects proportional hazards at the level of " + f"{params.alpha:g}",
+        else f"at least one test rejects proportional hazards at the {format_alpha_pct(params.alpha)} level",
         "{}",
     )
     return glue
@@ -618,7 +618,7 @@ def _unstable_covariate(full_fits: Mapping[str, Any]) -> str | None:
         if res is None or not res.converged or term not in list(res.table["term"]):
             continue
         r = res.term(term)
-        parts.append(f"{r['hr']:.2f} ({r['ci_low']:.2f} to {r['ci_high']:.2f}) for {ENDPOINTS[ep].lower()}")
+        parts.append(f"{r['hr']:.2f} ({r['ci_low']:.2f} to {r['ci_high']:.2f}) for {EVENT_NOUNS[ep]}")
     return f"{term_in_prose(term)}: HR " + " and ".join(parts)
 
 
@@ -636,12 +636,10 @@ def _rejections(
         for _, r in t.iterrows():
             model = "the arm-only model" if r["model"] == "univariable" else named.short
             scale = "1 − KM" if r["transform"] == "km" else "t"
-            hits.append(
-                f"{ENDPOINTS[ep].lower()} in {model} on the {scale} scale ({format_p_clause(r['p'])})"
-            )
+            hits.append(f"{EVENT_NOUNS[ep]} in {model} on the {scale} scale ({format_p_clause(r['p'])})")
     if not hits:
-        return f"none of its tests rejects proportional hazards at {alpha:g}"
-    return "it rejects proportional hazards at " + f"{alpha:g} for " + "; ".join(hits)
+        return f"none of its tests rejects proportional hazards at the {format_alpha_pct(alpha)} level"
+    return f"it rejects proportional hazards at the {format_alpha_pct(alpha)} level for " + "; ".join(hits)
 
 
 def _p_ranges(p_values: Mapping[str, pd.Series], alpha: float) -> tuple[list[str], list[str]]:
@@ -653,8 +651,8 @@ def _p_ranges(p_values: Mapping[str, pd.Series], alpha: float) -> tuple[list[str
         if p.empty:
             continue
         if p.min() < alpha <= p.max():
-            straddling.append(ENDPOINTS[ep].lower())
-        parts.append(f"from {format_p(p.min())} to {format_p(p.max())} for {ENDPOINTS[ep].lower()}")
+            straddling.append(EVENT_NOUNS[ep])
+        parts.append(f"from {format_p(p.min())} to {format_p(p.max())} for {EVENT_NOUNS[ep]}")
     return parts, straddling
 
 
@@ -670,10 +668,12 @@ def _formula_spread(
     if not parts:
         return None
     side = (
-        f"on both sides of {alpha:g} for {' and '.join(straddling)}: there the choice of formula and time "
+        f"on both sides of the {format_alpha_pct(alpha)} level for {' and '.join(straddling)}: there the "
+        "choice of formula and time "
         'scale decides between "significant" and "not"'
         if straddling
-        else f"on one side of {alpha:g} for each endpoint: here the choice does not change the verdict"
+        else f"on one side of the {format_alpha_pct(alpha)} level for each endpoint: here the choice does not "
+        "change the verdict"
     )
     return f"the p-values of {model.short} run " + " and ".join(parts) + ", " + side
 
@@ -899,9 +899,9 @@ def _global_spread(tables: Mapping[str, pd.DataFrame], alpha: float) -> str | No
     if not parts:
         return None
     side = (
-        f"on both sides of {alpha:g} for {' and '.join(straddling)}"
+        f"on both sides of the {format_alpha_pct(alpha)} level for {' and '.join(straddling)}"
         if straddling
-        else f"on one side of {alpha:g} for each endpoint"
+        else f"on one side of the {format_alpha_pct(alpha)} level for each endpoint"
     )
     return "its p-values run " + " and ".join(parts) + ", " + side
 
@@ -912,118 +912,170 @@ _NULL_TESTS = {
 }
 
 #: The fewest samples kept by the simulation under proportional hazards whose rejection rate the page
-#: judges against alpha: with fewer, two simulation standard errors at 0.05 exceed 4.4 percentage points.
+#: judges against alpha: at 100 kept samples two simulation standard errors at 0.05 are 4.4 percentage
+#: points; with fewer, more. Below alpha = 0.05 the minimum grows with :data:`MIN_EXPECTED_REJECTIONS`
+#: (:func:`min_kept_samples`).
 MIN_KEPT_SAMPLES = 100
+
+#: The fewest rejections the simulation must expect under proportional hazards, alpha times the samples
+#: kept, before the page judges a rejection rate: 100 samples at 0.001 expect 0.1 rejections, and a rate
+#: of 0 or 1 in 100 says nothing of a size of 0.1%. At 5 the minimum is :data:`MIN_KEPT_SAMPLES` for
+#: alpha of 0.05 and above, 5 / alpha below it (5,000 samples at 0.001).
+MIN_EXPECTED_REJECTIONS = 5
+
+
+def min_kept_samples(alpha: float) -> int:
+    """The fewest kept samples whose rejection rate at ``alpha`` the page judges: at least
+    :data:`MIN_KEPT_SAMPLES`, and at least enough for :data:`MIN_EXPECTED_REJECTIONS` rejections to be
+    expected under the null (100 at 0.05 and 0.1, 200 at 0.025, 5,000 at 0.001)."""
+    return max(MIN_KEPT_SAMPLES, math.ceil(round(MIN_EXPECTED_REJECTIONS / alpha, 6)))
 
 
 def _size_judgement(rate: float, kept: int, alpha: float) -> str:
     """``above``, ``below`` or ``nominal``: a simulated rejection rate against ``alpha``, beyond two
-    binomial standard errors of ``kept`` replicates or not; ``too few`` below :data:`MIN_KEPT_SAMPLES`
+    binomial standard errors of ``kept`` replicates or not; ``too few`` below :func:`min_kept_samples`
     kept replicates, where it is not judged."""
-    if kept < MIN_KEPT_SAMPLES:
+    if kept < min_kept_samples(alpha):
         return "too few"
     se = math.sqrt(alpha * (1 - alpha) / kept)
     return "above" if rate > alpha + 2 * se else "below" if rate < alpha - 2 * se else "nominal"
 
 
-def _too_few_text(rates: Mapping[str, Mapping[str, float]], eps: list[str], what: str) -> str:
-    """ "the simulation kept only 30 samples for death, too few (fewer than 100) to judge ``what``"."""
+def _too_few_text(
+    rates: Mapping[str, Mapping[str, float]], eps: list[str], alpha: float, judging: bool
+) -> str:
+    """ "the simulation kept only 30 samples for death, fewer than the 100 needed" (``judging``: "... to
+    judge a rate"), and where :data:`MIN_EXPECTED_REJECTIONS` sets the minimum, why: "... needed at
+    0.1%, where 5,000 samples expect 5 rejections under proportional hazards"."""
     kept = " and ".join(
         f"{format_count(int(rates[ep]['kept']), 'sample')} for {EVENT_NOUNS[ep]}" for ep in eps
     )
-    return f"the simulation kept only {kept}, too few (fewer than {MIN_KEPT_SAMPLES}) to judge {what}"
+    need = min_kept_samples(alpha)
+    text = f"the simulation kept only {kept}, fewer than the {need:,} needed" + (
+        " to judge a rate" if judging else ""
+    )
+    if need > MIN_KEPT_SAMPLES:
+        text += (
+            f" at {format_alpha_pct(alpha)}, where {need:,} samples expect {MIN_EXPECTED_REJECTIONS} rejections "
+            "under proportional hazards"
+        )
+    return text
+
+
+def _names(eps: list[str]) -> str:
+    return " and ".join(EVENT_NOUNS[ep] for ep in eps)
+
+
+def _points(err: float, alpha: float) -> str:
+    """Two simulation standard errors in percentage points, with the decimals of :func:`_rate_text`
+    (more where that prints 0), "point" for one."""
+    shown = format_alpha_pct(alpha)
+    decimals = len(shown[:-1].split(".")[1]) if "." in shown else 0
+    text = f"{100 * err:.{decimals}f}"
+    while float(text) == 0 and err > 0 and decimals < 4:
+        decimals += 1
+        text = f"{100 * err:.{decimals}f}"
+    return text
 
 
 def _null_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: float) -> str | None:
     """What the simulation under proportional hazards says of the global tests' size in this design
     (``null_rates``: ``methods.ph_null_rates`` per endpoint, None where it was not run), as sentences.
     The exact test of the arm's term, simulated in the same samples, is said with the arm's term
-    (:func:`_term_size`), not again here; an endpoint with fewer than :data:`MIN_KEPT_SAMPLES` kept
-    samples is not judged."""
+    (:func:`_term_size`), not again here. An endpoint with fewer than :func:`min_kept_samples` kept
+    samples is not judged: its rates are printed, but the rates' uncertainty and every judgement name
+    only the endpoints judged. Alpha is printed as a percentage ("the 5% level") and the rates as
+    :func:`_rate_text` prints them."""
     rates = {ep: r for ep, r in null_rates.items() if r is not None and r["kept"] > 0}
     if not rates:
         return None
     eps = [ep for ep in ENDPOINTS if ep in rates]
-    names = [EVENT_NOUNS[ep] for ep in eps]
-    kept = " and ".join(f"{rates[ep]['kept']} of {rates[ep]['reps']}" for ep in eps)
+    kept = " and ".join(f"{int(rates[ep]['kept']):,} of {int(rates[ep]['reps']):,}" for ep in eps)
     pct = format_alpha_pct(alpha)
-    judged_eps = [ep for ep in eps if rates[ep]["kept"] >= MIN_KEPT_SAMPLES]
+    judged = {
+        key: {ep: _size_judgement(rates[ep][key], rates[ep]["kept"], alpha) for ep in eps}
+        for key in _NULL_TESTS
+    }
+    judged_eps = [ep for ep in eps if rates[ep]["kept"] >= min_kept_samples(alpha)]
     few = [ep for ep in eps if ep not in judged_eps]
     parts = [
-        f"{what} in " + " and ".join(f"{rates[ep][key]:.0%}" for ep in eps)
+        f"{what} in " + " and ".join(_rate_text(rates[ep][key], alpha, judged[key][ep]) for ep in eps)
         for key, what in _NULL_TESTS.items()
     ]
     text = (
-        f"Simulated under proportional hazards in this very design (for {' and '.join(names)}: the "
+        f"Simulated under proportional hazards in this very design (for {_names(eps)}: the "
         "model's own covariates and fitted coefficients, an exponential baseline hazard, censoring "
         f"matching the share of events; each sample refitted as R's coxph fits it; {kept} samples kept, "
         "those R would warn about (no convergence, or a coefficient that may be infinite) or whose "
         "information matrix was singular dropped), "
-        f"the global tests reject at {alpha:g} on the 1 − KM scale with these rates: " + "; ".join(parts)
+        f"the global tests reject at the {pct} level on the 1 − KM scale with these rates: "
+        + "; ".join(parts)
     )
     if judged_eps:
-        err = max(
-            2 * math.sqrt(rates[ep][k] * (1 - rates[ep][k]) / rates[ep]["kept"])
+        errs = [
+            _points(
+                max(
+                    2 * math.sqrt(rates[ep][k] * (1 - rates[ep][k]) / rates[ep]["kept"]) for k in _NULL_TESTS
+                ),
+                alpha,
+            )
             for ep in judged_eps
-            for k in _NULL_TESTS
+        ]
+        unit = "percentage point" if float(errs[0]) == 1 else "percentage points"
+        each = " and ".join(
+            f"±{e}{' ' + unit if i == 0 else ''} for {EVENT_NOUNS[ep]}"
+            for i, (e, ep) in enumerate(zip(errs, judged_eps))
         )
-        text += (
-            f" (with this many samples, each rate is uncertain by up to ±{100 * err:.0f} percentage points, "
-            "two simulation standard errors)"
-        )
-    text += ". "
+        text += f" (with the samples kept, two simulation standard errors are up to {each})"
+    text += "."
     if few:
-        too_few = _too_few_text(rates, few, "the tests' size")
-        text += too_few[0].upper() + too_few[1:] + ". "
+        too_few = _too_few_text(rates, few, alpha, judging=True)
+        text += f" {too_few[0].upper() + too_few[1:]}, so {'its rates are' if len(few) == 1 else 'their rates are'} not judged."
     if not judged_eps:
-        return text.rstrip()
-    eps = judged_eps
-    judge = {
-        key: {_size_judgement(rates[ep][key], rates[ep]["kept"], alpha) for ep in eps} for key in _NULL_TESTS
-    }
-    if judge["score_global"] == {"above"}:
-        most = all(rates[ep]["score_global"] > 0.5 for ep in eps)
-        text += (
-            "So the exact global test's small p-values are not evidence against proportional hazards "
-            f"here: it would give p < {alpha:g} "
+        return text
+
+    def group(key: str, j: str) -> list[str]:
+        return [ep for ep in judged_eps if judged[key][ep] == j]
+
+    said = []
+    above = group("score_global", "above")
+    if above:
+        most = all(rates[ep]["score_global"] > 0.5 for ep in above)
+        said.append(
+            f"So for {_names(above)} the exact global test's small p-values are not evidence against "
+            f"proportional hazards: it would reject at the {pct} level "
             + ("in most samples" if most else f"far more often than in {pct} of samples")
             + " even if the hazards were proportional, because it tests a second set of as many "
-            "coefficients on the same few events. "
+            "coefficients on the same few events."
         )
-    elif judge["score_global"] == {"nominal"}:
-        text += "The exact global test keeps about its nominal size here. "
-    else:
-        text += "The exact global test's size differs from the nominal one between the endpoints. "
-    approx = judge["approximation_global"]
-    far_less = all(rates[ep]["approximation_global"] < rates[ep]["score_global"] / 2 for ep in eps)
-    if approx == {"nominal"}:
-        text += (
-            f"The old approximation keeps about its nominal size (its rates are within two simulation "
-            f"standard errors of {alpha:g})"
+    within = "within two simulation standard errors of " + pct
+    if nominal := group("score_global", "nominal"):
+        said.append(f"For {_names(nominal)} the exact global test keeps about its nominal size ({within}).")
+    if below := group("score_global", "below"):
+        said.append(
+            f"For {_names(below)} the exact global test rejects less often than in {pct} of samples, by over "
+            "two simulation standard errors."
         )
-    elif approx <= {"nominal", "above"}:
-        by_ep = {
-            ep: _size_judgement(rates[ep]["approximation_global"], rates[ep]["kept"], alpha) for ep in eps
-        }
-        above = [EVENT_NOUNS[ep] for ep in eps if by_ep[ep] == "above"]
-        nominal = [EVENT_NOUNS[ep] for ep in eps if by_ep[ep] == "nominal"]
-        text += (
-            f"The old approximation rejects more often than in {pct} of the samples kept too"
+    if nominal := group("approximation_global", "nominal"):
+        said.append(f"For {_names(nominal)} the old approximation keeps about its nominal size ({within}).")
+    if above := group("approximation_global", "above"):
+        far = [ep for ep in above if rates[ep]["approximation_global"] < rates[ep]["score_global"] / 2]
+        said.append(
+            f"For {_names(above)} the old approximation rejects more often than in {pct} of the samples kept"
             + (
-                f" for {' and '.join(above)} (for {' and '.join(nominal)} it is within two simulation standard "
-                f"errors of {alpha:g})"
-                if nominal
+                f", but far less often than the exact test{'' if far == above else ' for ' + _names(far)}: of the "
+                f"two, its p-values are the less misleading {'there' if far == above else 'for ' + _names(far)}"
+                if far
                 else ""
             )
-            + (
-                ", but far less often than the exact test: of the two, its p-values are the less misleading here"
-                if far_less
-                else ""
-            )
+            + "."
         )
-    else:
-        text += f"The old approximation rejects less often than in {pct} of samples for some endpoint"
-    return text + "."
+    if below := group("approximation_global", "below"):
+        said.append(
+            f"For {_names(below)} the old approximation rejects less often than in {pct} of samples, by over "
+            "two simulation standard errors."
+        )
+    return text + " " + " ".join(said)
 
 
 def _term_rates(
@@ -1039,19 +1091,20 @@ def _term_rates(
 
 
 def _term_size_reading(rates: Mapping[str, Mapping[str, float]], alpha: float) -> str:
-    """The one per-endpoint reading of the simulated size of the exact test of the arm's term
-    (``rates``: :func:`_term_rates`), which :func:`_term_size` and :func:`_lesson_size` both print, so
-    that the page says it one way: each endpoint by :func:`_size_judgement`, with its kept samples,
-    and, below :data:`MIN_KEPT_SAMPLES`, that too few were kept. It continues "the test ...": "rejects
-    at 0.05 in 12% of the 988 samples kept for progression and 13% of the 738 kept for death, more than
-    5% by over two simulation standard errors; so for progression and death its p-values just below
-    0.05 are weaker evidence against proportional hazards than they look"."""
+    """The one per-endpoint reading of the simulated size of the exact test of the arm's term on the
+    1 − KM scale (``rates``: :func:`_term_rates`), which :func:`_term_size` prints and
+    :func:`_term_size_recalled` recalls: each endpoint by :func:`_size_judgement`, with its kept
+    samples, and, below :func:`min_kept_samples`, that too few were kept. It continues "the exact test
+    on the 1 − KM scale ..." and is sentences: "rejects at the 5% level in 12% of the 988 samples kept
+    for progression and 13% of the 738 kept for death, more than 5% by over two simulation standard
+    errors. So for progression and death its p-values just below the 5% level are weaker evidence
+    against proportional hazards than they look"."""
     eps = list(rates)
     pct = format_alpha_pct(alpha)
     judged = {ep: _size_judgement(rates[ep]["score_term"], rates[ep]["kept"], alpha) for ep in eps}
     few = [ep for ep in eps if judged[ep] == "too few"]
     if len(few) == len(eps):
-        return "could not be judged: " + _too_few_text(rates, few, "the test's size")
+        return "has a size this page does not judge: " + _too_few_text(rates, few, alpha, judging=False)
     reading = {
         "above": f"more than {pct} by over two simulation standard errors",
         "nominal": f"within two simulation standard errors of {pct}",
@@ -1070,19 +1123,22 @@ def _term_size_reading(rates: Mapping[str, Mapping[str, float]], alpha: float) -
             shares.append(f"{rate} of the {int(rates[ep]['kept']):,}{unit} kept for {EVENT_NOUNS[ep]}")
             first = False
         parts.append(f"{' and '.join(shares)}, {reading[j]}")
-    text = f"rejects at {alpha:g} in " + "; ".join(parts)
+    sentences = [f"rejects at the {pct} level in " + "; ".join(parts)]
     if few:
-        text += "; " + _too_few_text(rates, few, "it")
-    above = [EVENT_NOUNS[ep] for ep in eps if judged[ep] == "above"]
-    below = [EVENT_NOUNS[ep] for ep in eps if judged[ep] == "below"]
+        too_few = _too_few_text(rates, few, alpha, judging=True)
+        sentences.append(too_few[0].upper() + too_few[1:])
+    above = [ep for ep in eps if judged[ep] == "above"]
+    below = [ep for ep in eps if judged[ep] == "below"]
     if above:
-        text += (
-            f"; so for {' and '.join(above)} its p-values just below {alpha:g} are weaker evidence against "
+        sentences.append(
+            f"So for {_names(above)} its p-values just below the {pct} level are weaker evidence against "
             "proportional hazards than they look"
         )
     if below:
-        text += f"; {'and ' if above else 'so '}for {' and '.join(below)} it rejects less often than {alpha:g} says"
-    return text
+        sentences.append(
+            f"{'For' if above else 'So for'} {_names(below)} it rejects less often than its {pct} level says"
+        )
+    return ". ".join(sentences)
 
 
 def _term_size(
@@ -1091,22 +1147,19 @@ def _term_size(
     model: FittedModel = MODEL_FITTED_HERE,
 ) -> str | None:
     """The simulated size of the exact test of the arm's term in the model with covariates (``model``),
-    as a clause (:func:`_term_size_reading`)."""
+    as sentences (:func:`_term_size_reading`) that say it is the only test of the arm's term simulated:
+    the results sentence lists p-values of other tests and time scales before it."""
     rates = _term_rates(null_rates)
     if not rates:
         return None
     return (
-        f"simulated under proportional hazards in {model.short}, on the 1 − KM scale, it "
-        + _term_size_reading(rates, alpha)
+        "Of these tests only one had its size simulated: under proportional hazards in "
+        f"{model.short}, the exact test on the 1 − KM scale " + _term_size_reading(rates, alpha) + "."
     )
 
 
-def _term_size_recalled(null_rates: Mapping[str, Mapping[str, float] | None], alpha: float) -> str | None:
-    """The same reading recalled without its numbers, for the page's conclusion: "its simulated size,
-    given above, is more than 5% for progression and death"."""
-    rates = _term_rates(null_rates)
-    if not rates:
-        return None
+def _size_recalled(rates: Mapping[str, Mapping[str, float]], alpha: float) -> str:
+    """:func:`_term_size_reading` without its numbers: "more than 5% for progression and death"."""
     pct = format_alpha_pct(alpha)
     reading = {
         "above": f"more than {pct}",
@@ -1117,8 +1170,19 @@ def _term_size_recalled(null_rates: Mapping[str, Mapping[str, float] | None], al
     groups: dict[str, list[str]] = {}
     for ep in rates:
         groups.setdefault(_size_judgement(rates[ep]["score_term"], rates[ep]["kept"], alpha), []).append(ep)
-    said = [f"{reading[j]} for {' and '.join(EVENT_NOUNS[ep] for ep in eps)}" for j, eps in groups.items()]
-    return "its simulated size, given above, is " + " and ".join(said)
+    return " and ".join(f"{reading[j]} for {_names(eps)}" for j, eps in groups.items())
+
+
+def _term_size_recalled(null_rates: Mapping[str, Mapping[str, float] | None], alpha: float) -> str | None:
+    """The same reading recalled without its numbers, for the page's conclusion, where it follows "by
+    R's current test" and says which of its tests it is: "the simulated size of its exact test on the
+    1 − KM scale, given above, is more than 5% for progression and death"."""
+    rates = _term_rates(null_rates)
+    if not rates:
+        return None
+    return "the simulated size of its exact test on the 1 − KM scale, given above, is " + _size_recalled(
+        rates, alpha
+    )
 
 
 def _rate_text(rate: float, alpha: float, judged: str) -> str:
@@ -1138,11 +1202,10 @@ def _lesson_size(
 ) -> str:
     """The end of chapter 11's lesson: what the chapter measured of the tests of the arm's term. That
     is the simulated size at ``alpha`` of one of them, the exact test in ``model`` on the 1 − KM scale
-    (``null_rates``: ``methods.ph_null_rates`` per endpoint, None where it was not run), read by
-    :func:`_term_size_reading` as the results section reads it; the approximation, the other time
-    scales and the arm-only model's test were not simulated, nor was any test's power. The page drew
-    the lesson about few events without citing the rates, and said "the tests themselves" of the one
-    test simulated."""
+    (``null_rates``: ``methods.ph_null_rates`` per endpoint, None where it was not run), recalled from
+    the results section without its numbers (:func:`_size_recalled`, as the conclusion recalls it); the
+    approximation, the other time scales and the arm-only model's test were not simulated, nor was any
+    test's power."""
     rates = _term_rates(null_rates)
     if not rates:
         return (
@@ -1150,10 +1213,10 @@ def _lesson_size(
             "when the hazards are proportional, and how often they detect a departure, is not measured here."
         )
     return (
-        "Of the tests of the arm's term, this chapter simulated the size of one: under proportional hazards "
-        f"in {model.short} (the simulation described with the global test above), the exact test on the "
-        "1 − KM scale (the approximation, the other time scales and the arm-only model's test were not "
-        f"simulated) {_term_size_reading(rates, alpha)}. The tests' power, how often they would detect a "
+        "Of the tests of the arm's term, this chapter simulated the size of one, under proportional hazards "
+        f"in {model.short}: the exact test on the 1 − KM scale. The approximation, the other time scales "
+        "and the arm-only model's test were not simulated. The exact test's simulated size, given with the "
+        f"results above, is {_size_recalled(rates, alpha)}. The tests' power, how often they would detect a "
         "given departure from proportional hazards, was not simulated either, so the weight of a large "
         "p-value is not measured here."
     )
@@ -1184,7 +1247,7 @@ def ph_global_glue(
         "term_size": (
             _term_size(null_rates, params.alpha, named),
             "{}",
-            "its size in this design was not simulated",
+            "The size of the tests of the arm's term in this design was not simulated.",
         ),
         "term_size_recalled": (
             _term_size_recalled(null_rates, params.alpha),
