@@ -361,3 +361,34 @@ def test_beta_t_plot_draws_rs_fit_its_band_and_rs_axis_labels():
     plt.close("all")
     bare = P.beta_t_plot(pts, None).axes[0]
     assert not [c for c in bare.collections if isinstance(c, PolyCollection)]
+
+
+def test_forest_plot_p_column_starts_right_of_every_hr_cell():
+    """A long cell (a bootstrap row's "0.46 (below 0.001 to 2.89)") pushes the p column right, so that
+    the two never overlap (the column sat at 0.87 of the figure and the cell ran into its "—"); short
+    cells leave it at 0.87."""
+
+    def layout(table):
+        fig = P.forest_plot(table)
+        renderer = fig.canvas.get_renderer()
+        to_figure = fig.transFigure.inverted()
+        texts = fig.axes[0].texts
+        right = max(to_figure.transform(t.get_window_extent(renderer))[1, 0] for t in texts[2::2])
+        p_x = {t.get_position()[0] for t in texts[1::2]}
+        plt.close(fig)
+        return right, p_x
+
+    long = pd.DataFrame(
+        {
+            "label": ["Wald", "bootstrap"],
+            "hr": [0.46, 0.46],
+            "ci_low": [0.22, 0.0004],
+            "ci_high": [0.99, 2.891],
+            "p": [0.046, np.nan],
+            "bootstrap": [False, True],
+        }
+    )
+    right, p_x = layout(long)
+    assert len(p_x) == 1 and p_x.pop() >= right + P.P_GAP - 1e-9 > 0.87
+    right, p_x = layout(long.assign(bootstrap=False))
+    assert p_x == {0.87} and right + P.P_GAP < 0.87

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # the same names, loaded on first use (lcnec starts without p
     )
     from lcnec_utils.plots.forest import (
         LABEL_WIDTH,
+        P_GAP,
         X_LIMITS,
         forest_plot,
     )
@@ -58,7 +59,7 @@ __all__, __getattr__, __dir__ = exports(
     __name__,
     {
         "lcnec_utils.plots.flow": ("patient_flow",),
-        "lcnec_utils.plots.forest": ("LABEL_WIDTH", "X_LIMITS", "forest_plot"),
+        "lcnec_utils.plots.forest": ("LABEL_WIDTH", "P_GAP", "X_LIMITS", "forest_plot"),
         "lcnec_utils.plots.immunotherapy": (
             "WEIGHT_STYLES",
             "bayes_plot",

@@ -21,6 +21,8 @@ X_LIMITS = (0.01, 100.0)
 #: Row labels longer than this many characters are wrapped onto further lines, so that a long model
 #: name ("The model fitted here (the arm and 10 of the paper's 11 covariates)") leaves the axis its width.
 LABEL_WIDTH = 40
+#: The least space (figure fraction) between the widest "HR (95% CI)" cell and the p column.
+P_GAP = 0.02
 
 
 def forest_plot(
@@ -192,7 +194,10 @@ def _write_text_columns(
         fontweight="bold",
         fontsize=9,
     )
-    ax.text(x_p, n - 0.2, "p", transform=trans, ha="left", va="center", fontweight="bold", fontsize=9)
+    p_texts = [
+        ax.text(x_p, n - 0.2, "p", transform=trans, ha="left", va="center", fontweight="bold", fontsize=9)
+    ]
+    cells = []
     for yi, h, low, u, pi, given in zip(y, hr, lo, hi, p, texts):
         if given is not None:
             text = given
@@ -202,5 +207,11 @@ def _write_text_columns(
             text = f"{h:.{digits}f}"
         else:
             text = format_hr_ci(h, low, u, digits, sep="–")
-        ax.text(x_hr, yi, text, transform=trans, ha="left", va="center", fontsize=9)
-        ax.text(x_p, yi, format_p(pi), transform=trans, ha="left", va="center", fontsize=9)
+        cells.append(ax.text(x_hr, yi, text, transform=trans, ha="left", va="center", fontsize=9))
+        p_texts.append(ax.text(x_p, yi, format_p(pi), transform=trans, ha="left", va="center", fontsize=9))
+    # the p column starts past the widest HR cell (a bootstrap row's "below 0.001 to ..." is long)
+    renderer = fig.canvas.get_renderer()
+    to_figure = fig.transFigure.inverted()
+    widest = max((to_figure.transform(c.get_window_extent(renderer))[1, 0] for c in cells), default=0.0)
+    for t in p_texts:
+        t.set_x(max(x_p, widest + P_GAP))
