@@ -612,6 +612,18 @@ def test_ph_epv_texts_read_each_endpoint_against_the_rule_of_ten():
     }
 
 
+def _null_rates(term: float, kept: int, score_global: float = 0.65) -> dict:
+    """One endpoint's simulated rejection rates (``methods.ph_null_rates``' shape): the arm term's
+    exact test at ``term`` of ``kept`` samples kept, of 1,000 simulated."""
+    return {
+        "score_global": score_global,
+        "approximation_global": 0.07,
+        "score_term": term,
+        "kept": kept,
+        "reps": 1000,
+    }
+
+
 def test_ph_lesson_cites_the_simulated_size_of_the_arms_term_test():
     """Chapter 11 reads the simulated rejection rate under proportional hazards of one test of the arm's
     term, the exact test (1 − KM scale) in the model with covariates: the results section
@@ -626,14 +638,7 @@ def test_ph_lesson_cites_the_simulated_size_of_the_arms_term_test():
     assert (MIN_KEPT_SAMPLES, MIN_EXPECTED_REJECTIONS) == (100, 5)
     papers = fitted_model(PAPER_COVARIATES)
 
-    def rates(term, kept):
-        return {
-            "score_global": 0.65,
-            "approximation_global": 0.07,
-            "score_term": term,
-            "kept": kept,
-            "reps": 1000,
-        }
+    rates = _null_rates
 
     head = (
         "Of these tests only one had its size simulated: under proportional hazards in the paper's model, "
@@ -759,14 +764,7 @@ def test_the_arms_term_size_reads_the_same_in_the_results_the_lesson_and_the_con
     params = make_parameters()
     papers = fitted_model(PAPER_COVARIATES)
 
-    def rates(term, kept):
-        return {
-            "score_global": 0.65,
-            "approximation_global": 0.07,
-            "score_term": term,
-            "kept": kept,
-            "reps": 1000,
-        }
+    rates = _null_rates
 
     mixed = {"pfs": rates(0.12, 988), "os": rates(0.06, 988)}
     reading = (
@@ -1430,13 +1428,7 @@ def test_alpha_prints_exactly_as_a_percentage():
     papers = fitted_model(PAPER_COVARIATES)
 
     def rates(term, kept):
-        return {
-            "score_global": 0.6,
-            "approximation_global": 0.07,
-            "score_term": term,
-            "kept": kept,
-            "reps": 1000,
-        }
+        return _null_rates(term, kept, score_global=0.6)
 
     # 3.0% of 988 at 0.025: within 2.5% ± 2·√(0.024375/988) = 0.99 points; the rate to alpha's one decimal
     assert (
