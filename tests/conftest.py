@@ -73,11 +73,12 @@ def pytest_sessionfinish(session):
 
 
 def background_result(name: str):
-    """What ``background_search.py`` wrote as ``name`` (waiting for it), or None if it was not
-    started (the fixture then computes it in this process). A failed run raises with its log."""
+    """What ``background_search.py`` wrote as ``name``, waiting for it. :func:`pytest_collection_finish`
+    starts it for every session with a test that needs the default reconstruction, the only fixtures
+    that ask; a failed run raises with its log."""
     proc = _BACKGROUND.get("proc")
     if proc is None:
-        return None
+        raise RuntimeError(f"background_search.py was not started, so there is no {name}")
     path = _BACKGROUND["out"] / name
     while not path.exists():
         if proc.poll() is not None and not path.exists():
@@ -91,14 +92,9 @@ def background_result(name: str):
 @pytest.fixture(scope="session")
 def default_reconstruction():
     """``reconstruct(DEFAULT_SEED)`` (about a minute on 2 cores, made by ``background_search.py``
-    when the session started it): the committed files are what it writes, and the witnesses'
+    from the session's start): the committed files are what it writes, and the witnesses'
     schedules start from its state before the search's last step."""
-    made = background_result("reconstruction.pkl")
-    if made is not None:
-        return made
-    from lcnec_utils import reconstruct
-
-    return reconstruct.reconstruct(reconstruct.DEFAULT_SEED)
+    return background_result("reconstruction.pkl")
 
 
 @pytest.fixture(scope="session")

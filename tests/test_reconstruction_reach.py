@@ -6,9 +6,7 @@ witness checked with the book's own estimators and against R ``survival``."""
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import math
-import multiprocessing as mp
 import warnings
 from collections import Counter
 
@@ -281,18 +279,11 @@ def made_by_schedules(default_reconstruction) -> dict:
     """Each witness's schedule run from the committed search's state before its last step
     (``reach.witness_start``) onto the committed cohort's rows (``reach.schedule_witness``, what
     ``benchmarks/table4_reach.py --write`` saves), both at once in a pool of two processes: about
-    4 minutes each on one core. ``background_search.py`` makes them from the session's start when
-    ``conftest.py`` started it; otherwise they are made here, the same way."""
+    4 minutes each on one core. ``background_search.make_witnesses`` makes them from the session's start
+    (``conftest.py``), after the default reconstruction; the fixture asks for ``default_reconstruction``
+    so that a session selecting only these tests starts that process too."""
     made = background_result("witnesses.pkl")
-    if made is not None:
-        return {path: made[path.name] for path in WITNESSES}
-    cohort, start = pd.read_csv(DEFAULT_COHORT), reach.witness_start(default_reconstruction)
-    with cf.ProcessPoolExecutor(max_workers=len(WITNESSES), mp_context=mp.get_context("spawn")) as pool:
-        jobs = {
-            path: pool.submit(reach.schedule_witness, cohort, WITNESSES[path], start=start)
-            for path in WITNESSES
-        }
-        return {path: job.result() for path, job in jobs.items()}
+    return {path: made[path.name] for path in WITNESSES}
 
 
 @pytest.mark.slow

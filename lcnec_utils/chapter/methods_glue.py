@@ -23,6 +23,8 @@ from lcnec_utils.chapter.model_size import (
     adjustment_warning,
     coefficients_at_epv,
     confounders_at_rule,
+    epv_values,
+    event_names,
     full_epv_reading,
     instability_reading,
     model_question,
@@ -561,14 +563,11 @@ def small_sample_teaching_glue(
             events_by_ep[ep] = int(rows.loc["full", "events"])
             terms_by_ep[ep] = int(rows.loc["full", "terms"])
         events = None if table is None else int(table.iloc[0]["events"])
-        glue[f"ex_{ep}_conf10"] = (None if events is None else confounders_at_rule(events), "{}")
         if events is not None:
             conf10[ep] = confounders_at_rule(events)
-        glue[f"ex_{ep}_conf10_confounders"] = (glue[f"ex_{ep}_conf10"][0], "count:confounder")
-        glue[f"ex_{ep}_conf5"] = (
-            None if events is None else max(coefficients_at_epv(events, EPV_FLOOR) - 1, 0),
-            "{}",
-        )
+        glue[f"ex_{ep}_conf10"] = (conf10.get(ep), "{}")
+        glue[f"ex_{ep}_conf10_confounders"] = (conf10.get(ep), "count:confounder")
+        glue[f"ex_{ep}_conf5"] = (None if events is None else confounders_at_rule(events, EPV_FLOOR), "{}")
     glue["model_question"] = (model_question(model, terms_by_ep, events_by_ep), "{}")
     glue["full_epv_text"] = (full_epv_reading(model, terms_by_ep, events_by_ep), "{}")
     glue["adjust_warning"] = (adjustment_warning(model, terms_by_ep, events_by_ep, conf10), "{}")
@@ -704,15 +703,6 @@ def ph_epv_texts(
         none = "No model was fitted, so there are no events per variable to read."
         return {"ph_epv_check": none, "ph_lesson": "", "ph_epv_conclusion": ""}
 
-    def listing(eps: list[str]) -> str:
-        return " and ".join(
-            f"{epvs[ep]:.1f}{' events per variable' if i == 0 else ''} for {EVENT_NOUNS[ep]}"
-            for i, ep in enumerate(eps)
-        )
-
-    def names(eps: list[str]) -> str:
-        return " and ".join(EVENT_NOUNS[ep] for ep in eps)
-
     low = [ep for ep in epvs if epv_as_printed(epvs[ep]) < EPV_RULE]
     met = [ep for ep in epvs if ep not in low]
     rule = "the rule of ten (the small-sample chapter)"
@@ -722,20 +712,18 @@ def ph_epv_texts(
         "its fit is one the rule of ten warns about, so the tests built on it are to be read with caution"
     )
     if not met:
-        check = f"{name} has {listing(low)}, below {rule}: {unstable}."
+        check = f"{name} has {epv_values(epvs, low)}, below {rule}: {unstable}."
     elif not low:
-        check = (
-            f"{name} has {listing(met)}, at or above {rule}; that does not make a large-sample test exact."
-        )
+        check = f"{name} has {epv_values(epvs, met)}, at or above {rule}; that does not make a large-sample test exact."
     else:
         check = (
-            f"{name} has {listing(low)}, below {rule}, and {listing(met)}, at or above it: for {names(low)} "
+            f"{name} has {epv_values(epvs, low)}, below {rule}, and {epv_values(epvs, met)}, at or above it: for {event_names(low)} "
             f"{unstable}."
         )
     measured = _lesson_size(null_rates, alpha, model)
     if low:
         lesson = (
-            f"Below the rule of ten, as {short} is for {names(low)}, the fit a proportional-hazards test is "
+            f"Below the rule of ten, as {short} is for {event_names(low)}, the fit a proportional-hazards test is "
             "built on is one that rule warns about (it concerns the coefficients and their Wald tests, not "
             "this test directly), so the test's answer, either way, is to be read with that caution, and "
             f"{choice} be a choice of conclusion. {measured}"
@@ -748,16 +736,16 @@ def ph_epv_texts(
         )
     if not met:
         conclusion = (
-            f"With {short} below the rule of ten for {names(low)}, the tests rest on a fit that rule warns "
+            f"With {short} below the rule of ten for {event_names(low)}, the tests rest on a fit that rule warns "
             "about, and their answer is to be read with that caution."
         )
     elif not low:
         conclusion = f"With {short} at or above the rule of ten, the tests' answer is still no proof of proportionality."
     else:
         conclusion = (
-            f"With {short} below the rule of ten for {names(low)}, that answer rests on a fit that rule warns "
+            f"With {short} below the rule of ten for {event_names(low)}, that answer rests on a fit that rule warns "
             f"about and is to be read with that caution; for "
-            f"{names(met)}, at or above the rule, the tests' answer is still no proof of proportionality."
+            f"{event_names(met)}, at or above the rule, the tests' answer is still no proof of proportionality."
         )
     return {"ph_epv_check": check, "ph_lesson": lesson, "ph_epv_conclusion": conclusion}
 
@@ -962,10 +950,6 @@ def _too_few_text(
     return text
 
 
-def _names(eps: list[str]) -> str:
-    return " and ".join(EVENT_NOUNS[ep] for ep in eps)
-
-
 def _points(err: float, alpha: float) -> str:
     """Two simulation standard errors in percentage points, with the decimals of :func:`_rate_text`
     (more where that prints 0), "point" for one."""
@@ -1003,7 +987,7 @@ def _null_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: floa
         for key, what in _NULL_TESTS.items()
     ]
     text = (
-        f"Simulated under proportional hazards in this very design (for {_names(eps)}: the "
+        f"Simulated under proportional hazards in this very design (for {event_names(eps)}: the "
         "model's own covariates and fitted coefficients, an exponential baseline hazard, censoring "
         f"matching the share of events; each sample refitted as R's coxph fits it; {kept} samples kept, "
         "those R would warn about (no convergence, or a coefficient that may be infinite) or whose "
@@ -1042,7 +1026,7 @@ def _null_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: floa
     if above:
         most = all(rates[ep]["score_global"] > 0.5 for ep in above)
         said.append(
-            f"So for {_names(above)} the exact global test's small p-values are not evidence against "
+            f"So for {event_names(above)} the exact global test's small p-values are not evidence against "
             f"proportional hazards: it would reject at the {pct} level "
             + ("in most samples" if most else f"far more often than in {pct} of samples")
             + " even if the hazards were proportional, because it tests a second set of as many "
@@ -1050,21 +1034,25 @@ def _null_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: floa
         )
     within = "within two simulation standard errors of " + pct
     if nominal := group("score_global", "nominal"):
-        said.append(f"For {_names(nominal)} the exact global test keeps about its nominal size ({within}).")
+        said.append(
+            f"For {event_names(nominal)} the exact global test keeps about its nominal size ({within})."
+        )
     if below := group("score_global", "below"):
         said.append(
-            f"For {_names(below)} the exact global test rejects less often than in {pct} of samples, by over "
+            f"For {event_names(below)} the exact global test rejects less often than in {pct} of samples, by over "
             "two simulation standard errors."
         )
     if nominal := group("approximation_global", "nominal"):
-        said.append(f"For {_names(nominal)} the old approximation keeps about its nominal size ({within}).")
+        said.append(
+            f"For {event_names(nominal)} the old approximation keeps about its nominal size ({within})."
+        )
     if above := group("approximation_global", "above"):
         far = [ep for ep in above if rates[ep]["approximation_global"] < rates[ep]["score_global"] / 2]
         said.append(
-            f"For {_names(above)} the old approximation rejects more often than in {pct} of the samples kept"
+            f"For {event_names(above)} the old approximation rejects more often than in {pct} of the samples kept"
             + (
-                f", but far less often than the exact test{'' if far == above else ' for ' + _names(far)}: of the "
-                f"two, its p-values are the less misleading {'there' if far == above else 'for ' + _names(far)}"
+                f", but far less often than the exact test{'' if far == above else ' for ' + event_names(far)}: of the "
+                f"two, its p-values are the less misleading {'there' if far == above else 'for ' + event_names(far)}"
                 if far
                 else ""
             )
@@ -1072,7 +1060,7 @@ def _null_size(null_rates: Mapping[str, Mapping[str, float] | None], alpha: floa
         )
     if below := group("approximation_global", "below"):
         said.append(
-            f"For {_names(below)} the old approximation rejects less often than in {pct} of samples, by over "
+            f"For {event_names(below)} the old approximation rejects less often than in {pct} of samples, by over "
             "two simulation standard errors."
         )
     return text + " " + " ".join(said)
@@ -1131,12 +1119,12 @@ def _term_size_reading(rates: Mapping[str, Mapping[str, float]], alpha: float) -
     below = [ep for ep in eps if judged[ep] == "below"]
     if above:
         sentences.append(
-            f"So for {_names(above)} its p-values just below the {pct} level are weaker evidence against "
+            f"So for {event_names(above)} its p-values just below the {pct} level are weaker evidence against "
             "proportional hazards than they look"
         )
     if below:
         sentences.append(
-            f"{'For' if above else 'So for'} {_names(below)} it rejects less often than its {pct} level says"
+            f"{'For' if above else 'So for'} {event_names(below)} it rejects less often than its {pct} level says"
         )
     return ". ".join(sentences)
 
@@ -1170,7 +1158,7 @@ def _size_recalled(rates: Mapping[str, Mapping[str, float]], alpha: float) -> st
     groups: dict[str, list[str]] = {}
     for ep in rates:
         groups.setdefault(_size_judgement(rates[ep]["score_term"], rates[ep]["kept"], alpha), []).append(ep)
-    return " and ".join(f"{reading[j]} for {_names(eps)}" for j, eps in groups.items())
+    return " and ".join(f"{reading[j]} for {event_names(eps)}" for j, eps in groups.items())
 
 
 def _term_size_recalled(null_rates: Mapping[str, Mapping[str, float] | None], alpha: float) -> str | None:

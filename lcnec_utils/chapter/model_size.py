@@ -70,11 +70,12 @@ def _events_text(events: Mapping[str, int]) -> str:
     return " and ".join(format_count(events[ep], EVENT_NOUNS[ep]) for ep in ENDPOINTS if ep in events)
 
 
-def _names(eps: Sequence[str]) -> str:
+def event_names(eps: Sequence[str]) -> str:
+    """The endpoints ``eps`` by their events, listed: "progression and death"."""
     return " and ".join(EVENT_NOUNS[ep] for ep in eps)
 
 
-def _epv_values(epvs: Mapping[str, float], eps: Sequence[str]) -> str:
+def epv_values(epvs: Mapping[str, float], eps: Sequence[str]) -> str:
     """The events per variable of ``eps``, the unit on the first only: "2.4 events per variable for
     progression and 2.1 for death"."""
     return " and ".join(
@@ -146,12 +147,12 @@ def coefficients_at_epv(events: int, epv: float = EPV_RULE) -> int:
     return k
 
 
-def confounders_at_rule(events: int) -> int:
-    """How many confounders a model of the arm and confounders can take at ten events per variable,
-    compared as printed: :func:`coefficients_at_epv` at the rule of ten, one of them the arm's (never
-    below 0). The page prints a model's events per variable to one decimal and reads 9.96 ("10.0") as
-    meeting the rule, so 249 events take 24 confounders, not the 23 of ``249 // 10 - 1``."""
-    return max(coefficients_at_epv(events, EPV_RULE) - 1, 0)
+def confounders_at_rule(events: int, epv: float = EPV_RULE) -> int:
+    """How many confounders a model of the arm and confounders can take at ``epv`` events per variable
+    (by default the rule of ten), compared as printed: :func:`coefficients_at_epv`, one of them the
+    arm's (never below 0). The page prints a model's events per variable to one decimal and reads 9.96
+    ("10.0") as meeting the rule, so 249 events take 24 confounders, not the 23 of ``249 // 10 - 1``."""
+    return max(coefficients_at_epv(events, epv) - 1, 0)
 
 
 def model_question(model: FittedModel, terms: _Terms, events: Mapping[str, int]) -> str:
@@ -269,7 +270,7 @@ def adjustment_warning(
         if not met:
             return f"{carry[0].upper()}{carry[1:]}{warning}."
         return (
-            f"For {_names(low)}, {carry}{warning}; for {_names(met)}, with "
+            f"For {event_names(low)}, {carry}{warning}; for {event_names(met)}, with "
             f"{' and '.join(f'{epvs[ep]:.1f}' for ep in met)} events per variable, it meets the rule."
         )
     name = model.capitalised
@@ -280,7 +281,7 @@ def adjustment_warning(
     )
     return (
         f"{name} spends {spent}: "
-        f"{_epv_values(epvs, met)}, at or above the rule of ten, so by that rule the data can carry it; "
+        f"{epv_values(epvs, met)}, at or above the rule of ten, so by that rule the data can carry it; "
         "its adjustment removes only the confounding that its covariates measure."
     )
 
@@ -334,9 +335,7 @@ def instability_reading(
     eps = [ep for ep in ENDPOINTS if ep in boot]
     parts = []
     if epvs and not model.arm_alone:
-        covs = (
-            f"the covariates' estimates rest on {_epv_values(epvs, [ep for ep in ENDPOINTS if ep in epvs])}"
-        )
+        covs = f"the covariates' estimates rest on {epv_values(epvs, [ep for ep in ENDPOINTS if ep in epvs])}"
         if unstable is not None:
             covs += f", and the least precise, by the widest interval in either model, is {unstable}"
         parts.append(covs)
