@@ -741,14 +741,14 @@ def test_the_minimum_of_kept_samples_scales_with_alpha():
     assert _term_size(r, 0.001, papers) == (
         "Of these tests only one had its size simulated: under proportional hazards in the paper's model, "
         "the exact test on the 1 − KM scale has a size this page does not judge: the simulation kept only 988 "
-        "samples for progression, fewer than the 5,000 needed at 0.1%, where 5,000 samples expect 5 "
-        "rejections under proportional hazards."
+        "samples for progression, fewer than the 5,000 needed at 0.1%, where a test of size 0.1% would expect "
+        "5 rejections in 5,000 samples."
     )
     assert _null_size(r, 0.001).endswith(
         "the global tests reject at the 0.1% level on the 1 − KM scale with these rates: the exact global test "
         "in 60.0%; the old approximation's global test in 0.2%. The simulation kept only 988 samples for "
-        "progression, fewer than the 5,000 needed to judge a rate at 0.1%, where 5,000 samples expect 5 "
-        "rejections under proportional hazards, so its rates are not judged."
+        "progression, fewer than the 5,000 needed to judge a rate at 0.1%, where a test of size 0.1% would "
+        "expect 5 rejections in 5,000 samples, so its rates are not judged."
     )
 
 
